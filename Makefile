@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# mirvol: mirrored block volumes for Linux.
+#
+#   make               build mirvol.ko and tools/mirvolctl/mirvolctl
+#   make check         build, run KUnit (UML) and the VM integration tests
+#   make demo          boot a VM on Debian's 6.12 kernel and show mirvol at work
+#   make bench         benchmark against md raid1, dm-mirror and the raw device
+#   make install       install module, tool, header, man page and udev rules
+#
+# KDIR defaults to /lib/modules/$(uname -r)/build when that exists, else to
+# the newest installed Debian linux-headers-6.12.*-amd64.  make KDIR=... overrides.
+
+SHELL		:= /bin/bash
+SRC		:= $(CURDIR)
+DEPS		:= $(SRC)/tools/deps.sh
+CACHE_DIR	?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/mirvol
+export CACHE_DIR
+
+ifeq ($(origin KDIR),undefined)
+KDIR := $(shell d=/lib/modules/$$(uname -r)/build; \
+	if [ -d "$$d" ]; then echo "$$d"; else \
+	ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | sort -V | tail -n 1; fi)
+endif
+KVER		= $(shell cat $(KDIR)/include/config/kernel.release 2>/dev/null)
+export KDIR
+
+PREFIX		?= /usr/local
+SBINDIR		?= $(PREFIX)/sbin
+MANDIR		?= $(PREFIX)/share/man
+INCLUDEDIR	?= /usr/include
+UDEVRULESDIR	?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /lib/udev)/rules.d
+
+TOOL		:= tools/mirvolctl/mirvolctl
+
+.PHONY: all deps module tool testprogs check kunit vmtest lint demo bench install \
+	uninstall clean help
+
+all: deps
+	@$(MAKE) --no-print-directory module tool testprogs
+
+help:
+	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+
+deps:
+	@$(DEPS)
+
+module:
+	@test -n "$(KDIR)" -a -d "$(KDIR)" || { echo "no kernel headers (KDIR=$(KDIR)); run 'make deps' as root" >&2; exit 1; }
+	$(MAKE) -C $(KDIR) M=$(SRC) modules
+
+tool:
+	$(MAKE) -C tools/mirvolctl
+
+testprogs:
+	$(MAKE) -C tools/testing/integration
+
+# Build with W=1 and sparse (C=2: every file) and fail on any diagnostic.
+lint: deps
+	@$(SRC)/tools/testing/lint.sh
+
+kunit: deps
+	@$(SRC)/tools/testing/kunit/run-kunit.sh
+
+vmtest: all
+	@$(SRC)/tools/testing/integration/run.sh
+
+check: deps
+	@$(SRC)/tools/testing/check.sh
+
+demo: all
+	@$(SRC)/tools/testing/vm/demo.sh
+
+bench: all
+	@$(SRC)/tools/testing/bench/run.sh $(BENCH_ARGS)
+
+install: all
+	$(MAKE) -C $(KDIR) M=$(SRC) modules_install
+	depmod -a $(KVER)
+	$(MAKE) -C tools/mirvolctl install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
+	install -D -m 0644 uapi/linux/mirvol.h $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h
+	install -D -m 0644 tools/udev/69-mirvol.rules $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
+	sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
+	-udevadm control --reload 2>/dev/null
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/mirvol.ko
+	-depmod -a $(KVER)
+	$(MAKE) -C tools/mirvolctl uninstall DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
+	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
+
+clean:
+	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(SRC) clean
+	$(MAKE) -C tools/mirvolctl clean
+	$(MAKE) -C tools/testing/integration clean
+	rm -rf tools/testing/out
