@@ -1,0 +1,642 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * mirvol: mirrored block volumes - user API
+ *
+ * Two interfaces live here:
+ *
+ *  1. The control interface: ioctls on the misc device /dev/mirvol-control.
+ *     Every command takes one argument struct that starts with a
+ *     struct mirvol_ioc_header.  All fields are fixed-width, every struct is
+ *     a multiple of 8 bytes, padding is explicit and every reserved or
+ *     padding field must be zero (the kernel returns -EINVAL otherwise).
+ *     Unknown flags are rejected with -EINVAL.  On failure an ioctl returns
+ *     -1 with errno set and, whenever the argument could be read, a stable
+ *     reason code (enum mirvol_reason) in hdr.reason.
+ *
+ *  2. The on-disk format: the superblock every plex carries at the start of
+ *     its device (struct mirvol_sb).  All on-disk integers are little endian.
+ *
+ * Volumes, plexes and operations are named by 16-byte UUIDs (volumes,
+ * plexes) and 64-bit ids (operations).  Plex devices are passed to the
+ * kernel as file descriptors of opened block devices, never as paths.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#ifndef _UAPI_LINUX_MIRVOL_H
+#define _UAPI_LINUX_MIRVOL_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define MIRVOL_CONTROL_NAME	"mirvol-control"
+#define MIRVOL_CONTROL_PATH	"/dev/mirvol-control"
+
+/* ABI version reported by MIRVOL_IOC_VERSION. */
+#define MIRVOL_ABI_MAJOR	1
+#define MIRVOL_ABI_MINOR	0
+
+/* Feature bits reported by MIRVOL_IOC_VERSION in mirvol_version.features. */
+#define MIRVOL_FEAT_CREATE	(1ULL << 0)	/* CREATE/REMOVE/LIST/INFO */
+#define MIRVOL_FEAT_OPS		(1ULL << 1)	/* asynchronous operations */
+#define MIRVOL_FEAT_BREAK_PLEX	(1ULL << 2)	/* BREAK_PLEX, REMOVE_PLEX */
+#define MIRVOL_FEAT_ADD_PLEX	(1ULL << 3)	/* ADD_PLEX, resync */
+#define MIRVOL_FEAT_METADATA	(1ULL << 4)	/* on-disk superblocks */
+#define MIRVOL_FEAT_ASSEMBLE	(1ULL << 5)	/* ASSEMBLE, STOP */
+#define MIRVOL_FEAT_RENAME	(1ULL << 6)	/* RENAME */
+
+#define MIRVOL_MAX_PLEXES	8	/* plexes per volume */
+#define MIRVOL_NAME_LEN		64	/* name buffer: 1..63 chars + NUL */
+#define MIRVOL_UUID_LEN		16
+#define MIRVOL_ASSEMBLE_MAX	64	/* members per ASSEMBLE call */
+
+/**
+ * enum mirvol_reason - why a command failed; stable numbers, never reused
+ *
+ * mirvolctl prints these by name (the part after MIRVOL_R_).  The VDS
+ * counterpart, where one exists, is given in brackets.
+ */
+enum mirvol_reason {
+	MIRVOL_R_NONE			= 0,	/* success */
+	MIRVOL_R_INVALID_ARGUMENT	= 1,	/* a field is invalid [E_INVALIDARG] */
+	MIRVOL_R_OBJECT_NOT_FOUND	= 2,	/* no such volume/plex/op [VDS_E_OBJECT_NOT_FOUND] */
+	MIRVOL_R_DEVICE_BUSY		= 3,	/* device or volume in use */
+	MIRVOL_R_NAME_EXISTS		= 4,	/* a volume already has this name */
+	MIRVOL_R_TOO_MANY_PLEXES	= 5,	/* more than MIRVOL_MAX_PLEXES */
+	MIRVOL_R_ACCESS_DENIED		= 6,	/* CAP_SYS_ADMIN required */
+	MIRVOL_R_NO_MEMORY		= 7,	/* allocation failed [E_OUTOFMEMORY] */
+	MIRVOL_R_IO_ERROR		= 8,	/* an I/O to a plex failed */
+	MIRVOL_R_BAD_FD			= 9,	/* not an open file descriptor */
+	MIRVOL_R_NOT_BLOCK_DEVICE	= 10,	/* fd is not a block device */
+	MIRVOL_R_DUPLICATE_DEVICE	= 11,	/* same device given twice */
+	MIRVOL_R_DEVICE_TOO_SMALL	= 12,	/* device below the minimum size */
+	MIRVOL_R_INVALID_OPERATION	= 13,	/* not valid here [VDS_E_INVALID_OPERATION] */
+	MIRVOL_R_VOLUME_NOT_ONLINE	= 14,	/* [VDS_E_VOLUME_NOT_ONLINE] */
+	MIRVOL_R_VOLUME_NOT_A_MIRROR	= 15,	/* one plex only [VDS_E_VOLUME_NOT_A_MIRROR] */
+	MIRVOL_R_PLEX_IS_BOOT		= 16,	/* plex flagged as boot plex */
+	MIRVOL_R_REMAINING_PLEX_STALE	= 17,	/* no in-sync plex would remain */
+	MIRVOL_R_PLEX_NOT_IN_SYNC	= 18,	/* plex to break is not in sync */
+	MIRVOL_R_SOURCE_TOO_SMALL	= 19,	/* added source < volume [VDS_E_INVALID_OPERATION] */
+	MIRVOL_R_OBJECT_STATUS_FAILED	= 20,	/* volume failed [VDS_E_OBJECT_STATUS_FAILED] */
+	MIRVOL_R_ANOTHER_CALL_IN_PROGRESS = 21,	/* [VDS_E_ANOTHER_CALL_IN_PROGRESS] */
+	MIRVOL_R_OBJECT_DELETED		= 22,	/* volume removed under the op [VDS_E_OBJECT_DELETED] */
+	MIRVOL_R_CANCEL_TOO_LATE	= 23,	/* op already ended [VDS_E_CANCEL_TOO_LATE] */
+	MIRVOL_R_OPERATION_CANCELED	= 24,	/* op was cancelled [VDS_E_OPERATION_CANCELED] */
+	MIRVOL_R_TIMEOUT		= 25,	/* OP_WAIT timed out, op still running */
+	MIRVOL_R_INTERRUPTED		= 26,	/* OP_WAIT interrupted by a signal */
+	MIRVOL_R_METADATA_CORRUPT	= 27,	/* no valid superblock [VDS_E_PROVIDER_CACHE_CORRUPT] */
+	MIRVOL_R_SPLIT_BRAIN		= 28,	/* members diverged, see ASSEMBLE */
+	MIRVOL_R_NOT_A_MEMBER		= 29,	/* device carries no mirvol superblock */
+	MIRVOL_R_VOLUME_INCOMPLETE	= 30,	/* not all members present (no RUN) */
+	MIRVOL_R_METADATA_VERSION	= 31,	/* superblock of an unknown version */
+	MIRVOL_R_INCOMPATIBLE_DEVICE	= 32,	/* e.g. larger logical block size */
+	MIRVOL_R_NO_IN_SYNC_MEMBER	= 33,	/* no member of the newest generation */
+	MIRVOL_R_NOT_SUPPORTED		= 34,	/* unknown command */
+	MIRVOL_R_MAX
+};
+
+/* Volume states (mirvol_info.state, sysfs "state"). */
+enum mirvol_volume_state {
+	MIRVOL_VOLUME_ONLINE	= 1,	/* every plex in sync */
+	MIRVOL_VOLUME_DEGRADED	= 2,	/* serving I/O; some plex not in sync */
+	MIRVOL_VOLUME_FAILED	= 3,	/* no in-sync plex: all I/O fails */
+	MIRVOL_VOLUME_OFFLINE	= 4,	/* assembled, not started; no block device */
+};
+
+/* Plex states (mirvol_plex_info.state, sysfs plexN/state, on disk). */
+enum mirvol_plex_state {
+	MIRVOL_PLEX_NONE	= 0,	/* empty slot (on disk only) */
+	MIRVOL_PLEX_ACTIVE	= 1,	/* in sync: reads and writes */
+	MIRVOL_PLEX_STALE	= 2,	/* missed writes: waits for resync */
+	MIRVOL_PLEX_SYNCING	= 3,	/* being resynced: writes only */
+	MIRVOL_PLEX_FAILED	= 4,	/* failed an I/O: no I/O */
+	MIRVOL_PLEX_MISSING	= 5,	/* device absent or gone */
+};
+
+/* Operation types and states (struct mirvol_op_info). */
+enum mirvol_op_type {
+	MIRVOL_OP_ADD_PLEX	= 1,
+	MIRVOL_OP_BREAK_PLEX	= 2,
+	MIRVOL_OP_REMOVE_PLEX	= 3,
+	MIRVOL_OP_RESYNC	= 4,	/* initial, dirty or stale-member resync */
+};
+
+enum mirvol_op_state {
+	MIRVOL_OPS_RUNNING	= 1,
+	MIRVOL_OPS_SUCCEEDED	= 2,
+	MIRVOL_OPS_FAILED	= 3,
+	MIRVOL_OPS_CANCELLED	= 4,
+};
+
+/**
+ * struct mirvol_ioc_header - first member of every command argument
+ * @flags:	in: command flags (MIRVOL_<CMD>_F_*); unknown bits: -EINVAL
+ * @reason:	out: enum mirvol_reason, MIRVOL_R_NONE on success
+ */
+struct mirvol_ioc_header {
+	__u32	flags;
+	__u32	reason;
+};
+
+/**
+ * struct mirvol_version - MIRVOL_IOC_VERSION
+ * @hdr:		flags must be 0
+ * @abi_major:		out: MIRVOL_ABI_MAJOR of the module
+ * @abi_minor:		out: MIRVOL_ABI_MINOR of the module
+ * @features:		out: MIRVOL_FEAT_* the module implements
+ * @max_plexes:		out: MIRVOL_MAX_PLEXES
+ * @nr_volumes:		out: volumes currently known (started or offline)
+ * @reserved:		must be zero
+ */
+struct mirvol_version {
+	struct mirvol_ioc_header hdr;
+	__u32	abi_major;
+	__u32	abi_minor;
+	__u64	features;
+	__u32	max_plexes;
+	__u32	nr_volumes;
+	__u64	reserved[4];
+};
+
+/* CREATE flags */
+#define MIRVOL_CREATE_F_ASSUME_CLEAN	(1U << 0)	/* skip the initial resync */
+
+/**
+ * struct mirvol_create - MIRVOL_IOC_CREATE: a new volume over block devices
+ * @hdr:		flags: MIRVOL_CREATE_F_*
+ * @name:		in: 1..63 chars of [A-Za-z0-9._-], NUL-terminated, or
+ *			empty to let the kernel choose; out: the name used
+ * @nr_plexes:		in: 1..MIRVOL_MAX_PLEXES
+ * @plex_fds:		in: fds of the opened block devices, in plex order;
+ *			entries past @nr_plexes must be -1
+ * @pad:		must be zero
+ * @volume_uuid:	out: UUID of the new volume
+ * @dev_major:		out: major number of /dev/mirvolN
+ * @dev_minor:		out: minor number of /dev/mirvolN
+ * @index:		out: N of /dev/mirvolN
+ * @pad2:		must be zero
+ * @op_id:		out: id of the initial resync operation, 0 if none
+ * @reserved:		must be zero
+ *
+ * Every device is opened exclusively for the volume's lifetime.  Its
+ * metadata area (see MIRVOL_DATA_OFFSET) is overwritten; the volume's size
+ * is the smallest plex's size less the metadata area.  Plex 0 is the
+ * source of the initial resync unless MIRVOL_CREATE_F_ASSUME_CLEAN.
+ */
+struct mirvol_create {
+	struct mirvol_ioc_header hdr;
+	char	name[MIRVOL_NAME_LEN];
+	__u32	nr_plexes;
+	__s32	plex_fds[MIRVOL_MAX_PLEXES];
+	__u32	pad;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__u32	dev_major;
+	__u32	dev_minor;
+	__u32	index;
+	__u32	pad2;
+	__u64	op_id;
+	__u64	reserved[4];
+};
+
+/* REMOVE flags */
+#define MIRVOL_REMOVE_F_KEEP_METADATA	(1U << 0)	/* stop only (= STOP) */
+
+/**
+ * struct mirvol_volume_ref - MIRVOL_IOC_REMOVE, MIRVOL_IOC_STOP
+ * @hdr:		REMOVE flags: MIRVOL_REMOVE_F_*; STOP: 0
+ * @volume_uuid:	in: the volume
+ * @reserved:		must be zero
+ *
+ * STOP deactivates the volume: it marks every plex clean on disk, deletes
+ * the block device and releases the plex devices; the volume can be
+ * assembled again.  REMOVE does the same and then erases the superblocks
+ * so that the devices are free.  Both fail with -EBUSY (DEVICE_BUSY) while
+ * the volume's block device is open.  A running operation of the volume
+ * ends with OBJECT_DELETED.
+ */
+struct mirvol_volume_ref {
+	struct mirvol_ioc_header hdr;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__u64	reserved[2];
+};
+
+/**
+ * struct mirvol_list - MIRVOL_IOC_LIST: the UUIDs of all volumes
+ * @hdr:		flags must be 0
+ * @capacity:		in: entries the buffer at @uuids_ptr holds
+ * @count:		out: number of volumes; if above @capacity only
+ *			@capacity UUIDs were written: call again
+ * @uuids_ptr:		in: user address of @capacity * MIRVOL_UUID_LEN bytes
+ *			(may be 0 when @capacity is 0)
+ * @reserved:		must be zero
+ *
+ * Volumes are listed in creation order (offline volumes included).
+ */
+struct mirvol_list {
+	struct mirvol_ioc_header hdr;
+	__u32	capacity;
+	__u32	count;
+	__u64	uuids_ptr;
+	__u64	reserved[2];
+};
+
+/* mirvol_plex_info.flags and on-disk mirvol_sb_plex.flags */
+#define MIRVOL_PLEX_F_BOOT	(1U << 0)	/* boot plex: cannot be broken */
+
+/**
+ * struct mirvol_plex_info - one plex, in struct mirvol_info
+ * @uuid:		plex UUID
+ * @index:		slot 0..MIRVOL_MAX_PLEXES-1, stable for the plex's life
+ * @state:		enum mirvol_plex_state
+ * @flags:		MIRVOL_PLEX_F_*
+ * @dev_major:		backing device, 0:0 when missing
+ * @dev_minor:		backing device
+ * @pad:		zero
+ * @dev_size_bytes:	size of the backing device
+ * @data_offset_bytes:	where the volume's data starts on the device
+ * @sync_bytes:		bytes of the volume known in sync on this plex
+ *			(the volume size once the plex is active)
+ * @read_errors:	read errors seen since the volume started
+ * @write_errors:	write errors seen since the volume started
+ * @read_ios:		reads sent to this plex since the volume started
+ * @write_ios:		writes (incl. flushes, discards) sent to it
+ */
+struct mirvol_plex_info {
+	__u8	uuid[MIRVOL_UUID_LEN];
+	__u32	index;
+	__u32	state;
+	__u32	flags;
+	__u32	dev_major;
+	__u32	dev_minor;
+	__u32	pad;
+	__u64	dev_size_bytes;
+	__u64	data_offset_bytes;
+	__u64	sync_bytes;
+	__u64	read_errors;
+	__u64	write_errors;
+	__u64	read_ios;
+	__u64	write_ios;
+};
+
+/* mirvol_info.flags */
+#define MIRVOL_VOLUME_F_DIRTY	(1U << 0)	/* marked dirty on disk */
+
+/**
+ * struct mirvol_info - MIRVOL_IOC_INFO: one volume and all its plexes
+ * @hdr:		flags must be 0
+ * @volume_uuid:	in: the volume
+ * @name:		out: NUL-terminated name
+ * @state:		out: enum mirvol_volume_state
+ * @flags:		out: MIRVOL_VOLUME_F_*
+ * @dev_major:		out: /dev/mirvolN, 0:0 when offline
+ * @dev_minor:		out
+ * @index:		out: N of /dev/mirvolN, -1 (0xffffffff) when offline
+ * @nr_plexes:		out: valid entries in @plexes
+ * @size_bytes:		out: size of the volume
+ * @generation:		out: metadata generation
+ * @op_id:		out: the running operation, 0 if none
+ * @sync_speed_min:	out: resync speed floor, KiB/s
+ * @sync_speed_max:	out: resync speed ceiling, KiB/s
+ * @reserved:		zero
+ * @plexes:		out: the plexes, in slot order
+ */
+struct mirvol_info {
+	struct mirvol_ioc_header hdr;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	char	name[MIRVOL_NAME_LEN];
+	__u32	state;
+	__u32	flags;
+	__u32	dev_major;
+	__u32	dev_minor;
+	__u32	index;
+	__u32	nr_plexes;
+	__u64	size_bytes;
+	__u64	generation;
+	__u64	op_id;
+	__u32	sync_speed_min;
+	__u32	sync_speed_max;
+	__u64	reserved[4];
+	struct mirvol_plex_info plexes[MIRVOL_MAX_PLEXES];
+};
+
+/* ADD_PLEX flags */
+#define MIRVOL_ADD_F_FROM_VOLUME	(1U << 0)	/* source is a volume */
+
+/**
+ * struct mirvol_add_plex - MIRVOL_IOC_ADD_PLEX
+ * @hdr:		flags: MIRVOL_ADD_F_*
+ * @volume_uuid:	in: the target volume
+ * @fd:			in: the block device to add; -1 with FROM_VOLUME
+ * @pad:		must be zero
+ * @source_uuid:	in: with FROM_VOLUME, the volume whose every plex
+ *			joins the target (it disappears); else zero
+ * @op_id:		out: the operation (add + resync)
+ * @reserved:		must be zero
+ *
+ * The new plexes are "syncing" until the resync completes; the operation
+ * then succeeds with the new plexes' UUIDs as its outputs.
+ */
+struct mirvol_add_plex {
+	struct mirvol_ioc_header hdr;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__s32	fd;
+	__u32	pad;
+	__u8	source_uuid[MIRVOL_UUID_LEN];
+	__u64	op_id;
+	__u64	reserved[4];
+};
+
+/**
+ * struct mirvol_plex_ref - MIRVOL_IOC_BREAK_PLEX, REMOVE_PLEX, SET_PLEX
+ * @hdr:		SET_PLEX flags: MIRVOL_SET_PLEX_F_*; others 0
+ * @volume_uuid:	in: the volume
+ * @plex_uuid:		in: the plex
+ * @new_name:		BREAK_PLEX in: the new volume's name, or empty for
+ *			"<name>-plex<index>"; out: the name used.
+ *			Others: must be zero
+ * @op_id:		out: BREAK_PLEX, REMOVE_PLEX: the operation
+ * @new_volume_uuid:	out: BREAK_PLEX: UUID the new volume will have
+ * @reserved:		must be zero
+ */
+struct mirvol_plex_ref {
+	struct mirvol_ioc_header hdr;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__u8	plex_uuid[MIRVOL_UUID_LEN];
+	char	new_name[MIRVOL_NAME_LEN];
+	__u64	op_id;
+	__u8	new_volume_uuid[MIRVOL_UUID_LEN];
+	__u64	reserved[4];
+};
+
+/* SET_PLEX flags: exactly one */
+#define MIRVOL_SET_PLEX_F_BOOT		(1U << 0)
+#define MIRVOL_SET_PLEX_F_NO_BOOT	(1U << 1)
+
+/**
+ * struct mirvol_op_info - state of an asynchronous operation
+ * @id:			operation id (never 0, never reused while loaded)
+ * @type:		enum mirvol_op_type
+ * @state:		enum mirvol_op_state
+ * @error:		positive errno when FAILED or CANCELLED, else 0
+ * @reason:		enum mirvol_reason when FAILED or CANCELLED, else 0
+ * @percent:		0..100 progress
+ * @nr_outputs:		valid entries in @outputs
+ * @done_bytes:		progress: bytes done (resync)
+ * @total_bytes:	progress: bytes in all
+ * @elapsed_ms:		run time so far, or until the end
+ * @volume_uuid:	the volume the operation works on
+ * @outputs:		BREAK_PLEX: [0] the new volume's UUID;
+ *			ADD_PLEX: the new plexes' UUIDs;
+ *			REMOVE_PLEX: [0] the removed plex's UUID;
+ *			RESYNC: the plexes being resynced
+ * @reserved:		zero
+ */
+struct mirvol_op_info {
+	__u64	id;
+	__u32	type;
+	__u32	state;
+	__s32	error;
+	__u32	reason;
+	__u32	percent;
+	__u32	nr_outputs;
+	__u64	done_bytes;
+	__u64	total_bytes;
+	__u64	elapsed_ms;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__u8	outputs[MIRVOL_MAX_PLEXES][MIRVOL_UUID_LEN];
+	__u64	reserved[4];
+};
+
+/**
+ * struct mirvol_op - MIRVOL_IOC_OP_STATUS, OP_WAIT, OP_CANCEL
+ * @hdr:		flags must be 0
+ * @op_id:		in: the operation
+ * @timeout_ms:		in: OP_WAIT: give up after this long, 0 = no limit;
+ *			others: must be zero
+ * @pad:		must be zero
+ * @info:		out: the operation's state (also on OP_WAIT timeout)
+ *
+ * OP_WAIT returns 0 once the operation has ended, whatever its outcome;
+ * -ETIMEDOUT (TIMEOUT) or -EINTR (INTERRUPTED) leave it running.
+ * OP_CANCEL of an ended operation fails with -EALREADY (CANCEL_TOO_LATE);
+ * operations that cannot be cancelled once started (BREAK_PLEX,
+ * REMOVE_PLEX) fail with -EBUSY (CANCEL_TOO_LATE).
+ * Ended operations stay queryable until MIRVOL_OPS_KEPT newer ones ended.
+ */
+struct mirvol_op {
+	struct mirvol_ioc_header hdr;
+	__u64	op_id;
+	__u32	timeout_ms;
+	__u32	pad;
+	struct mirvol_op_info info;
+};
+
+#define MIRVOL_OPS_KEPT		64
+
+/* ASSEMBLE flags */
+#define MIRVOL_ASSEMBLE_F_RUN		(1U << 0)	/* start even if degraded */
+#define MIRVOL_ASSEMBLE_F_INCREMENTAL	(1U << 1)	/* add one member */
+
+/* mirvol_assemble_member.result */
+enum mirvol_member_result {
+	MIRVOL_MEMBER_REFUSED	= 0,	/* see .reason */
+	MIRVOL_MEMBER_ACTIVE	= 1,	/* joined, in sync */
+	MIRVOL_MEMBER_STALE	= 2,	/* joined, will be resynced */
+	MIRVOL_MEMBER_PENDING	= 3,	/* held by an offline volume */
+};
+
+/**
+ * struct mirvol_assemble_member - one device given to ASSEMBLE
+ * @fd:			in: fd of the opened block device
+ * @result:		out: enum mirvol_member_result
+ * @reason:		out: why it was refused (or SPLIT_BRAIN: the side
+ *			it is on), else 0
+ * @plex_index:		out: slot recorded in its superblock
+ * @volume_uuid:	out: volume recorded in its superblock
+ * @plex_uuid:		out: plex recorded in its superblock
+ * @generation:		out: generation of its current superblock
+ */
+struct mirvol_assemble_member {
+	__s32	fd;
+	__u32	result;
+	__u32	reason;
+	__u32	plex_index;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__u8	plex_uuid[MIRVOL_UUID_LEN];
+	__u64	generation;
+};
+
+/**
+ * struct mirvol_assemble - MIRVOL_IOC_ASSEMBLE: bring volumes back
+ * @hdr:		flags: MIRVOL_ASSEMBLE_F_*
+ * @nr_members:		in: 1..MIRVOL_ASSEMBLE_MAX (1 with INCREMENTAL)
+ * @nr_started:		out: volumes started by this call
+ * @members_ptr:	in/out: user address of @nr_members
+ *			struct mirvol_assemble_member
+ * @volume_uuid:	out: the last volume assembled or joined
+ * @volume_state:	out: its enum mirvol_volume_state
+ * @pad:		must be zero
+ * @op_id:		out: resync operation started for it, 0 if none
+ * @reserved:		must be zero
+ *
+ * The kernel reads every member's superblock, groups members by volume
+ * UUID and assembles each group: the newest generation is the truth,
+ * older or recorded-failed members are stale and resynced, absent ones
+ * missing.  A group is started when every member its newest superblock
+ * expects is present, or with RUN when at least one up-to-date member is.
+ * Otherwise it is held offline (its devices claimed) until more members
+ * arrive.  A member of a running volume rejoins it as stale.  Failure
+ * of any group fails the call with that group's reason; per-member
+ * results are written back in every case.
+ */
+struct mirvol_assemble {
+	struct mirvol_ioc_header hdr;
+	__u32	nr_members;
+	__u32	nr_started;
+	__u64	members_ptr;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__u32	volume_state;
+	__u32	pad;
+	__u64	op_id;
+	__u64	reserved[4];
+};
+
+/**
+ * struct mirvol_rename - MIRVOL_IOC_RENAME
+ * @hdr:		flags must be 0
+ * @volume_uuid:	in: the volume
+ * @name:		in: the new name (rules as for CREATE)
+ * @reserved:		must be zero
+ */
+struct mirvol_rename {
+	struct mirvol_ioc_header hdr;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	char	name[MIRVOL_NAME_LEN];
+	__u64	reserved[2];
+};
+
+#define MIRVOL_IOC_MAGIC	0xB9
+
+#define MIRVOL_IOC_VERSION	_IOWR(MIRVOL_IOC_MAGIC, 0x00, struct mirvol_version)
+#define MIRVOL_IOC_CREATE	_IOWR(MIRVOL_IOC_MAGIC, 0x01, struct mirvol_create)
+#define MIRVOL_IOC_REMOVE	_IOWR(MIRVOL_IOC_MAGIC, 0x02, struct mirvol_volume_ref)
+#define MIRVOL_IOC_LIST		_IOWR(MIRVOL_IOC_MAGIC, 0x03, struct mirvol_list)
+#define MIRVOL_IOC_INFO		_IOWR(MIRVOL_IOC_MAGIC, 0x04, struct mirvol_info)
+#define MIRVOL_IOC_ADD_PLEX	_IOWR(MIRVOL_IOC_MAGIC, 0x05, struct mirvol_add_plex)
+#define MIRVOL_IOC_BREAK_PLEX	_IOWR(MIRVOL_IOC_MAGIC, 0x06, struct mirvol_plex_ref)
+#define MIRVOL_IOC_REMOVE_PLEX	_IOWR(MIRVOL_IOC_MAGIC, 0x07, struct mirvol_plex_ref)
+#define MIRVOL_IOC_SET_PLEX	_IOWR(MIRVOL_IOC_MAGIC, 0x08, struct mirvol_plex_ref)
+#define MIRVOL_IOC_OP_STATUS	_IOWR(MIRVOL_IOC_MAGIC, 0x09, struct mirvol_op)
+#define MIRVOL_IOC_OP_WAIT	_IOWR(MIRVOL_IOC_MAGIC, 0x0a, struct mirvol_op)
+#define MIRVOL_IOC_OP_CANCEL	_IOWR(MIRVOL_IOC_MAGIC, 0x0b, struct mirvol_op)
+#define MIRVOL_IOC_ASSEMBLE	_IOWR(MIRVOL_IOC_MAGIC, 0x0c, struct mirvol_assemble)
+#define MIRVOL_IOC_STOP		_IOWR(MIRVOL_IOC_MAGIC, 0x0d, struct mirvol_volume_ref)
+#define MIRVOL_IOC_RENAME	_IOWR(MIRVOL_IOC_MAGIC, 0x0e, struct mirvol_rename)
+
+/*
+ * On-disk format
+ * ==============
+ *
+ * Every plex device starts with a metadata area of MIRVOL_DATA_OFFSET
+ * bytes; the volume's data follows it (the offset actually used is
+ * recorded in each superblock).  Keeping the metadata at the start means a
+ * member never looks like the file system it carries (the md 1.0 hazard).
+ *
+ *   0      .. 4 KiB    zeroed at creation (wipes old signatures)
+ *   4 KiB  .. 8 KiB    superblock slot 0
+ *   8 KiB  .. 12 KiB   superblock slot 1
+ *   12 KiB .. 64 KiB   reserved, zero
+ *   64 KiB .. 1 MiB    reserved for a write-intent bitmap
+ *   1 MiB  ..          volume data (data_offset)
+ *
+ * Superblock updates go alternately to slot (generation % 2), written with
+ * REQ_PREFLUSH | REQ_FUA, so a crash during an update always leaves the
+ * other slot valid.  A slot is valid when its magic, version, size and
+ * crc32c match and its fields are sane; the valid slot with the higher
+ * generation is current.
+ */
+#define MIRVOL_SB_MAGIC		0x42534c4f5652494dULL	/* "MIRVOLSB" */
+#define MIRVOL_SB_VERSION	1
+#define MIRVOL_SB_OFFSET	4096	/* byte offset of slot 0 */
+#define MIRVOL_SB_SLOT_SIZE	4096	/* bytes per slot */
+#define MIRVOL_SB_SLOTS		2
+#define MIRVOL_BITMAP_OFFSET	65536	/* reserved area, bytes */
+#define MIRVOL_DATA_OFFSET	1048576	/* default data offset, bytes */
+
+/* mirvol_sb.flags */
+#define MIRVOL_SB_F_DIRTY	(1U << 0)	/* writes may be in flight */
+
+/**
+ * struct mirvol_sb_plex - one slot of the plex table (48 bytes)
+ * @uuid:		plex UUID, zero when the slot is empty
+ * @state:		enum mirvol_plex_state; NONE = empty slot
+ * @flags:		MIRVOL_PLEX_F_*
+ * @sync_offset:	sectors (512 B) of the volume known in sync on this
+ *			plex: the resync checkpoint; data_size when active
+ * @gone_generation:	generation at which the plex last left the in-sync
+ *			set (failed, missing); 0 if never
+ * @reserved:		zero
+ */
+struct mirvol_sb_plex {
+	__u8	uuid[MIRVOL_UUID_LEN];
+	__le32	state;
+	__le32	flags;
+	__le64	sync_offset;
+	__le64	gone_generation;
+	__le64	reserved;
+};
+
+/**
+ * struct mirvol_sb - the superblock (1024 bytes, in a 4 KiB slot)
+ * @magic:		MIRVOL_SB_MAGIC
+ * @version:		MIRVOL_SB_VERSION
+ * @sb_size:		bytes covered by @csum: sizeof(struct mirvol_sb)
+ * @csum:		crc32c (seed ~0, final xor ~0) of @sb_size bytes with
+ *			@csum taken as zero
+ * @flags:		MIRVOL_SB_F_*
+ * @volume_uuid:	the volume this device belongs to
+ * @name:		the volume's name, NUL-terminated
+ * @plex_uuid:		this device's plex UUID
+ * @plex_index:		this device's slot in @plexes
+ * @nr_plexes:		non-empty slots in @plexes
+ * @generation:		increases on every configuration or state change
+ * @data_offset:	sectors from the device's start to the volume's data
+ * @data_size:		the volume's size in sectors
+ * @dev_size:		this device's size in sectors when written
+ * @ctime:		volume creation, seconds since the epoch
+ * @utime:		this superblock's write, seconds since the epoch
+ * @bitmap_offset:	sectors: start of the reserved bitmap area (0: none)
+ * @bitmap_size:	sectors in the reserved bitmap area
+ * @resync_offset:	sectors: volume-wide resync checkpoint of a dirty
+ *			resync in progress (0 when none)
+ * @reserved:		zero
+ * @plexes:		the state of every plex as this device last knew it
+ * @reserved2:		zero
+ *
+ * The rest of the 4 KiB slot is zero.
+ */
+struct mirvol_sb {
+	__le64	magic;
+	__le32	version;
+	__le32	sb_size;
+	__le32	csum;
+	__le32	flags;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	char	name[MIRVOL_NAME_LEN];
+	__u8	plex_uuid[MIRVOL_UUID_LEN];
+	__le32	plex_index;
+	__le32	nr_plexes;
+	__le64	generation;
+	__le64	data_offset;
+	__le64	data_size;
+	__le64	dev_size;
+	__le64	ctime;
+	__le64	utime;
+	__le64	bitmap_offset;
+	__le64	bitmap_size;
+	__le64	resync_offset;
+	__le64	reserved[7];
+	struct mirvol_sb_plex plexes[MIRVOL_MAX_PLEXES];
+	__le64	reserved2[48];
+};
+
+#endif /* _UAPI_LINUX_MIRVOL_H */
