@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol pure logic.  See include/mirvol_logic.h.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/bits.h>
+#include <linux/errno.h>
+#include <linux/kernel.h>
+#include <linux/limits.h>
+#include <linux/string.h>
+
+#include "mirvol_logic.h"
+#include "mirvol_sb_codec.h"
+
+/**
+ * mirvol_plex_transition_valid - may a plex go from one state to another
+ * @from: current enum mirvol_plex_state
+ * @to: wanted enum mirvol_plex_state
+ *
+ * ACTIVE, SYNCING and STALE plexes can fail or go missing; a STALE plex
+ * starts SYNCING, a SYNCING plex becomes ACTIVE when its resync ends.
+ * FAILED and MISSING are final for the plex object: a device that comes
+ * back rejoins as a new STALE plex (assembly) or through add-plex.
+ *
+ * Return: true when the transition is allowed.
+ */
+bool mirvol_plex_transition_valid(unsigned int from, unsigned int to)
+{
+	switch (from) {
+	case MIRVOL_PLEX_ACTIVE:
+		return to == MIRVOL_PLEX_FAILED || to == MIRVOL_PLEX_MISSING ||
+		       to == MIRVOL_PLEX_SYNCING;
+	case MIRVOL_PLEX_STALE:
+		return to == MIRVOL_PLEX_SYNCING || to == MIRVOL_PLEX_FAILED ||
+		       to == MIRVOL_PLEX_MISSING;
+	case MIRVOL_PLEX_SYNCING:
+		return to == MIRVOL_PLEX_ACTIVE || to == MIRVOL_PLEX_FAILED ||
+		       to == MIRVOL_PLEX_MISSING;
+	case MIRVOL_PLEX_FAILED:
+		return to == MIRVOL_PLEX_MISSING;
+	default:
+		return false;
+	}
+}
+
+/**
+ * mirvol_volume_state_of - the state of a started volume from its plexes
+ * @states: enum mirvol_plex_state of every plex in the volume
+ * @n: number of entries
+ *
+ * Return: ONLINE when every plex is in sync, DEGRADED when at least one
+ * is, FAILED when none is.
+ */
+unsigned int mirvol_volume_state_of(const unsigned int *states,
+				    unsigned int n)
+{
+	unsigned int i, active = 0;
+
+	for (i = 0; i < n; i++)
+		if (states[i] == MIRVOL_PLEX_ACTIVE)
+			active++;
+	if (!active)
+		return MIRVOL_VOLUME_FAILED;
+	return active == n ? MIRVOL_VOLUME_ONLINE : MIRVOL_VOLUME_DEGRADED;
+}
+
+const char *mirvol_plex_state_name(unsigned int state)
+{
+	static const char * const names[] = {
+		[MIRVOL_PLEX_NONE] = "none",
+		[MIRVOL_PLEX_ACTIVE] = "active",
+		[MIRVOL_PLEX_STALE] = "stale",
+		[MIRVOL_PLEX_SYNCING] = "syncing",
+		[MIRVOL_PLEX_FAILED] = "failed",
+		[MIRVOL_PLEX_MISSING] = "missing",
+	};
+
+	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
+}
+
+const char *mirvol_volume_state_name(unsigned int state)
+{
+	static const char * const names[] = {
+		[0] = "unknown",
+		[MIRVOL_VOLUME_ONLINE] = "online",
+		[MIRVOL_VOLUME_DEGRADED] = "degraded",
+		[MIRVOL_VOLUME_FAILED] = "failed",
+		[MIRVOL_VOLUME_OFFLINE] = "offline",
+	};
+
+	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
+}
+
+const char *mirvol_op_type_name(unsigned int type)
+{
+	static const char * const names[] = {
+		[0] = "unknown",
+		[MIRVOL_OP_ADD_PLEX] = "add-plex",
+		[MIRVOL_OP_BREAK_PLEX] = "break-plex",
+		[MIRVOL_OP_REMOVE_PLEX] = "remove-plex",
+		[MIRVOL_OP_RESYNC] = "resync",
+	};
+
+	return type < ARRAY_SIZE(names) ? names[type] : "unknown";
+}
+
+const char *mirvol_op_state_name(unsigned int state)
+{
+	static const char * const names[] = {
+		[0] = "unknown",
+		[MIRVOL_OPS_RUNNING] = "running",
+		[MIRVOL_OPS_SUCCEEDED] = "succeeded",
+		[MIRVOL_OPS_FAILED] = "failed",
+		[MIRVOL_OPS_CANCELLED] = "cancelled",
+	};
+
+	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
+}
+
+/**
+ * mirvol_reason_errno - the errno that goes with a reason code
+ * @reason: enum mirvol_reason
+ *
+ * Return: a negative errno, 0 for MIRVOL_R_NONE.
+ */
+int mirvol_reason_errno(enum mirvol_reason reason)
+{
+	switch (reason) {
+	case MIRVOL_R_NONE:			return 0;
+	case MIRVOL_R_OBJECT_NOT_FOUND:		return -ENOENT;
+	case MIRVOL_R_DEVICE_BUSY:		return -EBUSY;
+	case MIRVOL_R_NAME_EXISTS:		return -EEXIST;
+	case MIRVOL_R_ACCESS_DENIED:		return -EPERM;
+	case MIRVOL_R_NO_MEMORY:		return -ENOMEM;
+	case MIRVOL_R_IO_ERROR:			return -EIO;
+	case MIRVOL_R_BAD_FD:			return -EBADF;
+	case MIRVOL_R_NOT_BLOCK_DEVICE:		return -ENOTBLK;
+	case MIRVOL_R_DEVICE_TOO_SMALL:		return -ENOSPC;
+	case MIRVOL_R_VOLUME_NOT_ONLINE:	return -ENXIO;
+	case MIRVOL_R_PLEX_IS_BOOT:		return -EPERM;
+	case MIRVOL_R_REMAINING_PLEX_STALE:	return -EBUSY;
+	case MIRVOL_R_PLEX_NOT_IN_SYNC:		return -EBUSY;
+	case MIRVOL_R_SOURCE_TOO_SMALL:		return -ENOSPC;
+	case MIRVOL_R_OBJECT_STATUS_FAILED:	return -EIO;
+	case MIRVOL_R_ANOTHER_CALL_IN_PROGRESS:	return -EBUSY;
+	case MIRVOL_R_OBJECT_DELETED:		return -ENODEV;
+	case MIRVOL_R_CANCEL_TOO_LATE:		return -EALREADY;
+	case MIRVOL_R_OPERATION_CANCELED:	return -ECANCELED;
+	case MIRVOL_R_TIMEOUT:			return -ETIMEDOUT;
+	case MIRVOL_R_INTERRUPTED:		return -EINTR;
+	case MIRVOL_R_METADATA_CORRUPT:		return -EUCLEAN;
+	case MIRVOL_R_SPLIT_BRAIN:		return -EUCLEAN;
+	case MIRVOL_R_VOLUME_INCOMPLETE:	return -EAGAIN;
+	case MIRVOL_R_NO_IN_SYNC_MEMBER:	return -EIO;
+	case MIRVOL_R_NOT_SUPPORTED:		return -ENOTTY;
+	default:				return -EINVAL;
+	}
+}
+
+bool mirvol_mem_is_zero(const void *p, size_t len)
+{
+	const u8 *b = p;
+
+	while (len--)
+		if (*b++)
+			return false;
+	return true;
+}
+
+/**
+ * mirvol_read_balance - choose the plex a read goes to
+ * @plexes: the candidates, by slot
+ * @n: number of slots
+ * @sector: first sector of the read
+ * @tried: slots already tried for this read (bit per slot)
+ * @hint: a rotating number that breaks ties
+ *
+ * A read continuing a sequential stream goes where the stream is, so the
+ * device's read-ahead and merging keep working; other reads go to the
+ * readable plex with the least I/O in flight.  Ties are broken by @hint
+ * over the tied plexes only, so that independent reads spread evenly
+ * whatever the slots in use.
+ *
+ * Return: the slot, or -1 when no untried plex is readable.
+ */
+int mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
+			u64 sector, unsigned int tried, unsigned int hint)
+{
+	unsigned int min_pending = UINT_MAX;
+	unsigned int i, ties = 0;
+
+	for (i = 0; i < n; i++) {
+		if (!plexes[i].readable || (tried & BIT(i)))
+			continue;
+		if (plexes[i].head == sector)
+			return i;
+		if (plexes[i].pending < min_pending) {
+			min_pending = plexes[i].pending;
+			ties = 0;
+		}
+		if (plexes[i].pending == min_pending)
+			ties++;
+	}
+	if (!ties)
+		return -1;
+	hint %= ties;
+	for (i = 0; i < n; i++) {
+		if (!plexes[i].readable || (tried & BIT(i)) ||
+		    plexes[i].pending != min_pending)
+			continue;
+		if (!hint--)
+			return i;
+	}
+	return -1;
+}
+
+static unsigned int count_active(const struct mirvol_rule_vol *v, int except)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (v->present[i] && (int)i != except &&
+		    v->states[i] == MIRVOL_PLEX_ACTIVE)
+			n++;
+	return n;
+}
+
+/* Refusals common to break-plex and remove-plex, in VDS order. */
+static enum mirvol_reason check_plex_op(const struct mirvol_rule_vol *v,
+					int slot)
+{
+	if (v->state == MIRVOL_VOLUME_FAILED ||
+	    v->state == MIRVOL_VOLUME_OFFLINE)
+		return MIRVOL_R_VOLUME_NOT_ONLINE;
+	if (v->busy)
+		return MIRVOL_R_ANOTHER_CALL_IN_PROGRESS;
+	if (slot < 0 || slot >= MIRVOL_MAX_PLEXES || !v->present[slot])
+		return MIRVOL_R_OBJECT_NOT_FOUND;
+	if (v->nr_plexes < 2)
+		return MIRVOL_R_VOLUME_NOT_A_MIRROR;
+	if (v->boot[slot])
+		return MIRVOL_R_PLEX_IS_BOOT;
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_check_break - may this plex be broken off into a new volume
+ * @v: the volume
+ * @slot: the plex's slot, or -1 when no such plex exists
+ *
+ * The volume must be online (degraded counts: VDS's "online" means
+ * available), idle, a mirror; the plex must exist, not be the boot plex
+ * and be in sync itself; and an in-sync plex must remain.
+ *
+ * Return: MIRVOL_R_NONE or the reason for refusing.
+ */
+enum mirvol_reason mirvol_check_break(const struct mirvol_rule_vol *v,
+				      int slot)
+{
+	enum mirvol_reason r = check_plex_op(v, slot);
+
+	if (r)
+		return r;
+	if (v->states[slot] != MIRVOL_PLEX_ACTIVE)
+		return MIRVOL_R_PLEX_NOT_IN_SYNC;
+	if (!count_active(v, slot))
+		return MIRVOL_R_REMAINING_PLEX_STALE;
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_check_remove_plex - may this plex be removed from the volume
+ * @v: the volume
+ * @slot: the plex's slot, or -1 when no such plex exists
+ *
+ * As mirvol_check_break(), except that the plex may be in any state:
+ * removing a stale, syncing, failed or missing plex is allowed while an
+ * in-sync plex remains.
+ *
+ * Return: MIRVOL_R_NONE or the reason for refusing.
+ */
+enum mirvol_reason mirvol_check_remove_plex(const struct mirvol_rule_vol *v,
+					    int slot)
+{
+	enum mirvol_reason r = check_plex_op(v, slot);
+
+	if (r)
+		return r;
+	if (!count_active(v, slot))
+		return MIRVOL_R_REMAINING_PLEX_STALE;
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_check_add - may these plexes join the volume
+ * @v: the target volume
+ * @a: the source
+ *
+ * New plexes take the slots of missing plexes first (as md recovers into a
+ * missing member's role), so those do not count against the maximum.
+ *
+ * Return: MIRVOL_R_NONE or the reason for refusing.
+ */
+enum mirvol_reason mirvol_check_add(const struct mirvol_rule_vol *v,
+				    const struct mirvol_rule_add *a)
+{
+	if (v->state == MIRVOL_VOLUME_FAILED)
+		return MIRVOL_R_OBJECT_STATUS_FAILED;
+	if (v->state == MIRVOL_VOLUME_OFFLINE)
+		return MIRVOL_R_VOLUME_NOT_ONLINE;
+	if (v->busy)
+		return MIRVOL_R_ANOTHER_CALL_IN_PROGRESS;
+	if (a->is_target || a->is_mirvol_dev)
+		return MIRVOL_R_INVALID_OPERATION;
+	if (a->src_open)
+		return MIRVOL_R_DEVICE_BUSY;
+	if (a->src_busy)
+		return MIRVOL_R_ANOTHER_CALL_IN_PROGRESS;
+	if (!a->nr_new)
+		return MIRVOL_R_INVALID_ARGUMENT;
+	if (v->nr_plexes - v->nr_missing + a->nr_new > MIRVOL_MAX_PLEXES)
+		return MIRVOL_R_TOO_MANY_PLEXES;
+	if (a->min_size < v->size)
+		return MIRVOL_R_SOURCE_TOO_SMALL;
+	if (a->lbs_larger)
+		return MIRVOL_R_INCOMPATIBLE_DEVICE;
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_check_create - validate a CREATE argument before any work
+ * @c: the argument as copied from user space
+ *
+ * Return: MIRVOL_R_NONE or the reason for refusing.
+ */
+enum mirvol_reason mirvol_check_create(const struct mirvol_create *c)
+{
+	unsigned int i;
+
+	if (c->hdr.flags & ~MIRVOL_CREATE_F_ASSUME_CLEAN)
+		return MIRVOL_R_INVALID_ARGUMENT;
+	if (c->pad || c->pad2 ||
+	    !mirvol_mem_is_zero(c->reserved, sizeof(c->reserved)))
+		return MIRVOL_R_INVALID_ARGUMENT;
+	if (c->name[0] && !mirvol_name_valid(c->name, sizeof(c->name)))
+		return MIRVOL_R_INVALID_ARGUMENT;
+	if (!c->nr_plexes)
+		return MIRVOL_R_INVALID_ARGUMENT;
+	if (c->nr_plexes > MIRVOL_MAX_PLEXES)
+		return MIRVOL_R_TOO_MANY_PLEXES;
+	for (i = c->nr_plexes; i < MIRVOL_MAX_PLEXES; i++)
+		if (c->plex_fds[i] != -1)
+			return MIRVOL_R_INVALID_ARGUMENT;
+	for (i = 0; i < c->nr_plexes; i++)
+		if (c->plex_fds[i] < 0)
+			return MIRVOL_R_BAD_FD;
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_break_name - the default name of a broken-off plex's volume
+ * @out: MIRVOL_NAME_LEN bytes
+ * @name: the old volume's name
+ * @index: the plex's slot
+ *
+ * "<name>-plex<index>", the old name shortened so that the result fits.
+ */
+void mirvol_break_name(char *out, const char *name, unsigned int index)
+{
+	char suffix[16];
+	int room;
+
+	snprintf(suffix, sizeof(suffix), "-plex%u", index);
+	room = MIRVOL_NAME_LEN - 1 - (int)strlen(suffix);
+	snprintf(out, MIRVOL_NAME_LEN, "%.*s%s", room, name, suffix);
+}
+
+static bool gone_state(unsigned int state)
+{
+	return state == MIRVOL_PLEX_FAILED || state == MIRVOL_PLEX_MISSING;
+}
+
+/* Does @a's superblock record @b as failed or missing? */
+static bool records_gone(const struct mirvol_md *a, const struct mirvol_md *b)
+{
+	const struct mirvol_md_plex *p = &a->plexes[b->plex_index];
+
+	return !memcmp(p->uuid, b->plex_uuid, MIRVOL_UUID_LEN) &&
+	       gone_state(p->state);
+}
+
+/**
+ * mirvol_assemble_plan - decide how to assemble a volume from its members
+ * @mds: the members' current superblocks, all of the same volume UUID
+ * @n: number of members
+ * @classes: out: per member, MIRVOL_ASM_*
+ * @plan: out: the plan
+ *
+ * The member with the newest generation holds the truth.  A member is
+ * current when the newest superblock records it active and it saw every
+ * update but possibly the last (a crash in the middle of writing the
+ * superblocks to all plexes leaves them one generation apart); otherwise
+ * it is stale.  Two members that each record the other as failed or
+ * missing both ran without the other: split brain, nothing is assembled.
+ * After an unclean shutdown (dirty) the lowest current active plex is the
+ * resync source and the other in-sync plexes resync from it.
+ */
+void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
+			  unsigned int *classes, struct mirvol_asm_plan *plan)
+{
+	const struct mirvol_md *newest;
+	unsigned int i, j, active = 0;
+	bool split = false;
+
+	memset(plan, 0, sizeof(*plan));
+	plan->newest = -1;
+	plan->dirty_source = -1;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		plan->slot_member[i] = -1;
+	if (!n) {
+		plan->reason = MIRVOL_R_NO_IN_SYNC_MEMBER;
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (plan->newest < 0 ||
+		    mds[i]->generation > mds[plan->newest]->generation)
+			plan->newest = i;
+	newest = mds[plan->newest];
+
+	for (i = 0; i < n; i++) {
+		const struct mirvol_md_plex *p;
+		unsigned int slot = mds[i]->plex_index;
+		int other;
+
+		classes[i] = MIRVOL_ASM_CURRENT;
+		p = &newest->plexes[slot];
+		if (p->state == MIRVOL_PLEX_NONE ||
+		    memcmp(p->uuid, mds[i]->plex_uuid, MIRVOL_UUID_LEN)) {
+			classes[i] = MIRVOL_ASM_SUPERSEDED;
+			continue;
+		}
+		other = plan->slot_member[slot];
+		if (other >= 0) {
+			/* Keep the newer copy of the slot. */
+			if (mds[other]->generation >= mds[i]->generation) {
+				classes[i] = MIRVOL_ASM_DUPLICATE;
+				continue;
+			}
+			classes[other] = MIRVOL_ASM_DUPLICATE;
+		}
+		plan->slot_member[slot] = i;
+	}
+
+	for (i = 0; i < n; i++) {
+		if (classes[i] != MIRVOL_ASM_CURRENT)
+			continue;
+		for (j = i + 1; j < n; j++) {
+			if (classes[j] != MIRVOL_ASM_CURRENT &&
+			    classes[j] != MIRVOL_ASM_SPLIT)
+				continue;
+			if (records_gone(mds[i], mds[j]) &&
+			    records_gone(mds[j], mds[i])) {
+				classes[i] = MIRVOL_ASM_SPLIT;
+				classes[j] = MIRVOL_ASM_SPLIT;
+				split = true;
+			}
+		}
+	}
+	if (split) {
+		plan->reason = MIRVOL_R_SPLIT_BRAIN;
+		return;
+	}
+
+	plan->complete = true;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		const struct mirvol_md_plex *p = &newest->plexes[i];
+		int m = plan->slot_member[i];
+
+		if (p->state == MIRVOL_PLEX_NONE)
+			continue;
+		if (m < 0) {
+			plan->slot_state[i] = MIRVOL_PLEX_MISSING;
+			if (!gone_state(p->state))
+				plan->complete = false;
+			continue;
+		}
+		if (mds[m]->generation + 1 < newest->generation ||
+		    gone_state(p->state) || p->state == MIRVOL_PLEX_STALE) {
+			classes[m] = MIRVOL_ASM_STALE;
+			plan->slot_state[i] = MIRVOL_PLEX_STALE;
+		} else if (p->state == MIRVOL_PLEX_SYNCING) {
+			plan->slot_state[i] = MIRVOL_PLEX_SYNCING;
+			plan->slot_sync[i] = p->sync_offset;
+		} else {
+			plan->slot_state[i] = MIRVOL_PLEX_ACTIVE;
+			plan->slot_sync[i] = newest->data_size;
+			active++;
+		}
+	}
+	if (!active) {
+		plan->reason = MIRVOL_R_NO_IN_SYNC_MEMBER;
+		return;
+	}
+	if (!(newest->flags & MIRVOL_SB_F_DIRTY))
+		return;
+	/*
+	 * Unclean shutdown: writes may have reached some plexes and not
+	 * others, anywhere, including below a syncing plex's checkpoint.
+	 */
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (plan->slot_state[i] == MIRVOL_PLEX_ACTIVE &&
+		    plan->dirty_source < 0) {
+			plan->dirty_source = i;
+			continue;
+		}
+		if (plan->slot_state[i] == MIRVOL_PLEX_ACTIVE ||
+		    plan->slot_state[i] == MIRVOL_PLEX_SYNCING) {
+			plan->slot_state[i] = MIRVOL_PLEX_SYNCING;
+			plan->slot_sync[i] = 0;
+		}
+	}
+}
+
+/**
+ * mirvol_rejoin_check - may a member rejoin a running volume
+ * @vol_md: the running volume's superblock, as it would write it now
+ * @m: the member's current superblock (same volume UUID)
+ *
+ * The member's slot must hold it, missing or failed.  A member that ran
+ * without the volume (it records one of the volume's in-sync plexes as
+ * failed or missing, or it is newer than the volume) has diverged: split
+ * brain.
+ *
+ * Return: MIRVOL_R_NONE, NOT_A_MEMBER, DEVICE_BUSY or SPLIT_BRAIN.
+ */
+enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
+				       const struct mirvol_md *m)
+{
+	const struct mirvol_md_plex *p = &vol_md->plexes[m->plex_index];
+	unsigned int i;
+
+	if (p->state == MIRVOL_PLEX_NONE ||
+	    memcmp(p->uuid, m->plex_uuid, MIRVOL_UUID_LEN))
+		return MIRVOL_R_NOT_A_MEMBER;
+	if (!gone_state(p->state))
+		return MIRVOL_R_DEVICE_BUSY;
+	if (m->generation > vol_md->generation)
+		return MIRVOL_R_SPLIT_BRAIN;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		const struct mirvol_md_plex *v = &vol_md->plexes[i];
+
+		if (i == m->plex_index || v->state != MIRVOL_PLEX_ACTIVE)
+			continue;
+		if (!memcmp(m->plexes[i].uuid, v->uuid, MIRVOL_UUID_LEN) &&
+		    gone_state(m->plexes[i].state))
+			return MIRVOL_R_SPLIT_BRAIN;
+	}
+	return MIRVOL_R_NONE;
+}

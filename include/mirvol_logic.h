@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mirvol pure logic: argument validation, plex and volume state rules,
+ * refusal rules of the configuration operations, read-plex selection and
+ * assembly planning.  Functions here take plain structs and touch no
+ * device, so KUnit tests call them directly (drivers/tests/).
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#ifndef _MIRVOL_LOGIC_H
+#define _MIRVOL_LOGIC_H
+
+#include <linux/types.h>
+#include <linux/mirvol.h>
+
+struct mirvol_md;
+
+static inline bool mirvol_state_readable(unsigned int state)
+{
+	return state == MIRVOL_PLEX_ACTIVE;
+}
+
+static inline bool mirvol_state_writable(unsigned int state)
+{
+	return state == MIRVOL_PLEX_ACTIVE || state == MIRVOL_PLEX_SYNCING ||
+	       state == MIRVOL_PLEX_STALE;
+}
+
+bool mirvol_plex_transition_valid(unsigned int from, unsigned int to);
+unsigned int mirvol_volume_state_of(const unsigned int *states,
+				    unsigned int n);
+const char *mirvol_plex_state_name(unsigned int state);
+const char *mirvol_volume_state_name(unsigned int state);
+const char *mirvol_op_type_name(unsigned int type);
+const char *mirvol_op_state_name(unsigned int state);
+int mirvol_reason_errno(enum mirvol_reason reason);
+bool mirvol_mem_is_zero(const void *p, size_t len);
+
+/**
+ * struct mirvol_rb_plex - what read balancing knows of one plex
+ * @readable: in sync and present
+ * @pending: I/O in flight on it
+ * @head: sector following its last I/O
+ */
+struct mirvol_rb_plex {
+	bool readable;
+	unsigned int pending;
+	u64 head;
+};
+
+int mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
+			u64 sector, unsigned int tried, unsigned int hint);
+
+/**
+ * struct mirvol_rule_vol - a volume as the refusal rules see it
+ * @state: enum mirvol_volume_state
+ * @busy: a configuration operation is running
+ * @nr_plexes: plexes in the volume
+ * @nr_missing: of those, missing ones (no device): add-plex replaces them
+ * @present: per slot: a plex occupies it
+ * @states: per slot: enum mirvol_plex_state
+ * @boot: per slot: boot plex
+ * @size: volume size, sectors
+ */
+struct mirvol_rule_vol {
+	unsigned int state;
+	bool busy;
+	unsigned int nr_plexes;
+	unsigned int nr_missing;
+	bool present[MIRVOL_MAX_PLEXES];
+	unsigned int states[MIRVOL_MAX_PLEXES];
+	bool boot[MIRVOL_MAX_PLEXES];
+	u64 size;
+};
+
+/**
+ * struct mirvol_rule_add - the source of an add-plex
+ * @nr_new: plexes that would join
+ * @min_size: smallest data size among them, sectors
+ * @is_target: the source is the target volume itself
+ * @is_mirvol_dev: the device is a mirvol volume (use FROM_VOLUME)
+ * @src_open: the source volume's block device is open
+ * @src_busy: the source volume runs an operation
+ * @src_not_online: the source volume is failed or offline
+ * @lbs_larger: a new plex has a larger logical block size than the volume
+ */
+struct mirvol_rule_add {
+	unsigned int nr_new;
+	u64 min_size;
+	bool is_target;
+	bool is_mirvol_dev;
+	bool src_open;
+	bool src_busy;
+	bool src_not_online;
+	bool lbs_larger;
+};
+
+enum mirvol_reason mirvol_check_break(const struct mirvol_rule_vol *v,
+				      int slot);
+enum mirvol_reason mirvol_check_remove_plex(const struct mirvol_rule_vol *v,
+					    int slot);
+enum mirvol_reason mirvol_check_add(const struct mirvol_rule_vol *v,
+				    const struct mirvol_rule_add *a);
+enum mirvol_reason mirvol_check_create(const struct mirvol_create *c);
+void mirvol_break_name(char *out, const char *name, unsigned int index);
+
+/* Classes of assembly members (mirvol_assemble_plan()). */
+enum {
+	MIRVOL_ASM_CURRENT = 0,	/* up to date */
+	MIRVOL_ASM_STALE,	/* missed updates: resync */
+	MIRVOL_ASM_SUPERSEDED,	/* no longer in the volume's plex table */
+	MIRVOL_ASM_DUPLICATE,	/* another member holds the same slot */
+	MIRVOL_ASM_SPLIT,	/* on one side of a split brain */
+};
+
+/**
+ * struct mirvol_asm_plan - how to assemble one volume
+ * @newest: index of the member whose superblock is the truth
+ * @reason: NONE, SPLIT_BRAIN or NO_IN_SYNC_MEMBER
+ * @complete: every member the newest superblock expects is present
+ * @slot_member: per slot, the member index filling it, or -1
+ * @slot_state: per slot, the resulting plex state (NONE: empty slot)
+ * @slot_sync: per slot, the resulting sync offset
+ * @dirty_source: slot to resync the others from (unclean shutdown), or -1
+ */
+struct mirvol_asm_plan {
+	int newest;
+	enum mirvol_reason reason;
+	bool complete;
+	int slot_member[MIRVOL_MAX_PLEXES];
+	unsigned int slot_state[MIRVOL_MAX_PLEXES];
+	u64 slot_sync[MIRVOL_MAX_PLEXES];
+	int dirty_source;
+};
+
+enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
+				       const struct mirvol_md *m);
+void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
+			  unsigned int *classes, struct mirvol_asm_plan *plan);
+
+#endif /* _MIRVOL_LOGIC_H */
