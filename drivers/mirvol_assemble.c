@@ -1,0 +1,601 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol assembly: bring volumes back from their members' superblocks.
+ *
+ * ASSEMBLE takes fds of member devices.  Each is opened exclusively and
+ * its superblock read and validated (mirvol_sb_codec.c).  Members are
+ * grouped by volume UUID and each group is assembled:
+ *
+ *  - into a running volume, a member rejoins as stale (and is resynced)
+ *    if its slot is missing and it did not run on its own (split brain);
+ *  - otherwise into an offline volume that collects members until every
+ *    member its newest superblock expects is present (or RUN is given),
+ *    then starts following mirvol_assemble_plan(): the newest generation
+ *    is the truth, older members are stale, absent ones missing, and after
+ *    an unclean shutdown one in-sync plex is the source of a resync of the
+ *    others.
+ *
+ * An offline volume holds its members' devices (like an inactive md
+ * array), so that udev can feed members one at a time (INCREMENTAL).
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+
+#include "mirvol_core.h"
+
+/**
+ * struct mirvol_member - one device given to ASSEMBLE
+ * @um: the user's entry; results are written back into it
+ * @devt: its device number, 0 when refused before it was known
+ * @plex: the opened device, until it is handed to a volume
+ * @joined: the plex once handed to a volume
+ * @md: its current superblock
+ * @known: it was already a plex of a volume before this call
+ * @refused: refused; @um->reason says why
+ */
+struct mirvol_member {
+	struct mirvol_assemble_member *um;
+	dev_t devt;
+	struct mirvol_plex *plex;
+	struct mirvol_plex *joined;
+	struct mirvol_md md;
+	bool known;
+	bool refused;
+};
+
+static void mirvol_member_refuse(struct mirvol_member *m,
+				 enum mirvol_reason reason)
+{
+	m->um->result = MIRVOL_MEMBER_REFUSED;
+	m->um->reason = reason;
+	m->refused = true;
+	if (m->plex) {
+		mirvol_plex_free(m->plex);
+		m->plex = NULL;
+	}
+}
+
+/* The volume and plex holding @devt.  Context: mirvol_mutex held. */
+static struct mirvol_plex *mirvol_find_devt(dev_t devt,
+					    struct mirvol_volume **volp)
+{
+	struct mirvol_volume *vol;
+	unsigned int i;
+
+	lockdep_assert_held(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node) {
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			struct mirvol_plex *plex = vol->plexes[i];
+
+			if (plex && plex->bdev && plex->devt == devt) {
+				*volp = vol;
+				return plex;
+			}
+		}
+	}
+	return NULL;
+}
+
+/* Open a member and read its superblock, unless a volume has it. */
+static void mirvol_member_open(struct mirvol_member *members, unsigned int idx)
+{
+	struct mirvol_member *m = &members[idx];
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *plex;
+	struct file *file;
+	unsigned int j;
+	int err;
+
+	file = fget(m->um->fd);
+	if (!file) {
+		mirvol_member_refuse(m, MIRVOL_R_BAD_FD);
+		return;
+	}
+	err = mirvol_check_device(file, &m->devt, &reason);
+	fput(file);
+	if (err) {
+		m->devt = 0;
+		mirvol_member_refuse(m, reason);
+		return;
+	}
+	for (j = 0; j < idx; j++) {
+		if (members[j].devt == m->devt) {
+			mirvol_member_refuse(m, MIRVOL_R_DUPLICATE_DEVICE);
+			m->devt = 0;
+			return;
+		}
+	}
+
+	mutex_lock(&mirvol_mutex);
+	m->known = mirvol_find_devt(m->devt, &vol) != NULL;
+	mutex_unlock(&mirvol_mutex);
+	if (m->known)
+		return;
+
+	plex = mirvol_plex_open(NULL, m->devt, &reason);
+	if (IS_ERR(plex)) {
+		mirvol_member_refuse(m, reason);
+		return;
+	}
+	m->plex = plex;
+	if (mirvol_sb_read_dev(plex->bdev, &m->md, &reason) < 0) {
+		mirvol_member_refuse(m, reason);
+		return;
+	}
+	/* The plex keeps the identity recorded on disk. */
+	import_uuid(&plex->uuid, m->md.plex_uuid);
+	plex->index = m->md.plex_index;
+	plex->data_offset = m->md.data_offset;
+}
+
+/* A plex for a member that is not there. */
+static struct mirvol_plex *
+mirvol_plex_placeholder(struct mirvol_volume *vol,
+			const struct mirvol_md_plex *p, unsigned int index)
+{
+	struct mirvol_plex *plex = kzalloc(sizeof(*plex), GFP_KERNEL);
+
+	if (!plex)
+		return NULL;
+	plex->sb_page = alloc_page(GFP_KERNEL);
+	if (!plex->sb_page) {
+		kfree(plex);
+		return NULL;
+	}
+	plex->vol = vol;
+	import_uuid(&plex->uuid, p->uuid);
+	plex->index = index;
+	plex->state = MIRVOL_PLEX_MISSING;
+	plex->data_offset = MIRVOL_DATA_OFFSET_SECTORS;
+	plex->gone_generation = p->gone_generation;
+	return plex;
+}
+
+/*
+ * Rejoin a member to its running volume as stale: it replaces the
+ * placeholder of its slot and the resync brings it up to date.
+ */
+static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
+			  u64 *op_id)
+{
+	struct mirvol_plex *old, *plex = m->plex;
+	enum mirvol_reason reason;
+	struct mirvol_md vol_md;
+
+	mutex_lock(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		mutex_unlock(&vol->lock);
+		mirvol_member_refuse(m, MIRVOL_R_DEVICE_BUSY);
+		return;
+	}
+	mutex_lock(&vol->sb_mutex);
+	mirvol_volume_md(vol, &vol_md);
+	mutex_unlock(&vol->sb_mutex);
+	reason = mirvol_rejoin_check(&vol_md, &m->md);
+	if (reason) {
+		mutex_unlock(&vol->lock);
+		pr_warn("mirvol: %s: %pg cannot rejoin: %s\n", vol->name,
+			plex->bdev, reason == MIRVOL_R_SPLIT_BRAIN ?
+			"split brain, it ran without the volume" :
+			"not a member");
+		mirvol_member_refuse(m, reason);
+		return;
+	}
+	mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
+	old = vol->plexes[plex->index];
+	mirvol_detach_plex(vol, old);
+	plex->state = MIRVOL_PLEX_STALE;
+	plex->sync_offset = 0;
+	plex->boot = old->boot;
+	mirvol_attach_plex(vol, plex);
+	mirvol_sb_init_plex(vol, plex);
+	mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	mirvol_resume_io(vol);
+	mirvol_sysfs_add_plex(vol, plex);
+	mirvol_plex_free(old);
+	m->joined = plex;
+	m->plex = NULL;
+	pr_info("mirvol: %s: plex %u rejoins as stale\n", vol->name,
+		plex->index);
+	*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
+	mutex_unlock(&vol->lock);
+}
+
+/*
+ * Start an offline volume from its pending members following @plan.
+ * Context: mirvol_mutex and vol->lock held.
+ */
+static int mirvol_assemble_start(struct mirvol_volume *vol,
+				 const struct mirvol_asm_plan *plan,
+				 const struct mirvol_md *newest)
+{
+	struct mirvol_md copy = *newest;	/* freed with the plexes' md */
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		const struct mirvol_md_plex *p = &copy.plexes[i];
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (p->state == MIRVOL_PLEX_NONE)
+			continue;
+		if (!plex) {
+			plex = mirvol_plex_placeholder(vol, p, i);
+			if (!plex)
+				return -ENOMEM;
+			vol->plexes[i] = plex;
+			vol->nr_plexes++;
+		}
+		plex->state = plan->slot_state[i];
+		plex->sync_offset = plan->slot_sync[i];
+		plex->boot = !!(p->flags & MIRVOL_PLEX_F_BOOT);
+		kfree(plex->md);
+		plex->md = NULL;
+	}
+	strscpy(vol->name, copy.name, sizeof(vol->name));
+	vol->size = copy.data_size;
+	vol->generation = copy.generation;
+	vol->ctime = copy.ctime;
+	vol->resync_source = plan->dirty_source;
+	if (plan->dirty_source >= 0)
+		pr_warn("mirvol: %s: assembled dirty (unclean shutdown): resyncing from plex %d\n",
+			copy.name, plan->dirty_source);
+
+	mutex_lock(&vol->sb_mutex);
+	err = mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	if (err)
+		return err;
+	return mirvol_volume_start(vol);
+}
+
+/*
+ * Hand the group's new members to the offline volume @vol, plan, drop
+ * members that are not current, and start it when complete or asked to
+ * RUN.  Returns why it was not started (MIRVOL_R_NONE when it was).
+ * Context: mirvol_mutex held.
+ */
+static enum mirvol_reason
+mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
+			unsigned int n, u32 flags, u64 *op_id)
+{
+	const struct mirvol_md *mds[MIRVOL_MAX_PLEXES];
+	struct mirvol_plex *pending[MIRVOL_MAX_PLEXES];
+	unsigned int classes[MIRVOL_MAX_PLEXES];
+	enum mirvol_reason reason;
+	struct mirvol_asm_plan plan;
+	unsigned int i, j, nr = 0;
+	int err;
+
+	mutex_lock(&vol->lock);
+	for (i = 0; i < n; i++) {
+		struct mirvol_plex *plex = ms[i]->plex;
+		struct mirvol_plex *other = vol->plexes[plex->index];
+
+		if (other) {
+			/* Two devices claim one slot: keep the newer. */
+			if (other->md->generation >= ms[i]->md.generation) {
+				mirvol_member_refuse(ms[i],
+						     MIRVOL_R_DUPLICATE_DEVICE);
+				continue;
+			}
+			vol->plexes[other->index] = NULL;
+			vol->nr_plexes--;
+			mirvol_plex_free(other);
+		}
+		plex->md = kmemdup(&ms[i]->md, sizeof(ms[i]->md), GFP_KERNEL);
+		if (!plex->md) {
+			mirvol_member_refuse(ms[i], MIRVOL_R_NO_MEMORY);
+			continue;
+		}
+		plex->vol = vol;
+		vol->plexes[plex->index] = plex;
+		vol->nr_plexes++;
+		ms[i]->joined = plex;
+		ms[i]->plex = NULL;
+	}
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (vol->plexes[i] && vol->plexes[i]->md) {
+			pending[nr] = vol->plexes[i];
+			mds[nr++] = vol->plexes[i]->md;
+		}
+	}
+	mirvol_assemble_plan(mds, nr, classes, &plan);
+	for (i = 0; i < nr; i++) {
+		if (classes[i] != MIRVOL_ASM_SUPERSEDED &&
+		    classes[i] != MIRVOL_ASM_DUPLICATE)
+			continue;
+		pr_warn("mirvol: %pg is no longer a member of %s, refused\n",
+			pending[i]->bdev, vol->name);
+		for (j = 0; j < n; j++) {
+			if (ms[j]->joined == pending[i]) {
+				ms[j]->joined = NULL;
+				mirvol_member_refuse(ms[j],
+						     MIRVOL_R_NOT_A_MEMBER);
+			}
+		}
+		vol->plexes[pending[i]->index] = NULL;
+		vol->nr_plexes--;
+		mirvol_plex_free(pending[i]);
+	}
+
+	reason = plan.reason;
+	if (!reason && !plan.complete && !(flags & MIRVOL_ASSEMBLE_F_RUN))
+		reason = MIRVOL_R_VOLUME_INCOMPLETE;
+	if (!reason && mirvol_name_taken(mds[plan.newest]->name, vol))
+		reason = MIRVOL_R_NAME_EXISTS;
+	if (reason == MIRVOL_R_SPLIT_BRAIN)
+		pr_err("mirvol: %pUb: split brain: its members ran apart; assemble one side and add the other back as a new plex\n",
+		       &vol->uuid);
+	if (!reason) {
+		err = mirvol_assemble_start(vol, &plan, mds[plan.newest]);
+		if (err)
+			reason = err == -ENOMEM ? MIRVOL_R_NO_MEMORY :
+						  MIRVOL_R_IO_ERROR;
+		else
+			*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
+	}
+	mutex_unlock(&vol->lock);
+	return reason;
+}
+
+/* Reasons for which an offline volume may wait for more members. */
+static bool mirvol_may_wait(enum mirvol_reason reason)
+{
+	return reason == MIRVOL_R_VOLUME_INCOMPLETE ||
+	       reason == MIRVOL_R_NO_IN_SYNC_MEMBER;
+}
+
+/*
+ * Assemble the new members @ms (possibly none: RUN of an offline volume)
+ * of the volume @uuid.  Returns the group's reason, MIRVOL_R_NONE when
+ * assembled (or pending, with INCREMENTAL).
+ */
+static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
+						struct mirvol_member **ms,
+						unsigned int n, u32 flags,
+						u64 *op_id, bool *started)
+{
+	enum mirvol_reason reason, dummy;
+	struct mirvol_volume *vol;
+	bool created = false;
+	unsigned int i;
+
+	mutex_lock(&mirvol_mutex);
+	vol = mirvol_volume_find(uuid);
+	if (vol && test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		mutex_unlock(&mirvol_mutex);
+		for (i = 0; i < n; i++)
+			mirvol_member_refuse(ms[i], MIRVOL_R_DEVICE_BUSY);
+		return MIRVOL_R_DEVICE_BUSY;
+	}
+	if (vol && test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+		mirvol_volume_get(vol);
+		mutex_unlock(&mirvol_mutex);
+		reason = MIRVOL_R_NONE;
+		for (i = 0; i < n; i++) {
+			mirvol_rejoin(vol, ms[i], op_id);
+			if (ms[i]->refused)
+				reason = ms[i]->um->reason;
+		}
+		mirvol_volume_put(vol);
+		return reason;
+	}
+	if (!vol && !n) {
+		mutex_unlock(&mirvol_mutex);
+		return MIRVOL_R_OBJECT_NOT_FOUND;
+	}
+	if (!vol) {
+		const struct mirvol_md *md = &ms[0]->md;
+
+		for (i = 1; i < n; i++)
+			if (ms[i]->md.generation > md->generation)
+				md = &ms[i]->md;
+		vol = mirvol_volume_alloc(md->name, (const uuid_t *)uuid);
+		if (!vol) {
+			mutex_unlock(&mirvol_mutex);
+			for (i = 0; i < n; i++)
+				mirvol_member_refuse(ms[i], MIRVOL_R_NO_MEMORY);
+			return MIRVOL_R_NO_MEMORY;
+		}
+		vol->size = md->data_size;
+		list_add_tail(&vol->node, &mirvol_volumes);
+		created = true;
+	}
+	mirvol_volume_get(vol);
+	reason = mirvol_assemble_offline(vol, ms, n, flags, op_id);
+	mutex_unlock(&mirvol_mutex);
+
+	if (!reason) {
+		*started = true;
+	} else if (mirvol_may_wait(reason) &&
+		   (!created || (flags & MIRVOL_ASSEMBLE_F_INCREMENTAL))) {
+		/* Held offline until more members come. */
+		if (flags & MIRVOL_ASSEMBLE_F_INCREMENTAL)
+			reason = MIRVOL_R_NONE;
+	} else {
+		/* Refused: every device of the group goes back. */
+		mirvol_volume_teardown(vol, false, &dummy);
+	}
+	mirvol_volume_put(vol);
+	return reason;
+}
+
+/* Write the final result of a member from where its device ended up. */
+static void mirvol_member_final(struct mirvol_member *m,
+				enum mirvol_reason group_reason)
+{
+	struct mirvol_assemble_member *um = m->um;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *plex;
+
+	if (m->refused)
+		return;
+	mutex_lock(&mirvol_mutex);
+	plex = m->devt ? mirvol_find_devt(m->devt, &vol) : NULL;
+	if (plex) {
+		memcpy(um->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
+		memcpy(um->plex_uuid, &plex->uuid, MIRVOL_UUID_LEN);
+		um->plex_index = plex->index;
+		um->generation = plex->md ? plex->md->generation :
+					    vol->generation;
+		if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
+			um->result = MIRVOL_MEMBER_PENDING;
+		else if (READ_ONCE(plex->state) == MIRVOL_PLEX_ACTIVE)
+			um->result = MIRVOL_MEMBER_ACTIVE;
+		else
+			um->result = MIRVOL_MEMBER_STALE;
+		um->reason = group_reason;
+	} else {
+		um->result = MIRVOL_MEMBER_REFUSED;
+		um->reason = group_reason ?: MIRVOL_R_OBJECT_DELETED;
+	}
+	mutex_unlock(&mirvol_mutex);
+}
+
+static void mirvol_member_report_sb(struct mirvol_member *m)
+{
+	memcpy(m->um->volume_uuid, m->md.volume_uuid, MIRVOL_UUID_LEN);
+	memcpy(m->um->plex_uuid, m->md.plex_uuid, MIRVOL_UUID_LEN);
+	m->um->plex_index = m->md.plex_index;
+	m->um->generation = m->md.generation;
+}
+
+/* RUN: start the offline volumes that hold known members. */
+static enum mirvol_reason mirvol_assemble_run_known(struct mirvol_member *ms,
+						    unsigned int nr,
+						    struct mirvol_assemble *reply)
+{
+	enum mirvol_reason reason, last = MIRVOL_R_NONE;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		struct mirvol_volume *vol;
+		bool started = false;
+		uuid_t uuid;
+
+		if (!ms[i].known)
+			continue;
+		mutex_lock(&mirvol_mutex);
+		vol = NULL;
+		if (!mirvol_find_devt(ms[i].devt, &vol) ||
+		    test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+			mutex_unlock(&mirvol_mutex);
+			continue;
+		}
+		uuid_copy(&uuid, &vol->uuid);
+		mutex_unlock(&mirvol_mutex);
+		reason = mirvol_assemble_group(uuid.b, NULL, 0,
+					       MIRVOL_ASSEMBLE_F_RUN,
+					       &reply->op_id, &started);
+		if (started)
+			reply->nr_started++;
+		if (reason) {
+			last = reason;
+			ms[i].um->reason = reason;
+		}
+	}
+	return last;
+}
+
+/**
+ * mirvol_assemble - the ASSEMBLE command
+ * @um: the members; results are written back
+ * @nr: how many (1..MIRVOL_ASSEMBLE_MAX)
+ * @flags: MIRVOL_ASSEMBLE_F_*
+ * @reply: out: volume, state, started count, resync operation
+ *
+ * Return: 0 when every group was assembled (with INCREMENTAL: or is
+ * waiting for more members), else the errno of the last refused group,
+ * whose reason is in reply->hdr.reason.
+ */
+int mirvol_assemble(struct mirvol_assemble_member *um, unsigned int nr,
+		    u32 flags, struct mirvol_assemble *reply)
+{
+	enum mirvol_reason reason, last = MIRVOL_R_NONE;
+	struct mirvol_member *members, **group;
+	enum mirvol_reason *group_reason;
+	unsigned int i, j, n;
+
+	members = kcalloc(nr, sizeof(*members), GFP_KERNEL);
+	group = kcalloc(nr, sizeof(*group), GFP_KERNEL);
+	group_reason = kcalloc(nr, sizeof(*group_reason), GFP_KERNEL);
+	if (!members || !group || !group_reason) {
+		kfree(members);
+		kfree(group);
+		kfree(group_reason);
+		reply->hdr.reason = MIRVOL_R_NO_MEMORY;
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		members[i].um = &um[i];
+		um[i].result = MIRVOL_MEMBER_REFUSED;
+		um[i].reason = MIRVOL_R_NONE;
+		mirvol_member_open(members, i);
+		if (members[i].refused)
+			last = um[i].reason;
+		else if (members[i].plex)
+			mirvol_member_report_sb(&members[i]);
+	}
+
+	for (i = 0; i < nr; i++) {
+		bool started = false;
+
+		if (!members[i].plex)
+			continue;
+		n = 0;
+		for (j = i; j < nr; j++)
+			if (members[j].plex &&
+			    !memcmp(members[j].md.volume_uuid,
+				    members[i].md.volume_uuid,
+				    MIRVOL_UUID_LEN))
+				group[n++] = &members[j];
+		reason = mirvol_assemble_group(members[i].md.volume_uuid,
+					       group, n, flags, &reply->op_id,
+					       &started);
+		for (j = 0; j < n; j++)
+			group_reason[group[j] - members] = reason;
+		if (started)
+			reply->nr_started++;
+		if (reason)
+			last = reason;
+	}
+	if (flags & MIRVOL_ASSEMBLE_F_RUN) {
+		reason = mirvol_assemble_run_known(members, nr, reply);
+		if (reason)
+			last = reason;
+	}
+
+	for (i = 0; i < nr; i++) {
+		struct mirvol_volume *vol;
+
+		mirvol_member_final(&members[i], group_reason[i]);
+		if (members[i].refused || !members[i].devt)
+			continue;
+		mutex_lock(&mirvol_mutex);
+		if (mirvol_find_devt(members[i].devt, &vol)) {
+			memcpy(reply->volume_uuid, &vol->uuid,
+			       MIRVOL_UUID_LEN);
+			reply->volume_state = READ_ONCE(vol->state);
+		}
+		mutex_unlock(&mirvol_mutex);
+	}
+	if (last) {
+		reply->hdr.reason = last;
+		kfree(group_reason);
+		kfree(group);
+		kfree(members);
+		return mirvol_reason_errno(last);
+	}
+	kfree(group_reason);
+	kfree(group);
+	kfree(members);
+	return 0;
+}

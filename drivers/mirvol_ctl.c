@@ -1,0 +1,558 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol control device: /dev/mirvol-control.
+ *
+ * One handler per command, as ublk's control plane: copy the argument
+ * in, validate every field (flags, padding, reserved, strings, counts)
+ * before doing anything, call the volume operation, copy the result out.
+ * On failure the reason code is written back whenever the argument could
+ * be read.  CAP_SYS_ADMIN only.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/capability.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "mirvol_core.h"
+
+#define MIRVOL_FEATURES	(MIRVOL_FEAT_CREATE | MIRVOL_FEAT_OPS | \
+			 MIRVOL_FEAT_BREAK_PLEX | MIRVOL_FEAT_ADD_PLEX | \
+			 MIRVOL_FEAT_METADATA | MIRVOL_FEAT_ASSEMBLE | \
+			 MIRVOL_FEAT_RENAME)
+
+/*
+ * Copy a reply back; every argument struct starts with the header, whose
+ * reason is set from @reason.  Returns @ret, or -EFAULT.
+ */
+static int mirvol_reply(void __user *argp, void *karg, size_t size, int ret,
+			enum mirvol_reason reason)
+{
+	struct mirvol_ioc_header *hdr = karg;
+
+	if (ret && !reason)
+		reason = ret == -ENOMEM ? MIRVOL_R_NO_MEMORY :
+			 ret == -EINTR ? MIRVOL_R_INTERRUPTED :
+			 MIRVOL_R_INVALID_ARGUMENT;
+	hdr->reason = ret ? reason : MIRVOL_R_NONE;
+	if (copy_to_user(argp, karg, size))
+		return -EFAULT;
+	return ret;
+}
+
+#define MIRVOL_REPLY(argp, karg, ret, reason) \
+	mirvol_reply(argp, &(karg), sizeof(karg), ret, reason)
+
+#define MIRVOL_ZERO(field) mirvol_mem_is_zero(&(field), sizeof(field))
+
+static int mirvol_ctl_version(void __user *argp)
+{
+	struct mirvol_version v;
+	unsigned int n = 0;
+	struct mirvol_volume *vol;
+
+	if (copy_from_user(&v, argp, sizeof(v)))
+		return -EFAULT;
+	if (v.hdr.flags || !MIRVOL_ZERO(v.reserved))
+		return MIRVOL_REPLY(argp, v, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	mutex_lock(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node)
+		n++;
+	mutex_unlock(&mirvol_mutex);
+	v.abi_major = MIRVOL_ABI_MAJOR;
+	v.abi_minor = MIRVOL_ABI_MINOR;
+	v.features = MIRVOL_FEATURES;
+	v.max_plexes = MIRVOL_MAX_PLEXES;
+	v.nr_volumes = n;
+	return MIRVOL_REPLY(argp, v, 0, MIRVOL_R_NONE);
+}
+
+static int mirvol_ctl_create(void __user *argp)
+{
+	struct file *files[MIRVOL_MAX_PLEXES] = {};
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_create c;
+	unsigned int i;
+	u64 op_id = 0;
+	int ret;
+
+	if (copy_from_user(&c, argp, sizeof(c)))
+		return -EFAULT;
+	reason = mirvol_check_create(&c);
+	if (reason)
+		return MIRVOL_REPLY(argp, c, mirvol_reason_errno(reason),
+				    reason);
+	for (i = 0; i < c.nr_plexes; i++) {
+		files[i] = fget(c.plex_fds[i]);
+		if (!files[i]) {
+			ret = -EBADF;
+			reason = MIRVOL_R_BAD_FD;
+			goto out;
+		}
+	}
+	mutex_lock(&mirvol_mutex);
+	ret = mirvol_volume_create(c.name, files, c.nr_plexes,
+				   c.hdr.flags & MIRVOL_CREATE_F_ASSUME_CLEAN,
+				   &op_id, &vol, &reason);
+	if (!ret) {
+		strscpy(c.name, vol->name, sizeof(c.name));
+		memcpy(c.volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
+		c.dev_major = mirvol_major;
+		c.dev_minor = vol->id * MIRVOL_MINORS;
+		c.index = vol->id;
+		c.op_id = op_id;
+	}
+	mutex_unlock(&mirvol_mutex);
+out:
+	for (i = 0; i < c.nr_plexes; i++)
+		if (files[i])
+			fput(files[i]);
+	return MIRVOL_REPLY(argp, c, ret, reason);
+}
+
+static struct mirvol_volume *mirvol_ctl_lookup(const u8 *uuid,
+					       enum mirvol_reason *reason)
+{
+	struct mirvol_volume *vol = mirvol_volume_lookup(uuid);
+
+	if (!vol)
+		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
+	return vol;
+}
+
+static int mirvol_ctl_remove(void __user *argp, bool stop)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_volume_ref r;
+	struct mirvol_volume *vol;
+	u32 allowed = stop ? 0 : MIRVOL_REMOVE_F_KEEP_METADATA;
+	int ret;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if ((r.hdr.flags & ~allowed) || !MIRVOL_ZERO(r.reserved))
+		return MIRVOL_REPLY(argp, r, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	vol = mirvol_ctl_lookup(r.volume_uuid, &reason);
+	if (!vol)
+		return MIRVOL_REPLY(argp, r, -ENOENT, reason);
+	ret = mirvol_volume_teardown(vol, !stop &&
+				     !(r.hdr.flags & MIRVOL_REMOVE_F_KEEP_METADATA),
+				     &reason);
+	mirvol_volume_put(vol);
+	return MIRVOL_REPLY(argp, r, ret, reason);
+}
+
+static int mirvol_ctl_list(void __user *argp)
+{
+	struct mirvol_volume *vol;
+	struct mirvol_list l;
+	u8 *uuids = NULL;
+	unsigned int n = 0;
+	int ret = 0;
+
+	if (copy_from_user(&l, argp, sizeof(l)))
+		return -EFAULT;
+	if (l.hdr.flags || !MIRVOL_ZERO(l.reserved) ||
+	    (l.capacity && !l.uuids_ptr))
+		return MIRVOL_REPLY(argp, l, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	mutex_lock(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node)
+		n++;
+	if (l.capacity && n) {
+		unsigned int i = 0;
+
+		uuids = kcalloc(min(n, l.capacity), MIRVOL_UUID_LEN,
+				GFP_KERNEL);
+		if (!uuids) {
+			mutex_unlock(&mirvol_mutex);
+			return MIRVOL_REPLY(argp, l, -ENOMEM,
+					    MIRVOL_R_NO_MEMORY);
+		}
+		list_for_each_entry(vol, &mirvol_volumes, node) {
+			if (i == l.capacity)
+				break;
+			memcpy(uuids + i++ * MIRVOL_UUID_LEN, &vol->uuid,
+			       MIRVOL_UUID_LEN);
+		}
+	}
+	mutex_unlock(&mirvol_mutex);
+	if (uuids && copy_to_user(u64_to_user_ptr(l.uuids_ptr), uuids,
+				  (size_t)min(n, l.capacity) * MIRVOL_UUID_LEN))
+		ret = -EFAULT;
+	kfree(uuids);
+	l.count = n;
+	return MIRVOL_REPLY(argp, l, ret, MIRVOL_R_NONE);
+}
+
+static void mirvol_fill_plex_info(struct mirvol_volume *vol,
+				  struct mirvol_plex *plex,
+				  struct mirvol_plex_info *pi)
+{
+	unsigned int state = READ_ONCE(plex->state);
+
+	memcpy(pi->uuid, &plex->uuid, MIRVOL_UUID_LEN);
+	pi->index = plex->index;
+	pi->state = state;
+	pi->flags = plex->boot ? MIRVOL_PLEX_F_BOOT : 0;
+	if (plex->bdev) {
+		pi->dev_major = MAJOR(plex->devt);
+		pi->dev_minor = MINOR(plex->devt);
+	}
+	pi->dev_size_bytes = (u64)plex->dev_sectors << SECTOR_SHIFT;
+	pi->data_offset_bytes = (u64)plex->data_offset << SECTOR_SHIFT;
+	pi->sync_bytes = (u64)(state == MIRVOL_PLEX_ACTIVE ? vol->size :
+			       state == MIRVOL_PLEX_SYNCING ?
+			       min(READ_ONCE(plex->sync_offset), vol->size) :
+			       0) << SECTOR_SHIFT;
+	pi->read_errors = atomic64_read(&plex->read_errors);
+	pi->write_errors = atomic64_read(&plex->write_errors);
+	pi->read_ios = atomic64_read(&plex->read_ios);
+	pi->write_ios = atomic64_read(&plex->write_ios);
+}
+
+static int mirvol_ctl_info(void __user *argp)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_volume *vol;
+	struct mirvol_info *info;
+	unsigned long flags;
+	unsigned int i, n = 0;
+	int ret = 0;
+
+	info = kmalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	if (copy_from_user(info, argp, sizeof(*info))) {
+		kfree(info);
+		return -EFAULT;
+	}
+	if (info->hdr.flags || !MIRVOL_ZERO(info->reserved)) {
+		ret = mirvol_reply(argp, info, sizeof(*info), -EINVAL,
+				   MIRVOL_R_INVALID_ARGUMENT);
+		kfree(info);
+		return ret;
+	}
+	vol = mirvol_ctl_lookup(info->volume_uuid, &reason);
+	if (!vol) {
+		ret = mirvol_reply(argp, info, sizeof(*info), -ENOENT, reason);
+		kfree(info);
+		return ret;
+	}
+	/* Everything but the volume asked for is output. */
+	memset(info, 0, sizeof(*info));
+	memcpy(info->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
+	mutex_lock(&vol->lock);
+	spin_lock_irqsave(&vol->state_lock, flags);
+	strscpy(info->name, vol->name, sizeof(info->name));
+	info->state = vol->state;
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	if (test_bit(MIRVOL_VOL_DIRTY, &vol->flags))
+		info->flags |= MIRVOL_VOLUME_F_DIRTY;
+	info->index = (u32)-1;
+	if (vol->disk) {
+		info->dev_major = mirvol_major;
+		info->dev_minor = vol->id * MIRVOL_MINORS;
+		info->index = vol->id;
+	}
+	info->size_bytes = (u64)vol->size << SECTOR_SHIFT;
+	info->generation = vol->generation;
+	info->op_id = READ_ONCE(vol->op_id);
+	info->sync_speed_min = READ_ONCE(vol->sync_speed_min);
+	info->sync_speed_max = READ_ONCE(vol->sync_speed_max);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i])
+			mirvol_fill_plex_info(vol, vol->plexes[i],
+					      &info->plexes[n++]);
+	info->nr_plexes = n;
+	mutex_unlock(&vol->lock);
+	mirvol_volume_put(vol);
+	ret = mirvol_reply(argp, info, sizeof(*info), 0, MIRVOL_R_NONE);
+	kfree(info);
+	return ret;
+}
+
+static int mirvol_ctl_add_plex(void __user *argp)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_volume *vol, *src = NULL;
+	struct file *file = NULL;
+	struct mirvol_add_plex a;
+	bool from_volume;
+	u64 op_id = 0;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	from_volume = a.hdr.flags & MIRVOL_ADD_F_FROM_VOLUME;
+	if ((a.hdr.flags & ~MIRVOL_ADD_F_FROM_VOLUME) || a.pad ||
+	    !MIRVOL_ZERO(a.reserved) ||
+	    (from_volume && (a.fd != -1 || MIRVOL_ZERO(a.source_uuid))) ||
+	    (!from_volume && !MIRVOL_ZERO(a.source_uuid)))
+		return MIRVOL_REPLY(argp, a, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	if (!from_volume && a.fd < 0)
+		return MIRVOL_REPLY(argp, a, -EBADF, MIRVOL_R_BAD_FD);
+
+	vol = mirvol_ctl_lookup(a.volume_uuid, &reason);
+	if (!vol)
+		return MIRVOL_REPLY(argp, a, -ENOENT, reason);
+	if (from_volume) {
+		src = mirvol_ctl_lookup(a.source_uuid, &reason);
+		if (!src) {
+			ret = -ENOENT;
+			goto out;
+		}
+	} else {
+		file = fget(a.fd);
+		if (!file) {
+			ret = -EBADF;
+			reason = MIRVOL_R_BAD_FD;
+			goto out;
+		}
+	}
+	ret = mirvol_add_plex(vol, file, src, &op_id, &reason);
+	a.op_id = op_id;
+out:
+	if (file)
+		fput(file);
+	if (src)
+		mirvol_volume_put(src);
+	mirvol_volume_put(vol);
+	return MIRVOL_REPLY(argp, a, ret, reason);
+}
+
+static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *plex;
+	struct mirvol_plex_ref r;
+	u32 allowed = 0;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+	int ret;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if (cmd == MIRVOL_IOC_SET_PLEX)
+		allowed = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT;
+	if ((r.hdr.flags & ~allowed) || !MIRVOL_ZERO(r.reserved) ||
+	    (cmd == MIRVOL_IOC_SET_PLEX && hweight32(r.hdr.flags) != 1) ||
+	    (cmd != MIRVOL_IOC_BREAK_PLEX && !MIRVOL_ZERO(r.new_name)) ||
+	    (cmd == MIRVOL_IOC_BREAK_PLEX && r.new_name[0] &&
+	     !mirvol_name_valid(r.new_name, sizeof(r.new_name))))
+		return MIRVOL_REPLY(argp, r, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	vol = mirvol_ctl_lookup(r.volume_uuid, &reason);
+	if (!vol)
+		return MIRVOL_REPLY(argp, r, -ENOENT, reason);
+
+	if (cmd == MIRVOL_IOC_BREAK_PLEX)
+		mutex_lock(&mirvol_mutex);
+	mutex_lock(&vol->lock);
+	plex = mirvol_plex_find(vol, r.plex_uuid);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		ret = -ENOENT;
+	} else if (cmd == MIRVOL_IOC_BREAK_PLEX) {
+		ret = mirvol_break_plex(vol, plex, r.new_name, &new_uuid,
+					r.new_name, &op_id, &reason);
+		if (!ret)
+			memcpy(r.new_volume_uuid, &new_uuid, MIRVOL_UUID_LEN);
+	} else if (cmd == MIRVOL_IOC_REMOVE_PLEX) {
+		ret = mirvol_remove_plex(vol, plex, &op_id, &reason);
+	} else if (!plex) {
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		ret = -ENOENT;
+	} else {
+		mutex_lock(&vol->sb_mutex);
+		WRITE_ONCE(plex->boot,
+			   !!(r.hdr.flags & MIRVOL_SET_PLEX_F_BOOT));
+		ret = mirvol_sb_update_locked(vol);
+		mutex_unlock(&vol->sb_mutex);
+		if (ret)
+			reason = MIRVOL_R_IO_ERROR;
+	}
+	mutex_unlock(&vol->lock);
+	if (cmd == MIRVOL_IOC_BREAK_PLEX)
+		mutex_unlock(&mirvol_mutex);
+	mirvol_volume_put(vol);
+	r.op_id = op_id;
+	return MIRVOL_REPLY(argp, r, ret, reason);
+}
+
+static int mirvol_ctl_op(void __user *argp, unsigned int cmd)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_operation *op;
+	struct mirvol_op o;
+	int ret = 0;
+
+	if (copy_from_user(&o, argp, sizeof(o)))
+		return -EFAULT;
+	if (o.hdr.flags || o.pad ||
+	    (cmd != MIRVOL_IOC_OP_WAIT && o.timeout_ms))
+		return MIRVOL_REPLY(argp, o, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	switch (cmd) {
+	case MIRVOL_IOC_OP_STATUS:
+		op = mirvol_op_get_by_id(o.op_id);
+		if (!op) {
+			reason = MIRVOL_R_OBJECT_NOT_FOUND;
+			ret = -ENOENT;
+			memset(&o.info, 0, sizeof(o.info));
+			break;
+		}
+		mirvol_op_fill(op, &o.info);
+		mirvol_op_put(op);
+		break;
+	case MIRVOL_IOC_OP_WAIT:
+		ret = mirvol_op_wait(o.op_id, o.timeout_ms, &o.info, &reason);
+		break;
+	default:
+		ret = mirvol_op_cancel(o.op_id, &o.info, &reason);
+		break;
+	}
+	return MIRVOL_REPLY(argp, o, ret, reason);
+}
+
+static int mirvol_ctl_assemble(void __user *argp)
+{
+	struct mirvol_assemble_member *members;
+	u32 allowed = MIRVOL_ASSEMBLE_F_RUN | MIRVOL_ASSEMBLE_F_INCREMENTAL;
+	struct mirvol_assemble a;
+	size_t size;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if ((a.hdr.flags & ~allowed) || a.pad || !MIRVOL_ZERO(a.reserved) ||
+	    !a.nr_members || a.nr_members > MIRVOL_ASSEMBLE_MAX ||
+	    ((a.hdr.flags & MIRVOL_ASSEMBLE_F_INCREMENTAL) &&
+	     a.nr_members != 1) || !a.members_ptr)
+		return MIRVOL_REPLY(argp, a, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	size = a.nr_members * sizeof(*members);
+	members = memdup_user(u64_to_user_ptr(a.members_ptr), size);
+	if (IS_ERR(members))
+		return MIRVOL_REPLY(argp, a, PTR_ERR(members),
+				    PTR_ERR(members) == -ENOMEM ?
+				    MIRVOL_R_NO_MEMORY :
+				    MIRVOL_R_INVALID_ARGUMENT);
+	memset(a.volume_uuid, 0, sizeof(a.volume_uuid));
+	a.volume_state = 0;
+	a.nr_started = 0;
+	a.op_id = 0;
+	a.hdr.reason = MIRVOL_R_NONE;
+	ret = mirvol_assemble(members, a.nr_members, a.hdr.flags, &a);
+	if (copy_to_user(u64_to_user_ptr(a.members_ptr), members, size))
+		ret = -EFAULT;
+	kfree(members);
+	return MIRVOL_REPLY(argp, a, ret, a.hdr.reason);
+}
+
+static int mirvol_ctl_rename(void __user *argp)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_volume *vol;
+	struct mirvol_rename r;
+	unsigned long flags;
+	int ret = 0;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if (r.hdr.flags || !MIRVOL_ZERO(r.reserved) ||
+	    !mirvol_name_valid(r.name, sizeof(r.name)))
+		return MIRVOL_REPLY(argp, r, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	mutex_lock(&mirvol_mutex);
+	vol = mirvol_volume_find(r.volume_uuid);
+	if (!vol || test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		ret = -ENOENT;
+	} else if (mirvol_name_taken(r.name, vol)) {
+		reason = MIRVOL_R_NAME_EXISTS;
+		ret = -EEXIST;
+	} else {
+		mutex_lock(&vol->lock);
+		spin_lock_irqsave(&vol->state_lock, flags);
+		strscpy(vol->name, r.name, sizeof(vol->name));
+		spin_unlock_irqrestore(&vol->state_lock, flags);
+		if (test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+			ret = mirvol_sb_update(vol);
+			if (ret)
+				reason = MIRVOL_R_IO_ERROR;
+			mirvol_uevent(vol, "renamed", NULL, NULL);
+		}
+		mutex_unlock(&vol->lock);
+	}
+	mutex_unlock(&mirvol_mutex);
+	return MIRVOL_REPLY(argp, r, ret, reason);
+}
+
+static long mirvol_ctl_ioctl(struct file *file, unsigned int cmd,
+			     unsigned long arg)
+{
+	void __user *argp = (void __user *)arg;
+
+	if (!capable(CAP_SYS_ADMIN)) {
+		if (_IOC_TYPE(cmd) == MIRVOL_IOC_MAGIC &&
+		    _IOC_SIZE(cmd) >= sizeof(struct mirvol_ioc_header))
+			put_user(MIRVOL_R_ACCESS_DENIED,
+				 &((struct mirvol_ioc_header __user *)argp)->reason);
+		return -EPERM;
+	}
+	switch (cmd) {
+	case MIRVOL_IOC_VERSION:
+		return mirvol_ctl_version(argp);
+	case MIRVOL_IOC_CREATE:
+		return mirvol_ctl_create(argp);
+	case MIRVOL_IOC_REMOVE:
+		return mirvol_ctl_remove(argp, false);
+	case MIRVOL_IOC_STOP:
+		return mirvol_ctl_remove(argp, true);
+	case MIRVOL_IOC_LIST:
+		return mirvol_ctl_list(argp);
+	case MIRVOL_IOC_INFO:
+		return mirvol_ctl_info(argp);
+	case MIRVOL_IOC_ADD_PLEX:
+		return mirvol_ctl_add_plex(argp);
+	case MIRVOL_IOC_BREAK_PLEX:
+	case MIRVOL_IOC_REMOVE_PLEX:
+	case MIRVOL_IOC_SET_PLEX:
+		return mirvol_ctl_plex(argp, cmd);
+	case MIRVOL_IOC_OP_STATUS:
+	case MIRVOL_IOC_OP_WAIT:
+	case MIRVOL_IOC_OP_CANCEL:
+		return mirvol_ctl_op(argp, cmd);
+	case MIRVOL_IOC_ASSEMBLE:
+		return mirvol_ctl_assemble(argp);
+	case MIRVOL_IOC_RENAME:
+		return mirvol_ctl_rename(argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations mirvol_ctl_fops = {
+	.owner		= THIS_MODULE,
+	.open		= nonseekable_open,
+	.unlocked_ioctl	= mirvol_ctl_ioctl,
+	.compat_ioctl	= compat_ptr_ioctl,
+};
+
+static struct miscdevice mirvol_misc = {
+	.minor		= MISC_DYNAMIC_MINOR,
+	.name		= MIRVOL_CONTROL_NAME,
+	.fops		= &mirvol_ctl_fops,
+	.mode		= 0600,
+};
+
+int mirvol_ctl_init(void)
+{
+	return misc_register(&mirvol_misc);
+}
+
+void mirvol_ctl_exit(void)
+{
+	misc_deregister(&mirvol_misc);
+}

@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol superblock I/O: read a member's superblock, write a volume's
+ * superblocks to all its plexes, initialise and erase members.
+ *
+ * Every update increases the generation and goes to slot generation % 2
+ * with REQ_PREFLUSH | REQ_FUA on every writable plex in parallel, so a
+ * crash leaves the previous slot intact.  A plex that fails the write is
+ * failed and the update is repeated, so that the survivors record it.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/completion.h>
+#include <linux/highmem.h>
+#include <linux/timekeeping.h>
+
+#include "mirvol_core.h"
+
+#define MIRVOL_SB_SECTOR_OF(slot) \
+	MIRVOL_SB_SECTOR(MIRVOL_SB_OFFSET + (slot) * MIRVOL_SB_SLOT_SIZE)
+#define MIRVOL_META_OPF	(REQ_SYNC | REQ_META | REQ_PRIO)
+
+static void mirvol_batch_endio(struct bio *bio)
+{
+	struct mirvol_batch *b = bio->bi_private;
+
+	if (atomic_dec_and_test(&b->pending))
+		complete(&b->done);
+}
+
+/**
+ * mirvol_batch_init - start a set of bios waited for together
+ * @b: the batch
+ */
+void mirvol_batch_init(struct mirvol_batch *b)
+{
+	atomic_set(&b->pending, 1);
+	init_completion(&b->done);
+}
+
+/**
+ * mirvol_batch_submit - submit a bio as part of a batch
+ * @b: the batch
+ * @bio: the bio; it is not freed on completion (see mirvol_batch_wait())
+ * @plex: the plex it goes to
+ */
+void mirvol_batch_submit(struct mirvol_batch *b, struct bio *bio,
+			 struct mirvol_plex *plex)
+{
+	bio->bi_private = b;
+	bio->bi_end_io = mirvol_batch_endio;
+	atomic_inc(&b->pending);
+	if (mirvol_inject(plex, bio))
+		bio_io_error(bio);
+	else
+		submit_bio(bio);
+}
+
+/**
+ * mirvol_batch_wait - wait for every bio of a batch
+ * @b: the batch
+ *
+ * The caller then reads each bio's bi_status and puts it.
+ */
+void mirvol_batch_wait(struct mirvol_batch *b)
+{
+	if (!atomic_dec_and_test(&b->pending))
+		wait_for_completion_io(&b->done);
+}
+
+/**
+ * mirvol_sync_rw - synchronous I/O of whole slots
+ * @bdev: the device
+ * @opf: operation and flags
+ * @sector: first sector
+ * @pages: MIRVOL_SB_SLOT_SIZE bytes from each page
+ * @nr_pages: number of pages
+ *
+ * Context: process context outside the volume's submit_bio.
+ * Return: 0 or a negative errno.
+ */
+int mirvol_sync_rw(struct block_device *bdev, blk_opf_t opf, sector_t sector,
+		   struct page **pages, unsigned int nr_pages)
+{
+	struct bio *bio;
+	unsigned int i;
+	int ret;
+
+	bio = bio_alloc(bdev, nr_pages, opf, GFP_NOIO);
+	bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < nr_pages; i++)
+		__bio_add_page(bio, pages[i], MIRVOL_SB_SLOT_SIZE, 0);
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/**
+ * mirvol_sb_read_dev - read and validate a member's superblock
+ * @bdev: the device
+ * @md: out: its current superblock
+ * @reason: out: NOT_A_MEMBER, METADATA_CORRUPT, METADATA_VERSION or
+ *	IO_ERROR when no slot is valid
+ *
+ * Return: the current slot, or a negative errno.
+ */
+int mirvol_sb_read_dev(struct block_device *bdev, struct mirvol_md *md,
+		       enum mirvol_reason *reason)
+{
+	enum mirvol_sb_defect defects[2];
+	struct page *pages[2];
+	int ret = -ENOMEM;
+
+	*reason = MIRVOL_R_NO_MEMORY;
+	pages[0] = alloc_page(GFP_KERNEL);
+	pages[1] = alloc_page(GFP_KERNEL);
+	if (!pages[0] || !pages[1])
+		goto out;
+	ret = mirvol_sync_rw(bdev, REQ_OP_READ | MIRVOL_META_OPF,
+			     MIRVOL_SB_SECTOR_OF(0), pages, 2);
+	if (ret) {
+		*reason = MIRVOL_R_IO_ERROR;
+		goto out;
+	}
+	ret = mirvol_sb_select(page_address(pages[0]), page_address(pages[1]),
+			       bdev_nr_sectors(bdev), md, defects, reason);
+	if (ret < 0) {
+		pr_info("mirvol: %pg: superblock slots: %s, %s\n", bdev,
+			mirvol_sb_defect_str(defects[0]),
+			mirvol_sb_defect_str(defects[1]));
+		ret = mirvol_reason_errno(*reason);
+	}
+out:
+	if (pages[0])
+		__free_page(pages[0]);
+	if (pages[1])
+		__free_page(pages[1]);
+	return ret;
+}
+
+/* The superblock of @plex as the volume stands; sb_mutex held. */
+static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
+			   struct mirvol_md *md)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	memset(md, 0, sizeof(*md));
+	memcpy(md->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
+	memcpy(md->plex_uuid, &me->uuid, MIRVOL_UUID_LEN);
+	md->plex_index = me->index;
+	if (test_bit(MIRVOL_VOL_DIRTY, &vol->flags) ||
+	    test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags))
+		md->flags |= MIRVOL_SB_F_DIRTY;
+	md->generation = vol->generation;
+	md->data_offset = me->data_offset;
+	md->data_size = vol->size;
+	md->dev_size = me->dev_sectors;
+	md->ctime = vol->ctime;
+	md->utime = ktime_get_real_seconds();
+	md->bitmap_offset = MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET);
+	md->bitmap_size = me->data_offset - md->bitmap_offset;
+
+	spin_lock_irqsave(&vol->state_lock, flags);
+	memcpy(md->name, vol->name, MIRVOL_NAME_LEN);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+		struct mirvol_md_plex *p = &md->plexes[i];
+
+		if (!plex)
+			continue;
+		md->nr_plexes++;
+		memcpy(p->uuid, &plex->uuid, MIRVOL_UUID_LEN);
+		p->state = plex->state;
+		p->flags = plex->boot ? MIRVOL_PLEX_F_BOOT : 0;
+		p->sync_offset = plex->state == MIRVOL_PLEX_ACTIVE ? vol->size :
+				 plex->state == MIRVOL_PLEX_SYNCING ?
+				 min(READ_ONCE(plex->sync_offset), vol->size) :
+				 0;
+		p->gone_generation = plex->gone_generation;
+		if (plex->state == MIRVOL_PLEX_SYNCING &&
+		    (!md->resync_offset || p->sync_offset < md->resync_offset))
+			md->resync_offset = p->sync_offset;
+	}
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+}
+
+/**
+ * mirvol_volume_md - the volume's superblock as it would write it now
+ * @vol: the volume
+ * @md: out; the plex-specific fields are those of no plex (zero)
+ *
+ * Context: sb_mutex held.
+ */
+void mirvol_volume_md(struct mirvol_volume *vol, struct mirvol_md *md)
+{
+	struct mirvol_plex none = { .data_offset = MIRVOL_DATA_OFFSET_SECTORS };
+
+	mirvol_md_fill(vol, &none, md);
+	memset(md->plex_uuid, 0, sizeof(md->plex_uuid));
+}
+
+static struct bio *mirvol_sb_bio(struct mirvol_volume *vol,
+				 struct mirvol_plex *plex, unsigned int slot)
+{
+	struct bio *bio;
+
+	bio = bio_alloc_bioset(plex->bdev, 1, REQ_OP_WRITE | MIRVOL_META_OPF |
+			       REQ_PREFLUSH | REQ_FUA, GFP_NOIO,
+			       &vol->sync_bs);
+	bio->bi_iter.bi_sector = MIRVOL_SB_SECTOR_OF(slot);
+	__bio_add_page(bio, plex->sb_page, MIRVOL_SB_SLOT_SIZE, 0);
+	return bio;
+}
+
+/**
+ * mirvol_sb_update_locked - write a new generation to every writable plex
+ * @vol: the volume
+ *
+ * Plexes that fail the write are failed and the update is repeated on
+ * the others.  Marks plexes that left the in-sync set with the generation
+ * at which they did.
+ *
+ * Context: sb_mutex held; process context outside submit_bio.
+ * Return: 0, or -EIO when no plex took the update (the volume is failed).
+ */
+int mirvol_sb_update_locked(struct mirvol_volume *vol)
+{
+	struct bio *bios[MIRVOL_MAX_PLEXES];
+	struct mirvol_plex *targets[MIRVOL_MAX_PLEXES];
+	struct mirvol_batch batch;
+	struct mirvol_md md;
+	unsigned int i, n, failed;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	do {
+		vol->generation++;
+		n = 0;
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			struct mirvol_plex *plex = vol->plexes[i];
+			unsigned int state;
+
+			if (!plex)
+				continue;
+			state = READ_ONCE(plex->state);
+			if (!mirvol_state_writable(state)) {
+				if (!plex->gone_generation)
+					plex->gone_generation = vol->generation;
+				continue;
+			}
+			plex->gone_generation = 0;
+			if (plex->bdev)
+				targets[n++] = plex;
+		}
+		if (!n)
+			return -EIO;
+
+		mirvol_batch_init(&batch);
+		for (i = 0; i < n; i++) {
+			mirvol_md_fill(vol, targets[i], &md);
+			mirvol_sb_encode(&md, page_address(targets[i]->sb_page));
+			bios[i] = mirvol_sb_bio(vol, targets[i],
+						vol->generation & 1);
+			mirvol_batch_submit(&batch, bios[i], targets[i]);
+		}
+		mirvol_batch_wait(&batch);
+
+		failed = 0;
+		for (i = 0; i < n; i++) {
+			if (bios[i]->bi_status) {
+				pr_err("mirvol: %s: superblock write to plex %u failed\n",
+				       vol->name, targets[i]->index);
+				mirvol_plex_error(targets[i], true);
+				failed++;
+			}
+			bio_put(bios[i]);
+		}
+	} while (failed);
+	return 0;
+}
+
+/**
+ * mirvol_sb_update - mirvol_sb_update_locked() taking sb_mutex
+ * @vol: the volume
+ *
+ * Return: 0 or -EIO.
+ */
+int mirvol_sb_update(struct mirvol_volume *vol)
+{
+	int ret;
+
+	mutex_lock(&vol->sb_mutex);
+	ret = mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	return ret;
+}
+
+/*
+ * Write the whole metadata head of a device: 4 KiB of zeros (wiping
+ * signatures of what the device held before), then both slots, @page in
+ * slot @slot and zeros in the other (a stale superblock of a former life
+ * must never win the slot selection).
+ *
+ * The device became, or stopped being, a member: tell udev, which only
+ * notices writes through device nodes it watches, so that it re-examines
+ * the device (member properties, UDISKS_IGNORE).
+ */
+static int mirvol_write_head(struct block_device *bdev, struct page *page,
+			     int slot)
+{
+	struct page *pages[3] = { ZERO_PAGE(0), ZERO_PAGE(0), ZERO_PAGE(0) };
+	int ret;
+
+	if (slot >= 0)
+		pages[1 + slot] = page;
+	ret = mirvol_sync_rw(bdev, REQ_OP_WRITE | MIRVOL_META_OPF |
+			     REQ_PREFLUSH | REQ_FUA, 0, pages, 3);
+	if (!ret)
+		kobject_uevent(bdev_kobj(bdev), KOBJ_CHANGE);
+	return ret;
+}
+
+/**
+ * mirvol_sb_init_plex - make a device a member of the volume
+ * @vol: the volume, its generation current
+ * @plex: the plex, in its slot
+ *
+ * Context: sb_mutex held.
+ * Return: 0 or a negative errno.
+ */
+int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
+{
+	struct mirvol_md md;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	if (!vol->generation)
+		vol->generation = 1;
+	mirvol_md_fill(vol, plex, &md);
+	mirvol_sb_encode(&md, page_address(plex->sb_page));
+	return mirvol_write_head(plex->bdev, plex->sb_page,
+				 vol->generation & 1);
+}
+
+/**
+ * mirvol_sb_wipe - erase a plex's metadata so the device is free
+ * @plex: the plex, with its device
+ *
+ * Return: 0 or a negative errno.
+ */
+int mirvol_sb_wipe(struct mirvol_plex *plex)
+{
+	if (!plex->bdev)
+		return 0;
+	return mirvol_write_head(plex->bdev, NULL, -1);
+}

@@ -1,0 +1,1223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol volumes and plexes: life cycle, gendisk, queue limits, states,
+ * suspend/resume and the per-volume worker.
+ *
+ * A volume's creation reads like brd's: queue limits (stacked from the
+ * plexes) -> blk_alloc_disk -> fill the disk -> set_capacity -> add_disk,
+ * unwinding in reverse order on error.  Its teardown reverses it.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/blkdev.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/idr.h>
+#include <linux/module.h>
+#include <linux/part_stat.h>
+#include <linux/slab.h>
+#include <linux/timekeeping.h>
+
+#include "mirvol_core.h"
+
+static DEFINE_IDA(mirvol_ida);
+
+static void mirvol_plex_mark_dead(struct block_device *bdev, bool surprise);
+
+static const struct blk_holder_ops mirvol_holder_ops = {
+	.mark_dead = mirvol_plex_mark_dead,
+};
+
+static void mirvol_io_ref_release(struct percpu_ref *ref)
+{
+	struct mirvol_volume *vol = container_of(ref, struct mirvol_volume,
+						 io_ref);
+
+	wake_up_all(&vol->wait);
+}
+
+static void mirvol_release_work(struct work_struct *work);
+static void mirvol_safe_mode_work(struct work_struct *work);
+
+/**
+ * mirvol_volume_alloc - allocate a volume with no plexes and no disk
+ * @name: a valid name
+ * @uuid: the volume's UUID, or NULL to generate one
+ *
+ * Return: the volume with one reference, or NULL.
+ */
+struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
+{
+	struct mirvol_volume *vol;
+
+	vol = kzalloc(sizeof(*vol), GFP_KERNEL);
+	if (!vol)
+		return NULL;
+	kref_init(&vol->ref);
+	INIT_LIST_HEAD(&vol->node);
+	if (uuid)
+		uuid_copy(&vol->uuid, uuid);
+	else
+		uuid_gen(&vol->uuid);
+	strscpy(vol->name, name, sizeof(vol->name));
+	vol->id = -1;
+	vol->resync_source = -1;
+	vol->ctime = ktime_get_real_seconds();
+	mutex_init(&vol->lock);
+	mutex_init(&vol->sb_mutex);
+	spin_lock_init(&vol->state_lock);
+	vol->state = MIRVOL_VOLUME_OFFLINE;
+	init_waitqueue_head(&vol->wait);
+	INIT_LIST_HEAD(&vol->deferred);
+	INIT_WORK(&vol->worker, mirvol_volume_worker);
+	INIT_WORK(&vol->release_work, mirvol_release_work);
+	INIT_WORK(&vol->retry_work, mirvol_read_retry_work);
+	INIT_WORK(&vol->repair_work, mirvol_repair_work);
+	INIT_LIST_HEAD(&vol->repairs);
+	INIT_DELAYED_WORK(&vol->safe_mode_work, mirvol_safe_mode_work);
+	bio_list_init(&vol->retry_list);
+	vol->safe_mode_delay_ms = mirvol_safe_mode_delay_ms;
+	vol->sync_speed_min = mirvol_sync_speed_min;
+	vol->sync_speed_max = mirvol_sync_speed_max;
+
+	/* Killed and resurrected by every suspend/resume. */
+	if (percpu_ref_init(&vol->io_ref, mirvol_io_ref_release,
+			    PERCPU_REF_ALLOW_REINIT, GFP_KERNEL))
+		goto out_free;
+	if (mirvol_barrier_init(&vol->barrier))
+		goto out_ref;
+	if (bioset_init(&vol->bs, 64, offsetof(struct mirvol_clone, bio),
+			BIOSET_NEED_RESCUER))
+		goto out_barrier;
+	if (bioset_init(&vol->split_bs, 16, 0, BIOSET_NEED_RESCUER))
+		goto out_bs;
+	if (bioset_init(&vol->sync_bs, 16, 0, BIOSET_NEED_BVECS))
+		goto out_split;
+	if (mempool_init_kmalloc_pool(&vol->io_pool, 64,
+				      sizeof(struct mirvol_io)))
+		goto out_sync;
+	__module_get(THIS_MODULE);
+	return vol;
+
+out_sync:
+	bioset_exit(&vol->sync_bs);
+out_split:
+	bioset_exit(&vol->split_bs);
+out_bs:
+	bioset_exit(&vol->bs);
+out_barrier:
+	mirvol_barrier_exit(&vol->barrier);
+out_ref:
+	percpu_ref_exit(&vol->io_ref);
+out_free:
+	kfree(vol);
+	return NULL;
+}
+
+static void mirvol_volume_release(struct kref *ref)
+{
+	struct mirvol_volume *vol = container_of(ref, struct mirvol_volume,
+						 ref);
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i])
+			mirvol_plex_free(vol->plexes[i]);
+	mempool_exit(&vol->io_pool);
+	bioset_exit(&vol->sync_bs);
+	bioset_exit(&vol->split_bs);
+	bioset_exit(&vol->bs);
+	mirvol_barrier_exit(&vol->barrier);
+	percpu_ref_exit(&vol->io_ref);
+	kfree(vol);
+	module_put(THIS_MODULE);
+}
+
+void mirvol_volume_get(struct mirvol_volume *vol)
+{
+	kref_get(&vol->ref);
+}
+
+void mirvol_volume_put(struct mirvol_volume *vol)
+{
+	kref_put(&vol->ref, mirvol_volume_release);
+}
+
+/**
+ * mirvol_volume_find - look a volume up by UUID
+ * @uuid: MIRVOL_UUID_LEN bytes
+ *
+ * Context: mirvol_mutex held.
+ * Return: the volume (no reference taken), or NULL.
+ */
+struct mirvol_volume *mirvol_volume_find(const u8 *uuid)
+{
+	struct mirvol_volume *vol;
+
+	lockdep_assert_held(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node)
+		if (!memcmp(&vol->uuid, uuid, MIRVOL_UUID_LEN))
+			return vol;
+	return NULL;
+}
+
+/**
+ * mirvol_volume_lookup - find a volume by UUID and take a reference
+ * @uuid: MIRVOL_UUID_LEN bytes
+ *
+ * Return: the volume with a reference the caller must put, or NULL.
+ */
+struct mirvol_volume *mirvol_volume_lookup(const u8 *uuid)
+{
+	struct mirvol_volume *vol;
+
+	mutex_lock(&mirvol_mutex);
+	vol = mirvol_volume_find(uuid);
+	if (vol)
+		mirvol_volume_get(vol);
+	mutex_unlock(&mirvol_mutex);
+	return vol;
+}
+
+/**
+ * mirvol_name_taken - is a name used by another volume
+ * @name: the name
+ * @except: a volume to ignore (renaming it), or NULL
+ *
+ * Context: mirvol_mutex held.
+ * Return: true when another volume has this name.
+ */
+bool mirvol_name_taken(const char *name, const struct mirvol_volume *except)
+{
+	struct mirvol_volume *vol;
+
+	lockdep_assert_held(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node)
+		if (vol != except && !strcmp(vol->name, name))
+			return true;
+	return false;
+}
+
+/**
+ * mirvol_check_device - is this file a block device that can be a plex
+ * @file: a file passed by user space
+ * @devt: out: its device number
+ * @reason: out: why not
+ *
+ * Return: 0 or a negative errno.
+ */
+int mirvol_check_device(struct file *file, dev_t *devt,
+			enum mirvol_reason *reason)
+{
+	struct inode *inode = file_inode(file);
+
+	if (!S_ISBLK(inode->i_mode)) {
+		*reason = MIRVOL_R_NOT_BLOCK_DEVICE;
+		return -ENOTBLK;
+	}
+	*devt = inode->i_rdev;
+	if (MAJOR(*devt) == mirvol_major) {
+		/* Stacking volumes: use add-plex --from-volume instead. */
+		*reason = MIRVOL_R_INVALID_OPERATION;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/**
+ * mirvol_plex_open - open a device exclusively as a new plex
+ * @vol: the volume the plex is for
+ * @devt: the device
+ * @reason: out: why it failed
+ *
+ * The plex is its own holder, so that it can move between volumes
+ * (break-plex, add-plex --from-volume) without giving up its claim.
+ *
+ * Return: the plex (state NONE, no slot), or an ERR_PTR.
+ */
+struct mirvol_plex *mirvol_plex_open(struct mirvol_volume *vol, dev_t devt,
+				     enum mirvol_reason *reason)
+{
+	struct mirvol_plex *plex;
+	struct file *file;
+	int err = -ENOMEM;
+
+	*reason = MIRVOL_R_NO_MEMORY;
+	plex = kzalloc(sizeof(*plex), GFP_KERNEL);
+	if (!plex)
+		return ERR_PTR(-ENOMEM);
+	plex->sb_page = alloc_page(GFP_KERNEL);
+	if (!plex->sb_page)
+		goto out_free;
+
+	file = bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				     plex, &mirvol_holder_ops);
+	if (IS_ERR(file)) {
+		err = PTR_ERR(file);
+		*reason = err == -EBUSY ? MIRVOL_R_DEVICE_BUSY :
+			  err == -ENOMEM ? MIRVOL_R_NO_MEMORY :
+			  (err == -ENXIO || err == -ENODEV) ?
+				MIRVOL_R_OBJECT_NOT_FOUND :
+				MIRVOL_R_INVALID_ARGUMENT;
+		goto out_page;
+	}
+	plex->bdev_file = file;
+	plex->bdev = file_bdev(file);
+	if (bdev_is_zoned(plex->bdev)) {
+		*reason = MIRVOL_R_INCOMPATIBLE_DEVICE;
+		err = -EINVAL;
+		goto out_file;
+	}
+	plex->vol = vol;
+	plex->devt = devt;
+	plex->dev_sectors = bdev_nr_sectors(plex->bdev);
+	plex->data_offset = MIRVOL_DATA_OFFSET_SECTORS;
+	plex->state = MIRVOL_PLEX_NONE;
+	uuid_gen(&plex->uuid);
+	atomic_set(&plex->nr_pending, 0);
+	atomic64_set(&plex->read_errors, 0);
+	atomic64_set(&plex->write_errors, 0);
+	*reason = MIRVOL_R_NONE;
+	return plex;
+
+out_file:
+	bdev_fput(file);
+out_page:
+	__free_page(plex->sb_page);
+out_free:
+	kfree(plex);
+	return ERR_PTR(err);
+}
+
+/**
+ * mirvol_plex_release - give the plex's device back
+ * @plex: the plex; no I/O may be in flight on it
+ */
+void mirvol_plex_release(struct mirvol_plex *plex)
+{
+	struct file *file = plex->bdev_file;
+
+	if (!file)
+		return;
+	plex->bdev_file = NULL;
+	plex->bdev = NULL;
+	bdev_fput(file);
+}
+
+/**
+ * mirvol_plex_free - release and free a plex no volume refers to any more
+ * @plex: the plex
+ */
+void mirvol_plex_free(struct mirvol_plex *plex)
+{
+	mirvol_sysfs_del_plex(plex);
+	mirvol_plex_release(plex);
+	__free_page(plex->sb_page);
+	kfree(plex->md);
+	kfree(plex);
+}
+
+/**
+ * mirvol_plex_find - a volume's plex by UUID
+ * @vol: the volume
+ * @uuid: MIRVOL_UUID_LEN bytes
+ *
+ * Context: vol->lock or vol->sb_mutex held.
+ * Return: the plex or NULL.
+ */
+struct mirvol_plex *mirvol_plex_find(struct mirvol_volume *vol, const u8 *uuid)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i] &&
+		    !memcmp(&vol->plexes[i]->uuid, uuid, MIRVOL_UUID_LEN))
+			return vol->plexes[i];
+	return NULL;
+}
+
+/**
+ * mirvol_free_slot - a slot for a new plex
+ * @vol: the volume; vol->lock and sb_mutex held, I/O suspended
+ *
+ * The lowest slot of a missing plex, which is dropped: the new plex takes
+ * its role, as md recovers into a missing member's slot and the volume is
+ * whole again once it is in sync.  Else the lowest empty slot.
+ *
+ * Return: the slot, or MIRVOL_MAX_PLEXES when full.
+ */
+unsigned int mirvol_free_slot(struct mirvol_volume *vol)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (plex && plex->state == MIRVOL_PLEX_MISSING && !plex->bdev) {
+			mirvol_detach_plex(vol, plex);
+			mirvol_plex_free(plex);
+			return i;
+		}
+	}
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (!vol->plexes[i])
+			break;
+	return i;
+}
+
+/* Recompute the volume state; state_lock held. */
+static void __mirvol_update_state(struct mirvol_volume *vol)
+{
+	unsigned int states[MIRVOL_MAX_PLEXES];
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&vol->state_lock);
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+		vol->state = MIRVOL_VOLUME_OFFLINE;
+		return;
+	}
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i])
+			states[n++] = vol->plexes[i]->state;
+	vol->state = mirvol_volume_state_of(states, n);
+}
+
+/**
+ * mirvol_update_state - recompute the volume state from its plexes
+ * @vol: the volume
+ *
+ * Queues a state uevent when it changed.
+ */
+void mirvol_update_state(struct mirvol_volume *vol)
+{
+	unsigned long flags;
+	unsigned int old;
+
+	spin_lock_irqsave(&vol->state_lock, flags);
+	old = vol->state;
+	__mirvol_update_state(vol);
+	if (old != vol->state)
+		set_bit(MIRVOL_EV_STATE, &vol->event_pending);
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	if (old != vol->state)
+		queue_work(mirvol_wq, &vol->worker);
+}
+
+/**
+ * mirvol_set_plex_state - change a plex's state (process context)
+ * @plex: the plex
+ * @state: the new enum mirvol_plex_state
+ *
+ * Records that a superblock write is due; the caller writes it or
+ * kicks the worker.
+ */
+void mirvol_set_plex_state(struct mirvol_plex *plex, unsigned int state)
+{
+	struct mirvol_volume *vol = plex->vol;
+	unsigned long flags;
+
+	spin_lock_irqsave(&vol->state_lock, flags);
+	WRITE_ONCE(plex->state, state);
+	if (state == MIRVOL_PLEX_ACTIVE)
+		WRITE_ONCE(plex->sync_offset, vol->size);
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	mirvol_update_state(vol);
+}
+
+/*
+ * A plex stops taking I/O: it failed an I/O or its device went away.
+ * Any context.  The worker records it on the other plexes and reports it.
+ */
+static void mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
+{
+	struct mirvol_volume *vol = READ_ONCE(plex->vol);
+	unsigned long flags;
+	bool changed = false;
+
+	spin_lock_irqsave(&vol->state_lock, flags);
+	if (mirvol_plex_transition_valid(plex->state, state)) {
+		WRITE_ONCE(plex->state, state);
+		__mirvol_update_state(vol);
+		set_bit(MIRVOL_EV_STATE, &vol->event_pending);
+		set_bit(MIRVOL_VOL_SB_REQ, &vol->flags);
+		changed = true;
+	}
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	if (changed) {
+		pr_warn("mirvol: %s: plex %u (%u:%u) %s, volume %s\n",
+			vol->name, plex->index, MAJOR(plex->devt),
+			MINOR(plex->devt), mirvol_plex_state_name(state),
+			mirvol_volume_state_name(READ_ONCE(vol->state)));
+		queue_work(mirvol_wq, &vol->worker);
+	}
+}
+
+/**
+ * mirvol_plex_error - an I/O to a plex failed
+ * @plex: the plex
+ * @write: it was a write (or flush, discard, write-zeroes)
+ *
+ * A failed write fails the plex at once: it no longer holds the data.  A
+ * failed read only does after mirvol_max_read_errors of them; the read is
+ * retried elsewhere.  Any context.
+ */
+void mirvol_plex_error(struct mirvol_plex *plex, bool write)
+{
+	if (write) {
+		atomic64_inc(&plex->write_errors);
+		mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+		return;
+	}
+	if (atomic64_inc_return(&plex->read_errors) >= mirvol_max_read_errors)
+		mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+}
+
+/*
+ * The plex's device is going away (unplugged, deleted).  Called by the
+ * block layer with bd_holder_lock held, which we must drop; the claim,
+ * and so the plex, cannot go away while we hold it.
+ */
+static void mirvol_plex_mark_dead(struct block_device *bdev, bool surprise)
+{
+	struct mirvol_plex *plex = bdev->bd_holder;
+	struct mirvol_volume *vol = READ_ONCE(plex->vol);
+
+	set_bit(MIRVOL_PLEX_RELEASE, &plex->flags);
+	/* A device being assembled has no volume yet; attach checks. */
+	if (vol) {
+		mirvol_plex_gone(plex, MIRVOL_PLEX_MISSING);
+		queue_work(mirvol_wq, &vol->release_work);
+	}
+	mutex_unlock(&bdev->bd_holder_lock);
+}
+
+/* Release the devices of plexes that went missing. */
+static void mirvol_release_work(struct work_struct *work)
+{
+	struct mirvol_volume *vol = container_of(work, struct mirvol_volume,
+						 release_work);
+	bool any = false;
+	unsigned int i;
+
+	mutex_lock(&vol->lock);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i] &&
+		    test_bit(MIRVOL_PLEX_RELEASE, &vol->plexes[i]->flags))
+			any = true;
+	if (!any)
+		goto out;
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+		/* An offline volume simply forgets a member that went. */
+		mutex_lock(&vol->sb_mutex);
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			struct mirvol_plex *plex = vol->plexes[i];
+
+			if (!plex || !test_bit(MIRVOL_PLEX_RELEASE,
+					       &plex->flags))
+				continue;
+			vol->plexes[i] = NULL;
+			vol->nr_plexes--;
+			mirvol_plex_free(plex);
+		}
+		mutex_unlock(&vol->sb_mutex);
+		goto out;
+	}
+	/* No clone may still point at a device we give up. */
+	mirvol_suspend_io(vol);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (plex && test_and_clear_bit(MIRVOL_PLEX_RELEASE,
+					       &plex->flags))
+			mirvol_plex_release(plex);
+	}
+	mirvol_resume_io(vol);
+out:
+	mutex_unlock(&vol->lock);
+}
+
+/**
+ * mirvol_suspend_io - hold new I/O back and wait for I/O in flight
+ * @vol: the volume
+ *
+ * Context: vol->lock held; sleeps.
+ */
+void mirvol_suspend_io(struct mirvol_volume *vol)
+{
+	lockdep_assert_held(&vol->lock);
+	set_bit(MIRVOL_VOL_SUSPENDED, &vol->flags);
+	percpu_ref_kill(&vol->io_ref);
+	wait_event(vol->wait, percpu_ref_is_zero(&vol->io_ref));
+}
+
+/**
+ * mirvol_resume_io - let I/O through again after mirvol_suspend_io()
+ * @vol: the volume
+ */
+void mirvol_resume_io(struct mirvol_volume *vol)
+{
+	lockdep_assert_held(&vol->lock);
+	percpu_ref_resurrect(&vol->io_ref);
+	clear_bit(MIRVOL_VOL_SUSPENDED, &vol->flags);
+	/* Waiters in mirvol_io_enter() must see the bit cleared. */
+	smp_mb__after_atomic();
+	wake_up_all(&vol->wait);
+}
+
+/**
+ * mirvol_uevent - send a KOBJ_CHANGE uevent for the volume
+ * @vol: a started volume
+ * @event: MIRVOL_EVENT value
+ * @extra1: an extra KEY=value, or NULL
+ * @extra2: an extra KEY=value, or NULL
+ *
+ * Every uevent carries MIRVOL_NAME, MIRVOL_UUID, MIRVOL_STATE and
+ * MIRVOL_EVENT.  Process context.
+ */
+void mirvol_uevent(struct mirvol_volume *vol, const char *event,
+		   const char *extra1, const char *extra2)
+{
+	char name[sizeof("MIRVOL_NAME=") + MIRVOL_NAME_LEN];
+	char uuid[sizeof("MIRVOL_UUID=") + UUID_STRING_LEN];
+	char state[32], ev[48];
+	char *envp[7];
+	unsigned long flags;
+	int n = 0;
+
+	/* Not for a volume without a device, or one being torn down. */
+	if (!vol->disk || !test_bit(MIRVOL_VOL_STARTED, &vol->flags) ||
+	    test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		return;
+	spin_lock_irqsave(&vol->state_lock, flags);
+	snprintf(name, sizeof(name), "MIRVOL_NAME=%s", vol->name);
+	snprintf(state, sizeof(state), "MIRVOL_STATE=%s",
+		 mirvol_volume_state_name(vol->state));
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	snprintf(uuid, sizeof(uuid), "MIRVOL_UUID=%pUb", &vol->uuid);
+	snprintf(ev, sizeof(ev), "MIRVOL_EVENT=%s", event);
+	envp[n++] = name;
+	envp[n++] = uuid;
+	envp[n++] = state;
+	envp[n++] = ev;
+	if (extra1)
+		envp[n++] = (char *)extra1;
+	if (extra2)
+		envp[n++] = (char *)extra2;
+	envp[n] = NULL;
+	kobject_uevent_env(&disk_to_dev(vol->disk)->kobj, KOBJ_CHANGE, envp);
+}
+
+/**
+ * mirvol_volume_worker - superblock updates, deferred writes, uevents
+ * @work: vol->worker
+ *
+ * Runs after a plex failed or went missing, when a writer waits for the
+ * volume to be marked dirty, and when a state change must be reported.
+ * It takes only sb_mutex: whoever holds vol->lock may be draining the
+ * very writes this worker has to complete.
+ */
+void mirvol_volume_worker(struct work_struct *work)
+{
+	struct mirvol_volume *vol = container_of(work, struct mirvol_volume,
+						 worker);
+	bool dirty_req = test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
+	LIST_HEAD(deferred);
+	bool sb_ok = true;
+
+	spin_lock_irq(&vol->state_lock);
+	list_splice_init(&vol->deferred, &deferred);
+	spin_unlock_irq(&vol->state_lock);
+
+	if (test_and_clear_bit(MIRVOL_VOL_SB_REQ, &vol->flags) || dirty_req ||
+	    !list_empty(&deferred)) {
+		mutex_lock(&vol->sb_mutex);
+		if (dirty_req)
+			set_bit(MIRVOL_VOL_DIRTY, &vol->flags);
+		sb_ok = !mirvol_sb_update_locked(vol);
+		mutex_unlock(&vol->sb_mutex);
+		if (dirty_req) {
+			clear_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
+			wake_up_all(&vol->wait);
+			if (vol->safe_mode_delay_ms)
+				mod_delayed_work(mirvol_wq,
+						 &vol->safe_mode_work,
+						 msecs_to_jiffies(vol->safe_mode_delay_ms));
+		}
+	}
+	mirvol_complete_deferred(vol, &deferred, sb_ok);
+
+	if (test_and_clear_bit(MIRVOL_EV_STATE, &vol->event_pending))
+		mirvol_uevent(vol, "state-changed", NULL, NULL);
+}
+
+static unsigned long mirvol_write_count(struct mirvol_volume *vol)
+{
+	struct block_device *part0 = vol->disk->part0;
+
+	return part_stat_read(part0, ios[STAT_WRITE]) +
+	       part_stat_read(part0, ios[STAT_DISCARD]);
+}
+
+/*
+ * Safe mode, as md's: once writes have stopped for safe_mode_delay_ms,
+ * mark the volume clean on disk, so that a crash while idle needs no
+ * resync.  I/O is drained first: no write may be in flight on a volume
+ * that says clean.
+ */
+static void mirvol_safe_mode_work(struct work_struct *work)
+{
+	struct mirvol_volume *vol = container_of(to_delayed_work(work),
+						 struct mirvol_volume,
+						 safe_mode_work);
+	unsigned long writes;
+
+	if (!test_bit(MIRVOL_VOL_DIRTY, &vol->flags) || !vol->disk)
+		return;
+	writes = mirvol_write_count(vol);
+	if (writes != vol->safe_mode_writes) {
+		vol->safe_mode_writes = writes;
+		goto rearm;
+	}
+	mutex_lock(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		mutex_unlock(&vol->lock);
+		return;
+	}
+	mirvol_suspend_io(vol);
+	writes = mirvol_write_count(vol);
+	if (writes == vol->safe_mode_writes &&
+	    !test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags)) {
+		mutex_lock(&vol->sb_mutex);
+		clear_bit(MIRVOL_VOL_DIRTY, &vol->flags);
+		mirvol_sb_update_locked(vol);
+		mutex_unlock(&vol->sb_mutex);
+	}
+	vol->safe_mode_writes = writes;
+	mirvol_resume_io(vol);
+	mutex_unlock(&vol->lock);
+	if (!test_bit(MIRVOL_VOL_DIRTY, &vol->flags))
+		return;
+rearm:
+	if (vol->safe_mode_delay_ms)
+		mod_delayed_work(mirvol_wq, &vol->safe_mode_work,
+				 msecs_to_jiffies(vol->safe_mode_delay_ms));
+}
+
+/*
+ * Queue limits stacked from every present plex.  Discard is advertised
+ * only when every plex supports it (the stacking helper would keep the
+ * limit of the plexes that do); write-zeroes is already the minimum.
+ * Stable pages: a page changing under a write could otherwise reach two
+ * plexes with different contents.
+ */
+static void mirvol_stack_limits(struct mirvol_volume *vol,
+				struct queue_limits *lim)
+{
+	bool discard = true;
+	unsigned int i;
+
+	blk_set_stacking_limits(lim);
+	lim->features |= BLK_FEAT_IO_STAT | BLK_FEAT_STABLE_WRITES;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex || !plex->bdev)
+			continue;
+		queue_limits_stack_bdev(lim, plex->bdev, plex->data_offset,
+					"mirvol");
+		if (!bdev_max_discard_sectors(plex->bdev))
+			discard = false;
+	}
+	if (!discard) {
+		lim->max_hw_discard_sectors = 0;
+		lim->max_user_discard_sectors = 0;
+		lim->discard_granularity = 0;
+	}
+	lim->max_secure_erase_sectors = 0;
+	lim->features &= ~(BLK_FEAT_ZONED | BLK_FEAT_NOWAIT | BLK_FEAT_POLL);
+	lim->max_zone_append_sectors = 0;
+}
+
+/**
+ * mirvol_volume_restack - restack the queue limits after a plex change
+ * @vol: a started volume, I/O suspended
+ *
+ * Return: 0 or a negative errno.
+ */
+int mirvol_volume_restack(struct mirvol_volume *vol)
+{
+	struct request_queue *q = vol->disk->queue;
+	struct queue_limits lim = queue_limits_start_update(q);
+	unsigned int max_user = lim.max_user_sectors;
+	blk_flags_t flags = lim.flags;
+
+	mirvol_stack_limits(vol, &lim);
+	lim.max_user_sectors = max_user;
+	lim.flags |= flags & BLK_FLAG_WRITE_CACHE_DISABLED;
+	return queue_limits_commit_update(q, &lim);
+}
+
+static int mirvol_open(struct gendisk *disk, blk_mode_t mode)
+{
+	struct mirvol_volume *vol = disk->private_data;
+
+	/* disk->open_mutex is held: this orders against teardown. */
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		return -ENXIO;
+	return 0;
+}
+
+static void mirvol_free_disk(struct gendisk *disk)
+{
+	mirvol_volume_put(disk->private_data);
+}
+
+static const struct block_device_operations mirvol_fops = {
+	.owner		= THIS_MODULE,
+	.submit_bio	= mirvol_submit_bio,
+	.open		= mirvol_open,
+	.free_disk	= mirvol_free_disk,
+};
+
+/**
+ * mirvol_volume_start - give a volume its block device
+ * @vol: a volume with its plexes and size set, listed, offline
+ *
+ * Context: mirvol_mutex and vol->lock held.
+ * Return: 0 or a negative errno (the volume stays offline).
+ */
+int mirvol_volume_start(struct mirvol_volume *vol)
+{
+	struct queue_limits lim;
+	struct gendisk *disk;
+	unsigned int i;
+	int err;
+
+	lockdep_assert_held(&mirvol_mutex);
+	mirvol_stack_limits(vol, &lim);
+	err = ida_alloc_max(&mirvol_ida, (MINORMASK + 1) / MIRVOL_MINORS - 1,
+			    GFP_KERNEL);
+	if (err < 0)
+		return err;
+	vol->id = err;
+
+	disk = blk_alloc_disk(&lim, NUMA_NO_NODE);
+	if (IS_ERR(disk)) {
+		err = PTR_ERR(disk);
+		goto out_ida;
+	}
+	disk->major = mirvol_major;
+	disk->first_minor = vol->id * MIRVOL_MINORS;
+	disk->minors = MIRVOL_MINORS;
+	disk->fops = &mirvol_fops;
+	disk->private_data = vol;
+	snprintf(disk->disk_name, DISK_NAME_LEN, "mirvol%d", vol->id);
+	set_capacity(disk, vol->size);
+
+	vol->disk = disk;
+	mirvol_volume_get(vol);		/* the disk's, put by free_disk */
+	set_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	mirvol_update_state(vol);
+	err = add_disk(disk);
+	if (err)
+		goto out_disk;
+	/*
+	 * In a kernel thread (break-plex) the partition scan's close is
+	 * deferred; finish it so the new volume is not seen as open.
+	 */
+	if (current->flags & PF_KTHREAD)
+		flush_delayed_fput();
+	err = mirvol_sysfs_add(vol);
+	if (err)
+		goto out_del;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i])
+			mirvol_sysfs_add_plex(vol, vol->plexes[i]);
+	mirvol_uevent(vol, "created", NULL, NULL);
+	pr_info("mirvol: %s: started as %s, %u plexes, %llu sectors, %s\n",
+		vol->name, disk->disk_name, vol->nr_plexes,
+		(unsigned long long)vol->size,
+		mirvol_volume_state_name(vol->state));
+	return 0;
+
+out_del:
+	del_gendisk(disk);
+out_disk:
+	clear_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	mirvol_update_state(vol);
+	vol->disk = NULL;
+	put_disk(disk);
+out_ida:
+	ida_free(&mirvol_ida, vol->id);
+	vol->id = -1;
+	return err;
+}
+
+/**
+ * mirvol_attach_plex - put a plex into its slot of a volume
+ * @vol: the volume; vol->lock held, I/O suspended if started
+ * @plex: the plex, its index set to a free slot
+ *
+ * Return: 0 or a negative errno.
+ */
+int mirvol_attach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
+{
+	unsigned long flags;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	spin_lock_irqsave(&vol->state_lock, flags);
+	WRITE_ONCE(plex->vol, vol);
+	vol->plexes[plex->index] = plex;
+	vol->nr_plexes++;
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	/* The device may have died while the plex moved. */
+	if (test_bit(MIRVOL_PLEX_RELEASE, &plex->flags)) {
+		mirvol_plex_gone(plex, MIRVOL_PLEX_MISSING);
+		queue_work(mirvol_wq, &vol->release_work);
+	}
+	mirvol_update_state(vol);
+	if (vol->disk)
+		return mirvol_volume_restack(vol);
+	return 0;
+}
+
+/**
+ * mirvol_detach_plex - take a plex out of its volume
+ * @vol: the volume; vol->lock and sb_mutex held, I/O suspended
+ * @plex: the plex
+ */
+void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
+{
+	unsigned long flags;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	mirvol_sysfs_del_plex(plex);
+	spin_lock_irqsave(&vol->state_lock, flags);
+	vol->plexes[plex->index] = NULL;
+	vol->nr_plexes--;
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	mirvol_update_state(vol);
+	if (vol->disk)
+		mirvol_volume_restack(vol);
+}
+
+/**
+ * mirvol_rules_snapshot - the volume as the refusal rules see it
+ * @vol: the volume; vol->lock held
+ * @rv: out
+ */
+void mirvol_rules_snapshot(struct mirvol_volume *vol,
+			   struct mirvol_rule_vol *rv)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	memset(rv, 0, sizeof(*rv));
+	spin_lock_irqsave(&vol->state_lock, flags);
+	rv->state = vol->state;
+	rv->busy = vol->op != NULL;
+	rv->nr_plexes = vol->nr_plexes;
+	rv->size = vol->size;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex)
+			continue;
+		rv->present[i] = true;
+		rv->states[i] = plex->state;
+		rv->boot[i] = plex->boot;
+		if (plex->state == MIRVOL_PLEX_MISSING && !plex->bdev)
+			rv->nr_missing++;
+	}
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+}
+
+/* Smallest data size over the plexes, rounded to 4 KiB and the lbs. */
+static sector_t mirvol_data_size(struct mirvol_volume *vol)
+{
+	sector_t size = ~(sector_t)0;
+	unsigned int i, align = 8;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex)
+			continue;
+		size = min(size, plex->dev_sectors - plex->data_offset);
+		align = max(align, bdev_logical_block_size(plex->bdev) >> 9);
+	}
+	return round_down(size, align);
+}
+
+static void mirvol_default_name(char *name, const uuid_t *uuid)
+{
+	snprintf(name, MIRVOL_NAME_LEN, "vol-%*phN", 4, uuid->b);
+}
+
+/**
+ * mirvol_volume_create - create and start a volume over opened devices
+ * @name: the name, or "" to generate one
+ * @files: the devices, as passed by user space
+ * @nr: how many
+ * @assume_clean: all plexes are in sync already: no initial resync
+ * @op_id: out: the initial resync operation, or 0
+ * @out: out: the volume (no reference for the caller)
+ * @reason: out: why it failed
+ *
+ * Context: mirvol_mutex held.
+ * Return: 0 or a negative errno; nothing is left behind on failure.
+ */
+int mirvol_volume_create(const char *name, struct file **files,
+			 unsigned int nr, bool assume_clean, u64 *op_id,
+			 struct mirvol_volume **out,
+			 enum mirvol_reason *reason)
+{
+	char autoname[MIRVOL_NAME_LEN];
+	struct mirvol_volume *vol;
+	dev_t devts[MIRVOL_MAX_PLEXES];
+	unsigned int i, j;
+	int err;
+
+	lockdep_assert_held(&mirvol_mutex);
+	for (i = 0; i < nr; i++) {
+		err = mirvol_check_device(files[i], &devts[i], reason);
+		if (err)
+			return err;
+		for (j = 0; j < i; j++) {
+			if (devts[j] == devts[i]) {
+				*reason = MIRVOL_R_DUPLICATE_DEVICE;
+				return -EINVAL;
+			}
+		}
+	}
+	if (name[0] && mirvol_name_taken(name, NULL)) {
+		*reason = MIRVOL_R_NAME_EXISTS;
+		return -EEXIST;
+	}
+
+	*reason = MIRVOL_R_NO_MEMORY;
+	vol = mirvol_volume_alloc(name[0] ? name : "-", NULL);
+	if (!vol)
+		return -ENOMEM;
+	if (!name[0]) {
+		mirvol_default_name(autoname, &vol->uuid);
+		if (mirvol_name_taken(autoname, NULL)) {
+			*reason = MIRVOL_R_NAME_EXISTS;
+			err = -EEXIST;
+			goto out_put;
+		}
+		strscpy(vol->name, autoname, sizeof(vol->name));
+	}
+
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	for (i = 0; i < nr; i++) {
+		struct mirvol_plex *plex = mirvol_plex_open(vol, devts[i],
+							    reason);
+
+		if (IS_ERR(plex)) {
+			err = PTR_ERR(plex);
+			goto out_unlock;
+		}
+		plex->index = i;
+		plex->state = assume_clean || !i ? MIRVOL_PLEX_ACTIVE :
+						   MIRVOL_PLEX_SYNCING;
+		vol->plexes[i] = plex;
+		vol->nr_plexes++;
+		if (plex->dev_sectors < plex->data_offset +
+					MIRVOL_MIN_DATA_SECTORS) {
+			*reason = MIRVOL_R_DEVICE_TOO_SMALL;
+			err = -ENOSPC;
+			goto out_unlock;
+		}
+	}
+	vol->size = mirvol_data_size(vol);
+	for (i = 0; i < nr; i++)
+		vol->plexes[i]->sync_offset =
+			vol->plexes[i]->state == MIRVOL_PLEX_ACTIVE ?
+			vol->size : 0;
+	for (i = 0; i < nr; i++) {
+		err = mirvol_sb_init_plex(vol, vol->plexes[i]);
+		if (err) {
+			*reason = MIRVOL_R_IO_ERROR;
+			goto out_wipe;
+		}
+	}
+	mutex_unlock(&vol->sb_mutex);
+
+	list_add_tail(&vol->node, &mirvol_volumes);
+	err = mirvol_volume_start(vol);
+	if (err) {
+		list_del_init(&vol->node);
+		*reason = err == -ENOMEM ? MIRVOL_R_NO_MEMORY :
+					   MIRVOL_R_INVALID_ARGUMENT;
+		mutex_lock(&vol->sb_mutex);
+		goto out_wipe;
+	}
+	*op_id = mirvol_resync_if_needed(vol);
+	mutex_unlock(&vol->lock);
+	*out = vol;
+	*reason = MIRVOL_R_NONE;
+	return 0;
+
+out_wipe:
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i])
+			mirvol_sb_wipe(vol->plexes[i]);
+out_unlock:
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+out_put:
+	mirvol_volume_put(vol);		/* frees the plexes too */
+	return err;
+}
+
+enum mirvol_teardown {
+	MIRVOL_TD_STOP,		/* mark clean, release the devices */
+	MIRVOL_TD_REMOVE,	/* erase the superblocks, release the devices */
+	MIRVOL_TD_TAKE,		/* hand the usable plexes over */
+};
+
+/*
+ * Take a volume out of service for good: no opens, no new operations.
+ * Fails while its block device is open.
+ */
+static int mirvol_volume_kill(struct mirvol_volume *vol,
+			      enum mirvol_reason *reason)
+{
+	struct gendisk *disk;
+	int err = 0;
+
+	mutex_lock(&vol->lock);
+	disk = vol->disk;
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		err = -ENOENT;
+	} else if (disk) {
+		mutex_lock(&disk->open_mutex);
+		if (disk_openers(disk)) {
+			*reason = MIRVOL_R_DEVICE_BUSY;
+			err = -EBUSY;
+		} else {
+			set_bit(MIRVOL_VOL_DEAD, &vol->flags);
+		}
+		mutex_unlock(&disk->open_mutex);
+	} else {
+		set_bit(MIRVOL_VOL_DEAD, &vol->flags);
+	}
+	mutex_unlock(&vol->lock);
+	return err;
+}
+
+/*
+ * Tear a killed volume down: end its operation, delete its block device,
+ * deal with its plexes as @mode says, unlist it and drop the list's
+ * reference.  With MIRVOL_TD_TAKE the plexes that still have a working
+ * device are stored in @taken (count in @nr), detached and still open.
+ */
+static void mirvol_volume_destroy(struct mirvol_volume *vol,
+				  enum mirvol_teardown mode,
+				  struct mirvol_plex **taken, unsigned int *nr)
+{
+	struct gendisk *disk = vol->disk;
+	unsigned int i;
+
+	mirvol_op_abort(vol, MIRVOL_R_OBJECT_DELETED);
+	cancel_delayed_work_sync(&vol->safe_mode_work);
+
+	mutex_lock(&vol->lock);
+	if (disk) {
+		mirvol_sysfs_del(vol);
+		del_gendisk(disk);
+	}
+	mutex_unlock(&vol->lock);
+	flush_work(&vol->worker);
+	flush_work(&vol->retry_work);
+	flush_work(&vol->repair_work);
+	flush_work(&vol->release_work);
+	cancel_delayed_work_sync(&vol->safe_mode_work);
+
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	if (mode == MIRVOL_TD_REMOVE) {
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if (vol->plexes[i])
+				mirvol_sb_wipe(vol->plexes[i]);
+	} else if (mode == MIRVOL_TD_STOP &&
+		   test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+		/* A clean stop: the next assembly needs no resync. */
+		clear_bit(MIRVOL_VOL_DIRTY, &vol->flags);
+		mirvol_sb_update_locked(vol);
+	}
+	clear_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	if (nr)
+		*nr = 0;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex)
+			continue;
+		vol->plexes[i] = NULL;
+		vol->nr_plexes--;
+		if (mode == MIRVOL_TD_TAKE && plex->bdev &&
+		    plex->state != MIRVOL_PLEX_FAILED) {
+			mirvol_sysfs_del_plex(plex);
+			taken[(*nr)++] = plex;
+			continue;
+		}
+		mirvol_plex_free(plex);
+	}
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+
+	mutex_lock(&mirvol_mutex);
+	list_del_init(&vol->node);
+	if (vol->id >= 0)
+		ida_free(&mirvol_ida, vol->id);
+	mutex_unlock(&mirvol_mutex);
+	pr_info("mirvol: %s: %s\n", vol->name,
+		mode == MIRVOL_TD_STOP ? "stopped" :
+		mode == MIRVOL_TD_REMOVE ? "removed" : "dissolved");
+	if (disk)
+		put_disk(disk);
+	mirvol_volume_put(vol);		/* the list's reference */
+}
+
+/**
+ * mirvol_volume_teardown - stop or remove a volume
+ * @vol: the volume; the caller holds a reference
+ * @erase: erase the superblocks (remove) rather than mark clean (stop)
+ * @reason: out: why it failed
+ *
+ * Refuses with DEVICE_BUSY while the block device is open.  A running
+ * operation ends with OBJECT_DELETED first.
+ *
+ * Context: no lock held.
+ * Return: 0 or a negative errno.
+ */
+int mirvol_volume_teardown(struct mirvol_volume *vol, bool erase,
+			   enum mirvol_reason *reason)
+{
+	int err = mirvol_volume_kill(vol, reason);
+
+	if (err)
+		return err;
+	mirvol_volume_destroy(vol, erase ? MIRVOL_TD_REMOVE : MIRVOL_TD_STOP,
+			      NULL, NULL);
+	*reason = MIRVOL_R_NONE;
+	return 0;
+}
+
+/**
+ * mirvol_volume_teardown_take - dissolve a volume, keeping its plexes
+ * @vol: the volume, already marked MIRVOL_VOL_DEAD by the caller
+ * @taken: out: its plexes with a working device, still open
+ * @nr: out: how many
+ *
+ * Context: no lock held.
+ */
+void mirvol_volume_teardown_take(struct mirvol_volume *vol,
+				 struct mirvol_plex **taken, unsigned int *nr)
+{
+	mirvol_volume_destroy(vol, MIRVOL_TD_TAKE, taken, nr);
+}
