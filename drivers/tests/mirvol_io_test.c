@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests that drive real bios through mirvol volumes built on RAM
+ * disks (brd, /dev/ram0..3 in the UML test kernel): the write fan-out,
+ * read retry, write errors and their superblock record, resync, discard,
+ * and the superblocks written by create and erased by remove.
+ *
+ * Faults are injected per plex (plex->inject, KUnit builds only).
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <kunit/test.h>
+#include <linux/blkdev.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/major.h>
+#include <linux/random.h>
+#include <linux/slab.h>
+
+#include "mirvol_core.h"
+
+#define IO_PAGES	16		/* 64 KiB per test I/O */
+#define NR_RAM		3
+
+struct io_ctx {
+	struct mirvol_volume *vol;
+	struct file *vfile;
+	struct file *ram[NR_RAM];
+	struct page *pages[IO_PAGES];
+	struct page *check[IO_PAGES];
+};
+
+static struct file *open_dev(dev_t devt)
+{
+	return bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				     NULL, NULL);
+}
+
+/* Synchronous I/O of IO_PAGES pages (or none for a flush). */
+static int do_io(struct block_device *bdev, blk_opf_t opf, sector_t sector,
+		 struct page **pages, unsigned int nr)
+{
+	struct bio *bio = bio_alloc(bdev, nr, opf, GFP_KERNEL);
+	unsigned int i;
+	int ret;
+
+	bio->bi_iter.bi_sector = sector;
+	for (i = 0; i < nr; i++)
+		__bio_add_page(bio, pages[i], PAGE_SIZE, 0);
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+static void fill(struct page **pages, u32 seed)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < IO_PAGES; i++) {
+		u32 *p = page_address(pages[i]);
+
+		for (j = 0; j < PAGE_SIZE / 4; j++)
+			p[j] = seed ^ (i << 16) ^ j;
+	}
+}
+
+static bool same(struct page **a, struct page **b)
+{
+	unsigned int i;
+
+	for (i = 0; i < IO_PAGES; i++)
+		if (memcmp(page_address(a[i]), page_address(b[i]), PAGE_SIZE))
+			return false;
+	return true;
+}
+
+static struct block_device *vbdev(struct io_ctx *ctx)
+{
+	return file_bdev(ctx->vfile);
+}
+
+static struct block_device *rbdev(struct io_ctx *ctx, unsigned int i)
+{
+	return file_bdev(ctx->ram[i]);
+}
+
+/* Read @sector of the volume's data straight from plex @i's device. */
+static int read_plex(struct io_ctx *ctx, unsigned int i, sector_t sector)
+{
+	return do_io(rbdev(ctx, i), REQ_OP_READ,
+		     MIRVOL_DATA_OFFSET_SECTORS + sector, ctx->check, IO_PAGES);
+}
+
+static int mirvol_io_init_test(struct kunit *test)
+{
+	struct io_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	unsigned int i;
+
+	if (!ctx)
+		return -ENOMEM;
+	for (i = 0; i < IO_PAGES; i++) {
+		ctx->pages[i] = alloc_page(GFP_KERNEL);
+		ctx->check[i] = alloc_page(GFP_KERNEL);
+		if (!ctx->pages[i] || !ctx->check[i])
+			return -ENOMEM;
+	}
+	for (i = 0; i < NR_RAM; i++) {
+		ctx->ram[i] = open_dev(MKDEV(RAMDISK_MAJOR, i));
+		if (IS_ERR(ctx->ram[i])) {
+			kunit_err(test, "no /dev/ram%u: CONFIG_BLK_DEV_RAM?", i);
+			ctx->ram[i] = NULL;
+			return -ENODEV;
+		}
+	}
+	test->priv = ctx;
+	return 0;
+}
+
+static void io_remove(struct kunit *test, struct io_ctx *ctx)
+{
+	enum mirvol_reason reason;
+	int err;
+
+	if (ctx->vfile) {
+		__fput_sync(ctx->vfile);
+		ctx->vfile = NULL;
+	}
+	if (ctx->vol) {
+		err = mirvol_volume_teardown(ctx->vol, true, &reason);
+		KUNIT_EXPECT_EQ_MSG(test, err, 0, "remove: reason %d", reason);
+		mirvol_volume_put(ctx->vol);
+		ctx->vol = NULL;
+	}
+}
+
+static void mirvol_io_exit_test(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int i;
+
+	if (!ctx)
+		return;
+	io_remove(test, ctx);
+	for (i = 0; i < NR_RAM; i++)
+		if (ctx->ram[i])
+			__fput_sync(ctx->ram[i]);
+	for (i = 0; i < IO_PAGES; i++) {
+		if (ctx->pages[i])
+			__free_page(ctx->pages[i]);
+		if (ctx->check[i])
+			__free_page(ctx->check[i]);
+	}
+}
+
+/* A volume named @name over the first @n RAM disks, opened. */
+static void io_create(struct kunit *test, const char *name, unsigned int n,
+		      bool assume_clean, u64 *op_id)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	u64 id = 0;
+	int err;
+
+	mutex_lock(&mirvol_mutex);
+	err = mirvol_volume_create(name, ctx->ram, n, assume_clean, &id, &vol,
+				   &reason);
+	if (!err)
+		mirvol_volume_get(vol);
+	mutex_unlock(&mirvol_mutex);
+	KUNIT_ASSERT_EQ_MSG(test, err, 0, "create: reason %d", reason);
+	ctx->vol = vol;
+	if (op_id)
+		*op_id = id;
+	ctx->vfile = open_dev(disk_devt(vol->disk));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->vfile));
+}
+
+static void mirvol_test_write_fan_out(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int i;
+
+	io_create(test, "kunit-fanout", 3, true, NULL);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
+	KUNIT_EXPECT_EQ(test, get_capacity(ctx->vol->disk), ctx->vol->size);
+	fill(ctx->pages, 0x1234);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 1000,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 1000,
+				    ctx->check, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, read_plex(ctx, i, 1000), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+				      "plex %u differs", i);
+	}
+	/* FUA and an empty flush complete too. */
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE | REQ_FUA |
+				    REQ_PREFLUSH, 2000, ctx->pages, IO_PAGES),
+			0);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE | REQ_PREFLUSH,
+				    0, NULL, 0), 0);
+	/* A write beyond the end is refused by the block layer. */
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE,
+				    ctx->vol->size - 8, ctx->pages, IO_PAGES),
+			0);
+}
+
+static void mirvol_test_read_balance_uses_all(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	s64 reads[2], base[2];
+	unsigned int i;
+
+	io_create(test, "kunit-balance", 2, true, NULL);
+	/* The partition scan read already: count from here. */
+	for (i = 0; i < 2; i++)
+		base[i] = atomic64_read(&ctx->vol->plexes[i]->read_ios);
+	/* Independent (non-sequential) reads spread over both plexes. */
+	for (i = 0; i < 64; i++)
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ,
+					    8 + (i * 7919) % 20000,
+					    ctx->check, 1), 0);
+	for (i = 0; i < 2; i++)
+		reads[i] = atomic64_read(&ctx->vol->plexes[i]->read_ios);
+	KUNIT_EXPECT_EQ(test, reads[0] - base[0] + reads[1] - base[1], 64LL);
+	KUNIT_EXPECT_GT(test, reads[0] - base[0], 16LL);
+	KUNIT_EXPECT_GT(test, reads[1] - base[1], 16LL);
+	/* A sequential stream stays on one plex. */
+	for (i = 0; i < 32; i++)
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ,
+					    30000 + i * 8, ctx->check, 1), 0);
+	KUNIT_EXPECT_TRUE(test,
+		atomic64_read(&ctx->vol->plexes[0]->read_ios) == reads[0] ||
+		atomic64_read(&ctx->vol->plexes[1]->read_ios) == reads[1]);
+}
+
+static void mirvol_test_read_retry(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors;
+	struct mirvol_plex *p0;
+	unsigned int i;
+
+	io_create(test, "kunit-retry", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	fill(ctx->pages, 0xbeef);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 4096,
+				    ctx->pages, IO_PAGES), 0);
+	mirvol_max_read_errors = 1000;
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_READ);
+	for (i = 0; i < 16; i++) {
+		memset(page_address(ctx->check[0]), 0, PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 4096,
+					    ctx->check, IO_PAGES), 0);
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	}
+	/* Some reads went to plex 0 first and were retried. */
+	KUNIT_EXPECT_GT(test, atomic64_read(&p0->read_errors), 0LL);
+	/* ...and rewritten on plex 0, which took the rewrite. */
+	flush_work(&ctx->vol->repair_work);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_GT(test, atomic64_read(&p0->write_ios), 0LL);
+	/* No plex can serve it: the caller sees the error. */
+	WRITE_ONCE(ctx->vol->plexes[1]->inject, MIRVOL_INJECT_READ);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_READ, 4096,
+				    ctx->check, IO_PAGES), 0);
+	WRITE_ONCE(ctx->vol->plexes[1]->inject, 0);
+	WRITE_ONCE(p0->inject, 0);
+	mirvol_max_read_errors = saved;
+}
+
+static void mirvol_test_read_errors_fail_plex(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors;
+	struct mirvol_plex *p1;
+	unsigned int i;
+
+	io_create(test, "kunit-readfail", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	mirvol_max_read_errors = 3;
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_READ);
+	for (i = 0; i < 32 && READ_ONCE(p1->state) == MIRVOL_PLEX_ACTIVE; i++)
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ,
+					    i * 64, ctx->check, 1), 0);
+	mirvol_max_read_errors = saved;
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_GE(test, atomic64_read(&p1->read_errors), 3LL);
+	WRITE_ONCE(p1->inject, 0);
+}
+
+static void mirvol_test_read_repair_fails_plex(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors;
+	struct mirvol_plex *p1;
+	unsigned int i;
+
+	io_create(test, "kunit-repair", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	mirvol_max_read_errors = 1000;
+	/* Plex 1 can neither read nor take the rewrite of the good data. */
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_READ | MIRVOL_INJECT_WRITE);
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ,
+					    100 + i * 64, ctx->check, 1), 0);
+	flush_work(&ctx->vol->repair_work);
+	flush_work(&ctx->vol->worker);
+	mirvol_max_read_errors = saved;
+	KUNIT_EXPECT_GT(test, atomic64_read(&p1->read_errors), 0LL);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_GT(test, atomic64_read(&p1->write_errors), 0LL);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+	WRITE_ONCE(p1->inject, 0);
+}
+
+static void mirvol_test_write_error(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+
+	io_create(test, "kunit-wfail", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0x5555);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+	/* The write succeeds on the other in-sync plex. */
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 512,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->write_errors), 1LL);
+	/*
+	 * Its completion waited for the surviving plex's superblock to
+	 * record the failure.
+	 */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md,
+						 &reason), 0);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, md.plexes[0].state, (u32)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_TRUE(test, md.flags & MIRVOL_SB_F_DIRTY);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 512,
+				    ctx->check, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+
+	/* The last in-sync plex fails: the write is an error. */
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, MIRVOL_INJECT_WRITE);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE, 512,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_FAILED);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_READ, 512,
+				    ctx->check, IO_PAGES), 0);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	WRITE_ONCE(p1->inject, 0);
+}
+
+static void mirvol_test_sb_write_error(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+	u64 gen;
+
+	io_create(test, "kunit-sbfail", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	gen = ctx->vol->generation;
+	KUNIT_ASSERT_FALSE(test, test_bit(MIRVOL_VOL_DIRTY, &ctx->vol->flags));
+	/* The first write marks the volume dirty: plex 1 fails that update. */
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+	fill(ctx->pages, 0x4242);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
+	/* The update was repeated on plex 0, recording the failure. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_GE(test, md.generation, gen + 2);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].gone_generation, md.generation - 1);
+	KUNIT_EXPECT_TRUE(test, md.flags & MIRVOL_SB_F_DIRTY);
+	WRITE_ONCE(p1->inject, 0);
+}
+
+static void mirvol_test_resync(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	sector_t s;
+	u64 op_id;
+
+	/* Different data on the two devices before the volume exists. */
+	fill(ctx->pages, 0x1111);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + 8192,
+				    ctx->pages, IO_PAGES), 0);
+	fill(ctx->pages, 0x2222);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + 8192,
+				    ctx->pages, IO_PAGES), 0);
+
+	io_create(test, "kunit-resync", 2, false, &op_id);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info, &reason), 0);
+	KUNIT_EXPECT_EQ(test, info.type, (u32)MIRVOL_OP_RESYNC);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.percent, 100U);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[1]->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
+	/* Plex 1 now holds plex 0's data everywhere. */
+	for (s = 0; s < ctx->vol->size; s += 512 * IO_PAGES) {
+		KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, s), 0);
+		memcpy(page_address(ctx->pages[0]),
+		       page_address(ctx->check[0]), PAGE_SIZE);
+		KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
+		KUNIT_ASSERT_EQ_MSG(test, memcmp(page_address(ctx->pages[0]),
+						 page_address(ctx->check[0]),
+						 PAGE_SIZE), 0,
+				    "sector %llu", (unsigned long long)s);
+	}
+	/* A finished operation cannot be cancelled. */
+	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info, &reason),
+			-EALREADY);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_CANCEL_TOO_LATE);
+}
+
+static void mirvol_test_discard(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int i;
+
+	io_create(test, "kunit-discard", 2, true, NULL);
+	KUNIT_ASSERT_GT(test, bdev_max_discard_sectors(vbdev(ctx)), 0U);
+	fill(ctx->pages, 0x7777);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, blkdev_issue_discard(vbdev(ctx), 2048,
+						   IO_PAGES * 8, GFP_KERNEL),
+			0);
+	/* brd returns zeros for discarded pages: on every plex. */
+	for (i = 0; i < 2; i++) {
+		KUNIT_ASSERT_EQ(test, read_plex(ctx, i, 2048), 0);
+		KUNIT_EXPECT_TRUE(test,
+				  mirvol_mem_is_zero(page_address(ctx->check[3]),
+						     PAGE_SIZE));
+	}
+}
+
+static void mirvol_test_superblocks(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+	unsigned int i;
+
+	io_create(test, "kunit-sb", 3, true, NULL);
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, i), &md,
+							 &reason), 0);
+		KUNIT_EXPECT_EQ(test, memcmp(md.volume_uuid, &ctx->vol->uuid,
+					     MIRVOL_UUID_LEN), 0);
+		KUNIT_EXPECT_STREQ(test, md.name, "kunit-sb");
+		KUNIT_EXPECT_EQ(test, md.plex_index, i);
+		KUNIT_EXPECT_EQ(test, md.nr_plexes, 3U);
+		KUNIT_EXPECT_EQ(test, md.data_offset,
+				(u64)MIRVOL_DATA_OFFSET_SECTORS);
+		KUNIT_EXPECT_EQ(test, md.data_size, (u64)ctx->vol->size);
+		KUNIT_EXPECT_EQ(test, md.generation, ctx->vol->generation);
+	}
+	io_remove(test, ctx);
+	/* remove erased them: the devices are free. */
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, mirvol_sb_read_dev(rbdev(ctx, i), &md,
+							 &reason),
+				-EINVAL);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NOT_A_MEMBER);
+}
+
+static void mirvol_test_busy_remove(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+
+	io_create(test, "kunit-busy", 1, true, NULL);
+	/* Open: refused, and nothing changed. */
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(ctx->vol, true, &reason),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_DEVICE_BUSY);
+	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_DEAD, &ctx->vol->flags));
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
+				    IO_PAGES), 0);
+}
+
+static struct kunit_case mirvol_io_cases[] = {
+	KUNIT_CASE(mirvol_test_write_fan_out),
+	KUNIT_CASE(mirvol_test_read_balance_uses_all),
+	KUNIT_CASE(mirvol_test_read_retry),
+	KUNIT_CASE(mirvol_test_read_errors_fail_plex),
+	KUNIT_CASE(mirvol_test_read_repair_fails_plex),
+	KUNIT_CASE(mirvol_test_write_error),
+	KUNIT_CASE(mirvol_test_sb_write_error),
+	KUNIT_CASE(mirvol_test_resync),
+	KUNIT_CASE(mirvol_test_discard),
+	KUNIT_CASE(mirvol_test_superblocks),
+	KUNIT_CASE(mirvol_test_busy_remove),
+	{}
+};
+
+static struct kunit_suite mirvol_io_suite = {
+	.name = "mirvol-io",
+	.init = mirvol_io_init_test,
+	.exit = mirvol_io_exit_test,
+	.test_cases = mirvol_io_cases,
+};
+
+kunit_test_suite(mirvol_io_suite);

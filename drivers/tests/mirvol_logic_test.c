@@ -1,0 +1,739 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests for mirvol's pure logic: names and arguments, plex and
+ * volume states, the refusal rules of break/remove/add-plex, read
+ * balancing and assembly planning.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <kunit/test.h>
+#include <linux/string.h>
+
+#include "mirvol_logic.h"
+#include "mirvol_sb_codec.h"
+
+/* ---- names ---- */
+
+struct name_case {
+	const char *name;
+	bool valid;
+};
+
+static const struct name_case name_cases[] = {
+	{ "a", true },
+	{ "data", true },
+	{ "Vol_1.backup-2", true },
+	{ "0123456789012345678901234567890123456789012345678901234567890ab",
+	  true },		/* 63 characters */
+	{ "0123456789012345678901234567890123456789012345678901234567890abc",
+	  false },		/* 64 characters */
+	{ "", false },
+	{ ".", false },
+	{ "..", false },
+	{ "with space", false },
+	{ "slash/name", false },
+	{ "tab\tname", false },
+	{ "ümlaut", false },
+	{ "semi;colon", false },
+};
+
+static void name_case_desc(const struct name_case *c, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "\"%.40s\" %s", c->name,
+		 c->valid ? "valid" : "invalid");
+}
+
+KUNIT_ARRAY_PARAM(name, name_cases, name_case_desc);
+
+static void mirvol_test_name(struct kunit *test)
+{
+	const struct name_case *c = test->param_value;
+	char buf[MIRVOL_NAME_LEN + 8] = {};
+
+	strscpy(buf, c->name, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, mirvol_name_valid(buf, MIRVOL_NAME_LEN), c->valid);
+}
+
+static void mirvol_test_name_unterminated(struct kunit *test)
+{
+	char buf[MIRVOL_NAME_LEN];
+
+	memset(buf, 'a', sizeof(buf));
+	KUNIT_EXPECT_FALSE(test, mirvol_name_valid(buf, sizeof(buf)));
+	/* Shorter buffers are bounded by their own length. */
+	KUNIT_EXPECT_FALSE(test, mirvol_name_valid(buf, 5));
+	buf[4] = '\0';
+	KUNIT_EXPECT_TRUE(test, mirvol_name_valid(buf, 5));
+}
+
+static void mirvol_test_break_name(struct kunit *test)
+{
+	char out[MIRVOL_NAME_LEN];
+	char longname[MIRVOL_NAME_LEN];
+
+	mirvol_break_name(out, "data", 1);
+	KUNIT_EXPECT_STREQ(test, out, "data-plex1");
+	memset(longname, 'x', MIRVOL_NAME_LEN - 1);
+	longname[MIRVOL_NAME_LEN - 1] = '\0';
+	mirvol_break_name(out, longname, 7);
+	KUNIT_EXPECT_EQ(test, strlen(out), (size_t)MIRVOL_NAME_LEN - 1);
+	KUNIT_EXPECT_TRUE(test, mirvol_name_valid(out, sizeof(out)));
+	KUNIT_EXPECT_STREQ(test, out + strlen(out) - 6, "-plex7");
+}
+
+/* ---- CREATE arguments ---- */
+
+static void create_ok(struct mirvol_create *c, unsigned int n)
+{
+	unsigned int i;
+
+	memset(c, 0, sizeof(*c));
+	strscpy(c->name, "vol", sizeof(c->name));
+	c->nr_plexes = n;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		c->plex_fds[i] = i < n ? 3 + i : -1;
+}
+
+static void mirvol_test_create_args(struct kunit *test)
+{
+	struct mirvol_create c;
+
+	create_ok(&c, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c), MIRVOL_R_NONE);
+	create_ok(&c, MIRVOL_MAX_PLEXES);
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c), MIRVOL_R_NONE);
+
+	create_ok(&c, 2);
+	c.name[0] = '\0';	/* the kernel picks a name */
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c), MIRVOL_R_NONE);
+
+	create_ok(&c, 0);
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	create_ok(&c, 2);
+	c.nr_plexes = MIRVOL_MAX_PLEXES + 1;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_TOO_MANY_PLEXES);
+	create_ok(&c, 2);
+	c.nr_plexes = 0xffffffff;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_TOO_MANY_PLEXES);
+	create_ok(&c, 2);
+	c.hdr.flags = 1U << 7;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	create_ok(&c, 2);
+	c.pad = 1;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	create_ok(&c, 2);
+	c.reserved[3] = 1;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	create_ok(&c, 2);
+	c.plex_fds[5] = 4;	/* beyond nr_plexes: must be -1 */
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	create_ok(&c, 2);
+	c.plex_fds[1] = -5;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c), MIRVOL_R_BAD_FD);
+	create_ok(&c, 2);
+	memset(c.name, 'n', sizeof(c.name));	/* unterminated */
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	create_ok(&c, 2);
+	strscpy(c.name, "bad name", sizeof(c.name));
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+}
+
+static void mirvol_test_reason_errno(struct kunit *test)
+{
+	int r;
+
+	KUNIT_EXPECT_EQ(test, mirvol_reason_errno(MIRVOL_R_NONE), 0);
+	KUNIT_EXPECT_EQ(test, mirvol_reason_errno(MIRVOL_R_OBJECT_NOT_FOUND),
+			-ENOENT);
+	KUNIT_EXPECT_EQ(test, mirvol_reason_errno(MIRVOL_R_DEVICE_BUSY),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, mirvol_reason_errno(MIRVOL_R_NAME_EXISTS),
+			-EEXIST);
+	KUNIT_EXPECT_EQ(test,
+			mirvol_reason_errno(MIRVOL_R_ANOTHER_CALL_IN_PROGRESS),
+			-EBUSY);
+	KUNIT_EXPECT_EQ(test, mirvol_reason_errno(MIRVOL_R_CANCEL_TOO_LATE),
+			-EALREADY);
+	/* Every reason but NONE is an error. */
+	for (r = 1; r < MIRVOL_R_MAX; r++)
+		KUNIT_EXPECT_LT(test, mirvol_reason_errno(r), 0);
+}
+
+/* ---- states ---- */
+
+static void mirvol_test_transitions(struct kunit *test)
+{
+	static const unsigned int A = MIRVOL_PLEX_ACTIVE, S = MIRVOL_PLEX_STALE,
+		Y = MIRVOL_PLEX_SYNCING, F = MIRVOL_PLEX_FAILED,
+		M = MIRVOL_PLEX_MISSING;
+	/* allowed[from][to] */
+	static const bool allowed[6][6] = {
+		[1] = { [F] = true, [M] = true, [Y] = true },
+		[2] = { [Y] = true, [F] = true, [M] = true },
+		[3] = { [A] = true, [F] = true, [M] = true },
+		[4] = { [M] = true },
+	};
+	unsigned int from, to;
+
+	for (from = 0; from <= MIRVOL_PLEX_MISSING; from++)
+		for (to = 0; to <= MIRVOL_PLEX_MISSING; to++)
+			KUNIT_EXPECT_EQ_MSG(test,
+				mirvol_plex_transition_valid(from, to),
+				allowed[from][to], "%s -> %s",
+				mirvol_plex_state_name(from),
+				mirvol_plex_state_name(to));
+	KUNIT_EXPECT_FALSE(test, mirvol_plex_transition_valid(A, 99));
+	KUNIT_EXPECT_FALSE(test, mirvol_plex_transition_valid(99, A));
+	KUNIT_EXPECT_FALSE(test, mirvol_plex_transition_valid(S, A));
+}
+
+static void mirvol_test_state_predicates(struct kunit *test)
+{
+	KUNIT_EXPECT_TRUE(test, mirvol_state_readable(MIRVOL_PLEX_ACTIVE));
+	KUNIT_EXPECT_FALSE(test, mirvol_state_readable(MIRVOL_PLEX_SYNCING));
+	KUNIT_EXPECT_FALSE(test, mirvol_state_readable(MIRVOL_PLEX_STALE));
+	KUNIT_EXPECT_TRUE(test, mirvol_state_writable(MIRVOL_PLEX_SYNCING));
+	KUNIT_EXPECT_TRUE(test, mirvol_state_writable(MIRVOL_PLEX_STALE));
+	KUNIT_EXPECT_FALSE(test, mirvol_state_writable(MIRVOL_PLEX_FAILED));
+	KUNIT_EXPECT_FALSE(test, mirvol_state_writable(MIRVOL_PLEX_MISSING));
+}
+
+static void mirvol_test_volume_state(struct kunit *test)
+{
+	unsigned int all[] = { MIRVOL_PLEX_ACTIVE, MIRVOL_PLEX_ACTIVE };
+	unsigned int one[] = { MIRVOL_PLEX_ACTIVE, MIRVOL_PLEX_FAILED };
+	unsigned int sync[] = { MIRVOL_PLEX_SYNCING, MIRVOL_PLEX_ACTIVE };
+	unsigned int none[] = { MIRVOL_PLEX_SYNCING, MIRVOL_PLEX_MISSING };
+
+	KUNIT_EXPECT_EQ(test, mirvol_volume_state_of(all, 2),
+			MIRVOL_VOLUME_ONLINE);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_state_of(all, 1),
+			MIRVOL_VOLUME_ONLINE);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_state_of(one, 2),
+			MIRVOL_VOLUME_DEGRADED);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_state_of(sync, 2),
+			MIRVOL_VOLUME_DEGRADED);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_state_of(none, 2),
+			MIRVOL_VOLUME_FAILED);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_state_of(none, 0),
+			MIRVOL_VOLUME_FAILED);
+}
+
+/* ---- refusal rules ---- */
+
+static void rule_vol(struct mirvol_rule_vol *v, const unsigned int *states,
+		     unsigned int n)
+{
+	unsigned int i;
+
+	memset(v, 0, sizeof(*v));
+	for (i = 0; i < n; i++) {
+		v->present[i] = true;
+		v->states[i] = states[i];
+	}
+	v->nr_plexes = n;
+	v->size = 1 << 20;
+	v->state = mirvol_volume_state_of(states, n);
+}
+
+static void mirvol_test_break_rules(struct kunit *test)
+{
+	static const unsigned int aa[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_ACTIVE };
+	static const unsigned int af[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_FAILED };
+	static const unsigned int as[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_SYNCING };
+	static const unsigned int aaf[] = { MIRVOL_PLEX_ACTIVE,
+					    MIRVOL_PLEX_ACTIVE,
+					    MIRVOL_PLEX_FAILED };
+	static const unsigned int ff[] = { MIRVOL_PLEX_FAILED,
+					   MIRVOL_PLEX_FAILED };
+	static const unsigned int a[] = { MIRVOL_PLEX_ACTIVE };
+	struct mirvol_rule_vol v;
+
+	rule_vol(&v, aa, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 0), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 1), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, -1),
+			MIRVOL_R_OBJECT_NOT_FOUND);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 5),
+			MIRVOL_R_OBJECT_NOT_FOUND);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 99),
+			MIRVOL_R_OBJECT_NOT_FOUND);
+	v.busy = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 0),
+			MIRVOL_R_ANOTHER_CALL_IN_PROGRESS);
+	rule_vol(&v, aa, 2);
+	v.boot[1] = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 1), MIRVOL_R_PLEX_IS_BOOT);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 0), MIRVOL_R_NONE);
+
+	rule_vol(&v, a, 1);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 0),
+			MIRVOL_R_VOLUME_NOT_A_MIRROR);
+
+	/* Degraded volumes are online; the remaining plex must be in sync. */
+	rule_vol(&v, af, 2);
+	KUNIT_EXPECT_EQ(test, v.state, MIRVOL_VOLUME_DEGRADED);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 0),
+			MIRVOL_R_REMAINING_PLEX_STALE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 1),
+			MIRVOL_R_PLEX_NOT_IN_SYNC);
+	rule_vol(&v, as, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 0),
+			MIRVOL_R_REMAINING_PLEX_STALE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 1),
+			MIRVOL_R_PLEX_NOT_IN_SYNC);
+	rule_vol(&v, aaf, 3);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 0), MIRVOL_R_NONE);
+
+	rule_vol(&v, ff, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 0),
+			MIRVOL_R_VOLUME_NOT_ONLINE);
+	rule_vol(&v, aa, 2);
+	v.state = MIRVOL_VOLUME_OFFLINE;
+	KUNIT_EXPECT_EQ(test, mirvol_check_break(&v, 0),
+			MIRVOL_R_VOLUME_NOT_ONLINE);
+}
+
+static void mirvol_test_remove_rules(struct kunit *test)
+{
+	static const unsigned int af[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_FAILED };
+	static const unsigned int as[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_SYNCING };
+	static const unsigned int am[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_MISSING };
+	static const unsigned int ast[] = { MIRVOL_PLEX_ACTIVE,
+					    MIRVOL_PLEX_STALE };
+	static const unsigned int a[] = { MIRVOL_PLEX_ACTIVE };
+	struct mirvol_rule_vol v;
+
+	/* Any non-in-sync plex may go while an in-sync one remains. */
+	rule_vol(&v, af, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_remove_plex(&v, 1), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_remove_plex(&v, 0),
+			MIRVOL_R_REMAINING_PLEX_STALE);
+	rule_vol(&v, as, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_remove_plex(&v, 1), MIRVOL_R_NONE);
+	rule_vol(&v, am, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_remove_plex(&v, 1), MIRVOL_R_NONE);
+	rule_vol(&v, ast, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_remove_plex(&v, 1), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_remove_plex(&v, 0),
+			MIRVOL_R_REMAINING_PLEX_STALE);
+	rule_vol(&v, a, 1);
+	KUNIT_EXPECT_EQ(test, mirvol_check_remove_plex(&v, 0),
+			MIRVOL_R_VOLUME_NOT_A_MIRROR);
+	rule_vol(&v, af, 2);
+	v.boot[1] = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_remove_plex(&v, 1),
+			MIRVOL_R_PLEX_IS_BOOT);
+	v.busy = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_remove_plex(&v, 1),
+			MIRVOL_R_ANOTHER_CALL_IN_PROGRESS);
+}
+
+static void mirvol_test_add_rules(struct kunit *test)
+{
+	static const unsigned int aa[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_ACTIVE };
+	static const unsigned int ff[] = { MIRVOL_PLEX_FAILED,
+					   MIRVOL_PLEX_FAILED };
+	struct mirvol_rule_add a = { .nr_new = 1, .min_size = 1 << 20 };
+	struct mirvol_rule_vol v;
+
+	rule_vol(&v, aa, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a), MIRVOL_R_NONE);
+	a.min_size = (1 << 20) - 8;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_SOURCE_TOO_SMALL);
+	a.min_size = 1 << 30;	/* larger: accepted, size unchanged */
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a), MIRVOL_R_NONE);
+	a.nr_new = 6;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a), MIRVOL_R_NONE);
+	a.nr_new = 7;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_TOO_MANY_PLEXES);
+	/* A missing plex's slot is taken over by a new plex. */
+	v.nr_missing = 1;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a), MIRVOL_R_NONE);
+	v.nr_missing = 0;
+	a.nr_new = 1;
+	a.is_target = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_INVALID_OPERATION);
+	a.is_target = false;
+	a.is_mirvol_dev = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_INVALID_OPERATION);
+	a.is_mirvol_dev = false;
+	a.src_open = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a), MIRVOL_R_DEVICE_BUSY);
+	a.src_open = false;
+	a.src_busy = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_ANOTHER_CALL_IN_PROGRESS);
+	a.src_busy = false;
+	a.lbs_larger = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_INCOMPATIBLE_DEVICE);
+	a.lbs_larger = false;
+	a.nr_new = 0;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_INVALID_ARGUMENT);
+	a.nr_new = 1;
+	v.busy = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_ANOTHER_CALL_IN_PROGRESS);
+	rule_vol(&v, ff, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_OBJECT_STATUS_FAILED);
+	rule_vol(&v, aa, 2);
+	v.state = MIRVOL_VOLUME_OFFLINE;
+	KUNIT_EXPECT_EQ(test, mirvol_check_add(&v, &a),
+			MIRVOL_R_VOLUME_NOT_ONLINE);
+}
+
+/* ---- read balancing ---- */
+
+static void mirvol_test_read_sequential(struct kunit *test)
+{
+	struct mirvol_rb_plex p[3] = {
+		{ .readable = true, .pending = 5, .head = 100 },
+		{ .readable = true, .pending = 0, .head = 800 },
+		{ .readable = true, .pending = 0, .head = 0 },
+	};
+	unsigned int hint;
+
+	/* A stream continues on its plex, however busy. */
+	for (hint = 0; hint < 8; hint++)
+		KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 3, 100, 0, hint),
+				0);
+	/* Unless that plex was tried already or cannot be read. */
+	KUNIT_EXPECT_NE(test, mirvol_read_balance(p, 3, 100, BIT(0), 0), 0);
+	p[0].readable = false;
+	KUNIT_EXPECT_NE(test, mirvol_read_balance(p, 3, 100, 0, 0), 0);
+}
+
+static void mirvol_test_read_least_pending(struct kunit *test)
+{
+	struct mirvol_rb_plex p[3] = {
+		{ .readable = true, .pending = 4, .head = 1 },
+		{ .readable = true, .pending = 1, .head = 2 },
+		{ .readable = true, .pending = 3, .head = 3 },
+	};
+	unsigned int hint;
+
+	for (hint = 0; hint < 6; hint++)
+		KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 3, 5000, 0, hint),
+				1);
+	KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 3, 5000, BIT(1), 0), 2);
+	KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 3, 5000,
+						  BIT(1) | BIT(2), 0), 0);
+	KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 3, 5000, 7, 0), -1);
+}
+
+static void mirvol_test_read_spread(struct kunit *test)
+{
+	/* Slots 2 and 6 in use, idle: ties must alternate evenly. */
+	struct mirvol_rb_plex p[MIRVOL_MAX_PLEXES] = {
+		[2] = { .readable = true, .head = 1 },
+		[6] = { .readable = true, .head = 2 },
+	};
+	unsigned int hint, count[MIRVOL_MAX_PLEXES] = {};
+
+	for (hint = 0; hint < 1000; hint++) {
+		int slot = mirvol_read_balance(p, MIRVOL_MAX_PLEXES,
+					       10000 + hint * 8, 0, hint);
+
+		KUNIT_ASSERT_TRUE(test, slot == 2 || slot == 6);
+		count[slot]++;
+	}
+	KUNIT_EXPECT_EQ(test, count[2], 500U);
+	KUNIT_EXPECT_EQ(test, count[6], 500U);
+}
+
+static void mirvol_test_read_none(struct kunit *test)
+{
+	struct mirvol_rb_plex p[2] = {
+		{ .readable = false }, { .readable = false },
+	};
+
+	KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 2, 0, 0, 0), -1);
+	KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 0, 0, 0, 0), -1);
+}
+
+/* ---- assembly planning ---- */
+
+static void md_member(struct mirvol_md *md, unsigned int nr,
+		      unsigned int index, u64 gen)
+{
+	unsigned int i;
+
+	memset(md, 0, sizeof(*md));
+	md->volume_uuid[0] = 0x77;
+	strscpy(md->name, "vol", sizeof(md->name));
+	md->plex_index = index;
+	md->plex_uuid[0] = 0x10 + index;
+	md->nr_plexes = nr;
+	md->generation = gen;
+	md->data_offset = 2048;
+	md->data_size = 1 << 20;
+	md->dev_size = md->data_offset + md->data_size;
+	for (i = 0; i < nr; i++) {
+		md->plexes[i].uuid[0] = 0x10 + i;
+		md->plexes[i].state = MIRVOL_PLEX_ACTIVE;
+		md->plexes[i].sync_offset = md->data_size;
+	}
+}
+
+static void mirvol_test_plan_complete(struct kunit *test)
+{
+	struct mirvol_md a, b;
+	const struct mirvol_md *mds[] = { &a, &b };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	md_member(&a, 2, 0, 10);
+	md_member(&b, 2, 1, 10);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_TRUE(test, plan.complete);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[0], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.slot_member[0], 0);
+	KUNIT_EXPECT_EQ(test, plan.slot_member[1], 1);
+	KUNIT_EXPECT_EQ(test, plan.dirty_source, -1);
+	KUNIT_EXPECT_EQ(test, classes[0], MIRVOL_ASM_CURRENT);
+	KUNIT_EXPECT_EQ(test, classes[1], MIRVOL_ASM_CURRENT);
+
+	/* A crash between superblock writes: one generation apart is ok. */
+	b.generation = 9;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.newest, 0);
+	/* Two apart: it missed an update, stale. */
+	b.generation = 8;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
+	KUNIT_EXPECT_EQ(test, classes[1], MIRVOL_ASM_STALE);
+}
+
+static void mirvol_test_plan_degraded(struct kunit *test)
+{
+	struct mirvol_md a, b;
+	const struct mirvol_md *mds[] = { &a, &b };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	/* b absent: incomplete, b missing, a can run. */
+	md_member(&a, 2, 0, 10);
+	mirvol_assemble_plan(mds, 1, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_FALSE(test, plan.complete);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_MISSING);
+
+	/* a ran alone and recorded b missing: complete without b. */
+	a.plexes[1].state = MIRVOL_PLEX_MISSING;
+	a.generation = 12;
+	mirvol_assemble_plan(mds, 1, classes, &plan);
+	KUNIT_EXPECT_TRUE(test, plan.complete);
+
+	/* b returns: it is stale, whatever its generation says. */
+	md_member(&b, 2, 1, 10);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.newest, 0);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[0], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
+	KUNIT_EXPECT_EQ(test, classes[1], MIRVOL_ASM_STALE);
+	/* Same when b's generation is close: a recorded it gone. */
+	b.generation = 12;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
+}
+
+static void mirvol_test_plan_split_brain(struct kunit *test)
+{
+	struct mirvol_md a, b;
+	const struct mirvol_md *mds[] = { &a, &b };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	md_member(&a, 2, 0, 12);
+	a.plexes[1].state = MIRVOL_PLEX_MISSING;
+	md_member(&b, 2, 1, 11);
+	b.plexes[0].state = MIRVOL_PLEX_MISSING;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	KUNIT_EXPECT_EQ(test, classes[0], MIRVOL_ASM_SPLIT);
+	KUNIT_EXPECT_EQ(test, classes[1], MIRVOL_ASM_SPLIT);
+	/* Failed counts like missing. */
+	b.plexes[0].state = MIRVOL_PLEX_FAILED;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	/* Only one side recorded the other gone: no split brain. */
+	b.plexes[0].state = MIRVOL_PLEX_ACTIVE;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+}
+
+static void mirvol_test_plan_dirty(struct kunit *test)
+{
+	struct mirvol_md a, b, c;
+	const struct mirvol_md *mds[] = { &c, &b, &a };
+	unsigned int classes[3];
+	struct mirvol_asm_plan plan;
+
+	md_member(&a, 3, 0, 20);
+	md_member(&b, 3, 1, 20);
+	md_member(&c, 3, 2, 20);
+	a.flags = b.flags = c.flags = MIRVOL_SB_F_DIRTY;
+	a.plexes[2].state = b.plexes[2].state = c.plexes[2].state =
+		MIRVOL_PLEX_SYNCING;
+	a.plexes[2].sync_offset = b.plexes[2].sync_offset =
+		c.plexes[2].sync_offset = 4096;
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	/* The lowest in-sync slot is the source, whatever the order. */
+	KUNIT_EXPECT_EQ(test, plan.dirty_source, 0);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[0], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[1], 0ULL);
+	/* A checkpoint is worthless after an unclean shutdown. */
+	KUNIT_EXPECT_EQ(test, plan.slot_state[2], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[2], 0ULL);
+
+	/* Clean: the checkpoint is kept, nothing else resyncs. */
+	a.flags = b.flags = c.flags = 0;
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.dirty_source, -1);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[2], 4096ULL);
+}
+
+static void mirvol_test_plan_no_in_sync(struct kunit *test)
+{
+	struct mirvol_md b;
+	const struct mirvol_md *mds[] = { &b };
+	unsigned int classes[1];
+	struct mirvol_asm_plan plan;
+
+	/* Only a half-synced member is present: nothing to start from. */
+	md_member(&b, 2, 1, 10);
+	b.plexes[1].state = MIRVOL_PLEX_SYNCING;
+	b.plexes[1].sync_offset = 100;
+	mirvol_assemble_plan(mds, 1, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NO_IN_SYNC_MEMBER);
+	mirvol_assemble_plan(mds, 0, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NO_IN_SYNC_MEMBER);
+}
+
+static void mirvol_test_plan_superseded(struct kunit *test)
+{
+	struct mirvol_md a, b, old;
+	const struct mirvol_md *mds[] = { &a, &b, &old };
+	unsigned int classes[3];
+	struct mirvol_asm_plan plan;
+
+	/* Slot 1 was removed and reused by another plex since. */
+	md_member(&a, 2, 0, 30);
+	a.plexes[1].uuid[0] = 0x99;
+	md_member(&b, 2, 1, 30);
+	b.plex_uuid[0] = 0x99;
+	b.plexes[1].uuid[0] = 0x99;
+	md_member(&old, 2, 1, 12);
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, classes[2], MIRVOL_ASM_SUPERSEDED);
+	KUNIT_EXPECT_EQ(test, plan.slot_member[1], 1);
+	KUNIT_EXPECT_TRUE(test, plan.complete);
+}
+
+static void mirvol_test_plan_duplicate(struct kunit *test)
+{
+	struct mirvol_md a, b, b2;
+	const struct mirvol_md *mds[] = { &a, &b2, &b };
+	unsigned int classes[3];
+	struct mirvol_asm_plan plan;
+
+	/* A copy of a member (dd): the newer copy holds the slot. */
+	md_member(&a, 2, 0, 10);
+	md_member(&b, 2, 1, 10);
+	md_member(&b2, 2, 1, 9);
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_member[1], 2);
+	KUNIT_EXPECT_EQ(test, classes[1], MIRVOL_ASM_DUPLICATE);
+	KUNIT_EXPECT_EQ(test, classes[2], MIRVOL_ASM_CURRENT);
+}
+
+static void mirvol_test_rejoin(struct kunit *test)
+{
+	struct mirvol_md vol, b;
+
+	md_member(&vol, 2, 0, 20);
+	vol.plexes[1].state = MIRVOL_PLEX_MISSING;
+	md_member(&b, 2, 1, 10);
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b), MIRVOL_R_NONE);
+	/* b ran alone: it recorded plex 0 missing. */
+	b.plexes[0].state = MIRVOL_PLEX_MISSING;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b),
+			MIRVOL_R_SPLIT_BRAIN);
+	b.plexes[0].state = MIRVOL_PLEX_ACTIVE;
+	b.generation = 21;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b),
+			MIRVOL_R_SPLIT_BRAIN);
+	b.generation = 10;
+	vol.plexes[1].state = MIRVOL_PLEX_ACTIVE;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b),
+			MIRVOL_R_DEVICE_BUSY);
+	vol.plexes[1].state = MIRVOL_PLEX_MISSING;
+	vol.plexes[1].uuid[0] = 0x55;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b),
+			MIRVOL_R_NOT_A_MEMBER);
+}
+
+static struct kunit_case mirvol_logic_cases[] = {
+	KUNIT_CASE_PARAM(mirvol_test_name, name_gen_params),
+	KUNIT_CASE(mirvol_test_name_unterminated),
+	KUNIT_CASE(mirvol_test_break_name),
+	KUNIT_CASE(mirvol_test_create_args),
+	KUNIT_CASE(mirvol_test_reason_errno),
+	KUNIT_CASE(mirvol_test_transitions),
+	KUNIT_CASE(mirvol_test_state_predicates),
+	KUNIT_CASE(mirvol_test_volume_state),
+	KUNIT_CASE(mirvol_test_break_rules),
+	KUNIT_CASE(mirvol_test_remove_rules),
+	KUNIT_CASE(mirvol_test_add_rules),
+	KUNIT_CASE(mirvol_test_read_sequential),
+	KUNIT_CASE(mirvol_test_read_least_pending),
+	KUNIT_CASE(mirvol_test_read_spread),
+	KUNIT_CASE(mirvol_test_read_none),
+	KUNIT_CASE(mirvol_test_plan_complete),
+	KUNIT_CASE(mirvol_test_plan_degraded),
+	KUNIT_CASE(mirvol_test_plan_split_brain),
+	KUNIT_CASE(mirvol_test_plan_dirty),
+	KUNIT_CASE(mirvol_test_plan_no_in_sync),
+	KUNIT_CASE(mirvol_test_plan_superseded),
+	KUNIT_CASE(mirvol_test_plan_duplicate),
+	KUNIT_CASE(mirvol_test_rejoin),
+	{}
+};
+
+static struct kunit_suite mirvol_logic_suite = {
+	.name = "mirvol-logic",
+	.test_cases = mirvol_logic_cases,
+};
+
+kunit_test_suite(mirvol_logic_suite);
