@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvolctl: assemble, bringing volumes back from their members.
+ *
+ *   assemble [--run] DEV...           the given devices, in one call
+ *   assemble --scan [--run]           every block device with a mirvol
+ *                                     superblock that nobody holds
+ *   assemble --incremental [--run] DEV  one device (udev): the kernel
+ *                                     holds it until its volume is complete
+ *
+ * The kernel groups members by volume and decides; this file only opens
+ * the devices, reports per-member results and prints the device node of
+ * every volume that runs afterwards.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mirvolctl.h"
+#include "mirvol_sb_codec.h"
+
+/* A device to assemble. */
+struct cand {
+	char *path;
+	int fd;
+	u8 volume_uuid[MIRVOL_UUID_LEN];	/* zero when unknown/corrupt */
+};
+
+struct cand_list {
+	struct cand *c;
+	size_t n, cap;
+};
+
+static void cands_free(struct cand_list *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		if (l->c[i].fd >= 0)
+			close(l->c[i].fd);
+		free(l->c[i].path);
+	}
+	free(l->c);
+	memset(l, 0, sizeof(*l));
+}
+
+/* Take over @fd.  Return: 0 or -1 (printed; @fd closed). */
+static int cands_add(struct cand_list *l, const char *path, int fd,
+		     const u8 *uuid)
+{
+	struct cand *c;
+	char *copy;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct cand *nc = realloc(l->c, cap * sizeof(*nc));
+
+		if (!nc)
+			goto nomem;
+		l->c = nc;
+		l->cap = cap;
+	}
+	copy = strdup(path);
+	if (!copy)
+		goto nomem;
+	c = &l->c[l->n];
+	memset(c, 0, sizeof(*c));
+	c->path = copy;		/* owned by the list now */
+	c->fd = fd;
+	if (uuid)
+		memcpy(c->volume_uuid, uuid, MIRVOL_UUID_LEN);
+	l->n++;
+	return 0;
+nomem:
+	close(fd);
+	mv_err_errno(MIRVOL_R_NO_MEMORY, ENOMEM, "%s", path);
+	return -1;
+}
+
+/* ---- results ------------------------------------------------------- */
+
+static const char *result_name(u32 result)
+{
+	switch (result) {
+	case MIRVOL_MEMBER_REFUSED:	return "refused";
+	case MIRVOL_MEMBER_ACTIVE:	return "active";
+	case MIRVOL_MEMBER_STALE:	return "stale";
+	case MIRVOL_MEMBER_PENDING:	return "pending";
+	}
+	return "unknown";
+}
+
+/* "data (uuid)" when the kernel knows the volume, else just the UUID. */
+static void volume_label(int fd, const u8 uuid[MIRVOL_UUID_LEN], char *buf,
+			 size_t len)
+{
+	char us[MV_UUID_STR_LEN];
+	struct mirvol_info info;
+	struct mv_status st;
+
+	mv_uuid_format(uuid, us);
+	if (!ctl_info(fd, uuid, &info, &st))
+		snprintf(buf, len, "%.*s (%s)", MIRVOL_NAME_LEN, info.name, us);
+	else
+		snprintf(buf, len, "%s", us);
+}
+
+/* One line per member on stderr, for people. */
+static void print_members(int fd, const struct cand *c,
+			  const struct mirvol_assemble_member *m, size_t n)
+{
+	char label[128];
+	size_t i;
+
+	fflush(stdout);
+	for (i = 0; i < n; i++) {
+		fprintf(stderr, "  %s: %s", c[i].path,
+			result_name(m[i].result));
+		if (m[i].reason)
+			fprintf(stderr, ", %s", mv_reason_name(m[i].reason).s);
+		if (!mv_uuid_is_zero(m[i].volume_uuid)) {
+			volume_label(fd, m[i].volume_uuid, label,
+				     sizeof(label));
+			fprintf(stderr, "; volume %s, plex %u, generation %"
+				PRIu64, label, m[i].plex_index,
+				(uint64_t)m[i].generation);
+		}
+		fputc('\n', stderr);
+	}
+}
+
+static bool all_active(const struct mirvol_assemble_member *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (m[i].result != MIRVOL_MEMBER_ACTIVE)
+			return false;
+	return true;
+}
+
+/* ---- split brain ----------------------------------------------------- */
+
+/*
+ * Which side a member is on: members whose current superblocks were
+ * written together (same generation, same view of every plex) are on one
+ * side.  Return: 0 with @md filled in, or -1 when it cannot be read.
+ */
+static int side_key(int fd, const char *path, struct mirvol_md *md)
+{
+	struct mv_member m;
+	int r;
+
+	if (member_read(fd, path, &m, true))
+		return -1;
+	r = member_md(&m, md);
+	member_free(&m);
+	return r;
+}
+
+static bool same_side(const struct mirvol_md *a, const struct mirvol_md *b)
+{
+	unsigned int i;
+
+	if (a->generation != b->generation)
+		return false;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (a->plexes[i].state != b->plexes[i].state ||
+		    memcmp(a->plexes[i].uuid, b->plexes[i].uuid,
+			   MIRVOL_UUID_LEN))
+			return false;
+	return true;
+}
+
+static bool in_split(const struct mirvol_assemble *a,
+		     const struct mirvol_assemble_member *m, bool any)
+{
+	if (any)
+		return m->reason == MIRVOL_R_SPLIT_BRAIN;
+	return !memcmp(m->volume_uuid, a->volume_uuid, MIRVOL_UUID_LEN);
+}
+
+/* Append "side N: DEV (plex I, generation G), ..." for every side. */
+static void describe_sides(const struct mirvol_assemble *a,
+			   const struct cand *c,
+			   const struct mirvol_assemble_member *m, size_t n,
+			   char *buf, size_t len)
+{
+	struct mirvol_md *md = calloc(n, sizeof(*md));
+	bool *ok = calloc(n, sizeof(*ok)), *done = calloc(n, sizeof(*done));
+	bool any = false;
+	size_t i, k, pos = strlen(buf);
+	int side = 0;
+
+	for (i = 0; i < n; i++)
+		any |= m[i].reason == MIRVOL_R_SPLIT_BRAIN;
+	for (i = 0; md && ok && i < n; i++)
+		ok[i] = in_split(a, &m[i], any) &&
+			!side_key(c[i].fd, c[i].path, &md[i]);
+	for (i = 0; done && i < n && pos < len; i++) {
+		if (done[i] || !in_split(a, &m[i], any))
+			continue;
+		pos += (size_t)snprintf(buf + pos, len - pos, "%s side %d:",
+					side ? ";" : "", side + 1);
+		side++;
+		for (k = i; k < n && pos < len; k++) {
+			if (done[k] || !in_split(a, &m[k], any))
+				continue;
+			if (k != i && !(ok && ok[i] && ok[k] &&
+					same_side(&md[i], &md[k])))
+				continue;
+			done[k] = true;
+			pos += (size_t)snprintf(buf + pos, len - pos,
+				"%s %s (plex %u, generation %" PRIu64 ")",
+				k == i ? "" : ",", c[k].path,
+				m[k].plex_index, (uint64_t)m[k].generation);
+		}
+	}
+	free(md);
+	free(ok);
+	free(done);
+}
+
+static void report_failure(int fd, const struct mv_status *st,
+			   const struct mirvol_assemble *a,
+			   const struct cand *c,
+			   const struct mirvol_assemble_member *m, size_t n)
+{
+	char label[128], msg[1024];
+
+	if (st->from_errno || mv_uuid_is_zero(a->volume_uuid)) {
+		if (n == 1)
+			ctl_report(st, "%s", c[0].path);
+		else
+			ctl_report(st, "assembling %zu devices", n);
+		return;
+	}
+	volume_label(fd, a->volume_uuid, label, sizeof(label));
+	if (st->reason != MIRVOL_R_SPLIT_BRAIN) {
+		ctl_report(st, "volume %s", label);
+		return;
+	}
+	snprintf(msg, sizeof(msg), "volume %s: %s:", label,
+		 mv_reason_text(st->reason));
+	describe_sides(a, c, m, n, msg, sizeof(msg));
+	mv_err(st->reason, "%s", msg);
+}
+
+/* ---- the call ---------------------------------------------------------- */
+
+static bool seen_before(const struct mirvol_assemble_member *m, size_t i)
+{
+	size_t k;
+
+	for (k = 0; k < i; k++)
+		if (m[k].result != MIRVOL_MEMBER_REFUSED &&
+		    !memcmp(m[k].volume_uuid, m[i].volume_uuid,
+			    MIRVOL_UUID_LEN))
+			return true;
+	return false;
+}
+
+/* The device of every volume a member joined that now runs. */
+static void print_started(int fd, const struct mirvol_assemble_member *m,
+			  size_t n)
+{
+	struct mirvol_info info;
+	struct mv_status st;
+	char dev[300];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (m[i].result == MIRVOL_MEMBER_REFUSED ||
+		    mv_uuid_is_zero(m[i].volume_uuid) || seen_before(m, i))
+			continue;
+		if (ctl_info(fd, m[i].volume_uuid, &info, &st))
+			continue;
+		vol_device(&info, dev, sizeof(dev));
+		if (*dev)
+			printf("%s\n", dev);
+	}
+}
+
+/* One ASSEMBLE call.  Return: exit status (errors printed). */
+static int assemble_batch(int fd, const struct cand *c, size_t n, u32 flags)
+{
+	struct mirvol_assemble_member m[MIRVOL_ASSEMBLE_MAX];
+	bool incremental = flags & MIRVOL_ASSEMBLE_F_INCREMENTAL;
+	struct mirvol_assemble a;
+	struct mv_status st;
+	size_t i;
+	int r;
+
+	memset(m, 0, sizeof(m));
+	for (i = 0; i < n; i++)
+		m[i].fd = c[i].fd;
+	memset(&a, 0, sizeof(a));
+	a.hdr.flags = flags;
+	a.nr_members = (u32)n;
+	a.members_ptr = (u64)(uintptr_t)m;
+	r = ctl_call(fd, MIRVOL_IOC_ASSEMBLE, &a, &st);
+	if (!incremental && !all_active(m, n))
+		print_members(fd, c, m, n);
+	print_started(fd, m, n);
+	if (r) {
+		report_failure(fd, &st, &a, c, m, n);
+		return MV_EXIT_FAIL;
+	}
+	if (a.op_id && !incremental)
+		mv_warn("resync running as operation %" PRIu64,
+			(uint64_t)a.op_id);
+	return MV_EXIT_OK;
+}
+
+/* ---- scan -------------------------------------------------------------- */
+
+static int read_sysfs_u64(const char *name, const char *attr, u64 *v)
+{
+	char path[512], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/%s", name, attr);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return mv_parse_u64(buf, v);
+}
+
+/* The /dev path of /sys/class/block/NAME.  Return: 0 or -1. */
+static int sysfs_devnode(const char *name, char *buf, size_t len)
+{
+	unsigned int maj, min;
+	char path[512];
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "/sys/class/block/%s/dev", name);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fscanf(f, "%u:%u", &maj, &min);
+	fclose(f);
+	if (n != 2)
+		return -1;
+	if (mv_blkdev_path(maj, min, buf, len))
+		snprintf(buf, len, "/dev/%s", name);
+	return 0;
+}
+
+/*
+ * Whether a block device should be assembled: it carries a mirvol
+ * superblock (valid or not) and nobody holds it exclusively (the kernel
+ * holds the members of running and held-offline volumes).
+ * Return: an fd open for the kernel, or -1 to skip it.
+ */
+static int scan_probe(const char *path, u8 uuid[MIRVOL_UUID_LEN])
+{
+	struct mirvol_md md;
+	struct mv_member m;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_DIRECT);
+	if (fd < 0)
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	r = member_read(fd, path, &m, true);
+	close(fd);
+	if (r)
+		return -1;
+	memset(uuid, 0, MIRVOL_UUID_LEN);
+	if (!member_md(&m, &md))
+		memcpy(uuid, md.volume_uuid, MIRVOL_UUID_LEN);
+	r = m.reason == MIRVOL_R_NOT_A_MEMBER;
+	member_free(&m);
+	if (r)
+		return -1;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_EXCL);
+	if (fd < 0)
+		return -1;	/* EBUSY: held by someone */
+	close(fd);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
+static int scan(struct cand_list *l)
+{
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	d = opendir("/sys/class/block");
+	if (!d) {
+		mv_err_errno(mv_errno_reason(errno), errno,
+			     "/sys/class/block");
+		return -1;
+	}
+	while (!ret && (de = readdir(d))) {
+		u8 uuid[MIRVOL_UUID_LEN];
+		char path[300];
+		u64 size;
+		int fd;
+
+		if (de->d_name[0] == '.' ||
+		    !strncmp(de->d_name, "mirvol", 6))
+			continue;
+		if (read_sysfs_u64(de->d_name, "size", &size) || !size)
+			continue;
+		if (sysfs_devnode(de->d_name, path, sizeof(path)))
+			continue;
+		fd = scan_probe(path, uuid);
+		if (fd >= 0)
+			ret = cands_add(l, path, fd, uuid);
+	}
+	closedir(d);
+	return ret;
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	int r = memcmp(x->volume_uuid, y->volume_uuid, MIRVOL_UUID_LEN);
+
+	return r ? r : strcmp(x->path, y->path);
+}
+
+/* Length of the run of members of one volume starting at @i. */
+static size_t group_len(const struct cand_list *l, size_t i)
+{
+	size_t k = i + 1;
+
+	while (k < l->n && !memcmp(l->c[k].volume_uuid, l->c[i].volume_uuid,
+				   MIRVOL_UUID_LEN))
+		k++;
+	return k - i;
+}
+
+/*
+ * Assemble everything found, in calls of at most MIRVOL_ASSEMBLE_MAX
+ * members that never split a volume's members (with --run a split group
+ * would start degraded).
+ */
+static int assemble_scanned(int fd, struct cand_list *l, u32 flags)
+{
+	size_t start = 0, end = 0;
+	int ret = MV_EXIT_OK;
+
+	qsort(l->c, l->n, sizeof(*l->c), cand_cmp);
+	while (start < l->n) {
+		end = start;
+		while (end < l->n) {
+			size_t g = group_len(l, end);
+
+			if (end > start &&
+			    end - start + g > MIRVOL_ASSEMBLE_MAX)
+				break;
+			end += g;
+		}
+		if (end - start > MIRVOL_ASSEMBLE_MAX)
+			end = start + MIRVOL_ASSEMBLE_MAX;
+		if (assemble_batch(fd, l->c + start, end - start, flags))
+			ret = MV_EXIT_FAIL;
+		start = end;
+	}
+	return ret;
+}
+
+/* ---- command ----------------------------------------------------------- */
+
+/*
+ * Whether someone holds the device exclusively: the kernel holds every
+ * member of a running or held-offline volume.  udev sends events for such
+ * members too (a watch, a trigger); for them there is nothing to do.
+ */
+static bool claimed(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_EXCL);
+
+	if (fd >= 0) {
+		close(fd);
+		return false;
+	}
+	return errno == EBUSY;
+}
+
+int cmd_assemble(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "run", no_argument, NULL, 'r' },
+		{ "scan", no_argument, NULL, 's' },
+		{ "incremental", no_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool run = false, do_scan = false, incremental = false;
+	struct cand_list l = { 0 };
+	int c, i, n, fd, r;
+	u32 flags = 0;
+
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":rsih", lo, NULL)) != -1) {
+		if (c == 'r') {
+			run = true;
+		} else if (c == 's') {
+			do_scan = true;
+		} else if (c == 'i') {
+			incremental = true;
+		} else {
+			r = mv_common_opt(c, argv);
+			if (r >= 0)
+				return r;
+		}
+	}
+	n = argc - optind;
+	if (do_scan && incremental)
+		return mv_usage("--scan and --incremental exclude each other");
+	if (do_scan && n)
+		return mv_usage("--scan takes no DEV");
+	if (!do_scan && n < 1)
+		return mv_usage("missing DEV");
+	if (incremental && n != 1)
+		return mv_usage("--incremental takes exactly one DEV");
+	if (n > MIRVOL_ASSEMBLE_MAX) {
+		mv_err(MIRVOL_R_INVALID_ARGUMENT,
+		       "%d devices given, at most %d per call", n,
+		       MIRVOL_ASSEMBLE_MAX);
+		return MV_EXIT_FAIL;
+	}
+	if (run)
+		flags |= MIRVOL_ASSEMBLE_F_RUN;
+	if (incremental)
+		flags |= MIRVOL_ASSEMBLE_F_INCREMENTAL;
+
+	if (incremental && claimed(argv[optind]))
+		return MV_EXIT_OK;
+	for (i = 0; i < n; i++) {
+		int dfd = open_device(argv[optind + i], O_RDWR);
+
+		if (dfd < 0 || cands_add(&l, argv[optind + i], dfd, NULL)) {
+			cands_free(&l);
+			return MV_EXIT_FAIL;
+		}
+	}
+	if (do_scan && scan(&l)) {
+		cands_free(&l);
+		return MV_EXIT_FAIL;
+	}
+	if (!l.n) {		/* --scan found nothing */
+		cands_free(&l);
+		return MV_EXIT_OK;
+	}
+	fd = ctl_open();
+	r = MV_EXIT_FAIL;
+	if (fd >= 0)
+		r = do_scan ? assemble_scanned(fd, &l, flags) :
+			      assemble_batch(fd, l.c, l.n, flags);
+	ctl_close(fd);
+	cands_free(&l);
+	return r;
+}

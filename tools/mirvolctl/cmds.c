@@ -1,0 +1,976 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvolctl: the commands that change volumes, and op and version.
+ *
+ * Each command parses its options, checks its arguments (usage errors
+ * before any device or the module is touched), resolves VOL and PLEX,
+ * issues one ioctl and prints its result.  Argument structs are zeroed
+ * before use: the kernel rejects nonzero reserved fields.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/fs.h>
+
+#include <sys/wait.h>
+#include "mirvolctl.h"
+#include "mirvol_sb_codec.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* open() a device the kernel will get as an fd.  Return: fd or -1. */
+int open_device(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		mv_err_errno(mv_errno_reason(errno), errno, "%s", path);
+	return fd;
+}
+
+/* A volume name the kernel would accept.  Return: 0 or -1 (printed). */
+int check_name(const char *name)
+{
+	if (mirvol_name_valid(name, strlen(name) + 1))
+		return 0;
+	mv_err(MIRVOL_R_INVALID_ARGUMENT,
+	       "invalid name '%s': use 1 to %d characters of A-Z a-z 0-9 . _ -",
+	       name, MIRVOL_NAME_LEN - 1);
+	return -1;
+}
+
+static void copy_name(char dst[MIRVOL_NAME_LEN], const char *src)
+{
+	memset(dst, 0, MIRVOL_NAME_LEN);
+	if (src)
+		memcpy(dst, src, strnlen(src, MIRVOL_NAME_LEN - 1));
+}
+
+static void print_op_id(u64 id)
+{
+	printf("%" PRIu64 "\n", (uint64_t)id);
+}
+
+/* The device node of a volume by UUID, printed on stdout. */
+static int print_volume_device(int fd, const u8 uuid[MIRVOL_UUID_LEN])
+{
+	struct mirvol_info info;
+	char dev[300];
+
+	if (resolve_vol_uuid(fd, uuid, &info))
+		return MV_EXIT_FAIL;
+	vol_device(&info, dev, sizeof(dev));
+	if (*dev)
+		printf("%s\n", dev);
+	else
+		mv_warn("volume %s has no block device (it is %s)", info.name,
+			mv_vol_state_name(info.state).s);
+	return MV_EXIT_OK;
+}
+
+/*
+ * An asynchronous command's result: the op id, or with --wait the
+ * operation's outcome.
+ */
+static int async_result(int fd, u64 op_id, bool wait,
+			struct mirvol_op_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	if (!wait) {
+		print_op_id(op_id);
+		return MV_EXIT_OK;
+	}
+	fflush(stdout);
+	return op_wait_cmd(fd, op_id, info);
+}
+
+/* ---- option parsing ---------------------------------------------------- */
+
+enum {
+	OPT_NAME = 'n',
+	OPT_ASSUME_CLEAN = 'a',
+	OPT_WAIT = 'w',
+	OPT_YES = 'y',
+	OPT_JSON = 'j',
+	OPT_TIMEOUT = 't',
+	OPT_BOOT = 'b',
+	OPT_NO_BOOT = 'B',
+	OPT_FROM_VOLUME = 'f',
+	OPT_HELP = 'h',
+};
+
+#define OPT(n, a, v)	{ n, a, NULL, v }
+#define OPT_END		{ NULL, 0, NULL, 0 }
+
+struct opts {
+	const char *name;
+	const char *from_volume;
+	bool assume_clean, wait, yes, json, boot, no_boot;
+	bool has_timeout;
+	double timeout;
+};
+
+/*
+ * Parse the options of the current command.  Return: -1 to go on, else
+ * the exit status (help printed, or a usage error).
+ */
+static int parse_opts(int argc, char **argv, const char *shortopts,
+		      const struct option *longopts, struct opts *o)
+{
+	int c, r;
+
+	memset(o, 0, sizeof(*o));
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		switch (c) {
+		case OPT_NAME:
+			o->name = optarg;
+			break;
+		case OPT_ASSUME_CLEAN:
+			o->assume_clean = true;
+			break;
+		case OPT_WAIT:
+			o->wait = true;
+			break;
+		case OPT_YES:
+			o->yes = true;
+			break;
+		case OPT_JSON:
+			o->json = true;
+			break;
+		case OPT_BOOT:
+			o->boot = true;
+			break;
+		case OPT_NO_BOOT:
+			o->no_boot = true;
+			break;
+		case OPT_FROM_VOLUME:
+			o->from_volume = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (mv_parse_seconds(optarg, &o->timeout))
+				return mv_usage("invalid --timeout '%s'",
+						optarg);
+			o->has_timeout = true;
+			break;
+		default:
+			r = mv_common_opt(c, argv);
+			if (r >= 0)
+				return r;
+		}
+	}
+	return -1;
+}
+
+/* Exactly @n positional arguments.  Return: -1 when so, else status. */
+static int want_args(int argc, int n, char **argv, const char *what)
+{
+	if (argc - optind < n)
+		return mv_usage("missing %s", what);
+	if (argc - optind > n)
+		return mv_usage("unexpected argument '%s'", argv[optind + n]);
+	return -1;
+}
+
+/* ---- create ------------------------------------------------------------- */
+
+static void close_fds(const int *fds, int n)
+{
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/*
+ * The kernel's CREATE reasons do not say which device is to blame; when
+ * the reason is about one device, find it after the fact (the tool itself
+ * never filters devices: the kernel decides).  Return: @buf, or NULL.
+ */
+static const char *blame(unsigned int reason, const int *fds, int n,
+			 char **devs, char *buf, size_t len)
+{
+	struct stat st[MIRVOL_MAX_PLEXES];
+	u64 size, smallest = UINT64_MAX;
+	int i, k, r = -1;
+
+	for (i = 0; i < n; i++)
+		if (fstat(fds[i], &st[i]))
+			return NULL;
+	for (i = 0; i < n; i++) {
+		bool blk = S_ISBLK(st[i].st_mode);
+
+		if (reason == MIRVOL_R_NOT_BLOCK_DEVICE && !blk) {
+			snprintf(buf, len, "%s", devs[i]);
+			return buf;
+		}
+		if (reason == MIRVOL_R_DUPLICATE_DEVICE) {
+			for (k = i + 1; k < n; k++) {
+				if (blk && S_ISBLK(st[k].st_mode) &&
+				    st[i].st_rdev == st[k].st_rdev) {
+					snprintf(buf, len, "%s and %s",
+						 devs[i], devs[k]);
+					return buf;
+				}
+			}
+		}
+		if (reason == MIRVOL_R_DEVICE_TOO_SMALL && blk &&
+		    !ioctl(fds[i], BLKGETSIZE64, &size) && size < smallest) {
+			smallest = size;
+			r = i;
+		}
+	}
+	if (r < 0)
+		return NULL;
+	snprintf(buf, len, "%s", devs[r]);
+	return buf;
+}
+
+/*
+ * DEVICE_BUSY: name the device in use and, when a mirvol volume holds it
+ * (an offline volume udev assembled from an old member, say), the volume.
+ */
+static bool busy_report(int ctl, const struct mv_status *st, const int *fds,
+			int n, char **devs)
+{
+	char holder[300];
+	struct stat sb;
+	int i, fd;
+
+	for (i = 0; i < n; i++) {
+		if (fstat(fds[i], &sb) || !S_ISBLK(sb.st_mode))
+			continue;
+		if (holder_of(ctl, sb.st_rdev, holder, sizeof(holder))) {
+			ctl_report(st, "%s is %s", devs[i], holder);
+			return true;
+		}
+		fd = open(devs[i], O_RDONLY | O_EXCL | O_CLOEXEC);
+		if (fd < 0 && errno == EBUSY) {
+			ctl_report(st, "%s is in use", devs[i]);
+			return true;
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	return false;
+}
+
+static void create_report(int ctl, const struct mv_status *st,
+			  const struct opts *o, const int *fds, int n,
+			  char **devs)
+{
+	const char *who;
+	char buf[600];
+
+	if (st->reason == MIRVOL_R_NAME_EXISTS) {
+		ctl_report(st, "name '%s'", o->name ? o->name : "");
+		return;
+	}
+	if (st->reason == MIRVOL_R_DEVICE_BUSY &&
+	    busy_report(ctl, st, fds, n, devs))
+		return;
+	who = n == 1 ? devs[0] : blame(st->reason, fds, n, devs, buf,
+					sizeof(buf));
+	if (who)
+		ctl_report(st, "%s", who);
+	else
+		ctl_report(st, "creating a volume over %d devices", n);
+}
+
+static int do_create(int fd, const struct opts *o, int *fds, int n,
+		     char **devs)
+{
+	struct mirvol_info info;
+	struct mirvol_create c;
+	struct mv_status st;
+	char dev[300];
+	int i;
+
+	memset(&c, 0, sizeof(c));
+	if (o->assume_clean)
+		c.hdr.flags |= MIRVOL_CREATE_F_ASSUME_CLEAN;
+	copy_name(c.name, o->name);
+	c.nr_plexes = (u32)n;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		c.plex_fds[i] = i < n ? fds[i] : -1;
+	if (ctl_call(fd, MIRVOL_IOC_CREATE, &c, &st)) {
+		create_report(fd, &st, o, fds, n, devs);
+		return MV_EXIT_FAIL;
+	}
+	memset(&info, 0, sizeof(info));
+	info.dev_major = c.dev_major;
+	info.dev_minor = c.dev_minor;
+	info.index = c.index;
+	info.state = MIRVOL_VOLUME_ONLINE;
+	vol_device(&info, dev, sizeof(dev));
+	printf("%s\n", dev);
+	if (!c.op_id)
+		return MV_EXIT_OK;
+	if (!o->wait) {
+		mv_warn("initial resync running as operation %" PRIu64,
+			(uint64_t)c.op_id);
+		return MV_EXIT_OK;
+	}
+	fflush(stdout);
+	return op_wait_cmd(fd, c.op_id, &(struct mirvol_op_info){ 0 });
+}
+
+int cmd_create(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("name", required_argument, OPT_NAME),
+		OPT("assume-clean", no_argument, OPT_ASSUME_CLEAN),
+		OPT("wait", no_argument, OPT_WAIT),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	int fds[MIRVOL_MAX_PLEXES];
+	int i, n, fd, r;
+	struct opts o;
+
+	r = parse_opts(argc, argv, ":n:awh", lo, &o);
+	if (r >= 0)
+		return r;
+	n = argc - optind;
+	if (n < 1)
+		return mv_usage("missing DEV");
+	if (n > MIRVOL_MAX_PLEXES) {
+		mv_err(MIRVOL_R_TOO_MANY_PLEXES,
+		       "%d devices given: a volume has at most %d plexes", n,
+		       MIRVOL_MAX_PLEXES);
+		return MV_EXIT_FAIL;
+	}
+	if (o.name && check_name(o.name))
+		return MV_EXIT_FAIL;
+	for (i = 0; i < n; i++) {
+		fds[i] = open_device(argv[optind + i], O_RDWR);
+		if (fds[i] < 0) {
+			close_fds(fds, i);
+			return MV_EXIT_FAIL;
+		}
+	}
+	fd = ctl_open();
+	r = MV_EXIT_FAIL;
+	if (fd >= 0)
+		r = do_create(fd, &o, fds, n, argv + optind);
+	close_fds(fds, n);
+	ctl_close(fd);
+	return r;
+}
+
+/* ---- remove, stop, rename ------------------------------------------------ */
+
+/* Ask on the terminal.  Return: true when the answer is yes. */
+static bool confirm_remove(const struct mirvol_info *info)
+{
+	char dev[300], line[64];
+	size_t i;
+
+	vol_device(info, dev, sizeof(dev));
+	fprintf(stderr,
+		"Remove volume %s%s%s%s and erase the mirvol metadata on its %u plex device(s)? [y/N] ",
+		info->name, *dev ? " (" : "", dev, *dev ? ")" : "",
+		info->nr_plexes);
+	fflush(stderr);
+	if (!fgets(line, sizeof(line), stdin))
+		return false;
+	for (i = 0; line[i]; i++)
+		line[i] = (char)tolower((unsigned char)line[i]);
+	line[strcspn(line, "\r\n")] = '\0';
+	return !strcmp(line, "y") || !strcmp(line, "yes");
+}
+
+/*
+ * udev probes a volume (blkid) after every uevent, holding it open for a
+ * moment: let it finish, as mdadm --stop does.
+ */
+static void udev_settle(void)
+{
+	pid_t pid;
+
+	if (access("/run/udev/control", F_OK))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execlp("udevadm", "udevadm", "settle", "--timeout=5",
+		       (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+static int volume_ref_cmd(int fd, unsigned long req, u32 flags,
+			  const struct mirvol_info *info, const char *what)
+{
+	struct mirvol_volume_ref ref;
+	struct mv_status st;
+	int tries = 0;
+
+	for (;;) {
+		memset(&ref, 0, sizeof(ref));
+		ref.hdr.flags = flags;
+		memcpy(ref.volume_uuid, info->volume_uuid, MIRVOL_UUID_LEN);
+		if (!ctl_call(fd, req, &ref, &st))
+			return MV_EXIT_OK;
+		/* Busy for a moment (udev probing) or for good (mounted). */
+		if (st.reason != MIRVOL_R_DEVICE_BUSY || ++tries > 10)
+			break;
+		udev_settle();
+		usleep(200000);
+	}
+	ctl_report(&st, "%s %s", what, info->name);
+	return MV_EXIT_FAIL;
+}
+
+int cmd_remove(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("yes", no_argument, OPT_YES),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	struct mirvol_info info;
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, ":yh", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 1, argv, "VOL");
+	if (r >= 0)
+		return r;
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = MV_EXIT_FAIL;
+	if (resolve_vol(fd, argv[optind], &info))
+		goto out;
+	if (!o.yes && isatty(STDIN_FILENO) && !confirm_remove(&info)) {
+		mv_err(MIRVOL_R_OPERATION_CANCELED,
+		       "%s: not confirmed, nothing removed", info.name);
+		goto out;
+	}
+	r = volume_ref_cmd(fd, MIRVOL_IOC_REMOVE, 0, &info, "removing");
+out:
+	ctl_close(fd);
+	return r;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	struct mirvol_info info;
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, ":h", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 1, argv, "VOL");
+	if (r >= 0)
+		return r;
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = MV_EXIT_FAIL;
+	if (!resolve_vol(fd, argv[optind], &info))
+		r = volume_ref_cmd(fd, MIRVOL_IOC_STOP, 0, &info, "stopping");
+	ctl_close(fd);
+	return r;
+}
+
+int cmd_rename(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	struct mirvol_info info;
+	struct mirvol_rename rn;
+	struct mv_status st;
+	const char *name;
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, ":h", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 2, argv, "VOL and NEWNAME");
+	if (r >= 0)
+		return r;
+	name = argv[optind + 1];
+	if (check_name(name))
+		return MV_EXIT_FAIL;
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = MV_EXIT_FAIL;
+	if (resolve_vol(fd, argv[optind], &info))
+		goto out;
+	memset(&rn, 0, sizeof(rn));
+	memcpy(rn.volume_uuid, info.volume_uuid, MIRVOL_UUID_LEN);
+	copy_name(rn.name, name);
+	if (ctl_call(fd, MIRVOL_IOC_RENAME, &rn, &st)) {
+		if (st.reason == MIRVOL_R_NAME_EXISTS)
+			ctl_report(&st, "renaming %s to %s", info.name, name);
+		else
+			ctl_report(&st, "renaming %s", info.name);
+		goto out;
+	}
+	r = MV_EXIT_OK;
+out:
+	ctl_close(fd);
+	return r;
+}
+
+/* ---- plexes -------------------------------------------------------------- */
+
+/*
+ * Resolve VOL and PLEX and prepare a struct mirvol_plex_ref.
+ * Return: 0 or -1 (printed).
+ */
+static int plex_ref(int fd, const char *vol, const char *plex,
+		    struct mirvol_info *info, struct mirvol_plex_ref *ref)
+{
+	int i;
+
+	if (resolve_vol(fd, vol, info))
+		return -1;
+	i = resolve_plex(info, plex);
+	if (i < 0)
+		return -1;
+	memset(ref, 0, sizeof(*ref));
+	memcpy(ref->volume_uuid, info->volume_uuid, MIRVOL_UUID_LEN);
+	memcpy(ref->plex_uuid, info->plexes[i].uuid, MIRVOL_UUID_LEN);
+	return 0;
+}
+
+static int break_result(int fd, const struct mirvol_plex_ref *ref, bool wait)
+{
+	struct mirvol_op_info op;
+	const u8 *uuid;
+	int r;
+
+	r = async_result(fd, ref->op_id, wait, &op);
+	if (r || !wait)
+		return r;
+	uuid = op.nr_outputs ? op.outputs[0] : ref->new_volume_uuid;
+	return print_volume_device(fd, uuid);
+}
+
+int cmd_break_plex(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("name", required_argument, OPT_NAME),
+		OPT("wait", no_argument, OPT_WAIT),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	struct mirvol_plex_ref ref;
+	struct mirvol_info info;
+	struct mv_status st;
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, ":n:wh", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 2, argv, "VOL and PLEX");
+	if (r >= 0)
+		return r;
+	if (o.name && check_name(o.name))
+		return MV_EXIT_FAIL;
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = MV_EXIT_FAIL;
+	if (plex_ref(fd, argv[optind], argv[optind + 1], &info, &ref))
+		goto out;
+	copy_name(ref.new_name, o.name);
+	if (ctl_call(fd, MIRVOL_IOC_BREAK_PLEX, &ref, &st)) {
+		ctl_report(&st, "breaking plex %s off %s", argv[optind + 1],
+			   info.name);
+		goto out;
+	}
+	r = break_result(fd, &ref, o.wait);
+out:
+	ctl_close(fd);
+	return r;
+}
+
+int cmd_remove_plex(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("wait", no_argument, OPT_WAIT),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	struct mirvol_plex_ref ref;
+	struct mirvol_info info;
+	struct mirvol_op_info op;
+	struct mv_status st;
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, ":wh", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 2, argv, "VOL and PLEX");
+	if (r >= 0)
+		return r;
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = MV_EXIT_FAIL;
+	if (plex_ref(fd, argv[optind], argv[optind + 1], &info, &ref))
+		goto out;
+	if (ctl_call(fd, MIRVOL_IOC_REMOVE_PLEX, &ref, &st)) {
+		ctl_report(&st, "removing plex %s from %s", argv[optind + 1],
+			   info.name);
+		goto out;
+	}
+	r = async_result(fd, ref.op_id, o.wait, &op);
+out:
+	ctl_close(fd);
+	return r;
+}
+
+static int do_add_plex(int fd, const struct opts *o, const char *vol,
+		       const char *dev, int dev_fd)
+{
+	struct mirvol_info info, src;
+	struct mirvol_add_plex a;
+	struct mirvol_op_info op;
+	struct mv_status st;
+
+	if (resolve_vol(fd, vol, &info))
+		return MV_EXIT_FAIL;
+	memset(&a, 0, sizeof(a));
+	memcpy(a.volume_uuid, info.volume_uuid, MIRVOL_UUID_LEN);
+	a.fd = dev_fd;
+	if (o->from_volume) {
+		if (resolve_vol(fd, o->from_volume, &src))
+			return MV_EXIT_FAIL;
+		a.hdr.flags = MIRVOL_ADD_F_FROM_VOLUME;
+		a.fd = -1;
+		memcpy(a.source_uuid, src.volume_uuid, MIRVOL_UUID_LEN);
+	}
+	if (ctl_call(fd, MIRVOL_IOC_ADD_PLEX, &a, &st)) {
+		char *devs[1] = { (char *)dev };
+
+		if (o->from_volume)
+			ctl_report(&st, "adding the plexes of %s to %s",
+				   src.name, info.name);
+		else if (st.reason != MIRVOL_R_DEVICE_BUSY ||
+			 !busy_report(fd, &st, &dev_fd, 1, devs))
+			ctl_report(&st, "adding %s to %s", dev, info.name);
+		return MV_EXIT_FAIL;
+	}
+	return async_result(fd, a.op_id, o->wait, &op);
+}
+
+int cmd_add_plex(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("from-volume", required_argument, OPT_FROM_VOLUME),
+		OPT("wait", no_argument, OPT_WAIT),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	const char *dev = NULL;
+	int fd, dev_fd = -1, r;
+	struct opts o;
+
+	r = parse_opts(argc, argv, ":f:wh", lo, &o);
+	if (r >= 0)
+		return r;
+	if (o.from_volume) {
+		r = want_args(argc, 1, argv, "VOL");
+		if (r >= 0)
+			return r;
+	} else {
+		r = want_args(argc, 2, argv, "VOL and DEV (or --from-volume)");
+		if (r >= 0)
+			return r;
+		dev = argv[optind + 1];
+		dev_fd = open_device(dev, O_RDWR);
+		if (dev_fd < 0)
+			return MV_EXIT_FAIL;
+	}
+	fd = ctl_open();
+	r = MV_EXIT_FAIL;
+	if (fd >= 0)
+		r = do_add_plex(fd, &o, argv[optind], dev, dev_fd);
+	if (dev_fd >= 0)
+		close(dev_fd);
+	ctl_close(fd);
+	return r;
+}
+
+int cmd_set_plex(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("boot", no_argument, OPT_BOOT),
+		OPT("no-boot", no_argument, OPT_NO_BOOT),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	struct mirvol_plex_ref ref;
+	struct mirvol_info info;
+	struct mv_status st;
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, ":h", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 2, argv, "VOL and PLEX");
+	if (r >= 0)
+		return r;
+	if (o.boot == o.no_boot)
+		return mv_usage("give exactly one of --boot and --no-boot");
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = MV_EXIT_FAIL;
+	if (plex_ref(fd, argv[optind], argv[optind + 1], &info, &ref))
+		goto out;
+	ref.hdr.flags = o.boot ? MIRVOL_SET_PLEX_F_BOOT :
+				 MIRVOL_SET_PLEX_F_NO_BOOT;
+	if (ctl_call(fd, MIRVOL_IOC_SET_PLEX, &ref, &st)) {
+		ctl_report(&st, "setting plex %s of %s", argv[optind + 1],
+			   info.name);
+		goto out;
+	}
+	r = MV_EXIT_OK;
+out:
+	ctl_close(fd);
+	return r;
+}
+
+/* ---- op ----------------------------------------------------------------- */
+
+static void op_print(const struct mirvol_op_info *op, bool json)
+{
+	struct json j;
+
+	if (!json) {
+		op_print_text(op);
+		return;
+	}
+	json_init(&j, stdout);
+	op_print_json(&j, op);
+	json_finish(&j);
+}
+
+static int op_status(int fd, u64 id, bool json)
+{
+	struct mirvol_op_info op;
+	struct mv_status st;
+
+	if (ctl_op(fd, MIRVOL_IOC_OP_STATUS, id, 0, &op, &st)) {
+		ctl_report(&st, "operation %" PRIu64, (uint64_t)id);
+		return MV_EXIT_FAIL;
+	}
+	op_print(&op, json);
+	return MV_EXIT_OK;
+}
+
+static int op_wait_timeout(int fd, u64 id, const struct opts *o)
+{
+	struct mirvol_op_info op;
+
+	switch (op_wait(fd, id, o->has_timeout ? o->timeout : 0, &op)) {
+	case MV_WAIT_ENDED:
+		op_print(&op, o->json);
+		return op_result(&op);
+	case MV_WAIT_TIMEOUT:
+		if (op_status(fd, id, o->json))
+			return MV_EXIT_FAIL;
+		mv_err_reason(MIRVOL_R_TIMEOUT, "operation %" PRIu64
+			      " after %g s", (uint64_t)id, o->timeout);
+		return MV_EXIT_FAIL;
+	case MV_WAIT_INTERRUPTED:
+		mv_warn("interrupted; operation %" PRIu64 " continues",
+			(uint64_t)id);
+		return MV_EXIT_INTR;
+	case MV_WAIT_ERROR:
+		break;
+	}
+	return MV_EXIT_FAIL;
+}
+
+static int op_cancel(int fd, u64 id, bool json)
+{
+	struct mirvol_op_info op;
+	struct mv_status st;
+
+	if (ctl_op(fd, MIRVOL_IOC_OP_CANCEL, id, 0, &op, &st)) {
+		ctl_report(&st, "cancelling operation %" PRIu64,
+			   (uint64_t)id);
+		return MV_EXIT_FAIL;
+	}
+	op_print(&op, json);
+	return MV_EXIT_OK;
+}
+
+int cmd_op(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("json", no_argument, OPT_JSON),
+		OPT("timeout", required_argument, OPT_TIMEOUT),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	const char *sub;
+	struct opts o;
+	int fd, r;
+	u64 id;
+
+	r = parse_opts(argc, argv, ":jt:h", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 2, argv, "status|wait|cancel and OPID");
+	if (r >= 0)
+		return r;
+	sub = argv[optind];
+	if (strcmp(sub, "status") && strcmp(sub, "wait") &&
+	    strcmp(sub, "cancel"))
+		return mv_usage("unknown op subcommand '%s'", sub);
+	if (mv_parse_u64(argv[optind + 1], &id) || !id)
+		return mv_usage("invalid OPID '%s'", argv[optind + 1]);
+	if (o.has_timeout && strcmp(sub, "wait"))
+		return mv_usage("--timeout is only for op wait");
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	if (!strcmp(sub, "status"))
+		r = op_status(fd, id, o.json);
+	else if (!strcmp(sub, "wait"))
+		r = op_wait_timeout(fd, id, &o);
+	else
+		r = op_cancel(fd, id, o.json);
+	ctl_close(fd);
+	return r;
+}
+
+/* ---- version ------------------------------------------------------------ */
+
+static const char *const feature_names[] = {
+	"create", "ops", "break-plex", "add-plex", "metadata", "assemble",
+	"rename",
+};
+
+static void version_json(const struct mirvol_version *v)
+{
+	struct json j;
+	char abi[32];
+	unsigned int i;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	json_key(&j, "tool_version");
+	json_str(&j, MIRVOLCTL_VERSION);
+	snprintf(abi, sizeof(abi), "%u.%u", MIRVOL_ABI_MAJOR, MIRVOL_ABI_MINOR);
+	json_key(&j, "tool_abi");
+	json_str(&j, abi);
+	json_key(&j, "abi_major");
+	json_u64(&j, v->abi_major);
+	json_key(&j, "abi_minor");
+	json_u64(&j, v->abi_minor);
+	json_key(&j, "features_mask");
+	json_u64(&j, v->features);
+	json_key(&j, "features");
+	json_arr_begin(&j);
+	for (i = 0; i < 64; i++) {
+		char bit[16];
+
+		if (!(v->features & (1ULL << i)))
+			continue;
+		if (i < ARRAY_SIZE(feature_names)) {
+			json_str(&j, feature_names[i]);
+		} else {
+			snprintf(bit, sizeof(bit), "bit-%u", i);
+			json_str(&j, bit);
+		}
+	}
+	json_arr_end(&j);
+	json_key(&j, "max_plexes");
+	json_u64(&j, v->max_plexes);
+	json_key(&j, "nr_volumes");
+	json_u64(&j, v->nr_volumes);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+static void version_text(const struct mirvol_version *v)
+{
+	unsigned int i;
+
+	printf("module ABI %u.%u\n", v->abi_major, v->abi_minor);
+	printf("features:");
+	for (i = 0; i < 64; i++) {
+		if (!(v->features & (1ULL << i)))
+			continue;
+		if (i < ARRAY_SIZE(feature_names))
+			printf(" %s", feature_names[i]);
+		else
+			printf(" bit-%u", i);
+	}
+	printf("\nmax plexes: %u\nvolumes: %u\n", v->max_plexes,
+	       v->nr_volumes);
+}
+
+int cmd_version(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("json", no_argument, OPT_JSON),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	struct mirvol_version v;
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, ":jh", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 0, argv, "");
+	if (r >= 0)
+		return r;
+	if (!o.json)
+		printf("mirvolctl %s (ABI %u.%u)\n", MIRVOLCTL_VERSION,
+		       MIRVOL_ABI_MAJOR, MIRVOL_ABI_MINOR);
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = ctl_version(fd, &v);
+	ctl_close(fd);
+	if (r)
+		return MV_EXIT_FAIL;
+	if (o.json)
+		version_json(&v);
+	else
+		version_text(&v);
+	return MV_EXIT_OK;
+}

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvolctl: control mirvol mirrored block volumes.
+ *
+ * This file holds the command table, help and usage errors, and main().
+ * Exit status: 0 success, 1 failure (one error line on stderr), 2 usage
+ * error, 130 interrupted while waiting for an operation.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mirvolctl.h"
+
+const struct mv_command *mv_cmd;
+
+static const struct mv_command commands[] = {
+	{ "create", cmd_create,
+	  "[--name NAME] [--assume-clean] [--wait] DEV...",
+	  "create a volume over block devices; prints its device node",
+	  "  -n, --name NAME     the volume's name (default: chosen by the kernel)\n"
+	  "  -a, --assume-clean  skip the initial resync\n"
+	  "  -w, --wait          wait for the initial resync to finish\n" },
+	{ "remove", cmd_remove, "VOL [--yes]",
+	  "stop a volume and erase its metadata from every plex",
+	  "  -y, --yes           do not ask for confirmation\n" },
+	{ "stop", cmd_stop, "VOL",
+	  "deactivate a volume, keeping its metadata", NULL },
+	{ "list", cmd_list, "[--json]", "list the volumes",
+	  "  -j, --json          print a JSON array\n" },
+	{ "show", cmd_show, "VOL [--json|--export]",
+	  "show a volume and its plexes",
+	  "  -j, --json          print a JSON object\n"
+	  "      --export        print udev-style KEY=value lines\n" },
+	{ "rename", cmd_rename, "VOL NEWNAME", "rename a volume", NULL },
+	{ "break-plex", cmd_break_plex, "VOL PLEX [--name NEWNAME] [--wait]",
+	  "split a plex off into a new volume",
+	  "  -n, --name NEWNAME  the new volume's name (default: NAME-plexINDEX)\n"
+	  "  -w, --wait          wait, then print the new volume's device node\n" },
+	{ "remove-plex", cmd_remove_plex, "VOL PLEX [--wait]",
+	  "remove a plex from a volume",
+	  "  -w, --wait          wait for the operation to finish\n" },
+	{ "add-plex", cmd_add_plex,
+	  "VOL DEV [--wait] | VOL --from-volume SRCVOL [--wait]",
+	  "add a device, or every plex of another volume, as new plexes",
+	  "  -f, --from-volume SRCVOL  add the plexes of SRCVOL (it disappears)\n"
+	  "  -w, --wait          wait for the resync to finish\n" },
+	{ "set-plex", cmd_set_plex, "VOL PLEX --boot|--no-boot",
+	  "set or clear a plex's boot flag",
+	  "      --boot          flag the plex as boot plex\n"
+	  "      --no-boot       clear the flag\n" },
+	{ "op", cmd_op,
+	  "status|wait|cancel OPID [--json] [--timeout SECONDS]",
+	  "query, wait for or cancel an operation",
+	  "  -j, --json          print a JSON object\n"
+	  "  -t, --timeout SECONDS  wait: give up after this long (TIMEOUT)\n" },
+	{ "assemble", cmd_assemble,
+	  "[--run] DEV... | --scan [--run] | --incremental [--run] DEV",
+	  "bring volumes back from their members",
+	  "  -r, --run           start volumes even if members are missing\n"
+	  "  -s, --scan          assemble every block device with mirvol metadata\n"
+	  "  -i, --incremental   add one member (udev); start when complete\n" },
+	{ "examine", cmd_examine, "DEV [--json|--export]",
+	  "print a member's superblocks (no module needed)",
+	  "  -j, --json          print a JSON object\n"
+	  "      --export        print udev properties (exit 1: not a member)\n" },
+	{ "version", cmd_version, "[--json]",
+	  "print the tool's and the module's version and features",
+	  "  -j, --json          print a JSON object\n" },
+};
+
+static const struct mv_command help_cmd = { "help", NULL, "[COMMAND]",
+					    "show help", NULL };
+
+static const struct mv_command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+static void print_overview(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: mirvolctl COMMAND [OPTIONS] [ARGS]\n\n"
+		"Control mirvol mirrored block volumes.\n\ncommands:\n");
+	for (i = 0; i < ARRAY_SIZE(commands); i++)
+		fprintf(f, "  %-12s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "\nVOL: a volume name, /dev/mirvolN, mirvolN, /dev/mirvol/NAME or a UUID.\n"
+		"PLEX: a plex UUID, a plex index or the plex's device path.\n"
+		"Run 'mirvolctl COMMAND --help' for a command's options; see mirvolctl(8).\n");
+}
+
+static void print_command_help(const struct mv_command *c)
+{
+	printf("usage: mirvolctl %s %s\n\n%s.\n", c->name, c->synopsis,
+	       c->summary);
+	printf("\noptions:\n%s", c->options ? c->options : "");
+	printf("  -h, --help          show this help\n");
+}
+
+/* Help of the current command on stdout.  Return: MV_EXIT_OK. */
+int mv_help(void)
+{
+	if (mv_cmd && mv_cmd->fn)
+		print_command_help(mv_cmd);
+	else
+		print_overview(stdout);
+	return MV_EXIT_OK;
+}
+
+/**
+ * mv_usage - report a usage error of the current command
+ * @fmt: what is wrong
+ *
+ * Return: MV_EXIT_USAGE.
+ */
+int mv_usage(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	mv_err(MIRVOL_R_INVALID_ARGUMENT, "%s", msg);
+	if (mv_cmd && mv_cmd->fn)
+		fprintf(stderr, "usage: mirvolctl %s %s\n"
+			"Try 'mirvolctl %s --help'.\n", mv_cmd->name,
+			mv_cmd->synopsis, mv_cmd->name);
+	else
+		fprintf(stderr, "Try 'mirvolctl --help'.\n");
+	return MV_EXIT_USAGE;
+}
+
+int mv_common_opt(int c, char **argv)
+{
+	switch (c) {
+	case 'h':
+		return mv_help();
+	case ':':
+		return mv_usage("option '%s' needs an argument",
+				argv[optind - 1]);
+	case '?':
+		if (optopt)
+			return mv_usage("unknown option '-%c'", optopt);
+		return mv_usage("unknown option '%s'", argv[optind - 1]);
+	}
+	return mv_usage("unhandled option");
+}
+
+/* Like coreutils' close_stdout: a failed write must not exit 0. */
+static int finish_stdout(int status)
+{
+	if (fflush(stdout) || ferror(stdout) || fclose(stdout)) {
+		if (errno == EPIPE)
+			return status ? status : MV_EXIT_FAIL;
+		mv_err_errno(mv_errno_reason(errno), errno,
+			     "writing the output");
+		return status ? status : MV_EXIT_FAIL;
+	}
+	return status;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+	const struct mv_command *c;
+
+	if (argc < 2)
+		return mv_help();
+	if (argc > 2)
+		return mv_usage("unexpected argument '%s'", argv[2]);
+	c = find_command(argv[1]);
+	if (!c)
+		return mv_usage("unknown command '%s'", argv[1]);
+	print_command_help(c);
+	return MV_EXIT_OK;
+}
+
+static int run(int argc, char **argv)
+{
+	const char *name;
+
+	if (argc < 2) {
+		fprintf(stderr, "mirvolctl: no command given (%s)\n"
+			"Try 'mirvolctl --help'.\n",
+			mv_reason_name(MIRVOL_R_INVALID_ARGUMENT).s);
+		return MV_EXIT_USAGE;
+	}
+	name = argv[1];
+	if (!strcmp(name, "--help") || !strcmp(name, "-h"))
+		return mv_help();
+	if (!strcmp(name, "--version") || !strcmp(name, "-V")) {
+		printf("mirvolctl %s\n", MIRVOLCTL_VERSION);
+		return MV_EXIT_OK;
+	}
+	if (!strcmp(name, "help")) {
+		mv_cmd = &help_cmd;
+		return cmd_help(argc - 1, argv + 1);
+	}
+	mv_cmd = find_command(name);
+	if (!mv_cmd) {
+		struct mv_command unknown = { name, NULL, "", "", NULL };
+
+		mv_cmd = &unknown;
+		mv_usage("unknown command");
+		mv_cmd = NULL;
+		return MV_EXIT_USAGE;
+	}
+	opterr = 0;
+	return mv_cmd->fn(argc - 1, argv + 1);
+}
+
+int main(int argc, char **argv)
+{
+	return finish_stdout(run(argc, argv));
+}

@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvolctl: list, show, and the output of operations.
+ *
+ * Everything a command prints is gathered first (INFO, OP_STATUS), so
+ * that a failing ioctl never leaves half a JSON document on stdout.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mirvolctl.h"
+
+enum out_format { OUT_TEXT, OUT_JSON, OUT_EXPORT };
+
+/* A volume and its running operation, as printed. */
+struct vol_view {
+	struct mirvol_info info;
+	bool has_op;
+	struct mirvol_op_info op;
+};
+
+/* ---- operations -------------------------------------------------- */
+
+void op_print_json(struct json *j, const struct mirvol_op_info *op)
+{
+	u32 n = op->nr_outputs < MIRVOL_MAX_PLEXES ?
+		op->nr_outputs : MIRVOL_MAX_PLEXES;
+	u32 i;
+
+	json_obj_begin(j);
+	json_key(j, "id");
+	json_u64(j, op->id);
+	json_key(j, "type");
+	json_str(j, mv_op_type_name(op->type).s);
+	json_key(j, "state");
+	json_str(j, mv_op_state_name(op->state).s);
+	json_key(j, "percent");
+	json_u64(j, op->percent);
+	json_key(j, "errno");
+	json_i64(j, op->error);
+	json_key(j, "reason");
+	if (op->reason)
+		json_str(j, mv_reason_name(op->reason).s);
+	else
+		json_null(j);
+	json_key(j, "volume");
+	json_uuid(j, op->volume_uuid);
+	json_key(j, "outputs");
+	json_arr_begin(j);
+	for (i = 0; i < n; i++)
+		json_uuid(j, op->outputs[i]);
+	json_arr_end(j);
+	json_key(j, "done_bytes");
+	json_u64(j, op->done_bytes);
+	json_key(j, "total_bytes");
+	json_u64(j, op->total_bytes);
+	json_key(j, "elapsed_ms");
+	json_u64(j, op->elapsed_ms);
+	json_obj_end(j);
+}
+
+void op_print_text(const struct mirvol_op_info *op)
+{
+	u32 n = op->nr_outputs < MIRVOL_MAX_PLEXES ?
+		op->nr_outputs : MIRVOL_MAX_PLEXES;
+	char us[MV_UUID_STR_LEN];
+	u32 i;
+
+	printf("id: %" PRIu64 "\n", (uint64_t)op->id);
+	printf("type: %s\n", mv_op_type_name(op->type).s);
+	printf("state: %s\n", mv_op_state_name(op->state).s);
+	printf("percent: %u\n", op->percent);
+	printf("done_bytes: %" PRIu64 "\n", (uint64_t)op->done_bytes);
+	printf("total_bytes: %" PRIu64 "\n", (uint64_t)op->total_bytes);
+	printf("elapsed_ms: %" PRIu64 "\n", (uint64_t)op->elapsed_ms);
+	printf("errno: %d\n", op->error);
+	printf("reason: %s\n",
+	       op->reason ? mv_reason_name(op->reason).s : "none");
+	mv_uuid_format(op->volume_uuid, us);
+	printf("volume: %s\n", us);
+	printf("outputs:");
+	for (i = 0; i < n; i++) {
+		mv_uuid_format(op->outputs[i], us);
+		printf(" %s", us);
+	}
+	printf("\n");
+}
+
+/* ---- gathering --------------------------------------------------- */
+
+/* The volume's running operation, if any.  Return: 0 or -1 (printed). */
+static int view_load_op(int fd, struct vol_view *vv)
+{
+	struct mv_status st;
+
+	vv->has_op = false;
+	if (!vv->info.op_id)
+		return 0;
+	if (!ctl_op(fd, MIRVOL_IOC_OP_STATUS, vv->info.op_id, 0, &vv->op,
+		    &st)) {
+		vv->has_op = true;
+		return 0;
+	}
+	/* It ended and was forgotten since INFO: no operation. */
+	if (st.reason == MIRVOL_R_OBJECT_NOT_FOUND)
+		return 0;
+	ctl_report(&st, "operation %" PRIu64 " of %s",
+		   (uint64_t)vv->info.op_id, vv->info.name);
+	return -1;
+}
+
+/* ---- JSON ---------------------------------------------------------- */
+
+static unsigned int plex_sync_percent(const struct mirvol_info *v,
+				      const struct mirvol_plex_info *p)
+{
+	if (p->state == MIRVOL_PLEX_ACTIVE)
+		return 100;
+	return mv_percent(p->sync_bytes, v->size_bytes);
+}
+
+static bool plex_has_device(const struct mirvol_plex_info *p)
+{
+	return (p->dev_major || p->dev_minor) &&
+	       p->state != MIRVOL_PLEX_MISSING;
+}
+
+static void plex_json(struct json *j, const struct mirvol_info *v,
+		      const struct mirvol_plex_info *p)
+{
+	char dev[300];
+
+	json_obj_begin(j);
+	json_key(j, "index");
+	json_u64(j, p->index);
+	json_key(j, "uuid");
+	json_uuid(j, p->uuid);
+	json_key(j, "device");
+	if (plex_has_device(p)) {
+		mv_blkdev_path(p->dev_major, p->dev_minor, dev, sizeof(dev));
+		json_str(j, dev);
+	} else {
+		json_null(j);
+	}
+	json_key(j, "state");
+	json_str(j, mv_plex_state_name(p->state).s);
+	json_key(j, "boot");
+	json_bool(j, p->flags & MIRVOL_PLEX_F_BOOT);
+	json_key(j, "data_offset_bytes");
+	json_u64(j, p->data_offset_bytes);
+	json_key(j, "size_bytes");
+	json_u64(j, p->dev_size_bytes);
+	json_key(j, "sync_bytes");
+	json_u64(j, p->sync_bytes);
+	json_key(j, "sync_percent");
+	json_u64(j, plex_sync_percent(v, p));
+	json_key(j, "read_errors");
+	json_u64(j, p->read_errors);
+	json_key(j, "write_errors");
+	json_u64(j, p->write_errors);
+	json_obj_end(j);
+}
+
+static u32 nr_plexes(const struct mirvol_info *v)
+{
+	return v->nr_plexes < MIRVOL_MAX_PLEXES ?
+	       v->nr_plexes : MIRVOL_MAX_PLEXES;
+}
+
+static void vol_json(struct json *j, const struct vol_view *vv)
+{
+	const struct mirvol_info *v = &vv->info;
+	char dev[300];
+	u32 i;
+
+	json_obj_begin(j);
+	json_key(j, "name");
+	json_strn(j, v->name, strnlen(v->name, sizeof(v->name)));
+	json_key(j, "uuid");
+	json_uuid(j, v->volume_uuid);
+	json_key(j, "device");
+	vol_device(v, dev, sizeof(dev));
+	json_str(j, *dev ? dev : NULL);
+	json_key(j, "index");
+	if (vol_has_device(v))
+		json_u64(j, v->index);
+	else
+		json_null(j);
+	json_key(j, "size_bytes");
+	json_u64(j, v->size_bytes);
+	json_key(j, "state");
+	json_str(j, mv_vol_state_name(v->state).s);
+	json_key(j, "generation");
+	json_u64(j, v->generation);
+	json_key(j, "dirty");
+	json_bool(j, v->flags & MIRVOL_VOLUME_F_DIRTY);
+	json_key(j, "sync_speed_min_kib");
+	json_u64(j, v->sync_speed_min);
+	json_key(j, "sync_speed_max_kib");
+	json_u64(j, v->sync_speed_max);
+	json_key(j, "operation");
+	if (vv->has_op)
+		op_print_json(j, &vv->op);
+	else
+		json_null(j);
+	json_key(j, "plexes");
+	json_arr_begin(j);
+	for (i = 0; i < nr_plexes(v); i++)
+		plex_json(j, v, &v->plexes[i]);
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+/* ---- text ---------------------------------------------------------- */
+
+static void op_short(const struct vol_view *vv, char *buf, size_t len)
+{
+	if (!vv->has_op)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%s %u%% (op %" PRIu64 ")",
+			 mv_op_type_name(vv->op.type).s, vv->op.percent,
+			 (uint64_t)vv->op.id);
+}
+
+static u32 active_plexes(const struct mirvol_info *v)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < nr_plexes(v); i++)
+		if (v->plexes[i].state == MIRVOL_PLEX_ACTIVE)
+			n++;
+	return n;
+}
+
+static void list_text(const struct vol_view *vvs, size_t n)
+{
+	int wname = 4, wdev = 6;
+	char dev[300], size[16], op[64], plexes[16];
+	size_t i;
+
+	if (!n)
+		return;
+	for (i = 0; i < n; i++) {
+		int l = (int)strnlen(vvs[i].info.name, MIRVOL_NAME_LEN);
+
+		vol_device(&vvs[i].info, dev, sizeof(dev));
+		if (l > wname)
+			wname = l;
+		if ((int)strlen(dev) > wdev)
+			wdev = (int)strlen(dev);
+	}
+	printf("%-*s  %-*s  %7s  %-8s  %-6s  %s\n", wname, "NAME", wdev,
+	       "DEVICE", "SIZE", "STATE", "PLEXES", "OP");
+	for (i = 0; i < n; i++) {
+		const struct mirvol_info *v = &vvs[i].info;
+
+		vol_device(v, dev, sizeof(dev));
+		mv_human_size(v->size_bytes, size, sizeof(size));
+		op_short(&vvs[i], op, sizeof(op));
+		snprintf(plexes, sizeof(plexes), "%u/%u", active_plexes(v),
+			 nr_plexes(v));
+		printf("%-*.*s  %-*s  %7s  %-8s  %-6s  %s\n", wname,
+		       MIRVOL_NAME_LEN, v->name, wdev, *dev ? dev : "-",
+		       size, mv_vol_state_name(v->state).s, plexes, op);
+	}
+}
+
+static void show_plex_table(const struct mirvol_info *v)
+{
+	char dev[300], size[16];
+	int wdev = 6;
+	u32 i;
+
+	for (i = 0; i < nr_plexes(v); i++) {
+		const struct mirvol_plex_info *p = &v->plexes[i];
+
+		if (plex_has_device(p)) {
+			mv_blkdev_path(p->dev_major, p->dev_minor, dev,
+				       sizeof(dev));
+			if ((int)strlen(dev) > wdev)
+				wdev = (int)strlen(dev);
+		}
+	}
+	printf("\n%-5s  %-36s  %-*s  %7s  %-8s  %-4s  %4s  %6s  %6s\n",
+	       "INDEX", "UUID", wdev, "DEVICE", "SIZE", "STATE", "BOOT",
+	       "SYNC", "RD-ERR", "WR-ERR");
+	for (i = 0; i < nr_plexes(v); i++) {
+		const struct mirvol_plex_info *p = &v->plexes[i];
+		char us[MV_UUID_STR_LEN], pct[8];
+
+		mv_uuid_format(p->uuid, us);
+		if (plex_has_device(p))
+			mv_blkdev_path(p->dev_major, p->dev_minor, dev,
+				       sizeof(dev));
+		else
+			snprintf(dev, sizeof(dev), "-");
+		mv_human_size(p->dev_size_bytes, size, sizeof(size));
+		snprintf(pct, sizeof(pct), "%u%%", plex_sync_percent(v, p));
+		printf("%-5u  %-36s  %-*s  %7s  %-8s  %-4s  %4s  %6" PRIu64
+		       "  %6" PRIu64 "\n", p->index, us, wdev, dev, size,
+		       mv_plex_state_name(p->state).s,
+		       p->flags & MIRVOL_PLEX_F_BOOT ? "yes" : "no", pct,
+		       (uint64_t)p->read_errors, (uint64_t)p->write_errors);
+	}
+}
+
+static void show_text(const struct vol_view *vv)
+{
+	const struct mirvol_info *v = &vv->info;
+	char dev[300], size[16], us[MV_UUID_STR_LEN];
+
+	vol_device(v, dev, sizeof(dev));
+	mv_human_size(v->size_bytes, size, sizeof(size));
+	mv_uuid_format(v->volume_uuid, us);
+	printf("Name        : %.*s\n", MIRVOL_NAME_LEN, v->name);
+	printf("UUID        : %s\n", us);
+	printf("Device      : %s\n", *dev ? dev : "- (offline)");
+	printf("Size        : %s (%" PRIu64 " bytes)\n", size,
+	       (uint64_t)v->size_bytes);
+	printf("State       : %s\n", mv_vol_state_name(v->state).s);
+	printf("Generation  : %" PRIu64 "\n", (uint64_t)v->generation);
+	printf("Dirty       : %s\n",
+	       v->flags & MIRVOL_VOLUME_F_DIRTY ? "yes" : "no");
+	printf("Sync speed  : %u - %u KiB/s\n", v->sync_speed_min,
+	       v->sync_speed_max);
+	if (vv->has_op)
+		printf("Operation   : %" PRIu64 " %s %s %u%%\n",
+		       (uint64_t)vv->op.id, mv_op_type_name(vv->op.type).s,
+		       mv_op_state_name(vv->op.state).s, vv->op.percent);
+	else
+		printf("Operation   : none\n");
+	printf("Plexes      : %u (%u active)\n", nr_plexes(v),
+	       active_plexes(v));
+	show_plex_table(v);
+}
+
+/* udev-style KEY=value lines; names and states need no quoting. */
+static void show_export(const struct vol_view *vv)
+{
+	const struct mirvol_info *v = &vv->info;
+	char dev[300], us[MV_UUID_STR_LEN];
+
+	mv_uuid_format(v->volume_uuid, us);
+	vol_device(v, dev, sizeof(dev));
+	printf("MIRVOL_NAME=%.*s\n", MIRVOL_NAME_LEN, v->name);
+	printf("MIRVOL_UUID=%s\n", us);
+	printf("MIRVOL_STATE=%s\n", mv_vol_state_name(v->state).s);
+	if (*dev)
+		printf("MIRVOL_DEVICE=%s\n", dev);
+}
+
+/* ---- commands ------------------------------------------------------ */
+
+static const struct option fmt_opts[] = {
+	{ "json", no_argument, NULL, 'j' },
+	{ "export", no_argument, NULL, 'e' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* --json / --export (when @export_ok) / --help.  Return: -1 to go on. */
+static int parse_format(int argc, char **argv, bool export_ok,
+			enum out_format *fmt)
+{
+	int c, r;
+
+	*fmt = OUT_TEXT;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, ":jh", fmt_opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*fmt = OUT_JSON;
+			break;
+		case 'e':
+			if (!export_ok)
+				return mv_usage("unknown option '--export'");
+			*fmt = OUT_EXPORT;
+			break;
+		default:
+			r = mv_common_opt(c, argv);
+			if (r >= 0)
+				return r;
+		}
+	}
+	return -1;
+}
+
+int cmd_list(int argc, char **argv)
+{
+	struct vol_view *vvs = NULL;
+	enum out_format fmt;
+	struct mv_vols vols;
+	int fd, r, ret = MV_EXIT_FAIL;
+	size_t i;
+
+	r = parse_format(argc, argv, false, &fmt);
+	if (r >= 0)
+		return r;
+	if (optind != argc)
+		return mv_usage("unexpected argument '%s'", argv[optind]);
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	if (vols_load(fd, &vols))
+		goto out_close;
+	vvs = calloc(vols.n ? vols.n : 1, sizeof(*vvs));
+	if (!vvs) {
+		mv_err_errno(MIRVOL_R_NO_MEMORY, ENOMEM, "list");
+		goto out;
+	}
+	for (i = 0; i < vols.n; i++) {
+		vvs[i].info = vols.v[i];
+		if (view_load_op(fd, &vvs[i]))
+			goto out;
+	}
+	if (fmt == OUT_JSON) {
+		struct json j;
+
+		json_init(&j, stdout);
+		json_arr_begin(&j);
+		for (i = 0; i < vols.n; i++)
+			vol_json(&j, &vvs[i]);
+		json_arr_end(&j);
+		json_finish(&j);
+	} else {
+		list_text(vvs, vols.n);
+	}
+	ret = MV_EXIT_OK;
+out:
+	free(vvs);
+	vols_free(&vols);
+out_close:
+	ctl_close(fd);
+	return ret;
+}
+
+int cmd_show(int argc, char **argv)
+{
+	enum out_format fmt;
+	struct vol_view vv;
+	int fd, r;
+
+	r = parse_format(argc, argv, true, &fmt);
+	if (r >= 0)
+		return r;
+	if (optind >= argc)
+		return mv_usage("missing VOL");
+	if (optind + 1 < argc)
+		return mv_usage("unexpected argument '%s'", argv[optind + 1]);
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	memset(&vv, 0, sizeof(vv));
+	r = resolve_vol(fd, argv[optind], &vv.info);
+	if (!r)
+		r = view_load_op(fd, &vv);
+	ctl_close(fd);
+	if (r)
+		return MV_EXIT_FAIL;
+	if (fmt == OUT_JSON) {
+		struct json j;
+
+		json_init(&j, stdout);
+		vol_json(&j, &vv);
+		json_finish(&j);
+	} else if (fmt == OUT_EXPORT) {
+		show_export(&vv);
+	} else {
+		show_text(&vv);
+	}
+	return MV_EXIT_OK;
+}

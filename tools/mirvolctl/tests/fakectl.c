@@ -1,0 +1,489 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fakectl.so: a stand-in for the mirvol module, for testing mirvolctl's
+ * ioctl paths without a kernel.  LD_PRELOAD it and point
+ * MIRVOLCTL_CONTROL at /dev/null; every ioctl of type MIRVOL_IOC_MAGIC is
+ * answered here, all others go to libc.
+ *
+ * It is strict where the real module is: every reserved and padding field
+ * must be zero, unknown flags are refused, plex_fds past nr_plexes must be
+ * -1, fds must be open; a violation fails with EINVAL / INVALID_ARGUMENT
+ * and a line on stderr naming the field, which the tests look for.
+ *
+ * The world is fixed (nothing persists between processes):
+ *   volume "data"   aaaaaaaa-...-aa, /dev/mirvol0 (250:0), degraded,
+ *                   plex 0 boot on 7:0 (active), plex 1 on 7:1 (syncing),
+ *                   running op 7
+ *   volume "backup" bbbbbbbb-...-bb, offline, plex 0 missing
+ * Operations: 7 add-plex running 42%; 8 break-plex succeeded (output:
+ * "data"); 9 add-plex cancelled; 10 resync that ends after three
+ * OP_WAIT timeouts of this process; anything else OBJECT_NOT_FOUND.
+ *
+ * Environment:
+ *   MIRVOL_FAKE_FAIL=NR:ERRNO:REASON  make ioctl number NR fail
+ *   MIRVOL_FAKE_ABI=N                 report ABI major N
+ *   MIRVOL_FAKE_SPLIT=1               ASSEMBLE reports a split brain
+ *   MIRVOL_FAKE_SLOW=1                op 10 never ends
+ *   MIRVOL_FAKE_NOTBLK=1              CREATE: NOT_BLOCK_DEVICE
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mirvol_user_compat.h"
+#include <linux/mirvol.h>
+
+#define FAKE_MAJOR	250
+
+static int fail(struct mirvol_ioc_header *hdr, int err, u32 reason,
+		const char *why)
+{
+	if (why)
+		fprintf(stderr, "fakectl: %s\n", why);
+	hdr->reason = reason;
+	errno = err;
+	return -1;
+}
+
+#define BAD(hdr, why)	fail(hdr, EINVAL, MIRVOL_R_INVALID_ARGUMENT, why)
+
+static bool zero(const void *p, size_t n)
+{
+	const u8 *b = p;
+
+	while (n--)
+		if (*b++)
+			return false;
+	return true;
+}
+
+static void uuid_fill(u8 *u, u8 v)
+{
+	memset(u, v, MIRVOL_UUID_LEN);
+}
+
+static bool is_vol(const u8 *u, u8 v)
+{
+	u8 x[MIRVOL_UUID_LEN];
+
+	uuid_fill(x, v);
+	return !memcmp(u, x, MIRVOL_UUID_LEN);
+}
+
+static bool fd_open(int fd)
+{
+	return fd >= 0 && fcntl(fd, F_GETFD) >= 0;
+}
+
+/* ---- the fixed world ------------------------------------------------------ */
+
+static void plex(struct mirvol_plex_info *p, u32 index, u32 state, u32 maj,
+		 u32 min, u64 size)
+{
+	uuid_fill(p->uuid, (u8)(0xc0 + index));
+	p->index = index;
+	p->state = state;
+	p->dev_major = maj;
+	p->dev_minor = min;
+	p->dev_size_bytes = size + MIRVOL_DATA_OFFSET;
+	p->data_offset_bytes = MIRVOL_DATA_OFFSET;
+	p->sync_bytes = state == MIRVOL_PLEX_ACTIVE ? size : size / 4;
+}
+
+static int fill_info(struct mirvol_info *i)
+{
+	u64 size = 64ULL << 20;
+
+	if (is_vol(i->volume_uuid, 0xaa)) {
+		strcpy(i->name, "data");
+		i->state = MIRVOL_VOLUME_DEGRADED;
+		i->dev_major = FAKE_MAJOR;
+		i->dev_minor = 0;
+		i->index = 0;
+		i->nr_plexes = 2;
+		i->op_id = 7;
+		plex(&i->plexes[0], 0, MIRVOL_PLEX_ACTIVE, 7, 0, size);
+		i->plexes[0].flags = MIRVOL_PLEX_F_BOOT;
+		plex(&i->plexes[1], 1, MIRVOL_PLEX_SYNCING, 7, 1, size);
+		i->plexes[1].read_errors = 3;
+	} else if (is_vol(i->volume_uuid, 0xbb)) {
+		strcpy(i->name, "backup");
+		i->state = MIRVOL_VOLUME_OFFLINE;
+		i->index = 0xffffffff;
+		i->nr_plexes = 1;
+		plex(&i->plexes[0], 0, MIRVOL_PLEX_MISSING, 0, 0, size);
+		i->flags = MIRVOL_VOLUME_F_DIRTY;
+	} else {
+		return -1;
+	}
+	i->size_bytes = size;
+	i->generation = 12;
+	i->sync_speed_min = 1000;
+	i->sync_speed_max = 200000;
+	return 0;
+}
+
+static int op_info(u64 id, struct mirvol_op_info *o)
+{
+	static int waits;
+
+	memset(o, 0, sizeof(*o));
+	o->id = id;
+	uuid_fill(o->volume_uuid, 0xaa);
+	o->total_bytes = 64ULL << 20;
+	o->elapsed_ms = 1500;
+	switch (id) {
+	case 7:
+		o->type = MIRVOL_OP_ADD_PLEX;
+		o->state = MIRVOL_OPS_RUNNING;
+		o->percent = 42;
+		o->done_bytes = o->total_bytes * 42 / 100;
+		o->nr_outputs = 1;
+		uuid_fill(o->outputs[0], 0xc1);
+		return 0;
+	case 8:
+		o->type = MIRVOL_OP_BREAK_PLEX;
+		o->state = MIRVOL_OPS_SUCCEEDED;
+		o->percent = 100;
+		o->nr_outputs = 1;
+		uuid_fill(o->outputs[0], 0xaa);
+		return 0;
+	case 9:
+		o->type = MIRVOL_OP_ADD_PLEX;
+		o->state = MIRVOL_OPS_CANCELLED;
+		o->error = ECANCELED;
+		o->reason = MIRVOL_R_OPERATION_CANCELED;
+		o->percent = 10;
+		return 0;
+	case 10:
+		o->type = MIRVOL_OP_RESYNC;
+		if (getenv("MIRVOL_FAKE_SLOW"))
+			waits = 1;	/* never ends */
+		o->percent = waits >= 3 ? 100 : (u32)waits * 30;
+		o->state = waits >= 3 ? MIRVOL_OPS_SUCCEEDED :
+					MIRVOL_OPS_RUNNING;
+		o->done_bytes = o->total_bytes * o->percent / 100;
+		o->nr_outputs = 1;
+		uuid_fill(o->outputs[0], 0xaa);
+		return 0;
+	case 11:	/* counts OP_WAITs of op 10 */
+		waits++;
+		return 0;
+	}
+	return -1;
+}
+
+/* ---- commands ------------------------------------------------------------- */
+
+static int do_version(struct mirvol_version *v)
+{
+	const char *abi = getenv("MIRVOL_FAKE_ABI");
+
+	if (v->hdr.flags || !zero(v->reserved, sizeof(v->reserved)))
+		return BAD(&v->hdr, "VERSION: flags or reserved not zero");
+	v->abi_major = abi ? (u32)atoi(abi) : MIRVOL_ABI_MAJOR;
+	v->abi_minor = MIRVOL_ABI_MINOR;
+	v->features = (1ULL << 7) - 1;
+	v->max_plexes = MIRVOL_MAX_PLEXES;
+	v->nr_volumes = 2;
+	return 0;
+}
+
+static int do_create(struct mirvol_create *c)
+{
+	u32 i;
+
+	if (c->hdr.flags & ~MIRVOL_CREATE_F_ASSUME_CLEAN)
+		return BAD(&c->hdr, "CREATE: unknown flags");
+	if (c->pad || c->pad2 || !zero(c->reserved, sizeof(c->reserved)) ||
+	    !zero(c->volume_uuid, sizeof(c->volume_uuid)) || c->op_id ||
+	    c->dev_major || c->dev_minor || c->index)
+		return BAD(&c->hdr, "CREATE: pad, reserved or out fields not zero");
+	if (c->nr_plexes < 1 || c->nr_plexes > MIRVOL_MAX_PLEXES)
+		return fail(&c->hdr, EINVAL, MIRVOL_R_TOO_MANY_PLEXES, NULL);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (i >= c->nr_plexes && c->plex_fds[i] != -1)
+			return BAD(&c->hdr, "CREATE: plex_fds past nr_plexes not -1");
+		if (i < c->nr_plexes && !fd_open(c->plex_fds[i]))
+			return fail(&c->hdr, EBADF, MIRVOL_R_BAD_FD,
+				    "CREATE: fd not open");
+	}
+	if (getenv("MIRVOL_FAKE_NOTBLK"))
+		return fail(&c->hdr, ENOTBLK, MIRVOL_R_NOT_BLOCK_DEVICE, NULL);
+	if (c->name[0] && !strcmp(c->name, "data"))
+		return fail(&c->hdr, EEXIST, MIRVOL_R_NAME_EXISTS, NULL);
+	if (!zero(c->name + strnlen(c->name, MIRVOL_NAME_LEN),
+		  MIRVOL_NAME_LEN - strnlen(c->name, MIRVOL_NAME_LEN)))
+		return BAD(&c->hdr, "CREATE: bytes after the name's NUL");
+	if (!c->name[0])
+		strcpy(c->name, "mirvol2");
+	uuid_fill(c->volume_uuid, 0xcc);
+	c->dev_major = FAKE_MAJOR;
+	c->dev_minor = 2;
+	c->index = 2;
+	c->op_id = c->hdr.flags & MIRVOL_CREATE_F_ASSUME_CLEAN ? 0 : 10;
+	return 0;
+}
+
+static int do_volume_ref(struct mirvol_volume_ref *r, bool stop)
+{
+	if ((stop && r->hdr.flags) ||
+	    (r->hdr.flags & ~MIRVOL_REMOVE_F_KEEP_METADATA) ||
+	    !zero(r->reserved, sizeof(r->reserved)))
+		return BAD(&r->hdr, "REMOVE/STOP: flags or reserved");
+	if (!is_vol(r->volume_uuid, 0xaa) && !is_vol(r->volume_uuid, 0xbb))
+		return fail(&r->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	if (is_vol(r->volume_uuid, 0xaa))
+		return fail(&r->hdr, EBUSY, MIRVOL_R_DEVICE_BUSY, NULL);
+	return 0;
+}
+
+static int do_list(struct mirvol_list *l)
+{
+	u8 (*out)[MIRVOL_UUID_LEN] = (void *)(uintptr_t)l->uuids_ptr;
+
+	if (l->hdr.flags || !zero(l->reserved, sizeof(l->reserved)) ||
+	    l->count)
+		return BAD(&l->hdr, "LIST: flags, count or reserved not zero");
+	if (l->capacity && !out)
+		return fail(&l->hdr, EFAULT, MIRVOL_R_INVALID_ARGUMENT, NULL);
+	if (l->capacity >= 1)
+		uuid_fill(out[0], 0xaa);
+	if (l->capacity >= 2)
+		uuid_fill(out[1], 0xbb);
+	l->count = 2;
+	return 0;
+}
+
+static int do_info(struct mirvol_info *i)
+{
+	struct mirvol_info in = *i;
+
+	memset(in.volume_uuid, 0, sizeof(in.volume_uuid));
+	in.hdr.reason = 0;
+	if (!zero(&in, sizeof(in)))
+		return BAD(&i->hdr, "INFO: fields other than volume_uuid set");
+	if (fill_info(i))
+		return fail(&i->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	return 0;
+}
+
+static int do_add(struct mirvol_add_plex *a)
+{
+	bool from = a->hdr.flags & MIRVOL_ADD_F_FROM_VOLUME;
+
+	if (a->hdr.flags & ~MIRVOL_ADD_F_FROM_VOLUME || a->pad || a->op_id ||
+	    !zero(a->reserved, sizeof(a->reserved)))
+		return BAD(&a->hdr, "ADD_PLEX: flags, pad or reserved");
+	if (from && (a->fd != -1 || zero(a->source_uuid, MIRVOL_UUID_LEN)))
+		return BAD(&a->hdr, "ADD_PLEX: FROM_VOLUME needs fd -1 and a source");
+	if (!from && (!zero(a->source_uuid, MIRVOL_UUID_LEN) ||
+		      !fd_open(a->fd)))
+		return BAD(&a->hdr, "ADD_PLEX: source_uuid set or fd not open");
+	if (!is_vol(a->volume_uuid, 0xaa))
+		return fail(&a->hdr, EINVAL, MIRVOL_R_VOLUME_NOT_ONLINE, NULL);
+	a->op_id = 10;
+	return 0;
+}
+
+static int check_plex_ref(struct mirvol_plex_ref *r, u32 flags_ok,
+			  bool name_ok)
+{
+	if (r->hdr.flags & ~flags_ok || r->op_id ||
+	    !zero(r->reserved, sizeof(r->reserved)) ||
+	    !zero(r->new_volume_uuid, MIRVOL_UUID_LEN))
+		return BAD(&r->hdr, "plex ref: flags, out or reserved fields");
+	if (!name_ok && !zero(r->new_name, MIRVOL_NAME_LEN))
+		return BAD(&r->hdr, "plex ref: new_name must be zero");
+	if (!is_vol(r->volume_uuid, 0xaa))
+		return fail(&r->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	if (r->plex_uuid[0] != 0xc0 && r->plex_uuid[0] != 0xc1)
+		return fail(&r->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	return 0;
+}
+
+static int do_plex_cmd(unsigned int nr, struct mirvol_plex_ref *r)
+{
+	u32 f;
+
+	switch (nr) {
+	case 6:		/* BREAK_PLEX */
+		if (check_plex_ref(r, 0, true))
+			return -1;
+		if (r->plex_uuid[0] == 0xc0)
+			return fail(&r->hdr, EBUSY, MIRVOL_R_PLEX_IS_BOOT, NULL);
+		if (!r->new_name[0])
+			strcpy(r->new_name, "data-plex1");
+		uuid_fill(r->new_volume_uuid, 0xaa);
+		r->op_id = 8;
+		return 0;
+	case 7:		/* REMOVE_PLEX */
+		if (check_plex_ref(r, 0, false))
+			return -1;
+		r->op_id = 10;
+		return 0;
+	default:	/* SET_PLEX */
+		if (check_plex_ref(r, MIRVOL_SET_PLEX_F_BOOT |
+				   MIRVOL_SET_PLEX_F_NO_BOOT, false))
+			return -1;
+		f = r->hdr.flags;
+		if (f != MIRVOL_SET_PLEX_F_BOOT && f != MIRVOL_SET_PLEX_F_NO_BOOT)
+			return BAD(&r->hdr, "SET_PLEX: exactly one flag");
+		return 0;
+	}
+}
+
+static void sleep_ms(u32 ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int do_op(unsigned int nr, struct mirvol_op *op)
+{
+	struct mirvol_op_info scratch;
+
+	if (op->hdr.flags || op->pad || (nr != 10 && op->timeout_ms) ||
+	    !zero(&op->info, sizeof(op->info)))
+		return BAD(&op->hdr, "OP: flags, pad, timeout or info not zero");
+	if (op_info(op->op_id, &op->info))
+		return fail(&op->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	if (nr == 10) {		/* OP_WAIT */
+		if (op->info.state != MIRVOL_OPS_RUNNING)
+			return 0;
+		if (op->op_id == 10)
+			op_info(11, &scratch);
+		sleep_ms(op->timeout_ms < 50 ? op->timeout_ms : 50);
+		op_info(op->op_id, &op->info);
+		if (op->info.state != MIRVOL_OPS_RUNNING)
+			return 0;
+		return fail(&op->hdr, ETIMEDOUT, MIRVOL_R_TIMEOUT, NULL);
+	}
+	if (nr == 11) {		/* OP_CANCEL */
+		if (op->info.state != MIRVOL_OPS_RUNNING)
+			return fail(&op->hdr, EALREADY,
+				    MIRVOL_R_CANCEL_TOO_LATE, NULL);
+		op->info.state = MIRVOL_OPS_CANCELLED;
+		op->info.reason = MIRVOL_R_OPERATION_CANCELED;
+		op->info.error = ECANCELED;
+	}
+	return 0;
+}
+
+static int do_assemble(struct mirvol_assemble *a)
+{
+	struct mirvol_assemble_member *m = (void *)(uintptr_t)a->members_ptr;
+	bool split = getenv("MIRVOL_FAKE_SPLIT") != NULL;
+	u32 i;
+
+	if (a->hdr.flags & ~(MIRVOL_ASSEMBLE_F_RUN |
+			     MIRVOL_ASSEMBLE_F_INCREMENTAL) ||
+	    a->pad || a->op_id || a->nr_started ||
+	    !zero(a->reserved, sizeof(a->reserved)) ||
+	    !zero(a->volume_uuid, MIRVOL_UUID_LEN) || a->volume_state)
+		return BAD(&a->hdr, "ASSEMBLE: flags, pad, out or reserved");
+	if (!a->nr_members || a->nr_members > MIRVOL_ASSEMBLE_MAX || !m ||
+	    ((a->hdr.flags & MIRVOL_ASSEMBLE_F_INCREMENTAL) &&
+	     a->nr_members != 1))
+		return BAD(&a->hdr, "ASSEMBLE: nr_members");
+	for (i = 0; i < a->nr_members; i++) {
+		if (!fd_open(m[i].fd) || m[i].result || m[i].reason ||
+		    m[i].plex_index || m[i].generation ||
+		    !zero(m[i].volume_uuid, MIRVOL_UUID_LEN) ||
+		    !zero(m[i].plex_uuid, MIRVOL_UUID_LEN))
+			return BAD(&a->hdr, "ASSEMBLE: member fields");
+		m[i].result = split ? MIRVOL_MEMBER_REFUSED :
+				      MIRVOL_MEMBER_ACTIVE;
+		m[i].reason = split ? MIRVOL_R_SPLIT_BRAIN : 0;
+		m[i].plex_index = i;
+		m[i].generation = split ? 5 + i : 12;
+		uuid_fill(m[i].volume_uuid, 0xaa);
+		uuid_fill(m[i].plex_uuid, (u8)(0xc0 + i));
+	}
+	uuid_fill(a->volume_uuid, 0xaa);
+	if (split)
+		return fail(&a->hdr, EINVAL, MIRVOL_R_SPLIT_BRAIN, NULL);
+	a->nr_started = 1;
+	a->volume_state = MIRVOL_VOLUME_ONLINE;
+	return 0;
+}
+
+static int do_rename(struct mirvol_rename *r)
+{
+	if (r->hdr.flags || !zero(r->reserved, sizeof(r->reserved)))
+		return BAD(&r->hdr, "RENAME: flags or reserved");
+	if (!is_vol(r->volume_uuid, 0xaa) && !is_vol(r->volume_uuid, 0xbb))
+		return fail(&r->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	if (!strcmp(r->name, "backup") || !strcmp(r->name, "data"))
+		return fail(&r->hdr, EEXIST, MIRVOL_R_NAME_EXISTS, NULL);
+	return 0;
+}
+
+/* MIRVOL_FAKE_FAIL=NR:ERRNO:REASON */
+static int forced_failure(unsigned int nr, struct mirvol_ioc_header *hdr)
+{
+	const char *f = getenv("MIRVOL_FAKE_FAIL");
+	unsigned int n, e, r;
+
+	if (!f || sscanf(f, "%u:%u:%u", &n, &e, &r) != 3 || n != nr)
+		return 0;
+	return fail(hdr, (int)e, r, NULL);
+}
+
+static int fake(unsigned long req, void *arg)
+{
+	unsigned int nr = _IOC_NR(req);
+
+	if (forced_failure(nr, arg))
+		return -1;
+	switch (req) {
+	case MIRVOL_IOC_VERSION:	return do_version(arg);
+	case MIRVOL_IOC_CREATE:		return do_create(arg);
+	case MIRVOL_IOC_REMOVE:		return do_volume_ref(arg, false);
+	case MIRVOL_IOC_STOP:		return do_volume_ref(arg, true);
+	case MIRVOL_IOC_LIST:		return do_list(arg);
+	case MIRVOL_IOC_INFO:		return do_info(arg);
+	case MIRVOL_IOC_ADD_PLEX:	return do_add(arg);
+	case MIRVOL_IOC_BREAK_PLEX:
+	case MIRVOL_IOC_REMOVE_PLEX:
+	case MIRVOL_IOC_SET_PLEX:	return do_plex_cmd(nr, arg);
+	case MIRVOL_IOC_OP_STATUS:
+	case MIRVOL_IOC_OP_WAIT:
+	case MIRVOL_IOC_OP_CANCEL:	return do_op(nr, arg);
+	case MIRVOL_IOC_ASSEMBLE:	return do_assemble(arg);
+	case MIRVOL_IOC_RENAME:		return do_rename(arg);
+	}
+	errno = ENOTTY;
+	return -1;
+}
+
+int ioctl(int fd, unsigned long req, ...)
+{
+	static int (*real)(int, unsigned long, ...);
+	va_list ap;
+	void *arg;
+
+	va_start(ap, req);
+	arg = va_arg(ap, void *);
+	va_end(ap);
+	if (_IOC_TYPE(req) == MIRVOL_IOC_MAGIC)
+		return fake(req, arg);
+	if (!real)
+		real = (int (*)(int, unsigned long, ...))dlsym(RTLD_NEXT,
+							       "ioctl");
+	if (!real) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real(fd, req, arg);
+}

@@ -1,0 +1,588 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# mirvolctl's user-space tests (make -C tools/mirvolctl test).  No module
+# and no root needed: examine runs on image files crafted with the shared
+# codec (tests/mkimage), the ioctl paths run against tests/fakectl.so, a
+# stand-in for the module loaded with LD_PRELOAD.
+#
+# Prints "PASS name" / "FAIL name" per test and a last line
+# "tool-tests: N passed, M failed"; exits 1 if any failed.
+set -u
+
+cd "$(dirname "$0")/.." || exit 1
+TOOL=$PWD/mirvolctl
+UNIT=$PWD/tests/unit
+MKIMAGE=$PWD/tests/mkimage
+FAKE=$PWD/tests/fakectl.so
+OUT=$PWD/tests/out
+for b in "$TOOL" "$UNIT" "$MKIMAGE"; do
+	[ -x "$b" ] || { echo "run.sh: $b missing; use make test" >&2; exit 1; }
+done
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+pass=0
+fail=0
+
+ok() { echo "PASS $1"; pass=$((pass + 1)); }
+ko() {
+	echo "FAIL $1${2:+: $2}"
+	fail=$((fail + 1))
+}
+
+# run NAME CMD...: run CMD, leaving stdout, stderr and status in
+# $OUT/NAME.{out,err} and $rc.
+run() {
+	local name=$1
+	shift
+	"$@" >"$OUT/$name.out" 2>"$OUT/$name.err" </dev/null
+	rc=$?
+}
+
+# expect NAME RC CMD...: CMD must exit RC.
+expect() {
+	local name=$1 want=$2
+	shift 2
+	run "$name" "$@"
+	if [ "$rc" -eq "$want" ]; then
+		return 0
+	fi
+	ko "$name" "exit $rc, expected $want; stderr: $(head -c 300 "$OUT/$name.err")"
+	return 1
+}
+
+# One error line, "mirvolctl: CMD: ... (REASON)", and nothing else.
+err_is() {
+	local name=$1 cmd=$2 reason=$3 f=$OUT/$1.err
+	[ "$(wc -l <"$f")" -eq 1 ] &&
+		grep -Eq "^mirvolctl: $cmd: .+ \\($reason\\)\$" "$f"
+}
+
+# Like err_is, but the error line may follow other lines.
+last_err_is() {
+	local cmd=$2 reason=$3 f=$OUT/$1.err
+	tail -n 1 "$f" | grep -Eq "^mirvolctl: $cmd: .+ \\($reason\\)\$"
+}
+
+have_jq=0
+command -v jq >/dev/null && have_jq=1
+
+# jq_ok NAME FILTER: the stdout of NAME parses and FILTER holds.
+jq_ok() {
+	[ $have_jq -eq 1 ] || return 0
+	jq -e "$2" "$OUT/$1.out" >/dev/null 2>&1
+}
+
+# ---- unit tests (C) -----------------------------------------------------
+
+"$UNIT" >"$OUT/unit.out" 2>"$OUT/unit.err"
+unit_rc=$?
+while read -r verdict name; do
+	case $verdict in
+	PASS) ok "unit/$name" ;;
+	FAIL) ko "unit/$name" ;;
+	esac
+done <"$OUT/unit.out"
+[ $unit_rc -eq 0 ] || [ "$(grep -c '^FAIL' "$OUT/unit.out")" -gt 0 ] ||
+	ko "unit/exit-status" "exit $unit_rc"
+
+# ---- usage errors (exit 2, before any device or module is touched) --------
+
+usage_case() {
+	local name=$1
+	shift
+	if expect "usage-$name" 2 "$TOOL" "$@"; then
+		if grep -Eq "^mirvolctl: .+\\(INVALID_ARGUMENT\\)\$" \
+			"$OUT/usage-$name.err"; then
+			ok "usage-$name"
+		else
+			ko "usage-$name" "no error line"
+		fi
+	fi
+}
+
+usage_case no-command
+usage_case unknown-command frobnicate
+usage_case create-no-dev create
+usage_case create-unknown-opt create --frob /dev/null
+usage_case create-missing-arg create /dev/null --name
+usage_case remove-no-vol remove
+usage_case remove-extra remove a b
+usage_case show-two-formats-extra show a b
+usage_case list-extra list x
+usage_case rename-one-arg rename a
+usage_case break-no-plex break-plex vol
+usage_case set-plex-no-flag set-plex vol 0
+usage_case set-plex-both-flags set-plex vol 0 --boot --no-boot
+usage_case add-plex-nothing add-plex vol
+usage_case add-plex-both add-plex vol /dev/null --from-volume x
+usage_case op-no-args op
+usage_case op-bad-sub op frob 1
+usage_case op-bad-id op status abc
+usage_case op-zero-id op status 0
+usage_case op-timeout-not-wait op status 1 --timeout 3
+usage_case op-bad-timeout op wait 1 --timeout -1
+usage_case assemble-nothing assemble
+usage_case assemble-scan-dev assemble --scan /dev/null
+usage_case assemble-incr-two assemble --incremental /dev/a /dev/b
+usage_case assemble-scan-incr assemble --scan --incremental
+usage_case examine-no-dev examine
+usage_case examine-two examine a b
+usage_case version-extra version x
+usage_case help-unknown help frob
+
+# --help: exit 0, usage on stdout
+for c in create remove stop list show rename break-plex remove-plex \
+	 add-plex set-plex op assemble examine version; do
+	if expect "help-$c" 0 "$TOOL" "$c" --help &&
+	   grep -q "^usage: mirvolctl $c " "$OUT/help-$c.out"; then
+		ok "help-$c"
+	else
+		ko "help-$c" "no usage line"
+	fi
+done
+if expect help-main 0 "$TOOL" --help && grep -q examine "$OUT/help-main.out"
+then ok help-main; fi
+
+# Options after positional arguments and "--" are accepted.
+if expect opts-after-args 2 "$TOOL" set-plex vol 0 --bogus &&
+   grep -q "unknown option '--bogus'" "$OUT/opts-after-args.err"; then
+	ok opts-after-args
+fi
+
+# ---- client-side errors (exit 1) ------------------------------------------
+
+if expect open-fails 1 "$TOOL" create /nonexistent/dev &&
+   grep -qx "mirvolctl: create: /nonexistent/dev: No such file or directory (INVALID_ARGUMENT)" "$OUT/open-fails.err"
+then ok open-fails; fi
+
+if expect bad-name 1 "$TOOL" create --name "bad name" /dev/null &&
+   err_is bad-name create INVALID_ARGUMENT; then ok bad-name; fi
+
+if expect long-name 1 "$TOOL" rename v "$(printf 'a%.0s' $(seq 64))" &&
+   err_is long-name rename INVALID_ARGUMENT; then ok long-name; fi
+
+if expect too-many-devs 1 "$TOOL" create 1 2 3 4 5 6 7 8 9 &&
+   err_is too-many-devs create TOO_MANY_PLEXES; then ok too-many-devs; fi
+
+# ---- examine on crafted images --------------------------------------------
+
+IMG=$OUT/img
+mkdir -p "$IMG"
+
+"$MKIMAGE" "$IMG/valid" --gen 5 --name data --plexes 2 --index 1 ||
+	ko mkimage "mkimage failed"
+
+if expect examine-valid 0 "$TOOL" examine "$IMG/valid" &&
+   grep -Eq "Volume Name : data$" "$OUT/examine-valid.out" &&
+   grep -Eq "Generation : 5$" "$OUT/examine-valid.out" &&
+   grep -Eq "Slot 1 : valid, generation 5 \\(current\\)" "$OUT/examine-valid.out" &&
+   grep -Eq "Slot 0 : valid, generation 4$" "$OUT/examine-valid.out"
+then ok examine-valid; else [ "$rc" -eq 0 ] && ko examine-valid "text"; fi
+
+expected_export="ID_FS_TYPE=mirvol_member
+ID_FS_USAGE=raid
+MIRVOL_UUID=11111111-1111-1111-1111-111111111111
+MIRVOL_NAME=data
+MIRVOL_PLEX_UUID=22222222-2222-2222-2222-222222222201
+MIRVOL_PLEX_INDEX=1
+MIRVOL_GENERATION=5"
+if expect examine-export 0 "$TOOL" examine --export "$IMG/valid" &&
+   [ "$(cat "$OUT/examine-export.out")" = "$expected_export" ] &&
+   [ ! -s "$OUT/examine-export.err" ]
+then ok examine-export; else ko examine-export "$(cat "$OUT/examine-export.out")"; fi
+
+if expect examine-json 0 "$TOOL" examine --json "$IMG/valid" &&
+   jq_ok examine-json '.current_slot == 1 and .reason == null and
+	(.slots | length) == 2 and .slots[1].valid and .slots[0].valid and
+	.slots[1].superblock.name == "data" and
+	.slots[1].superblock.generation == 5 and
+	.slots[1].superblock.plex_index == 1 and
+	.slots[1].superblock.volume_uuid == "11111111-1111-1111-1111-111111111111" and
+	(.slots[1].superblock.plexes | length) == 2 and
+	.slots[1].superblock.plexes[0].state == "active" and
+	.slots[0].superblock.generation == 4 and
+	.device != null and .size_bytes == 8388608'
+then ok examine-json; else [ "$rc" -eq 0 ] && ko examine-json "jq"; fi
+
+# one slot corrupt: the other is current
+"$MKIMAGE" "$IMG/one-bad" --gen 6 --corrupt 0
+if expect examine-one-corrupt 0 "$TOOL" examine --json "$IMG/one-bad" &&
+   jq_ok examine-one-corrupt '.current_slot == 1 and .reason == null and
+	(.slots[0].valid | not) and .slots[0].defect == "checksum mismatch" and
+	.slots[0].superblock.csum_ok == false and
+	.slots[1].superblock.generation == 5'
+then ok examine-one-corrupt; else [ "$rc" -eq 0 ] && ko examine-one-corrupt "jq"; fi
+
+if expect examine-one-corrupt-export 0 "$TOOL" examine --export "$IMG/one-bad" &&
+   grep -qx "MIRVOL_GENERATION=5" "$OUT/examine-one-corrupt-export.out"
+then ok examine-one-corrupt-export; fi
+
+# both corrupt
+"$MKIMAGE" "$IMG/both-bad" --gen 6 --corrupt 2
+if expect examine-both-corrupt 1 "$TOOL" examine "$IMG/both-bad" &&
+   last_err_is examine-both-corrupt examine METADATA_CORRUPT &&
+   grep -q "Slot 0 : checksum mismatch" "$OUT/examine-both-corrupt.out" &&
+   grep -q "Slot 1 : checksum mismatch" "$OUT/examine-both-corrupt.out"
+then ok examine-both-corrupt; else [ "$rc" -eq 1 ] && ko examine-both-corrupt "output"; fi
+
+if expect examine-both-corrupt-json 1 "$TOOL" examine --json "$IMG/both-bad" &&
+   jq_ok examine-both-corrupt-json '.current_slot == null and
+	.reason == "METADATA_CORRUPT" and (.slots[0].valid | not) and
+	(.slots[1].valid | not)' &&
+   err_is examine-both-corrupt-json examine METADATA_CORRUPT
+then ok examine-both-corrupt-json; else [ "$rc" -eq 1 ] && ko examine-both-corrupt-json; fi
+
+if expect examine-both-corrupt-export 0 "$TOOL" examine --export "$IMG/both-bad" &&
+   [ "$(cat "$OUT/examine-both-corrupt-export.out")" = "ID_FS_TYPE=mirvol_member
+ID_FS_USAGE=raid
+MIRVOL_METADATA=corrupt" ]
+then ok examine-both-corrupt-export; else ko examine-both-corrupt-export "$(cat "$OUT/examine-both-corrupt-export.out")"; fi
+
+# unknown version (checksum right)
+"$MKIMAGE" "$IMG/version" --gen 3 --slots cur --version 1:2
+if expect examine-version 1 "$TOOL" examine "$IMG/version" &&
+   last_err_is examine-version examine METADATA_VERSION
+then ok examine-version; fi
+if expect examine-version-json 1 "$TOOL" examine --json "$IMG/version" &&
+   jq_ok examine-version-json '.reason == "METADATA_VERSION" and
+	.slots[1].defect == "unknown version" and
+	.slots[1].superblock.version == 2 and .slots[0].defect == "no superblock" and
+	(.slots[0] | has("superblock") | not)'
+then ok examine-version-json; fi
+
+# no superblock at all
+truncate -s 4M "$IMG/empty"
+if expect examine-none 1 "$TOOL" examine "$IMG/empty" &&
+   err_is examine-none examine NOT_A_MEMBER && [ ! -s "$OUT/examine-none.out" ]
+then ok examine-none; fi
+if expect examine-none-export 1 "$TOOL" examine --export "$IMG/empty" &&
+   [ ! -s "$OUT/examine-none-export.out" ] && [ ! -s "$OUT/examine-none-export.err" ]
+then ok examine-none-export; else ko examine-none-export "not quiet"; fi
+
+# a file too small for the slots, and an empty file
+truncate -s 5000 "$IMG/tiny"
+: >"$IMG/zero"
+if expect examine-tiny 1 "$TOOL" examine "$IMG/tiny" &&
+   err_is examine-tiny examine NOT_A_MEMBER &&
+   expect examine-zero 1 "$TOOL" examine --export "$IMG/zero"
+then ok examine-small-files; fi
+
+# a slot whose name holds bytes that are not UTF-8: JSON must still parse
+"$MKIMAGE" "$IMG/rawname" --gen 2 --slots cur --raw-name 0
+if expect examine-rawname 1 "$TOOL" examine --json "$IMG/rawname" &&
+   jq_ok examine-rawname '.slots[0].defect == "bad name" and
+	.slots[0].superblock.name == "\ufffd\u0001\""'
+then ok examine-rawname-json; fi
+if expect examine-rawname-text 1 "$TOOL" examine "$IMG/rawname" &&
+   last_err_is examine-rawname-text examine METADATA_CORRUPT
+then ok examine-rawname-text; fi
+
+# a plex table with a stale plex and a dirty flag
+"$MKIMAGE" "$IMG/stale" --gen 9 --plexes 3 --state 2:2 --dirty
+if expect examine-stale 0 "$TOOL" examine --json "$IMG/stale" &&
+   jq_ok examine-stale '.slots[1].superblock.dirty and
+	.slots[1].superblock.plexes[2].state == "stale" and
+	.slots[1].superblock.plexes[2].sync_offset == 0'
+then ok examine-stale-json; fi
+
+# not a file or block device
+if expect examine-chardev 1 "$TOOL" examine /dev/null &&
+   err_is examine-chardev examine NOT_BLOCK_DEVICE
+then ok examine-chardev; fi
+if expect examine-dir 1 "$TOOL" examine /; then ok examine-dir; fi
+
+# examine never opens the control device (module not loaded, no modprobe)
+if expect examine-no-module 0 env MIRVOLCTL_CONTROL=/nonexistent/ctl \
+	"$TOOL" examine --export "$IMG/valid"; then ok examine-no-module; fi
+
+# ---- the control device missing / not mirvol --------------------------------
+
+if expect no-control 1 env MIRVOLCTL_CONTROL=/nonexistent/ctl "$TOOL" list &&
+   err_is no-control list NOT_SUPPORTED; then ok no-control; fi
+if expect not-mirvol 1 env MIRVOLCTL_CONTROL=/dev/null "$TOOL" list &&
+   err_is not-mirvol list NOT_SUPPORTED &&
+   grep -q "gave no reason code" "$OUT/not-mirvol.err"; then ok not-mirvol; fi
+
+# ---- ioctl paths against the fake module ------------------------------------
+
+if [ -f "$FAKE" ]; then
+	fk() { env LD_PRELOAD="$FAKE" MIRVOLCTL_CONTROL=/dev/null "$@"; }
+	A=aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa
+	B=bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb
+
+	if expect fake-version 0 fk "$TOOL" version --json &&
+	   jq_ok fake-version '.abi_major == 1 and (.features | index("assemble")) != null and .max_plexes == 8'
+	then ok fake-version; fi
+	if expect fake-abi-mismatch 1 fk env MIRVOL_FAKE_ABI=2 "$TOOL" list &&
+	   err_is fake-abi-mismatch list NOT_SUPPORTED; then ok fake-abi-mismatch; fi
+
+	if expect fake-list-json 0 fk "$TOOL" list --json &&
+	   jq_ok fake-list-json 'length == 2 and .[0].name == "data" and
+		.[0].device == "/dev/mirvol0" and .[0].state == "degraded" and
+		.[0].size_bytes == 67108864 and .[0].generation == 12 and
+		.[0].dirty == false and .[0].sync_speed_min_kib == 1000 and
+		.[0].sync_speed_max_kib == 200000 and
+		.[0].operation.id == 7 and .[0].operation.type == "add-plex" and
+		.[0].operation.state == "running" and .[0].operation.percent == 42 and
+		(.[0].plexes | length) == 2 and .[0].plexes[0].boot == true and
+		.[0].plexes[0].state == "active" and .[0].plexes[0].sync_percent == 100 and
+		.[0].plexes[1].state == "syncing" and .[0].plexes[1].sync_percent == 25 and
+		.[0].plexes[1].read_errors == 3 and .[0].plexes[0].data_offset_bytes == 1048576 and
+		(.[0].plexes[0].device | test("^/dev/(loop0|block/7:0)$")) and
+		.[1].name == "backup" and .[1].device == null and .[1].state == "offline" and
+		.[1].operation == null and .[1].dirty == true and .[1].plexes[0].device == null and
+		.[1].plexes[0].state == "missing"'
+	then ok fake-list-json; else [ "$rc" -eq 0 ] && ko fake-list-json "jq"; fi
+
+	if expect fake-list-text 0 fk "$TOOL" list &&
+	   grep -Eq "^NAME +DEVICE +SIZE +STATE +PLEXES +OP" "$OUT/fake-list-text.out" &&
+	   grep -Eq "^data +/dev/mirvol0 +64.0M +degraded +1/2 " "$OUT/fake-list-text.out" &&
+	   grep -Eq "^backup +- +64.0M +offline +0/1 +-$" "$OUT/fake-list-text.out"
+	then ok fake-list-text; else [ "$rc" -eq 0 ] && ko fake-list-text "format"; fi
+
+	# VOL resolution: name, UUID (either case), mirvolN, /dev/mirvolN
+	# (no such node here: falls back to N), /dev/mirvol/NAME (fallback)
+	for v in data $A "${A^^}" mirvol0 /dev/mirvol0 /dev/mirvol/data; do
+		n=resolve-${v//\//_}
+		if expect "$n" 0 fk "$TOOL" show --export "$v" &&
+		   grep -qx "MIRVOL_NAME=data" "$OUT/$n.out"; then
+			ok "$n"
+		fi
+	done
+	if expect resolve-backup-uuid 0 fk "$TOOL" show --export $B &&
+	   [ "$(cat "$OUT/resolve-backup-uuid.out")" = "MIRVOL_NAME=backup
+MIRVOL_UUID=$B
+MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
+	for v in nosuch mirvol1 /dev/mirvol7 /dev/mirvol/nosuch \
+		 cccccccc-cccc-cccc-cccc-cccccccccccc /etc/passwd; do
+		n=resolve-unknown-${v//\//_}
+		if expect "$n" 1 fk "$TOOL" show "$v" &&
+		   err_is "$n" show OBJECT_NOT_FOUND; then ok "$n"; fi
+	done
+	# a device node with the volume's number, if we may create one
+	if mknod "$OUT/node" b 250 0 2>/dev/null; then
+		if expect resolve-node 0 fk "$TOOL" show --json "$OUT/node" &&
+		   jq_ok resolve-node '.name == "data"'; then ok resolve-node; fi
+	fi
+
+	if expect fake-show-json 0 fk "$TOOL" show --json data &&
+	   jq_ok fake-show-json '.name == "data" and .operation.percent == 42 and
+		.uuid == "'$A'" and (.plexes | length) == 2'
+	then ok fake-show-json; fi
+	if expect fake-show-text 0 fk "$TOOL" show data &&
+	   grep -Eq "^State +: degraded" "$OUT/fake-show-text.out" &&
+	   grep -Eq "^0 +c0c0c0c0-c0c0-c0c0-c0c0-c0c0c0c0c0c0 " "$OUT/fake-show-text.out"
+	then ok fake-show-text; fi
+
+	# PLEX resolution: index, UUID, path; unknown
+	if expect plex-by-index 0 fk "$TOOL" remove-plex data 1 &&
+	   [ "$(cat "$OUT/plex-by-index.out")" = 10 ]; then ok plex-by-index; fi
+	if expect plex-by-uuid 0 fk "$TOOL" set-plex data \
+		c1c1c1c1-c1c1-c1c1-c1c1-c1c1c1c1c1c1 --boot; then ok plex-by-uuid; fi
+	if [ -b /dev/loop1 ] && [ "$(stat -c %t:%T /dev/loop1)" = 7:1 ]; then
+		if expect plex-by-path 0 fk "$TOOL" remove-plex data /dev/loop1
+		then ok plex-by-path; fi
+	fi
+	if expect plex-unknown 1 fk "$TOOL" remove-plex data 5 &&
+	   err_is plex-unknown remove-plex OBJECT_NOT_FOUND; then ok plex-unknown; fi
+	if expect plex-bad-path 1 fk "$TOOL" remove-plex data /nonexistent &&
+	   err_is plex-bad-path remove-plex OBJECT_NOT_FOUND; then ok plex-bad-path; fi
+
+	# create: struct discipline checked by the fake; output
+	truncate -s 8M "$OUT/d0" "$OUT/d1"
+	if expect fake-create 0 fk "$TOOL" create --name new "$OUT/d0" "$OUT/d1" &&
+	   [ "$(cat "$OUT/fake-create.out")" = /dev/mirvol2 ] &&
+	   grep -qx "mirvolctl: create: initial resync running as operation 10" "$OUT/fake-create.err"
+	then ok fake-create; else [ "$rc" -eq 0 ] && ko fake-create "output"; fi
+	if expect fake-create-clean 0 fk "$TOOL" create --assume-clean "$OUT/d0" &&
+	   [ "$(cat "$OUT/fake-create-clean.out")" = /dev/mirvol2 ] &&
+	   [ ! -s "$OUT/fake-create-clean.err" ]; then ok fake-create-clean; fi
+	if expect fake-create-wait 0 fk "$TOOL" create --wait "$OUT/d0" "$OUT/d1" &&
+	   [ "$(cat "$OUT/fake-create-wait.out")" = /dev/mirvol2 ]
+	then ok fake-create-wait; fi
+	if expect fake-create-exists 1 fk "$TOOL" create --name data "$OUT/d0" &&
+	   err_is fake-create-exists create NAME_EXISTS; then ok fake-create-exists; fi
+
+	# NOT_BLOCK_DEVICE over several devices names the one to blame
+	if [ -b /dev/loop0 ]; then
+		if expect fake-create-notblk 1 fk env MIRVOL_FAKE_NOTBLK=1 "$TOOL" create /dev/loop0 "$OUT/d1" &&
+		   grep -qx "mirvolctl: create: $OUT/d1: not a block device (NOT_BLOCK_DEVICE)" "$OUT/fake-create-notblk.err"
+		then ok fake-create-notblk; fi
+	fi
+
+	# reasons the kernel gives, and errno mapping when it gives none
+	if expect fake-another 1 fk env MIRVOL_FAKE_FAIL=5:16:21 "$TOOL" add-plex data "$OUT/d0" &&
+	   err_is fake-another add-plex ANOTHER_CALL_IN_PROGRESS; then ok fake-another; fi
+	if expect fake-unknown-reason 1 fk env MIRVOL_FAKE_FAIL=5:22:99 "$TOOL" add-plex data "$OUT/d0" &&
+	   err_is fake-unknown-reason add-plex REASON_99; then ok fake-unknown-reason; fi
+	if expect fake-errno-eperm 1 fk env MIRVOL_FAKE_FAIL=13:1:0 "$TOOL" stop backup &&
+	   err_is fake-errno-eperm stop ACCESS_DENIED &&
+	   grep -q "gave no reason code" "$OUT/fake-errno-eperm.err"; then ok fake-errno-eperm; fi
+	if expect fake-errno-enotty 1 fk env MIRVOL_FAKE_FAIL=14:25:0 "$TOOL" rename data x &&
+	   err_is fake-errno-enotty rename NOT_SUPPORTED; then ok fake-errno-enotty; fi
+	if expect fake-errno-enomem 1 fk env MIRVOL_FAKE_FAIL=3:12:0 "$TOOL" list &&
+	   err_is fake-errno-enomem list NO_MEMORY; then ok fake-errno-enomem; fi
+
+	# add-plex: op id on stdout; --from-volume; --wait
+	if expect fake-add 0 fk "$TOOL" add-plex data "$OUT/d0" &&
+	   [ "$(cat "$OUT/fake-add.out")" = 10 ]; then ok fake-add; fi
+	if expect fake-add-from 0 fk "$TOOL" add-plex --from-volume backup data &&
+	   [ "$(cat "$OUT/fake-add-from.out")" = 10 ]; then ok fake-add-from; fi
+	if expect fake-add-wait 0 fk "$TOOL" add-plex data "$OUT/d0" --wait &&
+	   [ ! -s "$OUT/fake-add-wait.out" ]; then ok fake-add-wait; fi
+	if expect fake-add-offline 1 fk "$TOOL" add-plex backup "$OUT/d0" &&
+	   err_is fake-add-offline add-plex VOLUME_NOT_ONLINE; then ok fake-add-offline; fi
+
+	# break-plex: op id; --wait prints the new volume's device
+	if expect fake-break 0 fk "$TOOL" break-plex data 1 --name split &&
+	   [ "$(cat "$OUT/fake-break.out")" = 8 ]; then ok fake-break; fi
+	if expect fake-break-wait 0 fk "$TOOL" break-plex --wait data 1 &&
+	   [ "$(cat "$OUT/fake-break-wait.out")" = /dev/mirvol0 ]; then ok fake-break-wait; fi
+	if expect fake-break-boot 1 fk "$TOOL" break-plex data 0 &&
+	   err_is fake-break-boot break-plex PLEX_IS_BOOT; then ok fake-break-boot; fi
+
+	# remove, stop, rename
+	if expect fake-remove-busy 1 fk "$TOOL" remove --yes data &&
+	   err_is fake-remove-busy remove DEVICE_BUSY; then ok fake-remove-busy; fi
+	if expect fake-remove 0 fk "$TOOL" remove backup; then ok fake-remove-no-tty; fi
+	if expect fake-stop 0 fk "$TOOL" stop $B; then ok fake-stop; fi
+	if expect fake-rename 0 fk "$TOOL" rename data data2; then ok fake-rename; fi
+	if expect fake-rename-exists 1 fk "$TOOL" rename data backup &&
+	   err_is fake-rename-exists rename NAME_EXISTS; then ok fake-rename-exists; fi
+	if expect fake-set-plex 0 fk "$TOOL" set-plex data 0 --no-boot; then ok fake-set-plex; fi
+
+	# op status / wait / cancel
+	if expect op-status-json 0 fk "$TOOL" op status 7 --json &&
+	   jq_ok op-status-json '.id == 7 and .type == "add-plex" and
+		.state == "running" and .percent == 42 and .errno == 0 and
+		.reason == null and .volume == "'$A'" and (.outputs | length) == 1 and
+		.done_bytes > 0 and .total_bytes == 67108864 and .elapsed_ms == 1500'
+	then ok op-status-json; fi
+	if expect op-status-text 0 fk "$TOOL" op status 7 &&
+	   grep -qx "state: running" "$OUT/op-status-text.out" &&
+	   grep -qx "percent: 42" "$OUT/op-status-text.out"; then ok op-status-text; fi
+	if expect op-status-unknown 1 fk "$TOOL" op status 99 &&
+	   err_is op-status-unknown op OBJECT_NOT_FOUND; then ok op-status-unknown; fi
+	if expect op-wait-done 0 fk "$TOOL" op wait 8 --json &&
+	   jq_ok op-wait-done '.state == "succeeded"'; then ok op-wait-done; fi
+	if expect op-wait-progress 0 fk "$TOOL" op wait 10 &&
+	   grep -qx "state: succeeded" "$OUT/op-wait-progress.out"; then ok op-wait-progress; fi
+	if expect op-wait-cancelled 1 fk "$TOOL" op wait 9 --json &&
+	   jq_ok op-wait-cancelled '.state == "cancelled" and .reason == "OPERATION_CANCELED" and .errno == 125' &&
+	   err_is op-wait-cancelled op OPERATION_CANCELED; then ok op-wait-cancelled; fi
+	if expect op-wait-timeout 1 fk "$TOOL" op wait 7 --timeout 0.3 --json &&
+	   jq_ok op-wait-timeout '.state == "running"' &&
+	   err_is op-wait-timeout op TIMEOUT; then ok op-wait-timeout; fi
+	if expect op-cancel-late 1 fk "$TOOL" op cancel 8 &&
+	   err_is op-cancel-late op CANCEL_TOO_LATE; then ok op-cancel-late; fi
+	if expect op-cancel 0 fk "$TOOL" op cancel 7 --json &&
+	   jq_ok op-cancel '.state == "cancelled"'; then ok op-cancel; fi
+
+	# SIGINT while waiting: exit 130, op id on stdout
+	env LD_PRELOAD="$FAKE" MIRVOLCTL_CONTROL=/dev/null "$TOOL" op wait 7 \
+		>"$OUT/op-sigint.out" 2>"$OUT/op-sigint.err" &
+	pid=$!
+	sleep 0.4
+	kill -INT $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 130 ] && grep -q "operation 7 continues" "$OUT/op-sigint.err"
+	then ok op-wait-sigint; else ko op-wait-sigint "exit $rc"; fi
+	env LD_PRELOAD="$FAKE" MIRVOLCTL_CONTROL=/dev/null MIRVOL_FAKE_SLOW=1 \
+		"$TOOL" add-plex --wait data "$OUT/d0" \
+		>"$OUT/add-sigterm.out" 2>"$OUT/add-sigterm.err" &
+	pid=$!
+	sleep 0.4
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 130 ] && [ "$(cat "$OUT/add-sigterm.out")" = 10 ]; then
+		ok add-wait-sigterm
+	else
+		ko add-wait-sigterm "exit $rc"
+	fi
+	# progress lines when stderr is not a terminal: none for a short wait
+	if expect progress-quiet 0 fk "$TOOL" op wait 10 &&
+	   [ ! -s "$OUT/progress-quiet.err" ]; then ok progress-quiet; fi
+
+	# assemble
+	if expect fake-assemble 0 fk "$TOOL" assemble "$OUT/d0" "$OUT/d1" &&
+	   [ "$(cat "$OUT/fake-assemble.out")" = /dev/mirvol0 ] &&
+	   [ ! -s "$OUT/fake-assemble.err" ]; then ok fake-assemble; fi
+	if expect fake-assemble-incr 0 fk "$TOOL" assemble --incremental "$OUT/d0" &&
+	   [ "$(cat "$OUT/fake-assemble-incr.out")" = /dev/mirvol0 ]; then ok fake-assemble-incr; fi
+	if expect fake-split 1 fk env MIRVOL_FAKE_SPLIT=1 "$TOOL" assemble "$OUT/d0" "$OUT/d1" &&
+	   last_err_is fake-split assemble SPLIT_BRAIN &&
+	   tail -n 1 "$OUT/fake-split.err" | grep -q "side 1: .*/d0 (plex 0, generation 5); side 2: .*/d1 (plex 1, generation 6)" &&
+	   grep -q "d1: refused, SPLIT_BRAIN; volume data" "$OUT/fake-split.err"
+	then ok fake-split-brain; else [ "$rc" -eq 1 ] && ko fake-split-brain "$(tail -n 1 "$OUT/fake-split.err")"; fi
+	if expect fake-assemble-open 1 fk "$TOOL" assemble /nonexistent &&
+	   err_is fake-assemble-open assemble INVALID_ARGUMENT; then ok fake-assemble-open; fi
+fi
+
+# ---- the man page ----------------------------------------------------------
+
+if command -v groff >/dev/null; then
+	if LC_ALL=C groff -man -Tutf8 -ww -z mirvolctl.8 >"$OUT/man.err" 2>&1 &&
+	   [ ! -s "$OUT/man.err" ]; then
+		ok man-page-renders
+	else
+		ko man-page-renders "$(head -c 300 "$OUT/man.err")"
+	fi
+	for c in create remove stop list show rename break-plex remove-plex \
+		 add-plex set-plex op assemble examine version; do
+		# a .TP entry starting \fBCMD (roff escapes the hyphens)
+		pat="\\fB${c//-/\\-}"
+		P=$pat awk 'index($0, ENVIRON["P"]) == 1 { f = 1 }
+			    END { exit !f }' mirvolctl.8 || ko "man-documents-$c"
+	done
+	for r in $(sed -n 's/^\tMIRVOL_R_\([A-Z_]*\)[\t ]*=.*/\1/p' ../../uapi/linux/mirvol.h); do
+		[ "$r" = NONE ] || [ "$r" = MAX ] && continue
+		grep -qx ".B $r" mirvolctl.8 || ko "man-documents-$r"
+	done
+	ok man-page-coverage
+else
+	echo "SKIP man-page (groff not installed)"
+fi
+
+# ---- valgrind -------------------------------------------------------------
+
+if [ -n "${MIRVOLCTL_TEST_NO_VALGRIND:-}" ]; then
+	echo "SKIP valgrind (MIRVOLCTL_TEST_NO_VALGRIND)"
+elif command -v valgrind >/dev/null; then
+	VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all"
+	# vg_case NAME RC [VAR=value...] CMD...
+	vg_case() {
+		local name=$1 want=$2 envs=()
+		shift 2
+		while [[ $1 == *=* ]]; do envs+=("$1"); shift; done
+		run "$name" env "${envs[@]}" $VG "$@"
+		if [ $rc -eq "$want" ] && ! grep -q "==[0-9]*==" "$OUT/$name.err"
+		then ok "$name"; else ko "$name" "exit $rc: $(head -c 400 "$OUT/$name.err")"; fi
+	}
+	vg_case valgrind-examine 0 "$TOOL" examine "$IMG/valid"
+	vg_case valgrind-examine-json 0 "$TOOL" examine --json "$IMG/one-bad"
+	vg_case valgrind-examine-corrupt 1 "$TOOL" examine "$IMG/both-bad"
+	vg_case valgrind-examine-export 0 "$TOOL" examine --export "$IMG/valid"
+	vg_case valgrind-examine-none 1 "$TOOL" examine "$IMG/empty"
+	vg_case valgrind-usage 2 "$TOOL" create
+	vg_case valgrind-unit 0 "$UNIT"
+	if [ -f "$FAKE" ]; then
+		F=("LD_PRELOAD=$FAKE" MIRVOLCTL_CONTROL=/dev/null)
+		vg_case valgrind-list 0 "${F[@]}" "$TOOL" list --json
+		vg_case valgrind-list-text 0 "${F[@]}" "$TOOL" list
+		vg_case valgrind-show 0 "${F[@]}" "$TOOL" show data
+		vg_case valgrind-op-wait 0 "${F[@]}" "$TOOL" op wait 10
+		vg_case valgrind-split 1 "${F[@]}" MIRVOL_FAKE_SPLIT=1 "$TOOL" assemble "$OUT/d0" "$OUT/d1"
+		vg_case valgrind-create 0 "${F[@]}" "$TOOL" create --wait "$OUT/d0" "$OUT/d1"
+		vg_case valgrind-break 0 "${F[@]}" "$TOOL" break-plex --wait data 1
+		vg_case valgrind-not-found 1 "${F[@]}" "$TOOL" show nosuch
+	fi
+else
+	echo "SKIP valgrind (not installed)"
+fi
+
+echo "tool-tests: $pass passed, $fail failed"
+[ $fail -eq 0 ]
