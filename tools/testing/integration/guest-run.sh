@@ -1,0 +1,204 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# The guest side of the integration tests (run.sh boots the VM with it).
+#
+#   guest-run.sh PLAN         run the plan's tests one after another
+#   guest-run.sh --test FILE FUNC   (internal) run one test function
+#   guest-run.sh --reset      (internal) return the VM to a clean state
+#
+# PLAN has one "NAME FILE FUNC TIMEOUT" line per test.  For each, the
+# test's output goes to tools/testing/out/integration/NAME.log and its
+# verdict, "PASS" or "FAIL <reason>", to $MVTEST_DIR/NAME.result, written
+# only once the test, its cleanup, the generic reset and the kernel log
+# check are done; $MVTEST_DIR/current names the test in progress, so the
+# host knows whom to blame for a crash or a hang.  Kernel log lines
+# "mvtest-run: begin NAME" delimit each test's share of the console.
+# When the reset fails or the kernel logged an error, the boot ends early:
+# run.sh runs the remaining tests in a fresh VM.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=../common.sh
+. "$here/../common.sh"
+
+# Leaves of a mirvol test setup, in teardown order.
+reset_env() {
+	local ok=1 m u uuids d mounts try
+	problem() { echo "reset: $*"; ok=0; }
+
+	settle_quietly
+	# File systems on test devices, and anything under /mnt or TEST_TMP.
+	mapfile -t mounts < <(awk '$1 ~ "^/dev/(mirvol|ram|nullb|mapper/|dm-|sd|vd|md|loop)" ||
+		$2 ~ "^/(mnt|tmp/mvtest)/" { print $2 }' /proc/mounts | sort -r)
+	for m in "${mounts[@]}"; do
+		umount "$m" || problem "cannot unmount $m"
+	done
+	# Volumes are stopped, not removed: a stage's volume must survive on
+	# its disks.  udev's incremental assembly may bring a volume back: a
+	# few rounds.
+	for try in 1 2 3; do
+		[ -d /sys/module/mirvol ] || break
+		if [ -x "$MIRVOLCTL" ] && [ -c /dev/mirvol-control ]; then
+			uuids=$("$MIRVOLCTL" list --json | jq -r '.[].uuid') ||
+				problem "mirvolctl list --json failed"
+			for u in $uuids; do
+				"$MIRVOLCTL" stop "$u" || problem "cannot stop volume $u"
+			done
+		fi
+		settle_quietly
+		rmmod_retry mirvol && break
+		[ $try -lt 3 ] || problem "cannot rmmod mirvol"
+	done
+	if grep -q '^md' /proc/mdstat 2>/dev/null; then
+		mdadm --stop --scan || problem "cannot stop the md arrays"
+	fi
+	if [ -d /sys/module/dm_mod ]; then
+		dmsetup remove_all --force || problem "dmsetup remove_all failed"
+		if dmsetup ls 2>/dev/null | grep -vq '^No devices found'; then
+			problem "device-mapper devices remain: $(dmsetup ls | tr '\n' ' ')"
+		fi
+	fi
+	losetup -D
+	for d in /sys/kernel/config/nullb/*/; do
+		[ -d "$d" ] || continue
+		if ! { echo 0 >"$d/power" && rmdir "$d"; }; then
+			problem "cannot remove null_blk ${d%/}"
+		fi
+	done
+	settle_quietly
+	for m in brd null_blk scsi_debug; do
+		[ ! -d "/sys/module/$m" ] || rmmod_retry "$m" || problem "cannot rmmod $m"
+	done
+	rm -rf /run/mvtest
+	[ $ok -eq 1 ]
+}
+
+settle_quietly() {
+	! pidof systemd-udevd >/dev/null || udevadm settle --timeout=30
+}
+
+# Devices may be briefly held by udev's probing.
+rmmod_retry() {
+	local i
+	for i in 1 2 3 4 5; do
+		rmmod "$1" 2>/dev/null && return 0
+		settle_quietly
+		sleep "0.$i"
+	done
+	rmmod "$1"
+}
+
+# run_one FILE FUNC: the test process.
+run_one() {
+	local file=$1 func=$2
+	set -eEu -o pipefail
+	# shellcheck source=lib.sh
+	. "$here/lib.sh"
+	_MVTEST_FILE=$file
+	trap '_mvtest_on_err $? "$BASH_COMMAND" $LINENO' ERR
+	trap _mvtest_exit EXIT
+	trap 'exit 143' TERM INT
+	# shellcheck disable=SC1090 # the test
+	. "$file"
+	declare -F "$func" >/dev/null || fail "$file has no function $func"
+	log "running $TEST_NAME: $func"
+	"$func"
+	log "$func: done"
+}
+
+_mvtest_exit() {
+	local rc=$?
+	set +eE
+	trap - ERR
+	if declare -F cleanup >/dev/null; then
+		log "cleanup"
+		cleanup || log "cleanup failed with status $?"
+	fi
+	return $rc
+}
+
+# wait_gone PGID: wait up to 5 s for the process group to be empty.
+wait_gone() {
+	local i
+	for i in $(seq 50); do
+		pgrep -g "$1" >/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# arm SECS: the host kills the VM unless re-armed within SECS.
+arm_watchdog() {
+	seq=$((seq + 1))
+	echo "$seq $1" >"$MVTEST_DIR/watchdog.tmp" && mv "$MVTEST_DIR/watchdog.tmp" "$MVTEST_DIR/watchdog"
+}
+
+put() {
+	printf '%s\n' "$2" >"$MVTEST_DIR/$1.tmp" && mv "$MVTEST_DIR/$1.tmp" "$MVTEST_DIR/$1"
+}
+
+run_plan() {
+	local name file func tmo log verdict rc tpid err t0 stop=0
+	seq=0
+	while read -r name file func tmo; do
+		log=$OUT_DIR/integration/$name.log
+		put current "$name"
+		arm_watchdog $((tmo + 60))
+		echo "mvtest-run: begin $name" >/dev/kmsg
+		echo "=== $name: $func (boot ${MVTEST_DIR##*/}, $(date +%T)) ===" >>"$log"
+
+		export TEST_NAME=$name TEST_STAGE=$func
+		export TEST_SCRATCH=$OUT_DIR/integration/$name.d TEST_TMP=/tmp/mvtest/$name
+		export _MVTEST_REASON=/tmp/mvtest/$name.reason
+		mkdir -p "$TEST_TMP" "$TEST_SCRATCH"
+		rm -f "$_MVTEST_REASON"
+		# timeout(1) puts the test in a process group of its own.
+		t0=$SECONDS
+		timeout -k 10 "$tmo" "$0" --test "$file" "$func" </dev/null >>"$log" 2>&1 &
+		tpid=$!
+		wait $tpid 2>/dev/null	# no "Killed" job notice on the console
+		rc=$?
+		kill -KILL -- "-$tpid" 2>/dev/null
+		if [ $rc -eq 0 ]; then
+			verdict=PASS
+		elif [ $((SECONDS - t0)) -ge "$tmo" ]; then
+			verdict="FAIL timed out after ${tmo}s"
+		else
+			verdict="FAIL $(head -n 1 "$_MVTEST_REASON" 2>/dev/null || echo "exit status $rc")"
+		fi
+
+		arm_watchdog 300
+		if ! err=$("$0" --reset 2>&1); then
+			printf '%s\n' "$err" >>"$log"
+			[ "$verdict" != PASS ] ||
+				verdict="FAIL $(printf '%s\n' "$err" | grep '^reset:' | head -n 1)"
+			stop=1
+		fi
+		# What SIGKILL and the reset did not end is stuck in the kernel.
+		if ! wait_gone "$tpid"; then
+			{ echo "processes of the test remain:"; ps -o pid,stat,wchan:32,args -p "$(pgrep -d, -g "$tpid")"; } >>"$log"
+			[ "$verdict" != PASS ] || verdict="FAIL processes of the test are stuck in the kernel"
+			stop=1
+		fi
+		err=$(dmesg | awk -v n="$name" '
+			/mvtest-run: begin / { on = (substr($0, index($0, "mvtest-run: begin ") + 18) == n) }
+			on' | kernel_errors - | head -n 1)
+		if [ -n "$err" ]; then
+			verdict="FAIL kernel: ${err#*] }"
+			stop=1
+		fi
+		echo "--- $verdict" >>"$log"
+		put "$name.result" "$verdict"
+		rm -f "$MVTEST_DIR/current"
+		[ $stop -eq 0 ] || break
+	done <"$1"
+}
+
+MIRVOLCTL=$MIRVOL_SRC/tools/mirvolctl/mirvolctl
+case ${1:-} in
+--test) shift; run_one "$@" ;;
+--reset) reset_env ;;
+-*|"") echo "usage: guest-run.sh PLAN" >&2; exit 2 ;;
+*) run_plan "$1" ;;
+esac

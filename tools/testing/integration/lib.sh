@@ -1,0 +1,292 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Helpers for mirvol's integration tests; guest-run.sh sources this file
+# (in the VM) before the test.  A test runs with "set -eEu -o pipefail":
+# any failing command fails it, and the first failure's reason is what
+# run.sh reports.
+#
+# Environment of a test:
+#   MIRVOL_SRC    the repository (read-only)
+#   MIRVOLCTL     the repository's tools/mirvolctl/mirvolctl
+#   TEST_NAME     the test's name (file name without .sh)
+#   TEST_STAGE    the function being run (run_test or a stage)
+#   TEST_SCRATCH  per-test directory on the results share; survives the
+#                 test's boots (multi-stage state), emptied before stage 1
+#   TEST_TMP      per-boot scratch directory on the guest's tmpfs
+#   MVTEST_DIR    this boot's directory on the results share (console.log
+#                 of the running boot is there, as seen by the host)
+#
+# After run_test (or a stage) and the test's cleanup(), guest-run.sh
+# resets the VM: it unmounts test file systems, stops (not removes: a
+# stage's volume must survive on its disks) every mirvol volume, unloads
+# mirvol, brd, null_blk and scsi_debug and removes md, dm and loop
+# devices.  The VM's root is a tmpfs overlay of the host's / (read-only),
+# so what a test changes in /etc or /tmp lasts until the end of the boot.
+
+MIRVOLCTL=$MIRVOL_SRC/tools/mirvolctl/mirvolctl
+
+# log MSG...: a timestamped line in the test's log.
+log() {
+	printf '[%s] %s\n' "$(date +%T)" "$*"
+}
+
+# kmsg MSG...: a line in the kernel log (and so on the console).
+kmsg() {
+	echo "mvtest: $*" >/dev/kmsg
+}
+
+# fail MSG...: fail the test with MSG as the reason.
+fail() {
+	_mvtest_reason "$*"
+	log "FAIL: $*"
+	exit 1
+}
+
+_mvtest_reason() {
+	[ -s "$_MVTEST_REASON" ] || printf '%s\n' "$*" >"$_MVTEST_REASON"
+}
+
+# The ERR trap: STATUS COMMAND LINE of the failed command.  The reason
+# names the test file's line, also when the command failed in a helper.
+_mvtest_on_err() {
+	local rc=$1 cmd=$2 line=$3 i src
+	if [ "${BASH_SOURCE[1]}" = "$_MVTEST_FILE" ]; then
+		_mvtest_reason "${_MVTEST_FILE##*/}:$line: \"$cmd\" exited with status $rc"
+		return
+	fi
+	for ((i = 2; i < ${#BASH_SOURCE[@]}; i++)); do
+		[ "${BASH_SOURCE[i]}" = "$_MVTEST_FILE" ] || continue
+		line=${BASH_LINENO[i - 1]}
+		src=$(sed -n "${line}{s/^[[:space:]]*//;p}" "$_MVTEST_FILE")
+		_mvtest_reason "${_MVTEST_FILE##*/}:$line: \"$src\" failed with status $rc (in ${FUNCNAME[i - 1]}: \"$cmd\")"
+		return
+	done
+	_mvtest_reason "${BASH_SOURCE[1]##*/}:$line: \"$cmd\" exited with status $rc"
+}
+
+# assert_eq EXPECTED ACTUAL [WHAT]
+assert_eq() {
+	[ "$1" = "$2" ] || fail "${3:-value}: expected '$1', got '$2'"
+}
+
+# assert_ne UNEXPECTED ACTUAL [WHAT]
+assert_ne() {
+	[ "$1" != "$2" ] || fail "${3:-value}: did not expect '$1'"
+}
+
+# assert_ok CMD...: CMD must succeed (same as plain CMD, clearer reason).
+assert_ok() {
+	"$@" || fail "'$*' failed with status $?"
+}
+
+# assert_fails CMD...: CMD must fail (any non-zero status).
+assert_fails() {
+	if "$@"; then
+		fail "'$*' succeeded, expected a failure"
+	fi
+}
+
+# expect_fail_reason REASON CMD...: CMD must exit with status 1 and its
+# last line on stderr must be "mirvolctl: <command>: <message> (REASON)".
+expect_fail_reason() {
+	local reason=$1 rc=0 err last
+	shift
+	err=$("$@" 2>&1 >/dev/null) || rc=$?
+	last=$(printf '%s\n' "$err" | tail -n 1)
+	[ "$rc" -eq 1 ] ||
+		fail "'$*': expected exit status 1 ($reason), got $rc; stderr: $last"
+	[[ $last =~ ^mirvolctl:\ [^:]+:\ .*\ \(([A-Z_]+)\)$ ]] ||
+		fail "'$*': stderr is not 'mirvolctl: <command>: <message> (<REASON>)': $last"
+	[ "${BASH_REMATCH[1]}" = "$reason" ] ||
+		fail "'$*': expected reason $reason, got ${BASH_REMATCH[1]} ($last)"
+	log "ok: '$*' failed with $reason"
+}
+
+# require CMD...: each command must exist (a missing one is a failure).
+require() {
+	local c
+	for c in "$@"; do
+		command -v "$c" >/dev/null || fail "missing prerequisite: $c"
+	done
+}
+
+# wait_for SECS CMD...: poll CMD (its stdout discarded) every 0.1 s until
+# it succeeds.
+wait_for() {
+	local secs=$1 end
+	shift
+	end=$(($(date +%s) + secs))
+	until "$@" >/dev/null; do
+		[ "$(date +%s)" -lt "$end" ] || fail "timed out after ${secs}s waiting for: $*"
+		sleep 0.1
+	done
+}
+
+_udevd_running() {
+	pidof systemd-udevd >/dev/null
+}
+
+# settle: wait until udev has handled every event (no-op without udevd).
+settle() {
+	if _udevd_running; then
+		udevadm settle --timeout=60 || fail "udevadm settle timed out"
+	fi
+}
+
+# mirvolctl ARGS...: the repository's tool.
+mirvolctl() {
+	[ -x "$MIRVOLCTL" ] || fail "$MIRVOLCTL is not built (make tool)"
+	"$MIRVOLCTL" "$@"
+}
+
+# load_mirvol [PARAM=VALUE...]: load the repository's mirvol.ko; vm.sh made
+# it known to modprobe, so its dependencies come along.
+load_mirvol() {
+	local ko=$MIRVOL_SRC/mirvol.ko
+	[ -f "$ko" ] || fail "$ko is not built (make module)"
+	if [ "$(modinfo -F filename mirvol 2>/dev/null)" != "/lib/modules/$(uname -r)/extra/mirvol.ko" ]; then
+		fail "mirvol is not in the guest's module index (see vm.sh, mkmodindex.sh)"
+	fi
+	modprobe mirvol "$@" || fail "modprobe mirvol $* failed"
+	wait_for 10 test -c /dev/mirvol-control
+}
+
+# unload_mirvol: rmmod mirvol (must succeed).
+unload_mirvol() {
+	rmmod mirvol || fail "rmmod mirvol failed"
+}
+
+# mk_brd N SIZE_MB: N RAM disks /dev/ram0../dev/ram<N-1> of SIZE_MB each.
+mk_brd() {
+	local i
+	[ ! -d /sys/module/brd ] || fail "brd is already loaded"
+	modprobe brd rd_nr="$1" rd_size=$(($2 * 1024)) || fail "modprobe brd failed"
+	for ((i = 0; i < $1; i++)); do
+		wait_for 10 test -b "/dev/ram$i"
+	done
+}
+
+# dev_sectors DEV: size in 512-byte sectors.
+dev_sectors() {
+	blockdev --getsz "$1"
+}
+
+# disk NAME: the virtio disk whose serial is NAME (TEST_DISKS="NAME:SIZE").
+disk() {
+	local s
+	for s in /sys/block/vd*/serial; do
+		if [ -r "$s" ] && [ "$(cat "$s")" = "$1" ]; then
+			s=${s%/serial}
+			echo "/dev/${s##*/}"
+			return 0
+		fi
+	done
+	fail "no virtio disk with serial '$1'"
+}
+
+# mk_nullb NAME SIZE_MB [BADBLOCKS...]: a memory-backed null_blk device
+# /dev/NAME whose bad blocks (e.g. +2048-2055, in 512-byte sectors) fail I/O.
+mk_nullb() {
+	local name=$1 size=$2 d=/sys/kernel/config/nullb/$1 b
+	shift 2
+	[ -d /sys/module/null_blk ] || modprobe null_blk nr_devices=0 ||
+		fail "modprobe null_blk failed"
+	mkdir "$d" || fail "cannot create null_blk $name"
+	echo 1 >"$d/memory_backed"
+	echo "$size" >"$d/size"
+	for b in "$@"; do
+		echo "$b" >"$d/badblocks"
+	done
+	echo 1 >"$d/power"
+	wait_for 10 test -b "/dev/$name"
+}
+
+# nullb_badblocks NAME SPEC: add (+START-END) or clear (-START-END) bad blocks.
+nullb_badblocks() {
+	echo "$2" >"/sys/kernel/config/nullb/$1/badblocks" ||
+		fail "cannot set bad blocks '$2' on $1"
+}
+
+# rm_nullb NAME
+rm_nullb() {
+	local d=/sys/kernel/config/nullb/$1
+	if ! { echo 0 >"$d/power" && rmdir "$d"; }; then
+		fail "cannot remove null_blk $1"
+	fi
+}
+
+# mk_scsi_debug SIZE_MB [PARAM=VALUE...]: load scsi_debug with one disk and
+# print its /dev/sdX (e.g. opts=2: medium error reading sector 0x1234).
+mk_scsi_debug() {
+	local size=$1 b
+	shift
+	[ ! -d /sys/module/scsi_debug ] || fail "scsi_debug is already loaded"
+	modprobe sd_mod
+	modprobe scsi_debug dev_size_mb="$size" "$@" || fail "modprobe scsi_debug failed"
+	wait_for 20 _scsi_debug_disk
+	b=$(_scsi_debug_disk)
+	wait_for 10 test -b "/dev/$b"
+	echo "/dev/$b"
+}
+
+_scsi_debug_disk() {
+	local b
+	for b in /sys/bus/pseudo/drivers/scsi_debug/adapter*/host*/target*/*/block/*; do
+		[ -e "$b" ] && { echo "${b##*/}"; return 0; }
+	done
+	return 1
+}
+
+# dmsetup ARGS...: with udevd, udev makes the /dev/mapper nodes; without
+# it, dmsetup must not wait for udev and makes them itself.
+_dmsetup() {
+	if _udevd_running; then
+		dmsetup "$@"
+	else
+		dmsetup --noudevsync "$@" && dmsetup mknodes
+	fi
+}
+
+# dm_error_wrap DEV NAME: a dm-linear device /dev/mapper/NAME over DEV
+# (printed), which dm_set_error turns into one that fails every I/O.
+dm_error_wrap() {
+	local dev=$1 name=$2
+	modprobe dm_mod
+	_dmsetup create "$name" --table "0 $(dev_sectors "$dev") linear $dev 0" ||
+		fail "dmsetup create $name failed"
+	mkdir -p /run/mvtest
+	echo "$dev" >"/run/mvtest/dm-$name"
+	settle
+	wait_for 10 test -b "/dev/mapper/$name"
+	echo "/dev/mapper/$name"
+}
+
+# dm_set_error NAME: every later I/O to /dev/mapper/NAME fails.
+dm_set_error() {
+	_dm_switch "$1" "0 $(dev_sectors "/dev/mapper/$1") error"
+}
+
+# dm_set_linear NAME: back to the device dm_error_wrap wrapped.
+dm_set_linear() {
+	local dev
+	dev=$(cat "/run/mvtest/dm-$1") || fail "$1 was not made by dm_error_wrap"
+	_dm_switch "$1" "0 $(dev_sectors "$dev") linear $dev 0"
+}
+
+_dm_switch() {
+	if ! { _dmsetup load "$1" --table "$2" &&
+	       _dmsetup suspend "$1" &&
+	       _dmsetup resume "$1"; }; then
+		fail "cannot switch $1 to '$2'"
+	fi
+}
+
+# request_kill: have the host SIGKILL the VM now (crash-consistency
+# stages).  Nothing is synced first.  The stage counts as passed.
+request_kill() {
+	log "asking the host to kill the VM"
+	: >"$MVTEST_DIR/kill-me"
+	sleep 30
+	fail "the host did not kill the VM within 30 s"
+}

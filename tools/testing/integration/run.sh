@@ -1,0 +1,306 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run mirvol's integration tests (tests/*.sh, in name order) in VM boots
+# (tools/testing/vm/vm.sh) and print one line per test:
+#   PASS <name>
+#   FAIL <name> (<reason>)
+# There is no SKIP: a missing prerequisite is a failure.  Logs go to
+# tools/testing/out/integration/<name>.log, the console of every boot to
+# tools/testing/out/integration/boots/, the counts to
+# tools/testing/out/integration.counts (passed=N, failed=M).  Exits 1 if
+# any test failed (a crash, a kernel error or a timeout fails the test).
+#
+# Usage: run.sh [PATTERN...]   (or TESTS="PATTERN..." run.sh)
+#   PATTERN selects the tests whose name contains it (shell glob).
+#   MVTEST_TESTS=DIR runs DIR/*.sh instead of tests/*.sh (DIR must be
+#   visible in the guest: not under /tmp, which the guest replaces).
+#
+# A test file only defines variables and functions (run.sh sources it on
+# the host to read them):
+#   run_test()     the test, for a single-boot test
+#   TEST_STAGES="stage1 stage2 ..."  instead: one boot per stage function,
+#                  in order; the test passes if every stage passes.  A
+#                  stage may end with request_kill (the host SIGKILLs the
+#                  VM; that stage counts as passed), not the last one.
+#   cleanup()      optional, run after run_test/each stage, even on failure
+#   TEST_DISKS="NAME:SIZE ..."  disk images (sparse, created empty before
+#                  the first stage, e.g. data:256M) attached to every boot
+#                  of the test; in the guest "disk NAME" prints /dev/vdX
+#   TEST_STAGE_DISKS="STAGE:NAME[,NAME...] ..."  attach only these disks
+#                  in that stage (a member missing at boot, ...)
+#   TEST_OWN_BOOT=1  run in a boot of its own (implied by TEST_STAGES,
+#                  TEST_DISKS, TEST_MEM, TEST_CPUS)
+#   TEST_TIMEOUT=SECS  per run_test/stage (default 300)
+#   TEST_MEM=2G, TEST_CPUS=2  VM size
+# Other single-boot tests share boots; between two tests the guest runs
+# the test's cleanup, then a generic reset (guest-run.sh).  A crash or a
+# hang fails the running test only; the others continue in a new boot.
+set -u
+
+# shellcheck source=../common.sh
+. "$(dirname "$0")/../common.sh"
+
+integ=$MIRVOL_SRC/tools/testing/integration
+testdir=$(realpath "${MVTEST_TESTS:-$integ/tests}") || exit 1
+[[ ! $testdir =~ [[:space:]] ]] || die "no blanks in test paths: $testdir"
+vm=$MIRVOL_SRC/tools/testing/vm/vm.sh
+out=$OUT_DIR/integration
+counts=$OUT_DIR/integration.counts
+BOOT_TIMEOUT=300	# until the first test starts; the guest re-arms it
+
+lock "$OUT_DIR/.integration.lock"
+rm -rf "$out"
+mkdir -p "$out/boots"
+write_counts "$counts" 0 1
+
+patterns=("$@")
+[ $# -gt 0 ] || read -ra patterns <<<"${TESTS:-}"
+tests=()
+for f in "$testdir"/*.sh; do
+	[ -f "$f" ] || continue
+	name=$(basename "$f" .sh)
+	if [ ${#patterns[@]} -gt 0 ]; then
+		sel=0
+		for p in "${patterns[@]}"; do
+			# shellcheck disable=SC2053 # the pattern is a glob
+			[[ $name == *$p* ]] && sel=1
+		done
+		[ $sel -eq 1 ] || continue
+	fi
+	tests+=("$name")
+done
+[ ${#tests[@]} -gt 0 ] || die "no tests match '${patterns[*]:-}'"
+
+passed=0
+failed=0
+boots=0
+start=$SECONDS
+
+# report NAME VERDICT: VERDICT is "PASS" or "FAIL <reason>".
+report() {
+	local reason=${2#FAIL }
+	if [ "$2" = PASS ]; then
+		echo "PASS $1"
+		passed=$((passed + 1))
+	else
+		[ ${#reason} -le 200 ] || reason="${reason:0:197}..."
+		echo "FAIL $1 ($reason)"
+		echo "--- FAIL: $reason" >>"$out/$1.log"
+		failed=$((failed + 1))
+	fi
+}
+
+# meta NAME: read the test's settings into M_* (non-zero: not usable,
+# with the reason in M_ERR).
+meta() {
+	local f=$testdir/$1.sh lines fn d v n
+	M_ERR=
+	# shellcheck disable=SC2016 # expanded by the inner bash
+	if ! lines=$(bash -c '. "$1" >/dev/null || exit 1
+		printf "%s\n" "${TEST_STAGES:-}" "${TEST_DISKS:-}" "${TEST_OWN_BOOT:-0}" \
+			"${TEST_TIMEOUT:-300}" "${TEST_MEM:-}" "${TEST_CPUS:-}" \
+			"${TEST_STAGE_DISKS:-}"
+		declare -F | awk "{ printf \"%s \", \$3 }"; echo
+		compgen -v TEST_ | tr "\n" " "' _ "$f" 2>&1); then
+		M_ERR="cannot source the test: $(tail -n 1 <<<"$lines")"
+		return 1
+	fi
+	{ read -r M_STAGES; read -r M_DISKS; read -r M_OWN; read -r M_TIMEOUT
+	  read -r M_MEM; read -r M_CPUS; read -r M_STAGE_DISKS; read -r M_FUNCS
+	  read -r M_VARS; } <<<"$lines"
+	# A misspelt setting would be ignored silently.
+	for v in $M_VARS; do
+		case $v in
+		TEST_STAGES|TEST_DISKS|TEST_STAGE_DISKS|TEST_OWN_BOOT|TEST_TIMEOUT|TEST_MEM|TEST_CPUS) ;;
+		*) M_ERR="unknown setting $v"; return 1 ;;
+		esac
+	done
+	[ -n "$M_STAGES" ] || M_STAGES=run_test
+	for fn in $M_STAGES; do
+		[[ " $M_FUNCS " == *" $fn "* ]] || { M_ERR="no function $fn"; return 1; }
+	done
+	[[ $M_TIMEOUT =~ ^[1-9][0-9]*$ ]] || { M_ERR="bad TEST_TIMEOUT '$M_TIMEOUT'"; return 1; }
+	for d in $M_DISKS; do
+		[[ $d =~ ^[a-z0-9_-]+:[1-9][0-9]*[KMG]$ ]] ||
+			{ M_ERR="bad TEST_DISKS entry '$d' (NAME:SIZE, e.g. data:256M)"; return 1; }
+	done
+	for d in $M_STAGE_DISKS; do
+		[[ " $M_STAGES " == *" ${d%%:*} "* ]] ||
+			{ M_ERR="TEST_STAGE_DISKS: no stage ${d%%:*}"; return 1; }
+		for n in $(tr , ' ' <<<"${d#*:}"); do
+			[[ " $M_DISKS" == *" $n:"* ]] ||
+				{ M_ERR="TEST_STAGE_DISKS: no disk $n in TEST_DISKS"; return 1; }
+		done
+	done
+	if [ "$M_STAGES" != run_test ] || [ -n "$M_DISKS$M_MEM$M_CPUS" ]; then
+		M_OWN=1
+	fi
+	return 0
+}
+
+# boot TAG PLAN VM_ARGS...: one VM run of guest-run.sh; sets BOOTDIR and
+# VM_RESULT/VM_REASON from vm.result.
+boot() {
+	local tag=$1 plan=$2
+	shift 2
+	boots=$((boots + 1))
+	BOOTDIR=$out/boots/$(printf %02d $boots)-$tag
+	mkdir -p "$BOOTDIR"
+	mv "$plan" "$BOOTDIR/plan"
+	"$vm" -o "$BOOTDIR" -t $BOOT_TIMEOUT "$@" -- "$integ/guest-run.sh" "$BOOTDIR/plan" \
+		>/dev/null 2>"$BOOTDIR/vm.stderr"
+	VM_RESULT=$(sed -n 's/^result=//p' "$BOOTDIR/vm.result" 2>/dev/null)
+	VM_REASON=$(sed -n 's/^reason=//p' "$BOOTDIR/vm.result" 2>/dev/null)
+	if [ -z "$VM_RESULT" ]; then
+		VM_RESULT=error
+		VM_REASON="vm.sh failed: $(tail -n 1 "$BOOTDIR/vm.stderr")"
+	fi
+}
+
+# console NAME FIRST: NAME's part of this boot's console log (from its
+# "begin" marker to the next); FIRST=1 adds what came before any marker.
+console() {
+	awk -v n="$1" -v first="$2" '
+		BEGIN { on = first }
+		{ sub(/\r$/, "") }
+		/mvtest-run: begin / { on = (substr($0, index($0, "mvtest-run: begin ") + 18) == n) }
+		on' "$BOOTDIR/console.log" 2>/dev/null
+}
+
+# verdict NAME FIRST: the outcome of NAME in the boot just done, or
+# nothing if it did not start.
+verdict() {
+	local name=$1 v err
+	if [ -f "$BOOTDIR/$name.result" ]; then
+		v=$(cat "$BOOTDIR/$name.result")
+	elif [ "$(cat "$BOOTDIR/current" 2>/dev/null)" != "$name" ]; then
+		return 0
+	elif [ -e "$BOOTDIR/kill-me" ] && [ "$VM_RESULT" != crash ]; then
+		v=KILLED	# at the test's request; the console check follows
+	elif [ "$VM_RESULT" = timeout ]; then
+		v="FAIL VM watchdog: hung (${VM_REASON})"
+	elif [ "$VM_RESULT" = crash ]; then
+		v="FAIL guest crashed: $VM_REASON"
+	else
+		v="FAIL guest runner stopped: $VM_REASON"
+	fi
+	err=$(console "$name" "$2" | kernel_errors - | head -n 1)
+	if [ -n "$err" ] && [[ $v != FAIL* ]]; then
+		v="FAIL kernel: ${err#*] }"
+	fi
+	if [[ $v == FAIL* ]]; then
+		{ echo "--- console of boot ${BOOTDIR##*/}, this test's part (last 80 lines):"
+		  console "$name" 0 | tail -n 80; } >>"$out/$name.log"
+	fi
+	echo "$v"
+}
+
+# Single-boot tests share boots; a boot that crashes takes the running
+# test with it, the rest go on in the next boot.
+run_shared() {
+	local pending=("$@") next t v progressed first plan
+	while [ ${#pending[@]} -gt 0 ]; do
+		plan=$(mktemp)
+		for t in "${pending[@]}"; do
+			meta "$t"
+			echo "$t $testdir/$t.sh run_test $M_TIMEOUT" >>"$plan"
+		done
+		boot shared "$plan"
+		next=()
+		progressed=0
+		first=1
+		for t in "${pending[@]}"; do
+			v=$(verdict "$t" $first)
+			first=0
+			if [ -z "$v" ]; then
+				next+=("$t")
+				continue
+			fi
+			progressed=1
+			[ "$v" != KILLED ] || v="FAIL request_kill outside a stage (see TEST_STAGES)"
+			report "$t" "$v"
+		done
+		if [ $progressed -eq 0 ]; then
+			for t in "${next[@]}"; do
+				report "$t" "FAIL VM: $VM_RESULT: $VM_REASON"
+			done
+			return
+		fi
+		pending=("${next[@]}")
+	done
+}
+
+# A test with a boot per stage, persistent disks and scratch directory.
+run_own() {
+	local t=$1 st v="" plan d n names killed=0 vmargs=() dargs
+	local ddir=$CACHE_DIR/integration-disks/$t
+	rm -rf "$ddir"
+	mkdir -p "$ddir"
+	for d in $M_DISKS; do
+		truncate -s "${d#*:}" "$ddir/${d%%:*}.img"
+	done
+	[ -z "$M_MEM" ] || vmargs+=(-m "$M_MEM")
+	[ -z "$M_CPUS" ] || vmargs+=(-c "$M_CPUS")
+	for st in $M_STAGES; do
+		# Every disk, or those TEST_STAGE_DISKS lists for this stage.
+		names=""
+		for d in $M_DISKS; do
+			names+=" ${d%%:*}"
+		done
+		for d in $M_STAGE_DISKS; do
+			[ "${d%%:*}" != "$st" ] || names=$(tr , ' ' <<<"${d#*:}")
+		done
+		dargs=()
+		for n in $names; do
+			dargs+=(-d "$ddir/$n.img:$n")
+		done
+		plan=$(mktemp)
+		echo "$t $testdir/$t.sh $st $M_TIMEOUT" >"$plan"
+		boot "$t-$st" "$plan" "${vmargs[@]}" "${dargs[@]}"
+		v=$(verdict "$t" 1)
+		[ -n "$v" ] || v="FAIL VM: $VM_RESULT: $VM_REASON"
+		killed=0
+		if [ "$v" = KILLED ]; then
+			killed=1
+			v=PASS
+			echo "=== $st: VM killed at the test's request" >>"$out/$t.log"
+		fi
+		if [ "$v" != PASS ]; then
+			[ "$st" = run_test ] || v="FAIL $st: ${v#FAIL }"
+			break
+		fi
+	done
+	if [ "$v" = PASS ] && [ $killed -eq 1 ]; then
+		v="FAIL the last stage ($st) asked to be killed: nothing checked after it"
+	fi
+	if [ "$v" = PASS ]; then
+		rm -rf "$ddir"
+	elif [ -n "$M_DISKS" ]; then
+		echo "--- disk images kept in $ddir" >>"$out/$t.log"
+	fi
+	report "$t" "$v"
+}
+
+shared=()
+own=()
+for t in "${tests[@]}"; do
+	mkdir -p "$out/$t.d"
+	: >"$out/$t.log"
+	if ! meta "$t"; then
+		report "$t" "FAIL bad test file: $M_ERR"
+	elif [ "$M_OWN" = 1 ]; then
+		own+=("$t")
+	else
+		shared+=("$t")
+	fi
+done
+[ ${#shared[@]} -eq 0 ] || run_shared "${shared[@]}"
+for t in "${own[@]}"; do
+	meta "$t"
+	run_own "$t"
+done
+
+write_counts "$counts" $passed $failed
+echo "integration: $passed passed, $failed failed ($boots boots, $((SECONDS - start)) s); logs in ${out#"$MIRVOL_SRC"/}/"
+[ $failed -eq 0 ]

@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Run mirvol's KUnit suites on UML with the kernel's own runner
+# (tools/testing/kunit/kunit.py) from Debian's linux-source-6.12.
+#
+# The repository is linked into the extracted tree as drivers/block/mirvol
+# and drivers/block/{Kconfig,Makefile} get one line each (idempotent); the
+# UML build lives in $CACHE_DIR/kunit-build and is reused between runs.
+# Every leaf test case counts (a parameterised case once per parameter);
+# the result goes to tools/testing/out/kunit.counts as passed=N/failed=M.
+#
+# Usage: run-kunit.sh [--kunitconfig FILE] [filter_glob]
+#   --kunitconfig FILE  use FILE instead of drivers/tests/.kunitconfig
+#   filter_glob         passed on to kunit.py (e.g. 'mirvol_sb*')
+set -u
+
+# shellcheck source=../common.sh
+. "$(dirname "$0")/../common.sh"
+
+kunitconfig=$MIRVOL_SRC/drivers/tests/.kunitconfig
+if [ "${1:-}" = "--kunitconfig" ]; then
+	[ $# -ge 2 ] || die "--kunitconfig needs a file"
+	kunitconfig=$(realpath "$2") || exit 1
+	shift 2
+fi
+[ -f "$kunitconfig" ] || die "no kunitconfig at $kunitconfig"
+
+counts=$OUT_DIR/kunit.counts
+json=$OUT_DIR/kunit.json
+log=$OUT_DIR/kunit.log
+build=$CACHE_DIR/kunit-build
+# The tree and the build dir in $CACHE_DIR are shared by every checkout.
+lock "$CACHE_DIR/.kunit.lock"
+lock "$OUT_DIR/.kunit.lock"
+rm -f "$counts" "$json"
+# Until proven otherwise the stage failed.
+write_counts "$counts" 0 1
+
+src=$(linux_source) || exit 1
+
+# A build dir made from another source tree is thrown away: kbuild
+# decides on timestamps, and freshly extracted files may be older.
+if [ "$(cat "$build/.mirvol-source" 2>/dev/null)" != "$src" ]; then
+	rm -rf "$build"
+	mkdir -p "$build"
+	echo "$src" >"$build/.mirvol-source"
+fi
+
+# Link the repository into the tree.
+ln -sfn "$MIRVOL_SRC" "$src/drivers/block/mirvol"
+# The source line goes before drivers/block/Kconfig's closing "endif".
+kconfig_line='source "drivers/block/mirvol/drivers/Kconfig"'
+# shellcheck disable=SC2016 # a make variable, not a shell one
+make_line='obj-$(CONFIG_MIRVOL) += mirvol/'
+grep -qxF "$kconfig_line" "$src/drivers/block/Kconfig" ||
+	sed -i "\$i $kconfig_line\n" "$src/drivers/block/Kconfig"
+grep -qxF "$make_line" "$src/drivers/block/Makefile" ||
+	echo "$make_line" >>"$src/drivers/block/Makefile"
+
+"$src/tools/testing/kunit/kunit.py" run \
+	--kunitconfig="$kunitconfig" \
+	--build_dir="$build" \
+	--jobs="$(nproc)" \
+	--json="$json" \
+	"$@" 2>&1 | tee "$log"
+rc=${PIPESTATUS[0]}
+
+passed=0
+failed=0
+skipped=0
+if [ -s "$json" ]; then
+	# Leaf cases are the test_cases of every (sub_)group, at any depth.
+	read -r passed failed skipped < <(jq -r '
+		[.. | objects | .test_cases? // empty | .[]] as $c |
+		[($c | map(select(.status == "PASS")) | length),
+		 ($c | map(select(.status != "PASS" and .status != "SKIP")) | length),
+		 ($c | map(select(.status == "SKIP")) | length)] | @tsv' "$json") ||
+		{ echo "kunit: cannot parse $json" >&2; passed=0; failed=0; }
+fi
+
+reason=""
+if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	reason="kunit.py failed (exit $rc) without a failed case: build error or crash, see $log"
+	failed=1
+elif [ $((passed + failed)) -eq 0 ]; then
+	reason="no test cases ran, see $log"
+	failed=1
+fi
+write_counts "$counts" "$passed" "$failed"
+
+echo "kunit: $passed passed, $failed failed, $skipped skipped (cases; counts in ${counts#"$MIRVOL_SRC"/})"
+if [ -n "$reason" ]; then
+	echo "kunit: FAIL: $reason" >&2
+fi
+[ "$failed" -eq 0 ]

@@ -1,0 +1,57 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Build the test VM's busybox initramfs for the Debian kernel the tests run
+# on, cache it in $CACHE_DIR/vm and print its path.  It is rebuilt when any
+# input changes: the kernel release and its 9p/overlay modules, busybox,
+# initramfs-init or this script.
+#
+# Debian ships modules as .ko.xz; they are decompressed here so that the
+# initramfs needs nothing but busybox's insmod.
+set -eu -o pipefail
+
+# shellcheck source=../common.sh
+. "$(dirname "$0")/../common.sh"
+
+here=$MIRVOL_SRC/tools/testing/vm
+rel=$(kernel_release)
+busybox=$(command -v busybox) || die "busybox is missing; run 'make deps'"
+! ldd "$busybox" >/dev/null 2>&1 ||
+	die "$busybox is not statically linked (install busybox-static)"
+
+# In load order, each once.
+mods=$(modprobe -S "$rel" -D -a netfs 9pnet 9pnet_virtio 9p overlay |
+       awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
+[ -n "$mods" ] || die "cannot resolve the 9p/overlay modules of $rel"
+
+# shellcheck disable=SC2086 # $mods is a list of paths without blanks
+key=$(cat "$busybox" "$here/initramfs-init" "$0" $mods | sha256sum | cut -c1-16)
+dir=$CACHE_DIR/vm
+img=$dir/initramfs-$rel-$key.cpio
+if [ -s "$img" ]; then
+	echo "$img"
+	exit 0
+fi
+
+mkdir -p "$dir"
+tmp=$(mktemp -d "$dir/.build.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$tmp/root/bin" "$tmp/root/lib/mvtest" "$tmp/root/dev" \
+	 "$tmp/root/proc" "$tmp/root/sys"
+cp "$busybox" "$tmp/root/bin/busybox"
+install -m 0755 "$here/initramfs-init" "$tmp/root/init"
+for m in $mods; do
+	ko=$(basename "$m")
+	case $ko in
+	*.ko.xz) xz -dc "$m" >"$tmp/root/lib/mvtest/${ko%.xz}"; ko=${ko%.xz} ;;
+	*.ko.zst) zstd -qdc "$m" >"$tmp/root/lib/mvtest/${ko%.zst}"; ko=${ko%.zst} ;;
+	*.ko.gz) gzip -dc "$m" >"$tmp/root/lib/mvtest/${ko%.gz}"; ko=${ko%.gz} ;;
+	*.ko) cp "$m" "$tmp/root/lib/mvtest/" ;;
+	*) die "unexpected module file $m" ;;
+	esac
+	echo "$ko" >>"$tmp/root/lib/mvtest/load-order"
+done
+(cd "$tmp/root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/img"
+rm -f "$dir"/initramfs-*.cpio
+mv "$tmp/img" "$img"
+echo "$img"

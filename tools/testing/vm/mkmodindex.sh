@@ -1,0 +1,43 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Make the repository's mirvol.ko loadable with "modprobe mirvol" in the
+# test VM: run depmod here, over Debian's modules plus mirvol.ko as
+# extra/mirvol.ko, and cache the resulting modules.* index files with that
+# mirvol.ko in $CACHE_DIR/vm/modindex-<release>-<hash>/, whose path is
+# printed.  guest-init.sh copies that directory over the guest's
+# /lib/modules/<release>/ (depmod in the TCG guest takes minutes).
+#
+# Usage: mkmodindex.sh MODULE.ko
+set -eu -o pipefail
+
+# shellcheck source=../common.sh
+. "$(dirname "$0")/../common.sh"
+
+ko=${1:?usage: mkmodindex.sh MODULE.ko}
+[ -f "$ko" ] || die "$ko does not exist"
+rel=$(kernel_release)
+name=$(basename "$ko")
+key=$(cat "$ko" "$0" "/lib/modules/$rel/modules.order" | sha256sum | cut -c1-16)
+dir=$CACHE_DIR/vm/modindex-$rel-$key
+if [ -f "$dir/modules.dep.bin" ]; then
+	echo "$dir"
+	exit 0
+fi
+
+mkdir -p "$CACHE_DIR/vm"
+tmp=$(mktemp -d "$CACHE_DIR/vm/.modindex.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+mods=$tmp/lib/modules/$rel
+mkdir -p "$mods/extra"
+# depmod reads the modules through symlinks and the
+# modules.{order,builtin*} files it does not write.
+ln -s "/lib/modules/$rel/kernel" "$mods/kernel"
+cp "/lib/modules/$rel"/modules.{order,builtin,builtin.modinfo} "$mods/"
+cp "$ko" "$mods/extra/$name"
+depmod -b "$tmp" "$rel" || die "depmod failed"
+grep -q "^extra/$name:" "$mods/modules.dep" || die "depmod did not index $name"
+rm "$mods/kernel" "$mods"/modules.{order,builtin,builtin.modinfo}
+rm -rf "$CACHE_DIR/vm/modindex-$rel-"*
+mv "$mods" "$dir"
+echo "$dir"

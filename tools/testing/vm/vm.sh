@@ -1,0 +1,216 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Boot the mirvol test VM: Debian's own kernel (that of $KDIR) under QEMU
+# with the busybox initramfs from mkinitramfs.sh, the host's / as a
+# read-only root (plus a tmpfs overlay) and tools/testing/out as a
+# writable share at the same path.  Runs COMMAND in the guest (from the
+# current directory, as root) and powers off.
+#
+# Usage: vm.sh [options] [--] [COMMAND [ARG...]]
+#   -m MEM          guest memory (default 2G)
+#   -c N            vCPUs (default 2)
+#   -d IMG[:NAME]   attach raw image IMG as a virtio disk whose serial is
+#                   NAME (default: IMG's basename without extension); the
+#                   guest finds it with /sys/block/vd*/serial. Repeatable.
+#   -t SECS         watchdog (default 600, 0: none); the guest re-arms it
+#                   by writing "SEQ SECS" to $MVTEST_DIR/watchdog
+#   -o DIR          boot directory under tools/testing/out (default
+#                   tools/testing/out/vm): console.log, vm.result, ...
+#   -U              do not start systemd-udevd in the guest
+#   -i              interactive: the serial console is this terminal
+#   -v              copy the console to stdout
+# Without COMMAND, an interactive shell (implies -i).
+#
+# The guest asks to be killed (crash-consistency tests) by creating
+# $MVTEST_DIR/kill-me; QEMU then gets SIGKILL within 0.2 s.
+#
+# Environment: MVTEST_KVM=1 uses KVM instead of TCG (nested guests crash
+# on the build machines, so TCG is the default); MVTEST_ACCEL sets the
+# TCG options (e.g. tcg,thread=single); MVTEST_QEMU_ARGS adds QEMU
+# arguments; MIRVOL_KO (default: the repository's mirvol.ko) is the
+# module "modprobe mirvol" loads in the guest.
+#
+# $DIR/vm.result says how the boot ended: result=ok|fail|kernel-error|
+# crash|timeout|killed, status=, reason=, seconds=.  Exit status: the
+# command's; 124 timeout; 125 the guest died without a status (panic,
+# oops); 126 kernel error in the console log; 137 killed on request.
+set -u
+
+# shellcheck source=../common.sh
+. "$(dirname "$0")/../common.sh"
+
+mem=2G
+cpus=2
+timeout=600
+dir=$OUT_DIR/vm
+udev=1
+interactive=0
+verbose=0
+disks=()
+while getopts m:c:d:t:o:Uiv opt; do
+	case $opt in
+	m) mem=$OPTARG ;;
+	c) cpus=$OPTARG ;;
+	d) disks+=("$OPTARG") ;;
+	t) timeout=$OPTARG ;;
+	o) dir=$OPTARG ;;
+	U) udev=0 ;;
+	i) interactive=1 ;;
+	v) verbose=1 ;;
+	*) sed -n '/^# Usage/,/^# Without/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -gt 0 ] || interactive=1
+[[ $timeout =~ ^[0-9]+$ ]] || die "bad timeout '$timeout'"
+
+dir=$(realpath -m "$dir")
+case $dir/ in
+"$OUT_DIR"/*) ;;
+*) die "$dir is not under $OUT_DIR" ;;
+esac
+mkdir -p "$dir"
+exec {lockfd}>"$dir/.lock"
+flock -n "$lockfd" || die "another VM is using $dir"
+for p in "$MIRVOL_SRC" "$CACHE_DIR" "$dir" "$PWD"; do
+	[[ $p =~ [[:space:]] ]] && die "'$p': paths with blanks cannot go on the kernel command line"
+done
+
+rel=$(kernel_release) || exit 1
+initrd=$("$MIRVOL_SRC/tools/testing/vm/mkinitramfs.sh") || die "building the initramfs failed"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing; run 'make deps'"
+
+rm -f "$dir"/{console.log,qemu.log,vm.result,status,status.tmp,kill-me,watchdog}
+
+# The command, run by guest-init.sh with bash.
+{
+	echo "# Written by vm.sh; run in the guest by guest-init.sh."
+	printf 'cd %q || exit 1\n' "$PWD"
+	if [ $# -eq 0 ]; then
+		printf 'export TERM=%q MVTEST_TTY_SIZE=%q\n' "${TERM:-linux}" \
+			"$(stty size 2>/dev/null)"
+		printf 'exec %q\n' "$MIRVOL_SRC/tools/testing/vm/guest-shell.sh"
+	else
+		[ $interactive -eq 0 ] || printf 'export TERM=%q\n' "${TERM:-linux}"
+		printf 'exec'
+		printf ' %q' "$@"
+		printf '\n'
+	fi
+} >"$dir/cmd.sh"
+
+# RDRAND makes the guest's crng ready at boot: its static key then flips
+# while one CPU runs, not later, when TCG can miss the text patching on
+# another vCPU (an "Oops: int3" in crng_make_state was seen).
+accel=(-accel "${MVTEST_ACCEL:-tcg}" -cpu "qemu64,+rdrand")
+[ "${MVTEST_KVM:-0}" = 1 ] && accel=(-accel kvm -cpu host)
+append="console=ttyS0 printk.time=1 panic=-1 oops=panic"
+append+=" mvtest.repo=$MIRVOL_SRC mvtest.share=$OUT_DIR mvtest.dir=$dir"
+append+=" mvtest.cmd=$dir/cmd.sh mvtest.udev=$udev"
+# Let "modprobe mirvol" find the repository's build.
+ko=${MIRVOL_KO:-$MIRVOL_SRC/mirvol.ko}
+if [ -f "$ko" ]; then
+	modindex=$("$MIRVOL_SRC/tools/testing/vm/mkmodindex.sh" "$ko") ||
+		die "indexing $ko failed"
+	append+=" mvtest.modindex=$modindex"
+fi
+qemu=(qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot
+      "${accel[@]}" -m "$mem" -smp "$cpus"
+      -kernel "/boot/vmlinuz-$rel" -initrd "$initrd" -append "$append"
+      -chardev "stdio,id=con,mux=on,signal=off,logfile=$dir/console.log"
+      -serial chardev:con -mon "chardev=con,mode=readline"
+      -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"
+      -virtfs "local,path=$OUT_DIR,mount_tag=out,security_model=none,multidevs=remap")
+i=0
+for d in "${disks[@]}"; do
+	img=${d%%:*}
+	name=${d#*:}
+	[ "$name" != "$d" ] || { name=$(basename "$img"); name=${name%.*}; }
+	[ -f "$img" ] || die "disk image $img does not exist"
+	[[ $img =~ [,[:space:]] ]] && die "'$img': no commas or blanks in image paths"
+	qemu+=(-drive "if=none,id=disk$i,format=raw,cache=unsafe,file=$img"
+	       -device "virtio-blk-pci,drive=disk$i,serial=$name")
+	i=$((i + 1))
+done
+# shellcheck disable=SC2206 # word splitting is the point
+[ -n "${MVTEST_QEMU_ARGS:-}" ] && qemu+=(${MVTEST_QEMU_ARGS})
+
+start=$SECONDS
+result=
+reason=
+if [ $interactive -eq 1 ] && [ "$timeout" -eq 0 ]; then
+	"${qemu[@]}" 2>"$dir/qemu.log"
+	qrc=$?
+else
+	if [ $interactive -eq 1 ]; then
+		"${qemu[@]}" <&0 2>"$dir/qemu.log" &
+	elif [ $verbose -eq 1 ]; then
+		"${qemu[@]}" </dev/null 2>"$dir/qemu.log" &
+	else
+		"${qemu[@]}" </dev/null >/dev/null 2>"$dir/qemu.log" &
+	fi
+	qpid=$!
+	trap 'kill -KILL $qpid 2>/dev/null' EXIT
+	trap 'exit 130' INT TERM
+	deadline=$((start + timeout))
+	seq=
+	while kill -0 "$qpid" 2>/dev/null; do
+		if [ -e "$dir/kill-me" ]; then
+			kill -KILL "$qpid"
+			result=killed
+			reason="killed at the guest's request"
+			break
+		fi
+		if read -r s t 2>/dev/null <"$dir/watchdog" && [ "$s" != "$seq" ] &&
+		   [[ $t =~ ^[0-9]+$ ]]; then
+			seq=$s
+			deadline=$((SECONDS + t))
+			[ "$t" -gt 0 ] || deadline=0
+		fi
+		if [ "$timeout" -gt 0 ] && [ "$deadline" -gt 0 ] && [ $SECONDS -ge "$deadline" ]; then
+			kill -KILL "$qpid"
+			result=timeout
+			reason="timed out after $((SECONDS - start)) s"
+			break
+		fi
+		sleep 0.2
+	done
+	wait "$qpid"
+	qrc=$?
+	trap - EXIT INT TERM
+fi
+
+status=
+if [ -z "$result" ]; then
+	if read -r status 2>/dev/null <"$dir/status"; then
+		result=ok
+		[ "$status" = 0 ] || { result=fail; reason="command exited with status $status"; }
+	else
+		result=crash
+		# The first sign of trouble, then the panic message.
+		err=$(kernel_errors "$dir/console.log" | grep -v 'Call Trace' | head -n 1)
+		reason=$(grep -m1 -aoE 'Kernel panic.*|mvtest-init[a-z]*: FATAL.*' "$dir/console.log" | tr -d '\r')
+		if [ -n "$err" ] && [[ $err != *"$reason"* ]]; then
+			reason="${err#*] }; ${reason:-no panic message}"
+		fi
+		[ -n "$reason" ] || reason="QEMU exited ($qrc) without a status from the guest: $(tail -n 1 "$dir/qemu.log" 2>/dev/null)"
+	fi
+fi
+if [ "$result" != crash ] && [ "$result" != timeout ]; then
+	err=$(kernel_errors "$dir/console.log" | head -n 1)
+	if [ -n "$err" ]; then
+		result=kernel-error
+		reason="kernel: ${err#*] }"
+	fi
+fi
+
+printf 'result=%s\nstatus=%s\nreason=%s\nseconds=%d\n' "$result" "$status" \
+	"$reason" $((SECONDS - start)) >"$dir/vm.result"
+[ "$result" = ok ] || echo "vm: $result: $reason (console: $dir/console.log)" >&2
+case $result in
+ok|fail) exit "$status" ;;
+timeout) exit 124 ;;
+crash) exit 125 ;;
+kernel-error) exit 126 ;;
+killed) exit 137 ;;
+esac
