@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ioctl-abuse: feed /dev/mirvol-control bad arguments and check that each
+ * gets the right errno and reason code and leaves nothing behind.
+ *
+ * Usage: ioctl-abuse DEV0 DEV1 TINYDEV
+ *   DEV0, DEV1  two free block devices of at least 8 MiB
+ *   TINYDEV     a free block device of less than 2 MiB
+ * Prints "ok ..." / "not ok ..." per check and exits 1 if any failed.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <linux/mirvol.h>
+
+static int ctl;
+static int failures;
+static const char *dev0, *dev1, *tiny;
+
+#define CHECK(cond, ...) do {					\
+	if (cond) {						\
+		printf("ok - ");				\
+	} else {						\
+		printf("not ok - ");				\
+		failures++;					\
+	}							\
+	printf(__VA_ARGS__);					\
+	putchar('\n');						\
+} while (0)
+
+/* Run an ioctl; return 0 or the errno. */
+static int ioc(unsigned long cmd, void *arg)
+{
+	return ioctl(ctl, cmd, arg) ? errno : 0;
+}
+
+static unsigned int nr_volumes(void)
+{
+	struct mirvol_list l = { 0 };
+
+	if (ioc(MIRVOL_IOC_LIST, &l))
+		return ~0U;
+	return l.count;
+}
+
+static int open_dev(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0) {
+		perror(path);
+		exit(2);
+	}
+	return fd;
+}
+
+/* The device is not held: it can be opened exclusively. */
+static int dev_free(const char *path)
+{
+	int fd = open(path, O_RDWR | O_EXCL | O_CLOEXEC);
+
+	if (fd < 0)
+		return 0;
+	close(fd);
+	return 1;
+}
+
+static void create_init(struct mirvol_create *c, const char *name,
+			int fd0, int fd1)
+{
+	int i;
+
+	memset(c, 0, sizeof(*c));
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->nr_plexes = fd1 >= 0 ? 2 : 1;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		c->plex_fds[i] = -1;
+	c->plex_fds[0] = fd0;
+	c->plex_fds[1] = fd1;
+}
+
+/* A CREATE that must fail with @err / @reason and change nothing. */
+static void create_fails(const char *what, struct mirvol_create *c, int err,
+			 unsigned int reason)
+{
+	unsigned int before = nr_volumes();
+	int got = ioc(MIRVOL_IOC_CREATE, c);
+
+	CHECK(got == err && c->hdr.reason == reason,
+	      "create with %s: errno %d (want %d), reason %u (want %u)",
+	      what, got, err, c->hdr.reason, reason);
+	CHECK(nr_volumes() == before, "create with %s left no volume", what);
+	CHECK(dev_free(dev0) && dev_free(dev1),
+	      "create with %s left the devices free", what);
+}
+
+static void test_version(void)
+{
+	struct mirvol_version v = { 0 };
+
+	CHECK(ioc(MIRVOL_IOC_VERSION, &v) == 0 &&
+	      v.abi_major == MIRVOL_ABI_MAJOR &&
+	      v.max_plexes == MIRVOL_MAX_PLEXES &&
+	      (v.features & MIRVOL_FEAT_CREATE), "version");
+	memset(&v, 0, sizeof(v));
+	v.hdr.flags = 1;
+	CHECK(ioc(MIRVOL_IOC_VERSION, &v) == EINVAL &&
+	      v.hdr.reason == MIRVOL_R_INVALID_ARGUMENT, "version with flags");
+	memset(&v, 0, sizeof(v));
+	v.reserved[3] = 1;
+	CHECK(ioc(MIRVOL_IOC_VERSION, &v) == EINVAL &&
+	      v.hdr.reason == MIRVOL_R_INVALID_ARGUMENT,
+	      "version with reserved bits");
+	CHECK(ioc(_IOWR(MIRVOL_IOC_MAGIC, 0x7f, struct mirvol_version), &v) ==
+	      ENOTTY, "unknown command: ENOTTY");
+	CHECK(ioc(_IOWR(MIRVOL_IOC_MAGIC, 0x00, struct mirvol_list), &v) ==
+	      ENOTTY, "known number with the wrong size: ENOTTY");
+	CHECK(ioc(MIRVOL_IOC_VERSION, (void *)8) == EFAULT,
+	      "bad argument pointer: EFAULT");
+}
+
+static void test_create(void)
+{
+	struct mirvol_create c;
+	int fd0 = open_dev(dev0, O_RDWR), fd1 = open_dev(dev1, O_RDWR);
+	int fdt = open_dev(tiny, O_RDWR);
+	int null = open_dev("/dev/null", O_RDWR);
+	char file[] = "/tmp/mirvol-abuse-XXXXXX";
+	int reg = mkstemp(file), i, excl;
+
+	create_init(&c, "abuse", fd0, fd1);
+	c.nr_plexes = 0;
+	create_fails("zero plexes", &c, EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	create_init(&c, "abuse", fd0, fd1);
+	c.nr_plexes = 9;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		c.plex_fds[i] = fd0;
+	create_fails("nine plexes", &c, EINVAL, MIRVOL_R_TOO_MANY_PLEXES);
+	create_init(&c, "abuse", fd0, fd1);
+	c.nr_plexes = 0x80000000u;
+	create_fails("a huge plex count", &c, EINVAL,
+		     MIRVOL_R_TOO_MANY_PLEXES);
+	create_init(&c, "abuse", 4000, fd1);
+	create_fails("a closed fd", &c, EBADF, MIRVOL_R_BAD_FD);
+	create_init(&c, "abuse", -7, fd1);
+	create_fails("a negative fd", &c, EBADF, MIRVOL_R_BAD_FD);
+	create_init(&c, "abuse", null, fd1);
+	create_fails("a character device", &c, ENOTBLK,
+		     MIRVOL_R_NOT_BLOCK_DEVICE);
+	create_init(&c, "abuse", reg, fd1);
+	create_fails("a regular file", &c, ENOTBLK,
+		     MIRVOL_R_NOT_BLOCK_DEVICE);
+	create_init(&c, "abuse", fd0, fd0);
+	create_fails("the same device twice", &c, EINVAL,
+		     MIRVOL_R_DUPLICATE_DEVICE);
+	create_init(&c, "abuse", fd0, fdt);
+	create_fails("a device below the minimum", &c, ENOSPC,
+		     MIRVOL_R_DEVICE_TOO_SMALL);
+
+	excl = open_dev(dev1, O_RDWR | O_EXCL);
+	create_init(&c, "abuse", fd0, fd1);
+	{
+		unsigned int before = nr_volumes();
+		int got = ioc(MIRVOL_IOC_CREATE, &c);
+
+		CHECK(got == EBUSY && c.hdr.reason == MIRVOL_R_DEVICE_BUSY,
+		      "create with a device in use: errno %d reason %u",
+		      got, c.hdr.reason);
+		CHECK(nr_volumes() == before && dev_free(dev0),
+		      "create with a device in use left nothing behind");
+	}
+	close(excl);
+
+	create_init(&c, "abuse", fd0, fd1);
+	memset(c.name, 'n', sizeof(c.name));
+	create_fails("an unterminated name", &c, EINVAL,
+		     MIRVOL_R_INVALID_ARGUMENT);
+	create_init(&c, "bad/name", fd0, fd1);
+	create_fails("a name with '/'", &c, EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	create_init(&c, "..", fd0, fd1);
+	create_fails("the name '..'", &c, EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	create_init(&c, "abuse", fd0, fd1);
+	c.plex_fds[5] = fd0;
+	create_fails("an fd past nr_plexes", &c, EINVAL,
+		     MIRVOL_R_INVALID_ARGUMENT);
+	create_init(&c, "abuse", fd0, fd1);
+	c.hdr.flags = 0x100;
+	create_fails("unknown flags", &c, EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	create_init(&c, "abuse", fd0, fd1);
+	c.pad = 1;
+	create_fails("padding set", &c, EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	create_init(&c, "abuse", fd0, fd1);
+	c.reserved[2] = 5;
+	create_fails("reserved set", &c, EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+
+	/* A volume, then the duplicates and stacking refusals. */
+	create_init(&c, "abuse", fd0, -1);
+	c.hdr.flags = MIRVOL_CREATE_F_ASSUME_CLEAN;
+	CHECK(ioc(MIRVOL_IOC_CREATE, &c) == 0, "create abuse over %s", dev0);
+	{
+		struct mirvol_create d;
+		struct mirvol_volume_ref r = { 0 };
+		char node[64];
+		int vfd;
+
+		create_init(&d, "abuse", fd1, -1);
+		{
+			unsigned int before = nr_volumes();
+			int got = ioc(MIRVOL_IOC_CREATE, &d);
+
+			CHECK(got == EEXIST && d.hdr.reason ==
+			      MIRVOL_R_NAME_EXISTS,
+			      "create with a duplicate name: errno %d reason %u",
+			      got, d.hdr.reason);
+			CHECK(nr_volumes() == before && dev_free(dev1),
+			      "duplicate name left nothing behind");
+		}
+		snprintf(node, sizeof(node), "/dev/mirvol%u", c.index);
+		vfd = open(node, O_RDWR | O_CLOEXEC);
+		CHECK(vfd >= 0, "open %s", node);
+		create_init(&d, "stack", vfd, fd1);
+		{
+			unsigned int before = nr_volumes();
+			int got = ioc(MIRVOL_IOC_CREATE, &d);
+
+			CHECK(got == EINVAL &&
+			      d.hdr.reason == MIRVOL_R_INVALID_OPERATION,
+			      "create with a mirvol volume as a plex: errno %d reason %u",
+			      got, d.hdr.reason);
+			CHECK(nr_volumes() == before && dev_free(dev1),
+			      "a volume as a plex left nothing behind");
+		}
+		close(vfd);
+		create_init(&d, "again", fd0, -1);
+		{
+			int got = ioc(MIRVOL_IOC_CREATE, &d);
+
+			CHECK(got == EBUSY && d.hdr.reason ==
+			      MIRVOL_R_DEVICE_BUSY,
+			      "create over a plex of another volume: errno %d reason %u",
+			      got, d.hdr.reason);
+		}
+		memcpy(r.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+		r.hdr.flags = 0x80;
+		CHECK(ioc(MIRVOL_IOC_REMOVE, &r) == EINVAL &&
+		      r.hdr.reason == MIRVOL_R_INVALID_ARGUMENT,
+		      "remove with unknown flags");
+		r.hdr.flags = 0;
+		/* udev may be probing the new volume for a moment. */
+		for (i = 0; i < 50 && ioc(MIRVOL_IOC_REMOVE, &r) == EBUSY; i++)
+			usleep(100000);
+		CHECK(i < 50 && !r.hdr.reason, "remove abuse (after %d tries)",
+		      i + 1);
+		r.hdr.reason = 0;
+		CHECK(ioc(MIRVOL_IOC_REMOVE, &r) == ENOENT &&
+		      r.hdr.reason == MIRVOL_R_OBJECT_NOT_FOUND,
+		      "remove of a removed volume: OBJECT_NOT_FOUND");
+	}
+	close(fd0);
+	close(fd1);
+	close(fdt);
+	close(null);
+	close(reg);
+	unlink(file);
+}
+
+static void test_lookups(void)
+{
+	struct mirvol_info *info = calloc(1, sizeof(*info));
+	struct mirvol_op o = { 0 };
+	struct mirvol_list l = { 0 };
+	struct mirvol_plex_ref p = { 0 };
+	struct mirvol_add_plex a = { 0 };
+	struct mirvol_assemble as = { 0 };
+	struct mirvol_assemble_member m = { 0 };
+	struct mirvol_rename rn = { 0 };
+
+	memset(info->volume_uuid, 0xab, MIRVOL_UUID_LEN);
+	CHECK(ioc(MIRVOL_IOC_INFO, info) == ENOENT &&
+	      info->hdr.reason == MIRVOL_R_OBJECT_NOT_FOUND,
+	      "info of an unknown uuid");
+	info->reserved[0] = 1;
+	CHECK(ioc(MIRVOL_IOC_INFO, info) == EINVAL, "info with reserved set");
+	free(info);
+
+	o.op_id = 0xdeadbeef;
+	CHECK(ioc(MIRVOL_IOC_OP_STATUS, &o) == ENOENT &&
+	      o.hdr.reason == MIRVOL_R_OBJECT_NOT_FOUND,
+	      "status of an unknown operation");
+	CHECK(ioc(MIRVOL_IOC_OP_CANCEL, &o) == ENOENT, "cancel unknown op");
+	o.timeout_ms = 5;
+	CHECK(ioc(MIRVOL_IOC_OP_STATUS, &o) == EINVAL,
+	      "timeout outside OP_WAIT");
+	CHECK(ioc(MIRVOL_IOC_OP_WAIT, &o) == ENOENT, "wait for unknown op");
+
+	l.capacity = 1000;
+	l.uuids_ptr = 16;
+	CHECK(nr_volumes() == 0 || ioc(MIRVOL_IOC_LIST, &l) == EFAULT,
+	      "list into a bad pointer");
+	l.uuids_ptr = 0;
+	CHECK(ioc(MIRVOL_IOC_LIST, &l) == EINVAL,
+	      "list with capacity and no buffer");
+
+	memset(p.volume_uuid, 0xab, MIRVOL_UUID_LEN);
+	CHECK(ioc(MIRVOL_IOC_BREAK_PLEX, &p) == ENOENT &&
+	      p.hdr.reason == MIRVOL_R_OBJECT_NOT_FOUND,
+	      "break-plex of an unknown volume");
+	strcpy(p.new_name, "bad name");
+	CHECK(ioc(MIRVOL_IOC_BREAK_PLEX, &p) == EINVAL,
+	      "break-plex with a bad new name");
+	CHECK(ioc(MIRVOL_IOC_REMOVE_PLEX, &p) == EINVAL,
+	      "remove-plex with a name set");
+	memset(p.new_name, 0, sizeof(p.new_name));
+	p.hdr.flags = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT;
+	CHECK(ioc(MIRVOL_IOC_SET_PLEX, &p) == EINVAL,
+	      "set-plex with both flags");
+
+	memset(a.volume_uuid, 0xab, MIRVOL_UUID_LEN);
+	a.fd = -1;
+	CHECK(ioc(MIRVOL_IOC_ADD_PLEX, &a) == EBADF &&
+	      a.hdr.reason == MIRVOL_R_BAD_FD, "add-plex without an fd");
+	a.hdr.flags = MIRVOL_ADD_F_FROM_VOLUME;
+	CHECK(ioc(MIRVOL_IOC_ADD_PLEX, &a) == EINVAL,
+	      "add-plex from a volume without a source");
+	a.fd = 0;
+	memset(a.source_uuid, 1, MIRVOL_UUID_LEN);
+	CHECK(ioc(MIRVOL_IOC_ADD_PLEX, &a) == EINVAL,
+	      "add-plex from a volume with an fd");
+
+	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == EINVAL, "assemble of nothing");
+	as.nr_members = MIRVOL_ASSEMBLE_MAX + 1;
+	as.members_ptr = (uintptr_t)&m;
+	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == EINVAL,
+	      "assemble of too many members");
+	as.nr_members = 2;
+	as.hdr.flags = MIRVOL_ASSEMBLE_F_INCREMENTAL;
+	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == EINVAL,
+	      "incremental assemble of two members");
+	as.hdr.flags = 0;
+	as.nr_members = 1;
+	as.members_ptr = 24;
+	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == EFAULT,
+	      "assemble from a bad pointer");
+	as.members_ptr = (uintptr_t)&m;
+	m.fd = open_dev("/dev/null", O_RDONLY);
+	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == ENOTBLK &&
+	      m.result == MIRVOL_MEMBER_REFUSED &&
+	      m.reason == MIRVOL_R_NOT_BLOCK_DEVICE,
+	      "assemble of /dev/null: errno %d result %u reason %u", errno,
+	      m.result, m.reason);
+	close(m.fd);
+	m.fd = open_dev(dev0, O_RDWR);
+	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == EINVAL &&
+	      m.reason == MIRVOL_R_NOT_A_MEMBER && dev_free(dev0),
+	      "assemble of a device without a superblock: reason %u",
+	      m.reason);
+	close(m.fd);
+
+	memset(rn.volume_uuid, 0xab, MIRVOL_UUID_LEN);
+	strcpy(rn.name, "x");
+	CHECK(ioc(MIRVOL_IOC_RENAME, &rn) == ENOENT, "rename unknown volume");
+	strcpy(rn.name, "");
+	CHECK(ioc(MIRVOL_IOC_RENAME, &rn) == EINVAL, "rename to ''");
+}
+
+/* Random bytes into every command: errors only, nothing left behind. */
+static void test_random(void)
+{
+	static const unsigned long cmds[] = {
+		MIRVOL_IOC_VERSION, MIRVOL_IOC_CREATE, MIRVOL_IOC_REMOVE,
+		MIRVOL_IOC_LIST, MIRVOL_IOC_INFO, MIRVOL_IOC_ADD_PLEX,
+		MIRVOL_IOC_BREAK_PLEX, MIRVOL_IOC_REMOVE_PLEX,
+		MIRVOL_IOC_SET_PLEX, MIRVOL_IOC_OP_STATUS, MIRVOL_IOC_OP_WAIT,
+		MIRVOL_IOC_OP_CANCEL, MIRVOL_IOC_ASSEMBLE, MIRVOL_IOC_STOP,
+		MIRVOL_IOC_RENAME,
+	};
+	unsigned int before = nr_volumes(), i, ok = 0;
+	unsigned char buf[4096];
+
+	srandom(1234);
+	for (i = 0; i < 30000; i++) {
+		unsigned long cmd = cmds[i % (sizeof(cmds) / sizeof(cmds[0]))];
+		size_t k;
+
+		for (k = 0; k < sizeof(buf); k++)
+			buf[k] = random();
+		if (i & 1)	/* mostly zero, a few random bytes */
+			for (k = 0; k < sizeof(buf); k++)
+				if (random() % 16)
+					buf[k] = 0;
+		if (cmd == MIRVOL_IOC_OP_WAIT)
+			((struct mirvol_op *)buf)->timeout_ms = 1;
+		if (!ioc(cmd, buf))
+			ok++;
+	}
+	CHECK(nr_volumes() == before,
+	      "30000 random commands created no volume (%u accepted)", ok);
+	CHECK(dev_free(dev0) && dev_free(dev1),
+	      "random commands left the devices free");
+}
+
+/* Without CAP_SYS_ADMIN: EPERM and ACCESS_DENIED. */
+static void test_unprivileged(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (!pid) {
+		struct mirvol_version v = { 0 };
+
+		if (setgid(65534) || setuid(65534))
+			_exit(3);
+		if (ioctl(ctl, MIRVOL_IOC_VERSION, &v) == 0)
+			_exit(1);
+		_exit(errno == EPERM && v.hdr.reason ==
+		      MIRVOL_R_ACCESS_DENIED ? 0 : 2);
+	}
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "an unprivileged caller gets EPERM / ACCESS_DENIED (status %d)",
+	      WEXITSTATUS(status));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: %s DEV0 DEV1 TINYDEV\n", argv[0]);
+		return 2;
+	}
+	dev0 = argv[1];
+	dev1 = argv[2];
+	tiny = argv[3];
+	ctl = open(MIRVOL_CONTROL_PATH, O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		perror(MIRVOL_CONTROL_PATH);
+		return 2;
+	}
+	test_version();
+	test_create();
+	test_lookups();
+	test_random();
+	test_unprivileged();
+	printf("%s: %d failed\n", argv[0], failures);
+	return failures ? 1 : 0;
+}
