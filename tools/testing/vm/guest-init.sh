@@ -37,7 +37,6 @@ mkdir -p /dev/pts /dev/shm
 mount -t devpts -o nosuid,noexec,gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
 mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
-mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp
 mount -t debugfs debugfs /sys/kernel/debug
 modprobe configfs && mount -t configfs configfs /sys/kernel/config
 mkdir -p /run/lock /run/udev
@@ -68,6 +67,12 @@ if [ -z "$repo" ] || [ -z "$share" ] || [ -z "$dir" ] || [ -z "$cmd" ]; then
 	say "FATAL: mvtest.repo/share/dir/cmd missing on the kernel command line"
 	halt
 fi
+# A clean /tmp, unless the repository lives there (a CI clone in /tmp):
+# the overlay's /tmp is writable too.
+case $repo/ in
+/tmp/*) ;;
+*) mount -t tmpfs -o nosuid,nodev,mode=1777 tmpfs /tmp ;;
+esac
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out "$share"; then
 	say "FATAL: cannot mount the results share (9p tag 'out') on $share"
 	halt
