@@ -380,7 +380,12 @@ static void mirvol_test_sb_write_error(struct kunit *test)
 			0);
 	KUNIT_EXPECT_GE(test, md.generation, gen + 2);
 	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_FAILED);
-	KUNIT_EXPECT_EQ(test, md.plexes[1].gone_generation, md.generation - 1);
+	/*
+	 * gen + 1 (the dirty mark) failed on plex 1; gen + 2, the repeat,
+	 * is the first generation recording it gone.  The worker may or may
+	 * not have written another generation since.
+	 */
+	KUNIT_EXPECT_EQ(test, md.plexes[1].gone_generation, gen + 2);
 	KUNIT_EXPECT_TRUE(test, md.flags & MIRVOL_SB_F_DIRTY);
 	WRITE_ONCE(p1->inject, 0);
 }
