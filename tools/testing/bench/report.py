@@ -1,0 +1,598 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the records of one "make bench" run into its table and JSON file.
+
+run.sh calls it on the host once the VM has finished:
+
+    report.py --out DIR --results FILE [--fail-on-miss]
+
+DIR is the run's output directory (tools/testing/out/bench/<stamp>/) with
+what guest-bench.sh recorded (env.txt, runs.tsv, verify.tsv, resync.tsv,
+break.tsv, fio/*.json, fio/*_lat.1.log), run.sh's
+host.json and host-load.tsv.  Every fio result is checked (status, error
+count, direction, a plausible I/O count, and for mirvol that every plex
+saw the writes), medians are taken over the repetitions, the targets are
+evaluated, the table is printed and every figure, sample and check goes
+to FILE.  Anything inconsistent is an error (exit 1), never a quiet gap.
+
+Exit status: 0, 1 on bad or missing records, 3 when a target was missed
+and --fail-on-miss was given.  Standard library only.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import statistics
+import sys
+
+WORKLOADS = {
+    # name: (direction, block size, iodepth, numjobs, unit)
+    "randread-qd32": ("read", "4k", 32, 2, "IOPS"),
+    "randwrite-qd32": ("write", "4k", 32, 2, "IOPS"),
+    "randread-qd1": ("read", "4k", 1, 1, "IOPS"),
+    "randwrite-qd1": ("write", "4k", 1, 1, "IOPS"),
+    "seqread": ("read", "1M", 8, 1, "MB/s"),
+    "seqwrite": ("write", "1M", 8, 1, "MB/s"),
+}
+FIO_WORKLOADS = list(WORKLOADS)
+LABELS = {
+    "raw": "the raw brd leg",
+    "mirvol1": "mirvol, 1 plex",
+    "md": "md raid1, no bitmap",
+    "md-bitmap": "md raid1, internal bitmap",
+    "dm": "dm-mirror, core log, nosync",
+    "linear": "dm-linear on one leg (any stacking driver's floor)",
+}
+SPREAD_LIMIT = 0.20      # read I/O counts of the plexes within 20 %
+PAUSE_LIMIT_MS = 100.0   # break-plex: writers pause less than this
+NOISY = 0.10             # mark medians whose samples spread more than this
+
+
+class BenchError(Exception):
+    """A record is missing or does not make sense."""
+
+
+def fail(msg):
+    raise BenchError(msg)
+
+
+def read_kv(path):
+    res = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            if "=" in line:
+                k, v = line.split("=", 1)
+                res[k] = v
+    return res
+
+
+def read_tsv(path):
+    if not os.path.exists(path):
+        return []
+    with open(path, encoding="utf-8") as f:
+        return [line.rstrip("\n").split("\t") for line in f if line.strip()]
+
+
+def cpu_busy_pct(before, after):
+    """Busy share of all vCPUs between two /proc/stat "cpu" lines."""
+    b = [int(x) for x in before.split(":")[:8]]
+    a = [int(x) for x in after.split(":")[:8]]
+    d = [y - x for x, y in zip(b, a)]
+    total = sum(d)
+    if total <= 0:
+        return None
+    return 100.0 * (total - d[3] - d[4]) / total
+
+
+def plex_counters(s):
+    """ "index:reads:writes,..." -> {index: (reads, writes)}; "-" -> {}."""
+    if s == "-":
+        return {}
+    res = {}
+    for item in s.split(","):
+        i, r, w = item.split(":")
+        res[int(i)] = (int(r), int(w))
+    return res
+
+
+def median(xs):
+    return statistics.median(xs) if xs else None
+
+
+def rel_range(xs):
+    m = median(xs)
+    if not xs or not m:
+        return None
+    return (max(xs) - min(xs)) / m
+
+
+def summary(xs):
+    return {"median": median(xs), "min": min(xs) if xs else None,
+            "max": max(xs) if xs else None, "rel_range": rel_range(xs),
+            "samples": xs}
+
+
+def load_fio(path, what):
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        fail(f"{what}: cannot read fio output {path}: {e}")
+    jobs = d.get("jobs", [])
+    if len(jobs) != 1:
+        fail(f"{what}: {len(jobs)} job groups in {path}, expected 1 (group_reporting)")
+    job = jobs[0]
+    if job.get("error", 1) != 0:
+        fail(f"{what}: fio reported error {job.get('error')}")
+    return d, job
+
+
+def fio_run(out, row):
+    """One runs.tsv line -> a sample dict, checked."""
+    rep, cfg, wl, jpath, t0, t1, c0, c1, p0, p1 = row
+    what = f"rep {rep} {cfg} {wl}"
+    if wl not in WORKLOADS:
+        fail(f"{what}: unknown workload")
+    direction, _bs, _qd, numjobs, unit = WORKLOADS[wl]
+    other = "write" if direction == "read" else "read"
+    _d, job = load_fio(os.path.join(out, jpath), what)
+    jopts = job.get("job options", {})
+    if str(jopts.get("numjobs", "1")) != str(numjobs):
+        fail(f"{what}: fio ran numjobs={jopts.get('numjobs')}, expected {numjobs}")
+    st = job[direction]
+    if st["total_ios"] <= 0 or st["iops"] <= 0:
+        fail(f"{what}: no {direction} I/O completed")
+    if job[other]["total_ios"] != 0:
+        fail(f"{what}: unexpected {other} I/O")
+    if st.get("short_ios", 0) or st.get("drop_ios", 0):
+        fail(f"{what}: short or dropped I/Os")
+    value = st["iops"] if unit == "IOPS" else st["bw_bytes"] / 1e6
+    sample = {
+        "rep": int(rep), "value": value, "iops": st["iops"],
+        "mb_s": st["bw_bytes"] / 1e6, "ios": st["total_ios"],
+        "runtime_ms": st["runtime"],
+        "lat_mean_us": st["lat_ns"]["mean"] / 1e3,
+        "lat_max_us": st["lat_ns"]["max"] / 1e3,
+        "clat_p99_us": st["clat_ns"].get("percentile", {}).get("99.000000", 0) / 1e3,
+        "usr_cpu": job["usr_cpu"], "sys_cpu": job["sys_cpu"],
+        "guest_cpu_busy_pct": cpu_busy_pct(c0, c1),
+        "wall_s": float(t1) - float(t0),
+        "fio_json": jpath,
+    }
+    # mirvol: every write reaches every plex; reads reach one plex each.
+    pc0, pc1 = plex_counters(p0), plex_counters(p1)
+    if cfg.startswith("mirvol"):
+        if set(pc0) != set(pc1) or not pc0:
+            fail(f"{what}: mirvol plex counters missing ({p0} / {p1})")
+        delta = {i: (pc1[i][0] - pc0[i][0], pc1[i][1] - pc0[i][1]) for i in pc0}
+        sample["plex_read_ios"] = {str(i): delta[i][0] for i in sorted(delta)}
+        sample["plex_write_ios"] = {str(i): delta[i][1] for i in sorted(delta)}
+        if direction == "write":
+            for i, (_r, w) in delta.items():
+                if w < st["total_ios"]:
+                    fail(f"{what}: plex {i} got {w} writes, fio completed {st['total_ios']}")
+        else:
+            if sum(r for r, _w in delta.values()) < st["total_ios"]:
+                fail(f"{what}: the plexes got fewer reads than fio completed")
+            if any(w for _r, w in delta.values()):
+                fail(f"{what}: writes reached the plexes during a read workload")
+    return cfg, wl, sample
+
+
+def read_spread(samples):
+    """Max relative difference of the plexes' read counts, (max-min)/max."""
+    tot = {}
+    for s in samples:
+        for i, r in s.get("plex_read_ios", {}).items():
+            tot[i] = tot.get(i, 0) + r
+    if len(tot) < 2 or max(tot.values()) == 0:
+        return None, tot
+    return (max(tot.values()) - min(tot.values())) / max(tot.values()), tot
+
+
+def break_run(out, row, pause_win=0.05):
+    rep, t0, t1, jpath, logpath, op = row
+    what = f"rep {rep} break-plex"
+    t0, t1 = float(t0), float(t1)
+    _d, job = load_fio(os.path.join(out, jpath), what)
+    st = job["write"]
+    if st["total_ios"] <= 0:
+        fail(f"{what}: no write completed")
+    lpath = os.path.join(out, logpath)
+    if not os.path.exists(lpath):
+        fail(f"{what}: latency log {logpath} is missing")
+    window = []
+    before = []
+    after = []
+    last = 0.0
+    n = 0
+    with open(lpath, encoding="utf-8") as f:
+        for line in f:
+            parts = [p.strip() for p in line.split(",")]
+            if len(parts) < 2:
+                continue
+            done = int(parts[0]) / 1e3           # completion, Unix ms
+            lat = int(parts[1]) / 1e9            # total latency, ns
+            begin = done - lat
+            n += 1
+            last = max(last, done)
+            if done >= t0 - pause_win and begin <= t1 + pause_win:
+                window.append(lat)
+            elif done < t0:
+                before.append(lat)
+            else:
+                after.append(lat)
+    if n == 0:
+        fail(f"{what}: empty latency log")
+    if last < t1:
+        fail(f"{what}: the fio job ended before the break did (raise the break runtime)")
+    if not window:
+        fail(f"{what}: no write completed around the break")
+    return {
+        "rep": int(rep),
+        "duration_s": t1 - t0,
+        "op": json.loads(op),
+        "pause_ms": max(window) * 1e3,
+        "ios_during_break": len(window),
+        "max_lat_before_ms": max(before) * 1e3 if before else None,
+        "max_lat_after_ms": max(after) * 1e3 if after else None,
+        "fio_max_lat_ms": st["lat_ns"]["max"] / 1e6,
+        "fio_max_clat_ms": st["clat_ns"]["max"] / 1e6,
+        "fio_max_slat_ms": st["slat_ns"]["max"] / 1e6,
+        "iops": st["iops"],
+        "fio_json": jpath,
+        "lat_log": logpath,
+    }
+
+
+def host_load(path):
+    rows = read_tsv(path)[1:]
+    if not rows:
+        return {"samples": 0, "busy": None}
+    other_q = [int(r[2]) for r in rows]
+    cores = [float(r[3]) for r in rows]
+    res = {
+        "samples": len(rows),
+        "interval_s": 5,
+        "other_qemu_max": max(other_q),
+        "other_qemu_share": sum(1 for q in other_q if q > 0) / len(rows),
+        "other_busy_cores_mean": statistics.mean(cores),
+        "other_busy_cores_max": max(cores),
+        "loadavg1_max": max(float(r[1]) for r in rows),
+    }
+    res["busy"] = res["other_qemu_share"] > 0 or res["other_busy_cores_mean"] > 0.25
+    return res
+
+
+def fmt(v, unit):
+    if v is None:
+        return "-"
+    if unit == "IOPS":
+        return f"{v / 1e3:.1f}k"
+    return f"{v:.0f}"
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(r):
+    return "-" if r is None else f"{r:.2f}"
+
+
+def evaluate(res, mv):
+    targets = []
+
+    def target(name, workload, value, limit, detail, cmp=">="):
+        ok = {">=": lambda v: v >= limit, "<=": lambda v: v <= limit,
+              "<": lambda v: v < limit}[cmp]
+        verdict = "SKIP" if value is None else ("PASS" if ok(value) else "MISS")
+        targets.append({"target": name, "workload": workload, "value": value,
+                        "cmp": cmp, "limit": limit, "verdict": verdict,
+                        "detail": detail})
+
+    fio = res["fio"]
+
+    def med(wl, cfg):
+        return fio.get(wl, {}).get(cfg, {}).get("median")
+
+    for wl in FIO_WORKLOADS:
+        if wl not in fio:
+            continue
+        for other, label in (("md", "md raid1 (no bitmap)"), ("dm", "dm-mirror")):
+            r = ratio(med(wl, mv), med(wl, other))
+            target(f"{mv} / {label}", wl, r, 1.0,
+                   f"{fmt(med(wl, mv), WORKLOADS[wl][4])} vs {fmt(med(wl, other), WORKLOADS[wl][4])}")
+    for wl, limit in (("randread-qd32", 0.85), ("seqread", 0.95)):
+        if wl in fio:
+            r = ratio(med(wl, mv), med(wl, "raw"))
+            target(f"{mv} / raw", wl, r, limit,
+                   f"{fmt(med(wl, mv), WORKLOADS[wl][4])} vs {fmt(med(wl, 'raw'), WORKLOADS[wl][4])}")
+    for wl in FIO_WORKLOADS:
+        if wl in fio:
+            r = ratio(med(wl, "mirvol1"), med(wl, "raw"))
+            target("mirvol1 / raw", wl, r, 0.95,
+                   f"{fmt(med(wl, 'mirvol1'), WORKLOADS[wl][4])} vs {fmt(med(wl, 'raw'), WORKLOADS[wl][4])}")
+    rs = res.get("resync")
+    if rs:
+        r = ratio(rs["mirvol"]["mb_s"]["median"], rs["md"]["mb_s"]["median"])
+        target("resync: mirvol / md recovery", "resync", r, 1.5,
+               f"{rs['mirvol']['mb_s']['median']:.0f} vs {rs['md']['mb_s']['median']:.0f} MB/s")
+    for wl, sp in res.get("read_spread", {}).items():
+        if sp["spread"] is None:
+            continue
+        target(f"{mv} reads spread over its plexes", wl,
+               sp["spread"], SPREAD_LIMIT,
+               "(max-min)/max of the reads per plex: " +
+               ", ".join(f"plex{k} {v}" for k, v in sp["per_plex"].items()),
+               cmp="<=")
+    br = res.get("break_plex")
+    if br:
+        target("break-plex: longest writer pause", "break-plex",
+               br["pause_ms"]["max"], PAUSE_LIMIT_MS,
+               f"ms, worst of {len(br['runs'])}; median {br['pause_ms']['median']:.1f} ms",
+               cmp="<")
+    return targets
+
+
+def print_table(res, mv, configs):
+    env, vm = res["kernel"], res["vm"]
+    opt = res["options"]
+    print()
+    print(f"mirvol benchmark {res['date']}  kernel {env}  "
+          f"VM {vm['vcpus']} vCPUs {vm['memory_mib']} MiB {vm['accel']}  "
+          f"{res['legs']['count']} brd legs of {opt['size_mib']} MiB (fio span {res['legs']['span_mib']} MiB)")
+    print(f"fio libaio direct, {opt['runtime_s']} s after {opt['ramp_s']} s warm-up, "
+          f"median of {opt['repeat']}; duration {res['duration_s'] // 60} min {res['duration_s'] % 60} s")
+    hl = res["host_load"]
+    if vm.get("icount_shift") is not None:
+        print(f"timing: QEMU icount (shift {vm['icount_shift']}): figures in virtual time, "
+              "independent of the load on the host")
+    if hl.get("busy"):
+        print(f"WARNING: the host was busy: other QEMU processes during {hl['other_qemu_share']:.0%} "
+              f"of the run (up to {hl['other_qemu_max']}), other load {hl['other_busy_cores_mean']:.2f} "
+              f"cores on average (max {hl['other_busy_cores_max']:.2f}) of {res['host']['cpus']}")
+    elif hl.get("busy") is False:
+        print("host: otherwise idle during the run")
+    fio = res["fio"]
+    if fio:
+        cols = list(configs)
+        ratios = []
+        if mv in cols:
+            ratios += [(mv, "md"), (mv, "dm"), (mv, "raw")]
+        if "mirvol1" in cols:
+            ratios += [("mirvol1", "raw"), ("linear", "raw"), ("mirvol1", "linear")]
+        ratios = [(a, b) for a, b in ratios if b in cols]
+        print()
+        head = f"{'workload':<15} {'unit':<5}" + "".join(f"{c:>10}" for c in cols) + \
+            "".join(f"{a + '/' + b:>15}" for a, b in ratios)
+        print(head)
+        print("-" * len(head))
+        noisy = False
+        for wl in FIO_WORKLOADS:
+            if wl not in fio:
+                continue
+            unit = WORKLOADS[wl][4]
+            line = f"{wl:<15} {unit:<5}"
+            for c in cols:
+                s = fio[wl].get(c)
+                mark = ""
+                if s and s["rel_range"] is not None and s["rel_range"] > NOISY:
+                    mark = "*"
+                    noisy = True
+                line += f"{(fmt(s['median'], unit) if s else '-') + mark:>10}"
+            for a, b in ratios:
+                r = ratio(fio[wl].get(a, {}).get("median"), fio[wl].get(b, {}).get("median"))
+                line += f"{fmt_ratio(r):>15}"
+            print(line)
+        if noisy:
+            print(f"* the samples of this median spread by more than {NOISY:.0%} (see the JSON)")
+        print()
+        print("CPU %: fio's usr/sys, and in brackets the busy share of all vCPUs")
+        print("(/proc/stat over the whole fio run; dm-mirror writes from its kmirrord")
+        print("thread, outside fio's own usr/sys), medians")
+        print(f"{'workload':<15}" + "".join(f"{c:>13}" for c in cols))
+        for wl in FIO_WORKLOADS:
+            if wl not in fio:
+                continue
+            line = f"{wl:<15}"
+            for c in cols:
+                s = fio[wl].get(c)
+                cell = "-"
+                if s:
+                    busy = s["guest_cpu_busy_pct"]
+                    cell = f"{s['usr_cpu']:.0f}/{s['sys_cpu']:.0f}" + \
+                        (f" ({busy:.0f})" if busy is not None else "")
+                line += f"{cell:>13}"
+            print(line)
+    rs = res.get("resync")
+    if rs:
+        print()
+        print(f"resync of a {rs['mirvol']['bytes'] / 2**20:.0f} MiB plex, speed limits lifted "
+              f"(median of {len(rs['mirvol']['seconds']['samples'])}):")
+        for k, label in (("mirvol", "mirvol add-plex"), ("md", "md recovery (mdadm --add)")):
+            print(f"  {label:<28} {rs[k]['seconds']['median']:7.2f} s  {rs[k]['mb_s']['median']:7.0f} MB/s")
+        print(f"  mirvol / md {fmt_ratio(rs['ratio']):>24}")
+    br = res.get("break_plex")
+    if br:
+        print()
+        print(f"break-plex under 4 KiB random writes (iodepth 1), {len(br['runs'])} runs:")
+        print(f"  break duration    median {br['duration_s']['median'] * 1e3:8.1f} ms   max {br['duration_s']['max'] * 1e3:8.1f} ms")
+        print(f"  longest pause     median {br['pause_ms']['median']:8.1f} ms   max {br['pause_ms']['max']:8.1f} ms"
+              f"   (before the break: max {br['max_lat_before_ms_max']:.1f} ms)")
+    sp = res.get("read_spread")
+    if sp:
+        print()
+        print(f"reads per plex of {mv} (all repetitions):")
+        for wl, s in sp.items():
+            print(f"  {wl:<15} " + "  ".join(f"plex{k}: {v}" for k, v in s["per_plex"].items()) +
+                  f"   spread {fmt_ratio(s['spread'])}")
+    print()
+    print("targets:")
+    for t in res["targets"]:
+        v = "-" if t["value"] is None else f"{t['value']:.2f}"
+        print(f"  {t['verdict']:<4} {t['target']:<36} {t['workload']:<15} {v:>7} "
+              f"({t['cmp']} {t['limit']}; {t['detail']})")
+    n = {k: sum(1 for t in res["targets"] if t["verdict"] == k) for k in ("PASS", "MISS", "SKIP")}
+    print(f"targets: {n['PASS']} PASS, {n['MISS']} MISS, {n['SKIP']} SKIP")
+
+
+def build(out):
+    host = json.load(open(os.path.join(out, "host.json"), encoding="utf-8"))
+    env = read_kv(os.path.join(out, "env.txt"))
+    opt = host["options"]
+    configs = opt["configs"]
+    mv = f"mirvol{opt['plexes']}"
+    start = datetime.datetime.strptime(host["stamp"], "%Y%m%d-%H%M%S").replace(
+        tzinfo=datetime.timezone.utc)
+    res = {
+        "schema": 1,
+        "date": start.isoformat().replace("+00:00", "Z"),
+        "stamp": host["stamp"],
+        "duration_s": host["duration_s"],
+        "smoke": host["smoke"],
+        "kernel": env["kernel"],
+        "vm": dict(host["vm"], guest_vcpus=int(env["vcpus"]),
+                   guest_mem_total_kib=int(env["mem_total_kib"]),
+                   guest_cpu_model=env["cpu_model"]),
+        "host": host["host"],
+        "host_load": host_load(os.path.join(out, "host-load.tsv")),
+        "build": host["build"],
+        "options": opt,
+        "tools": {"fio": env["fio"], "mdadm": env["mdadm"], "dmsetup": env["dmsetup"],
+                  "mirvolctl": json.loads(env["mirvolctl_version"])},
+        "legs": {"count": int(env["legs"]), "size_mib": int(env["leg_mib"]),
+                 "span_mib": int(env["span_mib"]), "prefilled": True,
+                 "prefill_ram_mib": int(env["prefill_ram_mib"]),
+                 "memfree_after_prefill_mib": int(env["memfree_after_prefill_mib"]),
+                 "memfree_at_end_mib": int(env.get("memfree_at_end_mib", -1))},
+        "settings": {"md_speed_limit_min": int(env["md_speed_limit_min"]),
+                     "md_speed_limit_max": int(env["md_speed_limit_max"]),
+                     "mirvol_sync_speed_min_max": int(env["mirvol_speed_limit"]),
+                     "dm_region_sectors": int(env["dm_region_sectors"])},
+        "configs": {c: LABELS.get(c, f"mirvol, {opt['plexes']} plexes") for c in configs},
+        "workloads": {w: {"rw": v[0], "bs": v[1], "iodepth": v[2], "numjobs": v[3], "unit": v[4]}
+                      for w, v in WORKLOADS.items() if w in opt["workloads"]},
+        "verification": [{"rep": int(r[0]) if r[0].isdigit() else r[0],
+                          "workload": r[1], "config": r[2], "checked": r[3]}
+                         for r in read_tsv(os.path.join(out, "verify.tsv"))],
+    }
+
+    samples = {}
+    for row in read_tsv(os.path.join(out, "runs.tsv")):
+        if len(row) != 10:
+            fail(f"bad runs.tsv line: {row}")
+        cfg, wl, s = fio_run(out, row)
+        samples.setdefault(wl, {}).setdefault(cfg, []).append(s)
+    fio = {}
+    for wl in FIO_WORKLOADS:
+        if wl not in opt["workloads"]:
+            continue
+        fio[wl] = {}
+        for cfg in configs:
+            ss = samples.get(wl, {}).get(cfg, [])
+            if len(ss) != opt["repeat"]:
+                fail(f"{cfg} {wl}: {len(ss)} samples, expected {opt['repeat']}")
+            vals = [s["value"] for s in ss]
+            fio[wl][cfg] = dict(summary(vals), unit=WORKLOADS[wl][4],
+                                usr_cpu=median([s["usr_cpu"] for s in ss]),
+                                sys_cpu=median([s["sys_cpu"] for s in ss]),
+                                guest_cpu_busy_pct=median([s["guest_cpu_busy_pct"] for s in ss
+                                                           if s["guest_cpu_busy_pct"] is not None]),
+                                lat_mean_us=median([s["lat_mean_us"] for s in ss]),
+                                clat_p99_us=median([s["clat_p99_us"] for s in ss]),
+                                runs=ss)
+    # Ratios within each repetition (the two runs minutes apart), as a
+    # check on the ratios of the medians the targets use.
+    paired = {}
+    for wl, per_cfg in fio.items():
+        paired[wl] = {}
+        for a, b in ((mv, "md"), (mv, "dm"), (mv, "raw"), ("mirvol1", "raw"),
+                     ("linear", "raw"), ("mirvol1", "linear")):
+            if a in per_cfg and b in per_cfg:
+                rs = [x["value"] / y["value"] for x, y in zip(per_cfg[a]["runs"], per_cfg[b]["runs"])]
+                paired[wl][f"{a}/{b}"] = summary(rs)
+    res["fio"] = fio
+    res["paired_ratios"] = paired
+
+    spread = {}
+    for wl in ("randread-qd32", "randread-qd1", "seqread"):
+        ss = samples.get(wl, {}).get(mv, [])
+        if ss:
+            sp, tot = read_spread(ss)
+            spread[wl] = {"spread": sp, "per_plex": tot,
+                          "per_rep": [s["plex_read_ios"] for s in ss],
+                          "target": wl.startswith("randread")}
+    # Sequential reads stick to one plex by design: shown, not a target.
+    res["read_spread"] = {k: v for k, v in spread.items() if v["target"]}
+    res["read_spread_seqread"] = spread.get("seqread")
+
+    if "resync" in opt["workloads"]:
+        rows = read_tsv(os.path.join(out, "resync.tsv"))
+        rs = {}
+        for kind in ("mirvol", "md"):
+            runs = []
+            for r in rows:
+                if r[1] != kind:
+                    continue
+                secs = float(r[3]) - float(r[2])
+                nbytes = int(r[4])
+                if secs <= 0 or nbytes <= 0:
+                    fail(f"resync {kind}: bad record {r}")
+                runs.append({"rep": int(r[0]), "seconds": secs, "bytes": nbytes,
+                             "mb_s": nbytes / secs / 1e6, "extra": json.loads(r[5])})
+            if len(runs) != opt["repeat"]:
+                fail(f"resync {kind}: {len(runs)} runs, expected {opt['repeat']}")
+            rs[kind] = {"bytes": runs[0]["bytes"],
+                        "seconds": summary([x["seconds"] for x in runs]),
+                        "mb_s": summary([x["mb_s"] for x in runs]), "runs": runs}
+        rs["ratio"] = ratio(rs["mirvol"]["mb_s"]["median"], rs["md"]["mb_s"]["median"])
+        res["resync"] = rs
+
+    if "break-plex" in opt["workloads"]:
+        runs = [break_run(out, r) for r in read_tsv(os.path.join(out, "break.tsv"))]
+        if len(runs) != opt["repeat"]:
+            fail(f"break-plex: {len(runs)} runs, expected {opt['repeat']}")
+        res["break_plex"] = {
+            "plexes_before": opt["plexes"],
+            "load": "fio randwrite 4k, iodepth 1, 1 job, per-I/O latency log",
+            "pause_definition": "max total latency (slat + clat) of the writes in "
+                                "flight at any time between break-plex and the end of its operation",
+            "duration_s": summary([x["duration_s"] for x in runs]),
+            "pause_ms": summary([x["pause_ms"] for x in runs]),
+            "max_lat_before_ms_max": max((x["max_lat_before_ms"] or 0) for x in runs),
+            "runs": runs,
+        }
+
+    res["targets"] = evaluate(res, mv)
+    return res, mv, configs
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--fail-on-miss", action="store_true")
+    a = ap.parse_args()
+    try:
+        res, mv, configs = build(a.out)
+    except (BenchError, OSError, KeyError, ValueError, IndexError) as e:
+        print(f"report.py: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    tmp = a.results + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(res, f, indent=1, sort_keys=False)
+        f.write("\n")
+    os.replace(tmp, a.results)
+    print_table(res, mv, configs)
+    if a.fail_on_miss and any(t["verdict"] == "MISS" for t in res["targets"]):
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# What "make bench" runs (make bench BENCH_ARGS="..." passes options):
+# mirvol's performance against the raw leg, md raid1 and dm-mirror, in
+# one boot of the test VM (tools/testing/vm/vm.sh: Debian's kernel, the
+# host's userland, TCG).  guest-bench.sh measures in the guest, on brd
+# RAM-disk legs pre-filled once; report.py prints the table and the
+# targets (PASS/MISS) and writes every figure to one JSON file.  Never
+# part of "make check".  See Documentation/performance.rst.
+#
+# Usage: run.sh [options]
+#   --size SIZE        brd leg size, e.g. 512M, 1G (default 512M); fio
+#                      covers the first 15/16 of it on every configuration
+#   --runtime S        measured seconds per fio run (default 10)
+#   --ramp S           warm-up seconds before each, excluded (default 2)
+#   --plexes N         legs of the mirrored configurations: mirvolN, md,
+#                      md-bitmap and dm (2, 3 or 4; default 2)
+#   --repeat N         repetitions, interleaved over the configurations;
+#                      the table shows medians (default 3)
+#   --only LIST        workloads, comma-separated (default all):
+#                      randread-qd32 randwrite-qd32 randread-qd1
+#                      randwrite-qd1 seqread seqwrite resync break-plex
+#   --configs LIST     configurations (default all): raw mirvolN mirvol1
+#                      md md-bitmap dm linear ("mirvol" means mirvolN;
+#                      linear: dm-linear on one leg, the floor of any
+#                      stacking driver)
+#   --interleave HOW   "workload" (default): for each workload, every
+#                      configuration in turn, each built for that run;
+#                      "config": each configuration built once per
+#                      repetition and all workloads run on it (quicker,
+#                      but drift separates the figures compared)
+#   --smoke            a quick functional run: 64M legs, 1 s runs, no
+#                      warm-up, 1 repetition, --interleave config; its
+#                      JSON stays in the output directory, not results/
+#   --icount SHIFT     deterministic timing: QEMU's -icount shift=SHIFT,
+#                      sleep=off (each guest instruction takes 2^SHIFT ns
+#                      of virtual time; single-threaded TCG, so the vCPUs
+#                      take turns).  Figures no longer depend on the load
+#                      on the host; 2 runs about as fast as real time
+#   --cpus N           vCPUs (default 2)
+#   --mem SIZE         guest memory (default: legs x size + 1536M)
+#   --results-dir DIR  where the JSON goes (default: results/, or the
+#                      output directory with --smoke)
+#   --fail-on-miss     exit 3 when a target is missed
+# Output: the table on stdout; the JSON as results/YYYYmmdd-HHMMSS.json
+# (UTC); fio's raw output in tools/testing/out/bench/<stamp>/.
+# Exit status: 0 the benchmark ran (whatever the targets), 1 it failed,
+# 2 usage, 3 a target was missed (--fail-on-miss).
+#
+# Figures drift between boots and with other load on the host: compare
+# runs only within one run, and look at the "host" section of the JSON
+# (other QEMU processes and their CPU use during the run) before
+# comparing runs over time.
+set -u
+
+# shellcheck source=../common.sh
+. "$(dirname "$0")/../common.sh"
+
+bench=$MIRVOL_SRC/tools/testing/bench
+all_workloads=randread-qd32,randwrite-qd32,randread-qd1,randwrite-qd1,seqread,seqwrite,resync,break-plex
+
+usage() {
+	sed -n '/^# Usage/,/^# Exit status/s/^# \{0,1\}//p' "$0" | sed '$d' >&2
+	exit 2
+}
+
+# size_mib SIZE: SIZE (K, M, G suffix; MiB without) in MiB.
+size_mib() {
+	local n=${1%[KkMmGg]} u=${1:${#1}-1}
+	[[ $n =~ ^[1-9][0-9]*$ ]] || return 1
+	case $u in
+	[Kk]) echo $((n / 1024)) ;;
+	[Gg]) echo $((n * 1024)) ;;
+	*) echo "$n" ;;
+	esac
+}
+
+size=
+runtime=
+ramp=
+plexes=2
+repeat=
+only=$all_workloads
+configs=
+smoke=0
+cpus=2
+mem=
+results_dir=
+icount=
+interleave=
+fail_on_miss=0
+break_runtime=8
+while [ $# -gt 0 ]; do
+	case $1 in
+	--size|--runtime|--ramp|--plexes|--repeat|--only|--configs|--cpus|--mem|--results-dir|--interleave|--icount)
+		[ $# -ge 2 ] || usage ;;
+	esac
+	case $1 in
+	--size) size=$2; shift ;;
+	--runtime) runtime=$2; shift ;;
+	--ramp) ramp=$2; shift ;;
+	--plexes) plexes=$2; shift ;;
+	--repeat) repeat=$2; shift ;;
+	--only) only=$2; shift ;;
+	--configs) configs=$2; shift ;;
+	--cpus) cpus=$2; shift ;;
+	--mem) mem=$2; shift ;;
+	--results-dir) results_dir=$2; shift ;;
+	--interleave) interleave=$2; shift ;;
+	--icount) icount=$2; shift ;;
+	--smoke) smoke=1 ;;
+	--fail-on-miss) fail_on_miss=1 ;;
+	-h|--help) usage ;;
+	*) echo "run.sh: unknown option '$1'" >&2; usage ;;
+	esac
+	shift
+done
+# Defaults; --smoke has its own, explicit options win over both.
+if [ $smoke -eq 1 ]; then
+	: "${size:=64M}" "${runtime:=1}" "${ramp:=0}" "${repeat:=1}" "${interleave:=config}"
+	break_runtime=5
+else
+	: "${size:=512M}" "${runtime:=10}" "${ramp:=2}" "${repeat:=3}" "${interleave:=workload}"
+fi
+
+size_mib=$(size_mib "$size") || die "bad --size '$size'"
+[ "$size_mib" -ge 32 ] || die "--size must be at least 32M"
+[[ $runtime =~ ^[1-9][0-9]*$ ]] || die "bad --runtime '$runtime'"
+[[ $ramp =~ ^[0-9]+$ ]] || die "bad --ramp '$ramp'"
+[[ $plexes =~ ^[234]$ ]] || die "--plexes must be 2, 3 or 4"
+[[ $repeat =~ ^[1-9][0-9]*$ ]] || die "bad --repeat '$repeat'"
+[[ $cpus =~ ^[1-9][0-9]*$ ]] || die "bad --cpus '$cpus'"
+[[ $interleave =~ ^(workload|config)$ ]] || die "--interleave must be workload or config"
+[[ $icount =~ ^([0-9]|10)?$ ]] || die "--icount takes a shift of 0 to 10"
+[ "$repeat" -ge 3 ] || [ $smoke -eq 1 ] ||
+	echo "run.sh: warning: --repeat $repeat: medians of fewer than 3 samples" >&2
+
+# Workloads, in the canonical order, checked.
+IFS=, read -ra want <<<"$only"
+workloads=
+for w in "${want[@]}"; do
+	[[ ,$all_workloads, == *",$w,"* ]] || die "unknown workload '$w' (known: $all_workloads)"
+done
+IFS=, read -ra canon <<<"$all_workloads"
+for w in "${canon[@]}"; do
+	[[ ,$only, == *",$w,"* ]] && workloads+=${workloads:+,}$w
+done
+
+# Configurations, in the canonical (interleaving) order, checked.
+mv=mirvol$plexes
+all_configs="raw,$mv,mirvol1,md,md-bitmap,dm,linear"
+[ -n "$configs" ] || configs=$all_configs
+configs=${configs//mirvolN/$mv}
+configs=$(sed -E "s/(^|,)mirvol(,|$)/\1$mv\2/g" <<<"$configs")
+IFS=, read -ra want <<<"$configs"
+for c in "${want[@]}"; do
+	[[ ,$all_configs, == *",$c,"* ]] ||
+		die "unknown configuration '$c' (known with --plexes $plexes: $all_configs)"
+done
+sel=
+IFS=, read -ra canon <<<"$all_configs"
+for c in "${canon[@]}"; do
+	[[ ,$configs, == *",$c,"* ]] && sel+=${sel:+,}$c
+done
+configs=$sel
+
+legs=$((plexes > 2 ? plexes : 2))
+if [ -z "$mem" ]; then
+	mem_mib=$((legs * size_mib + 1536))
+	mem_mib=$(( (mem_mib + 255) / 256 * 256 ))
+else
+	mem_mib=$(size_mib "$mem") || die "bad --mem '$mem'"
+fi
+[ "$mem_mib" -ge $((legs * size_mib + 512)) ] ||
+	die "--mem ${mem_mib}M is too small for $legs legs of $size_mib MiB"
+
+for f in "$MIRVOL_SRC/mirvol.ko" "$MIRVOL_SRC/tools/mirvolctl/mirvolctl"; do
+	[ -e "$f" ] || die "$f is not built; run 'make'"
+done
+for c in python3 qemu-system-x86_64; do
+	command -v "$c" >/dev/null || die "$c is missing; run 'make deps'"
+done
+
+stamp=$(date -u +%Y%m%d-%H%M%S)
+out=$OUT_DIR/bench/$stamp
+bootdir=$out/vm
+mkdir -p "$out" || exit 1
+if [ -z "$results_dir" ]; then
+	results_dir=$bench/results
+	[ $smoke -eq 0 ] || results_dir=$out
+fi
+mkdir -p "$results_dir" || exit 1
+results=$results_dir/$stamp.json
+[ $smoke -eq 0 ] || results=$results_dir/$stamp-smoke.json
+accel=tcg
+[ "${MVTEST_KVM:-0}" != 1 ] || accel=kvm
+if [ -n "$icount" ]; then
+	[ $accel = tcg ] || die "--icount needs TCG (not MVTEST_KVM=1)"
+	# vm.sh adds MVTEST_QEMU_ARGS to QEMU's command line.
+	MVTEST_QEMU_ARGS="${MVTEST_QEMU_ARGS:-} -icount shift=$icount,sleep=off"
+	export MVTEST_QEMU_ARGS
+fi
+
+echo "bench: $stamp: $legs brd legs of $size_mib MiB, VM ${cpus} vCPUs ${mem_mib} MiB" \
+     "($accel${icount:+, icount shift=$icount});" \
+     "runtime ${runtime}s ramp ${ramp}s x $repeat, interleaved per $interleave;" \
+     "configs $configs; workloads $workloads"
+echo "bench: raw output in ${out#"$MIRVOL_SRC"/}/"
+
+# Host load while the VM runs: other QEMU processes (other VM tests) and
+# the CPU time everything but our QEMU takes, every 5 s.
+sample_host() {
+	local qpid="" pq="" prev_total=0 prev_busy=0 prev_q=0 total busy q others line x
+	local -a f
+	echo -e "epoch\tloadavg1\tother_qemu\tother_busy_cores"
+	while :; do
+		[ -n "$qpid" ] && [ -d "/proc/$qpid" ] || qpid=$(pgrep -f "mvtest.dir=$bootdir " | head -n 1)
+		read -ra f </proc/stat
+		total=0
+		for x in "${f[@]:1:8}"; do total=$((total + x)); done
+		busy=$((total - f[4] - f[5]))
+		q=
+		if [ -n "$qpid" ] && read -r line 2>/dev/null <"/proc/$qpid/stat"; then
+			read -ra f <<<"${line##*) }"
+			q=$((f[11] + f[12]))
+		fi
+		others=$(pgrep -c -f '^qemu-system' || true)
+		[ -z "$q" ] || others=$((others - 1))
+		# Only between two samples of the same, live QEMU of ours.
+		if [ -n "$q" ] && [ "$qpid" = "$pq" ] && [ $total -gt $prev_total ]; then
+			printf '%s\t%s\t%s\t%s\n' "$EPOCHSECONDS" "$(cut -d' ' -f1 /proc/loadavg)" \
+				"$others" "$(awk -v b=$((busy - prev_busy - (q - prev_q))) \
+				-v t=$((total - prev_total)) -v n="$(nproc)" \
+				'BEGIN { v = b / t * n; printf "%.2f", v < 0 ? 0 : v }')"
+		fi
+		pq=${q:+$qpid}
+		prev_total=$total
+		prev_busy=$busy
+		prev_q=${q:-0}
+		sleep 5
+	done
+}
+sample_host >"$out/host-load.tsv" &
+sampler=$!
+trap 'kill $sampler 2>/dev/null' EXIT
+
+start=$SECONDS
+gargs=(--out "$out" --size "$size_mib" --runtime "$runtime" --ramp "$ramp"
+       --plexes "$plexes" --repeat "$repeat" --workloads "$workloads"
+       --configs "$configs" --break-runtime "$break_runtime" --interleave "$interleave")
+: >"$out/progress.log"
+tail -n +1 -F "$out/progress.log" 2>/dev/null | sed -u 's/^/bench: /' &
+tailer=$!
+trap 'kill $sampler $tailer 2>/dev/null' EXIT
+# -U: no udev in the guest (see guest-bench.sh).
+"$MIRVOL_SRC/tools/testing/vm/vm.sh" -U -m "${mem_mib}M" -c "$cpus" -o "$bootdir" -t 900 \
+	-- "$bench/guest-bench.sh" "${gargs[@]}" >/dev/null 2>"$out/vm.stderr"
+vmrc=$?
+duration=$((SECONDS - start))
+sleep 1
+kill "$sampler" "$tailer" 2>/dev/null
+wait 2>/dev/null
+trap - EXIT
+
+if [ $vmrc -ne 0 ] || [ ! -e "$out/done" ]; then
+	echo "bench: FAILED after $duration s (vm.sh status $vmrc):" \
+		"$(cat "$out/failed" 2>/dev/null || sed -n 's/^reason=//p' "$bootdir/vm.result" 2>/dev/null)" >&2
+	echo "bench: see ${out#"$MIRVOL_SRC"/}/ (progress.log, vm/console.log)" >&2
+	exit 1
+fi
+
+# What the guest cannot know: the VM's shape, the host, the build.
+ko_sha=$(sha256sum "$MIRVOL_SRC/mirvol.ko" | cut -d' ' -f1)
+commit=$(git -C "$MIRVOL_SRC" rev-parse -q --verify HEAD 2>/dev/null || echo "")
+dirty=$(git -C "$MIRVOL_SRC" status --porcelain -- drivers include uapi 2>/dev/null | wc -l)
+B_STAMP=$stamp B_DURATION=$duration B_SMOKE=$smoke B_SIZE=$size_mib B_RUNTIME=$runtime \
+B_RAMP=$ramp B_PLEXES=$plexes B_REPEAT=$repeat B_WORKLOADS=$workloads B_CONFIGS=$configs \
+B_BREAK_RUNTIME=$break_runtime B_INTERLEAVE=$interleave B_CPUS=$cpus B_MEM=$mem_mib B_ACCEL=$accel \
+B_QEMU=$(qemu-system-x86_64 --version | head -n 1) B_ICOUNT=$icount B_HOST_CPUS=$(nproc) \
+B_HOST_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) \
+B_HOST_MEM=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) \
+B_COMMIT=$commit B_DIRTY=$dirty B_KO_SHA=$ko_sha python3 - "$out/host.json" <<'EOF' ||
+import json, os, sys
+e = os.environ
+json.dump({
+    "stamp": e["B_STAMP"],
+    "duration_s": int(e["B_DURATION"]),
+    "smoke": e["B_SMOKE"] == "1",
+    "options": {"size_mib": int(e["B_SIZE"]), "runtime_s": int(e["B_RUNTIME"]),
+                "ramp_s": int(e["B_RAMP"]), "plexes": int(e["B_PLEXES"]),
+                "repeat": int(e["B_REPEAT"]), "workloads": e["B_WORKLOADS"].split(","),
+                "configs": e["B_CONFIGS"].split(","),
+                "break_runtime_s": int(e["B_BREAK_RUNTIME"]),
+                "interleave": e["B_INTERLEAVE"]},
+    "vm": {"vcpus": int(e["B_CPUS"]), "memory_mib": int(e["B_MEM"]),
+           "accel": e["B_ACCEL"], "qemu": e["B_QEMU"],
+           "icount_shift": int(e["B_ICOUNT"]) if e["B_ICOUNT"] else None},
+    "host": {"cpus": int(e["B_HOST_CPUS"]), "cpu_model": e["B_HOST_CPU"],
+             "mem_total_kib": int(e["B_HOST_MEM"])},
+    "build": {"git_commit": e["B_COMMIT"] or None,
+              "uncommitted_driver_files": int(e["B_DIRTY"]),
+              "mirvol_ko_sha256": e["B_KO_SHA"]},
+}, open(sys.argv[1], "w"), indent=1)
+EOF
+	die "cannot write host.json"
+rargs=(--out "$out" --results "$results")
+[ $fail_on_miss -eq 0 ] || rargs+=(--fail-on-miss)
+python3 "$bench/report.py" "${rargs[@]}"
+rc=$?
+[ $rc -le 1 ] || [ $rc -eq 3 ] || rc=1
+echo "bench: $((duration / 60)) min $((duration % 60)) s; results in ${results#"$MIRVOL_SRC"/}"
+exit $rc
