@@ -507,7 +507,17 @@ break_plex() {
 		--iodepth=1 --numjobs=1 --write_lat_log="$out/$prefix" \
 		--log_unix_epoch=1 --output="$out/$json" &
 	fpid=$!
-	sleep 3
+	# Break once writes flow (fio takes seconds to start under TCG), with
+	# a second of them before it for comparison.
+	local sys=/sys/block/${DEV#/dev/}/mirvol/plex0/write_ios w0 w i
+	read -r w0 <"$sys"
+	for ((i = 0; i < 300; i++)); do
+		read -r w <"$sys"
+		[ "$w" -le $((w0 + 100)) ] || break
+		sleep 0.1
+	done
+	[ "$w" -gt $((w0 + 100)) ] || die "no write reached the volume within 30 s"
+	sleep 1
 	kill -0 "$fpid" 2>/dev/null || die "the break-plex fio job ended early"
 	t0=$(now)
 	opid=$("$MIRVOLCTL" break-plex "$VOL" $((plexes - 1)) --name "$VOL-broken") ||
