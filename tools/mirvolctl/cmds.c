@@ -287,6 +287,46 @@ static void create_report(int ctl, const struct mv_status *st,
 		ctl_report(st, "creating a volume over %d devices", n);
 }
 
+/*
+ * udev probes a volume (blkid) after every uevent, holding it open for a
+ * moment: let it finish, as mdadm --stop does.
+ */
+static void udev_settle(void)
+{
+	pid_t pid;
+
+	if (access("/run/udev/control", F_OK))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, STDOUT_FILENO);
+			dup2(null, STDERR_FILENO);
+		}
+		execlp("udevadm", "udevadm", "settle", "--timeout=5",
+		       (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, NULL, 0);
+}
+
+/*
+ * A device or volume that is busy for a moment (udev probing it, or
+ * running "mirvolctl assemble --incremental" on a member) is worth a few
+ * more tries; one busy for good (mounted, held) fails after them.
+ */
+static bool busy_retry(const struct mv_status *st, int *tries)
+{
+	if (st->reason != MIRVOL_R_DEVICE_BUSY || ++*tries > 10)
+		return false;
+	udev_settle();
+	usleep(200000);
+	return true;
+}
+
 static int do_create(int fd, const struct opts *o, int *fds, int n,
 		     char **devs)
 {
@@ -294,18 +334,22 @@ static int do_create(int fd, const struct opts *o, int *fds, int n,
 	struct mirvol_create c;
 	struct mv_status st;
 	char dev[300];
-	int i;
+	int i, tries = 0;
 
-	memset(&c, 0, sizeof(c));
-	if (o->assume_clean)
-		c.hdr.flags |= MIRVOL_CREATE_F_ASSUME_CLEAN;
-	copy_name(c.name, o->name);
-	c.nr_plexes = (u32)n;
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		c.plex_fds[i] = i < n ? fds[i] : -1;
-	if (ctl_call(fd, MIRVOL_IOC_CREATE, &c, &st)) {
-		create_report(fd, &st, o, fds, n, devs);
-		return MV_EXIT_FAIL;
+	for (;;) {
+		memset(&c, 0, sizeof(c));
+		if (o->assume_clean)
+			c.hdr.flags |= MIRVOL_CREATE_F_ASSUME_CLEAN;
+		copy_name(c.name, o->name);
+		c.nr_plexes = (u32)n;
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			c.plex_fds[i] = i < n ? fds[i] : -1;
+		if (!ctl_call(fd, MIRVOL_IOC_CREATE, &c, &st))
+			break;
+		if (!busy_retry(&st, &tries)) {
+			create_report(fd, &st, o, fds, n, devs);
+			return MV_EXIT_FAIL;
+		}
 	}
 	memset(&info, 0, sizeof(info));
 	info.dev_major = c.dev_major;
@@ -390,32 +434,6 @@ static bool confirm_remove(const struct mirvol_info *info)
 	return !strcmp(line, "y") || !strcmp(line, "yes");
 }
 
-/*
- * udev probes a volume (blkid) after every uevent, holding it open for a
- * moment: let it finish, as mdadm --stop does.
- */
-static void udev_settle(void)
-{
-	pid_t pid;
-
-	if (access("/run/udev/control", F_OK))
-		return;
-	pid = fork();
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		if (null >= 0) {
-			dup2(null, STDOUT_FILENO);
-			dup2(null, STDERR_FILENO);
-		}
-		execlp("udevadm", "udevadm", "settle", "--timeout=5",
-		       (char *)NULL);
-		_exit(127);
-	}
-	if (pid > 0)
-		waitpid(pid, NULL, 0);
-}
-
 static int volume_ref_cmd(int fd, unsigned long req, u32 flags,
 			  const struct mirvol_info *info, const char *what)
 {
@@ -429,11 +447,8 @@ static int volume_ref_cmd(int fd, unsigned long req, u32 flags,
 		memcpy(ref.volume_uuid, info->volume_uuid, MIRVOL_UUID_LEN);
 		if (!ctl_call(fd, req, &ref, &st))
 			return MV_EXIT_OK;
-		/* Busy for a moment (udev probing) or for good (mounted). */
-		if (st.reason != MIRVOL_R_DEVICE_BUSY || ++tries > 10)
+		if (!busy_retry(&st, &tries))
 			break;
-		udev_settle();
-		usleep(200000);
 	}
 	ctl_report(&st, "%s %s", what, info->name);
 	return MV_EXIT_FAIL;
@@ -662,6 +677,7 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 	struct mirvol_add_plex a;
 	struct mirvol_op_info op;
 	struct mv_status st;
+	int tries = 0;
 
 	if (resolve_vol(fd, vol, &info))
 		return MV_EXIT_FAIL;
@@ -675,8 +691,14 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 		a.fd = -1;
 		memcpy(a.source_uuid, src.volume_uuid, MIRVOL_UUID_LEN);
 	}
-	if (ctl_call(fd, MIRVOL_IOC_ADD_PLEX, &a, &st)) {
+	while (ctl_call(fd, MIRVOL_IOC_ADD_PLEX, &a, &st)) {
 		char *devs[1] = { (char *)dev };
+
+		if (busy_retry(&st, &tries)) {
+			a.hdr.reason = MIRVOL_R_NONE;
+			a.op_id = 0;
+			continue;
+		}
 
 		if (o->from_volume)
 			ctl_report(&st, "adding the plexes of %s to %s",
