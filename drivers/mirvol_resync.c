@@ -38,8 +38,10 @@
  * @vol: the volume
  * @source: preferred source slot, or -1 for any in-sync plex
  * @pages: MIRVOL_RESYNC_BATCH * MIRVOL_RESYNC_PAGES pages of buffer
- * @mark_time: start of the current speed window (jiffies)
+ * @mark_time: start of the speed window (jiffies)
  * @mark_done: sectors copied at @mark_time
+ * @next_time: the next window start, MIRVOL_MARK_SECS after @mark_time
+ * @next_done: sectors copied at @next_time
  * @done: sectors copied in this pass
  * @fg_sectors: foreground sectors seen by the last throttle check
  * @repair: read repair: the plexes to rewrite (bit per slot), else 0
@@ -52,6 +54,8 @@ struct mirvol_resync {
 	struct page **pages;
 	unsigned long mark_time;
 	u64 mark_done;
+	unsigned long next_time;
+	u64 next_done;
 	u64 done;
 	unsigned long fg_sectors;
 };
@@ -66,7 +70,10 @@ static unsigned long mirvol_fg_sectors(struct mirvol_volume *vol)
 
 /*
  * Throttle: sleep while above the ceiling, and while above the floor if
- * the volume served foreground I/O since the last check.
+ * the volume served foreground I/O since the last check.  The speed is
+ * measured over a window sliding by MIRVOL_MARK_SECS (3 to 6 seconds
+ * long once running, as md's marks), so that a new window does not
+ * forget the batch just copied and let the next one through at once.
  */
 static void mirvol_resync_throttle(struct mirvol_resync *rs)
 {
@@ -80,9 +87,12 @@ static void mirvol_resync_throttle(struct mirvol_resync *rs)
 
 		if (mirvol_op_should_stop(rs->op))
 			return;
-		if (elapsed > MIRVOL_MARK_SECS * HZ) {
-			rs->mark_time = jiffies;
-			rs->mark_done = rs->done;
+		if (time_after(jiffies,
+			       rs->next_time + MIRVOL_MARK_SECS * HZ)) {
+			rs->mark_time = rs->next_time;
+			rs->mark_done = rs->next_done;
+			rs->next_time = jiffies;
+			rs->next_done = rs->done;
 			continue;
 		}
 		speed = div64_u64(kib * HZ, elapsed + 1);
@@ -387,6 +397,7 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 		return -ENOMEM;
 	begin = mirvol_resync_begin(vol);
 	rs.mark_time = jiffies;
+	rs.next_time = rs.mark_time;
 	rs.fg_sectors = mirvol_fg_sectors(vol);
 	mirvol_op_set_progress(op, (u64)begin << SECTOR_SHIFT,
 			       (u64)vol->size << SECTOR_SHIFT);
@@ -402,8 +413,12 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 			err = -ECANCELED;
 			break;
 		}
-		sectors = min_t(sector_t, MIRVOL_RESYNC_CHUNK *
-				MIRVOL_RESYNC_BATCH, vol->size - sector);
+		/* Below 16 MiB/s, one chunk at a time: smaller bursts. */
+		sectors = MIRVOL_RESYNC_CHUNK * MIRVOL_RESYNC_BATCH;
+		if (READ_ONCE(vol->sync_speed_max) &&
+		    READ_ONCE(vol->sync_speed_max) < 16384)
+			sectors = MIRVOL_RESYNC_CHUNK;
+		sectors = min_t(sector_t, sectors, vol->size - sector);
 		sectors = min_t(sector_t, sectors,
 				mirvol_barrier_unit_end(sector) - sector);
 
