@@ -245,10 +245,16 @@ static void sb_plex_json(struct json *j, const struct mirvol_sb *sb,
 	json_obj_end(j);
 }
 
-#define JSON_LE32(j, sb, f)	do { json_key(j, #f); \
-				json_u64(j, le32_to_cpu((sb)->f)); } while (0)
-#define JSON_LE64(j, sb, f)	do { json_key(j, #f); \
-				json_u64(j, le64_to_cpu((sb)->f)); } while (0)
+#define JSON_LE32(j, sb, f)				\
+	do {						\
+		json_key(j, #f);			\
+		json_u64(j, le32_to_cpu((sb)->f));	\
+	} while (0)
+#define JSON_LE64(j, sb, f)				\
+	do {						\
+		json_key(j, #f);			\
+		json_u64(j, le64_to_cpu((sb)->f));	\
+	} while (0)
 
 static void sb_json(struct json *j, const struct mirvol_sb *sb)
 {
@@ -485,12 +491,13 @@ static int examine_verdict(const char *path, const struct mv_member *m)
 	if (m->reason == MIRVOL_R_NOT_A_MEMBER)
 		mv_err(m->reason, "%s: no mirvol superblock", path);
 	else if (m->reason == MIRVOL_R_METADATA_VERSION)
-		mv_err(m->reason, "%s: superblock of an unknown version "
-		       "(this mirvolctl knows version %u)", path,
-		       MIRVOL_SB_VERSION);
+		mv_err(m->reason,
+		       "%s: superblock of an unknown version (this mirvolctl knows version %u)",
+		       path, MIRVOL_SB_VERSION);
 	else
-		mv_err(m->reason, "%s: no valid superblock: slot 0: %s, "
-		       "slot 1: %s", path, mirvol_sb_defect_str(m->defects[0]),
+		mv_err(m->reason,
+		       "%s: no valid superblock: slot 0: %s, slot 1: %s",
+		       path, mirvol_sb_defect_str(m->defects[0]),
 		       mirvol_sb_defect_str(m->defects[1]));
 	return MV_EXIT_FAIL;
 }

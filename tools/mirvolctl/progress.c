@@ -187,8 +187,10 @@ static int wait_slice(int fd, u64 id, u32 slice_ms,
 	if (!ctl_op(fd, MIRVOL_IOC_OP_WAIT, id, slice_ms, info, &st)) {
 		if (info->state != MIRVOL_OPS_RUNNING)
 			return MV_WAIT_ENDED;
-		/* Ended says the kernel, running says the info: ask again,
-		 * without spinning. */
+		/*
+		 * Ended says the kernel, running says the info: ask again,
+		 * without spinning.
+		 */
 		nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
 		return -1;
 	}
