@@ -65,59 +65,6 @@ unsigned int mirvol_volume_state_of(const unsigned int *states,
 	return active == n ? MIRVOL_VOLUME_ONLINE : MIRVOL_VOLUME_DEGRADED;
 }
 
-const char *mirvol_plex_state_name(unsigned int state)
-{
-	static const char * const names[] = {
-		[MIRVOL_PLEX_NONE] = "none",
-		[MIRVOL_PLEX_ACTIVE] = "active",
-		[MIRVOL_PLEX_STALE] = "stale",
-		[MIRVOL_PLEX_SYNCING] = "syncing",
-		[MIRVOL_PLEX_FAILED] = "failed",
-		[MIRVOL_PLEX_MISSING] = "missing",
-	};
-
-	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
-}
-
-const char *mirvol_volume_state_name(unsigned int state)
-{
-	static const char * const names[] = {
-		[0] = "unknown",
-		[MIRVOL_VOLUME_ONLINE] = "online",
-		[MIRVOL_VOLUME_DEGRADED] = "degraded",
-		[MIRVOL_VOLUME_FAILED] = "failed",
-		[MIRVOL_VOLUME_OFFLINE] = "offline",
-	};
-
-	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
-}
-
-const char *mirvol_op_type_name(unsigned int type)
-{
-	static const char * const names[] = {
-		[0] = "unknown",
-		[MIRVOL_OP_ADD_PLEX] = "add-plex",
-		[MIRVOL_OP_BREAK_PLEX] = "break-plex",
-		[MIRVOL_OP_REMOVE_PLEX] = "remove-plex",
-		[MIRVOL_OP_RESYNC] = "resync",
-	};
-
-	return type < ARRAY_SIZE(names) ? names[type] : "unknown";
-}
-
-const char *mirvol_op_state_name(unsigned int state)
-{
-	static const char * const names[] = {
-		[0] = "unknown",
-		[MIRVOL_OPS_RUNNING] = "running",
-		[MIRVOL_OPS_SUCCEEDED] = "succeeded",
-		[MIRVOL_OPS_FAILED] = "failed",
-		[MIRVOL_OPS_CANCELLED] = "cancelled",
-	};
-
-	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
-}
-
 /**
  * mirvol_reason_errno - the errno that goes with a reason code
  * @reason: enum mirvol_reason

@@ -13,6 +13,8 @@
 #include <linux/types.h>
 #include <linux/mirvol.h>
 
+#include "mirvol_names.h"
+
 struct mirvol_md;
 
 static inline bool mirvol_state_readable(unsigned int state)
@@ -29,10 +31,28 @@ static inline bool mirvol_state_writable(unsigned int state)
 bool mirvol_plex_transition_valid(unsigned int from, unsigned int to);
 unsigned int mirvol_volume_state_of(const unsigned int *states,
 				    unsigned int n);
-const char *mirvol_plex_state_name(unsigned int state);
-const char *mirvol_volume_state_name(unsigned int state);
-const char *mirvol_op_type_name(unsigned int type);
-const char *mirvol_op_state_name(unsigned int state);
+
+/* The names of include/mirvol_names.h, "unknown" for a bad value. */
+static inline const char *mirvol_plex_state_name(unsigned int state)
+{
+	return mirvol_plex_state_str(state) ?: "unknown";
+}
+
+static inline const char *mirvol_volume_state_name(unsigned int state)
+{
+	return mirvol_volume_state_str(state) ?: "unknown";
+}
+
+static inline const char *mirvol_op_type_name(unsigned int type)
+{
+	return mirvol_op_type_str(type) ?: "unknown";
+}
+
+static inline const char *mirvol_op_state_name(unsigned int state)
+{
+	return mirvol_op_state_str(state) ?: "unknown";
+}
+
 int mirvol_reason_errno(enum mirvol_reason reason);
 bool mirvol_mem_is_zero(const void *p, size_t len);
 

@@ -31,7 +31,9 @@ enum {
 
 #define MV_UUID_STR_LEN	37	/* 36 characters and a NUL */
 
+#ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+#endif
 
 #define __printf(a, b)	__attribute__((format(printf, a, b)))
 

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "mirvolctl.h"
+#include "mirvol_names.h"
 
 /* ---- reason codes --------------------------------------------------- */
 
@@ -180,13 +181,13 @@ void mv_warn(const char *fmt, ...)
 
 /* ---- names of states and types ---------------------------------- */
 
-static struct mv_name table_name(const char *const *names, size_t n,
-				 u32 value)
+/* The shared name of @value (mirvol_names.c), or "unknown-N". */
+static struct mv_name enum_name(const char *name, u32 value)
 {
 	struct mv_name r;
 
-	if (value < n && names[value])
-		snprintf(r.s, sizeof(r.s), "%s", names[value]);
+	if (name)
+		snprintf(r.s, sizeof(r.s), "%s", name);
 	else
 		snprintf(r.s, sizeof(r.s), "unknown-%u", value);
 	return r;
@@ -194,52 +195,22 @@ static struct mv_name table_name(const char *const *names, size_t n,
 
 struct mv_name mv_vol_state_name(u32 state)
 {
-	static const char *const names[] = {
-		[MIRVOL_VOLUME_ONLINE] = "online",
-		[MIRVOL_VOLUME_DEGRADED] = "degraded",
-		[MIRVOL_VOLUME_FAILED] = "failed",
-		[MIRVOL_VOLUME_OFFLINE] = "offline",
-	};
-
-	return table_name(names, ARRAY_SIZE(names), state);
+	return enum_name(mirvol_volume_state_str(state), state);
 }
 
 struct mv_name mv_plex_state_name(u32 state)
 {
-	static const char *const names[] = {
-		[MIRVOL_PLEX_NONE] = "none",
-		[MIRVOL_PLEX_ACTIVE] = "active",
-		[MIRVOL_PLEX_STALE] = "stale",
-		[MIRVOL_PLEX_SYNCING] = "syncing",
-		[MIRVOL_PLEX_FAILED] = "failed",
-		[MIRVOL_PLEX_MISSING] = "missing",
-	};
-
-	return table_name(names, ARRAY_SIZE(names), state);
+	return enum_name(mirvol_plex_state_str(state), state);
 }
 
 struct mv_name mv_op_type_name(u32 type)
 {
-	static const char *const names[] = {
-		[MIRVOL_OP_ADD_PLEX] = "add-plex",
-		[MIRVOL_OP_BREAK_PLEX] = "break-plex",
-		[MIRVOL_OP_REMOVE_PLEX] = "remove-plex",
-		[MIRVOL_OP_RESYNC] = "resync",
-	};
-
-	return table_name(names, ARRAY_SIZE(names), type);
+	return enum_name(mirvol_op_type_str(type), type);
 }
 
 struct mv_name mv_op_state_name(u32 state)
 {
-	static const char *const names[] = {
-		[MIRVOL_OPS_RUNNING] = "running",
-		[MIRVOL_OPS_SUCCEEDED] = "succeeded",
-		[MIRVOL_OPS_FAILED] = "failed",
-		[MIRVOL_OPS_CANCELLED] = "cancelled",
-	};
-
-	return table_name(names, ARRAY_SIZE(names), state);
+	return enum_name(mirvol_op_state_str(state), state);
 }
 
 /* ---- UUIDs ------------------------------------------------------- */
