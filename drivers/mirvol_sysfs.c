@@ -65,8 +65,8 @@ static ssize_t array_state_show(struct kobject *kobj,
 			  "dirty" : "clean");
 }
 
-static ssize_t speed_store(struct mirvol_volume *vol, unsigned int *field,
-			   unsigned int dflt, const char *buf, size_t len)
+static ssize_t tunable_store(unsigned int *field, unsigned int dflt,
+			     const char *buf, size_t len)
 {
 	unsigned int val;
 
@@ -80,62 +80,34 @@ static ssize_t speed_store(struct mirvol_volume *vol, unsigned int *field,
 	return len;
 }
 
-static ssize_t sync_speed_min_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(kobj_to_vol(kobj)->sync_speed_min));
+/*
+ * A tunable of the volume, an unsigned int field of the same name: reads
+ * print it, writes take a number or "system" (back to the module
+ * parameter @_dflt, as md's sync_speed_min/max do).
+ */
+#define MIRVOL_TUNABLE(_name, _dflt)					\
+static ssize_t _name##_show(struct kobject *kobj,			\
+			    struct kobj_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%u\n", READ_ONCE(kobj_to_vol(kobj)->_name)); \
+}									\
+									\
+static ssize_t _name##_store(struct kobject *kobj,			\
+			     struct kobj_attribute *attr,		\
+			     const char *buf, size_t len)		\
+{									\
+	return tunable_store(&kobj_to_vol(kobj)->_name, _dflt, buf, len); \
 }
 
-static ssize_t sync_speed_min_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t len)
-{
-	struct mirvol_volume *vol = kobj_to_vol(kobj);
-
-	return speed_store(vol, &vol->sync_speed_min, mirvol_sync_speed_min,
-			   buf, len);
-}
-
-static ssize_t sync_speed_max_show(struct kobject *kobj,
-				   struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(kobj_to_vol(kobj)->sync_speed_max));
-}
-
-static ssize_t sync_speed_max_store(struct kobject *kobj,
-				    struct kobj_attribute *attr,
-				    const char *buf, size_t len)
-{
-	struct mirvol_volume *vol = kobj_to_vol(kobj);
-
-	return speed_store(vol, &vol->sync_speed_max, mirvol_sync_speed_max,
-			   buf, len);
-}
+MIRVOL_TUNABLE(sync_speed_min, mirvol_sync_speed_min)
+MIRVOL_TUNABLE(sync_speed_max, mirvol_sync_speed_max)
+MIRVOL_TUNABLE(safe_mode_delay_ms, mirvol_safe_mode_delay_ms)
 
 static ssize_t sync_speed_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
 	return sysfs_emit(buf, "%u\n",
 			  READ_ONCE(kobj_to_vol(kobj)->sync_speed));
-}
-
-static ssize_t safe_mode_delay_ms_show(struct kobject *kobj,
-				       struct kobj_attribute *attr, char *buf)
-{
-	return sysfs_emit(buf, "%u\n",
-			  READ_ONCE(kobj_to_vol(kobj)->safe_mode_delay_ms));
-}
-
-static ssize_t safe_mode_delay_ms_store(struct kobject *kobj,
-					struct kobj_attribute *attr,
-					const char *buf, size_t len)
-{
-	struct mirvol_volume *vol = kobj_to_vol(kobj);
-
-	return speed_store(vol, &vol->safe_mode_delay_ms,
-			   mirvol_safe_mode_delay_ms, buf, len);
 }
 
 /* "none", or "<id> <type> <state> <percent>" of the running operation */
