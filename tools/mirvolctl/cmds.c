@@ -580,14 +580,93 @@ static int plex_ref(int fd, const char *vol, const char *plex,
 	return 0;
 }
 
-static int break_result(int fd, const struct mirvol_plex_ref *ref, bool wait)
+/**
+ * struct plex_cmd - a command on one plex: VOL PLEX and options
+ * @shortopts: @lo: its options, for parse_opts()
+ * @req: the ioctl, which takes a struct mirvol_plex_ref
+ * @what: what failed, "... %s ... %s" with the plex and the volume name
+ * @check: optional, rules on the options: an exit code, or -1 if fine
+ * @fill: optional, the command's fields of the reference
+ * @done: optional, after the call succeeded: report, wait; returns the
+ *	exit code (without it: success)
+ */
+struct plex_cmd {
+	const char *shortopts;
+	const struct option *lo;
+	unsigned long req;
+	const char *what;
+	int (*check)(const struct opts *o);
+	void (*fill)(const struct opts *o, struct mirvol_plex_ref *ref);
+	int (*done)(int fd, const struct opts *o,
+		    const struct mirvol_plex_ref *ref);
+};
+
+static int run_plex_cmd(const struct plex_cmd *pc, int argc, char **argv)
+{
+	struct mirvol_plex_ref ref;
+	struct mirvol_info info;
+	struct mv_status st;
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, pc->shortopts, pc->lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 2, argv, "VOL and PLEX");
+	if (r >= 0)
+		return r;
+	if (pc->check) {
+		r = pc->check(&o);
+		if (r >= 0)
+			return r;
+	}
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = MV_EXIT_FAIL;
+	if (plex_ref(fd, argv[optind], argv[optind + 1], &info, &ref))
+		goto out;
+	if (pc->fill)
+		pc->fill(&o, &ref);
+	if (ctl_call(fd, pc->req, &ref, &st)) {
+		ctl_report(&st, pc->what, argv[optind + 1], info.name);
+		goto out;
+	}
+	r = pc->done ? pc->done(fd, &o, &ref) : MV_EXIT_OK;
+out:
+	ctl_close(fd);
+	return r;
+}
+
+/* The operation's id, or its outcome with --wait. */
+static int op_done(int fd, const struct opts *o,
+		   const struct mirvol_plex_ref *ref)
+{
+	struct mirvol_op_info op;
+
+	return async_result(fd, ref->op_id, o->wait, &op);
+}
+
+static int break_check(const struct opts *o)
+{
+	return o->name && check_name(o->name) ? MV_EXIT_FAIL : -1;
+}
+
+static void break_fill(const struct opts *o, struct mirvol_plex_ref *ref)
+{
+	copy_name(ref->new_name, o->name);
+}
+
+/* As op_done(), and with --wait the new volume's device. */
+static int break_done(int fd, const struct opts *o,
+		      const struct mirvol_plex_ref *ref)
 {
 	struct mirvol_op_info op;
 	const u8 *uuid;
 	int r;
 
-	r = async_result(fd, ref->op_id, wait, &op);
-	if (r || !wait)
+	r = async_result(fd, ref->op_id, o->wait, &op);
+	if (r || !o->wait)
 		return r;
 	uuid = op.nr_outputs ? op.outputs[0] : ref->new_volume_uuid;
 	return print_volume_device(fd, uuid);
@@ -601,36 +680,13 @@ int cmd_break_plex(int argc, char **argv)
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
-	struct mirvol_plex_ref ref;
-	struct mirvol_info info;
-	struct mv_status st;
-	struct opts o;
-	int fd, r;
+	static const struct plex_cmd pc = {
+		.shortopts = ":n:wh", .lo = lo, .req = MIRVOL_IOC_BREAK_PLEX,
+		.what = "breaking plex %s off %s", .check = break_check,
+		.fill = break_fill, .done = break_done,
+	};
 
-	r = parse_opts(argc, argv, ":n:wh", lo, &o);
-	if (r >= 0)
-		return r;
-	r = want_args(argc, 2, argv, "VOL and PLEX");
-	if (r >= 0)
-		return r;
-	if (o.name && check_name(o.name))
-		return MV_EXIT_FAIL;
-	fd = ctl_open();
-	if (fd < 0)
-		return MV_EXIT_FAIL;
-	r = MV_EXIT_FAIL;
-	if (plex_ref(fd, argv[optind], argv[optind + 1], &info, &ref))
-		goto out;
-	copy_name(ref.new_name, o.name);
-	if (ctl_call(fd, MIRVOL_IOC_BREAK_PLEX, &ref, &st)) {
-		ctl_report(&st, "breaking plex %s off %s", argv[optind + 1],
-			   info.name);
-		goto out;
-	}
-	r = break_result(fd, &ref, o.wait);
-out:
-	ctl_close(fd);
-	return r;
+	return run_plex_cmd(&pc, argc, argv);
 }
 
 int cmd_remove_plex(int argc, char **argv)
@@ -640,34 +696,12 @@ int cmd_remove_plex(int argc, char **argv)
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
-	struct mirvol_plex_ref ref;
-	struct mirvol_info info;
-	struct mirvol_op_info op;
-	struct mv_status st;
-	struct opts o;
-	int fd, r;
+	static const struct plex_cmd pc = {
+		.shortopts = ":wh", .lo = lo, .req = MIRVOL_IOC_REMOVE_PLEX,
+		.what = "removing plex %s from %s", .done = op_done,
+	};
 
-	r = parse_opts(argc, argv, ":wh", lo, &o);
-	if (r >= 0)
-		return r;
-	r = want_args(argc, 2, argv, "VOL and PLEX");
-	if (r >= 0)
-		return r;
-	fd = ctl_open();
-	if (fd < 0)
-		return MV_EXIT_FAIL;
-	r = MV_EXIT_FAIL;
-	if (plex_ref(fd, argv[optind], argv[optind + 1], &info, &ref))
-		goto out;
-	if (ctl_call(fd, MIRVOL_IOC_REMOVE_PLEX, &ref, &st)) {
-		ctl_report(&st, "removing plex %s from %s", argv[optind + 1],
-			   info.name);
-		goto out;
-	}
-	r = async_result(fd, ref.op_id, o.wait, &op);
-out:
-	ctl_close(fd);
-	return r;
+	return run_plex_cmd(&pc, argc, argv);
 }
 
 static int do_add_plex(int fd, const struct opts *o, const char *vol,
@@ -749,6 +783,19 @@ int cmd_add_plex(int argc, char **argv)
 	return r;
 }
 
+static int set_plex_check(const struct opts *o)
+{
+	if (o->boot == o->no_boot)
+		return mv_usage("give exactly one of --boot and --no-boot");
+	return -1;
+}
+
+static void set_plex_fill(const struct opts *o, struct mirvol_plex_ref *ref)
+{
+	ref->hdr.flags = o->boot ? MIRVOL_SET_PLEX_F_BOOT :
+				   MIRVOL_SET_PLEX_F_NO_BOOT;
+}
+
 int cmd_set_plex(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -757,37 +804,13 @@ int cmd_set_plex(int argc, char **argv)
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
-	struct mirvol_plex_ref ref;
-	struct mirvol_info info;
-	struct mv_status st;
-	struct opts o;
-	int fd, r;
+	static const struct plex_cmd pc = {
+		.shortopts = ":h", .lo = lo, .req = MIRVOL_IOC_SET_PLEX,
+		.what = "setting plex %s of %s", .check = set_plex_check,
+		.fill = set_plex_fill,
+	};
 
-	r = parse_opts(argc, argv, ":h", lo, &o);
-	if (r >= 0)
-		return r;
-	r = want_args(argc, 2, argv, "VOL and PLEX");
-	if (r >= 0)
-		return r;
-	if (o.boot == o.no_boot)
-		return mv_usage("give exactly one of --boot and --no-boot");
-	fd = ctl_open();
-	if (fd < 0)
-		return MV_EXIT_FAIL;
-	r = MV_EXIT_FAIL;
-	if (plex_ref(fd, argv[optind], argv[optind + 1], &info, &ref))
-		goto out;
-	ref.hdr.flags = o.boot ? MIRVOL_SET_PLEX_F_BOOT :
-				 MIRVOL_SET_PLEX_F_NO_BOOT;
-	if (ctl_call(fd, MIRVOL_IOC_SET_PLEX, &ref, &st)) {
-		ctl_report(&st, "setting plex %s of %s", argv[optind + 1],
-			   info.name);
-		goto out;
-	}
-	r = MV_EXIT_OK;
-out:
-	ctl_close(fd);
-	return r;
+	return run_plex_cmd(&pc, argc, argv);
 }
 
 /* ---- op ----------------------------------------------------------------- */
