@@ -195,7 +195,13 @@ results=$results_dir/$stamp.json
 [ $smoke -eq 0 ] || results=$results_dir/$stamp-smoke.json
 accel=tcg
 [ "${MVTEST_KVM:-0}" != 1 ] || accel=kvm
-if [ -n "$icount" ]; then
+if [ -z "$icount" ] && [ $accel = tcg ]; then
+	# One host thread per vCPU, so that 2 vCPUs use both host cores
+	# (vm.sh defaults to single-threaded TCG for the tests).
+	export MVTEST_ACCEL=${MVTEST_ACCEL:-tcg,thread=multi}
+	accel=$MVTEST_ACCEL
+elif [ -n "$icount" ]; then
+	# -icount runs the vCPUs on one thread anyway.
 	[ $accel = tcg ] || die "--icount needs TCG (not MVTEST_KVM=1)"
 	# vm.sh adds MVTEST_QEMU_ARGS to QEMU's command line.
 	MVTEST_QEMU_ARGS="${MVTEST_QEMU_ARGS:-} -icount shift=$icount,sleep=off"

@@ -27,8 +27,8 @@
 #
 # Environment: MVTEST_KVM=1 uses KVM instead of TCG (nested guests crash
 # on the build machines, so TCG is the default); MVTEST_ACCEL sets the
-# TCG options (e.g. tcg,thread=single); MVTEST_QEMU_ARGS adds QEMU
-# arguments; MIRVOL_KO (default: the repository's mirvol.ko) is the
+# TCG options (default tcg,thread=single, see below); MVTEST_QEMU_ARGS
+# adds QEMU arguments; MIRVOL_KO (default: the repository's mirvol.ko) is the
 # module "modprobe mirvol" loads in the guest.
 #
 # $DIR/vm.result says how the boot ended: result=ok|fail|kernel-error|
@@ -99,10 +99,15 @@ rm -f "$dir"/{console.log,qemu.log,vm.result,status,status.tmp,kill-me,watchdog}
 	fi
 } >"$dir/cmd.sh"
 
-# RDRAND makes the guest's crng ready at boot: its static key then flips
-# while one CPU runs, not later, when TCG can miss the text patching on
-# another vCPU (an "Oops: int3" in crng_make_state was seen).
-accel=(-accel "${MVTEST_ACCEL:-tcg}" -cpu "qemu64,+rdrand")
+# Single-threaded TCG: the vCPUs take turns on one host thread.  With
+# one thread per vCPU (thread=multi), QEMU 7.2 can let a vCPU run code
+# that another vCPU is patching (static keys: text_poke_bp() and its
+# int3): guests died of "Oops: int3 ... Fatal exception in interrupt",
+# in crng_make_state here and during boot on a CI machine.  The guest
+# still has MVTEST_CPUS vCPUs, preemption and concurrent I/O; only the
+# host runs them on one core.  The benchmark asks for thread=multi.
+# RDRAND makes the crng ready at boot, before the second vCPU starts.
+accel=(-accel "${MVTEST_ACCEL:-tcg,thread=single}" -cpu "qemu64,+rdrand")
 [ "${MVTEST_KVM:-0}" = 1 ] && accel=(-accel kvm -cpu host)
 append="console=ttyS0 printk.time=1 panic=-1 oops=panic"
 append+=" mvtest.repo=$MIRVOL_SRC mvtest.share=$OUT_DIR mvtest.dir=$dir"
