@@ -196,6 +196,17 @@ verdict() {
 	echo "$v"
 }
 
+# oops_excerpt: after a boot died before any test started, show the
+# first kernel error and what follows it (the log is not kept by CI).
+oops_excerpt() {
+	local first
+	first=$(kernel_errors "$BOOTDIR/console.log" | head -n 1)
+	[ -n "$first" ] || return 0
+	echo "--- console of boot ${BOOTDIR##*/} from its first kernel error:"
+	tr -d '\r' <"$BOOTDIR/console.log" | grep -aF -A 24 -- "$first" | head -n 25 |
+		sed 's/^/  | /'
+}
+
 # Single-boot tests share boots; a boot that crashes takes the running
 # test with it, the rest go on in the next boot.
 run_shared() {
@@ -225,6 +236,7 @@ run_shared() {
 			for t in "${next[@]}"; do
 				report "$t" "FAIL VM: $VM_RESULT: $VM_REASON"
 			done
+			oops_excerpt
 			return
 		fi
 		pending=("${next[@]}")

@@ -198,6 +198,9 @@ if [ -z "$result" ]; then
 		if [ -n "$err" ] && [[ $err != *"$reason"* ]]; then
 			reason="${err#*] }; ${reason:-no panic message}"
 		fi
+		# Where it happened: the first oops's instruction pointer.
+		rip=$(grep -m1 -aoE 'RIP: [0-9a-f]{4}:[^ ]+' "$dir/console.log" | tr -d '\r')
+		[ -z "$rip" ] || reason="$reason; ${rip}"
 		[ -n "$reason" ] || reason="QEMU exited ($qrc) without a status from the guest: $(tail -n 1 "$dir/qemu.log" 2>/dev/null)"
 	fi
 fi
