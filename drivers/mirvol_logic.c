@@ -6,8 +6,10 @@
  */
 #include <linux/bits.h>
 #include <linux/errno.h>
+#include <linux/jiffies.h>
 #include <linux/kernel.h>
 #include <linux/limits.h>
+#include <linux/math64.h>
 #include <linux/string.h>
 
 #include "mirvol_logic.h"
@@ -63,6 +65,65 @@ unsigned int mirvol_volume_state_of(const unsigned int *states,
 	if (!active)
 		return MIRVOL_VOLUME_FAILED;
 	return active == n ? MIRVOL_VOLUME_ONLINE : MIRVOL_VOLUME_DEGRADED;
+}
+
+/**
+ * mirvol_speed_start - start measuring a copy rate
+ * @sp: the window
+ * @now: jiffies
+ * @done: sectors done so far
+ */
+void mirvol_speed_start(struct mirvol_speed *sp, unsigned long now, u64 done)
+{
+	sp->mark_time = now;
+	sp->mark_done = done;
+	sp->next_time = now;
+	sp->next_done = done;
+}
+
+/**
+ * mirvol_speed_kibs - the rate over the window, sliding it when due
+ * @sp: the window
+ * @now: jiffies, not before the last call
+ * @done: sectors done so far, not fewer than at the last call
+ *
+ * Return: KiB/s from the window's start to @now.
+ */
+unsigned int mirvol_speed_kibs(struct mirvol_speed *sp, unsigned long now,
+			       u64 done)
+{
+	if (time_after(now, sp->next_time + MIRVOL_MARK_SECS * HZ)) {
+		sp->mark_time = sp->next_time;
+		sp->mark_done = sp->next_done;
+		sp->next_time = now;
+		sp->next_done = done;
+	}
+	return min_t(u64, div64_u64(((done - sp->mark_done) >> 1) * HZ,
+				    now - sp->mark_time + 1), UINT_MAX);
+}
+
+/**
+ * mirvol_speed_delay - how long to pause to keep a rate limit
+ * @sp: the window
+ * @now: jiffies
+ * @done: sectors done so far
+ * @max_kibs: the limit in KiB/s, 0 for none
+ *
+ * Return: jiffies from @now until the window's average is back at
+ * @max_kibs with nothing more copied; 0 when it is not above it.
+ */
+unsigned long mirvol_speed_delay(const struct mirvol_speed *sp,
+				 unsigned long now, u64 done,
+				 unsigned int max_kibs)
+{
+	unsigned long elapsed = now - sp->mark_time;
+	u64 need;
+
+	if (!max_kibs)
+		return 0;
+	/* The window length at which the KiB done average @max_kibs. */
+	need = div64_u64(((done - sp->mark_done) >> 1) * HZ, max_kibs);
+	return need > elapsed ? min_t(u64, need - elapsed, ULONG_MAX) : 0;
 }
 
 /**

@@ -30,7 +30,6 @@
 #define MIRVOL_RESYNC_BATCH	4U		/* chunks copied together */
 #define MIRVOL_RESYNC_PAGES	(MIRVOL_RESYNC_CHUNK >> (PAGE_SHIFT - 9))
 #define MIRVOL_CHECKPOINT_SECS	3
-#define MIRVOL_MARK_SECS	3
 
 /**
  * struct mirvol_resync - one resync pass
@@ -38,10 +37,7 @@
  * @vol: the volume
  * @source: preferred source slot, or -1 for any in-sync plex
  * @pages: MIRVOL_RESYNC_BATCH * MIRVOL_RESYNC_PAGES pages of buffer
- * @mark_time: start of the speed window (jiffies)
- * @mark_done: sectors copied at @mark_time
- * @next_time: the next window start, MIRVOL_MARK_SECS after @mark_time
- * @next_done: sectors copied at @next_time
+ * @speed: the copy rate's sliding window
  * @done: sectors copied in this pass
  * @fg_sectors: foreground sectors seen by the last throttle check
  * @repair: read repair: the plexes to rewrite (bit per slot), else 0
@@ -52,10 +48,7 @@ struct mirvol_resync {
 	int source;
 	u8 repair;
 	struct page **pages;
-	unsigned long mark_time;
-	u64 mark_done;
-	unsigned long next_time;
-	u64 next_done;
+	struct mirvol_speed speed;
 	u64 done;
 	unsigned long fg_sectors;
 };
@@ -81,33 +74,22 @@ static void mirvol_resync_throttle(struct mirvol_resync *rs)
 	unsigned long fg;
 
 	for (;;) {
-		unsigned long elapsed = jiffies - rs->mark_time;
-		u64 kib = (rs->done - rs->mark_done) >> 1;
-		unsigned int speed, max, min;
+		unsigned long now = jiffies, delay;
+		unsigned int speed, min;
 
 		if (mirvol_op_should_stop(rs->op))
 			return;
-		if (time_after(jiffies,
-			       rs->next_time + MIRVOL_MARK_SECS * HZ)) {
-			rs->mark_time = rs->next_time;
-			rs->mark_done = rs->next_done;
-			rs->next_time = jiffies;
-			rs->next_done = rs->done;
-			continue;
-		}
-		speed = div64_u64(kib * HZ, elapsed + 1);
+		speed = mirvol_speed_kibs(&rs->speed, now, rs->done);
 		WRITE_ONCE(vol->sync_speed, speed);
-		max = READ_ONCE(vol->sync_speed_max);
-		min = READ_ONCE(vol->sync_speed_min);
-		if (max && speed > max) {
-			/* Sleep until the window's average is back at max. */
-			u64 need = div64_u64(kib * HZ, max);
-
-			mirvol_op_sleep(rs->op, jiffies_to_msecs(min_t(u64,
-					need - min_t(u64, need, elapsed),
-					HZ / 10)) + 1);
+		delay = mirvol_speed_delay(&rs->speed, now, rs->done,
+					   READ_ONCE(vol->sync_speed_max));
+		if (delay) {
+			/* Until the window's average is back at max. */
+			delay = min_t(unsigned long, delay, HZ / 10);
+			mirvol_op_sleep(rs->op, jiffies_to_msecs(delay) + 1);
 			continue;
 		}
+		min = READ_ONCE(vol->sync_speed_min);
 		fg = mirvol_fg_sectors(vol);
 		if (speed > min && fg != rs->fg_sectors) {
 			rs->fg_sectors = fg;
@@ -396,8 +378,7 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 	if (!rs.pages)
 		return -ENOMEM;
 	begin = mirvol_resync_begin(vol);
-	rs.mark_time = jiffies;
-	rs.next_time = rs.mark_time;
+	mirvol_speed_start(&rs.speed, jiffies, 0);
 	rs.fg_sectors = mirvol_fg_sectors(vol);
 	mirvol_op_set_progress(op, (u64)begin << SECTOR_SHIFT,
 			       (u64)vol->size << SECTOR_SHIFT);

@@ -124,6 +124,35 @@ enum mirvol_reason mirvol_check_add(const struct mirvol_rule_vol *v,
 enum mirvol_reason mirvol_check_create(const struct mirvol_create *c);
 void mirvol_break_name(char *out, const char *name, unsigned int index);
 
+/* A resync's speed window slides by this many seconds (md's marks). */
+#define MIRVOL_MARK_SECS	3
+
+/**
+ * struct mirvol_speed - a copy rate measured over a sliding window
+ * @mark_time: start of the window (jiffies)
+ * @mark_done: sectors done at @mark_time
+ * @next_time: start of the next window, taken once the window is
+ *	MIRVOL_MARK_SECS old
+ * @next_done: sectors done at @next_time
+ *
+ * Once running, the window is 3 to 6 seconds long: a new window starts
+ * where the previous one was 3 seconds ago, never empty, so the batch
+ * just copied still counts against the limit.
+ */
+struct mirvol_speed {
+	unsigned long mark_time;
+	u64 mark_done;
+	unsigned long next_time;
+	u64 next_done;
+};
+
+void mirvol_speed_start(struct mirvol_speed *sp, unsigned long now, u64 done);
+unsigned int mirvol_speed_kibs(struct mirvol_speed *sp, unsigned long now,
+			       u64 done);
+unsigned long mirvol_speed_delay(const struct mirvol_speed *sp,
+				 unsigned long now, u64 done,
+				 unsigned int max_kibs);
+
 /* Classes of assembly members (mirvol_assemble_plan()). */
 enum {
 	MIRVOL_ASM_CURRENT = 0,	/* up to date */

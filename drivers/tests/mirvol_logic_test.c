@@ -704,6 +704,119 @@ static void mirvol_test_rejoin(struct kunit *test)
 			MIRVOL_R_NOT_A_MEMBER);
 }
 
+/* Start a few seconds before jiffies wrap, as the kernel's own do. */
+#define SPEED_T0	((unsigned long)-2 * HZ)
+#define MIB_SECTORS	2048ULL
+
+static void mirvol_test_speed_window(struct kunit *test)
+{
+	struct mirvol_speed sp;
+	unsigned int kibs;
+
+	mirvol_speed_start(&sp, SPEED_T0, 0);
+	KUNIT_EXPECT_EQ(test, mirvol_speed_kibs(&sp, SPEED_T0, 0), 0U);
+	/* 1 MiB in the first second: about 1024 KiB/s. */
+	kibs = mirvol_speed_kibs(&sp, SPEED_T0 + HZ, MIB_SECTORS);
+	KUNIT_EXPECT_GE(test, kibs, 1024U * HZ / (HZ + 1));
+	KUNIT_EXPECT_LE(test, kibs, 1024U);
+	/* Past 3 s the next window starts; this one still runs from T0. */
+	kibs = mirvol_speed_kibs(&sp, SPEED_T0 + 4 * HZ, 4 * MIB_SECTORS);
+	KUNIT_EXPECT_EQ(test, sp.mark_time, SPEED_T0);
+	KUNIT_EXPECT_EQ(test, sp.next_time, SPEED_T0 + 4 * HZ);
+	KUNIT_EXPECT_EQ(test, kibs, (unsigned int)(4096ULL * HZ / (4 * HZ + 1)));
+	/*
+	 * 4 MiB more at 7.5 s: the window slides to start at 4 s and still
+	 * holds that batch (a window restarted from zero would show it as
+	 * copied in no time, or not at all).
+	 */
+	kibs = mirvol_speed_kibs(&sp, SPEED_T0 + 15 * HZ / 2, 8 * MIB_SECTORS);
+	KUNIT_EXPECT_EQ(test, sp.mark_time, SPEED_T0 + 4 * HZ);
+	KUNIT_EXPECT_EQ(test, sp.mark_done, 4 * MIB_SECTORS);
+	KUNIT_EXPECT_EQ(test, kibs,
+			(unsigned int)(4096ULL * HZ / (7 * HZ / 2 + 1)));
+}
+
+static void mirvol_test_speed_delay(struct kunit *test)
+{
+	struct mirvol_speed sp;
+	unsigned long d;
+
+	mirvol_speed_start(&sp, SPEED_T0, 0);
+	/* No limit, or under it: no pause. */
+	KUNIT_EXPECT_EQ(test, mirvol_speed_delay(&sp, SPEED_T0 + HZ / 10,
+						 4 * MIB_SECTORS, 0), 0UL);
+	KUNIT_EXPECT_EQ(test, mirvol_speed_delay(&sp, SPEED_T0 + 3 * HZ,
+						 4 * MIB_SECTORS, 2000), 0UL);
+	/* 4096 KiB at 2000 KiB/s take 2.048 s; 0.1 s have passed. */
+	d = mirvol_speed_delay(&sp, SPEED_T0 + HZ / 10, 4 * MIB_SECTORS, 2000);
+	KUNIT_EXPECT_EQ(test, d, 4096UL * HZ / 2000 - HZ / 10);
+	/* Exactly at the limit: no pause. */
+	KUNIT_EXPECT_EQ(test, mirvol_speed_delay(&sp, SPEED_T0 + 2 * HZ,
+						 4000, 1000), 0UL);
+}
+
+/*
+ * The throttle loop of mirvol_resync_throttle() against a simulated
+ * clock: copy a chunk whenever no pause is due, a jiffy per chunk.  Over
+ * a minute the average stays within 5 % of the limit, and no 3 s stretch
+ * goes above it by more than two chunks, for small and large chunks.
+ * (The check comes before a chunk, so each window can end up to a chunk
+ * over; md's marks behave the same.)
+ */
+static void mirvol_test_speed_throttle(struct kunit *test)
+{
+	static const struct {
+		unsigned int max_kibs;
+		u64 chunk;
+	} cases[] = {
+		{ 2000, MIB_SECTORS },
+		{ 2000, 4 * MIB_SECTORS },
+		{ 50000, 4 * MIB_SECTORS },
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cases); i++) {
+		unsigned int max = cases[i].max_kibs;
+		u64 chunk = cases[i].chunk, done = 0, kib;
+		u64 *at;	/* done at each quarter second */
+		unsigned long t = SPEED_T0, d;
+		struct mirvol_speed sp;
+		unsigned int q, worst = 0;
+
+		at = kunit_kcalloc(test, 60 * 4, sizeof(*at), GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, at);
+		mirvol_speed_start(&sp, t, 0);
+		while (t - SPEED_T0 < 60 * HZ) {
+			mirvol_speed_kibs(&sp, t, done);
+			d = mirvol_speed_delay(&sp, t, done, max);
+			if (d) {
+				t += min_t(unsigned long, d, HZ / 10) + 1;
+				continue;
+			}
+			done += chunk;
+			t++;
+			q = (t - SPEED_T0) * 4 / HZ;
+			if (q < 60 * 4)
+				at[q] = done;
+		}
+		/* Fill the quarters in which nothing was copied. */
+		for (q = 1; q < 60 * 4; q++)
+			at[q] = max(at[q], at[q - 1]);
+		for (q = 12; q < 60 * 4; q++)
+			worst = max_t(unsigned int, worst,
+				      ((at[q] - at[q - 12]) >> 1) / 3);
+		kib = done >> 1;
+		KUNIT_EXPECT_LE_MSG(test, kib, 60ULL * max * 105 / 100,
+				    "max %u KiB/s, chunk %llu", max, chunk);
+		KUNIT_EXPECT_GE_MSG(test, kib, 60ULL * max * 9 / 10,
+				    "max %u KiB/s, chunk %llu", max, chunk);
+		/* Any 3 s: at most the limit and two chunks. */
+		KUNIT_EXPECT_LE_MSG(test, worst,
+				    max + (unsigned int)(chunk >> 1) * 2 / 3,
+				    "max %u KiB/s, chunk %llu", max, chunk);
+	}
+}
+
 static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE_PARAM(mirvol_test_name, name_gen_params),
 	KUNIT_CASE(mirvol_test_name_unterminated),
@@ -720,6 +833,9 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_read_least_pending),
 	KUNIT_CASE(mirvol_test_read_spread),
 	KUNIT_CASE(mirvol_test_read_none),
+	KUNIT_CASE(mirvol_test_speed_window),
+	KUNIT_CASE(mirvol_test_speed_delay),
+	KUNIT_CASE(mirvol_test_speed_throttle),
 	KUNIT_CASE(mirvol_test_plan_complete),
 	KUNIT_CASE(mirvol_test_plan_degraded),
 	KUNIT_CASE(mirvol_test_plan_split_brain),
