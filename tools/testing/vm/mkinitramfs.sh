@@ -29,6 +29,7 @@ key=$(cat "$busybox" "$here/initramfs-init" "$0" $mods | sha256sum | cut -c1-16)
 dir=$CACHE_DIR/vm
 img=$dir/initramfs-$rel-$key.cpio
 if [ -s "$img" ]; then
+	touch "$img"	# in use: see the clean-up below
 	echo "$img"
 	exit 0
 fi
@@ -52,6 +53,8 @@ for m in $mods; do
 	echo "$ko" >>"$tmp/root/lib/mvtest/load-order"
 done
 (cd "$tmp/root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) >"$tmp/img"
-rm -f "$dir"/initramfs-*.cpio
+# Images of other versions of these scripts (another checkout may be
+# about to boot one): only those unused for a day go.
+find "$dir" -maxdepth 1 -name "initramfs-*.cpio" -mmin +1440 -delete
 mv "$tmp/img" "$img"
 echo "$img"

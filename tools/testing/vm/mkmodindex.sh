@@ -21,6 +21,7 @@ name=$(basename "$ko")
 key=$(cat "$ko" "$0" "/lib/modules/$rel/modules.order" | sha256sum | cut -c1-16)
 dir=$CACHE_DIR/vm/modindex-$rel-$key
 if [ -f "$dir/modules.dep.bin" ]; then
+	touch "$dir"	# in use: see the clean-up below
 	echo "$dir"
 	exit 0
 fi
@@ -38,6 +39,11 @@ cp "$ko" "$mods/extra/$name"
 depmod -b "$tmp" "$rel" || die "depmod failed"
 grep -q "^extra/$name:" "$mods/modules.dep" || die "depmod did not index $name"
 rm "$mods/kernel" "$mods"/modules.{order,builtin,builtin.modinfo}
-rm -rf "$CACHE_DIR/vm/modindex-$rel-"*
-mv "$mods" "$dir"
+# Indexes of other builds: another checkout (a CI clone, an A/B run with
+# MIRVOL_KO) may be booting with one right now, so only those unused for
+# a day go.
+find "$CACHE_DIR/vm" -maxdepth 1 -name "modindex-*" -mmin +1440 \
+	-exec rm -rf {} +
+mv -T "$mods" "$dir" 2>/dev/null || [ -f "$dir/modules.dep.bin" ] ||
+	die "cannot create $dir"
 echo "$dir"
