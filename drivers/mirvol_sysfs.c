@@ -110,20 +110,28 @@ static ssize_t sync_speed_show(struct kobject *kobj,
 			  READ_ONCE(kobj_to_vol(kobj)->sync_speed));
 }
 
-/* "none", or "<id> <type> <state> <percent>" of the running operation */
-static ssize_t operation_show(struct kobject *kobj,
-			      struct kobj_attribute *attr, char *buf)
+/* Fill @info from the volume's running operation; false if none. */
+static bool vol_op_info(struct mirvol_volume *vol, struct mirvol_op_info *info)
 {
-	struct mirvol_volume *vol = kobj_to_vol(kobj);
-	struct mirvol_op_info info;
 	struct mirvol_operation *op;
 	u64 id = READ_ONCE(vol->op_id);
 
 	op = id ? mirvol_op_get_by_id(id) : NULL;
 	if (!op)
-		return sysfs_emit(buf, "none\n");
-	mirvol_op_fill(op, &info);
+		return false;
+	mirvol_op_fill(op, info);
 	mirvol_op_put(op);
+	return true;
+}
+
+/* "none", or "<id> <type> <state> <percent>" of the running operation */
+static ssize_t operation_show(struct kobject *kobj,
+			      struct kobj_attribute *attr, char *buf)
+{
+	struct mirvol_op_info info;
+
+	if (!vol_op_info(kobj_to_vol(kobj), &info))
+		return sysfs_emit(buf, "none\n");
 	return sysfs_emit(buf, "%llu %s %s %u\n", info.id,
 			  mirvol_op_type_name(info.type),
 			  mirvol_op_state_name(info.state), info.percent);
@@ -133,17 +141,10 @@ static ssize_t operation_show(struct kobject *kobj,
 static ssize_t sync_completed_show(struct kobject *kobj,
 				   struct kobj_attribute *attr, char *buf)
 {
-	struct mirvol_volume *vol = kobj_to_vol(kobj);
 	struct mirvol_op_info info;
-	struct mirvol_operation *op;
-	u64 id = READ_ONCE(vol->op_id);
 
-	op = id ? mirvol_op_get_by_id(id) : NULL;
-	if (!op)
-		return sysfs_emit(buf, "none\n");
-	mirvol_op_fill(op, &info);
-	mirvol_op_put(op);
-	if (info.type != MIRVOL_OP_RESYNC && info.type != MIRVOL_OP_ADD_PLEX)
+	if (!vol_op_info(kobj_to_vol(kobj), &info) ||
+	    (info.type != MIRVOL_OP_RESYNC && info.type != MIRVOL_OP_ADD_PLEX))
 		return sysfs_emit(buf, "none\n");
 	return sysfs_emit(buf, "%llu / %llu\n", info.done_bytes >> 9,
 			  info.total_bytes >> 9);

@@ -345,16 +345,9 @@ static int sysfs_devnode(const char *name, char *buf, size_t len)
 {
 	unsigned int maj, min;
 	char path[512];
-	FILE *f;
-	int n;
 
 	snprintf(path, sizeof(path), "/sys/class/block/%s/dev", name);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	n = fscanf(f, "%u:%u", &maj, &min);
-	fclose(f);
-	if (n != 2)
+	if (mv_sysfs_devnum(path, &maj, &min))
 		return -1;
 	if (mv_blkdev_path(maj, min, buf, len))
 		snprintf(buf, len, "/dev/%s", name);

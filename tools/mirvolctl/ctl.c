@@ -84,14 +84,8 @@ static int run_modprobe(void)
 static int sysfs_control_dev(dev_t *dev)
 {
 	unsigned int maj, min;
-	FILE *f = fopen(SYSFS_CONTROL_DEV, "re");
-	int n;
 
-	if (!f)
-		return -1;
-	n = fscanf(f, "%u:%u", &maj, &min);
-	fclose(f);
-	if (n != 2)
+	if (mv_sysfs_devnum(SYSFS_CONTROL_DEV, &maj, &min))
 		return -1;
 	*dev = makedev(maj, min);
 	return 0;

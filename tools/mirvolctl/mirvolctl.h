@@ -94,6 +94,7 @@ int mv_parse_volume_node(const char *s, u32 *index);
 void mv_human_size(u64 bytes, char *buf, size_t len);
 unsigned int mv_percent(u64 part, u64 whole);
 
+int mv_sysfs_devnum(const char *path, unsigned int *major, unsigned int *minor);
 int mv_blkdev_path(u32 major, u32 minor, char *buf, size_t len);
 double mv_now(void);
 

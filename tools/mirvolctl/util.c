@@ -376,6 +376,25 @@ unsigned int mv_percent(u64 part, u64 whole)
 /* ---- devices and time --------------------------------------------- */
 
 /**
+ * mv_sysfs_devnum - read a sysfs "dev" file ("MAJOR:MINOR")
+ * @path: the file
+ * @major: @minor: the numbers
+ *
+ * Return: 0, or -1 when it cannot be read or parsed.
+ */
+int mv_sysfs_devnum(const char *path, unsigned int *major, unsigned int *minor)
+{
+	FILE *f = fopen(path, "re");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%u:%u", major, minor);
+	fclose(f);
+	return n == 2 ? 0 : -1;
+}
+
+/**
  * mv_blkdev_path - the /dev path of a block device number
  * @major: major number
  * @minor: minor number

@@ -104,7 +104,7 @@ static int fill_info(struct mirvol_info *i)
 	u64 size = 64ULL << 20;
 
 	if (is_vol(i->volume_uuid, 0xaa)) {
-		strcpy(i->name, "data");
+		snprintf(i->name, sizeof(i->name), "%s", "data");
 		i->state = MIRVOL_VOLUME_DEGRADED;
 		i->dev_major = FAKE_MAJOR;
 		i->dev_minor = 0;
@@ -116,7 +116,7 @@ static int fill_info(struct mirvol_info *i)
 		plex(&i->plexes[1], 1, MIRVOL_PLEX_SYNCING, 7, 1, size);
 		i->plexes[1].read_errors = 3;
 	} else if (is_vol(i->volume_uuid, 0xbb)) {
-		strcpy(i->name, "backup");
+		snprintf(i->name, sizeof(i->name), "%s", "backup");
 		i->state = MIRVOL_VOLUME_OFFLINE;
 		i->index = 0xffffffff;
 		i->nr_plexes = 1;
@@ -225,7 +225,7 @@ static int do_create(struct mirvol_create *c)
 		  MIRVOL_NAME_LEN - strnlen(c->name, MIRVOL_NAME_LEN)))
 		return BAD(&c->hdr, "CREATE: bytes after the name's NUL");
 	if (!c->name[0])
-		strcpy(c->name, "mirvol2");
+		snprintf(c->name, sizeof(c->name), "%s", "mirvol2");
 	uuid_fill(c->volume_uuid, 0xcc);
 	c->dev_major = FAKE_MAJOR;
 	c->dev_minor = 2;
@@ -322,7 +322,7 @@ static int do_plex_cmd(unsigned int nr, struct mirvol_plex_ref *r)
 		if (r->plex_uuid[0] == 0xc0)
 			return fail(&r->hdr, EBUSY, MIRVOL_R_PLEX_IS_BOOT, NULL);
 		if (!r->new_name[0])
-			strcpy(r->new_name, "data-plex1");
+			snprintf(r->new_name, sizeof(r->new_name), "%s", "data-plex1");
 		uuid_fill(r->new_volume_uuid, 0xaa);
 		r->op_id = 8;
 		return 0;

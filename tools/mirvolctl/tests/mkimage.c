@@ -48,7 +48,7 @@ static void fill_md(const struct cfg *c, u64 gen, struct mirvol_md *md)
 
 	memset(md, 0, sizeof(*md));
 	memset(md->volume_uuid, 0x11, MIRVOL_UUID_LEN);
-	strncpy(md->name, c->name, MIRVOL_NAME_LEN - 1);
+	snprintf(md->name, MIRVOL_NAME_LEN, "%s", c->name);
 	md->plex_index = c->index;
 	md->nr_plexes = c->plexes;
 	md->flags = c->dirty ? MIRVOL_SB_F_DIRTY : 0;
@@ -160,15 +160,33 @@ int main(int argc, char **argv)
 		c.states[i] = MIRVOL_PLEX_ACTIVE;
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (opt) {
-		case 's': c.size_mib = strtoull(optarg, NULL, 10); break;
-		case 'n': c.name = optarg; break;
-		case 'g': c.gen = strtoull(optarg, NULL, 10); break;
-		case 'S': c.both = !strcmp(optarg, "both"); break;
-		case 'p': c.plexes = (unsigned int)atoi(optarg); break;
-		case 'i': c.index = (unsigned int)atoi(optarg); break;
-		case 'd': c.dirty = true; break;
-		case 'c': c.corrupt = atoi(optarg); break;
-		case 'r': c.raw_name = atoi(optarg); break;
+		case 's':
+			c.size_mib = strtoull(optarg, NULL, 10);
+			break;
+		case 'n':
+			c.name = optarg;
+			break;
+		case 'g':
+			c.gen = strtoull(optarg, NULL, 10);
+			break;
+		case 'S':
+			c.both = !strcmp(optarg, "both");
+			break;
+		case 'p':
+			c.plexes = (unsigned int)atoi(optarg);
+			break;
+		case 'i':
+			c.index = (unsigned int)atoi(optarg);
+			break;
+		case 'd':
+			c.dirty = true;
+			break;
+		case 'c':
+			c.corrupt = atoi(optarg);
+			break;
+		case 'r':
+			c.raw_name = atoi(optarg);
+			break;
 		case 't':
 			if (sscanf(optarg, "%u:%u", &i, &s) != 2 ||
 			    i >= MIRVOL_MAX_PLEXES)

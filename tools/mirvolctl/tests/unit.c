@@ -275,7 +275,7 @@ static void test_codec(void)
 
 	memset(&md, 0, sizeof(md));
 	memset(md.volume_uuid, 0x11, MIRVOL_UUID_LEN);
-	strcpy(md.name, "vol-1.a_b");
+	snprintf(md.name, sizeof(md.name), "%s", "vol-1.a_b");
 	memset(md.plex_uuid, 0x22, MIRVOL_UUID_LEN);
 	md.nr_plexes = 1;
 	md.generation = 3;
