@@ -68,6 +68,11 @@ static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	  "incompatible device (e.g. a larger logical block size)"),
 	R(NO_IN_SYNC_MEMBER, "no member of the newest generation is present"),
 	R(NOT_SUPPORTED, "not supported by the mirvol module"),
+	R(SOURCE_READ_ERROR,
+	  "no in-sync plex could read a range (resync --force copies around it)"),
+	R(FREEZE_FAILED, "a file system on the volume could not be frozen"),
+	R(NOTHING_TO_SYNC, "no plex needs a resync"),
+	R(TOO_FEW_IN_SYNC, "check and repair need two in-sync plexes"),
 };
 
 #undef R

@@ -32,7 +32,7 @@
 #define MIRVOL_CONTROL_PATH	"/dev/mirvol-control"
 
 /* ABI version reported by MIRVOL_IOC_VERSION. */
-#define MIRVOL_ABI_MAJOR	1
+#define MIRVOL_ABI_MAJOR	2
 #define MIRVOL_ABI_MINOR	0
 
 /* Feature bits reported by MIRVOL_IOC_VERSION in mirvol_version.features. */
@@ -43,6 +43,7 @@
 #define MIRVOL_FEAT_METADATA	(1ULL << 4)	/* on-disk superblocks */
 #define MIRVOL_FEAT_ASSEMBLE	(1ULL << 5)	/* ASSEMBLE, STOP */
 #define MIRVOL_FEAT_RENAME	(1ULL << 6)	/* RENAME */
+#define MIRVOL_FEAT_SYNC_ACTION	(1ULL << 7)	/* SYNC_ACTION: resync, check, repair */
 
 #define MIRVOL_MAX_PLEXES	8	/* plexes per volume */
 #define MIRVOL_NAME_LEN		64	/* name buffer: 1..63 chars + NUL */
@@ -91,6 +92,10 @@ enum mirvol_reason {
 	MIRVOL_R_INCOMPATIBLE_DEVICE	= 32,	/* e.g. larger logical block size */
 	MIRVOL_R_NO_IN_SYNC_MEMBER	= 33,	/* no member of the newest generation */
 	MIRVOL_R_NOT_SUPPORTED		= 34,	/* unknown command */
+	MIRVOL_R_SOURCE_READ_ERROR	= 35,	/* no in-sync plex could read a range (op info: bad_offset_bytes) */
+	MIRVOL_R_FREEZE_FAILED		= 36,	/* a file system on the volume could not be frozen */
+	MIRVOL_R_NOTHING_TO_SYNC	= 37,	/* no plex needs a resync */
+	MIRVOL_R_TOO_FEW_IN_SYNC	= 38,	/* check/repair need two in-sync plexes */
 	MIRVOL_R_MAX
 };
 
@@ -118,6 +123,8 @@ enum mirvol_op_type {
 	MIRVOL_OP_BREAK_PLEX	= 2,
 	MIRVOL_OP_REMOVE_PLEX	= 3,
 	MIRVOL_OP_RESYNC	= 4,	/* initial, dirty or stale-member resync */
+	MIRVOL_OP_CHECK		= 5,	/* compare the in-sync plexes */
+	MIRVOL_OP_REPAIR	= 6,	/* compare and rewrite mismatches */
 };
 
 enum mirvol_op_state {
@@ -255,10 +262,17 @@ struct mirvol_list {
  * @data_offset_bytes:	where the volume's data starts on the device
  * @sync_bytes:		bytes of the volume known in sync on this plex
  *			(the volume size once the plex is active)
- * @read_errors:	read errors seen since the volume started
+ * @read_errors:	uncorrected read errors: reads that failed and could
+ *			not be repaired from another plex; halved for every
+ *			hour without a new one (md's decay).  The plex is
+ *			failed when it reaches the max_read_errors parameter,
+ *			unless it is the last in-sync plex
  * @write_errors:	write errors seen since the volume started
  * @read_ios:		reads sent to this plex since the volume started
  * @write_ios:		writes (incl. flushes, discards) sent to it
+ * @corrected_read_errors: read errors repaired since the volume started:
+ *			the good copy was rewritten and read back
+ * @reserved:		zero
  */
 struct mirvol_plex_info {
 	__u8	uuid[MIRVOL_UUID_LEN];
@@ -275,6 +289,8 @@ struct mirvol_plex_info {
 	__u64	write_errors;
 	__u64	read_ios;
 	__u64	write_ios;
+	__u64	corrected_read_errors;
+	__u64	reserved[7];
 };
 
 /* mirvol_info.flags */
@@ -296,6 +312,9 @@ struct mirvol_plex_info {
  * @op_id:		out: the running operation, 0 if none
  * @sync_speed_min:	out: resync speed floor, KiB/s
  * @sync_speed_max:	out: resync speed ceiling, KiB/s
+ * @mismatch_sectors:	out: sectors the last check or repair found to
+ *			differ between in-sync plexes (md's mismatch_cnt);
+ *			reset when one starts
  * @reserved:		zero
  * @plexes:		out: the plexes, in slot order
  */
@@ -314,7 +333,8 @@ struct mirvol_info {
 	__u64	op_id;
 	__u32	sync_speed_min;
 	__u32	sync_speed_max;
-	__u64	reserved[4];
+	__u64	mismatch_sectors;
+	__u64	reserved[7];
 	struct mirvol_plex_info plexes[MIRVOL_MAX_PLEXES];
 };
 
@@ -387,7 +407,15 @@ struct mirvol_plex_ref {
  * @outputs:		BREAK_PLEX: [0] the new volume's UUID;
  *			ADD_PLEX: the new plexes' UUIDs;
  *			REMOVE_PLEX: [0] the removed plex's UUID;
- *			RESYNC: the plexes being resynced
+ *			RESYNC: the plexes being resynced;
+ *			CHECK, REPAIR: the in-sync plexes compared
+ * @bad_offset_bytes:	failed with SOURCE_READ_ERROR: volume offset of the
+ *			first range no plex could read; with FORCE: of the
+ *			first range replaced by zeros
+ * @bad_bytes:		length of that range (0: none)
+ * @lost_bytes:		FORCE: bytes no plex could read, written as zeros
+ * @mismatch_bytes:	CHECK, REPAIR: bytes found to differ between the
+ *			in-sync plexes (REPAIR: and rewritten)
  * @reserved:		zero
  */
 struct mirvol_op_info {
@@ -403,6 +431,10 @@ struct mirvol_op_info {
 	__u64	elapsed_ms;
 	__u8	volume_uuid[MIRVOL_UUID_LEN];
 	__u8	outputs[MIRVOL_MAX_PLEXES][MIRVOL_UUID_LEN];
+	__u64	bad_offset_bytes;
+	__u64	bad_bytes;
+	__u64	lost_bytes;
+	__u64	mismatch_bytes;
 	__u64	reserved[4];
 };
 
@@ -514,6 +546,54 @@ struct mirvol_rename {
 	__u64	reserved[2];
 };
 
+/* SYNC_ACTION actions */
+enum mirvol_sync_action_type {
+	MIRVOL_SYNC_RESYNC	= 1,	/* resync the stale and syncing plexes */
+	MIRVOL_SYNC_CHECK	= 2,	/* compare the in-sync plexes */
+	MIRVOL_SYNC_REPAIR	= 3,	/* compare, rewrite mismatches */
+};
+
+/* SYNC_ACTION flags */
+#define MIRVOL_SYNC_F_FORCE	(1U << 0)	/* RESYNC: see below */
+
+/**
+ * struct mirvol_sync_action - MIRVOL_IOC_SYNC_ACTION: start a resync,
+ *	check or repair operation
+ * @hdr:		flags: MIRVOL_SYNC_F_* (RESYNC only)
+ * @volume_uuid:	in: the volume
+ * @action:		in: enum mirvol_sync_action_type
+ * @pad:		must be zero
+ * @source_uuid:	in: REPAIR: the plex whose data wins, zero for the
+ *			lowest-index in-sync plex; others: must be zero
+ * @op_id:		out: the operation
+ * @reserved:		must be zero
+ *
+ * RESYNC restarts the resync of stale and syncing plexes, e.g. after one
+ * stopped with SOURCE_READ_ERROR (no in-sync plex could read a range; the
+ * operation reports the range).  With MIRVOL_SYNC_F_FORCE such a range no
+ * longer stops it: every readable sector is copied, and each range no
+ * plex can read is written as zeros on every plex (sources included, so
+ * the plexes agree and a disk can remap the sector); the operation
+ * reports the bytes lost and the kernel log every range.  Refused with
+ * NOTHING_TO_SYNC when no plex needs a resync.
+ *
+ * CHECK reads every in-sync plex and compares them, counting mismatched
+ * sectors (mirvol_info.mismatch_sectors, the op's mismatch_bytes) and
+ * logging the ranges; REPAIR rewrites them from the source plex.  Both
+ * are throttled like a resync, cancellable, and repair read errors from
+ * another copy as normal reads do.  They need two in-sync plexes
+ * (TOO_FEW_IN_SYNC) and an idle volume (ANOTHER_CALL_IN_PROGRESS).
+ */
+struct mirvol_sync_action {
+	struct mirvol_ioc_header hdr;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__u32	action;
+	__u32	pad;
+	__u8	source_uuid[MIRVOL_UUID_LEN];
+	__u64	op_id;
+	__u64	reserved[4];
+};
+
 #define MIRVOL_IOC_MAGIC	0xB9
 
 #define MIRVOL_IOC_VERSION	_IOWR(MIRVOL_IOC_MAGIC, 0x00, struct mirvol_version)
@@ -531,6 +611,7 @@ struct mirvol_rename {
 #define MIRVOL_IOC_ASSEMBLE	_IOWR(MIRVOL_IOC_MAGIC, 0x0c, struct mirvol_assemble)
 #define MIRVOL_IOC_STOP		_IOWR(MIRVOL_IOC_MAGIC, 0x0d, struct mirvol_volume_ref)
 #define MIRVOL_IOC_RENAME	_IOWR(MIRVOL_IOC_MAGIC, 0x0e, struct mirvol_rename)
+#define MIRVOL_IOC_SYNC_ACTION	_IOWR(MIRVOL_IOC_MAGIC, 0x0f, struct mirvol_sync_action)
 
 /*
  * On-disk format

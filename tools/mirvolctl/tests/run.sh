@@ -313,9 +313,9 @@ if [ -f "$FAKE" ]; then
 	B=bbbbbbbb-bbbb-bbbb-bbbb-bbbbbbbbbbbb
 
 	if expect fake-version 0 fk "$TOOL" version --json &&
-	   jq_ok fake-version '.abi_major == 1 and (.features | index("assemble")) != null and .max_plexes == 8'
+	   jq_ok fake-version '.abi_major == 2 and (.features | index("assemble")) != null and .max_plexes == 8'
 	then ok fake-version; fi
-	if expect fake-abi-mismatch 1 fk env MIRVOL_FAKE_ABI=2 "$TOOL" list &&
+	if expect fake-abi-mismatch 1 fk env MIRVOL_FAKE_ABI=3 "$TOOL" list &&
 	   err_is fake-abi-mismatch list NOT_SUPPORTED; then ok fake-abi-mismatch; fi
 
 	if expect fake-list-json 0 fk "$TOOL" list --json &&

@@ -256,7 +256,7 @@ static void test_names(void)
 	      !strcmp(mv_reason_name(MIRVOL_R_NOT_SUPPORTED).s,
 		      "NOT_SUPPORTED"), "reason-names");
 	check(!strcmp(mv_reason_name(99).s, "REASON_99") &&
-	      !strcmp(mv_reason_name(MIRVOL_R_MAX).s, "REASON_35"),
+	      !strcmp(mv_reason_name(MIRVOL_R_MAX).s, "REASON_39"),
 	      "reason-unknown");
 	check(!strcmp(mv_vol_state_name(MIRVOL_VOLUME_DEGRADED).s,
 		      "degraded") &&
