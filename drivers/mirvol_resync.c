@@ -751,8 +751,9 @@ static u8 mirvol_repair_chunk(struct mirvol_sync *sy, struct page **check,
 						   s, s, e);
 		failed = mirvol_sync_wait(sy);
 		mirvol_fail_writes(vol, failed);
-		bad = failed | mirvol_repair_verify(sy, check,
-						    targets & ~failed, s, e);
+		/* Not written (no longer in sync) is not repaired either. */
+		bad = (sy->repair & ~targets) | failed |
+		      mirvol_repair_verify(sy, check, targets & ~failed, s, e);
 	}
 	mirvol_barrier_lower(&vol->barrier, idx);
 	return bad;
@@ -803,12 +804,15 @@ void mirvol_repair_work(struct work_struct *work)
 			mirvol_io_exit(vol);
 			s = e;
 		}
+		/*
+		 * Counted also on a plex the rewrite failed (it is failed
+		 * now), or one that left the in-sync set meanwhile.
+		 */
 		mirvol_io_enter(vol);
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 			struct mirvol_plex *plex = vol->plexes[i];
 
-			if (!(r->targets & BIT(i)) || !plex ||
-			    READ_ONCE(plex->state) != MIRVOL_PLEX_ACTIVE)
+			if (!(r->targets & BIT(i)) || !plex)
 				continue;
 			if (bad & BIT(i))
 				mirvol_plex_error(plex, false);
