@@ -414,6 +414,8 @@ enum mirvol_reason mirvol_check_add(const struct mirvol_rule_vol *v,
 		return MIRVOL_R_INVALID_OPERATION;
 	if (a->src_open)
 		return MIRVOL_R_DEVICE_BUSY;
+	if (a->src_not_online)
+		return MIRVOL_R_VOLUME_NOT_ONLINE;
 	if (a->src_busy)
 		return MIRVOL_R_ANOTHER_CALL_IN_PROGRESS;
 	if (!a->nr_new)

@@ -629,9 +629,10 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 
 /**
  * mirvol_resync_run - bring every syncing or stale plex in sync
- * @op: the operation (progress, cancellation; its force flag)
+ * @op: the operation (progress, cancellation)
  * @vol: the volume, started
  * @source: preferred source slot, or -1
+ * @force: write zeros where no plex can read instead of stopping
  * @reason: out: why it failed
  *
  * Context: the operation's work; no volume lock held.
@@ -640,7 +641,7 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
  * read a range (reported in the operation), or another negative errno.
  */
 int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
-		      int source, enum mirvol_reason *reason)
+		      int source, bool force, enum mirvol_reason *reason)
 {
 	struct mirvol_sync *sy;
 	int err = 0;
@@ -655,7 +656,7 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 	}
 	sy->op = op;
 	sy->source = source;
-	sy->force = op->force;
+	sy->force = force;
 	sy->checkpoint = jiffies;
 	mirvol_speed_start(&sy->speed, jiffies, 0);
 	sy->fg_sectors = mirvol_fg_sectors(vol);
@@ -834,50 +835,82 @@ void mirvol_repair_work(struct work_struct *work)
 	}
 }
 
+/**
+ * struct mirvol_resync_op - a RESYNC operation
+ * @op: the operation
+ * @source: preferred source slot (after an unclean shutdown), or -1
+ * @force: SYNC_F_FORCE
+ */
+struct mirvol_resync_op {
+	struct mirvol_operation op;
+	int source;
+	bool force;
+};
+
+static struct mirvol_resync_op *to_resync(struct mirvol_operation *op)
+{
+	return container_of(op, struct mirvol_resync_op, op);
+}
+
 static void mirvol_resync_work(struct mirvol_operation *op)
 {
+	struct mirvol_resync_op *ro = to_resync(op);
 	struct mirvol_volume *vol = op->vol;
-	enum mirvol_reason stop, reason;
+	enum mirvol_reason reason;
 	int err;
 
-	err = mirvol_resync_run(op, vol, op->source, &reason);
-	stop = mirvol_op_stop_reason(op);
-	if (stop) {
-		mirvol_op_finish(op, mirvol_reason_errno(stop), stop);
-		return;
-	}
+	err = mirvol_resync_run(op, vol, ro->source, ro->force, &reason);
 	if (!err) {
 		mutex_lock(&vol->lock);
 		vol->resync_source = -1;
 		mutex_unlock(&vol->lock);
 	}
-	mirvol_op_finish(op, err, reason);
+	mirvol_op_finish(op, err ? reason : MIRVOL_R_NONE);
 }
 
-/* Start a RESYNC operation; vol->lock held, the volume idle. */
-static struct mirvol_operation *mirvol_resync_op(struct mirvol_volume *vol,
-						 bool force)
+static void mirvol_resync_release(struct mirvol_operation *op)
 {
-	struct mirvol_operation *op;
+	kfree(to_resync(op));
+}
+
+static const struct mirvol_op_kind mirvol_resync_type = {
+	.type		= MIRVOL_OP_RESYNC,
+	.cancellable	= true,
+	.run		= mirvol_resync_work,
+	.release	= mirvol_resync_release,
+};
+
+/* Start a RESYNC operation; vol->lock held, the rules checked. */
+static enum mirvol_reason mirvol_resync_op(struct mirvol_volume *vol,
+					   bool force, u64 *op_id)
+{
+	struct mirvol_resync_op *ro;
+	enum mirvol_reason reason;
 	unsigned int i;
 
-	op = mirvol_op_new(vol, MIRVOL_OP_RESYNC, mirvol_resync_work);
-	if (!op)
-		return NULL;
-	op->cancellable = true;
-	op->force = force;
-	op->source = vol->resync_source;
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-		struct mirvol_plex *plex = vol->plexes[i];
+	ro = kzalloc(sizeof(*ro), GFP_KERNEL);
+	if (!ro)
+		return MIRVOL_R_NO_MEMORY;
+	mirvol_op_init(&ro->op, &mirvol_resync_type, vol);
+	ro->force = force;
+	ro->source = vol->resync_source;
+	reason = mirvol_op_reserve(&ro->op);
+	if (!reason) {
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			struct mirvol_plex *plex = vol->plexes[i];
 
-		if (plex && plex->bdev &&
-		    (plex->state == MIRVOL_PLEX_STALE ||
-		     plex->state == MIRVOL_PLEX_SYNCING))
-			mirvol_op_add_output(op, &plex->uuid);
+			if (plex && plex->bdev &&
+			    (plex->state == MIRVOL_PLEX_STALE ||
+			     plex->state == MIRVOL_PLEX_SYNCING))
+				mirvol_op_add_output(&ro->op, &plex->uuid);
+		}
+		mirvol_op_set_progress(&ro->op, 0,
+				       (u64)vol->size << SECTOR_SHIFT);
+		mirvol_op_commit(&ro->op);
+		*op_id = ro->op.id;
 	}
-	mirvol_op_set_progress(op, 0, (u64)vol->size << SECTOR_SHIFT);
-	mirvol_op_start(op);
-	return op;
+	mirvol_op_put(&ro->op);
+	return reason;
 }
 
 /**
@@ -894,7 +927,7 @@ static struct mirvol_operation *mirvol_resync_op(struct mirvol_volume *vol,
 u64 mirvol_resync_if_needed(struct mirvol_volume *vol)
 {
 	struct mirvol_rule_vol rv;
-	struct mirvol_operation *op;
+	u64 op_id = 0;
 
 	lockdep_assert_held(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) ||
@@ -904,8 +937,8 @@ u64 mirvol_resync_if_needed(struct mirvol_volume *vol)
 	mirvol_rules_snapshot(vol, &rv);
 	if (mirvol_check_resync(&rv))
 		return 0;
-	op = mirvol_resync_op(vol, false);
-	return op ? op->id : 0;
+	mirvol_resync_op(vol, false, &op_id);
+	return op_id;
 }
 
 /**
@@ -913,33 +946,27 @@ u64 mirvol_resync_if_needed(struct mirvol_volume *vol)
  * @vol: the volume, referenced by the caller
  * @force: write zeros where no plex can read instead of stopping
  * @op_id: out: the operation
- * @reason: out: why it was refused
  *
- * Return: 0 or a negative errno.
+ * Return: MIRVOL_R_NONE or why not.
  */
-int mirvol_resync_start(struct mirvol_volume *vol, bool force, u64 *op_id,
-			enum mirvol_reason *reason)
+enum mirvol_reason mirvol_resync_start(struct mirvol_volume *vol, bool force,
+				       u64 *op_id)
 {
 	struct mirvol_rule_vol rv;
-	struct mirvol_operation *op;
+	enum mirvol_reason reason;
 
 	mutex_lock(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
 		goto out;
 	}
 	mirvol_rules_snapshot(vol, &rv);
-	*reason = mirvol_check_resync(&rv);
-	if (*reason)
+	reason = mirvol_check_resync(&rv);
+	if (reason)
 		goto out;
 	clear_bit(MIRVOL_VOL_SYNC_STOPPED, &vol->flags);
-	op = mirvol_resync_op(vol, force);
-	if (!op) {
-		*reason = MIRVOL_R_NO_MEMORY;
-		goto out;
-	}
-	*op_id = op->id;
+	reason = mirvol_resync_op(vol, force, op_id);
 out:
 	mutex_unlock(&vol->lock);
-	return mirvol_reason_errno(*reason);
+	return reason;
 }

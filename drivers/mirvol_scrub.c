@@ -166,11 +166,22 @@ static int mirvol_scrub_run(struct mirvol_scrub *sc)
 	return 0;
 }
 
+/**
+ * struct mirvol_scrub_op - a CHECK or REPAIR operation
+ * @op: the operation
+ * @source: repair: the slot whose data wins, or -1
+ */
+struct mirvol_scrub_op {
+	struct mirvol_operation op;
+	int source;
+};
+
 static void mirvol_scrub_work(struct mirvol_operation *op)
 {
+	struct mirvol_scrub_op *so = container_of(op, struct mirvol_scrub_op,
+						  op);
 	struct mirvol_volume *vol = op->vol;
 	struct mirvol_scrub *sc;
-	enum mirvol_reason stop;
 	unsigned int i, n = 0;
 	int err = -ENOMEM;
 
@@ -186,26 +197,40 @@ static void mirvol_scrub_work(struct mirvol_operation *op)
 	if (!n || mirvol_sync_init(&sc->sy, vol, &vol->sync_bs, n, GFP_KERNEL))
 		goto out;
 	sc->sy.op = op;
-	sc->sy.source = op->source;
-	sc->repair = op->type == MIRVOL_OP_REPAIR;
+	sc->sy.source = so->source;
+	sc->repair = op->kind->type == MIRVOL_OP_REPAIR;
 	mirvol_speed_start(&sc->sy.speed, jiffies, 0);
 	pr_info("mirvol: %s: %s started over plexes %#x\n", vol->name,
-		mirvol_op_type_name(op->type), sc->slots);
+		mirvol_op_type_name(op->kind->type), sc->slots);
 	err = mirvol_scrub_run(sc);
 	WRITE_ONCE(vol->sync_speed, 0);
 	pr_info("mirvol: %s: %s %s: %llu sectors differ\n", vol->name,
-		mirvol_op_type_name(op->type), err ? "stopped" : "finished",
+		mirvol_op_type_name(op->kind->type), err ? "stopped" : "finished",
 		READ_ONCE(op->mismatch_sectors));
 	mirvol_sync_exit(&sc->sy);
 out:
 	kfree(sc);
-	stop = mirvol_op_stop_reason(op);
-	if (stop)
-		mirvol_op_finish(op, mirvol_reason_errno(stop), stop);
-	else
-		mirvol_op_finish(op, err, err ? MIRVOL_R_NO_MEMORY :
-					   MIRVOL_R_NONE);
+	mirvol_op_finish(op, err ? MIRVOL_R_NO_MEMORY : MIRVOL_R_NONE);
 }
+
+static void mirvol_scrub_release(struct mirvol_operation *op)
+{
+	kfree(container_of(op, struct mirvol_scrub_op, op));
+}
+
+static const struct mirvol_op_kind mirvol_check_type = {
+	.type		= MIRVOL_OP_CHECK,
+	.cancellable	= true,
+	.run		= mirvol_scrub_work,
+	.release	= mirvol_scrub_release,
+};
+
+static const struct mirvol_op_kind mirvol_repair_type = {
+	.type		= MIRVOL_OP_REPAIR,
+	.cancellable	= true,
+	.run		= mirvol_scrub_work,
+	.release	= mirvol_scrub_release,
+};
 
 /**
  * mirvol_scrub_start - SYNC_ACTION CHECK or REPAIR
@@ -214,47 +239,47 @@ out:
  * @source_uuid: REPAIR: the plex whose data wins, NULL for the
  *	lowest-index in-sync plex
  * @op_id: out: the operation
- * @reason: out: why it was refused
  *
- * Return: 0 or a negative errno.
+ * Return: MIRVOL_R_NONE or why not.
  */
-int mirvol_scrub_start(struct mirvol_volume *vol, bool repair,
-		       const u8 *source_uuid, u64 *op_id,
-		       enum mirvol_reason *reason)
+enum mirvol_reason mirvol_scrub_start(struct mirvol_volume *vol, bool repair,
+				      const u8 *source_uuid, u64 *op_id)
 {
 	struct mirvol_plex *source = NULL;
-	struct mirvol_operation *op;
+	struct mirvol_scrub_op *so;
+	enum mirvol_reason reason;
 	struct mirvol_rule_vol rv;
 	unsigned int i;
 
+	so = kzalloc(sizeof(*so), GFP_KERNEL);
+	if (!so)
+		return MIRVOL_R_NO_MEMORY;
+	mirvol_op_init(&so->op, repair ? &mirvol_repair_type :
+			&mirvol_check_type, vol);
 	mutex_lock(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
 		goto out;
 	}
 	if (source_uuid)
 		source = mirvol_plex_find(vol, source_uuid);
 	mirvol_rules_snapshot(vol, &rv);
-	*reason = mirvol_check_scrub(&rv, !source_uuid ? -1 :
-				     source ? (int)source->index : -2);
-	if (*reason)
+	reason = mirvol_check_scrub(&rv, !source_uuid ? -1 :
+				    source ? (int)source->index : -2);
+	if (!reason)
+		reason = mirvol_op_reserve(&so->op);
+	if (reason)
 		goto out;
-	op = mirvol_op_new(vol, repair ? MIRVOL_OP_REPAIR : MIRVOL_OP_CHECK,
-			   mirvol_scrub_work);
-	if (!op) {
-		*reason = MIRVOL_R_NO_MEMORY;
-		goto out;
-	}
-	op->cancellable = true;
-	op->source = source ? (int)source->index : -1;
+	so->source = source ? (int)source->index : -1;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if (rv.present[i] && rv.states[i] == MIRVOL_PLEX_ACTIVE)
-			mirvol_op_add_output(op, &vol->plexes[i]->uuid);
+			mirvol_op_add_output(&so->op, &vol->plexes[i]->uuid);
 	WRITE_ONCE(vol->mismatch_sectors, 0);
-	mirvol_op_set_progress(op, 0, (u64)vol->size << SECTOR_SHIFT);
-	mirvol_op_start(op);
-	*op_id = op->id;
+	mirvol_op_set_progress(&so->op, 0, (u64)vol->size << SECTOR_SHIFT);
+	mirvol_op_commit(&so->op);
+	*op_id = so->op.id;
 out:
 	mutex_unlock(&vol->lock);
-	return mirvol_reason_errno(*reason);
+	mirvol_op_put(&so->op);
+	return reason;
 }

@@ -365,7 +365,12 @@ ATTRIBUTE_GROUPS(mirvol_plex_attr_list);
 
 static void mirvol_plex_kobj_release(struct kobject *kobj)
 {
-	kfree(container_of(kobj, struct mirvol_plex_kobj, kobj));
+	struct mirvol_plex_kobj *pk = container_of(kobj,
+						   struct mirvol_plex_kobj,
+						   kobj);
+
+	mirvol_plex_put(pk->plex);
+	kfree(pk);
 }
 
 static const struct kobj_type mirvol_plex_ktype = {
@@ -391,6 +396,8 @@ int mirvol_sysfs_add_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 	pk = kzalloc(sizeof(*pk), GFP_KERNEL);
 	if (!pk)
 		return -ENOMEM;
+	/* The directory holds the plex until its last reader is gone. */
+	mirvol_plex_get(plex);
 	pk->plex = plex;
 	err = kobject_init_and_add(&pk->kobj, &mirvol_plex_ktype, vol->kobj,
 				   "plex%u", plex->index);

@@ -119,15 +119,15 @@ static int mirvol_io_init_test(struct kunit *test)
 static void io_remove(struct kunit *test, struct io_ctx *ctx)
 {
 	enum mirvol_reason reason;
-	int err;
 
 	if (ctx->vfile) {
 		__fput_sync(ctx->vfile);
 		ctx->vfile = NULL;
 	}
 	if (ctx->vol) {
-		err = mirvol_volume_teardown(ctx->vol, true, &reason);
-		KUNIT_EXPECT_EQ_MSG(test, err, 0, "remove: reason %d", reason);
+		reason = mirvol_volume_teardown(ctx->vol, true);
+		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+				    "remove: reason %d", reason);
 		mirvol_volume_put(ctx->vol);
 		ctx->vol = NULL;
 	}
@@ -160,15 +160,12 @@ static void io_create(struct kunit *test, const char *name, unsigned int n,
 	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
 	u64 id = 0;
-	int err;
 
-	mutex_lock(&mirvol_mutex);
-	err = mirvol_volume_create(name, ctx->ram, n, assume_clean, &id, &vol,
-				   &reason);
-	if (!err)
-		mirvol_volume_get(vol);
-	mutex_unlock(&mirvol_mutex);
-	KUNIT_ASSERT_EQ_MSG(test, err, 0, "create: reason %d", reason);
+	/* The caller's reference is ctx's, put by io_remove(). */
+	reason = mirvol_volume_create(name, ctx->ram, n, assume_clean, &id,
+				      &vol);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE, "create: reason %d",
+			    reason);
 	ctx->vol = vol;
 	if (op_id)
 		*op_id = id;
@@ -419,7 +416,7 @@ static void mirvol_test_resync(struct kunit *test)
 
 	io_create(test, "kunit-resync", 2, false, &op_id);
 	KUNIT_ASSERT_NE(test, op_id, 0ULL);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info, &reason), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info), MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, info.type, (u32)MIRVOL_OP_RESYNC);
 	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
 	KUNIT_EXPECT_EQ(test, info.percent, 100U);
@@ -437,9 +434,8 @@ static void mirvol_test_resync(struct kunit *test)
 				    "sector %llu", (unsigned long long)s);
 	}
 	/* A finished operation cannot be cancelled. */
-	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info, &reason),
-			-EALREADY);
-	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_CANCEL_TOO_LATE);
+	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info),
+			MIRVOL_R_CANCEL_TOO_LATE);
 }
 
 static void mirvol_test_discard(struct kunit *test)
@@ -501,9 +497,8 @@ static void mirvol_test_busy_remove(struct kunit *test)
 
 	io_create(test, "kunit-busy", 1, true, NULL);
 	/* Open: refused, and nothing changed. */
-	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(ctx->vol, true, &reason),
-			-EBUSY);
-	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_DEVICE_BUSY);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(ctx->vol, true),
+			MIRVOL_R_DEVICE_BUSY);
 	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_DEAD, &ctx->vol->flags));
 	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
 				    IO_PAGES), 0);
@@ -583,7 +578,7 @@ static void resync_from(struct kunit *test, struct io_ctx *ctx,
 	op_id = mirvol_resync_if_needed(vol);
 	mutex_unlock(&vol->lock);
 	KUNIT_ASSERT_NE(test, op_id, 0ULL);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, info, &reason), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, info), MIRVOL_R_NONE);
 }
 
 /*
@@ -681,10 +676,10 @@ static void mirvol_test_resync_source_read_error(struct kunit *test)
 	mutex_unlock(&ctx->vol->lock);
 
 	/* FORCE: the range becomes zeros everywhere, the rest is copied. */
-	KUNIT_ASSERT_EQ(test, mirvol_resync_start(ctx->vol, true, &op_id,
-						  &reason), 0);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, &info, &reason),
-			0);
+	KUNIT_ASSERT_EQ(test, mirvol_resync_start(ctx->vol, true, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, &info),
+			MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
 	KUNIT_EXPECT_EQ(test, info.lost_bytes, 4096ULL);
 	KUNIT_EXPECT_EQ(test, info.bad_offset_bytes, (u64)bad << 9);
@@ -702,9 +697,8 @@ static void mirvol_test_resync_source_read_error(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, bad & ~127ULL), 0);
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 	WRITE_ONCE(p0->inject_bad[1], 0);
-	KUNIT_EXPECT_EQ(test, mirvol_resync_start(ctx->vol, false, &op_id,
-						  &reason), -EALREADY);
-	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NOTHING_TO_SYNC);
+	KUNIT_EXPECT_EQ(test, mirvol_resync_start(ctx->vol, false, &op_id),
+			MIRVOL_R_NOTHING_TO_SYNC);
 }
 
 /*
@@ -780,8 +774,8 @@ static void scrub(struct kunit *test, struct io_ctx *ctx, bool repair,
 	KUNIT_ASSERT_EQ(test, mirvol_scrub_start(ctx->vol, repair, source < 0 ?
 						 NULL :
 						 ctx->vol->plexes[source]->uuid.b,
-						 &op_id, &reason), 0);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, info, &reason), 0);
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, info), MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, info->state, (u32)MIRVOL_OPS_SUCCEEDED);
 	KUNIT_EXPECT_EQ(test, info->type, repair ? (u32)MIRVOL_OP_REPAIR :
 						   (u32)MIRVOL_OP_CHECK);
@@ -849,11 +843,150 @@ static void mirvol_test_check_repair(struct kunit *test)
 	mutex_unlock(&ctx->vol->lock);
 	KUNIT_EXPECT_EQ(test, mirvol_scrub_start(ctx->vol, true,
 						 ctx->vol->plexes[1]->uuid.b,
-						 &op_id, &reason), -EBUSY);
-	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_PLEX_NOT_IN_SYNC);
+						 &op_id),
+			MIRVOL_R_PLEX_NOT_IN_SYNC);
 	KUNIT_EXPECT_EQ(test, mirvol_scrub_start(ctx->vol, false, NULL,
-						 &op_id, &reason), -ENXIO);
-	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_TOO_FEW_IN_SYNC);
+						 &op_id),
+			MIRVOL_R_TOO_FEW_IN_SYNC);
+}
+
+/* An operation kind for framework tests: reserved, never committed. */
+static void test_op_release(struct mirvol_operation *op)
+{
+	kfree(op);
+}
+
+static const struct mirvol_op_kind test_op_kind = {
+	.type		= MIRVOL_OP_ADD_PLEX,
+	.cancellable	= true,
+	.release	= test_op_release,
+};
+
+struct abort_ctx {
+	struct work_struct work;
+	struct mirvol_volume *vol;
+	struct completion done;
+};
+
+static void abort_fn(struct work_struct *work)
+{
+	struct abort_ctx *ac = container_of(work, struct abort_ctx, work);
+
+	mirvol_op_abort(ac->vol, MIRVOL_R_OBJECT_DELETED);
+	complete(&ac->done);
+}
+
+/*
+ * A reserved operation whose preparer has dropped the locks (add-plex
+ * opening its device) is a real state: volume removal asks it to stop
+ * and waits until the preparer ends it, and is woken then.  The landed
+ * code dropped such an operation without ending it, and the remover
+ * slept forever.
+ */
+static void mirvol_test_op_abort_reserved(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_operation *op;
+	struct mirvol_op_info info;
+	struct abort_ctx ac;
+	u64 id;
+
+	io_create(test, "kunit-reserved", 1, true, NULL);
+	op = kzalloc(sizeof(*op), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, op);
+	mirvol_op_init(op, &test_op_kind, ctx->vol);
+	mutex_lock(&ctx->vol->lock);
+	KUNIT_ASSERT_EQ(test, mirvol_op_reserve(op), MIRVOL_R_NONE);
+	mutex_unlock(&ctx->vol->lock);
+	id = op->id;
+	/* Reserved: a second operation is refused. */
+	KUNIT_EXPECT_EQ(test, mirvol_resync_start(ctx->vol, false, &id),
+			MIRVOL_R_ANOTHER_CALL_IN_PROGRESS);
+	id = op->id;
+
+	INIT_WORK_ONSTACK(&ac.work, abort_fn);
+	init_completion(&ac.done);
+	ac.vol = ctx->vol;
+	queue_work(system_unbound_wq, &ac.work);
+	/* The remover waits for the preparer, having told it to stop. */
+	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&ac.done,
+							    HZ / 5));
+	KUNIT_EXPECT_EQ(test, mirvol_op_stop_reason(op),
+			MIRVOL_R_OBJECT_DELETED);
+	/* The preparer takes the lock again, sees it, ends the operation. */
+	mutex_lock(&ctx->vol->lock);
+	mirvol_op_end(op, mirvol_op_stop_reason(op));
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&ac.done, 5 * HZ));
+	flush_work(&ac.work);
+	destroy_work_on_stack(&ac.work);
+	KUNIT_EXPECT_NULL(test, ctx->vol->op);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(id, 1000, &info), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_OBJECT_DELETED);
+	mirvol_op_put(op);
+}
+
+/* OP_CANCEL reaches a reserved operation too: it ends cancelled. */
+static void mirvol_test_op_cancel_reserved(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_operation *op;
+	struct mirvol_op_info info;
+
+	io_create(test, "kunit-cancelres", 1, true, NULL);
+	op = kzalloc(sizeof(*op), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, op);
+	mirvol_op_init(op, &test_op_kind, ctx->vol);
+	mutex_lock(&ctx->vol->lock);
+	KUNIT_ASSERT_EQ(test, mirvol_op_reserve(op), MIRVOL_R_NONE);
+	mutex_unlock(&ctx->vol->lock);
+	/* A canceller waits for the end: end it from the test first. */
+	WRITE_ONCE(op->stop, MIRVOL_R_OPERATION_CANCELED);
+	mutex_lock(&ctx->vol->lock);
+	mirvol_op_end(op, mirvol_op_stop_reason(op));
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op->id, &info),
+			MIRVOL_R_CANCEL_TOO_LATE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_CANCELLED);
+	/* The ended operation pins no volume: it can go. */
+	KUNIT_EXPECT_NULL(test, op->vol);
+	mirvol_op_put(op);
+}
+
+/* A plex lives as long as anybody holds it, in a slot or not. */
+static void mirvol_test_plex_refs(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *plex;
+
+	io_create(test, "kunit-refs", 2, true, NULL);
+	vol = ctx->vol;
+	plex = vol->plexes[1];
+	/* The slot and the sysfs directory. */
+	KUNIT_EXPECT_EQ(test, kref_read(&plex->ref), 2U);
+	mirvol_plex_get(plex);
+	mutex_lock(&vol->lock);
+	mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
+	mirvol_detach_plex(vol, plex);
+	mutex_unlock(&vol->sb_mutex);
+	mirvol_resume_io(vol);
+	mutex_unlock(&vol->lock);
+	/* Out of the volume, still ours, its device still claimed. */
+	KUNIT_EXPECT_NULL(test, plex->vol);
+	KUNIT_EXPECT_NOT_NULL(test, plex->bdev);
+	KUNIT_EXPECT_EQ(test, vol->nr_plexes, 1U);
+	KUNIT_EXPECT_EQ(test, vol->state, MIRVOL_VOLUME_ONLINE);
+	KUNIT_EXPECT_EQ(test, kref_read(&plex->ref), 1U);
+	/* The last reference gives the device back: it can be opened. */
+	mirvol_plex_put(plex);
+	plex = mirvol_plex_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, plex);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_open(plex, MKDEV(RAMDISK_MAJOR, 1)),
+			MIRVOL_R_NONE);
+	mirvol_plex_put(plex);
 }
 
 static struct kunit_case mirvol_io_cases[] = {
@@ -874,6 +1007,9 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_corrected_reads_keep_plex),
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
 	KUNIT_CASE(mirvol_test_check_repair),
+	KUNIT_CASE(mirvol_test_op_abort_reserved),
+	KUNIT_CASE(mirvol_test_op_cancel_reserved),
+	KUNIT_CASE(mirvol_test_plex_refs),
 	{}
 };
 
