@@ -96,6 +96,8 @@ unsigned int mv_percent(u64 part, u64 whole);
 
 int mv_sysfs_devnum(const char *path, unsigned int *major, unsigned int *minor);
 int mv_blkdev_path(u32 major, u32 minor, char *buf, size_t len);
+bool mv_stacked_on(unsigned int maj, unsigned int min,
+		   unsigned int dmajor, unsigned int dminor, int depth);
 double mv_now(void);
 
 /* ---- json.c: a small streaming JSON writer ----------------------------- */
