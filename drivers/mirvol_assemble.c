@@ -172,8 +172,10 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
 	old = vol->plexes[plex->index];
-	plex->state = MIRVOL_PLEX_STALE;
-	plex->sync_offset = 0;
+	/* The last in-sync plex comes back as what it is: in sync. */
+	plex->state = old->last_in_sync ? MIRVOL_PLEX_ACTIVE :
+					  MIRVOL_PLEX_STALE;
+	plex->sync_offset = old->last_in_sync ? vol->size : 0;
 	plex->boot = old->boot;
 	/* An operation holding the old plex finds it gone, by UUID too. */
 	mirvol_detach_plex(vol, old);
@@ -184,8 +186,8 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	mirvol_resume_io(vol);
 	mirvol_sysfs_add_plex(vol, plex);
 	m->joined = true;
-	pr_info("mirvol: %s: plex %u rejoins as stale\n", vol->name,
-		plex->index);
+	pr_info("mirvol: %s: plex %u rejoins as %s\n", vol->name,
+		plex->index, mirvol_plex_state_name(plex->state));
 	*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
 	mutex_unlock(&vol->lock);
 }

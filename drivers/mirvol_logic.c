@@ -649,7 +649,16 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 				plan->complete = false;
 			continue;
 		}
-		if (mds[m]->generation + 1 < newest->generation ||
+		/*
+		 * The last in-sync plex went away: the others were written
+		 * without it, but nothing was acknowledged without it.
+		 */
+		if (p->state == MIRVOL_PLEX_ACTIVE &&
+		    (p->flags & MIRVOL_PLEX_F_LAST_IN_SYNC)) {
+			plan->slot_state[i] = MIRVOL_PLEX_ACTIVE;
+			plan->slot_sync[i] = newest->data_size;
+			active++;
+		} else if (mds[m]->generation + 1 < newest->generation ||
 		    gone_state(p->state) || p->state == MIRVOL_PLEX_STALE) {
 			classes[m] = MIRVOL_ASM_STALE;
 			plan->slot_state[i] = MIRVOL_PLEX_STALE;
@@ -707,7 +716,7 @@ enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 	if (p->state == MIRVOL_PLEX_NONE ||
 	    memcmp(p->uuid, m->plex_uuid, MIRVOL_UUID_LEN))
 		return MIRVOL_R_NOT_A_MEMBER;
-	if (!gone_state(p->state))
+	if (!gone_state(p->state) && !(p->flags & MIRVOL_PLEX_F_LAST_IN_SYNC))
 		return MIRVOL_R_DEVICE_BUSY;
 	if (m->generation > vol_md->generation)
 		return MIRVOL_R_SPLIT_BRAIN;

@@ -568,11 +568,31 @@ static int mirvol_resync_pass(struct mirvol_sync *sy,
 	}
 }
 
+/* Did a plex of @slots fail or go away instead of getting in sync? */
+static bool mirvol_resync_lost(struct mirvol_volume *vol, u8 slots)
+{
+	bool lost = false;
+	unsigned int i;
+
+	mutex_lock(&vol->sb_mutex);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if ((slots & BIT(i)) && plex &&
+		    (plex->state == MIRVOL_PLEX_FAILED ||
+		     plex->state == MIRVOL_PLEX_MISSING))
+			lost = true;
+	}
+	mutex_unlock(&vol->sb_mutex);
+	return lost;
+}
+
 /*
  * Start a pass: stale plexes become syncing from 0, and the superblocks
- * say so.  Returns whether any plex needs copying.
+ * say so.  Returns whether any plex needs copying; adds the targets to
+ * @targets.
  */
-static bool mirvol_resync_begin(struct mirvol_volume *vol)
+static bool mirvol_resync_begin(struct mirvol_volume *vol, u8 *targets)
 {
 	bool any = false;
 	unsigned int i;
@@ -587,8 +607,10 @@ static bool mirvol_resync_begin(struct mirvol_volume *vol)
 			plex->sync_offset = 0;
 			mirvol_set_plex_state(plex, MIRVOL_PLEX_SYNCING);
 		}
-		if (plex->state == MIRVOL_PLEX_SYNCING)
+		if (plex->state == MIRVOL_PLEX_SYNCING) {
 			any = true;
+			*targets |= BIT(i);
+		}
 	}
 	if (any)
 		mirvol_sb_update_locked(vol);
@@ -644,6 +666,7 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 		      int source, bool force, enum mirvol_reason *reason)
 {
 	struct mirvol_sync *sy;
+	u8 targets = 0;
 	int err = 0;
 
 	*reason = MIRVOL_R_NONE;
@@ -665,10 +688,15 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 	pr_info("mirvol: %s: resync started%s\n", vol->name,
 		sy->force ? " (force: unreadable ranges become zeros)" : "");
 
-	while (mirvol_resync_begin(vol)) {
+	while (mirvol_resync_begin(vol, &targets)) {
 		err = mirvol_resync_pass(sy, reason);
 		if (!mirvol_resync_end(vol) || err)
 			break;
+	}
+	/* A target that failed or went away was not brought in sync. */
+	if (!err && mirvol_resync_lost(vol, targets)) {
+		err = -EIO;
+		*reason = MIRVOL_R_IO_ERROR;
 	}
 	WRITE_ONCE(vol->sync_speed, 0);
 	if (sy->bad_end) {

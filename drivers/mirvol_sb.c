@@ -187,6 +187,13 @@ static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
 				 min(READ_ONCE(plex->sync_offset), vol->size) :
 				 0;
 		p->gone_generation = plex->gone_generation;
+		if (plex->last_in_sync) {
+			/* It holds every acknowledged write: the truth. */
+			p->state = MIRVOL_PLEX_ACTIVE;
+			p->flags |= MIRVOL_PLEX_F_LAST_IN_SYNC;
+			p->sync_offset = vol->size;
+			p->gone_generation = 0;
+		}
 		if (plex->state == MIRVOL_PLEX_SYNCING &&
 		    (!md->resync_offset || p->sync_offset < md->resync_offset))
 			md->resync_offset = p->sync_offset;
@@ -237,15 +244,19 @@ static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
 
 /*
  * Send one bio per target, flushes (@page false) or each target's
- * superblock, and wait.  Targets that fail are failed.  Returns how many.
+ * superblock, and wait.  Targets that fail are failed, but for the last
+ * in-sync plex (mirvol_plex_error()).  Returns 0 when all succeeded, 1
+ * when some failed (and were failed: repeat without them), -EIO when the
+ * last in-sync plex failed (repeating would fail again).
  */
-static unsigned int mirvol_sb_write_all(struct mirvol_volume *vol,
-					struct mirvol_plex **targets,
-					unsigned int n, bool page)
+static int mirvol_sb_write_all(struct mirvol_volume *vol,
+			       struct mirvol_plex **targets, unsigned int n,
+			       bool page)
 {
 	struct bio *bios[MIRVOL_MAX_PLEXES];
 	struct mirvol_batch batch;
-	unsigned int i, failed = 0;
+	unsigned int i;
+	int ret = 0;
 
 	mirvol_batch_init(&batch);
 	for (i = 0; i < n; i++) {
@@ -269,15 +280,19 @@ static unsigned int mirvol_sb_write_all(struct mirvol_volume *vol,
 	mirvol_batch_wait(&batch);
 	for (i = 0; i < n; i++) {
 		if (bios[i]->bi_status) {
-			pr_err("mirvol: %s: %s of plex %u failed\n", vol->name,
-			       page ? "superblock write" : "flush",
-			       targets[i]->index);
+			pr_err_ratelimited("mirvol: %s: %s of plex %u failed\n",
+					   vol->name,
+					   page ? "superblock write" : "flush",
+					   targets[i]->index);
 			mirvol_plex_error(targets[i], true);
-			failed++;
+			if (mirvol_state_writable(READ_ONCE(targets[i]->state)))
+				ret = -EIO;
+			else if (!ret)
+				ret = 1;
 		}
 		bio_put(bios[i]);
 	}
-	return failed;
+	return ret;
 }
 
 /**
@@ -294,13 +309,15 @@ static unsigned int mirvol_sb_write_all(struct mirvol_volume *vol,
  * in-sync set with the generation at which they did.
  *
  * Context: sb_mutex held; process context outside submit_bio.
- * Return: 0, or -EIO when no plex took the update (the volume is failed).
+ * Return: 0, or -EIO when no plex took the update (the volume is failed)
+ * or the last in-sync plex, which is never failed, could not take it.
  */
 int mirvol_sb_update_locked(struct mirvol_volume *vol)
 {
 	struct mirvol_plex *targets[MIRVOL_MAX_PLEXES];
 	struct mirvol_md md;
 	unsigned int i, n;
+	int ret;
 
 	lockdep_assert_held(&vol->sb_mutex);
 	for (;;) {
@@ -314,10 +331,11 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 			mirvol_md_set_plex(&md, targets[i]);
 			mirvol_sb_encode(&md, page_address(targets[i]->sb_page));
 		}
-		if (mirvol_sb_write_all(vol, targets, n, false))
-			continue;
-		if (!mirvol_sb_write_all(vol, targets, n, true))
-			return 0;
+		ret = mirvol_sb_write_all(vol, targets, n, false);
+		if (!ret)
+			ret = mirvol_sb_write_all(vol, targets, n, true);
+		if (ret <= 0)
+			return ret;
 	}
 }
 

@@ -359,6 +359,8 @@ void mirvol_set_plex_state(struct mirvol_plex *plex, unsigned int state)
 	mirvol_update_state(vol);
 }
 
+static bool mirvol_other_readable(struct mirvol_plex *plex);
+
 /* Change a plex's state if allowed; state_lock held.  Returns whether. */
 static bool __mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
 {
@@ -367,6 +369,9 @@ static bool __mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
 	lockdep_assert_held(&vol->state_lock);
 	if (!mirvol_plex_transition_valid(plex->state, state))
 		return false;
+	/* The superblocks keep calling the last in-sync plex in sync. */
+	if (mirvol_state_readable(plex->state) && !mirvol_other_readable(plex))
+		plex->last_in_sync = true;
 	WRITE_ONCE(plex->state, state);
 	__mirvol_update_state(vol);
 	set_bit(MIRVOL_EV_STATE, &vol->event_pending);
@@ -471,12 +476,31 @@ static void mirvol_plex_read_error(struct mirvol_plex *plex)
  */
 void mirvol_plex_error(struct mirvol_plex *plex, bool write)
 {
-	if (write) {
-		atomic64_inc(&plex->write_errors);
-		mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+	struct mirvol_volume *vol = READ_ONCE(plex->vol);
+	unsigned long flags;
+	bool changed = false;
+
+	if (!write) {
+		mirvol_plex_read_error(plex);
 		return;
 	}
-	mirvol_plex_read_error(plex);
+	atomic64_inc(&plex->write_errors);
+	if (!vol)
+		return;
+	/*
+	 * As md: never the last in-sync plex.  The write that failed gets
+	 * the error (no in-sync plex took it); reads go on.
+	 */
+	spin_lock_irqsave(&vol->state_lock, flags);
+	if (plex->vol == vol && (!mirvol_state_readable(plex->state) ||
+				 mirvol_other_readable(plex)))
+		changed = __mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	if (changed)
+		mirvol_plex_gone_report(plex, MIRVOL_PLEX_FAILED);
+	else if (mirvol_state_readable(READ_ONCE(plex->state)))
+		pr_warn_ratelimited("mirvol: %s: write error on plex %u, the last in-sync plex: kept, the write fails\n",
+				    vol->name, plex->index);
 }
 
 /**

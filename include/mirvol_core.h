@@ -88,6 +88,8 @@ enum {
  * @vol: the volume whose slot holds it, else NULL; written under that
  *	volume's state_lock (mirvol_attach_plex(), mirvol_detach_plex())
  * @linked: holder links to @vol's gendisk exist (volume->lock)
+ * @last_in_sync: it was the last in-sync plex when its device went away:
+ *	recorded active on disk (MIRVOL_PLEX_F_LAST_IN_SYNC), vol->state_lock
  * @bdev_file: the exclusively opened device (holder: this plex), NULL
  *	once released (missing)
  * @bdev: file_bdev(@bdev_file), NULL once released
@@ -124,6 +126,7 @@ struct mirvol_plex {
 	struct kref ref;
 	struct mirvol_volume *vol;
 	bool linked;
+	bool last_in_sync;
 	struct file *bdev_file;
 	struct block_device *bdev;
 	dev_t devt;

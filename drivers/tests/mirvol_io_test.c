@@ -352,14 +352,24 @@ static void mirvol_test_write_error(struct kunit *test)
 				    ctx->check, IO_PAGES), 0);
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 
-	/* The last in-sync plex fails: the write is an error. */
+	/*
+	 * The last in-sync plex fails a write: the write is an error, but
+	 * the plex is not failed (md's rule): what it holds stays readable.
+	 */
 	WRITE_ONCE(ctx->vol->plexes[0]->inject, MIRVOL_INJECT_WRITE);
-	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE, 512,
+	fill(ctx->pages, 0x6666);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE, 8192,
 				    ctx->pages, IO_PAGES), 0);
-	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_FAILED);
-	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_READ, 512,
-				    ctx->check, IO_PAGES), 0);
 	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[0]->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+	/* The write, and the superblock update it asked for. */
+	KUNIT_EXPECT_GE(test, atomic64_read(&ctx->vol->plexes[0]->write_errors),
+			1LL);
+	fill(ctx->pages, 0x5555);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 512,
+				    ctx->check, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 	WRITE_ONCE(p1->inject, 0);
 }
 
@@ -989,6 +999,55 @@ static void mirvol_test_plex_refs(struct kunit *test)
 	mirvol_plex_put(plex);
 }
 
+/*
+ * The device of the last in-sync plex goes away while another plex is
+ * syncing: in memory it is missing, but the superblocks keep it in sync
+ * (MIRVOL_PLEX_F_LAST_IN_SYNC), so that it is the source when it returns.
+ */
+static void mirvol_test_last_in_sync_gone(struct kunit *test)
+{
+	const sector_t offsets[] = { (sector_t)-1, 0 };
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+	struct block_device *bdev;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+
+	io_create(test, "kunit-lastgone", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	/* Plex 1 syncing from 0; slow, so that it is still syncing. */
+	WRITE_ONCE(ctx->vol->sync_speed_max, 1000);
+	mutex_lock(&ctx->vol->lock);
+	mutex_lock(&ctx->vol->sb_mutex);
+	mirvol_set_plex_state(p1, MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(p1->sync_offset, offsets[1]);
+	mirvol_sb_update_locked(ctx->vol);
+	mutex_unlock(&ctx->vol->sb_mutex);
+	mutex_unlock(&ctx->vol->lock);
+	/* The block layer's call when the device is deleted. */
+	bdev = p0->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	flush_workqueue(mirvol_wq);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_MISSING);
+	KUNIT_EXPECT_TRUE(test, p0->last_in_sync);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_FAILED);
+	/* What plex 1's superblock says of plex 0. */
+	mutex_lock(&ctx->vol->sb_mutex);
+	mirvol_sb_update_locked(ctx->vol);
+	mutex_unlock(&ctx->vol->sb_mutex);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.plexes[0].state, (u32)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_TRUE(test, md.plexes[0].flags &
+			  MIRVOL_PLEX_F_LAST_IN_SYNC);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_SYNCING);
+	if (ctx->vol->op_id)
+		mirvol_op_wait(ctx->vol->op_id, 60000, &info);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_write_fan_out),
 	KUNIT_CASE(mirvol_test_read_balance_uses_all),
@@ -1010,6 +1069,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_op_abort_reserved),
 	KUNIT_CASE(mirvol_test_op_cancel_reserved),
 	KUNIT_CASE(mirvol_test_plex_refs),
+	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	{}
 };
 

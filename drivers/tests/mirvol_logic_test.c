@@ -1034,6 +1034,52 @@ static void mirvol_test_sync_action_rules(struct kunit *test)
 			MIRVOL_R_OBJECT_STATUS_FAILED);
 }
 
+/*
+ * The last in-sync plex went away during a resync (a power cut reaching
+ * it first): the syncing plex wrote on without it and recorded it with
+ * MIRVOL_PLEX_F_LAST_IN_SYNC.  When both come back it is the source,
+ * whatever generations it missed; the landed code called it stale and
+ * refused the volume (NO_IN_SYNC_MEMBER).
+ */
+static void mirvol_test_plan_last_in_sync(struct kunit *test)
+{
+	struct mirvol_md a, b;
+	const struct mirvol_md *mds[] = { &a, &b };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+	enum mirvol_reason r;
+
+	md_member(&a, 2, 0, 100);
+	a.plexes[1].state = MIRVOL_PLEX_SYNCING;
+	a.plexes[1].sync_offset = 4096;
+	md_member(&b, 2, 1, 107);
+	b.plexes[0].flags = MIRVOL_PLEX_F_LAST_IN_SYNC;
+	b.plexes[1].state = MIRVOL_PLEX_SYNCING;
+	b.plexes[1].sync_offset = 8192;
+	b.flags = MIRVOL_SB_F_DIRTY;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.newest, 1);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[0], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_EQ(test, plan.dirty_source, 0);
+	/* Alone it is enough to run the volume. */
+	mds[0] = &a;
+	mirvol_assemble_plan(mds, 1, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	/* Without the flag: stale, and nothing in sync (the old outcome). */
+	b.plexes[0].flags = 0;
+	b.plexes[0].state = MIRVOL_PLEX_MISSING;
+	mds[1] = &b;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NO_IN_SYNC_MEMBER);
+	/* A running volume takes it back as in sync, too. */
+	b.plexes[0].state = MIRVOL_PLEX_ACTIVE;
+	b.plexes[0].flags = MIRVOL_PLEX_F_LAST_IN_SYNC;
+	r = mirvol_rejoin_check(&b, &a);
+	KUNIT_EXPECT_EQ(test, r, MIRVOL_R_NONE);
+}
+
 static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE_PARAM(mirvol_test_name, name_gen_params),
 	KUNIT_CASE(mirvol_test_name_unterminated),
@@ -1065,6 +1111,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_plan_no_in_sync),
 	KUNIT_CASE(mirvol_test_plan_superseded),
 	KUNIT_CASE(mirvol_test_plan_duplicate),
+	KUNIT_CASE(mirvol_test_plan_last_in_sync),
 	KUNIT_CASE(mirvol_test_rejoin),
 	{}
 };

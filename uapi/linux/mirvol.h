@@ -248,6 +248,13 @@ struct mirvol_list {
 
 /* mirvol_plex_info.flags and on-disk mirvol_sb_plex.flags */
 #define MIRVOL_PLEX_F_BOOT	(1U << 0)	/* boot plex: cannot be broken */
+/*
+ * On disk only: the last in-sync plex, whose device went away.  It holds
+ * every acknowledged write (nothing could be acknowledged without it), so
+ * it is recorded active, and assembly takes it as in sync whatever the
+ * generations it missed: it is the resync source when it returns.
+ */
+#define MIRVOL_PLEX_F_LAST_IN_SYNC (1U << 1)
 
 /**
  * struct mirvol_plex_info - one plex, in struct mirvol_info
