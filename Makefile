@@ -54,6 +54,7 @@ tool:
 
 testprogs:
 	$(MAKE) -C tools/testing/integration
+	$(MAKE) -C tools/testing/crash
 
 # Build with W=1 and sparse (C=2: every file) and fail on any diagnostic.
 lint: deps
@@ -93,4 +94,5 @@ clean:
 	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(SRC) clean
 	$(MAKE) -C tools/mirvolctl clean
 	$(MAKE) -C tools/testing/integration clean
+	$(MAKE) -C tools/testing/crash clean
 	rm -rf tools/testing/out
