@@ -4,8 +4,8 @@
  * at many moments would have left them, assemble them with mirvol and
  * check that nothing acknowledged was lost and the in-sync plexes agree.
  *
- *   crash-replay [-n STATES] [-S SEED] [-m NAME] [-b NAME] [-C] [-L] [-v]
- *                LOG DEV...
+ *   crash-replay [-n STATES] [-S SEED] [-x STATE]... [-m NAME] [-b NAME]
+ *                [-D] [-L] [-v] LOG DEV...
  *   crash-replay compare [-C] NAME
  *   crash-replay dump LOG [FROM [TO]]
  *
@@ -38,8 +38,9 @@
  *   - no started volume is failed, every resync succeeds and leaves every
  *     plex active (once "mark created" lies before c: a crash in the
  *     middle of create may leave a plex out), and the active plexes hold
- *     the same data (read here,
- *     or with -C by the module's CHECK operation);
+ *     the same data, read here with O_DIRECT; when the module has a CHECK
+ *     operation (SYNC_ACTION), its mismatch count must agree (-D: only
+ *     read);
  *   - every block of the main volume holds its last write acknowledged
  *     ("ack" marks) before c, or a later write made before c; the broken
  *     off volume likewise with the acknowledgements before "mark
@@ -47,6 +48,9 @@
  *
  * -L is the control run: a device that loses every write but FUA ones,
  * flushed or not.  It must fail, or the checks cannot see lost data.
+ *
+ * A failed state prints its "-x C:mask=M" or "-x C:random=S": -x tries
+ * just the states given (on the same log), to see a fix work.
  *
  * It prints one line per failed state and ends with
  *   crash states: N tried, M failed
@@ -104,7 +108,7 @@ static uint64_t *seq_first, max_seq;
 static uint64_t created_at = NONE, break_start_at = NONE, break_done_at = NONE;
 
 static const char *main_name = "cv", *break_name = "cvb";
-static bool scrub, verbose, lose_flushed;
+static bool scrub, no_scrub, verbose, lose_flushed;
 static int ctl = -1;
 
 /* ---- the log -------------------------------------------------------- */
@@ -820,10 +824,21 @@ static void check_volume(struct check *ck, struct mirvol_info *info,
 			fail(ck, "volume %s: plex %u %s after recovery",
 			     info->name, info->plexes[i].index,
 			     mv_plex_state_str(info->plexes[i].state));
-	r = compare_plexes(ctl, info, scrub, msg, sizeof(msg));
+	r = compare_plexes(ctl, info, false, msg, sizeof(msg));
 	if (r)
 		fail(ck, "volume %s: %s%s", info->name,
 		     r < 0 ? "comparing the plexes: " : "", msg);
+	/* The module's own check must see the same. */
+	if (scrub && r >= 0) {
+		int rs = compare_plexes(ctl, info, true, msg, sizeof(msg));
+
+		if (rs < 0)
+			fail(ck, "volume %s: %s", info->name, msg);
+		else if (rs != r)
+			fail(ck, "volume %s: the module's check found %s, reading the plexes %s",
+			     info->name, rs ? msg : "no mismatch",
+			     r ? "a difference" : "none");
+	}
 	if (!strcmp(info->name, main_name))
 		check_data(ck, info, acked, c);
 	else if (!strcmp(info->name, break_name))
@@ -940,6 +955,68 @@ static void describe_state(const struct state *st, const uint64_t kept[],
 	}
 }
 
+/*
+ * A guess at why a state failed, for whoever reads the report:
+ *
+ *   "write before the dirty mark": the newest superblock of the state
+ *   says clean, yet the workload wrote to a plex after it was written (a
+ *   writer went ahead before the dirty mark was on disk);
+ *   "superblock before the data": a plex lost cached writes made before
+ *   the newest superblock was written (it vouches for data that was not
+ *   durable on every plex: a clean mark, checkpoint or promotion).
+ */
+static const char *guess_cause(const struct state *st)
+{
+	uint64_t i, gen = 0, newest = NONE, slot_off = 0;
+	unsigned int p, newest_plex = 0;
+	bool clean = false;
+
+	for (p = 0; p < nr_plexes; p++) {
+		for (i = 0; i < MIRVOL_SB_SLOTS; i++) {
+			const uint8_t *sb = work[p] + MIRVOL_SB_OFFSET +
+					    i * MIRVOL_SB_SLOT_SIZE;
+
+			if (get64(sb) != MIRVOL_SB_MAGIC ||
+			    get64(sb + 128) <= gen)
+				continue;
+			gen = get64(sb + 128);
+			clean = !(get32(sb + 20) & MIRVOL_SB_F_DIRTY);
+			newest_plex = p;
+			slot_off = MIRVOL_SB_OFFSET + i * MIRVOL_SB_SLOT_SIZE;
+		}
+	}
+	if (!gen)
+		return "";
+	/* The write that put the newest superblock there. */
+	for (i = st->c + 1; i--; ) {
+		const struct ent *x = &ents[i];
+
+		if (x->type == LOG_WRITE && x->plex == newest_plex &&
+		    x->offset <= slot_off &&
+		    x->offset + x->len >= slot_off + 4096 &&
+		    get64(x->data + (slot_off - x->offset) + 128) == gen) {
+			newest = i;
+			break;
+		}
+	}
+	if (newest == NONE)
+		return "";
+	for (i = newest + 1; clean && i <= st->c; i++) {
+		const struct ent *x = &ents[i];
+		uint64_t seq;
+
+		if (x->type == LOG_WRITE && x->len == REC_SIZE &&
+		    x->offset >= MIRVOL_DATA_OFFSET &&
+		    rec_check(x->data, (x->offset - MIRVOL_DATA_OFFSET) /
+				       REC_SIZE, &seq) == REC_VALID)
+			return "\n  hint: write before the dirty mark (the newest superblock says clean; the workload wrote after it)";
+	}
+	for (i = 0; i < newest; i++)
+		if (volatile_at(&ents[i], i, st->c) && !keeps(st, &ents[i], i))
+			return "\n  hint: superblock before the data (a plex lost cached writes made before the newest superblock)";
+	return "";
+}
+
 /* ---- main --------------------------------------------------------------------- */
 
 static int compare_main(int argc, char **argv)
@@ -1004,10 +1081,33 @@ static int dump_main(int argc, char **argv)
 	return 0;
 }
 
+/* "C:mask=HEX" or "C:random=HEX", as a failed state prints itself. */
+static int parse_state(const char *spec, struct state *st)
+{
+	unsigned long long c, v;
+	char kind[8];
+
+	memset(st, 0, sizeof(*st));
+	if (sscanf(spec, "%llu:%7[a-z]=%llx", &c, kind, &v) != 3)
+		return -1;
+	st->c = c;
+	if (!strcmp(kind, "mask")) {
+		st->keep = KEEP_MASK;
+		st->mask = (uint32_t)v;
+	} else if (!strcmp(kind, "random")) {
+		st->keep = KEEP_RANDOM;
+		st->seed = v;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: crash-replay [-n STATES] [-S SEED] [-m NAME] [-b NAME] [-C] [-L] [-v] LOG DEV...\n"
+		"usage: crash-replay [-n STATES] [-S SEED] [-x STATE]... [-m NAME] [-b NAME] [-D] [-L] [-v]\n"
+		"                    LOG DEV...\n"
 		"       crash-replay compare [-C] NAME\n"
 		"       crash-replay dump LOG [FROM [TO]]\n");
 	exit(2);
@@ -1016,7 +1116,8 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	size_t budget = 300, nr_states, i, tier_size[3], nr_failed = 0;
-	size_t failed_tier[3] = { 0 };
+	size_t failed_tier[3] = { 0 }, nr_only = 0;
+	struct state only[64];
 	uint64_t seed = now_ms() ^ (uint64_t)getpid() << 32;
 	struct state *states;
 	unsigned int p;
@@ -1028,7 +1129,7 @@ int main(int argc, char **argv)
 		return compare_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "dump"))
 		return dump_main(argc, argv);
-	while ((opt = getopt(argc, argv, "n:S:m:b:CLv")) != -1) {
+	while ((opt = getopt(argc, argv, "n:S:m:b:DLvx:")) != -1) {
 		switch (opt) {
 		case 'n':
 			budget = strtoull(optarg, NULL, 0);
@@ -1042,14 +1143,19 @@ int main(int argc, char **argv)
 		case 'b':
 			break_name = optarg;
 			break;
-		case 'C':
-			scrub = true;
+		case 'D':
+			no_scrub = true;
 			break;
 		case 'L':
 			lose_flushed = true;
 			break;
 		case 'v':
 			verbose = true;
+			break;
+		case 'x':
+			if (nr_only == ARRAY_SIZE(only) ||
+			    parse_state(optarg, &only[nr_only++]))
+				usage();
 			break;
 		default:
 			usage();
@@ -1074,12 +1180,34 @@ int main(int argc, char **argv)
 	}
 	index_log();
 	ctl = mv_open();
+	/* The module's CHECK operation, when it has one, must agree. */
+	if (!no_scrub) {
+		struct mirvol_version ver;
 
-	states = choose_states(budget, seed, &nr_states, tier_size);
+		memset(&ver, 0, sizeof(ver));
+		if (mv_ioctl(ctl, MIRVOL_IOC_VERSION, &ver, "VERSION"))
+			die("the control device does not answer");
+		scrub = ver.features & MIRVOL_FEAT_SYNC_ACTION;
+	}
+
+	for (i = 0; i < nr_only; i++)
+		if (only[i].c >= nr_ents)
+			die("-x %llu: the log has %llu entries",
+			    (unsigned long long)only[i].c,
+			    (unsigned long long)nr_ents);
+	if (nr_only) {
+		states = only;
+		nr_states = nr_only;
+		memset(tier_size, 0, sizeof(tier_size));
+		qsort(states, nr_states, sizeof(*states), by_point);
+	} else {
+		states = choose_states(budget, seed, &nr_states, tier_size);
+	}
 	summarize_log();
-	printf("crash states: %zu after/before FUA writes, %zu after/before flushes, %zu random subsets; trying %zu (seed %llu)\n",
+	printf("crash states: %zu after/before FUA writes, %zu after/before flushes, %zu random subsets; trying %zu (seed %llu); plexes compared by reading them%s\n",
 	       tier_size[0], tier_size[1], tier_size[2], nr_states,
-	       (unsigned long long)seed);
+	       (unsigned long long)seed,
+	       scrub ? " and by the module's check" : "");
 	fflush(stdout);
 
 	t0 = now_ms();
@@ -1098,8 +1226,12 @@ int main(int argc, char **argv)
 		if (ck.failed) {
 			nr_failed++;
 			failed_tier[st->tier]++;
-			printf("FAIL state %zu: %s\n  => %s\n", i + 1, desc,
-			       ck.why);
+			printf("FAIL state %zu (-x %llu:%s%llx): %s\n  => %s%s\n",
+			       i + 1, (unsigned long long)st->c,
+			       st->keep == KEEP_MASK ? "mask=" : "random=",
+			       (unsigned long long)(st->keep == KEEP_MASK ?
+						    st->mask : st->seed),
+			       desc, ck.why, guess_cause(st));
 		}
 		fflush(stdout);
 	}
