@@ -4,7 +4,7 @@
  *
  *   crash-load write -d DEV -b BLOCKS [-t THREADS] [-c SOCKET | -a FILE]
  *                    [-s FIRST_SEQ] [-k SYNC_EVERY] [-B BURST] [-i IDLE_MS]
- *                    [-n MAX_OPS] [-x STOPFILE] [-S SEED] [-e]
+ *                    [-n MAX_OPS] [-x STOPFILE] [-p PAUSEFILE] [-S SEED] [-e]
  *   crash-load verify -d DEV -b BLOCKS -a FILE
  *
  * write: THREADS threads (default 2) write 4 KiB records (crash.h) with
@@ -20,8 +20,9 @@
  * After an fdatasync() returned, the thread acknowledges the writes it
  * had completed before calling it: "ack BLOCK:SEQ ..." on the recorder's
  * control socket (-c), which logs it, or "BLOCK SEQ" lines appended to
- * FILE (-a).  It stops at STOPFILE, after MAX_OPS writes, or, with -e,
- * at the first I/O error (the devices lost power).
+ * FILE (-a).  Between bursts, it waits while PAUSEFILE exists.  It stops
+ * at STOPFILE, after MAX_OPS writes, or, with -e, at the first I/O error
+ * (the devices lost power).
  *
  * verify: every block must hold the last acknowledged write of FILE or a
  * later write of the workload, and only valid records or zeros.
@@ -39,7 +40,7 @@
 
 #include "crash.h"
 
-static const char *dev, *ctl_path, *ack_path, *stop_path;
+static const char *dev, *ctl_path, *ack_path, *stop_path, *pause_path;
 static uint64_t nr_blocks, max_ops, seed;
 static unsigned int nr_threads = 2, sync_every = 4, burst = 24,
 		    idle_ms = 600;
@@ -175,6 +176,10 @@ static void *worker_main(void *arg)
 			sync_and_ack(w);
 		if (!atomic_load(&stopping))
 			sleep_ms(idle_ms);
+		/* Writes acknowledged, the volume idle: clean on disk soon. */
+		while (pause_path && access(pause_path, F_OK) == 0 &&
+		       !should_stop())
+			sleep_ms(50);
 	}
 	/* A clean end leaves nothing unacknowledged. */
 	if (!w->io_error && !stop_on_error)
@@ -286,7 +291,7 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: crash-load write -d DEV -b BLOCKS [-t THREADS] [-c SOCKET | -a FILE]\n"
 		"                  [-s FIRST_SEQ] [-k SYNC_EVERY] [-B BURST] [-i IDLE_MS]\n"
-		"                  [-n MAX_OPS] [-x STOPFILE] [-S SEED] [-e]\n"
+		"                  [-n MAX_OPS] [-x STOPFILE] [-p PAUSEFILE] [-S SEED] [-e]\n"
 		"       crash-load verify -d DEV -b BLOCKS -a FILE\n");
 	exit(2);
 }
@@ -302,7 +307,7 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	optind = 2;
 	seed = now_ms();
-	while ((opt = getopt(argc, argv, "d:b:t:c:a:s:k:B:i:n:x:S:e")) != -1) {
+	while ((opt = getopt(argc, argv, "d:b:t:c:a:s:k:B:i:n:x:p:S:e")) != -1) {
 		switch (opt) {
 		case 'd':
 			dev = optarg;
@@ -336,6 +341,9 @@ int main(int argc, char **argv)
 			break;
 		case 'x':
 			stop_path = optarg;
+			break;
+		case 'p':
+			pause_path = optarg;
 			break;
 		case 'S':
 			seed = strtoull(optarg, NULL, 0);

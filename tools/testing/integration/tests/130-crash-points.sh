@@ -6,8 +6,9 @@
 # every write, FUA write and cache flush they perform.  A workload
 # writes with fdatasync and logs what was acknowledged, while the volume
 # goes through its initial resync, safe-mode clean/dirty transitions, an
-# add-plex whose throttled resync is cancelled and restarted, and a
-# break-plex.  crash-replay then rebuilds the plexes at crash points
+# add-plex whose throttled resync is cancelled and restarted (the
+# workload paused: the resync's checkpoints and end on a clean volume),
+# and a break-plex.  crash-replay then rebuilds the plexes at crash points
 # around every FLUSH and FUA write of the log, with the volatile writes
 # of each plex's cache kept or lost, assembles them, lets the resync
 # finish and checks the data and the plexes.  MVTEST_TORTURE=1 (make
@@ -75,7 +76,7 @@ record() {
 	op=$(op_of cv)
 	[ -n "$op" ] || fail "no initial resync"
 	"$CRASH/crash-load" write -d "$vol" -b $BLOCKS -t 2 -c "$TEST_TMP/ctl" \
-		-x "$TEST_TMP/stop" >"$TEST_TMP/load.out" 2>&1 &
+		-x "$TEST_TMP/stop" -p "$TEST_TMP/pause" >"$TEST_TMP/load.out" 2>&1 &
 	load_pid=$!
 	mirvolctl op wait "$op" >/dev/null
 	mark resync-done
@@ -90,12 +91,15 @@ record() {
 	mirvolctl op cancel "$op" >/dev/null
 	expect_fail_reason OPERATION_CANCELED mirvolctl op wait "$op"
 	mark add-cancelled
-	# ... and restarted.
-	echo 2000 >/sys/block/mirvol0/mirvol/sync_speed_max
+	# ... and restarted, with the workload paused: checkpoints and the
+	# promotion to active then happen on a volume marked clean.
+	: >"$TEST_TMP/pause"
+	echo 600 >/sys/block/mirvol0/mirvol/sync_speed_max
 	mark add-plex-again
 	op=$(mirvolctl add-plex cv /dev/nbd2)
 	mirvolctl op wait "$op" >/dev/null
 	mark add-done
+	rm "$TEST_TMP/pause"
 	log "add-plex cancelled and redone"
 
 	mark break-start
