@@ -22,7 +22,7 @@
 #define MIRVOL_FEATURES	(MIRVOL_FEAT_CREATE | MIRVOL_FEAT_OPS | \
 			 MIRVOL_FEAT_BREAK_PLEX | MIRVOL_FEAT_ADD_PLEX | \
 			 MIRVOL_FEAT_METADATA | MIRVOL_FEAT_ASSEMBLE | \
-			 MIRVOL_FEAT_RENAME)
+			 MIRVOL_FEAT_RENAME | MIRVOL_FEAT_SYNC_ACTION)
 
 /*
  * Copy a reply back; every argument struct starts with the header, whose
@@ -208,7 +208,8 @@ static void mirvol_fill_plex_info(struct mirvol_volume *vol,
 			       state == MIRVOL_PLEX_SYNCING ?
 			       min(READ_ONCE(plex->sync_offset), vol->size) :
 			       0) << SECTOR_SHIFT;
-	pi->read_errors = atomic64_read(&plex->read_errors);
+	pi->read_errors = mirvol_plex_read_errors(plex);
+	pi->corrected_read_errors = atomic64_read(&plex->corrected_read_errors);
 	pi->write_errors = atomic64_read(&plex->write_errors);
 	pi->read_ios = atomic64_read(&plex->read_ios);
 	pi->write_ios = atomic64_read(&plex->write_ios);
@@ -263,6 +264,7 @@ static int mirvol_ctl_info(void __user *argp)
 	info->op_id = READ_ONCE(vol->op_id);
 	info->sync_speed_min = READ_ONCE(vol->sync_speed_min);
 	info->sync_speed_max = READ_ONCE(vol->sync_speed_max);
+	info->mismatch_sectors = READ_ONCE(vol->mismatch_sectors);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if (vol->plexes[i])
 			mirvol_fill_plex_info(vol, vol->plexes[i],
@@ -489,6 +491,40 @@ static int mirvol_ctl_rename(void __user *argp)
 	return MIRVOL_REPLY(argp, r, ret, reason);
 }
 
+static int mirvol_ctl_sync_action(void __user *argp)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_sync_action a;
+	struct mirvol_volume *vol;
+	bool repair_source;
+	u64 op_id = 0;
+	int ret;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	repair_source = a.action == MIRVOL_SYNC_REPAIR &&
+			!MIRVOL_ZERO(a.source_uuid);
+	if ((a.hdr.flags & ~MIRVOL_SYNC_F_FORCE) || a.pad ||
+	    !MIRVOL_ZERO(a.reserved) ||
+	    a.action < MIRVOL_SYNC_RESYNC || a.action > MIRVOL_SYNC_REPAIR ||
+	    (a.hdr.flags && a.action != MIRVOL_SYNC_RESYNC) ||
+	    (!repair_source && !MIRVOL_ZERO(a.source_uuid)))
+		return MIRVOL_REPLY(argp, a, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	vol = mirvol_ctl_lookup(a.volume_uuid, &reason);
+	if (!vol)
+		return MIRVOL_REPLY(argp, a, -ENOENT, reason);
+	if (a.action == MIRVOL_SYNC_RESYNC)
+		ret = mirvol_resync_start(vol, a.hdr.flags & MIRVOL_SYNC_F_FORCE,
+					  &op_id, &reason);
+	else
+		ret = mirvol_scrub_start(vol, a.action == MIRVOL_SYNC_REPAIR,
+					 repair_source ? a.source_uuid : NULL,
+					 &op_id, &reason);
+	mirvol_volume_put(vol);
+	a.op_id = op_id;
+	return MIRVOL_REPLY(argp, a, ret, reason);
+}
+
 static long mirvol_ctl_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -528,6 +564,8 @@ static long mirvol_ctl_ioctl(struct file *file, unsigned int cmd,
 		return mirvol_ctl_assemble(argp);
 	case MIRVOL_IOC_RENAME:
 		return mirvol_ctl_rename(argp);
+	case MIRVOL_IOC_SYNC_ACTION:
+		return mirvol_ctl_sync_action(argp);
 	default:
 		return -ENOTTY;
 	}

@@ -37,6 +37,8 @@ static const char *const op_types[] = {
 	[MIRVOL_OP_BREAK_PLEX] = "break-plex",
 	[MIRVOL_OP_REMOVE_PLEX] = "remove-plex",
 	[MIRVOL_OP_RESYNC] = "resync",
+	[MIRVOL_OP_CHECK] = "check",
+	[MIRVOL_OP_REPAIR] = "repair",
 };
 
 static const char *const op_states[] = {

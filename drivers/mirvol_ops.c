@@ -13,6 +13,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/fs.h>
+#include <linux/file.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
 
@@ -264,6 +265,10 @@ void mirvol_op_fill(struct mirvol_operation *op, struct mirvol_op_info *info)
 	spin_unlock(&mirvol_ops_lock);
 	info->done_bytes = done;
 	info->total_bytes = total;
+	info->bad_offset_bytes = READ_ONCE(op->bad_offset) << SECTOR_SHIFT;
+	info->bad_bytes = READ_ONCE(op->bad_sectors) << SECTOR_SHIFT;
+	info->lost_bytes = READ_ONCE(op->lost_sectors) << SECTOR_SHIFT;
+	info->mismatch_bytes = READ_ONCE(op->mismatch_sectors) << SECTOR_SHIFT;
 	if (info->state == MIRVOL_OPS_SUCCEEDED)
 		info->percent = 100;
 	else if (total)
@@ -430,10 +435,10 @@ static void mirvol_add_undo(struct mirvol_operation *op)
 static void mirvol_add_work(struct mirvol_operation *op)
 {
 	struct mirvol_volume *vol = op->vol;
-	enum mirvol_reason stop;
+	enum mirvol_reason stop, reason;
 	int err;
 
-	err = mirvol_resync_run(op, vol, -1);
+	err = mirvol_resync_run(op, vol, -1, &reason);
 	stop = mirvol_op_stop_reason(op);
 	if (stop == MIRVOL_R_OPERATION_CANCELED) {
 		mirvol_add_undo(op);
@@ -445,7 +450,8 @@ static void mirvol_add_work(struct mirvol_operation *op)
 		mirvol_op_finish(op, mirvol_reason_errno(stop), stop);
 		return;
 	}
-	mirvol_op_finish(op, err, err ? MIRVOL_R_IO_ERROR : MIRVOL_R_NONE);
+	/* SOURCE_READ_ERROR leaves the new plexes syncing: resync --force. */
+	mirvol_op_finish(op, err, reason);
 }
 
 /*
@@ -752,18 +758,84 @@ out:
 	return err;
 }
 
+/**
+ * struct mirvol_freeze - the block devices of a volume frozen for a split
+ * @files: the whole disk and each partition, opened (not exclusively)
+ * @nr: entries in @files
+ */
+struct mirvol_freeze {
+	struct file *files[MIRVOL_MINORS];
+	unsigned int nr;
+};
+
+static void mirvol_thaw_all(struct mirvol_freeze *fz)
+{
+	while (fz->nr) {
+		struct file *file = fz->files[--fz->nr];
+
+		bdev_thaw(file_bdev(file));
+		fput(file);
+	}
+	/* A kernel thread's fput() is deferred: no opener may linger. */
+	flush_delayed_fput();
+}
+
+/*
+ * Freeze every file system on the volume, on the whole disk or on any
+ * partition, so that the split-off copy is clean, not only crash
+ * consistent; devices without one are synced.  Each is held open so it
+ * cannot go away meanwhile.  On failure nothing stays frozen.
+ */
+static int mirvol_freeze_all(struct mirvol_volume *vol,
+			     struct mirvol_freeze *fz)
+{
+	dev_t devts[MIRVOL_MINORS];
+	struct block_device *part;
+	unsigned int i, nr = 0;
+	unsigned long idx;
+	int err;
+
+	fz->nr = 0;
+	if (!vol->disk)
+		return 0;
+	rcu_read_lock();
+	xa_for_each(&vol->disk->part_tbl, idx, part)
+		if (nr < MIRVOL_MINORS)
+			devts[nr++] = part->bd_dev;
+	rcu_read_unlock();
+	for (i = 0; i < nr; i++) {
+		struct file *file = bdev_file_open_by_dev(devts[i], BLK_OPEN_READ,
+							  NULL, NULL);
+
+		if (IS_ERR(file))
+			continue;	/* a partition deleted meanwhile */
+		err = bdev_freeze(file_bdev(file));
+		if (err) {
+			pr_err("mirvol: %s: cannot freeze %pg: %d\n", vol->name,
+			       file_bdev(file), err);
+			fput(file);
+			mirvol_thaw_all(fz);
+			return err;
+		}
+		fz->files[fz->nr++] = file;
+	}
+	return 0;
+}
+
 static void mirvol_break_work(struct mirvol_operation *op)
 {
 	struct mirvol_volume *vol = op->vol;
-	struct block_device *part0 = vol->disk ? vol->disk->part0 : NULL;
 	enum mirvol_reason reason = MIRVOL_R_NONE;
-	bool frozen = false;
+	struct mirvol_freeze fz;
 	sector_t size;
 	int err;
 
-	/* A mounted file system is frozen for the instant of the split. */
-	if (part0 && !bdev_freeze(part0))
-		frozen = true;
+	/* Mounted file systems are frozen for the instant of the split. */
+	err = mirvol_freeze_all(vol, &fz);
+	if (err) {
+		mirvol_op_finish(op, err, MIRVOL_R_FREEZE_FAILED);
+		return;
+	}
 
 	mutex_lock(&mirvol_mutex);
 	mutex_lock(&vol->lock);
@@ -778,8 +850,7 @@ static void mirvol_break_work(struct mirvol_operation *op)
 	}
 	size = vol->size;
 	mutex_unlock(&vol->lock);
-	if (frozen)
-		bdev_thaw(part0);
+	mirvol_thaw_all(&fz);
 	if (!err) {
 		err = mirvol_break_new_volume(op, size, &reason);
 		if (!err)

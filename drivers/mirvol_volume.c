@@ -86,19 +86,35 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 		goto out_free;
 	if (mirvol_barrier_init(&vol->barrier))
 		goto out_ref;
+	/*
+	 * Reserves (see mirvol_core.h): a write holds a clone per plex and
+	 * one mirvol_io, a split one split bio; 64 lets several writers
+	 * make progress together.
+	 */
 	if (bioset_init(&vol->bs, 64, offsetof(struct mirvol_clone, bio),
 			BIOSET_NEED_RESCUER))
 		goto out_barrier;
 	if (bioset_init(&vol->split_bs, 16, 0, BIOSET_NEED_RESCUER))
 		goto out_bs;
-	if (bioset_init(&vol->sync_bs, 16, 0, BIOSET_NEED_BVECS))
+	if (bioset_init(&vol->sync_bs, MIRVOL_SYNC_MAX_BIOS, 0,
+			BIOSET_NEED_BVECS))
 		goto out_split;
+	if (bioset_init(&vol->repair_bs, MIRVOL_REPAIR_MAX_BIOS, 0,
+			BIOSET_NEED_BVECS))
+		goto out_sync;
+	if (bioset_init(&vol->meta_bs, MIRVOL_META_MAX_BIOS, 0,
+			BIOSET_NEED_BVECS))
+		goto out_repair;
 	if (mempool_init_kmalloc_pool(&vol->io_pool, 64,
 				      sizeof(struct mirvol_io)))
-		goto out_sync;
+		goto out_meta;
 	__module_get(THIS_MODULE);
 	return vol;
 
+out_meta:
+	bioset_exit(&vol->meta_bs);
+out_repair:
+	bioset_exit(&vol->repair_bs);
 out_sync:
 	bioset_exit(&vol->sync_bs);
 out_split:
@@ -124,6 +140,8 @@ static void mirvol_volume_release(struct kref *ref)
 		if (vol->plexes[i])
 			mirvol_plex_free(vol->plexes[i]);
 	mempool_exit(&vol->io_pool);
+	bioset_exit(&vol->meta_bs);
+	bioset_exit(&vol->repair_bs);
 	bioset_exit(&vol->sync_bs);
 	bioset_exit(&vol->split_bs);
 	bioset_exit(&vol->bs);
@@ -275,7 +293,7 @@ struct mirvol_plex *mirvol_plex_open(struct mirvol_volume *vol, dev_t devt,
 	plex->state = MIRVOL_PLEX_NONE;
 	uuid_gen(&plex->uuid);
 	atomic_set(&plex->nr_pending, 0);
-	atomic64_set(&plex->read_errors, 0);
+	atomic64_set(&plex->corrected_read_errors, 0);
 	atomic64_set(&plex->write_errors, 0);
 	*reason = MIRVOL_R_NONE;
 	return plex;
@@ -424,32 +442,99 @@ void mirvol_set_plex_state(struct mirvol_plex *plex, unsigned int state)
 	mirvol_update_state(vol);
 }
 
+/* Change a plex's state if allowed; state_lock held.  Returns whether. */
+static bool __mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
+{
+	struct mirvol_volume *vol = plex->vol;
+
+	lockdep_assert_held(&vol->state_lock);
+	if (!mirvol_plex_transition_valid(plex->state, state))
+		return false;
+	WRITE_ONCE(plex->state, state);
+	__mirvol_update_state(vol);
+	set_bit(MIRVOL_EV_STATE, &vol->event_pending);
+	set_bit(MIRVOL_VOL_SB_REQ, &vol->flags);
+	return true;
+}
+
+/* Report a change made by __mirvol_plex_gone() and have it recorded. */
+static void mirvol_plex_gone_report(struct mirvol_plex *plex,
+				    unsigned int state)
+{
+	struct mirvol_volume *vol = plex->vol;
+
+	pr_warn("mirvol: %s: plex %u (%u:%u) %s, volume %s\n",
+		vol->name, plex->index, MAJOR(plex->devt),
+		MINOR(plex->devt), mirvol_plex_state_name(state),
+		mirvol_volume_state_name(READ_ONCE(vol->state)));
+	queue_work(mirvol_wq, &vol->worker);
+}
+
 /*
- * A plex stops taking I/O: it failed an I/O or its device went away.
+ * A plex stops taking I/O: it failed a write or its device went away.
  * Any context.  The worker records it on the other plexes and reports it.
  */
 static void mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
 {
 	struct mirvol_volume *vol = READ_ONCE(plex->vol);
 	unsigned long flags;
-	bool changed = false;
+	bool changed;
 
 	spin_lock_irqsave(&vol->state_lock, flags);
-	if (mirvol_plex_transition_valid(plex->state, state)) {
-		WRITE_ONCE(plex->state, state);
-		__mirvol_update_state(vol);
-		set_bit(MIRVOL_EV_STATE, &vol->event_pending);
-		set_bit(MIRVOL_VOL_SB_REQ, &vol->flags);
-		changed = true;
+	changed = __mirvol_plex_gone(plex, state);
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	if (changed)
+		mirvol_plex_gone_report(plex, state);
+}
+
+/* Another in-sync plex with a device than @plex?  state_lock held. */
+static bool mirvol_other_readable(struct mirvol_plex *plex)
+{
+	struct mirvol_volume *vol = plex->vol;
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *other = vol->plexes[i];
+
+		if (other && other != plex && READ_ONCE(other->bdev) &&
+		    mirvol_state_readable(other->state))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An uncorrected read error: count it (decayed, as md does) and fail the
+ * plex at mirvol_max_read_errors, unless it is the last in-sync plex:
+ * failing that one would turn an unreadable sector into an unreadable
+ * volume, so the affected reads get the error and the plex stays.
+ */
+static void mirvol_plex_read_error(struct mirvol_plex *plex)
+{
+	struct mirvol_volume *vol = READ_ONCE(plex->vol);
+	time64_t now = ktime_get_seconds();
+	bool changed = false, kept = false;
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&vol->state_lock, flags);
+	n = mirvol_read_errors_decay(plex->read_errors,
+				     plex->read_error_time, now) + 1;
+	plex->read_errors = n;
+	plex->read_error_time = now;
+	if (n >= READ_ONCE(mirvol_max_read_errors) &&
+	    mirvol_state_readable(plex->state)) {
+		if (mirvol_other_readable(plex))
+			changed = __mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+		else
+			kept = true;
 	}
 	spin_unlock_irqrestore(&vol->state_lock, flags);
-	if (changed) {
-		pr_warn("mirvol: %s: plex %u (%u:%u) %s, volume %s\n",
-			vol->name, plex->index, MAJOR(plex->devt),
-			MINOR(plex->devt), mirvol_plex_state_name(state),
-			mirvol_volume_state_name(READ_ONCE(vol->state)));
-		queue_work(mirvol_wq, &vol->worker);
-	}
+	if (changed)
+		mirvol_plex_gone_report(plex, MIRVOL_PLEX_FAILED);
+	if (kept)
+		pr_warn_ratelimited("mirvol: %s: plex %u has %u uncorrected read errors; kept: it is the last in-sync plex\n",
+				    vol->name, plex->index, n);
 }
 
 /**
@@ -458,8 +543,9 @@ static void mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
  * @write: it was a write (or flush, discard, write-zeroes)
  *
  * A failed write fails the plex at once: it no longer holds the data.  A
- * failed read only does after mirvol_max_read_errors of them; the read is
- * retried elsewhere.  Any context.
+ * read error counts only once it is known uncorrected (no other plex
+ * could serve the read, or rewriting the good copy did not fix it); see
+ * mirvol_plex_read_error().  Any context.
  */
 void mirvol_plex_error(struct mirvol_plex *plex, bool write)
 {
@@ -468,8 +554,35 @@ void mirvol_plex_error(struct mirvol_plex *plex, bool write)
 		mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
 		return;
 	}
-	if (atomic64_inc_return(&plex->read_errors) >= mirvol_max_read_errors)
-		mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+	mirvol_plex_read_error(plex);
+}
+
+/**
+ * mirvol_plex_read_corrected - a read error of the plex was repaired
+ * @plex: the plex; the good copy was rewritten over it and read back
+ */
+void mirvol_plex_read_corrected(struct mirvol_plex *plex)
+{
+	atomic64_inc(&plex->corrected_read_errors);
+}
+
+/**
+ * mirvol_plex_read_errors - a plex's uncorrected read errors, decayed
+ * @plex: the plex
+ *
+ * Return: the count as it stands now.
+ */
+unsigned int mirvol_plex_read_errors(struct mirvol_plex *plex)
+{
+	struct mirvol_volume *vol = READ_ONCE(plex->vol);
+	unsigned long flags;
+	unsigned int n;
+
+	spin_lock_irqsave(&vol->state_lock, flags);
+	n = mirvol_read_errors_decay(plex->read_errors, plex->read_error_time,
+				     ktime_get_seconds());
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	return n;
 }
 
 /*
@@ -621,19 +734,31 @@ void mirvol_volume_worker(struct work_struct *work)
 	struct mirvol_volume *vol = container_of(work, struct mirvol_volume,
 						 worker);
 	bool dirty_req = test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
+	bool sb_ok = true, failed = false;
 	LIST_HEAD(deferred);
-	bool sb_ok = true;
+	struct mirvol_io *io;
 
 	spin_lock_irq(&vol->state_lock);
 	list_splice_init(&vol->deferred, &deferred);
 	spin_unlock_irq(&vol->state_lock);
 
+	/* Zero what plexes without write-zeroes did not; may fail them. */
+	list_for_each_entry(io, &deferred, list)
+		if (io->no_wz)
+			mirvol_write_zero_fill(io);
+	list_for_each_entry(io, &deferred, list)
+		failed |= io->failed;
+
 	if (test_and_clear_bit(MIRVOL_VOL_SB_REQ, &vol->flags) || dirty_req ||
-	    !list_empty(&deferred)) {
+	    failed) {
 		mutex_lock(&vol->sb_mutex);
+		/*
+		 * DIRTY_REQ makes this update say dirty; DIRTY, which lets
+		 * writers through, is set only once it is on every plex.
+		 */
+		sb_ok = !mirvol_sb_update_locked(vol);
 		if (dirty_req)
 			set_bit(MIRVOL_VOL_DIRTY, &vol->flags);
-		sb_ok = !mirvol_sb_update_locked(vol);
 		mutex_unlock(&vol->sb_mutex);
 		if (dirty_req) {
 			clear_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
@@ -706,7 +831,8 @@ rearm:
 /*
  * Queue limits stacked from every present plex.  Discard is advertised
  * only when every plex supports it (the stacking helper would keep the
- * limit of the plexes that do); write-zeroes is already the minimum.
+ * limit of the plexes that do); write-zeroes is already the minimum, and
+ * off for good once a plex that claimed it refused it (mirvol_io.c).
  * Stable pages: a page changing under a write could otherwise reach two
  * plexes with different contents.
  */
@@ -734,6 +860,9 @@ static void mirvol_stack_limits(struct mirvol_volume *vol,
 		lim->discard_granularity = 0;
 	}
 	lim->max_secure_erase_sectors = 0;
+	/* A plex refused write-zeroes: callers zero with writes instead. */
+	if (test_bit(MIRVOL_VOL_NO_WZ, &vol->flags))
+		lim->max_write_zeroes_sectors = 0;
 	lim->features &= ~(BLK_FEAT_ZONED | BLK_FEAT_NOWAIT | BLK_FEAT_POLL);
 	lim->max_zone_append_sectors = 0;
 }

@@ -46,6 +46,23 @@
 #define MIRVOL_MINORS		16	/* partitions per volume */
 #define MIRVOL_DATA_OFFSET_SECTORS	MIRVOL_SB_SECTOR(MIRVOL_DATA_OFFSET)
 
+/*
+ * Copy passes (mirvol_sync.h) move data in chunks of one bio; a resync
+ * batch is up to MIRVOL_SYNC_BATCH chunks.  Each bio_set's reserve covers
+ * the most bios its one user holds at once, so that under memory
+ * pressure every user can finish what it started:
+ *   sync_bs    the running resync/check/repair: a batch to every plex
+ *   repair_bs  read repair: a chunk to every plex
+ *   meta_bs    a superblock update: a flush, then a superblock, per plex
+ */
+#define MIRVOL_SYNC_CHUNK	2048U	/* sectors: 1 MiB */
+#define MIRVOL_SYNC_CHUNK_PAGES	(MIRVOL_SYNC_CHUNK >> (PAGE_SHIFT - SECTOR_SHIFT))
+#define MIRVOL_SYNC_BATCH	4U
+#define MIRVOL_SYNC_BATCH_SECTORS (MIRVOL_SYNC_CHUNK * MIRVOL_SYNC_BATCH)
+#define MIRVOL_SYNC_MAX_BIOS	(MIRVOL_SYNC_BATCH * MIRVOL_MAX_PLEXES)
+#define MIRVOL_REPAIR_MAX_BIOS	MIRVOL_MAX_PLEXES
+#define MIRVOL_META_MAX_BIOS	MIRVOL_MAX_PLEXES
+
 struct mirvol_operation;
 struct mirvol_volume;
 
@@ -75,7 +92,11 @@ enum {
  * @gone_generation: generation at which it left the in-sync set
  * @nr_pending: I/O in flight on this plex (read balancing)
  * @head: sector after the last I/O issued (read balancing)
- * @read_errors: read errors seen
+ * @read_errors: uncorrected read errors, halved for every hour since
+ *	@read_error_time (vol->state_lock)
+ * @read_error_time: when the last one was counted, seconds
+ *	(ktime_get_seconds(); vol->state_lock)
+ * @corrected_read_errors: read errors repaired from another plex
  * @write_errors: write errors seen
  * @read_ios: reads sent to the plex
  * @write_ios: writes sent to the plex
@@ -84,6 +105,8 @@ enum {
  * @md: while held by an offline volume: its superblock, else NULL
  * @kobj: sysfs directory plexN, NULL when not shown
  * @inject: KUnit builds only: MIRVOL_INJECT_* I/O to fail
+ * @inject_bad: KUnit builds only: device sectors [0] to [1] fail reads
+ *	until a write covers them all, as a disk's pending sector does
  */
 struct mirvol_plex {
 	struct mirvol_volume *vol;
@@ -100,7 +123,9 @@ struct mirvol_plex {
 	u64 gone_generation;
 	atomic_t nr_pending;
 	sector_t head;
-	atomic64_t read_errors;
+	unsigned int read_errors;
+	time64_t read_error_time;
+	atomic64_t corrected_read_errors;
 	atomic64_t write_errors;
 	atomic64_t read_ios;
 	atomic64_t write_ios;
@@ -110,12 +135,14 @@ struct mirvol_plex {
 	struct kobject *kobj;
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	unsigned long inject;
+	sector_t inject_bad[2];
 #endif
 };
 
 /* plex->inject bits (KUnit fault injection) */
-#define MIRVOL_INJECT_READ	BIT(0)
-#define MIRVOL_INJECT_WRITE	BIT(1)
+#define MIRVOL_INJECT_READ	BIT(0)	/* every read fails */
+#define MIRVOL_INJECT_WRITE	BIT(1)	/* every write and flush fails */
+#define MIRVOL_INJECT_NO_WZ	BIT(2)	/* write-zeroes: BLK_STS_NOTSUPP */
 
 /* volume->flags: atomic bits */
 enum {
@@ -126,6 +153,9 @@ enum {
 	MIRVOL_VOL_SB_REQ,	/* the worker must write the superblock */
 	MIRVOL_VOL_STARTED,	/* has a gendisk (not offline) */
 	MIRVOL_VOL_SB_FAILED,	/* no plex accepted the last superblock */
+	/* A resync stopped on SOURCE_READ_ERROR: none starts by itself. */
+	MIRVOL_VOL_SYNC_STOPPED,
+	MIRVOL_VOL_NO_WZ,	/* a plex refused write-zeroes: not offered */
 };
 
 /**
@@ -153,7 +183,9 @@ enum {
  * @barrier: region locking between resync and writes
  * @bs: bio_set for clones, with struct mirvol_clone as front pad
  * @split_bs: bio_set for splitting writes at barrier unit boundaries
- * @sync_bs: bio_set for resync and superblock bios
+ * @sync_bs: bio_set of the running resync, check or repair operation
+ * @repair_bs: bio_set of @repair_work
+ * @meta_bs: bio_set of superblock updates (sb_mutex)
  * @io_pool: struct mirvol_io for writes
  * @deferred: write contexts whose completion waits for a superblock
  *	write recording a plex failure (state_lock)
@@ -173,6 +205,7 @@ enum {
  * @sync_speed_min: resync floor, KiB/s (sysfs)
  * @sync_speed_max: resync ceiling, KiB/s (sysfs)
  * @sync_speed: current resync speed, KiB/s
+ * @mismatch_sectors: sectors the last check or repair found differing
  * @kobj: sysfs "mirvol" directory under the disk, NULL while offline
  * @event_pending: uevent reasons waiting for the worker (state_lock)
  */
@@ -204,6 +237,8 @@ struct mirvol_volume {
 	struct bio_set bs;
 	struct bio_set split_bs;
 	struct bio_set sync_bs;
+	struct bio_set repair_bs;
+	struct bio_set meta_bs;
 	mempool_t io_pool;
 
 	struct list_head deferred;
@@ -223,6 +258,7 @@ struct mirvol_volume {
 	unsigned int sync_speed_min;
 	unsigned int sync_speed_max;
 	unsigned int sync_speed;
+	u64 mismatch_sectors;
 
 	struct kobject *kobj;
 	unsigned long event_pending;
@@ -243,7 +279,7 @@ enum {
 struct mirvol_repair {
 	struct list_head list;
 	sector_t sector;
-	unsigned int sectors;
+	sector_t sectors;
 	u8 targets;
 };
 
@@ -255,6 +291,8 @@ struct mirvol_repair {
  * @remaining: clones in flight, plus one while submitting
  * @ok_in_sync: a clone to an in-sync plex succeeded
  * @failed: a clone failed (its plex is now failed)
+ * @sent: the plexes it was sent to (bit per slot)
+ * @no_wz: write-zeroes: the plexes that refused it (atomic bits)
  * @status: the first error status seen
  * @barrier: the barrier bucket held, or -1
  * @list: on volume->deferred
@@ -266,6 +304,8 @@ struct mirvol_io {
 	atomic_t remaining;
 	bool ok_in_sync;
 	bool failed;
+	u8 sent;
+	unsigned long no_wz;
 	blk_status_t status;
 	int barrier;
 	struct list_head list;
@@ -315,7 +355,13 @@ struct mirvol_clone {
  * @plex: break-plex, remove-plex: the plex
  * @new_plexes: add-plex: the plexes added
  * @nr_new: add-plex: how many
- * @source: resync: slot to copy from, or -1 for any in-sync plex
+ * @source: resync: slot to copy from, or -1 for any in-sync plex;
+ *	repair: the slot whose data wins, or -1 for the lowest in-sync one
+ * @force: resync: write zeros where no plex can read (SYNC_F_FORCE)
+ * @bad_offset: SOURCE_READ_ERROR or force: first unreadable sector
+ * @bad_sectors: its length, 0 for none
+ * @lost_sectors: force: sectors written as zeros
+ * @mismatch_sectors: check, repair: sectors found differing
  * @new_name: break-plex: the new volume's name
  * @new_uuid: break-plex: the new volume's UUID
  */
@@ -343,6 +389,11 @@ struct mirvol_operation {
 	struct mirvol_plex *new_plexes[MIRVOL_MAX_PLEXES];
 	unsigned int nr_new;
 	int source;
+	bool force;
+	u64 bad_offset;
+	u64 bad_sectors;
+	u64 lost_sectors;
+	u64 mismatch_sectors;
 	char new_name[MIRVOL_NAME_LEN];
 	uuid_t new_uuid;
 };
@@ -383,6 +434,8 @@ void mirvol_resume_io(struct mirvol_volume *vol);
 void mirvol_set_plex_state(struct mirvol_plex *plex, unsigned int state);
 void mirvol_update_state(struct mirvol_volume *vol);
 void mirvol_plex_error(struct mirvol_plex *plex, bool write);
+void mirvol_plex_read_corrected(struct mirvol_plex *plex);
+unsigned int mirvol_plex_read_errors(struct mirvol_plex *plex);
 void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 		   const char *extra1, const char *extra2);
 void mirvol_volume_worker(struct work_struct *work);
@@ -403,9 +456,12 @@ void mirvol_submit_bio(struct bio *bio);
 void mirvol_io_enter(struct mirvol_volume *vol);
 void mirvol_io_exit(struct mirvol_volume *vol);
 void mirvol_read_retry_work(struct work_struct *work);
+void mirvol_write_zero_fill(struct mirvol_io *io);
 void mirvol_complete_deferred(struct mirvol_volume *vol,
 			      struct list_head *list, bool sb_ok);
 int mirvol_flush_plexes(struct mirvol_volume *vol);
+void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
+			 sector_t sectors, u8 targets, gfp_t gfp);
 
 /**
  * struct mirvol_batch - bios submitted together and waited for together
@@ -462,11 +518,17 @@ int mirvol_remove_plex(struct mirvol_volume *vol, struct mirvol_plex *plex,
 		       u64 *op_id, enum mirvol_reason *reason);
 
 /* mirvol_resync.c */
-int mirvol_start_resync(struct mirvol_volume *vol, struct mirvol_operation *op);
 u64 mirvol_resync_if_needed(struct mirvol_volume *vol);
+int mirvol_resync_start(struct mirvol_volume *vol, bool force, u64 *op_id,
+			enum mirvol_reason *reason);
 int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
-		      int source);
+		      int source, enum mirvol_reason *reason);
 void mirvol_repair_work(struct work_struct *work);
+
+/* mirvol_scrub.c */
+int mirvol_scrub_start(struct mirvol_volume *vol, bool repair,
+		       const u8 *source_uuid, u64 *op_id,
+		       enum mirvol_reason *reason);
 
 /* mirvol_assemble.c */
 int mirvol_assemble(struct mirvol_assemble_member *members, unsigned int nr,
@@ -482,17 +544,16 @@ void mirvol_sysfs_del_plex(struct mirvol_plex *plex);
 int mirvol_ctl_init(void);
 void mirvol_ctl_exit(void);
 
-/* KUnit fault injection: should this I/O to @plex fail? */
-static inline bool mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
-{
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-	return READ_ONCE(plex->inject) & (op_is_write(bio_op(bio)) ?
-					  MIRVOL_INJECT_WRITE :
-					  MIRVOL_INJECT_READ);
+blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio);
 #else
-	return false;
-#endif
+/* KUnit fault injection: the status this I/O to @plex must fail with. */
+static inline blk_status_t mirvol_inject(struct mirvol_plex *plex,
+					 struct bio *bio)
+{
+	return BLK_STS_OK;
 }
+#endif
 
 static inline struct mirvol_clone *mirvol_clone_of(struct bio *bio)
 {

@@ -923,7 +923,7 @@ int cmd_op(int argc, char **argv)
 
 static const char *const feature_names[] = {
 	"create", "ops", "break-plex", "add-plex", "metadata", "assemble",
-	"rename",
+	"rename", "sync-action",
 };
 
 static void version_json(const struct mirvol_version *v)

@@ -187,7 +187,7 @@ int op_result(const struct mirvol_op_info *op);
 int op_wait_cmd(int fd, u64 id, struct mirvol_op_info *info);
 int op_interrupted(u64 id);
 
-/* ---- examine.c, assemble.c, cmds.c: commands --------------------------- */
+/* ---- examine.c, assemble.c, cmds.c, sync.c: commands ------------------- */
 
 struct mirvol_md;
 enum mirvol_sb_defect;
@@ -215,6 +215,9 @@ int cmd_remove_plex(int argc, char **argv);
 int cmd_add_plex(int argc, char **argv);
 int cmd_set_plex(int argc, char **argv);
 int cmd_op(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
+int cmd_resync(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 int open_device(const char *path, int flags);
