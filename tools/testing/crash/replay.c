@@ -23,9 +23,10 @@
  * FLUSH or FUA write; the volatile writes kept are, for every subset S of
  * the plexes with volatile writes, "all of those of the plexes in S, none
  * of the others" (one disk lost its cache, another did not), plus random
- * subsets.  A budget of -n states (default 300) is spent mostly on states
- * after and before FUA writes (superblock updates), then FLUSH points,
- * then random subsets (see choose_states()); -S seeds the choice.
+ * subsets.  A budget of -n states (default 300) goes first to states
+ * after and before FUA writes (superblock updates), then to FLUSH points,
+ * each once with every cache lost, then with some lost, then to random
+ * subsets (see choose_states()); -S seeds the choice.
  *
  * Each state: every plex image is written to its DEV, the devices that
  * carry a superblock are assembled (ASSEMBLE with RUN: all are there),
@@ -82,6 +83,8 @@ struct ent {
 	const uint8_t *data;
 	uint64_t durable_at;	/* WRITE: first crash point it is durable at */
 };
+
+#define NR_TIERS	4
 
 /* A crash state: the crash point and which volatile writes survive. */
 enum keep { KEEP_MASK, KEEP_RANDOM };
@@ -450,14 +453,20 @@ static void add_state(struct statelist *l, struct state st)
 	l->s[l->n++] = st;
 }
 
-/* Every subset of @m, as masks. */
-static void add_masks(struct statelist *l, uint64_t c, uint32_t m, int tier)
+/*
+ * Every subset of @m, as masks: the empty one (every cache lost) into
+ * tier @first, the others into tier @rest.
+ */
+static void add_masks(struct statelist *tiers, int first, int rest,
+		      uint64_t c, uint32_t m)
 {
 	uint32_t sub = 0;
 
 	do {
-		add_state(l, (struct state){ .c = c, .keep = KEEP_MASK,
-					     .mask = sub, .tier = tier });
+		int t = sub ? rest : first;
+
+		add_state(&tiers[t], (struct state){ .c = c, .keep = KEEP_MASK,
+						     .mask = sub, .tier = t });
 		sub = (sub - m) & m;
 	} while (sub);
 }
@@ -485,25 +494,27 @@ static int by_point(const void *a, const void *b)
 }
 
 /*
- * Tier 0: before and after every FUA write (superblock updates); tier 1:
- * before and after every FLUSH; tier 2: random subsets at such points,
- * as many as it takes to fill the budget.  A first pass gives the tiers
- * 60 %, 25 % and 15 % of the budget, a second what the others left; each
- * takes its share in random order.
+ * Tier 0: before and after every FUA write (superblock updates), every
+ * choice of caches lost; tier 1: before and after every FLUSH, every
+ * cache lost; tier 2: the same points, some caches lost; tier 3: random
+ * subsets at such points, as many as it takes to fill the budget.  A
+ * first pass gives the tiers 50, 30, 10 and 10 % of the budget, a second
+ * what the others left, in tier order; each takes its share in random
+ * order.  So a large budget covers every crash point.
  */
 static struct state *choose_states(size_t budget, uint64_t seed, size_t *nr,
-				   size_t tier_size[3])
+				   size_t tier_size[NR_TIERS])
 {
-	static const unsigned int share[3] = { 60, 25, 15 };
-	struct statelist tiers[3] = { { 0 } }, out = { 0 };
+	static const unsigned int share[NR_TIERS] = { 50, 30, 10, 10 };
+	struct statelist tiers[NR_TIERS] = { { 0 } }, out = { 0 };
 	uint64_t rnd = seed, i, last = NONE;
 	uint64_t *points = xcalloc(2 * nr_ents + 1, sizeof(*points));
-	size_t nr_points = 0, t, used[3] = { 0 }, left = budget, per;
+	size_t nr_points = 0, t, used[NR_TIERS] = { 0 }, left = budget, per;
 
 	for (i = 0; i < nr_ents; i++) {
 		const struct ent *x = &ents[i];
-		int tier;
 		uint64_t c;
+		int tier;
 
 		if (x->type == LOG_WRITE && (x->flags & LOG_F_FUA))
 			tier = 0;
@@ -517,14 +528,17 @@ static struct state *choose_states(size_t budget, uint64_t seed, size_t *nr,
 			last = c;
 			if (volatile_plexes(c))
 				points[nr_points++] = c;
-			add_masks(&tiers[tier], c, volatile_plexes(c), tier);
+			if (tier)
+				add_masks(tiers, 1, 2, c, volatile_plexes(c));
+			else
+				add_masks(tiers, 0, 0, c, volatile_plexes(c));
 		}
 	}
 	if (last != nr_ents - 1) {
 		if (volatile_plexes(nr_ents - 1))
 			points[nr_points++] = nr_ents - 1;
-		add_masks(&tiers[1], nr_ents - 1, volatile_plexes(nr_ents - 1),
-			  1);
+		add_masks(tiers, 1, 2, nr_ents - 1,
+			  volatile_plexes(nr_ents - 1));
 	}
 	/* Random subsets where there is something to choose from. */
 	per = nr_points ? (budget + nr_points - 1) / nr_points : 0;
@@ -532,17 +546,17 @@ static struct state *choose_states(size_t budget, uint64_t seed, size_t *nr,
 		size_t r;
 
 		for (r = 0; r < per; r++)
-			add_state(&tiers[2], (struct state){
+			add_state(&tiers[3], (struct state){
 				.c = points[t], .keep = KEEP_RANDOM,
-				.tier = 2, .seed = rnd_next(&rnd) | 1 });
+				.tier = 3, .seed = rnd_next(&rnd) | 1 });
 	}
 	free(points);
-	for (t = 0; t < 3; t++) {
+	for (t = 0; t < NR_TIERS; t++) {
 		tier_size[t] = tiers[t].n;
 		shuffle(tiers[t].s, tiers[t].n, &rnd);
 	}
 	for (i = 0; i < 2; i++) {
-		for (t = 0; t < 3; t++) {
+		for (t = 0; t < NR_TIERS; t++) {
 			size_t want = i ? left : budget * share[t] / 100;
 			size_t take = tiers[t].n - used[t];
 
@@ -555,7 +569,7 @@ static struct state *choose_states(size_t budget, uint64_t seed, size_t *nr,
 			left = budget - out.n;
 		}
 	}
-	for (t = 0; t < 3; t++)
+	for (t = 0; t < NR_TIERS; t++)
 		free(tiers[t].s);
 	qsort(out.s, out.n, sizeof(*out.s), by_point);
 	*nr = out.n;
@@ -1115,8 +1129,8 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	size_t budget = 300, nr_states, i, tier_size[3], nr_failed = 0;
-	size_t failed_tier[3] = { 0 }, nr_only = 0;
+	size_t budget = 300, nr_states, i, tier_size[NR_TIERS], nr_failed = 0;
+	size_t failed_tier[NR_TIERS] = { 0 }, nr_only = 0;
 	struct state only[64];
 	uint64_t seed = now_ms() ^ (uint64_t)getpid() << 32;
 	struct state *states;
@@ -1204,8 +1218,9 @@ int main(int argc, char **argv)
 		states = choose_states(budget, seed, &nr_states, tier_size);
 	}
 	summarize_log();
-	printf("crash states: %zu after/before FUA writes, %zu after/before flushes, %zu random subsets; trying %zu (seed %llu); plexes compared by reading them%s\n",
-	       tier_size[0], tier_size[1], tier_size[2], nr_states,
+	printf("crash states: %zu after/before FUA writes, %zu after/before flushes with every cache lost, %zu with some, %zu random subsets; trying %zu (seed %llu); plexes compared by reading them%s\n",
+	       tier_size[0], tier_size[1], tier_size[2], tier_size[3],
+	       nr_states,
 	       (unsigned long long)seed,
 	       scrub ? " and by the module's check" : "");
 	fflush(stdout);
@@ -1235,8 +1250,9 @@ int main(int argc, char **argv)
 		}
 		fflush(stdout);
 	}
-	printf("by kind: FUA points %zu failed, flush points %zu failed, random subsets %zu failed\n",
-	       failed_tier[0], failed_tier[1], failed_tier[2]);
+	printf("failed by kind: FUA points %zu, flush points %zu + %zu, random subsets %zu\n",
+	       failed_tier[0], failed_tier[1], failed_tier[2],
+	       failed_tier[3]);
 	printf("crash states: %zu tried, %zu failed (%llu s)\n", nr_states,
 	       nr_failed, (unsigned long long)(now_ms() - t0) / 1000);
 	return nr_failed ? 1 : 0;
