@@ -25,7 +25,7 @@ CRASH=$MIRVOL_SRC/tools/testing/crash
 PLEX_MIB=5			# 1 MiB of metadata, 4 MiB of data
 BLOCKS=1024			# the volume's 4 KiB blocks
 
-# The first volume operation's id, or nothing.
+# The running operation of volume $1, or nothing.
 op_of() {
 	mirvolctl show "$1" --json | jq -r '.operation.id // empty'
 }
@@ -83,7 +83,7 @@ record() {
 	log "initial resync done"
 
 	# add-plex, cancelled in the middle of its throttled resync ...
-	echo 300 >/sys/block/mirvol0/mirvol/sync_speed_max
+	echo 300 >"/sys/block/${vol#/dev/}/mirvol/sync_speed_max"
 	mark add-plex
 	op=$(mirvolctl add-plex cv /dev/nbd2)
 	wait_for 60 sh -c "'$MIRVOLCTL' op status $op --json | jq -e '.done_bytes >= 1048576'"
@@ -94,7 +94,7 @@ record() {
 	# ... and restarted, with the workload paused: checkpoints and the
 	# promotion to active then happen on a volume marked clean.
 	: >"$TEST_TMP/pause"
-	echo 600 >/sys/block/mirvol0/mirvol/sync_speed_max
+	echo 600 >"/sys/block/${vol#/dev/}/mirvol/sync_speed_max"
 	mark add-plex-again
 	op=$(mirvolctl add-plex cv /dev/nbd2)
 	mirvolctl op wait "$op" >/dev/null

@@ -133,8 +133,15 @@ run_test() {
 		[ -z "$op" ] || mirvolctl op wait "$op" >/dev/null ||
 			fail "round $round: the resync failed"
 		assert_eq online "$(mirvolctl show pc --json | jq -r .state)" "round $round: volume state"
+		# The plexes compared by reading them, and by the module's check
+		# (unthrottled: it is throttled like a resync).
 		"$CRASH/crash-replay" compare pc ||
 			fail "round $round: the plexes differ after the resync"
+		echo 200000 >"/sys/block/${vol#/dev/}/mirvol/sync_speed_max"
+		mirvolctl check pc --wait >/dev/null
+		echo system >"/sys/block/${vol#/dev/}/mirvol/sync_speed_max"
+		assert_eq 0 "$(mirvolctl show pc --json | jq .mismatch_sectors)" \
+			"round $round: mismatch_sectors after mirvolctl check"
 	done
 	log "$rounds power cuts survived; $(wc -l <"$TEST_TMP/acks") acknowledged writes"
 	mirvolctl stop pc
