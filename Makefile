@@ -4,6 +4,7 @@
 #
 #   make               build mirvol.ko and tools/mirvolctl/mirvolctl
 #   make check         build, run KUnit (UML) and the VM integration tests
+#   make torture       the crash and power-cut tests with large budgets
 #   make demo          boot a VM on Debian's 6.12 kernel and show mirvol at work
 #   make bench         benchmark against md raid1, dm-mirror and the raw device
 #   make install       install module, tool, header, man page and udev rules
@@ -34,13 +35,13 @@ UDEVRULESDIR	?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /
 TOOL		:= tools/mirvolctl/mirvolctl
 
 .PHONY: all deps module tool testprogs check kunit vmtest lint demo bench install \
-	uninstall clean help
+	uninstall clean help torture
 
 all: deps
 	@$(MAKE) --no-print-directory module tool testprogs
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(DEPS)
@@ -54,6 +55,7 @@ tool:
 
 testprogs:
 	$(MAKE) -C tools/testing/integration
+	$(MAKE) -C tools/testing/crash
 
 # Build with W=1 and sparse (C=2: every file) and fail on any diagnostic.
 lint: deps
@@ -67,6 +69,11 @@ vmtest: all
 
 check: deps
 	@$(SRC)/tools/testing/check.sh
+
+# The crash-point enumeration and the power cuts, with their large
+# budgets (MVTEST_TORTURE=1, see README.md).
+torture: all
+	@MVTEST_TORTURE=1 $(SRC)/tools/testing/integration/run.sh crash-points power-cut
 
 demo: all
 	@$(SRC)/tools/testing/vm/demo.sh
@@ -93,4 +100,5 @@ clean:
 	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(SRC) clean
 	$(MAKE) -C tools/mirvolctl clean
 	$(MAKE) -C tools/testing/integration clean
+	$(MAKE) -C tools/testing/crash clean
 	rm -rf tools/testing/out
