@@ -23,6 +23,7 @@ static const char *const plex_states[] = {
 	[MIRVOL_PLEX_SYNCING] = "syncing",
 	[MIRVOL_PLEX_FAILED] = "failed",
 	[MIRVOL_PLEX_MISSING] = "missing",
+	[MIRVOL_PLEX_OFFLINE] = "offline",
 };
 
 static const char *const volume_states[] = {
@@ -39,6 +40,8 @@ static const char *const op_types[] = {
 	[MIRVOL_OP_RESYNC] = "resync",
 	[MIRVOL_OP_CHECK] = "check",
 	[MIRVOL_OP_REPAIR] = "repair",
+	[MIRVOL_OP_REPLACE] = "replace",
+	[MIRVOL_OP_MERGE] = "merge-plex",
 };
 
 static const char *const op_states[] = {
@@ -88,6 +91,9 @@ static const char *const reasons[] = {
 	[MIRVOL_R_FREEZE_FAILED] = "FREEZE_FAILED",
 	[MIRVOL_R_NOTHING_TO_SYNC] = "NOTHING_TO_SYNC",
 	[MIRVOL_R_TOO_FEW_IN_SYNC] = "TOO_FEW_IN_SYNC",
+	[MIRVOL_R_NO_BITMAP] = "NO_BITMAP",
+	[MIRVOL_R_NOT_SPLIT_PAIR] = "NOT_SPLIT_PAIR",
+	[MIRVOL_R_PLEX_FAILED] = "PLEX_FAILED",
 };
 
 _Static_assert(ARRAY_SIZE(reasons) == MIRVOL_R_MAX,

@@ -100,6 +100,12 @@ void mirvol_sb_encode(const struct mirvol_md *md, void *slot)
 	sb->bitmap_offset = cpu_to_le64(md->bitmap_offset);
 	sb->bitmap_size = cpu_to_le64(md->bitmap_size);
 	sb->resync_offset = cpu_to_le64(md->resync_offset);
+	sb->bitmap_region = cpu_to_le32(md->bitmap_region);
+	sb->bitmap_cleared_gen = cpu_to_le64(md->bitmap_cleared_gen);
+	sb->sync_speed_min = cpu_to_le32(md->sync_speed_min);
+	sb->sync_speed_max = cpu_to_le32(md->sync_speed_max);
+	memcpy(sb->split_peer, md->split_peer, MIRVOL_UUID_LEN);
+	sb->split_generation = cpu_to_le64(md->split_generation);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		const struct mirvol_md_plex *p = &md->plexes[i];
 		struct mirvol_sb_plex *d = &sb->plexes[i];
@@ -150,7 +156,7 @@ static enum mirvol_sb_defect check_plexes(const struct mirvol_sb *sb,
 				return MIRVOL_SB_BAD_PLEX_TABLE;
 			continue;
 		}
-		if (state > MIRVOL_PLEX_MISSING)
+		if (state > MIRVOL_PLEX_OFFLINE)
 			return MIRVOL_SB_BAD_PLEX_TABLE;
 		if (le32_to_cpu(p->flags) &
 		    ~(MIRVOL_PLEX_F_BOOT | MIRVOL_PLEX_F_LAST_IN_SYNC))
@@ -209,6 +215,37 @@ static enum mirvol_sb_defect check_geometry(const struct mirvol_sb *sb,
 	return MIRVOL_SB_OK;
 }
 
+/*
+ * Version 2 fields: a bitmap region is a power of two from 64 KiB, and
+ * its bits fit in the bitmap area and under MIRVOL_BITMAP_MAX_REGIONS;
+ * generations are not ahead of the superblock's.
+ */
+static enum mirvol_sb_defect check_bitmap(const struct mirvol_sb *sb)
+{
+	u32 region = le32_to_cpu(sb->bitmap_region);
+	u64 gen = le64_to_cpu(sb->generation);
+	u64 regions;
+
+	if (sb->bitmap_flags)
+		return MIRVOL_SB_BAD_FLAGS;
+	if (le64_to_cpu(sb->bitmap_cleared_gen) > gen ||
+	    le64_to_cpu(sb->split_generation) > gen)
+		return MIRVOL_SB_BAD_BITMAP;
+	if (uuid_is_zero(sb->split_peer) != !sb->split_generation)
+		return MIRVOL_SB_BAD_BITMAP;
+	if (!region)
+		return sb->bitmap_cleared_gen ? MIRVOL_SB_BAD_BITMAP :
+						MIRVOL_SB_OK;
+	if (region & (region - 1) ||
+	    region < MIRVOL_SB_SECTOR(MIRVOL_BITMAP_MIN_REGION))
+		return MIRVOL_SB_BAD_BITMAP;
+	regions = (le64_to_cpu(sb->data_size) + region - 1) / region;
+	if (regions > MIRVOL_BITMAP_MAX_REGIONS ||
+	    regions > le64_to_cpu(sb->bitmap_size) * 512 * 8)
+		return MIRVOL_SB_BAD_BITMAP;
+	return MIRVOL_SB_OK;
+}
+
 /**
  * mirvol_sb_decode - validate and decode one superblock slot
  * @slot: MIRVOL_SB_SLOT_SIZE bytes read from the device
@@ -224,6 +261,7 @@ enum mirvol_sb_defect mirvol_sb_decode(const void *slot, u64 dev_sectors,
 	enum mirvol_sb_defect defect;
 	unsigned int i;
 	u64 data_size;
+	u32 version;
 
 	if (le64_to_cpu(sb->magic) != MIRVOL_SB_MAGIC)
 		return MIRVOL_SB_NO_MAGIC;
@@ -232,11 +270,17 @@ enum mirvol_sb_defect mirvol_sb_decode(const void *slot, u64 dev_sectors,
 		return MIRVOL_SB_BAD_SIZE;
 	if (le32_to_cpu(sb->csum) != mirvol_sb_csum(sb))
 		return MIRVOL_SB_BAD_CSUM;
-	if (le32_to_cpu(sb->version) != MIRVOL_SB_VERSION)
+	version = le32_to_cpu(sb->version);
+	if (version != 1 && version != MIRVOL_SB_VERSION)
 		return MIRVOL_SB_BAD_VERSION;
 	if (le32_to_cpu(sb->sb_size) != sizeof(*sb))
 		return MIRVOL_SB_BAD_SIZE;
-	if (!sb_mem_is_zero(sb->reserved, sizeof(sb->reserved)) ||
+	/* Version 1 had reserved zeros where version 2 has its fields. */
+	if ((version == 1 &&
+	     !sb_mem_is_zero(&sb->bitmap_region,
+			     offsetof(struct mirvol_sb, plexes) -
+			     offsetof(struct mirvol_sb, bitmap_region))) ||
+	    !sb_mem_is_zero(sb->reserved, sizeof(sb->reserved)) ||
 	    !sb_mem_is_zero(sb->reserved2, sizeof(sb->reserved2)) ||
 	    !sb_mem_is_zero((const u8 *)slot + sizeof(*sb),
 			 MIRVOL_SB_SLOT_SIZE - sizeof(*sb)))
@@ -252,6 +296,8 @@ enum mirvol_sb_defect mirvol_sb_decode(const void *slot, u64 dev_sectors,
 	if (uuid_is_zero(sb->volume_uuid) || uuid_is_zero(sb->plex_uuid))
 		return MIRVOL_SB_BAD_UUID;
 	defect = check_geometry(sb, dev_sectors);
+	if (!defect)
+		defect = check_bitmap(sb);
 	if (defect)
 		return defect;
 	data_size = le64_to_cpu(sb->data_size);
@@ -274,6 +320,13 @@ enum mirvol_sb_defect mirvol_sb_decode(const void *slot, u64 dev_sectors,
 	md->bitmap_offset = le64_to_cpu(sb->bitmap_offset);
 	md->bitmap_size = le64_to_cpu(sb->bitmap_size);
 	md->resync_offset = le64_to_cpu(sb->resync_offset);
+	md->version = version;
+	md->bitmap_region = le32_to_cpu(sb->bitmap_region);
+	md->bitmap_cleared_gen = le64_to_cpu(sb->bitmap_cleared_gen);
+	md->sync_speed_min = le32_to_cpu(sb->sync_speed_min);
+	md->sync_speed_max = le32_to_cpu(sb->sync_speed_max);
+	memcpy(md->split_peer, sb->split_peer, MIRVOL_UUID_LEN);
+	md->split_generation = le64_to_cpu(sb->split_generation);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		const struct mirvol_sb_plex *s = &sb->plexes[i];
 		struct mirvol_md_plex *p = &md->plexes[i];
@@ -308,6 +361,7 @@ const char *mirvol_sb_defect_str(enum mirvol_sb_defect defect)
 	case MIRVOL_SB_BAD_FLAGS:	return "unknown flags";
 	case MIRVOL_SB_BAD_RESERVED:	return "reserved bytes set";
 	case MIRVOL_SB_BAD_GENERATION:	return "bad generation";
+	case MIRVOL_SB_BAD_BITMAP:	return "bad bitmap";
 	}
 	return "unknown defect";
 }

@@ -44,7 +44,9 @@ struct mirvol_md_plex {
 /**
  * struct mirvol_md - a decoded superblock, in CPU byte order
  *
- * Field meanings are those of struct mirvol_sb.
+ * Field meanings are those of struct mirvol_sb.  A version 1 superblock
+ * decodes with the version 2 fields zero (no bitmap, default speeds, no
+ * split); encoding always writes version 2.
  */
 struct mirvol_md {
 	u8 volume_uuid[MIRVOL_UUID_LEN];
@@ -62,6 +64,13 @@ struct mirvol_md {
 	u64 bitmap_offset;
 	u64 bitmap_size;
 	u64 resync_offset;
+	u32 version;
+	u32 bitmap_region;
+	u64 bitmap_cleared_gen;
+	u32 sync_speed_min;
+	u32 sync_speed_max;
+	u8 split_peer[MIRVOL_UUID_LEN];
+	u64 split_generation;
 	struct mirvol_md_plex plexes[MIRVOL_MAX_PLEXES];
 };
 
@@ -79,6 +88,7 @@ enum mirvol_sb_defect {
 	MIRVOL_SB_BAD_FLAGS,		/* unknown flag bits */
 	MIRVOL_SB_BAD_RESERVED,		/* reserved bytes not zero */
 	MIRVOL_SB_BAD_GENERATION,	/* generation 0 */
+	MIRVOL_SB_BAD_BITMAP,		/* bitmap or split fields insane */
 };
 
 bool mirvol_name_valid(const char *name, size_t buflen);

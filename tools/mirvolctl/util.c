@@ -77,6 +77,11 @@ static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	R(FREEZE_FAILED, "a file system on the volume could not be frozen"),
 	R(NOTHING_TO_SYNC, "no plex needs a resync"),
 	R(TOO_FEW_IN_SYNC, "check and repair need two in-sync plexes"),
+	R(NO_BITMAP, "the volume has no write-intent bitmap"),
+	R(NOT_SPLIT_PAIR,
+	  "not split from each other with --track-changes, or a change map was lost"),
+	R(PLEX_FAILED,
+	  "the plex failed a write and is not re-added by itself (use re-add)"),
 };
 
 #undef R

@@ -33,7 +33,7 @@
 
 /* ABI version reported by MIRVOL_IOC_VERSION. */
 #define MIRVOL_ABI_MAJOR	2
-#define MIRVOL_ABI_MINOR	0
+#define MIRVOL_ABI_MINOR	1
 
 /* Feature bits reported by MIRVOL_IOC_VERSION in mirvol_version.features. */
 #define MIRVOL_FEAT_CREATE	(1ULL << 0)	/* CREATE/REMOVE/LIST/INFO */
@@ -44,6 +44,10 @@
 #define MIRVOL_FEAT_ASSEMBLE	(1ULL << 5)	/* ASSEMBLE, STOP */
 #define MIRVOL_FEAT_RENAME	(1ULL << 6)	/* RENAME */
 #define MIRVOL_FEAT_SYNC_ACTION	(1ULL << 7)	/* SYNC_ACTION: resync, check, repair */
+#define MIRVOL_FEAT_BITMAP	(1ULL << 8)	/* write-intent bitmap, SET_VOLUME */
+#define MIRVOL_FEAT_PLEX_ACTION	(1ULL << 9)	/* PLEX_ACTION: fail, offline, online,
+						 * re-add, replace */
+#define MIRVOL_FEAT_MERGE	(1ULL << 10)	/* break --track-changes, merge */
 
 #define MIRVOL_MAX_PLEXES	8	/* plexes per volume */
 #define MIRVOL_NAME_LEN		64	/* name buffer: 1..63 chars + NUL */
@@ -96,6 +100,10 @@ enum mirvol_reason {
 	MIRVOL_R_FREEZE_FAILED		= 36,	/* a file system on the volume could not be frozen */
 	MIRVOL_R_NOTHING_TO_SYNC	= 37,	/* no plex needs a resync */
 	MIRVOL_R_TOO_FEW_IN_SYNC	= 38,	/* check/repair need two in-sync plexes */
+	MIRVOL_R_NO_BITMAP		= 39,	/* the volume has no write-intent bitmap */
+	MIRVOL_R_NOT_SPLIT_PAIR		= 40,	/* merge: not split from each other with
+						 * --track-changes, or a change map lost */
+	MIRVOL_R_PLEX_FAILED		= 41,	/* the member failed a write: re-add it */
 	MIRVOL_R_MAX
 };
 
@@ -115,6 +123,8 @@ enum mirvol_plex_state {
 	MIRVOL_PLEX_SYNCING	= 3,	/* being resynced: writes only */
 	MIRVOL_PLEX_FAILED	= 4,	/* failed an I/O: no I/O */
 	MIRVOL_PLEX_MISSING	= 5,	/* device absent or gone */
+	MIRVOL_PLEX_OFFLINE	= 6,	/* taken offline: device held, no I/O;
+					 * what it misses is tracked (bitmap) */
 };
 
 /* Operation types and states (struct mirvol_op_info). */
@@ -125,6 +135,8 @@ enum mirvol_op_type {
 	MIRVOL_OP_RESYNC	= 4,	/* initial, dirty or stale-member resync */
 	MIRVOL_OP_CHECK		= 5,	/* compare the in-sync plexes */
 	MIRVOL_OP_REPAIR	= 6,	/* compare and rewrite mismatches */
+	MIRVOL_OP_REPLACE	= 7,	/* sync a new plex, then drop an old one */
+	MIRVOL_OP_MERGE		= 8,	/* a broken-off plex rejoins (changes only) */
 };
 
 enum mirvol_op_state {
@@ -166,6 +178,7 @@ struct mirvol_version {
 
 /* CREATE flags */
 #define MIRVOL_CREATE_F_ASSUME_CLEAN	(1U << 0)	/* skip the initial resync */
+#define MIRVOL_CREATE_F_NO_BITMAP	(1U << 1)	/* no write-intent bitmap */
 
 /**
  * struct mirvol_create - MIRVOL_IOC_CREATE: a new volume over block devices
@@ -182,6 +195,10 @@ struct mirvol_version {
  * @index:		out: N of /dev/mirvolN
  * @pad2:		must be zero
  * @op_id:		out: id of the initial resync operation, 0 if none
+ * @bitmap_region_bytes: in: bytes of volume per write-intent bitmap bit, a
+ *			power of two from 64 KiB, or 0 for the default (see
+ *			MIRVOL_BITMAP_DEFAULT); out: the size used (0 with
+ *			MIRVOL_CREATE_F_NO_BITMAP)
  * @reserved:		must be zero
  *
  * Every device is opened exclusively for the volume's lifetime.  Its
@@ -201,7 +218,8 @@ struct mirvol_create {
 	__u32	index;
 	__u32	pad2;
 	__u64	op_id;
-	__u64	reserved[4];
+	__u64	bitmap_region_bytes;
+	__u64	reserved[3];
 };
 
 /* REMOVE flags */
@@ -322,6 +340,11 @@ struct mirvol_plex_info {
  * @mismatch_sectors:	out: sectors the last check or repair found to
  *			differ between in-sync plexes (md's mismatch_cnt);
  *			reset when one starts
+ * @bitmap_region_bytes: out: bytes per write-intent bitmap bit, 0: no bitmap
+ * @bitmap_dirty_regions: out: bits set in the bitmap: regions that a
+ *			resync or a returning plex would copy
+ * @split_peer_uuid:	out: break-plex --track-changes: the volume this
+ *			one was split from or into, else zero
  * @reserved:		zero
  * @plexes:		out: the plexes, in slot order
  */
@@ -341,12 +364,16 @@ struct mirvol_info {
 	__u32	sync_speed_min;
 	__u32	sync_speed_max;
 	__u64	mismatch_sectors;
-	__u64	reserved[7];
+	__u64	bitmap_region_bytes;
+	__u64	bitmap_dirty_regions;
+	__u8	split_peer_uuid[MIRVOL_UUID_LEN];
+	__u64	reserved[3];
 	struct mirvol_plex_info plexes[MIRVOL_MAX_PLEXES];
 };
 
 /* ADD_PLEX flags */
 #define MIRVOL_ADD_F_FROM_VOLUME	(1U << 0)	/* source is a volume */
+#define MIRVOL_ADD_F_MERGE		(1U << 1)	/* with FROM_VOLUME: merge */
 
 /**
  * struct mirvol_add_plex - MIRVOL_IOC_ADD_PLEX
@@ -361,6 +388,12 @@ struct mirvol_info {
  *
  * The new plexes are "syncing" until the resync completes; the operation
  * then succeeds with the new plexes' UUIDs as its outputs.
+ *
+ * With MIRVOL_ADD_F_MERGE (merge-plex) the source must be the volume a
+ * break-plex --track-changes split off this one (or the other way round):
+ * its plex rejoins, and only the regions either side changed since the
+ * split are copied (the target's data wins).  Refused with
+ * NOT_SPLIT_PAIR otherwise, and NO_BITMAP without bitmaps.
  */
 struct mirvol_add_plex {
 	struct mirvol_ioc_header hdr;
@@ -374,7 +407,8 @@ struct mirvol_add_plex {
 
 /**
  * struct mirvol_plex_ref - MIRVOL_IOC_BREAK_PLEX, REMOVE_PLEX, SET_PLEX
- * @hdr:		SET_PLEX flags: MIRVOL_SET_PLEX_F_*; others 0
+ * @hdr:		SET_PLEX flags: MIRVOL_SET_PLEX_F_*; BREAK_PLEX flags:
+ *			MIRVOL_BREAK_F_*; REMOVE_PLEX 0
  * @volume_uuid:	in: the volume
  * @plex_uuid:		in: the plex
  * @new_name:		BREAK_PLEX in: the new volume's name, or empty for
@@ -393,6 +427,9 @@ struct mirvol_plex_ref {
 	__u8	new_volume_uuid[MIRVOL_UUID_LEN];
 	__u64	reserved[4];
 };
+
+/* BREAK_PLEX flags */
+#define MIRVOL_BREAK_F_TRACK_CHANGES	(1U << 0)	/* both keep a change map */
 
 /* SET_PLEX flags: exactly one */
 #define MIRVOL_SET_PLEX_F_BOOT		(1U << 0)
@@ -604,6 +641,91 @@ struct mirvol_sync_action {
 	__u64	reserved[4];
 };
 
+/* PLEX_ACTION actions */
+enum mirvol_plex_action_type {
+	MIRVOL_PLEX_FAIL	= 1,	/* fail it, as a write error would */
+	MIRVOL_PLEX_TAKE_OFFLINE = 2,	/* offline: no I/O, changes tracked */
+	MIRVOL_PLEX_TAKE_ONLINE	= 3,	/* back from offline: copy what it missed */
+	MIRVOL_PLEX_READD	= 4,	/* a failed or missing plex rejoins */
+	MIRVOL_PLEX_REPLACE	= 5,	/* sync @fd, then drop this plex */
+};
+
+/**
+ * struct mirvol_plex_action - MIRVOL_IOC_PLEX_ACTION
+ * @hdr:		flags must be 0
+ * @volume_uuid:	in: the volume
+ * @plex_uuid:		in: the plex
+ * @action:		in: enum mirvol_plex_action_type
+ * @fd:			in: READD of a missing plex: its device (it must carry
+ *			the plex's superblock); REPLACE: the new device;
+ *			else -1
+ * @op_id:		out: ONLINE, READD, REPLACE: the operation copying the
+ *			data (0 when nothing needed copying)
+ * @reserved:		must be zero
+ *
+ * FAIL and OFFLINE refuse the last in-sync plex (REMAINING_PLEX_STALE).
+ * ONLINE and READD copy only the regions written since the plex left
+ * when the volume has a bitmap that covers them, else everything.
+ * Assembly re-adds a returning member by itself, but not one that failed
+ * a write (PLEX_FAILED): READD does.  REPLACE adds @fd as a new plex,
+ * and once it is in sync removes the old one: redundancy never drops
+ * (mdadm --replace, zpool replace).
+ */
+struct mirvol_plex_action {
+	struct mirvol_ioc_header hdr;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__u8	plex_uuid[MIRVOL_UUID_LEN];
+	__u32	action;
+	__s32	fd;
+	__u64	op_id;
+	__u64	reserved[4];
+};
+
+/* SET_VOLUME flags: what to change */
+#define MIRVOL_SET_F_BITMAP	(1U << 0)	/* @bitmap, @bitmap_region_bytes */
+#define MIRVOL_SET_F_SPEED	(1U << 1)	/* @sync_speed_min, @sync_speed_max */
+
+/**
+ * struct mirvol_set_volume - MIRVOL_IOC_SET_VOLUME
+ * @hdr:		flags: MIRVOL_SET_F_*, at least one
+ * @volume_uuid:	in: the volume
+ * @bitmap:		in: SET_F_BITMAP: 1 internal bitmap, 0 none
+ * @pad:		must be zero
+ * @bitmap_region_bytes: in: SET_F_BITMAP with @bitmap 1: as for CREATE;
+ *			else zero
+ * @sync_speed_min:	in: SET_F_SPEED: resync floor KiB/s, 0 for the
+ *			module's default
+ * @sync_speed_max:	in: SET_F_SPEED: ceiling, 0 for the default
+ * @reserved:		must be zero
+ *
+ * Recorded in the superblocks (they survive reboots).  A bitmap added to
+ * a running volume covers writes from then on: a plex missing since
+ * before still needs a full copy when it returns.
+ */
+struct mirvol_set_volume {
+	struct mirvol_ioc_header hdr;
+	__u8	volume_uuid[MIRVOL_UUID_LEN];
+	__u32	bitmap;
+	__u32	pad;
+	__u64	bitmap_region_bytes;
+	__u32	sync_speed_min;
+	__u32	sync_speed_max;
+	__u64	reserved[4];
+};
+
+/*
+ * The default region size: the smallest power of two from 64 KiB up that
+ * keeps the bitmap of a volume under MIRVOL_BITMAP_DEFAULT_REGIONS bits,
+ * capped at 4 MiB (bigger volumes then use more bits, up to
+ * MIRVOL_BITMAP_MAX_REGIONS).  Larger regions mean fewer bitmap writes
+ * (a region is marked once per busy period) but more copying after a
+ * crash or a short absence.
+ */
+#define MIRVOL_BITMAP_MIN_REGION	65536ULL
+#define MIRVOL_BITMAP_DEFAULT_MAX_REGION	(4ULL << 20)
+#define MIRVOL_BITMAP_DEFAULT_REGIONS	16384ULL
+#define MIRVOL_BITMAP_MAX_REGIONS	262144ULL
+
 #define MIRVOL_IOC_MAGIC	0xB9
 
 #define MIRVOL_IOC_VERSION	_IOWR(MIRVOL_IOC_MAGIC, 0x00, struct mirvol_version)
@@ -622,6 +744,8 @@ struct mirvol_sync_action {
 #define MIRVOL_IOC_STOP		_IOWR(MIRVOL_IOC_MAGIC, 0x0d, struct mirvol_volume_ref)
 #define MIRVOL_IOC_RENAME	_IOWR(MIRVOL_IOC_MAGIC, 0x0e, struct mirvol_rename)
 #define MIRVOL_IOC_SYNC_ACTION	_IOWR(MIRVOL_IOC_MAGIC, 0x0f, struct mirvol_sync_action)
+#define MIRVOL_IOC_PLEX_ACTION	_IOWR(MIRVOL_IOC_MAGIC, 0x10, struct mirvol_plex_action)
+#define MIRVOL_IOC_SET_VOLUME	_IOWR(MIRVOL_IOC_MAGIC, 0x11, struct mirvol_set_volume)
 
 /*
  * On-disk format
@@ -636,17 +760,26 @@ struct mirvol_sync_action {
  *   4 KiB  .. 8 KiB    superblock slot 0
  *   8 KiB  .. 12 KiB   superblock slot 1
  *   12 KiB .. 64 KiB   reserved, zero
- *   64 KiB .. 1 MiB    reserved for a write-intent bitmap
+ *   64 KiB .. 1 MiB    the write-intent bitmap (version 2): one bit per
+ *                      region of bitmap_region sectors, little-endian
+ *                      64-bit words, bit n of word w for region 64w + n;
+ *                      written in 4 KiB pages
  *   1 MiB  ..          volume data (data_offset)
  *
- * Superblock updates go alternately to slot (generation % 2), written with
- * REQ_PREFLUSH | REQ_FUA, so a crash during an update always leaves the
- * other slot valid.  A slot is valid when its magic, version, size and
+ * A region's bit is set on every writable plex before the first write
+ * into it is issued, and cleared lazily once its writes are durable on
+ * every plex; bits are never cleared while a plex is missing, failed,
+ * offline or syncing, or while a split is tracked, so that they cover
+ * what such a plex missed.
+ *
+ * Superblock updates go alternately to slot (generation % 2), written
+ * with REQ_FUA after every plex was flushed, so a crash during an update
+ * always leaves the other slot valid.  A slot is valid when its magic, version, size and
  * crc32c match and its fields are sane; the valid slot with the higher
  * generation is current.
  */
 #define MIRVOL_SB_MAGIC		0x42534c4f5652494dULL	/* "MIRVOLSB" */
-#define MIRVOL_SB_VERSION	1
+#define MIRVOL_SB_VERSION	2	/* 1: no bitmap fields, still read */
 #define MIRVOL_SB_OFFSET	4096	/* byte offset of slot 0 */
 #define MIRVOL_SB_SLOT_SIZE	4096	/* bytes per slot */
 #define MIRVOL_SB_SLOTS		2
@@ -699,6 +832,17 @@ struct mirvol_sb_plex {
  * @bitmap_size:	sectors in the reserved bitmap area
  * @resync_offset:	sectors: volume-wide resync checkpoint of a dirty
  *			resync in progress (0 when none)
+ * @bitmap_region:	v2: sectors of volume per bitmap bit, a power of
+ *			two; 0: no bitmap
+ * @bitmap_flags:	v2: zero
+ * @bitmap_cleared_gen:	v2: generation at which bits were last cleared (or
+ *			the bitmap created): a member last in sync at a
+ *			generation at or after it needs only the set regions
+ * @sync_speed_min:	v2: resync floor KiB/s, 0: the module's default
+ * @sync_speed_max:	v2: resync ceiling KiB/s, 0: the module's default
+ * @split_peer:		v2: break-plex --track-changes: the UUID of the
+ *			volume split from or into this one, else zero
+ * @split_generation:	v2: this volume's generation at the split
  * @reserved:		zero
  * @plexes:		the state of every plex as this device last knew it
  * @reserved2:		zero
@@ -725,7 +869,14 @@ struct mirvol_sb {
 	__le64	bitmap_offset;
 	__le64	bitmap_size;
 	__le64	resync_offset;
-	__le64	reserved[7];
+	__le32	bitmap_region;
+	__le32	bitmap_flags;
+	__le64	bitmap_cleared_gen;
+	__le32	sync_speed_min;
+	__le32	sync_speed_max;
+	__u8	split_peer[MIRVOL_UUID_LEN];
+	__le64	split_generation;
+	__le64	reserved[1];
 	struct mirvol_sb_plex plexes[MIRVOL_MAX_PLEXES];
 	__le64	reserved2[48];
 };
