@@ -227,6 +227,7 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 		plex->index = slot;
 		plex->state = MIRVOL_PLEX_SYNCING;
 		plex->sync_offset = 0;
+		plex->partial = false;
 		plex->boot = 0;
 		plex->gone_generation = 0;
 		reason = mirvol_attach_plex(vol, plex);

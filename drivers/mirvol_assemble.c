@@ -6,8 +6,10 @@
  * its superblock read and validated (mirvol_sb_codec.c).  Members are
  * grouped by volume UUID and each group is assembled:
  *
- *  - into a running volume, a member rejoins as stale (and is resynced)
- *    if its slot is missing and it did not run on its own (split brain);
+ *  - into a running volume, a member rejoins as stale (and is resynced;
+ *    only the regions the write-intent bitmap recorded while it was
+ *    missing) if its slot is missing and it did not run on its own
+ *    (split brain);
  *  - otherwise into an offline volume that collects members until every
  *    member its newest superblock expects is present (or RUN is given),
  *    then starts following mirvol_assemble_plan(): the newest generation
@@ -137,6 +139,18 @@ mirvol_plex_placeholder(const struct mirvol_md_plex *p, unsigned int index)
 }
 
 /*
+ * Does the bitmap hold every write that @old, a missing plex, missed?
+ * As bitmap_covers() in mirvol_logic.c.  sb_mutex held.
+ */
+static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
+				 struct mirvol_plex *old)
+{
+	return vol->bitmap && old->state == MIRVOL_PLEX_MISSING &&
+	       old->gone_generation &&
+	       old->gone_generation >= vol->bitmap->cleared_gen;
+}
+
+/*
  * Rejoin a member to its running volume as stale: it replaces the
  * placeholder of its slot and the resync brings it up to date.  The
  * checks and the swap happen under one hold of vol->lock.
@@ -172,10 +186,23 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
 	old = vol->plexes[plex->index];
-	/* The last in-sync plex comes back as what it is: in sync. */
-	plex->state = old->last_in_sync ? MIRVOL_PLEX_ACTIVE :
-					  MIRVOL_PLEX_STALE;
-	plex->sync_offset = old->last_in_sync ? vol->size : 0;
+	/*
+	 * The last in-sync plex comes back as what it is: in sync.  One
+	 * that was missing while the bitmap recorded every write copies
+	 * only the regions set; any other, everything.
+	 */
+	plex->sync_offset = 0;
+	if (old->last_in_sync) {
+		plex->state = MIRVOL_PLEX_ACTIVE;
+		plex->sync_offset = vol->size;
+	} else if (mirvol_bitmap_covers(vol, old) &&
+		   !mirvol_bitmap_resync_begin(vol->bitmap)) {
+		/* Covered even if it joins a pass that runs. */
+		plex->state = MIRVOL_PLEX_SYNCING;
+		plex->partial = true;
+	} else {
+		plex->state = MIRVOL_PLEX_STALE;
+	}
 	plex->boot = old->boot;
 	/* An operation holding the old plex finds it gone, by UUID too. */
 	mirvol_detach_plex(vol, old);
@@ -190,6 +217,41 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 		plex->index, mirvol_plex_state_name(plex->state));
 	*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
 	mutex_unlock(&vol->lock);
+}
+
+/*
+ * The write-intent bitmap of a volume being assembled: the union of the
+ * bitmaps of its present members (a bit any of them has may cover a write
+ * that reached some plexes only).  A member whose bitmap cannot be read
+ * makes every bit set.  sb_mutex held.
+ */
+static enum mirvol_reason mirvol_assemble_bitmap(struct mirvol_volume *vol,
+						 const struct mirvol_md *md)
+{
+	struct mirvol_bitmap *bm;
+	unsigned int i;
+
+	/* Of an earlier attempt that did not start the volume. */
+	mirvol_bitmap_destroy(vol->bitmap);
+	vol->bitmap = NULL;
+	bm = mirvol_bitmap_create(vol, md->bitmap_region);
+	if (!bm)
+		return MIRVOL_R_NO_MEMORY;
+	bm->cleared_gen = md->bitmap_cleared_gen;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex || !plex->bdev)
+			continue;
+		if (mirvol_bitmap_load(bm, plex->bdev, md->bitmap_offset)) {
+			pr_warn("mirvol: %s: cannot read the bitmap of plex %u: resyncing everything\n",
+				md->name, i);
+			bitmap_fill(bm->disk, bm->nr);
+		}
+	}
+	mirvol_bitmap_mark_loaded(bm);
+	vol->bitmap = bm;
+	return MIRVOL_R_NONE;
 }
 
 /*
@@ -225,6 +287,7 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 		}
 		plex->state = plan->slot_state[i];
 		plex->sync_offset = plan->slot_sync[i];
+		plex->partial = plan->slot_partial[i];
 		plex->boot = !!(p->flags & MIRVOL_PLEX_F_BOOT);
 		kfree(plex->md);
 		plex->md = NULL;
@@ -232,6 +295,19 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 	vol->size = copy.data_size;
 	vol->generation = copy.generation;
 	vol->ctime = copy.ctime;
+	vol->speed_min_stored = copy.sync_speed_min;
+	vol->speed_max_stored = copy.sync_speed_max;
+	if (copy.split_generation) {
+		import_uuid(&vol->split_peer, copy.split_peer);
+		vol->split_generation = copy.split_generation;
+	}
+	if (copy.bitmap_region) {
+		reason = mirvol_assemble_bitmap(vol, &copy);
+		if (reason) {
+			mutex_unlock(&vol->sb_mutex);
+			return reason;
+		}
+	}
 	vol->resync_source = plan->dirty_source;
 	if (plan->dirty_source >= 0)
 		pr_warn("mirvol: %s: assembled dirty (unclean shutdown): resyncing from plex %d\n",

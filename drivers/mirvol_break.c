@@ -169,10 +169,15 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 	return MIRVOL_R_NONE;
 }
 
-/* The broken-off plex becomes the new volume's only plex; started. */
+/*
+ * The broken-off plex becomes the new volume's only plex; started.  It
+ * gets a bitmap of @region sectors per bit (the old volume's), empty: the
+ * plex is in sync, and flushed.
+ */
 static enum mirvol_reason mirvol_break_new_volume(struct mirvol_split *sp,
 						  struct mirvol_plex *plex,
-						  sector_t size)
+						  sector_t size,
+						  unsigned int region)
 {
 	struct mirvol_volume *new = sp->new;
 	enum mirvol_reason reason;
@@ -180,13 +185,21 @@ static enum mirvol_reason mirvol_break_new_volume(struct mirvol_split *sp,
 	mutex_lock(&new->lock);
 	mutex_lock(&new->sb_mutex);
 	new->size = size;
+	new->generation = 1;
 	plex->index = 0;
 	plex->state = MIRVOL_PLEX_ACTIVE;	/* checked, and flushed */
 	plex->sync_offset = size;
 	plex->boot = 0;
 	plex->gone_generation = 0;
+	plex->partial = false;
 	reason = mirvol_attach_plex(new, plex);
-	new->generation = 1;
+	if (!reason && region) {
+		new->bitmap = mirvol_bitmap_create(new, region);
+		if (new->bitmap)
+			new->bitmap->cleared_gen = 1;
+		else
+			reason = MIRVOL_R_NO_MEMORY;
+	}
 	if (!reason && mirvol_sb_init_plex(new, plex))
 		reason = MIRVOL_R_IO_ERROR;
 	mutex_unlock(&new->sb_mutex);
@@ -205,6 +218,7 @@ static void mirvol_break_run(struct mirvol_operation *op)
 	struct mirvol_plex *plex = NULL;
 	enum mirvol_reason reason;
 	struct mirvol_freeze fz;
+	unsigned int region = 0;
 	sector_t size;
 
 	/* Mounted file systems are frozen for the instant of the split. */
@@ -214,12 +228,14 @@ static void mirvol_break_run(struct mirvol_operation *op)
 		mutex_lock(&vol->lock);
 		reason = mirvol_split_off(sp, &plex);
 		size = vol->size;
+		if (vol->bitmap)
+			region = mirvol_bitmap_region_sectors(vol->bitmap);
 		mutex_unlock(&vol->lock);
 		mirvol_thaw_all(&fz);
 	}
 	if (!reason) {
 		mirvol_race_window();
-		reason = mirvol_break_new_volume(sp, plex, size);
+		reason = mirvol_break_new_volume(sp, plex, size, region);
 		mirvol_plex_put(plex);
 	}
 	if (reason) {

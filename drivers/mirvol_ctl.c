@@ -23,7 +23,8 @@
 #define MIRVOL_FEATURES	(MIRVOL_FEAT_CREATE | MIRVOL_FEAT_OPS | \
 			 MIRVOL_FEAT_BREAK_PLEX | MIRVOL_FEAT_ADD_PLEX | \
 			 MIRVOL_FEAT_METADATA | MIRVOL_FEAT_ASSEMBLE | \
-			 MIRVOL_FEAT_RENAME | MIRVOL_FEAT_SYNC_ACTION)
+			 MIRVOL_FEAT_RENAME | MIRVOL_FEAT_SYNC_ACTION | \
+			 MIRVOL_FEAT_BITMAP)
 
 /*
  * Copy a reply back; every argument struct starts with the header, whose
@@ -82,8 +83,8 @@ static int mirvol_ctl_create(void __user *argp)
 	}
 	if (!reason)
 		reason = mirvol_volume_create(c.name, files, c.nr_plexes,
-					      c.hdr.flags &
-					      MIRVOL_CREATE_F_ASSUME_CLEAN,
+					      c.hdr.flags,
+					      &c.bitmap_region_bytes,
 					      &op_id, &vol);
 	if (!reason) {
 		strscpy(c.name, vol->name, sizeof(c.name));
@@ -159,6 +160,8 @@ static void mirvol_fill_plex_info(struct mirvol_volume *vol,
 	pi->index = plex->index;
 	pi->state = state;
 	pi->flags = plex->boot ? MIRVOL_PLEX_F_BOOT : 0;
+	if (state == MIRVOL_PLEX_SYNCING && READ_ONCE(plex->partial))
+		pi->flags |= MIRVOL_PLEX_F_BITMAP_SYNC;
 	if (plex->bdev) {
 		pi->dev_major = MAJOR(plex->devt);
 		pi->dev_minor = MINOR(plex->devt);
@@ -203,6 +206,15 @@ static void mirvol_fill_info(struct mirvol_volume *vol,
 	info->sync_speed_min = READ_ONCE(vol->sync_speed_min);
 	info->sync_speed_max = READ_ONCE(vol->sync_speed_max);
 	info->mismatch_sectors = READ_ONCE(vol->mismatch_sectors);
+	if (vol->bitmap) {
+		info->bitmap_region_bytes =
+			(u64)mirvol_bitmap_region_sectors(vol->bitmap) <<
+			SECTOR_SHIFT;
+		info->bitmap_dirty_regions = mirvol_bitmap_weight(vol->bitmap);
+	}
+	if (vol->split_generation)
+		memcpy(info->split_peer_uuid, &vol->split_peer,
+		       MIRVOL_UUID_LEN);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if (vol->plexes[i])
 			mirvol_fill_plex_info(vol, vol->plexes[i],

@@ -13,7 +13,9 @@
  *
  * Nothing here takes a mutex: plex states are read with READ_ONCE() and
  * the plex array only changes while I/O is suspended (volume->io_ref).
- * Allocations use GFP_NOIO from mempools.
+ * Allocations use GFP_NOIO from mempools.  With a write-intent bitmap a
+ * write first waits until its regions are marked on disk
+ * (mirvol_bitmap.c); the bitmap's works, not this context, write them.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -125,6 +127,8 @@ static void mirvol_write_done(struct mirvol_io *io, bool sb_ok)
 		bio->bi_status = io->status ?: BLK_STS_IOERR;
 	if (io->barrier >= 0)
 		mirvol_barrier_exit_io(&vol->barrier, io->barrier);
+	if (io->bm_end > io->bm_start)
+		mirvol_bitmap_endwrite(vol->bitmap, io->bm_start, io->bm_end);
 	bio_end_io_acct(bio, io->start);
 	bio_endio(bio);
 	mempool_free(io, &vol->io_pool);
@@ -316,8 +320,20 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 	io->no_wz = 0;
 	io->status = BLK_STS_OK;
 	io->barrier = -1;
+	io->bm_start = 0;
+	io->bm_end = 0;
 	atomic_set(&io->remaining, 1);
 	if (bio_sectors(bio)) {
+		/*
+		 * Its regions' bits on disk first, before the barrier: the
+		 * wait for the bitmap write must not hold a resync off.
+		 */
+		if (vol->bitmap) {
+			io->bm_start = bio->bi_iter.bi_sector;
+			io->bm_end = bio_end_sector(bio);
+			mirvol_bitmap_startwrite(vol->bitmap, io->bm_start,
+						 io->bm_end);
+		}
 		io->barrier = mirvol_barrier_idx(bio->bi_iter.bi_sector);
 		mirvol_barrier_enter(&vol->barrier, io->barrier);
 	}

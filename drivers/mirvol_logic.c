@@ -4,6 +4,7 @@
  *
  * Copyright (C) 2026 The mirvol authors
  */
+#include <linux/bitmap.h>
 #include <linux/bits.h>
 #include <linux/errno.h>
 #include <linux/jiffies.h>
@@ -189,6 +190,73 @@ bool mirvol_sync_next_step(const u64 *offsets, u8 mask, u64 size,
 		}
 	}
 	return true;
+}
+
+/**
+ * mirvol_sync_skip_clean - move partial targets to their next region to copy
+ * @offsets: per slot, the targets' checkpoints; those in @partial move
+ * @partial: slots that copy only the regions set in @bits
+ * @bits: the regions to copy (a snapshot of the write-intent bitmap)
+ * @nr: regions in @bits
+ * @shift: log2 of the region size, in sectors
+ * @size: the volume's size, sectors
+ *
+ * A partial target differs from the source only in the regions set: its
+ * checkpoint may jump over a region that is not, to the start of the next
+ * one that is, or to @size when none is left.
+ */
+void mirvol_sync_skip_clean(u64 *offsets, u8 partial, const unsigned long *bits,
+			    unsigned long nr, unsigned int shift, u64 size)
+{
+	unsigned long r, next;
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!(partial & BIT(i)) || offsets[i] >= size)
+			continue;
+		r = offsets[i] >> shift;
+		next = find_next_bit(bits, nr, r);
+		if (next >= nr)
+			offsets[i] = size;
+		else if (next > r)
+			offsets[i] = min_t(u64, (u64)next << shift, size);
+	}
+}
+
+/**
+ * mirvol_sync_cap_step - keep a batch inside its partial targets' runs
+ * @st: the batch of mirvol_sync_next_step(), over checkpoints that
+ *	mirvol_sync_skip_clean() moved
+ * @partial: slots that copy only the regions set in @bits
+ * @bits: the regions to copy
+ * @nr: regions in @bits
+ * @shift: log2 of the region size, in sectors
+ *
+ * The batch ends where the run of set regions of any partial target in it
+ * ends; targets whose checkpoint lies past the new end leave the batch
+ * (the next one starts there).
+ */
+void mirvol_sync_cap_step(struct mirvol_sync_step *st, u8 partial,
+			  const unsigned long *bits, unsigned long nr,
+			  unsigned int shift)
+{
+	unsigned int i;
+	u64 end;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!(st->targets & partial & BIT(i)))
+			continue;
+		end = (u64)find_next_zero_bit(bits, nr, st->from[i] >> shift) <<
+		      shift;
+		if (end < st->end)
+			st->end = end;
+	}
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if ((st->targets & BIT(i)) && st->from[i] >= st->end) {
+			st->targets &= ~BIT(i);
+			st->from[i] = 0;
+		}
+	}
 }
 
 /**
@@ -500,9 +568,17 @@ enum mirvol_reason mirvol_check_scrub(const struct mirvol_rule_vol *v,
  */
 enum mirvol_reason mirvol_check_create(const struct mirvol_create *c)
 {
+	u64 region = c->bitmap_region_bytes;
 	unsigned int i;
 
-	if (c->hdr.flags & ~MIRVOL_CREATE_F_ASSUME_CLEAN)
+	if (c->hdr.flags &
+	    ~(MIRVOL_CREATE_F_ASSUME_CLEAN | MIRVOL_CREATE_F_NO_BITMAP))
+		return MIRVOL_R_INVALID_ARGUMENT;
+	/* A power of two from 64 KiB whose sectors fit the superblock's u32. */
+	if (region && ((region & (region - 1)) ||
+		       region < MIRVOL_BITMAP_MIN_REGION ||
+		       region > (1ULL << 40) ||
+		       (c->hdr.flags & MIRVOL_CREATE_F_NO_BITMAP)))
 		return MIRVOL_R_INVALID_ARGUMENT;
 	if (c->pad || c->pad2 ||
 	    !mirvol_mem_is_zero(c->reserved, sizeof(c->reserved)))
@@ -545,6 +621,21 @@ static bool gone_state(unsigned int state)
 	return state == MIRVOL_PLEX_FAILED || state == MIRVOL_PLEX_MISSING;
 }
 
+/*
+ * Did the bitmap of the volume whose newest superblock is @newest record
+ * every write that plex @p missed?  It must have been missing, not failed
+ * (a plex that failed a write is not trusted back without a full copy),
+ * and have left after the bitmap began to cover every write.  Bits are
+ * never cleared while a plex is out of sync (mirvol_bitmap.c, rule 3).
+ */
+static bool bitmap_covers(const struct mirvol_md *newest,
+			  const struct mirvol_md_plex *p)
+{
+	return newest->bitmap_region && p->state == MIRVOL_PLEX_MISSING &&
+	       p->gone_generation &&
+	       p->gone_generation >= newest->bitmap_cleared_gen;
+}
+
 /* Does @a's superblock record @b as failed or missing? */
 static bool records_gone(const struct mirvol_md *a, const struct mirvol_md *b)
 {
@@ -568,7 +659,10 @@ static bool records_gone(const struct mirvol_md *a, const struct mirvol_md *b)
  * it is stale.  Two members that each record the other as failed or
  * missing both ran without the other: split brain, nothing is assembled.
  * After an unclean shutdown (dirty) the lowest current active plex is the
- * resync source and the other in-sync plexes resync from it.
+ * resync source and the other in-sync plexes resync from it.  With a
+ * write-intent bitmap those, and a member back from missing that the
+ * bitmap covers (bitmap_covers()), copy only the regions whose bit is set
+ * (@plan->slot_partial).
  */
 void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 			  unsigned int *classes, struct mirvol_asm_plan *plan)
@@ -661,10 +755,17 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 		} else if (mds[m]->generation + 1 < newest->generation ||
 		    gone_state(p->state) || p->state == MIRVOL_PLEX_STALE) {
 			classes[m] = MIRVOL_ASM_STALE;
-			plan->slot_state[i] = MIRVOL_PLEX_STALE;
+			if (bitmap_covers(newest, p)) {
+				plan->slot_state[i] = MIRVOL_PLEX_SYNCING;
+				plan->slot_partial[i] = true;
+			} else {
+				plan->slot_state[i] = MIRVOL_PLEX_STALE;
+			}
 		} else if (p->state == MIRVOL_PLEX_SYNCING) {
 			plan->slot_state[i] = MIRVOL_PLEX_SYNCING;
 			plan->slot_sync[i] = p->sync_offset;
+			plan->slot_partial[i] = newest->bitmap_region &&
+				(p->flags & MIRVOL_PLEX_F_BITMAP_SYNC);
 		} else {
 			plan->slot_state[i] = MIRVOL_PLEX_ACTIVE;
 			plan->slot_sync[i] = newest->data_size;
@@ -679,7 +780,8 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 		return;
 	/*
 	 * Unclean shutdown: writes may have reached some plexes and not
-	 * others, anywhere, including below a syncing plex's checkpoint.
+	 * others, anywhere, including below a syncing plex's checkpoint;
+	 * with a bitmap, only in the regions whose bit is set.
 	 */
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		if (plan->slot_state[i] == MIRVOL_PLEX_ACTIVE &&
@@ -687,11 +789,13 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 			plan->dirty_source = i;
 			continue;
 		}
-		if (plan->slot_state[i] == MIRVOL_PLEX_ACTIVE ||
-		    plan->slot_state[i] == MIRVOL_PLEX_SYNCING) {
-			plan->slot_state[i] = MIRVOL_PLEX_SYNCING;
-			plan->slot_sync[i] = 0;
+		if (plan->slot_state[i] == MIRVOL_PLEX_ACTIVE) {
+			plan->slot_partial[i] = !!newest->bitmap_region;
+		} else if (plan->slot_state[i] != MIRVOL_PLEX_SYNCING) {
+			continue;
 		}
+		plan->slot_state[i] = MIRVOL_PLEX_SYNCING;
+		plan->slot_sync[i] = 0;
 	}
 }
 

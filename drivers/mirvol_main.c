@@ -49,7 +49,7 @@ module_param_named(safe_mode_delay_ms, mirvol_safe_mode_delay_ms, uint, 0644);
 MODULE_PARM_DESC(safe_mode_delay_ms,
 		 "Idle time after the last write before a volume is marked clean on disk (1000)");
 
-unsigned int mirvol_race_delay_ms;
+static unsigned int mirvol_race_delay_ms;
 module_param_named(race_delay_ms, mirvol_race_delay_ms, uint, 0644);
 MODULE_PARM_DESC(race_delay_ms,
 		 "Testing aid: sleep this long where operations run with their locks dropped, so that races with them can be tested (0)");

@@ -505,12 +505,18 @@ static int mirvol_resync_batch(struct mirvol_sync *sy,
 	return err;
 }
 
-/* The syncing plexes and their checkpoints; I/O reference held. */
-static u8 mirvol_resync_targets(struct mirvol_volume *vol, u64 *offsets)
+/*
+ * The syncing plexes and their checkpoints, and in @partial those that
+ * copy only the regions set in the bitmap's snapshot; I/O reference held.
+ */
+static u8 mirvol_resync_targets(struct mirvol_volume *vol, u64 *offsets,
+				u8 *partial)
 {
+	struct mirvol_bitmap *bm = vol->bitmap;
 	unsigned int i;
 	u8 mask = 0;
 
+	*partial = 0;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
@@ -520,8 +526,28 @@ static u8 mirvol_resync_targets(struct mirvol_volume *vol, u64 *offsets)
 			continue;
 		offsets[i] = READ_ONCE(plex->sync_offset);
 		mask |= BIT(i);
+		if (READ_ONCE(plex->partial) && bm && bm->resync)
+			*partial |= BIT(i);
 	}
+	if (!*partial)
+		return mask;
+	/* Over the regions a partial target need not copy at once. */
+	mirvol_sync_skip_clean(offsets, *partial, bm->resync, bm->nr,
+			       bm->shift, vol->size);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if ((*partial & BIT(i)) &&
+		    offsets[i] > READ_ONCE(vol->plexes[i]->sync_offset))
+			WRITE_ONCE(vol->plexes[i]->sync_offset, offsets[i]);
 	return mask;
+}
+
+/* Sectors a pass over partial targets only copies at most. */
+static u64 mirvol_resync_partial_total(struct mirvol_volume *vol)
+{
+	struct mirvol_bitmap *bm = vol->bitmap;
+
+	return min_t(u64, (u64)bitmap_weight(bm->resync, bm->nr) << bm->shift,
+		     vol->size);
 }
 
 /* Copy until no syncing plex is left behind the end, or an error. */
@@ -531,10 +557,12 @@ static int mirvol_resync_pass(struct mirvol_sync *sy,
 	struct mirvol_volume *vol = sy->vol;
 	struct mirvol_operation *op = sy->op;
 
+	u64 pass_start = sy->done, total = 0;
+
 	for (;;) {
 		u64 offsets[MIRVOL_MAX_PLEXES], max;
 		struct mirvol_sync_step st;
-		u8 mask;
+		u8 mask, partial;
 		int err;
 
 		mirvol_sync_throttle(sy);
@@ -546,17 +574,31 @@ static int mirvol_resync_pass(struct mirvol_sync *sy,
 
 		/* Drained by suspend: the plex array is stable inside. */
 		mirvol_io_enter(vol);
-		mask = mirvol_resync_targets(vol, offsets);
+		mask = mirvol_resync_targets(vol, offsets, &partial);
 		if (!mirvol_sync_next_step(offsets, mask, vol->size, max,
 					   MIRVOL_SYNC_CHUNK,
 					   MIRVOL_BARRIER_UNIT_SECTORS, &st)) {
 			mirvol_io_exit(vol);
 			return 0;
 		}
+		if (partial) {
+			mirvol_sync_cap_step(&st, partial, vol->bitmap->resync,
+					     vol->bitmap->nr,
+					     vol->bitmap->shift);
+			if (!total && partial == mask)
+				total = mirvol_resync_partial_total(vol);
+		}
 		err = mirvol_resync_batch(sy, &st, reason);
 		mirvol_io_exit(vol);
-		mirvol_op_set_progress(op, (u64)st.end << SECTOR_SHIFT,
-				       (u64)vol->size << SECTOR_SHIFT);
+		/* Only the regions set are copied: their bytes are the work. */
+		if (total)
+			mirvol_op_set_progress(op, (sy->done - pass_start) <<
+					       SECTOR_SHIFT,
+					       max(total, sy->done - pass_start) <<
+					       SECTOR_SHIFT);
+		else
+			mirvol_op_set_progress(op, (u64)st.end << SECTOR_SHIFT,
+					       (u64)vol->size << SECTOR_SHIFT);
 		WRITE_ONCE(op->lost_sectors, sy->lost);
 		if (err)
 			return err;
@@ -594,7 +636,7 @@ static bool mirvol_resync_lost(struct mirvol_volume *vol, u8 slots)
  */
 static bool mirvol_resync_begin(struct mirvol_volume *vol, u8 *targets)
 {
-	bool any = false;
+	bool any = false, partial = false;
 	unsigned int i;
 
 	mutex_lock(&vol->sb_mutex);
@@ -605,13 +647,23 @@ static bool mirvol_resync_begin(struct mirvol_volume *vol, u8 *targets)
 			continue;
 		if (plex->state == MIRVOL_PLEX_STALE) {
 			plex->sync_offset = 0;
+			plex->partial = false;
 			mirvol_set_plex_state(plex, MIRVOL_PLEX_SYNCING);
 		}
 		if (plex->state == MIRVOL_PLEX_SYNCING) {
 			any = true;
 			*targets |= BIT(i);
+			partial |= plex->partial;
 		}
 	}
+	/*
+	 * The regions partial targets copy: every bit set now (bits are
+	 * not cleared while a plex syncs), and those of earlier passes.
+	 */
+	if (partial && mirvol_bitmap_resync_begin(vol->bitmap))
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if (vol->plexes[i])
+				vol->plexes[i]->partial = false;
 	if (any)
 		mirvol_sb_update_locked(vol);
 	mutex_unlock(&vol->sb_mutex);
@@ -625,7 +677,7 @@ static bool mirvol_resync_begin(struct mirvol_volume *vol, u8 *targets)
  */
 static bool mirvol_resync_end(struct mirvol_volume *vol)
 {
-	bool left = false;
+	bool left = false, plex_partial_left = false;
 	unsigned int i;
 
 	mutex_lock(&vol->sb_mutex);
@@ -633,18 +685,26 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 		struct mirvol_plex *plex = vol->plexes[i];
 
 		if (plex && plex->state == MIRVOL_PLEX_SYNCING &&
-		    READ_ONCE(plex->sync_offset) >= vol->size)
+		    READ_ONCE(plex->sync_offset) >= vol->size) {
 			mirvol_set_plex_state(plex, MIRVOL_PLEX_ACTIVE);
+			plex->partial = false;
+		}
 	}
 	mirvol_sb_update_locked(vol);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
+		if (plex && plex->state == MIRVOL_PLEX_SYNCING &&
+		    plex->partial)
+			plex_partial_left = true;
 		if (plex && plex->bdev &&
 		    (plex->state == MIRVOL_PLEX_STALE ||
 		     plex->state == MIRVOL_PLEX_SYNCING))
 			left = true;
 	}
+	/* The snapshot stays while a partial target waits for a pass. */
+	if (vol->bitmap && !plex_partial_left)
+		mirvol_bitmap_resync_end(vol->bitmap);
 	mutex_unlock(&vol->sb_mutex);
 	return left;
 }

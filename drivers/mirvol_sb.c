@@ -169,6 +169,17 @@ static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
 	md->ctime = vol->ctime;
 	md->utime = ktime_get_real_seconds();
 	mirvol_md_set_plex(md, me);
+	if (vol->bitmap) {
+		md->bitmap_region = mirvol_bitmap_region_sectors(vol->bitmap);
+		md->bitmap_cleared_gen = min(vol->bitmap->cleared_gen,
+					     vol->generation);
+	}
+	md->sync_speed_min = vol->speed_min_stored;
+	md->sync_speed_max = vol->speed_max_stored;
+	if (vol->split_generation) {
+		memcpy(md->split_peer, &vol->split_peer, MIRVOL_UUID_LEN);
+		md->split_generation = vol->split_generation;
+	}
 
 	spin_lock_irqsave(&vol->state_lock, flags);
 	memcpy(md->name, vol->name, MIRVOL_NAME_LEN);
@@ -187,9 +198,13 @@ static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
 				 min(READ_ONCE(plex->sync_offset), vol->size) :
 				 0;
 		p->gone_generation = plex->gone_generation;
+		if (plex->state == MIRVOL_PLEX_SYNCING && plex->partial &&
+		    vol->bitmap)
+			p->flags |= MIRVOL_PLEX_F_BITMAP_SYNC;
 		if (plex->last_in_sync) {
 			/* It holds every acknowledged write: the truth. */
 			p->state = MIRVOL_PLEX_ACTIVE;
+			p->flags &= ~MIRVOL_PLEX_F_BITMAP_SYNC;
 			p->flags |= MIRVOL_PLEX_F_LAST_IN_SYNC;
 			p->sync_offset = vol->size;
 			p->gone_generation = 0;
@@ -385,6 +400,9 @@ static int mirvol_write_head(struct block_device *bdev, struct page *page,
  * @vol: the volume, its generation current
  * @plex: the plex, in its slot
  *
+ * Writes the bitmap image, if the volume has a bitmap, then the
+ * superblock.
+ *
  * Context: sb_mutex held.
  * Return: 0 or a negative errno.
  */
@@ -397,6 +415,14 @@ int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 		vol->generation = 1;
 	mirvol_md_fill(vol, plex, &md);
 	mirvol_sb_encode(&md, page_address(plex->sb_page));
+	/* The bitmap first: the superblock says there is one. */
+	if (vol->bitmap) {
+		int ret = mirvol_bitmap_write_plex(vol->bitmap, plex->bdev,
+						   md.bitmap_offset);
+
+		if (ret)
+			return ret;
+	}
 	return mirvol_write_head(plex->bdev, plex->sb_page,
 				 vol->generation & 1);
 }

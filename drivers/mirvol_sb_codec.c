@@ -159,7 +159,12 @@ static enum mirvol_sb_defect check_plexes(const struct mirvol_sb *sb,
 		if (state > MIRVOL_PLEX_OFFLINE)
 			return MIRVOL_SB_BAD_PLEX_TABLE;
 		if (le32_to_cpu(p->flags) &
-		    ~(MIRVOL_PLEX_F_BOOT | MIRVOL_PLEX_F_LAST_IN_SYNC))
+		    ~(MIRVOL_PLEX_F_BOOT | MIRVOL_PLEX_F_LAST_IN_SYNC |
+		      MIRVOL_PLEX_F_BITMAP_SYNC))
+			return MIRVOL_SB_BAD_FLAGS;
+		/* A bitmap-driven resync needs a bitmap. */
+		if ((le32_to_cpu(p->flags) & MIRVOL_PLEX_F_BITMAP_SYNC) &&
+		    (!sb->bitmap_region || state != MIRVOL_PLEX_SYNCING))
 			return MIRVOL_SB_BAD_FLAGS;
 		if (le64_to_cpu(p->sync_offset) > data_size)
 			return MIRVOL_SB_BAD_PLEX_TABLE;

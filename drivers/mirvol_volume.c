@@ -154,6 +154,7 @@ static void mirvol_volume_release(struct kref *ref)
 		mirvol_sysfs_del_plex(plex);
 		mirvol_plex_put(plex);
 	}
+	mirvol_bitmap_destroy(vol->bitmap);
 	mempool_exit(&vol->io_pool);
 	bioset_exit(&vol->meta_bs);
 	bioset_exit(&vol->repair_bs);
@@ -900,6 +901,8 @@ enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
 	mirvol_volume_get(vol);		/* the disk's, put by free_disk */
 	set_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	mirvol_update_state(vol);
+	if (vol->bitmap)
+		mirvol_bitmap_start(vol->bitmap);
 	err = add_disk(disk);
 	if (err)
 		goto out_disk;
@@ -928,6 +931,8 @@ enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
 out_del:
 	del_gendisk(disk);
 out_disk:
+	if (vol->bitmap)
+		mirvol_bitmap_stop(vol->bitmap);
 	clear_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	mirvol_update_state(vol);
 	vol->disk = NULL;
@@ -1052,12 +1057,35 @@ static void mirvol_default_name(char *name, const uuid_t *uuid)
 	snprintf(name, MIRVOL_NAME_LEN, "vol-%*phN", 4, uuid->b);
 }
 
+/*
+ * The write-intent bitmap of a new volume, its size known: @region bytes
+ * per bit, 0 for the default.  Returns the region size used.
+ */
+static enum mirvol_reason mirvol_create_bitmap(struct mirvol_volume *vol,
+					       u64 *region)
+{
+	u64 bytes = (u64)vol->size << SECTOR_SHIFT;
+
+	if (!*region)
+		*region = mirvol_bitmap_default_region(bytes);
+	if (DIV_ROUND_UP_ULL(bytes, *region) > MIRVOL_BITMAP_MAX_REGIONS)
+		return MIRVOL_R_INVALID_ARGUMENT;
+	vol->bitmap = mirvol_bitmap_create(vol, *region >> SECTOR_SHIFT);
+	if (!vol->bitmap)
+		return MIRVOL_R_NO_MEMORY;
+	/* It covers every write from the first generation on. */
+	vol->generation = 1;
+	vol->bitmap->cleared_gen = 1;
+	return MIRVOL_R_NONE;
+}
+
 /* Open the devices of a new volume into its slots; locks held. */
 static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
 					       const dev_t *devts,
-					       unsigned int nr,
-					       bool assume_clean)
+					       unsigned int nr, u32 flags,
+					       u64 *region)
 {
+	bool assume_clean = flags & MIRVOL_CREATE_F_ASSUME_CLEAN;
 	enum mirvol_reason reason;
 	unsigned int i;
 
@@ -1081,6 +1109,11 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
 			return MIRVOL_R_DEVICE_TOO_SMALL;
 	}
 	vol->size = mirvol_data_size(vol);
+	if (!(flags & MIRVOL_CREATE_F_NO_BITMAP)) {
+		reason = mirvol_create_bitmap(vol, region);
+		if (reason)
+			return reason;
+	}
 	for (i = 0; i < nr; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
@@ -1097,7 +1130,10 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
  * @name: the name, or "" to generate one
  * @files: the devices, as passed by user space
  * @nr: how many
- * @assume_clean: all plexes are in sync already: no initial resync
+ * @flags: MIRVOL_CREATE_F_ASSUME_CLEAN (all plexes are in sync already:
+ *	no initial resync), MIRVOL_CREATE_F_NO_BITMAP
+ * @region: in: bytes per bitmap bit, a power of two from 64 KiB, or 0
+ *	for the default; out: the size used, 0 without a bitmap
  * @op_id: out: the initial resync operation, or 0
  * @out: out: the volume, with a reference for the caller
  *
@@ -1109,7 +1145,7 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
  * Return: MIRVOL_R_NONE or why not; nothing is left behind on failure.
  */
 enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
-					unsigned int nr, bool assume_clean,
+					unsigned int nr, u32 flags, u64 *region,
 					u64 *op_id,
 					struct mirvol_volume **out)
 {
@@ -1140,7 +1176,9 @@ enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 
 	mutex_lock(&vol->lock);
 	mutex_lock(&vol->sb_mutex);
-	reason = mirvol_create_plexes(vol, devts, nr, assume_clean);
+	if (flags & MIRVOL_CREATE_F_NO_BITMAP)
+		*region = 0;
+	reason = mirvol_create_plexes(vol, devts, nr, flags, region);
 	mutex_unlock(&vol->sb_mutex);
 	if (!reason)
 		reason = mirvol_volume_start(vol);
@@ -1221,6 +1259,8 @@ enum mirvol_teardown {
 static void mirvol_volume_quiesce(struct mirvol_volume *vol)
 {
 	cancel_delayed_work_sync(&vol->safe_mode_work);
+	if (vol->bitmap)
+		mirvol_bitmap_stop(vol->bitmap);
 	flush_work(&vol->worker);
 	flush_work(&vol->retry_work);
 	flush_work(&vol->repair_work);

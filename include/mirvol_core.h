@@ -51,6 +51,7 @@
 #include <linux/mirvol.h>
 
 #include "mirvol_barrier.h"
+#include "mirvol_bitmap.h"
 #include "mirvol_logic.h"
 #include "mirvol_sb_codec.h"
 
@@ -90,6 +91,9 @@ enum {
  * @linked: holder links to @vol's gendisk exist (volume->lock)
  * @last_in_sync: it was the last in-sync plex when its device went away:
  *	recorded active on disk (MIRVOL_PLEX_F_LAST_IN_SYNC), vol->state_lock
+ * @partial: syncing, it differs from the in-sync plexes only in the
+ *	regions set in the bitmap: a resync copies only those
+ *	(MIRVOL_PLEX_F_BITMAP_SYNC on disk); vol->sb_mutex
  * @bdev_file: the exclusively opened device (holder: this plex), NULL
  *	once released (missing)
  * @bdev: file_bdev(@bdev_file), NULL once released
@@ -127,6 +131,7 @@ struct mirvol_plex {
 	struct mirvol_volume *vol;
 	bool linked;
 	bool last_in_sync;
+	bool partial;
 	struct file *bdev_file;
 	struct block_device *bdev;
 	dev_t devt;
@@ -228,6 +233,15 @@ enum {
  * @mismatch_sectors: sectors the last check or repair found differing
  * @kobj: sysfs "mirvol" directory under the disk, NULL while offline
  * @event_pending: uevent reasons waiting for the worker (state_lock)
+ * @bitmap: the write-intent bitmap, or NULL; changes only with I/O
+ *	suspended, under @lock and @sb_mutex, its works stopped
+ * @split_peer: break-plex --track-changes: the volume split from or into
+ *	this one, else zero (@sb_mutex)
+ * @split_generation: this volume's generation at that split, 0 if none
+ *	(@sb_mutex; read locklessly by the bitmap's clearer)
+ * @speed_min_stored: resync floor recorded in the superblocks, KiB/s, 0
+ *	for the module default (@sb_mutex)
+ * @speed_max_stored: resync ceiling recorded likewise
  */
 struct mirvol_volume {
 	struct list_head node;
@@ -283,6 +297,12 @@ struct mirvol_volume {
 
 	struct kobject *kobj;
 	unsigned long event_pending;
+
+	struct mirvol_bitmap *bitmap;
+	uuid_t split_peer;
+	u64 split_generation;
+	unsigned int speed_min_stored;
+	unsigned int speed_max_stored;
 };
 
 /* event_pending bits: what the worker reports in a KOBJ_CHANGE uevent */
@@ -316,6 +336,8 @@ struct mirvol_repair {
  * @no_wz: write-zeroes: the plexes that refused it (atomic bits)
  * @status: the first error status seen
  * @barrier: the barrier bucket held, or -1
+ * @bm_start: first sector it marked in the write-intent bitmap
+ * @bm_end: sector after the last; equal to @bm_start when none
  * @list: on volume->deferred
  */
 struct mirvol_io {
@@ -329,6 +351,8 @@ struct mirvol_io {
 	unsigned long no_wz;
 	blk_status_t status;
 	int barrier;
+	sector_t bm_start;
+	sector_t bm_end;
 	struct list_head list;
 };
 
@@ -478,7 +502,7 @@ void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 void mirvol_volume_worker(struct work_struct *work);
 void mirvol_volume_idle(struct mirvol_volume *vol);
 enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
-					unsigned int nr, bool assume_clean,
+					unsigned int nr, u32 flags, u64 *region,
 					u64 *op_id,
 					struct mirvol_volume **out);
 enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,

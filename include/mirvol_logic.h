@@ -181,6 +181,12 @@ bool mirvol_sync_next_step(const u64 *offsets, u8 mask, u64 size,
 			   u64 max_sectors, u64 align, u64 unit,
 			   struct mirvol_sync_step *st);
 
+void mirvol_sync_skip_clean(u64 *offsets, u8 partial, const unsigned long *bits,
+			    unsigned long nr, unsigned int shift, u64 size);
+void mirvol_sync_cap_step(struct mirvol_sync_step *st, u8 partial,
+			  const unsigned long *bits, unsigned long nr,
+			  unsigned int shift);
+
 unsigned int mirvol_read_errors_decay(unsigned int count, s64 last, s64 now);
 
 /* Classes of assembly members (mirvol_assemble_plan()). */
@@ -200,6 +206,8 @@ enum {
  * @slot_member: per slot, the member index filling it, or -1
  * @slot_state: per slot, the resulting plex state (NONE: empty slot)
  * @slot_sync: per slot, the resulting sync offset
+ * @slot_partial: per slot, a syncing plex that copies only the regions
+ *	set in the write-intent bitmap
  * @dirty_source: slot to resync the others from (unclean shutdown), or -1
  */
 struct mirvol_asm_plan {
@@ -209,6 +217,7 @@ struct mirvol_asm_plan {
 	int slot_member[MIRVOL_MAX_PLEXES];
 	unsigned int slot_state[MIRVOL_MAX_PLEXES];
 	u64 slot_sync[MIRVOL_MAX_PLEXES];
+	bool slot_partial[MIRVOL_MAX_PLEXES];
 	int dirty_source;
 };
 

@@ -11,6 +11,8 @@
  */
 #include <kunit/test.h>
 #include <linux/blkdev.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/major.h>
@@ -159,11 +161,12 @@ static void io_create(struct kunit *test, const char *name, unsigned int n,
 	struct io_ctx *ctx = test->priv;
 	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
-	u64 id = 0;
+	u64 id = 0, region = 0;
 
 	/* The caller's reference is ctx's, put by io_remove(). */
-	reason = mirvol_volume_create(name, ctx->ram, n, assume_clean, &id,
-				      &vol);
+	reason = mirvol_volume_create(name, ctx->ram, n,
+				      assume_clean ? MIRVOL_CREATE_F_ASSUME_CLEAN :
+				      0, &region, &id, &vol);
 	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE, "create: reason %d",
 			    reason);
 	ctx->vol = vol;
@@ -202,6 +205,224 @@ static void mirvol_test_write_fan_out(struct kunit *test)
 	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE,
 				    ctx->vol->size - 8, ctx->pages, IO_PAGES),
 			0);
+}
+
+/* Is region @r's bit set in plex @i's on-disk bitmap? */
+static bool disk_bit(struct kunit *test, struct io_ctx *ctx, unsigned int i,
+		     unsigned long r)
+{
+	struct page *page = ctx->check[0];
+	sector_t sector = MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET) +
+			  (r / (PAGE_SIZE * 8)) * (PAGE_SIZE >> SECTOR_SHIFT);
+	u64 *w = page_address(page);
+
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_READ, sector,
+				    &page, 1), 0);
+	r %= PAGE_SIZE * 8;
+	return le64_to_cpu((__force __le64)w[r / 64]) & BIT_ULL(r % 64);
+}
+
+/* Wait up to @ms for region @r's bit on every plex to become @set. */
+static bool disk_bit_becomes(struct kunit *test, struct io_ctx *ctx,
+			     unsigned int nr, unsigned long r, bool set,
+			     unsigned int ms)
+{
+	unsigned int i, t;
+
+	for (t = 0; t <= ms; t += 20) {
+		for (i = 0; i < nr; i++)
+			if (disk_bit(test, ctx, i, r) != set)
+				break;
+		if (i == nr)
+			return true;
+		msleep(20);
+	}
+	return false;
+}
+
+/* Let the bitmap's clearer run every @ms from now on. */
+static void bitmap_fast_clear(struct mirvol_bitmap *bm, unsigned int ms)
+{
+	bm->clear_ms = ms;
+	mod_delayed_work(mirvol_wq, &bm->clear_work, msecs_to_jiffies(ms));
+}
+
+static void mirvol_test_bitmap_default_region(struct kunit *test)
+{
+	/* 64 KiB up to 1 GiB (16384 regions), then larger, 4 MiB at most... */
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_default_region(1ULL << 20),
+			65536ULL);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_default_region(1ULL << 30),
+			65536ULL);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_default_region((1ULL << 30) + 1),
+			131072ULL);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_default_region(64ULL << 30),
+			4ULL << 20);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_default_region(1ULL << 40),
+			4ULL << 20);
+	/* ...but never more than MIRVOL_BITMAP_MAX_REGIONS bits. */
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_default_region(2ULL << 40),
+			8ULL << 20);
+	KUNIT_EXPECT_LE(test, DIV_ROUND_UP_ULL(3ULL << 40,
+			mirvol_bitmap_default_region(3ULL << 40)),
+			MIRVOL_BITMAP_MAX_REGIONS);
+}
+
+/*
+ * Rule 1: a written region's bit is on every plex's disk once the write
+ * completes.  Rule 2: it is cleared once idle, never while a write into
+ * it is pending or keeps coming.
+ */
+static void mirvol_test_bitmap_mark_clear(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_bitmap *bm;
+	unsigned long r, other;
+	unsigned int i;
+
+	io_create(test, "kunit-bitmap", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	/* A write of IO_PAGES that fills one region (64 KiB). */
+	KUNIT_ASSERT_EQ(test, bm->shift, 7U);
+	r = 24;
+	other = r + 2;
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, i, r));
+	fill(ctx->pages, 0xb17);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, i, r),
+				      "plex %u: bit not on disk", i);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), 1UL);
+
+	/* A write pending in @other keeps it; idle @r is cleared. */
+	mirvol_bitmap_startwrite(bm, other << bm->shift,
+				 (other << bm->shift) + 8);
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, other));
+	bitmap_fast_clear(bm, 50);
+	KUNIT_EXPECT_TRUE(test, disk_bit_becomes(test, ctx, 2, r, false,
+						 2000));
+	msleep(300);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, i, other),
+				      "plex %u: pending region cleared", i);
+	mirvol_bitmap_endwrite(bm, other << bm->shift,
+			       (other << bm->shift) + 8);
+	KUNIT_EXPECT_TRUE(test, disk_bit_becomes(test, ctx, 2, other, false,
+						 2000));
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), 0UL);
+
+	/* Writes that keep coming keep their region set. */
+	for (i = 0; i < 20; i++) {
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
+					    r << bm->shift, ctx->pages,
+					    IO_PAGES), 0);
+		KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 1, r));
+		msleep(20);
+	}
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+}
+
+struct async_write {
+	struct work_struct work;
+	struct completion done;
+	struct block_device *bdev;
+	sector_t sector;
+	struct page **pages;
+	int ret;
+};
+
+static void async_write_fn(struct work_struct *work)
+{
+	struct async_write *aw = container_of(work, struct async_write, work);
+
+	aw->ret = do_io(aw->bdev, REQ_OP_WRITE, aw->sector, aw->pages,
+			IO_PAGES);
+	complete(&aw->done);
+}
+
+/*
+ * A write into a region the clearer has taken (CLEARING: its plexes are
+ * being flushed before the bit goes) waits until the clearer gives it
+ * back: otherwise it could complete into a volatile cache after the flush
+ * and lose its bit.  The test plays the clearer.
+ */
+static void mirvol_test_bitmap_write_waits_clear(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct async_write aw;
+	struct mirvol_bitmap *bm;
+	unsigned long r = 40;
+
+	io_create(test, "kunit-bmwait", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	fill(ctx->pages, 0xc1ea);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	/* The real clearer out of the way, the region taken. */
+	cancel_delayed_work_sync(&bm->clear_work);
+	mutex_lock(&bm->io_mutex);
+	KUNIT_ASSERT_EQ(test, atomic_cmpxchg(&bm->state[r], MIRVOL_BM_ONDISK,
+					     MIRVOL_BM_ONDISK |
+					     MIRVOL_BM_CLEARING),
+			(int)MIRVOL_BM_ONDISK);
+	aw.bdev = vbdev(ctx);
+	aw.sector = r << bm->shift;
+	aw.pages = ctx->pages;
+	init_completion(&aw.done);
+	INIT_WORK_ONSTACK(&aw.work, async_write_fn);
+	queue_work(system_unbound_wq, &aw.work);
+	KUNIT_EXPECT_FALSE_MSG(test, wait_for_completion_timeout(&aw.done,
+								  msecs_to_jiffies(300)),
+			       "a write went on into a region being cleared");
+	/* Given back, as mirvol_bitmap_unpick() does when a writer came. */
+	atomic_andnot(MIRVOL_BM_CLEARING, &bm->state[r]);
+	mutex_unlock(&bm->io_mutex);
+	wake_up_all(&bm->wait);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&aw.done,
+							    msecs_to_jiffies(5000)));
+	flush_work(&aw.work);
+	destroy_work_on_stack(&aw.work);
+	KUNIT_EXPECT_EQ(test, aw.ret, 0);
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, r));
+	mirvol_bitmap_start(bm);
+}
+
+/*
+ * Clears racing writes: writers hammer a few regions while the clearer
+ * runs every few milliseconds; whenever a write has completed and none
+ * has been cleared since... the bit of a region with a write pending is
+ * on disk (checked by a writer holding one pending while it looks).
+ */
+static void mirvol_test_bitmap_clear_race(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_bitmap *bm;
+	unsigned int n, bad = 0;
+
+	io_create(test, "kunit-bmrace", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	bitmap_fast_clear(bm, 1);
+	fill(ctx->pages, 0x7ace);
+	for (n = 0; n < 300; n++) {
+		unsigned long r = n % 4;
+		sector_t s = (sector_t)r << bm->shift;
+
+		/* Alternate idle gaps (clears) and writes (sets). */
+		if (n % 3 == 0)
+			usleep_range(1000, 3000);
+		mirvol_bitmap_startwrite(bm, s, s + 8);
+		if (!disk_bit(test, ctx, n & 1, r))
+			bad++;
+		mirvol_bitmap_endwrite(bm, s, s + 8);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, bad, 0U,
+			    "%u writes went on with their bit not on disk", bad);
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
 }
 
 static void mirvol_test_read_balance_uses_all(struct kunit *test)
@@ -410,7 +631,6 @@ static void mirvol_test_resync(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_op_info info;
-	enum mirvol_reason reason;
 	sector_t s;
 	u64 op_id;
 
@@ -503,7 +723,6 @@ static void mirvol_test_superblocks(struct kunit *test)
 static void mirvol_test_busy_remove(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
-	enum mirvol_reason reason;
 
 	io_create(test, "kunit-busy", 1, true, NULL);
 	/* Open: refused, and nothing changed. */
@@ -569,7 +788,6 @@ static void resync_from(struct kunit *test, struct io_ctx *ctx,
 			struct mirvol_op_info *info)
 {
 	struct mirvol_volume *vol = ctx->vol;
-	enum mirvol_reason reason;
 	unsigned int i;
 	u64 op_id;
 
@@ -657,7 +875,6 @@ static void mirvol_test_resync_source_read_error(struct kunit *test)
 	const sector_t bad = 3 * 2048 + 16;
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_op_info info;
-	enum mirvol_reason reason;
 	struct mirvol_plex *p0;
 	u64 op_id;
 
@@ -778,7 +995,6 @@ static void mirvol_test_sync_bioset_reserve(struct kunit *test)
 static void scrub(struct kunit *test, struct io_ctx *ctx, bool repair,
 		  int source, struct mirvol_op_info *info)
 {
-	enum mirvol_reason reason;
 	u64 op_id = 0;
 
 	KUNIT_ASSERT_EQ(test, mirvol_scrub_start(ctx->vol, repair, source < 0 ?
@@ -805,7 +1021,6 @@ static void mirvol_test_check_repair(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_op_info info;
-	enum mirvol_reason reason;
 	u64 op_id;
 
 	io_create(test, "kunit-scrub", 3, true, NULL);
@@ -1049,6 +1264,11 @@ static void mirvol_test_last_in_sync_gone(struct kunit *test)
 }
 
 static struct kunit_case mirvol_io_cases[] = {
+	KUNIT_CASE(mirvol_test_bitmap_default_region),
+	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
+	KUNIT_CASE(mirvol_test_bitmap_clear_race),
+	KUNIT_CASE(mirvol_test_bitmap_write_waits_clear),
+
 	KUNIT_CASE(mirvol_test_write_fan_out),
 	KUNIT_CASE(mirvol_test_read_balance_uses_all),
 	KUNIT_CASE(mirvol_test_read_retry),

@@ -7,6 +7,7 @@
  * Copyright (C) 2026 The mirvol authors
  */
 #include <kunit/test.h>
+#include <linux/bitmap.h>
 #include <linux/string.h>
 
 #include "mirvol_logic.h"
@@ -123,11 +124,29 @@ static void mirvol_test_create_args(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
 			MIRVOL_R_INVALID_ARGUMENT);
 	create_ok(&c, 2);
+	c.hdr.flags = MIRVOL_CREATE_F_NO_BITMAP;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c), MIRVOL_R_NONE);
+	c.bitmap_region_bytes = 1 << 20;	/* no bitmap, but a region */
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	create_ok(&c, 2);
+	c.bitmap_region_bytes = 1 << 20;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c), MIRVOL_R_NONE);
+	c.bitmap_region_bytes = 3 << 20;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	c.bitmap_region_bytes = 32768;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	c.bitmap_region_bytes = 1ULL << 41;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
+			MIRVOL_R_INVALID_ARGUMENT);
+	create_ok(&c, 2);
 	c.pad = 1;
 	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
 			MIRVOL_R_INVALID_ARGUMENT);
 	create_ok(&c, 2);
-	c.reserved[3] = 1;
+	c.reserved[2] = 1;
 	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
 			MIRVOL_R_INVALID_ARGUMENT);
 	create_ok(&c, 2);
@@ -623,6 +642,100 @@ static void mirvol_test_plan_dirty(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, plan.slot_sync[2], 4096ULL);
 }
 
+static void md_bitmap(struct mirvol_md *md, u64 cleared_gen)
+{
+	md->version = MIRVOL_SB_VERSION;
+	md->bitmap_region = 128;
+	md->bitmap_cleared_gen = cleared_gen;
+}
+
+/* With a write-intent bitmap, who copies only the regions set. */
+static void mirvol_test_plan_bitmap(struct kunit *test)
+{
+	struct mirvol_md a, b, c;
+	const struct mirvol_md *mds[] = { &a, &b, &c };
+	unsigned int classes[3];
+	struct mirvol_asm_plan plan;
+
+	/* Unclean shutdown: the in-sync plexes but the source, partial. */
+	md_member(&a, 3, 0, 20);
+	md_member(&b, 3, 1, 20);
+	md_member(&c, 3, 2, 20);
+	md_bitmap(&a, 1);
+	md_bitmap(&b, 1);
+	md_bitmap(&c, 1);
+	a.flags = b.flags = c.flags = MIRVOL_SB_F_DIRTY;
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.dirty_source, 0);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[0], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[0]);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[1], 0ULL);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[2]);
+
+	/* Without a bitmap: everything. */
+	a.bitmap_region = 0;
+	a.bitmap_cleared_gen = 0;
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+	md_bitmap(&a, 1);
+
+	/* A full resync stays full (from 0); a partial one partial. */
+	a.plexes[2].state = MIRVOL_PLEX_SYNCING;
+	a.plexes[2].sync_offset = 4096;
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[2], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[2]);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[2], 0ULL);
+	a.plexes[2].flags = MIRVOL_PLEX_F_BITMAP_SYNC;
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[2]);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[2], 0ULL);
+	/* Clean: a partial resync goes on from its checkpoint. */
+	a.flags = b.flags = c.flags = 0;
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[2], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[2]);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[2], 4096ULL);
+
+	/* A member back from missing: only what the bitmap recorded. */
+	md_member(&a, 2, 0, 30);
+	md_bitmap(&a, 1);
+	a.plexes[1].state = MIRVOL_PLEX_MISSING;
+	a.plexes[1].gone_generation = 25;
+	md_member(&b, 2, 1, 24);
+	md_bitmap(&b, 1);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[1], 0ULL);
+	KUNIT_EXPECT_EQ(test, classes[1], MIRVOL_ASM_STALE);
+	/* Gone before the bitmap covered every write: everything. */
+	a.bitmap_cleared_gen = 26;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+	a.bitmap_cleared_gen = 25;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
+	/* Failed (a write error): not trusted, everything. */
+	a.plexes[1].state = MIRVOL_PLEX_FAILED;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+	/* Missing with no generation recorded: unknown, everything. */
+	a.plexes[1].state = MIRVOL_PLEX_MISSING;
+	a.plexes[1].gone_generation = 0;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
+}
+
 static void mirvol_test_plan_no_in_sync(struct kunit *test)
 {
 	struct mirvol_md b;
@@ -963,6 +1076,95 @@ static void mirvol_test_sync_steps_join(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, sim.steps, 0U);
 }
 
+/*
+ * Partial targets copy only the regions set in the bitmap, full ones
+ * everything from their checkpoint, in the same pass, whatever the batch
+ * sizes: each sector they need exactly once, none they do not.
+ */
+static void mirvol_test_sync_steps_partial(struct kunit *test)
+{
+	static u64 (*const batches[])(unsigned int) = {
+		batch_full, batch_throttled, batch_mixed,
+	};
+	const unsigned int shift = ilog2(2 * T_CHUNK);	/* 2 chunks a region */
+	const u64 size = T_UNIT + 37 * T_CHUNK + 24;
+	const unsigned long nr = DIV_ROUND_UP(size, 2 * T_CHUNK);
+	/* Slot 0 full; 1, 2 and 3 partial, 2 in a clean region, 3 mid-run. */
+	const u64 offsets[MIRVOL_MAX_PLEXES] = {
+		0, 0, 5 * T_CHUNK, 9 * T_CHUNK + 100,
+	};
+	const u8 partial = 0xe;
+	unsigned long *bits = kunit_kzalloc(test, BITS_TO_LONGS(nr) *
+					    sizeof(long), GFP_KERNEL);
+	struct mirvol_sync_step st;
+	struct sync_sim sim;
+	unsigned int b, i, bad;
+	u64 s;
+
+	KUNIT_ASSERT_NOT_NULL(test, bits);
+	/* Runs of set regions, one across the barrier unit, and the last. */
+	bitmap_set(bits, 0, 1);
+	bitmap_set(bits, 3, 3);
+	bitmap_set(bits, 30, 5);
+	set_bit(nr - 1, bits);
+	for (b = 0; b < ARRAY_SIZE(batches); b++) {
+		sync_sim_init(test, &sim, size, offsets, 0xf);
+		for (;;) {
+			u64 moved[MIRVOL_MAX_PLEXES];
+
+			memcpy(moved, sim.offsets, sizeof(moved));
+			mirvol_sync_skip_clean(moved, partial, bits, nr, shift,
+					       size);
+			for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+				/* Only forward, only over clean regions. */
+				KUNIT_ASSERT_GE(test, moved[i], sim.offsets[i]);
+				for (s = sim.offsets[i]; s < moved[i]; s++)
+					KUNIT_ASSERT_FALSE(test,
+						test_bit(s >> shift, bits));
+				sim.offsets[i] = moved[i];
+			}
+			if (!mirvol_sync_next_step(sim.offsets, sim.mask, size,
+						   batches[b](sim.steps),
+						   T_CHUNK, T_UNIT, &st))
+				break;
+			mirvol_sync_cap_step(&st, partial, bits, nr, shift);
+			KUNIT_ASSERT_LT(test, sim.steps++, 100000U);
+			KUNIT_ASSERT_LT(test, st.start, st.end);
+			KUNIT_ASSERT_NE(test, st.targets, 0);
+			KUNIT_ASSERT_EQ(test, st.start / T_UNIT,
+					(st.end - 1) / T_UNIT);
+			for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+				if (!(st.targets & BIT(i)))
+					continue;
+				KUNIT_ASSERT_EQ(test, st.from[i],
+						sim.offsets[i]);
+				for (s = st.from[i]; s < st.end; s++)
+					sim.count[i][s]++;
+				sim.offsets[i] = st.end;
+			}
+		}
+		for (i = 0; i < 4; i++) {
+			bad = 0;
+			for (s = 0; s < size; s++)
+				bad += sim.count[i][s] !=
+				       (s >= offsets[i] &&
+					(!(partial & BIT(i)) ||
+					 test_bit(s >> shift, bits)));
+			KUNIT_EXPECT_EQ_MSG(test, bad, 0U,
+					    "batches %u, slot %u: %u sectors wrong",
+					    b, i, bad);
+			KUNIT_EXPECT_EQ(test, sim.offsets[i], size);
+		}
+	}
+	/* Nothing set: partial targets go to the end at once. */
+	bitmap_zero(bits, nr);
+	sync_sim_init(test, &sim, size, offsets, 0xe);
+	mirvol_sync_skip_clean(sim.offsets, partial, bits, nr, shift, size);
+	KUNIT_EXPECT_FALSE(test, mirvol_sync_next_step(sim.offsets, sim.mask,
+						       size, T_BATCH, T_CHUNK,
+						       T_UNIT, &st));
+}
+
 static void mirvol_test_speed_batch(struct kunit *test)
 {
 	/* No limit: full batches. */
@@ -1102,12 +1304,14 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_speed_batch),
 	KUNIT_CASE(mirvol_test_sync_steps),
 	KUNIT_CASE(mirvol_test_sync_steps_join),
+	KUNIT_CASE(mirvol_test_sync_steps_partial),
 	KUNIT_CASE(mirvol_test_read_errors_decay),
 	KUNIT_CASE(mirvol_test_sync_action_rules),
 	KUNIT_CASE(mirvol_test_plan_complete),
 	KUNIT_CASE(mirvol_test_plan_degraded),
 	KUNIT_CASE(mirvol_test_plan_split_brain),
 	KUNIT_CASE(mirvol_test_plan_dirty),
+	KUNIT_CASE(mirvol_test_plan_bitmap),
 	KUNIT_CASE(mirvol_test_plan_no_in_sync),
 	KUNIT_CASE(mirvol_test_plan_superseded),
 	KUNIT_CASE(mirvol_test_plan_duplicate),

@@ -47,7 +47,16 @@ static void md_sample(struct mirvol_md *md)
 	memcpy(md->plexes[1].uuid, md->plex_uuid, MIRVOL_UUID_LEN);
 	md->plexes[2].state = MIRVOL_PLEX_SYNCING;
 	md->plexes[2].sync_offset = 4096;
+	md->plexes[2].flags = MIRVOL_PLEX_F_BITMAP_SYNC;
 	md->plexes[0].flags = MIRVOL_PLEX_F_BOOT;
+	/* Version 2: a 64 KiB-region bitmap, stored speeds, a split. */
+	md->version = MIRVOL_SB_VERSION;
+	md->bitmap_region = 128;
+	md->bitmap_cleared_gen = 2;
+	md->sync_speed_min = 1000;
+	md->sync_speed_max = 200000;
+	memset(md->split_peer, 0x77, MIRVOL_UUID_LEN);
+	md->split_generation = 3;
 }
 
 /* Re-checksum a slot after a deliberate change. */
@@ -138,7 +147,7 @@ static void m_magic(struct mirvol_sb *sb)
 }
 static void m_version(struct mirvol_sb *sb)
 {
-	sb->version = cpu_to_le32(2);
+	sb->version = cpu_to_le32(3);
 }
 static void m_size_small(struct mirvol_sb *sb)
 {
@@ -262,7 +271,44 @@ static void m_resync(struct mirvol_sb *sb)
 }
 static void m_reserved(struct mirvol_sb *sb)
 {
-	sb->reserved[2] = 1;
+	sb->reserved[0] = 1;
+}
+static void m_v1_fields(struct mirvol_sb *sb)
+{
+	sb->version = cpu_to_le32(1);	/* with version 2 fields set */
+}
+static void m_bm_region_odd(struct mirvol_sb *sb)
+{
+	sb->bitmap_region = cpu_to_le32(192);
+}
+static void m_bm_region_small(struct mirvol_sb *sb)
+{
+	sb->bitmap_region = cpu_to_le32(64);
+}
+static void m_bm_area_small(struct mirvol_sb *sb)
+{
+	sb->bitmap_size = cpu_to_le64(1);	/* 4096 bits for 16384 */
+}
+static void m_bm_cleared_ahead(struct mirvol_sb *sb)
+{
+	sb->bitmap_cleared_gen = cpu_to_le64(le64_to_cpu(sb->generation) + 1);
+}
+static void m_bm_flags(struct mirvol_sb *sb)
+{
+	sb->bitmap_flags = cpu_to_le32(1);
+}
+static void m_split_no_gen(struct mirvol_sb *sb)
+{
+	sb->split_generation = 0;
+}
+static void m_bm_sync_active(struct mirvol_sb *sb)
+{
+	sb->plexes[0].flags |= cpu_to_le32(MIRVOL_PLEX_F_BITMAP_SYNC);
+}
+static void m_bm_sync_no_bitmap(struct mirvol_sb *sb)
+{
+	sb->bitmap_region = 0;
+	sb->bitmap_cleared_gen = 0;
 }
 static void m_reserved2(struct mirvol_sb *sb)
 {
@@ -279,7 +325,24 @@ static void m_plex_reserved(struct mirvol_sb *sb)
 
 static const struct defect_case defect_cases[] = {
 	{ "no magic", m_magic, MIRVOL_SB_NO_MAGIC },
-	{ "version 2", m_version, MIRVOL_SB_BAD_VERSION },
+	{ "version 3", m_version, MIRVOL_SB_BAD_VERSION },
+	{ "version 1 with version 2 fields", m_v1_fields,
+	  MIRVOL_SB_BAD_RESERVED },
+	{ "bitmap region not a power of two", m_bm_region_odd,
+	  MIRVOL_SB_BAD_BITMAP },
+	{ "bitmap region below 64 KiB", m_bm_region_small,
+	  MIRVOL_SB_BAD_BITMAP },
+	{ "bitmap larger than its area", m_bm_area_small,
+	  MIRVOL_SB_BAD_BITMAP },
+	{ "bitmap cleared in the future", m_bm_cleared_ahead,
+	  MIRVOL_SB_BAD_BITMAP },
+	{ "bitmap flags", m_bm_flags, MIRVOL_SB_BAD_FLAGS },
+	{ "split peer without generation", m_split_no_gen,
+	  MIRVOL_SB_BAD_BITMAP },
+	{ "bitmap sync on an active plex", m_bm_sync_active,
+	  MIRVOL_SB_BAD_FLAGS },
+	{ "bitmap sync without a bitmap", m_bm_sync_no_bitmap,
+	  MIRVOL_SB_BAD_FLAGS },
 	{ "size too small", m_size_small, MIRVOL_SB_BAD_SIZE },
 	{ "size beyond slot", m_size_big, MIRVOL_SB_BAD_SIZE },
 	{ "size of no version", m_size_other, MIRVOL_SB_BAD_SIZE },
@@ -345,6 +408,38 @@ static void mirvol_test_defect(struct kunit *test)
 			c->defect);
 	/* A refused slot leaves the output untouched. */
 	KUNIT_EXPECT_EQ(test, out.generation, 0x5a5a5a5a5a5a5a5aULL);
+}
+
+/* A version 1 superblock (no bitmap) is still read, its new fields zero. */
+static void mirvol_test_version1(struct kunit *test)
+{
+	struct mirvol_md md, out;
+	u8 *slot = kunit_kzalloc(test, MIRVOL_SB_SLOT_SIZE, GFP_KERNEL);
+	struct mirvol_sb *sb = (struct mirvol_sb *)slot;
+
+	KUNIT_ASSERT_NOT_NULL(test, slot);
+	md_sample(&md);
+	md.bitmap_region = 0;
+	md.bitmap_cleared_gen = 0;
+	md.sync_speed_min = 0;
+	md.sync_speed_max = 0;
+	memset(md.split_peer, 0, MIRVOL_UUID_LEN);
+	md.split_generation = 0;
+	md.plexes[2].flags = 0;
+	mirvol_sb_encode(&md, slot);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(sb->version), MIRVOL_SB_VERSION);
+	sb->version = cpu_to_le32(1);
+	resum(slot);
+	memset(&out, 0x5a, sizeof(out));
+	KUNIT_ASSERT_EQ(test, mirvol_sb_decode(slot, DEV_SECTORS, &out),
+			MIRVOL_SB_OK);
+	KUNIT_EXPECT_EQ(test, out.version, 1U);
+	KUNIT_EXPECT_EQ(test, out.bitmap_region, 0U);
+	KUNIT_EXPECT_EQ(test, out.split_generation, 0ULL);
+	KUNIT_EXPECT_EQ(test, out.generation, md.generation);
+	/* Written back, it becomes version 2. */
+	mirvol_sb_encode(&out, slot);
+	KUNIT_EXPECT_EQ(test, le32_to_cpu(sb->version), MIRVOL_SB_VERSION);
 }
 
 static void mirvol_test_small_device(struct kunit *test)
@@ -516,6 +611,7 @@ static struct kunit_case mirvol_sb_cases[] = {
 	KUNIT_CASE(mirvol_test_csum),
 	KUNIT_CASE(mirvol_test_bit_flips),
 	KUNIT_CASE_PARAM(mirvol_test_defect, defect_gen_params),
+	KUNIT_CASE(mirvol_test_version1),
 	KUNIT_CASE(mirvol_test_small_device),
 	KUNIT_CASE(mirvol_test_select),
 	KUNIT_CASE(mirvol_test_fuzz_random),

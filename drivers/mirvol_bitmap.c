@@ -1,0 +1,583 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol write-intent bitmap.
+ *
+ * One bit per region of the volume, in the bitmap area of every writable
+ * plex.  The rules (Documentation/design.rst, "Write-intent bitmap"):
+ *
+ *  1. A region's bit is on disk, on every writable plex, before the first
+ *     write into the region is issued.  The writer increments the
+ *     region's pending count; if the region is not ONDISK (or is being
+ *     cleared) it asks the set work and waits, else it goes on at once:
+ *     a busy region costs one atomic per write.  The set work writes the
+ *     pages with FUA, then makes the regions ONDISK and wakes the writers.
+ *  2. A bit is cleared only once every write into its region is durable
+ *     on every plex: the clear work takes regions idle for a whole period
+ *     (no write started, none in flight), marks them CLEARING by a
+ *     compare-and-exchange from "ONDISK, nothing pending", flushes every
+ *     plex, and then clears those no writer came to meanwhile.  A writer
+ *     that finds CLEARING waits; the clearer lets it have the region.
+ *  3. Nothing is cleared while a plex is not in sync (missing, failed,
+ *     offline, stale, syncing), while a resync or a check runs, or while a
+ *     split is tracked: the bits then cover what such a plex missed, and
+ *     a returning plex copies only those regions.
+ *
+ * Page writes, set or clear, are one at a time in order (io_mutex) from
+ * stable copies, under the volume's sb_mutex, which keeps the plex array
+ * still and orders them with plexes joining (they get the whole image)
+ * and leaving.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/bitmap.h>
+#include <linux/blkdev.h>
+#include <linux/log2.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+
+#include "mirvol_bitmap.h"
+#include "mirvol_core.h"
+
+#define MIRVOL_BM_SECTOR	MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET)
+
+static void mirvol_bitmap_set_work(struct work_struct *work);
+static void mirvol_bitmap_clear_work(struct work_struct *work);
+
+/**
+ * mirvol_bitmap_default_region - the default region size of a volume
+ * @size_bytes: the volume's size
+ *
+ * The smallest power of two from 64 KiB up that keeps the bitmap under
+ * MIRVOL_BITMAP_DEFAULT_REGIONS bits, at most 4 MiB, then at least what
+ * keeps it under MIRVOL_BITMAP_MAX_REGIONS bits.
+ *
+ * Return: the region size in bytes.
+ */
+u64 mirvol_bitmap_default_region(u64 size_bytes)
+{
+	u64 region = MIRVOL_BITMAP_MIN_REGION;
+	u64 min = DIV_ROUND_UP_ULL(size_bytes, MIRVOL_BITMAP_MAX_REGIONS);
+
+	while (region < MIRVOL_BITMAP_DEFAULT_MAX_REGION &&
+	       DIV_ROUND_UP_ULL(size_bytes, region) >
+	       MIRVOL_BITMAP_DEFAULT_REGIONS)
+		region <<= 1;
+	while (region < min)
+		region <<= 1;
+	return region;
+}
+
+/**
+ * mirvol_bitmap_create - an empty bitmap for a volume of known size
+ * @vol: the volume, its size set
+ * @region_sectors: a power of two, at least 64 KiB
+ *
+ * Return: the bitmap, or NULL (no memory, or too many regions).
+ */
+struct mirvol_bitmap *mirvol_bitmap_create(struct mirvol_volume *vol,
+					   unsigned int region_sectors)
+{
+	struct mirvol_bitmap *bm;
+	unsigned int i;
+
+	if (!is_power_of_2(region_sectors) ||
+	    region_sectors < MIRVOL_SB_SECTOR(MIRVOL_BITMAP_MIN_REGION))
+		return NULL;
+	bm = kzalloc(sizeof(*bm), GFP_KERNEL);
+	if (!bm)
+		return NULL;
+	bm->vol = vol;
+	bm->shift = ilog2(region_sectors);
+	bm->nr = DIV_ROUND_UP_ULL(vol->size, region_sectors);
+	if (!bm->nr || bm->nr > MIRVOL_BITMAP_MAX_REGIONS)
+		goto out_free;
+	bm->nr_pages = DIV_ROUND_UP(BITS_TO_LONGS(bm->nr) * sizeof(long),
+				    PAGE_SIZE);
+	bm->state = kvcalloc(bm->nr, sizeof(*bm->state), GFP_KERNEL);
+	bm->disk = kvzalloc(bm->nr_pages * PAGE_SIZE, GFP_KERNEL);
+	bm->to_set = bitmap_zalloc(bm->nr, GFP_KERNEL);
+	bm->touched = bitmap_zalloc(bm->nr, GFP_KERNEL);
+	bm->marking = bitmap_zalloc(bm->nr, GFP_KERNEL);
+	bm->clearing = bitmap_zalloc(bm->nr, GFP_KERNEL);
+	if (!bm->state || !bm->disk || !bm->to_set || !bm->touched ||
+	    !bm->marking || !bm->clearing)
+		goto out_mem;
+	for (i = 0; i < bm->nr_pages; i++) {
+		bm->bounce[i] = alloc_page(GFP_KERNEL);
+		if (!bm->bounce[i])
+			goto out_mem;
+	}
+	/* A page to every plex at a time. */
+	if (bioset_init(&bm->bs, MIRVOL_MAX_PLEXES, 0, BIOSET_NEED_BVECS))
+		goto out_mem;
+	spin_lock_init(&bm->lock);
+	mutex_init(&bm->io_mutex);
+	init_waitqueue_head(&bm->wait);
+	INIT_WORK(&bm->set_work, mirvol_bitmap_set_work);
+	INIT_DELAYED_WORK(&bm->clear_work, mirvol_bitmap_clear_work);
+	bm->clear_ms = MIRVOL_BM_CLEAR_MS_DEFAULT;
+	return bm;
+
+out_mem:
+	for (i = 0; i < bm->nr_pages; i++)
+		if (bm->bounce[i])
+			__free_page(bm->bounce[i]);
+	bitmap_free(bm->clearing);
+	bitmap_free(bm->marking);
+	bitmap_free(bm->touched);
+	bitmap_free(bm->to_set);
+	kvfree(bm->disk);
+	kvfree(bm->state);
+out_free:
+	kfree(bm);
+	return NULL;
+}
+
+/**
+ * mirvol_bitmap_destroy - free a stopped bitmap
+ * @bm: the bitmap, or NULL
+ */
+void mirvol_bitmap_destroy(struct mirvol_bitmap *bm)
+{
+	unsigned int i;
+
+	if (!bm)
+		return;
+	bioset_exit(&bm->bs);
+	for (i = 0; i < bm->nr_pages; i++)
+		__free_page(bm->bounce[i]);
+	bitmap_free(bm->resync);
+	bitmap_free(bm->clearing);
+	bitmap_free(bm->marking);
+	bitmap_free(bm->touched);
+	bitmap_free(bm->to_set);
+	kvfree(bm->disk);
+	kvfree(bm->state);
+	kfree(bm);
+}
+
+/*
+ * Write page @i of @image (a stable copy) to every writable plex, FUA.
+ * Plexes that fail are failed.  Returns false when no in-sync plex took
+ * it.  sb_mutex held: the plex array is still.
+ */
+static bool mirvol_bitmap_write_page(struct mirvol_bitmap *bm,
+				     struct page *page, unsigned int i)
+{
+	struct mirvol_volume *vol = bm->vol;
+	struct mirvol_plex *targets[MIRVOL_MAX_PLEXES];
+	struct bio *bios[MIRVOL_MAX_PLEXES];
+	struct mirvol_batch batch;
+	unsigned int n = 0, k;
+	bool in_sync = false;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	mirvol_batch_init(&batch);
+	for (k = 0; k < MIRVOL_MAX_PLEXES; k++) {
+		struct mirvol_plex *plex = vol->plexes[k];
+		struct bio *bio;
+
+		if (!plex || !plex->bdev ||
+		    !mirvol_state_writable(READ_ONCE(plex->state)))
+			continue;
+		bio = bio_alloc_bioset(plex->bdev, 1, REQ_OP_WRITE | REQ_SYNC |
+				       REQ_META | REQ_FUA, GFP_NOIO, &bm->bs);
+		bio->bi_iter.bi_sector = MIRVOL_BM_SECTOR +
+					 i * (PAGE_SIZE >> SECTOR_SHIFT);
+		__bio_add_page(bio, page, PAGE_SIZE, 0);
+		targets[n] = plex;
+		bios[n++] = bio;
+		mirvol_batch_submit(&batch, bio, plex);
+	}
+	mirvol_batch_wait(&batch);
+	for (k = 0; k < n; k++) {
+		if (bios[k]->bi_status)
+			mirvol_plex_error(targets[k], true);
+		else if (mirvol_state_readable(READ_ONCE(targets[k]->state)))
+			in_sync = true;
+		bio_put(bios[k]);
+	}
+	return in_sync;
+}
+
+/*
+ * Page @i of the image as it goes to disk: little-endian 64-bit words,
+ * bit n of word w for region 64w + n (the on-disk format).
+ */
+static void mirvol_bitmap_page_out(struct mirvol_bitmap *bm, unsigned int i,
+				   void *dst)
+{
+	unsigned int k, bits = PAGE_SIZE * BITS_PER_BYTE;
+	u64 *w = dst;
+
+	bitmap_to_arr64(w, bm->disk + i * BITS_TO_LONGS(bits), bits);
+	for (k = 0; k < PAGE_SIZE / sizeof(u64); k++)
+		w[k] = (__force u64)cpu_to_le64(w[k]);
+}
+
+/* OR an on-disk page (@src, clobbered) into page @i of the image. */
+static void mirvol_bitmap_page_in(struct mirvol_bitmap *bm, unsigned int i,
+				  void *src, unsigned long *tmp)
+{
+	unsigned int k, bits = PAGE_SIZE * BITS_PER_BYTE;
+	unsigned long *dst = bm->disk + i * BITS_TO_LONGS(bits);
+	u64 *w = src;
+
+	for (k = 0; k < PAGE_SIZE / sizeof(u64); k++)
+		w[k] = le64_to_cpu((__force __le64)w[k]);
+	bitmap_from_arr64(tmp, w, bits);
+	bitmap_or(dst, dst, tmp, bits);
+}
+
+/* Write the dirty pages of the image.  io_mutex held. */
+static void mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm)
+{
+	struct mirvol_volume *vol = bm->vol;
+	unsigned long dirty;
+	unsigned int i;
+
+	lockdep_assert_held(&bm->io_mutex);
+	spin_lock_irq(&bm->lock);
+	dirty = bm->dirty_pages;
+	bm->dirty_pages = 0;
+	for_each_set_bit(i, &dirty, bm->nr_pages)
+		mirvol_bitmap_page_out(bm, i, page_address(bm->bounce[i]));
+	spin_unlock_irq(&bm->lock);
+	if (!dirty)
+		return;
+	mutex_lock(&vol->sb_mutex);
+	for_each_set_bit(i, &dirty, bm->nr_pages)
+		if (!mirvol_bitmap_write_page(bm, bm->bounce[i], i))
+			pr_err_ratelimited("mirvol: %s: no in-sync plex took bitmap page %u\n",
+					   vol->name, i);
+	mutex_unlock(&vol->sb_mutex);
+}
+
+static void mirvol_bitmap_set_work(struct work_struct *work)
+{
+	struct mirvol_bitmap *bm = container_of(work, struct mirvol_bitmap,
+						set_work);
+	unsigned long r;
+
+	mutex_lock(&bm->io_mutex);
+	spin_lock_irq(&bm->lock);
+	for_each_set_bit(r, bm->to_set, bm->nr) {
+		clear_bit(r, bm->to_set);
+		set_bit(r, bm->marking);
+		if (!__test_and_set_bit(r, bm->disk))
+			__set_bit(r / (PAGE_SIZE * 8), &bm->dirty_pages);
+	}
+	spin_unlock_irq(&bm->lock);
+	mirvol_bitmap_flush_pages(bm);
+	/* On disk: the writers waiting for these may go. */
+	for_each_set_bit(r, bm->marking, bm->nr) {
+		clear_bit(r, bm->marking);
+		atomic_or(MIRVOL_BM_ONDISK, &bm->state[r]);
+	}
+	mutex_unlock(&bm->io_mutex);
+	wake_up_all(&bm->wait);
+}
+
+/* May bits be cleared now (rule 3)? */
+static bool mirvol_bitmap_may_clear(struct mirvol_volume *vol)
+{
+	unsigned int i;
+
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags) ||
+	    test_bit(MIRVOL_VOL_DEAD, &vol->flags) || vol->split_generation ||
+	    READ_ONCE(vol->op_id))
+		return false;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (plex && (READ_ONCE(plex->state) != MIRVOL_PLEX_ACTIVE ||
+			     !READ_ONCE(plex->bdev)))
+			return false;
+	}
+	return true;
+}
+
+/* Take the idle regions into CLEARING.  Returns how many. */
+static unsigned long mirvol_bitmap_pick(struct mirvol_bitmap *bm)
+{
+	unsigned long r, n = 0;
+
+	for_each_set_bit(r, bm->disk, bm->nr) {
+		/* Written during the last period: not idle. */
+		if (test_and_clear_bit(r, bm->touched))
+			continue;
+		if (atomic_cmpxchg(&bm->state[r], MIRVOL_BM_ONDISK,
+				   MIRVOL_BM_ONDISK | MIRVOL_BM_CLEARING) !=
+		    MIRVOL_BM_ONDISK)
+			continue;
+		set_bit(r, bm->clearing);
+		n++;
+	}
+	return n;
+}
+
+/* Give the regions taken by mirvol_bitmap_pick() back, or clear them. */
+static void mirvol_bitmap_unpick(struct mirvol_bitmap *bm, bool clear)
+{
+	unsigned long r;
+
+	spin_lock_irq(&bm->lock);
+	for_each_set_bit(r, bm->clearing, bm->nr) {
+		clear_bit(r, bm->clearing);
+		if (clear &&
+		    atomic_cmpxchg(&bm->state[r],
+				   MIRVOL_BM_ONDISK | MIRVOL_BM_CLEARING, 0) ==
+		    (MIRVOL_BM_ONDISK | MIRVOL_BM_CLEARING)) {
+			__clear_bit(r, bm->disk);
+			__set_bit(r / (PAGE_SIZE * 8), &bm->dirty_pages);
+		} else {
+			/* A writer came: it keeps the region. */
+			atomic_andnot(MIRVOL_BM_CLEARING, &bm->state[r]);
+		}
+	}
+	spin_unlock_irq(&bm->lock);
+}
+
+static void mirvol_bitmap_clear_work(struct work_struct *work)
+{
+	struct mirvol_bitmap *bm = container_of(to_delayed_work(work),
+						struct mirvol_bitmap,
+						clear_work);
+	struct mirvol_volume *vol = bm->vol;
+	bool flushed;
+
+	mutex_lock(&bm->io_mutex);
+	if (!mirvol_bitmap_may_clear(vol) || !mirvol_bitmap_pick(bm))
+		goto out;
+	/* Every write into them durable on every plex first (rule 2). */
+	mutex_lock(&vol->sb_mutex);
+	flushed = mirvol_bitmap_may_clear(vol) && !mirvol_flush_plexes(vol);
+	mutex_unlock(&vol->sb_mutex);
+	mirvol_bitmap_unpick(bm, flushed);
+	wake_up_all(&bm->wait);
+	if (!flushed)
+		goto out;
+	mirvol_bitmap_flush_pages(bm);
+out:
+	mutex_unlock(&bm->io_mutex);
+	queue_delayed_work(mirvol_wq, &bm->clear_work,
+			   msecs_to_jiffies(bm->clear_ms));
+}
+
+/**
+ * mirvol_bitmap_start - start clearing idle regions
+ * @bm: the bitmap of a started volume
+ */
+void mirvol_bitmap_start(struct mirvol_bitmap *bm)
+{
+	queue_delayed_work(mirvol_wq, &bm->clear_work,
+			   msecs_to_jiffies(bm->clear_ms));
+}
+
+/**
+ * mirvol_bitmap_stop - stop the bitmap's works
+ * @bm: the bitmap; no write may be in flight or come
+ *
+ * Also for a bitmap that was never started.
+ */
+void mirvol_bitmap_stop(struct mirvol_bitmap *bm)
+{
+	cancel_delayed_work_sync(&bm->clear_work);
+	flush_work(&bm->set_work);
+}
+
+static bool mirvol_bitmap_ready(struct mirvol_bitmap *bm, unsigned long r0,
+				unsigned long r1)
+{
+	unsigned long r;
+
+	for (r = r0; r <= r1; r++) {
+		int v = atomic_read(&bm->state[r]);
+
+		if (!(v & MIRVOL_BM_ONDISK) || (v & MIRVOL_BM_CLEARING))
+			return false;
+	}
+	return true;
+}
+
+/**
+ * mirvol_bitmap_startwrite - a write into [@start, @end) is about to go
+ * @bm: the bitmap
+ * @start: first volume sector
+ * @end: sector after the last
+ *
+ * Returns once the regions' bits are on disk (rule 1); the caller ends
+ * with mirvol_bitmap_endwrite() over the same range.
+ *
+ * Context: the write's submitter; may sleep.
+ */
+void mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
+			      sector_t end)
+{
+	unsigned long r, r0 = start >> bm->shift, r1 = (end - 1) >> bm->shift;
+	bool wait = false;
+
+	for (r = r0; r <= r1; r++) {
+		int v = atomic_inc_return(&bm->state[r]);
+
+		if (!test_bit(r, bm->touched))
+			set_bit(r, bm->touched);
+		if ((v & MIRVOL_BM_ONDISK) && !(v & MIRVOL_BM_CLEARING))
+			continue;
+		set_bit(r, bm->to_set);
+		wait = true;
+	}
+	if (!wait)
+		return;
+	queue_work(mirvol_wq, &bm->set_work);
+	wait_event(bm->wait, mirvol_bitmap_ready(bm, r0, r1));
+}
+
+/**
+ * mirvol_bitmap_endwrite - the write started over [@start, @end) ended
+ * @bm: the bitmap
+ * @start: first volume sector
+ * @end: sector after the last
+ *
+ * Context: any.
+ */
+void mirvol_bitmap_endwrite(struct mirvol_bitmap *bm, sector_t start,
+			    sector_t end)
+{
+	unsigned long r, r0 = start >> bm->shift, r1 = (end - 1) >> bm->shift;
+
+	for (r = r0; r <= r1; r++)
+		atomic_dec(&bm->state[r]);
+}
+
+/**
+ * mirvol_bitmap_load - OR a member's on-disk bitmap into the image
+ * @bm: the bitmap, not started
+ * @bdev: the member's device
+ * @offset: its bitmap area, sectors
+ *
+ * Return: 0 or a negative errno.
+ */
+int mirvol_bitmap_load(struct mirvol_bitmap *bm, struct block_device *bdev,
+		       sector_t offset)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	unsigned long *tmp = bitmap_alloc(PAGE_SIZE * BITS_PER_BYTE,
+					  GFP_KERNEL);
+	unsigned int i;
+	int ret = 0;
+
+	if (!page || !tmp) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < bm->nr_pages && !ret; i++) {
+		ret = mirvol_sync_rw(bdev, REQ_OP_READ | REQ_META, offset +
+				     i * (PAGE_SIZE >> SECTOR_SHIFT), &page, 1);
+		if (!ret)
+			mirvol_bitmap_page_in(bm, i, page_address(page), tmp);
+	}
+out:
+	bitmap_free(tmp);
+	if (page)
+		__free_page(page);
+	/* Bits past the last region are noise. */
+	bitmap_clear(bm->disk, bm->nr, bm->nr_pages * PAGE_SIZE * 8 - bm->nr);
+	return ret;
+}
+
+/**
+ * mirvol_bitmap_mark_loaded - the loaded bits are on disk: ONDISK
+ * @bm: the bitmap, not started
+ */
+void mirvol_bitmap_mark_loaded(struct mirvol_bitmap *bm)
+{
+	unsigned long r;
+
+	for_each_set_bit(r, bm->disk, bm->nr)
+		atomic_set(&bm->state[r], MIRVOL_BM_ONDISK);
+}
+
+/**
+ * mirvol_bitmap_write_plex - write the whole image to one plex
+ * @bm: the bitmap
+ * @bdev: a device joining the volume (or being created)
+ * @offset: its bitmap area, sectors
+ *
+ * Context: sb_mutex held (the image is written to joining plexes in order
+ * with page writes to the others).
+ * Return: 0 or a negative errno.
+ */
+int mirvol_bitmap_write_plex(struct mirvol_bitmap *bm,
+			     struct block_device *bdev, sector_t offset)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < bm->nr_pages && !ret; i++) {
+		struct page *page = alloc_page(GFP_NOIO);
+
+		if (!page)
+			return -ENOMEM;
+		spin_lock_irq(&bm->lock);
+		mirvol_bitmap_page_out(bm, i, page_address(page));
+		spin_unlock_irq(&bm->lock);
+		ret = mirvol_sync_rw(bdev, REQ_OP_WRITE | REQ_META | REQ_FUA,
+				     offset + i * (PAGE_SIZE >> SECTOR_SHIFT),
+				     &page, 1);
+		__free_page(page);
+	}
+	return ret;
+}
+
+/**
+ * mirvol_bitmap_weight - regions whose bit is set
+ * @bm: the bitmap
+ *
+ * Return: how many.
+ */
+unsigned long mirvol_bitmap_weight(struct mirvol_bitmap *bm)
+{
+	unsigned long n;
+
+	spin_lock_irq(&bm->lock);
+	n = bitmap_weight(bm->disk, bm->nr);
+	spin_unlock_irq(&bm->lock);
+	return n;
+}
+
+/**
+ * mirvol_bitmap_resync_begin - add the set bits to what partial targets copy
+ * @bm: the bitmap
+ *
+ * The snapshot (@bm->resync) gains every bit set now; a plex joining as a
+ * partial target while a pass runs is covered from then on.
+ *
+ * Context: sb_mutex held, and the resync not inside a batch (I/O
+ * suspended, or the resync's own thread).
+ * Return: 0 or -ENOMEM (the partial targets must then copy everything).
+ */
+int mirvol_bitmap_resync_begin(struct mirvol_bitmap *bm)
+{
+	if (!bm->resync) {
+		bm->resync = bitmap_zalloc(bm->nr, GFP_NOIO);
+		if (!bm->resync)
+			return -ENOMEM;
+	}
+	spin_lock_irq(&bm->lock);
+	bitmap_or(bm->resync, bm->resync, bm->disk, bm->nr);
+	spin_unlock_irq(&bm->lock);
+	return 0;
+}
+
+/**
+ * mirvol_bitmap_resync_end - no partial target left: drop the snapshot
+ * @bm: the bitmap
+ *
+ * Context: as mirvol_bitmap_resync_begin().
+ */
+void mirvol_bitmap_resync_end(struct mirvol_bitmap *bm)
+{
+	bitmap_free(bm->resync);
+	bm->resync = NULL;
+}

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * mirvol write-intent bitmap: one bit per region of the volume, kept on
+ * every writable plex in the bitmap area, set before the first write
+ * into a region and cleared lazily.  See mirvol_bitmap.c.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#ifndef _MIRVOL_BITMAP_H
+#define _MIRVOL_BITMAP_H
+
+#include <linux/atomic.h>
+#include <linux/bio.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+#include <linux/mirvol.h>
+
+struct mirvol_volume;
+
+/*
+ * A region's state: one atomic, so that a writer and the clearer
+ * serialise on it without a lock (the writer's increment and the
+ * clearer's compare-and-exchange see each other, whichever comes first).
+ */
+#define MIRVOL_BM_ONDISK	BIT(30)	/* the bit is set on every plex */
+#define MIRVOL_BM_CLEARING	BIT(29)	/* the clearer is taking it away */
+#define MIRVOL_BM_PENDING	(BIT(24) - 1)	/* writes in flight */
+
+/* A region must stay idle this long (ms) before its bit is cleared. */
+#define MIRVOL_BM_CLEAR_MS_DEFAULT	2000
+
+#define MIRVOL_BM_MAX_PAGES	DIV_ROUND_UP(MIRVOL_BITMAP_MAX_REGIONS / 8, \
+					     PAGE_SIZE)
+
+/**
+ * struct mirvol_bitmap - the write-intent bitmap of a volume
+ * @vol: the volume
+ * @shift: log2 of the region size in sectors
+ * @nr: regions
+ * @nr_pages: pages of the on-disk image
+ * @state: per region, MIRVOL_BM_* flags and pending writes
+ * @disk: the on-disk image, @nr_pages pages (@lock)
+ * @to_set: regions writers wait to see set on disk (atomic bits)
+ * @touched: regions written since the last clear scan (atomic bits)
+ * @marking: regions the running set write makes ONDISK (@io_mutex)
+ * @clearing: regions the running clear takes away (@io_mutex)
+ * @dirty_pages: pages of @disk to write (@lock)
+ * @bounce: stable copies of the pages being written (@io_mutex)
+ * @bs: bio_set of the page writes: a page to every plex at a time
+ * @lock: @disk and @dirty_pages
+ * @io_mutex: one page write (set or clear) at a time, in order
+ * @set_work: writes what writers wait for, at once
+ * @clear_work: clears idle regions every @clear_ms
+ * @wait: writers waiting for their regions
+ * @clear_ms: a region must stay idle this long to be cleared
+ * @cleared_gen: the bits cover every write since this generation, when
+ *	the bitmap was created: a plex that left the in-sync set at or
+ *	after it missed only writes into regions whose bit is set (set by
+ *	the creator or the assembly)
+ * @resync: the regions partial resync targets copy, or NULL; changes
+ *	under the volume's sb_mutex, outside the resync's batches
+ */
+struct mirvol_bitmap {
+	struct mirvol_volume *vol;
+	unsigned int shift;
+	unsigned long nr;
+	unsigned int nr_pages;
+	atomic_t *state;
+	unsigned long *disk;
+	unsigned long *to_set;
+	unsigned long *touched;
+	unsigned long *marking;
+	unsigned long *clearing;
+	unsigned long dirty_pages;
+	struct page *bounce[MIRVOL_BM_MAX_PAGES];
+	struct bio_set bs;
+	spinlock_t lock;
+	struct mutex io_mutex;
+	struct work_struct set_work;
+	struct delayed_work clear_work;
+	wait_queue_head_t wait;
+	unsigned int clear_ms;
+	u64 cleared_gen;
+	unsigned long *resync;
+};
+
+u64 mirvol_bitmap_default_region(u64 size_bytes);
+struct mirvol_bitmap *mirvol_bitmap_create(struct mirvol_volume *vol,
+					   unsigned int region_sectors);
+void mirvol_bitmap_destroy(struct mirvol_bitmap *bm);
+void mirvol_bitmap_start(struct mirvol_bitmap *bm);
+void mirvol_bitmap_stop(struct mirvol_bitmap *bm);
+void mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
+			      sector_t end);
+void mirvol_bitmap_endwrite(struct mirvol_bitmap *bm, sector_t start,
+			    sector_t end);
+int mirvol_bitmap_load(struct mirvol_bitmap *bm, struct block_device *bdev,
+		       sector_t offset);
+int mirvol_bitmap_write_plex(struct mirvol_bitmap *bm,
+			     struct block_device *bdev, sector_t offset);
+void mirvol_bitmap_mark_loaded(struct mirvol_bitmap *bm);
+unsigned long mirvol_bitmap_weight(struct mirvol_bitmap *bm);
+int mirvol_bitmap_resync_begin(struct mirvol_bitmap *bm);
+void mirvol_bitmap_resync_end(struct mirvol_bitmap *bm);
+static inline sector_t mirvol_bitmap_region_sectors(struct mirvol_bitmap *bm)
+{
+	return (sector_t)1 << bm->shift;
+}
+
+#endif /* _MIRVOL_BITMAP_H */
