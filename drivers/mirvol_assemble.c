@@ -297,6 +297,7 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 	vol->ctime = copy.ctime;
 	vol->speed_min_stored = copy.sync_speed_min;
 	vol->speed_max_stored = copy.sync_speed_max;
+	mirvol_volume_apply_speeds(vol);
 	if (copy.split_generation) {
 		import_uuid(&vol->split_peer, copy.split_peer);
 		vol->split_generation = copy.split_generation;
@@ -684,4 +685,69 @@ out:
 	kfree(group);
 	kfree(members);
 	return last;
+}
+
+/**
+ * mirvol_readd_missing - PLEX_ACTION READD of a missing plex
+ * @vol: the volume, referenced by the caller
+ * @plex_uuid: the missing plex
+ * @fd: its device, which must carry that plex's superblock of @vol
+ * @op_id: out: the resync started, 0 if none
+ *
+ * The device is checked first (a wrong fd must not start assembling some
+ * other volume), then it rejoins as an incremental member would: only
+ * what the bitmap recorded while it was missing is copied, if it covers
+ * that time (mirvol_rejoin()).
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not.
+ */
+enum mirvol_reason mirvol_readd_missing(struct mirvol_volume *vol,
+					const u8 *plex_uuid, int fd,
+					u64 *op_id)
+{
+	struct mirvol_assemble_member um = { .fd = fd };
+	struct mirvol_assemble *reply;
+	enum mirvol_reason reason;
+	struct mirvol_plex *probe;
+	struct mirvol_md *md;
+	struct file *file;
+	dev_t devt;
+
+	file = fget(fd);
+	if (!file)
+		return MIRVOL_R_BAD_FD;
+	reason = mirvol_check_device(file, &devt);
+	fput(file);
+	if (reason)
+		return reason;
+	md = kmalloc(sizeof(*md), GFP_KERNEL);
+	reply = kzalloc(sizeof(*reply), GFP_KERNEL);
+	probe = mirvol_plex_alloc();
+	if (!md || !reply || !probe) {
+		reason = MIRVOL_R_NO_MEMORY;
+		goto out;
+	}
+	reason = mirvol_plex_open(probe, devt);
+	if (!reason && mirvol_sb_read_dev(probe->bdev, md, &reason) >= 0)
+		reason = MIRVOL_R_NONE;
+	mirvol_plex_put(probe);		/* closes the device */
+	probe = NULL;
+	if (!reason && (memcmp(md->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN) ||
+			memcmp(md->plex_uuid, plex_uuid, MIRVOL_UUID_LEN)))
+		reason = MIRVOL_R_NOT_A_MEMBER;
+	if (reason)
+		goto out;
+	reason = mirvol_assemble(&um, 1, MIRVOL_ASSEMBLE_F_INCREMENTAL, reply);
+	if (!reason && um.result != MIRVOL_MEMBER_STALE &&
+	    um.result != MIRVOL_MEMBER_ACTIVE)
+		reason = um.reason ?: MIRVOL_R_INVALID_OPERATION;
+	if (!reason)
+		*op_id = reply->op_id;
+out:
+	if (probe)
+		mirvol_plex_put(probe);
+	kfree(reply);
+	kfree(md);
+	return reason;
 }

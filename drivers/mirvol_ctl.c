@@ -24,7 +24,7 @@
 			 MIRVOL_FEAT_BREAK_PLEX | MIRVOL_FEAT_ADD_PLEX | \
 			 MIRVOL_FEAT_METADATA | MIRVOL_FEAT_ASSEMBLE | \
 			 MIRVOL_FEAT_RENAME | MIRVOL_FEAT_SYNC_ACTION | \
-			 MIRVOL_FEAT_BITMAP)
+			 MIRVOL_FEAT_BITMAP | MIRVOL_FEAT_PLEX_ACTION)
 
 /*
  * Copy a reply back; every argument struct starts with the header, whose
@@ -266,6 +266,8 @@ static int mirvol_ctl_add_plex(void __user *argp)
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
 	from_volume = a.hdr.flags & MIRVOL_ADD_F_FROM_VOLUME;
+	if (a.hdr.flags == (MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE))
+		return MIRVOL_REPLY(argp, a, MIRVOL_R_NOT_SUPPORTED);
 	if ((a.hdr.flags & ~MIRVOL_ADD_F_FROM_VOLUME) || a.pad ||
 	    !MIRVOL_ZERO(a.reserved) ||
 	    (from_volume && (a.fd != -1 || MIRVOL_ZERO(a.source_uuid))) ||
@@ -332,6 +334,10 @@ static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
 		return -EFAULT;
 	if (cmd == MIRVOL_IOC_SET_PLEX)
 		allowed = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT;
+	/* Known, not implemented yet (no MIRVOL_FEAT_MERGE). */
+	if (cmd == MIRVOL_IOC_BREAK_PLEX &&
+	    r.hdr.flags == MIRVOL_BREAK_F_TRACK_CHANGES)
+		return MIRVOL_REPLY(argp, r, MIRVOL_R_NOT_SUPPORTED);
 	if ((r.hdr.flags & ~allowed) || !MIRVOL_ZERO(r.reserved) ||
 	    (cmd == MIRVOL_IOC_SET_PLEX && hweight32(r.hdr.flags) != 1) ||
 	    (cmd != MIRVOL_IOC_BREAK_PLEX && !MIRVOL_ZERO(r.new_name)) ||
@@ -495,6 +501,48 @@ static int mirvol_ctl_sync_action(void __user *argp)
 	return MIRVOL_REPLY(argp, a, reason);
 }
 
+static int mirvol_ctl_plex_action(void __user *argp)
+{
+	struct mirvol_plex_action a;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	u64 op_id = 0;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	a.op_id = 0;
+	if (a.hdr.flags || !MIRVOL_ZERO(a.reserved) || a.fd < -1 ||
+	    (a.fd >= 0 && a.action != MIRVOL_PLEX_READD &&
+	     a.action != MIRVOL_PLEX_REPLACE))
+		return MIRVOL_REPLY(argp, a, MIRVOL_R_INVALID_ARGUMENT);
+	vol = mirvol_lookup(a.volume_uuid);
+	if (!vol)
+		return MIRVOL_REPLY(argp, a, MIRVOL_R_OBJECT_NOT_FOUND);
+	reason = mirvol_plex_action(vol, a.plex_uuid, a.action, a.fd, &op_id);
+	mirvol_volume_put(vol);
+	a.op_id = op_id;
+	return MIRVOL_REPLY(argp, a, reason);
+}
+
+static int mirvol_ctl_set_volume(void __user *argp)
+{
+	struct mirvol_set_volume sv;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+
+	if (copy_from_user(&sv, argp, sizeof(sv)))
+		return -EFAULT;
+	reason = mirvol_check_set_volume(&sv);
+	if (reason)
+		return MIRVOL_REPLY(argp, sv, reason);
+	vol = mirvol_lookup(sv.volume_uuid);
+	if (!vol)
+		return MIRVOL_REPLY(argp, sv, MIRVOL_R_OBJECT_NOT_FOUND);
+	reason = mirvol_set_volume(vol, &sv);
+	mirvol_volume_put(vol);
+	return MIRVOL_REPLY(argp, sv, reason);
+}
+
 static long mirvol_ctl_ioctl(struct file *file, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -536,6 +584,10 @@ static long mirvol_ctl_ioctl(struct file *file, unsigned int cmd,
 		return mirvol_ctl_rename(argp);
 	case MIRVOL_IOC_SYNC_ACTION:
 		return mirvol_ctl_sync_action(argp);
+	case MIRVOL_IOC_PLEX_ACTION:
+		return mirvol_ctl_plex_action(argp);
+	case MIRVOL_IOC_SET_VOLUME:
+		return mirvol_ctl_set_volume(argp);
 	default:
 		return -ENOTTY;
 	}

@@ -21,10 +21,13 @@
  * @from: current enum mirvol_plex_state
  * @to: wanted enum mirvol_plex_state
  *
- * ACTIVE, SYNCING and STALE plexes can fail or go missing; a STALE plex
- * starts SYNCING, a SYNCING plex becomes ACTIVE when its resync ends.
- * FAILED and MISSING are final for the plex object: a device that comes
- * back rejoins as a new STALE plex (assembly) or through add-plex.
+ * ACTIVE, SYNCING and STALE plexes can fail, go missing or be taken
+ * offline; a STALE plex starts SYNCING, a SYNCING plex becomes ACTIVE when
+ * its resync ends.  OFFLINE and FAILED plexes keep their device: they come
+ * back (online, re-add) as SYNCING (only what the bitmap recorded) or
+ * STALE, or go missing.  MISSING is final for the plex object: a device
+ * that comes back rejoins as a new plex (assembly, re-add) or through
+ * add-plex.
  *
  * Return: true when the transition is allowed.
  */
@@ -33,15 +36,17 @@ bool mirvol_plex_transition_valid(unsigned int from, unsigned int to)
 	switch (from) {
 	case MIRVOL_PLEX_ACTIVE:
 		return to == MIRVOL_PLEX_FAILED || to == MIRVOL_PLEX_MISSING ||
-		       to == MIRVOL_PLEX_SYNCING;
+		       to == MIRVOL_PLEX_SYNCING || to == MIRVOL_PLEX_OFFLINE;
 	case MIRVOL_PLEX_STALE:
 		return to == MIRVOL_PLEX_SYNCING || to == MIRVOL_PLEX_FAILED ||
-		       to == MIRVOL_PLEX_MISSING;
+		       to == MIRVOL_PLEX_MISSING || to == MIRVOL_PLEX_OFFLINE;
 	case MIRVOL_PLEX_SYNCING:
 		return to == MIRVOL_PLEX_ACTIVE || to == MIRVOL_PLEX_FAILED ||
-		       to == MIRVOL_PLEX_MISSING;
+		       to == MIRVOL_PLEX_MISSING || to == MIRVOL_PLEX_OFFLINE;
 	case MIRVOL_PLEX_FAILED:
-		return to == MIRVOL_PLEX_MISSING;
+	case MIRVOL_PLEX_OFFLINE:
+		return to == MIRVOL_PLEX_MISSING || to == MIRVOL_PLEX_SYNCING ||
+		       to == MIRVOL_PLEX_STALE;
 	default:
 		return false;
 	}
@@ -460,6 +465,96 @@ enum mirvol_reason mirvol_check_remove_plex(const struct mirvol_rule_vol *v,
 }
 
 /**
+ * mirvol_check_plex_action - may a PLEX_ACTION go ahead
+ * @v: the volume
+ * @slot: the plex's slot, or -1 when no such plex exists
+ * @action: enum mirvol_plex_action_type
+ * @has_dev: a device for the plex: its own (failed, offline) or one given
+ *	to re-add a missing plex
+ *
+ * FAIL and TAKE_OFFLINE take a plex that takes writes out of the mirror,
+ * never the last in-sync one; TAKE_ONLINE brings an offline plex back,
+ * READD a failed or missing one: both need an in-sync plex to copy from.
+ * REPLACE is not implemented yet.
+ *
+ * Return: MIRVOL_R_NONE or the reason for refusing.
+ */
+enum mirvol_reason mirvol_check_plex_action(const struct mirvol_rule_vol *v,
+					    int slot, unsigned int action,
+					    bool has_dev)
+{
+	unsigned int st;
+
+	if (action == MIRVOL_PLEX_REPLACE)
+		return MIRVOL_R_NOT_SUPPORTED;
+	if (action < MIRVOL_PLEX_FAIL || action > MIRVOL_PLEX_READD)
+		return MIRVOL_R_INVALID_ARGUMENT;
+	if (v->state == MIRVOL_VOLUME_OFFLINE)
+		return MIRVOL_R_VOLUME_NOT_ONLINE;
+	if (slot < 0 || slot >= MIRVOL_MAX_PLEXES || !v->present[slot])
+		return MIRVOL_R_OBJECT_NOT_FOUND;
+	st = v->states[slot];
+	switch (action) {
+	case MIRVOL_PLEX_FAIL:
+	case MIRVOL_PLEX_TAKE_OFFLINE:
+		if (!mirvol_state_writable(st))
+			return MIRVOL_R_INVALID_OPERATION;
+		if (st == MIRVOL_PLEX_ACTIVE && !count_active(v, slot))
+			return MIRVOL_R_REMAINING_PLEX_STALE;
+		return MIRVOL_R_NONE;
+	case MIRVOL_PLEX_TAKE_ONLINE:
+		if (st != MIRVOL_PLEX_OFFLINE)
+			return MIRVOL_R_INVALID_OPERATION;
+		break;
+	default:
+		if (st != MIRVOL_PLEX_FAILED && st != MIRVOL_PLEX_MISSING)
+			return MIRVOL_R_INVALID_OPERATION;
+		if (!has_dev)
+			return MIRVOL_R_INVALID_ARGUMENT;
+		break;
+	}
+	if (!count_active(v, -1))
+		return MIRVOL_R_OBJECT_STATUS_FAILED;
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_check_set_volume - validate a SET_VOLUME argument
+ * @sv: the argument as copied from user space
+ *
+ * Return: MIRVOL_R_NONE or INVALID_ARGUMENT.
+ */
+enum mirvol_reason mirvol_check_set_volume(const struct mirvol_set_volume *sv)
+{
+	u32 what = MIRVOL_SET_F_BITMAP | MIRVOL_SET_F_SPEED;
+	u64 region = sv->bitmap_region_bytes;
+
+	if (!sv->hdr.flags || (sv->hdr.flags & ~what) || sv->pad ||
+	    !mirvol_mem_is_zero(sv->reserved, sizeof(sv->reserved)))
+		return MIRVOL_R_INVALID_ARGUMENT;
+	if (sv->hdr.flags & MIRVOL_SET_F_BITMAP) {
+		if (sv->bitmap > 1 || (region && !sv->bitmap))
+			return MIRVOL_R_INVALID_ARGUMENT;
+		if (region && ((region & (region - 1)) ||
+			       region < MIRVOL_BITMAP_MIN_REGION ||
+			       region > (1ULL << 40)))
+			return MIRVOL_R_INVALID_ARGUMENT;
+	} else if (sv->bitmap || region) {
+		return MIRVOL_R_INVALID_ARGUMENT;
+	}
+	if (sv->hdr.flags & MIRVOL_SET_F_SPEED) {
+		if (sv->sync_speed_min > MIRVOL_SPEED_MAX_KIBS ||
+		    sv->sync_speed_max > MIRVOL_SPEED_MAX_KIBS ||
+		    (sv->sync_speed_max &&
+		     sv->sync_speed_min > sv->sync_speed_max))
+			return MIRVOL_R_INVALID_ARGUMENT;
+	} else if (sv->sync_speed_min || sv->sync_speed_max) {
+		return MIRVOL_R_INVALID_ARGUMENT;
+	}
+	return MIRVOL_R_NONE;
+}
+
+/**
  * mirvol_check_add - may these plexes join the volume
  * @v: the target volume
  * @a: the source
@@ -739,8 +834,14 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 			continue;
 		if (m < 0) {
 			plan->slot_state[i] = MIRVOL_PLEX_MISSING;
-			if (!gone_state(p->state))
+			if (!gone_state(p->state) &&
+			    p->state != MIRVOL_PLEX_OFFLINE)
 				plan->complete = false;
+			continue;
+		}
+		/* Taken offline: it stays so, its device held, until online. */
+		if (p->state == MIRVOL_PLEX_OFFLINE) {
+			plan->slot_state[i] = MIRVOL_PLEX_OFFLINE;
 			continue;
 		}
 		/*

@@ -1201,6 +1201,21 @@ out_put:
 }
 
 /**
+ * mirvol_volume_apply_speeds - use the resync speeds stored on disk
+ * @vol: the volume
+ *
+ * A stored speed of 0 means the module parameter's.  sysfs may change
+ * the running values afterwards (not stored).
+ */
+void mirvol_volume_apply_speeds(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(vol->sync_speed_min,
+		   vol->speed_min_stored ?: mirvol_sync_speed_min);
+	WRITE_ONCE(vol->sync_speed_max,
+		   vol->speed_max_stored ?: mirvol_sync_speed_max);
+}
+
+/**
  * mirvol_volume_idle - the volume's operation ended
  * @vol: the volume
  *

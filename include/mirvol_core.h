@@ -501,6 +501,7 @@ void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 		   const char *extra1, const char *extra2);
 void mirvol_volume_worker(struct work_struct *work);
 void mirvol_volume_idle(struct mirvol_volume *vol);
+void mirvol_volume_apply_speeds(struct mirvol_volume *vol);
 enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 					unsigned int nr, u32 flags, u64 *region,
 					u64 *op_id,
@@ -600,6 +601,17 @@ enum mirvol_reason mirvol_scrub_start(struct mirvol_volume *vol, bool repair,
 				      const u8 *source_uuid, u64 *op_id);
 
 /* mirvol_assemble.c */
+enum mirvol_reason mirvol_readd_missing(struct mirvol_volume *vol,
+					const u8 *plex_uuid, int fd,
+					u64 *op_id);
+
+/* mirvol_maint.c */
+enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
+				      const u8 *plex_uuid, unsigned int action,
+				      int fd, u64 *op_id);
+enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
+				     const struct mirvol_set_volume *sv);
+
 enum mirvol_reason mirvol_assemble(struct mirvol_assemble_member *members,
 				   unsigned int nr, u32 flags,
 				   struct mirvol_assemble *reply);

@@ -221,6 +221,14 @@ struct mirvol_asm_plan {
 	int dirty_source;
 };
 
+enum mirvol_reason mirvol_check_plex_action(const struct mirvol_rule_vol *v,
+					    int slot, unsigned int action,
+					    bool has_dev);
+enum mirvol_reason mirvol_check_set_volume(const struct mirvol_set_volume *sv);
+
+/* SET_VOLUME: the highest sync speed accepted, KiB/s (about 2 TiB/s). */
+#define MIRVOL_SPEED_MAX_KIBS	(1U << 31)
+
 enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 				       const struct mirvol_md *m);
 void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,

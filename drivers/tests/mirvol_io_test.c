@@ -392,6 +392,137 @@ static void mirvol_test_bitmap_write_waits_clear(struct kunit *test)
 }
 
 /*
+ * A plex taken offline misses writes; brought online it copies only the
+ * regions written meanwhile (their bytes are the resync's total), and
+ * holds them after.  Without a bitmap it would copy the whole volume.
+ */
+static void mirvol_test_offline_online(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p1;
+	u8 uuid[MIRVOL_UUID_LEN];
+	u64 op_id = 0;
+	sector_t s;
+
+	io_create(test, "kunit-offline", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p1 = ctx->vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	/* Not the last in-sync plex. */
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_OFFLINE);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol,
+						 ctx->vol->plexes[0]->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id),
+			MIRVOL_R_REMAINING_PLEX_STALE);
+	/* Two regions written while it is away. */
+	s = (sector_t)50 << bm->shift;
+	fill(ctx->pages, 0x0ff1);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
+				    s + 3 * (IO_PAGES << 3), ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
+	KUNIT_EXPECT_FALSE(test, same(ctx->pages, ctx->check));
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.total_bytes,
+			2ULL << (bm->shift + SECTOR_SHIFT));
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s + 3 * (IO_PAGES << 3)), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+
+	/* Failed by request, re-added: the same. */
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_FAIL, -1, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
+	fill(ctx->pages, 0xfa11);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id),
+			MIRVOL_R_INVALID_OPERATION);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_READD, -1, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_LE(test, info.total_bytes,
+			2ULL << (bm->shift + SECTOR_SHIFT));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/* SET_VOLUME drops and adds the bitmap, and stores the speeds. */
+static void mirvol_test_set_volume(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	struct mirvol_op_info info;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p1;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-setvol", 2, true, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	sv.hdr.flags = MIRVOL_SET_F_BITMAP;
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(ctx->vol, &sv),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_NULL(test, ctx->vol->bitmap);
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(ctx->vol, &sv),
+			MIRVOL_R_NO_BITMAP);
+	/* Without a bitmap an offline plex copies everything. */
+	p1 = ctx->vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.total_bytes,
+			(u64)ctx->vol->size << SECTOR_SHIFT);
+	/* Added back with 1 MiB regions, and speeds stored. */
+	sv.hdr.flags = MIRVOL_SET_F_BITMAP | MIRVOL_SET_F_SPEED;
+	sv.bitmap = 1;
+	sv.bitmap_region_bytes = 1 << 20;
+	sv.sync_speed_min = 2000;
+	sv.sync_speed_max = 90000;
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(ctx->vol, &sv),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	KUNIT_EXPECT_EQ(test, ctx->vol->bitmap->shift, 11U);
+	KUNIT_EXPECT_EQ(test, ctx->vol->sync_speed_max, 90000U);
+	KUNIT_EXPECT_EQ(test, ctx->vol->speed_min_stored, 2000U);
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(ctx->vol, &sv),
+			MIRVOL_R_INVALID_OPERATION);
+	/* Writes mark it. */
+	fill(ctx->pages, 0x5e7);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 4096,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 1, 4096 >> 11));
+}
+
+/*
  * Clears racing writes: writers hammer a few regions while the clearer
  * runs every few milliseconds; whenever a write has completed and none
  * has been cleared since... the bit of a region with a write pending is
@@ -1268,6 +1399,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
 	KUNIT_CASE(mirvol_test_bitmap_clear_race),
 	KUNIT_CASE(mirvol_test_bitmap_write_waits_clear),
+	KUNIT_CASE(mirvol_test_offline_online),
+	KUNIT_CASE(mirvol_test_set_volume),
 
 	KUNIT_CASE(mirvol_test_write_fan_out),
 	KUNIT_CASE(mirvol_test_read_balance_uses_all),

@@ -193,18 +193,19 @@ static void mirvol_test_transitions(struct kunit *test)
 {
 	static const unsigned int A = MIRVOL_PLEX_ACTIVE, S = MIRVOL_PLEX_STALE,
 		Y = MIRVOL_PLEX_SYNCING, F = MIRVOL_PLEX_FAILED,
-		M = MIRVOL_PLEX_MISSING;
+		M = MIRVOL_PLEX_MISSING, O = MIRVOL_PLEX_OFFLINE;
 	/* allowed[from][to] */
-	static const bool allowed[6][6] = {
-		[1] = { [F] = true, [M] = true, [Y] = true },
-		[2] = { [Y] = true, [F] = true, [M] = true },
-		[3] = { [A] = true, [F] = true, [M] = true },
-		[4] = { [M] = true },
+	static const bool allowed[7][7] = {
+		[1] = { [F] = true, [M] = true, [Y] = true, [O] = true },
+		[2] = { [Y] = true, [F] = true, [M] = true, [O] = true },
+		[3] = { [A] = true, [F] = true, [M] = true, [O] = true },
+		[4] = { [M] = true, [Y] = true, [S] = true },
+		[6] = { [M] = true, [Y] = true, [S] = true },
 	};
 	unsigned int from, to;
 
-	for (from = 0; from <= MIRVOL_PLEX_MISSING; from++)
-		for (to = 0; to <= MIRVOL_PLEX_MISSING; to++)
+	for (from = 0; from <= MIRVOL_PLEX_OFFLINE; from++)
+		for (to = 0; to <= MIRVOL_PLEX_OFFLINE; to++)
 			KUNIT_EXPECT_EQ_MSG(test,
 				mirvol_plex_transition_valid(from, to),
 				allowed[from][to], "%s -> %s",
@@ -262,6 +263,130 @@ static void rule_vol(struct mirvol_rule_vol *v, const unsigned int *states,
 	v->nr_plexes = n;
 	v->size = 1 << 20;
 	v->state = mirvol_volume_state_of(states, n);
+}
+
+static void mirvol_test_plex_action_rules(struct kunit *test)
+{
+	static const unsigned int aa[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_ACTIVE };
+	static const unsigned int ay[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_SYNCING };
+	static const unsigned int ao[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_OFFLINE };
+	static const unsigned int af[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_FAILED };
+	static const unsigned int am[] = { MIRVOL_PLEX_ACTIVE,
+					   MIRVOL_PLEX_MISSING };
+	static const unsigned int fy[] = { MIRVOL_PLEX_FAILED,
+					   MIRVOL_PLEX_OFFLINE };
+	struct mirvol_rule_vol v;
+	unsigned int act;
+
+	/* Fail or offline: any plex taking writes, but the last in sync. */
+	for (act = MIRVOL_PLEX_FAIL; act <= MIRVOL_PLEX_TAKE_OFFLINE; act++) {
+		rule_vol(&v, aa, 2);
+		KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1, act,
+							       true),
+				MIRVOL_R_NONE);
+		rule_vol(&v, ay, 2);
+		KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1, act,
+							       true),
+				MIRVOL_R_NONE);
+		KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 0, act,
+							       true),
+				MIRVOL_R_REMAINING_PLEX_STALE);
+		rule_vol(&v, af, 2);
+		KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1, act,
+							       true),
+				MIRVOL_R_INVALID_OPERATION);
+		KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 2, act,
+							       true),
+				MIRVOL_R_OBJECT_NOT_FOUND);
+	}
+	/* Online: an offline plex, with an in-sync one to copy from. */
+	rule_vol(&v, ao, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_TAKE_ONLINE, true), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 0,
+			MIRVOL_PLEX_TAKE_ONLINE, true),
+			MIRVOL_R_INVALID_OPERATION);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_READD, true), MIRVOL_R_INVALID_OPERATION);
+	rule_vol(&v, fy, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_TAKE_ONLINE, true),
+			MIRVOL_R_OBJECT_STATUS_FAILED);
+	/* Re-add: failed (own device) or missing (a device given). */
+	rule_vol(&v, af, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_READD, true), MIRVOL_R_NONE);
+	rule_vol(&v, am, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_READD, true), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_READD, false),
+			MIRVOL_R_INVALID_ARGUMENT);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 0,
+			MIRVOL_PLEX_READD, true), MIRVOL_R_INVALID_OPERATION);
+	/* Unknown actions; replace is not there yet. */
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1, 0, true),
+			MIRVOL_R_INVALID_ARGUMENT);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1, 99, true),
+			MIRVOL_R_INVALID_ARGUMENT);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_REPLACE, true), MIRVOL_R_NOT_SUPPORTED);
+	/* An offline volume has no plex to act on. */
+	rule_vol(&v, aa, 2);
+	v.state = MIRVOL_VOLUME_OFFLINE;
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_FAIL, true), MIRVOL_R_VOLUME_NOT_ONLINE);
+}
+
+static void mirvol_test_set_volume_args(struct kunit *test)
+{
+	struct mirvol_set_volume sv;
+
+	memset(&sv, 0, sizeof(sv));
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);	/* nothing to set */
+	sv.hdr.flags = MIRVOL_SET_F_BITMAP;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv), MIRVOL_R_NONE);
+	sv.bitmap = 1;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv), MIRVOL_R_NONE);
+	sv.bitmap_region_bytes = 1 << 20;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv), MIRVOL_R_NONE);
+	sv.bitmap_region_bytes = 100000;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);
+	sv.bitmap_region_bytes = 1 << 20;
+	sv.bitmap = 0;			/* a region for no bitmap */
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);
+	sv.bitmap = 2;
+	sv.bitmap_region_bytes = 0;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);
+	memset(&sv, 0, sizeof(sv));
+	sv.hdr.flags = MIRVOL_SET_F_SPEED;
+	sv.sync_speed_min = 1000;
+	sv.sync_speed_max = 50000;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv), MIRVOL_R_NONE);
+	sv.sync_speed_min = 60000;	/* above the maximum */
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);
+	sv.sync_speed_max = 0;		/* the default: any floor */
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv), MIRVOL_R_NONE);
+	sv.bitmap = 1;			/* without SET_F_BITMAP */
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);
+	sv.bitmap = 0;
+	sv.hdr.flags |= 1U << 5;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);
+	sv.hdr.flags = MIRVOL_SET_F_SPEED;
+	sv.reserved[3] = 1;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);
 }
 
 static void mirvol_test_break_rules(struct kunit *test)
@@ -734,6 +859,14 @@ static void mirvol_test_plan_bitmap(struct kunit *test)
 	a.plexes[1].gone_generation = 0;
 	mirvol_assemble_plan(mds, 2, classes, &plan);
 	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
+	/* Taken offline: it stays so; absent, the volume is complete. */
+	a.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	a.plexes[1].gone_generation = 25;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_OFFLINE);
+	mirvol_assemble_plan(mds, 1, classes, &plan);
+	KUNIT_EXPECT_TRUE(test, plan.complete);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_MISSING);
 }
 
 static void mirvol_test_plan_no_in_sync(struct kunit *test)
@@ -1291,6 +1424,8 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_transitions),
 	KUNIT_CASE(mirvol_test_state_predicates),
 	KUNIT_CASE(mirvol_test_volume_state),
+	KUNIT_CASE(mirvol_test_plex_action_rules),
+	KUNIT_CASE(mirvol_test_set_volume_args),
 	KUNIT_CASE(mirvol_test_break_rules),
 	KUNIT_CASE(mirvol_test_remove_rules),
 	KUNIT_CASE(mirvol_test_add_rules),

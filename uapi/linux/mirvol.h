@@ -46,7 +46,7 @@
 #define MIRVOL_FEAT_SYNC_ACTION	(1ULL << 7)	/* SYNC_ACTION: resync, check, repair */
 #define MIRVOL_FEAT_BITMAP	(1ULL << 8)	/* write-intent bitmap, SET_VOLUME */
 #define MIRVOL_FEAT_PLEX_ACTION	(1ULL << 9)	/* PLEX_ACTION: fail, offline, online,
-						 * re-add, replace */
+						 * re-add */
 #define MIRVOL_FEAT_MERGE	(1ULL << 10)	/* break --track-changes, merge */
 
 #define MIRVOL_MAX_PLEXES	8	/* plexes per volume */
@@ -399,7 +399,9 @@ struct mirvol_info {
  * break-plex --track-changes split off this one (or the other way round):
  * its plex rejoins, and only the regions either side changed since the
  * split are copied (the target's data wins).  Refused with
- * NOT_SPLIT_PAIR otherwise, and NO_BITMAP without bitmaps.
+ * NOT_SPLIT_PAIR otherwise, and NO_BITMAP without bitmaps.  Not
+ * implemented until MIRVOL_FEAT_MERGE is advertised: NOT_SUPPORTED (so
+ * is BREAK_PLEX with MIRVOL_BREAK_F_TRACK_CHANGES).
  */
 struct mirvol_add_plex {
 	struct mirvol_ioc_header hdr;
@@ -669,13 +671,18 @@ enum mirvol_plex_action_type {
  *			data (0 when nothing needed copying)
  * @reserved:		must be zero
  *
- * FAIL and OFFLINE refuse the last in-sync plex (REMAINING_PLEX_STALE).
- * ONLINE and READD copy only the regions written since the plex left
- * when the volume has a bitmap that covers them, else everything.
- * Assembly re-adds a returning member by itself, but not one that failed
- * a write (PLEX_FAILED): READD does.  REPLACE adds @fd as a new plex,
- * and once it is in sync removes the old one: redundancy never drops
- * (mdadm --replace, zpool replace).
+ * FAIL and OFFLINE take a plex that takes writes (active, syncing,
+ * stale) out of the mirror, never the last in-sync one
+ * (REMAINING_PLEX_STALE); an offline plex keeps its device and stays
+ * offline across reboots.  ONLINE (an offline plex) and READD (a failed
+ * plex, or a missing one with @fd) copy only the regions written since
+ * the plex left when the volume has a bitmap that covered every write
+ * since then, else everything; they need an in-sync plex
+ * (OBJECT_STATUS_FAILED).  Assembly brings a returning missing member
+ * back by itself the same way; a member that failed a write comes back
+ * stale (a full copy).  REPLACE (@fd syncs as a new plex, then this plex
+ * leaves: mdadm --replace, zpool replace) is not implemented yet:
+ * NOT_SUPPORTED.
  */
 struct mirvol_plex_action {
 	struct mirvol_ioc_header hdr;

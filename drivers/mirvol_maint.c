@@ -1,0 +1,225 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol maintenance of a running volume: PLEX_ACTION (fail, offline,
+ * online, re-add) and SET_VOLUME (the write-intent bitmap, stored resync
+ * speeds).  Each checks its rules and acts under one hold of
+ * volume->lock, with I/O suspended while the plex array or the bitmap
+ * changes.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/blkdev.h>
+#include <linux/file.h>
+
+#include "mirvol_core.h"
+
+/*
+ * An offline or failed plex, its device held, comes back: syncing only
+ * the regions written since it left when the bitmap covers that time,
+ * else stale (everything).  Its metadata head gets the volume's current
+ * superblock and bitmap image.  Locks held, I/O suspended.
+ */
+static void mirvol_plex_return(struct mirvol_volume *vol,
+			       struct mirvol_plex *plex)
+{
+	struct mirvol_bitmap *bm = vol->bitmap;
+	bool partial = bm && plex->gone_generation &&
+		       plex->gone_generation >= bm->cleared_gen &&
+		       !mirvol_bitmap_resync_begin(bm);
+
+	plex->sync_offset = 0;
+	plex->partial = partial;
+	mirvol_set_plex_state(plex, partial ? MIRVOL_PLEX_SYNCING :
+					      MIRVOL_PLEX_STALE);
+	if (mirvol_sb_init_plex(vol, plex))
+		mirvol_plex_error(plex, true);
+	pr_info("mirvol: %s: plex %u back, %s\n", vol->name, plex->index,
+		partial ? "copying the regions written without it" :
+			  "copying everything");
+}
+
+/**
+ * mirvol_plex_action - PLEX_ACTION: fail, offline, online or re-add a plex
+ * @vol: the volume, referenced by the caller
+ * @plex_uuid: the plex
+ * @action: enum mirvol_plex_action_type
+ * @fd: READD of a missing plex: its device; else -1
+ * @op_id: out: the resync started (ONLINE, READD), 0 if none
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not; nothing changed then.
+ */
+enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
+				      const u8 *plex_uuid, unsigned int action,
+				      int fd, u64 *op_id)
+{
+	struct mirvol_rule_vol rv;
+	enum mirvol_reason reason;
+	struct mirvol_plex *plex;
+	unsigned int state;
+
+	*op_id = 0;
+	mutex_lock(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		mutex_unlock(&vol->lock);
+		return MIRVOL_R_OBJECT_NOT_FOUND;
+	}
+	plex = mirvol_plex_find(vol, plex_uuid);
+	mirvol_rules_snapshot(vol, &rv);
+	reason = mirvol_check_plex_action(&rv, plex ? (int)plex->index : -1,
+					  action,
+					  plex && (plex->bdev || fd >= 0));
+	state = plex ? plex->state : MIRVOL_PLEX_NONE;
+	/* A device is given for a missing plex only. */
+	if (!reason && (fd >= 0) != (state == MIRVOL_PLEX_MISSING))
+		reason = MIRVOL_R_INVALID_ARGUMENT;
+	if (reason || state == MIRVOL_PLEX_MISSING) {
+		mutex_unlock(&vol->lock);
+		if (!reason)
+			reason = mirvol_readd_missing(vol, plex_uuid, fd, op_id);
+		return reason;
+	}
+
+	mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
+	/* An I/O error may have changed the states meanwhile: again. */
+	mirvol_rules_snapshot(vol, &rv);
+	reason = mirvol_check_plex_action(&rv, plex->index, action,
+					  plex->bdev);
+	if (reason) {
+		mutex_unlock(&vol->sb_mutex);
+		mirvol_resume_io(vol);
+		mutex_unlock(&vol->lock);
+		return reason;
+	}
+	switch (action) {
+	case MIRVOL_PLEX_FAIL:
+	case MIRVOL_PLEX_TAKE_OFFLINE:
+		plex->partial = false;
+		mirvol_set_plex_state(plex, action == MIRVOL_PLEX_FAIL ?
+					    MIRVOL_PLEX_FAILED :
+					    MIRVOL_PLEX_OFFLINE);
+		pr_warn("mirvol: %s: plex %u %s by request\n", vol->name,
+			plex->index, action == MIRVOL_PLEX_FAIL ? "failed" :
+			"taken offline");
+		break;
+	default:
+		mirvol_plex_return(vol, plex);
+		break;
+	}
+	if (mirvol_sb_update_locked(vol))
+		reason = MIRVOL_R_IO_ERROR;
+	mutex_unlock(&vol->sb_mutex);
+	mirvol_resume_io(vol);
+	if (action == MIRVOL_PLEX_TAKE_ONLINE || action == MIRVOL_PLEX_READD)
+		*op_id = mirvol_resync_if_needed(vol);
+	mutex_unlock(&vol->lock);
+	mirvol_uevent(vol, "state-changed", NULL, NULL);
+	return reason;
+}
+
+/* Add a bitmap of @region bytes per bit (0: default); locks held. */
+static enum mirvol_reason mirvol_bitmap_add(struct mirvol_volume *vol,
+					    u64 region)
+{
+	struct mirvol_bitmap *bm;
+	unsigned int i;
+
+	if (!region)
+		region = mirvol_bitmap_default_region((u64)vol->size <<
+						      SECTOR_SHIFT);
+	if (DIV_ROUND_UP_ULL((u64)vol->size << SECTOR_SHIFT, region) >
+	    MIRVOL_BITMAP_MAX_REGIONS)
+		return MIRVOL_R_INVALID_ARGUMENT;
+	bm = mirvol_bitmap_create(vol, region >> SECTOR_SHIFT);
+	if (!bm)
+		return MIRVOL_R_NO_MEMORY;
+	/* It covers writes from the update below on. */
+	bm->cleared_gen = vol->generation + 1;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex || !plex->bdev ||
+		    !mirvol_state_writable(READ_ONCE(plex->state)))
+			continue;
+		if (mirvol_bitmap_write_plex(bm, plex->bdev,
+					     MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET)))
+			mirvol_plex_error(plex, true);
+	}
+	vol->bitmap = bm;
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_set_volume - SET_VOLUME: the bitmap and the stored resync speeds
+ * @vol: the volume, referenced by the caller
+ * @sv: the argument, checked by mirvol_check_set_volume()
+ *
+ * The bitmap is added or dropped with I/O suspended and no operation
+ * running (a resync may be copying by it); speeds take effect at once
+ * and are recorded in the superblocks.
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not.
+ */
+enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
+				     const struct mirvol_set_volume *sv)
+{
+	bool bitmap = sv->hdr.flags & MIRVOL_SET_F_BITMAP;
+	struct mirvol_bitmap *old = NULL;
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	unsigned int i;
+
+	mutex_lock(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		goto out;
+	}
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+		reason = MIRVOL_R_VOLUME_NOT_ONLINE;
+		goto out;
+	}
+	if (bitmap && vol->op) {
+		reason = MIRVOL_R_ANOTHER_CALL_IN_PROGRESS;
+		goto out;
+	}
+	if (bitmap && !sv->bitmap && !vol->bitmap) {
+		reason = MIRVOL_R_NO_BITMAP;
+		goto out;
+	}
+	if (bitmap && sv->bitmap && vol->bitmap) {
+		reason = MIRVOL_R_INVALID_OPERATION;	/* has one */
+		goto out;
+	}
+	mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
+	if (bitmap && sv->bitmap) {
+		reason = mirvol_bitmap_add(vol, sv->bitmap_region_bytes);
+	} else if (bitmap) {
+		old = vol->bitmap;
+		vol->bitmap = NULL;
+		/* What they skipped is in sync; the rest they copy. */
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if (vol->plexes[i])
+				vol->plexes[i]->partial = false;
+		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
+		vol->split_generation = 0;
+	}
+	if (!reason && (sv->hdr.flags & MIRVOL_SET_F_SPEED)) {
+		vol->speed_min_stored = sv->sync_speed_min;
+		vol->speed_max_stored = sv->sync_speed_max;
+		mirvol_volume_apply_speeds(vol);
+	}
+	if (!reason && mirvol_sb_update_locked(vol))
+		reason = MIRVOL_R_IO_ERROR;
+	mutex_unlock(&vol->sb_mutex);
+	if (old)
+		mirvol_bitmap_stop(old);
+	else if (bitmap && sv->bitmap && vol->bitmap)
+		mirvol_bitmap_start(vol->bitmap);
+	mirvol_resume_io(vol);
+out:
+	mutex_unlock(&vol->lock);
+	mirvol_bitmap_destroy(old);
+	return reason;
+}
