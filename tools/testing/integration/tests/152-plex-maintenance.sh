@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034 # TEST_* are read by run.sh
+#
+# Maintenance of a running volume through mirvolctl: offline and online
+# copy only what was written meanwhile; fail and re-add likewise; the
+# last in-sync plex is refused; an offline plex stays offline across a
+# stop and assembly; set stores the resync speeds in the superblocks and
+# adds and drops the bitmap.
+
+TEST_TIMEOUT=600
+# The test assembles by itself.
+TEST_UDEV=0
+
+# copied OP: the bytes the operation OP copied; it must succeed.
+copied() {
+	local json
+	json=$(mirvolctl op wait "$1" --json) || fail "operation $1 failed"
+	assert_eq succeeded "$(jq -r .state <<<"$json")" "operation $1"
+	jq .total_bytes <<<"$json"
+}
+
+run_test() {
+	local vol json op off
+	require jq cmp
+	mk_brd 2 72
+	load_mirvol
+	head -c 1M /dev/urandom >"$TEST_TMP/new"
+	vol=$(mirvolctl create --name mt --wait /dev/ram0 /dev/ram1)
+
+	# Offline: no I/O; 1 MiB written; online copies those 16 regions.
+	mirvolctl offline mt 1
+	json=$(mirvolctl show mt --json)
+	assert_eq offline "$(jq -r '.plexes[1].state' <<<"$json")" "plex 1 after offline"
+	assert_eq degraded "$(jq -r .state <<<"$json")" "volume with an offline plex"
+	expect_fail_reason REMAINING_PLEX_STALE mirvolctl offline mt 0
+	expect_fail_reason REMAINING_PLEX_STALE mirvolctl fail mt 0
+	expect_fail_reason INVALID_OPERATION mirvolctl re-add mt 1
+	dd if="$TEST_TMP/new" of="$vol" bs=1M seek=20 oflag=direct status=none
+	off=$(mirvolctl show mt --json | jq '.plexes[1].data_offset_bytes')
+	! cmp -s "$TEST_TMP/new" <(dd if=/dev/ram1 bs=1M iflag=direct,skip_bytes \
+				  skip=$((off + (20 << 20))) count=1 status=none) ||
+		fail "the offline plex got the write"
+	op=$(mirvolctl online mt 1)
+	[ -n "$op" ] || fail "online started no resync"
+	assert_eq $((1 << 20)) "$(copied "$op")" "bytes copied by online"
+	assert_eq '["active","active"]' "$(mirvolctl show mt --json | jq -c '[.plexes[].state]')" "after online"
+	plexes_identical mt
+
+	# Fail and re-add.
+	mirvolctl fail mt 1
+	assert_eq failed "$(mirvolctl show mt --json | jq -r '.plexes[1].state')" "plex 1 after fail"
+	expect_fail_reason INVALID_OPERATION mirvolctl online mt 1
+	dd if="$TEST_TMP/new" of="$vol" bs=1M seek=40 oflag=direct status=none
+	op=$(mirvolctl re-add mt 1)
+	assert_eq $((1 << 20)) "$(copied "$op")" "bytes copied by re-add"
+	plexes_identical mt
+
+	# Offline across a stop and an assembly; speeds stored.
+	mirvolctl set mt --sync-speed-min 1500 --sync-speed-max 77000
+	mirvolctl offline mt 1
+	mirvolctl stop mt
+	mirvolctl assemble /dev/ram0 /dev/ram1 >/dev/null || fail "assemble after stop"
+	json=$(mirvolctl show mt --json)
+	assert_eq offline "$(jq -r '.plexes[1].state' <<<"$json")" "plex 1 after assembly"
+	assert_eq 77000 "$(jq .sync_speed_max_kib <<<"$json")" "stored sync_speed_max"
+	assert_eq 1500 "$(jq .sync_speed_min_kib <<<"$json")" "stored sync_speed_min"
+	op=$(mirvolctl online mt 1)
+	copied "$op" >/dev/null
+	plexes_identical mt
+
+	# Drop the bitmap: a fail/re-add copies everything; add it back.
+	mirvolctl set mt --bitmap none
+	assert_eq none "$(mirvolctl show mt --json | jq -r .bitmap)" "bitmap after --bitmap none"
+	mirvolctl fail mt 1
+	op=$(mirvolctl re-add mt 1)
+	assert_eq "$(mirvolctl show mt --json | jq .size_bytes)" "$(copied "$op")" "bytes copied without a bitmap"
+	mirvolctl set mt --bitmap internal --region-size 1M
+	assert_eq $((1 << 20)) "$(mirvolctl show mt --json | jq .bitmap_region_bytes)" "region after --bitmap internal"
+	expect_fail_reason NOT_SUPPORTED mirvolctl replace mt 1 /dev/ram1
+	mirvolctl remove --yes mt
+}
