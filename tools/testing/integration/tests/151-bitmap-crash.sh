@@ -18,6 +18,9 @@ stage_write() {
 	require fio jq
 	vol=$(mirvolctl create --name bmcrash --wait "$(disk a)" "$(disk b)")
 	assert_eq internal "$(mirvolctl show bmcrash --json | jq -r .bitmap)" "bitmap"
+	# Dirty until the kill: safe mode would mark it clean in a pause
+	# between two chunks (fio starts slowly in a loaded VM).
+	echo 600000 >/sys/block/mirvol0/mirvol/safe_mode_delay_ms
 	: >"$TEST_SCRATCH/done"
 	(
 		while [ $i -lt 200 ]; do
