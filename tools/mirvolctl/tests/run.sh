@@ -270,15 +270,15 @@ ID_FS_USAGE=raid
 MIRVOL_METADATA=corrupt" ]
 then ok examine-both-corrupt-export; else ko examine-both-corrupt-export "$(cat "$OUT/examine-both-corrupt-export.out")"; fi
 
-# unknown version (checksum right)
-"$MKIMAGE" "$IMG/version" --gen 3 --slots cur --version 1:2
+# unknown version (checksum right): 3; 1 and 2 are known
+"$MKIMAGE" "$IMG/version" --gen 3 --slots cur --version 1:3
 if expect examine-version 1 "$TOOL" examine "$IMG/version" &&
    last_err_is examine-version examine METADATA_VERSION
 then ok examine-version; fi
 if expect examine-version-json 1 "$TOOL" examine --json "$IMG/version" &&
    jq_ok examine-version-json '.reason == "METADATA_VERSION" and
 	.slots[1].defect == "unknown version" and
-	.slots[1].superblock.version == 2 and .slots[0].defect == "no superblock" and
+	.slots[1].superblock.version == 3 and .slots[0].defect == "no superblock" and
 	(.slots[0] | has("superblock") | not)'
 then ok examine-version-json; fi
 

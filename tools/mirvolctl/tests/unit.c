@@ -255,48 +255,198 @@ static void test_names(void)
 		      "OBJECT_NOT_FOUND") &&
 	      !strcmp(mv_reason_name(MIRVOL_R_NOT_SUPPORTED).s,
 		      "NOT_SUPPORTED"), "reason-names");
-	check(!strcmp(mv_reason_name(99).s, "REASON_99") &&
-	      !strcmp(mv_reason_name(MIRVOL_R_MAX).s, "REASON_39"),
-	      "reason-unknown");
+	{
+		char want[32];
+
+		snprintf(want, sizeof(want), "REASON_%u", MIRVOL_R_MAX);
+		check(!strcmp(mv_reason_name(99).s, "REASON_99") &&
+		      !strcmp(mv_reason_name(MIRVOL_R_MAX).s, want),
+		      "reason-unknown");
+	}
+	check(!strcmp(mv_reason_name(MIRVOL_R_NO_BITMAP).s, "NO_BITMAP") &&
+	      !strcmp(mv_reason_name(MIRVOL_R_NOT_SPLIT_PAIR).s,
+		      "NOT_SPLIT_PAIR") &&
+	      !strcmp(mv_reason_name(MIRVOL_R_PLEX_FAILED).s, "PLEX_FAILED"),
+	      "reason-names-bitmap");
 	check(!strcmp(mv_vol_state_name(MIRVOL_VOLUME_DEGRADED).s,
 		      "degraded") &&
 	      !strcmp(mv_plex_state_name(MIRVOL_PLEX_SYNCING).s, "syncing") &&
 	      !strcmp(mv_op_type_name(MIRVOL_OP_RESYNC).s, "resync") &&
 	      !strcmp(mv_op_state_name(MIRVOL_OPS_CANCELLED).s, "cancelled") &&
 	      !strcmp(mv_op_state_name(9).s, "unknown-9"), "state-names");
+	check(!strcmp(mv_plex_state_name(MIRVOL_PLEX_OFFLINE).s, "offline") &&
+	      !strcmp(mv_op_type_name(MIRVOL_OP_REPLACE).s, "replace") &&
+	      !strcmp(mv_op_type_name(MIRVOL_OP_MERGE).s, "merge-plex"),
+	      "state-names-bitmap");
 }
 
 /* ---- the shared codec as built here ------------------------------------- */
+
+/* A valid version 2 superblock of a 2 MiB volume on a 4 MiB device. */
+static void codec_md(struct mirvol_md *md)
+{
+	memset(md, 0, sizeof(*md));
+	memset(md->volume_uuid, 0x11, MIRVOL_UUID_LEN);
+	snprintf(md->name, sizeof(md->name), "%s", "vol-1.a_b");
+	memset(md->plex_uuid, 0x22, MIRVOL_UUID_LEN);
+	md->version = MIRVOL_SB_VERSION;
+	md->nr_plexes = 1;
+	md->generation = 3;
+	md->data_offset = 2048;
+	md->data_size = 4096;
+	md->dev_size = 8192;
+	md->bitmap_offset = MIRVOL_BITMAP_OFFSET / 512;
+	md->bitmap_size = md->data_offset - md->bitmap_offset;
+	memcpy(md->plexes[0].uuid, md->plex_uuid, MIRVOL_UUID_LEN);
+	md->plexes[0].state = MIRVOL_PLEX_ACTIVE;
+	md->plexes[0].sync_offset = 4096;
+}
+
+/* Encode @md, apply @patch to the raw superblock, fix the checksum. */
+static enum mirvol_sb_defect codec_try(const struct mirvol_md *md,
+				       void (*patch)(struct mirvol_sb *sb),
+				       struct mirvol_md *out)
+{
+	static u8 slot[MIRVOL_SB_SLOT_SIZE];
+	struct mirvol_sb *sb = (struct mirvol_sb *)slot;
+
+	memset(slot, 0, sizeof(slot));
+	mirvol_sb_encode(md, slot);
+	if (patch) {
+		patch(sb);
+		sb->csum = cpu_to_le32(mirvol_sb_csum(sb));
+	}
+	memset(out, 0, sizeof(*out));
+	return mirvol_sb_decode(slot, md->dev_size, out);
+}
+
+static void patch_v1(struct mirvol_sb *sb)
+{
+	sb->version = cpu_to_le32(1);
+}
+
+static void patch_v3(struct mirvol_sb *sb)
+{
+	sb->version = cpu_to_le32(3);
+}
+
+static void patch_bitmap_flags(struct mirvol_sb *sb)
+{
+	sb->bitmap_flags = cpu_to_le32(1);
+}
 
 static void test_codec(void)
 {
 	static u8 slot[MIRVOL_SB_SLOT_SIZE];
 	struct mirvol_md md, out;
 
-	memset(&md, 0, sizeof(md));
-	memset(md.volume_uuid, 0x11, MIRVOL_UUID_LEN);
-	snprintf(md.name, sizeof(md.name), "%s", "vol-1.a_b");
-	memset(md.plex_uuid, 0x22, MIRVOL_UUID_LEN);
-	md.nr_plexes = 1;
-	md.generation = 3;
-	md.data_offset = 2048;
-	md.data_size = 4096;
-	md.dev_size = 8192;
-	memcpy(md.plexes[0].uuid, md.plex_uuid, MIRVOL_UUID_LEN);
-	md.plexes[0].state = MIRVOL_PLEX_ACTIVE;
-	md.plexes[0].sync_offset = 4096;
+	codec_md(&md);
 	mirvol_sb_encode(&md, slot);
 	memset(&out, 0, sizeof(out));	/* padding compares equal too */
 	check(mirvol_sb_decode(slot, 8192, &out) == MIRVOL_SB_OK &&
 	      !memcmp(&md, &out, sizeof(md)), "codec-roundtrip");
+	check(le32_to_cpu(((struct mirvol_sb *)slot)->version) == 2,
+	      "codec-writes-version-2");
+
+	/* every version 2 field survives the round trip */
+	md.bitmap_region = 128;
+	md.bitmap_cleared_gen = 2;
+	md.sync_speed_min = 5000;
+	md.sync_speed_max = 90000;
+	memset(md.split_peer, 0x33, MIRVOL_UUID_LEN);
+	md.split_generation = 3;
+	check(codec_try(&md, NULL, &out) == MIRVOL_SB_OK &&
+	      !memcmp(&md, &out, sizeof(md)), "codec-roundtrip-v2-fields");
+
 	check(sizeof(struct mirvol_sb) == 1024 &&
 	      sizeof(struct mirvol_sb_plex) == 48, "codec-struct-sizes");
+	mirvol_sb_encode(&md, slot);
 	slot[100] ^= 1;
 	check(mirvol_sb_decode(slot, 8192, &out) == MIRVOL_SB_BAD_CSUM,
 	      "codec-detects-bitflip");
 	check(mirvol_name_valid("a", 2) && !mirvol_name_valid("", 1) &&
 	      !mirvol_name_valid("a b", 4) && !mirvol_name_valid("..", 3) &&
 	      !mirvol_name_valid("x/y", 4), "codec-name-rules");
+}
+
+/*
+ * Version 1: still read, decoded with the version 2 fields zero; those
+ * words were reserved in version 1, so one with any of them set is not a
+ * version 1 superblock.  Version 3 is unknown.
+ */
+static void test_codec_versions(void)
+{
+	struct mirvol_md md, out;
+
+	codec_md(&md);
+	check(codec_try(&md, patch_v1, &out) == MIRVOL_SB_OK &&
+	      out.version == 1 && !out.bitmap_region &&
+	      !out.bitmap_cleared_gen && !out.sync_speed_min &&
+	      !out.sync_speed_max && !out.split_generation &&
+	      mv_uuid_is_zero(out.split_peer), "codec-reads-version-1");
+	md.bitmap_region = 128;
+	check(codec_try(&md, patch_v1, &out) == MIRVOL_SB_BAD_RESERVED,
+	      "codec-version-1-with-v2-field");
+	codec_md(&md);
+	md.sync_speed_max = 1;
+	check(codec_try(&md, patch_v1, &out) == MIRVOL_SB_BAD_RESERVED,
+	      "codec-version-1-with-speed");
+	codec_md(&md);
+	check(codec_try(&md, patch_v3, &out) == MIRVOL_SB_BAD_VERSION,
+	      "codec-version-3-unknown");
+}
+
+/* The rules of check_bitmap(), one broken at a time. */
+static void test_codec_bitmap(void)
+{
+	struct mirvol_md md, out;
+	bool ok = true;
+
+	codec_md(&md);
+	md.bitmap_region = 128;			/* 64 KiB: the minimum */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_OK;
+	md.bitmap_region = 64;			/* 32 KiB: too small */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	md.bitmap_region = 384;			/* not a power of two */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	check(ok, "codec-bitmap-region");
+
+	codec_md(&md);
+	md.bitmap_region = 128;
+	md.bitmap_cleared_gen = 4;		/* ahead of generation 3 */
+	ok = codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	md.bitmap_cleared_gen = 0;
+	md.bitmap_region = 0;
+	md.bitmap_cleared_gen = 1;		/* no bitmap, a cleared gen */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	check(ok, "codec-bitmap-cleared-gen");
+
+	codec_md(&md);
+	memset(md.split_peer, 0x33, MIRVOL_UUID_LEN);	/* peer, no gen */
+	ok = codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	memset(md.split_peer, 0, MIRVOL_UUID_LEN);
+	md.split_generation = 2;			/* gen, no peer */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	memset(md.split_peer, 0x33, MIRVOL_UUID_LEN);
+	md.split_generation = 4;			/* ahead */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	check(ok, "codec-split");
+
+	codec_md(&md);
+	check(codec_try(&md, patch_bitmap_flags, &out) == MIRVOL_SB_BAD_FLAGS,
+	      "codec-bitmap-flags");
+
+	/* more regions than bits in the area (8 sectors: 32768 bits) */
+	codec_md(&md);
+	md.dev_size = 2048 + 32769ULL * 128;
+	md.data_size = 32769ULL * 128;
+	md.bitmap_size = 8;
+	md.bitmap_region = 128;
+	md.plexes[0].sync_offset = md.data_size;
+	ok = codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	md.bitmap_region = 256;
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_OK;
+	check(ok, "codec-bitmap-fits-area");
 }
 
 /* ---- ABI struct layout (every struct a multiple of 8 bytes) ------------- */
@@ -310,6 +460,8 @@ static void test_abi(void)
 	      sizeof(struct mirvol_assemble_member) % 8 == 0 &&
 	      sizeof(struct mirvol_plex_ref) % 8 == 0 &&
 	      sizeof(struct mirvol_rename) % 8 == 0 &&
+	      sizeof(struct mirvol_plex_action) % 8 == 0 &&
+	      sizeof(struct mirvol_set_volume) % 8 == 0 &&
 	      sizeof(struct mirvol_version) % 8 == 0, "abi-struct-padding");
 }
 
@@ -323,6 +475,8 @@ int main(void)
 	test_format();
 	test_names();
 	test_codec();
+	test_codec_versions();
+	test_codec_bitmap();
 	test_abi();
 	return failures ? 1 : 0;
 }
