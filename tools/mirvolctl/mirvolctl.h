@@ -31,6 +31,9 @@ enum {
 
 #define MV_UUID_STR_LEN	37	/* 36 characters and a NUL */
 
+/* The largest bitmap region: 2^31 sectors in mirvol_sb.bitmap_region. */
+#define MV_BITMAP_MAX_REGION	(1ULL << 40)
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
@@ -89,6 +92,9 @@ bool mv_uuid_is_zero(const u8 uuid[MIRVOL_UUID_LEN]);
 
 int mv_parse_u64(const char *s, u64 *val);
 int mv_parse_seconds(const char *s, double *val);
+int mv_parse_size(const char *s, u64 *val);
+bool mv_region_size_valid(u64 bytes);
+int mv_parse_speed(const char *s, u32 *kib);
 int mv_parse_volume_node(const char *s, u32 *index);
 
 void mv_human_size(u64 bytes, char *buf, size_t len);

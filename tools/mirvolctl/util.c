@@ -332,6 +332,78 @@ int mv_parse_seconds(const char *s, double *val)
 	return 0;
 }
 
+/**
+ * mv_parse_size - a size in bytes: digits and an optional binary suffix
+ * @s: e.g. "65536", "64K", "1M", "2GiB" (K, M, G, T in either case,
+ *	optionally followed by "iB" or "B")
+ * @val: the bytes, written only on success
+ *
+ * Return: 0, or -1 when @s is not such a size or it overflows.
+ */
+int mv_parse_size(const char *s, u64 *val)
+{
+	static const char units[] = "KMGT";
+	char digits[32];
+	const char *u;
+	size_t n = strspn(s, "0123456789");
+	unsigned int shift = 0;
+	u64 v;
+
+	if (!n || n >= sizeof(digits))
+		return -1;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (mv_parse_u64(digits, &v))
+		return -1;
+	s += n;
+	if (*s) {
+		u = strchr(units, toupper((unsigned char)*s));
+		if (!u)
+			return -1;
+		shift = 10 * (unsigned int)(u - units + 1);
+		s++;
+		if (!strcmp(s, "iB") || !strcmp(s, "B"))
+			s += strlen(s);
+		if (*s)
+			return -1;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*val = v << shift;
+	return 0;
+}
+
+/*
+ * A write-intent bitmap region size as the kernel takes it: a power of
+ * two from MIRVOL_BITMAP_MIN_REGION up to MV_BITMAP_MAX_REGION, the
+ * largest whose sectors fit the superblock's 32-bit bitmap_region.
+ * Whether the volume's regions then fit MIRVOL_BITMAP_MAX_REGIONS depends
+ * on its size: the kernel decides.
+ */
+bool mv_region_size_valid(u64 bytes)
+{
+	return bytes >= MIRVOL_BITMAP_MIN_REGION &&
+	       bytes <= MV_BITMAP_MAX_REGION && !(bytes & (bytes - 1));
+}
+
+/*
+ * A resync speed limit in KiB/s: decimal below 2^32, or "default" for
+ * the module's default (0).
+ */
+int mv_parse_speed(const char *s, u32 *kib)
+{
+	u64 v;
+
+	if (!strcmp(s, "default")) {
+		*kib = 0;
+		return 0;
+	}
+	if (mv_parse_u64(s, &v) || v > UINT32_MAX)
+		return -1;
+	*kib = (u32)v;
+	return 0;
+}
+
 /*
  * "mirvolN" or "/dev/mirvolN": the index N.  N is decimal without
  * leading zeros (the kernel's names), below 2^32 - 1.

@@ -212,6 +212,42 @@ static void test_numbers(void)
 	      mv_parse_seconds("inf", &d), "seconds-parse");
 }
 
+static void test_sizes(void)
+{
+	u32 kib = 7;
+	u64 v = 0;
+
+	check(!mv_parse_size("65536", &v) && v == 65536 &&
+	      !mv_parse_size("64K", &v) && v == 65536 &&
+	      !mv_parse_size("64k", &v) && v == 65536 &&
+	      !mv_parse_size("1M", &v) && v == 1048576 &&
+	      !mv_parse_size("4MiB", &v) && v == 4194304 &&
+	      !mv_parse_size("2GB", &v) && v == 2147483648ULL &&
+	      !mv_parse_size("1T", &v) && v == 1ULL << 40, "size-parse");
+	check(mv_parse_size("", &v) && mv_parse_size("K", &v) &&
+	      mv_parse_size("-1K", &v) && mv_parse_size("1.5M", &v) &&
+	      mv_parse_size("64KX", &v) && mv_parse_size("64P", &v) &&
+	      mv_parse_size("64 K", &v) && mv_parse_size("64Ki", &v) &&
+	      mv_parse_size("16777216T", &v) &&
+	      mv_parse_size("18446744073709551616", &v), "size-parse-rejects");
+	check(mv_region_size_valid(MIRVOL_BITMAP_MIN_REGION) &&
+	      mv_region_size_valid(4ULL << 20) &&
+	      mv_region_size_valid(MV_BITMAP_MAX_REGION) &&
+	      (MV_BITMAP_MAX_REGION >> 9) - 1 == INT32_MAX,
+	      "region-size-valid");
+	check(!mv_region_size_valid(0) && !mv_region_size_valid(32768) &&
+	      !mv_region_size_valid(65535) && !mv_region_size_valid(98304) &&
+	      !mv_region_size_valid(MV_BITMAP_MAX_REGION * 2) &&
+	      !mv_region_size_valid(UINT64_MAX), "region-size-rejects");
+	check(!mv_parse_speed("0", &kib) && kib == 0 &&
+	      !mv_parse_speed("200000", &kib) && kib == 200000 &&
+	      !mv_parse_speed("4294967295", &kib) && kib == UINT32_MAX &&
+	      !mv_parse_speed("default", &kib) && kib == 0 &&
+	      mv_parse_speed("4294967296", &kib) && mv_parse_speed("", &kib) &&
+	      mv_parse_speed("1M", &kib) && mv_parse_speed("-1", &kib),
+	      "speed-parse");
+}
+
 static void test_format(void)
 {
 	char b[16];
@@ -472,6 +508,7 @@ int main(void)
 	test_json_doc();
 	test_uuid();
 	test_numbers();
+	test_sizes();
 	test_format();
 	test_names();
 	test_codec();
