@@ -107,6 +107,9 @@ enum {
 	OPT_NO_BOOT = 'B',
 	OPT_FROM_VOLUME = 'f',
 	OPT_HELP = 'h',
+	OPT_BITMAP = 0x100,
+	OPT_REGION_SIZE,
+	OPT_TRACK_CHANGES,
 };
 
 #define OPT(n, a, v)	{ n, a, NULL, v }
@@ -115,7 +118,9 @@ enum {
 struct opts {
 	const char *name;
 	const char *from_volume;
+	const char *bitmap, *region_size;
 	bool assume_clean, wait, yes, json, boot, no_boot;
+	bool track_changes, merge;
 	bool has_timeout;
 	double timeout;
 };
@@ -157,6 +162,15 @@ static int parse_opts(int argc, char **argv, const char *shortopts,
 		case OPT_FROM_VOLUME:
 			o->from_volume = optarg;
 			break;
+		case OPT_BITMAP:
+			o->bitmap = optarg;
+			break;
+		case OPT_REGION_SIZE:
+			o->region_size = optarg;
+			break;
+		case OPT_TRACK_CHANGES:
+			o->track_changes = true;
+			break;
 		case OPT_TIMEOUT:
 			if (mv_parse_seconds(optarg, &o->timeout))
 				return mv_usage("invalid --timeout '%s'",
@@ -179,6 +193,34 @@ static int want_args(int argc, int n, char **argv, const char *what)
 		return mv_usage("missing %s", what);
 	if (argc - optind > n)
 		return mv_usage("unexpected argument '%s'", argv[optind + n]);
+	return -1;
+}
+
+/**
+ * bitmap_opts - check --bitmap and --region-size (create, set)
+ * @bitmap: the argument of --bitmap, or NULL
+ * @region: the argument of --region-size, or NULL
+ * @on: receives 1 for an internal bitmap (also without --bitmap), 0 none
+ * @bytes: receives the region size in bytes, 0 for the kernel's default
+ *
+ * Return: -1 when they are valid, else the exit status (usage error).
+ */
+int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes)
+{
+	*on = 1;
+	*bytes = 0;
+	if (bitmap && !strcmp(bitmap, "none"))
+		*on = 0;
+	else if (bitmap && strcmp(bitmap, "internal"))
+		return mv_usage("invalid --bitmap '%s': use none or internal",
+				bitmap);
+	if (!region)
+		return -1;
+	if (!*on)
+		return mv_usage("--region-size needs an internal bitmap, not --bitmap none");
+	if (mv_parse_size(region, bytes) || !mv_region_size_valid(*bytes))
+		return mv_usage("invalid --region-size '%s': use a power of two from 64K to 1T",
+				region);
 	return -1;
 }
 
@@ -328,8 +370,19 @@ static bool busy_retry(const struct mv_status *st, int *tries)
 	return true;
 }
 
-static int do_create(int fd, const struct opts *o, int *fds, int n,
-		     char **devs)
+/**
+ * do_create - MIRVOL_IOC_CREATE
+ * @fd: the control device
+ * @o: the options
+ * @bitmap: 1 internal bitmap (the default), 0 none
+ * @region: bytes per bitmap bit, 0 for the kernel's default
+ * @fds: @n: the devices
+ * @devs: their names
+ *
+ * Return: the exit status.
+ */
+static int do_create(int fd, const struct opts *o, u32 bitmap, u64 region,
+		     int *fds, int n, char **devs)
 {
 	struct mirvol_info info;
 	struct mirvol_create c;
@@ -337,10 +390,17 @@ static int do_create(int fd, const struct opts *o, int *fds, int n,
 	char dev[300];
 	int i, tries = 0;
 
+	/* A module without bitmaps creates none: "none" needs no flag. */
+	if (bitmap && (o->bitmap || region) &&
+	    ctl_need(MIRVOL_FEAT_BITMAP, "write-intent bitmap"))
+		return MV_EXIT_FAIL;
 	for (;;) {
 		memset(&c, 0, sizeof(c));
 		if (o->assume_clean)
 			c.hdr.flags |= MIRVOL_CREATE_F_ASSUME_CLEAN;
+		if (!bitmap && ctl_has(MIRVOL_FEAT_BITMAP))
+			c.hdr.flags |= MIRVOL_CREATE_F_NO_BITMAP;
+		c.bitmap_region_bytes = region;
 		copy_name(c.name, o->name);
 		c.nr_plexes = (u32)n;
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
@@ -375,6 +435,8 @@ int cmd_create(int argc, char **argv)
 	static const struct option lo[] = {
 		OPT("name", required_argument, OPT_NAME),
 		OPT("assume-clean", no_argument, OPT_ASSUME_CLEAN),
+		OPT("bitmap", required_argument, OPT_BITMAP),
+		OPT("region-size", required_argument, OPT_REGION_SIZE),
 		OPT("wait", no_argument, OPT_WAIT),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
@@ -382,8 +444,13 @@ int cmd_create(int argc, char **argv)
 	int fds[MIRVOL_MAX_PLEXES];
 	int i, n, fd, r;
 	struct opts o;
+	u64 region;
+	u32 bitmap;
 
 	r = parse_opts(argc, argv, ":n:awh", lo, &o);
+	if (r >= 0)
+		return r;
+	r = bitmap_opts(o.bitmap, o.region_size, &bitmap, &region);
 	if (r >= 0)
 		return r;
 	n = argc - optind;
@@ -407,7 +474,7 @@ int cmd_create(int argc, char **argv)
 	fd = ctl_open();
 	r = MV_EXIT_FAIL;
 	if (fd >= 0)
-		r = do_create(fd, &o, fds, n, argv + optind);
+		r = do_create(fd, &o, bitmap, region, fds, n, argv + optind);
 	close_fds(fds, n);
 	ctl_close(fd);
 	return r;
@@ -938,7 +1005,7 @@ int cmd_op(int argc, char **argv)
 
 static const char *const feature_names[] = {
 	"create", "ops", "break-plex", "add-plex", "metadata", "assemble",
-	"rename", "sync-action",
+	"rename", "sync-action", "bitmap", "plex-action", "merge",
 };
 
 static void version_json(const struct mirvol_version *v)

@@ -21,10 +21,13 @@ const struct mv_command *mv_cmd;
 
 static const struct mv_command commands[] = {
 	{ "create", cmd_create,
-	  "[--name NAME] [--assume-clean] [--wait] DEV...",
+	  "[--name NAME] [--assume-clean] [--bitmap none|internal] [--region-size SIZE] [--wait] DEV...",
 	  "create a volume over block devices; prints its device node",
 	  "  -n, --name NAME     the volume's name (default: chosen by the kernel)\n"
 	  "  -a, --assume-clean  skip the initial resync\n"
+	  "      --bitmap none|internal  a write-intent bitmap (default: internal)\n"
+	  "      --region-size SIZE  bytes per bitmap bit, a power of two from 64K\n"
+	  "                      (default: chosen by the module from the size)\n"
 	  "  -w, --wait          wait for the initial resync to finish\n" },
 	{ "remove", cmd_remove, "VOL [--yes]",
 	  "stop a volume and erase its metadata from every plex",

@@ -147,6 +147,8 @@ void ctl_close(int fd);
 int ctl_call(int fd, unsigned long req, void *arg, struct mv_status *st);
 void ctl_report(const struct mv_status *st, const char *fmt, ...)
 	__printf(2, 3);
+bool ctl_has(u64 feature);
+int ctl_need(u64 feature, const char *what);
 int ctl_version(int fd, struct mirvol_version *v);
 int ctl_list(int fd, u8 (**uuids)[MIRVOL_UUID_LEN], size_t *count);
 int ctl_info(int fd, const u8 uuid[MIRVOL_UUID_LEN], struct mirvol_info *info,
@@ -228,6 +230,7 @@ int cmd_repair(int argc, char **argv);
 int cmd_resync(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
+int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes);
 int open_device(const char *path, int flags);
 int check_name(const char *name);
 

@@ -32,6 +32,12 @@
  *   MIRVOL_FAKE_ADD_OP=N              ADD_PLEX returns op N (not 10)
  *   MIRVOL_FAKE_DEV_MAJOR=N           plexes on N:0 and N:1 (not 7:x),
  *                                     for host-independent outputs
+ *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
+ *                                     (default: every one of ABI 2.1)
+ *   MIRVOL_FAKE_LOG=FILE              append one line per CREATE,
+ *                                     ADD_PLEX, BREAK_PLEX, PLEX_ACTION and
+ *                                     SET_VOLUME with the fields the tool
+ *                                     filled in, for the tests to compare
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -62,6 +68,33 @@ static int fail(struct mirvol_ioc_header *hdr, int err, u32 reason,
 }
 
 #define BAD(hdr, why)	fail(hdr, EINVAL, MIRVOL_R_INVALID_ARGUMENT, why)
+
+/* One line to MIRVOL_FAKE_LOG, if set. */
+static void fake_log(const char *fmt, ...)
+{
+	const char *path = getenv("MIRVOL_FAKE_LOG");
+	va_list ap;
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "a");
+	if (!f)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fclose(f);
+}
+
+/* An fd as the log shows it: -1, "open" or "closed". */
+static const char *fd_str(int fd)
+{
+	if (fd == -1)
+		return "-1";
+	return fcntl(fd, F_GETFD) >= 0 ? "open" : "closed";
+}
 
 static bool zero(const void *p, size_t n)
 {
@@ -242,7 +275,9 @@ static int do_version(struct mirvol_version *v)
 		return BAD(&v->hdr, "VERSION: flags or reserved not zero");
 	v->abi_major = abi ? (u32)atoi(abi) : MIRVOL_ABI_MAJOR;
 	v->abi_minor = MIRVOL_ABI_MINOR;
-	v->features = (1ULL << 8) - 1;
+	v->features = getenv("MIRVOL_FAKE_FEATURES") ?
+		      strtoull(getenv("MIRVOL_FAKE_FEATURES"), NULL, 0) :
+		      (1ULL << 11) - 1;
 	v->max_plexes = MIRVOL_MAX_PLEXES;
 	v->nr_volumes = 2;
 	return 0;
@@ -252,8 +287,19 @@ static int do_create(struct mirvol_create *c)
 {
 	u32 i;
 
-	if (c->hdr.flags & ~MIRVOL_CREATE_F_ASSUME_CLEAN)
+	fake_log("CREATE flags=%#x region=%llu nr=%u fd0=%s name=%s",
+		 c->hdr.flags, (unsigned long long)c->bitmap_region_bytes,
+		 c->nr_plexes, fd_str(c->plex_fds[0]), c->name);
+	if (c->hdr.flags & ~(MIRVOL_CREATE_F_ASSUME_CLEAN |
+			     MIRVOL_CREATE_F_NO_BITMAP))
 		return BAD(&c->hdr, "CREATE: unknown flags");
+	if ((c->hdr.flags & MIRVOL_CREATE_F_NO_BITMAP) &&
+	    c->bitmap_region_bytes)
+		return BAD(&c->hdr, "CREATE: a region size without a bitmap");
+	if (c->bitmap_region_bytes &&
+	    (c->bitmap_region_bytes < MIRVOL_BITMAP_MIN_REGION ||
+	     (c->bitmap_region_bytes & (c->bitmap_region_bytes - 1))))
+		return BAD(&c->hdr, "CREATE: bad region size");
 	if (c->pad || c->pad2 || !zero(c->reserved, sizeof(c->reserved)) ||
 	    !zero(c->volume_uuid, sizeof(c->volume_uuid)) || c->op_id ||
 	    c->dev_major || c->dev_minor || c->index)
@@ -281,6 +327,8 @@ static int do_create(struct mirvol_create *c)
 	c->dev_minor = 2;
 	c->index = 2;
 	c->op_id = c->hdr.flags & MIRVOL_CREATE_F_ASSUME_CLEAN ? 0 : 10;
+	c->bitmap_region_bytes = c->hdr.flags & MIRVOL_CREATE_F_NO_BITMAP ? 0 :
+				 c->bitmap_region_bytes ?: 65536;
 	return 0;
 }
 

@@ -72,6 +72,16 @@ last_err_is() {
 	tail -n 1 "$f" | grep -Eq "^mirvolctl: $cmd: .+ \\($reason\\)\$"
 }
 
+# logged NAME WANT: the fake module's log of the run NAME (MIRVOL_FAKE_LOG,
+# what the tool put in its ioctl structs) is exactly WANT.
+logged() {
+	local got
+	got=$(cat "$OUT/$1.log" 2>/dev/null)
+	[ "$got" = "$2" ] && return 0
+	echo "  $1: fake log: got '$got', want '$2'"
+	return 1
+}
+
 # golden NAME: stdout and stderr of the run NAME are exactly the golden
 # files (the diff is left in $OUT/NAME.diff).
 golden() {
@@ -161,6 +171,13 @@ usage_case repair-from-no-arg repair vol --from
 usage_case repair-force repair vol --force
 usage_case resync-from resync vol --from 0
 usage_case resync-no-vol resync --force
+usage_case create-bad-bitmap create --bitmap external /dev/null
+usage_case create-region-none create --bitmap none --region-size 64K /dev/null
+usage_case create-region-small create --region-size 32K /dev/null
+usage_case create-region-not-pow2 create --region-size 96K /dev/null
+usage_case create-region-big create --region-size 2T /dev/null
+usage_case create-region-garbage create --region-size 64Q /dev/null
+usage_case create-region-zero create --region-size 0 /dev/null
 
 # --help: exit 0, usage on stdout
 for c in create remove stop list show rename break-plex remove-plex \
@@ -435,6 +452,32 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect fake-create-exists 1 fk "$TOOL" create --name data "$OUT/d0" &&
 	   err_is fake-create-exists create NAME_EXISTS; then ok fake-create-exists; fi
 
+	# create: the bitmap options in the struct
+	fl() { local n=$1; shift; fk env MIRVOL_FAKE_LOG="$OUT/$n.log" "$@"; }
+	if expect fake-create-default 0 fl fake-create-default "$TOOL" create --assume-clean "$OUT/d0" &&
+	   logged fake-create-default "CREATE flags=0x1 region=0 nr=1 fd0=open name="
+	then ok fake-create-default; fi
+	if expect fake-create-no-bitmap 0 fl fake-create-no-bitmap "$TOOL" create --bitmap none --name nb "$OUT/d0" "$OUT/d1" &&
+	   logged fake-create-no-bitmap "CREATE flags=0x2 region=0 nr=2 fd0=open name=nb"
+	then ok fake-create-no-bitmap; fi
+	if expect fake-create-region 0 fl fake-create-region "$TOOL" create --bitmap internal --region-size 1M "$OUT/d0" "$OUT/d1" &&
+	   logged fake-create-region "CREATE flags=0 region=1048576 nr=2 fd0=open name=" &&
+	   [ "$(cat "$OUT/fake-create-region.out")" = /dev/mirvol2 ]
+	then ok fake-create-region; fi
+	if expect fake-create-region-65536 0 fl fake-create-region-65536 "$TOOL" create --region-size 65536 "$OUT/d0" &&
+	   logged fake-create-region-65536 "CREATE flags=0 region=65536 nr=1 fd0=open name="
+	then ok fake-create-region-65536; fi
+	# a module without bitmaps: "none" is what it does anyway, a region
+	# size is refused before CREATE
+	if expect fake-create-none-old 0 fl fake-create-none-old env MIRVOL_FAKE_FEATURES=0xff "$TOOL" create --bitmap none "$OUT/d0" &&
+	   logged fake-create-none-old "CREATE flags=0 region=0 nr=1 fd0=open name="
+	then ok fake-create-none-old; fi
+	if expect fake-create-region-old 1 fl fake-create-region-old env MIRVOL_FAKE_FEATURES=0xff "$TOOL" create --region-size 1M "$OUT/d0" &&
+	   err_is fake-create-region-old create NOT_SUPPORTED &&
+	   grep -q "has no write-intent bitmap" "$OUT/fake-create-region-old.err" &&
+	   logged fake-create-region-old ""
+	then ok fake-create-region-old; fi
+
 	# NOT_BLOCK_DEVICE over several devices names the one to blame
 	if [ -b /dev/loop0 ]; then
 		if expect fake-create-notblk 1 fk env MIRVOL_FAKE_NOTBLK=1 "$TOOL" create /dev/loop0 "$OUT/d1" &&
@@ -612,7 +655,7 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 		.lost_bytes == null and .mismatch_bytes == null'
 	then ok fake-op-break-json; fi
 	if expect fake-version-sync 0 fk "$TOOL" version &&
-	   grep -q "^features:.* rename sync-action$" "$OUT/fake-version-sync.out"
+	   grep -q "^features:.* rename sync-action bitmap plex-action merge$" "$OUT/fake-version-sync.out"
 	then ok fake-version-sync; fi
 
 	# golden outputs: whole stdout and stderr, devices on a major no host has
