@@ -82,8 +82,7 @@ static int print_volume_device(int fd, const u8 uuid[MIRVOL_UUID_LEN])
  * An asynchronous command's result: the op id, or with --wait the
  * operation's outcome.
  */
-static int async_result(int fd, u64 op_id, bool wait,
-			struct mirvol_op_info *info)
+int async_result(int fd, u64 op_id, bool wait, struct mirvol_op_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	if (!wait) {
@@ -283,8 +282,8 @@ static const char *blame(unsigned int reason, const int *fds, int n,
  * DEVICE_BUSY: name the device in use and, when a mirvol volume holds it
  * (an offline volume udev assembled from an old member, say), the volume.
  */
-static bool busy_report(int ctl, const struct mv_status *st, const int *fds,
-			int n, char **devs)
+bool busy_report(int ctl, const struct mv_status *st, const int *fds, int n,
+		 char **devs)
 {
 	char holder[300];
 	struct stat sb;
@@ -361,7 +360,7 @@ static void udev_settle(void)
  * running "mirvolctl assemble --incremental" on a member) is worth a few
  * more tries; one busy for good (mounted, held) fails after them.
  */
-static bool busy_retry(const struct mv_status *st, int *tries)
+bool busy_retry(const struct mv_status *st, int *tries)
 {
 	if (st->reason != MIRVOL_R_DEVICE_BUSY || ++*tries > 10)
 		return false;
@@ -654,6 +653,8 @@ static int plex_ref(int fd, const char *vol, const char *plex,
  * @req: the ioctl, which takes a struct mirvol_plex_ref
  * @what: what failed, "... %s ... %s" with the plex and the volume name
  * @check: optional, rules on the options: an exit code, or -1 if fine
+ * @need: optional, after the module was opened: 0 if it can do what the
+ *	options ask, else -1 (printed)
  * @fill: optional, the command's fields of the reference
  * @done: optional, after the call succeeded: report, wait; returns the
  *	exit code (without it: success)
@@ -664,6 +665,7 @@ struct plex_cmd {
 	unsigned long req;
 	const char *what;
 	int (*check)(const struct opts *o);
+	int (*need)(const struct opts *o);
 	void (*fill)(const struct opts *o, struct mirvol_plex_ref *ref);
 	int (*done)(int fd, const struct opts *o,
 		    const struct mirvol_plex_ref *ref);
@@ -692,6 +694,8 @@ static int run_plex_cmd(const struct plex_cmd *pc, int argc, char **argv)
 	if (fd < 0)
 		return MV_EXIT_FAIL;
 	r = MV_EXIT_FAIL;
+	if (pc->need && pc->need(&o))
+		goto out;
 	if (plex_ref(fd, argv[optind], argv[optind + 1], &info, &ref))
 		goto out;
 	if (pc->fill)
@@ -720,9 +724,18 @@ static int break_check(const struct opts *o)
 	return o->name && check_name(o->name) ? MV_EXIT_FAIL : -1;
 }
 
+static int break_need(const struct opts *o)
+{
+	if (!o->track_changes)
+		return 0;
+	return ctl_need(MIRVOL_FEAT_MERGE, "break-plex --track-changes");
+}
+
 static void break_fill(const struct opts *o, struct mirvol_plex_ref *ref)
 {
 	copy_name(ref->new_name, o->name);
+	if (o->track_changes)
+		ref->hdr.flags |= MIRVOL_BREAK_F_TRACK_CHANGES;
 }
 
 /* As op_done(), and with --wait the new volume's device. */
@@ -744,6 +757,7 @@ int cmd_break_plex(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		OPT("name", required_argument, OPT_NAME),
+		OPT("track-changes", no_argument, OPT_TRACK_CHANGES),
 		OPT("wait", no_argument, OPT_WAIT),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
@@ -751,7 +765,7 @@ int cmd_break_plex(int argc, char **argv)
 	static const struct plex_cmd pc = {
 		.shortopts = ":n:wh", .lo = lo, .req = MIRVOL_IOC_BREAK_PLEX,
 		.what = "breaking plex %s off %s", .check = break_check,
-		.fill = break_fill, .done = break_done,
+		.need = break_need, .fill = break_fill, .done = break_done,
 	};
 
 	return run_plex_cmd(&pc, argc, argv);
@@ -772,6 +786,33 @@ int cmd_remove_plex(int argc, char **argv)
 	return run_plex_cmd(&pc, argc, argv);
 }
 
+/**
+ * stacked_on_volume - refuse a device built on the volume itself
+ * @info: the volume
+ * @dev_fd: @dev: the device to add
+ * @doing: "adding", "replacing a plex with": the start of the error line
+ *
+ * A device built on the volume would send its writes back into it.  The
+ * kernel follows holder links (dm, md); a loop device has none.
+ *
+ * Return: true (printed) when @dev is built on the volume.
+ */
+bool stacked_on_volume(const struct mirvol_info *info, int dev_fd,
+		       const char *dev, const char *doing)
+{
+	struct stat sb;
+
+	if (fstat(dev_fd, &sb) || !S_ISBLK(sb.st_mode) ||
+	    info->state == MIRVOL_VOLUME_OFFLINE ||
+	    !mv_stacked_on(major(sb.st_rdev), minor(sb.st_rdev),
+			   info->dev_major, info->dev_minor, 0))
+		return false;
+	mv_err(MIRVOL_R_INVALID_OPERATION,
+	       "%s %s to %s: it is built on %s itself (writes would loop)",
+	       doing, dev, info->name, info->name);
+	return true;
+}
+
 static int do_add_plex(int fd, const struct opts *o, const char *vol,
 		       const char *dev, int dev_fd)
 {
@@ -779,24 +820,14 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 	struct mirvol_add_plex a;
 	struct mirvol_op_info op;
 	struct mv_status st;
-	struct stat sb;
 	int tries = 0;
 
 	if (resolve_vol(fd, vol, &info))
 		return MV_EXIT_FAIL;
-	/*
-	 * A device built on the volume would send its writes back into it.
-	 * The kernel follows holder links (dm, md); a loop device has none.
-	 */
-	if (!o->from_volume && !fstat(dev_fd, &sb) && S_ISBLK(sb.st_mode) &&
-	    info.state != MIRVOL_VOLUME_OFFLINE &&
-	    mv_stacked_on(major(sb.st_rdev), minor(sb.st_rdev), info.dev_major,
-			  info.dev_minor, 0)) {
-		mv_err(MIRVOL_R_INVALID_OPERATION,
-		       "adding %s to %s: it is built on %s itself (writes would loop)",
-		       dev, info.name, info.name);
+	if (!o->from_volume && stacked_on_volume(&info, dev_fd, dev, "adding"))
 		return MV_EXIT_FAIL;
-	}
+	if (o->merge && ctl_need(MIRVOL_FEAT_MERGE, "merge-plex"))
+		return MV_EXIT_FAIL;
 	memset(&a, 0, sizeof(a));
 	memcpy(a.volume_uuid, info.volume_uuid, MIRVOL_UUID_LEN);
 	a.fd = dev_fd;
@@ -804,6 +835,8 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 		if (resolve_vol(fd, o->from_volume, &src))
 			return MV_EXIT_FAIL;
 		a.hdr.flags = MIRVOL_ADD_F_FROM_VOLUME;
+		if (o->merge)
+			a.hdr.flags |= MIRVOL_ADD_F_MERGE;
 		a.fd = -1;
 		memcpy(a.source_uuid, src.volume_uuid, MIRVOL_UUID_LEN);
 	}
@@ -816,7 +849,10 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 			continue;
 		}
 
-		if (o->from_volume)
+		if (o->merge)
+			ctl_report(&st, "merging %s into %s", src.name,
+				   info.name);
+		else if (o->from_volume)
 			ctl_report(&st, "adding the plexes of %s to %s",
 				   src.name, info.name);
 		else if (st.reason != MIRVOL_R_DEVICE_BUSY ||
@@ -861,6 +897,32 @@ int cmd_add_plex(int argc, char **argv)
 		r = do_add_plex(fd, &o, argv[optind], dev, dev_fd);
 	if (dev_fd >= 0)
 		close(dev_fd);
+	ctl_close(fd);
+	return r;
+}
+
+int cmd_merge_plex(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("wait", no_argument, OPT_WAIT),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, ":wh", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 2, argv, "VOL and BROKENVOL");
+	if (r >= 0)
+		return r;
+	o.from_volume = argv[optind + 1];
+	o.merge = true;
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = do_add_plex(fd, &o, argv[optind], NULL, -1);
 	ctl_close(fd);
 	return r;
 }

@@ -197,7 +197,7 @@ int op_result(const struct mirvol_op_info *op);
 int op_wait_cmd(int fd, u64 id, struct mirvol_op_info *info);
 int op_interrupted(u64 id);
 
-/* ---- examine.c, assemble.c, cmds.c, sync.c: commands ------------------- */
+/* ---- examine.c, assemble.c, cmds.c, sync.c, manage.c: commands --------- */
 
 struct mirvol_md;
 enum mirvol_sb_defect;
@@ -223,7 +223,14 @@ int cmd_rename(int argc, char **argv);
 int cmd_break_plex(int argc, char **argv);
 int cmd_remove_plex(int argc, char **argv);
 int cmd_add_plex(int argc, char **argv);
+int cmd_merge_plex(int argc, char **argv);
 int cmd_set_plex(int argc, char **argv);
+int cmd_fail(int argc, char **argv);
+int cmd_offline(int argc, char **argv);
+int cmd_online(int argc, char **argv);
+int cmd_readd(int argc, char **argv);
+int cmd_replace(int argc, char **argv);
+int cmd_set(int argc, char **argv);
 int cmd_op(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
@@ -231,6 +238,12 @@ int cmd_resync(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes);
+int async_result(int fd, u64 op_id, bool wait, struct mirvol_op_info *info);
+bool busy_retry(const struct mv_status *st, int *tries);
+bool busy_report(int ctl, const struct mv_status *st, const int *fds, int n,
+		 char **devs);
+bool stacked_on_volume(const struct mirvol_info *info, int dev_fd,
+		       const char *dev, const char *doing);
 int open_device(const char *path, int flags);
 int check_name(const char *name);
 

@@ -30,6 +30,8 @@
  *   MIRVOL_FAKE_SLOW=1                op 10 never ends
  *   MIRVOL_FAKE_NOTBLK=1              CREATE: NOT_BLOCK_DEVICE
  *   MIRVOL_FAKE_ADD_OP=N              ADD_PLEX returns op N (not 10)
+ *   MIRVOL_FAKE_ACTION_OP=N           PLEX_ACTION ONLINE, READD, REPLACE
+ *                                     return op N (not 10)
  *   MIRVOL_FAKE_DEV_MAJOR=N           plexes on N:0 and N:1 (not 7:x),
  *                                     for host-independent outputs
  *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
@@ -378,10 +380,18 @@ static int do_info(struct mirvol_info *i)
 static int do_add(struct mirvol_add_plex *a)
 {
 	bool from = a->hdr.flags & MIRVOL_ADD_F_FROM_VOLUME;
+	bool merge = a->hdr.flags & MIRVOL_ADD_F_MERGE;
 
-	if (a->hdr.flags & ~MIRVOL_ADD_F_FROM_VOLUME || a->pad || a->op_id ||
-	    !zero(a->reserved, sizeof(a->reserved)))
+	fake_log("ADD_PLEX flags=%#x fd=%s source=%02x", a->hdr.flags,
+		 fd_str(a->fd), a->source_uuid[0]);
+	if (a->hdr.flags & ~(MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE) ||
+	    a->pad || a->op_id || !zero(a->reserved, sizeof(a->reserved)))
 		return BAD(&a->hdr, "ADD_PLEX: flags, pad or reserved");
+	if (merge && !from)
+		return BAD(&a->hdr, "ADD_PLEX: MERGE without FROM_VOLUME");
+	/* "data" was split from "backup" only */
+	if (merge && is_vol(a->source_uuid, 0xaa))
+		return fail(&a->hdr, EINVAL, MIRVOL_R_NOT_SPLIT_PAIR, NULL);
 	if (from && (a->fd != -1 || zero(a->source_uuid, MIRVOL_UUID_LEN)))
 		return BAD(&a->hdr, "ADD_PLEX: FROM_VOLUME needs fd -1 and a source");
 	if (!from && (!zero(a->source_uuid, MIRVOL_UUID_LEN) ||
@@ -451,7 +461,9 @@ static int do_plex_cmd(unsigned int nr, struct mirvol_plex_ref *r)
 
 	switch (nr) {
 	case 6:		/* BREAK_PLEX */
-		if (check_plex_ref(r, 0, true))
+		fake_log("BREAK_PLEX flags=%#x plex=%02x name=%s", r->hdr.flags,
+			 r->plex_uuid[0], r->new_name);
+		if (check_plex_ref(r, MIRVOL_BREAK_F_TRACK_CHANGES, true))
 			return -1;
 		if (r->plex_uuid[0] == 0xc0)
 			return fail(&r->hdr, EBUSY, MIRVOL_R_PLEX_IS_BOOT, NULL);
@@ -474,6 +486,78 @@ static int do_plex_cmd(unsigned int nr, struct mirvol_plex_ref *r)
 			return BAD(&r->hdr, "SET_PLEX: exactly one flag");
 		return 0;
 	}
+}
+
+/*
+ * PLEX_ACTION on "data": FAIL and OFFLINE refuse plex 0 (the only one in
+ * sync), READD refuses it too (it is active); ONLINE, READD and REPLACE
+ * start op 10, or MIRVOL_FAKE_ACTION_OP.
+ */
+static int do_plex_action(struct mirvol_plex_action *pa)
+{
+	const char *op = getenv("MIRVOL_FAKE_ACTION_OP");
+	bool fd_ok;
+
+	fake_log("PLEX_ACTION action=%u plex=%02x fd=%s", pa->action,
+		 pa->plex_uuid[0], fd_str(pa->fd));
+	if (pa->hdr.flags || pa->op_id || !zero(pa->reserved, sizeof(pa->reserved)))
+		return BAD(&pa->hdr, "PLEX_ACTION: flags, op_id or reserved");
+	switch (pa->action) {
+	case MIRVOL_PLEX_FAIL:
+	case MIRVOL_PLEX_TAKE_OFFLINE:
+	case MIRVOL_PLEX_TAKE_ONLINE:
+		fd_ok = pa->fd == -1;
+		break;
+	case MIRVOL_PLEX_READD:
+		fd_ok = pa->fd == -1 || fd_open(pa->fd);
+		break;
+	case MIRVOL_PLEX_REPLACE:
+		fd_ok = fd_open(pa->fd);
+		break;
+	default:
+		return BAD(&pa->hdr, "PLEX_ACTION: unknown action");
+	}
+	if (!fd_ok)
+		return BAD(&pa->hdr, "PLEX_ACTION: fd");
+	if (!is_vol(pa->volume_uuid, 0xaa))
+		return fail(&pa->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	if (pa->plex_uuid[0] != 0xc0 && pa->plex_uuid[0] != 0xc1)
+		return fail(&pa->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	if (pa->plex_uuid[0] == 0xc0 &&
+	    (pa->action == MIRVOL_PLEX_FAIL ||
+	     pa->action == MIRVOL_PLEX_TAKE_OFFLINE))
+		return fail(&pa->hdr, EBUSY, MIRVOL_R_REMAINING_PLEX_STALE, NULL);
+	if (pa->plex_uuid[0] == 0xc0 && pa->action == MIRVOL_PLEX_READD)
+		return fail(&pa->hdr, EINVAL, MIRVOL_R_INVALID_OPERATION, NULL);
+	if (pa->action >= MIRVOL_PLEX_TAKE_ONLINE)
+		pa->op_id = op ? strtoull(op, NULL, 10) : 10;
+	return 0;
+}
+
+/* SET_VOLUME: "data" takes anything sane, "backup" is offline. */
+static int do_set_volume(struct mirvol_set_volume *sv)
+{
+	u32 f = sv->hdr.flags;
+
+	fake_log("SET_VOLUME flags=%#x bitmap=%u region=%llu min=%u max=%u",
+		 f, sv->bitmap, (unsigned long long)sv->bitmap_region_bytes,
+		 sv->sync_speed_min, sv->sync_speed_max);
+	if (!f || f & ~(MIRVOL_SET_F_BITMAP | MIRVOL_SET_F_SPEED) || sv->pad ||
+	    !zero(sv->reserved, sizeof(sv->reserved)))
+		return BAD(&sv->hdr, "SET_VOLUME: flags, pad or reserved");
+	if (sv->bitmap > 1 ||
+	    (!(f & MIRVOL_SET_F_BITMAP) && sv->bitmap) ||
+	    ((!(f & MIRVOL_SET_F_BITMAP) || !sv->bitmap) &&
+	     sv->bitmap_region_bytes))
+		return BAD(&sv->hdr, "SET_VOLUME: bitmap fields");
+	if (!(f & MIRVOL_SET_F_SPEED) &&
+	    (sv->sync_speed_min || sv->sync_speed_max))
+		return BAD(&sv->hdr, "SET_VOLUME: speeds without SET_F_SPEED");
+	if (is_vol(sv->volume_uuid, 0xbb))
+		return fail(&sv->hdr, EINVAL, MIRVOL_R_VOLUME_NOT_ONLINE, NULL);
+	if (!is_vol(sv->volume_uuid, 0xaa))
+		return fail(&sv->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	return 0;
 }
 
 static void sleep_ms(u32 ms)
@@ -597,6 +681,8 @@ static int fake(unsigned long req, void *arg)
 	case MIRVOL_IOC_ASSEMBLE:	return do_assemble(arg);
 	case MIRVOL_IOC_RENAME:		return do_rename(arg);
 	case MIRVOL_IOC_SYNC_ACTION:	return do_sync_action(arg);
+	case MIRVOL_IOC_PLEX_ACTION:	return do_plex_action(arg);
+	case MIRVOL_IOC_SET_VOLUME:	return do_set_volume(arg);
 	}
 	errno = ENOTTY;
 	return -1;

@@ -178,10 +178,34 @@ usage_case create-region-not-pow2 create --region-size 96K /dev/null
 usage_case create-region-big create --region-size 2T /dev/null
 usage_case create-region-garbage create --region-size 64Q /dev/null
 usage_case create-region-zero create --region-size 0 /dev/null
+usage_case fail-no-plex fail vol
+usage_case fail-extra fail vol 0 /dev/null
+usage_case fail-wait fail vol 0 --wait
+usage_case offline-wait offline vol 0 --wait
+usage_case online-extra online vol 0 /dev/null
+usage_case re-add-extra re-add vol 0 /dev/null x
+usage_case re-add-no-plex re-add vol
+usage_case replace-no-dev replace vol 0
+usage_case replace-extra replace vol 0 /dev/null x
+usage_case set-no-vol set --bitmap none
+usage_case set-extra set a b --bitmap none
+usage_case set-nothing set vol
+usage_case set-bad-bitmap set vol --bitmap yes
+usage_case set-region-no-bitmap set vol --region-size 1M
+usage_case set-region-none set vol --bitmap none --region-size 1M
+usage_case set-region-bad set vol --bitmap internal --region-size 100K
+usage_case set-speed-bad set vol --sync-speed-min fast
+usage_case set-speed-overflow set vol --sync-speed-max 4294967296
+usage_case set-speed-order set vol --sync-speed-min 5000 --sync-speed-max 100
+usage_case merge-one-arg merge-plex vol
+usage_case merge-extra merge-plex a b c
+usage_case merge-from-volume merge-plex a b --from-volume c
+usage_case break-track-arg break-plex vol 0 --track-changes=yes
 
 # --help: exit 0, usage on stdout
 for c in create remove stop list show rename break-plex remove-plex \
-	 add-plex check repair resync set-plex op assemble examine version; do
+	 add-plex check repair resync set-plex op assemble examine version \
+	 set merge-plex fail offline online re-add replace; do
 	if expect "help-$c" 0 "$TOOL" "$c" --help &&
 	   grep -q "^usage: mirvolctl $c " "$OUT/help-$c.out"; then
 		ok "help-$c"
@@ -452,6 +476,75 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect fake-create-exists 1 fk "$TOOL" create --name data "$OUT/d0" &&
 	   err_is fake-create-exists create NAME_EXISTS; then ok fake-create-exists; fi
 
+	# tc NAME RC REASON LOG OUT [VAR=value...] COMMAND ARGS...: run
+	# mirvolctl COMMAND ARGS against the fake; it must exit RC, the fake
+	# must log exactly LOG (the ioctl structs the tool filled), stdout
+	# must be OUT, stderr empty (REASON "") or one error line with REASON.
+	tc() {
+		local name=$1 want=$2 reason=$3 log=$4 out=$5 envs=()
+		shift 5
+		while [[ $1 == *=* ]]; do envs+=("$1"); shift; done
+		expect "$name" "$want" fk env MIRVOL_FAKE_LOG="$OUT/$name.log" \
+			"${envs[@]}" "$TOOL" "$@" || return 0
+		if ! logged "$name" "$log"; then
+			ko "$name" "ioctl structs"
+		elif [ "$(cat "$OUT/$name.out")" != "$out" ]; then
+			ko "$name" "stdout: $(head -c 200 "$OUT/$name.out")"
+		elif [ -z "$reason" ] && [ -s "$OUT/$name.err" ]; then
+			ko "$name" "stderr: $(head -c 300 "$OUT/$name.err")"
+		elif [ -n "$reason" ] && ! err_is "$name" "$1" "$reason"; then
+			ko "$name" "error line: $(head -c 300 "$OUT/$name.err")"
+		else
+			ok "$name"
+		fi
+	}
+
+	# plex actions: fail, offline, online, re-add, replace
+	tc fake-fail 0 "" "PLEX_ACTION action=1 plex=c1 fd=-1" "" fail data 1
+	tc fake-fail-last 1 REMAINING_PLEX_STALE "PLEX_ACTION action=1 plex=c0 fd=-1" "" fail data 0
+	grep -q "^mirvolctl: fail: failing plex 0 of data: " "$OUT/fake-fail-last.err" ||
+		ko fake-fail-last-context "$(cat "$OUT/fake-fail-last.err")"
+	tc fake-offline 0 "" "PLEX_ACTION action=2 plex=c1 fd=-1" "" offline $A c1c1c1c1-c1c1-c1c1-c1c1-c1c1c1c1c1c1
+	tc fake-online 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" 10 online data 1
+	tc fake-online-nothing 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" "" MIRVOL_FAKE_ACTION_OP=0 online data 1
+	tc fake-online-nothing-wait 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" "" MIRVOL_FAKE_ACTION_OP=0 online --wait data 1
+	tc fake-online-wait 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" "" online data 1 --wait
+	tc fake-re-add 0 "" "PLEX_ACTION action=4 plex=c1 fd=-1" 10 re-add data 1
+	tc fake-re-add-dev 0 "" "PLEX_ACTION action=4 plex=c1 fd=open" 10 re-add data 1 "$OUT/d0"
+	tc fake-re-add-active 1 INVALID_OPERATION "PLEX_ACTION action=4 plex=c0 fd=-1" "" re-add data 0
+	tc fake-re-add-no-dev 1 INVALID_ARGUMENT "" "" re-add data 1 /nonexistent
+	tc fake-replace 0 "" "PLEX_ACTION action=5 plex=c1 fd=open" 10 replace data 1 "$OUT/d0"
+	tc fake-replace-read-error 1 SOURCE_READ_ERROR "PLEX_ACTION action=5 plex=c1 fd=open" "" MIRVOL_FAKE_ACTION_OP=16 replace --wait data 1 "$OUT/d0"
+	tc fake-replace-unknown-plex 1 OBJECT_NOT_FOUND "" "" replace data 5 "$OUT/d0"
+	tc fake-replace-busy 1 DEVICE_BUSY "" "" MIRVOL_FAKE_FAIL=16:16:3 replace data 1 /dev/null
+	tc fake-online-unknown-vol 1 OBJECT_NOT_FOUND "" "" online nosuch 1
+	tc fake-online-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff online data 1
+	tc fake-online-enotty 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FAIL=16:25:0 online data 1
+
+	# set: SET_VOLUME; a speed not given keeps INFO's value
+	tc fake-set-speed-max 0 "" "SET_VOLUME flags=0x2 bitmap=0 region=0 min=1000 max=5000" "" set data --sync-speed-max 5000
+	tc fake-set-speed-min 0 "" "SET_VOLUME flags=0x2 bitmap=0 region=0 min=0 max=200000" "" set data --sync-speed-min default
+	tc fake-set-speeds 0 "" "SET_VOLUME flags=0x2 bitmap=0 region=0 min=10 max=0" "" set data --sync-speed-min 10 --sync-speed-max 0
+	tc fake-set-no-bitmap 0 "" "SET_VOLUME flags=0x1 bitmap=0 region=0 min=0 max=0" "" set data --bitmap none
+	tc fake-set-bitmap 0 "" "SET_VOLUME flags=0x1 bitmap=1 region=0 min=0 max=0" "" set data --bitmap internal
+	tc fake-set-all 0 "" "SET_VOLUME flags=0x3 bitmap=1 region=4194304 min=1000 max=9000" "" set data --bitmap internal --region-size 4M --sync-speed-max 9000
+	tc fake-set-offline 1 VOLUME_NOT_ONLINE "SET_VOLUME flags=0x1 bitmap=0 region=0 min=0 max=0" "" set backup --bitmap none
+	tc fake-set-no-bitmap-reason 1 NO_BITMAP "" "" MIRVOL_FAKE_FAIL=17:22:39 set data --bitmap none
+	tc fake-set-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff set data --bitmap none
+
+	# break-plex --track-changes, merge-plex
+	tc fake-break-plain 0 "" "BREAK_PLEX flags=0 plex=c1 name=snap" 8 break-plex data 1 --name snap
+	tc fake-break-track 0 "" "BREAK_PLEX flags=0x1 plex=c1 name=" 8 break-plex --track-changes data 1
+	tc fake-break-track-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff break-plex --track-changes data 1
+	tc fake-merge 0 "" "ADD_PLEX flags=0x3 fd=-1 source=bb" 10 merge-plex data backup
+	tc fake-merge-wait 0 "" "ADD_PLEX flags=0x3 fd=-1 source=bb" "" merge-plex --wait data $B
+	tc fake-merge-not-pair 1 NOT_SPLIT_PAIR "ADD_PLEX flags=0x3 fd=-1 source=aa" "" merge-plex data data
+	grep -q "^mirvolctl: merge-plex: merging data into data: " "$OUT/fake-merge-not-pair.err" ||
+		ko fake-merge-not-pair-context "$(cat "$OUT/fake-merge-not-pair.err")"
+	tc fake-merge-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff merge-plex data backup
+	tc fake-add-from-no-merge 0 "" "ADD_PLEX flags=0x1 fd=-1 source=bb" 10 add-plex data --from-volume backup
+	tc fake-add-dev-log 0 "" "ADD_PLEX flags=0 fd=open source=00" 10 add-plex data "$OUT/d0"
+
 	# create: the bitmap options in the struct
 	fl() { local n=$1; shift; fk env MIRVOL_FAKE_LOG="$OUT/$n.log" "$@"; }
 	if expect fake-create-default 0 fl fake-create-default "$TOOL" create --assume-clean "$OUT/d0" &&
@@ -706,7 +799,7 @@ if command -v groff >/dev/null; then
 	fi
 	for c in create remove stop list show rename break-plex remove-plex \
 		 add-plex check repair resync set-plex op assemble examine \
-		 version; do
+		 version set merge-plex fail offline online re-add replace; do
 		# a .TP entry starting \fBCMD (roff escapes the hyphens)
 		pat="\\fB${c//-/\\-}"
 		P=$pat awk 'index($0, ENVIRON["P"]) == 1 { f = 1 }
