@@ -273,6 +273,12 @@ struct mirvol_list {
  * generations it missed: it is the resync source when it returns.
  */
 #define MIRVOL_PLEX_F_LAST_IN_SYNC (1U << 1)
+/*
+ * A syncing plex that differs from the in-sync plexes only in the regions
+ * set in the write-intent bitmap: its resync copies only those (a plex
+ * back from a short absence, or after an unclean shutdown).  Version 2.
+ */
+#define MIRVOL_PLEX_F_BITMAP_SYNC (1U << 2)
 
 /**
  * struct mirvol_plex_info - one plex, in struct mirvol_info
