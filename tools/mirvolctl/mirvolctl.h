@@ -85,6 +85,7 @@ struct mv_name mv_vol_state_name(u32 state);
 struct mv_name mv_plex_state_name(u32 state);
 struct mv_name mv_op_type_name(u32 type);
 struct mv_name mv_op_state_name(u32 state);
+void mv_plex_flags_str(u32 flags, char *buf, size_t len);
 
 int mv_uuid_parse(const char *s, u8 uuid[MIRVOL_UUID_LEN]);
 void mv_uuid_format(const u8 uuid[MIRVOL_UUID_LEN], char out[MV_UUID_STR_LEN]);

@@ -227,6 +227,38 @@ struct mv_name mv_op_state_name(u32 state)
 	return enum_name(mirvol_op_state_str(state), state);
 }
 
+/*
+ * A plex's flags other than boot (which has a column of its own), e.g.
+ * "last-in-sync,bitmap-sync", or "-" when there are none; unknown bits as
+ * "0x..." at the end.
+ */
+void mv_plex_flags_str(u32 flags, char *buf, size_t len)
+{
+	static const struct {
+		u32 bit;
+		const char *name;
+	} names[] = {
+		{ MIRVOL_PLEX_F_LAST_IN_SYNC, "last-in-sync" },
+		{ MIRVOL_PLEX_F_BITMAP_SYNC, "bitmap-sync" },
+	};
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	flags &= ~MIRVOL_PLEX_F_BOOT;
+	for (i = 0; i < ARRAY_SIZE(names) && n < len; i++) {
+		if (!(flags & names[i].bit))
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				      names[i].name);
+		flags &= ~names[i].bit;
+	}
+	if (flags && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%s0x%x", n ? "," : "",
+				      flags);
+	if (!n)
+		snprintf(buf, len, "-");
+}
+
 /* ---- UUIDs ------------------------------------------------------- */
 
 static int hexval(int c)

@@ -12,15 +12,19 @@
  *
  * The world is fixed (nothing persists between processes):
  *   volume "data"   aaaaaaaa-...-aa, /dev/mirvol0 (250:0), degraded,
- *                   plex 0 boot on 7:0 (active), plex 1 on 7:1 (syncing),
- *                   running op 7, 16 mismatched sectors
- *   volume "backup" bbbbbbbb-...-bb, offline, plex 0 missing
+ *                   plex 0 boot on 7:0 (active), plex 1 on 7:1 (syncing,
+ *                   bitmap-sync), running op 7, 16 mismatched sectors,
+ *                   64 KiB bitmap regions, 12 dirty, split from
+ *                   "backup" (tracked)
+ *   volume "backup" bbbbbbbb-...-bb, offline, plex 0 missing (last in
+ *                   sync), no bitmap, split from "data" (tracked)
  * Operations: 7 add-plex running 42%; 8 break-plex succeeded (output:
  * "data"); 9 add-plex cancelled; 10 resync that ends after three
  * OP_WAIT timeouts of this process; 12 check and 13 repair that found
  * 8 KiB to differ; 14 resync and 16 add-plex that failed with
  * SOURCE_READ_ERROR on 4 KiB at 4 MiB; 15 forced resync that lost those
- * 4 KiB; anything else OBJECT_NOT_FOUND.  SYNC_ACTION starts CHECK as
+ * 4 KiB; 17 replace running 50%; 18 merge-plex succeeded; anything else
+ * OBJECT_NOT_FOUND.  SYNC_ACTION starts CHECK as
  * op 12, REPAIR as 13, RESYNC as 14, RESYNC with FORCE as 15.
  *
  * Environment:
@@ -34,6 +38,7 @@
  *                                     return op N (not 10)
  *   MIRVOL_FAKE_DEV_MAJOR=N           plexes on N:0 and N:1 (not 7:x),
  *                                     for host-independent outputs
+ *   MIRVOL_FAKE_OFFLINE=1             plex 1 of "data" is offline
  *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
  *                                     (default: every one of ABI 2.1)
  *   MIRVOL_FAKE_LOG=FILE              append one line per CREATE,
@@ -168,13 +173,21 @@ static int fill_info(struct mirvol_info *i)
 		plex(&i->plexes[1], 1, MIRVOL_PLEX_SYNCING, dev_major(), 1,
 		     size);
 		i->plexes[1].read_errors = 3;
+		i->plexes[1].flags = MIRVOL_PLEX_F_BITMAP_SYNC;
+		if (getenv("MIRVOL_FAKE_OFFLINE"))
+			i->plexes[1].state = MIRVOL_PLEX_OFFLINE;
+		i->bitmap_region_bytes = 65536;
+		i->bitmap_dirty_regions = 12;
+		uuid_fill(i->split_peer_uuid, 0xbb);
 	} else if (is_vol(i->volume_uuid, 0xbb)) {
 		snprintf(i->name, sizeof(i->name), "%s", "backup");
 		i->state = MIRVOL_VOLUME_OFFLINE;
 		i->index = 0xffffffff;
 		i->nr_plexes = 1;
 		plex(&i->plexes[0], 0, MIRVOL_PLEX_MISSING, 0, 0, size);
+		i->plexes[0].flags = MIRVOL_PLEX_F_LAST_IN_SYNC;
 		i->flags = MIRVOL_VOLUME_F_DIRTY;
+		uuid_fill(i->split_peer_uuid, 0xaa);
 	} else {
 		return -1;
 	}
@@ -241,6 +254,15 @@ static int op_info(u64 id, struct mirvol_op_info *o)
 		o->nr_outputs = 2;
 		uuid_fill(o->outputs[0], 0xc0);
 		uuid_fill(o->outputs[1], 0xc1);
+		return 0;
+	case 17:
+	case 18:
+		o->type = id == 17 ? MIRVOL_OP_REPLACE : MIRVOL_OP_MERGE;
+		o->state = id == 17 ? MIRVOL_OPS_RUNNING : MIRVOL_OPS_SUCCEEDED;
+		o->percent = id == 17 ? 50 : 100;
+		o->done_bytes = o->total_bytes * o->percent / 100;
+		o->nr_outputs = 1;
+		uuid_fill(o->outputs[0], 0xc1);
 		return 0;
 	case 14:
 	case 15:

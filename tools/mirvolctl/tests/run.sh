@@ -358,6 +358,49 @@ if expect examine-stale 0 "$TOOL" examine --json "$IMG/stale" &&
 	.slots[1].superblock.plexes[2].sync_offset == 0'
 then ok examine-stale-json; fi
 
+# version 2: bitmap, stored speeds, a tracked split, plex flags
+"$MKIMAGE" "$IMG/v2" --gen 7 --region 128 --cleared-gen 6 --speeds 0:90000 \
+	--split 5 --plex-flags 1:2
+if expect examine-v2 0 "$TOOL" examine "$IMG/v2" &&
+   grep -qx "         Version : 2" "$OUT/examine-v2.out" &&
+   grep -qx "   Bitmap Region : 128 sectors (64.0K)" "$OUT/examine-v2.out" &&
+   grep -qx "    Bitmap Flags : 0x00000000" "$OUT/examine-v2.out" &&
+   grep -qx "     Cleared Gen : 6" "$OUT/examine-v2.out" &&
+   grep -qx "      Sync Speed : default - 90000 KiB/s" "$OUT/examine-v2.out" &&
+   grep -qx "      Split Peer : 33333333-3333-3333-3333-333333333333" "$OUT/examine-v2.out" &&
+   grep -qx "       Split Gen : 5" "$OUT/examine-v2.out" &&
+   grep -Eq "^  1 +22222222-2222-2222-2222-222222222201 +active .* last-in-sync$" "$OUT/examine-v2.out" &&
+   grep -Eq "^\* 0 +22222222-.* -$" "$OUT/examine-v2.out"
+then ok examine-v2; else [ "$rc" -eq 0 ] && ko examine-v2 "text"; fi
+if expect examine-v2-json 0 "$TOOL" examine --json "$IMG/v2" &&
+   jq_ok examine-v2-json '.slots[1].superblock as $s | $s.version == 2 and
+	$s.bitmap_region == 128 and $s.bitmap_flags == 0 and
+	$s.bitmap_cleared_gen == 6 and $s.sync_speed_min == 0 and
+	$s.sync_speed_max == 90000 and
+	$s.split_peer == "33333333-3333-3333-3333-333333333333" and
+	$s.split_generation == 5 and $s.plexes[1].last_in_sync and
+	($s.plexes[1].bitmap_sync | not) and ($s.plexes[0].last_in_sync | not)'
+then ok examine-v2-json; else [ "$rc" -eq 0 ] && ko examine-v2-json "jq"; fi
+# version 1 (today's volumes): still read, no bitmap, default speeds
+"$MKIMAGE" "$IMG/v1" --gen 3 --slots cur --version 1:1
+if expect examine-v1 0 "$TOOL" examine "$IMG/v1" &&
+   grep -qx "         Version : 1" "$OUT/examine-v1.out" &&
+   grep -qx "          Bitmap : none" "$OUT/examine-v1.out" &&
+   grep -qx "      Sync Speed : default - default KiB/s" "$OUT/examine-v1.out" &&
+   ! grep -q "Split" "$OUT/examine-v1.out" &&
+   expect examine-v1-json 0 "$TOOL" examine --json "$IMG/v1" &&
+   jq_ok examine-v1-json '.slots[1].valid and .slots[1].superblock.version == 1 and
+	.slots[1].superblock.bitmap_region == 0 and
+	.slots[1].superblock.split_peer == "00000000-0000-0000-0000-000000000000"'
+then ok examine-v1; else ko examine-v1 "output"; fi
+# the bitmap-sync plex flag, shown as stored whatever the codec thinks
+"$MKIMAGE" "$IMG/bitmap-sync" --gen 3 --region 128 --plex-flags 1:4
+run examine-bitmap-sync "$TOOL" examine --json "$IMG/bitmap-sync"
+if jq_ok examine-bitmap-sync '.slots[1].superblock.plexes[1].bitmap_sync and
+	.slots[1].superblock.plexes[1].flags == 4 and
+	(.slots[1].superblock.plexes[0].bitmap_sync | not)'
+then ok examine-bitmap-sync; else ko examine-bitmap-sync "jq"; fi
+
 # not a file or block device
 if expect examine-chardev 1 "$TOOL" examine /dev/null &&
    err_is examine-chardev examine NOT_BLOCK_DEVICE
@@ -747,6 +790,51 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	   jq_ok fake-op-break-json '.bad_offset_bytes == null and .bad_bytes == null and
 		.lost_bytes == null and .mismatch_bytes == null'
 	then ok fake-op-break-json; fi
+	# issue 11: bitmap, split peer, plex flags, new states and op types
+	if expect fake-show-bitmap-json 0 fk "$TOOL" show --json data &&
+	   jq_ok fake-show-bitmap-json '.bitmap == "internal" and
+		.bitmap_region_bytes == 65536 and .bitmap_dirty_regions == 12 and
+		.split_peer == "'$B'" and
+		.plexes[0].bitmap_sync == false and .plexes[1].bitmap_sync == true and
+		.plexes[0].last_in_sync == false and .plexes[0].boot == true'
+	then ok fake-show-bitmap-json; else [ "$rc" -eq 0 ] && ko fake-show-bitmap-json "jq"; fi
+	if expect fake-show-no-bitmap-json 0 fk "$TOOL" show --json backup &&
+	   jq_ok fake-show-no-bitmap-json '.bitmap == "none" and
+		.bitmap_region_bytes == null and .bitmap_dirty_regions == null and
+		.split_peer == "'$A'" and .plexes[0].last_in_sync == true and
+		.plexes[0].bitmap_sync == false'
+	then ok fake-show-no-bitmap-json; else [ "$rc" -eq 0 ] && ko fake-show-no-bitmap-json "jq"; fi
+	if expect fake-show-bitmap-text 0 fk "$TOOL" show data &&
+	   grep -qx "Bitmap      : internal, 64.0K regions, 12 dirty" "$OUT/fake-show-bitmap-text.out" &&
+	   grep -qx "Split peer  : $B (backup), changes tracked" "$OUT/fake-show-bitmap-text.out" &&
+	   grep -Eq "^1 +c1c1c1c1-.* syncing .* bitmap-sync$" "$OUT/fake-show-bitmap-text.out" &&
+	   grep -Eq "^0 +c0c0c0c0-.* active .* -$" "$OUT/fake-show-bitmap-text.out"
+	then ok fake-show-bitmap-text; else [ "$rc" -eq 0 ] && ko fake-show-bitmap-text "text"; fi
+	if expect fake-show-no-bitmap-text 0 fk "$TOOL" show backup &&
+	   grep -qx "Bitmap      : none" "$OUT/fake-show-no-bitmap-text.out" &&
+	   grep -qx "Split peer  : $A (data), changes tracked" "$OUT/fake-show-no-bitmap-text.out" &&
+	   grep -Eq "^0 .* missing .* last-in-sync$" "$OUT/fake-show-no-bitmap-text.out"
+	then ok fake-show-no-bitmap-text; else [ "$rc" -eq 0 ] && ko fake-show-no-bitmap-text "text"; fi
+	if expect fake-show-offline 0 fk env MIRVOL_FAKE_OFFLINE=1 "$TOOL" show --json data &&
+	   jq_ok fake-show-offline '.plexes[1].state == "offline"' &&
+	   expect fake-show-offline-text 0 fk env MIRVOL_FAKE_OFFLINE=1 "$TOOL" show data &&
+	   grep -Eq "^1 +c1c1c1c1-.* offline " "$OUT/fake-show-offline-text.out"
+	then ok fake-show-offline; else ko fake-show-offline "state"; fi
+	if expect fake-op-replace-json 0 fk "$TOOL" op status 17 --json &&
+	   jq_ok fake-op-replace-json '.type == "replace" and .state == "running" and
+		.percent == 50 and .lost_bytes == 0 and .bad_bytes == 0 and
+		.mismatch_bytes == null'
+	then ok fake-op-replace-json; else [ "$rc" -eq 0 ] && ko fake-op-replace-json "jq"; fi
+	if expect fake-op-merge 0 fk "$TOOL" op wait 18 &&
+	   grep -qx "type: merge-plex" "$OUT/fake-op-merge.out" &&
+	   grep -qx "lost_bytes: 0" "$OUT/fake-op-merge.out"
+	then ok fake-op-merge; else [ "$rc" -eq 0 ] && ko fake-op-merge "text"; fi
+	if expect fake-version-2-1 0 fk "$TOOL" version --json &&
+	   jq_ok fake-version-2-1 '.features_mask == 2047 and
+		(.features | index("bitmap")) == 8 and
+		(.features | index("plex-action")) == 9 and
+		(.features | index("merge")) == 10 and .tool_abi == "2.1"'
+	then ok fake-version-2-1; else [ "$rc" -eq 0 ] && ko fake-version-2-1 "jq"; fi
 	if expect fake-version-sync 0 fk "$TOOL" version &&
 	   grep -q "^features:.* rename sync-action bitmap plex-action merge$" "$OUT/fake-version-sync.out"
 	then ok fake-version-sync; fi

@@ -248,6 +248,38 @@ static void test_sizes(void)
 	      "speed-parse");
 }
 
+static bool plex_flags_are(u32 flags, size_t len, const char *want)
+{
+	char buf[64];
+
+	mv_plex_flags_str(flags, buf, len);
+	if (!strcmp(buf, want))
+		return true;
+	fprintf(stderr, "  flags %#x: got %s want %s\n", flags, buf, want);
+	return false;
+}
+
+static void test_plex_flags(void)
+{
+	check(plex_flags_are(0, 64, "-") &&
+	      plex_flags_are(MIRVOL_PLEX_F_BOOT, 64, "-") &&
+	      plex_flags_are(MIRVOL_PLEX_F_BITMAP_SYNC, 64, "bitmap-sync") &&
+	      plex_flags_are(MIRVOL_PLEX_F_LAST_IN_SYNC, 64, "last-in-sync") &&
+	      plex_flags_are(MIRVOL_PLEX_F_BOOT | MIRVOL_PLEX_F_LAST_IN_SYNC |
+			     MIRVOL_PLEX_F_BITMAP_SYNC, 64,
+			     "last-in-sync,bitmap-sync") &&
+	      plex_flags_are(MIRVOL_PLEX_F_BITMAP_SYNC | 0x100, 64,
+			     "bitmap-sync,0x100") &&
+	      plex_flags_are(MIRVOL_PLEX_F_LAST_IN_SYNC |
+			     MIRVOL_PLEX_F_BITMAP_SYNC, 8, "last-in"),
+	      "plex-flags");
+	check(!strcmp(mv_plex_state_name(MIRVOL_PLEX_OFFLINE).s, "offline") &&
+	      !strcmp(mv_op_type_name(MIRVOL_OP_REPLACE).s, "replace") &&
+	      !strcmp(mv_op_type_name(MIRVOL_OP_MERGE).s, "merge-plex") &&
+	      !strcmp(mv_plex_state_name(7).s, "unknown-7") &&
+	      !strcmp(mv_op_type_name(9).s, "unknown-9"), "names-2-1");
+}
+
 static void test_format(void)
 {
 	char b[16];
@@ -509,6 +541,7 @@ int main(void)
 	test_uuid();
 	test_numbers();
 	test_sizes();
+	test_plex_flags();
 	test_format();
 	test_names();
 	test_codec();
