@@ -922,6 +922,8 @@ elif command -v valgrind >/dev/null; then
 	vg_case valgrind-examine-corrupt 1 "$TOOL" examine "$IMG/both-bad"
 	vg_case valgrind-examine-export 0 "$TOOL" examine --export "$IMG/valid"
 	vg_case valgrind-examine-none 1 "$TOOL" examine "$IMG/empty"
+	vg_case valgrind-examine-v2 0 "$TOOL" examine "$IMG/v2"
+	vg_case valgrind-examine-v2-json 0 "$TOOL" examine --json "$IMG/v2"
 	vg_case valgrind-usage 2 "$TOOL" create
 	vg_case valgrind-unit 0 "$UNIT"
 	if [ -f "$FAKE" ]; then
@@ -936,6 +938,11 @@ elif command -v valgrind >/dev/null; then
 		vg_case valgrind-not-found 1 "${F[@]}" "$TOOL" show nosuch
 		vg_case valgrind-check 0 "${F[@]}" "$TOOL" check --wait --json data
 		vg_case valgrind-resync 1 "${F[@]}" "$TOOL" resync --wait data
+		vg_case valgrind-replace 0 "${F[@]}" "$TOOL" replace --wait data 1 "$OUT/d0"
+		vg_case valgrind-set 0 "${F[@]}" "$TOOL" set data --bitmap internal --region-size 1M --sync-speed-max 9
+		vg_case valgrind-merge 1 "${F[@]}" "$TOOL" merge-plex data data
+		vg_case valgrind-create-bitmap 0 "${F[@]}" "$TOOL" create --bitmap none "$OUT/d0"
+		vg_case valgrind-show-peer 0 "${F[@]}" "$TOOL" show backup
 	fi
 else
 	echo "SKIP valgrind (not installed)"
