@@ -589,30 +589,16 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	tc fake-add-dev-log 0 "" "ADD_PLEX flags=0 fd=open source=00" 10 add-plex data "$OUT/d0"
 
 	# create: the bitmap options in the struct
-	fl() { local n=$1; shift; fk env MIRVOL_FAKE_LOG="$OUT/$n.log" "$@"; }
-	if expect fake-create-default 0 fl fake-create-default "$TOOL" create --assume-clean "$OUT/d0" &&
-	   logged fake-create-default "CREATE flags=0x1 region=0 nr=1 fd0=open name="
-	then ok fake-create-default; fi
-	if expect fake-create-no-bitmap 0 fl fake-create-no-bitmap "$TOOL" create --bitmap none --name nb "$OUT/d0" "$OUT/d1" &&
-	   logged fake-create-no-bitmap "CREATE flags=0x2 region=0 nr=2 fd0=open name=nb"
-	then ok fake-create-no-bitmap; fi
-	if expect fake-create-region 0 fl fake-create-region "$TOOL" create --bitmap internal --region-size 1M "$OUT/d0" "$OUT/d1" &&
-	   logged fake-create-region "CREATE flags=0 region=1048576 nr=2 fd0=open name=" &&
-	   [ "$(cat "$OUT/fake-create-region.out")" = /dev/mirvol2 ]
-	then ok fake-create-region; fi
-	if expect fake-create-region-65536 0 fl fake-create-region-65536 "$TOOL" create --region-size 65536 "$OUT/d0" &&
-	   logged fake-create-region-65536 "CREATE flags=0 region=65536 nr=1 fd0=open name="
-	then ok fake-create-region-65536; fi
+	tc fake-create-default 0 "" "CREATE flags=0x1 region=0 nr=1 fd0=open name=" /dev/mirvol2 create --assume-clean "$OUT/d0"
+	tc fake-create-no-bitmap 0 "" "CREATE flags=0x3 region=0 nr=2 fd0=open name=nb" /dev/mirvol2 create --bitmap none --assume-clean --name nb "$OUT/d0" "$OUT/d1"
+	tc fake-create-region 0 "" "CREATE flags=0x1 region=1048576 nr=2 fd0=open name=" /dev/mirvol2 create --bitmap internal --region-size 1M --assume-clean "$OUT/d0" "$OUT/d1"
+	tc fake-create-region-65536 0 "" "CREATE flags=0x1 region=65536 nr=1 fd0=open name=" /dev/mirvol2 create --region-size 65536 -a "$OUT/d0"
 	# a module without bitmaps: "none" is what it does anyway, a region
 	# size is refused before CREATE
-	if expect fake-create-none-old 0 fl fake-create-none-old env MIRVOL_FAKE_FEATURES=0xff "$TOOL" create --bitmap none "$OUT/d0" &&
-	   logged fake-create-none-old "CREATE flags=0 region=0 nr=1 fd0=open name="
-	then ok fake-create-none-old; fi
-	if expect fake-create-region-old 1 fl fake-create-region-old env MIRVOL_FAKE_FEATURES=0xff "$TOOL" create --region-size 1M "$OUT/d0" &&
-	   err_is fake-create-region-old create NOT_SUPPORTED &&
-	   grep -q "has no write-intent bitmap" "$OUT/fake-create-region-old.err" &&
-	   logged fake-create-region-old ""
-	then ok fake-create-region-old; fi
+	tc fake-create-none-old 0 "" "CREATE flags=0x1 region=0 nr=1 fd0=open name=" /dev/mirvol2 MIRVOL_FAKE_FEATURES=0xff create --bitmap none -a "$OUT/d0"
+	tc fake-create-region-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff create --region-size 1M "$OUT/d0"
+	tc fake-create-internal-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff create --bitmap internal "$OUT/d0"
+	tc fake-create-refused 1 INVALID_ARGUMENT "" "" MIRVOL_FAKE_FAIL=1:22:1 create --region-size 128K "$OUT/d0"
 
 	# NOT_BLOCK_DEVICE over several devices names the one to blame
 	if [ -b /dev/loop0 ]; then
