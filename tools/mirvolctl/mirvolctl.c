@@ -55,7 +55,7 @@ static const struct mv_command commands[] = {
 	  "      --track-changes both volumes keep a change map (for merge-plex)\n"
 	  "  -w, --wait          wait, then print the new volume's device node\n" },
 	{ "merge-plex", cmd_merge_plex, "VOL BROKENVOL [--wait]",
-	  "merge a volume split off with --track-changes back, copying changes",
+	  "merge back a volume split off with --track-changes (changes only)",
 	  "  -w, --wait          wait for the copy to finish\n" },
 	{ "remove-plex", cmd_remove_plex, "VOL PLEX [--wait]",
 	  "remove a plex from a volume",
