@@ -82,8 +82,7 @@ static int print_volume_device(int fd, const u8 uuid[MIRVOL_UUID_LEN])
  * An asynchronous command's result: the op id, or with --wait the
  * operation's outcome.
  */
-static int async_result(int fd, u64 op_id, bool wait,
-			struct mirvol_op_info *info)
+int async_result(int fd, u64 op_id, bool wait, struct mirvol_op_info *info)
 {
 	memset(info, 0, sizeof(*info));
 	if (!wait) {
@@ -107,6 +106,9 @@ enum {
 	OPT_NO_BOOT = 'B',
 	OPT_FROM_VOLUME = 'f',
 	OPT_HELP = 'h',
+	OPT_BITMAP = 0x100,
+	OPT_REGION_SIZE,
+	OPT_TRACK_CHANGES,
 };
 
 #define OPT(n, a, v)	{ n, a, NULL, v }
@@ -115,7 +117,9 @@ enum {
 struct opts {
 	const char *name;
 	const char *from_volume;
+	const char *bitmap, *region_size;
 	bool assume_clean, wait, yes, json, boot, no_boot;
+	bool track_changes, merge;
 	bool has_timeout;
 	double timeout;
 };
@@ -157,6 +161,15 @@ static int parse_opts(int argc, char **argv, const char *shortopts,
 		case OPT_FROM_VOLUME:
 			o->from_volume = optarg;
 			break;
+		case OPT_BITMAP:
+			o->bitmap = optarg;
+			break;
+		case OPT_REGION_SIZE:
+			o->region_size = optarg;
+			break;
+		case OPT_TRACK_CHANGES:
+			o->track_changes = true;
+			break;
 		case OPT_TIMEOUT:
 			if (mv_parse_seconds(optarg, &o->timeout))
 				return mv_usage("invalid --timeout '%s'",
@@ -179,6 +192,34 @@ static int want_args(int argc, int n, char **argv, const char *what)
 		return mv_usage("missing %s", what);
 	if (argc - optind > n)
 		return mv_usage("unexpected argument '%s'", argv[optind + n]);
+	return -1;
+}
+
+/**
+ * bitmap_opts - check --bitmap and --region-size (create, set)
+ * @bitmap: the argument of --bitmap, or NULL
+ * @region: the argument of --region-size, or NULL
+ * @on: receives 1 for an internal bitmap (also without --bitmap), 0 none
+ * @bytes: receives the region size in bytes, 0 for the kernel's default
+ *
+ * Return: -1 when they are valid, else the exit status (usage error).
+ */
+int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes)
+{
+	*on = 1;
+	*bytes = 0;
+	if (bitmap && !strcmp(bitmap, "none"))
+		*on = 0;
+	else if (bitmap && strcmp(bitmap, "internal"))
+		return mv_usage("invalid --bitmap '%s': use none or internal",
+				bitmap);
+	if (!region)
+		return -1;
+	if (!*on)
+		return mv_usage("--region-size needs an internal bitmap, not --bitmap none");
+	if (mv_parse_size(region, bytes) || !mv_region_size_valid(*bytes))
+		return mv_usage("invalid --region-size '%s': use a power of two from 64K to 1T",
+				region);
 	return -1;
 }
 
@@ -241,8 +282,8 @@ static const char *blame(unsigned int reason, const int *fds, int n,
  * DEVICE_BUSY: name the device in use and, when a mirvol volume holds it
  * (an offline volume udev assembled from an old member, say), the volume.
  */
-static bool busy_report(int ctl, const struct mv_status *st, const int *fds,
-			int n, char **devs)
+bool busy_report(int ctl, const struct mv_status *st, const int *fds, int n,
+		 char **devs)
 {
 	char holder[300];
 	struct stat sb;
@@ -319,7 +360,7 @@ static void udev_settle(void)
  * running "mirvolctl assemble --incremental" on a member) is worth a few
  * more tries; one busy for good (mounted, held) fails after them.
  */
-static bool busy_retry(const struct mv_status *st, int *tries)
+bool busy_retry(const struct mv_status *st, int *tries)
 {
 	if (st->reason != MIRVOL_R_DEVICE_BUSY || ++*tries > 10)
 		return false;
@@ -328,8 +369,19 @@ static bool busy_retry(const struct mv_status *st, int *tries)
 	return true;
 }
 
-static int do_create(int fd, const struct opts *o, int *fds, int n,
-		     char **devs)
+/**
+ * do_create - MIRVOL_IOC_CREATE
+ * @fd: the control device
+ * @o: the options
+ * @bitmap: 1 internal bitmap (the default), 0 none
+ * @region: bytes per bitmap bit, 0 for the kernel's default
+ * @fds: @n: the devices
+ * @devs: their names
+ *
+ * Return: the exit status.
+ */
+static int do_create(int fd, const struct opts *o, u32 bitmap, u64 region,
+		     int *fds, int n, char **devs)
 {
 	struct mirvol_info info;
 	struct mirvol_create c;
@@ -337,10 +389,17 @@ static int do_create(int fd, const struct opts *o, int *fds, int n,
 	char dev[300];
 	int i, tries = 0;
 
+	/* A module without bitmaps creates none: "none" needs no flag. */
+	if (bitmap && (o->bitmap || region) &&
+	    ctl_need(MIRVOL_FEAT_BITMAP, "write-intent bitmap"))
+		return MV_EXIT_FAIL;
 	for (;;) {
 		memset(&c, 0, sizeof(c));
 		if (o->assume_clean)
 			c.hdr.flags |= MIRVOL_CREATE_F_ASSUME_CLEAN;
+		if (!bitmap && ctl_has(MIRVOL_FEAT_BITMAP))
+			c.hdr.flags |= MIRVOL_CREATE_F_NO_BITMAP;
+		c.bitmap_region_bytes = region;
 		copy_name(c.name, o->name);
 		c.nr_plexes = (u32)n;
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
@@ -375,6 +434,8 @@ int cmd_create(int argc, char **argv)
 	static const struct option lo[] = {
 		OPT("name", required_argument, OPT_NAME),
 		OPT("assume-clean", no_argument, OPT_ASSUME_CLEAN),
+		OPT("bitmap", required_argument, OPT_BITMAP),
+		OPT("region-size", required_argument, OPT_REGION_SIZE),
 		OPT("wait", no_argument, OPT_WAIT),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
@@ -382,8 +443,13 @@ int cmd_create(int argc, char **argv)
 	int fds[MIRVOL_MAX_PLEXES];
 	int i, n, fd, r;
 	struct opts o;
+	u64 region;
+	u32 bitmap;
 
 	r = parse_opts(argc, argv, ":n:awh", lo, &o);
+	if (r >= 0)
+		return r;
+	r = bitmap_opts(o.bitmap, o.region_size, &bitmap, &region);
 	if (r >= 0)
 		return r;
 	n = argc - optind;
@@ -407,7 +473,7 @@ int cmd_create(int argc, char **argv)
 	fd = ctl_open();
 	r = MV_EXIT_FAIL;
 	if (fd >= 0)
-		r = do_create(fd, &o, fds, n, argv + optind);
+		r = do_create(fd, &o, bitmap, region, fds, n, argv + optind);
 	close_fds(fds, n);
 	ctl_close(fd);
 	return r;
@@ -587,6 +653,8 @@ static int plex_ref(int fd, const char *vol, const char *plex,
  * @req: the ioctl, which takes a struct mirvol_plex_ref
  * @what: what failed, "... %s ... %s" with the plex and the volume name
  * @check: optional, rules on the options: an exit code, or -1 if fine
+ * @need: optional, after the module was opened: 0 if it can do what the
+ *	options ask, else -1 (printed)
  * @fill: optional, the command's fields of the reference
  * @done: optional, after the call succeeded: report, wait; returns the
  *	exit code (without it: success)
@@ -597,6 +665,7 @@ struct plex_cmd {
 	unsigned long req;
 	const char *what;
 	int (*check)(const struct opts *o);
+	int (*need)(const struct opts *o);
 	void (*fill)(const struct opts *o, struct mirvol_plex_ref *ref);
 	int (*done)(int fd, const struct opts *o,
 		    const struct mirvol_plex_ref *ref);
@@ -625,6 +694,8 @@ static int run_plex_cmd(const struct plex_cmd *pc, int argc, char **argv)
 	if (fd < 0)
 		return MV_EXIT_FAIL;
 	r = MV_EXIT_FAIL;
+	if (pc->need && pc->need(&o))
+		goto out;
 	if (plex_ref(fd, argv[optind], argv[optind + 1], &info, &ref))
 		goto out;
 	if (pc->fill)
@@ -653,9 +724,18 @@ static int break_check(const struct opts *o)
 	return o->name && check_name(o->name) ? MV_EXIT_FAIL : -1;
 }
 
+static int break_need(const struct opts *o)
+{
+	if (!o->track_changes)
+		return 0;
+	return ctl_need(MIRVOL_FEAT_MERGE, "break-plex --track-changes");
+}
+
 static void break_fill(const struct opts *o, struct mirvol_plex_ref *ref)
 {
 	copy_name(ref->new_name, o->name);
+	if (o->track_changes)
+		ref->hdr.flags |= MIRVOL_BREAK_F_TRACK_CHANGES;
 }
 
 /* As op_done(), and with --wait the new volume's device. */
@@ -677,6 +757,7 @@ int cmd_break_plex(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		OPT("name", required_argument, OPT_NAME),
+		OPT("track-changes", no_argument, OPT_TRACK_CHANGES),
 		OPT("wait", no_argument, OPT_WAIT),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
@@ -684,7 +765,7 @@ int cmd_break_plex(int argc, char **argv)
 	static const struct plex_cmd pc = {
 		.shortopts = ":n:wh", .lo = lo, .req = MIRVOL_IOC_BREAK_PLEX,
 		.what = "breaking plex %s off %s", .check = break_check,
-		.fill = break_fill, .done = break_done,
+		.need = break_need, .fill = break_fill, .done = break_done,
 	};
 
 	return run_plex_cmd(&pc, argc, argv);
@@ -705,6 +786,33 @@ int cmd_remove_plex(int argc, char **argv)
 	return run_plex_cmd(&pc, argc, argv);
 }
 
+/**
+ * stacked_on_volume - refuse a device built on the volume itself
+ * @info: the volume
+ * @dev_fd: @dev: the device to add
+ * @doing: "adding", "replacing a plex with": the start of the error line
+ *
+ * A device built on the volume would send its writes back into it.  The
+ * kernel follows holder links (dm, md); a loop device has none.
+ *
+ * Return: true (printed) when @dev is built on the volume.
+ */
+bool stacked_on_volume(const struct mirvol_info *info, int dev_fd,
+		       const char *dev, const char *doing)
+{
+	struct stat sb;
+
+	if (fstat(dev_fd, &sb) || !S_ISBLK(sb.st_mode) ||
+	    info->state == MIRVOL_VOLUME_OFFLINE ||
+	    !mv_stacked_on(major(sb.st_rdev), minor(sb.st_rdev),
+			   info->dev_major, info->dev_minor, 0))
+		return false;
+	mv_err(MIRVOL_R_INVALID_OPERATION,
+	       "%s %s to %s: it is built on %s itself (writes would loop)",
+	       doing, dev, info->name, info->name);
+	return true;
+}
+
 static int do_add_plex(int fd, const struct opts *o, const char *vol,
 		       const char *dev, int dev_fd)
 {
@@ -712,24 +820,14 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 	struct mirvol_add_plex a;
 	struct mirvol_op_info op;
 	struct mv_status st;
-	struct stat sb;
 	int tries = 0;
 
 	if (resolve_vol(fd, vol, &info))
 		return MV_EXIT_FAIL;
-	/*
-	 * A device built on the volume would send its writes back into it.
-	 * The kernel follows holder links (dm, md); a loop device has none.
-	 */
-	if (!o->from_volume && !fstat(dev_fd, &sb) && S_ISBLK(sb.st_mode) &&
-	    info.state != MIRVOL_VOLUME_OFFLINE &&
-	    mv_stacked_on(major(sb.st_rdev), minor(sb.st_rdev), info.dev_major,
-			  info.dev_minor, 0)) {
-		mv_err(MIRVOL_R_INVALID_OPERATION,
-		       "adding %s to %s: it is built on %s itself (writes would loop)",
-		       dev, info.name, info.name);
+	if (!o->from_volume && stacked_on_volume(&info, dev_fd, dev, "adding"))
 		return MV_EXIT_FAIL;
-	}
+	if (o->merge && ctl_need(MIRVOL_FEAT_MERGE, "merge-plex"))
+		return MV_EXIT_FAIL;
 	memset(&a, 0, sizeof(a));
 	memcpy(a.volume_uuid, info.volume_uuid, MIRVOL_UUID_LEN);
 	a.fd = dev_fd;
@@ -737,6 +835,8 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 		if (resolve_vol(fd, o->from_volume, &src))
 			return MV_EXIT_FAIL;
 		a.hdr.flags = MIRVOL_ADD_F_FROM_VOLUME;
+		if (o->merge)
+			a.hdr.flags |= MIRVOL_ADD_F_MERGE;
 		a.fd = -1;
 		memcpy(a.source_uuid, src.volume_uuid, MIRVOL_UUID_LEN);
 	}
@@ -749,7 +849,10 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 			continue;
 		}
 
-		if (o->from_volume)
+		if (o->merge)
+			ctl_report(&st, "merging %s into %s", src.name,
+				   info.name);
+		else if (o->from_volume)
 			ctl_report(&st, "adding the plexes of %s to %s",
 				   src.name, info.name);
 		else if (st.reason != MIRVOL_R_DEVICE_BUSY ||
@@ -794,6 +897,32 @@ int cmd_add_plex(int argc, char **argv)
 		r = do_add_plex(fd, &o, argv[optind], dev, dev_fd);
 	if (dev_fd >= 0)
 		close(dev_fd);
+	ctl_close(fd);
+	return r;
+}
+
+int cmd_merge_plex(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		OPT("wait", no_argument, OPT_WAIT),
+		OPT("help", no_argument, OPT_HELP),
+		OPT_END,
+	};
+	struct opts o;
+	int fd, r;
+
+	r = parse_opts(argc, argv, ":wh", lo, &o);
+	if (r >= 0)
+		return r;
+	r = want_args(argc, 2, argv, "VOL and BROKENVOL");
+	if (r >= 0)
+		return r;
+	o.from_volume = argv[optind + 1];
+	o.merge = true;
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	r = do_add_plex(fd, &o, argv[optind], NULL, -1);
 	ctl_close(fd);
 	return r;
 }
@@ -938,7 +1067,7 @@ int cmd_op(int argc, char **argv)
 
 static const char *const feature_names[] = {
 	"create", "ops", "break-plex", "add-plex", "metadata", "assemble",
-	"rename", "sync-action",
+	"rename", "sync-action", "bitmap", "plex-action", "merge",
 };
 
 static void version_json(const struct mirvol_version *v)

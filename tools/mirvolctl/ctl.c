@@ -119,6 +119,9 @@ static int wait_for_node(const char *path)
 	}
 }
 
+/* The module's feature bits, as the last ctl_open() read them. */
+static u64 module_features;
+
 /*
  * Refuse to talk to a module of another ABI major version: its structs may
  * differ.  Minor versions only add features.
@@ -142,7 +145,34 @@ static int check_abi(int fd, const char *path)
 		close(fd);
 		return -1;
 	}
+	module_features = v.features;
 	return fd;
+}
+
+/* Whether the open module has a feature (MIRVOL_FEAT_*). */
+bool ctl_has(u64 feature)
+{
+	return (module_features & feature) == feature;
+}
+
+/**
+ * ctl_need - check that the module has a feature before using it
+ * @feature: MIRVOL_FEAT_*
+ * @what: what the feature is, for the error line
+ *
+ * An older module would refuse the new fields and flags as reserved bits
+ * (INVALID_ARGUMENT) or not know the ioctl (ENOTTY): say why instead.
+ *
+ * Return: 0, or -1 (printed) when the open module lacks @feature.
+ */
+int ctl_need(u64 feature, const char *what)
+{
+	if (ctl_has(feature))
+		return 0;
+	mv_err(MIRVOL_R_NOT_SUPPORTED,
+	       "the mirvol module has no %s; it is older than this mirvolctl (ABI %u.%u)",
+	       what, MIRVOL_ABI_MAJOR, MIRVOL_ABI_MINOR);
+	return -1;
 }
 
 /**

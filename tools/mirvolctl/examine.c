@@ -238,6 +238,10 @@ static void sb_plex_json(struct json *j, const struct mirvol_sb *sb,
 	json_u64(j, flags);
 	json_key(j, "boot");
 	json_bool(j, flags & MIRVOL_PLEX_F_BOOT);
+	json_key(j, "last_in_sync");
+	json_bool(j, flags & MIRVOL_PLEX_F_LAST_IN_SYNC);
+	json_key(j, "bitmap_sync");
+	json_bool(j, flags & MIRVOL_PLEX_F_BITMAP_SYNC);
 	json_key(j, "sync_offset");
 	json_u64(j, le64_to_cpu(p->sync_offset));
 	json_key(j, "gone_generation");
@@ -291,6 +295,14 @@ static void sb_json(struct json *j, const struct mirvol_sb *sb)
 	JSON_LE64(j, sb, bitmap_offset);
 	JSON_LE64(j, sb, bitmap_size);
 	JSON_LE64(j, sb, resync_offset);
+	JSON_LE32(j, sb, bitmap_region);
+	JSON_LE32(j, sb, bitmap_flags);
+	JSON_LE64(j, sb, bitmap_cleared_gen);
+	JSON_LE32(j, sb, sync_speed_min);
+	JSON_LE32(j, sb, sync_speed_max);
+	json_key(j, "split_peer");
+	json_uuid(j, sb->split_peer);
+	JSON_LE64(j, sb, split_generation);
 	json_key(j, "plexes");
 	json_arr_begin(j);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
@@ -359,26 +371,61 @@ static void print_plex_table(const struct mirvol_sb *sb)
 	u32 me = le32_to_cpu(sb->plex_index);
 	unsigned int i;
 
-	printf("\n  %-5s  %-36s  %-8s  %-4s  %5s  %s\n", "INDEX", "UUID",
-	       "STATE", "BOOT", "SYNC", "GONE-GEN");
+	printf("\n  %-5s  %-36s  %-8s  %-4s  %5s  %8s  %s\n", "INDEX", "UUID",
+	       "STATE", "BOOT", "SYNC", "GONE-GEN", "FLAGS");
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		const struct mirvol_sb_plex *p = &sb->plexes[i];
 		u32 state = le32_to_cpu(p->state);
-		char us[MV_UUID_STR_LEN], pct[8];
+		char us[MV_UUID_STR_LEN], pct[8], flags[48];
 
 		if (state == MIRVOL_PLEX_NONE)
 			continue;
 		mv_uuid_format(p->uuid, us);
 		snprintf(pct, sizeof(pct), "%u%%",
 			 mv_percent(le64_to_cpu(p->sync_offset), data_size));
-		printf("%c %-5u  %-36s  %-8s  %-4s  %5s  %" PRIu64 "\n",
+		mv_plex_flags_str(le32_to_cpu(p->flags), flags, sizeof(flags));
+		printf("%c %-5u  %-36s  %-8s  %-4s  %5s  %8" PRIu64 "  %s\n",
 		       i == me ? '*' : ' ', i, us,
 		       mv_plex_state_name(state).s,
 		       le32_to_cpu(p->flags) & MIRVOL_PLEX_F_BOOT ?
 		       "yes" : "no", pct,
-		       (uint64_t)le64_to_cpu(p->gone_generation));
+		       (uint64_t)le64_to_cpu(p->gone_generation), flags);
 	}
 	printf("  (* = this device)\n");
+}
+
+/* A resync speed limit: KiB/s, or the module's default. */
+static void format_speed(u32 kib, char *buf, size_t len)
+{
+	if (kib)
+		snprintf(buf, len, "%u", kib);
+	else
+		snprintf(buf, len, "default");
+}
+
+/* Version 2: the bitmap, stored speeds, a tracked split (zero in v1). */
+static void print_v2(const struct mirvol_sb *sb)
+{
+	char smin[16], smax[16], us[MV_UUID_STR_LEN];
+
+	if (sb->bitmap_region) {
+		print_sectors("Bitmap Region", le32_to_cpu(sb->bitmap_region));
+		printf("%16s : 0x%08x\n", "Bitmap Flags",
+		       le32_to_cpu(sb->bitmap_flags));
+		printf("%16s : %" PRIu64 "\n", "Cleared Gen",
+		       (uint64_t)le64_to_cpu(sb->bitmap_cleared_gen));
+	} else {
+		printf("%16s : none\n", "Bitmap");
+	}
+	format_speed(le32_to_cpu(sb->sync_speed_min), smin, sizeof(smin));
+	format_speed(le32_to_cpu(sb->sync_speed_max), smax, sizeof(smax));
+	printf("%16s : %s - %s KiB/s\n", "Sync Speed", smin, smax);
+	if (!mv_uuid_is_zero(sb->split_peer)) {
+		mv_uuid_format(sb->split_peer, us);
+		printf("%16s : %s\n", "Split Peer", us);
+		printf("%16s : %" PRIu64 "\n", "Split Gen",
+		       (uint64_t)le64_to_cpu(sb->split_generation));
+	}
 }
 
 static void print_sb(const struct mirvol_sb *sb, int slot)
@@ -411,6 +458,7 @@ static void print_sb(const struct mirvol_sb *sb, int slot)
 	}
 	if (sb->resync_offset)
 		print_sectors("Resync Offset", le64_to_cpu(sb->resync_offset));
+	print_v2(sb);
 	format_time(le64_to_cpu(sb->ctime), t, sizeof(t));
 	printf("%16s : %s\n", "Creation Time", t);
 	format_time(le64_to_cpu(sb->utime), t, sizeof(t));

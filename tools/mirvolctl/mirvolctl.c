@@ -21,10 +21,13 @@ const struct mv_command *mv_cmd;
 
 static const struct mv_command commands[] = {
 	{ "create", cmd_create,
-	  "[--name NAME] [--assume-clean] [--wait] DEV...",
+	  "[--name NAME] [--assume-clean] [--bitmap none|internal] [--region-size SIZE] [--wait] DEV...",
 	  "create a volume over block devices; prints its device node",
 	  "  -n, --name NAME     the volume's name (default: chosen by the kernel)\n"
 	  "  -a, --assume-clean  skip the initial resync\n"
+	  "      --bitmap none|internal  a write-intent bitmap (default: internal)\n"
+	  "      --region-size SIZE  bytes per bitmap bit, a power of two from 64K\n"
+	  "                      (default: chosen by the module from the size)\n"
 	  "  -w, --wait          wait for the initial resync to finish\n" },
 	{ "remove", cmd_remove, "VOL [--yes]",
 	  "stop a volume and erase its metadata from every plex",
@@ -38,10 +41,22 @@ static const struct mv_command commands[] = {
 	  "  -j, --json          print a JSON object\n"
 	  "      --export        print udev-style KEY=value lines\n" },
 	{ "rename", cmd_rename, "VOL NEWNAME", "rename a volume", NULL },
-	{ "break-plex", cmd_break_plex, "VOL PLEX [--name NEWNAME] [--wait]",
+	{ "set", cmd_set,
+	  "VOL [--bitmap none|internal [--region-size SIZE]] [--sync-speed-min N] [--sync-speed-max N]",
+	  "add or drop the write-intent bitmap, store resync speeds",
+	  "      --bitmap none|internal  drop the bitmap, or add one\n"
+	  "      --region-size SIZE  with --bitmap internal: bytes per bitmap bit\n"
+	  "      --sync-speed-min N  resync floor, KiB/s (default: the module's)\n"
+	  "      --sync-speed-max N  resync ceiling, KiB/s (default: the module's)\n" },
+	{ "break-plex", cmd_break_plex,
+	  "VOL PLEX [--name NEWNAME] [--track-changes] [--wait]",
 	  "split a plex off into a new volume",
 	  "  -n, --name NEWNAME  the new volume's name (default: NAME-plexINDEX)\n"
+	  "      --track-changes both volumes keep a change map (for merge-plex)\n"
 	  "  -w, --wait          wait, then print the new volume's device node\n" },
+	{ "merge-plex", cmd_merge_plex, "VOL BROKENVOL [--wait]",
+	  "merge back a volume split off with --track-changes (changes only)",
+	  "  -w, --wait          wait for the copy to finish\n" },
 	{ "remove-plex", cmd_remove_plex, "VOL PLEX [--wait]",
 	  "remove a plex from a volume",
 	  "  -w, --wait          wait for the operation to finish\n" },
@@ -65,6 +80,19 @@ static const struct mv_command commands[] = {
 	  "                      zeros there on every plex (data is lost)\n"
 	  "  -w, --wait          wait for the resync to finish\n"
 	  "  -j, --json          print the operation as a JSON object\n" },
+	{ "fail", cmd_fail, "VOL PLEX",
+	  "fail a plex, as a write error would", NULL },
+	{ "offline", cmd_offline, "VOL PLEX",
+	  "take a plex offline: no I/O, what it misses is tracked", NULL },
+	{ "online", cmd_online, "VOL PLEX [--wait]",
+	  "bring an offline plex back, copying what it missed",
+	  "  -w, --wait          wait for the copy to finish\n" },
+	{ "re-add", cmd_readd, "VOL PLEX [DEV] [--wait]",
+	  "bring a failed or missing plex back, copying what it missed",
+	  "  -w, --wait          wait for the copy to finish\n" },
+	{ "replace", cmd_replace, "VOL PLEX NEWDEV [--wait]",
+	  "sync a new device, then drop the plex: redundancy never drops",
+	  "  -w, --wait          wait until the plex is replaced\n" },
 	{ "set-plex", cmd_set_plex, "VOL PLEX --boot|--no-boot",
 	  "set or clear a plex's boot flag",
 	  "      --boot          flag the plex as boot plex\n"

@@ -31,6 +31,9 @@ enum {
 
 #define MV_UUID_STR_LEN	37	/* 36 characters and a NUL */
 
+/* The largest bitmap region: 2^31 sectors in mirvol_sb.bitmap_region. */
+#define MV_BITMAP_MAX_REGION	(1ULL << 40)
+
 #ifndef ARRAY_SIZE
 #define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
 #endif
@@ -82,6 +85,7 @@ struct mv_name mv_vol_state_name(u32 state);
 struct mv_name mv_plex_state_name(u32 state);
 struct mv_name mv_op_type_name(u32 type);
 struct mv_name mv_op_state_name(u32 state);
+void mv_plex_flags_str(u32 flags, char *buf, size_t len);
 
 int mv_uuid_parse(const char *s, u8 uuid[MIRVOL_UUID_LEN]);
 void mv_uuid_format(const u8 uuid[MIRVOL_UUID_LEN], char out[MV_UUID_STR_LEN]);
@@ -89,6 +93,9 @@ bool mv_uuid_is_zero(const u8 uuid[MIRVOL_UUID_LEN]);
 
 int mv_parse_u64(const char *s, u64 *val);
 int mv_parse_seconds(const char *s, double *val);
+int mv_parse_size(const char *s, u64 *val);
+bool mv_region_size_valid(u64 bytes);
+int mv_parse_speed(const char *s, u32 *kib);
 int mv_parse_volume_node(const char *s, u32 *index);
 
 void mv_human_size(u64 bytes, char *buf, size_t len);
@@ -141,6 +148,8 @@ void ctl_close(int fd);
 int ctl_call(int fd, unsigned long req, void *arg, struct mv_status *st);
 void ctl_report(const struct mv_status *st, const char *fmt, ...)
 	__printf(2, 3);
+bool ctl_has(u64 feature);
+int ctl_need(u64 feature, const char *what);
 int ctl_version(int fd, struct mirvol_version *v);
 int ctl_list(int fd, u8 (**uuids)[MIRVOL_UUID_LEN], size_t *count);
 int ctl_info(int fd, const u8 uuid[MIRVOL_UUID_LEN], struct mirvol_info *info,
@@ -189,7 +198,7 @@ int op_result(const struct mirvol_op_info *op);
 int op_wait_cmd(int fd, u64 id, struct mirvol_op_info *info);
 int op_interrupted(u64 id);
 
-/* ---- examine.c, assemble.c, cmds.c, sync.c: commands ------------------- */
+/* ---- examine.c, assemble.c, cmds.c, sync.c, manage.c: commands --------- */
 
 struct mirvol_md;
 enum mirvol_sb_defect;
@@ -215,13 +224,27 @@ int cmd_rename(int argc, char **argv);
 int cmd_break_plex(int argc, char **argv);
 int cmd_remove_plex(int argc, char **argv);
 int cmd_add_plex(int argc, char **argv);
+int cmd_merge_plex(int argc, char **argv);
 int cmd_set_plex(int argc, char **argv);
+int cmd_fail(int argc, char **argv);
+int cmd_offline(int argc, char **argv);
+int cmd_online(int argc, char **argv);
+int cmd_readd(int argc, char **argv);
+int cmd_replace(int argc, char **argv);
+int cmd_set(int argc, char **argv);
 int cmd_op(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_resync(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
+int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes);
+int async_result(int fd, u64 op_id, bool wait, struct mirvol_op_info *info);
+bool busy_retry(const struct mv_status *st, int *tries);
+bool busy_report(int ctl, const struct mv_status *st, const int *fds, int n,
+		 char **devs);
+bool stacked_on_volume(const struct mirvol_info *info, int dev_fd,
+		       const char *dev, const char *doing);
 int open_device(const char *path, int flags);
 int check_name(const char *name);
 

@@ -22,6 +22,7 @@ struct vol_view {
 	struct mirvol_info info;
 	bool has_op;
 	struct mirvol_op_info op;
+	char peer_name[MIRVOL_NAME_LEN];	/* show: the split peer's */
 };
 
 /* ---- operations -------------------------------------------------- */
@@ -29,7 +30,9 @@ struct vol_view {
 /* It copies data onto plexes: unreadable ranges and lost bytes apply. */
 static bool op_copies(const struct mirvol_op_info *op)
 {
-	return op->type == MIRVOL_OP_ADD_PLEX || op->type == MIRVOL_OP_RESYNC;
+	return op->type == MIRVOL_OP_ADD_PLEX ||
+	       op->type == MIRVOL_OP_RESYNC ||
+	       op->type == MIRVOL_OP_REPLACE || op->type == MIRVOL_OP_MERGE;
 }
 
 /* It compares the in-sync plexes: mismatches apply. */
@@ -39,8 +42,8 @@ static bool op_compares(const struct mirvol_op_info *op)
 }
 
 /*
- * A counter of the operation: its value where the operation's type gives
- * it a meaning (or the kernel set it anyway), else null.
+ * A counter: its value where it has a meaning (the operation's type, the
+ * volume's bitmap), or the kernel set it anyway, else null.
  */
 static void json_op_counter(struct json *j, const char *key, bool meaningful,
 			    u64 v)
@@ -157,6 +160,19 @@ static int view_load_op(int fd, struct vol_view *vv)
 	return -1;
 }
 
+/* The name of the volume split from or into this one, if it is known. */
+static void view_load_peer(int fd, struct vol_view *vv)
+{
+	struct mirvol_info peer;
+	struct mv_status st;
+
+	if (mv_uuid_is_zero(vv->info.split_peer_uuid) ||
+	    ctl_info(fd, vv->info.split_peer_uuid, &peer, &st))
+		return;
+	memcpy(vv->peer_name, peer.name, MIRVOL_NAME_LEN);
+	vv->peer_name[MIRVOL_NAME_LEN - 1] = '\0';
+}
+
 /* ---- JSON ---------------------------------------------------------- */
 
 static unsigned int plex_sync_percent(const struct mirvol_info *v,
@@ -194,6 +210,10 @@ static void plex_json(struct json *j, const struct mirvol_info *v,
 	json_str(j, mv_plex_state_name(p->state).s);
 	json_key(j, "boot");
 	json_bool(j, p->flags & MIRVOL_PLEX_F_BOOT);
+	json_key(j, "last_in_sync");
+	json_bool(j, p->flags & MIRVOL_PLEX_F_LAST_IN_SYNC);
+	json_key(j, "bitmap_sync");
+	json_bool(j, p->flags & MIRVOL_PLEX_F_BITMAP_SYNC);
 	json_key(j, "data_offset_bytes");
 	json_u64(j, p->data_offset_bytes);
 	json_key(j, "size_bytes");
@@ -250,6 +270,17 @@ static void vol_json(struct json *j, const struct vol_view *vv)
 	json_u64(j, v->sync_speed_max);
 	json_key(j, "mismatch_sectors");
 	json_u64(j, v->mismatch_sectors);
+	json_key(j, "bitmap");
+	json_str(j, v->bitmap_region_bytes ? "internal" : "none");
+	json_op_counter(j, "bitmap_region_bytes", v->bitmap_region_bytes,
+			v->bitmap_region_bytes);
+	json_op_counter(j, "bitmap_dirty_regions", v->bitmap_region_bytes,
+			v->bitmap_dirty_regions);
+	json_key(j, "split_peer");
+	if (mv_uuid_is_zero(v->split_peer_uuid))
+		json_null(j);
+	else
+		json_uuid(j, v->split_peer_uuid);
 	json_key(j, "operation");
 	if (vv->has_op)
 		op_print_json(j, &vv->op);
@@ -334,12 +365,12 @@ static void show_plex_table(const struct mirvol_info *v)
 				wdev = (int)strlen(dev);
 		}
 	}
-	printf("\n%-5s  %-36s  %-*s  %7s  %-8s  %-4s  %4s  %6s  %6s  %6s\n",
+	printf("\n%-5s  %-36s  %-*s  %7s  %-8s  %-4s  %4s  %6s  %6s  %6s  %s\n",
 	       "INDEX", "UUID", wdev, "DEVICE", "SIZE", "STATE", "BOOT",
-	       "SYNC", "RD-ERR", "CR-ERR", "WR-ERR");
+	       "SYNC", "RD-ERR", "CR-ERR", "WR-ERR", "FLAGS");
 	for (i = 0; i < nr_plexes(v); i++) {
 		const struct mirvol_plex_info *p = &v->plexes[i];
-		char us[MV_UUID_STR_LEN], pct[8];
+		char us[MV_UUID_STR_LEN], pct[8], flags[32];
 
 		mv_uuid_format(p->uuid, us);
 		if (plex_has_device(p))
@@ -349,20 +380,21 @@ static void show_plex_table(const struct mirvol_info *v)
 			snprintf(dev, sizeof(dev), "-");
 		mv_human_size(p->dev_size_bytes, size, sizeof(size));
 		snprintf(pct, sizeof(pct), "%u%%", plex_sync_percent(v, p));
+		mv_plex_flags_str(p->flags, flags, sizeof(flags));
 		printf("%-5u  %-36s  %-*s  %7s  %-8s  %-4s  %4s  %6" PRIu64
-		       "  %6" PRIu64 "  %6" PRIu64 "\n", p->index, us, wdev,
+		       "  %6" PRIu64 "  %6" PRIu64 "  %s\n", p->index, us, wdev,
 		       dev, size, mv_plex_state_name(p->state).s,
 		       p->flags & MIRVOL_PLEX_F_BOOT ? "yes" : "no", pct,
 		       (uint64_t)p->read_errors,
 		       (uint64_t)p->corrected_read_errors,
-		       (uint64_t)p->write_errors);
+		       (uint64_t)p->write_errors, flags);
 	}
 }
 
 static void show_text(const struct vol_view *vv)
 {
 	const struct mirvol_info *v = &vv->info;
-	char dev[300], size[16], us[MV_UUID_STR_LEN];
+	char dev[300], size[16], region[16], us[MV_UUID_STR_LEN];
 
 	vol_device(v, dev, sizeof(dev));
 	mv_human_size(v->size_bytes, size, sizeof(size));
@@ -378,6 +410,19 @@ static void show_text(const struct vol_view *vv)
 	       v->flags & MIRVOL_VOLUME_F_DIRTY ? "yes" : "no");
 	printf("Sync speed  : %u - %u KiB/s\n", v->sync_speed_min,
 	       v->sync_speed_max);
+	if (v->bitmap_region_bytes) {
+		mv_human_size(v->bitmap_region_bytes, region, sizeof(region));
+		printf("Bitmap      : internal, %s regions, %" PRIu64 " dirty\n",
+		       region, (uint64_t)v->bitmap_dirty_regions);
+	} else {
+		printf("Bitmap      : none\n");
+	}
+	if (!mv_uuid_is_zero(v->split_peer_uuid)) {
+		mv_uuid_format(v->split_peer_uuid, us);
+		printf("Split peer  : %s (%.*s), changes tracked\n", us,
+		       MIRVOL_NAME_LEN,
+		       *vv->peer_name ? vv->peer_name : "not running");
+	}
 	if (vv->has_op)
 		printf("Operation   : %" PRIu64 " %s %s %u%%\n",
 		       (uint64_t)vv->op.id, mv_op_type_name(vv->op.type).s,
@@ -511,6 +556,8 @@ int cmd_show(int argc, char **argv)
 	r = resolve_vol(fd, argv[optind], &vv.info);
 	if (!r)
 		r = view_load_op(fd, &vv);
+	if (!r && fmt == OUT_TEXT)
+		view_load_peer(fd, &vv);
 	ctl_close(fd);
 	if (r)
 		return MV_EXIT_FAIL;

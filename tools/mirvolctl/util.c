@@ -227,6 +227,38 @@ struct mv_name mv_op_state_name(u32 state)
 	return enum_name(mirvol_op_state_str(state), state);
 }
 
+/*
+ * A plex's flags other than boot (which has a column of its own), e.g.
+ * "last-in-sync,bitmap-sync", or "-" when there are none; unknown bits as
+ * "0x..." at the end.
+ */
+void mv_plex_flags_str(u32 flags, char *buf, size_t len)
+{
+	static const struct {
+		u32 bit;
+		const char *name;
+	} names[] = {
+		{ MIRVOL_PLEX_F_LAST_IN_SYNC, "last-in-sync" },
+		{ MIRVOL_PLEX_F_BITMAP_SYNC, "bitmap-sync" },
+	};
+	size_t i, n = 0;
+
+	buf[0] = '\0';
+	flags &= ~MIRVOL_PLEX_F_BOOT;
+	for (i = 0; i < ARRAY_SIZE(names) && n < len; i++) {
+		if (!(flags & names[i].bit))
+			continue;
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? "," : "",
+				      names[i].name);
+		flags &= ~names[i].bit;
+	}
+	if (flags && n < len)
+		n += (size_t)snprintf(buf + n, len - n, "%s0x%x", n ? "," : "",
+				      flags);
+	if (!n)
+		snprintf(buf, len, "-");
+}
+
 /* ---- UUIDs ------------------------------------------------------- */
 
 static int hexval(int c)
@@ -329,6 +361,78 @@ int mv_parse_seconds(const char *s, double *val)
 	if (errno || *end || !isfinite(v) || v < 0 || v > 1e9)
 		return -1;
 	*val = v;
+	return 0;
+}
+
+/**
+ * mv_parse_size - a size in bytes: digits and an optional binary suffix
+ * @s: e.g. "65536", "64K", "1M", "2GiB" (K, M, G, T in either case,
+ *	optionally followed by "iB" or "B")
+ * @val: the bytes, written only on success
+ *
+ * Return: 0, or -1 when @s is not such a size or it overflows.
+ */
+int mv_parse_size(const char *s, u64 *val)
+{
+	static const char units[] = "KMGT";
+	char digits[32];
+	const char *u;
+	size_t n = strspn(s, "0123456789");
+	unsigned int shift = 0;
+	u64 v;
+
+	if (!n || n >= sizeof(digits))
+		return -1;
+	memcpy(digits, s, n);
+	digits[n] = '\0';
+	if (mv_parse_u64(digits, &v))
+		return -1;
+	s += n;
+	if (*s) {
+		u = strchr(units, toupper((unsigned char)*s));
+		if (!u)
+			return -1;
+		shift = 10 * (unsigned int)(u - units + 1);
+		s++;
+		if (!strcmp(s, "iB") || !strcmp(s, "B"))
+			s += strlen(s);
+		if (*s)
+			return -1;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -1;
+	*val = v << shift;
+	return 0;
+}
+
+/*
+ * A write-intent bitmap region size as the kernel takes it: a power of
+ * two from MIRVOL_BITMAP_MIN_REGION up to MV_BITMAP_MAX_REGION, the
+ * largest whose sectors fit the superblock's 32-bit bitmap_region.
+ * Whether the volume's regions then fit MIRVOL_BITMAP_MAX_REGIONS depends
+ * on its size: the kernel decides.
+ */
+bool mv_region_size_valid(u64 bytes)
+{
+	return bytes >= MIRVOL_BITMAP_MIN_REGION &&
+	       bytes <= MV_BITMAP_MAX_REGION && !(bytes & (bytes - 1));
+}
+
+/*
+ * A resync speed limit in KiB/s: decimal below 2^32, or "default" for
+ * the module's default (0).
+ */
+int mv_parse_speed(const char *s, u32 *kib)
+{
+	u64 v;
+
+	if (!strcmp(s, "default")) {
+		*kib = 0;
+		return 0;
+	}
+	if (mv_parse_u64(s, &v) || v > UINT32_MAX)
+		return -1;
+	*kib = (u32)v;
 	return 0;
 }
 

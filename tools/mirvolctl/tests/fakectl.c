@@ -12,15 +12,19 @@
  *
  * The world is fixed (nothing persists between processes):
  *   volume "data"   aaaaaaaa-...-aa, /dev/mirvol0 (250:0), degraded,
- *                   plex 0 boot on 7:0 (active), plex 1 on 7:1 (syncing),
- *                   running op 7, 16 mismatched sectors
- *   volume "backup" bbbbbbbb-...-bb, offline, plex 0 missing
+ *                   plex 0 boot on 7:0 (active), plex 1 on 7:1 (syncing,
+ *                   bitmap-sync), running op 7, 16 mismatched sectors,
+ *                   64 KiB bitmap regions, 12 dirty, split from
+ *                   "backup" (tracked)
+ *   volume "backup" bbbbbbbb-...-bb, offline, plex 0 missing (last in
+ *                   sync), no bitmap, split from "data" (tracked)
  * Operations: 7 add-plex running 42%; 8 break-plex succeeded (output:
  * "data"); 9 add-plex cancelled; 10 resync that ends after three
  * OP_WAIT timeouts of this process; 12 check and 13 repair that found
  * 8 KiB to differ; 14 resync and 16 add-plex that failed with
  * SOURCE_READ_ERROR on 4 KiB at 4 MiB; 15 forced resync that lost those
- * 4 KiB; anything else OBJECT_NOT_FOUND.  SYNC_ACTION starts CHECK as
+ * 4 KiB; 17 replace running 50%; 18 merge-plex succeeded; anything else
+ * OBJECT_NOT_FOUND.  SYNC_ACTION starts CHECK as
  * op 12, REPAIR as 13, RESYNC as 14, RESYNC with FORCE as 15.
  *
  * Environment:
@@ -30,8 +34,17 @@
  *   MIRVOL_FAKE_SLOW=1                op 10 never ends
  *   MIRVOL_FAKE_NOTBLK=1              CREATE: NOT_BLOCK_DEVICE
  *   MIRVOL_FAKE_ADD_OP=N              ADD_PLEX returns op N (not 10)
+ *   MIRVOL_FAKE_ACTION_OP=N           PLEX_ACTION ONLINE, READD, REPLACE
+ *                                     return op N (not 10)
  *   MIRVOL_FAKE_DEV_MAJOR=N           plexes on N:0 and N:1 (not 7:x),
  *                                     for host-independent outputs
+ *   MIRVOL_FAKE_OFFLINE=1             plex 1 of "data" is offline
+ *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
+ *                                     (default: every one of ABI 2.1)
+ *   MIRVOL_FAKE_LOG=FILE              append one line per CREATE,
+ *                                     ADD_PLEX, BREAK_PLEX, PLEX_ACTION and
+ *                                     SET_VOLUME with the fields the tool
+ *                                     filled in, for the tests to compare
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -62,6 +75,33 @@ static int fail(struct mirvol_ioc_header *hdr, int err, u32 reason,
 }
 
 #define BAD(hdr, why)	fail(hdr, EINVAL, MIRVOL_R_INVALID_ARGUMENT, why)
+
+/* One line to MIRVOL_FAKE_LOG, if set. */
+static void fake_log(const char *fmt, ...)
+{
+	const char *path = getenv("MIRVOL_FAKE_LOG");
+	va_list ap;
+	FILE *f;
+
+	if (!path)
+		return;
+	f = fopen(path, "a");
+	if (!f)
+		return;
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fputc('\n', f);
+	fclose(f);
+}
+
+/* An fd as the log shows it: -1, "open" or "closed". */
+static const char *fd_str(int fd)
+{
+	if (fd == -1)
+		return "-1";
+	return fcntl(fd, F_GETFD) >= 0 ? "open" : "closed";
+}
 
 static bool zero(const void *p, size_t n)
 {
@@ -133,13 +173,21 @@ static int fill_info(struct mirvol_info *i)
 		plex(&i->plexes[1], 1, MIRVOL_PLEX_SYNCING, dev_major(), 1,
 		     size);
 		i->plexes[1].read_errors = 3;
+		i->plexes[1].flags = MIRVOL_PLEX_F_BITMAP_SYNC;
+		if (getenv("MIRVOL_FAKE_OFFLINE"))
+			i->plexes[1].state = MIRVOL_PLEX_OFFLINE;
+		i->bitmap_region_bytes = 65536;
+		i->bitmap_dirty_regions = 12;
+		uuid_fill(i->split_peer_uuid, 0xbb);
 	} else if (is_vol(i->volume_uuid, 0xbb)) {
 		snprintf(i->name, sizeof(i->name), "%s", "backup");
 		i->state = MIRVOL_VOLUME_OFFLINE;
 		i->index = 0xffffffff;
 		i->nr_plexes = 1;
 		plex(&i->plexes[0], 0, MIRVOL_PLEX_MISSING, 0, 0, size);
+		i->plexes[0].flags = MIRVOL_PLEX_F_LAST_IN_SYNC;
 		i->flags = MIRVOL_VOLUME_F_DIRTY;
+		uuid_fill(i->split_peer_uuid, 0xaa);
 	} else {
 		return -1;
 	}
@@ -207,6 +255,15 @@ static int op_info(u64 id, struct mirvol_op_info *o)
 		uuid_fill(o->outputs[0], 0xc0);
 		uuid_fill(o->outputs[1], 0xc1);
 		return 0;
+	case 17:
+	case 18:
+		o->type = id == 17 ? MIRVOL_OP_REPLACE : MIRVOL_OP_MERGE;
+		o->state = id == 17 ? MIRVOL_OPS_RUNNING : MIRVOL_OPS_SUCCEEDED;
+		o->percent = id == 17 ? 50 : 100;
+		o->done_bytes = o->total_bytes * o->percent / 100;
+		o->nr_outputs = 1;
+		uuid_fill(o->outputs[0], 0xc1);
+		return 0;
 	case 14:
 	case 15:
 	case 16:
@@ -242,7 +299,9 @@ static int do_version(struct mirvol_version *v)
 		return BAD(&v->hdr, "VERSION: flags or reserved not zero");
 	v->abi_major = abi ? (u32)atoi(abi) : MIRVOL_ABI_MAJOR;
 	v->abi_minor = MIRVOL_ABI_MINOR;
-	v->features = (1ULL << 8) - 1;
+	v->features = getenv("MIRVOL_FAKE_FEATURES") ?
+		      strtoull(getenv("MIRVOL_FAKE_FEATURES"), NULL, 0) :
+		      (1ULL << 11) - 1;
 	v->max_plexes = MIRVOL_MAX_PLEXES;
 	v->nr_volumes = 2;
 	return 0;
@@ -252,8 +311,19 @@ static int do_create(struct mirvol_create *c)
 {
 	u32 i;
 
-	if (c->hdr.flags & ~MIRVOL_CREATE_F_ASSUME_CLEAN)
+	fake_log("CREATE flags=%#x region=%llu nr=%u fd0=%s name=%s",
+		 c->hdr.flags, (unsigned long long)c->bitmap_region_bytes,
+		 c->nr_plexes, fd_str(c->plex_fds[0]), c->name);
+	if (c->hdr.flags & ~(MIRVOL_CREATE_F_ASSUME_CLEAN |
+			     MIRVOL_CREATE_F_NO_BITMAP))
 		return BAD(&c->hdr, "CREATE: unknown flags");
+	if ((c->hdr.flags & MIRVOL_CREATE_F_NO_BITMAP) &&
+	    c->bitmap_region_bytes)
+		return BAD(&c->hdr, "CREATE: a region size without a bitmap");
+	if (c->bitmap_region_bytes &&
+	    (c->bitmap_region_bytes < MIRVOL_BITMAP_MIN_REGION ||
+	     (c->bitmap_region_bytes & (c->bitmap_region_bytes - 1))))
+		return BAD(&c->hdr, "CREATE: bad region size");
 	if (c->pad || c->pad2 || !zero(c->reserved, sizeof(c->reserved)) ||
 	    !zero(c->volume_uuid, sizeof(c->volume_uuid)) || c->op_id ||
 	    c->dev_major || c->dev_minor || c->index)
@@ -281,6 +351,8 @@ static int do_create(struct mirvol_create *c)
 	c->dev_minor = 2;
 	c->index = 2;
 	c->op_id = c->hdr.flags & MIRVOL_CREATE_F_ASSUME_CLEAN ? 0 : 10;
+	c->bitmap_region_bytes = c->hdr.flags & MIRVOL_CREATE_F_NO_BITMAP ? 0 :
+				 c->bitmap_region_bytes ?: 65536;
 	return 0;
 }
 
@@ -330,10 +402,18 @@ static int do_info(struct mirvol_info *i)
 static int do_add(struct mirvol_add_plex *a)
 {
 	bool from = a->hdr.flags & MIRVOL_ADD_F_FROM_VOLUME;
+	bool merge = a->hdr.flags & MIRVOL_ADD_F_MERGE;
 
-	if (a->hdr.flags & ~MIRVOL_ADD_F_FROM_VOLUME || a->pad || a->op_id ||
-	    !zero(a->reserved, sizeof(a->reserved)))
+	fake_log("ADD_PLEX flags=%#x fd=%s source=%02x", a->hdr.flags,
+		 fd_str(a->fd), a->source_uuid[0]);
+	if (a->hdr.flags & ~(MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE) ||
+	    a->pad || a->op_id || !zero(a->reserved, sizeof(a->reserved)))
 		return BAD(&a->hdr, "ADD_PLEX: flags, pad or reserved");
+	if (merge && !from)
+		return BAD(&a->hdr, "ADD_PLEX: MERGE without FROM_VOLUME");
+	/* "data" was split from "backup" only */
+	if (merge && is_vol(a->source_uuid, 0xaa))
+		return fail(&a->hdr, EINVAL, MIRVOL_R_NOT_SPLIT_PAIR, NULL);
 	if (from && (a->fd != -1 || zero(a->source_uuid, MIRVOL_UUID_LEN)))
 		return BAD(&a->hdr, "ADD_PLEX: FROM_VOLUME needs fd -1 and a source");
 	if (!from && (!zero(a->source_uuid, MIRVOL_UUID_LEN) ||
@@ -403,7 +483,9 @@ static int do_plex_cmd(unsigned int nr, struct mirvol_plex_ref *r)
 
 	switch (nr) {
 	case 6:		/* BREAK_PLEX */
-		if (check_plex_ref(r, 0, true))
+		fake_log("BREAK_PLEX flags=%#x plex=%02x name=%s", r->hdr.flags,
+			 r->plex_uuid[0], r->new_name);
+		if (check_plex_ref(r, MIRVOL_BREAK_F_TRACK_CHANGES, true))
 			return -1;
 		if (r->plex_uuid[0] == 0xc0)
 			return fail(&r->hdr, EBUSY, MIRVOL_R_PLEX_IS_BOOT, NULL);
@@ -426,6 +508,78 @@ static int do_plex_cmd(unsigned int nr, struct mirvol_plex_ref *r)
 			return BAD(&r->hdr, "SET_PLEX: exactly one flag");
 		return 0;
 	}
+}
+
+/*
+ * PLEX_ACTION on "data": FAIL and OFFLINE refuse plex 0 (the only one in
+ * sync), READD refuses it too (it is active); ONLINE, READD and REPLACE
+ * start op 10, or MIRVOL_FAKE_ACTION_OP.
+ */
+static int do_plex_action(struct mirvol_plex_action *pa)
+{
+	const char *op = getenv("MIRVOL_FAKE_ACTION_OP");
+	bool fd_ok;
+
+	fake_log("PLEX_ACTION action=%u plex=%02x fd=%s", pa->action,
+		 pa->plex_uuid[0], fd_str(pa->fd));
+	if (pa->hdr.flags || pa->op_id || !zero(pa->reserved, sizeof(pa->reserved)))
+		return BAD(&pa->hdr, "PLEX_ACTION: flags, op_id or reserved");
+	switch (pa->action) {
+	case MIRVOL_PLEX_FAIL:
+	case MIRVOL_PLEX_TAKE_OFFLINE:
+	case MIRVOL_PLEX_TAKE_ONLINE:
+		fd_ok = pa->fd == -1;
+		break;
+	case MIRVOL_PLEX_READD:
+		fd_ok = pa->fd == -1 || fd_open(pa->fd);
+		break;
+	case MIRVOL_PLEX_REPLACE:
+		fd_ok = fd_open(pa->fd);
+		break;
+	default:
+		return BAD(&pa->hdr, "PLEX_ACTION: unknown action");
+	}
+	if (!fd_ok)
+		return BAD(&pa->hdr, "PLEX_ACTION: fd");
+	if (!is_vol(pa->volume_uuid, 0xaa))
+		return fail(&pa->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	if (pa->plex_uuid[0] != 0xc0 && pa->plex_uuid[0] != 0xc1)
+		return fail(&pa->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	if (pa->plex_uuid[0] == 0xc0 &&
+	    (pa->action == MIRVOL_PLEX_FAIL ||
+	     pa->action == MIRVOL_PLEX_TAKE_OFFLINE))
+		return fail(&pa->hdr, EBUSY, MIRVOL_R_REMAINING_PLEX_STALE, NULL);
+	if (pa->plex_uuid[0] == 0xc0 && pa->action == MIRVOL_PLEX_READD)
+		return fail(&pa->hdr, EINVAL, MIRVOL_R_INVALID_OPERATION, NULL);
+	if (pa->action >= MIRVOL_PLEX_TAKE_ONLINE)
+		pa->op_id = op ? strtoull(op, NULL, 10) : 10;
+	return 0;
+}
+
+/* SET_VOLUME: "data" takes anything sane, "backup" is offline. */
+static int do_set_volume(struct mirvol_set_volume *sv)
+{
+	u32 f = sv->hdr.flags;
+
+	fake_log("SET_VOLUME flags=%#x bitmap=%u region=%llu min=%u max=%u",
+		 f, sv->bitmap, (unsigned long long)sv->bitmap_region_bytes,
+		 sv->sync_speed_min, sv->sync_speed_max);
+	if (!f || f & ~(MIRVOL_SET_F_BITMAP | MIRVOL_SET_F_SPEED) || sv->pad ||
+	    !zero(sv->reserved, sizeof(sv->reserved)))
+		return BAD(&sv->hdr, "SET_VOLUME: flags, pad or reserved");
+	if (sv->bitmap > 1 ||
+	    (!(f & MIRVOL_SET_F_BITMAP) && sv->bitmap) ||
+	    ((!(f & MIRVOL_SET_F_BITMAP) || !sv->bitmap) &&
+	     sv->bitmap_region_bytes))
+		return BAD(&sv->hdr, "SET_VOLUME: bitmap fields");
+	if (!(f & MIRVOL_SET_F_SPEED) &&
+	    (sv->sync_speed_min || sv->sync_speed_max))
+		return BAD(&sv->hdr, "SET_VOLUME: speeds without SET_F_SPEED");
+	if (is_vol(sv->volume_uuid, 0xbb))
+		return fail(&sv->hdr, EINVAL, MIRVOL_R_VOLUME_NOT_ONLINE, NULL);
+	if (!is_vol(sv->volume_uuid, 0xaa))
+		return fail(&sv->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	return 0;
 }
 
 static void sleep_ms(u32 ms)
@@ -549,6 +703,8 @@ static int fake(unsigned long req, void *arg)
 	case MIRVOL_IOC_ASSEMBLE:	return do_assemble(arg);
 	case MIRVOL_IOC_RENAME:		return do_rename(arg);
 	case MIRVOL_IOC_SYNC_ACTION:	return do_sync_action(arg);
+	case MIRVOL_IOC_PLEX_ACTION:	return do_plex_action(arg);
+	case MIRVOL_IOC_SET_VOLUME:	return do_set_volume(arg);
 	}
 	errno = ENOTTY;
 	return -1;

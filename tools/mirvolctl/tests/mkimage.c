@@ -16,6 +16,12 @@
  *   --corrupt SLOT     flip a byte of SLOT (2: of both) after encoding
  *   --version SLOT:V   store version V in SLOT, with a correct checksum
  *   --raw-name SLOT    put bytes 0xff 0x01 '"' into SLOT's name, csum fixed
+ *   --region SECTORS   bitmap region (version 2; default 0: no bitmap)
+ *   --cleared-gen N    bitmap cleared generation
+ *   --speeds MIN:MAX   stored resync speeds, KiB/s
+ *   --split GEN        a tracked split at generation GEN, peer
+ *                      33333333-3333-3333-3333-333333333333
+ *   --plex-flags I:F   plex I's flags (a number)
  *
  * UUIDs are fixed: volume 11111111-1111-1111-1111-111111111111, plex i
  * 22222222-2222-2222-2222-2222222222ii (ii = i in hex).
@@ -37,6 +43,9 @@ struct cfg {
 	bool both, dirty;
 	unsigned int plexes, index;
 	u32 states[MIRVOL_MAX_PLEXES];
+	u32 plex_flags[MIRVOL_MAX_PLEXES];
+	u32 region, speed_min, speed_max;
+	unsigned long long cleared_gen, split_gen;
 	int corrupt, version_slot, raw_name;
 	u32 version;
 };
@@ -66,10 +75,19 @@ static void fill_md(const struct cfg *c, u64 gen, struct mirvol_md *md)
 		memset(p->uuid, 0x22, MIRVOL_UUID_LEN);
 		p->uuid[15] = (u8)i;
 		p->state = c->states[i];
+		p->flags = c->plex_flags[i];
 		p->sync_offset = p->state == MIRVOL_PLEX_ACTIVE ?
 				 md->data_size : 0;
 	}
 	memcpy(md->plex_uuid, md->plexes[c->index].uuid, MIRVOL_UUID_LEN);
+	md->bitmap_region = c->region;
+	md->bitmap_cleared_gen = c->cleared_gen;
+	md->sync_speed_min = c->speed_min;
+	md->sync_speed_max = c->speed_max;
+	if (c->split_gen) {
+		memset(md->split_peer, 0x33, MIRVOL_UUID_LEN);
+		md->split_generation = c->split_gen;
+	}
 }
 
 static void fix_csum(u8 *slot)
@@ -146,6 +164,11 @@ int main(int argc, char **argv)
 		{ "corrupt", required_argument, NULL, 'c' },
 		{ "version", required_argument, NULL, 'v' },
 		{ "raw-name", required_argument, NULL, 'r' },
+		{ "region", required_argument, NULL, 'R' },
+		{ "cleared-gen", required_argument, NULL, 'C' },
+		{ "speeds", required_argument, NULL, 'P' },
+		{ "split", required_argument, NULL, 'L' },
+		{ "plex-flags", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cfg c = {
@@ -192,6 +215,26 @@ int main(int argc, char **argv)
 			    i >= MIRVOL_MAX_PLEXES)
 				return 2;
 			c.states[i] = s;
+			break;
+		case 'R':
+			c.region = (u32)strtoul(optarg, NULL, 10);
+			break;
+		case 'C':
+			c.cleared_gen = strtoull(optarg, NULL, 10);
+			break;
+		case 'P':
+			if (sscanf(optarg, "%u:%u", &c.speed_min,
+				   &c.speed_max) != 2)
+				return 2;
+			break;
+		case 'L':
+			c.split_gen = strtoull(optarg, NULL, 10);
+			break;
+		case 'F':
+			if (sscanf(optarg, "%u:%u", &i, &s) != 2 ||
+			    i >= MIRVOL_MAX_PLEXES)
+				return 2;
+			c.plex_flags[i] = s;
 			break;
 		case 'v':
 			if (sscanf(optarg, "%d:%u", &c.version_slot,

@@ -72,6 +72,16 @@ last_err_is() {
 	tail -n 1 "$f" | grep -Eq "^mirvolctl: $cmd: .+ \\($reason\\)\$"
 }
 
+# logged NAME WANT: the fake module's log of the run NAME (MIRVOL_FAKE_LOG,
+# what the tool put in its ioctl structs) is exactly WANT.
+logged() {
+	local got
+	got=$(cat "$OUT/$1.log" 2>/dev/null)
+	[ "$got" = "$2" ] && return 0
+	echo "  $1: fake log: got '$got', want '$2'"
+	return 1
+}
+
 # golden NAME: stdout and stderr of the run NAME are exactly the golden
 # files (the diff is left in $OUT/NAME.diff).
 golden() {
@@ -161,10 +171,41 @@ usage_case repair-from-no-arg repair vol --from
 usage_case repair-force repair vol --force
 usage_case resync-from resync vol --from 0
 usage_case resync-no-vol resync --force
+usage_case create-bad-bitmap create --bitmap external /dev/null
+usage_case create-region-none create --bitmap none --region-size 64K /dev/null
+usage_case create-region-small create --region-size 32K /dev/null
+usage_case create-region-not-pow2 create --region-size 96K /dev/null
+usage_case create-region-big create --region-size 2T /dev/null
+usage_case create-region-garbage create --region-size 64Q /dev/null
+usage_case create-region-zero create --region-size 0 /dev/null
+usage_case fail-no-plex fail vol
+usage_case fail-extra fail vol 0 /dev/null
+usage_case fail-wait fail vol 0 --wait
+usage_case offline-wait offline vol 0 --wait
+usage_case online-extra online vol 0 /dev/null
+usage_case re-add-extra re-add vol 0 /dev/null x
+usage_case re-add-no-plex re-add vol
+usage_case replace-no-dev replace vol 0
+usage_case replace-extra replace vol 0 /dev/null x
+usage_case set-no-vol set --bitmap none
+usage_case set-extra set a b --bitmap none
+usage_case set-nothing set vol
+usage_case set-bad-bitmap set vol --bitmap yes
+usage_case set-region-no-bitmap set vol --region-size 1M
+usage_case set-region-none set vol --bitmap none --region-size 1M
+usage_case set-region-bad set vol --bitmap internal --region-size 100K
+usage_case set-speed-bad set vol --sync-speed-min fast
+usage_case set-speed-overflow set vol --sync-speed-max 4294967296
+usage_case set-speed-order set vol --sync-speed-min 5000 --sync-speed-max 100
+usage_case merge-one-arg merge-plex vol
+usage_case merge-extra merge-plex a b c
+usage_case merge-from-volume merge-plex a b --from-volume c
+usage_case break-track-arg break-plex vol 0 --track-changes=yes
 
 # --help: exit 0, usage on stdout
 for c in create remove stop list show rename break-plex remove-plex \
-	 add-plex check repair resync set-plex op assemble examine version; do
+	 add-plex check repair resync set-plex op assemble examine version \
+	 set merge-plex fail offline online re-add replace; do
 	if expect "help-$c" 0 "$TOOL" "$c" --help &&
 	   grep -q "^usage: mirvolctl $c " "$OUT/help-$c.out"; then
 		ok "help-$c"
@@ -270,15 +311,15 @@ ID_FS_USAGE=raid
 MIRVOL_METADATA=corrupt" ]
 then ok examine-both-corrupt-export; else ko examine-both-corrupt-export "$(cat "$OUT/examine-both-corrupt-export.out")"; fi
 
-# unknown version (checksum right)
-"$MKIMAGE" "$IMG/version" --gen 3 --slots cur --version 1:2
+# unknown version (checksum right): 3; 1 and 2 are known
+"$MKIMAGE" "$IMG/version" --gen 3 --slots cur --version 1:3
 if expect examine-version 1 "$TOOL" examine "$IMG/version" &&
    last_err_is examine-version examine METADATA_VERSION
 then ok examine-version; fi
 if expect examine-version-json 1 "$TOOL" examine --json "$IMG/version" &&
    jq_ok examine-version-json '.reason == "METADATA_VERSION" and
 	.slots[1].defect == "unknown version" and
-	.slots[1].superblock.version == 2 and .slots[0].defect == "no superblock" and
+	.slots[1].superblock.version == 3 and .slots[0].defect == "no superblock" and
 	(.slots[0] | has("superblock") | not)'
 then ok examine-version-json; fi
 
@@ -316,6 +357,49 @@ if expect examine-stale 0 "$TOOL" examine --json "$IMG/stale" &&
 	.slots[1].superblock.plexes[2].state == "stale" and
 	.slots[1].superblock.plexes[2].sync_offset == 0'
 then ok examine-stale-json; fi
+
+# version 2: bitmap, stored speeds, a tracked split, plex flags
+"$MKIMAGE" "$IMG/v2" --gen 7 --region 128 --cleared-gen 6 --speeds 0:90000 \
+	--split 5 --plex-flags 1:2
+if expect examine-v2 0 "$TOOL" examine "$IMG/v2" &&
+   grep -qx "         Version : 2" "$OUT/examine-v2.out" &&
+   grep -qx "   Bitmap Region : 128 sectors (64.0K)" "$OUT/examine-v2.out" &&
+   grep -qx "    Bitmap Flags : 0x00000000" "$OUT/examine-v2.out" &&
+   grep -qx "     Cleared Gen : 6" "$OUT/examine-v2.out" &&
+   grep -qx "      Sync Speed : default - 90000 KiB/s" "$OUT/examine-v2.out" &&
+   grep -qx "      Split Peer : 33333333-3333-3333-3333-333333333333" "$OUT/examine-v2.out" &&
+   grep -qx "       Split Gen : 5" "$OUT/examine-v2.out" &&
+   grep -Eq "^  1 +22222222-2222-2222-2222-222222222201 +active .* last-in-sync$" "$OUT/examine-v2.out" &&
+   grep -Eq "^\* 0 +22222222-.* -$" "$OUT/examine-v2.out"
+then ok examine-v2; else [ "$rc" -eq 0 ] && ko examine-v2 "text"; fi
+if expect examine-v2-json 0 "$TOOL" examine --json "$IMG/v2" &&
+   jq_ok examine-v2-json '.slots[1].superblock as $s | $s.version == 2 and
+	$s.bitmap_region == 128 and $s.bitmap_flags == 0 and
+	$s.bitmap_cleared_gen == 6 and $s.sync_speed_min == 0 and
+	$s.sync_speed_max == 90000 and
+	$s.split_peer == "33333333-3333-3333-3333-333333333333" and
+	$s.split_generation == 5 and $s.plexes[1].last_in_sync and
+	($s.plexes[1].bitmap_sync | not) and ($s.plexes[0].last_in_sync | not)'
+then ok examine-v2-json; else [ "$rc" -eq 0 ] && ko examine-v2-json "jq"; fi
+# version 1 (today's volumes): still read, no bitmap, default speeds
+"$MKIMAGE" "$IMG/v1" --gen 3 --slots cur --version 1:1
+if expect examine-v1 0 "$TOOL" examine "$IMG/v1" &&
+   grep -qx "         Version : 1" "$OUT/examine-v1.out" &&
+   grep -qx "          Bitmap : none" "$OUT/examine-v1.out" &&
+   grep -qx "      Sync Speed : default - default KiB/s" "$OUT/examine-v1.out" &&
+   ! grep -q "Split" "$OUT/examine-v1.out" &&
+   expect examine-v1-json 0 "$TOOL" examine --json "$IMG/v1" &&
+   jq_ok examine-v1-json '.slots[1].valid and .slots[1].superblock.version == 1 and
+	.slots[1].superblock.bitmap_region == 0 and
+	.slots[1].superblock.split_peer == "00000000-0000-0000-0000-000000000000"'
+then ok examine-v1; else ko examine-v1 "output"; fi
+# the bitmap-sync plex flag, shown as stored whatever the codec thinks
+"$MKIMAGE" "$IMG/bitmap-sync" --gen 3 --region 128 --plex-flags 1:4
+run examine-bitmap-sync "$TOOL" examine --json "$IMG/bitmap-sync"
+if jq_ok examine-bitmap-sync '.slots[1].superblock.plexes[1].bitmap_sync and
+	.slots[1].superblock.plexes[1].flags == 4 and
+	(.slots[1].superblock.plexes[0].bitmap_sync | not)'
+then ok examine-bitmap-sync; else ko examine-bitmap-sync "jq"; fi
 
 # not a file or block device
 if expect examine-chardev 1 "$TOOL" examine /dev/null &&
@@ -434,6 +518,87 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	then ok fake-create-wait; fi
 	if expect fake-create-exists 1 fk "$TOOL" create --name data "$OUT/d0" &&
 	   err_is fake-create-exists create NAME_EXISTS; then ok fake-create-exists; fi
+
+	# tc NAME RC REASON LOG OUT [VAR=value...] COMMAND ARGS...: run
+	# mirvolctl COMMAND ARGS against the fake; it must exit RC, the fake
+	# must log exactly LOG (the ioctl structs the tool filled), stdout
+	# must be OUT, stderr empty (REASON "") or one error line with REASON.
+	tc() {
+		local name=$1 want=$2 reason=$3 log=$4 out=$5 envs=()
+		shift 5
+		while [[ $1 == *=* ]]; do envs+=("$1"); shift; done
+		expect "$name" "$want" fk env MIRVOL_FAKE_LOG="$OUT/$name.log" \
+			"${envs[@]}" "$TOOL" "$@" || return 0
+		if ! logged "$name" "$log"; then
+			ko "$name" "ioctl structs"
+		elif [ "$(cat "$OUT/$name.out")" != "$out" ]; then
+			ko "$name" "stdout: $(head -c 200 "$OUT/$name.out")"
+		elif [ -z "$reason" ] && [ -s "$OUT/$name.err" ]; then
+			ko "$name" "stderr: $(head -c 300 "$OUT/$name.err")"
+		elif [ -n "$reason" ] && ! err_is "$name" "$1" "$reason"; then
+			ko "$name" "error line: $(head -c 300 "$OUT/$name.err")"
+		else
+			ok "$name"
+		fi
+	}
+
+	# plex actions: fail, offline, online, re-add, replace
+	tc fake-fail 0 "" "PLEX_ACTION action=1 plex=c1 fd=-1" "" fail data 1
+	tc fake-fail-last 1 REMAINING_PLEX_STALE "PLEX_ACTION action=1 plex=c0 fd=-1" "" fail data 0
+	grep -q "^mirvolctl: fail: failing plex 0 of data: " "$OUT/fake-fail-last.err" ||
+		ko fake-fail-last-context "$(cat "$OUT/fake-fail-last.err")"
+	tc fake-offline 0 "" "PLEX_ACTION action=2 plex=c1 fd=-1" "" offline $A c1c1c1c1-c1c1-c1c1-c1c1-c1c1c1c1c1c1
+	tc fake-online 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" 10 online data 1
+	tc fake-online-nothing 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" "" MIRVOL_FAKE_ACTION_OP=0 online data 1
+	tc fake-online-nothing-wait 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" "" MIRVOL_FAKE_ACTION_OP=0 online --wait data 1
+	tc fake-online-wait 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" "" online data 1 --wait
+	tc fake-re-add 0 "" "PLEX_ACTION action=4 plex=c1 fd=-1" 10 re-add data 1
+	tc fake-re-add-dev 0 "" "PLEX_ACTION action=4 plex=c1 fd=open" 10 re-add data 1 "$OUT/d0"
+	tc fake-re-add-active 1 INVALID_OPERATION "PLEX_ACTION action=4 plex=c0 fd=-1" "" re-add data 0
+	tc fake-re-add-no-dev 1 INVALID_ARGUMENT "" "" re-add data 1 /nonexistent
+	tc fake-replace 0 "" "PLEX_ACTION action=5 plex=c1 fd=open" 10 replace data 1 "$OUT/d0"
+	tc fake-replace-read-error 1 SOURCE_READ_ERROR "PLEX_ACTION action=5 plex=c1 fd=open" "" MIRVOL_FAKE_ACTION_OP=16 replace --wait data 1 "$OUT/d0"
+	tc fake-replace-unknown-plex 1 OBJECT_NOT_FOUND "" "" replace data 5 "$OUT/d0"
+	tc fake-replace-busy 1 DEVICE_BUSY "" "" MIRVOL_FAKE_FAIL=16:16:3 replace data 1 /dev/null
+	tc fake-online-unknown-vol 1 OBJECT_NOT_FOUND "" "" online nosuch 1
+	tc fake-online-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff online data 1
+	tc fake-online-enotty 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FAIL=16:25:0 online data 1
+
+	# set: SET_VOLUME; a speed not given keeps INFO's value
+	tc fake-set-speed-max 0 "" "SET_VOLUME flags=0x2 bitmap=0 region=0 min=1000 max=5000" "" set data --sync-speed-max 5000
+	tc fake-set-speed-min 0 "" "SET_VOLUME flags=0x2 bitmap=0 region=0 min=0 max=200000" "" set data --sync-speed-min default
+	tc fake-set-speeds 0 "" "SET_VOLUME flags=0x2 bitmap=0 region=0 min=10 max=0" "" set data --sync-speed-min 10 --sync-speed-max 0
+	tc fake-set-no-bitmap 0 "" "SET_VOLUME flags=0x1 bitmap=0 region=0 min=0 max=0" "" set data --bitmap none
+	tc fake-set-bitmap 0 "" "SET_VOLUME flags=0x1 bitmap=1 region=0 min=0 max=0" "" set data --bitmap internal
+	tc fake-set-all 0 "" "SET_VOLUME flags=0x3 bitmap=1 region=4194304 min=1000 max=9000" "" set data --bitmap internal --region-size 4M --sync-speed-max 9000
+	tc fake-set-offline 1 VOLUME_NOT_ONLINE "SET_VOLUME flags=0x1 bitmap=0 region=0 min=0 max=0" "" set backup --bitmap none
+	tc fake-set-no-bitmap-reason 1 NO_BITMAP "" "" MIRVOL_FAKE_FAIL=17:22:39 set data --bitmap none
+	tc fake-set-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff set data --bitmap none
+
+	# break-plex --track-changes, merge-plex
+	tc fake-break-plain 0 "" "BREAK_PLEX flags=0 plex=c1 name=snap" 8 break-plex data 1 --name snap
+	tc fake-break-track 0 "" "BREAK_PLEX flags=0x1 plex=c1 name=" 8 break-plex --track-changes data 1
+	tc fake-break-track-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff break-plex --track-changes data 1
+	tc fake-merge 0 "" "ADD_PLEX flags=0x3 fd=-1 source=bb" 10 merge-plex data backup
+	tc fake-merge-wait 0 "" "ADD_PLEX flags=0x3 fd=-1 source=bb" "" merge-plex --wait data $B
+	tc fake-merge-not-pair 1 NOT_SPLIT_PAIR "ADD_PLEX flags=0x3 fd=-1 source=aa" "" merge-plex data data
+	grep -q "^mirvolctl: merge-plex: merging data into data: " "$OUT/fake-merge-not-pair.err" ||
+		ko fake-merge-not-pair-context "$(cat "$OUT/fake-merge-not-pair.err")"
+	tc fake-merge-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff merge-plex data backup
+	tc fake-add-from-no-merge 0 "" "ADD_PLEX flags=0x1 fd=-1 source=bb" 10 add-plex data --from-volume backup
+	tc fake-add-dev-log 0 "" "ADD_PLEX flags=0 fd=open source=00" 10 add-plex data "$OUT/d0"
+
+	# create: the bitmap options in the struct
+	tc fake-create-default 0 "" "CREATE flags=0x1 region=0 nr=1 fd0=open name=" /dev/mirvol2 create --assume-clean "$OUT/d0"
+	tc fake-create-no-bitmap 0 "" "CREATE flags=0x3 region=0 nr=2 fd0=open name=nb" /dev/mirvol2 create --bitmap none --assume-clean --name nb "$OUT/d0" "$OUT/d1"
+	tc fake-create-region 0 "" "CREATE flags=0x1 region=1048576 nr=2 fd0=open name=" /dev/mirvol2 create --bitmap internal --region-size 1M --assume-clean "$OUT/d0" "$OUT/d1"
+	tc fake-create-region-65536 0 "" "CREATE flags=0x1 region=65536 nr=1 fd0=open name=" /dev/mirvol2 create --region-size 65536 -a "$OUT/d0"
+	# a module without bitmaps: "none" is what it does anyway, a region
+	# size is refused before CREATE
+	tc fake-create-none-old 0 "" "CREATE flags=0x1 region=0 nr=1 fd0=open name=" /dev/mirvol2 MIRVOL_FAKE_FEATURES=0xff create --bitmap none -a "$OUT/d0"
+	tc fake-create-region-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff create --region-size 1M "$OUT/d0"
+	tc fake-create-internal-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff create --bitmap internal "$OUT/d0"
+	tc fake-create-refused 1 INVALID_ARGUMENT "" "" MIRVOL_FAKE_FAIL=1:22:1 create --region-size 128K "$OUT/d0"
 
 	# NOT_BLOCK_DEVICE over several devices names the one to blame
 	if [ -b /dev/loop0 ]; then
@@ -611,8 +776,53 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	   jq_ok fake-op-break-json '.bad_offset_bytes == null and .bad_bytes == null and
 		.lost_bytes == null and .mismatch_bytes == null'
 	then ok fake-op-break-json; fi
+	# issue 11: bitmap, split peer, plex flags, new states and op types
+	if expect fake-show-bitmap-json 0 fk "$TOOL" show --json data &&
+	   jq_ok fake-show-bitmap-json '.bitmap == "internal" and
+		.bitmap_region_bytes == 65536 and .bitmap_dirty_regions == 12 and
+		.split_peer == "'$B'" and
+		.plexes[0].bitmap_sync == false and .plexes[1].bitmap_sync == true and
+		.plexes[0].last_in_sync == false and .plexes[0].boot == true'
+	then ok fake-show-bitmap-json; else [ "$rc" -eq 0 ] && ko fake-show-bitmap-json "jq"; fi
+	if expect fake-show-no-bitmap-json 0 fk "$TOOL" show --json backup &&
+	   jq_ok fake-show-no-bitmap-json '.bitmap == "none" and
+		.bitmap_region_bytes == null and .bitmap_dirty_regions == null and
+		.split_peer == "'$A'" and .plexes[0].last_in_sync == true and
+		.plexes[0].bitmap_sync == false'
+	then ok fake-show-no-bitmap-json; else [ "$rc" -eq 0 ] && ko fake-show-no-bitmap-json "jq"; fi
+	if expect fake-show-bitmap-text 0 fk "$TOOL" show data &&
+	   grep -qx "Bitmap      : internal, 64.0K regions, 12 dirty" "$OUT/fake-show-bitmap-text.out" &&
+	   grep -qx "Split peer  : $B (backup), changes tracked" "$OUT/fake-show-bitmap-text.out" &&
+	   grep -Eq "^1 +c1c1c1c1-.* syncing .* bitmap-sync$" "$OUT/fake-show-bitmap-text.out" &&
+	   grep -Eq "^0 +c0c0c0c0-.* active .* -$" "$OUT/fake-show-bitmap-text.out"
+	then ok fake-show-bitmap-text; else [ "$rc" -eq 0 ] && ko fake-show-bitmap-text "text"; fi
+	if expect fake-show-no-bitmap-text 0 fk "$TOOL" show backup &&
+	   grep -qx "Bitmap      : none" "$OUT/fake-show-no-bitmap-text.out" &&
+	   grep -qx "Split peer  : $A (data), changes tracked" "$OUT/fake-show-no-bitmap-text.out" &&
+	   grep -Eq "^0 .* missing .* last-in-sync$" "$OUT/fake-show-no-bitmap-text.out"
+	then ok fake-show-no-bitmap-text; else [ "$rc" -eq 0 ] && ko fake-show-no-bitmap-text "text"; fi
+	if expect fake-show-offline 0 fk env MIRVOL_FAKE_OFFLINE=1 "$TOOL" show --json data &&
+	   jq_ok fake-show-offline '.plexes[1].state == "offline"' &&
+	   expect fake-show-offline-text 0 fk env MIRVOL_FAKE_OFFLINE=1 "$TOOL" show data &&
+	   grep -Eq "^1 +c1c1c1c1-.* offline " "$OUT/fake-show-offline-text.out"
+	then ok fake-show-offline; else ko fake-show-offline "state"; fi
+	if expect fake-op-replace-json 0 fk "$TOOL" op status 17 --json &&
+	   jq_ok fake-op-replace-json '.type == "replace" and .state == "running" and
+		.percent == 50 and .lost_bytes == 0 and .bad_bytes == 0 and
+		.mismatch_bytes == null'
+	then ok fake-op-replace-json; else [ "$rc" -eq 0 ] && ko fake-op-replace-json "jq"; fi
+	if expect fake-op-merge 0 fk "$TOOL" op wait 18 &&
+	   grep -qx "type: merge-plex" "$OUT/fake-op-merge.out" &&
+	   grep -qx "lost_bytes: 0" "$OUT/fake-op-merge.out"
+	then ok fake-op-merge; else [ "$rc" -eq 0 ] && ko fake-op-merge "text"; fi
+	if expect fake-version-2-1 0 fk "$TOOL" version --json &&
+	   jq_ok fake-version-2-1 '.features_mask == 2047 and
+		(.features | index("bitmap")) == 8 and
+		(.features | index("plex-action")) == 9 and
+		(.features | index("merge")) == 10 and .tool_abi == "2.1"'
+	then ok fake-version-2-1; else [ "$rc" -eq 0 ] && ko fake-version-2-1 "jq"; fi
 	if expect fake-version-sync 0 fk "$TOOL" version &&
-	   grep -q "^features:.* rename sync-action$" "$OUT/fake-version-sync.out"
+	   grep -q "^features:.* rename sync-action bitmap plex-action merge$" "$OUT/fake-version-sync.out"
 	then ok fake-version-sync; fi
 
 	# golden outputs: whole stdout and stderr, devices on a major no host has
@@ -663,7 +873,7 @@ if command -v groff >/dev/null; then
 	fi
 	for c in create remove stop list show rename break-plex remove-plex \
 		 add-plex check repair resync set-plex op assemble examine \
-		 version; do
+		 version set merge-plex fail offline online re-add replace; do
 		# a .TP entry starting \fBCMD (roff escapes the hyphens)
 		pat="\\fB${c//-/\\-}"
 		P=$pat awk 'index($0, ENVIRON["P"]) == 1 { f = 1 }
@@ -698,6 +908,8 @@ elif command -v valgrind >/dev/null; then
 	vg_case valgrind-examine-corrupt 1 "$TOOL" examine "$IMG/both-bad"
 	vg_case valgrind-examine-export 0 "$TOOL" examine --export "$IMG/valid"
 	vg_case valgrind-examine-none 1 "$TOOL" examine "$IMG/empty"
+	vg_case valgrind-examine-v2 0 "$TOOL" examine "$IMG/v2"
+	vg_case valgrind-examine-v2-json 0 "$TOOL" examine --json "$IMG/v2"
 	vg_case valgrind-usage 2 "$TOOL" create
 	vg_case valgrind-unit 0 "$UNIT"
 	if [ -f "$FAKE" ]; then
@@ -712,6 +924,11 @@ elif command -v valgrind >/dev/null; then
 		vg_case valgrind-not-found 1 "${F[@]}" "$TOOL" show nosuch
 		vg_case valgrind-check 0 "${F[@]}" "$TOOL" check --wait --json data
 		vg_case valgrind-resync 1 "${F[@]}" "$TOOL" resync --wait data
+		vg_case valgrind-replace 0 "${F[@]}" "$TOOL" replace --wait data 1 "$OUT/d0"
+		vg_case valgrind-set 0 "${F[@]}" "$TOOL" set data --bitmap internal --region-size 1M --sync-speed-max 9
+		vg_case valgrind-merge 1 "${F[@]}" "$TOOL" merge-plex data data
+		vg_case valgrind-create-bitmap 0 "${F[@]}" "$TOOL" create --bitmap none "$OUT/d0"
+		vg_case valgrind-show-peer 0 "${F[@]}" "$TOOL" show backup
 	fi
 else
 	echo "SKIP valgrind (not installed)"

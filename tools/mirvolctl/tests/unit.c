@@ -212,6 +212,74 @@ static void test_numbers(void)
 	      mv_parse_seconds("inf", &d), "seconds-parse");
 }
 
+static void test_sizes(void)
+{
+	u32 kib = 7;
+	u64 v = 0;
+
+	check(!mv_parse_size("65536", &v) && v == 65536 &&
+	      !mv_parse_size("64K", &v) && v == 65536 &&
+	      !mv_parse_size("64k", &v) && v == 65536 &&
+	      !mv_parse_size("1M", &v) && v == 1048576 &&
+	      !mv_parse_size("4MiB", &v) && v == 4194304 &&
+	      !mv_parse_size("2GB", &v) && v == 2147483648ULL &&
+	      !mv_parse_size("1T", &v) && v == 1ULL << 40, "size-parse");
+	check(mv_parse_size("", &v) && mv_parse_size("K", &v) &&
+	      mv_parse_size("-1K", &v) && mv_parse_size("1.5M", &v) &&
+	      mv_parse_size("64KX", &v) && mv_parse_size("64P", &v) &&
+	      mv_parse_size("64 K", &v) && mv_parse_size("64Ki", &v) &&
+	      mv_parse_size("16777216T", &v) &&
+	      mv_parse_size("18446744073709551616", &v), "size-parse-rejects");
+	check(mv_region_size_valid(MIRVOL_BITMAP_MIN_REGION) &&
+	      mv_region_size_valid(4ULL << 20) &&
+	      mv_region_size_valid(MV_BITMAP_MAX_REGION) &&
+	      (MV_BITMAP_MAX_REGION >> 9) - 1 == INT32_MAX,
+	      "region-size-valid");
+	check(!mv_region_size_valid(0) && !mv_region_size_valid(32768) &&
+	      !mv_region_size_valid(65535) && !mv_region_size_valid(98304) &&
+	      !mv_region_size_valid(MV_BITMAP_MAX_REGION * 2) &&
+	      !mv_region_size_valid(UINT64_MAX), "region-size-rejects");
+	check(!mv_parse_speed("0", &kib) && kib == 0 &&
+	      !mv_parse_speed("200000", &kib) && kib == 200000 &&
+	      !mv_parse_speed("4294967295", &kib) && kib == UINT32_MAX &&
+	      !mv_parse_speed("default", &kib) && kib == 0 &&
+	      mv_parse_speed("4294967296", &kib) && mv_parse_speed("", &kib) &&
+	      mv_parse_speed("1M", &kib) && mv_parse_speed("-1", &kib),
+	      "speed-parse");
+}
+
+static bool plex_flags_are(u32 flags, size_t len, const char *want)
+{
+	char buf[64];
+
+	mv_plex_flags_str(flags, buf, len);
+	if (!strcmp(buf, want))
+		return true;
+	fprintf(stderr, "  flags %#x: got %s want %s\n", flags, buf, want);
+	return false;
+}
+
+static void test_plex_flags(void)
+{
+	check(plex_flags_are(0, 64, "-") &&
+	      plex_flags_are(MIRVOL_PLEX_F_BOOT, 64, "-") &&
+	      plex_flags_are(MIRVOL_PLEX_F_BITMAP_SYNC, 64, "bitmap-sync") &&
+	      plex_flags_are(MIRVOL_PLEX_F_LAST_IN_SYNC, 64, "last-in-sync") &&
+	      plex_flags_are(MIRVOL_PLEX_F_BOOT | MIRVOL_PLEX_F_LAST_IN_SYNC |
+			     MIRVOL_PLEX_F_BITMAP_SYNC, 64,
+			     "last-in-sync,bitmap-sync") &&
+	      plex_flags_are(MIRVOL_PLEX_F_BITMAP_SYNC | 0x100, 64,
+			     "bitmap-sync,0x100") &&
+	      plex_flags_are(MIRVOL_PLEX_F_LAST_IN_SYNC |
+			     MIRVOL_PLEX_F_BITMAP_SYNC, 8, "last-in"),
+	      "plex-flags");
+	check(!strcmp(mv_plex_state_name(MIRVOL_PLEX_OFFLINE).s, "offline") &&
+	      !strcmp(mv_op_type_name(MIRVOL_OP_REPLACE).s, "replace") &&
+	      !strcmp(mv_op_type_name(MIRVOL_OP_MERGE).s, "merge-plex") &&
+	      !strcmp(mv_plex_state_name(7).s, "unknown-7") &&
+	      !strcmp(mv_op_type_name(9).s, "unknown-9"), "names-2-1");
+}
+
 static void test_format(void)
 {
 	char b[16];
@@ -255,48 +323,198 @@ static void test_names(void)
 		      "OBJECT_NOT_FOUND") &&
 	      !strcmp(mv_reason_name(MIRVOL_R_NOT_SUPPORTED).s,
 		      "NOT_SUPPORTED"), "reason-names");
-	check(!strcmp(mv_reason_name(99).s, "REASON_99") &&
-	      !strcmp(mv_reason_name(MIRVOL_R_MAX).s, "REASON_39"),
-	      "reason-unknown");
+	{
+		char want[32];
+
+		snprintf(want, sizeof(want), "REASON_%u", MIRVOL_R_MAX);
+		check(!strcmp(mv_reason_name(99).s, "REASON_99") &&
+		      !strcmp(mv_reason_name(MIRVOL_R_MAX).s, want),
+		      "reason-unknown");
+	}
+	check(!strcmp(mv_reason_name(MIRVOL_R_NO_BITMAP).s, "NO_BITMAP") &&
+	      !strcmp(mv_reason_name(MIRVOL_R_NOT_SPLIT_PAIR).s,
+		      "NOT_SPLIT_PAIR") &&
+	      !strcmp(mv_reason_name(MIRVOL_R_PLEX_FAILED).s, "PLEX_FAILED"),
+	      "reason-names-bitmap");
 	check(!strcmp(mv_vol_state_name(MIRVOL_VOLUME_DEGRADED).s,
 		      "degraded") &&
 	      !strcmp(mv_plex_state_name(MIRVOL_PLEX_SYNCING).s, "syncing") &&
 	      !strcmp(mv_op_type_name(MIRVOL_OP_RESYNC).s, "resync") &&
 	      !strcmp(mv_op_state_name(MIRVOL_OPS_CANCELLED).s, "cancelled") &&
 	      !strcmp(mv_op_state_name(9).s, "unknown-9"), "state-names");
+	check(!strcmp(mv_plex_state_name(MIRVOL_PLEX_OFFLINE).s, "offline") &&
+	      !strcmp(mv_op_type_name(MIRVOL_OP_REPLACE).s, "replace") &&
+	      !strcmp(mv_op_type_name(MIRVOL_OP_MERGE).s, "merge-plex"),
+	      "state-names-bitmap");
 }
 
 /* ---- the shared codec as built here ------------------------------------- */
+
+/* A valid version 2 superblock of a 2 MiB volume on a 4 MiB device. */
+static void codec_md(struct mirvol_md *md)
+{
+	memset(md, 0, sizeof(*md));
+	memset(md->volume_uuid, 0x11, MIRVOL_UUID_LEN);
+	snprintf(md->name, sizeof(md->name), "%s", "vol-1.a_b");
+	memset(md->plex_uuid, 0x22, MIRVOL_UUID_LEN);
+	md->version = MIRVOL_SB_VERSION;
+	md->nr_plexes = 1;
+	md->generation = 3;
+	md->data_offset = 2048;
+	md->data_size = 4096;
+	md->dev_size = 8192;
+	md->bitmap_offset = MIRVOL_BITMAP_OFFSET / 512;
+	md->bitmap_size = md->data_offset - md->bitmap_offset;
+	memcpy(md->plexes[0].uuid, md->plex_uuid, MIRVOL_UUID_LEN);
+	md->plexes[0].state = MIRVOL_PLEX_ACTIVE;
+	md->plexes[0].sync_offset = 4096;
+}
+
+/* Encode @md, apply @patch to the raw superblock, fix the checksum. */
+static enum mirvol_sb_defect codec_try(const struct mirvol_md *md,
+				       void (*patch)(struct mirvol_sb *sb),
+				       struct mirvol_md *out)
+{
+	static u8 slot[MIRVOL_SB_SLOT_SIZE];
+	struct mirvol_sb *sb = (struct mirvol_sb *)slot;
+
+	memset(slot, 0, sizeof(slot));
+	mirvol_sb_encode(md, slot);
+	if (patch) {
+		patch(sb);
+		sb->csum = cpu_to_le32(mirvol_sb_csum(sb));
+	}
+	memset(out, 0, sizeof(*out));
+	return mirvol_sb_decode(slot, md->dev_size, out);
+}
+
+static void patch_v1(struct mirvol_sb *sb)
+{
+	sb->version = cpu_to_le32(1);
+}
+
+static void patch_v3(struct mirvol_sb *sb)
+{
+	sb->version = cpu_to_le32(3);
+}
+
+static void patch_bitmap_flags(struct mirvol_sb *sb)
+{
+	sb->bitmap_flags = cpu_to_le32(1);
+}
 
 static void test_codec(void)
 {
 	static u8 slot[MIRVOL_SB_SLOT_SIZE];
 	struct mirvol_md md, out;
 
-	memset(&md, 0, sizeof(md));
-	memset(md.volume_uuid, 0x11, MIRVOL_UUID_LEN);
-	snprintf(md.name, sizeof(md.name), "%s", "vol-1.a_b");
-	memset(md.plex_uuid, 0x22, MIRVOL_UUID_LEN);
-	md.nr_plexes = 1;
-	md.generation = 3;
-	md.data_offset = 2048;
-	md.data_size = 4096;
-	md.dev_size = 8192;
-	memcpy(md.plexes[0].uuid, md.plex_uuid, MIRVOL_UUID_LEN);
-	md.plexes[0].state = MIRVOL_PLEX_ACTIVE;
-	md.plexes[0].sync_offset = 4096;
+	codec_md(&md);
 	mirvol_sb_encode(&md, slot);
 	memset(&out, 0, sizeof(out));	/* padding compares equal too */
 	check(mirvol_sb_decode(slot, 8192, &out) == MIRVOL_SB_OK &&
 	      !memcmp(&md, &out, sizeof(md)), "codec-roundtrip");
+	check(le32_to_cpu(((struct mirvol_sb *)slot)->version) == 2,
+	      "codec-writes-version-2");
+
+	/* every version 2 field survives the round trip */
+	md.bitmap_region = 128;
+	md.bitmap_cleared_gen = 2;
+	md.sync_speed_min = 5000;
+	md.sync_speed_max = 90000;
+	memset(md.split_peer, 0x33, MIRVOL_UUID_LEN);
+	md.split_generation = 3;
+	check(codec_try(&md, NULL, &out) == MIRVOL_SB_OK &&
+	      !memcmp(&md, &out, sizeof(md)), "codec-roundtrip-v2-fields");
+
 	check(sizeof(struct mirvol_sb) == 1024 &&
 	      sizeof(struct mirvol_sb_plex) == 48, "codec-struct-sizes");
+	mirvol_sb_encode(&md, slot);
 	slot[100] ^= 1;
 	check(mirvol_sb_decode(slot, 8192, &out) == MIRVOL_SB_BAD_CSUM,
 	      "codec-detects-bitflip");
 	check(mirvol_name_valid("a", 2) && !mirvol_name_valid("", 1) &&
 	      !mirvol_name_valid("a b", 4) && !mirvol_name_valid("..", 3) &&
 	      !mirvol_name_valid("x/y", 4), "codec-name-rules");
+}
+
+/*
+ * Version 1: still read, decoded with the version 2 fields zero; those
+ * words were reserved in version 1, so one with any of them set is not a
+ * version 1 superblock.  Version 3 is unknown.
+ */
+static void test_codec_versions(void)
+{
+	struct mirvol_md md, out;
+
+	codec_md(&md);
+	check(codec_try(&md, patch_v1, &out) == MIRVOL_SB_OK &&
+	      out.version == 1 && !out.bitmap_region &&
+	      !out.bitmap_cleared_gen && !out.sync_speed_min &&
+	      !out.sync_speed_max && !out.split_generation &&
+	      mv_uuid_is_zero(out.split_peer), "codec-reads-version-1");
+	md.bitmap_region = 128;
+	check(codec_try(&md, patch_v1, &out) == MIRVOL_SB_BAD_RESERVED,
+	      "codec-version-1-with-v2-field");
+	codec_md(&md);
+	md.sync_speed_max = 1;
+	check(codec_try(&md, patch_v1, &out) == MIRVOL_SB_BAD_RESERVED,
+	      "codec-version-1-with-speed");
+	codec_md(&md);
+	check(codec_try(&md, patch_v3, &out) == MIRVOL_SB_BAD_VERSION,
+	      "codec-version-3-unknown");
+}
+
+/* The rules of check_bitmap(), one broken at a time. */
+static void test_codec_bitmap(void)
+{
+	struct mirvol_md md, out;
+	bool ok = true;
+
+	codec_md(&md);
+	md.bitmap_region = 128;			/* 64 KiB: the minimum */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_OK;
+	md.bitmap_region = 64;			/* 32 KiB: too small */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	md.bitmap_region = 384;			/* not a power of two */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	check(ok, "codec-bitmap-region");
+
+	codec_md(&md);
+	md.bitmap_region = 128;
+	md.bitmap_cleared_gen = 4;		/* ahead of generation 3 */
+	ok = codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	md.bitmap_cleared_gen = 0;
+	md.bitmap_region = 0;
+	md.bitmap_cleared_gen = 1;		/* no bitmap, a cleared gen */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	check(ok, "codec-bitmap-cleared-gen");
+
+	codec_md(&md);
+	memset(md.split_peer, 0x33, MIRVOL_UUID_LEN);	/* peer, no gen */
+	ok = codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	memset(md.split_peer, 0, MIRVOL_UUID_LEN);
+	md.split_generation = 2;			/* gen, no peer */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	memset(md.split_peer, 0x33, MIRVOL_UUID_LEN);
+	md.split_generation = 4;			/* ahead */
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	check(ok, "codec-split");
+
+	codec_md(&md);
+	check(codec_try(&md, patch_bitmap_flags, &out) == MIRVOL_SB_BAD_FLAGS,
+	      "codec-bitmap-flags");
+
+	/* more regions than bits in the area (8 sectors: 32768 bits) */
+	codec_md(&md);
+	md.dev_size = 2048 + 32769ULL * 128;
+	md.data_size = 32769ULL * 128;
+	md.bitmap_size = 8;
+	md.bitmap_region = 128;
+	md.plexes[0].sync_offset = md.data_size;
+	ok = codec_try(&md, NULL, &out) == MIRVOL_SB_BAD_BITMAP;
+	md.bitmap_region = 256;
+	ok &= codec_try(&md, NULL, &out) == MIRVOL_SB_OK;
+	check(ok, "codec-bitmap-fits-area");
 }
 
 /* ---- ABI struct layout (every struct a multiple of 8 bytes) ------------- */
@@ -310,6 +528,8 @@ static void test_abi(void)
 	      sizeof(struct mirvol_assemble_member) % 8 == 0 &&
 	      sizeof(struct mirvol_plex_ref) % 8 == 0 &&
 	      sizeof(struct mirvol_rename) % 8 == 0 &&
+	      sizeof(struct mirvol_plex_action) % 8 == 0 &&
+	      sizeof(struct mirvol_set_volume) % 8 == 0 &&
 	      sizeof(struct mirvol_version) % 8 == 0, "abi-struct-padding");
 }
 
@@ -320,9 +540,13 @@ int main(void)
 	test_json_doc();
 	test_uuid();
 	test_numbers();
+	test_sizes();
+	test_plex_flags();
 	test_format();
 	test_names();
 	test_codec();
+	test_codec_versions();
+	test_codec_bitmap();
 	test_abi();
 	return failures ? 1 : 0;
 }
