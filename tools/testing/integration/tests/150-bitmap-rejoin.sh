@@ -40,6 +40,8 @@ run_test() {
 	region=$(jq .bitmap_region_bytes <<<"$json")
 	assert_eq 65536 "$region" "default region of a 72 MiB volume"
 	dd if="$TEST_TMP/data" of="$vol" bs=1M oflag=direct status=none
+	# Idle: its bits are cleared (a plex leaving now misses nothing).
+	wait_for 30 sh -c "$MIRVOLCTL show bm --json | jq -e '.bitmap_dirty_regions == 0'"
 
 	# Gone; 1 MiB written at 10 MiB (16 regions); back.
 	echo 0 >/sys/kernel/config/nullb/back/power
@@ -60,7 +62,7 @@ run_test() {
 	cmp -n 1M "$TEST_TMP/new" <(dd if=/dev/back bs=1M iflag=direct skip=11 count=1 status=none) ||
 		fail "the returning plex does not hold what was written without it"
 	# Idle: the bits are cleared again.
-	wait_for 20 sh -c "$MIRVOLCTL show bm --json | jq -e '.bitmap_dirty_regions == 0'"
+	wait_for 30 sh -c "$MIRVOLCTL show bm --json | jq -e '.bitmap_dirty_regions == 0'"
 	mirvolctl remove --yes bm
 
 	# Without a bitmap: everything.
