@@ -4,6 +4,8 @@
 #
 #   make               build mirvol.ko and tools/mirvolctl/mirvolctl
 #   make check         build, run KUnit (UML) and the VM integration tests
+#   make check-debug   the VM integration tests on the debug kernel (lockdep,
+#                      KASAN, kmemleak)
 #   make demo          boot a VM on Debian's 6.12 kernel and show mirvol at work
 #   make bench         benchmark against md raid1, dm-mirror and the raw device
 #   make install       install module, tool, header, man page and udev rules
@@ -33,14 +35,14 @@ UDEVRULESDIR	?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /
 
 TOOL		:= tools/mirvolctl/mirvolctl
 
-.PHONY: all deps module tool testprogs check kunit vmtest lint demo bench install \
-	uninstall clean help
+.PHONY: all deps module tool testprogs check check-debug kunit vmtest lint demo bench \
+	install uninstall clean help
 
 all: deps
 	@$(MAKE) --no-print-directory module tool testprogs
 
 help:
-	@sed -n '3,12p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(DEPS)
@@ -67,6 +69,9 @@ vmtest: all
 
 check: deps
 	@$(SRC)/tools/testing/check.sh
+
+check-debug: all
+	@MVTEST_KERNEL=debug $(SRC)/tools/testing/integration/run.sh
 
 demo: all
 	@$(SRC)/tools/testing/vm/demo.sh

@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What "make check" runs: dependencies, the normal build (make all), lint,
-# KUnit on UML and the VM integration tests.  A failed stage does not stop
-# the later ones, except that the integration tests need the build.  Ends
+# KUnit on UML, the VM integration tests and, on the debug kernel (lockdep,
+# KASAN, kmemleak: tools/testing/vm/debug-kernel.sh), those of
+# $DEBUG_TESTS.  A failed stage does not stop the later ones, except that
+# the integration tests need the build.  Ends
 # with the per-stage results and, as its very last line,
 #   N passed, M failed
 # summing KUnit cases, lint checks and integration tests; a stage that
@@ -13,6 +15,10 @@ set -u
 
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
+
+# The fault, race and teardown tests ("make check-debug" runs them all).
+DEBUG_TESTS="030-write-error 040-read-retry 075-remove-during-resync
+	077-fio-during-break 110-stop-assemble 112-member-unplugged"
 
 mkdir -p "$OUT_DIR"
 cd "$MIRVOL_SRC" || exit 1
@@ -59,8 +65,12 @@ stage lint "$OUT_DIR/lint.counts" "$MIRVOL_SRC/tools/testing/lint.sh"
 stage kunit "$OUT_DIR/kunit.counts" "$MIRVOL_SRC/tools/testing/kunit/run-kunit.sh"
 if [ $build_ok -eq 1 ]; then
 	stage integration "$OUT_DIR/integration.counts" "$MIRVOL_SRC/tools/testing/integration/run.sh"
+	# shellcheck disable=SC2086 # a list of names
+	stage debug-vm "$OUT_DIR/integration-debug.counts" env MVTEST_KERNEL=debug \
+		"$MIRVOL_SRC/tools/testing/integration/run.sh" $DEBUG_TESTS
 else
 	skip integration "the build failed"
+	skip debug-vm "the build failed"
 fi
 
 echo

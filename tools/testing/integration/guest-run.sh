@@ -3,19 +3,21 @@
 #
 # The guest side of the integration tests (run.sh boots the VM with it).
 #
-#   guest-run.sh PLAN         run the plan's tests one after another
+#   guest-run.sh PLAN [DIR]   run the plan's tests one after another
 #   guest-run.sh --test FILE FUNC   (internal) run one test function
 #   guest-run.sh --reset      (internal) return the VM to a clean state
 #
 # PLAN has one "NAME FILE FUNC TIMEOUT" line per test.  For each, the
-# test's output goes to tools/testing/out/integration/NAME.log and its
+# test's output goes to DIR/NAME.log (default DIR:
+# tools/testing/out/integration) and its
 # verdict, "PASS" or "FAIL <reason>", to $MVTEST_DIR/NAME.result, written
 # only once the test, its cleanup, the generic reset and the kernel log
 # check are done; $MVTEST_DIR/current names the test in progress, so the
 # host knows whom to blame for a crash or a hang.  Kernel log lines
 # "mvtest-run: begin NAME" delimit each test's share of the console.
 # When the reset fails or the kernel logged an error, the boot ends early:
-# run.sh runs the remaining tests in a fresh VM.
+# run.sh runs the remaining tests in a fresh VM.  On a kernel with kmemleak
+# (the debug kernel), what a test leaked fails it.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -128,6 +130,48 @@ wait_gone() {
 	return 1
 }
 
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# jiffies: the kernel's jiffies now.
+jiffies() {
+	awk '$1 == "jiffies:" { print $2; exit }' /proc/timer_list
+}
+
+# kmemleak_scan SINCE: print the objects kmemleak finds unreferenced and
+# that were allocated at jiffies SINCE or later, and forget all those it
+# reported (later scans do not report them again).  Objects younger than
+# 5 s are not reported yet: first wait that long.  Leaks are confirmed by
+# a second scan: an object seen unreferenced once may have had its only
+# pointer in a register.  A scan takes 10-15 s on the debug kernel.
+kmemleak_scan() {
+	local since=$1 leaks i
+	sleep 5
+	for i in 1 2; do
+		echo scan 2>/dev/null >"$KMEMLEAK" ||
+			{ echo "kmemleak: scan failed (kmemleak disabled?)"; return 1; }
+		leaks=$(awk -v since="$since" '
+			/^unreferenced object/ { head = $0; keep = 0; next }
+			/^  comm .*, jiffies [0-9]+$/ { keep = $NF >= since; if (keep) print head }
+			keep' "$KMEMLEAK")
+		[ -n "$leaks" ] || break
+	done
+	echo clear >"$KMEMLEAK"
+	printf '%s' "$leaks"
+}
+
+# kmemleak_verdict LEAKS: a verdict naming where the first leaked object
+# was allocated: its first mirvol frame, else its first frame that is not
+# the allocator's.
+kmemleak_verdict() {
+	local n site
+	n=$(grep -c '^unreferenced object' <<<"$1")
+	site=$(awk '/^unreferenced object/ { n++ } /^  backtrace/ { bt = n == 1 }
+		    bt && /^    / { print $1 " " $2 }' <<<"$1")
+	site=$(grep -m1 -F ' [mirvol]' <<<"$site" ||
+	       grep -m1 -vE '^(kmemleak_|_*km|_*kv|_*kz|_*kc|_*kr|_*alloc_|_*vmalloc|mempool_|slab_)' <<<"$site") || true
+	echo "FAIL kmemleak: $n unreferenced object(s), the first allocated in ${site:-?}"
+}
+
 # arm SECS: the host kills the VM unless re-armed within SECS.
 arm_watchdog() {
 	seq=$((seq + 1))
@@ -139,17 +183,19 @@ put() {
 }
 
 run_plan() {
-	local name file func tmo log verdict rc tpid err t0 stop=0
+	local results=${2:-$OUT_DIR/integration} name file func tmo log verdict rc tpid err t0
+	local since leaks stop=0
 	seq=0
 	while read -r name file func tmo; do
-		log=$OUT_DIR/integration/$name.log
+		log=$results/$name.log
 		put current "$name"
 		arm_watchdog $((tmo + 60))
+		[ ! -e "$KMEMLEAK" ] || since=$(jiffies)
 		echo "mvtest-run: begin $name" >/dev/kmsg
 		echo "=== $name: $func (boot ${MVTEST_DIR##*/}, $(date +%T)) ===" >>"$log"
 
 		export TEST_NAME=$name TEST_STAGE=$func
-		export TEST_SCRATCH=$OUT_DIR/integration/$name.d TEST_TMP=/tmp/mvtest/$name
+		export TEST_SCRATCH=$results/$name.d TEST_TMP=/tmp/mvtest/$name
 		export _MVTEST_REASON=/tmp/mvtest/$name.reason
 		mkdir -p "$TEST_TMP" "$TEST_SCRATCH"
 		rm -f "$_MVTEST_REASON"
@@ -181,6 +227,16 @@ run_plan() {
 			[ "$verdict" != PASS ] || verdict="FAIL processes of the test are stuck in the kernel"
 			stop=1
 		fi
+		# After the reset: mirvol is unloaded, whatever it kept is leaked.
+		if [ -e "$KMEMLEAK" ]; then
+			if ! leaks=$(kmemleak_scan "$since"); then
+				verdict="FAIL $leaks"
+				stop=1
+			elif [ -n "$leaks" ]; then
+				{ echo "--- kmemleak:"; printf '%s\n' "$leaks"; } >>"$log"
+				[[ $verdict == FAIL* ]] || verdict=$(kmemleak_verdict "$leaks")
+			fi
+		fi
 		err=$(dmesg | awk -v n="$name" '
 			/mvtest-run: begin / { on = (substr($0, index($0, "mvtest-run: begin ") + 18) == n) }
 			on' | kernel_errors - | head -n 1)
@@ -200,5 +256,5 @@ case ${1:-} in
 --test) shift; run_one "$@" ;;
 --reset) reset_env ;;
 -*|"") echo "usage: guest-run.sh PLAN" >&2; exit 2 ;;
-*) run_plan "$1" ;;
+*) run_plan "$@" ;;
 esac
