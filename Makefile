@@ -6,6 +6,7 @@
 #   make check         build, run KUnit (UML) and the VM integration tests
 #   make check-debug   the VM integration tests on the debug kernel (lockdep,
 #                      KASAN, kmemleak)
+#   make torture       the crash and power-cut tests with large budgets
 #   make demo          boot a VM on Debian's 6.12 kernel and show mirvol at work
 #   make bench         benchmark against md raid1, dm-mirror and the raw device
 #   make install       install module, tool, header, man page and udev rules
@@ -36,13 +37,13 @@ UDEVRULESDIR	?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /
 TOOL		:= tools/mirvolctl/mirvolctl
 
 .PHONY: all deps module tool testprogs check check-debug kunit vmtest lint demo bench \
-	install uninstall clean help
+	install uninstall clean help torture
 
 all: deps
 	@$(MAKE) --no-print-directory module tool testprogs
 
 help:
-	@sed -n '3,14p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(DEPS)
@@ -56,6 +57,7 @@ tool:
 
 testprogs:
 	$(MAKE) -C tools/testing/integration
+	$(MAKE) -C tools/testing/crash
 
 # Build with W=1 and sparse (C=2: every file) and fail on any diagnostic.
 lint: deps
@@ -72,6 +74,11 @@ check: deps
 
 check-debug: all
 	@MVTEST_KERNEL=debug $(SRC)/tools/testing/integration/run.sh
+
+# The crash-point enumeration and the power cuts, with their large
+# budgets (MVTEST_TORTURE=1, see README.md).
+torture: all
+	@MVTEST_TORTURE=1 $(SRC)/tools/testing/integration/run.sh crash-points power-cut
 
 demo: all
 	@$(SRC)/tools/testing/vm/demo.sh
@@ -98,4 +105,5 @@ clean:
 	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(SRC) clean
 	$(MAKE) -C tools/mirvolctl clean
 	$(MAKE) -C tools/testing/integration clean
+	$(MAKE) -C tools/testing/crash clean
 	rm -rf tools/testing/out

@@ -18,6 +18,11 @@
  * An offline volume holds its members' devices (like an inactive md
  * array), so that udev can feed members one at a time (INCREMENTAL).
  *
+ * Devices are opened and superblocks read with no lock held; the registry
+ * lock is taken only to find or list a volume.  A member whose device
+ * cannot hold the volume's data (it shrank) is refused, and so is one
+ * stacked on the volume it would rejoin.
+ *
  * Copyright (C) 2026 The mirvol authors
  */
 #include <linux/file.h>
@@ -30,8 +35,8 @@
  * struct mirvol_member - one device given to ASSEMBLE
  * @um: the user's entry; results are written back into it
  * @devt: its device number, 0 when refused before it was known
- * @plex: the opened device, until it is handed to a volume
- * @joined: the plex once handed to a volume
+ * @plex: the opened device, referenced, until the end of the call
+ * @joined: @plex was handed to a volume (which holds its own reference)
  * @md: its current superblock
  * @known: it was already a plex of a volume before this call
  * @refused: refused; @um->reason says why
@@ -40,7 +45,7 @@ struct mirvol_member {
 	struct mirvol_assemble_member *um;
 	dev_t devt;
 	struct mirvol_plex *plex;
-	struct mirvol_plex *joined;
+	bool joined;
 	struct mirvol_md md;
 	bool known;
 	bool refused;
@@ -52,31 +57,11 @@ static void mirvol_member_refuse(struct mirvol_member *m,
 	m->um->result = MIRVOL_MEMBER_REFUSED;
 	m->um->reason = reason;
 	m->refused = true;
+	m->joined = false;
 	if (m->plex) {
-		mirvol_plex_free(m->plex);
+		mirvol_plex_put(m->plex);
 		m->plex = NULL;
 	}
-}
-
-/* The volume and plex holding @devt.  Context: mirvol_mutex held. */
-static struct mirvol_plex *mirvol_find_devt(dev_t devt,
-					    struct mirvol_volume **volp)
-{
-	struct mirvol_volume *vol;
-	unsigned int i;
-
-	lockdep_assert_held(&mirvol_mutex);
-	list_for_each_entry(vol, &mirvol_volumes, node) {
-		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-			struct mirvol_plex *plex = vol->plexes[i];
-
-			if (plex && plex->bdev && plex->devt == devt) {
-				*volp = vol;
-				return plex;
-			}
-		}
-	}
-	return NULL;
 }
 
 /* Open a member and read its superblock, unless a volume has it. */
@@ -88,16 +73,15 @@ static void mirvol_member_open(struct mirvol_member *members, unsigned int idx)
 	struct mirvol_plex *plex;
 	struct file *file;
 	unsigned int j;
-	int err;
 
 	file = fget(m->um->fd);
 	if (!file) {
 		mirvol_member_refuse(m, MIRVOL_R_BAD_FD);
 		return;
 	}
-	err = mirvol_check_device(file, &m->devt, &reason);
+	reason = mirvol_check_device(file, &m->devt);
 	fput(file);
-	if (err) {
+	if (reason) {
 		m->devt = 0;
 		mirvol_member_refuse(m, reason);
 		return;
@@ -110,54 +94,52 @@ static void mirvol_member_open(struct mirvol_member *members, unsigned int idx)
 		}
 	}
 
-	mutex_lock(&mirvol_mutex);
-	m->known = mirvol_find_devt(m->devt, &vol) != NULL;
-	mutex_unlock(&mirvol_mutex);
-	if (m->known)
-		return;
-
-	plex = mirvol_plex_open(NULL, m->devt, &reason);
-	if (IS_ERR(plex)) {
-		mirvol_member_refuse(m, reason);
+	plex = mirvol_find_devt(m->devt, &vol);
+	if (plex) {
+		m->known = true;
+		mirvol_plex_put(plex);
+		mirvol_volume_put(vol);
 		return;
 	}
-	m->plex = plex;
-	if (mirvol_sb_read_dev(plex->bdev, &m->md, &reason) < 0) {
+
+	mirvol_race_window();
+	m->plex = mirvol_plex_alloc();
+	if (!m->plex) {
+		mirvol_member_refuse(m, MIRVOL_R_NO_MEMORY);
+		return;
+	}
+	reason = mirvol_plex_open(m->plex, m->devt);
+	if (!reason && mirvol_sb_read_dev(m->plex->bdev, &m->md, &reason) >= 0)
+		reason = MIRVOL_R_NONE;
+	if (reason) {
 		mirvol_member_refuse(m, reason);
 		return;
 	}
 	/* The plex keeps the identity recorded on disk. */
-	import_uuid(&plex->uuid, m->md.plex_uuid);
-	plex->index = m->md.plex_index;
-	plex->data_offset = m->md.data_offset;
+	import_uuid(&m->plex->uuid, m->md.plex_uuid);
+	m->plex->index = m->md.plex_index;
+	m->plex->data_offset = m->md.data_offset;
 }
 
 /* A plex for a member that is not there. */
 static struct mirvol_plex *
-mirvol_plex_placeholder(struct mirvol_volume *vol,
-			const struct mirvol_md_plex *p, unsigned int index)
+mirvol_plex_placeholder(const struct mirvol_md_plex *p, unsigned int index)
 {
-	struct mirvol_plex *plex = kzalloc(sizeof(*plex), GFP_KERNEL);
+	struct mirvol_plex *plex = mirvol_plex_alloc();
 
 	if (!plex)
 		return NULL;
-	plex->sb_page = alloc_page(GFP_KERNEL);
-	if (!plex->sb_page) {
-		kfree(plex);
-		return NULL;
-	}
-	plex->vol = vol;
 	import_uuid(&plex->uuid, p->uuid);
 	plex->index = index;
 	plex->state = MIRVOL_PLEX_MISSING;
-	plex->data_offset = MIRVOL_DATA_OFFSET_SECTORS;
 	plex->gone_generation = p->gone_generation;
 	return plex;
 }
 
 /*
  * Rejoin a member to its running volume as stale: it replaces the
- * placeholder of its slot and the resync brings it up to date.
+ * placeholder of its slot and the resync brings it up to date.  The
+ * checks and the swap happen under one hold of vol->lock.
  */
 static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 			  u64 *op_id)
@@ -176,49 +158,56 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	mirvol_volume_md(vol, &vol_md);
 	mutex_unlock(&vol->sb_mutex);
 	reason = mirvol_rejoin_check(&vol_md, &m->md);
+	if (!reason)
+		reason = mirvol_check_member(vol, plex);
 	if (reason) {
 		mutex_unlock(&vol->lock);
 		pr_warn("mirvol: %s: %pg cannot rejoin: %s\n", vol->name,
 			plex->bdev, reason == MIRVOL_R_SPLIT_BRAIN ?
 			"split brain, it ran without the volume" :
-			"not a member");
+			mirvol_reason_str(reason));
 		mirvol_member_refuse(m, reason);
 		return;
 	}
 	mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
 	old = vol->plexes[plex->index];
-	mirvol_detach_plex(vol, old);
-	plex->state = MIRVOL_PLEX_STALE;
-	plex->sync_offset = 0;
+	/* The last in-sync plex comes back as what it is: in sync. */
+	plex->state = old->last_in_sync ? MIRVOL_PLEX_ACTIVE :
+					  MIRVOL_PLEX_STALE;
+	plex->sync_offset = old->last_in_sync ? vol->size : 0;
 	plex->boot = old->boot;
+	/* An operation holding the old plex finds it gone, by UUID too. */
+	mirvol_detach_plex(vol, old);
 	mirvol_attach_plex(vol, plex);
 	mirvol_sb_init_plex(vol, plex);
 	mirvol_sb_update_locked(vol);
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
 	mirvol_sysfs_add_plex(vol, plex);
-	mirvol_plex_free(old);
-	m->joined = plex;
-	m->plex = NULL;
-	pr_info("mirvol: %s: plex %u rejoins as stale\n", vol->name,
-		plex->index);
+	m->joined = true;
+	pr_info("mirvol: %s: plex %u rejoins as %s\n", vol->name,
+		plex->index, mirvol_plex_state_name(plex->state));
 	*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
 	mutex_unlock(&vol->lock);
 }
 
 /*
  * Start an offline volume from its pending members following @plan.
- * Context: mirvol_mutex and vol->lock held.
+ * Context: vol->lock held.
  */
-static int mirvol_assemble_start(struct mirvol_volume *vol,
-				 const struct mirvol_asm_plan *plan,
-				 const struct mirvol_md *newest)
+static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
+						const struct mirvol_asm_plan *plan,
+						const struct mirvol_md *newest)
 {
 	struct mirvol_md copy = *newest;	/* freed with the plexes' md */
+	enum mirvol_reason reason;
 	unsigned int i;
-	int err;
 
+	reason = mirvol_rename(vol, copy.name);
+	if (reason)
+		return reason;
+	mutex_lock(&vol->sb_mutex);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		const struct mirvol_md_plex *p = &copy.plexes[i];
 		struct mirvol_plex *plex = vol->plexes[i];
@@ -226,11 +215,13 @@ static int mirvol_assemble_start(struct mirvol_volume *vol,
 		if (p->state == MIRVOL_PLEX_NONE)
 			continue;
 		if (!plex) {
-			plex = mirvol_plex_placeholder(vol, p, i);
-			if (!plex)
-				return -ENOMEM;
-			vol->plexes[i] = plex;
-			vol->nr_plexes++;
+			plex = mirvol_plex_placeholder(p, i);
+			if (!plex) {
+				mutex_unlock(&vol->sb_mutex);
+				return MIRVOL_R_NO_MEMORY;
+			}
+			mirvol_attach_plex(vol, plex);
+			mirvol_plex_put(plex);	/* the slot holds it */
 		}
 		plex->state = plan->slot_state[i];
 		plex->sync_offset = plan->slot_sync[i];
@@ -238,7 +229,6 @@ static int mirvol_assemble_start(struct mirvol_volume *vol,
 		kfree(plex->md);
 		plex->md = NULL;
 	}
-	strscpy(vol->name, copy.name, sizeof(vol->name));
 	vol->size = copy.data_size;
 	vol->generation = copy.generation;
 	vol->ctime = copy.ctime;
@@ -246,24 +236,51 @@ static int mirvol_assemble_start(struct mirvol_volume *vol,
 	if (plan->dirty_source >= 0)
 		pr_warn("mirvol: %s: assembled dirty (unclean shutdown): resyncing from plex %d\n",
 			copy.name, plan->dirty_source);
-
-	mutex_lock(&vol->sb_mutex);
-	err = mirvol_sb_update_locked(vol);
+	reason = mirvol_sb_update_locked(vol) ? MIRVOL_R_IO_ERROR :
+						MIRVOL_R_NONE;
 	mutex_unlock(&vol->sb_mutex);
-	if (err)
-		return err;
+	if (reason)
+		return reason;
 	return mirvol_volume_start(vol);
+}
+
+/* Hand a new member to the offline volume @vol; locks held. */
+static void mirvol_member_hand(struct mirvol_volume *vol,
+			       struct mirvol_member *m)
+{
+	struct mirvol_plex *plex = m->plex;
+	struct mirvol_plex *other = vol->plexes[plex->index];
+
+	/* A device too small for the data it claims to hold (it shrank). */
+	if (plex->dev_sectors < m->md.data_offset + m->md.data_size) {
+		mirvol_member_refuse(m, MIRVOL_R_DEVICE_TOO_SMALL);
+		return;
+	}
+	if (other) {
+		/* Two devices claim one slot: keep the newer. */
+		if (other->md->generation >= m->md.generation) {
+			mirvol_member_refuse(m, MIRVOL_R_DUPLICATE_DEVICE);
+			return;
+		}
+		mirvol_detach_plex(vol, other);
+	}
+	plex->md = kmemdup(&m->md, sizeof(m->md), GFP_KERNEL);
+	if (!plex->md) {
+		mirvol_member_refuse(m, MIRVOL_R_NO_MEMORY);
+		return;
+	}
+	mirvol_attach_plex(vol, plex);
+	m->joined = true;
 }
 
 /*
  * Hand the group's new members to the offline volume @vol, plan, drop
  * members that are not current, and start it when complete or asked to
  * RUN.  Returns why it was not started (MIRVOL_R_NONE when it was).
- * Context: mirvol_mutex held.
  */
 static enum mirvol_reason
 mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
-			unsigned int n, u32 flags, u64 *op_id)
+			unsigned int n, u32 flags, u64 *op_id, bool *running)
 {
 	const struct mirvol_md *mds[MIRVOL_MAX_PLEXES];
 	struct mirvol_plex *pending[MIRVOL_MAX_PLEXES];
@@ -271,35 +288,23 @@ mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
 	enum mirvol_reason reason;
 	struct mirvol_asm_plan plan;
 	unsigned int i, j, nr = 0;
-	int err;
 
 	mutex_lock(&vol->lock);
-	for (i = 0; i < n; i++) {
-		struct mirvol_plex *plex = ms[i]->plex;
-		struct mirvol_plex *other = vol->plexes[plex->index];
-
-		if (other) {
-			/* Two devices claim one slot: keep the newer. */
-			if (other->md->generation >= ms[i]->md.generation) {
-				mirvol_member_refuse(ms[i],
-						     MIRVOL_R_DUPLICATE_DEVICE);
-				continue;
-			}
-			vol->plexes[other->index] = NULL;
-			vol->nr_plexes--;
-			mirvol_plex_free(other);
-		}
-		plex->md = kmemdup(&ms[i]->md, sizeof(ms[i]->md), GFP_KERNEL);
-		if (!plex->md) {
-			mirvol_member_refuse(ms[i], MIRVOL_R_NO_MEMORY);
-			continue;
-		}
-		plex->vol = vol;
-		vol->plexes[plex->index] = plex;
-		vol->nr_plexes++;
-		ms[i]->joined = plex;
-		ms[i]->plex = NULL;
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		mutex_unlock(&vol->lock);
+		for (i = 0; i < n; i++)
+			mirvol_member_refuse(ms[i], MIRVOL_R_DEVICE_BUSY);
+		return MIRVOL_R_DEVICE_BUSY;
 	}
+	/* Another assembly started it meanwhile: rejoin instead. */
+	*running = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	if (*running) {
+		mutex_unlock(&vol->lock);
+		return MIRVOL_R_NONE;
+	}
+	mutex_lock(&vol->sb_mutex);
+	for (i = 0; i < n; i++)
+		mirvol_member_hand(vol, ms[i]);
 
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		if (vol->plexes[i] && vol->plexes[i]->md) {
@@ -314,34 +319,24 @@ mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
 			continue;
 		pr_warn("mirvol: %pg is no longer a member of %s, refused\n",
 			pending[i]->bdev, vol->name);
-		for (j = 0; j < n; j++) {
-			if (ms[j]->joined == pending[i]) {
-				ms[j]->joined = NULL;
+		for (j = 0; j < n; j++)
+			if (ms[j]->joined && ms[j]->plex == pending[i])
 				mirvol_member_refuse(ms[j],
 						     MIRVOL_R_NOT_A_MEMBER);
-			}
-		}
-		vol->plexes[pending[i]->index] = NULL;
-		vol->nr_plexes--;
-		mirvol_plex_free(pending[i]);
+		mirvol_detach_plex(vol, pending[i]);
 	}
+	mutex_unlock(&vol->sb_mutex);
 
 	reason = plan.reason;
 	if (!reason && !plan.complete && !(flags & MIRVOL_ASSEMBLE_F_RUN))
 		reason = MIRVOL_R_VOLUME_INCOMPLETE;
-	if (!reason && mirvol_name_taken(mds[plan.newest]->name, vol))
-		reason = MIRVOL_R_NAME_EXISTS;
 	if (reason == MIRVOL_R_SPLIT_BRAIN)
 		pr_err("mirvol: %pUb: split brain: its members ran apart; assemble one side and add the other back as a new plex\n",
 		       &vol->uuid);
-	if (!reason) {
-		err = mirvol_assemble_start(vol, &plan, mds[plan.newest]);
-		if (err)
-			reason = err == -ENOMEM ? MIRVOL_R_NO_MEMORY :
-						  MIRVOL_R_IO_ERROR;
-		else
-			*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
-	}
+	if (!reason)
+		reason = mirvol_assemble_start(vol, &plan, mds[plan.newest]);
+	if (!reason)
+		*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
 	mutex_unlock(&vol->lock);
 	return reason;
 }
@@ -351,6 +346,43 @@ static bool mirvol_may_wait(enum mirvol_reason reason)
 {
 	return reason == MIRVOL_R_VOLUME_INCOMPLETE ||
 	       reason == MIRVOL_R_NO_IN_SYNC_MEMBER;
+}
+
+/* The offline volume of @uuid, created for @ms if none is listed. */
+static struct mirvol_volume *mirvol_assemble_volume(const u8 *uuid,
+						    struct mirvol_member **ms,
+						    unsigned int n,
+						    bool *created,
+						    enum mirvol_reason *reason)
+{
+	const struct mirvol_md *md;
+	struct mirvol_volume *vol, *existing = NULL;
+	unsigned int i;
+
+	*created = false;
+	vol = mirvol_lookup(uuid);
+	if (vol || !n) {
+		*reason = vol ? MIRVOL_R_NONE : MIRVOL_R_OBJECT_NOT_FOUND;
+		return vol;
+	}
+	md = &ms[0]->md;
+	for (i = 1; i < n; i++)
+		if (ms[i]->md.generation > md->generation)
+			md = &ms[i]->md;
+	vol = mirvol_volume_alloc(md->name, (const uuid_t *)uuid);
+	if (!vol) {
+		*reason = MIRVOL_R_NO_MEMORY;
+		return NULL;
+	}
+	vol->size = md->data_size;
+	/* Another assembly of the same volume may have been first. */
+	*reason = mirvol_register(vol, false, &existing);
+	if (*reason || existing) {
+		mirvol_volume_put(vol);
+		return existing;
+	}
+	*created = true;
+	return vol;
 }
 
 /*
@@ -363,23 +395,19 @@ static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 						unsigned int n, u32 flags,
 						u64 *op_id, bool *started)
 {
-	enum mirvol_reason reason, dummy;
+	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
-	bool created = false;
+	bool created, running;
 	unsigned int i;
 
-	mutex_lock(&mirvol_mutex);
-	vol = mirvol_volume_find(uuid);
-	if (vol && test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		mutex_unlock(&mirvol_mutex);
+	vol = mirvol_assemble_volume(uuid, ms, n, &created, &reason);
+	if (!vol) {
 		for (i = 0; i < n; i++)
-			mirvol_member_refuse(ms[i], MIRVOL_R_DEVICE_BUSY);
-		return MIRVOL_R_DEVICE_BUSY;
+			mirvol_member_refuse(ms[i], reason);
+		return reason;
 	}
-	if (vol && test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
-		mirvol_volume_get(vol);
-		mutex_unlock(&mirvol_mutex);
-		reason = MIRVOL_R_NONE;
+	reason = mirvol_assemble_offline(vol, ms, n, flags, op_id, &running);
+	if (running) {
 		for (i = 0; i < n; i++) {
 			mirvol_rejoin(vol, ms[i], op_id);
 			if (ms[i]->refused)
@@ -388,31 +416,6 @@ static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 		mirvol_volume_put(vol);
 		return reason;
 	}
-	if (!vol && !n) {
-		mutex_unlock(&mirvol_mutex);
-		return MIRVOL_R_OBJECT_NOT_FOUND;
-	}
-	if (!vol) {
-		const struct mirvol_md *md = &ms[0]->md;
-
-		for (i = 1; i < n; i++)
-			if (ms[i]->md.generation > md->generation)
-				md = &ms[i]->md;
-		vol = mirvol_volume_alloc(md->name, (const uuid_t *)uuid);
-		if (!vol) {
-			mutex_unlock(&mirvol_mutex);
-			for (i = 0; i < n; i++)
-				mirvol_member_refuse(ms[i], MIRVOL_R_NO_MEMORY);
-			return MIRVOL_R_NO_MEMORY;
-		}
-		vol->size = md->data_size;
-		list_add_tail(&vol->node, &mirvol_volumes);
-		created = true;
-	}
-	mirvol_volume_get(vol);
-	reason = mirvol_assemble_offline(vol, ms, n, flags, op_id);
-	mutex_unlock(&mirvol_mutex);
-
 	if (!reason) {
 		*started = true;
 	} else if (mirvol_may_wait(reason) &&
@@ -422,7 +425,13 @@ static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 			reason = MIRVOL_R_NONE;
 	} else {
 		/* Refused: every device of the group goes back. */
-		mirvol_volume_teardown(vol, false, &dummy);
+		mutex_lock(&vol->lock);
+		if (!mirvol_volume_kill(vol, false)) {
+			mutex_unlock(&vol->lock);
+			mirvol_volume_destroy(vol, false);
+		} else {
+			mutex_unlock(&vol->lock);
+		}
 	}
 	mirvol_volume_put(vol);
 	return reason;
@@ -438,26 +447,25 @@ static void mirvol_member_final(struct mirvol_member *m,
 
 	if (m->refused)
 		return;
-	mutex_lock(&mirvol_mutex);
 	plex = m->devt ? mirvol_find_devt(m->devt, &vol) : NULL;
-	if (plex) {
-		memcpy(um->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
-		memcpy(um->plex_uuid, &plex->uuid, MIRVOL_UUID_LEN);
-		um->plex_index = plex->index;
-		um->generation = plex->md ? plex->md->generation :
-					    vol->generation;
-		if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
-			um->result = MIRVOL_MEMBER_PENDING;
-		else if (READ_ONCE(plex->state) == MIRVOL_PLEX_ACTIVE)
-			um->result = MIRVOL_MEMBER_ACTIVE;
-		else
-			um->result = MIRVOL_MEMBER_STALE;
-		um->reason = group_reason;
-	} else {
+	if (!plex) {
 		um->result = MIRVOL_MEMBER_REFUSED;
 		um->reason = group_reason ?: MIRVOL_R_OBJECT_DELETED;
+		return;
 	}
-	mutex_unlock(&mirvol_mutex);
+	memcpy(um->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
+	memcpy(um->plex_uuid, &plex->uuid, MIRVOL_UUID_LEN);
+	um->plex_index = plex->index;
+	um->generation = plex->md ? plex->md->generation : vol->generation;
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
+		um->result = MIRVOL_MEMBER_PENDING;
+	else if (READ_ONCE(plex->state) == MIRVOL_PLEX_ACTIVE)
+		um->result = MIRVOL_MEMBER_ACTIVE;
+	else
+		um->result = MIRVOL_MEMBER_STALE;
+	um->reason = group_reason;
+	mirvol_plex_put(plex);
+	mirvol_volume_put(vol);
 }
 
 static void mirvol_member_report_sb(struct mirvol_member *m)
@@ -478,20 +486,21 @@ static enum mirvol_reason mirvol_assemble_run_known(struct mirvol_member *ms,
 
 	for (i = 0; i < nr; i++) {
 		struct mirvol_volume *vol;
+		struct mirvol_plex *plex;
 		bool started = false;
 		uuid_t uuid;
 
 		if (!ms[i].known)
 			continue;
-		mutex_lock(&mirvol_mutex);
-		vol = NULL;
-		if (!mirvol_find_devt(ms[i].devt, &vol) ||
-		    test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
-			mutex_unlock(&mirvol_mutex);
+		plex = mirvol_find_devt(ms[i].devt, &vol);
+		if (!plex)
 			continue;
-		}
 		uuid_copy(&uuid, &vol->uuid);
-		mutex_unlock(&mirvol_mutex);
+		started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
+		mirvol_plex_put(plex);
+		mirvol_volume_put(vol);
+		if (started)
+			continue;
 		reason = mirvol_assemble_group(uuid.b, NULL, 0,
 					       MIRVOL_ASSEMBLE_F_RUN,
 					       &reply->op_id, &started);
@@ -512,12 +521,13 @@ static enum mirvol_reason mirvol_assemble_run_known(struct mirvol_member *ms,
  * @flags: MIRVOL_ASSEMBLE_F_*
  * @reply: out: volume, state, started count, resync operation
  *
- * Return: 0 when every group was assembled (with INCREMENTAL: or is
- * waiting for more members), else the errno of the last refused group,
- * whose reason is in reply->hdr.reason.
+ * Return: MIRVOL_R_NONE when every group was assembled (with
+ * INCREMENTAL: or is waiting for more members), else the reason of the
+ * last refused group.
  */
-int mirvol_assemble(struct mirvol_assemble_member *um, unsigned int nr,
-		    u32 flags, struct mirvol_assemble *reply)
+enum mirvol_reason mirvol_assemble(struct mirvol_assemble_member *um,
+				   unsigned int nr, u32 flags,
+				   struct mirvol_assemble *reply)
 {
 	enum mirvol_reason reason, last = MIRVOL_R_NONE;
 	struct mirvol_member *members, **group;
@@ -528,11 +538,8 @@ int mirvol_assemble(struct mirvol_assemble_member *um, unsigned int nr,
 	group = kcalloc(nr, sizeof(*group), GFP_KERNEL);
 	group_reason = kcalloc(nr, sizeof(*group_reason), GFP_KERNEL);
 	if (!members || !group || !group_reason) {
-		kfree(members);
-		kfree(group);
-		kfree(group_reason);
-		reply->hdr.reason = MIRVOL_R_NO_MEMORY;
-		return -ENOMEM;
+		last = MIRVOL_R_NO_MEMORY;
+		goto out;
 	}
 	for (i = 0; i < nr; i++) {
 		members[i].um = &um[i];
@@ -548,11 +555,14 @@ int mirvol_assemble(struct mirvol_assemble_member *um, unsigned int nr,
 	for (i = 0; i < nr; i++) {
 		bool started = false;
 
-		if (!members[i].plex)
+		/* Each member is joined or refused by its group's call. */
+		if (!members[i].plex || members[i].joined ||
+		    members[i].refused)
 			continue;
 		n = 0;
 		for (j = i; j < nr; j++)
-			if (members[j].plex &&
+			if (members[j].plex && !members[j].joined &&
+			    !members[j].refused &&
 			    !memcmp(members[j].md.volume_uuid,
 				    members[i].md.volume_uuid,
 				    MIRVOL_UUID_LEN))
@@ -575,27 +585,27 @@ int mirvol_assemble(struct mirvol_assemble_member *um, unsigned int nr,
 
 	for (i = 0; i < nr; i++) {
 		struct mirvol_volume *vol;
+		struct mirvol_plex *plex;
 
 		mirvol_member_final(&members[i], group_reason[i]);
+		if (members[i].plex) {
+			mirvol_plex_put(members[i].plex);
+			members[i].plex = NULL;
+		}
 		if (members[i].refused || !members[i].devt)
 			continue;
-		mutex_lock(&mirvol_mutex);
-		if (mirvol_find_devt(members[i].devt, &vol)) {
+		plex = mirvol_find_devt(members[i].devt, &vol);
+		if (plex) {
 			memcpy(reply->volume_uuid, &vol->uuid,
 			       MIRVOL_UUID_LEN);
 			reply->volume_state = READ_ONCE(vol->state);
+			mirvol_plex_put(plex);
+			mirvol_volume_put(vol);
 		}
-		mutex_unlock(&mirvol_mutex);
 	}
-	if (last) {
-		reply->hdr.reason = last;
-		kfree(group_reason);
-		kfree(group);
-		kfree(members);
-		return mirvol_reason_errno(last);
-	}
+out:
 	kfree(group_reason);
 	kfree(group);
 	kfree(members);
-	return 0;
+	return last;
 }

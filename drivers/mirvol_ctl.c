@@ -5,8 +5,9 @@
  * One handler per command, as ublk's control plane: copy the argument
  * in, validate every field (flags, padding, reserved, strings, counts)
  * before doing anything, call the volume operation, copy the result out.
- * On failure the reason code is written back whenever the argument could
- * be read.  CAP_SYS_ADMIN only.
+ * Everything below returns a reason code; the errno is derived from it
+ * here, once (mirvol_reason_errno()), and the reason is written back
+ * whenever the argument could be read.  CAP_SYS_ADMIN only.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -22,52 +23,42 @@
 #define MIRVOL_FEATURES	(MIRVOL_FEAT_CREATE | MIRVOL_FEAT_OPS | \
 			 MIRVOL_FEAT_BREAK_PLEX | MIRVOL_FEAT_ADD_PLEX | \
 			 MIRVOL_FEAT_METADATA | MIRVOL_FEAT_ASSEMBLE | \
-			 MIRVOL_FEAT_RENAME)
+			 MIRVOL_FEAT_RENAME | MIRVOL_FEAT_SYNC_ACTION)
 
 /*
  * Copy a reply back; every argument struct starts with the header, whose
- * reason is set from @reason.  Returns @ret, or -EFAULT.
+ * reason is set from @reason.  Returns the errno of @reason, or -EFAULT.
  */
-static int mirvol_reply(void __user *argp, void *karg, size_t size, int ret,
+static int mirvol_reply(void __user *argp, void *karg, size_t size,
 			enum mirvol_reason reason)
 {
 	struct mirvol_ioc_header *hdr = karg;
 
-	if (ret && !reason)
-		reason = ret == -ENOMEM ? MIRVOL_R_NO_MEMORY :
-			 ret == -EINTR ? MIRVOL_R_INTERRUPTED :
-			 MIRVOL_R_INVALID_ARGUMENT;
-	hdr->reason = ret ? reason : MIRVOL_R_NONE;
+	hdr->reason = reason;
 	if (copy_to_user(argp, karg, size))
 		return -EFAULT;
-	return ret;
+	return mirvol_reason_errno(reason);
 }
 
-#define MIRVOL_REPLY(argp, karg, ret, reason) \
-	mirvol_reply(argp, &(karg), sizeof(karg), ret, reason)
+#define MIRVOL_REPLY(argp, karg, reason) \
+	mirvol_reply(argp, &(karg), sizeof(karg), reason)
 
 #define MIRVOL_ZERO(field) mirvol_mem_is_zero(&(field), sizeof(field))
 
 static int mirvol_ctl_version(void __user *argp)
 {
 	struct mirvol_version v;
-	unsigned int n = 0;
-	struct mirvol_volume *vol;
 
 	if (copy_from_user(&v, argp, sizeof(v)))
 		return -EFAULT;
 	if (v.hdr.flags || !MIRVOL_ZERO(v.reserved))
-		return MIRVOL_REPLY(argp, v, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
-	mutex_lock(&mirvol_mutex);
-	list_for_each_entry(vol, &mirvol_volumes, node)
-		n++;
-	mutex_unlock(&mirvol_mutex);
+		return MIRVOL_REPLY(argp, v, MIRVOL_R_INVALID_ARGUMENT);
 	v.abi_major = MIRVOL_ABI_MAJOR;
 	v.abi_minor = MIRVOL_ABI_MINOR;
 	v.features = MIRVOL_FEATURES;
 	v.max_plexes = MIRVOL_MAX_PLEXES;
-	v.nr_volumes = n;
-	return MIRVOL_REPLY(argp, v, 0, MIRVOL_R_NONE);
+	v.nr_volumes = mirvol_list(NULL, 0);
+	return MIRVOL_REPLY(argp, v, MIRVOL_R_NONE);
 }
 
 static int mirvol_ctl_create(void __user *argp)
@@ -78,114 +69,84 @@ static int mirvol_ctl_create(void __user *argp)
 	struct mirvol_create c;
 	unsigned int i;
 	u64 op_id = 0;
-	int ret;
 
 	if (copy_from_user(&c, argp, sizeof(c)))
 		return -EFAULT;
 	reason = mirvol_check_create(&c);
 	if (reason)
-		return MIRVOL_REPLY(argp, c, mirvol_reason_errno(reason),
-				    reason);
-	for (i = 0; i < c.nr_plexes; i++) {
+		return MIRVOL_REPLY(argp, c, reason);
+	for (i = 0; i < c.nr_plexes && !reason; i++) {
 		files[i] = fget(c.plex_fds[i]);
-		if (!files[i]) {
-			ret = -EBADF;
+		if (!files[i])
 			reason = MIRVOL_R_BAD_FD;
-			goto out;
-		}
 	}
-	mutex_lock(&mirvol_mutex);
-	ret = mirvol_volume_create(c.name, files, c.nr_plexes,
-				   c.hdr.flags & MIRVOL_CREATE_F_ASSUME_CLEAN,
-				   &op_id, &vol, &reason);
-	if (!ret) {
+	if (!reason)
+		reason = mirvol_volume_create(c.name, files, c.nr_plexes,
+					      c.hdr.flags &
+					      MIRVOL_CREATE_F_ASSUME_CLEAN,
+					      &op_id, &vol);
+	if (!reason) {
 		strscpy(c.name, vol->name, sizeof(c.name));
 		memcpy(c.volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
 		c.dev_major = mirvol_major;
 		c.dev_minor = vol->id * MIRVOL_MINORS;
 		c.index = vol->id;
 		c.op_id = op_id;
+		mirvol_volume_put(vol);
 	}
-	mutex_unlock(&mirvol_mutex);
-out:
 	for (i = 0; i < c.nr_plexes; i++)
 		if (files[i])
 			fput(files[i]);
-	return MIRVOL_REPLY(argp, c, ret, reason);
-}
-
-static struct mirvol_volume *mirvol_ctl_lookup(const u8 *uuid,
-					       enum mirvol_reason *reason)
-{
-	struct mirvol_volume *vol = mirvol_volume_lookup(uuid);
-
-	if (!vol)
-		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
-	return vol;
+	return MIRVOL_REPLY(argp, c, reason);
 }
 
 static int mirvol_ctl_remove(void __user *argp, bool stop)
 {
-	enum mirvol_reason reason = MIRVOL_R_NONE;
 	struct mirvol_volume_ref r;
 	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
 	u32 allowed = stop ? 0 : MIRVOL_REMOVE_F_KEEP_METADATA;
-	int ret;
 
 	if (copy_from_user(&r, argp, sizeof(r)))
 		return -EFAULT;
 	if ((r.hdr.flags & ~allowed) || !MIRVOL_ZERO(r.reserved))
-		return MIRVOL_REPLY(argp, r, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
-	vol = mirvol_ctl_lookup(r.volume_uuid, &reason);
+		return MIRVOL_REPLY(argp, r, MIRVOL_R_INVALID_ARGUMENT);
+	vol = mirvol_lookup(r.volume_uuid);
 	if (!vol)
-		return MIRVOL_REPLY(argp, r, -ENOENT, reason);
-	ret = mirvol_volume_teardown(vol, !stop &&
-				     !(r.hdr.flags & MIRVOL_REMOVE_F_KEEP_METADATA),
-				     &reason);
+		return MIRVOL_REPLY(argp, r, MIRVOL_R_OBJECT_NOT_FOUND);
+	reason = mirvol_volume_teardown(vol, !stop &&
+					!(r.hdr.flags &
+					  MIRVOL_REMOVE_F_KEEP_METADATA));
 	mirvol_volume_put(vol);
-	return MIRVOL_REPLY(argp, r, ret, reason);
+	return MIRVOL_REPLY(argp, r, reason);
 }
 
 static int mirvol_ctl_list(void __user *argp)
 {
-	struct mirvol_volume *vol;
 	struct mirvol_list l;
 	u8 *uuids = NULL;
-	unsigned int n = 0;
-	int ret = 0;
+	unsigned int cap;
 
 	if (copy_from_user(&l, argp, sizeof(l)))
 		return -EFAULT;
 	if (l.hdr.flags || !MIRVOL_ZERO(l.reserved) ||
 	    (l.capacity && !l.uuids_ptr))
-		return MIRVOL_REPLY(argp, l, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
-	mutex_lock(&mirvol_mutex);
-	list_for_each_entry(vol, &mirvol_volumes, node)
-		n++;
-	if (l.capacity && n) {
-		unsigned int i = 0;
-
-		uuids = kcalloc(min(n, l.capacity), MIRVOL_UUID_LEN,
-				GFP_KERNEL);
-		if (!uuids) {
-			mutex_unlock(&mirvol_mutex);
-			return MIRVOL_REPLY(argp, l, -ENOMEM,
-					    MIRVOL_R_NO_MEMORY);
-		}
-		list_for_each_entry(vol, &mirvol_volumes, node) {
-			if (i == l.capacity)
-				break;
-			memcpy(uuids + i++ * MIRVOL_UUID_LEN, &vol->uuid,
-			       MIRVOL_UUID_LEN);
-		}
+		return MIRVOL_REPLY(argp, l, MIRVOL_R_INVALID_ARGUMENT);
+	/* No more than can exist: volumes hold minors. */
+	cap = min_t(u32, l.capacity, (MINORMASK + 1) / MIRVOL_MINORS);
+	if (cap) {
+		uuids = kcalloc(cap, MIRVOL_UUID_LEN, GFP_KERNEL);
+		if (!uuids)
+			return MIRVOL_REPLY(argp, l, MIRVOL_R_NO_MEMORY);
 	}
-	mutex_unlock(&mirvol_mutex);
+	l.count = mirvol_list(uuids, cap);
 	if (uuids && copy_to_user(u64_to_user_ptr(l.uuids_ptr), uuids,
-				  (size_t)min(n, l.capacity) * MIRVOL_UUID_LEN))
-		ret = -EFAULT;
+				  (size_t)min(l.count, cap) * MIRVOL_UUID_LEN)) {
+		kfree(uuids);
+		return -EFAULT;
+	}
 	kfree(uuids);
-	l.count = n;
-	return MIRVOL_REPLY(argp, l, ret, MIRVOL_R_NONE);
+	return MIRVOL_REPLY(argp, l, MIRVOL_R_NONE);
 }
 
 static void mirvol_fill_plex_info(struct mirvol_volume *vol,
@@ -208,41 +169,19 @@ static void mirvol_fill_plex_info(struct mirvol_volume *vol,
 			       state == MIRVOL_PLEX_SYNCING ?
 			       min(READ_ONCE(plex->sync_offset), vol->size) :
 			       0) << SECTOR_SHIFT;
-	pi->read_errors = atomic64_read(&plex->read_errors);
+	pi->read_errors = mirvol_plex_read_errors(plex);
+	pi->corrected_read_errors = atomic64_read(&plex->corrected_read_errors);
 	pi->write_errors = atomic64_read(&plex->write_errors);
 	pi->read_ios = atomic64_read(&plex->read_ios);
 	pi->write_ios = atomic64_read(&plex->write_ios);
 }
 
-static int mirvol_ctl_info(void __user *argp)
+static void mirvol_fill_info(struct mirvol_volume *vol,
+			     struct mirvol_info *info)
 {
-	enum mirvol_reason reason = MIRVOL_R_NONE;
-	struct mirvol_volume *vol;
-	struct mirvol_info *info;
 	unsigned long flags;
 	unsigned int i, n = 0;
-	int ret = 0;
 
-	info = kmalloc(sizeof(*info), GFP_KERNEL);
-	if (!info)
-		return -ENOMEM;
-	if (copy_from_user(info, argp, sizeof(*info))) {
-		kfree(info);
-		return -EFAULT;
-	}
-	if (info->hdr.flags || !MIRVOL_ZERO(info->reserved)) {
-		ret = mirvol_reply(argp, info, sizeof(*info), -EINVAL,
-				   MIRVOL_R_INVALID_ARGUMENT);
-		kfree(info);
-		return ret;
-	}
-	vol = mirvol_ctl_lookup(info->volume_uuid, &reason);
-	if (!vol) {
-		ret = mirvol_reply(argp, info, sizeof(*info), -ENOENT, reason);
-		kfree(info);
-		return ret;
-	}
-	/* Everything but the volume asked for is output. */
 	memset(info, 0, sizeof(*info));
 	memcpy(info->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
 	mutex_lock(&vol->lock);
@@ -253,7 +192,7 @@ static int mirvol_ctl_info(void __user *argp)
 	if (test_bit(MIRVOL_VOL_DIRTY, &vol->flags))
 		info->flags |= MIRVOL_VOLUME_F_DIRTY;
 	info->index = (u32)-1;
-	if (vol->disk) {
+	if (test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
 		info->dev_major = mirvol_major;
 		info->dev_minor = vol->id * MIRVOL_MINORS;
 		info->index = vol->id;
@@ -263,14 +202,42 @@ static int mirvol_ctl_info(void __user *argp)
 	info->op_id = READ_ONCE(vol->op_id);
 	info->sync_speed_min = READ_ONCE(vol->sync_speed_min);
 	info->sync_speed_max = READ_ONCE(vol->sync_speed_max);
+	info->mismatch_sectors = READ_ONCE(vol->mismatch_sectors);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if (vol->plexes[i])
 			mirvol_fill_plex_info(vol, vol->plexes[i],
 					      &info->plexes[n++]);
 	info->nr_plexes = n;
 	mutex_unlock(&vol->lock);
-	mirvol_volume_put(vol);
-	ret = mirvol_reply(argp, info, sizeof(*info), 0, MIRVOL_R_NONE);
+}
+
+static int mirvol_ctl_info(void __user *argp)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_volume *vol;
+	struct mirvol_info *info;
+	int ret;
+
+	info = kmalloc(sizeof(*info), GFP_KERNEL);
+	if (!info)
+		return -ENOMEM;
+	if (copy_from_user(info, argp, sizeof(*info))) {
+		kfree(info);
+		return -EFAULT;
+	}
+	if (info->hdr.flags || !MIRVOL_ZERO(info->reserved)) {
+		reason = MIRVOL_R_INVALID_ARGUMENT;
+	} else {
+		vol = mirvol_lookup(info->volume_uuid);
+		if (vol) {
+			/* Everything but the volume asked for is output. */
+			mirvol_fill_info(vol, info);
+			mirvol_volume_put(vol);
+		} else {
+			reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		}
+	}
+	ret = mirvol_reply(argp, info, sizeof(*info), reason);
 	kfree(info);
 	return ret;
 }
@@ -283,7 +250,6 @@ static int mirvol_ctl_add_plex(void __user *argp)
 	struct mirvol_add_plex a;
 	bool from_volume;
 	u64 op_id = 0;
-	int ret;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
@@ -292,48 +258,63 @@ static int mirvol_ctl_add_plex(void __user *argp)
 	    !MIRVOL_ZERO(a.reserved) ||
 	    (from_volume && (a.fd != -1 || MIRVOL_ZERO(a.source_uuid))) ||
 	    (!from_volume && !MIRVOL_ZERO(a.source_uuid)))
-		return MIRVOL_REPLY(argp, a, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+		return MIRVOL_REPLY(argp, a, MIRVOL_R_INVALID_ARGUMENT);
 	if (!from_volume && a.fd < 0)
-		return MIRVOL_REPLY(argp, a, -EBADF, MIRVOL_R_BAD_FD);
+		return MIRVOL_REPLY(argp, a, MIRVOL_R_BAD_FD);
 
-	vol = mirvol_ctl_lookup(a.volume_uuid, &reason);
+	vol = mirvol_lookup(a.volume_uuid);
 	if (!vol)
-		return MIRVOL_REPLY(argp, a, -ENOENT, reason);
+		return MIRVOL_REPLY(argp, a, MIRVOL_R_OBJECT_NOT_FOUND);
 	if (from_volume) {
-		src = mirvol_ctl_lookup(a.source_uuid, &reason);
-		if (!src) {
-			ret = -ENOENT;
-			goto out;
-		}
+		src = mirvol_lookup(a.source_uuid);
+		if (!src)
+			reason = MIRVOL_R_OBJECT_NOT_FOUND;
 	} else {
 		file = fget(a.fd);
-		if (!file) {
-			ret = -EBADF;
+		if (!file)
 			reason = MIRVOL_R_BAD_FD;
-			goto out;
-		}
 	}
-	ret = mirvol_add_plex(vol, file, src, &op_id, &reason);
+	if (!reason)
+		reason = mirvol_add_plex(vol, file, src, &op_id);
 	a.op_id = op_id;
-out:
 	if (file)
 		fput(file);
 	if (src)
 		mirvol_volume_put(src);
 	mirvol_volume_put(vol);
-	return MIRVOL_REPLY(argp, a, ret, reason);
+	return MIRVOL_REPLY(argp, a, reason);
+}
+
+/* SET_PLEX: the boot flag, recorded in the superblocks. */
+static enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
+					  const u8 *plex_uuid, bool boot)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_plex *plex;
+
+	mutex_lock(&vol->lock);
+	plex = mirvol_plex_find(vol, plex_uuid);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) || !plex) {
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+	} else {
+		mutex_lock(&vol->sb_mutex);
+		WRITE_ONCE(plex->boot, boot);
+		if (mirvol_sb_update_locked(vol))
+			reason = MIRVOL_R_IO_ERROR;
+		mutex_unlock(&vol->sb_mutex);
+	}
+	mutex_unlock(&vol->lock);
+	return reason;
 }
 
 static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
 {
-	enum mirvol_reason reason = MIRVOL_R_NONE;
+	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
-	struct mirvol_plex *plex;
 	struct mirvol_plex_ref r;
 	u32 allowed = 0;
 	uuid_t new_uuid;
 	u64 op_id = 0;
-	int ret;
 
 	if (copy_from_user(&r, argp, sizeof(r)))
 		return -EFAULT;
@@ -344,43 +325,29 @@ static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
 	    (cmd != MIRVOL_IOC_BREAK_PLEX && !MIRVOL_ZERO(r.new_name)) ||
 	    (cmd == MIRVOL_IOC_BREAK_PLEX && r.new_name[0] &&
 	     !mirvol_name_valid(r.new_name, sizeof(r.new_name))))
-		return MIRVOL_REPLY(argp, r, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
-	vol = mirvol_ctl_lookup(r.volume_uuid, &reason);
+		return MIRVOL_REPLY(argp, r, MIRVOL_R_INVALID_ARGUMENT);
+	vol = mirvol_lookup(r.volume_uuid);
 	if (!vol)
-		return MIRVOL_REPLY(argp, r, -ENOENT, reason);
+		return MIRVOL_REPLY(argp, r, MIRVOL_R_OBJECT_NOT_FOUND);
 
-	if (cmd == MIRVOL_IOC_BREAK_PLEX)
-		mutex_lock(&mirvol_mutex);
-	mutex_lock(&vol->lock);
-	plex = mirvol_plex_find(vol, r.plex_uuid);
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		reason = MIRVOL_R_OBJECT_NOT_FOUND;
-		ret = -ENOENT;
-	} else if (cmd == MIRVOL_IOC_BREAK_PLEX) {
-		ret = mirvol_break_plex(vol, plex, r.new_name, &new_uuid,
-					r.new_name, &op_id, &reason);
-		if (!ret)
+	switch (cmd) {
+	case MIRVOL_IOC_BREAK_PLEX:
+		reason = mirvol_break_plex(vol, r.plex_uuid, r.new_name,
+					   &new_uuid, r.new_name, &op_id);
+		if (!reason)
 			memcpy(r.new_volume_uuid, &new_uuid, MIRVOL_UUID_LEN);
-	} else if (cmd == MIRVOL_IOC_REMOVE_PLEX) {
-		ret = mirvol_remove_plex(vol, plex, &op_id, &reason);
-	} else if (!plex) {
-		reason = MIRVOL_R_OBJECT_NOT_FOUND;
-		ret = -ENOENT;
-	} else {
-		mutex_lock(&vol->sb_mutex);
-		WRITE_ONCE(plex->boot,
-			   !!(r.hdr.flags & MIRVOL_SET_PLEX_F_BOOT));
-		ret = mirvol_sb_update_locked(vol);
-		mutex_unlock(&vol->sb_mutex);
-		if (ret)
-			reason = MIRVOL_R_IO_ERROR;
+		break;
+	case MIRVOL_IOC_REMOVE_PLEX:
+		reason = mirvol_remove_plex(vol, r.plex_uuid, &op_id);
+		break;
+	default:
+		reason = mirvol_set_plex(vol, r.plex_uuid,
+					 r.hdr.flags & MIRVOL_SET_PLEX_F_BOOT);
+		break;
 	}
-	mutex_unlock(&vol->lock);
-	if (cmd == MIRVOL_IOC_BREAK_PLEX)
-		mutex_unlock(&mirvol_mutex);
 	mirvol_volume_put(vol);
 	r.op_id = op_id;
-	return MIRVOL_REPLY(argp, r, ret, reason);
+	return MIRVOL_REPLY(argp, r, reason);
 }
 
 static int mirvol_ctl_op(void __user *argp, unsigned int cmd)
@@ -388,19 +355,17 @@ static int mirvol_ctl_op(void __user *argp, unsigned int cmd)
 	enum mirvol_reason reason = MIRVOL_R_NONE;
 	struct mirvol_operation *op;
 	struct mirvol_op o;
-	int ret = 0;
 
 	if (copy_from_user(&o, argp, sizeof(o)))
 		return -EFAULT;
 	if (o.hdr.flags || o.pad ||
 	    (cmd != MIRVOL_IOC_OP_WAIT && o.timeout_ms))
-		return MIRVOL_REPLY(argp, o, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+		return MIRVOL_REPLY(argp, o, MIRVOL_R_INVALID_ARGUMENT);
 	switch (cmd) {
 	case MIRVOL_IOC_OP_STATUS:
 		op = mirvol_op_get_by_id(o.op_id);
 		if (!op) {
 			reason = MIRVOL_R_OBJECT_NOT_FOUND;
-			ret = -ENOENT;
 			memset(&o.info, 0, sizeof(o.info));
 			break;
 		}
@@ -408,22 +373,24 @@ static int mirvol_ctl_op(void __user *argp, unsigned int cmd)
 		mirvol_op_put(op);
 		break;
 	case MIRVOL_IOC_OP_WAIT:
-		ret = mirvol_op_wait(o.op_id, o.timeout_ms, &o.info, &reason);
+		memset(&o.info, 0, sizeof(o.info));
+		reason = mirvol_op_wait(o.op_id, o.timeout_ms, &o.info);
 		break;
 	default:
-		ret = mirvol_op_cancel(o.op_id, &o.info, &reason);
+		memset(&o.info, 0, sizeof(o.info));
+		reason = mirvol_op_cancel(o.op_id, &o.info);
 		break;
 	}
-	return MIRVOL_REPLY(argp, o, ret, reason);
+	return MIRVOL_REPLY(argp, o, reason);
 }
 
 static int mirvol_ctl_assemble(void __user *argp)
 {
 	struct mirvol_assemble_member *members;
 	u32 allowed = MIRVOL_ASSEMBLE_F_RUN | MIRVOL_ASSEMBLE_F_INCREMENTAL;
+	enum mirvol_reason reason;
 	struct mirvol_assemble a;
 	size_t size;
-	int ret;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
@@ -431,62 +398,89 @@ static int mirvol_ctl_assemble(void __user *argp)
 	    !a.nr_members || a.nr_members > MIRVOL_ASSEMBLE_MAX ||
 	    ((a.hdr.flags & MIRVOL_ASSEMBLE_F_INCREMENTAL) &&
 	     a.nr_members != 1) || !a.members_ptr)
-		return MIRVOL_REPLY(argp, a, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+		return MIRVOL_REPLY(argp, a, MIRVOL_R_INVALID_ARGUMENT);
 	size = a.nr_members * sizeof(*members);
 	members = memdup_user(u64_to_user_ptr(a.members_ptr), size);
-	if (IS_ERR(members))
-		return MIRVOL_REPLY(argp, a, PTR_ERR(members),
-				    PTR_ERR(members) == -ENOMEM ?
-				    MIRVOL_R_NO_MEMORY :
-				    MIRVOL_R_INVALID_ARGUMENT);
+	if (IS_ERR(members)) {
+		if (PTR_ERR(members) == -ENOMEM)
+			return MIRVOL_REPLY(argp, a, MIRVOL_R_NO_MEMORY);
+		/* A bad pointer is EFAULT, as for the argument itself. */
+		MIRVOL_REPLY(argp, a, MIRVOL_R_INVALID_ARGUMENT);
+		return -EFAULT;
+	}
 	memset(a.volume_uuid, 0, sizeof(a.volume_uuid));
 	a.volume_state = 0;
 	a.nr_started = 0;
 	a.op_id = 0;
-	a.hdr.reason = MIRVOL_R_NONE;
-	ret = mirvol_assemble(members, a.nr_members, a.hdr.flags, &a);
-	if (copy_to_user(u64_to_user_ptr(a.members_ptr), members, size))
-		ret = -EFAULT;
+	reason = mirvol_assemble(members, a.nr_members, a.hdr.flags, &a);
+	if (copy_to_user(u64_to_user_ptr(a.members_ptr), members, size)) {
+		kfree(members);
+		return -EFAULT;
+	}
 	kfree(members);
-	return MIRVOL_REPLY(argp, a, ret, a.hdr.reason);
+	return MIRVOL_REPLY(argp, a, reason);
 }
 
 static int mirvol_ctl_rename(void __user *argp)
 {
-	enum mirvol_reason reason = MIRVOL_R_NONE;
+	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
 	struct mirvol_rename r;
-	unsigned long flags;
-	int ret = 0;
 
 	if (copy_from_user(&r, argp, sizeof(r)))
 		return -EFAULT;
 	if (r.hdr.flags || !MIRVOL_ZERO(r.reserved) ||
 	    !mirvol_name_valid(r.name, sizeof(r.name)))
-		return MIRVOL_REPLY(argp, r, -EINVAL, MIRVOL_R_INVALID_ARGUMENT);
-	mutex_lock(&mirvol_mutex);
-	vol = mirvol_volume_find(r.volume_uuid);
-	if (!vol || test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		return MIRVOL_REPLY(argp, r, MIRVOL_R_INVALID_ARGUMENT);
+	vol = mirvol_lookup(r.volume_uuid);
+	if (!vol)
+		return MIRVOL_REPLY(argp, r, MIRVOL_R_OBJECT_NOT_FOUND);
+	mutex_lock(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		reason = MIRVOL_R_OBJECT_NOT_FOUND;
-		ret = -ENOENT;
-	} else if (mirvol_name_taken(r.name, vol)) {
-		reason = MIRVOL_R_NAME_EXISTS;
-		ret = -EEXIST;
-	} else {
-		mutex_lock(&vol->lock);
-		spin_lock_irqsave(&vol->state_lock, flags);
-		strscpy(vol->name, r.name, sizeof(vol->name));
-		spin_unlock_irqrestore(&vol->state_lock, flags);
-		if (test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
-			ret = mirvol_sb_update(vol);
-			if (ret)
-				reason = MIRVOL_R_IO_ERROR;
-			mirvol_uevent(vol, "renamed", NULL, NULL);
-		}
-		mutex_unlock(&vol->lock);
+	else
+		reason = mirvol_rename(vol, r.name);
+	if (!reason && test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+		if (mirvol_sb_update(vol))
+			reason = MIRVOL_R_IO_ERROR;
+		mirvol_uevent(vol, "renamed", NULL, NULL);
 	}
-	mutex_unlock(&mirvol_mutex);
-	return MIRVOL_REPLY(argp, r, ret, reason);
+	mutex_unlock(&vol->lock);
+	mirvol_volume_put(vol);
+	return MIRVOL_REPLY(argp, r, reason);
+}
+
+static int mirvol_ctl_sync_action(void __user *argp)
+{
+	enum mirvol_reason reason;
+	struct mirvol_sync_action a;
+	struct mirvol_volume *vol;
+	bool repair_source;
+	u64 op_id = 0;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	repair_source = a.action == MIRVOL_SYNC_REPAIR &&
+			!MIRVOL_ZERO(a.source_uuid);
+	if ((a.hdr.flags & ~MIRVOL_SYNC_F_FORCE) || a.pad ||
+	    !MIRVOL_ZERO(a.reserved) ||
+	    a.action < MIRVOL_SYNC_RESYNC || a.action > MIRVOL_SYNC_REPAIR ||
+	    (a.hdr.flags && a.action != MIRVOL_SYNC_RESYNC) ||
+	    (!repair_source && !MIRVOL_ZERO(a.source_uuid)))
+		return MIRVOL_REPLY(argp, a, MIRVOL_R_INVALID_ARGUMENT);
+	vol = mirvol_lookup(a.volume_uuid);
+	if (!vol)
+		return MIRVOL_REPLY(argp, a, MIRVOL_R_OBJECT_NOT_FOUND);
+	if (a.action == MIRVOL_SYNC_RESYNC)
+		reason = mirvol_resync_start(vol, a.hdr.flags &
+					     MIRVOL_SYNC_F_FORCE, &op_id);
+	else
+		reason = mirvol_scrub_start(vol, a.action == MIRVOL_SYNC_REPAIR,
+					    repair_source ? a.source_uuid : NULL,
+					    &op_id);
+	mirvol_volume_put(vol);
+	a.op_id = op_id;
+	return MIRVOL_REPLY(argp, a, reason);
 }
 
 static long mirvol_ctl_ioctl(struct file *file, unsigned int cmd,
@@ -528,6 +522,8 @@ static long mirvol_ctl_ioctl(struct file *file, unsigned int cmd,
 		return mirvol_ctl_assemble(argp);
 	case MIRVOL_IOC_RENAME:
 		return mirvol_ctl_rename(argp);
+	case MIRVOL_IOC_SYNC_ACTION:
+		return mirvol_ctl_sync_action(argp);
 	default:
 		return -ENOTTY;
 	}

@@ -46,19 +46,49 @@ void mirvol_io_exit(struct mirvol_volume *vol)
 	percpu_ref_put(&vol->io_ref);
 }
 
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+/**
+ * mirvol_inject - KUnit fault injection: how an I/O to a plex must end
+ * @plex: the plex
+ * @bio: the I/O, its sector on the plex's device
+ *
+ * Return: BLK_STS_OK to submit it, else the status to end it with.
+ */
+blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
+{
+	unsigned long inject = READ_ONCE(plex->inject);
+	sector_t s = bio->bi_iter.bi_sector, e = bio_end_sector(bio);
+	sector_t bad_s = READ_ONCE(plex->inject_bad[0]);
+	sector_t bad_e = READ_ONCE(plex->inject_bad[1]);
+
+	if (bio_op(bio) == REQ_OP_WRITE_ZEROES && (inject & MIRVOL_INJECT_NO_WZ))
+		return BLK_STS_NOTSUPP;
+	if (op_is_write(bio_op(bio))) {
+		if (inject & MIRVOL_INJECT_WRITE)
+			return BLK_STS_IOERR;
+		/* A write over the whole bad range remaps it. */
+		if (bad_s < bad_e && s <= bad_s && e >= bad_e)
+			WRITE_ONCE(plex->inject_bad[1], bad_s);
+		return BLK_STS_OK;
+	}
+	if (inject & MIRVOL_INJECT_READ)
+		return BLK_STS_IOERR;
+	if (s < bad_e && e > bad_s)
+		return BLK_STS_MEDIUM;
+	return BLK_STS_OK;
+}
+#endif
+
 /* Send a clone to its plex; KUnit builds can make it fail instead. */
 static void mirvol_submit_clone(struct mirvol_plex *plex, struct bio *clone)
 {
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-	unsigned long fail = op_is_write(bio_op(clone)) ?
-			     MIRVOL_INJECT_WRITE : MIRVOL_INJECT_READ;
+	blk_status_t status = mirvol_inject(plex, clone);
 
-	if (READ_ONCE(plex->inject) & fail) {
-		clone->bi_status = BLK_STS_IOERR;
+	if (unlikely(status)) {
+		clone->bi_status = status;
 		bio_endio(clone);
 		return;
 	}
-#endif
 	submit_bio_noacct(clone);
 }
 
@@ -118,21 +148,102 @@ void mirvol_complete_deferred(struct mirvol_volume *vol,
 	}
 }
 
-static void mirvol_write_put(struct mirvol_io *io)
+/**
+ * mirvol_write_zero_fill - zero the range of a write-zeroes on the plexes
+ *	that refused it
+ * @io: the write, taken off vol->deferred by the worker
+ *
+ * Other plexes zeroed the range: these must hold zeros too, or the plexes
+ * differ.  blkdev_issue_zeroout() writes zero pages where the device has
+ * no (working) write-zeroes.  A plex that fails that is failed.
+ *
+ * Context: the volume's worker; sleeps.
+ */
+void mirvol_write_zero_fill(struct mirvol_io *io)
+{
+	struct mirvol_volume *vol = io->vol;
+	sector_t sector = io->bio->bi_iter.bi_sector;
+	sector_t nr = bio_sectors(io->bio);
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+		unsigned int state;
+
+		if (!test_bit(i, &io->no_wz) || !plex)
+			continue;
+		state = READ_ONCE(plex->state);
+		if (!plex->bdev || !mirvol_state_writable(state))
+			continue;
+		if (blkdev_issue_zeroout(plex->bdev, plex->data_offset + sector,
+					 nr, GFP_NOIO,
+					 (io->bio->bi_opf & REQ_NOUNMAP) ?
+					 BLKDEV_ZERO_NOUNMAP : 0)) {
+			mirvol_plex_error(plex, true);
+			io->failed = true;
+			WRITE_ONCE(io->status, BLK_STS_IOERR);
+		} else if (state == MIRVOL_PLEX_ACTIVE) {
+			io->ok_in_sync = true;
+		}
+	}
+}
+
+static void mirvol_write_defer(struct mirvol_io *io)
 {
 	struct mirvol_volume *vol = io->vol;
 	unsigned long flags;
 
-	if (!atomic_dec_and_test(&io->remaining))
-		return;
-	if (likely(!io->failed)) {
-		mirvol_write_done(io, true);
-		return;
-	}
 	spin_lock_irqsave(&vol->state_lock, flags);
 	list_add_tail(&io->list, &vol->deferred);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	queue_work(mirvol_wq, &vol->worker);
+}
+
+/*
+ * A write-zeroes that some plexes refused.  Stop offering write-zeroes
+ * (callers then zero with writes, which every plex takes), as dm does.
+ * Refused by every plex: nothing changed anywhere, the caller gets
+ * EOPNOTSUPP.  Else the plexes that refused get zeros written by the
+ * worker before the caller hears of it.  Returns whether to defer.
+ */
+static bool mirvol_write_no_wz(struct mirvol_io *io)
+{
+	struct mirvol_volume *vol = io->vol;
+
+	if (!test_and_set_bit(MIRVOL_VOL_NO_WZ, &vol->flags)) {
+		blk_queue_disable_write_zeroes(vol->disk->queue);
+		pr_info("mirvol: %s: plexes %#lx refused write-zeroes: no longer offered\n",
+			vol->name, io->no_wz);
+	}
+	if (io->no_wz == io->sent) {
+		io->status = BLK_STS_NOTSUPP;
+		io->no_wz = 0;
+		return false;
+	}
+	return true;
+}
+
+static void mirvol_write_put(struct mirvol_io *io)
+{
+	if (!atomic_dec_and_test(&io->remaining))
+		return;
+	if (unlikely(io->no_wz) && mirvol_write_no_wz(io)) {
+		mirvol_write_defer(io);
+		return;
+	}
+	if (likely(!io->failed)) {
+		mirvol_write_done(io, true);
+		return;
+	}
+	mirvol_write_defer(io);
+}
+
+/* Did @plex refuse a write-zeroes (as opposed to failing it)? */
+static bool mirvol_wz_refused(struct mirvol_plex *plex, blk_status_t status)
+{
+	/* SCSI says TARGET, and turns write-zeroes off on the device. */
+	return status == BLK_STS_NOTSUPP ||
+	       (status == BLK_STS_TARGET && !bdev_write_zeroes_sectors(plex->bdev));
 }
 
 static void mirvol_write_endio(struct bio *clone)
@@ -143,8 +254,12 @@ static void mirvol_write_endio(struct bio *clone)
 
 	atomic_dec(&c->plex->nr_pending);
 	if (unlikely(status)) {
-		/* A plex without discard/write-zeroes did not fail. */
-		if (status == BLK_STS_NOTSUPP) {
+		if (bio_op(clone) == REQ_OP_WRITE_ZEROES &&
+		    mirvol_wz_refused(c->plex, status)) {
+			/* Not the plex's failure: it is zeroed another way. */
+			set_bit(c->plex->index, &io->no_wz);
+		} else if (status == BLK_STS_NOTSUPP) {
+			/* A plex without discard did not fail. */
 			io->status = BLK_STS_NOTSUPP;
 		} else {
 			mirvol_plex_error(c->plex, true);
@@ -197,6 +312,8 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 	io->bio = bio;
 	io->ok_in_sync = false;
 	io->failed = false;
+	io->sent = 0;
+	io->no_wz = 0;
 	io->status = BLK_STS_OK;
 	io->barrier = -1;
 	atomic_set(&io->remaining, 1);
@@ -224,6 +341,7 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 		c->in_sync = state == MIRVOL_PLEX_ACTIVE;
 		clone->bi_iter.bi_sector += plex->data_offset;
 		clone->bi_end_io = mirvol_write_endio;
+		io->sent |= BIT(i);
 		atomic_inc(&io->remaining);
 		atomic_inc(&plex->nr_pending);
 		atomic64_inc(&plex->write_ios);
@@ -269,6 +387,12 @@ static void mirvol_read_submit(struct mirvol_volume *vol, struct bio *orig,
 
 	plex = mirvol_read_plex(vol, orig->bi_iter.bi_sector, tried);
 	if (unlikely(!plex)) {
+		unsigned int i;
+
+		/* Every plex that failed it has an uncorrected error. */
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if ((tried & BIT(i)) && vol->plexes[i])
+				mirvol_plex_error(vol->plexes[i], false);
 		orig->bi_status = BLK_STS_IOERR;
 		bio_end_io_acct(orig, start);
 		bio_endio(orig);
@@ -289,22 +413,47 @@ static void mirvol_read_submit(struct mirvol_volume *vol, struct bio *orig,
 	mirvol_submit_clone(plex, clone);
 }
 
-/*
- * A read succeeded after failing on other plexes: have the repair worker
- * rewrite the range on them, as md's fix_read_error() does (a disk remaps
- * a bad sector when it is written).  Best effort: without memory, no
- * repair, and the next read error counts again.
+/**
+ * mirvol_queue_repair - have a range rewritten on plexes that failed it
+ * @vol: the volume
+ * @sector: first volume sector
+ * @sectors: length
+ * @targets: the plexes that failed to read it (bit per slot)
+ * @gfp: GFP_ATOMIC in completion context, else GFP_NOIO
+ *
+ * Another plex read the range: the repair worker rewrites it on the
+ * targets, as md's fix_read_error() does (a disk remaps a bad sector
+ * when it is written), and counts the outcome.  Adjacent ranges of the
+ * same targets are merged.  Without memory there is no repair, and the
+ * error counts as uncorrected.  Any context.
  */
-static void mirvol_queue_repair(struct mirvol_volume *vol, struct bio *orig,
-				u8 targets)
+void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
+			 sector_t sectors, u8 targets, gfp_t gfp)
 {
-	struct mirvol_repair *r = kmalloc(sizeof(*r), GFP_ATOMIC);
+	struct mirvol_repair *r, *last;
 	unsigned long flags;
+	unsigned int i;
 
-	if (!r)
+	spin_lock_irqsave(&vol->state_lock, flags);
+	last = list_empty(&vol->repairs) ? NULL :
+	       list_last_entry(&vol->repairs, struct mirvol_repair, list);
+	if (last && last->targets == targets &&
+	    last->sector + last->sectors == sector) {
+		last->sectors += sectors;
+		spin_unlock_irqrestore(&vol->state_lock, flags);
 		return;
-	r->sector = orig->bi_iter.bi_sector;
-	r->sectors = bio_sectors(orig);
+	}
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+
+	r = kmalloc(sizeof(*r), gfp);
+	if (!r) {
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if ((targets & BIT(i)) && vol->plexes[i])
+				mirvol_plex_error(vol->plexes[i], false);
+		return;
+	}
+	r->sector = sector;
+	r->sectors = sectors;
 	r->targets = targets;
 	spin_lock_irqsave(&vol->state_lock, flags);
 	list_add_tail(&r->list, &vol->repairs);
@@ -321,7 +470,7 @@ static void mirvol_read_endio(struct bio *clone)
 
 	atomic_dec(&c->plex->nr_pending);
 	if (unlikely(clone->bi_status)) {
-		mirvol_plex_error(c->plex, false);
+		/* Counted once known corrected or not; retried elsewhere. */
 		spin_lock_irqsave(&vol->state_lock, flags);
 		bio_list_add(&vol->retry_list, clone);
 		spin_unlock_irqrestore(&vol->state_lock, flags);
@@ -329,7 +478,10 @@ static void mirvol_read_endio(struct bio *clone)
 		return;
 	}
 	if (unlikely(c->tried != BIT(c->plex->index)))
-		mirvol_queue_repair(vol, orig, c->tried & ~BIT(c->plex->index));
+		mirvol_queue_repair(vol, orig->bi_iter.bi_sector,
+				    bio_sectors(orig),
+				    c->tried & ~BIT(c->plex->index),
+				    GFP_ATOMIC);
 	bio_end_io_acct(orig, c->start);
 	bio_endio(orig);
 	bio_put(clone);

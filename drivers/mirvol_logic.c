@@ -82,6 +82,27 @@ void mirvol_speed_start(struct mirvol_speed *sp, unsigned long now, u64 done)
 }
 
 /**
+ * mirvol_speed_batch - how much a resync copies at once under a limit
+ * @max_kibs: sync_speed_max in KiB/s, 0 for none
+ * @chunk: sectors of one chunk (a batch is a whole number of them)
+ * @max_batch: sectors of the largest batch
+ *
+ * A batch is copied in one go and the throttle can only pause between
+ * batches, so a low limit needs small batches: at most a quarter second
+ * of the limit, between one chunk and a full batch.
+ *
+ * Return: the batch size in sectors.
+ */
+u64 mirvol_speed_batch(unsigned int max_kibs, u64 chunk, u64 max_batch)
+{
+	u64 quarter = (u64)max_kibs * 2 / 4;	/* sectors in 1/4 s */
+
+	if (!max_kibs)
+		return max_batch;
+	return clamp(div64_u64(quarter, chunk) * chunk, chunk, max_batch);
+}
+
+/**
  * mirvol_speed_kibs - the rate over the window, sliding it when due
  * @sp: the window
  * @now: jiffies, not before the last call
@@ -127,6 +148,72 @@ unsigned long mirvol_speed_delay(const struct mirvol_speed *sp,
 }
 
 /**
+ * mirvol_sync_next_step - the next batch of a resync pass
+ * @offsets: per slot, the target's checkpoint (sectors in sync from 0)
+ * @mask: the slots that are targets (bit per slot)
+ * @size: the volume's size, sectors
+ * @max_sectors: the most a batch copies (a multiple of @align)
+ * @align: a power of two: batch ends fall on its multiples (but the
+ *	unit's and the volume's end)
+ * @unit: barrier unit, a power of two: a batch stays within one
+ * @st: out: the batch
+ *
+ * The batch starts at the lowest checkpoint below @size and ends at the
+ * next @align boundary @max_sectors on (or at the unit's or the volume's
+ * end); it writes each target whose checkpoint lies inside it from that
+ * checkpoint on.  See struct mirvol_sync_step.
+ *
+ * Return: false when no target is left below @size.
+ */
+bool mirvol_sync_next_step(const u64 *offsets, u8 mask, u64 size,
+			   u64 max_sectors, u64 align, u64 unit,
+			   struct mirvol_sync_step *st)
+{
+	u64 start = U64_MAX, end;
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if ((mask & BIT(i)) && offsets[i] < size)
+			start = min(start, offsets[i]);
+	if (start == U64_MAX)
+		return false;
+	end = round_down(start, align) + max_sectors;
+	end = min3(end, size, (start | (unit - 1)) + 1);
+	st->start = start;
+	st->end = end;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if ((mask & BIT(i)) && offsets[i] < end) {
+			st->targets |= BIT(i);
+			st->from[i] = offsets[i];
+		}
+	}
+	return true;
+}
+
+/**
+ * mirvol_read_errors_decay - an uncorrected read error count, decayed
+ * @count: the count when the last error was counted
+ * @last: when that was, seconds
+ * @now: now, seconds
+ *
+ * As md's check_decay_read_errors(): the count halves for every full
+ * hour without a new error, so that a plex is failed for errors that
+ * come often, not for a few over months.
+ *
+ * Return: the count as it stands at @now.
+ */
+unsigned int mirvol_read_errors_decay(unsigned int count, s64 last, s64 now)
+{
+	s64 hours;
+
+	if (now <= last)
+		return count;
+	hours = div_s64(now - last, 3600);
+	return hours >= 32 ? 0 : count >> hours;
+}
+
+/**
  * mirvol_reason_errno - the errno that goes with a reason code
  * @reason: enum mirvol_reason
  *
@@ -162,6 +249,10 @@ int mirvol_reason_errno(enum mirvol_reason reason)
 	case MIRVOL_R_VOLUME_INCOMPLETE:	return -EAGAIN;
 	case MIRVOL_R_NO_IN_SYNC_MEMBER:	return -EIO;
 	case MIRVOL_R_NOT_SUPPORTED:		return -ENOTTY;
+	case MIRVOL_R_SOURCE_READ_ERROR:	return -EIO;
+	case MIRVOL_R_FREEZE_FAILED:		return -EBUSY;
+	case MIRVOL_R_NOTHING_TO_SYNC:		return -EALREADY;
+	case MIRVOL_R_TOO_FEW_IN_SYNC:		return -ENXIO;
 	default:				return -EINVAL;
 	}
 }
@@ -323,6 +414,8 @@ enum mirvol_reason mirvol_check_add(const struct mirvol_rule_vol *v,
 		return MIRVOL_R_INVALID_OPERATION;
 	if (a->src_open)
 		return MIRVOL_R_DEVICE_BUSY;
+	if (a->src_not_online)
+		return MIRVOL_R_VOLUME_NOT_ONLINE;
 	if (a->src_busy)
 		return MIRVOL_R_ANOTHER_CALL_IN_PROGRESS;
 	if (!a->nr_new)
@@ -333,6 +426,69 @@ enum mirvol_reason mirvol_check_add(const struct mirvol_rule_vol *v,
 		return MIRVOL_R_SOURCE_TOO_SMALL;
 	if (a->lbs_larger)
 		return MIRVOL_R_INCOMPATIBLE_DEVICE;
+	return MIRVOL_R_NONE;
+}
+
+/* A started volume that can serve I/O: the reason when it is not. */
+static enum mirvol_reason check_serving(const struct mirvol_rule_vol *v)
+{
+	if (v->state == MIRVOL_VOLUME_OFFLINE)
+		return MIRVOL_R_VOLUME_NOT_ONLINE;
+	if (v->state == MIRVOL_VOLUME_FAILED)
+		return MIRVOL_R_OBJECT_STATUS_FAILED;
+	if (v->busy)
+		return MIRVOL_R_ANOTHER_CALL_IN_PROGRESS;
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_check_resync - may a resync start (SYNC_ACTION RESYNC)
+ * @v: the volume
+ *
+ * It must be started, not failed (a source must remain), idle, and have a
+ * stale or syncing plex.
+ *
+ * Return: MIRVOL_R_NONE or the reason for refusing.
+ */
+enum mirvol_reason mirvol_check_resync(const struct mirvol_rule_vol *v)
+{
+	enum mirvol_reason r = check_serving(v);
+	unsigned int i;
+
+	if (r)
+		return r;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (v->present[i] && (v->states[i] == MIRVOL_PLEX_STALE ||
+				      v->states[i] == MIRVOL_PLEX_SYNCING))
+			return MIRVOL_R_NONE;
+	return MIRVOL_R_NOTHING_TO_SYNC;
+}
+
+/**
+ * mirvol_check_scrub - may a check or repair start
+ * @v: the volume
+ * @source: repair's source: its slot, -1 when none was given, -2 when
+ *	the one given is not a plex of the volume
+ *
+ * It must be started, not failed, idle, with two in-sync plexes; a source
+ * must be one of them.
+ *
+ * Return: MIRVOL_R_NONE or the reason for refusing.
+ */
+enum mirvol_reason mirvol_check_scrub(const struct mirvol_rule_vol *v,
+				      int source)
+{
+	enum mirvol_reason r = check_serving(v);
+
+	if (r)
+		return r;
+	if (source == -2 || source >= MIRVOL_MAX_PLEXES ||
+	    (source >= 0 && !v->present[source]))
+		return MIRVOL_R_OBJECT_NOT_FOUND;
+	if (source >= 0 && v->states[source] != MIRVOL_PLEX_ACTIVE)
+		return MIRVOL_R_PLEX_NOT_IN_SYNC;
+	if (count_active(v, -1) < 2)
+		return MIRVOL_R_TOO_FEW_IN_SYNC;
 	return MIRVOL_R_NONE;
 }
 
@@ -493,7 +649,16 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 				plan->complete = false;
 			continue;
 		}
-		if (mds[m]->generation + 1 < newest->generation ||
+		/*
+		 * The last in-sync plex went away: the others were written
+		 * without it, but nothing was acknowledged without it.
+		 */
+		if (p->state == MIRVOL_PLEX_ACTIVE &&
+		    (p->flags & MIRVOL_PLEX_F_LAST_IN_SYNC)) {
+			plan->slot_state[i] = MIRVOL_PLEX_ACTIVE;
+			plan->slot_sync[i] = newest->data_size;
+			active++;
+		} else if (mds[m]->generation + 1 < newest->generation ||
 		    gone_state(p->state) || p->state == MIRVOL_PLEX_STALE) {
 			classes[m] = MIRVOL_ASM_STALE;
 			plan->slot_state[i] = MIRVOL_PLEX_STALE;
@@ -551,7 +716,7 @@ enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 	if (p->state == MIRVOL_PLEX_NONE ||
 	    memcmp(p->uuid, m->plex_uuid, MIRVOL_UUID_LEN))
 		return MIRVOL_R_NOT_A_MEMBER;
-	if (!gone_state(p->state))
+	if (!gone_state(p->state) && !(p->flags & MIRVOL_PLEX_F_LAST_IN_SYNC))
 		return MIRVOL_R_DEVICE_BUSY;
 	if (m->generation > vol_md->generation)
 		return MIRVOL_R_SPLIT_BRAIN;

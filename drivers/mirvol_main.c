@@ -12,15 +12,22 @@
  *
  * Copyright (C) 2026 The mirvol authors
  */
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/reboot.h>
+#include <linux/slab.h>
 
 #include "mirvol_core.h"
 
-/* Protects mirvol_volumes, volume names and ids. */
-DEFINE_MUTEX(mirvol_mutex);
-LIST_HEAD(mirvol_volumes);
+/*
+ * The registry: mirvol_mutex protects mirvol_volumes, the uniqueness of
+ * names and UUIDs, and (with the volume's state_lock) every name.  It is
+ * never held across I/O, a device open or add_disk(): every section
+ * below is a list walk.
+ */
+static DEFINE_MUTEX(mirvol_mutex);
+static LIST_HEAD(mirvol_volumes);
 /* Superblock updates, retries, releases: in the I/O completion path. */
 struct workqueue_struct *mirvol_wq;
 /* Long-running configuration operations (resync, break, ...). */
@@ -42,30 +49,271 @@ module_param_named(safe_mode_delay_ms, mirvol_safe_mode_delay_ms, uint, 0644);
 MODULE_PARM_DESC(safe_mode_delay_ms,
 		 "Idle time after the last write before a volume is marked clean on disk (1000)");
 
+unsigned int mirvol_race_delay_ms;
+module_param_named(race_delay_ms, mirvol_race_delay_ms, uint, 0644);
+MODULE_PARM_DESC(race_delay_ms,
+		 "Testing aid: sleep this long where operations run with their locks dropped, so that races with them can be tested (0)");
+
+/**
+ * mirvol_race_window - widen a window where an operation holds no lock
+ *
+ * Does nothing unless the race_delay_ms parameter is set (race tests).
+ */
+void mirvol_race_window(void)
+{
+	unsigned int ms = READ_ONCE(mirvol_race_delay_ms);
+
+	if (ms)
+		msleep(ms);
+}
+
 unsigned int mirvol_max_read_errors = 20;
 module_param_named(max_read_errors, mirvol_max_read_errors, uint, 0644);
 MODULE_PARM_DESC(max_read_errors,
 		 "Read errors after which a plex is failed (20)");
+
+/* Volumes with the same name as @name, other than @except; mutex held. */
+static struct mirvol_volume *mirvol_find_name(const char *name,
+					      const struct mirvol_volume *except)
+{
+	struct mirvol_volume *vol;
+
+	lockdep_assert_held(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node)
+		if (vol != except && !strcmp(vol->name, name))
+			return vol;
+	return NULL;
+}
+
+static struct mirvol_volume *mirvol_find_uuid(const u8 *uuid)
+{
+	struct mirvol_volume *vol;
+
+	lockdep_assert_held(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node)
+		if (!memcmp(&vol->uuid, uuid, MIRVOL_UUID_LEN))
+			return vol;
+	return NULL;
+}
+
+/**
+ * mirvol_register - list a volume, its name and UUID unique
+ * @vol: the volume, not listed
+ * @hidden: not seen by lookups and LIST until mirvol_unhide() (being
+ *	created), but its name and UUID are taken
+ * @existing: if not NULL and a volume with @vol's UUID is listed, it is
+ *	returned here with a reference, and @vol is not listed
+ *
+ * The registry takes its own reference on @vol.
+ *
+ * Return: MIRVOL_R_NONE, NAME_EXISTS, or OBJECT_DELETED when a volume
+ * with the UUID exists and @existing is NULL.
+ */
+enum mirvol_reason mirvol_register(struct mirvol_volume *vol, bool hidden,
+				   struct mirvol_volume **existing)
+{
+	struct mirvol_volume *old;
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+
+	mutex_lock(&mirvol_mutex);
+	old = mirvol_find_uuid(vol->uuid.b);
+	if (old) {
+		if (existing) {
+			mirvol_volume_get(old);
+			*existing = old;
+		} else {
+			reason = MIRVOL_R_OBJECT_DELETED;
+		}
+	} else if (mirvol_find_name(vol->name, NULL)) {
+		reason = MIRVOL_R_NAME_EXISTS;
+	} else {
+		if (hidden)
+			set_bit(MIRVOL_VOL_HIDDEN, &vol->flags);
+		mirvol_volume_get(vol);
+		list_add_tail(&vol->node, &mirvol_volumes);
+	}
+	mutex_unlock(&mirvol_mutex);
+	return reason;
+}
+
+/**
+ * mirvol_unregister - unlist a volume; its name and UUID are free again
+ * @vol: the volume, listed
+ *
+ * Drops the registry's reference.
+ */
+void mirvol_unregister(struct mirvol_volume *vol)
+{
+	mutex_lock(&mirvol_mutex);
+	list_del_init(&vol->node);
+	mutex_unlock(&mirvol_mutex);
+	mirvol_volume_put(vol);
+}
+
+/**
+ * mirvol_unhide - let lookups and LIST see a volume created hidden
+ * @vol: the volume
+ */
+void mirvol_unhide(struct mirvol_volume *vol)
+{
+	clear_bit(MIRVOL_VOL_HIDDEN, &vol->flags);
+}
+
+/**
+ * mirvol_rename - give a listed volume a new name, unique
+ * @vol: the volume
+ * @name: a valid name
+ *
+ * Return: MIRVOL_R_NONE or NAME_EXISTS.
+ */
+enum mirvol_reason mirvol_rename(struct mirvol_volume *vol, const char *name)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	unsigned long flags;
+
+	mutex_lock(&mirvol_mutex);
+	if (mirvol_find_name(name, vol)) {
+		reason = MIRVOL_R_NAME_EXISTS;
+	} else {
+		spin_lock_irqsave(&vol->state_lock, flags);
+		strscpy(vol->name, name, sizeof(vol->name));
+		spin_unlock_irqrestore(&vol->state_lock, flags);
+	}
+	mutex_unlock(&mirvol_mutex);
+	return reason;
+}
+
+/**
+ * mirvol_lookup - find a volume by UUID and take a reference
+ * @uuid: MIRVOL_UUID_LEN bytes
+ *
+ * Volumes being created are not found; volumes being removed are (the
+ * caller checks MIRVOL_VOL_DEAD under volume->lock).
+ *
+ * Return: the volume with a reference the caller must put, or NULL.
+ */
+struct mirvol_volume *mirvol_lookup(const u8 *uuid)
+{
+	struct mirvol_volume *vol;
+
+	mutex_lock(&mirvol_mutex);
+	vol = mirvol_find_uuid(uuid);
+	if (vol && test_bit(MIRVOL_VOL_HIDDEN, &vol->flags))
+		vol = NULL;
+	if (vol)
+		mirvol_volume_get(vol);
+	mutex_unlock(&mirvol_mutex);
+	return vol;
+}
+
+/**
+ * mirvol_list - the UUIDs of the listed volumes, in registration order
+ * @uuids: room for @capacity UUIDs, or NULL
+ * @capacity: how many fit
+ *
+ * Return: how many volumes there are (may exceed @capacity).
+ */
+unsigned int mirvol_list(u8 *uuids, unsigned int capacity)
+{
+	struct mirvol_volume *vol;
+	unsigned int n = 0;
+
+	mutex_lock(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node) {
+		if (test_bit(MIRVOL_VOL_HIDDEN, &vol->flags))
+			continue;
+		if (uuids && n < capacity)
+			memcpy(uuids + n * MIRVOL_UUID_LEN, &vol->uuid,
+			       MIRVOL_UUID_LEN);
+		n++;
+	}
+	mutex_unlock(&mirvol_mutex);
+	return n;
+}
+
+/**
+ * mirvol_find_devt - the plex of any listed volume that holds a device
+ * @devt: the device
+ * @volp: out: its volume, with a reference
+ *
+ * Each volume's plex array is read under its state_lock.
+ *
+ * Return: the plex with a reference, or NULL.
+ */
+struct mirvol_plex *mirvol_find_devt(dev_t devt, struct mirvol_volume **volp)
+{
+	struct mirvol_plex *found = NULL;
+	struct mirvol_volume *vol;
+	unsigned long flags;
+	unsigned int i;
+
+	mutex_lock(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node) {
+		spin_lock_irqsave(&vol->state_lock, flags);
+		for (i = 0; i < MIRVOL_MAX_PLEXES && !found; i++) {
+			struct mirvol_plex *plex = vol->plexes[i];
+
+			if (plex && READ_ONCE(plex->bdev) && plex->devt == devt) {
+				mirvol_plex_get(plex);
+				mirvol_volume_get(vol);
+				*volp = vol;
+				found = plex;
+			}
+		}
+		spin_unlock_irqrestore(&vol->state_lock, flags);
+		if (found)
+			break;
+	}
+	mutex_unlock(&mirvol_mutex);
+	return found;
+}
+
+/**
+ * mirvol_visit_volumes - call a function for every listed volume
+ * @fn: called with a reference held and no lock
+ */
+void mirvol_visit_volumes(mirvol_volume_fn fn)
+{
+	struct mirvol_volume **vols, *vol;
+	unsigned int n = 0, i;
+
+	mutex_lock(&mirvol_mutex);
+	list_for_each_entry(vol, &mirvol_volumes, node)
+		n++;
+	vols = kcalloc(n, sizeof(*vols), GFP_KERNEL);
+	n = 0;
+	if (vols) {
+		list_for_each_entry(vol, &mirvol_volumes, node) {
+			mirvol_volume_get(vol);
+			vols[n++] = vol;
+		}
+	}
+	mutex_unlock(&mirvol_mutex);
+	for (i = 0; i < n; i++) {
+		fn(vols[i]);
+		mirvol_volume_put(vols[i]);
+	}
+	kfree(vols);
+}
 
 /*
  * On shutdown or reboot, mark every started volume clean so the next boot
  * does not resync it, as md does.  I/O still in flight after this point
  * marks the volume dirty again.
  */
+static void mirvol_reboot_one(struct mirvol_volume *vol)
+{
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
+		return;
+	flush_delayed_work(&vol->safe_mode_work);
+	mod_delayed_work(mirvol_wq, &vol->safe_mode_work, 0);
+	flush_delayed_work(&vol->safe_mode_work);
+}
+
 static int mirvol_reboot(struct notifier_block *nb, unsigned long code,
 			 void *unused)
 {
-	struct mirvol_volume *vol;
-
-	mutex_lock(&mirvol_mutex);
-	list_for_each_entry(vol, &mirvol_volumes, node) {
-		if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
-			continue;
-		flush_delayed_work(&vol->safe_mode_work);
-		mod_delayed_work(mirvol_wq, &vol->safe_mode_work, 0);
-		flush_delayed_work(&vol->safe_mode_work);
-	}
-	mutex_unlock(&mirvol_mutex);
+	mirvol_visit_volumes(mirvol_reboot_one);
 	return NOTIFY_DONE;
 }
 
@@ -114,6 +362,7 @@ static void __exit mirvol_exit(void)
 {
 	unregister_reboot_notifier(&mirvol_reboot_nb);
 	mirvol_ctl_exit();
+	flush_workqueue(mirvol_wq);
 	mirvol_ops_exit();
 	unregister_blkdev(mirvol_major, "mirvol");
 	destroy_workqueue(mirvol_op_wq);

@@ -1,18 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mirvol asynchronous operations (VDS's IVdsAsync) and the configuration
- * operations that run as such: add-plex, break-plex, remove-plex.
+ * mirvol asynchronous operations (VDS's IVdsAsync): ids, the table,
+ * wait, cancel, progress and uevents.  The framework knows no operation
+ * type: each type (mirvol_add.c, mirvol_break.c, mirvol_resync.c,
+ * mirvol_scrub.c) embeds a struct mirvol_operation in its own struct and
+ * describes itself with a struct mirvol_op_kind.
  *
- * Every operation has a 64-bit id and stays in a table until
- * MIRVOL_OPS_KEPT newer ones have ended.  A volume runs at most one
- * operation (volume->op); the refusal rules of mirvol_logic.c are checked
- * in the ioctl, so that refusals come back at once, and again in the
- * operation, which may run after the volume changed.
+ * Life of an operation:
+ *
+ *   init      mirvol_op_init(): the type's struct, a volume reference
+ *   reserve   mirvol_op_reserve(), vol->lock held: the rules were checked
+ *             under that same hold; the operation gets its id, enters the
+ *             table and becomes the volume's (volume->op), so that every
+ *             other operation is refused from here on.  It is RUNNING for
+ *             OP_STATUS, OP_WAIT and OP_CANCEL.
+ *   prepare   (optional) the type works with the locks dropped: opens a
+ *             device, dissolves a source volume.  Cancel and volume
+ *             removal set op->stop; the type re-takes vol->lock, re-checks
+ *             its rules and op->stop, and either
+ *   commit    mirvol_op_commit(): the work is queued, or
+ *   end       mirvol_op_end(): the operation ends without running.
+ *   run       the work ends with mirvol_op_finish().
+ *
+ * Every end goes through mirvol_op_end(), which wakes mirvol_op_abort()
+ * and OP_WAIT: no path leaves a reserved operation behind.  Ended
+ * operations stay in the table until MIRVOL_OPS_KEPT newer ones ended.
  *
  * Copyright (C) 2026 The mirvol authors
  */
-#include <linux/blkdev.h>
-#include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/slab.h>
 
@@ -27,7 +42,18 @@ static DECLARE_WAIT_QUEUE_HEAD(mirvol_op_waitq);
 
 static void mirvol_op_release(struct kref *ref)
 {
-	kfree(container_of(ref, struct mirvol_operation, ref));
+	struct mirvol_operation *op = container_of(ref,
+						   struct mirvol_operation,
+						   ref);
+
+	if (op->vol)
+		mirvol_volume_put(op->vol);
+	op->kind->release(op);
+}
+
+void mirvol_op_get(struct mirvol_operation *op)
+{
+	kref_get(&op->ref);
 }
 
 void mirvol_op_put(struct mirvol_operation *op)
@@ -37,76 +63,84 @@ void mirvol_op_put(struct mirvol_operation *op)
 
 static void mirvol_op_work(struct work_struct *work)
 {
-	struct mirvol_operation *op = container_of(work, struct mirvol_operation, work);
+	struct mirvol_operation *op = container_of(work,
+						   struct mirvol_operation,
+						   work);
 
-	op->fn(op);
+	op->kind->run(op);
 	mirvol_op_put(op);		/* the work's reference */
 }
 
 /**
- * mirvol_op_new - a new operation on a volume, not started
- * @vol: the volume; a reference is taken
- * @type: enum mirvol_op_type
- * @fn: the work; it ends by calling mirvol_op_finish()
+ * mirvol_op_init - initialise an operation embedded in a type's struct
+ * @op: the operation
+ * @kind: its type
+ * @vol: the volume; a reference is taken until the operation ends
  *
- * Return: the operation or NULL.
+ * The caller holds the one reference; mirvol_op_put() it when done.
  */
-struct mirvol_operation *mirvol_op_new(struct mirvol_volume *vol, unsigned int type,
-				void (*fn)(struct mirvol_operation *op))
+void mirvol_op_init(struct mirvol_operation *op,
+		    const struct mirvol_op_kind *kind, struct mirvol_volume *vol)
 {
-	struct mirvol_operation *op = kzalloc(sizeof(*op), GFP_KERNEL);
-
-	if (!op)
-		return NULL;
 	kref_init(&op->ref);
 	INIT_LIST_HEAD(&op->node);
 	INIT_WORK(&op->work, mirvol_op_work);
-	op->type = type;
+	op->kind = kind;
 	op->state = MIRVOL_OPS_RUNNING;
-	op->fn = fn;
-	op->source = -1;
 	op->vol = vol;
 	uuid_copy(&op->vol_uuid, &vol->uuid);
 	mirvol_volume_get(vol);
-	return op;
-}
-
-/* Drop an operation that was never started. */
-static void mirvol_op_discard(struct mirvol_operation *op)
-{
-	mirvol_volume_put(op->vol);
-	mirvol_op_put(op);
 }
 
 /**
- * mirvol_op_start - make an operation the volume's and run it
- * @op: from mirvol_op_new()
+ * mirvol_op_reserve - make an operation the volume's
+ * @op: from mirvol_op_init()
  *
- * Context: vol->lock held, vol->op NULL.
+ * Context: vol->lock held, under which the caller checked its rules.
+ * Return: MIRVOL_R_NONE, or why not (the volume is going away, or runs
+ * another operation).
  */
-void mirvol_op_start(struct mirvol_operation *op)
+enum mirvol_reason mirvol_op_reserve(struct mirvol_operation *op)
 {
 	struct mirvol_volume *vol = op->vol;
 	char ev[48];
 
 	lockdep_assert_held(&vol->lock);
-	WARN_ON_ONCE(vol->op);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		return MIRVOL_R_OBJECT_NOT_FOUND;
+	if (vol->op)
+		return MIRVOL_R_ANOTHER_CALL_IN_PROGRESS;
 	spin_lock(&mirvol_ops_lock);
 	op->id = mirvol_next_op_id++;
 	op->start = ktime_get();
-	list_add_tail(&op->node, &mirvol_ops);	/* the table's reference */
+	list_add_tail(&op->node, &mirvol_ops);
+	mirvol_op_get(op);		/* the table's reference */
 	spin_unlock(&mirvol_ops_lock);
 	vol->op = op;
 	WRITE_ONCE(vol->op_id, op->id);
 	snprintf(ev, sizeof(ev), "MIRVOL_OP=%llu:%s", op->id,
-		 mirvol_op_type_name(op->type));
+		 mirvol_op_type_name(op->kind->type));
 	mirvol_uevent(vol, "operation-started", ev, NULL);
-	kref_get(&op->ref);
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_op_commit - run a reserved operation
+ * @op: the operation, still the volume's and not asked to stop
+ *
+ * Context: vol->lock held, under which the caller re-checked its rules.
+ */
+void mirvol_op_commit(struct mirvol_operation *op)
+{
+	lockdep_assert_held(&op->vol->lock);
+	WARN_ON_ONCE(op->vol->op != op || op->committed);
+	op->committed = true;
+	mirvol_op_get(op);		/* the work's */
 	queue_work(mirvol_op_wq, &op->work);
 }
 
 /* Forget the oldest ended operations beyond MIRVOL_OPS_KEPT. */
-static void mirvol_ops_trim(void)
+static void mirvol_ops_trim(struct list_head *drop)
 {
 	struct mirvol_operation *op, *next;
 
@@ -116,38 +150,36 @@ static void mirvol_ops_trim(void)
 			break;
 		if (op->state == MIRVOL_OPS_RUNNING)
 			continue;
-		list_del_init(&op->node);
+		list_move_tail(&op->node, drop);
 		mirvol_ops_ended--;
-		mirvol_op_put(op);
 	}
 }
 
 /**
- * mirvol_op_finish - end an operation
- * @op: the operation, run by its work
- * @error: 0 or a negative errno
- * @reason: MIRVOL_R_NONE, or why it failed; OPERATION_CANCELED makes
- *	it cancelled
+ * mirvol_op_end - end an operation, run or not
+ * @op: the operation, reserved
+ * @reason: MIRVOL_R_NONE on success; OPERATION_CANCELED makes it
+ *	cancelled; else it failed
  *
- * Context: called by the operation's work, holding no volume lock.
+ * Records the result, gives the volume back, wakes every waiter and
+ * drops the operation's reference on the volume (an ended operation in
+ * the table does not keep the volume's memory).
+ *
+ * Context: vol->lock held, and a reference on the volume of the caller's
+ * own.
  */
-void mirvol_op_finish(struct mirvol_operation *op, int error,
-		      enum mirvol_reason reason)
+void mirvol_op_end(struct mirvol_operation *op, enum mirvol_reason reason)
 {
 	struct mirvol_volume *vol = op->vol;
+	struct mirvol_operation *old, *next;
+	LIST_HEAD(drop);
 	char ev[64];
 
-	if (error && !reason)
-		reason = MIRVOL_R_IO_ERROR;
-	if (!error && reason)
-		error = mirvol_reason_errno(reason);
-
-	mutex_lock(&vol->lock);
+	lockdep_assert_held(&vol->lock);
 	spin_lock(&mirvol_ops_lock);
 	op->end = ktime_get();
-	op->error = error;
 	op->reason = reason;
-	if (!error) {
+	if (!reason) {
 		op->state = MIRVOL_OPS_SUCCEEDED;
 		op->done = op->total;
 	} else if (reason == MIRVOL_R_OPERATION_CANCELED) {
@@ -156,26 +188,53 @@ void mirvol_op_finish(struct mirvol_operation *op, int error,
 		op->state = MIRVOL_OPS_FAILED;
 	}
 	mirvol_ops_ended++;
-	mirvol_ops_trim();
+	mirvol_ops_trim(&drop);
 	spin_unlock(&mirvol_ops_lock);
 	if (vol->op == op) {
 		vol->op = NULL;
 		WRITE_ONCE(vol->op_id, 0);
 	}
 	snprintf(ev, sizeof(ev), "MIRVOL_OP=%llu:%s:%s", op->id,
-		 mirvol_op_type_name(op->type),
+		 mirvol_op_type_name(op->kind->type),
 		 mirvol_op_state_name(op->state));
-	if (!test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		mirvol_uevent(vol, "operation-ended", ev, NULL);
-		/* Plexes left stale (e.g. rejoined meanwhile) resync now. */
-		if (reason != MIRVOL_R_OPERATION_CANCELED)
-			mirvol_resync_if_needed(vol);
-	}
-	mutex_unlock(&vol->lock);
+	mirvol_uevent(vol, "operation-ended", ev, NULL);
 	wake_up_all(&mirvol_op_waitq);
-	pr_info("mirvol: %s: operation %llu (%s) %s\n", vol->name, op->id,
-		mirvol_op_type_name(op->type), mirvol_op_state_name(op->state));
+	pr_info("mirvol: %s: operation %llu (%s) %s%s%s\n", vol->name, op->id,
+		mirvol_op_type_name(op->kind->type),
+		mirvol_op_state_name(op->state), reason ? ": " : "",
+		reason ? mirvol_reason_str(reason) : "");
+	list_for_each_entry_safe(old, next, &drop, node) {
+		list_del_init(&old->node);
+		mirvol_op_put(old);	/* the table's reference */
+	}
 	op->vol = NULL;
+	mirvol_volume_put(vol);
+}
+
+/**
+ * mirvol_op_finish - end a committed operation from its work
+ * @op: the operation
+ * @reason: as for mirvol_op_end(); an operation asked to stop ends with
+ *	the reason it was asked with
+ *
+ * After the end the volume may start what waited for it (a resync of
+ * plexes left stale), unless the operation was cancelled.
+ *
+ * Context: the operation's work, holding no volume lock.
+ */
+void mirvol_op_finish(struct mirvol_operation *op, enum mirvol_reason reason)
+{
+	struct mirvol_volume *vol = op->vol;
+	enum mirvol_reason stop = mirvol_op_stop_reason(op);
+
+	if (stop)
+		reason = stop;
+	mirvol_volume_get(vol);		/* mirvol_op_end() drops the op's */
+	mutex_lock(&vol->lock);
+	mirvol_op_end(op, reason);
+	if (reason != MIRVOL_R_OPERATION_CANCELED)
+		mirvol_volume_idle(vol);
+	mutex_unlock(&vol->lock);
 	mirvol_volume_put(vol);
 }
 
@@ -209,8 +268,10 @@ void mirvol_op_set_progress(struct mirvol_operation *op, u64 done, u64 total)
 
 void mirvol_op_add_output(struct mirvol_operation *op, const uuid_t *uuid)
 {
+	spin_lock(&mirvol_ops_lock);
 	if (op->nr_outputs < MIRVOL_MAX_PLEXES)
 		uuid_copy(&op->outputs[op->nr_outputs++], uuid);
+	spin_unlock(&mirvol_ops_lock);
 }
 
 /**
@@ -226,7 +287,7 @@ struct mirvol_operation *mirvol_op_get_by_id(u64 id)
 	spin_lock(&mirvol_ops_lock);
 	list_for_each_entry(op, &mirvol_ops, node) {
 		if (op->id == id) {
-			kref_get(&op->ref);
+			mirvol_op_get(op);
 			spin_unlock(&mirvol_ops_lock);
 			return op;
 		}
@@ -249,10 +310,10 @@ void mirvol_op_fill(struct mirvol_operation *op, struct mirvol_op_info *info)
 	memset(info, 0, sizeof(*info));
 	spin_lock(&mirvol_ops_lock);
 	info->id = op->id;
-	info->type = op->type;
+	info->type = op->kind->type;
 	info->state = op->state;
-	info->error = -op->error;
 	info->reason = op->reason;
+	info->error = -mirvol_reason_errno(op->reason);
 	end = op->state == MIRVOL_OPS_RUNNING ? ktime_get() : op->end;
 	info->elapsed_ms = ktime_ms_delta(end, op->start);
 	memcpy(info->volume_uuid, &op->vol_uuid, MIRVOL_UUID_LEN);
@@ -264,6 +325,10 @@ void mirvol_op_fill(struct mirvol_operation *op, struct mirvol_op_info *info)
 	spin_unlock(&mirvol_ops_lock);
 	info->done_bytes = done;
 	info->total_bytes = total;
+	info->bad_offset_bytes = READ_ONCE(op->bad_offset) << SECTOR_SHIFT;
+	info->bad_bytes = READ_ONCE(op->bad_sectors) << SECTOR_SHIFT;
+	info->lost_bytes = READ_ONCE(op->lost_sectors) << SECTOR_SHIFT;
+	info->mismatch_bytes = READ_ONCE(op->mismatch_sectors) << SECTOR_SHIFT;
 	if (info->state == MIRVOL_OPS_SUCCEEDED)
 		info->percent = 100;
 	else if (total)
@@ -280,20 +345,18 @@ static bool mirvol_op_ended(struct mirvol_operation *op)
  * @id: the operation
  * @timeout_ms: 0 for no limit
  * @info: out: its state, also on timeout
- * @reason: out: OBJECT_NOT_FOUND, TIMEOUT or INTERRUPTED on failure
  *
- * Return: 0 once ended, or a negative errno.
+ * Return: MIRVOL_R_NONE once ended, else OBJECT_NOT_FOUND, TIMEOUT or
+ * INTERRUPTED.
  */
-int mirvol_op_wait(u64 id, unsigned int timeout_ms,
-		   struct mirvol_op_info *info, enum mirvol_reason *reason)
+enum mirvol_reason mirvol_op_wait(u64 id, unsigned int timeout_ms,
+				  struct mirvol_op_info *info)
 {
 	struct mirvol_operation *op = mirvol_op_get_by_id(id);
 	long ret;
 
-	if (!op) {
-		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
-		return -ENOENT;
-	}
+	if (!op)
+		return MIRVOL_R_OBJECT_NOT_FOUND;
 	if (timeout_ms)
 		ret = wait_event_interruptible_timeout(mirvol_op_waitq,
 						       mirvol_op_ended(op),
@@ -304,58 +367,52 @@ int mirvol_op_wait(u64 id, unsigned int timeout_ms,
 	mirvol_op_fill(op, info);
 	mirvol_op_put(op);
 	if (ret > 0)
-		return 0;
-	*reason = ret ? MIRVOL_R_INTERRUPTED : MIRVOL_R_TIMEOUT;
-	return ret ? -EINTR : -ETIMEDOUT;
+		return MIRVOL_R_NONE;
+	return ret ? MIRVOL_R_INTERRUPTED : MIRVOL_R_TIMEOUT;
 }
 
 /**
  * mirvol_op_cancel - stop a running operation and wait for its end
  * @id: the operation
  * @info: out: its state
- * @reason: out: why it could not be cancelled
  *
- * Only add-plex and resync operations can be cancelled; break-plex and
- * remove-plex complete in moments and cannot be undone half-way.
+ * Operations whose type is not cancellable (break-plex, remove-plex:
+ * they complete in moments and cannot be undone half-way) are refused.
  *
- * Return: 0 when cancelled, or a negative errno.
+ * Return: MIRVOL_R_NONE when cancelled, else OBJECT_NOT_FOUND or
+ * CANCEL_TOO_LATE.
  */
-int mirvol_op_cancel(u64 id, struct mirvol_op_info *info,
-		     enum mirvol_reason *reason)
+enum mirvol_reason mirvol_op_cancel(u64 id, struct mirvol_op_info *info)
 {
 	struct mirvol_operation *op = mirvol_op_get_by_id(id);
-	int ret = 0;
+	enum mirvol_reason reason = MIRVOL_R_NONE;
 
-	if (!op) {
-		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
-		return -ENOENT;
-	}
+	if (!op)
+		return MIRVOL_R_OBJECT_NOT_FOUND;
 	spin_lock(&mirvol_ops_lock);
-	if (op->state != MIRVOL_OPS_RUNNING) {
-		*reason = MIRVOL_R_CANCEL_TOO_LATE;
-		ret = -EALREADY;
-	} else if (!op->cancellable) {
-		*reason = MIRVOL_R_CANCEL_TOO_LATE;
-		ret = -EBUSY;
-	} else if (!op->stop) {
+	if (op->state != MIRVOL_OPS_RUNNING || !op->kind->cancellable)
+		reason = MIRVOL_R_CANCEL_TOO_LATE;
+	else if (!op->stop)
 		WRITE_ONCE(op->stop, MIRVOL_R_OPERATION_CANCELED);
-	}
 	spin_unlock(&mirvol_ops_lock);
-	if (!ret) {
+	if (!reason) {
 		wake_up_all(&mirvol_op_waitq);
 		wait_event(mirvol_op_waitq, mirvol_op_ended(op));
 	}
 	mirvol_op_fill(op, info);
 	mirvol_op_put(op);
-	return ret;
+	return reason;
 }
 
 /**
- * mirvol_op_abort - end a volume's running operation, if any
+ * mirvol_op_abort - end a volume's operation, if any, and wait for it
  * @vol: the volume
  * @reason: the reason it ends with (OBJECT_DELETED)
  *
- * Waits for the end.  Context: no volume lock held.
+ * Works for an operation being prepared (reserved, locks dropped) as for
+ * a running one: whoever holds it sees op->stop the next time it checks.
+ *
+ * Context: no volume lock held.
  */
 void mirvol_op_abort(struct mirvol_volume *vol, enum mirvol_reason reason)
 {
@@ -364,7 +421,7 @@ void mirvol_op_abort(struct mirvol_volume *vol, enum mirvol_reason reason)
 	mutex_lock(&vol->lock);
 	op = vol->op;
 	if (op) {
-		kref_get(&op->ref);
+		mirvol_op_get(op);
 		spin_lock(&mirvol_ops_lock);
 		if (!op->stop)
 			WRITE_ONCE(op->stop, reason);
@@ -397,515 +454,4 @@ void mirvol_ops_exit(void)
 		list_del(&op->node);
 		mirvol_op_put(op);
 	}
-}
-
-/* ------------------------------------------------------------------ */
-/* add-plex                                                            */
-
-/* Take the plexes an add-plex attached out again (cancel, failure). */
-static void mirvol_add_undo(struct mirvol_operation *op)
-{
-	struct mirvol_volume *vol = op->vol;
-	unsigned int i;
-
-	mutex_lock(&vol->lock);
-	if (vol->disk)
-		mirvol_suspend_io(vol);
-	mutex_lock(&vol->sb_mutex);
-	for (i = 0; i < op->nr_new; i++)
-		if (vol->plexes[op->new_plexes[i]->index] == op->new_plexes[i])
-			mirvol_detach_plex(vol, op->new_plexes[i]);
-	mirvol_sb_update_locked(vol);
-	mutex_unlock(&vol->sb_mutex);
-	if (vol->disk)
-		mirvol_resume_io(vol);
-	mutex_unlock(&vol->lock);
-	for (i = 0; i < op->nr_new; i++) {
-		mirvol_sb_wipe(op->new_plexes[i]);
-		mirvol_plex_free(op->new_plexes[i]);
-		op->new_plexes[i] = NULL;
-	}
-}
-
-static void mirvol_add_work(struct mirvol_operation *op)
-{
-	struct mirvol_volume *vol = op->vol;
-	enum mirvol_reason stop;
-	int err;
-
-	err = mirvol_resync_run(op, vol, -1);
-	stop = mirvol_op_stop_reason(op);
-	if (stop == MIRVOL_R_OPERATION_CANCELED) {
-		mirvol_add_undo(op);
-		mirvol_op_finish(op, -ECANCELED, stop);
-		return;
-	}
-	if (stop) {
-		/* The volume is being removed: it releases the plexes. */
-		mirvol_op_finish(op, mirvol_reason_errno(stop), stop);
-		return;
-	}
-	mirvol_op_finish(op, err, err ? MIRVOL_R_IO_ERROR : MIRVOL_R_NONE);
-}
-
-/*
- * Attach the new plexes as syncing members: I/O suspended so that no
- * write misses them once they are in the array.
- */
-static int mirvol_add_attach(struct mirvol_volume *vol, struct mirvol_operation *op)
-{
-	unsigned int i;
-	int err = 0;
-
-	mirvol_suspend_io(vol);
-	mutex_lock(&vol->sb_mutex);
-	for (i = 0; i < op->nr_new && !err; i++) {
-		struct mirvol_plex *plex = op->new_plexes[i];
-
-		plex->index = mirvol_free_slot(vol);
-		plex->state = MIRVOL_PLEX_SYNCING;
-		plex->sync_offset = 0;
-		plex->boot = 0;
-		plex->data_offset = MIRVOL_DATA_OFFSET_SECTORS;
-		err = mirvol_attach_plex(vol, plex);
-		if (!err)
-			err = mirvol_sb_init_plex(vol, plex);
-	}
-	if (!err)
-		err = mirvol_sb_update_locked(vol);
-	mutex_unlock(&vol->sb_mutex);
-	mirvol_resume_io(vol);
-	for (i = 0; i < op->nr_new; i++)
-		mirvol_sysfs_add_plex(vol, op->new_plexes[i]);
-	return err;
-}
-
-/* Lock two volumes: mirvol_mutex held, so any order is deadlock free. */
-static void mirvol_lock_two(struct mirvol_volume *a, struct mirvol_volume *b)
-{
-	lockdep_assert_held(&mirvol_mutex);
-	mutex_lock(&a->lock);
-	if (b && b != a)
-		mutex_lock_nested(&b->lock, SINGLE_DEPTH_NESTING);
-}
-
-static void mirvol_unlock_two(struct mirvol_volume *a, struct mirvol_volume *b)
-{
-	if (b && b != a)
-		mutex_unlock(&b->lock);
-	mutex_unlock(&a->lock);
-}
-
-/* Fill the add rule from a source volume; both locks held. */
-static void mirvol_add_rule_src(struct mirvol_volume *vol,
-				struct mirvol_volume *src,
-				struct mirvol_rule_add *ra)
-{
-	unsigned int i;
-
-	ra->is_target = src == vol;
-	ra->src_busy = src->op != NULL;
-	ra->min_size = U64_MAX;
-	if (src->disk) {
-		mutex_lock(&src->disk->open_mutex);
-		ra->src_open = disk_openers(src->disk) > 0;
-		mutex_unlock(&src->disk->open_mutex);
-	}
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-		struct mirvol_plex *p = src->plexes[i];
-
-		if (!p || !p->bdev || p->state == MIRVOL_PLEX_FAILED)
-			continue;
-		ra->nr_new++;
-		ra->min_size = min_t(u64, ra->min_size,
-				     p->dev_sectors - MIRVOL_DATA_OFFSET_SECTORS);
-		if (vol->disk && bdev_logical_block_size(p->bdev) >
-				 queue_logical_block_size(vol->disk->queue))
-			ra->lbs_larger = true;
-	}
-}
-
-/*
- * Dissolve the source volume of add-plex --from-volume: it disappears
- * (its block device goes away) and its usable plexes are handed over.
- */
-static void mirvol_take_source(struct mirvol_volume *src, struct mirvol_operation *op)
-{
-	unsigned int i;
-
-	mirvol_volume_teardown_take(src, op->new_plexes, &op->nr_new);
-	for (i = 0; i < op->nr_new; i++)
-		pr_info("mirvol: plex %pUb of %s joins %s\n",
-			&op->new_plexes[i]->uuid, src->name, op->vol->name);
-}
-
-/**
- * mirvol_add_plex - add-plex: a device or every plex of a volume joins
- * @vol: the target, referenced by the caller
- * @file: the device, or NULL with @src
- * @src: the source volume, referenced by the caller, or NULL
- * @op_id: out: the operation
- * @reason: out: why it was refused
- *
- * Return: 0 or a negative errno.
- */
-int mirvol_add_plex(struct mirvol_volume *vol, struct file *file,
-		    struct mirvol_volume *src, u64 *op_id,
-		    enum mirvol_reason *reason)
-{
-	struct mirvol_rule_add ra = {};
-	struct mirvol_rule_vol rv;
-	struct mirvol_plex *plex = NULL;
-	struct mirvol_operation *op;
-	unsigned int i;
-	dev_t devt = 0;
-	int err;
-
-	if (file) {
-		err = mirvol_check_device(file, &devt, reason);
-		if (err == -EINVAL && *reason == MIRVOL_R_INVALID_OPERATION) {
-			ra.is_mirvol_dev = true;
-			ra.is_target = vol->disk &&
-				       MINOR(devt) / MIRVOL_MINORS == vol->id;
-		} else if (err) {
-			return err;
-		}
-	}
-
-	mutex_lock(&mirvol_mutex);
-	mirvol_lock_two(vol, src);
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) ||
-	    (src && test_bit(MIRVOL_VOL_DEAD, &src->flags))) {
-		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
-		err = -ENOENT;
-		goto out_unlock;
-	}
-	mirvol_rules_snapshot(vol, &rv);
-	if (src) {
-		mirvol_add_rule_src(vol, src, &ra);
-	} else {
-		/* Refuse what needs no device first, then open it. */
-		ra.nr_new = 1;
-		ra.min_size = U64_MAX;
-		*reason = mirvol_check_add(&rv, &ra);
-		if (*reason) {
-			err = mirvol_reason_errno(*reason);
-			goto out_unlock;
-		}
-		plex = mirvol_plex_open(vol, devt, reason);
-		if (IS_ERR(plex)) {
-			err = PTR_ERR(plex);
-			plex = NULL;
-			goto out_unlock;
-		}
-		ra.min_size = plex->dev_sectors - MIRVOL_DATA_OFFSET_SECTORS;
-		ra.lbs_larger = vol->disk &&
-			bdev_logical_block_size(plex->bdev) >
-			queue_logical_block_size(vol->disk->queue);
-	}
-	*reason = mirvol_check_add(&rv, &ra);
-	if (*reason) {
-		err = mirvol_reason_errno(*reason);
-		goto out_close;
-	}
-	op = mirvol_op_new(vol, MIRVOL_OP_ADD_PLEX, mirvol_add_work);
-	if (!op) {
-		*reason = MIRVOL_R_NO_MEMORY;
-		err = -ENOMEM;
-		goto out_close;
-	}
-	op->cancellable = true;
-	/* Reserve the target: other operations now get ANOTHER_CALL. */
-	vol->op = op;
-	if (src) {
-		mutex_lock(&src->disk->open_mutex);
-		set_bit(MIRVOL_VOL_DEAD, &src->flags);
-		mutex_unlock(&src->disk->open_mutex);
-	} else {
-		op->new_plexes[0] = plex;
-		op->nr_new = 1;
-	}
-	mirvol_unlock_two(vol, src);
-	mutex_unlock(&mirvol_mutex);
-
-	if (src)
-		mirvol_take_source(src, op);
-
-	mutex_lock(&vol->lock);
-	vol->op = NULL;
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		mutex_unlock(&vol->lock);
-		*reason = MIRVOL_R_OBJECT_DELETED;
-		err = -ENODEV;
-		goto out_plexes;
-	}
-	err = mirvol_add_attach(vol, op);
-	if (err) {
-		mutex_unlock(&vol->lock);
-		mirvol_add_undo(op);
-		*reason = MIRVOL_R_IO_ERROR;
-		goto out_op;
-	}
-	for (i = 0; i < op->nr_new; i++)
-		mirvol_op_add_output(op, &op->new_plexes[i]->uuid);
-	mirvol_op_set_progress(op, 0, (u64)vol->size << SECTOR_SHIFT);
-	mirvol_op_start(op);
-	*op_id = op->id;
-	mutex_unlock(&vol->lock);
-	return 0;
-
-out_plexes:
-	for (i = 0; i < op->nr_new; i++) {
-		mirvol_sb_wipe(op->new_plexes[i]);
-		mirvol_plex_free(op->new_plexes[i]);
-	}
-out_op:
-	mirvol_op_discard(op);
-	return err;
-
-out_close:
-	if (plex)
-		mirvol_plex_free(plex);
-out_unlock:
-	mirvol_unlock_two(vol, src);
-	mutex_unlock(&mirvol_mutex);
-	return err;
-}
-
-/* ------------------------------------------------------------------ */
-/* break-plex and remove-plex                                          */
-
-/*
- * Take @plex out of @vol: I/O is drained, every plex flushed so that all
- * completed writes are durable on it, the superblocks of the others record
- * that it left, and only then can writes resume without it.
- */
-static int mirvol_split_off(struct mirvol_volume *vol, struct mirvol_plex *plex,
-			    enum mirvol_reason *reason)
-{
-	struct mirvol_rule_vol rv;
-	int err;
-
-	mirvol_suspend_io(vol);
-	if (mirvol_flush_plexes(vol))
-		pr_warn("mirvol: %s: flush before split failed\n", vol->name);
-	mirvol_rules_snapshot(vol, &rv);
-	rv.busy = false;
-	*reason = mirvol_check_remove_plex(&rv, plex->index);
-	if (*reason) {
-		mirvol_resume_io(vol);
-		return mirvol_reason_errno(*reason);
-	}
-	mutex_lock(&vol->sb_mutex);
-	mirvol_detach_plex(vol, plex);
-	err = mirvol_sb_update_locked(vol);
-	mutex_unlock(&vol->sb_mutex);
-	mirvol_resume_io(vol);
-	if (err)
-		*reason = MIRVOL_R_IO_ERROR;
-	return err;
-}
-
-/* The broken-off plex becomes a volume of its own. */
-static int mirvol_break_new_volume(struct mirvol_operation *op, sector_t size,
-				   enum mirvol_reason *reason)
-{
-	struct mirvol_plex *plex = op->plex;
-	struct mirvol_volume *new;
-	int err;
-
-	lockdep_assert_held(&mirvol_mutex);
-	*reason = MIRVOL_R_NO_MEMORY;
-	new = mirvol_volume_alloc(op->new_name, &op->new_uuid);
-	if (!new)
-		return -ENOMEM;
-	mutex_lock(&new->lock);
-	mutex_lock(&new->sb_mutex);
-	new->size = size;
-	plex->index = 0;
-	plex->state = MIRVOL_PLEX_ACTIVE;
-	plex->sync_offset = size;
-	plex->boot = 0;
-	plex->gone_generation = 0;
-	mirvol_attach_plex(new, plex);
-	new->generation = 1;
-	err = mirvol_sb_init_plex(new, plex);
-	mutex_unlock(&new->sb_mutex);
-	if (err) {
-		*reason = MIRVOL_R_IO_ERROR;
-		goto out;
-	}
-	list_add_tail(&new->node, &mirvol_volumes);
-	err = mirvol_volume_start(new);
-	if (err) {
-		list_del_init(&new->node);
-		*reason = MIRVOL_R_NO_MEMORY;
-		goto out;
-	}
-	mutex_unlock(&new->lock);
-	*reason = MIRVOL_R_NONE;
-	return 0;
-out:
-	mutex_unlock(&new->lock);
-	mirvol_volume_put(new);		/* frees the plex */
-	op->plex = NULL;
-	return err;
-}
-
-static void mirvol_break_work(struct mirvol_operation *op)
-{
-	struct mirvol_volume *vol = op->vol;
-	struct block_device *part0 = vol->disk ? vol->disk->part0 : NULL;
-	enum mirvol_reason reason = MIRVOL_R_NONE;
-	bool frozen = false;
-	sector_t size;
-	int err;
-
-	/* A mounted file system is frozen for the instant of the split. */
-	if (part0 && !bdev_freeze(part0))
-		frozen = true;
-
-	mutex_lock(&mirvol_mutex);
-	mutex_lock(&vol->lock);
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		reason = MIRVOL_R_OBJECT_DELETED;
-		err = -ENODEV;
-	} else if (mirvol_name_taken(op->new_name, NULL)) {
-		reason = MIRVOL_R_NAME_EXISTS;
-		err = -EEXIST;
-	} else {
-		err = mirvol_split_off(vol, op->plex, &reason);
-	}
-	size = vol->size;
-	mutex_unlock(&vol->lock);
-	if (frozen)
-		bdev_thaw(part0);
-	if (!err) {
-		err = mirvol_break_new_volume(op, size, &reason);
-		if (!err)
-			mirvol_op_add_output(op, &op->new_uuid);
-	}
-	mutex_unlock(&mirvol_mutex);
-	mirvol_op_finish(op, err, reason);
-}
-
-static void mirvol_remove_plex_work(struct mirvol_operation *op)
-{
-	struct mirvol_volume *vol = op->vol;
-	enum mirvol_reason reason = MIRVOL_R_NONE;
-	int err;
-
-	mutex_lock(&vol->lock);
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		reason = MIRVOL_R_OBJECT_DELETED;
-		err = -ENODEV;
-	} else {
-		err = mirvol_split_off(vol, op->plex, &reason);
-	}
-	mutex_unlock(&vol->lock);
-	if (!err) {
-		mirvol_sb_wipe(op->plex);
-		mirvol_plex_free(op->plex);
-		op->plex = NULL;
-	}
-	mirvol_op_finish(op, err, reason);
-}
-
-/* Common part of break-plex and remove-plex; vol->lock held. */
-static struct mirvol_operation *mirvol_plex_op(struct mirvol_volume *vol,
-					struct mirvol_plex *plex,
-					unsigned int type,
-					enum mirvol_reason *reason)
-{
-	struct mirvol_rule_vol rv;
-	struct mirvol_operation *op;
-
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
-		return NULL;
-	}
-	mirvol_rules_snapshot(vol, &rv);
-	if (type == MIRVOL_OP_BREAK_PLEX)
-		*reason = mirvol_check_break(&rv, plex ? plex->index : -1);
-	else
-		*reason = mirvol_check_remove_plex(&rv, plex ? plex->index : -1);
-	if (*reason)
-		return NULL;
-	op = mirvol_op_new(vol, type, type == MIRVOL_OP_BREAK_PLEX ?
-			   mirvol_break_work : mirvol_remove_plex_work);
-	if (!op) {
-		*reason = MIRVOL_R_NO_MEMORY;
-		return NULL;
-	}
-	op->plex = plex;
-	return op;
-}
-
-/**
- * mirvol_break_plex - break-plex: a plex becomes a volume of its own
- * @vol: the volume, referenced by the caller
- * @plex: the plex, or NULL when none matched (OBJECT_NOT_FOUND)
- * @new_name: the new volume's name, "" for the default
- * @new_uuid: out: the new volume's UUID
- * @name_out: out: the name used (MIRVOL_NAME_LEN bytes)
- * @op_id: out: the operation
- * @reason: out: why it was refused
- *
- * Context: mirvol_mutex and vol->lock held by the caller (it looked
- * @plex up).
- * Return: 0 or a negative errno.
- */
-int mirvol_break_plex(struct mirvol_volume *vol, struct mirvol_plex *plex,
-		      const char *new_name, uuid_t *new_uuid,
-		      char *name_out, u64 *op_id, enum mirvol_reason *reason)
-{
-	struct mirvol_operation *op;
-
-	lockdep_assert_held(&mirvol_mutex);
-	lockdep_assert_held(&vol->lock);
-	op = mirvol_plex_op(vol, plex, MIRVOL_OP_BREAK_PLEX, reason);
-	if (!op)
-		return mirvol_reason_errno(*reason);
-	if (new_name[0])
-		strscpy(op->new_name, new_name, sizeof(op->new_name));
-	else
-		mirvol_break_name(op->new_name, vol->name, plex->index);
-	if (mirvol_name_taken(op->new_name, NULL)) {
-		mirvol_op_discard(op);
-		*reason = MIRVOL_R_NAME_EXISTS;
-		return -EEXIST;
-	}
-	uuid_gen(&op->new_uuid);
-	uuid_copy(new_uuid, &op->new_uuid);
-	strscpy(name_out, op->new_name, MIRVOL_NAME_LEN);
-	mirvol_op_set_progress(op, 0, 1);
-	mirvol_op_start(op);
-	*op_id = op->id;
-	return 0;
-}
-
-/**
- * mirvol_remove_plex - remove-plex: drop a plex and release its device
- * @vol: the volume, referenced by the caller
- * @plex: the plex, or NULL when none matched (OBJECT_NOT_FOUND)
- * @op_id: out: the operation
- * @reason: out: why it was refused
- *
- * Context: vol->lock held by the caller.
- * Return: 0 or a negative errno.
- */
-int mirvol_remove_plex(struct mirvol_volume *vol, struct mirvol_plex *plex,
-		       u64 *op_id, enum mirvol_reason *reason)
-{
-	struct mirvol_operation *op;
-
-	lockdep_assert_held(&vol->lock);
-	op = mirvol_plex_op(vol, plex, MIRVOL_OP_REMOVE_PLEX, reason);
-	if (!op)
-		return mirvol_reason_errno(*reason);
-	mirvol_op_add_output(op, &plex->uuid);
-	mirvol_op_set_progress(op, 0, 1);
-	mirvol_op_start(op);
-	*op_id = op->id;
-	return 0;
 }

@@ -1,20 +1,37 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mirvol resync: copy the volume's data from an in-sync plex onto
- * syncing or stale plexes, in the background, as an operation.
+ * syncing or stale plexes, in the background, as an operation; and read
+ * repair, which rewrites ranges some plex failed to read.  Also the copy
+ * machinery both share with scrub (mirvol_sync.h).
  *
- * The copy proceeds in chunks of MIRVOL_RESYNC_CHUNK; a batch of up to
- * MIRVOL_RESYNC_BATCH chunks is read from the source in parallel, then
- * written to every target in parallel.  While a batch is copied its
- * barrier bucket is raised (mirvol_barrier.h): writes to that region wait,
- * writes in flight there drain first, so no foreground write can be
- * overwritten by older data.  Writes elsewhere go on, and they reach the
- * targets too, so the region behind the cursor stays in sync.
+ * A pass copies in batches (mirvol_sync_next_step()): each starts at the
+ * lowest checkpoint among the targets and writes every target only from
+ * its own checkpoint on, so every sector of every target is copied
+ * exactly once per pass, wherever the checkpoints stand and whatever the
+ * batch size.  While a batch is copied its barrier bucket is raised
+ * (mirvol_barrier.h): writes to that region wait, writes in flight there
+ * drain first, so no foreground write can be overwritten by older data.
+ * Writes elsewhere go on and reach the targets too, so the region behind
+ * a target's checkpoint stays in sync.
+ *
+ * A batch that the preferred source cannot read is read from the other
+ * in-sync plexes; when none reads all of it, unit by unit (a logical
+ * block, at least 4 KiB) from whichever plex reads each unit, and the
+ * plexes that failed a unit another could read get it rewritten (read
+ * repair).  A unit that no plex can read stops the pass with
+ * SOURCE_READ_ERROR, after copying what lies before it; the in-sync
+ * plexes are never failed for it (mirvol_plex_error()).  With FORCE such
+ * a unit is written as zeros on every plex, sources included, and
+ * counted as lost: the integrated ddrescue.
+ *
+ * Checkpoints and the promotion to active reach the superblocks through
+ * mirvol_sb_update_locked(), which flushes every plex before it writes
+ * any superblock: a superblock never speaks for copied data still in a
+ * volatile cache.
  *
  * Speed is throttled like md's: never above sync_speed_max; above
- * sync_speed_min only while the volume sees no foreground I/O.  The
- * position is checkpointed in the superblocks every few seconds, so an
- * interrupted resync resumes instead of restarting.
+ * sync_speed_min only while the volume sees no foreground I/O.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -24,34 +41,9 @@
 #include <linux/part_stat.h>
 #include <linux/slab.h>
 
-#include "mirvol_core.h"
+#include "mirvol_sync.h"
 
-#define MIRVOL_RESYNC_CHUNK	2048U		/* sectors: 1 MiB */
-#define MIRVOL_RESYNC_BATCH	4U		/* chunks copied together */
-#define MIRVOL_RESYNC_PAGES	(MIRVOL_RESYNC_CHUNK >> (PAGE_SHIFT - 9))
 #define MIRVOL_CHECKPOINT_SECS	3
-
-/**
- * struct mirvol_resync - one resync pass
- * @op: the operation it runs for
- * @vol: the volume
- * @source: preferred source slot, or -1 for any in-sync plex
- * @pages: MIRVOL_RESYNC_BATCH * MIRVOL_RESYNC_PAGES pages of buffer
- * @speed: the copy rate's sliding window
- * @done: sectors copied in this pass
- * @fg_sectors: foreground sectors seen by the last throttle check
- * @repair: read repair: the plexes to rewrite (bit per slot), else 0
- */
-struct mirvol_resync {
-	struct mirvol_operation *op;
-	struct mirvol_volume *vol;
-	int source;
-	u8 repair;
-	struct page **pages;
-	struct mirvol_speed speed;
-	u64 done;
-	unsigned long fg_sectors;
-};
 
 static unsigned long mirvol_fg_sectors(struct mirvol_volume *vol)
 {
@@ -61,212 +53,548 @@ static unsigned long mirvol_fg_sectors(struct mirvol_volume *vol)
 	       part_stat_read(part0, sectors[STAT_WRITE]);
 }
 
-/*
- * Throttle: sleep while above the ceiling, and while above the floor if
- * the volume served foreground I/O since the last check.  The speed is
- * measured over a window sliding by MIRVOL_MARK_SECS (3 to 6 seconds
- * long once running, as md's marks), so that a new window does not
- * forget the batch just copied and let the next one through at once.
+/**
+ * mirvol_sync_throttle - wait until the pass may copy the next batch
+ * @sy: a pass of an operation
+ *
+ * Sleeps while the pass runs above sync_speed_max, and while above
+ * sync_speed_min if the volume served foreground I/O since the last
+ * check.  The speed is measured over a window sliding by
+ * MIRVOL_MARK_SECS (3 to 6 seconds long once running, as md's marks), so
+ * that a new window does not forget the batch just copied.  Returns early
+ * when the operation is asked to stop.
  */
-static void mirvol_resync_throttle(struct mirvol_resync *rs)
+void mirvol_sync_throttle(struct mirvol_sync *sy)
 {
-	struct mirvol_volume *vol = rs->vol;
+	struct mirvol_volume *vol = sy->vol;
 	unsigned long fg;
 
 	for (;;) {
 		unsigned long now = jiffies, delay;
 		unsigned int speed, min;
 
-		if (mirvol_op_should_stop(rs->op))
+		if (mirvol_op_should_stop(sy->op))
 			return;
-		speed = mirvol_speed_kibs(&rs->speed, now, rs->done);
+		speed = mirvol_speed_kibs(&sy->speed, now, sy->done);
 		WRITE_ONCE(vol->sync_speed, speed);
-		delay = mirvol_speed_delay(&rs->speed, now, rs->done,
+		delay = mirvol_speed_delay(&sy->speed, now, sy->done,
 					   READ_ONCE(vol->sync_speed_max));
 		if (delay) {
 			/* Until the window's average is back at max. */
 			delay = min_t(unsigned long, delay, HZ / 10);
-			mirvol_op_sleep(rs->op, jiffies_to_msecs(delay) + 1);
+			mirvol_op_sleep(sy->op, jiffies_to_msecs(delay) + 1);
 			continue;
 		}
 		min = READ_ONCE(vol->sync_speed_min);
 		fg = mirvol_fg_sectors(vol);
-		if (speed > min && fg != rs->fg_sectors) {
-			rs->fg_sectors = fg;
-			mirvol_op_sleep(rs->op, 20);
+		if (speed > min && fg != sy->fg_sectors) {
+			sy->fg_sectors = fg;
+			mirvol_op_sleep(sy->op, 20);
 			continue;
 		}
-		rs->fg_sectors = fg;
+		sy->fg_sectors = fg;
 		return;
 	}
 }
 
-/* The plex to copy from: the preferred one if in sync, else the first. */
-static struct mirvol_plex *mirvol_resync_source(struct mirvol_resync *rs,
-						unsigned int tried)
+/**
+ * mirvol_sync_exit - free a pass's buffer
+ * @sy: the pass
+ */
+void mirvol_sync_exit(struct mirvol_sync *sy)
 {
-	struct mirvol_volume *vol = rs->vol;
 	unsigned int i;
 
-	if (rs->source >= 0 && !(tried & BIT(rs->source))) {
-		struct mirvol_plex *plex = vol->plexes[rs->source];
-
-		if (plex && plex->bdev &&
-		    mirvol_state_readable(READ_ONCE(plex->state)))
-			return plex;
-	}
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-		struct mirvol_plex *plex = vol->plexes[i];
-
-		if (plex && plex->bdev && !(tried & BIT(i)) &&
-		    mirvol_state_readable(READ_ONCE(plex->state)))
-			return plex;
-	}
-	return NULL;
+	if (!sy->pages)
+		return;
+	for (i = 0; i < sy->nr_chunks * MIRVOL_SYNC_CHUNK_PAGES; i++)
+		if (sy->pages[i])
+			__free_page(sy->pages[i]);
+	kfree(sy->pages);
+	sy->pages = NULL;
 }
 
-static struct bio *mirvol_resync_bio(struct mirvol_resync *rs,
-				     struct mirvol_plex *plex, blk_opf_t opf,
-				     sector_t sector, unsigned int chunk,
-				     unsigned int sectors)
+/**
+ * mirvol_sync_init - set up a pass over a started volume
+ * @sy: the pass; everything not set here starts zero
+ * @vol: the volume
+ * @bs: the bio_set for its bios
+ * @chunks: chunks of buffer
+ * @gfp: GFP_KERNEL in an operation, GFP_NOIO in the I/O error path
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int mirvol_sync_init(struct mirvol_sync *sy, struct mirvol_volume *vol,
+		     struct bio_set *bs, unsigned int chunks, gfp_t gfp)
 {
-	unsigned int i, nr = DIV_ROUND_UP(sectors, PAGE_SIZE >> 9);
-	struct page **pages = rs->pages + chunk * MIRVOL_RESYNC_PAGES;
+	unsigned int i, nr = chunks * MIRVOL_SYNC_CHUNK_PAGES;
+
+	memset(sy, 0, sizeof(*sy));
+	sy->vol = vol;
+	sy->bs = bs;
+	sy->source = -1;
+	sy->nr_chunks = chunks;
+	sy->unit = max(MIRVOL_SYNC_MIN_UNIT,
+		       queue_logical_block_size(vol->disk->queue) >>
+		       SECTOR_SHIFT);
+	sy->pages = kcalloc(nr, sizeof(*sy->pages), gfp);
+	if (!sy->pages)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		sy->pages[i] = alloc_page(gfp);
+		if (!sy->pages[i]) {
+			mirvol_sync_exit(sy);
+			return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+/**
+ * mirvol_sync_start - start a set of bios waited for together
+ * @sy: the pass
+ */
+void mirvol_sync_start(struct mirvol_sync *sy)
+{
+	sy->nr_bios = 0;
+	mirvol_batch_init(&sy->batch);
+}
+
+/* A bio for [@sector, +@sectors) on @plex; the data within one chunk. */
+static struct bio *mirvol_sync_bio(struct mirvol_sync *sy,
+				   struct mirvol_plex *plex, blk_opf_t opf,
+				   struct page **pages, sector_t base,
+				   sector_t sector, unsigned int sectors)
+{
+	size_t off = (size_t)(sector - base) << SECTOR_SHIFT;
+	size_t len = (size_t)sectors << SECTOR_SHIFT;
 	struct bio *bio;
 
-	bio = bio_alloc_bioset(plex->bdev, nr, opf, GFP_NOIO,
-			       &rs->vol->sync_bs);
+	bio = bio_alloc_bioset(plex->bdev,
+			       DIV_ROUND_UP(offset_in_page(off) + len,
+					    PAGE_SIZE),
+			       opf, GFP_NOIO, sy->bs);
 	bio->bi_iter.bi_sector = plex->data_offset + sector;
-	for (i = 0; i < nr; i++) {
-		unsigned int len = min_t(unsigned int, PAGE_SIZE,
-					 (sectors << 9) - i * PAGE_SIZE);
+	while (len) {
+		unsigned int poff = offset_in_page(off);
+		unsigned int n = min_t(size_t, len, PAGE_SIZE - poff);
 
-		__bio_add_page(bio, pages[i], len, 0);
+		__bio_add_page(bio, pages[off >> PAGE_SHIFT], n, poff);
+		off += n;
+		len -= n;
 	}
 	return bio;
 }
 
-/*
- * Read [sector, sector + sectors) from an in-sync plex into the buffer,
- * trying every in-sync plex before giving up.
+/**
+ * mirvol_sync_submit - move part of a buffer to or from a plex
+ * @sy: the pass, between mirvol_sync_start() and mirvol_sync_wait()
+ * @plex: the plex
+ * @opf: REQ_OP_READ or REQ_OP_WRITE
+ * @pages: the buffer
+ * @base: the volume sector @pages[0] stands for (chunk aligned)
+ * @start: first volume sector
+ * @end: sector after the last
+ *
+ * One bio per chunk of the buffer the range touches.
  */
-static int mirvol_resync_read(struct mirvol_resync *rs, sector_t sector,
-			      unsigned int sectors)
+void mirvol_sync_submit(struct mirvol_sync *sy, struct mirvol_plex *plex,
+			blk_opf_t opf, struct page **pages, sector_t base,
+			sector_t start, sector_t end)
 {
-	struct bio *bios[MIRVOL_RESYNC_BATCH];
-	unsigned int tried = rs->repair;
-	struct mirvol_plex *src;
+	while (start < end) {
+		sector_t chunk_end = base + round_down(start - base,
+						      MIRVOL_SYNC_CHUNK) +
+				     MIRVOL_SYNC_CHUNK;
+		unsigned int len = min(end, chunk_end) - start;
+		struct bio *bio;
 
-	while ((src = mirvol_resync_source(rs, tried))) {
-		struct mirvol_batch batch;
-		unsigned int i, n = 0;
-		bool failed = false;
-
-		tried |= BIT(src->index);
-		mirvol_batch_init(&batch);
-		for (i = 0; i * MIRVOL_RESYNC_CHUNK < sectors; i++) {
-			unsigned int len = min(MIRVOL_RESYNC_CHUNK,
-					       sectors - i * MIRVOL_RESYNC_CHUNK);
-
-			bios[n] = mirvol_resync_bio(rs, src, REQ_OP_READ,
-						    sector + i * MIRVOL_RESYNC_CHUNK,
-						    i, len);
-			mirvol_batch_submit(&batch, bios[n++], src);
-		}
-		mirvol_batch_wait(&batch);
-		for (i = 0; i < n; i++) {
-			if (bios[i]->bi_status)
-				failed = true;
-			bio_put(bios[i]);
-		}
-		if (!failed)
-			return 0;
-		mirvol_plex_error(src, false);
-		pr_warn("mirvol: %s: resync read from plex %u failed at %llu\n",
-			rs->vol->name, src->index, (unsigned long long)sector);
+		if (WARN_ON_ONCE(sy->nr_bios == MIRVOL_SYNC_MAX_BIOS))
+			return;
+		bio = mirvol_sync_bio(sy, plex, opf, pages, base, start, len);
+		sy->owner[sy->nr_bios] = plex;
+		sy->bio[sy->nr_bios++] = bio;
+		mirvol_batch_submit(&sy->batch, bio, plex);
+		start += len;
 	}
-	return -EIO;
 }
 
-/* Is @plex a target of this pass at @sector? */
-static bool mirvol_resync_target(struct mirvol_plex *plex, sector_t sector)
+/**
+ * mirvol_sync_wait - wait for the bios since mirvol_sync_start()
+ * @sy: the pass
+ *
+ * Return: the slots of the plexes one of whose bios failed.
+ */
+u8 mirvol_sync_wait(struct mirvol_sync *sy)
 {
-	return plex && plex->bdev &&
-	       READ_ONCE(plex->state) == MIRVOL_PLEX_SYNCING &&
-	       READ_ONCE(plex->sync_offset) <= sector;
+	unsigned int i;
+	u8 failed = 0;
+
+	mirvol_batch_wait(&sy->batch);
+	for (i = 0; i < sy->nr_bios; i++) {
+		if (sy->bio[i]->bi_status)
+			failed |= BIT(sy->owner[i]->index);
+		bio_put(sy->bio[i]);
+	}
+	sy->nr_bios = 0;
+	return failed;
 }
 
-static bool mirvol_repair_target(struct mirvol_resync *rs,
-				 struct mirvol_plex *plex)
+/* Read [start, end) of @plex into the pass's buffer. */
+static int mirvol_sync_read_from(struct mirvol_sync *sy,
+				 struct mirvol_plex *plex, sector_t start,
+				 sector_t end)
 {
-	return plex && plex->bdev && (rs->repair & BIT(plex->index)) &&
-	       READ_ONCE(plex->state) == MIRVOL_PLEX_ACTIVE;
+	mirvol_sync_start(sy);
+	mirvol_sync_submit(sy, plex, REQ_OP_READ, sy->pages, sy->base, start,
+			   end);
+	return mirvol_sync_wait(sy) ? -EIO : 0;
 }
 
-/* Write the buffer to every target; failed targets are failed. */
-static unsigned int mirvol_resync_write(struct mirvol_resync *rs,
-					sector_t sector, unsigned int sectors)
+/**
+ * mirvol_in_sync_slots - the plexes that can be read
+ * @vol: the volume, I/O reference held
+ *
+ * Return: a bit per slot of the in-sync plexes with a device.
+ */
+u8 mirvol_in_sync_slots(struct mirvol_volume *vol)
 {
-	struct bio *bios[MIRVOL_MAX_PLEXES * MIRVOL_RESYNC_BATCH];
-	struct mirvol_plex *owner[MIRVOL_MAX_PLEXES * MIRVOL_RESYNC_BATCH];
-	struct mirvol_volume *vol = rs->vol;
-	unsigned int i, c, n = 0, written = 0, bad = 0;
-	struct mirvol_batch batch;
+	unsigned int i;
+	u8 slots = 0;
 
-	mirvol_batch_init(&batch);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
-		if (rs->repair ? !mirvol_repair_target(rs, plex) :
-				 !mirvol_resync_target(plex, sector))
-			continue;
-		for (c = 0; c * MIRVOL_RESYNC_CHUNK < sectors; c++) {
-			unsigned int len = min(MIRVOL_RESYNC_CHUNK,
-					       sectors - c * MIRVOL_RESYNC_CHUNK);
-
-			owner[n] = plex;
-			bios[n] = mirvol_resync_bio(rs, plex, REQ_OP_WRITE,
-						    sector + c * MIRVOL_RESYNC_CHUNK,
-						    c, len);
-			mirvol_batch_submit(&batch, bios[n++], plex);
-		}
+		if (plex && READ_ONCE(plex->bdev) &&
+		    mirvol_state_readable(READ_ONCE(plex->state)))
+			slots |= BIT(i);
 	}
-	mirvol_batch_wait(&batch);
-	for (i = 0; i < n; i++) {
-		if (bios[i]->bi_status)
-			bad |= BIT(owner[i]->index);
-		bio_put(bios[i]);
-	}
-	for (i = 0; i < n; i++) {
-		struct mirvol_plex *plex = owner[i];
-
-		if (bad & BIT(plex->index)) {
-			mirvol_plex_error(plex, true);
-		} else if (!rs->repair &&
-			   READ_ONCE(plex->sync_offset) <= sector) {
-			WRITE_ONCE(plex->sync_offset, sector + sectors);
-			written++;
-		}
-	}
-	return written;
+	return slots;
 }
 
-/* Any syncing target left at or behind @sector? */
-static bool mirvol_resync_has_targets(struct mirvol_volume *vol,
-				      sector_t sector)
+/* The plex to read from: the preferred one if in sync, else the first. */
+static struct mirvol_plex *mirvol_sync_source(struct mirvol_sync *sy,
+					      u8 tried)
+{
+	u8 slots = mirvol_in_sync_slots(sy->vol) & ~tried;
+
+	if (!slots)
+		return NULL;
+	if (sy->source >= 0 && (slots & BIT(sy->source)))
+		return sy->vol->plexes[sy->source];
+	return sy->vol->plexes[__ffs(slots)];
+}
+
+/* Fail the plexes of @slots for a write error. */
+static void mirvol_fail_writes(struct mirvol_volume *vol, u8 slots)
 {
 	unsigned int i;
 
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if (mirvol_resync_target(vol->plexes[i], sector))
-			return true;
-	return false;
+		if (slots & BIT(i))
+			mirvol_plex_error(vol->plexes[i], true);
 }
 
-/* Where the pass starts: the lowest checkpoint among the targets. */
-static sector_t mirvol_resync_begin(struct mirvol_volume *vol)
+/* Zero [@s, +@n) of the buffer. */
+static void mirvol_sync_zero(struct mirvol_sync *sy, sector_t s,
+			     unsigned int n)
 {
-	sector_t begin = vol->size;
+	size_t off = (size_t)(s - sy->base) << SECTOR_SHIFT;
+	size_t len = (size_t)n << SECTOR_SHIFT;
+
+	while (len) {
+		unsigned int poff = offset_in_page(off);
+		unsigned int k = min_t(size_t, len, PAGE_SIZE - poff);
+
+		memset(page_address(sy->pages[off >> PAGE_SHIFT]) + poff, 0,
+		       k);
+		off += k;
+		len -= k;
+	}
+}
+
+/*
+ * A unit no plex could read.  Each plex that failed it counts an
+ * uncorrected read error once per unreadable range; the first range is
+ * remembered for the operation's report.
+ */
+static void mirvol_sync_bad_unit(struct mirvol_sync *sy, sector_t u,
+				 unsigned int n, u8 failed)
+{
+	struct mirvol_volume *vol = sy->vol;
+	bool run = u > sy->base &&
+		   test_bit((u - sy->base) / sy->unit - 1, sy->bad);
+	unsigned int i;
+
+	set_bit((u - sy->base) / sy->unit, sy->bad);
+	if (!sy->bad_end) {
+		sy->bad_start = u;
+		sy->bad_end = u + n;
+	} else if (!sy->bad_closed && sy->bad_end == u) {
+		sy->bad_end = u + n;
+	}
+	if (sy->force) {
+		mirvol_sync_zero(sy, u, n);
+		sy->lost += n;
+	}
+	if (run)
+		return;
+	pr_err_ratelimited("mirvol: %s: no plex can read sectors %llu+...%s\n",
+			   vol->name, (unsigned long long)u,
+			   sy->force ? ": written as zeros" : "");
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (failed & BIT(i))
+			mirvol_plex_error(vol->plexes[i], false);
+}
+
+/**
+ * mirvol_sync_read - read a range from the in-sync plexes into the buffer
+ * @sy: the pass, its base set; @start to @end lie in its buffer
+ * @start: first volume sector
+ * @end: sector after the last
+ * @good_end: out: the end of what was read (@end, unless a unit no plex
+ *	could read stopped it without FORCE)
+ *
+ * Tries each in-sync plex (the preferred first) for the whole range,
+ * then unit by unit.  Plexes that failed a part another plex read get
+ * that part queued for read repair.  With FORCE, units no plex can read
+ * are zero-filled and marked in @sy->bad.
+ *
+ * Return: 0; -EIO when a unit could not be read (without FORCE), the
+ * first unreadable range in @sy->bad_start..bad_end; -ENODEV when no
+ * plex is in sync.
+ */
+int mirvol_sync_read(struct mirvol_sync *sy, sector_t start, sector_t end,
+		     sector_t *good_end)
+{
+	struct mirvol_plex *src;
+	u8 tried = sy->repair, failed = 0;
+	sector_t u;
+
+	*good_end = end;
+	bitmap_zero(sy->bad, MIRVOL_SYNC_MAX_UNITS);
+	while ((src = mirvol_sync_source(sy, tried))) {
+		tried |= BIT(src->index);
+		if (!mirvol_sync_read_from(sy, src, start, end)) {
+			if (failed)
+				mirvol_queue_repair(sy->vol, start, end - start,
+						    failed, GFP_NOIO);
+			return 0;
+		}
+		failed |= BIT(src->index);
+	}
+	if (!failed)
+		return -ENODEV;
+
+	/* No plex read all of it: unit by unit, from any plex. */
+	for (u = start; u < end; u += sy->unit) {
+		unsigned int n = min_t(sector_t, sy->unit, end - u);
+		u8 t = sy->repair, f = 0;
+		bool ok = false;
+
+		while (!ok && (src = mirvol_sync_source(sy, t))) {
+			t |= BIT(src->index);
+			if (!mirvol_sync_read_from(sy, src, u, u + n))
+				ok = true;
+			else
+				f |= BIT(src->index);
+		}
+		if (ok) {
+			if (sy->bad_end)
+				sy->bad_closed = true;
+			if (f)
+				mirvol_queue_repair(sy->vol, u, n, f, GFP_NOIO);
+			if (*good_end < end && !sy->force)
+				break;	/* the first bad range is complete */
+			continue;
+		}
+		if (!f)
+			return -ENODEV;
+		mirvol_sync_bad_unit(sy, u, n, f);
+		if (!sy->force && *good_end == end)
+			*good_end = u;
+	}
+	return *good_end < end ? -EIO : 0;
+}
+
+/* Write [from[i], end) of the buffer to every syncing target. */
+static void mirvol_resync_write(struct mirvol_sync *sy,
+				const struct mirvol_sync_step *st,
+				sector_t end)
+{
+	struct mirvol_volume *vol = sy->vol;
+	u8 written = 0, failed;
+	unsigned int i;
+
+	mirvol_sync_start(sy);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!(st->targets & BIT(i)) || st->from[i] >= end || !plex ||
+		    !plex->bdev ||
+		    READ_ONCE(plex->state) != MIRVOL_PLEX_SYNCING)
+			continue;
+		mirvol_sync_submit(sy, plex, REQ_OP_WRITE, sy->pages, sy->base,
+				   st->from[i], end);
+		written |= BIT(i);
+	}
+	failed = mirvol_sync_wait(sy);
+	mirvol_fail_writes(vol, failed);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if ((written & ~failed) & BIT(i))
+			WRITE_ONCE(vol->plexes[i]->sync_offset, end);
+}
+
+/* FORCE: write the zeros of the units nobody could read on the sources. */
+static void mirvol_resync_zero_sources(struct mirvol_sync *sy,
+				       sector_t start, sector_t end)
+{
+	struct mirvol_volume *vol = sy->vol;
+	unsigned int u, i, nr = DIV_ROUND_UP(end - start, sy->unit);
+	u8 slots = mirvol_in_sync_slots(vol), failed;
+
+	mirvol_sync_start(sy);
+	for_each_set_bit(u, sy->bad, nr) {
+		sector_t s = start + (sector_t)u * sy->unit;
+		sector_t e = min_t(sector_t, s + sy->unit, end);
+
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			if (!(slots & BIT(i)))
+				continue;
+			/* Few bios: bad units are rare; flush if full. */
+			if (sy->nr_bios + 1 > MIRVOL_SYNC_MAX_BIOS) {
+				failed = mirvol_sync_wait(sy);
+				mirvol_fail_writes(vol, failed);
+				mirvol_sync_start(sy);
+			}
+			mirvol_sync_submit(sy, vol->plexes[i], REQ_OP_WRITE,
+					   sy->pages, sy->base, s, e);
+		}
+	}
+	failed = mirvol_sync_wait(sy);
+	mirvol_fail_writes(vol, failed);
+}
+
+/*
+ * Copy one batch under its barrier; I/O reference held meanwhile.  A
+ * unit no plex can read ends the copy before it (SOURCE_READ_ERROR).
+ */
+static int mirvol_resync_batch(struct mirvol_sync *sy,
+			       const struct mirvol_sync_step *st,
+			       enum mirvol_reason *reason)
+{
+	struct mirvol_volume *vol = sy->vol;
+	unsigned int idx = mirvol_barrier_idx(st->start);
+	sector_t good_end;
+	int err;
+
+	sy->base = st->start;
+	mirvol_barrier_raise(&vol->barrier, idx);
+	err = mirvol_sync_read(sy, st->start, st->end, &good_end);
+	if (err != -ENODEV) {
+		mirvol_resync_write(sy, st, good_end);
+		if (sy->force && !bitmap_empty(sy->bad, MIRVOL_SYNC_MAX_UNITS))
+			mirvol_resync_zero_sources(sy, st->start, st->end);
+	}
+	mirvol_barrier_lower(&vol->barrier, idx);
+	if (err == -ENODEV)
+		*reason = MIRVOL_R_OBJECT_STATUS_FAILED;
+	else if (err)
+		*reason = MIRVOL_R_SOURCE_READ_ERROR;
+	sy->done += good_end - st->start;
+	return err;
+}
+
+/* The syncing plexes and their checkpoints; I/O reference held. */
+static u8 mirvol_resync_targets(struct mirvol_volume *vol, u64 *offsets)
+{
+	unsigned int i;
+	u8 mask = 0;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		offsets[i] = 0;
+		if (!plex || !plex->bdev ||
+		    READ_ONCE(plex->state) != MIRVOL_PLEX_SYNCING)
+			continue;
+		offsets[i] = READ_ONCE(plex->sync_offset);
+		mask |= BIT(i);
+	}
+	return mask;
+}
+
+/* Copy until no syncing plex is left behind the end, or an error. */
+static int mirvol_resync_pass(struct mirvol_sync *sy,
+			      enum mirvol_reason *reason)
+{
+	struct mirvol_volume *vol = sy->vol;
+	struct mirvol_operation *op = sy->op;
+
+	for (;;) {
+		u64 offsets[MIRVOL_MAX_PLEXES], max;
+		struct mirvol_sync_step st;
+		u8 mask;
+		int err;
+
+		mirvol_sync_throttle(sy);
+		if (mirvol_op_should_stop(op))
+			return -ECANCELED;
+		max = mirvol_speed_batch(READ_ONCE(vol->sync_speed_max),
+					 MIRVOL_SYNC_CHUNK,
+					 MIRVOL_SYNC_BATCH_SECTORS);
+
+		/* Drained by suspend: the plex array is stable inside. */
+		mirvol_io_enter(vol);
+		mask = mirvol_resync_targets(vol, offsets);
+		if (!mirvol_sync_next_step(offsets, mask, vol->size, max,
+					   MIRVOL_SYNC_CHUNK,
+					   MIRVOL_BARRIER_UNIT_SECTORS, &st)) {
+			mirvol_io_exit(vol);
+			return 0;
+		}
+		err = mirvol_resync_batch(sy, &st, reason);
+		mirvol_io_exit(vol);
+		mirvol_op_set_progress(op, (u64)st.end << SECTOR_SHIFT,
+				       (u64)vol->size << SECTOR_SHIFT);
+		WRITE_ONCE(op->lost_sectors, sy->lost);
+		if (err)
+			return err;
+		if (time_after(jiffies, sy->checkpoint +
+			       MIRVOL_CHECKPOINT_SECS * HZ)) {
+			mirvol_sb_update(vol);
+			sy->checkpoint = jiffies;
+		}
+	}
+}
+
+/* Did a plex of @slots fail or go away instead of getting in sync? */
+static bool mirvol_resync_lost(struct mirvol_volume *vol, u8 slots)
+{
+	bool lost = false;
+	unsigned int i;
+
+	mutex_lock(&vol->sb_mutex);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if ((slots & BIT(i)) && plex &&
+		    (plex->state == MIRVOL_PLEX_FAILED ||
+		     plex->state == MIRVOL_PLEX_MISSING))
+			lost = true;
+	}
+	mutex_unlock(&vol->sb_mutex);
+	return lost;
+}
+
+/*
+ * Start a pass: stale plexes become syncing from 0, and the superblocks
+ * say so.  Returns whether any plex needs copying; adds the targets to
+ * @targets.
+ */
+static bool mirvol_resync_begin(struct mirvol_volume *vol, u8 *targets)
+{
+	bool any = false;
 	unsigned int i;
 
 	mutex_lock(&vol->sb_mutex);
@@ -279,22 +607,26 @@ static sector_t mirvol_resync_begin(struct mirvol_volume *vol)
 			plex->sync_offset = 0;
 			mirvol_set_plex_state(plex, MIRVOL_PLEX_SYNCING);
 		}
-		if (plex->state == MIRVOL_PLEX_SYNCING)
-			begin = min(begin, plex->sync_offset);
+		if (plex->state == MIRVOL_PLEX_SYNCING) {
+			any = true;
+			*targets |= BIT(i);
+		}
 	}
-	mirvol_sb_update_locked(vol);
+	if (any)
+		mirvol_sb_update_locked(vol);
 	mutex_unlock(&vol->sb_mutex);
-	return begin;
+	return any;
 }
 
 /*
- * Targets that reached the end are in sync now.  Returns whether some
- * target was left behind.
+ * End a pass: targets that reached the end are in sync, and every
+ * checkpoint is recorded (after the flush of mirvol_sb_update_locked()).
+ * Returns whether a plex still needs copying (one became stale since).
  */
 static bool mirvol_resync_end(struct mirvol_volume *vol)
 {
+	bool left = false;
 	unsigned int i;
-	bool left;
 
 	mutex_lock(&vol->sb_mutex);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
@@ -305,54 +637,16 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 			mirvol_set_plex_state(plex, MIRVOL_PLEX_ACTIVE);
 	}
 	mirvol_sb_update_locked(vol);
-	left = mirvol_resync_has_targets(vol, vol->size);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (plex && plex->bdev &&
+		    (plex->state == MIRVOL_PLEX_STALE ||
+		     plex->state == MIRVOL_PLEX_SYNCING))
+			left = true;
+	}
 	mutex_unlock(&vol->sb_mutex);
 	return left;
-}
-
-/* Copy one batch under its barrier; I/O reference held meanwhile. */
-static int mirvol_resync_batch(struct mirvol_resync *rs, sector_t sector,
-			       unsigned int sectors)
-{
-	struct mirvol_volume *vol = rs->vol;
-	unsigned int idx = mirvol_barrier_idx(sector);
-	int err;
-
-	mirvol_barrier_raise(&vol->barrier, idx);
-	err = mirvol_resync_read(rs, sector, sectors);
-	if (!err)
-		mirvol_resync_write(rs, sector, sectors);
-	mirvol_barrier_lower(&vol->barrier, idx);
-	return err;
-}
-
-static void mirvol_resync_free_pages(struct page **pages)
-{
-	unsigned int i;
-
-	for (i = 0; i < MIRVOL_RESYNC_BATCH * MIRVOL_RESYNC_PAGES; i++)
-		if (pages[i])
-			__free_page(pages[i]);
-	kfree(pages);
-}
-
-static struct page **mirvol_resync_alloc_pages(unsigned int chunks, gfp_t gfp)
-{
-	unsigned int i, nr = chunks * MIRVOL_RESYNC_PAGES;
-	struct page **pages;
-
-	pages = kcalloc(MIRVOL_RESYNC_BATCH * MIRVOL_RESYNC_PAGES,
-			sizeof(*pages), gfp);
-	if (!pages)
-		return NULL;
-	for (i = 0; i < nr; i++) {
-		pages[i] = alloc_page(gfp);
-		if (!pages[i]) {
-			mirvol_resync_free_pages(pages);
-			return NULL;
-		}
-	}
-	return pages;
 }
 
 /**
@@ -360,93 +654,156 @@ static struct page **mirvol_resync_alloc_pages(unsigned int chunks, gfp_t gfp)
  * @op: the operation (progress, cancellation)
  * @vol: the volume, started
  * @source: preferred source slot, or -1
+ * @force: write zeros where no plex can read instead of stopping
+ * @reason: out: why it failed
  *
  * Context: the operation's work; no volume lock held.
  * Return: 0 when every target reached the end (or none was left),
- * -ECANCELED when stopped, -EIO when no source could be read or every
- * target failed.
+ * -ECANCELED when stopped, -EIO with SOURCE_READ_ERROR when no plex could
+ * read a range (reported in the operation), or another negative errno.
  */
 int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
-		      int source)
+		      int source, bool force, enum mirvol_reason *reason)
 {
-	struct mirvol_resync rs = { .op = op, .vol = vol, .source = source };
-	unsigned long checkpoint = jiffies;
-	sector_t sector, begin;
+	struct mirvol_sync *sy;
+	u8 targets = 0;
 	int err = 0;
 
-	rs.pages = mirvol_resync_alloc_pages(MIRVOL_RESYNC_BATCH, GFP_KERNEL);
-	if (!rs.pages)
+	*reason = MIRVOL_R_NONE;
+	sy = kmalloc(sizeof(*sy), GFP_KERNEL);
+	if (!sy || mirvol_sync_init(sy, vol, &vol->sync_bs, MIRVOL_SYNC_BATCH,
+				    GFP_KERNEL)) {
+		kfree(sy);
+		*reason = MIRVOL_R_NO_MEMORY;
 		return -ENOMEM;
-	begin = mirvol_resync_begin(vol);
-	mirvol_speed_start(&rs.speed, jiffies, 0);
-	rs.fg_sectors = mirvol_fg_sectors(vol);
-	mirvol_op_set_progress(op, (u64)begin << SECTOR_SHIFT,
-			       (u64)vol->size << SECTOR_SHIFT);
+	}
+	sy->op = op;
+	sy->source = source;
+	sy->force = force;
+	sy->checkpoint = jiffies;
+	mirvol_speed_start(&sy->speed, jiffies, 0);
+	sy->fg_sectors = mirvol_fg_sectors(vol);
+	mirvol_op_set_progress(op, 0, (u64)vol->size << SECTOR_SHIFT);
 	mirvol_uevent(vol, "resync-started", NULL, NULL);
-	pr_info("mirvol: %s: resync from sector %llu\n", vol->name,
-		(unsigned long long)begin);
+	pr_info("mirvol: %s: resync started%s\n", vol->name,
+		sy->force ? " (force: unreadable ranges become zeros)" : "");
 
-	for (sector = begin; sector < vol->size; ) {
-		unsigned int sectors;
-
-		mirvol_resync_throttle(&rs);
-		if (mirvol_op_should_stop(op)) {
-			err = -ECANCELED;
+	while (mirvol_resync_begin(vol, &targets)) {
+		err = mirvol_resync_pass(sy, reason);
+		if (!mirvol_resync_end(vol) || err)
 			break;
-		}
-		/* Below 16 MiB/s, one chunk at a time: smaller bursts. */
-		sectors = MIRVOL_RESYNC_CHUNK * MIRVOL_RESYNC_BATCH;
-		if (READ_ONCE(vol->sync_speed_max) &&
-		    READ_ONCE(vol->sync_speed_max) < 16384)
-			sectors = MIRVOL_RESYNC_CHUNK;
-		sectors = min_t(sector_t, sectors, vol->size - sector);
-		sectors = min_t(sector_t, sectors,
-				mirvol_barrier_unit_end(sector) - sector);
-
-		/* Drained by suspend: the plex array is stable inside. */
-		mirvol_io_enter(vol);
-		if (!mirvol_resync_has_targets(vol, sector)) {
-			mirvol_io_exit(vol);
-			break;
-		}
-		err = mirvol_resync_batch(&rs, sector, sectors);
-		mirvol_io_exit(vol);
-		if (err)
-			break;
-		sector += sectors;
-		rs.done += sectors;
-		mirvol_op_set_progress(op, (u64)sector << SECTOR_SHIFT,
-				       (u64)vol->size << SECTOR_SHIFT);
-		if (time_after(jiffies, checkpoint +
-			       MIRVOL_CHECKPOINT_SECS * HZ)) {
-			mirvol_sb_update(vol);
-			checkpoint = jiffies;
-		}
+	}
+	/* A target that failed or went away was not brought in sync. */
+	if (!err && mirvol_resync_lost(vol, targets)) {
+		err = -EIO;
+		*reason = MIRVOL_R_IO_ERROR;
 	}
 	WRITE_ONCE(vol->sync_speed, 0);
-	mirvol_resync_free_pages(rs.pages);
-	if (mirvol_resync_end(vol) && !err)
-		err = -EIO;	/* targets left behind: their source failed */
+	if (sy->bad_end) {
+		WRITE_ONCE(op->bad_offset, sy->bad_start);
+		WRITE_ONCE(op->bad_sectors, sy->bad_end - sy->bad_start);
+	}
+	WRITE_ONCE(op->lost_sectors, sy->lost);
+	if (*reason == MIRVOL_R_SOURCE_READ_ERROR) {
+		/* Every later pass would stop there too: wait to be told. */
+		set_bit(MIRVOL_VOL_SYNC_STOPPED, &vol->flags);
+		pr_err("mirvol: %s: resync stopped: no plex can read sectors %llu-%llu; 'mirvolctl resync --force' copies around them\n",
+		       vol->name, (unsigned long long)sy->bad_start,
+		       (unsigned long long)sy->bad_end - 1);
+	} else if (sy->lost) {
+		pr_warn("mirvol: %s: resync wrote %llu unreadable sectors as zeros, the first at %llu: check the file system\n",
+			vol->name, sy->lost,
+			(unsigned long long)sy->bad_start);
+	}
 	mirvol_uevent(vol, "resync-finished", NULL, NULL);
-	pr_info("mirvol: %s: resync %s at sector %llu\n", vol->name,
-		err ? "stopped" : "finished", (unsigned long long)sector);
+	pr_info("mirvol: %s: resync %s\n", vol->name,
+		err ? "stopped" : "finished");
+	mirvol_sync_exit(sy);
+	kfree(sy);
 	return err;
+}
+
+/* Read back [s, e) of @slots into @check and compare with the buffer. */
+static u8 mirvol_repair_verify(struct mirvol_sync *sy, struct page **check,
+			       u8 slots, sector_t s, sector_t e)
+{
+	struct mirvol_volume *vol = sy->vol;
+	size_t len = (size_t)(e - s) << SECTOR_SHIFT, off;
+	unsigned int i;
+	u8 bad = 0;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!(slots & BIT(i)))
+			continue;
+		mirvol_sync_start(sy);
+		mirvol_sync_submit(sy, vol->plexes[i], REQ_OP_READ, check,
+				   sy->base, s, e);
+		if (mirvol_sync_wait(sy)) {
+			bad |= BIT(i);
+			continue;
+		}
+		for (off = 0; off < len; off += PAGE_SIZE)
+			if (memcmp(page_address(check[off >> PAGE_SHIFT]),
+				   page_address(sy->pages[off >> PAGE_SHIFT]),
+				   min_t(size_t, PAGE_SIZE, len - off)))
+				bad |= BIT(i);
+	}
+	return bad;
+}
+
+/*
+ * Repair one chunk [s, e) on the repair targets that are still in sync:
+ * read it from another plex, write it over them, read it back.  Returns
+ * the targets it could not repair.
+ */
+static u8 mirvol_repair_chunk(struct mirvol_sync *sy, struct page **check,
+			      sector_t s, sector_t e)
+{
+	struct mirvol_volume *vol = sy->vol;
+	unsigned int idx = mirvol_barrier_idx(s);
+	u8 targets, failed, bad = sy->repair;
+	sector_t good_end;
+	int err;
+
+	sy->base = s;
+	mirvol_barrier_raise(&vol->barrier, idx);
+	targets = mirvol_in_sync_slots(vol) & sy->repair;
+	err = mirvol_sync_read(sy, s, e, &good_end);
+	if (!err && targets) {
+		unsigned int i;
+
+		mirvol_sync_start(sy);
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if (targets & BIT(i))
+				mirvol_sync_submit(sy, vol->plexes[i],
+						   REQ_OP_WRITE, sy->pages,
+						   s, s, e);
+		failed = mirvol_sync_wait(sy);
+		mirvol_fail_writes(vol, failed);
+		/* Not written (no longer in sync) is not repaired either. */
+		bad = (sy->repair & ~targets) | failed |
+		      mirvol_repair_verify(sy, check, targets & ~failed, s, e);
+	}
+	mirvol_barrier_lower(&vol->barrier, idx);
+	return bad;
 }
 
 /**
  * mirvol_repair_work - rewrite ranges that failed to read on some plexes
  * @work: vol->repair_work
  *
- * Each range is copied, in chunks under their barrier, from an in-sync
- * plex that did not fail it onto those that did and are still in sync.
- * A plex that fails the rewrite is failed.
+ * Each range is copied, a chunk at a time under its barrier, from an
+ * in-sync plex that did not fail it onto those that did and are still in
+ * sync, and read back (md's fix_read_error()).  A plex where that worked
+ * counts a corrected read error; one where it did not, an uncorrected
+ * one (mirvol_plex_error()); one that fails the rewrite is failed.
  */
 void mirvol_repair_work(struct work_struct *work)
 {
 	struct mirvol_volume *vol = container_of(work, struct mirvol_volume,
 						 repair_work);
-	struct mirvol_resync rs = { .vol = vol, .source = -1 };
 	struct mirvol_repair *r, *next;
+	struct mirvol_sync *sy;
 	LIST_HEAD(list);
 
 	spin_lock_irq(&vol->state_lock);
@@ -454,53 +811,134 @@ void mirvol_repair_work(struct work_struct *work)
 	spin_unlock_irq(&vol->state_lock);
 	if (list_empty(&list))
 		return;
-	rs.pages = mirvol_resync_alloc_pages(1, GFP_NOIO);
+	sy = kmalloc(sizeof(*sy), GFP_NOIO);
+	if (sy && mirvol_sync_init(sy, vol, &vol->repair_bs, 2, GFP_NOIO)) {
+		kfree(sy);
+		sy = NULL;
+	}
 	list_for_each_entry_safe(r, next, &list, list) {
 		sector_t s = r->sector, end = r->sector + r->sectors;
-		int err = 0;
+		u8 bad = sy ? 0 : r->targets;
+		unsigned int i;
 
-		while (rs.pages && s < end && !err) {
-			unsigned int len = min_t(sector_t, MIRVOL_RESYNC_CHUNK,
-						 end - s);
+		while (sy && s < end) {
+			sector_t e = min3(end, s + MIRVOL_SYNC_CHUNK,
+					  (sector_t)mirvol_barrier_unit_end(s));
 
-			len = min_t(sector_t, len,
-				    mirvol_barrier_unit_end(s) - s);
-			rs.repair = r->targets;
+			sy->repair = r->targets;
 			mirvol_io_enter(vol);
-			err = mirvol_resync_batch(&rs, s, len);
+			bad |= mirvol_repair_chunk(sy, sy->pages +
+						   MIRVOL_SYNC_CHUNK_PAGES,
+						   s, e);
 			mirvol_io_exit(vol);
-			s += len;
+			s = e;
 		}
-		pr_info_ratelimited("mirvol: %s: %s sectors %llu+%u on plexes %#x\n",
-				    vol->name, rs.pages && !err ?
-				    "rewrote" : "could not rewrite",
-				    (unsigned long long)r->sector, r->sectors,
-				    r->targets);
+		/*
+		 * Counted also on a plex the rewrite failed (it is failed
+		 * now), or one that left the in-sync set meanwhile.
+		 */
+		mirvol_io_enter(vol);
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			struct mirvol_plex *plex = vol->plexes[i];
+
+			if (!(r->targets & BIT(i)) || !plex)
+				continue;
+			if (bad & BIT(i))
+				mirvol_plex_error(plex, false);
+			else
+				mirvol_plex_read_corrected(plex);
+		}
+		mirvol_io_exit(vol);
+		pr_info_ratelimited("mirvol: %s: read error at sectors %llu+%llu %s on plexes %#x\n",
+				    vol->name, (unsigned long long)r->sector,
+				    (unsigned long long)r->sectors,
+				    bad ? "not corrected" : "corrected",
+				    bad ? bad : r->targets);
 		list_del(&r->list);
 		kfree(r);
 	}
-	if (rs.pages)
-		mirvol_resync_free_pages(rs.pages);
+	if (sy) {
+		mirvol_sync_exit(sy);
+		kfree(sy);
+	}
+}
+
+/**
+ * struct mirvol_resync_op - a RESYNC operation
+ * @op: the operation
+ * @source: preferred source slot (after an unclean shutdown), or -1
+ * @force: SYNC_F_FORCE
+ */
+struct mirvol_resync_op {
+	struct mirvol_operation op;
+	int source;
+	bool force;
+};
+
+static struct mirvol_resync_op *to_resync(struct mirvol_operation *op)
+{
+	return container_of(op, struct mirvol_resync_op, op);
 }
 
 static void mirvol_resync_work(struct mirvol_operation *op)
 {
+	struct mirvol_resync_op *ro = to_resync(op);
 	struct mirvol_volume *vol = op->vol;
-	enum mirvol_reason stop;
+	enum mirvol_reason reason;
 	int err;
 
-	err = mirvol_resync_run(op, vol, op->source);
-	stop = mirvol_op_stop_reason(op);
-	if (stop) {
-		mirvol_op_finish(op, mirvol_reason_errno(stop), stop);
-		return;
-	}
+	err = mirvol_resync_run(op, vol, ro->source, ro->force, &reason);
 	if (!err) {
 		mutex_lock(&vol->lock);
 		vol->resync_source = -1;
 		mutex_unlock(&vol->lock);
 	}
-	mirvol_op_finish(op, err, MIRVOL_R_NONE);
+	mirvol_op_finish(op, err ? reason : MIRVOL_R_NONE);
+}
+
+static void mirvol_resync_release(struct mirvol_operation *op)
+{
+	kfree(to_resync(op));
+}
+
+static const struct mirvol_op_kind mirvol_resync_type = {
+	.type		= MIRVOL_OP_RESYNC,
+	.cancellable	= true,
+	.run		= mirvol_resync_work,
+	.release	= mirvol_resync_release,
+};
+
+/* Start a RESYNC operation; vol->lock held, the rules checked. */
+static enum mirvol_reason mirvol_resync_op(struct mirvol_volume *vol,
+					   bool force, u64 *op_id)
+{
+	struct mirvol_resync_op *ro;
+	enum mirvol_reason reason;
+	unsigned int i;
+
+	ro = kzalloc(sizeof(*ro), GFP_KERNEL);
+	if (!ro)
+		return MIRVOL_R_NO_MEMORY;
+	mirvol_op_init(&ro->op, &mirvol_resync_type, vol);
+	ro->force = force;
+	ro->source = vol->resync_source;
+	reason = mirvol_op_reserve(&ro->op);
+	if (!reason) {
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			struct mirvol_plex *plex = vol->plexes[i];
+
+			if (plex && plex->bdev &&
+			    (plex->state == MIRVOL_PLEX_STALE ||
+			     plex->state == MIRVOL_PLEX_SYNCING))
+				mirvol_op_add_output(&ro->op, &plex->uuid);
+		}
+		mirvol_op_set_progress(&ro->op, 0,
+				       (u64)vol->size << SECTOR_SHIFT);
+		mirvol_op_commit(&ro->op);
+		*op_id = ro->op.id;
+	}
+	mirvol_op_put(&ro->op);
+	return reason;
 }
 
 /**
@@ -508,49 +946,55 @@ static void mirvol_resync_work(struct mirvol_operation *op)
  * @vol: the volume
  *
  * Starts a RESYNC operation when the volume is started, idle, has an
- * in-sync plex and a stale or syncing one.
+ * in-sync plex and a stale or syncing one, and no resync stopped on an
+ * unreadable range since the last SYNC_ACTION.
  *
  * Context: vol->lock held.
  * Return: the operation's id, or 0 when none was started.
  */
 u64 mirvol_resync_if_needed(struct mirvol_volume *vol)
 {
-	bool target = false, source = false;
-	struct mirvol_operation *op;
-	unsigned int i;
+	struct mirvol_rule_vol rv;
+	u64 op_id = 0;
 
 	lockdep_assert_held(&vol->lock);
-	if (vol->op || test_bit(MIRVOL_VOL_DEAD, &vol->flags) ||
-	    !test_bit(MIRVOL_VOL_STARTED, &vol->flags))
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) ||
+	    !test_bit(MIRVOL_VOL_STARTED, &vol->flags) ||
+	    test_bit(MIRVOL_VOL_SYNC_STOPPED, &vol->flags))
 		return 0;
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-		struct mirvol_plex *plex = vol->plexes[i];
-		unsigned int state;
+	mirvol_rules_snapshot(vol, &rv);
+	if (mirvol_check_resync(&rv))
+		return 0;
+	mirvol_resync_op(vol, false, &op_id);
+	return op_id;
+}
 
-		if (!plex || !plex->bdev)
-			continue;
-		state = READ_ONCE(plex->state);
-		if (state == MIRVOL_PLEX_STALE || state == MIRVOL_PLEX_SYNCING)
-			target = true;
-		if (state == MIRVOL_PLEX_ACTIVE)
-			source = true;
-	}
-	if (!target || !source)
-		return 0;
-	op = mirvol_op_new(vol, MIRVOL_OP_RESYNC, mirvol_resync_work);
-	if (!op)
-		return 0;
-	op->cancellable = true;
-	op->source = vol->resync_source;
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-		struct mirvol_plex *plex = vol->plexes[i];
+/**
+ * mirvol_resync_start - SYNC_ACTION RESYNC: (re)start the resync
+ * @vol: the volume, referenced by the caller
+ * @force: write zeros where no plex can read instead of stopping
+ * @op_id: out: the operation
+ *
+ * Return: MIRVOL_R_NONE or why not.
+ */
+enum mirvol_reason mirvol_resync_start(struct mirvol_volume *vol, bool force,
+				       u64 *op_id)
+{
+	struct mirvol_rule_vol rv;
+	enum mirvol_reason reason;
 
-		if (plex && plex->bdev &&
-		    (plex->state == MIRVOL_PLEX_STALE ||
-		     plex->state == MIRVOL_PLEX_SYNCING))
-			mirvol_op_add_output(op, &plex->uuid);
+	mutex_lock(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		goto out;
 	}
-	mirvol_op_set_progress(op, 0, (u64)vol->size << SECTOR_SHIFT);
-	mirvol_op_start(op);
-	return op->id;
+	mirvol_rules_snapshot(vol, &rv);
+	reason = mirvol_check_resync(&rv);
+	if (reason)
+		goto out;
+	clear_bit(MIRVOL_VOL_SYNC_STOPPED, &vol->flags);
+	reason = mirvol_resync_op(vol, force, op_id);
+out:
+	mutex_unlock(&vol->lock);
+	return reason;
 }

@@ -52,8 +52,9 @@ void mirvol_batch_submit(struct mirvol_batch *b, struct bio *bio,
 	bio->bi_private = b;
 	bio->bi_end_io = mirvol_batch_endio;
 	atomic_inc(&b->pending);
-	if (mirvol_inject(plex, bio))
-		bio_io_error(bio);
+	bio->bi_status = mirvol_inject(plex, bio);
+	if (bio->bi_status)
+		bio_endio(bio);
 	else
 		submit_bio(bio);
 }
@@ -140,7 +141,18 @@ out:
 	return ret;
 }
 
-/* The superblock of @plex as the volume stands; sb_mutex held. */
+/* The plex-specific fields of a superblock. */
+static void mirvol_md_set_plex(struct mirvol_md *md, struct mirvol_plex *me)
+{
+	memcpy(md->plex_uuid, &me->uuid, MIRVOL_UUID_LEN);
+	md->plex_index = me->index;
+	md->data_offset = me->data_offset;
+	md->dev_size = me->dev_sectors;
+	md->bitmap_offset = MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET);
+	md->bitmap_size = me->data_offset - md->bitmap_offset;
+}
+
+/* The superblock of @me as the volume stands; sb_mutex held. */
 static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
 			   struct mirvol_md *md)
 {
@@ -149,19 +161,14 @@ static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
 
 	memset(md, 0, sizeof(*md));
 	memcpy(md->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
-	memcpy(md->plex_uuid, &me->uuid, MIRVOL_UUID_LEN);
-	md->plex_index = me->index;
 	if (test_bit(MIRVOL_VOL_DIRTY, &vol->flags) ||
 	    test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags))
 		md->flags |= MIRVOL_SB_F_DIRTY;
 	md->generation = vol->generation;
-	md->data_offset = me->data_offset;
 	md->data_size = vol->size;
-	md->dev_size = me->dev_sectors;
 	md->ctime = vol->ctime;
 	md->utime = ktime_get_real_seconds();
-	md->bitmap_offset = MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET);
-	md->bitmap_size = me->data_offset - md->bitmap_offset;
+	mirvol_md_set_plex(md, me);
 
 	spin_lock_irqsave(&vol->state_lock, flags);
 	memcpy(md->name, vol->name, MIRVOL_NAME_LEN);
@@ -180,6 +187,13 @@ static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
 				 min(READ_ONCE(plex->sync_offset), vol->size) :
 				 0;
 		p->gone_generation = plex->gone_generation;
+		if (plex->last_in_sync) {
+			/* It holds every acknowledged write: the truth. */
+			p->state = MIRVOL_PLEX_ACTIVE;
+			p->flags |= MIRVOL_PLEX_F_LAST_IN_SYNC;
+			p->sync_offset = vol->size;
+			p->gone_generation = 0;
+		}
 		if (plex->state == MIRVOL_PLEX_SYNCING &&
 		    (!md->resync_offset || p->sync_offset < md->resync_offset))
 			md->resync_offset = p->sync_offset;
@@ -202,83 +216,127 @@ void mirvol_volume_md(struct mirvol_volume *vol, struct mirvol_md *md)
 	memset(md->plex_uuid, 0, sizeof(md->plex_uuid));
 }
 
-static struct bio *mirvol_sb_bio(struct mirvol_volume *vol,
-				 struct mirvol_plex *plex, unsigned int slot)
+/*
+ * The plexes a superblock update goes to (writable, with a device); those
+ * that left the in-sync set get the generation at which they did.
+ */
+static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
+				      struct mirvol_plex **targets)
 {
-	struct bio *bio;
+	unsigned int i, n = 0;
 
-	bio = bio_alloc_bioset(plex->bdev, 1, REQ_OP_WRITE | MIRVOL_META_OPF |
-			       REQ_PREFLUSH | REQ_FUA, GFP_NOIO,
-			       &vol->sync_bs);
-	bio->bi_iter.bi_sector = MIRVOL_SB_SECTOR_OF(slot);
-	__bio_add_page(bio, plex->sb_page, MIRVOL_SB_SLOT_SIZE, 0);
-	return bio;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex)
+			continue;
+		if (!mirvol_state_writable(READ_ONCE(plex->state))) {
+			if (!plex->gone_generation)
+				plex->gone_generation = vol->generation;
+			continue;
+		}
+		plex->gone_generation = 0;
+		if (plex->bdev)
+			targets[n++] = plex;
+	}
+	return n;
+}
+
+/*
+ * Send one bio per target, flushes (@page false) or each target's
+ * superblock, and wait.  Targets that fail are failed, but for the last
+ * in-sync plex (mirvol_plex_error()).  Returns 0 when all succeeded, 1
+ * when some failed (and were failed: repeat without them), -EIO when the
+ * last in-sync plex failed (repeating would fail again).
+ */
+static int mirvol_sb_write_all(struct mirvol_volume *vol,
+			       struct mirvol_plex **targets, unsigned int n,
+			       bool page)
+{
+	struct bio *bios[MIRVOL_MAX_PLEXES];
+	struct mirvol_batch batch;
+	unsigned int i;
+	int ret = 0;
+
+	mirvol_batch_init(&batch);
+	for (i = 0; i < n; i++) {
+		struct mirvol_plex *plex = targets[i];
+
+		if (page) {
+			bios[i] = bio_alloc_bioset(plex->bdev, 1, REQ_OP_WRITE |
+						   MIRVOL_META_OPF | REQ_FUA,
+						   GFP_NOIO, &vol->meta_bs);
+			bios[i]->bi_iter.bi_sector =
+				MIRVOL_SB_SECTOR_OF(vol->generation & 1);
+			__bio_add_page(bios[i], plex->sb_page,
+				       MIRVOL_SB_SLOT_SIZE, 0);
+		} else {
+			bios[i] = bio_alloc_bioset(plex->bdev, 0, REQ_OP_WRITE |
+						   REQ_PREFLUSH, GFP_NOIO,
+						   &vol->meta_bs);
+		}
+		mirvol_batch_submit(&batch, bios[i], plex);
+	}
+	mirvol_batch_wait(&batch);
+	for (i = 0; i < n; i++) {
+		if (bios[i]->bi_status) {
+			pr_err_ratelimited("mirvol: %s: %s of plex %u failed\n",
+					   vol->name,
+					   page ? "superblock write" : "flush",
+					   targets[i]->index);
+			mirvol_plex_error(targets[i], true);
+			if (mirvol_state_writable(READ_ONCE(targets[i]->state)))
+				ret = -EIO;
+			else if (!ret)
+				ret = 1;
+		}
+		bio_put(bios[i]);
+	}
+	return ret;
 }
 
 /**
  * mirvol_sb_update_locked - write a new generation to every writable plex
  * @vol: the volume
  *
- * Plexes that fail the write are failed and the update is repeated on
- * the others.  Marks plexes that left the in-sync set with the generation
- * at which they did.
+ * First the new superblock is composed for each plex, then every plex is
+ * flushed and waited for, and only then are the superblocks written (FUA),
+ * so that none can speak for data still in a volatile cache of any plex:
+ * a syncing plex's checkpoint or promotion to active, the clean mark,
+ * always follow the durability of what they vouch for (see "Ordering" in
+ * Documentation/design.rst).  Plexes that fail either step are failed and
+ * the update is repeated on the others.  Marks plexes that left the
+ * in-sync set with the generation at which they did.
  *
  * Context: sb_mutex held; process context outside submit_bio.
- * Return: 0, or -EIO when no plex took the update (the volume is failed).
+ * Return: 0, or -EIO when no plex took the update (the volume is failed)
+ * or the last in-sync plex, which is never failed, could not take it.
  */
 int mirvol_sb_update_locked(struct mirvol_volume *vol)
 {
-	struct bio *bios[MIRVOL_MAX_PLEXES];
 	struct mirvol_plex *targets[MIRVOL_MAX_PLEXES];
-	struct mirvol_batch batch;
 	struct mirvol_md md;
-	unsigned int i, n, failed;
+	unsigned int i, n;
+	int ret;
 
 	lockdep_assert_held(&vol->sb_mutex);
-	do {
+	for (;;) {
 		vol->generation++;
-		n = 0;
-		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-			struct mirvol_plex *plex = vol->plexes[i];
-			unsigned int state;
-
-			if (!plex)
-				continue;
-			state = READ_ONCE(plex->state);
-			if (!mirvol_state_writable(state)) {
-				if (!plex->gone_generation)
-					plex->gone_generation = vol->generation;
-				continue;
-			}
-			plex->gone_generation = 0;
-			if (plex->bdev)
-				targets[n++] = plex;
-		}
+		n = mirvol_sb_targets(vol, targets);
 		if (!n)
 			return -EIO;
-
-		mirvol_batch_init(&batch);
+		/* What it records was done before the flush below. */
+		mirvol_md_fill(vol, targets[0], &md);
 		for (i = 0; i < n; i++) {
-			mirvol_md_fill(vol, targets[i], &md);
+			mirvol_md_set_plex(&md, targets[i]);
 			mirvol_sb_encode(&md, page_address(targets[i]->sb_page));
-			bios[i] = mirvol_sb_bio(vol, targets[i],
-						vol->generation & 1);
-			mirvol_batch_submit(&batch, bios[i], targets[i]);
 		}
-		mirvol_batch_wait(&batch);
-
-		failed = 0;
-		for (i = 0; i < n; i++) {
-			if (bios[i]->bi_status) {
-				pr_err("mirvol: %s: superblock write to plex %u failed\n",
-				       vol->name, targets[i]->index);
-				mirvol_plex_error(targets[i], true);
-				failed++;
-			}
-			bio_put(bios[i]);
-		}
-	} while (failed);
-	return 0;
+		ret = mirvol_sb_write_all(vol, targets, n, false);
+		if (!ret)
+			ret = mirvol_sb_write_all(vol, targets, n, true);
+		if (ret <= 0)
+			return ret;
+	}
 }
 
 /**

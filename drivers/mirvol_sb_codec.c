@@ -152,7 +152,8 @@ static enum mirvol_sb_defect check_plexes(const struct mirvol_sb *sb,
 		}
 		if (state > MIRVOL_PLEX_MISSING)
 			return MIRVOL_SB_BAD_PLEX_TABLE;
-		if (le32_to_cpu(p->flags) & ~MIRVOL_PLEX_F_BOOT)
+		if (le32_to_cpu(p->flags) &
+		    ~(MIRVOL_PLEX_F_BOOT | MIRVOL_PLEX_F_LAST_IN_SYNC))
 			return MIRVOL_SB_BAD_FLAGS;
 		if (le64_to_cpu(p->sync_offset) > data_size)
 			return MIRVOL_SB_BAD_PLEX_TABLE;

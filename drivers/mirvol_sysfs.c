@@ -110,6 +110,14 @@ static ssize_t sync_speed_show(struct kobject *kobj,
 			  READ_ONCE(kobj_to_vol(kobj)->sync_speed));
 }
 
+/* md's mismatch_cnt: sectors the last check or repair found differing */
+static ssize_t mismatch_sectors_show(struct kobject *kobj,
+				     struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  READ_ONCE(kobj_to_vol(kobj)->mismatch_sectors));
+}
+
 /* Fill @info from the volume's running operation; false if none. */
 static bool vol_op_info(struct mirvol_volume *vol, struct mirvol_op_info *info)
 {
@@ -144,7 +152,8 @@ static ssize_t sync_completed_show(struct kobject *kobj,
 	struct mirvol_op_info info;
 
 	if (!vol_op_info(kobj_to_vol(kobj), &info) ||
-	    (info.type != MIRVOL_OP_RESYNC && info.type != MIRVOL_OP_ADD_PLEX))
+	    info.type == MIRVOL_OP_BREAK_PLEX ||
+	    info.type == MIRVOL_OP_REMOVE_PLEX)
 		return sysfs_emit(buf, "none\n");
 	return sysfs_emit(buf, "%llu / %llu\n", info.done_bytes >> 9,
 			  info.total_bytes >> 9);
@@ -164,6 +173,7 @@ MIRVOL_RW(sync_speed_min);
 MIRVOL_RW(sync_speed_max);
 MIRVOL_RO(sync_speed);
 MIRVOL_RO(sync_completed);
+MIRVOL_RO(mismatch_sectors);
 MIRVOL_RO(operation);
 MIRVOL_RW(safe_mode_delay_ms);
 
@@ -177,6 +187,7 @@ static struct attribute *mirvol_attr_list[] = {
 	&mirvol_attr_sync_speed_max.attr,
 	&mirvol_attr_sync_speed.attr,
 	&mirvol_attr_sync_completed.attr,
+	&mirvol_attr_mismatch_sectors.attr,
 	&mirvol_attr_operation.attr,
 	&mirvol_attr_safe_mode_delay_ms.attr,
 	NULL,
@@ -283,11 +294,20 @@ static ssize_t plex_sync_offset_show(struct kobject *kobj,
 			  (u64)READ_ONCE(kobj_to_plex(kobj)->sync_offset));
 }
 
+/* uncorrected, decayed: see mirvol_plex_read_errors() */
 static ssize_t plex_read_errors_show(struct kobject *kobj,
 				     struct kobj_attribute *attr, char *buf)
 {
+	return sysfs_emit(buf, "%u\n",
+			  mirvol_plex_read_errors(kobj_to_plex(kobj)));
+}
+
+static ssize_t plex_corrected_read_errors_show(struct kobject *kobj,
+					       struct kobj_attribute *attr,
+					       char *buf)
+{
 	return sysfs_emit(buf, "%lld\n",
-			  atomic64_read(&kobj_to_plex(kobj)->read_errors));
+			  atomic64_read(&kobj_to_plex(kobj)->corrected_read_errors));
 }
 
 static ssize_t plex_write_errors_show(struct kobject *kobj,
@@ -322,6 +342,7 @@ MIRVOL_PLEX_ATTR(boot);
 MIRVOL_PLEX_ATTR(data_offset);
 MIRVOL_PLEX_ATTR(sync_offset);
 MIRVOL_PLEX_ATTR(read_errors);
+MIRVOL_PLEX_ATTR(corrected_read_errors);
 MIRVOL_PLEX_ATTR(write_errors);
 MIRVOL_PLEX_ATTR(read_ios);
 MIRVOL_PLEX_ATTR(write_ios);
@@ -334,6 +355,7 @@ static struct attribute *mirvol_plex_attr_list_attrs[] = {
 	&mirvol_plex_attr_data_offset.attr,
 	&mirvol_plex_attr_sync_offset.attr,
 	&mirvol_plex_attr_read_errors.attr,
+	&mirvol_plex_attr_corrected_read_errors.attr,
 	&mirvol_plex_attr_write_errors.attr,
 	&mirvol_plex_attr_read_ios.attr,
 	&mirvol_plex_attr_write_ios.attr,
@@ -343,7 +365,12 @@ ATTRIBUTE_GROUPS(mirvol_plex_attr_list);
 
 static void mirvol_plex_kobj_release(struct kobject *kobj)
 {
-	kfree(container_of(kobj, struct mirvol_plex_kobj, kobj));
+	struct mirvol_plex_kobj *pk = container_of(kobj,
+						   struct mirvol_plex_kobj,
+						   kobj);
+
+	mirvol_plex_put(pk->plex);
+	kfree(pk);
 }
 
 static const struct kobj_type mirvol_plex_ktype = {
@@ -369,6 +396,8 @@ int mirvol_sysfs_add_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 	pk = kzalloc(sizeof(*pk), GFP_KERNEL);
 	if (!pk)
 		return -ENOMEM;
+	/* The directory holds the plex until its last reader is gone. */
+	mirvol_plex_get(plex);
 	pk->plex = plex;
 	err = kobject_init_and_add(&pk->kobj, &mirvol_plex_ktype, vol->kobj,
 				   "plex%u", plex->index);

@@ -21,12 +21,12 @@
 #include "mirvol_core.h"
 
 static DEFINE_IDA(mirvol_ida);
+/* Creation order of volumes: the order of their locks. */
+static atomic64_t mirvol_seq = ATOMIC64_INIT(0);
 
-static void mirvol_plex_mark_dead(struct block_device *bdev, bool surprise);
-
-static const struct blk_holder_ops mirvol_holder_ops = {
-	.mark_dead = mirvol_plex_mark_dead,
-};
+static void mirvol_dead_work_fn(struct work_struct *work);
+/* Gives back the devices that went away (mirvol_plex_mark_dead()). */
+static DECLARE_WORK(mirvol_dead_work, mirvol_dead_work_fn);
 
 static void mirvol_io_ref_release(struct percpu_ref *ref)
 {
@@ -36,7 +36,6 @@ static void mirvol_io_ref_release(struct percpu_ref *ref)
 	wake_up_all(&vol->wait);
 }
 
-static void mirvol_release_work(struct work_struct *work);
 static void mirvol_safe_mode_work(struct work_struct *work);
 
 /**
@@ -55,6 +54,7 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 		return NULL;
 	kref_init(&vol->ref);
 	INIT_LIST_HEAD(&vol->node);
+	vol->seq = atomic64_inc_return(&mirvol_seq);
 	if (uuid)
 		uuid_copy(&vol->uuid, uuid);
 	else
@@ -70,7 +70,6 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 	init_waitqueue_head(&vol->wait);
 	INIT_LIST_HEAD(&vol->deferred);
 	INIT_WORK(&vol->worker, mirvol_volume_worker);
-	INIT_WORK(&vol->release_work, mirvol_release_work);
 	INIT_WORK(&vol->retry_work, mirvol_read_retry_work);
 	INIT_WORK(&vol->repair_work, mirvol_repair_work);
 	INIT_LIST_HEAD(&vol->repairs);
@@ -86,19 +85,35 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 		goto out_free;
 	if (mirvol_barrier_init(&vol->barrier))
 		goto out_ref;
+	/*
+	 * Reserves (see mirvol_core.h): a write holds a clone per plex and
+	 * one mirvol_io, a split one split bio; 64 lets several writers
+	 * make progress together.
+	 */
 	if (bioset_init(&vol->bs, 64, offsetof(struct mirvol_clone, bio),
 			BIOSET_NEED_RESCUER))
 		goto out_barrier;
 	if (bioset_init(&vol->split_bs, 16, 0, BIOSET_NEED_RESCUER))
 		goto out_bs;
-	if (bioset_init(&vol->sync_bs, 16, 0, BIOSET_NEED_BVECS))
+	if (bioset_init(&vol->sync_bs, MIRVOL_SYNC_MAX_BIOS, 0,
+			BIOSET_NEED_BVECS))
 		goto out_split;
+	if (bioset_init(&vol->repair_bs, MIRVOL_REPAIR_MAX_BIOS, 0,
+			BIOSET_NEED_BVECS))
+		goto out_sync;
+	if (bioset_init(&vol->meta_bs, MIRVOL_META_MAX_BIOS, 0,
+			BIOSET_NEED_BVECS))
+		goto out_repair;
 	if (mempool_init_kmalloc_pool(&vol->io_pool, 64,
 				      sizeof(struct mirvol_io)))
-		goto out_sync;
+		goto out_meta;
 	__module_get(THIS_MODULE);
 	return vol;
 
+out_meta:
+	bioset_exit(&vol->meta_bs);
+out_repair:
+	bioset_exit(&vol->repair_bs);
 out_sync:
 	bioset_exit(&vol->sync_bs);
 out_split:
@@ -114,16 +129,34 @@ out_free:
 	return NULL;
 }
 
+static void mirvol_volume_quiesce(struct mirvol_volume *vol);
+
 static void mirvol_volume_release(struct kref *ref)
 {
 	struct mirvol_volume *vol = container_of(ref, struct mirvol_volume,
 						 ref);
 	unsigned int i;
 
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if (vol->plexes[i])
-			mirvol_plex_free(vol->plexes[i]);
+	/*
+	 * Teardown quiesced it already; a volume that never got that far
+	 * (creation failed) may still have a state uevent queued.  Never
+	 * called from the volume's own works: they hold no reference.
+	 */
+	mirvol_volume_quiesce(vol);
+	/* Plexes of a volume that never started (creation, assembly). */
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex)
+			continue;
+		vol->plexes[i] = NULL;
+		plex->vol = NULL;
+		mirvol_sysfs_del_plex(plex);
+		mirvol_plex_put(plex);
+	}
 	mempool_exit(&vol->io_pool);
+	bioset_exit(&vol->meta_bs);
+	bioset_exit(&vol->repair_bs);
 	bioset_exit(&vol->sync_bs);
 	bioset_exit(&vol->split_bs);
 	bioset_exit(&vol->bs);
@@ -144,177 +177,80 @@ void mirvol_volume_put(struct mirvol_volume *vol)
 }
 
 /**
- * mirvol_volume_find - look a volume up by UUID
- * @uuid: MIRVOL_UUID_LEN bytes
+ * mirvol_lock_two - lock two volumes (or one, if @b is NULL or @a)
+ * @a: a volume
+ * @b: another, or NULL
  *
- * Context: mirvol_mutex held.
- * Return: the volume (no reference taken), or NULL.
+ * In creation order, whichever comes first, so that two callers locking
+ * the same pair never deadlock.
  */
-struct mirvol_volume *mirvol_volume_find(const u8 *uuid)
+void mirvol_lock_two(struct mirvol_volume *a, struct mirvol_volume *b)
 {
-	struct mirvol_volume *vol;
-
-	lockdep_assert_held(&mirvol_mutex);
-	list_for_each_entry(vol, &mirvol_volumes, node)
-		if (!memcmp(&vol->uuid, uuid, MIRVOL_UUID_LEN))
-			return vol;
-	return NULL;
+	if (!b || b == a) {
+		mutex_lock(&a->lock);
+		return;
+	}
+	if (a->seq > b->seq)
+		swap(a, b);
+	mutex_lock(&a->lock);
+	mutex_lock_nested(&b->lock, SINGLE_DEPTH_NESTING);
 }
 
-/**
- * mirvol_volume_lookup - find a volume by UUID and take a reference
- * @uuid: MIRVOL_UUID_LEN bytes
- *
- * Return: the volume with a reference the caller must put, or NULL.
- */
-struct mirvol_volume *mirvol_volume_lookup(const u8 *uuid)
+void mirvol_unlock_two(struct mirvol_volume *a, struct mirvol_volume *b)
 {
-	struct mirvol_volume *vol;
-
-	mutex_lock(&mirvol_mutex);
-	vol = mirvol_volume_find(uuid);
-	if (vol)
-		mirvol_volume_get(vol);
-	mutex_unlock(&mirvol_mutex);
-	return vol;
-}
-
-/**
- * mirvol_name_taken - is a name used by another volume
- * @name: the name
- * @except: a volume to ignore (renaming it), or NULL
- *
- * Context: mirvol_mutex held.
- * Return: true when another volume has this name.
- */
-bool mirvol_name_taken(const char *name, const struct mirvol_volume *except)
-{
-	struct mirvol_volume *vol;
-
-	lockdep_assert_held(&mirvol_mutex);
-	list_for_each_entry(vol, &mirvol_volumes, node)
-		if (vol != except && !strcmp(vol->name, name))
-			return true;
-	return false;
+	if (b && b != a)
+		mutex_unlock(&b->lock);
+	mutex_unlock(&a->lock);
 }
 
 /**
  * mirvol_check_device - is this file a block device that can be a plex
  * @file: a file passed by user space
  * @devt: out: its device number
- * @reason: out: why not
  *
- * Return: 0 or a negative errno.
+ * Return: MIRVOL_R_NONE, NOT_BLOCK_DEVICE, or INVALID_OPERATION for a
+ * mirvol volume (add-plex --from-volume takes a volume's plexes).
  */
-int mirvol_check_device(struct file *file, dev_t *devt,
-			enum mirvol_reason *reason)
+enum mirvol_reason mirvol_check_device(struct file *file, dev_t *devt)
 {
 	struct inode *inode = file_inode(file);
 
-	if (!S_ISBLK(inode->i_mode)) {
-		*reason = MIRVOL_R_NOT_BLOCK_DEVICE;
-		return -ENOTBLK;
-	}
+	if (!S_ISBLK(inode->i_mode))
+		return MIRVOL_R_NOT_BLOCK_DEVICE;
 	*devt = inode->i_rdev;
-	if (MAJOR(*devt) == mirvol_major) {
-		/* Stacking volumes: use add-plex --from-volume instead. */
-		*reason = MIRVOL_R_INVALID_OPERATION;
-		return -EINVAL;
-	}
-	return 0;
+	if (MAJOR(*devt) == mirvol_major)
+		return MIRVOL_R_INVALID_OPERATION;
+	return MIRVOL_R_NONE;
 }
 
 /**
- * mirvol_plex_open - open a device exclusively as a new plex
- * @vol: the volume the plex is for
- * @devt: the device
- * @reason: out: why it failed
+ * mirvol_check_member - may this opened plex hold the volume's data
+ * @vol: the volume, its size set
+ * @plex: the plex, its device open and data offset set
  *
- * The plex is its own holder, so that it can move between volumes
- * (break-plex, add-plex --from-volume) without giving up its claim.
+ * Its device must hold the metadata and at least the volume's size after
+ * it (a device smaller than the metadata area must not wrap around), its
+ * logical blocks must be no larger than the volume's, and it must not be
+ * stacked on the volume itself (writes would loop).
  *
- * Return: the plex (state NONE, no slot), or an ERR_PTR.
+ * Context: vol->lock held.
+ * Return: MIRVOL_R_NONE or why not.
  */
-struct mirvol_plex *mirvol_plex_open(struct mirvol_volume *vol, dev_t devt,
-				     enum mirvol_reason *reason)
+enum mirvol_reason mirvol_check_member(struct mirvol_volume *vol,
+				       struct mirvol_plex *plex)
 {
-	struct mirvol_plex *plex;
-	struct file *file;
-	int err = -ENOMEM;
-
-	*reason = MIRVOL_R_NO_MEMORY;
-	plex = kzalloc(sizeof(*plex), GFP_KERNEL);
-	if (!plex)
-		return ERR_PTR(-ENOMEM);
-	plex->sb_page = alloc_page(GFP_KERNEL);
-	if (!plex->sb_page)
-		goto out_free;
-
-	file = bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE,
-				     plex, &mirvol_holder_ops);
-	if (IS_ERR(file)) {
-		err = PTR_ERR(file);
-		*reason = err == -EBUSY ? MIRVOL_R_DEVICE_BUSY :
-			  err == -ENOMEM ? MIRVOL_R_NO_MEMORY :
-			  (err == -ENXIO || err == -ENODEV) ?
-				MIRVOL_R_OBJECT_NOT_FOUND :
-				MIRVOL_R_INVALID_ARGUMENT;
-		goto out_page;
-	}
-	plex->bdev_file = file;
-	plex->bdev = file_bdev(file);
-	if (bdev_is_zoned(plex->bdev)) {
-		*reason = MIRVOL_R_INCOMPATIBLE_DEVICE;
-		err = -EINVAL;
-		goto out_file;
-	}
-	plex->vol = vol;
-	plex->devt = devt;
-	plex->dev_sectors = bdev_nr_sectors(plex->bdev);
-	plex->data_offset = MIRVOL_DATA_OFFSET_SECTORS;
-	plex->state = MIRVOL_PLEX_NONE;
-	uuid_gen(&plex->uuid);
-	atomic_set(&plex->nr_pending, 0);
-	atomic64_set(&plex->read_errors, 0);
-	atomic64_set(&plex->write_errors, 0);
-	*reason = MIRVOL_R_NONE;
-	return plex;
-
-out_file:
-	bdev_fput(file);
-out_page:
-	__free_page(plex->sb_page);
-out_free:
-	kfree(plex);
-	return ERR_PTR(err);
-}
-
-/**
- * mirvol_plex_release - give the plex's device back
- * @plex: the plex; no I/O may be in flight on it
- */
-void mirvol_plex_release(struct mirvol_plex *plex)
-{
-	struct file *file = plex->bdev_file;
-
-	if (!file)
-		return;
-	plex->bdev_file = NULL;
-	plex->bdev = NULL;
-	bdev_fput(file);
-}
-
-/**
- * mirvol_plex_free - release and free a plex no volume refers to any more
- * @plex: the plex
- */
-void mirvol_plex_free(struct mirvol_plex *plex)
-{
-	mirvol_sysfs_del_plex(plex);
-	mirvol_plex_release(plex);
-	__free_page(plex->sb_page);
-	kfree(plex->md);
-	kfree(plex);
+	if (plex->dev_sectors < plex->data_offset + MIRVOL_MIN_DATA_SECTORS)
+		return MIRVOL_R_DEVICE_TOO_SMALL;
+	if (plex->dev_sectors - plex->data_offset < vol->size)
+		return MIRVOL_R_SOURCE_TOO_SMALL;
+	if (!vol->disk)
+		return MIRVOL_R_NONE;
+	if (bdev_logical_block_size(plex->bdev) >
+	    queue_logical_block_size(vol->disk->queue))
+		return MIRVOL_R_INCOMPATIBLE_DEVICE;
+	if (mirvol_stacked_on(plex->bdev->bd_disk, vol->disk))
+		return MIRVOL_R_INVALID_OPERATION;
+	return MIRVOL_R_NONE;
 }
 
 /**
@@ -344,9 +280,9 @@ struct mirvol_plex *mirvol_plex_find(struct mirvol_volume *vol, const u8 *uuid)
  * its role, as md recovers into a missing member's slot and the volume is
  * whole again once it is in sync.  Else the lowest empty slot.
  *
- * Return: the slot, or MIRVOL_MAX_PLEXES when full.
+ * Return: the slot, or -1 when the volume is full.
  */
-unsigned int mirvol_free_slot(struct mirvol_volume *vol)
+int mirvol_free_slot(struct mirvol_volume *vol)
 {
 	unsigned int i;
 
@@ -355,14 +291,13 @@ unsigned int mirvol_free_slot(struct mirvol_volume *vol)
 
 		if (plex && plex->state == MIRVOL_PLEX_MISSING && !plex->bdev) {
 			mirvol_detach_plex(vol, plex);
-			mirvol_plex_free(plex);
 			return i;
 		}
 	}
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if (!vol->plexes[i])
-			break;
-	return i;
+			return i;
+	return -1;
 }
 
 /* Recompute the volume state; state_lock held. */
@@ -424,8 +359,41 @@ void mirvol_set_plex_state(struct mirvol_plex *plex, unsigned int state)
 	mirvol_update_state(vol);
 }
 
+static bool mirvol_other_readable(struct mirvol_plex *plex);
+
+/* Change a plex's state if allowed; state_lock held.  Returns whether. */
+static bool __mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
+{
+	struct mirvol_volume *vol = plex->vol;
+
+	lockdep_assert_held(&vol->state_lock);
+	if (!mirvol_plex_transition_valid(plex->state, state))
+		return false;
+	/* The superblocks keep calling the last in-sync plex in sync. */
+	if (mirvol_state_readable(plex->state) && !mirvol_other_readable(plex))
+		plex->last_in_sync = true;
+	WRITE_ONCE(plex->state, state);
+	__mirvol_update_state(vol);
+	set_bit(MIRVOL_EV_STATE, &vol->event_pending);
+	set_bit(MIRVOL_VOL_SB_REQ, &vol->flags);
+	return true;
+}
+
+/* Report a change made by __mirvol_plex_gone() and have it recorded. */
+static void mirvol_plex_gone_report(struct mirvol_plex *plex,
+				    unsigned int state)
+{
+	struct mirvol_volume *vol = plex->vol;
+
+	pr_warn("mirvol: %s: plex %u (%u:%u) %s, volume %s\n",
+		vol->name, plex->index, MAJOR(plex->devt),
+		MINOR(plex->devt), mirvol_plex_state_name(state),
+		mirvol_volume_state_name(READ_ONCE(vol->state)));
+	queue_work(mirvol_wq, &vol->worker);
+}
+
 /*
- * A plex stops taking I/O: it failed an I/O or its device went away.
+ * A plex stops taking I/O: it failed a write or its device went away.
  * Any context.  The worker records it on the other plexes and reports it.
  */
 static void mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
@@ -434,22 +402,66 @@ static void mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
 	unsigned long flags;
 	bool changed = false;
 
+	if (!vol)
+		return;
 	spin_lock_irqsave(&vol->state_lock, flags);
-	if (mirvol_plex_transition_valid(plex->state, state)) {
-		WRITE_ONCE(plex->state, state);
-		__mirvol_update_state(vol);
-		set_bit(MIRVOL_EV_STATE, &vol->event_pending);
-		set_bit(MIRVOL_VOL_SB_REQ, &vol->flags);
-		changed = true;
+	if (plex->vol == vol)
+		changed = __mirvol_plex_gone(plex, state);
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	if (changed)
+		mirvol_plex_gone_report(plex, state);
+}
+
+/* Another in-sync plex with a device than @plex?  state_lock held. */
+static bool mirvol_other_readable(struct mirvol_plex *plex)
+{
+	struct mirvol_volume *vol = plex->vol;
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *other = vol->plexes[i];
+
+		if (other && other != plex && READ_ONCE(other->bdev) &&
+		    mirvol_state_readable(other->state))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An uncorrected read error: count it (decayed, as md does) and fail the
+ * plex at mirvol_max_read_errors, unless it is the last in-sync plex:
+ * failing that one would turn an unreadable sector into an unreadable
+ * volume, so the affected reads get the error and the plex stays.
+ */
+static void mirvol_plex_read_error(struct mirvol_plex *plex)
+{
+	struct mirvol_volume *vol = READ_ONCE(plex->vol);
+	time64_t now = ktime_get_seconds();
+	bool changed = false, kept = false;
+	unsigned long flags;
+	unsigned int n;
+
+	if (!vol)
+		return;
+	spin_lock_irqsave(&vol->state_lock, flags);
+	n = mirvol_read_errors_decay(plex->read_errors,
+				     plex->read_error_time, now) + 1;
+	plex->read_errors = n;
+	plex->read_error_time = now;
+	if (n >= READ_ONCE(mirvol_max_read_errors) && plex->vol == vol &&
+	    mirvol_state_readable(plex->state)) {
+		if (mirvol_other_readable(plex))
+			changed = __mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+		else
+			kept = true;
 	}
 	spin_unlock_irqrestore(&vol->state_lock, flags);
-	if (changed) {
-		pr_warn("mirvol: %s: plex %u (%u:%u) %s, volume %s\n",
-			vol->name, plex->index, MAJOR(plex->devt),
-			MINOR(plex->devt), mirvol_plex_state_name(state),
-			mirvol_volume_state_name(READ_ONCE(vol->state)));
-		queue_work(mirvol_wq, &vol->worker);
-	}
+	if (changed)
+		mirvol_plex_gone_report(plex, MIRVOL_PLEX_FAILED);
+	if (kept)
+		pr_warn_ratelimited("mirvol: %s: plex %u has %u uncorrected read errors; kept: it is the last in-sync plex\n",
+				    vol->name, plex->index, n);
 }
 
 /**
@@ -458,82 +470,134 @@ static void mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
  * @write: it was a write (or flush, discard, write-zeroes)
  *
  * A failed write fails the plex at once: it no longer holds the data.  A
- * failed read only does after mirvol_max_read_errors of them; the read is
- * retried elsewhere.  Any context.
+ * read error counts only once it is known uncorrected (no other plex
+ * could serve the read, or rewriting the good copy did not fix it); see
+ * mirvol_plex_read_error().  Any context.
  */
 void mirvol_plex_error(struct mirvol_plex *plex, bool write)
 {
-	if (write) {
-		atomic64_inc(&plex->write_errors);
-		mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+	struct mirvol_volume *vol = READ_ONCE(plex->vol);
+	unsigned long flags;
+	bool changed = false;
+
+	if (!write) {
+		mirvol_plex_read_error(plex);
 		return;
 	}
-	if (atomic64_inc_return(&plex->read_errors) >= mirvol_max_read_errors)
-		mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+	atomic64_inc(&plex->write_errors);
+	if (!vol)
+		return;
+	/*
+	 * As md: never the last in-sync plex.  The write that failed gets
+	 * the error (no in-sync plex took it); reads go on.
+	 */
+	spin_lock_irqsave(&vol->state_lock, flags);
+	if (plex->vol == vol && (!mirvol_state_readable(plex->state) ||
+				 mirvol_other_readable(plex)))
+		changed = __mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	if (changed)
+		mirvol_plex_gone_report(plex, MIRVOL_PLEX_FAILED);
+	else if (mirvol_state_readable(READ_ONCE(plex->state)))
+		pr_warn_ratelimited("mirvol: %s: write error on plex %u, the last in-sync plex: kept, the write fails\n",
+				    vol->name, plex->index);
 }
 
-/*
- * The plex's device is going away (unplugged, deleted).  Called by the
- * block layer with bd_holder_lock held, which we must drop; the claim,
- * and so the plex, cannot go away while we hold it.
+/**
+ * mirvol_plex_read_corrected - a read error of the plex was repaired
+ * @plex: the plex; the good copy was rewritten over it and read back
  */
-static void mirvol_plex_mark_dead(struct block_device *bdev, bool surprise)
+void mirvol_plex_read_corrected(struct mirvol_plex *plex)
+{
+	atomic64_inc(&plex->corrected_read_errors);
+}
+
+/**
+ * mirvol_plex_read_errors - a plex's uncorrected read errors, decayed
+ * @plex: the plex
+ *
+ * Return: the count as it stands now.
+ */
+unsigned int mirvol_plex_read_errors(struct mirvol_plex *plex)
+{
+	struct mirvol_volume *vol = READ_ONCE(plex->vol);
+	time64_t now = ktime_get_seconds();
+	unsigned long flags;
+	unsigned int n;
+
+	/* A plex in no volume is not counting errors any more. */
+	if (!vol)
+		return mirvol_read_errors_decay(plex->read_errors,
+						plex->read_error_time, now);
+	spin_lock_irqsave(&vol->state_lock, flags);
+	n = mirvol_read_errors_decay(plex->read_errors, plex->read_error_time,
+				     now);
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	return n;
+}
+
+/**
+ * mirvol_plex_mark_dead - a plex's device is going away (unplugged, deleted)
+ * @bdev: the device, claimed by a plex
+ * @surprise: it is already gone
+ *
+ * Called by the block layer with bd_holder_lock held, which we must drop.
+ * The claim, and so the plex, cannot go away while we hold it; its
+ * volume can (a plex moving between volumes), so we touch only the plex
+ * and leave the rest to mirvol_dead_work, which finds it through the
+ * registry.  A plex in no volume is seen when it is attached.
+ */
+void mirvol_plex_mark_dead(struct block_device *bdev, bool surprise)
 {
 	struct mirvol_plex *plex = bdev->bd_holder;
-	struct mirvol_volume *vol = READ_ONCE(plex->vol);
 
 	set_bit(MIRVOL_PLEX_RELEASE, &plex->flags);
-	/* A device being assembled has no volume yet; attach checks. */
-	if (vol) {
-		mirvol_plex_gone(plex, MIRVOL_PLEX_MISSING);
-		queue_work(mirvol_wq, &vol->release_work);
-	}
+	queue_work(mirvol_wq, &mirvol_dead_work);
 	mutex_unlock(&bdev->bd_holder_lock);
 }
 
-/* Release the devices of plexes that went missing. */
-static void mirvol_release_work(struct work_struct *work)
+/* Plexes of @vol whose device went away: missing now, devices given back. */
+static void mirvol_release_dead(struct mirvol_volume *vol)
 {
-	struct mirvol_volume *vol = container_of(work, struct mirvol_volume,
-						 release_work);
-	bool any = false;
-	unsigned int i;
+	struct mirvol_plex *gone[MIRVOL_MAX_PLEXES];
+	unsigned int i, n = 0;
+	bool started;
 
 	mutex_lock(&vol->lock);
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if (vol->plexes[i] &&
-		    test_bit(MIRVOL_PLEX_RELEASE, &vol->plexes[i]->flags))
-			any = true;
-	if (!any)
-		goto out;
-	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
-		/* An offline volume simply forgets a member that went. */
-		mutex_lock(&vol->sb_mutex);
-		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-			struct mirvol_plex *plex = vol->plexes[i];
-
-			if (!plex || !test_bit(MIRVOL_PLEX_RELEASE,
-					       &plex->flags))
-				continue;
-			vol->plexes[i] = NULL;
-			vol->nr_plexes--;
-			mirvol_plex_free(plex);
-		}
-		mutex_unlock(&vol->sb_mutex);
-		goto out;
-	}
-	/* No clone may still point at a device we give up. */
-	mirvol_suspend_io(vol);
+	started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
-		if (plex && test_and_clear_bit(MIRVOL_PLEX_RELEASE,
-					       &plex->flags))
-			mirvol_plex_release(plex);
+		if (plex && plex->bdev &&
+		    test_bit(MIRVOL_PLEX_RELEASE, &plex->flags))
+			gone[n++] = plex;
+	}
+	if (!n || test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		goto out;	/* teardown gives every device back */
+	if (!started) {
+		/* An offline volume simply forgets a member that went. */
+		mutex_lock(&vol->sb_mutex);
+		for (i = 0; i < n; i++)
+			mirvol_detach_plex(vol, gone[i]);
+		mutex_unlock(&vol->sb_mutex);
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		mirvol_plex_gone(gone[i], MIRVOL_PLEX_MISSING);
+	/* No clone may still point at a device we give up. */
+	mirvol_suspend_io(vol);
+	for (i = 0; i < n; i++) {
+		mirvol_plex_unlink(gone[i], vol->disk);
+		mirvol_plex_close(gone[i]);
 	}
 	mirvol_resume_io(vol);
 out:
 	mutex_unlock(&vol->lock);
+}
+
+static void mirvol_dead_work_fn(struct work_struct *work)
+{
+	mirvol_visit_volumes(mirvol_release_dead);
 }
 
 /**
@@ -621,19 +685,31 @@ void mirvol_volume_worker(struct work_struct *work)
 	struct mirvol_volume *vol = container_of(work, struct mirvol_volume,
 						 worker);
 	bool dirty_req = test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
+	bool sb_ok = true, failed = false;
 	LIST_HEAD(deferred);
-	bool sb_ok = true;
+	struct mirvol_io *io;
 
 	spin_lock_irq(&vol->state_lock);
 	list_splice_init(&vol->deferred, &deferred);
 	spin_unlock_irq(&vol->state_lock);
 
+	/* Zero what plexes without write-zeroes did not; may fail them. */
+	list_for_each_entry(io, &deferred, list)
+		if (io->no_wz)
+			mirvol_write_zero_fill(io);
+	list_for_each_entry(io, &deferred, list)
+		failed |= io->failed;
+
 	if (test_and_clear_bit(MIRVOL_VOL_SB_REQ, &vol->flags) || dirty_req ||
-	    !list_empty(&deferred)) {
+	    failed) {
 		mutex_lock(&vol->sb_mutex);
+		/*
+		 * DIRTY_REQ makes this update say dirty; DIRTY, which lets
+		 * writers through, is set only once it is on every plex.
+		 */
+		sb_ok = !mirvol_sb_update_locked(vol);
 		if (dirty_req)
 			set_bit(MIRVOL_VOL_DIRTY, &vol->flags);
-		sb_ok = !mirvol_sb_update_locked(vol);
 		mutex_unlock(&vol->sb_mutex);
 		if (dirty_req) {
 			clear_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
@@ -706,7 +782,8 @@ rearm:
 /*
  * Queue limits stacked from every present plex.  Discard is advertised
  * only when every plex supports it (the stacking helper would keep the
- * limit of the plexes that do); write-zeroes is already the minimum.
+ * limit of the plexes that do); write-zeroes is already the minimum, and
+ * off for good once a plex that claimed it refused it (mirvol_io.c).
  * Stable pages: a page changing under a write could otherwise reach two
  * plexes with different contents.
  */
@@ -734,6 +811,9 @@ static void mirvol_stack_limits(struct mirvol_volume *vol,
 		lim->discard_granularity = 0;
 	}
 	lim->max_secure_erase_sectors = 0;
+	/* A plex refused write-zeroes: callers zero with writes instead. */
+	if (test_bit(MIRVOL_VOL_NO_WZ, &vol->flags))
+		lim->max_write_zeroes_sectors = 0;
 	lim->features &= ~(BLK_FEAT_ZONED | BLK_FEAT_NOWAIT | BLK_FEAT_POLL);
 	lim->max_zone_append_sectors = 0;
 }
@@ -783,22 +863,24 @@ static const struct block_device_operations mirvol_fops = {
  * mirvol_volume_start - give a volume its block device
  * @vol: a volume with its plexes and size set, listed, offline
  *
- * Context: mirvol_mutex and vol->lock held.
- * Return: 0 or a negative errno (the volume stays offline).
+ * Context: vol->lock held (not mirvol_mutex: add_disk() scans partitions,
+ * which reads the volume).
+ * Return: MIRVOL_R_NONE, or why not (the volume stays offline).
  */
-int mirvol_volume_start(struct mirvol_volume *vol)
+enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
 {
 	struct queue_limits lim;
 	struct gendisk *disk;
 	unsigned int i;
+	bool added;
 	int err;
 
-	lockdep_assert_held(&mirvol_mutex);
+	lockdep_assert_held(&vol->lock);
 	mirvol_stack_limits(vol, &lim);
 	err = ida_alloc_max(&mirvol_ida, (MINORMASK + 1) / MIRVOL_MINORS - 1,
 			    GFP_KERNEL);
 	if (err < 0)
-		return err;
+		return mirvol_errno_reason(err);
 	vol->id = err;
 
 	disk = blk_alloc_disk(&lim, NUMA_NO_NODE);
@@ -830,15 +912,18 @@ int mirvol_volume_start(struct mirvol_volume *vol)
 	err = mirvol_sysfs_add(vol);
 	if (err)
 		goto out_del;
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if (vol->plexes[i])
-			mirvol_sysfs_add_plex(vol, vol->plexes[i]);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!vol->plexes[i])
+			continue;
+		mirvol_plex_link(vol->plexes[i], disk);
+		mirvol_sysfs_add_plex(vol, vol->plexes[i]);
+	}
 	mirvol_uevent(vol, "created", NULL, NULL);
 	pr_info("mirvol: %s: started as %s, %u plexes, %llu sectors, %s\n",
 		vol->name, disk->disk_name, vol->nr_plexes,
 		(unsigned long long)vol->size,
 		mirvol_volume_state_name(vol->state));
-	return 0;
+	return MIRVOL_R_NONE;
 
 out_del:
 	del_gendisk(disk);
@@ -846,45 +931,54 @@ out_disk:
 	clear_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	mirvol_update_state(vol);
 	vol->disk = NULL;
+	/* free_disk is called only for a disk that was added. */
+	added = test_bit(GD_ADDED, &disk->state);
 	put_disk(disk);
+	if (!added)
+		mirvol_volume_put(vol);
 out_ida:
 	ida_free(&mirvol_ida, vol->id);
 	vol->id = -1;
-	return err;
+	return mirvol_errno_reason(err);
 }
 
 /**
  * mirvol_attach_plex - put a plex into its slot of a volume
- * @vol: the volume; vol->lock held, I/O suspended if started
- * @plex: the plex, its index set to a free slot
+ * @vol: the volume; vol->lock and sb_mutex held, I/O suspended if started
+ * @plex: the plex, its index set to a free slot; the slot takes a
+ *	reference of its own
  *
- * Return: 0 or a negative errno.
+ * Return: MIRVOL_R_NONE or why the limits could not be restacked.
  */
-int mirvol_attach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
+enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
+				      struct mirvol_plex *plex)
 {
 	unsigned long flags;
 
 	lockdep_assert_held(&vol->sb_mutex);
+	mirvol_plex_get(plex);
 	spin_lock_irqsave(&vol->state_lock, flags);
-	WRITE_ONCE(plex->vol, vol);
+	plex->vol = vol;
 	vol->plexes[plex->index] = plex;
 	vol->nr_plexes++;
 	spin_unlock_irqrestore(&vol->state_lock, flags);
-	/* The device may have died while the plex moved. */
+	/* The device may have died while the plex was in no volume. */
 	if (test_bit(MIRVOL_PLEX_RELEASE, &plex->flags)) {
 		mirvol_plex_gone(plex, MIRVOL_PLEX_MISSING);
-		queue_work(mirvol_wq, &vol->release_work);
+		queue_work(mirvol_wq, &mirvol_dead_work);
 	}
 	mirvol_update_state(vol);
-	if (vol->disk)
-		return mirvol_volume_restack(vol);
-	return 0;
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
+		return MIRVOL_R_NONE;
+	mirvol_plex_link(plex, vol->disk);
+	return mirvol_errno_reason(mirvol_volume_restack(vol));
 }
 
 /**
  * mirvol_detach_plex - take a plex out of its volume
- * @vol: the volume; vol->lock and sb_mutex held, I/O suspended
- * @plex: the plex
+ * @vol: the volume; vol->lock and sb_mutex held, I/O suspended if started
+ * @plex: the plex; the slot's reference is dropped, so a caller that
+ *	goes on using it holds one of its own
  */
 void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 {
@@ -892,13 +986,17 @@ void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 
 	lockdep_assert_held(&vol->sb_mutex);
 	mirvol_sysfs_del_plex(plex);
+	if (test_bit(MIRVOL_VOL_STARTED, &vol->flags))
+		mirvol_plex_unlink(plex, vol->disk);
 	spin_lock_irqsave(&vol->state_lock, flags);
 	vol->plexes[plex->index] = NULL;
 	vol->nr_plexes--;
+	plex->vol = NULL;
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	mirvol_update_state(vol);
-	if (vol->disk)
+	if (test_bit(MIRVOL_VOL_STARTED, &vol->flags))
 		mirvol_volume_restack(vol);
+	mirvol_plex_put(plex);
 }
 
 /**
@@ -954,6 +1052,46 @@ static void mirvol_default_name(char *name, const uuid_t *uuid)
 	snprintf(name, MIRVOL_NAME_LEN, "vol-%*phN", 4, uuid->b);
 }
 
+/* Open the devices of a new volume into its slots; locks held. */
+static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
+					       const dev_t *devts,
+					       unsigned int nr,
+					       bool assume_clean)
+{
+	enum mirvol_reason reason;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++) {
+		struct mirvol_plex *plex = mirvol_plex_alloc();
+
+		if (!plex)
+			return MIRVOL_R_NO_MEMORY;
+		uuid_gen(&plex->uuid);
+		plex->index = i;
+		plex->state = assume_clean || !i ? MIRVOL_PLEX_ACTIVE :
+						   MIRVOL_PLEX_SYNCING;
+		plex->vol = vol;
+		vol->plexes[i] = plex;		/* the slot takes the reference */
+		vol->nr_plexes++;
+		reason = mirvol_plex_open(plex, devts[i]);
+		if (reason)
+			return reason;
+		if (plex->dev_sectors < plex->data_offset +
+					MIRVOL_MIN_DATA_SECTORS)
+			return MIRVOL_R_DEVICE_TOO_SMALL;
+	}
+	vol->size = mirvol_data_size(vol);
+	for (i = 0; i < nr; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		plex->sync_offset = plex->state == MIRVOL_PLEX_ACTIVE ?
+				    vol->size : 0;
+		if (mirvol_sb_init_plex(vol, plex))
+			return MIRVOL_R_IO_ERROR;
+	}
+	return MIRVOL_R_NONE;
+}
+
 /**
  * mirvol_volume_create - create and start a volume over opened devices
  * @name: the name, or "" to generate one
@@ -961,115 +1099,116 @@ static void mirvol_default_name(char *name, const uuid_t *uuid)
  * @nr: how many
  * @assume_clean: all plexes are in sync already: no initial resync
  * @op_id: out: the initial resync operation, or 0
- * @out: out: the volume (no reference for the caller)
- * @reason: out: why it failed
+ * @out: out: the volume, with a reference for the caller
  *
- * Context: mirvol_mutex held.
- * Return: 0 or a negative errno; nothing is left behind on failure.
+ * The name is taken in the registry first (the volume listed hidden);
+ * devices are opened, superblocks written and the disk added without the
+ * registry's lock.
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not; nothing is left behind on failure.
  */
-int mirvol_volume_create(const char *name, struct file **files,
-			 unsigned int nr, bool assume_clean, u64 *op_id,
-			 struct mirvol_volume **out,
-			 enum mirvol_reason *reason)
+enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
+					unsigned int nr, bool assume_clean,
+					u64 *op_id,
+					struct mirvol_volume **out)
 {
 	char autoname[MIRVOL_NAME_LEN];
-	struct mirvol_volume *vol;
 	dev_t devts[MIRVOL_MAX_PLEXES];
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
 	unsigned int i, j;
-	int err;
 
-	lockdep_assert_held(&mirvol_mutex);
 	for (i = 0; i < nr; i++) {
-		err = mirvol_check_device(files[i], &devts[i], reason);
-		if (err)
-			return err;
-		for (j = 0; j < i; j++) {
-			if (devts[j] == devts[i]) {
-				*reason = MIRVOL_R_DUPLICATE_DEVICE;
-				return -EINVAL;
-			}
-		}
+		reason = mirvol_check_device(files[i], &devts[i]);
+		if (reason)
+			return reason;
+		for (j = 0; j < i; j++)
+			if (devts[j] == devts[i])
+				return MIRVOL_R_DUPLICATE_DEVICE;
 	}
-	if (name[0] && mirvol_name_taken(name, NULL)) {
-		*reason = MIRVOL_R_NAME_EXISTS;
-		return -EEXIST;
-	}
-
-	*reason = MIRVOL_R_NO_MEMORY;
 	vol = mirvol_volume_alloc(name[0] ? name : "-", NULL);
 	if (!vol)
-		return -ENOMEM;
+		return MIRVOL_R_NO_MEMORY;
 	if (!name[0]) {
 		mirvol_default_name(autoname, &vol->uuid);
-		if (mirvol_name_taken(autoname, NULL)) {
-			*reason = MIRVOL_R_NAME_EXISTS;
-			err = -EEXIST;
-			goto out_put;
-		}
 		strscpy(vol->name, autoname, sizeof(vol->name));
 	}
+	reason = mirvol_register(vol, true, NULL);
+	if (reason)
+		goto out_put;
 
 	mutex_lock(&vol->lock);
 	mutex_lock(&vol->sb_mutex);
-	for (i = 0; i < nr; i++) {
-		struct mirvol_plex *plex = mirvol_plex_open(vol, devts[i],
-							    reason);
-
-		if (IS_ERR(plex)) {
-			err = PTR_ERR(plex);
-			goto out_unlock;
-		}
-		plex->index = i;
-		plex->state = assume_clean || !i ? MIRVOL_PLEX_ACTIVE :
-						   MIRVOL_PLEX_SYNCING;
-		vol->plexes[i] = plex;
-		vol->nr_plexes++;
-		if (plex->dev_sectors < plex->data_offset +
-					MIRVOL_MIN_DATA_SECTORS) {
-			*reason = MIRVOL_R_DEVICE_TOO_SMALL;
-			err = -ENOSPC;
-			goto out_unlock;
-		}
-	}
-	vol->size = mirvol_data_size(vol);
-	for (i = 0; i < nr; i++)
-		vol->plexes[i]->sync_offset =
-			vol->plexes[i]->state == MIRVOL_PLEX_ACTIVE ?
-			vol->size : 0;
-	for (i = 0; i < nr; i++) {
-		err = mirvol_sb_init_plex(vol, vol->plexes[i]);
-		if (err) {
-			*reason = MIRVOL_R_IO_ERROR;
-			goto out_wipe;
-		}
-	}
+	reason = mirvol_create_plexes(vol, devts, nr, assume_clean);
 	mutex_unlock(&vol->sb_mutex);
-
-	list_add_tail(&vol->node, &mirvol_volumes);
-	err = mirvol_volume_start(vol);
-	if (err) {
-		list_del_init(&vol->node);
-		*reason = err == -ENOMEM ? MIRVOL_R_NO_MEMORY :
-					   MIRVOL_R_INVALID_ARGUMENT;
-		mutex_lock(&vol->sb_mutex);
-		goto out_wipe;
+	if (!reason)
+		reason = mirvol_volume_start(vol);
+	if (reason) {
+		/* Erase what was written, give the devices back, unlist. */
+		mirvol_volume_kill(vol, false);
+		mutex_unlock(&vol->lock);
+		mirvol_volume_destroy(vol, true);
+		goto out_put;
 	}
+	mirvol_unhide(vol);
 	*op_id = mirvol_resync_if_needed(vol);
 	mutex_unlock(&vol->lock);
 	*out = vol;
-	*reason = MIRVOL_R_NONE;
-	return 0;
+	return MIRVOL_R_NONE;
 
-out_wipe:
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if (vol->plexes[i])
-			mirvol_sb_wipe(vol->plexes[i]);
-out_unlock:
-	mutex_unlock(&vol->sb_mutex);
-	mutex_unlock(&vol->lock);
 out_put:
-	mirvol_volume_put(vol);		/* frees the plexes too */
-	return err;
+	mirvol_volume_put(vol);
+	return reason;
+}
+
+/**
+ * mirvol_volume_idle - the volume's operation ended
+ * @vol: the volume
+ *
+ * Plexes left stale (rejoined meanwhile, or an operation's left-overs)
+ * resync now.
+ *
+ * Context: vol->lock held.
+ */
+void mirvol_volume_idle(struct mirvol_volume *vol)
+{
+	lockdep_assert_held(&vol->lock);
+	mirvol_resync_if_needed(vol);
+}
+
+/**
+ * mirvol_volume_kill - take a volume out of service for good
+ * @vol: the volume
+ * @need_closed: refuse while its block device is open
+ *
+ * From here on it cannot be opened and no operation can start on it.
+ *
+ * Context: vol->lock held.
+ * Return: MIRVOL_R_NONE, OBJECT_NOT_FOUND (already killed) or
+ * DEVICE_BUSY (open).
+ */
+enum mirvol_reason mirvol_volume_kill(struct mirvol_volume *vol,
+				      bool need_closed)
+{
+	struct gendisk *disk = vol->disk;
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+
+	lockdep_assert_held(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		return MIRVOL_R_OBJECT_NOT_FOUND;
+	if (!disk) {
+		set_bit(MIRVOL_VOL_DEAD, &vol->flags);
+		return MIRVOL_R_NONE;
+	}
+	/* disk->open_mutex orders this against mirvol_open(). */
+	mutex_lock(&disk->open_mutex);
+	if (need_closed && disk_openers(disk))
+		reason = MIRVOL_R_DEVICE_BUSY;
+	else
+		set_bit(MIRVOL_VOL_DEAD, &vol->flags);
+	mutex_unlock(&disk->open_mutex);
+	return reason;
 }
 
 enum mirvol_teardown {
@@ -1078,64 +1217,54 @@ enum mirvol_teardown {
 	MIRVOL_TD_TAKE,		/* hand the usable plexes over */
 };
 
-/*
- * Take a volume out of service for good: no opens, no new operations.
- * Fails while its block device is open.
- */
-static int mirvol_volume_kill(struct mirvol_volume *vol,
-			      enum mirvol_reason *reason)
+/* Flush every per-volume work; nothing may queue them any more. */
+static void mirvol_volume_quiesce(struct mirvol_volume *vol)
 {
-	struct gendisk *disk;
-	int err = 0;
-
-	mutex_lock(&vol->lock);
-	disk = vol->disk;
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
-		*reason = MIRVOL_R_OBJECT_NOT_FOUND;
-		err = -ENOENT;
-	} else if (disk) {
-		mutex_lock(&disk->open_mutex);
-		if (disk_openers(disk)) {
-			*reason = MIRVOL_R_DEVICE_BUSY;
-			err = -EBUSY;
-		} else {
-			set_bit(MIRVOL_VOL_DEAD, &vol->flags);
-		}
-		mutex_unlock(&disk->open_mutex);
-	} else {
-		set_bit(MIRVOL_VOL_DEAD, &vol->flags);
-	}
-	mutex_unlock(&vol->lock);
-	return err;
+	cancel_delayed_work_sync(&vol->safe_mode_work);
+	flush_work(&vol->worker);
+	flush_work(&vol->retry_work);
+	flush_work(&vol->repair_work);
+	cancel_delayed_work_sync(&vol->safe_mode_work);
 }
 
 /*
  * Tear a killed volume down: end its operation, delete its block device,
- * deal with its plexes as @mode says, unlist it and drop the list's
- * reference.  With MIRVOL_TD_TAKE the plexes that still have a working
- * device are stored in @taken (count in @nr), detached and still open.
+ * drain its I/O, deal with its plexes as @mode says, give their devices
+ * back, unlist it.  With MIRVOL_TD_TAKE the plexes that still have a
+ * working device are stored in @taken (count in @nr), out of the volume
+ * and still open, each with a reference for the taker.
+ *
+ * The devices are given back before the last flush of the volume's works:
+ * once a device is closed no mark_dead callback can come for it, so
+ * nothing can queue work on a volume about to be freed.
  */
-static void mirvol_volume_destroy(struct mirvol_volume *vol,
-				  enum mirvol_teardown mode,
-				  struct mirvol_plex **taken, unsigned int *nr)
+static void __mirvol_volume_destroy(struct mirvol_volume *vol,
+				    enum mirvol_teardown mode,
+				    struct mirvol_plex **taken,
+				    unsigned int *nr)
 {
 	struct gendisk *disk = vol->disk;
+	bool started;
 	unsigned int i;
 
 	mirvol_op_abort(vol, MIRVOL_R_OBJECT_DELETED);
 	cancel_delayed_work_sync(&vol->safe_mode_work);
 
 	mutex_lock(&vol->lock);
+	started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	if (disk) {
+		/* Holder links live in directories del_gendisk() removes. */
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if (vol->plexes[i])
+				mirvol_plex_unlink(vol->plexes[i], disk);
 		mirvol_sysfs_del(vol);
 		del_gendisk(disk);
 	}
+	/* No bio left in flight (bio-based: del_gendisk does not wait). */
+	if (started)
+		mirvol_suspend_io(vol);
 	mutex_unlock(&vol->lock);
-	flush_work(&vol->worker);
-	flush_work(&vol->retry_work);
-	flush_work(&vol->repair_work);
-	flush_work(&vol->release_work);
-	cancel_delayed_work_sync(&vol->safe_mode_work);
+	mirvol_volume_quiesce(vol);
 
 	mutex_lock(&vol->lock);
 	mutex_lock(&vol->sb_mutex);
@@ -1143,8 +1272,7 @@ static void mirvol_volume_destroy(struct mirvol_volume *vol,
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 			if (vol->plexes[i])
 				mirvol_sb_wipe(vol->plexes[i]);
-	} else if (mode == MIRVOL_TD_STOP &&
-		   test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+	} else if (mode == MIRVOL_TD_STOP && started) {
 		/* A clean stop: the next assembly needs no resync. */
 		clear_bit(MIRVOL_VOL_DIRTY, &vol->flags);
 		mirvol_sb_update_locked(vol);
@@ -1157,67 +1285,78 @@ static void mirvol_volume_destroy(struct mirvol_volume *vol,
 
 		if (!plex)
 			continue;
-		vol->plexes[i] = NULL;
-		vol->nr_plexes--;
 		if (mode == MIRVOL_TD_TAKE && plex->bdev &&
 		    plex->state != MIRVOL_PLEX_FAILED) {
-			mirvol_sysfs_del_plex(plex);
+			mirvol_plex_get(plex);
 			taken[(*nr)++] = plex;
-			continue;
+		} else {
+			mirvol_plex_close(plex);
 		}
-		mirvol_plex_free(plex);
+		mirvol_detach_plex(vol, plex);
 	}
 	mutex_unlock(&vol->sb_mutex);
 	mutex_unlock(&vol->lock);
 
-	mutex_lock(&mirvol_mutex);
-	list_del_init(&vol->node);
+	mirvol_unregister(vol);
 	if (vol->id >= 0)
 		ida_free(&mirvol_ida, vol->id);
-	mutex_unlock(&mirvol_mutex);
 	pr_info("mirvol: %s: %s\n", vol->name,
 		mode == MIRVOL_TD_STOP ? "stopped" :
 		mode == MIRVOL_TD_REMOVE ? "removed" : "dissolved");
+	mirvol_volume_quiesce(vol);
 	if (disk)
 		put_disk(disk);
-	mirvol_volume_put(vol);		/* the list's reference */
 }
 
 /**
  * mirvol_volume_teardown - stop or remove a volume
  * @vol: the volume; the caller holds a reference
  * @erase: erase the superblocks (remove) rather than mark clean (stop)
- * @reason: out: why it failed
  *
  * Refuses with DEVICE_BUSY while the block device is open.  A running
- * operation ends with OBJECT_DELETED first.
+ * operation, or one being prepared, ends with OBJECT_DELETED first.
  *
  * Context: no lock held.
- * Return: 0 or a negative errno.
+ * Return: MIRVOL_R_NONE or why not.
  */
-int mirvol_volume_teardown(struct mirvol_volume *vol, bool erase,
-			   enum mirvol_reason *reason)
+enum mirvol_reason mirvol_volume_teardown(struct mirvol_volume *vol,
+					  bool erase)
 {
-	int err = mirvol_volume_kill(vol, reason);
+	enum mirvol_reason reason;
 
-	if (err)
-		return err;
-	mirvol_volume_destroy(vol, erase ? MIRVOL_TD_REMOVE : MIRVOL_TD_STOP,
-			      NULL, NULL);
-	*reason = MIRVOL_R_NONE;
-	return 0;
+	mutex_lock(&vol->lock);
+	reason = mirvol_volume_kill(vol, true);
+	mutex_unlock(&vol->lock);
+	if (reason)
+		return reason;
+	__mirvol_volume_destroy(vol, erase ? MIRVOL_TD_REMOVE : MIRVOL_TD_STOP,
+				NULL, NULL);
+	return MIRVOL_R_NONE;
 }
 
 /**
- * mirvol_volume_teardown_take - dissolve a volume, keeping its plexes
- * @vol: the volume, already marked MIRVOL_VOL_DEAD by the caller
- * @taken: out: its plexes with a working device, still open
+ * mirvol_volume_destroy - tear down a volume killed by the caller
+ * @vol: the volume, MIRVOL_VOL_DEAD set (mirvol_volume_kill())
+ * @erase: erase the plexes' superblocks (a creation that failed), else
+ *	keep them (an assembly refused, a break-plex that failed)
+ */
+void mirvol_volume_destroy(struct mirvol_volume *vol, bool erase)
+{
+	__mirvol_volume_destroy(vol, erase ? MIRVOL_TD_REMOVE : MIRVOL_TD_STOP,
+				NULL, NULL);
+}
+
+/**
+ * mirvol_volume_destroy_take - dissolve a volume, keeping its plexes
+ * @vol: the volume, killed by the caller
+ * @taken: out: its plexes with a working device, still open, each with a
+ *	reference for the caller
  * @nr: out: how many
  *
  * Context: no lock held.
  */
-void mirvol_volume_teardown_take(struct mirvol_volume *vol,
-				 struct mirvol_plex **taken, unsigned int *nr)
+void mirvol_volume_destroy_take(struct mirvol_volume *vol,
+				struct mirvol_plex **taken, unsigned int *nr)
 {
-	mirvol_volume_destroy(vol, MIRVOL_TD_TAKE, taken, nr);
+	__mirvol_volume_destroy(vol, MIRVOL_TD_TAKE, taken, nr);
 }

@@ -4,22 +4,33 @@
  *
  * Objects and their locks (outermost first):
  *
- *   mirvol_mutex        the volume list, names, ids (mirvol_main.c)
+ *   mirvol_mutex        the registry: the volume list, names, UUIDs
+ *                       (mirvol_main.c).  Never held across I/O, a device
+ *                       open or add_disk().
  *   volume->lock        a volume's configuration: the plex array, the
- *                       running operation, suspend/resume, gendisk life
+ *                       running operation, suspend/resume, gendisk life.
+ *                       Two at once only in volume->seq order
+ *                       (mirvol_lock_two()).
  *   volume->sb_mutex    superblock generation and writes; also taken to
  *                       change the plex array, so that a superblock write
  *                       sees a stable array without volume->lock (the
  *                       I/O error path writes superblocks and must never
  *                       wait for volume->lock, whose holder may be
  *                       draining that very I/O)
- *   volume->state_lock  spinlock, irq-safe: plex and volume states, name
+ *   volume->state_lock  spinlock, irq-safe: plex and volume states, the
+ *                       plex array's slots (also readable under it), name
  *                       for readers, error and deferred-completion lists
  *   mirvol_ops_lock     the operation table (mirvol_ops.c)
  *
  * The I/O path takes none of the mutexes: it reads plex states with
  * READ_ONCE() and the plex array, which only changes while I/O is
  * suspended (volume->io_ref drained).
+ *
+ * Lifetimes: volumes and plexes are reference counted.  A volume is held
+ * by the registry, its gendisk, running operations and lookups; a plex by
+ * its volume's slot, the operations and assembly members that point at
+ * it, and its sysfs directory.  Nobody keeps a pointer to either without
+ * a reference.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -46,6 +57,23 @@
 #define MIRVOL_MINORS		16	/* partitions per volume */
 #define MIRVOL_DATA_OFFSET_SECTORS	MIRVOL_SB_SECTOR(MIRVOL_DATA_OFFSET)
 
+/*
+ * Copy passes (mirvol_sync.h) move data in chunks of one bio; a resync
+ * batch is up to MIRVOL_SYNC_BATCH chunks.  Each bio_set's reserve covers
+ * the most bios its one user holds at once, so that under memory
+ * pressure every user can finish what it started:
+ *   sync_bs    the running resync/check/repair: a batch to every plex
+ *   repair_bs  read repair: a chunk to every plex
+ *   meta_bs    a superblock update: a flush, then a superblock, per plex
+ */
+#define MIRVOL_SYNC_CHUNK	2048U	/* sectors: 1 MiB */
+#define MIRVOL_SYNC_CHUNK_PAGES	(MIRVOL_SYNC_CHUNK >> (PAGE_SHIFT - SECTOR_SHIFT))
+#define MIRVOL_SYNC_BATCH	4U
+#define MIRVOL_SYNC_BATCH_SECTORS (MIRVOL_SYNC_CHUNK * MIRVOL_SYNC_BATCH)
+#define MIRVOL_SYNC_MAX_BIOS	(MIRVOL_SYNC_BATCH * MIRVOL_MAX_PLEXES)
+#define MIRVOL_REPAIR_MAX_BIOS	MIRVOL_MAX_PLEXES
+#define MIRVOL_META_MAX_BIOS	MIRVOL_MAX_PLEXES
+
 struct mirvol_operation;
 struct mirvol_volume;
 
@@ -56,9 +84,12 @@ enum {
 
 /**
  * struct mirvol_plex - one leg of a volume
- * @vol: the owning volume; changes only when the plex moves between
- *	volumes (break-plex, add-plex --from-volume), under both volumes'
- *	sb_mutex with I/O suspended
+ * @ref: references: the volume's slot, operations, assembly, sysfs
+ * @vol: the volume whose slot holds it, else NULL; written under that
+ *	volume's state_lock (mirvol_attach_plex(), mirvol_detach_plex())
+ * @linked: holder links to @vol's gendisk exist (volume->lock)
+ * @last_in_sync: it was the last in-sync plex when its device went away:
+ *	recorded active on disk (MIRVOL_PLEX_F_LAST_IN_SYNC), vol->state_lock
  * @bdev_file: the exclusively opened device (holder: this plex), NULL
  *	once released (missing)
  * @bdev: file_bdev(@bdev_file), NULL once released
@@ -75,7 +106,11 @@ enum {
  * @gone_generation: generation at which it left the in-sync set
  * @nr_pending: I/O in flight on this plex (read balancing)
  * @head: sector after the last I/O issued (read balancing)
- * @read_errors: read errors seen
+ * @read_errors: uncorrected read errors, halved for every hour since
+ *	@read_error_time (vol->state_lock)
+ * @read_error_time: when the last one was counted, seconds
+ *	(ktime_get_seconds(); vol->state_lock)
+ * @corrected_read_errors: read errors repaired from another plex
  * @write_errors: write errors seen
  * @read_ios: reads sent to the plex
  * @write_ios: writes sent to the plex
@@ -84,9 +119,14 @@ enum {
  * @md: while held by an offline volume: its superblock, else NULL
  * @kobj: sysfs directory plexN, NULL when not shown
  * @inject: KUnit builds only: MIRVOL_INJECT_* I/O to fail
+ * @inject_bad: KUnit builds only: device sectors [0] to [1] fail reads
+ *	until a write covers them all, as a disk's pending sector does
  */
 struct mirvol_plex {
+	struct kref ref;
 	struct mirvol_volume *vol;
+	bool linked;
+	bool last_in_sync;
 	struct file *bdev_file;
 	struct block_device *bdev;
 	dev_t devt;
@@ -100,7 +140,9 @@ struct mirvol_plex {
 	u64 gone_generation;
 	atomic_t nr_pending;
 	sector_t head;
-	atomic64_t read_errors;
+	unsigned int read_errors;
+	time64_t read_error_time;
+	atomic64_t corrected_read_errors;
 	atomic64_t write_errors;
 	atomic64_t read_ios;
 	atomic64_t write_ios;
@@ -110,12 +152,14 @@ struct mirvol_plex {
 	struct kobject *kobj;
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	unsigned long inject;
+	sector_t inject_bad[2];
 #endif
 };
 
 /* plex->inject bits (KUnit fault injection) */
-#define MIRVOL_INJECT_READ	BIT(0)
-#define MIRVOL_INJECT_WRITE	BIT(1)
+#define MIRVOL_INJECT_READ	BIT(0)	/* every read fails */
+#define MIRVOL_INJECT_WRITE	BIT(1)	/* every write and flush fails */
+#define MIRVOL_INJECT_NO_WZ	BIT(2)	/* write-zeroes: BLK_STS_NOTSUPP */
 
 /* volume->flags: atomic bits */
 enum {
@@ -126,12 +170,18 @@ enum {
 	MIRVOL_VOL_SB_REQ,	/* the worker must write the superblock */
 	MIRVOL_VOL_STARTED,	/* has a gendisk (not offline) */
 	MIRVOL_VOL_SB_FAILED,	/* no plex accepted the last superblock */
+	/* A resync stopped on SOURCE_READ_ERROR: none starts by itself. */
+	MIRVOL_VOL_SYNC_STOPPED,
+	MIRVOL_VOL_NO_WZ,	/* a plex refused write-zeroes: not offered */
+	/* Being created: name and UUID taken, unseen by lookups and LIST. */
+	MIRVOL_VOL_HIDDEN,
 };
 
 /**
  * struct mirvol_volume - a mirrored volume
  * @node: entry in mirvol_volumes (mirvol_mutex)
- * @ref: references: the list, the gendisk, lookups in flight
+ * @ref: references: the registry, the gendisk, operations, lookups
+ * @seq: registration order: two volume locks are taken lower @seq first
  * @uuid: volume UUID
  * @name: volume name; written under mirvol_mutex and state_lock
  * @id: N of /dev/mirvolN, -1 while offline (mirvol_mutex)
@@ -153,7 +203,9 @@ enum {
  * @barrier: region locking between resync and writes
  * @bs: bio_set for clones, with struct mirvol_clone as front pad
  * @split_bs: bio_set for splitting writes at barrier unit boundaries
- * @sync_bs: bio_set for resync and superblock bios
+ * @sync_bs: bio_set of the running resync, check or repair operation
+ * @repair_bs: bio_set of @repair_work
+ * @meta_bs: bio_set of superblock updates (sb_mutex)
  * @io_pool: struct mirvol_io for writes
  * @deferred: write contexts whose completion waits for a superblock
  *	write recording a plex failure (state_lock)
@@ -173,12 +225,14 @@ enum {
  * @sync_speed_min: resync floor, KiB/s (sysfs)
  * @sync_speed_max: resync ceiling, KiB/s (sysfs)
  * @sync_speed: current resync speed, KiB/s
+ * @mismatch_sectors: sectors the last check or repair found differing
  * @kobj: sysfs "mirvol" directory under the disk, NULL while offline
  * @event_pending: uevent reasons waiting for the worker (state_lock)
  */
 struct mirvol_volume {
 	struct list_head node;
 	struct kref ref;
+	u64 seq;
 	uuid_t uuid;
 	char name[MIRVOL_NAME_LEN];
 	int id;
@@ -204,6 +258,8 @@ struct mirvol_volume {
 	struct bio_set bs;
 	struct bio_set split_bs;
 	struct bio_set sync_bs;
+	struct bio_set repair_bs;
+	struct bio_set meta_bs;
 	mempool_t io_pool;
 
 	struct list_head deferred;
@@ -223,6 +279,7 @@ struct mirvol_volume {
 	unsigned int sync_speed_min;
 	unsigned int sync_speed_max;
 	unsigned int sync_speed;
+	u64 mismatch_sectors;
 
 	struct kobject *kobj;
 	unsigned long event_pending;
@@ -243,7 +300,7 @@ enum {
 struct mirvol_repair {
 	struct list_head list;
 	sector_t sector;
-	unsigned int sectors;
+	sector_t sectors;
 	u8 targets;
 };
 
@@ -255,6 +312,8 @@ struct mirvol_repair {
  * @remaining: clones in flight, plus one while submitting
  * @ok_in_sync: a clone to an in-sync plex succeeded
  * @failed: a clone failed (its plex is now failed)
+ * @sent: the plexes it was sent to (bit per slot)
+ * @no_wz: write-zeroes: the plexes that refused it (atomic bits)
  * @status: the first error status seen
  * @barrier: the barrier bucket held, or -1
  * @list: on volume->deferred
@@ -266,6 +325,8 @@ struct mirvol_io {
 	atomic_t remaining;
 	bool ok_in_sync;
 	bool failed;
+	u8 sent;
+	unsigned long no_wz;
 	blk_status_t status;
 	int barrier;
 	struct list_head list;
@@ -292,46 +353,54 @@ struct mirvol_clone {
 };
 
 /**
- * struct mirvol_operation - an asynchronous operation
- * @ref: references: the table, the running work, lookups
- * @node: entry in mirvol_ops
- * @id: operation id
+ * struct mirvol_op_kind - an operation type, as the framework sees it
  * @type: enum mirvol_op_type
- * @state: enum mirvol_op_state (mirvol_ops_lock)
- * @error: negative errno once failed or cancelled
- * @reason: enum mirvol_reason once failed or cancelled
- * @stop: reason asked to stop (OPERATION_CANCELED, OBJECT_DELETED), or 0
  * @cancellable: OP_CANCEL may stop it
- * @vol: the volume, referenced while running
+ * @run: its work, on mirvol_op_wq; ends with mirvol_op_finish()
+ * @release: frees the type's struct and what it holds
+ */
+struct mirvol_op_kind {
+	unsigned int type;
+	bool cancellable;
+	void (*run)(struct mirvol_operation *op);
+	void (*release)(struct mirvol_operation *op);
+};
+
+/**
+ * struct mirvol_operation - an asynchronous operation (mirvol_ops.c)
+ * @ref: references: the creator, the table, the work, lookups
+ * @kind: its type
+ * @node: entry in the operation table (mirvol_ops_lock)
+ * @id: operation id, set when reserved
+ * @state: enum mirvol_op_state (mirvol_ops_lock)
+ * @reason: enum mirvol_reason once ended
+ * @stop: reason asked to stop (OPERATION_CANCELED, OBJECT_DELETED), or 0
+ * @committed: its work was queued (vol->lock)
+ * @vol: the volume, referenced until the operation ends (NULL after)
  * @vol_uuid: the volume's UUID, kept after the end
- * @fn: the work
- * @work: runs @fn on mirvol_op_wq
+ * @work: runs @kind->run on mirvol_op_wq
  * @start: start time
  * @end: end time
  * @done: progress, bytes
  * @total: progress, bytes in all
  * @nr_outputs: entries in @outputs
  * @outputs: UUIDs produced
- * @plex: break-plex, remove-plex: the plex
- * @new_plexes: add-plex: the plexes added
- * @nr_new: add-plex: how many
- * @source: resync: slot to copy from, or -1 for any in-sync plex
- * @new_name: break-plex: the new volume's name
- * @new_uuid: break-plex: the new volume's UUID
+ * @bad_offset: resync: first sector no plex could read
+ * @bad_sectors: its length, 0 for none
+ * @lost_sectors: resync --force: sectors written as zeros
+ * @mismatch_sectors: check, repair: sectors found differing
  */
 struct mirvol_operation {
 	struct kref ref;
+	const struct mirvol_op_kind *kind;
 	struct list_head node;
 	u64 id;
-	unsigned int type;
 	unsigned int state;
-	int error;
 	enum mirvol_reason reason;
 	enum mirvol_reason stop;
-	bool cancellable;
+	bool committed;
 	struct mirvol_volume *vol;
 	uuid_t vol_uuid;
-	void (*fn)(struct mirvol_operation *op);
 	struct work_struct work;
 	ktime_t start;
 	ktime_t end;
@@ -339,17 +408,13 @@ struct mirvol_operation {
 	u64 total;
 	unsigned int nr_outputs;
 	uuid_t outputs[MIRVOL_MAX_PLEXES];
-	struct mirvol_plex *plex;
-	struct mirvol_plex *new_plexes[MIRVOL_MAX_PLEXES];
-	unsigned int nr_new;
-	int source;
-	char new_name[MIRVOL_NAME_LEN];
-	uuid_t new_uuid;
+	u64 bad_offset;
+	u64 bad_sectors;
+	u64 lost_sectors;
+	u64 mismatch_sectors;
 };
 
-/* Module-wide state (mirvol_main.c). */
-extern struct mutex mirvol_mutex;
-extern struct list_head mirvol_volumes;
+/* Module-wide state and the registry (mirvol_main.c). */
 extern struct workqueue_struct *mirvol_wq;
 extern struct workqueue_struct *mirvol_op_wq;
 extern int mirvol_major;
@@ -357,44 +422,72 @@ extern unsigned int mirvol_sync_speed_min;
 extern unsigned int mirvol_sync_speed_max;
 extern unsigned int mirvol_safe_mode_delay_ms;
 extern unsigned int mirvol_max_read_errors;
+void mirvol_race_window(void);
+
+enum mirvol_reason mirvol_register(struct mirvol_volume *vol, bool hidden,
+				   struct mirvol_volume **existing);
+void mirvol_unregister(struct mirvol_volume *vol);
+void mirvol_unhide(struct mirvol_volume *vol);
+enum mirvol_reason mirvol_rename(struct mirvol_volume *vol,
+				 const char *name);
+struct mirvol_volume *mirvol_lookup(const u8 *uuid);
+unsigned int mirvol_list(u8 *uuids, unsigned int capacity);
+struct mirvol_plex *mirvol_find_devt(dev_t devt,
+				     struct mirvol_volume **volp);
+typedef void (*mirvol_volume_fn)(struct mirvol_volume *vol);
+void mirvol_visit_volumes(mirvol_volume_fn fn);
+
+/* mirvol_plex.c */
+struct mirvol_plex *mirvol_plex_alloc(void);
+enum mirvol_reason mirvol_plex_open(struct mirvol_plex *plex, dev_t devt);
+void mirvol_plex_close(struct mirvol_plex *plex);
+void mirvol_plex_get(struct mirvol_plex *plex);
+void mirvol_plex_put(struct mirvol_plex *plex);
+void mirvol_plex_link(struct mirvol_plex *plex, struct gendisk *disk);
+void mirvol_plex_unlink(struct mirvol_plex *plex, struct gendisk *disk);
+bool mirvol_stacked_on(struct gendisk *top, struct gendisk *bottom);
+enum mirvol_reason mirvol_errno_reason(int err);
 
 /* mirvol_volume.c */
 struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid);
 void mirvol_volume_get(struct mirvol_volume *vol);
 void mirvol_volume_put(struct mirvol_volume *vol);
-struct mirvol_volume *mirvol_volume_find(const u8 *uuid);
-struct mirvol_volume *mirvol_volume_find_name(const char *name);
-struct mirvol_volume *mirvol_volume_lookup(const u8 *uuid);
-bool mirvol_name_taken(const char *name, const struct mirvol_volume *except);
-struct mirvol_plex *mirvol_plex_open(struct mirvol_volume *vol, dev_t devt,
-				     enum mirvol_reason *reason);
-void mirvol_plex_release(struct mirvol_plex *plex);
-void mirvol_plex_free(struct mirvol_plex *plex);
+void mirvol_lock_two(struct mirvol_volume *a, struct mirvol_volume *b);
+void mirvol_unlock_two(struct mirvol_volume *a, struct mirvol_volume *b);
 struct mirvol_plex *mirvol_plex_find(struct mirvol_volume *vol,
 				     const u8 *uuid);
-int mirvol_volume_start(struct mirvol_volume *vol);
-int mirvol_volume_teardown(struct mirvol_volume *vol, bool erase,
-			   enum mirvol_reason *reason);
-void mirvol_volume_teardown_take(struct mirvol_volume *vol,
-				 struct mirvol_plex **taken, unsigned int *nr);
+enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol);
+enum mirvol_reason mirvol_volume_teardown(struct mirvol_volume *vol,
+					  bool erase);
+enum mirvol_reason mirvol_volume_kill(struct mirvol_volume *vol,
+				      bool need_closed);
+void mirvol_volume_destroy_take(struct mirvol_volume *vol,
+				struct mirvol_plex **taken, unsigned int *nr);
+void mirvol_volume_destroy(struct mirvol_volume *vol, bool erase);
 int mirvol_volume_restack(struct mirvol_volume *vol);
 void mirvol_suspend_io(struct mirvol_volume *vol);
 void mirvol_resume_io(struct mirvol_volume *vol);
 void mirvol_set_plex_state(struct mirvol_plex *plex, unsigned int state);
 void mirvol_update_state(struct mirvol_volume *vol);
 void mirvol_plex_error(struct mirvol_plex *plex, bool write);
+void mirvol_plex_read_corrected(struct mirvol_plex *plex);
+unsigned int mirvol_plex_read_errors(struct mirvol_plex *plex);
+void mirvol_plex_mark_dead(struct block_device *bdev, bool surprise);
 void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 		   const char *extra1, const char *extra2);
 void mirvol_volume_worker(struct work_struct *work);
-int mirvol_volume_create(const char *name, struct file **files,
-			 unsigned int nr, bool assume_clean, u64 *op_id,
-			 struct mirvol_volume **out,
-			 enum mirvol_reason *reason);
-int mirvol_attach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
+void mirvol_volume_idle(struct mirvol_volume *vol);
+enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
+					unsigned int nr, bool assume_clean,
+					u64 *op_id,
+					struct mirvol_volume **out);
+enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
+				      struct mirvol_plex *plex);
 void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
-int mirvol_check_device(struct file *file, dev_t *devt,
-			enum mirvol_reason *reason);
-unsigned int mirvol_free_slot(struct mirvol_volume *vol);
+enum mirvol_reason mirvol_check_device(struct file *file, dev_t *devt);
+enum mirvol_reason mirvol_check_member(struct mirvol_volume *vol,
+				       struct mirvol_plex *plex);
+int mirvol_free_slot(struct mirvol_volume *vol);
 void mirvol_rules_snapshot(struct mirvol_volume *vol,
 			   struct mirvol_rule_vol *rv);
 
@@ -403,9 +496,12 @@ void mirvol_submit_bio(struct bio *bio);
 void mirvol_io_enter(struct mirvol_volume *vol);
 void mirvol_io_exit(struct mirvol_volume *vol);
 void mirvol_read_retry_work(struct work_struct *work);
+void mirvol_write_zero_fill(struct mirvol_io *io);
 void mirvol_complete_deferred(struct mirvol_volume *vol,
 			      struct list_head *list, bool sb_ok);
 int mirvol_flush_plexes(struct mirvol_volume *vol);
+void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
+			 sector_t sectors, u8 targets, gfp_t gfp);
 
 /**
  * struct mirvol_batch - bios submitted together and waited for together
@@ -432,19 +528,20 @@ int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 int mirvol_sync_rw(struct block_device *bdev, blk_opf_t opf, sector_t sector,
 		   struct page **pages, unsigned int nr_pages);
 
-/* mirvol_ops.c */
-struct mirvol_operation *mirvol_op_new(struct mirvol_volume *vol, unsigned int type,
-				void (*fn)(struct mirvol_operation *op));
-void mirvol_op_start(struct mirvol_operation *op);
-void mirvol_op_finish(struct mirvol_operation *op, int error,
-		      enum mirvol_reason reason);
+/* mirvol_ops.c: the framework */
+void mirvol_op_init(struct mirvol_operation *op,
+		    const struct mirvol_op_kind *kind, struct mirvol_volume *vol);
+enum mirvol_reason mirvol_op_reserve(struct mirvol_operation *op);
+void mirvol_op_commit(struct mirvol_operation *op);
+void mirvol_op_end(struct mirvol_operation *op, enum mirvol_reason reason);
+void mirvol_op_finish(struct mirvol_operation *op, enum mirvol_reason reason);
+void mirvol_op_get(struct mirvol_operation *op);
 void mirvol_op_put(struct mirvol_operation *op);
 struct mirvol_operation *mirvol_op_get_by_id(u64 id);
 void mirvol_op_fill(struct mirvol_operation *op, struct mirvol_op_info *info);
-int mirvol_op_wait(u64 id, unsigned int timeout_ms,
-		   struct mirvol_op_info *info, enum mirvol_reason *reason);
-int mirvol_op_cancel(u64 id, struct mirvol_op_info *info,
-		     enum mirvol_reason *reason);
+enum mirvol_reason mirvol_op_wait(u64 id, unsigned int timeout_ms,
+				  struct mirvol_op_info *info);
+enum mirvol_reason mirvol_op_cancel(u64 id, struct mirvol_op_info *info);
 void mirvol_op_abort(struct mirvol_volume *vol, enum mirvol_reason reason);
 bool mirvol_op_should_stop(struct mirvol_operation *op);
 enum mirvol_reason mirvol_op_stop_reason(struct mirvol_operation *op);
@@ -452,25 +549,36 @@ void mirvol_op_sleep(struct mirvol_operation *op, unsigned int ms);
 void mirvol_op_set_progress(struct mirvol_operation *op, u64 done, u64 total);
 void mirvol_op_add_output(struct mirvol_operation *op, const uuid_t *uuid);
 void mirvol_ops_exit(void);
-int mirvol_add_plex(struct mirvol_volume *vol, struct file *file,
-		    struct mirvol_volume *src, u64 *op_id,
-		    enum mirvol_reason *reason);
-int mirvol_break_plex(struct mirvol_volume *vol, struct mirvol_plex *plex,
-		      const char *new_name, uuid_t *new_uuid,
-		      char *name_out, u64 *op_id, enum mirvol_reason *reason);
-int mirvol_remove_plex(struct mirvol_volume *vol, struct mirvol_plex *plex,
-		       u64 *op_id, enum mirvol_reason *reason);
+
+/* mirvol_add.c */
+enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
+				   struct file *file,
+				   struct mirvol_volume *src, u64 *op_id);
+
+/* mirvol_break.c */
+enum mirvol_reason mirvol_break_plex(struct mirvol_volume *vol,
+				     const u8 *plex_uuid,
+				     const char *new_name, uuid_t *new_uuid,
+				     char *name_out, u64 *op_id);
+enum mirvol_reason mirvol_remove_plex(struct mirvol_volume *vol,
+				      const u8 *plex_uuid, u64 *op_id);
 
 /* mirvol_resync.c */
-int mirvol_start_resync(struct mirvol_volume *vol, struct mirvol_operation *op);
 u64 mirvol_resync_if_needed(struct mirvol_volume *vol);
+enum mirvol_reason mirvol_resync_start(struct mirvol_volume *vol, bool force,
+				       u64 *op_id);
 int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
-		      int source);
+		      int source, bool force, enum mirvol_reason *reason);
 void mirvol_repair_work(struct work_struct *work);
 
+/* mirvol_scrub.c */
+enum mirvol_reason mirvol_scrub_start(struct mirvol_volume *vol, bool repair,
+				      const u8 *source_uuid, u64 *op_id);
+
 /* mirvol_assemble.c */
-int mirvol_assemble(struct mirvol_assemble_member *members, unsigned int nr,
-		    u32 flags, struct mirvol_assemble *reply);
+enum mirvol_reason mirvol_assemble(struct mirvol_assemble_member *members,
+				   unsigned int nr, u32 flags,
+				   struct mirvol_assemble *reply);
 
 /* mirvol_sysfs.c */
 int mirvol_sysfs_add(struct mirvol_volume *vol);
@@ -482,17 +590,16 @@ void mirvol_sysfs_del_plex(struct mirvol_plex *plex);
 int mirvol_ctl_init(void);
 void mirvol_ctl_exit(void);
 
-/* KUnit fault injection: should this I/O to @plex fail? */
-static inline bool mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
-{
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-	return READ_ONCE(plex->inject) & (op_is_write(bio_op(bio)) ?
-					  MIRVOL_INJECT_WRITE :
-					  MIRVOL_INJECT_READ);
+blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio);
 #else
-	return false;
-#endif
+/* KUnit fault injection: the status this I/O to @plex must fail with. */
+static inline blk_status_t mirvol_inject(struct mirvol_plex *plex,
+					 struct bio *bio)
+{
+	return BLK_STS_OK;
 }
+#endif
 
 static inline struct mirvol_clone *mirvol_clone_of(struct bio *bio)
 {

@@ -122,6 +122,9 @@ enum mirvol_reason mirvol_check_remove_plex(const struct mirvol_rule_vol *v,
 enum mirvol_reason mirvol_check_add(const struct mirvol_rule_vol *v,
 				    const struct mirvol_rule_add *a);
 enum mirvol_reason mirvol_check_create(const struct mirvol_create *c);
+enum mirvol_reason mirvol_check_resync(const struct mirvol_rule_vol *v);
+enum mirvol_reason mirvol_check_scrub(const struct mirvol_rule_vol *v,
+				      int source);
 void mirvol_break_name(char *out, const char *name, unsigned int index);
 
 /* A resync's speed window slides by this many seconds (md's marks). */
@@ -147,11 +150,38 @@ struct mirvol_speed {
 };
 
 void mirvol_speed_start(struct mirvol_speed *sp, unsigned long now, u64 done);
+u64 mirvol_speed_batch(unsigned int max_kibs, u64 chunk, u64 max_batch);
 unsigned int mirvol_speed_kibs(struct mirvol_speed *sp, unsigned long now,
 			       u64 done);
 unsigned long mirvol_speed_delay(const struct mirvol_speed *sp,
 				 unsigned long now, u64 done,
 				 unsigned int max_kibs);
+
+/**
+ * struct mirvol_sync_step - one batch of a resync pass
+ * @start: first volume sector of the batch
+ * @end: sector after its last
+ * @targets: the slots written in this batch
+ * @from: per slot in @targets, the first sector written to it: its
+ *	checkpoint, at or after @start
+ *
+ * A pass always continues at the lowest checkpoint of its targets, and
+ * writes a target only from its own checkpoint on: every sector of every
+ * target is copied exactly once per pass, whatever the checkpoints, the
+ * batch sizes, and targets that join (at checkpoint 0) mid-pass.
+ */
+struct mirvol_sync_step {
+	u64 start;
+	u64 end;
+	u8 targets;
+	u64 from[MIRVOL_MAX_PLEXES];
+};
+
+bool mirvol_sync_next_step(const u64 *offsets, u8 mask, u64 size,
+			   u64 max_sectors, u64 align, u64 unit,
+			   struct mirvol_sync_step *st);
+
+unsigned int mirvol_read_errors_decay(unsigned int count, s64 last, s64 now);
 
 /* Classes of assembly members (mirvol_assemble_plan()). */
 enum {

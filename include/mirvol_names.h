@@ -17,5 +17,7 @@ const char *mirvol_plex_state_str(unsigned int state);
 const char *mirvol_volume_state_str(unsigned int state);
 const char *mirvol_op_type_str(unsigned int type);
 const char *mirvol_op_state_str(unsigned int state);
+/* The name of an enum mirvol_reason, as mirvolctl prints it. */
+const char *mirvol_reason_str(unsigned int reason);
 
 #endif /* _MIRVOL_NAMES_H */

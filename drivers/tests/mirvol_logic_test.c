@@ -817,6 +817,269 @@ static void mirvol_test_speed_throttle(struct kunit *test)
 	}
 }
 
+
+#define T_CHUNK		2048ULL
+#define T_BATCH		(4 * T_CHUNK)
+#define T_UNIT		(1ULL << 17)
+
+/*
+ * A resync pass simulated with mirvol_sync_next_step(): count how often
+ * each sector is written to each target, so that a test can check that
+ * every target got every sector from its checkpoint on exactly once.
+ * @batch(step) gives the batch size of each step (throttled or not);
+ * after the step that ends past @join_at, slot @join_slot (if >= 0)
+ * joins at checkpoint 0, as a stale plex converted mid-pass.
+ */
+struct sync_sim {
+	u64 offsets[MIRVOL_MAX_PLEXES];
+	u8 mask;
+	u64 size;
+	u16 *count[MIRVOL_MAX_PLEXES];	/* writes per sector */
+	unsigned int steps;
+};
+
+static void sync_sim_run(struct kunit *test, struct sync_sim *sim,
+			 u64 (*batch)(unsigned int step), u64 join_at,
+			 int join_slot)
+{
+	struct mirvol_sync_step st;
+	unsigned int i;
+	u64 s;
+
+	while (mirvol_sync_next_step(sim->offsets, sim->mask, sim->size,
+				     batch(sim->steps), T_CHUNK, T_UNIT, &st)) {
+		KUNIT_ASSERT_LT(test, sim->steps++, 100000U);
+		KUNIT_ASSERT_LT(test, st.start, st.end);
+		KUNIT_ASSERT_LE(test, st.end - st.start, batch(sim->steps - 1));
+		/* A batch never crosses a barrier unit. */
+		KUNIT_ASSERT_EQ(test, st.start / T_UNIT, (st.end - 1) / T_UNIT);
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			if (!(st.targets & BIT(i)))
+				continue;
+			KUNIT_ASSERT_EQ(test, st.from[i], sim->offsets[i]);
+			KUNIT_ASSERT_GE(test, st.from[i], st.start);
+			for (s = st.from[i]; s < st.end; s++)
+				sim->count[i][s]++;
+			sim->offsets[i] = st.end;
+		}
+		if (join_slot >= 0 && st.end > join_at) {
+			sim->mask |= BIT(join_slot);
+			sim->offsets[join_slot] = 0;
+			join_slot = -1;
+		}
+	}
+}
+
+static void sync_sim_expect(struct kunit *test, struct sync_sim *sim,
+			    const u64 *from)
+{
+	unsigned int i, bad;
+	u64 s;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!(sim->mask & BIT(i)))
+			continue;
+		bad = 0;
+		for (s = 0; s < sim->size; s++)
+			bad += sim->count[i][s] != (s >= from[i] ? 1 : 0);
+		KUNIT_EXPECT_EQ_MSG(test, bad, 0U,
+				    "slot %u: %u sectors not copied exactly once from %llu",
+				    i, bad, from[i]);
+		KUNIT_EXPECT_EQ(test, sim->offsets[i], sim->size);
+	}
+}
+
+static void sync_sim_init(struct kunit *test, struct sync_sim *sim, u64 size,
+			  const u64 *offsets, u8 mask)
+{
+	unsigned int i;
+
+	memset(sim, 0, sizeof(*sim));
+	sim->size = size;
+	sim->mask = mask;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		sim->offsets[i] = offsets[i];
+		sim->count[i] = kunit_kcalloc(test, size, sizeof(u16),
+					      GFP_KERNEL);
+		KUNIT_ASSERT_NOT_NULL(test, sim->count[i]);
+	}
+}
+
+static u64 batch_full(unsigned int step)
+{
+	return T_BATCH;
+}
+
+static u64 batch_throttled(unsigned int step)
+{
+	return T_CHUNK;
+}
+
+/* The speed limit moves between batches: 1 chunk, 4, 2, 3, ... */
+static u64 batch_mixed(unsigned int step)
+{
+	return T_CHUNK * (1 + (step * 7) % 4);
+}
+
+static void mirvol_test_sync_steps(struct kunit *test)
+{
+	static u64 (*const batches[])(unsigned int) = {
+		batch_full, batch_throttled, batch_mixed,
+	};
+	/* Size not a multiple of anything; more than one barrier unit. */
+	const u64 size = T_UNIT + 37 * T_CHUNK + 24;
+	/*
+	 * Mixed checkpoints: the landed code skipped a target whose
+	 * checkpoint (5 chunks) lay off the grid of 4-chunk batches from 0.
+	 */
+	const u64 offsets[MIRVOL_MAX_PLEXES] = {
+		0, 5 * T_CHUNK, 3 * T_CHUNK, T_UNIT - T_CHUNK, size, 0, 0,
+		T_UNIT + 9 * T_CHUNK,
+	};
+	struct sync_sim sim;
+	unsigned int b;
+
+	for (b = 0; b < ARRAY_SIZE(batches); b++) {
+		sync_sim_init(test, &sim, size, offsets, 0x9f);
+		sync_sim_run(test, &sim, batches[b], 0, -1);
+		sync_sim_expect(test, &sim, offsets);
+	}
+}
+
+static void mirvol_test_sync_steps_join(struct kunit *test)
+{
+	const u64 size = 3 * T_UNIT / 2;
+	const u64 offsets[MIRVOL_MAX_PLEXES] = { 0, 6 * T_CHUNK };
+	const u64 from[MIRVOL_MAX_PLEXES] = { 0, 6 * T_CHUNK, 0 };
+	struct sync_sim sim;
+
+	/* Slot 2 becomes a target from 0 while the pass is past it. */
+	sync_sim_init(test, &sim, size, offsets, 0x3);
+	sync_sim_run(test, &sim, batch_mixed, T_UNIT + 3 * T_CHUNK, 2);
+	sync_sim_expect(test, &sim, from);
+	/* ...and no target: no step. */
+	sync_sim_init(test, &sim, size, offsets, 0);
+	sync_sim_run(test, &sim, batch_full, 0, -1);
+	KUNIT_EXPECT_EQ(test, sim.steps, 0U);
+}
+
+static void mirvol_test_speed_batch(struct kunit *test)
+{
+	/* No limit: full batches. */
+	KUNIT_EXPECT_EQ(test, mirvol_speed_batch(0, T_CHUNK, T_BATCH), T_BATCH);
+	/* 2000 KiB/s: a quarter second is under a chunk: one chunk. */
+	KUNIT_EXPECT_EQ(test, mirvol_speed_batch(2000, T_CHUNK, T_BATCH),
+			T_CHUNK);
+	/* 12 MiB/s: 3 MiB per quarter second: 3 chunks. */
+	KUNIT_EXPECT_EQ(test, mirvol_speed_batch(12288, T_CHUNK, T_BATCH),
+			3 * T_CHUNK);
+	KUNIT_EXPECT_EQ(test, mirvol_speed_batch(200000, T_CHUNK, T_BATCH),
+			T_BATCH);
+}
+
+static void mirvol_test_read_errors_decay(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, mirvol_read_errors_decay(20, 1000, 1000), 20U);
+	KUNIT_EXPECT_EQ(test, mirvol_read_errors_decay(20, 1000, 1000 + 3599),
+			20U);
+	KUNIT_EXPECT_EQ(test, mirvol_read_errors_decay(20, 1000, 1000 + 3600),
+			10U);
+	KUNIT_EXPECT_EQ(test, mirvol_read_errors_decay(20, 0, 3 * 3600), 2U);
+	KUNIT_EXPECT_EQ(test, mirvol_read_errors_decay(~0U, 0, 40 * 3600), 0U);
+	/* A clock going back does not decay nor grow. */
+	KUNIT_EXPECT_EQ(test, mirvol_read_errors_decay(7, 5000, 10), 7U);
+}
+
+static void mirvol_test_sync_action_rules(struct kunit *test)
+{
+	static const unsigned int synced[] = {
+		MIRVOL_PLEX_ACTIVE, MIRVOL_PLEX_ACTIVE,
+	};
+	static const unsigned int stale[] = {
+		MIRVOL_PLEX_ACTIVE, MIRVOL_PLEX_STALE, MIRVOL_PLEX_ACTIVE,
+	};
+	static const unsigned int one[] = {
+		MIRVOL_PLEX_ACTIVE, MIRVOL_PLEX_SYNCING,
+	};
+	struct mirvol_rule_vol v;
+
+	rule_vol(&v, synced, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v),
+			MIRVOL_R_NOTHING_TO_SYNC);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 1), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 5),
+			MIRVOL_R_OBJECT_NOT_FOUND);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -2),
+			MIRVOL_R_OBJECT_NOT_FOUND);
+	v.busy = true;
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1),
+			MIRVOL_R_ANOTHER_CALL_IN_PROGRESS);
+
+	rule_vol(&v, stale, 3);
+	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 1),
+			MIRVOL_R_PLEX_NOT_IN_SYNC);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 2), MIRVOL_R_NONE);
+	v.state = MIRVOL_VOLUME_OFFLINE;
+	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v),
+			MIRVOL_R_VOLUME_NOT_ONLINE);
+
+	rule_vol(&v, one, 2);
+	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1),
+			MIRVOL_R_TOO_FEW_IN_SYNC);
+	v.state = MIRVOL_VOLUME_FAILED;
+	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v),
+			MIRVOL_R_OBJECT_STATUS_FAILED);
+}
+
+/*
+ * The last in-sync plex went away during a resync (a power cut reaching
+ * it first): the syncing plex wrote on without it and recorded it with
+ * MIRVOL_PLEX_F_LAST_IN_SYNC.  When both come back it is the source,
+ * whatever generations it missed; the landed code called it stale and
+ * refused the volume (NO_IN_SYNC_MEMBER).
+ */
+static void mirvol_test_plan_last_in_sync(struct kunit *test)
+{
+	struct mirvol_md a, b;
+	const struct mirvol_md *mds[] = { &a, &b };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+	enum mirvol_reason r;
+
+	md_member(&a, 2, 0, 100);
+	a.plexes[1].state = MIRVOL_PLEX_SYNCING;
+	a.plexes[1].sync_offset = 4096;
+	md_member(&b, 2, 1, 107);
+	b.plexes[0].flags = MIRVOL_PLEX_F_LAST_IN_SYNC;
+	b.plexes[1].state = MIRVOL_PLEX_SYNCING;
+	b.plexes[1].sync_offset = 8192;
+	b.flags = MIRVOL_SB_F_DIRTY;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.newest, 1);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[0], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_EQ(test, plan.dirty_source, 0);
+	/* Alone it is enough to run the volume. */
+	mds[0] = &a;
+	mirvol_assemble_plan(mds, 1, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	/* Without the flag: stale, and nothing in sync (the old outcome). */
+	b.plexes[0].flags = 0;
+	b.plexes[0].state = MIRVOL_PLEX_MISSING;
+	mds[1] = &b;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NO_IN_SYNC_MEMBER);
+	/* A running volume takes it back as in sync, too. */
+	b.plexes[0].state = MIRVOL_PLEX_ACTIVE;
+	b.plexes[0].flags = MIRVOL_PLEX_F_LAST_IN_SYNC;
+	r = mirvol_rejoin_check(&b, &a);
+	KUNIT_EXPECT_EQ(test, r, MIRVOL_R_NONE);
+}
+
 static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE_PARAM(mirvol_test_name, name_gen_params),
 	KUNIT_CASE(mirvol_test_name_unterminated),
@@ -836,6 +1099,11 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_speed_window),
 	KUNIT_CASE(mirvol_test_speed_delay),
 	KUNIT_CASE(mirvol_test_speed_throttle),
+	KUNIT_CASE(mirvol_test_speed_batch),
+	KUNIT_CASE(mirvol_test_sync_steps),
+	KUNIT_CASE(mirvol_test_sync_steps_join),
+	KUNIT_CASE(mirvol_test_read_errors_decay),
+	KUNIT_CASE(mirvol_test_sync_action_rules),
 	KUNIT_CASE(mirvol_test_plan_complete),
 	KUNIT_CASE(mirvol_test_plan_degraded),
 	KUNIT_CASE(mirvol_test_plan_split_brain),
@@ -843,6 +1111,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_plan_no_in_sync),
 	KUNIT_CASE(mirvol_test_plan_superseded),
 	KUNIT_CASE(mirvol_test_plan_duplicate),
+	KUNIT_CASE(mirvol_test_plan_last_in_sync),
 	KUNIT_CASE(mirvol_test_rejoin),
 	{}
 };

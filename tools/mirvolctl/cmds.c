@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <linux/fs.h>
 
@@ -711,10 +712,24 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 	struct mirvol_add_plex a;
 	struct mirvol_op_info op;
 	struct mv_status st;
+	struct stat sb;
 	int tries = 0;
 
 	if (resolve_vol(fd, vol, &info))
 		return MV_EXIT_FAIL;
+	/*
+	 * A device built on the volume would send its writes back into it.
+	 * The kernel follows holder links (dm, md); a loop device has none.
+	 */
+	if (!o->from_volume && !fstat(dev_fd, &sb) && S_ISBLK(sb.st_mode) &&
+	    info.state != MIRVOL_VOLUME_OFFLINE &&
+	    mv_stacked_on(major(sb.st_rdev), minor(sb.st_rdev), info.dev_major,
+			  info.dev_minor, 0)) {
+		mv_err(MIRVOL_R_INVALID_OPERATION,
+		       "adding %s to %s: it is built on %s itself (writes would loop)",
+		       dev, info.name, info.name);
+		return MV_EXIT_FAIL;
+	}
 	memset(&a, 0, sizeof(a));
 	memcpy(a.volume_uuid, info.volume_uuid, MIRVOL_UUID_LEN);
 	a.fd = dev_fd;
@@ -923,7 +938,7 @@ int cmd_op(int argc, char **argv)
 
 static const char *const feature_names[] = {
 	"create", "ops", "break-plex", "add-plex", "metadata", "assemble",
-	"rename",
+	"rename", "sync-action",
 };
 
 static void version_json(const struct mirvol_version *v)

@@ -50,6 +50,21 @@ static const struct mv_command commands[] = {
 	  "add a device, or every plex of another volume, as new plexes",
 	  "  -f, --from-volume SRCVOL  add the plexes of SRCVOL (it disappears)\n"
 	  "  -w, --wait          wait for the resync to finish\n" },
+	{ "check", cmd_check, "VOL [--wait] [--json]",
+	  "compare the in-sync plexes and count the sectors that differ",
+	  "  -w, --wait          wait, then print the mismatched sectors\n"
+	  "  -j, --json          print the operation as a JSON object\n" },
+	{ "repair", cmd_repair, "VOL [--from PLEX] [--wait] [--json]",
+	  "compare the in-sync plexes and rewrite the sectors that differ",
+	  "      --from PLEX     the plex whose data wins (default: the first in sync)\n"
+	  "  -w, --wait          wait, then print the repaired sectors\n"
+	  "  -j, --json          print the operation as a JSON object\n" },
+	{ "resync", cmd_resync, "VOL [--force] [--wait] [--json]",
+	  "restart the resync of the stale and syncing plexes",
+	  "      --force         copy around ranges no plex can read, writing\n"
+	  "                      zeros there on every plex (data is lost)\n"
+	  "  -w, --wait          wait for the resync to finish\n"
+	  "  -j, --json          print the operation as a JSON object\n" },
 	{ "set-plex", cmd_set_plex, "VOL PLEX --boot|--no-boot",
 	  "set or clear a plex's boot flag",
 	  "      --boot          flag the plex as boot plex\n"

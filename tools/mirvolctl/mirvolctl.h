@@ -96,6 +96,8 @@ unsigned int mv_percent(u64 part, u64 whole);
 
 int mv_sysfs_devnum(const char *path, unsigned int *major, unsigned int *minor);
 int mv_blkdev_path(u32 major, u32 minor, char *buf, size_t len);
+bool mv_stacked_on(unsigned int maj, unsigned int min,
+		   unsigned int dmajor, unsigned int dminor, int depth);
 double mv_now(void);
 
 /* ---- json.c: a small streaming JSON writer ----------------------------- */
@@ -187,7 +189,7 @@ int op_result(const struct mirvol_op_info *op);
 int op_wait_cmd(int fd, u64 id, struct mirvol_op_info *info);
 int op_interrupted(u64 id);
 
-/* ---- examine.c, assemble.c, cmds.c: commands --------------------------- */
+/* ---- examine.c, assemble.c, cmds.c, sync.c: commands ------------------- */
 
 struct mirvol_md;
 enum mirvol_sb_defect;
@@ -215,6 +217,9 @@ int cmd_remove_plex(int argc, char **argv);
 int cmd_add_plex(int argc, char **argv);
 int cmd_set_plex(int argc, char **argv);
 int cmd_op(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
+int cmd_resync(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 
 int open_device(const char *path, int flags);

@@ -257,11 +257,26 @@ enum mv_wait_result op_wait(int fd, u64 id, double timeout_s,
 	return (enum mv_wait_result)r;
 }
 
+/* A forced resync wrote zeros where no plex could be read: say so. */
+static void op_warn_lost(const struct mirvol_op_info *op)
+{
+	if (!op->lost_bytes)
+		return;
+	mv_warn("operation %" PRIu64 " (%s): %" PRIu64
+		" bytes no plex could read were written as zeros, the first %"
+		PRIu64 " at offset %" PRIu64 "; the kernel log names every range",
+		(uint64_t)op->id, mv_op_type_name(op->type).s,
+		(uint64_t)op->lost_bytes, (uint64_t)op->bad_bytes,
+		(uint64_t)op->bad_offset_bytes);
+}
+
 /**
  * op_result - the exit status an ended operation stands for
  * @op: its final state
  *
- * Prints the error line when the operation did not succeed.
+ * Prints the error line when the operation did not succeed, and a warning
+ * when it succeeded but lost data (resync --force).  A copy that stopped
+ * on a range no plex could read (SOURCE_READ_ERROR) names the range.
  *
  * Return: MV_EXIT_OK or MV_EXIT_FAIL.
  */
@@ -270,8 +285,10 @@ int op_result(const struct mirvol_op_info *op)
 	unsigned int reason = op->reason;
 	char ctx[128];
 
-	if (op->state == MIRVOL_OPS_SUCCEEDED)
+	if (op->state == MIRVOL_OPS_SUCCEEDED) {
+		op_warn_lost(op);
 		return MV_EXIT_OK;
+	}
 	if (!reason)
 		reason = op->state == MIRVOL_OPS_CANCELLED ?
 			 MIRVOL_R_OPERATION_CANCELED :
@@ -279,7 +296,13 @@ int op_result(const struct mirvol_op_info *op)
 	snprintf(ctx, sizeof(ctx), "operation %" PRIu64 " (%s) %s",
 		 (uint64_t)op->id, mv_op_type_name(op->type).s,
 		 mv_op_state_name(op->state).s);
-	if (op->error > 0)
+	if (reason == MIRVOL_R_SOURCE_READ_ERROR && op->bad_bytes)
+		mv_err(reason, "%s: no in-sync plex could read %" PRIu64
+		       " bytes at offset %" PRIu64
+		       " of the volume; resync --force copies around them",
+		       ctx, (uint64_t)op->bad_bytes,
+		       (uint64_t)op->bad_offset_bytes);
+	else if (op->error > 0)
 		mv_err(reason, "%s: %s: %s", ctx, mv_reason_text(reason),
 		       strerror(op->error));
 	else

@@ -26,6 +26,32 @@ struct vol_view {
 
 /* ---- operations -------------------------------------------------- */
 
+/* It copies data onto plexes: unreadable ranges and lost bytes apply. */
+static bool op_copies(const struct mirvol_op_info *op)
+{
+	return op->type == MIRVOL_OP_ADD_PLEX || op->type == MIRVOL_OP_RESYNC;
+}
+
+/* It compares the in-sync plexes: mismatches apply. */
+static bool op_compares(const struct mirvol_op_info *op)
+{
+	return op->type == MIRVOL_OP_CHECK || op->type == MIRVOL_OP_REPAIR;
+}
+
+/*
+ * A counter of the operation: its value where the operation's type gives
+ * it a meaning (or the kernel set it anyway), else null.
+ */
+static void json_op_counter(struct json *j, const char *key, bool meaningful,
+			    u64 v)
+{
+	json_key(j, key);
+	if (meaningful || v)
+		json_u64(j, v);
+	else
+		json_null(j);
+}
+
 void op_print_json(struct json *j, const struct mirvol_op_info *op)
 {
 	u32 n = op->nr_outputs < MIRVOL_MAX_PLEXES ?
@@ -61,6 +87,13 @@ void op_print_json(struct json *j, const struct mirvol_op_info *op)
 	json_u64(j, op->total_bytes);
 	json_key(j, "elapsed_ms");
 	json_u64(j, op->elapsed_ms);
+	json_op_counter(j, "bad_offset_bytes", op->bad_bytes,
+			op->bad_offset_bytes);
+	json_op_counter(j, "bad_bytes", op_copies(op) || op_compares(op),
+			op->bad_bytes);
+	json_op_counter(j, "lost_bytes", op_copies(op), op->lost_bytes);
+	json_op_counter(j, "mismatch_bytes", op_compares(op),
+			op->mismatch_bytes);
 	json_obj_end(j);
 }
 
@@ -78,6 +111,16 @@ void op_print_text(const struct mirvol_op_info *op)
 	printf("done_bytes: %" PRIu64 "\n", (uint64_t)op->done_bytes);
 	printf("total_bytes: %" PRIu64 "\n", (uint64_t)op->total_bytes);
 	printf("elapsed_ms: %" PRIu64 "\n", (uint64_t)op->elapsed_ms);
+	if (op->bad_bytes) {
+		printf("bad_offset_bytes: %" PRIu64 "\n",
+		       (uint64_t)op->bad_offset_bytes);
+		printf("bad_bytes: %" PRIu64 "\n", (uint64_t)op->bad_bytes);
+	}
+	if (op_copies(op) || op->lost_bytes)
+		printf("lost_bytes: %" PRIu64 "\n", (uint64_t)op->lost_bytes);
+	if (op_compares(op) || op->mismatch_bytes)
+		printf("mismatch_bytes: %" PRIu64 "\n",
+		       (uint64_t)op->mismatch_bytes);
 	printf("errno: %d\n", op->error);
 	printf("reason: %s\n",
 	       op->reason ? mv_reason_name(op->reason).s : "none");
@@ -161,6 +204,8 @@ static void plex_json(struct json *j, const struct mirvol_info *v,
 	json_u64(j, plex_sync_percent(v, p));
 	json_key(j, "read_errors");
 	json_u64(j, p->read_errors);
+	json_key(j, "corrected_read_errors");
+	json_u64(j, p->corrected_read_errors);
 	json_key(j, "write_errors");
 	json_u64(j, p->write_errors);
 	json_obj_end(j);
@@ -203,6 +248,8 @@ static void vol_json(struct json *j, const struct vol_view *vv)
 	json_u64(j, v->sync_speed_min);
 	json_key(j, "sync_speed_max_kib");
 	json_u64(j, v->sync_speed_max);
+	json_key(j, "mismatch_sectors");
+	json_u64(j, v->mismatch_sectors);
 	json_key(j, "operation");
 	if (vv->has_op)
 		op_print_json(j, &vv->op);
@@ -287,9 +334,9 @@ static void show_plex_table(const struct mirvol_info *v)
 				wdev = (int)strlen(dev);
 		}
 	}
-	printf("\n%-5s  %-36s  %-*s  %7s  %-8s  %-4s  %4s  %6s  %6s\n",
+	printf("\n%-5s  %-36s  %-*s  %7s  %-8s  %-4s  %4s  %6s  %6s  %6s\n",
 	       "INDEX", "UUID", wdev, "DEVICE", "SIZE", "STATE", "BOOT",
-	       "SYNC", "RD-ERR", "WR-ERR");
+	       "SYNC", "RD-ERR", "CR-ERR", "WR-ERR");
 	for (i = 0; i < nr_plexes(v); i++) {
 		const struct mirvol_plex_info *p = &v->plexes[i];
 		char us[MV_UUID_STR_LEN], pct[8];
@@ -303,10 +350,12 @@ static void show_plex_table(const struct mirvol_info *v)
 		mv_human_size(p->dev_size_bytes, size, sizeof(size));
 		snprintf(pct, sizeof(pct), "%u%%", plex_sync_percent(v, p));
 		printf("%-5u  %-36s  %-*s  %7s  %-8s  %-4s  %4s  %6" PRIu64
-		       "  %6" PRIu64 "\n", p->index, us, wdev, dev, size,
-		       mv_plex_state_name(p->state).s,
+		       "  %6" PRIu64 "  %6" PRIu64 "\n", p->index, us, wdev,
+		       dev, size, mv_plex_state_name(p->state).s,
 		       p->flags & MIRVOL_PLEX_F_BOOT ? "yes" : "no", pct,
-		       (uint64_t)p->read_errors, (uint64_t)p->write_errors);
+		       (uint64_t)p->read_errors,
+		       (uint64_t)p->corrected_read_errors,
+		       (uint64_t)p->write_errors);
 	}
 }
 
@@ -335,6 +384,8 @@ static void show_text(const struct vol_view *vv)
 		       mv_op_state_name(vv->op.state).s, vv->op.percent);
 	else
 		printf("Operation   : none\n");
+	printf("Mismatches  : %" PRIu64 " sectors (last check or repair)\n",
+	       (uint64_t)v->mismatch_sectors);
 	printf("Plexes      : %u (%u active)\n", nr_plexes(v),
 	       active_plexes(v));
 	show_plex_table(v);

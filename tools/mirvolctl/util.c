@@ -6,6 +6,7 @@
  * Copyright (C) 2026 The mirvol authors
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -13,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "mirvolctl.h"
 #include "mirvol_names.h"
@@ -434,6 +438,97 @@ int mv_blkdev_path(u32 major, u32 minor, char *buf, size_t len)
 	if (ret)
 		snprintf(buf, len, "/dev/block/%u:%u", major, minor);
 	return ret;
+}
+
+/* The whole disk of a block device: itself, or a partition's parent. */
+static void mv_whole_disk(unsigned int *maj, unsigned int *min)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/partition", *maj,
+		 *min);
+	if (access(path, F_OK))
+		return;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/../dev", *maj,
+		 *min);
+	mv_sysfs_devnum(path, maj, min);
+}
+
+/* A loop device's backing file's device (the file's, or the node's). */
+static int mv_loop_backing(unsigned int maj, unsigned int min,
+			   unsigned int *bmajor, unsigned int *bminor)
+{
+	char path[96], file[PATH_MAX];
+	struct stat st;
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/loop/backing_file",
+		 maj, min);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	ok = fgets(file, sizeof(file), f) != NULL;
+	fclose(f);
+	if (!ok)
+		return -1;
+	file[strcspn(file, "\n")] = '\0';
+	/* " (deleted)": the file is gone, it cannot be the volume's node. */
+	if (stat(file, &st))
+		return -1;
+	*bmajor = major(S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev);
+	*bminor = minor(S_ISBLK(st.st_mode) ? st.st_rdev : st.st_dev);
+	return 0;
+}
+
+/**
+ * mv_stacked_on - does a block device sit on a disk
+ * @maj: @min: the device
+ * @dmajor: @dminor: the disk (a volume's /dev/mirvolN)
+ * @depth: recursion depth so far (0)
+ *
+ * Follows what the device is built on, as sysfs tells it: the "slaves"
+ * of dm and md devices, and loop devices' backing files (a node, or a
+ * file on a file system on the disk or one of its partitions), whose
+ * stacking the kernel cannot see.
+ *
+ * Return: true when the device is the disk, a partition of it, or built
+ * on it at any depth.
+ */
+bool mv_stacked_on(unsigned int maj, unsigned int min,
+		   unsigned int dmajor, unsigned int dminor, int depth)
+{
+	unsigned int smajor, sminor;
+	char path[PATH_MAX];
+	struct dirent *e;
+	bool found = false;
+	DIR *d;
+
+	mv_whole_disk(&maj, &min);
+	if (maj == dmajor && min == dminor)
+		return true;
+	if (depth >= 16)
+		return false;
+	if (!mv_loop_backing(maj, min, &smajor, &sminor) &&
+	    mv_stacked_on(smajor, sminor, dmajor, dminor, depth + 1))
+		return true;
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/slaves", maj,
+		 min);
+	d = opendir(path);
+	if (!d)
+		return false;
+	while (!found && (e = readdir(d))) {
+		char dev[PATH_MAX + 300];
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(dev, sizeof(dev), "%s/%s/dev", path, e->d_name);
+		if (!mv_sysfs_devnum(dev, &smajor, &sminor))
+			found = mv_stacked_on(smajor, sminor, dmajor, dminor,
+					      depth + 1);
+	}
+	closedir(d);
+	return found;
 }
 
 /* Seconds on the monotonic clock. */

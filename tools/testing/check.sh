@@ -1,16 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# What "make check" runs: dependencies, the normal build (make all), lint,
-# KUnit on UML, the VM integration tests and, on the debug kernel (lockdep,
-# KASAN, kmemleak: tools/testing/vm/debug-kernel.sh), those of
-# $DEBUG_TESTS.  A failed stage does not stop the later ones, except that
-# the integration tests need the build.  Ends
-# with the per-stage results and, as its very last line,
+# What "make check" runs: dependencies, the normal build (make all), the
+# tool's tests, lint, KUnit on UML, the VM integration tests and, on the
+# debug kernel (lockdep, KASAN, kmemleak: tools/testing/vm/debug-kernel.sh),
+# those of $DEBUG_TESTS.  A failed stage does not stop the later ones,
+# except that the integration tests need the build.  Ends with the
+# per-stage results and, as its very last line,
 #   N passed, M failed
-# summing KUnit cases, lint checks and integration tests; a stage that
-# failed without counts (deps, build, or one that could not run) counts
-# as 1 failed.  Exits 1 on any failure.
+# summing tool tests, KUnit cases, lint checks and integration tests; a
+# stage that failed without counts (deps, build, or one that could not
+# run) counts as 1 failed.  Exits 1 on any failure.
 set -u
 
 # shellcheck source=common.sh
@@ -61,6 +61,9 @@ skip() {
 stage deps - "$MIRVOL_SRC/tools/deps.sh"
 build_ok=0
 stage build - make --no-print-directory all && build_ok=1
+stage tool-tests "$OUT_DIR/tool-tests.counts" \
+	env MIRVOLCTL_TEST_COUNTS="$OUT_DIR/tool-tests.counts" \
+	make --no-print-directory -C tools/mirvolctl test
 stage lint "$OUT_DIR/lint.counts" "$MIRVOL_SRC/tools/testing/lint.sh"
 stage kunit "$OUT_DIR/kunit.counts" "$MIRVOL_SRC/tools/testing/kunit/run-kunit.sh"
 if [ $build_ok -eq 1 ]; then

@@ -248,6 +248,13 @@ struct mirvol_list {
 
 /* mirvol_plex_info.flags and on-disk mirvol_sb_plex.flags */
 #define MIRVOL_PLEX_F_BOOT	(1U << 0)	/* boot plex: cannot be broken */
+/*
+ * On disk only: the last in-sync plex, whose device went away.  It holds
+ * every acknowledged write (nothing could be acknowledged without it), so
+ * it is recorded active, and assembly takes it as in sync whatever the
+ * generations it missed: it is the resync source when it returns.
+ */
+#define MIRVOL_PLEX_F_LAST_IN_SYNC (1U << 1)
 
 /**
  * struct mirvol_plex_info - one plex, in struct mirvol_info
@@ -449,9 +456,12 @@ struct mirvol_op_info {
  *
  * OP_WAIT returns 0 once the operation has ended, whatever its outcome;
  * -ETIMEDOUT (TIMEOUT) or -EINTR (INTERRUPTED) leave it running.
- * OP_CANCEL of an ended operation fails with -EALREADY (CANCEL_TOO_LATE);
- * operations that cannot be cancelled once started (BREAK_PLEX,
- * REMOVE_PLEX) fail with -EBUSY (CANCEL_TOO_LATE).
+ * OP_CANCEL of an ended operation, and of one that cannot be cancelled
+ * (BREAK_PLEX, REMOVE_PLEX: they complete in moments), fails with
+ * -EALREADY (CANCEL_TOO_LATE).  An operation is cancellable from the
+ * moment its id exists: add-plex still opening its device or dissolving
+ * its source ends cancelled without changing the target.  Every errno is
+ * that of the reason code (one reason, one errno).
  * Ended operations stay queryable until MIRVOL_OPS_KEPT newer ones ended.
  */
 struct mirvol_op {

@@ -13,11 +13,15 @@
  * The world is fixed (nothing persists between processes):
  *   volume "data"   aaaaaaaa-...-aa, /dev/mirvol0 (250:0), degraded,
  *                   plex 0 boot on 7:0 (active), plex 1 on 7:1 (syncing),
- *                   running op 7
+ *                   running op 7, 16 mismatched sectors
  *   volume "backup" bbbbbbbb-...-bb, offline, plex 0 missing
  * Operations: 7 add-plex running 42%; 8 break-plex succeeded (output:
  * "data"); 9 add-plex cancelled; 10 resync that ends after three
- * OP_WAIT timeouts of this process; anything else OBJECT_NOT_FOUND.
+ * OP_WAIT timeouts of this process; 12 check and 13 repair that found
+ * 8 KiB to differ; 14 resync and 16 add-plex that failed with
+ * SOURCE_READ_ERROR on 4 KiB at 4 MiB; 15 forced resync that lost those
+ * 4 KiB; anything else OBJECT_NOT_FOUND.  SYNC_ACTION starts CHECK as
+ * op 12, REPAIR as 13, RESYNC as 14, RESYNC with FORCE as 15.
  *
  * Environment:
  *   MIRVOL_FAKE_FAIL=NR:ERRNO:REASON  make ioctl number NR fail
@@ -25,6 +29,9 @@
  *   MIRVOL_FAKE_SPLIT=1               ASSEMBLE reports a split brain
  *   MIRVOL_FAKE_SLOW=1                op 10 never ends
  *   MIRVOL_FAKE_NOTBLK=1              CREATE: NOT_BLOCK_DEVICE
+ *   MIRVOL_FAKE_ADD_OP=N              ADD_PLEX returns op N (not 10)
+ *   MIRVOL_FAKE_DEV_MAJOR=N           plexes on N:0 and N:1 (not 7:x),
+ *                                     for host-independent outputs
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -86,6 +93,13 @@ static bool fd_open(int fd)
 
 /* ---- the fixed world ------------------------------------------------------ */
 
+static u32 dev_major(void)
+{
+	const char *m = getenv("MIRVOL_FAKE_DEV_MAJOR");
+
+	return m ? (u32)atoi(m) : 7;
+}
+
 static void plex(struct mirvol_plex_info *p, u32 index, u32 state, u32 maj,
 		 u32 min, u64 size)
 {
@@ -111,9 +125,13 @@ static int fill_info(struct mirvol_info *i)
 		i->index = 0;
 		i->nr_plexes = 2;
 		i->op_id = 7;
-		plex(&i->plexes[0], 0, MIRVOL_PLEX_ACTIVE, 7, 0, size);
+		i->mismatch_sectors = 16;
+		plex(&i->plexes[0], 0, MIRVOL_PLEX_ACTIVE, dev_major(), 0,
+		     size);
 		i->plexes[0].flags = MIRVOL_PLEX_F_BOOT;
-		plex(&i->plexes[1], 1, MIRVOL_PLEX_SYNCING, 7, 1, size);
+		i->plexes[0].corrected_read_errors = 2;
+		plex(&i->plexes[1], 1, MIRVOL_PLEX_SYNCING, dev_major(), 1,
+		     size);
 		i->plexes[1].read_errors = 3;
 	} else if (is_vol(i->volume_uuid, 0xbb)) {
 		snprintf(i->name, sizeof(i->name), "%s", "backup");
@@ -178,6 +196,38 @@ static int op_info(u64 id, struct mirvol_op_info *o)
 	case 11:	/* counts OP_WAITs of op 10 */
 		waits++;
 		return 0;
+	case 12:
+	case 13:
+		o->type = id == 12 ? MIRVOL_OP_CHECK : MIRVOL_OP_REPAIR;
+		o->state = MIRVOL_OPS_SUCCEEDED;
+		o->percent = 100;
+		o->done_bytes = o->total_bytes;
+		o->mismatch_bytes = 8192;
+		o->nr_outputs = 2;
+		uuid_fill(o->outputs[0], 0xc0);
+		uuid_fill(o->outputs[1], 0xc1);
+		return 0;
+	case 14:
+	case 15:
+	case 16:
+		o->type = id == 16 ? MIRVOL_OP_ADD_PLEX : MIRVOL_OP_RESYNC;
+		o->nr_outputs = 1;
+		uuid_fill(o->outputs[0], 0xc1);
+		o->bad_offset_bytes = 4ULL << 20;
+		o->bad_bytes = 4096;
+		if (id == 15) {
+			o->state = MIRVOL_OPS_SUCCEEDED;
+			o->percent = 100;
+			o->done_bytes = o->total_bytes;
+			o->lost_bytes = 4096;
+			return 0;
+		}
+		o->state = MIRVOL_OPS_FAILED;
+		o->error = EIO;
+		o->reason = MIRVOL_R_SOURCE_READ_ERROR;
+		o->percent = 6;
+		o->done_bytes = 4ULL << 20;
+		return 0;
 	}
 	return -1;
 }
@@ -192,7 +242,7 @@ static int do_version(struct mirvol_version *v)
 		return BAD(&v->hdr, "VERSION: flags or reserved not zero");
 	v->abi_major = abi ? (u32)atoi(abi) : MIRVOL_ABI_MAJOR;
 	v->abi_minor = MIRVOL_ABI_MINOR;
-	v->features = (1ULL << 7) - 1;
+	v->features = (1ULL << 8) - 1;
 	v->max_plexes = MIRVOL_MAX_PLEXES;
 	v->nr_volumes = 2;
 	return 0;
@@ -291,7 +341,43 @@ static int do_add(struct mirvol_add_plex *a)
 		return BAD(&a->hdr, "ADD_PLEX: source_uuid set or fd not open");
 	if (!is_vol(a->volume_uuid, 0xaa))
 		return fail(&a->hdr, EINVAL, MIRVOL_R_VOLUME_NOT_ONLINE, NULL);
-	a->op_id = 10;
+	a->op_id = getenv("MIRVOL_FAKE_ADD_OP") ?
+		   (u64)atoi(getenv("MIRVOL_FAKE_ADD_OP")) : 10;
+	return 0;
+}
+
+static int do_sync_action(struct mirvol_sync_action *sa)
+{
+	bool force = sa->hdr.flags & MIRVOL_SYNC_F_FORCE;
+	bool source = !zero(sa->source_uuid, MIRVOL_UUID_LEN);
+
+	if (sa->hdr.flags & ~MIRVOL_SYNC_F_FORCE || sa->pad || sa->op_id ||
+	    !zero(sa->reserved, sizeof(sa->reserved)))
+		return BAD(&sa->hdr, "SYNC_ACTION: flags, pad, op_id or reserved");
+	if (sa->action < MIRVOL_SYNC_RESYNC || sa->action > MIRVOL_SYNC_REPAIR)
+		return BAD(&sa->hdr, "SYNC_ACTION: unknown action");
+	if (force && sa->action != MIRVOL_SYNC_RESYNC)
+		return BAD(&sa->hdr, "SYNC_ACTION: FORCE without RESYNC");
+	if (source && sa->action != MIRVOL_SYNC_REPAIR)
+		return BAD(&sa->hdr, "SYNC_ACTION: source_uuid without REPAIR");
+	if (is_vol(sa->volume_uuid, 0xbb))
+		return fail(&sa->hdr, EINVAL, MIRVOL_R_VOLUME_NOT_ONLINE, NULL);
+	if (!is_vol(sa->volume_uuid, 0xaa))
+		return fail(&sa->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	if (source && sa->source_uuid[0] == 0xc1)
+		return fail(&sa->hdr, EINVAL, MIRVOL_R_PLEX_NOT_IN_SYNC, NULL);
+	if (source && sa->source_uuid[0] != 0xc0)
+		return fail(&sa->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
+	switch (sa->action) {
+	case MIRVOL_SYNC_CHECK:
+		sa->op_id = 12;
+		break;
+	case MIRVOL_SYNC_REPAIR:
+		sa->op_id = 13;
+		break;
+	default:
+		sa->op_id = force ? 15 : 14;
+	}
 	return 0;
 }
 
@@ -462,6 +548,7 @@ static int fake(unsigned long req, void *arg)
 	case MIRVOL_IOC_OP_CANCEL:	return do_op(nr, arg);
 	case MIRVOL_IOC_ASSEMBLE:	return do_assemble(arg);
 	case MIRVOL_IOC_RENAME:		return do_rename(arg);
+	case MIRVOL_IOC_SYNC_ACTION:	return do_sync_action(arg);
 	}
 	errno = ENOTTY;
 	return -1;

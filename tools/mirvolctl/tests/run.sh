@@ -7,7 +7,13 @@
 # stand-in for the module loaded with LD_PRELOAD.
 #
 # Prints "PASS name" / "FAIL name" per test and a last line
-# "tool-tests: N passed, M failed"; exits 1 if any failed.
+# "tool-tests: N passed, M failed"; exits 1 if any failed.  With
+# MIRVOLCTL_TEST_COUNTS=FILE the counts also go to FILE ("passed=N",
+# "failed=M", as make check's stages write them).
+#
+# Golden outputs: tests/golden/NAME.out and NAME.err are the exact stdout
+# and stderr of the run golden-NAME; MIRVOLCTL_TEST_BLESS=1 rewrites them
+# from this run (review the diff before committing).
 set -u
 
 cd "$(dirname "$0")/.." || exit 1
@@ -16,6 +22,7 @@ UNIT=$PWD/tests/unit
 MKIMAGE=$PWD/tests/mkimage
 FAKE=$PWD/tests/fakectl.so
 OUT=$PWD/tests/out
+GOLDEN=$PWD/tests/golden
 for b in "$TOOL" "$UNIT" "$MKIMAGE"; do
 	[ -x "$b" ] || { echo "run.sh: $b missing; use make test" >&2; exit 1; }
 done
@@ -63,6 +70,22 @@ err_is() {
 last_err_is() {
 	local cmd=$2 reason=$3 f=$OUT/$1.err
 	tail -n 1 "$f" | grep -Eq "^mirvolctl: $cmd: .+ \\($reason\\)\$"
+}
+
+# golden NAME: stdout and stderr of the run NAME are exactly the golden
+# files (the diff is left in $OUT/NAME.diff).
+golden() {
+	local name=$1 g=$GOLDEN/${1#golden-} f
+	if [ -n "${MIRVOLCTL_TEST_BLESS:-}" ]; then
+		cp "$OUT/$name.out" "$g.out"
+		cp "$OUT/$name.err" "$g.err"
+		return 0
+	fi
+	: >"$OUT/$name.diff"
+	for f in out err; do
+		diff -u "$g.$f" "$OUT/$name.$f" >>"$OUT/$name.diff" 2>&1 ||
+			return 1
+	done
 }
 
 have_jq=0
@@ -131,10 +154,17 @@ usage_case examine-no-dev examine
 usage_case examine-two examine a b
 usage_case version-extra version x
 usage_case help-unknown help frob
+usage_case check-no-vol check
+usage_case check-extra check a b
+usage_case check-force check vol --force
+usage_case repair-from-no-arg repair vol --from
+usage_case repair-force repair vol --force
+usage_case resync-from resync vol --from 0
+usage_case resync-no-vol resync --force
 
 # --help: exit 0, usage on stdout
 for c in create remove stop list show rename break-plex remove-plex \
-	 add-plex set-plex op assemble examine version; do
+	 add-plex check repair resync set-plex op assemble examine version; do
 	if expect "help-$c" 0 "$TOOL" "$c" --help &&
 	   grep -q "^usage: mirvolctl $c " "$OUT/help-$c.out"; then
 		ok "help-$c"
@@ -507,6 +537,106 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect progress-quiet 0 fk "$TOOL" op wait 10 &&
 	   [ ! -s "$OUT/progress-quiet.err" ]; then ok progress-quiet; fi
 
+	# sync actions: check, repair, resync
+	if expect fake-check 0 fk "$TOOL" check data &&
+	   [ "$(cat "$OUT/fake-check.out")" = 12 ]; then ok fake-check; fi
+	if expect fake-check-wait 0 fk "$TOOL" check --wait data &&
+	   [ "$(cat "$OUT/fake-check-wait.out")" = "mismatch_sectors: 16" ] &&
+	   [ ! -s "$OUT/fake-check-wait.err" ]; then ok fake-check-wait; fi
+	if expect fake-check-json 0 fk "$TOOL" check data --json &&
+	   jq_ok fake-check-json '.id == 12 and .type == "check" and
+		.state == "succeeded" and .mismatch_bytes == 8192 and
+		.lost_bytes == null and .bad_offset_bytes == null and
+		.bad_bytes == 0 and (.outputs | length) == 2'
+	then ok fake-check-json; fi
+	if expect fake-check-offline 1 fk "$TOOL" check backup &&
+	   err_is fake-check-offline check VOLUME_NOT_ONLINE; then ok fake-check-offline; fi
+	if expect fake-check-old-module 1 fk env MIRVOL_FAKE_FAIL=15:25:0 "$TOOL" check data &&
+	   err_is fake-check-old-module check NOT_SUPPORTED &&
+	   grep -q "no sync actions" "$OUT/fake-check-old-module.err"
+	then ok fake-check-old-module; fi
+	if expect fake-check-refused 1 fk env MIRVOL_FAKE_FAIL=15:22:38 "$TOOL" check data &&
+	   err_is fake-check-refused check TOO_FEW_IN_SYNC &&
+	   grep -q "^mirvolctl: check: checking data: " "$OUT/fake-check-refused.err"
+	then ok fake-check-refused; fi
+	if expect fake-repair 0 fk "$TOOL" repair data &&
+	   [ "$(cat "$OUT/fake-repair.out")" = 13 ]; then ok fake-repair; fi
+	if expect fake-repair-from 0 fk "$TOOL" repair data --from 0 --wait --json &&
+	   jq_ok fake-repair-from '.type == "repair" and .state == "succeeded" and
+		.mismatch_bytes == 8192'; then ok fake-repair-from; fi
+	if expect fake-repair-from-uuid 0 fk "$TOOL" repair data --wait \
+		--from c0c0c0c0-c0c0-c0c0-c0c0-c0c0c0c0c0c0 &&
+	   [ "$(cat "$OUT/fake-repair-from-uuid.out")" = "mismatch_sectors: 16" ]
+	then ok fake-repair-from-uuid; fi
+	if expect fake-repair-syncing 1 fk "$TOOL" repair data --from 1 &&
+	   err_is fake-repair-syncing repair PLEX_NOT_IN_SYNC; then ok fake-repair-syncing; fi
+	if expect fake-repair-no-plex 1 fk "$TOOL" repair data --from 5 &&
+	   err_is fake-repair-no-plex repair OBJECT_NOT_FOUND; then ok fake-repair-no-plex; fi
+	if expect fake-resync 0 fk "$TOOL" resync data &&
+	   [ "$(cat "$OUT/fake-resync.out")" = 14 ]; then ok fake-resync; fi
+	if expect fake-resync-read-error 1 fk "$TOOL" resync --wait data &&
+	   err_is fake-resync-read-error resync SOURCE_READ_ERROR &&
+	   grep -q "could read 4096 bytes at offset 4194304 " "$OUT/fake-resync-read-error.err" &&
+	   [ ! -s "$OUT/fake-resync-read-error.out" ]
+	then ok fake-resync-read-error; fi
+	if expect fake-resync-read-error-json 1 fk "$TOOL" resync --wait --json data &&
+	   jq_ok fake-resync-read-error-json '.state == "failed" and
+		.reason == "SOURCE_READ_ERROR" and .errno == 5 and
+		.bad_offset_bytes == 4194304 and .bad_bytes == 4096 and
+		.lost_bytes == 0 and .mismatch_bytes == null' &&
+	   err_is fake-resync-read-error-json resync SOURCE_READ_ERROR
+	then ok fake-resync-read-error-json; fi
+	if expect fake-resync-force 0 fk "$TOOL" resync --force --wait --json data &&
+	   jq_ok fake-resync-force '.id == 15 and .state == "succeeded" and
+		.lost_bytes == 4096 and .bad_offset_bytes == 4194304' &&
+	   grep -q "4096 bytes no plex could read were written as zeros" "$OUT/fake-resync-force.err"
+	then ok fake-resync-force; fi
+	if expect fake-add-read-error 1 fk env MIRVOL_FAKE_ADD_OP=16 "$TOOL" add-plex data "$OUT/d0" --wait &&
+	   err_is fake-add-read-error add-plex SOURCE_READ_ERROR &&
+	   grep -q "could read 4096 bytes at offset 4194304 " "$OUT/fake-add-read-error.err"
+	then ok fake-add-read-error; fi
+	if expect fake-op-wait-read-error 1 fk "$TOOL" op wait 16 &&
+	   grep -qx "bad_offset_bytes: 4194304" "$OUT/fake-op-wait-read-error.out" &&
+	   grep -qx "bad_bytes: 4096" "$OUT/fake-op-wait-read-error.out" &&
+	   err_is fake-op-wait-read-error op SOURCE_READ_ERROR
+	then ok fake-op-wait-read-error; fi
+	# the new counters in show, and op fields that do not apply are null
+	if expect fake-show-counters 0 fk "$TOOL" show --json data &&
+	   jq_ok fake-show-counters '.mismatch_sectors == 16 and
+		.plexes[0].corrected_read_errors == 2 and .plexes[0].read_errors == 0 and
+		.plexes[1].corrected_read_errors == 0 and .plexes[1].read_errors == 3 and
+		.operation.lost_bytes == 0 and .operation.mismatch_bytes == null'
+	then ok fake-show-counters; fi
+	if expect fake-op-break-json 0 fk "$TOOL" op status 8 --json &&
+	   jq_ok fake-op-break-json '.bad_offset_bytes == null and .bad_bytes == null and
+		.lost_bytes == null and .mismatch_bytes == null'
+	then ok fake-op-break-json; fi
+	if expect fake-version-sync 0 fk "$TOOL" version &&
+	   grep -q "^features:.* rename sync-action$" "$OUT/fake-version-sync.out"
+	then ok fake-version-sync; fi
+
+	# golden outputs: whole stdout and stderr, devices on a major no host has
+	gk() { fk env MIRVOL_FAKE_DEV_MAJOR=4095 "$@"; }
+	for g in "show 0 show data" "show-json 0 show --json data" \
+		 "op-status-resync 1 op wait 14" "op-status-check-json 0 op status --json 12" \
+		 "check-wait 0 check --wait data" "repair-wait 0 repair --wait --from 0 data" \
+		 "resync-wait 1 resync --wait data" \
+		 "resync-force-wait 0 resync --force --wait data" \
+		 "add-plex-read-error 1 add-plex --wait data /dev/null" \
+		 "check-old-module 1 check data"; do
+		set -- $g
+		name=golden-$1 want=$2
+		shift 2
+		case $name in
+		*-add-plex-*) envs=(MIRVOL_FAKE_ADD_OP=16) ;;
+		*-old-module) envs=(MIRVOL_FAKE_FAIL=15:25:0) ;;
+		*) envs=() ;;
+		esac
+		if expect "$name" "$want" gk env "${envs[@]}" "$TOOL" "$@"; then
+			if golden "$name"; then ok "$name"; else ko "$name" "$(head -c 600 "$OUT/$name.diff")"; fi
+		fi
+	done
+
 	# assemble
 	if expect fake-assemble 0 fk "$TOOL" assemble "$OUT/d0" "$OUT/d1" &&
 	   [ "$(cat "$OUT/fake-assemble.out")" = /dev/mirvol0 ] &&
@@ -532,7 +662,8 @@ if command -v groff >/dev/null; then
 		ko man-page-renders "$(head -c 300 "$OUT/man.err")"
 	fi
 	for c in create remove stop list show rename break-plex remove-plex \
-		 add-plex set-plex op assemble examine version; do
+		 add-plex check repair resync set-plex op assemble examine \
+		 version; do
 		# a .TP entry starting \fBCMD (roff escapes the hyphens)
 		pat="\\fB${c//-/\\-}"
 		P=$pat awk 'index($0, ENVIRON["P"]) == 1 { f = 1 }
@@ -579,10 +710,16 @@ elif command -v valgrind >/dev/null; then
 		vg_case valgrind-create 0 "${F[@]}" "$TOOL" create --wait "$OUT/d0" "$OUT/d1"
 		vg_case valgrind-break 0 "${F[@]}" "$TOOL" break-plex --wait data 1
 		vg_case valgrind-not-found 1 "${F[@]}" "$TOOL" show nosuch
+		vg_case valgrind-check 0 "${F[@]}" "$TOOL" check --wait --json data
+		vg_case valgrind-resync 1 "${F[@]}" "$TOOL" resync --wait data
 	fi
 else
 	echo "SKIP valgrind (not installed)"
 fi
 
 echo "tool-tests: $pass passed, $fail failed"
+if [ -n "${MIRVOLCTL_TEST_COUNTS:-}" ]; then
+	mkdir -p "$(dirname "$MIRVOLCTL_TEST_COUNTS")"
+	printf 'passed=%d\nfailed=%d\n' "$pass" "$fail" >"$MIRVOLCTL_TEST_COUNTS"
+fi
 [ $fail -eq 0 ]

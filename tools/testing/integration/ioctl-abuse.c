@@ -275,6 +275,33 @@ static void test_create(void)
 	unlink(file);
 }
 
+/* A plex command on @vol's unknown plex: ENOENT, and @vol unchanged. */
+static void plex_ref_unknown(unsigned long cmd, const char *what,
+			     const struct mirvol_create *vol, __u32 flags)
+{
+	struct mirvol_info *before = calloc(1, sizeof(*before));
+	struct mirvol_info *after = calloc(1, sizeof(*after));
+	struct mirvol_plex_ref p = { 0 };
+	int got;
+
+	memcpy(before->volume_uuid, vol->volume_uuid, MIRVOL_UUID_LEN);
+	memcpy(after->volume_uuid, vol->volume_uuid, MIRVOL_UUID_LEN);
+	memcpy(p.volume_uuid, vol->volume_uuid, MIRVOL_UUID_LEN);
+	memset(p.plex_uuid, 0xcd, MIRVOL_UUID_LEN);
+	p.hdr.flags = flags;
+	ioc(MIRVOL_IOC_INFO, before);
+	got = ioc(cmd, &p);
+	CHECK(got == ENOENT && p.hdr.reason == MIRVOL_R_OBJECT_NOT_FOUND,
+	      "%s of a plex the volume does not have: errno %d reason %u",
+	      what, got, p.hdr.reason);
+	CHECK(ioc(MIRVOL_IOC_INFO, after) == 0 &&
+	      after->nr_plexes == before->nr_plexes &&
+	      !memcmp(after->plexes, before->plexes, sizeof(after->plexes)),
+	      "%s of an unknown plex left the volume as it was", what);
+	free(before);
+	free(after);
+}
+
 static void test_lookups(void)
 {
 	struct mirvol_info *info = calloc(1, sizeof(*info));
@@ -285,6 +312,15 @@ static void test_lookups(void)
 	struct mirvol_assemble as = { 0 };
 	struct mirvol_assemble_member m = { 0 };
 	struct mirvol_rename rn = { 0 };
+	struct mirvol_volume_ref r = { 0 };
+	struct mirvol_create c;
+	int fd0 = open_dev(dev0, O_RDWR), i;
+
+	/* A volume, so that lookups have something to miss and LIST a UUID. */
+	create_init(&c, "lookups", fd0, -1);
+	c.hdr.flags = MIRVOL_CREATE_F_ASSUME_CLEAN;
+	CHECK(ioc(MIRVOL_IOC_CREATE, &c) == 0, "create lookups over %s", dev0);
+	close(fd0);
 
 	memset(info->volume_uuid, 0xab, MIRVOL_UUID_LEN);
 	CHECK(ioc(MIRVOL_IOC_INFO, info) == ENOENT &&
@@ -304,13 +340,25 @@ static void test_lookups(void)
 	      "timeout outside OP_WAIT");
 	CHECK(ioc(MIRVOL_IOC_OP_WAIT, &o) == ENOENT, "wait for unknown op");
 
+	CHECK(nr_volumes() == 1, "one volume to list");
 	l.capacity = 1000;
 	l.uuids_ptr = 16;
-	CHECK(nr_volumes() == 0 || ioc(MIRVOL_IOC_LIST, &l) == EFAULT,
-	      "list into a bad pointer");
-	l.uuids_ptr = 0;
+	CHECK(ioc(MIRVOL_IOC_LIST, &l) == EFAULT, "list into a bad pointer");
+	memset(&l, 0, sizeof(l));
+	l.capacity = 1000;
 	CHECK(ioc(MIRVOL_IOC_LIST, &l) == EINVAL,
 	      "list with capacity and no buffer");
+
+	plex_ref_unknown(MIRVOL_IOC_BREAK_PLEX, "break-plex", &c, 0);
+	plex_ref_unknown(MIRVOL_IOC_REMOVE_PLEX, "remove-plex", &c, 0);
+	plex_ref_unknown(MIRVOL_IOC_SET_PLEX, "set-plex", &c,
+			 MIRVOL_SET_PLEX_F_BOOT);
+	memcpy(r.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+	/* udev may be probing the volume for a moment. */
+	for (i = 0; i < 50 && ioc(MIRVOL_IOC_REMOVE, &r) == EBUSY; i++)
+		usleep(100000);
+	CHECK(i < 50 && !r.hdr.reason && nr_volumes() == 0,
+	      "remove lookups (after %d tries)", i + 1);
 
 	memset(p.volume_uuid, 0xab, MIRVOL_UUID_LEN);
 	CHECK(ioc(MIRVOL_IOC_BREAK_PLEX, &p) == ENOENT &&

@@ -290,3 +290,99 @@ request_kill() {
 	sleep 30
 	fail "the host did not kill the VM within 30 s"
 }
+
+# plexes_identical VOL [INDEX...]: the data areas of the volume's plexes
+# (those given, else every plex with a device) hold the same bytes, read
+# with O_DIRECT (a member's page cache can be stale).  Fails naming the
+# first plex and volume byte that differ.
+plexes_identical() {
+	local vol=$1 json size first="" i out idx=()
+	shift
+	json=$(mirvolctl show "$vol" --json)
+	size=$(jq .size_bytes <<<"$json")
+	idx=("$@")
+	[ ${#idx[@]} -gt 0 ] ||
+		mapfile -t idx < <(jq '.plexes[] | select(.device != null) | .index' <<<"$json")
+	[ ${#idx[@]} -ge 2 ] || fail "plexes_identical $vol: fewer than two plexes (${idx[*]})"
+	for i in "${idx[@]}"; do
+		if [ -z "$first" ]; then
+			first=$i
+			continue
+		fi
+		out=$(cmp <(_plex_data "$json" "$first" "$size") \
+			  <(_plex_data "$json" "$i" "$size") 2>&1) && continue
+		[[ $out =~ differ:\ (byte|char)\ ([0-9]+) ]] &&
+			out="first at volume byte $((BASH_REMATCH[2] - 1))"
+		fail "volume $vol: plex $i differs from plex $first: $out"
+	done
+	log "volume $vol: plexes ${idx[*]} hold the same data"
+}
+
+# _plex_data JSON INDEX SIZE: the volume's data on the device of a plex.
+_plex_data() {
+	local dev off
+	dev=$(jq -r ".plexes[] | select(.index == $2) | .device" <<<"$1")
+	off=$(jq ".plexes[] | select(.index == $2) | .data_offset_bytes" <<<"$1")
+	dd if="$dev" bs=1M iflag=direct,skip_bytes,count_bytes skip="$off" \
+	   count="$3" status=none
+}
+
+# mk_remap DEV NAME: a dm-integrity device /dev/mapper/NAME over DEV
+# (printed) that behaves as a disk with pending sectors: remap_damage
+# makes blocks unreadable (a read fails, as on a medium error) and a
+# write of them makes them good again, as a disk remaps a sector on
+# write.  null_blk's bad blocks fail writes too, scsi_debug's medium
+# errors stay.  Its size is DEV's less dm-integrity's metadata, in whole
+# MiB; it reads as zeros.
+mk_remap() {
+	local dev=$1 name=$2 n
+	modprobe dm_integrity || fail "modprobe dm_integrity failed"
+	# A zeroed superblock: dm-integrity formats the device.  A table of
+	# 8 sectors tells the size it provides; then the real table.
+	dd if=/dev/zero of="$dev" bs=1M count=1 oflag=direct status=none
+	_dmsetup create "$name" --table "0 8 integrity $dev 0 4 D 1 internal_hash:crc32c" ||
+		fail "dmsetup create $name (integrity) failed"
+	n=$(dmsetup status "$name" | awk '{ print $5 }')
+	[[ $n =~ ^[0-9]+$ ]] || fail "dm-integrity $name: no size in '$(dmsetup status "$name")'"
+	n=$((n / 2048 * 2048))
+	_dm_switch "$name" "0 $n integrity $dev 0 4 D 1 internal_hash:crc32c"
+	mkdir -p /run/mvtest
+	echo "$dev" >"/run/mvtest/remap-$name"
+	settle
+	wait_for 10 test -b "/dev/mapper/$name"
+	# Checksums for every sector: one never written fails its own.
+	dd if=/dev/zero of="/dev/mapper/$name" bs=1M count=$((n / 2048)) \
+	   oflag=direct status=none || fail "cannot zero /dev/mapper/$name"
+	echo "/dev/mapper/$name"
+}
+
+# remap_damage NAME OFFSET LEN: make LEN bytes at byte OFFSET of the
+# mk_remap device NAME (4 KiB blocks) unreadable until written; their
+# data is lost.  Works while the device is in use (a volume's plex).
+remap_damage() {
+	local name=$1 off=$2 len=$3 lower b marker at
+	lower=$(cat "/run/mvtest/remap-$name") || fail "$name was not made by mk_remap"
+	[ $((off % 4096)) -eq 0 ] && [ $((len % 4096)) -eq 0 ] && [ "$len" -gt 0 ] ||
+		fail "remap_damage $name: $off+$len is not in 4 KiB blocks"
+	for ((b = off; b < off + len; b += 4096)); do
+		# Where the block lies below dm-integrity: write a marker
+		# through it, find the marker below, overwrite it there.
+		marker="mvtest-damage-$name-$b-$RANDOM$RANDOM"
+		awk -v m="$marker" 'BEGIN { while (length(s) < 4096) s = s m "\n"
+					    printf "%s", substr(s, 1, 4096) }' >"$TEST_TMP/marker"
+		dd if="$TEST_TMP/marker" of="/dev/mapper/$name" bs=4096 \
+		   seek=$((b / 4096)) oflag=direct conv=notrunc status=none
+		at=$(set +o pipefail
+		     dd if="$lower" bs=1M iflag=direct status=none 2>/dev/null |
+			grep -m 1 -obaF "$marker" | cut -d: -f1)
+		[[ $at =~ ^[0-9]+$ ]] && [ $((at % 512)) -eq 0 ] ||
+			fail "remap_damage $name: block $b not found on $lower"
+		dd if=/dev/urandom of="$lower" bs=4096 count=1 seek="$at" \
+		   oflag=direct,seek_bytes conv=notrunc status=none
+		if dd if="/dev/mapper/$name" of=/dev/null bs=4096 skip=$((b / 4096)) \
+		      count=1 iflag=direct status=none 2>/dev/null; then
+			fail "remap_damage $name: block $b still reads"
+		fi
+	done
+	log "$name: bytes $off+$len unreadable until written"
+}

@@ -36,6 +36,9 @@
 #                  TEST_DISKS, TEST_MEM, TEST_CPUS)
 #   TEST_TIMEOUT=SECS  per run_test/stage (default 300)
 #   TEST_MEM=2G, TEST_CPUS=2  VM size
+#   TEST_UDEV=0    no systemd-udevd in the guest (implies a boot of its own):
+#                  for tests that must see a volume stay stopped or
+#                  offline, which udev's incremental assembly would undo
 # Other single-boot tests share boots; between two tests the guest runs
 # the test's cleanup, then a generic reset (guest-run.sh).  A crash or a
 # hang fails the running test only; the others continue in a new boot.
@@ -112,6 +115,7 @@ meta() {
 	if ! lines=$(bash -c '. "$1" >/dev/null || exit 1
 		printf "%s\n" "${TEST_STAGES:-}" "${TEST_DISKS:-}" "${TEST_OWN_BOOT:-0}" \
 			"${TEST_TIMEOUT:-300}" "${TEST_MEM:-}" "${TEST_CPUS:-}" \
+			"${TEST_UDEV:-1}" \
 			"${TEST_STAGE_DISKS:-}"
 		declare -F | awk "{ printf \"%s \", \$3 }"; echo
 		compgen -v TEST_ | tr "\n" " "' _ "$f" 2>&1); then
@@ -119,12 +123,12 @@ meta() {
 		return 1
 	fi
 	{ read -r M_STAGES; read -r M_DISKS; read -r M_OWN; read -r M_TIMEOUT
-	  read -r M_MEM; read -r M_CPUS; read -r M_STAGE_DISKS; read -r M_FUNCS
+	  read -r M_MEM; read -r M_CPUS; read -r M_UDEV; read -r M_STAGE_DISKS; read -r M_FUNCS
 	  read -r M_VARS; } <<<"$lines"
 	# A misspelt setting would be ignored silently.
 	for v in $M_VARS; do
 		case $v in
-		TEST_STAGES|TEST_DISKS|TEST_STAGE_DISKS|TEST_OWN_BOOT|TEST_TIMEOUT|TEST_MEM|TEST_CPUS) ;;
+		TEST_STAGES|TEST_DISKS|TEST_STAGE_DISKS|TEST_OWN_BOOT|TEST_TIMEOUT|TEST_MEM|TEST_CPUS|TEST_UDEV) ;;
 		*) M_ERR="unknown setting $v"; return 1 ;;
 		esac
 	done
@@ -146,7 +150,9 @@ meta() {
 				{ M_ERR="TEST_STAGE_DISKS: no disk $n in TEST_DISKS"; return 1; }
 		done
 	done
-	if [ "$M_STAGES" != run_test ] || [ -n "$M_DISKS$M_MEM$M_CPUS" ]; then
+	[[ $M_UDEV =~ ^[01]$ ]] || { M_ERR="bad TEST_UDEV '$M_UDEV'"; return 1; }
+	if [ "$M_STAGES" != run_test ] || [ -n "$M_DISKS$M_MEM$M_CPUS" ] ||
+	   [ "$M_UDEV" = 0 ]; then
 		M_OWN=1
 	fi
 	return 0
@@ -267,6 +273,7 @@ run_own() {
 	done
 	[ -z "$M_MEM" ] || vmargs+=(-m "$M_MEM")
 	[ -z "$M_CPUS" ] || vmargs+=(-c "$M_CPUS")
+	[ "$M_UDEV" = 1 ] || vmargs+=(-U)
 	for st in $M_STAGES; do
 		# Every disk, or those TEST_STAGE_DISKS lists for this stage.
 		names=""

@@ -6,12 +6,23 @@
 # REMAINING_PLEX_STALE, PLEX_NOT_IN_SYNC, VOLUME_NOT_ONLINE,
 # OBJECT_STATUS_FAILED, INVALID_OPERATION, DEVICE_BUSY, SOURCE_TOO_SMALL,
 # TOO_MANY_PLEXES and CANCEL_TOO_LATE; each leaves the volume unchanged.
+# mirvolctl resolves VOL and PLEX itself and never sends an unknown one:
+# the kernel's OBJECT_NOT_FOUND for an unknown plex or volume is checked
+# with raw ioctls (plex-ioctl).
 
 TEST_TIMEOUT=400
 
+# reason_number NAME: the number of MIRVOL_R_NAME in the uapi header.
+reason_number() {
+	sed -n "s/^[[:space:]]*MIRVOL_R_$1[[:space:]]*=[[:space:]]*\([0-9]*\),.*/\1/p" \
+		"$MIRVOL_SRC/uapi/linux/mirvol.h"
+}
+
 run_test() {
-	local leg0 leg1 before op i err devs=()
+	local leg0 leg1 before op i err c nf devs=()
+	local raw=$MIRVOL_SRC/tools/testing/integration/plex-ioctl
 	require jq
+	[ -x "$raw" ] || fail "$raw is not built (make testprogs)"
 	mk_brd 9 24
 	load_mirvol
 
@@ -20,6 +31,15 @@ run_test() {
 	expect_fail_reason VOLUME_NOT_A_MIRROR mirvolctl remove-plex single 0
 	mirvolctl add-plex single /dev/ram1 --wait >/dev/null
 	before=$(mirvolctl show single --json)
+	nf="ENOENT $(reason_number OBJECT_NOT_FOUND)"
+	[ "$nf" != "ENOENT " ] || fail "no OBJECT_NOT_FOUND in the uapi header"
+	for c in break-plex remove-plex set-plex; do
+		assert_eq "$nf" "$("$raw" "$c" "$(jq -r .uuid <<<"$before")" \
+			00000000-0000-0000-0000-000000000001)" "$c of an unknown plex (raw ioctl)"
+	done
+	assert_eq "$nf" "$("$raw" break-plex 00000000-0000-0000-0000-000000000001 \
+		"$(jq -r '.plexes[0].uuid' <<<"$before")")" "break-plex of an unknown volume (raw ioctl)"
+	# The same through mirvolctl, which finds out by itself.
 	expect_fail_reason OBJECT_NOT_FOUND mirvolctl break-plex single 5
 	expect_fail_reason OBJECT_NOT_FOUND mirvolctl break-plex single 00000000-0000-0000-0000-000000000001
 	expect_fail_reason OBJECT_NOT_FOUND mirvolctl break-plex nosuch 0

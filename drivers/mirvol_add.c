@@ -1,0 +1,375 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol add-plex: a block device, or every plex of another volume
+ * (--from-volume), joins a volume as new syncing plexes, and a resync
+ * copies the data onto them (VDS's IVdsLun::AddPlex).
+ *
+ * Prepare (both volumes locked, in mirvol_lock_two() order): the rules
+ * are checked, the source volume is killed in the same hold (it must not
+ * be open; from here on it cannot be opened), the operation is reserved
+ * on the target.  Unlocked: the device is opened, or the source volume is
+ * dissolved and its plexes taken.  Commit (target locked): the operation
+ * must not have been asked to stop, the rules are checked again with the
+ * plexes as they are now, each plex must fit (mirvol_check_member()),
+ * then they are attached with I/O suspended and the resync is queued.
+ * If anything fails before the commit, the plexes are given back: a
+ * device as it was, a source volume's plexes with its metadata intact,
+ * so that it can be assembled again.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/blkdev.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+
+#include "mirvol_core.h"
+
+/**
+ * struct mirvol_add - an add-plex operation
+ * @op: the operation
+ * @src: --from-volume: the source volume during mirvol_add_plex() (the
+ *	caller's reference), else NULL: an ended operation in the table
+ *	must pin no volume (each pins the module)
+ * @plexes: the plexes to add, each referenced
+ * @nr: entries in @plexes
+ * @inited: per entry of @plexes (bit), it got the target's superblock
+ */
+struct mirvol_add {
+	struct mirvol_operation op;
+	struct mirvol_volume *src;
+	struct mirvol_plex *plexes[MIRVOL_MAX_PLEXES];
+	unsigned int nr;
+	u8 inited;
+};
+
+static struct mirvol_add *to_add(struct mirvol_operation *op)
+{
+	return container_of(op, struct mirvol_add, op);
+}
+
+/* Drop the operation's references on its plexes. */
+static void mirvol_add_drop(struct mirvol_add *a)
+{
+	while (a->nr)
+		mirvol_plex_put(a->plexes[--a->nr]);
+}
+
+static void mirvol_add_release(struct mirvol_operation *op)
+{
+	struct mirvol_add *a = to_add(op);
+
+	mirvol_add_drop(a);
+	kfree(a);
+}
+
+/*
+ * Take the plexes out of the target again (cancel, failed attach) and
+ * erase the target's superblock from them.  vol->lock held.
+ */
+static void mirvol_add_undo(struct mirvol_add *a)
+{
+	struct mirvol_volume *vol = a->op.vol;
+	bool started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	unsigned int i;
+
+	lockdep_assert_held(&vol->lock);
+	if (started)
+		mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
+	for (i = 0; i < a->nr; i++)
+		if (vol->plexes[a->plexes[i]->index] == a->plexes[i])
+			mirvol_detach_plex(vol, a->plexes[i]);
+	mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	if (started)
+		mirvol_resume_io(vol);
+	/* Only what got the target's superblock: nothing else is ours. */
+	for (i = 0; i < a->nr; i++)
+		if (a->inited & BIT(i))
+			mirvol_sb_wipe(a->plexes[i]);
+	a->inited = 0;
+	mirvol_add_drop(a);
+}
+
+static void mirvol_add_run(struct mirvol_operation *op)
+{
+	struct mirvol_add *a = to_add(op);
+	struct mirvol_volume *vol = op->vol;
+	enum mirvol_reason reason;
+	int err;
+
+	err = mirvol_resync_run(op, vol, -1, false, &reason);
+	if (mirvol_op_stop_reason(op) == MIRVOL_R_OPERATION_CANCELED) {
+		mutex_lock(&vol->lock);
+		mirvol_add_undo(a);
+		mutex_unlock(&vol->lock);
+	}
+	/*
+	 * The volume holds the plexes now.  SOURCE_READ_ERROR leaves them
+	 * syncing: 'mirvolctl resync --force' copies around the range.
+	 */
+	mirvol_add_drop(a);
+	mirvol_op_finish(op, err ? reason : MIRVOL_R_NONE);
+}
+
+static const struct mirvol_op_kind mirvol_add_type = {
+	.type		= MIRVOL_OP_ADD_PLEX,
+	.cancellable	= true,
+	.run		= mirvol_add_run,
+	.release	= mirvol_add_release,
+};
+
+/* The data a plex can hold with the default metadata area, or 0. */
+static u64 mirvol_plex_capacity(struct mirvol_plex *plex)
+{
+	if (plex->dev_sectors < MIRVOL_DATA_OFFSET_SECTORS)
+		return 0;
+	return plex->dev_sectors - MIRVOL_DATA_OFFSET_SECTORS;
+}
+
+/* The add rule's view of plexes to add. */
+static void mirvol_add_rule_plexes(struct mirvol_volume *vol,
+				   struct mirvol_plex **plexes, unsigned int n,
+				   struct mirvol_rule_add *ra)
+{
+	unsigned int i;
+
+	ra->nr_new = n;
+	ra->min_size = U64_MAX;
+	for (i = 0; i < n; i++) {
+		ra->min_size = min(ra->min_size,
+				   mirvol_plex_capacity(plexes[i]));
+		if (vol->disk && plexes[i]->bdev &&
+		    bdev_logical_block_size(plexes[i]->bdev) >
+		    queue_logical_block_size(vol->disk->queue))
+			ra->lbs_larger = true;
+	}
+}
+
+/* The add rule's view of a source volume; both locks held. */
+static void mirvol_add_rule_src(struct mirvol_volume *vol,
+				struct mirvol_volume *src,
+				struct mirvol_rule_add *ra)
+{
+	struct mirvol_plex *plexes[MIRVOL_MAX_PLEXES];
+	unsigned int i, n = 0;
+
+	ra->is_target = src == vol;
+	ra->src_busy = src->op != NULL;
+	ra->src_not_online = !test_bit(MIRVOL_VOL_STARTED, &src->flags) ||
+			     READ_ONCE(src->state) == MIRVOL_VOLUME_FAILED;
+	if (src->disk) {
+		mutex_lock(&src->disk->open_mutex);
+		ra->src_open = disk_openers(src->disk) > 0;
+		mutex_unlock(&src->disk->open_mutex);
+	}
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *p = src->plexes[i];
+
+		if (p && p->bdev && p->state != MIRVOL_PLEX_FAILED)
+			plexes[n++] = p;
+	}
+	mirvol_add_rule_plexes(vol, plexes, n, ra);
+}
+
+/*
+ * Check the rules and reserve the target; with a source, kill it in the
+ * same hold of both locks (it must not be open).  Locks held.
+ */
+static enum mirvol_reason mirvol_add_prepare(struct mirvol_add *a,
+					     struct mirvol_volume *src,
+					     struct mirvol_rule_add *ra)
+{
+	struct mirvol_volume *vol = a->op.vol;
+	struct mirvol_rule_vol rv;
+	enum mirvol_reason reason;
+
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) ||
+	    (src && test_bit(MIRVOL_VOL_DEAD, &src->flags)))
+		return MIRVOL_R_OBJECT_NOT_FOUND;
+	mirvol_rules_snapshot(vol, &rv);
+	if (src)
+		mirvol_add_rule_src(vol, src, ra);
+	reason = mirvol_check_add(&rv, ra);
+	if (!reason)
+		reason = mirvol_op_reserve(&a->op);
+	if (reason || !src)
+		return reason;
+	/* In the same hold: nobody can open the source from here on. */
+	reason = mirvol_volume_kill(src, true);
+	if (reason) {
+		mirvol_op_end(&a->op, reason);
+		return reason;
+	}
+	a->src = src;
+	return MIRVOL_R_NONE;
+}
+
+/* Attach the plexes as syncing members, I/O suspended.  vol->lock held. */
+static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
+{
+	struct mirvol_volume *vol = a->op.vol;
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	bool started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	unsigned int i;
+
+	if (started)
+		mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
+	for (i = 0; i < a->nr && !reason; i++) {
+		struct mirvol_plex *plex = a->plexes[i];
+		int slot = mirvol_free_slot(vol);
+
+		if (slot < 0) {
+			reason = MIRVOL_R_TOO_MANY_PLEXES;
+			break;
+		}
+		plex->index = slot;
+		plex->state = MIRVOL_PLEX_SYNCING;
+		plex->sync_offset = 0;
+		plex->boot = 0;
+		plex->gone_generation = 0;
+		reason = mirvol_attach_plex(vol, plex);
+		if (reason)
+			break;
+		if (mirvol_sb_init_plex(vol, plex))
+			reason = MIRVOL_R_IO_ERROR;
+		else
+			a->inited |= BIT(i);
+	}
+	if (!reason && mirvol_sb_update_locked(vol))
+		reason = MIRVOL_R_IO_ERROR;
+	mutex_unlock(&vol->sb_mutex);
+	if (started)
+		mirvol_resume_io(vol);
+	if (reason)
+		return reason;
+	for (i = 0; i < a->nr; i++)
+		mirvol_sysfs_add_plex(vol, a->plexes[i]);
+	return MIRVOL_R_NONE;
+}
+
+/*
+ * Commit: re-check what the locks did not cover meanwhile, attach, run.
+ * vol->lock held.
+ */
+static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
+{
+	struct mirvol_volume *vol = a->op.vol;
+	struct mirvol_rule_add ra = {};
+	struct mirvol_rule_vol rv;
+	enum mirvol_reason reason;
+	unsigned int i;
+
+	reason = mirvol_op_stop_reason(&a->op);
+	if (reason)
+		return reason;
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		return MIRVOL_R_OBJECT_DELETED;
+	mirvol_rules_snapshot(vol, &rv);
+	rv.busy = false;		/* the volume's operation is this one */
+	mirvol_add_rule_plexes(vol, a->plexes, a->nr, &ra);
+	reason = mirvol_check_add(&rv, &ra);
+	/* A device too small for even the metadata says so first. */
+	for (i = 0; i < a->nr && reason != MIRVOL_R_DEVICE_TOO_SMALL; i++) {
+		enum mirvol_reason r;
+
+		a->plexes[i]->data_offset = MIRVOL_DATA_OFFSET_SECTORS;
+		r = mirvol_check_member(vol, a->plexes[i]);
+		if (r == MIRVOL_R_DEVICE_TOO_SMALL || (r && !reason))
+			reason = r;
+	}
+	if (reason)
+		return reason;
+	reason = mirvol_add_attach(a);
+	if (reason) {
+		mirvol_add_undo(a);
+		return reason;
+	}
+	for (i = 0; i < a->nr; i++) {
+		mirvol_op_add_output(&a->op, &a->plexes[i]->uuid);
+		if (a->src)
+			pr_info("mirvol: plex %pUb of %s joins %s\n",
+				&a->plexes[i]->uuid, a->src->name, vol->name);
+	}
+	mirvol_op_set_progress(&a->op, 0, (u64)vol->size << SECTOR_SHIFT);
+	mirvol_op_commit(&a->op);
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_add_plex - add-plex: a device or every plex of a volume joins
+ * @vol: the target, referenced by the caller
+ * @file: the device, or NULL with @src
+ * @src: the source volume, referenced by the caller, or NULL
+ * @op_id: out: the operation
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not; on failure nothing changed but that a
+ * source volume may be stopped (its members keep its metadata).
+ */
+enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
+				   struct file *file,
+				   struct mirvol_volume *src, u64 *op_id)
+{
+	struct mirvol_rule_add ra = {};
+	enum mirvol_reason reason;
+	struct mirvol_add *a;
+	dev_t devt = 0;
+
+	if (file) {
+		reason = mirvol_check_device(file, &devt);
+		if (reason == MIRVOL_R_INVALID_OPERATION) {
+			/* A volume: add-plex --from-volume takes its plexes. */
+			ra.is_mirvol_dev = true;
+			ra.is_target = vol->disk &&
+				       MINOR(devt) / MIRVOL_MINORS == vol->id;
+		} else if (reason) {
+			return reason;
+		}
+		ra.nr_new = 1;
+		ra.min_size = U64_MAX;
+	}
+	a = kzalloc(sizeof(*a), GFP_KERNEL);
+	if (!a)
+		return MIRVOL_R_NO_MEMORY;
+	mirvol_op_init(&a->op, &mirvol_add_type, vol);
+
+	mirvol_lock_two(vol, src);
+	reason = mirvol_add_prepare(a, src, &ra);
+	mirvol_unlock_two(vol, src);
+	if (reason)
+		goto out;
+
+	/* Reserved: open the device or dissolve the source, unlocked. */
+	mirvol_race_window();
+	if (src) {
+		mirvol_volume_destroy_take(src, a->plexes, &a->nr);
+	} else {
+		struct mirvol_plex *plex = mirvol_plex_alloc();
+
+		if (!plex) {
+			reason = MIRVOL_R_NO_MEMORY;
+		} else {
+			uuid_gen(&plex->uuid);
+			a->plexes[a->nr++] = plex;
+			reason = mirvol_plex_open(plex, devt);
+		}
+	}
+
+	mirvol_race_window();
+	mutex_lock(&vol->lock);
+	if (!reason)
+		reason = mirvol_add_commit(a);
+	if (reason) {
+		mirvol_op_end(&a->op, reason);
+		mirvol_add_drop(a);	/* devices given back now */
+	} else {
+		*op_id = a->op.id;
+	}
+	a->src = NULL;
+	mutex_unlock(&vol->lock);
+out:
+	mirvol_op_put(&a->op);
+	return reason;
+}

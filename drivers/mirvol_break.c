@@ -1,0 +1,392 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol break-plex and remove-plex: a plex leaves its volume, to become
+ * a volume of its own holding a point-in-time copy (VDS's
+ * IVdsVolume::BreakPlex), or to be given back erased.
+ *
+ * The ioctl checks the rules and reserves the operation under the
+ * volume's lock (break also takes the new volume's name and UUID in the
+ * registry).  The work then freezes the file systems (break), takes the
+ * lock again, suspends I/O, flushes every plex, looks the plex up again by
+ * UUID (a returning member may have replaced a missing one) and checks
+ * the same rules once more before it detaches the plex and writes the
+ * remaining plexes' superblocks.  The operation holds a reference on the
+ * plex from the detach on; the plex is never reached through a pointer
+ * kept across a lock drop.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/blkdev.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+
+#include "mirvol_core.h"
+
+/**
+ * struct mirvol_split - a break-plex or remove-plex operation
+ * @op: the operation
+ * @plex_uuid: the plex, looked up again under the lock
+ * @new: break: the new volume, listed hidden, referenced
+ */
+struct mirvol_split {
+	struct mirvol_operation op;
+	uuid_t plex_uuid;
+	struct mirvol_volume *new;
+};
+
+static struct mirvol_split *to_split(struct mirvol_operation *op)
+{
+	return container_of(op, struct mirvol_split, op);
+}
+
+static void mirvol_split_release(struct mirvol_operation *op)
+{
+	struct mirvol_split *sp = to_split(op);
+
+	if (sp->new)
+		mirvol_volume_put(sp->new);
+	kfree(sp);
+}
+
+/**
+ * struct mirvol_freeze - the block devices of a volume frozen for a split
+ * @files: the whole disk and each partition, opened (not exclusively)
+ * @nr: entries in @files
+ */
+struct mirvol_freeze {
+	struct file *files[MIRVOL_MINORS];
+	unsigned int nr;
+};
+
+static void mirvol_thaw_all(struct mirvol_freeze *fz)
+{
+	while (fz->nr) {
+		struct file *file = fz->files[--fz->nr];
+
+		bdev_thaw(file_bdev(file));
+		fput(file);
+	}
+	/* A kernel thread's fput() is deferred: no opener may linger. */
+	flush_delayed_fput();
+}
+
+/*
+ * Freeze every file system on the volume, on the whole disk or on any
+ * partition, so that the split-off copy is clean, not only crash
+ * consistent; devices without one are synced.  Each is held open so it
+ * cannot go away meanwhile.  On failure nothing stays frozen.
+ */
+static enum mirvol_reason mirvol_freeze_all(struct mirvol_volume *vol,
+					    struct mirvol_freeze *fz)
+{
+	dev_t devts[MIRVOL_MINORS];
+	struct block_device *part;
+	unsigned int i, nr = 0;
+	unsigned long idx;
+	int err;
+
+	fz->nr = 0;
+	mutex_lock(&vol->lock);
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags) ||
+	    test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		mutex_unlock(&vol->lock);
+		return MIRVOL_R_NONE;	/* the split finds out */
+	}
+	rcu_read_lock();
+	xa_for_each(&vol->disk->part_tbl, idx, part)
+		if (nr < MIRVOL_MINORS)
+			devts[nr++] = part->bd_dev;
+	rcu_read_unlock();
+	mutex_unlock(&vol->lock);
+	for (i = 0; i < nr; i++) {
+		struct file *file = bdev_file_open_by_dev(devts[i], BLK_OPEN_READ,
+							  NULL, NULL);
+
+		if (IS_ERR(file))
+			continue;	/* a partition deleted meanwhile */
+		err = bdev_freeze(file_bdev(file));
+		if (err) {
+			pr_err("mirvol: %s: cannot freeze %pg: %d\n", vol->name,
+			       file_bdev(file), err);
+			fput(file);
+			mirvol_thaw_all(fz);
+			return MIRVOL_R_FREEZE_FAILED;
+		}
+		fz->files[fz->nr++] = file;
+	}
+	return MIRVOL_R_NONE;
+}
+
+/*
+ * Check the rules again and take the plex out of the volume: I/O is
+ * drained, every plex flushed so that all completed writes are durable
+ * on it (a plex that fails the flush is failed, and the rules see it),
+ * the superblocks of the others record that it left, and only then do
+ * writes resume without it.  Returns the plex, referenced, in *plexp.
+ * vol->lock held.
+ */
+static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
+					   struct mirvol_plex **plexp)
+{
+	struct mirvol_volume *vol = sp->op.vol;
+	unsigned int type = sp->op.kind->type;
+	struct mirvol_rule_vol rv;
+	enum mirvol_reason reason;
+	struct mirvol_plex *plex;
+
+	lockdep_assert_held(&vol->lock);
+	reason = mirvol_op_stop_reason(&sp->op);
+	if (reason)
+		return reason;
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		return MIRVOL_R_OBJECT_DELETED;
+	mirvol_suspend_io(vol);
+	mirvol_flush_plexes(vol);
+	plex = mirvol_plex_find(vol, sp->plex_uuid.b);
+	mirvol_rules_snapshot(vol, &rv);
+	rv.busy = false;		/* the volume's operation is this one */
+	reason = type == MIRVOL_OP_BREAK_PLEX ?
+		 mirvol_check_break(&rv, plex ? (int)plex->index : -1) :
+		 mirvol_check_remove_plex(&rv, plex ? (int)plex->index : -1);
+	if (reason) {
+		mirvol_resume_io(vol);
+		return reason;
+	}
+	mirvol_plex_get(plex);
+	mutex_lock(&vol->sb_mutex);
+	mirvol_detach_plex(vol, plex);
+	if (mirvol_sb_update_locked(vol))
+		reason = MIRVOL_R_IO_ERROR;
+	mutex_unlock(&vol->sb_mutex);
+	mirvol_resume_io(vol);
+	if (reason) {
+		/* No plex took the update: the volume failed. */
+		mirvol_plex_put(plex);
+		return reason;
+	}
+	*plexp = plex;
+	return MIRVOL_R_NONE;
+}
+
+/* The broken-off plex becomes the new volume's only plex; started. */
+static enum mirvol_reason mirvol_break_new_volume(struct mirvol_split *sp,
+						  struct mirvol_plex *plex,
+						  sector_t size)
+{
+	struct mirvol_volume *new = sp->new;
+	enum mirvol_reason reason;
+
+	mutex_lock(&new->lock);
+	mutex_lock(&new->sb_mutex);
+	new->size = size;
+	plex->index = 0;
+	plex->state = MIRVOL_PLEX_ACTIVE;	/* checked, and flushed */
+	plex->sync_offset = size;
+	plex->boot = 0;
+	plex->gone_generation = 0;
+	reason = mirvol_attach_plex(new, plex);
+	new->generation = 1;
+	if (!reason && mirvol_sb_init_plex(new, plex))
+		reason = MIRVOL_R_IO_ERROR;
+	mutex_unlock(&new->sb_mutex);
+	if (!reason)
+		reason = mirvol_volume_start(new);
+	if (!reason)
+		mirvol_unhide(new);
+	mutex_unlock(&new->lock);
+	return reason;
+}
+
+static void mirvol_break_run(struct mirvol_operation *op)
+{
+	struct mirvol_split *sp = to_split(op);
+	struct mirvol_volume *vol = op->vol;
+	struct mirvol_plex *plex = NULL;
+	enum mirvol_reason reason;
+	struct mirvol_freeze fz;
+	sector_t size;
+
+	/* Mounted file systems are frozen for the instant of the split. */
+	reason = mirvol_freeze_all(vol, &fz);
+	if (!reason) {
+		mirvol_race_window();
+		mutex_lock(&vol->lock);
+		reason = mirvol_split_off(sp, &plex);
+		size = vol->size;
+		mutex_unlock(&vol->lock);
+		mirvol_thaw_all(&fz);
+	}
+	if (!reason) {
+		mirvol_race_window();
+		reason = mirvol_break_new_volume(sp, plex, size);
+		mirvol_plex_put(plex);
+	}
+	if (reason) {
+		/*
+		 * The new volume's name and UUID are free again, its plex (if
+		 * it got that far) is given back; one that got the new
+		 * superblock keeps it and can be assembled.
+		 */
+		mutex_lock(&sp->new->lock);
+		mirvol_volume_kill(sp->new, false);
+		mutex_unlock(&sp->new->lock);
+		mirvol_volume_destroy(sp->new, false);
+	} else {
+		mirvol_op_add_output(op, &sp->new->uuid);
+	}
+	mirvol_volume_put(sp->new);
+	sp->new = NULL;
+	mirvol_op_finish(op, reason);
+}
+
+static void mirvol_remove_plex_run(struct mirvol_operation *op)
+{
+	struct mirvol_split *sp = to_split(op);
+	struct mirvol_volume *vol = op->vol;
+	struct mirvol_plex *plex = NULL;
+	enum mirvol_reason reason;
+
+	mutex_lock(&vol->lock);
+	reason = mirvol_split_off(sp, &plex);
+	mutex_unlock(&vol->lock);
+	if (!reason) {
+		mirvol_sb_wipe(plex);
+		mirvol_plex_put(plex);	/* gives the device back */
+	}
+	mirvol_op_finish(op, reason);
+}
+
+static const struct mirvol_op_kind mirvol_break_type = {
+	.type		= MIRVOL_OP_BREAK_PLEX,
+	.run		= mirvol_break_run,
+	.release	= mirvol_split_release,
+};
+
+static const struct mirvol_op_kind mirvol_remove_plex_type = {
+	.type		= MIRVOL_OP_REMOVE_PLEX,
+	.run		= mirvol_remove_plex_run,
+	.release	= mirvol_split_release,
+};
+
+/* Check the rules, reserve and commit; vol->lock held. */
+static enum mirvol_reason mirvol_split_start(struct mirvol_split *sp,
+					     struct mirvol_plex **plexp)
+{
+	struct mirvol_volume *vol = sp->op.vol;
+	struct mirvol_rule_vol rv;
+	struct mirvol_plex *plex;
+	enum mirvol_reason reason;
+	int slot;
+
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		return MIRVOL_R_OBJECT_NOT_FOUND;
+	plex = mirvol_plex_find(vol, sp->plex_uuid.b);
+	slot = plex ? (int)plex->index : -1;
+	mirvol_rules_snapshot(vol, &rv);
+	reason = sp->op.kind->type == MIRVOL_OP_BREAK_PLEX ?
+		 mirvol_check_break(&rv, slot) :
+		 mirvol_check_remove_plex(&rv, slot);
+	if (reason)
+		return reason;
+	*plexp = plex;
+	return MIRVOL_R_NONE;
+}
+
+/**
+ * mirvol_break_plex - break-plex: a plex becomes a volume of its own
+ * @vol: the volume, referenced by the caller
+ * @plex_uuid: the plex
+ * @new_name: the new volume's name, "" for the default
+ * @new_uuid: out: the new volume's UUID
+ * @name_out: out: the name used (MIRVOL_NAME_LEN bytes)
+ * @op_id: out: the operation
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not.
+ */
+enum mirvol_reason mirvol_break_plex(struct mirvol_volume *vol,
+				     const u8 *plex_uuid,
+				     const char *new_name, uuid_t *new_uuid,
+				     char *name_out, u64 *op_id)
+{
+	char name[MIRVOL_NAME_LEN];
+	enum mirvol_reason reason;
+	struct mirvol_split *sp;
+	struct mirvol_plex *plex;
+
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	if (!sp)
+		return MIRVOL_R_NO_MEMORY;
+	mirvol_op_init(&sp->op, &mirvol_break_type, vol);
+	import_uuid(&sp->plex_uuid, plex_uuid);
+
+	mutex_lock(&vol->lock);
+	reason = mirvol_split_start(sp, &plex);
+	if (reason)
+		goto out_unlock;
+	if (new_name[0])
+		strscpy(name, new_name, sizeof(name));
+	else
+		mirvol_break_name(name, vol->name, plex->index);
+	sp->new = mirvol_volume_alloc(name, NULL);
+	if (!sp->new) {
+		reason = MIRVOL_R_NO_MEMORY;
+		goto out_unlock;
+	}
+	/* The name and UUID are the new volume's from here on. */
+	reason = mirvol_register(sp->new, true, NULL);
+	if (reason)
+		goto out_unlock;
+	reason = mirvol_op_reserve(&sp->op);
+	if (reason) {
+		mirvol_unregister(sp->new);
+		goto out_unlock;
+	}
+	uuid_copy(new_uuid, &sp->new->uuid);
+	strscpy(name_out, name, MIRVOL_NAME_LEN);
+	mirvol_op_set_progress(&sp->op, 0, 1);
+	mirvol_op_commit(&sp->op);
+	*op_id = sp->op.id;
+out_unlock:
+	mutex_unlock(&vol->lock);
+	mirvol_op_put(&sp->op);
+	return reason;
+}
+
+/**
+ * mirvol_remove_plex - remove-plex: drop a plex and give its device back
+ * @vol: the volume, referenced by the caller
+ * @plex_uuid: the plex
+ * @op_id: out: the operation
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not.
+ */
+enum mirvol_reason mirvol_remove_plex(struct mirvol_volume *vol,
+				      const u8 *plex_uuid, u64 *op_id)
+{
+	enum mirvol_reason reason;
+	struct mirvol_split *sp;
+	struct mirvol_plex *plex;
+
+	sp = kzalloc(sizeof(*sp), GFP_KERNEL);
+	if (!sp)
+		return MIRVOL_R_NO_MEMORY;
+	mirvol_op_init(&sp->op, &mirvol_remove_plex_type, vol);
+	import_uuid(&sp->plex_uuid, plex_uuid);
+
+	mutex_lock(&vol->lock);
+	reason = mirvol_split_start(sp, &plex);
+	if (!reason)
+		reason = mirvol_op_reserve(&sp->op);
+	if (!reason) {
+		mirvol_op_add_output(&sp->op, &plex->uuid);
+		mirvol_op_set_progress(&sp->op, 0, 1);
+		mirvol_op_commit(&sp->op);
+		*op_id = sp->op.id;
+	}
+	mutex_unlock(&vol->lock);
+	mirvol_op_put(&sp->op);
+	return reason;
+}

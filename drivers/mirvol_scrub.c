@@ -1,0 +1,285 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mirvol scrub: the check and repair operations (md's sync_action
+ * "check" and "repair").
+ *
+ * A pass reads every chunk of the volume from every in-sync plex under
+ * the chunk's barrier, so that no write can race the comparison, and
+ * compares each plex with the reference: the source plex of a repair,
+ * else the lowest-index in-sync plex that read the chunk.  It counts the
+ * sectors where any plex differs (mismatch_sectors, md's mismatch_cnt)
+ * and logs the differing ranges; repair then rewrites them from the
+ * reference.  A plex that fails to read a chunk gets it through read
+ * repair, as a normal read would.  Throttled and cancellable like a
+ * resync; it needs two in-sync plexes.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <linux/blkdev.h>
+#include <linux/slab.h>
+
+#include "mirvol_sync.h"
+
+/**
+ * struct mirvol_scrub - a check or repair pass
+ * @sy: buffer (a chunk per plex slot that was in sync at the start),
+ *	bios, throttle
+ * @repair: rewrite mismatches
+ * @slots: the plexes in sync at the start (bit per slot)
+ * @chunk_of: per slot, its chunk in the buffer
+ */
+struct mirvol_scrub {
+	struct mirvol_sync sy;
+	bool repair;
+	u8 slots;
+	unsigned int chunk_of[MIRVOL_MAX_PLEXES];
+};
+
+static struct page **mirvol_scrub_buf(struct mirvol_scrub *sc,
+				      unsigned int slot)
+{
+	return sc->sy.pages + sc->chunk_of[slot] * MIRVOL_SYNC_CHUNK_PAGES;
+}
+
+static void *mirvol_scrub_sector(struct mirvol_scrub *sc, unsigned int slot,
+				 unsigned int s)
+{
+	struct page **pages = mirvol_scrub_buf(sc, slot);
+
+	return page_address(pages[s >> (PAGE_SHIFT - SECTOR_SHIFT)]) +
+	       ((s << SECTOR_SHIFT) & ~PAGE_MASK);
+}
+
+/*
+ * Compare [s, s + n) of every plex in @ok with @ref; rewrite what
+ * differs when repairing.  Returns the sectors where any plex differs.
+ */
+static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
+					 unsigned int ref, u8 ok, sector_t s,
+					 unsigned int n)
+{
+	struct mirvol_sync *sy = &sc->sy;
+	struct mirvol_volume *vol = sy->vol;
+	unsigned int first[MIRVOL_MAX_PLEXES], last[MIRVOL_MAX_PLEXES];
+	unsigned int count[MIRVOL_MAX_PLEXES] = {};
+	unsigned int i, k, differ = 0;
+	u8 rewrite = 0, failed;
+
+	for (k = 0; k < n; k++) {
+		void *r = mirvol_scrub_sector(sc, ref, k);
+		bool any = false;
+
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			if (i == ref || !(ok & BIT(i)) ||
+			    !memcmp(r, mirvol_scrub_sector(sc, i, k),
+				    SECTOR_SIZE))
+				continue;
+			if (!count[i]++)
+				first[i] = k;
+			last[i] = k;
+			any = true;
+		}
+		differ += any;
+	}
+	if (!differ)
+		return 0;
+	mirvol_sync_start(sy);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!count[i])
+			continue;
+		pr_warn_ratelimited("mirvol: %s: %s: plex %u differs from plex %u in %u sectors of %llu-%llu\n",
+				    vol->name, sc->repair ? "repair" : "check",
+				    i, ref, count[i],
+				    (unsigned long long)s + first[i],
+				    (unsigned long long)s + last[i]);
+		if (!sc->repair)
+			continue;
+		/* From the first to the last difference: one bio. */
+		mirvol_sync_submit(sy, vol->plexes[i], REQ_OP_WRITE,
+				   mirvol_scrub_buf(sc, ref), s, s + first[i],
+				   s + last[i] + 1);
+		rewrite |= BIT(i);
+	}
+	failed = mirvol_sync_wait(sy);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (failed & BIT(i))
+			mirvol_plex_error(vol->plexes[i], true);
+	return differ;
+}
+
+/* Check (and repair) one chunk under its barrier. */
+static unsigned int mirvol_scrub_chunk(struct mirvol_scrub *sc, sector_t s,
+				       unsigned int n)
+{
+	struct mirvol_sync *sy = &sc->sy;
+	struct mirvol_volume *vol = sy->vol;
+	unsigned int idx = mirvol_barrier_idx(s), i, ref, differ = 0;
+	u8 slots, failed, ok;
+
+	mirvol_barrier_raise(&vol->barrier, idx);
+	slots = mirvol_in_sync_slots(vol) & sc->slots;
+	mirvol_sync_start(sy);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (slots & BIT(i))
+			mirvol_sync_submit(sy, vol->plexes[i], REQ_OP_READ,
+					   mirvol_scrub_buf(sc, i), s, s,
+					   s + n);
+	failed = mirvol_sync_wait(sy);
+	ok = slots & ~failed;
+	if (failed && ok)
+		mirvol_queue_repair(vol, s, n, failed, GFP_NOIO);
+	if (hweight8(ok) >= 2) {
+		ref = sy->source >= 0 && (ok & BIT(sy->source)) ?
+		      sy->source : __ffs(ok);
+		differ = mirvol_scrub_compare(sc, ref, ok, s, n);
+	}
+	mirvol_barrier_lower(&vol->barrier, idx);
+	return differ;
+}
+
+static int mirvol_scrub_run(struct mirvol_scrub *sc)
+{
+	struct mirvol_sync *sy = &sc->sy;
+	struct mirvol_operation *op = sy->op;
+	struct mirvol_volume *vol = sy->vol;
+	u64 mismatch = 0;
+	sector_t s;
+
+	for (s = 0; s < vol->size; ) {
+		unsigned int n;
+
+		mirvol_sync_throttle(sy);
+		if (mirvol_op_should_stop(op))
+			return -ECANCELED;
+		n = min3((sector_t)MIRVOL_SYNC_CHUNK, vol->size - s,
+			 (sector_t)mirvol_barrier_unit_end(s) - s);
+		mirvol_io_enter(vol);
+		mismatch += mirvol_scrub_chunk(sc, s, n);
+		mirvol_io_exit(vol);
+		s += n;
+		sy->done += n;
+		WRITE_ONCE(op->mismatch_sectors, mismatch);
+		WRITE_ONCE(vol->mismatch_sectors, mismatch);
+		mirvol_op_set_progress(op, (u64)s << SECTOR_SHIFT,
+				       (u64)vol->size << SECTOR_SHIFT);
+	}
+	return 0;
+}
+
+/**
+ * struct mirvol_scrub_op - a CHECK or REPAIR operation
+ * @op: the operation
+ * @source: repair: the slot whose data wins, or -1
+ */
+struct mirvol_scrub_op {
+	struct mirvol_operation op;
+	int source;
+};
+
+static void mirvol_scrub_work(struct mirvol_operation *op)
+{
+	struct mirvol_scrub_op *so = container_of(op, struct mirvol_scrub_op,
+						  op);
+	struct mirvol_volume *vol = op->vol;
+	struct mirvol_scrub *sc;
+	unsigned int i, n = 0;
+	int err = -ENOMEM;
+
+	sc = kzalloc(sizeof(*sc), GFP_KERNEL);
+	if (!sc)
+		goto out;
+	mirvol_io_enter(vol);
+	sc->slots = mirvol_in_sync_slots(vol);
+	mirvol_io_exit(vol);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (sc->slots & BIT(i))
+			sc->chunk_of[i] = n++;
+	if (!n || mirvol_sync_init(&sc->sy, vol, &vol->sync_bs, n, GFP_KERNEL))
+		goto out;
+	sc->sy.op = op;
+	sc->sy.source = so->source;
+	sc->repair = op->kind->type == MIRVOL_OP_REPAIR;
+	mirvol_speed_start(&sc->sy.speed, jiffies, 0);
+	pr_info("mirvol: %s: %s started over plexes %#x\n", vol->name,
+		mirvol_op_type_name(op->kind->type), sc->slots);
+	err = mirvol_scrub_run(sc);
+	WRITE_ONCE(vol->sync_speed, 0);
+	pr_info("mirvol: %s: %s %s: %llu sectors differ\n", vol->name,
+		mirvol_op_type_name(op->kind->type), err ? "stopped" : "finished",
+		READ_ONCE(op->mismatch_sectors));
+	mirvol_sync_exit(&sc->sy);
+out:
+	kfree(sc);
+	mirvol_op_finish(op, err ? MIRVOL_R_NO_MEMORY : MIRVOL_R_NONE);
+}
+
+static void mirvol_scrub_release(struct mirvol_operation *op)
+{
+	kfree(container_of(op, struct mirvol_scrub_op, op));
+}
+
+static const struct mirvol_op_kind mirvol_check_type = {
+	.type		= MIRVOL_OP_CHECK,
+	.cancellable	= true,
+	.run		= mirvol_scrub_work,
+	.release	= mirvol_scrub_release,
+};
+
+static const struct mirvol_op_kind mirvol_repair_type = {
+	.type		= MIRVOL_OP_REPAIR,
+	.cancellable	= true,
+	.run		= mirvol_scrub_work,
+	.release	= mirvol_scrub_release,
+};
+
+/**
+ * mirvol_scrub_start - SYNC_ACTION CHECK or REPAIR
+ * @vol: the volume, referenced by the caller
+ * @repair: rewrite mismatches (REPAIR), else only count them
+ * @source_uuid: REPAIR: the plex whose data wins, NULL for the
+ *	lowest-index in-sync plex
+ * @op_id: out: the operation
+ *
+ * Return: MIRVOL_R_NONE or why not.
+ */
+enum mirvol_reason mirvol_scrub_start(struct mirvol_volume *vol, bool repair,
+				      const u8 *source_uuid, u64 *op_id)
+{
+	struct mirvol_plex *source = NULL;
+	struct mirvol_scrub_op *so;
+	enum mirvol_reason reason;
+	struct mirvol_rule_vol rv;
+	unsigned int i;
+
+	so = kzalloc(sizeof(*so), GFP_KERNEL);
+	if (!so)
+		return MIRVOL_R_NO_MEMORY;
+	mirvol_op_init(&so->op, repair ? &mirvol_repair_type :
+			&mirvol_check_type, vol);
+	mutex_lock(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+		goto out;
+	}
+	if (source_uuid)
+		source = mirvol_plex_find(vol, source_uuid);
+	mirvol_rules_snapshot(vol, &rv);
+	reason = mirvol_check_scrub(&rv, !source_uuid ? -1 :
+				    source ? (int)source->index : -2);
+	if (!reason)
+		reason = mirvol_op_reserve(&so->op);
+	if (reason)
+		goto out;
+	so->source = source ? (int)source->index : -1;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (rv.present[i] && rv.states[i] == MIRVOL_PLEX_ACTIVE)
+			mirvol_op_add_output(&so->op, &vol->plexes[i]->uuid);
+	WRITE_ONCE(vol->mismatch_sectors, 0);
+	mirvol_op_set_progress(&so->op, 0, (u64)vol->size << SECTOR_SHIFT);
+	mirvol_op_commit(&so->op);
+	*op_id = so->op.id;
+out:
+	mutex_unlock(&vol->lock);
+	mirvol_op_put(&so->op);
+	return reason;
+}

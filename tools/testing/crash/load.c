@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * crash-load: the workload of the crash tests, and its verifier.
+ *
+ *   crash-load write -d DEV -b BLOCKS [-t THREADS] [-c SOCKET | -a FILE]
+ *                    [-s FIRST_SEQ] [-k SYNC_EVERY] [-B BURST] [-i IDLE_MS]
+ *                    [-n MAX_OPS] [-x STOPFILE] [-p PAUSEFILE] [-S SEED] [-e]
+ *   crash-load verify -d DEV -b BLOCKS -a FILE
+ *
+ * write: THREADS threads (default 2) write 4 KiB records (crash.h) with
+ * O_DIRECT to blocks 0..BLOCKS-1 of DEV, thread t owning the blocks
+ * b % THREADS == t, so that writes to one block never race.  Each
+ * thread runs bursts of BURST writes, all threads starting a burst
+ * together (so that the first writes after an idle volume was marked
+ * clean come from several threads at once), with an fdatasync() after
+ * every 1..SYNC_EVERY writes; a burst ends with one more fdatasync()
+ * or, one time in two, without (writes left in the caches), then the
+ * threads sleep IDLE_MS so that the volume marks itself clean.
+ *
+ * After an fdatasync() returned, the thread acknowledges the writes it
+ * had completed before calling it: "ack BLOCK:SEQ ..." on the recorder's
+ * control socket (-c), which logs it, or "BLOCK SEQ" lines appended to
+ * FILE (-a).  Between bursts, it waits while PAUSEFILE exists.  It stops
+ * at STOPFILE, after MAX_OPS writes, or, with -e, at the first I/O error
+ * (the devices lost power).
+ *
+ * verify: every block must hold the last acknowledged write of FILE or a
+ * later write of the workload, and only valid records or zeros.
+ *
+ * Copyright (C) 2026 The mirvol authors
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "crash.h"
+
+static const char *dev, *ctl_path, *ack_path, *stop_path, *pause_path;
+static uint64_t nr_blocks, max_ops, seed;
+static unsigned int nr_threads = 2, sync_every = 4, burst = 24,
+		    idle_ms = 600;
+static bool stop_on_error;
+static atomic_uint_fast64_t next_seq = 1, ops_done;
+static atomic_bool stopping;
+static pthread_barrier_t burst_barrier;
+static int ack_fd = -1;
+
+struct worker {
+	pthread_t thread;
+	unsigned int id;
+	int fd, ctl;
+	uint64_t rnd;
+	uint64_t *pending;	/* block, seq pairs written since the last ack */
+	size_t nr_pending, max_pending;
+	bool io_error;
+};
+
+static bool should_stop(void)
+{
+	if (atomic_load(&stopping))
+		return true;
+	if ((max_ops && atomic_load(&ops_done) >= max_ops) ||
+	    (stop_path && access(stop_path, F_OK) == 0))
+		atomic_store(&stopping, true);
+	return atomic_load(&stopping);
+}
+
+static void io_failed(struct worker *w, const char *what)
+{
+	if (!stop_on_error)
+		die("%s: %s: %s", dev, what, strerror(errno));
+	w->io_error = true;
+	atomic_store(&stopping, true);
+}
+
+/* Tell the world the pending writes are durable. */
+static void ack(struct worker *w)
+{
+	size_t i, len = 0, cap = 16 + w->nr_pending * 44;
+	char *line = xmalloc(cap);
+
+	if (!w->nr_pending) {
+		free(line);
+		return;
+	}
+	if (ack_fd >= 0) {
+		for (i = 0; i < w->nr_pending; i++)
+			len += (size_t)snprintf(line + len, cap - len,
+						"%llu %llu\n",
+						(unsigned long long)w->pending[2 * i],
+						(unsigned long long)w->pending[2 * i + 1]);
+		if (write(ack_fd, line, len) != (ssize_t)len)
+			die("%s: %s", ack_path, strerror(errno));
+	} else {
+		len = (size_t)snprintf(line, cap, "ack");
+		for (i = 0; i < w->nr_pending; i++)
+			len += (size_t)snprintf(line + len, cap - len,
+						" %llu:%llu",
+						(unsigned long long)w->pending[2 * i],
+						(unsigned long long)w->pending[2 * i + 1]);
+		if (ctl_send(w->ctl, line))
+			die("%s: no reply from the recorder", ctl_path);
+	}
+	w->nr_pending = 0;
+	free(line);
+}
+
+static bool sync_and_ack(struct worker *w)
+{
+	if (fdatasync(w->fd)) {
+		io_failed(w, "fdatasync");
+		return false;
+	}
+	ack(w);
+	return true;
+}
+
+static bool write_one(struct worker *w, void *buf)
+{
+	uint64_t per = (nr_blocks - w->id + nr_threads - 1) / nr_threads;
+	uint64_t block = w->id + nr_threads * (rnd_next(&w->rnd) % per);
+	uint64_t seq = atomic_fetch_add(&next_seq, 1);
+
+	rec_make(buf, block, seq, w->id);
+	if (pwrite(w->fd, buf, REC_SIZE, (off_t)(block * REC_SIZE)) !=
+	    REC_SIZE) {
+		io_failed(w, "write");
+		return false;
+	}
+	if (w->nr_pending == w->max_pending) {
+		w->max_pending = 2 * w->max_pending + 16;
+		w->pending = realloc(w->pending,
+				     2 * w->max_pending * sizeof(uint64_t));
+		if (!w->pending)
+			die("out of memory");
+	}
+	w->pending[2 * w->nr_pending] = block;
+	w->pending[2 * w->nr_pending + 1] = seq;
+	w->nr_pending++;
+	atomic_fetch_add(&ops_done, 1);
+	return true;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	void *buf = xaligned(REC_SIZE);
+
+	for (;;) {
+		unsigned int i, until_sync;
+		bool stop;
+
+		/* Everyone decides together whether to go on. */
+		stop = should_stop();
+		pthread_barrier_wait(&burst_barrier);
+		if (stop || atomic_load(&stopping))
+			break;
+		pthread_barrier_wait(&burst_barrier);
+		until_sync = 1 + (unsigned int)(rnd_next(&w->rnd) % sync_every);
+		for (i = 0; i < burst && !atomic_load(&stopping); i++) {
+			if (!write_one(w, buf))
+				break;
+			if (--until_sync)
+				continue;
+			if (!sync_and_ack(w))
+				break;
+			until_sync = 1 + (unsigned int)(rnd_next(&w->rnd) %
+							sync_every);
+		}
+		if (!atomic_load(&stopping) && rnd_next(&w->rnd) % 2)
+			sync_and_ack(w);
+		if (!atomic_load(&stopping))
+			sleep_ms(idle_ms);
+		/* Writes acknowledged, the volume idle: clean on disk soon. */
+		while (pause_path && access(pause_path, F_OK) == 0 &&
+		       !should_stop())
+			sleep_ms(50);
+	}
+	/* A clean end leaves nothing unacknowledged. */
+	if (!w->io_error && !stop_on_error)
+		sync_and_ack(w);
+	free(buf);
+	return NULL;
+}
+
+static int do_write(void)
+{
+	struct worker *w = xcalloc(nr_threads, sizeof(*w));
+	unsigned int i;
+	bool io_error = false;
+
+	if (nr_blocks < nr_threads)
+		die("fewer blocks than threads");
+	if (ack_path) {
+		ack_fd = open(ack_path, O_WRONLY | O_APPEND | O_CREAT |
+			      O_CLOEXEC, 0644);
+		if (ack_fd < 0)
+			die("%s: %s", ack_path, strerror(errno));
+	}
+	if (pthread_barrier_init(&burst_barrier, NULL, nr_threads))
+		die("pthread_barrier_init failed");
+	for (i = 0; i < nr_threads; i++) {
+		w[i].id = i;
+		w[i].rnd = seed * 0x9e3779b97f4a7c15ULL + i + 1;
+		w[i].ctl = -1;
+		w[i].fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
+		if (w[i].fd < 0)
+			die("%s: %s", dev, strerror(errno));
+		if (ctl_path) {
+			w[i].ctl = ctl_connect(ctl_path);
+			if (w[i].ctl < 0)
+				die("%s: %s", ctl_path, strerror(errno));
+		}
+	}
+	for (i = 0; i < nr_threads; i++)
+		if (pthread_create(&w[i].thread, NULL, worker_main, &w[i]))
+			die("pthread_create failed");
+	for (i = 0; i < nr_threads; i++) {
+		pthread_join(w[i].thread, NULL);
+		io_error |= w[i].io_error;
+		close(w[i].fd);
+		if (w[i].ctl >= 0)
+			close(w[i].ctl);
+		free(w[i].pending);
+	}
+	printf("%s: %llu writes, last seq %llu%s\n", prog,
+	       (unsigned long long)atomic_load(&ops_done),
+	       (unsigned long long)atomic_load(&next_seq) - 1,
+	       io_error ? ", stopped by an I/O error" : "");
+	free(w);
+	return 0;
+}
+
+static int do_verify(void)
+{
+	uint64_t *acked = xcalloc(nr_blocks, sizeof(*acked));
+	unsigned long long b, s;
+	uint64_t i, seq, bad = 0, nr_acked = 0;
+	void *buf = xaligned(REC_SIZE);
+	FILE *f = fopen(ack_path, "r");
+	int fd;
+
+	if (!f)
+		die("%s: %s", ack_path, strerror(errno));
+	while (fscanf(f, "%llu %llu", &b, &s) == 2) {
+		if (b >= nr_blocks)
+			die("%s: block %llu out of range", ack_path, b);
+		if (s > acked[b])
+			acked[b] = s;
+		nr_acked++;
+	}
+	if (!feof(f))
+		die("%s: malformed", ack_path);
+	fclose(f);
+	fd = open(dev, O_RDONLY | O_DIRECT | O_CLOEXEC);
+	if (fd < 0)
+		die("%s: %s", dev, strerror(errno));
+	for (i = 0; i < nr_blocks; i++) {
+		enum rec_kind k;
+
+		full_pread(fd, buf, REC_SIZE, (off_t)(i * REC_SIZE), dev);
+		k = rec_check(buf, i, &seq);
+		if (k == REC_BAD) {
+			if (bad++ < 10)
+				printf("block %llu: not a record of this block and not zeros\n",
+				       (unsigned long long)i);
+		} else if (seq < acked[i]) {
+			if (bad++ < 10)
+				printf("block %llu: holds write %llu, but write %llu was acknowledged\n",
+				       (unsigned long long)i,
+				       (unsigned long long)seq,
+				       (unsigned long long)acked[i]);
+		}
+	}
+	close(fd);
+	printf("%s: %llu blocks checked against %llu acknowledged writes: %llu bad\n",
+	       prog, (unsigned long long)nr_blocks,
+	       (unsigned long long)nr_acked, (unsigned long long)bad);
+	free(buf);
+	free(acked);
+	return bad ? 1 : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: crash-load write -d DEV -b BLOCKS [-t THREADS] [-c SOCKET | -a FILE]\n"
+		"                  [-s FIRST_SEQ] [-k SYNC_EVERY] [-B BURST] [-i IDLE_MS]\n"
+		"                  [-n MAX_OPS] [-x STOPFILE] [-p PAUSEFILE] [-S SEED] [-e]\n"
+		"       crash-load verify -d DEV -b BLOCKS -a FILE\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *mode;
+	int opt;
+
+	prog = "crash-load";
+	if (argc < 2)
+		usage();
+	mode = argv[1];
+	optind = 2;
+	seed = now_ms();
+	while ((opt = getopt(argc, argv, "d:b:t:c:a:s:k:B:i:n:x:p:S:e")) != -1) {
+		switch (opt) {
+		case 'd':
+			dev = optarg;
+			break;
+		case 'b':
+			nr_blocks = strtoull(optarg, NULL, 0);
+			break;
+		case 't':
+			nr_threads = (unsigned int)atoi(optarg);
+			break;
+		case 'c':
+			ctl_path = optarg;
+			break;
+		case 'a':
+			ack_path = optarg;
+			break;
+		case 's':
+			atomic_store(&next_seq, strtoull(optarg, NULL, 0));
+			break;
+		case 'k':
+			sync_every = (unsigned int)atoi(optarg);
+			break;
+		case 'B':
+			burst = (unsigned int)atoi(optarg);
+			break;
+		case 'i':
+			idle_ms = (unsigned int)atoi(optarg);
+			break;
+		case 'n':
+			max_ops = strtoull(optarg, NULL, 0);
+			break;
+		case 'x':
+			stop_path = optarg;
+			break;
+		case 'p':
+			pause_path = optarg;
+			break;
+		case 'S':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'e':
+			stop_on_error = true;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (!dev || !nr_blocks || optind != argc)
+		usage();
+	if (!strcmp(mode, "write")) {
+		if (!nr_threads || !sync_every || !burst ||
+		    !!ctl_path == !!ack_path || !atomic_load(&next_seq))
+			usage();
+		return do_write();
+	}
+	if (!strcmp(mode, "verify")) {
+		if (!ack_path)
+			usage();
+		return do_verify();
+	}
+	usage();
+}

@@ -1,0 +1,85 @@
+# SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash disable=SC2034 # TEST_* are read by run.sh
+#
+# Issue 10: a plex's device goes away (null_blk powered off: the block
+# layer calls mark_dead) while break-plex, add-plex, stop or remove runs,
+# at varying offsets.  Every command returns within its bound, the kernel
+# logs no oops or warning (the harness fails the test on one), and
+# afterwards every device is free again: recreated devices can be used
+# and the module unloads.  The landed code could queue work on a volume
+# being freed (devices released after its last flush) and dereference a
+# released plex in break-plex.
+
+TEST_TIMEOUT=1500
+
+NB=/sys/kernel/config/nullb
+
+bounded() {
+	local rc=0
+	timeout 60 "$MIRVOLCTL" "$@" >/dev/null 2>"$TEST_TMP/err" || rc=$?
+	[ $rc -ne 124 ] || fail "hung (60 s): mirvolctl $*"
+	return $rc
+}
+
+# Power a null_blk device back on (its data is gone: memory_backed
+# devices lose it with power) and wait for its node.
+power_on() {
+	echo 1 >"$NB/$1/power"
+	wait_for 10 test -b "/dev/$1"
+}
+
+# Remove every volume left, waiting for nothing to hold the devices.
+clean_volumes() {
+	local u
+	settle
+	for u in $("$MIRVOLCTL" list --json | jq -r '.[].uuid'); do
+		bounded remove --yes "$u" || bounded stop "$u" ||
+			fail "cannot get rid of volume $u: $(cat "$TEST_TMP/err")"
+	done
+	settle
+}
+
+run_test() {
+	local op round cmd pid rc delay
+	require jq timeout
+	mk_nullb na 24
+	mk_nullb nb 24
+	mk_nullb nc 24
+	load_mirvol
+	# The device vanishes inside the operations' unlocked windows too.
+	echo 150 >/sys/module/mirvol/parameters/race_delay_ms
+	for op in break add stop remove; do
+		for round in $(seq 8); do
+			bounded create --name v --assume-clean /dev/na /dev/nb ||
+				fail "$op $round: create: $(cat "$TEST_TMP/err")"
+			echo 1000 >/sys/block/mirvol0/mirvol/sync_speed_max
+			case $op in
+			break) cmd=(break-plex v 1 --name b --wait) ;;
+			add) cmd=(add-plex v /dev/nc --wait) ;;
+			stop) cmd=(stop v) ;;
+			remove) cmd=(remove --yes v) ;;
+			esac
+			( rc=0; timeout 60 "$MIRVOLCTL" "${cmd[@]}" >/dev/null \
+				2>"$TEST_TMP/op.err" || rc=$?; echo $rc >"$TEST_TMP/op.rc" ) &
+			pid=$!
+			delay=$(( (round * 53) % 300 ))
+			sleep "0.$(printf %03d $delay)"
+			# The plex being broken off, or an original one.
+			echo 0 >"$NB/nb/power"
+			[ "$op" != add ] || echo 0 >"$NB/nc/power"
+			wait $pid
+			rc=$(cat "$TEST_TMP/op.rc")
+			[ "$rc" -ne 124 ] || fail "$op $round: mirvolctl ${cmd[*]} hung"
+			log "$op $round (+${delay} ms): status $rc $(tail -n 1 "$TEST_TMP/op.err")"
+			power_on nb
+			[ "$op" != add ] || power_on nc
+			clean_volumes
+		done
+	done
+	echo 0 >/sys/module/mirvol/parameters/race_delay_ms
+	# Every device is free: a volume over all three works.
+	bounded create --name last --wait /dev/na /dev/nb /dev/nc ||
+		fail "devices not reusable: $(cat "$TEST_TMP/err")"
+	bounded remove --yes last
+	unload_mirvol
+}
