@@ -16,9 +16,17 @@ set -u
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
 
-# The fault, race and teardown tests ("make check-debug" runs them all).
-DEBUG_TESTS="030-write-error 040-read-retry 075-remove-during-resync
-	077-fio-during-break 110-stop-assemble 112-member-unplugged"
+# The tests that the debug-vm stage runs on the debug kernel.  There a
+# test costs 5-10 minutes instead of seconds (TCG with KASAN and lockdep,
+# two kmemleak scans after each), a race test about ten times its usual
+# time (140 and 141, 5 and 3 minutes on Debian's kernel: an estimated 50
+# and 30), and a cold build of the kernel (25-30 minutes on one job) ends
+# after the integration stage: the fault, race and lifetime tests (030 040
+# 075 110 112 140-145, about two hours) do not fit in make check's 45
+# minutes.  It runs only 143, the oops issue 10 reproduced (add-plex from
+# an offline volume); run the others with MVTEST_KERNEL=debug
+# integration/run.sh NAME... ("make check-debug" runs every test).
+DEBUG_TESTS="143-add-offline-failed-source"
 
 mkdir -p "$OUT_DIR"
 cd "$MIRVOL_SRC" || exit 1
@@ -66,11 +74,28 @@ stage tool-tests "$OUT_DIR/tool-tests.counts" \
 	make --no-print-directory -C tools/mirvolctl test
 stage lint "$OUT_DIR/lint.counts" "$MIRVOL_SRC/tools/testing/lint.sh"
 stage kunit "$OUT_DIR/kunit.counts" "$MIRVOL_SRC/tools/testing/kunit/run-kunit.sh"
-if [ $build_ok -eq 1 ]; then
-	stage integration "$OUT_DIR/integration.counts" "$MIRVOL_SRC/tools/testing/integration/run.sh"
+
+# debug_vm: wait for the debug kernel's build, then run $DEBUG_TESTS on it.
+debug_vm() {
+	if ! wait "$debug_build"; then
+		echo "check: building the debug kernel failed:"
+		tail -n 30 "$OUT_DIR/debug-kernel.log"
+		return 1
+	fi
 	# shellcheck disable=SC2086 # a list of names
-	stage debug-vm "$OUT_DIR/integration-debug.counts" env MVTEST_KERNEL=debug \
-		"$MIRVOL_SRC/tools/testing/integration/run.sh" $DEBUG_TESTS
+	MVTEST_KERNEL=debug "$MIRVOL_SRC/tools/testing/integration/run.sh" $DEBUG_TESTS
+}
+
+if [ $build_ok -eq 1 ]; then
+	# The debug kernel (12-20 min cold, cached afterwards) builds while
+	# the integration tests run: one job, niced, so that the VM keeps a
+	# core.  It shares the source tree with KUnit, which is done by now;
+	# debug-kernel.sh takes the tree's lock all the same.
+	nice -n 19 "$MIRVOL_SRC/tools/testing/vm/debug-kernel.sh" -j 1 \
+		>"$OUT_DIR/debug-kernel.log" 2>&1 &
+	debug_build=$!
+	stage integration "$OUT_DIR/integration.counts" "$MIRVOL_SRC/tools/testing/integration/run.sh"
+	stage debug-vm "$OUT_DIR/integration-debug.counts" debug_vm
 else
 	skip integration "the build failed"
 	skip debug-vm "the build failed"

@@ -14,18 +14,26 @@
 # repository's sources (an out-of-tree build writes next to its sources,
 # and the repository's mirvol.ko is the Debian build) in a subdirectory
 # named after their hash.  Build logs are kept there as build.log.
+#
+#   debug-kernel.sh [-j JOBS]   (default: as many jobs as CPUs; check.sh
+#                               builds with -j1 beside the running VM)
 set -eu -o pipefail
 
 # shellcheck source=../common.sh
 . "$(dirname "$0")/../common.sh"
 
+jobs=$(nproc)
+if [ "${1:-}" = -j ] && [[ ${2:-} =~ ^[1-9][0-9]*$ ]]; then
+	jobs=$2
+elif [ $# -gt 0 ]; then
+	die "usage: debug-kernel.sh [-j JOBS]"
+fi
 frag=$MIRVOL_SRC/tools/testing/vm/debug.config
 src=$(linux_source)
 ver=$(basename "$src")
 ver=${ver#linux-source-}
 kdir=$CACHE_DIR/debug-kernel/$ver-$(sha256sum <"$frag" | cut -c1-16)
 build=$kdir/build
-jobs=$(nproc)
 
 # build_kernel: make bzImage and the modules in $build, install them in
 # $kdir/modroot; the caller holds the source tree's lock.
