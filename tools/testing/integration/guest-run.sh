@@ -158,16 +158,25 @@ kmemleak_scan() {
 	echo clear >"$KMEMLEAK"
 }
 
-# kmemleak_verdict LEAKS: a verdict naming where the first leaked object
-# was allocated: its first mirvol frame, else its first frame that is not
-# the allocator's.
+# kmemleak_verdict LEAKS TEXT: a verdict naming where the first leaked
+# object was allocated: its first mirvol frame, else its first frame that
+# is not the allocator's.  mirvol is unloaded by then and its frames are
+# bare addresses: TEXT, "ADDRESS SIZE" of the module's .text as it was
+# loaded at the end of the test, turns one into an offset in mirvol.ko.
 kmemleak_verdict() {
-	local n site
+	local n site base size off
 	n=$(grep -c '^unreferenced object' <<<"$1")
 	site=$(awk '/^unreferenced object/ { n++ } /^  backtrace/ { bt = n == 1 }
 		    bt && /^    / { print $1 " " $2 }' <<<"$1")
 	site=$(grep -m1 -F ' [mirvol]' <<<"$site" ||
 	       grep -m1 -vE '^(kmemleak_|_*km|_*kv|_*kz|_*kc|_*kr|_*alloc_|_*vmalloc|mempool_|slab_)' <<<"$site") || true
+	site=${site% }
+	read -r base size <<<"$2"
+	if [[ $site =~ ^0x[0-9a-f]+$ ]] && [ -n "$base" ]; then
+		off=$((site - base))
+		[ $off -lt 0 ] || [ $off -ge "$size" ] ||
+			site=$(printf 'mirvol.ko .text+0x%x (%s)' $off "$site")
+	fi
 	echo "FAIL kmemleak: $n unreferenced object(s), the first allocated in ${site:-?}"
 }
 
@@ -183,7 +192,7 @@ put() {
 
 run_plan() {
 	local results=${2:-$OUT_DIR/integration} name file func tmo log verdict rc tpid err t0
-	local since leaks stop=0
+	local since leaks text stop=0
 	seq=0
 	while read -r name file func tmo; do
 		log=$results/$name.log
@@ -213,6 +222,9 @@ run_plan() {
 			verdict="FAIL $(head -n 1 "$_MVTEST_REASON" 2>/dev/null || echo "exit status $rc")"
 		fi
 
+		# Where mirvol's code is, before the reset unloads it.
+		text=$(cat /sys/module/mirvol/sections/.text /sys/module/mirvol/coresize \
+			2>/dev/null | paste -sd ' ')
 		arm_watchdog 300
 		if ! err=$("$0" --reset 2>&1); then
 			printf '%s\n' "$err" >>"$log"
@@ -233,7 +245,7 @@ run_plan() {
 				stop=1
 			elif [ -n "$leaks" ]; then
 				{ echo "--- kmemleak:"; printf '%s\n' "$leaks"; } >>"$log"
-				[[ $verdict == FAIL* ]] || verdict=$(kmemleak_verdict "$leaks")
+				[[ $verdict == FAIL* ]] || verdict=$(kmemleak_verdict "$leaks" "$text")
 			fi
 		fi
 		err=$(dmesg | awk -v n="$name" '
