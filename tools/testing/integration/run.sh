@@ -54,7 +54,8 @@ vm=$MIRVOL_SRC/tools/testing/vm/vm.sh
 out=$OUT_DIR/integration${MVTEST_KERNEL:+-$MVTEST_KERNEL}
 counts=$out.counts
 BOOT_TIMEOUT=300	# until the first test starts; the guest re-arms it
-# The debug kernel runs the tests about ten times slower.
+# The debug kernel runs the tests about ten times slower; TEST_TIMEOUTs
+# are several times a test's usual time, four times them cover that.
 SLOW=1
 [ "${MVTEST_KERNEL:-}" != debug ] || SLOW=4
 BOOT_TIMEOUT=$((BOOT_TIMEOUT * SLOW))
