@@ -4,8 +4,8 @@
 #
 #   make               build mirvol.ko and tools/mirvolctl/mirvolctl
 #   make check         build, run KUnit (UML) and the VM integration tests
-#   make check-debug   the VM integration tests on the debug kernel (lockdep,
-#                      KASAN, kmemleak)
+#   make check-debug   the fault, race and lifetime VM tests on the debug
+#                      kernel (lockdep, KASAN, kmemleak)
 #   make torture       the crash and power-cut tests with large budgets
 #   make demo          boot a VM on Debian's 6.12 kernel and show mirvol at work
 #   make bench         benchmark against md raid1, dm-mirror and the raw device
@@ -72,8 +72,13 @@ vmtest: all
 check: deps
 	@$(SRC)/tools/testing/check.sh
 
+# The fault, race and lifetime tests on the debug kernel (README.md).
+DEBUG_TESTS	?= 030-write-error 040-read-retry 075-remove-during-resync \
+		   110-stop-assemble 112-member-unplugged 140-race 141-race \
+		   142-race 143-add-offline 144-race 145-holders
+
 check-debug: all
-	@MVTEST_KERNEL=debug $(SRC)/tools/testing/integration/run.sh
+	@MVTEST_KERNEL=debug $(SRC)/tools/testing/integration/run.sh $(DEBUG_TESTS)
 
 # The crash-point enumeration and the power cuts, with their large
 # budgets (MVTEST_TORTURE=1, see README.md).

@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What "make check" runs: dependencies, the normal build (make all), the
-# tool's tests, lint, KUnit on UML, the VM integration tests and, on the
-# debug kernel (lockdep, KASAN, kmemleak: tools/testing/vm/debug-kernel.sh),
-# those of $DEBUG_TESTS.  A failed stage does not stop the later ones,
-# except that the integration tests need the build.  Ends with the
-# per-stage results and, as its very last line,
+# tool's tests, lint, KUnit on UML (with lockdep and KASAN) and the VM
+# integration tests.  The same tests on the debug kernel are "make
+# check-debug" (see README.md: they do not fit in make check's time).  A
+# failed stage does not stop the later ones, except that the integration
+# tests need the build.  Ends with the per-stage results and, as its very
+# last line,
 #   N passed, M failed
 # summing tool tests, KUnit cases, lint checks and integration tests; a
 # stage that failed without counts (deps, build, or one that could not
@@ -15,19 +16,6 @@ set -u
 
 # shellcheck source=common.sh
 . "$(dirname "$0")/common.sh"
-
-# The tests that the debug-vm stage runs on the debug kernel.  There a
-# test costs 5-10 minutes instead of seconds (TCG with KASAN and lockdep,
-# two kmemleak scans after each), a race test about ten times its usual
-# time (140 and 141, 5 and 3 minutes on Debian's kernel: an estimated 50
-# and 30), and a cold build of the kernel (25-30 minutes on one job) ends
-# after the integration stage: the fault, race and lifetime tests (030 040
-# 075 110 112 140-145, about two hours) do not fit in make check's 45
-# minutes.  It runs only 142 (a rejoin during add-plex, then cancel:
-# plex lifetimes, about 6 minutes with its boot); run the others with
-# MVTEST_KERNEL=debug integration/run.sh NAME... ("make check-debug" runs
-# every test).
-DEBUG_TESTS="142-race-rejoin-during-add"
 
 mkdir -p "$OUT_DIR"
 cd "$MIRVOL_SRC" || exit 1
@@ -75,31 +63,10 @@ stage tool-tests "$OUT_DIR/tool-tests.counts" \
 	make --no-print-directory -C tools/mirvolctl test
 stage lint "$OUT_DIR/lint.counts" "$MIRVOL_SRC/tools/testing/lint.sh"
 stage kunit "$OUT_DIR/kunit.counts" "$MIRVOL_SRC/tools/testing/kunit/run-kunit.sh"
-
-# debug_vm: wait for the debug kernel's build, then run $DEBUG_TESTS on it.
-debug_vm() {
-	if ! wait "$debug_build"; then
-		echo "check: building the debug kernel failed:"
-		tail -n 30 "$OUT_DIR/debug-kernel.log"
-		return 1
-	fi
-	# shellcheck disable=SC2086 # a list of names
-	MVTEST_KERNEL=debug "$MIRVOL_SRC/tools/testing/integration/run.sh" $DEBUG_TESTS
-}
-
 if [ $build_ok -eq 1 ]; then
-	# The debug kernel (12-20 min cold, cached afterwards) builds while
-	# the integration tests run: one job, niced, so that the VM keeps a
-	# core.  It shares the source tree with KUnit, which is done by now;
-	# debug-kernel.sh takes the tree's lock all the same.
-	nice -n 19 "$MIRVOL_SRC/tools/testing/vm/debug-kernel.sh" -j 1 \
-		>"$OUT_DIR/debug-kernel.log" 2>&1 &
-	debug_build=$!
 	stage integration "$OUT_DIR/integration.counts" "$MIRVOL_SRC/tools/testing/integration/run.sh"
-	stage debug-vm "$OUT_DIR/integration-debug.counts" debug_vm
 else
 	skip integration "the build failed"
-	skip debug-vm "the build failed"
 fi
 
 echo
