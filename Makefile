@@ -4,6 +4,8 @@
 #
 #   make               build mirvol.ko and tools/mirvolctl/mirvolctl
 #   make check         build, run KUnit (UML) and the VM integration tests
+#   make check-debug   the fault, race and lifetime VM tests on the debug
+#                      kernel (lockdep, KASAN, kmemleak)
 #   make torture       the crash and power-cut tests with large budgets
 #   make demo          boot a VM on Debian's 6.12 kernel and show mirvol at work
 #   make bench         benchmark against md raid1, dm-mirror and the raw device
@@ -34,14 +36,14 @@ UDEVRULESDIR	?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /
 
 TOOL		:= tools/mirvolctl/mirvolctl
 
-.PHONY: all deps module tool testprogs check kunit vmtest lint demo bench install \
-	uninstall clean help torture
+.PHONY: all deps module tool testprogs check check-debug kunit vmtest lint demo bench \
+	install uninstall clean help torture
 
 all: deps
 	@$(MAKE) --no-print-directory module tool testprogs
 
 help:
-	@sed -n '3,13p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,15p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(DEPS)
@@ -69,6 +71,14 @@ vmtest: all
 
 check: deps
 	@$(SRC)/tools/testing/check.sh
+
+# The fault, race and lifetime tests on the debug kernel (README.md).
+DEBUG_TESTS	?= 030-write-error 040-read-retry 075-remove-during-resync \
+		   110-stop-assemble 112-member-unplugged 140-race 141-race \
+		   142-race 143-add-offline 144-race 145-holders
+
+check-debug: all
+	@MVTEST_KERNEL=debug $(SRC)/tools/testing/integration/run.sh $(DEBUG_TESTS)
 
 # The crash-point enumeration and the power cuts, with their large
 # budgets (MVTEST_TORTURE=1, see README.md).

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What "make check" runs: dependencies, the normal build (make all), the
-# tool's tests, lint, KUnit on UML and the VM integration tests.  A failed
-# stage does not stop the later ones, except that the integration tests
-# need the build.  Ends with the per-stage results and, as its very last
-# line,
+# tool's tests, lint, KUnit on UML (with lockdep and KASAN) and the VM
+# integration tests.  The same tests on the debug kernel are "make
+# check-debug" (see README.md: they do not fit in make check's time).  A
+# failed stage does not stop the later ones, except that the integration
+# tests need the build.  Ends with the per-stage results and, as its very
+# last line,
 #   N passed, M failed
 # summing tool tests, KUnit cases, lint checks and integration tests; a
 # stage that failed without counts (deps, build, or one that could not

@@ -67,8 +67,9 @@ write_counts() {
 # Kernel log lines that mean a test failed, whatever its exit status.
 # Only lines with a printk timestamp count, so that a test's own output
 # cannot trigger (or hide) a match.  Debian's kernel has no kmemleak, so
-# "unreferenced object" only matters on a kernel that has it.
-KERNEL_ERROR_RE='BUG:|Oops|WARNING:|Call Trace|kernel BUG|general protection|unreferenced object|Kernel panic|blocked for more than|detected stalls|UBSAN:|KASAN:|list_(add|del) corruption'
+# "unreferenced object" only matters on a kernel that has it.  Lockdep's
+# reports start with "WARNING:" or "BUG:", except the one below.
+KERNEL_ERROR_RE='BUG:|Oops|WARNING:|Call Trace|kernel BUG|general protection|unreferenced object|Kernel panic|blocked for more than|detected stalls|UBSAN:|KASAN:|list_(add|del) corruption|INFO: trying to register non-static key'
 
 # kernel_errors [FILE...]: print the offending kernel lines, if any.
 kernel_errors() {

@@ -3,19 +3,21 @@
 #
 # The guest side of the integration tests (run.sh boots the VM with it).
 #
-#   guest-run.sh PLAN         run the plan's tests one after another
+#   guest-run.sh PLAN [DIR]   run the plan's tests one after another
 #   guest-run.sh --test FILE FUNC   (internal) run one test function
 #   guest-run.sh --reset      (internal) return the VM to a clean state
 #
 # PLAN has one "NAME FILE FUNC TIMEOUT" line per test.  For each, the
-# test's output goes to tools/testing/out/integration/NAME.log and its
+# test's output goes to DIR/NAME.log (default DIR:
+# tools/testing/out/integration) and its
 # verdict, "PASS" or "FAIL <reason>", to $MVTEST_DIR/NAME.result, written
 # only once the test, its cleanup, the generic reset and the kernel log
 # check are done; $MVTEST_DIR/current names the test in progress, so the
 # host knows whom to blame for a crash or a hang.  Kernel log lines
 # "mvtest-run: begin NAME" delimit each test's share of the console.
 # When the reset fails or the kernel logged an error, the boot ends early:
-# run.sh runs the remaining tests in a fresh VM.
+# run.sh runs the remaining tests in a fresh VM.  On a kernel with kmemleak
+# (the debug kernel), what a test leaked fails it.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -128,6 +130,56 @@ wait_gone() {
 	return 1
 }
 
+KMEMLEAK=/sys/kernel/debug/kmemleak
+
+# jiffies: the kernel's jiffies now.
+jiffies() {
+	awk '$1 == "jiffies:" { print $2; exit }' /proc/timer_list
+}
+
+# kmemleak_scan SINCE: print the objects kmemleak finds unreferenced and
+# that were allocated at jiffies SINCE or later, and forget all those it
+# reported (later scans do not report them again).  kmemleak reports an
+# object only when a scan finds it unreferenced and unchanged since the
+# previous scan (mm/kmemleak.c: the first scan that checksums an object
+# only greys it), and only once it is 5 s old: wait, then scan twice.  A
+# scan takes about 40 s on the debug kernel under TCG.
+kmemleak_scan() {
+	local since=$1 i
+	sleep 5
+	for i in 1 2; do
+		echo scan 2>/dev/null >"$KMEMLEAK" ||
+			{ echo "kmemleak: scan failed (kmemleak disabled?)"; return 1; }
+	done
+	awk -v since="$since" '
+		/^unreferenced object/ { head = $0; keep = 0; next }
+		/^  comm .*, jiffies [0-9]+$/ { keep = $NF >= since; if (keep) print head }
+		keep' "$KMEMLEAK"
+	echo clear >"$KMEMLEAK"
+}
+
+# kmemleak_verdict LEAKS TEXT: a verdict naming where the first leaked
+# object was allocated: its first mirvol frame, else its first frame that
+# is not the allocator's.  mirvol is unloaded by then and its frames are
+# bare addresses: TEXT, "ADDRESS SIZE" of the module's .text as it was
+# loaded at the end of the test, turns one into an offset in mirvol.ko.
+kmemleak_verdict() {
+	local n site base size off
+	n=$(grep -c '^unreferenced object' <<<"$1")
+	site=$(awk '/^unreferenced object/ { n++ } /^  backtrace/ { bt = n == 1 }
+		    bt && /^    / { print $1 " " $2 }' <<<"$1")
+	site=$(grep -m1 -F ' [mirvol]' <<<"$site" ||
+	       grep -m1 -vE '^(kmemleak_|_*km|_*kv|_*kz|_*kc|_*kr|_*alloc_|_*vmalloc|mempool_|slab_)' <<<"$site") || true
+	site=${site% }
+	read -r base size <<<"$2"
+	if [[ $site =~ ^0x[0-9a-f]+$ ]] && [ -n "$base" ]; then
+		off=$((site - base))
+		[ $off -lt 0 ] || [ $off -ge "$size" ] ||
+			site=$(printf 'mirvol.ko .text+0x%x (%s)' $off "$site")
+	fi
+	echo "FAIL kmemleak: $n unreferenced object(s), the first allocated in ${site:-?}"
+}
+
 # arm SECS: the host kills the VM unless re-armed within SECS.
 arm_watchdog() {
 	seq=$((seq + 1))
@@ -139,17 +191,19 @@ put() {
 }
 
 run_plan() {
-	local name file func tmo log verdict rc tpid err t0 stop=0
+	local results=${2:-$OUT_DIR/integration} name file func tmo log verdict rc tpid err t0
+	local since leaks text stop=0
 	seq=0
 	while read -r name file func tmo; do
-		log=$OUT_DIR/integration/$name.log
+		log=$results/$name.log
 		put current "$name"
 		arm_watchdog $((tmo + 60))
+		[ ! -e "$KMEMLEAK" ] || since=$(jiffies)
 		echo "mvtest-run: begin $name" >/dev/kmsg
 		echo "=== $name: $func (boot ${MVTEST_DIR##*/}, $(date +%T)) ===" >>"$log"
 
 		export TEST_NAME=$name TEST_STAGE=$func
-		export TEST_SCRATCH=$OUT_DIR/integration/$name.d TEST_TMP=/tmp/mvtest/$name
+		export TEST_SCRATCH=$results/$name.d TEST_TMP=/tmp/mvtest/$name
 		export _MVTEST_REASON=/tmp/mvtest/$name.reason
 		mkdir -p "$TEST_TMP" "$TEST_SCRATCH"
 		rm -f "$_MVTEST_REASON"
@@ -168,6 +222,9 @@ run_plan() {
 			verdict="FAIL $(head -n 1 "$_MVTEST_REASON" 2>/dev/null || echo "exit status $rc")"
 		fi
 
+		# Where mirvol's code is, before the reset unloads it.
+		text=$(cat /sys/module/mirvol/sections/.text /sys/module/mirvol/coresize \
+			2>/dev/null | paste -sd ' ')
 		arm_watchdog 300
 		if ! err=$("$0" --reset 2>&1); then
 			printf '%s\n' "$err" >>"$log"
@@ -180,6 +237,16 @@ run_plan() {
 			{ echo "processes of the test remain:"; ps -o pid,stat,wchan:32,args -p "$(pgrep -d, -g "$tpid")"; } >>"$log"
 			[ "$verdict" != PASS ] || verdict="FAIL processes of the test are stuck in the kernel"
 			stop=1
+		fi
+		# After the reset: mirvol is unloaded, whatever it kept is leaked.
+		if [ -e "$KMEMLEAK" ]; then
+			if ! leaks=$(kmemleak_scan "$since"); then
+				verdict="FAIL $leaks"
+				stop=1
+			elif [ -n "$leaks" ]; then
+				{ echo "--- kmemleak:"; printf '%s\n' "$leaks"; } >>"$log"
+				[[ $verdict == FAIL* ]] || verdict=$(kmemleak_verdict "$leaks" "$text")
+			fi
 		fi
 		err=$(dmesg | awk -v n="$name" '
 			/mvtest-run: begin / { on = (substr($0, index($0, "mvtest-run: begin ") + 18) == n) }
@@ -200,5 +267,5 @@ case ${1:-} in
 --test) shift; run_one "$@" ;;
 --reset) reset_env ;;
 -*|"") echo "usage: guest-run.sh PLAN" >&2; exit 2 ;;
-*) run_plan "$1" ;;
+*) run_plan "$@" ;;
 esac

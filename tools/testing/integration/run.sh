@@ -15,6 +15,9 @@
 #   PATTERN selects the tests whose name contains it (shell glob).
 #   MVTEST_TESTS=DIR runs DIR/*.sh instead of tests/*.sh (DIR must be
 #   visible in the guest: not under /tmp, which the guest replaces).
+#   MVTEST_KERNEL=debug runs them on the debug kernel (vm.sh), where a
+#   lockdep, KASAN or kmemleak report fails the test; the logs and counts
+#   are then tools/testing/out/integration-debug{/,.counts}.
 #
 # A test file only defines variables and functions (run.sh sources it on
 # the host to read them):
@@ -48,9 +51,14 @@ integ=$MIRVOL_SRC/tools/testing/integration
 testdir=$(realpath "${MVTEST_TESTS:-$integ/tests}") || exit 1
 [[ ! $testdir =~ [[:space:]] ]] || die "no blanks in test paths: $testdir"
 vm=$MIRVOL_SRC/tools/testing/vm/vm.sh
-out=$OUT_DIR/integration
-counts=$OUT_DIR/integration.counts
+out=$OUT_DIR/integration${MVTEST_KERNEL:+-$MVTEST_KERNEL}
+counts=$out.counts
 BOOT_TIMEOUT=300	# until the first test starts; the guest re-arms it
+# The debug kernel runs the tests about ten times slower; TEST_TIMEOUTs
+# are several times a test's usual time, four times them cover that.
+SLOW=1
+[ "${MVTEST_KERNEL:-}" != debug ] || SLOW=4
+BOOT_TIMEOUT=$((BOOT_TIMEOUT * SLOW))
 
 lock "$OUT_DIR/.integration.lock"
 rm -rf "$out"
@@ -74,6 +82,11 @@ for f in "$testdir"/*.sh; do
 	tests+=("$name")
 done
 [ ${#tests[@]} -gt 0 ] || die "no tests match '${patterns[*]:-}'"
+# Build it once here rather than in the first boot.
+if [ "${MVTEST_KERNEL:-}" = debug ]; then
+	"$MIRVOL_SRC/tools/testing/vm/debug-kernel.sh" >/dev/null ||
+		die "building the debug kernel failed"
+fi
 
 passed=0
 failed=0
@@ -125,6 +138,7 @@ meta() {
 		[[ " $M_FUNCS " == *" $fn "* ]] || { M_ERR="no function $fn"; return 1; }
 	done
 	[[ $M_TIMEOUT =~ ^[1-9][0-9]*$ ]] || { M_ERR="bad TEST_TIMEOUT '$M_TIMEOUT'"; return 1; }
+	M_TIMEOUT=$((M_TIMEOUT * SLOW))
 	for d in $M_DISKS; do
 		[[ $d =~ ^[a-z0-9_-]+:[1-9][0-9]*[KMG]$ ]] ||
 			{ M_ERR="bad TEST_DISKS entry '$d' (NAME:SIZE, e.g. data:256M)"; return 1; }
@@ -154,7 +168,7 @@ boot() {
 	BOOTDIR=$out/boots/$(printf %02d $boots)-$tag
 	mkdir -p "$BOOTDIR"
 	mv "$plan" "$BOOTDIR/plan"
-	"$vm" -o "$BOOTDIR" -t $BOOT_TIMEOUT "$@" -- "$integ/guest-run.sh" "$BOOTDIR/plan" \
+	"$vm" -o "$BOOTDIR" -t $BOOT_TIMEOUT "$@" -- "$integ/guest-run.sh" "$BOOTDIR/plan" "$out" \
 		>/dev/null 2>"$BOOTDIR/vm.stderr"
 	VM_RESULT=$(sed -n 's/^result=//p' "$BOOTDIR/vm.result" 2>/dev/null)
 	VM_REASON=$(sed -n 's/^reason=//p' "$BOOTDIR/vm.result" 2>/dev/null)

@@ -6,9 +6,12 @@
 #
 # The repository is linked into the extracted tree as drivers/block/mirvol
 # and drivers/block/{Kconfig,Makefile} get one line each (idempotent); the
-# UML build lives in $CACHE_DIR/kunit-build and is reused between runs.
-# Every leaf test case counts (a parameterised case once per parameter);
-# the result goes to tools/testing/out/kunit.counts as passed=N/failed=M.
+# UML build lives in $CACHE_DIR/kunit-build-<hash of the kunitconfig> and
+# is reused between runs.  Every leaf test case counts (a parameterised case
+# once per parameter); the result goes to tools/testing/out/kunit.counts as
+# passed=N/failed=M.  The kunitconfig turns on lockdep, KASAN and other
+# debug checks: a splat in the kernel log (tools/testing/out/kunit-kernel.log)
+# counts as one more failed case, even when every case passed.
 #
 # Usage: run-kunit.sh [--kunitconfig FILE] [filter_glob]
 #   --kunitconfig FILE  use FILE instead of drivers/tests/.kunitconfig
@@ -29,11 +32,14 @@ fi
 counts=$OUT_DIR/kunit.counts
 json=$OUT_DIR/kunit.json
 log=$OUT_DIR/kunit.log
-build=$CACHE_DIR/kunit-build
+klog=$OUT_DIR/kunit-kernel.log
+# One build dir per kunitconfig: checkouts with different configs do not
+# rebuild each other's.
+build=$CACHE_DIR/kunit-build-$(sha256sum <"$kunitconfig" | cut -c1-16)
 # The tree and the build dir in $CACHE_DIR are shared by every checkout.
 lock "$CACHE_DIR/.kunit.lock"
 lock "$OUT_DIR/.kunit.lock"
-rm -f "$counts" "$json"
+rm -f "$counts" "$json" "$klog"
 # Until proven otherwise the stage failed.
 write_counts "$counts" 0 1
 
@@ -46,6 +52,10 @@ if [ "$(cat "$build/.mirvol-source" 2>/dev/null)" != "$src" ]; then
 	mkdir -p "$build"
 	echo "$src" >"$build/.mirvol-source"
 fi
+# Those of other kunitconfigs unused for a week go (we hold the lock).
+touch "$build"
+find "$CACHE_DIR" -maxdepth 1 -name 'kunit-build-*' -mtime +7 -exec rm -rf {} +
+rm -f "$build/test.log"
 
 # Link the repository into the tree.
 ln -sfn "$MIRVOL_SRC" "$src/drivers/block/mirvol"
@@ -65,6 +75,7 @@ grep -qxF "$make_line" "$src/drivers/block/Makefile" ||
 	--json="$json" \
 	"$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+[ ! -f "$build/test.log" ] || cp "$build/test.log" "$klog"
 
 passed=0
 failed=0
@@ -86,6 +97,17 @@ if [ "$rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
 elif [ $((passed + failed)) -eq 0 ]; then
 	reason="no test cases ran, see $log"
 	failed=1
+fi
+# kunit.py passes a case whatever the kernel said meanwhile: a lockdep,
+# KASAN or other splat fails the stage, named by its first line.
+if [ ! -s "$klog" ]; then
+	if [ -z "$reason" ]; then
+		reason="kunit.py left no kernel log ($build/test.log)"
+		failed=$((failed + 1))
+	fi
+elif splat=$(grep -aE "$KERNEL_ERROR_RE" "$klog" | tr -d '\r' | head -n 1) && [ -n "$splat" ]; then
+	reason="${reason:+$reason; }kernel log: $splat (see ${klog#"$MIRVOL_SRC"/})"
+	failed=$((failed + 1))
 fi
 write_counts "$counts" "$passed" "$failed"
 

@@ -27,6 +27,9 @@ say() {
 
 halt() {
 	sync
+	# Without ACPI (the debug kernel) power off only halts the CPUs; QEMU
+	# (-no-reboot) exits on a reboot.
+	[ -d /sys/firmware/acpi ] || busybox reboot -f
 	busybox poweroff -f
 	echo o >/proc/sysrq-trigger
 	sleep 60
@@ -38,7 +41,6 @@ mount -t devpts -o nosuid,noexec,gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
 mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
 mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
 mount -t debugfs debugfs /sys/kernel/debug
-modprobe configfs && mount -t configfs configfs /sys/kernel/config
 mkdir -p /run/lock /run/udev
 ln -sf /proc/self/fd /dev/fd
 ln -sf /proc/self/fd/0 /dev/stdin
@@ -81,14 +83,16 @@ fi
 # A hung task is a failure; report it well before the host's watchdog.
 echo 60 >/proc/sys/kernel/hung_task_timeout_secs
 
-# The virtio disks' driver (the udev coldplug below is for block devices only).
-modprobe virtio_blk
-
-# "modprobe mirvol": the module index vm.sh made with the repository's build.
+# "modprobe mirvol": the module index vm.sh made with the repository's build
+# (for the debug kernel, all its modules: modprobe needs it first).
 if [ -n "$modindex" ] && ! cp -R "$modindex/." "/lib/modules/$(uname -r)/"; then
 	say "FATAL: cannot install the module index $modindex"
 	halt
 fi
+
+modprobe configfs && mount -t configfs configfs /sys/kernel/config
+# The virtio disks' driver (the udev coldplug below is for block devices only).
+modprobe virtio_blk
 
 # The project's udev rules, as "make install" would install them.
 rules=$repo/tools/udev/69-mirvol.rules

@@ -4,7 +4,8 @@
 # Build the test VM's busybox initramfs for the Debian kernel the tests run
 # on, cache it in $CACHE_DIR/vm and print its path.  It is rebuilt when any
 # input changes: the kernel release and its 9p/overlay modules, busybox,
-# initramfs-init or this script.
+# initramfs-init or this script.  The debug kernel (MVTEST_KERNEL=debug)
+# has them built in: its initramfs has no modules.
 #
 # Debian ships modules as .ko.xz; they are decompressed here so that the
 # initramfs needs nothing but busybox's insmod.
@@ -14,15 +15,20 @@ set -eu -o pipefail
 . "$(dirname "$0")/../common.sh"
 
 here=$MIRVOL_SRC/tools/testing/vm
-rel=$(kernel_release)
 busybox=$(command -v busybox) || die "busybox is missing; run 'make deps'"
 ! ldd "$busybox" >/dev/null 2>&1 ||
 	die "$busybox is not statically linked (install busybox-static)"
 
-# In load order, each once.
-mods=$(modprobe -S "$rel" -D -a netfs 9pnet 9pnet_virtio 9p overlay |
-       awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
-[ -n "$mods" ] || die "cannot resolve the 9p/overlay modules of $rel"
+if [ "${MVTEST_KERNEL:-}" = debug ]; then
+	rel=debug
+	mods=
+else
+	rel=$(kernel_release)
+	# In load order, each once.
+	mods=$(modprobe -S "$rel" -D -a netfs 9pnet 9pnet_virtio 9p overlay |
+	       awk '$1 == "insmod" && !seen[$2]++ { print $2 }')
+	[ -n "$mods" ] || die "cannot resolve the 9p/overlay modules of $rel"
+fi
 
 # shellcheck disable=SC2086 # $mods is a list of paths without blanks
 key=$(cat "$busybox" "$here/initramfs-init" "$0" $mods | sha256sum | cut -c1-16)
@@ -41,6 +47,7 @@ mkdir -p "$tmp/root/bin" "$tmp/root/lib/mvtest" "$tmp/root/dev" \
 	 "$tmp/root/proc" "$tmp/root/sys"
 cp "$busybox" "$tmp/root/bin/busybox"
 install -m 0755 "$here/initramfs-init" "$tmp/root/init"
+: >"$tmp/root/lib/mvtest/load-order"
 for m in $mods; do
 	ko=$(basename "$m")
 	case $ko in

@@ -31,6 +31,9 @@
 # adds QEMU arguments; MIRVOL_KO (default: the repository's mirvol.ko) is the
 # module "modprobe mirvol" loads in the guest.  MVTEST_TORTURE and
 # MVTEST_SEED (the tests' budget and random seed) are passed to the command.
+# MVTEST_KERNEL=debug boots the debug kernel instead (debug-kernel.sh:
+# lockdep, KASAN, kmemleak, ...) with mirvol.ko built for it from the
+# repository's sources.
 #
 # $DIR/vm.result says how the boot ended: result=ok|fail|kernel-error|
 # crash|timeout|killed, status=, reason=, seconds=.  Exit status: the
@@ -78,7 +81,15 @@ for p in "$MIRVOL_SRC" "$CACHE_DIR" "$dir" "$PWD"; do
 	[[ $p =~ [[:space:]] ]] && die "'$p': paths with blanks cannot go on the kernel command line"
 done
 
-rel=$(kernel_release) || exit 1
+if [ -z "${MVTEST_KERNEL:-}" ]; then
+	rel=$(kernel_release) || exit 1
+	image=/boot/vmlinuz-$rel
+elif [ "$MVTEST_KERNEL" = debug ]; then
+	dk=$("$MIRVOL_SRC/tools/testing/vm/debug-kernel.sh") || die "building the debug kernel failed"
+	image=$dk/bzImage
+else
+	die "unknown MVTEST_KERNEL '$MVTEST_KERNEL' (debug or nothing)"
+fi
 initrd=$("$MIRVOL_SRC/tools/testing/vm/mkinitramfs.sh") || die "building the initramfs failed"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing; run 'make deps'"
 
@@ -118,14 +129,16 @@ append+=" mvtest.repo=$MIRVOL_SRC mvtest.share=$OUT_DIR mvtest.dir=$dir"
 append+=" mvtest.cmd=$dir/cmd.sh mvtest.udev=$udev"
 # Let "modprobe mirvol" find the repository's build.
 ko=${MIRVOL_KO:-$MIRVOL_SRC/mirvol.ko}
-if [ -f "$ko" ]; then
+if [ -n "${dk:-}" ]; then
+	append+=" mvtest.modindex=$dk/lib/modules/$(cat "$dk/release")"
+elif [ -f "$ko" ]; then
 	modindex=$("$MIRVOL_SRC/tools/testing/vm/mkmodindex.sh" "$ko") ||
 		die "indexing $ko failed"
 	append+=" mvtest.modindex=$modindex"
 fi
 qemu=(qemu-system-x86_64 -nodefaults -no-user-config -nographic -no-reboot
       "${accel[@]}" -m "$mem" -smp "$cpus"
-      -kernel "/boot/vmlinuz-$rel" -initrd "$initrd" -append "$append"
+      -kernel "$image" -initrd "$initrd" -append "$append"
       -chardev "stdio,id=con,mux=on,signal=off,logfile=$dir/console.log"
       -serial chardev:con -mon "chardev=con,mode=readline"
       -virtfs "local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap"

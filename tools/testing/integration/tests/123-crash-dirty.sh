@@ -16,6 +16,9 @@ stage_write() {
 	local vol i=0
 	require fio
 	vol=$(mirvolctl create --name crash --wait "$(disk a)" "$(disk b)")
+	# Dirty until the kill: safe mode would mark it clean in a pause
+	# between two chunks (fio starts slowly in a loaded VM).
+	echo 600000 >/sys/block/mirvol0/mirvol/safe_mode_delay_ms
 	: >"$TEST_SCRATCH/done"
 	(
 		while [ $i -lt 120 ]; do

@@ -12,7 +12,7 @@ TEST_TIMEOUT=300
 TEST_UDEV=0
 
 run_test() {
-	local json dm f
+	local json
 	require jq timeout
 	mk_brd 4 32
 	load_mirvol
@@ -31,15 +31,16 @@ run_test() {
 	timeout 30 "$MIRVOLCTL" list >/dev/null || fail "list hung after the refusal"
 	mirvolctl stop s
 
-	# A failed source: its only plex fails a write.
-	dm=$(dm_error_wrap /dev/ram3 fl)
-	f=$(mirvolctl create --name f --assume-clean "$dm")
-	dm_set_error fl
-	dd if=/dev/zero of="$f" bs=4k count=1 oflag=direct status=none 2>/dev/null || true
+	# A failed source: its only plex's device goes away (write errors
+	# alone never fail the last in-sync plex).
+	mk_nullb fl 32
+	mirvolctl create --name f --assume-clean /dev/fl >/dev/null
+	echo 0 >/sys/kernel/config/nullb/fl/power
 	wait_for 10 sh -c "$MIRVOLCTL show f --json | jq -e '.state == \"failed\"'"
 	expect_fail_reason VOLUME_NOT_ONLINE timeout 30 "$MIRVOLCTL" add-plex t --from-volume f
 	assert_eq 1 "$(mirvolctl show t --json | jq '.plexes | length')" "t's plexes"
 	mirvolctl remove --yes f || mirvolctl stop f
+	rmdir /sys/kernel/config/nullb/fl
 	mirvolctl remove --yes t
 	unload_mirvol
 }
