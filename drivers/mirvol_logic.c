@@ -890,11 +890,10 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 			plan->dirty_source = i;
 			continue;
 		}
-		if (plan->slot_state[i] == MIRVOL_PLEX_ACTIVE) {
+		if (plan->slot_state[i] == MIRVOL_PLEX_ACTIVE)
 			plan->slot_partial[i] = !!newest->bitmap_region;
-		} else if (plan->slot_state[i] != MIRVOL_PLEX_SYNCING) {
+		else if (plan->slot_state[i] != MIRVOL_PLEX_SYNCING)
 			continue;
-		}
 		plan->slot_state[i] = MIRVOL_PLEX_SYNCING;
 		plan->slot_sync[i] = 0;
 	}

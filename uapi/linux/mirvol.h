@@ -45,8 +45,7 @@
 #define MIRVOL_FEAT_RENAME	(1ULL << 6)	/* RENAME */
 #define MIRVOL_FEAT_SYNC_ACTION	(1ULL << 7)	/* SYNC_ACTION: resync, check, repair */
 #define MIRVOL_FEAT_BITMAP	(1ULL << 8)	/* write-intent bitmap, SET_VOLUME */
-#define MIRVOL_FEAT_PLEX_ACTION	(1ULL << 9)	/* PLEX_ACTION: fail, offline, online,
-						 * re-add */
+#define MIRVOL_FEAT_PLEX_ACTION	(1ULL << 9)	/* PLEX_ACTION: fail, (off|on)line, re-add */
 #define MIRVOL_FEAT_MERGE	(1ULL << 10)	/* break --track-changes, merge */
 
 #define MIRVOL_MAX_PLEXES	8	/* plexes per volume */
@@ -101,8 +100,8 @@ enum mirvol_reason {
 	MIRVOL_R_NOTHING_TO_SYNC	= 37,	/* no plex needs a resync */
 	MIRVOL_R_TOO_FEW_IN_SYNC	= 38,	/* check/repair need two in-sync plexes */
 	MIRVOL_R_NO_BITMAP		= 39,	/* the volume has no write-intent bitmap */
-	MIRVOL_R_NOT_SPLIT_PAIR		= 40,	/* merge: not split from each other with
-						 * --track-changes, or a change map lost */
+	/* merge: not split from each other with --track-changes, or a map lost */
+	MIRVOL_R_NOT_SPLIT_PAIR		= 40,
 	MIRVOL_R_PLEX_FAILED		= 41,	/* the member failed a write: re-add it */
 	MIRVOL_R_MAX
 };
@@ -123,8 +122,8 @@ enum mirvol_plex_state {
 	MIRVOL_PLEX_SYNCING	= 3,	/* being resynced: writes only */
 	MIRVOL_PLEX_FAILED	= 4,	/* failed an I/O: no I/O */
 	MIRVOL_PLEX_MISSING	= 5,	/* device absent or gone */
-	MIRVOL_PLEX_OFFLINE	= 6,	/* taken offline: device held, no I/O;
-					 * what it misses is tracked (bitmap) */
+	/* taken offline: device held, no I/O, what it misses tracked (bitmap) */
+	MIRVOL_PLEX_OFFLINE	= 6,
 };
 
 /* Operation types and states (struct mirvol_op_info). */
