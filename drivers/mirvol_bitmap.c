@@ -101,15 +101,15 @@ struct mirvol_bitmap *mirvol_bitmap_create(struct mirvol_volume *vol,
 	bm->clearing = bitmap_zalloc(bm->nr, GFP_KERNEL);
 	if (!bm->state || !bm->disk || !bm->to_set || !bm->touched ||
 	    !bm->marking || !bm->clearing)
-		goto out_mem;
+		goto out_free;
 	for (i = 0; i < bm->nr_pages; i++) {
 		bm->bounce[i] = alloc_page(GFP_KERNEL);
 		if (!bm->bounce[i])
-			goto out_mem;
+			goto out_free;
 	}
 	/* A page to every plex at a time. */
 	if (bioset_init(&bm->bs, MIRVOL_MAX_PLEXES, 0, BIOSET_NEED_BVECS))
-		goto out_mem;
+		goto out_free;
 	spin_lock_init(&bm->lock);
 	mutex_init(&bm->io_mutex);
 	init_waitqueue_head(&bm->wait);
@@ -118,24 +118,14 @@ struct mirvol_bitmap *mirvol_bitmap_create(struct mirvol_volume *vol,
 	bm->clear_ms = MIRVOL_BM_CLEAR_MS_DEFAULT;
 	return bm;
 
-out_mem:
-	for (i = 0; i < bm->nr_pages; i++)
-		if (bm->bounce[i])
-			__free_page(bm->bounce[i]);
-	bitmap_free(bm->clearing);
-	bitmap_free(bm->marking);
-	bitmap_free(bm->touched);
-	bitmap_free(bm->to_set);
-	kvfree(bm->disk);
-	kvfree(bm->state);
 out_free:
-	kfree(bm);
+	mirvol_bitmap_destroy(bm);
 	return NULL;
 }
 
 /**
  * mirvol_bitmap_destroy - free a stopped bitmap
- * @bm: the bitmap, or NULL
+ * @bm: the bitmap, or NULL; also one mirvol_bitmap_create() did not finish
  */
 void mirvol_bitmap_destroy(struct mirvol_bitmap *bm)
 {
@@ -143,9 +133,10 @@ void mirvol_bitmap_destroy(struct mirvol_bitmap *bm)
 
 	if (!bm)
 		return;
-	bioset_exit(&bm->bs);
+	bioset_exit(&bm->bs);	/* a zeroed bio_set too */
 	for (i = 0; i < bm->nr_pages; i++)
-		__free_page(bm->bounce[i]);
+		if (bm->bounce[i])
+			__free_page(bm->bounce[i]);
 	bitmap_free(bm->resync);
 	bitmap_free(bm->clearing);
 	bitmap_free(bm->marking);
