@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The guest side of "make bench" (run.sh boots the test VM with it): fio
-# on brd RAM-disk legs through the raw device, mirvol, md raid1 and
-# dm-mirror, then mirvol's resync against md's recovery and a break-plex
-# under a random-write load.  It only measures and records; run.sh's
+# on brd RAM-disk legs through the raw device, mirvol (with and without
+# its write-intent bitmap), md raid1 (with and without its bitmap) and
+# dm-mirror, then mirvol's resync against md's recovery, a break-plex
+# under a random-write load and the return of an offline plex (what the
+# bitmap saves the resync).  It only measures and records; run.sh's
 # report.py turns the records into the table and the results JSON.
 #
 # Usage (run.sh passes every option): guest-bench.sh --out DIR
@@ -21,6 +23,8 @@
 #   verify.tsv       per repetition, workload and config: what was checked
 #   resync.tsv       per repetition: mirvol add-plex and md recovery
 #   break.tsv        per repetition: break-plex times and its fio job
+#   rejoin.tsv       per repetition and case: an offline plex's return
+#   fio/*.iolog      the offsets fio wrote while the plex was offline
 #   fio/*.json       fio's JSON output; fio/*_lat.1.log the per-I/O
 #                    latency logs of the break-plex runs
 #   progress.log     human-readable progress (run.sh shows it)
@@ -203,17 +207,25 @@ verify_line() {
 
 # Checks read sysfs with bash alone: every exec is slow under TCG (jq
 # takes about half a second), and this runs once per fio run.
+# mirvol_up N [BITMAP]: an N-plex volume, with the default bitmap
+# ("internal") or BITMAP ("none"); REGION_BYTES is its bitmap's region
+# size ("null" without one).
 mirvol_up() {
-	local n=$1 sys i st dev want checked
+	local n=$1 bitmap=${2:-internal} sys i st dev want checked bm
 	# shellcheck disable=SC2046 # one word per leg
-	DEV=$("$MIRVOLCTL" create --name "$VOL" --assume-clean $(legs_list "$n")) ||
-		die "mirvolctl create failed"
+	DEV=$("$MIRVOLCTL" create --name "$VOL" --assume-clean --bitmap "$bitmap" \
+		$(legs_list "$n")) || die "mirvolctl create failed"
 	settle
 	sys=/sys/block/${DEV#/dev/}/mirvol
 	[ -d "$sys" ] || die "$sys is missing"
 	read -r st <"$sys/state"
 	[ "$st" = online ] || die "mirvol volume is $st, not online"
-	checked="device=$DEV state=$st"
+	# No sysfs attribute tells the bitmap: ask show (once per
+	# configuration, not per run).
+	bm=$("$MIRVOLCTL" show "$VOL" --json | jq -r '"\(.bitmap) \(.bitmap_region_bytes)"')
+	[ "${bm%% *}" = "$bitmap" ] || die "mirvol volume has bitmap '$bm', expected $bitmap"
+	REGION_BYTES=${bm#* }
+	checked="device=$DEV state=$st bitmap=${bm%% *} region_bytes=$REGION_BYTES"
 	for ((i = 0; i < n; i++)); do
 		[ -d "$sys/plex$i" ] || die "mirvol volume has no plex $i"
 		read -r st <"$sys/plex$i/state"
@@ -303,6 +315,7 @@ cfg_up() {
 		;;
 	mirvol1) mirvol_up 1 ;;
 	mirvol[2-4]) mirvol_up "$plexes" ;;
+	mirvol[2-4]-nobitmap) mirvol_up "$plexes" none ;;
 	md) md_up none ;;
 	md-bitmap) md_up internal ;;
 	dm) dm_up ;;
@@ -544,6 +557,74 @@ break_plex() {
 	settle
 }
 
+# ------------------------------------------------- an offline plex returns
+
+# rejoin CASE: what the return of an offline plex copies, and how long it
+# takes.  Plex 1 of an N-plex volume goes offline, fio writes 1 % of the
+# volume (in 4 KiB blocks, rounded down to them), plex 1 comes back with
+# "mirvolctl online", timed from there until its operation has ended.
+#   random  bitmap; the blocks at random offsets, each written once
+#           (fio's random map), the same offsets in every repetition
+#   seq     bitmap; the blocks in one sequential run from a third of the
+#           volume
+#   full    no bitmap (create --bitmap none), the writes of "random":
+#           online copies the whole volume, the full resync to compare with
+rejoin() {
+	local kind=$1 bitmap=internal sys t0 t1 opid op json vol_bytes wbytes st
+	local dirty written rc=0
+	local -a fopts
+	[ "$kind" != full ] || bitmap=none
+	wl=rejoin-$kind
+	cfg=mirvol$plexes
+	[ "$bitmap" = internal ] || cfg+=-nobitmap
+	mirvol_up "$plexes" "$bitmap"
+	sys=/sys/block/${DEV#/dev/}/mirvol
+	echo "$SPEED" >"$sys/sync_speed_max"
+	echo "$SPEED" >"$sys/sync_speed_min"
+	vol_bytes=$(blockdev --getsize64 "$DEV")
+	wbytes=$((vol_bytes / 100 / 4096 * 4096))
+	case $kind in
+	random | full)
+		fopts=(--rw=randwrite --size="$vol_bytes" --io_size="$wbytes" --randseed=11)
+		;;
+	seq)
+		fopts=(--rw=write --offset=$((vol_bytes / 3 / 4096 * 4096)) --size="$wbytes")
+		;;
+	*) die "unknown rejoin case $kind" ;;
+	esac
+	watchdog 900
+	"$MIRVOLCTL" offline "$VOL" 1 || die "mirvolctl offline failed"
+	read -r st <"$sys/plex1/state"
+	[ "$st" = offline ] || die "plex 1 is $st after offline, not offline"
+	json=fio/r$rep-$wl.json
+	fio --name="$wl" --filename="$DEV" --ioengine=libaio --direct=1 --bs=4k \
+		--iodepth=8 --group_reporting --output-format=json "${fopts[@]}" \
+		--write_iolog="$out/fio/r$rep-$wl.iolog" --output="$out/$json" || rc=$?
+	[ $rc -eq 0 ] || die "fio $wl exited with status $rc"
+	written=$(jq -r '.jobs[0] | if .error == 0 and .read.io_bytes == 0
+		then .write.io_bytes else "bad" end' "$out/$json")
+	[ "$written" = "$wbytes" ] || die "fio $wl wrote '$written' bytes, not $wbytes"
+	dirty=$("$MIRVOLCTL" show "$VOL" --json | jq -r .bitmap_dirty_regions)
+	t0=$(now)
+	opid=$("$MIRVOLCTL" online "$VOL" 1) || die "mirvolctl online failed"
+	op='{"type":null,"state":"succeeded","elapsed_ms":0,"done_bytes":0,"total_bytes":0}'
+	if [ -n "$opid" ]; then
+		op=$("$MIRVOLCTL" op wait "$opid" --json) || die "online failed: $op"
+	fi
+	t1=$(now)
+	jq -e '.state == "succeeded"' <<<"$op" >/dev/null || die "online did not succeed: $op"
+	"$MIRVOLCTL" show "$VOL" --json | jq -e --argjson n "$plexes" '.state == "online" and
+		(.plexes | length) == $n and all(.plexes[]; .state == "active")' >/dev/null ||
+		die "the volume is not in sync after online"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$kind" "$bitmap" \
+		"$vol_bytes" "$REGION_BYTES" "$written" "$dirty" "$t0" "$t1" "$json" \
+		"fio/r$rep-$wl.iolog" \
+		"$(jq -c '{type, elapsed_ms, done_bytes, total_bytes}' <<<"$op")" >>"$out/rejoin.tsv"
+	log "rep $rep/$repeat rejoin $kind: $written bytes written, $(jq -r .total_bytes <<<"$op") copied in $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }') s"
+	mirvol_remove "$VOL"
+	settle
+}
+
 # ---------------------------------------------------------------- main
 
 IFS=, read -ra cfg_list <<<"$configs"
@@ -551,10 +632,12 @@ IFS=, read -ra wl_list <<<"$workloads"
 fio_wls=()
 do_resync=0
 do_break=0
+do_rejoin=0
 for wl in "${wl_list[@]}"; do
 	case $wl in
 	resync) do_resync=1 ;;
 	break-plex) do_break=1 ;;
+	rejoin) do_rejoin=1 ;;
 	*) wl_opts "$wl" >/dev/null; fio_wls+=("$wl") ;;
 	esac
 done
@@ -563,6 +646,7 @@ done
 : >"$out/verify.tsv"
 : >"$out/resync.tsv"
 : >"$out/break.tsv"
+: >"$out/rejoin.tsv"
 log "fio span ${span_mib} MiB of $legs x $size_mib MiB legs; configs: ${cfg_list[*]}; workloads: ${wl_list[*]}"
 for ((rep = 1; rep <= repeat; rep++)); do
 	if [ "$interleave" = workload ]; then
@@ -594,6 +678,11 @@ for ((rep = 1; rep <= repeat; rep++)); do
 		resync_md
 	fi
 	[ $do_break -eq 0 ] || break_plex
+	if [ $do_rejoin -eq 1 ]; then
+		rejoin random
+		rejoin seq
+		rejoin full
+	fi
 done
 
 echo "memfree_at_end_mib=$(memfree)" >>"$out/env.txt"

@@ -8,7 +8,7 @@ run.sh calls it on the host once the VM has finished:
 
 DIR is the run's output directory (tools/testing/out/bench/<stamp>/) with
 what guest-bench.sh recorded (env.txt, runs.tsv, verify.tsv, resync.tsv,
-break.tsv, fio/*.json, fio/*_lat.1.log), run.sh's
+break.tsv, rejoin.tsv, fio/*.json, fio/*_lat.1.log, fio/*.iolog), run.sh's
 host.json and host-load.tsv.  Every fio result is checked (status, error
 count, direction, a plausible I/O count, and for mirvol that every plex
 saw the writes), medians are taken over the repetitions, the targets are
@@ -44,6 +44,9 @@ LABELS = {
     "dm": "dm-mirror, core log, nosync",
     "linear": "dm-linear on one leg (any stacking driver's floor)",
 }
+BITMAP_COST_LIMIT = 0.9  # randwrite with the bitmap >= 0.9 x without
+BITMAP_COST_WORKLOADS = ("randwrite-qd32", "randwrite-qd1")
+REJOIN_LIMIT = 2.0       # an offline plex's return copies <= 2 x ...
 SPREAD_LIMIT = 0.20      # read I/O counts of the plexes within 20 %
 PAUSE_LIMIT_MS = 100.0   # break-plex: writers pause less than this
 NOISY = 0.10             # mark medians whose samples spread more than this
@@ -247,6 +250,93 @@ def break_run(out, row, pause_win=0.05):
     }
 
 
+def iolog_regions(path, region):
+    """Distinct regions of @region bytes that fio's write iolog touched.
+
+    iolog version 2 lines are "FILE write OFFSET LENGTH", version 3 ones
+    have a timestamp first.
+    """
+    regions = set()
+    n = 0
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            parts = line.split()
+            if "write" not in parts[1:3] or len(parts) < 4:
+                continue
+            i = parts.index("write")
+            off, length = int(parts[i + 1]), int(parts[i + 2])
+            regions.update(range(off // region, (off + length - 1) // region + 1))
+            n += 1
+    if not n:
+        fail(f"no write in the fio iolog {path}")
+    return len(regions)
+
+
+def rejoin_runs(out, rows, repeat):
+    """rejoin.tsv -> {case: summary}, checked against fio's own records."""
+    runs = {}
+    for r in rows:
+        if len(r) != 12:
+            fail(f"bad rejoin.tsv line: {r}")
+        (rep, kind, bitmap, vol_bytes, region, written, dirty, t0, t1,
+         jpath, iolog, op) = r
+        what = f"rep {rep} rejoin {kind}"
+        _d, job = load_fio(os.path.join(out, jpath), what)
+        if job["write"]["io_bytes"] != int(written) or job["read"]["io_bytes"]:
+            fail(f"{what}: fio wrote {job['write']['io_bytes']} bytes, recorded {written}")
+        op = json.loads(op)
+        run = {"rep": int(rep), "bitmap": bitmap, "volume_bytes": int(vol_bytes),
+               "written_bytes": int(written), "seconds": float(t1) - float(t0),
+               "elapsed_ms": op["elapsed_ms"], "copied_bytes": op["total_bytes"],
+               "done_bytes": op["done_bytes"], "op_type": op["type"],
+               "fio_json": jpath, "iolog": iolog}
+        if run["seconds"] <= 0 or run["written_bytes"] <= 0:
+            fail(f"{what}: bad record {r}")
+        if run["done_bytes"] != run["copied_bytes"]:
+            fail(f"{what}: the operation did {run['done_bytes']} of {run['copied_bytes']} bytes")
+        if bitmap != "none":
+            run["region_bytes"] = int(region)
+            run["dirty_regions"] = int(dirty)
+            # What the written blocks round up to, from fio's own log:
+            # the least any region-granular map can copy.
+            touched = iolog_regions(os.path.join(out, iolog), int(region))
+            run["regions_written"] = touched
+            run["written_rounded_bytes"] = min(touched * int(region), int(vol_bytes))
+        else:
+            run["region_bytes"] = None
+            run["dirty_regions"] = None
+        runs.setdefault(kind, []).append(run)
+    res = {}
+    for kind in ("random", "seq", "full"):
+        rr = runs.get(kind, [])
+        if len(rr) != repeat:
+            fail(f"rejoin {kind}: {len(rr)} runs, expected {repeat}")
+        res[kind] = {
+            "bitmap": rr[0]["bitmap"], "region_bytes": rr[0]["region_bytes"],
+            "volume_bytes": rr[0]["volume_bytes"], "written_bytes": rr[0]["written_bytes"],
+            "copied_bytes": summary([x["copied_bytes"] for x in rr]),
+            "seconds": summary([x["seconds"] for x in rr]),
+            "elapsed_ms": summary([x["elapsed_ms"] for x in rr]),
+            "runs": rr,
+        }
+        if rr[0]["bitmap"] != "none":
+            res[kind]["written_rounded_bytes"] = median([x["written_rounded_bytes"] for x in rr])
+    full = res["full"]
+    for kind in ("random", "seq"):
+        c = res[kind]
+        c["copied_per_written"] = c["copied_bytes"]["median"] / c["written_bytes"]
+        c["copied_per_rounded"] = ratio(c["copied_bytes"]["median"], c["written_rounded_bytes"])
+        c["bytes_vs_full"] = ratio(c["copied_bytes"]["median"], full["copied_bytes"]["median"])
+        c["time_vs_full"] = ratio(c["seconds"]["median"], full["seconds"]["median"])
+        c["elapsed_vs_full"] = ratio(c["elapsed_ms"]["median"], full["elapsed_ms"]["median"])
+    res["method"] = ("plex 1 of a fresh volume offline, fio writes 1 % of the volume "
+                     "in 4 KiB blocks (random: each block once, fixed seed; seq: one "
+                     "run from a third of the volume), plex 1 online; seconds from "
+                     "'mirvolctl online' until 'op wait' returned, elapsed_ms the "
+                     "kernel's; full: the same with --bitmap none")
+    return res
+
+
 def host_load(path):
     rows = read_tsv(path)[1:]
     if not rows:
@@ -330,6 +420,27 @@ def evaluate(res, mv):
                "(max-min)/max of the reads per plex: " +
                ", ".join(f"plex{k} {v}" for k, v in sp["per_plex"].items()),
                cmp="<=")
+    nb = f"{mv}-nobitmap"
+    for wl in BITMAP_COST_WORKLOADS:
+        if wl in fio:
+            r = ratio(med(wl, mv), med(wl, nb))
+            rmd = ratio(med(wl, "md-bitmap"), med(wl, "md"))
+            target(f"bitmap cost: {mv} / {nb}", wl, r, BITMAP_COST_LIMIT,
+                   f"{fmt(med(wl, mv), 'IOPS')} vs {fmt(med(wl, nb), 'IOPS')}; "
+                   f"md-bitmap / md {fmt_ratio(rmd)}")
+    rj = res.get("rejoin")
+    if rj:
+        for kind in ("random", "seq"):
+            c = rj[kind]
+            target(f"online after 1 % {kind}: copied / written", "rejoin",
+                   c["copied_per_written"], REJOIN_LIMIT,
+                   f"{c['copied_bytes']['median'] / 2**20:.2f} MiB copied for "
+                   f"{c['written_bytes'] / 2**20:.2f} MiB written, "
+                   f"{c['region_bytes'] // 1024} KiB regions", cmp="<=")
+            target(f"online after 1 % {kind}: copied / written regions",
+                   "rejoin", c["copied_per_rounded"], REJOIN_LIMIT,
+                   f"{c['written_rounded_bytes'] / 2**20:.2f} MiB in the regions "
+                   "fio's log touched", cmp="<=")
     br = res.get("break_plex")
     if br:
         target("break-plex: longest writer pause", "break-plex",
@@ -363,13 +474,17 @@ def print_table(res, mv, configs):
         cols = list(configs)
         ratios = []
         if mv in cols:
-            ratios += [(mv, "md"), (mv, "dm"), (mv, "raw")]
+            ratios += [(mv, f"{mv}-nobitmap"), (mv, "md"), (mv, "dm"), (mv, "raw")]
+        if "md-bitmap" in cols:
+            ratios += [("md-bitmap", "md")]
         if "mirvol1" in cols:
             ratios += [("mirvol1", "raw"), ("linear", "raw"), ("mirvol1", "linear")]
         ratios = [(a, b) for a, b in ratios if b in cols]
         print()
-        head = f"{'workload':<15} {'unit':<5}" + "".join(f"{c:>10}" for c in cols) + \
-            "".join(f"{a + '/' + b:>15}" for a, b in ratios)
+        width = {c: max(10, len(c) + 1) for c in cols}
+        rwidth = {(a, b): max(15, len(a) + len(b) + 2) for a, b in ratios}
+        head = f"{'workload':<15} {'unit':<5}" + "".join(f"{c:>{width[c]}}" for c in cols) + \
+            "".join(f"{a + '/' + b:>{rwidth[a, b]}}" for a, b in ratios)
         print(head)
         print("-" * len(head))
         noisy = False
@@ -384,10 +499,10 @@ def print_table(res, mv, configs):
                 if s and s["rel_range"] is not None and s["rel_range"] > NOISY:
                     mark = "*"
                     noisy = True
-                line += f"{(fmt(s['median'], unit) if s else '-') + mark:>10}"
+                line += f"{(fmt(s['median'], unit) if s else '-') + mark:>{width[c]}}"
             for a, b in ratios:
                 r = ratio(fio[wl].get(a, {}).get("median"), fio[wl].get(b, {}).get("median"))
-                line += f"{fmt_ratio(r):>15}"
+                line += f"{fmt_ratio(r):>{rwidth[a, b]}}"
             print(line)
         if noisy:
             print(f"* the samples of this median spread by more than {NOISY:.0%} (see the JSON)")
@@ -395,7 +510,7 @@ def print_table(res, mv, configs):
         print("CPU %: fio's usr/sys, and in brackets the busy share of all vCPUs")
         print("(/proc/stat over the whole fio run; dm-mirror writes from its kmirrord")
         print("thread, outside fio's own usr/sys), medians")
-        print(f"{'workload':<15}" + "".join(f"{c:>13}" for c in cols))
+        print(f"{'workload':<15}" + "".join(f"{c:>{max(13, width[c])}}" for c in cols))
         for wl in FIO_WORKLOADS:
             if wl not in fio:
                 continue
@@ -407,7 +522,7 @@ def print_table(res, mv, configs):
                     busy = s["guest_cpu_busy_pct"]
                     cell = f"{s['usr_cpu']:.0f}/{s['sys_cpu']:.0f}" + \
                         (f" ({busy:.0f})" if busy is not None else "")
-                line += f"{cell:>13}"
+                line += f"{cell:>{max(13, width[c])}}"
             print(line)
     rs = res.get("resync")
     if rs:
@@ -417,6 +532,30 @@ def print_table(res, mv, configs):
         for k, label in (("mirvol", "mirvol add-plex"), ("md", "md recovery (mdadm --add)")):
             print(f"  {label:<28} {rs[k]['seconds']['median']:7.2f} s  {rs[k]['mb_s']['median']:7.0f} MB/s")
         print(f"  mirvol / md {fmt_ratio(rs['ratio']):>24}")
+    rj = res.get("rejoin")
+    if rj:
+        full = rj["full"]
+        print()
+        print(f"an offline plex's return (mirvolctl online) after 1 % of the "
+              f"{full['volume_bytes'] / 2**20:.0f} MiB volume was written "
+              f"in 4 KiB blocks (median of {len(full['runs'])}):")
+        print(f"  {'case':<27} {'written':>9} {'rounded':>9} {'copied':>9} "
+              f"{'copied/':>8} {'bytes':>7} {'time':>9} {'time':>7} {'kernel':>9} {'kernel':>7}")
+        print(f"  {'':<27} {'MiB':>9} {'MiB':>9} {'MiB':>9} {'written':>8} "
+              f"{'/full':>7} {'s':>9} {'/full':>7} {'ms':>9} {'/full':>7}")
+        for kind, label in (("random", "random, bitmap"), ("seq", "sequential, bitmap"),
+                            ("full", "random, no bitmap (full)")):
+            c = rj[kind]
+            rounded = c.get("written_rounded_bytes")
+            print(f"  {label:<27} {c['written_bytes'] / 2**20:9.2f} "
+                  f"{'-' if rounded is None else f'{rounded / 2**20:.2f}':>9} "
+                  f"{c['copied_bytes']['median'] / 2**20:9.2f} "
+                  f"{c['copied_bytes']['median'] / c['written_bytes']:8.1f} "
+                  f"{fmt_ratio(c.get('bytes_vs_full', 1.0)):>7} "
+                  f"{c['seconds']['median']:9.3f} {fmt_ratio(c.get('time_vs_full', 1.0)):>7} "
+                  f"{c['elapsed_ms']['median']:9.0f} {fmt_ratio(c.get('elapsed_vs_full', 1.0)):>7}")
+        print("  rounded: the regions fio's log touched; time: from 'online' until "
+              "'op wait' returned; kernel: the operation's elapsed_ms")
     br = res.get("break_plex")
     if br:
         print()
@@ -433,9 +572,10 @@ def print_table(res, mv, configs):
                   f"   spread {fmt_ratio(s['spread'])}")
     print()
     print("targets:")
+    tw = max([36] + [len(t["target"]) for t in res["targets"]])
     for t in res["targets"]:
         v = "-" if t["value"] is None else f"{t['value']:.2f}"
-        print(f"  {t['verdict']:<4} {t['target']:<36} {t['workload']:<15} {v:>7} "
+        print(f"  {t['verdict']:<4} {t['target']:<{tw}} {t['workload']:<15} {v:>7} "
               f"({t['cmp']} {t['limit']}; {t['detail']})")
     n = {k: sum(1 for t in res["targets"] if t["verdict"] == k) for k in ("PASS", "MISS", "SKIP")}
     print(f"targets: {n['PASS']} PASS, {n['MISS']} MISS, {n['SKIP']} SKIP")
@@ -474,7 +614,10 @@ def build(out):
                      "md_speed_limit_max": int(env["md_speed_limit_max"]),
                      "mirvol_sync_speed_min_max": int(env["mirvol_speed_limit"]),
                      "dm_region_sectors": int(env["dm_region_sectors"])},
-        "configs": {c: LABELS.get(c, f"mirvol, {opt['plexes']} plexes") for c in configs},
+        "configs": {c: LABELS.get(c, f"mirvol, {opt['plexes']} plexes, " +
+                                  ("no bitmap (--bitmap none)" if c.endswith("-nobitmap")
+                                   else "write-intent bitmap (the default)"))
+                    for c in configs},
         "workloads": {w: {"rw": v[0], "bs": v[1], "iodepth": v[2], "numjobs": v[3], "unit": v[4]}
                       for w, v in WORKLOADS.items() if w in opt["workloads"]},
         "verification": [{"rep": int(r[0]) if r[0].isdigit() else r[0],
@@ -511,8 +654,8 @@ def build(out):
     paired = {}
     for wl, per_cfg in fio.items():
         paired[wl] = {}
-        for a, b in ((mv, "md"), (mv, "dm"), (mv, "raw"), ("mirvol1", "raw"),
-                     ("linear", "raw"), ("mirvol1", "linear")):
+        for a, b in ((mv, f"{mv}-nobitmap"), ("md-bitmap", "md"), (mv, "md"), (mv, "dm"),
+                     (mv, "raw"), ("mirvol1", "raw"), ("linear", "raw"), ("mirvol1", "linear")):
             if a in per_cfg and b in per_cfg:
                 rs = [x["value"] / y["value"] for x, y in zip(per_cfg[a]["runs"], per_cfg[b]["runs"])]
                 paired[wl][f"{a}/{b}"] = summary(rs)
@@ -567,6 +710,10 @@ def build(out):
             "max_lat_before_ms_max": max((x["max_lat_before_ms"] or 0) for x in runs),
             "runs": runs,
         }
+
+    if "rejoin" in opt["workloads"]:
+        res["rejoin"] = rejoin_runs(out, read_tsv(os.path.join(out, "rejoin.tsv")),
+                                    opt["repeat"])
 
     res["targets"] = evaluate(res, mv)
     return res, mv, configs

@@ -21,10 +21,14 @@
 #   --only LIST        workloads, comma-separated (default all):
 #                      randread-qd32 randwrite-qd32 randread-qd1
 #                      randwrite-qd1 seqread seqwrite resync break-plex
-#   --configs LIST     configurations (default all): raw mirvolN mirvol1
-#                      md md-bitmap dm linear ("mirvol" means mirvolN;
-#                      linear: dm-linear on one leg, the floor of any
-#                      stacking driver)
+#                      rejoin (an offline plex's return: bytes copied
+#                      with the bitmap against a full resync)
+#   --configs LIST     configurations (default all): raw mirvolN
+#                      mirvolN-nobitmap mirvol1 md md-bitmap dm linear
+#                      ("mirvol" means mirvolN; mirvolN-nobitmap: the
+#                      same volume made with --bitmap none; linear:
+#                      dm-linear on one leg, the floor of any stacking
+#                      driver)
 #   --interleave HOW   "workload" (default): for each workload, every
 #                      configuration in turn, each built for that run;
 #                      "config": each configuration built once per
@@ -58,7 +62,7 @@ set -u
 . "$(dirname "$0")/../common.sh"
 
 bench=$MIRVOL_SRC/tools/testing/bench
-all_workloads=randread-qd32,randwrite-qd32,randread-qd1,randwrite-qd1,seqread,seqwrite,resync,break-plex
+all_workloads=randread-qd32,randwrite-qd32,randread-qd1,randwrite-qd1,seqread,seqwrite,resync,break-plex,rejoin
 
 usage() {
 	sed -n '/^# Usage/,/^# Exit status/s/^# \{0,1\}//p' "$0" | sed '$d' >&2
@@ -149,11 +153,17 @@ done
 
 # Configurations, in the canonical (interleaving) order, checked.
 mv=mirvol$plexes
-all_configs="raw,$mv,mirvol1,md,md-bitmap,dm,linear"
+all_configs="raw,$mv,$mv-nobitmap,mirvol1,md,md-bitmap,dm,linear"
 [ -n "$configs" ] || configs=$all_configs
 configs=${configs//mirvolN/$mv}
-configs=$(sed -E "s/(^|,)mirvol(,|$)/\1$mv\2/g" <<<"$configs")
 IFS=, read -ra want <<<"$configs"
+for i in "${!want[@]}"; do
+	case ${want[i]} in
+	mirvol) want[i]=$mv ;;
+	mirvol-nobitmap) want[i]=$mv-nobitmap ;;
+	esac
+done
+configs=$(IFS=,; echo "${want[*]}")
 for c in "${want[@]}"; do
 	[[ ,$all_configs, == *",$c,"* ]] ||
 		die "unknown configuration '$c' (known with --plexes $plexes: $all_configs)"
