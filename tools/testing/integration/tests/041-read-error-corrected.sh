@@ -61,7 +61,8 @@ run_test() {
 	assert_eq "0 0" "$(jq -r '.plexes[0] | "\(.read_errors) \(.corrected_read_errors)"' <<<"$json")" "plex 0 errors"
 	assert_eq "$(jq '.plexes[1].corrected_read_errors' <<<"$json")" "$(cat "$sysfs/corrected_read_errors")" "sysfs corrected_read_errors"
 	assert_eq 0 "$(cat "$sysfs/read_errors")" "sysfs read_errors"
-	grep -Eq "^1 +[0-9a-f-]{36} .* active .* +0 +[1-9][0-9]* +0$" <(mirvolctl show rc) ||
+	# ... RD-ERR CR-ERR WR-ERR FLAGS
+	grep -Eq "^1 +[0-9a-f-]{36} .* active .* +0 +[1-9][0-9]* +0 +[^ ]+$" <(mirvolctl show rc) ||
 		fail "show: plex 1 is not active with RD-ERR 0, CR-ERR > 0: $(mirvolctl show rc | grep '^1 ')"
 	# The correction is real: plex 1 itself reads the range again.
 	plex1_reads || fail "plex 1 still cannot read the range: it was not rewritten"
