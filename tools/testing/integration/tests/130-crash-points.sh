@@ -131,7 +131,7 @@ replay_counts() {
 }
 
 run_test() {
-	local states=600 tail_secs=4 out tried failed
+	local states=400 tail_secs=4 out tried failed
 
 	if [ "${MVTEST_TORTURE:-0}" = 1 ]; then
 		states=6000

@@ -33,7 +33,7 @@ stage_write() {
 			i=$((i + 1))
 		done
 	) &
-	wait_for 120 sh -c "[ \$(wc -l <$TEST_SCRATCH/done) -ge 24 ]"
+	wait_for 120 sh -c "[ \$(wc -l <$TEST_SCRATCH/done) -ge 12 ]"
 	grep -qx dirty /sys/block/mirvol0/mirvol/array_state || fail "not dirty while writing"
 	request_kill
 }
