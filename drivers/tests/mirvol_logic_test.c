@@ -735,7 +735,8 @@ static void mirvol_test_plan_split_brain(struct kunit *test)
 
 static void mirvol_test_plan_dirty(struct kunit *test)
 {
-	struct mirvol_md a, b, c;
+	/* Static: three superblocks are too much for a KASAN stack frame. */
+	static struct mirvol_md a, b, c;
 	const struct mirvol_md *mds[] = { &c, &b, &a };
 	unsigned int classes[3];
 	struct mirvol_asm_plan plan;
@@ -777,7 +778,8 @@ static void md_bitmap(struct mirvol_md *md, u64 cleared_gen)
 /* With a write-intent bitmap, who copies only the regions set. */
 static void mirvol_test_plan_bitmap(struct kunit *test)
 {
-	struct mirvol_md a, b, c;
+	/* Static: three superblocks are too much for a KASAN stack frame. */
+	static struct mirvol_md a, b, c;
 	const struct mirvol_md *mds[] = { &a, &b, &c };
 	unsigned int classes[3];
 	struct mirvol_asm_plan plan;
@@ -888,7 +890,8 @@ static void mirvol_test_plan_no_in_sync(struct kunit *test)
 
 static void mirvol_test_plan_superseded(struct kunit *test)
 {
-	struct mirvol_md a, b, old;
+	/* Static: three superblocks are too much for a KASAN stack frame. */
+	static struct mirvol_md a, b, old;
 	const struct mirvol_md *mds[] = { &a, &b, &old };
 	unsigned int classes[3];
 	struct mirvol_asm_plan plan;
@@ -909,7 +912,8 @@ static void mirvol_test_plan_superseded(struct kunit *test)
 
 static void mirvol_test_plan_duplicate(struct kunit *test)
 {
-	struct mirvol_md a, b, b2;
+	/* Static: three superblocks are too much for a KASAN stack frame. */
+	static struct mirvol_md a, b, b2;
 	const struct mirvol_md *mds[] = { &a, &b2, &b };
 	unsigned int classes[3];
 	struct mirvol_asm_plan plan;
