@@ -33,6 +33,8 @@
  * @plexes: the plexes to add, each referenced
  * @nr: entries in @plexes
  * @inited: per entry of @plexes (bit), it got the target's superblock
+ * @old: replace: the plex that leaves once the new one is in sync,
+ *	referenced; else NULL
  */
 struct mirvol_add {
 	struct mirvol_operation op;
@@ -40,6 +42,7 @@ struct mirvol_add {
 	struct mirvol_plex *plexes[MIRVOL_MAX_PLEXES];
 	unsigned int nr;
 	u8 inited;
+	struct mirvol_plex *old;
 };
 
 static struct mirvol_add *to_add(struct mirvol_operation *op)
@@ -47,11 +50,18 @@ static struct mirvol_add *to_add(struct mirvol_operation *op)
 	return container_of(op, struct mirvol_add, op);
 }
 
-/* Drop the operation's references on its plexes. */
+/*
+ * Drop the operation's references on its plexes (an ended operation stays
+ * in the table a while: it must not keep a device claimed).
+ */
 static void mirvol_add_drop(struct mirvol_add *a)
 {
 	while (a->nr)
 		mirvol_plex_put(a->plexes[--a->nr]);
+	if (a->old) {
+		mirvol_plex_put(a->old);
+		a->old = NULL;
+	}
 }
 
 static void mirvol_add_release(struct mirvol_operation *op)
@@ -91,6 +101,43 @@ static void mirvol_add_undo(struct mirvol_add *a)
 	mirvol_add_drop(a);
 }
 
+/*
+ * Replace: the new plex is in sync; the old one leaves, its metadata
+ * erased and its device given back.  Returns why not (the old plex then
+ * stays: redundancy never drops).
+ */
+static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
+{
+	struct mirvol_volume *vol = a->op.vol;
+	struct mirvol_plex *new = a->plexes[0], *old = a->old;
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+
+	mutex_lock(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		reason = MIRVOL_R_OBJECT_DELETED;
+	else if (vol->plexes[new->index] != new ||
+		 READ_ONCE(new->state) != MIRVOL_PLEX_ACTIVE)
+		reason = MIRVOL_R_PLEX_NOT_IN_SYNC;
+	if (reason || vol->plexes[old->index] != old) {
+		/* Gone already (its slot taken by the new plex): done. */
+		mutex_unlock(&vol->lock);
+		return reason;
+	}
+	mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
+	new->boot = old->boot;
+	mirvol_detach_plex(vol, old);
+	if (mirvol_sb_update_locked(vol))
+		reason = MIRVOL_R_IO_ERROR;
+	mutex_unlock(&vol->sb_mutex);
+	mirvol_resume_io(vol);
+	mutex_unlock(&vol->lock);
+	mirvol_sb_wipe(old);
+	pr_info("mirvol: %s: plex %u replaced by plex %u\n", vol->name,
+		old->index, new->index);
+	return reason;
+}
+
 static void mirvol_add_run(struct mirvol_operation *op)
 {
 	struct mirvol_add *a = to_add(op);
@@ -103,6 +150,9 @@ static void mirvol_add_run(struct mirvol_operation *op)
 		mutex_lock(&vol->lock);
 		mirvol_add_undo(a);
 		mutex_unlock(&vol->lock);
+	} else if (!err && a->old) {
+		reason = mirvol_replace_finish(a);
+		err = reason ? -EIO : 0;
 	}
 	/*
 	 * The volume holds the plexes now.  SOURCE_READ_ERROR leaves them
@@ -114,6 +164,13 @@ static void mirvol_add_run(struct mirvol_operation *op)
 
 static const struct mirvol_op_kind mirvol_add_type = {
 	.type		= MIRVOL_OP_ADD_PLEX,
+	.cancellable	= true,
+	.run		= mirvol_add_run,
+	.release	= mirvol_add_release,
+};
+
+static const struct mirvol_op_kind mirvol_replace_type = {
+	.type		= MIRVOL_OP_REPLACE,
 	.cancellable	= true,
 	.run		= mirvol_add_run,
 	.release	= mirvol_add_release,
@@ -178,6 +235,7 @@ static void mirvol_add_rule_src(struct mirvol_volume *vol,
  */
 static enum mirvol_reason mirvol_add_prepare(struct mirvol_add *a,
 					     struct mirvol_volume *src,
+					     const u8 *old_uuid,
 					     struct mirvol_rule_add *ra)
 {
 	struct mirvol_volume *vol = a->op.vol;
@@ -187,6 +245,12 @@ static enum mirvol_reason mirvol_add_prepare(struct mirvol_add *a,
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) ||
 	    (src && test_bit(MIRVOL_VOL_DEAD, &src->flags)))
 		return MIRVOL_R_OBJECT_NOT_FOUND;
+	if (old_uuid) {
+		a->old = mirvol_plex_find(vol, old_uuid);
+		if (!a->old)
+			return MIRVOL_R_OBJECT_NOT_FOUND;
+		mirvol_plex_get(a->old);
+	}
 	mirvol_rules_snapshot(vol, &rv);
 	if (src)
 		mirvol_add_rule_src(vol, src, ra);
@@ -298,20 +362,11 @@ static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
 	return MIRVOL_R_NONE;
 }
 
-/**
- * mirvol_add_plex - add-plex: a device or every plex of a volume joins
- * @vol: the target, referenced by the caller
- * @file: the device, or NULL with @src
- * @src: the source volume, referenced by the caller, or NULL
- * @op_id: out: the operation
- *
- * Context: no lock held.
- * Return: MIRVOL_R_NONE or why not; on failure nothing changed but that a
- * source volume may be stopped (its members keep its metadata).
- */
-enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
-				   struct file *file,
-				   struct mirvol_volume *src, u64 *op_id)
+/* add-plex, or replace with @old_uuid; see mirvol_add_plex(). */
+static enum mirvol_reason __mirvol_add_plex(struct mirvol_volume *vol,
+					    struct file *file,
+					    struct mirvol_volume *src,
+					    const u8 *old_uuid, u64 *op_id)
 {
 	struct mirvol_rule_add ra = {};
 	enum mirvol_reason reason;
@@ -334,10 +389,11 @@ enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
 	a = kzalloc(sizeof(*a), GFP_KERNEL);
 	if (!a)
 		return MIRVOL_R_NO_MEMORY;
-	mirvol_op_init(&a->op, &mirvol_add_type, vol);
+	mirvol_op_init(&a->op, old_uuid ? &mirvol_replace_type :
+			&mirvol_add_type, vol);
 
 	mirvol_lock_two(vol, src);
-	reason = mirvol_add_prepare(a, src, &ra);
+	reason = mirvol_add_prepare(a, src, old_uuid, &ra);
 	mirvol_unlock_two(vol, src);
 	if (reason)
 		goto out;
@@ -373,4 +429,45 @@ enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
 out:
 	mirvol_op_put(&a->op);
 	return reason;
+}
+
+/**
+ * mirvol_add_plex - add-plex: a device or every plex of a volume joins
+ * @vol: the target, referenced by the caller
+ * @file: the device, or NULL with @src
+ * @src: the source volume, referenced by the caller, or NULL
+ * @op_id: out: the operation
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not; on failure nothing changed but that a
+ * source volume may be stopped (its members keep its metadata).
+ */
+enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
+				   struct file *file,
+				   struct mirvol_volume *src, u64 *op_id)
+{
+	return __mirvol_add_plex(vol, file, src, NULL, op_id);
+}
+
+/**
+ * mirvol_replace_plex - replace: a device joins, then a plex leaves
+ * @vol: the volume, referenced by the caller
+ * @old_uuid: the plex to replace, in any state
+ * @file: the new device
+ * @op_id: out: the operation (MIRVOL_OP_REPLACE)
+ *
+ * The device is added as add-plex adds it and synced while the old plex
+ * stays in the mirror (mdadm --replace, zpool replace); once the new plex
+ * is in sync the old one leaves, its metadata erased.  Cancelled or
+ * failed, the new plex goes (cancel) or stays syncing (as add-plex's) and
+ * the old one stays.
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not.
+ */
+enum mirvol_reason mirvol_replace_plex(struct mirvol_volume *vol,
+				       const u8 *old_uuid, struct file *file,
+				       u64 *op_id)
+{
+	return __mirvol_add_plex(vol, file, NULL, old_uuid, op_id);
 }

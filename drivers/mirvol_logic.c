@@ -475,7 +475,8 @@ enum mirvol_reason mirvol_check_remove_plex(const struct mirvol_rule_vol *v,
  * FAIL and TAKE_OFFLINE take a plex that takes writes out of the mirror,
  * never the last in-sync one; TAKE_ONLINE brings an offline plex back,
  * READD a failed or missing one: both need an in-sync plex to copy from.
- * REPLACE is not implemented yet.
+ * REPLACE needs a new device; add-plex's rules (mirvol_check_add())
+ * decide the rest.
  *
  * Return: MIRVOL_R_NONE or the reason for refusing.
  */
@@ -485,9 +486,7 @@ enum mirvol_reason mirvol_check_plex_action(const struct mirvol_rule_vol *v,
 {
 	unsigned int st;
 
-	if (action == MIRVOL_PLEX_REPLACE)
-		return MIRVOL_R_NOT_SUPPORTED;
-	if (action < MIRVOL_PLEX_FAIL || action > MIRVOL_PLEX_READD)
+	if (action < MIRVOL_PLEX_FAIL || action > MIRVOL_PLEX_REPLACE)
 		return MIRVOL_R_INVALID_ARGUMENT;
 	if (v->state == MIRVOL_VOLUME_OFFLINE)
 		return MIRVOL_R_VOLUME_NOT_ONLINE;
@@ -506,6 +505,9 @@ enum mirvol_reason mirvol_check_plex_action(const struct mirvol_rule_vol *v,
 		if (st != MIRVOL_PLEX_OFFLINE)
 			return MIRVOL_R_INVALID_OPERATION;
 		break;
+	case MIRVOL_PLEX_REPLACE:
+		/* Any plex; add-plex's rules decide the rest. */
+		return has_dev ? MIRVOL_R_NONE : MIRVOL_R_INVALID_ARGUMENT;
 	default:
 		if (st != MIRVOL_PLEX_FAILED && st != MIRVOL_PLEX_MISSING)
 			return MIRVOL_R_INVALID_OPERATION;

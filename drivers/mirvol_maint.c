@@ -38,6 +38,24 @@ static void mirvol_plex_return(struct mirvol_volume *vol,
 			  "copying everything");
 }
 
+/* REPLACE: the new device by its fd. */
+static enum mirvol_reason mirvol_plex_replace_fd(struct mirvol_volume *vol,
+						 const u8 *plex_uuid, int fd,
+						 u64 *op_id)
+{
+	enum mirvol_reason reason;
+	struct file *file;
+
+	if (fd < 0)
+		return MIRVOL_R_INVALID_ARGUMENT;
+	file = fget(fd);
+	if (!file)
+		return MIRVOL_R_BAD_FD;
+	reason = mirvol_replace_plex(vol, plex_uuid, file, op_id);
+	fput(file);
+	return reason;
+}
+
 /**
  * mirvol_plex_action - PLEX_ACTION: fail, offline, online or re-add a plex
  * @vol: the volume, referenced by the caller
@@ -59,6 +77,8 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 	unsigned int state;
 
 	*op_id = 0;
+	if (action == MIRVOL_PLEX_REPLACE)
+		return mirvol_plex_replace_fd(vol, plex_uuid, fd, op_id);
 	mutex_lock(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
 		mutex_unlock(&vol->lock);

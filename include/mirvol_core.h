@@ -576,6 +576,9 @@ void mirvol_op_add_output(struct mirvol_operation *op, const uuid_t *uuid);
 void mirvol_ops_exit(void);
 
 /* mirvol_add.c */
+enum mirvol_reason mirvol_replace_plex(struct mirvol_volume *vol,
+				       const u8 *old_uuid, struct file *file,
+				       u64 *op_id);
 enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
 				   struct file *file,
 				   struct mirvol_volume *src, u64 *op_id);

@@ -470,6 +470,53 @@ static void mirvol_test_offline_online(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 }
 
+/*
+ * Replace: the new device syncs while the old plex stays in the mirror,
+ * then the old one leaves with its metadata erased; the data is on the
+ * new one.
+ */
+static void mirvol_test_replace(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+	enum mirvol_reason reason;
+	u64 op_id = 0;
+	int i, n = 0;
+
+	io_create(test, "kunit-replace", 2, true, NULL);
+	fill(ctx->pages, 0x4e91);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048,
+				    ctx->pages, IO_PAGES), 0);
+	p1 = ctx->vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	/* Not the device of a plex, not without a device. */
+	KUNIT_EXPECT_EQ(test, mirvol_replace_plex(ctx->vol, uuid, ctx->ram[0],
+						  &op_id),
+			MIRVOL_R_DEVICE_BUSY);
+	reason = mirvol_replace_plex(ctx->vol, uuid, ctx->ram[2], &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.type, (u32)MIRVOL_OP_REPLACE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_NULL(test, mirvol_plex_find(ctx->vol, uuid));
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (ctx->vol->plexes[i]) {
+			n++;
+			KUNIT_EXPECT_EQ(test, ctx->vol->plexes[i]->state,
+					MIRVOL_PLEX_ACTIVE);
+		}
+	KUNIT_EXPECT_EQ(test, n, 2);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 2, 2048), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	/* The old device is free: no superblock left. */
+	KUNIT_EXPECT_LT(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+}
+
 /* SET_VOLUME drops and adds the bitmap, and stores the speeds. */
 static void mirvol_test_set_volume(struct kunit *test)
 {
@@ -1401,6 +1448,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_write_waits_clear),
 	KUNIT_CASE(mirvol_test_offline_online),
 	KUNIT_CASE(mirvol_test_set_volume),
+	KUNIT_CASE(mirvol_test_replace),
 
 	KUNIT_CASE(mirvol_test_write_fan_out),
 	KUNIT_CASE(mirvol_test_read_balance_uses_all),

@@ -328,13 +328,17 @@ static void mirvol_test_plex_action_rules(struct kunit *test)
 			MIRVOL_R_INVALID_ARGUMENT);
 	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 0,
 			MIRVOL_PLEX_READD, true), MIRVOL_R_INVALID_OPERATION);
-	/* Unknown actions; replace is not there yet. */
+	/* Unknown actions; replace wants a device, any plex. */
 	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1, 0, true),
 			MIRVOL_R_INVALID_ARGUMENT);
 	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1, 99, true),
 			MIRVOL_R_INVALID_ARGUMENT);
 	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
-			MIRVOL_PLEX_REPLACE, true), MIRVOL_R_NOT_SUPPORTED);
+			MIRVOL_PLEX_REPLACE, true), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 0,
+			MIRVOL_PLEX_REPLACE, true), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_REPLACE, false), MIRVOL_R_INVALID_ARGUMENT);
 	/* An offline volume has no plex to act on. */
 	rule_vol(&v, aa, 2);
 	v.state = MIRVOL_VOLUME_OFFLINE;

@@ -45,7 +45,7 @@
 #define MIRVOL_FEAT_RENAME	(1ULL << 6)	/* RENAME */
 #define MIRVOL_FEAT_SYNC_ACTION	(1ULL << 7)	/* SYNC_ACTION: resync, check, repair */
 #define MIRVOL_FEAT_BITMAP	(1ULL << 8)	/* write-intent bitmap, SET_VOLUME */
-#define MIRVOL_FEAT_PLEX_ACTION	(1ULL << 9)	/* PLEX_ACTION: fail, (off|on)line, re-add */
+#define MIRVOL_FEAT_PLEX_ACTION	(1ULL << 9)	/* PLEX_ACTION: fail, (off|on)line, re-add, replace */
 #define MIRVOL_FEAT_MERGE	(1ULL << 10)	/* break --track-changes, merge */
 
 #define MIRVOL_MAX_PLEXES	8	/* plexes per volume */
@@ -679,9 +679,11 @@ enum mirvol_plex_action_type {
  * since then, else everything; they need an in-sync plex
  * (OBJECT_STATUS_FAILED).  Assembly brings a returning missing member
  * back by itself the same way; a member that failed a write comes back
- * stale (a full copy).  REPLACE (@fd syncs as a new plex, then this plex
- * leaves: mdadm --replace, zpool replace) is not implemented yet:
- * NOT_SUPPORTED.
+ * stale (a full copy).  REPLACE: @fd syncs as a new plex (an operation
+ * of type MIRVOL_OP_REPLACE, add-plex's rules) while this plex stays in
+ * the mirror, then this plex leaves, its metadata erased (mdadm
+ * --replace, zpool replace); cancelled, the new plex goes and this one
+ * stays.
  */
 struct mirvol_plex_action {
 	struct mirvol_ioc_header hdr;
