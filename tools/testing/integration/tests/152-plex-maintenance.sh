@@ -5,7 +5,8 @@
 # copy only what was written meanwhile; fail and re-add likewise; the
 # last in-sync plex is refused; an offline plex stays offline across a
 # stop and assembly; set stores the resync speeds in the superblocks and
-# adds and drops the bitmap.
+# adds and drops the bitmap; replace syncs the new device before the old
+# plex leaves.
 
 TEST_TIMEOUT=600
 # The test assembles by itself.
@@ -22,7 +23,7 @@ copied() {
 run_test() {
 	local vol json op off
 	require jq cmp
-	mk_brd 2 72
+	mk_brd 3 72
 	load_mirvol
 	head -c 1M /dev/urandom >"$TEST_TMP/new"
 	vol=$(mirvolctl create --name mt --wait /dev/ram0 /dev/ram1)
@@ -76,6 +77,15 @@ run_test() {
 	assert_eq "$(mirvolctl show mt --json | jq .size_bytes)" "$(copied "$op")" "bytes copied without a bitmap"
 	mirvolctl set mt --bitmap internal --region-size 1M
 	assert_eq $((1 << 20)) "$(mirvolctl show mt --json | jq .bitmap_region_bytes)" "region after --bitmap internal"
-	expect_fail_reason NOT_SUPPORTED mirvolctl replace mt 1 /dev/ram1
+
+	# Replace plex 1 (ram1) by ram2: both stay until ram2 is in sync.
+	op=$(mirvolctl replace mt 1 /dev/ram2)
+	json=$(mirvolctl op wait "$op" --json) || fail "replace failed"
+	assert_eq replace "$(jq -r .type <<<"$json")" "operation type"
+	json=$(mirvolctl show mt --json)
+	assert_eq '["active","active"]' "$(jq -c '[.plexes[].state]' <<<"$json")" "after replace"
+	assert_eq "/dev/ram0 /dev/ram2" "$(jq -r '[.plexes[].device] | join(" ")' <<<"$json")" "devices after replace"
+	plexes_identical mt
+	mirvolctl examine /dev/ram1 >/dev/null 2>&1 && fail "ram1 still carries a superblock"
 	mirvolctl remove --yes mt
 }
