@@ -21,7 +21,7 @@ copied() {
 }
 
 run_test() {
-	local vol json op off
+	local vol json op off fio_pid samples in_sync
 	require jq cmp
 	mk_brd 3 72
 	load_mirvol
@@ -78,8 +78,33 @@ run_test() {
 	mirvolctl set mt --bitmap internal --region-size 1M
 	assert_eq $((1 << 20)) "$(mirvolctl show mt --json | jq .bitmap_region_bytes)" "region after --bitmap internal"
 
-	# Replace plex 1 (ram1) by ram2: both stay until ram2 is in sync.
+	# Replace plex 1 (ram1) by ram2 under fio verify: sampled while the
+	# copy runs, the volume never has fewer than two in-sync plexes, and
+	# ram1 stays a member until ram2 is in sync.
+	require fio
+	echo 8000 >/sys/block/mirvol0/mirvol/sync_speed_max
+	fio --name=rp --filename="$vol" --direct=1 --ioengine=libaio \
+	    --rw=randwrite --bs=4k --bsrange=4k-64k --iodepth=8 --size=32M \
+	    --verify=crc32c --do_verify=1 --verify_fatal=1 \
+	    --output="$TEST_TMP/fio.out" &
+	fio_pid=$!
+	sleep 1
 	op=$(mirvolctl replace mt 1 /dev/ram2)
+	samples=0
+	while [ "$(mirvolctl op status "$op" --json | jq -r .state)" = running ]; do
+		json=$(mirvolctl show mt --json)
+		in_sync=$(jq '[.plexes[] | select(.state == "active")] | length' <<<"$json")
+		[ "$in_sync" -ge 2 ] || fail "redundancy dropped during replace: $(jq -c '[.plexes[] | [.device, .state]]' <<<"$json")"
+		jq -e '[.plexes[].device] | index("/dev/ram1")' <<<"$json" >/dev/null ||
+			fail "ram1 left before the copy ended"
+		samples=$((samples + 1))
+		sleep 0.2
+	done
+	log "replace: $samples samples with two in-sync plexes"
+	[ "$samples" -ge 3 ] || fail "replace ended before it could be watched ($samples samples)"
+	wait "$fio_pid" || fail "fio failed: $(grep err= "$TEST_TMP/fio.out")"
+	grep -q 'err= 0' "$TEST_TMP/fio.out" || fail "fio: $(grep err= "$TEST_TMP/fio.out")"
+	echo system >/sys/block/mirvol0/mirvol/sync_speed_max
 	json=$(mirvolctl op wait "$op" --json) || fail "replace failed"
 	assert_eq replace "$(jq -r .type <<<"$json")" "operation type"
 	json=$(mirvolctl show mt --json)
