@@ -35,6 +35,8 @@
  * @inited: per entry of @plexes (bit), it got the target's superblock
  * @old: replace: the plex that leaves once the new one is in sync,
  *	referenced; else NULL
+ * @merge: merge-plex: the source's change map since the split, to be set
+ *	in the target's bitmap; the source's plexes join as partial targets
  */
 struct mirvol_add {
 	struct mirvol_operation op;
@@ -43,6 +45,7 @@ struct mirvol_add {
 	unsigned int nr;
 	u8 inited;
 	struct mirvol_plex *old;
+	unsigned long *merge;
 };
 
 static struct mirvol_add *to_add(struct mirvol_operation *op)
@@ -69,6 +72,7 @@ static void mirvol_add_release(struct mirvol_operation *op)
 	struct mirvol_add *a = to_add(op);
 
 	mirvol_add_drop(a);
+	bitmap_free(a->merge);
 	kfree(a);
 }
 
@@ -169,6 +173,13 @@ static const struct mirvol_op_kind mirvol_add_type = {
 	.release	= mirvol_add_release,
 };
 
+static const struct mirvol_op_kind mirvol_merge_type = {
+	.type		= MIRVOL_OP_MERGE,
+	.cancellable	= true,
+	.run		= mirvol_add_run,
+	.release	= mirvol_add_release,
+};
+
 static const struct mirvol_op_kind mirvol_replace_type = {
 	.type		= MIRVOL_OP_REPLACE,
 	.cancellable	= true,
@@ -230,6 +241,39 @@ static void mirvol_add_rule_src(struct mirvol_volume *vol,
 }
 
 /*
+ * merge-plex: @src must be @vol's split peer and @vol @src's, both with
+ * bitmaps of one region size over one size, and every plex of @src in
+ * sync; then @src's change map is copied (@src is killed in the same hold
+ * of the locks: no write changes it after).  Both locks held.
+ */
+static enum mirvol_reason mirvol_merge_prepare(struct mirvol_add *a,
+					       struct mirvol_volume *src)
+{
+	struct mirvol_volume *vol = a->op.vol;
+	unsigned int i;
+
+	if (!vol->bitmap || !src->bitmap)
+		return MIRVOL_R_NO_BITMAP;
+	if (!vol->split_generation || !src->split_generation ||
+	    !uuid_equal(&vol->split_peer, &src->uuid) ||
+	    !uuid_equal(&src->split_peer, &vol->uuid) ||
+	    vol->size != src->size ||
+	    vol->bitmap->shift != src->bitmap->shift ||
+	    vol->bitmap->cleared_gen > vol->split_generation ||
+	    src->bitmap->cleared_gen > src->split_generation)
+		return MIRVOL_R_NOT_SPLIT_PAIR;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *p = src->plexes[i];
+
+		/* A missing plex stays behind; any other must be in sync. */
+		if (p && p->bdev && READ_ONCE(p->state) != MIRVOL_PLEX_ACTIVE)
+			return MIRVOL_R_PLEX_NOT_IN_SYNC;
+	}
+	a->merge = mirvol_bitmap_copy_bits(src->bitmap);
+	return a->merge ? MIRVOL_R_NONE : MIRVOL_R_NO_MEMORY;
+}
+
+/*
  * Check the rules and reserve the target; with a source, kill it in the
  * same hold of both locks (it must not be open).  Locks held.
  */
@@ -255,6 +299,8 @@ static enum mirvol_reason mirvol_add_prepare(struct mirvol_add *a,
 	if (src)
 		mirvol_add_rule_src(vol, src, ra);
 	reason = mirvol_check_add(&rv, ra);
+	if (!reason && a->op.kind == &mirvol_merge_type)
+		reason = mirvol_merge_prepare(a, src);
 	if (!reason)
 		reason = mirvol_op_reserve(&a->op);
 	if (reason || !src)
@@ -279,6 +325,9 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 
 	if (started)
 		mirvol_suspend_io(vol);
+	/* Merge: the changed regions on disk first, then the plexes. */
+	if (a->merge && mirvol_bitmap_merge(vol->bitmap, a->merge))
+		reason = MIRVOL_R_IO_ERROR;
 	mutex_lock(&vol->sb_mutex);
 	for (i = 0; i < a->nr && !reason; i++) {
 		struct mirvol_plex *plex = a->plexes[i];
@@ -291,7 +340,8 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 		plex->index = slot;
 		plex->state = MIRVOL_PLEX_SYNCING;
 		plex->sync_offset = 0;
-		plex->partial = false;
+		/* Merge: it differs only in the regions set now. */
+		plex->partial = !!a->merge;
 		plex->boot = 0;
 		plex->gone_generation = 0;
 		reason = mirvol_attach_plex(vol, plex);
@@ -301,6 +351,14 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 			reason = MIRVOL_R_IO_ERROR;
 		else
 			a->inited |= BIT(i);
+	}
+	if (!reason && a->merge) {
+		/*
+		 * The peer is dissolved: the split is no longer tracked.  The
+		 * bits stay while the plexes sync (rule 3).
+		 */
+		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
+		vol->split_generation = 0;
 	}
 	if (!reason && mirvol_sb_update_locked(vol))
 		reason = MIRVOL_R_IO_ERROR;
@@ -354,8 +412,10 @@ static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
 	for (i = 0; i < a->nr; i++) {
 		mirvol_op_add_output(&a->op, &a->plexes[i]->uuid);
 		if (a->src)
-			pr_info("mirvol: plex %pUb of %s joins %s\n",
-				&a->plexes[i]->uuid, a->src->name, vol->name);
+			pr_info("mirvol: plex %pUb of %s %s %s\n",
+				&a->plexes[i]->uuid, a->src->name,
+				a->merge ? "merges back into" : "joins",
+				vol->name);
 	}
 	mirvol_op_set_progress(&a->op, 0, (u64)vol->size << SECTOR_SHIFT);
 	mirvol_op_commit(&a->op);
@@ -366,7 +426,8 @@ static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
 static enum mirvol_reason __mirvol_add_plex(struct mirvol_volume *vol,
 					    struct file *file,
 					    struct mirvol_volume *src,
-					    const u8 *old_uuid, u64 *op_id)
+					    bool merge, const u8 *old_uuid,
+					    u64 *op_id)
 {
 	struct mirvol_rule_add ra = {};
 	enum mirvol_reason reason;
@@ -390,7 +451,7 @@ static enum mirvol_reason __mirvol_add_plex(struct mirvol_volume *vol,
 	if (!a)
 		return MIRVOL_R_NO_MEMORY;
 	mirvol_op_init(&a->op, old_uuid ? &mirvol_replace_type :
-			&mirvol_add_type, vol);
+		       merge ? &mirvol_merge_type : &mirvol_add_type, vol);
 
 	mirvol_lock_two(vol, src);
 	reason = mirvol_add_prepare(a, src, old_uuid, &ra);
@@ -436,6 +497,8 @@ out:
  * @vol: the target, referenced by the caller
  * @file: the device, or NULL with @src
  * @src: the source volume, referenced by the caller, or NULL
+ * @merge: merge-plex: @src was split from @vol with --track-changes (or
+ *	@vol from @src); only the regions changed on either side are copied
  * @op_id: out: the operation
  *
  * Context: no lock held.
@@ -444,9 +507,10 @@ out:
  */
 enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
 				   struct file *file,
-				   struct mirvol_volume *src, u64 *op_id)
+				   struct mirvol_volume *src, bool merge,
+				   u64 *op_id)
 {
-	return __mirvol_add_plex(vol, file, src, NULL, op_id);
+	return __mirvol_add_plex(vol, file, src, merge, NULL, op_id);
 }
 
 /**
@@ -469,5 +533,5 @@ enum mirvol_reason mirvol_replace_plex(struct mirvol_volume *vol,
 				       const u8 *old_uuid, struct file *file,
 				       u64 *op_id)
 {
-	return __mirvol_add_plex(vol, file, NULL, old_uuid, op_id);
+	return __mirvol_add_plex(vol, file, NULL, false, old_uuid, op_id);
 }

@@ -572,3 +572,63 @@ void mirvol_bitmap_resync_end(struct mirvol_bitmap *bm)
 	bitmap_free(bm->resync);
 	bm->resync = NULL;
 }
+
+/**
+ * mirvol_bitmap_merge - set the bits of another volume's map, on disk
+ * @bm: the bitmap of a volume whose I/O is suspended
+ * @bits: @bm->nr bits (merge-plex: the split peer's change map)
+ *
+ * The regions either side changed since a split are then set on every
+ * writable plex of @bm's volume before the peer's plexes join it as
+ * partial targets, so that a crash during the merge still finds them.
+ *
+ * Context: vol->lock held, I/O suspended (no writer waits for the set
+ * work); takes io_mutex, then sb_mutex, as the works do.
+ * Return: 0, or -EIO when no in-sync plex took a page.
+ */
+int mirvol_bitmap_merge(struct mirvol_bitmap *bm, const unsigned long *bits)
+{
+	struct mirvol_volume *vol = bm->vol;
+	unsigned long r, dirty;
+	unsigned int i;
+	int ret = 0;
+
+	mutex_lock(&bm->io_mutex);
+	spin_lock_irq(&bm->lock);
+	for_each_set_bit(r, bits, bm->nr)
+		if (!__test_and_set_bit(r, bm->disk))
+			__set_bit(r / (PAGE_SIZE * 8), &bm->dirty_pages);
+	dirty = bm->dirty_pages;
+	bm->dirty_pages = 0;
+	for_each_set_bit(i, &dirty, bm->nr_pages)
+		mirvol_bitmap_page_out(bm, i, page_address(bm->bounce[i]));
+	spin_unlock_irq(&bm->lock);
+	mutex_lock(&vol->sb_mutex);
+	for_each_set_bit(i, &dirty, bm->nr_pages)
+		if (!mirvol_bitmap_write_page(bm, bm->bounce[i], i))
+			ret = -EIO;
+	mutex_unlock(&vol->sb_mutex);
+	if (!ret)
+		for_each_set_bit(r, bits, bm->nr)
+			atomic_or(MIRVOL_BM_ONDISK, &bm->state[r]);
+	mutex_unlock(&bm->io_mutex);
+	return ret;
+}
+
+/**
+ * mirvol_bitmap_copy_bits - a copy of the set bits
+ * @bm: the bitmap
+ *
+ * Return: a bitmap_alloc()ed copy of @bm->nr bits, or NULL.
+ */
+unsigned long *mirvol_bitmap_copy_bits(struct mirvol_bitmap *bm)
+{
+	unsigned long *bits = bitmap_alloc(bm->nr, GFP_KERNEL);
+
+	if (!bits)
+		return NULL;
+	spin_lock_irq(&bm->lock);
+	bitmap_copy(bits, bm->disk, bm->nr);
+	spin_unlock_irq(&bm->lock);
+	return bits;
+}

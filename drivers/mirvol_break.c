@@ -28,11 +28,15 @@
  * @op: the operation
  * @plex_uuid: the plex, looked up again under the lock
  * @new: break: the new volume, listed hidden, referenced
+ * @track: break --track-changes: both volumes keep a change map
+ * @tracking: the volume records the split (undone if the break fails)
  */
 struct mirvol_split {
 	struct mirvol_operation op;
 	uuid_t plex_uuid;
 	struct mirvol_volume *new;
+	bool track;
+	bool tracking;
 };
 
 static struct mirvol_split *to_split(struct mirvol_operation *op)
@@ -156,6 +160,16 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 	mirvol_plex_get(plex);
 	mutex_lock(&vol->sb_mutex);
 	mirvol_detach_plex(vol, plex);
+	if (sp->track) {
+		/*
+		 * From here the bitmap keeps every region written after the
+		 * split (rule 3: nothing is cleared while a split is tracked);
+		 * what it holds already only adds to what a merge copies.
+		 */
+		uuid_copy(&vol->split_peer, &sp->new->uuid);
+		vol->split_generation = vol->generation;
+		sp->tracking = true;
+	}
 	if (mirvol_sb_update_locked(vol))
 		reason = MIRVOL_R_IO_ERROR;
 	mutex_unlock(&vol->sb_mutex);
@@ -172,7 +186,8 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 /*
  * The broken-off plex becomes the new volume's only plex; started.  It
  * gets a bitmap of @region sectors per bit (the old volume's), empty: the
- * plex is in sync, and flushed.
+ * plex is in sync, and flushed.  With --track-changes the new volume
+ * records the old one as its split peer.
  */
 static enum mirvol_reason mirvol_break_new_volume(struct mirvol_split *sp,
 						  struct mirvol_plex *plex,
@@ -199,6 +214,11 @@ static enum mirvol_reason mirvol_break_new_volume(struct mirvol_split *sp,
 			new->bitmap->cleared_gen = 1;
 		else
 			reason = MIRVOL_R_NO_MEMORY;
+	}
+	if (!reason && sp->track) {
+		/* Its bitmap, empty at the split, maps what changes here. */
+		uuid_copy(&new->split_peer, &sp->op.vol->uuid);
+		new->split_generation = new->generation;
 	}
 	if (!reason && mirvol_sb_init_plex(new, plex))
 		reason = MIRVOL_R_IO_ERROR;
@@ -248,6 +268,8 @@ static void mirvol_break_run(struct mirvol_operation *op)
 		mirvol_volume_kill(sp->new, false);
 		mutex_unlock(&sp->new->lock);
 		mirvol_volume_destroy(sp->new, false);
+		if (sp->tracking)
+			mirvol_forget_split(vol, &sp->new->uuid);
 	} else {
 		mirvol_op_add_output(op, &sp->new->uuid);
 	}
@@ -305,6 +327,15 @@ static enum mirvol_reason mirvol_split_start(struct mirvol_split *sp,
 		 mirvol_check_remove_plex(&rv, slot);
 	if (reason)
 		return reason;
+	/*
+	 * The volume's bitmap and split fields change only under its lock
+	 * and with no operation running: this one holds both from the
+	 * reservation on.
+	 */
+	if (sp->track && !vol->bitmap)
+		return MIRVOL_R_NO_BITMAP;
+	if (sp->track && vol->split_generation)
+		return MIRVOL_R_SPLIT_TRACKED;
 	*plexp = plex;
 	return MIRVOL_R_NONE;
 }
@@ -314,6 +345,7 @@ static enum mirvol_reason mirvol_split_start(struct mirvol_split *sp,
  * @vol: the volume, referenced by the caller
  * @plex_uuid: the plex
  * @new_name: the new volume's name, "" for the default
+ * @track: --track-changes: both volumes keep a change map for merge-plex
  * @new_uuid: out: the new volume's UUID
  * @name_out: out: the name used (MIRVOL_NAME_LEN bytes)
  * @op_id: out: the operation
@@ -323,8 +355,9 @@ static enum mirvol_reason mirvol_split_start(struct mirvol_split *sp,
  */
 enum mirvol_reason mirvol_break_plex(struct mirvol_volume *vol,
 				     const u8 *plex_uuid,
-				     const char *new_name, uuid_t *new_uuid,
-				     char *name_out, u64 *op_id)
+				     const char *new_name, bool track,
+				     uuid_t *new_uuid, char *name_out,
+				     u64 *op_id)
 {
 	char name[MIRVOL_NAME_LEN];
 	enum mirvol_reason reason;
@@ -336,6 +369,7 @@ enum mirvol_reason mirvol_break_plex(struct mirvol_volume *vol,
 		return MIRVOL_R_NO_MEMORY;
 	mirvol_op_init(&sp->op, &mirvol_break_type, vol);
 	import_uuid(&sp->plex_uuid, plex_uuid);
+	sp->track = track;
 
 	mutex_lock(&vol->lock);
 	reason = mirvol_split_start(sp, &plex);

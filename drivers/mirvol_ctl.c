@@ -24,7 +24,8 @@
 			 MIRVOL_FEAT_BREAK_PLEX | MIRVOL_FEAT_ADD_PLEX | \
 			 MIRVOL_FEAT_METADATA | MIRVOL_FEAT_ASSEMBLE | \
 			 MIRVOL_FEAT_RENAME | MIRVOL_FEAT_SYNC_ACTION | \
-			 MIRVOL_FEAT_BITMAP | MIRVOL_FEAT_PLEX_ACTION)
+			 MIRVOL_FEAT_BITMAP | MIRVOL_FEAT_PLEX_ACTION | \
+			 MIRVOL_FEAT_MERGE)
 
 /*
  * Copy a reply back; every argument struct starts with the header, whose
@@ -260,15 +261,15 @@ static int mirvol_ctl_add_plex(void __user *argp)
 	struct mirvol_volume *vol, *src = NULL;
 	struct file *file = NULL;
 	struct mirvol_add_plex a;
-	bool from_volume;
+	bool from_volume, merge;
 	u64 op_id = 0;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
 	from_volume = a.hdr.flags & MIRVOL_ADD_F_FROM_VOLUME;
-	if (a.hdr.flags == (MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE))
-		return MIRVOL_REPLY(argp, a, MIRVOL_R_NOT_SUPPORTED);
-	if ((a.hdr.flags & ~MIRVOL_ADD_F_FROM_VOLUME) || a.pad ||
+	merge = a.hdr.flags & MIRVOL_ADD_F_MERGE;
+	if ((a.hdr.flags & ~(MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE)) ||
+	    (merge && !from_volume) || a.pad ||
 	    !MIRVOL_ZERO(a.reserved) ||
 	    (from_volume && (a.fd != -1 || MIRVOL_ZERO(a.source_uuid))) ||
 	    (!from_volume && !MIRVOL_ZERO(a.source_uuid)))
@@ -289,7 +290,7 @@ static int mirvol_ctl_add_plex(void __user *argp)
 			reason = MIRVOL_R_BAD_FD;
 	}
 	if (!reason)
-		reason = mirvol_add_plex(vol, file, src, &op_id);
+		reason = mirvol_add_plex(vol, file, src, merge, &op_id);
 	a.op_id = op_id;
 	if (file)
 		fput(file);
@@ -334,10 +335,8 @@ static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
 		return -EFAULT;
 	if (cmd == MIRVOL_IOC_SET_PLEX)
 		allowed = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT;
-	/* Known, not implemented yet (no MIRVOL_FEAT_MERGE). */
-	if (cmd == MIRVOL_IOC_BREAK_PLEX &&
-	    r.hdr.flags == MIRVOL_BREAK_F_TRACK_CHANGES)
-		return MIRVOL_REPLY(argp, r, MIRVOL_R_NOT_SUPPORTED);
+	else if (cmd == MIRVOL_IOC_BREAK_PLEX)
+		allowed = MIRVOL_BREAK_F_TRACK_CHANGES;
 	if ((r.hdr.flags & ~allowed) || !MIRVOL_ZERO(r.reserved) ||
 	    (cmd == MIRVOL_IOC_SET_PLEX && hweight32(r.hdr.flags) != 1) ||
 	    (cmd != MIRVOL_IOC_BREAK_PLEX && !MIRVOL_ZERO(r.new_name)) ||
@@ -351,6 +350,8 @@ static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
 	switch (cmd) {
 	case MIRVOL_IOC_BREAK_PLEX:
 		reason = mirvol_break_plex(vol, r.plex_uuid, r.new_name,
+					   r.hdr.flags &
+					   MIRVOL_BREAK_F_TRACK_CHANGES,
 					   &new_uuid, r.new_name, &op_id);
 		if (!reason)
 			memcpy(r.new_volume_uuid, &new_uuid, MIRVOL_UUID_LEN);

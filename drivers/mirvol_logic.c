@@ -528,7 +528,8 @@ enum mirvol_reason mirvol_check_plex_action(const struct mirvol_rule_vol *v,
  */
 enum mirvol_reason mirvol_check_set_volume(const struct mirvol_set_volume *sv)
 {
-	u32 what = MIRVOL_SET_F_BITMAP | MIRVOL_SET_F_SPEED;
+	u32 what = MIRVOL_SET_F_BITMAP | MIRVOL_SET_F_SPEED |
+		   MIRVOL_SET_F_FORGET_SPLIT;
 	u64 region = sv->bitmap_region_bytes;
 
 	if (!sv->hdr.flags || (sv->hdr.flags & ~what) || sv->pad ||

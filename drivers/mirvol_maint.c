@@ -186,6 +186,7 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 				     const struct mirvol_set_volume *sv)
 {
 	bool bitmap = sv->hdr.flags & MIRVOL_SET_F_BITMAP;
+	bool forget = sv->hdr.flags & MIRVOL_SET_F_FORGET_SPLIT;
 	struct mirvol_bitmap *old = NULL;
 	enum mirvol_reason reason = MIRVOL_R_NONE;
 	unsigned int i;
@@ -199,8 +200,12 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 		reason = MIRVOL_R_VOLUME_NOT_ONLINE;
 		goto out;
 	}
-	if (bitmap && vol->op) {
+	if ((bitmap || forget) && vol->op) {
 		reason = MIRVOL_R_ANOTHER_CALL_IN_PROGRESS;
+		goto out;
+	}
+	if (forget && !vol->split_generation) {
+		reason = MIRVOL_R_NOT_SPLIT_PAIR;
 		goto out;
 	}
 	if (bitmap && !sv->bitmap && !vol->bitmap) {
@@ -225,6 +230,12 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
 		vol->split_generation = 0;
 	}
+	if (!reason && forget) {
+		pr_info("mirvol: %s: no longer tracks its split from %pUb\n",
+			vol->name, &vol->split_peer);
+		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
+		vol->split_generation = 0;
+	}
 	if (!reason && (sv->hdr.flags & MIRVOL_SET_F_SPEED)) {
 		vol->speed_min_stored = sv->sync_speed_min;
 		vol->speed_max_stored = sv->sync_speed_max;
@@ -242,4 +253,28 @@ out:
 	mutex_unlock(&vol->lock);
 	mirvol_bitmap_destroy(old);
 	return reason;
+}
+
+/**
+ * mirvol_forget_split - stop tracking the split from @peer, if tracked
+ * @vol: the volume, referenced by the caller
+ * @peer: the split peer's UUID
+ *
+ * A break --track-changes that recorded the split and then failed to
+ * start the new volume takes it back.
+ *
+ * Context: no lock held.
+ */
+void mirvol_forget_split(struct mirvol_volume *vol, const uuid_t *peer)
+{
+	mutex_lock(&vol->lock);
+	if (vol->split_generation && uuid_equal(&vol->split_peer, peer) &&
+	    !test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		mutex_lock(&vol->sb_mutex);
+		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
+		vol->split_generation = 0;
+		mirvol_sb_update_locked(vol);
+		mutex_unlock(&vol->sb_mutex);
+	}
+	mutex_unlock(&vol->lock);
 }

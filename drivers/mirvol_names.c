@@ -94,6 +94,7 @@ static const char *const reasons[] = {
 	[MIRVOL_R_NO_BITMAP] = "NO_BITMAP",
 	[MIRVOL_R_NOT_SPLIT_PAIR] = "NOT_SPLIT_PAIR",
 	[MIRVOL_R_PLEX_FAILED] = "PLEX_FAILED",
+	[MIRVOL_R_SPLIT_TRACKED] = "SPLIT_TRACKED",
 };
 
 _Static_assert(ARRAY_SIZE(reasons) == MIRVOL_R_MAX,

@@ -581,13 +581,15 @@ enum mirvol_reason mirvol_replace_plex(struct mirvol_volume *vol,
 				       u64 *op_id);
 enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
 				   struct file *file,
-				   struct mirvol_volume *src, u64 *op_id);
+				   struct mirvol_volume *src, bool merge,
+				   u64 *op_id);
 
 /* mirvol_break.c */
 enum mirvol_reason mirvol_break_plex(struct mirvol_volume *vol,
 				     const u8 *plex_uuid,
-				     const char *new_name, uuid_t *new_uuid,
-				     char *name_out, u64 *op_id);
+				     const char *new_name, bool track,
+				     uuid_t *new_uuid, char *name_out,
+				     u64 *op_id);
 enum mirvol_reason mirvol_remove_plex(struct mirvol_volume *vol,
 				      const u8 *plex_uuid, u64 *op_id);
 
@@ -614,6 +616,7 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 				      int fd, u64 *op_id);
 enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 				     const struct mirvol_set_volume *sv);
+void mirvol_forget_split(struct mirvol_volume *vol, const uuid_t *peer);
 
 enum mirvol_reason mirvol_assemble(struct mirvol_assemble_member *members,
 				   unsigned int nr, u32 flags,

@@ -103,6 +103,8 @@ enum mirvol_reason {
 	/* merge: not split from each other with --track-changes, or a map lost */
 	MIRVOL_R_NOT_SPLIT_PAIR		= 40,
 	MIRVOL_R_PLEX_FAILED		= 41,	/* the member failed a write: re-add it */
+	/* break --track-changes: a split is tracked already (merge or forget it) */
+	MIRVOL_R_SPLIT_TRACKED		= 42,
 	MIRVOL_R_MAX
 };
 
@@ -396,11 +398,15 @@ struct mirvol_info {
  *
  * With MIRVOL_ADD_F_MERGE (merge-plex) the source must be the volume a
  * break-plex --track-changes split off this one (or the other way round):
- * its plex rejoins, and only the regions either side changed since the
- * split are copied (the target's data wins).  Refused with
- * NOT_SPLIT_PAIR otherwise, and NO_BITMAP without bitmaps.  Not
- * implemented until MIRVOL_FEAT_MERGE is advertised: NOT_SUPPORTED (so
- * is BREAK_PLEX with MIRVOL_BREAK_F_TRACK_CHANGES).
+ * its plexes rejoin, and only the regions either side changed since the
+ * split are copied (the target's data wins); the operation is
+ * MIRVOL_OP_MERGE.  Refused with NOT_SPLIT_PAIR when the two were not
+ * split from each other (or a map was lost: a bitmap dropped, the split
+ * forgotten, region sizes differ), NO_BITMAP when either has no bitmap,
+ * PLEX_NOT_IN_SYNC when a plex of the source is not in sync, DEVICE_BUSY
+ * when the source is open.  Modules without MIRVOL_FEAT_MERGE answer
+ * NOT_SUPPORTED (so they do for BREAK_PLEX with
+ * MIRVOL_BREAK_F_TRACK_CHANGES).
  */
 struct mirvol_add_plex {
 	struct mirvol_ioc_header hdr;
@@ -435,7 +441,13 @@ struct mirvol_plex_ref {
 	__u64	reserved[4];
 };
 
-/* BREAK_PLEX flags */
+/*
+ * BREAK_PLEX flags.  MIRVOL_BREAK_F_TRACK_CHANGES: both volumes keep a
+ * change map from the split on (their bitmaps stop clearing, and each
+ * records the other as its split peer), so that merge-plex (ADD_PLEX with
+ * MIRVOL_ADD_F_MERGE) copies only what changed on either side.  Needs a
+ * bitmap (NO_BITMAP); one tracked split per volume (SPLIT_TRACKED).
+ */
 #define MIRVOL_BREAK_F_TRACK_CHANGES	(1U << 0)	/* both keep a change map */
 
 /* SET_PLEX flags: exactly one */
@@ -698,6 +710,7 @@ struct mirvol_plex_action {
 /* SET_VOLUME flags: what to change */
 #define MIRVOL_SET_F_BITMAP	(1U << 0)	/* @bitmap, @bitmap_region_bytes */
 #define MIRVOL_SET_F_SPEED	(1U << 1)	/* @sync_speed_min, @sync_speed_max */
+#define MIRVOL_SET_F_FORGET_SPLIT (1U << 2)	/* stop tracking a split */
 
 /**
  * struct mirvol_set_volume - MIRVOL_IOC_SET_VOLUME
@@ -715,6 +728,11 @@ struct mirvol_plex_action {
  * Recorded in the superblocks (they survive reboots).  A bitmap added to
  * a running volume covers writes from then on: a plex missing since
  * before still needs a full copy when it returns.
+ *
+ * MIRVOL_SET_F_FORGET_SPLIT ends the change tracking of a break-plex
+ * --track-changes on this volume (its peer can then no longer be merged
+ * back; the bitmap's bits may be cleared again).  NOT_SPLIT_PAIR when no
+ * split is tracked.
  */
 struct mirvol_set_volume {
 	struct mirvol_ioc_header hdr;
