@@ -27,13 +27,14 @@ enum {
 	MOPT_REGION_SIZE,
 	MOPT_SPEED_MIN,
 	MOPT_SPEED_MAX,
+	MOPT_FORGET_SPLIT,
 };
 
 #define MOPT(n, a, v)	{ n, a, NULL, v }
 #define MOPT_END	{ NULL, 0, NULL, 0 }
 
 struct manage_opts {
-	bool wait;
+	bool wait, forget_split;
 	const char *bitmap, *region_size, *speed_min, *speed_max;
 };
 
@@ -61,6 +62,9 @@ static int manage_parse(int argc, char **argv, const struct option *lo,
 			break;
 		case MOPT_SPEED_MAX:
 			o->speed_max = optarg;
+			break;
+		case MOPT_FORGET_SPLIT:
+			o->forget_split = true;
 			break;
 		default:
 			r = mv_common_opt(c, argv);
@@ -257,8 +261,11 @@ static int set_fill(const struct manage_opts *o, struct mirvol_set_volume *sv,
 	memset(sv, 0, sizeof(*sv));
 	*speed_min = false;
 	*speed_max = false;
-	if (!o->bitmap && !o->region_size && !o->speed_min && !o->speed_max)
-		return mv_usage("nothing to set: give --bitmap or --sync-speed-min/--sync-speed-max");
+	if (!o->bitmap && !o->region_size && !o->speed_min && !o->speed_max &&
+	    !o->forget_split)
+		return mv_usage("nothing to set: give --bitmap, --sync-speed-min/--sync-speed-max or --forget-split");
+	if (o->forget_split)
+		sv->hdr.flags |= MIRVOL_SET_F_FORGET_SPLIT;
 	if (o->region_size && !o->bitmap)
 		return mv_usage("--region-size needs --bitmap internal");
 	if (o->bitmap) {
@@ -297,6 +304,7 @@ int cmd_set(int argc, char **argv)
 		MOPT("region-size", required_argument, MOPT_REGION_SIZE),
 		MOPT("sync-speed-min", required_argument, MOPT_SPEED_MIN),
 		MOPT("sync-speed-max", required_argument, MOPT_SPEED_MAX),
+		MOPT("forget-split", no_argument, MOPT_FORGET_SPLIT),
 		MOPT("help", no_argument, MOPT_HELP),
 		MOPT_END,
 	};

@@ -42,12 +42,13 @@ static const struct mv_command commands[] = {
 	  "      --export        print udev-style KEY=value lines\n" },
 	{ "rename", cmd_rename, "VOL NEWNAME", "rename a volume", NULL },
 	{ "set", cmd_set,
-	  "VOL [--bitmap none|internal [--region-size SIZE]] [--sync-speed-min N] [--sync-speed-max N]",
+	  "VOL [--bitmap none|internal [--region-size SIZE]] [--sync-speed-min N] [--sync-speed-max N] [--forget-split]",
 	  "add or drop the write-intent bitmap, store resync speeds",
 	  "      --bitmap none|internal  drop the bitmap, or add one\n"
 	  "      --region-size SIZE  with --bitmap internal: bytes per bitmap bit\n"
 	  "      --sync-speed-min N  resync floor, KiB/s (default: the module's)\n"
-	  "      --sync-speed-max N  resync ceiling, KiB/s (default: the module's)\n" },
+	  "      --sync-speed-max N  resync ceiling, KiB/s (default: the module's)\n"
+	  "      --forget-split      stop tracking a break-plex --track-changes split\n" },
 	{ "break-plex", cmd_break_plex,
 	  "VOL PLEX [--name NEWNAME] [--track-changes] [--wait]",
 	  "split a plex off into a new volume",

@@ -82,6 +82,8 @@ static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	  "not split from each other with --track-changes, or a change map was lost"),
 	R(PLEX_FAILED,
 	  "the plex failed a write and is not re-added by itself (use re-add)"),
+	R(SPLIT_TRACKED,
+	  "a split is tracked already: merge it back or 'set --forget-split' first"),
 };
 
 #undef R

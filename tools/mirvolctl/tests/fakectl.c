@@ -564,7 +564,8 @@ static int do_set_volume(struct mirvol_set_volume *sv)
 	fake_log("SET_VOLUME flags=%#x bitmap=%u region=%llu min=%u max=%u",
 		 f, sv->bitmap, (unsigned long long)sv->bitmap_region_bytes,
 		 sv->sync_speed_min, sv->sync_speed_max);
-	if (!f || f & ~(MIRVOL_SET_F_BITMAP | MIRVOL_SET_F_SPEED) || sv->pad ||
+	if (!f || f & ~(MIRVOL_SET_F_BITMAP | MIRVOL_SET_F_SPEED |
+		       MIRVOL_SET_F_FORGET_SPLIT) || sv->pad ||
 	    !zero(sv->reserved, sizeof(sv->reserved)))
 		return BAD(&sv->hdr, "SET_VOLUME: flags, pad or reserved");
 	if (sv->bitmap > 1 ||

@@ -574,6 +574,9 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	tc fake-set-offline 1 VOLUME_NOT_ONLINE "SET_VOLUME flags=0x1 bitmap=0 region=0 min=0 max=0" "" set backup --bitmap none
 	tc fake-set-no-bitmap-reason 1 NO_BITMAP "" "" MIRVOL_FAKE_FAIL=17:22:39 set data --bitmap none
 	tc fake-set-old 1 NOT_SUPPORTED "" "" MIRVOL_FAKE_FEATURES=0xff set data --bitmap none
+	tc fake-set-forget-split 0 "" "SET_VOLUME flags=0x4 bitmap=0 region=0 min=0 max=0" "" set data --forget-split
+	tc fake-set-forget-not-pair 1 NOT_SPLIT_PAIR "" "" MIRVOL_FAKE_FAIL=17:22:40 set data --forget-split
+	tc fake-break-tracked 1 SPLIT_TRACKED "" "" MIRVOL_FAKE_FAIL=6:22:42 break-plex --track-changes data 1
 
 	# break-plex --track-changes, merge-plex
 	tc fake-break-plain 0 "" "BREAK_PLEX flags=0 plex=c1 name=snap" 8 break-plex data 1 --name snap
