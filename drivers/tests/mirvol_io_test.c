@@ -603,6 +603,74 @@ static void mirvol_test_bitmap_clear_race(struct kunit *test)
 	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
 }
 
+/*
+ * merge-plex's part of the bitmap: the peer's change map is set on every
+ * plex's disk and its regions are ONDISK (a write into them goes on at
+ * once); and while a split is tracked nothing is cleared (rule 3), so
+ * the map keeps every region written since the split.
+ */
+static void mirvol_test_bitmap_merge_split(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	unsigned long *bits;
+	unsigned int i;
+
+	io_create(test, "kunit-bmmerge", 2, true, NULL);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	bits = bitmap_zalloc(bm->nr, GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, bits);
+	/* A split is tracked: a written region stays however idle. */
+	mutex_lock(&vol->lock);
+	uuid_gen(&vol->split_peer);
+	vol->split_generation = vol->generation;
+	mutex_unlock(&vol->lock);
+	fill(ctx->pages, 0x5e17);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 5 << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	bitmap_fast_clear(bm, 20);
+	msleep(400);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, i, 5),
+				      "plex %u: cleared while a split is tracked",
+				      i);
+
+	/* The peer's map: regions 9 and 40 (and 5, already set). */
+	__set_bit(5, bits);
+	__set_bit(9, bits);
+	__set_bit(40, bits);
+	mutex_lock(&vol->lock);
+	mirvol_suspend_io(vol);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_merge(bm, bits), 0);
+	mirvol_resume_io(vol);
+	mutex_unlock(&vol->lock);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, i, 9));
+		KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, i, 40));
+		KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, i, 10));
+	}
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), 3UL);
+	KUNIT_EXPECT_TRUE(test, atomic_read(&bm->state[9]) & MIRVOL_BM_ONDISK);
+	KUNIT_EXPECT_EQ(test, atomic_read(&bm->state[40]), MIRVOL_BM_ONDISK);
+	msleep(200);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), 3UL);
+
+	/* No longer tracked: idle regions are cleared again. */
+	mutex_lock(&vol->lock);
+	memset(&vol->split_peer, 0, sizeof(vol->split_peer));
+	vol->split_generation = 0;
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_TRUE(test, disk_bit_becomes(test, ctx, 2, 40, false,
+						 2000));
+	KUNIT_EXPECT_TRUE(test, disk_bit_becomes(test, ctx, 2, 5, false,
+						 2000));
+	bitmap_free(bits);
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+}
+
 static void mirvol_test_read_balance_uses_all(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -1446,6 +1514,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
 	KUNIT_CASE(mirvol_test_bitmap_clear_race),
 	KUNIT_CASE(mirvol_test_bitmap_write_waits_clear),
+	KUNIT_CASE(mirvol_test_bitmap_merge_split),
 	KUNIT_CASE(mirvol_test_offline_online),
 	KUNIT_CASE(mirvol_test_set_volume),
 	KUNIT_CASE(mirvol_test_replace),

@@ -373,6 +373,12 @@ static void test_lookups(void)
 	p.hdr.flags = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT;
 	CHECK(ioc(MIRVOL_IOC_SET_PLEX, &p) == EINVAL,
 	      "set-plex with both flags");
+	p.hdr.flags = MIRVOL_BREAK_F_TRACK_CHANGES << 1;
+	CHECK(ioc(MIRVOL_IOC_BREAK_PLEX, &p) == EINVAL,
+	      "break-plex with an unknown flag");
+	p.hdr.flags = MIRVOL_BREAK_F_TRACK_CHANGES;
+	CHECK(ioc(MIRVOL_IOC_REMOVE_PLEX, &p) == EINVAL,
+	      "remove-plex with break's flag");
 
 	memset(a.volume_uuid, 0xab, MIRVOL_UUID_LEN);
 	a.fd = -1;
@@ -385,6 +391,14 @@ static void test_lookups(void)
 	memset(a.source_uuid, 1, MIRVOL_UUID_LEN);
 	CHECK(ioc(MIRVOL_IOC_ADD_PLEX, &a) == EINVAL,
 	      "add-plex from a volume with an fd");
+	a.hdr.flags = MIRVOL_ADD_F_MERGE;
+	a.fd = -1;
+	memset(a.source_uuid, 0, MIRVOL_UUID_LEN);
+	CHECK(ioc(MIRVOL_IOC_ADD_PLEX, &a) == EINVAL,
+	      "merge without FROM_VOLUME");
+	a.hdr.flags = MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE | (1U << 5);
+	memset(a.source_uuid, 1, MIRVOL_UUID_LEN);
+	CHECK(ioc(MIRVOL_IOC_ADD_PLEX, &a) == EINVAL, "add-plex unknown flag");
 
 	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == EINVAL, "assemble of nothing");
 	as.nr_members = MIRVOL_ASSEMBLE_MAX + 1;
