@@ -139,13 +139,15 @@ mirvol_plex_placeholder(const struct mirvol_md_plex *p, unsigned int index)
 }
 
 /*
- * Does the bitmap hold every write that @old, a missing plex, missed?
- * As bitmap_covers() in mirvol_logic.c.  sb_mutex held.
+ * Does the bitmap hold every write that @old, a missing plex (or a failed
+ * one being re-added), missed?  As bitmap_covers() in mirvol_logic.c.
+ * sb_mutex held.
  */
 static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
-				 struct mirvol_plex *old)
+				 struct mirvol_plex *old, bool readd)
 {
-	return vol->bitmap && old->state == MIRVOL_PLEX_MISSING &&
+	return vol->bitmap && (old->state == MIRVOL_PLEX_MISSING ||
+			       (readd && old->state == MIRVOL_PLEX_FAILED)) &&
 	       old->gone_generation &&
 	       old->gone_generation >= vol->bitmap->cleared_gen;
 }
@@ -153,10 +155,11 @@ static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
 /*
  * Rejoin a member to its running volume as stale: it replaces the
  * placeholder of its slot and the resync brings it up to date.  The
- * checks and the swap happen under one hold of vol->lock.
+ * checks and the swap happen under one hold of vol->lock.  A failed
+ * member rejoins only with @readd (mirvol_readd_missing()).
  */
 static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
-			  u64 *op_id)
+			  bool readd, u64 *op_id)
 {
 	struct mirvol_plex *old, *plex = m->plex;
 	enum mirvol_reason reason;
@@ -171,7 +174,7 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	mutex_lock(&vol->sb_mutex);
 	mirvol_volume_md(vol, &vol_md);
 	mutex_unlock(&vol->sb_mutex);
-	reason = mirvol_rejoin_check(&vol_md, &m->md);
+	reason = mirvol_rejoin_check(&vol_md, &m->md, readd);
 	if (!reason)
 		reason = mirvol_check_member(vol, plex);
 	if (reason) {
@@ -195,7 +198,7 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	if (old->last_in_sync) {
 		plex->state = MIRVOL_PLEX_ACTIVE;
 		plex->sync_offset = vol->size;
-	} else if (mirvol_bitmap_covers(vol, old) &&
+	} else if (mirvol_bitmap_covers(vol, old, readd) &&
 		   !mirvol_bitmap_resync_begin(vol->bitmap)) {
 		/* Covered even if it joins a pass that runs. */
 		plex->state = MIRVOL_PLEX_SYNCING;
@@ -486,7 +489,8 @@ static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 	reason = mirvol_assemble_offline(vol, ms, n, flags, op_id, &running);
 	if (running) {
 		for (i = 0; i < n; i++) {
-			mirvol_rejoin(vol, ms[i], op_id);
+			mirvol_rejoin(vol, ms[i],
+				      flags & MIRVOL_ASSEMBLE_F_READD, op_id);
 			if (ms[i]->refused)
 				reason = ms[i]->um->reason;
 		}
@@ -688,9 +692,9 @@ out:
 }
 
 /**
- * mirvol_readd_missing - PLEX_ACTION READD of a missing plex
+ * mirvol_readd_missing - PLEX_ACTION READD of a plex without its device
  * @vol: the volume, referenced by the caller
- * @plex_uuid: the missing plex
+ * @plex_uuid: the plex, missing (or failed, its device gone since)
  * @fd: its device, which must carry that plex's superblock of @vol
  * @op_id: out: the resync started, 0 if none
  *
@@ -738,7 +742,8 @@ enum mirvol_reason mirvol_readd_missing(struct mirvol_volume *vol,
 		reason = MIRVOL_R_NOT_A_MEMBER;
 	if (reason)
 		goto out;
-	reason = mirvol_assemble(&um, 1, MIRVOL_ASSEMBLE_F_INCREMENTAL, reply);
+	reason = mirvol_assemble(&um, 1, MIRVOL_ASSEMBLE_F_INCREMENTAL |
+				 MIRVOL_ASSEMBLE_F_READD, reply);
 	if (!reason && um.result != MIRVOL_MEMBER_STALE &&
 	    um.result != MIRVOL_MEMBER_ACTIVE)
 		reason = um.reason ?: MIRVOL_R_INVALID_OPERATION;

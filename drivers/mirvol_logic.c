@@ -25,7 +25,8 @@
  * offline; a STALE plex starts SYNCING, a SYNCING plex becomes ACTIVE when
  * its resync ends.  OFFLINE and FAILED plexes keep their device: they come
  * back (online, re-add) as SYNCING (only what the bitmap recorded) or
- * STALE, or go missing.  MISSING is final for the plex object: a device
+ * STALE, or go missing (a FAILED plex whose device goes stays FAILED,
+ * see __mirvol_plex_gone()).  MISSING is final for the plex object: a device
  * that comes back rejoins as a new plex (assembly, re-add) or through
  * add-plex.
  *
@@ -836,15 +837,23 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 		if (p->state == MIRVOL_PLEX_NONE)
 			continue;
 		if (m < 0) {
-			plan->slot_state[i] = MIRVOL_PLEX_MISSING;
+			/* A failed one stays failed: only re-add brings it. */
+			plan->slot_state[i] = p->state == MIRVOL_PLEX_FAILED ?
+					      MIRVOL_PLEX_FAILED :
+					      MIRVOL_PLEX_MISSING;
 			if (!gone_state(p->state) &&
 			    p->state != MIRVOL_PLEX_OFFLINE)
 				plan->complete = false;
 			continue;
 		}
-		/* Taken offline: it stays so, its device held, until online. */
-		if (p->state == MIRVOL_PLEX_OFFLINE) {
-			plan->slot_state[i] = MIRVOL_PLEX_OFFLINE;
+		/*
+		 * Taken offline: it stays so, its device held, until online.
+		 * Failed (a write error, or by request): likewise until
+		 * re-add; it is not trusted back by itself.
+		 */
+		if (p->state == MIRVOL_PLEX_OFFLINE ||
+		    p->state == MIRVOL_PLEX_FAILED) {
+			plan->slot_state[i] = p->state;
 			continue;
 		}
 		/*
@@ -907,15 +916,19 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
  * @vol_md: the running volume's superblock, as it would write it now
  * @m: the member's current superblock (same volume UUID)
  *
- * The member's slot must hold it, missing or failed.  A member that ran
- * without the volume (it records one of the volume's in-sync plexes as
- * failed or missing, or it is newer than the volume) has diverged: split
- * brain.
+ * @readd: an explicit re-add: a failed member may come back too
  *
- * Return: MIRVOL_R_NONE, NOT_A_MEMBER, DEVICE_BUSY or SPLIT_BRAIN.
+ * The member's slot must hold it missing, or failed with @readd: a plex
+ * that failed (a write error, or 'mirvolctl fail') is not trusted back
+ * by itself (PLEX_FAILED).  A member that ran without the volume (it
+ * records one of the volume's in-sync plexes as failed or missing, or it
+ * is newer than the volume) has diverged: split brain.
+ *
+ * Return: MIRVOL_R_NONE, NOT_A_MEMBER, DEVICE_BUSY, PLEX_FAILED or
+ * SPLIT_BRAIN.
  */
 enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
-				       const struct mirvol_md *m)
+				       const struct mirvol_md *m, bool readd)
 {
 	const struct mirvol_md_plex *p = &vol_md->plexes[m->plex_index];
 	unsigned int i;
@@ -927,6 +940,8 @@ enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 		return MIRVOL_R_DEVICE_BUSY;
 	if (m->generation > vol_md->generation)
 		return MIRVOL_R_SPLIT_BRAIN;
+	if (p->state == MIRVOL_PLEX_FAILED && !readd)
+		return MIRVOL_R_PLEX_FAILED;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		const struct mirvol_md_plex *v = &vol_md->plexes[i];
 

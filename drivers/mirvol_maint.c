@@ -61,7 +61,8 @@ static enum mirvol_reason mirvol_plex_replace_fd(struct mirvol_volume *vol,
  * @vol: the volume, referenced by the caller
  * @plex_uuid: the plex
  * @action: enum mirvol_plex_action_type
- * @fd: READD of a missing plex: its device; else -1
+ * @fd: READD of a plex without its device (missing, or failed and gone
+ *	since): the device; else -1
  * @op_id: out: the resync started (ONLINE, READD), 0 if none
  *
  * Context: no lock held.
@@ -75,6 +76,7 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 	enum mirvol_reason reason;
 	struct mirvol_plex *plex;
 	unsigned int state;
+	bool devless;
 
 	*op_id = 0;
 	if (action == MIRVOL_PLEX_REPLACE)
@@ -90,10 +92,15 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 					  action,
 					  plex && (plex->bdev || fd >= 0));
 	state = plex ? plex->state : MIRVOL_PLEX_NONE;
-	/* A device is given for a missing plex only. */
-	if (!reason && (fd >= 0) != (state == MIRVOL_PLEX_MISSING))
+	/*
+	 * A device is given for a plex without one only: missing, or
+	 * failed and gone since; such a plex rejoins from its device.
+	 */
+	devless = state == MIRVOL_PLEX_MISSING ||
+		  (state == MIRVOL_PLEX_FAILED && !plex->bdev);
+	if (!reason && (fd >= 0) != devless)
 		reason = MIRVOL_R_INVALID_ARGUMENT;
-	if (reason || state == MIRVOL_PLEX_MISSING) {
+	if (reason || devless) {
 		mutex_unlock(&vol->lock);
 		if (!reason)
 			reason = mirvol_readd_missing(vol, plex_uuid, fd, op_id);

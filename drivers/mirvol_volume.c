@@ -370,6 +370,13 @@ static bool __mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
 	lockdep_assert_held(&vol->state_lock);
 	if (!mirvol_plex_transition_valid(plex->state, state))
 		return false;
+	/*
+	 * A failed plex whose device goes stays failed (the device is
+	 * released all the same): when it comes back, it is not taken
+	 * back by itself, only by re-add.
+	 */
+	if (plex->state == MIRVOL_PLEX_FAILED && state == MIRVOL_PLEX_MISSING)
+		return false;
 	/* The superblocks keep calling the last in-sync plex in sync. */
 	if (mirvol_state_readable(plex->state) && !mirvol_other_readable(plex))
 		plex->last_in_sync = true;

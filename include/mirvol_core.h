@@ -618,6 +618,12 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 				     const struct mirvol_set_volume *sv);
 void mirvol_forget_split(struct mirvol_volume *vol, const uuid_t *peer);
 
+/*
+ * Internal ASSEMBLE flag (the ioctl refuses it): re-add, a failed member
+ * may rejoin its running volume.
+ */
+#define MIRVOL_ASSEMBLE_F_READD		(1U << 31)
+
 enum mirvol_reason mirvol_assemble(struct mirvol_assemble_member *members,
 				   unsigned int nr, u32 flags,
 				   struct mirvol_assemble *reply);

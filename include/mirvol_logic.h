@@ -230,7 +230,7 @@ enum mirvol_reason mirvol_check_set_volume(const struct mirvol_set_volume *sv);
 #define MIRVOL_SPEED_MAX_KIBS	(1U << 31)
 
 enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
-				       const struct mirvol_md *m);
+				       const struct mirvol_md *m, bool readd);
 void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 			  unsigned int *classes, struct mirvol_asm_plan *plan);
 

@@ -855,11 +855,19 @@ static void mirvol_test_plan_bitmap(struct kunit *test)
 	a.bitmap_cleared_gen = 25;
 	mirvol_assemble_plan(mds, 2, classes, &plan);
 	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
-	/* Failed (a write error): not trusted, everything. */
+	/*
+	 * Failed (a write error, or by request): not taken back by
+	 * itself; it stays failed, its device held, until re-add; absent,
+	 * it stays failed too and the volume is complete.
+	 */
 	a.plexes[1].state = MIRVOL_PLEX_FAILED;
 	mirvol_assemble_plan(mds, 2, classes, &plan);
-	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_FAILED);
 	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+	mirvol_assemble_plan(mds, 1, classes, &plan);
+	KUNIT_EXPECT_TRUE(test, plan.complete);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_FAILED);
 	/* Missing with no generation recorded: unknown, everything. */
 	a.plexes[1].state = MIRVOL_PLEX_MISSING;
 	a.plexes[1].gone_generation = 0;
@@ -939,22 +947,28 @@ static void mirvol_test_rejoin(struct kunit *test)
 	md_member(&vol, 2, 0, 20);
 	vol.plexes[1].state = MIRVOL_PLEX_MISSING;
 	md_member(&b, 2, 1, 10);
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false), MIRVOL_R_NONE);
 	/* b ran alone: it recorded plex 0 missing. */
 	b.plexes[0].state = MIRVOL_PLEX_MISSING;
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b),
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false),
 			MIRVOL_R_SPLIT_BRAIN);
 	b.plexes[0].state = MIRVOL_PLEX_ACTIVE;
 	b.generation = 21;
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b),
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false),
 			MIRVOL_R_SPLIT_BRAIN);
 	b.generation = 10;
 	vol.plexes[1].state = MIRVOL_PLEX_ACTIVE;
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b),
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false),
 			MIRVOL_R_DEVICE_BUSY);
+	/* Failed: only an explicit re-add takes it back. */
+	vol.plexes[1].state = MIRVOL_PLEX_FAILED;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false),
+			MIRVOL_R_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, true),
+			MIRVOL_R_NONE);
 	vol.plexes[1].state = MIRVOL_PLEX_MISSING;
 	vol.plexes[1].uuid[0] = 0x55;
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b),
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false),
 			MIRVOL_R_NOT_A_MEMBER);
 }
 
@@ -1419,7 +1433,7 @@ static void mirvol_test_plan_last_in_sync(struct kunit *test)
 	/* A running volume takes it back as in sync, too. */
 	b.plexes[0].state = MIRVOL_PLEX_ACTIVE;
 	b.plexes[0].flags = MIRVOL_PLEX_F_LAST_IN_SYNC;
-	r = mirvol_rejoin_check(&b, &a);
+	r = mirvol_rejoin_check(&b, &a, false);
 	KUNIT_EXPECT_EQ(test, r, MIRVOL_R_NONE);
 }
 

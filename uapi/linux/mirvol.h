@@ -122,7 +122,7 @@ enum mirvol_plex_state {
 	MIRVOL_PLEX_ACTIVE	= 1,	/* in sync: reads and writes */
 	MIRVOL_PLEX_STALE	= 2,	/* missed writes: waits for resync */
 	MIRVOL_PLEX_SYNCING	= 3,	/* being resynced: writes only */
-	MIRVOL_PLEX_FAILED	= 4,	/* failed an I/O: no I/O */
+	MIRVOL_PLEX_FAILED	= 4,	/* failed an I/O (or by request): no I/O, back by re-add only */
 	MIRVOL_PLEX_MISSING	= 5,	/* device absent or gone */
 	/* taken offline: device held, no I/O, what it misses tracked (bitmap) */
 	MIRVOL_PLEX_OFFLINE	= 6,

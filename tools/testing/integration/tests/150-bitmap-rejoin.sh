@@ -5,8 +5,9 @@
 # regions written without it (write-intent bitmap), not the whole volume:
 # the resync's total is the written regions, the plexes end identical and
 # the returning plex holds the data written while it was gone.  A volume
-# created with --bitmap none copies everything, and so does a plex that
-# failed for a write error.
+# created with --bitmap none copies everything.  A failed plex is not
+# taken back by itself (its device's return is refused, assembly keeps
+# it failed); re-add copies what it missed.
 
 TEST_TIMEOUT=600
 # The test triggers the rejoin itself.
@@ -81,16 +82,45 @@ run_test() {
 	json=$(mirvolctl op wait "$op" --json) || fail "the re-add's resync failed"
 	assert_eq $((2 << 20)) "$(jq .total_bytes <<<"$json")" "bytes copied by re-add"
 	plexes_identical bm
+	wait_for 30 sh -c "$MIRVOLCTL show bm --json | jq -e '.bitmap_dirty_regions == 0'"
+
+	# A failed plex is not taken back by itself: its device goes and
+	# returns, it stays failed and the rejoin is refused; re-add with the
+	# device copies what it missed (1 MiB at 40 MiB).
+	mirvolctl fail bm 1
+	echo 0 >/sys/kernel/config/nullb/back/power
+	wait_for 10 sh -c "$MIRVOLCTL show bm --json | jq -e '.plexes[1].device == null'"
+	assert_eq failed "$(mirvolctl show bm --json | jq -r '.plexes[1].state')" "failed plex whose device went"
+	dd if="$TEST_TMP/new" of="$vol" bs=1M seek=40 oflag=direct status=none
+	back_power_on
+	expect_fail_reason PLEX_FAILED mirvolctl assemble --incremental /dev/back
+	assert_eq failed "$(mirvolctl show bm --json | jq -r '.plexes[1].state')" "failed plex after its return"
+	op=$(mirvolctl re-add bm 1 /dev/back)
+	json=$(mirvolctl op wait "$op" --json) || fail "the re-add of the failed plex failed"
+	assert_eq $((1 << 20)) "$(jq .total_bytes <<<"$json")" "bytes copied by re-add of a failed plex"
+	plexes_identical bm
+	# Failed across a stop: assembly holds it failed, re-add copies.
+	mirvolctl fail bm 1
+	dd if="$TEST_TMP/new" of="$vol" bs=1M seek=50 oflag=direct status=none
+	mirvolctl stop bm
+	mirvolctl assemble /dev/ram0 /dev/back >/dev/null || fail "assemble with a failed member"
+	json=$(mirvolctl show bm --json)
+	assert_eq '["active","failed"]' "$(jq -c '[.plexes[].state]' <<<"$json")" "plexes after assembly"
+	assert_eq null "$(jq -r .operation <<<"$json")" "an operation after assembly"
+	op=$(mirvolctl re-add bm 1)
+	json=$(mirvolctl op wait "$op" --json) || fail "the re-add after assembly failed"
+	assert_eq $((1 << 20)) "$(jq .total_bytes <<<"$json")" "bytes copied by re-add after assembly"
+	plexes_identical bm
 	mirvolctl remove --yes bm
 
-	# Without a bitmap: everything.  Operations 4 (the initial resync)
-	# and 5.
+	# Without a bitmap: everything.  Operations 6 (the initial resync)
+	# and 7.
 	vol=$(mirvolctl create --name nobm --bitmap none --wait /dev/ram0 /dev/back)
 	assert_eq none "$(mirvolctl show nobm --json | jq -r .bitmap)" "bitmap of --bitmap none"
 	back_missing nobm
 	dd if="$TEST_TMP/new" of="$vol" bs=1M seek=10 oflag=direct status=none
 	back_power_on
-	total=$(rejoin_total nobm /dev/back 5)
+	total=$(rejoin_total nobm /dev/back 7)
 	assert_eq "$(mirvolctl show nobm --json | jq .size_bytes)" "$total" "bytes copied without a bitmap"
 	plexes_identical nobm
 	mirvolctl remove --yes nobm
