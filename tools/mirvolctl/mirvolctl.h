@@ -175,6 +175,7 @@ int resolve_plex(const struct mirvol_info *info, const char *arg);
 void vol_device(const struct mirvol_info *info, char *buf, size_t len);
 bool holder_of(int fd, dev_t dev, char *buf, size_t len);
 bool vol_has_device(const struct mirvol_info *info);
+bool vol_waiting(const struct mirvol_info *info);
 
 /* ---- show.c: list, show, op output -------------------------------------- */
 

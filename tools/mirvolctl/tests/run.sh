@@ -860,6 +860,14 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	then ok fake-split-brain; else [ "$rc" -eq 1 ] && ko fake-split-brain "$(tail -n 1 "$OUT/fake-split.err")"; fi
 	if expect fake-assemble-open 1 fk "$TOOL" assemble /nonexistent &&
 	   err_is fake-assemble-open assemble INVALID_ARGUMENT; then ok fake-assemble-open; fi
+	# A volume waiting in assembly: present/expected members.
+	if expect fake-list-waiting 0 fk env MIRVOL_FAKE_WAITING=1 "$TOOL" list &&
+	   grep -Eq '^backup +- +[^ ]+ +offline +1/2 ' "$OUT/fake-list-waiting.out" &&
+	   grep -Eq '^data .* degraded +1/2 ' "$OUT/fake-list-waiting.out"
+	then ok fake-list-waiting; else [ "$rc" -ne 0 ] || ko fake-list-waiting "$(cat "$OUT/fake-list-waiting.out")"; fi
+	if expect fake-show-waiting 0 fk env MIRVOL_FAKE_WAITING=1 "$TOOL" show backup &&
+	   grep -q '^Plexes      : 2 (1 present, waiting for the others)$' "$OUT/fake-show-waiting.out"
+	then ok fake-show-waiting; else [ "$rc" -ne 0 ] || ko fake-show-waiting "$(grep ^Plexes "$OUT/fake-show-waiting.out")"; fi
 fi
 
 # ---- the man page ----------------------------------------------------------
