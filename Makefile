@@ -104,8 +104,8 @@ bench: deps
 	@KDIR='$(KDIR)' $(SRC)/tools/testing/bench/run.sh $(BENCH_ARGS)
 
 install: all
-	$(MAKE) -C $(KDIR) M=$(SRC) modules_install
-	depmod -a $(KVER)
+	$(MAKE) -C $(KDIR) M=$(SRC) $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	$(MAKE) -C tools/mirvolctl install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 	install -D -m 0644 uapi/linux/mirvol.h $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h
 	install -D -m 0644 tools/udev/69-mirvol.rules $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
@@ -113,8 +113,8 @@ install: all
 	-udevadm control --reload 2>/dev/null
 
 uninstall:
-	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/mirvol.ko
-	-depmod -a $(KVER)
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/mirvol.ko*
+	-depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	$(MAKE) -C tools/mirvolctl uninstall DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
 
