@@ -41,6 +41,9 @@ SBINDIR		?= $(PREFIX)/sbin
 MANDIR		?= $(PREFIX)/share/man
 INCLUDEDIR	?= /usr/include
 UDEVRULESDIR	?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /lib/udev)/rules.d
+SYSTEMDUNITDIR	?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || \
+		   echo /lib/systemd/system)
+UNITS		:= mirvol-last-resort@.timer mirvol-last-resort@.service
 
 TOOL		:= tools/mirvolctl/mirvolctl
 
@@ -110,13 +113,19 @@ install: all
 	install -D -m 0644 uapi/linux/mirvol.h $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h
 	install -D -m 0644 tools/udev/69-mirvol.rules $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
 	sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
+	for u in $(UNITS); do \
+		install -D -m 0644 tools/systemd/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
+		sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
+	done
 	-udevadm control --reload 2>/dev/null
+	-test -n "$(DESTDIR)" || ! test -d /run/systemd/system || systemctl daemon-reload
 
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/mirvol.ko*
 	-depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	$(MAKE) -C tools/mirvolctl uninstall DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
+	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
 
 clean:
 	-test -d "$(KDIR)" && $(MAKE) -C $(KDIR) M=$(SRC) clean

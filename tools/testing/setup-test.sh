@@ -19,6 +19,11 @@
 #                    builds, never runs deps (which may run apt-get)
 #   make-no-headers  plain make without headers: fails, says to run
 #                    'make deps', never runs deps
+#   systemd-units    mirvol-last-resort@.timer and .service pass
+#                    systemd-analyze verify, the service runs
+#                    "mirvolctl assemble --run %i", the udev rule wants the
+#                    timer, make install installs them (the VM test
+#                    126-boot-disk-missing runs the service's command)
 # Needs root (for the mount namespace).  The counts go to
 # tools/testing/out/setup.counts.
 #
@@ -159,6 +164,45 @@ elif has "$d" deps; then
 	why="plain make ran deps"
 elif ! grep -q "no kernel headers.*run 'make deps'" "$d/out"; then
 	why="no hint to run 'make deps'"
+fi
+result "$t" "$why"
+
+# The last-resort units, installed as make install would (DESTDIR, no
+# module): they parse (systemd-analyze verify, on an instance), the
+# service starts the volume of its instance with --run, and the udev rule
+# wants the timer of the member's volume UUID.
+t=systemd-units
+d=$work/$t
+mkdir -p "$d"
+why=ok
+inst=0b8e3c52-0c51-4c4f-8b8e-1b1f6ad5e0a1
+units=$d/dest/lib/systemd/system
+(
+	for u in timer service; do
+		install -D -m 0644 "$MIRVOL_SRC/tools/systemd/mirvol-last-resort@.$u" \
+			"$units/mirvol-last-resort@$inst.$u" &&
+		sed -i "s|@SBINDIR@|$MIRVOL_SRC/tools/mirvolctl|g" "$units/mirvol-last-resort@$inst.$u" ||
+			exit 1
+	done
+) >"$d/out" 2>&1 || why="cannot install the units"
+if [ "$why" != ok ]; then
+	:
+elif ! command -v systemd-analyze >/dev/null; then
+	why="systemd-analyze is missing"
+elif ! (cd "$units" && systemd-analyze verify --man=no \
+		"./mirvol-last-resort@$inst.timer" "./mirvol-last-resort@$inst.service") \
+		>>"$d/out" 2>&1 || [ -s "$d/out" ]; then
+	why="systemd-analyze verify complains"
+elif ! grep -qx "ExecStart=$MIRVOL_SRC/tools/mirvolctl/mirvolctl assemble --run %i" \
+		"$units/mirvol-last-resort@$inst.service"; then
+	why="the service does not run 'mirvolctl assemble --run %i'"
+elif ! grep -qx 'OnActiveSec=30' "$units/mirvol-last-resort@$inst.timer"; then
+	why="the timer does not fire after 30 s"
+elif ! grep -qF "ENV{SYSTEMD_WANTS}+=\"mirvol-last-resort@\$env{MIRVOL_UUID}.timer\"" \
+		"$MIRVOL_SRC/tools/udev/69-mirvol.rules"; then
+	why="69-mirvol.rules does not want mirvol-last-resort@UUID.timer"
+elif ! grep -q 'mirvol-last-resort@.timer mirvol-last-resort@.service' "$makefile"; then
+	why="make install does not install the units"
 fi
 result "$t" "$why"
 
