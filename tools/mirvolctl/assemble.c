@@ -731,8 +731,11 @@ int cmd_assemble(int argc, char **argv)
 		cands_free(&l);
 		return MV_EXIT_FAIL;
 	}
-	/* --scan found nothing, and nothing waits to be run. */
-	if (!l.n && !nvol && !(do_scan && run)) {
+	/*
+	 * --scan found nothing, and nothing waits to be run (without the
+	 * module, nothing can wait: do not load it for nothing).
+	 */
+	if (!l.n && !nvol && !(do_scan && run && ctl_present())) {
 		cands_free(&l);
 		return MV_EXIT_OK;
 	}

@@ -144,6 +144,7 @@ struct mv_status {
 };
 
 int ctl_open(void);
+bool ctl_present(void);
 void ctl_close(int fd);
 int ctl_call(int fd, unsigned long req, void *arg, struct mv_status *st);
 void ctl_report(const struct mv_status *st, const char *fmt, ...)
