@@ -180,9 +180,49 @@ static void mirvol_fill_plex_info(struct mirvol_volume *vol,
 	pi->write_ios = atomic64_read(&plex->write_ios);
 }
 
+/*
+ * The newest superblock among the members a volume waiting in assembly
+ * holds (not started), or NULL.  vol->lock held.
+ */
+static const struct mirvol_md *mirvol_waiting_md(struct mirvol_volume *vol)
+{
+	const struct mirvol_md *newest = NULL;
+	unsigned int i;
+
+	if (test_bit(MIRVOL_VOL_STARTED, &vol->flags))
+		return NULL;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		const struct mirvol_plex *plex = vol->plexes[i];
+
+		if (plex && plex->md &&
+		    (!newest || plex->md->generation > newest->generation))
+			newest = plex->md;
+	}
+	return newest;
+}
+
+/*
+ * A plex a waiting volume expects (its newest member's superblock lists
+ * it) but does not hold: reported missing, without a device.
+ */
+static void mirvol_fill_expected(const struct mirvol_md *md, unsigned int i,
+				 struct mirvol_plex_info *pi)
+{
+	memcpy(pi->uuid, md->plexes[i].uuid, MIRVOL_UUID_LEN);
+	pi->index = i;
+	pi->state = MIRVOL_PLEX_MISSING;
+	pi->data_offset_bytes = md->data_offset << SECTOR_SHIFT;
+}
+
+/*
+ * Every plex of @vol.  A volume waiting in assembly holds only the members
+ * that came; the plexes the newest of them lists and that did not come
+ * are reported missing, so that present/expected can be counted.
+ */
 static void mirvol_fill_info(struct mirvol_volume *vol,
 			     struct mirvol_info *info)
 {
+	const struct mirvol_md *waiting;
 	unsigned long flags;
 	unsigned int i, n = 0;
 
@@ -216,10 +256,15 @@ static void mirvol_fill_info(struct mirvol_volume *vol,
 	if (vol->split_generation)
 		memcpy(info->split_peer_uuid, &vol->split_peer,
 		       MIRVOL_UUID_LEN);
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+	waiting = mirvol_waiting_md(vol);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		if (vol->plexes[i])
 			mirvol_fill_plex_info(vol, vol->plexes[i],
 					      &info->plexes[n++]);
+		else if (waiting &&
+			 waiting->plexes[i].state != MIRVOL_PLEX_NONE)
+			mirvol_fill_expected(waiting, i, &info->plexes[n++]);
+	}
 	info->nr_plexes = n;
 	mutex_unlock(&vol->lock);
 }

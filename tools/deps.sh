@@ -5,6 +5,9 @@
 # and is not there yet: the newest Debian 6.12 kernel (headers and image),
 # linux-source-6.12 (for KUnit on UML and checkpatch), QEMU, busybox and the
 # user-space tools the integration tests and the benchmark run in the guest.
+# When everything is there it does nothing (and needs no root); otherwise it
+# needs root and runs apt-get.  "make deps" runs it, and so do check, demo
+# and bench; a plain "make" never does.
 #
 # Usage: tools/deps.sh [--print-kver]
 #   --print-kver  only print the kernel version that would be used
@@ -39,14 +42,15 @@ for p in $PKGS; do
 done
 
 kver=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | tail -n 1)
-updated=0
+# The image of the installed headers (the VM boots it).
+v=$(newest_kver)
+[ -z "$kver" ] || [ -e "/boot/vmlinuz-$v" ] || missing="$missing linux-image-$v"
 if [ -z "$kver" ] || [ -n "$missing" ]; then
 	[ "$(id -u)" -eq 0 ] || {
 		echo "deps: missing packages:$missing (run as root to install)" >&2
 		exit 1
 	}
 	apt-get update -qq
-	updated=1
 fi
 if [ -z "$kver" ]; then
 	v=$(newest_kver)
@@ -57,10 +61,4 @@ if [ -n "$missing" ]; then
 	echo "deps: installing$missing"
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
-[ $updated -eq 1 ] || true
-v=$(newest_kver)
-[ -e "/boot/vmlinuz-$v" ] || {
-	echo "deps: installing linux-image-$v"
-	apt-get install -y -qq --no-install-recommends "linux-image-$v" >/dev/null
-}
 exit 0

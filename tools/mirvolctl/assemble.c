@@ -7,6 +7,14 @@
  *                                     superblock that nobody holds
  *   assemble --incremental [--run] DEV  one device (udev): the kernel
  *                                     holds it until its volume is complete
+ *   assemble --run VOL                a volume waiting for members (by
+ *                                     name or UUID), started degraded
+ *
+ * With --run, a volume that waits for members (it holds the ones that
+ * came, offline) is started degraded: --scan --run starts every waiting
+ * volume, --incremental --run DEV the one DEV waits in.  The kernel
+ * refuses (and the volume keeps waiting) when no present member is in
+ * sync; a split brain is refused and the members released.
  *
  * The kernel groups members by volume and decides; this file only opens
  * the devices, reports per-member results and prints the device node of
@@ -21,6 +29,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "mirvolctl.h"
@@ -319,6 +329,147 @@ static int assemble_batch(int fd, const struct cand *c, size_t n, u32 flags)
 	return MV_EXIT_OK;
 }
 
+/* ---- waiting volumes -------------------------------------------------- */
+
+/*
+ * RUN the waiting volume @info: hand the kernel the members it holds (not
+ * exclusively: it holds them), which it finds by device and starts their
+ * volume degraded, or says why not.  Return: exit status (printed).
+ */
+static int run_waiting(int fd, const struct mirvol_info *info)
+{
+	struct cand_list l = { 0 };
+	char path[300];
+	u32 i, n;
+	int r;
+
+	n = info->nr_plexes < MIRVOL_MAX_PLEXES ?
+	    info->nr_plexes : MIRVOL_MAX_PLEXES;
+	for (i = 0; i < n; i++) {
+		const struct mirvol_plex_info *p = &info->plexes[i];
+		int dfd;
+
+		if (p->state == MIRVOL_PLEX_MISSING ||
+		    !(p->dev_major || p->dev_minor))
+			continue;
+		if (mv_blkdev_path(p->dev_major, p->dev_minor, path,
+				   sizeof(path)))
+			snprintf(path, sizeof(path), "%u:%u", p->dev_major,
+				 p->dev_minor);
+		dfd = open_device(path, O_RDWR);
+		if (dfd < 0 || cands_add(&l, path, dfd, info->volume_uuid)) {
+			cands_free(&l);
+			return MV_EXIT_FAIL;
+		}
+	}
+	if (!l.n) {
+		/* Its last member went away meanwhile. */
+		mv_err(MIRVOL_R_OBJECT_NOT_FOUND, "volume %.*s: holds no member",
+		       MIRVOL_NAME_LEN, info->name);
+		return MV_EXIT_FAIL;
+	}
+	r = assemble_batch(fd, l.c, l.n, MIRVOL_ASSEMBLE_F_RUN);
+	cands_free(&l);
+	return r;
+}
+
+/*
+ * assemble --run VOL...: start each waiting volume; one that runs already
+ * has its device printed.  Return: exit status.
+ */
+static int run_volumes(int fd, char **args, int n)
+{
+	struct mirvol_info info;
+	char dev[300];
+	int i, ret = MV_EXIT_OK;
+
+	for (i = 0; i < n; i++) {
+		if (resolve_vol(fd, args[i], &info)) {
+			ret = MV_EXIT_FAIL;
+			continue;
+		}
+		if (vol_waiting(&info)) {
+			if (run_waiting(fd, &info))
+				ret = MV_EXIT_FAIL;
+			continue;
+		}
+		vol_device(&info, dev, sizeof(dev));
+		if (*dev)
+			printf("%s\n", dev);
+	}
+	return ret;
+}
+
+/*
+ * assemble --scan --run: start every volume still waiting after the scan
+ * (except those the scan just handed members to: that call had RUN).
+ */
+static int run_all_waiting(int fd, const struct cand_list *scanned)
+{
+	struct mv_vols vols;
+	size_t i, k;
+	int ret = MV_EXIT_OK;
+
+	if (vols_load(fd, &vols))
+		return MV_EXIT_FAIL;
+	for (i = 0; i < vols.n; i++) {
+		bool done = false;
+
+		if (!vol_waiting(&vols.v[i]))
+			continue;
+		for (k = 0; k < scanned->n && !done; k++)
+			done = !memcmp(scanned->c[k].volume_uuid,
+				       vols.v[i].volume_uuid, MIRVOL_UUID_LEN);
+		if (!done && run_waiting(fd, &vols.v[i]))
+			ret = MV_EXIT_FAIL;
+	}
+	vols_free(&vols);
+	return ret;
+}
+
+/*
+ * assemble --incremental --run DEV with DEV held: if a waiting volume
+ * holds it, start that volume.  Return: exit status.
+ */
+static int run_holder(const char *path)
+{
+	struct mv_vols vols;
+	struct stat sb;
+	size_t i;
+	u32 k, n;
+	int fd, ret = MV_EXIT_OK;
+
+	if (stat(path, &sb) || !S_ISBLK(sb.st_mode))
+		return MV_EXIT_OK;
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	if (vols_load(fd, &vols)) {
+		ctl_close(fd);
+		return MV_EXIT_FAIL;
+	}
+	for (i = 0; i < vols.n; i++) {
+		const struct mirvol_info *v = &vols.v[i];
+
+		if (!vol_waiting(v))
+			continue;
+		n = v->nr_plexes < MIRVOL_MAX_PLEXES ?
+		    v->nr_plexes : MIRVOL_MAX_PLEXES;
+		for (k = 0; k < n; k++)
+			if (v->plexes[k].state != MIRVOL_PLEX_MISSING &&
+			    v->plexes[k].dev_major == major(sb.st_rdev) &&
+			    v->plexes[k].dev_minor == minor(sb.st_rdev))
+				break;
+		if (k < n) {
+			ret = run_waiting(fd, v);
+			break;
+		}
+	}
+	vols_free(&vols);
+	ctl_close(fd);
+	return ret;
+}
+
 /* ---- scan -------------------------------------------------------------- */
 
 static int read_sysfs_u64(const char *name, const char *attr, u64 *v)
@@ -474,6 +625,17 @@ static int assemble_scanned(int fd, struct cand_list *l, u32 flags)
 /* ---- command ----------------------------------------------------------- */
 
 /*
+ * An assemble argument that names a volume (a name or UUID: no '/') rather
+ * than a device.
+ */
+static bool is_vol_arg(const char *arg)
+{
+	struct stat sb;
+
+	return !strchr(arg, '/') && (stat(arg, &sb) || !S_ISBLK(sb.st_mode));
+}
+
+/*
  * Whether someone holds the device exclusively: the kernel holds every
  * member of a running or held-offline volume.  udev sends events for such
  * members too (a watch, a trigger); for them there is nothing to do.
@@ -500,7 +662,8 @@ int cmd_assemble(int argc, char **argv)
 	};
 	bool run = false, do_scan = false, incremental = false;
 	struct cand_list l = { 0 };
-	int c, i, n, fd, r;
+	char *vols[MIRVOL_ASSEMBLE_MAX], *devs[MIRVOL_ASSEMBLE_MAX];
+	int c, i, n, fd, r, nvol = 0, ndev = 0;
 	u32 flags = 0;
 
 	optind = 0;
@@ -537,12 +700,29 @@ int cmd_assemble(int argc, char **argv)
 	if (incremental)
 		flags |= MIRVOL_ASSEMBLE_F_INCREMENTAL;
 
+	/* Held: by a running volume (nothing to do) or a waiting one. */
 	if (incremental && claimed(argv[optind]))
-		return MV_EXIT_OK;
+		return run ? run_holder(argv[optind]) : MV_EXIT_OK;
+	/* VOLs: waiting volumes to start (--run); the others are DEVs. */
 	for (i = 0; i < n; i++) {
-		int dfd = open_device(argv[optind + i], O_RDWR);
+		char *a = argv[optind + i];
 
-		if (dfd < 0 || cands_add(&l, argv[optind + i], dfd, NULL)) {
+		if (do_scan || incremental || !is_vol_arg(a)) {
+			devs[ndev++] = a;
+			continue;
+		}
+		if (!run) {
+			mv_err(MIRVOL_R_INVALID_ARGUMENT,
+			       "%s: not a block device (a waiting volume is started with --run)",
+			       a);
+			return MV_EXIT_FAIL;
+		}
+		vols[nvol++] = a;
+	}
+	for (i = 0; i < ndev; i++) {
+		int dfd = open_device(devs[i], O_RDWR);
+
+		if (dfd < 0 || cands_add(&l, devs[i], dfd, NULL)) {
 			cands_free(&l);
 			return MV_EXIT_FAIL;
 		}
@@ -551,15 +731,24 @@ int cmd_assemble(int argc, char **argv)
 		cands_free(&l);
 		return MV_EXIT_FAIL;
 	}
-	if (!l.n) {		/* --scan found nothing */
+	/*
+	 * --scan found nothing, and nothing waits to be run (without the
+	 * module, nothing can wait: do not load it for nothing).
+	 */
+	if (!l.n && !nvol && !(do_scan && run && ctl_present())) {
 		cands_free(&l);
 		return MV_EXIT_OK;
 	}
 	fd = ctl_open();
 	r = MV_EXIT_FAIL;
-	if (fd >= 0)
-		r = do_scan ? assemble_scanned(fd, &l, flags) :
-			      assemble_batch(fd, l.c, l.n, flags);
+	if (fd >= 0) {
+		r = nvol ? run_volumes(fd, vols, nvol) : MV_EXIT_OK;
+		if (l.n && (do_scan ? assemble_scanned(fd, &l, flags) :
+				      assemble_batch(fd, l.c, l.n, flags)))
+			r = MV_EXIT_FAIL;
+		if (do_scan && run && run_all_waiting(fd, &l))
+			r = MV_EXIT_FAIL;
+	}
 	ctl_close(fd);
 	cands_free(&l);
 	return r;

@@ -35,6 +35,12 @@ static const char *control_path(void)
 	return p && *p ? p : MIRVOL_CONTROL_PATH;
 }
 
+/* Whether the control device is there (the module is loaded). */
+bool ctl_present(void)
+{
+	return !access(control_path(), F_OK);
+}
+
 static void sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };

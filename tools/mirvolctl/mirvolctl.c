@@ -104,9 +104,10 @@ static const struct mv_command commands[] = {
 	  "  -j, --json          print a JSON object\n"
 	  "  -t, --timeout SECONDS  wait: give up after this long (TIMEOUT)\n" },
 	{ "assemble", cmd_assemble,
-	  "[--run] DEV... | --scan [--run] | --incremental [--run] DEV",
+	  "[--run] DEV... | --run VOL... | --scan [--run] | --incremental [--run] DEV",
 	  "bring volumes back from their members",
-	  "  -r, --run           start volumes even if members are missing\n"
+	  "  -r, --run           start volumes even if members are missing;\n"
+	  "                      with VOL: start that waiting volume degraded\n"
 	  "  -s, --scan          assemble every block device with mirvol metadata\n"
 	  "  -i, --incremental   add one member (udev); start when complete\n" },
 	{ "examine", cmd_examine, "DEV [--json|--export]",

@@ -144,6 +144,7 @@ struct mv_status {
 };
 
 int ctl_open(void);
+bool ctl_present(void);
 void ctl_close(int fd);
 int ctl_call(int fd, unsigned long req, void *arg, struct mv_status *st);
 void ctl_report(const struct mv_status *st, const char *fmt, ...)
@@ -175,6 +176,7 @@ int resolve_plex(const struct mirvol_info *info, const char *arg);
 void vol_device(const struct mirvol_info *info, char *buf, size_t len);
 bool holder_of(int fd, dev_t dev, char *buf, size_t len);
 bool vol_has_device(const struct mirvol_info *info);
+bool vol_waiting(const struct mirvol_info *info);
 
 /* ---- show.c: list, show, op output -------------------------------------- */
 

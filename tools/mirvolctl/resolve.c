@@ -266,6 +266,15 @@ bool vol_has_device(const struct mirvol_info *info)
 	       info->state != MIRVOL_VOLUME_OFFLINE;
 }
 
+/*
+ * A volume waiting in assembly (offline, not started): its plexes are the
+ * members it holds and, missing, those the newest of them expects.
+ */
+bool vol_waiting(const struct mirvol_info *info)
+{
+	return info->state == MIRVOL_VOLUME_OFFLINE && !vol_has_device(info);
+}
+
 /* The volume's block device, e.g. "/dev/mirvol0"; "" when it has none. */
 void vol_device(const struct mirvol_info *info, char *buf, size_t len)
 {

@@ -316,6 +316,23 @@ static u32 active_plexes(const struct mirvol_info *v)
 	return n;
 }
 
+static u32 present_plexes(const struct mirvol_info *v)
+{
+	u32 i, n = 0;
+
+	for (i = 0; i < nr_plexes(v); i++)
+		if (plex_has_device(&v->plexes[i]))
+			n++;
+	return n;
+}
+
+/* "active/all" of a running volume, "present/expected" of a waiting one. */
+static void plex_count(const struct mirvol_info *v, char *buf, size_t len)
+{
+	snprintf(buf, len, "%u/%u", vol_waiting(v) ? present_plexes(v) :
+		 active_plexes(v), nr_plexes(v));
+}
+
 static void list_text(const struct vol_view *vvs, size_t n)
 {
 	int wname = 4, wdev = 6;
@@ -341,8 +358,7 @@ static void list_text(const struct vol_view *vvs, size_t n)
 		vol_device(v, dev, sizeof(dev));
 		mv_human_size(v->size_bytes, size, sizeof(size));
 		op_short(&vvs[i], op, sizeof(op));
-		snprintf(plexes, sizeof(plexes), "%u/%u", active_plexes(v),
-			 nr_plexes(v));
+		plex_count(v, plexes, sizeof(plexes));
 		printf("%-*.*s  %-*s  %7s  %-8s  %-6s  %s\n", wname,
 		       MIRVOL_NAME_LEN, v->name, wdev, *dev ? dev : "-",
 		       size, mv_vol_state_name(v->state).s, plexes, op);
@@ -431,8 +447,12 @@ static void show_text(const struct vol_view *vv)
 		printf("Operation   : none\n");
 	printf("Mismatches  : %" PRIu64 " sectors (last check or repair)\n",
 	       (uint64_t)v->mismatch_sectors);
-	printf("Plexes      : %u (%u active)\n", nr_plexes(v),
-	       active_plexes(v));
+	if (vol_waiting(v))
+		printf("Plexes      : %u (%u present, waiting for the others)\n",
+		       nr_plexes(v), present_plexes(v));
+	else
+		printf("Plexes      : %u (%u active)\n", nr_plexes(v),
+		       active_plexes(v));
 	show_plex_table(v);
 }
 

@@ -353,7 +353,11 @@ struct mirvol_plex_info {
  * @split_peer_uuid:	out: break-plex --track-changes: the volume this
  *			one was split from or into, else zero
  * @reserved:		zero
- * @plexes:		out: the plexes, in slot order
+ * @plexes:		out: the plexes, in slot order.  Of a volume waiting
+ *			in assembly (offline): the members it holds (state
+ *			NONE, with their device) and, as MISSING without a
+ *			device, the plexes its newest member lists that have
+ *			not come
  */
 struct mirvol_info {
 	struct mirvol_ioc_header hdr;

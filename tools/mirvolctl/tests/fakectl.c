@@ -39,6 +39,9 @@
  *   MIRVOL_FAKE_DEV_MAJOR=N           plexes on N:0 and N:1 (not 7:x),
  *                                     for host-independent outputs
  *   MIRVOL_FAKE_OFFLINE=1             plex 1 of "data" is offline
+ *   MIRVOL_FAKE_WAITING=1             "backup" waits in assembly: it holds
+ *                                     its plex 0 (on N:0, state none) and
+ *                                     expects plex 1 (missing)
  *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
  *                                     (default: every one of ABI 2.1)
  *   MIRVOL_FAKE_LOG=FILE              append one line per CREATE,
@@ -187,6 +190,13 @@ static int fill_info(struct mirvol_info *i)
 		plex(&i->plexes[0], 0, MIRVOL_PLEX_MISSING, 0, 0, size);
 		i->plexes[0].flags = MIRVOL_PLEX_F_LAST_IN_SYNC;
 		i->flags = MIRVOL_VOLUME_F_DIRTY;
+		if (getenv("MIRVOL_FAKE_WAITING")) {
+			i->nr_plexes = 2;
+			plex(&i->plexes[0], 0, MIRVOL_PLEX_NONE, dev_major(),
+			     0, size);
+			plex(&i->plexes[1], 1, MIRVOL_PLEX_MISSING, 0, 0,
+			     size);
+		}
 		uuid_fill(i->split_peer_uuid, 0xaa);
 	} else {
 		return -1;

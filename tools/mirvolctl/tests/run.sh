@@ -863,6 +863,30 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	then ok fake-split-brain; else [ "$rc" -eq 1 ] && ko fake-split-brain "$(tail -n 1 "$OUT/fake-split.err")"; fi
 	if expect fake-assemble-open 1 fk "$TOOL" assemble /nonexistent &&
 	   err_is fake-assemble-open assemble INVALID_ARGUMENT; then ok fake-assemble-open; fi
+	# assemble --run VOL: a running volume is left alone (its device
+	# printed), an unknown one is not found, no --run is refused.
+	if expect fake-assemble-run-vol 0 fk "$TOOL" assemble --run data &&
+	   [ "$(cat "$OUT/fake-assemble-run-vol.out")" = /dev/mirvol0 ] &&
+	   [ ! -s "$OUT/fake-assemble-run-vol.err" ]; then ok fake-assemble-run-vol
+	else [ "$rc" -ne 0 ] || ko fake-assemble-run-vol "$(cat "$OUT/fake-assemble-run-vol.out")"; fi
+	if expect fake-assemble-run-none 1 fk "$TOOL" assemble --run nosuch &&
+	   err_is fake-assemble-run-none assemble OBJECT_NOT_FOUND &&
+	   grep -q "nosuch: no such volume" "$OUT/fake-assemble-run-none.err"
+	then ok fake-assemble-run-none
+	else [ "$rc" -ne 1 ] || ko fake-assemble-run-none "$(cat "$OUT/fake-assemble-run-none.err")"; fi
+	if expect fake-assemble-vol-norun 1 fk "$TOOL" assemble data &&
+	   err_is fake-assemble-vol-norun assemble INVALID_ARGUMENT &&
+	   grep -q "with --run" "$OUT/fake-assemble-vol-norun.err"
+	then ok fake-assemble-vol-norun
+	else [ "$rc" -ne 1 ] || ko fake-assemble-vol-norun "$(cat "$OUT/fake-assemble-vol-norun.err")"; fi
+	# A volume waiting in assembly: present/expected members.
+	if expect fake-list-waiting 0 fk env MIRVOL_FAKE_WAITING=1 "$TOOL" list &&
+	   grep -Eq '^backup +- +[^ ]+ +offline +1/2 ' "$OUT/fake-list-waiting.out" &&
+	   grep -Eq '^data .* degraded +1/2 ' "$OUT/fake-list-waiting.out"
+	then ok fake-list-waiting; else [ "$rc" -ne 0 ] || ko fake-list-waiting "$(cat "$OUT/fake-list-waiting.out")"; fi
+	if expect fake-show-waiting 0 fk env MIRVOL_FAKE_WAITING=1 "$TOOL" show backup &&
+	   grep -q '^Plexes      : 2 (1 present, waiting for the others)$' "$OUT/fake-show-waiting.out"
+	then ok fake-show-waiting; else [ "$rc" -ne 0 ] || ko fake-show-waiting "$(grep ^Plexes "$OUT/fake-show-waiting.out")"; fi
 fi
 
 # ---- the man page ----------------------------------------------------------
