@@ -42,6 +42,8 @@
 # Other single-boot tests share boots; between two tests the guest runs
 # the test's cleanup, then a generic reset (guest-run.sh).  A crash or a
 # hang fails the running test only; the others continue in a new boot.
+# The shared boots and the tests with boots of their own run in two VMs
+# at a time (MVTEST_LANES=1: one after the other).
 set -u
 
 # shellcheck source=../common.sh
@@ -328,11 +330,49 @@ for t in "${tests[@]}"; do
 		shared+=("$t")
 	fi
 done
-[ ${#shared[@]} -eq 0 ] || run_shared "${shared[@]}"
-for t in "${own[@]}"; do
-	meta "$t"
-	run_own "$t"
-done
+# run_own_all: the tests with boots of their own, one after the other.
+run_own_all() {
+	local t
+	for t in "${own[@]}"; do
+		meta "$t"
+		run_own "$t"
+	done
+}
+
+# Two lanes side by side: the shared boots, and the tests with boots of
+# their own.  Each VM runs its vCPUs on one host thread (vm.sh: TCG
+# thread=single), so on two cores the lanes take about the time of the
+# longer one instead of the sum.  MVTEST_LANES=1 runs them in turn (the
+# debug kernel does: its VMs are big and slow enough already).
+lanes=${MVTEST_LANES:-2}
+[ "${MVTEST_KERNEL:-}" != debug ] || lanes=${MVTEST_LANES:-1}
+[[ $lanes =~ ^[12]$ ]] || die "MVTEST_LANES must be 1 or 2"
+if [ "$lanes" = 2 ] && [ ${#shared[@]} -gt 0 ] && [ ${#own[@]} -gt 0 ]; then
+	# The own lane reports into a file and its counts into another;
+	# its boots are numbered from 50 (the directories stay apart).
+	(
+		passed=0
+		failed=0
+		boots=50
+		run_own_all
+		echo "$passed $failed $((boots - 50))" >"$out/.lane-own.counts"
+	) >"$out/.lane-own.out" 2>&1 &
+	own_pid=$!
+	run_shared "${shared[@]}"
+	wait "$own_pid"
+	cat "$out/.lane-own.out"
+	if read -r p f b <"$out/.lane-own.counts" 2>/dev/null; then
+		passed=$((passed + p))
+		failed=$((failed + f))
+		boots=$((boots + b))
+	else
+		report own-boot-lane "FAIL the lane of the tests with boots of their own ended without counts"
+	fi
+	rm -f "$out/.lane-own.out" "$out/.lane-own.counts"
+else
+	[ ${#shared[@]} -eq 0 ] || run_shared "${shared[@]}"
+	run_own_all
+fi
 
 write_counts "$counts" $passed $failed
 echo "integration: $passed passed, $failed failed ($boots boots, $((SECONDS - start)) s); logs in ${out#"$MIRVOL_SRC"/}/"
