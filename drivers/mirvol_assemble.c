@@ -42,6 +42,7 @@
  * @md: its current superblock
  * @known: it was already a plex of a volume before this call
  * @refused: refused; @um->reason says why
+ * @have_md: @md was read
  */
 struct mirvol_member {
 	struct mirvol_assemble_member *um;
@@ -51,11 +52,52 @@ struct mirvol_member {
 	struct mirvol_md md;
 	bool known;
 	bool refused;
+	bool have_md;
 };
+
+/*
+ * Tell user space (mirvolctl monitor) that assembly refused a member for
+ * a reason that needs an administrator: diverged, unreadable or failed.
+ */
+static void mirvol_member_refused_event(struct mirvol_member *m,
+					enum mirvol_reason reason)
+{
+	char ev[] = "MIRVOL_EVENT=assembly-refused";
+	char why[sizeof("MIRVOL_REASON=") + 32];
+	char dev[sizeof("MIRVOL_DEVNUM=") + 24];
+	char name[sizeof("MIRVOL_NAME=") + MIRVOL_NAME_LEN];
+	char uuid[sizeof("MIRVOL_UUID=") + UUID_STRING_LEN];
+	char *envp[6];
+	int n = 0;
+
+	if (reason != MIRVOL_R_SPLIT_BRAIN &&
+	    reason != MIRVOL_R_METADATA_CORRUPT &&
+	    reason != MIRVOL_R_METADATA_VERSION &&
+	    reason != MIRVOL_R_PLEX_FAILED &&
+	    reason != MIRVOL_R_NO_IN_SYNC_MEMBER)
+		return;
+	snprintf(why, sizeof(why), "MIRVOL_REASON=%s",
+		 mirvol_reason_str(reason));
+	snprintf(dev, sizeof(dev), "MIRVOL_DEVNUM=%u:%u", MAJOR(m->devt),
+		 MINOR(m->devt));
+	envp[n++] = ev;
+	envp[n++] = why;
+	envp[n++] = dev;
+	if (m->have_md) {
+		snprintf(name, sizeof(name), "MIRVOL_NAME=%s", m->md.name);
+		snprintf(uuid, sizeof(uuid), "MIRVOL_UUID=%pUb",
+			 m->md.volume_uuid);
+		envp[n++] = name;
+		envp[n++] = uuid;
+	}
+	envp[n] = NULL;
+	mirvol_ctl_uevent(envp);
+}
 
 static void mirvol_member_refuse(struct mirvol_member *m,
 				 enum mirvol_reason reason)
 {
+	mirvol_member_refused_event(m, reason);
 	m->um->result = MIRVOL_MEMBER_REFUSED;
 	m->um->reason = reason;
 	m->refused = true;
@@ -117,6 +159,7 @@ static void mirvol_member_open(struct mirvol_member *members, unsigned int idx)
 		mirvol_member_refuse(m, reason);
 		return;
 	}
+	m->have_md = true;
 	/* The plex keeps the identity recorded on disk. */
 	import_uuid(&m->plex->uuid, m->md.plex_uuid);
 	m->plex->index = m->md.plex_index;

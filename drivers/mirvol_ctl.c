@@ -653,6 +653,20 @@ static struct miscdevice mirvol_misc = {
 	.mode		= 0600,
 };
 
+/**
+ * mirvol_ctl_uevent - a "change" uevent on the control device
+ * @envp: its KEY=value strings, NULL-terminated
+ *
+ * For events without a volume device: assembly refusing a member
+ * (mirvolctl monitor reports them).
+ *
+ * Context: process context, may sleep.
+ */
+void mirvol_ctl_uevent(char **envp)
+{
+	kobject_uevent_env(&mirvol_misc.this_device->kobj, KOBJ_CHANGE, envp);
+}
+
 int mirvol_ctl_init(void)
 {
 	return misc_register(&mirvol_misc);

@@ -636,6 +636,7 @@ void mirvol_sysfs_del_plex(struct mirvol_plex *plex);
 
 /* mirvol_ctl.c */
 int mirvol_ctl_init(void);
+void mirvol_ctl_uevent(char **envp);
 void mirvol_ctl_exit(void);
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
