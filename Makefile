@@ -43,7 +43,8 @@ INCLUDEDIR	?= /usr/include
 UDEVRULESDIR	?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /lib/udev)/rules.d
 SYSTEMDUNITDIR	?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || \
 		   echo /lib/systemd/system)
-UNITS		:= mirvol-last-resort@.timer mirvol-last-resort@.service
+UNITS		:= mirvol-last-resort@.timer mirvol-last-resort@.service \
+		   mirvol-monitor.service
 
 TOOL		:= tools/mirvolctl/mirvolctl
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mirvolctl: a small streaming JSON writer (RFC 8259), pretty-printed with
- * two spaces per level.
+ * two spaces per level, or compact on one line (json_init_line(): JSON
+ * lines, one object per event).
  *
  * Strings are written as valid UTF-8 whatever bytes they hold: '"', '\\'
  * and control characters are escaped, well-formed UTF-8 sequences are
@@ -27,10 +28,19 @@ void json_finish(struct json *j)
 	fputc('\n', j->f);
 }
 
+/* A writer of one-line documents (JSON lines). */
+void json_init_line(struct json *j, FILE *f)
+{
+	json_init(j, f);
+	j->compact = true;
+}
+
 static void indent(struct json *j)
 {
 	int i;
 
+	if (j->compact)
+		return;
 	fputc('\n', j->f);
 	for (i = 0; i < j->depth; i++)
 		fputs("  ", j->f);
@@ -95,7 +105,7 @@ void json_key(struct json *j, const char *key)
 {
 	before_item(j);
 	json_escape(j->f, key, strlen(key));
-	fputs(": ", j->f);
+	fputs(j->compact ? ":" : ": ", j->f);
 	j->after_key = true;
 }
 
@@ -214,6 +224,13 @@ void json_u64(struct json *j, u64 v)
 {
 	before_item(j);
 	fprintf(j->f, "%" PRIu64, v);
+}
+
+/* A number with three decimals (a time in seconds). */
+void json_double(struct json *j, double v)
+{
+	before_item(j);
+	fprintf(j->f, "%.3f", v);
 }
 
 void json_i64(struct json *j, int64_t v)

@@ -114,6 +114,11 @@ static const struct mv_command commands[] = {
 	  "print a member's superblocks (no module needed)",
 	  "  -j, --json          print a JSON object\n"
 	  "      --export        print udev properties (exit 1: not a member)\n" },
+	{ "monitor", cmd_monitor, "[--json] [--program PROG] [--oneshot]",
+	  "follow the volumes and print their events",
+	  "  -j, --json          one JSON object per line\n"
+	  "      --program PROG  run PROG EVENT VOLUME [PLEX] for every event\n"
+	  "      --oneshot       report what is wrong now and exit\n" },
 	{ "version", cmd_version, "[--json]",
 	  "print the tool's and the module's version and features",
 	  "  -j, --json          print a JSON object\n" },

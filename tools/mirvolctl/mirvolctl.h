@@ -116,9 +116,11 @@ struct json {
 	int depth;
 	bool has_items[JSON_MAX_DEPTH];
 	bool after_key;
+	bool compact;
 };
 
 void json_init(struct json *j, FILE *f);
+void json_init_line(struct json *j, FILE *f);
 void json_finish(struct json *j);
 void json_obj_begin(struct json *j);
 void json_obj_end(struct json *j);
@@ -129,6 +131,7 @@ void json_str(struct json *j, const char *s);
 void json_strn(struct json *j, const char *s, size_t len);
 void json_u64(struct json *j, u64 v);
 void json_i64(struct json *j, int64_t v);
+void json_double(struct json *j, double v);
 void json_bool(struct json *j, bool v);
 void json_null(struct json *j);
 void json_uuid(struct json *j, const u8 uuid[MIRVOL_UUID_LEN]);
@@ -219,6 +222,10 @@ int member_md(const struct mv_member *m, struct mirvol_md *md);
 
 int cmd_examine(int argc, char **argv);
 int cmd_assemble(int argc, char **argv);
+
+/* ---- monitor.c ----------------------------------------------------------- */
+
+int cmd_monitor(int argc, char **argv);
 int cmd_create(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_stop(int argc, char **argv);

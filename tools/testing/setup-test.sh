@@ -19,7 +19,8 @@
 #                    builds, never runs deps (which may run apt-get)
 #   make-no-headers  plain make without headers: fails, says to run
 #                    'make deps', never runs deps
-#   systemd-units    mirvol-last-resort@.timer and .service pass
+#   systemd-units    mirvol-last-resort@.timer and .service and
+#                    mirvol-monitor.service pass
 #                    systemd-analyze verify, the service runs
 #                    "mirvolctl assemble --run %i", the udev rule wants the
 #                    timer, make install installs them (the VM test
@@ -184,13 +185,17 @@ units=$d/dest/lib/systemd/system
 		sed -i "s|@SBINDIR@|$MIRVOL_SRC/tools/mirvolctl|g" "$units/mirvol-last-resort@$inst.$u" ||
 			exit 1
 	done
+	install -D -m 0644 "$MIRVOL_SRC/tools/systemd/mirvol-monitor.service" \
+		"$units/mirvol-monitor.service" &&
+	sed -i "s|@SBINDIR@|$MIRVOL_SRC/tools/mirvolctl|g" "$units/mirvol-monitor.service"
 ) >"$d/out" 2>&1 || why="cannot install the units"
 if [ "$why" != ok ]; then
 	:
 elif ! command -v systemd-analyze >/dev/null; then
 	why="systemd-analyze is missing"
 elif ! (cd "$units" && systemd-analyze verify --man=no \
-		"./mirvol-last-resort@$inst.timer" "./mirvol-last-resort@$inst.service") \
+		"./mirvol-last-resort@$inst.timer" "./mirvol-last-resort@$inst.service" \
+		./mirvol-monitor.service) \
 		>>"$d/out" 2>&1 || [ -s "$d/out" ]; then
 	why="systemd-analyze verify complains"
 elif ! grep -qx "ExecStart=$MIRVOL_SRC/tools/mirvolctl/mirvolctl assemble --run %i" \
@@ -201,7 +206,11 @@ elif ! grep -qx 'OnActiveSec=30' "$units/mirvol-last-resort@$inst.timer"; then
 elif ! grep -qF "ENV{SYSTEMD_WANTS}+=\"mirvol-last-resort@\$env{MIRVOL_UUID}.timer\"" \
 		"$MIRVOL_SRC/tools/udev/69-mirvol.rules"; then
 	why="69-mirvol.rules does not want mirvol-last-resort@UUID.timer"
-elif ! grep -q 'mirvol-last-resort@.timer mirvol-last-resort@.service' "$makefile"; then
+elif ! grep -qx "ExecStart=$MIRVOL_SRC/tools/mirvolctl/mirvolctl monitor \$MIRVOL_MONITOR_ARGS" \
+		"$units/mirvol-monitor.service"; then
+	why="mirvol-monitor.service does not run 'mirvolctl monitor'"
+elif ! grep -q 'mirvol-last-resort@.timer mirvol-last-resort@.service' "$makefile" ||
+     ! grep -q 'mirvol-monitor.service' "$makefile"; then
 	why="make install does not install the units"
 fi
 result "$t" "$why"
