@@ -25,7 +25,7 @@
 			 MIRVOL_FEAT_METADATA | MIRVOL_FEAT_ASSEMBLE | \
 			 MIRVOL_FEAT_RENAME | MIRVOL_FEAT_SYNC_ACTION | \
 			 MIRVOL_FEAT_BITMAP | MIRVOL_FEAT_PLEX_ACTION | \
-			 MIRVOL_FEAT_MERGE)
+			 MIRVOL_FEAT_MERGE | MIRVOL_FEAT_OP_LIST)
 
 /*
  * Copy a reply back; every argument struct starts with the header, whose
@@ -148,6 +148,34 @@ static int mirvol_ctl_list(void __user *argp)
 		return -EFAULT;
 	}
 	kfree(uuids);
+	return MIRVOL_REPLY(argp, l, MIRVOL_R_NONE);
+}
+
+static int mirvol_ctl_op_list(void __user *argp)
+{
+	struct mirvol_op_list l;
+	u64 *ids = NULL;
+	unsigned int cap;
+
+	if (copy_from_user(&l, argp, sizeof(l)))
+		return -EFAULT;
+	if (l.hdr.flags || !MIRVOL_ZERO(l.reserved) ||
+	    (l.capacity && !l.ids_ptr))
+		return MIRVOL_REPLY(argp, l, MIRVOL_R_INVALID_ARGUMENT);
+	/* Running ones hold a volume each; ended ones are few. */
+	cap = min_t(u32, l.capacity, 4096);
+	if (cap) {
+		ids = kcalloc(cap, sizeof(*ids), GFP_KERNEL);
+		if (!ids)
+			return MIRVOL_REPLY(argp, l, MIRVOL_R_NO_MEMORY);
+	}
+	l.count = mirvol_op_list(ids, cap);
+	if (ids && copy_to_user(u64_to_user_ptr(l.ids_ptr), ids,
+				(size_t)min(l.count, cap) * sizeof(*ids))) {
+		kfree(ids);
+		return -EFAULT;
+	}
+	kfree(ids);
 	return MIRVOL_REPLY(argp, l, MIRVOL_R_NONE);
 }
 
@@ -634,6 +662,8 @@ static long mirvol_ctl_ioctl(struct file *file, unsigned int cmd,
 		return mirvol_ctl_plex_action(argp);
 	case MIRVOL_IOC_SET_VOLUME:
 		return mirvol_ctl_set_volume(argp);
+	case MIRVOL_IOC_OP_LIST:
+		return mirvol_ctl_op_list(argp);
 	default:
 		return -ENOTTY;
 	}

@@ -139,6 +139,28 @@ void mirvol_op_commit(struct mirvol_operation *op)
 	queue_work(mirvol_op_wq, &op->work);
 }
 
+/**
+ * mirvol_op_list - the ids of the operations in the table, oldest first
+ * @ids: receives up to @cap ids (may be NULL when @cap is 0)
+ * @cap: entries in @ids
+ *
+ * Return: the number of operations in the table.
+ */
+unsigned int mirvol_op_list(u64 *ids, unsigned int cap)
+{
+	struct mirvol_operation *op;
+	unsigned int n = 0;
+
+	spin_lock(&mirvol_ops_lock);
+	list_for_each_entry(op, &mirvol_ops, node) {
+		if (n < cap)
+			ids[n] = op->id;
+		n++;
+	}
+	spin_unlock(&mirvol_ops_lock);
+	return n;
+}
+
 /* Forget the oldest ended operations beyond MIRVOL_OPS_KEPT. */
 static void mirvol_ops_trim(struct list_head *drop)
 {

@@ -573,6 +573,7 @@ enum mirvol_reason mirvol_op_stop_reason(struct mirvol_operation *op);
 void mirvol_op_sleep(struct mirvol_operation *op, unsigned int ms);
 void mirvol_op_set_progress(struct mirvol_operation *op, u64 done, u64 total);
 void mirvol_op_add_output(struct mirvol_operation *op, const uuid_t *uuid);
+unsigned int mirvol_op_list(u64 *ids, unsigned int cap);
 void mirvol_ops_exit(void);
 
 /* mirvol_add.c */

@@ -985,6 +985,66 @@ static int op_status(int fd, u64 id, bool json)
 	return MV_EXIT_OK;
 }
 
+/* The name of the volume with @uuid, or its UUID when it is gone. */
+static void op_volume_name(int fd, const u8 *uuid, char *buf, size_t len)
+{
+	struct mirvol_info *info = malloc(sizeof(*info));
+	struct mv_status st;
+
+	if (info && !ctl_info(fd, uuid, info, &st)) {
+		snprintf(buf, len, "%s", info->name);
+	} else {
+		char us[MV_UUID_STR_LEN];
+
+		mv_uuid_format(uuid, us);
+		snprintf(buf, len, "%s", us);
+	}
+	free(info);
+}
+
+/* op list: every operation the module keeps, oldest first. */
+static int op_list(int fd, bool json)
+{
+	struct mirvol_op_info op;
+	struct mv_status st;
+	struct json j;
+	size_t n, i;
+	u64 *ids;
+
+	if (ctl_need(MIRVOL_FEAT_OP_LIST, "op list") ||
+	    ctl_op_list(fd, &ids, &n))
+		return MV_EXIT_FAIL;
+	if (json) {
+		json_init(&j, stdout);
+		json_arr_begin(&j);
+	} else if (n) {
+		printf("%-6s %-12s %-10s %-16s %8s %10s\n", "ID", "TYPE",
+		       "STATE", "VOLUME", "PROGRESS", "ELAPSED");
+	}
+	for (i = 0; i < n; i++) {
+		char name[MIRVOL_NAME_LEN + MV_UUID_STR_LEN];
+
+		/* Forgotten since the list: skip it. */
+		if (ctl_op(fd, MIRVOL_IOC_OP_STATUS, ids[i], 0, &op, &st))
+			continue;
+		op_volume_name(fd, op.volume_uuid, name, sizeof(name));
+		if (json) {
+			op_print_json(&j, &op);
+			continue;
+		}
+		printf("%-6" PRIu64 " %-12s %-10s %-16s %7u%% %9.1fs\n",
+		       (uint64_t)op.id, mv_op_type_name(op.type).s,
+		       mv_op_state_name(op.state).s, name, op.percent,
+		       op.elapsed_ms / 1000.0);
+	}
+	if (json) {
+		json_arr_end(&j);
+		json_finish(&j);
+	}
+	free(ids);
+	return MV_EXIT_OK;
+}
+
 static int op_wait_timeout(int fd, u64 id, const struct opts *o)
 {
 	struct mirvol_op_info op;
@@ -1039,7 +1099,17 @@ int cmd_op(int argc, char **argv)
 	r = parse_opts(argc, argv, ":jt:h", lo, &o);
 	if (r >= 0)
 		return r;
-	r = want_args(argc, 2, argv, "status|wait|cancel and OPID");
+	if (argc - optind == 1 && !strcmp(argv[optind], "list")) {
+		if (o.has_timeout)
+			return mv_usage("--timeout is only for op wait");
+		fd = ctl_open();
+		if (fd < 0)
+			return MV_EXIT_FAIL;
+		r = op_list(fd, o.json);
+		ctl_close(fd);
+		return r;
+	}
+	r = want_args(argc, 2, argv, "list, or status|wait|cancel and OPID");
 	if (r >= 0)
 		return r;
 	sub = argv[optind];
@@ -1067,7 +1137,7 @@ int cmd_op(int argc, char **argv)
 
 static const char *const feature_names[] = {
 	"create", "ops", "break-plex", "add-plex", "metadata", "assemble",
-	"rename", "sync-action", "bitmap", "plex-action", "merge",
+	"rename", "sync-action", "bitmap", "plex-action", "merge", "op-list",
 };
 
 static void version_json(const struct mirvol_version *v)

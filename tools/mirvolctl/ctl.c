@@ -329,6 +329,53 @@ int ctl_list(int fd, u8 (**uuids)[MIRVOL_UUID_LEN], size_t *count)
 	return -1;
 }
 
+/**
+ * ctl_op_list - the ids of the operations the module keeps, oldest first
+ * @fd: the control device
+ * @ids: receives a malloc()ed array, NULL when there are none
+ * @count: receives its length
+ *
+ * Return: 0 or -1 (printed).
+ */
+int ctl_op_list(int fd, u64 **ids, size_t *count)
+{
+	struct mirvol_op_list l;
+	struct mv_status st;
+	u64 *buf = NULL;
+	u32 cap = 0;
+	int tries;
+
+	for (tries = 0; tries < 8; tries++) {
+		memset(&l, 0, sizeof(l));
+		l.capacity = cap;
+		l.ids_ptr = (u64)(uintptr_t)buf;
+		if (ctl_call(fd, MIRVOL_IOC_OP_LIST, &l, &st)) {
+			ctl_report(&st, "listing operations");
+			free(buf);
+			return -1;
+		}
+		if (l.count <= cap) {
+			*ids = l.count ? buf : NULL;
+			if (!l.count)
+				free(buf);
+			*count = l.count;
+			return 0;
+		}
+		free(buf);
+		cap = l.count + 8;
+		buf = calloc(cap, sizeof(*buf));
+		if (!buf) {
+			mv_err_errno(MIRVOL_R_NO_MEMORY, ENOMEM,
+				     "listing operations");
+			return -1;
+		}
+	}
+	free(buf);
+	mv_err(MIRVOL_R_INVALID_ARGUMENT,
+	       "listing operations: the number keeps changing");
+	return -1;
+}
+
 /* MIRVOL_IOC_INFO.  Return: 0 or -1 with @st filled in (not printed). */
 int ctl_info(int fd, const u8 uuid[MIRVOL_UUID_LEN], struct mirvol_info *info,
 	     struct mv_status *st)

@@ -99,9 +99,9 @@ static const struct mv_command commands[] = {
 	  "      --boot          flag the plex as boot plex\n"
 	  "      --no-boot       clear the flag\n" },
 	{ "op", cmd_op,
-	  "status|wait|cancel OPID [--json] [--timeout SECONDS]",
-	  "query, wait for or cancel an operation",
-	  "  -j, --json          print a JSON object\n"
+	  "list [--json] | status|wait|cancel OPID [--json] [--timeout SECONDS]",
+	  "list, query, wait for or cancel operations",
+	  "  -j, --json          print a JSON object (list: an array)\n"
 	  "  -t, --timeout SECONDS  wait: give up after this long (TIMEOUT)\n" },
 	{ "assemble", cmd_assemble,
 	  "[--run] DEV... | --run VOL... | --scan [--run] | --incremental [--run] DEV",

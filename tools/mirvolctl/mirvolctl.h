@@ -156,6 +156,7 @@ bool ctl_has(u64 feature);
 int ctl_need(u64 feature, const char *what);
 int ctl_version(int fd, struct mirvol_version *v);
 int ctl_list(int fd, u8 (**uuids)[MIRVOL_UUID_LEN], size_t *count);
+int ctl_op_list(int fd, u64 **ids, size_t *count);
 int ctl_info(int fd, const u8 uuid[MIRVOL_UUID_LEN], struct mirvol_info *info,
 	     struct mv_status *st);
 int ctl_op(int fd, unsigned long req, u64 id, u32 timeout_ms,

@@ -47,6 +47,7 @@
 #define MIRVOL_FEAT_BITMAP	(1ULL << 8)	/* write-intent bitmap, SET_VOLUME */
 #define MIRVOL_FEAT_PLEX_ACTION	(1ULL << 9)	/* PLEX_ACTION: fail, (off|on)line, re-add, replace */
 #define MIRVOL_FEAT_MERGE	(1ULL << 10)	/* break --track-changes, merge */
+#define MIRVOL_FEAT_OP_LIST	(1ULL << 11)	/* OP_LIST */
 
 #define MIRVOL_MAX_PLEXES	8	/* plexes per volume */
 #define MIRVOL_NAME_LEN		64	/* name buffer: 1..63 chars + NUL */
@@ -262,6 +263,29 @@ struct mirvol_list {
 	__u32	capacity;
 	__u32	count;
 	__u64	uuids_ptr;
+	__u64	reserved[2];
+};
+
+/**
+ * struct mirvol_op_list - MIRVOL_IOC_OP_LIST: the ids of the operations
+ * @hdr:		flags must be 0
+ * @capacity:		in: entries the buffer at @ids_ptr holds
+ * @count:		out: operations in the table: every running one and
+ *			the most recently ended ones (the module keeps a
+ *			few, see OP_STATUS); if above @capacity only
+ *			@capacity ids were written: call again
+ * @ids_ptr:		in: user address of @capacity __u64 (may be 0 when
+ *			@capacity is 0)
+ * @reserved:		must be zero
+ *
+ * Oldest first.  An id listed may be forgotten before OP_STATUS asks for
+ * it (OBJECT_NOT_FOUND).
+ */
+struct mirvol_op_list {
+	struct mirvol_ioc_header hdr;
+	__u32	capacity;
+	__u32	count;
+	__u64	ids_ptr;
 	__u64	reserved[2];
 };
 
@@ -782,6 +806,7 @@ struct mirvol_set_volume {
 #define MIRVOL_IOC_SYNC_ACTION	_IOWR(MIRVOL_IOC_MAGIC, 0x0f, struct mirvol_sync_action)
 #define MIRVOL_IOC_PLEX_ACTION	_IOWR(MIRVOL_IOC_MAGIC, 0x10, struct mirvol_plex_action)
 #define MIRVOL_IOC_SET_VOLUME	_IOWR(MIRVOL_IOC_MAGIC, 0x11, struct mirvol_set_volume)
+#define MIRVOL_IOC_OP_LIST	_IOWR(MIRVOL_IOC_MAGIC, 0x12, struct mirvol_op_list)
 
 /*
  * On-disk format

@@ -348,6 +348,19 @@ static void test_lookups(void)
 	l.capacity = 1000;
 	CHECK(ioc(MIRVOL_IOC_LIST, &l) == EINVAL,
 	      "list with capacity and no buffer");
+	{
+		struct mirvol_op_list ol = { .capacity = 4 };
+		__u64 ids[4];
+
+		CHECK(ioc(MIRVOL_IOC_OP_LIST, &ol) == EINVAL,
+		      "op list with capacity and no buffer");
+		ol.ids_ptr = (uintptr_t)ids;
+		ol.reserved[1] = 1;
+		CHECK(ioc(MIRVOL_IOC_OP_LIST, &ol) == EINVAL,
+		      "op list with reserved set");
+		ol.reserved[1] = 0;
+		CHECK(ioc(MIRVOL_IOC_OP_LIST, &ol) == 0, "op list");
+	}
 
 	plex_ref_unknown(MIRVOL_IOC_BREAK_PLEX, "break-plex", &c, 0);
 	plex_ref_unknown(MIRVOL_IOC_REMOVE_PLEX, "remove-plex", &c, 0);
@@ -445,7 +458,7 @@ static void test_random(void)
 		MIRVOL_IOC_BREAK_PLEX, MIRVOL_IOC_REMOVE_PLEX,
 		MIRVOL_IOC_SET_PLEX, MIRVOL_IOC_OP_STATUS, MIRVOL_IOC_OP_WAIT,
 		MIRVOL_IOC_OP_CANCEL, MIRVOL_IOC_ASSEMBLE, MIRVOL_IOC_STOP,
-		MIRVOL_IOC_RENAME,
+		MIRVOL_IOC_RENAME, MIRVOL_IOC_OP_LIST,
 	};
 	unsigned int before = nr_volumes(), i, ok = 0;
 	unsigned char buf[4096];

@@ -2,8 +2,9 @@
 # shellcheck shell=bash disable=SC2034 # TEST_* are read by run.sh
 #
 # Ended operations stay queryable, in a bounded table that drops the
-# oldest first (64 kept); op wait with a timeout leaves a running
-# operation running; uevents report operations starting and ending.
+# oldest first (64 kept), and op list lists them; op wait with a timeout
+# leaves a running operation running; uevents report operations starting
+# and ending.
 
 TEST_TIMEOUT=400
 
@@ -34,12 +35,16 @@ run_test() {
 			fail "operation $op is not kept as succeeded"
 	done
 	assert_eq remove-plex "$(mirvolctl op status "$last" --json | jq -r .type)" "last op type"
+	# op list: those 64, oldest first, with their volume.
+	assert_eq "${ids[*]:6}" "$(mirvolctl op list --json | jq -r '[.[].id] | join(" ")')" "op list ids"
+	assert_eq 64 "$(mirvolctl op list | grep -c ' succeeded  *ops ')" "op list text lines"
 
 	# A wait that times out leaves the operation running.
 	echo 500 >/sys/block/mirvol0/mirvol/sync_speed_max
 	op=$(mirvolctl add-plex ops /dev/ram1)
 	expect_fail_reason TIMEOUT mirvolctl op wait "$op" --timeout 1
 	assert_eq running "$(mirvolctl op status "$op" --json | jq -r .state)" "state after the timeout"
+	assert_eq "$op running" "$(mirvolctl op list --json | jq -r '.[-1] | "\(.id) \(.state)"')" "op list: the running one last"
 	mirvolctl op cancel "$op" >/dev/null
 	settle
 	kill "$(cat "$TEST_TMP/monitor.pid")"
