@@ -237,10 +237,12 @@ static void mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm)
 	if (!dirty)
 		return;
 	mutex_lock(&vol->sb_mutex);
-	for_each_set_bit(i, &dirty, bm->nr_pages)
+	for_each_set_bit(i, &dirty, bm->nr_pages) {
 		if (!mirvol_bitmap_write_page(bm, bm->bounce[i], i))
 			pr_err_ratelimited("mirvol: %s: no in-sync plex took bitmap page %u\n",
 					   vol->name, i);
+		atomic64_inc(&vol->bitmap_writes);
+	}
 	mutex_unlock(&vol->sb_mutex);
 }
 

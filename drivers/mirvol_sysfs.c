@@ -103,6 +103,14 @@ MIRVOL_TUNABLE(sync_speed_min, mirvol_sync_speed_min)
 MIRVOL_TUNABLE(sync_speed_max, mirvol_sync_speed_max)
 MIRVOL_TUNABLE(safe_mode_delay_ms, mirvol_safe_mode_delay_ms)
 
+/* bitmap page writes of the set and clear works (mirvol_bitmap.c) */
+static ssize_t bitmap_writes_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&kobj_to_vol(kobj)->bitmap_writes));
+}
+
 static ssize_t sync_speed_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
 {
@@ -176,6 +184,7 @@ MIRVOL_RO(sync_completed);
 MIRVOL_RO(mismatch_sectors);
 MIRVOL_RO(operation);
 MIRVOL_RW(safe_mode_delay_ms);
+MIRVOL_RO(bitmap_writes);
 
 static struct attribute *mirvol_attr_list[] = {
 	&mirvol_attr_name.attr,
@@ -190,6 +199,7 @@ static struct attribute *mirvol_attr_list[] = {
 	&mirvol_attr_mismatch_sectors.attr,
 	&mirvol_attr_operation.attr,
 	&mirvol_attr_safe_mode_delay_ms.attr,
+	&mirvol_attr_bitmap_writes.attr,
 	NULL,
 };
 

@@ -235,6 +235,9 @@ enum {
  * @event_pending: uevent reasons waiting for the worker (state_lock)
  * @bitmap: the write-intent bitmap, or NULL; changes only with I/O
  *	suspended, under @lock and @sb_mutex, its works stopped
+ * @bitmap_writes: bitmap pages the set and clear works wrote (each page
+ *	write to every writable plex counts once), for every bitmap of
+ *	the volume since it was created (sysfs)
  * @split_peer: break-plex --track-changes: the volume split from or into
  *	this one, else zero (@sb_mutex)
  * @split_generation: this volume's generation at that split, 0 if none
@@ -299,6 +302,7 @@ struct mirvol_volume {
 	unsigned long event_pending;
 
 	struct mirvol_bitmap *bitmap;
+	atomic64_t bitmap_writes;
 	uuid_t split_peer;
 	u64 split_generation;
 	unsigned int speed_min_stored;
