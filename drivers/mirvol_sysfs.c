@@ -102,6 +102,7 @@ static ssize_t _name##_store(struct kobject *kobj,			\
 MIRVOL_TUNABLE(sync_speed_min, mirvol_sync_speed_min)
 MIRVOL_TUNABLE(sync_speed_max, mirvol_sync_speed_max)
 MIRVOL_TUNABLE(safe_mode_delay_ms, mirvol_safe_mode_delay_ms)
+MIRVOL_TUNABLE(bitmap_dirty_max, mirvol_bitmap_dirty_max)
 
 /* bitmap page writes of the set and clear works (mirvol_bitmap.c) */
 static ssize_t bitmap_writes_show(struct kobject *kobj,
@@ -184,6 +185,7 @@ MIRVOL_RO(sync_completed);
 MIRVOL_RO(mismatch_sectors);
 MIRVOL_RO(operation);
 MIRVOL_RW(safe_mode_delay_ms);
+MIRVOL_RW(bitmap_dirty_max);
 MIRVOL_RO(bitmap_writes);
 
 static struct attribute *mirvol_attr_list[] = {
@@ -199,6 +201,7 @@ static struct attribute *mirvol_attr_list[] = {
 	&mirvol_attr_mismatch_sectors.attr,
 	&mirvol_attr_operation.attr,
 	&mirvol_attr_safe_mode_delay_ms.attr,
+	&mirvol_attr_bitmap_dirty_max.attr,
 	&mirvol_attr_bitmap_writes.attr,
 	NULL,
 };
