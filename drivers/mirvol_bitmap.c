@@ -17,6 +17,11 @@
  *     compare-and-exchange from "ONDISK, nothing pending", flushes every
  *     plex, and then clears those no writer came to meanwhile.  A writer
  *     that finds CLEARING waits; the clearer lets it have the region.
+ *     Which idle regions it takes (mirvol_bitmap_pick()): all of them
+ *     after a period in which no write started at all; while writes go
+ *     on, none until more than the budget (bitmap_dirty_max) are set,
+ *     then the longest idle, down to 7/8 of the budget.  A hot set that
+ *     fits the budget stays set and its writes never wait for a mark.
  *  3. Nothing is cleared while a plex is not in sync (missing, failed,
  *     offline, stale, syncing), while a resync or a check runs, or while a
  *     split is tracked: the bits then cover what such a plex missed, and
@@ -97,10 +102,11 @@ struct mirvol_bitmap *mirvol_bitmap_create(struct mirvol_volume *vol,
 	bm->disk = kvzalloc(bm->nr_pages * PAGE_SIZE, GFP_KERNEL);
 	bm->to_set = bitmap_zalloc(bm->nr, GFP_KERNEL);
 	bm->touched = bitmap_zalloc(bm->nr, GFP_KERNEL);
+	bm->idle = kvzalloc(bm->nr, GFP_KERNEL);
 	bm->marking = bitmap_zalloc(bm->nr, GFP_KERNEL);
 	bm->clearing = bitmap_zalloc(bm->nr, GFP_KERNEL);
 	if (!bm->state || !bm->disk || !bm->to_set || !bm->touched ||
-	    !bm->marking || !bm->clearing)
+	    !bm->idle || !bm->marking || !bm->clearing)
 		goto out_free;
 	for (i = 0; i < bm->nr_pages; i++) {
 		bm->bounce[i] = alloc_page(GFP_KERNEL);
@@ -140,6 +146,7 @@ void mirvol_bitmap_destroy(struct mirvol_bitmap *bm)
 	bitmap_free(bm->resync);
 	bitmap_free(bm->clearing);
 	bitmap_free(bm->marking);
+	kvfree(bm->idle);
 	bitmap_free(bm->touched);
 	bitmap_free(bm->to_set);
 	kvfree(bm->disk);
@@ -237,10 +244,12 @@ static void mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm)
 	if (!dirty)
 		return;
 	mutex_lock(&vol->sb_mutex);
-	for_each_set_bit(i, &dirty, bm->nr_pages)
+	for_each_set_bit(i, &dirty, bm->nr_pages) {
 		if (!mirvol_bitmap_write_page(bm, bm->bounce[i], i))
 			pr_err_ratelimited("mirvol: %s: no in-sync plex took bitmap page %u\n",
 					   vol->name, i);
+		atomic64_inc(&vol->bitmap_writes);
+	}
 	mutex_unlock(&vol->sb_mutex);
 }
 
@@ -288,19 +297,68 @@ static bool mirvol_bitmap_may_clear(struct mirvol_volume *vol)
 	return true;
 }
 
-/* Take the idle regions into CLEARING.  Returns how many. */
+/*
+ * Age the regions set on disk by one period, those written during it back
+ * to 0, and fill @bm->idle_count.  Returns how many are set.
+ */
+static unsigned long mirvol_bitmap_age(struct mirvol_bitmap *bm)
+{
+	unsigned long r, dirty = 0;
+
+	memset(bm->idle_count, 0, sizeof(bm->idle_count));
+	for_each_set_bit(r, bm->disk, bm->nr) {
+		if (test_and_clear_bit(r, bm->touched))
+			bm->idle[r] = 0;
+		else if (bm->idle[r] < MIRVOL_BM_IDLE_MAX)
+			bm->idle[r]++;
+		bm->idle_count[bm->idle[r]]++;
+		dirty++;
+	}
+	return dirty;
+}
+
+/*
+ * Take idle regions into CLEARING.  Returns how many.
+ *
+ * Only regions idle for a whole period (age 1 or more) are candidates.
+ * After a period in which no write started, or with a budget of 0, every
+ * one of them goes: a quiet volume ends clean.  While writes go on,
+ * none goes until more than bitmap_dirty_max regions are set; then the
+ * longest idle go until 7/8 of the budget is left, so that the next
+ * periods do not clear again at once.  A region written in every
+ * period, or often enough to stay among the youngest, stays set: its
+ * writes do not wait for a new mark.  Clearing fewer regions is always
+ * safe; the safety of those cleared is the compare-and-exchange's and
+ * the flush's (rule 2).
+ */
 static unsigned long mirvol_bitmap_pick(struct mirvol_bitmap *bm)
 {
-	unsigned long r, n = 0;
+	unsigned int max = READ_ONCE(bm->vol->bitmap_dirty_max);
+	bool quiet = !test_and_clear_bit(MIRVOL_BM_WRITTEN, &bm->flags);
+	unsigned long r, dirty, left, n = 0;
+	unsigned int age, min_age;
 
+	dirty = mirvol_bitmap_age(bm);
+	if (quiet || !max)
+		left = dirty;
+	else if (dirty > max)
+		left = dirty - (max - max / 8);
+	else
+		return 0;
+	/* Every region older than @min_age, and @left of that age. */
+	for (min_age = MIRVOL_BM_IDLE_MAX;
+	     min_age > 1 && bm->idle_count[min_age] < left; min_age--)
+		left -= bm->idle_count[min_age];
 	for_each_set_bit(r, bm->disk, bm->nr) {
-		/* Written during the last period: not idle. */
-		if (test_and_clear_bit(r, bm->touched))
+		age = bm->idle[r];
+		if (age < min_age || (age == min_age && !left))
 			continue;
 		if (atomic_cmpxchg(&bm->state[r], MIRVOL_BM_ONDISK,
 				   MIRVOL_BM_ONDISK | MIRVOL_BM_CLEARING) !=
 		    MIRVOL_BM_ONDISK)
 			continue;
+		if (age == min_age)
+			left--;
 		set_bit(r, bm->clearing);
 		n++;
 	}
@@ -321,6 +379,7 @@ static void mirvol_bitmap_unpick(struct mirvol_bitmap *bm, bool clear)
 		    (MIRVOL_BM_ONDISK | MIRVOL_BM_CLEARING)) {
 			__clear_bit(r, bm->disk);
 			__set_bit(r / (PAGE_SIZE * 8), &bm->dirty_pages);
+			bm->idle[r] = 0;
 		} else {
 			/* A writer came: it keeps the region. */
 			atomic_andnot(MIRVOL_BM_CLEARING, &bm->state[r]);
@@ -408,6 +467,8 @@ void mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
 	unsigned long r, r0 = start >> bm->shift, r1 = (end - 1) >> bm->shift;
 	bool wait = false;
 
+	if (!test_bit(MIRVOL_BM_WRITTEN, &bm->flags))
+		set_bit(MIRVOL_BM_WRITTEN, &bm->flags);
 	for (r = r0; r <= r1; r++) {
 		int v = atomic_inc_return(&bm->state[r]);
 

@@ -49,6 +49,11 @@ module_param_named(safe_mode_delay_ms, mirvol_safe_mode_delay_ms, uint, 0644);
 MODULE_PARM_DESC(safe_mode_delay_ms,
 		 "Idle time after the last write before a volume is marked clean on disk (1000)");
 
+unsigned int mirvol_bitmap_dirty_max = MIRVOL_BM_DIRTY_MAX_DEFAULT;
+module_param_named(bitmap_dirty_max, mirvol_bitmap_dirty_max, uint, 0644);
+MODULE_PARM_DESC(bitmap_dirty_max,
+		 "Default bitmap budget: while writes go on, idle regions are cleared only when more than this many are dirty; 0 clears every idle region (4096)");
+
 static unsigned int mirvol_race_delay_ms;
 module_param_named(race_delay_ms, mirvol_race_delay_ms, uint, 0644);
 MODULE_PARM_DESC(race_delay_ms,

@@ -102,6 +102,15 @@ static ssize_t _name##_store(struct kobject *kobj,			\
 MIRVOL_TUNABLE(sync_speed_min, mirvol_sync_speed_min)
 MIRVOL_TUNABLE(sync_speed_max, mirvol_sync_speed_max)
 MIRVOL_TUNABLE(safe_mode_delay_ms, mirvol_safe_mode_delay_ms)
+MIRVOL_TUNABLE(bitmap_dirty_max, mirvol_bitmap_dirty_max)
+
+/* bitmap page writes of the set and clear works (mirvol_bitmap.c) */
+static ssize_t bitmap_writes_show(struct kobject *kobj,
+				  struct kobj_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%lld\n",
+			  atomic64_read(&kobj_to_vol(kobj)->bitmap_writes));
+}
 
 static ssize_t sync_speed_show(struct kobject *kobj,
 			       struct kobj_attribute *attr, char *buf)
@@ -176,6 +185,8 @@ MIRVOL_RO(sync_completed);
 MIRVOL_RO(mismatch_sectors);
 MIRVOL_RO(operation);
 MIRVOL_RW(safe_mode_delay_ms);
+MIRVOL_RW(bitmap_dirty_max);
+MIRVOL_RO(bitmap_writes);
 
 static struct attribute *mirvol_attr_list[] = {
 	&mirvol_attr_name.attr,
@@ -190,6 +201,8 @@ static struct attribute *mirvol_attr_list[] = {
 	&mirvol_attr_mismatch_sectors.attr,
 	&mirvol_attr_operation.attr,
 	&mirvol_attr_safe_mode_delay_ms.attr,
+	&mirvol_attr_bitmap_dirty_max.attr,
+	&mirvol_attr_bitmap_writes.attr,
 	NULL,
 };
 

@@ -78,6 +78,7 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 	vol->safe_mode_delay_ms = mirvol_safe_mode_delay_ms;
 	vol->sync_speed_min = mirvol_sync_speed_min;
 	vol->sync_speed_max = mirvol_sync_speed_max;
+	vol->bitmap_dirty_max = mirvol_bitmap_dirty_max;
 
 	/* Killed and resurrected by every suspend/resume. */
 	if (percpu_ref_init(&vol->io_ref, mirvol_io_ref_release,

@@ -31,6 +31,19 @@ struct mirvol_volume;
 /* A region must stay idle this long (ms) before its bit is cleared. */
 #define MIRVOL_BM_CLEAR_MS_DEFAULT	2000
 
+/*
+ * The default budget of dirty regions kept while writes go on (the
+ * bitmap_dirty_max module parameter and sysfs file); see
+ * Documentation/design.rst, "Write-intent bitmap".
+ */
+#define MIRVOL_BM_DIRTY_MAX_DEFAULT	4096
+
+/* A region's idle age saturates here (clearing periods). */
+#define MIRVOL_BM_IDLE_MAX	63
+
+/* @flags: a write started since the last clear scan */
+#define MIRVOL_BM_WRITTEN	0
+
 #define MIRVOL_BM_MAX_PAGES	DIV_ROUND_UP(MIRVOL_BITMAP_MAX_REGIONS / 8, \
 					     PAGE_SIZE)
 
@@ -44,6 +57,11 @@ struct mirvol_volume;
  * @disk: the on-disk image, @nr_pages pages (@lock)
  * @to_set: regions writers wait to see set on disk (atomic bits)
  * @touched: regions written since the last clear scan (atomic bits)
+ * @idle: per region, the clearing periods in a row it went unwritten, up
+ *	to MIRVOL_BM_IDLE_MAX; meaningful while its bit is set (@io_mutex)
+ * @idle_count: regions set on disk by idle age, filled by each clear
+ *	scan (@io_mutex)
+ * @flags: MIRVOL_BM_WRITTEN (atomic bits)
  * @marking: regions the running set write makes ONDISK (@io_mutex)
  * @clearing: regions the running clear takes away (@io_mutex)
  * @dirty_pages: pages of @disk to write (@lock)
@@ -71,6 +89,9 @@ struct mirvol_bitmap {
 	unsigned long *disk;
 	unsigned long *to_set;
 	unsigned long *touched;
+	u8 *idle;
+	unsigned long idle_count[MIRVOL_BM_IDLE_MAX + 1];
+	unsigned long flags;
 	unsigned long *marking;
 	unsigned long *clearing;
 	unsigned long dirty_pages;

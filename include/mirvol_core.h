@@ -235,6 +235,12 @@ enum {
  * @event_pending: uevent reasons waiting for the worker (state_lock)
  * @bitmap: the write-intent bitmap, or NULL; changes only with I/O
  *	suspended, under @lock and @sb_mutex, its works stopped
+ * @bitmap_dirty_max: the bitmap's budget: while writes go on, idle
+ *	regions are cleared only when more than this many are set; 0
+ *	clears every idle region every period (sysfs)
+ * @bitmap_writes: bitmap pages the set and clear works wrote (each page
+ *	write to every writable plex counts once), for every bitmap of
+ *	the volume since it was created (sysfs)
  * @split_peer: break-plex --track-changes: the volume split from or into
  *	this one, else zero (@sb_mutex)
  * @split_generation: this volume's generation at that split, 0 if none
@@ -299,6 +305,8 @@ struct mirvol_volume {
 	unsigned long event_pending;
 
 	struct mirvol_bitmap *bitmap;
+	unsigned int bitmap_dirty_max;
+	atomic64_t bitmap_writes;
 	uuid_t split_peer;
 	u64 split_generation;
 	unsigned int speed_min_stored;
@@ -445,6 +453,7 @@ extern int mirvol_major;
 extern unsigned int mirvol_sync_speed_min;
 extern unsigned int mirvol_sync_speed_max;
 extern unsigned int mirvol_safe_mode_delay_ms;
+extern unsigned int mirvol_bitmap_dirty_max;
 extern unsigned int mirvol_max_read_errors;
 void mirvol_race_window(void);
 

@@ -574,32 +574,244 @@ static void mirvol_test_set_volume(struct kunit *test)
  * runs every few milliseconds; whenever a write has completed and none
  * has been cleared since... the bit of a region with a write pending is
  * on disk (checked by a writer holding one pending while it looks).
+ * Twice: with the default budget the clears come in the idle gaps (a
+ * period without writes), with a budget of 2 of the 4 regions they come
+ * while writes go on (the longest idle).
  */
 static void mirvol_test_bitmap_clear_race(struct kunit *test)
 {
+	static const unsigned int budgets[] = { MIRVOL_BM_DIRTY_MAX_DEFAULT, 2 };
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_bitmap *bm;
-	unsigned int n, bad = 0;
+	unsigned int b, n, bad = 0;
+	s64 writes;
 
 	io_create(test, "kunit-bmrace", 2, true, NULL);
 	bm = ctx->vol->bitmap;
 	KUNIT_ASSERT_NOT_NULL(test, bm);
-	bitmap_fast_clear(bm, 1);
 	fill(ctx->pages, 0x7ace);
-	for (n = 0; n < 300; n++) {
-		unsigned long r = n % 4;
-		sector_t s = (sector_t)r << bm->shift;
+	for (b = 0; b < ARRAY_SIZE(budgets); b++) {
+		WRITE_ONCE(ctx->vol->bitmap_dirty_max, budgets[b]);
+		writes = atomic64_read(&ctx->vol->bitmap_writes);
+		bitmap_fast_clear(bm, 1);
+		for (n = 0; n < 300; n++) {
+			/*
+			 * With the default budget, the regions in turn and
+			 * idle gaps (clears) between writes (sets); a gap
+			 * must hold two scans (the clearer's period is a
+			 * jiffy, 10 ms in UML, and its timer and the sleep
+			 * both end on ticks).  With a budget of 2, runs of
+			 * 6 writes into each region in turn, so that two of
+			 * them stay idle for a period while the others are
+			 * written.
+			 */
+			unsigned long r = b ? (n / 6) % 4 : n % 4;
+			sector_t s = (sector_t)r << bm->shift;
 
-		/* Alternate idle gaps (clears) and writes (sets). */
-		if (n % 3 == 0)
-			usleep_range(1000, 3000);
-		mirvol_bitmap_startwrite(bm, s, s + 8);
-		if (!disk_bit(test, ctx, n & 1, r))
-			bad++;
-		mirvol_bitmap_endwrite(bm, s, s + 8);
+			if (n % 10 == 0 && !b)
+				usleep_range(40000, 60000);
+			else if (n % 3 == 0 && b)
+				usleep_range(2000, 4000);
+			mirvol_bitmap_startwrite(bm, s, s + 8);
+			if (!disk_bit(test, ctx, n & 1, r))
+				bad++;
+			mirvol_bitmap_endwrite(bm, s, s + 8);
+		}
+		bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+		/* Not a race if nothing was cleared and set again. */
+		KUNIT_EXPECT_GT_MSG(test,
+				    atomic64_read(&ctx->vol->bitmap_writes),
+				    writes + 10, "budget %u: few clears",
+				    budgets[b]);
 	}
 	KUNIT_EXPECT_EQ_MSG(test, bad, 0U,
 			    "%u writes went on with their bit not on disk", bad);
+}
+
+/*
+ * The clearing policy, period by period: the clearer is kept from running
+ * by itself (a period of an hour) and each "period" below ends with one
+ * scan run by hand, so that no timing decides what is cleared.
+ */
+static void bitmap_manual_clear(struct mirvol_bitmap *bm)
+{
+	bitmap_fast_clear(bm, 3600 * 1000);
+}
+
+/* End a clearing period: run the clear work once and wait for it. */
+static void bitmap_scan(struct mirvol_bitmap *bm)
+{
+	mod_delayed_work(mirvol_wq, &bm->clear_work, 0);
+	flush_delayed_work(&bm->clear_work);
+}
+
+/* One 4 KiB write's worth of start and end in each of @n regions. */
+static void bitmap_touch(struct mirvol_bitmap *bm, unsigned long first,
+			 unsigned long n)
+{
+	unsigned long r;
+
+	for (r = first; r < first + n; r++) {
+		sector_t s = (sector_t)r << bm->shift;
+
+		mirvol_bitmap_startwrite(bm, s, s + 8);
+		mirvol_bitmap_endwrite(bm, s, s + 8);
+	}
+}
+
+/* How many of regions [@first, @first + @n) have their bit set in memory. */
+static unsigned long bitmap_set_in(struct mirvol_bitmap *bm,
+				   unsigned long first, unsigned long n)
+{
+	unsigned long r, set = 0;
+
+	for (r = first; r < first + n; r++)
+		set += !!(atomic_read(&bm->state[r]) & MIRVOL_BM_ONDISK);
+	return set;
+}
+
+#define HOT_REGIONS	64
+
+/*
+ * Steady writes over more regions than one period touches, but fewer
+ * than the budget: a quarter of them written in each period, every one
+ * of them every fourth period.  None is cleared, so none is marked again:
+ * after the first marks the bitmap is not written at all.  (Clearing
+ * every region idle for a period, 48 would go in each period and be
+ * marked again when their turn came.)
+ */
+static void mirvol_test_bitmap_keeps_hot_set(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_bitmap *bm;
+	unsigned int p;
+	s64 writes;
+
+	io_create(test, "kunit-bmhot", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	KUNIT_ASSERT_GE(test, bm->nr, (unsigned long)HOT_REGIONS);
+	KUNIT_ASSERT_GT(test, READ_ONCE(ctx->vol->bitmap_dirty_max),
+			(unsigned int)HOT_REGIONS);
+	bitmap_manual_clear(bm);
+	bitmap_touch(bm, 0, HOT_REGIONS);
+	bitmap_scan(bm);
+	KUNIT_ASSERT_EQ(test, mirvol_bitmap_weight(bm),
+			(unsigned long)HOT_REGIONS);
+	writes = atomic64_read(&ctx->vol->bitmap_writes);
+	KUNIT_EXPECT_GT(test, writes, 0LL);
+	for (p = 0; p < 12; p++) {
+		bitmap_touch(bm, (p % 4) * (HOT_REGIONS / 4), HOT_REGIONS / 4);
+		bitmap_scan(bm);
+		KUNIT_EXPECT_EQ_MSG(test, mirvol_bitmap_weight(bm),
+				    (unsigned long)HOT_REGIONS,
+				    "period %u: regions of the hot set cleared",
+				    p);
+	}
+	KUNIT_EXPECT_EQ_MSG(test, atomic64_read(&ctx->vol->bitmap_writes),
+			    writes, "the hot set was marked again");
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, HOT_REGIONS - 1));
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 1, HOT_REGIONS - 1));
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+}
+
+/*
+ * Over the budget, the longest idle regions go, down to 7/8 of it, and
+ * the regions being written stay; then, under the budget again, nothing
+ * goes while writes go on (hysteresis).
+ */
+static void mirvol_test_bitmap_budget(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_bitmap *bm;
+	unsigned long r, low;
+	const unsigned int max = 40;
+
+	io_create(test, "kunit-bmbudget", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	KUNIT_ASSERT_GE(test, bm->nr, 80UL);
+	bitmap_manual_clear(bm);
+	/*
+	 * Ages after these: 0-15 written in every period, 16-47 idle for
+	 * one period, 48-63 for two.
+	 */
+	bitmap_touch(bm, 0, 64);
+	bitmap_scan(bm);
+	bitmap_touch(bm, 0, 48);
+	bitmap_scan(bm);
+	bitmap_touch(bm, 0, 16);
+	bitmap_scan(bm);
+	KUNIT_ASSERT_EQ(test, mirvol_bitmap_weight(bm), 64UL);
+
+	/* 64 set, a budget of 40: 29 go, 48-63 first (idle longest). */
+	WRITE_ONCE(ctx->vol->bitmap_dirty_max, max);
+	low = max - max / 8;
+	bitmap_touch(bm, 0, 16);
+	bitmap_scan(bm);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), low);
+	KUNIT_EXPECT_EQ(test, bitmap_set_in(bm, 0, 16), 16UL);
+	KUNIT_EXPECT_EQ(test, bitmap_set_in(bm, 16, 32), low - 16);
+	KUNIT_EXPECT_EQ(test, bitmap_set_in(bm, 48, 16), 0UL);
+	for (r = 48; r < 64; r++)
+		if (!(r % 5))
+			KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 1, r));
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, 15));
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 1, 15));
+
+	/* Under the budget, with writes: nothing more goes. */
+	bitmap_touch(bm, 0, 16);
+	bitmap_scan(bm);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), low);
+
+	/*
+	 * 10 new regions written with the hot ones: over the budget again,
+	 * back to 7/8 at the end of the period, by clearing 10 of the
+	 * oldest (16-47); the new and the hot regions stay.
+	 */
+	bitmap_touch(bm, 0, 16);
+	bitmap_touch(bm, 64, 10);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), low + 10);
+	bitmap_scan(bm);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), low);
+	KUNIT_EXPECT_EQ(test, bitmap_set_in(bm, 0, 16), 16UL);
+	KUNIT_EXPECT_EQ(test, bitmap_set_in(bm, 64, 10), 10UL);
+	KUNIT_EXPECT_EQ(test, bitmap_set_in(bm, 16, 32), low - 26);
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+}
+
+/*
+ * A period in which no write started at all clears every region idle for
+ * it, however few are set: a quiet volume ends clean, so a crash then
+ * resyncs nothing.  A write still in flight keeps its region.
+ */
+static void mirvol_test_bitmap_idle_clears_all(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_bitmap *bm;
+	sector_t s;
+
+	io_create(test, "kunit-bmidle", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	bitmap_manual_clear(bm);
+	bitmap_touch(bm, 0, HOT_REGIONS);
+	s = (sector_t)HOT_REGIONS << bm->shift;
+	mirvol_bitmap_startwrite(bm, s, s + 8);
+	/* Written in this period: nothing is idle yet. */
+	bitmap_scan(bm);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), HOT_REGIONS + 1UL);
+	/* A period without a write: all go but the one in flight. */
+	bitmap_scan(bm);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), 1UL);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, 0));
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 1, HOT_REGIONS - 1));
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 1, HOT_REGIONS));
+	mirvol_bitmap_endwrite(bm, s, s + 8);
+	bitmap_scan(bm);
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), 0UL);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, HOT_REGIONS));
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 1, HOT_REGIONS));
 	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
 }
 
@@ -1515,6 +1727,9 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_clear_race),
 	KUNIT_CASE(mirvol_test_bitmap_write_waits_clear),
 	KUNIT_CASE(mirvol_test_bitmap_merge_split),
+	KUNIT_CASE(mirvol_test_bitmap_keeps_hot_set),
+	KUNIT_CASE(mirvol_test_bitmap_budget),
+	KUNIT_CASE(mirvol_test_bitmap_idle_clears_all),
 	KUNIT_CASE(mirvol_test_offline_online),
 	KUNIT_CASE(mirvol_test_set_volume),
 	KUNIT_CASE(mirvol_test_replace),

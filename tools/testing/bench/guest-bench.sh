@@ -207,11 +207,11 @@ verify_line() {
 
 # Checks read sysfs with bash alone: every exec is slow under TCG (jq
 # takes about half a second), and this runs once per fio run.
-# mirvol_up N [BITMAP]: an N-plex volume, with the default bitmap
-# ("internal") or BITMAP ("none"); REGION_BYTES is its bitmap's region
-# size ("null" without one).
+# mirvol_up N [BITMAP [BUDGET]]: an N-plex volume, with the default bitmap
+# ("internal") or BITMAP ("none"), and BUDGET in its bitmap_dirty_max if
+# given; REGION_BYTES is its bitmap's region size ("null" without one).
 mirvol_up() {
-	local n=$1 bitmap=${2:-internal} sys i st dev want checked bm
+	local n=$1 bitmap=${2:-internal} budget=${3:-} sys i st dev want checked bm
 	# shellcheck disable=SC2046 # one word per leg
 	DEV=$("$MIRVOLCTL" create --name "$VOL" --assume-clean --bitmap "$bitmap" \
 		$(legs_list "$n")) || die "mirvolctl create failed"
@@ -226,6 +226,13 @@ mirvol_up() {
 	[ "${bm%% *}" = "$bitmap" ] || die "mirvol volume has bitmap '$bm', expected $bitmap"
 	REGION_BYTES=${bm#* }
 	checked="device=$DEV state=$st bitmap=${bm%% *} region_bytes=$REGION_BYTES"
+	if [ -n "$budget" ]; then
+		echo "$budget" >"$sys/bitmap_dirty_max" ||
+			die "cannot set bitmap_dirty_max"
+		read -r st <"$sys/bitmap_dirty_max"
+		[ "$st" = "$budget" ] || die "bitmap_dirty_max is $st, not $budget"
+		checked+=" bitmap_dirty_max=$st"
+	fi
 	for ((i = 0; i < n; i++)); do
 		[ -d "$sys/plex$i" ] || die "mirvol volume has no plex $i"
 		read -r st <"$sys/plex$i/state"
@@ -316,6 +323,7 @@ cfg_up() {
 	mirvol1) mirvol_up 1 ;;
 	mirvol[2-4]) mirvol_up "$plexes" ;;
 	mirvol[2-4]-nobitmap) mirvol_up "$plexes" none ;;
+	mirvol[2-4]-budget0) mirvol_up "$plexes" internal 0 ;;
 	md) md_up none ;;
 	md-bitmap) md_up internal ;;
 	dm) dm_up ;;
@@ -396,6 +404,13 @@ plex_counters() {
 	echo "${res:--}"
 }
 
+# mirvol's count of bitmap page writes on $DEV (the set and clear works),
+# or "-" (no mirvol volume, or a module without the counter).
+bitmap_writes() {
+	local f=/sys/block/${DEV#/dev/}/mirvol/bitmap_writes
+	if [ -r "$f" ]; then cat "$f"; else echo -; fi
+}
+
 cpu_stat() {
 	local _cpu rest
 	read -r _cpu rest </proc/stat
@@ -421,23 +436,26 @@ fio_summary() {
 
 # run_fio WORKLOAD: one measured run on $DEV, recorded in runs.tsv.
 run_fio() {
-	local wl=$1 json c0 c1 p0 p1 t0 t1 rc=0 opts sum
+	local wl=$1 json c0 c1 p0 p1 b0 b1 t0 t1 rc=0 opts sum
 	json=fio/r$rep-$cfg-$wl.json
 	read -ra opts <<<"$(wl_opts "$wl")"
 	watchdog $((runtime + ramp + 180))
 	c0=$(cpu_stat)
 	p0=$(plex_counters)
+	b0=$(bitmap_writes)
 	t0=$(now)
 	fio --name="$wl" --filename="$DEV" --size=${span_mib}M --runtime="$runtime" \
 		--ramp_time="$ramp" "${fio_common[@]}" "${opts[@]}" \
 		--output="$out/$json" || rc=$?
 	t1=$(now)
+	b1=$(bitmap_writes)
 	p1=$(plex_counters)
 	c1=$(cpu_stat)
 	[ $rc -eq 0 ] || die "fio $wl on $cfg ($DEV) exited with status $rc"
 	sum=$(fio_summary "$out/$json") || die "fio $wl on $cfg: $sum ($out/$json)"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$cfg" "$wl" "$json" \
-		"$t0" "$t1" "$c0" "$c1" "$p0" "$p1" >>"$out/runs.tsv"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$cfg" "$wl" "$json" \
+		"$t0" "$t1" "$c0" "$c1" "$p0" "$p1" "$b0" "$b1" >>"$out/runs.tsv"
+	[ "$b0" = - ] || sum+=", $((b1 - b0)) bitmap page writes"
 	log "rep $rep/$repeat $wl $cfg: $sum"
 }
 

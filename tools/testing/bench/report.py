@@ -134,7 +134,10 @@ def load_fio(path, what):
 
 def fio_run(out, row):
     """One runs.tsv line -> a sample dict, checked."""
-    rep, cfg, wl, jpath, t0, t1, c0, c1, p0, p1 = row
+    rep, cfg, wl, jpath, t0, t1, c0, c1, p0, p1 = row[:10]
+    # Later runs add mirvol's bitmap page writes before and after ("-"
+    # where there is no such counter).
+    b0, b1 = row[10:12] if len(row) == 12 else ("-", "-")
     what = f"rep {rep} {cfg} {wl}"
     if wl not in WORKLOADS:
         fail(f"{what}: unknown workload")
@@ -164,6 +167,9 @@ def fio_run(out, row):
         "wall_s": float(t1) - float(t0),
         "fio_json": jpath,
     }
+    if b0 != "-" and b1 != "-":
+        # The whole fio run, warm-up included.
+        sample["bitmap_writes"] = int(b1) - int(b0)
     # mirvol: every write reaches every plex; reads reach one plex each.
     pc0, pc1 = plex_counters(p0), plex_counters(p1)
     if cfg.startswith("mirvol"):
@@ -475,6 +481,8 @@ def print_table(res, mv, configs):
         ratios = []
         if mv in cols:
             ratios += [(mv, f"{mv}-nobitmap"), (mv, "md"), (mv, "dm"), (mv, "raw")]
+        if f"{mv}-budget0" in cols:
+            ratios += [(f"{mv}-budget0", f"{mv}-nobitmap")]
         if "md-bitmap" in cols:
             ratios += [("md-bitmap", "md")]
         if "mirvol1" in cols:
@@ -524,6 +532,14 @@ def print_table(res, mv, configs):
                         (f" ({busy:.0f})" if busy is not None else "")
                 line += f"{cell:>{max(13, width[c])}}"
             print(line)
+    bw = [(wl, c, s["bitmap_writes"]) for wl in FIO_WORKLOADS if wl in fio
+          for c, s in fio[wl].items() if s and s.get("bitmap_writes") is not None]
+    if bw:
+        print()
+        print("mirvol bitmap page writes per fio run, warm-up included (sysfs")
+        print("bitmap_writes), medians:")
+        for wl, c, n in bw:
+            print(f"  {wl:<15} {c:<18} {n:>10.0f}")
     rs = res.get("resync")
     if rs:
         print()
@@ -616,6 +632,8 @@ def build(out):
                      "dm_region_sectors": int(env["dm_region_sectors"])},
         "configs": {c: LABELS.get(c, f"mirvol, {opt['plexes']} plexes, " +
                                   ("no bitmap (--bitmap none)" if c.endswith("-nobitmap")
+                                   else "write-intent bitmap, bitmap_dirty_max 0 (every "
+                                   "idle region cleared each period)" if c.endswith("-budget0")
                                    else "write-intent bitmap (the default)"))
                     for c in configs},
         "workloads": {w: {"rw": v[0], "bs": v[1], "iodepth": v[2], "numjobs": v[3], "unit": v[4]}
@@ -627,7 +645,7 @@ def build(out):
 
     samples = {}
     for row in read_tsv(os.path.join(out, "runs.tsv")):
-        if len(row) != 10:
+        if len(row) not in (10, 12):
             fail(f"bad runs.tsv line: {row}")
         cfg, wl, s = fio_run(out, row)
         samples.setdefault(wl, {}).setdefault(cfg, []).append(s)
@@ -648,13 +666,16 @@ def build(out):
                                                            if s["guest_cpu_busy_pct"] is not None]),
                                 lat_mean_us=median([s["lat_mean_us"] for s in ss]),
                                 clat_p99_us=median([s["clat_p99_us"] for s in ss]),
+                                bitmap_writes=median([s["bitmap_writes"] for s in ss
+                                                      if "bitmap_writes" in s]),
                                 runs=ss)
     # Ratios within each repetition (the two runs minutes apart), as a
     # check on the ratios of the medians the targets use.
     paired = {}
     for wl, per_cfg in fio.items():
         paired[wl] = {}
-        for a, b in ((mv, f"{mv}-nobitmap"), ("md-bitmap", "md"), (mv, "md"), (mv, "dm"),
+        for a, b in ((mv, f"{mv}-nobitmap"), (f"{mv}-budget0", f"{mv}-nobitmap"),
+                     ("md-bitmap", "md"), (mv, "md"), (mv, "dm"),
                      (mv, "raw"), ("mirvol1", "raw"), ("linear", "raw"), ("mirvol1", "linear")):
             if a in per_cfg and b in per_cfg:
                 rs = [x["value"] / y["value"] for x, y in zip(per_cfg[a]["runs"], per_cfg[b]["runs"])]

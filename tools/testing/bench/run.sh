@@ -28,7 +28,10 @@
 #                      ("mirvol" means mirvolN; mirvolN-nobitmap: the
 #                      same volume made with --bitmap none; linear:
 #                      dm-linear on one leg, the floor of any stacking
-#                      driver)
+#                      driver); also, only when named, mirvolN-budget0:
+#                      mirvolN with bitmap_dirty_max 0 (every idle
+#                      region cleared each period, the policy before the
+#                      budget)
 #   --interleave HOW   "workload" (default): for each workload, every
 #                      configuration in turn, each built for that run;
 #                      "config": each configuration built once per
@@ -154,6 +157,7 @@ done
 # Configurations, in the canonical (interleaving) order, checked.
 mv=mirvol$plexes
 all_configs="raw,$mv,$mv-nobitmap,mirvol1,md,md-bitmap,dm,linear"
+known_configs="raw,$mv,$mv-budget0,$mv-nobitmap,mirvol1,md,md-bitmap,dm,linear"
 [ -n "$configs" ] || configs=$all_configs
 configs=${configs//mirvolN/$mv}
 IFS=, read -ra want <<<"$configs"
@@ -161,15 +165,16 @@ for i in "${!want[@]}"; do
 	case ${want[i]} in
 	mirvol) want[i]=$mv ;;
 	mirvol-nobitmap) want[i]=$mv-nobitmap ;;
+	mirvol-budget0) want[i]=$mv-budget0 ;;
 	esac
 done
 configs=$(IFS=,; echo "${want[*]}")
 for c in "${want[@]}"; do
-	[[ ,$all_configs, == *",$c,"* ]] ||
-		die "unknown configuration '$c' (known with --plexes $plexes: $all_configs)"
+	[[ ,$known_configs, == *",$c,"* ]] ||
+		die "unknown configuration '$c' (known with --plexes $plexes: $known_configs)"
 done
 sel=
-IFS=, read -ra canon <<<"$all_configs"
+IFS=, read -ra canon <<<"$known_configs"
 for c in "${canon[@]}"; do
 	[[ ,$configs, == *",$c,"* ]] && sel+=${sel:+,}$c
 done
