@@ -36,6 +36,9 @@ static const struct mv_command commands[] = {
 	  "deactivate a volume, keeping its metadata", NULL },
 	{ "list", cmd_list, "[--json]", "list the volumes",
 	  "  -j, --json          print a JSON array\n" },
+	{ "status", cmd_status, "[--json]",
+	  "report the volumes that need attention, and what to do (exit 1)",
+	  "  -j, --json          print a JSON object\n" },
 	{ "show", cmd_show, "VOL [--json|--export]",
 	  "show a volume and its plexes",
 	  "  -j, --json          print a JSON object\n"

@@ -184,6 +184,7 @@ void op_print_text(const struct mirvol_op_info *op);
 void op_print_json(struct json *j, const struct mirvol_op_info *op);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* ---- progress.c: waiting for operations ---------------------------------- */
 

@@ -144,6 +144,8 @@ usage_case remove-no-vol remove
 usage_case remove-extra remove a b
 usage_case show-two-formats-extra show a b
 usage_case list-extra list x
+usage_case status-extra status x
+usage_case status-export status --export
 usage_case rename-one-arg rename a
 usage_case break-no-plex break-plex vol
 usage_case set-plex-no-flag set-plex vol 0
@@ -203,7 +205,7 @@ usage_case merge-from-volume merge-plex a b --from-volume c
 usage_case break-track-arg break-plex vol 0 --track-changes=yes
 
 # --help: exit 0, usage on stdout
-for c in create remove stop list show rename break-plex remove-plex \
+for c in create remove stop list status show rename break-plex remove-plex \
 	 add-plex check repair resync set-plex op assemble examine version \
 	 set merge-plex fail offline online re-add replace; do
 	if expect "help-$c" 0 "$TOOL" "$c" --help &&
@@ -836,13 +838,16 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 		 "resync-wait 1 resync --wait data" \
 		 "resync-force-wait 0 resync --force --wait data" \
 		 "add-plex-read-error 1 add-plex --wait data /dev/null" \
-		 "check-old-module 1 check data"; do
+		 "check-old-module 1 check data" \
+		 "status-degraded 1 status" "status-degraded-json 1 status --json" \
+		 "status-failed 1 status" "status-failed-json 1 status --json"; do
 		set -- $g
 		name=golden-$1 want=$2
 		shift 2
 		case $name in
 		*-add-plex-*) envs=(MIRVOL_FAKE_ADD_OP=16) ;;
 		*-old-module) envs=(MIRVOL_FAKE_FAIL=15:25:0) ;;
+		*-status-failed*) envs=(MIRVOL_FAKE_HEALTH=failed) ;;
 		*) envs=() ;;
 		esac
 		if expect "$name" "$want" gk env "${envs[@]}" "$TOOL" "$@"; then
@@ -887,6 +892,61 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect fake-show-waiting 0 fk env MIRVOL_FAKE_WAITING=1 "$TOOL" show backup &&
 	   grep -q '^Plexes      : 2 (1 present, waiting for the others)$' "$OUT/fake-show-waiting.out"
 	then ok fake-show-waiting; else [ "$rc" -ne 0 ] || ko fake-show-waiting "$(grep ^Plexes "$OUT/fake-show-waiting.out")"; fi
+
+	# status: the health summary, exit 0 when every volume is healthy
+	if expect fake-status-healthy 0 fk env MIRVOL_FAKE_HEALTH=healthy "$TOOL" status &&
+	   [ "$(cat "$OUT/fake-status-healthy.out")" = "all volumes healthy" ] &&
+	   [ ! -s "$OUT/fake-status-healthy.err" ]
+	then ok fake-status-healthy; else [ "$rc" -ne 0 ] || ko fake-status-healthy "$(cat "$OUT/fake-status-healthy.out")"; fi
+	if expect fake-status-healthy-json 0 fk env MIRVOL_FAKE_HEALTH=healthy "$TOOL" status --json &&
+	   jq_ok fake-status-healthy-json '.healthy == true and (.volumes | length) == 1 and
+		.volumes[0].name == "data" and .volumes[0].healthy == true and
+		.volumes[0].state == "online" and .volumes[0].problems == [] and
+		.volumes[0].operation == null'
+	then ok fake-status-healthy-json; else [ "$rc" -ne 0 ] || ko fake-status-healthy-json "jq"; fi
+	if expect fake-status-empty 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" status &&
+	   [ "$(cat "$OUT/fake-status-empty.out")" = "no volumes" ] &&
+	   expect fake-status-empty-json 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" status --json &&
+	   jq_ok fake-status-empty-json '.healthy == true and .volumes == []'
+	then ok fake-status-empty; else [ "$rc" -ne 0 ] || ko fake-status-empty "$(cat "$OUT/fake-status-empty.out")"; fi
+	# degraded (a copy running) and waiting: exit 1, what to do
+	if expect fake-status-degraded 1 fk "$TOOL" status &&
+	   grep -qx "volume data (/dev/mirvol0): degraded, 1 of 2 plexes in sync" "$OUT/fake-status-degraded.out" &&
+	   grep -qx "    add-plex is running (op 7, 42%): mirvolctl op wait 7" "$OUT/fake-status-degraded.out" &&
+	   grep -qx "volume backup: offline, waiting for its members (0 of 1 present)" "$OUT/fake-status-degraded.out" &&
+	   grep -q ": mirvolctl assemble --run backup$" "$OUT/fake-status-degraded.out" &&
+	   [ ! -s "$OUT/fake-status-degraded.err" ]
+	then ok fake-status-degraded; else [ "$rc" -ne 1 ] || ko fake-status-degraded "$(cat "$OUT/fake-status-degraded.out")"; fi
+	if expect fake-status-degraded-json 1 fk "$TOOL" status --json &&
+	   jq_ok fake-status-degraded-json '.healthy == false and (.volumes | length) == 2 and
+		.volumes[0].state == "degraded" and .volumes[0].healthy == false and
+		.volumes[0].operation.id == 7 and .volumes[0].operation.percent == 42 and
+		.volumes[0].problems[0].plex == null and
+		.volumes[0].problems[1].plex == 1 and
+		.volumes[0].problems[1].state == "syncing" and
+		.volumes[0].problems[1].command == "mirvolctl op wait 7" and
+		.volumes[1].problems[0].command == "mirvolctl assemble --run backup" and
+		.volumes[1].problems[1].state == "missing"'
+	then ok fake-status-degraded-json; else [ "$rc" -ne 1 ] || ko fake-status-degraded-json "jq"; fi
+	if expect fake-status-offline-plex 1 fk env MIRVOL_FAKE_OFFLINE=1 "$TOOL" status &&
+	   grep -qx "    bring it back: mirvolctl online data 1" "$OUT/fake-status-offline-plex.out"
+	then ok fake-status-offline-plex; else [ "$rc" -ne 1 ] || ko fake-status-offline-plex "$(cat "$OUT/fake-status-offline-plex.out")"; fi
+	if expect fake-status-failed 1 fk env MIRVOL_FAKE_HEALTH=failed "$TOOL" status &&
+	   grep -q "^volume data (/dev/mirvol0): failed, " "$OUT/fake-status-failed.out" &&
+	   grep -qx "    re-add it: mirvolctl re-add data 0" "$OUT/fake-status-failed.out" &&
+	   grep -Eq "^  plex 1 .*: stale" "$OUT/fake-status-failed.out"
+	then ok fake-status-failed; else [ "$rc" -ne 1 ] || ko fake-status-failed "$(cat "$OUT/fake-status-failed.out")"; fi
+	if expect fake-status-failed-json 1 fk env MIRVOL_FAKE_HEALTH=failed "$TOOL" status --json &&
+	   jq_ok fake-status-failed-json '.healthy == false and .volumes[0].state == "failed" and
+		.volumes[0].problems[1].state == "failed" and
+		.volumes[0].problems[1].command == "mirvolctl re-add data 0" and
+		.volumes[0].problems[2].state == "stale"'
+	then ok fake-status-failed-json; else [ "$rc" -ne 1 ] || ko fake-status-failed-json "jq"; fi
+	# an ioctl failing: an error line, no half output
+	if expect fake-status-list-fails 1 fk env MIRVOL_FAKE_FAIL=3:12:7 "$TOOL" status --json &&
+	   [ ! -s "$OUT/fake-status-list-fails.out" ] &&
+	   err_is fake-status-list-fails status NO_MEMORY
+	then ok fake-status-list-fails; else [ "$rc" -ne 1 ] || ko fake-status-list-fails "$(cat "$OUT/fake-status-list-fails.err")"; fi
 fi
 
 # ---- the man page ----------------------------------------------------------
@@ -898,7 +958,7 @@ if command -v groff >/dev/null; then
 	else
 		ko man-page-renders "$(head -c 300 "$OUT/man.err")"
 	fi
-	for c in create remove stop list show rename break-plex remove-plex \
+	for c in create remove stop list status show rename break-plex remove-plex \
 		 add-plex check repair resync set-plex op assemble examine \
 		 version set merge-plex fail offline online re-add replace; do
 		# a .TP entry starting \fBCMD (roff escapes the hyphens)
@@ -944,6 +1004,8 @@ elif command -v valgrind >/dev/null; then
 		vg_case valgrind-list 0 "${F[@]}" "$TOOL" list --json
 		vg_case valgrind-list-text 0 "${F[@]}" "$TOOL" list
 		vg_case valgrind-show 0 "${F[@]}" "$TOOL" show data
+		vg_case valgrind-status 1 "${F[@]}" "$TOOL" status
+		vg_case valgrind-status-json 1 "${F[@]}" MIRVOL_FAKE_HEALTH=failed "$TOOL" status --json
 		vg_case valgrind-op-wait 0 "${F[@]}" "$TOOL" op wait 10
 		vg_case valgrind-split 1 "${F[@]}" MIRVOL_FAKE_SPLIT=1 "$TOOL" assemble "$OUT/d0" "$OUT/d1"
 		vg_case valgrind-create 0 "${F[@]}" "$TOOL" create --wait "$OUT/d0" "$OUT/d1"
