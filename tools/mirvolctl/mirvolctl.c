@@ -117,6 +117,10 @@ static const struct mv_command commands[] = {
 	  "print a member's superblocks (no module needed)",
 	  "  -j, --json          print a JSON object\n"
 	  "      --export        print udev properties (exit 1: not a member)\n" },
+	{ "wipe", cmd_wipe, "DEV [--force]",
+	  "erase mirvol metadata from a device that is no longer a member",
+	  "      --force         erase the metadata area even without a mirvol\n"
+	  "                      superblock (whatever is there is lost)\n" },
 	{ "version", cmd_version, "[--json]",
 	  "print the tool's and the module's version and features",
 	  "  -j, --json          print a JSON object\n" },

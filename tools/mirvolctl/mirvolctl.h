@@ -240,6 +240,7 @@ int cmd_check(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_resync(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_wipe(int argc, char **argv);
 
 int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes);
 int async_result(int fd, u64 op_id, bool wait, struct mirvol_op_info *info);

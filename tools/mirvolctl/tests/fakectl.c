@@ -47,6 +47,8 @@
  *                                     op), "failed" (only "data", failed:
  *                                     plex 0 failed, plex 1 stale, no op),
  *                                     "empty" (LIST: no volume)
+ *   MIRVOL_FAKE_BUSY=PATH             open(PATH) with O_EXCL fails with
+ *                                     EBUSY, as for a member the kernel holds
  *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
  *                                     (default: every one of ABI 2.1)
  *   MIRVOL_FAKE_LOG=FILE              append one line per CREATE,
@@ -766,4 +768,53 @@ int ioctl(int fd, unsigned long req, ...)
 		return -1;
 	}
 	return real(fd, req, arg);
+}
+
+/* MIRVOL_FAKE_BUSY=PATH: an exclusive open of PATH finds it held. */
+static int busy_open(const char *path, int flags)
+{
+	const char *busy = getenv("MIRVOL_FAKE_BUSY");
+
+	if (busy && (flags & O_EXCL) && !(flags & O_CREAT) &&
+	    !strcmp(path, busy)) {
+		errno = EBUSY;
+		return -1;
+	}
+	return 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+	static int (*real)(const char *, int, ...);
+	mode_t mode = 0;
+	va_list ap;
+
+	if (busy_open(path, flags))
+		return -1;
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (!real)
+		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+	return real(path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+	static int (*real)(const char *, int, ...);
+	mode_t mode = 0;
+	va_list ap;
+
+	if (busy_open(path, flags))
+		return -1;
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (!real)
+		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
+	return real(path, flags, mode);
 }

@@ -165,6 +165,9 @@ usage_case assemble-scan-incr assemble --scan --incremental
 usage_case examine-no-dev examine
 usage_case examine-two examine a b
 usage_case version-extra version x
+usage_case wipe-no-dev wipe
+usage_case wipe-extra wipe a b
+usage_case wipe-bad-opt wipe --yes a
 usage_case help-unknown help frob
 usage_case check-no-vol check
 usage_case check-extra check a b
@@ -207,7 +210,7 @@ usage_case break-track-arg break-plex vol 0 --track-changes=yes
 # --help: exit 0, usage on stdout
 for c in create remove stop list status show rename break-plex remove-plex \
 	 add-plex check repair resync set-plex op assemble examine version \
-	 set merge-plex fail offline online re-add replace; do
+	 set merge-plex fail offline online re-add replace wipe; do
 	if expect "help-$c" 0 "$TOOL" "$c" --help &&
 	   grep -q "^usage: mirvolctl $c " "$OUT/help-$c.out"; then
 		ok "help-$c"
@@ -408,6 +411,74 @@ if expect examine-chardev 1 "$TOOL" examine /dev/null &&
    err_is examine-chardev examine NOT_BLOCK_DEVICE
 then ok examine-chardev; fi
 if expect examine-dir 1 "$TOOL" examine /; then ok examine-dir; fi
+
+# ---- wipe on image files ------------------------------------------------------
+
+# bytes_are FILE OFFSET LENGTH OCTAL: LENGTH bytes at OFFSET are all \OCTAL
+bytes_are() {
+	local n
+	n=$(dd if="$1" iflag=skip_bytes,count_bytes skip="$2" count="$3" \
+		status=none | tr -d "\\$4" | wc -c)
+	[ "$n" -eq 0 ] &&
+	[ "$(dd if="$1" iflag=skip_bytes,count_bytes skip="$2" count="$3" \
+		status=none | wc -c)" -eq "$3" ]
+}
+# fill FILE OFFSET LENGTH: write 0xff bytes there
+fill() {
+	head -c "$3" /dev/zero | tr '\0' '\377' |
+		dd of="$1" oflag=seek_bytes seek="$2" conv=notrunc status=none
+}
+
+# a member: both slots and the bitmap area zeroed, the first 4 KiB and the
+# data left alone
+"$MKIMAGE" "$IMG/wipe" --gen 5 --name data --plexes 2 --index 1
+fill "$IMG/wipe" 0 4096
+fill "$IMG/wipe" 65536 4096
+fill "$IMG/wipe" $((1048576 - 4096)) 4096
+fill "$IMG/wipe" 1048576 65536
+if bytes_are "$IMG/wipe" 1048576 65536 377 &&
+   expect wipe-member 0 "$TOOL" wipe "$IMG/wipe" &&
+   [ ! -s "$OUT/wipe-member.out" ] && [ ! -s "$OUT/wipe-member.err" ] &&
+   bytes_are "$IMG/wipe" 4096 $((1048576 - 4096)) 000 &&
+   bytes_are "$IMG/wipe" 0 4096 377 &&
+   bytes_are "$IMG/wipe" 1048576 65536 377 &&
+   [ "$(stat -c %s "$IMG/wipe")" -eq 8388608 ] &&
+   expect wipe-member-examine 1 "$TOOL" examine "$IMG/wipe" &&
+   err_is wipe-member-examine examine NOT_A_MEMBER
+then ok wipe-member; else ko wipe-member "$(cat "$OUT/wipe-member.err" 2>/dev/null)"; fi
+
+# corrupt slots are still mirvol's: no --force needed
+cp "$IMG/both-bad" "$IMG/wipe-bad"
+if expect wipe-corrupt 0 "$TOOL" wipe "$IMG/wipe-bad" &&
+   bytes_are "$IMG/wipe-bad" 4096 8192 000
+then ok wipe-corrupt; fi
+
+# no superblock: refused, nothing written; --force erases
+truncate -s 4M "$IMG/wipe-none"
+fill "$IMG/wipe-none" 8192 4096
+fill "$IMG/wipe-none" 65536 4096
+if expect wipe-not-member 1 "$TOOL" wipe "$IMG/wipe-none" &&
+   err_is wipe-not-member wipe NOT_A_MEMBER &&
+   grep -q -- "--force" "$OUT/wipe-not-member.err" &&
+   bytes_are "$IMG/wipe-none" 65536 4096 377
+then ok wipe-not-member; else [ "$rc" -ne 1 ] || ko wipe-not-member "$(cat "$OUT/wipe-not-member.err")"; fi
+if expect wipe-force 0 "$TOOL" wipe --force "$IMG/wipe-none" &&
+   bytes_are "$IMG/wipe-none" 4096 $((1048576 - 4096)) 000 &&
+   [ "$(stat -c %s "$IMG/wipe-none")" -eq 4194304 ]
+then ok wipe-force; else [ "$rc" -ne 0 ] || ko wipe-force "not zeroed"; fi
+
+# a file smaller than the metadata area is not extended
+truncate -s 20000 "$IMG/wipe-small"
+fill "$IMG/wipe-small" 4096 4096
+if expect wipe-small 0 "$TOOL" wipe "$IMG/wipe-small" --force &&
+   [ "$(stat -c %s "$IMG/wipe-small")" -eq 20000 ] &&
+   bytes_are "$IMG/wipe-small" 4096 15904 000
+then ok wipe-small; else [ "$rc" -ne 0 ] || ko wipe-small "size or bytes"; fi
+
+if expect wipe-chardev 1 "$TOOL" wipe /dev/null &&
+   err_is wipe-chardev wipe NOT_BLOCK_DEVICE; then ok wipe-chardev; fi
+if expect wipe-nonexistent 1 "$TOOL" wipe /nonexistent/dev &&
+   err_is wipe-nonexistent wipe INVALID_ARGUMENT; then ok wipe-nonexistent; fi
 
 # examine never opens the control device (module not loaded, no modprobe)
 if expect examine-no-module 0 env MIRVOLCTL_CONTROL=/nonexistent/ctl \
@@ -893,6 +964,19 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	   grep -q '^Plexes      : 2 (1 present, waiting for the others)$' "$OUT/fake-show-waiting.out"
 	then ok fake-show-waiting; else [ "$rc" -ne 0 ] || ko fake-show-waiting "$(grep ^Plexes "$OUT/fake-show-waiting.out")"; fi
 
+	# wipe: a member the kernel holds is refused, naming its volume
+	if [ -b /dev/loop0 ] && [ "$(stat -c %t:%T /dev/loop0)" = 7:0 ]; then
+		if expect fake-wipe-busy-member 1 fk env MIRVOL_FAKE_BUSY=/dev/loop0 "$TOOL" wipe /dev/loop0 &&
+		   err_is fake-wipe-busy-member wipe DEVICE_BUSY &&
+		   grep -q "/dev/loop0 is plex 0 of volume data (degraded)" "$OUT/fake-wipe-busy-member.err"
+		then ok fake-wipe-busy-member; else [ "$rc" -ne 1 ] || ko fake-wipe-busy-member "$(cat "$OUT/fake-wipe-busy-member.err")"; fi
+	fi
+	"$MKIMAGE" "$OUT/wipe-busy" --gen 5
+	if expect fake-wipe-busy 1 fk env MIRVOL_FAKE_BUSY="$OUT/wipe-busy" "$TOOL" wipe --force "$OUT/wipe-busy" &&
+	   err_is fake-wipe-busy wipe DEVICE_BUSY &&
+	   expect fake-wipe-busy-examine 0 "$TOOL" examine "$OUT/wipe-busy"
+	then ok fake-wipe-busy; else ko fake-wipe-busy "$(cat "$OUT/fake-wipe-busy.err")"; fi
+
 	# status: the health summary, exit 0 when every volume is healthy
 	if expect fake-status-healthy 0 fk env MIRVOL_FAKE_HEALTH=healthy "$TOOL" status &&
 	   [ "$(cat "$OUT/fake-status-healthy.out")" = "all volumes healthy" ] &&
@@ -960,7 +1044,7 @@ if command -v groff >/dev/null; then
 	fi
 	for c in create remove stop list status show rename break-plex remove-plex \
 		 add-plex check repair resync set-plex op assemble examine \
-		 version set merge-plex fail offline online re-add replace; do
+		 version set merge-plex fail offline online re-add replace wipe; do
 		# a .TP entry starting \fBCMD (roff escapes the hyphens)
 		pat="\\fB${c//-/\\-}"
 		P=$pat awk 'index($0, ENVIRON["P"]) == 1 { f = 1 }
@@ -998,6 +1082,9 @@ elif command -v valgrind >/dev/null; then
 	vg_case valgrind-examine-v2 0 "$TOOL" examine "$IMG/v2"
 	vg_case valgrind-examine-v2-json 0 "$TOOL" examine --json "$IMG/v2"
 	vg_case valgrind-usage 2 "$TOOL" create
+	"$MKIMAGE" "$IMG/vg-wipe" --gen 5
+	vg_case valgrind-wipe 0 "$TOOL" wipe "$IMG/vg-wipe"
+	vg_case valgrind-wipe-none 1 "$TOOL" wipe "$IMG/empty"
 	vg_case valgrind-unit 0 "$UNIT"
 	if [ -f "$FAKE" ]; then
 		F=("LD_PRELOAD=$FAKE" MIRVOLCTL_CONTROL=/dev/null)
