@@ -21,13 +21,15 @@ const struct mv_command *mv_cmd;
 
 static const struct mv_command commands[] = {
 	{ "create", cmd_create,
-	  "[--name NAME] [--assume-clean] [--bitmap none|internal] [--region-size SIZE] [--wait] DEV...",
+	  "[--name NAME] [--assume-clean] [--bitmap none|internal] [--region-size SIZE] [--force] [--wait] DEV...",
 	  "create a volume over block devices; prints its device node",
 	  "  -n, --name NAME     the volume's name (default: chosen by the kernel)\n"
 	  "  -a, --assume-clean  skip the initial resync\n"
 	  "      --bitmap none|internal  a write-intent bitmap (default: internal)\n"
 	  "      --region-size SIZE  bytes per bitmap bit, a power of two from 64K\n"
 	  "                      (default: chosen by the module from the size)\n"
+	  "      --force         use devices that hold a file system, partition\n"
+	  "                      table or other signature (it is lost)\n"
 	  "  -w, --wait          wait for the initial resync to finish\n" },
 	{ "remove", cmd_remove, "VOL [--yes]",
 	  "stop a volume and erase its metadata from every plex",
@@ -65,9 +67,11 @@ static const struct mv_command commands[] = {
 	  "remove a plex from a volume",
 	  "  -w, --wait          wait for the operation to finish\n" },
 	{ "add-plex", cmd_add_plex,
-	  "VOL DEV [--wait] | VOL --from-volume SRCVOL [--wait]",
+	  "VOL DEV [--force] [--wait] | VOL --from-volume SRCVOL [--wait]",
 	  "add a device, or every plex of another volume, as new plexes",
 	  "  -f, --from-volume SRCVOL  add the plexes of SRCVOL (it disappears)\n"
+	  "      --force         use a device that holds a file system, partition\n"
+	  "                      table or other signature (it is lost)\n"
 	  "  -w, --wait          wait for the resync to finish\n" },
 	{ "check", cmd_check, "VOL [--wait] [--json]",
 	  "compare the in-sync plexes and count the sectors that differ",

@@ -251,5 +251,6 @@ bool stacked_on_volume(const struct mirvol_info *info, int dev_fd,
 		       const char *dev, const char *doing);
 int open_device(const char *path, int flags);
 int check_name(const char *name);
+int refuse_signatures(int fd, const char *path);
 
 #endif /* _MIRVOLCTL_H */

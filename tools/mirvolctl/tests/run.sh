@@ -152,6 +152,7 @@ usage_case set-plex-no-flag set-plex vol 0
 usage_case set-plex-both-flags set-plex vol 0 --boot --no-boot
 usage_case add-plex-nothing add-plex vol
 usage_case add-plex-both add-plex vol /dev/null --from-volume x
+usage_case add-plex-from-force add-plex vol --from-volume x --force
 usage_case op-no-args op
 usage_case op-bad-sub op frob 1
 usage_case op-bad-id op status abc
@@ -591,6 +592,55 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	then ok fake-create-wait; fi
 	if expect fake-create-exists 1 fk "$TOOL" create --name data "$OUT/d0" &&
 	   err_is fake-create-exists create NAME_EXISTS; then ok fake-create-exists; fi
+
+	# create and add-plex refuse a device holding a signature (libblkid)
+	# unless --force; a mirvol member is no blkid type and goes on
+	truncate -s 8M "$OUT/ext4" "$OUT/gpt"
+	if command -v mkfs.ext4 >/dev/null &&
+	   mkfs.ext4 -q -F -L mvtest -U 12345678-1234-1234-1234-123456789abc "$OUT/ext4" >/dev/null 2>&1; then
+		if expect fake-create-ext4 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-ext4.log" "$TOOL" create "$OUT/d0" "$OUT/ext4" &&
+		   [ "$(cat "$OUT/fake-create-ext4.err")" = "mirvolctl: create: $OUT/ext4 holds an ext4 file system (UUID 12345678-1234-1234-1234-123456789abc, label mvtest); --force to use it anyway (INVALID_OPERATION)" ] &&
+		   logged fake-create-ext4 "" && [ ! -s "$OUT/fake-create-ext4.out" ]
+		then ok fake-create-ext4; else [ "$rc" -ne 1 ] || ko fake-create-ext4 "$(cat "$OUT/fake-create-ext4.err")"; fi
+		if expect fake-create-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-ext4-force.log" "$TOOL" create --force "$OUT/d0" "$OUT/ext4" &&
+		   logged fake-create-ext4-force "CREATE flags=0 region=0 nr=2 fd0=open name=" &&
+		   [ "$(cat "$OUT/fake-create-ext4-force.out")" = /dev/mirvol2 ]
+		then ok fake-create-ext4-force; else [ "$rc" -ne 0 ] || ko fake-create-ext4-force "$(cat "$OUT/fake-create-ext4-force.err")"; fi
+		if expect fake-add-ext4 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-add-ext4.log" "$TOOL" add-plex data "$OUT/ext4" &&
+		   err_is fake-add-ext4 add-plex INVALID_OPERATION &&
+		   grep -q "holds an ext4 file system (UUID 12345678-1234-1234-1234-123456789abc, label mvtest); --force to use it anyway" "$OUT/fake-add-ext4.err" &&
+		   logged fake-add-ext4 ""
+		then ok fake-add-ext4; else [ "$rc" -ne 1 ] || ko fake-add-ext4 "$(cat "$OUT/fake-add-ext4.err")"; fi
+		if expect fake-add-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-add-ext4-force.log" "$TOOL" add-plex --force data "$OUT/ext4" &&
+		   logged fake-add-ext4-force "ADD_PLEX flags=0 fd=open source=00" &&
+		   [ "$(cat "$OUT/fake-add-ext4-force.out")" = 10 ]
+		then ok fake-add-ext4-force; else [ "$rc" -ne 0 ] || ko fake-add-ext4-force "$(cat "$OUT/fake-add-ext4-force.err")"; fi
+	else
+		echo "SKIP fake-create-ext4 (mkfs.ext4 failed or missing)"
+	fi
+	if command -v sfdisk >/dev/null &&
+	   echo 'label: gpt' | sfdisk -q "$OUT/gpt" >/dev/null 2>&1; then
+		if expect fake-create-gpt 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-gpt.log" "$TOOL" create "$OUT/gpt" &&
+		   err_is fake-create-gpt create INVALID_OPERATION &&
+		   grep -q "$OUT/gpt holds a gpt partition table (UUID [0-9a-f-]*); --force to use it anyway" "$OUT/fake-create-gpt.err" &&
+		   logged fake-create-gpt ""
+		then ok fake-create-gpt; else [ "$rc" -ne 1 ] || ko fake-create-gpt "$(cat "$OUT/fake-create-gpt.err")"; fi
+		if expect fake-create-gpt-force 0 fk "$TOOL" create "$OUT/gpt" --force --assume-clean &&
+		   [ "$(cat "$OUT/fake-create-gpt-force.out")" = /dev/mirvol2 ]
+		then ok fake-create-gpt-force; fi
+		if expect fake-add-gpt 1 fk "$TOOL" add-plex data "$OUT/gpt" &&
+		   err_is fake-add-gpt add-plex INVALID_OPERATION &&
+		   grep -q "holds a gpt partition table" "$OUT/fake-add-gpt.err" &&
+		   expect fake-add-gpt-force 0 fk "$TOOL" add-plex data "$OUT/gpt" --force
+		then ok fake-add-gpt; else ko fake-add-gpt "$(cat "$OUT/fake-add-gpt.err")"; fi
+	else
+		echo "SKIP fake-create-gpt (sfdisk missing)"
+	fi
+	# a former mirvol member carries no blkid signature: the kernel decides
+	"$MKIMAGE" "$OUT/member" --gen 5
+	if expect fake-create-member 0 fk "$TOOL" create "$OUT/member" &&
+	   expect fake-add-member 0 fk "$TOOL" add-plex data "$OUT/member"
+	then ok fake-create-member; fi
 
 	# tc NAME RC REASON LOG OUT [VAR=value...] COMMAND ARGS...: run
 	# mirvolctl COMMAND ARGS against the fake; it must exit RC, the fake
@@ -1103,6 +1153,8 @@ elif command -v valgrind >/dev/null; then
 		vg_case valgrind-replace 0 "${F[@]}" "$TOOL" replace --wait data 1 "$OUT/d0"
 		vg_case valgrind-set 0 "${F[@]}" "$TOOL" set data --bitmap internal --region-size 1M --sync-speed-max 9
 		vg_case valgrind-merge 1 "${F[@]}" "$TOOL" merge-plex data data
+		[ -s "$OUT/ext4" ] &&
+			vg_case valgrind-create-ext4 1 "${F[@]}" "$TOOL" create "$OUT/ext4"
 		vg_case valgrind-create-bitmap 0 "${F[@]}" "$TOOL" create --bitmap none "$OUT/d0"
 		vg_case valgrind-show-peer 0 "${F[@]}" "$TOOL" show backup
 	fi
