@@ -36,8 +36,9 @@ static const struct mv_command commands[] = {
 	  "  -y, --yes           do not ask for confirmation\n" },
 	{ "stop", cmd_stop, "VOL",
 	  "deactivate a volume, keeping its metadata", NULL },
-	{ "list", cmd_list, "[--json]", "list the volumes",
-	  "  -j, --json          print a JSON array\n" },
+	{ "list", cmd_list, "[--json|--names]", "list the volumes",
+	  "  -j, --json          print a JSON array\n"
+	  "      --names         print only their names, one a line\n" },
 	{ "status", cmd_status, "[--json]",
 	  "report the volumes that need attention, and what to do (exit 1)",
 	  "  -j, --json          print a JSON object\n" },

@@ -15,7 +15,7 @@
 
 #include "mirvolctl.h"
 
-enum out_format { OUT_TEXT, OUT_JSON, OUT_EXPORT };
+enum out_format { OUT_TEXT, OUT_JSON, OUT_EXPORT, OUT_NAMES };
 
 /* A volume and its running operation, as printed. */
 struct vol_view {
@@ -476,12 +476,16 @@ static void show_export(const struct vol_view *vv)
 static const struct option fmt_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "export", no_argument, NULL, 'e' },
+	{ "names", no_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* --json / --export (when @export_ok) / --help.  Return: -1 to go on. */
-static int parse_format(int argc, char **argv, bool export_ok,
+/*
+ * --json / --export (when @export_ok) / --names (when @names_ok) /
+ * --help.  Return: -1 to go on.
+ */
+static int parse_format(int argc, char **argv, bool export_ok, bool names_ok,
 			enum out_format *fmt)
 {
 	int c, r;
@@ -497,6 +501,11 @@ static int parse_format(int argc, char **argv, bool export_ok,
 			if (!export_ok)
 				return mv_usage("unknown option '--export'");
 			*fmt = OUT_EXPORT;
+			break;
+		case 'N':
+			if (!names_ok)
+				return mv_usage("unknown option '--names'");
+			*fmt = OUT_NAMES;
 			break;
 		default:
 			r = mv_common_opt(c, argv);
@@ -515,7 +524,7 @@ int cmd_list(int argc, char **argv)
 	int fd, r, ret = MV_EXIT_FAIL;
 	size_t i;
 
-	r = parse_format(argc, argv, false, &fmt);
+	r = parse_format(argc, argv, false, true, &fmt);
 	if (r >= 0)
 		return r;
 	if (optind != argc)
@@ -525,6 +534,13 @@ int cmd_list(int argc, char **argv)
 		return MV_EXIT_FAIL;
 	if (vols_load(fd, &vols))
 		goto out_close;
+	if (fmt == OUT_NAMES) {
+		/* one name a line, for shell completion and scripts */
+		for (i = 0; i < vols.n; i++)
+			printf("%.*s\n", MIRVOL_NAME_LEN, vols.v[i].name);
+		ret = MV_EXIT_OK;
+		goto out;
+	}
 	vvs = calloc(vols.n ? vols.n : 1, sizeof(*vvs));
 	if (!vvs) {
 		mv_err_errno(MIRVOL_R_NO_MEMORY, ENOMEM, "list");
@@ -562,7 +578,7 @@ int cmd_show(int argc, char **argv)
 	struct vol_view vv;
 	int fd, r;
 
-	r = parse_format(argc, argv, true, &fmt);
+	r = parse_format(argc, argv, true, false, &fmt);
 	if (r >= 0)
 		return r;
 	if (optind >= argc)
@@ -898,7 +914,7 @@ int cmd_status(int argc, char **argv)
 	bool healthy = true;
 	size_t i;
 
-	r = parse_format(argc, argv, false, &fmt);
+	r = parse_format(argc, argv, false, false, &fmt);
 	if (r >= 0)
 		return r;
 	if (optind != argc)

@@ -1027,6 +1027,59 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	   expect fake-wipe-busy-examine 0 "$TOOL" examine "$OUT/wipe-busy"
 	then ok fake-wipe-busy; else ko fake-wipe-busy "$(cat "$OUT/fake-wipe-busy.err")"; fi
 
+	# list --names: one name a line (completion, scripts)
+	if expect fake-list-names 0 fk "$TOOL" list --names &&
+	   [ "$(cat "$OUT/fake-list-names.out")" = "data
+backup" ] && expect fake-list-names-empty 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" list --names &&
+	   [ ! -s "$OUT/fake-list-names-empty.out" ]
+	then ok fake-list-names; else ko fake-list-names "$(cat "$OUT/fake-list-names.out")"; fi
+
+	# bash completion, sourced by a non-interactive bash, against the
+	# fake module: comp WORD... prints the candidates for the last WORD,
+	# sorted, on one line
+	COMPLETION=$PWD/../bash-completion/mirvolctl
+	comp() {
+		fk bash --norc --noprofile -c '. "$0" || exit 1
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+			_mirvolctl; printf "%s\n" "${COMPREPLY[@]}"' \
+			"$COMPLETION" "$TOOL" "$@" 2>&1 | sort | tr '\n' ' ' | sed 's/ $//'
+	}
+	# comp_is NAME WANT WORD...: the candidates are exactly WANT
+	comp_is() {
+		local name=$1 want=$2 got
+		shift 2
+		got=$(comp "$@")
+		if [ "$got" = "$want" ]; then ok "$name"; else ko "$name" "'$*': got '$got', want '$want'"; fi
+	}
+	if [ "$(fk bash --norc --noprofile -c '. "$0" && complete -p mirvolctl' "$COMPLETION" 2>&1)" = "complete -F _mirvolctl mirvolctl" ]
+	then ok completion-registered; else ko completion-registered "no complete -F _mirvolctl mirvolctl"; fi
+	# every command of the overview, and each command's options as its
+	# --help lists them
+	want=$("$TOOL" --help | awk '/^commands:/ { c = 1; next } c && /^  [a-z]/ { print $1 } /^$/ { c = 0 }' | sort | tr '\n' ' ')
+	want=$(echo $want help --help --version | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
+	comp_is completion-commands "$want" ""
+	bad=
+	for c in $("$TOOL" --help | awk '/^commands:/ { c = 1; next } c && /^  [a-z]/ { print $1 } /^$/ { c = 0 }'); do
+		want=$("$TOOL" "$c" --help | sed -n 's/^ *\(-[a-z], \)\{0,1\}\(--[a-z-]*\).*/\2/p' | sort | tr '\n' ' ' | sed 's/ $//')
+		got=$(comp "$c" -)
+		[ "$got" = "$want" ] || bad="$bad $c('$got' vs '$want')"
+	done
+	if [ -z "$bad" ]; then ok completion-options; else ko completion-options "$bad"; fi
+	comp_is completion-prefix "status stop" st
+	comp_is completion-vol "backup data" show ""
+	comp_is completion-vol-prefix "backup" remove-plex b
+	comp_is completion-plex "0 1" fail data ""
+	comp_is completion-plex-opts "0 1" break-plex --name x data ""
+	comp_is completion-plex-from "0 1" repair data --from ""
+	comp_is completion-from-volume "backup data" add-plex data --from-volume ""
+	comp_is completion-merge "backup data" merge-plex data ""
+	comp_is completion-bitmap "internal none" create --name x --bitmap ""
+	comp_is completion-op "cancel status wait" op ""
+	comp_is completion-help "wipe" help wi
+	comp_is completion-dev "$OUT/d0 $OUT/d1" wipe "$OUT/d"
+	comp_is completion-readd-dev "$OUT/d0 $OUT/d1" re-add data 1 "$OUT/d"
+	comp_is completion-no-vol-arg "" list ""
+
 	# status: the health summary, exit 0 when every volume is healthy
 	if expect fake-status-healthy 0 fk env MIRVOL_FAKE_HEALTH=healthy "$TOOL" status &&
 	   [ "$(cat "$OUT/fake-status-healthy.out")" = "all volumes healthy" ] &&
