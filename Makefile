@@ -11,8 +11,8 @@
 #   make torture       the crash and power-cut tests with large budgets
 #   make demo          boot a VM on Debian's 6.12 kernel and show mirvol at work
 #   make bench         benchmark against md raid1, dm-mirror and the raw device
-#   make install       install module, tool, header, man page, udev rules
-#                      and systemd units
+#   make install       install module, tool, header, man page, bash
+#                      completion, udev rules and systemd units
 #
 # check, demo and bench run deps first.  KDIR defaults to
 # /lib/modules/$(uname -r)/build when that exists, else to the newest

@@ -33,7 +33,8 @@ fi
 
 PKGS="build-essential gcc-multilib bc bison flex libelf-dev python3 sparse kmod cpio xz-utils
       qemu-system-x86 busybox-static linux-source-6.12 fio e2fsprogs mdadm
-      dmsetup udev util-linux jq groff-base man-db valgrind procps perl"
+      dmsetup udev util-linux jq groff-base man-db valgrind procps perl
+      libblkid-dev pkg-config fdisk"
 
 missing=""
 for p in $PKGS; do

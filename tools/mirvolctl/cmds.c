@@ -109,6 +109,7 @@ enum {
 	OPT_BITMAP = 0x100,
 	OPT_REGION_SIZE,
 	OPT_TRACK_CHANGES,
+	OPT_FORCE,
 };
 
 #define OPT(n, a, v)	{ n, a, NULL, v }
@@ -119,7 +120,7 @@ struct opts {
 	const char *from_volume;
 	const char *bitmap, *region_size;
 	bool assume_clean, wait, yes, json, boot, no_boot;
-	bool track_changes, merge;
+	bool track_changes, merge, force;
 	bool has_timeout;
 	double timeout;
 };
@@ -169,6 +170,9 @@ static int parse_opts(int argc, char **argv, const char *shortopts,
 			break;
 		case OPT_TRACK_CHANGES:
 			o->track_changes = true;
+			break;
+		case OPT_FORCE:
+			o->force = true;
 			break;
 		case OPT_TIMEOUT:
 			if (mv_parse_seconds(optarg, &o->timeout))
@@ -437,6 +441,7 @@ int cmd_create(int argc, char **argv)
 		OPT("bitmap", required_argument, OPT_BITMAP),
 		OPT("region-size", required_argument, OPT_REGION_SIZE),
 		OPT("wait", no_argument, OPT_WAIT),
+		OPT("force", no_argument, OPT_FORCE),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
@@ -467,6 +472,12 @@ int cmd_create(int argc, char **argv)
 		fds[i] = open_device(argv[optind + i], O_RDWR);
 		if (fds[i] < 0) {
 			close_fds(fds, i);
+			return MV_EXIT_FAIL;
+		}
+	}
+	for (i = 0; i < n && !o.force; i++) {
+		if (refuse_signatures(fds[i], argv[optind + i])) {
+			close_fds(fds, n);
 			return MV_EXIT_FAIL;
 		}
 	}
@@ -868,6 +879,7 @@ int cmd_add_plex(int argc, char **argv)
 	static const struct option lo[] = {
 		OPT("from-volume", required_argument, OPT_FROM_VOLUME),
 		OPT("wait", no_argument, OPT_WAIT),
+		OPT("force", no_argument, OPT_FORCE),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
@@ -879,6 +891,8 @@ int cmd_add_plex(int argc, char **argv)
 	if (r >= 0)
 		return r;
 	if (o.from_volume) {
+		if (o.force)
+			return mv_usage("--force is for a device, not --from-volume");
 		r = want_args(argc, 1, argv, "VOL");
 		if (r >= 0)
 			return r;
@@ -890,6 +904,10 @@ int cmd_add_plex(int argc, char **argv)
 		dev_fd = open_device(dev, O_RDWR);
 		if (dev_fd < 0)
 			return MV_EXIT_FAIL;
+		if (!o.force && refuse_signatures(dev_fd, dev)) {
+			close(dev_fd);
+			return MV_EXIT_FAIL;
+		}
 	}
 	fd = ctl_open();
 	r = MV_EXIT_FAIL;

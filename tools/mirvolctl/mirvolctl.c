@@ -21,21 +21,27 @@ const struct mv_command *mv_cmd;
 
 static const struct mv_command commands[] = {
 	{ "create", cmd_create,
-	  "[--name NAME] [--assume-clean] [--bitmap none|internal] [--region-size SIZE] [--wait] DEV...",
+	  "[--name NAME] [--assume-clean] [--bitmap none|internal] [--region-size SIZE] [--force] [--wait] DEV...",
 	  "create a volume over block devices; prints its device node",
 	  "  -n, --name NAME     the volume's name (default: chosen by the kernel)\n"
 	  "  -a, --assume-clean  skip the initial resync\n"
 	  "      --bitmap none|internal  a write-intent bitmap (default: internal)\n"
 	  "      --region-size SIZE  bytes per bitmap bit, a power of two from 64K\n"
 	  "                      (default: chosen by the module from the size)\n"
+	  "      --force         use devices that hold a file system, partition\n"
+	  "                      table or other signature (it is lost)\n"
 	  "  -w, --wait          wait for the initial resync to finish\n" },
 	{ "remove", cmd_remove, "VOL [--yes]",
 	  "stop a volume and erase its metadata from every plex",
 	  "  -y, --yes           do not ask for confirmation\n" },
 	{ "stop", cmd_stop, "VOL",
 	  "deactivate a volume, keeping its metadata", NULL },
-	{ "list", cmd_list, "[--json]", "list the volumes",
-	  "  -j, --json          print a JSON array\n" },
+	{ "list", cmd_list, "[--json|--names]", "list the volumes",
+	  "  -j, --json          print a JSON array\n"
+	  "      --names         print only their names, one a line\n" },
+	{ "status", cmd_status, "[--json]",
+	  "report the volumes that need attention, and what to do (exit 1)",
+	  "  -j, --json          print a JSON object\n" },
 	{ "show", cmd_show, "VOL [--json|--export]",
 	  "show a volume and its plexes",
 	  "  -j, --json          print a JSON object\n"
@@ -62,9 +68,11 @@ static const struct mv_command commands[] = {
 	  "remove a plex from a volume",
 	  "  -w, --wait          wait for the operation to finish\n" },
 	{ "add-plex", cmd_add_plex,
-	  "VOL DEV [--wait] | VOL --from-volume SRCVOL [--wait]",
+	  "VOL DEV [--force] [--wait] | VOL --from-volume SRCVOL [--wait]",
 	  "add a device, or every plex of another volume, as new plexes",
 	  "  -f, --from-volume SRCVOL  add the plexes of SRCVOL (it disappears)\n"
+	  "      --force         use a device that holds a file system, partition\n"
+	  "                      table or other signature (it is lost)\n"
 	  "  -w, --wait          wait for the resync to finish\n" },
 	{ "check", cmd_check, "VOL [--wait] [--json]",
 	  "compare the in-sync plexes and count the sectors that differ",
@@ -119,6 +127,10 @@ static const struct mv_command commands[] = {
 	  "  -j, --json          one JSON object per line\n"
 	  "      --program PROG  run PROG EVENT VOLUME [PLEX] for every event\n"
 	  "      --oneshot       report what is wrong now and exit\n" },
+	{ "wipe", cmd_wipe, "DEV [--force]",
+	  "erase mirvol metadata from a device that is no longer a member",
+	  "      --force         erase the metadata area even without a mirvol\n"
+	  "                      superblock (whatever is there is lost)\n" },
 	{ "version", cmd_version, "[--json]",
 	  "print the tool's and the module's version and features",
 	  "  -j, --json          print a JSON object\n" },

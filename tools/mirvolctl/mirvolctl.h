@@ -188,6 +188,7 @@ void op_print_text(const struct mirvol_op_info *op);
 void op_print_json(struct json *j, const struct mirvol_op_info *op);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* ---- progress.c: waiting for operations ---------------------------------- */
 
@@ -247,6 +248,7 @@ int cmd_check(int argc, char **argv);
 int cmd_repair(int argc, char **argv);
 int cmd_resync(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_wipe(int argc, char **argv);
 
 int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes);
 int async_result(int fd, u64 op_id, bool wait, struct mirvol_op_info *info);
@@ -257,5 +259,6 @@ bool stacked_on_volume(const struct mirvol_info *info, int dev_fd,
 		       const char *dev, const char *doing);
 int open_device(const char *path, int flags);
 int check_name(const char *name);
+int refuse_signatures(int fd, const char *path);
 
 #endif /* _MIRVOLCTL_H */

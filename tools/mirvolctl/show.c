@@ -15,7 +15,7 @@
 
 #include "mirvolctl.h"
 
-enum out_format { OUT_TEXT, OUT_JSON, OUT_EXPORT };
+enum out_format { OUT_TEXT, OUT_JSON, OUT_EXPORT, OUT_NAMES };
 
 /* A volume and its running operation, as printed. */
 struct vol_view {
@@ -476,12 +476,16 @@ static void show_export(const struct vol_view *vv)
 static const struct option fmt_opts[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "export", no_argument, NULL, 'e' },
+	{ "names", no_argument, NULL, 'N' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* --json / --export (when @export_ok) / --help.  Return: -1 to go on. */
-static int parse_format(int argc, char **argv, bool export_ok,
+/*
+ * --json / --export (when @export_ok) / --names (when @names_ok) /
+ * --help.  Return: -1 to go on.
+ */
+static int parse_format(int argc, char **argv, bool export_ok, bool names_ok,
 			enum out_format *fmt)
 {
 	int c, r;
@@ -497,6 +501,11 @@ static int parse_format(int argc, char **argv, bool export_ok,
 			if (!export_ok)
 				return mv_usage("unknown option '--export'");
 			*fmt = OUT_EXPORT;
+			break;
+		case 'N':
+			if (!names_ok)
+				return mv_usage("unknown option '--names'");
+			*fmt = OUT_NAMES;
 			break;
 		default:
 			r = mv_common_opt(c, argv);
@@ -515,7 +524,7 @@ int cmd_list(int argc, char **argv)
 	int fd, r, ret = MV_EXIT_FAIL;
 	size_t i;
 
-	r = parse_format(argc, argv, false, &fmt);
+	r = parse_format(argc, argv, false, true, &fmt);
 	if (r >= 0)
 		return r;
 	if (optind != argc)
@@ -525,6 +534,13 @@ int cmd_list(int argc, char **argv)
 		return MV_EXIT_FAIL;
 	if (vols_load(fd, &vols))
 		goto out_close;
+	if (fmt == OUT_NAMES) {
+		/* one name a line, for shell completion and scripts */
+		for (i = 0; i < vols.n; i++)
+			printf("%.*s\n", MIRVOL_NAME_LEN, vols.v[i].name);
+		ret = MV_EXIT_OK;
+		goto out;
+	}
 	vvs = calloc(vols.n ? vols.n : 1, sizeof(*vvs));
 	if (!vvs) {
 		mv_err_errno(MIRVOL_R_NO_MEMORY, ENOMEM, "list");
@@ -562,7 +578,7 @@ int cmd_show(int argc, char **argv)
 	struct vol_view vv;
 	int fd, r;
 
-	r = parse_format(argc, argv, true, &fmt);
+	r = parse_format(argc, argv, true, false, &fmt);
 	if (r >= 0)
 		return r;
 	if (optind >= argc)
@@ -593,4 +609,344 @@ int cmd_show(int argc, char **argv)
 		show_text(&vv);
 	}
 	return MV_EXIT_OK;
+}
+
+/* ---- status -------------------------------------------------------- */
+
+/*
+ * One thing wrong with a volume or one of its plexes, and what to do:
+ * @advice says it in words, @command (may be empty) is the command to
+ * run.  Text output joins them as "ADVICE: COMMAND".
+ */
+struct problem {
+	int plex;		/* plex index, -1: the volume itself */
+	char what[160];
+	char advice[160];
+	char command[160];
+};
+
+struct vol_health {
+	struct vol_view vv;
+	size_t n;
+	struct problem p[MIRVOL_MAX_PLEXES + 1];
+};
+
+static struct problem *problem_add(struct vol_health *h, int plex)
+{
+	struct problem *p = &h->p[h->n++];
+
+	memset(p, 0, sizeof(*p));
+	p->plex = plex;
+	return p;
+}
+
+/* The running operation, in words: "add-plex is running (op 7, 42%)". */
+static void op_running(const struct vol_view *vv, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s is running (op %" PRIu64 ", %u%%)",
+		 mv_op_type_name(vv->op.type).s, (uint64_t)vv->op.id,
+		 vv->op.percent);
+}
+
+static bool op_is_running(const struct vol_view *vv)
+{
+	return vv->has_op && vv->op.state == MIRVOL_OPS_RUNNING;
+}
+
+/* What a plex that is not in sync needs; false when nothing is wrong. */
+static bool plex_problem(struct vol_health *h, const struct mirvol_plex_info *pl)
+{
+	const struct vol_view *vv = &h->vv;
+	const char *vol = vv->info.name;
+	bool waiting = vol_waiting(&vv->info);
+	struct problem *p;
+
+	switch (pl->state) {
+	case MIRVOL_PLEX_ACTIVE:
+		return false;
+	case MIRVOL_PLEX_NONE:
+		/* a member a waiting volume holds */
+		if (waiting && plex_has_device(pl))
+			return false;
+		break;
+	}
+	p = problem_add(h, (int)pl->index);
+	switch (pl->state) {
+	case MIRVOL_PLEX_SYNCING:
+	case MIRVOL_PLEX_STALE:
+		if (pl->state == MIRVOL_PLEX_SYNCING)
+			snprintf(p->what, sizeof(p->what), "syncing, %u%% in sync",
+				 plex_sync_percent(&vv->info, pl));
+		else
+			snprintf(p->what, sizeof(p->what),
+				 "stale: it missed writes");
+		if (op_is_running(vv)) {
+			op_running(vv, p->advice, sizeof(p->advice));
+			snprintf(p->command, sizeof(p->command),
+				 "mirvolctl op wait %" PRIu64,
+				 (uint64_t)vv->op.id);
+		} else if (vv->info.state == MIRVOL_VOLUME_FAILED ||
+			   waiting) {
+			snprintf(p->advice, sizeof(p->advice),
+				 "it is copied once the volume has a plex in sync");
+		} else {
+			snprintf(p->advice, sizeof(p->advice),
+				 "no copy is running, start one");
+			snprintf(p->command, sizeof(p->command),
+				 "mirvolctl resync %s", vol);
+		}
+		break;
+	case MIRVOL_PLEX_FAILED:
+		snprintf(p->what, sizeof(p->what), "failed");
+		snprintf(p->advice, sizeof(p->advice), "re-add it");
+		snprintf(p->command, sizeof(p->command),
+			 "mirvolctl re-add %s %u", vol, pl->index);
+		break;
+	case MIRVOL_PLEX_MISSING:
+		snprintf(p->what, sizeof(p->what), "missing%s",
+			 pl->flags & MIRVOL_PLEX_F_LAST_IN_SYNC ?
+			 " (it was the last plex in sync)" : "");
+		if (waiting) {
+			snprintf(p->advice, sizeof(p->advice),
+				 "attach its device: the volume assembles when it appears");
+		} else {
+			snprintf(p->advice, sizeof(p->advice),
+				 "re-add it when its device is back, or replace it");
+			snprintf(p->command, sizeof(p->command),
+				 "mirvolctl re-add %s %u DEV", vol, pl->index);
+		}
+		break;
+	case MIRVOL_PLEX_OFFLINE:
+		snprintf(p->what, sizeof(p->what), "offline");
+		snprintf(p->advice, sizeof(p->advice), "bring it back");
+		snprintf(p->command, sizeof(p->command),
+			 "mirvolctl online %s %u", vol, pl->index);
+		break;
+	default:
+		snprintf(p->what, sizeof(p->what), "%s",
+			 mv_plex_state_name(pl->state).s);
+		snprintf(p->advice, sizeof(p->advice), "see its details");
+		snprintf(p->command, sizeof(p->command), "mirvolctl show %s",
+			 vol);
+	}
+	return true;
+}
+
+/* Fill @h's problems from its volume view.  Return: healthy. */
+static bool vol_check(struct vol_health *h)
+{
+	const struct mirvol_info *v = &h->vv.info;
+	struct problem *p;
+	u32 i;
+
+	h->n = 0;
+	switch (v->state) {
+	case MIRVOL_VOLUME_ONLINE:
+		break;
+	case MIRVOL_VOLUME_DEGRADED:
+		p = problem_add(h, -1);
+		snprintf(p->what, sizeof(p->what),
+			 "degraded, %u of %u plexes in sync", active_plexes(v),
+			 nr_plexes(v));
+		break;
+	case MIRVOL_VOLUME_FAILED:
+		p = problem_add(h, -1);
+		snprintf(p->what, sizeof(p->what),
+			 "failed, no plex in sync: all I/O fails");
+		snprintf(p->advice, sizeof(p->advice),
+			 "bring back the plex that failed last (re-add), or restore from a backup");
+		break;
+	case MIRVOL_VOLUME_OFFLINE:
+		p = problem_add(h, -1);
+		if (vol_waiting(v)) {
+			snprintf(p->what, sizeof(p->what),
+				 "offline, waiting for its members (%u of %u present)",
+				 present_plexes(v), nr_plexes(v));
+			snprintf(p->advice, sizeof(p->advice),
+				 "attach the missing members, or start it without them");
+			snprintf(p->command, sizeof(p->command),
+				 "mirvolctl assemble --run %s", v->name);
+		} else {
+			snprintf(p->what, sizeof(p->what), "offline");
+		}
+		break;
+	default:
+		p = problem_add(h, -1);
+		snprintf(p->what, sizeof(p->what), "%s",
+			 mv_vol_state_name(v->state).s);
+	}
+	for (i = 0; i < nr_plexes(v); i++)
+		plex_problem(h, &v->plexes[i]);
+	return !h->n;
+}
+
+static void status_text(const struct vol_health *hs, size_t n)
+{
+	char dev[300];
+	size_t i, k;
+	bool first = true;
+
+	for (i = 0; i < n; i++) {
+		const struct vol_health *h = &hs[i];
+		const struct mirvol_info *v = &h->vv.info;
+
+		if (!h->n)
+			continue;
+		if (!first)
+			printf("\n");
+		first = false;
+		vol_device(v, dev, sizeof(dev));
+		printf("volume %.*s%s%s%s:", MIRVOL_NAME_LEN, v->name,
+		       *dev ? " (" : "", dev, *dev ? ")" : "");
+		/* the volume's own problem, if any, on its line */
+		if (h->p[0].plex >= 0)
+			printf(" %s\n", mv_vol_state_name(v->state).s);
+		for (k = 0; k < h->n; k++) {
+			const struct problem *p = &h->p[k];
+			const char *ind = "  ";
+
+			if (p->plex < 0) {
+				printf(" %s\n", p->what);
+			} else {
+				const struct mirvol_plex_info *pl =
+					&v->plexes[p->plex];
+
+				printf("  plex %d", p->plex);
+				if (plex_has_device(pl)) {
+					mv_blkdev_path(pl->dev_major,
+						       pl->dev_minor, dev,
+						       sizeof(dev));
+					printf(" (%s)", dev);
+				}
+				printf(": %s\n", p->what);
+				ind = "    ";
+			}
+			if (*p->advice && *p->command)
+				printf("%s%s: %s\n", ind, p->advice, p->command);
+			else if (*p->advice || *p->command)
+				printf("%s%s%s\n", ind, p->advice, p->command);
+		}
+	}
+	if (first)
+		printf(n ? "all volumes healthy\n" : "no volumes\n");
+}
+
+static void status_json(const struct vol_health *hs, size_t n, bool healthy)
+{
+	struct json j;
+	size_t i, k;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	json_key(&j, "healthy");
+	json_bool(&j, healthy);
+	json_key(&j, "volumes");
+	json_arr_begin(&j);
+	for (i = 0; i < n; i++) {
+		const struct vol_health *h = &hs[i];
+		const struct mirvol_info *v = &h->vv.info;
+		char dev[300];
+
+		json_obj_begin(&j);
+		json_key(&j, "name");
+		json_strn(&j, v->name, strnlen(v->name, sizeof(v->name)));
+		json_key(&j, "uuid");
+		json_uuid(&j, v->volume_uuid);
+		json_key(&j, "device");
+		vol_device(v, dev, sizeof(dev));
+		json_str(&j, *dev ? dev : NULL);
+		json_key(&j, "state");
+		json_str(&j, mv_vol_state_name(v->state).s);
+		json_key(&j, "healthy");
+		json_bool(&j, !h->n);
+		json_key(&j, "operation");
+		if (h->vv.has_op) {
+			json_obj_begin(&j);
+			json_key(&j, "id");
+			json_u64(&j, h->vv.op.id);
+			json_key(&j, "type");
+			json_str(&j, mv_op_type_name(h->vv.op.type).s);
+			json_key(&j, "state");
+			json_str(&j, mv_op_state_name(h->vv.op.state).s);
+			json_key(&j, "percent");
+			json_u64(&j, h->vv.op.percent);
+			json_obj_end(&j);
+		} else {
+			json_null(&j);
+		}
+		json_key(&j, "problems");
+		json_arr_begin(&j);
+		for (k = 0; k < h->n; k++) {
+			const struct problem *p = &h->p[k];
+
+			json_obj_begin(&j);
+			json_key(&j, "plex");
+			if (p->plex < 0)
+				json_null(&j);
+			else
+				json_u64(&j, (u64)p->plex);
+			json_key(&j, "state");
+			json_str(&j, p->plex < 0 ?
+				 mv_vol_state_name(v->state).s :
+				 mv_plex_state_name(v->plexes[p->plex].state).s);
+			json_key(&j, "problem");
+			json_str(&j, p->what);
+			json_key(&j, "advice");
+			json_str(&j, *p->advice ? p->advice : NULL);
+			json_key(&j, "command");
+			json_str(&j, *p->command ? p->command : NULL);
+			json_obj_end(&j);
+		}
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	struct vol_health *hs = NULL;
+	enum out_format fmt;
+	struct mv_vols vols;
+	int fd, r, ret = MV_EXIT_FAIL;
+	bool healthy = true;
+	size_t i;
+
+	r = parse_format(argc, argv, false, false, &fmt);
+	if (r >= 0)
+		return r;
+	if (optind != argc)
+		return mv_usage("unexpected argument '%s'", argv[optind]);
+	fd = ctl_open();
+	if (fd < 0)
+		return MV_EXIT_FAIL;
+	if (vols_load(fd, &vols))
+		goto out_close;
+	hs = calloc(vols.n ? vols.n : 1, sizeof(*hs));
+	if (!hs) {
+		mv_err_errno(MIRVOL_R_NO_MEMORY, ENOMEM, "status");
+		goto out;
+	}
+	for (i = 0; i < vols.n; i++) {
+		hs[i].vv.info = vols.v[i];
+		/* names are NUL-terminated from here on */
+		hs[i].vv.info.name[MIRVOL_NAME_LEN - 1] = '\0';
+		if (view_load_op(fd, &hs[i].vv))
+			goto out;
+		if (!vol_check(&hs[i]))
+			healthy = false;
+	}
+	if (fmt == OUT_JSON)
+		status_json(hs, vols.n, healthy);
+	else
+		status_text(hs, vols.n);
+	ret = healthy ? MV_EXIT_OK : MV_EXIT_FAIL;
+out:
+	free(hs);
+	vols_free(&vols);
+out_close:
+	ctl_close(fd);
+	return ret;
 }

@@ -42,6 +42,13 @@
  *   MIRVOL_FAKE_WAITING=1             "backup" waits in assembly: it holds
  *                                     its plex 0 (on N:0, state none) and
  *                                     expects plex 1 (missing)
+ *   MIRVOL_FAKE_HEALTH=W              another world: "healthy" (LIST: only
+ *                                     "data", online, both plexes active, no
+ *                                     op), "failed" (only "data", failed:
+ *                                     plex 0 failed, plex 1 stale, no op),
+ *                                     "empty" (LIST: no volume)
+ *   MIRVOL_FAKE_BUSY=PATH             open(PATH) with O_EXCL fails with
+ *                                     EBUSY, as for a member the kernel holds
  *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
  *                                     (default: every one of ABI 2.1)
  *   MIRVOL_FAKE_LOG=FILE              append one line per CREATE,
@@ -156,6 +163,14 @@ static void plex(struct mirvol_plex_info *p, u32 index, u32 state, u32 maj,
 	p->sync_bytes = state == MIRVOL_PLEX_ACTIVE ? size : size / 4;
 }
 
+/* MIRVOL_FAKE_HEALTH is @world. */
+static bool health(const char *world)
+{
+	const char *h = getenv("MIRVOL_FAKE_HEALTH");
+
+	return h && !strcmp(h, world);
+}
+
 static int fill_info(struct mirvol_info *i)
 {
 	u64 size = 64ULL << 20;
@@ -182,6 +197,18 @@ static int fill_info(struct mirvol_info *i)
 		i->bitmap_region_bytes = 65536;
 		i->bitmap_dirty_regions = 12;
 		uuid_fill(i->split_peer_uuid, 0xbb);
+		if (health("healthy") || health("failed")) {
+			bool ok = health("healthy");
+
+			i->state = ok ? MIRVOL_VOLUME_ONLINE :
+					MIRVOL_VOLUME_FAILED;
+			i->op_id = 0;
+			i->plexes[0].state = ok ? MIRVOL_PLEX_ACTIVE :
+						  MIRVOL_PLEX_FAILED;
+			i->plexes[1].state = ok ? MIRVOL_PLEX_ACTIVE :
+						  MIRVOL_PLEX_STALE;
+			i->plexes[1].flags = 0;
+		}
 	} else if (is_vol(i->volume_uuid, 0xbb)) {
 		snprintf(i->name, sizeof(i->name), "%s", "backup");
 		i->state = MIRVOL_VOLUME_OFFLINE;
@@ -388,11 +415,12 @@ static int do_list(struct mirvol_list *l)
 		return BAD(&l->hdr, "LIST: flags, count or reserved not zero");
 	if (l->capacity && !out)
 		return fail(&l->hdr, EFAULT, MIRVOL_R_INVALID_ARGUMENT, NULL);
-	if (l->capacity >= 1)
+	l->count = health("empty") ? 0 :
+		   health("healthy") || health("failed") ? 1 : 2;
+	if (l->capacity >= 1 && l->count >= 1)
 		uuid_fill(out[0], 0xaa);
-	if (l->capacity >= 2)
+	if (l->capacity >= 2 && l->count >= 2)
 		uuid_fill(out[1], 0xbb);
-	l->count = 2;
 	return 0;
 }
 
@@ -740,4 +768,53 @@ int ioctl(int fd, unsigned long req, ...)
 		return -1;
 	}
 	return real(fd, req, arg);
+}
+
+/* MIRVOL_FAKE_BUSY=PATH: an exclusive open of PATH finds it held. */
+static int busy_open(const char *path, int flags)
+{
+	const char *busy = getenv("MIRVOL_FAKE_BUSY");
+
+	if (busy && (flags & O_EXCL) && !(flags & O_CREAT) &&
+	    !strcmp(path, busy)) {
+		errno = EBUSY;
+		return -1;
+	}
+	return 0;
+}
+
+int open(const char *path, int flags, ...)
+{
+	static int (*real)(const char *, int, ...);
+	mode_t mode = 0;
+	va_list ap;
+
+	if (busy_open(path, flags))
+		return -1;
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (!real)
+		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open");
+	return real(path, flags, mode);
+}
+
+int open64(const char *path, int flags, ...)
+{
+	static int (*real)(const char *, int, ...);
+	mode_t mode = 0;
+	va_list ap;
+
+	if (busy_open(path, flags))
+		return -1;
+	if (flags & (O_CREAT | O_TMPFILE)) {
+		va_start(ap, flags);
+		mode = va_arg(ap, mode_t);
+		va_end(ap);
+	}
+	if (!real)
+		real = (int (*)(const char *, int, ...))dlsym(RTLD_NEXT, "open64");
+	return real(path, flags, mode);
 }

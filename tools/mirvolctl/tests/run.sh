@@ -144,12 +144,15 @@ usage_case remove-no-vol remove
 usage_case remove-extra remove a b
 usage_case show-two-formats-extra show a b
 usage_case list-extra list x
+usage_case status-extra status x
+usage_case status-export status --export
 usage_case rename-one-arg rename a
 usage_case break-no-plex break-plex vol
 usage_case set-plex-no-flag set-plex vol 0
 usage_case set-plex-both-flags set-plex vol 0 --boot --no-boot
 usage_case add-plex-nothing add-plex vol
 usage_case add-plex-both add-plex vol /dev/null --from-volume x
+usage_case add-plex-from-force add-plex vol --from-volume x --force
 usage_case op-no-args op
 usage_case op-bad-sub op frob 1
 usage_case op-bad-id op status abc
@@ -163,6 +166,9 @@ usage_case assemble-scan-incr assemble --scan --incremental
 usage_case examine-no-dev examine
 usage_case examine-two examine a b
 usage_case version-extra version x
+usage_case wipe-no-dev wipe
+usage_case wipe-extra wipe a b
+usage_case wipe-bad-opt wipe --yes a
 usage_case help-unknown help frob
 usage_case check-no-vol check
 usage_case check-extra check a b
@@ -203,9 +209,9 @@ usage_case merge-from-volume merge-plex a b --from-volume c
 usage_case break-track-arg break-plex vol 0 --track-changes=yes
 
 # --help: exit 0, usage on stdout
-for c in create remove stop list show rename break-plex remove-plex \
+for c in create remove stop list status show rename break-plex remove-plex \
 	 add-plex check repair resync set-plex op assemble examine version \
-	 set merge-plex fail offline online re-add replace; do
+	 set merge-plex fail offline online re-add replace wipe; do
 	if expect "help-$c" 0 "$TOOL" "$c" --help &&
 	   grep -q "^usage: mirvolctl $c " "$OUT/help-$c.out"; then
 		ok "help-$c"
@@ -407,6 +413,74 @@ if expect examine-chardev 1 "$TOOL" examine /dev/null &&
 then ok examine-chardev; fi
 if expect examine-dir 1 "$TOOL" examine /; then ok examine-dir; fi
 
+# ---- wipe on image files ------------------------------------------------------
+
+# bytes_are FILE OFFSET LENGTH OCTAL: LENGTH bytes at OFFSET are all \OCTAL
+bytes_are() {
+	local n
+	n=$(dd if="$1" iflag=skip_bytes,count_bytes skip="$2" count="$3" \
+		status=none | tr -d "\\$4" | wc -c)
+	[ "$n" -eq 0 ] &&
+	[ "$(dd if="$1" iflag=skip_bytes,count_bytes skip="$2" count="$3" \
+		status=none | wc -c)" -eq "$3" ]
+}
+# fill FILE OFFSET LENGTH: write 0xff bytes there
+fill() {
+	head -c "$3" /dev/zero | tr '\0' '\377' |
+		dd of="$1" oflag=seek_bytes seek="$2" conv=notrunc status=none
+}
+
+# a member: both slots and the bitmap area zeroed, the first 4 KiB and the
+# data left alone
+"$MKIMAGE" "$IMG/wipe" --gen 5 --name data --plexes 2 --index 1
+fill "$IMG/wipe" 0 4096
+fill "$IMG/wipe" 65536 4096
+fill "$IMG/wipe" $((1048576 - 4096)) 4096
+fill "$IMG/wipe" 1048576 65536
+if bytes_are "$IMG/wipe" 1048576 65536 377 &&
+   expect wipe-member 0 "$TOOL" wipe "$IMG/wipe" &&
+   [ ! -s "$OUT/wipe-member.out" ] && [ ! -s "$OUT/wipe-member.err" ] &&
+   bytes_are "$IMG/wipe" 4096 $((1048576 - 4096)) 000 &&
+   bytes_are "$IMG/wipe" 0 4096 377 &&
+   bytes_are "$IMG/wipe" 1048576 65536 377 &&
+   [ "$(stat -c %s "$IMG/wipe")" -eq 8388608 ] &&
+   expect wipe-member-examine 1 "$TOOL" examine "$IMG/wipe" &&
+   err_is wipe-member-examine examine NOT_A_MEMBER
+then ok wipe-member; else ko wipe-member "$(cat "$OUT/wipe-member.err" 2>/dev/null)"; fi
+
+# corrupt slots are still mirvol's: no --force needed
+cp "$IMG/both-bad" "$IMG/wipe-bad"
+if expect wipe-corrupt 0 "$TOOL" wipe "$IMG/wipe-bad" &&
+   bytes_are "$IMG/wipe-bad" 4096 8192 000
+then ok wipe-corrupt; fi
+
+# no superblock: refused, nothing written; --force erases
+truncate -s 4M "$IMG/wipe-none"
+fill "$IMG/wipe-none" 8192 4096
+fill "$IMG/wipe-none" 65536 4096
+if expect wipe-not-member 1 "$TOOL" wipe "$IMG/wipe-none" &&
+   err_is wipe-not-member wipe NOT_A_MEMBER &&
+   grep -q -- "--force" "$OUT/wipe-not-member.err" &&
+   bytes_are "$IMG/wipe-none" 65536 4096 377
+then ok wipe-not-member; else [ "$rc" -ne 1 ] || ko wipe-not-member "$(cat "$OUT/wipe-not-member.err")"; fi
+if expect wipe-force 0 "$TOOL" wipe --force "$IMG/wipe-none" &&
+   bytes_are "$IMG/wipe-none" 4096 $((1048576 - 4096)) 000 &&
+   [ "$(stat -c %s "$IMG/wipe-none")" -eq 4194304 ]
+then ok wipe-force; else [ "$rc" -ne 0 ] || ko wipe-force "not zeroed"; fi
+
+# a file smaller than the metadata area is not extended
+truncate -s 20000 "$IMG/wipe-small"
+fill "$IMG/wipe-small" 4096 4096
+if expect wipe-small 0 "$TOOL" wipe "$IMG/wipe-small" --force &&
+   [ "$(stat -c %s "$IMG/wipe-small")" -eq 20000 ] &&
+   bytes_are "$IMG/wipe-small" 4096 15904 000
+then ok wipe-small; else [ "$rc" -ne 0 ] || ko wipe-small "size or bytes"; fi
+
+if expect wipe-chardev 1 "$TOOL" wipe /dev/null &&
+   err_is wipe-chardev wipe NOT_BLOCK_DEVICE; then ok wipe-chardev; fi
+if expect wipe-nonexistent 1 "$TOOL" wipe /nonexistent/dev &&
+   err_is wipe-nonexistent wipe INVALID_ARGUMENT; then ok wipe-nonexistent; fi
+
 # examine never opens the control device (module not loaded, no modprobe)
 if expect examine-no-module 0 env MIRVOLCTL_CONTROL=/nonexistent/ctl \
 	"$TOOL" examine --export "$IMG/valid"; then ok examine-no-module; fi
@@ -518,6 +592,55 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	then ok fake-create-wait; fi
 	if expect fake-create-exists 1 fk "$TOOL" create --name data "$OUT/d0" &&
 	   err_is fake-create-exists create NAME_EXISTS; then ok fake-create-exists; fi
+
+	# create and add-plex refuse a device holding a signature (libblkid)
+	# unless --force; a mirvol member is no blkid type and goes on
+	truncate -s 8M "$OUT/ext4" "$OUT/gpt"
+	if command -v mkfs.ext4 >/dev/null &&
+	   mkfs.ext4 -q -F -L mvtest -U 12345678-1234-1234-1234-123456789abc "$OUT/ext4" >/dev/null 2>&1; then
+		if expect fake-create-ext4 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-ext4.log" "$TOOL" create "$OUT/d0" "$OUT/ext4" &&
+		   [ "$(cat "$OUT/fake-create-ext4.err")" = "mirvolctl: create: $OUT/ext4 holds an ext4 file system (UUID 12345678-1234-1234-1234-123456789abc, label mvtest); --force to use it anyway (INVALID_OPERATION)" ] &&
+		   logged fake-create-ext4 "" && [ ! -s "$OUT/fake-create-ext4.out" ]
+		then ok fake-create-ext4; else [ "$rc" -ne 1 ] || ko fake-create-ext4 "$(cat "$OUT/fake-create-ext4.err")"; fi
+		if expect fake-create-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-ext4-force.log" "$TOOL" create --force "$OUT/d0" "$OUT/ext4" &&
+		   logged fake-create-ext4-force "CREATE flags=0 region=0 nr=2 fd0=open name=" &&
+		   [ "$(cat "$OUT/fake-create-ext4-force.out")" = /dev/mirvol2 ]
+		then ok fake-create-ext4-force; else [ "$rc" -ne 0 ] || ko fake-create-ext4-force "$(cat "$OUT/fake-create-ext4-force.err")"; fi
+		if expect fake-add-ext4 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-add-ext4.log" "$TOOL" add-plex data "$OUT/ext4" &&
+		   err_is fake-add-ext4 add-plex INVALID_OPERATION &&
+		   grep -q "holds an ext4 file system (UUID 12345678-1234-1234-1234-123456789abc, label mvtest); --force to use it anyway" "$OUT/fake-add-ext4.err" &&
+		   logged fake-add-ext4 ""
+		then ok fake-add-ext4; else [ "$rc" -ne 1 ] || ko fake-add-ext4 "$(cat "$OUT/fake-add-ext4.err")"; fi
+		if expect fake-add-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-add-ext4-force.log" "$TOOL" add-plex --force data "$OUT/ext4" &&
+		   logged fake-add-ext4-force "ADD_PLEX flags=0 fd=open source=00" &&
+		   [ "$(cat "$OUT/fake-add-ext4-force.out")" = 10 ]
+		then ok fake-add-ext4-force; else [ "$rc" -ne 0 ] || ko fake-add-ext4-force "$(cat "$OUT/fake-add-ext4-force.err")"; fi
+	else
+		echo "SKIP fake-create-ext4 (mkfs.ext4 failed or missing)"
+	fi
+	if command -v sfdisk >/dev/null &&
+	   echo 'label: gpt' | sfdisk -q "$OUT/gpt" >/dev/null 2>&1; then
+		if expect fake-create-gpt 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-gpt.log" "$TOOL" create "$OUT/gpt" &&
+		   err_is fake-create-gpt create INVALID_OPERATION &&
+		   grep -q "$OUT/gpt holds a gpt partition table (UUID [0-9a-f-]*); --force to use it anyway" "$OUT/fake-create-gpt.err" &&
+		   logged fake-create-gpt ""
+		then ok fake-create-gpt; else [ "$rc" -ne 1 ] || ko fake-create-gpt "$(cat "$OUT/fake-create-gpt.err")"; fi
+		if expect fake-create-gpt-force 0 fk "$TOOL" create "$OUT/gpt" --force --assume-clean &&
+		   [ "$(cat "$OUT/fake-create-gpt-force.out")" = /dev/mirvol2 ]
+		then ok fake-create-gpt-force; fi
+		if expect fake-add-gpt 1 fk "$TOOL" add-plex data "$OUT/gpt" &&
+		   err_is fake-add-gpt add-plex INVALID_OPERATION &&
+		   grep -q "holds a gpt partition table" "$OUT/fake-add-gpt.err" &&
+		   expect fake-add-gpt-force 0 fk "$TOOL" add-plex data "$OUT/gpt" --force
+		then ok fake-add-gpt; else ko fake-add-gpt "$(cat "$OUT/fake-add-gpt.err")"; fi
+	else
+		echo "SKIP fake-create-gpt (sfdisk missing)"
+	fi
+	# a former mirvol member carries no blkid signature: the kernel decides
+	"$MKIMAGE" "$OUT/member" --gen 5
+	if expect fake-create-member 0 fk "$TOOL" create "$OUT/member" &&
+	   expect fake-add-member 0 fk "$TOOL" add-plex data "$OUT/member"
+	then ok fake-create-member; fi
 
 	# tc NAME RC REASON LOG OUT [VAR=value...] COMMAND ARGS...: run
 	# mirvolctl COMMAND ARGS against the fake; it must exit RC, the fake
@@ -836,13 +959,16 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 		 "resync-wait 1 resync --wait data" \
 		 "resync-force-wait 0 resync --force --wait data" \
 		 "add-plex-read-error 1 add-plex --wait data /dev/null" \
-		 "check-old-module 1 check data"; do
+		 "check-old-module 1 check data" \
+		 "status-degraded 1 status" "status-degraded-json 1 status --json" \
+		 "status-failed 1 status" "status-failed-json 1 status --json"; do
 		set -- $g
 		name=golden-$1 want=$2
 		shift 2
 		case $name in
 		*-add-plex-*) envs=(MIRVOL_FAKE_ADD_OP=16) ;;
 		*-old-module) envs=(MIRVOL_FAKE_FAIL=15:25:0) ;;
+		*-status-failed*) envs=(MIRVOL_FAKE_HEALTH=failed) ;;
 		*) envs=() ;;
 		esac
 		if expect "$name" "$want" gk env "${envs[@]}" "$TOOL" "$@"; then
@@ -887,6 +1013,127 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect fake-show-waiting 0 fk env MIRVOL_FAKE_WAITING=1 "$TOOL" show backup &&
 	   grep -q '^Plexes      : 2 (1 present, waiting for the others)$' "$OUT/fake-show-waiting.out"
 	then ok fake-show-waiting; else [ "$rc" -ne 0 ] || ko fake-show-waiting "$(grep ^Plexes "$OUT/fake-show-waiting.out")"; fi
+
+	# wipe: a member the kernel holds is refused, naming its volume
+	if [ -b /dev/loop0 ] && [ "$(stat -c %t:%T /dev/loop0)" = 7:0 ]; then
+		if expect fake-wipe-busy-member 1 fk env MIRVOL_FAKE_BUSY=/dev/loop0 "$TOOL" wipe /dev/loop0 &&
+		   err_is fake-wipe-busy-member wipe DEVICE_BUSY &&
+		   grep -q "/dev/loop0 is plex 0 of volume data (degraded)" "$OUT/fake-wipe-busy-member.err"
+		then ok fake-wipe-busy-member; else [ "$rc" -ne 1 ] || ko fake-wipe-busy-member "$(cat "$OUT/fake-wipe-busy-member.err")"; fi
+	fi
+	"$MKIMAGE" "$OUT/wipe-busy" --gen 5
+	if expect fake-wipe-busy 1 fk env MIRVOL_FAKE_BUSY="$OUT/wipe-busy" "$TOOL" wipe --force "$OUT/wipe-busy" &&
+	   err_is fake-wipe-busy wipe DEVICE_BUSY &&
+	   expect fake-wipe-busy-examine 0 "$TOOL" examine "$OUT/wipe-busy"
+	then ok fake-wipe-busy; else ko fake-wipe-busy "$(cat "$OUT/fake-wipe-busy.err")"; fi
+
+	# list --names: one name a line (completion, scripts)
+	if expect fake-list-names 0 fk "$TOOL" list --names &&
+	   [ "$(cat "$OUT/fake-list-names.out")" = "data
+backup" ] && expect fake-list-names-empty 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" list --names &&
+	   [ ! -s "$OUT/fake-list-names-empty.out" ]
+	then ok fake-list-names; else ko fake-list-names "$(cat "$OUT/fake-list-names.out")"; fi
+
+	# bash completion, sourced by a non-interactive bash, against the
+	# fake module: comp WORD... prints the candidates for the last WORD,
+	# sorted, on one line
+	COMPLETION=$PWD/../bash-completion/mirvolctl
+	comp() {
+		fk bash --norc --noprofile -c '. "$0" || exit 1
+			COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); COMPREPLY=()
+			_mirvolctl; printf "%s\n" "${COMPREPLY[@]}"' \
+			"$COMPLETION" "$TOOL" "$@" 2>&1 | sort | tr '\n' ' ' | sed 's/ $//'
+	}
+	# comp_is NAME WANT WORD...: the candidates are exactly WANT
+	comp_is() {
+		local name=$1 want=$2 got
+		shift 2
+		got=$(comp "$@")
+		if [ "$got" = "$want" ]; then ok "$name"; else ko "$name" "'$*': got '$got', want '$want'"; fi
+	}
+	if [ "$(fk bash --norc --noprofile -c '. "$0" && complete -p mirvolctl' "$COMPLETION" 2>&1)" = "complete -F _mirvolctl mirvolctl" ]
+	then ok completion-registered; else ko completion-registered "no complete -F _mirvolctl mirvolctl"; fi
+	# every command of the overview, and each command's options as its
+	# --help lists them
+	want=$("$TOOL" --help | awk '/^commands:/ { c = 1; next } c && /^  [a-z]/ { print $1 } /^$/ { c = 0 }' | sort | tr '\n' ' ')
+	want=$(echo $want help --help --version | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
+	comp_is completion-commands "$want" ""
+	bad=
+	for c in $("$TOOL" --help | awk '/^commands:/ { c = 1; next } c && /^  [a-z]/ { print $1 } /^$/ { c = 0 }'); do
+		want=$("$TOOL" "$c" --help | sed -n 's/^ *\(-[a-z], \)\{0,1\}\(--[a-z-]*\).*/\2/p' | sort | tr '\n' ' ' | sed 's/ $//')
+		got=$(comp "$c" -)
+		[ "$got" = "$want" ] || bad="$bad $c('$got' vs '$want')"
+	done
+	if [ -z "$bad" ]; then ok completion-options; else ko completion-options "$bad"; fi
+	comp_is completion-prefix "status stop" st
+	comp_is completion-vol "backup data" show ""
+	comp_is completion-vol-prefix "backup" remove-plex b
+	comp_is completion-plex "0 1" fail data ""
+	comp_is completion-plex-opts "0 1" break-plex --name x data ""
+	comp_is completion-plex-from "0 1" repair data --from ""
+	comp_is completion-from-volume "backup data" add-plex data --from-volume ""
+	comp_is completion-merge "backup data" merge-plex data ""
+	comp_is completion-bitmap "internal none" create --name x --bitmap ""
+	comp_is completion-op "cancel status wait" op ""
+	comp_is completion-help "wipe" help wi
+	comp_is completion-dev "$OUT/d0 $OUT/d1" wipe "$OUT/d"
+	comp_is completion-readd-dev "$OUT/d0 $OUT/d1" re-add data 1 "$OUT/d"
+	comp_is completion-no-vol-arg "" list ""
+
+	# status: the health summary, exit 0 when every volume is healthy
+	if expect fake-status-healthy 0 fk env MIRVOL_FAKE_HEALTH=healthy "$TOOL" status &&
+	   [ "$(cat "$OUT/fake-status-healthy.out")" = "all volumes healthy" ] &&
+	   [ ! -s "$OUT/fake-status-healthy.err" ]
+	then ok fake-status-healthy; else [ "$rc" -ne 0 ] || ko fake-status-healthy "$(cat "$OUT/fake-status-healthy.out")"; fi
+	if expect fake-status-healthy-json 0 fk env MIRVOL_FAKE_HEALTH=healthy "$TOOL" status --json &&
+	   jq_ok fake-status-healthy-json '.healthy == true and (.volumes | length) == 1 and
+		.volumes[0].name == "data" and .volumes[0].healthy == true and
+		.volumes[0].state == "online" and .volumes[0].problems == [] and
+		.volumes[0].operation == null'
+	then ok fake-status-healthy-json; else [ "$rc" -ne 0 ] || ko fake-status-healthy-json "jq"; fi
+	if expect fake-status-empty 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" status &&
+	   [ "$(cat "$OUT/fake-status-empty.out")" = "no volumes" ] &&
+	   expect fake-status-empty-json 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" status --json &&
+	   jq_ok fake-status-empty-json '.healthy == true and .volumes == []'
+	then ok fake-status-empty; else [ "$rc" -ne 0 ] || ko fake-status-empty "$(cat "$OUT/fake-status-empty.out")"; fi
+	# degraded (a copy running) and waiting: exit 1, what to do
+	if expect fake-status-degraded 1 fk "$TOOL" status &&
+	   grep -qx "volume data (/dev/mirvol0): degraded, 1 of 2 plexes in sync" "$OUT/fake-status-degraded.out" &&
+	   grep -qx "    add-plex is running (op 7, 42%): mirvolctl op wait 7" "$OUT/fake-status-degraded.out" &&
+	   grep -qx "volume backup: offline, waiting for its members (0 of 1 present)" "$OUT/fake-status-degraded.out" &&
+	   grep -q ": mirvolctl assemble --run backup$" "$OUT/fake-status-degraded.out" &&
+	   [ ! -s "$OUT/fake-status-degraded.err" ]
+	then ok fake-status-degraded; else [ "$rc" -ne 1 ] || ko fake-status-degraded "$(cat "$OUT/fake-status-degraded.out")"; fi
+	if expect fake-status-degraded-json 1 fk "$TOOL" status --json &&
+	   jq_ok fake-status-degraded-json '.healthy == false and (.volumes | length) == 2 and
+		.volumes[0].state == "degraded" and .volumes[0].healthy == false and
+		.volumes[0].operation.id == 7 and .volumes[0].operation.percent == 42 and
+		.volumes[0].problems[0].plex == null and
+		.volumes[0].problems[1].plex == 1 and
+		.volumes[0].problems[1].state == "syncing" and
+		.volumes[0].problems[1].command == "mirvolctl op wait 7" and
+		.volumes[1].problems[0].command == "mirvolctl assemble --run backup" and
+		.volumes[1].problems[1].state == "missing"'
+	then ok fake-status-degraded-json; else [ "$rc" -ne 1 ] || ko fake-status-degraded-json "jq"; fi
+	if expect fake-status-offline-plex 1 fk env MIRVOL_FAKE_OFFLINE=1 "$TOOL" status &&
+	   grep -qx "    bring it back: mirvolctl online data 1" "$OUT/fake-status-offline-plex.out"
+	then ok fake-status-offline-plex; else [ "$rc" -ne 1 ] || ko fake-status-offline-plex "$(cat "$OUT/fake-status-offline-plex.out")"; fi
+	if expect fake-status-failed 1 fk env MIRVOL_FAKE_HEALTH=failed "$TOOL" status &&
+	   grep -q "^volume data (/dev/mirvol0): failed, " "$OUT/fake-status-failed.out" &&
+	   grep -qx "    re-add it: mirvolctl re-add data 0" "$OUT/fake-status-failed.out" &&
+	   grep -Eq "^  plex 1 .*: stale" "$OUT/fake-status-failed.out"
+	then ok fake-status-failed; else [ "$rc" -ne 1 ] || ko fake-status-failed "$(cat "$OUT/fake-status-failed.out")"; fi
+	if expect fake-status-failed-json 1 fk env MIRVOL_FAKE_HEALTH=failed "$TOOL" status --json &&
+	   jq_ok fake-status-failed-json '.healthy == false and .volumes[0].state == "failed" and
+		.volumes[0].problems[1].state == "failed" and
+		.volumes[0].problems[1].command == "mirvolctl re-add data 0" and
+		.volumes[0].problems[2].state == "stale"'
+	then ok fake-status-failed-json; else [ "$rc" -ne 1 ] || ko fake-status-failed-json "jq"; fi
+	# an ioctl failing: an error line, no half output
+	if expect fake-status-list-fails 1 fk env MIRVOL_FAKE_FAIL=3:12:7 "$TOOL" status --json &&
+	   [ ! -s "$OUT/fake-status-list-fails.out" ] &&
+	   err_is fake-status-list-fails status NO_MEMORY
+	then ok fake-status-list-fails; else [ "$rc" -ne 1 ] || ko fake-status-list-fails "$(cat "$OUT/fake-status-list-fails.err")"; fi
 fi
 
 # ---- the man page ----------------------------------------------------------
@@ -898,9 +1145,9 @@ if command -v groff >/dev/null; then
 	else
 		ko man-page-renders "$(head -c 300 "$OUT/man.err")"
 	fi
-	for c in create remove stop list show rename break-plex remove-plex \
+	for c in create remove stop list status show rename break-plex remove-plex \
 		 add-plex check repair resync set-plex op assemble examine \
-		 version set merge-plex fail offline online re-add replace; do
+		 version set merge-plex fail offline online re-add replace wipe; do
 		# a .TP entry starting \fBCMD (roff escapes the hyphens)
 		pat="\\fB${c//-/\\-}"
 		P=$pat awk 'index($0, ENVIRON["P"]) == 1 { f = 1 }
@@ -938,12 +1185,17 @@ elif command -v valgrind >/dev/null; then
 	vg_case valgrind-examine-v2 0 "$TOOL" examine "$IMG/v2"
 	vg_case valgrind-examine-v2-json 0 "$TOOL" examine --json "$IMG/v2"
 	vg_case valgrind-usage 2 "$TOOL" create
+	"$MKIMAGE" "$IMG/vg-wipe" --gen 5
+	vg_case valgrind-wipe 0 "$TOOL" wipe "$IMG/vg-wipe"
+	vg_case valgrind-wipe-none 1 "$TOOL" wipe "$IMG/empty"
 	vg_case valgrind-unit 0 "$UNIT"
 	if [ -f "$FAKE" ]; then
 		F=("LD_PRELOAD=$FAKE" MIRVOLCTL_CONTROL=/dev/null)
 		vg_case valgrind-list 0 "${F[@]}" "$TOOL" list --json
 		vg_case valgrind-list-text 0 "${F[@]}" "$TOOL" list
 		vg_case valgrind-show 0 "${F[@]}" "$TOOL" show data
+		vg_case valgrind-status 1 "${F[@]}" "$TOOL" status
+		vg_case valgrind-status-json 1 "${F[@]}" MIRVOL_FAKE_HEALTH=failed "$TOOL" status --json
 		vg_case valgrind-op-wait 0 "${F[@]}" "$TOOL" op wait 10
 		vg_case valgrind-split 1 "${F[@]}" MIRVOL_FAKE_SPLIT=1 "$TOOL" assemble "$OUT/d0" "$OUT/d1"
 		vg_case valgrind-create 0 "${F[@]}" "$TOOL" create --wait "$OUT/d0" "$OUT/d1"
@@ -954,6 +1206,8 @@ elif command -v valgrind >/dev/null; then
 		vg_case valgrind-replace 0 "${F[@]}" "$TOOL" replace --wait data 1 "$OUT/d0"
 		vg_case valgrind-set 0 "${F[@]}" "$TOOL" set data --bitmap internal --region-size 1M --sync-speed-max 9
 		vg_case valgrind-merge 1 "${F[@]}" "$TOOL" merge-plex data data
+		[ -s "$OUT/ext4" ] &&
+			vg_case valgrind-create-ext4 1 "${F[@]}" "$TOOL" create "$OUT/ext4"
 		vg_case valgrind-create-bitmap 0 "${F[@]}" "$TOOL" create --bitmap none "$OUT/d0"
 		vg_case valgrind-show-peer 0 "${F[@]}" "$TOOL" show backup
 	fi

@@ -212,8 +212,11 @@ verify_line() {
 # given; REGION_BYTES is its bitmap's region size ("null" without one).
 mirvol_up() {
 	local n=$1 bitmap=${2:-internal} budget=${3:-} sys i st dev want checked bm
+	# --force: the legs are reused, and the raw, md and dm configurations
+	# before this one wrote what they liked on them (create refuses a
+	# device where libblkid finds a signature).
 	# shellcheck disable=SC2046 # one word per leg
-	DEV=$("$MIRVOLCTL" create --name "$VOL" --assume-clean --bitmap "$bitmap" \
+	DEV=$("$MIRVOLCTL" create --force --name "$VOL" --assume-clean --bitmap "$bitmap" \
 		$(legs_list "$n")) || die "mirvolctl create failed"
 	settle
 	sys=/sys/block/${DEV#/dev/}/mirvol
@@ -465,7 +468,8 @@ run_fio() {
 # timed from add-plex until the operation has succeeded.
 resync_mirvol() {
 	local sys opid t0 t1 op
-	DEV=$("$MIRVOLCTL" create --name "$VOL" "$(leg 0)") || die "mirvolctl create failed"
+	# --force: reused legs (see mirvol_up)
+	DEV=$("$MIRVOLCTL" create --force --name "$VOL" "$(leg 0)") || die "mirvolctl create failed"
 	settle
 	sys=/sys/block/${DEV#/dev/}/mirvol
 	echo "$SPEED" >"$sys/sync_speed_max"
@@ -476,7 +480,7 @@ resync_mirvol() {
 	fi
 	watchdog 900
 	t0=$(now)
-	opid=$("$MIRVOLCTL" add-plex "$VOL" "$(leg 1)") || die "mirvolctl add-plex failed"
+	opid=$("$MIRVOLCTL" add-plex --force "$VOL" "$(leg 1)") || die "mirvolctl add-plex failed"
 	op=$("$MIRVOLCTL" op wait "$opid" --json) || die "add-plex failed: $op"
 	t1=$(now)
 	jq -e '.state == "succeeded" and .type == "add-plex"' <<<"$op" >/dev/null ||
