@@ -88,9 +88,11 @@ make --no-print-directory all || exit 1
 echo \"check KDIR=\${KDIR:-}\" >>$log"
 }
 
-# in_fresh_machine CMD...: CMD with empty /usr/src and /lib/modules
+# in_fresh_machine CMD...: CMD with empty /usr/src and /lib/modules, and
+# none of the calling make's settings (make check may run with KDIR set)
 in_fresh_machine() {
-	unshare -m bash -c 'mount --make-rprivate / &&
+	env -u KDIR -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+		unshare -m bash -c 'mount --make-rprivate / &&
 		mount -t tmpfs none /usr/src && mount -t tmpfs none /lib/modules &&
 		exec "$@"' in_fresh_machine "$@"
 }

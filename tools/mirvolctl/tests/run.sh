@@ -1074,7 +1074,7 @@ backup" ] && expect fake-list-names-empty 0 fk env MIRVOL_FAKE_HEALTH=empty "$TO
 	comp_is completion-from-volume "backup data" add-plex data --from-volume ""
 	comp_is completion-merge "backup data" merge-plex data ""
 	comp_is completion-bitmap "internal none" create --name x --bitmap ""
-	comp_is completion-op "cancel status wait" op ""
+	comp_is completion-op "cancel list status wait" op ""
 	comp_is completion-help "wipe" help wi
 	comp_is completion-dev "$OUT/d0 $OUT/d1" wipe "$OUT/d"
 	comp_is completion-readd-dev "$OUT/d0 $OUT/d1" re-add data 1 "$OUT/d"
