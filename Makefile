@@ -48,7 +48,7 @@ UNITS		:= mirvol-last-resort@.timer mirvol-last-resort@.service
 TOOL		:= tools/mirvolctl/mirvolctl
 
 .PHONY: all deps module tool testprogs check check-debug kunit vmtest lint demo bench \
-	install uninstall clean help torture
+	install install-module install-tools uninstall clean help torture
 
 # Only builds: never installs packages (check, demo and bench run deps).
 all: module tool testprogs
@@ -106,9 +106,16 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@KDIR='$(KDIR)' $(SRC)/tools/testing/bench/run.sh $(BENCH_ARGS)
 
-install: all
+install: all install-module install-tools
+
+# The module alone, built for KDIR.
+install-module: module
 	$(MAKE) -C $(KDIR) M=$(SRC) $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
+
+# Everything but the module: the tool, its man page, the header, the udev
+# rules and the units (@SBINDIR@ replaced).  debian/rules uses it.
+install-tools: tool
 	$(MAKE) -C tools/mirvolctl install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 	install -D -m 0644 uapi/linux/mirvol.h $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h
 	install -D -m 0644 tools/udev/69-mirvol.rules $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
@@ -117,7 +124,7 @@ install: all
 		install -D -m 0644 tools/systemd/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 		sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
 	done
-	-udevadm control --reload 2>/dev/null
+	-test -n "$(DESTDIR)" || udevadm control --reload 2>/dev/null
 	-test -n "$(DESTDIR)" || ! test -d /run/systemd/system || systemctl daemon-reload
 
 uninstall:
@@ -133,3 +140,4 @@ clean:
 	$(MAKE) -C tools/testing/integration clean
 	$(MAKE) -C tools/testing/crash clean
 	rm -rf tools/testing/out
+
