@@ -13,6 +13,8 @@
 #   make bench         benchmark against md raid1, dm-mirror and the raw device
 #   make install       install module, tool, header, man page, udev rules
 #                      and systemd units
+#   make deb           build the Debian packages mirvol-dkms and mirvolctl
+#                      into tools/testing/out/deb (see debian/)
 #
 # check, demo and bench run deps first.  KDIR defaults to
 # /lib/modules/$(uname -r)/build when that exists, else to the newest
@@ -48,13 +50,13 @@ UNITS		:= mirvol-last-resort@.timer mirvol-last-resort@.service
 TOOL		:= tools/mirvolctl/mirvolctl
 
 .PHONY: all deps module tool testprogs check check-debug kunit vmtest lint demo bench \
-	install install-module install-tools uninstall clean help torture
+	install install-module install-tools uninstall clean help torture deb
 
 # Only builds: never installs packages (check, demo and bench run deps).
 all: module tool testprogs
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(DEPS)
@@ -141,3 +143,7 @@ clean:
 	$(MAKE) -C tools/testing/crash clean
 	rm -rf tools/testing/out
 
+# The Debian packages (debian/), built in a copy of the tree: the .debs end
+# in tools/testing/out/deb.
+deb:
+	@$(SRC)/tools/mkdeb.sh
