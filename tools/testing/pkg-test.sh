@@ -18,12 +18,16 @@
 #                     every source it names; VER is the package's upstream
 #                     version and mirvolctl's MIRVOLCTL_VERSION; its
 #                     postinst runs dkms
-#   dkms-build        "dkms add" and "dkms build" of the packaged sources
-#                     for the installed Debian 6.12 headers, in a private
-#                     DKMS tree (--dkmstree, --sourcetree, a throw-away
-#                     signing key): a mirvol.ko whose vermagic is that
-#                     kernel's; /var/lib/dkms and /lib/modules unchanged
-# The counts go to tools/testing/out/pkg.counts.
+#   dkms-build        "dkms add" of the packaged sources and "dkms
+#                     autoinstall" (what a kernel upgrade runs: only for
+#                     AUTOINSTALL modules) for the installed Debian 6.12
+#                     headers, in a private DKMS tree (--dkmstree,
+#                     --sourcetree, --installtree, --no-depmod, a
+#                     throw-away signing key): a mirvol.ko installed whose
+#                     vermagic is that kernel's; /var/lib/dkms,
+#                     /lib/modules and /boot unchanged
+# Needs root (dkms autoinstall).  The counts go to
+# tools/testing/out/pkg.counts.
 #
 # Usage: pkg-test.sh
 set -u
@@ -173,6 +177,7 @@ result dkms-files "$why" "$work/dkms-files.log"
 host_state() {
 	find /var/lib/dkms /lib/modules -path '*/updates*' 2>/dev/null | sort
 	find /var/lib/dkms -maxdepth 2 2>/dev/null | sort
+	ls -l --time-style=full-iso /boot /lib/modules/*/ 2>/dev/null
 }
 
 why=ok
@@ -181,42 +186,47 @@ log=$work/dkms-build.log
 kdir=$(kdir)
 kver=$(cat "$kdir/include/config/kernel.release" 2>/dev/null)
 priv=$work/dkms
-mkdir -p "$priv/tree" "$priv/source"
+mkdir -p "$priv/tree" "$priv/source" "$priv/install/$kver"
 cp -a "$dsrc" "$priv/source/"
 before=$(host_state)
 if ! command -v dkms >/dev/null; then
 	why="dkms is missing; run 'make deps'"
+elif [ "$(id -u)" -ne 0 ]; then
+	why="needs root (dkms autoinstall)"
 elif [ -z "$kver" ]; then
 	why="no kernel release in $kdir"
 else
 	# dkms signs the module when the kernel can check signatures: with
 	# a key of its own here, not a new /var/lib/dkms/mok.key.
 	export mok_signing_key=$priv/mok.key mok_certificate=$priv/mok.pub
-	d=(--dkmstree "$priv/tree" --sourcetree "$priv/source")
+	d=(--dkmstree "$priv/tree" --sourcetree "$priv/source" --installtree "$priv/install")
+	# autoinstall is what /etc/kernel/postinst.d/dkms runs for a newly
+	# installed kernel: it builds and installs the modules whose
+	# dkms.conf says AUTOINSTALL="yes".
 	if ! dkms add -m mirvol -v "$upver" "${d[@]}" >>"$log" 2>&1; then
 		why="dkms add failed"
-	elif ! dkms build -m mirvol -v "$upver" -k "$kver" --kernelsourcedir "$kdir" \
+	elif ! dkms autoinstall -k "$kver" --kernelsourcedir "$kdir" --no-depmod \
 			"${d[@]}" >>"$log" 2>&1; then
-		why="dkms build -k $kver failed"
+		why="dkms autoinstall -k $kver failed"
 		cat "$priv/tree/mirvol/$upver/build/make.log" >>"$log" 2>/dev/null
 	else
-		kos=("$priv/tree/mirvol/$upver/$kver"/*/module/mirvol.ko*)
+		kos=("$priv/install/$kver"/updates/dkms/mirvol.ko*)
 		ko=${kos[0]}
 		[ -f "$ko" ] || ko=
 		vermagic=$(modinfo -F vermagic "$ko" 2>>"$log")
 		echo "module: $ko; vermagic: $vermagic" >>"$log"
 		if [ -z "$ko" ]; then
-			why="no mirvol.ko for $kver in the DKMS tree"
+			why="no mirvol.ko installed for $kver"
 		elif [ "${vermagic%% *}" != "$kver" ]; then
 			why="vermagic '$vermagic' is not $kver's"
 		elif ! st=$(dkms status -m mirvol "${d[@]}" 2>&1) ||
-		     ! grep -q "^mirvol/$upver, $kver, .*: built" <<<"$st"; then
+		     ! grep -q "^mirvol/$upver, $kver, .*: installed" <<<"$st"; then
 			echo "dkms status: $st" >>"$log"
-			why="dkms status does not say built for $kver"
+			why="dkms status does not say installed for $kver"
 		fi
 	fi
 fi
-[ "$before" = "$(host_state)" ] || why="the host's /var/lib/dkms or /lib/modules changed"
+[ "$before" = "$(host_state)" ] || why="the host's /var/lib/dkms, /lib/modules or /boot changed"
 result dkms-build "$why" "$log"
 
 write_counts "$counts" "$passed" "$failed"
