@@ -13,6 +13,8 @@
 #   make bench         benchmark against md raid1, dm-mirror and the raw device
 #   make install       install module, tool, header, man page, bash
 #                      completion, udev rules and systemd units
+#   make deb           build the Debian packages mirvol-dkms and mirvolctl
+#                      into tools/testing/out/deb (see debian/)
 #
 # check, demo and bench run deps first.  KDIR defaults to
 # /lib/modules/$(uname -r)/build when that exists, else to the newest
@@ -49,13 +51,13 @@ UNITS		:= mirvol-last-resort@.timer mirvol-last-resort@.service \
 TOOL		:= tools/mirvolctl/mirvolctl
 
 .PHONY: all deps module tool testprogs check check-debug kunit vmtest lint demo bench \
-	install uninstall clean help torture
+	install install-module install-tools uninstall clean help torture deb
 
 # Only builds: never installs packages (check, demo and bench run deps).
 all: module tool testprogs
 
 help:
-	@sed -n '3,20p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,22p' Makefile | sed 's/^# \{0,1\}//'
 
 deps:
 	@$(DEPS)
@@ -107,9 +109,16 @@ bench: deps
 	@$(MAKE) --no-print-directory all
 	@KDIR='$(KDIR)' $(SRC)/tools/testing/bench/run.sh $(BENCH_ARGS)
 
-install: all
+install: all install-module install-tools
+
+# The module alone, built for KDIR.
+install-module: module
 	$(MAKE) -C $(KDIR) M=$(SRC) $(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
 	depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
+
+# Everything but the module: the tool, its man page, the header, the udev
+# rules and the units (@SBINDIR@ replaced).  debian/rules uses it.
+install-tools: tool
 	$(MAKE) -C tools/mirvolctl install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 	install -D -m 0644 uapi/linux/mirvol.h $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h
 	install -D -m 0644 tools/udev/69-mirvol.rules $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
@@ -118,7 +127,7 @@ install: all
 		install -D -m 0644 tools/systemd/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 		sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
 	done
-	-udevadm control --reload 2>/dev/null
+	-test -n "$(DESTDIR)" || udevadm control --reload 2>/dev/null
 	-test -n "$(DESTDIR)" || ! test -d /run/systemd/system || systemctl daemon-reload
 
 uninstall:
@@ -134,3 +143,8 @@ clean:
 	$(MAKE) -C tools/testing/integration clean
 	$(MAKE) -C tools/testing/crash clean
 	rm -rf tools/testing/out
+
+# The Debian packages (debian/), built in a copy of the tree: the .debs end
+# in tools/testing/out/deb.
+deb:
+	@$(SRC)/tools/mkdeb.sh

@@ -3,8 +3,10 @@
 #
 # Install, from Debian's archive, whatever building and testing mirvol needs
 # and is not there yet: the newest Debian 6.12 kernel (headers and image),
-# linux-source-6.12 (for KUnit on UML and checkpatch), QEMU, busybox and the
-# user-space tools the integration tests and the benchmark run in the guest.
+# linux-source-6.12 (for KUnit on UML and checkpatch), QEMU, busybox, the
+# user-space tools the integration tests and the benchmark run in the guest,
+# and what "make deb" and the packaging tests use (debhelper, dh-dkms, dkms,
+# lintian, fakeroot).
 # When everything is there it does nothing (and needs no root); otherwise it
 # needs root and runs apt-get.  "make deps" runs it, and so do check, demo
 # and bench; a plain "make" never does.
@@ -34,7 +36,8 @@ fi
 PKGS="build-essential gcc-multilib bc bison flex libelf-dev python3 sparse kmod cpio xz-utils
       qemu-system-x86 busybox-static linux-source-6.12 fio e2fsprogs mdadm
       dmsetup udev util-linux jq groff-base man-db valgrind procps perl
-      libblkid-dev pkg-config fdisk"
+      libblkid-dev pkg-config fdisk dpkg-dev debhelper dh-dkms dkms lintian
+      fakeroot"
 
 missing=""
 for p in $PKGS; do

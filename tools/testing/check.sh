@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # What "make check" runs: dependencies, the normal build (make all), the
-# tool's tests, the Makefile's first-run setup tests (setup-test.sh), lint, KUnit on UML (with lockdep and KASAN) and the VM
-# integration tests.  The same tests on the debug kernel are "make
-# check-debug" (see README.md: they do not fit in make check's time).  A
+# tool's tests, the Makefile's first-run setup tests (setup-test.sh), the
+# packaging tests (pkg-test.sh: make deb, lintian, a private DKMS build),
+# lint, KUnit on UML (with lockdep and KASAN) and the VM integration tests.
+# The same tests on the debug kernel are "make check-debug" (see
+# README.md: they do not fit in make check's time).  A
 # failed stage does not stop the later ones, except that the integration
 # tests need the build.  Ends with the per-stage results and, as its very
 # last line,
@@ -62,6 +64,7 @@ stage tool-tests "$OUT_DIR/tool-tests.counts" \
 	env MIRVOLCTL_TEST_COUNTS="$OUT_DIR/tool-tests.counts" \
 	make --no-print-directory -C tools/mirvolctl test
 stage setup "$OUT_DIR/setup.counts" "$MIRVOL_SRC/tools/testing/setup-test.sh"
+stage pkg "$OUT_DIR/pkg.counts" "$MIRVOL_SRC/tools/testing/pkg-test.sh"
 stage lint "$OUT_DIR/lint.counts" "$MIRVOL_SRC/tools/testing/lint.sh"
 stage kunit "$OUT_DIR/kunit.counts" "$MIRVOL_SRC/tools/testing/kunit/run-kunit.sh"
 if [ $build_ok -eq 1 ]; then
