@@ -112,7 +112,9 @@ rule=$ctl/lib/udev/rules.d/69-mirvol.rules
 for f in usr/sbin/mirvolctl usr/share/man/man8/mirvolctl.8.gz \
 	 lib/udev/rules.d/69-mirvol.rules usr/include/linux/mirvol.h \
 	 lib/systemd/system/mirvol-last-resort@.timer \
-	 lib/systemd/system/mirvol-last-resort@.service; do
+	 lib/systemd/system/mirvol-last-resort@.service \
+	 lib/systemd/system/mirvol-monitor.service \
+	 usr/share/bash-completion/completions/mirvolctl; do
 	[ -f "$ctl/$f" ] || { why="/$f is missing"; break; }
 done
 if [ "$why" != ok ]; then
@@ -130,6 +132,9 @@ elif ! grep -qF "RUN+=\"/usr/sbin/mirvolctl assemble --incremental \$devnode\"" 
 elif ! grep -qx 'ExecStart=/usr/sbin/mirvolctl assemble --run %i' \
 		"$ctl/lib/systemd/system/mirvol-last-resort@.service"; then
 	why="the last-resort service does not run /usr/sbin/mirvolctl"
+elif ! grep -qx 'ExecStart=/usr/sbin/mirvolctl monitor $MIRVOL_MONITOR_ARGS' \
+		"$ctl/lib/systemd/system/mirvol-monitor.service"; then
+	why="mirvol-monitor.service does not run /usr/sbin/mirvolctl"
 elif ! cmp -s "$ctl/usr/include/linux/mirvol.h" "$MIRVOL_SRC/uapi/linux/mirvol.h"; then
 	why="/usr/include/linux/mirvol.h is not uapi/linux/mirvol.h"
 elif ! zcat "$ctl/usr/share/man/man8/mirvolctl.8.gz" | cmp -s - "$MIRVOL_SRC/tools/mirvolctl/mirvolctl.8"; then
