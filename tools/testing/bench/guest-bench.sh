@@ -23,6 +23,8 @@
 #   verify.tsv       per repetition, workload and config: what was checked
 #   resync.tsv       per repetition: mirvol add-plex and md recovery
 #   break.tsv        per repetition: break-plex times and its fio job
+#   merge.tsv        per repetition: merge-plex after 1 % written on each
+#                    side of a break-plex --track-changes
 #   rejoin.tsv       per repetition and case: an offline plex's return
 #   fio/*.iolog      the offsets fio wrote while the plex was offline
 #   fio/*.json       fio's JSON output; fio/*_lat.1.log the per-I/O
@@ -647,6 +649,62 @@ rejoin() {
 	settle
 }
 
+# merge: what merge-plex copies, and how long it takes.  Plex 1 of the
+# N-plex volume is broken off with --track-changes; fio writes 1 % of the
+# volume at random on each side (different seeds); merge-plex brings the
+# plex back, timed from there until its operation has ended.  Compared
+# with rejoin's "full" case (a whole copy of the same volume).
+merge_case() {
+	local sys t0 t1 opid op vol_bytes wbytes snap side seed json rc w dev
+	local -a written=()
+	wl=merge
+	mirvol_up "$plexes" internal
+	sys=/sys/block/${DEV#/dev/}/mirvol
+	echo "$SPEED" >"$sys/sync_speed_max"
+	echo "$SPEED" >"$sys/sync_speed_min"
+	vol_bytes=$(blockdev --getsize64 "$DEV")
+	wbytes=$((vol_bytes / 100 / 4096 * 4096))
+	watchdog 900
+	snap=$("$MIRVOLCTL" break-plex "$VOL" 1 --track-changes --name "$VOL-snap" --wait) ||
+		die "break-plex --track-changes failed"
+	settle
+	for side in vol snap; do
+		seed=21
+		dev=$DEV
+		if [ $side = snap ]; then
+			seed=22
+			dev=$snap
+		fi
+		json=fio/r$rep-merge-$side.json
+		rc=0
+		fio --name="merge-$side" --filename="$dev" --ioengine=libaio --direct=1 \
+			--bs=4k --iodepth=8 --group_reporting --output-format=json \
+			--rw=randwrite --size="$vol_bytes" --io_size="$wbytes" \
+			--randseed=$seed --output="$out/$json" || rc=$?
+		[ $rc -eq 0 ] || die "fio merge-$side exited with status $rc"
+		w=$(jq -r '.jobs[0] | if .error == 0 and .read.io_bytes == 0
+			then .write.io_bytes else "bad" end' "$out/$json")
+		[ "$w" = "$wbytes" ] || die "fio merge-$side wrote '$w' bytes, not $wbytes"
+		written+=("$w")
+	done
+	settle
+	t0=$(now)
+	opid=$("$MIRVOLCTL" merge-plex "$VOL" "$VOL-snap") || die "merge-plex failed"
+	op=$("$MIRVOLCTL" op wait "$opid" --json) || die "merge-plex failed: $op"
+	t1=$(now)
+	jq -e '.state == "succeeded" and .type == "merge-plex"' <<<"$op" >/dev/null ||
+		die "merge-plex did not succeed: $op"
+	"$MIRVOLCTL" show "$VOL" --json | jq -e --argjson n "$plexes" '.state == "online" and
+		(.plexes | length) == $n and all(.plexes[]; .state == "active")' >/dev/null ||
+		die "the volume is not in sync after merge-plex"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$vol_bytes" "$REGION_BYTES" \
+		"${written[0]}" "${written[1]}" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')" \
+		"$(jq -c '{type, elapsed_ms, done_bytes, total_bytes}' <<<"$op")" >>"$out/merge.tsv"
+	log "rep $rep/$repeat merge: ${written[0]} + ${written[1]} bytes written, $(jq -r .total_bytes <<<"$op") copied"
+	mirvol_remove "$VOL"
+	settle
+}
+
 # ---------------------------------------------------------------- main
 
 IFS=, read -ra cfg_list <<<"$configs"
@@ -669,6 +727,7 @@ done
 : >"$out/resync.tsv"
 : >"$out/break.tsv"
 : >"$out/rejoin.tsv"
+: >"$out/merge.tsv"
 log "fio span ${span_mib} MiB of $legs x $size_mib MiB legs; configs: ${cfg_list[*]}; workloads: ${wl_list[*]}"
 for ((rep = 1; rep <= repeat; rep++)); do
 	if [ "$interleave" = workload ]; then
@@ -704,6 +763,7 @@ for ((rep = 1; rep <= repeat; rep++)); do
 		rejoin random
 		rejoin seq
 		rejoin full
+		merge_case
 	fi
 done
 

@@ -47,6 +47,7 @@ LABELS = {
 BITMAP_COST_LIMIT = 0.9  # randwrite with the bitmap >= 0.9 x without
 BITMAP_COST_WORKLOADS = ("randwrite-qd32", "randwrite-qd1")
 REJOIN_LIMIT = 2.0       # an offline plex's return copies <= 2 x ...
+MERGE_LIMIT = 0.03       # merge-plex after 1 % on each side: <= 3 % of a full copy
 SPREAD_LIMIT = 0.20      # read I/O counts of the plexes within 20 %
 PAUSE_LIMIT_MS = 100.0   # break-plex: writers pause less than this
 NOISY = 0.10             # mark medians whose samples spread more than this
@@ -278,6 +279,34 @@ def iolog_regions(path, region):
     return len(regions)
 
 
+def merge_runs(out, rows, repeat, full):
+    """merge.tsv -> summary, against rejoin's full copy of the same volume."""
+    rr = []
+    for r in rows:
+        if len(r) != 7:
+            fail(f"bad merge.tsv line: {r}")
+        rep, vol_bytes, region, w_vol, w_snap, secs, op = r
+        op = json.loads(op)
+        if op["done_bytes"] != op["total_bytes"]:
+            fail(f"rep {rep} merge: the operation did {op['done_bytes']} of {op['total_bytes']} bytes")
+        rr.append({"rep": int(rep), "volume_bytes": int(vol_bytes),
+                   "region_bytes": int(region),
+                   "written_bytes": [int(w_vol), int(w_snap)],
+                   "seconds": float(secs), "elapsed_ms": op["elapsed_ms"],
+                   "copied_bytes": op["total_bytes"]})
+    if len(rr) != repeat:
+        fail(f"merge: {len(rr)} runs, expected {repeat}")
+    res = {"volume_bytes": rr[0]["volume_bytes"], "region_bytes": rr[0]["region_bytes"],
+           "written_bytes": rr[0]["written_bytes"],
+           "copied_bytes": summary([x["copied_bytes"] for x in rr]),
+           "seconds": summary([x["seconds"] for x in rr]),
+           "elapsed_ms": summary([x["elapsed_ms"] for x in rr]), "runs": rr}
+    res["bytes_vs_full"] = ratio(res["copied_bytes"]["median"], full["copied_bytes"]["median"])
+    res["time_vs_full"] = ratio(res["seconds"]["median"], full["seconds"]["median"])
+    res["elapsed_vs_full"] = ratio(res["elapsed_ms"]["median"], full["elapsed_ms"]["median"])
+    return res
+
+
 def rejoin_runs(out, rows, repeat):
     """rejoin.tsv -> {case: summary}, checked against fio's own records."""
     runs = {}
@@ -447,6 +476,15 @@ def evaluate(res, mv):
                    "rejoin", c["copied_per_rounded"], REJOIN_LIMIT,
                    f"{c['written_rounded_bytes'] / 2**20:.2f} MiB in the regions "
                    "fio's log touched", cmp="<=")
+    mg = res.get("merge")
+    if mg:
+        target("merge-plex after 1 % on each side: bytes / full copy", "rejoin",
+               mg["bytes_vs_full"], MERGE_LIMIT,
+               f"{mg['copied_bytes']['median'] / 2**20:.2f} MiB copied", cmp="<=")
+        target("merge-plex after 1 % on each side: kernel time / full copy", "rejoin",
+               mg["elapsed_vs_full"], MERGE_LIMIT,
+               f"{mg['elapsed_ms']['median']:.0f} ms, full copy "
+               f"{res['rejoin']['full']['elapsed_ms']['median']:.0f} ms", cmp="<=")
     br = res.get("break_plex")
     if br:
         target("break-plex: longest writer pause", "break-plex",
@@ -572,6 +610,15 @@ def print_table(res, mv, configs):
                   f"{c['elapsed_ms']['median']:9.0f} {fmt_ratio(c.get('elapsed_vs_full', 1.0)):>7}")
         print("  rounded: the regions fio's log touched; time: from 'online' until "
               "'op wait' returned; kernel: the operation's elapsed_ms")
+    mg = res.get("merge")
+    if mg:
+        print()
+        print(f"merge-plex after break-plex --track-changes and 1 % written at random "
+              f"on each side (median of {len(mg['runs'])}):")
+        print(f"  copied {mg['copied_bytes']['median'] / 2**20:.2f} MiB "
+              f"({fmt_ratio(mg['bytes_vs_full'])} of the full copy), "
+              f"{mg['seconds']['median']:.3f} s ({fmt_ratio(mg['time_vs_full'])}), "
+              f"kernel {mg['elapsed_ms']['median']:.0f} ms ({fmt_ratio(mg['elapsed_vs_full'])})")
     br = res.get("break_plex")
     if br:
         print()
@@ -735,6 +782,10 @@ def build(out):
     if "rejoin" in opt["workloads"]:
         res["rejoin"] = rejoin_runs(out, read_tsv(os.path.join(out, "rejoin.tsv")),
                                     opt["repeat"])
+        mpath = os.path.join(out, "merge.tsv")
+        if os.path.exists(mpath):
+            res["merge"] = merge_runs(out, read_tsv(mpath), opt["repeat"],
+                                      res["rejoin"]["full"])
 
     res["targets"] = evaluate(res, mv)
     return res, mv, configs

@@ -22,7 +22,9 @@
 #                      randread-qd32 randwrite-qd32 randread-qd1
 #                      randwrite-qd1 seqread seqwrite resync break-plex
 #                      rejoin (an offline plex's return: bytes copied
-#                      with the bitmap against a full resync)
+#                      with the bitmap against a full resync; and
+#                      merge-plex after break-plex --track-changes and
+#                      1 % written on each side)
 #   --configs LIST     configurations (default all): raw mirvolN
 #                      mirvolN-nobitmap mirvol1 md md-bitmap dm linear
 #                      ("mirvol" means mirvolN; mirvolN-nobitmap: the
