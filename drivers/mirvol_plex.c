@@ -94,6 +94,15 @@ enum mirvol_reason mirvol_plex_open(struct mirvol_plex *plex, dev_t devt)
 	plex->bdev = file_bdev(file);
 	plex->devt = devt;
 	plex->dev_sectors = bdev_nr_sectors(plex->bdev);
+	/*
+	 * From here on the device is written by bios that bypass its page
+	 * cache.  Dirty pages of an earlier buffered write would be written
+	 * back over the plex's data later, and clean ones (a probe by blkid
+	 * or mirvolctl) would show its old contents to readers: write the
+	 * first back now and drop both.
+	 */
+	sync_blockdev(plex->bdev);
+	invalidate_bdev(plex->bdev);
 	return MIRVOL_R_NONE;
 }
 
@@ -108,6 +117,8 @@ void mirvol_plex_close(struct mirvol_plex *plex)
 	if (!file)
 		return;
 	WARN_ON_ONCE(plex->linked);
+	/* Pages read while it was a plex may be stale: not for the next user. */
+	invalidate_bdev(file_bdev(file));
 	plex->bdev_file = NULL;
 	WRITE_ONCE(plex->bdev, NULL);
 	bdev_fput(file);
