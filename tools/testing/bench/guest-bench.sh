@@ -649,15 +649,18 @@ rejoin() {
 	settle
 }
 
-# merge: what merge-plex copies, and how long it takes.  Plex 1 of the
-# N-plex volume is broken off with --track-changes; fio writes 1 % of the
-# volume at random on each side (different seeds); merge-plex brings the
-# plex back, timed from there until its operation has ended.  Compared
-# with rejoin's "full" case (a whole copy of the same volume).
+# merge_case KIND: what merge-plex copies, and how long it takes.  Plex 1
+# of the N-plex volume is broken off with --track-changes; fio writes 1 %
+# of the volume on each side, in 4 KiB blocks: KIND random at random
+# offsets (different seeds; fio ignores --randseed under its default
+# --randrepeat=1), seq in one run from a third of the volume on
+# one side and from two thirds on the other; merge-plex brings the plex
+# back, timed from there until its operation has ended.  Compared with
+# rejoin's "full" case (a whole copy of the same volume).
 merge_case() {
-	local sys t0 t1 opid op vol_bytes wbytes snap side seed json rc w dev
-	local -a written=()
-	wl=merge
+	local kind=$1 sys t0 t1 opid op vol_bytes wbytes snap side seed json rc w dev
+	local -a written=() where
+	wl=merge-$kind
 	mirvol_up "$plexes" internal
 	sys=/sys/block/${DEV#/dev/}/mirvol
 	echo "$SPEED" >"$sys/sync_speed_max"
@@ -675,12 +678,18 @@ merge_case() {
 			seed=22
 			dev=$snap
 		fi
-		json=fio/r$rep-merge-$side.json
+		json=fio/r$rep-$wl-$side.json
+		if [ "$kind" = random ]; then
+			where=(--rw=randwrite --size="$vol_bytes" --io_size="$wbytes"
+			       --randrepeat=0 --randseed="$seed")
+		else
+			where=(--rw=write --size="$wbytes"
+			       --offset=$(((seed - 20) * vol_bytes / 3 / 4096 * 4096)))
+		fi
 		rc=0
-		fio --name="merge-$side" --filename="$dev" --ioengine=libaio --direct=1 \
+		fio --name="$wl-$side" --filename="$dev" --ioengine=libaio --direct=1 \
 			--bs=4k --iodepth=8 --group_reporting --output-format=json \
-			--rw=randwrite --size="$vol_bytes" --io_size="$wbytes" \
-			--randseed=$seed --output="$out/$json" || rc=$?
+			"${where[@]}" --output="$out/$json" || rc=$?
 		[ $rc -eq 0 ] || die "fio merge-$side exited with status $rc"
 		w=$(jq -r '.jobs[0] | if .error == 0 and .read.io_bytes == 0
 			then .write.io_bytes else "bad" end' "$out/$json")
@@ -697,10 +706,10 @@ merge_case() {
 	"$MIRVOLCTL" show "$VOL" --json | jq -e --argjson n "$plexes" '.state == "online" and
 		(.plexes | length) == $n and all(.plexes[]; .state == "active")' >/dev/null ||
 		die "the volume is not in sync after merge-plex"
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$vol_bytes" "$REGION_BYTES" \
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$kind" "$vol_bytes" "$REGION_BYTES" \
 		"${written[0]}" "${written[1]}" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.6f", b - a }')" \
 		"$(jq -c '{type, elapsed_ms, done_bytes, total_bytes}' <<<"$op")" >>"$out/merge.tsv"
-	log "rep $rep/$repeat merge: ${written[0]} + ${written[1]} bytes written, $(jq -r .total_bytes <<<"$op") copied"
+	log "rep $rep/$repeat merge $kind: ${written[0]} + ${written[1]} bytes written, $(jq -r .total_bytes <<<"$op") copied"
 	mirvol_remove "$VOL"
 	settle
 }
@@ -763,7 +772,8 @@ for ((rep = 1; rep <= repeat; rep++)); do
 		rejoin random
 		rejoin seq
 		rejoin full
-		merge_case
+		merge_case random
+		merge_case seq
 	fi
 done
 

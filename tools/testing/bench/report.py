@@ -280,7 +280,18 @@ def iolog_regions(path, region):
 
 
 def merge_runs(out, rows, repeat, full):
-    """merge.tsv -> summary, against rejoin's full copy of the same volume."""
+    """merge.tsv -> {kind: summary}, against rejoin's full copy."""
+    res = {}
+    for kind in ("random", "seq"):
+        kr = [r for r in rows if len(r) == 8 and r[1] == kind]
+        res[kind] = merge_kind([r[:1] + r[2:] for r in kr], repeat, full, kind)
+    if sum(len(v["runs"]) for v in res.values()) != len(rows):
+        fail("bad merge.tsv lines")
+    return res
+
+
+def merge_kind(rows, repeat, full, kind):
+    """The runs of one merge case."""
     rr = []
     for r in rows:
         if len(r) != 7:
@@ -295,7 +306,7 @@ def merge_runs(out, rows, repeat, full):
                    "seconds": float(secs), "elapsed_ms": op["elapsed_ms"],
                    "copied_bytes": op["total_bytes"]})
     if len(rr) != repeat:
-        fail(f"merge: {len(rr)} runs, expected {repeat}")
+        fail(f"merge {kind}: {len(rr)} runs, expected {repeat}")
     res = {"volume_bytes": rr[0]["volume_bytes"], "region_bytes": rr[0]["region_bytes"],
            "written_bytes": rr[0]["written_bytes"],
            "copied_bytes": summary([x["copied_bytes"] for x in rr]),
@@ -476,13 +487,12 @@ def evaluate(res, mv):
                    "rejoin", c["copied_per_rounded"], REJOIN_LIMIT,
                    f"{c['written_rounded_bytes'] / 2**20:.2f} MiB in the regions "
                    "fio's log touched", cmp="<=")
-    mg = res.get("merge")
-    if mg:
-        target("merge-plex after 1 % on each side: bytes / full copy", "rejoin",
+    for kind, mg in (res.get("merge") or {}).items():
+        target(f"merge-plex after 1 % {kind} on each side: bytes / full copy", "rejoin",
                mg["bytes_vs_full"], MERGE_LIMIT,
                f"{mg['copied_bytes']['median'] / 2**20:.2f} MiB copied", cmp="<=")
-        target("merge-plex after 1 % on each side: kernel time / full copy", "rejoin",
-               mg["elapsed_vs_full"], MERGE_LIMIT,
+        target(f"merge-plex after 1 % {kind} on each side: kernel time / full copy",
+               "rejoin", mg["elapsed_vs_full"], MERGE_LIMIT,
                f"{mg['elapsed_ms']['median']:.0f} ms, full copy "
                f"{res['rejoin']['full']['elapsed_ms']['median']:.0f} ms", cmp="<=")
     br = res.get("break_plex")
@@ -610,10 +620,9 @@ def print_table(res, mv, configs):
                   f"{c['elapsed_ms']['median']:9.0f} {fmt_ratio(c.get('elapsed_vs_full', 1.0)):>7}")
         print("  rounded: the regions fio's log touched; time: from 'online' until "
               "'op wait' returned; kernel: the operation's elapsed_ms")
-    mg = res.get("merge")
-    if mg:
+    for kind, mg in (res.get("merge") or {}).items():
         print()
-        print(f"merge-plex after break-plex --track-changes and 1 % written at random "
+        print(f"merge-plex after break-plex --track-changes and 1 % written ({kind}) "
               f"on each side (median of {len(mg['runs'])}):")
         print(f"  copied {mg['copied_bytes']['median'] / 2**20:.2f} MiB "
               f"({fmt_ratio(mg['bytes_vs_full'])} of the full copy), "
