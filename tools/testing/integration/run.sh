@@ -232,7 +232,7 @@ oops_excerpt() {
 # Single-boot tests share boots; a boot that crashes takes the running
 # test with it, the rest go on in the next boot.
 run_shared() {
-	local pending=("$@") next t v progressed first plan
+	local pending=("$@") next t v progressed first plan retried=0
 	while [ ${#pending[@]} -gt 0 ]; do
 		plan=$(mktemp)
 		for t in "${pending[@]}"; do
@@ -254,6 +254,18 @@ run_shared() {
 			[ "$v" != KILLED ] || v="FAIL request_kill outside a stage (see TEST_STAGES)"
 			report "$t" "$v"
 		done
+		# No test began and mirvol.ko was never loaded: the guest died
+		# at boot (see run_own); once more, once per run.
+		if [ $progressed -eq 0 ] && [ $retried -eq 0 ] &&
+		   [ "$VM_RESULT" = crash ] &&
+		   [ ! -s "$BOOTDIR/current" ] &&
+		   ! grep -aq 'mirvol: mirrored block volumes' "$BOOTDIR/console.log"; then
+			retried=1
+			echo "=== shared boot ${BOOTDIR##*/} crashed before its first test ($VM_REASON); booting again" |
+				tee -a "$out/${pending[0]}.log" >&2
+			oops_excerpt >>"$out/${pending[0]}.log"
+			continue
+		fi
 		if [ $progressed -eq 0 ]; then
 			for t in "${next[@]}"; do
 				report "$t" "FAIL VM: $VM_RESULT: $VM_REASON"
