@@ -150,6 +150,7 @@ usage_case rename-one-arg rename a
 usage_case break-no-plex break-plex vol
 usage_case set-plex-no-flag set-plex vol 0
 usage_case set-plex-both-flags set-plex vol 0 --boot --no-boot
+usage_case set-plex-both-wm set-plex vol 0 --write-mostly --no-write-mostly
 usage_case add-plex-nothing add-plex vol
 usage_case add-plex-both add-plex vol /dev/null --from-volume x
 usage_case add-plex-from-force add-plex vol --from-volume x --force
@@ -773,6 +774,18 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect fake-rename-exists 1 fk "$TOOL" rename data backup &&
 	   err_is fake-rename-exists rename NAME_EXISTS; then ok fake-rename-exists; fi
 	if expect fake-set-plex 0 fk "$TOOL" set-plex data 0 --no-boot; then ok fake-set-plex; fi
+	# --write-mostly: its flag, alone or with --boot; refused by a module
+	# without MIRVOL_FEAT_WRITE_MOSTLY (before any change).
+	if expect fake-set-plex-wm 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-set-plex-wm.log" \
+		MIRVOL_FAKE_FEATURES=0x1fff "$TOOL" set-plex data 1 --write-mostly --no-boot &&
+	   logged fake-set-plex-wm "SET_PLEX flags=0x6 plex=c1"; then ok fake-set-plex-wm; fi
+	if expect fake-set-plex-no-wm 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-set-plex-no-wm.log" \
+		MIRVOL_FAKE_FEATURES=0x1fff "$TOOL" set-plex data 1 --no-write-mostly &&
+	   logged fake-set-plex-no-wm "SET_PLEX flags=0x8 plex=c1"; then ok fake-set-plex-no-wm; fi
+	if expect fake-set-plex-wm-old 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-set-plex-wm-old.log" \
+		MIRVOL_FAKE_FEATURES=0x7ff "$TOOL" set-plex data 1 --write-mostly &&
+	   grep -q "write-mostly" "$OUT/fake-set-plex-wm-old.err" &&
+	   [ ! -s "$OUT/fake-set-plex-wm-old.log" ]; then ok fake-set-plex-wm-old; fi
 
 	# op status / wait / cancel
 	if expect op-status-json 0 fk "$TOOL" op status 7 --json &&
