@@ -1181,6 +1181,7 @@ int cmd_op(int argc, char **argv)
 static const char *const feature_names[] = {
 	"create", "ops", "break-plex", "add-plex", "metadata", "assemble",
 	"rename", "sync-action", "bitmap", "plex-action", "merge", "op-list",
+	"write-mostly",
 };
 
 static void version_json(const struct mirvol_version *v)

@@ -980,6 +980,10 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect fake-version-sync 0 fk "$TOOL" version &&
 	   grep -q "^features:.* rename sync-action bitmap plex-action merge$" "$OUT/fake-version-sync.out"
 	then ok fake-version-sync; fi
+	if expect fake-version-wm 0 fk env MIRVOL_FAKE_FEATURES=0x1fff "$TOOL" version --json &&
+	   jq_ok fake-version-wm '.features_mask == 8191 and
+		(.features | index("write-mostly")) == 12 and (.features | length) == 13'
+	then ok fake-version-wm; fi
 
 	# golden outputs: whole stdout and stderr, devices on a major no host has
 	gk() { fk env MIRVOL_FAKE_DEV_MAJOR=4095 "$@"; }
