@@ -1004,15 +1004,10 @@ int cmd_set_plex(int argc, char **argv)
 
 static void op_print(const struct mirvol_op_info *op, bool json)
 {
-	struct json j;
-
-	if (!json) {
+	if (json)
+		op_print_doc(op);
+	else
 		op_print_text(op);
-		return;
-	}
-	json_init(&j, stdout);
-	op_print_json(&j, op);
-	json_finish(&j);
 }
 
 static int op_status(int fd, u64 id, bool json)
