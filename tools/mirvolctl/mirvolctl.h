@@ -267,7 +267,8 @@ int cmd_version(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);
 
 int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes);
-int async_result(int fd, u64 op_id, bool wait, struct mirvol_op_info *info);
+int async_result(int fd, u64 op_id, bool wait, bool json,
+		 struct mirvol_op_info *info);
 bool busy_retry(const struct mv_status *st, int *tries);
 bool busy_report(int ctl, const struct mv_status *st, const int *fds, int n,
 		 char **devs);

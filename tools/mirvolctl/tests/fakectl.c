@@ -18,6 +18,9 @@
  *                   "backup" (tracked)
  *   volume "backup" bbbbbbbb-...-bb, offline, plex 0 missing (last in
  *                   sync), no bitmap, split from "data" (tracked)
+ *   volume cccccccc-...-cc, once CREATE made it in this process: its
+ *                   name, /dev/mirvol2 (250:2), online, its plexes on
+ *                   N:10.. (active, or syncing with op 10 running)
  * Operations: 7 add-plex running 42%; 8 break-plex succeeded (output:
  * "data"); 9 add-plex cancelled; 10 resync that ends after three
  * OP_WAIT timeouts of this process; 12 check and 13 repair that found
@@ -164,6 +167,9 @@ static void plex(struct mirvol_plex_info *p, u32 index, u32 state, u32 maj,
 	p->sync_bytes = state == MIRVOL_PLEX_ACTIVE ? size : size / 4;
 }
 
+/* The volume CREATE made in this process, if any. */
+static struct mirvol_create created;
+
 /* MIRVOL_FAKE_HEALTH is @world. */
 static bool health(const char *world)
 {
@@ -210,6 +216,21 @@ static int fill_info(struct mirvol_info *i)
 						  MIRVOL_PLEX_STALE;
 			i->plexes[1].flags = 0;
 		}
+	} else if (is_vol(i->volume_uuid, 0xcc) && created.nr_plexes) {
+		u32 k;
+
+		snprintf(i->name, sizeof(i->name), "%s", created.name);
+		i->state = MIRVOL_VOLUME_ONLINE;
+		i->dev_major = created.dev_major;
+		i->dev_minor = created.dev_minor;
+		i->index = created.index;
+		i->nr_plexes = created.nr_plexes;
+		i->op_id = created.op_id;
+		for (k = 0; k < created.nr_plexes; k++)
+			plex(&i->plexes[k], k, k && created.op_id ?
+			     MIRVOL_PLEX_SYNCING : MIRVOL_PLEX_ACTIVE,
+			     dev_major(), 10 + k, size);
+		i->bitmap_region_bytes = created.bitmap_region_bytes;
 	} else if (is_vol(i->volume_uuid, 0xbb)) {
 		snprintf(i->name, sizeof(i->name), "%s", "backup");
 		i->state = MIRVOL_VOLUME_OFFLINE;
@@ -391,6 +412,7 @@ static int do_create(struct mirvol_create *c)
 	c->op_id = c->hdr.flags & MIRVOL_CREATE_F_ASSUME_CLEAN ? 0 : 10;
 	c->bitmap_region_bytes = c->hdr.flags & MIRVOL_CREATE_F_NO_BITMAP ? 0 :
 				 c->bitmap_region_bytes ?: 65536;
+	created = *c;
 	return 0;
 }
 
