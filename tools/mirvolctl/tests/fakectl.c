@@ -34,6 +34,16 @@
  *   MIRVOL_FAKE_FAIL=NR:ERRNO:REASON  make ioctl number NR fail
  *   MIRVOL_FAKE_ABI=N                 report ABI major N
  *   MIRVOL_FAKE_SPLIT=1               ASSEMBLE reports a split brain
+ *   MIRVOL_FAKE_PENDING=1             ASSEMBLE hands the members to
+ *                                     "backup", which keeps waiting (use
+ *                                     with MIRVOL_FAKE_WAITING=1): call
+ *                                     fails VOLUME_INCOMPLETE, except with
+ *                                     INCREMENTAL
+ *   MIRVOL_FAKE_REFUSE=R              ASSEMBLE refuses member 0 as
+ *                                     NOT_A_MEMBER (no volume), the others
+ *                                     with reason R as members of
+ *                                     dddddddd-..., a volume INFO does not
+ *                                     know; the call fails with R
  *   MIRVOL_FAKE_SLOW=1                op 10 never ends
  *   MIRVOL_FAKE_NOTBLK=1              CREATE: NOT_BLOCK_DEVICE
  *   MIRVOL_FAKE_ADD_OP=N              ADD_PLEX returns op N (not 10)
@@ -689,7 +699,9 @@ static int do_assemble(struct mirvol_assemble *a)
 {
 	struct mirvol_assemble_member *m = (void *)(uintptr_t)a->members_ptr;
 	bool split = getenv("MIRVOL_FAKE_SPLIT") != NULL;
-	u32 i;
+	bool pending = getenv("MIRVOL_FAKE_PENDING") != NULL;
+	const char *refuse = getenv("MIRVOL_FAKE_REFUSE");
+	u32 i, reason = refuse ? (u32)atoi(refuse) : 0;
 
 	if (a->hdr.flags & ~(MIRVOL_ASSEMBLE_F_RUN |
 			     MIRVOL_ASSEMBLE_F_INCREMENTAL) ||
@@ -714,10 +726,34 @@ static int do_assemble(struct mirvol_assemble *a)
 		m[i].generation = split ? 5 + i : 12;
 		uuid_fill(m[i].volume_uuid, 0xaa);
 		uuid_fill(m[i].plex_uuid, (u8)(0xc0 + i));
+		if (pending) {
+			m[i].result = MIRVOL_MEMBER_PENDING;
+			m[i].reason = a->hdr.flags &
+				      MIRVOL_ASSEMBLE_F_INCREMENTAL ? 0 :
+				      MIRVOL_R_VOLUME_INCOMPLETE;
+			uuid_fill(m[i].volume_uuid, 0xbb);
+		} else if (refuse) {
+			m[i].result = MIRVOL_MEMBER_REFUSED;
+			m[i].reason = i ? reason : MIRVOL_R_NOT_A_MEMBER;
+			uuid_fill(m[i].volume_uuid, i ? 0xdd : 0);
+			if (!i) {
+				m[i].plex_index = 0;
+				m[i].generation = 0;
+				uuid_fill(m[i].plex_uuid, 0);
+			}
+		}
 	}
-	uuid_fill(a->volume_uuid, 0xaa);
+	uuid_fill(a->volume_uuid, pending ? 0xbb : refuse ? 0xdd : 0xaa);
 	if (split)
 		return fail(&a->hdr, EINVAL, MIRVOL_R_SPLIT_BRAIN, NULL);
+	if (refuse)
+		return fail(&a->hdr, EINVAL, reason, NULL);
+	if (pending) {
+		a->volume_state = MIRVOL_VOLUME_OFFLINE;
+		if (a->hdr.flags & MIRVOL_ASSEMBLE_F_INCREMENTAL)
+			return 0;
+		return fail(&a->hdr, EINVAL, MIRVOL_R_VOLUME_INCOMPLETE, NULL);
+	}
 	a->nr_started = 1;
 	a->volume_state = MIRVOL_VOLUME_ONLINE;
 	return 0;

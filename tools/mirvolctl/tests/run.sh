@@ -237,6 +237,8 @@ usage_case set-plex-json set-plex vol 0 --boot --json
 usage_case wipe-json wipe --json /dev/null
 usage_case stop-json-extra stop --json a b
 usage_case remove-json-no-vol remove --json --yes
+usage_case assemble-json-nothing assemble --json
+usage_case assemble-json-scan-dev assemble --json --scan /dev/null
 usage_case create-json-no-dev create --json
 usage_case add-plex-json-nothing add-plex --json vol
 usage_case merge-json-one-arg merge-plex --json vol
@@ -941,6 +943,59 @@ J
 	   grep -q "operation 10 continues" "$OUT/json-add-sigterm.err"
 	then ok json-add-wait-sigterm; else ko json-add-wait-sigterm "exit $rc: $(cat "$OUT/json-add-sigterm.out")"; fi
 
+	# assemble --json: started, waiting, refused (volume and device),
+	# every member
+	if expect json-assemble 0 fk "$TOOL" assemble --json "$OUT/d0" "$OUT/d1" &&
+	   jq_ok json-assemble '.started == [{"name": "data", "uuid": "'$A'",
+		"device": "/dev/mirvol0", "state": "degraded", "operation": 7}] and
+		.waiting == [] and .refused == [] and (.members | length) == 2 and
+		.members[1].device == "'"$OUT/d1"'" and .members[1].result == "active" and
+		.members[1].reason == null and .members[1].volume == "'$A'" and
+		.members[1].plex == 1 and .members[1].generation == 12' &&
+	   [ ! -s "$OUT/json-assemble.err" ]
+	then ok json-assemble; else [ "$rc" -ne 0 ] || ko json-assemble "$(cat "$OUT/json-assemble.out")"; fi
+	if expect json-assemble-waiting 0 fk env MIRVOL_FAKE_PENDING=1 MIRVOL_FAKE_WAITING=1 "$TOOL" assemble --incremental --json "$OUT/d0" &&
+	   jq_ok json-assemble-waiting '.started == [] and .refused == [] and
+		.waiting == [{"name": "backup", "uuid": "'$B'", "device": null,
+		"state": "offline", "members_present": 1, "members_expected": 2,
+		"reason": null}] and .members[0].result == "pending"'
+	then ok json-assemble-waiting; else [ "$rc" -ne 0 ] || ko json-assemble-waiting "$(cat "$OUT/json-assemble-waiting.out")"; fi
+	if expect json-assemble-incomplete 1 fk env MIRVOL_FAKE_PENDING=1 MIRVOL_FAKE_WAITING=1 "$TOOL" assemble --json "$OUT/d0" "$OUT/d1" &&
+	   jq_ok json-assemble-incomplete '.waiting[0].name == "backup" and
+		.waiting[0].reason == "VOLUME_INCOMPLETE" and
+		.members[1].reason == "VOLUME_INCOMPLETE" and .started == []' &&
+	   last_err_is json-assemble-incomplete assemble VOLUME_INCOMPLETE
+	then ok json-assemble-incomplete; else [ "$rc" -ne 1 ] || ko json-assemble-incomplete "$(cat "$OUT/json-assemble-incomplete.out")"; fi
+	"$MKIMAGE" "$OUT/refused-member" --gen 5 --name lost
+	if expect json-assemble-refused 1 fk env MIRVOL_FAKE_REFUSE=41 "$TOOL" assemble --json "$OUT/d0" "$OUT/refused-member" &&
+	   jq_ok json-assemble-refused '.started == [] and .waiting == [] and
+		.refused == [{"name": "lost", "uuid": "dddddddd-dddd-dddd-dddd-dddddddddddd",
+			"reason": "PLEX_FAILED", "devices": ["'"$OUT/refused-member"'"]},
+		{"name": null, "uuid": null, "reason": "NOT_A_MEMBER",
+			"devices": ["'"$OUT/d0"'"]}] and
+		.members[0].volume == null and .members[0].plex == null and
+		.members[1].result == "refused"' &&
+	   last_err_is json-assemble-refused assemble PLEX_FAILED
+	then ok json-assemble-refused; else [ "$rc" -ne 1 ] || ko json-assemble-refused "$(cat "$OUT/json-assemble-refused.out")"; fi
+	if expect json-assemble-split 1 fk env MIRVOL_FAKE_SPLIT=1 "$TOOL" assemble --json "$OUT/d0" "$OUT/d1" &&
+	   jq_ok json-assemble-split '[.members[].reason] == ["SPLIT_BRAIN", "SPLIT_BRAIN"] and
+		[.members[].generation] == [5, 6]' &&
+	   last_err_is json-assemble-split assemble SPLIT_BRAIN
+	then ok json-assemble-split; fi
+	if expect json-assemble-run-vol 0 fk "$TOOL" assemble --run --json data &&
+	   jq_ok json-assemble-run-vol '.started[0].name == "data" and .members == []'
+	then ok json-assemble-run-vol; fi
+	if expect json-assemble-run-none 1 fk "$TOOL" assemble --run --json nosuch &&
+	   err_is json-assemble-run-none assemble OBJECT_NOT_FOUND &&
+	   jq_ok json-assemble-run-none '.started == [] and .waiting == [] and .refused == []'
+	then ok json-assemble-run-none; fi
+	if expect json-assemble-held 0 fk env MIRVOL_FAKE_BUSY="$OUT/d0" "$TOOL" assemble --json --incremental "$OUT/d0" &&
+	   jq_ok json-assemble-held '. == {"started": [], "waiting": [], "refused": [], "members": []}'
+	then ok json-assemble-held; fi
+	if expect json-assemble-open 1 fk "$TOOL" assemble --json /nonexistent &&
+	   err_is json-assemble-open assemble INVALID_ARGUMENT &&
+	   [ ! -s "$OUT/json-assemble-open.out" ]; then ok json-assemble-open; fi
+
 	# op status / wait / cancel
 	if expect op-status-json 0 fk "$TOOL" op status 7 --json &&
 	   jq_ok op-status-json '.id == 7 and .type == "add-plex" and
@@ -1385,6 +1440,9 @@ elif command -v valgrind >/dev/null; then
 		vg_case valgrind-break-json 0 "${F[@]}" "$TOOL" break-plex --json --wait data 1
 		vg_case valgrind-stop-json 0 "${F[@]}" MIRVOL_FAKE_WAITING=1 "$TOOL" stop --json backup
 		vg_case valgrind-replace-json 1 "${F[@]}" MIRVOL_FAKE_ACTION_OP=16 "$TOOL" replace --json --wait data 1 "$OUT/d0"
+		vg_case valgrind-assemble-json 0 "${F[@]}" "$TOOL" assemble --json "$OUT/d0" "$OUT/d1"
+		vg_case valgrind-assemble-refused-json 1 "${F[@]}" MIRVOL_FAKE_REFUSE=41 "$TOOL" assemble --json "$OUT/d0" "$OUT/refused-member"
+		vg_case valgrind-assemble-waiting-json 0 "${F[@]}" MIRVOL_FAKE_PENDING=1 MIRVOL_FAKE_WAITING=1 "$TOOL" assemble --json --incremental "$OUT/d0"
 	fi
 else
 	echo "SKIP valgrind (not installed)"
