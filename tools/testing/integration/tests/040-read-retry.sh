@@ -19,15 +19,17 @@ run_test() {
 	off=$(mirvolctl show rr --json | jq '.plexes[1].data_offset_bytes / 512')
 	# Bad blocks on plex 1 inside the data: 1 MiB from 4 MiB into it.
 	nullb_badblocks bad "+$((off + 8192))-$((off + 10239))"
-	# Reads in random order: each is not where the last one ended, so
-	# read balancing alternates the plexes (a sequential reader would
-	# stay on the one its first read chose) and about half of the reads
-	# of the bad range go to plex 1 first.  fio fails on any read error
-	# that reaches it.
+	# Reads in random order, with plex 0 write-mostly so that they go to
+	# plex 1 first (read balancing would choose by speed, and a
+	# sequential reader stays where its first read went): those of the
+	# bad range fail there and are retried on plex 0.  fio fails on any
+	# read error that reaches it.
+	mirvolctl set-plex rr 0 --write-mostly
 	fio --name=rand --filename="$vol" --direct=1 --ioengine=psync \
 	    --rw=randread --bs=64k --size=32M --output="$TEST_TMP/fio.out" ||
 		fail "random reads through the volume failed: $(grep -m1 -i err "$TEST_TMP/fio.out")"
 	# Every read, many times over: whichever plex a read goes to first.
+	mirvolctl set-plex rr 0 --no-write-mostly
 	for i in 1 2 3 4; do
 		cmp "$TEST_TMP/data" <(dd if="$vol" bs=64k iflag=direct count=512 status=none) ||
 			fail "read $i through the volume returned wrong data"

@@ -85,7 +85,7 @@ run_test() {
 	# must show ram2 active; the samples taken while ram2 was still
 	# syncing are counted.
 	require fio
-	echo 8000 >/sys/block/mirvol0/mirvol/sync_speed_max
+	echo 3000 >/sys/block/mirvol0/mirvol/sync_speed_max
 	fio --name=rp --filename="$vol" --direct=1 --ioengine=libaio \
 	    --rw=randwrite --bs=4k --bsrange=4k-64k --iodepth=8 --size=32M \
 	    --verify=crc32c --do_verify=1 --verify_fatal=1 \
