@@ -130,6 +130,7 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 	mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
 	new->boot = old->boot;
+	WRITE_ONCE(new->write_mostly, old->write_mostly);
 	mirvol_detach_plex(vol, old);
 	if (mirvol_sb_update_locked(vol))
 		reason = MIRVOL_R_IO_ERROR;

@@ -335,6 +335,7 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 		plex->sync_offset = plan->slot_sync[i];
 		plex->partial = plan->slot_partial[i];
 		plex->boot = !!(p->flags & MIRVOL_PLEX_F_BOOT);
+		plex->write_mostly = !!(p->flags & MIRVOL_PLEX_F_WRITE_MOSTLY);
 		kfree(plex->md);
 		plex->md = NULL;
 	}

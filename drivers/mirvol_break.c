@@ -205,6 +205,7 @@ static enum mirvol_reason mirvol_break_new_volume(struct mirvol_split *sp,
 	plex->state = MIRVOL_PLEX_ACTIVE;	/* checked, and flushed */
 	plex->sync_offset = size;
 	plex->boot = 0;
+	WRITE_ONCE(plex->write_mostly, false);
 	plex->gone_generation = 0;
 	plex->partial = false;
 	reason = mirvol_attach_plex(new, plex);

@@ -25,6 +25,7 @@
 			 MIRVOL_FEAT_METADATA | MIRVOL_FEAT_ASSEMBLE | \
 			 MIRVOL_FEAT_RENAME | MIRVOL_FEAT_SYNC_ACTION | \
 			 MIRVOL_FEAT_BITMAP | MIRVOL_FEAT_PLEX_ACTION | \
+			 MIRVOL_FEAT_WRITE_MOSTLY | \
 			 MIRVOL_FEAT_MERGE | MIRVOL_FEAT_OP_LIST)
 
 /*
@@ -189,6 +190,8 @@ static void mirvol_fill_plex_info(struct mirvol_volume *vol,
 	pi->index = plex->index;
 	pi->state = state;
 	pi->flags = plex->boot ? MIRVOL_PLEX_F_BOOT : 0;
+	if (READ_ONCE(plex->write_mostly))
+		pi->flags |= MIRVOL_PLEX_F_WRITE_MOSTLY;
 	if (state == MIRVOL_PLEX_SYNCING && READ_ONCE(plex->partial))
 		pi->flags |= MIRVOL_PLEX_F_BITMAP_SYNC;
 	if (plex->bdev) {
@@ -373,9 +376,12 @@ static int mirvol_ctl_add_plex(void __user *argp)
 	return MIRVOL_REPLY(argp, a, reason);
 }
 
-/* SET_PLEX: the boot flag, recorded in the superblocks. */
+/*
+ * SET_PLEX: the boot and write-mostly flags (MIRVOL_SET_PLEX_F_*, checked),
+ * recorded in the superblocks.
+ */
 static enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
-					  const u8 *plex_uuid, bool boot)
+					  const u8 *plex_uuid, u32 flags)
 {
 	enum mirvol_reason reason = MIRVOL_R_NONE;
 	struct mirvol_plex *plex;
@@ -386,13 +392,30 @@ static enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
 		reason = MIRVOL_R_OBJECT_NOT_FOUND;
 	} else {
 		mutex_lock(&vol->sb_mutex);
-		WRITE_ONCE(plex->boot, boot);
+		if (flags & (MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT))
+			WRITE_ONCE(plex->boot,
+				   !!(flags & MIRVOL_SET_PLEX_F_BOOT));
+		/* Read balancing reads it locklessly. */
+		if (flags & (MIRVOL_SET_PLEX_F_WRITE_MOSTLY |
+			     MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY))
+			WRITE_ONCE(plex->write_mostly,
+				   !!(flags & MIRVOL_SET_PLEX_F_WRITE_MOSTLY));
 		if (mirvol_sb_update_locked(vol))
 			reason = MIRVOL_R_IO_ERROR;
 		mutex_unlock(&vol->sb_mutex);
 	}
 	mutex_unlock(&vol->lock);
 	return reason;
+}
+
+/* SET_PLEX flags: at least one, never both of a pair. */
+static bool mirvol_set_plex_flags_ok(u32 flags)
+{
+	u32 boot = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT;
+	u32 wm = MIRVOL_SET_PLEX_F_WRITE_MOSTLY |
+		 MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY;
+
+	return flags && (flags & boot) != boot && (flags & wm) != wm;
 }
 
 static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
@@ -407,11 +430,13 @@ static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
 	if (copy_from_user(&r, argp, sizeof(r)))
 		return -EFAULT;
 	if (cmd == MIRVOL_IOC_SET_PLEX)
-		allowed = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT;
+		allowed = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT |
+			  MIRVOL_SET_PLEX_F_WRITE_MOSTLY |
+			  MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY;
 	else if (cmd == MIRVOL_IOC_BREAK_PLEX)
 		allowed = MIRVOL_BREAK_F_TRACK_CHANGES;
 	if ((r.hdr.flags & ~allowed) || !MIRVOL_ZERO(r.reserved) ||
-	    (cmd == MIRVOL_IOC_SET_PLEX && hweight32(r.hdr.flags) != 1) ||
+	    (cmd == MIRVOL_IOC_SET_PLEX && !mirvol_set_plex_flags_ok(r.hdr.flags)) ||
 	    (cmd != MIRVOL_IOC_BREAK_PLEX && !MIRVOL_ZERO(r.new_name)) ||
 	    (cmd == MIRVOL_IOC_BREAK_PLEX && r.new_name[0] &&
 	     !mirvol_name_valid(r.new_name, sizeof(r.new_name))))
@@ -433,8 +458,7 @@ static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
 		reason = mirvol_remove_plex(vol, r.plex_uuid, &op_id);
 		break;
 	default:
-		reason = mirvol_set_plex(vol, r.plex_uuid,
-					 r.hdr.flags & MIRVOL_SET_PLEX_F_BOOT);
+		reason = mirvol_set_plex(vol, r.plex_uuid, r.hdr.flags);
 		break;
 	}
 	mirvol_volume_put(vol);

@@ -21,6 +21,7 @@
  */
 #include <linux/bio.h>
 #include <linux/blkdev.h>
+#include <linux/ktime.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
 
@@ -367,10 +368,15 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 	mirvol_write_put(io);
 }
 
-/* Choose the plex for a read; NULL when no untried plex is readable. */
+/*
+ * Choose the plex for a read at @now (ns); NULL when no untried plex is
+ * readable.  The statistics are read without their lock: a stale value
+ * only sends one read to a worse plex.
+ */
 static struct mirvol_plex *mirvol_read_plex(struct mirvol_volume *vol,
 					    sector_t sector,
-					    unsigned int tried)
+					    unsigned int tried,
+					    unsigned long now)
 {
 	struct mirvol_rb_plex rb[MIRVOL_MAX_PLEXES];
 	unsigned int i;
@@ -378,12 +384,19 @@ static struct mirvol_plex *mirvol_read_plex(struct mirvol_volume *vol,
 
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
+		struct request_queue *q;
 
 		rb[i].readable = plex &&
 			mirvol_state_readable(READ_ONCE(plex->state));
 		if (!rb[i].readable)
 			continue;
+		q = bdev_get_queue(plex->bdev);
+		rb[i].write_mostly = READ_ONCE(plex->write_mostly);
 		rb[i].pending = atomic_read(&plex->nr_pending);
+		rb[i].full = queue_is_mq(q) &&
+			     rb[i].pending >= READ_ONCE(q->nr_requests);
+		rb[i].service = READ_ONCE(plex->rb.service);
+		rb[i].probe = !time_before(now, READ_ONCE(plex->rb.probe_at));
 		rb[i].head = READ_ONCE(plex->head);
 	}
 	slot = mirvol_read_balance(rb, MIRVOL_MAX_PLEXES, sector, tried,
@@ -397,11 +410,12 @@ static void mirvol_read_endio(struct bio *clone);
 static void mirvol_read_submit(struct mirvol_volume *vol, struct bio *orig,
 			       unsigned int tried, unsigned long start)
 {
+	unsigned long now = ktime_get_ns();
 	struct mirvol_plex *plex;
 	struct mirvol_clone *c;
 	struct bio *clone;
 
-	plex = mirvol_read_plex(vol, orig->bi_iter.bi_sector, tried);
+	plex = mirvol_read_plex(vol, orig->bi_iter.bi_sector, tried, now);
 	if (unlikely(!plex)) {
 		unsigned int i;
 
@@ -420,6 +434,7 @@ static void mirvol_read_submit(struct mirvol_volume *vol, struct bio *orig,
 	c->orig = orig;
 	c->plex = plex;
 	c->start = start;
+	c->issued = now;
 	c->tried = tried | BIT(plex->index);
 	clone->bi_iter.bi_sector += plex->data_offset;
 	clone->bi_end_io = mirvol_read_endio;
@@ -493,6 +508,9 @@ static void mirvol_read_endio(struct bio *clone)
 		queue_work(mirvol_wq, &vol->retry_work);
 		return;
 	}
+	spin_lock_irqsave(&c->plex->rb_lock, flags);
+	mirvol_rb_complete(&c->plex->rb, c->issued, ktime_get_ns());
+	spin_unlock_irqrestore(&c->plex->rb_lock, flags);
 	if (unlikely(c->tried != BIT(c->plex->index)))
 		mirvol_queue_repair(vol, orig->bi_iter.bi_sector,
 				    bio_sectors(orig),

@@ -6,6 +6,7 @@
  */
 #include <linux/bitmap.h>
 #include <linux/bits.h>
+#include <linux/compiler.h>
 #include <linux/errno.h>
 #include <linux/jiffies.h>
 #include <linux/kernel.h>
@@ -342,6 +343,54 @@ bool mirvol_mem_is_zero(const void *p, size_t len)
 }
 
 /**
+ * mirvol_rb_complete - learn from a read that completed
+ * @st: the plex's statistics (the caller serialises updates)
+ * @issued: when the read was sent, ns
+ * @now: when it completed, ns
+ *
+ * The sample is the read's service time as dm's historical-service-time
+ * path selector measures it: from its issue, or from the previous
+ * completion if that came later.  On an idle device this is the latency;
+ * on a busy one it is the interval between completions, the device's
+ * cost per read at its queue depth.  So (in flight + 1) x average
+ * estimates when a new read would complete, whatever the depth.
+ */
+void mirvol_rb_complete(struct mirvol_rb_stat *st, unsigned long issued,
+			unsigned long now)
+{
+	unsigned long from = issued, sample, service, wait;
+
+	if (time_after(st->last_finish, from))
+		from = st->last_finish;
+	st->last_finish = now;
+	sample = time_after(now, from) ? now - from : 1;
+	service = st->service;
+	if (!service)
+		service = sample;
+	else
+		service = service - (service >> MIRVOL_RB_EWMA_SHIFT) +
+			  (sample >> MIRVOL_RB_EWMA_SHIFT);
+	service = max(service, 1UL);
+	wait = clamp_t(unsigned long,
+		       min(service, ULONG_MAX / MIRVOL_RB_PROBE_MULT) *
+		       MIRVOL_RB_PROBE_MULT,
+		       MIRVOL_RB_PROBE_MIN_NS, MIRVOL_RB_PROBE_MAX_NS);
+	/* Read locklessly by read balancing. */
+	WRITE_ONCE(st->service, service);
+	WRITE_ONCE(st->probe_at, now + wait);
+}
+
+/* The service time read balancing uses for a plex; see below. */
+static u64 rb_service(unsigned long s, unsigned long fastest)
+{
+	if (fastest == ULONG_MAX)
+		return 1;		/* none known: in-flight counts alone */
+	if (!s || (u64)s * 4 <= (u64)fastest * 5)
+		return fastest;		/* unknown or within 25 %: equal */
+	return s;
+}
+
+/**
  * mirvol_read_balance - choose the plex a read goes to
  * @plexes: the candidates, by slot
  * @n: number of slots
@@ -349,10 +398,19 @@ bool mirvol_mem_is_zero(const void *p, size_t len)
  * @tried: slots already tried for this read (bit per slot)
  * @hint: a rotating number that breaks ties
  *
- * A read continuing a sequential stream goes where the stream is, so the
- * device's read-ahead and merging keep working; other reads go to the
- * readable plex with the least I/O in flight.  Ties are broken by @hint
- * over the tied plexes only, so that independent reads spread evenly
+ * Write-mostly plexes are left out while another can serve the read,
+ * and so are full plexes: a read sent to a device out of request tags
+ * holds up its submitter, and every read behind it, until one frees, as
+ * long as a device's latency, while another device idles.  A read
+ * continuing a sequential stream goes where the stream is, so the
+ * device's read-ahead and merging keep working.  An idle plex due for a
+ * probe gets the read, so that a plex too slow to be chosen (or one that
+ * became fast again) keeps a current service time.  Otherwise the read
+ * goes where it is expected to complete first: the least (in flight + 1)
+ * x service time.  Service times within 25 % of the fastest count as
+ * equal, so that equal devices are balanced by I/O in flight alone, as
+ * md raid1 does, without chasing noise.  Ties are broken by @hint over
+ * the tied plexes only, so that independent reads spread evenly
  * whatever the slots in use.
  *
  * Return: the slot, or -1 when no untried plex is readable.
@@ -360,29 +418,57 @@ bool mirvol_mem_is_zero(const void *p, size_t len)
 int mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
 			u64 sector, unsigned int tried, unsigned int hint)
 {
-	unsigned int min_pending = UINT_MAX;
-	unsigned int i, ties = 0;
+	unsigned long fastest = ULONG_MAX;
+	unsigned int i, cand = 0, wm = 0, full = 0, ties = 0;
+	u64 cost, best = U64_MAX;
 
 	for (i = 0; i < n; i++) {
 		if (!plexes[i].readable || (tried & BIT(i)))
 			continue;
-		if (plexes[i].head == sector)
+		if (plexes[i].write_mostly)
+			wm |= BIT(i);
+		else
+			cand |= BIT(i);
+	}
+	if (!cand)
+		cand = wm;
+	if (!cand)
+		return -1;
+	for (i = 0; i < n; i++)
+		if ((cand & BIT(i)) && plexes[i].full)
+			full |= BIT(i);
+	if (full != cand)
+		cand &= ~full;
+	for (i = 0; i < n; i++)
+		if ((cand & BIT(i)) && plexes[i].head == sector)
 			return i;
-		if (plexes[i].pending < min_pending) {
-			min_pending = plexes[i].pending;
+	for (i = 0; i < n; i++) {
+		if (!(cand & BIT(i)))
+			continue;
+		if (plexes[i].probe && !plexes[i].pending)
+			return i;
+		if (plexes[i].service && plexes[i].service < fastest)
+			fastest = plexes[i].service;
+	}
+	for (i = 0; i < n; i++) {
+		if (!(cand & BIT(i)))
+			continue;
+		cost = ((u64)plexes[i].pending + 1) *
+		       rb_service(plexes[i].service, fastest);
+		if (cost < best) {
+			best = cost;
 			ties = 0;
 		}
-		if (plexes[i].pending == min_pending)
+		if (cost == best)
 			ties++;
 	}
-	if (!ties)
-		return -1;
 	hint %= ties;
 	for (i = 0; i < n; i++) {
-		if (!plexes[i].readable || (tried & BIT(i)) ||
-		    plexes[i].pending != min_pending)
+		if (!(cand & BIT(i)))
 			continue;
-		if (!hint--)
+		cost = ((u64)plexes[i].pending + 1) *
+		       rb_service(plexes[i].service, fastest);
+		if (cost == best && !hint--)
 			return i;
 	}
 	return -1;

@@ -193,6 +193,8 @@ static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
 		memcpy(p->uuid, &plex->uuid, MIRVOL_UUID_LEN);
 		p->state = plex->state;
 		p->flags = plex->boot ? MIRVOL_PLEX_F_BOOT : 0;
+		if (plex->write_mostly)
+			p->flags |= MIRVOL_PLEX_F_WRITE_MOSTLY;
 		p->sync_offset = plex->state == MIRVOL_PLEX_ACTIVE ? vol->size :
 				 plex->state == MIRVOL_PLEX_SYNCING ?
 				 min(READ_ONCE(plex->sync_offset), vol->size) :

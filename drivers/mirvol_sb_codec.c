@@ -160,7 +160,7 @@ static enum mirvol_sb_defect check_plexes(const struct mirvol_sb *sb,
 			return MIRVOL_SB_BAD_PLEX_TABLE;
 		if (le32_to_cpu(p->flags) &
 		    ~(MIRVOL_PLEX_F_BOOT | MIRVOL_PLEX_F_LAST_IN_SYNC |
-		      MIRVOL_PLEX_F_BITMAP_SYNC))
+		      MIRVOL_PLEX_F_BITMAP_SYNC | MIRVOL_PLEX_F_WRITE_MOSTLY))
 			return MIRVOL_SB_BAD_FLAGS;
 		/* A bitmap-driven resync needs a bitmap. */
 		if ((le32_to_cpu(p->flags) & MIRVOL_PLEX_F_BITMAP_SYNC) &&

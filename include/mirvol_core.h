@@ -110,6 +110,10 @@ enum {
  * @gone_generation: generation at which it left the in-sync set
  * @nr_pending: I/O in flight on this plex (read balancing)
  * @head: sector after the last I/O issued (read balancing)
+ * @rb_lock: serialises updates of @rb (read completions)
+ * @rb: learned read service time; read locklessly by read balancing
+ * @write_mostly: MIRVOL_PLEX_F_WRITE_MOSTLY: reads only when no other
+ *	plex can serve them; written under vol->sb_mutex, read locklessly
  * @read_errors: uncorrected read errors, halved for every hour since
  *	@read_error_time (vol->state_lock)
  * @read_error_time: when the last one was counted, seconds
@@ -145,6 +149,9 @@ struct mirvol_plex {
 	u64 gone_generation;
 	atomic_t nr_pending;
 	sector_t head;
+	spinlock_t rb_lock;
+	struct mirvol_rb_stat rb;
+	bool write_mostly;
 	unsigned int read_errors;
 	time64_t read_error_time;
 	atomic64_t corrected_read_errors;
@@ -370,6 +377,7 @@ struct mirvol_io {
  * @orig: the caller's bio (reads)
  * @plex: the plex the clone goes to
  * @start: bio_start_io_acct() time (reads)
+ * @issued: when it was sent, ns (reads: read balancing's service time)
  * @tried: plex slots tried so far (reads)
  * @in_sync: the plex was in sync at submission (writes)
  * @bio: the clone; must be last
@@ -379,6 +387,7 @@ struct mirvol_clone {
 	struct bio *orig;
 	struct mirvol_plex *plex;
 	unsigned long start;
+	unsigned long issued;
 	u8 tried;
 	bool in_sync;
 	struct bio bio;

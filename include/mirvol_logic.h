@@ -10,6 +10,7 @@
 #ifndef _MIRVOL_LOGIC_H
 #define _MIRVOL_LOGIC_H
 
+#include <linux/time64.h>
 #include <linux/types.h>
 #include <linux/mirvol.h>
 
@@ -57,14 +58,51 @@ int mirvol_reason_errno(enum mirvol_reason reason);
 bool mirvol_mem_is_zero(const void *p, size_t len);
 
 /**
+ * struct mirvol_rb_stat - a plex's learned read service time
+ * @last_finish: when its last read completed, ns (wrapping)
+ * @service: average service time of its reads, ns; 0 while unknown
+ * @probe_at: when an idle plex is due for one read to refresh @service,
+ *	ns (wrapping)
+ *
+ * Times are the low bits of ktime_get_ns(), compared with time_after():
+ * every interval involved is far below a wrap, even on 32 bits.
+ */
+struct mirvol_rb_stat {
+	unsigned long last_finish;
+	unsigned long service;
+	unsigned long probe_at;
+};
+
+/* EWMA weight of a new service time sample: 1 / 2^MIRVOL_RB_EWMA_SHIFT */
+#define MIRVOL_RB_EWMA_SHIFT	3
+/* An idle plex is probed after MIRVOL_RB_PROBE_MULT times its service
+ * time, clamped to [MIRVOL_RB_PROBE_MIN_NS, MIRVOL_RB_PROBE_MAX_NS].
+ */
+#define MIRVOL_RB_PROBE_MULT	64
+#define MIRVOL_RB_PROBE_MIN_NS	(10 * NSEC_PER_MSEC)
+#define MIRVOL_RB_PROBE_MAX_NS	(200 * NSEC_PER_MSEC)
+
+void mirvol_rb_complete(struct mirvol_rb_stat *st, unsigned long issued,
+			unsigned long now);
+
+/**
  * struct mirvol_rb_plex - what read balancing knows of one plex
  * @readable: in sync and present
+ * @write_mostly: serves reads only when no other plex can
+ * @probe: idle long enough to be due for a probe read
+ * @full: as much I/O in flight as its queue takes: one more would make
+ *	the submitter wait for a request tag
  * @pending: I/O in flight on it
+ * @service: its average read service time (ns), 0 while unknown
  * @head: sector following its last I/O
  */
 struct mirvol_rb_plex {
 	bool readable;
+	bool write_mostly;
+	bool probe;
+	bool full;
 	unsigned int pending;
+	unsigned long service;
 	u64 head;
 };
 

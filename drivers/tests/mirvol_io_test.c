@@ -883,6 +883,28 @@ static void mirvol_test_bitmap_merge_split(struct kunit *test)
 	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
 }
 
+/*
+ * Give every plex of @vol the same learned service time, not due for a
+ * probe: equal legs, whatever the RAM disks' timing noise under UML.
+ */
+static void rb_equalize(struct mirvol_volume *vol)
+{
+	unsigned long flags;
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex)
+			continue;
+		spin_lock_irqsave(&plex->rb_lock, flags);
+		WRITE_ONCE(plex->rb.service, 1000);
+		WRITE_ONCE(plex->rb.probe_at,
+			   (unsigned long)ktime_get_ns() + NSEC_PER_SEC);
+		spin_unlock_irqrestore(&plex->rb_lock, flags);
+	}
+}
+
 static void mirvol_test_read_balance_uses_all(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -893,11 +915,13 @@ static void mirvol_test_read_balance_uses_all(struct kunit *test)
 	/* The partition scan read already: count from here. */
 	for (i = 0; i < 2; i++)
 		base[i] = atomic64_read(&ctx->vol->plexes[i]->read_ios);
-	/* Independent (non-sequential) reads spread over both plexes. */
-	for (i = 0; i < 64; i++)
+	/* Independent (non-sequential) reads spread over equal plexes. */
+	for (i = 0; i < 64; i++) {
+		rb_equalize(ctx->vol);
 		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ,
 					    8 + (i * 7919) % 20000,
 					    ctx->check, 1), 0);
+	}
 	for (i = 0; i < 2; i++)
 		reads[i] = atomic64_read(&ctx->vol->plexes[i]->read_ios);
 	KUNIT_EXPECT_EQ(test, reads[0] - base[0] + reads[1] - base[1], 64LL);
@@ -910,6 +934,54 @@ static void mirvol_test_read_balance_uses_all(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test,
 		atomic64_read(&ctx->vol->plexes[0]->read_ios) == reads[0] ||
 		atomic64_read(&ctx->vol->plexes[1]->read_ios) == reads[1]);
+}
+
+/*
+ * The driver learns each plex's read service time, and honours the
+ * write-mostly flag: such a plex serves no read while another can, and
+ * every read when it is the only one.
+ */
+static void mirvol_test_read_learn_write_mostly(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+	s64 base0, base1;
+	unsigned int i;
+
+	io_create(test, "kunit-wm", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	for (i = 0; i < 32; i++)
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ,
+					    8 + (i * 7919) % 20000,
+					    ctx->check, 1), 0);
+	/* Every plex that served a read has a service time. */
+	for (i = 0; i < 2; i++)
+		if (atomic64_read(&ctx->vol->plexes[i]->read_ios))
+			KUNIT_EXPECT_NE(test,
+					READ_ONCE(ctx->vol->plexes[i]->rb.service),
+					0UL);
+
+	/* Plex 0 write-mostly, and the faster one, due for a probe: no reads. */
+	WRITE_ONCE(p0->write_mostly, true);
+	base0 = atomic64_read(&p0->read_ios);
+	base1 = atomic64_read(&p1->read_ios);
+	for (i = 0; i < 32; i++) {
+		WRITE_ONCE(p0->rb.service, 1);
+		WRITE_ONCE(p0->rb.probe_at, 0);
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ,
+					    8 + (i * 7919) % 20000,
+					    ctx->check, 1), 0);
+	}
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->read_ios), base0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->read_ios), base1 + 32);
+
+	/* Plex 1 fails: the write-mostly plex serves the reads. */
+	mirvol_plex_error(p1, true);
+	for (i = 0; i < 8; i++)
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 8 + i * 64,
+					    ctx->check, 1), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->read_ios), base0 + 8);
 }
 
 static void mirvol_test_read_retry(struct kunit *test)
@@ -1736,6 +1808,7 @@ static struct kunit_case mirvol_io_cases[] = {
 
 	KUNIT_CASE(mirvol_test_write_fan_out),
 	KUNIT_CASE(mirvol_test_read_balance_uses_all),
+	KUNIT_CASE(mirvol_test_read_learn_write_mostly),
 	KUNIT_CASE(mirvol_test_read_retry),
 	KUNIT_CASE(mirvol_test_read_errors_fail_plex),
 	KUNIT_CASE(mirvol_test_read_repair_fails_plex),

@@ -622,6 +622,290 @@ static void mirvol_test_read_none(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 0, 0, 0, 0), -1);
 }
 
+/*
+ * A closed-loop simulation of read balancing: @qd reads always in
+ * flight on plexes that each serve @depth reads at a time, each taking
+ * the plex's latency (a disk, or null_blk with irqmode=2).  Reads are
+ * random (no sequential stream); mirvol_rb_complete() learns as the
+ * driver does.  Virtual time in ns.
+ */
+#define RB_SIM_PLEXES	3
+#define RB_SIM_QD	32
+
+struct rb_sim {
+	unsigned int n, depth, qd;
+	unsigned long lat[RB_SIM_PLEXES];	/* per plex, ns */
+	bool write_mostly[RB_SIM_PLEXES];
+	struct mirvol_rb_stat st[RB_SIM_PLEXES];
+	/* in service: completion time and issue time; waiting: issue time */
+	unsigned long done_at[RB_SIM_PLEXES][RB_SIM_QD];
+	unsigned long done_issued[RB_SIM_PLEXES][RB_SIM_QD];
+	unsigned int busy[RB_SIM_PLEXES];
+	unsigned long queue[RB_SIM_PLEXES][RB_SIM_QD];
+	unsigned int queued[RB_SIM_PLEXES];
+	unsigned long now;
+	unsigned long reads[RB_SIM_PLEXES];
+	unsigned long issued;
+	unsigned int hint;
+};
+
+static void rb_sim_start(struct rb_sim *sim, unsigned int p,
+			 unsigned long issued)
+{
+	unsigned int k = sim->busy[p]++;
+
+	sim->done_at[p][k] = sim->now + sim->lat[p];
+	sim->done_issued[p][k] = issued;
+}
+
+static int rb_sim_issue(struct kunit *test, struct rb_sim *sim)
+{
+	struct mirvol_rb_plex rb[RB_SIM_PLEXES] = {};
+	unsigned int i;
+	int p;
+
+	for (i = 0; i < sim->n; i++) {
+		rb[i].readable = true;
+		rb[i].write_mostly = sim->write_mostly[i];
+		rb[i].pending = sim->busy[i] + sim->queued[i];
+		rb[i].service = sim->st[i].service;
+		rb[i].probe = !time_before(sim->now, sim->st[i].probe_at);
+		rb[i].full = rb[i].pending >= sim->depth;
+		rb[i].head = 1;		/* random reads: never a stream */
+	}
+	p = mirvol_read_balance(rb, sim->n, 8 + 16 * (u64)sim->issued++, 0,
+				sim->hint++);
+	KUNIT_ASSERT_GE(test, p, 0);
+	if (sim->busy[p] < sim->depth)
+		rb_sim_start(sim, p, sim->now);
+	else
+		sim->queue[p][sim->queued[p]++] = sim->now;
+	return p;
+}
+
+/* Run until @count more reads completed; returns the virtual time taken. */
+static unsigned long rb_sim_run(struct kunit *test, struct rb_sim *sim,
+				unsigned long count)
+{
+	unsigned long start = sim->now;
+	unsigned int i, k, p, best_k;
+
+	while (sim->issued < sim->qd)
+		rb_sim_issue(test, sim);
+	while (count--) {
+		unsigned long t = ULONG_MAX;
+
+		p = 0;
+		best_k = 0;
+		for (i = 0; i < sim->n; i++)
+			for (k = 0; k < sim->busy[i]; k++)
+				if (sim->done_at[i][k] < t) {
+					t = sim->done_at[i][k];
+					p = i;
+					best_k = k;
+				}
+		KUNIT_ASSERT_NE(test, t, ULONG_MAX);
+		sim->now = t;
+		mirvol_rb_complete(&sim->st[p], sim->done_issued[p][best_k],
+				   sim->now);
+		sim->reads[p]++;
+		sim->busy[p]--;
+		sim->done_at[p][best_k] = sim->done_at[p][sim->busy[p]];
+		sim->done_issued[p][best_k] = sim->done_issued[p][sim->busy[p]];
+		if (sim->queued[p]) {
+			rb_sim_start(sim, p, sim->queue[p][0]);
+			sim->queued[p]--;
+			memmove(sim->queue[p], sim->queue[p] + 1,
+				sim->queued[p] * sizeof(sim->queue[p][0]));
+		}
+		rb_sim_issue(test, sim);
+	}
+	return sim->now - start;
+}
+
+static struct rb_sim *rb_sim_new(struct kunit *test, unsigned int qd,
+				 unsigned long lat0, unsigned long lat1)
+{
+	struct rb_sim *sim = kunit_kzalloc(test, sizeof(*sim), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, sim);
+	sim->n = 2;
+	sim->depth = 4;
+	sim->qd = qd;
+	sim->lat[0] = lat0;
+	sim->lat[1] = lat1;
+	sim->now = 1000;
+	return sim;
+}
+
+/* reads per second, from @count reads in @ns */
+static unsigned long rb_iops(unsigned long count, unsigned long ns)
+{
+	return count * NSEC_PER_SEC / ns;
+}
+
+/*
+ * A slow plex (1 ms) next to a fast one (100 us): at queue depth 1 the
+ * slow one gets almost no reads, so the volume is as fast as its fast
+ * plex (balancing by I/O in flight alone sent it every other read).
+ */
+static void mirvol_test_read_slow_leg_qd1(struct kunit *test)
+{
+	struct rb_sim *sim = rb_sim_new(test, 1, 1000 * 1000, 100 * 1000);
+	unsigned long ns, fast_alone = NSEC_PER_SEC / (100 * 1000);
+
+	rb_sim_run(test, sim, 200);		/* learn */
+	sim->reads[0] = sim->reads[1] = 0;
+	ns = rb_sim_run(test, sim, 20000);
+	kunit_info(test, "qd1: slow %lu fast %lu reads, %lu/s (fast alone %lu/s)\n",
+		   sim->reads[0], sim->reads[1], rb_iops(20000, ns), fast_alone);
+	KUNIT_EXPECT_LE(test, sim->reads[0] * 100, 20000UL);	/* <= 1 % */
+	KUNIT_EXPECT_GE(test, rb_iops(20000, ns) * 100, fast_alone * 95);
+}
+
+/*
+ * At queue depth 32 the slow plex adds what it can (it serves 4 reads
+ * per ms) without holding reads up: more than the fast plex alone.
+ */
+static void mirvol_test_read_slow_leg_qd32(struct kunit *test)
+{
+	struct rb_sim *sim = rb_sim_new(test, 32, 1000 * 1000, 100 * 1000);
+	unsigned long ns, fast_alone = 4 * NSEC_PER_SEC / (100 * 1000);
+
+	rb_sim_run(test, sim, 2000);
+	sim->reads[0] = sim->reads[1] = 0;
+	ns = rb_sim_run(test, sim, 50000);
+	kunit_info(test, "qd32: slow %lu fast %lu reads, %lu/s (fast alone %lu/s)\n",
+		   sim->reads[0], sim->reads[1], rb_iops(50000, ns), fast_alone);
+	/* The slow plex's share is small, but it has one. */
+	KUNIT_EXPECT_GT(test, sim->reads[0], 0UL);
+	KUNIT_EXPECT_LE(test, sim->reads[0] * 100, 50000UL * 15);
+	KUNIT_EXPECT_GE(test, rb_iops(50000, ns) * 100, fast_alone * 108);
+}
+
+/* Equal plexes share evenly, at qd1 and qd32, and reach 2 x one plex. */
+static void mirvol_test_read_equal_legs(struct kunit *test)
+{
+	static const unsigned int qds[] = { 1, 32 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(qds); i++) {
+		struct rb_sim *sim = rb_sim_new(test, qds[i], 1000 * 1000,
+						1000 * 1000);
+		unsigned long ns, one = min(qds[i], 4U) * NSEC_PER_SEC /
+					 (1000 * 1000);
+
+		rb_sim_run(test, sim, 1000);
+		sim->reads[0] = sim->reads[1] = 0;
+		ns = rb_sim_run(test, sim, 20000);
+		kunit_info(test, "qd%u: %lu / %lu reads, %lu/s (one plex %lu/s)\n",
+			   qds[i], sim->reads[0], sim->reads[1],
+			   rb_iops(20000, ns), one);
+		KUNIT_EXPECT_GE(test, sim->reads[0] * 100, 20000UL * 45);
+		KUNIT_EXPECT_GE(test, sim->reads[1] * 100, 20000UL * 45);
+		if (qds[i] > 4)
+			KUNIT_EXPECT_GE(test, rb_iops(20000, ns) * 100,
+					one * 195);
+	}
+}
+
+/*
+ * A plex that was slow and becomes fast again gets its share back: the
+ * probes of an idle plex see it, at qd1 within a second.
+ */
+static void mirvol_test_read_leg_recovers(struct kunit *test)
+{
+	static const unsigned int qds[] = { 1, 32 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(qds); i++) {
+		struct rb_sim *sim = rb_sim_new(test, qds[i], 1000 * 1000,
+						100 * 1000);
+		unsigned long ns = 0;
+
+		rb_sim_run(test, sim, 5000);
+		sim->lat[0] = 100 * 1000;	/* plex 0 recovers */
+		while (ns < NSEC_PER_SEC)
+			ns += rb_sim_run(test, sim, 100);
+		sim->reads[0] = sim->reads[1] = 0;
+		rb_sim_run(test, sim, 20000);
+		kunit_info(test, "qd%u, a second after: %lu / %lu reads\n",
+			   qds[i], sim->reads[0], sim->reads[1]);
+		KUNIT_EXPECT_GE(test, sim->reads[0] * 100, 20000UL * 40);
+		KUNIT_EXPECT_GE(test, sim->reads[1] * 100, 20000UL * 40);
+	}
+}
+
+/* Three equal plexes at qd32: about 3 x one plex. */
+static void mirvol_test_read_three_legs(struct kunit *test)
+{
+	struct rb_sim *sim = rb_sim_new(test, 32, 1000 * 1000, 1000 * 1000);
+	unsigned long ns, one = 4 * NSEC_PER_SEC / (1000 * 1000);
+
+	sim->n = 3;
+	sim->lat[2] = 1000 * 1000;
+	rb_sim_run(test, sim, 1000);
+	sim->reads[0] = sim->reads[1] = sim->reads[2] = 0;
+	ns = rb_sim_run(test, sim, 30000);
+	kunit_info(test, "%lu / %lu / %lu reads, %lu/s (one plex %lu/s)\n",
+		   sim->reads[0], sim->reads[1], sim->reads[2],
+		   rb_iops(30000, ns), one);
+	KUNIT_EXPECT_GE(test, rb_iops(30000, ns) * 100, one * 290);
+}
+
+/* A write-mostly plex serves no read while another plex can. */
+static void mirvol_test_read_write_mostly(struct kunit *test)
+{
+	struct rb_sim *sim = rb_sim_new(test, 32, 100 * 1000, 1000 * 1000);
+	struct mirvol_rb_plex p[2] = {
+		{ .readable = true, .write_mostly = true, .head = 64,
+		  .probe = true },
+		{ .readable = true, .pending = 100, .head = 1 },
+	};
+
+	/* Faster, idle, due for a probe, even continuing a stream: no. */
+	sim->write_mostly[0] = true;
+	rb_sim_run(test, sim, 5000);
+	KUNIT_EXPECT_EQ(test, sim->reads[0], 0UL);
+	KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 2, 64, 0, 0), 1);
+	/* The last readable plex, or the other one tried: yes. */
+	KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 2, 64, BIT(1), 0), 0);
+	p[1].readable = false;
+	KUNIT_EXPECT_EQ(test, mirvol_read_balance(p, 2, 64, 0, 0), 0);
+}
+
+/*
+ * Two sequential streams on equal plexes each keep their plex, although
+ * the other one is as idle, and they do not share one.
+ */
+static void mirvol_test_read_streams_keep_plex(struct kunit *test)
+{
+	struct mirvol_rb_plex p[2] = {
+		{ .readable = true, .service = 1000 * 1000, .head = 1 },
+		{ .readable = true, .service = 1100 * 1000, .head = 2 },
+	};
+	u64 pos[2] = { 0, 1 << 20 };
+	unsigned int k, s, count[2][2] = {};
+	int slot;
+
+	for (k = 0; k < 2000; k++) {
+		s = k & 1;
+		slot = mirvol_read_balance(p, 2, pos[s], 0, k);
+		KUNIT_ASSERT_GE(test, slot, 0);
+		count[s][slot]++;
+		p[slot].pending++;	/* as the driver counts them */
+		pos[s] += 256;
+		p[slot].head = pos[s];
+		if (p[slot].pending > 2)
+			p[slot].pending = 2;
+	}
+	/* Each stream stayed on the plex its first read chose. */
+	KUNIT_EXPECT_TRUE(test, !count[0][0] || !count[0][1]);
+	KUNIT_EXPECT_TRUE(test, !count[1][0] || !count[1][1]);
+	/* And they did not share one: both plexes work. */
+	KUNIT_EXPECT_NE(test, !!count[0][0], !!count[1][0]);
+}
+
 /* ---- assembly planning ---- */
 
 static void md_member(struct mirvol_md *md, unsigned int nr,
@@ -1455,6 +1739,13 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_read_least_pending),
 	KUNIT_CASE(mirvol_test_read_spread),
 	KUNIT_CASE(mirvol_test_read_none),
+	KUNIT_CASE(mirvol_test_read_slow_leg_qd1),
+	KUNIT_CASE(mirvol_test_read_slow_leg_qd32),
+	KUNIT_CASE(mirvol_test_read_equal_legs),
+	KUNIT_CASE(mirvol_test_read_leg_recovers),
+	KUNIT_CASE(mirvol_test_read_three_legs),
+	KUNIT_CASE(mirvol_test_read_write_mostly),
+	KUNIT_CASE(mirvol_test_read_streams_keep_plex),
 	KUNIT_CASE(mirvol_test_speed_window),
 	KUNIT_CASE(mirvol_test_speed_delay),
 	KUNIT_CASE(mirvol_test_speed_throttle),

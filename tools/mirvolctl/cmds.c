@@ -110,6 +110,8 @@ enum {
 	OPT_REGION_SIZE,
 	OPT_TRACK_CHANGES,
 	OPT_FORCE,
+	OPT_WRITE_MOSTLY,
+	OPT_NO_WRITE_MOSTLY,
 };
 
 #define OPT(n, a, v)	{ n, a, NULL, v }
@@ -121,6 +123,7 @@ struct opts {
 	const char *bitmap, *region_size;
 	bool assume_clean, wait, yes, json, boot, no_boot;
 	bool track_changes, merge, force;
+	bool write_mostly, no_write_mostly;
 	bool has_timeout;
 	double timeout;
 };
@@ -158,6 +161,12 @@ static int parse_opts(int argc, char **argv, const char *shortopts,
 			break;
 		case OPT_NO_BOOT:
 			o->no_boot = true;
+			break;
+		case OPT_WRITE_MOSTLY:
+			o->write_mostly = true;
+			break;
+		case OPT_NO_WRITE_MOSTLY:
+			o->no_write_mostly = true;
 			break;
 		case OPT_FROM_VOLUME:
 			o->from_volume = optarg;
@@ -947,15 +956,29 @@ int cmd_merge_plex(int argc, char **argv)
 
 static int set_plex_check(const struct opts *o)
 {
-	if (o->boot == o->no_boot)
-		return mv_usage("give exactly one of --boot and --no-boot");
+	if (o->boot && o->no_boot)
+		return mv_usage("--boot and --no-boot: give one");
+	if (o->write_mostly && o->no_write_mostly)
+		return mv_usage("--write-mostly and --no-write-mostly: give one");
+	if (!o->boot && !o->no_boot && !o->write_mostly && !o->no_write_mostly)
+		return mv_usage("give --boot, --no-boot, --write-mostly or --no-write-mostly");
 	return -1;
+}
+
+static int set_plex_need(const struct opts *o)
+{
+	if (!o->write_mostly && !o->no_write_mostly)
+		return 0;
+	return ctl_need(MIRVOL_FEAT_WRITE_MOSTLY, "write-mostly plexes");
 }
 
 static void set_plex_fill(const struct opts *o, struct mirvol_plex_ref *ref)
 {
-	ref->hdr.flags = o->boot ? MIRVOL_SET_PLEX_F_BOOT :
-				   MIRVOL_SET_PLEX_F_NO_BOOT;
+	ref->hdr.flags = (o->boot ? MIRVOL_SET_PLEX_F_BOOT : 0) |
+			 (o->no_boot ? MIRVOL_SET_PLEX_F_NO_BOOT : 0) |
+			 (o->write_mostly ? MIRVOL_SET_PLEX_F_WRITE_MOSTLY : 0) |
+			 (o->no_write_mostly ?
+			  MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY : 0);
 }
 
 int cmd_set_plex(int argc, char **argv)
@@ -963,13 +986,15 @@ int cmd_set_plex(int argc, char **argv)
 	static const struct option lo[] = {
 		OPT("boot", no_argument, OPT_BOOT),
 		OPT("no-boot", no_argument, OPT_NO_BOOT),
+		OPT("write-mostly", no_argument, OPT_WRITE_MOSTLY),
+		OPT("no-write-mostly", no_argument, OPT_NO_WRITE_MOSTLY),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
 	static const struct plex_cmd pc = {
 		.shortopts = ":h", .lo = lo, .req = MIRVOL_IOC_SET_PLEX,
 		.what = "setting plex %s of %s", .check = set_plex_check,
-		.fill = set_plex_fill,
+		.need = set_plex_need, .fill = set_plex_fill,
 	};
 
 	return run_plex_cmd(&pc, argc, argv);

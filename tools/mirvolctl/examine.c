@@ -242,6 +242,8 @@ static void sb_plex_json(struct json *j, const struct mirvol_sb *sb,
 	json_bool(j, flags & MIRVOL_PLEX_F_LAST_IN_SYNC);
 	json_key(j, "bitmap_sync");
 	json_bool(j, flags & MIRVOL_PLEX_F_BITMAP_SYNC);
+	json_key(j, "write_mostly");
+	json_bool(j, flags & MIRVOL_PLEX_F_WRITE_MOSTLY);
 	json_key(j, "sync_offset");
 	json_u64(j, le64_to_cpu(p->sync_offset));
 	json_key(j, "gone_generation");

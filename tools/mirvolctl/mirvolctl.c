@@ -102,10 +102,13 @@ static const struct mv_command commands[] = {
 	{ "replace", cmd_replace, "VOL PLEX NEWDEV [--wait]",
 	  "sync a new device, then drop the plex: redundancy never drops",
 	  "  -w, --wait          wait until the plex is replaced\n" },
-	{ "set-plex", cmd_set_plex, "VOL PLEX --boot|--no-boot",
-	  "set or clear a plex's boot flag",
+	{ "set-plex", cmd_set_plex,
+	  "VOL PLEX [--boot|--no-boot] [--write-mostly|--no-write-mostly]",
+	  "set or clear a plex's boot or write-mostly flag",
 	  "      --boot          flag the plex as boot plex\n"
-	  "      --no-boot       clear the flag\n" },
+	  "      --no-boot       clear the flag\n"
+	  "      --write-mostly  the plex serves reads only when no other can\n"
+	  "      --no-write-mostly  it serves reads again\n" },
 	{ "op", cmd_op,
 	  "list [--json] | status|wait|cancel OPID [--json] [--timeout SECONDS]",
 	  "list, query, wait for or cancel operations",

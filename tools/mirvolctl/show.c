@@ -214,6 +214,8 @@ static void plex_json(struct json *j, const struct mirvol_info *v,
 	json_bool(j, p->flags & MIRVOL_PLEX_F_LAST_IN_SYNC);
 	json_key(j, "bitmap_sync");
 	json_bool(j, p->flags & MIRVOL_PLEX_F_BITMAP_SYNC);
+	json_key(j, "write_mostly");
+	json_bool(j, p->flags & MIRVOL_PLEX_F_WRITE_MOSTLY);
 	json_key(j, "data_offset_bytes");
 	json_u64(j, p->data_offset_bytes);
 	json_key(j, "size_bytes");

@@ -242,6 +242,7 @@ void mv_plex_flags_str(u32 flags, char *buf, size_t len)
 	} names[] = {
 		{ MIRVOL_PLEX_F_LAST_IN_SYNC, "last-in-sync" },
 		{ MIRVOL_PLEX_F_BITMAP_SYNC, "bitmap-sync" },
+		{ MIRVOL_PLEX_F_WRITE_MOSTLY, "write-mostly" },
 	};
 	size_t i, n = 0;
 

@@ -48,6 +48,7 @@
 #define MIRVOL_FEAT_PLEX_ACTION	(1ULL << 9)	/* PLEX_ACTION: fail, (off|on)line, re-add, replace */
 #define MIRVOL_FEAT_MERGE	(1ULL << 10)	/* break --track-changes, merge */
 #define MIRVOL_FEAT_OP_LIST	(1ULL << 11)	/* OP_LIST */
+#define MIRVOL_FEAT_WRITE_MOSTLY (1ULL << 12)	/* write-mostly plexes */
 
 #define MIRVOL_MAX_PLEXES	8	/* plexes per volume */
 #define MIRVOL_NAME_LEN		64	/* name buffer: 1..63 chars + NUL */
@@ -304,6 +305,13 @@ struct mirvol_op_list {
  * back from a short absence, or after an unclean shutdown).  Version 2.
  */
 #define MIRVOL_PLEX_F_BITMAP_SYNC (1U << 2)
+/*
+ * Write-mostly (md's --write-mostly): the plex takes every write but
+ * serves reads only when no other in-sync plex can (a slow or remote
+ * leg).  Set and cleared by SET_PLEX; recorded in the superblocks.
+ * A module older than MIRVOL_FEAT_WRITE_MOSTLY refuses the superblock.
+ */
+#define MIRVOL_PLEX_F_WRITE_MOSTLY (1U << 3)
 
 /**
  * struct mirvol_plex_info - one plex, in struct mirvol_info
@@ -478,9 +486,15 @@ struct mirvol_plex_ref {
  */
 #define MIRVOL_BREAK_F_TRACK_CHANGES	(1U << 0)	/* both keep a change map */
 
-/* SET_PLEX flags: exactly one */
+/*
+ * SET_PLEX flags: at least one, at most one of each pair.  The write-mostly
+ * flag (MIRVOL_PLEX_F_WRITE_MOSTLY) needs MIRVOL_FEAT_WRITE_MOSTLY; reads
+ * already sent are not moved.
+ */
 #define MIRVOL_SET_PLEX_F_BOOT		(1U << 0)
 #define MIRVOL_SET_PLEX_F_NO_BOOT	(1U << 1)
+#define MIRVOL_SET_PLEX_F_WRITE_MOSTLY	(1U << 2)
+#define MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY (1U << 3)
 
 /**
  * struct mirvol_op_info - state of an asynchronous operation

@@ -52,8 +52,9 @@
  *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
  *                                     (default: every one of ABI 2.1)
  *   MIRVOL_FAKE_LOG=FILE              append one line per CREATE,
- *                                     ADD_PLEX, BREAK_PLEX, PLEX_ACTION and
- *                                     SET_VOLUME with the fields the tool
+ *                                     ADD_PLEX, BREAK_PLEX, PLEX_ACTION,
+ *                                     SET_PLEX and SET_VOLUME with the
+ *                                     fields the tool
  *                                     filled in, for the tests to compare
  *
  * Copyright (C) 2026 The mirvol authors
@@ -539,11 +540,14 @@ static int do_plex_cmd(unsigned int nr, struct mirvol_plex_ref *r)
 		return 0;
 	default:	/* SET_PLEX */
 		if (check_plex_ref(r, MIRVOL_SET_PLEX_F_BOOT |
-				   MIRVOL_SET_PLEX_F_NO_BOOT, false))
+				   MIRVOL_SET_PLEX_F_NO_BOOT |
+				   MIRVOL_SET_PLEX_F_WRITE_MOSTLY |
+				   MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY, false))
 			return -1;
 		f = r->hdr.flags;
-		if (f != MIRVOL_SET_PLEX_F_BOOT && f != MIRVOL_SET_PLEX_F_NO_BOOT)
-			return BAD(&r->hdr, "SET_PLEX: exactly one flag");
+		if (!f || (f & 3) == 3 || (f & 12) == 12)
+			return BAD(&r->hdr, "SET_PLEX: no flag, or both of a pair");
+		fake_log("SET_PLEX flags=%#x plex=%02x", f, r->plex_uuid[0]);
 		return 0;
 	}
 }

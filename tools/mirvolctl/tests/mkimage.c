@@ -117,6 +117,7 @@ static void patch(const struct cfg *c, int slot, u8 *buf)
 		fix_csum(buf);
 	}
 	if (c->raw_name == slot) {
+		memset(sb->name, 0, sizeof(sb->name));
 		memcpy(sb->name, "\xff\x01\"", 3);
 		fix_csum(buf);
 	}

@@ -32,10 +32,21 @@ mkdir -p "$OUT"
 pass=0
 fail=0
 
-ok() { echo "PASS $1"; pass=$((pass + 1)); }
+# A case is "expect NAME ... && checks; then ok NAME; fi": when a check
+# after expect fails, neither ok nor ko runs.  expect leaves its NAME
+# pending until ok or ko; one still pending at the next expect, or at the
+# end, counts as failed.
+pending=""
+ok() { echo "PASS $1"; pass=$((pass + 1)); pending=""; }
 ko() {
 	echo "FAIL $1${2:+: $2}"
 	fail=$((fail + 1))
+	pending=""
+}
+# expect_also NAME WANT CMD...: a further command in the case pending.
+expect_also() { EXPECT_ALSO=1 expect "$@"; }
+flush_pending() {
+	[ -z "$pending" ] || ko "$pending" "a check after its command failed (see $OUT/$pending.{out,err})"
 }
 
 # run NAME CMD...: run CMD, leaving stdout, stderr and status in
@@ -51,6 +62,12 @@ run() {
 expect() {
 	local name=$1 want=$2
 	shift 2
+	if [ -n "${EXPECT_ALSO:-}" ]; then
+		EXPECT_ALSO=
+	else
+		flush_pending
+		pending=$name
+	fi
 	run "$name" "$@"
 	if [ "$rc" -eq "$want" ]; then
 		return 0
@@ -150,6 +167,7 @@ usage_case rename-one-arg rename a
 usage_case break-no-plex break-plex vol
 usage_case set-plex-no-flag set-plex vol 0
 usage_case set-plex-both-flags set-plex vol 0 --boot --no-boot
+usage_case set-plex-both-wm set-plex vol 0 --write-mostly --no-write-mostly
 usage_case add-plex-nothing add-plex vol
 usage_case add-plex-both add-plex vol /dev/null --from-volume x
 usage_case add-plex-from-force add-plex vol --from-volume x --force
@@ -343,7 +361,7 @@ truncate -s 5000 "$IMG/tiny"
 : >"$IMG/zero"
 if expect examine-tiny 1 "$TOOL" examine "$IMG/tiny" &&
    err_is examine-tiny examine NOT_A_MEMBER &&
-   expect examine-zero 1 "$TOOL" examine --export "$IMG/zero"
+   expect_also examine-zero 1 "$TOOL" examine --export "$IMG/zero"
 then ok examine-small-files; fi
 
 # a slot whose name holds bytes that are not UTF-8: JSON must still parse
@@ -394,7 +412,7 @@ if expect examine-v1 0 "$TOOL" examine "$IMG/v1" &&
    grep -qx "          Bitmap : none" "$OUT/examine-v1.out" &&
    grep -qx "      Sync Speed : default - default KiB/s" "$OUT/examine-v1.out" &&
    ! grep -q "Split" "$OUT/examine-v1.out" &&
-   expect examine-v1-json 0 "$TOOL" examine --json "$IMG/v1" &&
+   expect_also examine-v1-json 0 "$TOOL" examine --json "$IMG/v1" &&
    jq_ok examine-v1-json '.slots[1].valid and .slots[1].superblock.version == 1 and
 	.slots[1].superblock.bitmap_region == 0 and
 	.slots[1].superblock.split_peer == "00000000-0000-0000-0000-000000000000"'
@@ -444,7 +462,7 @@ if bytes_are "$IMG/wipe" 1048576 65536 377 &&
    bytes_are "$IMG/wipe" 0 4096 377 &&
    bytes_are "$IMG/wipe" 1048576 65536 377 &&
    [ "$(stat -c %s "$IMG/wipe")" -eq 8388608 ] &&
-   expect wipe-member-examine 1 "$TOOL" examine "$IMG/wipe" &&
+   expect_also wipe-member-examine 1 "$TOOL" examine "$IMG/wipe" &&
    err_is wipe-member-examine examine NOT_A_MEMBER
 then ok wipe-member; else ko wipe-member "$(cat "$OUT/wipe-member.err" 2>/dev/null)"; fi
 
@@ -631,7 +649,7 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 		if expect fake-add-gpt 1 fk "$TOOL" add-plex data "$OUT/gpt" &&
 		   err_is fake-add-gpt add-plex INVALID_OPERATION &&
 		   grep -q "holds a gpt partition table" "$OUT/fake-add-gpt.err" &&
-		   expect fake-add-gpt-force 0 fk "$TOOL" add-plex data "$OUT/gpt" --force
+		   expect_also fake-add-gpt-force 0 fk "$TOOL" add-plex data "$OUT/gpt" --force
 		then ok fake-add-gpt; else ko fake-add-gpt "$(cat "$OUT/fake-add-gpt.err")"; fi
 	else
 		echo "SKIP fake-create-gpt (sfdisk missing)"
@@ -639,7 +657,7 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	# a former mirvol member carries no blkid signature: the kernel decides
 	"$MKIMAGE" "$OUT/member" --gen 5
 	if expect fake-create-member 0 fk "$TOOL" create "$OUT/member" &&
-	   expect fake-add-member 0 fk "$TOOL" add-plex data "$OUT/member"
+	   expect_also fake-add-member 0 fk "$TOOL" add-plex data "$OUT/member"
 	then ok fake-create-member; fi
 
 	# tc NAME RC REASON LOG OUT [VAR=value...] COMMAND ARGS...: run
@@ -773,6 +791,18 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect fake-rename-exists 1 fk "$TOOL" rename data backup &&
 	   err_is fake-rename-exists rename NAME_EXISTS; then ok fake-rename-exists; fi
 	if expect fake-set-plex 0 fk "$TOOL" set-plex data 0 --no-boot; then ok fake-set-plex; fi
+	# --write-mostly: its flag, alone or with --boot; refused by a module
+	# without MIRVOL_FEAT_WRITE_MOSTLY (before any change).
+	if expect fake-set-plex-wm 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-set-plex-wm.log" \
+		MIRVOL_FAKE_FEATURES=0x1fff "$TOOL" set-plex data 1 --write-mostly --no-boot &&
+	   logged fake-set-plex-wm "SET_PLEX flags=0x6 plex=c1"; then ok fake-set-plex-wm; fi
+	if expect fake-set-plex-no-wm 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-set-plex-no-wm.log" \
+		MIRVOL_FAKE_FEATURES=0x1fff "$TOOL" set-plex data 1 --no-write-mostly &&
+	   logged fake-set-plex-no-wm "SET_PLEX flags=0x8 plex=c1"; then ok fake-set-plex-no-wm; fi
+	if expect fake-set-plex-wm-old 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-set-plex-wm-old.log" \
+		MIRVOL_FAKE_FEATURES=0x7ff "$TOOL" set-plex data 1 --write-mostly &&
+	   grep -q "write-mostly" "$OUT/fake-set-plex-wm-old.err" &&
+	   [ ! -s "$OUT/fake-set-plex-wm-old.log" ]; then ok fake-set-plex-wm-old; fi
 
 	# op status / wait / cancel
 	if expect op-status-json 0 fk "$TOOL" op status 7 --json &&
@@ -929,7 +959,7 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	then ok fake-show-no-bitmap-text; else [ "$rc" -eq 0 ] && ko fake-show-no-bitmap-text "text"; fi
 	if expect fake-show-offline 0 fk env MIRVOL_FAKE_OFFLINE=1 "$TOOL" show --json data &&
 	   jq_ok fake-show-offline '.plexes[1].state == "offline"' &&
-	   expect fake-show-offline-text 0 fk env MIRVOL_FAKE_OFFLINE=1 "$TOOL" show data &&
+	   expect_also fake-show-offline-text 0 fk env MIRVOL_FAKE_OFFLINE=1 "$TOOL" show data &&
 	   grep -Eq "^1 +c1c1c1c1-.* offline " "$OUT/fake-show-offline-text.out"
 	then ok fake-show-offline; else ko fake-show-offline "state"; fi
 	if expect fake-op-replace-json 0 fk "$TOOL" op status 17 --json &&
@@ -1024,13 +1054,13 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	"$MKIMAGE" "$OUT/wipe-busy" --gen 5
 	if expect fake-wipe-busy 1 fk env MIRVOL_FAKE_BUSY="$OUT/wipe-busy" "$TOOL" wipe --force "$OUT/wipe-busy" &&
 	   err_is fake-wipe-busy wipe DEVICE_BUSY &&
-	   expect fake-wipe-busy-examine 0 "$TOOL" examine "$OUT/wipe-busy"
+	   expect_also fake-wipe-busy-examine 0 "$TOOL" examine "$OUT/wipe-busy"
 	then ok fake-wipe-busy; else ko fake-wipe-busy "$(cat "$OUT/fake-wipe-busy.err")"; fi
 
 	# list --names: one name a line (completion, scripts)
 	if expect fake-list-names 0 fk "$TOOL" list --names &&
 	   [ "$(cat "$OUT/fake-list-names.out")" = "data
-backup" ] && expect fake-list-names-empty 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" list --names &&
+backup" ] && expect_also fake-list-names-empty 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" list --names &&
 	   [ ! -s "$OUT/fake-list-names-empty.out" ]
 	then ok fake-list-names; else ko fake-list-names "$(cat "$OUT/fake-list-names.out")"; fi
 
@@ -1093,7 +1123,7 @@ backup" ] && expect fake-list-names-empty 0 fk env MIRVOL_FAKE_HEALTH=empty "$TO
 	then ok fake-status-healthy-json; else [ "$rc" -ne 0 ] || ko fake-status-healthy-json "jq"; fi
 	if expect fake-status-empty 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" status &&
 	   [ "$(cat "$OUT/fake-status-empty.out")" = "no volumes" ] &&
-	   expect fake-status-empty-json 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" status --json &&
+	   expect_also fake-status-empty-json 0 fk env MIRVOL_FAKE_HEALTH=empty "$TOOL" status --json &&
 	   jq_ok fake-status-empty-json '.healthy == true and .volumes == []'
 	then ok fake-status-empty; else [ "$rc" -ne 0 ] || ko fake-status-empty "$(cat "$OUT/fake-status-empty.out")"; fi
 	# degraded (a copy running) and waiting: exit 1, what to do
@@ -1215,6 +1245,7 @@ else
 	echo "SKIP valgrind (not installed)"
 fi
 
+flush_pending
 echo "tool-tests: $pass passed, $fail failed"
 if [ -n "${MIRVOLCTL_TEST_COUNTS:-}" ]; then
 	mkdir -p "$(dirname "$MIRVOLCTL_TEST_COUNTS")"

@@ -406,6 +406,16 @@ static void test_lookups(void)
 	p.hdr.flags = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT;
 	CHECK(ioc(MIRVOL_IOC_SET_PLEX, &p) == EINVAL,
 	      "set-plex with both flags");
+	p.hdr.flags = MIRVOL_SET_PLEX_F_WRITE_MOSTLY |
+		      MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY;
+	CHECK(ioc(MIRVOL_IOC_SET_PLEX, &p) == EINVAL,
+	      "set-plex with both write-mostly flags");
+	p.hdr.flags = 0;
+	CHECK(ioc(MIRVOL_IOC_SET_PLEX, &p) == EINVAL,
+	      "set-plex without a flag");
+	p.hdr.flags = MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY << 1;
+	CHECK(ioc(MIRVOL_IOC_SET_PLEX, &p) == EINVAL,
+	      "set-plex with an unknown flag");
 	p.hdr.flags = MIRVOL_BREAK_F_TRACK_CHANGES << 1;
 	CHECK(ioc(MIRVOL_IOC_BREAK_PLEX, &p) == EINVAL,
 	      "break-plex with an unknown flag");
