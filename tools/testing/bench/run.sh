@@ -410,7 +410,8 @@ if [ $vmrc -ne 0 ] || [ ! -e "$out/done" ]; then
 fi
 
 # What the guest cannot know: the VM's shape, the host, the build.
-ko_sha=$(sha256sum "$MIRVOL_SRC/mirvol.ko" | cut -d' ' -f1)
+# vm.sh loads $MIRVOL_KO when set (e.g. an older build to compare with).
+ko_sha=$(sha256sum "${MIRVOL_KO:-$MIRVOL_SRC/mirvol.ko}" | cut -d' ' -f1)
 commit=$(git -C "$MIRVOL_SRC" rev-parse -q --verify HEAD 2>/dev/null || echo "")
 dirty=$(git -C "$MIRVOL_SRC" status --porcelain -- drivers include uapi 2>/dev/null | wc -l)
 B_STAMP=$stamp B_DURATION=$duration B_SMOKE=$smoke B_SIZE=$size_mib B_RUNTIME=$runtime \
