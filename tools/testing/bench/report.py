@@ -224,19 +224,28 @@ def fio_run(out, row):
     }
     spath = os.path.join(out, jpath[:-len(".json")] + ".stat")
     if os.path.exists(spath):
-        # The instr part's /proc/stat samples: the busy share of the vCPU
-        # in the measured part (the last runtime seconds but 0.3 s,
-        # fio's exit).
-        rt = int(jopts.get("runtime", "0"))
+        # The instr part's /proc/stat samples (every 0.25 s): the busy
+        # share of the vCPU while fio did its I/O.  fio's start and exit
+        # take varying time (exec, output over 9p: waits for the host,
+        # idle), so the window is found, not assumed: the busiest
+        # stretch of at least 3/4 of the run time (measured + warm-up);
+        # any idle during the I/O would show in it.
+        rt = int(jopts.get("runtime", "0")) + int(jopts.get("ramp_time", "0"))
         pts = []
         with open(spath, encoding="utf-8") as f:
             for line in f:
                 p = line.split()
                 if len(p) == 2:
                     pts.append((float(p[0]), p[1]))
-        win = [x for x in pts if float(t1) - rt <= x[0] <= float(t1) - 0.3]
-        sample["busy_window_pct"] = cpu_busy_pct(win[0][1], win[-1][1]) if len(win) >= 2 else None
-        sample["busy_window_s"] = win[-1][0] - win[0][0] if len(win) >= 2 else 0.0
+        best = (None, 0.0)
+        for i in range(len(pts)):
+            for j in range(i + 1, len(pts)):
+                if pts[j][0] - pts[i][0] >= 0.75 * rt:
+                    b = cpu_busy_pct(pts[i][1], pts[j][1])
+                    if b is not None and (best[0] is None or b > best[0]):
+                        best = (b, pts[j][0] - pts[i][0])
+                    break
+        sample["busy_window_pct"], sample["busy_window_s"] = best
     if b0 != "-" and b1 != "-":
         # The whole fio run, warm-up included.
         sample["bitmap_writes"] = int(b1) - int(b0)
@@ -672,8 +681,8 @@ def instr_summary(res):
             "method": "instructions per I/O = 1e9 / IOPS / 2^shift: fio's run time in "
                       "virtual ns over its I/Os, each instruction 2^shift ns "
                       "(-icount shift=S,sleep=off); valid while the one vCPU is busy "
-                      "(busy_pct_min: /proc/stat sampled every 0.2 s, over the last runtime "
-                      "seconds of each fio run less 0.3 s)",
+                      "(busy_pct_min: /proc/stat sampled every 0.25 s; the busiest stretch of "
+                      "3/4 of fio's run time + warm-up in each run)",
             "busy_pct_min": busy_min, "busy_ok": busy_min is not None and busy_min >= INSTR_BUSY_MIN,
             "table": table, "targets": rows}
 
