@@ -30,6 +30,10 @@
 /* Rotates read tie-breaks; per cpu so it costs no shared cache line. */
 static DEFINE_PER_CPU(unsigned int, mirvol_rr);
 
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+bool mirvol_kunit_rb_equal;
+#endif
+
 /**
  * mirvol_io_enter - take a reference on the volume's I/O
  * @vol: the volume
@@ -369,25 +373,40 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 }
 
 /*
- * Choose the plex for a read at @now (ns); NULL when no untried plex is
- * readable.  The statistics are read without their lock: a stale value
- * only sends one read to a worse plex.
+ * Choose the plex for a read; NULL when no untried plex is readable.
+ * When there is a choice, *@now is set to the time (ns) the choice was
+ * made at, which the read's completion measures from; with one plex to
+ * read from it stays 0 and the read is not timed.  The statistics are
+ * read without their lock: a stale value only sends one read to a worse
+ * plex.
  */
 static struct mirvol_plex *mirvol_read_plex(struct mirvol_volume *vol,
 					    sector_t sector,
 					    unsigned int tried,
-					    unsigned long now)
+					    unsigned long *now)
 {
 	struct mirvol_rb_plex rb[MIRVOL_MAX_PLEXES];
-	unsigned int i;
+	struct mirvol_plex *only = NULL;
+	unsigned int i, n = 0;
 	int slot;
 
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
-		struct request_queue *q;
 
 		rb[i].readable = plex &&
 			mirvol_state_readable(READ_ONCE(plex->state));
+		if (rb[i].readable && !(tried & BIT(i))) {
+			only = plex;
+			n++;
+		}
+	}
+	if (n <= 1)
+		return only;
+	*now = ktime_get_ns();
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+		struct request_queue *q;
+
 		if (!rb[i].readable)
 			continue;
 		q = bdev_get_queue(plex->bdev);
@@ -396,8 +415,14 @@ static struct mirvol_plex *mirvol_read_plex(struct mirvol_volume *vol,
 		rb[i].full = queue_is_mq(q) &&
 			     rb[i].pending >= READ_ONCE(q->nr_requests);
 		rb[i].service = READ_ONCE(plex->rb.service);
-		rb[i].probe = !time_before(now, READ_ONCE(plex->rb.probe_at));
+		rb[i].probe = !time_before(*now, READ_ONCE(plex->rb.probe_at));
 		rb[i].head = READ_ONCE(plex->head);
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+		if (READ_ONCE(mirvol_kunit_rb_equal)) {
+			rb[i].service = 0;
+			rb[i].probe = false;
+		}
+#endif
 	}
 	slot = mirvol_read_balance(rb, MIRVOL_MAX_PLEXES, sector, tried,
 				   this_cpu_inc_return(mirvol_rr));
@@ -410,12 +435,12 @@ static void mirvol_read_endio(struct bio *clone);
 static void mirvol_read_submit(struct mirvol_volume *vol, struct bio *orig,
 			       unsigned int tried, unsigned long start)
 {
-	unsigned long now = ktime_get_ns();
+	unsigned long now = 0;
 	struct mirvol_plex *plex;
 	struct mirvol_clone *c;
 	struct bio *clone;
 
-	plex = mirvol_read_plex(vol, orig->bi_iter.bi_sector, tried, now);
+	plex = mirvol_read_plex(vol, orig->bi_iter.bi_sector, tried, &now);
 	if (unlikely(!plex)) {
 		unsigned int i;
 
@@ -508,9 +533,11 @@ static void mirvol_read_endio(struct bio *clone)
 		queue_work(mirvol_wq, &vol->retry_work);
 		return;
 	}
-	spin_lock_irqsave(&c->plex->rb_lock, flags);
-	mirvol_rb_complete(&c->plex->rb, c->issued, ktime_get_ns());
-	spin_unlock_irqrestore(&c->plex->rb_lock, flags);
+	if (c->issued) {
+		spin_lock_irqsave(&c->plex->rb_lock, flags);
+		mirvol_rb_complete(&c->plex->rb, c->issued, ktime_get_ns());
+		spin_unlock_irqrestore(&c->plex->rb_lock, flags);
+	}
 	if (unlikely(c->tried != BIT(c->plex->index)))
 		mirvol_queue_repair(vol, orig->bi_iter.bi_sector,
 				    bio_sectors(orig),

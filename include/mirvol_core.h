@@ -168,6 +168,15 @@ struct mirvol_plex {
 #endif
 };
 
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+/*
+ * KUnit: read balancing ignores the learned service times (every plex
+ * counts as equally fast), so that tests of retries and repairs see reads
+ * alternate over RAM disks whatever UML's timing noise.
+ */
+extern bool mirvol_kunit_rb_equal;
+#endif
+
 /* plex->inject bits (KUnit fault injection) */
 #define MIRVOL_INJECT_READ	BIT(0)	/* every read fails */
 #define MIRVOL_INJECT_WRITE	BIT(1)	/* every write and flush fails */
@@ -377,7 +386,8 @@ struct mirvol_io {
  * @orig: the caller's bio (reads)
  * @plex: the plex the clone goes to
  * @start: bio_start_io_acct() time (reads)
- * @issued: when it was sent, ns (reads: read balancing's service time)
+ * @issued: when it was sent, ns (reads: read balancing's service time);
+ *	0 when there was no plex to choose from (not timed)
  * @tried: plex slots tried so far (reads)
  * @in_sync: the plex was in sync at submission (writes)
  * @bio: the clone; must be last

@@ -115,6 +115,7 @@ static int mirvol_io_init_test(struct kunit *test)
 		}
 	}
 	test->priv = ctx;
+	mirvol_kunit_rb_equal = true;
 	return 0;
 }
 
@@ -883,28 +884,6 @@ static void mirvol_test_bitmap_merge_split(struct kunit *test)
 	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
 }
 
-/*
- * Give every plex of @vol the same learned service time, not due for a
- * probe: equal legs, whatever the RAM disks' timing noise under UML.
- */
-static void rb_equalize(struct mirvol_volume *vol)
-{
-	unsigned long flags;
-	unsigned int i;
-
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-		struct mirvol_plex *plex = vol->plexes[i];
-
-		if (!plex)
-			continue;
-		spin_lock_irqsave(&plex->rb_lock, flags);
-		WRITE_ONCE(plex->rb.service, 1000);
-		WRITE_ONCE(plex->rb.probe_at,
-			   (unsigned long)ktime_get_ns() + NSEC_PER_SEC);
-		spin_unlock_irqrestore(&plex->rb_lock, flags);
-	}
-}
-
 static void mirvol_test_read_balance_uses_all(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -915,13 +894,14 @@ static void mirvol_test_read_balance_uses_all(struct kunit *test)
 	/* The partition scan read already: count from here. */
 	for (i = 0; i < 2; i++)
 		base[i] = atomic64_read(&ctx->vol->plexes[i]->read_ios);
-	/* Independent (non-sequential) reads spread over equal plexes. */
-	for (i = 0; i < 64; i++) {
-		rb_equalize(ctx->vol);
+	/*
+	 * Independent (non-sequential) reads spread over equal plexes
+	 * (mirvol_kunit_rb_equal: equal whatever UML's timing).
+	 */
+	for (i = 0; i < 64; i++)
 		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ,
 					    8 + (i * 7919) % 20000,
 					    ctx->check, 1), 0);
-	}
 	for (i = 0; i < 2; i++)
 		reads[i] = atomic64_read(&ctx->vol->plexes[i]->read_ios);
 	KUNIT_EXPECT_EQ(test, reads[0] - base[0] + reads[1] - base[1], 64LL);
@@ -948,6 +928,7 @@ static void mirvol_test_read_learn_write_mostly(struct kunit *test)
 	s64 base0, base1;
 	unsigned int i;
 
+	mirvol_kunit_rb_equal = false;	/* the learning is tested */
 	io_create(test, "kunit-wm", 2, true, NULL);
 	p0 = ctx->vol->plexes[0];
 	p1 = ctx->vol->plexes[1];

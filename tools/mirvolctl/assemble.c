@@ -18,7 +18,10 @@
  *
  * The kernel groups members by volume and decides; this file only opens
  * the devices, reports per-member results and prints the device node of
- * every volume that runs afterwards.
+ * every volume that runs afterwards.  With --json it gathers what every
+ * call did instead and prints one document at the end: the volumes that
+ * run, those that wait for members, those refused and why, and every
+ * member's result.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -263,6 +266,340 @@ static void report_failure(int fd, const struct mv_status *st,
 	mv_err(st->reason, "%s", msg);
 }
 
+/* ---- --json ------------------------------------------------------------ */
+
+/* A device given to ASSEMBLE and what the kernel said of it. */
+struct asm_member {
+	char *path;
+	char name[MIRVOL_NAME_LEN];	/* refused: its superblock's volume */
+	struct mirvol_assemble_member m;
+};
+
+/* A failed ASSEMBLE call: the volume it names (may be zero) and why. */
+struct asm_refusal {
+	u8 uuid[MIRVOL_UUID_LEN];
+	u32 reason;
+};
+
+/* What this run's calls did, for --json; printed by report_print(). */
+static struct {
+	bool on;
+	bool nomem;
+	struct asm_member *m;
+	size_t nm;
+	struct asm_refusal *r;
+	size_t nr;
+	u8 (*vols)[MIRVOL_UUID_LEN];	/* named by --run VOL */
+	size_t nv;
+} report;
+
+/* One more element of @size at *@p (count *@n).  Return: it, or NULL. */
+static void *report_grow(void *p, size_t *n, size_t size)
+{
+	char *np = realloc(*(void **)p, (*n + 1) * size);
+
+	if (!np) {
+		report.nomem = true;
+		return NULL;
+	}
+	*(void **)p = np;
+	memset(np + *n * size, 0, size);
+	return np + (*n)++ * size;
+}
+
+static void report_volume(const u8 uuid[MIRVOL_UUID_LEN])
+{
+	u8 *v = report_grow(&report.vols, &report.nv, sizeof(*report.vols));
+
+	if (v)
+		memcpy(v, uuid, MIRVOL_UUID_LEN);
+}
+
+/* Record one call: its members and, when it failed, its reason. */
+static void report_call(const struct cand *c,
+			const struct mirvol_assemble_member *m, size_t n,
+			const struct mirvol_assemble *a,
+			const struct mv_status *st)
+{
+	struct asm_refusal *rf;
+	struct asm_member *am;
+	struct mirvol_md md;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		am = report_grow(&report.m, &report.nm, sizeof(*am));
+		if (!am)
+			return;
+		am->m = m[i];
+		am->path = strdup(c[i].path);
+		if (!am->path)
+			report.nomem = true;
+		if (m[i].result == MIRVOL_MEMBER_REFUSED &&
+		    !side_key(c[i].fd, c[i].path, &md))
+			memcpy(am->name, md.name, MIRVOL_NAME_LEN - 1);
+	}
+	if (!st)
+		return;
+	rf = report_grow(&report.r, &report.nr, sizeof(*rf));
+	if (!rf)
+		return;
+	memcpy(rf->uuid, a->volume_uuid, MIRVOL_UUID_LEN);
+	rf->reason = st->reason;
+}
+
+static void report_free(void)
+{
+	size_t i;
+
+	for (i = 0; i < report.nm; i++)
+		free(report.m[i].path);
+	free(report.m);
+	free(report.r);
+	free(report.vols);
+	memset(&report, 0, sizeof(report));
+}
+
+/* Every volume the report mentions, once, in the order it came. */
+static size_t report_uuids(u8 (*out)[MIRVOL_UUID_LEN], size_t max)
+{
+	size_t i, k, n = 0;
+	const u8 *u;
+
+	for (i = 0; i < report.nm + report.nr + report.nv; i++) {
+		if (i < report.nm)
+			u = report.m[i].m.volume_uuid;
+		else if (i < report.nm + report.nr)
+			u = report.r[i - report.nm].uuid;
+		else
+			u = report.vols[i - report.nm - report.nr];
+		if (mv_uuid_is_zero(u))
+			continue;
+		for (k = 0; k < n; k++)
+			if (!memcmp(out[k], u, MIRVOL_UUID_LEN))
+				break;
+		if (k == n && n < max)
+			memcpy(out[n++], u, MIRVOL_UUID_LEN);
+	}
+	return n;
+}
+
+/*
+ * Why the volume @uuid did not start: a failed call's reason, else a
+ * member's (@refused: a refused member's).  Return: 0 when none.
+ */
+static u32 report_reason(const u8 *uuid, bool refused)
+{
+	size_t i;
+
+	for (i = 0; i < report.nr; i++)
+		if (!memcmp(report.r[i].uuid, uuid, MIRVOL_UUID_LEN) &&
+		    report.r[i].reason)
+			return report.r[i].reason;
+	for (i = 0; i < report.nm; i++)
+		if (!memcmp(report.m[i].m.volume_uuid, uuid, MIRVOL_UUID_LEN) &&
+		    report.m[i].m.reason &&
+		    (!refused ||
+		     report.m[i].m.result == MIRVOL_MEMBER_REFUSED))
+			return report.m[i].m.reason;
+	return 0;
+}
+
+static void json_reason(struct json *j, u32 reason)
+{
+	json_key(j, "reason");
+	if (reason)
+		json_str(j, mv_reason_name(reason).s);
+	else
+		json_null(j);
+}
+
+static void json_name(struct json *j, const char *name)
+{
+	json_key(j, "name");
+	if (*name)
+		json_strn(j, name, strnlen(name, MIRVOL_NAME_LEN));
+	else
+		json_null(j);
+}
+
+/* A volume that runs, or waits (with its members present/expected). */
+static void volume_entry(struct json *j, const struct mirvol_info *info)
+{
+	char dev[300];
+
+	json_obj_begin(j);
+	json_name(j, info->name);
+	json_key(j, "uuid");
+	json_uuid(j, info->volume_uuid);
+	json_key(j, "device");
+	vol_device(info, dev, sizeof(dev));
+	json_str(j, *dev ? dev : NULL);
+	json_key(j, "state");
+	json_str(j, mv_vol_state_name(info->state).s);
+	if (vol_waiting(info)) {
+		json_key(j, "members_present");
+		json_u64(j, present_plexes(info));
+		json_key(j, "members_expected");
+		json_u64(j, nr_plexes(info));
+		json_reason(j, report_reason(info->volume_uuid, false));
+	} else {
+		json_key(j, "operation");
+		if (info->op_id)
+			json_u64(j, info->op_id);
+		else
+			json_null(j);
+	}
+	json_obj_end(j);
+}
+
+/*
+ * A refused volume (@uuid, its members' devices) or, @uuid NULL, a
+ * refused device whose volume is unknown (@am).
+ */
+static void refused_entry(struct json *j, const u8 *uuid,
+			  const struct asm_member *am)
+{
+	const char *name = "";
+	size_t i;
+
+	for (i = 0; uuid && i < report.nm && !*name; i++)
+		if (!memcmp(report.m[i].m.volume_uuid, uuid, MIRVOL_UUID_LEN))
+			name = report.m[i].name;
+	json_obj_begin(j);
+	json_name(j, name);
+	json_key(j, "uuid");
+	if (uuid)
+		json_uuid(j, uuid);
+	else
+		json_null(j);
+	json_reason(j, uuid ? report_reason(uuid, true) : am->m.reason);
+	json_key(j, "devices");
+	json_arr_begin(j);
+	for (i = 0; i < report.nm; i++)
+		if (uuid ? !memcmp(report.m[i].m.volume_uuid, uuid,
+				   MIRVOL_UUID_LEN) : &report.m[i] == am)
+			json_str(j, report.m[i].path);
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void member_entry(struct json *j, const struct asm_member *am)
+{
+	const struct mirvol_assemble_member *m = &am->m;
+	bool known = !mv_uuid_is_zero(m->volume_uuid);
+
+	json_obj_begin(j);
+	json_key(j, "device");
+	json_str(j, am->path);
+	json_key(j, "result");
+	json_str(j, result_name(m->result));
+	json_reason(j, m->reason);
+	json_key(j, "volume");
+	if (known)
+		json_uuid(j, m->volume_uuid);
+	else
+		json_null(j);
+	json_key(j, "plex");
+	if (known)
+		json_u64(j, m->plex_index);
+	else
+		json_null(j);
+	json_key(j, "generation");
+	if (known)
+		json_u64(j, m->generation);
+	else
+		json_null(j);
+	json_obj_end(j);
+}
+
+enum asm_class { ASM_STARTED, ASM_WAITING, ASM_REFUSED };
+
+/*
+ * Print the report: where every volume it mentions is now.  Return: 0,
+ * or -1 (printed, nothing on stdout).
+ */
+static int report_print(void)
+{
+	static const char *const keys[] = { "started", "waiting", "refused" };
+	size_t max = report.nm + report.nr + report.nv + 1, n, i, k;
+	u8 (*uuids)[MIRVOL_UUID_LEN] = calloc(max, sizeof(*uuids));
+	struct mirvol_info *info = calloc(max, sizeof(*info));
+	enum asm_class *cls = calloc(max, sizeof(*cls));
+	struct mv_status st;
+	struct json j;
+	int fd = -1;
+
+	if (report.nomem || !uuids || !info || !cls) {
+		free(uuids);
+		free(info);
+		free(cls);
+		mv_err_errno(MIRVOL_R_NO_MEMORY, ENOMEM, "--json");
+		return -1;
+	}
+	n = report_uuids(uuids, max);
+	if (n)
+		fd = ctl_open();
+	for (i = 0; i < n && fd >= 0; i++) {
+		cls[i] = ASM_REFUSED;
+		if (ctl_info(fd, uuids[i], &info[i], &st))
+			continue;
+		info[i].name[MIRVOL_NAME_LEN - 1] = '\0';
+		if (vol_has_device(&info[i]))
+			cls[i] = ASM_STARTED;
+		else if (vol_waiting(&info[i]))
+			cls[i] = ASM_WAITING;
+	}
+	ctl_close(fd);
+	if (n && fd < 0) {
+		free(uuids);
+		free(info);
+		free(cls);
+		return -1;
+	}
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	for (k = 0; k < ARRAY_SIZE(keys); k++) {
+		json_key(&j, keys[k]);
+		json_arr_begin(&j);
+		for (i = 0; i < n; i++) {
+			if (cls[i] != k)
+				continue;
+			if (k == ASM_REFUSED)
+				refused_entry(&j, uuids[i], NULL);
+			else
+				volume_entry(&j, &info[i]);
+		}
+		/* refused devices of no known volume */
+		for (i = 0; k == ASM_REFUSED && i < report.nm; i++)
+			if (mv_uuid_is_zero(report.m[i].m.volume_uuid))
+				refused_entry(&j, NULL, &report.m[i]);
+		json_arr_end(&j);
+	}
+	json_key(&j, "members");
+	json_arr_begin(&j);
+	for (i = 0; i < report.nm; i++)
+		member_entry(&j, &report.m[i]);
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+	free(uuids);
+	free(info);
+	free(cls);
+	return 0;
+}
+
+/*
+ * The end of assemble: with --json, print the report (exit 1 when it
+ * cannot be).  Return: the exit status.
+ */
+static int report_end(int status)
+{
+	if (report.on && report_print())
+		status = MV_EXIT_FAIL;
+	report_free();
+	return status;
+}
+
 /* ---- the call ---------------------------------------------------------- */
 
 static bool seen_before(const struct mirvol_assemble_member *m, size_t i)
@@ -318,7 +655,10 @@ static int assemble_batch(int fd, const struct cand *c, size_t n, u32 flags)
 	r = ctl_call(fd, MIRVOL_IOC_ASSEMBLE, &a, &st);
 	if (!incremental && !all_active(m, n))
 		print_members(fd, c, m, n);
-	print_started(fd, m, n);
+	if (report.on)
+		report_call(c, m, n, &a, r ? &st : NULL);
+	else
+		print_started(fd, m, n);
 	if (r) {
 		report_failure(fd, &st, &a, c, m, n);
 		return MV_EXIT_FAIL;
@@ -388,13 +728,15 @@ static int run_volumes(int fd, char **args, int n)
 			ret = MV_EXIT_FAIL;
 			continue;
 		}
+		if (report.on)
+			report_volume(info.volume_uuid);
 		if (vol_waiting(&info)) {
 			if (run_waiting(fd, &info))
 				ret = MV_EXIT_FAIL;
 			continue;
 		}
 		vol_device(&info, dev, sizeof(dev));
-		if (*dev)
+		if (*dev && !report.on)
 			printf("%s\n", dev);
 	}
 	return ret;
@@ -657,6 +999,7 @@ int cmd_assemble(int argc, char **argv)
 		{ "run", no_argument, NULL, 'r' },
 		{ "scan", no_argument, NULL, 's' },
 		{ "incremental", no_argument, NULL, 'i' },
+		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -667,8 +1010,11 @@ int cmd_assemble(int argc, char **argv)
 	u32 flags = 0;
 
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":rsih", lo, NULL)) != -1) {
-		if (c == 'r') {
+	report.on = false;
+	while ((c = getopt_long(argc, argv, ":rsijh", lo, NULL)) != -1) {
+		if (c == 'j') {
+			report.on = true;
+		} else if (c == 'r') {
 			run = true;
 		} else if (c == 's') {
 			do_scan = true;
@@ -702,7 +1048,7 @@ int cmd_assemble(int argc, char **argv)
 
 	/* Held: by a running volume (nothing to do) or a waiting one. */
 	if (incremental && claimed(argv[optind]))
-		return run ? run_holder(argv[optind]) : MV_EXIT_OK;
+		return report_end(run ? run_holder(argv[optind]) : MV_EXIT_OK);
 	/* VOLs: waiting volumes to start (--run); the others are DEVs. */
 	for (i = 0; i < n; i++) {
 		char *a = argv[optind + i];
@@ -737,7 +1083,7 @@ int cmd_assemble(int argc, char **argv)
 	 */
 	if (!l.n && !nvol && !(do_scan && run && ctl_present())) {
 		cands_free(&l);
-		return MV_EXIT_OK;
+		return report_end(MV_EXIT_OK);
 	}
 	fd = ctl_open();
 	r = MV_EXIT_FAIL;
@@ -751,5 +1097,5 @@ int cmd_assemble(int argc, char **argv)
 	}
 	ctl_close(fd);
 	cands_free(&l);
-	return r;
+	return fd >= 0 ? report_end(r) : r;
 }

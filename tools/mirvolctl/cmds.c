@@ -80,11 +80,14 @@ static int print_volume_device(int fd, const u8 uuid[MIRVOL_UUID_LEN])
 
 /*
  * An asynchronous command's result: the op id, or with --wait the
- * operation's outcome.
+ * operation's outcome; with --json the operation object (null for op 0).
  */
-int async_result(int fd, u64 op_id, bool wait, struct mirvol_op_info *info)
+int async_result(int fd, u64 op_id, bool wait, bool json,
+		 struct mirvol_op_info *info)
 {
 	memset(info, 0, sizeof(*info));
+	if (json)
+		return op_json_result(fd, op_id, wait);
 	if (!wait) {
 		print_op_id(op_id);
 		return MV_EXIT_OK;
@@ -382,6 +385,40 @@ bool busy_retry(const struct mv_status *st, int *tries)
 	return true;
 }
 
+/*
+ * create --json: the new volume as show --json prints it, and its initial
+ * resync (as it is now, or as it ended with --wait), or null.
+ */
+static int create_json(int fd, const struct opts *o,
+		       const struct mirvol_create *c)
+{
+	struct mirvol_op_info op;
+	struct vol_view vv;
+	bool have = false;
+	struct json j;
+	int r = MV_EXIT_OK;
+
+	if (c->op_id) {
+		r = op_fetch(fd, c->op_id, o->wait, &op, &have);
+		if (!have)
+			return r;
+	}
+	if (view_load(fd, c->volume_uuid, &vv))
+		return MV_EXIT_FAIL;
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	json_key(&j, "volume");
+	vol_json(&j, &vv);
+	json_key(&j, "operation");
+	if (have)
+		op_print_json(&j, &op);
+	else
+		json_null(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+	return r;
+}
+
 /**
  * do_create - MIRVOL_IOC_CREATE
  * @fd: the control device
@@ -424,6 +461,8 @@ static int do_create(int fd, const struct opts *o, u32 bitmap, u64 region,
 			return MV_EXIT_FAIL;
 		}
 	}
+	if (o->json)
+		return create_json(fd, o, &c);
 	memset(&info, 0, sizeof(info));
 	info.dev_major = c.dev_major;
 	info.dev_minor = c.dev_minor;
@@ -451,6 +490,7 @@ int cmd_create(int argc, char **argv)
 		OPT("region-size", required_argument, OPT_REGION_SIZE),
 		OPT("wait", no_argument, OPT_WAIT),
 		OPT("force", no_argument, OPT_FORCE),
+		OPT("json", no_argument, OPT_JSON),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
@@ -460,7 +500,7 @@ int cmd_create(int argc, char **argv)
 	u64 region;
 	u32 bitmap;
 
-	r = parse_opts(argc, argv, ":n:awh", lo, &o);
+	r = parse_opts(argc, argv, ":n:awjh", lo, &o);
 	if (r >= 0)
 		return r;
 	r = bitmap_opts(o.bitmap, o.region_size, &bitmap, &region);
@@ -521,8 +561,44 @@ static bool confirm_remove(const struct mirvol_info *info)
 	return !strcmp(line, "y") || !strcmp(line, "yes");
 }
 
+/*
+ * stop, remove --json: the volume that went (its device node, null when
+ * it had none) and the member devices it let go.
+ */
+static void gone_json(const struct mirvol_info *info)
+{
+	char dev[300];
+	struct json j;
+	u32 i;
+
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	json_key(&j, "name");
+	json_strn(&j, info->name, strnlen(info->name, MIRVOL_NAME_LEN));
+	json_key(&j, "uuid");
+	json_uuid(&j, info->volume_uuid);
+	json_key(&j, "device");
+	vol_device(info, dev, sizeof(dev));
+	json_str(&j, *dev ? dev : NULL);
+	json_key(&j, "devices");
+	json_arr_begin(&j);
+	for (i = 0; i < nr_plexes(info); i++) {
+		const struct mirvol_plex_info *p = &info->plexes[i];
+
+		if (p->state == MIRVOL_PLEX_MISSING ||
+		    !(p->dev_major || p->dev_minor))
+			continue;
+		mv_blkdev_path(p->dev_major, p->dev_minor, dev, sizeof(dev));
+		json_str(&j, dev);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_finish(&j);
+}
+
 static int volume_ref_cmd(int fd, unsigned long req, u32 flags,
-			  const struct mirvol_info *info, const char *what)
+			  const struct mirvol_info *info, const char *what,
+			  bool json)
 {
 	struct mirvol_volume_ref ref;
 	struct mv_status st;
@@ -532,8 +608,11 @@ static int volume_ref_cmd(int fd, unsigned long req, u32 flags,
 		memset(&ref, 0, sizeof(ref));
 		ref.hdr.flags = flags;
 		memcpy(ref.volume_uuid, info->volume_uuid, MIRVOL_UUID_LEN);
-		if (!ctl_call(fd, req, &ref, &st))
+		if (!ctl_call(fd, req, &ref, &st)) {
+			if (json)
+				gone_json(info);
 			return MV_EXIT_OK;
+		}
 		if (!busy_retry(&st, &tries))
 			break;
 	}
@@ -545,6 +624,7 @@ int cmd_remove(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		OPT("yes", no_argument, OPT_YES),
+		OPT("json", no_argument, OPT_JSON),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
@@ -552,7 +632,7 @@ int cmd_remove(int argc, char **argv)
 	struct opts o;
 	int fd, r;
 
-	r = parse_opts(argc, argv, ":yh", lo, &o);
+	r = parse_opts(argc, argv, ":yjh", lo, &o);
 	if (r >= 0)
 		return r;
 	r = want_args(argc, 1, argv, "VOL");
@@ -569,7 +649,8 @@ int cmd_remove(int argc, char **argv)
 		       "%s: not confirmed, nothing removed", info.name);
 		goto out;
 	}
-	r = volume_ref_cmd(fd, MIRVOL_IOC_REMOVE, 0, &info, "removing");
+	r = volume_ref_cmd(fd, MIRVOL_IOC_REMOVE, 0, &info, "removing",
+			   o.json);
 out:
 	ctl_close(fd);
 	return r;
@@ -578,6 +659,7 @@ out:
 int cmd_stop(int argc, char **argv)
 {
 	static const struct option lo[] = {
+		OPT("json", no_argument, OPT_JSON),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
@@ -585,7 +667,7 @@ int cmd_stop(int argc, char **argv)
 	struct opts o;
 	int fd, r;
 
-	r = parse_opts(argc, argv, ":h", lo, &o);
+	r = parse_opts(argc, argv, ":jh", lo, &o);
 	if (r >= 0)
 		return r;
 	r = want_args(argc, 1, argv, "VOL");
@@ -596,7 +678,8 @@ int cmd_stop(int argc, char **argv)
 		return MV_EXIT_FAIL;
 	r = MV_EXIT_FAIL;
 	if (!resolve_vol(fd, argv[optind], &info))
-		r = volume_ref_cmd(fd, MIRVOL_IOC_STOP, 0, &info, "stopping");
+		r = volume_ref_cmd(fd, MIRVOL_IOC_STOP, 0, &info, "stopping",
+				   o.json);
 	ctl_close(fd);
 	return r;
 }
@@ -736,7 +819,7 @@ static int op_done(int fd, const struct opts *o,
 {
 	struct mirvol_op_info op;
 
-	return async_result(fd, ref->op_id, o->wait, &op);
+	return async_result(fd, ref->op_id, o->wait, o->json, &op);
 }
 
 static int break_check(const struct opts *o)
@@ -758,6 +841,46 @@ static void break_fill(const struct opts *o, struct mirvol_plex_ref *ref)
 		ref->hdr.flags |= MIRVOL_BREAK_F_TRACK_CHANGES;
 }
 
+/*
+ * break-plex --json: the new volume as show --json prints it once it
+ * exists (after --wait), else null; the UUID it gets; the operation.
+ */
+static int break_json(int fd, const struct opts *o,
+		      const struct mirvol_plex_ref *ref)
+{
+	const u8 *uuid = ref->new_volume_uuid;
+	struct mirvol_op_info op;
+	struct mirvol_info info;
+	struct mv_status st;
+	struct vol_view vv;
+	bool have, vol;
+	struct json j;
+	int r;
+
+	r = op_fetch(fd, ref->op_id, o->wait, &op, &have);
+	if (!have)
+		return r;
+	if (op.state == MIRVOL_OPS_SUCCEEDED && op.nr_outputs)
+		uuid = op.outputs[0];
+	vol = !ctl_info(fd, uuid, &info, &st);
+	if (vol && view_load(fd, uuid, &vv))
+		return MV_EXIT_FAIL;
+	json_init(&j, stdout);
+	json_obj_begin(&j);
+	json_key(&j, "volume");
+	if (vol)
+		vol_json(&j, &vv);
+	else
+		json_null(&j);
+	json_key(&j, "new_volume_uuid");
+	json_uuid(&j, uuid);
+	json_key(&j, "operation");
+	op_print_json(&j, &op);
+	json_obj_end(&j);
+	json_finish(&j);
+	return r;
+}
+
 /* As op_done(), and with --wait the new volume's device. */
 static int break_done(int fd, const struct opts *o,
 		      const struct mirvol_plex_ref *ref)
@@ -766,7 +889,9 @@ static int break_done(int fd, const struct opts *o,
 	const u8 *uuid;
 	int r;
 
-	r = async_result(fd, ref->op_id, o->wait, &op);
+	if (o->json)
+		return break_json(fd, o, ref);
+	r = async_result(fd, ref->op_id, o->wait, false, &op);
 	if (r || !o->wait)
 		return r;
 	uuid = op.nr_outputs ? op.outputs[0] : ref->new_volume_uuid;
@@ -779,11 +904,12 @@ int cmd_break_plex(int argc, char **argv)
 		OPT("name", required_argument, OPT_NAME),
 		OPT("track-changes", no_argument, OPT_TRACK_CHANGES),
 		OPT("wait", no_argument, OPT_WAIT),
+		OPT("json", no_argument, OPT_JSON),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
 	static const struct plex_cmd pc = {
-		.shortopts = ":n:wh", .lo = lo, .req = MIRVOL_IOC_BREAK_PLEX,
+		.shortopts = ":n:wjh", .lo = lo, .req = MIRVOL_IOC_BREAK_PLEX,
 		.what = "breaking plex %s off %s", .check = break_check,
 		.need = break_need, .fill = break_fill, .done = break_done,
 	};
@@ -795,11 +921,12 @@ int cmd_remove_plex(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		OPT("wait", no_argument, OPT_WAIT),
+		OPT("json", no_argument, OPT_JSON),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
 	static const struct plex_cmd pc = {
-		.shortopts = ":wh", .lo = lo, .req = MIRVOL_IOC_REMOVE_PLEX,
+		.shortopts = ":wjh", .lo = lo, .req = MIRVOL_IOC_REMOVE_PLEX,
 		.what = "removing plex %s from %s", .done = op_done,
 	};
 
@@ -880,7 +1007,7 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 			ctl_report(&st, "adding %s to %s", dev, info.name);
 		return MV_EXIT_FAIL;
 	}
-	return async_result(fd, a.op_id, o->wait, &op);
+	return async_result(fd, a.op_id, o->wait, o->json, &op);
 }
 
 int cmd_add_plex(int argc, char **argv)
@@ -889,6 +1016,7 @@ int cmd_add_plex(int argc, char **argv)
 		OPT("from-volume", required_argument, OPT_FROM_VOLUME),
 		OPT("wait", no_argument, OPT_WAIT),
 		OPT("force", no_argument, OPT_FORCE),
+		OPT("json", no_argument, OPT_JSON),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
@@ -896,7 +1024,7 @@ int cmd_add_plex(int argc, char **argv)
 	int fd, dev_fd = -1, r;
 	struct opts o;
 
-	r = parse_opts(argc, argv, ":f:wh", lo, &o);
+	r = parse_opts(argc, argv, ":f:wjh", lo, &o);
 	if (r >= 0)
 		return r;
 	if (o.from_volume) {
@@ -932,13 +1060,14 @@ int cmd_merge_plex(int argc, char **argv)
 {
 	static const struct option lo[] = {
 		OPT("wait", no_argument, OPT_WAIT),
+		OPT("json", no_argument, OPT_JSON),
 		OPT("help", no_argument, OPT_HELP),
 		OPT_END,
 	};
 	struct opts o;
 	int fd, r;
 
-	r = parse_opts(argc, argv, ":wh", lo, &o);
+	r = parse_opts(argc, argv, ":wjh", lo, &o);
 	if (r >= 0)
 		return r;
 	r = want_args(argc, 2, argv, "VOL and BROKENVOL");
@@ -1004,15 +1133,10 @@ int cmd_set_plex(int argc, char **argv)
 
 static void op_print(const struct mirvol_op_info *op, bool json)
 {
-	struct json j;
-
-	if (!json) {
+	if (json)
+		op_print_doc(op);
+	else
 		op_print_text(op);
-		return;
-	}
-	json_init(&j, stdout);
-	op_print_json(&j, op);
-	json_finish(&j);
 }
 
 static int op_status(int fd, u64 id, bool json)
@@ -1181,6 +1305,7 @@ int cmd_op(int argc, char **argv)
 static const char *const feature_names[] = {
 	"create", "ops", "break-plex", "add-plex", "metadata", "assemble",
 	"rename", "sync-action", "bitmap", "plex-action", "merge", "op-list",
+	"write-mostly",
 };
 
 static void version_json(const struct mirvol_version *v)

@@ -6,12 +6,14 @@
  * A plex action is one MIRVOL_IOC_PLEX_ACTION on VOL PLEX, with a device
  * for replace (and re-add of a missing plex).  online, re-add and replace
  * start an operation that copies data: like add-plex they print its id or,
- * with --wait, follow it with the progress display.  They print nothing
- * when the kernel found nothing to copy (op id 0).  fail and offline act
- * at once.
+ * with --wait, follow it with the progress display; with --json they
+ * print the operation object (op status --json).  They print nothing (with
+ * --json: null) when the kernel found nothing to copy (op id 0).  fail and
+ * offline act at once and print nothing.
  *
  * Copyright (C) 2026 The mirvol authors
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -22,6 +24,7 @@
 
 enum {
 	MOPT_WAIT = 'w',
+	MOPT_JSON = 'j',
 	MOPT_HELP = 'h',
 	MOPT_BITMAP = 0x100,
 	MOPT_REGION_SIZE,
@@ -34,22 +37,42 @@ enum {
 #define MOPT_END	{ NULL, 0, NULL, 0 }
 
 struct manage_opts {
-	bool wait, forget_split;
+	bool wait, json, forget_split;
 	const char *bitmap, *region_size, *speed_min, *speed_max;
 };
+
+/*
+ * The short options of @lo: each long option whose value is a letter (a
+ * command takes -w only if it takes --wait).
+ */
+static void short_opts(const struct option *lo, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[n++] = ':';
+	for (; lo->name && n + 1 < len; lo++)
+		if (lo->val < 0x80 && isalpha(lo->val) && !lo->has_arg)
+			buf[n++] = (char)lo->val;
+	buf[n] = '\0';
+}
 
 /* Return: -1 to go on, else the exit status (help, usage error). */
 static int manage_parse(int argc, char **argv, const struct option *lo,
 			struct manage_opts *o)
 {
+	char shortopts[16];
 	int c, r;
 
 	memset(o, 0, sizeof(*o));
+	short_opts(lo, shortopts, sizeof(shortopts));
 	optind = 0;
-	while ((c = getopt_long(argc, argv, ":wh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, shortopts, lo, NULL)) != -1) {
 		switch (c) {
 		case MOPT_WAIT:
 			o->wait = true;
+			break;
+		case MOPT_JSON:
+			o->json = true;
 			break;
 		case MOPT_BITMAP:
 			o->bitmap = optarg;
@@ -146,9 +169,9 @@ static int do_action(int fd, const struct action_cmd *ac,
 			ctl_report(&st, ac->doing, args[1], info.name);
 		return MV_EXIT_FAIL;
 	}
-	if (!ac->copies || !pa.op_id)
+	if (!ac->copies || (!pa.op_id && !o->json))
 		return MV_EXIT_OK;
-	return async_result(fd, pa.op_id, o->wait, &op);
+	return async_result(fd, pa.op_id, o->wait, o->json, &op);
 }
 
 static int run_action(const struct action_cmd *ac, int argc, char **argv)
@@ -186,6 +209,7 @@ static const struct option no_opts[] = {
 
 static const struct option wait_opts[] = {
 	MOPT("wait", no_argument, MOPT_WAIT),
+	MOPT("json", no_argument, MOPT_JSON),
 	MOPT("help", no_argument, MOPT_HELP),
 	MOPT_END,
 };

@@ -21,7 +21,7 @@ const struct mv_command *mv_cmd;
 
 static const struct mv_command commands[] = {
 	{ "create", cmd_create,
-	  "[--name NAME] [--assume-clean] [--bitmap none|internal] [--region-size SIZE] [--force] [--wait] DEV...",
+	  "[--name NAME] [--assume-clean] [--bitmap none|internal] [--region-size SIZE] [--force] [--wait] [--json] DEV...",
 	  "create a volume over block devices; prints its device node",
 	  "  -n, --name NAME     the volume's name (default: chosen by the kernel)\n"
 	  "  -a, --assume-clean  skip the initial resync\n"
@@ -30,12 +30,15 @@ static const struct mv_command commands[] = {
 	  "                      (default: chosen by the module from the size)\n"
 	  "      --force         use devices that hold a file system, partition\n"
 	  "                      table or other signature (it is lost)\n"
-	  "  -w, --wait          wait for the initial resync to finish\n" },
-	{ "remove", cmd_remove, "VOL [--yes]",
+	  "  -w, --wait          wait for the initial resync to finish\n"
+	  "  -j, --json          print the volume and its resync as JSON\n" },
+	{ "remove", cmd_remove, "VOL [--yes] [--json]",
 	  "stop a volume and erase its metadata from every plex",
-	  "  -y, --yes           do not ask for confirmation\n" },
-	{ "stop", cmd_stop, "VOL",
-	  "deactivate a volume, keeping its metadata", NULL },
+	  "  -y, --yes           do not ask for confirmation\n"
+	  "  -j, --json          print the volume removed as JSON\n" },
+	{ "stop", cmd_stop, "VOL [--json]",
+	  "deactivate a volume, keeping its metadata",
+	  "  -j, --json          print the volume stopped as JSON\n" },
 	{ "list", cmd_list, "[--json|--names]", "list the volumes",
 	  "  -j, --json          print a JSON array\n"
 	  "      --names         print only their names, one a line\n" },
@@ -56,24 +59,28 @@ static const struct mv_command commands[] = {
 	  "      --sync-speed-max N  resync ceiling, KiB/s (default: the module's)\n"
 	  "      --forget-split      stop tracking a break-plex --track-changes split\n" },
 	{ "break-plex", cmd_break_plex,
-	  "VOL PLEX [--name NEWNAME] [--track-changes] [--wait]",
+	  "VOL PLEX [--name NEWNAME] [--track-changes] [--wait] [--json]",
 	  "split a plex off into a new volume",
 	  "  -n, --name NEWNAME  the new volume's name (default: NAME-plexINDEX)\n"
 	  "      --track-changes both volumes keep a change map (for merge-plex)\n"
-	  "  -w, --wait          wait, then print the new volume's device node\n" },
-	{ "merge-plex", cmd_merge_plex, "VOL BROKENVOL [--wait]",
+	  "  -w, --wait          wait, then print the new volume's device node\n"
+	  "  -j, --json          print the new volume and the operation as JSON\n" },
+	{ "merge-plex", cmd_merge_plex, "VOL BROKENVOL [--wait] [--json]",
 	  "merge back a volume split off with --track-changes (changes only)",
-	  "  -w, --wait          wait for the copy to finish\n" },
-	{ "remove-plex", cmd_remove_plex, "VOL PLEX [--wait]",
+	  "  -w, --wait          wait for the copy to finish\n"
+	  "  -j, --json          print the operation as a JSON object\n" },
+	{ "remove-plex", cmd_remove_plex, "VOL PLEX [--wait] [--json]",
 	  "remove a plex from a volume",
-	  "  -w, --wait          wait for the operation to finish\n" },
+	  "  -w, --wait          wait for the operation to finish\n"
+	  "  -j, --json          print the operation as a JSON object\n" },
 	{ "add-plex", cmd_add_plex,
-	  "VOL DEV [--force] [--wait] | VOL --from-volume SRCVOL [--wait]",
+	  "VOL DEV [--force] [--wait] [--json] | VOL --from-volume SRCVOL [--wait] [--json]",
 	  "add a device, or every plex of another volume, as new plexes",
 	  "  -f, --from-volume SRCVOL  add the plexes of SRCVOL (it disappears)\n"
 	  "      --force         use a device that holds a file system, partition\n"
 	  "                      table or other signature (it is lost)\n"
-	  "  -w, --wait          wait for the resync to finish\n" },
+	  "  -w, --wait          wait for the resync to finish\n"
+	  "  -j, --json          print the operation as a JSON object\n" },
 	{ "check", cmd_check, "VOL [--wait] [--json]",
 	  "compare the in-sync plexes and count the sectors that differ",
 	  "  -w, --wait          wait, then print the mismatched sectors\n"
@@ -93,15 +100,18 @@ static const struct mv_command commands[] = {
 	  "fail a plex, as a write error would", NULL },
 	{ "offline", cmd_offline, "VOL PLEX",
 	  "take a plex offline: no I/O, what it misses is tracked", NULL },
-	{ "online", cmd_online, "VOL PLEX [--wait]",
+	{ "online", cmd_online, "VOL PLEX [--wait] [--json]",
 	  "bring an offline plex back, copying what it missed",
-	  "  -w, --wait          wait for the copy to finish\n" },
-	{ "re-add", cmd_readd, "VOL PLEX [DEV] [--wait]",
+	  "  -w, --wait          wait for the copy to finish\n"
+	  "  -j, --json          print the operation as a JSON object (or null)\n" },
+	{ "re-add", cmd_readd, "VOL PLEX [DEV] [--wait] [--json]",
 	  "bring a failed or missing plex back, copying what it missed",
-	  "  -w, --wait          wait for the copy to finish\n" },
-	{ "replace", cmd_replace, "VOL PLEX NEWDEV [--wait]",
+	  "  -w, --wait          wait for the copy to finish\n"
+	  "  -j, --json          print the operation as a JSON object (or null)\n" },
+	{ "replace", cmd_replace, "VOL PLEX NEWDEV [--wait] [--json]",
 	  "sync a new device, then drop the plex: redundancy never drops",
-	  "  -w, --wait          wait until the plex is replaced\n" },
+	  "  -w, --wait          wait until the plex is replaced\n"
+	  "  -j, --json          print the operation as a JSON object\n" },
 	{ "set-plex", cmd_set_plex,
 	  "VOL PLEX [--boot|--no-boot] [--write-mostly|--no-write-mostly]",
 	  "set or clear a plex's boot or write-mostly flag",
@@ -115,12 +125,13 @@ static const struct mv_command commands[] = {
 	  "  -j, --json          print a JSON object (list: an array)\n"
 	  "  -t, --timeout SECONDS  wait: give up after this long (TIMEOUT)\n" },
 	{ "assemble", cmd_assemble,
-	  "[--run] DEV... | --run VOL... | --scan [--run] | --incremental [--run] DEV",
+	  "[--run] [--json] DEV... | --run VOL... | --scan [--run] | --incremental [--run] DEV",
 	  "bring volumes back from their members",
 	  "  -r, --run           start volumes even if members are missing;\n"
 	  "                      with VOL: start that waiting volume degraded\n"
 	  "  -s, --scan          assemble every block device with mirvol metadata\n"
-	  "  -i, --incremental   add one member (udev); start when complete\n" },
+	  "  -i, --incremental   add one member (udev); start when complete\n"
+	  "  -j, --json          print the volumes started, waiting and refused\n" },
 	{ "examine", cmd_examine, "DEV [--json|--export]",
 	  "print a member's superblocks (no module needed)",
 	  "  -j, --json          print a JSON object\n"

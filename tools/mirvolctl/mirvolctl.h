@@ -184,8 +184,21 @@ bool vol_waiting(const struct mirvol_info *info);
 
 /* ---- show.c: list, show, op output -------------------------------------- */
 
+/* A volume and its running operation, as printed. */
+struct vol_view {
+	struct mirvol_info info;
+	bool has_op;
+	struct mirvol_op_info op;
+	char peer_name[MIRVOL_NAME_LEN];	/* show: the split peer's */
+};
+
 void op_print_text(const struct mirvol_op_info *op);
 void op_print_json(struct json *j, const struct mirvol_op_info *op);
+void op_print_doc(const struct mirvol_op_info *op);
+int view_load(int fd, const u8 uuid[MIRVOL_UUID_LEN], struct vol_view *vv);
+void vol_json(struct json *j, const struct vol_view *vv);
+u32 nr_plexes(const struct mirvol_info *v);
+u32 present_plexes(const struct mirvol_info *v);
 int cmd_list(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_status(int argc, char **argv);
@@ -203,7 +216,10 @@ enum mv_wait_result op_wait(int fd, u64 id, double timeout_s,
 			    struct mirvol_op_info *info);
 int op_result(const struct mirvol_op_info *op);
 int op_wait_cmd(int fd, u64 id, struct mirvol_op_info *info);
-int op_interrupted(u64 id);
+int op_interrupted(u64 id, bool json);
+int op_fetch(int fd, u64 id, bool wait, struct mirvol_op_info *info,
+	     bool *have);
+int op_json_result(int fd, u64 id, bool wait);
 
 /* ---- examine.c, assemble.c, cmds.c, sync.c, manage.c: commands --------- */
 
@@ -251,7 +267,8 @@ int cmd_version(int argc, char **argv);
 int cmd_wipe(int argc, char **argv);
 
 int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes);
-int async_result(int fd, u64 op_id, bool wait, struct mirvol_op_info *info);
+int async_result(int fd, u64 op_id, bool wait, bool json,
+		 struct mirvol_op_info *info);
 bool busy_retry(const struct mv_status *st, int *tries);
 bool busy_report(int ctl, const struct mv_status *st, const int *fds, int n,
 		 char **devs);

@@ -310,10 +310,14 @@ int op_result(const struct mirvol_op_info *op)
 	return MV_EXIT_FAIL;
 }
 
-/* After SIGINT/SIGTERM: the operation goes on; say which it is. */
-int op_interrupted(u64 id)
+/*
+ * After SIGINT/SIGTERM: the operation goes on; say which it is (its id on
+ * stdout, unless the caller prints it as JSON).
+ */
+int op_interrupted(u64 id, bool json)
 {
-	printf("%" PRIu64 "\n", (uint64_t)id);
+	if (!json)
+		printf("%" PRIu64 "\n", (uint64_t)id);
 	mv_warn("interrupted; operation %" PRIu64
 		" continues in the background (mirvolctl op wait %" PRIu64 ")",
 		(uint64_t)id, (uint64_t)id);
@@ -334,10 +338,78 @@ int op_wait_cmd(int fd, u64 id, struct mirvol_op_info *info)
 	case MV_WAIT_ENDED:
 		return op_result(info);
 	case MV_WAIT_INTERRUPTED:
-		return op_interrupted(id);
+		return op_interrupted(id, false);
 	case MV_WAIT_TIMEOUT:	/* cannot happen without a limit */
 	case MV_WAIT_ERROR:
 		break;
 	}
 	return MV_EXIT_FAIL;
+}
+
+/**
+ * op_fetch - a started operation for --json: as it is now, or as it ended
+ * @fd: the control device
+ * @id: the operation
+ * @wait: first wait for it to end (with the progress display)
+ * @info: receives its state
+ * @have: set when @info holds the operation, to be printed even when the
+ *	exit status is not 0 (it failed, or the wait was interrupted)
+ *
+ * Return: the exit status: with @wait the operation's outcome (its error
+ * printed), MV_EXIT_INTR when interrupted (@info as it is then).
+ */
+int op_fetch(int fd, u64 id, bool wait, struct mirvol_op_info *info,
+	     bool *have)
+{
+	struct mv_status st;
+
+	*have = false;
+	if (wait) {
+		fflush(stdout);
+		switch (op_wait(fd, id, 0, info)) {
+		case MV_WAIT_ENDED:
+			*have = true;
+			return op_result(info);
+		case MV_WAIT_INTERRUPTED:
+			*have = !ctl_op(fd, MIRVOL_IOC_OP_STATUS, id, 0, info,
+					&st);
+			return op_interrupted(id, true);
+		case MV_WAIT_TIMEOUT:	/* cannot happen without a limit */
+		case MV_WAIT_ERROR:
+			return MV_EXIT_FAIL;
+		}
+	}
+	if (ctl_op(fd, MIRVOL_IOC_OP_STATUS, id, 0, info, &st)) {
+		ctl_report(&st, "operation %" PRIu64, (uint64_t)id);
+		return MV_EXIT_FAIL;
+	}
+	*have = true;
+	return MV_EXIT_OK;
+}
+
+/**
+ * op_json_result - --json of a command that started an operation
+ * @fd: the control device
+ * @id: the operation, 0 if the command started none (prints null)
+ * @wait: --wait
+ *
+ * Prints the operation as "op status --json" does: as it is right after
+ * the start, or as it ended with --wait (also when it failed).
+ *
+ * Return: the exit status, as op_fetch().
+ */
+int op_json_result(int fd, u64 id, bool wait)
+{
+	struct mirvol_op_info op;
+	bool have;
+	int r;
+
+	if (!id) {
+		printf("null\n");
+		return MV_EXIT_OK;
+	}
+	r = op_fetch(fd, id, wait, &op, &have);
+	if (have)
+		op_print_doc(&op);
+	return r;
 }

@@ -17,14 +17,6 @@
 
 enum out_format { OUT_TEXT, OUT_JSON, OUT_EXPORT, OUT_NAMES };
 
-/* A volume and its running operation, as printed. */
-struct vol_view {
-	struct mirvol_info info;
-	bool has_op;
-	struct mirvol_op_info op;
-	char peer_name[MIRVOL_NAME_LEN];	/* show: the split peer's */
-};
-
 /* ---- operations -------------------------------------------------- */
 
 /* It copies data onto plexes: unreadable ranges and lost bytes apply. */
@@ -100,6 +92,16 @@ void op_print_json(struct json *j, const struct mirvol_op_info *op)
 	json_obj_end(j);
 }
 
+/* An operation as a JSON document of its own (op status --json). */
+void op_print_doc(const struct mirvol_op_info *op)
+{
+	struct json j;
+
+	json_init(&j, stdout);
+	op_print_json(&j, op);
+	json_finish(&j);
+}
+
 void op_print_text(const struct mirvol_op_info *op)
 {
 	u32 n = op->nr_outputs < MIRVOL_MAX_PLEXES ?
@@ -158,6 +160,22 @@ static int view_load_op(int fd, struct vol_view *vv)
 	ctl_report(&st, "operation %" PRIu64 " of %s",
 		   (uint64_t)vv->info.op_id, vv->info.name);
 	return -1;
+}
+
+/**
+ * view_load - a volume and its running operation, for vol_json()
+ * @fd: the control device
+ * @uuid: the volume
+ * @vv: receives them
+ *
+ * Return: 0 or -1 (printed).
+ */
+int view_load(int fd, const u8 uuid[MIRVOL_UUID_LEN], struct vol_view *vv)
+{
+	memset(vv, 0, sizeof(*vv));
+	if (resolve_vol_uuid(fd, uuid, &vv->info))
+		return -1;
+	return view_load_op(fd, vv);
 }
 
 /* The name of the volume split from or into this one, if it is known. */
@@ -233,13 +251,14 @@ static void plex_json(struct json *j, const struct mirvol_info *v,
 	json_obj_end(j);
 }
 
-static u32 nr_plexes(const struct mirvol_info *v)
+u32 nr_plexes(const struct mirvol_info *v)
 {
 	return v->nr_plexes < MIRVOL_MAX_PLEXES ?
 	       v->nr_plexes : MIRVOL_MAX_PLEXES;
 }
 
-static void vol_json(struct json *j, const struct vol_view *vv)
+/* A volume as show --json prints it (list --json: one per element). */
+void vol_json(struct json *j, const struct vol_view *vv)
 {
 	const struct mirvol_info *v = &vv->info;
 	char dev[300];
@@ -318,7 +337,8 @@ static u32 active_plexes(const struct mirvol_info *v)
 	return n;
 }
 
-static u32 present_plexes(const struct mirvol_info *v)
+/* The members a waiting volume holds. */
+u32 present_plexes(const struct mirvol_info *v)
 {
 	u32 i, n = 0;
 

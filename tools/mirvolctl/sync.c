@@ -79,15 +79,6 @@ static int sync_parse(int argc, char **argv, const struct sync_cmd *sc,
 	return -1;
 }
 
-static void sync_print_json(const struct mirvol_op_info *op)
-{
-	struct json j;
-
-	json_init(&j, stdout);
-	op_print_json(&j, op);
-	json_finish(&j);
-}
-
 /* What a finished sync action found, on stdout (text output). */
 static void sync_print_summary(const struct sync_cmd *sc,
 			       const struct sync_opts *o,
@@ -106,18 +97,11 @@ static int sync_result(int fd, const struct sync_cmd *sc,
 		       const struct sync_opts *o, u64 id)
 {
 	struct mirvol_op_info op;
-	struct mv_status st;
 
+	if (o->json)
+		return op_json_result(fd, id, o->wait);
 	if (!o->wait) {
-		if (!o->json) {
-			printf("%" PRIu64 "\n", (uint64_t)id);
-			return MV_EXIT_OK;
-		}
-		if (ctl_op(fd, MIRVOL_IOC_OP_STATUS, id, 0, &op, &st)) {
-			ctl_report(&st, "operation %" PRIu64, (uint64_t)id);
-			return MV_EXIT_FAIL;
-		}
-		sync_print_json(&op);
+		printf("%" PRIu64 "\n", (uint64_t)id);
 		return MV_EXIT_OK;
 	}
 	fflush(stdout);
@@ -125,14 +109,12 @@ static int sync_result(int fd, const struct sync_cmd *sc,
 	case MV_WAIT_ENDED:
 		break;
 	case MV_WAIT_INTERRUPTED:
-		return op_interrupted(id);
+		return op_interrupted(id, false);
 	case MV_WAIT_TIMEOUT:	/* cannot happen without a limit */
 	case MV_WAIT_ERROR:
 		return MV_EXIT_FAIL;
 	}
-	if (o->json)
-		sync_print_json(&op);
-	else if (op.state == MIRVOL_OPS_SUCCEEDED)
+	if (op.state == MIRVOL_OPS_SUCCEEDED)
 		sync_print_summary(sc, o, &op);
 	return op_result(&op);
 }

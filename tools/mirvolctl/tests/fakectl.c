@@ -18,6 +18,9 @@
  *                   "backup" (tracked)
  *   volume "backup" bbbbbbbb-...-bb, offline, plex 0 missing (last in
  *                   sync), no bitmap, split from "data" (tracked)
+ *   volume cccccccc-...-cc, once CREATE made it in this process: its
+ *                   name, /dev/mirvol2 (250:2), online, its plexes on
+ *                   N:10.. (active, or syncing with op 10 running)
  * Operations: 7 add-plex running 42%; 8 break-plex succeeded (output:
  * "data"); 9 add-plex cancelled; 10 resync that ends after three
  * OP_WAIT timeouts of this process; 12 check and 13 repair that found
@@ -31,6 +34,16 @@
  *   MIRVOL_FAKE_FAIL=NR:ERRNO:REASON  make ioctl number NR fail
  *   MIRVOL_FAKE_ABI=N                 report ABI major N
  *   MIRVOL_FAKE_SPLIT=1               ASSEMBLE reports a split brain
+ *   MIRVOL_FAKE_PENDING=1             ASSEMBLE hands the members to
+ *                                     "backup", which keeps waiting (use
+ *                                     with MIRVOL_FAKE_WAITING=1): call
+ *                                     fails VOLUME_INCOMPLETE, except with
+ *                                     INCREMENTAL
+ *   MIRVOL_FAKE_REFUSE=R              ASSEMBLE refuses member 0 as
+ *                                     NOT_A_MEMBER (no volume), the others
+ *                                     with reason R as members of
+ *                                     dddddddd-..., a volume INFO does not
+ *                                     know; the call fails with R
  *   MIRVOL_FAKE_SLOW=1                op 10 never ends
  *   MIRVOL_FAKE_NOTBLK=1              CREATE: NOT_BLOCK_DEVICE
  *   MIRVOL_FAKE_ADD_OP=N              ADD_PLEX returns op N (not 10)
@@ -164,6 +177,9 @@ static void plex(struct mirvol_plex_info *p, u32 index, u32 state, u32 maj,
 	p->sync_bytes = state == MIRVOL_PLEX_ACTIVE ? size : size / 4;
 }
 
+/* The volume CREATE made in this process, if any. */
+static struct mirvol_create created;
+
 /* MIRVOL_FAKE_HEALTH is @world. */
 static bool health(const char *world)
 {
@@ -210,6 +226,21 @@ static int fill_info(struct mirvol_info *i)
 						  MIRVOL_PLEX_STALE;
 			i->plexes[1].flags = 0;
 		}
+	} else if (is_vol(i->volume_uuid, 0xcc) && created.nr_plexes) {
+		u32 k;
+
+		snprintf(i->name, sizeof(i->name), "%s", created.name);
+		i->state = MIRVOL_VOLUME_ONLINE;
+		i->dev_major = created.dev_major;
+		i->dev_minor = created.dev_minor;
+		i->index = created.index;
+		i->nr_plexes = created.nr_plexes;
+		i->op_id = created.op_id;
+		for (k = 0; k < created.nr_plexes; k++)
+			plex(&i->plexes[k], k, k && created.op_id ?
+			     MIRVOL_PLEX_SYNCING : MIRVOL_PLEX_ACTIVE,
+			     dev_major(), 10 + k, size);
+		i->bitmap_region_bytes = created.bitmap_region_bytes;
 	} else if (is_vol(i->volume_uuid, 0xbb)) {
 		snprintf(i->name, sizeof(i->name), "%s", "backup");
 		i->state = MIRVOL_VOLUME_OFFLINE;
@@ -391,6 +422,7 @@ static int do_create(struct mirvol_create *c)
 	c->op_id = c->hdr.flags & MIRVOL_CREATE_F_ASSUME_CLEAN ? 0 : 10;
 	c->bitmap_region_bytes = c->hdr.flags & MIRVOL_CREATE_F_NO_BITMAP ? 0 :
 				 c->bitmap_region_bytes ?: 65536;
+	created = *c;
 	return 0;
 }
 
@@ -667,7 +699,9 @@ static int do_assemble(struct mirvol_assemble *a)
 {
 	struct mirvol_assemble_member *m = (void *)(uintptr_t)a->members_ptr;
 	bool split = getenv("MIRVOL_FAKE_SPLIT") != NULL;
-	u32 i;
+	bool pending = getenv("MIRVOL_FAKE_PENDING") != NULL;
+	const char *refuse = getenv("MIRVOL_FAKE_REFUSE");
+	u32 i, reason = refuse ? (u32)atoi(refuse) : 0;
 
 	if (a->hdr.flags & ~(MIRVOL_ASSEMBLE_F_RUN |
 			     MIRVOL_ASSEMBLE_F_INCREMENTAL) ||
@@ -692,10 +726,34 @@ static int do_assemble(struct mirvol_assemble *a)
 		m[i].generation = split ? 5 + i : 12;
 		uuid_fill(m[i].volume_uuid, 0xaa);
 		uuid_fill(m[i].plex_uuid, (u8)(0xc0 + i));
+		if (pending) {
+			m[i].result = MIRVOL_MEMBER_PENDING;
+			m[i].reason = a->hdr.flags &
+				      MIRVOL_ASSEMBLE_F_INCREMENTAL ? 0 :
+				      MIRVOL_R_VOLUME_INCOMPLETE;
+			uuid_fill(m[i].volume_uuid, 0xbb);
+		} else if (refuse) {
+			m[i].result = MIRVOL_MEMBER_REFUSED;
+			m[i].reason = i ? reason : MIRVOL_R_NOT_A_MEMBER;
+			uuid_fill(m[i].volume_uuid, i ? 0xdd : 0);
+			if (!i) {
+				m[i].plex_index = 0;
+				m[i].generation = 0;
+				uuid_fill(m[i].plex_uuid, 0);
+			}
+		}
 	}
-	uuid_fill(a->volume_uuid, 0xaa);
+	uuid_fill(a->volume_uuid, pending ? 0xbb : refuse ? 0xdd : 0xaa);
 	if (split)
 		return fail(&a->hdr, EINVAL, MIRVOL_R_SPLIT_BRAIN, NULL);
+	if (refuse)
+		return fail(&a->hdr, EINVAL, reason, NULL);
+	if (pending) {
+		a->volume_state = MIRVOL_VOLUME_OFFLINE;
+		if (a->hdr.flags & MIRVOL_ASSEMBLE_F_INCREMENTAL)
+			return 0;
+		return fail(&a->hdr, EINVAL, MIRVOL_R_VOLUME_INCOMPLETE, NULL);
+	}
 	a->nr_started = 1;
 	a->volume_state = MIRVOL_VOLUME_ONLINE;
 	return 0;

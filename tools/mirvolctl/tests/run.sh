@@ -225,6 +225,25 @@ usage_case merge-one-arg merge-plex vol
 usage_case merge-extra merge-plex a b c
 usage_case merge-from-volume merge-plex a b --from-volume c
 usage_case break-track-arg break-plex vol 0 --track-changes=yes
+# --json where a command reports something; the others print nothing
+usage_case fail-json fail vol 0 --json
+usage_case fail-j fail vol 0 -j
+usage_case fail-w fail vol 0 -w
+usage_case offline-json offline vol 0 --json
+usage_case set-json set vol --bitmap none --json
+usage_case set-j set vol -j --bitmap none
+usage_case rename-json rename a b --json
+usage_case set-plex-json set-plex vol 0 --boot --json
+usage_case wipe-json wipe --json /dev/null
+usage_case stop-json-extra stop --json a b
+usage_case remove-json-no-vol remove --json --yes
+usage_case assemble-json-nothing assemble --json
+usage_case assemble-json-scan-dev assemble --json --scan /dev/null
+usage_case create-json-no-dev create --json
+usage_case add-plex-json-nothing add-plex --json vol
+usage_case merge-json-one-arg merge-plex --json vol
+usage_case replace-json-no-dev replace -j vol 0
+usage_case json-arg create --json=yes /dev/null
 
 # --help: exit 0, usage on stdout
 for c in create remove stop list status show rename break-plex remove-plex \
@@ -804,6 +823,179 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	   grep -q "write-mostly" "$OUT/fake-set-plex-wm-old.err" &&
 	   [ ! -s "$OUT/fake-set-plex-wm-old.log" ]; then ok fake-set-plex-wm-old; fi
 
+	# --json of the commands that change volumes: one document on
+	# stdout, the error (if any) on stderr, the exit status as without
+	if expect json-create 0 fk "$TOOL" create --json --name new "$OUT/d0" "$OUT/d1" &&
+	   jq_ok json-create '.volume.name == "new" and
+		.volume.uuid == "cccccccc-cccc-cccc-cccc-cccccccccccc" and
+		.volume.device == "/dev/mirvol2" and .volume.state == "online" and
+		(.volume.plexes | length) == 2 and .volume.plexes[1].state == "syncing" and
+		.volume.operation.id == 10 and .operation.id == 10 and
+		.operation.type == "resync" and .operation.state == "running"' &&
+	   [ ! -s "$OUT/json-create.err" ]
+	then ok json-create; else [ "$rc" -ne 0 ] || ko json-create "$(cat "$OUT/json-create.out" "$OUT/json-create.err")"; fi
+	if expect json-create-wait 0 fk "$TOOL" create -j --wait "$OUT/d0" "$OUT/d1" &&
+	   jq_ok json-create-wait '.volume.name == "mirvol2" and
+		.operation.id == 10 and .operation.state == "succeeded" and
+		.operation.percent == 100'
+	then ok json-create-wait; else [ "$rc" -ne 0 ] || ko json-create-wait "jq"; fi
+	if expect json-create-clean 0 fk "$TOOL" create --json --assume-clean --bitmap none "$OUT/d0" &&
+	   jq_ok json-create-clean '.operation == null and .volume.bitmap == "none" and
+		.volume.plexes[0].state == "active" and .volume.operation == null'
+	then ok json-create-clean; else [ "$rc" -ne 0 ] || ko json-create-clean "jq"; fi
+	if expect json-create-exists 1 fk "$TOOL" create --json --name data "$OUT/d0" &&
+	   err_is json-create-exists create NAME_EXISTS && [ ! -s "$OUT/json-create-exists.out" ]
+	then ok json-create-exists; fi
+	tc json-add-plex 0 "" "ADD_PLEX flags=0 fd=open source=00" "$(cat <<'J'
+{
+  "id": 10,
+  "type": "resync",
+  "state": "running",
+  "percent": 0,
+  "errno": 0,
+  "reason": null,
+  "volume": "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa",
+  "outputs": [
+    "aaaaaaaa-aaaa-aaaa-aaaa-aaaaaaaaaaaa"
+  ],
+  "done_bytes": 0,
+  "total_bytes": 67108864,
+  "elapsed_ms": 1500,
+  "bad_offset_bytes": null,
+  "bad_bytes": 0,
+  "lost_bytes": 0,
+  "mismatch_bytes": null
+}
+J
+)" add-plex --json data "$OUT/d0"
+	if expect json-add-plex-wait 0 fk "$TOOL" add-plex data "$OUT/d0" --json --wait &&
+	   jq_ok json-add-plex-wait '.id == 10 and .state == "succeeded" and .percent == 100' &&
+	   [ ! -s "$OUT/json-add-plex-wait.err" ]
+	then ok json-add-plex-wait; fi
+	if expect json-add-plex-from 0 fk "$TOOL" add-plex --json --from-volume backup data &&
+	   jq_ok json-add-plex-from '.id == 10 and .state == "running"'
+	then ok json-add-plex-from; fi
+	if expect json-add-plex-failed 1 fk env MIRVOL_FAKE_ADD_OP=16 "$TOOL" add-plex --json --wait data "$OUT/d0" &&
+	   jq_ok json-add-plex-failed '.id == 16 and .type == "add-plex" and
+		.state == "failed" and .reason == "SOURCE_READ_ERROR" and .bad_bytes == 4096' &&
+	   err_is json-add-plex-failed add-plex SOURCE_READ_ERROR
+	then ok json-add-plex-failed; fi
+	if expect json-add-plex-offline 1 fk "$TOOL" add-plex --json backup "$OUT/d0" &&
+	   err_is json-add-plex-offline add-plex VOLUME_NOT_ONLINE &&
+	   [ ! -s "$OUT/json-add-plex-offline.out" ]; then ok json-add-plex-offline; fi
+	if expect json-merge 0 fk env MIRVOL_FAKE_ADD_OP=18 "$TOOL" merge-plex --json --wait data backup &&
+	   jq_ok json-merge '.id == 18 and .type == "merge-plex" and .state == "succeeded"'
+	then ok json-merge; else [ "$rc" -ne 0 ] || ko json-merge "$(cat "$OUT/json-merge.out")"; fi
+	if expect json-merge-not-pair 1 fk "$TOOL" merge-plex --json data data &&
+	   err_is json-merge-not-pair merge-plex NOT_SPLIT_PAIR &&
+	   [ ! -s "$OUT/json-merge-not-pair.out" ]; then ok json-merge-not-pair; fi
+	if expect json-remove-plex 0 fk "$TOOL" remove-plex data 1 --json &&
+	   jq_ok json-remove-plex '.id == 10 and .volume == "'$A'"'
+	then ok json-remove-plex; fi
+	if expect json-remove-plex-wait 0 fk "$TOOL" remove-plex -j -w data 1 &&
+	   jq_ok json-remove-plex-wait '.id == 10 and .state == "succeeded"'
+	then ok json-remove-plex-wait; fi
+	if expect json-break 0 fk "$TOOL" break-plex --json data 1 --name snap &&
+	   jq_ok json-break '.new_volume_uuid == "'$A'" and .operation.id == 8 and
+		.operation.type == "break-plex" and (.volume | type) == "object"'
+	then ok json-break; else [ "$rc" -ne 0 ] || ko json-break "$(cat "$OUT/json-break.out")"; fi
+	if expect json-break-wait 0 fk "$TOOL" break-plex --json --wait data 1 &&
+	   jq_ok json-break-wait '.volume.name == "data" and .volume.device == "/dev/mirvol0" and
+		.operation.state == "succeeded" and .operation.outputs[0] == "'$A'"'
+	then ok json-break-wait; else [ "$rc" -ne 0 ] || ko json-break-wait "$(cat "$OUT/json-break-wait.out")"; fi
+	if expect json-break-boot 1 fk "$TOOL" break-plex --json data 0 &&
+	   err_is json-break-boot break-plex PLEX_IS_BOOT && [ ! -s "$OUT/json-break-boot.out" ]
+	then ok json-break-boot; fi
+	tc json-online 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" "$(fk "$TOOL" op status 10 --json)" online --json data 1
+	tc json-online-nothing 0 "" "PLEX_ACTION action=3 plex=c1 fd=-1" null MIRVOL_FAKE_ACTION_OP=0 online --json --wait data 1
+	tc json-re-add 0 "" "PLEX_ACTION action=4 plex=c1 fd=open" "$(fk "$TOOL" op status 10 --json)" re-add -j data 1 "$OUT/d0"
+	tc json-re-add-active 1 INVALID_OPERATION "PLEX_ACTION action=4 plex=c0 fd=-1" "" re-add --json data 0
+	if expect json-replace 0 fk env MIRVOL_FAKE_ACTION_OP=17 "$TOOL" replace --json data 1 "$OUT/d0" &&
+	   jq_ok json-replace '.id == 17 and .type == "replace" and .state == "running" and .percent == 50'
+	then ok json-replace; fi
+	if expect json-replace-failed 1 fk env MIRVOL_FAKE_ACTION_OP=16 "$TOOL" replace --json --wait data 1 "$OUT/d0" &&
+	   jq_ok json-replace-failed '.state == "failed" and .reason == "SOURCE_READ_ERROR"' &&
+	   err_is json-replace-failed replace SOURCE_READ_ERROR
+	then ok json-replace-failed; fi
+	if expect json-stop 0 fk env MIRVOL_FAKE_WAITING=1 MIRVOL_FAKE_DEV_MAJOR=259 "$TOOL" stop --json backup &&
+	   jq_ok json-stop '.name == "backup" and .uuid == "'$B'" and .device == null and
+		(.devices | length) == 1 and (.devices[0] | test("^/dev/"))'
+	then ok json-stop; else [ "$rc" -ne 0 ] || ko json-stop "$(cat "$OUT/json-stop.out")"; fi
+	if expect json-stop-busy 1 fk "$TOOL" stop -j data &&
+	   err_is json-stop-busy stop DEVICE_BUSY && [ ! -s "$OUT/json-stop-busy.out" ]
+	then ok json-stop-busy; fi
+	if expect json-remove 0 fk "$TOOL" remove --json --yes backup &&
+	   jq_ok json-remove '.name == "backup" and .devices == []'
+	then ok json-remove; fi
+	if expect json-remove-busy 1 fk "$TOOL" remove --yes --json data &&
+	   err_is json-remove-busy remove DEVICE_BUSY && [ ! -s "$OUT/json-remove-busy.out" ]
+	then ok json-remove-busy; fi
+	# interrupted --wait --json: the operation as it is, exit 130
+	env LD_PRELOAD="$FAKE" MIRVOLCTL_CONTROL=/dev/null MIRVOL_FAKE_SLOW=1 \
+		"$TOOL" add-plex --wait --json data "$OUT/d0" \
+		>"$OUT/json-add-sigterm.out" 2>"$OUT/json-add-sigterm.err" &
+	pid=$!
+	sleep 0.4
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	if [ $rc -eq 130 ] && jq_ok json-add-sigterm '.id == 10 and .state == "running"' &&
+	   grep -q "operation 10 continues" "$OUT/json-add-sigterm.err"
+	then ok json-add-wait-sigterm; else ko json-add-wait-sigterm "exit $rc: $(cat "$OUT/json-add-sigterm.out")"; fi
+
+	# assemble --json: started, waiting, refused (volume and device),
+	# every member
+	if expect json-assemble 0 fk "$TOOL" assemble --json "$OUT/d0" "$OUT/d1" &&
+	   jq_ok json-assemble '.started == [{"name": "data", "uuid": "'$A'",
+		"device": "/dev/mirvol0", "state": "degraded", "operation": 7}] and
+		.waiting == [] and .refused == [] and (.members | length) == 2 and
+		.members[1].device == "'"$OUT/d1"'" and .members[1].result == "active" and
+		.members[1].reason == null and .members[1].volume == "'$A'" and
+		.members[1].plex == 1 and .members[1].generation == 12' &&
+	   [ ! -s "$OUT/json-assemble.err" ]
+	then ok json-assemble; else [ "$rc" -ne 0 ] || ko json-assemble "$(cat "$OUT/json-assemble.out")"; fi
+	if expect json-assemble-waiting 0 fk env MIRVOL_FAKE_PENDING=1 MIRVOL_FAKE_WAITING=1 "$TOOL" assemble --incremental --json "$OUT/d0" &&
+	   jq_ok json-assemble-waiting '.started == [] and .refused == [] and
+		.waiting == [{"name": "backup", "uuid": "'$B'", "device": null,
+		"state": "offline", "members_present": 1, "members_expected": 2,
+		"reason": null}] and .members[0].result == "pending"'
+	then ok json-assemble-waiting; else [ "$rc" -ne 0 ] || ko json-assemble-waiting "$(cat "$OUT/json-assemble-waiting.out")"; fi
+	if expect json-assemble-incomplete 1 fk env MIRVOL_FAKE_PENDING=1 MIRVOL_FAKE_WAITING=1 "$TOOL" assemble --json "$OUT/d0" "$OUT/d1" &&
+	   jq_ok json-assemble-incomplete '.waiting[0].name == "backup" and
+		.waiting[0].reason == "VOLUME_INCOMPLETE" and
+		.members[1].reason == "VOLUME_INCOMPLETE" and .started == []' &&
+	   last_err_is json-assemble-incomplete assemble VOLUME_INCOMPLETE
+	then ok json-assemble-incomplete; else [ "$rc" -ne 1 ] || ko json-assemble-incomplete "$(cat "$OUT/json-assemble-incomplete.out")"; fi
+	"$MKIMAGE" "$OUT/refused-member" --gen 5 --name lost
+	if expect json-assemble-refused 1 fk env MIRVOL_FAKE_REFUSE=41 "$TOOL" assemble --json "$OUT/d0" "$OUT/refused-member" &&
+	   jq_ok json-assemble-refused '.started == [] and .waiting == [] and
+		.refused == [{"name": "lost", "uuid": "dddddddd-dddd-dddd-dddd-dddddddddddd",
+			"reason": "PLEX_FAILED", "devices": ["'"$OUT/refused-member"'"]},
+		{"name": null, "uuid": null, "reason": "NOT_A_MEMBER",
+			"devices": ["'"$OUT/d0"'"]}] and
+		.members[0].volume == null and .members[0].plex == null and
+		.members[1].result == "refused"' &&
+	   last_err_is json-assemble-refused assemble PLEX_FAILED
+	then ok json-assemble-refused; else [ "$rc" -ne 1 ] || ko json-assemble-refused "$(cat "$OUT/json-assemble-refused.out")"; fi
+	if expect json-assemble-split 1 fk env MIRVOL_FAKE_SPLIT=1 "$TOOL" assemble --json "$OUT/d0" "$OUT/d1" &&
+	   jq_ok json-assemble-split '[.members[].reason] == ["SPLIT_BRAIN", "SPLIT_BRAIN"] and
+		[.members[].generation] == [5, 6]' &&
+	   last_err_is json-assemble-split assemble SPLIT_BRAIN
+	then ok json-assemble-split; fi
+	if expect json-assemble-run-vol 0 fk "$TOOL" assemble --run --json data &&
+	   jq_ok json-assemble-run-vol '.started[0].name == "data" and .members == []'
+	then ok json-assemble-run-vol; fi
+	if expect json-assemble-run-none 1 fk "$TOOL" assemble --run --json nosuch &&
+	   err_is json-assemble-run-none assemble OBJECT_NOT_FOUND &&
+	   jq_ok json-assemble-run-none '.started == [] and .waiting == [] and .refused == []'
+	then ok json-assemble-run-none; fi
+	if expect json-assemble-held 0 fk env MIRVOL_FAKE_BUSY="$OUT/d0" "$TOOL" assemble --json --incremental "$OUT/d0" &&
+	   jq_ok json-assemble-held '. == {"started": [], "waiting": [], "refused": [], "members": []}'
+	then ok json-assemble-held; fi
+	if expect json-assemble-open 1 fk "$TOOL" assemble --json /nonexistent &&
+	   err_is json-assemble-open assemble INVALID_ARGUMENT &&
+	   [ ! -s "$OUT/json-assemble-open.out" ]; then ok json-assemble-open; fi
+
 	# op status / wait / cancel
 	if expect op-status-json 0 fk "$TOOL" op status 7 --json &&
 	   jq_ok op-status-json '.id == 7 and .type == "add-plex" and
@@ -980,6 +1172,10 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect fake-version-sync 0 fk "$TOOL" version &&
 	   grep -q "^features:.* rename sync-action bitmap plex-action merge$" "$OUT/fake-version-sync.out"
 	then ok fake-version-sync; fi
+	if expect fake-version-wm 0 fk env MIRVOL_FAKE_FEATURES=0x1fff "$TOOL" version --json &&
+	   jq_ok fake-version-wm '.features_mask == 8191 and
+		(.features | index("write-mostly")) == 12 and (.features | length) == 13'
+	then ok fake-version-wm; fi
 
 	# golden outputs: whole stdout and stderr, devices on a major no host has
 	gk() { fk env MIRVOL_FAKE_DEV_MAJOR=4095 "$@"; }
@@ -1240,6 +1436,13 @@ elif command -v valgrind >/dev/null; then
 			vg_case valgrind-create-ext4 1 "${F[@]}" "$TOOL" create "$OUT/ext4"
 		vg_case valgrind-create-bitmap 0 "${F[@]}" "$TOOL" create --bitmap none "$OUT/d0"
 		vg_case valgrind-show-peer 0 "${F[@]}" "$TOOL" show backup
+		vg_case valgrind-create-json 0 "${F[@]}" "$TOOL" create --json --wait "$OUT/d0" "$OUT/d1"
+		vg_case valgrind-break-json 0 "${F[@]}" "$TOOL" break-plex --json --wait data 1
+		vg_case valgrind-stop-json 0 "${F[@]}" MIRVOL_FAKE_WAITING=1 "$TOOL" stop --json backup
+		vg_case valgrind-replace-json 1 "${F[@]}" MIRVOL_FAKE_ACTION_OP=16 "$TOOL" replace --json --wait data 1 "$OUT/d0"
+		vg_case valgrind-assemble-json 0 "${F[@]}" "$TOOL" assemble --json "$OUT/d0" "$OUT/d1"
+		vg_case valgrind-assemble-refused-json 1 "${F[@]}" MIRVOL_FAKE_REFUSE=41 "$TOOL" assemble --json "$OUT/d0" "$OUT/refused-member"
+		vg_case valgrind-assemble-waiting-json 0 "${F[@]}" MIRVOL_FAKE_PENDING=1 MIRVOL_FAKE_WAITING=1 "$TOOL" assemble --json --incremental "$OUT/d0"
 	fi
 else
 	echo "SKIP valgrind (not installed)"

@@ -35,8 +35,11 @@ run_test() {
 	remap_damage leg1 $((off + bad)) 4096
 	dd if="$TEST_TMP/data" of="$TEST_TMP/block" bs=4096 skip=$((bad / 4096)) count=1 status=none
 
-	# Read the block until a read went to plex 1 first (read balancing
-	# alternates the plexes of equal load): every read returns the data.
+	# Read the block until a read went to plex 1 first: every read
+	# returns the data.  Plex 0 is write-mostly meanwhile, so that reads
+	# go to plex 1 first (read balancing would pick the faster plex);
+	# plex 0 still serves the retry.
+	mirvolctl set-plex rc 0 --write-mostly
 	ios=$(cat "$sysfs/read_ios")
 	for i in $(seq 40); do
 		cmp "$TEST_TMP/block" <(dd if="$vol" bs=4096 skip=$((bad / 4096)) count=1 iflag=direct status=none) ||
@@ -45,6 +48,7 @@ run_test() {
 	done
 	[ "$(cat "$sysfs/read_ios")" -gt "$ios" ] || fail "40 reads of the range never went to plex 1"
 	log "read $i went to plex 1"
+	mirvolctl set-plex rc 0 --no-write-mostly
 	# The repair runs after the read has returned: wait for its count,
 	# and for plex 1 to read the range itself.
 	for i in $(seq 100); do
