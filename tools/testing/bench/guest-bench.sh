@@ -187,9 +187,10 @@ nullb_leg() {
 	for a in irqmode completion_nsec hw_queue_depth submit_queues memory_backed size power; do
 		echo "nullb_${name}_$a=$(cat "$d/$a")"
 	done >>"$out/env-nullb.txt"
-	[ "$(cat "$d/completion_nsec")" = "$nsec" ] && [ "$(cat "$d/irqmode")" = 2 ] &&
-		[ "$(cat "$d/hw_queue_depth")" = "$NULLB_DEPTH" ] ||
+	if [ "$(cat "$d/completion_nsec")" != "$nsec" ] || [ "$(cat "$d/irqmode")" != 2 ] ||
+	   [ "$(cat "$d/hw_queue_depth")" != "$NULLB_DEPTH" ]; then
 		die "null_blk $name does not have the settings asked for"
+	fi
 	[ "$(blockdev --getsize64 "/dev/$name")" -eq $((size_mib << 20)) ] ||
 		die "/dev/$name is not $size_mib MiB"
 }
@@ -496,8 +497,9 @@ lat_up() {
 			read -r dev <"$sys/plex$i/dev"
 			name=${l[i]#/dev/}
 			read -r want <"/sys/class/block/$name/dev"
-			[ "$st" = active ] && [ "$dev" = "$want" ] ||
+			if [ "$st" != active ] || [ "$dev" != "$want" ]; then
 				die "mirvol plex $i is $st on $dev, not active on $want ($name)"
+			fi
 			checked+=" plex$i=$name:$dev:$st"
 		done
 		[ ! -d "$sys/plex$n" ] || die "mirvol volume has more than $n plexes"
@@ -602,7 +604,7 @@ fio_summary() {
 	local j re iops=() bw=() d
 	j=$(<"$1")
 	# The workload's own job (not a precondition job before it).
-	[ -z "${2:-}" ] || j=${j#*\"jobname\" : \"$2\"}
+	[ -z "${2:-}" ] || j=${j#*\"jobname\" : \""$2"\"}
 	re='"error" : ([0-9]+)'
 	[[ $j =~ $re ]] || { echo "no error field"; return 1; }
 	[ "${BASH_REMATCH[1]}" = 0 ] || { echo "fio error ${BASH_REMATCH[1]}"; return 1; }
@@ -651,7 +653,7 @@ run_fio() {
 		# with no pause in which the clear work (2 s periods) could
 		# clear them, and the run measures the steady state, not a
 		# fresh volume's first marks (each a 1 ms page write here).
-		pre=(--name=precondition --filename="$DEV" --size=${span_mib}M
+		pre=(--name=precondition --filename="$DEV" --size="${span_mib}M"
 		     --rw=write --bs=1M --iodepth=4 --ioengine=libaio --direct=1)
 		opts+=(--stonewall)
 	fi

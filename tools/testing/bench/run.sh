@@ -154,7 +154,8 @@ done
 # Parts: expand the part names and sort the workloads into parts.
 IFS=, read -ra want <<<"$only"
 parts=
-part_wls_brd= part_wls_latency= part_wls_instr=
+# shellcheck disable=SC2034 # read through ${!v}
+part_wls_brd="" part_wls_latency="" part_wls_instr=""
 for w in "${want[@]}"; do
 	case $w in
 	brd) ws=$brd_workloads ;;
