@@ -12,7 +12,20 @@
 # Usage (run.sh passes every option): guest-bench.sh --out DIR
 #   --size MIB --runtime S --ramp S --plexes N --repeat N
 #   --workloads LIST --configs LIST [--break-runtime S]
-#   [--interleave workload|config]
+#   [--interleave workload|config] [--part brd|latency|instr]
+#
+# Parts (run.sh runs each in its own boot):
+#   brd      the comparison on brd RAM-disk legs described below
+#   instr    the same brd legs, fio psync at iodepth 1 (instr-randread,
+#            instr-randwrite) on raw, dm-linear, mirvol 1 and 2 plexes, md
+#            raid1 and dm-mirror; run.sh boots it with -icount and 1 vCPU,
+#            report.py turns the virtual run time into instructions per I/O
+#   latency  latency-bound legs: null_blk (configfs) with timer completion
+#            (irqmode=2), completion_nsec 1 ms (lat1ms0..2) or 100 us
+#            (lat100us0), hw_queue_depth 4, memory-backed; one leg alone,
+#            mirvol and md raid1 on 2 and 3 equal legs and on a mixed pair
+#            (1 ms + 100 us); each workload runs on the configurations of
+#            lat_matrix below
 #
 # Records, all under --out (a directory of the writable share):
 #   env.txt          KEY=value: kernel, vCPUs, memory, tool versions,
@@ -61,6 +74,7 @@ workloads=
 configs=
 break_runtime=8
 interleave=workload
+part=brd
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) out=$2; shift ;;
@@ -73,6 +87,7 @@ while [ $# -gt 0 ]; do
 	--configs) configs=$2; shift ;;
 	--break-runtime) break_runtime=$2; shift ;;
 	--interleave) interleave=$2; shift ;;
+	--part) part=$2; shift ;;
 	*) echo "guest-bench.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 	shift
@@ -142,6 +157,56 @@ if pidof systemd-udevd >/dev/null; then
 fi
 
 watchdog 600
+memfree() {
+	awk '/^MemFree:/ { print int($2 / 1024) }' /proc/meminfo
+}
+
+# The latency part's legs: memory-backed null_blk devices completed by a
+# timer (irqmode=2) after completion_nsec, at most hw_queue_depth requests
+# in flight (one hardware queue): a disk whose throughput is bounded by
+# its latency times its depth, not by the emulated CPU.  Memory-backed so
+# that md's and mirvol's superblocks are really stored.
+NULLB=/sys/kernel/config/nullb
+NULLB_DEPTH=4
+lat_legs_spec=(lat1ms0:1000000 lat1ms1:1000000 lat1ms2:1000000 lat100us0:100000)
+nullb_leg() {
+	local name=$1 nsec=$2 d=$NULLB/$1 a i
+	mkdir "$d" || die "cannot create null_blk $name"
+	echo 2 >"$d/irqmode"
+	echo "$nsec" >"$d/completion_nsec"
+	echo "$NULLB_DEPTH" >"$d/hw_queue_depth"
+	echo 1 >"$d/submit_queues"
+	echo 1 >"$d/memory_backed"
+	echo "$size_mib" >"$d/size"
+	echo 1 >"$d/power"
+	for ((i = 0; i < 100; i++)); do
+		[ -b "/dev/$name" ] && break
+		nap 0.1
+	done
+	[ -b "/dev/$name" ] || die "/dev/$name did not appear"
+	for a in irqmode completion_nsec hw_queue_depth submit_queues memory_backed size power; do
+		echo "nullb_${name}_$a=$(cat "$d/$a")"
+	done >>"$out/env-nullb.txt"
+	if [ "$(cat "$d/completion_nsec")" != "$nsec" ] || [ "$(cat "$d/irqmode")" != 2 ] ||
+	   [ "$(cat "$d/hw_queue_depth")" != "$NULLB_DEPTH" ]; then
+		die "null_blk $name does not have the settings asked for"
+	fi
+	[ "$(blockdev --getsize64 "/dev/$name")" -eq $((size_mib << 20)) ] ||
+		die "/dev/$name is not $size_mib MiB"
+}
+
+if [ "$part" = latency ]; then
+	mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config
+	modprobe null_blk nr_devices=0
+	: >"$out/env-nullb.txt"
+	log "null_blk legs: ${lat_legs_spec[*]} (name:completion_nsec), depth $NULLB_DEPTH, $size_mib MiB each"
+	for l in "${lat_legs_spec[@]}"; do
+		nullb_leg "${l%%:*}" "${l#*:}"
+	done
+	legs=${#lat_legs_spec[@]}
+	mem_before=$(memfree)
+	mem_after=$mem_before
+else
 log "loading brd: $legs legs of $size_mib MiB"
 modprobe brd rd_nr="$legs" rd_size=$((size_mib * 1024))
 settle
@@ -151,9 +216,6 @@ for ((i = 0; i < legs; i++)); do
 	[ "$(blockdev --getsize64 "$d")" -eq $((size_mib << 20)) ] ||
 		die "$d is not $size_mib MiB"
 done
-memfree() {
-	awk '/^MemFree:/ { print int($2 / 1024) }' /proc/meminfo
-}
 mem_before=$(memfree)
 log "pre-filling the legs (every brd page allocated before measuring)"
 for ((i = 0; i < legs; i++)); do
@@ -164,6 +226,7 @@ mem_after=$(memfree)
 # Each leg must have cost about its size in RAM: brd really holds it.
 [ $((mem_before - mem_after)) -ge $((legs * size_mib * 9 / 10)) ] ||
 	die "pre-fill took only $((mem_before - mem_after)) MiB of RAM for $legs x $size_mib MiB"
+fi
 
 modprobe raid1
 modprobe dm_mirror
@@ -195,8 +258,12 @@ span_mib=$((size_mib - size_mib / 16))
 	echo "md_speed_limit_max=$(cat /proc/sys/dev/raid/speed_limit_max)"
 	echo "mirvol_speed_limit=$SPEED"
 	echo "dm_region_sectors=$DM_REGION"
-	echo "brd_discard_max_bytes=$(cat /sys/block/ram0/queue/discard_max_bytes)"
+	[ ! -e /sys/block/ram0 ] ||
+		echo "brd_discard_max_bytes=$(cat /sys/block/ram0/queue/discard_max_bytes)"
 	echo "memfree_after_prefill_mib=$mem_after"
+	echo "part=$part"
+	echo "cpu_cx16=$(grep -qw cx16 /proc/cpuinfo && echo yes || echo no)"
+	[ "$part" != latency ] || cat "$out/env-nullb.txt"
 } >"$out/env.txt"
 
 # ------------------------------------------------------- configurations
@@ -378,6 +445,102 @@ cfg_down() {
 	done
 }
 
+# ------------------------------------------- latency-bound configurations
+
+# The configurations of the latency part and the legs each is built on
+# (the mixed pair: the slow leg first, plex 0).
+lat_cfg_legs() {
+	case $1 in
+	raw-1ms) echo /dev/lat1ms0 ;;
+	raw-100us) echo /dev/lat100us0 ;;
+	*-2x1ms) echo /dev/lat1ms0 /dev/lat1ms1 ;;
+	*-3x1ms) echo /dev/lat1ms0 /dev/lat1ms1 /dev/lat1ms2 ;;
+	*-mixed) echo /dev/lat1ms0 /dev/lat100us0 ;;
+	*) die "unknown latency configuration $1" ;;
+	esac
+}
+
+# Which configurations each latency workload runs on.
+lat_matrix() {
+	case $1 in
+	lat-randread-qd32) echo raw-1ms raw-100us mirvol-2x1ms md-2x1ms mirvol-3x1ms md-3x1ms mirvol-mixed md-mixed ;;
+	lat-randread-qd1) echo raw-100us raw-1ms mirvol-mixed md-mixed ;;
+	lat-randwrite-qd32) echo raw-1ms mirvol-2x1ms md-2x1ms ;;
+	lat-seqread-2j) echo raw-1ms mirvol-2x1ms md-2x1ms ;;
+	*) die "unknown latency workload $1" ;;
+	esac
+}
+
+# lat_up CONFIG: mirvol (default bitmap, as a user creates it) or md raid1
+# (no bitmap, as mdadm chooses for these sizes) on the legs of CONFIG.
+lat_up() {
+	local -a l
+	local sys i st dev want checked n name
+	cfg=$1
+	read -ra l <<<"$(lat_cfg_legs "$cfg")"
+	n=${#l[@]}
+	case $cfg in
+	raw-*)
+		DEV=${l[0]}
+		verify_line "$cfg" "device=$DEV null_blk completion_nsec=$(cat "$NULLB/${DEV#/dev/}/completion_nsec")"
+		;;
+	mirvol-*)
+		DEV=$("$MIRVOLCTL" create --force --name "$VOL" --assume-clean "${l[@]}") ||
+			die "mirvolctl create failed"
+		settle
+		sys=/sys/block/${DEV#/dev/}/mirvol
+		read -r st <"$sys/state"
+		[ "$st" = online ] || die "mirvol volume is $st, not online"
+		checked="device=$DEV state=$st"
+		for ((i = 0; i < n; i++)); do
+			read -r st <"$sys/plex$i/state"
+			read -r dev <"$sys/plex$i/dev"
+			name=${l[i]#/dev/}
+			read -r want <"/sys/class/block/$name/dev"
+			if [ "$st" != active ] || [ "$dev" != "$want" ]; then
+				die "mirvol plex $i is $st on $dev, not active on $want ($name)"
+			fi
+			checked+=" plex$i=$name:$dev:$st"
+		done
+		[ ! -d "$sys/plex$n" ] || die "mirvol volume has more than $n plexes"
+		verify_line "$cfg" "$checked"
+		;;
+	md-*)
+		mdadm --create "$MD" --run --quiet --level=1 --raid-devices="$n" \
+			--metadata=1.2 --assume-clean --bitmap=none "${l[@]}" ||
+			die "mdadm --create failed"
+		settle
+		DEV=$MD
+		[ "$(cat /sys/block/md0/md/level)" = raid1 ] || die "md0 is not raid1"
+		[ "$(cat /sys/block/md0/md/raid_disks)" = "$n" ] || die "md0 has not $n disks"
+		[ "$(cat /sys/block/md0/md/degraded)" = 0 ] || die "md0 is degraded"
+		[ "$(cat /sys/block/md0/md/sync_action)" = idle ] || die "md0 is resyncing"
+		[ "$(cat /sys/block/md0/md/bitmap/location)" = none ] || die "md0 has a bitmap"
+		verify_line "$cfg" "level=raid1 raid_disks=$n degraded=0 sync_action=idle bitmap=none legs=${l[*]}"
+		;;
+	esac
+	[ "$(blockdev --getsize64 "$DEV")" -ge $((span_mib << 20)) ] ||
+		die "$cfg: $DEV is smaller than the fio span ($span_mib MiB)"
+}
+
+lat_down() {
+	local -a l
+	read -ra l <<<"$(lat_cfg_legs "$1")"
+	case $1 in
+	mirvol-*) mirvol_remove "$VOL" ;;
+	md-*)
+		settle
+		mdadm --stop "$MD" >/dev/null || die "mdadm --stop failed"
+		mdadm --zero-superblock "${l[@]}" || die "mdadm --zero-superblock failed"
+		;;
+	esac
+	settle
+	local d
+	for d in /sys/block/md[0-9]* /sys/block/mirvol*; do
+		[ ! -e "$d" ] || die "${d##*/} remains after $1"
+	done
+}
+
 # ---------------------------------------------------------------- fio
 
 # fio options of a workload.
@@ -389,6 +552,19 @@ wl_opts() {
 	randwrite-qd1) echo "--rw=randwrite --bs=4k --iodepth=1 --numjobs=1" ;;
 	seqread) echo "--rw=read --bs=1M --iodepth=8 --numjobs=1" ;;
 	seqwrite) echo "--rw=write --bs=1M --iodepth=8 --numjobs=1" ;;
+	# The latency part (null_blk legs).  lat-seqread-2j: 2 streams,
+	# each over its own half of the span.
+	lat-randread-qd32) echo "--rw=randread --bs=4k --iodepth=32 --numjobs=1" ;;
+	lat-randread-qd1) echo "--rw=randread --bs=4k --iodepth=1 --numjobs=1" ;;
+	lat-randwrite-qd32) echo "--rw=randwrite --bs=4k --iodepth=32 --numjobs=1" ;;
+	lat-seqread-2j) echo "--rw=read --bs=1M --iodepth=2 --numjobs=2 --size=$((span_mib / 2))M --offset_increment=$((span_mib / 2))M" ;;
+	# The instructions part (-icount, 1 vCPU): synchronous I/O keeps
+	# the vCPU busy the whole run, so virtual time counts instructions.
+	# Over the first 16 MiB: 256 bitmap regions of 64 KiB, all marked
+	# during the warm-up, so that the figure is the steady state (the
+	# instruction count does not depend on where the I/O goes).
+	instr-randread) echo "--ioengine=psync --rw=randread --bs=4k --iodepth=1 --numjobs=1 --size=16M" ;;
+	instr-randwrite) echo "--ioengine=psync --rw=randwrite --bs=4k --iodepth=1 --numjobs=1 --size=16M" ;;
 	*) die "unknown workload $1" ;;
 	esac
 }
@@ -427,6 +603,8 @@ cpu_stat() {
 fio_summary() {
 	local j re iops=() bw=() d
 	j=$(<"$1")
+	# The workload's own job (not a precondition job before it).
+	[ -z "${2:-}" ] || j=${j#*\"jobname\" : \""$2"\"}
 	re='"error" : ([0-9]+)'
 	[[ $j =~ $re ]] || { echo "no error field"; return 1; }
 	[ "${BASH_REMATCH[1]}" = 0 ] || { echo "fio error ${BASH_REMATCH[1]}"; return 1; }
@@ -441,7 +619,7 @@ fio_summary() {
 
 # run_fio WORKLOAD: one measured run on $DEV, recorded in runs.tsv.
 run_fio() {
-	local wl=$1 json c0 c1 p0 p1 b0 b1 t0 t1 rc=0 opts sum
+	local wl=$1 json c0 c1 p0 p1 b0 b1 t0 t1 rc=0 opts sum stat_tmp _c rest
 	json=fio/r$rep-$cfg-$wl.json
 	read -ra opts <<<"$(wl_opts "$wl")"
 	watchdog $((runtime + ramp + 180))
@@ -449,15 +627,50 @@ run_fio() {
 	p0=$(plex_counters)
 	b0=$(bitmap_writes)
 	t0=$(now)
-	fio --name="$wl" --filename="$DEV" --size=${span_mib}M --runtime="$runtime" \
+	local sampler=
+	if [ "$part" = instr ]; then
+		# /proc/stat every 0.25 s while fio runs, for report.py's
+		# check that the vCPU never idled in the measured part of
+		# the run.  Builtins only, no command substitution (a fork
+		# each: about 10 million instructions a second, 9 % more
+		# instructions per I/O at shift 3), and into the guest's own
+		# tmpfs, not the 9p share (a wait for the host would be idle
+		# time); copied to the share after the run.
+		stat_tmp=/tmp/bench-sampler.stat
+		( while :; do
+			read -r _c rest </proc/stat
+			printf '%s %s\n' "$EPOCHREALTIME" "${rest// /:}"
+			nap 0.25
+		  done >"$stat_tmp" ) &
+		sampler=$!
+	fi
+	local -a pre=()
+	if [ "$wl" = lat-randwrite-qd32 ]; then
+		# Every configuration is written over the span once first, in
+		# the same fio run (a job of its own, before a stonewall): a
+		# mirvol volume's bitmap then has every region of the span
+		# marked (fewer than its budget) when the random writes start,
+		# with no pause in which the clear work (2 s periods) could
+		# clear them, and the run measures the steady state, not a
+		# fresh volume's first marks (each a 1 ms page write here).
+		pre=(--name=precondition --filename="$DEV" --size="${span_mib}M"
+		     --rw=write --bs=1M --iodepth=4 --ioengine=libaio --direct=1)
+		opts+=(--stonewall)
+	fi
+	fio "${pre[@]}" --name="$wl" --filename="$DEV" --size=${span_mib}M --runtime="$runtime" \
 		--ramp_time="$ramp" "${fio_common[@]}" "${opts[@]}" \
 		--output="$out/$json" || rc=$?
 	t1=$(now)
+	if [ -n "$sampler" ]; then
+		kill "$sampler"
+		wait "$sampler" 2>/dev/null || true
+		cp "$stat_tmp" "$out/${json%.json}.stat"
+	fi
 	b1=$(bitmap_writes)
 	p1=$(plex_counters)
 	c1=$(cpu_stat)
 	[ $rc -eq 0 ] || die "fio $wl on $cfg ($DEV) exited with status $rc"
-	sum=$(fio_summary "$out/$json") || die "fio $wl on $cfg: $sum ($out/$json)"
+	sum=$(fio_summary "$out/$json" "$wl") || die "fio $wl on $cfg: $sum ($out/$json)"
 	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$cfg" "$wl" "$json" \
 		"$t0" "$t1" "$c0" "$c1" "$p0" "$p1" "$b0" "$b1" >>"$out/runs.tsv"
 	[ "$b0" = - ] || sum+=", $((b1 - b0)) bitmap page writes"
@@ -739,7 +952,19 @@ done
 : >"$out/merge.tsv"
 log "fio span ${span_mib} MiB of $legs x $size_mib MiB legs; configs: ${cfg_list[*]}; workloads: ${wl_list[*]}"
 for ((rep = 1; rep <= repeat; rep++)); do
-	if [ "$interleave" = workload ]; then
+	if [ "$part" = latency ]; then
+		# Interleaved per workload, as below, on the configurations
+		# of lat_matrix that --configs kept.
+		for wl in "${fio_wls[@]}"; do
+			for cfg in $(lat_matrix "$wl"); do
+				[[ ,$configs, == *",$cfg,"* ]] || continue
+				watchdog 300
+				lat_up "$cfg"
+				run_fio "$wl"
+				lat_down "$cfg"
+			done
+		done
+	elif [ "$interleave" = workload ]; then
 		# Every configuration in turn for each workload: the figures
 		# compared with each other are taken within a minute or two,
 		# so drift (and other load on the host) affects them alike.

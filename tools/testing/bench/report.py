@@ -34,8 +34,55 @@ WORKLOADS = {
     "randwrite-qd1": ("write", "4k", 1, 1, "IOPS"),
     "seqread": ("read", "1M", 8, 1, "MB/s"),
     "seqwrite": ("write", "1M", 8, 1, "MB/s"),
+    # The latency part: null_blk legs with timer completion (issue 13).
+    "lat-randread-qd32": ("read", "4k", 32, 1, "IOPS"),
+    "lat-randread-qd1": ("read", "4k", 1, 1, "IOPS"),
+    "lat-randwrite-qd32": ("write", "4k", 32, 1, "IOPS"),
+    "lat-seqread-2j": ("read", "1M", 2, 2, "MB/s"),
+    # The instructions part: -icount, 1 vCPU, fio psync on brd legs.
+    "instr-randread": ("read", "4k", 1, 1, "IOPS"),
+    "instr-randwrite": ("write", "4k", 1, 1, "IOPS"),
 }
 FIO_WORKLOADS = list(WORKLOADS)
+BRD_WORKLOADS = FIO_WORKLOADS[:6]
+INSTR_WORKLOADS = ("instr-randread", "instr-randwrite")
+# Which configurations each latency workload runs on (guest-bench.sh's
+# lat_matrix).
+LAT_MATRIX = {
+    "lat-randread-qd32": ["raw-1ms", "raw-100us", "mirvol-2x1ms", "md-2x1ms",
+                          "mirvol-3x1ms", "md-3x1ms", "mirvol-mixed", "md-mixed"],
+    "lat-randread-qd1": ["raw-100us", "raw-1ms", "mirvol-mixed", "md-mixed"],
+    "lat-randwrite-qd32": ["raw-1ms", "mirvol-2x1ms", "md-2x1ms"],
+    "lat-seqread-2j": ["raw-1ms", "mirvol-2x1ms", "md-2x1ms"],
+}
+LAT_LEGS = {"2x1ms": "2 legs of 1 ms", "3x1ms": "3 legs of 1 ms",
+            "mixed": "a 1 ms leg (plex 0) and a 100 us leg"}
+LAT_LABELS = {
+    "raw-1ms": "one null_blk leg, 1 ms completion, depth 4",
+    "raw-100us": "one null_blk leg, 100 us completion, depth 4 (the fast leg alone)",
+}
+for _k, _v in LAT_LEGS.items():
+    LAT_LABELS[f"mirvol-{_k}"] = f"mirvol (default bitmap) on {_v}"
+    LAT_LABELS[f"md-{_k}"] = f"md raid1 (no bitmap) on {_v}"
+# Issue 13's targets 1-4: (target, phrase, workload, config, against, limit)
+LAT_TARGETS = [
+    (1, "2 plexes / one leg", "lat-randread-qd32", "mirvol-2x1ms", "raw-1ms", 1.9),
+    (1, "3 plexes / one leg", "lat-randread-qd32", "mirvol-3x1ms", "raw-1ms", 2.8),
+    (1, "2 plexes vs md raid1", "lat-randread-qd32", "mirvol-2x1ms", "md-2x1ms", 1.0),
+    (1, "3 plexes vs md raid1", "lat-randread-qd32", "mirvol-3x1ms", "md-3x1ms", 1.0),
+    (2, "mixed / fast leg alone", "lat-randread-qd32", "mirvol-mixed", "raw-100us", 1.1),
+    (2, "mixed / fast leg alone", "lat-randread-qd1", "mirvol-mixed", "raw-100us", 0.95),
+    (3, "2 plexes / one leg", "lat-randwrite-qd32", "mirvol-2x1ms", "raw-1ms", 0.95),
+    (4, "2 jobs on 2 plexes / one leg", "lat-seqread-2j", "mirvol-2x1ms", "raw-1ms", 1.8),
+]
+# Issue 13's target 5: mirvol's overhead over raw against dm-linear's.
+INSTR_LIMIT = 1.1
+INSTR_TARGETS = [
+    ("mirvol 1-plex overhead / dm-linear overhead", "instr-randread", "mirvol1"),
+    ("mirvol 1-plex overhead / dm-linear overhead", "instr-randwrite", "mirvol1"),
+    ("mirvol 2-plex overhead / dm-linear overhead", "instr-randread", "mirvol2"),
+]
+INSTR_BUSY_MIN = 98.0    # % busy vCPU: virtual time counts instructions only then
 LABELS = {
     "raw": "the raw brd leg",
     "mirvol1": "mirvol, 1 plex",
@@ -118,13 +165,20 @@ def summary(xs):
             "samples": xs}
 
 
-def load_fio(path, what):
+def load_fio(path, what, name=None):
     try:
         with open(path, encoding="utf-8") as f:
             d = json.load(f)
     except (OSError, ValueError) as e:
         fail(f"{what}: cannot read fio output {path}: {e}")
     jobs = d.get("jobs", [])
+    if name is not None and len(jobs) > 1:
+        # A precondition job ran first (lat-randwrite-qd32): it must
+        # have succeeded; the figures are the named job's.
+        for j in jobs:
+            if j.get("jobname") != name and j.get("error", 1) != 0:
+                fail(f"{what}: fio job {j.get('jobname')} reported error {j.get('error')}")
+        jobs = [j for j in jobs if j.get("jobname") == name]
     if len(jobs) != 1:
         fail(f"{what}: {len(jobs)} job groups in {path}, expected 1 (group_reporting)")
     job = jobs[0]
@@ -144,7 +198,7 @@ def fio_run(out, row):
         fail(f"{what}: unknown workload")
     direction, _bs, _qd, numjobs, unit = WORKLOADS[wl]
     other = "write" if direction == "read" else "read"
-    _d, job = load_fio(os.path.join(out, jpath), what)
+    _d, job = load_fio(os.path.join(out, jpath), what, name=wl)
     jopts = job.get("job options", {})
     if str(jopts.get("numjobs", "1")) != str(numjobs):
         fail(f"{what}: fio ran numjobs={jopts.get('numjobs')}, expected {numjobs}")
@@ -168,6 +222,30 @@ def fio_run(out, row):
         "wall_s": float(t1) - float(t0),
         "fio_json": jpath,
     }
+    spath = os.path.join(out, jpath[:-len(".json")] + ".stat")
+    if os.path.exists(spath):
+        # The instr part's /proc/stat samples (every 0.25 s): the busy
+        # share of the vCPU while fio did its I/O.  fio's start and exit
+        # take varying time (exec, output over 9p: waits for the host,
+        # idle), so the window is found, not assumed: the busiest
+        # stretch of at least 3/4 of the run time (measured + warm-up);
+        # any idle during the I/O would show in it.
+        rt = int(jopts.get("runtime", "0")) + int(jopts.get("ramp_time", "0"))
+        pts = []
+        with open(spath, encoding="utf-8") as f:
+            for line in f:
+                p = line.split()
+                if len(p) == 2:
+                    pts.append((float(p[0]), p[1]))
+        best = (None, 0.0)
+        for i in range(len(pts)):
+            for j in range(i + 1, len(pts)):
+                if pts[j][0] - pts[i][0] >= 0.75 * rt:
+                    b = cpu_busy_pct(pts[i][1], pts[j][1])
+                    if b is not None and (best[0] is None or b > best[0]):
+                        best = (b, pts[j][0] - pts[i][0])
+                    break
+        sample["busy_window_pct"], sample["busy_window_s"] = best
     if b0 != "-" and b1 != "-":
         # The whole fio run, warm-up included.
         sample["bitmap_writes"] = int(b1) - int(b0)
@@ -436,7 +514,7 @@ def evaluate(res, mv):
     def med(wl, cfg):
         return fio.get(wl, {}).get(cfg, {}).get("median")
 
-    for wl in FIO_WORKLOADS:
+    for wl in BRD_WORKLOADS + list(INSTR_WORKLOADS):
         if wl not in fio:
             continue
         for other, label in (("md", "md raid1 (no bitmap)"), ("dm", "dm-mirror")):
@@ -448,7 +526,7 @@ def evaluate(res, mv):
             r = ratio(med(wl, mv), med(wl, "raw"))
             target(f"{mv} / raw", wl, r, limit,
                    f"{fmt(med(wl, mv), WORKLOADS[wl][4])} vs {fmt(med(wl, 'raw'), WORKLOADS[wl][4])}")
-    for wl in FIO_WORKLOADS:
+    for wl in BRD_WORKLOADS:
         if wl in fio:
             r = ratio(med(wl, "mirvol1"), med(wl, "raw"))
             target("mirvol1 / raw", wl, r, 0.95,
@@ -495,6 +573,18 @@ def evaluate(res, mv):
                "rejoin", mg["elapsed_vs_full"], MERGE_LIMIT,
                f"{mg['elapsed_ms']['median']:.0f} ms, full copy "
                f"{res['rejoin']['full']['elapsed_ms']['median']:.0f} ms", cmp="<=")
+    lat = res.get("latency")
+    if lat:
+        for r in lat["ratios"]:
+            if r["limit"] is None:
+                continue
+            target(f"target {r['target']}: {r['phrase']}", r["workload"], r["value"],
+                   r["limit"], r["detail"])
+    ins = res.get("instructions")
+    if ins:
+        for r in ins["targets"]:
+            target(f"target 5: {r['phrase']}", r["workload"], r["value"], INSTR_LIMIT,
+                   r["detail"], cmp="<=")
     br = res.get("break_plex")
     if br:
         target("break-plex: longest writer pause", "break-plex",
@@ -504,14 +594,159 @@ def evaluate(res, mv):
     return targets
 
 
+def latency_summary(res, env):
+    """Issue 13's targets 1-4 as ratios of medians, md's beside them."""
+    fio = res["fio"]
+
+    def med(wl, cfg):
+        return fio.get(wl, {}).get(cfg, {}).get("median")
+
+    rows = []
+    for t, phrase, wl, a, b, limit in LAT_TARGETS:
+        v = ratio(med(wl, a), med(wl, b))
+        unit = WORKLOADS[wl][4]
+        row = {"target": t, "phrase": phrase, "workload": wl, "config": a, "against": b,
+               "value": v, "limit": limit, "verdict": None,
+               "paired": res["paired_ratios"].get(wl, {}).get(f"{a}/{b}")}
+        detail = f"{fmt(med(wl, a), unit)} vs {fmt(med(wl, b), unit)}"
+        if not b.startswith("md-"):
+            m = a.replace("mirvol-", "md-")
+            row["md_value"] = ratio(med(wl, m), med(wl, b))
+            if row["md_value"] is not None:
+                detail += f"; md raid1 {fmt_ratio(row['md_value'])} ({fmt(med(wl, m), unit)})"
+        row["detail"] = detail
+        if v is not None:
+            row["verdict"] = "met" if v >= limit else "missed"
+        rows.append(row)
+    # Where mirvol's reads went: the share of each plex, all repetitions.
+    shares = {}
+    for wl, per in fio.items():
+        for cfg, s in per.items():
+            if not cfg.startswith("mirvol") or WORKLOADS[wl][0] != "read":
+                continue
+            tot = {}
+            for run in s["runs"]:
+                for i, n in run.get("plex_read_ios", {}).items():
+                    tot[i] = tot.get(i, 0) + n
+            alls = sum(tot.values())
+            if alls:
+                shares.setdefault(wl, {})[cfg] = {i: n / alls for i, n in tot.items()}
+    legs = {k[len("nullb_"):]: v for k, v in env.items() if k.startswith("nullb_")}
+    return {"ratios": rows, "plex_read_share": shares, "null_blk": legs,
+            "note": "real time unless vm.icount_shift is set; ratios of the medians, "
+                    "paired: the same ratio within each repetition"}
+
+
+def instr_summary(res):
+    """Instructions per I/O from virtual time (-icount, 1 vCPU)."""
+    fio = res["fio"]
+    shift = res["vm"].get("icount_shift")
+    if shift is None:
+        fail("the instr part needs -icount (--icount SHIFT)")
+    ns_per_instr = 2 ** shift
+    table = {}
+    busy_min = None
+    for wl in INSTR_WORKLOADS:
+        if wl not in fio:
+            continue
+        table[wl] = {}
+        for cfg, s in fio[wl].items():
+            per = []
+            for run in s["runs"]:
+                instr = 1e9 / run["iops"] / ns_per_instr
+                run["instr_per_io"] = instr
+                per.append(instr)
+                # No samples in the window counts as idle: not shown busy.
+                b = run.get("busy_window_pct") or 0.0
+                busy_min = b if busy_min is None else min(busy_min, b)
+            table[wl][cfg] = dict(summary(per), busy_pct_min=min(
+                (r.get("busy_window_pct") or 0.0) for r in s["runs"]),
+                busy_whole_run_pct=s["guest_cpu_busy_pct"],
+                bitmap_writes=s.get("bitmap_writes"))
+        raw = table[wl].get("raw", {}).get("median")
+        for cfg, t in table[wl].items():
+            t["overhead_over_raw"] = None if raw is None else t["median"] - raw
+    rows = []
+    for phrase, wl, cfg in INSTR_TARGETS:
+        t = table.get(wl, {})
+        ov = t.get(cfg, {}).get("overhead_over_raw")
+        lo = t.get("linear", {}).get("overhead_over_raw")
+        v = ratio(ov, lo)
+        detail = ("-" if ov is None or lo is None else
+                  f"{ov:.0f} vs {lo:.0f} instructions over raw's {t['raw']['median']:.0f}")
+        rows.append({"phrase": phrase, "workload": wl, "config": cfg, "value": v,
+                     "limit": INSTR_LIMIT, "detail": detail,
+                     "verdict": None if v is None else ("met" if v <= INSTR_LIMIT else "missed")})
+    return {"icount_shift": shift, "ns_per_instruction": ns_per_instr,
+            "method": "instructions per I/O = 1e9 / IOPS / 2^shift: fio's run time in "
+                      "virtual ns over its I/Os, each instruction 2^shift ns "
+                      "(-icount shift=S,sleep=off); valid while the one vCPU is busy "
+                      "(busy_pct_min: /proc/stat sampled every 0.25 s; the busiest stretch of "
+                      "3/4 of fio's run time + warm-up in each run)",
+            "busy_pct_min": busy_min, "busy_ok": busy_min is not None and busy_min >= INSTR_BUSY_MIN,
+            "table": table, "targets": rows}
+
+
+def print_latency(res):
+    fio = res["fio"]
+    lat = res["latency"]
+    print()
+    print("latency-bound legs (null_blk, timer completion, depth 4), medians; "
+          "mirvol's read share per plex in brackets:")
+    for wl, cfgs in LAT_MATRIX.items():
+        if wl not in fio:
+            continue
+        unit = WORKLOADS[wl][4]
+        print(f"  {wl} ({unit}):")
+        for cfg in cfgs:
+            s = fio[wl].get(cfg)
+            if not s:
+                continue
+            mark = "*" if s["rel_range"] is not None and s["rel_range"] > NOISY else " "
+            sh = lat["plex_read_share"].get(wl, {}).get(cfg)
+            shs = "" if not sh else "  [" + " ".join(f"plex{i} {v:.0%}" for i, v in sorted(sh.items())) + "]"
+            print(f"    {cfg:<14} {fmt(s['median'], unit):>8}{mark} "
+                  f"(min {fmt(s['min'], unit)}, max {fmt(s['max'], unit)}){shs}")
+    print("  * samples spread more than 10 %")
+    print()
+    print("issue 13 targets 1-4 (ratios of medians; md raid1's same ratio beside):")
+    for r in lat["ratios"]:
+        v = "-" if r["value"] is None else f"{r['value']:.2f}"
+        pr = r.get("paired")
+        prs = "" if not pr else f"; per repetition {', '.join(f'{x:.2f}' for x in pr['samples'])}"
+        print(f"  {r['target']}. {r['workload']:<19} {r['phrase']:<29} {v:>5}  target >= {r['limit']}: "
+              f"{r['verdict'] or 'skipped'}  ({r['detail']}{prs})")
+
+
+def print_instr(res):
+    ins = res["instructions"]
+    print()
+    print(f"instructions per 4 KiB I/O (-icount shift={ins['icount_shift']}, 1 vCPU, fio psync "
+          f"iodepth 1; vCPU busy >= {ins['busy_pct_min']:.1f} % in every run"
+          f"{'' if ins['busy_ok'] else ' - NOT BUSY ENOUGH, figures unreliable'}):")
+    cfgs = ["raw", "linear", "mirvol1", "mirvol2", "md", "dm"]
+    print(f"  {'':<16}" + "".join(f"{c:>10}" for c in cfgs))
+    for wl, t in ins["table"].items():
+        print(f"  {wl:<16}" + "".join(f"{t[c]['median']:>10.0f}" if c in t else f"{'-':>10}" for c in cfgs))
+        print(f"  {'  over raw':<16}" + "".join(
+            f"{t[c]['overhead_over_raw']:>10.0f}" if c in t and t[c]['overhead_over_raw'] is not None
+            else f"{'-':>10}" for c in cfgs))
+    print("issue 13 target 5:")
+    for r in ins["targets"]:
+        v = "-" if r["value"] is None else f"{r['value']:.2f}"
+        print(f"  {r['workload']:<16} {r['phrase']:<44} {v:>5}  target <= {r['limit']}: "
+              f"{r['verdict'] or 'skipped'}  ({r['detail']})")
+
+
 def print_table(res, mv, configs):
     env, vm = res["kernel"], res["vm"]
     opt = res["options"]
     print()
     print(f"mirvol benchmark {res['date']}  kernel {env}  "
           f"VM {vm['vcpus']} vCPUs {vm['memory_mib']} MiB {vm['accel']}  "
-          f"{res['legs']['count']} brd legs of {opt['size_mib']} MiB (fio span {res['legs']['span_mib']} MiB)")
-    print(f"fio libaio direct, {opt['runtime_s']} s after {opt['ramp_s']} s warm-up, "
+          f"{res['legs']['count']} {res['legs']['kind']} legs of {opt['size_mib']} MiB (fio span {res['legs']['span_mib']} MiB)")
+    engine = "psync" if opt.get("part") == "instr" else "libaio"
+    print(f"fio {engine} direct, {opt['runtime_s']} s after {opt['ramp_s']} s warm-up, "
           f"median of {opt['repeat']}; duration {res['duration_s'] // 60} min {res['duration_s'] % 60} s")
     hl = res["host_load"]
     if vm.get("icount_shift") is not None:
@@ -642,6 +877,10 @@ def print_table(res, mv, configs):
         for wl, s in sp.items():
             print(f"  {wl:<15} " + "  ".join(f"plex{k}: {v}" for k, v in s["per_plex"].items()) +
                   f"   spread {fmt_ratio(s['spread'])}")
+    if res.get("latency"):
+        print_latency(res)
+    if res.get("instructions"):
+        print_instr(res)
     print()
     print("targets:")
     tw = max([36] + [len(t["target"]) for t in res["targets"]])
@@ -678,7 +917,9 @@ def build(out):
         "tools": {"fio": env["fio"], "mdadm": env["mdadm"], "dmsetup": env["dmsetup"],
                   "mirvolctl": json.loads(env["mirvolctl_version"])},
         "legs": {"count": int(env["legs"]), "size_mib": int(env["leg_mib"]),
-                 "span_mib": int(env["span_mib"]), "prefilled": True,
+                 "span_mib": int(env["span_mib"]),
+                 "kind": "null_blk" if opt.get("part") == "latency" else "brd",
+                 "prefilled": opt.get("part") != "latency",
                  "prefill_ram_mib": int(env["prefill_ram_mib"]),
                  "memfree_after_prefill_mib": int(env["memfree_after_prefill_mib"]),
                  "memfree_at_end_mib": int(env.get("memfree_at_end_mib", -1))},
@@ -686,7 +927,7 @@ def build(out):
                      "md_speed_limit_max": int(env["md_speed_limit_max"]),
                      "mirvol_sync_speed_min_max": int(env["mirvol_speed_limit"]),
                      "dm_region_sectors": int(env["dm_region_sectors"])},
-        "configs": {c: LABELS.get(c, f"mirvol, {opt['plexes']} plexes, " +
+        "configs": {c: LAT_LABELS.get(c) or LABELS.get(c, f"mirvol, {opt['plexes']} plexes, " +
                                   ("no bitmap (--bitmap none)" if c.endswith("-nobitmap")
                                    else "write-intent bitmap, bitmap_dirty_max 0 (every "
                                    "idle region cleared each period)" if c.endswith("-budget0")
@@ -711,6 +952,8 @@ def build(out):
             continue
         fio[wl] = {}
         for cfg in configs:
+            if wl in LAT_MATRIX and cfg not in LAT_MATRIX[wl]:
+                continue
             ss = samples.get(wl, {}).get(cfg, [])
             if len(ss) != opt["repeat"]:
                 fail(f"{cfg} {wl}: {len(ss)} samples, expected {opt['repeat']}")
@@ -736,8 +979,17 @@ def build(out):
             if a in per_cfg and b in per_cfg:
                 rs = [x["value"] / y["value"] for x, y in zip(per_cfg[a]["runs"], per_cfg[b]["runs"])]
                 paired[wl][f"{a}/{b}"] = summary(rs)
+    for _t, _ph, wl, a, b, _l in LAT_TARGETS:
+        for x, y in ((a, b), (a.replace("mirvol-", "md-"), b)):
+            if wl in fio and x in fio[wl] and y in fio[wl] and x != y:
+                rs = [p["value"] / q["value"] for p, q in zip(fio[wl][x]["runs"], fio[wl][y]["runs"])]
+                paired.setdefault(wl, {})[f"{x}/{y}"] = summary(rs)
     res["fio"] = fio
     res["paired_ratios"] = paired
+    if opt.get("part") == "latency":
+        res["latency"] = latency_summary(res, env)
+    if opt.get("part") == "instr":
+        res["instructions"] = instr_summary(res)
 
     spread = {}
     for wl in ("randread-qd32", "randread-qd1", "seqread"):

@@ -18,14 +18,32 @@
 #                      md-bitmap and dm (2, 3 or 4; default 2)
 #   --repeat N         repetitions, interleaved over the configurations;
 #                      the table shows medians (default 3)
-#   --only LIST        workloads, comma-separated (default all):
-#                      randread-qd32 randwrite-qd32 randread-qd1
-#                      randwrite-qd1 seqread seqwrite resync break-plex
-#                      rejoin (an offline plex's return: bytes copied
-#                      with the bitmap against a full resync; and
-#                      merge-plex after break-plex --track-changes and
-#                      1 % written on each side)
-#   --configs LIST     configurations (default all): raw mirvolN
+#   --only LIST        parts or workloads, comma-separated (default
+#                      "latency,instr", about 15 minutes); each part runs
+#                      in its own boot of the VM and writes its own JSON:
+#                      latency  latency-bound null_blk legs (1 ms, 100 us;
+#                               depth 4), real time: lat-randread-qd32
+#                               lat-randread-qd1 lat-randwrite-qd32
+#                               lat-seqread-2j (issue 13, targets 1-4)
+#                      instr    instructions per 4 KiB I/O, -icount
+#                               (--icount, default shift 3), 1 vCPU, brd
+#                               legs, fio psync: instr-randread
+#                               instr-randwrite (issue 13, target 5)
+#                      brd      the RAM-disk comparison (40 min or more):
+#                               randread-qd32 randwrite-qd32 randread-qd1
+#                               randwrite-qd1 seqread seqwrite resync
+#                               break-plex rejoin (an offline plex's
+#                               return: bytes copied with the bitmap
+#                               against a full resync; and merge-plex
+#                               after break-plex --track-changes and 1 %
+#                               written on each side)
+#                      or any of these workloads by name
+#   --configs LIST     configurations (default all).  latency: raw-1ms
+#                      raw-100us mirvol-2x1ms md-2x1ms mirvol-3x1ms
+#                      md-3x1ms mirvol-mixed md-mixed (mixed: a 1 ms and
+#                      a 100 us leg); each workload runs on those of
+#                      them it compares.  instr: raw mirvol2 mirvol1 md
+#                      dm linear.  brd: raw mirvolN
 #                      mirvolN-nobitmap mirvol1 md md-bitmap dm linear
 #                      ("mirvol" means mirvolN; mirvolN-nobitmap: the
 #                      same volume made with --bitmap none; linear:
@@ -46,8 +64,10 @@
 #                      sleep=off (each guest instruction takes 2^SHIFT ns
 #                      of virtual time; single-threaded TCG, so the vCPUs
 #                      take turns).  Figures no longer depend on the load
-#                      on the host; 2 runs about as fast as real time
-#   --cpus N           vCPUs (default 2)
+#                      on the host; 2 runs about as fast as real time.
+#                      The instr part always runs so (default shift 3);
+#                      the latency part in real time unless given
+#   --cpus N           vCPUs (default 2; instr: 1)
 #   --mem SIZE         guest memory (default: legs x size + 1536M)
 #   --results-dir DIR  where the JSON goes (default: results/, or the
 #                      output directory with --smoke)
@@ -67,7 +87,12 @@ set -u
 . "$(dirname "$0")/../common.sh"
 
 bench=$MIRVOL_SRC/tools/testing/bench
-all_workloads=randread-qd32,randwrite-qd32,randread-qd1,randwrite-qd1,seqread,seqwrite,resync,break-plex,rejoin
+brd_workloads=randread-qd32,randwrite-qd32,randread-qd1,randwrite-qd1,seqread,seqwrite,resync,break-plex,rejoin
+lat_workloads=lat-randread-qd32,lat-randread-qd1,lat-randwrite-qd32,lat-seqread-2j
+instr_workloads=instr-randread,instr-randwrite
+lat_configs=raw-1ms,raw-100us,mirvol-2x1ms,md-2x1ms,mirvol-3x1ms,md-3x1ms,mirvol-mixed,md-mixed
+instr_configs=raw,mirvol2,mirvol1,md,dm,linear
+orig_args=("$@")
 
 usage() {
 	sed -n '/^# Usage/,/^# Exit status/s/^# \{0,1\}//p' "$0" | sed '$d' >&2
@@ -90,7 +115,7 @@ runtime=
 ramp=
 plexes=2
 repeat=
-only=$all_workloads
+only=latency,instr
 configs=
 smoke=0
 cpus=2
@@ -99,6 +124,7 @@ results_dir=
 icount=
 interleave=
 fail_on_miss=0
+cpus_set=0
 break_runtime=8
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -113,7 +139,7 @@ while [ $# -gt 0 ]; do
 	--repeat) repeat=$2; shift ;;
 	--only) only=$2; shift ;;
 	--configs) configs=$2; shift ;;
-	--cpus) cpus=$2; shift ;;
+	--cpus) cpus=$2; cpus_set=1; shift ;;
 	--mem) mem=$2; shift ;;
 	--results-dir) results_dir=$2; shift ;;
 	--interleave) interleave=$2; shift ;;
@@ -125,6 +151,76 @@ while [ $# -gt 0 ]; do
 	esac
 	shift
 done
+# Parts: expand the part names and sort the workloads into parts.
+IFS=, read -ra want <<<"$only"
+parts=
+# shellcheck disable=SC2034 # read through ${!v}
+part_wls_brd="" part_wls_latency="" part_wls_instr=""
+for w in "${want[@]}"; do
+	case $w in
+	brd) ws=$brd_workloads ;;
+	latency) ws=$lat_workloads ;;
+	instr) ws=$instr_workloads ;;
+	*) ws=$w ;;
+	esac
+	IFS=, read -ra wa <<<"$ws"
+	for x in "${wa[@]}"; do
+		if [[ ,$brd_workloads, == *",$x,"* ]]; then p=brd
+		elif [[ ,$lat_workloads, == *",$x,"* ]]; then p=latency
+		elif [[ ,$instr_workloads, == *",$x,"* ]]; then p=instr
+		else die "unknown workload '$x' (parts: brd latency instr; workloads: $brd_workloads,$lat_workloads,$instr_workloads)"
+		fi
+		v=part_wls_$p
+		printf -v "$v" '%s' "${!v}${!v:+,}$x"
+		[[ ,$parts, == *",$p,"* ]] || parts+=${parts:+,}$p
+	done
+done
+if [[ $parts == *,* ]]; then
+	# More than one part: one run of this script (one boot) for each.
+	args=()
+	for ((i = 0; i < ${#orig_args[@]}; i++)); do
+		if [ "${orig_args[i]}" = --only ]; then
+			i=$((i + 1))
+		else
+			args+=("${orig_args[i]}")
+		fi
+	done
+	t0=$SECONDS
+	rc=0
+	IFS=, read -ra pa <<<"$parts"
+	for p in "${pa[@]}"; do
+		v=part_wls_$p
+		prc=0
+		"$0" "${args[@]}" --only "${!v}" || prc=$?
+		[ $prc -le $rc ] || rc=$prc
+	done
+	echo "bench: all parts ($parts): $(((SECONDS - t0) / 60)) min $(((SECONDS - t0) % 60)) s"
+	exit $rc
+fi
+part=$parts
+v=part_wls_$part
+only=${!v}
+case $part in
+brd) all_workloads=$brd_workloads ;;
+latency) all_workloads=$lat_workloads ;;
+instr)
+	all_workloads=$instr_workloads
+	# Instructions are counted in virtual time: always -icount, and one
+	# vCPU, so that no second vCPU's idle or work enters the count.
+	: "${icount:=3}"
+	[ $smoke -eq 1 ] || : "${size:=256M}" "${runtime:=2}" "${ramp:=1}"
+	[ "$cpus_set" = 1 ] || cpus=1
+	[ -n "$configs" ] || configs=$instr_configs
+	[ "$plexes" = 2 ] || die "the instr part measures 2 plexes (--plexes 2)"
+	[ -n "$interleave" ] || interleave=config
+	;;
+esac
+if [ "$part" = latency ]; then
+	[ $smoke -eq 1 ] || : "${size:=64M}" "${runtime:=5}" "${ramp:=2}"
+	[ -n "$configs" ] || configs=$lat_configs
+	interleave=workload
+fi
+
 # Defaults; --smoke has its own, explicit options win over both.
 if [ $smoke -eq 1 ]; then
 	: "${size:=64M}" "${runtime:=1}" "${ramp:=0}" "${repeat:=1}" "${interleave:=config}"
@@ -156,6 +252,19 @@ for w in "${canon[@]}"; do
 	[[ ,$only, == *",$w,"* ]] && workloads+=${workloads:+,}$w
 done
 
+if [ "$part" = latency ]; then
+	IFS=, read -ra want <<<"$configs"
+	for c in "${want[@]}"; do
+		[[ ,$lat_configs, == *",$c,"* ]] ||
+			die "unknown configuration '$c' (known in the latency part: $lat_configs)"
+	done
+	sel=
+	IFS=, read -ra canon <<<"$lat_configs"
+	for c in "${canon[@]}"; do
+		[[ ,$configs, == *",$c,"* ]] && sel+=${sel:+,}$c
+	done
+	configs=$sel
+else
 # Configurations, in the canonical (interleaving) order, checked.
 mv=mirvol$plexes
 all_configs="raw,$mv,$mv-nobitmap,mirvol1,md,md-bitmap,dm,linear"
@@ -181,8 +290,10 @@ for c in "${canon[@]}"; do
 	[[ ,$configs, == *",$c,"* ]] && sel+=${sel:+,}$c
 done
 configs=$sel
+fi
 
 legs=$((plexes > 2 ? plexes : 2))
+[ "$part" != latency ] || legs=4
 if [ -z "$mem" ]; then
 	mem_mib=$((legs * size_mib + 1536))
 	mem_mib=$(( (mem_mib + 255) / 256 * 256 ))
@@ -221,11 +332,16 @@ elif [ -n "$icount" ]; then
 	# -icount runs the vCPUs on one thread anyway.
 	[ $accel = tcg ] || die "--icount needs TCG (not MVTEST_KVM=1)"
 	# vm.sh adds MVTEST_QEMU_ARGS to QEMU's command line.
-	MVTEST_QEMU_ARGS="${MVTEST_QEMU_ARGS:-} -icount shift=$icount,sleep=off"
+	# -cx16: QEMU 7.2's -icount hits a double fault in SLUB's
+	# cmpxchg16b fast path (performance.rst); without the flag the
+	# guest's SLUB takes its locked path, in every configuration alike.
+	MVTEST_QEMU_ARGS="${MVTEST_QEMU_ARGS:-} -icount shift=$icount,sleep=off -cpu qemu64,+rdrand,-cx16"
 	export MVTEST_QEMU_ARGS
 fi
 
-echo "bench: $stamp: $legs brd legs of $size_mib MiB, VM ${cpus} vCPUs ${mem_mib} MiB" \
+legkind=brd
+[ "$part" != latency ] || legkind=null_blk
+echo "bench: $stamp: part $part: $legs $legkind legs of $size_mib MiB, VM ${cpus} vCPUs ${mem_mib} MiB" \
      "($accel${icount:+, icount shift=$icount});" \
      "runtime ${runtime}s ramp ${ramp}s x $repeat, interleaved per $interleave;" \
      "configs $configs; workloads $workloads"
@@ -271,7 +387,8 @@ trap 'kill $sampler 2>/dev/null' EXIT
 start=$SECONDS
 gargs=(--out "$out" --size "$size_mib" --runtime "$runtime" --ramp "$ramp"
        --plexes "$plexes" --repeat "$repeat" --workloads "$workloads"
-       --configs "$configs" --break-runtime "$break_runtime" --interleave "$interleave")
+       --configs "$configs" --break-runtime "$break_runtime" --interleave "$interleave"
+       --part "$part")
 : >"$out/progress.log"
 tail -n +1 -F "$out/progress.log" 2>/dev/null | sed -u 's/^/bench: /' &
 tailer=$!
@@ -294,12 +411,13 @@ if [ $vmrc -ne 0 ] || [ ! -e "$out/done" ]; then
 fi
 
 # What the guest cannot know: the VM's shape, the host, the build.
-ko_sha=$(sha256sum "$MIRVOL_SRC/mirvol.ko" | cut -d' ' -f1)
+# vm.sh loads $MIRVOL_KO when set (e.g. an older build to compare with).
+ko_sha=$(sha256sum "${MIRVOL_KO:-$MIRVOL_SRC/mirvol.ko}" | cut -d' ' -f1)
 commit=$(git -C "$MIRVOL_SRC" rev-parse -q --verify HEAD 2>/dev/null || echo "")
 dirty=$(git -C "$MIRVOL_SRC" status --porcelain -- drivers include uapi 2>/dev/null | wc -l)
 B_STAMP=$stamp B_DURATION=$duration B_SMOKE=$smoke B_SIZE=$size_mib B_RUNTIME=$runtime \
 B_RAMP=$ramp B_PLEXES=$plexes B_REPEAT=$repeat B_WORKLOADS=$workloads B_CONFIGS=$configs \
-B_BREAK_RUNTIME=$break_runtime B_INTERLEAVE=$interleave B_CPUS=$cpus B_MEM=$mem_mib B_ACCEL=$accel \
+B_BREAK_RUNTIME=$break_runtime B_INTERLEAVE=$interleave B_PART=$part B_CPUS=$cpus B_MEM=$mem_mib B_ACCEL=$accel \
 B_QEMU=$(qemu-system-x86_64 --version | head -n 1) B_ICOUNT=$icount B_HOST_CPUS=$(nproc) \
 B_HOST_CPU=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1) \
 B_HOST_MEM=$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo) \
@@ -315,7 +433,7 @@ json.dump({
                 "repeat": int(e["B_REPEAT"]), "workloads": e["B_WORKLOADS"].split(","),
                 "configs": e["B_CONFIGS"].split(","),
                 "break_runtime_s": int(e["B_BREAK_RUNTIME"]),
-                "interleave": e["B_INTERLEAVE"]},
+                "interleave": e["B_INTERLEAVE"], "part": e["B_PART"]},
     "vm": {"vcpus": int(e["B_CPUS"]), "memory_mib": int(e["B_MEM"]),
            "accel": e["B_ACCEL"], "qemu": e["B_QEMU"],
            "icount_shift": int(e["B_ICOUNT"]) if e["B_ICOUNT"] else None},
