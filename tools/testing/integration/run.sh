@@ -36,6 +36,8 @@
 #                  TEST_DISKS, TEST_MEM, TEST_CPUS)
 #   TEST_TIMEOUT=SECS  per run_test/stage (default 300)
 #   TEST_MEM=2G, TEST_CPUS=2  VM size
+#   TEST_TORTURE_ONLY=1  too long for make check: runs when named, or with
+#                  MVTEST_TORTURE=1 (make torture)
 #   TEST_UDEV=0    no systemd-udevd in the guest (implies a boot of its own):
 #                  for tests that must see a volume stay stopped or
 #                  offline, which udev's incremental assembly would undo
@@ -73,6 +75,12 @@ tests=()
 for f in "$testdir"/*.sh; do
 	[ -f "$f" ] || continue
 	name=$(basename "$f" .sh)
+	# TEST_TORTURE_ONLY=1: too long for make check; run when named, or
+	# by make torture (MVTEST_TORTURE=1).
+	if [ ${#patterns[@]} -eq 0 ] && [ "${MVTEST_TORTURE:-0}" != 1 ] &&
+	   grep -qx 'TEST_TORTURE_ONLY=1' "$f"; then
+		continue
+	fi
 	if [ ${#patterns[@]} -gt 0 ]; then
 		sel=0
 		for p in "${patterns[@]}"; do
@@ -131,7 +139,7 @@ meta() {
 	# A misspelt setting would be ignored silently.
 	for v in $M_VARS; do
 		case $v in
-		TEST_STAGES|TEST_DISKS|TEST_STAGE_DISKS|TEST_OWN_BOOT|TEST_TIMEOUT|TEST_MEM|TEST_CPUS|TEST_UDEV) ;;
+		TEST_STAGES|TEST_DISKS|TEST_STAGE_DISKS|TEST_OWN_BOOT|TEST_TIMEOUT|TEST_MEM|TEST_CPUS|TEST_UDEV|TEST_TORTURE_ONLY) ;;
 		*) M_ERR="unknown setting $v"; return 1 ;;
 		esac
 	done
