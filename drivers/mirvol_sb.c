@@ -234,28 +234,40 @@ void mirvol_volume_md(struct mirvol_volume *vol, struct mirvol_md *md)
 }
 
 /*
- * The plexes a superblock update goes to (writable, with a device); those
- * that left the in-sync set get the generation at which they did.
+ * The plexes a superblock update goes to (writable, with a device), the
+ * in-sync ones first, their number in *@in_sync; those that left the
+ * in-sync set get the generation at which they did.
  */
 static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
-				      struct mirvol_plex **targets)
+				      struct mirvol_plex **targets,
+				      unsigned int *in_sync)
 {
-	unsigned int i, n = 0;
+	struct mirvol_plex *others[MIRVOL_MAX_PLEXES];
+	unsigned int i, n = 0, k = 0;
 
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
+		unsigned int state;
 
 		if (!plex)
 			continue;
-		if (!mirvol_state_writable(READ_ONCE(plex->state))) {
+		state = READ_ONCE(plex->state);
+		if (!mirvol_state_writable(state)) {
 			if (!plex->gone_generation)
 				plex->gone_generation = vol->generation;
 			continue;
 		}
 		plex->gone_generation = 0;
-		if (plex->bdev)
+		if (!plex->bdev)
+			continue;
+		if (mirvol_state_readable(state))
 			targets[n++] = plex;
+		else
+			others[k++] = plex;
 	}
+	*in_sync = n;
+	for (i = 0; i < k; i++)
+		targets[n++] = others[i];
 	return n;
 }
 
@@ -321,9 +333,12 @@ static int mirvol_sb_write_all(struct mirvol_volume *vol,
  * so that none can speak for data still in a volatile cache of any plex:
  * a syncing plex's checkpoint or promotion to active, the clean mark,
  * always follow the durability of what they vouch for (see "Ordering" in
- * Documentation/design.rst).  Plexes that fail either step are failed and
- * the update is repeated on the others.  Marks plexes that left the
- * in-sync set with the generation at which they did.
+ * Documentation/design.rst).  The in-sync plexes' superblocks are written
+ * before the others': when the last in-sync plex cannot take the update,
+ * no plex gets it, since a newer superblock on a syncing plex would make
+ * assembly take the in-sync plex for stale.  Plexes that fail either step
+ * are failed and the update is repeated on the others.  Marks plexes that
+ * left the in-sync set with the generation at which they did.
  *
  * Context: sb_mutex held; process context outside submit_bio.
  * Return: 0, or -EIO when no plex took the update (the volume is failed)
@@ -332,14 +347,14 @@ static int mirvol_sb_write_all(struct mirvol_volume *vol,
 int mirvol_sb_update_locked(struct mirvol_volume *vol)
 {
 	struct mirvol_plex *targets[MIRVOL_MAX_PLEXES];
+	unsigned int i, n, in_sync;
 	struct mirvol_md md;
-	unsigned int i, n;
 	int ret;
 
 	lockdep_assert_held(&vol->sb_mutex);
 	for (;;) {
 		vol->generation++;
-		n = mirvol_sb_targets(vol, targets);
+		n = mirvol_sb_targets(vol, targets, &in_sync);
 		if (!n)
 			return -EIO;
 		/* What it records was done before the flush below. */
@@ -349,8 +364,17 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 			mirvol_sb_encode(&md, page_address(targets[i]->sb_page));
 		}
 		ret = mirvol_sb_write_all(vol, targets, n, false);
+		/*
+		 * In one batch when all are in sync (or none is: the last
+		 * in-sync plex went away and is recorded so).
+		 */
+		if (!ret && in_sync && in_sync < n)
+			ret = mirvol_sb_write_all(vol, targets, in_sync, true);
 		if (!ret)
-			ret = mirvol_sb_write_all(vol, targets, n, true);
+			ret = in_sync && in_sync < n ?
+			      mirvol_sb_write_all(vol, targets + in_sync,
+						  n - in_sync, true) :
+			      mirvol_sb_write_all(vol, targets, n, true);
 		if (ret <= 0)
 			return ret;
 	}
