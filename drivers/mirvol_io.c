@@ -109,13 +109,20 @@ static bool mirvol_bio_modifies(struct bio *bio)
  * The first write after the volume was marked clean waits until the
  * superblocks say dirty (md's md_write_start()).  The worker writes them:
  * this context may not wait for its own bios (current->bio_list).
+ * Returns false when the mark did not reach the in-sync plexes (or the
+ * volume failed): the write must then reach no plex, since superblocks
+ * that say clean would not have it resynced after a crash.
  */
-static void mirvol_wait_dirty(struct mirvol_volume *vol)
+static bool mirvol_wait_dirty(struct mirvol_volume *vol)
 {
+	unsigned int failures = READ_ONCE(vol->dirty_failures);
+
 	set_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
 	queue_work(mirvol_wq, &vol->worker);
 	wait_event(vol->wait, test_bit(MIRVOL_VOL_DIRTY, &vol->flags) ||
-		   READ_ONCE(vol->state) == MIRVOL_VOLUME_FAILED);
+		   READ_ONCE(vol->state) == MIRVOL_VOLUME_FAILED ||
+		   READ_ONCE(vol->dirty_failures) != failures);
+	return test_bit(MIRVOL_VOL_DIRTY, &vol->flags);
 }
 
 /* Complete a write: the io's references are dropped here. */
@@ -155,6 +162,45 @@ void mirvol_complete_deferred(struct mirvol_volume *vol,
 		list_del(&io->list);
 		mirvol_write_done(io, sb_ok);
 	}
+}
+
+/**
+ * mirvol_rewind_unsynced - copy again what a failed write left on syncing
+ *	plexes
+ * @io: a failed write, taken off vol->deferred by the worker
+ *
+ * A write that no in-sync plex took (the last one is kept through write
+ * errors, mirvol_plex_error()) may still have reached syncing plexes; one
+ * whose checkpoint lies beyond the write's start would now hold data no
+ * in-sync plex holds, below its checkpoint, and be promoted so.  Its
+ * checkpoint goes back to the write's start (a partial one copies all from
+ * there), recorded by the superblock update that follows; the write holds
+ * its barrier bucket until it completes, so the copy comes after it.
+ *
+ * Context: the volume's worker, vol->sb_mutex held.
+ */
+void mirvol_rewind_unsynced(struct mirvol_io *io)
+{
+	struct mirvol_volume *vol = io->vol;
+	sector_t start = io->bio->bi_iter.bi_sector;
+	unsigned int i;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	if (io->ok_in_sync || !bio_sectors(io->bio))
+		return;
+	spin_lock_irq(&vol->state_lock);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!(io->sent & BIT(i)) || !plex ||
+		    plex->state != MIRVOL_PLEX_SYNCING ||
+		    READ_ONCE(plex->sync_offset) <= start)
+			continue;
+		WRITE_ONCE(plex->sync_offset, start);
+		plex->partial = false;
+		vol->sync_rewound |= BIT(i);
+	}
+	spin_unlock_irq(&vol->state_lock);
 }
 
 /**
@@ -288,8 +334,11 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 	struct mirvol_io *io;
 	unsigned int i;
 
-	if (modifies && unlikely(!test_bit(MIRVOL_VOL_DIRTY, &vol->flags)))
-		mirvol_wait_dirty(vol);
+	if (modifies && unlikely(!test_bit(MIRVOL_VOL_DIRTY, &vol->flags)) &&
+	    !mirvol_wait_dirty(vol)) {
+		bio_io_error(bio);
+		return;
+	}
 
 	/* A write holds one barrier bucket: split at unit borders. */
 	if (bio_sectors(bio)) {
@@ -313,7 +362,20 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 			   test_bit(MIRVOL_VOL_DIRTY, &vol->flags)))
 			break;
 		mirvol_io_exit(vol);
-		mirvol_wait_dirty(vol);
+		if (!mirvol_wait_dirty(vol)) {
+			bio_io_error(bio);
+			return;
+		}
+	}
+	/*
+	 * No in-sync plex: the write fails, and reaches no syncing plex,
+	 * which would otherwise hold it below its checkpoint when the last
+	 * in-sync plex comes back (mirvol_rewind_unsynced()).
+	 */
+	if (unlikely(READ_ONCE(vol->state) == MIRVOL_VOLUME_FAILED)) {
+		mirvol_io_exit(vol);
+		bio_io_error(bio);
+		return;
 	}
 
 	io = mempool_alloc(&vol->io_pool, GFP_NOIO);

@@ -440,9 +440,12 @@ static void mirvol_resync_write(struct mirvol_sync *sy,
 	}
 	failed = mirvol_sync_wait(sy);
 	mirvol_fail_writes(vol, failed);
+	/* Not over a rewind since the batch began (mirvol_rewind_unsynced()). */
+	spin_lock_irq(&vol->state_lock);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if ((written & ~failed) & BIT(i))
+		if ((written & ~failed & ~vol->sync_rewound) & BIT(i))
 			WRITE_ONCE(vol->plexes[i]->sync_offset, end);
+	spin_unlock_irq(&vol->state_lock);
 }
 
 /* FORCE: write the zeros of the units nobody could read on the sources. */
@@ -517,6 +520,8 @@ static u8 mirvol_resync_targets(struct mirvol_volume *vol, u64 *offsets,
 	u8 mask = 0;
 
 	*partial = 0;
+	spin_lock_irq(&vol->state_lock);
+	vol->sync_rewound = 0;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
@@ -529,15 +534,18 @@ static u8 mirvol_resync_targets(struct mirvol_volume *vol, u64 *offsets,
 		if (READ_ONCE(plex->partial) && bm && bm->resync)
 			*partial |= BIT(i);
 	}
+	spin_unlock_irq(&vol->state_lock);
 	if (!*partial)
 		return mask;
 	/* Over the regions a partial target need not copy at once. */
 	mirvol_sync_skip_clean(offsets, *partial, bm->resync, bm->nr,
 			       bm->shift, vol->size);
+	spin_lock_irq(&vol->state_lock);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if ((*partial & BIT(i)) &&
+		if ((*partial & BIT(i) & ~vol->sync_rewound) &&
 		    offsets[i] > READ_ONCE(vol->plexes[i]->sync_offset))
 			WRITE_ONCE(vol->plexes[i]->sync_offset, offsets[i]);
+	spin_unlock_irq(&vol->state_lock);
 	return mask;
 }
 

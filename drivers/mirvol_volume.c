@@ -712,13 +712,20 @@ void mirvol_volume_worker(struct work_struct *work)
 	if (test_and_clear_bit(MIRVOL_VOL_SB_REQ, &vol->flags) || dirty_req ||
 	    failed) {
 		mutex_lock(&vol->sb_mutex);
+		list_for_each_entry(io, &deferred, list)
+			mirvol_rewind_unsynced(io);
 		/*
 		 * DIRTY_REQ makes this update say dirty; DIRTY, which lets
 		 * writers through, is set only once it is on every plex.
+		 * When the last in-sync plex could not take it, the waiting
+		 * writers fail instead (mirvol_wait_dirty()).
 		 */
 		sb_ok = !mirvol_sb_update_locked(vol);
-		if (dirty_req)
+		if (dirty_req && sb_ok)
 			set_bit(MIRVOL_VOL_DIRTY, &vol->flags);
+		else if (dirty_req)
+			WRITE_ONCE(vol->dirty_failures,
+				   vol->dirty_failures + 1);
 		mutex_unlock(&vol->sb_mutex);
 		if (dirty_req) {
 			clear_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);

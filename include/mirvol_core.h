@@ -239,6 +239,12 @@ enum {
  * @safe_mode_work: marks the volume clean after writes stop
  * @safe_mode_writes: write count seen at the last safe-mode check
  * @safe_mode_delay_ms: idle time before marking clean (sysfs)
+ * @sync_rewound: slots whose checkpoint mirvol_rewind_unsynced() moved
+ *	back since the resync last read it: the resync must not advance
+ *	it over the rewind (state_lock)
+ * @dirty_failures: dirty marks that did not reach the in-sync plexes;
+ *	written by the worker under @sb_mutex, read by the writers that
+ *	wait for the mark (mirvol_wait_dirty())
  * @op: the running configuration operation, or NULL (@lock)
  * @op_id: its id, 0 if none; readable without @lock
  * @resync_source: slot the next resync copies from (after an unclean
@@ -308,6 +314,8 @@ struct mirvol_volume {
 	struct delayed_work safe_mode_work;
 	unsigned long safe_mode_writes;
 	unsigned int safe_mode_delay_ms;
+	unsigned int dirty_failures;
+	u8 sync_rewound;
 
 	struct mirvol_operation *op;
 	u64 op_id;
@@ -550,6 +558,7 @@ void mirvol_io_enter(struct mirvol_volume *vol);
 void mirvol_io_exit(struct mirvol_volume *vol);
 void mirvol_read_retry_work(struct work_struct *work);
 void mirvol_write_zero_fill(struct mirvol_io *io);
+void mirvol_rewind_unsynced(struct mirvol_io *io);
 void mirvol_complete_deferred(struct mirvol_volume *vol,
 			      struct list_head *list, bool sb_ok);
 int mirvol_flush_plexes(struct mirvol_volume *vol);

@@ -6,7 +6,7 @@
 #  - Write errors on the last in-sync plex fail the writes, not the plex.
 #  - When its device goes away it is missing in memory, but the
 #    superblocks keep it in sync: when it returns the volume assembles
-#    with it as the source.
+#    with it as the source.  Writes meanwhile fail and reach no plex.
 # The landed code failed it and recorded that on the syncing plex, and
 # assembly then refused the volume (NO_IN_SYNC_MEMBER) although that
 # plex held every acknowledged write.
@@ -51,6 +51,10 @@ run_test() {
 	echo 0 >/sys/kernel/config/nullb/src0/power
 	wait_for 10 sh -c "$MIRVOLCTL show lg --json | jq -e '.plexes[0].state == \"missing\"'"
 	assert_eq failed "$(mirvolctl show lg --json | jq -r .state)" "volume without its source"
+	# A write to the failed volume fails and reaches no plex: plex 1
+	# would hold it below its checkpoint.
+	! head -c 4096 /dev/urandom | dd of="$vol" bs=4k seek=16 oflag=direct status=none 2>/dev/null ||
+		fail "a write to a failed volume succeeded"
 	json=$(mirvolctl op wait "$op" --json 2>/dev/null) || true
 	assert_eq failed "$(jq -r .state <<<"$json")" "add-plex whose source went away"
 	mirvolctl stop lg
@@ -67,6 +71,7 @@ run_test() {
 	wait_for 120 sh -c "$MIRVOLCTL show lg --json | jq -e '.state == \"online\"'"
 	cmp -n 16M "$TEST_TMP/data" "$(mirvolctl show lg --json | jq -r .device)" ||
 		fail "data after the return of the last in-sync plex"
+	plexes_identical lg
 	mirvolctl remove --yes lg
 	rm_nullb src0
 }
