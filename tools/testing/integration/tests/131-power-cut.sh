@@ -10,7 +10,9 @@
 # write must be there and, once the resync ended, the plexes identical.
 # Every other round the next round starts while the resync of the last
 # power cut still runs, so that cuts hit resyncs too.  6 rounds;
-# MVTEST_TORTURE=1 (make torture) 60.
+# MVTEST_TORTURE=1 (make torture) 60.  The random choices (workload
+# seeds, idle times, cut instants) come from a logged seed; MVTEST_SEED
+# sets it (the cut instants still vary with the timing).
 
 TEST_OWN_BOOT=1
 if [ "${MVTEST_TORTURE:-0}" = 1 ]; then
@@ -83,9 +85,12 @@ op_of_pc() {
 }
 
 run_test() {
-	local rounds=6 round vol op devs p
+	local rounds=6 round vol op devs p seed
 
 	[ "${MVTEST_TORTURE:-0}" != 1 ] || rounds=60
+	seed=${MVTEST_SEED:-$(($(date +%s%N) % 32768))}
+	RANDOM=$seed
+	log "seed: $seed (MVTEST_SEED)"
 	require jq
 	[ -x "$CRASH/crash-load" ] || fail "$CRASH is not built (make testprogs)"
 	# udev would assemble the plexes as soon as they power up.
