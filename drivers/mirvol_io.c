@@ -34,25 +34,6 @@ static DEFINE_PER_CPU(unsigned int, mirvol_rr);
 bool mirvol_kunit_rb_equal;
 #endif
 
-/**
- * mirvol_io_enter - take a reference on the volume's I/O
- * @vol: the volume
- *
- * Waits while I/O is suspended (configuration changes, safe mode).
- * Context: may sleep.
- */
-void mirvol_io_enter(struct mirvol_volume *vol)
-{
-	while (!percpu_ref_tryget_live(&vol->io_ref))
-		wait_event(vol->wait,
-			   !test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags));
-}
-
-void mirvol_io_exit(struct mirvol_volume *vol)
-{
-	percpu_ref_put(&vol->io_ref);
-}
-
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 /**
  * mirvol_inject - KUnit fault injection: how an I/O to a plex must end
@@ -449,7 +430,7 @@ static struct mirvol_plex *mirvol_read_plex(struct mirvol_volume *vol,
 {
 	struct mirvol_rb_plex rb[MIRVOL_MAX_PLEXES];
 	struct mirvol_plex *only = NULL;
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, slots = 0;
 	int slot;
 
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
@@ -460,12 +441,14 @@ static struct mirvol_plex *mirvol_read_plex(struct mirvol_volume *vol,
 		if (rb[i].readable && !(tried & BIT(i))) {
 			only = plex;
 			n++;
+			slots = i + 1;
 		}
 	}
 	if (n <= 1)
 		return only;
 	*now = ktime_get_ns();
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+	/* Slots from @slots on hold no candidate: balancing stops there. */
+	for (i = 0; i < slots; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 		struct request_queue *q;
 
@@ -486,7 +469,7 @@ static struct mirvol_plex *mirvol_read_plex(struct mirvol_volume *vol,
 		}
 #endif
 	}
-	slot = mirvol_read_balance(rb, MIRVOL_MAX_PLEXES, sector, tried,
+	slot = mirvol_read_balance(rb, slots, sector, tried,
 				   this_cpu_inc_return(mirvol_rr));
 	return slot < 0 ? NULL : vol->plexes[slot];
 }
@@ -595,11 +578,8 @@ static void mirvol_read_endio(struct bio *clone)
 		queue_work(mirvol_wq, &vol->retry_work);
 		return;
 	}
-	if (c->issued) {
-		spin_lock_irqsave(&c->plex->rb_lock, flags);
+	if (c->issued)
 		mirvol_rb_complete(&c->plex->rb, c->issued, ktime_get_ns());
-		spin_unlock_irqrestore(&c->plex->rb_lock, flags);
-	}
 	if (unlikely(c->tried != BIT(c->plex->index)))
 		mirvol_queue_repair(vol, orig->bi_iter.bi_sector,
 				    bio_sectors(orig),

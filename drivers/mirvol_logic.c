@@ -344,7 +344,7 @@ bool mirvol_mem_is_zero(const void *p, size_t len)
 
 /**
  * mirvol_rb_complete - learn from a read that completed
- * @st: the plex's statistics (the caller serialises updates)
+ * @st: the plex's statistics
  * @issued: when the read was sent, ns
  * @now: when it completed, ns
  *
@@ -354,17 +354,23 @@ bool mirvol_mem_is_zero(const void *p, size_t len)
  * on a busy one it is the interval between completions, the device's
  * cost per read at its queue depth.  So (in flight + 1) x average
  * estimates when a new read would complete, whatever the depth.
+ *
+ * Lockless: completions on several CPUs at once may each lose the
+ * other's update (a sample, or a last_finish going back by less than one
+ * read's time).  That costs one sample's weight, as losing a sample to
+ * sampling would; every field is one word, read and written whole.
  */
 void mirvol_rb_complete(struct mirvol_rb_stat *st, unsigned long issued,
 			unsigned long now)
 {
-	unsigned long from = issued, sample, service, wait;
+	unsigned long from = issued, sample, service, wait, last;
 
-	if (time_after(st->last_finish, from))
-		from = st->last_finish;
-	st->last_finish = now;
+	last = READ_ONCE(st->last_finish);
+	if (time_after(last, from))
+		from = last;
+	WRITE_ONCE(st->last_finish, now);
 	sample = time_after(now, from) ? now - from : 1;
-	service = st->service;
+	service = READ_ONCE(st->service);
 	if (!service)
 		service = sample;
 	else
@@ -429,14 +435,14 @@ int mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
 			wm |= BIT(i);
 		else
 			cand |= BIT(i);
+		if (plexes[i].full)
+			full |= BIT(i);
 	}
 	if (!cand)
 		cand = wm;
 	if (!cand)
 		return -1;
-	for (i = 0; i < n; i++)
-		if ((cand & BIT(i)) && plexes[i].full)
-			full |= BIT(i);
+	full &= cand;
 	if (full != cand)
 		cand &= ~full;
 	for (i = 0; i < n; i++)

@@ -65,7 +65,6 @@ struct mirvol_plex *mirvol_plex_alloc(void)
 	plex->data_offset = MIRVOL_DATA_OFFSET_SECTORS;
 	plex->state = MIRVOL_PLEX_NONE;
 	atomic_set(&plex->nr_pending, 0);
-	spin_lock_init(&plex->rb_lock);
 	atomic64_set(&plex->corrected_read_errors, 0);
 	atomic64_set(&plex->write_errors, 0);
 	return plex;

@@ -16,6 +16,7 @@
 #define _MIRVOL_BARRIER_H
 
 #include <linux/atomic.h>
+#include <linux/hash.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/wait.h>
@@ -43,12 +44,89 @@ struct mirvol_barrier {
 
 int mirvol_barrier_init(struct mirvol_barrier *b);
 void mirvol_barrier_exit(struct mirvol_barrier *b);
-unsigned int mirvol_barrier_idx(sector_t sector);
-sector_t mirvol_barrier_unit_end(sector_t sector);
-void mirvol_barrier_enter(struct mirvol_barrier *b, unsigned int idx);
-bool mirvol_barrier_try_enter(struct mirvol_barrier *b, unsigned int idx);
-void mirvol_barrier_exit_io(struct mirvol_barrier *b, unsigned int idx);
+void mirvol_barrier_enter_wait(struct mirvol_barrier *b, unsigned int idx);
 void mirvol_barrier_raise(struct mirvol_barrier *b, unsigned int idx);
 void mirvol_barrier_lower(struct mirvol_barrier *b, unsigned int idx);
+
+/* The write path's part, inline: it runs for every write. */
+
+/**
+ * mirvol_barrier_idx - the bucket of a sector
+ * @sector: a volume sector
+ *
+ * Return: the bucket index.
+ */
+static inline unsigned int mirvol_barrier_idx(sector_t sector)
+{
+	return hash_64(sector >> MIRVOL_BARRIER_UNIT_SHIFT,
+		       MIRVOL_BARRIER_BUCKET_BITS);
+}
+
+/**
+ * mirvol_barrier_unit_end - first sector after the unit of @sector
+ * @sector: a volume sector
+ *
+ * Return: the end of the barrier unit holding @sector.
+ */
+static inline sector_t mirvol_barrier_unit_end(sector_t sector)
+{
+	return (sector | (MIRVOL_BARRIER_UNIT_SECTORS - 1)) + 1;
+}
+
+static inline void mirvol_barrier_wake(struct mirvol_barrier *b)
+{
+	if (wq_has_sleeper(&b->wait))
+		wake_up(&b->wait);
+}
+
+/**
+ * mirvol_barrier_try_enter - enter a bucket unless a barrier is up
+ * @b: the volume's barrier
+ * @idx: the bucket
+ *
+ * Return: true when the write may go on (it must call
+ * mirvol_barrier_exit_io() when done), false when it must wait.
+ */
+static inline bool mirvol_barrier_try_enter(struct mirvol_barrier *b,
+					    unsigned int idx)
+{
+	atomic_inc(&b->nr_pending[idx]);
+	/* Pairs with mirvol_barrier_raise(): pending before barrier. */
+	smp_mb__after_atomic();
+	if (likely(!atomic_read(&b->barrier[idx])))
+		return true;
+	atomic_dec(&b->nr_pending[idx]);
+	mirvol_barrier_wake(b);
+	return false;
+}
+
+/**
+ * mirvol_barrier_enter - a write enters a bucket, waiting for its barrier
+ * @b: the volume's barrier
+ * @idx: the bucket
+ *
+ * May sleep; called from the submitting context only.
+ */
+static inline void mirvol_barrier_enter(struct mirvol_barrier *b,
+					unsigned int idx)
+{
+	if (likely(mirvol_barrier_try_enter(b, idx)))
+		return;
+	mirvol_barrier_enter_wait(b, idx);
+}
+
+/**
+ * mirvol_barrier_exit_io - a write leaves its bucket
+ * @b: the volume's barrier
+ * @idx: the bucket
+ *
+ * Any context.
+ */
+static inline void mirvol_barrier_exit_io(struct mirvol_barrier *b,
+					  unsigned int idx)
+{
+	atomic_dec(&b->nr_pending[idx]);
+	mirvol_barrier_wake(b);
+}
 
 #endif /* _MIRVOL_BARRIER_H */

@@ -110,8 +110,8 @@ enum {
  * @gone_generation: generation at which it left the in-sync set
  * @nr_pending: I/O in flight on this plex (read balancing)
  * @head: sector after the last I/O issued (read balancing)
- * @rb_lock: serialises updates of @rb (read completions)
- * @rb: learned read service time; read locklessly by read balancing
+ * @rb: learned read service time; updated locklessly by read
+ *	completions (mirvol_rb_complete()), read so by read balancing
  * @write_mostly: MIRVOL_PLEX_F_WRITE_MOSTLY: reads only when no other
  *	plex can serve them; written under vol->sb_mutex, read locklessly
  * @read_errors: uncorrected read errors, halved for every hour since
@@ -149,7 +149,6 @@ struct mirvol_plex {
 	u64 gone_generation;
 	atomic_t nr_pending;
 	sector_t head;
-	spinlock_t rb_lock;
 	struct mirvol_rb_stat rb;
 	bool write_mostly;
 	unsigned int read_errors;
@@ -554,8 +553,26 @@ void mirvol_rules_snapshot(struct mirvol_volume *vol,
 
 /* mirvol_io.c */
 void mirvol_submit_bio(struct bio *bio);
-void mirvol_io_enter(struct mirvol_volume *vol);
-void mirvol_io_exit(struct mirvol_volume *vol);
+/**
+ * mirvol_io_enter - take a reference on the volume's I/O
+ * @vol: the volume
+ *
+ * Waits while I/O is suspended (configuration changes, safe mode).
+ * Inline: every read and write takes one.
+ * Context: may sleep.
+ */
+static inline void mirvol_io_enter(struct mirvol_volume *vol)
+{
+	while (!percpu_ref_tryget_live(&vol->io_ref))
+		wait_event(vol->wait,
+			   !test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags));
+}
+
+static inline void mirvol_io_exit(struct mirvol_volume *vol)
+{
+	percpu_ref_put(&vol->io_ref);
+}
+
 void mirvol_read_retry_work(struct work_struct *work);
 void mirvol_write_zero_fill(struct mirvol_io *io);
 void mirvol_rewind_unsynced(struct mirvol_io *io);
