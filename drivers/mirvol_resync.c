@@ -566,6 +566,7 @@ static int mirvol_resync_pass(struct mirvol_sync *sy,
 	struct mirvol_operation *op = sy->op;
 
 	u64 pass_start = sy->done, total = 0;
+	bool first = true;
 
 	for (;;) {
 		u64 offsets[MIRVOL_MAX_PLEXES], max;
@@ -587,8 +588,16 @@ static int mirvol_resync_pass(struct mirvol_sync *sy,
 					   MIRVOL_SYNC_CHUNK,
 					   MIRVOL_BARRIER_UNIT_SECTORS, &st)) {
 			mirvol_io_exit(vol);
+			/*
+			 * Nothing at all to copy (partial targets whose
+			 * regions are all clean): the work was 0 bytes, not
+			 * the volume's size set when the run began.
+			 */
+			if (first && !sy->done)
+				mirvol_op_set_progress(op, 0, 0);
 			return 0;
 		}
+		first = false;
 		if (partial) {
 			mirvol_sync_cap_step(&st, partial, vol->bitmap->resync,
 					     vol->bitmap->nr,

@@ -111,16 +111,23 @@ run_test() {
 	json=$(mirvolctl op wait "$op" --json) || fail "the re-add after assembly failed"
 	assert_eq $((1 << 20)) "$(jq .total_bytes <<<"$json")" "bytes copied by re-add after assembly"
 	plexes_identical bm
+	# Away while nothing was written: its rejoin copies nothing, and
+	# says so (the landed code reported the volume's size).  Operation 6.
+	wait_for 30 sh -c "$MIRVOLCTL show bm --json | jq -e '.bitmap_dirty_regions == 0'"
+	back_missing bm
+	back_power_on
+	assert_eq 0 "$(rejoin_total bm /dev/back 6)" "bytes copied by a rejoin with nothing written"
+	plexes_identical bm
 	mirvolctl remove --yes bm
 
-	# Without a bitmap: everything.  Operations 6 (the initial resync)
-	# and 7.
+	# Without a bitmap: everything.  Operations 7 (the initial resync)
+	# and 8.
 	vol=$(mirvolctl create --name nobm --bitmap none --wait /dev/ram0 /dev/back)
 	assert_eq none "$(mirvolctl show nobm --json | jq -r .bitmap)" "bitmap of --bitmap none"
 	back_missing nobm
 	dd if="$TEST_TMP/new" of="$vol" bs=1M seek=10 oflag=direct status=none
 	back_power_on
-	total=$(rejoin_total nobm /dev/back 7)
+	total=$(rejoin_total nobm /dev/back 8)
 	assert_eq "$(mirvolctl show nobm --json | jq .size_bytes)" "$total" "bytes copied without a bitmap"
 	plexes_identical nobm
 	mirvolctl remove --yes nobm
