@@ -21,6 +21,18 @@ stage_write() {
 	# Dirty until the kill: safe mode would mark it clean in a pause
 	# between two chunks (fio starts slowly in a loaded VM).
 	echo 600000 >/sys/block/mirvol0/mirvol/safe_mode_delay_ms
+	# Writes never stop, so the bitmap keeps every region written (a
+	# whole 2 s period without a write clears them all: in a loaded VM
+	# the start of the next fio can take that long, and the kill could
+	# then find nothing set, as CI once did).  A 4 KiB write every
+	# 0.2 s to the volume's last MiB, which the chunks never reach.
+	(
+		while :; do
+			dd if=/dev/zero of="$vol" bs=4k count=1 oflag=direct \
+			   seek=$(($(blockdev --getsz "$vol") / 8 - 256)) status=none
+			sleep 0.2
+		done
+	) &
 	: >"$TEST_SCRATCH/done"
 	(
 		while [ $i -lt 200 ]; do
@@ -53,8 +65,9 @@ stage_check() {
 	log "the dirty resync copied $total of $size bytes"
 	# Only the regions written since the volume was last quiet are set
 	# (bitmap_dirty_max, 4096, exceeds this volume's 4080 regions, so
-	# none is cleared while the chunks keep coming): the chunks, a few
-	# tens of MiB at most, not the whole volume.
+	# none is cleared while writes keep coming): the chunks, a few tens
+	# of MiB at most, and the background writer's region, not the whole
+	# volume.
 	[ "$total" -gt 0 ] || fail "the dirty resync copied nothing"
 	[ "$total" -le $((size / 2)) ] ||
 		fail "the dirty resync copied $total of $size bytes: the bitmap did not limit it"
