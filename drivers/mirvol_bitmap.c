@@ -227,12 +227,21 @@ static void mirvol_bitmap_page_in(struct mirvol_bitmap *bm, unsigned int i,
 	bitmap_or(dst, dst, tmp, bits);
 }
 
-/* Write the dirty pages of the image.  io_mutex held. */
-static void mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm)
+/*
+ * Write the dirty pages of the image.  @setting: they set bits that
+ * writers wait for.  When no in-sync plex took such a page (the last one
+ * is kept through write errors), the on-disk bitmap no longer holds
+ * every write: from the superblock update below on it covers only later
+ * ones, so a missing plex that returns copies everything
+ * (bitmap_covers()), instead of skipping a region written while it was
+ * away.  io_mutex held.
+ */
+static void mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm, bool setting)
 {
 	struct mirvol_volume *vol = bm->vol;
 	unsigned long dirty;
 	unsigned int i;
+	bool lost = false;
 
 	lockdep_assert_held(&bm->io_mutex);
 	spin_lock_irq(&bm->lock);
@@ -245,10 +254,21 @@ static void mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm)
 		return;
 	mutex_lock(&vol->sb_mutex);
 	for_each_set_bit(i, &dirty, bm->nr_pages) {
-		if (!mirvol_bitmap_write_page(bm, bm->bounce[i], i))
+		if (!mirvol_bitmap_write_page(bm, bm->bounce[i], i)) {
 			pr_err_ratelimited("mirvol: %s: no in-sync plex took bitmap page %u\n",
 					   vol->name, i);
+			lost = true;
+		}
 		atomic64_inc(&vol->bitmap_writes);
+	}
+	if (lost && setting) {
+		bm->cleared_gen = vol->generation + 1;
+		if (mirvol_sb_update_locked(vol))
+			pr_err_ratelimited("mirvol: %s: the bitmap no longer covers every write, and no in-sync plex recorded that\n",
+					   vol->name);
+		else
+			pr_warn_ratelimited("mirvol: %s: the bitmap no longer covers earlier writes: a returning plex copies everything\n",
+					    vol->name);
 	}
 	mutex_unlock(&vol->sb_mutex);
 }
@@ -268,7 +288,7 @@ static void mirvol_bitmap_set_work(struct work_struct *work)
 			__set_bit(r / (PAGE_SIZE * 8), &bm->dirty_pages);
 	}
 	spin_unlock_irq(&bm->lock);
-	mirvol_bitmap_flush_pages(bm);
+	mirvol_bitmap_flush_pages(bm, true);
 	/* On disk: the writers waiting for these may go. */
 	for_each_set_bit(r, bm->marking, bm->nr) {
 		clear_bit(r, bm->marking);
@@ -407,7 +427,7 @@ static void mirvol_bitmap_clear_work(struct work_struct *work)
 	wake_up_all(&bm->wait);
 	if (!flushed)
 		goto out;
-	mirvol_bitmap_flush_pages(bm);
+	mirvol_bitmap_flush_pages(bm, false);
 out:
 	mutex_unlock(&bm->io_mutex);
 	queue_delayed_work(mirvol_wq, &bm->clear_work,

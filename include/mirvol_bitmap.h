@@ -74,9 +74,10 @@ struct mirvol_volume;
  * @wait: writers waiting for their regions
  * @clear_ms: a region must stay idle this long to be cleared
  * @cleared_gen: the bits cover every write since this generation, when
- *	the bitmap was created: a plex that left the in-sync set at or
- *	after it missed only writes into regions whose bit is set (set by
- *	the creator or the assembly)
+ *	the bitmap was created or a bit could not be recorded on any
+ *	in-sync plex: a plex that left the in-sync set at or after it
+ *	missed only writes into regions whose bit is set (set by the
+ *	creator, the assembly, or the set work under sb_mutex)
  * @resync: the regions partial resync targets copy, or NULL; changes
  *	under the volume's sb_mutex, outside the resync's batches
  */
