@@ -54,6 +54,10 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 	if (op_is_write(bio_op(bio))) {
 		if (inject & MIRVOL_INJECT_WRITE)
 			return BLK_STS_IOERR;
+		if ((inject & MIRVOL_INJECT_BITMAP) &&
+		    s < plex->data_offset &&
+		    e > MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET))
+			return BLK_STS_IOERR;
 		/* A write over the whole bad range remaps it. */
 		if (bad_s < bad_e && s <= bad_s && e >= bad_e)
 			WRITE_ONCE(plex->inject_bad[1], bad_s);

@@ -180,6 +180,7 @@ extern bool mirvol_kunit_rb_equal;
 #define MIRVOL_INJECT_READ	BIT(0)	/* every read fails */
 #define MIRVOL_INJECT_WRITE	BIT(1)	/* every write and flush fails */
 #define MIRVOL_INJECT_NO_WZ	BIT(2)	/* write-zeroes: BLK_STS_NOTSUPP */
+#define MIRVOL_INJECT_BITMAP	BIT(3)	/* writes into the bitmap area fail */
 
 /* volume->flags: atomic bits */
 enum {

@@ -393,6 +393,94 @@ static void mirvol_test_bitmap_write_waits_clear(struct kunit *test)
 }
 
 /*
+ * Bitmap rule 4: a bit no in-sync plex took ends the bitmap's coverage.
+ * Plex 1 is offline (covered by the bitmap: it would copy only the
+ * regions set); plex 0, the last in-sync plex, fails every write into
+ * its bitmap area.  A write into a clean region still goes out, but its
+ * bit is on no plex: the set work must raise cleared_gen past the
+ * generation and record that in a superblock update (io_mutex, then
+ * sb_mutex, then superblock I/O, from the set work: lockdep sees that
+ * order here), so that plex 1, back online, copies everything.
+ */
+static void mirvol_test_bitmap_set_lost(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+	struct mirvol_md md;
+	unsigned long r = 30;
+	u64 gen, op_id = 0;
+	s64 errors;
+
+	io_create(test, "kunit-bmlost", 2, true, NULL);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
+	/* No clean mark while the test counts generations. */
+	vol->safe_mode_delay_ms = 0;
+	/* Marked dirty by a first write, elsewhere. */
+	fill(ctx->pages, 0x1057);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2 << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, p1->state, MIRVOL_PLEX_OFFLINE);
+	/* As it stands, the bitmap covers what plex 1 misses. */
+	KUNIT_ASSERT_GE(test, p1->gone_generation, bm->cleared_gen);
+
+	mutex_lock(&vol->sb_mutex);
+	gen = vol->generation;
+	mutex_unlock(&vol->sb_mutex);
+	errors = atomic64_read(&p0->write_errors);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_BITMAP);
+	fill(ctx->pages, 0x1057 + 1);
+	/* The write still goes out: plex 0 takes the data. */
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, r << bm->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	/* Its bit is not on disk: the page write did fail. */
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, r));
+	KUNIT_EXPECT_GT(test, atomic64_read(&p0->write_errors), errors);
+	/* Plex 0 is kept; plex 1 is still out of sync. */
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_OFFLINE);
+	KUNIT_EXPECT_EQ(test, vol->state, MIRVOL_VOLUME_DEGRADED);
+
+	/* The coverage starts again at the set work's update... */
+	KUNIT_EXPECT_EQ(test, bm->cleared_gen, gen + 1);
+	KUNIT_EXPECT_GE(test, vol->generation, gen + 1);
+	KUNIT_EXPECT_LT(test, p1->gone_generation, bm->cleared_gen);
+	/* ...which plex 0's superblock records. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_GE(test, md.generation, gen + 1);
+	KUNIT_EXPECT_EQ(test, md.bitmap_cleared_gen, gen + 1);
+	KUNIT_EXPECT_EQ(test, md.plexes[0].state, (u32)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_OFFLINE);
+
+	/* Back online, plex 1 copies everything, not the regions set. */
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.total_bytes, (u64)vol->size << SECTOR_SHIFT);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, r << bm->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/*
  * A plex taken offline misses writes; brought online it copies only the
  * regions written meanwhile (their bytes are the resync's total), and
  * holds them after.  Without a bitmap it would copy the whole volume.
@@ -1779,6 +1867,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
 	KUNIT_CASE(mirvol_test_bitmap_clear_race),
 	KUNIT_CASE(mirvol_test_bitmap_write_waits_clear),
+	KUNIT_CASE(mirvol_test_bitmap_set_lost),
 	KUNIT_CASE(mirvol_test_bitmap_merge_split),
 	KUNIT_CASE(mirvol_test_bitmap_keeps_hot_set),
 	KUNIT_CASE(mirvol_test_bitmap_budget),
