@@ -347,7 +347,7 @@ static int mirvol_sb_write_all(struct mirvol_volume *vol,
 int mirvol_sb_update_locked(struct mirvol_volume *vol)
 {
 	struct mirvol_plex *targets[MIRVOL_MAX_PLEXES];
-	unsigned int i, n, in_sync;
+	unsigned int i, n, in_sync, first;
 	struct mirvol_md md;
 	int ret;
 
@@ -363,18 +363,18 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 			mirvol_md_set_plex(&md, targets[i]);
 			mirvol_sb_encode(&md, page_address(targets[i]->sb_page));
 		}
-		ret = mirvol_sb_write_all(vol, targets, n, false);
 		/*
-		 * In one batch when all are in sync (or none is: the last
+		 * The in-sync plexes first, the others once they took it; in
+		 * one batch when all are in sync (or none is: the last
 		 * in-sync plex went away and is recorded so).
 		 */
-		if (!ret && in_sync && in_sync < n)
-			ret = mirvol_sb_write_all(vol, targets, in_sync, true);
+		first = (in_sync && in_sync < n) ? in_sync : n;
+		ret = mirvol_sb_write_all(vol, targets, n, false);
 		if (!ret)
-			ret = in_sync && in_sync < n ?
-			      mirvol_sb_write_all(vol, targets + in_sync,
-						  n - in_sync, true) :
-			      mirvol_sb_write_all(vol, targets, n, true);
+			ret = mirvol_sb_write_all(vol, targets, first, true);
+		if (!ret && first < n)
+			ret = mirvol_sb_write_all(vol, targets + first,
+						  n - first, true);
 		if (ret <= 0)
 			return ret;
 	}
