@@ -40,7 +40,14 @@
 #                  MVTEST_TORTURE=1 (make torture)
 #   TEST_UDEV=0    no systemd-udevd in the guest (implies a boot of its own):
 #                  for tests that must see a volume stay stopped or
-#                  offline, which udev's incremental assembly would undo
+#                  offline, which udev's incremental assembly would undo;
+#                  with TEST_SYSTEMD=1: udevd runs, without the project's
+#                  rule (the test installs its own, e.g. from a package)
+#   TEST_SYSTEMD=1 boot systemd as PID 1, on a root that persists from
+#                  stage to stage (vm.sh -s: an ext4 image holds the
+#                  overlay's upper layer): what a stage installs or
+#                  configures in / is there at the next boot, as on a real
+#                  machine (implies a boot of its own)
 # Other single-boot tests share boots; between two tests the guest runs
 # the test's cleanup, then a generic reset (guest-run.sh).  A crash or a
 # hang fails the running test only; the others continue in a new boot.
@@ -126,7 +133,7 @@ meta() {
 	if ! lines=$(bash -c '. "$1" >/dev/null || exit 1
 		printf "%s\n" "${TEST_STAGES:-}" "${TEST_DISKS:-}" "${TEST_OWN_BOOT:-0}" \
 			"${TEST_TIMEOUT:-300}" "${TEST_MEM:-}" "${TEST_CPUS:-}" \
-			"${TEST_UDEV:-1}" \
+			"${TEST_UDEV:-1}" "${TEST_SYSTEMD:-0}" \
 			"${TEST_STAGE_DISKS:-}"
 		declare -F | awk "{ printf \"%s \", \$3 }"; echo
 		compgen -v TEST_ | tr "\n" " "' _ "$f" 2>&1); then
@@ -134,12 +141,12 @@ meta() {
 		return 1
 	fi
 	{ read -r M_STAGES; read -r M_DISKS; read -r M_OWN; read -r M_TIMEOUT
-	  read -r M_MEM; read -r M_CPUS; read -r M_UDEV; read -r M_STAGE_DISKS; read -r M_FUNCS
+	  read -r M_MEM; read -r M_CPUS; read -r M_UDEV; read -r M_SYSTEMD; read -r M_STAGE_DISKS; read -r M_FUNCS
 	  read -r M_VARS; } <<<"$lines"
 	# A misspelt setting would be ignored silently.
 	for v in $M_VARS; do
 		case $v in
-		TEST_STAGES|TEST_DISKS|TEST_STAGE_DISKS|TEST_OWN_BOOT|TEST_TIMEOUT|TEST_MEM|TEST_CPUS|TEST_UDEV|TEST_TORTURE_ONLY) ;;
+		TEST_STAGES|TEST_DISKS|TEST_STAGE_DISKS|TEST_OWN_BOOT|TEST_TIMEOUT|TEST_MEM|TEST_CPUS|TEST_UDEV|TEST_SYSTEMD|TEST_TORTURE_ONLY) ;;
 		*) M_ERR="unknown setting $v"; return 1 ;;
 		esac
 	done
@@ -162,8 +169,9 @@ meta() {
 		done
 	done
 	[[ $M_UDEV =~ ^[01]$ ]] || { M_ERR="bad TEST_UDEV '$M_UDEV'"; return 1; }
+	[[ $M_SYSTEMD =~ ^[01]$ ]] || { M_ERR="bad TEST_SYSTEMD '$M_SYSTEMD'"; return 1; }
 	if [ "$M_STAGES" != run_test ] || [ -n "$M_DISKS$M_MEM$M_CPUS" ] ||
-	   [ "$M_UDEV" = 0 ]; then
+	   [ "$M_UDEV" = 0 ] || [ "$M_SYSTEMD" = 1 ]; then
 		M_OWN=1
 	fi
 	return 0
@@ -297,6 +305,10 @@ run_own() {
 	[ -z "$M_MEM" ] || vmargs+=(-m "$M_MEM")
 	[ -z "$M_CPUS" ] || vmargs+=(-c "$M_CPUS")
 	[ "$M_UDEV" = 1 ] || vmargs+=(-U)
+	if [ "$M_SYSTEMD" = 1 ]; then
+		truncate -s 1G "$ddir/.root.img"
+		vmargs+=(-s "$ddir/.root.img")
+	fi
 	for st in $M_STAGES; do
 		# Every disk, or those TEST_STAGE_DISKS lists for this stage.
 		names=""

@@ -15,6 +15,11 @@
 #   mvtest.cmd=FILE   bash script to run
 #   mvtest.udev=0|1   start systemd-udevd
 #   mvtest.modindex=DIR  modules.* index with mirvol.ko (mkmodindex.sh)
+#
+# "guest-init.sh --systemd": the same, run by mvtest.service in a guest
+# whose PID 1 is systemd (vm.sh -s, see initramfs-init): systemd mounted
+# the API file systems and runs udevd, initramfs-init installed the module
+# index, and the guest powers off through systemd.
 
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HOME=/root
@@ -25,8 +30,15 @@ say() {
 	echo "mvtest-init: $*"
 }
 
+systemd=0
+[ "${1:-}" != --systemd ] || systemd=1
+
 halt() {
 	sync
+	if [ $systemd = 1 ]; then
+		systemctl --no-block poweroff && exit 0
+		say "systemctl poweroff failed"
+	fi
 	# Without ACPI (the debug kernel) power off only halts the CPUs; QEMU
 	# (-no-reboot) exits on a reboot.
 	[ -d /sys/firmware/acpi ] || busybox reboot -f
@@ -36,16 +48,18 @@ halt() {
 }
 
 # /dev, /proc and /sys come mounted from the initramfs.
-mkdir -p /dev/pts /dev/shm
-mount -t devpts -o nosuid,noexec,gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
-mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
-mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
-mount -t debugfs debugfs /sys/kernel/debug
-mkdir -p /run/lock /run/udev
-ln -sf /proc/self/fd /dev/fd
-ln -sf /proc/self/fd/0 /dev/stdin
-ln -sf /proc/self/fd/1 /dev/stdout
-ln -sf /proc/self/fd/2 /dev/stderr
+if [ $systemd = 0 ]; then
+	mkdir -p /dev/pts /dev/shm
+	mount -t devpts -o nosuid,noexec,gid=5,mode=0620,ptmxmode=0666 devpts /dev/pts
+	mount -t tmpfs -o nosuid,nodev tmpfs /dev/shm
+	mount -t tmpfs -o nosuid,nodev,mode=0755 tmpfs /run
+	mount -t debugfs debugfs /sys/kernel/debug
+	mkdir -p /run/lock /run/udev
+	ln -sf /proc/self/fd /dev/fd
+	ln -sf /proc/self/fd/0 /dev/stdin
+	ln -sf /proc/self/fd/1 /dev/stdout
+	ln -sf /proc/self/fd/2 /dev/stderr
+fi
 hostname mvtest
 
 repo=
@@ -85,12 +99,14 @@ echo 60 >/proc/sys/kernel/hung_task_timeout_secs
 
 # "modprobe mirvol": the module index vm.sh made with the repository's build
 # (for the debug kernel, all its modules: modprobe needs it first).
-if [ -n "$modindex" ] && ! cp -R "$modindex/." "/lib/modules/$(uname -r)/"; then
+if [ $systemd = 0 ] && [ -n "$modindex" ] &&
+   ! cp -R "$modindex/." "/lib/modules/$(uname -r)/"; then
 	say "FATAL: cannot install the module index $modindex"
 	halt
 fi
 
-modprobe configfs && mount -t configfs configfs /sys/kernel/config
+modprobe configfs
+mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/config
 # The virtio disks' driver (the udev coldplug below is for block devices only).
 modprobe virtio_blk
 
@@ -100,7 +116,16 @@ if [ "$udev" = 1 ] && [ -f "$rules" ]; then
 	sed "s|@SBINDIR@|$repo/tools/mirvolctl|g" "$rules" >/etc/udev/rules.d/69-mirvol.rules
 fi
 
-if [ "$udev" = 1 ]; then
+if [ "$udev" = 1 ] && [ $systemd = 1 ]; then
+	# systemd's udevd runs already: reread the rules, then the coldplug.
+	if ! { udevadm control --reload &&
+	       udevadm trigger --action=add --subsystem-match=block \
+			--subsystem-match=misc &&
+	       udevadm settle --timeout=60; }; then
+		say "FATAL: the udev coldplug failed"
+		halt
+	fi
+elif [ "$udev" = 1 ]; then
 	if ! { /lib/systemd/systemd-udevd --daemon &&
 	       udevadm trigger --action=add --subsystem-match=block \
 			--subsystem-match=misc &&

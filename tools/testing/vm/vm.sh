@@ -17,7 +17,14 @@
 #                   by writing "SEQ SECS" to $MVTEST_DIR/watchdog
 #   -o DIR          boot directory under tools/testing/out (default
 #                   tools/testing/out/vm): console.log, vm.result, ...
-#   -U              do not start systemd-udevd in the guest
+#   -U              do not start systemd-udevd in the guest (with -s:
+#                   do not install the project's udev rule)
+#   -s IMG          boot systemd as PID 1 (unit mvtest.target, which runs
+#                   the command) on a persistent root: the raw image IMG,
+#                   given an ext4 file system here if it has none, holds
+#                   the overlay's upper layer (disk serial "mvroot"), so
+#                   what the guest installs survives into the next boot
+#                   with the same IMG
 #   -i              interactive: the serial console is this terminal
 #   -v              copy the console to stdout
 # Without COMMAND, an interactive shell (implies -i).
@@ -52,7 +59,8 @@ udev=1
 interactive=0
 verbose=0
 disks=()
-while getopts m:c:d:t:o:Uiv opt; do
+rootimg=
+while getopts m:c:d:t:o:s:Uiv opt; do
 	case $opt in
 	m) mem=$OPTARG ;;
 	c) cpus=$OPTARG ;;
@@ -60,6 +68,7 @@ while getopts m:c:d:t:o:Uiv opt; do
 	t) timeout=$OPTARG ;;
 	o) dir=$OPTARG ;;
 	U) udev=0 ;;
+	s) rootimg=$OPTARG ;;
 	i) interactive=1 ;;
 	v) verbose=1 ;;
 	*) sed -n '/^# Usage/,/^# Without/s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
@@ -127,6 +136,14 @@ accel=(-accel "${MVTEST_ACCEL:-tcg,thread=single}" -cpu "qemu64,+rdrand")
 append="console=ttyS0 printk.time=1 panic=-1 oops=panic"
 append+=" mvtest.repo=$MIRVOL_SRC mvtest.share=$OUT_DIR mvtest.dir=$dir"
 append+=" mvtest.cmd=$dir/cmd.sh mvtest.udev=$udev"
+if [ -n "$rootimg" ]; then
+	[ -f "$rootimg" ] || die "root image $rootimg does not exist"
+	if ! blkid -p -s TYPE -o value "$rootimg" 2>/dev/null | grep -qx ext4; then
+		mkfs.ext4 -q -F -L mvroot "$rootimg" || die "mkfs.ext4 $rootimg failed"
+	fi
+	disks+=("$rootimg:mvroot")
+	append+=" mvtest.root=mvroot"
+fi
 # Let "modprobe mirvol" find the repository's build.
 ko=${MIRVOL_KO:-$MIRVOL_SRC/mirvol.ko}
 if [ -n "${dk:-}" ]; then
