@@ -497,8 +497,9 @@ void mirvol_plex_error(struct mirvol_plex *plex, bool write)
 	if (!vol)
 		return;
 	/*
-	 * As md: never the last in-sync plex.  The write that failed gets
-	 * the error (no in-sync plex took it); reads go on.
+	 * As md: never the last in-sync plex.  A data write that failed
+	 * gets the error (no in-sync plex took it); a superblock or bitmap
+	 * write has its own rules (design.rst); reads go on.
 	 */
 	spin_lock_irqsave(&vol->state_lock, flags);
 	if (plex->vol == vol && (!mirvol_state_readable(plex->state) ||
@@ -508,7 +509,7 @@ void mirvol_plex_error(struct mirvol_plex *plex, bool write)
 	if (changed)
 		mirvol_plex_gone_report(plex, MIRVOL_PLEX_FAILED);
 	else if (mirvol_state_readable(READ_ONCE(plex->state)))
-		pr_warn_ratelimited("mirvol: %s: write error on plex %u, the last in-sync plex: kept, the write fails\n",
+		pr_warn_ratelimited("mirvol: %s: write error on plex %u, the last in-sync plex: kept\n",
 				    vol->name, plex->index);
 }
 
