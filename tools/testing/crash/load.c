@@ -5,7 +5,7 @@
  *   crash-load write -d DEV -b BLOCKS [-t THREADS] [-c SOCKET | -a FILE]
  *                    [-s FIRST_SEQ] [-k SYNC_EVERY] [-B BURST] [-i IDLE_MS]
  *                    [-n MAX_OPS] [-x STOPFILE] [-p PAUSEFILE] [-S SEED] [-e]
- *   crash-load verify -d DEV -b BLOCKS -a FILE
+ *   crash-load verify -d DEV -b BLOCKS -a FILE [-o OFFSET]
  *
  * write: THREADS threads (default 2) write 4 KiB records (crash.h) with
  * O_DIRECT to blocks 0..BLOCKS-1 of DEV, thread t owning the blocks
@@ -25,7 +25,12 @@
  * (the devices lost power).
  *
  * verify: every block must hold the last acknowledged write of FILE or a
- * later write of the workload, and only valid records or zeros.
+ * later write of the workload, and only valid records or zeros.  The
+ * blocks start OFFSET bytes into DEV (default 0: a volume; a plex's data
+ * offset to read a plex).  A bad block is described sector by sector:
+ * which write each 512-byte sector comes from, if it is one of the
+ * block's writes near the ones the block names (a torn or misplaced
+ * write), or zeros.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -41,7 +46,7 @@
 #include "crash.h"
 
 static const char *dev, *ctl_path, *ack_path, *stop_path, *pause_path;
-static uint64_t nr_blocks, max_ops, seed;
+static uint64_t nr_blocks, max_ops, seed, dev_offset;
 static unsigned int nr_threads = 2, sync_every = 4, burst = 24,
 		    idle_ms = 600;
 static bool stop_on_error;
@@ -236,6 +241,74 @@ static int do_write(void)
 	return 0;
 }
 
+/* Does sector @s of @buf hold sector @s of write @seq of @block? */
+static bool sector_of(const uint8_t *buf, unsigned int s, uint64_t block,
+		      uint64_t seq, uint8_t *tmp)
+{
+	rec_make(tmp, block, seq, 0);
+	/* Sector 0 holds the header: thread and CRC depend on more. */
+	if (!s)
+		return !memcmp(buf, tmp, 24) &&
+		       !memcmp(buf + 32, tmp + 32, 512 - 32);
+	return !memcmp(buf + s * 512, tmp + s * 512, 512);
+}
+
+/*
+ * Print where each sector of bad block @block comes from: the write its
+ * header names, the acknowledged one, a write of the block with a
+ * sequence number near either, zeros, or unknown.
+ */
+static void describe_bad(const uint8_t *buf, uint64_t block, uint64_t acked)
+{
+	const struct rec *r = (const void *)buf;
+	uint64_t near[2] = { acked, 0 }, label[REC_SIZE / 512];
+	uint8_t *tmp = xaligned(REC_SIZE);
+	unsigned int s, k, n = REC_SIZE / 512;
+	int64_t d;
+
+	if (r->magic == REC_MAGIC)
+		near[1] = r->seq;
+	printf("  header: magic %s, block %llu, write %llu, thread %u\n",
+	       r->magic == REC_MAGIC ? "ok" : "bad",
+	       (unsigned long long)r->block, (unsigned long long)r->seq,
+	       r->thread);
+	for (s = 0; s < n; s++) {
+		const uint64_t *w = (const void *)(buf + s * 512);
+
+		label[s] = UINT64_MAX;		/* unknown */
+		for (k = 0; k < 512 / 8 && !w[k]; k++)
+			;
+		if (k == 512 / 8) {
+			label[s] = 0;		/* zeros */
+			continue;
+		}
+		for (k = 0; k < 2 && label[s] == UINT64_MAX; k++) {
+			if (!near[k])
+				continue;
+			for (d = 0; d <= 4000 && label[s] == UINT64_MAX; d++) {
+				if (sector_of(buf, s, block, near[k] + d, tmp))
+					label[s] = near[k] + d;
+				else if (d && near[k] > (uint64_t)d &&
+					 sector_of(buf, s, block, near[k] - d,
+						   tmp))
+					label[s] = near[k] - d;
+			}
+		}
+	}
+	for (s = 0; s < n; s = k) {
+		for (k = s + 1; k < n && label[k] == label[s]; k++)
+			;
+		if (label[s] == UINT64_MAX)
+			printf("  sectors %u-%u: unknown\n", s, k - 1);
+		else if (!label[s])
+			printf("  sectors %u-%u: zeros\n", s, k - 1);
+		else
+			printf("  sectors %u-%u: write %llu\n", s, k - 1,
+			       (unsigned long long)label[s]);
+	}
+	free(tmp);
+}
+
 static int do_verify(void)
 {
 	uint64_t *acked = xcalloc(nr_blocks, sizeof(*acked));
@@ -263,12 +336,16 @@ static int do_verify(void)
 	for (i = 0; i < nr_blocks; i++) {
 		enum rec_kind k;
 
-		full_pread(fd, buf, REC_SIZE, (off_t)(i * REC_SIZE), dev);
+		full_pread(fd, buf, REC_SIZE,
+			   (off_t)(dev_offset + i * REC_SIZE), dev);
 		k = rec_check(buf, i, &seq);
 		if (k == REC_BAD) {
-			if (bad++ < 10)
-				printf("block %llu: not a record of this block and not zeros\n",
-				       (unsigned long long)i);
+			if (bad++ < 10) {
+				printf("block %llu: not a record of this block and not zeros (write %llu was acknowledged)\n",
+				       (unsigned long long)i,
+				       (unsigned long long)acked[i]);
+				describe_bad(buf, i, acked[i]);
+			}
 		} else if (seq < acked[i]) {
 			if (bad++ < 10)
 				printf("block %llu: holds write %llu, but write %llu was acknowledged\n",
@@ -292,7 +369,7 @@ static void usage(void)
 		"usage: crash-load write -d DEV -b BLOCKS [-t THREADS] [-c SOCKET | -a FILE]\n"
 		"                  [-s FIRST_SEQ] [-k SYNC_EVERY] [-B BURST] [-i IDLE_MS]\n"
 		"                  [-n MAX_OPS] [-x STOPFILE] [-p PAUSEFILE] [-S SEED] [-e]\n"
-		"       crash-load verify -d DEV -b BLOCKS -a FILE\n");
+		"       crash-load verify -d DEV -b BLOCKS -a FILE [-o OFFSET]\n");
 	exit(2);
 }
 
@@ -307,7 +384,7 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	optind = 2;
 	seed = now_ms();
-	while ((opt = getopt(argc, argv, "d:b:t:c:a:s:k:B:i:n:x:p:S:e")) != -1) {
+	while ((opt = getopt(argc, argv, "d:b:t:c:a:s:k:B:i:n:x:p:S:eo:")) != -1) {
 		switch (opt) {
 		case 'd':
 			dev = optarg;
@@ -350,6 +427,9 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			stop_on_error = true;
+			break;
+		case 'o':
+			dev_offset = strtoull(optarg, NULL, 0);
 			break;
 		default:
 			usage();

@@ -120,6 +120,7 @@ report() {
 		[ ${#reason} -le 200 ] || reason="${reason:0:197}..."
 		echo "FAIL $1 ($reason)"
 		echo "--- FAIL: $reason" >>"$out/$1.log"
+		echo "$1" >>"$out/.failed"
 		failed=$((failed + 1))
 	fi
 }
@@ -419,6 +420,22 @@ else
 	run_own_all
 fi
 
+# fail_details NAME: what CI, which keeps only the output, needs to see of
+# a failure: the test's last lines, and the kernel's last mirvol lines.
+fail_details() {
+	local log=$out/$1.log
+	echo "--- $1: the last lines of ${log#"$MIRVOL_SRC"/}"
+	sed -n '/^--- console of boot /q; p' "$log" | tail -n 12 | sed 's/^/  | /'
+	echo "--- $1: the last kernel lines of mirvol in its boot"
+	sed -n '/^--- console of boot /,/^--- FAIL: /p' "$log" |
+		grep -a 'mirvol\|BUG\|WARNING' | tail -n 10 | sed 's/^/  | /'
+}
+
+# At most two failures in detail: the output's tail is what CI shows.
+if [ -s "$out/.failed" ]; then
+	head -n 2 "$out/.failed" | while read -r t; do fail_details "$t"; done
+fi
+rm -f "$out/.failed"
 write_counts "$counts" $passed $failed
 echo "integration: $passed passed, $failed failed ($boots boots, $((SECONDS - start)) s); logs in ${out#"$MIRVOL_SRC"/}/"
 [ $failed -eq 0 ]

@@ -26,6 +26,7 @@ CRASH=$MIRVOL_SRC/tools/testing/crash
 NULLB=/sys/kernel/config/nullb
 PLEXES="pca pcb"
 BLOCKS=1024			# 4 MiB of data
+MIRVOL_DATA_OFFSET=1048576	# uapi/linux/mirvol.h
 
 # mk_cached_nullb NAME SIZE_MB CACHE_MB: a memory-backed null_blk with a
 # volatile write cache (FLUSH and FUA supported).
@@ -127,6 +128,12 @@ run_test() {
 		log "round $round: power cut; $(cat "$TEST_TMP/load.out")"
 		mirvolctl stop pc
 		power_on
+		# The plexes as the power cut left them, for a failure's report.
+		for p in $PLEXES; do
+			dd if="/dev/mapper/$p-d" of="$TEST_TMP/$p.img" bs=1M \
+			   skip=$((MIRVOL_DATA_OFFSET >> 20)) count=$((BLOCKS >> 8)) \
+			   iflag=direct status=none
+		done
 		# shellcheck disable=SC2086
 		vol=$(mirvolctl assemble $devs) || fail "round $round: assembly failed"
 		[ -b "$vol" ] || fail "round $round: assemble started no volume ('$vol')"
@@ -141,8 +148,17 @@ run_test() {
 		done
 		op=$(op_of_pc)
 		log "round $round: assembled $vol, $(mirvolctl show pc --json | jq -c '[.state, .dirty, .operation.type, [.plexes[].state]]')"
-		"$CRASH/crash-load" verify -d "$vol" -b $BLOCKS -a "$TEST_TMP/acks" ||
-			fail "round $round: acknowledged writes are missing"
+		if ! "$CRASH/crash-load" verify -d "$vol" -b $BLOCKS \
+		     -a "$TEST_TMP/acks" >"$TEST_TMP/verify.out"; then
+			cat "$TEST_TMP/verify.out"
+			for p in $PLEXES; do
+				echo "plex $p after the power cut, before the assembly:"
+				"$CRASH/crash-load" verify -d "$TEST_TMP/$p.img" \
+					-b $BLOCKS -a "$TEST_TMP/acks" || true
+			done
+			fail "round $round: acknowledged writes are missing ($(head -n 1 "$TEST_TMP/verify.out"); $(tail -n 1 "$TEST_TMP/verify.out"))"
+		fi
+		cat "$TEST_TMP/verify.out"
 		# Odd rounds: the next power cut may hit this resync.
 		[ $((round % 2)) = 1 ] && [ $round -lt "$rounds" ] && continue
 		[ -z "$op" ] || mirvolctl op wait "$op" >/dev/null ||
