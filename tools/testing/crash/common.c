@@ -126,20 +126,27 @@ uint64_t rnd_next(uint64_t *state)
 
 static uint32_t crc_table[256];
 
+/*
+ * Filled before main(): filled on first use, a second thread could see
+ * the table half done and stamp its first records with a wrong CRC,
+ * which the verifier then finds "not a record" (131-power-cut failed so).
+ */
+__attribute__((constructor)) static void crc32c_init(void)
+{
+	uint32_t i, j, c;
+
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78U : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
 uint32_t crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 
-	if (!crc_table[1]) {
-		uint32_t i, j, c;
-
-		for (i = 0; i < 256; i++) {
-			c = i;
-			for (j = 0; j < 8; j++)
-				c = c & 1 ? (c >> 1) ^ 0x82f63b78U : c >> 1;
-			crc_table[i] = c;
-		}
-	}
 	while (len--)
 		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return crc;
