@@ -54,6 +54,9 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 	if (op_is_write(bio_op(bio))) {
 		if (inject & MIRVOL_INJECT_WRITE)
 			return BLK_STS_IOERR;
+		if ((inject & MIRVOL_INJECT_FLUSH) &&
+		    (bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio))
+			return BLK_STS_IOERR;
 		if ((inject & MIRVOL_INJECT_BITMAP) &&
 		    s < plex->data_offset &&
 		    e > MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET))

@@ -45,6 +45,10 @@
 
 #define MIRVOL_CHECKPOINT_SECS	3
 
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
+#endif
+
 static unsigned long mirvol_fg_sectors(struct mirvol_volume *vol)
 {
 	struct block_device *part0 = vol->disk->part0;
@@ -696,13 +700,31 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 {
 	bool left = false, plex_partial_left = false;
 	unsigned int i;
+	u8 done = 0;
 
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	if (READ_ONCE(mirvol_kunit_resync_end_hook))
+		mirvol_kunit_resync_end_hook(vol);
+#endif
 	mutex_lock(&vol->sb_mutex);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
 		if (plex && plex->state == MIRVOL_PLEX_SYNCING &&
-		    READ_ONCE(plex->sync_offset) >= vol->size) {
+		    READ_ONCE(plex->sync_offset) >= vol->size)
+			done |= BIT(i);
+	}
+	/*
+	 * In sync once the copies are durable, not before: a target whose
+	 * flush fails is failed here while it is still syncing.  Promoted
+	 * first, it would count as in sync when the source fails too, and
+	 * be kept as the last in-sync plex in the source's place.
+	 */
+	mirvol_sb_flush_syncing(vol, done);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if ((done & BIT(i)) && plex->state == MIRVOL_PLEX_SYNCING) {
 			mirvol_set_plex_state(plex, MIRVOL_PLEX_ACTIVE);
 			plex->partial = false;
 		}

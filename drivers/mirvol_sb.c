@@ -325,6 +325,34 @@ static int mirvol_sb_write_all(struct mirvol_volume *vol,
 }
 
 /**
+ * mirvol_sb_flush_syncing - make what resync targets were copied durable
+ * @vol: the volume
+ * @slots: syncing plexes (bit per slot)
+ *
+ * Flushes those of @slots that have a device, all at once.  One whose
+ * flush fails is failed (it is not in sync: mirvol_plex_error()), so
+ * that only plexes whose copies are on their media can be promoted.
+ *
+ * Context: sb_mutex held; process context outside submit_bio.
+ */
+void mirvol_sb_flush_syncing(struct mirvol_volume *vol, u8 slots)
+{
+	struct mirvol_plex *targets[MIRVOL_MAX_PLEXES];
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if ((slots & BIT(i)) && plex && plex->bdev &&
+		    READ_ONCE(plex->state) == MIRVOL_PLEX_SYNCING)
+			targets[n++] = plex;
+	}
+	if (n)
+		mirvol_sb_write_all(vol, targets, n, false);
+}
+
+/**
  * mirvol_sb_update_locked - write a new generation to every writable plex
  * @vol: the volume
  *

@@ -174,6 +174,8 @@ struct mirvol_plex {
  * alternate over RAM disks whatever UML's timing noise.
  */
 extern bool mirvol_kunit_rb_equal;
+/* KUnit: called as a resync pass ends, before its targets are promoted. */
+extern void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
 #endif
 
 /* plex->inject bits (KUnit fault injection) */
@@ -181,6 +183,7 @@ extern bool mirvol_kunit_rb_equal;
 #define MIRVOL_INJECT_WRITE	BIT(1)	/* every write and flush fails */
 #define MIRVOL_INJECT_NO_WZ	BIT(2)	/* write-zeroes: BLK_STS_NOTSUPP */
 #define MIRVOL_INJECT_BITMAP	BIT(3)	/* writes into the bitmap area fail */
+#define MIRVOL_INJECT_FLUSH	BIT(4)	/* flushes (empty PREFLUSH writes) fail */
 
 /* volume->flags: atomic bits */
 enum {
@@ -603,6 +606,7 @@ int mirvol_sb_read_dev(struct block_device *bdev, struct mirvol_md *md,
 int mirvol_sb_update(struct mirvol_volume *vol);
 void mirvol_volume_md(struct mirvol_volume *vol, struct mirvol_md *md);
 int mirvol_sb_update_locked(struct mirvol_volume *vol);
+void mirvol_sb_flush_syncing(struct mirvol_volume *vol, u8 slots);
 int mirvol_sb_wipe(struct mirvol_plex *plex);
 int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 int mirvol_sync_rw(struct block_device *bdev, blk_opf_t opf, sector_t sector,

@@ -141,6 +141,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	struct io_ctx *ctx = test->priv;
 	unsigned int i;
 
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
 	if (!ctx)
 		return;
 	io_remove(test, ctx);
@@ -1267,6 +1268,39 @@ static void mirvol_test_resync(struct kunit *test)
 			MIRVOL_R_CANCEL_TOO_LATE);
 }
 
+/* Both plexes' flushes fail from the end of the resync pass on. */
+static void flush_fails_at_resync_end(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	WRITE_ONCE(vol->plexes[1]->inject, MIRVOL_INJECT_FLUSH);
+}
+
+/*
+ * A target that reached the end of its resync is in sync only once its
+ * copies are durable.  When its flush fails, it failed: the source, its
+ * flush failing too, stays the last in-sync plex.  Promoted first, the
+ * target would have been kept as the last in-sync plex and the source
+ * failed, on a target whose copies may be lost.
+ */
+static void mirvol_test_resync_end_flush_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	u64 op_id;
+
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, flush_fails_at_resync_end);
+	io_create(test, "kunit-endflush", 2, false, &op_id);
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[0]->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[1]->state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	WRITE_ONCE(ctx->vol->plexes[1]->inject, 0);
+}
+
 static void mirvol_test_discard(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -1885,6 +1919,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_write_error),
 	KUNIT_CASE(mirvol_test_sb_write_error),
 	KUNIT_CASE(mirvol_test_resync),
+	KUNIT_CASE(mirvol_test_resync_end_flush_fails),
 	KUNIT_CASE(mirvol_test_discard),
 	KUNIT_CASE(mirvol_test_superblocks),
 	KUNIT_CASE(mirvol_test_busy_remove),
