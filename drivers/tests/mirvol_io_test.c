@@ -394,6 +394,27 @@ static void mirvol_test_bitmap_write_waits_clear(struct kunit *test)
 }
 
 /*
+ * Bring @plex online and wait for its resync, which must succeed, copy
+ * @total bytes and leave the plex active.
+ */
+static void take_online_wait(struct kunit *test, struct mirvol_volume *vol,
+			     struct mirvol_plex *plex, u64 total)
+{
+	struct mirvol_op_info info;
+	u64 op_id = 0;
+
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, plex->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.total_bytes, total);
+	KUNIT_EXPECT_EQ(test, plex->state, MIRVOL_PLEX_ACTIVE);
+}
+
+/*
  * Bitmap rule 4: a bit no in-sync plex took ends the bitmap's coverage.
  * Plex 1 is offline (covered by the bitmap: it would copy only the
  * regions set); plex 0, the last in-sync plex, fails every write into
@@ -406,7 +427,6 @@ static void mirvol_test_bitmap_write_waits_clear(struct kunit *test)
 static void mirvol_test_bitmap_set_lost(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
-	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
 	struct mirvol_bitmap *bm;
@@ -468,15 +488,7 @@ static void mirvol_test_bitmap_set_lost(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_OFFLINE);
 
 	/* Back online, plex 1 copies everything, not the regions set. */
-	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
-						 MIRVOL_PLEX_TAKE_ONLINE, -1,
-						 &op_id), MIRVOL_R_NONE);
-	KUNIT_ASSERT_NE(test, op_id, 0ULL);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
-			MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
-	KUNIT_EXPECT_EQ(test, info.total_bytes, (u64)vol->size << SECTOR_SHIFT);
-	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	take_online_wait(test, vol, p1, (u64)vol->size << SECTOR_SHIFT);
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, r << bm->shift), 0);
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 }
@@ -521,16 +533,8 @@ static void mirvol_test_offline_online(struct kunit *test)
 				    IO_PAGES), 0);
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
 	KUNIT_EXPECT_FALSE(test, same(ctx->pages, ctx->check));
-	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
-						 MIRVOL_PLEX_TAKE_ONLINE, -1,
-						 &op_id), MIRVOL_R_NONE);
-	KUNIT_ASSERT_NE(test, op_id, 0ULL);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
-			MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
-	KUNIT_EXPECT_EQ(test, info.total_bytes,
-			2ULL << (bm->shift + SECTOR_SHIFT));
-	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	take_online_wait(test, ctx->vol, p1,
+			 2ULL << (bm->shift + SECTOR_SHIFT));
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s + 3 * (IO_PAGES << 3)), 0);
