@@ -116,21 +116,19 @@ if [ "$udev" = 1 ] && [ -f "$rules" ]; then
 	sed "s|@SBINDIR@|$repo/tools/mirvolctl|g" "$rules" >/etc/udev/rules.d/69-mirvol.rules
 fi
 
-if [ "$udev" = 1 ] && [ $systemd = 1 ]; then
-	# systemd's udevd runs already: reread the rules, then the coldplug.
-	if ! { udevadm control --reload &&
-	       udevadm trigger --action=add --subsystem-match=block \
-			--subsystem-match=misc &&
-	       udevadm settle --timeout=60; }; then
-		say "FATAL: the udev coldplug failed"
-		halt
+if [ "$udev" = 1 ]; then
+	# Under systemd, its udevd runs already: reread the rules.  Else
+	# start one.  Then the coldplug.
+	if [ $systemd = 1 ]; then
+		start_udev="udevadm control --reload"
+	else
+		start_udev="/lib/systemd/systemd-udevd --daemon"
 	fi
-elif [ "$udev" = 1 ]; then
-	if ! { /lib/systemd/systemd-udevd --daemon &&
+	if ! { $start_udev &&
 	       udevadm trigger --action=add --subsystem-match=block \
 			--subsystem-match=misc &&
 	       udevadm settle --timeout=60; }; then
-		say "FATAL: starting udevd failed"
+		say "FATAL: starting udev or its coldplug failed"
 		halt
 	fi
 fi
