@@ -394,7 +394,7 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 	}
 	io->start = bio_start_io_acct(bio);
 
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+	for (i = 0; i < vol->nr_slots; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 		struct mirvol_clone *c;
 		unsigned int state;
@@ -435,12 +435,13 @@ static struct mirvol_plex *mirvol_read_plex(struct mirvol_volume *vol,
 					    unsigned int tried,
 					    unsigned long *now)
 {
-	struct mirvol_rb_plex rb[MIRVOL_MAX_PLEXES];
+	/* Every field read is written first: no zeroing on each read. */
+	struct mirvol_rb_plex rb[MIRVOL_MAX_PLEXES] __uninitialized;
 	struct mirvol_plex *only = NULL;
 	unsigned int i, n = 0, slots = 0;
 	int slot;
 
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+	for (i = 0; i < vol->nr_slots; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
 		rb[i].readable = plex &&

@@ -425,8 +425,9 @@ int mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
 			u64 sector, unsigned int tried, unsigned int hint)
 {
 	unsigned long fastest = ULONG_MAX;
-	unsigned int i, cand = 0, wm = 0, full = 0, ties = 0;
-	u64 cost, best = U64_MAX;
+	unsigned int i, cand = 0, wm = 0, full = 0, ties = 0, left;
+	int stream = -1, probe = -1;
+	u64 cost[MIRVOL_MAX_PLEXES] __uninitialized, best = U64_MAX;
 
 	for (i = 0; i < n; i++) {
 		if (!plexes[i].readable || (tried & BIT(i)))
@@ -445,36 +446,35 @@ int mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
 	full &= cand;
 	if (full != cand)
 		cand &= ~full;
-	for (i = 0; i < n; i++)
-		if ((cand & BIT(i)) && plexes[i].head == sector)
-			return i;
-	for (i = 0; i < n; i++) {
-		if (!(cand & BIT(i)))
-			continue;
-		if (plexes[i].probe && !plexes[i].pending)
-			return i;
+	/* A stream's next read first, then a probe, else the cheapest. */
+	for (left = cand; left; left &= left - 1) {
+		i = __ffs(left);
+		if (plexes[i].head == sector && stream < 0)
+			stream = i;
+		if (plexes[i].probe && !plexes[i].pending && probe < 0)
+			probe = i;
 		if (plexes[i].service && plexes[i].service < fastest)
 			fastest = plexes[i].service;
 	}
-	for (i = 0; i < n; i++) {
-		if (!(cand & BIT(i)))
-			continue;
-		cost = ((u64)plexes[i].pending + 1) *
-		       rb_service(plexes[i].service, fastest);
-		if (cost < best) {
-			best = cost;
+	if (stream >= 0)
+		return stream;
+	if (probe >= 0)
+		return probe;
+	for (left = cand; left; left &= left - 1) {
+		i = __ffs(left);
+		cost[i] = ((u64)plexes[i].pending + 1) *
+			  rb_service(plexes[i].service, fastest);
+		if (cost[i] < best) {
+			best = cost[i];
 			ties = 0;
 		}
-		if (cost == best)
+		if (cost[i] == best)
 			ties++;
 	}
 	hint %= ties;
-	for (i = 0; i < n; i++) {
-		if (!(cand & BIT(i)))
-			continue;
-		cost = ((u64)plexes[i].pending + 1) *
-		       rb_service(plexes[i].service, fastest);
-		if (cost == best && !hint--)
+	for (left = cand; left; left &= left - 1) {
+		i = __ffs(left);
+		if (cost[i] == best && !hint--)
 			return i;
 	}
 	return -1;

@@ -155,6 +155,7 @@ static void mirvol_volume_release(struct kref *ref)
 		mirvol_sysfs_del_plex(plex);
 		mirvol_plex_put(plex);
 	}
+	vol->nr_slots = 0;
 	mirvol_bitmap_destroy(vol->bitmap);
 	mempool_exit(&vol->io_pool);
 	bioset_exit(&vol->meta_bs);
@@ -963,6 +964,16 @@ out_ida:
 	return mirvol_errno_reason(err);
 }
 
+/* Recount vol->nr_slots after a change of vol->plexes (state_lock held). */
+static void mirvol_count_slots(struct mirvol_volume *vol)
+{
+	unsigned int n = MIRVOL_MAX_PLEXES;
+
+	while (n && !vol->plexes[n - 1])
+		n--;
+	vol->nr_slots = n;
+}
+
 /**
  * mirvol_attach_plex - put a plex into its slot of a volume
  * @vol: the volume; vol->lock and sb_mutex held, I/O suspended if started
@@ -982,6 +993,7 @@ enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
 	plex->vol = vol;
 	vol->plexes[plex->index] = plex;
 	vol->nr_plexes++;
+	mirvol_count_slots(vol);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	/* The device may have died while the plex was in no volume. */
 	if (test_bit(MIRVOL_PLEX_RELEASE, &plex->flags)) {
@@ -1012,6 +1024,7 @@ void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 	spin_lock_irqsave(&vol->state_lock, flags);
 	vol->plexes[plex->index] = NULL;
 	vol->nr_plexes--;
+	mirvol_count_slots(vol);
 	plex->vol = NULL;
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	mirvol_update_state(vol);
@@ -1117,6 +1130,7 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
 		plex->vol = vol;
 		vol->plexes[i] = plex;		/* the slot takes the reference */
 		vol->nr_plexes++;
+		vol->nr_slots = i + 1;
 		reason = mirvol_plex_open(plex, devts[i]);
 		if (reason)
 			return reason;

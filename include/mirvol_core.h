@@ -219,6 +219,8 @@ enum {
  * @plexes: plex table by slot; changes only with I/O suspended, under
  *	@lock and @sb_mutex
  * @nr_plexes: non-NULL entries in @plexes
+ * @nr_slots: 1 + the highest slot in use in @plexes, 0 if none: the I/O
+ *	path's loops over @plexes stop there; changes with @plexes
  * @generation: current metadata generation (sb_mutex)
  * @resync_offset: volume-wide checkpoint of a dirty resync (sb_mutex)
  * @io_ref: I/O in flight through the volume; killed to suspend
@@ -292,6 +294,7 @@ struct mirvol_volume {
 
 	struct mirvol_plex *plexes[MIRVOL_MAX_PLEXES];
 	unsigned int nr_plexes;
+	unsigned int nr_slots;
 	u64 generation;
 	sector_t resync_offset;
 
