@@ -37,7 +37,7 @@ PKGS="build-essential gcc-multilib bc bison flex libelf-dev python3 sparse kmod 
       qemu-system-x86 busybox-static linux-source-6.12 fio e2fsprogs mdadm
       dmsetup udev util-linux jq groff-base man-db valgrind procps perl
       libblkid-dev pkg-config fdisk dpkg-dev debhelper dh-dkms dkms lintian
-      fakeroot"
+      fakeroot python3-docutils"
 
 missing=""
 for p in $PKGS; do

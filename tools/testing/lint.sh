@@ -7,6 +7,9 @@
 #   checkpatch  scripts/checkpatch.pl --no-tree -f over the sources: no
 #               ERROR or WARNING (SPDX_LICENSE_TAG and FILE_PATH_CHANGES
 #               are ignored)
+#   rst         Documentation/*.rst parse as reStructuredText (Debian's
+#               python3-docutils) without a warning; index.rst, whose
+#               toctree is Sphinx's, is left out
 # The build happens in a copy of the sources under tools/testing/out/lint,
 # so the normal build is left alone.  Only diagnostics for mirvol's own
 # files count; the full output is in tools/testing/out/lint/*.log and the
@@ -22,7 +25,7 @@ counts=$OUT_DIR/lint.counts
 lock "$OUT_DIR/.lint.lock"
 rm -rf "$work"
 mkdir -p "$src"
-write_counts "$counts" 0 3
+write_counts "$counts" 0 4
 
 passed=0
 failed=0
@@ -93,6 +96,42 @@ else
 	fi
 	grep -E -A3 '^(ERROR|WARNING):' "$work/checkpatch.log" | head -n 40
 fi
+
+# Debian's python3, whatever python3 comes first in PATH: the package
+# installs docutils for it.
+rst=()
+for f in "$MIRVOL_SRC"/Documentation/*.rst; do
+	[ "${f##*/}" = index.rst ] || rst+=("$f")
+done
+/usr/bin/python3 - "${rst[@]}" >"$work/rst.log" 2>&1 <<'EOF'
+import io
+import sys
+
+import docutils.core
+
+bad = 0
+for path in sys.argv[1:]:
+    err = io.StringIO()
+    with open(path, encoding="utf-8") as f:
+        docutils.core.publish_doctree(
+            f.read(), source_path=path,
+            settings_overrides={"warning_stream": err, "report_level": 2,
+                                "halt_level": 5})
+    for line in err.getvalue().splitlines():
+        if "(WARNING/" in line or "(ERROR/" in line or "(SEVERE/" in line:
+            print(line)
+            bad += 1
+print(f"{bad} problems")
+sys.exit(0 if bad == 0 else 1)
+EOF
+rc=$?
+n=$(grep -cE '\((WARNING|ERROR|SEVERE)/' "$work/rst.log")
+if [ $rc -ne 0 ] && [ "$n" -eq 0 ]; then
+	result rst 1 "the check failed, see ${work#"$MIRVOL_SRC"/}/rst.log"
+else
+	result rst "$n" "$n warnings"
+fi
+grep -E '\((WARNING|ERROR|SEVERE)/' "$work/rst.log" | head -n 20
 
 write_counts "$counts" $passed $failed
 echo "lint: $passed passed, $failed failed (logs in ${work#"$MIRVOL_SRC"/})"
