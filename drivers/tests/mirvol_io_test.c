@@ -1878,6 +1878,12 @@ static void mirvol_test_last_in_sync_gone(struct kunit *test)
 	mirvol_sb_update_locked(ctx->vol);
 	mutex_unlock(&ctx->vol->sb_mutex);
 	mutex_unlock(&ctx->vol->lock);
+	/* Marked dirty (and kept so), so that a write gets past the mark. */
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x1234);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_TRUE(test, test_bit(MIRVOL_VOL_DIRTY, &ctx->vol->flags));
 	/* The block layer's call when the device is deleted. */
 	bdev = p0->bdev;
 	mutex_lock(&bdev->bd_holder_lock);
@@ -1886,6 +1892,15 @@ static void mirvol_test_last_in_sync_gone(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_MISSING);
 	KUNIT_EXPECT_TRUE(test, p0->last_in_sync);
 	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_FAILED);
+	/*
+	 * A write now fails and reaches no plex, the syncing one included:
+	 * it would hold data no in-sync plex holds when plex 0 comes back.
+	 */
+	fill(ctx->pages, 0x5a5a);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 2048), 0);
+	KUNIT_EXPECT_FALSE(test, same(ctx->pages, ctx->check));
 	/* What plex 1's superblock says of plex 0. */
 	mutex_lock(&ctx->vol->sb_mutex);
 	mirvol_sb_update_locked(ctx->vol);
