@@ -241,30 +241,29 @@ static int do_write(void)
 	return 0;
 }
 
-/* Does sector @s of @buf hold sector @s of write @seq of @block? */
-static bool sector_of(const uint8_t *buf, unsigned int s, uint64_t block,
-		      uint64_t seq, uint8_t *tmp)
+/* Does sector @s of @buf hold sector @s of record @rec? */
+static bool sector_of(const uint8_t *buf, unsigned int s, const uint8_t *rec)
 {
-	rec_make(tmp, block, seq, 0);
 	/* Sector 0 holds the header: thread and CRC depend on more. */
 	if (!s)
-		return !memcmp(buf, tmp, 24) &&
-		       !memcmp(buf + 32, tmp + 32, 512 - 32);
-	return !memcmp(buf + s * 512, tmp + s * 512, 512);
+		return !memcmp(buf, rec, 24) &&
+		       !memcmp(buf + 32, rec + 32, 512 - 32);
+	return !memcmp(buf + s * 512, rec + s * 512, 512);
 }
 
 /*
  * Print where each sector of bad block @block comes from: the write its
  * header names, the acknowledged one, a write of the block with a
- * sequence number near either, zeros, or unknown.
+ * sequence number near either, zeros, or unknown.  Each candidate record
+ * is made once and matched against every sector still unknown.
  */
 static void describe_bad(const uint8_t *buf, uint64_t block, uint64_t acked)
 {
 	const struct rec *r = (const void *)buf;
-	uint64_t near[2] = { acked, 0 }, label[REC_SIZE / 512];
+	uint64_t near[2] = { acked, 0 }, label[REC_SIZE / 512], seq;
 	uint8_t *tmp = xaligned(REC_SIZE);
-	unsigned int s, k, n = REC_SIZE / 512;
-	int64_t d;
+	unsigned int s, k, n = REC_SIZE / 512, unknown = 0, sign;
+	uint64_t d;
 
 	if (r->magic == REC_MAGIC)
 		near[1] = r->seq;
@@ -275,23 +274,25 @@ static void describe_bad(const uint8_t *buf, uint64_t block, uint64_t acked)
 	for (s = 0; s < n; s++) {
 		const uint64_t *w = (const void *)(buf + s * 512);
 
-		label[s] = UINT64_MAX;		/* unknown */
 		for (k = 0; k < 512 / 8 && !w[k]; k++)
 			;
-		if (k == 512 / 8) {
-			label[s] = 0;		/* zeros */
-			continue;
-		}
-		for (k = 0; k < 2 && label[s] == UINT64_MAX; k++) {
-			if (!near[k])
-				continue;
-			for (d = 0; d <= 4000 && label[s] == UINT64_MAX; d++) {
-				if (sector_of(buf, s, block, near[k] + d, tmp))
-					label[s] = near[k] + d;
-				else if (d && near[k] > (uint64_t)d &&
-					 sector_of(buf, s, block, near[k] - d,
-						   tmp))
-					label[s] = near[k] - d;
+		label[s] = k == 512 / 8 ? 0 : UINT64_MAX;  /* zeros, unknown */
+		unknown += label[s] == UINT64_MAX;
+	}
+	for (k = 0; k < 2 && unknown; k++) {
+		for (d = 0; d <= 4000 && unknown && near[k]; d++) {
+			for (sign = 0; sign < 2 && unknown; sign++) {
+				if ((sign && !d) || (sign && near[k] <= d))
+					continue;
+				seq = sign ? near[k] - d : near[k] + d;
+				rec_make(tmp, block, seq, 0);
+				for (s = 0; s < n; s++) {
+					if (label[s] != UINT64_MAX ||
+					    !sector_of(buf, s, tmp))
+						continue;
+					label[s] = seq;
+					unknown--;
+				}
 			}
 		}
 	}
@@ -363,7 +364,7 @@ static int do_verify(void)
 	return bad ? 1 : 0;
 }
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: crash-load write -d DEV -b BLOCKS [-t THREADS] [-c SOCKET | -a FILE]\n"
@@ -380,7 +381,7 @@ int main(int argc, char **argv)
 
 	prog = "crash-load";
 	if (argc < 2)
-		usage();
+		print_usage();
 	mode = argv[1];
 	optind = 2;
 	seed = now_ms();
@@ -432,21 +433,21 @@ int main(int argc, char **argv)
 			dev_offset = strtoull(optarg, NULL, 0);
 			break;
 		default:
-			usage();
+			print_usage();
 		}
 	}
 	if (!dev || !nr_blocks || optind != argc)
-		usage();
+		print_usage();
 	if (!strcmp(mode, "write")) {
 		if (!nr_threads || !sync_every || !burst ||
 		    !!ctl_path == !!ack_path || !atomic_load(&next_seq))
-			usage();
+			print_usage();
 		return do_write();
 	}
 	if (!strcmp(mode, "verify")) {
 		if (!ack_path)
-			usage();
+			print_usage();
 		return do_verify();
 	}
-	usage();
+	print_usage();
 }
