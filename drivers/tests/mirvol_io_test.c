@@ -394,24 +394,32 @@ static void mirvol_test_bitmap_write_waits_clear(struct kunit *test)
 }
 
 /*
- * Bring @plex online and wait for its resync, which must succeed, copy
- * @total bytes and leave the plex active.
+ * Bring @plex online and wait for its resync, which must succeed and
+ * leave the plex active; @info gets the operation's end.
  */
-static void take_online_wait(struct kunit *test, struct mirvol_volume *vol,
-			     struct mirvol_plex *plex, u64 total)
+static void take_online_op(struct kunit *test, struct mirvol_volume *vol,
+			   struct mirvol_plex *plex, struct mirvol_op_info *info)
 {
-	struct mirvol_op_info info;
 	u64 op_id = 0;
 
 	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, plex->uuid.b,
 						 MIRVOL_PLEX_TAKE_ONLINE, -1,
 						 &op_id), MIRVOL_R_NONE);
 	KUNIT_ASSERT_NE(test, op_id, 0ULL);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, info),
 			MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
-	KUNIT_EXPECT_EQ(test, info.total_bytes, total);
+	KUNIT_EXPECT_EQ(test, info->state, (u32)MIRVOL_OPS_SUCCEEDED);
 	KUNIT_EXPECT_EQ(test, plex->state, MIRVOL_PLEX_ACTIVE);
+}
+
+/* The same, and the resync copied @total bytes. */
+static void take_online_wait(struct kunit *test, struct mirvol_volume *vol,
+			     struct mirvol_plex *plex, u64 total)
+{
+	struct mirvol_op_info info;
+
+	take_online_op(test, vol, plex, &info);
+	KUNIT_EXPECT_EQ(test, info.total_bytes, total);
 }
 
 /*
@@ -1915,6 +1923,77 @@ static void mirvol_test_last_in_sync_gone(struct kunit *test)
 		mirvol_op_wait(ctx->vol->op_id, 60000, &info);
 }
 
+/* What the resync-end hook of mirvol_test_rewind_partial() works on. */
+static struct io_ctx *rewind_ctx;
+static sector_t rewind_sector;
+static int rewind_err;
+
+/*
+ * Once, at the end of a pass: plex 0, the last in-sync plex, fails a
+ * write into a region whose bit is set; plex 1, syncing and past that
+ * region, takes it.
+ */
+static void failed_write_at_resync_end(struct mirvol_volume *vol)
+{
+	struct io_ctx *ctx = rewind_ctx;
+
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_WRITE);
+	fill(ctx->pages, 0xbad0);
+	rewind_err = do_io(vbdev(ctx), REQ_OP_WRITE, rewind_sector, ctx->pages,
+			   IO_PAGES);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+}
+
+/*
+ * Ordering rule 4 for a partial target (one that copies only the regions
+ * set in the bitmap): a write that no in-sync plex took but the target
+ * did, behind its checkpoint, sends the checkpoint back, and the target is
+ * promoted only once it holds the in-sync plex's data there again.
+ * Promoted at once, plex 1 would hold data plex 0 does not: reads would
+ * depend on the plex chosen.  (The rewind also makes the target copy all
+ * from there, not the regions set; this case passes without that too:
+ * the write's bit is set, so the next pass's snapshot holds its region.)
+ */
+static void mirvol_test_rewind_partial(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p1;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-rewind", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p1 = ctx->vol->plexes[1];
+	/* Dirty from the first write on, and kept so. */
+	ctx->vol->safe_mode_delay_ms = 0;
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	/* One region written while plex 1 is away: it copies that one. */
+	rewind_sector = (sector_t)40 << bm->shift;
+	fill(ctx->pages, 0x0ff1);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, rewind_sector,
+				    ctx->pages, IO_PAGES), 0);
+	rewind_ctx = ctx;
+	rewind_err = 0;
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, failed_write_at_resync_end);
+	take_online_op(test, ctx->vol, p1, &info);
+	/* The hook ran: its write failed (no in-sync plex took it). */
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_resync_end_hook));
+	KUNIT_EXPECT_NE(test, rewind_err, 0);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[0]->state, MIRVOL_PLEX_ACTIVE);
+	/* Both plexes hold what plex 0 held: the write before, not it. */
+	fill(ctx->pages, 0x0ff1);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, rewind_sector), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, rewind_sector), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1 holds data plex 0 does not");
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -1952,6 +2031,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_op_cancel_reserved),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
+	KUNIT_CASE(mirvol_test_rewind_partial),
 	{}
 };
 
