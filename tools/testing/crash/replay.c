@@ -35,7 +35,8 @@
  *   - the volume named by -m (the workload's, default "cv") is started
  *     once the "mark created" of the log lies before c, and the volume
  *     named by -b (the broken-off plex, default "cvb") once "mark
- *     break-done" does; no other volume appears;
+ *     break-done" does, until "mark merge-start" (it merges back); after
+ *     "mark merge-done" it is gone; no other volume appears;
  *   - no started volume is failed, every resync succeeds and leaves every
  *     plex active (once "mark created" lies before c: a crash in the
  *     middle of create may leave a plex out), and the active plexes hold
@@ -46,6 +47,9 @@
  *     ("ack" marks) before c, or a later write made before c; the broken
  *     off volume likewise with the acknowledgements before "mark
  *     break-start" and the writes before "mark break-done".
+ *
+ * -w FROM:TO tries only crash points between "mark FROM" and "mark TO"
+ * (the merge's, say), the budget all theirs.
  *
  * -L is the control run: a device that loses every write but FUA ones,
  * flushed or not.  It must fail, or the checks cannot see lost data.
@@ -109,6 +113,10 @@ static uint64_t *plex_writes[MAX_PLEXES], nr_plex_writes[MAX_PLEXES];
 static uint64_t *seq_first, max_seq;
 /* Acknowledgements, and the phase marks. */
 static uint64_t created_at = NONE, break_start_at = NONE, break_done_at = NONE;
+static uint64_t merge_start_at = NONE, merge_done_at = NONE;
+/* -w FROM:TO: crash points only between "mark FROM" and "mark TO". */
+static char win_from_name[64], win_to_name[64];
+static uint64_t win_from = NONE, win_to = NONE;
 
 static const char *main_name = "cv", *break_name = "cvb";
 static bool scrub, no_scrub, verbose, lose_flushed;
@@ -247,6 +255,15 @@ static void index_log(void)
 			break_start_at = i;
 		else if (is_mark(x, "mark break-done"))
 			break_done_at = i;
+		else if (is_mark(x, "mark merge-start"))
+			merge_start_at = i;
+		else if (is_mark(x, "mark merge-done"))
+			merge_done_at = i;
+		if (*win_from_name && is_mark(x, win_from_name) &&
+		    win_from == NONE)
+			win_from = i;
+		if (*win_to_name && is_mark(x, win_to_name) && win_to == NONE)
+			win_to = i;
 		if (x->type != LOG_WRITE || x->offset + x->len <= data_off)
 			continue;
 		o = x->offset < data_off ? data_off : x->offset;
@@ -264,6 +281,15 @@ static void index_log(void)
 		die("the log has no 'mark created'");
 	if ((break_start_at == NONE) != (break_done_at == NONE))
 		die("the log has only one of the break marks");
+	if ((merge_start_at == NONE) != (merge_done_at == NONE) ||
+	    (merge_start_at != NONE && merge_start_at < break_done_at))
+		die("the log has only one of the merge marks, or a merge before the break");
+	if (*win_from_name && (win_from == NONE || win_to == NONE ||
+			       win_to < win_from))
+		die("-w: the log has no '%s' followed by '%s'", win_from_name,
+		    win_to_name);
+	if (!*win_from_name)
+		win_from = 0;
 }
 
 /* ---- superblocks, for the reports ---------------------------------------- */
@@ -516,6 +542,8 @@ static struct state *choose_states(size_t budget, uint64_t seed, size_t *nr,
 		uint64_t c;
 		int tier;
 
+		if (i < win_from || i > win_to)
+			continue;
 		if (x->type == LOG_WRITE && (x->flags & LOG_F_FUA))
 			tier = 0;
 		else if (x->type == LOG_FLUSH)
@@ -534,7 +562,7 @@ static struct state *choose_states(size_t budget, uint64_t seed, size_t *nr,
 				add_masks(tiers, 0, 0, c, volatile_plexes(c));
 		}
 	}
-	if (last != nr_ents - 1) {
+	if (last != nr_ents - 1 && win_to == NONE) {
 		if (volatile_plexes(nr_ents - 1))
 			points[nr_points++] = nr_ents - 1;
 		add_masks(tiers, 1, 2, nr_ents - 1,
@@ -909,8 +937,13 @@ static void check_state(const struct state *st, struct check *ck)
 	}
 	if (!seen_main && st->c >= created_at)
 		fail(ck, "no volume %s", main_name);
-	if (!seen_break && break_done_at != NONE && st->c >= break_done_at)
+	/* Between the merge marks either; after them it is gone. */
+	if (!seen_break && break_done_at != NONE && st->c >= break_done_at &&
+	    st->c < merge_start_at)
 		fail(ck, "no volume %s", break_name);
+	if (seen_break && st->c >= merge_done_at)
+		fail(ck, "volume %s is still there after the merge",
+		     break_name);
 	if (ck->failed && n)
 		for (p = 0; p < n; p++)
 			if (m[p].result != MIRVOL_MEMBER_ACTIVE)
@@ -1117,10 +1150,24 @@ static int parse_state(const char *spec, struct state *st)
 	return 0;
 }
 
-static void usage(void)
+/* -w FROM:TO into the two marks' texts. */
+static int parse_window(const char *arg)
+{
+	const char *colon = strchr(arg, ':');
+	int n = colon ? (int)(colon - arg) : 0;
+
+	if (!n || !colon[1] || n > 48 || strlen(colon + 1) > 48)
+		return -1;
+	snprintf(win_from_name, sizeof(win_from_name), "mark %.*s", n, arg);
+	snprintf(win_to_name, sizeof(win_to_name), "mark %s", colon + 1);
+	return 0;
+}
+
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: crash-replay [-n STATES] [-S SEED] [-x STATE]... [-m NAME] [-b NAME] [-D] [-L] [-v]\n"
+		"                    [-w FROM:TO]\n"
 		"                    LOG DEV...\n"
 		"       crash-replay compare [-C] NAME\n"
 		"       crash-replay dump LOG [FROM [TO]]\n");
@@ -1143,7 +1190,7 @@ int main(int argc, char **argv)
 		return compare_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "dump"))
 		return dump_main(argc, argv);
-	while ((opt = getopt(argc, argv, "n:S:m:b:DLvx:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:S:m:b:DLvw:x:")) != -1) {
 		switch (opt) {
 		case 'n':
 			budget = strtoull(optarg, NULL, 0);
@@ -1163,20 +1210,24 @@ int main(int argc, char **argv)
 		case 'L':
 			lose_flushed = true;
 			break;
+		case 'w':
+			if (parse_window(optarg))
+				print_usage();
+			break;
 		case 'v':
 			verbose = true;
 			break;
 		case 'x':
 			if (nr_only == ARRAY_SIZE(only) ||
 			    parse_state(optarg, &only[nr_only++]))
-				usage();
+				print_usage();
 			break;
 		default:
-			usage();
+			print_usage();
 		}
 	}
 	if (optind >= argc - 1 || !budget)
-		usage();
+		print_usage();
 	load_log(argv[optind]);
 	if ((unsigned int)(argc - optind - 1) != nr_plexes)
 		die("the log has %u plexes, %d devices given", nr_plexes,

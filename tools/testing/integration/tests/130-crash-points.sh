@@ -8,11 +8,13 @@
 # goes through its initial resync, safe-mode clean/dirty transitions, an
 # add-plex whose throttled resync is cancelled and restarted (the
 # workload paused: the resync's checkpoints and end on a clean volume),
-# and a break-plex.  crash-replay then rebuilds the plexes at crash points
+# a break-plex with --track-changes and, writes going on, the merge-plex
+# of the broken-off volume back into the first.  crash-replay then rebuilds the plexes at crash points
 # around every FLUSH and FUA write of the log, with the volatile writes
 # of each plex's cache kept or lost, assembles them, lets the resync
-# finish and checks the data and the plexes.  MVTEST_TORTURE=1 (make
-# torture) tries many more states.
+# finish and checks the data and the plexes; a second run tries crash
+# points of the merge only.  MVTEST_TORTURE=1 (make torture) tries many
+# more states.
 
 TEST_OWN_BOOT=1
 if [ "${MVTEST_TORTURE:-0}" = 1 ]; then
@@ -103,12 +105,18 @@ record() {
 	log "add-plex cancelled and redone"
 
 	mark break-start
-	mirvolctl break-plex cv 1 --name cvb --wait >/dev/null
+	mirvolctl break-plex cv 1 --name cvb --track-changes --wait >/dev/null
 	mark break-done
 	log "plex 1 broken off"
 
-	# Writes go on without the broken-off plex, with clean/dirty rounds.
+	# Writes go on without the broken-off plex, with clean/dirty rounds,
+	# then it merges back: cvb goes, its plex copies what changed.
 	sleep "$tail_secs"
+	mark merge-start
+	mirvolctl merge-plex cv cvb --wait >/dev/null
+	mark merge-done
+	log "cvb merged back"
+	sleep 1
 	: >"$TEST_TMP/stop"
 	wait "$load_pid" || fail "the workload failed: $(tail -n 1 "$TEST_TMP/load.out")"
 	load_pid=
@@ -116,7 +124,6 @@ record() {
 	grep -Eq 'writes, last seq [1-9]' "$TEST_TMP/load.out" || fail "no writes"
 	mark stop
 	mirvolctl stop cv
-	mirvolctl stop cvb
 	mark stopped
 	"$CRASH/crash-record" quit "$TEST_TMP/ctl"
 	wait "$rec_pid" || fail "crash-record failed: $(tail -n 1 "$TEST_TMP/record.out")"
@@ -131,10 +138,11 @@ replay_counts() {
 }
 
 run_test() {
-	local states=400 tail_secs=4 out tried failed
+	local states=400 merge_states=100 tail_secs=4 out tried failed mtried mfailed
 
 	if [ "${MVTEST_TORTURE:-0}" = 1 ]; then
 		states=6000
+		merge_states=1000
 		tail_secs=30
 	fi
 	require jq
@@ -153,6 +161,17 @@ run_test() {
 	[ -n "$tried" ] || fail "crash-replay did not finish: $(tail -n 1 "$out")"
 	[ "$failed" -eq 0 ] || cp "$TEST_TMP/log" "$TEST_SCRATCH/crash.log"
 
+	# The merge's own crash points: the source volume's superblocks give
+	# way to the target's while the target's record the new plex.
+	"$CRASH/crash-replay" -n $merge_states -w merge-start:merge-done \
+		${MVTEST_SEED:+-S "$MVTEST_SEED"} "$TEST_TMP/log" /dev/ram0 \
+		/dev/ram1 /dev/ram2 >"$TEST_SCRATCH/merge.out" 2>&1 || :
+	cat "$TEST_SCRATCH/merge.out"
+	read -r mtried mfailed < <(replay_counts "$TEST_SCRATCH/merge.out")
+	[ -n "$mtried" ] ||
+		fail "crash-replay -w did not finish: $(tail -n 1 "$TEST_SCRATCH/merge.out")"
+	[ "$mfailed" -eq 0 ] || cp "$TEST_TMP/log" "$TEST_SCRATCH/crash.log"
+
 	# The control: a device losing flushed writes must fail the checks.
 	"$CRASH/crash-replay" -L -n 20 "$TEST_TMP/log" /dev/ram0 /dev/ram1 \
 		/dev/ram2 >"$TEST_SCRATCH/control.out" 2>&1 || :
@@ -167,4 +186,7 @@ run_test() {
 	# The log of a failed run is kept for "crash-replay dump".
 	[ "$failed" -eq 0 ] ||
 		fail "$failed of $tried crash states failed, first: $(grep -m1 '^  => ' "$out")"
+	[ "$mtried" -ge 20 ] || fail "only $mtried merge crash states"
+	[ "$mfailed" -eq 0 ] ||
+		fail "$mfailed of $mtried merge crash states failed, first: $(grep -m1 '^  => ' "$TEST_SCRATCH/merge.out")"
 }
