@@ -9,11 +9,11 @@
 # add-plex whose throttled resync is cancelled and restarted (the
 # workload paused: the resync's checkpoints and end on a clean volume),
 # a break-plex with --track-changes and, writes going on, the merge-plex
-# of the broken-off volume back into the first.  crash-replay then rebuilds the plexes at crash points
-# around every FLUSH and FUA write of the log, with the volatile writes
-# of each plex's cache kept or lost, assembles them, lets the resync
-# finish and checks the data and the plexes; a second run tries crash
-# points of the merge only.  MVTEST_TORTURE=1 (make torture) tries many
+# of the broken-off volume back into the first.  crash-replay then
+# rebuilds the plexes at crash points around every FLUSH and FUA write of
+# the log, with the volatile writes of each plex's cache kept or lost,
+# assembles them, lets the resync finish and checks the data and the
+# plexes; a second run tries crash points of the merge only.  MVTEST_TORTURE=1 (make torture) tries many
 # more states.
 
 TEST_OWN_BOOT=1
@@ -137,8 +137,24 @@ replay_counts() {
 	sed -n 's/^crash states: \([0-9]*\) tried, \([0-9]*\) failed.*/\1 \2/p' "$1"
 }
 
+# replay OUT ARGS...: crash-replay ARGS over the log onto the RAM disks,
+# its output in OUT and on ours; sets r_tried and r_failed from its counts,
+# fails if it did not finish, and keeps the log when a state failed.
+replay() {
+	local out=$1
+
+	shift
+	"$CRASH/crash-replay" "$@" ${MVTEST_SEED:+-S "$MVTEST_SEED"} \
+		"$TEST_TMP/log" /dev/ram0 /dev/ram1 /dev/ram2 >"$out" 2>&1 || :
+	cat "$out"
+	read -r r_tried r_failed < <(replay_counts "$out")
+	[ -n "$r_tried" ] || fail "crash-replay $* did not finish: $(tail -n 1 "$out")"
+	[ "$r_failed" -eq 0 ] || cp "$TEST_TMP/log" "$TEST_SCRATCH/crash.log"
+}
+
 run_test() {
 	local states=400 merge_states=100 tail_secs=4 out tried failed mtried mfailed
+	local r_tried r_failed
 
 	if [ "${MVTEST_TORTURE:-0}" = 1 ]; then
 		states=6000
@@ -154,23 +170,13 @@ run_test() {
 	echo 1000 >/sys/module/mirvol/parameters/safe_mode_delay_ms
 	mk_brd 3 $PLEX_MIB
 	out=$TEST_SCRATCH/replay.out
-	"$CRASH/crash-replay" -n $states ${MVTEST_SEED:+-S "$MVTEST_SEED"} \
-		"$TEST_TMP/log" /dev/ram0 /dev/ram1 /dev/ram2 >"$out" 2>&1 || :
-	cat "$out"
-	read -r tried failed < <(replay_counts "$out")
-	[ -n "$tried" ] || fail "crash-replay did not finish: $(tail -n 1 "$out")"
-	[ "$failed" -eq 0 ] || cp "$TEST_TMP/log" "$TEST_SCRATCH/crash.log"
+	replay "$out" -n $states
+	tried=$r_tried failed=$r_failed
 
 	# The merge's own crash points: the source volume's superblocks give
 	# way to the target's while the target's record the new plex.
-	"$CRASH/crash-replay" -n $merge_states -w merge-start:merge-done \
-		${MVTEST_SEED:+-S "$MVTEST_SEED"} "$TEST_TMP/log" /dev/ram0 \
-		/dev/ram1 /dev/ram2 >"$TEST_SCRATCH/merge.out" 2>&1 || :
-	cat "$TEST_SCRATCH/merge.out"
-	read -r mtried mfailed < <(replay_counts "$TEST_SCRATCH/merge.out")
-	[ -n "$mtried" ] ||
-		fail "crash-replay -w did not finish: $(tail -n 1 "$TEST_SCRATCH/merge.out")"
-	[ "$mfailed" -eq 0 ] || cp "$TEST_TMP/log" "$TEST_SCRATCH/crash.log"
+	replay "$TEST_SCRATCH/merge.out" -n $merge_states -w merge-start:merge-done
+	mtried=$r_tried mfailed=$r_failed
 
 	# The control: a device losing flushed writes must fail the checks.
 	"$CRASH/crash-replay" -L -n 20 "$TEST_TMP/log" /dev/ram0 /dev/ram1 \
