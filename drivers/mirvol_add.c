@@ -93,6 +93,11 @@ static void mirvol_add_undo(struct mirvol_add *a)
 	for (i = 0; i < a->nr; i++)
 		if (vol->plexes[a->plexes[i]->index] == a->plexes[i])
 			mirvol_detach_plex(vol, a->plexes[i]);
+	/*
+	 * Of the generation the joined plexes may hold (an attach whose
+	 * update failed): assembly prefers an in-sync plex's superblock to
+	 * theirs at the same generation (mirvol_assemble_plan()).
+	 */
 	mirvol_sb_update_locked(vol);
 	mutex_unlock(&vol->sb_mutex);
 	if (started)
@@ -322,6 +327,8 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 	struct mirvol_volume *vol = a->op.vol;
 	enum mirvol_reason reason = MIRVOL_R_NONE;
 	bool started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	uuid_t peer = vol->split_peer;
+	u64 split_generation = vol->split_generation;
 	unsigned int i;
 
 	if (started)
@@ -346,12 +353,6 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 		plex->boot = 0;
 		plex->gone_generation = 0;
 		reason = mirvol_attach_plex(vol, plex);
-		if (reason)
-			break;
-		if (mirvol_sb_init_plex(vol, plex))
-			reason = MIRVOL_R_IO_ERROR;
-		else
-			a->inited |= BIT(i);
 	}
 	if (!reason && a->merge) {
 		/*
@@ -361,8 +362,23 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
 		vol->split_generation = 0;
 	}
+	/*
+	 * All attached first: each device gets the superblock of the update
+	 * below, and all the same one (mirvol_sb_join_plex()).
+	 */
+	for (i = 0; i < a->nr && !reason; i++) {
+		if (mirvol_sb_join_plex(vol, a->plexes[i]))
+			reason = MIRVOL_R_IO_ERROR;
+		else
+			a->inited |= BIT(i);
+	}
 	if (!reason && mirvol_sb_update_locked(vol))
 		reason = MIRVOL_R_IO_ERROR;
+	if (reason) {
+		/* Still tracked: the undo records it so. */
+		vol->split_peer = peer;
+		vol->split_generation = split_generation;
+	}
 	mutex_unlock(&vol->sb_mutex);
 	if (started)
 		mirvol_resume_io(vol);

@@ -253,7 +253,7 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	/* An operation holding the old plex finds it gone, by UUID too. */
 	mirvol_detach_plex(vol, old);
 	mirvol_attach_plex(vol, plex);
-	mirvol_sb_init_plex(vol, plex);
+	mirvol_sb_join_plex(vol, plex);
 	mirvol_sb_update_locked(vol);
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);

@@ -836,6 +836,26 @@ static bool records_gone(const struct mirvol_md *a, const struct mirvol_md *b)
 	       gone_state(p->state);
 }
 
+/*
+ * Does @a's superblock outrank @b's as the truth?  The newer generation
+ * does.  Two of the same generation differ only when a device joined
+ * (mirvol_sb_join_plex(): one generation ahead) and the update that
+ * followed did not reach it: then the in-sync plexes' superblock, the
+ * one that update wrote, is the truth, not the joining device's own
+ * account.  Last, the lower slot: never the order members come in.
+ */
+static bool md_outranks(const struct mirvol_md *a, const struct mirvol_md *b)
+{
+	bool a_in = a->plexes[a->plex_index].state == MIRVOL_PLEX_ACTIVE;
+	bool b_in = b->plexes[b->plex_index].state == MIRVOL_PLEX_ACTIVE;
+
+	if (a->generation != b->generation)
+		return a->generation > b->generation;
+	if (a_in != b_in)
+		return a_in;
+	return a->plex_index < b->plex_index;
+}
+
 /**
  * mirvol_assemble_plan - decide how to assemble a volume from its members
  * @mds: the members' current superblocks, all of the same volume UUID
@@ -843,7 +863,8 @@ static bool records_gone(const struct mirvol_md *a, const struct mirvol_md *b)
  * @classes: out: per member, MIRVOL_ASM_*
  * @plan: out: the plan
  *
- * The member with the newest generation holds the truth.  A member is
+ * The member with the newest generation holds the truth (at the same
+ * generation, an in-sync one's; see md_outranks()).  A member is
  * current when the newest superblock records it active and it saw every
  * update but possibly the last (a crash in the middle of writing the
  * superblocks to all plexes leaves them one generation apart); otherwise
@@ -872,8 +893,7 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 		return;
 	}
 	for (i = 0; i < n; i++)
-		if (plan->newest < 0 ||
-		    mds[i]->generation > mds[plan->newest]->generation)
+		if (plan->newest < 0 || md_outranks(mds[i], mds[plan->newest]))
 			plan->newest = i;
 	newest = mds[plan->newest];
 

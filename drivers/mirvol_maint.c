@@ -16,8 +16,9 @@
 /*
  * An offline or failed plex, its device held, comes back: syncing only
  * the regions written since it left when the bitmap covers that time,
- * else stale (everything).  Its metadata head gets the volume's current
- * superblock and bitmap image.  Locks held, I/O suspended.
+ * else stale (everything).  Its metadata head gets the volume's bitmap
+ * image and the superblock of the update that follows
+ * (mirvol_sb_join_plex()).  Locks held, I/O suspended.
  */
 static void mirvol_plex_return(struct mirvol_volume *vol,
 			       struct mirvol_plex *plex)
@@ -31,7 +32,7 @@ static void mirvol_plex_return(struct mirvol_volume *vol,
 	plex->partial = partial;
 	mirvol_set_plex_state(plex, partial ? MIRVOL_PLEX_SYNCING :
 					      MIRVOL_PLEX_STALE);
-	if (mirvol_sb_init_plex(vol, plex))
+	if (mirvol_sb_join_plex(vol, plex))
 		mirvol_plex_error(plex, true);
 	pr_info("mirvol: %s: plex %u back, %s\n", vol->name, plex->index,
 		partial ? "copying the regions written without it" :

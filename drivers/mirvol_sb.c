@@ -152,9 +152,12 @@ static void mirvol_md_set_plex(struct mirvol_md *md, struct mirvol_plex *me)
 	md->bitmap_size = me->data_offset - md->bitmap_offset;
 }
 
-/* The superblock of @me as the volume stands; sb_mutex held. */
+/*
+ * The superblock of @me as the volume stands, of generation @gen (the
+ * volume's, or the next one for a joining device); sb_mutex held.
+ */
 static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
-			   struct mirvol_md *md)
+			   u64 gen, struct mirvol_md *md)
 {
 	unsigned long flags;
 	unsigned int i;
@@ -164,15 +167,14 @@ static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
 	if (test_bit(MIRVOL_VOL_DIRTY, &vol->flags) ||
 	    test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags))
 		md->flags |= MIRVOL_SB_F_DIRTY;
-	md->generation = vol->generation;
+	md->generation = gen;
 	md->data_size = vol->size;
 	md->ctime = vol->ctime;
 	md->utime = ktime_get_real_seconds();
 	mirvol_md_set_plex(md, me);
 	if (vol->bitmap) {
 		md->bitmap_region = mirvol_bitmap_region_sectors(vol->bitmap);
-		md->bitmap_cleared_gen = min(vol->bitmap->cleared_gen,
-					     vol->generation);
+		md->bitmap_cleared_gen = min(vol->bitmap->cleared_gen, gen);
 	}
 	md->sync_speed_min = vol->speed_min_stored;
 	md->sync_speed_max = vol->speed_max_stored;
@@ -229,7 +231,7 @@ void mirvol_volume_md(struct mirvol_volume *vol, struct mirvol_md *md)
 {
 	struct mirvol_plex none = { .data_offset = MIRVOL_DATA_OFFSET_SECTORS };
 
-	mirvol_md_fill(vol, &none, md);
+	mirvol_md_fill(vol, &none, vol->generation, md);
 	memset(md->plex_uuid, 0, sizeof(md->plex_uuid));
 }
 
@@ -386,7 +388,7 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 		if (!n)
 			return -EIO;
 		/* What it records was done before the flush below. */
-		mirvol_md_fill(vol, targets[0], &md);
+		mirvol_md_fill(vol, targets[0], vol->generation, &md);
 		for (i = 0; i < n; i++) {
 			mirvol_md_set_plex(&md, targets[i]);
 			mirvol_sb_encode(&md, page_address(targets[i]->sb_page));
@@ -449,25 +451,13 @@ static int mirvol_write_head(struct block_device *bdev, struct page *page,
 	return ret;
 }
 
-/**
- * mirvol_sb_init_plex - make a device a member of the volume
- * @vol: the volume, its generation current
- * @plex: the plex, in its slot
- *
- * Writes the bitmap image, if the volume has a bitmap, then the
- * superblock.
- *
- * Context: sb_mutex held.
- * Return: 0 or a negative errno.
- */
-int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
+/* The bitmap image, then the metadata head with the superblock of @gen. */
+static int mirvol_sb_write_member(struct mirvol_volume *vol,
+				  struct mirvol_plex *plex, u64 gen)
 {
 	struct mirvol_md md;
 
-	lockdep_assert_held(&vol->sb_mutex);
-	if (!vol->generation)
-		vol->generation = 1;
-	mirvol_md_fill(vol, plex, &md);
+	mirvol_md_fill(vol, plex, gen, &md);
 	mirvol_sb_encode(&md, page_address(plex->sb_page));
 	/* The bitmap first: the superblock says there is one. */
 	if (vol->bitmap) {
@@ -477,8 +467,52 @@ int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 		if (ret)
 			return ret;
 	}
-	return mirvol_write_head(plex->bdev, plex->sb_page,
-				 vol->generation & 1);
+	return mirvol_write_head(plex->bdev, plex->sb_page, gen & 1);
+}
+
+/**
+ * mirvol_sb_init_plex - make a device a member of a new volume
+ * @vol: the volume, not started, its generation current
+ * @plex: the plex, in its slot
+ *
+ * Writes the bitmap image, if the volume has a bitmap, then the
+ * superblock.  No other device holds a superblock of @vol yet; a device
+ * that joins a volume whose plexes hold one takes mirvol_sb_join_plex().
+ *
+ * Context: sb_mutex held.
+ * Return: 0 or a negative errno.
+ */
+int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
+{
+	lockdep_assert_held(&vol->sb_mutex);
+	if (!vol->generation)
+		vol->generation = 1;
+	return mirvol_sb_write_member(vol, plex, vol->generation);
+}
+
+/**
+ * mirvol_sb_join_plex - make a device a member of a volume that has some
+ * @vol: the volume
+ * @plex: the plex, in its slot, in the state it joins in
+ *
+ * Like mirvol_sb_init_plex(), but the superblock is the one the update
+ * that follows will write: of the next generation, with the plex table as
+ * it stands (every device joining with this update already in it).  A
+ * power cut before that update reaches the in-sync plexes leaves this
+ * device's superblock the newest and theirs one generation behind, still
+ * current: assembly takes the device in, as it was being taken in.  At
+ * the volume's own generation its superblock would tie with theirs, which
+ * do not list it, and the device would end up in no volume, or in one
+ * depending on the order in which assembly met the members.
+ *
+ * Context: sb_mutex held; the caller calls mirvol_sb_update_locked()
+ * next, in the same hold.
+ * Return: 0 or a negative errno.
+ */
+int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
+{
+	lockdep_assert_held(&vol->sb_mutex);
+	return mirvol_sb_write_member(vol, plex, vol->generation + 1);
 }
 
 /**

@@ -612,6 +612,7 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol);
 void mirvol_sb_flush_syncing(struct mirvol_volume *vol, u8 slots);
 int mirvol_sb_wipe(struct mirvol_plex *plex);
 int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
+int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 int mirvol_sync_rw(struct block_device *bdev, blk_opf_t opf, sector_t sector,
 		   struct page **pages, unsigned int nr_pages);
 

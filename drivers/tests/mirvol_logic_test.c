@@ -1206,6 +1206,64 @@ static void mirvol_test_plan_superseded(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, plan.complete);
 }
 
+/*
+ * A power cut while a device joins (add-plex, merge-plex, online,
+ * rejoin), after it took its superblock and before the update recorded it
+ * on the in-sync plexes.  It takes the superblock of that update, one
+ * generation ahead (mirvol_sb_join_plex()): assembly takes it in, in
+ * whatever order the members come.  At the same generation (the joining
+ * device failed, and the update that followed records the volume
+ * without it) the in-sync plexes' superblock is the truth, again in any
+ * order.
+ */
+static void mirvol_test_plan_join_cut(struct kunit *test)
+{
+	/* Static: three superblocks are too much for a KASAN stack frame. */
+	static struct mirvol_md a, b, c;
+	static const u8 orders[][3] = {
+		{ 0, 1, 2 }, { 2, 0, 1 }, { 1, 2, 0 }, { 2, 1, 0 },
+	};
+	const struct mirvol_md *all[] = { &a, &b, &c };
+	const struct mirvol_md *mds[3];
+	unsigned int classes[3], o, k;
+	struct mirvol_asm_plan plan;
+	int pos_c = -1;
+
+	md_member(&a, 2, 0, 10);
+	md_member(&b, 2, 1, 10);
+	md_member(&c, 3, 2, 11);
+	c.plexes[2].state = MIRVOL_PLEX_SYNCING;
+	c.plexes[2].sync_offset = 0;
+	for (o = 0; o < ARRAY_SIZE(orders); o++) {
+		for (k = 0; k < 3; k++) {
+			mds[k] = all[orders[o][k]];
+			if (mds[k] == &c)
+				pos_c = k;
+		}
+		c.generation = 11;
+		mirvol_assemble_plan(mds, 3, classes, &plan);
+		KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+		KUNIT_EXPECT_TRUE(test, plan.complete);
+		KUNIT_EXPECT_EQ(test, plan.newest, pos_c);
+		KUNIT_EXPECT_EQ(test, plan.slot_state[0], MIRVOL_PLEX_ACTIVE);
+		KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_ACTIVE);
+		KUNIT_EXPECT_EQ(test, plan.slot_state[2], MIRVOL_PLEX_SYNCING);
+		KUNIT_EXPECT_EQ(test, plan.slot_sync[2], 0ULL);
+		KUNIT_EXPECT_EQ(test, plan.slot_member[2], pos_c);
+		for (k = 0; k < 3; k++)
+			KUNIT_EXPECT_EQ(test, classes[k], MIRVOL_ASM_CURRENT);
+
+		c.generation = 10;
+		mirvol_assemble_plan(mds, 3, classes, &plan);
+		KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+		KUNIT_EXPECT_TRUE(test, plan.complete);
+		KUNIT_EXPECT_NE(test, plan.newest, pos_c);
+		KUNIT_EXPECT_EQ(test, plan.slot_state[2], MIRVOL_PLEX_NONE);
+		KUNIT_EXPECT_EQ(test, plan.slot_member[2], -1);
+		KUNIT_EXPECT_EQ(test, classes[pos_c], MIRVOL_ASM_SUPERSEDED);
+	}
+}
+
 static void mirvol_test_plan_duplicate(struct kunit *test)
 {
 	/* Static: three superblocks are too much for a KASAN stack frame. */
@@ -1762,6 +1820,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_plan_bitmap),
 	KUNIT_CASE(mirvol_test_plan_no_in_sync),
 	KUNIT_CASE(mirvol_test_plan_superseded),
+	KUNIT_CASE(mirvol_test_plan_join_cut),
 	KUNIT_CASE(mirvol_test_plan_duplicate),
 	KUNIT_CASE(mirvol_test_plan_last_in_sync),
 	KUNIT_CASE(mirvol_test_rejoin),
