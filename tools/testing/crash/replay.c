@@ -36,7 +36,9 @@
  *     once the "mark created" of the log lies before c, and the volume
  *     named by -b (the broken-off plex, default "cvb") once "mark
  *     break-done" does, until "mark merge-start" (it merges back); after
- *     "mark merge-done" it is gone; no other volume appears;
+ *     "mark merge-done" it is gone; no other volume appears; from the
+ *     merge's start on, every device that carries a superblock is a plex
+ *     of one of them;
  *   - no started volume is failed, every resync succeeds and leaves every
  *     plex active (once "mark created" lies before c: a crash in the
  *     middle of create may leave a plex out), and the active plexes hold
@@ -894,7 +896,7 @@ static void check_state(const struct state *st, struct check *ck)
 	uint8_t uuids[16][MIRVOL_UUID_LEN];
 	struct mirvol_assemble a;
 	bool seen_main = false, seen_break = false;
-	unsigned int p, n = 0;
+	unsigned int p, n = 0, vol_plexes = 0;
 	int fds[MAX_PLEXES], nr_vols, v;
 
 	memset(m, 0, sizeof(m));
@@ -933,6 +935,7 @@ static void check_state(const struct state *st, struct check *ck)
 			seen_break = true;
 		else
 			fail(ck, "unexpected volume %s", info.name);
+		vol_plexes += info.nr_plexes;
 		check_volume(ck, &info, st->c);
 	}
 	if (!seen_main && st->c >= created_at)
@@ -944,6 +947,10 @@ static void check_state(const struct state *st, struct check *ck)
 	if (seen_break && st->c >= merge_done_at)
 		fail(ck, "volume %s is still there after the merge",
 		     break_name);
+	/* Each device of the merge is a plex of one of them, never none. */
+	if (st->c >= merge_start_at && vol_plexes != n)
+		fail(ck, "%u devices carry a superblock, the volumes have %u plexes",
+		     n, vol_plexes);
 	if (ck->failed && n)
 		for (p = 0; p < n; p++)
 			if (m[p].result != MIRVOL_MEMBER_ACTIVE)
