@@ -197,7 +197,10 @@ static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
 
 /*
  * Rejoin a member to its running volume as stale: it replaces the
- * placeholder of its slot and the resync brings it up to date.  The
+ * placeholder of its slot and the resync brings it up to date.  A device
+ * whose add-plex or merge-plex a power cut interrupted, and which the
+ * volume started without, takes its empty slot likewise
+ * (mirvol_late_join_check()).  The
  * checks and the swap happen under one hold of vol->lock.  A failed
  * member rejoins only with @readd (mirvol_readd_missing()).
  */
@@ -207,6 +210,7 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	struct mirvol_plex *old, *plex = m->plex;
 	enum mirvol_reason reason;
 	struct mirvol_md vol_md;
+	u64 start_gen;
 
 	mutex_lock(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
@@ -216,8 +220,11 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	}
 	mutex_lock(&vol->sb_mutex);
 	mirvol_volume_md(vol, &vol_md);
+	start_gen = vol->start_generation;
 	mutex_unlock(&vol->sb_mutex);
 	reason = mirvol_rejoin_check(&vol_md, &m->md, readd);
+	if (reason == MIRVOL_R_NOT_A_MEMBER)
+		reason = mirvol_late_join_check(&vol_md, &m->md, start_gen);
 	if (!reason)
 		reason = mirvol_check_member(vol, plex);
 	if (reason) {
@@ -238,7 +245,13 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	 * only the regions set; any other, everything.
 	 */
 	plex->sync_offset = 0;
-	if (old->last_in_sync) {
+	if (!old) {
+		/* A join the in-sync plexes never recorded: everything. */
+		plex->state = MIRVOL_PLEX_STALE;
+		plex->partial = false;
+		pr_warn("mirvol: %s: %pg joins late: the volume started without it (power cut in add-plex or merge-plex)\n",
+			vol->name, plex->bdev);
+	} else if (old->last_in_sync) {
 		plex->state = MIRVOL_PLEX_ACTIVE;
 		plex->sync_offset = vol->size;
 	} else if (mirvol_bitmap_covers(vol, old, readd) &&
@@ -249,9 +262,10 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	} else {
 		plex->state = MIRVOL_PLEX_STALE;
 	}
-	plex->boot = old->boot;
+	plex->boot = old ? old->boot : 0;
 	/* An operation holding the old plex finds it gone, by UUID too. */
-	mirvol_detach_plex(vol, old);
+	if (old)
+		mirvol_detach_plex(vol, old);
 	mirvol_attach_plex(vol, plex);
 	mirvol_sb_join_plex(vol, plex);
 	mirvol_sb_update_locked(vol);
@@ -341,6 +355,7 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 	}
 	vol->size = copy.data_size;
 	vol->generation = copy.generation;
+	vol->start_generation = copy.generation;
 	vol->ctime = copy.ctime;
 	vol->speed_min_stored = copy.sync_speed_min;
 	vol->speed_max_stored = copy.sync_speed_max;

@@ -1065,3 +1065,52 @@ enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 	}
 	return MIRVOL_R_NONE;
 }
+
+/**
+ * mirvol_late_join_check - may a device a running volume does not list join
+ * @vol_md: the running volume's superblock, as it would write it now
+ * @m: the device's current superblock (same volume UUID)
+ * @start_gen: the generation the volume was assembled at, 0 if it was
+ *	created
+ *
+ * A power cut while add-plex or merge-plex took the device in, after it
+ * took the superblock of the update recording it (mirvol_sb_join_plex():
+ * one generation ahead) and before the in-sync plexes took that update.
+ * Assembly meeting all the members takes the device in; one meeting the
+ * in-sync plexes first (udev, one device at a time) finds them complete
+ * without it and starts the volume from their superblocks.  The device
+ * then comes in as a new plex that copies everything, when its
+ * superblock is exactly that one: of the generation after the one the
+ * volume started at, listing the device, not in sync, in a slot the
+ * volume leaves empty, under a UUID the volume does not have, and
+ * recording none of the volume's in-sync plexes as failed or missing.
+ *
+ * Return: MIRVOL_R_NONE if it may, else MIRVOL_R_NOT_A_MEMBER.
+ */
+enum mirvol_reason mirvol_late_join_check(const struct mirvol_md *vol_md,
+					  const struct mirvol_md *m,
+					  u64 start_gen)
+{
+	const struct mirvol_md_plex *self = &m->plexes[m->plex_index];
+	unsigned int i;
+
+	if (!start_gen || m->generation != start_gen + 1 ||
+	    vol_md->plexes[m->plex_index].state != MIRVOL_PLEX_NONE ||
+	    memcmp(self->uuid, m->plex_uuid, MIRVOL_UUID_LEN) ||
+	    (self->state != MIRVOL_PLEX_SYNCING &&
+	     self->state != MIRVOL_PLEX_STALE))
+		return MIRVOL_R_NOT_A_MEMBER;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		const struct mirvol_md_plex *v = &vol_md->plexes[i];
+
+		if (v->state == MIRVOL_PLEX_NONE)
+			continue;
+		if (!memcmp(v->uuid, m->plex_uuid, MIRVOL_UUID_LEN))
+			return MIRVOL_R_NOT_A_MEMBER;
+		if (v->state == MIRVOL_PLEX_ACTIVE &&
+		    !memcmp(m->plexes[i].uuid, v->uuid, MIRVOL_UUID_LEN) &&
+		    gone_state(m->plexes[i].state))
+			return MIRVOL_R_NOT_A_MEMBER;
+	}
+	return MIRVOL_R_NONE;
+}

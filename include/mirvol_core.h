@@ -275,6 +275,8 @@ enum {
  * @speed_min_stored: resync floor recorded in the superblocks, KiB/s, 0
  *	for the module default (@sb_mutex)
  * @speed_max_stored: resync ceiling recorded likewise
+ * @start_generation: the generation of the superblock the volume was
+ *	assembled from, 0 if it was created (@sb_mutex)
  */
 struct mirvol_volume {
 	struct list_head node;
@@ -341,6 +343,7 @@ struct mirvol_volume {
 	u64 split_generation;
 	unsigned int speed_min_stored;
 	unsigned int speed_max_stored;
+	u64 start_generation;
 };
 
 /* event_pending bits: what the worker reports in a KOBJ_CHANGE uevent */

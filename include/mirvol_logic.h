@@ -269,6 +269,9 @@ enum mirvol_reason mirvol_check_set_volume(const struct mirvol_set_volume *sv);
 
 enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 				       const struct mirvol_md *m, bool readd);
+enum mirvol_reason mirvol_late_join_check(const struct mirvol_md *vol_md,
+					  const struct mirvol_md *m,
+					  u64 start_gen);
 void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 			  unsigned int *classes, struct mirvol_asm_plan *plan);
 

@@ -1314,6 +1314,59 @@ static void mirvol_test_rejoin(struct kunit *test)
 			MIRVOL_R_NOT_A_MEMBER);
 }
 
+/* mirvol_late_join_check() of @c for a volume assembled at 10 */
+#define EXPECT_LATE_JOIN(r) \
+	KUNIT_EXPECT_EQ(test, mirvol_late_join_check(&vol, &c, 10), r)
+
+/*
+ * A device whose join a power cut interrupted, met after the volume
+ * started without it from in-sync plexes of generation 10: it holds the
+ * superblock of generation 11 listing it syncing in slot 2.
+ */
+static void mirvol_test_late_join(struct kunit *test)
+{
+	struct mirvol_md vol, c;
+
+	md_member(&vol, 2, 0, 11);	/* started at 10, wrote 11 */
+	md_member(&c, 3, 2, 11);
+	c.plexes[2].state = MIRVOL_PLEX_SYNCING;
+	c.plexes[2].sync_offset = 0;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &c, false),
+			MIRVOL_R_NOT_A_MEMBER);
+	EXPECT_LATE_JOIN(MIRVOL_R_NONE);
+	/* A created volume, or one started from another generation. */
+	KUNIT_EXPECT_EQ(test, mirvol_late_join_check(&vol, &c, 0),
+			MIRVOL_R_NOT_A_MEMBER);
+	KUNIT_EXPECT_EQ(test, mirvol_late_join_check(&vol, &c, 11),
+			MIRVOL_R_NOT_A_MEMBER);
+	KUNIT_EXPECT_EQ(test, mirvol_late_join_check(&vol, &c, 9),
+			MIRVOL_R_NOT_A_MEMBER);
+	/* It says it is in sync: not a device being taken in. */
+	c.plexes[2].state = MIRVOL_PLEX_ACTIVE;
+	EXPECT_LATE_JOIN(MIRVOL_R_NOT_A_MEMBER);
+	c.plexes[2].state = MIRVOL_PLEX_STALE;
+	EXPECT_LATE_JOIN(MIRVOL_R_NONE);
+	/* Its slot was taken meanwhile. */
+	vol.plexes[2].state = MIRVOL_PLEX_SYNCING;
+	vol.plexes[2].uuid[0] = 0x66;
+	EXPECT_LATE_JOIN(MIRVOL_R_NOT_A_MEMBER);
+	vol.plexes[2].state = MIRVOL_PLEX_NONE;
+	memset(vol.plexes[2].uuid, 0, MIRVOL_UUID_LEN);
+	/* The volume has its UUID in another slot. */
+	vol.plexes[1].uuid[0] = c.plex_uuid[0];
+	EXPECT_LATE_JOIN(MIRVOL_R_NOT_A_MEMBER);
+	vol.plexes[1].uuid[0] = 0x11;
+	/* It ran without an in-sync plex of the volume: split brain. */
+	c.plexes[1].state = MIRVOL_PLEX_MISSING;
+	EXPECT_LATE_JOIN(MIRVOL_R_NOT_A_MEMBER);
+	c.plexes[1].state = MIRVOL_PLEX_ACTIVE;
+	/* Its table does not list it where it says it is. */
+	c.plexes[2].uuid[0] = 0x67;
+	EXPECT_LATE_JOIN(MIRVOL_R_NOT_A_MEMBER);
+	c.plexes[2].uuid[0] = 0x12;
+	EXPECT_LATE_JOIN(MIRVOL_R_NONE);
+}
+
 /* Start a few seconds before jiffies wrap, as the kernel's own do. */
 #define SPEED_T0	((unsigned long)-2 * HZ)
 #define MIB_SECTORS	2048ULL
@@ -1824,6 +1877,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_plan_duplicate),
 	KUNIT_CASE(mirvol_test_plan_last_in_sync),
 	KUNIT_CASE(mirvol_test_rejoin),
+	KUNIT_CASE(mirvol_test_late_join),
 	{}
 };
 

@@ -624,7 +624,9 @@ struct mirvol_assemble_member {
  * missing.  A group is started when every member its newest superblock
  * expects is present, or with RUN when at least one up-to-date member is.
  * Otherwise it is held offline (its devices claimed) until more members
- * arrive.  A member of a running volume rejoins it as stale.  Failure
+ * arrive.  A member of a running volume rejoins it as stale; so does, in
+ * the empty slot it names, a device whose add-plex or merge-plex a power
+ * cut interrupted before the in-sync plexes recorded it.  Failure
  * of any group fails the call with that group's reason; per-member
  * results are written back in every case.
  */

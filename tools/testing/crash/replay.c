@@ -5,7 +5,7 @@
  * check that nothing acknowledged was lost and the in-sync plexes agree.
  *
  *   crash-replay [-n STATES] [-S SEED] [-x STATE]... [-m NAME] [-b NAME]
- *                [-D] [-L] [-v] LOG DEV...
+ *                [-D] [-L] [-v] [-w FROM:TO] [-I] LOG DEV...
  *   crash-replay compare [-C] NAME
  *   crash-replay dump LOG [FROM [TO]]
  *
@@ -52,6 +52,9 @@
  *
  * -w FROM:TO tries only crash points between "mark FROM" and "mark TO"
  * (the merge's, say), the budget all theirs.
+ *
+ * -I assembles as udev does, one member at a time (INCREMENTAL), older
+ * superblocks first, before the ASSEMBLE with RUN.
  *
  * -L is the control run: a device that loses every write but FUA ones,
  * flushed or not.  It must fail, or the checks cannot see lost data.
@@ -121,7 +124,7 @@ static char win_from_name[64], win_to_name[64];
 static uint64_t win_from = NONE, win_to = NONE;
 
 static const char *main_name = "cv", *break_name = "cvb";
-static bool scrub, no_scrub, verbose, lose_flushed;
+static bool scrub, no_scrub, verbose, lose_flushed, incremental;
 static int ctl = -1;
 
 /* ---- the log -------------------------------------------------------- */
@@ -680,6 +683,20 @@ static bool has_sb(unsigned int p)
 	       MIRVOL_SB_MAGIC;
 }
 
+/* The generation of plex @p's current superblock (0: none). */
+static uint64_t sb_generation(unsigned int p)
+{
+	const uint8_t *s0 = work[p] + MIRVOL_SB_OFFSET;
+	const uint8_t *s1 = s0 + MIRVOL_SB_SLOT_SIZE;
+	uint64_t g = 0;
+
+	if (get64(s0) == MIRVOL_SB_MAGIC)
+		g = get64(s0 + 128);
+	if (get64(s1) == MIRVOL_SB_MAGIC && get64(s1 + 128) > g)
+		g = get64(s1 + 128);
+	return g;
+}
+
 /* ---- checking a state ------------------------------------------------------ */
 
 struct check {
@@ -890,6 +907,39 @@ static void check_volume(struct check *ck, struct mirvol_info *info,
 			   c < break_done_at ? c : break_done_at);
 }
 
+/*
+ * -I: as udev would, one member per INCREMENTAL call, and in the order
+ * that is worst for a device taken in by the last update: older
+ * superblocks first (a volume its members' superblocks find complete
+ * starts before the newer one comes).  The ASSEMBLE with RUN that
+ * follows starts what is still waiting, as a timeout would.
+ */
+static void assemble_incremental(struct check *ck,
+				 const struct mirvol_assemble_member *m,
+				 const uint64_t *gens, unsigned int n)
+{
+	unsigned int order[MAX_PLEXES], i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = i; j > 0 && gens[order[j - 1]] > gens[i]; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (i = 0; i < n; i++) {
+		struct mirvol_assemble_member one = { .fd = m[order[i]].fd };
+		struct mirvol_assemble a;
+
+		memset(&a, 0, sizeof(a));
+		a.hdr.flags = MIRVOL_ASSEMBLE_F_INCREMENTAL;
+		a.nr_members = 1;
+		a.members_ptr = (uint64_t)(uintptr_t)&one;
+		if (ioctl(ctl, MIRVOL_IOC_ASSEMBLE, &a))
+			fail(ck, "incremental assembly of member %u (generation %llu) failed: %s (%s)",
+			     order[i], (unsigned long long)gens[order[i]],
+			     strerror(errno), mv_reason_str(a.hdr.reason));
+	}
+}
+
 static void check_state(const struct state *st, struct check *ck)
 {
 	struct mirvol_assemble_member m[MAX_PLEXES];
@@ -898,6 +948,7 @@ static void check_state(const struct state *st, struct check *ck)
 	bool seen_main = false, seen_break = false;
 	unsigned int p, n = 0, vol_plexes = 0;
 	int fds[MAX_PLEXES], nr_vols, v;
+	uint64_t gens[MAX_PLEXES];
 
 	memset(m, 0, sizeof(m));
 	for (p = 0; p < nr_plexes; p++) {
@@ -907,8 +958,11 @@ static void check_state(const struct state *st, struct check *ck)
 		if (fds[n] < 0)
 			die("%s: %s", devs[p], strerror(errno));
 		m[n].fd = fds[n];
+		gens[n] = sb_generation(p);
 		n++;
 	}
+	if (n && incremental)
+		assemble_incremental(ck, m, gens, n);
 	if (n) {
 		memset(&a, 0, sizeof(a));
 		a.hdr.flags = MIRVOL_ASSEMBLE_F_RUN;
@@ -1174,7 +1228,7 @@ static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: crash-replay [-n STATES] [-S SEED] [-x STATE]... [-m NAME] [-b NAME] [-D] [-L] [-v]\n"
-		"                    [-w FROM:TO]\n"
+		"                    [-w FROM:TO] [-I]\n"
 		"                    LOG DEV...\n"
 		"       crash-replay compare [-C] NAME\n"
 		"       crash-replay dump LOG [FROM [TO]]\n");
@@ -1197,7 +1251,7 @@ int main(int argc, char **argv)
 		return compare_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "dump"))
 		return dump_main(argc, argv);
-	while ((opt = getopt(argc, argv, "n:S:m:b:DLvw:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:S:m:b:DILvw:x:")) != -1) {
 		switch (opt) {
 		case 'n':
 			budget = strtoull(optarg, NULL, 0);
@@ -1213,6 +1267,9 @@ int main(int argc, char **argv)
 			break;
 		case 'D':
 			no_scrub = true;
+			break;
+		case 'I':
+			incremental = true;
 			break;
 		case 'L':
 			lose_flushed = true;

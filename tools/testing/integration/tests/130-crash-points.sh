@@ -13,8 +13,9 @@
 # rebuilds the plexes at crash points around every FLUSH and FUA write of
 # the log, with the volatile writes of each plex's cache kept or lost,
 # assembles them, lets the resync finish and checks the data and the
-# plexes; a second run tries crash points of the merge only.  MVTEST_TORTURE=1 (make torture) tries many
-# more states.
+# plexes; a second run tries crash points of the merge only, assembling
+# one device at a time as udev does (crash-replay -I).  MVTEST_TORTURE=1
+# (make torture) tries many more states.
 
 TEST_OWN_BOOT=1
 if [ "${MVTEST_TORTURE:-0}" = 1 ]; then
@@ -174,8 +175,9 @@ run_test() {
 	tried=$r_tried failed=$r_failed
 
 	# The merge's own crash points: the source volume's superblocks give
-	# way to the target's while the target's record the new plex.
-	replay "$TEST_SCRATCH/merge.out" -n $merge_states -w merge-start:merge-done
+	# way to the target's while the target's record the new plex; the
+	# devices come one at a time, older superblocks first.
+	replay "$TEST_SCRATCH/merge.out" -n $merge_states -w merge-start:merge-done -I
 	mtried=$r_tried mfailed=$r_failed
 
 	# The control: a device losing flushed writes must fail the checks.
