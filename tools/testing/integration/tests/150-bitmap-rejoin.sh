@@ -99,6 +99,7 @@ run_test() {
 	json=$(mirvolctl op wait "$op" --json) || fail "the re-add of the failed plex failed"
 	assert_eq $((1 << 20)) "$(jq .total_bytes <<<"$json")" "bytes copied by re-add of a failed plex"
 	plexes_identical bm
+	wait_for 30 sh -c "$MIRVOLCTL show bm --json | jq -e '.bitmap_dirty_regions == 0'"
 	# Failed across a stop: assembly holds it failed, re-add copies.
 	mirvolctl fail bm 1
 	dd if="$TEST_TMP/new" of="$vol" bs=1M seek=50 oflag=direct status=none
