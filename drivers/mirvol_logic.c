@@ -1023,6 +1023,27 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 	}
 }
 
+/*
+ * Does @m record one of the plexes @vol_md has active (@m's own slot
+ * aside) as failed or missing: did it run without them?
+ */
+static bool records_active_gone(const struct mirvol_md *vol_md,
+				const struct mirvol_md *m)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		const struct mirvol_md_plex *v = &vol_md->plexes[i];
+
+		if (i == m->plex_index || v->state != MIRVOL_PLEX_ACTIVE)
+			continue;
+		if (!memcmp(m->plexes[i].uuid, v->uuid, MIRVOL_UUID_LEN) &&
+		    gone_state(m->plexes[i].state))
+			return true;
+	}
+	return false;
+}
+
 /**
  * mirvol_rejoin_check - may a member rejoin a running volume
  * @vol_md: the running volume's superblock, as it would write it now
@@ -1043,7 +1064,6 @@ enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 				       const struct mirvol_md *m, bool readd)
 {
 	const struct mirvol_md_plex *p = &vol_md->plexes[m->plex_index];
-	unsigned int i;
 
 	if (p->state == MIRVOL_PLEX_NONE ||
 	    memcmp(p->uuid, m->plex_uuid, MIRVOL_UUID_LEN))
@@ -1054,15 +1074,8 @@ enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 		return MIRVOL_R_SPLIT_BRAIN;
 	if (p->state == MIRVOL_PLEX_FAILED && !readd)
 		return MIRVOL_R_PLEX_FAILED;
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-		const struct mirvol_md_plex *v = &vol_md->plexes[i];
-
-		if (i == m->plex_index || v->state != MIRVOL_PLEX_ACTIVE)
-			continue;
-		if (!memcmp(m->plexes[i].uuid, v->uuid, MIRVOL_UUID_LEN) &&
-		    gone_state(m->plexes[i].state))
-			return MIRVOL_R_SPLIT_BRAIN;
-	}
+	if (records_active_gone(vol_md, m))
+		return MIRVOL_R_SPLIT_BRAIN;
 	return MIRVOL_R_NONE;
 }
 
@@ -1100,17 +1113,12 @@ enum mirvol_reason mirvol_late_join_check(const struct mirvol_md *vol_md,
 	    (self->state != MIRVOL_PLEX_SYNCING &&
 	     self->state != MIRVOL_PLEX_STALE))
 		return MIRVOL_R_NOT_A_MEMBER;
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-		const struct mirvol_md_plex *v = &vol_md->plexes[i];
-
-		if (v->state == MIRVOL_PLEX_NONE)
-			continue;
-		if (!memcmp(v->uuid, m->plex_uuid, MIRVOL_UUID_LEN))
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol_md->plexes[i].state != MIRVOL_PLEX_NONE &&
+		    !memcmp(vol_md->plexes[i].uuid, m->plex_uuid,
+			    MIRVOL_UUID_LEN))
 			return MIRVOL_R_NOT_A_MEMBER;
-		if (v->state == MIRVOL_PLEX_ACTIVE &&
-		    !memcmp(m->plexes[i].uuid, v->uuid, MIRVOL_UUID_LEN) &&
-		    gone_state(m->plexes[i].state))
-			return MIRVOL_R_NOT_A_MEMBER;
-	}
+	if (records_active_gone(vol_md, m))
+		return MIRVOL_R_NOT_A_MEMBER;
 	return MIRVOL_R_NONE;
 }

@@ -675,26 +675,22 @@ static void build_state(const struct state *st, uint64_t kept[],
 	}
 }
 
-/* Does plex @p of the state carry a superblock (in either slot)? */
-static bool has_sb(unsigned int p)
-{
-	return get64(work[p] + MIRVOL_SB_OFFSET) == MIRVOL_SB_MAGIC ||
-	       get64(work[p] + MIRVOL_SB_OFFSET + MIRVOL_SB_SLOT_SIZE) ==
-	       MIRVOL_SB_MAGIC;
-}
-
-/* The generation of plex @p's current superblock (0: none). */
-static uint64_t sb_generation(unsigned int p)
+/*
+ * The superblock slot plex @p of the state will be assembled from: of
+ * the two with the magic, the higher generation; NULL if neither has it.
+ */
+static const uint8_t *current_sb(unsigned int p)
 {
 	const uint8_t *s0 = work[p] + MIRVOL_SB_OFFSET;
 	const uint8_t *s1 = s0 + MIRVOL_SB_SLOT_SIZE;
-	uint64_t g = 0;
+	const uint8_t *cur = NULL;
 
 	if (get64(s0) == MIRVOL_SB_MAGIC)
-		g = get64(s0 + 128);
-	if (get64(s1) == MIRVOL_SB_MAGIC && get64(s1 + 128) > g)
-		g = get64(s1 + 128);
-	return g;
+		cur = s0;
+	if (get64(s1) == MIRVOL_SB_MAGIC &&
+	    (!cur || get64(s1 + 128) > get64(cur + 128)))
+		cur = s1;
+	return cur;
 }
 
 /* ---- checking a state ------------------------------------------------------ */
@@ -949,16 +945,18 @@ static void check_state(const struct state *st, struct check *ck)
 	unsigned int p, n = 0, vol_plexes = 0;
 	int fds[MAX_PLEXES], nr_vols, v;
 	uint64_t gens[MAX_PLEXES];
+	const uint8_t *sb;
 
 	memset(m, 0, sizeof(m));
 	for (p = 0; p < nr_plexes; p++) {
-		if (!has_sb(p))
+		sb = current_sb(p);
+		if (!sb)
 			continue;
 		fds[n] = open(devs[p], O_RDWR | O_CLOEXEC);
 		if (fds[n] < 0)
 			die("%s: %s", devs[p], strerror(errno));
 		m[n].fd = fds[n];
-		gens[n] = sb_generation(p);
+		gens[n] = get64(sb + 128);
 		n++;
 	}
 	if (n && incremental)
@@ -1044,15 +1042,8 @@ static void describe_state(const struct state *st, const uint64_t kept[],
 				      (unsigned long long)total[p]);
 	/* The superblock each plex will be assembled from. */
 	for (p = 0; p < nr_plexes && n < len; p++) {
-		const uint8_t *s0 = work[p] + MIRVOL_SB_OFFSET;
-		const uint8_t *s1 = s0 + MIRVOL_SB_SLOT_SIZE;
-		const uint8_t *cur = NULL;
+		const uint8_t *cur = current_sb(p);
 
-		if (get64(s0) == MIRVOL_SB_MAGIC)
-			cur = s0;
-		if (get64(s1) == MIRVOL_SB_MAGIC &&
-		    (!cur || get64(s1 + 128) > get64(cur + 128)))
-			cur = s1;
 		if (cur && !describe_sb(cur, sb, sizeof(sb)))
 			n += (size_t)snprintf(buf + n, len - n,
 					      "\n    plex %u superblock: %s", p,
