@@ -57,7 +57,9 @@ struct mirvol_member {
 
 /*
  * Tell user space (mirvolctl monitor) that assembly refused a member for
- * a reason that needs an administrator: diverged, unreadable or failed.
+ * a reason that needs an administrator: diverged, unreadable or failed,
+ * or a former member (its superblock names a volume that no longer lists
+ * it: a power cut before remove-plex or replace erased it).
  */
 static void mirvol_member_refused_event(struct mirvol_member *m,
 					enum mirvol_reason reason)
@@ -74,7 +76,8 @@ static void mirvol_member_refused_event(struct mirvol_member *m,
 	    reason != MIRVOL_R_METADATA_CORRUPT &&
 	    reason != MIRVOL_R_METADATA_VERSION &&
 	    reason != MIRVOL_R_PLEX_FAILED &&
-	    reason != MIRVOL_R_NO_IN_SYNC_MEMBER)
+	    reason != MIRVOL_R_NO_IN_SYNC_MEMBER &&
+	    !(reason == MIRVOL_R_NOT_A_MEMBER && m->have_md))
 		return;
 	snprintf(why, sizeof(why), "MIRVOL_REASON=%s",
 		 mirvol_reason_str(reason));

@@ -6,8 +6,9 @@
 # resync-started, resync-finished and operation-ended, as JSON lines and
 # as text; --program runs for each event
 # with it in its arguments and environment; --oneshot reports what is
-# wrong now; assembly refusing a failed member and a removed volume are
-# reported too.
+# wrong now; assembly refusing a failed member, or a former member whose
+# superblock survived its removal (a power cut before the erase), and a
+# removed volume are reported too.
 
 TEST_TIMEOUT=300
 
@@ -28,9 +29,9 @@ in_order() {
 }
 
 run_test() {
-	local json_pid text_pid prog_pid op ev rc
+	local json_pid text_pid prog_pid op ev rc n
 	require jq
-	mk_brd 1 40
+	mk_brd 2 40
 	mk_nullb back 40
 	load_mirvol
 	mirvolctl create --name mon --wait /dev/ram0 /dev/back >/dev/null
@@ -94,6 +95,33 @@ run_test() {
 	jq -s -e 'map(select(.event == "assembly-refused")) | .[0] | .reason == "PLEX_FAILED" and
 		.volume == "mon" and .device == "/dev/back"' "$TEST_TMP/mon.json" >/dev/null ||
 		fail "assembly-refused fields: $(grep assembly-refused "$TEST_TMP/mon.json")"
+
+	# A plex removed, its superblock put back as a power cut before the
+	# erase would have left it: assembly refuses it (the volume does not
+	# list it), and says so.
+	mirvolctl add-plex mon /dev/ram1 --wait >/dev/null
+	dd if=/dev/ram1 of="$TEST_TMP/head" bs=1M count=1 iflag=direct status=none
+	mirvolctl remove-plex mon /dev/ram1 --wait >/dev/null
+	dd if="$TEST_TMP/head" of=/dev/ram1 bs=1M count=1 oflag=direct status=none
+	expect_fail_reason NOT_A_MEMBER "$MIRVOLCTL" assemble --incremental /dev/ram1
+	wait_for 10 sh -c "jq -s -e 'map(select(.event == \"assembly-refused\" and .reason == \"NOT_A_MEMBER\")) | length >= 1' '$TEST_TMP/mon.json' >/dev/null" ||
+		fail "no assembly-refused event for the former member: $(grep assembly-refused "$TEST_TMP/mon.json")"
+	jq -s -e 'map(select(.event == "assembly-refused" and .reason == "NOT_A_MEMBER")) | .[0] |
+		.volume == "mon" and .device == "/dev/ram1"' "$TEST_TMP/mon.json" >/dev/null ||
+		fail "assembly-refused fields: $(grep NOT_A_MEMBER "$TEST_TMP/mon.json")"
+	wait_for 10 grep -Eq '^[0-9T:-]+ assembly-refused mon .*/dev/ram1.*NOT_A_MEMBER' "$TEST_TMP/mon.txt" ||
+		fail "text line of the refusal: $(grep assembly-refused "$TEST_TMP/mon.txt")"
+	# A device without a superblock is no news (udev may have reported
+	# the former member again, when dd closed it: count after it).
+	settle
+	n=$(jq -s 'map(select(.event == "assembly-refused")) | length' "$TEST_TMP/mon.json")
+	mirvolctl wipe /dev/ram1 >/dev/null
+	"$MIRVOLCTL" assemble --incremental /dev/ram1 >/dev/null 2>&1 || true
+	settle
+	sleep 1
+	assert_eq "$n" "$(jq -s 'map(select(.event == "assembly-refused")) | length' "$TEST_TMP/mon.json")" \
+		"assembly-refused events after the device was wiped"
+
 	mirvolctl remove --yes mon
 	wait_for 10 grep -q volume-removed "$TEST_TMP/mon.json" ||
 		fail "no volume-removed event: $(events "$TEST_TMP/mon.json")"
