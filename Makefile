@@ -100,7 +100,7 @@ check-debug: all
 # installed in a guest (about 12 minutes under TCG).
 torture: all
 	@DEB_BUILD_OPTIONS=nocheck $(SRC)/tools/mkdeb.sh $(SRC)/tools/testing/out/pkg/deb >/dev/null
-	@KDIR='$(KDIR)' MVTEST_TORTURE=1 $(SRC)/tools/testing/integration/run.sh crash-points power-cut deb-dkms
+	@KDIR='$(KDIR)' MVTEST_TORTURE=1 $(SRC)/tools/testing/integration/run.sh crash-points crash-maint power-cut deb-dkms
 
 # The build is a sub-make started after deps, which finds KDIR itself.
 demo: deps

@@ -316,10 +316,17 @@ const char *mv_reason_str(uint32_t reason)
 const char *mv_plex_state_str(uint32_t state)
 {
 	static const char *const names[] = {
-		"none", "active", "stale", "syncing", "failed", "missing",
+		[MIRVOL_PLEX_NONE]	= "none",
+		[MIRVOL_PLEX_ACTIVE]	= "active",
+		[MIRVOL_PLEX_STALE]	= "stale",
+		[MIRVOL_PLEX_SYNCING]	= "syncing",
+		[MIRVOL_PLEX_FAILED]	= "failed",
+		[MIRVOL_PLEX_MISSING]	= "missing",
+		[MIRVOL_PLEX_OFFLINE]	= "offline",
 	};
 
-	return state < ARRAY_SIZE(names) ? names[state] : "unknown";
+	return state < ARRAY_SIZE(names) && names[state] ? names[state] :
+	       "unknown";
 }
 
 /* ---- comparing plexes -------------------------------------------------- */

@@ -5,7 +5,7 @@
  * check that nothing acknowledged was lost and the in-sync plexes agree.
  *
  *   crash-replay [-n STATES] [-S SEED] [-x STATE]... [-m NAME] [-b NAME]
- *                [-D] [-L] [-v] [-w FROM:TO] [-I] LOG DEV...
+ *                [-D] [-L] [-v] [-w FROM:TO] [-I] [-O FROM:TO]... LOG DEV...
  *   crash-replay compare [-C] NAME
  *   crash-replay dump LOG [FROM [TO]]
  *
@@ -55,6 +55,12 @@
  *
  * -I assembles as udev does, one member at a time (INCREMENTAL), older
  * superblocks first, before the ASSEMBLE with RUN.
+ *
+ * -O FROM:TO (up to 4): at crash points between "mark FROM" and "mark TO"
+ * one plex of the main volume may be left offline, failed or missing
+ * after recovery: the scenario took it out there (offline, fail) and
+ * brought it back (online, re-add) by TO.  The others must be active,
+ * and the data checks are the same.
  *
  * -L is the control run: a device that loses every write but FUA ones,
  * flushed or not.  It must fail, or the checks cannot see lost data.
@@ -122,6 +128,13 @@ static uint64_t merge_start_at = NONE, merge_done_at = NONE;
 /* -w FROM:TO: crash points only between "mark FROM" and "mark TO". */
 static char win_from_name[64], win_to_name[64];
 static uint64_t win_from = NONE, win_to = NONE;
+/* -O FROM:TO: between these marks a plex may stay out (offline, failed). */
+#define MAX_OUT_WINDOWS	4
+static struct {
+	char from_name[64], to_name[64];
+	uint64_t from, to;
+} outw[MAX_OUT_WINDOWS];
+static unsigned int nr_outw;
 
 static const char *main_name = "cv", *break_name = "cvb";
 static bool scrub, no_scrub, verbose, lose_flushed, incremental;
@@ -249,6 +262,7 @@ static void note_seq(uint64_t seq, uint64_t idx)
 static void index_log(void)
 {
 	uint64_t i, data_off = MIRVOL_DATA_OFFSET;
+	unsigned int w;
 
 	for (i = 0; i < nr_ents; i++) {
 		const struct ent *x = &ents[i];
@@ -269,6 +283,13 @@ static void index_log(void)
 			win_from = i;
 		if (*win_to_name && is_mark(x, win_to_name) && win_to == NONE)
 			win_to = i;
+		for (w = 0; w < nr_outw; w++) {
+			if (is_mark(x, outw[w].from_name) &&
+			    outw[w].from == NONE)
+				outw[w].from = i;
+			if (is_mark(x, outw[w].to_name) && outw[w].to == NONE)
+				outw[w].to = i;
+		}
 		if (x->type != LOG_WRITE || x->offset + x->len <= data_off)
 			continue;
 		o = x->offset < data_off ? data_off : x->offset;
@@ -295,6 +316,26 @@ static void index_log(void)
 		    win_to_name);
 	if (!*win_from_name)
 		win_from = 0;
+	for (w = 0; w < nr_outw; w++)
+		if (outw[w].from == NONE || outw[w].to == NONE ||
+		    outw[w].to < outw[w].from)
+			die("-O: the log has no '%s' followed by '%s'",
+			    outw[w].from_name, outw[w].to_name);
+}
+
+/*
+ * May a crash at @c leave a plex out of the main volume (offline, failed
+ * or missing): does it lie in a -O window, an operation that takes one
+ * out until the one that brings it back is done?
+ */
+static bool plex_may_be_out(uint64_t c)
+{
+	unsigned int w;
+
+	for (w = 0; w < nr_outw; w++)
+		if (c >= outw[w].from && c < outw[w].to)
+			return true;
+	return false;
 }
 
 /* ---- superblocks, for the reports ---------------------------------------- */
@@ -863,6 +904,7 @@ static void check_volume(struct check *ck, struct mirvol_info *info,
 {
 	char msg[512];
 	unsigned int i;
+	bool out;
 	int r;
 
 	if (info->state == MIRVOL_VOLUME_OFFLINE) {
@@ -875,12 +917,26 @@ static void check_volume(struct check *ck, struct mirvol_info *info,
 		fail(ck, "volume %s: failed", info->name);
 		return;
 	}
-	/* A crash in the middle of create may leave a plex out. */
-	for (i = 0; c >= created_at && i < info->nr_plexes; i++)
-		if (info->plexes[i].state != MIRVOL_PLEX_ACTIVE)
-			fail(ck, "volume %s: plex %u %s after recovery",
-			     info->name, info->plexes[i].index,
-			     mv_plex_state_str(info->plexes[i].state));
+	/*
+	 * A crash in the middle of create may leave a plex out; one in a -O
+	 * window one offline, failed or missing plex of the main volume.
+	 */
+	out = !strcmp(info->name, main_name) && plex_may_be_out(c);
+	for (i = 0; c >= created_at && i < info->nr_plexes; i++) {
+		unsigned int st = info->plexes[i].state;
+
+		if (st == MIRVOL_PLEX_ACTIVE)
+			continue;
+		if (out && (st == MIRVOL_PLEX_OFFLINE ||
+			    st == MIRVOL_PLEX_FAILED ||
+			    st == MIRVOL_PLEX_MISSING)) {
+			out = false;
+			continue;
+		}
+		fail(ck, "volume %s: plex %u %s after recovery",
+		     info->name, info->plexes[i].index,
+		     mv_plex_state_str(st));
+	}
 	r = compare_plexes(ctl, info, false, msg, sizeof(msg));
 	if (r)
 		fail(ck, "volume %s: %s%s", info->name,
@@ -1202,16 +1258,16 @@ static int parse_state(const char *spec, struct state *st)
 	return 0;
 }
 
-/* -w FROM:TO into the two marks' texts. */
-static int parse_window(const char *arg)
+/* FROM:TO (-w, -O) into the two marks' texts, 64 bytes each. */
+static int parse_window(const char *arg, char *from, char *to)
 {
 	const char *colon = strchr(arg, ':');
 	int n = colon ? (int)(colon - arg) : 0;
 
 	if (!n || !colon[1] || n > 48 || strlen(colon + 1) > 48)
 		return -1;
-	snprintf(win_from_name, sizeof(win_from_name), "mark %.*s", n, arg);
-	snprintf(win_to_name, sizeof(win_to_name), "mark %s", colon + 1);
+	snprintf(from, 64, "mark %.*s", n, arg);
+	snprintf(to, 64, "mark %s", colon + 1);
 	return 0;
 }
 
@@ -1219,7 +1275,7 @@ static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: crash-replay [-n STATES] [-S SEED] [-x STATE]... [-m NAME] [-b NAME] [-D] [-L] [-v]\n"
-		"                    [-w FROM:TO] [-I]\n"
+		"                    [-w FROM:TO] [-I] [-O FROM:TO]...\n"
 		"                    LOG DEV...\n"
 		"       crash-replay compare [-C] NAME\n"
 		"       crash-replay dump LOG [FROM [TO]]\n");
@@ -1242,7 +1298,7 @@ int main(int argc, char **argv)
 		return compare_main(argc, argv);
 	if (argc > 1 && !strcmp(argv[1], "dump"))
 		return dump_main(argc, argv);
-	while ((opt = getopt(argc, argv, "n:S:m:b:DILvw:x:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:S:m:b:DILvw:x:O:")) != -1) {
 		switch (opt) {
 		case 'n':
 			budget = strtoull(optarg, NULL, 0);
@@ -1266,8 +1322,16 @@ int main(int argc, char **argv)
 			lose_flushed = true;
 			break;
 		case 'w':
-			if (parse_window(optarg))
+			if (parse_window(optarg, win_from_name, win_to_name))
 				print_usage();
+			break;
+		case 'O':
+			if (nr_outw == MAX_OUT_WINDOWS ||
+			    parse_window(optarg, outw[nr_outw].from_name,
+					 outw[nr_outw].to_name))
+				print_usage();
+			outw[nr_outw].from = NONE;
+			outw[nr_outw++].to = NONE;
 			break;
 		case 'v':
 			verbose = true;
