@@ -11,7 +11,9 @@
  * and logs the differing ranges; repair then rewrites them from the
  * reference.  A plex that fails to read a chunk gets it through read
  * repair, as a normal read would.  Throttled and cancellable like a
- * resync; it needs two in-sync plexes.
+ * resync; it needs two in-sync plexes, and stops with TOO_FEW_IN_SYNC
+ * when fewer than two of those it started with are left (a plex failed
+ * or went away): what it did not compare is not reported as consistent.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -107,17 +109,26 @@ static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
 	return differ;
 }
 
-/* Check (and repair) one chunk under its barrier. */
-static unsigned int mirvol_scrub_chunk(struct mirvol_scrub *sc, sector_t s,
-				       unsigned int n)
+/*
+ * Check (and repair) one chunk under its barrier, adding the sectors that
+ * differ to @differ.  Return: 0, or -ENODEV when fewer than two of the
+ * plexes the check started with are still in sync: nothing is compared
+ * any more, and the check must not go on as if it were.
+ */
+static int mirvol_scrub_chunk(struct mirvol_scrub *sc, sector_t s,
+			      unsigned int n, u64 *differ)
 {
 	struct mirvol_sync *sy = &sc->sy;
 	struct mirvol_volume *vol = sy->vol;
-	unsigned int idx = mirvol_barrier_idx(s), i, ref, differ = 0;
+	unsigned int idx = mirvol_barrier_idx(s), i, ref;
 	u8 slots, failed, ok;
 
 	mirvol_barrier_raise(&vol->barrier, idx);
 	slots = mirvol_in_sync_slots(vol) & sc->slots;
+	if (hweight8(slots) < 2) {
+		mirvol_barrier_lower(&vol->barrier, idx);
+		return -ENODEV;
+	}
 	mirvol_sync_start(sy);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if (slots & BIT(i))
@@ -131,10 +142,10 @@ static unsigned int mirvol_scrub_chunk(struct mirvol_scrub *sc, sector_t s,
 	if (hweight8(ok) >= 2) {
 		ref = sy->source >= 0 && (ok & BIT(sy->source)) ?
 		      sy->source : __ffs(ok);
-		differ = mirvol_scrub_compare(sc, ref, ok, s, n);
+		*differ += mirvol_scrub_compare(sc, ref, ok, s, n);
 	}
 	mirvol_barrier_lower(&vol->barrier, idx);
-	return differ;
+	return 0;
 }
 
 static int mirvol_scrub_run(struct mirvol_scrub *sc)
@@ -144,6 +155,7 @@ static int mirvol_scrub_run(struct mirvol_scrub *sc)
 	struct mirvol_volume *vol = sy->vol;
 	u64 mismatch = 0;
 	sector_t s;
+	int err;
 
 	for (s = 0; s < vol->size; ) {
 		unsigned int n;
@@ -154,8 +166,10 @@ static int mirvol_scrub_run(struct mirvol_scrub *sc)
 		n = min3((sector_t)MIRVOL_SYNC_CHUNK, vol->size - s,
 			 (sector_t)mirvol_barrier_unit_end(s) - s);
 		mirvol_io_enter(vol);
-		mismatch += mirvol_scrub_chunk(sc, s, n);
+		err = mirvol_scrub_chunk(sc, s, n, &mismatch);
 		mirvol_io_exit(vol);
+		if (err)
+			return err;
 		s += n;
 		sy->done += n;
 		WRITE_ONCE(op->mismatch_sectors, mismatch);
@@ -210,7 +224,8 @@ static void mirvol_scrub_work(struct mirvol_operation *op)
 	mirvol_sync_exit(&sc->sy);
 out:
 	kfree(sc);
-	mirvol_op_finish(op, err ? MIRVOL_R_NO_MEMORY : MIRVOL_R_NONE);
+	mirvol_op_finish(op, !err ? MIRVOL_R_NONE : err == -ENODEV ?
+			 MIRVOL_R_TOO_FEW_IN_SYNC : MIRVOL_R_NO_MEMORY);
 }
 
 static void mirvol_scrub_release(struct mirvol_operation *op)

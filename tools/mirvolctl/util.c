@@ -76,7 +76,7 @@ static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	  "no in-sync plex could read a range (resync --force copies around it)"),
 	R(FREEZE_FAILED, "a file system on the volume could not be frozen"),
 	R(NOTHING_TO_SYNC, "no plex needs a resync"),
-	R(TOO_FEW_IN_SYNC, "check and repair need two in-sync plexes"),
+	R(TOO_FEW_IN_SYNC, "check and repair need two in-sync plexes, from start to end"),
 	R(NO_BITMAP, "the volume has no write-intent bitmap"),
 	R(NOT_SPLIT_PAIR,
 	  "not split from each other with --track-changes, or a change map was lost"),
