@@ -90,7 +90,7 @@ check: deps
 # The fault, race and lifetime tests on the debug kernel (README.md).
 DEBUG_TESTS	?= 030-write-error 040-read-retry 075-remove-during-resync \
 		   110-stop-assemble 112-member-unplugged 140-race 141-race \
-		   142-race 143-add-offline 144-race 145-holders
+		   142-race 143-add-offline 144-race 145-holders 146-race
 
 check-debug: all
 	@KDIR='$(KDIR)' MVTEST_KERNEL=debug $(SRC)/tools/testing/integration/run.sh $(DEBUG_TESTS)

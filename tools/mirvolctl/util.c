@@ -33,7 +33,7 @@ struct reason_desc {
 static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	R(NONE, "success"),
 	R(INVALID_ARGUMENT, "invalid argument"),
-	R(OBJECT_NOT_FOUND, "no such volume, plex or operation"),
+	R(OBJECT_NOT_FOUND, "no such volume, plex, device or operation"),
 	R(DEVICE_BUSY, "device or volume is busy (open, mounted or in use)"),
 	R(NAME_EXISTS, "a volume with this name already exists"),
 	R(TOO_MANY_PLEXES, "too many plexes (a volume has at most 8)"),

@@ -64,7 +64,7 @@
 enum mirvol_reason {
 	MIRVOL_R_NONE			= 0,	/* success */
 	MIRVOL_R_INVALID_ARGUMENT	= 1,	/* a field is invalid [E_INVALIDARG] */
-	MIRVOL_R_OBJECT_NOT_FOUND	= 2,	/* no such volume/plex/op [VDS_E_OBJECT_NOT_FOUND] */
+	MIRVOL_R_OBJECT_NOT_FOUND	= 2,	/* no such volume/plex/device/op [VDS_E_OBJECT_NOT_FOUND] */
 	MIRVOL_R_DEVICE_BUSY		= 3,	/* device or volume in use */
 	MIRVOL_R_NAME_EXISTS		= 4,	/* a volume already has this name */
 	MIRVOL_R_TOO_MANY_PLEXES	= 5,	/* more than MIRVOL_MAX_PLEXES */
