@@ -128,10 +128,20 @@ _udevd_running() {
 }
 
 # settle: wait until udev has handled every event (no-op without udevd).
+# systemd 252's udevadm settle now and then fails at once, "Failed to wait
+# for daemon to reply: Broken pipe" (udevd closed its control connection):
+# a quick failure is retried, a timeout is not.
 settle() {
-	if _udevd_running; then
-		udevadm settle --timeout=60 || fail "udevadm settle timed out"
-	fi
+	local i t0
+	_udevd_running || return 0
+	for i in 1 2 3; do
+		t0=$SECONDS
+		udevadm settle --timeout=60 && return 0
+		[ $((SECONDS - t0)) -lt 50 ] || fail "udevadm settle timed out"
+		_udevd_running || fail "systemd-udevd is gone"
+		sleep 1
+	done
+	fail "udevadm settle failed 3 times"
 }
 
 # mirvolctl ARGS...: the repository's tool.
