@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "crash.h"
+#include "mirvol_names.h"
 
 const char *prog = "crash";
 
@@ -291,42 +292,19 @@ int mv_list(int fd, uint8_t (*uuids)[MIRVOL_UUID_LEN], unsigned int max)
 	return (int)l.count;
 }
 
+/* The names come from drivers/mirvol_names.c, the module's and the tool's. */
 const char *mv_reason_str(uint32_t reason)
 {
-	static const char *const names[] = {
-		"NONE", "INVALID_ARGUMENT", "OBJECT_NOT_FOUND", "DEVICE_BUSY",
-		"NAME_EXISTS", "TOO_MANY_PLEXES", "ACCESS_DENIED",
-		"NO_MEMORY", "IO_ERROR", "BAD_FD", "NOT_BLOCK_DEVICE",
-		"DUPLICATE_DEVICE", "DEVICE_TOO_SMALL", "INVALID_OPERATION",
-		"VOLUME_NOT_ONLINE", "VOLUME_NOT_A_MIRROR", "PLEX_IS_BOOT",
-		"REMAINING_PLEX_STALE", "PLEX_NOT_IN_SYNC",
-		"SOURCE_TOO_SMALL", "OBJECT_STATUS_FAILED",
-		"ANOTHER_CALL_IN_PROGRESS", "OBJECT_DELETED",
-		"CANCEL_TOO_LATE", "OPERATION_CANCELED", "TIMEOUT",
-		"INTERRUPTED", "METADATA_CORRUPT", "SPLIT_BRAIN",
-		"NOT_A_MEMBER", "VOLUME_INCOMPLETE", "METADATA_VERSION",
-		"INCOMPATIBLE_DEVICE", "NO_IN_SYNC_MEMBER", "NOT_SUPPORTED",
-		"SOURCE_READ_ERROR", "FREEZE_FAILED", "NOTHING_TO_SYNC",
-		"TOO_FEW_IN_SYNC",
-	};
+	const char *name = mirvol_reason_str(reason);
 
-	return reason < ARRAY_SIZE(names) ? names[reason] : "unknown reason";
+	return name ? name : "unknown reason";
 }
 
 const char *mv_plex_state_str(uint32_t state)
 {
-	static const char *const names[] = {
-		[MIRVOL_PLEX_NONE]	= "none",
-		[MIRVOL_PLEX_ACTIVE]	= "active",
-		[MIRVOL_PLEX_STALE]	= "stale",
-		[MIRVOL_PLEX_SYNCING]	= "syncing",
-		[MIRVOL_PLEX_FAILED]	= "failed",
-		[MIRVOL_PLEX_MISSING]	= "missing",
-		[MIRVOL_PLEX_OFFLINE]	= "offline",
-	};
+	const char *name = mirvol_plex_state_str(state);
 
-	return state < ARRAY_SIZE(names) && names[state] ? names[state] :
-	       "unknown";
+	return name ? name : "unknown";
 }
 
 /* ---- comparing plexes -------------------------------------------------- */
