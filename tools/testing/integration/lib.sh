@@ -226,6 +226,34 @@ rm_nullb() {
 	fi
 }
 
+# nullb_power NAME 0|1: power a null_blk device of mk_nullb off (the block
+# layer marks it dead) or back on, and wait for its node (its data stays).
+nullb_power() {
+	echo "$2" >"/sys/kernel/config/nullb/$1/power"
+	[ "$2" = 0 ] || wait_for 10 test -b "/dev/$1"
+}
+
+# bounded ARGS...: mirvolctl ARGS, its stderr in $TEST_TMP/err, failing the
+# test if it hangs (60 s); returns its status.
+bounded() {
+	local rc=0
+	timeout 60 "$MIRVOLCTL" "$@" >/dev/null 2>"$TEST_TMP/err" || rc=$?
+	[ $rc -ne 124 ] || fail "hung (60 s): mirvolctl $*"
+	return $rc
+}
+
+# clean_volumes: remove (else stop) every volume, and wait for udev, so
+# that nothing holds the devices any more.
+clean_volumes() {
+	local u
+	settle
+	for u in $("$MIRVOLCTL" list --json | jq -r '.[].uuid'); do
+		bounded remove --yes "$u" || bounded stop "$u" ||
+			fail "cannot get rid of volume $u: $(cat "$TEST_TMP/err")"
+	done
+	settle
+}
+
 # mk_scsi_debug SIZE_MB [PARAM=VALUE...]: load scsi_debug with one disk and
 # print its /dev/sdX (e.g. opts=2: medium error reading sector 0x1234).
 mk_scsi_debug() {

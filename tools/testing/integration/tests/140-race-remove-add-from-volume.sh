@@ -11,14 +11,6 @@
 
 TEST_TIMEOUT=1200
 
-# bounded CMD...: run a mirvolctl command, failing the test if it hangs.
-bounded() {
-	local rc=0
-	timeout 60 "$MIRVOLCTL" "$@" >/dev/null 2>"$TEST_TMP/err" || rc=$?
-	[ $rc -ne 124 ] || fail "hung (60 s): mirvolctl $*"
-	return $rc
-}
-
 run_test() {
 	local round u add_rc rm_rc outcomes=""
 	require jq timeout

@@ -12,33 +12,6 @@
 
 TEST_TIMEOUT=1500
 
-NB=/sys/kernel/config/nullb
-
-bounded() {
-	local rc=0
-	timeout 60 "$MIRVOLCTL" "$@" >/dev/null 2>"$TEST_TMP/err" || rc=$?
-	[ $rc -ne 124 ] || fail "hung (60 s): mirvolctl $*"
-	return $rc
-}
-
-# Power a null_blk device back on (its data is gone: memory_backed
-# devices lose it with power) and wait for its node.
-power_on() {
-	echo 1 >"$NB/$1/power"
-	wait_for 10 test -b "/dev/$1"
-}
-
-# Remove every volume left, waiting for nothing to hold the devices.
-clean_volumes() {
-	local u
-	settle
-	for u in $("$MIRVOLCTL" list --json | jq -r '.[].uuid'); do
-		bounded remove --yes "$u" || bounded stop "$u" ||
-			fail "cannot get rid of volume $u: $(cat "$TEST_TMP/err")"
-	done
-	settle
-}
-
 run_test() {
 	local op round cmd pid rc delay
 	require jq timeout
@@ -65,14 +38,14 @@ run_test() {
 			delay=$(( (round * 53) % 300 ))
 			sleep "0.$(printf %03d $delay)"
 			# The plex being broken off, or an original one.
-			echo 0 >"$NB/nb/power"
-			[ "$op" != add ] || echo 0 >"$NB/nc/power"
+			nullb_power nb 0
+			[ "$op" != add ] || nullb_power nc 0
 			wait $pid
 			rc=$(cat "$TEST_TMP/op.rc")
 			[ "$rc" -ne 124 ] || fail "$op $round: mirvolctl ${cmd[*]} hung"
 			log "$op $round (+${delay} ms): status $rc $(tail -n 1 "$TEST_TMP/op.err")"
-			power_on nb
-			[ "$op" != add ] || power_on nc
+			nullb_power nb 1
+			[ "$op" != add ] || nullb_power nc 1
 			clean_volumes
 		done
 	done

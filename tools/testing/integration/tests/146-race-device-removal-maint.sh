@@ -17,33 +17,6 @@
 
 TEST_TIMEOUT=1500
 
-NB=/sys/kernel/config/nullb
-
-bounded() {
-	local rc=0
-	timeout 60 "$MIRVOLCTL" "$@" >/dev/null 2>"$TEST_TMP/err" || rc=$?
-	[ $rc -ne 124 ] || fail "hung (60 s): mirvolctl $*"
-	return $rc
-}
-
-# Power a null_blk device back on (its data is gone: memory_backed
-# devices lose it with power) and wait for its node.
-power_on() {
-	echo 1 >"$NB/$1/power"
-	wait_for 10 test -b "/dev/$1"
-}
-
-# Remove every volume left, waiting for nothing to hold the devices.
-clean_volumes() {
-	local u
-	settle
-	for u in $("$MIRVOLCTL" list --json | jq -r '.[].uuid'); do
-		bounded remove --yes "$u" || bounded stop "$u" ||
-			fail "cannot get rid of volume $u: $(cat "$TEST_TMP/err")"
-	done
-	settle
-}
-
 # write DEV: 1 MiB of new data at the start of DEV.
 write_mib() {
 	dd if=/dev/urandom of="$1" bs=1M count=1 oflag=direct status=none ||
@@ -123,7 +96,7 @@ run_test() {
 			pid=$!
 			delay=$(( (round * 71) % 300 ))
 			sleep "0.$(printf %03d $delay)"
-			echo 0 >"$NB/$gone/power"
+			nullb_power "$gone" 0
 			wait $pid
 			rc=$(cat "$TEST_TMP/op.rc")
 			[ "$rc" -ne 124 ] || fail "$op $round: mirvolctl ${cmd[*]} hung"
@@ -134,7 +107,7 @@ run_test() {
 			# The plex on na stayed: the volume still reads.
 			dd if="$dev" of=/dev/null bs=1M count=4 iflag=direct status=none ||
 				fail "$op $round: $dev does not read after $gone went: $(mirvolctl show v 2>&1)"
-			power_on "$gone"
+			nullb_power "$gone" 1
 			clean_volumes
 		done
 	done
