@@ -218,6 +218,10 @@ json_outputs() {
 	jq_is "create --json --assume-clean" "$(cat "$TEST_TMP/jr")" \
 		'.operation == null and .volume.name == "jr" and .volume.state == "online"'
 	uuid=$(jq -r .volume.uuid "$TEST_TMP/jr")
+	# udev handles the change events of create (the members' new heads)
+	# while jr runs: handled after the stop, ram2's first event as a member
+	# would start assembling jr, and the assembly below would complete it.
+	settle
 	mirvolctl stop jr >/dev/null
 	settle
 	rc=0
