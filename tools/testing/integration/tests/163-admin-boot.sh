@@ -53,6 +53,11 @@ stage_install() {
 		fail "$ctl create failed"
 	wait_for 30 test -b /dev/mirvol/data
 	mkfs.ext4 -q -L mvdata /dev/mirvol/data
+	# udev learns of the new file system from its watch on the volume,
+	# which it sets up when it has handled the volume's "add" event: the
+	# link above may come first, and mkfs's close then goes unseen (one CI
+	# run waited 30 s for the by-uuid link).  Tell it, as an admin would.
+	udevadm trigger --action=change /dev/mirvol/data
 	udevadm settle --timeout=30
 	fsuuid=$(blkid -s UUID -o value /dev/mirvol/data)
 	[ -n "$fsuuid" ] || fail "no file system UUID on /dev/mirvol/data"
