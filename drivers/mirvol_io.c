@@ -484,6 +484,27 @@ static struct mirvol_plex *mirvol_read_plex(struct mirvol_volume *vol,
 
 static void mirvol_read_endio(struct bio *clone);
 
+/*
+ * A read's clone comes from the bio_set's per-cpu cache: its completion
+ * (often in the leg's hard interrupt, before the leg's request and tag
+ * are freed) then puts it back on a per-cpu list instead of freeing it
+ * to the slab, and the next read takes it from there.  bio_alloc_clone()
+ * takes the flags that ask for the cache from @orig: set them there for
+ * the call only.
+ */
+static struct bio *mirvol_read_clone(struct mirvol_volume *vol,
+				     struct mirvol_plex *plex,
+				     struct bio *orig)
+{
+	blk_opf_t opf = orig->bi_opf;
+	struct bio *clone;
+
+	orig->bi_opf |= REQ_ALLOC_CACHE;
+	clone = bio_alloc_clone(plex->bdev, orig, GFP_NOIO, &vol->bs);
+	orig->bi_opf = opf;
+	return clone;
+}
+
 /* Send @orig to a plex it has not been tried on, or fail it. */
 static void mirvol_read_submit(struct mirvol_volume *vol, struct bio *orig,
 			       unsigned int tried, unsigned long start)
@@ -507,7 +528,7 @@ static void mirvol_read_submit(struct mirvol_volume *vol, struct bio *orig,
 		mirvol_io_exit(vol);
 		return;
 	}
-	clone = bio_alloc_clone(plex->bdev, orig, GFP_NOIO, &vol->bs);
+	clone = mirvol_read_clone(vol, plex, orig);
 	c = mirvol_clone_of(clone);
 	c->orig = orig;
 	c->plex = plex;

@@ -92,7 +92,7 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 	 * make progress together.
 	 */
 	if (bioset_init(&vol->bs, 64, offsetof(struct mirvol_clone, bio),
-			BIOSET_NEED_RESCUER))
+			BIOSET_NEED_RESCUER | BIOSET_PERCPU_CACHE))
 		goto out_barrier;
 	if (bioset_init(&vol->split_bs, 16, 0, BIOSET_NEED_RESCUER))
 		goto out_bs;
