@@ -500,8 +500,16 @@ static struct bio *mirvol_read_clone(struct mirvol_volume *vol,
 	struct bio *clone;
 
 	orig->bi_opf |= REQ_ALLOC_CACHE;
-	clone = bio_alloc_clone(plex->bdev, orig, GFP_NOIO, &vol->bs);
+	/*
+	 * Cloned without a device, then given the plex's and @orig's cgroup
+	 * (as dm does): with the device, bio_alloc_clone() would associate
+	 * the clone with the submitter's cgroup first, only to replace that
+	 * with @orig's.
+	 */
+	clone = bio_alloc_clone(NULL, orig, GFP_NOIO, &vol->bs);
 	orig->bi_opf = opf;
+	clone->bi_bdev = plex->bdev;
+	bio_clone_blkg_association(clone, orig);
 	return clone;
 }
 
