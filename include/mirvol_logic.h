@@ -10,6 +10,10 @@
 #ifndef _MIRVOL_LOGIC_H
 #define _MIRVOL_LOGIC_H
 
+#include <linux/bitops.h>
+#include <linux/jiffies.h>
+#include <linux/limits.h>
+#include <linux/minmax.h>
 #include <linux/time64.h>
 #include <linux/types.h>
 #include <linux/mirvol.h>
@@ -82,8 +86,49 @@ struct mirvol_rb_stat {
 #define MIRVOL_RB_PROBE_MIN_NS	(10 * NSEC_PER_MSEC)
 #define MIRVOL_RB_PROBE_MAX_NS	(200 * NSEC_PER_MSEC)
 
-void mirvol_rb_complete(struct mirvol_rb_stat *st, unsigned long issued,
-			unsigned long now);
+/**
+ * mirvol_rb_complete - learn from a read that completed
+ * @st: the plex's statistics
+ * @issued: when the read was sent, ns
+ * @now: when it completed, ns
+ *
+ * The sample is the read's service time as dm's historical-service-time
+ * path selector measures it: from its issue, or from the previous
+ * completion if that came later.  On an idle device this is the latency;
+ * on a busy one it is the interval between completions, the device's
+ * cost per read at its queue depth.  So (in flight + 1) x average
+ * estimates when a new read would complete, whatever the depth.
+ *
+ * Lockless: completions on several CPUs at once may each lose the
+ * other's update (a sample, or a last_finish going back by less than one
+ * read's time).  That costs one sample's weight, as losing a sample to
+ * sampling would; every field is one word, read and written whole.
+ */
+static inline void mirvol_rb_complete(struct mirvol_rb_stat *st,
+				      unsigned long issued, unsigned long now)
+{
+	unsigned long from = issued, sample, service, wait, last;
+
+	last = READ_ONCE(st->last_finish);
+	if (time_after(last, from))
+		from = last;
+	WRITE_ONCE(st->last_finish, now);
+	sample = time_after(now, from) ? now - from : 1;
+	service = READ_ONCE(st->service);
+	if (!service)
+		service = sample;
+	else
+		service = service - (service >> MIRVOL_RB_EWMA_SHIFT) +
+			  (sample >> MIRVOL_RB_EWMA_SHIFT);
+	service = max(service, 1UL);
+	wait = clamp_t(unsigned long,
+		       min(service, ULONG_MAX / MIRVOL_RB_PROBE_MULT) *
+		       MIRVOL_RB_PROBE_MULT,
+		       MIRVOL_RB_PROBE_MIN_NS, MIRVOL_RB_PROBE_MAX_NS);
+	/* Read locklessly by read balancing. */
+	WRITE_ONCE(st->service, service);
+	WRITE_ONCE(st->probe_at, now + wait);
+}
 
 /**
  * struct mirvol_rb_plex - what read balancing knows of one plex
@@ -106,8 +151,100 @@ struct mirvol_rb_plex {
 	u64 head;
 };
 
-int mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
-			u64 sector, unsigned int tried, unsigned int hint);
+/* The service time read balancing uses for a plex; see below. */
+static inline u64 mirvol_rb_service(unsigned long s, unsigned long fastest)
+{
+	if (fastest == ULONG_MAX)
+		return 1;		/* none known: in-flight counts alone */
+	if (!s || (u64)s * 4 <= (u64)fastest * 5)
+		return fastest;		/* unknown or within 25 %: equal */
+	return s;
+}
+
+/**
+ * mirvol_read_balance - choose the plex a read goes to
+ * @plexes: the candidates, by slot
+ * @n: number of slots
+ * @sector: first sector of the read
+ * @tried: slots already tried for this read (bit per slot)
+ * @hint: a rotating number that breaks ties
+ *
+ * Write-mostly plexes are left out while another can serve the read,
+ * and so are full plexes: a read sent to a device out of request tags
+ * holds up its submitter, and every read behind it, until one frees, as
+ * long as a device's latency, while another device idles.  A read
+ * continuing a sequential stream goes where the stream is, so the
+ * device's read-ahead and merging keep working.  An idle plex due for a
+ * probe gets the read, so that a plex too slow to be chosen (or one that
+ * became fast again) keeps a current service time.  Otherwise the read
+ * goes where it is expected to complete first: the least (in flight + 1)
+ * x service time.  Service times within 25 % of the fastest count as
+ * equal, so that equal devices are balanced by I/O in flight alone, as
+ * md raid1 does, without chasing noise.  Ties are broken by @hint over
+ * the tied plexes only, so that independent reads spread evenly
+ * whatever the slots in use.
+ *
+ * Return: the slot, or -1 when no untried plex is readable.
+ */
+static inline int mirvol_read_balance(const struct mirvol_rb_plex *plexes,
+				      unsigned int n, u64 sector,
+				      unsigned int tried, unsigned int hint)
+{
+	unsigned long fastest = ULONG_MAX;
+	unsigned int i, cand = 0, wm = 0, full = 0, ties = 0, left;
+	int stream = -1, probe = -1;
+	u64 cost[MIRVOL_MAX_PLEXES] __uninitialized, best = U64_MAX;
+
+	for (i = 0; i < n; i++) {
+		if (!plexes[i].readable || (tried & BIT(i)))
+			continue;
+		if (plexes[i].write_mostly)
+			wm |= BIT(i);
+		else
+			cand |= BIT(i);
+		if (plexes[i].full)
+			full |= BIT(i);
+	}
+	if (!cand)
+		cand = wm;
+	if (!cand)
+		return -1;
+	full &= cand;
+	if (full != cand)
+		cand &= ~full;
+	/* A stream's next read first, then a probe, else the cheapest. */
+	for (left = cand; left; left &= left - 1) {
+		i = __ffs(left);
+		if (plexes[i].head == sector && stream < 0)
+			stream = i;
+		if (plexes[i].probe && !plexes[i].pending && probe < 0)
+			probe = i;
+		if (plexes[i].service && plexes[i].service < fastest)
+			fastest = plexes[i].service;
+	}
+	if (stream >= 0)
+		return stream;
+	if (probe >= 0)
+		return probe;
+	for (left = cand; left; left &= left - 1) {
+		i = __ffs(left);
+		cost[i] = ((u64)plexes[i].pending + 1) *
+			  mirvol_rb_service(plexes[i].service, fastest);
+		if (cost[i] < best) {
+			best = cost[i];
+			ties = 0;
+		}
+		if (cost[i] == best)
+			ties++;
+	}
+	hint %= ties;
+	for (left = cand; left; left &= left - 1) {
+		i = __ffs(left);
+		if (cost[i] == best && !hint--)
+			return i;
+	}
+	return -1;
+}
 
 /**
  * struct mirvol_rule_vol - a volume as the refusal rules see it
