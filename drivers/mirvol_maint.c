@@ -19,10 +19,11 @@
  * else stale (everything).  Its metadata head gets the volume's bitmap
  * image and the superblock of the update that follows
  * (mirvol_sb_join_plex()); when that write fails the plex is failed
- * again and the caller hears IO_ERROR.  Locks held, I/O suspended.
+ * again, which the caller sees in its state after the update.  Locks
+ * held, I/O suspended.
  */
-static enum mirvol_reason mirvol_plex_return(struct mirvol_volume *vol,
-					     struct mirvol_plex *plex)
+static void mirvol_plex_return(struct mirvol_volume *vol,
+			       struct mirvol_plex *plex)
 {
 	struct mirvol_bitmap *bm = vol->bitmap;
 	bool partial = bm && plex->gone_generation &&
@@ -37,12 +38,11 @@ static enum mirvol_reason mirvol_plex_return(struct mirvol_volume *vol,
 		mirvol_plex_error(plex, true);
 		pr_warn("mirvol: %s: plex %u cannot come back: its superblock write failed\n",
 			vol->name, plex->index);
-		return MIRVOL_R_IO_ERROR;
+		return;
 	}
 	pr_info("mirvol: %s: plex %u back, %s\n", vol->name, plex->index,
 		partial ? "copying the regions written without it" :
 			  "copying everything");
-	return MIRVOL_R_NONE;
 }
 
 /* REPLACE: the new device by its fd. */
@@ -138,16 +138,19 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 			"taken offline");
 		break;
 	default:
-		reason = mirvol_plex_return(vol, plex);
+		mirvol_plex_return(vol, plex);
 		break;
 	}
 	if (mirvol_sb_update_locked(vol))
 		reason = MIRVOL_R_IO_ERROR;
-	/* The update's superblock write failed on it: failed again. */
+	/*
+	 * Back, unless its join or the update's superblock write failed
+	 * on it: then it is failed again.
+	 */
+	state = READ_ONCE(plex->state);
 	if (!reason && (action == MIRVOL_PLEX_TAKE_ONLINE ||
 			action == MIRVOL_PLEX_READD) &&
-	    READ_ONCE(plex->state) != MIRVOL_PLEX_SYNCING &&
-	    READ_ONCE(plex->state) != MIRVOL_PLEX_STALE)
+	    state != MIRVOL_PLEX_SYNCING && state != MIRVOL_PLEX_STALE)
 		reason = MIRVOL_R_IO_ERROR;
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
