@@ -195,6 +195,7 @@ static void mirvol_scrub_work(struct mirvol_operation *op)
 	struct mirvol_scrub_op *so = container_of(op, struct mirvol_scrub_op,
 						  op);
 	struct mirvol_volume *vol = op->vol;
+	enum mirvol_reason reason;
 	struct mirvol_scrub *sc;
 	unsigned int i, n = 0;
 	int err = -ENOMEM;
@@ -224,8 +225,22 @@ static void mirvol_scrub_work(struct mirvol_operation *op)
 	mirvol_sync_exit(&sc->sy);
 out:
 	kfree(sc);
-	mirvol_op_finish(op, !err ? MIRVOL_R_NONE : err == -ENODEV ?
-			 MIRVOL_R_TOO_FEW_IN_SYNC : MIRVOL_R_NO_MEMORY);
+	switch (err) {
+	case 0:
+		reason = MIRVOL_R_NONE;
+		break;
+	case -ENODEV:		/* fewer than two of its plexes in sync */
+		reason = MIRVOL_R_TOO_FEW_IN_SYNC;
+		break;
+	case -ECANCELED:	/* cancelled, or the volume is going */
+		reason = mirvol_op_stop_reason(op);
+		break;
+	case -ENOMEM:
+	default:
+		reason = MIRVOL_R_NO_MEMORY;
+		break;
+	}
+	mirvol_op_finish(op, reason);
 }
 
 static void mirvol_scrub_release(struct mirvol_operation *op)
