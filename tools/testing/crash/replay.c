@@ -5,7 +5,8 @@
  * check that nothing acknowledged was lost and the in-sync plexes agree.
  *
  *   crash-replay [-n STATES] [-S SEED] [-x STATE]... [-m NAME] [-b NAME]
- *                [-D] [-L] [-v] [-w FROM:TO] [-I] [-O FROM:TO]... LOG DEV...
+ *                [-D] [-L] [-v] [-w FROM:TO] [-I] [-O FROM:TO[:PLEX]]...
+ *                LOG DEV...
  *   crash-replay compare [-C] NAME
  *   crash-replay dump LOG [FROM [TO]]
  *
@@ -56,11 +57,12 @@
  * -I assembles as udev does, one member at a time (INCREMENTAL), older
  * superblocks first, before the ASSEMBLE with RUN.
  *
- * -O FROM:TO (up to 4): at crash points between "mark FROM" and "mark TO"
- * one plex of the main volume may be left offline, failed or missing
- * after recovery: the scenario took it out there (offline, fail) and
- * brought it back (online, re-add) by TO.  The others must be active,
- * and the data checks are the same.
+ * -O FROM:TO:PLEX (up to 4): at crash points between "mark FROM" and
+ * "mark TO" the plex of the main volume with index PLEX may be left
+ * offline, failed or missing after recovery: the scenario took it out
+ * there (offline, fail) and brought it back (online, re-add) by TO.  The
+ * others must be active, and the data checks are the same.  Without
+ * :PLEX any one plex may be out.
  *
  * -L is the control run: a device that loses every write but FUA ones,
  * flushed or not.  It must fail, or the checks cannot see lost data.
@@ -128,11 +130,15 @@ static uint64_t merge_start_at = NONE, merge_done_at = NONE;
 /* -w FROM:TO: crash points only between "mark FROM" and "mark TO". */
 static char win_from_name[64], win_to_name[64];
 static uint64_t win_from = NONE, win_to = NONE;
-/* -O FROM:TO: between these marks a plex may stay out (offline, failed). */
+/*
+ * -O FROM:TO[:PLEX]: between these marks plex PLEX (-1: any one) may stay
+ * out (offline, failed).
+ */
 #define MAX_OUT_WINDOWS	4
 static struct {
 	char from_name[64], to_name[64];
 	uint64_t from, to;
+	int plex;
 } outw[MAX_OUT_WINDOWS];
 static unsigned int nr_outw;
 
@@ -324,18 +330,21 @@ static void index_log(void)
 }
 
 /*
- * May a crash at @c leave a plex out of the main volume (offline, failed
- * or missing): does it lie in a -O window, an operation that takes one
- * out until the one that brings it back is done?
+ * Which plexes may a crash at @c leave out of the main volume (offline,
+ * failed or missing), by index (a bit each, all for any): those of the -O
+ * windows it lies in, an operation that takes the plex out until the one
+ * that brings it back is done.  One of them at the most.
  */
-static bool plex_may_be_out(uint64_t c)
+static uint32_t plexes_may_be_out(uint64_t c)
 {
+	uint32_t mask = 0;
 	unsigned int w;
 
 	for (w = 0; w < nr_outw; w++)
 		if (c >= outw[w].from && c < outw[w].to)
-			return true;
-	return false;
+			mask |= outw[w].plex < 0 ? UINT32_MAX :
+				UINT32_C(1) << outw[w].plex;
+	return mask;
 }
 
 /* ---- superblocks, for the reports ---------------------------------------- */
@@ -904,7 +913,7 @@ static void check_volume(struct check *ck, struct mirvol_info *info,
 {
 	char msg[512];
 	unsigned int i;
-	bool out;
+	uint32_t out;
 	int r;
 
 	if (info->state == MIRVOL_VOLUME_OFFLINE) {
@@ -919,18 +928,20 @@ static void check_volume(struct check *ck, struct mirvol_info *info,
 	}
 	/*
 	 * A crash in the middle of create may leave a plex out; one in a -O
-	 * window one offline, failed or missing plex of the main volume.
+	 * window one offline, failed or missing plex of the main volume,
+	 * the window's.
 	 */
-	out = !strcmp(info->name, main_name) && plex_may_be_out(c);
+	out = !strcmp(info->name, main_name) ? plexes_may_be_out(c) : 0;
 	for (i = 0; c >= created_at && i < info->nr_plexes; i++) {
 		unsigned int st = info->plexes[i].state;
+		unsigned int idx = info->plexes[i].index;
 
 		if (st == MIRVOL_PLEX_ACTIVE)
 			continue;
-		if (out && (st == MIRVOL_PLEX_OFFLINE ||
-			    st == MIRVOL_PLEX_FAILED ||
-			    st == MIRVOL_PLEX_MISSING)) {
-			out = false;
+		if (idx < 32 && (out & UINT32_C(1) << idx) &&
+		    (st == MIRVOL_PLEX_OFFLINE || st == MIRVOL_PLEX_FAILED ||
+		     st == MIRVOL_PLEX_MISSING)) {
+			out = 0;
 			continue;
 		}
 		fail(ck, "volume %s: plex %u %s after recovery",
@@ -1271,11 +1282,33 @@ static int parse_window(const char *arg, char *from, char *to)
 	return 0;
 }
 
+/* -O FROM:TO[:PLEX]: the marks as for -w, and the plex (-1 without). */
+static int parse_out_window(const char *arg, char *from, char *to,
+			    int *plex)
+{
+	const char *colon = strchr(arg, ':'), *last = strrchr(arg, ':');
+	char window[128], *end;
+	unsigned long n;
+
+	*plex = -1;
+	if (!colon || colon == last)
+		return parse_window(arg, from, to);
+	errno = 0;
+	n = strtoul(last + 1, &end, 10);
+	if (last[1] < '0' || last[1] > '9' || *end || errno ||
+	    n >= MIRVOL_MAX_PLEXES ||
+	    (size_t)(last - arg) >= sizeof(window))
+		return -1;
+	snprintf(window, sizeof(window), "%.*s", (int)(last - arg), arg);
+	*plex = (int)n;
+	return parse_window(window, from, to);
+}
+
 static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: crash-replay [-n STATES] [-S SEED] [-x STATE]... [-m NAME] [-b NAME] [-D] [-L] [-v]\n"
-		"                    [-w FROM:TO] [-I] [-O FROM:TO]...\n"
+		"                    [-w FROM:TO] [-I] [-O FROM:TO[:PLEX]]...\n"
 		"                    LOG DEV...\n"
 		"       crash-replay compare [-C] NAME\n"
 		"       crash-replay dump LOG [FROM [TO]]\n");
@@ -1327,8 +1360,9 @@ int main(int argc, char **argv)
 			break;
 		case 'O':
 			if (nr_outw == MAX_OUT_WINDOWS ||
-			    parse_window(optarg, outw[nr_outw].from_name,
-					 outw[nr_outw].to_name))
+			    parse_out_window(optarg, outw[nr_outw].from_name,
+					     outw[nr_outw].to_name,
+					     &outw[nr_outw].plex))
 				print_usage();
 			outw[nr_outw].from = NONE;
 			outw[nr_outw++].to = NONE;

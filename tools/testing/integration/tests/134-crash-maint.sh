@@ -9,9 +9,9 @@
 # crash-replay then rebuilds the plexes at crash points around every
 # FLUSH and FUA write, assembles them and checks that every acknowledged
 # write is there and the in-sync plexes agree.  Between "offline" and
-# the end of "online", and between "fail" and the end of "re-add", a
-# plex may stay out (-O); everywhere else every plex the volume lists
-# must end active.  MVTEST_TORTURE=1 (make torture) tries more states.
+# the end of "online", and between "fail" and the end of "re-add", the
+# plex taken out (plex 1 on nbd1, plex 0 on nbd0) may stay out (-O);
+# everywhere else every plex the volume lists must end active.  MVTEST_TORTURE=1 (make torture) tries more states.
 
 TEST_OWN_BOOT=1
 if [ "${MVTEST_TORTURE:-0}" = 1 ]; then
@@ -139,7 +139,7 @@ run_test() {
 	mk_brd 4 $PLEX_MIB
 	out=$TEST_SCRATCH/replay.out
 	"$CRASH/crash-replay" -n $states ${MVTEST_SEED:+-S "$MVTEST_SEED"} \
-		-O offline:online-done -O fail:re-add-done \
+		-O offline:online-done:1 -O fail:re-add-done:0 \
 		"$TEST_TMP/log" /dev/ram0 /dev/ram1 /dev/ram2 /dev/ram3 \
 		>"$out" 2>&1 || :
 	cat "$out"
