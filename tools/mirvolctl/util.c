@@ -311,8 +311,7 @@ int mv_uuid_parse(const char *s, u8 uuid[MIRVOL_UUID_LEN])
 void mv_uuid_format(const u8 uuid[MIRVOL_UUID_LEN], char out[MV_UUID_STR_LEN])
 {
 	snprintf(out, MV_UUID_STR_LEN,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-		 "%02x%02x%02x%02x%02x%02x",
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
 		 uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5],
 		 uuid[6], uuid[7], uuid[8], uuid[9], uuid[10], uuid[11],
 		 uuid[12], uuid[13], uuid[14], uuid[15]);
