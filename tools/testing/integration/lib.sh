@@ -254,6 +254,17 @@ clean_volumes() {
 	settle
 }
 
+# check_released DEV...: the end of a race test (race_delay_ms back to 0):
+# nothing holds DEV... any more, a volume over them all is created
+# (resynced) and removed again, and the module unloads.
+check_released() {
+	echo 0 >/sys/module/mirvol/parameters/race_delay_ms
+	bounded create --name last --wait "$@" ||
+		fail "devices not reusable: $(cat "$TEST_TMP/err")"
+	bounded remove --yes last
+	unload_mirvol
+}
+
 # mk_scsi_debug SIZE_MB [PARAM=VALUE...]: load scsi_debug with one disk and
 # print its /dev/sdX (e.g. opts=2: medium error reading sector 0x1234).
 mk_scsi_debug() {

@@ -111,10 +111,5 @@ run_test() {
 			clean_volumes
 		done
 	done
-	echo 0 >/sys/module/mirvol/parameters/race_delay_ms
-	# Every device is free: a volume over all three works.
-	bounded create --name last --wait /dev/na /dev/nb /dev/nc ||
-		fail "devices not reusable: $(cat "$TEST_TMP/err")"
-	bounded remove --yes last
-	unload_mirvol
+	check_released /dev/na /dev/nb /dev/nc
 }
