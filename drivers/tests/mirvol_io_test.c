@@ -573,6 +573,70 @@ static void mirvol_test_offline_online(struct kunit *test)
 }
 
 /*
+ * A plex coming back whose join write reaches it but whose update write
+ * does not (its device failing between the two): the update fails it
+ * again, and online or re-add must say so (IO_ERROR, no operation), not
+ * succeed.  The join goes through mirvol_sync_rw() (no injection), the
+ * update through mirvol_batch_submit(): MIRVOL_INJECT_WRITE fails the
+ * update only.  Once the device is well, re-add works.
+ */
+static void mirvol_test_return_update_fails(struct kunit *test)
+{
+	static const unsigned int actions[] = {
+		MIRVOL_PLEX_TAKE_OFFLINE, MIRVOL_PLEX_FAIL,
+	};
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p1;
+	u8 uuid[MIRVOL_UUID_LEN];
+	unsigned int i;
+	u64 op_id;
+	u64 gen;
+
+	io_create(test, "kunit-retfail", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	for (i = 0; i < ARRAY_SIZE(actions); i++) {
+		unsigned int back = actions[i] == MIRVOL_PLEX_FAIL ?
+				    MIRVOL_PLEX_READD :
+				    MIRVOL_PLEX_TAKE_ONLINE;
+
+		KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+							 actions[i], -1,
+							 &op_id),
+				MIRVOL_R_NONE);
+		fill(ctx->pages, 0x7e70 + i);
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64,
+					    ctx->pages, IO_PAGES), 0);
+		gen = ctx->vol->generation;
+		WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+		op_id = 1;
+		KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid, back,
+							 -1, &op_id),
+				MIRVOL_R_IO_ERROR);
+		KUNIT_EXPECT_EQ(test, op_id, 0ULL);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+				(unsigned int)MIRVOL_PLEX_FAILED);
+		/* The update was written, recording the failure, on plex 0. */
+		KUNIT_EXPECT_GT(test, ctx->vol->generation, gen);
+		WRITE_ONCE(p1->inject, 0);
+
+		/* Well again: re-add copies what it missed. */
+		KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+							 MIRVOL_PLEX_READD, -1,
+							 &op_id),
+				MIRVOL_R_NONE);
+		KUNIT_ASSERT_NE(test, op_id, 0ULL);
+		KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+				(unsigned int)MIRVOL_PLEX_ACTIVE);
+		KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 64), 0);
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	}
+}
+
+/*
  * Replace: the new device syncs while the old plex stays in the mirror,
  * then the old one leaves with its metadata erased; the data is on the
  * new one.
@@ -2005,6 +2069,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_budget),
 	KUNIT_CASE(mirvol_test_bitmap_idle_clears_all),
 	KUNIT_CASE(mirvol_test_offline_online),
+	KUNIT_CASE(mirvol_test_return_update_fails),
 	KUNIT_CASE(mirvol_test_set_volume),
 	KUNIT_CASE(mirvol_test_replace),
 
