@@ -90,17 +90,18 @@ check: deps
 # The fault, race and lifetime tests on the debug kernel (README.md).
 DEBUG_TESTS	?= 030-write-error 040-read-retry 075-remove-during-resync \
 		   110-stop-assemble 112-member-unplugged 140-race 141-race \
-		   142-race 143-add-offline 144-race 145-holders 146-race
+		   142-race 143-add-offline 144-race 145-holders 146-race \
+		   147-chaos
 
 check-debug: all
 	@KDIR='$(KDIR)' MVTEST_KERNEL=debug $(SRC)/tools/testing/integration/run.sh $(DEBUG_TESTS)
 
-# The crash-point enumeration and the power cuts, with their large
-# budgets (MVTEST_TORTURE=1, see README.md), and the DKMS package
-# installed in a guest (about 12 minutes under TCG).
+# The crash-point enumeration, the power cuts and the commands at random,
+# with their large budgets (MVTEST_TORTURE=1, see README.md), and the DKMS
+# package installed in a guest (about 12 minutes under TCG).
 torture: all
 	@DEB_BUILD_OPTIONS=nocheck $(SRC)/tools/mkdeb.sh $(SRC)/tools/testing/out/pkg/deb >/dev/null
-	@KDIR='$(KDIR)' MVTEST_TORTURE=1 $(SRC)/tools/testing/integration/run.sh crash-points crash-maint power-cut deb-dkms
+	@KDIR='$(KDIR)' MVTEST_TORTURE=1 $(SRC)/tools/testing/integration/run.sh crash-points crash-maint power-cut chaos deb-dkms
 
 # The build is a sub-make started after deps, which finds KDIR itself.
 demo: deps

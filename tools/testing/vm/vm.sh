@@ -36,8 +36,9 @@
 # on the build machines, so TCG is the default); MVTEST_ACCEL sets the
 # TCG options (default tcg,thread=single, see below); MVTEST_QEMU_ARGS
 # adds QEMU arguments; MIRVOL_KO (default: the repository's mirvol.ko) is the
-# module "modprobe mirvol" loads in the guest.  MVTEST_TORTURE and
-# MVTEST_SEED (the tests' budget and random seed) are passed to the command.
+# module "modprobe mirvol" loads in the guest.  MVTEST_TORTURE,
+# MVTEST_SEED and MVTEST_CHAOS_SECONDS (the tests' budget, random seed and
+# 147's length) are passed to the command.
 # MVTEST_KERNEL=debug boots the debug kernel instead (debug-kernel.sh:
 # lockdep, KASAN, kmemleak, ...) with mirvol.ko built for it from the
 # repository's sources.
@@ -108,7 +109,7 @@ rm -f "$dir"/{console.log,qemu.log,vm.result,status,status.tmp,kill-me,watchdog}
 {
 	echo "# Written by vm.sh; run in the guest by guest-init.sh."
 	printf 'cd %q || exit 1\n' "$PWD"
-	for v in MVTEST_TORTURE MVTEST_SEED; do
+	for v in MVTEST_TORTURE MVTEST_SEED MVTEST_CHAOS_SECONDS; do
 		[ -z "${!v:-}" ] || printf 'export %s=%q\n' "$v" "${!v}"
 	done
 	if [ $# -eq 0 ]; then
