@@ -386,6 +386,29 @@ bool busy_retry(const struct mv_status *st, int *tries)
 }
 
 /*
+ * busy_retry() for a request that names devices: one that a volume has
+ * as a plex is busy for good (a plex of this volume or another, or a
+ * member an offline volume holds), and each retry would only add a
+ * refused operation to the kernel's table and log.
+ */
+bool busy_retry_devs(int ctl, const struct mv_status *st, int *tries,
+		     const int *fds, int n)
+{
+	char holder[300];
+	struct stat sb;
+	int i;
+
+	if (st->reason != MIRVOL_R_DEVICE_BUSY)
+		return false;
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0 && !fstat(fds[i], &sb) &&
+		    S_ISBLK(sb.st_mode) &&
+		    holder_of(ctl, sb.st_rdev, holder, sizeof(holder)))
+			return false;
+	return busy_retry(st, tries);
+}
+
+/*
  * create --json: the new volume as show --json prints it, and its initial
  * resync (as it is now, or as it ended with --wait), or null.
  */
@@ -456,7 +479,7 @@ static int do_create(int fd, const struct opts *o, u32 bitmap, u64 region,
 			c.plex_fds[i] = i < n ? fds[i] : -1;
 		if (!ctl_call(fd, MIRVOL_IOC_CREATE, &c, &st))
 			break;
-		if (!busy_retry(&st, &tries)) {
+		if (!busy_retry_devs(fd, &st, &tries, fds, n)) {
 			create_report(fd, &st, o, fds, n, devs);
 			return MV_EXIT_FAIL;
 		}
@@ -990,7 +1013,7 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 	while (ctl_call(fd, MIRVOL_IOC_ADD_PLEX, &a, &st)) {
 		char *devs[1] = { (char *)dev };
 
-		if (busy_retry(&st, &tries)) {
+		if (busy_retry_devs(fd, &st, &tries, &dev_fd, 1)) {
 			a.hdr.reason = MIRVOL_R_NONE;
 			a.op_id = 0;
 			continue;

@@ -162,7 +162,8 @@ static int do_action(int fd, const struct action_cmd *ac,
 		if (!ctl_call(fd, MIRVOL_IOC_PLEX_ACTION, &pa, &st))
 			break;
 		/* udev may probe the new device for a moment */
-		if (dev_fd >= 0 && busy_retry(&st, &tries))
+		if (dev_fd >= 0 &&
+		    busy_retry_devs(fd, &st, &tries, &dev_fd, 1))
 			continue;
 		if (dev_fd < 0 || st.reason != MIRVOL_R_DEVICE_BUSY ||
 		    !busy_report(fd, &st, &dev_fd, 1, args + 2))

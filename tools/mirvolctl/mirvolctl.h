@@ -270,6 +270,8 @@ int bitmap_opts(const char *bitmap, const char *region, u32 *on, u64 *bytes);
 int async_result(int fd, u64 op_id, bool wait, bool json,
 		 struct mirvol_op_info *info);
 bool busy_retry(const struct mv_status *st, int *tries);
+bool busy_retry_devs(int ctl, const struct mv_status *st, int *tries,
+		     const int *fds, int n);
 bool busy_report(int ctl, const struct mv_status *st, const int *fds, int n,
 		 char **devs);
 bool stacked_on_volume(const struct mirvol_info *info, int dev_fd,

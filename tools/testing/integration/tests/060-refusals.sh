@@ -19,7 +19,7 @@ reason_number() {
 }
 
 run_test() {
-	local leg1 before op i err c nf dev devs=()
+	local leg1 before op i err c nf n dev devs=()
 	local raw=$MIRVOL_SRC/tools/testing/integration/plex-ioctl
 	require jq
 	[ -x "$raw" ] || fail "$raw is not built (make testprogs)"
@@ -53,7 +53,16 @@ run_test() {
 		"$(mirvolctl show single --json | jq -c '[.plexes[] | [.uuid, .state]]')" "plexes"
 	expect_fail_reason INVALID_OPERATION mirvolctl add-plex single --from-volume single
 	expect_fail_reason INVALID_OPERATION mirvolctl add-plex single /dev/mirvol0
+	n=$(mirvolctl op list --json | jq length)
 	expect_fail_reason DEVICE_BUSY mirvolctl add-plex single /dev/ram0
+	# A plex of a volume is busy for good: one refusal, no retries, each
+	# of which would leave a refused operation behind.
+	assert_eq $((n + 1)) "$(mirvolctl op list --json | jq length)" \
+		"operations after add-plex of a plex"
+	n=$(mirvolctl op list --json | jq length)
+	expect_fail_reason DEVICE_BUSY mirvolctl create --name dup /dev/ram0
+	assert_eq "$n" "$(mirvolctl op list --json | jq length)" \
+		"operations after create over a plex"
 
 	# A source volume that is open is refused.
 	mirvolctl create --name src --assume-clean /dev/ram2 >/dev/null
