@@ -24,7 +24,13 @@
  *
  * Every end goes through mirvol_op_end(), which wakes mirvol_op_abort()
  * and OP_WAIT: no path leaves a reserved operation behind.  Ended
- * operations stay in the table until MIRVOL_OPS_KEPT newer ones ended.
+ * operations stay in the table until MIRVOL_OPS_KEPT newer ones ended,
+ * except one that ends before its commit unasked: its request was
+ * refused (add-plex finding its device busy), the caller has the reason
+ * and no id, and nothing is kept of it: no entry pushing an older one
+ * out, no uevent (operation-started is sent at the commit), no log line.
+ * One asked to stop before its commit (OP_CANCEL, volume removal) is
+ * kept: somebody else acted on it.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -103,7 +109,6 @@ void mirvol_op_init(struct mirvol_operation *op,
 enum mirvol_reason mirvol_op_reserve(struct mirvol_operation *op)
 {
 	struct mirvol_volume *vol = op->vol;
-	char ev[48];
 
 	lockdep_assert_held(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
@@ -118,9 +123,6 @@ enum mirvol_reason mirvol_op_reserve(struct mirvol_operation *op)
 	spin_unlock(&mirvol_ops_lock);
 	vol->op = op;
 	WRITE_ONCE(vol->op_id, op->id);
-	snprintf(ev, sizeof(ev), "MIRVOL_OP=%llu:%s", op->id,
-		 mirvol_op_type_name(op->kind->type));
-	mirvol_uevent(vol, "operation-started", ev, NULL);
 	return MIRVOL_R_NONE;
 }
 
@@ -132,9 +134,14 @@ enum mirvol_reason mirvol_op_reserve(struct mirvol_operation *op)
  */
 void mirvol_op_commit(struct mirvol_operation *op)
 {
+	char ev[48];
+
 	lockdep_assert_held(&op->vol->lock);
 	WARN_ON_ONCE(op->vol->op != op || op->committed);
 	op->committed = true;
+	snprintf(ev, sizeof(ev), "MIRVOL_OP=%llu:%s", op->id,
+		 mirvol_op_type_name(op->kind->type));
+	mirvol_uevent(op->vol, "operation-started", ev, NULL);
 	mirvol_op_get(op);		/* the work's */
 	queue_work(mirvol_op_wq, &op->work);
 }
@@ -185,7 +192,9 @@ static void mirvol_ops_trim(struct list_head *drop)
  *
  * Records the result, gives the volume back, wakes every waiter and
  * drops the operation's reference on the volume (an ended operation in
- * the table does not keep the volume's memory).
+ * the table does not keep the volume's memory).  Ended before its commit
+ * and not asked to stop, it was refused: it leaves the table, with no
+ * uevent and no log line (see the top of this file).
  *
  * Context: vol->lock held, and a reference on the volume of the caller's
  * own.
@@ -195,10 +204,12 @@ void mirvol_op_end(struct mirvol_operation *op, enum mirvol_reason reason)
 	struct mirvol_volume *vol = op->vol;
 	struct mirvol_operation *old, *next;
 	LIST_HEAD(drop);
+	bool keep;
 	char ev[64];
 
 	lockdep_assert_held(&vol->lock);
 	spin_lock(&mirvol_ops_lock);
+	keep = op->committed || op->stop;
 	op->end = ktime_get();
 	op->reason = reason;
 	if (!reason) {
@@ -209,22 +220,29 @@ void mirvol_op_end(struct mirvol_operation *op, enum mirvol_reason reason)
 	} else {
 		op->state = MIRVOL_OPS_FAILED;
 	}
-	mirvol_ops_ended++;
-	mirvol_ops_trim(&drop);
+	if (keep) {
+		mirvol_ops_ended++;
+		mirvol_ops_trim(&drop);
+	} else {
+		/* Its creator holds a reference: the table's goes below. */
+		list_move_tail(&op->node, &drop);
+	}
 	spin_unlock(&mirvol_ops_lock);
 	if (vol->op == op) {
 		vol->op = NULL;
 		WRITE_ONCE(vol->op_id, 0);
 	}
-	snprintf(ev, sizeof(ev), "MIRVOL_OP=%llu:%s:%s", op->id,
-		 mirvol_op_type_name(op->kind->type),
-		 mirvol_op_state_name(op->state));
-	mirvol_uevent(vol, "operation-ended", ev, NULL);
+	if (keep) {
+		snprintf(ev, sizeof(ev), "MIRVOL_OP=%llu:%s:%s", op->id,
+			 mirvol_op_type_name(op->kind->type),
+			 mirvol_op_state_name(op->state));
+		mirvol_uevent(vol, "operation-ended", ev, NULL);
+		pr_info("mirvol: %s: operation %llu (%s) %s%s%s\n", vol->name,
+			op->id, mirvol_op_type_name(op->kind->type),
+			mirvol_op_state_name(op->state), reason ? ": " : "",
+			reason ? mirvol_reason_str(reason) : "");
+	}
 	wake_up_all(&mirvol_op_waitq);
-	pr_info("mirvol: %s: operation %llu (%s) %s%s%s\n", vol->name, op->id,
-		mirvol_op_type_name(op->kind->type),
-		mirvol_op_state_name(op->state), reason ? ": " : "",
-		reason ? mirvol_reason_str(reason) : "");
 	list_for_each_entry_safe(old, next, &drop, node) {
 		list_del_init(&old->node);
 		mirvol_op_put(old);	/* the table's reference */

@@ -1888,6 +1888,46 @@ static void mirvol_test_op_cancel_reserved(struct kunit *test)
 	mirvol_op_put(op);
 }
 
+/*
+ * A request refused before its operation ran (add-plex finding its device
+ * busy when it opens it) leaves nothing: the ioctl returns the reason,
+ * and the table, whose 64 ended operations are the volume's history,
+ * keeps no failed operation nobody was given the id of.  A waiter that
+ * found it while it was reserved still learns how it ended.  The landed
+ * code kept it as failed, and mirvolctl monitor reported a failed
+ * resync for every refused add-plex.
+ */
+static void mirvol_test_op_refused_not_kept(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_operation *op;
+	struct mirvol_op_info info;
+	unsigned int before;
+
+	io_create(test, "kunit-refused", 1, true, NULL);
+	op = kzalloc(sizeof(*op), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, op);
+	mirvol_op_init(op, &test_op_kind, ctx->vol);
+	before = mirvol_op_list(NULL, 0);
+	mutex_lock(&ctx->vol->lock);
+	KUNIT_ASSERT_EQ(test, mirvol_op_reserve(op), MIRVOL_R_NONE);
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_EXPECT_EQ(test, mirvol_op_list(NULL, 0), before + 1);
+	mutex_lock(&ctx->vol->lock);
+	mirvol_op_end(op, MIRVOL_R_DEVICE_BUSY);
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_EXPECT_NULL(test, ctx->vol->op);
+	KUNIT_EXPECT_EQ(test, mirvol_op_list(NULL, 0), before);
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op->id, 1000, &info),
+			MIRVOL_R_OBJECT_NOT_FOUND);
+	/* What a waiter holding it reads. */
+	mirvol_op_fill(op, &info);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_DEVICE_BUSY);
+	KUNIT_EXPECT_NULL(test, op->vol);
+	mirvol_op_put(op);
+}
+
 /* A plex lives as long as anybody holds it, in a slot or not. */
 static void mirvol_test_plex_refs(struct kunit *test)
 {
@@ -2094,6 +2134,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_check_repair),
 	KUNIT_CASE(mirvol_test_op_abort_reserved),
 	KUNIT_CASE(mirvol_test_op_cancel_reserved),
+	KUNIT_CASE(mirvol_test_op_refused_not_kept),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_rewind_partial),

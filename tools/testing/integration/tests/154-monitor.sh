@@ -8,7 +8,7 @@
 # with it in its arguments and environment; --oneshot reports what is
 # wrong now; assembly refusing a failed member, or a former member whose
 # superblock survived its removal (a power cut before the erase), and a
-# removed volume are reported too.
+# removed volume are reported too; a refused request is not.
 
 TEST_TIMEOUT=300
 
@@ -80,6 +80,21 @@ run_test() {
 		fail "text line of plex-failed: $(grep plex-failed "$TEST_TMP/mon.txt")"
 	grep -qx 'plex-failed mon 1 | plex-failed mon 1 failed -' "$TEST_TMP/prog.out" ||
 		fail "--program was not run for plex-failed: $(cat "$TEST_TMP/prog.out")"
+
+	# A refused request is no news: add-plex of the volume's own plex is
+	# refused (DEVICE_BUSY) when the kernel opens the device, and must
+	# send no operation-ended, and so no resync-failed.  A check is the
+	# mark that the monitor has read past it.
+	n=$(wc -l <"$TEST_TMP/mon.json")
+	expect_fail_reason DEVICE_BUSY mirvolctl add-plex mon /dev/ram0
+	op=$(mirvolctl check mon)
+	mirvolctl op wait "$op" >/dev/null || fail "check failed"
+	wait_for 10 sh -c "tail -n +$((n + 1)) '$TEST_TMP/mon.json' | jq -s -e --arg op $op \
+		'map(select(.event == \"operation-ended\" and .operation.id == (\$op | tonumber))) | length == 1' >/dev/null" ||
+		fail "no operation-ended event for the check: $(tail -n +$((n + 1)) "$TEST_TMP/mon.json")"
+	assert_eq "" "$(tail -n +$((n + 1)) "$TEST_TMP/mon.json" | jq -c --arg op "$op" \
+		'select(.event == "resync-failed" or (.event == "operation-ended" and .operation.id != ($op | tonumber)))')" \
+		"events of the refused add-plex"
 
 	# A failed plex's device returns: assembly refuses it, said by the
 	# monitor; then the volume goes.
