@@ -295,6 +295,23 @@ static const char *blame(unsigned int reason, const int *fds, int n,
 }
 
 /*
+ * The first of @fds that a mirvol volume holds (as a plex, or as a member
+ * an offline volume waits with), described in @buf; -1 for none.
+ */
+static int held_by_volume(int ctl, const int *fds, int n, char *buf,
+			  size_t len)
+{
+	struct stat sb;
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0 && !fstat(fds[i], &sb) &&
+		    S_ISBLK(sb.st_mode) && holder_of(ctl, sb.st_rdev, buf, len))
+			return i;
+	return -1;
+}
+
+/*
  * DEVICE_BUSY: name the device in use and, when a mirvol volume holds it
  * (an offline volume udev assembled from an old member, say), the volume.
  */
@@ -305,13 +322,14 @@ bool busy_report(int ctl, const struct mv_status *st, const int *fds, int n,
 	struct stat sb;
 	int i, fd;
 
+	i = held_by_volume(ctl, fds, n, holder, sizeof(holder));
+	if (i >= 0) {
+		ctl_report(st, "%s is %s", devs[i], holder);
+		return true;
+	}
 	for (i = 0; i < n; i++) {
 		if (fstat(fds[i], &sb) || !S_ISBLK(sb.st_mode))
 			continue;
-		if (holder_of(ctl, sb.st_rdev, holder, sizeof(holder))) {
-			ctl_report(st, "%s is %s", devs[i], holder);
-			return true;
-		}
 		fd = open(devs[i], O_RDONLY | O_EXCL | O_CLOEXEC);
 		if (fd < 0 && errno == EBUSY) {
 			ctl_report(st, "%s is in use", devs[i]);
@@ -387,24 +405,17 @@ bool busy_retry(const struct mv_status *st, int *tries)
 
 /*
  * busy_retry() for a request that names devices: one that a volume has
- * as a plex is busy for good (a plex of this volume or another, or a
- * member an offline volume holds), and each retry would only add a
- * refused operation to the kernel's table and log.
+ * as a plex (of this volume or another, or a member an offline volume
+ * holds) is busy for good, and is reported at once.
  */
 bool busy_retry_devs(int ctl, const struct mv_status *st, int *tries,
 		     const int *fds, int n)
 {
 	char holder[300];
-	struct stat sb;
-	int i;
 
-	if (st->reason != MIRVOL_R_DEVICE_BUSY)
+	if (st->reason != MIRVOL_R_DEVICE_BUSY ||
+	    held_by_volume(ctl, fds, n, holder, sizeof(holder)) >= 0)
 		return false;
-	for (i = 0; i < n; i++)
-		if (fds[i] >= 0 && !fstat(fds[i], &sb) &&
-		    S_ISBLK(sb.st_mode) &&
-		    holder_of(ctl, sb.st_rdev, holder, sizeof(holder)))
-			return false;
 	return busy_retry(st, tries);
 }
 
