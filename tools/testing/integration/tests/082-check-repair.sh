@@ -8,7 +8,8 @@
 # again (check changes nothing); repair rewrites them from plex 0, after
 # which the plexes are identical, the volume holds the original data and
 # check finds 0.  Then plex 0 is damaged and "repair --from 1" makes
-# plex 1's data win.
+# plex 1's data win.  A check cancelled, or whose volume is removed,
+# ends with that reason.
 
 TEST_TIMEOUT=400
 
@@ -25,7 +26,7 @@ data_ok() {
 }
 
 run_test() {
-	local vol json off size mark out
+	local vol json off size mark out op
 	require jq cmp
 	mk_brd 2 64
 	load_mirvol
@@ -71,5 +72,17 @@ run_test() {
 	plexes_identical cr
 	data_ok "$vol"
 	assert_eq "mismatch_sectors: 0" "$(mirvolctl check cr --wait)" "check after repair --from 1"
+
+	# Stopped checks end with the reason they were stopped for: cancelled,
+	# or failed with OBJECT_DELETED when their volume goes.
+	echo 1000 >/sys/block/mirvol0/mirvol/sync_speed_max
+	op=$(mirvolctl check cr)
+	assert_eq running "$(mirvolctl op status "$op" --json | jq -r .state)" "a slowed check"
+	mirvolctl op cancel "$op" >/dev/null
+	assert_eq "cancelled OPERATION_CANCELED" \
+		"$(mirvolctl op status "$op" --json | jq -r '"\(.state) \(.reason)"')" "a cancelled check"
+	op=$(mirvolctl check cr)
 	mirvolctl remove --yes cr
+	assert_eq "failed OBJECT_DELETED" \
+		"$(mirvolctl op status "$op" --json | jq -r '"\(.state) \(.reason)"')" "a check whose volume was removed"
 }
