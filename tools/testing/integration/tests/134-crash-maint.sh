@@ -147,7 +147,7 @@ run_test() {
 	[ -n "$tried" ] || fail "crash-replay did not finish: $(tail -n 1 "$out")"
 	[ "$failed" -eq 0 ] || cp "$TEST_TMP/log" "$TEST_SCRATCH/crash.log"
 
-	# The control: without -O the offline window's states must fail, or
+	# The controls: without -O the offline window's states must fail, or
 	# the crash points do not reach it and the check cannot see a plex
 	# left out.
 	"$CRASH/crash-replay" -n 20 -w offline:online-done "$TEST_TMP/log" \
@@ -156,6 +156,13 @@ run_test() {
 	log "control run (no -O): $(tail -n 1 "$TEST_SCRATCH/control.out")"
 	grep -q 'plex 1 offline after recovery' "$TEST_SCRATCH/control.out" ||
 		fail "the control run found no plex left offline"
+	# And the fail window's: a plex 0 left failed.
+	"$CRASH/crash-replay" -n 20 -w fail:re-add-done "$TEST_TMP/log" \
+		/dev/ram0 /dev/ram1 /dev/ram2 /dev/ram3 \
+		>"$TEST_SCRATCH/control-fail.out" 2>&1 || :
+	log "control run of the fail window (no -O): $(tail -n 1 "$TEST_SCRATCH/control-fail.out")"
+	grep -q 'plex 0 failed after recovery' "$TEST_SCRATCH/control-fail.out" ||
+		fail "the fail window's control run found no plex left failed"
 
 	[ "$tried" -ge $states ] || fail "only $tried crash states (wanted $states)"
 	[ "$failed" -eq 0 ] ||
