@@ -711,6 +711,13 @@ int cmd_stop(int argc, char **argv)
 	if (fd < 0)
 		return MV_EXIT_FAIL;
 	r = MV_EXIT_FAIL;
+	/*
+	 * Events udev still has queued for the members (create's, whose
+	 * fds closed just now) are handled while the volume runs: handled
+	 * after the stop, a member's first event as one would start
+	 * assembling the volume again and leave it waiting.
+	 */
+	udev_settle();
 	if (!resolve_vol(fd, argv[optind], &info))
 		r = volume_ref_cmd(fd, MIRVOL_IOC_STOP, 0, &info, "stopping",
 				   o.json);
