@@ -1128,6 +1128,7 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
 		plex->state = assume_clean || !i ? MIRVOL_PLEX_ACTIVE :
 						   MIRVOL_PLEX_SYNCING;
 		plex->vol = vol;
+		set_bit(MIRVOL_PLEX_UNWRITTEN, &plex->flags);
 		vol->plexes[i] = plex;		/* the slot takes the reference */
 		vol->nr_plexes++;
 		vol->nr_slots = i + 1;
@@ -1149,6 +1150,8 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
 
 		plex->sync_offset = plex->state == MIRVOL_PLEX_ACTIVE ?
 				    vol->size : 0;
+		/* Written from here on, if only in part: erased on failure. */
+		clear_bit(MIRVOL_PLEX_UNWRITTEN, &plex->flags);
 		if (mirvol_sb_init_plex(vol, plex))
 			return MIRVOL_R_IO_ERROR;
 	}
@@ -1213,7 +1216,10 @@ enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 	if (!reason)
 		reason = mirvol_volume_start(vol);
 	if (reason) {
-		/* Erase what was written, give the devices back, unlist. */
+		/*
+		 * Erase what was written (devices never written are left
+		 * alone), give the devices back, unlist.
+		 */
 		mirvol_volume_kill(vol, false);
 		mutex_unlock(&vol->lock);
 		mirvol_volume_destroy(vol, true);
@@ -1355,7 +1361,9 @@ static void __mirvol_volume_destroy(struct mirvol_volume *vol,
 	mutex_lock(&vol->sb_mutex);
 	if (mode == MIRVOL_TD_REMOVE) {
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-			if (vol->plexes[i])
+			if (vol->plexes[i] &&
+			    !test_bit(MIRVOL_PLEX_UNWRITTEN,
+				      &vol->plexes[i]->flags))
 				mirvol_sb_wipe(vol->plexes[i]);
 	} else if (mode == MIRVOL_TD_STOP && started) {
 		/* A clean stop: the next assembly needs no resync. */

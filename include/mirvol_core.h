@@ -81,6 +81,11 @@ struct mirvol_volume;
 /* plex->flags: atomic bits */
 enum {
 	MIRVOL_PLEX_RELEASE,	/* device gone: release it from the worker */
+	/*
+	 * Opened by a create that has not written its metadata yet: a
+	 * refused create leaves the device as it found it (no erasing).
+	 */
+	MIRVOL_PLEX_UNWRITTEN,
 };
 
 /**

@@ -52,6 +52,15 @@ run_test() {
 	expect_fail_reason INVALID_ARGUMENT mirvolctl create --name "bad name" /dev/ram0
 	expect_fail_reason INVALID_ARGUMENT mirvolctl create --name "$(printf 'n%.0s' {1..64})" /dev/ram0
 	expect_fail_reason DEVICE_TOO_SMALL mirvolctl create --name x /dev/tiny
+	# A create refused after it opened its first devices leaves them as
+	# they were: nothing was written to them, so nothing is erased
+	# either (their first 2 MiB hold where a metadata head would go).
+	dd if=/dev/urandom of=/dev/ram1 bs=1M count=2 oflag=direct status=none
+	before=$(dd if=/dev/ram1 bs=1M count=2 iflag=direct status=none | sha256sum)
+	expect_fail_reason DEVICE_TOO_SMALL mirvolctl create --name x /dev/ram1 /dev/tiny
+	after=$(dd if=/dev/ram1 bs=1M count=2 iflag=direct status=none | sha256sum)
+	[ "$before" = "$after" ] ||
+		fail "a refused create changed the head of /dev/ram1, which it never wrote"
 	mirvolctl create --name dup --assume-clean /dev/ram0 >/dev/null
 	expect_fail_reason NAME_EXISTS mirvolctl create --name dup /dev/ram1
 	expect_fail_reason DEVICE_BUSY mirvolctl create --name other /dev/ram0
