@@ -157,8 +157,8 @@ static void mirvol_io_exit_test(struct kunit *test)
 }
 
 /* A volume named @name over the first @n RAM disks, opened. */
-static void io_create(struct kunit *test, const char *name, unsigned int n,
-		      bool assume_clean, u64 *op_id)
+static void io_create_flags(struct kunit *test, const char *name,
+			    unsigned int n, u32 flags, u64 *op_id)
 {
 	struct io_ctx *ctx = test->priv;
 	enum mirvol_reason reason;
@@ -166,9 +166,8 @@ static void io_create(struct kunit *test, const char *name, unsigned int n,
 	u64 id = 0, region = 0;
 
 	/* The caller's reference is ctx's, put by io_remove(). */
-	reason = mirvol_volume_create(name, ctx->ram, n,
-				      assume_clean ? MIRVOL_CREATE_F_ASSUME_CLEAN :
-				      0, &region, &id, &vol);
+	reason = mirvol_volume_create(name, ctx->ram, n, flags, &region, &id,
+				      &vol);
 	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE, "create: reason %d",
 			    reason);
 	ctx->vol = vol;
@@ -176,6 +175,13 @@ static void io_create(struct kunit *test, const char *name, unsigned int n,
 		*op_id = id;
 	ctx->vfile = open_dev(disk_devt(vol->disk));
 	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->vfile));
+}
+
+static void io_create(struct kunit *test, const char *name, unsigned int n,
+		      bool assume_clean, u64 *op_id)
+{
+	io_create_flags(test, name, n,
+			assume_clean ? MIRVOL_CREATE_F_ASSUME_CLEAN : 0, op_id);
 }
 
 static void mirvol_test_write_fan_out(struct kunit *test)
@@ -345,6 +351,41 @@ static void async_write_fn(struct work_struct *work)
 	complete(&aw->done);
 }
 
+/* Start a write of @pages at @sector of @bdev from a worker. */
+static void async_write_start(struct async_write *aw,
+			      struct block_device *bdev, sector_t sector,
+			      struct page **pages)
+{
+	aw->bdev = bdev;
+	aw->sector = sector;
+	aw->pages = pages;
+	aw->ret = -EINPROGRESS;
+	init_completion(&aw->done);
+	INIT_WORK_ONSTACK(&aw->work, async_write_fn);
+	queue_work(system_unbound_wq, &aw->work);
+}
+
+/* Wait for it (at most 10 s, then an error); aw->ret is its result. */
+static void async_write_finish(struct kunit *test, struct async_write *aw)
+{
+	KUNIT_EXPECT_TRUE_MSG(test, wait_for_completion_timeout(&aw->done,
+								msecs_to_jiffies(10000)),
+			      "a write at sector %llu did not complete",
+			      (unsigned long long)aw->sector);
+	flush_work(&aw->work);
+	destroy_work_on_stack(&aw->work);
+}
+
+/* Poll (up to 5 s) until @cond holds; returns whether it does. */
+#define wait_until(cond)						\
+({									\
+	unsigned int __i;						\
+									\
+	for (__i = 0; __i < 250 && !(cond); __i++)			\
+		msleep(20);						\
+	(cond);								\
+})
+
 /*
  * A write into a region the clearer has taken (CLEARING: its plexes are
  * being flushed before the bit goes) waits until the clearer gives it
@@ -371,12 +412,7 @@ static void mirvol_test_bitmap_write_waits_clear(struct kunit *test)
 					     MIRVOL_BM_ONDISK |
 					     MIRVOL_BM_CLEARING),
 			(int)MIRVOL_BM_ONDISK);
-	aw.bdev = vbdev(ctx);
-	aw.sector = r << bm->shift;
-	aw.pages = ctx->pages;
-	init_completion(&aw.done);
-	INIT_WORK_ONSTACK(&aw.work, async_write_fn);
-	queue_work(system_unbound_wq, &aw.work);
+	async_write_start(&aw, vbdev(ctx), r << bm->shift, ctx->pages);
 	KUNIT_EXPECT_FALSE_MSG(test, wait_for_completion_timeout(&aw.done,
 								  msecs_to_jiffies(300)),
 			       "a write went on into a region being cleared");
@@ -384,10 +420,7 @@ static void mirvol_test_bitmap_write_waits_clear(struct kunit *test)
 	atomic_andnot(MIRVOL_BM_CLEARING, &bm->state[r]);
 	mutex_unlock(&bm->io_mutex);
 	wake_up_all(&bm->wait);
-	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&aw.done,
-							    msecs_to_jiffies(5000)));
-	flush_work(&aw.work);
-	destroy_work_on_stack(&aw.work);
+	async_write_finish(test, &aw);
 	KUNIT_EXPECT_EQ(test, aw.ret, 0);
 	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, r));
 	mirvol_bitmap_start(bm);
@@ -2098,6 +2131,35 @@ static void mirvol_test_rewind_partial(struct kunit *test)
 			      "plex 1 holds data plex 0 does not");
 }
 
+/*
+ * A plex whose device went away keeps it open until superblock writers
+ * are done: they hold sb_mutex, not an I/O reference, and may be between
+ * the flush and the superblock write of an update, their targets chosen
+ * (mirvol_sb_update_locked()).  The test holds sb_mutex.
+ */
+static void mirvol_test_dead_waits_sb_writer(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct block_device *bdev;
+	struct mirvol_plex *p1;
+
+	io_create(test, "kunit-deadsb", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	mutex_lock(&ctx->vol->sb_mutex);
+	/* The block layer's call when the device is deleted. */
+	bdev = p1->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p1->state) ==
+					   MIRVOL_PLEX_MISSING));
+	msleep(300);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, READ_ONCE(p1->bdev),
+				  "the device was closed under a superblock writer");
+	mutex_unlock(&ctx->vol->sb_mutex);
+	flush_workqueue(mirvol_wq);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(p1->bdev));
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -2138,6 +2200,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_rewind_partial),
+	KUNIT_CASE(mirvol_test_dead_waits_sb_writer),
 	{}
 };
 
