@@ -105,6 +105,8 @@ static bool mirvol_wait_dirty(struct mirvol_volume *vol)
 {
 	unsigned int failures = READ_ONCE(vol->dirty_failures);
 
+	/* Pairs with the worker's clear before it counts a failure. */
+	smp_mb__before_atomic();
 	set_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
 	queue_work(mirvol_wq, &vol->worker);
 	wait_event(vol->wait, test_bit(MIRVOL_VOL_DIRTY, &vol->flags) ||

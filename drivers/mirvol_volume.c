@@ -688,6 +688,10 @@ void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 	kobject_uevent_env(&disk_to_dev(vol->disk)->kobj, KOBJ_CHANGE, envp);
 }
 
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
+#endif
+
 /**
  * mirvol_volume_worker - superblock updates, deferred writes, uevents
  * @work: vol->worker
@@ -729,14 +733,31 @@ void mirvol_volume_worker(struct work_struct *work)
 		 * writers fail instead (mirvol_wait_dirty()).
 		 */
 		sb_ok = !mirvol_sb_update_locked(vol);
-		if (dirty_req && sb_ok)
-			set_bit(MIRVOL_VOL_DIRTY, &vol->flags);
-		else if (dirty_req)
-			WRITE_ONCE(vol->dirty_failures,
-				   vol->dirty_failures + 1);
+		if (dirty_req) {
+			/*
+			 * The request is answered: cleared before the answer
+			 * is published, so that a writer who sees a failure
+			 * it did not wait for and asks again (after reading
+			 * the count: mirvol_wait_dirty()) is not cleared away
+			 * and left waiting for a mark nobody writes.
+			 */
+			clear_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
+			/* The clear before the outcome; pairs with the
+			 * writer's read of the count before its set_bit().
+			 */
+			smp_mb__after_atomic();
+			if (sb_ok)
+				set_bit(MIRVOL_VOL_DIRTY, &vol->flags);
+			else
+				WRITE_ONCE(vol->dirty_failures,
+					   vol->dirty_failures + 1);
+		}
 		mutex_unlock(&vol->sb_mutex);
 		if (dirty_req) {
-			clear_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+			if (READ_ONCE(mirvol_kunit_dirty_hook))
+				mirvol_kunit_dirty_hook(vol, sb_ok);
+#endif
 			wake_up_all(&vol->wait);
 			if (vol->safe_mode_delay_ms)
 				mod_delayed_work(mirvol_wq,

@@ -181,6 +181,11 @@ struct mirvol_plex {
 extern bool mirvol_kunit_rb_equal;
 /* KUnit: called as a resync pass ends, before its targets are promoted. */
 extern void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called by the volume worker after an attempt at the dirty mark,
+ * once sb_mutex is dropped; @ok: the mark is on disk.
+ */
+extern void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
 #endif
 
 /* plex->inject bits (KUnit fault injection) */

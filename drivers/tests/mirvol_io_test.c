@@ -142,6 +142,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	unsigned int i;
 
 	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_dirty_hook, NULL);
 	if (!ctx)
 		return;
 	io_remove(test, ctx);
@@ -2131,6 +2132,67 @@ static void mirvol_test_rewind_partial(struct kunit *test)
 			      "plex 1 holds data plex 0 does not");
 }
 
+/* What the dirty-mark hook of mirvol_test_dirty_retry_after_failure() uses. */
+static struct io_ctx *dirty_ctx;
+static struct async_write dirty_aw;
+static bool dirty_aw_started;
+
+/*
+ * After a failed attempt at the dirty mark: the device works again, and
+ * a new writer comes, which asks for the mark again and waits for it.
+ */
+static void writer_after_failed_mark(struct mirvol_volume *vol, bool ok)
+{
+	struct io_ctx *ctx = dirty_ctx;
+
+	if (ok)
+		return;
+	WRITE_ONCE(mirvol_kunit_dirty_hook, NULL);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	WRITE_ONCE(vol->plexes[1]->inject, 0);
+	fill(ctx->pages, 0x7003);
+	async_write_start(&dirty_aw, vbdev(ctx), 0, ctx->pages);
+	dirty_aw_started = true;
+	/* Long enough for it to ask and wait. */
+	msleep(300);
+}
+
+/*
+ * A writer that asks for the dirty mark just as an attempt at it failed
+ * gets a new attempt: it must not wait for a mark nobody will write.
+ */
+static void mirvol_test_dirty_retry_after_failure(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+
+	io_create_flags(test, "kunit-dirty", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	vol = ctx->vol;
+	vol->safe_mode_delay_ms = 0;
+	KUNIT_ASSERT_FALSE(test, test_bit(MIRVOL_VOL_DIRTY, &vol->flags));
+	/* Every flush fails: the mark cannot be written. */
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	WRITE_ONCE(vol->plexes[1]->inject, MIRVOL_INJECT_FLUSH);
+	dirty_ctx = ctx;
+	dirty_aw_started = false;
+	WRITE_ONCE(mirvol_kunit_dirty_hook, writer_after_failed_mark);
+	fill(ctx->pages, 0x7004);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	WRITE_ONCE(mirvol_kunit_dirty_hook, NULL);
+	KUNIT_ASSERT_TRUE(test, dirty_aw_started);
+	if (!wait_until(completion_done(&dirty_aw.done))) {
+		KUNIT_FAIL(test, "a writer waits for a dirty mark nobody writes");
+		/* Unstick it. */
+		set_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
+		queue_work(mirvol_wq, &vol->worker);
+	}
+	async_write_finish(test, &dirty_aw);
+	KUNIT_EXPECT_EQ(test, dirty_aw.ret, 0);
+	KUNIT_EXPECT_TRUE(test, test_bit(MIRVOL_VOL_DIRTY, &vol->flags));
+}
+
 /*
  * A plex whose device went away keeps it open until superblock writers
  * are done: they hold sb_mutex, not an I/O reference, and may be between
@@ -2201,6 +2263,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_rewind_partial),
 	KUNIT_CASE(mirvol_test_dead_waits_sb_writer),
+	KUNIT_CASE(mirvol_test_dirty_retry_after_failure),
 	{}
 };
 
