@@ -35,12 +35,52 @@ bool mirvol_kunit_rb_equal;
 #endif
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+/* Data writes held back by MIRVOL_INJECT_HOLD, and how many. */
+static DEFINE_SPINLOCK(mirvol_kunit_held_lock);
+static struct bio_list mirvol_kunit_held = BIO_EMPTY_LIST;
+static unsigned int mirvol_kunit_held_nr;
+
+unsigned int mirvol_kunit_nr_held(void)
+{
+	return READ_ONCE(mirvol_kunit_held_nr);
+}
+
+/**
+ * mirvol_kunit_end_held - end the writes MIRVOL_INJECT_HOLD held back
+ * @status: BLK_STS_OK sends them to their plexes, else they end with it
+ *
+ * Return: how many there were.
+ */
+unsigned int mirvol_kunit_end_held(blk_status_t status)
+{
+	struct bio_list list;
+	unsigned int n = 0;
+	struct bio *bio;
+
+	spin_lock_irq(&mirvol_kunit_held_lock);
+	list = mirvol_kunit_held;
+	bio_list_init(&mirvol_kunit_held);
+	WRITE_ONCE(mirvol_kunit_held_nr, 0);
+	spin_unlock_irq(&mirvol_kunit_held_lock);
+	while ((bio = bio_list_pop(&list))) {
+		n++;
+		if (status) {
+			bio->bi_status = status;
+			bio_endio(bio);
+		} else {
+			submit_bio_noacct(bio);
+		}
+	}
+	return n;
+}
+
 /**
  * mirvol_inject - KUnit fault injection: how an I/O to a plex must end
  * @plex: the plex
  * @bio: the I/O, its sector on the plex's device
  *
- * Return: BLK_STS_OK to submit it, else the status to end it with.
+ * Return: BLK_STS_OK to submit it, BLK_STS_AGAIN when it was held back
+ * (MIRVOL_INJECT_HOLD), else the status to end it with.
  */
 blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 {
@@ -48,6 +88,15 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 	sector_t s = bio->bi_iter.bi_sector, e = bio_end_sector(bio);
 	sector_t bad_s = READ_ONCE(plex->inject_bad[0]);
 	sector_t bad_e = READ_ONCE(plex->inject_bad[1]);
+
+	if ((inject & MIRVOL_INJECT_HOLD) && bio_op(bio) == REQ_OP_WRITE &&
+	    s >= plex->data_offset && e > s) {
+		spin_lock_irq(&mirvol_kunit_held_lock);
+		bio_list_add(&mirvol_kunit_held, bio);
+		WRITE_ONCE(mirvol_kunit_held_nr, mirvol_kunit_held_nr + 1);
+		spin_unlock_irq(&mirvol_kunit_held_lock);
+		return BLK_STS_AGAIN;
+	}
 
 	if (bio_op(bio) == REQ_OP_WRITE_ZEROES && (inject & MIRVOL_INJECT_NO_WZ))
 		return BLK_STS_NOTSUPP;
@@ -80,6 +129,8 @@ static void mirvol_submit_clone(struct mirvol_plex *plex, struct bio *clone)
 	blk_status_t status = mirvol_inject(plex, clone);
 
 	if (unlikely(status)) {
+		if (status == BLK_STS_AGAIN)
+			return;		/* held back (KUnit) */
 		clone->bi_status = status;
 		bio_endio(clone);
 		return;
@@ -115,6 +166,23 @@ static bool mirvol_wait_dirty(struct mirvol_volume *vol)
 	return test_bit(MIRVOL_VOL_DIRTY, &vol->flags);
 }
 
+/*
+ * Did a plex in sync when @io was sent take it, and is it in sync still?
+ * One that failed since (another write's error) holds it, but is never
+ * read again: then no in-sync plex does.
+ */
+static bool mirvol_write_in_sync(struct mirvol_io *io)
+{
+	unsigned long ok = READ_ONCE(io->ok_in_sync);
+
+	/* Inline: every write asks, and the first plex is nearly always it. */
+	for (; ok; ok &= ok - 1)
+		if (READ_ONCE(io->vol->plexes[__ffs(ok)]->state) ==
+		    MIRVOL_PLEX_ACTIVE)
+			return true;
+	return false;
+}
+
 /* Complete a write: the io's references are dropped here. */
 static void mirvol_write_done(struct mirvol_io *io, bool sb_ok)
 {
@@ -123,7 +191,7 @@ static void mirvol_write_done(struct mirvol_io *io, bool sb_ok)
 
 	if (io->status == BLK_STS_NOTSUPP)
 		bio->bi_status = BLK_STS_NOTSUPP;
-	else if (io->ok_in_sync && sb_ok)
+	else if (sb_ok && mirvol_write_in_sync(io))
 		bio->bi_status = BLK_STS_OK;
 	else
 		bio->bi_status = io->status ?: BLK_STS_IOERR;
@@ -176,7 +244,7 @@ void mirvol_rewind_unsynced(struct mirvol_io *io)
 	unsigned int i;
 
 	lockdep_assert_held(&vol->sb_mutex);
-	if (io->ok_in_sync || !bio_sectors(io->bio))
+	if (mirvol_write_in_sync(io) || !bio_sectors(io->bio))
 		return;
 	spin_lock_irq(&vol->state_lock);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
@@ -228,7 +296,7 @@ void mirvol_write_zero_fill(struct mirvol_io *io)
 			io->failed = true;
 			WRITE_ONCE(io->status, BLK_STS_IOERR);
 		} else if (state == MIRVOL_PLEX_ACTIVE) {
-			io->ok_in_sync = true;
+			set_bit(i, &io->ok_in_sync);
 		}
 	}
 }
@@ -276,10 +344,18 @@ static void mirvol_write_put(struct mirvol_io *io)
 		mirvol_write_defer(io);
 		return;
 	}
-	if (likely(!io->failed)) {
+	/*
+	 * Every plex the superblocks list took it (or did not have to):
+	 * acknowledged now.  Else one left since: only once they say so,
+	 * or a crash before would bring that plex back as holding it.
+	 */
+	if (likely(!io->failed &&
+		   !(READ_ONCE(io->vol->sb_plexes) & ~READ_ONCE(io->done)))) {
 		mirvol_write_done(io, true);
 		return;
 	}
+	if (!io->failed)
+		set_bit(MIRVOL_VOL_SB_REQ, &io->vol->flags);
 	mirvol_write_defer(io);
 }
 
@@ -303,16 +379,20 @@ static void mirvol_write_endio(struct bio *clone)
 		    mirvol_wz_refused(c->plex, status)) {
 			/* Not the plex's failure: it is zeroed another way. */
 			set_bit(c->plex->index, &io->no_wz);
+			set_bit(c->plex->index, &io->done);
 		} else if (status == BLK_STS_NOTSUPP) {
 			/* A plex without discard did not fail. */
 			io->status = BLK_STS_NOTSUPP;
+			set_bit(c->plex->index, &io->done);
 		} else {
 			mirvol_plex_error(c->plex, true);
 			io->failed = true;
 			WRITE_ONCE(io->status, status);
 		}
-	} else if (c->in_sync) {
-		WRITE_ONCE(io->ok_in_sync, true);
+	} else {
+		set_bit(c->plex->index, &io->done);
+		if (c->in_sync)
+			set_bit(c->plex->index, &io->ok_in_sync);
 	}
 	bio_put(clone);
 	mirvol_write_put(io);
@@ -371,7 +451,8 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 	io = mempool_alloc(&vol->io_pool, GFP_NOIO);
 	io->vol = vol;
 	io->bio = bio;
-	io->ok_in_sync = false;
+	io->ok_in_sync = 0;
+	io->done = 0;
 	io->failed = false;
 	io->sent = 0;
 	io->no_wz = 0;

@@ -53,7 +53,9 @@ void mirvol_batch_submit(struct mirvol_batch *b, struct bio *bio,
 	bio->bi_end_io = mirvol_batch_endio;
 	atomic_inc(&b->pending);
 	bio->bi_status = mirvol_inject(plex, bio);
-	if (bio->bi_status)
+	if (bio->bi_status == BLK_STS_AGAIN)
+		bio->bi_status = BLK_STS_OK;	/* held back (KUnit) */
+	else if (bio->bi_status)
 		bio_endio(bio);
 	else
 		submit_bio(bio);
@@ -218,6 +220,19 @@ static void mirvol_md_fill(struct mirvol_volume *vol, struct mirvol_plex *me,
 			md->resync_offset = p->sync_offset;
 	}
 	spin_unlock_irqrestore(&vol->state_lock, flags);
+}
+
+/* The slots @md lists as holding the volume's data (in sync or syncing). */
+static unsigned long mirvol_md_live(const struct mirvol_md *md)
+{
+	unsigned long live = 0;
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (md->plexes[i].state == MIRVOL_PLEX_ACTIVE ||
+		    md->plexes[i].state == MIRVOL_PLEX_SYNCING)
+			live |= BIT(i);
+	return live;
 }
 
 /**
@@ -405,6 +420,8 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 		if (!ret && first < n)
 			ret = mirvol_sb_write_all(vol, targets + first,
 						  n - first, true);
+		if (!ret)
+			WRITE_ONCE(vol->sb_plexes, mirvol_md_live(&md));
 		if (ret <= 0)
 			return ret;
 	}

@@ -62,6 +62,7 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 	strscpy(vol->name, name, sizeof(vol->name));
 	vol->id = -1;
 	vol->resync_source = -1;
+	vol->sb_plexes = GENMASK(MIRVOL_MAX_PLEXES - 1, 0);
 	vol->ctime = ktime_get_real_seconds();
 	mutex_init(&vol->lock);
 	mutex_init(&vol->sb_mutex);
@@ -1182,6 +1183,8 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
 		if (mirvol_sb_init_plex(vol, plex))
 			return MIRVOL_R_IO_ERROR;
 	}
+	/* Each superblock lists them all. */
+	vol->sb_plexes = GENMASK(nr - 1, 0);
 	return MIRVOL_R_NONE;
 }
 

@@ -194,6 +194,8 @@ extern void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
 #define MIRVOL_INJECT_NO_WZ	BIT(2)	/* write-zeroes: BLK_STS_NOTSUPP */
 #define MIRVOL_INJECT_BITMAP	BIT(3)	/* writes into the bitmap area fail */
 #define MIRVOL_INJECT_FLUSH	BIT(4)	/* flushes (empty PREFLUSH writes) fail */
+/* data writes are held back until mirvol_kunit_end_held() */
+#define MIRVOL_INJECT_HOLD	BIT(5)
 
 /* volume->flags: atomic bits */
 enum {
@@ -232,6 +234,11 @@ enum {
  * @nr_slots: 1 + the highest slot in use in @plexes, 0 if none: the I/O
  *	path's loops over @plexes stop there; changes with @plexes
  * @generation: current metadata generation (sb_mutex)
+ * @sb_plexes: the slots the newest superblock on disk lists as holding
+ *	the data (active or syncing); all until the first update.  A write
+ *	that one of them did not take is acknowledged only once one that
+ *	does not list it is on disk.  Written after that update, under
+ *	@sb_mutex; read locklessly by write completions
  * @resync_offset: volume-wide checkpoint of a dirty resync (sb_mutex)
  * @io_ref: I/O in flight through the volume; killed to suspend
  * @wait: suspend/resume, dirty mark, io_ref release
@@ -308,6 +315,7 @@ struct mirvol_volume {
 	unsigned int nr_plexes;
 	unsigned int nr_slots;
 	u64 generation;
+	unsigned long sb_plexes;
 	sector_t resync_offset;
 
 	struct percpu_ref io_ref;
@@ -381,7 +389,11 @@ struct mirvol_repair {
  * @bio: the caller's bio
  * @start: bio_start_io_acct() time
  * @remaining: clones in flight, plus one while submitting
- * @ok_in_sync: a clone to an in-sync plex succeeded
+ * @ok_in_sync: the plexes in sync when it was sent that took it (atomic
+ *	bits per slot); it succeeds if one of them is still in sync when it
+ *	completes (mirvol_write_in_sync())
+ * @done: the plexes that took it, or refused it without failing
+ *	(discard, write-zeroes) (atomic bits per slot)
  * @failed: a clone failed (its plex is now failed)
  * @sent: the plexes it was sent to (bit per slot)
  * @no_wz: write-zeroes: the plexes that refused it (atomic bits)
@@ -396,7 +408,8 @@ struct mirvol_io {
 	struct bio *bio;
 	unsigned long start;
 	atomic_t remaining;
-	bool ok_in_sync;
+	unsigned long ok_in_sync;
+	unsigned long done;
 	bool failed;
 	u8 sent;
 	unsigned long no_wz;
@@ -718,6 +731,8 @@ void mirvol_ctl_exit(void);
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio);
+unsigned int mirvol_kunit_nr_held(void);
+unsigned int mirvol_kunit_end_held(blk_status_t status);
 #else
 /* KUnit fault injection: the status this I/O to @plex must fail with. */
 static inline blk_status_t mirvol_inject(struct mirvol_plex *plex,

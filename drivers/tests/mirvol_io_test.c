@@ -143,6 +143,8 @@ static void mirvol_io_exit_test(struct kunit *test)
 
 	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_dirty_hook, NULL);
+	/* Writes a failed test left held back. */
+	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
 		return;
 	io_remove(test, ctx);
@@ -2132,6 +2134,89 @@ static void mirvol_test_rewind_partial(struct kunit *test)
 			      "plex 1 holds data plex 0 does not");
 }
 
+/*
+ * A write is acknowledged only once every plex the superblocks list as
+ * holding the data (in sync or syncing) took it, or the superblocks no
+ * longer list those that did not.  Plex 0 fails a write and is failed; a
+ * later write goes to plex 1 alone.  Acknowledged while both superblocks
+ * still listed plex 0 in sync and the volume dirty, it would be lost to
+ * a crash: assembly may take plex 0 as the source and copy it over plex
+ * 1.  The test holds sb_mutex, so that no superblock update can run.
+ */
+static void mirvol_test_write_waits_failure_recorded(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct async_write aw1, aw2;
+	enum mirvol_reason reason;
+	struct mirvol_plex *p0;
+	struct mirvol_md md;
+
+	/* No bitmap: its writes, which take sb_mutex, would hold writes up. */
+	io_create_flags(test, "kunit-wrec", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	p0 = ctx->vol->plexes[0];
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x7001);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	mutex_lock(&ctx->vol->sb_mutex);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_WRITE);
+	async_write_start(&aw1, vbdev(ctx), 2048, ctx->pages);
+	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p0->state) ==
+					   MIRVOL_PLEX_FAILED));
+	WRITE_ONCE(p0->inject, 0);
+	async_write_start(&aw2, vbdev(ctx), 4096, ctx->pages);
+	msleep(500);
+	KUNIT_EXPECT_FALSE_MSG(test, completion_done(&aw2.done),
+			       "acknowledged while the superblocks listed plex 0 in sync");
+	mutex_unlock(&ctx->vol->sb_mutex);
+	async_write_finish(test, &aw1);
+	async_write_finish(test, &aw2);
+	KUNIT_EXPECT_EQ(test, aw1.ret, 0);
+	KUNIT_EXPECT_EQ(test, aw2.ret, 0);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.plexes[0].state, (u32)MIRVOL_PLEX_FAILED);
+}
+
+/*
+ * A write counts as taken in sync by the plexes still in sync when it
+ * completes.  W goes to plexes 0 and 1: plex 0 takes it, plex 1 holds it
+ * back.  Plex 0 then fails another write and is failed; plex 1, now the
+ * last in-sync plex, fails W and is kept.  W is on a failed plex only:
+ * it must fail.
+ */
+static void mirvol_test_write_ok_when_completed(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct async_write aw1, aw2;
+	struct mirvol_plex *p0, *p1;
+
+	io_create(test, "kunit-wlate", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x7002);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_HOLD);
+	async_write_start(&aw2, vbdev(ctx), 4096, ctx->pages);
+	KUNIT_EXPECT_TRUE(test, wait_until(mirvol_kunit_nr_held() == 1));
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_WRITE);
+	async_write_start(&aw1, vbdev(ctx), 8192, ctx->pages);
+	KUNIT_EXPECT_TRUE(test, wait_until(mirvol_kunit_nr_held() == 2));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_FAILED);
+	WRITE_ONCE(p0->inject, 0);
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ(test, mirvol_kunit_end_held(BLK_STS_IOERR), 2U);
+	async_write_finish(test, &aw1);
+	async_write_finish(test, &aw2);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_NE(test, aw1.ret, 0);
+	KUNIT_EXPECT_NE_MSG(test, aw2.ret, 0,
+			    "acknowledged: only plex 0, failed, holds it");
+}
+
 /* What the dirty-mark hook of mirvol_test_dirty_retry_after_failure() uses. */
 static struct io_ctx *dirty_ctx;
 static struct async_write dirty_aw;
@@ -2262,6 +2347,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_rewind_partial),
+	KUNIT_CASE(mirvol_test_write_waits_failure_recorded),
+	KUNIT_CASE(mirvol_test_write_ok_when_completed),
 	KUNIT_CASE(mirvol_test_dead_waits_sb_writer),
 	KUNIT_CASE(mirvol_test_dirty_retry_after_failure),
 	{}
