@@ -180,7 +180,6 @@ mirvol_plex_placeholder(const struct mirvol_md_plex *p, unsigned int index)
 	import_uuid(&plex->uuid, p->uuid);
 	plex->index = index;
 	plex->state = MIRVOL_PLEX_MISSING;
-	plex->gone_generation = p->gone_generation;
 	return plex;
 }
 
@@ -351,6 +350,14 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 		plex->state = plan->slot_state[i];
 		plex->sync_offset = plan->slot_sync[i];
 		plex->partial = plan->slot_partial[i];
+		/*
+		 * When it left the in-sync set, present or not: the update
+		 * below records a gone plex's as the current generation only
+		 * if it has none (mirvol_sb_targets()), which would make a
+		 * plex that left before the bitmap covered every write look
+		 * covered (mirvol_plex_return(), mirvol_bitmap_covers()).
+		 */
+		plex->gone_generation = p->gone_generation;
 		plex->boot = !!(p->flags & MIRVOL_PLEX_F_BOOT);
 		plex->write_mostly = !!(p->flags & MIRVOL_PLEX_F_WRITE_MOSTLY);
 		kfree(plex->md);
