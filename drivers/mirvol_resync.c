@@ -724,10 +724,8 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
-		if ((done & BIT(i)) && plex->state == MIRVOL_PLEX_SYNCING) {
-			mirvol_set_plex_state(plex, MIRVOL_PLEX_ACTIVE);
+		if ((done & BIT(i)) && mirvol_promote_plex(plex))
 			plex->partial = false;
-		}
 	}
 	mirvol_sb_update_locked(vol);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {

@@ -355,12 +355,50 @@ void mirvol_set_plex_state(struct mirvol_plex *plex, unsigned int state)
 	struct mirvol_volume *vol = plex->vol;
 	unsigned long flags;
 
+
 	spin_lock_irqsave(&vol->state_lock, flags);
 	WRITE_ONCE(plex->state, state);
 	if (state == MIRVOL_PLEX_ACTIVE)
 		WRITE_ONCE(plex->sync_offset, vol->size);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	mirvol_update_state(vol);
+}
+
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
+#endif
+
+/**
+ * mirvol_promote_plex - a resync target that reached the end is in sync
+ * @plex: the plex
+ *
+ * Only if it is still syncing, with its checkpoint at the end, checked
+ * under state_lock with the change: a write error may fail it at any
+ * moment (mirvol_plex_error()), and a failed plex missed a write.
+ *
+ * Return: whether it was promoted.
+ */
+bool mirvol_promote_plex(struct mirvol_plex *plex)
+{
+	struct mirvol_volume *vol = plex->vol;
+	unsigned long flags;
+	bool promote;
+
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	if (READ_ONCE(mirvol_kunit_promote_hook))
+		mirvol_kunit_promote_hook(plex);
+#endif
+	spin_lock_irqsave(&vol->state_lock, flags);
+	promote = plex->state == MIRVOL_PLEX_SYNCING &&
+		  READ_ONCE(plex->sync_offset) >= vol->size;
+	if (promote) {
+		WRITE_ONCE(plex->state, MIRVOL_PLEX_ACTIVE);
+		WRITE_ONCE(plex->sync_offset, vol->size);
+	}
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	if (promote)
+		mirvol_update_state(vol);
+	return promote;
 }
 
 static bool mirvol_other_readable(struct mirvol_plex *plex);

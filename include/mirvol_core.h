@@ -186,6 +186,8 @@ extern void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
  * once sb_mutex is dropped; @ok: the mark is on disk.
  */
 extern void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
+/* KUnit: called as a resync target is promoted, before state_lock. */
+extern void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 #endif
 
 /* plex->inject bits (KUnit fault injection) */
@@ -560,6 +562,7 @@ int mirvol_volume_restack(struct mirvol_volume *vol);
 void mirvol_suspend_io(struct mirvol_volume *vol);
 void mirvol_resume_io(struct mirvol_volume *vol);
 void mirvol_set_plex_state(struct mirvol_plex *plex, unsigned int state);
+bool mirvol_promote_plex(struct mirvol_plex *plex);
 void mirvol_update_state(struct mirvol_volume *vol);
 void mirvol_plex_error(struct mirvol_plex *plex, bool write);
 void mirvol_plex_read_corrected(struct mirvol_plex *plex);

@@ -143,6 +143,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 
 	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_dirty_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -2278,6 +2279,45 @@ static void mirvol_test_dirty_retry_after_failure(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_bit(MIRVOL_VOL_DIRTY, &vol->flags));
 }
 
+/* A write error on the plex about to be promoted (the hook runs once). */
+static void fail_before_promotion(struct mirvol_plex *plex)
+{
+	WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
+	mirvol_plex_error(plex, true);
+}
+
+/*
+ * A resync target that fails a write as the pass ends, after the pass
+ * found it at the end and before its promotion, stays failed: it missed
+ * that write, and promoted it would serve reads without it.
+ */
+static void mirvol_test_promotion_keeps_failure(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p1;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-promo", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	WRITE_ONCE(mirvol_kunit_promote_hook, fail_before_promotion);
+	op_id = 0;
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	/* The hook ran. */
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_promote_hook));
+	KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(p1->state), MIRVOL_PLEX_FAILED,
+			    "a plex failed during its promotion was promoted");
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+}
+
 /*
  * A plex whose device went away keeps it open until superblock writers
  * are done: they hold sb_mutex, not an I/O reference, and may be between
@@ -2351,6 +2391,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_write_ok_when_completed),
 	KUNIT_CASE(mirvol_test_dead_waits_sb_writer),
 	KUNIT_CASE(mirvol_test_dirty_retry_after_failure),
+	KUNIT_CASE(mirvol_test_promotion_keeps_failure),
 	{}
 };
 
