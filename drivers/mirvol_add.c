@@ -148,6 +148,10 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 	return reason;
 }
 
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+void (*mirvol_kunit_add_done_hook)(struct mirvol_operation *op);
+#endif
+
 static void mirvol_add_run(struct mirvol_operation *op)
 {
 	struct mirvol_add *a = to_add(op);
@@ -156,10 +160,16 @@ static void mirvol_add_run(struct mirvol_operation *op)
 	int err;
 
 	err = mirvol_resync_run(op, vol, -1, false, &reason);
-	if (mirvol_op_stop_reason(op) == MIRVOL_R_OPERATION_CANCELED) {
-		mutex_lock(&vol->lock);
-		mirvol_add_undo(a);
-		mutex_unlock(&vol->lock);
+	/*
+	 * Undone if cancelled before this point; a cancel after it is too
+	 * late: the plexes stay (and replace's old plex leaves).
+	 */
+	if (!mirvol_op_enter_final(op)) {
+		if (mirvol_op_stop_reason(op) == MIRVOL_R_OPERATION_CANCELED) {
+			mutex_lock(&vol->lock);
+			mirvol_add_undo(a);
+			mutex_unlock(&vol->lock);
+		}
 	} else if (!err && a->old) {
 		reason = mirvol_replace_finish(a);
 		err = reason ? -EIO : 0;
@@ -169,6 +179,10 @@ static void mirvol_add_run(struct mirvol_operation *op)
 	 * syncing: 'mirvolctl resync --force' copies around the range.
 	 */
 	mirvol_add_drop(a);
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	if (READ_ONCE(mirvol_kunit_add_done_hook))
+		mirvol_kunit_add_done_hook(op);
+#endif
 	mirvol_op_finish(op, err ? reason : MIRVOL_R_NONE);
 }
 

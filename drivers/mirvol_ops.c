@@ -267,7 +267,8 @@ void mirvol_op_finish(struct mirvol_operation *op, enum mirvol_reason reason)
 	struct mirvol_volume *vol = op->vol;
 	enum mirvol_reason stop = mirvol_op_stop_reason(op);
 
-	if (stop)
+	/* Past its point of no return, it ends with what it did. */
+	if (stop && !READ_ONCE(op->final))
 		reason = stop;
 	mirvol_volume_get(vol);		/* mirvol_op_end() drops the op's */
 	mutex_lock(&vol->lock);
@@ -276,6 +277,28 @@ void mirvol_op_finish(struct mirvol_operation *op, enum mirvol_reason reason)
 		mirvol_volume_idle(vol);
 	mutex_unlock(&vol->lock);
 	mirvol_volume_put(vol);
+}
+
+/**
+ * mirvol_op_enter_final - pass the operation's point of no return
+ * @op: the operation
+ *
+ * From here on its change is made whatever comes: a cancel is answered
+ * CANCEL_TOO_LATE, and the operation ends with its own result.  Decided
+ * under mirvol_ops_lock, as mirvol_op_cancel() decides.
+ *
+ * Return: false when it was asked to stop first: it must not go on.
+ */
+bool mirvol_op_enter_final(struct mirvol_operation *op)
+{
+	bool final;
+
+	spin_lock(&mirvol_ops_lock);
+	final = !op->stop;
+	if (final)
+		WRITE_ONCE(op->final, true);
+	spin_unlock(&mirvol_ops_lock);
+	return final;
 }
 
 /**
@@ -430,7 +453,8 @@ enum mirvol_reason mirvol_op_cancel(u64 id, struct mirvol_op_info *info)
 	if (!op)
 		return MIRVOL_R_OBJECT_NOT_FOUND;
 	spin_lock(&mirvol_ops_lock);
-	if (op->state != MIRVOL_OPS_RUNNING || !op->kind->cancellable)
+	if (op->state != MIRVOL_OPS_RUNNING || !op->kind->cancellable ||
+	    op->final)
 		reason = MIRVOL_R_CANCEL_TOO_LATE;
 	else if (!op->stop)
 		WRITE_ONCE(op->stop, MIRVOL_R_OPERATION_CANCELED);

@@ -188,6 +188,8 @@ extern void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
 extern void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
 /* KUnit: called as a resync target is promoted, before state_lock. */
 extern void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
+/* KUnit: called by an add-plex or replace once it has done its change. */
+extern void (*mirvol_kunit_add_done_hook)(struct mirvol_operation *op);
 #endif
 
 /* plex->inject bits (KUnit fault injection) */
@@ -469,6 +471,8 @@ struct mirvol_op_kind {
  * @reason: enum mirvol_reason once ended
  * @stop: reason asked to stop (OPERATION_CANCELED, OBJECT_DELETED), or 0
  * @committed: its work was queued (vol->lock)
+ * @final: past its point of no return (mirvol_op_enter_final()): too late
+ *	to cancel (mirvol_ops_lock)
  * @vol: the volume, referenced until the operation ends (NULL after)
  * @vol_uuid: the volume's UUID, kept after the end
  * @work: runs @kind->run on mirvol_op_wq
@@ -492,6 +496,7 @@ struct mirvol_operation {
 	enum mirvol_reason reason;
 	enum mirvol_reason stop;
 	bool committed;
+	bool final;
 	struct mirvol_volume *vol;
 	uuid_t vol_uuid;
 	struct work_struct work;
@@ -660,6 +665,7 @@ enum mirvol_reason mirvol_op_wait(u64 id, unsigned int timeout_ms,
 				  struct mirvol_op_info *info);
 enum mirvol_reason mirvol_op_cancel(u64 id, struct mirvol_op_info *info);
 void mirvol_op_abort(struct mirvol_volume *vol, enum mirvol_reason reason);
+bool mirvol_op_enter_final(struct mirvol_operation *op);
 bool mirvol_op_should_stop(struct mirvol_operation *op);
 enum mirvol_reason mirvol_op_stop_reason(struct mirvol_operation *op);
 void mirvol_op_sleep(struct mirvol_operation *op, unsigned int ms);

@@ -144,6 +144,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_dirty_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_add_done_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -2279,6 +2280,46 @@ static void mirvol_test_dirty_retry_after_failure(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_bit(MIRVOL_VOL_DIRTY, &vol->flags));
 }
 
+static DECLARE_COMPLETION(add_done_reached);
+
+/* The replace is done: hold it there while the test cancels it. */
+static void hold_add_done(struct mirvol_operation *op)
+{
+	WRITE_ONCE(mirvol_kunit_add_done_hook, NULL);
+	complete(&add_done_reached);
+	msleep(500);
+}
+
+/*
+ * A cancel that comes once a replace has done its change (the old plex
+ * gone, its metadata erased) is too late: it must not be reported as
+ * cancelled, which says the old plex is still in the volume.
+ */
+static void mirvol_test_cancel_after_change(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	u64 op_id = 0;
+
+	io_create(test, "kunit-late", 2, true, NULL);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	reinit_completion(&add_done_reached);
+	WRITE_ONCE(mirvol_kunit_add_done_hook, hold_add_done);
+	KUNIT_ASSERT_EQ(test, mirvol_replace_plex(ctx->vol, uuid, ctx->ram[2],
+						  &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&add_done_reached,
+							    msecs_to_jiffies(60000)));
+	reason = mirvol_op_cancel(op_id, &info);
+	KUNIT_EXPECT_NULL(test, mirvol_plex_find(ctx->vol, uuid));
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_CANCEL_TOO_LATE,
+			    "cancelled after the old plex was replaced");
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+}
+
 /* A write error on the plex about to be promoted (the hook runs once). */
 static void fail_before_promotion(struct mirvol_plex *plex)
 {
@@ -2392,6 +2433,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_dead_waits_sb_writer),
 	KUNIT_CASE(mirvol_test_dirty_retry_after_failure),
 	KUNIT_CASE(mirvol_test_promotion_keeps_failure),
+	KUNIT_CASE(mirvol_test_cancel_after_change),
 	{}
 };
 

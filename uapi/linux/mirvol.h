@@ -554,9 +554,10 @@ struct mirvol_op_info {
  *
  * OP_WAIT returns 0 once the operation has ended, whatever its outcome;
  * -ETIMEDOUT (TIMEOUT) or -EINTR (INTERRUPTED) leave it running.
- * OP_CANCEL of an ended operation, and of one that cannot be cancelled
- * (BREAK_PLEX, REMOVE_PLEX: they complete in moments), fails with
- * -EALREADY (CANCEL_TOO_LATE).  An operation is cancellable from the
+ * OP_CANCEL of an ended operation, of one that cannot be cancelled
+ * (BREAK_PLEX, REMOVE_PLEX: they complete in moments), and of an add-plex
+ * whose copy is done (it is making its change final: the plexes stay,
+ * replace's old plex leaves), fails with -EALREADY (CANCEL_TOO_LATE).  An operation is cancellable from the
  * moment its id exists: add-plex still opening its device or dissolving
  * its source ends cancelled without changing the target.  Every errno is
  * that of the reason code (one reason, one errno).
