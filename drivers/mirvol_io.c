@@ -233,7 +233,10 @@ void mirvol_complete_deferred(struct mirvol_volume *vol,
  * in-sync plex holds, below its checkpoint, and be promoted so.  Its
  * checkpoint goes back to the write's start (a partial one copies all from
  * there), recorded by the superblock update that follows; the write holds
- * its barrier bucket until it completes, so the copy comes after it.
+ * its barrier bucket until it completes, so the copy comes after it.  A
+ * partial plex whose checkpoint is not beyond the write copies all from
+ * its checkpoint on: the write's region may be clean in the snapshot its
+ * pass skips by.
  *
  * Context: the volume's worker, vol->sb_mutex held.
  */
@@ -251,11 +254,17 @@ void mirvol_rewind_unsynced(struct mirvol_io *io)
 		struct mirvol_plex *plex = vol->plexes[i];
 
 		if (!(io->sent & BIT(i)) || !plex ||
-		    plex->state != MIRVOL_PLEX_SYNCING ||
-		    READ_ONCE(plex->sync_offset) <= start)
+		    plex->state != MIRVOL_PLEX_SYNCING)
+			continue;
+		/*
+		 * Ahead of its checkpoint, a partial plex could still skip
+		 * the write's region: clean in the snapshot its pass copies
+		 * by.  It copies everything from its checkpoint instead.
+		 */
+		plex->partial = false;
+		if (READ_ONCE(plex->sync_offset) <= start)
 			continue;
 		WRITE_ONCE(plex->sync_offset, start);
-		plex->partial = false;
 		vol->sync_rewound |= BIT(i);
 	}
 	spin_unlock_irq(&vol->state_lock);

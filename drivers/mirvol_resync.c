@@ -47,6 +47,7 @@
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
 #endif
 
 static unsigned long mirvol_fg_sectors(struct mirvol_volume *vol)
@@ -579,6 +580,10 @@ static int mirvol_resync_pass(struct mirvol_sync *sy,
 		int err;
 
 		mirvol_sync_throttle(sy);
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+		if (READ_ONCE(mirvol_kunit_resync_step_hook))
+			mirvol_kunit_resync_step_hook(vol);
+#endif
 		if (mirvol_op_should_stop(op))
 			return -ECANCELED;
 		max = mirvol_speed_batch(READ_ONCE(vol->sync_speed_max),

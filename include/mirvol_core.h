@@ -190,6 +190,8 @@ extern void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
 extern void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 /* KUnit: called by an add-plex or replace once it has done its change. */
 extern void (*mirvol_kunit_add_done_hook)(struct mirvol_operation *op);
+/* KUnit: called before each step of a resync pass, no lock held. */
+extern void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
 #endif
 
 /* plex->inject bits (KUnit fault injection) */

@@ -145,6 +145,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_dirty_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_add_done_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -2388,6 +2389,83 @@ static void mirvol_test_dead_waits_sb_writer(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, READ_ONCE(p1->bdev));
 }
 
+/* What the step hook of mirvol_test_rewind_ahead_partial() uses. */
+static sector_t ahead_sector;
+static int ahead_err[2];
+
+/*
+ * Once the pass copied something (the target's checkpoint moved): a
+ * write into a region clean when the pass began, ahead of the
+ * checkpoint, first taken by both plexes, then by plex 1 only: plex 0,
+ * the last in-sync plex, fails it.
+ */
+static void writes_ahead(struct mirvol_volume *vol)
+{
+	struct io_ctx *ctx = rewind_ctx;
+
+	if (!READ_ONCE(vol->plexes[1]->sync_offset))
+		return;
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
+	fill(ctx->pages, 0x0b00);
+	ahead_err[0] = do_io(vbdev(ctx), REQ_OP_WRITE, ahead_sector,
+			     ctx->pages, IO_PAGES);
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_WRITE);
+	fill(ctx->pages, 0x0bad);
+	ahead_err[1] = do_io(vbdev(ctx), REQ_OP_WRITE, ahead_sector,
+			     ctx->pages, IO_PAGES);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+}
+
+/*
+ * Rule 4 ahead of the checkpoint: a partial target (it copies only the
+ * regions set when its pass began) takes a write that no in-sync plex
+ * took, into a region clean in that snapshot, ahead of its checkpoint.
+ * The pass would skip the region and promote the target holding data
+ * plex 0 does not: it must copy it.
+ */
+static void mirvol_test_rewind_ahead_partial(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p1;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-ahead", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p1 = ctx->vol->plexes[1];
+	ctx->vol->safe_mode_delay_ms = 0;
+	ahead_sector = (sector_t)100 << bm->shift;
+	KUNIT_ASSERT_LT(test, ahead_sector + (IO_PAGES << (PAGE_SHIFT - 9)),
+			ctx->vol->size);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	/* Region 40 written while plex 1 is away: the pass copies it. */
+	fill(ctx->pages, 0x0a40);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
+				    (sector_t)40 << bm->shift, ctx->pages,
+				    IO_PAGES), 0);
+	rewind_ctx = ctx;
+	ahead_err[0] = ahead_err[1] = -EINPROGRESS;
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, writes_ahead);
+	take_online_op(test, ctx->vol, p1, &info);
+	/* The hook ran: the first write succeeded, the second failed. */
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_resync_step_hook));
+	KUNIT_EXPECT_EQ(test, ahead_err[0], 0);
+	KUNIT_EXPECT_NE(test, ahead_err[1], 0);
+	KUNIT_EXPECT_NE(test, ahead_err[1], -EINPROGRESS);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[0]->state, MIRVOL_PLEX_ACTIVE);
+	/* Both hold what plex 0 holds: the first write, not the failed one. */
+	fill(ctx->pages, 0x0b00);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, ahead_sector), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, ahead_sector), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1 holds data plex 0 does not");
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -2434,6 +2512,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_dirty_retry_after_failure),
 	KUNIT_CASE(mirvol_test_promotion_keeps_failure),
 	KUNIT_CASE(mirvol_test_cancel_after_change),
+	KUNIT_CASE(mirvol_test_rewind_ahead_partial),
 	{}
 };
 
