@@ -80,6 +80,36 @@ void mirvol_barrier_raise(struct mirvol_barrier *b, unsigned int idx)
 }
 
 /**
+ * mirvol_barrier_raise_all - lock every bucket against writes
+ * @b: the volume's barrier
+ *
+ * Waits until every write in flight has completed (a deferred one once
+ * the volume's worker completed it) and holds new ones back until
+ * mirvol_barrier_lower_all().  Sleeps; the caller holds no lock the
+ * worker takes.
+ */
+void mirvol_barrier_raise_all(struct mirvol_barrier *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_BARRIER_BUCKETS; i++)
+		mirvol_barrier_raise(b, i);
+}
+
+/**
+ * mirvol_barrier_lower_all - undo mirvol_barrier_raise_all()
+ * @b: the volume's barrier
+ */
+void mirvol_barrier_lower_all(struct mirvol_barrier *b)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_BARRIER_BUCKETS; i++)
+		atomic_dec(&b->barrier[i]);
+	wake_up_all(&b->wait);
+}
+
+/**
  * mirvol_barrier_lower - unlock a bucket raised by mirvol_barrier_raise()
  * @b: the volume's barrier
  * @idx: the bucket

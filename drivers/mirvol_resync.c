@@ -711,6 +711,14 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 	if (READ_ONCE(mirvol_kunit_resync_end_hook))
 		mirvol_kunit_resync_end_hook(vol);
 #endif
+	/*
+	 * Writes in flight first: one that no in-sync plex took but a
+	 * target did moves the target's checkpoint back as it completes
+	 * (rule 4, the worker); judged before, the target would be promoted
+	 * holding it.  New writes wait until the promotion is recorded.
+	 * Before sb_mutex: a deferred write's completion needs it.
+	 */
+	mirvol_barrier_raise_all(&vol->barrier);
 	mutex_lock(&vol->sb_mutex);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
@@ -748,6 +756,7 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 	if (vol->bitmap && !plex_partial_left)
 		mirvol_bitmap_resync_end(vol->bitmap);
 	mutex_unlock(&vol->sb_mutex);
+	mirvol_barrier_lower_all(&vol->barrier);
 	return left;
 }
 

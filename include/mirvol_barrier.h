@@ -47,6 +47,8 @@ void mirvol_barrier_exit(struct mirvol_barrier *b);
 void mirvol_barrier_enter_wait(struct mirvol_barrier *b, unsigned int idx);
 void mirvol_barrier_raise(struct mirvol_barrier *b, unsigned int idx);
 void mirvol_barrier_lower(struct mirvol_barrier *b, unsigned int idx);
+void mirvol_barrier_raise_all(struct mirvol_barrier *b);
+void mirvol_barrier_lower_all(struct mirvol_barrier *b);
 
 /* The write path's part, inline: it runs for every write. */
 

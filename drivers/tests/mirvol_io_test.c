@@ -2389,6 +2389,80 @@ static void mirvol_test_dead_waits_sb_writer(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, READ_ONCE(p1->bdev));
 }
 
+/* What the resync-end hook of mirvol_test_rewind_in_flight() uses. */
+static struct async_write end_aw;
+static DECLARE_COMPLETION(end_hook_ran);
+
+/*
+ * As a pass ends: a write that plex 0, the last in-sync plex, fails, and
+ * that plex 1 takes, but whose completion is held back.
+ */
+static void failed_write_in_flight_at_end(struct mirvol_volume *vol)
+{
+	struct io_ctx *ctx = rewind_ctx;
+
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
+	WRITE_ONCE(vol->plexes[1]->inject, MIRVOL_INJECT_HOLD);
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_WRITE);
+	fill(ctx->pages, 0xbad1);
+	async_write_start(&end_aw, vbdev(ctx), rewind_sector, ctx->pages);
+	wait_until(mirvol_kunit_nr_held() >= 1);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	WRITE_ONCE(vol->plexes[1]->inject, 0);
+	complete(&end_hook_ran);
+}
+
+/*
+ * Rule 4 for a write still in flight as a pass ends: it must rewind the
+ * target before the target is judged in sync.  Promoted meanwhile, the
+ * target would be in sync holding the failed write, which plex 0 does
+ * not hold.
+ */
+static void mirvol_test_rewind_in_flight(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p1;
+	u64 op_id = 0;
+
+	io_create_flags(test, "kunit-inflight", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	p1 = ctx->vol->plexes[1];
+	ctx->vol->safe_mode_delay_ms = 0;
+	rewind_sector = 4096;
+	fill(ctx->pages, 0x600d);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, rewind_sector,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	rewind_ctx = ctx;
+	reinit_completion(&end_hook_ran);
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, failed_write_in_flight_at_end);
+	op_id = 0;
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&end_hook_ran,
+							    msecs_to_jiffies(60000)));
+	/* Time for the pass to end, and promote plex 1 if it does not wait. */
+	msleep(300);
+	KUNIT_EXPECT_EQ(test, mirvol_kunit_end_held(BLK_STS_OK), 1U);
+	async_write_finish(test, &end_aw);
+	KUNIT_EXPECT_NE(test, end_aw.ret, 0);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	/* Both hold what plex 0 holds: the write before, not the failed one. */
+	fill(ctx->pages, 0x600d);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, rewind_sector), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, rewind_sector), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1 holds data plex 0 does not");
+}
+
 /* What the step hook of mirvol_test_rewind_ahead_partial() uses. */
 static sector_t ahead_sector;
 static int ahead_err[2];
@@ -2513,6 +2587,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_promotion_keeps_failure),
 	KUNIT_CASE(mirvol_test_cancel_after_change),
 	KUNIT_CASE(mirvol_test_rewind_ahead_partial),
+	KUNIT_CASE(mirvol_test_rewind_in_flight),
 	{}
 };
 
