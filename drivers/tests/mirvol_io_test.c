@@ -2389,6 +2389,36 @@ static void mirvol_test_dead_waits_sb_writer(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, READ_ONCE(p1->bdev));
 }
 
+/*
+ * Rule 3's other half: a write that plex 1 failed completes only once
+ * the superblocks record the failure; when the last in-sync plex cannot
+ * take that update, the write fails too (it would be lost to a crash
+ * that brings plex 1 back in sync without it).
+ */
+static void mirvol_test_write_fails_without_record(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+
+	io_create_flags(test, "kunit-norec", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x7005);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+	KUNIT_EXPECT_NE_MSG(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048,
+					ctx->pages, IO_PAGES), 0,
+			    "acknowledged, its plex 1 failure not on disk");
+	WRITE_ONCE(p0->inject, 0);
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+}
+
 /* What the resync-end hook of mirvol_test_rewind_in_flight() uses. */
 static struct async_write end_aw;
 static DECLARE_COMPLETION(end_hook_ran);
@@ -2588,6 +2618,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_cancel_after_change),
 	KUNIT_CASE(mirvol_test_rewind_ahead_partial),
 	KUNIT_CASE(mirvol_test_rewind_in_flight),
+	KUNIT_CASE(mirvol_test_write_fails_without_record),
 	{}
 };
 
