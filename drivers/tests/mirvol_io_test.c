@@ -2098,28 +2098,40 @@ static void failed_write_at_resync_end(struct mirvol_volume *vol)
  * from there, not the regions set; this case passes without that too:
  * the write's bit is set, so the next pass's snapshot holds its region.)
  */
-static void mirvol_test_rewind_partial(struct kunit *test)
+/*
+ * A volume @name (with a bitmap) whose plex 1, returned, copies only
+ * region 40: it was written, with @seed, while plex 1 was offline.  Dirty
+ * from the first write on, and kept so.  Returns plex 1.
+ */
+static struct mirvol_plex *region_40_written_away(struct kunit *test,
+						  const char *name, u32 seed)
 {
 	struct io_ctx *ctx = test->priv;
-	struct mirvol_op_info info;
-	struct mirvol_bitmap *bm;
 	struct mirvol_plex *p1;
 	u64 op_id = 0;
 
-	io_create(test, "kunit-rewind", 2, true, NULL);
-	bm = ctx->vol->bitmap;
-	KUNIT_ASSERT_NOT_NULL(test, bm);
+	io_create(test, name, 2, true, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
 	p1 = ctx->vol->plexes[1];
-	/* Dirty from the first write on, and kept so. */
 	ctx->vol->safe_mode_delay_ms = 0;
 	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
 						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
 						 &op_id), MIRVOL_R_NONE);
-	/* One region written while plex 1 is away: it copies that one. */
-	rewind_sector = (sector_t)40 << bm->shift;
-	fill(ctx->pages, 0x0ff1);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, rewind_sector,
+	fill(ctx->pages, seed);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
+				    (sector_t)40 << ctx->vol->bitmap->shift,
 				    ctx->pages, IO_PAGES), 0);
+	return p1;
+}
+
+static void mirvol_test_rewind_partial(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p1;
+
+	p1 = region_40_written_away(test, "kunit-rewind", 0x0ff1);
+	rewind_sector = (sector_t)40 << ctx->vol->bitmap->shift;
 	rewind_ctx = ctx;
 	rewind_err = 0;
 	WRITE_ONCE(mirvol_kunit_resync_end_hook, failed_write_at_resync_end);
@@ -2531,26 +2543,12 @@ static void mirvol_test_rewind_ahead_partial(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_op_info info;
-	struct mirvol_bitmap *bm;
 	struct mirvol_plex *p1;
-	u64 op_id = 0;
 
-	io_create(test, "kunit-ahead", 2, true, NULL);
-	bm = ctx->vol->bitmap;
-	KUNIT_ASSERT_NOT_NULL(test, bm);
-	p1 = ctx->vol->plexes[1];
-	ctx->vol->safe_mode_delay_ms = 0;
-	ahead_sector = (sector_t)100 << bm->shift;
+	p1 = region_40_written_away(test, "kunit-ahead", 0x0a40);
+	ahead_sector = (sector_t)100 << ctx->vol->bitmap->shift;
 	KUNIT_ASSERT_LT(test, ahead_sector + (IO_PAGES << (PAGE_SHIFT - 9)),
 			ctx->vol->size);
-	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
-						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
-						 &op_id), MIRVOL_R_NONE);
-	/* Region 40 written while plex 1 is away: the pass copies it. */
-	fill(ctx->pages, 0x0a40);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
-				    (sector_t)40 << bm->shift, ctx->pages,
-				    IO_PAGES), 0);
 	rewind_ctx = ctx;
 	ahead_err[0] = ahead_err[1] = -EINPROGRESS;
 	WRITE_ONCE(mirvol_kunit_resync_step_hook, writes_ahead);
