@@ -575,6 +575,7 @@ static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 			reason = MIRVOL_R_NONE;
 	} else {
 		/* Refused: every device of the group goes back. */
+		mirvol_race_window();
 		mutex_lock(&vol->lock);
 		if (!mirvol_volume_kill(vol, false)) {
 			mutex_unlock(&vol->lock);
