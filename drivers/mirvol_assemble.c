@@ -422,14 +422,37 @@ static void mirvol_member_hand(struct mirvol_volume *vol,
 	m->joined = true;
 }
 
+/* Reasons for which an offline volume may wait for more members. */
+static bool mirvol_may_wait(enum mirvol_reason reason)
+{
+	return reason == MIRVOL_R_VOLUME_INCOMPLETE ||
+	       reason == MIRVOL_R_NO_IN_SYNC_MEMBER;
+}
+
+/* What became of the volume a group was handed to. */
+enum mirvol_asm_end {
+	MIRVOL_ASM_STARTED,	/* started from its members */
+	MIRVOL_ASM_WAITING,	/* held offline until more members come */
+	MIRVOL_ASM_KILLED,	/* refused and killed: the caller destroys it */
+	MIRVOL_ASM_RUNNING,	/* another assembly started it: rejoin */
+	MIRVOL_ASM_DYING,	/* being torn down: members untouched */
+};
+
 /*
  * Hand the group's new members to the offline volume @vol, plan, drop
  * members that are not current, and start it when complete or asked to
- * RUN.  Returns why it was not started (MIRVOL_R_NONE when it was).
+ * RUN.  A volume that is not started is kept waiting for more members
+ * (if the reason allows it and the call is incremental or did not create
+ * it) or killed, in the same hold of vol->lock: once the lock is dropped
+ * a concurrent assembly may hand it the missing members and start it,
+ * and a volume whose start failed half-way (placeholders without a
+ * superblock) must never be seen by one.  Returns why it was not
+ * started (MIRVOL_R_NONE when it was); @end says what became of it.
  */
 static enum mirvol_reason
 mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
-			unsigned int n, u32 flags, u64 *op_id, bool *running)
+			unsigned int n, u32 flags, bool created, u64 *op_id,
+			enum mirvol_asm_end *end)
 {
 	const struct mirvol_md *mds[MIRVOL_MAX_PLEXES];
 	struct mirvol_plex *pending[MIRVOL_MAX_PLEXES];
@@ -441,14 +464,13 @@ mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
 	mutex_lock(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
 		mutex_unlock(&vol->lock);
-		for (i = 0; i < n; i++)
-			mirvol_member_refuse(ms[i], MIRVOL_R_DEVICE_BUSY);
-		return MIRVOL_R_DEVICE_BUSY;
+		*end = MIRVOL_ASM_DYING;
+		return MIRVOL_R_NONE;
 	}
 	/* Another assembly started it meanwhile: rejoin instead. */
-	*running = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
-	if (*running) {
+	if (test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
 		mutex_unlock(&vol->lock);
+		*end = MIRVOL_ASM_RUNNING;
 		return MIRVOL_R_NONE;
 	}
 	mutex_lock(&vol->sb_mutex);
@@ -482,19 +504,22 @@ mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
 	if (reason == MIRVOL_R_SPLIT_BRAIN)
 		pr_err("mirvol: %pUb: split brain: its members ran apart; assemble one side and add the other back as a new plex\n",
 		       &vol->uuid);
-	if (!reason)
+	if (!reason) {
+		/* A failed start leaves it half-built: never waiting. */
 		reason = mirvol_assemble_start(vol, &plan, mds[plan.newest]);
-	if (!reason)
+		*end = reason ? MIRVOL_ASM_KILLED : MIRVOL_ASM_STARTED;
+	} else if (mirvol_may_wait(reason) &&
+		   (!created || (flags & MIRVOL_ASSEMBLE_F_INCREMENTAL))) {
+		*end = MIRVOL_ASM_WAITING;
+	} else {
+		*end = MIRVOL_ASM_KILLED;
+	}
+	if (*end == MIRVOL_ASM_STARTED)
 		*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
+	else if (*end == MIRVOL_ASM_KILLED)
+		mirvol_volume_kill(vol, false);	/* not DEAD: checked above */
 	mutex_unlock(&vol->lock);
 	return reason;
-}
-
-/* Reasons for which an offline volume may wait for more members. */
-static bool mirvol_may_wait(enum mirvol_reason reason)
-{
-	return reason == MIRVOL_R_VOLUME_INCOMPLETE ||
-	       reason == MIRVOL_R_NO_IN_SYNC_MEMBER;
 }
 
 /* The offline volume of @uuid, created for @ms if none is listed. */
@@ -538,6 +563,10 @@ static struct mirvol_volume *mirvol_assemble_volume(const u8 *uuid,
  * Assemble the new members @ms (possibly none: RUN of an offline volume)
  * of the volume @uuid.  Returns the group's reason, MIRVOL_R_NONE when
  * assembled (or pending, with INCREMENTAL).
+ *
+ * A volume found dying (a refused assembly, or a stop, tears it down) is
+ * waited for until it is unlisted, and the group starts over: with a new
+ * offline volume if no other assembly listed one meanwhile.
  */
 static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 						struct mirvol_member **ms,
@@ -545,44 +574,54 @@ static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 						u64 *op_id, bool *started)
 {
 	enum mirvol_reason reason;
+	enum mirvol_asm_end end;
 	struct mirvol_volume *vol;
-	bool created, running;
+	bool created;
 	unsigned int i;
 
-	vol = mirvol_assemble_volume(uuid, ms, n, &created, &reason);
-	if (!vol) {
-		for (i = 0; i < n; i++)
-			mirvol_member_refuse(ms[i], reason);
-		return reason;
-	}
-	reason = mirvol_assemble_offline(vol, ms, n, flags, op_id, &running);
-	if (running) {
+	do {
+		vol = mirvol_assemble_volume(uuid, ms, n, &created, &reason);
+		if (!vol) {
+			for (i = 0; i < n; i++)
+				mirvol_member_refuse(ms[i], reason);
+			return reason;
+		}
+		reason = mirvol_assemble_offline(vol, ms, n, flags, created,
+						 op_id, &end);
+		if (end == MIRVOL_ASM_DYING) {
+			if (mirvol_wait_unlisted(vol)) {
+				/* A fatal signal. */
+				mirvol_volume_put(vol);
+				for (i = 0; i < n; i++)
+					mirvol_member_refuse(ms[i],
+							     MIRVOL_R_DEVICE_BUSY);
+				return MIRVOL_R_DEVICE_BUSY;
+			}
+			mirvol_volume_put(vol);
+		}
+	} while (end == MIRVOL_ASM_DYING);
+
+	switch (end) {
+	case MIRVOL_ASM_RUNNING:
 		for (i = 0; i < n; i++) {
 			mirvol_rejoin(vol, ms[i],
 				      flags & MIRVOL_ASSEMBLE_F_READD, op_id);
 			if (ms[i]->refused)
 				reason = ms[i]->um->reason;
 		}
-		mirvol_volume_put(vol);
-		return reason;
-	}
-	if (!reason) {
+		break;
+	case MIRVOL_ASM_STARTED:
 		*started = true;
-	} else if (mirvol_may_wait(reason) &&
-		   (!created || (flags & MIRVOL_ASSEMBLE_F_INCREMENTAL))) {
-		/* Held offline until more members come. */
+		break;
+	case MIRVOL_ASM_WAITING:
 		if (flags & MIRVOL_ASSEMBLE_F_INCREMENTAL)
 			reason = MIRVOL_R_NONE;
-	} else {
-		/* Refused: every device of the group goes back. */
+		break;
+	default:
+		/* Refused and killed: every device of the group goes back. */
 		mirvol_race_window();
-		mutex_lock(&vol->lock);
-		if (!mirvol_volume_kill(vol, false)) {
-			mutex_unlock(&vol->lock);
-			mirvol_volume_destroy(vol, false);
-		} else {
-			mutex_unlock(&vol->lock);
-		}
+		mirvol_volume_destroy(vol, false);
+		break;
 	}
 	mirvol_volume_put(vol);
 	return reason;

@@ -17,6 +17,7 @@
 #include <linux/moduleparam.h>
 #include <linux/reboot.h>
 #include <linux/slab.h>
+#include <linux/wait_bit.h>
 
 #include "mirvol_core.h"
 
@@ -152,7 +153,27 @@ void mirvol_unregister(struct mirvol_volume *vol)
 	mutex_lock(&mirvol_mutex);
 	list_del_init(&vol->node);
 	mutex_unlock(&mirvol_mutex);
+	/* Pairs with the barrier in wait_var_event()'s prepare_to_wait. */
+	smp_mb();
+	wake_up_var(&vol->node);
 	mirvol_volume_put(vol);
+}
+
+/**
+ * mirvol_wait_unlisted - wait until a dying volume is unlisted
+ * @vol: the volume, MIRVOL_VOL_DEAD set; the caller holds a reference
+ *
+ * Once it returns 0, a lookup of @vol's UUID no longer finds @vol and
+ * its devices are given back (mirvol_volume_destroy()).
+ *
+ * Context: no lock held; sleeps.
+ * Return: 0, or -EINTR on a fatal signal.
+ */
+int mirvol_wait_unlisted(struct mirvol_volume *vol)
+{
+	return wait_var_event_killable(&vol->node,
+				       list_empty_careful(&vol->node)) ?
+	       -EINTR : 0;
 }
 
 /**

@@ -528,6 +528,7 @@ void mirvol_race_window(void);
 enum mirvol_reason mirvol_register(struct mirvol_volume *vol, bool hidden,
 				   struct mirvol_volume **existing);
 void mirvol_unregister(struct mirvol_volume *vol);
+int mirvol_wait_unlisted(struct mirvol_volume *vol);
 void mirvol_unhide(struct mirvol_volume *vol);
 enum mirvol_reason mirvol_rename(struct mirvol_volume *vol,
 				 const char *name);
