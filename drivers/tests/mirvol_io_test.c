@@ -2568,6 +2568,61 @@ static void mirvol_test_rewind_ahead_partial(struct kunit *test)
 			      "plex 1 holds data plex 0 does not");
 }
 
+/*
+ * An add-plex takes the slot of a missing plex (as md recovers into a
+ * missing member's slot).  Cancelled before its resync ends, it must give
+ * the slot back: the missing plex stays a member, recorded on disk, so
+ * that its device is taken back when it returns (re-add, assembly).
+ */
+static void mirvol_test_cancel_add_keeps_missing(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct block_device *bdev;
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-addmiss", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	/* The block layer's call when the device is deleted. */
+	bdev = p1->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	KUNIT_ASSERT_TRUE(test, wait_until(READ_ONCE(p1->state) ==
+					   MIRVOL_PLEX_MISSING &&
+					   !READ_ONCE(p1->bdev)));
+	flush_workqueue(mirvol_wq);
+	/* Slow, so that the cancel comes while it copies. */
+	WRITE_ONCE(ctx->vol->sync_speed_max, 1000);
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
+					      false, &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_CANCELLED);
+
+	mutex_lock(&ctx->vol->lock);
+	p1 = mirvol_plex_find(ctx->vol, uuid);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, p1,
+				  "the cancelled add dropped the missing plex");
+	if (p1) {
+		KUNIT_EXPECT_EQ(test, p1->index, 1U);
+		KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_MISSING);
+	}
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(md.plexes[1].uuid, uuid,
+					 MIRVOL_UUID_LEN), 0,
+			    "plex 0's superblock no longer lists the missing plex");
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_MISSING);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -2617,6 +2672,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_rewind_ahead_partial),
 	KUNIT_CASE(mirvol_test_rewind_in_flight),
 	KUNIT_CASE(mirvol_test_write_fails_without_record),
+	KUNIT_CASE(mirvol_test_cancel_add_keeps_missing),
 	{}
 };
 
