@@ -33,6 +33,9 @@
  * @plexes: the plexes to add, each referenced
  * @nr: entries in @plexes
  * @inited: per entry of @plexes (bit), it got the target's superblock
+ * @displaced: per entry of @plexes, the missing plex whose slot it took
+ *	(mirvol_free_slot()), referenced, until the operation cannot be
+ *	undone any more: an undo puts it back
  * @old: replace: the plex that leaves once the new one is in sync,
  *	referenced; else NULL
  * @merge: merge-plex: the source's change map since the split, to be set
@@ -44,6 +47,7 @@ struct mirvol_add {
 	struct mirvol_plex *plexes[MIRVOL_MAX_PLEXES];
 	unsigned int nr;
 	u8 inited;
+	struct mirvol_plex *displaced[MIRVOL_MAX_PLEXES];
 	struct mirvol_plex *old;
 	unsigned long *merge;
 };
@@ -59,6 +63,14 @@ static struct mirvol_add *to_add(struct mirvol_operation *op)
  */
 static void mirvol_add_drop(struct mirvol_add *a)
 {
+	unsigned int i;
+
+	for (i = 0; i < a->nr; i++) {
+		if (a->displaced[i]) {
+			mirvol_plex_put(a->displaced[i]);
+			a->displaced[i] = NULL;
+		}
+	}
 	while (a->nr)
 		mirvol_plex_put(a->plexes[--a->nr]);
 	if (a->old) {
@@ -77,14 +89,16 @@ static void mirvol_add_release(struct mirvol_operation *op)
 }
 
 /*
- * Take the plexes out of the target again (cancel, failed attach) and
- * erase the target's superblock from them.  vol->lock held.
+ * Take the plexes out of the target again (cancel, failed attach), give
+ * the missing plexes they displaced their slots back, and erase the
+ * target's superblock from them.  vol->lock held.
  */
 static void mirvol_add_undo(struct mirvol_add *a)
 {
 	struct mirvol_volume *vol = a->op.vol;
 	bool started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	unsigned int i;
+	u8 back = 0;
 
 	lockdep_assert_held(&vol->lock);
 	if (started)
@@ -93,6 +107,14 @@ static void mirvol_add_undo(struct mirvol_add *a)
 	for (i = 0; i < a->nr; i++)
 		if (vol->plexes[a->plexes[i]->index] == a->plexes[i])
 			mirvol_detach_plex(vol, a->plexes[i]);
+	for (i = 0; i < a->nr; i++) {
+		struct mirvol_plex *missing = a->displaced[i];
+
+		if (missing && !vol->plexes[missing->index]) {
+			mirvol_attach_plex(vol, missing);
+			back |= BIT(i);
+		}
+	}
 	/*
 	 * Of the generation the joined plexes may hold (an attach whose
 	 * update failed): assembly prefers an in-sync plex's superblock to
@@ -102,6 +124,10 @@ static void mirvol_add_undo(struct mirvol_add *a)
 	mutex_unlock(&vol->sb_mutex);
 	if (started)
 		mirvol_resume_io(vol);
+	/* Allocates: not while I/O is held (reclaim may write to us). */
+	for (i = 0; i < a->nr; i++)
+		if (back & BIT(i))
+			mirvol_sysfs_add_plex(vol, a->displaced[i]);
 	/* Only what got the target's superblock: nothing else is ours. */
 	for (i = 0; i < a->nr; i++)
 		if (a->inited & BIT(i))
@@ -353,7 +379,7 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 	mutex_lock(&vol->sb_mutex);
 	for (i = 0; i < a->nr && !reason; i++) {
 		struct mirvol_plex *plex = a->plexes[i];
-		int slot = mirvol_free_slot(vol);
+		int slot = mirvol_free_slot(vol, &a->displaced[i]);
 
 		if (slot < 0) {
 			reason = MIRVOL_R_TOO_MANY_PLEXES;

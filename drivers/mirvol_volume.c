@@ -279,22 +279,29 @@ struct mirvol_plex *mirvol_plex_find(struct mirvol_volume *vol, const u8 *uuid)
 /**
  * mirvol_free_slot - a slot for a new plex
  * @vol: the volume; vol->lock and sb_mutex held, I/O suspended
+ * @displaced: out: the missing plex taken out of the slot, with a
+ *	reference for the caller (who may put it back: an add undone), or
+ *	NULL
  *
- * The lowest slot of a missing plex, which is dropped: the new plex takes
- * its role, as md recovers into a missing member's slot and the volume is
- * whole again once it is in sync.  Else the lowest empty slot.
+ * The lowest slot of a missing plex, which is taken out: the new plex
+ * takes its role, as md recovers into a missing member's slot and the
+ * volume is whole again once it is in sync.  Else the lowest empty slot.
  *
  * Return: the slot, or -1 when the volume is full.
  */
-int mirvol_free_slot(struct mirvol_volume *vol)
+int mirvol_free_slot(struct mirvol_volume *vol,
+		     struct mirvol_plex **displaced)
 {
 	unsigned int i;
 
+	*displaced = NULL;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
 		if (plex && plex->state == MIRVOL_PLEX_MISSING && !plex->bdev) {
+			mirvol_plex_get(plex);
 			mirvol_detach_plex(vol, plex);
+			*displaced = plex;
 			return i;
 		}
 	}

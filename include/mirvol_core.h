@@ -591,7 +591,8 @@ void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 enum mirvol_reason mirvol_check_device(struct file *file, dev_t *devt);
 enum mirvol_reason mirvol_check_member(struct mirvol_volume *vol,
 				       struct mirvol_plex *plex);
-int mirvol_free_slot(struct mirvol_volume *vol);
+int mirvol_free_slot(struct mirvol_volume *vol,
+		     struct mirvol_plex **displaced);
 void mirvol_rules_snapshot(struct mirvol_volume *vol,
 			   struct mirvol_rule_vol *rv);
 

@@ -7,7 +7,8 @@
 # first one's slot, the member of the second one returns.  The landed code freed plex objects the running
 # operation still pointed to, and cancel used and freed them again.  Here
 # the operation holds references: the rejoin, the cancel and a later
-# resync all work, and the data survives.
+# resync all work, and the data survives.  The cancel gives the first
+# missing plex its slot back (the volume as it was before the add).
 
 TEST_TIMEOUT=600
 # udev would reassemble the stopped volume whole by itself.
@@ -42,14 +43,19 @@ run_test() {
 	json=$(mirvolctl op status "$op" --json)
 	assert_eq cancelled "$(jq -r .state <<<"$json")" "add-plex after cancel"
 	json=$(mirvolctl show rj --json)
-	assert_eq "0 2" "$(jq -r '[.plexes[].index] | map(tostring) | join(" ")' <<<"$json")" \
+	assert_eq "0 1 2" "$(jq -r '[.plexes[].index] | map(tostring) | join(" ")' <<<"$json")" \
 		"slots after the cancel"
+	assert_eq missing "$(jq -r '.plexes[] | select(.index == 1) | .state' <<<"$json")" \
+		"plex 1 after the cancel"
 	# The rejoined plex resyncs and holds the data.
 	op=$(mirvolctl resync rj)
 	echo 0 >/sys/block/mirvol0/mirvol/sync_speed_max
 	timeout 120 "$MIRVOLCTL" op wait "$op" >/dev/null || fail "resync failed"
 	json=$(mirvolctl show rj --json)
-	assert_eq online "$(jq -r .state <<<"$json")" "volume state"
+	# Plex 1 is still missing.
+	assert_eq degraded "$(jq -r .state <<<"$json")" "volume state"
+	assert_eq active "$(jq -r '.plexes[] | select(.index == 2) | .state' <<<"$json")" \
+		"plex 2 after the resync"
 	cmp -n 16M "$TEST_TMP/data" "$vol" || fail "data through the volume"
 	echo 3 >/proc/sys/vm/drop_caches
 	cmp -n 16M "$TEST_TMP/data" <(dd if=/dev/ram2 bs=1M skip=1 count=16 iflag=direct status=none) ||
