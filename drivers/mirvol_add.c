@@ -141,12 +141,20 @@ static void mirvol_add_undo(struct mirvol_add *a)
  * erased and its device given back.  Returns why not (the old plex then
  * stays: redundancy never drops).
  */
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
+#endif
+
 static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 {
 	struct mirvol_volume *vol = a->op.vol;
 	struct mirvol_plex *new = a->plexes[0], *old = a->old;
 	enum mirvol_reason reason = MIRVOL_R_NONE;
 
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	if (READ_ONCE(mirvol_kunit_replace_hook))
+		mirvol_kunit_replace_hook(new);
+#endif
 	mutex_lock(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		reason = MIRVOL_R_OBJECT_DELETED;

@@ -192,6 +192,8 @@ extern void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 extern void (*mirvol_kunit_add_done_hook)(struct mirvol_operation *op);
 /* KUnit: called before each step of a resync pass, no lock held. */
 extern void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
+/* KUnit: called as a replace's new plex is in sync, no lock held. */
+extern void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
 #endif
 
 /* plex->inject bits (KUnit fault injection) */

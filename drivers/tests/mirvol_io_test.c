@@ -146,6 +146,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_add_done_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_replace_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -2623,6 +2624,76 @@ static void mirvol_test_cancel_add_keeps_missing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_MISSING);
 }
 
+/* What the replace hook of mirvol_test_replace_new_fails_at_end() uses. */
+static struct io_ctx *replace_ctx;
+static struct async_write replace_aw;
+static DECLARE_COMPLETION(replace_write_held);
+
+/* Once: a write is in flight, held back on the new plex. */
+static void write_held_on_new(struct mirvol_plex *new)
+{
+	WRITE_ONCE(mirvol_kunit_replace_hook, NULL);
+	WRITE_ONCE(new->inject, MIRVOL_INJECT_HOLD);
+	async_write_start(&replace_aw, vbdev(replace_ctx), 2048,
+			  replace_ctx->pages);
+	if (wait_until(mirvol_kunit_nr_held() == 1))
+		complete(&replace_write_held);
+}
+
+/*
+ * A replace's new plex fails a write that was in flight as the replace
+ * ends: the old plex, which holds that write, must stay, with its
+ * metadata.  Checked before the drain of I/O, the new plex looked in
+ * sync, and the old one was thrown out and erased for a plex that had
+ * just failed: redundancy dropped to one.
+ */
+static void mirvol_test_replace_new_fails_at_end(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *old;
+	struct mirvol_md md;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-replfail", 2, true, NULL);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x7e11);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	replace_ctx = ctx;
+	reinit_completion(&replace_write_held);
+	WRITE_ONCE(mirvol_kunit_replace_hook, write_held_on_new);
+	KUNIT_ASSERT_EQ(test, mirvol_replace_plex(ctx->vol, uuid, ctx->ram[2],
+						  &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&replace_write_held,
+							    msecs_to_jiffies(60000)));
+	/* The replace drains I/O: the held write is what it waits for. */
+	KUNIT_EXPECT_TRUE(test, wait_until(test_bit(MIRVOL_VOL_SUSPENDED,
+						    &ctx->vol->flags)));
+	msleep(100);
+	KUNIT_EXPECT_EQ(test, mirvol_kunit_end_held(BLK_STS_IOERR), 1U);
+	async_write_finish(test, &replace_aw);
+	KUNIT_EXPECT_EQ(test, replace_aw.ret, 0);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_NE_MSG(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED,
+			    "the replace succeeded with its new plex failed");
+
+	mutex_lock(&ctx->vol->lock);
+	old = mirvol_plex_find(ctx->vol, uuid);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, old,
+				  "the old plex left for a failed new plex");
+	if (old)
+		KUNIT_EXPECT_EQ(test, old->state, MIRVOL_PLEX_ACTIVE);
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_EXPECT_GE_MSG(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md,
+						     &reason), 0,
+			    "the old plex's metadata was erased");
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -2673,6 +2744,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_rewind_in_flight),
 	KUNIT_CASE(mirvol_test_write_fails_without_record),
 	KUNIT_CASE(mirvol_test_cancel_add_keeps_missing),
+	KUNIT_CASE(mirvol_test_replace_new_fails_at_end),
 	{}
 };
 
