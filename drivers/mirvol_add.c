@@ -140,6 +140,12 @@ static void mirvol_add_undo(struct mirvol_add *a)
  * Replace: the new plex is in sync; the old one leaves, its metadata
  * erased and its device given back.  Returns why not (the old plex then
  * stays: redundancy never drops).
+ *
+ * Judged with I/O drained and the plexes flushed, as break-plex does: a
+ * write in flight may still fail the new plex.  The old plex is looked
+ * up by UUID (a device that went and came back is a new plex object),
+ * and it comes back if the update that records its leaving fails or the
+ * new plex fails on the way.
  */
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
@@ -148,37 +154,63 @@ void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
 static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 {
 	struct mirvol_volume *vol = a->op.vol;
-	struct mirvol_plex *new = a->plexes[0], *old = a->old;
+	struct mirvol_plex *new = a->plexes[0], *old;
 	enum mirvol_reason reason = MIRVOL_R_NONE;
+	bool boot = new->boot, write_mostly = new->write_mostly;
+	bool back = false;
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	if (READ_ONCE(mirvol_kunit_replace_hook))
 		mirvol_kunit_replace_hook(new);
 #endif
 	mutex_lock(&vol->lock);
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
-		reason = MIRVOL_R_OBJECT_DELETED;
-	else if (vol->plexes[new->index] != new ||
-		 READ_ONCE(new->state) != MIRVOL_PLEX_ACTIVE)
-		reason = MIRVOL_R_PLEX_NOT_IN_SYNC;
-	if (reason || vol->plexes[old->index] != old) {
-		/* Gone already (its slot taken by the new plex): done. */
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
 		mutex_unlock(&vol->lock);
-		return reason;
+		return MIRVOL_R_OBJECT_DELETED;
 	}
 	mirvol_suspend_io(vol);
+	mirvol_flush_plexes(vol);
 	mutex_lock(&vol->sb_mutex);
-	new->boot = old->boot;
-	WRITE_ONCE(new->write_mostly, old->write_mostly);
-	mirvol_detach_plex(vol, old);
-	if (mirvol_sb_update_locked(vol))
-		reason = MIRVOL_R_IO_ERROR;
+	old = mirvol_plex_find(vol, a->old->uuid.b);
+	if (vol->plexes[new->index] != new ||
+	    READ_ONCE(new->state) != MIRVOL_PLEX_ACTIVE) {
+		reason = MIRVOL_R_PLEX_NOT_IN_SYNC;
+		old = NULL;
+	} else if (old) {
+		/* Gone already (its slot taken by the new plex) if not. */
+		mirvol_plex_get(old);
+		new->boot = old->boot;
+		WRITE_ONCE(new->write_mostly, old->write_mostly);
+		mirvol_detach_plex(vol, old);
+		if (mirvol_sb_update_locked(vol))
+			reason = MIRVOL_R_IO_ERROR;
+		else if (READ_ONCE(new->state) != MIRVOL_PLEX_ACTIVE)
+			reason = MIRVOL_R_PLEX_NOT_IN_SYNC;
+		if (reason) {
+			/* I/O is still drained: it missed nothing. */
+			new->boot = boot;
+			WRITE_ONCE(new->write_mostly, write_mostly);
+			mirvol_attach_plex(vol, old);
+			mirvol_sb_update_locked(vol);
+			back = true;
+		}
+	}
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
+	if (back)
+		mirvol_sysfs_add_plex(vol, old);
 	mutex_unlock(&vol->lock);
-	mirvol_sb_wipe(old);
-	pr_info("mirvol: %s: plex %u replaced by plex %u\n", vol->name,
-		old->index, new->index);
+	if (!old)
+		return reason;
+	if (!reason) {
+		mirvol_sb_wipe(old);
+		pr_info("mirvol: %s: plex %u replaced by plex %u\n", vol->name,
+			old->index, new->index);
+	} else {
+		pr_warn("mirvol: %s: plex %u stays: its replacement, plex %u, is not in sync\n",
+			vol->name, old->index, new->index);
+	}
+	mirvol_plex_put(old);
 	return reason;
 }
 
