@@ -48,6 +48,7 @@
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
 #endif
 
 static unsigned long mirvol_fg_sectors(struct mirvol_volume *vol)
@@ -757,6 +758,10 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 		mirvol_bitmap_resync_end(vol->bitmap);
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_barrier_lower_all(&vol->barrier);
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	if (!left && READ_ONCE(mirvol_kunit_resync_promoted_hook))
+		mirvol_kunit_resync_promoted_hook(vol);
+#endif
 	return left;
 }
 

@@ -194,6 +194,12 @@ extern void (*mirvol_kunit_add_done_hook)(struct mirvol_operation *op);
 extern void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
 /* KUnit: called as a replace's new plex is in sync, no lock held. */
 extern void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
+/*
+ * KUnit: called once a resync pass has promoted its targets and recorded
+ * it, when no plex is left to copy (the resync's last promotion); no lock
+ * held.
+ */
+extern void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
 #endif
 
 /* plex->inject bits (KUnit fault injection) */

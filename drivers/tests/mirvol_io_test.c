@@ -147,6 +147,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_add_done_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_replace_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -2334,6 +2335,112 @@ static void mirvol_test_cancel_after_change(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
 }
 
+static DECLARE_COMPLETION(promoted_reached);
+
+/* The resync's last promotion is recorded: hold it while the test cancels. */
+static void hold_after_promotion(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
+	complete(&promoted_reached);
+	msleep(500);
+}
+
+/*
+ * A cancel that comes once a resync has promoted its targets (active,
+ * and the superblocks say so) is too late: reported cancelled, the
+ * resync would tell the admin that the plex is not in sync while it is,
+ * and a 'mirvolctl resync' would be refused NOTHING_TO_SYNC.
+ */
+static void mirvol_test_cancel_after_promotion(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+	u64 op_id = 0;
+
+	reinit_completion(&promoted_reached);
+	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, hold_after_promotion);
+	io_create(test, "kunit-lateres", 2, false, &op_id);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&promoted_reached,
+							    msecs_to_jiffies(60000)));
+	reason = mirvol_op_cancel(op_id, &info);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_CANCEL_TOO_LATE,
+			    "cancelled after the resync promoted its target");
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED,
+			    "ended %u (reason %u) with its target active",
+			    info.state, info.reason);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[1]->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_ACTIVE);
+}
+
+static DECLARE_COMPLETION(end_reached);
+
+/*
+ * The pass has copied everything, its target not promoted yet: wait
+ * there until the test's cancel has asked the operation to stop.
+ */
+static void wait_cancel_at_resync_end(struct mirvol_volume *vol)
+{
+	struct mirvol_operation *op = READ_ONCE(vol->op);
+
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
+	complete(&end_reached);
+	wait_until(op && mirvol_op_should_stop(op));
+}
+
+/*
+ * A cancel that comes before the resync's last promotion wins: the
+ * operation ends cancelled, and then its target must not be promoted,
+ * even though its copy is complete: cancelled says it is not in sync.
+ * It stays syncing, its checkpoint at the end recorded, and the next
+ * resync promotes it without copying.
+ */
+static void mirvol_test_cancel_before_promotion(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+	u64 op_id = 0;
+
+	reinit_completion(&end_reached);
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, wait_cancel_at_resync_end);
+	io_create(test, "kunit-earlyres", 2, false, &op_id);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&end_reached,
+							    msecs_to_jiffies(60000)));
+	reason = mirvol_op_cancel(op_id, &info);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_CANCELLED);
+	KUNIT_EXPECT_EQ_MSG(test, ctx->vol->plexes[1]->state,
+			    MIRVOL_PLEX_SYNCING,
+			    "a resync cancelled first promoted its target");
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].sync_offset, (u64)ctx->vol->size);
+
+	/* The next resync has nothing to copy: it promotes the target. */
+	op_id = 0;
+	KUNIT_ASSERT_EQ(test, mirvol_resync_start(ctx->vol, false, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.total_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[1]->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
+}
+
 /* A write error on the plex about to be promoted (the hook runs once). */
 static void fail_before_promotion(struct mirvol_plex *plex)
 {
@@ -2740,6 +2847,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_dirty_retry_after_failure),
 	KUNIT_CASE(mirvol_test_promotion_keeps_failure),
 	KUNIT_CASE(mirvol_test_cancel_after_change),
+	KUNIT_CASE(mirvol_test_cancel_after_promotion),
+	KUNIT_CASE(mirvol_test_cancel_before_promotion),
 	KUNIT_CASE(mirvol_test_rewind_ahead_partial),
 	KUNIT_CASE(mirvol_test_rewind_in_flight),
 	KUNIT_CASE(mirvol_test_write_fails_without_record),
