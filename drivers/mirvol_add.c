@@ -228,7 +228,9 @@ static void mirvol_add_run(struct mirvol_operation *op)
 	err = mirvol_resync_run(op, vol, -1, false, &reason);
 	/*
 	 * Undone if cancelled before this point; a cancel after it is too
-	 * late: the plexes stay (and replace's old plex leaves).
+	 * late: the plexes stay (and replace's old plex leaves).  A copy
+	 * that promoted its last plexes passed it already
+	 * (mirvol_resync_end()); one cancelled before promoted none.
 	 */
 	if (!mirvol_op_enter_final(op)) {
 		if (mirvol_op_stop_reason(op) == MIRVOL_R_OPERATION_CANCELED) {

@@ -285,7 +285,10 @@ void mirvol_op_finish(struct mirvol_operation *op, enum mirvol_reason reason)
  *
  * From here on its change is made whatever comes: a cancel is answered
  * CANCEL_TOO_LATE, and the operation ends with its own result.  Decided
- * under mirvol_ops_lock, as mirvol_op_cancel() decides.
+ * under mirvol_ops_lock, as mirvol_op_cancel() decides.  Passed once, it
+ * stays passed: a later call (add-plex, whose resync passed it at its
+ * last promotion) returns true, even when the volume's removal has asked
+ * the operation to stop since.
  *
  * Return: false when it was asked to stop first: it must not go on.
  */
@@ -294,7 +297,7 @@ bool mirvol_op_enter_final(struct mirvol_operation *op)
 	bool final;
 
 	spin_lock(&mirvol_ops_lock);
-	final = !op->stop;
+	final = op->final || !op->stop;
 	if (final)
 		WRITE_ONCE(op->final, true);
 	spin_unlock(&mirvol_ops_lock);

@@ -30,6 +30,10 @@
  * any superblock: a superblock never speaks for copied data still in a
  * volatile cache.
  *
+ * A cancel stops a pass between batches; the promotion that leaves no
+ * plex to copy is the point of no return (mirvol_op_enter_final()): a
+ * cancel before it leaves the targets syncing, one after it is too late.
+ *
  * Speed is throttled like md's: never above sync_speed_max; above
  * sync_speed_min only while the volume sees no foreground I/O.
  *
@@ -700,13 +704,28 @@ static bool mirvol_resync_begin(struct mirvol_volume *vol, u8 *targets)
 /*
  * End a pass: targets that reached the end are in sync, and every
  * checkpoint is recorded (after the flush of mirvol_sb_update_locked()).
- * Returns whether a plex still needs copying (one became stale since).
+ *
+ * A promotion after which no plex is left to copy is the resync's point
+ * of no return (mirvol_op_enter_final()): past it a cancel is too late
+ * and the operation ends with its own result, for the targets are active
+ * and the superblocks say so.  Asked to stop first, the pass promotes
+ * nothing: it records the checkpoints, at the end, and the targets stay
+ * syncing, as the cancelled operation reports; the next resync promotes
+ * them without copying.  A promotion that leaves a plex to copy (one
+ * that became stale during the pass) is no such point: the resync is not
+ * done, and a cancel still stops it before that plex is copied (what was
+ * promoted stays active, as a cancelled resync keeps its checkpoints).
+ *
+ * Returns 1 when a plex still needs copying, 0 when none does, or
+ * -ECANCELED when the operation was asked to stop before its last
+ * promotion, which it then left undone.
  */
-static bool mirvol_resync_end(struct mirvol_volume *vol)
+static int mirvol_resync_end(struct mirvol_sync *sy)
 {
-	bool left = false, plex_partial_left = false;
+	struct mirvol_volume *vol = sy->vol;
+	bool left = false, plex_partial_left = false, stopped = false;
 	unsigned int i;
-	u8 done = 0;
+	u8 done = 0, rest = 0;
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	if (READ_ONCE(mirvol_kunit_resync_end_hook))
@@ -727,6 +746,21 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 		if (plex && plex->state == MIRVOL_PLEX_SYNCING &&
 		    READ_ONCE(plex->sync_offset) >= vol->size)
 			done |= BIT(i);
+		else if (plex && plex->bdev &&
+			 (plex->state == MIRVOL_PLEX_STALE ||
+			  plex->state == MIRVOL_PLEX_SYNCING))
+			rest |= BIT(i);
+	}
+	/*
+	 * The last promotion, decided with sb_mutex held and writes held
+	 * back: no plex becomes stale nor has its checkpoint moved back
+	 * meanwhile (both take sb_mutex), so none is left after it.
+	 * mirvol_ops_lock (a spinlock, taken inside) decides it against
+	 * OP_CANCEL.
+	 */
+	if (done && !rest && !mirvol_op_enter_final(sy->op)) {
+		done = 0;
+		stopped = true;
 	}
 	/*
 	 * In sync once the copies are durable, not before: a target whose
@@ -758,6 +792,8 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
 		mirvol_bitmap_resync_end(vol->bitmap);
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_barrier_lower_all(&vol->barrier);
+	if (stopped)
+		return -ECANCELED;
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	if (!left && READ_ONCE(mirvol_kunit_resync_promoted_hook))
 		mirvol_kunit_resync_promoted_hook(vol);
@@ -773,17 +809,21 @@ static bool mirvol_resync_end(struct mirvol_volume *vol)
  * @force: write zeros where no plex can read instead of stopping
  * @reason: out: why it failed
  *
+ * The last promotion is the operation's point of no return
+ * (mirvol_resync_end()): once past it, @op is final.
+ *
  * Context: the operation's work; no volume lock held.
  * Return: 0 when every target reached the end (or none was left),
- * -ECANCELED when stopped, -EIO with SOURCE_READ_ERROR when no plex could
- * read a range (reported in the operation), or another negative errno.
+ * -ECANCELED when stopped (before the last promotion: its targets stay
+ * syncing), -EIO with SOURCE_READ_ERROR when no plex could read a range
+ * (reported in the operation), or another negative errno.
  */
 int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 		      int source, bool force, enum mirvol_reason *reason)
 {
 	struct mirvol_sync *sy;
 	u8 targets = 0;
-	int err = 0;
+	int err = 0, left;
 
 	*reason = MIRVOL_R_NONE;
 	sy = kmalloc(sizeof(*sy), GFP_KERNEL);
@@ -806,8 +846,11 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 
 	while (mirvol_resync_begin(vol, &targets)) {
 		err = mirvol_resync_pass(sy, reason);
-		if (!mirvol_resync_end(vol) || err)
+		left = mirvol_resync_end(sy);
+		if (left <= 0 || err) {
+			err = err ?: left;
 			break;
+		}
 	}
 	/* A target that failed or went away was not brought in sync. */
 	if (!err && mirvol_resync_lost(vol, targets)) {

@@ -15,6 +15,13 @@
  * when fewer than two of those it started with are left (a plex failed
  * or went away): what it did not compare is not reported as consistent.
  *
+ * Unlike a resync it has no point of no return (mirvol_op_enter_final()):
+ * it changes no plex's state and no superblock, and a repair's rewrites
+ * stand each on its own, the last as any other.  A cancel is honoured
+ * until the operation ends, even after its last chunk: cancelled, it
+ * says only that it may not have covered the whole volume (its count, a
+ * repair's rewrites), which stays true.
+ *
  * Copyright (C) 2026 The mirvol authors
  */
 #include <linux/blkdev.h>

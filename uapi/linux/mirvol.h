@@ -85,7 +85,7 @@ enum mirvol_reason {
 	MIRVOL_R_OBJECT_STATUS_FAILED	= 20,	/* volume failed [VDS_E_OBJECT_STATUS_FAILED] */
 	MIRVOL_R_ANOTHER_CALL_IN_PROGRESS = 21,	/* [VDS_E_ANOTHER_CALL_IN_PROGRESS] */
 	MIRVOL_R_OBJECT_DELETED		= 22,	/* volume removed under the op [VDS_E_OBJECT_DELETED] */
-	MIRVOL_R_CANCEL_TOO_LATE	= 23,	/* op already ended [VDS_E_CANCEL_TOO_LATE] */
+	MIRVOL_R_CANCEL_TOO_LATE	= 23,	/* op ended or past cancel [VDS_E_CANCEL_TOO_LATE] */
 	MIRVOL_R_OPERATION_CANCELED	= 24,	/* op was cancelled [VDS_E_OPERATION_CANCELED] */
 	MIRVOL_R_TIMEOUT		= 25,	/* OP_WAIT timed out, op still running */
 	MIRVOL_R_INTERRUPTED		= 26,	/* OP_WAIT interrupted by a signal */
@@ -555,12 +555,17 @@ struct mirvol_op_info {
  * OP_WAIT returns 0 once the operation has ended, whatever its outcome;
  * -ETIMEDOUT (TIMEOUT) or -EINTR (INTERRUPTED) leave it running.
  * OP_CANCEL of an ended operation, of one that cannot be cancelled
- * (BREAK_PLEX, REMOVE_PLEX: they complete in moments), and of an add-plex
- * whose copy is done (it is making its change final: the plexes stay,
- * replace's old plex leaves), fails with -EALREADY (CANCEL_TOO_LATE).  An operation is cancellable from the
- * moment its id exists: add-plex still opening its device or dissolving
- * its source ends cancelled without changing the target.  Every errno is
- * that of the reason code (one reason, one errno).
+ * (BREAK_PLEX, REMOVE_PLEX: they complete in moments), and of a RESYNC,
+ * ADD_PLEX, MERGE or REPLACE past its point of no return, the copy's
+ * promotion of its last targets to active (it ends with its own result:
+ * the plexes stay, replace's old plex leaves), fails with -EALREADY
+ * (CANCEL_TOO_LATE).  Cancelled before that point, it promotes nothing:
+ * its targets stay syncing even when all is copied (an add is undone).
+ * CHECK and REPAIR change no plex's state and have no such point.  An
+ * operation is cancellable from the moment its id exists: add-plex still
+ * opening its device or dissolving its source ends cancelled without
+ * changing the target.  Every errno is that of the reason code (one
+ * reason, one errno).
  * Ended operations stay queryable until MIRVOL_OPS_KEPT newer ones ended.
  */
 struct mirvol_op {
