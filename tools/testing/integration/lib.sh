@@ -242,6 +242,16 @@ bounded() {
 	return $rc
 }
 
+# bg_mirvolctl NAME CMD...: run mirvolctl CMD in the background, bounded
+# (60 s); its status goes to $TEST_TMP/NAME.rc, its stderr to
+# $TEST_TMP/NAME.err.  The caller waits.
+bg_mirvolctl() {
+	local name=$1
+	shift
+	( rc=0; timeout 60 "$MIRVOLCTL" "$@" >/dev/null 2>"$TEST_TMP/$name.err" ||
+		rc=$?; echo $rc >"$TEST_TMP/$name.rc" ) &
+}
+
 # clean_volumes: remove (else stop) every volume, and wait for udev, so
 # that nothing holds the devices any more.
 clean_volumes() {

@@ -17,15 +17,6 @@ TEST_TIMEOUT=600
 # The test assembles by itself.
 TEST_UDEV=0
 
-# bg NAME CMD...: run mirvolctl CMD in the background; its status goes to
-# $TEST_TMP/NAME.rc, its stderr to $TEST_TMP/NAME.err.
-bg() {
-	local name=$1
-	shift
-	( rc=0; timeout 60 "$MIRVOLCTL" "$@" >/dev/null 2>"$TEST_TMP/$name.err" ||
-		rc=$?; echo $rc >"$TEST_TMP/$name.rc" ) &
-}
-
 run_test() {
 	local vol uuid offset x_rc y_rc state
 	require jq cmp timeout
@@ -44,13 +35,13 @@ run_test() {
 	for offset in -0.5 0.2 0.6 1.1 1.5 1.9 2.6; do
 		echo 1000 >/sys/module/mirvol/parameters/race_delay_ms
 		if [ "${offset#-}" != "$offset" ]; then
-			bg y assemble --incremental /dev/ram1
+			bg_mirvolctl y assemble --incremental /dev/ram1
 			sleep "${offset#-}"
-			bg x assemble /dev/ram0
+			bg_mirvolctl x assemble /dev/ram0
 		else
-			bg x assemble /dev/ram0
+			bg_mirvolctl x assemble /dev/ram0
 			sleep "$offset"
-			bg y assemble --incremental /dev/ram1
+			bg_mirvolctl y assemble --incremental /dev/ram1
 		fi
 		wait
 		echo 0 >/sys/module/mirvol/parameters/race_delay_ms
