@@ -157,6 +157,15 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 		mirvol_resume_io(vol);
 		return reason;
 	}
+	/*
+	 * The point of no return: a stop asked from here on (the volume's
+	 * removal) is too late, and the operation ends with its own result,
+	 * for the plex has left (and break-plex makes its volume).
+	 */
+	if (!mirvol_op_enter_final(&sp->op)) {
+		mirvol_resume_io(vol);
+		return mirvol_op_stop_reason(&sp->op);
+	}
 	mirvol_plex_get(plex);
 	mutex_lock(&vol->sb_mutex);
 	mirvol_detach_plex(vol, plex);
