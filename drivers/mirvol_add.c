@@ -147,10 +147,6 @@ static void mirvol_add_undo(struct mirvol_add *a)
  * and it comes back if the update that records its leaving fails or the
  * new plex fails on the way.
  */
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
-#endif
-
 static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 {
 	struct mirvol_volume *vol = a->op.vol;
@@ -159,10 +155,7 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 	bool boot = new->boot, write_mostly = new->write_mostly;
 	bool back = false;
 
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-	if (READ_ONCE(mirvol_kunit_replace_hook))
-		mirvol_kunit_replace_hook(new);
-#endif
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_replace_hook, new);
 	mutex_lock(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
 		mutex_unlock(&vol->lock);
@@ -214,10 +207,6 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 	return reason;
 }
 
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-void (*mirvol_kunit_add_done_hook)(struct mirvol_operation *op);
-#endif
-
 static void mirvol_add_run(struct mirvol_operation *op)
 {
 	struct mirvol_add *a = to_add(op);
@@ -247,10 +236,7 @@ static void mirvol_add_run(struct mirvol_operation *op)
 	 * syncing: 'mirvolctl resync --force' copies around the range.
 	 */
 	mirvol_add_drop(a);
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-	if (READ_ONCE(mirvol_kunit_add_done_hook))
-		mirvol_kunit_add_done_hook(op);
-#endif
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_add_done_hook, op);
 	mirvol_op_finish(op, err ? reason : MIRVOL_R_NONE);
 }
 

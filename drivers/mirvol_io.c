@@ -32,6 +32,14 @@ static DEFINE_PER_CPU(unsigned int, mirvol_rr);
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 bool mirvol_kunit_rb_equal;
+/* The KUnit hooks, described in mirvol_core.h. */
+void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
+void (*mirvol_kunit_add_done_hook)(struct mirvol_operation *op);
+void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
+void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
 #endif
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)

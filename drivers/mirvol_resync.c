@@ -49,12 +49,6 @@
 
 #define MIRVOL_CHECKPOINT_SECS	3
 
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
-void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
-void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
-#endif
-
 static unsigned long mirvol_fg_sectors(struct mirvol_volume *vol)
 {
 	struct block_device *part0 = vol->disk->part0;
@@ -585,10 +579,7 @@ static int mirvol_resync_pass(struct mirvol_sync *sy,
 		int err;
 
 		mirvol_sync_throttle(sy);
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-		if (READ_ONCE(mirvol_kunit_resync_step_hook))
-			mirvol_kunit_resync_step_hook(vol);
-#endif
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_resync_step_hook, vol);
 		if (mirvol_op_should_stop(op))
 			return -ECANCELED;
 		max = mirvol_speed_batch(READ_ONCE(vol->sync_speed_max),
@@ -727,10 +718,7 @@ static int mirvol_resync_end(struct mirvol_sync *sy)
 	unsigned int i;
 	u8 done = 0, rest = 0;
 
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-	if (READ_ONCE(mirvol_kunit_resync_end_hook))
-		mirvol_kunit_resync_end_hook(vol);
-#endif
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_resync_end_hook, vol);
 	/*
 	 * Writes in flight first: one that no in-sync plex took but a
 	 * target did moves the target's checkpoint back as it completes
@@ -794,10 +782,8 @@ static int mirvol_resync_end(struct mirvol_sync *sy)
 	mirvol_barrier_lower_all(&vol->barrier);
 	if (stopped)
 		return -ECANCELED;
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-	if (!left && READ_ONCE(mirvol_kunit_resync_promoted_hook))
-		mirvol_kunit_resync_promoted_hook(vol);
-#endif
+	if (!left)
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_resync_promoted_hook, vol);
 	return left;
 }
 

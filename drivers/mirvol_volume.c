@@ -349,6 +349,16 @@ void mirvol_update_state(struct mirvol_volume *vol)
 		queue_work(mirvol_wq, &vol->worker);
 }
 
+/* Change a plex's state; state_lock held.  An active plex has it all. */
+static void __mirvol_set_plex_state(struct mirvol_plex *plex,
+				    unsigned int state)
+{
+	lockdep_assert_held(&plex->vol->state_lock);
+	WRITE_ONCE(plex->state, state);
+	if (state == MIRVOL_PLEX_ACTIVE)
+		WRITE_ONCE(plex->sync_offset, plex->vol->size);
+}
+
 /**
  * mirvol_set_plex_state - change a plex's state (process context)
  * @plex: the plex
@@ -362,18 +372,11 @@ void mirvol_set_plex_state(struct mirvol_plex *plex, unsigned int state)
 	struct mirvol_volume *vol = plex->vol;
 	unsigned long flags;
 
-
 	spin_lock_irqsave(&vol->state_lock, flags);
-	WRITE_ONCE(plex->state, state);
-	if (state == MIRVOL_PLEX_ACTIVE)
-		WRITE_ONCE(plex->sync_offset, vol->size);
+	__mirvol_set_plex_state(plex, state);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	mirvol_update_state(vol);
 }
-
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
-#endif
 
 /**
  * mirvol_promote_plex - a resync target that reached the end is in sync
@@ -391,17 +394,12 @@ bool mirvol_promote_plex(struct mirvol_plex *plex)
 	unsigned long flags;
 	bool promote;
 
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-	if (READ_ONCE(mirvol_kunit_promote_hook))
-		mirvol_kunit_promote_hook(plex);
-#endif
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_promote_hook, plex);
 	spin_lock_irqsave(&vol->state_lock, flags);
 	promote = plex->state == MIRVOL_PLEX_SYNCING &&
 		  READ_ONCE(plex->sync_offset) >= vol->size;
-	if (promote) {
-		WRITE_ONCE(plex->state, MIRVOL_PLEX_ACTIVE);
-		WRITE_ONCE(plex->sync_offset, vol->size);
-	}
+	if (promote)
+		__mirvol_set_plex_state(plex, MIRVOL_PLEX_ACTIVE);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	if (promote)
 		mirvol_update_state(vol);
@@ -734,10 +732,6 @@ void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 	kobject_uevent_env(&disk_to_dev(vol->disk)->kobj, KOBJ_CHANGE, envp);
 }
 
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
-#endif
-
 /**
  * mirvol_volume_worker - superblock updates, deferred writes, uevents
  * @work: vol->worker
@@ -800,10 +794,7 @@ void mirvol_volume_worker(struct work_struct *work)
 		}
 		mutex_unlock(&vol->sb_mutex);
 		if (dirty_req) {
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-			if (READ_ONCE(mirvol_kunit_dirty_hook))
-				mirvol_kunit_dirty_hook(vol, sb_ok);
-#endif
+			MIRVOL_KUNIT_HOOK(mirvol_kunit_dirty_hook, vol, sb_ok);
 			wake_up_all(&vol->wait);
 			if (vol->safe_mode_delay_ms)
 				mod_delayed_work(mirvol_wq,

@@ -200,6 +200,21 @@ extern void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
  * held.
  */
 extern void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
+
+/*
+ * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.
+ * Outside KUnit builds it is nothing, arguments included: the hooks do
+ * not exist there.
+ */
+#define MIRVOL_KUNIT_HOOK(hook, ...)					\
+	do {								\
+		typeof(hook) __hook = READ_ONCE(hook);			\
+									\
+		if (__hook)						\
+			__hook(__VA_ARGS__);				\
+	} while (0)
+#else
+#define MIRVOL_KUNIT_HOOK(...) do { } while (0)
 #endif
 
 /* plex->inject bits (KUnit fault injection) */
