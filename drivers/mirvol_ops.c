@@ -270,6 +270,7 @@ void mirvol_op_finish(struct mirvol_operation *op, enum mirvol_reason reason)
 	/* Past its point of no return, it ends with what it did. */
 	if (stop && !READ_ONCE(op->final))
 		reason = stop;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_finish_hook, op);
 	mirvol_volume_get(vol);		/* mirvol_op_end() drops the op's */
 	mutex_lock(&vol->lock);
 	mirvol_op_end(op, reason);

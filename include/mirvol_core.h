@@ -200,6 +200,8 @@ extern void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
  * held.
  */
 extern void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
+/* KUnit: called as an operation ends, its result decided; no lock held. */
+extern void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

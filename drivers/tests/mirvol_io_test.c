@@ -147,6 +147,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_add_done_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_replace_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_finish_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
@@ -2801,6 +2802,46 @@ static void mirvol_test_replace_new_fails_at_end(struct kunit *test)
 			    "the old plex's metadata was erased");
 }
 
+static DECLARE_COMPLETION(finish_reached);
+
+/* Once: the operation is ending; a cancel comes in meanwhile. */
+static void hold_finish(struct mirvol_operation *op)
+{
+	WRITE_ONCE(mirvol_kunit_finish_hook, NULL);
+	complete(&finish_reached);
+	msleep(300);
+}
+
+/*
+ * A cancel that comes as an operation ends, its result decided, is too
+ * late: answered as done ("cancelled") it says the check did not run to
+ * its end, while the operation ends succeeded.
+ */
+static void mirvol_test_cancel_as_it_ends(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-endcancel", 2, true, NULL);
+	reinit_completion(&finish_reached);
+	WRITE_ONCE(mirvol_kunit_finish_hook, hold_finish);
+	KUNIT_ASSERT_EQ(test, mirvol_scrub_start(ctx->vol, false, NULL, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&finish_reached,
+							    msecs_to_jiffies(60000)));
+	reason = mirvol_op_cancel(op_id, &info);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, info.state, reason ?
+			    (u32)MIRVOL_OPS_SUCCEEDED :
+			    (u32)MIRVOL_OPS_CANCELLED,
+			    "cancel answered %d, the operation ended %u",
+			    reason, info.state);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_CANCEL_TOO_LATE);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -2854,6 +2895,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_write_fails_without_record),
 	KUNIT_CASE(mirvol_test_cancel_add_keeps_missing),
 	KUNIT_CASE(mirvol_test_replace_new_fails_at_end),
+	KUNIT_CASE(mirvol_test_cancel_as_it_ends),
 	{}
 };
 
