@@ -265,11 +265,18 @@ void mirvol_op_end(struct mirvol_operation *op, enum mirvol_reason reason)
 void mirvol_op_finish(struct mirvol_operation *op, enum mirvol_reason reason)
 {
 	struct mirvol_volume *vol = op->vol;
-	enum mirvol_reason stop = mirvol_op_stop_reason(op);
 
-	/* Past its point of no return, it ends with what it did. */
-	if (stop && !READ_ONCE(op->final))
-		reason = stop;
+	/*
+	 * Past its point of no return, it ends with what it did; else with
+	 * the reason it was asked to stop with.  Decided under
+	 * mirvol_ops_lock, and final from here: a cancel that comes now is
+	 * too late, as the result it would change is decided.
+	 */
+	spin_lock(&mirvol_ops_lock);
+	if (op->stop && !op->final)
+		reason = op->stop;
+	WRITE_ONCE(op->final, true);
+	spin_unlock(&mirvol_ops_lock);
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_finish_hook, op);
 	mirvol_volume_get(vol);		/* mirvol_op_end() drops the op's */
 	mutex_lock(&vol->lock);
