@@ -554,7 +554,7 @@ struct mirvol_op_info {
  *
  * OP_WAIT returns 0 once the operation has ended, whatever its outcome;
  * -ETIMEDOUT (TIMEOUT) or -EINTR (INTERRUPTED) leave it running.
- * OP_CANCEL of an ended operation, of one that cannot be cancelled
+ * OP_CANCEL of an ended (or ending) operation, of one that cannot be cancelled
  * (BREAK_PLEX, REMOVE_PLEX: they complete in moments), and of a RESYNC,
  * ADD_PLEX, MERGE or REPLACE past its point of no return, the copy's
  * promotion of its last targets to active (it ends with its own result:
