@@ -1826,6 +1826,94 @@ static void mirvol_test_check_repair(struct kunit *test)
 			MIRVOL_R_TOO_FEW_IN_SYNC);
 }
 
+/* Plex @i's 64 KiB of data at @s hold fill(@seed ^ @s). */
+static bool plex_holds(struct kunit *test, struct io_ctx *ctx, unsigned int i,
+		       sector_t s, u32 seed)
+{
+	fill(ctx->pages, seed ^ (u32)s);
+	KUNIT_EXPECT_EQ(test, read_plex(ctx, i, s), 0);
+	return same(ctx->pages, ctx->check);
+}
+
+/* Repair from plex 0 and wait for it, and for the read repairs it queued. */
+static void repair_from_0(struct kunit *test, struct io_ctx *ctx,
+			  struct mirvol_op_info *info)
+{
+	u64 op_id = 0;
+
+	KUNIT_ASSERT_EQ(test, mirvol_scrub_start(ctx->vol, true,
+						 ctx->vol->plexes[0]->uuid.b,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, info),
+			MIRVOL_R_NONE);
+	flush_work(&ctx->vol->repair_work);
+}
+
+/*
+ * repair --from a source that cannot read a chunk: the administrator
+ * named it because another plex is corrupt, so that chunk is neither
+ * compared nor rewritten from another plex, and the source is not
+ * read-repaired from one either.  The rest is repaired; the operation
+ * fails with SOURCE_READ_ERROR naming the chunk.  A source that leaves
+ * the in-sync set stops the repair with PLEX_NOT_IN_SYNC.
+ */
+static void mirvol_test_repair_source_unreadable(struct kunit *test)
+{
+	const sector_t w = 2 * MIRVOL_SYNC_CHUNK, w2 = 3 * MIRVOL_SYNC_CHUNK;
+	const sector_t bad = w + 64;
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p0;
+
+	io_create(test, "kunit-repsrc", 3, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	write_pattern(test, ctx, 0x2468);
+	/* Plex 1 is corrupt in two chunks; plex 0 cannot read the first. */
+	spoil_range(test, ctx, 1, w, IO_PAGES);
+	spoil_range(test, ctx, 1, w2, IO_PAGES);
+	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + bad);
+	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + bad + 8);
+	repair_from_0(test, ctx, &info);
+
+	/* Where the source could not read, nothing got plex 1's data. */
+	KUNIT_EXPECT_TRUE_MSG(test, plex_holds(test, ctx, 2, w, 0x2468),
+			      "plex 2 rewritten where the source could not read");
+	KUNIT_EXPECT_TRUE_MSG(test, plex_holds(test, ctx, 0, w, 0x2468),
+			      "the source rewritten where it could not read");
+	KUNIT_EXPECT_NE_MSG(test, p0->inject_bad[1], p0->inject_bad[0],
+			    "the source's unreadable sectors were rewritten");
+	KUNIT_EXPECT_TRUE(test, plex_holds(test, ctx, 1, w, 0xbad00000));
+	/* Where it could, plex 1 was repaired from it. */
+	KUNIT_EXPECT_TRUE(test, plex_holds(test, ctx, 1, w2, 0x2468));
+	/* No success: the chunk not compared is named. */
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_SOURCE_READ_ERROR);
+	KUNIT_EXPECT_EQ(test, info.bad_offset_bytes, (u64)w << 9);
+	KUNIT_EXPECT_EQ(test, info.bad_bytes, (u64)MIRVOL_SYNC_CHUNK << 9);
+	KUNIT_EXPECT_EQ(test, info.mismatch_bytes, (u64)IO_PAGES * 8 << 9);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	/* Its read error was not corrected. */
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 1U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 0LL);
+
+	/* The source fails (too many read errors) on the way: it stops. */
+	mirvol_max_read_errors = 1;
+	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS);
+	WRITE_ONCE(p0->inject_bad[1],
+		   MIRVOL_DATA_OFFSET_SECTORS + ctx->vol->size);
+	repair_from_0(test, ctx, &info);
+	mirvol_max_read_errors = saved;
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_PLEX_NOT_IN_SYNC);
+	KUNIT_EXPECT_EQ(test, info.bad_offset_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, info.bad_bytes, (u64)MIRVOL_SYNC_CHUNK << 9);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_TRUE(test, plex_holds(test, ctx, 2, w, 0x2468));
+	KUNIT_EXPECT_TRUE(test, plex_holds(test, ctx, 1, w, 0xbad00000));
+	WRITE_ONCE(p0->inject_bad[1], 0);
+}
+
 /* An operation kind for framework tests: reserved, never committed. */
 static void test_op_release(struct mirvol_operation *op)
 {
@@ -2876,6 +2964,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_corrected_reads_keep_plex),
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
 	KUNIT_CASE(mirvol_test_check_repair),
+	KUNIT_CASE(mirvol_test_repair_source_unreadable),
 	KUNIT_CASE(mirvol_test_op_abort_reserved),
 	KUNIT_CASE(mirvol_test_op_cancel_reserved),
 	KUNIT_CASE(mirvol_test_op_refused_not_kept),
