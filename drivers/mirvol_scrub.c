@@ -10,10 +10,21 @@
  * sectors where any plex differs (mismatch_sectors, md's mismatch_cnt)
  * and logs the differing ranges; repair then rewrites them from the
  * reference.  A plex that fails to read a chunk gets it through read
- * repair, as a normal read would.  Throttled and cancellable like a
- * resync; it needs two in-sync plexes, and stops with TOO_FEW_IN_SYNC
- * when fewer than two of those it started with are left (a plex failed
- * or went away): what it did not compare is not reported as consistent.
+ * repair, as a normal read would, queued once the differences are
+ * rewritten: it copies the reference's data.  Throttled and cancellable
+ * like a resync; it needs two in-sync plexes, and stops with
+ * TOO_FEW_IN_SYNC when fewer than two of those it started with are left
+ * (a plex failed or went away): what it did not compare is not reported
+ * as consistent.
+ *
+ * A repair from a named source (mirvolctl repair --from; md's repair has
+ * none) trusts no other plex: the administrator chose the source because
+ * another copy is bad.  A chunk the source cannot read is neither compared
+ * nor rewritten, and no plex gets it through read repair (from whom?); the
+ * plexes that failed it count an uncorrected read error, the range is
+ * logged, and the repair goes on, then fails with SOURCE_READ_ERROR naming
+ * the first such range.  A source that leaves the in-sync set (failed,
+ * missing, offline) stops the repair with PLEX_NOT_IN_SYNC.
  *
  * Unlike a resync it has no point of no return (mirvol_op_enter_final()):
  * it changes no plex's state and no superblock, and a repair's rewrites
@@ -36,12 +47,19 @@
  * @repair: rewrite mismatches
  * @slots: the plexes in sync at the start (bit per slot)
  * @chunk_of: per slot, its chunk in the buffer
+ * @skip_start: repair from a named source: the first range it could not
+ *	read, its first sector
+ * @skip_end: its end; 0 while there is none
+ * @skipped: sectors of all such ranges
  */
 struct mirvol_scrub {
 	struct mirvol_sync sy;
 	bool repair;
 	u8 slots;
 	unsigned int chunk_of[MIRVOL_MAX_PLEXES];
+	sector_t skip_start;
+	sector_t skip_end;
+	u64 skipped;
 };
 
 static struct page **mirvol_scrub_buf(struct mirvol_scrub *sc,
@@ -117,21 +135,53 @@ static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
 }
 
 /*
+ * Repair from a named source that failed to read [s, s + n): the chunk is
+ * left as it is on every plex.  Nothing corrects the read errors of the
+ * plexes that failed it: they count as uncorrected.
+ */
+static void mirvol_scrub_skip(struct mirvol_scrub *sc, sector_t s,
+			      unsigned int n, u8 failed)
+{
+	struct mirvol_volume *vol = sc->sy.vol;
+	unsigned int i;
+
+	if (!sc->skip_end) {
+		sc->skip_start = s;
+		sc->skip_end = s + n;
+	} else if (sc->skip_end == s) {
+		sc->skip_end = s + n;	/* the first range goes on */
+	}
+	sc->skipped += n;
+	pr_warn_ratelimited("mirvol: %s: repair: source plex %d cannot read sectors %llu-%llu: not compared, nothing rewritten\n",
+			    vol->name, sc->sy.source, (unsigned long long)s,
+			    (unsigned long long)s + n - 1);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (failed & BIT(i))
+			mirvol_plex_error(vol->plexes[i], false);
+}
+
+/*
  * Check (and repair) one chunk under its barrier, adding the sectors that
- * differ to @differ.  Return: 0, or -ENODEV when fewer than two of the
+ * differ to @differ.  Return: 0, -ENODEV when fewer than two of the
  * plexes the check started with are still in sync: nothing is compared
- * any more, and the check must not go on as if it were.
+ * any more, and the check must not go on as if it were; -ENXIO when a
+ * repair's named source is no longer in sync.
  */
 static int mirvol_scrub_chunk(struct mirvol_scrub *sc, sector_t s,
 			      unsigned int n, u64 *differ)
 {
 	struct mirvol_sync *sy = &sc->sy;
 	struct mirvol_volume *vol = sy->vol;
-	unsigned int idx = mirvol_barrier_idx(s), i, ref;
+	unsigned int idx = mirvol_barrier_idx(s), i;
 	u8 slots, failed, ok;
+	int ref = sy->source;
 
 	mirvol_barrier_raise(&vol->barrier, idx);
 	slots = mirvol_in_sync_slots(vol) & sc->slots;
+	if (ref >= 0 && !(slots & BIT(ref))) {
+		mirvol_barrier_lower(&vol->barrier, idx);
+		return -ENXIO;
+	}
 	if (hweight8(slots) < 2) {
 		mirvol_barrier_lower(&vol->barrier, idx);
 		return -ENODEV;
@@ -144,12 +194,15 @@ static int mirvol_scrub_chunk(struct mirvol_scrub *sc, sector_t s,
 					   s + n);
 	failed = mirvol_sync_wait(sy);
 	ok = slots & ~failed;
-	if (failed && ok)
-		mirvol_queue_repair(vol, s, n, failed, GFP_NOIO);
-	if (hweight8(ok) >= 2) {
-		ref = sy->source >= 0 && (ok & BIT(sy->source)) ?
-		      sy->source : __ffs(ok);
-		*differ += mirvol_scrub_compare(sc, ref, ok, s, n);
+	if (ref >= 0 && !(ok & BIT(ref))) {
+		mirvol_scrub_skip(sc, s, n, failed);
+	} else {
+		if (hweight8(ok) >= 2)
+			*differ += mirvol_scrub_compare(sc, ref >= 0 ? ref :
+							__ffs(ok), ok, s, n);
+		/* Queued after the rewrite: what it copies is the reference's. */
+		if (failed && ok)
+			mirvol_queue_repair(vol, s, n, failed, GFP_NOIO);
 	}
 	mirvol_barrier_lower(&vol->barrier, idx);
 	return 0;
@@ -229,6 +282,20 @@ static void mirvol_scrub_work(struct mirvol_operation *op)
 	pr_info("mirvol: %s: %s %s: %llu sectors differ\n", vol->name,
 		mirvol_op_type_name(op->kind->type), err ? "stopped" : "finished",
 		READ_ONCE(op->mismatch_sectors));
+	if (sc->skipped) {
+		/* What was not compared is not reported as repaired. */
+		WRITE_ONCE(op->bad_offset, sc->skip_start);
+		WRITE_ONCE(op->bad_sectors, sc->skip_end - sc->skip_start);
+		pr_warn("mirvol: %s: repair: source plex %d could not read %llu sectors, the first at %llu-%llu; they were neither compared nor rewritten\n",
+			vol->name, so->source, sc->skipped,
+			(unsigned long long)sc->skip_start,
+			(unsigned long long)sc->skip_end - 1);
+		if (!err)
+			err = -EIO;
+	}
+	if (err == -ENXIO)
+		pr_warn("mirvol: %s: repair stopped: source plex %d is no longer in sync\n",
+			vol->name, so->source);
 	mirvol_sync_exit(&sc->sy);
 out:
 	kfree(sc);
@@ -238,6 +305,12 @@ out:
 		break;
 	case -ENODEV:		/* fewer than two of its plexes in sync */
 		reason = MIRVOL_R_TOO_FEW_IN_SYNC;
+		break;
+	case -ENXIO:		/* a repair's source left the in-sync set */
+		reason = MIRVOL_R_PLEX_NOT_IN_SYNC;
+		break;
+	case -EIO:		/* ranges its source could not read */
+		reason = MIRVOL_R_SOURCE_READ_ERROR;
 		break;
 	case -ECANCELED:	/* cancelled, or the volume is going */
 		reason = mirvol_op_stop_reason(op);

@@ -276,7 +276,8 @@ static void op_warn_lost(const struct mirvol_op_info *op)
  *
  * Prints the error line when the operation did not succeed, and a warning
  * when it succeeded but lost data (resync --force).  A copy that stopped
- * on a range no plex could read (SOURCE_READ_ERROR) names the range.
+ * on a range no plex could read (SOURCE_READ_ERROR) names the range, as
+ * does a repair whose source could not read one.
  *
  * Return: MV_EXIT_OK or MV_EXIT_FAIL.
  */
@@ -296,7 +297,14 @@ int op_result(const struct mirvol_op_info *op)
 	snprintf(ctx, sizeof(ctx), "operation %" PRIu64 " (%s) %s",
 		 (uint64_t)op->id, mv_op_type_name(op->type).s,
 		 mv_op_state_name(op->state).s);
-	if (reason == MIRVOL_R_SOURCE_READ_ERROR && op->bad_bytes)
+	if (reason == MIRVOL_R_SOURCE_READ_ERROR && op->bad_bytes &&
+	    op->type == MIRVOL_OP_REPAIR)
+		mv_err(reason, "%s: the source plex could not read %" PRIu64
+		       " bytes at offset %" PRIu64
+		       " of the volume: not compared, not rewritten; the kernel log names every such range",
+		       ctx, (uint64_t)op->bad_bytes,
+		       (uint64_t)op->bad_offset_bytes);
+	else if (reason == MIRVOL_R_SOURCE_READ_ERROR && op->bad_bytes)
 		mv_err(reason, "%s: no in-sync plex could read %" PRIu64
 		       " bytes at offset %" PRIu64
 		       " of the volume; resync --force copies around them",

@@ -80,7 +80,7 @@ enum mirvol_reason {
 	MIRVOL_R_VOLUME_NOT_A_MIRROR	= 15,	/* one plex only [VDS_E_VOLUME_NOT_A_MIRROR] */
 	MIRVOL_R_PLEX_IS_BOOT		= 16,	/* plex flagged as boot plex */
 	MIRVOL_R_REMAINING_PLEX_STALE	= 17,	/* no in-sync plex would remain */
-	MIRVOL_R_PLEX_NOT_IN_SYNC	= 18,	/* plex to break is not in sync */
+	MIRVOL_R_PLEX_NOT_IN_SYNC	= 18,	/* plex to break, or repair's source, is not in sync */
 	MIRVOL_R_SOURCE_TOO_SMALL	= 19,	/* added source < volume [VDS_E_INVALID_OPERATION] */
 	MIRVOL_R_OBJECT_STATUS_FAILED	= 20,	/* volume failed [VDS_E_OBJECT_STATUS_FAILED] */
 	MIRVOL_R_ANOTHER_CALL_IN_PROGRESS = 21,	/* [VDS_E_ANOTHER_CALL_IN_PROGRESS] */
@@ -97,7 +97,7 @@ enum mirvol_reason {
 	MIRVOL_R_INCOMPATIBLE_DEVICE	= 32,	/* e.g. larger logical block size */
 	MIRVOL_R_NO_IN_SYNC_MEMBER	= 33,	/* no member of the newest generation */
 	MIRVOL_R_NOT_SUPPORTED		= 34,	/* unknown command */
-	MIRVOL_R_SOURCE_READ_ERROR	= 35,	/* no in-sync plex could read a range (op info: bad_offset_bytes) */
+	MIRVOL_R_SOURCE_READ_ERROR	= 35,	/* no in-sync plex (repair: its source) could read a range (op info: bad_offset_bytes) */
 	MIRVOL_R_FREEZE_FAILED		= 36,	/* a file system on the volume could not be frozen */
 	MIRVOL_R_NOTHING_TO_SYNC	= 37,	/* no plex needs a resync */
 	MIRVOL_R_TOO_FEW_IN_SYNC	= 38,	/* check/repair need two in-sync plexes */
@@ -515,8 +515,10 @@ struct mirvol_plex_ref {
  *			RESYNC: the plexes being resynced;
  *			CHECK, REPAIR: the in-sync plexes compared
  * @bad_offset_bytes:	failed with SOURCE_READ_ERROR: volume offset of the
- *			first range no plex could read; with FORCE: of the
- *			first range replaced by zeros
+ *			first range no plex could read (REPAIR from a named
+ *			source: the source could not read, and that was not
+ *			compared); with FORCE: of the first range replaced
+ *			by zeros
  * @bad_bytes:		length of that range (0: none)
  * @lost_bytes:		FORCE: bytes no plex could read, written as zeros
  * @mismatch_bytes:	CHECK, REPAIR: bytes found to differ between the
