@@ -2058,6 +2058,68 @@ static void mirvol_test_op_refused_not_kept(struct kunit *test)
 	mirvol_op_put(op);
 }
 
+/*
+ * Ended operations stay queryable until MIRVOL_OPS_KEPT newer ones ended
+ * (uapi): the table forgets by end, not by start.  The landed code
+ * trimmed the oldest reserved ended operation, so a long resync that
+ * ended after 64 short operations ended elsewhere was forgotten at its
+ * own end, and its waiter read OBJECT_NOT_FOUND.
+ */
+static void mirvol_test_op_kept_by_end(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_operation *lng, *op;
+	struct mirvol_op_info info = {};
+	struct mirvol_volume *other;
+	enum mirvol_reason reason;
+	u64 id = 0, region = 0;
+	unsigned int i;
+
+	io_create(test, "kunit-oplong", 1, true, NULL);
+	reason = mirvol_volume_create("kunit-opshort", &ctx->ram[1], 1,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
+				      &id, &other);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	lng = kzalloc(sizeof(*lng), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, lng);
+	mirvol_op_init(lng, &test_op_kind, ctx->vol);
+	mutex_lock(&ctx->vol->lock);
+	KUNIT_ASSERT_EQ(test, mirvol_op_reserve(lng), MIRVOL_R_NONE);
+	mutex_unlock(&ctx->vol->lock);
+	/* MIRVOL_OPS_KEPT + 1 operations start and end meanwhile. */
+	for (i = 0; i <= MIRVOL_OPS_KEPT; i++) {
+		op = kzalloc(sizeof(*op), GFP_KERNEL);
+		if (!op)
+			break;
+		mirvol_op_init(op, &test_op_kind, other);
+		mutex_lock(&other->lock);
+		reason = mirvol_op_reserve(op);
+		if (!reason) {
+			WRITE_ONCE(op->stop, MIRVOL_R_OPERATION_CANCELED);
+			mirvol_op_end(op, MIRVOL_R_OPERATION_CANCELED);
+		}
+		mutex_unlock(&other->lock);
+		mirvol_op_put(op);
+		if (reason)
+			break;
+	}
+	KUNIT_EXPECT_EQ(test, i, MIRVOL_OPS_KEPT + 1);
+	WRITE_ONCE(lng->stop, MIRVOL_R_OPERATION_CANCELED);
+	mutex_lock(&ctx->vol->lock);
+	mirvol_op_end(lng, MIRVOL_R_OPERATION_CANCELED);
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_EXPECT_EQ_MSG(test, mirvol_op_wait(lng->id, 1000, &info),
+			    MIRVOL_R_NONE,
+			    "the table forgot the operation as it ended");
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_CANCELLED);
+	KUNIT_EXPECT_EQ(test, mirvol_op_list(NULL, 0),
+			(unsigned int)MIRVOL_OPS_KEPT);
+	mirvol_op_put(lng);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(other, true),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(other);
+}
+
 /* A plex lives as long as anybody holds it, in a slot or not. */
 static void mirvol_test_plex_refs(struct kunit *test)
 {
@@ -2968,6 +3030,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_op_abort_reserved),
 	KUNIT_CASE(mirvol_test_op_cancel_reserved),
 	KUNIT_CASE(mirvol_test_op_refused_not_kept),
+	KUNIT_CASE(mirvol_test_op_kept_by_end),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_rewind_partial),
