@@ -168,18 +168,26 @@ unsigned int mirvol_op_list(u64 *ids, unsigned int cap)
 	return n;
 }
 
-/* Forget the oldest ended operations beyond MIRVOL_OPS_KEPT. */
+/*
+ * Forget the ended operations beyond MIRVOL_OPS_KEPT, those that ended
+ * first: the table is in start order (mirvol_op_list()), and a long
+ * operation that started first but just ended is the one its waiters
+ * still ask for.
+ */
 static void mirvol_ops_trim(struct list_head *drop)
 {
-	struct mirvol_operation *op, *next;
+	struct mirvol_operation *op, *first;
 
 	lockdep_assert_held(&mirvol_ops_lock);
-	list_for_each_entry_safe(op, next, &mirvol_ops, node) {
-		if (mirvol_ops_ended <= MIRVOL_OPS_KEPT)
+	while (mirvol_ops_ended > MIRVOL_OPS_KEPT) {
+		first = NULL;
+		list_for_each_entry(op, &mirvol_ops, node)
+			if (op->state != MIRVOL_OPS_RUNNING &&
+			    (!first || ktime_before(op->end, first->end)))
+				first = op;
+		if (!first)	/* cannot be: the count is of these */
 			break;
-		if (op->state == MIRVOL_OPS_RUNNING)
-			continue;
-		list_move_tail(&op->node, drop);
+		list_move_tail(&first->node, drop);
 		mirvol_ops_ended--;
 	}
 }
