@@ -41,6 +41,8 @@ void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
 void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
+void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
+bool mirvol_kunit_start_fail;
 #endif
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)

@@ -729,6 +729,7 @@ void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 	if (extra2)
 		envp[n++] = (char *)extra2;
 	envp[n] = NULL;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_uevent_hook, vol);
 	kobject_uevent_env(&disk_to_dev(vol->disk)->kobj, KOBJ_CHANGE, envp);
 }
 
@@ -993,6 +994,13 @@ enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
 	 */
 	if (current->flags & PF_KTHREAD)
 		flush_delayed_fput();
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	if (READ_ONCE(mirvol_kunit_start_fail)) {
+		WRITE_ONCE(mirvol_kunit_start_fail, false);
+		err = -ENOMEM;
+		goto out_del;
+	}
+#endif
 	err = mirvol_sysfs_add(vol);
 	if (err)
 		goto out_del;

@@ -202,6 +202,13 @@ extern void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
 extern void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
 /* KUnit: called as an operation ends, its result decided; no lock held. */
 extern void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
+/*
+ * KUnit: called by mirvol_uevent() once it decided to send the event, the
+ * disk in hand; no lock held.
+ */
+extern void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
+/* KUnit: the next volume start fails once its disk is added. */
+extern bool mirvol_kunit_start_fail;
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

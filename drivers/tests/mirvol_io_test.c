@@ -149,6 +149,8 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_replace_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_finish_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_uevent_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_start_fail, false);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -2120,6 +2122,49 @@ static void mirvol_test_op_kept_by_end(struct kunit *test)
 	mirvol_volume_put(other);
 }
 
+/* The volume worker's event: held until the failed start let its disk go. */
+static void uevent_outlives_disk(struct mirvol_volume *vol)
+{
+	unsigned int i;
+
+	if (current_work() != &vol->worker)
+		return;
+	WRITE_ONCE(mirvol_kunit_uevent_hook, NULL);
+	for (i = 0; i < 50 && READ_ONCE(vol->disk); i++)
+		msleep(20);
+}
+
+/*
+ * A start that fails after its state change was queued (add_disk() or the
+ * sysfs directory failing) gives its disk up while the volume worker may
+ * be sending that change's uevent: the worker must not read the disk
+ * pointer again, nor may the disk be freed under it.  The landed code
+ * cleared vol->disk and put the disk without waiting for the worker,
+ * which then dereferenced NULL (or the freed disk).
+ */
+static void mirvol_test_failed_start_uevent(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol = NULL;
+	enum mirvol_reason reason;
+	u64 id = 0, region = 0;
+
+	WRITE_ONCE(mirvol_kunit_uevent_hook, uevent_outlives_disk);
+	WRITE_ONCE(mirvol_kunit_start_fail, true);
+	reason = mirvol_volume_create("kunit-nostart", ctx->ram, 2,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
+				      &id, &vol);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NO_MEMORY);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
+	/* The worker's event was reached and sent, or never queued. */
+	flush_workqueue(mirvol_wq);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_uevent_hook));
+	if (!reason && vol)
+		mirvol_volume_put(vol);
+	/* The devices were given back: a new volume takes them. */
+	io_create(test, "kunit-afterfail", 2, true, NULL);
+}
+
 /* A plex lives as long as anybody holds it, in a slot or not. */
 static void mirvol_test_plex_refs(struct kunit *test)
 {
@@ -3031,6 +3076,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_op_cancel_reserved),
 	KUNIT_CASE(mirvol_test_op_refused_not_kept),
 	KUNIT_CASE(mirvol_test_op_kept_by_end),
+	KUNIT_CASE(mirvol_test_failed_start_uevent),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_rewind_partial),
