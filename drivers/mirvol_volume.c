@@ -705,15 +705,28 @@ void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 	char name[sizeof("MIRVOL_NAME=") + MIRVOL_NAME_LEN];
 	char uuid[sizeof("MIRVOL_UUID=") + UUID_STRING_LEN];
 	char state[32], ev[48];
+	struct gendisk *disk;
 	char *envp[7];
 	unsigned long flags;
 	int n = 0;
 
 	/* Not for a volume without a device, or one being torn down. */
-	if (!vol->disk || !test_bit(MIRVOL_VOL_STARTED, &vol->flags) ||
+	if (!READ_ONCE(vol->disk) ||
+	    !test_bit(MIRVOL_VOL_STARTED, &vol->flags) ||
 	    test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		return;
+	/*
+	 * The disk with a reference: a start that fails clears vol->disk
+	 * (under state_lock) and puts the disk while the worker may be
+	 * sending the start's state change.
+	 */
 	spin_lock_irqsave(&vol->state_lock, flags);
+	disk = vol->disk;
+	if (!disk) {
+		spin_unlock_irqrestore(&vol->state_lock, flags);
+		return;
+	}
+	get_device(disk_to_dev(disk));
 	snprintf(name, sizeof(name), "MIRVOL_NAME=%s", vol->name);
 	snprintf(state, sizeof(state), "MIRVOL_STATE=%s",
 		 mirvol_volume_state_name(vol->state));
@@ -730,7 +743,8 @@ void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 		envp[n++] = (char *)extra2;
 	envp[n] = NULL;
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_uevent_hook, vol);
-	kobject_uevent_env(&disk_to_dev(vol->disk)->kobj, KOBJ_CHANGE, envp);
+	kobject_uevent_env(&disk_to_dev(disk)->kobj, KOBJ_CHANGE, envp);
+	put_device(disk_to_dev(disk));
 }
 
 /**
@@ -954,6 +968,7 @@ enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
 {
 	struct queue_limits lim;
 	struct gendisk *disk;
+	unsigned long flags;
 	unsigned int i;
 	bool added;
 	int err;
@@ -1024,7 +1039,10 @@ out_disk:
 		mirvol_bitmap_stop(vol->bitmap);
 	clear_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	mirvol_update_state(vol);
+	/* The worker may be sending the start's state change: see there. */
+	spin_lock_irqsave(&vol->state_lock, flags);
 	vol->disk = NULL;
+	spin_unlock_irqrestore(&vol->state_lock, flags);
 	/* free_disk is called only for a disk that was added. */
 	added = test_bit(GD_ADDED, &disk->state);
 	put_disk(disk);

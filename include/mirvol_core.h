@@ -259,7 +259,8 @@ enum {
  * @uuid: volume UUID
  * @name: volume name; written under mirvol_mutex and state_lock
  * @id: N of /dev/mirvolN, -1 while offline (mirvol_mutex)
- * @disk: the gendisk, NULL while offline
+ * @disk: the gendisk, NULL while offline; cleared under state_lock by a
+ *	start that fails (mirvol_uevent() takes it under state_lock)
  * @size: sectors
  * @ctime: creation time, seconds
  * @lock: configuration lock, see the top of this file
