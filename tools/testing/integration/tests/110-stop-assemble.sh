@@ -4,7 +4,8 @@
 # On-disk metadata without a reboot: examine (--export, --json) reads a
 # member's superblock; stop keeps it and assemble brings the volume back
 # with its data and a newer generation; the first write marks the volume
-# dirty and safe mode marks it clean again; remove erases the metadata.
+# dirty and safe mode marks it clean again; a rename while it waits for
+# members lasts; remove erases the metadata.
 
 TEST_TIMEOUT=300
 
@@ -54,6 +55,20 @@ run_test() {
 	# Assembling a member of a running volume again changes nothing.
 	mirvolctl assemble /dev/ram0 >/dev/null 2>&1 || true
 	assert_eq online "$(mirvolctl show st --json | jq -r .state)" "state"
+
+	# A volume renamed while it waits for members keeps the name it was
+	# given: at its start, and on disk.
+	mirvolctl stop st
+	settle
+	mirvolctl assemble --incremental /dev/ram0 >/dev/null
+	assert_eq offline "$(mirvolctl show st --json | jq -r .state)" "st waiting for ram1"
+	mirvolctl rename st st2
+	mirvolctl assemble --incremental /dev/ram1 >/dev/null
+	assert_eq online "$(mirvolctl show st2 --json | jq -r .state)" \
+		"st2 started (the rename of the waiting volume was undone)"
+	assert_eq st2 "$(mirvolctl examine --json /dev/ram1 | jq -r '.slots[.current_slot].superblock.name')" \
+		"the name on disk"
+	mirvolctl rename st2 st
 
 	mirvolctl remove --yes st
 	expect_fail_reason NOT_A_MEMBER mirvolctl examine /dev/ram0
