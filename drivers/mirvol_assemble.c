@@ -328,9 +328,12 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 	enum mirvol_reason reason;
 	unsigned int i;
 
-	reason = mirvol_rename(vol, copy.name);
-	if (reason)
-		return reason;
+	/* The members' name, unless the volume was renamed while waiting. */
+	if (!test_bit(MIRVOL_VOL_RENAMED, &vol->flags)) {
+		reason = mirvol_rename(vol, copy.name);
+		if (reason)
+			return reason;
+	}
 	mutex_lock(&vol->sb_mutex);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		const struct mirvol_md_plex *p = &copy.plexes[i];

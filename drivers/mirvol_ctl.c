@@ -560,6 +560,9 @@ static int mirvol_ctl_rename(void __user *argp)
 		if (mirvol_sb_update(vol))
 			reason = MIRVOL_R_IO_ERROR;
 		mirvol_uevent(vol, "renamed", NULL, NULL);
+	} else if (!reason) {
+		/* Waiting for members: the start writes it. */
+		set_bit(MIRVOL_VOL_RENAMED, &vol->flags);
 	}
 	mutex_unlock(&vol->lock);
 	mirvol_volume_put(vol);

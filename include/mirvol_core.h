@@ -249,6 +249,8 @@ enum {
 	MIRVOL_VOL_NO_WZ,	/* a plex refused write-zeroes: not offered */
 	/* Being created: name and UUID taken, unseen by lookups and LIST. */
 	MIRVOL_VOL_HIDDEN,
+	/* Renamed while offline: its start keeps that name (vol->lock). */
+	MIRVOL_VOL_RENAMED,
 };
 
 /**
