@@ -13,6 +13,7 @@
 #include <linux/blkdev.h>
 #include <linux/completion.h>
 #include <linux/delay.h>
+#include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/major.h>
@@ -2927,6 +2928,124 @@ static void mirvol_test_cancel_add_keeps_missing(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_MISSING);
 }
 
+/*
+ * An fd for @file in the test thread's table, as PLEX_ACTION and ASSEMBLE
+ * get their devices from user space.  Closed with close_fd().
+ */
+static int install_fd(struct file *file)
+{
+	int fd = get_unused_fd_flags(O_CLOEXEC);
+
+	if (fd >= 0)
+		fd_install(fd, get_file(file));
+	return fd;
+}
+
+/* What the step hook of mirvol_test_cancel_add_flapped() uses. */
+static DECLARE_COMPLETION(add_step_held);
+static DECLARE_COMPLETION(add_step_go);
+
+/* Once: the add's resync waits before its first batch until told. */
+static void hold_add_step(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
+	complete(&add_step_held);
+	wait_for_completion_timeout(&add_step_go, msecs_to_jiffies(60000));
+}
+
+/*
+ * The device an add-plex brings in goes away while the add copies, and
+ * comes back ('mirvolctl re-add', or udev's incremental assembly) before
+ * the resync sees it gone (it waits in its throttle): it rejoins as a new
+ * plex object in its slot (mirvol_rejoin()), and the add goes on copying
+ * onto it.  Cancelled then, the add must still take it out and erase its
+ * metadata, as for any cancel: it is the plex the user cancelled.
+ */
+static void mirvol_test_cancel_add_flapped(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p2, *back;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct block_device *bdev;
+	u64 op_id = 0, readd_id;
+	struct mirvol_md md;
+	int fd;
+
+	/*
+	 * No bitmap: the device comes back stale and the add copies it
+	 * all, slowly, so that the cancel comes while it copies.
+	 */
+	io_create_flags(test, "kunit-addflap", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	WRITE_ONCE(ctx->vol->sync_speed_max, 1000);
+	reinit_completion(&add_step_held);
+	reinit_completion(&add_step_go);
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, hold_add_step);
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
+					      false, &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&add_step_held,
+							    msecs_to_jiffies(60000)));
+	/* The add is held: no assertion until it is let go. */
+	mutex_lock(&ctx->vol->lock);
+	p2 = ctx->vol->plexes[2];
+	if (p2) {
+		mirvol_plex_get(p2);
+		memcpy(uuid, &p2->uuid, MIRVOL_UUID_LEN);
+	}
+	mutex_unlock(&ctx->vol->lock);
+	if (!p2) {
+		complete(&add_step_go);
+		KUNIT_FAIL(test, "the add did not take slot 2");
+		return;
+	}
+	/* The block layer's call when the device is deleted. */
+	bdev = p2->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p2->state) ==
+					   MIRVOL_PLEX_MISSING &&
+					   !READ_ONCE(p2->bdev)));
+	flush_workqueue(mirvol_wq);
+	/* It is back: re-add gives its device (mirvolctl re-add). */
+	fd = install_fd(ctx->ram[2]);
+	KUNIT_EXPECT_GE(test, fd, 0);
+	if (fd >= 0) {
+		reason = mirvol_plex_action(ctx->vol, uuid, MIRVOL_PLEX_READD,
+					    fd, &readd_id);
+		close_fd(fd);
+		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+				    "re-add: reason %d", reason);
+	}
+	mutex_lock(&ctx->vol->lock);
+	back = ctx->vol->plexes[2];
+	KUNIT_EXPECT_TRUE_MSG(test, back && back != p2 &&
+			      !memcmp(&back->uuid, uuid, MIRVOL_UUID_LEN) &&
+			      back->bdev, "the device did not rejoin");
+	mutex_unlock(&ctx->vol->lock);
+	mirvol_plex_put(p2);
+	/* A cancel waits for the operation's end: let it go first. */
+	complete(&add_step_go);
+	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_CANCELLED);
+
+	mutex_lock(&ctx->vol->lock);
+	KUNIT_EXPECT_NULL_MSG(test, mirvol_plex_find(ctx->vol, uuid),
+			      "the cancelled add left its device in the volume");
+	KUNIT_EXPECT_EQ(test, ctx->vol->nr_plexes, 2U);
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, md.plexes[2].state, (u32)MIRVOL_PLEX_NONE,
+			    "plex 0's superblock still lists the cancelled plex");
+	KUNIT_EXPECT_LT_MSG(test, mirvol_sb_read_dev(rbdev(ctx, 2), &md,
+						     &reason), 0,
+			    "the cancelled plex's metadata was not erased");
+}
+
 /* What the replace hook of mirvol_test_replace_new_fails_at_end() uses. */
 static struct io_ctx *replace_ctx;
 static struct async_write replace_aw;
@@ -3092,6 +3211,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_rewind_in_flight),
 	KUNIT_CASE(mirvol_test_write_fails_without_record),
 	KUNIT_CASE(mirvol_test_cancel_add_keeps_missing),
+	KUNIT_CASE(mirvol_test_cancel_add_flapped),
 	KUNIT_CASE(mirvol_test_replace_new_fails_at_end),
 	KUNIT_CASE(mirvol_test_cancel_as_it_ends),
 	{}
