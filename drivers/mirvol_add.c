@@ -92,11 +92,16 @@ static void mirvol_add_release(struct mirvol_operation *op)
  * Take the plexes out of the target again (cancel, failed attach), give
  * the missing plexes they displaced their slots back, and erase the
  * target's superblock from them.  vol->lock held.
+ *
+ * Each is looked up by UUID: a device that went away during the add and
+ * came back (re-add, incremental assembly) rejoined as a new plex object
+ * in its slot (mirvol_rejoin()), which holds the device now.
  */
 static void mirvol_add_undo(struct mirvol_add *a)
 {
 	struct mirvol_volume *vol = a->op.vol;
 	bool started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	struct mirvol_plex *cur[MIRVOL_MAX_PLEXES] = {};
 	unsigned int i;
 	u8 back = 0;
 
@@ -104,9 +109,14 @@ static void mirvol_add_undo(struct mirvol_add *a)
 	if (started)
 		mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
-	for (i = 0; i < a->nr; i++)
-		if (vol->plexes[a->plexes[i]->index] == a->plexes[i])
-			mirvol_detach_plex(vol, a->plexes[i]);
+	for (i = 0; i < a->nr; i++) {
+		cur[i] = mirvol_plex_find(vol, a->plexes[i]->uuid.b);
+		if (cur[i]) {
+			/* Held for the erase below. */
+			mirvol_plex_get(cur[i]);
+			mirvol_detach_plex(vol, cur[i]);
+		}
+	}
 	for (i = 0; i < a->nr; i++) {
 		struct mirvol_plex *missing = a->displaced[i];
 
@@ -128,10 +138,16 @@ static void mirvol_add_undo(struct mirvol_add *a)
 	for (i = 0; i < a->nr; i++)
 		if (back & BIT(i))
 			mirvol_sysfs_add_plex(vol, a->displaced[i]);
-	/* Only what got the target's superblock: nothing else is ours. */
-	for (i = 0; i < a->nr; i++)
+	/*
+	 * Only what got the target's superblock: nothing else is ours.  A
+	 * plex that rejoined had it (it rejoined by it).
+	 */
+	for (i = 0; i < a->nr; i++) {
 		if (a->inited & BIT(i))
-			mirvol_sb_wipe(a->plexes[i]);
+			mirvol_sb_wipe(cur[i] ?: a->plexes[i]);
+		if (cur[i])
+			mirvol_plex_put(cur[i]);
+	}
 	a->inited = 0;
 	mirvol_add_drop(a);
 }
