@@ -327,10 +327,11 @@ void mirvol_visit_volumes(mirvol_volume_fn fn)
  * does not resync it, as md does.  I/O still in flight after this point
  * marks the volume dirty again.
  */
-static void mirvol_reboot_one(struct mirvol_volume *vol)
+MIRVOL_VISIBLE_IF_KUNIT void mirvol_reboot_one(struct mirvol_volume *vol)
 {
 	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
 		return;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_reboot_hook, vol);
 	flush_delayed_work(&vol->safe_mode_work);
 	mod_delayed_work(mirvol_wq, &vol->safe_mode_work, 0);
 	flush_delayed_work(&vol->safe_mode_work);

@@ -844,6 +844,7 @@ static void mirvol_safe_mode_work(struct work_struct *work)
 						 safe_mode_work);
 	unsigned long writes;
 
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_safe_mode_hook, vol);
 	if (!test_bit(MIRVOL_VOL_DIRTY, &vol->flags) || !vol->disk)
 		return;
 	writes = mirvol_write_count(vol);

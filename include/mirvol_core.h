@@ -209,6 +209,13 @@ extern void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
 extern void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 /* KUnit: the next volume start fails once its disk is added. */
 extern bool mirvol_kunit_start_fail;
+/*
+ * KUnit: called by the reboot notifier once it has decided to mark @vol
+ * clean, before it runs the safe mode work.
+ */
+extern void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
+/* KUnit: called as the safe mode work starts, before it looks at @vol. */
+extern void (*mirvol_kunit_safe_mode_hook)(struct mirvol_volume *vol);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.
@@ -222,8 +229,11 @@ extern bool mirvol_kunit_start_fail;
 		if (__hook)						\
 			__hook(__VA_ARGS__);				\
 	} while (0)
+/* Static, but for the KUnit tests that call it (declared below). */
+#define MIRVOL_VISIBLE_IF_KUNIT
 #else
 #define MIRVOL_KUNIT_HOOK(...) do { } while (0)
+#define MIRVOL_VISIBLE_IF_KUNIT static
 #endif
 
 /* plex->inject bits (KUnit fault injection) */
@@ -778,6 +788,7 @@ void mirvol_ctl_uevent(char **envp);
 void mirvol_ctl_exit(void);
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+void mirvol_reboot_one(struct mirvol_volume *vol);
 blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio);
 unsigned int mirvol_kunit_nr_held(void);
 unsigned int mirvol_kunit_end_held(blk_status_t status);

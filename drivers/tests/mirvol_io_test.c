@@ -152,6 +152,8 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_uevent_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_start_fail, false);
+	WRITE_ONCE(mirvol_kunit_reboot_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -3156,6 +3158,144 @@ static void mirvol_test_cancel_as_it_ends(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_CANCEL_TOO_LATE);
 }
 
+/* Is the volume marked dirty in plex @i's superblock? */
+static bool sb_dirty(struct kunit *test, struct io_ctx *ctx, unsigned int i)
+{
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, i), &md, &reason),
+			0);
+	return md.flags & MIRVOL_SB_F_DIRTY;
+}
+
+/*
+ * A reboot marks a dirty volume clean on disk at once, even when it was
+ * written since the safe mode work last looked (the work then only takes
+ * the new write count and re-arms: the reboot path runs it twice).
+ */
+static void mirvol_test_reboot_marks_clean(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int i;
+
+	io_create(test, "kunit-rebootcl", 2, true, NULL);
+	/* Safe mode alone would not mark it clean during the test. */
+	ctx->vol->safe_mode_delay_ms = 60000;
+	fill(ctx->pages, 0x4eb0);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_TRUE(test, test_bit(MIRVOL_VOL_DIRTY, &ctx->vol->flags));
+	KUNIT_ASSERT_TRUE(test, sb_dirty(test, ctx, 0));
+	mirvol_reboot_one(ctx->vol);
+	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_DIRTY, &ctx->vol->flags));
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_FALSE_MSG(test, sb_dirty(test, ctx, i),
+				       "plex %u: still dirty after the reboot",
+				       i);
+}
+
+/* The REMOVE that mirvol_test_reboot_vs_remove() runs in the reboot path. */
+static struct {
+	struct mirvol_volume *vol;
+	struct work_struct work;
+	struct completion done;
+	enum mirvol_reason reason;
+	bool torn_down;		/* mirvol_volume_teardown() returned */
+	bool done_in_hook;	/* ...while the reboot path waited for it */
+	atomic_t ran_after;	/* safe mode work runs after that */
+} reboot_rm;
+
+static void reboot_rm_fn(struct work_struct *work)
+{
+	reboot_rm.reason = mirvol_volume_teardown(reboot_rm.vol, true);
+	/* Whoever sees the flag sees all the teardown did. */
+	smp_store_release(&reboot_rm.torn_down, true);
+	complete_all(&reboot_rm.done);
+	mirvol_volume_put(reboot_rm.vol);
+}
+
+/* Once: the reboot path decided to act; a REMOVE comes in meanwhile. */
+static void reboot_starts_remove(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_reboot_hook, NULL);
+	/* The remove's own reference, as a control request holds one. */
+	mirvol_volume_get(vol);
+	queue_work(system_unbound_wq, &reboot_rm.work);
+	/* Done in time unless the reboot path holds it off. */
+	reboot_rm.done_in_hook =
+		wait_for_completion_timeout(&reboot_rm.done,
+					    msecs_to_jiffies(1000));
+}
+
+static void safe_mode_after_remove(struct mirvol_volume *vol)
+{
+	/* Pairs with the release in reboot_rm_fn(). */
+	if (vol != reboot_rm.vol || !smp_load_acquire(&reboot_rm.torn_down))
+		return;
+	atomic_inc(&reboot_rm.ran_after);
+	/*
+	 * Stop the work before it reads the statistics of the gendisk the
+	 * teardown put: the test reports the bug, not a use after free.
+	 */
+	clear_bit(MIRVOL_VOL_DIRTY, &vol->flags);
+}
+
+/*
+ * A REMOVE that runs while the reboot notifier works on the volume, after
+ * it decided the volume is started: the notifier must not run the safe
+ * mode work once the teardown has finished (the work would read the
+ * statistics of the gendisk the teardown put).
+ */
+static void mirvol_test_reboot_vs_remove(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+
+	io_create(test, "kunit-rebootrm", 2, true, NULL);
+	vol = ctx->vol;
+	vol->safe_mode_delay_ms = 60000;
+	fill(ctx->pages, 0x4eb1);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_TRUE(test, test_bit(MIRVOL_VOL_DIRTY, &vol->flags));
+	/* Closed, so that REMOVE is not refused as busy. */
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+
+	memset(&reboot_rm, 0, sizeof(reboot_rm));
+	reboot_rm.vol = vol;
+	INIT_WORK(&reboot_rm.work, reboot_rm_fn);
+	init_completion(&reboot_rm.done);
+	WRITE_ONCE(mirvol_kunit_safe_mode_hook, safe_mode_after_remove);
+	WRITE_ONCE(mirvol_kunit_reboot_hook, reboot_starts_remove);
+	mirvol_reboot_one(vol);
+	KUNIT_EXPECT_NULL_MSG(test, READ_ONCE(mirvol_kunit_reboot_hook),
+			      "the reboot path did not act on a started volume");
+	/* The remove waited for the reboot path, or it is done. */
+	KUNIT_ASSERT_TRUE_MSG(test,
+			      wait_for_completion_timeout(&reboot_rm.done,
+							  msecs_to_jiffies(60000)),
+			      "the remove did not complete");
+	flush_work(&reboot_rm.work);
+	KUNIT_EXPECT_EQ(test, reboot_rm.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_TRUE(test, test_bit(MIRVOL_VOL_DEAD, &vol->flags));
+	KUNIT_EXPECT_TRUE(test, list_empty_careful(&vol->node));
+	KUNIT_EXPECT_FALSE_MSG(test, delayed_work_pending(&vol->safe_mode_work),
+			       "safe mode work armed on a removed volume");
+	flush_workqueue(mirvol_wq);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&reboot_rm.ran_after), 0,
+			    "the safe mode work ran %d time(s) after the remove's teardown (which ended %s)",
+			    atomic_read(&reboot_rm.ran_after),
+			    reboot_rm.done_in_hook ?
+			    "while the reboot path had decided to act" :
+			    "after the reboot path");
+	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
+	/* Removed here: ctx's reference only. */
+	mirvol_volume_put(vol);
+	ctx->vol = NULL;
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -3214,6 +3354,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_cancel_add_flapped),
 	KUNIT_CASE(mirvol_test_replace_new_fails_at_end),
 	KUNIT_CASE(mirvol_test_cancel_as_it_ends),
+	KUNIT_CASE(mirvol_test_reboot_marks_clean),
+	KUNIT_CASE(mirvol_test_reboot_vs_remove),
 	{}
 };
 
