@@ -326,14 +326,27 @@ void mirvol_visit_volumes(mirvol_volume_fn fn)
  * On shutdown or reboot, mark every started volume clean so the next boot
  * does not resync it, as md does.  I/O still in flight after this point
  * marks the volume dirty again.
+ *
+ * The safe mode work runs twice: a pending check first, which only takes
+ * the write count and re-arms when there were writes since the last one,
+ * then one at once, which marks the volume clean.  A flush only runs a
+ * work already armed; the work is queued only under vol->lock, with the
+ * volume started and not dead: a teardown sets MIRVOL_VOL_DEAD under
+ * vol->lock before it cancels the work, so the work cannot run after the
+ * teardown put the gendisk.
  */
 MIRVOL_VISIBLE_IF_KUNIT void mirvol_reboot_one(struct mirvol_volume *vol)
 {
-	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
-		return;
-	MIRVOL_KUNIT_HOOK(mirvol_kunit_reboot_hook, vol);
 	flush_delayed_work(&vol->safe_mode_work);
+	mutex_lock(&vol->lock);
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags) ||
+	    test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		mutex_unlock(&vol->lock);
+		return;
+	}
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_reboot_hook, vol);
 	mod_delayed_work(mirvol_wq, &vol->safe_mode_work, 0);
+	mutex_unlock(&vol->lock);
 	flush_delayed_work(&vol->safe_mode_work);
 }
 

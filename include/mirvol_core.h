@@ -211,7 +211,7 @@ extern void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 extern bool mirvol_kunit_start_fail;
 /*
  * KUnit: called by the reboot notifier once it has decided to mark @vol
- * clean, before it runs the safe mode work.
+ * clean, before it queues the safe mode work; vol->lock held.
  */
 extern void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
 /* KUnit: called as the safe mode work starts, before it looks at @vol. */
@@ -309,7 +309,9 @@ enum {
  * @retry_list: failed read clones (state_lock)
  * @repair_work: rewrites good data over plexes that failed a read
  * @repairs: struct mirvol_repair waiting for @repair_work (state_lock)
- * @safe_mode_work: marks the volume clean after writes stop
+ * @safe_mode_work: marks the volume clean after writes stop; queued by
+ *	the volume's own works, or under @lock while not MIRVOL_VOL_DEAD
+ *	(the teardown cancels it once dead, before it puts the gendisk)
  * @safe_mode_writes: write count seen at the last safe-mode check
  * @safe_mode_delay_ms: idle time before marking clean (sysfs)
  * @sync_rewound: slots whose checkpoint mirvol_rewind_unsynced() moved
