@@ -1621,6 +1621,34 @@ static void mirvol_test_last_plex_kept_on_read_errors(struct kunit *test)
 }
 
 /*
+ * The fault injection's bad range, once a write covered it (as a disk
+ * remaps a pending sector), fails no read: not even one that spans the
+ * point where the now empty range starts.
+ */
+static void mirvol_test_inject_remapped(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0;
+
+	io_create(test, "kunit-remap", 1, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + 1000);
+	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + 1008);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_READ, 960, ctx->check,
+				    IO_PAGES), 0);
+	fill(ctx->pages, 0x3e3e);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 960, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, p0->inject_bad[1], p0->inject_bad[0]);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 960, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 1000, ctx->check,
+				    1), 0);
+	WRITE_ONCE(p0->inject_bad[1], 0);
+}
+
+/*
  * A resync whose only source cannot read a range stops there with
  * SOURCE_READ_ERROR naming it; the source stays in sync, the target
  * is synced up to the range and no further.
@@ -3326,6 +3354,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_busy_remove),
 	KUNIT_CASE(mirvol_test_resync_mixed_checkpoints),
 	KUNIT_CASE(mirvol_test_last_plex_kept_on_read_errors),
+	KUNIT_CASE(mirvol_test_inject_remapped),
 	KUNIT_CASE(mirvol_test_resync_source_read_error),
 	KUNIT_CASE(mirvol_test_corrected_reads_keep_plex),
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
