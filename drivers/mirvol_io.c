@@ -130,7 +130,8 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 	}
 	if (inject & MIRVOL_INJECT_READ)
 		return BLK_STS_IOERR;
-	if (s < bad_e && e > bad_s)
+	/* Empty once remapped: [0] == [1] fails nothing. */
+	if (bad_s < bad_e && s < bad_e && e > bad_s)
 		return BLK_STS_MEDIUM;
 	return BLK_STS_OK;
 }
