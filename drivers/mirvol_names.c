@@ -95,6 +95,7 @@ static const char *const reasons[] = {
 	[MIRVOL_R_NOT_SPLIT_PAIR] = "NOT_SPLIT_PAIR",
 	[MIRVOL_R_PLEX_FAILED] = "PLEX_FAILED",
 	[MIRVOL_R_SPLIT_TRACKED] = "SPLIT_TRACKED",
+	[MIRVOL_R_DATA_UNREADABLE] = "DATA_UNREADABLE",
 };
 
 _Static_assert(ARRAY_SIZE(reasons) == MIRVOL_R_MAX,

@@ -411,6 +411,8 @@ void mirvol_op_fill(struct mirvol_operation *op, struct mirvol_op_info *info)
 	info->bad_bytes = READ_ONCE(op->bad_sectors) << SECTOR_SHIFT;
 	info->lost_bytes = READ_ONCE(op->lost_sectors) << SECTOR_SHIFT;
 	info->mismatch_bytes = READ_ONCE(op->mismatch_sectors) << SECTOR_SHIFT;
+	info->unreadable_bytes = READ_ONCE(op->unreadable_sectors) <<
+				 SECTOR_SHIFT;
 	if (info->state == MIRVOL_OPS_SUCCEEDED)
 		info->percent = 100;
 	else if (total)

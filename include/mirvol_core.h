@@ -531,10 +531,11 @@ struct mirvol_op_kind {
  * @total: progress, bytes in all
  * @nr_outputs: entries in @outputs
  * @outputs: UUIDs produced
- * @bad_offset: resync: first sector no plex could read
+ * @bad_offset: resync, check, repair: first sector no plex could read
  * @bad_sectors: its length, 0 for none
  * @lost_sectors: resync --force: sectors written as zeros
  * @mismatch_sectors: check, repair: sectors found differing
+ * @unreadable_sectors: check, repair: sectors no plex could read
  */
 struct mirvol_operation {
 	struct kref ref;
@@ -559,6 +560,7 @@ struct mirvol_operation {
 	u64 bad_sectors;
 	u64 lost_sectors;
 	u64 mismatch_sectors;
+	u64 unreadable_sectors;
 };
 
 /* Module-wide state and the registry (mirvol_main.c). */

@@ -84,6 +84,8 @@ static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	  "the plex failed a write and is not re-added by itself (use re-add)"),
 	R(SPLIT_TRACKED,
 	  "a split is tracked already: merge it back or 'set --forget-split' first"),
+	R(DATA_UNREADABLE,
+	  "no in-sync plex could read a range: its data is lost (the kernel log names every range)"),
 };
 
 #undef R

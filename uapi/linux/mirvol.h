@@ -107,6 +107,8 @@ enum mirvol_reason {
 	MIRVOL_R_PLEX_FAILED		= 41,	/* the member failed a write: re-add it */
 	/* break --track-changes: a split is tracked already (merge or forget it) */
 	MIRVOL_R_SPLIT_TRACKED		= 42,
+	/* check/repair: no in-sync plex could read a range (op info: unreadable_bytes) */
+	MIRVOL_R_DATA_UNREADABLE	= 43,
 	MIRVOL_R_MAX
 };
 
@@ -514,15 +516,20 @@ struct mirvol_plex_ref {
  *			REMOVE_PLEX: [0] the removed plex's UUID;
  *			RESYNC: the plexes being resynced;
  *			CHECK, REPAIR: the in-sync plexes compared
- * @bad_offset_bytes:	failed with SOURCE_READ_ERROR: volume offset of the
- *			first range no plex could read (REPAIR from a named
- *			source: the source could not read, and that was not
- *			compared); with FORCE: of the first range replaced
- *			by zeros
+ * @bad_offset_bytes:	failed with SOURCE_READ_ERROR or DATA_UNREADABLE:
+ *			volume offset of the first range no plex could read
+ *			(REPAIR from a named source: the source could not
+ *			read, and that was not compared); with FORCE: of the
+ *			first range replaced by zeros
  * @bad_bytes:		length of that range (0: none)
  * @lost_bytes:		FORCE: bytes no plex could read, written as zeros
  * @mismatch_bytes:	CHECK, REPAIR: bytes found to differ between the
  *			in-sync plexes (REPAIR: and rewritten)
+ * @unreadable_bytes:	CHECK, REPAIR (without a named source): bytes no
+ *			in-sync plex could read, neither compared nor
+ *			rewritten; the operation goes on and then fails with
+ *			DATA_UNREADABLE.  0 from a module older than this
+ *			field (it was reserved)
  * @reserved:		zero
  */
 struct mirvol_op_info {
@@ -542,7 +549,8 @@ struct mirvol_op_info {
 	__u64	bad_bytes;
 	__u64	lost_bytes;
 	__u64	mismatch_bytes;
-	__u64	reserved[4];
+	__u64	unreadable_bytes;
+	__u64	reserved[3];
 };
 
 /**
