@@ -1947,6 +1947,148 @@ static void mirvol_test_repair_source_unreadable(struct kunit *test)
 	WRITE_ONCE(p0->inject_bad[1], 0);
 }
 
+/* A check or repair (no named source), however it ends; its read repairs. */
+static void scrub_end(struct kunit *test, struct io_ctx *ctx, bool repair,
+		      struct mirvol_op_info *info)
+{
+	u64 op_id = 0;
+
+	KUNIT_ASSERT_EQ(test, mirvol_scrub_start(ctx->vol, repair, NULL,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, info),
+			MIRVOL_R_NONE);
+	flush_work(&ctx->vol->repair_work);
+}
+
+/* Device sectors [@s, @e) of the volume's data on plex @i fail reads. */
+static void unreadable(struct io_ctx *ctx, unsigned int i, sector_t s,
+		       sector_t e)
+{
+	struct mirvol_plex *plex = ctx->vol->plexes[i];
+
+	WRITE_ONCE(plex->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s);
+	WRITE_ONCE(plex->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + e);
+}
+
+/*
+ * A chunk no plex can read is data lost: a check (or a repair without a
+ * named source) counts it in unreadable_bytes, names the first such range
+ * and goes on, so that a mismatch after it is still found (and repaired);
+ * then it fails with DATA_UNREADABLE.  Nothing is rewritten there (there
+ * is no copy to take) and no plex leaves the in-sync set for it.
+ */
+static void mirvol_test_check_unreadable(struct kunit *test)
+{
+	const sector_t w = 2 * MIRVOL_SYNC_CHUNK, w2 = 4 * MIRVOL_SYNC_CHUNK;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	unsigned int i, pass;
+
+	io_create(test, "kunit-unread", 2, true, NULL);
+	write_pattern(test, ctx, 0x1b1b);
+	spoil_range(test, ctx, 1, w2, IO_PAGES);
+	unreadable(ctx, 0, w, w + MIRVOL_SYNC_CHUNK);
+	unreadable(ctx, 1, w, w + MIRVOL_SYNC_CHUNK);
+	for (pass = 0; pass < 2; pass++) {
+		bool repair = pass;
+
+		scrub_end(test, ctx, repair, &info);
+		KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_FAILED,
+				    "%s", repair ? "repair" : "check");
+		KUNIT_EXPECT_EQ(test, info.reason,
+				(u32)MIRVOL_R_DATA_UNREADABLE);
+		KUNIT_EXPECT_EQ(test, info.error, EIO);
+		KUNIT_EXPECT_EQ(test, info.unreadable_bytes,
+				(u64)MIRVOL_SYNC_CHUNK << 9);
+		KUNIT_EXPECT_EQ(test, info.bad_offset_bytes, (u64)w << 9);
+		KUNIT_EXPECT_EQ(test, info.bad_bytes,
+				(u64)MIRVOL_SYNC_CHUNK << 9);
+		/* It went on: the mismatch after the chunk is counted. */
+		KUNIT_EXPECT_EQ(test, info.mismatch_bytes,
+				(u64)IO_PAGES * 8 << 9);
+		KUNIT_EXPECT_EQ(test, ctx->vol->mismatch_sectors,
+				(u64)IO_PAGES * 8);
+		KUNIT_EXPECT_EQ(test, info.done_bytes, info.total_bytes);
+		for (i = 0; i < 2; i++) {
+			struct mirvol_plex *plex = ctx->vol->plexes[i];
+
+			KUNIT_EXPECT_EQ(test, plex->state, MIRVOL_PLEX_ACTIVE);
+			KUNIT_EXPECT_NE_MSG(test, plex->inject_bad[1],
+					    plex->inject_bad[0],
+					    "plex %u rewritten where no plex could read",
+					    i);
+			/* Uncorrected, once per range and pass. */
+			KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(plex),
+					pass + 1);
+			KUNIT_EXPECT_EQ(test,
+					atomic64_read(&plex->corrected_read_errors),
+					0LL);
+		}
+	}
+	/* The repair rewrote the mismatch after the chunk. */
+	KUNIT_EXPECT_TRUE(test, plex_holds(test, ctx, 1, w2, 0x1b1b));
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
+
+	/* Readable again (a disk remaps what is written): all is well. */
+	for (i = 0; i < 2; i++)
+		unreadable(ctx, i, w, w);
+	scrub(test, ctx, false, -1, &info);
+	KUNIT_EXPECT_EQ(test, info.unreadable_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, info.bad_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, info.mismatch_bytes, 0ULL);
+}
+
+/*
+ * Read errors in a chunk that another plex can read lose nothing.  One
+ * plex fails: it is repaired from the other (the check succeeds, as md's
+ * does).  Each plex fails a different part of the chunk: no plex reads
+ * all of it, yet every sector has a copy; each plex is repaired from the
+ * other, what both read is compared, and the check succeeds.
+ */
+static void mirvol_test_check_read_errors_covered(struct kunit *test)
+{
+	const sector_t w = 2 * MIRVOL_SYNC_CHUNK;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p0, *p1;
+
+	io_create(test, "kunit-covered", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	write_pattern(test, ctx, 0x4d4d);
+
+	unreadable(ctx, 0, w + 64, w + 72);
+	scrub_end(test, ctx, false, &info);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.unreadable_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, info.bad_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, p0->inject_bad[1], p0->inject_bad[0]);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 1LL);
+
+	/* 8 sectors differ in the chunk, where both plexes read. */
+	spoil_range(test, ctx, 1, w + 1024, 1);
+	unreadable(ctx, 0, w + 64, w + 72);
+	unreadable(ctx, 1, w + 256, w + 264);
+	scrub_end(test, ctx, false, &info);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.unreadable_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, info.bad_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, info.mismatch_bytes, 8ULL << 9);
+	KUNIT_EXPECT_EQ_MSG(test, p0->inject_bad[1], p0->inject_bad[0],
+			    "plex 0 not repaired from plex 1");
+	KUNIT_EXPECT_EQ_MSG(test, p1->inject_bad[1], p1->inject_bad[0],
+			    "plex 1 not repaired from plex 0");
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 2LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 1LL);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 0U);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 0U);
+	KUNIT_EXPECT_TRUE(test, plex_holds(test, ctx, 0, w, 0x4d4d));
+	KUNIT_EXPECT_TRUE(test, plex_holds(test, ctx, 1, w + 256, 0x4d4d));
+	/* A check rewrites read errors only: the mismatch stays. */
+	KUNIT_EXPECT_FALSE(test, plex_holds(test, ctx, 1, w + 1024, 0x4d4d));
+}
+
 /* An operation kind for framework tests: reserved, never committed. */
 static void test_op_release(struct mirvol_operation *op)
 {
@@ -3360,6 +3502,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
 	KUNIT_CASE(mirvol_test_check_repair),
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
+	KUNIT_CASE(mirvol_test_check_unreadable),
+	KUNIT_CASE(mirvol_test_check_read_errors_covered),
 	KUNIT_CASE(mirvol_test_op_abort_reserved),
 	KUNIT_CASE(mirvol_test_op_cancel_reserved),
 	KUNIT_CASE(mirvol_test_op_refused_not_kept),
