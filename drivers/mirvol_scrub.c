@@ -11,7 +11,14 @@
  * and logs the differing ranges; repair then rewrites them from the
  * reference.  A plex that fails to read a chunk gets it through read
  * repair, as a normal read would, queued once the differences are
- * rewritten: it copies the reference's data.  Throttled and cancellable
+ * rewritten: it copies the reference's data.  When no plex reads the
+ * whole chunk, each reads it unit by unit (mirvol_scrub_units()): what
+ * some plex reads is compared and read-repaired as above, run by run;
+ * what none reads is data lost.  It is counted (unreadable_sectors),
+ * logged once per chunk, its first range reported, and the read errors
+ * count as uncorrected; the pass goes on, to find every such range, then
+ * fails with DATA_UNREADABLE (md's check stops at the first, "unrecoverable
+ * I/O read error"; ZFS's scrub counts them too).  Throttled and cancellable
  * like a resync; it needs two in-sync plexes, and stops with
  * TOO_FEW_IN_SYNC when fewer than two of those it started with are left
  * (a plex failed or went away): what it did not compare is not reported
@@ -47,19 +54,25 @@
  * @repair: rewrite mismatches
  * @slots: the plexes in sync at the start (bit per slot)
  * @chunk_of: per slot, its chunk in the buffer
- * @skip_start: repair from a named source: the first range it could not
- *	read, its first sector
- * @skip_end: its end; 0 while there is none
- * @skipped: sectors of all such ranges
+ * @bad_start: the first range left uncompared: of a repair from a named
+ *	source, one the source could not read, else one no plex could read;
+ *	its first sector
+ * @bad_end: its end; 0 while there is none
+ * @skipped: sectors of all ranges the named source could not read
+ * @unreadable: sectors of all ranges no plex could read
+ * @unit_ok: mirvol_scrub_units(): per unit of the chunk, the plexes that
+ *	read it
  */
 struct mirvol_scrub {
 	struct mirvol_sync sy;
 	bool repair;
 	u8 slots;
 	unsigned int chunk_of[MIRVOL_MAX_PLEXES];
-	sector_t skip_start;
-	sector_t skip_end;
+	sector_t bad_start;
+	sector_t bad_end;
 	u64 skipped;
+	u64 unreadable;
+	u8 unit_ok[MIRVOL_SYNC_CHUNK / MIRVOL_SYNC_MIN_UNIT];
 };
 
 static struct page **mirvol_scrub_buf(struct mirvol_scrub *sc,
@@ -78,12 +91,13 @@ static void *mirvol_scrub_sector(struct mirvol_scrub *sc, unsigned int slot,
 }
 
 /*
- * Compare [s, s + n) of every plex in @ok with @ref; rewrite what
- * differs when repairing.  Returns the sectors where any plex differs.
+ * Compare [s + off, s + off + n) of every plex in @ok with @ref, @s the
+ * chunk's start; rewrite what differs when repairing.  Returns the
+ * sectors where any plex differs.
  */
 static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
 					 unsigned int ref, u8 ok, sector_t s,
-					 unsigned int n)
+					 unsigned int off, unsigned int n)
 {
 	struct mirvol_sync *sy = &sc->sy;
 	struct mirvol_volume *vol = sy->vol;
@@ -92,7 +106,7 @@ static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
 	unsigned int i, k, differ = 0;
 	u8 rewrite = 0, failed;
 
-	for (k = 0; k < n; k++) {
+	for (k = off; k < off + n; k++) {
 		void *r = mirvol_scrub_sector(sc, ref, k);
 		bool any = false;
 
@@ -134,6 +148,18 @@ static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
 	return differ;
 }
 
+/* [s, s + n) is left uncompared: remember the first such range. */
+static void mirvol_scrub_bad(struct mirvol_scrub *sc, sector_t s,
+			     unsigned int n)
+{
+	if (!sc->bad_end) {
+		sc->bad_start = s;
+		sc->bad_end = s + n;
+	} else if (sc->bad_end == s) {
+		sc->bad_end = s + n;	/* the first range goes on */
+	}
+}
+
 /*
  * Repair from a named source that failed to read [s, s + n): the chunk is
  * left as it is on every plex.  Nothing corrects the read errors of the
@@ -145,12 +171,7 @@ static void mirvol_scrub_skip(struct mirvol_scrub *sc, sector_t s,
 	struct mirvol_volume *vol = sc->sy.vol;
 	unsigned int i;
 
-	if (!sc->skip_end) {
-		sc->skip_start = s;
-		sc->skip_end = s + n;
-	} else if (sc->skip_end == s) {
-		sc->skip_end = s + n;	/* the first range goes on */
-	}
+	mirvol_scrub_bad(sc, s, n);
 	sc->skipped += n;
 	pr_warn_ratelimited("mirvol: %s: repair: source plex %d cannot read sectors %llu-%llu: not compared, nothing rewritten\n",
 			    vol->name, sc->sy.source, (unsigned long long)s,
@@ -158,6 +179,69 @@ static void mirvol_scrub_skip(struct mirvol_scrub *sc, sector_t s,
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if (failed & BIT(i))
 			mirvol_plex_error(vol->plexes[i], false);
+}
+
+/*
+ * No plex of @slots read the whole chunk [s, s + n): each reads it again
+ * unit by unit, into its own buffer.  A run of units read by the same
+ * plexes is then handled as a chunk is: compared among them (rewritten by
+ * repair), read-repaired on the plexes that failed it.  A run no plex
+ * read is data lost: counted, its first range remembered, logged once per
+ * chunk, and an uncorrected read error of every plex.  Returns the
+ * sectors that differ.
+ */
+static unsigned int mirvol_scrub_units(struct mirvol_scrub *sc, u8 slots,
+				       sector_t s, unsigned int n)
+{
+	struct mirvol_sync *sy = &sc->sy;
+	struct mirvol_volume *vol = sy->vol;
+	unsigned int unit = sy->unit, k, end, i, differ = 0;
+	unsigned int lost = 0, first = 0, last = 0;
+
+	for (k = 0; k < n; k += unit) {
+		mirvol_sync_start(sy);
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if (slots & BIT(i))
+				mirvol_sync_submit(sy, vol->plexes[i],
+						   REQ_OP_READ,
+						   mirvol_scrub_buf(sc, i), s,
+						   s + k, s + min(k + unit, n));
+		sc->unit_ok[k / unit] = slots & ~mirvol_sync_wait(sy);
+	}
+	for (k = 0; k < n; k = end) {
+		u8 ok = sc->unit_ok[k / unit];
+
+		for (end = k + unit; end < n && sc->unit_ok[end / unit] == ok;
+		     end += unit)
+			;
+		end = min(end, n);
+		if (!ok) {
+			if (!lost)
+				first = k;
+			last = end - 1;
+			lost += end - k;
+			mirvol_scrub_bad(sc, s + k, end - k);
+			continue;
+		}
+		if (hweight8(ok) >= 2)
+			differ += mirvol_scrub_compare(sc, __ffs(ok), ok, s, k,
+						       end - k);
+		/* Queued after the rewrite: what it copies is the reference's. */
+		if (slots & ~ok)
+			mirvol_queue_repair(vol, s + k, end - k, slots & ~ok,
+					    GFP_NOIO);
+	}
+	if (!lost)
+		return differ;
+	sc->unreadable += lost;
+	pr_err_ratelimited("mirvol: %s: %s: no plex can read %u sectors of %llu-%llu: not compared, nothing rewritten\n",
+			   vol->name, sc->repair ? "repair" : "check", lost,
+			   (unsigned long long)s + first,
+			   (unsigned long long)s + last);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (slots & BIT(i))
+			mirvol_plex_error(vol->plexes[i], false);
+	return differ;
 }
 
 /*
@@ -196,10 +280,13 @@ static int mirvol_scrub_chunk(struct mirvol_scrub *sc, sector_t s,
 	ok = slots & ~failed;
 	if (ref >= 0 && !(ok & BIT(ref))) {
 		mirvol_scrub_skip(sc, s, n, failed);
+	} else if (!ok) {
+		/* Not with a named source: it read the chunk. */
+		*differ += mirvol_scrub_units(sc, slots, s, n);
 	} else {
 		if (hweight8(ok) >= 2)
 			*differ += mirvol_scrub_compare(sc, ref >= 0 ? ref :
-							__ffs(ok), ok, s, n);
+							__ffs(ok), ok, s, 0, n);
 		/* Queued after the rewrite: what it copies is the reference's. */
 		if (failed && ok)
 			mirvol_queue_repair(vol, s, n, failed, GFP_NOIO);
@@ -234,6 +321,7 @@ static int mirvol_scrub_run(struct mirvol_scrub *sc)
 		sy->done += n;
 		WRITE_ONCE(op->mismatch_sectors, mismatch);
 		WRITE_ONCE(vol->mismatch_sectors, mismatch);
+		WRITE_ONCE(op->unreadable_sectors, sc->unreadable);
 		mirvol_op_set_progress(op, (u64)s << SECTOR_SHIFT,
 				       (u64)vol->size << SECTOR_SHIFT);
 	}
@@ -258,6 +346,7 @@ static void mirvol_scrub_work(struct mirvol_operation *op)
 	enum mirvol_reason reason;
 	struct mirvol_scrub *sc;
 	unsigned int i, n = 0;
+	bool lost = false;
 	int err = -ENOMEM;
 
 	sc = kzalloc(sizeof(*sc), GFP_KERNEL);
@@ -282,16 +371,27 @@ static void mirvol_scrub_work(struct mirvol_operation *op)
 	pr_info("mirvol: %s: %s %s: %llu sectors differ\n", vol->name,
 		mirvol_op_type_name(op->kind->type), err ? "stopped" : "finished",
 		READ_ONCE(op->mismatch_sectors));
-	if (sc->skipped) {
+	if (sc->bad_end) {
 		/* What was not compared is not reported as repaired. */
-		WRITE_ONCE(op->bad_offset, sc->skip_start);
-		WRITE_ONCE(op->bad_sectors, sc->skip_end - sc->skip_start);
+		WRITE_ONCE(op->bad_offset, sc->bad_start);
+		WRITE_ONCE(op->bad_sectors, sc->bad_end - sc->bad_start);
+	}
+	if (sc->skipped) {
 		pr_warn("mirvol: %s: repair: source plex %d could not read %llu sectors, the first at %llu-%llu; they were neither compared nor rewritten\n",
 			vol->name, so->source, sc->skipped,
-			(unsigned long long)sc->skip_start,
-			(unsigned long long)sc->skip_end - 1);
+			(unsigned long long)sc->bad_start,
+			(unsigned long long)sc->bad_end - 1);
 		if (!err)
 			err = -EIO;
+	}
+	if (sc->unreadable) {
+		/* Data lost: the pass went on to find it all, then fails. */
+		WRITE_ONCE(op->unreadable_sectors, sc->unreadable);
+		pr_err("mirvol: %s: %s: no plex could read %llu sectors, the first at %llu-%llu; their data is lost\n",
+		       vol->name, mirvol_op_type_name(op->kind->type),
+		       sc->unreadable, (unsigned long long)sc->bad_start,
+		       (unsigned long long)sc->bad_end - 1);
+		lost = true;
 	}
 	if (err == -ENXIO)
 		pr_warn("mirvol: %s: repair stopped: source plex %d is no longer in sync\n",
@@ -301,7 +401,7 @@ out:
 	kfree(sc);
 	switch (err) {
 	case 0:
-		reason = MIRVOL_R_NONE;
+		reason = lost ? MIRVOL_R_DATA_UNREADABLE : MIRVOL_R_NONE;
 		break;
 	case -ENODEV:		/* fewer than two of its plexes in sync */
 		reason = MIRVOL_R_TOO_FEW_IN_SYNC;
