@@ -26,9 +26,11 @@
  * OP_WAIT timeouts of this process; 12 check and 13 repair that found
  * 8 KiB to differ; 14 resync and 16 add-plex that failed with
  * SOURCE_READ_ERROR on 4 KiB at 4 MiB; 15 forced resync that lost those
- * 4 KiB; 17 replace running 50%; 18 merge-plex succeeded; anything else
- * OBJECT_NOT_FOUND.  SYNC_ACTION starts CHECK as
- * op 12, REPAIR as 13, RESYNC as 14, RESYNC with FORCE as 15.
+ * 4 KiB; 17 replace running 50%; 18 merge-plex succeeded; 19 check and
+ * 20 repair that found 8 KiB to differ and failed with DATA_UNREADABLE:
+ * 1 MiB at 2 MiB no plex could read; anything else OBJECT_NOT_FOUND.
+ * SYNC_ACTION starts CHECK as op 12, REPAIR as 13 (19 and 20 with
+ * MIRVOL_FAKE_UNREADABLE=1), RESYNC as 14, RESYNC with FORCE as 15.
  *
  * Environment:
  *   MIRVOL_FAKE_FAIL=NR:ERRNO:REASON  make ioctl number NR fail
@@ -62,6 +64,8 @@
  *                                     "empty" (LIST: no volume)
  *   MIRVOL_FAKE_BUSY=PATH             open(PATH) with O_EXCL fails with
  *                                     EBUSY, as for a member the kernel holds
+ *   MIRVOL_FAKE_UNREADABLE=1          SYNC_ACTION CHECK and REPAIR start
+ *                                     ops 19 and 20
  *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
  *                                     (default: every one of ABI 2.1)
  *   MIRVOL_FAKE_LOG=FILE              append one line per CREATE,
@@ -315,7 +319,10 @@ static int op_info(u64 id, struct mirvol_op_info *o)
 		return 0;
 	case 12:
 	case 13:
-		o->type = id == 12 ? MIRVOL_OP_CHECK : MIRVOL_OP_REPAIR;
+	case 19:
+	case 20:
+		o->type = id == 12 || id == 19 ? MIRVOL_OP_CHECK :
+						 MIRVOL_OP_REPAIR;
 		o->state = MIRVOL_OPS_SUCCEEDED;
 		o->percent = 100;
 		o->done_bytes = o->total_bytes;
@@ -323,6 +330,14 @@ static int op_info(u64 id, struct mirvol_op_info *o)
 		o->nr_outputs = 2;
 		uuid_fill(o->outputs[0], 0xc0);
 		uuid_fill(o->outputs[1], 0xc1);
+		if (id >= 19) {
+			o->state = MIRVOL_OPS_FAILED;
+			o->error = EIO;
+			o->reason = MIRVOL_R_DATA_UNREADABLE;
+			o->bad_offset_bytes = 2ULL << 20;
+			o->bad_bytes = 1ULL << 20;
+			o->unreadable_bytes = 1ULL << 20;
+		}
 		return 0;
 	case 17:
 	case 18:
@@ -521,10 +536,10 @@ static int do_sync_action(struct mirvol_sync_action *sa)
 		return fail(&sa->hdr, ENOENT, MIRVOL_R_OBJECT_NOT_FOUND, NULL);
 	switch (sa->action) {
 	case MIRVOL_SYNC_CHECK:
-		sa->op_id = 12;
+		sa->op_id = getenv("MIRVOL_FAKE_UNREADABLE") ? 19 : 12;
 		break;
 	case MIRVOL_SYNC_REPAIR:
-		sa->op_id = 13;
+		sa->op_id = getenv("MIRVOL_FAKE_UNREADABLE") ? 20 : 13;
 		break;
 	default:
 		sa->op_id = force ? 15 : 14;

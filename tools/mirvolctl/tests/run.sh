@@ -1060,8 +1060,28 @@ J
 	   jq_ok fake-check-json '.id == 12 and .type == "check" and
 		.state == "succeeded" and .mismatch_bytes == 8192 and
 		.lost_bytes == null and .bad_offset_bytes == null and
-		.bad_bytes == 0 and (.outputs | length) == 2'
+		.bad_bytes == 0 and .unreadable_bytes == 0 and
+		(.outputs | length) == 2'
 	then ok fake-check-json; fi
+	# data no plex could read: the counts, then the error (exit 1)
+	if expect fake-check-unreadable 1 fk env MIRVOL_FAKE_UNREADABLE=1 "$TOOL" check --wait data &&
+	   [ "$(cat "$OUT/fake-check-unreadable.out")" = "$(printf 'mismatch_sectors: 16\nunreadable_sectors: 2048')" ] &&
+	   err_is fake-check-unreadable check DATA_UNREADABLE &&
+	   grep -q "could read 1048576 bytes of the volume, the first 1048576 at offset 2097152: " "$OUT/fake-check-unreadable.err"
+	then ok fake-check-unreadable; fi
+	if expect fake-check-unreadable-json 1 fk env MIRVOL_FAKE_UNREADABLE=1 "$TOOL" check --wait --json data &&
+	   jq_ok fake-check-unreadable-json '.id == 19 and .state == "failed" and
+		.reason == "DATA_UNREADABLE" and .errno == 5 and
+		.unreadable_bytes == 1048576 and .mismatch_bytes == 8192 and
+		.bad_offset_bytes == 2097152 and .bad_bytes == 1048576' &&
+	   err_is fake-check-unreadable-json check DATA_UNREADABLE
+	then ok fake-check-unreadable-json; fi
+	if expect fake-op-wait-unreadable 1 fk "$TOOL" op wait 20 &&
+	   grep -qx "unreadable_bytes: 1048576" "$OUT/fake-op-wait-unreadable.out" &&
+	   grep -qx "mismatch_bytes: 8192" "$OUT/fake-op-wait-unreadable.out" &&
+	   grep -qx "reason: DATA_UNREADABLE" "$OUT/fake-op-wait-unreadable.out" &&
+	   err_is fake-op-wait-unreadable op DATA_UNREADABLE
+	then ok fake-op-wait-unreadable; fi
 	if expect fake-check-offline 1 fk "$TOOL" check backup &&
 	   err_is fake-check-offline check VOLUME_NOT_ONLINE; then ok fake-check-offline; fi
 	if expect fake-check-old-module 1 fk env MIRVOL_FAKE_FAIL=15:25:0 "$TOOL" check data &&
@@ -1122,7 +1142,8 @@ J
 	then ok fake-show-counters; fi
 	if expect fake-op-break-json 0 fk "$TOOL" op status 8 --json &&
 	   jq_ok fake-op-break-json '.bad_offset_bytes == null and .bad_bytes == null and
-		.lost_bytes == null and .mismatch_bytes == null'
+		.lost_bytes == null and .mismatch_bytes == null and
+		.unreadable_bytes == null'
 	then ok fake-op-break-json; fi
 	# issue 11: bitmap, split peer, plex flags, new states and op types
 	if expect fake-show-bitmap-json 0 fk "$TOOL" show --json data &&
@@ -1182,6 +1203,7 @@ J
 	for g in "show 0 show data" "show-json 0 show --json data" \
 		 "op-status-resync 1 op wait 14" "op-status-check-json 0 op status --json 12" \
 		 "check-wait 0 check --wait data" "repair-wait 0 repair --wait --from 0 data" \
+		 "repair-unreadable-wait 1 repair --wait data" \
 		 "resync-wait 1 resync --wait data" \
 		 "resync-force-wait 0 resync --force --wait data" \
 		 "add-plex-read-error 1 add-plex --wait data /dev/null" \
@@ -1194,6 +1216,7 @@ J
 		case $name in
 		*-add-plex-*) envs=(MIRVOL_FAKE_ADD_OP=16) ;;
 		*-old-module) envs=(MIRVOL_FAKE_FAIL=15:25:0) ;;
+		*-unreadable-*) envs=(MIRVOL_FAKE_UNREADABLE=1) ;;
 		*-status-failed*) envs=(MIRVOL_FAKE_HEALTH=failed) ;;
 		*) envs=() ;;
 		esac
