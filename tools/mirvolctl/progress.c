@@ -277,7 +277,9 @@ static void op_warn_lost(const struct mirvol_op_info *op)
  * Prints the error line when the operation did not succeed, and a warning
  * when it succeeded but lost data (resync --force).  A copy that stopped
  * on a range no plex could read (SOURCE_READ_ERROR) names the range, as
- * does a repair whose source could not read one.
+ * does a repair whose source could not read one, and a check or repair
+ * that found data no plex could read (DATA_UNREADABLE) the first range
+ * and the total.
  *
  * Return: MV_EXIT_OK or MV_EXIT_FAIL.
  */
@@ -303,6 +305,14 @@ int op_result(const struct mirvol_op_info *op)
 		       " bytes at offset %" PRIu64
 		       " of the volume: not compared, not rewritten; the kernel log names every such range",
 		       ctx, (uint64_t)op->bad_bytes,
+		       (uint64_t)op->bad_offset_bytes);
+	else if (reason == MIRVOL_R_DATA_UNREADABLE && op->bad_bytes)
+		mv_err(reason, "%s: no in-sync plex could read %" PRIu64
+		       " bytes of the volume, the first %" PRIu64
+		       " at offset %" PRIu64
+		       ": their data is lost; the kernel log names every range",
+		       ctx, (uint64_t)op->unreadable_bytes,
+		       (uint64_t)op->bad_bytes,
 		       (uint64_t)op->bad_offset_bytes);
 	else if (reason == MIRVOL_R_SOURCE_READ_ERROR && op->bad_bytes)
 		mv_err(reason, "%s: no in-sync plex could read %" PRIu64

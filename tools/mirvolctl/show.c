@@ -27,7 +27,7 @@ static bool op_copies(const struct mirvol_op_info *op)
 	       op->type == MIRVOL_OP_REPLACE || op->type == MIRVOL_OP_MERGE;
 }
 
-/* It compares the in-sync plexes: mismatches apply. */
+/* It compares the in-sync plexes: mismatches, unreadable data apply. */
 static bool op_compares(const struct mirvol_op_info *op)
 {
 	return op->type == MIRVOL_OP_CHECK || op->type == MIRVOL_OP_REPAIR;
@@ -89,6 +89,8 @@ void op_print_json(struct json *j, const struct mirvol_op_info *op)
 	json_op_counter(j, "lost_bytes", op_copies(op), op->lost_bytes);
 	json_op_counter(j, "mismatch_bytes", op_compares(op),
 			op->mismatch_bytes);
+	json_op_counter(j, "unreadable_bytes", op_compares(op),
+			op->unreadable_bytes);
 	json_obj_end(j);
 }
 
@@ -126,6 +128,9 @@ void op_print_text(const struct mirvol_op_info *op)
 	if (op_compares(op) || op->mismatch_bytes)
 		printf("mismatch_bytes: %" PRIu64 "\n",
 		       (uint64_t)op->mismatch_bytes);
+	if (op_compares(op) || op->unreadable_bytes)
+		printf("unreadable_bytes: %" PRIu64 "\n",
+		       (uint64_t)op->unreadable_bytes);
 	printf("errno: %d\n", op->error);
 	printf("reason: %s\n",
 	       op->reason ? mv_reason_name(op->reason).s : "none");

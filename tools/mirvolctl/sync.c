@@ -5,7 +5,9 @@
  * Each starts an operation with MIRVOL_IOC_SYNC_ACTION and, like
  * add-plex, prints its id or, with --wait, follows it with the progress
  * display and reports its outcome: check and repair print the sectors
- * they found to differ, resync --force the bytes no plex could read.
+ * they found to differ (and those no plex could read, if any), resync
+ * --force the bytes no plex could read; also when the operation failed,
+ * before its error line: what it found stays true.
  * --json prints the operation as "op status --json" does: as it is right
  * after the start, or as it ended with --wait.
  *
@@ -85,10 +87,13 @@ static void sync_print_summary(const struct sync_cmd *sc,
 			       const struct mirvol_op_info *op)
 {
 	if (sc->action == MIRVOL_SYNC_CHECK ||
-	    sc->action == MIRVOL_SYNC_REPAIR)
+	    sc->action == MIRVOL_SYNC_REPAIR) {
 		printf("mismatch_sectors: %" PRIu64 "\n",
 		       (uint64_t)(op->mismatch_bytes >> 9));
-	else if (o->force)
+		if (op->unreadable_bytes)
+			printf("unreadable_sectors: %" PRIu64 "\n",
+			       (uint64_t)(op->unreadable_bytes >> 9));
+	} else if (o->force)
 		printf("lost_bytes: %" PRIu64 "\n", (uint64_t)op->lost_bytes);
 }
 
@@ -114,7 +119,8 @@ static int sync_result(int fd, const struct sync_cmd *sc,
 	case MV_WAIT_ERROR:
 		return MV_EXIT_FAIL;
 	}
-	if (op.state == MIRVOL_OPS_SUCCEEDED)
+	/* Not of a cancelled one: it did not cover the volume. */
+	if (op.state == MIRVOL_OPS_SUCCEEDED || op.state == MIRVOL_OPS_FAILED)
 		sync_print_summary(sc, o, &op);
 	return op_result(&op);
 }

@@ -864,7 +864,8 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
   "bad_offset_bytes": null,
   "bad_bytes": 0,
   "lost_bytes": 0,
-  "mismatch_bytes": null
+  "mismatch_bytes": null,
+  "unreadable_bytes": null
 }
 J
 )" add-plex --json data "$OUT/d0"
