@@ -707,7 +707,10 @@ enum mirvol_sync_action_type {
  * sectors (mirvol_info.mismatch_sectors, the op's mismatch_bytes) and
  * logging the ranges; REPAIR rewrites them from the source plex.  Both
  * are throttled like a resync, cancellable, and repair read errors from
- * another copy as normal reads do.  They need two in-sync plexes
+ * another copy as normal reads do.  A range no in-sync plex can read is
+ * counted (the op's unreadable_bytes) and logged; they go on, then fail
+ * with DATA_UNREADABLE (REPAIR from a named source: see SOURCE_READ_ERROR
+ * above, the source's unreadable ranges).  They need two in-sync plexes
  * (TOO_FEW_IN_SYNC) and an idle volume (ANOTHER_CALL_IN_PROGRESS).
  */
 struct mirvol_sync_action {
