@@ -9,7 +9,10 @@
 # which the plexes are identical, the volume holds the original data and
 # check finds 0.  Then plex 0 is damaged and "repair --from 1" makes
 # plex 1's data win.  A check cancelled, or whose volume is removed,
-# ends with that reason.
+# ends with that reason.  Last, a volume over two mk_remap devices loses a
+# 4 KiB block on both plexes and differs in another behind it: check
+# counts both, names the lost range and fails with DATA_UNREADABLE;
+# written again, the block reads and repair then check find all well.
 
 TEST_TIMEOUT=400
 
@@ -26,7 +29,7 @@ data_ok() {
 }
 
 run_test() {
-	local vol json off size mark out op
+	local vol json off size mark out op bad err
 	require jq cmp
 	mk_brd 2 64
 	load_mirvol
@@ -85,4 +88,39 @@ run_test() {
 	mirvolctl remove --yes cr
 	assert_eq "failed OBJECT_DELETED" \
 		"$(mirvolctl op status "$op" --json | jq -r '"\(.state) \(.reason)"')" "a check whose volume was removed"
+
+	# Data no plex can read: the block at 8 MiB + 12 KiB on both plexes.
+	# Plex 1 also differs at 40 MiB, behind it.
+	mk_remap /dev/ram0 uc0 >/dev/null
+	mk_remap /dev/ram1 uc1 >/dev/null
+	vol=$(mirvolctl create --name uc --assume-clean /dev/mapper/uc0 /dev/mapper/uc1)
+	off=$(mirvolctl show uc --json | jq '.plexes[1].data_offset_bytes')
+	bad=$((8 * 1048576 + 12288))
+	remap_damage uc0 $((off + bad)) 4096
+	remap_damage uc1 $((off + bad)) 4096
+	scribble /dev/mapper/uc1 $((off + 41943040)) 4096
+	mark="mvtest: 082 unreadable $RANDOM"
+	echo "$mark" >/dev/kmsg
+	out=$(mirvolctl check uc --wait 2>"$TEST_TMP/check.err") &&
+		fail "check succeeded over data no plex can read"
+	assert_eq "$(printf 'mismatch_sectors: 8\nunreadable_sectors: 8')" "$out" "check's counts"
+	err=$(tail -n 1 "$TEST_TMP/check.err")
+	[[ $err == *"could read 4096 bytes of the volume, the first 4096 at offset $bad: "*"(DATA_UNREADABLE)" ]] ||
+		fail "check does not name the unreadable range: $err"
+	op=$(grep -o 'operation [0-9]*' <<<"$err" | head -n 1 | cut -d' ' -f2)
+	assert_eq "failed DATA_UNREADABLE 5 4096 $bad 4096 4096" \
+		"$(mirvolctl op status "$op" --json |
+		   jq -r '"\(.state) \(.reason) \(.errno) \(.unreadable_bytes) \(.bad_offset_bytes) \(.bad_bytes) \(.mismatch_bytes)"')" \
+		"the failed check's op"
+	dmesg | awk -v m="$mark" 'index($0, m) { on = 1; next } on' |
+		grep -q "uc: check: no plex can read 8 sectors of $((bad / 512))-$((bad / 512 + 7))" ||
+		fail "the kernel log does not name the unreadable range"
+	assert_eq '["active","active"]' "$(mirvolctl show uc --json | jq -c '[.plexes[].state]')" "plex states"
+	# Written again (its data restored), the block reads on both plexes.
+	dd if=/dev/zero of="$vol" bs=4096 count=1 seek=$((bad / 4096)) \
+	   oflag=direct conv=notrunc status=none
+	assert_eq "mismatch_sectors: 8" "$(mirvolctl repair uc --wait)" "repair after the block was written"
+	plexes_identical uc
+	assert_eq "mismatch_sectors: 0" "$(mirvolctl check uc --wait)" "check after repair"
+	mirvolctl remove --yes uc
 }
