@@ -3353,14 +3353,14 @@ static bool sb_dirty(struct kunit *test, struct io_ctx *ctx, unsigned int i)
  * written since the safe mode work last looked (the work then only takes
  * the new write count and re-arms: the reboot path runs it twice).
  */
-static void mirvol_test_reboot_marks_clean(struct kunit *test)
+static void reboot_marks_clean(struct kunit *test, unsigned int delay_ms)
 {
 	struct io_ctx *ctx = test->priv;
 	unsigned int i;
 
 	io_create(test, "kunit-rebootcl", 2, true, NULL);
-	/* Safe mode alone would not mark it clean during the test. */
-	ctx->vol->safe_mode_delay_ms = 60000;
+	/* Safe mode alone does not mark it clean during the test. */
+	ctx->vol->safe_mode_delay_ms = delay_ms;
 	fill(ctx->pages, 0x4eb0);
 	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
 				    IO_PAGES), 0);
@@ -3372,6 +3372,22 @@ static void mirvol_test_reboot_marks_clean(struct kunit *test)
 		KUNIT_EXPECT_FALSE_MSG(test, sb_dirty(test, ctx, i),
 				       "plex %u: still dirty after the reboot",
 				       i);
+}
+
+static void mirvol_test_reboot_marks_clean(struct kunit *test)
+{
+	reboot_marks_clean(test, 60000);
+}
+
+/*
+ * Without safe mode (safe_mode_delay_ms 0: stays dirty until stopped) a
+ * reboot marks the volume clean all the same, as md's reboot notifier
+ * stops writes whatever its safe mode delay.  The landed code ran the
+ * safe mode work once, which only took the write count.
+ */
+static void mirvol_test_reboot_marks_clean_no_safe_mode(struct kunit *test)
+{
+	reboot_marks_clean(test, 0);
 }
 
 /* The REMOVE that mirvol_test_reboot_vs_remove() runs in the reboot path. */
@@ -3537,6 +3553,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_replace_new_fails_at_end),
 	KUNIT_CASE(mirvol_test_cancel_as_it_ends),
 	KUNIT_CASE(mirvol_test_reboot_marks_clean),
+	KUNIT_CASE(mirvol_test_reboot_marks_clean_no_safe_mode),
 	KUNIT_CASE(mirvol_test_reboot_vs_remove),
 	{}
 };
