@@ -327,27 +327,32 @@ void mirvol_visit_volumes(mirvol_volume_fn fn)
  * does not resync it, as md does.  I/O still in flight after this point
  * marks the volume dirty again.
  *
- * The safe mode work runs twice: a pending check first, which only takes
- * the write count and re-arms when there were writes since the last one,
- * then one at once, which marks the volume clean.  A flush only runs a
- * work already armed; the work is queued only under vol->lock, with the
- * volume started and not dead: a teardown sets MIRVOL_VOL_DEAD under
- * vol->lock before it cancels the work, so the work cannot run after the
- * teardown put the gendisk.
+ * The safe mode work runs twice, at once: the first run takes the write
+ * count (and re-arms when safe mode is on), the second marks the volume
+ * clean when no write came in between, whatever the safe mode delay (0
+ * included, as md's reboot notifier stops writes whatever its delay).
+ * The work is queued only under vol->lock, with the volume started and
+ * not dead: a teardown sets MIRVOL_VOL_DEAD under vol->lock before it
+ * cancels the work, so the work cannot run after the teardown put the
+ * gendisk.
  */
 MIRVOL_VISIBLE_IF_KUNIT void mirvol_reboot_one(struct mirvol_volume *vol)
 {
-	flush_delayed_work(&vol->safe_mode_work);
-	mutex_lock(&vol->lock);
-	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags) ||
-	    test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		mutex_lock(&vol->lock);
+		if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags) ||
+		    test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+			mutex_unlock(&vol->lock);
+			return;
+		}
+		if (!i)
+			MIRVOL_KUNIT_HOOK(mirvol_kunit_reboot_hook, vol);
+		mod_delayed_work(mirvol_wq, &vol->safe_mode_work, 0);
 		mutex_unlock(&vol->lock);
-		return;
+		flush_delayed_work(&vol->safe_mode_work);
 	}
-	MIRVOL_KUNIT_HOOK(mirvol_kunit_reboot_hook, vol);
-	mod_delayed_work(mirvol_wq, &vol->safe_mode_work, 0);
-	mutex_unlock(&vol->lock);
-	flush_delayed_work(&vol->safe_mode_work);
 }
 
 static int mirvol_reboot(struct notifier_block *nb, unsigned long code,
