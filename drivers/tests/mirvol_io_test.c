@@ -783,6 +783,115 @@ static void mirvol_test_set_volume(struct kunit *test)
 }
 
 /*
+ * A SET_VOLUME whose superblock update fails changes nothing.  Plex 1 is
+ * offline (the bitmap covers what it misses), a split is tracked, and
+ * plex 0, the last in-sync plex, fails every flush: the update reaches no
+ * plex.  Dropping the bitmap, forgetting the split, storing speeds: each
+ * gets IO_ERROR and leaves the volume as it was, as the superblocks still
+ * describe it.  A bitmap dropped in memory only would record no more
+ * writes while the superblock still names it: after a crash, plex 1
+ * would come back copying only the regions set, not those written since.
+ */
+static void mirvol_test_set_volume_io_error(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	struct mirvol_md *before, *after;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+	unsigned long r = 40;
+	unsigned int smin, smax;
+	u64 op_id = 0, split_gen;
+	uuid_t peer;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	io_create(test, "kunit-setfail", 2, true, NULL);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
+	/* No clean mark: no superblock update but the test's. */
+	vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x5e7f);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2 << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, p1->state, MIRVOL_PLEX_OFFLINE);
+	/* A tracked split and stored speeds, on disk. */
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	uuid_gen(&vol->split_peer);
+	vol->split_generation = vol->generation;
+	vol->speed_min_stored = 1000;
+	vol->speed_max_stored = 50000;
+	mirvol_volume_apply_speeds(vol);
+	KUNIT_EXPECT_EQ(test, mirvol_sb_update_locked(vol), 0);
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+	peer = vol->split_peer;
+	split_gen = vol->split_generation;
+	smin = vol->sync_speed_min;
+	smax = vol->sync_speed_max;
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), before,
+						 &reason), 0);
+	KUNIT_ASSERT_NE(test, before->bitmap_region, 0U);
+	KUNIT_ASSERT_EQ(test, before->split_generation, split_gen);
+
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+	sv.hdr.flags = MIRVOL_SET_F_BITMAP;
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, vol->bitmap, bm,
+				"the bitmap is gone though the update failed");
+	sv.hdr.flags = MIRVOL_SET_F_FORGET_SPLIT;
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_IO_ERROR);
+	sv.hdr.flags = MIRVOL_SET_F_SPEED;
+	sv.sync_speed_min = 3000;
+	sv.sync_speed_max = 70000;
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_IO_ERROR);
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, vol->split_generation, split_gen);
+	KUNIT_EXPECT_TRUE(test, uuid_equal(&vol->split_peer, &peer));
+	KUNIT_EXPECT_EQ(test, vol->speed_min_stored, 1000U);
+	KUNIT_EXPECT_EQ(test, vol->speed_max_stored, 50000U);
+	KUNIT_EXPECT_EQ(test, vol->sync_speed_min, smin);
+	KUNIT_EXPECT_EQ(test, vol->sync_speed_max, smax);
+	/* The disk never heard of it. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), after,
+						 &reason), 0);
+	KUNIT_EXPECT_EQ(test, after->generation, before->generation);
+	KUNIT_EXPECT_EQ(test, after->bitmap_region, before->bitmap_region);
+	KUNIT_EXPECT_EQ(test, after->bitmap_cleared_gen,
+			before->bitmap_cleared_gen);
+	KUNIT_EXPECT_EQ(test, after->split_generation, split_gen);
+	KUNIT_EXPECT_EQ(test, after->sync_speed_min, 1000U);
+	KUNIT_ASSERT_PTR_EQ(test, vol->bitmap, bm);
+
+	/* The bitmap still records writes: on disk before they go. */
+	fill(ctx->pages, 0x5e7f + 1);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, r));
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, 0, r),
+			      "a write went out with its bit on no disk");
+	/* Plex 1 back copies the regions set, with @r. */
+	take_online_op(test, vol, p1, &info);
+	KUNIT_EXPECT_LT(test, info.total_bytes,
+			(u64)vol->size << SECTOR_SHIFT);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, r << bm->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/*
  * Clears racing writes: writers hammer a few regions while the clearer
  * runs every few milliseconds; whenever a write has completed and none
  * has been cleared since... the bit of a region with a write pending is
@@ -3504,6 +3613,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_offline_online),
 	KUNIT_CASE(mirvol_test_return_update_fails),
 	KUNIT_CASE(mirvol_test_set_volume),
+	KUNIT_CASE(mirvol_test_set_volume_io_error),
 	KUNIT_CASE(mirvol_test_replace),
 
 	KUNIT_CASE(mirvol_test_write_fan_out),
