@@ -193,6 +193,71 @@ static enum mirvol_reason mirvol_bitmap_add(struct mirvol_volume *vol,
 	return MIRVOL_R_NONE;
 }
 
+/*
+ * What SET_VOLUME changes, as it was: a call whose superblock update fails
+ * puts it back (mirvol_set_restore()).
+ */
+struct mirvol_set_undo {
+	struct mirvol_bitmap *bitmap;
+	uuid_t split_peer;
+	u64 split_generation;
+	unsigned int speed_min_stored;
+	unsigned int speed_max_stored;
+	unsigned int sync_speed_min;
+	unsigned int sync_speed_max;
+	u8 partial;
+};
+
+static void mirvol_set_save(struct mirvol_volume *vol,
+			    struct mirvol_set_undo *u)
+{
+	unsigned int i;
+
+	u->bitmap = vol->bitmap;
+	u->split_peer = vol->split_peer;
+	u->split_generation = vol->split_generation;
+	u->speed_min_stored = vol->speed_min_stored;
+	u->speed_max_stored = vol->speed_max_stored;
+	u->sync_speed_min = READ_ONCE(vol->sync_speed_min);
+	u->sync_speed_max = READ_ONCE(vol->sync_speed_max);
+	u->partial = 0;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i] && vol->plexes[i]->partial)
+			u->partial |= BIT(i);
+}
+
+/*
+ * The update failed: the volume as it was, and that recorded again if the
+ * plexes take it now.  A bitmap is given up only once a superblock update
+ * without it succeeded: before, a superblock may name it, and a named
+ * bitmap must record every write (a returning plex copies only what it
+ * holds).  Returns a bitmap this call added that no superblock names, for
+ * the caller to destroy, or NULL.  sb_mutex held, I/O suspended.
+ */
+static struct mirvol_bitmap *mirvol_set_restore(struct mirvol_volume *vol,
+						const struct mirvol_set_undo *u)
+{
+	struct mirvol_bitmap *added = vol->bitmap != u->bitmap ?
+				      vol->bitmap : NULL;
+	unsigned int i;
+
+	vol->bitmap = u->bitmap;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i])
+			vol->plexes[i]->partial = u->partial & BIT(i);
+	vol->split_peer = u->split_peer;
+	vol->split_generation = u->split_generation;
+	vol->speed_min_stored = u->speed_min_stored;
+	vol->speed_max_stored = u->speed_max_stored;
+	WRITE_ONCE(vol->sync_speed_min, u->sync_speed_min);
+	WRITE_ONCE(vol->sync_speed_max, u->sync_speed_max);
+	if (mirvol_sb_update_locked(vol) && added) {
+		vol->bitmap = added;
+		added = NULL;
+	}
+	return added;
+}
+
 /**
  * mirvol_set_volume - SET_VOLUME: the bitmap and the stored resync speeds
  * @vol: the volume, referenced by the caller
@@ -200,7 +265,10 @@ static enum mirvol_reason mirvol_bitmap_add(struct mirvol_volume *vol,
  *
  * The bitmap is added or dropped with I/O suspended and no operation
  * running (a resync may be copying by it); speeds take effect at once
- * and are recorded in the superblocks.
+ * and are recorded in the superblocks.  When the superblock update fails
+ * the volume is left as it was (a bitmap dropped only in memory would
+ * record no write the superblocks still count on it for), but for a
+ * bitmap added that a superblock may name: it stays.
  *
  * Context: no lock held.
  * Return: MIRVOL_R_NONE or why not.
@@ -210,8 +278,9 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 {
 	bool bitmap = sv->hdr.flags & MIRVOL_SET_F_BITMAP;
 	bool forget = sv->hdr.flags & MIRVOL_SET_F_FORGET_SPLIT;
-	struct mirvol_bitmap *old = NULL;
+	struct mirvol_bitmap *old = NULL, *added = NULL;
 	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_set_undo undo;
 	unsigned int i;
 
 	mutex_lock(&vol->lock);
@@ -241,6 +310,7 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 	}
 	mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
+	mirvol_set_save(vol, &undo);
 	if (bitmap && sv->bitmap) {
 		reason = mirvol_bitmap_add(vol, sv->bitmap_region_bytes);
 	} else if (bitmap) {
@@ -254,8 +324,6 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 		vol->split_generation = 0;
 	}
 	if (!reason && forget) {
-		pr_info("mirvol: %s: no longer tracks its split from %pUb\n",
-			vol->name, &vol->split_peer);
 		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
 		vol->split_generation = 0;
 	}
@@ -264,8 +332,14 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 		vol->speed_max_stored = sv->sync_speed_max;
 		mirvol_volume_apply_speeds(vol);
 	}
-	if (!reason && mirvol_sb_update_locked(vol))
+	if (!reason && mirvol_sb_update_locked(vol)) {
 		reason = MIRVOL_R_IO_ERROR;
+		added = mirvol_set_restore(vol, &undo);
+		old = NULL;	/* it is the volume's again */
+	} else if (!reason && forget) {
+		pr_info("mirvol: %s: no longer tracks its split from %pUb\n",
+			vol->name, &undo.split_peer);
+	}
 	mutex_unlock(&vol->sb_mutex);
 	if (old)
 		mirvol_bitmap_stop(old);
@@ -275,6 +349,7 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 out:
 	mutex_unlock(&vol->lock);
 	mirvol_bitmap_destroy(old);
+	mirvol_bitmap_destroy(added);	/* never started */
 	return reason;
 }
 
