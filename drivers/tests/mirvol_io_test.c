@@ -1205,6 +1205,83 @@ static void mirvol_test_bitmap_merge_split(struct kunit *test)
 	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
 }
 
+/*
+ * A merge whose bits reach no in-sync plex is undone, and the image must
+ * not keep them: a bit set in memory and not on disk is never written by
+ * the next write into its region (the set work finds it set), which then
+ * goes out with its bit on no disk.  Plex 2 is broken off with
+ * --track-changes and region @r written on it; the merge back fails on
+ * the bitmap area of both remaining plexes (one is failed, the last
+ * in-sync one kept).  A write into @r on the target afterwards must put
+ * its bit on the in-sync plex's disk, or the failed plex, re-added after
+ * an assembly, would copy the regions of that disk's bitmap and not @r.
+ */
+static void mirvol_test_bitmap_merge_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol, *src;
+	struct mirvol_bitmap *bm;
+	struct file *sfile;
+	unsigned long r = 12;
+	unsigned int i, in_sync = MIRVOL_MAX_PLEXES;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-bmmfail", 3, true, NULL);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	reason = mirvol_break_plex(vol, vol->plexes[2]->uuid.b, "", true,
+				   &new_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_ASSERT_NE(test, vol->split_generation, 0ULL);
+	src = mirvol_lookup(new_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, src);
+	/* Region @r changes on the broken-off volume only. */
+	sfile = open_dev(disk_devt(src->disk));
+	KUNIT_EXPECT_FALSE(test, IS_ERR(sfile));
+	if (!IS_ERR(sfile)) {
+		fill(ctx->pages, 0x3e76);
+		KUNIT_EXPECT_EQ(test, do_io(file_bdev(sfile), REQ_OP_WRITE,
+					    r << bm->shift, ctx->pages,
+					    IO_PAGES), 0);
+		__fput_sync(sfile);
+	}
+	KUNIT_EXPECT_FALSE(test, test_bit(r, bm->disk));
+
+	for (i = 0; i < 2; i++)
+		WRITE_ONCE(vol->plexes[i]->inject, MIRVOL_INJECT_BITMAP);
+	op_id = 0;
+	reason = mirvol_add_plex(vol, NULL, src, true, &op_id);
+	for (i = 0; i < 2; i++)
+		WRITE_ONCE(vol->plexes[i]->inject, 0);
+	mirvol_volume_put(src);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_EQ(test, op_id, 0ULL);
+	/* Undone: the split is still tracked, one plex is still in sync. */
+	KUNIT_EXPECT_NE(test, vol->split_generation, 0ULL);
+	KUNIT_EXPECT_NULL(test, vol->plexes[2]);
+	for (i = 0; i < 2; i++)
+		if (vol->plexes[i]->state == MIRVOL_PLEX_ACTIVE)
+			in_sync = i;
+	KUNIT_ASSERT_LT(test, in_sync, 2U);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, in_sync, r));
+
+	/* A write into @r on the target: its bit on disk first. */
+	fill(ctx->pages, 0x3e77);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, atomic_read(&bm->state[r]) & MIRVOL_BM_ONDISK);
+	KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, in_sync, r),
+			      "region %lu written with its bit on no disk", r);
+}
+
 static void mirvol_test_read_balance_uses_all(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -3607,6 +3684,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_write_waits_clear),
 	KUNIT_CASE(mirvol_test_bitmap_set_lost),
 	KUNIT_CASE(mirvol_test_bitmap_merge_split),
+	KUNIT_CASE(mirvol_test_bitmap_merge_fails),
 	KUNIT_CASE(mirvol_test_bitmap_keeps_hot_set),
 	KUNIT_CASE(mirvol_test_bitmap_budget),
 	KUNIT_CASE(mirvol_test_bitmap_idle_clears_all),
