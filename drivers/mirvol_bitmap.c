@@ -663,6 +663,17 @@ void mirvol_bitmap_resync_end(struct mirvol_bitmap *bm)
  * writable plex of @bm's volume before the peer's plexes join it as
  * partial targets, so that a crash during the merge still finds them.
  *
+ * When no in-sync plex takes a page, the merge is undone (the peer's
+ * plexes do not join) and so is the image: the bits it set go again,
+ * and the pages whose write failed are written again with the next ones.
+ * A bit left set in the image but on no disk would never be written: the
+ * next write into its region finds it set, dirties no page and goes out
+ * with its bit on no disk (rule 1).  The bitmap's coverage is intact, no
+ * write of the volume went out meanwhile (I/O is suspended): unlike a
+ * lost set, nothing to record in cleared_gen.  A plex that took a page
+ * holds a few more bits than the image, which only adds to what a
+ * returning plex copies.
+ *
  * Context: vol->lock held, I/O suspended (no writer waits for the set
  * work); takes io_mutex, then sb_mutex, as the works do.
  * Return: 0, or -EIO when no in-sync plex took a page.
@@ -670,15 +681,18 @@ void mirvol_bitmap_resync_end(struct mirvol_bitmap *bm)
 int mirvol_bitmap_merge(struct mirvol_bitmap *bm, const unsigned long *bits)
 {
 	struct mirvol_volume *vol = bm->vol;
-	unsigned long r, dirty;
+	unsigned long r, dirty, failed = 0;
 	unsigned int i;
-	int ret = 0;
 
 	mutex_lock(&bm->io_mutex);
 	spin_lock_irq(&bm->lock);
-	for_each_set_bit(r, bits, bm->nr)
-		if (!__test_and_set_bit(r, bm->disk))
+	/* @marking: the regions this merge sets (empty under io_mutex). */
+	for_each_set_bit(r, bits, bm->nr) {
+		if (!__test_and_set_bit(r, bm->disk)) {
 			__set_bit(r / (PAGE_SIZE * 8), &bm->dirty_pages);
+			__set_bit(r, bm->marking);
+		}
+	}
 	dirty = bm->dirty_pages;
 	bm->dirty_pages = 0;
 	for_each_set_bit(i, &dirty, bm->nr_pages)
@@ -687,13 +701,25 @@ int mirvol_bitmap_merge(struct mirvol_bitmap *bm, const unsigned long *bits)
 	mutex_lock(&vol->sb_mutex);
 	for_each_set_bit(i, &dirty, bm->nr_pages)
 		if (!mirvol_bitmap_write_page(bm, bm->bounce[i], i))
-			ret = -EIO;
+			__set_bit(i, &failed);
 	mutex_unlock(&vol->sb_mutex);
-	if (!ret)
+	spin_lock_irq(&bm->lock);
+	for_each_set_bit(r, bm->marking, bm->nr) {
+		__clear_bit(r, bm->marking);
+		if (failed)
+			__clear_bit(r, bm->disk);
+	}
+	bm->dirty_pages |= failed;
+	spin_unlock_irq(&bm->lock);
+	if (failed) {
+		pr_err_ratelimited("mirvol: %s: no in-sync plex took the merged bitmap\n",
+				   vol->name);
+	} else {
 		for_each_set_bit(r, bits, bm->nr)
 			atomic_or(MIRVOL_BM_ONDISK, &bm->state[r]);
+	}
 	mutex_unlock(&bm->io_mutex);
-	return ret;
+	return failed ? -EIO : 0;
 }
 
 /**
