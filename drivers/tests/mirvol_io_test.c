@@ -3677,6 +3677,237 @@ static void mirvol_test_reboot_vs_remove(struct kunit *test)
 	ctx->vol = NULL;
 }
 
+/* What the step hook of the flap tests uses. */
+static DECLARE_COMPLETION(flap_step_held);
+static DECLARE_COMPLETION(flap_step_go);
+
+/* Once: the resync waits before its first batch until told. */
+static void hold_flap_step(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
+	complete(&flap_step_held);
+	wait_for_completion_timeout(&flap_step_go, msecs_to_jiffies(60000));
+}
+
+/* An fd for @file in the test thread's table (PLEX_ACTION's device). */
+static int flap_fd(struct file *file)
+{
+	int fd = get_unused_fd_flags(O_CLOEXEC);
+
+	if (fd >= 0)
+		fd_install(fd, get_file(file));
+	return fd;
+}
+
+/*
+ * Do plexes @a and @b hold the same data in every region of the volume?
+ * If not, *@where is the first sector where they differ.
+ */
+static bool plexes_same(struct kunit *test, struct io_ctx *ctx,
+			unsigned int a, unsigned int b, sector_t *where)
+{
+	sector_t s, step = IO_PAGES << (PAGE_SHIFT - SECTOR_SHIFT);
+
+	for (s = 0; s + step <= ctx->vol->size; s += step) {
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, a), REQ_OP_READ,
+					    MIRVOL_DATA_OFFSET_SECTORS + s,
+					    ctx->pages, IO_PAGES), 0);
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, b), REQ_OP_READ,
+					    MIRVOL_DATA_OFFSET_SECTORS + s,
+					    ctx->check, IO_PAGES), 0);
+		if (!same(ctx->pages, ctx->check)) {
+			*where = s;
+			return false;
+		}
+	}
+	return true;
+}
+
+#define FLAP_SECTOR	4096
+
+/*
+ * A volume of two plexes with a bitmap, in sync everywhere, whose region
+ * at FLAP_SECTOR holds data its bit no longer records (written, then
+ * cleared), and ram2 added, the add held before its first batch: plex 2
+ * is syncing and holds nothing of the volume yet (ram2 holds other data
+ * at FLAP_SECTOR).  Returns the add's id; plex 2's UUID in @uuid.
+ */
+static u64 flap_setup(struct kunit *test, u8 *uuid)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p2;
+	u64 op_id = 0;
+	unsigned long r;
+
+	fill(ctx->pages, 0xdead);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 2), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + FLAP_SECTOR,
+				    ctx->pages, IO_PAGES), 0);
+	/* Not assumed clean: plexes 0 and 1 the same everywhere. */
+	io_create(test, "kunit-flap", 2, false, &op_id);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	fill(ctx->pages, 0x5a5a);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, FLAP_SECTOR,
+				    ctx->pages, IO_PAGES), 0);
+	r = FLAP_SECTOR >> ctx->vol->bitmap->shift;
+	bitmap_fast_clear(ctx->vol->bitmap, 50);
+	KUNIT_ASSERT_TRUE(test, disk_bit_becomes(test, ctx, 2, r, false,
+						 3000));
+	reinit_completion(&flap_step_held);
+	reinit_completion(&flap_step_go);
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, hold_flap_step);
+	op_id = 0;
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
+					      false, &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&flap_step_held,
+							    msecs_to_jiffies(60000)));
+	mutex_lock(&ctx->vol->lock);
+	p2 = ctx->vol->plexes[2];
+	if (p2)
+		memcpy(uuid, &p2->uuid, MIRVOL_UUID_LEN);
+	mutex_unlock(&ctx->vol->lock);
+	if (!p2) {
+		complete(&flap_step_go);
+		KUNIT_FAIL(test, "the add did not take slot 2");
+	}
+	return op_id;
+}
+
+/* Plex 2 ends active, with the volume's data in every region. */
+static void flap_check_data(struct kunit *test, const u8 *uuid)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p2;
+	sector_t where = 0;
+
+	mutex_lock(&ctx->vol->lock);
+	p2 = mirvol_plex_find(ctx->vol, uuid);
+	KUNIT_EXPECT_TRUE_MSG(test, p2 && p2->state == MIRVOL_PLEX_ACTIVE,
+			      "plex 2 is not active");
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_EXPECT_TRUE_MSG(test, plexes_same(test, ctx, 0, 2, &where),
+			      "plex 2, active, differs from plex 0 at sector %llu",
+			      (unsigned long long)where);
+}
+
+/*
+ * A plex that leaves while syncing (an add's new device, unplugged) and
+ * comes back (re-add, udev's incremental assembly) held the volume's data
+ * only below its checkpoint: the bitmap records what it missed while
+ * away, not what it never got.  It must come back copying everything,
+ * not as a partial target copying only the regions set, and assembly
+ * must not take it for one either (its gone_generation on disk).  It was
+ * taken back partial, promoted, and held its old data in every region
+ * written and cleared before the add.
+ */
+static void mirvol_test_bitmap_syncing_flap_readd(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	const struct mirvol_md *mds[2];
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct block_device *bdev;
+	struct mirvol_plex *p2;
+	struct mirvol_md *md;
+	u64 op_id, readd_id;
+	int fd;
+
+	md = kunit_kcalloc(test, 2, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	op_id = flap_setup(test, uuid);
+	mutex_lock(&ctx->vol->lock);
+	p2 = mirvol_plex_find(ctx->vol, uuid);
+	mirvol_plex_get(p2);
+	mutex_unlock(&ctx->vol->lock);
+	/* The block layer's call when the device is deleted. */
+	bdev = p2->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p2->state) ==
+					   MIRVOL_PLEX_MISSING &&
+					   !READ_ONCE(p2->bdev)));
+	flush_workqueue(mirvol_wq);
+	mirvol_plex_put(p2);
+
+	/* What assembly (after a reboot) would make of plex 2 now. */
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md[0],
+						 &reason), 0);
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 2), &md[1],
+						 &reason), 0);
+	mds[0] = &md[0];
+	mds[1] = &md[1];
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ_MSG(test, plan.slot_state[2], MIRVOL_PLEX_STALE,
+			    "assembly: plex 2 state %u partial %d (gone_generation %llu)",
+			    plan.slot_state[2], plan.slot_partial[2],
+			    (unsigned long long)md[0].plexes[2].gone_generation);
+
+	/* Its device is back: re-add gives it (mirvolctl re-add). */
+	fd = flap_fd(ctx->ram[2]);
+	KUNIT_EXPECT_GE(test, fd, 0);
+	if (fd >= 0) {
+		reason = mirvol_plex_action(ctx->vol, uuid, MIRVOL_PLEX_READD,
+					    fd, &readd_id);
+		close_fd(fd);
+		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+				    "re-add: reason %d", reason);
+	}
+	mutex_lock(&ctx->vol->lock);
+	p2 = mirvol_plex_find(ctx->vol, uuid);
+	KUNIT_EXPECT_TRUE_MSG(test, p2 && p2->bdev, "plex 2 did not rejoin");
+	if (p2)
+		KUNIT_EXPECT_FALSE_MSG(test, p2->state == MIRVOL_PLEX_SYNCING &&
+				       p2->partial,
+				       "plex 2 rejoins as a partial target");
+	mutex_unlock(&ctx->vol->lock);
+	complete(&flap_step_go);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	flap_check_data(test, uuid);
+}
+
+/*
+ * The same for a syncing plex taken offline and back online: it copies
+ * everything, not only the regions written while it was offline.
+ */
+static void mirvol_test_bitmap_syncing_offline_online(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p2;
+	u64 op_id, id = 0;
+
+	op_id = flap_setup(test, uuid);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &id), MIRVOL_R_NONE);
+	complete(&flap_step_go);
+	/* The add ends without it, whichever way. */
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	mutex_lock(&ctx->vol->lock);
+	p2 = mirvol_plex_find(ctx->vol, uuid);
+	if (p2)
+		mirvol_plex_get(p2);
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_ASSERT_NOT_NULL(test, p2);
+	KUNIT_EXPECT_EQ(test, p2->state, MIRVOL_PLEX_OFFLINE);
+	take_online_op(test, ctx->vol, p2, &info);
+	mirvol_plex_put(p2);
+	flap_check_data(test, uuid);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -3688,6 +3919,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_keeps_hot_set),
 	KUNIT_CASE(mirvol_test_bitmap_budget),
 	KUNIT_CASE(mirvol_test_bitmap_idle_clears_all),
+	KUNIT_CASE(mirvol_test_bitmap_syncing_flap_readd),
+	KUNIT_CASE(mirvol_test_bitmap_syncing_offline_online),
 	KUNIT_CASE(mirvol_test_offline_online),
 	KUNIT_CASE(mirvol_test_return_update_fails),
 	KUNIT_CASE(mirvol_test_set_volume),

@@ -7,7 +7,8 @@
 # the returning plex holds the data written while it was gone.  A volume
 # created with --bitmap none copies everything.  A failed plex is not
 # taken back by itself (its device's return is refused, assembly keeps
-# it failed); re-add copies what it missed.
+# it failed); re-add copies what it missed.  A plex that went missing
+# while an add-plex copied it copies everything when assembled again.
 
 TEST_TIMEOUT=600
 # The test triggers the rejoin itself.
@@ -132,5 +133,28 @@ run_test() {
 	assert_eq "$(mirvolctl show nobm --json | jq .size_bytes)" "$total" "bytes copied without a bitmap"
 	plexes_identical nobm
 	mirvolctl remove --yes nobm
+
+	# A plex that goes missing while an add-plex copies it holds the
+	# data below its checkpoint only: the bitmap, clean since before the
+	# add, says nothing of the rest.  Assembled again (as after a
+	# reboot), it copies everything; taken for a bitmap target, it kept
+	# nobm's data past the add's checkpoint.
+	vol=$(mirvolctl create --name sy --wait /dev/ram0)
+	dd if=/dev/urandom of="$vol" bs=1M count=16 oflag=direct status=none
+	wait_for 30 sh -c "$MIRVOLCTL show sy --json | jq -e '.bitmap_dirty_regions == 0'"
+	mirvolctl set sy --sync-speed-min 1000 --sync-speed-max 1000
+	op=$(mirvolctl add-plex sy /dev/back)
+	wait_for 30 sh -c "[ \$($MIRVOLCTL op status $op --json | jq .percent) -ge 1 ]"
+	back_missing sy
+	mirvolctl op wait "$op" >/dev/null 2>&1 || true
+	mirvolctl set sy --sync-speed-min default --sync-speed-max default
+	mirvolctl stop sy
+	back_power_on
+	mirvolctl assemble /dev/ram0 /dev/back >/dev/null || fail "assemble sy"
+	assert_eq false "$(mirvolctl show sy --json | jq '.plexes[1].bitmap_sync')" \
+		"the plex that went missing while syncing copies by the bitmap"
+	wait_for 60 sh -c "$MIRVOLCTL show sy --json | jq -e '[.plexes[].state] == [\"active\",\"active\"]'"
+	plexes_identical sy
+	mirvolctl remove --yes sy
 	rm_nullb back
 }
