@@ -185,8 +185,9 @@ mirvol_plex_placeholder(const struct mirvol_md_plex *p, unsigned int index)
 
 /*
  * Does the bitmap hold every write that @old, a missing plex (or a failed
- * one being re-added), missed?  As bitmap_covers() in mirvol_logic.c.
- * sb_mutex held.
+ * one being re-added), missed?  As bitmap_covers() in mirvol_logic.c: a
+ * plex that left while copying everything has no gone_generation
+ * (mirvol_sb_targets()).  sb_mutex held.
  */
 static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
 				 struct mirvol_plex *old, bool readd)
@@ -258,9 +259,13 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 		plex->sync_offset = vol->size;
 	} else if (mirvol_bitmap_covers(vol, old, readd) &&
 		   !mirvol_bitmap_resync_begin(vol->bitmap)) {
-		/* Covered even if it joins a pass that runs. */
+		/*
+		 * Covered even if it joins a pass that runs, and since it
+		 * left, should it leave again (mirvol_sb_targets()).
+		 */
 		plex->state = MIRVOL_PLEX_SYNCING;
 		plex->partial = true;
+		plex->gone_generation = old->gone_generation;
 	} else {
 		plex->state = MIRVOL_PLEX_STALE;
 	}
@@ -359,8 +364,13 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 		 * if it has none (mirvol_sb_targets()), which would make a
 		 * plex that left before the bitmap covered every write look
 		 * covered (mirvol_plex_return(), mirvol_bitmap_covers()).
+		 * None recorded for a plex out of sync, not a partial
+		 * target: it was copying everything, and stays uncovered.
 		 */
 		plex->gone_generation = p->gone_generation;
+		plex->full_copy = !p->gone_generation &&
+				  p->state != MIRVOL_PLEX_ACTIVE &&
+				  !(p->flags & MIRVOL_PLEX_F_BITMAP_SYNC);
 		plex->boot = !!(p->flags & MIRVOL_PLEX_F_BOOT);
 		plex->write_mostly = !!(p->flags & MIRVOL_PLEX_F_WRITE_MOSTLY);
 		kfree(plex->md);

@@ -681,6 +681,8 @@ static bool gone_state(unsigned int state)
  * (a plex that failed a write is not trusted back without a full copy),
  * and have left after the bitmap began to cover every write.  Bits are
  * never cleared while a plex is out of sync (mirvol_bitmap.c, rule 3).
+ * A plex that left while copying everything has no gone_generation: the
+ * bitmap says nothing of the regions it never got (mirvol_sb_targets()).
  */
 static bool bitmap_covers(const struct mirvol_md *newest,
 			  const struct mirvol_md_plex *p)

@@ -16,7 +16,8 @@
 /*
  * An offline or failed plex, its device held, comes back: syncing only
  * the regions written since it left when the bitmap covers that time,
- * else stale (everything).  Its metadata head gets the volume's bitmap
+ * else stale (everything); one that left while copying everything has
+ * no gone_generation (mirvol_sb_targets()).  Its metadata head gets the volume's bitmap
  * image and the superblock of the update that follows
  * (mirvol_sb_join_plex()); when that write fails the plex is failed
  * again, which the caller sees in its state after the update.  Locks

@@ -252,8 +252,19 @@ void mirvol_volume_md(struct mirvol_volume *vol, struct mirvol_md *md)
 
 /*
  * The plexes a superblock update goes to (writable, with a device), the
- * in-sync ones first, their number in *@in_sync; those that left the
- * in-sync set get the generation at which they did.
+ * in-sync ones first, their number in *@in_sync.
+ *
+ * And what the bitmap covers of each plex (gone_generation): a plex that
+ * left the in-sync set gets the generation of this update, the first
+ * without it, and keeps it while it is a partial resync target: rule 3
+ * keeps every bit set since then while it is out of sync, the regions
+ * it still has to copy as well as those written while it was away.  A
+ * plex copying everything (stale, or syncing not partial: an add-plex's
+ * new plex, a return the bitmap did not cover) holds the volume's data
+ * only below its checkpoint; the bitmap says nothing of the regions it
+ * never got.  It gets none (full_copy), and if it leaves so, comes back
+ * copying everything (mirvol_plex_return(), mirvol_bitmap_covers(),
+ * bitmap_covers()).
  */
 static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
 				      struct mirvol_plex **targets,
@@ -270,11 +281,22 @@ static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
 			continue;
 		state = READ_ONCE(plex->state);
 		if (!mirvol_state_writable(state)) {
-			if (!plex->gone_generation)
+			if (!plex->gone_generation && !plex->full_copy)
 				plex->gone_generation = vol->generation;
 			continue;
 		}
-		plex->gone_generation = 0;
+		if (mirvol_state_readable(state)) {
+			plex->full_copy = false;
+			plex->gone_generation = 0;
+		} else if (state == MIRVOL_PLEX_SYNCING && plex->partial) {
+			/* A dirty or merge target: since it became one. */
+			plex->full_copy = false;
+			if (!plex->gone_generation)
+				plex->gone_generation = vol->generation;
+		} else {
+			plex->full_copy = true;
+			plex->gone_generation = 0;
+		}
 		if (!plex->bdev)
 			continue;
 		if (mirvol_state_readable(state))

@@ -112,7 +112,16 @@ enum {
  * @dev_sectors: size of the device
  * @sync_offset: sectors of the volume known in sync (resync checkpoint);
  *	written by the resync worker, read with READ_ONCE()
- * @gone_generation: generation at which it left the in-sync set
+ * @gone_generation: generation at which it left the in-sync set (that
+ *	of the first superblock update without it), kept while it is a
+ *	partial resync target; 0 while in sync, and for a plex that was
+ *	copying everything when it left (@full_copy): the bitmap covers
+ *	what it missed since then only (mirvol_sb_targets()); vol->sb_mutex
+ * @full_copy: at the last superblock update it was, or it left as, a
+ *	resync target copying everything (stale, or syncing not partial):
+ *	it holds the volume's data only below its checkpoint, which the
+ *	bitmap says nothing of, so it gets no @gone_generation and comes
+ *	back copying everything; vol->sb_mutex
  * @nr_pending: I/O in flight on this plex (read balancing)
  * @head: sector after the last I/O issued (read balancing)
  * @rb: learned read service time; updated locklessly by read
@@ -141,6 +150,7 @@ struct mirvol_plex {
 	bool linked;
 	bool last_in_sync;
 	bool partial;
+	bool full_copy;
 	struct file *bdev_file;
 	struct block_device *bdev;
 	dev_t devt;

@@ -32,6 +32,7 @@
  * @flags: MIRVOL_PLEX_F_*
  * @sync_offset: sectors known in sync (resync checkpoint)
  * @gone_generation: generation at which it left the in-sync set, or 0
+ *	(in sync, or copying everything: not covered by the bitmap)
  */
 struct mirvol_md_plex {
 	u8 uuid[MIRVOL_UUID_LEN];

@@ -893,7 +893,10 @@ struct mirvol_set_volume {
  * @sync_offset:	sectors (512 B) of the volume known in sync on this
  *			plex: the resync checkpoint; data_size when active
  * @gone_generation:	generation at which the plex last left the in-sync
- *			set (failed, missing); 0 if never
+ *			set (failed, missing, offline), kept while it is a
+ *			partial resync target; 0 while in sync, and for a
+ *			plex that left, or is, copying everything (the
+ *			bitmap does not cover what it never got)
  * @reserved:		zero
  */
 struct mirvol_sb_plex {
