@@ -3908,6 +3908,94 @@ static void mirvol_test_bitmap_syncing_offline_online(struct kunit *test)
 	flap_check_data(test, uuid);
 }
 
+/*
+ * A replace's new device goes away during the copy and comes back
+ * (re-add, udev's incremental assembly): it rejoins as a new plex object
+ * in its slot, and the copy goes on onto it.  In sync at the end, the
+ * replace must end as one: the old plex out, the new one in with the
+ * volume's data.  It failed with PLEX_NOT_IN_SYNC, the old plex kept: it
+ * recognised its new plex by pointer.
+ */
+static void mirvol_test_replace_new_flapped(struct kunit *test)
+{
+	u8 uuid[MIRVOL_UUID_LEN], old_uuid[MIRVOL_UUID_LEN];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct block_device *bdev;
+	struct mirvol_plex *p2;
+	u64 op_id = 0, readd_id;
+	sector_t where = 0;
+	int fd;
+
+	/* No bitmap: the device comes back stale and is copied in full. */
+	io_create_flags(test, "kunit-flaprepl", 2, MIRVOL_CREATE_F_NO_BITMAP,
+			&op_id);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	memcpy(old_uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	fill(ctx->pages, 0x7e9f);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048, ctx->pages,
+				    IO_PAGES), 0);
+	reinit_completion(&flap_step_held);
+	reinit_completion(&flap_step_go);
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, hold_flap_step);
+	op_id = 0;
+	KUNIT_ASSERT_EQ(test, mirvol_replace_plex(ctx->vol, old_uuid,
+						  ctx->ram[2], &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&flap_step_held,
+							    msecs_to_jiffies(60000)));
+	mutex_lock(&ctx->vol->lock);
+	p2 = ctx->vol->plexes[2];
+	if (p2) {
+		mirvol_plex_get(p2);
+		memcpy(uuid, &p2->uuid, MIRVOL_UUID_LEN);
+	}
+	mutex_unlock(&ctx->vol->lock);
+	if (!p2) {
+		complete(&flap_step_go);
+		KUNIT_FAIL(test, "the replace did not take slot 2");
+		return;
+	}
+	/* The block layer's call when the device is deleted. */
+	bdev = p2->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p2->state) ==
+					   MIRVOL_PLEX_MISSING &&
+					   !READ_ONCE(p2->bdev)));
+	flush_workqueue(mirvol_wq);
+	mirvol_plex_put(p2);
+	fd = flap_fd(ctx->ram[2]);
+	KUNIT_EXPECT_GE(test, fd, 0);
+	if (fd >= 0) {
+		reason = mirvol_plex_action(ctx->vol, uuid, MIRVOL_PLEX_READD,
+					    fd, &readd_id);
+		close_fd(fd);
+		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+				    "re-add: reason %d", reason);
+	}
+	complete(&flap_step_go);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED,
+			    "the replace ended %u, reason %u", info.state,
+			    info.reason);
+
+	mutex_lock(&ctx->vol->lock);
+	KUNIT_EXPECT_NULL_MSG(test, mirvol_plex_find(ctx->vol, old_uuid),
+			      "the old plex stays");
+	p2 = mirvol_plex_find(ctx->vol, uuid);
+	KUNIT_EXPECT_TRUE_MSG(test, p2 && p2->state == MIRVOL_PLEX_ACTIVE,
+			      "the new plex is not active");
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_EXPECT_TRUE_MSG(test, plexes_same(test, ctx, 0, 2, &where),
+			      "the new plex differs from plex 0 at sector %llu",
+			      (unsigned long long)where);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -3972,6 +4060,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_cancel_add_keeps_missing),
 	KUNIT_CASE(mirvol_test_cancel_add_flapped),
 	KUNIT_CASE(mirvol_test_replace_new_fails_at_end),
+	KUNIT_CASE(mirvol_test_replace_new_flapped),
 	KUNIT_CASE(mirvol_test_cancel_as_it_ends),
 	KUNIT_CASE(mirvol_test_reboot_marks_clean),
 	KUNIT_CASE(mirvol_test_reboot_marks_clean_no_safe_mode),
