@@ -158,20 +158,21 @@ static void mirvol_add_undo(struct mirvol_add *a)
  * stays: redundancy never drops).
  *
  * Judged with I/O drained and the plexes flushed, as break-plex does: a
- * write in flight may still fail the new plex.  The old plex is looked
- * up by UUID (a device that went and came back is a new plex object),
- * and it comes back if the update that records its leaving fails or the
- * new plex fails on the way.
+ * write in flight may still fail the new plex.  Both plexes are looked
+ * up by UUID (a device that went and came back, re-added or assembled
+ * incrementally, is a new plex object in its slot: mirvol_rejoin()),
+ * and the old one comes back if the update that records its leaving
+ * fails or the new plex fails on the way.
  */
 static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 {
 	struct mirvol_volume *vol = a->op.vol;
-	struct mirvol_plex *new = a->plexes[0], *old;
+	unsigned int new_index = a->plexes[0]->index;
 	enum mirvol_reason reason = MIRVOL_R_NONE;
-	bool boot = new->boot, write_mostly = new->write_mostly;
+	struct mirvol_plex *new, *old;
 	bool back = false;
 
-	MIRVOL_KUNIT_HOOK(mirvol_kunit_replace_hook, new);
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_replace_hook, a->plexes[0]);
 	mutex_lock(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
 		mutex_unlock(&vol->lock);
@@ -181,11 +182,13 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 	mirvol_flush_plexes(vol);
 	mutex_lock(&vol->sb_mutex);
 	old = mirvol_plex_find(vol, a->old->uuid.b);
-	if (vol->plexes[new->index] != new ||
-	    READ_ONCE(new->state) != MIRVOL_PLEX_ACTIVE) {
+	new = mirvol_plex_find(vol, a->plexes[0]->uuid.b);
+	if (!new || READ_ONCE(new->state) != MIRVOL_PLEX_ACTIVE) {
 		reason = MIRVOL_R_PLEX_NOT_IN_SYNC;
 		old = NULL;
 	} else if (old) {
+		bool boot = new->boot, write_mostly = new->write_mostly;
+
 		/* Gone already (its slot taken by the new plex) if not. */
 		mirvol_plex_get(old);
 		new->boot = old->boot;
@@ -214,10 +217,10 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 	if (!reason) {
 		mirvol_sb_wipe(old);
 		pr_info("mirvol: %s: plex %u replaced by plex %u\n", vol->name,
-			old->index, new->index);
+			old->index, new_index);
 	} else {
 		pr_warn("mirvol: %s: plex %u stays: its replacement, plex %u, is not in sync\n",
-			vol->name, old->index, new->index);
+			vol->name, old->index, new_index);
 	}
 	mirvol_plex_put(old);
 	return reason;
