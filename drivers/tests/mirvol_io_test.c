@@ -3996,6 +3996,169 @@ static void mirvol_test_replace_new_flapped(struct kunit *test)
 			      (unsigned long long)where);
 }
 
+/*
+ * Assemble the volume whose only member is RAM disk @i, as 'mirvolctl
+ * assemble' does (ASSEMBLE takes its devices as fds).  Returns it,
+ * referenced, or NULL.
+ */
+static struct mirvol_volume *assemble_ram(struct kunit *test,
+					  struct io_ctx *ctx, unsigned int i)
+{
+	struct mirvol_assemble_member um = {};
+	struct mirvol_assemble reply = {};
+	enum mirvol_reason reason;
+	int fd;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	KUNIT_ASSERT_GE(test, fd, 0);
+	fd_install(fd, get_file(ctx->ram[i]));
+	um.fd = fd;
+	reason = mirvol_assemble(&um, 1, 0, &reply);
+	close_fd(fd);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, member: result %u reason %u",
+			    reason, um.result, um.reason);
+	if (reason)
+		return NULL;
+	KUNIT_EXPECT_EQ(test, um.result, (u32)MIRVOL_MEMBER_ACTIVE);
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 1U);
+	return mirvol_lookup(reply.volume_uuid);
+}
+
+/*
+ * RAM disk @i holds the superblock of volume @uuid, of generation @gen,
+ * and the volume assembles from it again (then it is removed).
+ */
+static void expect_source_back(struct kunit *test, struct io_ctx *ctx,
+			       unsigned int i, const uuid_t *uuid, u64 gen)
+{
+	struct mirvol_volume *back;
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+
+	KUNIT_ASSERT_GE_MSG(test, mirvol_sb_read_dev(rbdev(ctx, i), &md,
+						     &reason), 0,
+			    "the source's plex lost its metadata: reason %d",
+			    reason);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(md.volume_uuid, uuid,
+					 MIRVOL_UUID_LEN), 0,
+			    "the source's plex holds another volume's superblock");
+	KUNIT_EXPECT_EQ(test, md.generation, gen);
+	back = assemble_ram(test, ctx, i);
+	KUNIT_ASSERT_NOT_NULL(test, back);
+	KUNIT_EXPECT_TRUE(test, uuid_equal(&back->uuid, uuid));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(back->state),
+			(unsigned int)MIRVOL_VOLUME_ONLINE);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(back, true),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(back);
+}
+
+/*
+ * add-plex --from-volume whose superblock update fails (the target's
+ * only in-sync plex cannot flush): the add is undone.  The source was
+ * dissolved, and the join had written the target's superblock over its
+ * plex: the plex must carry the source's metadata again, so that the
+ * source can be assembled (on failure nothing changed but that the
+ * source is stopped).
+ */
+static void mirvol_test_add_from_volume_update_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	u64 id = 0, region = 0, op_id = 0;
+	enum mirvol_reason reason;
+	struct mirvol_volume *src;
+	struct mirvol_md md;
+	uuid_t src_uuid;
+
+	io_create(test, "kunit-addsrc", 1, true, NULL);
+	reason = mirvol_volume_create("kunit-addsrc-s", &ctx->ram[1], 1,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
+				      &id, &src);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE, "create: reason %d",
+			    reason);
+	uuid_copy(&src_uuid, &src->uuid);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	reason = mirvol_add_plex(ctx->vol, NULL, src, false, &op_id);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	mirvol_volume_put(src);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_EQ(test, ctx->vol->nr_plexes, 1U);
+	expect_source_back(test, ctx, 1, &src_uuid, md.generation);
+}
+
+/*
+ * merge-plex whose superblock update fails: the copy broken off with
+ * --track-changes must come back as it was, its change map included
+ * (region 7 written on it, region 9 on the volume since the split), so
+ * that the merge can be tried again.
+ */
+static void mirvol_test_merge_update_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *peer;
+	unsigned int shift;
+	struct mirvol_md md;
+	struct file *file;
+	uuid_t peer_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-mrgfail", 2, true, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	shift = ctx->vol->bitmap->shift;
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-mrgfail-b", true,
+				   &peer_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	peer = mirvol_lookup(peer_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, peer);
+	file = open_dev(disk_devt(peer->disk));
+	if (IS_ERR(file)) {
+		mirvol_volume_put(peer);
+		KUNIT_FAIL(test, "cannot open the broken-off copy");
+		return;
+	}
+	fill(ctx->pages, 0x3e7);
+	KUNIT_EXPECT_EQ(test, do_io(file_bdev(file), REQ_OP_WRITE,
+				    (sector_t)7 << shift, ctx->pages,
+				    IO_PAGES), 0);
+	__fput_sync(file);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
+				    (sector_t)9 << shift, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 1, 7));
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 1, 9));
+	/* Marked clean (safe mode): its superblock stays as read now. */
+	KUNIT_EXPECT_TRUE(test, wait_until(!test_bit(MIRVOL_VOL_DIRTY,
+						     &peer->flags)));
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	reason = mirvol_add_plex(ctx->vol, NULL, peer, true, &op_id);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	mirvol_volume_put(peer);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_EQ(test, ctx->vol->nr_plexes, 1U);
+	/* Still tracked on the volume: the merge can be tried again. */
+	KUNIT_EXPECT_TRUE(test, uuid_equal(&ctx->vol->split_peer, &peer_uuid));
+	KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, 1, 7),
+			      "the copy's change map lost region 7");
+	KUNIT_EXPECT_FALSE_MSG(test, disk_bit(test, ctx, 1, 9),
+			       "the copy's change map holds the volume's");
+	expect_source_back(test, ctx, 1, &peer_uuid, md.generation);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -4065,6 +4228,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_reboot_marks_clean),
 	KUNIT_CASE(mirvol_test_reboot_marks_clean_no_safe_mode),
 	KUNIT_CASE(mirvol_test_reboot_vs_remove),
+	KUNIT_CASE(mirvol_test_add_from_volume_update_fails),
+	KUNIT_CASE(mirvol_test_merge_update_fails),
 	{}
 };
 
