@@ -12,9 +12,11 @@
  * must not have been asked to stop, the rules are checked again with the
  * plexes as they are now, each plex must fit (mirvol_check_member()),
  * then they are attached with I/O suspended and the resync is queued.
- * If anything fails before the commit, the plexes are given back: a
- * device as it was, a source volume's plexes with its metadata intact,
- * so that it can be assembled again.
+ * If anything fails before the resync is queued, the plexes are given
+ * back: a device as it was (erased if it got the target's superblock), a
+ * source volume's plexes with its metadata, which is saved before the
+ * join writes over it and written back, so that it can be assembled
+ * again.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -33,6 +35,9 @@
  * @plexes: the plexes to add, each referenced
  * @nr: entries in @plexes
  * @inited: per entry of @plexes (bit), it got the target's superblock
+ * @saved: --from-volume and merge: per entry of @plexes, the source's
+ *	metadata the join writes over, until the add is committed: a
+ *	failed attach writes it back
  * @displaced: per entry of @plexes, the missing plex whose slot it took
  *	(mirvol_free_slot()), referenced, until the operation cannot be
  *	undone any more: an undo puts it back
@@ -47,6 +52,7 @@ struct mirvol_add {
 	struct mirvol_plex *plexes[MIRVOL_MAX_PLEXES];
 	unsigned int nr;
 	u8 inited;
+	struct mirvol_meta_copy saved[MIRVOL_MAX_PLEXES];
 	struct mirvol_plex *displaced[MIRVOL_MAX_PLEXES];
 	struct mirvol_plex *old;
 	unsigned long *merge;
@@ -70,6 +76,7 @@ static void mirvol_add_drop(struct mirvol_add *a)
 			mirvol_plex_put(a->displaced[i]);
 			a->displaced[i] = NULL;
 		}
+		mirvol_sb_free_meta(&a->saved[i]);
 	}
 	while (a->nr)
 		mirvol_plex_put(a->plexes[--a->nr]);
@@ -89,30 +96,26 @@ static void mirvol_add_release(struct mirvol_operation *op)
 }
 
 /*
- * Take the plexes out of the target again (cancel, failed attach), give
- * the missing plexes they displaced their slots back, and erase the
- * target's superblock from them.  vol->lock held.
+ * Take the plexes out of the target again (cancel, failed attach) and
+ * give the missing plexes they displaced their slots back.  Returns
+ * those given back (bit per entry), for mirvol_add_give_back(); @cur
+ * receives the plexes taken out, each with a reference for it.
+ * vol->lock and sb_mutex held, I/O suspended if started.
  *
  * Each is looked up by UUID: a device that went away during the add and
  * came back (re-add, incremental assembly) rejoined as a new plex object
  * in its slot (mirvol_rejoin()), which holds the device now.
  */
-static void mirvol_add_undo(struct mirvol_add *a)
+static u8 mirvol_add_detach(struct mirvol_add *a, struct mirvol_plex **cur)
 {
 	struct mirvol_volume *vol = a->op.vol;
-	bool started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
-	struct mirvol_plex *cur[MIRVOL_MAX_PLEXES] = {};
 	unsigned int i;
 	u8 back = 0;
 
-	lockdep_assert_held(&vol->lock);
-	if (started)
-		mirvol_suspend_io(vol);
-	mutex_lock(&vol->sb_mutex);
+	lockdep_assert_held(&vol->sb_mutex);
 	for (i = 0; i < a->nr; i++) {
 		cur[i] = mirvol_plex_find(vol, a->plexes[i]->uuid.b);
 		if (cur[i]) {
-			/* Held for the erase below. */
 			mirvol_plex_get(cur[i]);
 			mirvol_detach_plex(vol, cur[i]);
 		}
@@ -131,25 +134,76 @@ static void mirvol_add_undo(struct mirvol_add *a)
 	 * theirs at the same generation (mirvol_assemble_plan()).
 	 */
 	mirvol_sb_update_locked(vol);
-	mutex_unlock(&vol->sb_mutex);
-	if (started)
-		mirvol_resume_io(vol);
+	return back;
+}
+
+/*
+ * After mirvol_add_detach(), I/O running again: the displaced plexes
+ * @back get their sysfs directories back, and the devices are given
+ * back: a source volume's plexes with its metadata written back, a
+ * device that got the target's superblock erased (a plex that rejoined
+ * had it: it rejoined by it).  Puts the references in @cur.  vol->lock
+ * held.
+ */
+static void mirvol_add_give_back(struct mirvol_add *a, u8 back,
+				 struct mirvol_plex **cur)
+{
+	struct mirvol_volume *vol = a->op.vol;
+	unsigned int i;
+	int err;
+
+	lockdep_assert_held(&vol->lock);
 	/* Allocates: not while I/O is held (reclaim may write to us). */
 	for (i = 0; i < a->nr; i++)
 		if (back & BIT(i))
 			mirvol_sysfs_add_plex(vol, a->displaced[i]);
-	/*
-	 * Only what got the target's superblock: nothing else is ours.  A
-	 * plex that rejoined had it (it rejoined by it).
-	 */
 	for (i = 0; i < a->nr; i++) {
-		if (a->inited & BIT(i))
-			mirvol_sb_wipe(cur[i] ?: a->plexes[i]);
+		struct mirvol_plex *plex = cur[i] ?: a->plexes[i];
+
+		if (a->saved[i].pages) {
+			/*
+			 * Written back whether the join got to it or not
+			 * (--from-volume, merge: a->src is set until the
+			 * commit, and the copies go at the commit).
+			 */
+			err = mirvol_sb_restore_meta(plex, &a->saved[i]);
+			if (!err) {
+				pr_info("mirvol: plex %pUb of %s given back with its metadata\n",
+					&plex->uuid, a->src->name);
+				continue;
+			}
+			pr_err("mirvol: plex %pUb of %s: cannot write its metadata back: %d\n",
+			       &plex->uuid, a->src->name, err);
+		} else if (!(a->inited & BIT(i))) {
+			/* Only what got the target's superblock is ours. */
+			continue;
+		}
+		mirvol_sb_wipe(plex);
+	}
+	for (i = 0; i < a->nr; i++)
 		if (cur[i])
 			mirvol_plex_put(cur[i]);
-	}
 	a->inited = 0;
 	mirvol_add_drop(a);
+}
+
+/* Undo an add whose plexes are attached (a cancel).  vol->lock held. */
+static void mirvol_add_undo(struct mirvol_add *a)
+{
+	struct mirvol_volume *vol = a->op.vol;
+	bool started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	struct mirvol_plex *cur[MIRVOL_MAX_PLEXES] = {};
+	u8 back;
+
+	lockdep_assert_held(&vol->lock);
+	if (started)
+		mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
+	back = mirvol_add_detach(a, cur);
+	mutex_unlock(&vol->sb_mutex);
+	if (started)
+		mirvol_resume_io(vol);
+	mirvol_add_give_back(a, back, cur);
 }
 
 /*
@@ -408,7 +462,12 @@ static enum mirvol_reason mirvol_add_prepare(struct mirvol_add *a,
 	return MIRVOL_R_NONE;
 }
 
-/* Attach the plexes as syncing members, I/O suspended.  vol->lock held. */
+/*
+ * Attach the plexes as syncing members, I/O suspended.  On failure they
+ * are taken out again before I/O resumes (a write the target took with
+ * them attached would have reached a source's plexes), and given back.
+ * vol->lock held.
+ */
 static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 {
 	struct mirvol_volume *vol = a->op.vol;
@@ -417,6 +476,8 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 	uuid_t peer = vol->split_peer;
 	u64 split_generation = vol->split_generation;
 	unsigned int i;
+	struct mirvol_plex *cur[MIRVOL_MAX_PLEXES] = {};
+	u8 back = 0;
 
 	if (started)
 		mirvol_suspend_io(vol);
@@ -465,12 +526,15 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 		/* Still tracked: the undo records it so. */
 		vol->split_peer = peer;
 		vol->split_generation = split_generation;
+		back = mirvol_add_detach(a, cur);
 	}
 	mutex_unlock(&vol->sb_mutex);
 	if (started)
 		mirvol_resume_io(vol);
-	if (reason)
+	if (reason) {
+		mirvol_add_give_back(a, back, cur);
 		return reason;
+	}
 	for (i = 0; i < a->nr; i++)
 		mirvol_sysfs_add_plex(vol, a->plexes[i]);
 	return MIRVOL_R_NONE;
@@ -506,13 +570,24 @@ static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
 		if (r == MIRVOL_R_DEVICE_TOO_SMALL || (r && !reason))
 			reason = r;
 	}
+	/*
+	 * A source's plexes: their metadata, saved before the join writes
+	 * over it, goes back on them if the attach fails.
+	 */
+	for (i = 0; i < a->nr && a->src && !reason; i++) {
+		int err = mirvol_sb_save_meta(vol, a->plexes[i], &a->saved[i]);
+
+		if (err)
+			reason = mirvol_errno_reason(err);
+	}
 	if (reason)
 		return reason;
 	reason = mirvol_add_attach(a);
-	if (reason) {
-		mirvol_add_undo(a);
+	if (reason)
 		return reason;
-	}
+	/* Committed: a cancel from here on erases them (the copy began). */
+	for (i = 0; i < a->nr; i++)
+		mirvol_sb_free_meta(&a->saved[i]);
 	for (i = 0; i < a->nr; i++) {
 		mirvol_op_add_output(&a->op, &a->plexes[i]->uuid);
 		if (a->src)

@@ -14,6 +14,7 @@
 #include <linux/blkdev.h>
 #include <linux/completion.h>
 #include <linux/highmem.h>
+#include <linux/slab.h>
 #include <linux/timekeeping.h>
 
 #include "mirvol_core.h"
@@ -466,28 +467,136 @@ int mirvol_sb_update(struct mirvol_volume *vol)
 }
 
 /*
+ * Write the metadata head of a device, @pages (MIRVOL_META_HEAD_PAGES),
+ * and tell udev: the device became, or stopped being, a member, and udev
+ * only notices writes through device nodes it watches, so it re-examines
+ * the device (member properties, UDISKS_IGNORE).
+ */
+static int mirvol_write_head_pages(struct block_device *bdev,
+				   struct page **pages)
+{
+	int ret;
+
+	ret = mirvol_sync_rw(bdev, REQ_OP_WRITE | MIRVOL_META_OPF |
+			     REQ_PREFLUSH | REQ_FUA, 0, pages,
+			     MIRVOL_META_HEAD_PAGES);
+	if (!ret)
+		kobject_uevent(bdev_kobj(bdev), KOBJ_CHANGE);
+	return ret;
+}
+
+/*
  * Write the whole metadata head of a device: 4 KiB of zeros (wiping
  * signatures of what the device held before), then both slots, @page in
  * slot @slot and zeros in the other (a stale superblock of a former life
  * must never win the slot selection).
- *
- * The device became, or stopped being, a member: tell udev, which only
- * notices writes through device nodes it watches, so that it re-examines
- * the device (member properties, UDISKS_IGNORE).
  */
 static int mirvol_write_head(struct block_device *bdev, struct page *page,
 			     int slot)
 {
-	struct page *pages[3] = { ZERO_PAGE(0), ZERO_PAGE(0), ZERO_PAGE(0) };
-	int ret;
+	struct page *pages[MIRVOL_META_HEAD_PAGES] = {
+		ZERO_PAGE(0), ZERO_PAGE(0), ZERO_PAGE(0)
+	};
 
 	if (slot >= 0)
 		pages[1 + slot] = page;
-	ret = mirvol_sync_rw(bdev, REQ_OP_WRITE | MIRVOL_META_OPF |
-			     REQ_PREFLUSH | REQ_FUA, 0, pages, 3);
-	if (!ret)
-		kobject_uevent(bdev_kobj(bdev), KOBJ_CHANGE);
+	return mirvol_write_head_pages(bdev, pages);
+}
+
+/* The bitmap area's page @i, as mirvol_bitmap_write_plex() writes it. */
+static sector_t mirvol_meta_bitmap_sector(unsigned int i)
+{
+	return MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET) +
+	       i * (PAGE_SIZE >> SECTOR_SHIFT);
+}
+
+/**
+ * mirvol_sb_save_meta - save what a join will write over on a device
+ * @vol: the volume it joins; its bitmap, if any, says how much of the
+ *	bitmap area the join writes
+ * @plex: the plex, with its device, not in a volume
+ * @mc: out: the copy; mirvol_sb_free_meta() frees it, also on failure
+ *
+ * A source volume's plex joining another volume (add-plex --from-volume,
+ * merge-plex) keeps its metadata in this copy until the add cannot be
+ * undone any more: mirvol_sb_restore_meta() writes it back if the add
+ * fails, so that the source can be assembled again.
+ *
+ * Context: vol->lock held, as for the join; not while its I/O is held.
+ * Return: 0 or a negative errno.
+ */
+int mirvol_sb_save_meta(struct mirvol_volume *vol, struct mirvol_plex *plex,
+			struct mirvol_meta_copy *mc)
+{
+	unsigned int i, nr = MIRVOL_META_HEAD_PAGES;
+	int ret = 0;
+
+	lockdep_assert_held(&vol->lock);
+	if (vol->bitmap)
+		nr += vol->bitmap->nr_pages;
+	mc->pages = kcalloc(nr, sizeof(*mc->pages), GFP_KERNEL);
+	if (!mc->pages)
+		return -ENOMEM;
+	mc->nr = nr;
+	for (i = 0; i < nr; i++) {
+		mc->pages[i] = alloc_page(GFP_KERNEL);
+		if (!mc->pages[i])
+			return -ENOMEM;
+	}
+	ret = mirvol_sync_rw(plex->bdev, REQ_OP_READ | MIRVOL_META_OPF, 0,
+			     mc->pages, MIRVOL_META_HEAD_PAGES);
+	for (i = MIRVOL_META_HEAD_PAGES; i < nr && !ret; i++)
+		ret = mirvol_sync_rw(plex->bdev, REQ_OP_READ | MIRVOL_META_OPF,
+				     mirvol_meta_bitmap_sector(i -
+						MIRVOL_META_HEAD_PAGES),
+				     &mc->pages[i], 1);
 	return ret;
+}
+
+/**
+ * mirvol_sb_restore_meta - write a copy of mirvol_sb_save_meta() back
+ * @plex: the plex it was saved from, with its device
+ * @mc: the copy
+ *
+ * The bitmap area first, then the metadata head, as a join writes them.
+ *
+ * Return: 0 or a negative errno.
+ */
+int mirvol_sb_restore_meta(struct mirvol_plex *plex,
+			   struct mirvol_meta_copy *mc)
+{
+	unsigned int i;
+	int ret = 0;
+
+	if (!plex->bdev)
+		return -ENODEV;
+	for (i = MIRVOL_META_HEAD_PAGES; i < mc->nr && !ret; i++)
+		ret = mirvol_sync_rw(plex->bdev, REQ_OP_WRITE | REQ_META |
+				     REQ_FUA,
+				     mirvol_meta_bitmap_sector(i -
+						MIRVOL_META_HEAD_PAGES),
+				     &mc->pages[i], 1);
+	if (!ret)
+		ret = mirvol_write_head_pages(plex->bdev, mc->pages);
+	return ret;
+}
+
+/**
+ * mirvol_sb_free_meta - free a copy of mirvol_sb_save_meta()
+ * @mc: the copy; empty afterwards (freeing an empty one does nothing)
+ */
+void mirvol_sb_free_meta(struct mirvol_meta_copy *mc)
+{
+	unsigned int i;
+
+	if (!mc->pages)
+		return;
+	for (i = 0; i < mc->nr; i++)
+		if (mc->pages[i])
+			__free_page(mc->pages[i]);
+	kfree(mc->pages);
+	mc->pages = NULL;
+	mc->nr = 0;
 }
 
 /* The bitmap image, then the metadata head with the superblock of @gen. */

@@ -696,6 +696,20 @@ struct mirvol_batch {
 	struct completion done;
 };
 
+/* The metadata head: 4 KiB of signature space, then the two slots. */
+#define MIRVOL_META_HEAD_PAGES	(1 + MIRVOL_SB_SLOTS)
+
+/**
+ * struct mirvol_meta_copy - a device's metadata that a join writes over
+ * @pages: the head's MIRVOL_META_HEAD_PAGES pages, then the pages of the
+ *	bitmap area the join writes (MIRVOL_SB_SLOT_SIZE bytes of each)
+ * @nr: entries in @pages
+ */
+struct mirvol_meta_copy {
+	struct page **pages;
+	unsigned int nr;
+};
+
 /* mirvol_sb.c */
 void mirvol_batch_init(struct mirvol_batch *b);
 void mirvol_batch_submit(struct mirvol_batch *b, struct bio *bio,
@@ -710,6 +724,11 @@ void mirvol_sb_flush_syncing(struct mirvol_volume *vol, u8 slots);
 int mirvol_sb_wipe(struct mirvol_plex *plex);
 int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
+int mirvol_sb_save_meta(struct mirvol_volume *vol, struct mirvol_plex *plex,
+			struct mirvol_meta_copy *mc);
+int mirvol_sb_restore_meta(struct mirvol_plex *plex,
+			   struct mirvol_meta_copy *mc);
+void mirvol_sb_free_meta(struct mirvol_meta_copy *mc);
 int mirvol_sync_rw(struct block_device *bdev, blk_opf_t opf, sector_t sector,
 		   struct page **pages, unsigned int nr_pages);
 
