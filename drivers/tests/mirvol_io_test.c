@@ -4159,6 +4159,83 @@ static void mirvol_test_merge_update_fails(struct kunit *test)
 	expect_source_back(test, ctx, 1, &peer_uuid, md.generation);
 }
 
+/*
+ * break-plex or remove-plex whose superblock update fails (the plex that
+ * stays cannot flush): the call fails, and the plex must still be in the
+ * volume, in its slot, in sync, with its device, and take writes.
+ */
+static void split_update_fails(struct kunit *test, bool brk)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *nv;
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, brk ? "kunit-brkfail" : "kunit-rmfail", 2, true,
+		  NULL);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	if (brk)
+		reason = mirvol_break_plex(ctx->vol, uuid, "", false,
+					   &new_uuid, name, &op_id);
+	else
+		reason = mirvol_remove_plex(ctx->vol, uuid, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_IO_ERROR);
+
+	mutex_lock(&ctx->vol->lock);
+	p1 = mirvol_plex_find(ctx->vol, uuid);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, p1,
+				  "the plex left though the %s failed",
+				  brk ? "break" : "remove");
+	if (p1) {
+		KUNIT_EXPECT_EQ(test, p1->index, 1U);
+		KUNIT_EXPECT_NOT_NULL(test, p1->bdev);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+				(unsigned int)MIRVOL_PLEX_ACTIVE);
+	}
+	mutex_unlock(&ctx->vol->lock);
+	if (brk) {
+		nv = mirvol_lookup(new_uuid.b);
+		KUNIT_EXPECT_NULL(test, nv);
+		if (nv)
+			mirvol_volume_put(nv);
+	}
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	/* Its device says so, and it takes the writes. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, memcmp(md.volume_uuid, &ctx->vol->uuid,
+				     MIRVOL_UUID_LEN), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(md.plexes[1].uuid, uuid,
+				     MIRVOL_UUID_LEN), 0);
+	fill(ctx->pages, brk ? 0xb4e : 0x4e3);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 64), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+static void mirvol_test_break_update_fails(struct kunit *test)
+{
+	split_update_fails(test, true);
+}
+
+static void mirvol_test_remove_plex_update_fails(struct kunit *test)
+{
+	split_update_fails(test, false);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -4230,6 +4307,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_reboot_vs_remove),
 	KUNIT_CASE(mirvol_test_add_from_volume_update_fails),
 	KUNIT_CASE(mirvol_test_merge_update_fails),
+	KUNIT_CASE(mirvol_test_break_update_fails),
+	KUNIT_CASE(mirvol_test_remove_plex_update_fails),
 	{}
 };
 
