@@ -128,6 +128,7 @@ static enum mirvol_reason mirvol_freeze_all(struct mirvol_volume *vol,
  * on it (a plex that fails the flush is failed, and the rules see it),
  * the superblocks of the others record that it left, and only then do
  * writes resume without it.  Returns the plex, referenced, in *plexp.
+ * When they cannot record it (IO_ERROR), the plex stays: nothing changed.
  * vol->lock held.
  */
 static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
@@ -179,12 +180,33 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 		vol->split_generation = vol->generation;
 		sp->tracking = true;
 	}
-	if (mirvol_sb_update_locked(vol))
+	if (mirvol_sb_update_locked(vol)) {
+		/*
+		 * The in-sync plexes could not record that it left: it
+		 * comes back into its slot, in its state, as replace's
+		 * old plex does, and the call changes nothing.  It missed
+		 * no write: I/O has been held since before the flush
+		 * above (and sb_plexes, only set by an update that succeeded,
+		 * still has it).  The repeat records what the failed
+		 * update failed meanwhile (a plex that cannot flush is
+		 * failed now that it is not the last in-sync plex).
+		 */
 		reason = MIRVOL_R_IO_ERROR;
+		if (sp->tracking) {
+			memset(&vol->split_peer, 0, sizeof(vol->split_peer));
+			vol->split_generation = 0;
+			sp->tracking = false;
+		}
+		mirvol_attach_plex(vol, plex);
+		mirvol_sb_update_locked(vol);
+	}
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
 	if (reason) {
-		/* No plex took the update: the volume failed. */
+		/* Allocates: not while I/O is held (reclaim may write). */
+		mirvol_sysfs_add_plex(vol, plex);
+		pr_warn("mirvol: %s: plex %u stays: the superblocks could not record that it left\n",
+			vol->name, plex->index);
 		mirvol_plex_put(plex);
 		return reason;
 	}
