@@ -470,6 +470,34 @@ static void take_online_wait(struct kunit *test, struct mirvol_volume *vol,
 }
 
 /*
+ * Two plexes with a bitmap, dirty (written in region 2, with @seed), plex
+ * 1 offline.  No clean mark (safe mode off): no superblock update but the
+ * test's.
+ */
+static void io_create_p1_offline(struct kunit *test, const char *name,
+				 u32 seed)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p1;
+	u64 op_id = 0;
+
+	io_create(test, name, 2, true, NULL);
+	vol = ctx->vol;
+	KUNIT_ASSERT_NOT_NULL(test, vol->bitmap);
+	p1 = vol->plexes[1];
+	vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, seed);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
+				    2 << vol->bitmap->shift, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, p1->state, MIRVOL_PLEX_OFFLINE);
+}
+
+/*
  * Bitmap rule 4: a bit no in-sync plex took ends the bitmap's coverage.
  * Plex 1 is offline (covered by the bitmap: it would copy only the
  * regions set); plex 0, the last in-sync plex, fails every write into
@@ -488,25 +516,14 @@ static void mirvol_test_bitmap_set_lost(struct kunit *test)
 	struct mirvol_plex *p0, *p1;
 	struct mirvol_md md;
 	unsigned long r = 30;
-	u64 gen, op_id = 0;
+	u64 gen;
 	s64 errors;
 
-	io_create(test, "kunit-bmlost", 2, true, NULL);
+	io_create_p1_offline(test, "kunit-bmlost", 0x1057);
 	vol = ctx->vol;
 	bm = vol->bitmap;
-	KUNIT_ASSERT_NOT_NULL(test, bm);
 	p0 = vol->plexes[0];
 	p1 = vol->plexes[1];
-	/* No clean mark while the test counts generations. */
-	vol->safe_mode_delay_ms = 0;
-	/* Marked dirty by a first write, elsewhere. */
-	fill(ctx->pages, 0x1057);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2 << bm->shift,
-				    ctx->pages, IO_PAGES), 0);
-	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
-						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
-						 &op_id), MIRVOL_R_NONE);
-	KUNIT_ASSERT_EQ(test, p1->state, MIRVOL_PLEX_OFFLINE);
 	/* As it stands, the bitmap covers what plex 1 misses. */
 	KUNIT_ASSERT_GE(test, p1->gone_generation, bm->cleared_gen);
 
@@ -804,28 +821,18 @@ static void mirvol_test_set_volume_io_error(struct kunit *test)
 	struct mirvol_plex *p0, *p1;
 	unsigned long r = 40;
 	unsigned int smin, smax;
-	u64 op_id = 0, split_gen;
+	u64 split_gen;
 	uuid_t peer;
 
 	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
 	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, before);
 	KUNIT_ASSERT_NOT_NULL(test, after);
-	io_create(test, "kunit-setfail", 2, true, NULL);
+	io_create_p1_offline(test, "kunit-setfail", 0x5e7f);
 	vol = ctx->vol;
 	bm = vol->bitmap;
-	KUNIT_ASSERT_NOT_NULL(test, bm);
 	p0 = vol->plexes[0];
 	p1 = vol->plexes[1];
-	/* No clean mark: no superblock update but the test's. */
-	vol->safe_mode_delay_ms = 0;
-	fill(ctx->pages, 0x5e7f);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2 << bm->shift,
-				    ctx->pages, IO_PAGES), 0);
-	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
-						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
-						 &op_id), MIRVOL_R_NONE);
-	KUNIT_ASSERT_EQ(test, p1->state, MIRVOL_PLEX_OFFLINE);
 	/* A tracked split and stored speeds, on disk. */
 	mutex_lock(&vol->lock);
 	mutex_lock(&vol->sb_mutex);
@@ -3308,16 +3315,86 @@ static int install_fd(struct file *file)
 	return fd;
 }
 
-/* What the step hook of mirvol_test_cancel_add_flapped() uses. */
-static DECLARE_COMPLETION(add_step_held);
-static DECLARE_COMPLETION(add_step_go);
+/*
+ * The block layer's call when @plex's device is deleted; waits until the
+ * plex is missing, its device closed.  Returns whether it is.
+ */
+static bool unplug_plex(struct mirvol_plex *plex)
+{
+	struct block_device *bdev = plex->bdev;
 
-/* Once: the add's resync waits before its first batch until told. */
-static void hold_add_step(struct mirvol_volume *vol)
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	if (!wait_until(READ_ONCE(plex->state) == MIRVOL_PLEX_MISSING &&
+			!READ_ONCE(plex->bdev)))
+		return false;
+	flush_workqueue(mirvol_wq);
+	return true;
+}
+
+/* 'mirvolctl re-add' of plex @uuid, its device @file back; the reason. */
+static enum mirvol_reason readd_plex(struct kunit *test,
+				     struct mirvol_volume *vol, const u8 *uuid,
+				     struct file *file)
+{
+	enum mirvol_reason reason;
+	u64 op_id = 0;
+	int fd;
+
+	fd = install_fd(file);
+	KUNIT_EXPECT_GE(test, fd, 0);
+	if (fd < 0)
+		return MIRVOL_R_BAD_FD;
+	reason = mirvol_plex_action(vol, uuid, MIRVOL_PLEX_READD, fd, &op_id);
+	close_fd(fd);
+	return reason;
+}
+
+/* What the step hook of the flap tests uses. */
+static DECLARE_COMPLETION(step_held);
+static DECLARE_COMPLETION(step_go);
+
+/* Once: the resync waits before its first batch until told. */
+static void hold_resync_step(struct mirvol_volume *vol)
 {
 	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
-	complete(&add_step_held);
-	wait_for_completion_timeout(&add_step_go, msecs_to_jiffies(60000));
+	complete(&step_held);
+	wait_for_completion_timeout(&step_go, msecs_to_jiffies(60000));
+}
+
+/* The next resync waits before its first batch until step_go. */
+static void hold_next_resync_step(void)
+{
+	reinit_completion(&step_held);
+	reinit_completion(&step_go);
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, hold_resync_step);
+}
+
+/*
+ * Once the resync is held: the plex in @slot (the operation's new plex),
+ * referenced, its UUID in @uuid; or NULL, the resync let go.
+ */
+static struct mirvol_plex *held_new_plex(struct kunit *test,
+					 struct mirvol_volume *vol,
+					 unsigned int slot, u8 *uuid)
+{
+	struct mirvol_plex *plex;
+
+	if (!wait_for_completion_timeout(&step_held,
+					 msecs_to_jiffies(60000))) {
+		KUNIT_FAIL(test, "the resync did not reach its first step");
+		return NULL;
+	}
+	mutex_lock(&vol->lock);
+	plex = vol->plexes[slot];
+	if (plex) {
+		mirvol_plex_get(plex);
+		memcpy(uuid, &plex->uuid, MIRVOL_UUID_LEN);
+	}
+	mutex_unlock(&vol->lock);
+	if (!plex)
+		complete(&step_go);
+	return plex;
 }
 
 /*
@@ -3335,10 +3412,8 @@ static void mirvol_test_cancel_add_flapped(struct kunit *test)
 	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	u8 uuid[MIRVOL_UUID_LEN];
-	struct block_device *bdev;
-	u64 op_id = 0, readd_id;
+	u64 op_id = 0;
 	struct mirvol_md md;
-	int fd;
 
 	/*
 	 * No bitmap: the device comes back stale and the add copies it
@@ -3347,44 +3422,21 @@ static void mirvol_test_cancel_add_flapped(struct kunit *test)
 	io_create_flags(test, "kunit-addflap", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
 			MIRVOL_CREATE_F_NO_BITMAP, NULL);
 	WRITE_ONCE(ctx->vol->sync_speed_max, 1000);
-	reinit_completion(&add_step_held);
-	reinit_completion(&add_step_go);
-	WRITE_ONCE(mirvol_kunit_resync_step_hook, hold_add_step);
+	hold_next_resync_step();
 	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
 					      false, &op_id), MIRVOL_R_NONE);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&add_step_held,
-							    msecs_to_jiffies(60000)));
 	/* The add is held: no assertion until it is let go. */
-	mutex_lock(&ctx->vol->lock);
-	p2 = ctx->vol->plexes[2];
-	if (p2) {
-		mirvol_plex_get(p2);
-		memcpy(uuid, &p2->uuid, MIRVOL_UUID_LEN);
-	}
-	mutex_unlock(&ctx->vol->lock);
+	p2 = held_new_plex(test, ctx->vol, 2, uuid);
 	if (!p2) {
-		complete(&add_step_go);
 		KUNIT_FAIL(test, "the add did not take slot 2");
 		return;
 	}
-	/* The block layer's call when the device is deleted. */
-	bdev = p2->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
-	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p2->state) ==
-					   MIRVOL_PLEX_MISSING &&
-					   !READ_ONCE(p2->bdev)));
-	flush_workqueue(mirvol_wq);
+	/* Its device is deleted. */
+	KUNIT_EXPECT_TRUE(test, unplug_plex(p2));
 	/* It is back: re-add gives its device (mirvolctl re-add). */
-	fd = install_fd(ctx->ram[2]);
-	KUNIT_EXPECT_GE(test, fd, 0);
-	if (fd >= 0) {
-		reason = mirvol_plex_action(ctx->vol, uuid, MIRVOL_PLEX_READD,
-					    fd, &readd_id);
-		close_fd(fd);
-		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
-				    "re-add: reason %d", reason);
-	}
+	reason = readd_plex(test, ctx->vol, uuid, ctx->ram[2]);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE, "re-add: reason %d",
+			    reason);
 	mutex_lock(&ctx->vol->lock);
 	back = ctx->vol->plexes[2];
 	KUNIT_EXPECT_TRUE_MSG(test, back && back != p2 &&
@@ -3393,7 +3445,7 @@ static void mirvol_test_cancel_add_flapped(struct kunit *test)
 	mutex_unlock(&ctx->vol->lock);
 	mirvol_plex_put(p2);
 	/* A cancel waits for the operation's end: let it go first. */
-	complete(&add_step_go);
+	complete(&step_go);
 	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info), MIRVOL_R_NONE);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
 			MIRVOL_R_NONE);
@@ -3677,28 +3729,6 @@ static void mirvol_test_reboot_vs_remove(struct kunit *test)
 	ctx->vol = NULL;
 }
 
-/* What the step hook of the flap tests uses. */
-static DECLARE_COMPLETION(flap_step_held);
-static DECLARE_COMPLETION(flap_step_go);
-
-/* Once: the resync waits before its first batch until told. */
-static void hold_flap_step(struct mirvol_volume *vol)
-{
-	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
-	complete(&flap_step_held);
-	wait_for_completion_timeout(&flap_step_go, msecs_to_jiffies(60000));
-}
-
-/* An fd for @file in the test thread's table (PLEX_ACTION's device). */
-static int flap_fd(struct file *file)
-{
-	int fd = get_unused_fd_flags(O_CLOEXEC);
-
-	if (fd >= 0)
-		fd_install(fd, get_file(file));
-	return fd;
-}
-
 /*
  * Do plexes @a and @b hold the same data in every region of the volume?
  * If not, *@where is the first sector where they differ.
@@ -3758,24 +3788,16 @@ static u64 flap_setup(struct kunit *test, u8 *uuid)
 	bitmap_fast_clear(ctx->vol->bitmap, 50);
 	KUNIT_ASSERT_TRUE(test, disk_bit_becomes(test, ctx, 2, r, false,
 						 3000));
-	reinit_completion(&flap_step_held);
-	reinit_completion(&flap_step_go);
-	WRITE_ONCE(mirvol_kunit_resync_step_hook, hold_flap_step);
+	hold_next_resync_step();
 	op_id = 0;
 	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
 					      false, &op_id), MIRVOL_R_NONE);
 	KUNIT_ASSERT_NE(test, op_id, 0ULL);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&flap_step_held,
-							    msecs_to_jiffies(60000)));
-	mutex_lock(&ctx->vol->lock);
-	p2 = ctx->vol->plexes[2];
+	p2 = held_new_plex(test, ctx->vol, 2, uuid);
 	if (p2)
-		memcpy(uuid, &p2->uuid, MIRVOL_UUID_LEN);
-	mutex_unlock(&ctx->vol->lock);
-	if (!p2) {
-		complete(&flap_step_go);
+		mirvol_plex_put(p2);
+	else
 		KUNIT_FAIL(test, "the add did not take slot 2");
-	}
 	return op_id;
 }
 
@@ -3815,11 +3837,9 @@ static void mirvol_test_bitmap_syncing_flap_readd(struct kunit *test)
 	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	u8 uuid[MIRVOL_UUID_LEN];
-	struct block_device *bdev;
 	struct mirvol_plex *p2;
 	struct mirvol_md *md;
-	u64 op_id, readd_id;
-	int fd;
+	u64 op_id;
 
 	md = kunit_kcalloc(test, 2, sizeof(*md), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, md);
@@ -3828,14 +3848,8 @@ static void mirvol_test_bitmap_syncing_flap_readd(struct kunit *test)
 	p2 = mirvol_plex_find(ctx->vol, uuid);
 	mirvol_plex_get(p2);
 	mutex_unlock(&ctx->vol->lock);
-	/* The block layer's call when the device is deleted. */
-	bdev = p2->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
-	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p2->state) ==
-					   MIRVOL_PLEX_MISSING &&
-					   !READ_ONCE(p2->bdev)));
-	flush_workqueue(mirvol_wq);
+	/* Its device is deleted. */
+	KUNIT_EXPECT_TRUE(test, unplug_plex(p2));
 	mirvol_plex_put(p2);
 
 	/* What assembly (after a reboot) would make of plex 2 now. */
@@ -3852,15 +3866,9 @@ static void mirvol_test_bitmap_syncing_flap_readd(struct kunit *test)
 			    (unsigned long long)md[0].plexes[2].gone_generation);
 
 	/* Its device is back: re-add gives it (mirvolctl re-add). */
-	fd = flap_fd(ctx->ram[2]);
-	KUNIT_EXPECT_GE(test, fd, 0);
-	if (fd >= 0) {
-		reason = mirvol_plex_action(ctx->vol, uuid, MIRVOL_PLEX_READD,
-					    fd, &readd_id);
-		close_fd(fd);
-		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
-				    "re-add: reason %d", reason);
-	}
+	reason = readd_plex(test, ctx->vol, uuid, ctx->ram[2]);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE, "re-add: reason %d",
+			    reason);
 	mutex_lock(&ctx->vol->lock);
 	p2 = mirvol_plex_find(ctx->vol, uuid);
 	KUNIT_EXPECT_TRUE_MSG(test, p2 && p2->bdev, "plex 2 did not rejoin");
@@ -3869,7 +3877,7 @@ static void mirvol_test_bitmap_syncing_flap_readd(struct kunit *test)
 				       p2->partial,
 				       "plex 2 rejoins as a partial target");
 	mutex_unlock(&ctx->vol->lock);
-	complete(&flap_step_go);
+	complete(&step_go);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
 			MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
@@ -3892,7 +3900,7 @@ static void mirvol_test_bitmap_syncing_offline_online(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
 						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
 						 &id), MIRVOL_R_NONE);
-	complete(&flap_step_go);
+	complete(&step_go);
 	/* The add ends without it, whichever way. */
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
 			MIRVOL_R_NONE);
@@ -3922,11 +3930,9 @@ static void mirvol_test_replace_new_flapped(struct kunit *test)
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_op_info info;
 	enum mirvol_reason reason;
-	struct block_device *bdev;
 	struct mirvol_plex *p2;
-	u64 op_id = 0, readd_id;
+	u64 op_id = 0;
 	sector_t where = 0;
-	int fd;
 
 	/* No bitmap: the device comes back stale and is copied in full. */
 	io_create_flags(test, "kunit-flaprepl", 2, MIRVOL_CREATE_F_NO_BITMAP,
@@ -3938,46 +3944,23 @@ static void mirvol_test_replace_new_flapped(struct kunit *test)
 	fill(ctx->pages, 0x7e9f);
 	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048, ctx->pages,
 				    IO_PAGES), 0);
-	reinit_completion(&flap_step_held);
-	reinit_completion(&flap_step_go);
-	WRITE_ONCE(mirvol_kunit_resync_step_hook, hold_flap_step);
+	hold_next_resync_step();
 	op_id = 0;
 	KUNIT_ASSERT_EQ(test, mirvol_replace_plex(ctx->vol, old_uuid,
 						  ctx->ram[2], &op_id),
 			MIRVOL_R_NONE);
-	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&flap_step_held,
-							    msecs_to_jiffies(60000)));
-	mutex_lock(&ctx->vol->lock);
-	p2 = ctx->vol->plexes[2];
-	if (p2) {
-		mirvol_plex_get(p2);
-		memcpy(uuid, &p2->uuid, MIRVOL_UUID_LEN);
-	}
-	mutex_unlock(&ctx->vol->lock);
+	p2 = held_new_plex(test, ctx->vol, 2, uuid);
 	if (!p2) {
-		complete(&flap_step_go);
 		KUNIT_FAIL(test, "the replace did not take slot 2");
 		return;
 	}
-	/* The block layer's call when the device is deleted. */
-	bdev = p2->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
-	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p2->state) ==
-					   MIRVOL_PLEX_MISSING &&
-					   !READ_ONCE(p2->bdev)));
-	flush_workqueue(mirvol_wq);
+	/* Its device is deleted. */
+	KUNIT_EXPECT_TRUE(test, unplug_plex(p2));
 	mirvol_plex_put(p2);
-	fd = flap_fd(ctx->ram[2]);
-	KUNIT_EXPECT_GE(test, fd, 0);
-	if (fd >= 0) {
-		reason = mirvol_plex_action(ctx->vol, uuid, MIRVOL_PLEX_READD,
-					    fd, &readd_id);
-		close_fd(fd);
-		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
-				    "re-add: reason %d", reason);
-	}
-	complete(&flap_step_go);
+	reason = readd_plex(test, ctx->vol, uuid, ctx->ram[2]);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE, "re-add: reason %d",
+			    reason);
+	complete(&step_go);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
 			MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED,
