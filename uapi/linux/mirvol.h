@@ -751,7 +751,8 @@ enum mirvol_plex_action_type {
  * offline across reboots.  ONLINE (an offline plex) and READD (a failed
  * plex, or a missing one with @fd) copy only the regions written since
  * the plex left when the volume has a bitmap that covered every write
- * since then, else everything; they need an in-sync plex
+ * since then and the plex held the data when it left (in sync, or a
+ * partial target), else everything; they need an in-sync plex
  * (OBJECT_STATUS_FAILED).  Assembly brings a returning missing member
  * back by itself the same way; a member that failed a write comes back
  * stale (a full copy).  REPLACE: @fd syncs as a new plex (an operation
