@@ -570,6 +570,12 @@ int mirvol_sb_restore_meta(struct mirvol_plex *plex,
 
 	if (!plex->bdev)
 		return -ENODEV;
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	/* mirvol_sync_rw() bypasses mirvol_inject(): the same rule here. */
+	if (mc->nr > MIRVOL_META_HEAD_PAGES &&
+	    (READ_ONCE(plex->inject) & MIRVOL_INJECT_BITMAP))
+		return -EIO;
+#endif
 	for (i = MIRVOL_META_HEAD_PAGES; i < mc->nr && !ret; i++)
 		ret = mirvol_sync_rw(plex->bdev, REQ_OP_WRITE | REQ_META |
 				     REQ_FUA,

@@ -4143,6 +4143,72 @@ static void mirvol_test_merge_update_fails(struct kunit *test)
 }
 
 /*
+ * A merge-plex that fails before it joins anything (the bitmap merge
+ * finds no in-sync plex to take it) gives the copy back as it was, even
+ * when writing its saved bitmap area back fails: its superblock was never
+ * written over.  The landed code fell through to the erase of a joined
+ * plex, and the copy's superblock, intact, was wiped.
+ */
+static void mirvol_test_merge_restore_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *peer;
+	struct mirvol_plex *q0;
+	struct mirvol_md md;
+	struct file *file;
+	uuid_t peer_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-mrgrst", 2, true, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-mrgrst-b", true,
+				   &peer_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	peer = mirvol_lookup(peer_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, peer);
+	/* A change on the copy: the merge has a bit to write. */
+	file = open_dev(disk_devt(peer->disk));
+	if (IS_ERR(file)) {
+		mirvol_volume_put(peer);
+		KUNIT_FAIL(test, "cannot open the broken-off copy");
+		return;
+	}
+	fill(ctx->pages, 0x3e8);
+	KUNIT_EXPECT_EQ(test, do_io(file_bdev(file), REQ_OP_WRITE,
+				    (sector_t)7 << ctx->vol->bitmap->shift,
+				    ctx->pages, IO_PAGES), 0);
+	__fput_sync(file);
+	KUNIT_EXPECT_TRUE(test, wait_until(!test_bit(MIRVOL_VOL_DIRTY,
+						     &peer->flags)));
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	/*
+	 * The target's bitmap takes nothing (the merge fails), nor does the
+	 * copy's bitmap area (its restore fails).
+	 */
+	q0 = peer->plexes[0];
+	mirvol_plex_get(q0);
+	WRITE_ONCE(q0->inject, MIRVOL_INJECT_BITMAP);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, MIRVOL_INJECT_BITMAP);
+	reason = mirvol_add_plex(ctx->vol, NULL, peer, true, &op_id);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	WRITE_ONCE(q0->inject, 0);
+	mirvol_plex_put(q0);
+	mirvol_volume_put(peer);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_EQ(test, ctx->vol->nr_plexes, 1U);
+	expect_source_back(test, ctx, 1, &peer_uuid, md.generation);
+}
+
+/*
  * break-plex or remove-plex whose superblock update fails (the plex that
  * stays cannot flush): the call fails, and the plex must still be in the
  * volume, in its slot, in sync, with its device, and take writes.
@@ -4290,6 +4356,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_reboot_vs_remove),
 	KUNIT_CASE(mirvol_test_add_from_volume_update_fails),
 	KUNIT_CASE(mirvol_test_merge_update_fails),
+	KUNIT_CASE(mirvol_test_merge_restore_fails),
 	KUNIT_CASE(mirvol_test_break_update_fails),
 	KUNIT_CASE(mirvol_test_remove_plex_update_fails),
 	{}
