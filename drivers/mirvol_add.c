@@ -174,11 +174,13 @@ static void mirvol_add_give_back(struct mirvol_add *a, u8 back,
 			}
 			pr_err("mirvol: plex %pUb of %s: cannot write its metadata back: %d\n",
 			       &plex->uuid, a->src->name, err);
-		} else if (!(a->inited & BIT(i))) {
-			/* Only what got the target's superblock is ours. */
-			continue;
 		}
-		mirvol_sb_wipe(plex);
+		/*
+		 * Only what got the target's superblock is ours: a source's
+		 * plex the join never wrote keeps its own superblock.
+		 */
+		if (a->inited & BIT(i))
+			mirvol_sb_wipe(plex);
 	}
 	for (i = 0; i < a->nr; i++)
 		if (cur[i])
