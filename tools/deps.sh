@@ -17,13 +17,40 @@ set -eu
 
 export DEBIAN_FRONTEND=noninteractive
 
+# Does the archive offer package $1 (a candidate version)?  (sh has no
+# local variables: every helper's names are its own.)
+in_archive() {
+	cand=$(apt-cache policy "$1" 2>/dev/null | awk '$1 == "Candidate:" {print $2}')
+	[ -n "$cand" ] && [ "$cand" != "(none)" ]
+}
+
+# The image package of kernel $1: the signed one, else the unsigned build
+# of the same kernel (same /boot/vmlinuz and modules).  Debian's security
+# archive publishes linux-image-V-unsigned and the headers first; the
+# signed linux-image-V follows hours or days later.
+image_pkg() {
+	for ipkg in "linux-image-$1" "linux-image-$1-unsigned"; do
+		if in_archive "$ipkg"; then
+			echo "$ipkg"
+			return 0
+		fi
+	done
+	return 1
+}
+
 newest_kver() {
-	# Installed headers first, then what the archive offers.
+	# Installed headers first, then the newest version the archive offers
+	# both headers and an image of.
 	v=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null |
 	    sed 's|.*/linux-headers-||' | sort -V | tail -n 1)
 	if [ -z "$v" ]; then
-		v=$(apt-cache search --names-only '^linux-headers-6\.12\..*\+deb12-amd64$' |
-		    awk '{print $1}' | sed 's/^linux-headers-//' | sort -V | tail -n 1)
+		for hv in $(apt-cache search --names-only '^linux-headers-6\.12\..*\+deb12-amd64$' |
+			   awk '{print $1}' | sed 's/^linux-headers-//' | sort -rV); do
+			if in_archive "linux-headers-$hv" && image_pkg "$hv" >/dev/null; then
+				v=$hv
+				break
+			fi
+		done
 	fi
 	echo "$v"
 }
@@ -48,7 +75,10 @@ done
 kver=$(ls -d /usr/src/linux-headers-6.12.*-amd64 2>/dev/null | tail -n 1)
 # The image of the installed headers (the VM boots it).
 v=$(newest_kver)
-[ -z "$kver" ] || [ -e "/boot/vmlinuz-$v" ] || missing="$missing linux-image-$v"
+if [ -n "$kver" ] && [ ! -e "/boot/vmlinuz-$v" ]; then
+	img=$(image_pkg "$v") || img=linux-image-$v
+	missing="$missing $img"
+fi
 if [ -z "$kver" ] || [ -n "$missing" ]; then
 	[ "$(id -u)" -eq 0 ] || {
 		echo "deps: missing packages:$missing (run as root to install)" >&2
@@ -58,8 +88,8 @@ if [ -z "$kver" ] || [ -n "$missing" ]; then
 fi
 if [ -z "$kver" ]; then
 	v=$(newest_kver)
-	[ -n "$v" ] || { echo "deps: no linux-headers-6.12.*+deb12-amd64 in the archive" >&2; exit 1; }
-	missing="$missing linux-headers-$v linux-image-$v"
+	[ -n "$v" ] || { echo "deps: no linux-headers-6.12.*+deb12-amd64 with an image in the archive" >&2; exit 1; }
+	missing="$missing linux-headers-$v $(image_pkg "$v")"
 fi
 if [ -n "$missing" ]; then
 	echo "deps: installing$missing"
