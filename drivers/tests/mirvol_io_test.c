@@ -566,6 +566,110 @@ static void mirvol_test_bitmap_set_lost(struct kunit *test)
 }
 
 /*
+ * Bitmap rules 1 and 4, after the loss: a region whose bit no in-sync
+ * plex took is not ONDISK, and its page stays dirty.  Its writers go on
+ * (the coverage ends, mirvol_test_bitmap_set_lost()), but the next write
+ * into the region asks the set work again: once plex 0 takes its bitmap
+ * area again, the bit is on its disk before that write goes out.  Made
+ * ONDISK anyway, the region never got its bit written: a crash, or a
+ * plex leaving after the loss and back after a reboot, would copy the
+ * regions of plex 0's bitmap and skip this one.  While plex 0 keeps
+ * failing, each write still completes (md never holds a write on its
+ * bitmap either), after one more attempt that records the loss again.
+ */
+static void mirvol_test_bitmap_lost_retried(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct async_write aw;
+	struct mirvol_plex *p0;
+	unsigned long r = 30;
+	s64 writes;
+	u64 cleared;
+
+	io_create_p1_offline(test, "kunit-bmretry", 0x4e7);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	p0 = vol->plexes[0];
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_BITMAP);
+	fill(ctx->pages, 0x4e7 + 1);
+	async_write_start(&aw, vbdev(ctx), r << bm->shift, ctx->pages);
+	async_write_finish(test, &aw);
+	KUNIT_EXPECT_EQ(test, aw.ret, 0);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, r));
+	KUNIT_EXPECT_FALSE_MSG(test, atomic_read(&bm->state[r]) &
+			       MIRVOL_BM_ONDISK,
+			       "region %lu is ONDISK, its bit on no disk", r);
+	cleared = bm->cleared_gen;
+
+	/* Still failing: the next write tries again, and goes out too. */
+	writes = atomic64_read(&vol->bitmap_writes);
+	async_write_start(&aw, vbdev(ctx), r << bm->shift, ctx->pages);
+	async_write_finish(test, &aw);
+	KUNIT_EXPECT_EQ(test, aw.ret, 0);
+	KUNIT_EXPECT_GT_MSG(test, atomic64_read(&vol->bitmap_writes), writes,
+			    "a write into a region whose bit is on no disk wrote no bitmap page");
+	KUNIT_EXPECT_GT(test, bm->cleared_gen, cleared);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, r));
+
+	/* Plex 0 takes it again: the bit is on its disk, ONDISK. */
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, 0, r),
+			      "a write went out into region %lu, its bit on no disk",
+			      r);
+	KUNIT_EXPECT_TRUE(test, atomic_read(&bm->state[r]) & MIRVOL_BM_ONDISK);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, r << bm->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/*
+ * The clear work keeps a page no in-sync plex took too: a bit cleared in
+ * memory whose page write failed is still set on disk (a larger resync,
+ * never a skipped region), and the page must be written again, not
+ * forgotten.  Both plexes fail their bitmap area: the clear fails plex 0
+ * and keeps plex 1, the last in-sync plex.  Once plex 1 takes its bitmap
+ * area again, its bit goes within a period, with no write into the
+ * region.
+ */
+static void mirvol_test_bitmap_clear_lost(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+	unsigned long r = 20;
+	unsigned int i;
+
+	io_create(test, "kunit-bmclrlost", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0xc1057);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, i, r));
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_BITMAP);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_BITMAP);
+	bitmap_fast_clear(bm, 50);
+	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p0->state) ==
+					   MIRVOL_PLEX_FAILED));
+	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), 0UL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 1, r));
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_TRUE_MSG(test, wait_until(!disk_bit(test, ctx, 1, r)),
+			      "the clear whose page write failed was never written again");
+	WRITE_ONCE(p0->inject, 0);
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+}
+
+/*
  * A plex taken offline misses writes; brought online it copies only the
  * regions written meanwhile (their bytes are the resync's total), and
  * holds them after.  Without a bitmap it would copy the whole volume.
@@ -4291,6 +4395,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_clear_race),
 	KUNIT_CASE(mirvol_test_bitmap_write_waits_clear),
 	KUNIT_CASE(mirvol_test_bitmap_set_lost),
+	KUNIT_CASE(mirvol_test_bitmap_lost_retried),
+	KUNIT_CASE(mirvol_test_bitmap_clear_lost),
 	KUNIT_CASE(mirvol_test_bitmap_merge_split),
 	KUNIT_CASE(mirvol_test_bitmap_merge_fails),
 	KUNIT_CASE(mirvol_test_bitmap_keeps_hot_set),
