@@ -11,6 +11,8 @@
  *     cleared) it asks the set work and waits, else it goes on at once:
  *     a busy region costs one atomic per write.  The set work writes the
  *     pages with FUA, then makes the regions ONDISK and wakes the writers.
+ *     ONDISK means on disk: a page no in-sync plex took leaves its
+ *     regions as they were (rule 4).
  *  2. A bit is cleared only once every write into its region is durable
  *     on every plex: the clear work takes regions idle for a whole period
  *     (no write started, none in flight), marks them CLEARING by a
@@ -26,6 +28,14 @@
  *     offline, stale, syncing), while a resync or a check runs, or while a
  *     split is tracked: the bits then cover what such a plex missed, and
  *     a returning plex copies only those regions.
+ *  4. A page no in-sync plex took (the last one is kept through write
+ *     errors) stays dirty, and its regions that were not ONDISK stay so.
+ *     The set work first ends the bitmap's coverage of earlier writes
+ *     (cleared_gen, in a superblock update) and then lets the writers
+ *     waiting for that pass go, as md never holds a write on its bitmap;
+ *     the next writer into such a region asks the set work again, which
+ *     writes the page again.  The clear work also writes such pages every
+ *     period.  Once one goes out, its set regions are ONDISK.
  *
  * Page writes, set or clear, are one at a time in order (io_mutex) from
  * stable copies, under the volume's sb_mutex, which keeps the plex array
@@ -228,20 +238,48 @@ static void mirvol_bitmap_page_in(struct mirvol_bitmap *bm, unsigned int i,
 }
 
 /*
- * Write the dirty pages of the image.  @setting: they set bits that
- * writers wait for.  When no in-sync plex took such a page (the last one
- * is kept through write errors), the on-disk bitmap no longer holds
- * every write: from the superblock update below on it covers only later
- * ones, so a missing plex that returns copies everything
- * (bitmap_covers()), instead of skipping a region written while it was
- * away.  io_mutex held.
+ * The pages of @dirty were written, but those of @failed, which no
+ * in-sync plex took (rule 4).  These stay dirty, written again with the
+ * next ones; their set regions that were not ONDISK stay so.  A page that
+ * failed before and went out now makes those ONDISK: every bit set in the
+ * image was in it, and the image does not change under io_mutex.  io_mutex
+ * held.
  */
-static void mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm, bool setting)
+static void mirvol_bitmap_written(struct mirvol_bitmap *bm,
+				  unsigned long dirty, unsigned long failed)
+{
+	unsigned long r, end, found;
+	unsigned int i;
+
+	spin_lock_irq(&bm->lock);
+	bm->dirty_pages |= failed;
+	found = bm->lost_pages & dirty & ~failed;
+	bm->lost_pages = (bm->lost_pages & ~dirty) | failed;
+	spin_unlock_irq(&bm->lock);
+	for_each_set_bit(i, &found, bm->nr_pages) {
+		r = (unsigned long)i * PAGE_SIZE * 8;
+		end = min_t(unsigned long, bm->nr, r + PAGE_SIZE * 8);
+		for_each_set_bit_from(r, bm->disk, end)
+			atomic_or(MIRVOL_BM_ONDISK, &bm->state[r]);
+	}
+}
+
+/*
+ * Write the dirty pages of the image; returns those no in-sync plex took
+ * (the last one is kept through write errors), which stay dirty
+ * (mirvol_bitmap_written()).  @waited: the pages holding regions whose
+ * writers wait for this pass.  When such a page is not taken, the
+ * on-disk bitmap does not hold the writes about to go out: from the
+ * superblock update below on it covers only later ones, so a missing plex
+ * that returns copies everything (bitmap_covers()), instead of skipping a
+ * region written while it was away.  io_mutex held.
+ */
+static unsigned long mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm,
+					       unsigned long waited)
 {
 	struct mirvol_volume *vol = bm->vol;
-	unsigned long dirty;
+	unsigned long dirty, failed = 0;
 	unsigned int i;
-	bool lost = false;
 
 	lockdep_assert_held(&bm->io_mutex);
 	spin_lock_irq(&bm->lock);
@@ -251,17 +289,17 @@ static void mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm, bool setting)
 		mirvol_bitmap_page_out(bm, i, page_address(bm->bounce[i]));
 	spin_unlock_irq(&bm->lock);
 	if (!dirty)
-		return;
+		return 0;
 	mutex_lock(&vol->sb_mutex);
 	for_each_set_bit(i, &dirty, bm->nr_pages) {
 		if (!mirvol_bitmap_write_page(bm, bm->bounce[i], i)) {
 			pr_err_ratelimited("mirvol: %s: no in-sync plex took bitmap page %u\n",
 					   vol->name, i);
-			lost = true;
+			__set_bit(i, &failed);
 		}
 		atomic64_inc(&vol->bitmap_writes);
 	}
-	if (lost && setting) {
+	if (failed & waited) {
 		bm->cleared_gen = vol->generation + 1;
 		if (mirvol_sb_update_locked(vol))
 			pr_err_ratelimited("mirvol: %s: the bitmap no longer covers every write, and no in-sync plex recorded that\n",
@@ -271,29 +309,40 @@ static void mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm, bool setting)
 					    vol->name);
 	}
 	mutex_unlock(&vol->sb_mutex);
+	mirvol_bitmap_written(bm, dirty, failed);
+	return failed;
 }
 
 static void mirvol_bitmap_set_work(struct work_struct *work)
 {
 	struct mirvol_bitmap *bm = container_of(work, struct mirvol_bitmap,
 						set_work);
-	unsigned long r;
+	unsigned long r, seq, failed, waited = 0;
 
 	mutex_lock(&bm->io_mutex);
 	spin_lock_irq(&bm->lock);
+	/* The writers that asked before this answer to this pass. */
+	seq = ++bm->set_seq;
 	for_each_set_bit(r, bm->to_set, bm->nr) {
 		clear_bit(r, bm->to_set);
 		set_bit(r, bm->marking);
+		__set_bit(r / (PAGE_SIZE * 8), &waited);
 		if (!__test_and_set_bit(r, bm->disk))
 			__set_bit(r / (PAGE_SIZE * 8), &bm->dirty_pages);
 	}
 	spin_unlock_irq(&bm->lock);
-	mirvol_bitmap_flush_pages(bm, true);
-	/* On disk: the writers waiting for these may go. */
+	failed = mirvol_bitmap_flush_pages(bm, waited);
+	/*
+	 * On disk: ONDISK.  On no in-sync plex: not, and the writers go on
+	 * all the same (rule 4); the next one asks again.
+	 */
 	for_each_set_bit(r, bm->marking, bm->nr) {
 		clear_bit(r, bm->marking);
-		atomic_or(MIRVOL_BM_ONDISK, &bm->state[r]);
+		if (!test_bit(r / (PAGE_SIZE * 8), &failed))
+			atomic_or(MIRVOL_BM_ONDISK, &bm->state[r]);
 	}
+	/* Pairs with mirvol_bitmap_ready(): the page writes came first. */
+	smp_store_release(&bm->set_done, seq);
 	mutex_unlock(&bm->io_mutex);
 	wake_up_all(&bm->wait);
 }
@@ -425,10 +474,11 @@ static void mirvol_bitmap_clear_work(struct work_struct *work)
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_bitmap_unpick(bm, flushed);
 	wake_up_all(&bm->wait);
-	if (!flushed)
-		goto out;
-	mirvol_bitmap_flush_pages(bm, false);
 out:
+	/* The cleared pages, and those a failed write left dirty (rule 4). */
+	if (test_bit(MIRVOL_VOL_STARTED, &vol->flags) &&
+	    !test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		mirvol_bitmap_flush_pages(bm, 0);
 	mutex_unlock(&bm->io_mutex);
 	queue_delayed_work(mirvol_wq, &bm->clear_work,
 			   msecs_to_jiffies(bm->clear_ms));
@@ -456,11 +506,19 @@ void mirvol_bitmap_stop(struct mirvol_bitmap *bm)
 	flush_work(&bm->set_work);
 }
 
+/*
+ * May a writer that asked the set pass @seq go: its regions ONDISK and not
+ * being cleared, or that pass ended (some of its pages may have reached
+ * no in-sync plex, rule 4)?
+ */
 static bool mirvol_bitmap_ready(struct mirvol_bitmap *bm, unsigned long r0,
-				unsigned long r1)
+				unsigned long r1, unsigned long seq)
 {
 	unsigned long r;
 
+	/* Pairs with the set work's release: its writes are done. */
+	if ((long)(smp_load_acquire(&bm->set_done) - seq) >= 0)
+		return true;
 	for (r = r0; r <= r1; r++) {
 		int v = atomic_read(&bm->state[r]);
 
@@ -476,8 +534,10 @@ static bool mirvol_bitmap_ready(struct mirvol_bitmap *bm, unsigned long r0,
  * @start: first volume sector
  * @end: sector after the last
  *
- * Returns once the regions' bits are on disk (rule 1); the caller ends
- * with mirvol_bitmap_endwrite() over the same range.
+ * Returns once the regions' bits are on disk (rule 1), or the set work's
+ * attempt at it reached no in-sync plex and the bitmap's coverage ended
+ * (rule 4); the caller ends with mirvol_bitmap_endwrite() over the same
+ * range.
  *
  * Context: the write's submitter; may sleep.
  */
@@ -485,6 +545,7 @@ void mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
 			      sector_t end)
 {
 	unsigned long r, r0 = start >> bm->shift, r1 = (end - 1) >> bm->shift;
+	unsigned long seq;
 	bool wait = false;
 
 	if (!test_bit(MIRVOL_BM_WRITTEN, &bm->flags))
@@ -501,8 +562,12 @@ void mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
 	}
 	if (!wait)
 		return;
+	/* The first pass to take @to_set from now on takes ours. */
+	spin_lock_irq(&bm->lock);
+	seq = bm->set_seq + 1;
+	spin_unlock_irq(&bm->lock);
 	queue_work(mirvol_wq, &bm->set_work);
-	wait_event(bm->wait, mirvol_bitmap_ready(bm, r0, r1));
+	wait_event(bm->wait, mirvol_bitmap_ready(bm, r0, r1, seq));
 }
 
 /**
@@ -709,8 +774,8 @@ int mirvol_bitmap_merge(struct mirvol_bitmap *bm, const unsigned long *bits)
 		if (failed)
 			__clear_bit(r, bm->disk);
 	}
-	bm->dirty_pages |= failed;
 	spin_unlock_irq(&bm->lock);
+	mirvol_bitmap_written(bm, dirty, failed);
 	if (failed) {
 		pr_err_ratelimited("mirvol: %s: no in-sync plex took the merged bitmap\n",
 				   vol->name);

@@ -24,7 +24,7 @@ struct mirvol_volume;
  * serialise on it without a lock (the writer's increment and the
  * clearer's compare-and-exchange see each other, whichever comes first).
  */
-#define MIRVOL_BM_ONDISK	BIT(30)	/* the bit is set on every plex */
+#define MIRVOL_BM_ONDISK	BIT(30)	/* set on every writable plex */
 #define MIRVOL_BM_CLEARING	BIT(29)	/* the clearer is taking it away */
 #define MIRVOL_BM_PENDING	(BIT(24) - 1)	/* writes in flight */
 
@@ -65,13 +65,18 @@ struct mirvol_volume;
  * @marking: regions the running set write makes ONDISK (@io_mutex)
  * @clearing: regions the running clear takes away (@io_mutex)
  * @dirty_pages: pages of @disk to write (@lock)
+ * @lost_pages: pages whose last write no in-sync plex took: their set
+ *	regions may not be ONDISK (@lock)
  * @bounce: stable copies of the pages being written (@io_mutex)
  * @bs: bio_set of the page writes: a page to every plex at a time
- * @lock: @disk and @dirty_pages
+ * @lock: @disk, @dirty_pages, @lost_pages and @set_seq
  * @io_mutex: one page write (set or clear) at a time, in order
  * @set_work: writes what writers wait for, at once
  * @clear_work: clears idle regions every @clear_ms
  * @wait: writers waiting for their regions
+ * @set_seq: set work passes started, counted as each takes @to_set (@lock)
+ * @set_done: the last set work pass that ended: its writers may go, their
+ *	regions ONDISK or lost (store-release, under @io_mutex)
  * @clear_ms: a region must stay idle this long to be cleared
  * @cleared_gen: the bits cover every write since this generation, when
  *	the bitmap was created or a bit could not be recorded on any
@@ -96,6 +101,7 @@ struct mirvol_bitmap {
 	unsigned long *marking;
 	unsigned long *clearing;
 	unsigned long dirty_pages;
+	unsigned long lost_pages;
 	struct page *bounce[MIRVOL_BM_MAX_PAGES];
 	struct bio_set bs;
 	spinlock_t lock;
@@ -103,6 +109,8 @@ struct mirvol_bitmap {
 	struct work_struct set_work;
 	struct delayed_work clear_work;
 	wait_queue_head_t wait;
+	unsigned long set_seq;
+	unsigned long set_done;
 	unsigned int clear_ms;
 	u64 cleared_gen;
 	unsigned long *resync;
