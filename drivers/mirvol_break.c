@@ -286,6 +286,7 @@ static void mirvol_break_run(struct mirvol_operation *op)
 		mirvol_thaw_all(&fz);
 	}
 	if (!reason) {
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_split_hook, vol);
 		mirvol_race_window();
 		reason = mirvol_break_new_volume(sp, plex, size, region);
 		mirvol_plex_put(plex);

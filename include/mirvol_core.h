@@ -220,6 +220,11 @@ extern void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 /* KUnit: the next volume start fails once its disk is added. */
 extern bool mirvol_kunit_start_fail;
 /*
+ * KUnit: called by a break-plex once its plex left the volume (the split
+ * recorded, if tracked), before the new volume starts; no lock held.
+ */
+extern void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
+/*
  * KUnit: called by the reboot notifier once it has decided to mark @vol
  * clean, before it queues the safe mode work; vol->lock held.
  */

@@ -154,6 +154,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_start_fail, false);
 	WRITE_ONCE(mirvol_kunit_reboot_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -4392,6 +4393,87 @@ static void mirvol_test_remove_plex_update_fails(struct kunit *test)
 	split_update_fails(test, false);
 }
 
+/* The split is recorded: plex 0 can flush no more, the new volume fails. */
+static void split_recorded(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	WRITE_ONCE(mirvol_kunit_start_fail, true);
+	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
+}
+
+/*
+ * A break --track-changes whose new volume does not start takes the split
+ * back (mirvol_forget_split()).  When the superblock update that records
+ * that fails (plex 0, the last in-sync plex, cannot flush), the
+ * superblocks still track the split, and so must the volume: forgotten in
+ * memory only, it clears bits (rule 3) that a merge with the broken-off
+ * plex (it keeps the new volume's superblock and can be assembled) counts
+ * on.  set --forget-split then records the end.
+ */
+static void mirvol_test_break_forget_update_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_md md;
+	unsigned long r = 12;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-forgetfail", 2, true, NULL);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	memcpy(uuid, &vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	WRITE_ONCE(mirvol_kunit_split_hook, split_recorded);
+	reason = mirvol_break_plex(vol, uuid, "", true, &new_uuid, name,
+				   &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_ASSERT_NULL_MSG(test, READ_ONCE(mirvol_kunit_split_hook),
+			      "the break did not get as far as the split");
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
+
+	/* The superblock tracks the split still; so does the volume. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_NE(test, md.split_generation, 0ULL);
+	KUNIT_EXPECT_EQ(test, memcmp(md.split_peer, &new_uuid,
+				     MIRVOL_UUID_LEN), 0);
+	mutex_lock(&vol->lock);
+	KUNIT_EXPECT_EQ_MSG(test, vol->split_generation, md.split_generation,
+			    "the volume forgot a split its superblock tracks");
+	KUNIT_EXPECT_TRUE(test, uuid_equal(&vol->split_peer, &new_uuid));
+	mutex_unlock(&vol->lock);
+	/* Rule 3: a written region stays set however idle. */
+	fill(ctx->pages, 0xf9e7);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	bitmap_fast_clear(bm, 20);
+	msleep(400);
+	KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, 0, r),
+			      "cleared while the superblock tracks a split");
+
+	/* set --forget-split records the end; then bits clear again. */
+	sv.hdr.flags = MIRVOL_SET_F_FORGET_SPLIT;
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_NONE);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.split_generation, 0ULL);
+	KUNIT_EXPECT_EQ(test, vol->split_generation, 0ULL);
+	KUNIT_EXPECT_TRUE(test, disk_bit_becomes(test, ctx, 1, r, false,
+						 2000));
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -4468,6 +4550,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_merge_restore_fails),
 	KUNIT_CASE(mirvol_test_break_update_fails),
 	KUNIT_CASE(mirvol_test_remove_plex_update_fails),
+	KUNIT_CASE(mirvol_test_break_forget_update_fails),
 	{}
 };
 
