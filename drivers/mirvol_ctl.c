@@ -376,38 +376,6 @@ static int mirvol_ctl_add_plex(void __user *argp)
 	return MIRVOL_REPLY(argp, a, reason);
 }
 
-/*
- * SET_PLEX: the boot and write-mostly flags (MIRVOL_SET_PLEX_F_*, checked),
- * recorded in the superblocks.
- */
-static enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
-					  const u8 *plex_uuid, u32 flags)
-{
-	enum mirvol_reason reason = MIRVOL_R_NONE;
-	struct mirvol_plex *plex;
-
-	mutex_lock(&vol->lock);
-	plex = mirvol_plex_find(vol, plex_uuid);
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) || !plex) {
-		reason = MIRVOL_R_OBJECT_NOT_FOUND;
-	} else {
-		mutex_lock(&vol->sb_mutex);
-		if (flags & (MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT))
-			WRITE_ONCE(plex->boot,
-				   !!(flags & MIRVOL_SET_PLEX_F_BOOT));
-		/* Read balancing reads it locklessly. */
-		if (flags & (MIRVOL_SET_PLEX_F_WRITE_MOSTLY |
-			     MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY))
-			WRITE_ONCE(plex->write_mostly,
-				   !!(flags & MIRVOL_SET_PLEX_F_WRITE_MOSTLY));
-		if (mirvol_sb_update_locked(vol))
-			reason = MIRVOL_R_IO_ERROR;
-		mutex_unlock(&vol->sb_mutex);
-	}
-	mutex_unlock(&vol->lock);
-	return reason;
-}
-
 /* SET_PLEX flags: at least one, never both of a pair. */
 static bool mirvol_set_plex_flags_ok(u32 flags)
 {
@@ -551,20 +519,7 @@ static int mirvol_ctl_rename(void __user *argp)
 	vol = mirvol_lookup(r.volume_uuid);
 	if (!vol)
 		return MIRVOL_REPLY(argp, r, MIRVOL_R_OBJECT_NOT_FOUND);
-	mutex_lock(&vol->lock);
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
-		reason = MIRVOL_R_OBJECT_NOT_FOUND;
-	else
-		reason = mirvol_rename(vol, r.name);
-	if (!reason && test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
-		if (mirvol_sb_update(vol))
-			reason = MIRVOL_R_IO_ERROR;
-		mirvol_uevent(vol, "renamed", NULL, NULL);
-	} else if (!reason) {
-		/* Waiting for members: the start writes it. */
-		set_bit(MIRVOL_VOL_RENAMED, &vol->flags);
-	}
-	mutex_unlock(&vol->lock);
+	reason = mirvol_volume_rename(vol, r.name);
 	mirvol_volume_put(vol);
 	return MIRVOL_REPLY(argp, r, reason);
 }

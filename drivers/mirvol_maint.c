@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * mirvol maintenance of a running volume: PLEX_ACTION (fail, offline,
- * online, re-add) and SET_VOLUME (the write-intent bitmap, stored resync
- * speeds).  Each checks its rules and acts under one hold of
- * volume->lock, with I/O suspended while the plex array or the bitmap
- * changes.
+ * online, re-add), SET_VOLUME (the write-intent bitmap, stored resync
+ * speeds), SET_PLEX (a plex's flags) and RENAME.  Each checks its rules
+ * and acts under one hold of volume->lock, with I/O suspended while the
+ * plex array or the bitmap changes.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -351,6 +351,77 @@ out:
 	mutex_unlock(&vol->lock);
 	mirvol_bitmap_destroy(old);
 	mirvol_bitmap_destroy(added);	/* never started */
+	return reason;
+}
+
+/**
+ * mirvol_set_plex - SET_PLEX: the boot and write-mostly flags
+ * @vol: the volume, referenced by the caller
+ * @plex_uuid: the plex
+ * @flags: MIRVOL_SET_PLEX_F_*, checked by the caller
+ *
+ * Recorded in the superblocks.
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not.
+ */
+enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
+				   const u8 *plex_uuid, u32 flags)
+{
+	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_plex *plex;
+
+	mutex_lock(&vol->lock);
+	plex = mirvol_plex_find(vol, plex_uuid);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) || !plex) {
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+	} else {
+		mutex_lock(&vol->sb_mutex);
+		if (flags & (MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT))
+			WRITE_ONCE(plex->boot,
+				   !!(flags & MIRVOL_SET_PLEX_F_BOOT));
+		/* Read balancing reads it locklessly. */
+		if (flags & (MIRVOL_SET_PLEX_F_WRITE_MOSTLY |
+			     MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY))
+			WRITE_ONCE(plex->write_mostly,
+				   !!(flags & MIRVOL_SET_PLEX_F_WRITE_MOSTLY));
+		if (mirvol_sb_update_locked(vol))
+			reason = MIRVOL_R_IO_ERROR;
+		mutex_unlock(&vol->sb_mutex);
+	}
+	mutex_unlock(&vol->lock);
+	return reason;
+}
+
+/**
+ * mirvol_volume_rename - RENAME: a new name, recorded in the superblocks
+ * @vol: the volume, referenced by the caller
+ * @name: a valid name
+ *
+ * A volume waiting for members keeps it for its start, which records it.
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE or why not.
+ */
+enum mirvol_reason mirvol_volume_rename(struct mirvol_volume *vol,
+					const char *name)
+{
+	enum mirvol_reason reason;
+
+	mutex_lock(&vol->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+	else
+		reason = mirvol_rename(vol, name);
+	if (!reason && test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+		if (mirvol_sb_update(vol))
+			reason = MIRVOL_R_IO_ERROR;
+		mirvol_uevent(vol, "renamed", NULL, NULL);
+	} else if (!reason) {
+		/* Waiting for members: the start writes it. */
+		set_bit(MIRVOL_VOL_RENAMED, &vol->flags);
+	}
+	mutex_unlock(&vol->lock);
 	return reason;
 }
 

@@ -803,6 +803,10 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 				     const struct mirvol_set_volume *sv);
 void mirvol_forget_split(struct mirvol_volume *vol, const uuid_t *peer);
+enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
+				   const u8 *plex_uuid, u32 flags);
+enum mirvol_reason mirvol_volume_rename(struct mirvol_volume *vol,
+					const char *name);
 
 /*
  * Internal ASSEMBLE flag (the ioctl refuses it): re-add, a failed member
