@@ -1007,6 +1007,296 @@ static void mirvol_test_set_volume_io_error(struct kunit *test)
 }
 
 /*
+ * A SET_VOLUME whose update fails leaves what the bitmap covers of each
+ * plex as it was.  Plex 1 is a partial resync target (offline, online,
+ * the resync stopped by a read error on plex 0 in a region to copy),
+ * and a lost bitmap set (rule 4) has since moved cleared_gen past the
+ * generation it left at: the bitmap no longer covers what it misses.
+ * Dropping the bitmap fails (plex 0, the last in-sync plex, fails every
+ * flush): the failed update took plex 1 for a full copy (its partial flag
+ * cleared), gave it no gone_generation, and the restore's update a new
+ * one, past cleared_gen.  Failed and re-added later, plex 1 then came
+ * back copying only the regions set, and a superblock recorded it so for
+ * assembly: it must copy everything.
+ */
+static void mirvol_test_set_volume_io_error_partial(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+	unsigned long r = 30;
+	u64 gone, op_id = 0;
+	struct mirvol_md *md;
+	sector_t bad;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	io_create_p1_offline(test, "kunit-setpart", 0x5e70);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
+	/* Region 5, written while plex 1 is away, cannot be read. */
+	fill(ctx->pages, 0x5e75);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 5 << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	bad = MIRVOL_DATA_OFFSET_SECTORS + (5 << bm->shift);
+	WRITE_ONCE(p0->inject_bad[0], bad);
+	WRITE_ONCE(p0->inject_bad[1], bad + 8);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.reason, (u32)MIRVOL_R_SOURCE_READ_ERROR);
+	WRITE_ONCE(p0->inject_bad[1], bad);
+	KUNIT_ASSERT_EQ(test, p1->state, MIRVOL_PLEX_SYNCING);
+	KUNIT_ASSERT_TRUE(test, p1->partial);
+	KUNIT_ASSERT_FALSE(test, p1->full_copy);
+	gone = p1->gone_generation;
+	KUNIT_ASSERT_NE(test, gone, 0ULL);
+
+	/* A lost set: the coverage starts again past @gone. */
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_BITMAP);
+	fill(ctx->pages, 0x5e71);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_ASSERT_GT(test, bm->cleared_gen, gone);
+	KUNIT_ASSERT_EQ(test, p1->gone_generation, gone);
+
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+	sv.hdr.flags = MIRVOL_SET_F_BITMAP;
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_IO_ERROR);
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_ASSERT_PTR_EQ(test, vol->bitmap, bm);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_TRUE(test, p1->partial);
+	KUNIT_EXPECT_FALSE(test, p1->full_copy);
+	KUNIT_EXPECT_EQ_MSG(test, p1->gone_generation, gone,
+			    "the failed SET_VOLUME moved plex 1's gone_generation (cleared_gen %llu)",
+			    (unsigned long long)bm->cleared_gen);
+
+	/* Failed: recorded with what the bitmap covers of it. */
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_FAIL, -1, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
+			0);
+	KUNIT_EXPECT_LT_MSG(test, md->plexes[1].gone_generation,
+			    md->bitmap_cleared_gen,
+			    "assembly would take plex 1 back as covered by the bitmap");
+	/* Re-added, it copies everything. */
+	op_id = 0;
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_READD, -1, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, p1->state, MIRVOL_PLEX_STALE,
+			    "plex 1 came back as a partial target (partial %d)",
+			    p1->partial);
+	/* No resync by itself since the one stopped on the bad range. */
+	if (!op_id)
+		KUNIT_ASSERT_EQ(test, mirvol_resync_start(vol, false, &op_id),
+				MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ_MSG(test, info.total_bytes,
+			    (u64)vol->size << SECTOR_SHIFT,
+			    "plex 1 came back copying only the regions set");
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, r << bm->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/*
+ * Plex 1 offline, plex 0, the last in-sync plex, failing every flush:
+ * no superblock update reaches a plex.  Returns plex 0's superblock as
+ * it was in @md.
+ */
+static void update_fails_setup(struct kunit *test, const char *name,
+			       struct mirvol_md *md)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+
+	io_create_p1_offline(test, name, 0x0dd1);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
+			0);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+}
+
+/*
+ * A SET_PLEX whose superblock update fails changes nothing: the flags are
+ * as the superblocks still have them.
+ */
+static void mirvol_test_set_plex_io_error(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_md *before, *after;
+	enum mirvol_reason reason;
+	struct mirvol_plex *p0, *p1;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	update_fails_setup(test, "kunit-setplexfail", before);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	KUNIT_ASSERT_FALSE(test, p0->write_mostly);
+	KUNIT_ASSERT_FALSE(test, p1->boot);
+	KUNIT_EXPECT_EQ(test, mirvol_set_plex(ctx->vol, p0->uuid.b,
+					      MIRVOL_SET_PLEX_F_WRITE_MOSTLY),
+			MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_EQ(test, mirvol_set_plex(ctx->vol, p1->uuid.b,
+					      MIRVOL_SET_PLEX_F_BOOT |
+					      MIRVOL_SET_PLEX_F_WRITE_MOSTLY),
+			MIRVOL_R_IO_ERROR);
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_EXPECT_FALSE_MSG(test, p0->write_mostly,
+			       "write-mostly set though the update failed");
+	KUNIT_EXPECT_FALSE_MSG(test, p1->boot,
+			       "boot set though the update failed");
+	KUNIT_EXPECT_FALSE(test, p1->write_mostly);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), after,
+						 &reason), 0);
+	KUNIT_EXPECT_EQ(test, after->generation, before->generation);
+	KUNIT_EXPECT_EQ(test, after->plexes[0].flags, before->plexes[0].flags);
+	KUNIT_EXPECT_EQ(test, after->plexes[1].flags, before->plexes[1].flags);
+
+	/* Once the plexes take it, it is set. */
+	KUNIT_EXPECT_EQ(test, mirvol_set_plex(ctx->vol, p1->uuid.b,
+					      MIRVOL_SET_PLEX_F_BOOT),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_TRUE(test, p1->boot);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), after,
+						 &reason), 0);
+	KUNIT_EXPECT_TRUE(test, after->plexes[1].flags & MIRVOL_PLEX_F_BOOT);
+}
+
+/*
+ * A RENAME whose superblock update fails keeps the old name, which the
+ * superblocks still have; the new one stays free.
+ */
+static void mirvol_test_rename_io_error(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_md *before, *after;
+	enum mirvol_reason reason;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	update_fails_setup(test, "kunit-renfail", before);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_rename(ctx->vol, "kunit-renamed"),
+			MIRVOL_R_IO_ERROR);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	KUNIT_EXPECT_STREQ_MSG(test, ctx->vol->name, "kunit-renfail",
+			       "renamed though the update failed");
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), after,
+						 &reason), 0);
+	KUNIT_EXPECT_EQ(test, after->generation, before->generation);
+	KUNIT_EXPECT_STREQ(test, after->name, "kunit-renfail");
+
+	/* Once the plexes take it, it is renamed. */
+	KUNIT_EXPECT_EQ(test, mirvol_volume_rename(ctx->vol, "kunit-renamed"),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_STREQ(test, ctx->vol->name, "kunit-renamed");
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), after,
+						 &reason), 0);
+	KUNIT_EXPECT_STREQ(test, after->name, "kunit-renamed");
+}
+
+/*
+ * FAIL and OFFLINE whose superblock update fails (plex 0, then the last
+ * in-sync plex, fails every flush) keep the plex out of the mirror, as
+ * a write error would: IO_ERROR, and the plex failed (offline), taking
+ * no more I/O.  It is not in sync any more as the superblocks still say:
+ * no write may be acknowledged until one that does not list it is on
+ * disk, so a write meanwhile fails, and once plex 0 flushes again the
+ * next write records it.
+ */
+static void mirvol_test_fail_offline_io_error(struct kunit *test)
+{
+	static const unsigned int actions[] = {
+		MIRVOL_PLEX_FAIL, MIRVOL_PLEX_TAKE_OFFLINE,
+	};
+	static const unsigned int states[] = {
+		MIRVOL_PLEX_FAILED, MIRVOL_PLEX_OFFLINE,
+	};
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_plex *p0, *p1;
+	struct mirvol_md *md;
+	unsigned int i;
+	u64 op_id = 0;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	io_create(test, "kunit-failfail", 2, true, NULL);
+	/* Marked dirty now, and never clean again: no update but ours. */
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0xfa10);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	for (i = 0; i < ARRAY_SIZE(actions); i++) {
+		s64 writes = atomic64_read(&p1->write_ios);
+
+		WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+		KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+							 actions[i], -1,
+							 &op_id),
+				MIRVOL_R_IO_ERROR);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), states[i]);
+		KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+		KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+		/* On disk it is still in sync. */
+		KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md,
+							 &reason), 0);
+		KUNIT_EXPECT_EQ(test, md->plexes[1].state,
+				(u32)MIRVOL_PLEX_ACTIVE);
+		fill(ctx->pages, 0xfa17 + i);
+		KUNIT_EXPECT_NE_MSG(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64,
+						ctx->pages, IO_PAGES), 0,
+				    "a write plex 1 missed was acknowledged, plex 1 in sync on disk");
+		WRITE_ONCE(p0->inject, 0);
+		KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64,
+					    ctx->pages, IO_PAGES), 0);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p1->write_ios), writes);
+		KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md,
+							 &reason), 0);
+		KUNIT_EXPECT_EQ(test, md->plexes[1].state, (u32)states[i]);
+
+		/* Back, with what it missed. */
+		op_id = 0;
+		KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+							 i ? MIRVOL_PLEX_TAKE_ONLINE :
+							 MIRVOL_PLEX_READD,
+							 -1, &op_id),
+				MIRVOL_R_NONE);
+		KUNIT_ASSERT_NE(test, op_id, 0ULL);
+		KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+				(unsigned int)MIRVOL_PLEX_ACTIVE);
+		KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 64), 0);
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	}
+}
+
+/*
  * Clears racing writes: writers hammer a few regions while the clearer
  * runs every few milliseconds; whenever a write has completed and none
  * has been cleared since... the bit of a region with a write pending is
@@ -4493,6 +4783,10 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_return_update_fails),
 	KUNIT_CASE(mirvol_test_set_volume),
 	KUNIT_CASE(mirvol_test_set_volume_io_error),
+	KUNIT_CASE(mirvol_test_set_volume_io_error_partial),
+	KUNIT_CASE(mirvol_test_set_plex_io_error),
+	KUNIT_CASE(mirvol_test_rename_io_error),
+	KUNIT_CASE(mirvol_test_fail_offline_io_error),
 	KUNIT_CASE(mirvol_test_replace),
 
 	KUNIT_CASE(mirvol_test_write_fan_out),
