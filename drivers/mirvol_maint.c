@@ -74,7 +74,10 @@ static enum mirvol_reason mirvol_plex_replace_fd(struct mirvol_volume *vol,
  * @op_id: out: the resync started (ONLINE, READD), 0 if none
  *
  * Context: no lock held.
- * Return: MIRVOL_R_NONE or why not; nothing changed then.
+ * Return: MIRVOL_R_NONE or why not; nothing changed then, but for a FAIL
+ * or OFFLINE whose superblock update failed (IO_ERROR): the plex stays
+ * failed or offline, not recorded yet, and for an ONLINE or READD whose
+ * plex could not take its superblock: it is failed again.
  */
 enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 				      const u8 *plex_uuid, unsigned int action,
@@ -142,8 +145,22 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 		mirvol_plex_return(vol, plex);
 		break;
 	}
-	if (mirvol_sb_update_locked(vol))
+	/*
+	 * A plex failed or taken offline stays so when no superblock
+	 * records it, as after a write error: it is out of the I/O, and no
+	 * write it misses is acknowledged until an update that does not
+	 * list it in sync is on disk (vol->sb_plexes).  Put back in sync it
+	 * would serve reads and writes the user wanted away from it.
+	 */
+	if (mirvol_sb_update_locked(vol)) {
 		reason = MIRVOL_R_IO_ERROR;
+		if (action == MIRVOL_PLEX_FAIL ||
+		    action == MIRVOL_PLEX_TAKE_OFFLINE)
+			pr_warn("mirvol: %s: plex %u stays %s, though no superblock records it yet: writes wait for that\n",
+				vol->name, plex->index,
+				action == MIRVOL_PLEX_FAIL ? "failed" :
+				"offline");
+	}
 	/*
 	 * Back, unless its join or the update's superblock write failed
 	 * on it: then it is failed again.
@@ -195,8 +212,13 @@ static enum mirvol_reason mirvol_bitmap_add(struct mirvol_volume *vol,
 }
 
 /*
- * What SET_VOLUME changes, as it was: a call whose superblock update fails
- * puts it back (mirvol_set_restore()).
+ * What SET_VOLUME, SET_PLEX and RENAME change, as it was, and what the
+ * superblock update they run changes besides (mirvol_sb_targets(): what
+ * the bitmap covers of each plex, which follows the partial flags): a
+ * call whose update fails puts it back (mirvol_set_put_back(),
+ * mirvol_set_restore()).  The generation is not: a failed update's may be
+ * on some plex, and must never be reused; nor is a plex the update failed
+ * for its own write error.
  */
 struct mirvol_set_undo {
 	struct mirvol_bitmap *bitmap;
@@ -206,9 +228,17 @@ struct mirvol_set_undo {
 	unsigned int speed_max_stored;
 	unsigned int sync_speed_min;
 	unsigned int sync_speed_max;
-	u8 partial;
+	struct {
+		struct mirvol_plex *plex;
+		u64 gone_generation;
+		unsigned int boot;
+		bool partial;
+		bool full_copy;
+		bool write_mostly;
+	} plexes[MIRVOL_MAX_PLEXES];
 };
 
+/* vol->lock and sb_mutex held, from here until the update's end. */
 static void mirvol_set_save(struct mirvol_volume *vol,
 			    struct mirvol_set_undo *u)
 {
@@ -221,10 +251,43 @@ static void mirvol_set_save(struct mirvol_volume *vol,
 	u->speed_max_stored = vol->speed_max_stored;
 	u->sync_speed_min = READ_ONCE(vol->sync_speed_min);
 	u->sync_speed_max = READ_ONCE(vol->sync_speed_max);
-	u->partial = 0;
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if (vol->plexes[i] && vol->plexes[i]->partial)
-			u->partial |= BIT(i);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		u->plexes[i].plex = plex;
+		if (!plex)
+			continue;
+		u->plexes[i].gone_generation = plex->gone_generation;
+		u->plexes[i].boot = plex->boot;
+		u->plexes[i].partial = plex->partial;
+		u->plexes[i].full_copy = plex->full_copy;
+		u->plexes[i].write_mostly = plex->write_mostly;
+	}
+}
+
+/*
+ * The update failed: the plexes as @u saved them (their flags, and what
+ * the failed update changed of them), for the caller to record again.
+ * sb_mutex held.
+ */
+static void mirvol_set_put_back(struct mirvol_volume *vol,
+				const struct mirvol_set_undo *u)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = u->plexes[i].plex;
+
+		/* The plex table does not change under vol->lock. */
+		if (!plex || plex != vol->plexes[i])
+			continue;
+		plex->gone_generation = u->plexes[i].gone_generation;
+		plex->boot = u->plexes[i].boot;
+		plex->partial = u->plexes[i].partial;
+		plex->full_copy = u->plexes[i].full_copy;
+		/* Read balancing reads it locklessly. */
+		WRITE_ONCE(plex->write_mostly, u->plexes[i].write_mostly);
+	}
 }
 
 /*
@@ -240,12 +303,9 @@ static struct mirvol_bitmap *mirvol_set_restore(struct mirvol_volume *vol,
 {
 	struct mirvol_bitmap *added = vol->bitmap != u->bitmap ?
 				      vol->bitmap : NULL;
-	unsigned int i;
 
 	vol->bitmap = u->bitmap;
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if (vol->plexes[i])
-			vol->plexes[i]->partial = u->partial & BIT(i);
+	mirvol_set_put_back(vol, u);
 	vol->split_peer = u->split_peer;
 	vol->split_generation = u->split_generation;
 	vol->speed_min_stored = u->speed_min_stored;
@@ -360,15 +420,17 @@ out:
  * @plex_uuid: the plex
  * @flags: MIRVOL_SET_PLEX_F_*, checked by the caller
  *
- * Recorded in the superblocks.
+ * Recorded in the superblocks; when that update fails, the flags are put
+ * back as they were (mirvol_set_put_back()), as the superblocks have them.
  *
  * Context: no lock held.
- * Return: MIRVOL_R_NONE or why not.
+ * Return: MIRVOL_R_NONE or why not; nothing changed then.
  */
 enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
 				   const u8 *plex_uuid, u32 flags)
 {
 	enum mirvol_reason reason = MIRVOL_R_NONE;
+	struct mirvol_set_undo undo;
 	struct mirvol_plex *plex;
 
 	mutex_lock(&vol->lock);
@@ -377,6 +439,7 @@ enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
 		reason = MIRVOL_R_OBJECT_NOT_FOUND;
 	} else {
 		mutex_lock(&vol->sb_mutex);
+		mirvol_set_save(vol, &undo);
 		if (flags & (MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT))
 			WRITE_ONCE(plex->boot,
 				   !!(flags & MIRVOL_SET_PLEX_F_BOOT));
@@ -385,8 +448,12 @@ enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
 			     MIRVOL_SET_PLEX_F_NO_WRITE_MOSTLY))
 			WRITE_ONCE(plex->write_mostly,
 				   !!(flags & MIRVOL_SET_PLEX_F_WRITE_MOSTLY));
-		if (mirvol_sb_update_locked(vol))
+		if (mirvol_sb_update_locked(vol)) {
 			reason = MIRVOL_R_IO_ERROR;
+			/* As it was, and that recorded if the plexes take it. */
+			mirvol_set_put_back(vol, &undo);
+			mirvol_sb_update_locked(vol);
+		}
 		mutex_unlock(&vol->sb_mutex);
 	}
 	mutex_unlock(&vol->lock);
@@ -399,24 +466,54 @@ enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
  * @name: a valid name
  *
  * A volume waiting for members keeps it for its start, which records it.
+ * When the superblock update fails, the old name comes back, and that is
+ * recorded again if the plexes take it now.  But another volume may have
+ * taken the old name meanwhile (it was free once this volume had the new
+ * one): then the volume keeps the new name, which that second update, or
+ * a later one, records.
  *
  * Context: no lock held.
- * Return: MIRVOL_R_NONE or why not.
+ * Return: MIRVOL_R_NONE or why not; nothing changed then, but for a new
+ * name kept so.
  */
 enum mirvol_reason mirvol_volume_rename(struct mirvol_volume *vol,
 					const char *name)
 {
+	char old[MIRVOL_NAME_LEN];
 	enum mirvol_reason reason;
+	struct mirvol_set_undo undo;
+	unsigned long flags;
+	bool renamed = true;
 
 	mutex_lock(&vol->lock);
+	spin_lock_irqsave(&vol->state_lock, flags);
+	memcpy(old, vol->name, sizeof(old));
+	spin_unlock_irqrestore(&vol->state_lock, flags);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		reason = MIRVOL_R_OBJECT_NOT_FOUND;
 	else
 		reason = mirvol_rename(vol, name);
 	if (!reason && test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
-		if (mirvol_sb_update(vol))
+		mutex_lock(&vol->sb_mutex);
+		mirvol_set_save(vol, &undo);
+		if (mirvol_sb_update_locked(vol)) {
 			reason = MIRVOL_R_IO_ERROR;
-		mirvol_uevent(vol, "renamed", NULL, NULL);
+			mirvol_set_put_back(vol, &undo);
+		}
+		mutex_unlock(&vol->sb_mutex);
+		if (reason) {
+			/* Not under sb_mutex: never nested in it. */
+			if (!mirvol_rename(vol, old))
+				renamed = false;
+			else
+				pr_warn("mirvol: %s: keeps its new name though its superblock update failed: another volume took %s meanwhile\n",
+					name, old);
+			/* What it has now, recorded if the plexes take it now. */
+			if (!mirvol_sb_update(vol) && renamed)
+				reason = MIRVOL_R_NONE;
+		}
+		if (renamed)
+			mirvol_uevent(vol, "renamed", NULL, NULL);
 	} else if (!reason) {
 		/* Waiting for members: the start writes it. */
 		set_bit(MIRVOL_VOL_RENAMED, &vol->flags);

@@ -168,6 +168,13 @@ static int do_action(int fd, const struct action_cmd *ac,
 		if (dev_fd < 0 || st.reason != MIRVOL_R_DEVICE_BUSY ||
 		    !busy_report(fd, &st, &dev_fd, 1, args + 2))
 			ctl_report(&st, ac->doing, args[1], info.name);
+		/* Not undone: the kernel keeps a plex out it was told to. */
+		if (st.reason == MIRVOL_R_IO_ERROR &&
+		    (ac->action == MIRVOL_PLEX_FAIL ||
+		     ac->action == MIRVOL_PLEX_TAKE_OFFLINE))
+			mv_warn("plex %s is %s all the same, not recorded in the superblocks yet: writes wait until it is",
+				args[1], ac->action == MIRVOL_PLEX_FAIL ?
+				"failed" : "offline");
 		return MV_EXIT_FAIL;
 	}
 	if (!ac->copies || (!pa.op_id && !o->json))

@@ -491,7 +491,8 @@ struct mirvol_plex_ref {
 /*
  * SET_PLEX flags: at least one, at most one of each pair.  The write-mostly
  * flag (MIRVOL_PLEX_F_WRITE_MOSTLY) needs MIRVOL_FEAT_WRITE_MOSTLY; reads
- * already sent are not moved.
+ * already sent are not moved.  IO_ERROR (the superblocks could not record
+ * them): the flags are as they were.
  */
 #define MIRVOL_SET_PLEX_F_BOOT		(1U << 0)
 #define MIRVOL_SET_PLEX_F_NO_BOOT	(1U << 1)
@@ -664,6 +665,10 @@ struct mirvol_assemble {
  * @volume_uuid:	in: the volume
  * @name:		in: the new name (rules as for CREATE)
  * @reserved:		must be zero
+ *
+ * IO_ERROR (the superblocks could not record it): the volume keeps its
+ * old name, unless another volume took that name meanwhile; then it keeps
+ * the new one, recorded by the next superblock update.
  */
 struct mirvol_rename {
 	struct mirvol_ioc_header hdr;
@@ -760,6 +765,13 @@ enum mirvol_plex_action_type {
  * the mirror, then this plex leaves, its metadata erased (mdadm
  * --replace, zpool replace); cancelled, the new plex goes and this one
  * stays.
+ *
+ * IO_ERROR: the superblocks could not record the change (the last
+ * in-sync plex failed the write).  FAIL and OFFLINE are not undone then:
+ * the plex is failed or offline, out of the I/O as after a write error,
+ * and writes wait (or fail) until a superblock update records it.
+ * ONLINE and READD: the plex is failed again (its superblock could not be
+ * written), and no operation started.
  */
 struct mirvol_plex_action {
 	struct mirvol_ioc_header hdr;
@@ -797,6 +809,10 @@ struct mirvol_plex_action {
  * --track-changes on this volume (its peer can then no longer be merged
  * back; the bitmap's bits may be cleared again).  NOT_SPLIT_PAIR when no
  * split is tracked.
+ *
+ * IO_ERROR (the superblocks could not record it): nothing changed, but
+ * for a bitmap being added that could not be taken back from them
+ * either: it stays.
  */
 struct mirvol_set_volume {
 	struct mirvol_ioc_header hdr;
