@@ -57,7 +57,13 @@ touch "$build"
 find "$CACHE_DIR" -maxdepth 1 -name 'kunit-build-*' -mtime +7 -exec rm -rf {} +
 rm -f "$build/test.log"
 
-# Link the repository into the tree.
+# Link the repository into the tree.  Kbuild rebuilds on timestamps: when
+# the tree last built another checkout, whose objects may be newer than
+# this one's sources, make this one's sources newer than them.
+if [ "$(readlink "$src/drivers/block/mirvol" 2>/dev/null)" != "$MIRVOL_SRC" ]; then
+	find "$MIRVOL_SRC/drivers" "$MIRVOL_SRC/include" "$MIRVOL_SRC/uapi" \
+	     "$MIRVOL_SRC/Kbuild" -type f -exec touch {} +
+fi
 ln -sfn "$MIRVOL_SRC" "$src/drivers/block/mirvol"
 # The source line goes before drivers/block/Kconfig's closing "endif".
 kconfig_line='source "drivers/block/mirvol/drivers/Kconfig"'
