@@ -46,6 +46,7 @@ bool mirvol_kunit_start_fail;
 void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_safe_mode_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);
 #endif
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)

@@ -673,6 +673,7 @@ void mirvol_suspend_io(struct mirvol_volume *vol)
 	set_bit(MIRVOL_VOL_SUSPENDED, &vol->flags);
 	percpu_ref_kill(&vol->io_ref);
 	wait_event(vol->wait, percpu_ref_is_zero(&vol->io_ref));
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_suspend_hook, vol);
 }
 
 /**

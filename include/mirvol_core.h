@@ -231,6 +231,11 @@ extern void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
 extern void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
 /* KUnit: called as the safe mode work starts, before it looks at @vol. */
 extern void (*mirvol_kunit_safe_mode_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called by mirvol_suspend_io() once the I/O in flight drained;
+ * vol->lock held.
+ */
+extern void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

@@ -137,6 +137,8 @@ static void io_remove(struct kunit *test, struct io_ctx *ctx)
 	}
 }
 
+static void closer_stop(void);
+
 static void mirvol_io_exit_test(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -155,6 +157,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_reboot_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
+	closer_stop();
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -853,6 +856,147 @@ static void mirvol_test_replace(struct kunit *test)
 	/* The old device is free: no superblock left. */
 	KUNIT_EXPECT_LT(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
 			0);
+}
+
+/*
+ * The last close of a volume holds its gendisk's open_mutex while it
+ * writes the dirty pages back (bdev_release()).  A change that suspends
+ * I/O must not wait for that mutex before it resumes, or neither goes
+ * on.  The closer plays that close at the next suspension of its volume:
+ * open_mutex taken, then I/O to the volume, held back until the resume
+ * (a read: an empty flush never reaches a volume without a write cache).  It gives the mutex up after 3 s if its I/O is still held
+ * (and says so), so that a test of the old code fails instead of hanging.
+ */
+static void closer_lock_fn(struct work_struct *work);
+static void closer_io_fn(struct work_struct *work);
+
+static struct {
+	struct mirvol_volume *vol;
+	struct block_device *bdev;
+	struct page *page;
+	struct completion locked;
+	struct completion done;
+	bool armed;
+	bool ran;
+	bool stuck;
+} closer;
+static DECLARE_WORK(closer_lock_work, closer_lock_fn);
+static DECLARE_WORK(closer_io_work, closer_io_fn);
+
+static void closer_io_fn(struct work_struct *work)
+{
+	do_io(closer.bdev, REQ_OP_READ, 0, &closer.page, 1);
+	complete(&closer.done);
+}
+
+static void closer_lock_fn(struct work_struct *work)
+{
+	struct gendisk *disk = closer.vol->disk;
+
+	mutex_lock(&disk->open_mutex);
+	complete(&closer.locked);
+	queue_work(system_unbound_wq, &closer_io_work);
+	if (!wait_for_completion_timeout(&closer.done, 3 * HZ)) {
+		closer.stuck = true;
+		mutex_unlock(&disk->open_mutex);
+		wait_for_completion(&closer.done);
+		return;
+	}
+	mutex_unlock(&disk->open_mutex);
+}
+
+static void closer_hook(struct mirvol_volume *vol)
+{
+	if (vol != closer.vol || !closer.armed)
+		return;
+	closer.armed = false;
+	closer.ran = true;
+	queue_work(system_unbound_wq, &closer_lock_work);
+	wait_for_completion(&closer.locked);
+}
+
+/* Play the close at the next suspension of @vol. */
+static void closer_arm(struct mirvol_volume *vol, struct block_device *bdev,
+		       struct page *page)
+{
+	closer.vol = vol;
+	closer.bdev = bdev;
+	closer.page = page;
+	closer.ran = false;
+	closer.stuck = false;
+	init_completion(&closer.locked);
+	init_completion(&closer.done);
+	closer.armed = true;
+	WRITE_ONCE(mirvol_kunit_suspend_hook, closer_hook);
+}
+
+static void closer_stop(void)
+{
+	WRITE_ONCE(mirvol_kunit_suspend_hook, NULL);
+	flush_work(&closer_lock_work);
+	flush_work(&closer_io_work);
+	closer.armed = false;
+}
+
+/* Does the plex array match the holder links? */
+static void expect_links(struct kunit *test, struct mirvol_volume *vol)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (vol->plexes[i])
+			KUNIT_EXPECT_TRUE_MSG(test, vol->plexes[i]->linked,
+					      "plex %u not linked", i);
+}
+
+/*
+ * Add-plex attaches and remove-plex detaches a plex with I/O suspended:
+ * the holder links (made and removed under open_mutex) follow once I/O
+ * goes again, and end up as the plex array says.
+ */
+static void mirvol_test_suspend_vs_last_close(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *added;
+	u8 uuid[MIRVOL_UUID_LEN];
+	u64 op_id = 0;
+
+	io_create(test, "kunit-close", 2, true, NULL);
+	/* No safe-mode suspension in between. */
+	ctx->vol->safe_mode_delay_ms = 0;
+
+	closer_arm(ctx->vol, vbdev(ctx), ctx->check[0]);
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
+					      false, &op_id), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	closer_stop();
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_TRUE(test, closer.ran);
+	KUNIT_EXPECT_FALSE_MSG(test, closer.stuck,
+			       "add-plex waited for open_mutex with I/O suspended");
+	expect_links(test, ctx->vol);
+	added = ctx->vol->plexes[2];
+	KUNIT_ASSERT_NOT_NULL(test, added);
+	mirvol_plex_get(added);
+	memcpy(uuid, &added->uuid, MIRVOL_UUID_LEN);
+
+	closer_arm(ctx->vol, vbdev(ctx), ctx->check[0]);
+	op_id = 0;
+	KUNIT_EXPECT_EQ(test, mirvol_remove_plex(ctx->vol, uuid, &op_id),
+			MIRVOL_R_NONE);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	closer_stop();
+	KUNIT_EXPECT_TRUE(test, closer.ran);
+	KUNIT_EXPECT_FALSE_MSG(test, closer.stuck,
+			       "remove-plex waited for open_mutex with I/O suspended");
+	expect_links(test, ctx->vol);
+	KUNIT_EXPECT_NULL(test, added->vol);
+	KUNIT_EXPECT_FALSE(test, added->linked);
+	mirvol_plex_put(added);
 }
 
 /* SET_VOLUME drops and adds the bitmap, and stores the speeds. */
@@ -4788,6 +4932,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_rename_io_error),
 	KUNIT_CASE(mirvol_test_fail_offline_io_error),
 	KUNIT_CASE(mirvol_test_replace),
+	KUNIT_CASE(mirvol_test_suspend_vs_last_close),
 
 	KUNIT_CASE(mirvol_test_write_fan_out),
 	KUNIT_CASE(mirvol_test_read_balance_uses_all),
