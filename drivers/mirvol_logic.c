@@ -329,6 +329,11 @@ int mirvol_reason_errno(enum mirvol_reason reason)
 	case MIRVOL_R_FREEZE_FAILED:		return -EBUSY;
 	case MIRVOL_R_NOTHING_TO_SYNC:		return -EALREADY;
 	case MIRVOL_R_TOO_FEW_IN_SYNC:		return -ENXIO;
+	/* Stable since they came: the reason code tells them apart. */
+	case MIRVOL_R_NO_BITMAP:		return -EINVAL;
+	case MIRVOL_R_NOT_SPLIT_PAIR:		return -EINVAL;
+	case MIRVOL_R_PLEX_FAILED:		return -EINVAL;
+	case MIRVOL_R_SPLIT_TRACKED:		return -EINVAL;
 	default:				return -EINVAL;
 	}
 }
