@@ -96,6 +96,7 @@ static const char *const reasons[] = {
 	[MIRVOL_R_PLEX_FAILED] = "PLEX_FAILED",
 	[MIRVOL_R_SPLIT_TRACKED] = "SPLIT_TRACKED",
 	[MIRVOL_R_DATA_UNREADABLE] = "DATA_UNREADABLE",
+	[MIRVOL_R_PLEX_OFFLINE] = "PLEX_OFFLINE",
 };
 
 _Static_assert(ARRAY_SIZE(reasons) == MIRVOL_R_MAX,

@@ -86,6 +86,8 @@ static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	  "a split is tracked already: merge it back or 'set --forget-split' first"),
 	R(DATA_UNREADABLE,
 	  "no in-sync plex could read a range: its data is lost (the kernel log names every range)"),
+	R(PLEX_OFFLINE,
+	  "a plex the operation copied onto was taken offline before it was in sync (online copies it)"),
 };
 
 #undef R

@@ -109,6 +109,8 @@ enum mirvol_reason {
 	MIRVOL_R_SPLIT_TRACKED		= 42,
 	/* check/repair: no in-sync plex could read a range (op info: unreadable_bytes) */
 	MIRVOL_R_DATA_UNREADABLE	= 43,
+	/* a plex the operation copied onto was taken offline: online copies it */
+	MIRVOL_R_PLEX_OFFLINE		= 44,
 	MIRVOL_R_MAX
 };
 
