@@ -5041,6 +5041,241 @@ static void mirvol_test_break_start_fails(struct kunit *test)
 	break_commit_fails(test, true);
 }
 
+/*
+ * 'mirvolctl offline' of the plex @uuid, the target of the copy of
+ * @op_id, which is held before its first batch (hold_next_resync_step()),
+ * and the copy let go.  The plex never got the data: the operation must
+ * end failed with PLEX_OFFLINE (ENXIO), as an unplugged target ends it
+ * with IO_ERROR, not succeed; the plex stays in the volume, offline, its
+ * device held, for 'mirvolctl online' to copy it.  Without the check the
+ * operation succeeded with its plex offline and empty.
+ */
+static void offline_held_target(struct kunit *test, u64 op_id,
+				const u8 *uuid, const char *what)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *plex;
+	u64 id = 0;
+
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &id), MIRVOL_R_NONE);
+	complete(&step_go);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_FAILED,
+			    "the %s ended %s (reason %u) with its plex offline",
+			    what, mirvol_op_state_name(info.state), info.reason);
+	KUNIT_EXPECT_EQ_MSG(test, info.reason, (u32)MIRVOL_R_PLEX_OFFLINE,
+			    "the %s: reason %u", what, info.reason);
+	KUNIT_EXPECT_EQ(test, info.error, ENXIO);
+	mutex_lock(&ctx->vol->lock);
+	plex = mirvol_plex_find(ctx->vol, uuid);
+	KUNIT_EXPECT_TRUE_MSG(test, plex && plex->bdev &&
+			      READ_ONCE(plex->state) == MIRVOL_PLEX_OFFLINE,
+			      "the %s's plex is not offline with its device",
+			      what);
+	mutex_unlock(&ctx->vol->lock);
+}
+
+/*
+ * add-plex whose new plex is taken offline during the copy: the add
+ * fails (PLEX_OFFLINE), the plex stays offline; online copies it all.
+ */
+static void mirvol_test_add_target_offline(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p2;
+	sector_t where = 0;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-addoff", 2, true, NULL);
+	fill(ctx->pages, 0xadd0);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048, ctx->pages,
+				    IO_PAGES), 0);
+	hold_next_resync_step();
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
+					      false, &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	p2 = held_new_plex(test, ctx->vol, 2, uuid);
+	if (!p2) {
+		KUNIT_FAIL(test, "the add did not take slot 2");
+		return;
+	}
+	offline_held_target(test, op_id, uuid, "add-plex");
+	/* The remedy the reason names. */
+	if (READ_ONCE(p2->state) == MIRVOL_PLEX_OFFLINE)
+		take_online_op(test, ctx->vol, p2, &info);
+	mirvol_plex_put(p2);
+	KUNIT_EXPECT_TRUE_MSG(test, plexes_same(test, ctx, 0, 2, &where),
+			      "plex 2, online, differs from plex 0 at sector %llu",
+			      (unsigned long long)where);
+}
+
+/*
+ * replace whose new plex is taken offline during the copy: it fails
+ * (PLEX_OFFLINE), not PLEX_NOT_IN_SYNC as a new plex that is merely
+ * behind; the old plex stays, in sync.
+ */
+static void mirvol_test_replace_target_offline(struct kunit *test)
+{
+	u8 uuid[MIRVOL_UUID_LEN], old_uuid[MIRVOL_UUID_LEN];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p2, *old;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-repoff", 2, true, NULL);
+	memcpy(old_uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	hold_next_resync_step();
+	KUNIT_ASSERT_EQ(test, mirvol_replace_plex(ctx->vol, old_uuid,
+						  ctx->ram[2], &op_id),
+			MIRVOL_R_NONE);
+	p2 = held_new_plex(test, ctx->vol, 2, uuid);
+	if (!p2) {
+		KUNIT_FAIL(test, "the replace did not take slot 2");
+		return;
+	}
+	mirvol_plex_put(p2);
+	offline_held_target(test, op_id, uuid, "replace");
+	mutex_lock(&ctx->vol->lock);
+	old = mirvol_plex_find(ctx->vol, old_uuid);
+	KUNIT_EXPECT_TRUE_MSG(test, old && old->state == MIRVOL_PLEX_ACTIVE,
+			      "the replaced plex left, or is not in sync");
+	mutex_unlock(&ctx->vol->lock);
+}
+
+/*
+ * merge-plex whose rejoining plex is taken offline during the copy of
+ * the changed regions: the merge fails (PLEX_OFFLINE).
+ */
+static void mirvol_test_merge_target_offline(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *peer;
+	struct mirvol_plex *p1;
+	struct file *file;
+	uuid_t peer_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-mrgoff", 2, true, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-mrgoff-b", true,
+				   &peer_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	peer = mirvol_lookup(peer_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, peer);
+	/* A change on the copy: the merge has a region to copy. */
+	file = open_dev(disk_devt(peer->disk));
+	if (IS_ERR(file)) {
+		mirvol_volume_put(peer);
+		KUNIT_FAIL(test, "cannot open the broken-off copy");
+		return;
+	}
+	fill(ctx->pages, 0x3e9);
+	KUNIT_EXPECT_EQ(test, do_io(file_bdev(file), REQ_OP_WRITE,
+				    (sector_t)7 << ctx->vol->bitmap->shift,
+				    ctx->pages, IO_PAGES), 0);
+	__fput_sync(file);
+	hold_next_resync_step();
+	op_id = 0;
+	reason = mirvol_add_plex(ctx->vol, NULL, peer, true, &op_id);
+	mirvol_volume_put(peer);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	p1 = held_new_plex(test, ctx->vol, 1, uuid);
+	if (!p1) {
+		KUNIT_FAIL(test, "the merge did not take slot 1");
+		return;
+	}
+	mirvol_plex_put(p1);
+	offline_held_target(test, op_id, uuid, "merge-plex");
+}
+
+/*
+ * The resync of a plex back online, which is taken offline again during
+ * the copy: the resync fails (PLEX_OFFLINE).  It is no cancel: nobody
+ * cancelled it, and a cancelled resync promises its targets stay syncing.
+ */
+static void mirvol_test_resync_target_offline(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p1;
+	u64 op_id = 0;
+
+	io_create_p1_offline(test, "kunit-resoff", 0x0ff2);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	hold_next_resync_step();
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	p1 = held_new_plex(test, ctx->vol, 1, uuid);
+	if (!p1) {
+		KUNIT_FAIL(test, "no plex in slot 1");
+		return;
+	}
+	mirvol_plex_put(p1);
+	offline_held_target(test, op_id, uuid, "resync");
+}
+
+static DECLARE_COMPLETION(offline_promoted);
+static DECLARE_COMPLETION(offline_taken);
+
+/* The resync's last promotion is recorded: wait for the test's offline. */
+static void offline_after_promotion(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
+	complete(&offline_promoted);
+	wait_for_completion_timeout(&offline_taken, msecs_to_jiffies(60000));
+}
+
+/*
+ * A target taken offline once the resync promoted it (past the point of
+ * no return: in sync, and the superblocks say so) was brought in sync:
+ * the resync succeeds.  Its leaving after is the admin's own change, and
+ * a failure would say the copy did not reach it.
+ */
+static void mirvol_test_offline_after_promotion(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	u8 uuid[MIRVOL_UUID_LEN];
+	u64 op_id = 0, id = 0;
+
+	io_create_p1_offline(test, "kunit-promoff", 0x0ff3);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	reinit_completion(&offline_promoted);
+	reinit_completion(&offline_taken);
+	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, offline_after_promotion);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	if (!wait_for_completion_timeout(&offline_promoted,
+					 msecs_to_jiffies(60000)))
+		KUNIT_FAIL(test, "the resync did not promote its target");
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &id), MIRVOL_R_NONE);
+	complete(&offline_taken);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED,
+			    "ended %s (reason %u), its target promoted first",
+			    mirvol_op_state_name(info.state), info.reason);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -5125,6 +5360,11 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_break_forget_update_fails),
 	KUNIT_CASE(mirvol_test_break_new_sb_fails),
 	KUNIT_CASE(mirvol_test_break_start_fails),
+	KUNIT_CASE(mirvol_test_add_target_offline),
+	KUNIT_CASE(mirvol_test_replace_target_offline),
+	KUNIT_CASE(mirvol_test_merge_target_offline),
+	KUNIT_CASE(mirvol_test_resync_target_offline),
+	KUNIT_CASE(mirvol_test_offline_after_promotion),
 	{}
 };
 
