@@ -274,6 +274,7 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	if (old)
 		mirvol_detach_plex(vol, old);
 	mirvol_attach_plex(vol, plex);
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_rejoin_hook, plex);
 	mirvol_sb_join_plex(vol, plex);
 	mirvol_sb_update_locked(vol);
 	mutex_unlock(&vol->sb_mutex);

@@ -48,6 +48,7 @@ bool mirvol_kunit_init_fail;
 void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_safe_mode_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_rejoin_hook)(struct mirvol_plex *plex);
 #endif
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)

@@ -242,6 +242,12 @@ extern void (*mirvol_kunit_safe_mode_hook)(struct mirvol_volume *vol);
  * vol->lock held.
  */
 extern void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called as a member rejoins a running volume (re-add of a missing
+ * plex, incremental assembly), attached in its slot, before its superblock
+ * writes; vol->lock and sb_mutex held, I/O suspended.
+ */
+extern void (*mirvol_kunit_rejoin_hook)(struct mirvol_plex *plex);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

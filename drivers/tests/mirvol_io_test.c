@@ -157,6 +157,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_init_fail, false);
 	WRITE_ONCE(mirvol_kunit_reboot_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 	closer_stop();
 	/* Writes a failed test left held back. */
@@ -5276,6 +5277,82 @@ static void mirvol_test_offline_after_promotion(struct kunit *test)
 			    mirvol_op_state_name(info.state), info.reason);
 }
 
+/* The rejoining plex's superblock writes fail (the hook runs once). */
+static void rejoin_writes_fail(struct mirvol_plex *plex)
+{
+	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
+	WRITE_ONCE(plex->inject, MIRVOL_INJECT_WRITE);
+}
+
+/*
+ * Re-add of a missing plex, its device given back, whose superblock write
+ * fails as it rejoins (the update's, on it: it is failed): the re-add
+ * must say so, IO_ERROR, not succeed with the plex failed behind the
+ * caller's back.  The plex stays in its slot, failed, holding the device,
+ * and plex 0's superblock records it failed; once the device is sound,
+ * re-add (no device to give: the plex holds it) copies what it missed.
+ * It returned success, "rejoins as failed" in the kernel log only.
+ */
+static void mirvol_test_readd_missing_sb_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-readdsb", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	KUNIT_ASSERT_TRUE(test, unplug_plex(p1));
+	fill(ctx->pages, 0x7ead);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+	WRITE_ONCE(mirvol_kunit_rejoin_hook, rejoin_writes_fail);
+	reason = readd_plex(test, ctx->vol, uuid, ctx->ram[1]);
+	KUNIT_EXPECT_NULL_MSG(test, READ_ONCE(mirvol_kunit_rejoin_hook),
+			      "the plex did not rejoin");
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_IO_ERROR,
+			    "re-add whose superblock write failed: reason %d",
+			    reason);
+
+	mutex_lock(&ctx->vol->lock);
+	p1 = mirvol_plex_find(ctx->vol, uuid);
+	if (p1) {
+		mirvol_plex_get(p1);
+		WRITE_ONCE(p1->inject, 0);
+	}
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	KUNIT_EXPECT_EQ(test, p1->index, 1U);
+	KUNIT_EXPECT_NOT_NULL(test, p1->bdev);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_FAILED);
+
+	/* Sound again: re-add copies what it missed. */
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_READD, -1,
+						 &op_id), MIRVOL_R_NONE);
+	if (op_id) {
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+		KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	} else {
+		KUNIT_FAIL(test, "re-add started no resync");
+	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+	mirvol_plex_put(p1);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 64), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -5365,6 +5442,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_merge_target_offline),
 	KUNIT_CASE(mirvol_test_resync_target_offline),
 	KUNIT_CASE(mirvol_test_offline_after_promotion),
+	KUNIT_CASE(mirvol_test_readd_missing_sb_fails),
 	{}
 };
 
