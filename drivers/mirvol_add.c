@@ -308,7 +308,10 @@ static void mirvol_add_run(struct mirvol_operation *op)
 	}
 	/*
 	 * The volume holds the plexes now.  SOURCE_READ_ERROR leaves them
-	 * syncing: 'mirvolctl resync --force' copies around the range.
+	 * syncing: 'mirvolctl resync --force' copies around the range.  A
+	 * plex that left before it was in sync (IO_ERROR: failed or gone;
+	 * PLEX_OFFLINE: taken offline) stays so, and replace's old plex
+	 * stays in the mirror.
 	 */
 	mirvol_add_drop(a);
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_add_done_hook, op);

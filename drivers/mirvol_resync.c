@@ -632,23 +632,32 @@ static int mirvol_resync_pass(struct mirvol_sync *sy,
 	}
 }
 
-/* Did a plex of @slots fail or go away instead of getting in sync? */
-static bool mirvol_resync_lost(struct mirvol_volume *vol, u8 slots)
+/*
+ * Did a plex of @slots, targets the resync did not promote, leave the
+ * mirror instead of getting in sync?  IO_ERROR when one failed or went
+ * away, else PLEX_OFFLINE when one was taken offline (by request: no
+ * device erred, and 'online' copies it), else NONE.
+ */
+static enum mirvol_reason mirvol_resync_lost(struct mirvol_volume *vol,
+					     u8 slots)
 {
-	bool lost = false;
+	enum mirvol_reason reason = MIRVOL_R_NONE;
 	unsigned int i;
 
 	mutex_lock(&vol->sb_mutex);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
-		if ((slots & BIT(i)) && plex &&
-		    (plex->state == MIRVOL_PLEX_FAILED ||
-		     plex->state == MIRVOL_PLEX_MISSING))
-			lost = true;
+		if (!(slots & BIT(i)) || !plex)
+			continue;
+		if (plex->state == MIRVOL_PLEX_FAILED ||
+		    plex->state == MIRVOL_PLEX_MISSING)
+			reason = MIRVOL_R_IO_ERROR;
+		else if (plex->state == MIRVOL_PLEX_OFFLINE && !reason)
+			reason = MIRVOL_R_PLEX_OFFLINE;
 	}
 	mutex_unlock(&vol->sb_mutex);
-	return lost;
+	return reason;
 }
 
 /*
@@ -707,11 +716,16 @@ static bool mirvol_resync_begin(struct mirvol_volume *vol, u8 *targets)
  * done, and a cancel still stops it before that plex is copied (what was
  * promoted stays active, as a cancelled resync keeps its checkpoints).
  *
+ * The targets seen (to copy, or at the end) are added to @targets; those
+ * promoted to @promoted, from which those still to copy are taken out
+ * (a plex that left after its promotion and came back).
+ *
  * Returns 1 when a plex still needs copying, 0 when none does, or
  * -ECANCELED when the operation was asked to stop before its last
  * promotion, which it then left undone.
  */
-static int mirvol_resync_end(struct mirvol_sync *sy)
+static int mirvol_resync_end(struct mirvol_sync *sy, u8 *targets,
+			     u8 *promoted)
 {
 	struct mirvol_volume *vol = sy->vol;
 	bool left = false, plex_partial_left = false, stopped = false;
@@ -757,11 +771,15 @@ static int mirvol_resync_end(struct mirvol_sync *sy)
 	 * be kept as the last in-sync plex in the source's place.
 	 */
 	mirvol_sb_flush_syncing(vol, done);
+	*targets |= done | rest;
+	*promoted &= ~rest;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
-		if ((done & BIT(i)) && mirvol_promote_plex(plex))
+		if ((done & BIT(i)) && mirvol_promote_plex(plex)) {
 			plex->partial = false;
+			*promoted |= BIT(i);
+		}
 	}
 	mirvol_sb_update_locked(vol);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
@@ -798,17 +816,24 @@ static int mirvol_resync_end(struct mirvol_sync *sy)
  * The last promotion is the operation's point of no return
  * (mirvol_resync_end()): once past it, @op is final.
  *
+ * A target that leaves the mirror before it is promoted was not brought
+ * in sync: the resync then fails, with IO_ERROR when it failed or its
+ * device went away, with PLEX_OFFLINE when it was taken offline (and
+ * none of the others failed); the plex stays as it is.  One that leaves
+ * after its promotion was in sync: its leaving is its own event.
+ *
  * Context: the operation's work; no volume lock held.
  * Return: 0 when every target reached the end (or none was left),
  * -ECANCELED when stopped (before the last promotion: its targets stay
  * syncing), -EIO with SOURCE_READ_ERROR when no plex could read a range
- * (reported in the operation), or another negative errno.
+ * (reported in the operation), -EIO with IO_ERROR or PLEX_OFFLINE when a
+ * target left before it was in sync, or another negative errno.
  */
 int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 		      int source, bool force, enum mirvol_reason *reason)
 {
+	u8 targets = 0, promoted = 0, pass;
 	struct mirvol_sync *sy;
-	u8 targets = 0;
 	int err = 0, left;
 
 	*reason = MIRVOL_R_NONE;
@@ -830,18 +855,28 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 	pr_info("mirvol: %s: resync started%s\n", vol->name,
 		sy->force ? " (force: unreadable ranges become zeros)" : "");
 
-	while (mirvol_resync_begin(vol, &targets)) {
+	for (;;) {
+		pass = 0;
+		if (!mirvol_resync_begin(vol, &pass))
+			break;
+		/* Promoted before, it left and came back: a target again. */
+		targets |= pass;
+		promoted &= ~pass;
 		err = mirvol_resync_pass(sy, reason);
-		left = mirvol_resync_end(sy);
+		left = mirvol_resync_end(sy, &targets, &promoted);
 		if (left <= 0 || err) {
 			err = err ?: left;
 			break;
 		}
 	}
-	/* A target that failed or went away was not brought in sync. */
-	if (!err && mirvol_resync_lost(vol, targets)) {
-		err = -EIO;
-		*reason = MIRVOL_R_IO_ERROR;
+	/*
+	 * A target that failed, went away or was taken offline before its
+	 * promotion was not brought in sync.
+	 */
+	if (!err) {
+		*reason = mirvol_resync_lost(vol, targets & ~promoted);
+		if (*reason)
+			err = -EIO;
 	}
 	WRITE_ONCE(vol->sync_speed, 0);
 	if (sy->bad_end) {

@@ -755,18 +755,22 @@ enum mirvol_plex_action_type {
  * FAIL and OFFLINE take a plex that takes writes (active, syncing,
  * stale) out of the mirror, never the last in-sync one
  * (REMAINING_PLEX_STALE); an offline plex keeps its device and stays
- * offline across reboots.  ONLINE (an offline plex) and READD (a failed
- * plex, or a missing one with @fd) copy only the regions written since
- * the plex left when the volume has a bitmap that covered every write
- * since then and the plex held the data when it left (in sync, or a
- * partial target), else everything; they need an in-sync plex
- * (OBJECT_STATUS_FAILED).  Assembly brings a returning missing member
- * back by itself the same way; a member that failed a write comes back
- * stale (a full copy).  REPLACE: @fd syncs as a new plex (an operation
- * of type MIRVOL_OP_REPLACE, add-plex's rules) while this plex stays in
- * the mirror, then this plex leaves, its metadata erased (mdadm
- * --replace, zpool replace); cancelled, the new plex goes and this one
- * stays.
+ * offline across reboots.  An operation copying onto the plex (add-plex,
+ * merge, replace, resync) that has not made it active yet then fails:
+ * IO_ERROR after FAIL (as after a write error, or its device gone),
+ * PLEX_OFFLINE after OFFLINE; the plex stays as it is (an added one in
+ * the volume; replace's old plex in the mirror).  ONLINE (an offline
+ * plex) and READD (a failed plex, or a missing one with @fd) copy only
+ * the regions written since the plex left when the volume has a bitmap
+ * that covered every write since then and the plex held the data when
+ * it left (in sync, or a partial target), else everything; they need an
+ * in-sync plex (OBJECT_STATUS_FAILED).  Assembly brings a returning
+ * missing member back by itself the same way; a member that failed a
+ * write comes back stale (a full copy).  REPLACE: @fd syncs as a new
+ * plex (an operation of type MIRVOL_OP_REPLACE, add-plex's rules) while
+ * this plex stays in the mirror, then this plex leaves, its metadata
+ * erased (mdadm --replace, zpool replace); cancelled, the new plex goes
+ * and this one stays.
  *
  * IO_ERROR: the superblocks could not record the change (the last
  * in-sync plex failed the write).  FAIL and OFFLINE are not undone then:
