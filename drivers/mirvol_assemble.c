@@ -206,6 +206,14 @@ static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
  * (mirvol_late_join_check()).  The
  * checks and the swap happen under one hold of vol->lock.  A failed
  * member rejoins only with @readd (mirvol_readd_missing()).
+ *
+ * A member whose superblock cannot be written as it joins (its join, or
+ * the update after it) is not back: it is failed in its slot, holding its
+ * device, as md keeps a member whose superblock write failed faulty in
+ * the array (re-add it once the device is sound, or remove-plex), the
+ * update records it so, and the member is refused with IO_ERROR.  But
+ * for the last in-sync plex, which is never failed (mirvol_plex_error()):
+ * it comes back as what it is, the only copy of the data.
  */
 static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 			  bool readd, u64 *op_id)
@@ -213,6 +221,7 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	struct mirvol_plex *old, *plex = m->plex;
 	enum mirvol_reason reason;
 	struct mirvol_md vol_md;
+	bool failed;
 	u64 start_gen;
 
 	mutex_lock(&vol->lock);
@@ -269,22 +278,38 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	} else {
 		plex->state = MIRVOL_PLEX_STALE;
 	}
+	/*
+	 * Failed before an update saw it copying everything, it must not
+	 * be taken for a plex that left in sync (mirvol_sb_targets()).
+	 */
+	plex->full_copy = plex->state == MIRVOL_PLEX_STALE;
 	plex->boot = old ? old->boot : 0;
 	/* An operation holding the old plex finds it gone, by UUID too. */
 	if (old)
 		mirvol_detach_plex(vol, old);
 	mirvol_attach_plex(vol, plex);
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_rejoin_hook, plex);
-	mirvol_sb_join_plex(vol, plex);
+	/* A failed join write fails it, as a failed update write does. */
+	if (mirvol_sb_join_plex(vol, plex))
+		mirvol_plex_error(plex, true);
 	mirvol_sb_update_locked(vol);
+	failed = READ_ONCE(plex->state) == MIRVOL_PLEX_FAILED;
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
 	mirvol_sysfs_add_plex(vol, plex);
-	m->joined = true;
-	pr_info("mirvol: %s: plex %u rejoins as %s\n", vol->name,
-		plex->index, mirvol_plex_state_name(plex->state));
-	*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
+	if (failed) {
+		pr_warn("mirvol: %s: plex %u cannot rejoin: its superblock write failed; it stays failed\n",
+			vol->name, plex->index);
+	} else {
+		m->joined = true;
+		pr_info("mirvol: %s: plex %u rejoins as %s\n", vol->name,
+			plex->index, mirvol_plex_state_name(plex->state));
+		*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
+	}
 	mutex_unlock(&vol->lock);
+	/* The volume holds the plex: this drops the member's reference. */
+	if (failed)
+		mirvol_member_refuse(m, MIRVOL_R_IO_ERROR);
 }
 
 /*
@@ -827,7 +852,9 @@ out:
  * that time (mirvol_rejoin()).
  *
  * Context: no lock held.
- * Return: MIRVOL_R_NONE or why not.
+ * Return: MIRVOL_R_NONE or why not; IO_ERROR when the plex's superblock
+ * could not be written as it rejoined: it is then failed, holding the
+ * device.
  */
 enum mirvol_reason mirvol_readd_missing(struct mirvol_volume *vol,
 					const u8 *plex_uuid, int fd,

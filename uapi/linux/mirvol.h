@@ -645,9 +645,11 @@ struct mirvol_assemble_member {
  * Otherwise it is held offline (its devices claimed) until more members
  * arrive.  A member of a running volume rejoins it as stale; so does, in
  * the empty slot it names, a device whose add-plex or merge-plex a power
- * cut interrupted before the in-sync plexes recorded it.  Failure
- * of any group fails the call with that group's reason; per-member
- * results are written back in every case.
+ * cut interrupted before the in-sync plexes recorded it.  A member whose
+ * superblock cannot be written as it rejoins is refused with IO_ERROR,
+ * yet stays in its slot as a failed plex holding its device (READD it, or
+ * REMOVE_PLEX).  Failure of any group fails the call with that group's
+ * reason; per-member results are written back in every case.
  */
 struct mirvol_assemble {
 	struct mirvol_ioc_header hdr;
@@ -764,20 +766,22 @@ enum mirvol_plex_action_type {
  * the regions written since the plex left when the volume has a bitmap
  * that covered every write since then and the plex held the data when
  * it left (in sync, or a partial target), else everything; they need an
- * in-sync plex (OBJECT_STATUS_FAILED).  Assembly brings a returning
- * missing member back by itself the same way; a member that failed a
- * write comes back stale (a full copy).  REPLACE: @fd syncs as a new
- * plex (an operation of type MIRVOL_OP_REPLACE, add-plex's rules) while
- * this plex stays in the mirror, then this plex leaves, its metadata
- * erased (mdadm --replace, zpool replace); cancelled, the new plex goes
- * and this one stays.
+ * in-sync plex (OBJECT_STATUS_FAILED).  They fail with IO_ERROR when
+ * the plex's superblock cannot be written as it comes back: it is then
+ * failed, holding its device (READD's @fd too).
+ * Assembly brings a returning missing member back by itself the same
+ * way; a member that failed a write comes back stale (a full copy).
+ * REPLACE: @fd syncs as a new plex (an operation of type
+ * MIRVOL_OP_REPLACE, add-plex's rules) while this plex stays in the
+ * mirror, then this plex leaves, its metadata erased (mdadm --replace,
+ * zpool replace); cancelled, the new plex goes and this one stays.
  *
  * IO_ERROR: the superblocks could not record the change (the last
  * in-sync plex failed the write).  FAIL and OFFLINE are not undone then:
  * the plex is failed or offline, out of the I/O as after a write error,
  * and writes wait (or fail) until a superblock update records it.
- * ONLINE and READD: the plex is failed again (its superblock could not be
- * written), and no operation started.
+ * ONLINE and READD: the plex is failed again, holding its device, and
+ * no operation started.
  */
 struct mirvol_plex_action {
 	struct mirvol_ioc_header hdr;
