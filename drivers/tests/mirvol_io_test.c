@@ -3894,6 +3894,112 @@ static enum mirvol_reason readd_plex(struct kunit *test,
 	return reason;
 }
 
+/*
+ * ASSEMBLE of RAM disks @idx (@n of them) with @flags: the reason, the
+ * members' results in @um and the reply in @reply.
+ */
+static enum mirvol_reason assemble_rams(struct kunit *test,
+					struct io_ctx *ctx,
+					const unsigned int *idx, unsigned int n,
+					u32 flags,
+					struct mirvol_assemble_member *um,
+					struct mirvol_assemble *reply)
+{
+	enum mirvol_reason reason;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		memset(&um[i], 0, sizeof(um[i]));
+		um[i].fd = install_fd(ctx->ram[idx[i]]);
+		KUNIT_ASSERT_GE(test, um[i].fd, 0);
+	}
+	memset(reply, 0, sizeof(*reply));
+	reason = mirvol_assemble(um, n, flags, reply);
+	for (i = 0; i < n; i++)
+		close_fd(um[i].fd);
+	return reason;
+}
+
+/*
+ * An assembly whose volume does not start (add_disk(), the sysfs
+ * directory) leaves its members as it found them: here a RUN of a
+ * two-plex volume with only plex 0 present.  Had it written its
+ * superblocks before the start, plex 0 would carry a generation no
+ * running volume ever had that records plex 1 missing, and the next
+ * assembly of both would demote plex 1 (stale, resynced) for writes
+ * that never happened.
+ */
+static void mirvol_test_assemble_start_fails(struct kunit *test)
+{
+	static const unsigned int both[] = { 0, 1 };
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_md md0, md1, md;
+	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
+	uuid_t uuid;
+	unsigned int i;
+
+	io_create(test, "kunit-asmfail", 2, true, NULL);
+	uuid_copy(&uuid, &ctx->vol->uuid);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md0, &reason),
+			0);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md1, &reason),
+			0);
+
+	WRITE_ONCE(mirvol_kunit_start_fail, true);
+	reason = assemble_rams(test, ctx, both, 1, MIRVOL_ASSEMBLE_F_RUN, um,
+			       &reply);
+	KUNIT_EXPECT_NE(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_FALSE_MSG(test, READ_ONCE(mirvol_kunit_start_fail),
+			       "the assembly did not get as far as the start");
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 0U);
+	KUNIT_EXPECT_EQ(test, um[0].result, (u32)MIRVOL_MEMBER_REFUSED);
+	vol = mirvol_lookup(uuid.b);
+	KUNIT_EXPECT_NULL_MSG(test, vol, "an offline volume was left behind");
+	if (vol)
+		mirvol_volume_put(vol);
+
+	/* The members are as they were. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, md.generation, md0.generation,
+			    "the failed start wrote plex 0's superblock");
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, md0.plexes[1].state);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.generation, md1.generation);
+
+	/* And assemble as before: both in sync, nothing to copy. */
+	reason = assemble_rams(test, ctx, both, 2, 0, um, &reply);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, members %u/%u %u/%u", reason,
+			    um[0].result, um[0].reason, um[1].result,
+			    um[1].reason);
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 1U);
+	KUNIT_EXPECT_EQ(test, reply.op_id, 0ULL);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ_MSG(test, um[i].result,
+				    (u32)MIRVOL_MEMBER_ACTIVE,
+				    "plex %u was demoted", i);
+	ctx->vol = mirvol_lookup(uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	mutex_lock(&ctx->vol->lock);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state,
+			(unsigned int)MIRVOL_VOLUME_ONLINE);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, ctx->vol->plexes[i]->state,
+				MIRVOL_PLEX_ACTIVE);
+	mutex_unlock(&ctx->vol->lock);
+}
+
 /* What the step hook of the flap tests uses. */
 static DECLARE_COMPLETION(step_held);
 static DECLARE_COMPLETION(step_go);
@@ -5407,6 +5513,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_op_refused_not_kept),
 	KUNIT_CASE(mirvol_test_op_kept_by_end),
 	KUNIT_CASE(mirvol_test_failed_start_uevent),
+	KUNIT_CASE(mirvol_test_assemble_start_fails),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_rewind_partial),
