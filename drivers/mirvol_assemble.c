@@ -421,15 +421,23 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 		}
 	}
 	vol->resync_source = plan->dirty_source;
-	if (plan->dirty_source >= 0)
-		pr_warn("mirvol: %s: assembled dirty (unclean shutdown): resyncing from plex %d\n",
-			copy.name, plan->dirty_source);
-	reason = mirvol_sb_update_locked(vol) ? MIRVOL_R_IO_ERROR :
-						MIRVOL_R_NONE;
 	mutex_unlock(&vol->sb_mutex);
+	/*
+	 * The new generation is written only once the start can no longer
+	 * fail (as md writes its superblocks once the array runs): a start
+	 * that fails leaves the members as they were, to assemble as they
+	 * would have.  Until then sb_plexes lists every slot, so that a
+	 * write a missing plex did not take waits for the update below
+	 * (mirvol_write_put()).
+	 */
+	reason = mirvol_volume_start(vol);
 	if (reason)
 		return reason;
-	return mirvol_volume_start(vol);
+	if (plan->dirty_source >= 0)
+		pr_warn("mirvol: %s: assembled dirty (unclean shutdown): resyncing from plex %d\n",
+			vol->name, plan->dirty_source);
+	/* Refused: the caller kills and tears the started volume down. */
+	return mirvol_sb_update(vol) ? MIRVOL_R_IO_ERROR : MIRVOL_R_NONE;
 }
 
 /* Hand a new member to the offline volume @vol; locks held. */
