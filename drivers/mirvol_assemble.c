@@ -900,6 +900,7 @@ enum mirvol_reason mirvol_readd_missing(struct mirvol_volume *vol,
 		reason = MIRVOL_R_NOT_A_MEMBER;
 	if (reason)
 		goto out;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_readd_hook, vol);
 	reason = mirvol_assemble(&um, 1, MIRVOL_ASSEMBLE_F_INCREMENTAL |
 				 MIRVOL_ASSEMBLE_F_READD, reply);
 	if (!reason && um.result != MIRVOL_MEMBER_STALE &&

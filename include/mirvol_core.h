@@ -248,6 +248,11 @@ extern void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);
  * writes; vol->lock and sb_mutex held, I/O suspended.
  */
 extern void (*mirvol_kunit_rejoin_hook)(struct mirvol_plex *plex);
+/*
+ * KUnit: called by a re-add of a plex without its device once the device
+ * is checked, before it is handed to assembly; no lock held.
+ */
+extern void (*mirvol_kunit_readd_hook)(struct mirvol_volume *vol);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

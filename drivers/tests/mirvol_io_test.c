@@ -160,6 +160,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 	closer_stop();
+	WRITE_ONCE(mirvol_kunit_readd_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -4000,6 +4001,93 @@ static void mirvol_test_assemble_start_fails(struct kunit *test)
 	mutex_unlock(&ctx->vol->lock);
 }
 
+/* The stop that the re-add races, and what it returned. */
+static enum mirvol_reason readd_stop_reason;
+
+/* Once: the volume is stopped under the re-add, its device checked. */
+static void stop_in_readd(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_readd_hook, NULL);
+	readd_stop_reason = mirvol_volume_teardown(vol, false);
+}
+
+/*
+ * A re-add of a missing plex racing a stop of its volume: the stop comes
+ * once the re-add checked the device and let vol->lock go, before the
+ * device is handed to assembly.  The re-add must fail (OBJECT_DELETED)
+ * and give the device back: the landed code looked the volume up again
+ * by UUID, found none and made a new offline volume (INCREMENTAL) that
+ * kept the device, so that the next assembly found it busy.
+ */
+static void mirvol_test_readd_races_stop(struct kunit *test)
+{
+	static const unsigned int both[] = { 0, 1 };
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_volume *vol, *owner;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *plex;
+	uuid_t vuuid;
+
+	io_create(test, "kunit-readdstop", 2, true, NULL);
+	vol = ctx->vol;
+	uuid_copy(&vuuid, &vol->uuid);
+	memcpy(uuid, &vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	KUNIT_ASSERT_TRUE(test, unplug_plex(vol->plexes[1]));
+	/* The stop needs the volume closed. */
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+
+	readd_stop_reason = MIRVOL_R_INVALID_OPERATION;
+	WRITE_ONCE(mirvol_kunit_readd_hook, stop_in_readd);
+	reason = readd_plex(test, vol, uuid, ctx->ram[1]);
+	KUNIT_ASSERT_NULL_MSG(test, READ_ONCE(mirvol_kunit_readd_hook),
+			      "the re-add did not get as far as the hook");
+	KUNIT_EXPECT_EQ(test, readd_stop_reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_OBJECT_DELETED,
+			    "re-add: reason %d", reason);
+	/* The volume is gone, and only it. */
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+	owner = mirvol_lookup(vuuid.b);
+	KUNIT_EXPECT_NULL_MSG(test, owner,
+			      "the re-add left an offline volume behind");
+	if (owner)
+		mirvol_volume_put(owner);
+	plex = mirvol_find_devt(file_bdev(ctx->ram[1])->bd_dev, &owner);
+	KUNIT_EXPECT_NULL_MSG(test, plex, "the device was not given back");
+	if (plex) {
+		mirvol_plex_put(plex);
+		if (!test_bit(MIRVOL_VOL_STARTED, &owner->flags)) {
+			mutex_lock(&owner->lock);
+			reason = mirvol_volume_kill(owner, false);
+			mutex_unlock(&owner->lock);
+			if (!reason)
+				mirvol_volume_destroy(owner, false);
+		}
+		mirvol_volume_put(owner);
+	}
+
+	/* Both assemble: plex 1, recorded missing, comes back stale. */
+	reason = assemble_rams(test, ctx, both, 2, 0, um, &reply);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, members %u/%u %u/%u", reason,
+			    um[0].result, um[0].reason, um[1].result,
+			    um[1].reason);
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 1U);
+	KUNIT_EXPECT_EQ(test, um[0].result, (u32)MIRVOL_MEMBER_ACTIVE);
+	KUNIT_EXPECT_EQ(test, um[1].result, (u32)MIRVOL_MEMBER_STALE);
+	ctx->vol = mirvol_lookup(vuuid.b);
+	if (ctx->vol && reply.op_id) {
+		struct mirvol_op_info info;
+
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(reply.op_id, 60000,
+						     &info), MIRVOL_R_NONE);
+	}
+}
+
 /* What the step hook of the flap tests uses. */
 static DECLARE_COMPLETION(step_held);
 static DECLARE_COMPLETION(step_go);
@@ -5514,6 +5602,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_op_kept_by_end),
 	KUNIT_CASE(mirvol_test_failed_start_uevent),
 	KUNIT_CASE(mirvol_test_assemble_start_fails),
+	KUNIT_CASE(mirvol_test_readd_races_stop),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_rewind_partial),
