@@ -227,7 +227,9 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	mutex_lock(&vol->lock);
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
 		mutex_unlock(&vol->lock);
-		mirvol_member_refuse(m, MIRVOL_R_DEVICE_BUSY);
+		/* A re-add's volume was stopped or removed under it. */
+		mirvol_member_refuse(m, readd ? MIRVOL_R_OBJECT_DELETED :
+					      MIRVOL_R_DEVICE_BUSY);
 		return;
 	}
 	mutex_lock(&vol->sb_mutex);
@@ -569,10 +571,16 @@ mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
 	return reason;
 }
 
-/* The offline volume of @uuid, created for @ms if none is listed. */
+/*
+ * The offline volume of @uuid, created for @ms if none is listed; with
+ * @target (a re-add), @target only: once it is unlisted (stopped or
+ * removed under the re-add) the group is refused with OBJECT_DELETED,
+ * never handed to a new offline volume of the same UUID.
+ */
 static struct mirvol_volume *mirvol_assemble_volume(const u8 *uuid,
 						    struct mirvol_member **ms,
 						    unsigned int n,
+						    struct mirvol_volume *target,
 						    bool *created,
 						    enum mirvol_reason *reason)
 {
@@ -582,6 +590,12 @@ static struct mirvol_volume *mirvol_assemble_volume(const u8 *uuid,
 
 	*created = false;
 	vol = mirvol_lookup(uuid);
+	if (target && vol != target) {
+		if (vol)
+			mirvol_volume_put(vol);
+		*reason = MIRVOL_R_OBJECT_DELETED;
+		return NULL;
+	}
 	if (vol || !n) {
 		*reason = vol ? MIRVOL_R_NONE : MIRVOL_R_OBJECT_NOT_FOUND;
 		return vol;
@@ -608,16 +622,19 @@ static struct mirvol_volume *mirvol_assemble_volume(const u8 *uuid,
 
 /*
  * Assemble the new members @ms (possibly none: RUN of an offline volume)
- * of the volume @uuid.  Returns the group's reason, MIRVOL_R_NONE when
- * assembled (or pending, with INCREMENTAL).
+ * of the volume @uuid, into @target only if not NULL (a re-add).  Returns
+ * the group's reason, MIRVOL_R_NONE when assembled (or pending, with
+ * INCREMENTAL).
  *
  * A volume found dying (a refused assembly, or a stop, tears it down) is
  * waited for until it is unlisted, and the group starts over: with a new
- * offline volume if no other assembly listed one meanwhile.
+ * offline volume if no other assembly listed one meanwhile (but for a
+ * re-add, refused then: mirvol_assemble_volume()).
  */
 static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 						struct mirvol_member **ms,
 						unsigned int n, u32 flags,
+						struct mirvol_volume *target,
 						u64 *op_id, bool *started)
 {
 	enum mirvol_reason reason;
@@ -627,7 +644,8 @@ static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 	unsigned int i;
 
 	do {
-		vol = mirvol_assemble_volume(uuid, ms, n, &created, &reason);
+		vol = mirvol_assemble_volume(uuid, ms, n, target, &created,
+					     &reason);
 		if (!vol) {
 			for (i = 0; i < n; i++)
 				mirvol_member_refuse(ms[i], reason);
@@ -739,7 +757,7 @@ static enum mirvol_reason mirvol_assemble_run_known(struct mirvol_member *ms,
 		if (started)
 			continue;
 		reason = mirvol_assemble_group(uuid.b, NULL, 0,
-					       MIRVOL_ASSEMBLE_F_RUN,
+					       MIRVOL_ASSEMBLE_F_RUN, NULL,
 					       &reply->op_id, &started);
 		if (started)
 			reply->nr_started++;
@@ -751,20 +769,14 @@ static enum mirvol_reason mirvol_assemble_run_known(struct mirvol_member *ms,
 	return last;
 }
 
-/**
- * mirvol_assemble - the ASSEMBLE command
- * @um: the members; results are written back
- * @nr: how many (1..MIRVOL_ASSEMBLE_MAX)
- * @flags: MIRVOL_ASSEMBLE_F_*
- * @reply: out: volume, state, started count, resync operation
- *
- * Return: MIRVOL_R_NONE when every group was assembled (with
- * INCREMENTAL: or is waiting for more members), else the reason of the
- * last refused group.
+/*
+ * ASSEMBLE, into @target only if not NULL (a re-add: mirvol_readd_missing()).
+ * As mirvol_assemble().
  */
-enum mirvol_reason mirvol_assemble(struct mirvol_assemble_member *um,
-				   unsigned int nr, u32 flags,
-				   struct mirvol_assemble *reply)
+static enum mirvol_reason __mirvol_assemble(struct mirvol_assemble_member *um,
+					    unsigned int nr, u32 flags,
+					    struct mirvol_volume *target,
+					    struct mirvol_assemble *reply)
 {
 	enum mirvol_reason reason, last = MIRVOL_R_NONE;
 	struct mirvol_member *members, **group;
@@ -805,8 +817,8 @@ enum mirvol_reason mirvol_assemble(struct mirvol_assemble_member *um,
 				    MIRVOL_UUID_LEN))
 				group[n++] = &members[j];
 		reason = mirvol_assemble_group(members[i].md.volume_uuid,
-					       group, n, flags, &reply->op_id,
-					       &started);
+					       group, n, flags, target,
+					       &reply->op_id, &started);
 		for (j = 0; j < n; j++)
 			group_reason[group[j] - members] = reason;
 		if (started)
@@ -848,6 +860,24 @@ out:
 }
 
 /**
+ * mirvol_assemble - the ASSEMBLE command
+ * @um: the members; results are written back
+ * @nr: how many (1..MIRVOL_ASSEMBLE_MAX)
+ * @flags: MIRVOL_ASSEMBLE_F_*
+ * @reply: out: volume, state, started count, resync operation
+ *
+ * Return: MIRVOL_R_NONE when every group was assembled (with
+ * INCREMENTAL: or is waiting for more members), else the reason of the
+ * last refused group.
+ */
+enum mirvol_reason mirvol_assemble(struct mirvol_assemble_member *um,
+				   unsigned int nr, u32 flags,
+				   struct mirvol_assemble *reply)
+{
+	return __mirvol_assemble(um, nr, flags, NULL, reply);
+}
+
+/**
  * mirvol_readd_missing - PLEX_ACTION READD of a plex without its device
  * @vol: the volume, referenced by the caller
  * @plex_uuid: the plex, missing (or failed, its device gone since)
@@ -857,7 +887,10 @@ out:
  * The device is checked first (a wrong fd must not start assembling some
  * other volume), then it rejoins as an incremental member would: only
  * what the bitmap recorded while it was missing is copied, if it covers
- * that time (mirvol_rejoin()).
+ * that time (mirvol_rejoin()).  It rejoins @vol or nothing: @vol stopped
+ * or removed meanwhile (vol->lock is not held), the re-add fails with
+ * OBJECT_DELETED and the device is given back, never kept by a new
+ * offline volume of the same UUID.
  *
  * Context: no lock held.
  * Return: MIRVOL_R_NONE or why not; IO_ERROR when the plex's superblock
@@ -901,8 +934,8 @@ enum mirvol_reason mirvol_readd_missing(struct mirvol_volume *vol,
 	if (reason)
 		goto out;
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_readd_hook, vol);
-	reason = mirvol_assemble(&um, 1, MIRVOL_ASSEMBLE_F_INCREMENTAL |
-				 MIRVOL_ASSEMBLE_F_READD, reply);
+	reason = __mirvol_assemble(&um, 1, MIRVOL_ASSEMBLE_F_INCREMENTAL |
+				   MIRVOL_ASSEMBLE_F_READD, vol, reply);
 	if (!reason && um.result != MIRVOL_MEMBER_STALE &&
 	    um.result != MIRVOL_MEMBER_ACTIVE)
 		reason = um.reason ?: MIRVOL_R_INVALID_OPERATION;
