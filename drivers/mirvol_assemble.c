@@ -194,8 +194,8 @@ static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
 {
 	return vol->bitmap && (old->state == MIRVOL_PLEX_MISSING ||
 			       (readd && old->state == MIRVOL_PLEX_FAILED)) &&
-	       old->gone_generation &&
-	       old->gone_generation >= vol->bitmap->cleared_gen;
+	       mirvol_bitmap_gone_covered(old->gone_generation,
+					  vol->bitmap->cleared_gen);
 }
 
 /*

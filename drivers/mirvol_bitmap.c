@@ -32,8 +32,12 @@
  *     errors) stays dirty, and its regions that were not ONDISK stay so.
  *     The set work first ends the bitmap's coverage of earlier writes
  *     (cleared_gen, in a superblock update) and then lets the writers
- *     waiting for that pass go, as md never holds a write on its bitmap;
- *     the next writer into such a region asks the set work again, which
+ *     waiting for that pass go, as md never holds a write on its bitmap.
+ *     That update may be the first without a plex (one this pass failed,
+ *     or one whose departure no update recorded yet), which then missed
+ *     those writes: only a plex that left strictly after it is covered
+ *     (mirvol_bitmap_gone_covered()).
+ *     The next writer into such a region asks the set work again, which
  *     writes the page again.  The clear work also writes such pages every
  *     period.  Once one goes out, its set regions are ONDISK.
  *
@@ -272,7 +276,10 @@ static void mirvol_bitmap_written(struct mirvol_bitmap *bm,
  * on-disk bitmap does not hold the writes about to go out: from the
  * superblock update below on it covers only later ones, so a missing plex
  * that returns copies everything (bitmap_covers()), instead of skipping a
- * region written while it was away.  io_mutex held.
+ * region written while it was away.  A plex that update records as gone
+ * (it failed this page, or left unrecorded) gets its generation, equal to
+ * cleared_gen, and misses these writes too: not covered either
+ * (mirvol_bitmap_gone_covered()).  io_mutex held.
  */
 static unsigned long mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm,
 					       unsigned long waited)

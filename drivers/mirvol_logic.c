@@ -685,7 +685,8 @@ static bool gone_state(unsigned int state)
  * Did the bitmap of the volume whose newest superblock is @newest record
  * every write that plex @p missed?  It must have been missing, not failed
  * (a plex that failed a write is not trusted back without a full copy),
- * and have left after the bitmap began to cover every write.  Bits are
+ * and have left strictly after the bitmap began to cover every write
+ * (mirvol_bitmap_gone_covered()).  Bits are
  * never cleared while a plex is out of sync (mirvol_bitmap.c, rule 3).
  * A plex that left while copying everything has no gone_generation: the
  * bitmap says nothing of the regions it never got (mirvol_sb_targets()).
@@ -694,8 +695,8 @@ static bool bitmap_covers(const struct mirvol_md *newest,
 			  const struct mirvol_md_plex *p)
 {
 	return newest->bitmap_region && p->state == MIRVOL_PLEX_MISSING &&
-	       p->gone_generation &&
-	       p->gone_generation >= newest->bitmap_cleared_gen;
+	       mirvol_bitmap_gone_covered(p->gone_generation,
+					  newest->bitmap_cleared_gen);
 }
 
 /* Does @a's superblock record @b as failed or missing? */

@@ -27,8 +27,8 @@ static void mirvol_plex_return(struct mirvol_volume *vol,
 			       struct mirvol_plex *plex)
 {
 	struct mirvol_bitmap *bm = vol->bitmap;
-	bool partial = bm && plex->gone_generation &&
-		       plex->gone_generation >= bm->cleared_gen &&
+	bool partial = bm && mirvol_bitmap_gone_covered(plex->gone_generation,
+							bm->cleared_gen) &&
 		       !mirvol_bitmap_resync_begin(bm);
 
 	plex->sync_offset = 0;

@@ -78,11 +78,14 @@ struct mirvol_volume;
  * @set_done: the last set work pass that ended: its writers may go, their
  *	regions ONDISK or lost (store-release, under @io_mutex)
  * @clear_ms: a region must stay idle this long to be cleared
- * @cleared_gen: the bits cover every write since this generation, when
- *	the bitmap was created or a bit could not be recorded on any
- *	in-sync plex: a plex that left the in-sync set at or after it
- *	missed only writes into regions whose bit is set (set by the
- *	creator, the assembly, or the set work under sb_mutex)
+ * @cleared_gen: the generation of the superblock update that began the
+ *	bits' coverage: the bitmap's creation, or a set whose page no
+ *	in-sync plex took (rule 4), whose writers went after that update.
+ *	A plex that left the in-sync set strictly after it (a greater
+ *	gone_generation, mirvol_bitmap_gone_covered()) missed only writes
+ *	into regions whose bit is set; one that update records as gone
+ *	may have missed such a write (set by the creator, the assembly, or
+ *	the set work under sb_mutex)
  * @resync: the regions partial resync targets copy, or NULL; changes
  *	under the volume's sb_mutex, outside the resync's batches
  */

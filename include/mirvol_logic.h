@@ -33,6 +33,21 @@ static inline bool mirvol_state_writable(unsigned int state)
 	       state == MIRVOL_PLEX_STALE;
 }
 
+/*
+ * Does a write-intent bitmap whose coverage began at generation
+ * @cleared_gen hold every write a plex missed that left the in-sync set
+ * at generation @gone (its gone_generation: that of the first superblock
+ * update without it; 0: none, it was copying everything)?  Only if it
+ * left strictly after: the update that begins the coverage can be the
+ * first without the plex (a lost bitmap page's, mirvol_bitmap.c rule 4,
+ * or a bitmap's creation), and the plex then missed writes the bitmap
+ * does not hold, those the set work let go after that update.
+ */
+static inline bool mirvol_bitmap_gone_covered(u64 gone, u64 cleared_gen)
+{
+	return gone && gone > cleared_gen;
+}
+
 bool mirvol_plex_transition_valid(unsigned int from, unsigned int to);
 unsigned int mirvol_volume_state_of(const unsigned int *states,
 				    unsigned int n);
