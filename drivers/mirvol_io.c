@@ -44,7 +44,6 @@ void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
 void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 bool mirvol_kunit_start_fail;
 void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
-bool mirvol_kunit_init_fail;
 void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_safe_mode_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);

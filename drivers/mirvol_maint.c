@@ -521,3 +521,45 @@ enum mirvol_reason mirvol_volume_rename(struct mirvol_volume *vol,
 	mutex_unlock(&vol->lock);
 	return reason;
 }
+
+/**
+ * mirvol_forget_split - stop tracking the split from @peer, if tracked
+ * @vol: the volume, referenced by the caller
+ * @peer: the split peer's UUID
+ *
+ * A break --track-changes that recorded the split and then failed to
+ * start the new volume takes it back.  When the superblock update fails,
+ * the superblocks still track the split, and so does the volume, as a
+ * failed SET_VOLUME leaves it (mirvol_set_restore()): forgotten in memory
+ * only, its bits would be cleared (bitmap rule 3) while a merge with the
+ * peer, whose plex may hold the new volume's superblock, still counts on
+ * them.  set --forget-split ends it then.
+ *
+ * Context: no lock held.
+ */
+void mirvol_forget_split(struct mirvol_volume *vol, const uuid_t *peer)
+{
+	u64 split_generation;
+	int ret = 0;
+
+	mutex_lock(&vol->lock);
+	if (vol->split_generation && uuid_equal(&vol->split_peer, peer) &&
+	    !test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		mutex_lock(&vol->sb_mutex);
+		split_generation = vol->split_generation;
+		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
+		vol->split_generation = 0;
+		ret = mirvol_sb_update_locked(vol);
+		if (ret) {
+			/* Recorded again, with what the failure changed. */
+			uuid_copy(&vol->split_peer, peer);
+			vol->split_generation = split_generation;
+			mirvol_sb_update_locked(vol);
+		}
+		mutex_unlock(&vol->sb_mutex);
+	}
+	mutex_unlock(&vol->lock);
+	if (ret)
+		pr_warn("mirvol: %s: still tracks its split from %pUb: the superblocks could not record its end (set --forget-split ends it)\n",
+			vol->name, peer);
+}

@@ -638,19 +638,10 @@ static int mirvol_sb_write_member(struct mirvol_volume *vol,
  */
 int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 {
-	int ret;
-
 	lockdep_assert_held(&vol->sb_mutex);
 	if (!vol->generation)
 		vol->generation = 1;
-	ret = mirvol_sb_write_member(vol, plex, vol->generation);
-#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
-	if (!ret && READ_ONCE(mirvol_kunit_init_fail)) {
-		WRITE_ONCE(mirvol_kunit_init_fail, false);
-		ret = -EIO;
-	}
-#endif
-	return ret;
+	return mirvol_sb_write_member(vol, plex, vol->generation);
 }
 
 /**

@@ -958,8 +958,15 @@ static const struct block_device_operations mirvol_fops = {
 	.free_disk	= mirvol_free_disk,
 };
 
-static enum mirvol_reason __mirvol_volume_start(struct mirvol_volume *vol,
-						bool split)
+/**
+ * mirvol_volume_start - give a volume its block device
+ * @vol: a volume with its plexes and size set, listed, offline
+ *
+ * Context: vol->lock held (not mirvol_mutex: add_disk() scans partitions,
+ * which reads the volume).
+ * Return: MIRVOL_R_NONE, or why not (the volume stays offline).
+ */
+enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
 {
 	struct queue_limits lim;
 	struct gendisk *disk;
@@ -999,12 +1006,10 @@ static enum mirvol_reason __mirvol_volume_start(struct mirvol_volume *vol,
 	if (err)
 		goto out_disk;
 	/*
-	 * In a kernel thread the partition scan's close is deferred; finish
-	 * it so the new volume is not seen as open.  Not in a split: the
-	 * flush runs every deferred close, and one may need the file systems
-	 * frozen then; break-plex flushes once they are thawed.
+	 * In a kernel thread (break-plex) the partition scan's close is
+	 * deferred; finish it so the new volume is not seen as open.
 	 */
-	if ((current->flags & PF_KTHREAD) && !split)
+	if (current->flags & PF_KTHREAD)
 		flush_delayed_fput();
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	if (READ_ONCE(mirvol_kunit_start_fail)) {
@@ -1049,36 +1054,6 @@ out_ida:
 	ida_free(&mirvol_ida, vol->id);
 	vol->id = -1;
 	return mirvol_errno_reason(err);
-}
-
-/**
- * mirvol_volume_start - give a volume its block device
- * @vol: a volume with its plexes and size set, listed, offline
- *
- * Context: vol->lock held (not mirvol_mutex: add_disk() scans partitions,
- * which reads the volume).
- * Return: MIRVOL_R_NONE, or why not (the volume stays offline).
- */
-enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
-{
-	return __mirvol_volume_start(vol, false);
-}
-
-/**
- * mirvol_volume_start_split - mirvol_volume_start() in break-plex's split
- * @vol: the new volume, as for mirvol_volume_start()
- *
- * The volume broken from has its I/O held and its file systems frozen:
- * the caller makes allocations GFP_NOIO (memalloc_noio_save()), and
- * flushes the deferred closes of a kernel thread (flush_delayed_fput())
- * once it has thawed them.
- *
- * Context: vol->lock held.
- * Return: as mirvol_volume_start().
- */
-enum mirvol_reason mirvol_volume_start_split(struct mirvol_volume *vol)
-{
-	return __mirvol_volume_start(vol, true);
 }
 
 /* Recount vol->nr_slots after a change of vol->plexes (state_lock held). */

@@ -221,15 +221,9 @@ extern void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 extern bool mirvol_kunit_start_fail;
 /*
  * KUnit: called by a break-plex once its plex left the volume (the split
- * recorded, if tracked), before the new volume is made; vol->lock held,
- * I/O suspended.
+ * recorded, if tracked), before the new volume starts; no lock held.
  */
 extern void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
-/*
- * KUnit: the next mirvol_sb_init_plex() reports a failure once its writes
- * are done (the device holds the new superblock all the same).
- */
-extern bool mirvol_kunit_init_fail;
 /*
  * KUnit: called by the reboot notifier once it has decided to mark @vol
  * clean, before it queues the safe mode work; vol->lock held.
@@ -645,7 +639,6 @@ void mirvol_unlock_two(struct mirvol_volume *a, struct mirvol_volume *b);
 struct mirvol_plex *mirvol_plex_find(struct mirvol_volume *vol,
 				     const u8 *uuid);
 enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol);
-enum mirvol_reason mirvol_volume_start_split(struct mirvol_volume *vol);
 enum mirvol_reason mirvol_volume_teardown(struct mirvol_volume *vol,
 					  bool erase);
 enum mirvol_reason mirvol_volume_kill(struct mirvol_volume *vol,
@@ -825,6 +818,7 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 				      int fd, u64 *op_id);
 enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 				     const struct mirvol_set_volume *sv);
+void mirvol_forget_split(struct mirvol_volume *vol, const uuid_t *peer);
 enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
 				   const u8 *plex_uuid, u32 flags);
 enum mirvol_reason mirvol_volume_rename(struct mirvol_volume *vol,
