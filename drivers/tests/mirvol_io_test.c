@@ -4060,12 +4060,17 @@ static void mirvol_test_assemble_start_fails(struct kunit *test)
 	struct mirvol_assemble_member um[2];
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_assemble reply;
-	struct mirvol_md md0, md1, md;
+	struct mirvol_md *md0, *md1, *md;
 	struct mirvol_volume *vol;
 	enum mirvol_reason reason;
 	uuid_t uuid;
 	unsigned int i;
 
+	/* Three superblocks: too big for the stack together. */
+	md0 = kunit_kzalloc(test, 3 * sizeof(*md0), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md0);
+	md1 = md0 + 1;
+	md = md0 + 2;
 	io_create(test, "kunit-asmfail", 2, true, NULL);
 	uuid_copy(&uuid, &ctx->vol->uuid);
 	__fput_sync(ctx->vfile);
@@ -4074,9 +4079,9 @@ static void mirvol_test_assemble_start_fails(struct kunit *test)
 			MIRVOL_R_NONE);
 	mirvol_volume_put(ctx->vol);
 	ctx->vol = NULL;
-	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md0, &reason),
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md0, &reason),
 			0);
-	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md1, &reason),
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md1, &reason),
 			0);
 
 	WRITE_ONCE(mirvol_kunit_start_fail, true);
@@ -4093,14 +4098,14 @@ static void mirvol_test_assemble_start_fails(struct kunit *test)
 		mirvol_volume_put(vol);
 
 	/* The members are as they were. */
-	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
 			0);
-	KUNIT_EXPECT_EQ_MSG(test, md.generation, md0.generation,
+	KUNIT_EXPECT_EQ_MSG(test, md->generation, md0->generation,
 			    "the failed start wrote plex 0's superblock");
-	KUNIT_EXPECT_EQ(test, md.plexes[1].state, md0.plexes[1].state);
-	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+	KUNIT_EXPECT_EQ(test, md->plexes[1].state, md0->plexes[1].state);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md, &reason),
 			0);
-	KUNIT_EXPECT_EQ(test, md.generation, md1.generation);
+	KUNIT_EXPECT_EQ(test, md->generation, md1->generation);
 
 	/* And assemble as before: both in sync, nothing to copy. */
 	reason = assemble_rams(test, ctx, both, 2, 0, um, &reply);
@@ -4936,31 +4941,33 @@ static void mirvol_test_add_from_volume_update_fails(struct kunit *test)
 }
 
 /*
- * merge-plex whose superblock update fails: the copy broken off with
- * --track-changes must come back as it was, its change map included
- * (region 7 written on it, region 9 on the volume since the split), so
- * that the merge can be tried again.
+ * A volume @name over two RAM disks with a bitmap, its plex 1 broken off
+ * with --track-changes as @bname, and region 7 of the copy written with
+ * @seed (ctx->pages): a merge has a region to copy.  @plex_uuid, if not
+ * NULL, receives the UUID of the plex broken off.  Returns the copy,
+ * referenced, or NULL (the test failed).
  */
-static void mirvol_test_merge_update_fails(struct kunit *test)
+static struct mirvol_volume *tracked_copy(struct kunit *test,
+					  const char *name, const char *bname,
+					  u32 seed, u8 *plex_uuid)
 {
 	struct io_ctx *ctx = test->priv;
-	char name[MIRVOL_NAME_LEN];
+	char new_name[MIRVOL_NAME_LEN];
 	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	u8 uuid[MIRVOL_UUID_LEN];
 	struct mirvol_volume *peer;
-	unsigned int shift;
-	struct mirvol_md md;
 	struct file *file;
 	uuid_t peer_uuid;
 	u64 op_id = 0;
 
-	io_create(test, "kunit-mrgfail", 2, true, NULL);
+	io_create(test, name, 2, true, NULL);
 	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
-	shift = ctx->vol->bitmap->shift;
 	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
-	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-mrgfail-b", true,
-				   &peer_uuid, name, &op_id);
+	if (plex_uuid)
+		memcpy(plex_uuid, uuid, MIRVOL_UUID_LEN);
+	reason = mirvol_break_plex(ctx->vol, uuid, bname, true, &peer_uuid,
+				   new_name, &op_id);
 	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
 			MIRVOL_R_NONE);
@@ -4971,13 +4978,38 @@ static void mirvol_test_merge_update_fails(struct kunit *test)
 	if (IS_ERR(file)) {
 		mirvol_volume_put(peer);
 		KUNIT_FAIL(test, "cannot open the broken-off copy");
-		return;
+		return NULL;
 	}
-	fill(ctx->pages, 0x3e7);
+	fill(ctx->pages, seed);
 	KUNIT_EXPECT_EQ(test, do_io(file_bdev(file), REQ_OP_WRITE,
-				    (sector_t)7 << shift, ctx->pages,
-				    IO_PAGES), 0);
+				    (sector_t)7 << ctx->vol->bitmap->shift,
+				    ctx->pages, IO_PAGES), 0);
 	__fput_sync(file);
+	return peer;
+}
+
+/*
+ * merge-plex whose superblock update fails: the copy broken off with
+ * --track-changes must come back as it was, its change map included
+ * (region 7 written on it, region 9 on the volume since the split), so
+ * that the merge can be tried again.
+ */
+static void mirvol_test_merge_update_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	struct mirvol_volume *peer;
+	unsigned int shift;
+	struct mirvol_md md;
+	uuid_t peer_uuid;
+	u64 op_id = 0;
+
+	peer = tracked_copy(test, "kunit-mrgfail", "kunit-mrgfail-b", 0x3e7,
+			    NULL);
+	if (!peer)
+		return;
+	uuid_copy(&peer_uuid, &peer->uuid);
+	shift = ctx->vol->bitmap->shift;
 	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
 				    (sector_t)9 << shift, ctx->pages,
 				    IO_PAGES), 0);
@@ -5014,40 +5046,18 @@ static void mirvol_test_merge_update_fails(struct kunit *test)
 static void mirvol_test_merge_restore_fails(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
-	char name[MIRVOL_NAME_LEN];
-	struct mirvol_op_info info;
 	enum mirvol_reason reason;
-	u8 uuid[MIRVOL_UUID_LEN];
 	struct mirvol_volume *peer;
 	struct mirvol_plex *q0;
 	struct mirvol_md md;
-	struct file *file;
 	uuid_t peer_uuid;
 	u64 op_id = 0;
 
-	io_create(test, "kunit-mrgrst", 2, true, NULL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
-	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
-	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-mrgrst-b", true,
-				   &peer_uuid, name, &op_id);
-	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
-			MIRVOL_R_NONE);
-	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
-	peer = mirvol_lookup(peer_uuid.b);
-	KUNIT_ASSERT_NOT_NULL(test, peer);
-	/* A change on the copy: the merge has a bit to write. */
-	file = open_dev(disk_devt(peer->disk));
-	if (IS_ERR(file)) {
-		mirvol_volume_put(peer);
-		KUNIT_FAIL(test, "cannot open the broken-off copy");
+	peer = tracked_copy(test, "kunit-mrgrst", "kunit-mrgrst-b", 0x3e8,
+			    NULL);
+	if (!peer)
 		return;
-	}
-	fill(ctx->pages, 0x3e8);
-	KUNIT_EXPECT_EQ(test, do_io(file_bdev(file), REQ_OP_WRITE,
-				    (sector_t)7 << ctx->vol->bitmap->shift,
-				    ctx->pages, IO_PAGES), 0);
-	__fput_sync(file);
+	uuid_copy(&peer_uuid, &peer->uuid);
 	KUNIT_EXPECT_TRUE(test, wait_until(!test_bit(MIRVOL_VOL_DIRTY,
 						     &peer->flags)));
 	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
@@ -5341,39 +5351,16 @@ static void mirvol_test_replace_target_offline(struct kunit *test)
 static void mirvol_test_merge_target_offline(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
-	char name[MIRVOL_NAME_LEN];
-	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	u8 uuid[MIRVOL_UUID_LEN];
 	struct mirvol_volume *peer;
 	struct mirvol_plex *p1;
-	struct file *file;
-	uuid_t peer_uuid;
 	u64 op_id = 0;
 
-	io_create(test, "kunit-mrgoff", 2, true, NULL);
-	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
-	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
-	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-mrgoff-b", true,
-				   &peer_uuid, name, &op_id);
-	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
-			MIRVOL_R_NONE);
-	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
-	peer = mirvol_lookup(peer_uuid.b);
-	KUNIT_ASSERT_NOT_NULL(test, peer);
-	/* A change on the copy: the merge has a region to copy. */
-	file = open_dev(disk_devt(peer->disk));
-	if (IS_ERR(file)) {
-		mirvol_volume_put(peer);
-		KUNIT_FAIL(test, "cannot open the broken-off copy");
+	peer = tracked_copy(test, "kunit-mrgoff", "kunit-mrgoff-b", 0x3e9,
+			    uuid);
+	if (!peer)
 		return;
-	}
-	fill(ctx->pages, 0x3e9);
-	KUNIT_EXPECT_EQ(test, do_io(file_bdev(file), REQ_OP_WRITE,
-				    (sector_t)7 << ctx->vol->bitmap->shift,
-				    ctx->pages, IO_PAGES), 0);
-	__fput_sync(file);
 	hold_next_resync_step();
 	op_id = 0;
 	reason = mirvol_add_plex(ctx->vol, NULL, peer, true, &op_id);
