@@ -2179,6 +2179,55 @@ static void mirvol_test_write_error(struct kunit *test)
 	WRITE_ONCE(p1->inject, 0);
 }
 
+/*
+ * A write whose chained child failed ends failed.  blk-lib (zeroout,
+ * discard) and mirvol's own split at a unit border chain bios: a child's
+ * error is copied into the parent only while the parent's status is
+ * zero, so the parent's completion must never write BLK_STS_OK over it.
+ */
+static void mirvol_test_chained_write_error(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+	struct bio *parent, *child;
+	unsigned int i;
+	int ret;
+
+	io_create(test, "kunit-chain", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0x7171);
+	parent = bio_alloc(vbdev(ctx), IO_PAGES, REQ_OP_WRITE, GFP_KERNEL);
+	parent->bi_iter.bi_sector = 1024;
+	child = bio_alloc(vbdev(ctx), IO_PAGES, REQ_OP_WRITE, GFP_KERNEL);
+	child->bi_iter.bi_sector = 512;
+	for (i = 0; i < IO_PAGES; i++) {
+		__bio_add_page(parent, ctx->pages[i], PAGE_SIZE, 0);
+		__bio_add_page(child, ctx->pages[i], PAGE_SIZE, 0);
+	}
+	bio_chain(child, parent);
+
+	/* The child fails on both plexes: one is failed, the last kept. */
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_WRITE);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+	submit_bio(child);
+	KUNIT_ASSERT_TRUE_MSG(test, wait_until(READ_ONCE(parent->bi_status)),
+			      "the child's error never reached its parent");
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+
+	/* The parent itself succeeds on the kept plex. */
+	WRITE_ONCE(p0->inject, 0);
+	WRITE_ONCE(p1->inject, 0);
+	ret = submit_bio_wait(parent);
+	bio_put(parent);
+	KUNIT_EXPECT_EQ_MSG(test, ret, -EIO,
+			    "a write whose chained part failed ended %d", ret);
+	/* The parent did reach the kept plex. */
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, p0->state == MIRVOL_PLEX_ACTIVE ?
+					0 : 1, 1024), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
 static void mirvol_test_sb_write_error(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -5560,6 +5609,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_errors_fail_plex),
 	KUNIT_CASE(mirvol_test_read_repair_fails_plex),
 	KUNIT_CASE(mirvol_test_write_error),
+	KUNIT_CASE(mirvol_test_chained_write_error),
 	KUNIT_CASE(mirvol_test_sb_write_error),
 	KUNIT_CASE(mirvol_test_resync),
 	KUNIT_CASE(mirvol_test_resync_end_flush_fails),
