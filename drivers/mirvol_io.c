@@ -207,12 +207,18 @@ static void mirvol_write_done(struct mirvol_io *io, bool sb_ok)
 	struct mirvol_volume *vol = io->vol;
 	struct bio *bio = io->bio;
 
-	if (io->status == BLK_STS_NOTSUPP)
-		bio->bi_status = BLK_STS_NOTSUPP;
-	else if (sb_ok && mirvol_write_in_sync(io))
-		bio->bi_status = BLK_STS_OK;
-	else
+	/*
+	 * Only ever an error is written: bi_status may already hold the
+	 * error of a chained child (blk-lib's zeroout and discard, our own
+	 * split at a unit border), which a success here must not clear.
+	 * md raid1 does the same.
+	 */
+	if (io->status == BLK_STS_NOTSUPP) {
+		if (!bio->bi_status)
+			bio->bi_status = BLK_STS_NOTSUPP;
+	} else if (!sb_ok || !mirvol_write_in_sync(io)) {
 		bio->bi_status = io->status ?: BLK_STS_IOERR;
+	}
 	if (io->barrier >= 0)
 		mirvol_barrier_exit_io(&vol->barrier, io->barrier);
 	if (io->bm_end > io->bm_start)
