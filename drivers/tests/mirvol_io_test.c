@@ -3514,6 +3514,62 @@ static void mirvol_test_write_ok_when_completed(struct kunit *test)
 			    "acknowledged: only plex 0, failed, holds it");
 }
 
+/* Let each of mirvol's reclaim queues run @n items at a time. */
+static void mirvol_wqs_max_active(int n)
+{
+	workqueue_set_max_active(mirvol_wq, n);
+}
+
+/*
+ * The works that wait for a volume's I/O to drain (releasing a gone
+ * device, safe mode, read repair) must not share a WQ_MEM_RECLAIM queue
+ * with the works that I/O needs to end (the volume's worker, the bitmap's
+ * works, read retries): under memory pressure a queue's rescuer runs one
+ * item at a time (workqueue.rst).  One active item per queue plays it.
+ */
+static void mirvol_test_wq_release_vs_worker(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p1, *p2;
+	struct block_device *bdev;
+	struct async_write aw;
+	bool ended;
+
+	io_create(test, "kunit-wqdep", 3, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	p2 = ctx->vol->plexes[2];
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x3c3c);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+
+	mirvol_wqs_max_active(1);
+	/* A write held on plex 1: in flight. */
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_HOLD);
+	async_write_start(&aw, vbdev(ctx), 4096, ctx->pages);
+	KUNIT_EXPECT_TRUE(test, wait_until(mirvol_kunit_nr_held() == 1));
+	/* Plex 2's device goes: its release waits for that write. */
+	bdev = p2->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	KUNIT_EXPECT_TRUE(test, wait_until(test_bit(MIRVOL_VOL_SUSPENDED,
+						    &ctx->vol->flags)));
+	/* Plex 1 fails the write: it ends after the worker's update. */
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ(test, mirvol_kunit_end_held(BLK_STS_IOERR), 1U);
+	ended = wait_until(completion_done(&aw.done));
+	mirvol_wqs_max_active(WQ_DFL_ACTIVE);
+	KUNIT_EXPECT_TRUE_MSG(test, ended,
+			      "the write waited for a worker queued behind the release that waited for it");
+	async_write_finish(test, &aw);
+	flush_workqueue(mirvol_wq);
+	KUNIT_EXPECT_EQ(test, aw.ret, 0);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, p2->state, MIRVOL_PLEX_MISSING);
+	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_SUSPENDED,
+					  &ctx->vol->flags));
+}
+
 /* What the dirty-mark hook of mirvol_test_dirty_retry_after_failure() uses. */
 static struct io_ctx *dirty_ctx;
 static struct async_write dirty_aw;
@@ -5638,6 +5694,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_rewind_partial),
 	KUNIT_CASE(mirvol_test_write_waits_failure_recorded),
 	KUNIT_CASE(mirvol_test_write_ok_when_completed),
+	KUNIT_CASE(mirvol_test_wq_release_vs_worker),
 	KUNIT_CASE(mirvol_test_dead_waits_sb_writer),
 	KUNIT_CASE(mirvol_test_dirty_retry_after_failure),
 	KUNIT_CASE(mirvol_test_promotion_keeps_failure),
