@@ -487,7 +487,7 @@ out:
 	    !test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		mirvol_bitmap_flush_pages(bm, 0);
 	mutex_unlock(&bm->io_mutex);
-	queue_delayed_work(mirvol_wq, &bm->clear_work,
+	queue_delayed_work(mirvol_io_wq, &bm->clear_work,
 			   msecs_to_jiffies(bm->clear_ms));
 }
 
@@ -497,7 +497,7 @@ out:
  */
 void mirvol_bitmap_start(struct mirvol_bitmap *bm)
 {
-	queue_delayed_work(mirvol_wq, &bm->clear_work,
+	queue_delayed_work(mirvol_io_wq, &bm->clear_work,
 			   msecs_to_jiffies(bm->clear_ms));
 }
 
@@ -573,7 +573,7 @@ void mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
 	spin_lock_irq(&bm->lock);
 	seq = bm->set_seq + 1;
 	spin_unlock_irq(&bm->lock);
-	queue_work(mirvol_wq, &bm->set_work);
+	queue_work(mirvol_io_wq, &bm->set_work);
 	wait_event(bm->wait, mirvol_bitmap_ready(bm, r0, r1, seq));
 }
 

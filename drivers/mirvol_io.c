@@ -177,7 +177,7 @@ static bool mirvol_wait_dirty(struct mirvol_volume *vol)
 	/* Pairs with the worker's clear before it counts a failure. */
 	smp_mb__before_atomic();
 	set_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
-	queue_work(mirvol_wq, &vol->worker);
+	queue_work(mirvol_io_wq, &vol->worker);
 	wait_event(vol->wait, test_bit(MIRVOL_VOL_DIRTY, &vol->flags) ||
 		   READ_ONCE(vol->state) == MIRVOL_VOLUME_FAILED ||
 		   READ_ONCE(vol->dirty_failures) != failures);
@@ -342,7 +342,7 @@ static void mirvol_write_defer(struct mirvol_io *io)
 	spin_lock_irqsave(&vol->state_lock, flags);
 	list_add_tail(&io->list, &vol->deferred);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
-	queue_work(mirvol_wq, &vol->worker);
+	queue_work(mirvol_io_wq, &vol->worker);
 }
 
 /*
@@ -728,7 +728,7 @@ static void mirvol_read_endio(struct bio *clone)
 		spin_lock_irqsave(&vol->state_lock, flags);
 		bio_list_add(&vol->retry_list, clone);
 		spin_unlock_irqrestore(&vol->state_lock, flags);
-		queue_work(mirvol_wq, &vol->retry_work);
+		queue_work(mirvol_io_wq, &vol->retry_work);
 		return;
 	}
 	if (c->issued)

@@ -30,7 +30,17 @@
 static DEFINE_MUTEX(mirvol_mutex);
 static LIST_HEAD(mirvol_volumes);
 /* Superblock updates, retries, releases: in the I/O completion path. */
+/*
+ * Two reclaim queues, because works on one depend on works on the other
+ * and a WQ_MEM_RECLAIM queue under memory pressure runs one item at a
+ * time on its rescuer (Documentation/core-api/workqueue.rst):
+ * mirvol_io_wq runs what I/O in flight needs in order to end (a volume's
+ * worker, the bitmap's set and clear works, read retries), mirvol_wq what
+ * waits for I/O to drain or for a volume's lock (releasing gone devices,
+ * safe mode, read repair).  Nothing on mirvol_io_wq waits for either.
+ */
 struct workqueue_struct *mirvol_wq;
+struct workqueue_struct *mirvol_io_wq;
 /* Long-running configuration operations (resync, break, ...). */
 struct workqueue_struct *mirvol_op_wq;
 int mirvol_major;
@@ -373,10 +383,16 @@ static int __init mirvol_init(void)
 	mirvol_wq = alloc_workqueue("mirvol", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!mirvol_wq)
 		return -ENOMEM;
+	mirvol_io_wq = alloc_workqueue("mirvol_io",
+				       WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
+	if (!mirvol_io_wq) {
+		err = -ENOMEM;
+		goto out_wq;
+	}
 	mirvol_op_wq = alloc_workqueue("mirvol_op", WQ_UNBOUND, 0);
 	if (!mirvol_op_wq) {
 		err = -ENOMEM;
-		goto out_wq;
+		goto out_io_wq;
 	}
 	mirvol_major = register_blkdev(0, "mirvol");
 	if (mirvol_major < 0) {
@@ -395,6 +411,8 @@ out_blkdev:
 	unregister_blkdev(mirvol_major, "mirvol");
 out_io:
 	destroy_workqueue(mirvol_op_wq);
+out_io_wq:
+	destroy_workqueue(mirvol_io_wq);
 out_wq:
 	destroy_workqueue(mirvol_wq);
 	return err;
@@ -408,9 +426,11 @@ static void __exit mirvol_exit(void)
 	unregister_reboot_notifier(&mirvol_reboot_nb);
 	mirvol_ctl_exit();
 	flush_workqueue(mirvol_wq);
+	flush_workqueue(mirvol_io_wq);
 	mirvol_ops_exit();
 	unregister_blkdev(mirvol_major, "mirvol");
 	destroy_workqueue(mirvol_op_wq);
+	destroy_workqueue(mirvol_io_wq);
 	destroy_workqueue(mirvol_wq);
 }
 

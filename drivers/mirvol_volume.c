@@ -346,7 +346,7 @@ void mirvol_update_state(struct mirvol_volume *vol)
 		set_bit(MIRVOL_EV_STATE, &vol->event_pending);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	if (old != vol->state)
-		queue_work(mirvol_wq, &vol->worker);
+		queue_work(mirvol_io_wq, &vol->worker);
 }
 
 /* Change a plex's state; state_lock held.  An active plex has it all. */
@@ -443,7 +443,7 @@ static void mirvol_plex_gone_report(struct mirvol_plex *plex,
 		vol->name, plex->index, MAJOR(plex->devt),
 		MINOR(plex->devt), mirvol_plex_state_name(state),
 		mirvol_volume_state_name(READ_ONCE(vol->state)));
-	queue_work(mirvol_wq, &vol->worker);
+	queue_work(mirvol_io_wq, &vol->worker);
 }
 
 /*

@@ -596,6 +596,7 @@ struct mirvol_operation {
 
 /* Module-wide state and the registry (mirvol_main.c). */
 extern struct workqueue_struct *mirvol_wq;
+extern struct workqueue_struct *mirvol_io_wq;
 extern struct workqueue_struct *mirvol_op_wq;
 extern int mirvol_major;
 extern unsigned int mirvol_sync_speed_min;

@@ -55,6 +55,16 @@ static int do_io(struct block_device *bdev, blk_opf_t opf, sector_t sector,
 	return ret;
 }
 
+/*
+ * Run every queued mirvol work to its end: those on mirvol_wq (a gone
+ * device's release) may queue the worker on mirvol_io_wq.
+ */
+static void flush_mirvol_works(void)
+{
+	flush_workqueue(mirvol_wq);
+	flush_workqueue(mirvol_io_wq);
+}
+
 static void fill(struct page **pages, u32 seed)
 {
 	unsigned int i, j;
@@ -272,7 +282,7 @@ static bool disk_bit_becomes(struct kunit *test, struct io_ctx *ctx,
 static void bitmap_fast_clear(struct mirvol_bitmap *bm, unsigned int ms)
 {
 	bm->clear_ms = ms;
-	mod_delayed_work(mirvol_wq, &bm->clear_work, msecs_to_jiffies(ms));
+	mod_delayed_work(mirvol_io_wq, &bm->clear_work, msecs_to_jiffies(ms));
 }
 
 static void mirvol_test_bitmap_default_region(struct kunit *test)
@@ -1639,7 +1649,7 @@ static void bitmap_manual_clear(struct mirvol_bitmap *bm)
 /* End a clearing period: run the clear work once and wait for it. */
 static void bitmap_scan(struct mirvol_bitmap *bm)
 {
-	mod_delayed_work(mirvol_wq, &bm->clear_work, 0);
+	mod_delayed_work(mirvol_io_wq, &bm->clear_work, 0);
 	flush_delayed_work(&bm->clear_work);
 }
 
@@ -3241,7 +3251,7 @@ static void mirvol_test_failed_start_uevent(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NO_MEMORY);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
 	/* The worker's event was reached and sent, or never queued. */
-	flush_workqueue(mirvol_wq);
+	flush_mirvol_works();
 	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_uevent_hook));
 	if (!reason && vol)
 		mirvol_volume_put(vol);
@@ -3321,7 +3331,7 @@ static void mirvol_test_last_in_sync_gone(struct kunit *test)
 	bdev = p0->bdev;
 	mutex_lock(&bdev->bd_holder_lock);
 	mirvol_plex_mark_dead(bdev, true);
-	flush_workqueue(mirvol_wq);
+	flush_mirvol_works();
 	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_MISSING);
 	KUNIT_EXPECT_TRUE(test, p0->last_in_sync);
 	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_FAILED);
@@ -3518,6 +3528,7 @@ static void mirvol_test_write_ok_when_completed(struct kunit *test)
 static void mirvol_wqs_max_active(int n)
 {
 	workqueue_set_max_active(mirvol_wq, n);
+	workqueue_set_max_active(mirvol_io_wq, n);
 }
 
 /*
@@ -3562,7 +3573,7 @@ static void mirvol_test_wq_release_vs_worker(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, ended,
 			      "the write waited for a worker queued behind the release that waited for it");
 	async_write_finish(test, &aw);
-	flush_workqueue(mirvol_wq);
+	flush_mirvol_works();
 	KUNIT_EXPECT_EQ(test, aw.ret, 0);
 	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
 	KUNIT_EXPECT_EQ(test, p2->state, MIRVOL_PLEX_MISSING);
@@ -3633,7 +3644,7 @@ static void mirvol_test_dirty_retry_after_failure(struct kunit *test)
 		KUNIT_FAIL(test, "a writer waits for a dirty mark nobody writes");
 		/* Unstick it. */
 		set_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
-		queue_work(mirvol_wq, &vol->worker);
+		queue_work(mirvol_io_wq, &vol->worker);
 	}
 	async_write_finish(test, &dirty_aw);
 	KUNIT_EXPECT_EQ(test, dirty_aw.ret, 0);
@@ -3850,7 +3861,7 @@ static void mirvol_test_dead_waits_sb_writer(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL_MSG(test, READ_ONCE(p1->bdev),
 				  "the device was closed under a superblock writer");
 	mutex_unlock(&ctx->vol->sb_mutex);
-	flush_workqueue(mirvol_wq);
+	flush_mirvol_works();
 	KUNIT_EXPECT_NULL(test, READ_ONCE(p1->bdev));
 }
 
@@ -4048,7 +4059,7 @@ static void mirvol_test_cancel_add_keeps_missing(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, wait_until(READ_ONCE(p1->state) ==
 					   MIRVOL_PLEX_MISSING &&
 					   !READ_ONCE(p1->bdev)));
-	flush_workqueue(mirvol_wq);
+	flush_mirvol_works();
 	/* Slow, so that the cancel comes while it copies. */
 	WRITE_ONCE(ctx->vol->sync_speed_max, 1000);
 	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
@@ -4102,7 +4113,7 @@ static bool unplug_plex(struct mirvol_plex *plex)
 	if (!wait_until(READ_ONCE(plex->state) == MIRVOL_PLEX_MISSING &&
 			!READ_ONCE(plex->bdev)))
 		return false;
-	flush_workqueue(mirvol_wq);
+	flush_mirvol_works();
 	return true;
 }
 
@@ -4688,7 +4699,7 @@ static void mirvol_test_reboot_vs_remove(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, list_empty_careful(&vol->node));
 	KUNIT_EXPECT_FALSE_MSG(test, delayed_work_pending(&vol->safe_mode_work),
 			       "safe mode work armed on a removed volume");
-	flush_workqueue(mirvol_wq);
+	flush_mirvol_works();
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&reboot_rm.ran_after), 0,
 			    "the safe mode work ran %d time(s) after the remove's teardown (which ended %s)",
 			    atomic_read(&reboot_rm.ran_after),
