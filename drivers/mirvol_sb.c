@@ -420,6 +420,7 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 	int ret;
 
 	lockdep_assert_held(&vol->sb_mutex);
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_sb_update_hook, vol);
 	for (;;) {
 		vol->generation++;
 		n = mirvol_sb_targets(vol, targets, &in_sync);

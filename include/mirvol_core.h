@@ -247,6 +247,11 @@ extern void (*mirvol_kunit_rejoin_hook)(struct mirvol_plex *plex);
  * is checked, before it is handed to assembly; no lock held.
  */
 extern void (*mirvol_kunit_readd_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called as a superblock update of @vol begins, sb_mutex held,
+ * before the first generation is composed.
+ */
+extern void (*mirvol_kunit_sb_update_hook)(struct mirvol_volume *vol);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

@@ -16,6 +16,7 @@
 #include <linux/fdtable.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kernfs.h>
 #include <linux/major.h>
 #include <linux/random.h>
 #include <linux/slab.h>
@@ -170,6 +171,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 	closer_stop();
 	WRITE_ONCE(mirvol_kunit_readd_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -1397,6 +1399,102 @@ static void mirvol_test_set_volume_io_error_partial(struct kunit *test)
 }
 
 /*
+ * A sysfs write of sync_speed_min during a SET_VOLUME whose update fails
+ * is kept.  SET_VOLUME saves the speeds, stores new ones, and its failed
+ * update puts the saved ones back (mirvol_set_restore()): a sysfs write
+ * that took no lock, done in between, returned success and was undone.
+ * It must wait for the SET_VOLUME (sb_mutex) and then win.  The test's
+ * write goes through the attribute's store from a worker, started as
+ * the SET_VOLUME's update begins (mirvol_kunit_sb_update_hook), which
+ * waits up to 500 ms for it: on the old code the write lands inside the
+ * window, on the fixed one it waits for the SET_VOLUME to end.
+ */
+static struct {
+	struct mirvol_volume *vol;
+	struct work_struct work;
+	struct completion done;
+	bool armed;
+	bool during;
+	ssize_t ret;
+} speed_writer;
+
+/* Write @val to the volume's sysfs file @name, as a write(2) would. */
+static ssize_t vol_sysfs_store(struct mirvol_volume *vol, const char *name,
+			       const char *val)
+{
+	struct kobj_attribute *ka;
+	struct kernfs_node *kn;
+	ssize_t ret;
+
+	if (!vol->kobj)
+		return -ENOENT;
+	kn = kernfs_find_and_get(vol->kobj->sd, name);
+	if (!kn)
+		return -ENOENT;
+	/* sysfs files keep their attribute in kn->priv */
+	ka = container_of((struct attribute *)kn->priv, struct kobj_attribute,
+			  attr);
+	ret = ka->store(vol->kobj, ka, val, strlen(val));
+	kernfs_put(kn);
+	return ret;
+}
+
+static void speed_writer_fn(struct work_struct *work)
+{
+	speed_writer.ret = vol_sysfs_store(speed_writer.vol, "sync_speed_min",
+					   "4321");
+	complete(&speed_writer.done);
+}
+
+static void speed_writer_hook(struct mirvol_volume *vol)
+{
+	/* The SET_VOLUME's update: it stored 3000. */
+	if (vol != speed_writer.vol || !speed_writer.armed ||
+	    vol->speed_min_stored != 3000)
+		return;
+	speed_writer.armed = false;
+	queue_work(system_unbound_wq, &speed_writer.work);
+	speed_writer.during = wait_for_completion_timeout(&speed_writer.done,
+							  HZ / 2);
+}
+
+static void mirvol_test_ctl_sysfs_speed_vs_set_volume(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	struct mirvol_volume *vol;
+	unsigned int smax;
+
+	io_create_p1_offline(test, "kunit-speedrace", 0x5eed);
+	vol = ctx->vol;
+	smax = READ_ONCE(vol->sync_speed_max);
+	speed_writer.vol = vol;
+	speed_writer.during = false;
+	speed_writer.ret = 0;
+	init_completion(&speed_writer.done);
+	INIT_WORK(&speed_writer.work, speed_writer_fn);
+	speed_writer.armed = true;
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, speed_writer_hook);
+
+	/* Plex 0, the last in-sync plex, fails every flush. */
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	sv.hdr.flags = MIRVOL_SET_F_SPEED;
+	sv.sync_speed_min = 3000;
+	sv.sync_speed_max = 70000;
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_IO_ERROR);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	flush_work(&speed_writer.work);
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, speed_writer.armed,
+			       "the SET_VOLUME's update never began");
+	KUNIT_EXPECT_EQ(test, speed_writer.ret, (ssize_t)4);
+	KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(vol->sync_speed_min), 4321U,
+			    "a sysfs write that returned success was undone by the failed SET_VOLUME (written %s its update)",
+			    speed_writer.during ? "during" : "after");
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->sync_speed_max), smax);
+}
+
+/*
  * Plex 1 offline, plex 0, the last in-sync plex, failing every flush:
  * no superblock update reaches a plex.  Returns plex 0's superblock as
  * it was in @md.
@@ -1495,6 +1593,176 @@ static void mirvol_test_rename_io_error(struct kunit *test)
 	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), after,
 						 &reason), 0);
 	KUNIT_EXPECT_STREQ(test, after->name, "kunit-renamed");
+}
+
+/*
+ * A RENAME whose update fails while another volume takes the old name
+ * meanwhile (it is free once this volume has the new one): the volume
+ * keeps the new name, since it cannot have the old one back.  Taken at
+ * the start of the failed update (mirvol_kunit_sb_update_hook), from a
+ * worker.  While the plexes still refuse every update: IO_ERROR, the new
+ * name, the superblocks with the old one until an update records it.
+ * Once they take it (the put-back's update): the new name recorded, so
+ * the RENAME did what it was asked: MIRVOL_R_NONE.
+ */
+static struct {
+	struct mirvol_volume *vol;
+	struct mirvol_volume *other;
+	struct work_struct work;
+	struct completion done;
+	const char *take;
+	const char *renamed;
+	bool armed;
+	bool heal;
+	bool healing;
+	enum mirvol_reason reason;
+} name_taker;
+
+static void name_taker_fn(struct work_struct *work)
+{
+	name_taker.reason = mirvol_volume_rename(name_taker.other,
+						 name_taker.take);
+	complete(&name_taker.done);
+}
+
+static void name_taker_hook(struct mirvol_volume *vol)
+{
+	if (vol != name_taker.vol)
+		return;
+	/* The put-back's update, after the RENAME's failed. */
+	if (name_taker.healing) {
+		name_taker.healing = false;
+		WRITE_ONCE(vol->plexes[0]->inject, 0);
+		return;
+	}
+	/* The RENAME's update: the volume has the new name. */
+	if (!name_taker.armed || strcmp(vol->name, name_taker.renamed))
+		return;
+	name_taker.armed = false;
+	queue_work(system_unbound_wq, &name_taker.work);
+	wait_for_completion(&name_taker.done);
+	name_taker.healing = name_taker.heal;
+}
+
+static void name_taker_arm(struct mirvol_volume *vol, const char *take,
+			   const char *renamed, bool heal)
+{
+	name_taker.vol = vol;
+	name_taker.renamed = renamed;
+	name_taker.take = take;
+	name_taker.heal = heal;
+	name_taker.healing = false;
+	name_taker.reason = MIRVOL_R_INVALID_OPERATION;
+	init_completion(&name_taker.done);
+	INIT_WORK(&name_taker.work, name_taker_fn);
+	name_taker.armed = true;
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, name_taker_hook);
+}
+
+static void mirvol_test_ctl_rename_name_taken(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_md *before, *after;
+	enum mirvol_reason reason;
+	struct mirvol_volume *other;
+	u64 id = 0, region = 0;
+
+	before = kunit_kzalloc(test, sizeof(*before), GFP_KERNEL);
+	after = kunit_kzalloc(test, sizeof(*after), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, before);
+	KUNIT_ASSERT_NOT_NULL(test, after);
+	update_fails_setup(test, "kunit-rntaken", before);
+	reason = mirvol_volume_create("kunit-rnother", &ctx->ram[2], 1,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
+				      &id, &other);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	name_taker.other = other;
+
+	/* The plexes refuse the put-back's update too. */
+	name_taker_arm(ctx->vol, "kunit-rntaken", "kunit-rnnew", false);
+	reason = mirvol_volume_rename(ctx->vol, "kunit-rnnew");
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
+	KUNIT_ASSERT_FALSE(test, name_taker.armed);
+	KUNIT_EXPECT_EQ(test, name_taker.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_STREQ(test, other->name, "kunit-rntaken");
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_STREQ_MSG(test, ctx->vol->name, "kunit-rnnew",
+			       "took the name another volume has");
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), after,
+						 &reason), 0);
+	KUNIT_EXPECT_EQ(test, after->generation, before->generation);
+	KUNIT_EXPECT_STREQ(test, after->name, "kunit-rntaken");
+	/* The next update records the name it has. */
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	KUNIT_EXPECT_EQ(test, mirvol_sb_update(ctx->vol), 0);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), after,
+						 &reason), 0);
+	KUNIT_EXPECT_STREQ_MSG(test, after->name, "kunit-rnnew",
+			       "the update wrote no valid superblock (a shorter name, not zero-padded?)");
+
+	/* Again, the plexes healed for the put-back's update. */
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	name_taker_arm(ctx->vol, "kunit-rnnew", "kunit-rnthird", true);
+	reason = mirvol_volume_rename(ctx->vol, "kunit-rnthird");
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
+	KUNIT_ASSERT_FALSE(test, name_taker.armed);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject, 0);
+	KUNIT_EXPECT_EQ(test, name_taker.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "the new name is recorded, yet the RENAME failed");
+	KUNIT_EXPECT_STREQ(test, ctx->vol->name, "kunit-rnthird");
+	KUNIT_EXPECT_STREQ(test, other->name, "kunit-rnnew");
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), after,
+						 &reason), 0);
+	KUNIT_EXPECT_STREQ(test, after->name, "kunit-rnthird");
+
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(other, true),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(other);
+}
+
+/*
+ * An ONLINE whose superblock update fails (plex 0, the last in-sync
+ * plex, fails every flush) fails with IO_ERROR, and as the uapi says, the
+ * plex is failed again and no operation started: the result carries no
+ * operation id.  The landed code left the plex syncing in memory (its
+ * own join write went through), started a resync for it and returned
+ * that resync's id with the error, an operation of a call that failed.
+ */
+static void mirvol_test_ctl_online_io_error_op_id(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p1;
+	u64 op_id = 0, running;
+
+	io_create_p1_offline(test, "kunit-onlerr", 0x0e1d);
+	vol = ctx->vol;
+	p1 = vol->plexes[1];
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_IO_ERROR);
+	running = READ_ONCE(vol->op_id);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	KUNIT_EXPECT_EQ_MSG(test, op_id, 0ULL,
+			    "IO_ERROR with the id of operation %llu",
+			    (unsigned long long)op_id);
+	KUNIT_EXPECT_EQ_MSG(test, running, 0ULL,
+			    "an operation started by a call that failed");
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_FAILED);
+	if (running)
+		mirvol_op_wait(running, 60000, &info);
+	/* Re-added once the superblocks can be written. */
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_READD, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_ACTIVE);
 }
 
 /*
@@ -5735,6 +6003,9 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_resync_target_offline),
 	KUNIT_CASE(mirvol_test_offline_after_promotion),
 	KUNIT_CASE(mirvol_test_readd_missing_sb_fails),
+	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_vs_set_volume),
+	KUNIT_CASE(mirvol_test_ctl_rename_name_taken),
+	KUNIT_CASE(mirvol_test_ctl_online_io_error_op_id),
 	{}
 };
 
