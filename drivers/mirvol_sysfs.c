@@ -4,7 +4,11 @@
  *
  * Show functions take no mutex: teardown removes these files while
  * holding volume->lock, and removal waits for running show calls.  They
- * read states with READ_ONCE() or under state_lock.
+ * read states with READ_ONCE() or under state_lock.  Stores never take
+ * volume->lock for the same reason; those of the resync speeds take
+ * sb_mutex (speed_store()), which nobody holds while removing a file of
+ * this directory (mirvol_detach_plex() removes plexN/ under it, whose
+ * files are not these).
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -65,18 +69,47 @@ static ssize_t array_state_show(struct kobject *kobj,
 			  "dirty" : "clean");
 }
 
+/* A number, or "system": the module parameter @dflt. */
+static int tunable_parse(const char *buf, unsigned int dflt,
+			 unsigned int *val)
+{
+	if (sysfs_streq(buf, "system")) {
+		*val = dflt;
+		return 0;
+	}
+	return kstrtouint(buf, 10, val) ? -EINVAL : 0;
+}
+
 static ssize_t tunable_store(unsigned int *field, unsigned int dflt,
 			     const char *buf, size_t len)
 {
 	unsigned int val;
 
-	if (sysfs_streq(buf, "system")) {
-		WRITE_ONCE(*field, dflt);
-		return len;
-	}
-	if (kstrtouint(buf, 10, &val))
+	if (tunable_parse(buf, dflt, &val))
 		return -EINVAL;
 	WRITE_ONCE(*field, val);
+	return len;
+}
+
+/*
+ * The resync speeds: SET_VOLUME sets them too, and one whose superblock
+ * update fails puts back what it saved (mirvol_set_restore()), all under
+ * sb_mutex.  A write here takes sb_mutex so that it lands before that
+ * save or after that put back, never in between, where it would be
+ * undone though it returned success.  Interruptible: sb_mutex is held
+ * across superblock I/O.
+ */
+static ssize_t speed_store(struct mirvol_volume *vol, unsigned int *field,
+			   unsigned int dflt, const char *buf, size_t len)
+{
+	unsigned int val;
+
+	if (tunable_parse(buf, dflt, &val))
+		return -EINVAL;
+	if (mutex_lock_interruptible(&vol->sb_mutex))
+		return -EINTR;
+	WRITE_ONCE(*field, val);
+	mutex_unlock(&vol->sb_mutex);
 	return len;
 }
 
@@ -85,12 +118,15 @@ static ssize_t tunable_store(unsigned int *field, unsigned int dflt,
  * print it, writes take a number or "system" (back to the module
  * parameter @_dflt, as md's sync_speed_min/max do).
  */
-#define MIRVOL_TUNABLE(_name, _dflt)					\
+#define MIRVOL_TUNABLE_SHOW(_name)					\
 static ssize_t _name##_show(struct kobject *kobj,			\
 			    struct kobj_attribute *attr, char *buf)	\
 {									\
 	return sysfs_emit(buf, "%u\n", READ_ONCE(kobj_to_vol(kobj)->_name)); \
-}									\
+}
+
+#define MIRVOL_TUNABLE(_name, _dflt)					\
+MIRVOL_TUNABLE_SHOW(_name)						\
 									\
 static ssize_t _name##_store(struct kobject *kobj,			\
 			     struct kobj_attribute *attr,		\
@@ -99,8 +135,21 @@ static ssize_t _name##_store(struct kobject *kobj,			\
 	return tunable_store(&kobj_to_vol(kobj)->_name, _dflt, buf, len); \
 }
 
-MIRVOL_TUNABLE(sync_speed_min, mirvol_sync_speed_min)
-MIRVOL_TUNABLE(sync_speed_max, mirvol_sync_speed_max)
+/* The same, for a speed: the store takes sb_mutex (speed_store()). */
+#define MIRVOL_SPEED(_name, _dflt)					\
+MIRVOL_TUNABLE_SHOW(_name)						\
+									\
+static ssize_t _name##_store(struct kobject *kobj,			\
+			     struct kobj_attribute *attr,		\
+			     const char *buf, size_t len)		\
+{									\
+	struct mirvol_volume *vol = kobj_to_vol(kobj);			\
+									\
+	return speed_store(vol, &vol->_name, _dflt, buf, len);		\
+}
+
+MIRVOL_SPEED(sync_speed_min, mirvol_sync_speed_min)
+MIRVOL_SPEED(sync_speed_max, mirvol_sync_speed_max)
 MIRVOL_TUNABLE(safe_mode_delay_ms, mirvol_safe_mode_delay_ms)
 MIRVOL_TUNABLE(bitmap_dirty_max, mirvol_bitmap_dirty_max)
 

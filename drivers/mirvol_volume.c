@@ -1335,10 +1335,11 @@ out_put:
  * @vol: the volume
  *
  * A stored speed of 0 means the module parameter's.  sysfs may change
- * the running values afterwards (not stored).
+ * the running values afterwards (not stored).  sb_mutex held.
  */
 void mirvol_volume_apply_speeds(struct mirvol_volume *vol)
 {
+	lockdep_assert_held(&vol->sb_mutex);
 	WRITE_ONCE(vol->sync_speed_min,
 		   vol->speed_min_stored ?: mirvol_sync_speed_min);
 	WRITE_ONCE(vol->sync_speed_max,

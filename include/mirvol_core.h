@@ -360,8 +360,9 @@ enum {
  * @op_id: its id, 0 if none; readable without @lock
  * @resync_source: slot the next resync copies from (after an unclean
  *	shutdown), or -1 for any in-sync plex (@lock)
- * @sync_speed_min: resync floor, KiB/s (sysfs)
- * @sync_speed_max: resync ceiling, KiB/s (sysfs)
+ * @sync_speed_min: resync floor, KiB/s (sysfs); written under @sb_mutex
+ *	(SET_VOLUME may put it back), read locklessly
+ * @sync_speed_max: resync ceiling, KiB/s (sysfs); likewise
  * @sync_speed: current resync speed, KiB/s
  * @mismatch_sectors: sectors the last check or repair found differing
  * @kobj: sysfs "mirvol" directory under the disk, NULL while offline
