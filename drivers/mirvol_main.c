@@ -211,8 +211,13 @@ enum mirvol_reason mirvol_rename(struct mirvol_volume *vol, const char *name)
 	if (mirvol_find_name(name, vol)) {
 		reason = MIRVOL_R_NAME_EXISTS;
 	} else {
+		/*
+		 * Padded: superblocks carry the whole field, and one whose
+		 * name has bytes after its NUL is invalid (a shorter name
+		 * over a longer one would leave some).
+		 */
 		spin_lock_irqsave(&vol->state_lock, flags);
-		strscpy(vol->name, name, sizeof(vol->name));
+		strscpy_pad(vol->name, name, sizeof(vol->name));
 		spin_unlock_irqrestore(&vol->state_lock, flags);
 	}
 	mutex_unlock(&mirvol_mutex);

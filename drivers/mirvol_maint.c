@@ -473,8 +473,13 @@ enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
  * a later one, records.
  *
  * Context: no lock held.
- * Return: MIRVOL_R_NONE or why not; nothing changed then, but for a new
- * name kept so.
+ * Return: MIRVOL_R_NONE when the volume has the new name and a superblock
+ * update recorded it (also when the old name was taken meanwhile and the
+ * second update went through).  Else why not: the volume has its old
+ * name, but for IO_ERROR with the old name taken meanwhile, where it
+ * keeps the new one, not recorded yet.  After IO_ERROR the generation
+ * has moved on, and a plex the failed update failed may hold a
+ * superblock with the new name.
  */
 enum mirvol_reason mirvol_volume_rename(struct mirvol_volume *vol,
 					const char *name)

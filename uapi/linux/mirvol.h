@@ -672,7 +672,8 @@ struct mirvol_assemble {
  *
  * IO_ERROR (the superblocks could not record it): the volume keeps its
  * old name, unless another volume took that name meanwhile; then it keeps
- * the new one, recorded by the next superblock update.
+ * the new one, recorded by the next superblock update (when the update
+ * that follows at once records it, the call succeeds).
  */
 struct mirvol_rename {
 	struct mirvol_ioc_header hdr;
