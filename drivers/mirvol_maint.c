@@ -71,13 +71,15 @@ static enum mirvol_reason mirvol_plex_replace_fd(struct mirvol_volume *vol,
  * @action: enum mirvol_plex_action_type
  * @fd: READD of a plex without its device (missing, or failed and gone
  *	since): the device; else -1
- * @op_id: out: the resync started (ONLINE, READD), 0 if none
+ * @op_id: out: the resync started (ONLINE, READD), 0 if none; always 0
+ *	when the call fails
  *
  * Context: no lock held.
  * Return: MIRVOL_R_NONE or why not; nothing changed then, but for a FAIL
  * or OFFLINE whose superblock update failed (IO_ERROR): the plex stays
  * failed or offline, not recorded yet, and for an ONLINE or READD whose
- * plex could not take its superblock: it is failed again.
+ * plex could not take its superblock, or that no update records back
+ * (IO_ERROR): it is failed again, and no resync starts.
  */
 enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 				      const u8 *plex_uuid, unsigned int action,
@@ -163,16 +165,30 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 	}
 	/*
 	 * Back, unless its join or the update's superblock write failed
-	 * on it: then it is failed again.
+	 * on it: then it is failed again.  And when its join went through
+	 * but no update records it back (the last in-sync plex failed the
+	 * write): failed again too, as the uapi promises, rather than
+	 * syncing in memory only, and recorded so if the plexes take it
+	 * now.  No resync starts for a call that failed: IO_ERROR carries
+	 * no operation.
 	 */
 	state = READ_ONCE(plex->state);
+	if (reason && (action == MIRVOL_PLEX_TAKE_ONLINE ||
+		       action == MIRVOL_PLEX_READD) &&
+	    (state == MIRVOL_PLEX_SYNCING || state == MIRVOL_PLEX_STALE)) {
+		mirvol_set_plex_state(plex, MIRVOL_PLEX_FAILED);
+		pr_warn("mirvol: %s: plex %u failed again: no superblock records its return\n",
+			vol->name, plex->index);
+		mirvol_sb_update_locked(vol);
+	}
 	if (!reason && (action == MIRVOL_PLEX_TAKE_ONLINE ||
 			action == MIRVOL_PLEX_READD) &&
 	    state != MIRVOL_PLEX_SYNCING && state != MIRVOL_PLEX_STALE)
 		reason = MIRVOL_R_IO_ERROR;
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
-	if (action == MIRVOL_PLEX_TAKE_ONLINE || action == MIRVOL_PLEX_READD)
+	if (!reason && (action == MIRVOL_PLEX_TAKE_ONLINE ||
+			action == MIRVOL_PLEX_READD))
 		*op_id = mirvol_resync_if_needed(vol);
 	mutex_unlock(&vol->lock);
 	mirvol_uevent(vol, "state-changed", NULL, NULL);

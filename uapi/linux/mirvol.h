@@ -782,7 +782,7 @@ enum mirvol_plex_action_type {
  * the plex is failed or offline, out of the I/O as after a write error,
  * and writes wait (or fail) until a superblock update records it.
  * ONLINE and READD: the plex is failed again, holding its device, and
- * no operation started.
+ * no operation started.  A failed call always returns @op_id 0.
  */
 struct mirvol_plex_action {
 	struct mirvol_ioc_header hdr;
