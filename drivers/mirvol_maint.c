@@ -285,6 +285,20 @@ static void mirvol_set_save(struct mirvol_volume *vol,
  * The update failed: the plexes as @u saved them (their flags, and what
  * the failed update changed of them), for the caller to record again.
  * sb_mutex held.
+ *
+ * That includes a plex the failed update itself failed (a flush or
+ * superblock write error): harmless.  Its state stays failed (not saved
+ * here); partial only counts for a syncing plex (mirvol_md_fill(),
+ * BITMAP_SYNC), and a return recomputes it (mirvol_plex_return()); boot
+ * and write-mostly are put back as for any plex, as the superblocks have
+ * them.  Its gone_generation, reset to what it was (0 for a plex that
+ * was in sync), is given again by the next update, the put-back's or a
+ * later one (mirvol_sb_targets()), a later generation than the failed
+ * update's: never one past a cleared_gen its true departure was not past,
+ * since cleared_gen only moves by an update of its own under sb_mutex
+ * (mirvol_bitmap.c rule 4), which gives the plex that generation first,
+ * and mirvol_bitmap_gone_covered() wants strictly greater.  full_copy is
+ * what that update would give it again.
  */
 static void mirvol_set_put_back(struct mirvol_volume *vol,
 				const struct mirvol_set_undo *u)
