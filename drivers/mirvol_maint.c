@@ -10,6 +10,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/file.h>
+#include <linux/sched/mm.h>
 
 #include "mirvol_core.h"
 
@@ -195,12 +196,16 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 	return reason;
 }
 
-/* Add a bitmap of @region bytes per bit (0: default); locks held. */
+/*
+ * Add a bitmap of @region bytes per bit (0: default); locks held, I/O
+ * suspended: its allocations go without I/O reclaim, which could write
+ * back pages of this very volume and wait for our resume.
+ */
 static enum mirvol_reason mirvol_bitmap_add(struct mirvol_volume *vol,
 					    u64 region)
 {
 	struct mirvol_bitmap *bm;
-	unsigned int i;
+	unsigned int i, noio;
 
 	if (!region)
 		region = mirvol_bitmap_default_region((u64)vol->size <<
@@ -208,9 +213,12 @@ static enum mirvol_reason mirvol_bitmap_add(struct mirvol_volume *vol,
 	if (DIV_ROUND_UP_ULL((u64)vol->size << SECTOR_SHIFT, region) >
 	    MIRVOL_BITMAP_MAX_REGIONS)
 		return MIRVOL_R_INVALID_ARGUMENT;
+	noio = memalloc_noio_save();
 	bm = mirvol_bitmap_create(vol, region >> SECTOR_SHIFT);
-	if (!bm)
+	if (!bm) {
+		memalloc_noio_restore(noio);
 		return MIRVOL_R_NO_MEMORY;
+	}
 	/* It covers writes from the update below on. */
 	bm->cleared_gen = vol->generation + 1;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
@@ -223,6 +231,7 @@ static enum mirvol_reason mirvol_bitmap_add(struct mirvol_volume *vol,
 					     MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET)))
 			mirvol_plex_error(plex, true);
 	}
+	memalloc_noio_restore(noio);
 	vol->bitmap = bm;
 	return MIRVOL_R_NONE;
 }

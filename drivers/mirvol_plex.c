@@ -15,6 +15,7 @@
  */
 #include <linux/blkdev.h>
 #include <linux/kernfs.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "mirvol_core.h"
@@ -157,16 +158,23 @@ void mirvol_plex_put(struct mirvol_plex *plex)
  * @plex: a plex with a device, in a slot of the volume
  * @disk: the volume's gendisk, added
  *
- * Best effort: lsblk and udev read these links, I/O does not.
+ * Best effort: lsblk and udev read these links, I/O does not.  Its
+ * allocations (the holder record, kernfs nodes) are made without I/O
+ * reclaim: a plex joins a started volume with that volume's I/O
+ * suspended (mirvol_attach_plex()), and reclaim writing back pages of
+ * the volume would wait for the resume this task is to do.
  * Context: vol->lock held.
  */
 void mirvol_plex_link(struct mirvol_plex *plex, struct gendisk *disk)
 {
+	unsigned int noio;
 	int err;
 
 	if (plex->linked || !plex->bdev)
 		return;
+	noio = memalloc_noio_save();
 	err = bd_link_disk_holder(plex->bdev, disk);
+	memalloc_noio_restore(noio);
 	if (err)
 		pr_warn("mirvol: %s: no holder link to %pg: %d\n",
 			disk->disk_name, plex->bdev, err);
@@ -179,6 +187,7 @@ void mirvol_plex_link(struct mirvol_plex *plex, struct gendisk *disk)
  * @plex: the plex
  * @disk: the gendisk it was linked to
  *
+ * Frees, allocates nothing: safe with the volume's I/O suspended.
  * Context: vol->lock held.
  */
 void mirvol_plex_unlink(struct mirvol_plex *plex, struct gendisk *disk)
