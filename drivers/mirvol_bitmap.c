@@ -339,6 +339,8 @@ static void mirvol_bitmap_set_work(struct work_struct *work)
 	}
 	spin_unlock_irq(&bm->lock);
 	failed = mirvol_bitmap_flush_pages(bm, waited);
+	if (failed & waited)
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_bitmap_lost_hook, bm->vol);
 	/*
 	 * On disk: ONDISK.  On no in-sync plex: not, and the writers go on
 	 * all the same (rule 4); the next one asks again.

@@ -252,6 +252,12 @@ extern void (*mirvol_kunit_readd_hook)(struct mirvol_volume *vol);
  * before the first generation is composed.
  */
 extern void (*mirvol_kunit_sb_update_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called by a bitmap set pass some of whose pages no in-sync plex
+ * took, after its superblock update and before its writers go; the
+ * bitmap's io_mutex held, not sb_mutex.
+ */
+extern void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

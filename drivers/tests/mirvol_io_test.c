@@ -172,6 +172,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	closer_stop();
 	WRITE_ONCE(mirvol_kunit_readd_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -770,6 +771,324 @@ static void mirvol_test_bitmap_lost_gone_same_update(struct kunit *test)
 	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
 			      "plex 0, active, holds stale data in region %lu, whose bit was lost",
 			      r);
+}
+
+/*
+ * Stop the volume of @ctx (its plexes failing what the test injects, as
+ * a power cut would find them), assemble it again from the first @n RAM
+ * disks and make it ctx's; *@op_id gets the assembly's resync, if any.
+ */
+static struct mirvol_volume *stop_assemble(struct kunit *test,
+					   struct io_ctx *ctx, unsigned int n,
+					   u64 *op_id)
+{
+	struct mirvol_assemble_member um[NR_RAM] = {};
+	struct mirvol_assemble reply = {};
+	enum mirvol_reason reason;
+	unsigned int i;
+	int fd;
+
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+	for (i = 0; i < n; i++) {
+		fd = get_unused_fd_flags(O_CLOEXEC);
+		KUNIT_ASSERT_GE(test, fd, 0);
+		fd_install(fd, get_file(ctx->ram[i]));
+		um[i].fd = fd;
+	}
+	reason = mirvol_assemble(um, n, 0, &reply);
+	for (i = 0; i < n; i++)
+		close_fd(um[i].fd);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, members: %u/%u %u/%u",
+			    reason, um[0].result, um[0].reason, um[1].result,
+			    um[1].reason);
+	ctx->vol = mirvol_lookup(reply.volume_uuid);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	*op_id = reply.op_id;
+	return ctx->vol;
+}
+
+/*
+ * The missing-plex form of mirvol_test_bitmap_lost_gone_same_update():
+ * plex 1's device went away (missing) and no update recorded that yet
+ * when plex 0, the last in-sync plex, loses a bitmap page.  The set work's
+ * update raising cleared_gen is the first without plex 1: it records it
+ * missing with that generation as gone_generation, and the write goes
+ * out to plex 0 alone, its bit on no disk.  Stopped before the page goes
+ * out and assembled again, plex 1 comes back as a missing member: counted
+ * as covered (gone_generation equal to cleared_gen), it copied the
+ * regions of the on-disk bitmaps, skipped this one, and was promoted
+ * with its old data there.  It must copy everything.
+ */
+static void mirvol_test_bitmap_lost_missing_same_update(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+	unsigned long r = 30;
+	unsigned int shift;
+	u64 gen, op_id = 0;
+
+	io_create(test, "kunit-bmmiss", 2, true, NULL);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	shift = bm->shift;
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
+	/* No clean mark: no superblock update but the set work's. */
+	vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x315);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << shift,
+				    ctx->pages, IO_PAGES), 0);
+	/* The region clean again, its bit off every disk. */
+	bitmap_fast_clear(bm, 50);
+	KUNIT_ASSERT_TRUE(test, disk_bit_becomes(test, ctx, 2, r, false,
+						 3000));
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+
+	/*
+	 * Plex 1 missing, as its device going away makes it, the worker's
+	 * update that would record it not run yet (the device itself stays
+	 * attached: only the state counts for I/O and superblocks).
+	 */
+	mutex_lock(&vol->sb_mutex);
+	gen = vol->generation;
+	mirvol_set_plex_state(p1, MIRVOL_PLEX_MISSING);
+	KUNIT_ASSERT_EQ(test, p1->gone_generation, 0ULL);
+	mutex_unlock(&vol->sb_mutex);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_BITMAP);
+	fill(ctx->pages, 0x315 + 1);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, r));
+	/* One update ends the coverage and records plex 1 missing. */
+	mutex_lock(&vol->sb_mutex);
+	KUNIT_EXPECT_EQ(test, bm->cleared_gen, gen + 1);
+	KUNIT_EXPECT_EQ(test, p1->gone_generation, gen + 1);
+	mutex_unlock(&vol->sb_mutex);
+
+	/* Stopped before the page goes out (plex 0 still fails it). */
+	vol = stop_assemble(test, ctx, 2, &op_id);
+	KUNIT_ASSERT_FALSE(test, disk_bit(test, ctx, 0, r));
+	mutex_lock(&vol->lock);
+	p1 = vol->plexes[1];
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	mirvol_plex_get(p1);
+	mutex_unlock(&vol->lock);
+	if (op_id) {
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+		KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+		KUNIT_EXPECT_EQ_MSG(test, info.total_bytes,
+				    (u64)vol->size << SECTOR_SHIFT,
+				    "plex 1 copied %llu bytes, not the volume",
+				    info.total_bytes);
+	}
+	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p1->state) ==
+					   MIRVOL_PLEX_ACTIVE));
+	mirvol_plex_put(p1);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, r << shift), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1, active, holds stale data in region %lu, whose bit was lost",
+			      r);
+}
+
+/*
+ * Bitmap rule 4 when the update that ends the coverage fails as well.
+ * Plex 1 is offline, gone after the coverage began: covered.  Plex 0, the
+ * last in-sync plex, fails every write into its bitmap area and every
+ * flush: the page is lost, and so is the superblock update that would
+ * raise cleared_gen (it flushes first).  Plex 0's superblocks keep the
+ * old cleared_gen, by which plex 1 still counts as covered: after a power
+ * cut it comes back copying the regions of the on-disk bitmaps, which
+ * lack this one.  Acknowledged, the write would be silently lost on plex
+ * 1 (stale there, plex 0 holding the write).  It must fail instead, and
+ * nothing may hang: a second one fails too, a write into a region whose
+ * bit is on disk still goes, and once plex 0 takes its metadata again a
+ * write into the region goes with its bit on disk.
+ */
+static void mirvol_test_bitmap_lost_unrecorded(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+	struct mirvol_md md;
+	unsigned long r = 30;
+	bool covered;
+	int ret;
+
+	io_create_p1_offline(test, "kunit-bmunrec", 0x3c0);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
+	KUNIT_ASSERT_TRUE(test, mirvol_bitmap_gone_covered(p1->gone_generation,
+							   bm->cleared_gen));
+
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_BITMAP | MIRVOL_INJECT_FLUSH);
+	fill(ctx->pages, 0x3c0 + 1);
+	ret = do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift, ctx->pages,
+		    IO_PAGES);
+	/* What a power cut leaves now: plex 0's superblock and bitmap. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	covered = mirvol_bitmap_gone_covered(md.plexes[1].gone_generation,
+					     md.bitmap_cleared_gen);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, r));
+	KUNIT_EXPECT_FALSE_MSG(test, !ret && covered,
+			       "write acknowledged, its bit on no disk, and plex 1 covered on disk (gone %llu, cleared_gen %llu): stale after a power cut",
+			       md.plexes[1].gone_generation,
+			       md.bitmap_cleared_gen);
+	KUNIT_EXPECT_NE(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+	/* Failed, it reached no plex. */
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, r << bm->shift), 0);
+	KUNIT_EXPECT_FALSE_MSG(test, same(ctx->pages, ctx->check),
+			       "a failed write reached plex 0");
+
+	/* Still failing: the next one fails as well, and does not hang. */
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	/* A region whose bit is on disk (region 2) takes writes still. */
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2 << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+
+	/* Plex 0 takes its metadata again: the write goes, its bit first. */
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, r));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, r << bm->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+}
+
+static DECLARE_COMPLETION(lp_at_end);
+static DECLARE_COMPLETION(lp_go);
+static DECLARE_COMPLETION(lp_promoted);
+static struct mirvol_plex *lp_plex;
+
+/* The resync copied everything: wait there until a set pass lost a page. */
+static void lp_hold_resync_end(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
+	complete(&lp_at_end);
+	wait_for_completion_timeout(&lp_go, msecs_to_jiffies(10000));
+}
+
+/* Plex 1 promoted and recorded so: from now on it fails every write. */
+static void lp_fail_promoted(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
+	WRITE_ONCE(lp_plex->inject, MIRVOL_INJECT_WRITE);
+	complete(&lp_promoted);
+}
+
+/* The lost set's update is done: let the resync promote plex 1 first. */
+static void lp_promote_before_writers(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
+	complete(&lp_go);
+	wait_for_completion_timeout(&lp_promoted, msecs_to_jiffies(10000));
+}
+
+/*
+ * Bitmap rule 4 against a plex promoted between the lost set's update and
+ * its writers.  Plex 1 is a resync target at the end of its pass; plex 0,
+ * the last in-sync plex, fails every write into its bitmap area.  A write
+ * into a clean region: its page is lost, the set work raises cleared_gen
+ * and records it, and before the writer goes on the resync promotes plex
+ * 1 (recorded by a later update).  The write goes to both; plex 1 fails
+ * it, and the update recording that gives plex 1 a gone_generation after
+ * cleared_gen: covered, although it missed a write whose bit is on no
+ * disk.  After a power cut (the page never went out) its re-add would
+ * copy the regions of plex 0's bitmap and skip this one.
+ */
+static void mirvol_test_bitmap_lost_promoted(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+	struct async_write aw;
+	struct mirvol_md md;
+	unsigned long r = 30;
+	u64 cleared, op_id = 0;
+
+	io_create_p1_offline(test, "kunit-bmpromo", 0x970);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
+	lp_plex = p1;
+	reinit_completion(&lp_at_end);
+	reinit_completion(&lp_go);
+	reinit_completion(&lp_promoted);
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, lp_hold_resync_end);
+	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, lp_fail_promoted);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&lp_at_end,
+							    msecs_to_jiffies(60000)));
+	KUNIT_ASSERT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_SYNCING);
+
+	cleared = bm->cleared_gen;
+	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, lp_promote_before_writers);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_BITMAP);
+	fill(ctx->pages, 0x970 + 1);
+	async_write_start(&aw, vbdev(ctx), r << bm->shift, ctx->pages);
+	async_write_finish(test, &aw);
+	KUNIT_EXPECT_EQ(test, aw.ret, 0);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	/* The hooks ran, in that order. */
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_bitmap_lost_hook));
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_resync_promoted_hook));
+	KUNIT_EXPECT_GT(test, bm->cleared_gen, cleared);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, r));
+
+	/* Plex 1 missed the write: not covered, in memory nor on disk. */
+	mutex_lock(&vol->sb_mutex);
+	KUNIT_EXPECT_FALSE_MSG(test,
+			       mirvol_bitmap_gone_covered(p1->gone_generation,
+							  bm->cleared_gen),
+			       "plex 1 covered (gone %llu, cleared_gen %llu), missed a write whose bit is on no disk",
+			       p1->gone_generation, bm->cleared_gen);
+	mutex_unlock(&vol->sb_mutex);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_FALSE_MSG(test,
+			       mirvol_bitmap_gone_covered(md.plexes[1].gone_generation,
+							  md.bitmap_cleared_gen),
+			       "on disk: plex 1 covered (gone %llu, cleared_gen %llu)",
+			       md.plexes[1].gone_generation,
+			       md.bitmap_cleared_gen);
+	WRITE_ONCE(p0->inject, 0);
+	WRITE_ONCE(p1->inject, 0);
 }
 
 /*
@@ -5918,6 +6237,9 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_set_lost),
 	KUNIT_CASE(mirvol_test_bitmap_lost_retried),
 	KUNIT_CASE(mirvol_test_bitmap_lost_gone_same_update),
+	KUNIT_CASE(mirvol_test_bitmap_lost_missing_same_update),
+	KUNIT_CASE(mirvol_test_bitmap_lost_unrecorded),
+	KUNIT_CASE(mirvol_test_bitmap_lost_promoted),
 	KUNIT_CASE(mirvol_test_bitmap_clear_lost),
 	KUNIT_CASE(mirvol_test_bitmap_merge_split),
 	KUNIT_CASE(mirvol_test_bitmap_merge_fails),
