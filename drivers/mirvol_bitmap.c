@@ -36,7 +36,15 @@
  *     That update may be the first without a plex (one this pass failed,
  *     or one whose departure no update recorded yet), which then missed
  *     those writes: only a plex that left strictly after it is covered
- *     (mirvol_bitmap_gone_covered()).
+ *     (mirvol_bitmap_gone_covered()).  A plex that leaves later, while
+ *     such a page is lost (lost_pages), may have missed those writes
+ *     too (one promoted meanwhile): the update recording its departure
+ *     raises cleared_gen to its own generation (mirvol_sb_targets()).
+ *     When no in-sync plex took the update raising cleared_gen either,
+ *     the writers fail instead, their write sent nowhere
+ *     (cleared_unrecorded): acknowledged, a power cut would bring back
+ *     a plex that left before as covered by the old cleared_gen, stale
+ *     in their regions.
  *     The next writer into such a region asks the set work again, which
  *     writes the page again.  The clear work also writes such pages every
  *     period.  Once one goes out, its set regions are ONDISK.
@@ -247,7 +255,8 @@ static void mirvol_bitmap_page_in(struct mirvol_bitmap *bm, unsigned int i,
  * next ones; their set regions that were not ONDISK stay so.  A page that
  * failed before and went out now makes those ONDISK: every bit set in the
  * image was in it, and the image does not change under io_mutex.  io_mutex
- * held.
+ * held (and sb_mutex by the works, so that the next superblock update
+ * sees lost_pages: mirvol_sb_targets()).
  */
 static void mirvol_bitmap_written(struct mirvol_bitmap *bm,
 				  unsigned long dirty, unsigned long failed)
@@ -279,7 +288,11 @@ static void mirvol_bitmap_written(struct mirvol_bitmap *bm,
  * region written while it was away.  A plex that update records as gone
  * (it failed this page, or left unrecorded) gets its generation, equal to
  * cleared_gen, and misses these writes too: not covered either
- * (mirvol_bitmap_gone_covered()).  io_mutex held.
+ * (mirvol_bitmap_gone_covered()).  When no in-sync plex takes that
+ * update, @cleared_unrecorded makes the writers fail (rule 4), until an
+ * update records cleared_gen.  The page writes' outcome is in lost_pages
+ * before sb_mutex is released: an update recording a plex's departure
+ * from then on raises cleared_gen (mirvol_sb_targets()).  io_mutex held.
  */
 static unsigned long mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm,
 					       unsigned long waited)
@@ -306,17 +319,20 @@ static unsigned long mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm,
 		}
 		atomic64_inc(&vol->bitmap_writes);
 	}
+	mirvol_bitmap_written(bm, dirty, failed);
 	if (failed & waited) {
 		bm->cleared_gen = vol->generation + 1;
-		if (mirvol_sb_update_locked(vol))
-			pr_err_ratelimited("mirvol: %s: the bitmap no longer covers every write, and no in-sync plex recorded that\n",
+		if (mirvol_sb_update_locked(vol)) {
+			/* Until an update records it (mirvol_sb.c). */
+			WRITE_ONCE(bm->cleared_unrecorded, true);
+			pr_err_ratelimited("mirvol: %s: the bitmap no longer covers every write, and no in-sync plex recorded that: writes into its lost regions fail\n",
 					   vol->name);
-		else
+		} else {
 			pr_warn_ratelimited("mirvol: %s: the bitmap no longer covers earlier writes: a returning plex copies everything\n",
 					    vol->name);
+		}
 	}
 	mutex_unlock(&vol->sb_mutex);
-	mirvol_bitmap_written(bm, dirty, failed);
 	return failed;
 }
 
@@ -343,7 +359,8 @@ static void mirvol_bitmap_set_work(struct work_struct *work)
 		MIRVOL_KUNIT_HOOK(mirvol_kunit_bitmap_lost_hook, bm->vol);
 	/*
 	 * On disk: ONDISK.  On no in-sync plex: not, and the writers go on
-	 * all the same (rule 4); the next one asks again.
+	 * all the same once cleared_gen is recorded, else fail (rule 4); the
+	 * next one asks again.
 	 */
 	for_each_set_bit(r, bm->marking, bm->nr) {
 		clear_bit(r, bm->marking);
@@ -545,13 +562,16 @@ static bool mirvol_bitmap_ready(struct mirvol_bitmap *bm, unsigned long r0,
  *
  * Returns once the regions' bits are on disk (rule 1), or the set work's
  * attempt at it reached no in-sync plex and the bitmap's coverage ended
- * (rule 4); the caller ends with mirvol_bitmap_endwrite() over the same
- * range.
+ * (rule 4).  On success the caller ends with mirvol_bitmap_endwrite()
+ * over the same range.  When that end of the coverage is recorded on no
+ * in-sync plex, the write must not go: acknowledged, it could be lost
+ * silently on a plex that returns after a power cut (rule 4).
  *
  * Context: the write's submitter; may sleep.
+ * Return: 0, or -EIO (the write fails; nothing to end).
  */
-void mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
-			      sector_t end)
+int mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
+			     sector_t end)
 {
 	unsigned long r, r0 = start >> bm->shift, r1 = (end - 1) >> bm->shift;
 	unsigned long seq;
@@ -570,13 +590,29 @@ void mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
 		wait = true;
 	}
 	if (!wait)
-		return;
+		return 0;
 	/* The first pass to take @to_set from now on takes ours. */
 	spin_lock_irq(&bm->lock);
 	seq = bm->set_seq + 1;
 	spin_unlock_irq(&bm->lock);
 	queue_work(mirvol_io_wq, &bm->set_work);
 	wait_event(bm->wait, mirvol_bitmap_ready(bm, r0, r1, seq));
+	/*
+	 * After the pass (the acquire in mirvol_bitmap_ready()): set before
+	 * its end when its update failed, or that of an earlier pass whose
+	 * page this one did not take again, and no update recorded
+	 * cleared_gen since.  A region ONDISK has its bit on disk, CLEARING
+	 * or not: the clearer gives it back to our pending write.
+	 */
+	if (!READ_ONCE(bm->cleared_unrecorded))
+		return 0;
+	for (r = r0; r <= r1; r++)
+		if (!(atomic_read(&bm->state[r]) & MIRVOL_BM_ONDISK))
+			break;
+	if (r > r1)
+		return 0;
+	mirvol_bitmap_endwrite(bm, start, end);
+	return -EIO;
 }
 
 /**

@@ -502,10 +502,17 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 		 * wait for the bitmap write must not hold a resync off.
 		 */
 		if (vol->bitmap) {
+			if (mirvol_bitmap_startwrite(vol->bitmap,
+						     bio->bi_iter.bi_sector,
+						     bio_end_sector(bio))) {
+				/* Bit lost, and that unrecorded: sent nowhere. */
+				mempool_free(io, &vol->io_pool);
+				mirvol_io_exit(vol);
+				bio_io_error(bio);
+				return;
+			}
 			io->bm_start = bio->bi_iter.bi_sector;
 			io->bm_end = bio_end_sector(bio);
-			mirvol_bitmap_startwrite(vol->bitmap, io->bm_start,
-						 io->bm_end);
 		}
 		io->barrier = mirvol_barrier_idx(bio->bi_iter.bi_sector);
 		mirvol_barrier_enter(&vol->barrier, io->barrier);

@@ -266,13 +266,28 @@ void mirvol_volume_md(struct mirvol_volume *vol, struct mirvol_md *md)
  * never got.  It gets none (full_copy), and if it leaves so, comes back
  * copying everything (mirvol_plex_return(), mirvol_bitmap_covers(),
  * bitmap_covers()).
+ *
+ * While a bitmap page is lost (no in-sync plex took its last write,
+ * mirvol_bitmap.c rule 4), writes went out whose bit is on no disk, and
+ * a plex that leaves now may have missed some (one promoted after the
+ * update that raised cleared_gen, then failing such a write): this
+ * update, which gives it its gone_generation, raises cleared_gen to its
+ * own generation, so that it is not covered (mirvol_bitmap_gone_covered()).
  */
 static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
 				      struct mirvol_plex **targets,
 				      unsigned int *in_sync)
 {
 	struct mirvol_plex *others[MIRVOL_MAX_PLEXES];
+	struct mirvol_bitmap *bm = vol->bitmap;
 	unsigned int i, n = 0, k = 0;
+	bool lost = false, gone = false;
+
+	if (bm) {
+		spin_lock_irq(&bm->lock);
+		lost = bm->lost_pages;
+		spin_unlock_irq(&bm->lock);
+	}
 
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
@@ -282,8 +297,10 @@ static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
 			continue;
 		state = READ_ONCE(plex->state);
 		if (!mirvol_state_writable(state)) {
-			if (!plex->gone_generation && !plex->full_copy)
+			if (!plex->gone_generation && !plex->full_copy) {
 				plex->gone_generation = vol->generation;
+				gone = true;
+			}
 			continue;
 		}
 		if (mirvol_state_readable(state)) {
@@ -292,8 +309,10 @@ static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
 		} else if (state == MIRVOL_PLEX_SYNCING && plex->partial) {
 			/* A dirty or merge target: since it became one. */
 			plex->full_copy = false;
-			if (!plex->gone_generation)
+			if (!plex->gone_generation) {
 				plex->gone_generation = vol->generation;
+				gone = true;
+			}
 		} else {
 			plex->full_copy = true;
 			plex->gone_generation = 0;
@@ -305,6 +324,8 @@ static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
 		else
 			others[k++] = plex;
 	}
+	if (lost && gone && bm->cleared_gen < vol->generation)
+		bm->cleared_gen = vol->generation;
 	*in_sync = n;
 	for (i = 0; i < k; i++)
 		targets[n++] = others[i];
@@ -444,8 +465,19 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 		if (!ret && first < n)
 			ret = mirvol_sb_write_all(vol, targets + first,
 						  n - first, true);
-		if (!ret)
+		if (!ret) {
 			WRITE_ONCE(vol->sb_plexes, mirvol_md_live(&md));
+			/*
+			 * The bitmap's coverage start is recorded: the writers
+			 * of a lost set may go again (rule 4).  No in-sync
+			 * target (the last one went away): no write goes to
+			 * an in-sync plex either, each fails.
+			 */
+			if (vol->bitmap && vol->bitmap->cleared_unrecorded &&
+			    md.bitmap_cleared_gen >= vol->bitmap->cleared_gen)
+				WRITE_ONCE(vol->bitmap->cleared_unrecorded,
+					   false);
+		}
 		if (ret <= 0)
 			return ret;
 	}

@@ -66,7 +66,8 @@ struct mirvol_volume;
  * @clearing: regions the running clear takes away (@io_mutex)
  * @dirty_pages: pages of @disk to write (@lock)
  * @lost_pages: pages whose last write no in-sync plex took: their set
- *	regions may not be ONDISK (@lock)
+ *	regions may not be ONDISK, and a superblock update that records a
+ *	plex's departure meanwhile raises @cleared_gen (@lock)
  * @bounce: stable copies of the pages being written (@io_mutex)
  * @bs: bio_set of the page writes: a page to every plex at a time
  * @lock: @disk, @dirty_pages, @lost_pages and @set_seq
@@ -84,8 +85,15 @@ struct mirvol_volume;
  *	A plex that left the in-sync set strictly after it (a greater
  *	gone_generation, mirvol_bitmap_gone_covered()) missed only writes
  *	into regions whose bit is set; one that update records as gone
- *	may have missed such a write (set by the creator, the assembly, or
- *	the set work under sb_mutex)
+ *	may have missed such a write, as may one whose departure an update
+ *	records while @lost_pages is not empty: that update raises it to its
+ *	own generation (set by the creator, the assembly, the set work or
+ *	mirvol_sb_targets(), under sb_mutex)
+ * @cleared_unrecorded: the update of a set pass raising @cleared_gen
+ *	reached no in-sync plex: writers whose regions are not ONDISK fail
+ *	(rule 4); cleared by an update that records @cleared_gen on the
+ *	in-sync plexes (the volume's sb_mutex; writers read it once their
+ *	pass ended)
  * @resync: the regions partial resync targets copy, or NULL; changes
  *	under the volume's sb_mutex, outside the resync's batches
  */
@@ -116,6 +124,7 @@ struct mirvol_bitmap {
 	unsigned long set_done;
 	unsigned int clear_ms;
 	u64 cleared_gen;
+	bool cleared_unrecorded;
 	unsigned long *resync;
 };
 
@@ -125,8 +134,8 @@ struct mirvol_bitmap *mirvol_bitmap_create(struct mirvol_volume *vol,
 void mirvol_bitmap_destroy(struct mirvol_bitmap *bm);
 void mirvol_bitmap_start(struct mirvol_bitmap *bm);
 void mirvol_bitmap_stop(struct mirvol_bitmap *bm);
-void mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
-			      sector_t end);
+int mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
+			     sector_t end);
 void mirvol_bitmap_endwrite(struct mirvol_bitmap *bm, sector_t start,
 			    sector_t end);
 int mirvol_bitmap_load(struct mirvol_bitmap *bm, struct block_device *bdev,
