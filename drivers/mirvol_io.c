@@ -44,6 +44,8 @@ void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
 void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 bool mirvol_kunit_start_fail;
 void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
+int (*mirvol_kunit_init_hook)(struct mirvol_plex *plex);
+int (*mirvol_kunit_join_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_safe_mode_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);

@@ -671,10 +671,22 @@ static int mirvol_sb_write_member(struct mirvol_volume *vol,
  */
 int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 {
+	int ret;
+
 	lockdep_assert_held(&vol->sb_mutex);
 	if (!vol->generation)
 		vol->generation = 1;
-	return mirvol_sb_write_member(vol, plex, vol->generation);
+	ret = mirvol_sb_write_member(vol, plex, vol->generation);
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	{
+		int (*hook)(struct mirvol_plex *plex) =
+			READ_ONCE(mirvol_kunit_init_hook);
+
+		if (!ret && hook)
+			ret = hook(plex);
+	}
+#endif
+	return ret;
 }
 
 /**
@@ -699,6 +711,16 @@ int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 {
 	lockdep_assert_held(&vol->sb_mutex);
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	{
+		int (*hook)(struct mirvol_plex *plex) =
+			READ_ONCE(mirvol_kunit_join_hook);
+		int ret = hook ? hook(plex) : 0;
+
+		if (ret)
+			return ret;
+	}
+#endif
 	return mirvol_sb_write_member(vol, plex, vol->generation + 1);
 }
 

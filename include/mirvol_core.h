@@ -225,6 +225,17 @@ extern bool mirvol_kunit_start_fail;
  */
 extern void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
 /*
+ * KUnit: called by mirvol_sb_init_plex() once its writes are done; a
+ * negative errno makes it report that failure (the device holds the new
+ * superblock all the same).
+ */
+extern int (*mirvol_kunit_init_hook)(struct mirvol_plex *plex);
+/*
+ * KUnit: called by mirvol_sb_join_plex() before it writes; a negative
+ * errno makes it fail so, having written nothing.
+ */
+extern int (*mirvol_kunit_join_hook)(struct mirvol_plex *plex);
+/*
  * KUnit: called by the reboot notifier once it has decided to mark @vol
  * clean, before it queues the safe mode work; vol->lock held.
  */

@@ -169,6 +169,8 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_init_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_join_hook, NULL);
 	closer_stop();
 	WRITE_ONCE(mirvol_kunit_readd_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
@@ -5860,22 +5862,34 @@ static void mirvol_test_remove_plex_update_fails(struct kunit *test)
 	split_update_fails(test, false);
 }
 
-/* The split is recorded: plex 0 can flush no more, the new volume fails. */
+static struct mirvol_plex *split_plex;
+
+/* The new volume's superblock is written, but reported failed (once). */
+static int init_fails(struct mirvol_plex *plex)
+{
+	WRITE_ONCE(mirvol_kunit_init_hook, NULL);
+	return -EIO;
+}
+
+/*
+ * The split is recorded: no plex can flush any more (the one split off
+ * neither, once back), and the new volume's superblock fails.
+ */
 static void split_recorded(struct mirvol_volume *vol)
 {
 	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
-	WRITE_ONCE(mirvol_kunit_start_fail, true);
+	WRITE_ONCE(split_plex->inject, MIRVOL_INJECT_FLUSH);
+	WRITE_ONCE(mirvol_kunit_init_hook, init_fails);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 }
 
 /*
- * A break --track-changes whose new volume does not start takes the split
- * back (mirvol_forget_split()).  When the superblock update that records
- * that fails (plex 0, the last in-sync plex, cannot flush), the
- * superblocks still track the split, and so must the volume: forgotten in
- * memory only, it clears bits (rule 3) that a merge with the broken-off
- * plex (it keeps the new volume's superblock and can be assembled) counts
- * on.  set --forget-split then records the end.
+ * A break --track-changes whose new volume cannot be made after the split
+ * is undone, the split with it.  When the superblock update that records
+ * that fails (neither plex can flush), the superblocks still track the
+ * split, and so must the volume: forgotten in memory only, it clears bits
+ * (rule 3) that the superblocks count on.  set --forget-split then
+ * records the end.
  */
 static void mirvol_test_break_forget_update_fails(struct kunit *test)
 {
@@ -5889,6 +5903,7 @@ static void mirvol_test_break_forget_update_fails(struct kunit *test)
 	struct mirvol_bitmap *bm;
 	struct mirvol_md md;
 	unsigned long r = 12;
+	unsigned int i, k = 2;
 	uuid_t new_uuid;
 	u64 op_id = 0;
 
@@ -5896,21 +5911,29 @@ static void mirvol_test_break_forget_update_fails(struct kunit *test)
 	vol = ctx->vol;
 	bm = vol->bitmap;
 	KUNIT_ASSERT_NOT_NULL(test, bm);
-	memcpy(uuid, &vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	split_plex = vol->plexes[1];
+	memcpy(uuid, &split_plex->uuid, MIRVOL_UUID_LEN);
 	WRITE_ONCE(mirvol_kunit_split_hook, split_recorded);
 	reason = mirvol_break_plex(vol, uuid, "", true, &new_uuid, name,
 				   &op_id);
 	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
 			MIRVOL_R_NONE);
-	WRITE_ONCE(vol->plexes[0]->inject, 0);
 	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
 	KUNIT_ASSERT_NULL_MSG(test, READ_ONCE(mirvol_kunit_split_hook),
 			      "the break did not get as far as the split");
-	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_init_hook));
+	/* Back in its slot; one of the two stays in sync (the last). */
+	KUNIT_ASSERT_PTR_EQ(test, vol->plexes[1], split_plex);
+	for (i = 0; i < 2; i++) {
+		WRITE_ONCE(vol->plexes[i]->inject, 0);
+		if (vol->plexes[i]->state == MIRVOL_PLEX_ACTIVE)
+			k = i;
+	}
+	KUNIT_ASSERT_LT(test, k, 2U);
 
-	/* The superblock tracks the split still; so does the volume. */
-	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+	/* Its superblock tracks the split still; so does the volume. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, k), &md, &reason),
 			0);
 	KUNIT_EXPECT_NE(test, md.split_generation, 0ULL);
 	KUNIT_EXPECT_EQ(test, memcmp(md.split_peer, &new_uuid,
@@ -5926,18 +5949,17 @@ static void mirvol_test_break_forget_update_fails(struct kunit *test)
 				    ctx->pages, IO_PAGES), 0);
 	bitmap_fast_clear(bm, 20);
 	msleep(400);
-	KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, 0, r),
+	KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, k, r),
 			      "cleared while the superblock tracks a split");
 
 	/* set --forget-split records the end; then bits clear again. */
 	sv.hdr.flags = MIRVOL_SET_F_FORGET_SPLIT;
 	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_NONE);
-	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, k), &md, &reason),
 			0);
 	KUNIT_EXPECT_EQ(test, md.split_generation, 0ULL);
 	KUNIT_EXPECT_EQ(test, vol->split_generation, 0ULL);
-	KUNIT_EXPECT_TRUE(test, disk_bit_becomes(test, ctx, 1, r, false,
-						 2000));
+	/* The other plex failed: its return needs the bits (rule 3). */
 	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
 }
 
@@ -6229,6 +6251,354 @@ static void mirvol_test_readd_missing_sb_fails(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 }
 
+/*
+ * break-plex that fails as it makes the new volume: the new superblock on
+ * the plex reports a failure (@start false: the device took it all the
+ * same; the plex has left the volume's superblocks by then), or the new
+ * volume's block device cannot be made (@start true).  The break must
+ * change nothing: the plex in its slot, in sync, taking writes, its
+ * device holding the volume's newest superblock (not the new volume's:
+ * no device may be claimed by two volumes), the new name and UUID free,
+ * a tracked split forgotten; and a break tried again makes the copy.
+ */
+static void break_commit_fails(struct kunit *test, bool start)
+{
+	const char *bname = start ? "kunit-brkstart-b" : "kunit-brkinit-b";
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *nv;
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+	struct file *file;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, start ? "kunit-brkstart" : "kunit-brkinit", 2, true,
+		  NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	fill(ctx->pages, 0xb5a);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	if (start)
+		WRITE_ONCE(mirvol_kunit_start_fail, true);
+	else
+		WRITE_ONCE(mirvol_kunit_init_hook, init_fails);
+	/* Tracked (init): the split recorded must be taken back too. */
+	reason = mirvol_break_plex(ctx->vol, uuid, bname, !start, &new_uuid,
+				   name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	/* The injection was reached. */
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_init_hook));
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ(test, info.reason,
+			(u32)(start ? MIRVOL_R_NO_MEMORY : MIRVOL_R_IO_ERROR));
+	nv = mirvol_lookup(new_uuid.b);
+	KUNIT_EXPECT_NULL(test, nv);
+	if (nv)
+		mirvol_volume_put(nv);
+
+	mutex_lock(&ctx->vol->lock);
+	p1 = mirvol_plex_find(ctx->vol, uuid);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, p1,
+				  "the plex is in no volume, though the break failed");
+	if (p1) {
+		KUNIT_EXPECT_EQ(test, p1->index, 1U);
+		KUNIT_EXPECT_NOT_NULL(test, p1->bdev);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+				(unsigned int)MIRVOL_PLEX_ACTIVE);
+	}
+	KUNIT_EXPECT_EQ(test, ctx->vol->split_generation, 0ULL);
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(md.volume_uuid, &ctx->vol->uuid,
+					 MIRVOL_UUID_LEN), 0,
+			    "the plex's device holds another volume's superblock");
+	KUNIT_EXPECT_EQ(test, md.generation, READ_ONCE(ctx->vol->generation));
+	KUNIT_EXPECT_EQ(test, memcmp(md.plexes[1].uuid, uuid,
+				     MIRVOL_UUID_LEN), 0);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, md.split_generation, 0ULL);
+	/* It holds the data, and takes the writes. */
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 64), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	fill(ctx->pages, 0xb5b);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 64), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+
+	/* The name is free again, and the break, tried again, succeeds. */
+	reason = mirvol_break_plex(ctx->vol, uuid, bname, false, &new_uuid,
+				   name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	nv = mirvol_lookup(new_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, nv);
+	KUNIT_EXPECT_EQ(test, get_capacity(nv->disk), nv->size);
+	file = open_dev(disk_devt(nv->disk));
+	if (IS_ERR(file)) {
+		KUNIT_FAIL(test, "cannot open the broken-off copy");
+	} else {
+		KUNIT_EXPECT_EQ(test, do_io(file_bdev(file), REQ_OP_READ, 64,
+					    ctx->check, IO_PAGES), 0);
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+		__fput_sync(file);
+	}
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(nv, true), MIRVOL_R_NONE);
+	mirvol_volume_put(nv);
+}
+
+static void mirvol_test_break_new_sb_fails(struct kunit *test)
+{
+	break_commit_fails(test, false);
+}
+
+static void mirvol_test_break_start_fails(struct kunit *test)
+{
+	break_commit_fails(test, true);
+}
+
+static void put_plex(void *plex)
+{
+	mirvol_plex_put(plex);
+}
+
+/* The plex can take no write any more: its superblock neither. */
+static int join_fails(struct mirvol_plex *plex)
+{
+	WRITE_ONCE(mirvol_kunit_join_hook, NULL);
+	WRITE_ONCE(plex->inject, MIRVOL_INJECT_WRITE);
+	return -EIO;
+}
+
+/* The new superblock is written, then the plex can take no write. */
+static int init_fails_then_dies(struct mirvol_plex *plex)
+{
+	WRITE_ONCE(mirvol_kunit_join_hook, join_fails);
+	return init_fails(plex);
+}
+
+/*
+ * A double fault: the new volume's superblock is on the plex but reported
+ * failed, and the undo cannot write the volume's superblock back onto it.
+ * The plex must end failed in its slot, and the superblocks of the others
+ * say so: after a power cut it is claimed by the new volume's superblock
+ * alone (the volume's record it failed), never by two volumes in sync.
+ */
+static void mirvol_test_break_undo_rewrite_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *nv;
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-brkdouble", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	mirvol_plex_get(p1);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, put_plex, p1),
+			0);
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	WRITE_ONCE(mirvol_kunit_init_hook, init_fails_then_dies);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-brkdouble-b", false,
+				   &new_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_init_hook));
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	nv = mirvol_lookup(new_uuid.b);
+	KUNIT_EXPECT_NULL(test, nv);
+	if (nv)
+		mirvol_volume_put(nv);
+	KUNIT_EXPECT_NULL_MSG(test, READ_ONCE(mirvol_kunit_join_hook),
+			      "the volume's superblock was not written back");
+
+	mutex_lock(&ctx->vol->lock);
+	KUNIT_EXPECT_PTR_EQ_MSG(test, ctx->vol->plexes[1], p1,
+				"the plex is in no volume, though the break failed");
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_FAILED);
+	mutex_unlock(&ctx->vol->lock);
+	WRITE_ONCE(p1->inject, 0);
+	/* The in-sync plex's superblock records it failed. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.generation, READ_ONCE(ctx->vol->generation));
+	KUNIT_EXPECT_EQ(test, memcmp(md.plexes[1].uuid, uuid,
+				     MIRVOL_UUID_LEN), 0);
+	KUNIT_EXPECT_EQ_MSG(test, md.plexes[1].state, (u32)MIRVOL_PLEX_FAILED,
+			    "the volume's superblocks claim the plex in sync");
+	/*
+	 * Its device: the new volume's superblock (that volume's only
+	 * plex), or the volume's, superseded by the others' (newer, they
+	 * record it failed): never a member in sync of both.
+	 */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	if (memcmp(md.volume_uuid, &new_uuid, MIRVOL_UUID_LEN)) {
+		KUNIT_EXPECT_EQ(test, memcmp(md.volume_uuid, &ctx->vol->uuid,
+					     MIRVOL_UUID_LEN), 0);
+		KUNIT_EXPECT_LT_MSG(test, md.generation,
+				    READ_ONCE(ctx->vol->generation),
+				    "the plex's own superblock is current");
+	}
+	/* The volume goes on with its other plex. */
+	fill(ctx->pages, 0xdb1);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+}
+
+/*
+ * What runs while a volume's I/O is suspended must not wait for another
+ * task: add_disk() and del_gendisk() wait for kdevtmpfs, whose reclaim may
+ * write to swap on that very volume and sleep until the resume.  A class
+ * interface on block devices sees every device_add() and device_del() of
+ * a disk or partition, in the task that makes it.
+ */
+static struct mirvol_volume *pause_vol;
+static atomic_t pause_adds, pause_dels, pause_bad;
+static char pause_what[80];
+
+static void pause_check(struct device *dev, const char *what)
+{
+	struct mirvol_volume *vol = READ_ONCE(pause_vol);
+
+	if (!vol || strncmp(dev_name(dev), "mirvol", 6))
+		return;
+	if (!test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags))
+		return;
+	if (atomic_inc_return(&pause_bad) == 1)
+		snprintf(pause_what, sizeof(pause_what), "%s(%s)", what,
+			 dev_name(dev));
+}
+
+static int pause_add_dev(struct device *dev)
+{
+	if (READ_ONCE(pause_vol))
+		atomic_inc(&pause_adds);
+	pause_check(dev, "add_disk");
+	return 0;
+}
+
+static void pause_remove_dev(struct device *dev)
+{
+	if (READ_ONCE(pause_vol))
+		atomic_inc(&pause_dels);
+	pause_check(dev, "del_gendisk");
+}
+
+static struct class_interface pause_iface = {
+	.class		= &block_class,
+	.add_dev	= pause_add_dev,
+	.remove_dev	= pause_remove_dev,
+};
+
+static bool pause_registered;
+
+static void pause_unwatch(void *data)
+{
+	struct mirvol_volume *vol = xchg(&pause_vol, NULL);
+
+	if (pause_registered)
+		class_interface_unregister(&pause_iface);
+	pause_registered = false;
+	if (vol)
+		mirvol_volume_put(vol);
+}
+
+enum { PAUSE_OK, PAUSE_START_FAILS, PAUSE_SB_FAILS };
+
+static const char * const pause_cases[] = {
+	"the break succeeds", "the new disk fails", "the new superblock fails",
+};
+
+static void pause_case_desc(const int *c, char *desc)
+{
+	strscpy(desc, pause_cases[*c], KUNIT_PARAM_DESC_SIZE);
+}
+
+static const int pause_params[] = {
+	PAUSE_OK, PAUSE_START_FAILS, PAUSE_SB_FAILS,
+};
+KUNIT_ARRAY_PARAM(pause, pause_params, pause_case_desc);
+
+static void mirvol_test_break_pause_adds_no_disk(struct kunit *test)
+{
+	const int c = *(const int *)test->param_value;
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *nv;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-brkpause", 2, true, NULL);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	atomic_set(&pause_adds, 0);
+	atomic_set(&pause_dels, 0);
+	atomic_set(&pause_bad, 0);
+	pause_what[0] = 0;
+	KUNIT_ASSERT_EQ(test, class_interface_register(&pause_iface), 0);
+	pause_registered = true;
+	mirvol_volume_get(ctx->vol);
+	WRITE_ONCE(pause_vol, ctx->vol);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, pause_unwatch,
+							NULL), 0);
+	if (c == PAUSE_START_FAILS)
+		WRITE_ONCE(mirvol_kunit_start_fail, true);
+	else if (c == PAUSE_SB_FAILS)
+		WRITE_ONCE(mirvol_kunit_init_hook, init_fails);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-brkpause-b", false,
+				   &new_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_init_hook));
+	KUNIT_EXPECT_EQ(test, info.state,
+			(u32)(c == PAUSE_OK ? MIRVOL_OPS_SUCCEEDED :
+					      MIRVOL_OPS_FAILED));
+	/* The interface saw the new disk come (and go, when it failed). */
+	if (c != PAUSE_SB_FAILS)
+		KUNIT_EXPECT_GE(test, atomic_read(&pause_adds), 1);
+	if (c == PAUSE_START_FAILS)
+		KUNIT_EXPECT_GE(test, atomic_read(&pause_dels), 1);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&pause_bad), 0,
+			    "%s ran with %s's I/O suspended", pause_what,
+			    ctx->vol->name);
+	pause_unwatch(NULL);
+	nv = mirvol_lookup(new_uuid.b);
+	if (c == PAUSE_OK) {
+		KUNIT_ASSERT_NOT_NULL(test, nv);
+		KUNIT_EXPECT_EQ(test, get_capacity(nv->disk), nv->size);
+		KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(nv, true),
+				MIRVOL_R_NONE);
+	} else {
+		KUNIT_EXPECT_NULL(test, nv);
+	}
+	if (nv)
+		mirvol_volume_put(nv);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -6319,6 +6689,10 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_break_update_fails),
 	KUNIT_CASE(mirvol_test_remove_plex_update_fails),
 	KUNIT_CASE(mirvol_test_break_forget_update_fails),
+	KUNIT_CASE(mirvol_test_break_new_sb_fails),
+	KUNIT_CASE(mirvol_test_break_start_fails),
+	KUNIT_CASE(mirvol_test_break_undo_rewrite_fails),
+	KUNIT_CASE_PARAM(mirvol_test_break_pause_adds_no_disk, pause_gen_params),
 	KUNIT_CASE(mirvol_test_add_target_offline),
 	KUNIT_CASE(mirvol_test_replace_target_offline),
 	KUNIT_CASE(mirvol_test_merge_target_offline),
