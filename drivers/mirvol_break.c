@@ -14,11 +14,24 @@
  * plex from the detach on; the plex is never reached through a pointer
  * kept across a lock drop.
  *
+ * Break prepares, then commits, as LVM makes its devices before it
+ * suspends the origin: what of the new volume can fail, or waits for
+ * other tasks, comes before the split: its bitmap at the reservation, its
+ * block device (add_disk(), empty: capacity 0, mirvol_volume_start_empty())
+ * before the freeze.  In the volume's I/O suspension the plex only moves
+ * into the new volume and gets its superblock (GFP_NOIO, no sysfs, no
+ * waiting for another task: the swap or the writeback reclaim needs may be
+ * on this volume); when that fails the split is undone exactly, for the
+ * plex missed no write.  The new volume gets its size, sysfs, links and
+ * partitions once the volume's I/O is resumed (mirvol_volume_fill()); a
+ * disk not used is deleted then too.
+ *
  * Copyright (C) 2026 The mirvol authors
  */
 #include <linux/blkdev.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 
 #include "mirvol_core.h"
@@ -27,7 +40,9 @@
  * struct mirvol_split - a break-plex or remove-plex operation
  * @op: the operation
  * @plex_uuid: the plex, looked up again under the lock
- * @new: break: the new volume, listed hidden, referenced
+ * @new: break: the new volume, listed hidden, referenced; its size, bitmap
+ *	and split fields are set at the reservation (mirvol_break_prepare()),
+ *	its block device (empty) before the split (mirvol_break_add_disk())
  * @track: break --track-changes: both volumes keep a change map
  * @tracking: the volume records the split (undone if the break fails)
  */
@@ -43,6 +58,18 @@ static struct mirvol_split *to_split(struct mirvol_operation *op)
 {
 	return container_of(op, struct mirvol_split, op);
 }
+
+/* What a plex was in the volume it leaves, to put it back so. */
+struct mirvol_plex_was {
+	unsigned int index;
+	unsigned int state;
+	unsigned int boot;
+	sector_t sync_offset;
+	u64 gone_generation;
+	bool write_mostly;
+	bool partial;
+	bool full_copy;
+};
 
 static void mirvol_split_release(struct mirvol_operation *op)
 {
@@ -123,12 +150,123 @@ static enum mirvol_reason mirvol_freeze_all(struct mirvol_volume *vol,
 }
 
 /*
+ * The commit of break-plex's new volume, the split's last step: the plex,
+ * out of the volume's superblocks now, becomes the new volume's only
+ * plex, in sync (checked, and flushed), and gets the new volume's bitmap
+ * image (empty) and superblock.  The new volume is not started (its disk,
+ * empty, has its I/O suspended: mirvol_break_add_disk()), so nothing is
+ * restacked or linked.  The volume's I/O is still held and its file
+ * systems frozen, so that a failure here is undone exactly
+ * (mirvol_split_undo()).  *@written: the plex's metadata may have been
+ * written over.  The caller's scope makes allocations GFP_NOIO.
+ * vol->lock held (the new volume's is taken in creation order, as
+ * mirvol_lock_two() does: the volume came first).
+ */
+static enum mirvol_reason mirvol_break_commit(struct mirvol_split *sp,
+					      struct mirvol_plex *plex,
+					      bool *written)
+{
+	struct mirvol_volume *new = sp->new;
+	enum mirvol_reason reason;
+
+	mutex_lock_nested(&new->lock, SINGLE_DEPTH_NESTING);
+	mutex_lock(&new->sb_mutex);
+	plex->index = 0;
+	WRITE_ONCE(plex->state, MIRVOL_PLEX_ACTIVE);
+	plex->sync_offset = new->size;
+	plex->boot = 0;
+	WRITE_ONCE(plex->write_mostly, false);
+	plex->gone_generation = 0;
+	plex->partial = false;
+	plex->full_copy = false;
+	/* Not started: nothing restacked, linked or shown in sysfs. */
+	reason = mirvol_attach_plex_held(new, plex);
+	if (!reason) {
+		*written = true;
+		if (mirvol_sb_init_plex(new, plex))
+			reason = MIRVOL_R_IO_ERROR;
+	}
+	if (reason)
+		mirvol_detach_plex_held(new, plex);
+	mutex_unlock(&new->sb_mutex);
+	mutex_unlock(&new->lock);
+	return reason;
+}
+
+/*
+ * The split failed after the plex left the volume: it comes back into its
+ * slot, in its state, as replace's old plex does, and the call changes
+ * nothing.  It missed no write: I/O has been held since before the flush
+ * that preceded the split (and sb_plexes, only set by an update that
+ * succeeded, still has it).  When the new volume's metadata may be on it
+ * (@written), it first gets the volume's again as a joining device does
+ * (mirvol_sb_join_plex(): the bitmap image, then a superblock one
+ * generation ahead): a power cut before the update below finds it in the
+ * new volume alone, or in this one, never in both.  One that cannot take
+ * that is failed, and the update records it failed.  The update records
+ * it all, and what the failed update failed meanwhile (a plex that cannot
+ * flush is failed now that it is not the last in-sync plex).  Its holder
+ * link and plexN/ directory never left (mirvol_detach_plex_held()).
+ * vol->lock held, I/O suspended, allocations GFP_NOIO.
+ */
+static void mirvol_split_undo(struct mirvol_split *sp,
+			      struct mirvol_plex *plex,
+			      const struct mirvol_plex_was *was, bool written)
+{
+	struct mirvol_volume *vol = sp->op.vol;
+	u64 split_generation = vol->split_generation;
+	bool tracked = sp->tracking;
+
+	mutex_lock(&vol->sb_mutex);
+	plex->index = was->index;
+	WRITE_ONCE(plex->state, was->state);
+	plex->boot = was->boot;
+	plex->sync_offset = was->sync_offset;
+	plex->gone_generation = was->gone_generation;
+	WRITE_ONCE(plex->write_mostly, was->write_mostly);
+	plex->partial = was->partial;
+	plex->full_copy = was->full_copy;
+	mirvol_attach_plex_held(vol, plex);
+	if (written && mirvol_sb_join_plex(vol, plex)) {
+		pr_err("mirvol: %s: plex %u cannot take the volume's superblock back\n",
+		       vol->name, plex->index);
+		mirvol_plex_error(plex, true);
+	}
+	/*
+	 * The split ends with the update: the join above gave the plex the
+	 * superblock the others have, which tracks it.
+	 */
+	if (tracked) {
+		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
+		vol->split_generation = 0;
+		sp->tracking = false;
+	}
+	if (mirvol_sb_update_locked(vol) && tracked) {
+		/*
+		 * The superblocks still track the split: so does the volume
+		 * (forgotten in memory only, its bits would be cleared while
+		 * they count on them, bitmap rule 3); set --forget-split
+		 * ends it.
+		 */
+		uuid_copy(&vol->split_peer, &sp->new->uuid);
+		vol->split_generation = split_generation;
+		mirvol_sb_update_locked(vol);
+		pr_warn("mirvol: %s: still tracks its split from %pUb: the superblocks could not record its end (set --forget-split ends it)\n",
+			vol->name, &sp->new->uuid);
+	}
+	mutex_unlock(&vol->sb_mutex);
+}
+
+/*
  * Check the rules again and take the plex out of the volume: I/O is
  * drained, every plex flushed so that all completed writes are durable
  * on it (a plex that fails the flush is failed, and the rules see it),
- * the superblocks of the others record that it left, and only then do
- * writes resume without it.  Returns the plex, referenced, in *plexp.
- * When they cannot record it (IO_ERROR), the plex stays: nothing changed.
+ * the superblocks of the others record that it left, and (break) the
+ * plex becomes the new volume's (mirvol_break_commit()); only then do
+ * writes resume without it.  Nothing in the suspension waits for another
+ * task: the plex's plexN/ directory and holder link go after the resume.
+ * Returns the plex, referenced, in *plexp.  When a step after the detach
+ * fails, the plex comes back (mirvol_split_undo()): nothing changed.
  * vol->lock held.
  */
 static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
@@ -136,9 +274,12 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 {
 	struct mirvol_volume *vol = sp->op.vol;
 	unsigned int type = sp->op.kind->type;
+	struct mirvol_plex_was was;
 	struct mirvol_rule_vol rv;
 	enum mirvol_reason reason;
 	struct mirvol_plex *plex;
+	bool written = false;
+	unsigned int noio;
 
 	lockdep_assert_held(&vol->lock);
 	reason = mirvol_op_stop_reason(&sp->op);
@@ -168,8 +309,20 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 		return mirvol_op_stop_reason(&sp->op);
 	}
 	mirvol_plex_get(plex);
+	was = (struct mirvol_plex_was) {
+		.index = plex->index,
+		.state = plex->state,
+		.boot = plex->boot,
+		.sync_offset = plex->sync_offset,
+		.gone_generation = plex->gone_generation,
+		.write_mostly = plex->write_mostly,
+		.partial = plex->partial,
+		.full_copy = plex->full_copy,
+	};
+	/* A writeback into this volume, held, would never end. */
+	noio = memalloc_noio_save();
 	mutex_lock(&vol->sb_mutex);
-	mirvol_detach_plex(vol, plex);
+	mirvol_detach_plex_held(vol, plex);
 	if (sp->track) {
 		/*
 		 * From here the bitmap keeps every region written after the
@@ -180,85 +333,77 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 		vol->split_generation = vol->generation;
 		sp->tracking = true;
 	}
-	if (mirvol_sb_update_locked(vol)) {
-		/*
-		 * The in-sync plexes could not record that it left: it
-		 * comes back into its slot, in its state, as replace's
-		 * old plex does, and the call changes nothing.  It missed
-		 * no write: I/O has been held since before the flush
-		 * above (and sb_plexes, only set by an update that succeeded,
-		 * still has it).  The repeat records what the failed
-		 * update failed meanwhile (a plex that cannot flush is
-		 * failed now that it is not the last in-sync plex).
-		 */
+	/* The in-sync plexes could not record that it left: it stays. */
+	if (mirvol_sb_update_locked(vol))
 		reason = MIRVOL_R_IO_ERROR;
-		if (sp->tracking) {
-			memset(&vol->split_peer, 0, sizeof(vol->split_peer));
-			vol->split_generation = 0;
-			sp->tracking = false;
-		}
-		mirvol_attach_plex(vol, plex);
-		mirvol_sb_update_locked(vol);
-	}
 	mutex_unlock(&vol->sb_mutex);
+	if (!reason)
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_split_hook, vol);
+	if (!reason && sp->new)
+		reason = mirvol_break_commit(sp, plex, &written);
+	if (reason)
+		mirvol_split_undo(sp, plex, &was, written);
+	memalloc_noio_restore(noio);
 	mirvol_resume_io(vol);
 	if (reason) {
-		/* Allocates: not while I/O is held (reclaim may write). */
-		mirvol_sysfs_add_plex(vol, plex);
-		pr_warn("mirvol: %s: plex %u stays: the superblocks could not record that it left\n",
-			vol->name, plex->index);
+		pr_warn("mirvol: %s: plex %u stays: its %s failed (%s)\n",
+			vol->name, plex->index,
+			type == MIRVOL_OP_BREAK_PLEX ? "break" : "removal",
+			mirvol_reason_str(reason));
 		mirvol_plex_put(plex);
 		return reason;
 	}
+	/* What the detach left, now that I/O flows again. */
+	mirvol_detach_plex_finish(vol, plex);
 	*plexp = plex;
 	return MIRVOL_R_NONE;
 }
 
 /*
- * The broken-off plex becomes the new volume's only plex; started.  It
- * gets a bitmap of @region sectors per bit (the old volume's), empty: the
- * plex is in sync, and flushed.  With --track-changes the new volume
- * records the old one as its split peer.
+ * Everything of the new volume that can fail without a disk is done at
+ * the reservation (prepare, then commit): its size and its bitmap, empty,
+ * of the volume's region size (the plex is in sync at the split, and
+ * flushed).  With --track-changes it records the volume as its split
+ * peer, its empty bitmap mapping what changes on it.  vol->lock held: the
+ * size and the bitmap do not change until the operation ends.
  */
-static enum mirvol_reason mirvol_break_new_volume(struct mirvol_split *sp,
-						  struct mirvol_plex *plex,
-						  sector_t size,
-						  unsigned int region)
+static enum mirvol_reason mirvol_break_prepare(struct mirvol_split *sp)
+{
+	struct mirvol_volume *vol = sp->op.vol;
+	struct mirvol_volume *new = sp->new;
+
+	lockdep_assert_held(&vol->lock);
+	new->size = vol->size;
+	new->generation = 1;
+	if (vol->bitmap) {
+		new->bitmap = mirvol_bitmap_create(new,
+				mirvol_bitmap_region_sectors(vol->bitmap));
+		if (!new->bitmap)
+			return MIRVOL_R_NO_MEMORY;
+		new->bitmap->cleared_gen = 1;
+	}
+	if (sp->track) {
+		uuid_copy(&new->split_peer, &vol->uuid);
+		new->split_generation = new->generation;
+	}
+	return MIRVOL_R_NONE;
+}
+
+/*
+ * The new volume's block device, before anything is frozen or held:
+ * add_disk() waits for kdevtmpfs, whose reclaim may write to the volume
+ * broken from.  Empty (capacity 0, not started, no plex), its I/O
+ * suspended until mirvol_volume_fill(): the plex moves in under that.
+ */
+static enum mirvol_reason mirvol_break_add_disk(struct mirvol_split *sp)
 {
 	struct mirvol_volume *new = sp->new;
 	enum mirvol_reason reason;
 
 	mutex_lock(&new->lock);
-	mutex_lock(&new->sb_mutex);
-	new->size = size;
-	new->generation = 1;
-	plex->index = 0;
-	plex->state = MIRVOL_PLEX_ACTIVE;	/* checked, and flushed */
-	plex->sync_offset = size;
-	plex->boot = 0;
-	WRITE_ONCE(plex->write_mostly, false);
-	plex->gone_generation = 0;
-	plex->partial = false;
-	reason = mirvol_attach_plex(new, plex);
-	if (!reason && region) {
-		new->bitmap = mirvol_bitmap_create(new, region);
-		if (new->bitmap)
-			new->bitmap->cleared_gen = 1;
-		else
-			reason = MIRVOL_R_NO_MEMORY;
-	}
-	if (!reason && sp->track) {
-		/* Its bitmap, empty at the split, maps what changes here. */
-		uuid_copy(&new->split_peer, &sp->op.vol->uuid);
-		new->split_generation = new->generation;
-	}
-	if (!reason && mirvol_sb_init_plex(new, plex))
-		reason = MIRVOL_R_IO_ERROR;
-	mutex_unlock(&new->sb_mutex);
+	reason = mirvol_volume_start_empty(new);
 	if (!reason)
-		reason = mirvol_volume_start(new);
-	if (!reason)
-		mirvol_unhide(new);
+		mirvol_suspend_io(new);
 	mutex_unlock(&new->lock);
 	return reason;
 }
@@ -270,40 +415,35 @@ static void mirvol_break_run(struct mirvol_operation *op)
 	struct mirvol_plex *plex = NULL;
 	enum mirvol_reason reason;
 	struct mirvol_freeze fz;
-	unsigned int region = 0;
-	sector_t size;
 
+	reason = mirvol_break_add_disk(sp);
 	/* Mounted file systems are frozen for the instant of the split. */
-	reason = mirvol_freeze_all(vol, &fz);
+	if (!reason)
+		reason = mirvol_freeze_all(vol, &fz);
 	if (!reason) {
 		mirvol_race_window();
 		mutex_lock(&vol->lock);
 		reason = mirvol_split_off(sp, &plex);
-		size = vol->size;
-		if (vol->bitmap)
-			region = mirvol_bitmap_region_sectors(vol->bitmap);
 		mutex_unlock(&vol->lock);
 		mirvol_thaw_all(&fz);
 	}
-	if (!reason) {
-		MIRVOL_KUNIT_HOOK(mirvol_kunit_split_hook, vol);
-		mirvol_race_window();
-		reason = mirvol_break_new_volume(sp, plex, size, region);
-		mirvol_plex_put(plex);
-	}
+	mutex_lock(&sp->new->lock);
 	if (reason) {
 		/*
-		 * The new volume's name and UUID are free again, its plex (if
-		 * it got that far) is given back; one that got the new
-		 * superblock keeps it and can be assembled.
+		 * Nothing changed: the name and UUID are free again, the
+		 * disk, unused, goes (del_gendisk(): no I/O held any more).
 		 */
-		mutex_lock(&sp->new->lock);
+		if (sp->new->disk)
+			mirvol_resume_io(sp->new);
 		mirvol_volume_kill(sp->new, false);
 		mutex_unlock(&sp->new->lock);
 		mirvol_volume_destroy(sp->new, false);
-		if (sp->tracking)
-			mirvol_forget_split(vol, &sp->new->uuid);
 	} else {
+		/* Its size, sysfs, links and partitions; I/O resumed. */
+		mirvol_volume_fill(sp->new);
+		mirvol_unhide(sp->new);
+		mutex_unlock(&sp->new->lock);
+		mirvol_plex_put(plex);
 		mirvol_op_add_output(op, &sp->new->uuid);
 	}
 	mirvol_volume_put(sp->new);
@@ -417,6 +557,9 @@ enum mirvol_reason mirvol_break_plex(struct mirvol_volume *vol,
 		reason = MIRVOL_R_NO_MEMORY;
 		goto out_unlock;
 	}
+	reason = mirvol_break_prepare(sp);
+	if (reason)
+		goto out_unlock;
 	/* The name and UUID are the new volume's from here on. */
 	reason = mirvol_register(sp->new, true, NULL);
 	if (reason)

@@ -958,15 +958,13 @@ static const struct block_device_operations mirvol_fops = {
 	.free_disk	= mirvol_free_disk,
 };
 
-/**
- * mirvol_volume_start - give a volume its block device
- * @vol: a volume with its plexes and size set, listed, offline
- *
- * Context: vol->lock held (not mirvol_mutex: add_disk() scans partitions,
- * which reads the volume).
- * Return: MIRVOL_R_NONE, or why not (the volume stays offline).
+/*
+ * The block device of a volume.  @empty (break-plex's new volume): with
+ * capacity 0, the volume not started, no sysfs directory, no uevent:
+ * mirvol_volume_fill() does the rest once it has its plex.
  */
-enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
+static enum mirvol_reason __mirvol_volume_start(struct mirvol_volume *vol,
+						bool empty)
 {
 	struct queue_limits lim;
 	struct gendisk *disk;
@@ -994,14 +992,17 @@ enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
 	disk->fops = &mirvol_fops;
 	disk->private_data = vol;
 	snprintf(disk->disk_name, DISK_NAME_LEN, "mirvol%d", vol->id);
-	set_capacity(disk, vol->size);
+	/* Empty: no partition scan, and every read or write fails (EOD). */
+	set_capacity(disk, empty ? 0 : vol->size);
 
 	vol->disk = disk;
 	mirvol_volume_get(vol);		/* the disk's, put by free_disk */
-	set_bit(MIRVOL_VOL_STARTED, &vol->flags);
-	mirvol_update_state(vol);
-	if (vol->bitmap)
-		mirvol_bitmap_start(vol->bitmap);
+	if (!empty) {
+		set_bit(MIRVOL_VOL_STARTED, &vol->flags);
+		mirvol_update_state(vol);
+		if (vol->bitmap)
+			mirvol_bitmap_start(vol->bitmap);
+	}
 	err = add_disk(disk);
 	if (err)
 		goto out_disk;
@@ -1018,6 +1019,8 @@ enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
 		goto out_del;
 	}
 #endif
+	if (empty)
+		return MIRVOL_R_NONE;
 	err = mirvol_sysfs_add(vol);
 	if (err)
 		goto out_del;
@@ -1037,7 +1040,7 @@ enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
 out_del:
 	del_gendisk(disk);
 out_disk:
-	if (vol->bitmap)
+	if (!empty && vol->bitmap)
 		mirvol_bitmap_stop(vol->bitmap);
 	clear_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	mirvol_update_state(vol);
@@ -1056,6 +1059,96 @@ out_ida:
 	return mirvol_errno_reason(err);
 }
 
+/**
+ * mirvol_volume_start - give a volume its block device
+ * @vol: a volume with its plexes and size set, listed, offline
+ *
+ * Context: vol->lock held (not mirvol_mutex: add_disk() scans partitions,
+ * which reads the volume).
+ * Return: MIRVOL_R_NONE, or why not (the volume stays offline).
+ */
+enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
+{
+	return __mirvol_volume_start(vol, false);
+}
+
+/**
+ * mirvol_volume_start_empty - give a volume a block device of size 0
+ * @vol: a volume being made (break-plex's new volume), listed hidden,
+ *	offline, its plexes not given yet
+ *
+ * The disk is added (add_disk(), devtmpfs, its "add" uevent) with capacity
+ * 0: nothing to scan or probe, and every read or write fails at the end
+ * of the device.  The volume stays offline (not started), without its
+ * mirvol/ sysfs directory (udev finds no name: no link yet), until
+ * mirvol_volume_fill(); a failure before that takes the disk away with
+ * the volume (mirvol_volume_kill(), mirvol_volume_destroy()).  So that
+ * break-plex need not wait for another task while another volume's I/O
+ * is held, as add_disk() and del_gendisk() do (kdevtmpfs).
+ *
+ * Context: vol->lock held.
+ * Return: MIRVOL_R_NONE, or why not (the volume has no disk).
+ */
+enum mirvol_reason mirvol_volume_start_empty(struct mirvol_volume *vol)
+{
+	return __mirvol_volume_start(vol, true);
+}
+
+/**
+ * mirvol_volume_fill - start a volume given its block device empty
+ * @vol: the volume (mirvol_volume_start_empty()), its plexes and size
+ *	set, its superblocks written; I/O suspended, resumed here
+ *
+ * Restacks the queue limits on its plexes, gives the disk the volume's
+ * size, its mirvol/ directory, holder links and plexN/ directories,
+ * sends "created" (udev makes the links and probes the device), then
+ * scans the partitions (their "add" events come after, so udev finds the
+ * volume's name on the disk for their links).  What fails here is only
+ * logged: the volume works without it.
+ *
+ * Context: vol->lock held; no volume's I/O suspended by the caller
+ * (add_disk() of the partitions, sysfs).
+ */
+void mirvol_volume_fill(struct mirvol_volume *vol)
+{
+	struct gendisk *disk = vol->disk;
+	unsigned int i;
+	int err;
+
+	lockdep_assert_held(&vol->lock);
+	err = mirvol_volume_restack(vol);
+	if (err)
+		pr_warn("mirvol: %s: queue limits not restacked: %d\n",
+			vol->name, err);
+	set_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	mirvol_update_state(vol);
+	if (vol->bitmap)
+		mirvol_bitmap_start(vol->bitmap);
+	set_capacity_and_notify(disk, vol->size);
+	mirvol_resume_io(vol);
+	err = mirvol_sysfs_add(vol);
+	if (err)
+		pr_warn("mirvol: %s: no sysfs directory: %d\n", vol->name,
+			err);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!vol->plexes[i])
+			continue;
+		mirvol_plex_link(vol->plexes[i], disk);
+		mirvol_sysfs_add_plex(vol, vol->plexes[i]);
+	}
+	mirvol_uevent(vol, "created", NULL, NULL);
+	mutex_lock(&disk->open_mutex);
+	err = bdev_disk_changed(disk, false);
+	mutex_unlock(&disk->open_mutex);
+	if (err)
+		pr_warn("mirvol: %s: partitions not scanned: %d\n", vol->name,
+			err);
+	pr_info("mirvol: %s: started as %s, %u plexes, %llu sectors, %s\n",
+		vol->name, disk->disk_name, vol->nr_plexes,
+		(unsigned long long)vol->size,
+		mirvol_volume_state_name(vol->state));
+}
+
 /* Recount vol->nr_slots after a change of vol->plexes (state_lock held). */
 static void mirvol_count_slots(struct mirvol_volume *vol)
 {
@@ -1066,16 +1159,9 @@ static void mirvol_count_slots(struct mirvol_volume *vol)
 	vol->nr_slots = n;
 }
 
-/**
- * mirvol_attach_plex - put a plex into its slot of a volume
- * @vol: the volume; vol->lock and sb_mutex held, I/O suspended if started
- * @plex: the plex, its index set to a free slot; the slot takes a
- *	reference of its own
- *
- * Return: MIRVOL_R_NONE or why the limits could not be restacked.
- */
-enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
-				      struct mirvol_plex *plex)
+static enum mirvol_reason __mirvol_attach_plex(struct mirvol_volume *vol,
+						struct mirvol_plex *plex,
+						bool held)
 {
 	unsigned long flags;
 
@@ -1095,24 +1181,54 @@ enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
 	mirvol_update_state(vol);
 	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
 		return MIRVOL_R_NONE;
-	mirvol_plex_link(plex, vol->disk);
+	if (!held)
+		mirvol_plex_link(plex, vol->disk);
 	return mirvol_errno_reason(mirvol_volume_restack(vol));
 }
 
 /**
- * mirvol_detach_plex - take a plex out of its volume
+ * mirvol_attach_plex - put a plex into its slot of a volume
  * @vol: the volume; vol->lock and sb_mutex held, I/O suspended if started
- * @plex: the plex; the slot's reference is dropped, so a caller that
- *	goes on using it holds one of its own
+ * @plex: the plex, its index set to a free slot; the slot takes a
+ *	reference of its own
+ *
+ * Return: MIRVOL_R_NONE or why the limits could not be restacked.
  */
-void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
+enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
+				      struct mirvol_plex *plex)
+{
+	return __mirvol_attach_plex(vol, plex, false);
+}
+
+/**
+ * mirvol_attach_plex_held - mirvol_attach_plex() of a plex that left
+ *	with mirvol_detach_plex_held() in the same I/O suspension
+ * @vol: as for mirvol_attach_plex()
+ * @plex: as for mirvol_attach_plex(); its holder link and plexN/
+ *	directory are still those it had in @vol
+ *
+ * Touches no sysfs (break-plex's undo: nothing that may wait for another
+ * task while I/O is held).
+ *
+ * Return: as mirvol_attach_plex().
+ */
+enum mirvol_reason mirvol_attach_plex_held(struct mirvol_volume *vol,
+					   struct mirvol_plex *plex)
+{
+	return __mirvol_attach_plex(vol, plex, true);
+}
+
+static void __mirvol_detach_plex(struct mirvol_volume *vol,
+				 struct mirvol_plex *plex, bool held)
 {
 	unsigned long flags;
 
 	lockdep_assert_held(&vol->sb_mutex);
-	mirvol_sysfs_del_plex(plex);
-	if (test_bit(MIRVOL_VOL_STARTED, &vol->flags))
-		mirvol_plex_unlink(plex, vol->disk);
+	if (!held) {
+		mirvol_sysfs_del_plex(plex);
+		if (test_bit(MIRVOL_VOL_STARTED, &vol->flags))
+			mirvol_plex_unlink(plex, vol->disk);
+	}
 	spin_lock_irqsave(&vol->state_lock, flags);
 	vol->plexes[plex->index] = NULL;
 	vol->nr_plexes--;
@@ -1123,6 +1239,47 @@ void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 	if (test_bit(MIRVOL_VOL_STARTED, &vol->flags))
 		mirvol_volume_restack(vol);
 	mirvol_plex_put(plex);
+}
+
+/**
+ * mirvol_detach_plex - take a plex out of its volume
+ * @vol: the volume; vol->lock and sb_mutex held, I/O suspended if started
+ * @plex: the plex; the slot's reference is dropped, so a caller that
+ *	goes on using it holds one of its own
+ */
+void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
+{
+	__mirvol_detach_plex(vol, plex, false);
+}
+
+/**
+ * mirvol_detach_plex_held - mirvol_detach_plex() that touches no sysfs
+ * @vol: as for mirvol_detach_plex()
+ * @plex: as for mirvol_detach_plex()
+ *
+ * The plex keeps its plexN/ directory in @vol and its holder link to
+ * @vol's disk (removing them may wait for another task: not while I/O is
+ * held): mirvol_detach_plex_finish() removes them once the plex is gone
+ * for good, or mirvol_attach_plex_held() takes it back with them.
+ */
+void mirvol_detach_plex_held(struct mirvol_volume *vol,
+			     struct mirvol_plex *plex)
+{
+	__mirvol_detach_plex(vol, plex, true);
+}
+
+/**
+ * mirvol_detach_plex_finish - what mirvol_detach_plex_held() left
+ * @vol: the volume the plex left; vol->lock held, I/O not suspended
+ * @plex: the plex, referenced by the caller
+ */
+void mirvol_detach_plex_finish(struct mirvol_volume *vol,
+			       struct mirvol_plex *plex)
+{
+	lockdep_assert_held(&vol->lock);
+	mirvol_sysfs_del_plex(plex);
+	if (vol->disk)
+		mirvol_plex_unlink(plex, vol->disk);
 }
 
 /**

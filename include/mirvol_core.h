@@ -221,7 +221,8 @@ extern void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 extern bool mirvol_kunit_start_fail;
 /*
  * KUnit: called by a break-plex once its plex left the volume (the split
- * recorded, if tracked), before the new volume starts; no lock held.
+ * recorded, if tracked), before the plex gets the new volume's
+ * superblock; vol->lock held, I/O suspended.
  */
 extern void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
 /*
@@ -663,6 +664,8 @@ void mirvol_unlock_two(struct mirvol_volume *a, struct mirvol_volume *b);
 struct mirvol_plex *mirvol_plex_find(struct mirvol_volume *vol,
 				     const u8 *uuid);
 enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol);
+enum mirvol_reason mirvol_volume_start_empty(struct mirvol_volume *vol);
+void mirvol_volume_fill(struct mirvol_volume *vol);
 enum mirvol_reason mirvol_volume_teardown(struct mirvol_volume *vol,
 					  bool erase);
 enum mirvol_reason mirvol_volume_kill(struct mirvol_volume *vol,
@@ -692,6 +695,12 @@ enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
 				      struct mirvol_plex *plex);
 void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
+enum mirvol_reason mirvol_attach_plex_held(struct mirvol_volume *vol,
+					   struct mirvol_plex *plex);
+void mirvol_detach_plex_held(struct mirvol_volume *vol,
+			     struct mirvol_plex *plex);
+void mirvol_detach_plex_finish(struct mirvol_volume *vol,
+			       struct mirvol_plex *plex);
 enum mirvol_reason mirvol_check_device(struct file *file, dev_t *devt);
 enum mirvol_reason mirvol_check_member(struct mirvol_volume *vol,
 				       struct mirvol_plex *plex);
@@ -842,7 +851,6 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 				      int fd, u64 *op_id);
 enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 				     const struct mirvol_set_volume *sv);
-void mirvol_forget_split(struct mirvol_volume *vol, const uuid_t *peer);
 enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
 				   const u8 *plex_uuid, u32 flags);
 enum mirvol_reason mirvol_volume_rename(struct mirvol_volume *vol,
