@@ -38,21 +38,23 @@
 #   TEST_MEM=2G, TEST_CPUS=2  VM size
 #   TEST_TORTURE_ONLY=1  too long for make check: runs when named, or with
 #                  MVTEST_TORTURE=1 (make torture)
-#   TEST_UDEV=0    no systemd-udevd in the guest (implies a boot of its own):
-#                  for tests that must see a volume stay stopped or
-#                  offline, which udev's incremental assembly would undo;
-#                  with TEST_SYSTEMD=1: udevd runs, without the project's
-#                  rule (the test installs its own, e.g. from a package)
+#   TEST_UDEV=0    no systemd-udevd in the guest: for tests that must see
+#                  a volume stay stopped or offline, which udev's
+#                  incremental assembly would undo.  Such a test that needs
+#                  no boot of its own for another reason shares boots
+#                  without udevd with the other TEST_UDEV=0 tests.  With
+#                  TEST_SYSTEMD=1: udevd runs, without the project's rule
+#                  (the test installs its own, e.g. from a package)
 #   TEST_SYSTEMD=1 boot systemd as PID 1, on a root that persists from
 #                  stage to stage (vm.sh -s: an ext4 image holds the
 #                  overlay's upper layer): what a stage installs or
 #                  configures in / is there at the next boot, as on a real
 #                  machine (implies a boot of its own)
-# Other single-boot tests share boots; between two tests the guest runs
-# the test's cleanup, then a generic reset (guest-run.sh).  A crash or a
-# hang fails the running test only; the others continue in a new boot.
-# The shared boots and the tests with boots of their own run in two VMs
-# at a time (MVTEST_LANES=1: one after the other).
+# Other single-boot tests share boots (those with TEST_UDEV=0 boots
+# without udevd); between two tests the guest runs the test's cleanup,
+# then a generic reset (guest-run.sh).  A crash or a hang fails the
+# running test only; the others continue in a new boot.  Two VMs run at
+# a time (MVTEST_LANES=1: one after the other).
 set -u
 
 # shellcheck source=../common.sh
@@ -172,8 +174,17 @@ meta() {
 	[[ $M_UDEV =~ ^[01]$ ]] || { M_ERR="bad TEST_UDEV '$M_UDEV'"; return 1; }
 	[[ $M_SYSTEMD =~ ^[01]$ ]] || { M_ERR="bad TEST_SYSTEMD '$M_SYSTEMD'"; return 1; }
 	if [ "$M_STAGES" != run_test ] || [ -n "$M_DISKS$M_MEM$M_CPUS" ] ||
-	   [ "$M_UDEV" = 0 ] || [ "$M_SYSTEMD" = 1 ]; then
+	   [ "$M_SYSTEMD" = 1 ]; then
 		M_OWN=1
+	fi
+	# M_GROUP: the boots the test runs in: "own", or shared ones with
+	# udevd ("udev") or without ("noudev").
+	if [ "$M_OWN" = 1 ]; then
+		M_GROUP=own
+	elif [ "$M_UDEV" = 0 ]; then
+		M_GROUP=noudev
+	else
+		M_GROUP=udev
 	fi
 	return 0
 }
@@ -246,17 +257,21 @@ oops_excerpt() {
 		sed 's/^/  | /'
 }
 
-# Single-boot tests share boots; a boot that crashes takes the running
-# test with it, the rest go on in the next boot.
+# run_shared udev|noudev TEST...: single-boot tests share boots, with
+# or without udevd; a boot that crashes takes the running test with it,
+# the rest go on in the next boot.
 run_shared() {
-	local pending=("$@") next t v progressed first plan retried=0
+	local group=$1 next t v progressed first plan retried=0 vmargs=() tag=shared
+	shift
+	local pending=("$@")
+	[ "$group" != noudev ] || { vmargs=(-U); tag="shared-noudev"; }
 	while [ ${#pending[@]} -gt 0 ]; do
 		plan=$(mktemp)
 		for t in "${pending[@]}"; do
 			meta "$t"
 			echo "$t $testdir/$t.sh run_test $M_TIMEOUT" >>"$plan"
 		done
-		boot shared "$plan"
+		boot "$tag" "$plan" "${vmargs[@]}"
 		next=()
 		progressed=0
 		first=1
@@ -364,61 +379,83 @@ run_own() {
 }
 
 shared=()
+noudev=()
 own=()
 for t in "${tests[@]}"; do
 	mkdir -p "$out/$t.d"
 	: >"$out/$t.log"
 	if ! meta "$t"; then
 		report "$t" "FAIL bad test file: $M_ERR"
-	elif [ "$M_OWN" = 1 ]; then
-		own+=("$t")
+	elif [ "$M_GROUP" = own ]; then
+		# The longest first (their budgets for all their stages as the
+		# guess): the lanes then end close together.
+		own+=("$(( M_TIMEOUT * $(wc -w <<<"$M_STAGES") )) $t")
+	elif [ "$M_GROUP" = noudev ]; then
+		noudev+=("$t")
 	else
 		shared+=("$t")
 	fi
 done
-# run_own_all: the tests with boots of their own, one after the other.
-run_own_all() {
-	local t
-	for t in "${own[@]}"; do
-		meta "$t"
-		run_own "$t"
+# The units a lane takes in turn after the shared boots with udevd: the
+# shared boots without it, then every test with boots of its own.
+units=()
+[ ${#noudev[@]} -eq 0 ] || units+=(@noudev)
+while read -r _ t; do
+	units+=("$t")
+done < <(printf '%s\n' "${own[@]}" | sort -s -k1,1nr | grep .)
+mkdir "$out/.claimed"
+
+# run_units: run the units that no other lane has claimed, in order.
+run_units() {
+	local u
+	for u in "${units[@]}"; do
+		mkdir "$out/.claimed/$u" 2>/dev/null || continue
+		if [ "$u" = @noudev ]; then
+			run_shared noudev "${noudev[@]}"
+		else
+			meta "$u"
+			run_own "$u"
+		fi
 	done
 }
 
-# Two lanes side by side: the shared boots, and the tests with boots of
-# their own.  Each VM runs its vCPUs on one host thread (vm.sh: TCG
-# thread=single), so on two cores the lanes take about the time of the
-# longer one instead of the sum.  MVTEST_LANES=1 runs them in turn (the
-# debug kernel does: its VMs are big and slow enough already).
+# Two lanes side by side: one runs the shared boots with udevd, then
+# joins the other in taking the units one by one.  Each VM runs its vCPUs
+# on one host thread (vm.sh: TCG thread=single), so on two cores the
+# lanes take about half the sum of the boots' times.  MVTEST_LANES=1
+# runs them all in turn (the debug kernel does: its VMs are big and slow
+# enough already).
 lanes=${MVTEST_LANES:-2}
 [ "${MVTEST_KERNEL:-}" != debug ] || lanes=${MVTEST_LANES:-1}
 [[ $lanes =~ ^[12]$ ]] || die "MVTEST_LANES must be 1 or 2"
-if [ "$lanes" = 2 ] && [ ${#shared[@]} -gt 0 ] && [ ${#own[@]} -gt 0 ]; then
-	# The own lane reports into a file and its counts into another;
+if [ "$lanes" = 2 ] && [ ${#units[@]} -gt 0 ]; then
+	# The second lane reports into a file and its counts into another;
 	# its boots are numbered from 50 (the directories stay apart).
 	(
 		passed=0
 		failed=0
 		boots=50
-		run_own_all
-		echo "$passed $failed $((boots - 50))" >"$out/.lane-own.counts"
-	) >"$out/.lane-own.out" 2>&1 &
-	own_pid=$!
-	run_shared "${shared[@]}"
-	wait "$own_pid"
-	cat "$out/.lane-own.out"
-	if read -r p f b <"$out/.lane-own.counts" 2>/dev/null; then
+		run_units
+		echo "$passed $failed $((boots - 50))" >"$out/.lane-2.counts"
+	) >"$out/.lane-2.out" 2>&1 &
+	lane_pid=$!
+	[ ${#shared[@]} -eq 0 ] || run_shared udev "${shared[@]}"
+	run_units
+	wait "$lane_pid"
+	cat "$out/.lane-2.out"
+	if read -r p f b <"$out/.lane-2.counts" 2>/dev/null; then
 		passed=$((passed + p))
 		failed=$((failed + f))
 		boots=$((boots + b))
 	else
-		report own-boot-lane "FAIL the lane of the tests with boots of their own ended without counts"
+		report second-lane "FAIL the second lane ended without counts"
 	fi
-	rm -f "$out/.lane-own.out" "$out/.lane-own.counts"
+	rm -f "$out/.lane-2.out" "$out/.lane-2.counts"
 else
-	[ ${#shared[@]} -eq 0 ] || run_shared "${shared[@]}"
-	run_own_all
+	[ ${#shared[@]} -eq 0 ] || run_shared udev "${shared[@]}"
+	run_units
 fi
+rm -rf "$out/.claimed"
 
 # fail_details NAME: what CI, which keeps only the output, needs to see of
 # a failure: the test's last lines, and the kernel's last mirvol lines.
