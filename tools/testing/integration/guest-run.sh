@@ -123,7 +123,7 @@ _mvtest_exit() {
 # wait_gone PGID: wait up to 5 s for the process group to be empty.
 wait_gone() {
 	local i
-	for i in $(seq 50); do
+	for ((i = 0; i < 50; i++)); do
 		pgrep -g "$1" >/dev/null || return 0
 		sleep 0.1
 	done
@@ -192,7 +192,7 @@ put() {
 
 run_plan() {
 	local results=${2:-$OUT_DIR/integration} name file func tmo log verdict rc tpid err t0
-	local since leaks text stop=0
+	local since leaks text base size now stop=0
 	seq=0
 	while read -r name file func tmo; do
 		log=$results/$name.log
@@ -200,7 +200,8 @@ run_plan() {
 		arm_watchdog $((tmo + 60))
 		[ ! -e "$KMEMLEAK" ] || since=$(jiffies)
 		echo "mvtest-run: begin $name" >/dev/kmsg
-		echo "=== $name: $func (boot ${MVTEST_DIR##*/}, $(date +%T)) ===" >>"$log"
+		printf -v now '%(%T)T'
+		echo "=== $name: $func (boot ${MVTEST_DIR##*/}, $now) ===" >>"$log"
 
 		export TEST_NAME=$name TEST_STAGE=$func
 		export TEST_SCRATCH=$results/$name.d TEST_TMP=/tmp/mvtest/$name
@@ -223,8 +224,11 @@ run_plan() {
 		fi
 
 		# Where mirvol's code is, before the reset unloads it.
-		text=$(cat /sys/module/mirvol/sections/.text /sys/module/mirvol/coresize \
-			2>/dev/null | paste -sd ' ')
+		text=
+		if read -r base 2>/dev/null </sys/module/mirvol/sections/.text &&
+		   read -r size 2>/dev/null </sys/module/mirvol/coresize; then
+			text="$base $size"
+		fi
 		arm_watchdog 300
 		if ! err=$("$0" --reset 2>&1); then
 			printf '%s\n' "$err" >>"$log"
@@ -248,9 +252,10 @@ run_plan() {
 				[[ $verdict == FAIL* ]] || verdict=$(kmemleak_verdict "$leaks" "$text")
 			fi
 		fi
-		err=$(dmesg | awk -v n="$name" '
+		# kernel_errors' match in the same awk: fewer processes.
+		err=$(dmesg | KRE="\\[ *[0-9]+\\.[0-9]+\\] .*($KERNEL_ERROR_RE)" awk -v n="$name" '
 			/mvtest-run: begin / { on = (substr($0, index($0, "mvtest-run: begin ") + 18) == n) }
-			on' | kernel_errors - | head -n 1)
+			on && $0 ~ ENVIRON["KRE"] { gsub(/\r/, ""); print; exit }')
 		if [ -n "$err" ]; then
 			verdict="FAIL kernel: ${err#*] }"
 			stop=1
