@@ -435,6 +435,7 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 	reason = mirvol_volume_start(vol);
 	if (reason)
 		return reason;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_assemble_hook, vol);
 	if (plan->dirty_source >= 0)
 		pr_warn("mirvol: %s: assembled dirty (unclean shutdown): resyncing from plex %d\n",
 			vol->name, plan->dirty_source);

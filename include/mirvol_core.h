@@ -270,6 +270,11 @@ extern void (*mirvol_kunit_sb_update_hook)(struct mirvol_volume *vol);
  * bitmap's io_mutex held, not sb_mutex.
  */
 extern void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called by an assembly once its volume started, before the
+ * superblock update that writes the new generation; vol->lock held.
+ */
+extern void (*mirvol_kunit_assemble_hook)(struct mirvol_volume *vol);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

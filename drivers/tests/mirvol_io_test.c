@@ -175,6 +175,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_readd_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -4835,6 +4836,168 @@ static void mirvol_test_assemble_start_fails(struct kunit *test)
 	mutex_unlock(&ctx->vol->lock);
 }
 
+/* What the assembly hook does: open the started volume, inject faults. */
+static struct {
+	struct file *file;
+	unsigned long inject[2];
+} asm_open;
+
+static void open_in_assembly(struct mirvol_volume *vol)
+{
+	unsigned int i;
+
+	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
+	/* As udev's probe (or a user) may, once the disk is added. */
+	asm_open.file = open_dev(disk_devt(vol->disk));
+	for (i = 0; i < 2; i++)
+		WRITE_ONCE(vol->plexes[i]->inject, asm_open.inject[i]);
+}
+
+/*
+ * Make a clean two-plex volume @name, stop it, and assemble both members;
+ * once the volume started, before the superblock update of the new
+ * generation, it is opened (ctx->vfile) and plex i gets @inject0/1.  Plex
+ * 1's superblock before the assembly goes to @md1, ctx->vol is the volume
+ * listed afterwards, if any.  Returns the assembly's reason.
+ */
+static enum mirvol_reason assemble_opened(struct kunit *test, const char *name,
+					  unsigned long inject0,
+					  unsigned long inject1,
+					  struct mirvol_assemble_member *um,
+					  struct mirvol_assemble *reply,
+					  struct mirvol_md *md1)
+{
+	static const unsigned int both[] = { 0, 1 };
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	uuid_t uuid;
+
+	io_create(test, name, 2, true, NULL);
+	uuid_copy(&uuid, &ctx->vol->uuid);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md1, &reason),
+			0);
+
+	asm_open.file = NULL;
+	asm_open.inject[0] = inject0;
+	asm_open.inject[1] = inject1;
+	WRITE_ONCE(mirvol_kunit_assemble_hook, open_in_assembly);
+	reason = assemble_rams(test, ctx, both, 2, 0, um, reply);
+	KUNIT_ASSERT_NULL_MSG(test, READ_ONCE(mirvol_kunit_assemble_hook),
+			      "the assembly did not start the volume");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(asm_open.file));
+	ctx->vfile = asm_open.file;	/* closed by the exit */
+	ctx->vol = mirvol_lookup(uuid.b);
+	return reason;
+}
+
+/*
+ * The superblock update after an assembly started its volume fails on
+ * every plex: plex 0 is failed, plex 1, the last in-sync plex, is kept
+ * and did not take it.  The volume may be open already (udev's probe
+ * after add_disk()): it must keep running, as md keeps an array whose
+ * superblock write failed, never be torn down under its opener.  The
+ * assembly says IO_ERROR, plex 0's member is refused with IO_ERROR, reads
+ * go on, writes fail while the dirty mark cannot be written and go
+ * through once it can.  The landed code tore the volume down.
+ */
+static void mirvol_test_assemble_update_fails_opened(struct kunit *test)
+{
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_md *md1, *md;
+	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
+
+	md1 = kunit_kzalloc(test, 2 * sizeof(*md1), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md1);
+	md = md1 + 1;
+	reason = assemble_opened(test, "kunit-asmupd", MIRVOL_INJECT_WRITE,
+				 MIRVOL_INJECT_WRITE, um, &reply, md1);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_IO_ERROR);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, ctx->vol,
+				  "the volume was torn down under its opener");
+	vol = ctx->vol;
+	KUNIT_EXPECT_TRUE(test, test_bit(MIRVOL_VOL_STARTED, &vol->flags));
+	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_DEAD, &vol->flags));
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 1U);
+	KUNIT_EXPECT_EQ(test, um[0].result, (u32)MIRVOL_MEMBER_REFUSED);
+	KUNIT_EXPECT_EQ(test, um[0].reason, (u32)MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_EQ(test, um[1].result, (u32)MIRVOL_MEMBER_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
+			MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[1]->state),
+			MIRVOL_PLEX_ACTIVE);
+	/* The kept plex did not take the new generation. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md->generation, md1->generation);
+
+	/* The opener reads on. */
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
+				    IO_PAGES), 0);
+	/* Writes fail while plex 1 cannot take the dirty mark... */
+	fill(ctx->pages, 0xa55e);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	/* ...and go through once it can, which records plex 0 failed. */
+	WRITE_ONCE(vol->plexes[1]->inject, 0);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md, &reason),
+			0);
+	KUNIT_EXPECT_GT(test, md->generation, md1->generation);
+	KUNIT_EXPECT_EQ(test, md->plexes[0].state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, md->plexes[1].state, MIRVOL_PLEX_ACTIVE);
+}
+
+/*
+ * The superblock update after an assembly started its volume fails on
+ * plex 0 only: plex 0 is failed and the update, repeated, reaches plex 1.
+ * The volume runs degraded; the member that did not take its superblock
+ * is not back, as for a rejoin: refused with IO_ERROR, and the assembly
+ * says so (the landed code reported it stale, and success).
+ */
+static void mirvol_test_assemble_update_fails_member(struct kunit *test)
+{
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_md *md1, *md;
+	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
+
+	md1 = kunit_kzalloc(test, 2 * sizeof(*md1), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md1);
+	md = md1 + 1;
+	reason = assemble_opened(test, "kunit-asmupd1", MIRVOL_INJECT_WRITE, 0,
+				 um, &reply, md1);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_IO_ERROR,
+			    "a member that did not take its superblock passed");
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	vol = ctx->vol;
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 1U);
+	KUNIT_EXPECT_EQ(test, um[0].result, (u32)MIRVOL_MEMBER_REFUSED);
+	KUNIT_EXPECT_EQ(test, um[0].reason, (u32)MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_EQ(test, um[1].result, (u32)MIRVOL_MEMBER_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
+			MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, vol->state, (unsigned int)MIRVOL_VOLUME_DEGRADED);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md, &reason),
+			0);
+	KUNIT_EXPECT_GT(test, md->generation, md1->generation);
+	KUNIT_EXPECT_EQ(test, md->plexes[0].state, MIRVOL_PLEX_FAILED);
+	fill(ctx->pages, 0xa55f);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+}
+
 /* The stop that the re-add races, and what it returned. */
 static enum mirvol_reason readd_stop_reason;
 
@@ -6659,6 +6822,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_op_kept_by_end),
 	KUNIT_CASE(mirvol_test_failed_start_uevent),
 	KUNIT_CASE(mirvol_test_assemble_start_fails),
+	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),
+	KUNIT_CASE(mirvol_test_assemble_update_fails_member),
 	KUNIT_CASE(mirvol_test_readd_races_stop),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
