@@ -351,7 +351,20 @@ static enum mirvol_reason mirvol_assemble_bitmap(struct mirvol_volume *vol,
 
 /*
  * Start an offline volume from its pending members following @plan.
+ *
+ * Once the volume started it stays started, whatever the superblock
+ * update that follows does: its disk is added, and udev's probe (or a
+ * user) may hold it open.  As md keeps an array running when a member's
+ * superblock write fails, the update fails the plexes that cannot take
+ * it (mirvol_sb_update_locked()), and when the last in-sync plex cannot
+ * (it is kept), the volume runs as a running one whose update failed:
+ * reads go on, writes fail until a dirty mark reaches it (design.rst,
+ * rule 2).  IO_ERROR then tells the caller, with the volume started.
+ *
  * Context: vol->lock held.
+ * Return: MIRVOL_R_NONE; why the volume did not start (it did not when
+ * MIRVOL_VOL_STARTED is clear); or IO_ERROR, started, when the update
+ * could not be written.
  */
 static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 						const struct mirvol_asm_plan *plan,
@@ -439,8 +452,11 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 	if (plan->dirty_source >= 0)
 		pr_warn("mirvol: %s: assembled dirty (unclean shutdown): resyncing from plex %d\n",
 			vol->name, plan->dirty_source);
-	/* Refused: the caller kills and tears the started volume down. */
-	return mirvol_sb_update(vol) ? MIRVOL_R_IO_ERROR : MIRVOL_R_NONE;
+	if (!mirvol_sb_update(vol))
+		return MIRVOL_R_NONE;
+	pr_err("mirvol: %s: the superblocks of the assembly could not be written: running, writes fail until they can be\n",
+	       vol->name);
+	return MIRVOL_R_IO_ERROR;
 }
 
 /* Hand a new member to the offline volume @vol; locks held. */
@@ -497,7 +513,9 @@ enum mirvol_asm_end {
  * a concurrent assembly may hand it the missing members and start it,
  * and a volume whose start failed half-way (placeholders without a
  * superblock) must never be seen by one.  Returns why it was not
- * started (MIRVOL_R_NONE when it was); @end says what became of it.
+ * started (MIRVOL_R_NONE when it was, IO_ERROR when it was but its
+ * superblocks, or a member's, could not be written); @end says what
+ * became of it.
  */
 static enum mirvol_reason
 mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
@@ -555,18 +573,40 @@ mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
 		pr_err("mirvol: %pUb: split brain: its members ran apart; assemble one side and add the other back as a new plex\n",
 		       &vol->uuid);
 	if (!reason) {
-		/* A failed start leaves it half-built: never waiting. */
+		/*
+		 * A failed start leaves it half-built: never waiting.  A
+		 * started one stays so, even if its update failed.
+		 */
 		reason = mirvol_assemble_start(vol, &plan, mds[plan.newest]);
-		*end = reason ? MIRVOL_ASM_KILLED : MIRVOL_ASM_STARTED;
+		*end = test_bit(MIRVOL_VOL_STARTED, &vol->flags) ?
+		       MIRVOL_ASM_STARTED : MIRVOL_ASM_KILLED;
 	} else if (mirvol_may_wait(reason) &&
 		   (!created || (flags & MIRVOL_ASSEMBLE_F_INCREMENTAL))) {
 		*end = MIRVOL_ASM_WAITING;
 	} else {
 		*end = MIRVOL_ASM_KILLED;
 	}
-	if (*end == MIRVOL_ASM_STARTED)
+	if (*end == MIRVOL_ASM_STARTED) {
+		/*
+		 * A member whose plex failed the update (or a write since
+		 * the start; not one the plan started failed) is not back:
+		 * as for a rejoin, it stays failed in its slot, holding its
+		 * device, and is refused.
+		 */
+		for (i = 0; i < n; i++) {
+			struct mirvol_plex *plex = ms[i]->plex;
+
+			if (!ms[i]->joined ||
+			    plan.slot_state[plex->index] == MIRVOL_PLEX_FAILED ||
+			    READ_ONCE(plex->state) != MIRVOL_PLEX_FAILED)
+				continue;
+			pr_warn("mirvol: %s: plex %u failed as the volume started: its superblock write failed\n",
+				vol->name, plex->index);
+			mirvol_member_refuse(ms[i], MIRVOL_R_IO_ERROR);
+			reason = MIRVOL_R_IO_ERROR;
+		}
 		*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
-	else if (*end == MIRVOL_ASM_KILLED)
+	} else if (*end == MIRVOL_ASM_KILLED)
 		mirvol_volume_kill(vol, false);	/* not DEAD: checked above */
 	mutex_unlock(&vol->lock);
 	return reason;

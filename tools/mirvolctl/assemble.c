@@ -661,6 +661,9 @@ static int assemble_batch(int fd, const struct cand *c, size_t n, u32 flags)
 		print_started(fd, m, n);
 	if (r) {
 		report_failure(fd, &st, &a, c, m, n);
+		/* The kernel keeps a volume running once it started. */
+		if (a.nr_started && st.reason == MIRVOL_R_IO_ERROR)
+			mv_warn("the volume started all the same, but its superblocks could not all be written: refused members are failed in it (re-add them once sound); writes fail until its in-sync plex takes a superblock");
 		return MV_EXIT_FAIL;
 	}
 	if (a.op_id && !incremental)

@@ -648,8 +648,12 @@ struct mirvol_assemble_member {
  * cut interrupted before the in-sync plexes recorded it.  A member whose
  * superblock cannot be written as it rejoins is refused with IO_ERROR,
  * yet stays in its slot as a failed plex holding its device (READD it, or
- * REMOVE_PLEX).  Failure of any group fails the call with that group's
- * reason; per-member results are written back in every case.
+ * REMOVE_PLEX).  So does a member whose superblock cannot be written as
+ * its volume starts: a volume that started keeps running (it may be open
+ * already) and the call fails with IO_ERROR, @nr_started counting it;
+ * when not even an in-sync plex took its superblocks, reads go on and
+ * writes fail until one does.  Failure of any group fails the call with
+ * that group's reason; per-member results are written back in every case.
  */
 struct mirvol_assemble {
 	struct mirvol_ioc_header hdr;
