@@ -1012,6 +1012,7 @@ static enum mirvol_reason __mirvol_volume_start(struct mirvol_volume *vol,
 	 */
 	if (current->flags & PF_KTHREAD)
 		flush_delayed_fput();
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_start_hook, vol);
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	if (READ_ONCE(mirvol_kunit_start_fail)) {
 		WRITE_ONCE(mirvol_kunit_start_fail, false);

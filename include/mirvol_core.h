@@ -275,6 +275,12 @@ extern void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
  * superblock update that writes the new generation; vol->lock held.
  */
 extern void (*mirvol_kunit_assemble_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called by mirvol_volume_start() once the disk is added, before
+ * the rest of the start (which mirvol_kunit_start_fail fails); vol->lock
+ * held.
+ */
+extern void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

@@ -150,6 +150,17 @@ static void io_remove(struct kunit *test, struct io_ctx *ctx)
 
 static void closer_stop(void);
 
+/* A write sent to a volume whose start then fails (start_io_hook()). */
+static struct {
+	struct file *file;
+	struct bio *bio;
+	struct completion done;
+	unsigned int held;
+} start_io;
+
+static void start_io_release(struct work_struct *work);
+static DECLARE_DELAYED_WORK(start_io_release_work, start_io_release);
+
 static void mirvol_io_exit_test(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -176,6 +187,8 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
+	cancel_delayed_work_sync(&start_io_release_work);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
 	if (!ctx)
@@ -4998,6 +5011,92 @@ static void mirvol_test_assemble_update_fails_member(struct kunit *test)
 				    IO_PAGES), 0);
 }
 
+static void start_io_endio(struct bio *bio)
+{
+	complete(&start_io.done);
+}
+
+/* Send the held writes on, should the start wait for them. */
+static void start_io_release(struct work_struct *work)
+{
+	mirvol_kunit_end_held(BLK_STS_OK);
+}
+
+/*
+ * Once the disk is added: open it (udev's probe, a user) and send a write
+ * that the plexes hold back, in flight as the start fails.
+ */
+static void start_io_hook(struct mirvol_volume *vol)
+{
+	unsigned int i;
+
+	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
+	start_io.file = open_dev(disk_devt(vol->disk));
+	if (IS_ERR(start_io.file))
+		return;
+	for (i = 0; i < vol->nr_slots; i++)
+		WRITE_ONCE(vol->plexes[i]->inject, MIRVOL_INJECT_HOLD);
+	bio_set_dev(start_io.bio, file_bdev(start_io.file));
+	submit_bio(start_io.bio);
+	start_io.held = mirvol_kunit_nr_held();
+	schedule_delayed_work(&start_io_release_work, 2 * HZ);
+}
+
+/*
+ * A start that fails after add_disk() must drain the I/O its disk took
+ * before it gives the plexes up: a bio-based disk's del_gendisk() does
+ * not wait for bios in flight, and the plexes are closed and freed by
+ * the teardown that follows while their clones are still out.  Here a
+ * write sent once the disk is added is held on both plexes as the start
+ * fails (create; assembly takes the same path); the failed create must
+ * return only once it completed.  On the landed code it is still held
+ * when create returns, and ending it then touches the freed plexes.
+ */
+static void mirvol_test_start_fails_io_in_flight(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol = NULL;
+	enum mirvol_reason reason;
+	u64 id = 0, region = 0;
+	unsigned int held;
+
+	start_io.file = NULL;
+	start_io.held = 0;
+	init_completion(&start_io.done);
+	fill(ctx->pages, 0x57a7);
+	start_io.bio = bio_alloc(rbdev(ctx, 0), IO_PAGES, REQ_OP_WRITE,
+				 GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, start_io.bio);
+	for (held = 0; held < IO_PAGES; held++)
+		__bio_add_page(start_io.bio, ctx->pages[held], PAGE_SIZE, 0);
+	start_io.bio->bi_iter.bi_sector = 0;
+	start_io.bio->bi_end_io = start_io_endio;
+
+	WRITE_ONCE(mirvol_kunit_start_fail, true);
+	WRITE_ONCE(mirvol_kunit_start_hook, start_io_hook);
+	/* The bio goes to the volume: set once its disk exists (hook). */
+	reason = mirvol_volume_create("kunit-startio", ctx->ram, 2,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
+				      &id, &vol);
+	held = mirvol_kunit_nr_held();
+	KUNIT_EXPECT_NE(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
+	KUNIT_ASSERT_NULL_MSG(test, READ_ONCE(mirvol_kunit_start_hook),
+			      "the start did not add its disk");
+	KUNIT_ASSERT_FALSE(test, IS_ERR_OR_NULL(start_io.file));
+	KUNIT_EXPECT_EQ_MSG(test, start_io.held, 2U,
+			    "the write was not held on both plexes");
+	KUNIT_EXPECT_EQ_MSG(test, held, 0U,
+			    "the failed start returned with writes in flight on its plexes");
+	/* (On the landed code this ends them on freed plexes.) */
+	mirvol_kunit_end_held(BLK_STS_OK);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&start_io.done,
+							    10 * HZ));
+	cancel_delayed_work_sync(&start_io_release_work);
+	bio_put(start_io.bio);
+	__fput_sync(start_io.file);
+}
+
 /* The stop that the re-add races, and what it returned. */
 static enum mirvol_reason readd_stop_reason;
 
@@ -6824,6 +6923,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_assemble_start_fails),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_member),
+	KUNIT_CASE(mirvol_test_start_fails_io_in_flight),
 	KUNIT_CASE(mirvol_test_readd_races_stop),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
