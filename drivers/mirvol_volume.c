@@ -1040,6 +1040,15 @@ static enum mirvol_reason __mirvol_volume_start(struct mirvol_volume *vol,
 
 out_del:
 	del_gendisk(disk);
+	/*
+	 * From add_disk() on, udev's probe (or a user) may have sent I/O,
+	 * and a bio-based disk's del_gendisk() waits for no bio in flight:
+	 * drained here, before the caller gives the plexes their clones
+	 * point at up, and before the bitmap's works stop (no write may be
+	 * in flight then).  No new I/O comes: the disk is dead.
+	 */
+	mirvol_suspend_io(vol);
+	mirvol_resume_io(vol);
 out_disk:
 	if (!empty && vol->bitmap)
 		mirvol_bitmap_stop(vol->bitmap);
