@@ -427,6 +427,8 @@ static void mirvol_break_run(struct mirvol_operation *op)
 		mutex_unlock(&vol->lock);
 		mirvol_thaw_all(&fz);
 	}
+	if (!reason)
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_break_hook, sp->new);
 	mutex_lock(&sp->new->lock);
 	if (reason) {
 		/*

@@ -44,6 +44,7 @@ void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
 void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 bool mirvol_kunit_start_fail;
 void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_break_hook)(struct mirvol_volume *new);
 int (*mirvol_kunit_init_hook)(struct mirvol_plex *plex);
 int (*mirvol_kunit_join_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
@@ -126,6 +127,10 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 	if (op_is_write(bio_op(bio))) {
 		if (inject & MIRVOL_INJECT_WRITE)
 			return BLK_STS_IOERR;
+		if ((inject & MIRVOL_INJECT_W_NOTSUPP) &&
+		    bio_op(bio) == REQ_OP_WRITE && s >= plex->data_offset &&
+		    e > s)
+			return BLK_STS_NOTSUPP;
 		if ((inject & MIRVOL_INJECT_FLUSH) &&
 		    (bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio))
 			return BLK_STS_IOERR;

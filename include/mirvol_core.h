@@ -226,6 +226,11 @@ extern bool mirvol_kunit_start_fail;
  */
 extern void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
 /*
+ * KUnit: called by a break-plex whose split succeeded, before its new
+ * volume @new is filled (started); no lock held.
+ */
+extern void (*mirvol_kunit_break_hook)(struct mirvol_volume *new);
+/*
  * KUnit: called by mirvol_sb_init_plex() once its writes are done; a
  * negative errno makes it report that failure (the device holds the new
  * superblock all the same).
@@ -309,6 +314,8 @@ extern void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
 #define MIRVOL_INJECT_FLUSH	BIT(4)	/* flushes (empty PREFLUSH writes) fail */
 /* data writes are held back until mirvol_kunit_end_held() */
 #define MIRVOL_INJECT_HOLD	BIT(5)
+/* data writes (not write-zeroes, not discards): BLK_STS_NOTSUPP */
+#define MIRVOL_INJECT_W_NOTSUPP	BIT(6)
 
 /* volume->flags: atomic bits */
 enum {

@@ -180,6 +180,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_break_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_init_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_join_hook, NULL);
 	closer_stop();
@@ -2841,6 +2842,39 @@ static void mirvol_test_chained_write_error(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 }
 
+/*
+ * Only a discard may be refused without failing the plex (md raid1's
+ * rule): a plex that refuses a data write does not hold it, so it is
+ * failed like any plex whose write failed, and no read comes from it.
+ */
+static void mirvol_test_write_notsupp_fails_plex(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p1;
+	unsigned int i;
+
+	io_create(test, "kunit-wnotsupp", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0x0101);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 512,
+				    ctx->pages, IO_PAGES), 0);
+	fill(ctx->pages, 0x0202);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_W_NOTSUPP);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 512,
+				    ctx->pages, IO_PAGES), 0);
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ_MSG(test, p1->state, MIRVOL_PLEX_FAILED,
+			    "plex 1 refused a write and stays in sync");
+	/* Every read returns the new data, whichever plex it is sent to. */
+	for (i = 0; i < 8; i++) {
+		KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 512,
+					    ctx->check, IO_PAGES), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+				      "read %u returned the data before the write",
+				      i);
+	}
+}
+
 static void mirvol_test_sb_write_error(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -4434,7 +4468,7 @@ static void mirvol_test_promotion_keeps_failure(struct kunit *test)
 			MIRVOL_R_NONE);
 	/* The hook ran. */
 	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_promote_hook));
-	KUNIT_EXPECT_EQ_MSG(test, READ_ONCE(p1->state), MIRVOL_PLEX_FAILED,
+	KUNIT_EXPECT_EQ_MSG(test, p1->state, MIRVOL_PLEX_FAILED,
 			    "a plex failed during its promotion was promoted");
 	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
 }
@@ -6861,6 +6895,62 @@ static void mirvol_test_break_pause_adds_no_disk(struct kunit *test)
 		mirvol_volume_put(nv);
 }
 
+/* The broken-off plex's device goes before its new volume is filled. */
+static void break_device_goes(struct mirvol_volume *new)
+{
+	struct block_device *bdev = new->plexes[0]->bdev;
+
+	WRITE_ONCE(mirvol_kunit_break_hook, NULL);
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	flush_mirvol_works();
+}
+
+/*
+ * Between the split and the start of the new volume, the release of gone
+ * devices sees a volume with a disk, not started: it must not take that
+ * volume's only plex as an offline volume's member.  The break ends with
+ * the volume started and its plex in its slot, missing.
+ */
+static void mirvol_test_break_device_goes_before_fill(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *nv;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-brkgone", 2, true, NULL);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	WRITE_ONCE(mirvol_kunit_break_hook, break_device_goes);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-brkgone-b", false,
+				   &new_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_break_hook));
+	flush_mirvol_works();
+	nv = mirvol_lookup(new_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, nv);
+	mutex_lock(&nv->lock);
+	KUNIT_EXPECT_TRUE(test, test_bit(MIRVOL_VOL_STARTED, &nv->flags));
+	KUNIT_EXPECT_EQ_MSG(test, nv->nr_plexes, 1U,
+			    "the new volume lost its plex before it started");
+	if (nv->plexes[0]) {
+		KUNIT_EXPECT_EQ(test, READ_ONCE(nv->plexes[0]->state),
+				(unsigned int)MIRVOL_PLEX_MISSING);
+		KUNIT_EXPECT_NULL_MSG(test, nv->plexes[0]->bdev,
+				      "the gone device was not given back");
+	}
+	mutex_unlock(&nv->lock);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(nv, true),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(nv);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -6899,6 +6989,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_repair_fails_plex),
 	KUNIT_CASE(mirvol_test_write_error),
 	KUNIT_CASE(mirvol_test_chained_write_error),
+	KUNIT_CASE(mirvol_test_write_notsupp_fails_plex),
 	KUNIT_CASE(mirvol_test_sb_write_error),
 	KUNIT_CASE(mirvol_test_resync),
 	KUNIT_CASE(mirvol_test_resync_end_flush_fails),
@@ -6956,6 +7047,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_break_forget_update_fails),
 	KUNIT_CASE(mirvol_test_break_new_sb_fails),
 	KUNIT_CASE(mirvol_test_break_start_fails),
+	KUNIT_CASE(mirvol_test_break_device_goes_before_fill),
 	KUNIT_CASE(mirvol_test_break_undo_rewrite_fails),
 	KUNIT_CASE_PARAM(mirvol_test_break_pause_adds_no_disk, pause_gen_params),
 	KUNIT_CASE(mirvol_test_add_target_offline),
