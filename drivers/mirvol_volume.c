@@ -630,6 +630,13 @@ static void mirvol_release_dead(struct mirvol_volume *vol)
 	if (!n || test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		goto out;	/* teardown gives every device back */
 	if (!started) {
+		/*
+		 * A break's new volume, its disk added empty and its plex
+		 * moved in, not filled yet: mirvol_volume_fill() queues us
+		 * again once it started.
+		 */
+		if (vol->disk)
+			goto out;
 		/* An offline volume simply forgets a member that went. */
 		mutex_lock(&vol->sb_mutex);
 		for (i = 0; i < n; i++)
@@ -1145,6 +1152,9 @@ void mirvol_volume_fill(struct mirvol_volume *vol)
 			continue;
 		mirvol_plex_link(vol->plexes[i], disk);
 		mirvol_sysfs_add_plex(vol, vol->plexes[i]);
+		/* Its device went before the start (mirvol_release_dead()). */
+		if (test_bit(MIRVOL_PLEX_RELEASE, &vol->plexes[i]->flags))
+			queue_work(mirvol_wq, &mirvol_dead_work);
 	}
 	mirvol_uevent(vol, "created", NULL, NULL);
 	mutex_lock(&disk->open_mutex);
