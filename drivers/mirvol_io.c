@@ -424,14 +424,20 @@ static void mirvol_write_endio(struct bio *clone)
 			/* Not the plex's failure: it is zeroed another way. */
 			set_bit(c->plex->index, &io->no_wz);
 			set_bit(c->plex->index, &io->done);
-		} else if (status == BLK_STS_NOTSUPP) {
-			/* A plex without discard did not fail. */
+		} else if (status == BLK_STS_NOTSUPP &&
+			   bio_op(clone) == REQ_OP_DISCARD) {
+			/*
+			 * A plex without discard did not fail; one refusing
+			 * any other write does not hold it (md raid1's rule).
+			 */
 			io->status = BLK_STS_NOTSUPP;
 			set_bit(c->plex->index, &io->done);
 		} else {
 			mirvol_plex_error(c->plex, true);
 			io->failed = true;
-			WRITE_ONCE(io->status, status);
+			/* NOTSUPP in io->status: refused as a whole. */
+			WRITE_ONCE(io->status, status == BLK_STS_NOTSUPP ?
+				   BLK_STS_IOERR : status);
 		}
 	} else {
 		set_bit(c->plex->index, &io->done);
