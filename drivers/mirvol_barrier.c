@@ -59,18 +59,26 @@ void mirvol_barrier_enter_wait(struct mirvol_barrier *b, unsigned int idx)
 }
 
 /**
- * mirvol_barrier_raise - lock a bucket against writes
+ * mirvol_barrier_raise - lock a bucket against writes and other raisers
  * @b: the volume's barrier
  * @idx: the bucket
  *
- * Lets writes already waiting for the bucket go first, then holds new
- * ones back and waits until the writes in flight have completed.  Sleeps.
+ * Lets writes already waiting for the bucket go first, then waits until
+ * no other raiser holds it, then holds new writes back and waits until
+ * the writes in flight have completed.  Raisers exclude each other (a
+ * resync batch, a scrub chunk, a read repair, a resync's end): each reads
+ * some plexes and writes others, so two at once could each overwrite
+ * what the other had just read (a read repair and a repair pass would
+ * swap two differing copies).  Checking for another raiser and raising
+ * both happen under @b->lock, so only one of two can win.  Not nested:
+ * the caller holds no bucket (mirvol_barrier_raise_all() takes them in
+ * order, one raiser at a time).  Sleeps.
  */
 void mirvol_barrier_raise(struct mirvol_barrier *b, unsigned int idx)
 {
 	spin_lock_irq(&b->lock);
-	wait_event_lock_irq(b->wait, !atomic_read(&b->nr_waiting[idx]),
-			    b->lock);
+	wait_event_lock_irq(b->wait, !atomic_read(&b->nr_waiting[idx]) &&
+			    !atomic_read(&b->barrier[idx]), b->lock);
 	atomic_inc(&b->barrier[idx]);
 	/* Pairs with mirvol_barrier_try_enter(): barrier before pending. */
 	smp_mb__after_atomic();
@@ -85,8 +93,10 @@ void mirvol_barrier_raise(struct mirvol_barrier *b, unsigned int idx)
  *
  * Waits until every write in flight has completed (a deferred one once
  * the volume's worker completed it) and holds new ones back until
- * mirvol_barrier_lower_all().  Sleeps; the caller holds no lock the
- * worker takes.
+ * mirvol_barrier_lower_all().  Sleeps; the caller holds no bucket and
+ * no lock the worker takes.  Buckets are raised in order, each once its
+ * other raiser lowered it: two raise_all callers cannot hold each other
+ * up, and a single-bucket raiser never waits for a second bucket.
  */
 void mirvol_barrier_raise_all(struct mirvol_barrier *b)
 {
@@ -113,6 +123,8 @@ void mirvol_barrier_lower_all(struct mirvol_barrier *b)
  * mirvol_barrier_lower - unlock a bucket raised by mirvol_barrier_raise()
  * @b: the volume's barrier
  * @idx: the bucket
+ *
+ * Wakes the writes and the next raiser waiting for it.
  */
 void mirvol_barrier_lower(struct mirvol_barrier *b, unsigned int idx)
 {

@@ -10,6 +10,29 @@
  * no write can race the copy of a region and leave a stale block behind.
  * Writes never span two units: the I/O path splits them at unit borders.
  *
+ * The raisers (a resync batch, the end of a resync pass, which raises
+ * every bucket, a scrub chunk, a read repair chunk) also exclude each
+ * other, bucket by bucket: each reads some plexes and writes others, and
+ * two at once could each overwrite what the other had just read.  A
+ * raiser holds one bucket at a time, or all of them taken in order, and
+ * never raises a bucket it holds.
+ *
+ * Why a raiser cannot wait forever: it waits for the writes in flight in
+ * its bucket, and for the raiser holding it.  Writes end through
+ * mirvol_io_wq, whose works wait for no raiser and nothing on mirvol_wq
+ * (where read repair runs); the resync's end takes sb_mutex (which the
+ * worker needs) only once it has raised.  While it holds a bucket, a
+ * raiser does its own I/O to the plexes' devices and error handling that
+ * does not sleep (the resync's end also updates the superblocks under
+ * sb_mutex, whose holders never wait for a bucket), then lowers it.  It
+ * waits for no other bucket (raising all, only for the next in order),
+ * for no read repair (it only queues one) and not for suspend (the I/O
+ * reference it may hold, mirvol_io_enter(), is what suspend waits for).
+ * Reads take no bucket: the read whose error queued a repair completed
+ * before the repair raises.  So a read repair waiting behind a scrub or
+ * a resync holds up only what is queued behind it on mirvol_wq, which
+ * nothing holding a bucket waits for.
+ *
  * Copyright (C) 2026 The mirvol authors
  */
 #ifndef _MIRVOL_BARRIER_H
@@ -28,11 +51,13 @@
 
 /**
  * struct mirvol_barrier - region locks of one volume
- * @lock: serialises raising a barrier against writes that must wait
- * @wait: writers waiting for a barrier, resync waiting for writers
+ * @lock: serialises raising a barrier against writes that must wait and
+ *	against other raisers
+ * @wait: writers waiting for a barrier, raisers waiting for writers or
+ *	for another raiser
  * @nr_pending: per bucket, writes in flight
  * @nr_waiting: per bucket, writes waiting for the barrier to drop
- * @barrier: per bucket, raised barriers
+ * @barrier: per bucket, raised barriers (0 or 1)
  */
 struct mirvol_barrier {
 	spinlock_t lock;

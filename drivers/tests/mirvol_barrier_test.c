@@ -122,15 +122,36 @@ static void mirvol_test_raise_waits_for_pending(struct kunit *test)
 	mirvol_barrier_exit(&b);
 }
 
-static void mirvol_test_nested_raise(struct kunit *test)
+/*
+ * Raisers exclude each other: a resync batch, a scrub chunk and a read
+ * repair each read some plexes and write others, so two in one bucket at
+ * once could each overwrite what the other had just read (a read repair
+ * and a scrub repair swapping two differing plexes' data).  A second
+ * raiser waits until the first lowers; writes wait for both.
+ */
+static void mirvol_test_raise_exclusive(struct kunit *test)
 {
 	struct mirvol_barrier b;
+	struct barrier_ctx ctx;
+	struct task_struct *t;
 
 	KUNIT_ASSERT_EQ(test, mirvol_barrier_init(&b), 0);
-	/* Two raisers (resync and a repair) stack; writes wait for both. */
+	ctx_init(&ctx, &b, 9);
 	mirvol_barrier_raise(&b, 9);
-	mirvol_barrier_raise(&b, 9);
+	t = kthread_run(raiser_fn, &ctx, "mirvol-test-raiser");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&ctx.started);
+	msleep(100);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&ctx.passed), 0,
+			    "a second raiser got in while the first held the bucket");
+	/* Another bucket is not held by it. */
+	mirvol_barrier_raise(&b, 10);
+	mirvol_barrier_lower(&b, 10);
 	mirvol_barrier_lower(&b, 9);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&ctx.done, 5 * HZ),
+			0UL);
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx.passed), 1);
+	/* The second raiser holds the bucket now: writes still wait. */
 	KUNIT_EXPECT_FALSE(test, mirvol_barrier_try_enter(&b, 9));
 	mirvol_barrier_lower(&b, 9);
 	KUNIT_EXPECT_TRUE(test, mirvol_barrier_try_enter(&b, 9));
@@ -138,11 +159,60 @@ static void mirvol_test_nested_raise(struct kunit *test)
 	mirvol_barrier_exit(&b);
 }
 
+/*
+ * Writes that waited for a raiser go before the next raiser, which then
+ * waits for them to complete.
+ */
+static void mirvol_test_raise_after_waiting_writes(struct kunit *test)
+{
+	struct barrier_ctx wctx, rctx;
+	struct mirvol_barrier b;
+	struct task_struct *t;
+	unsigned long went;
+
+	KUNIT_ASSERT_EQ(test, mirvol_barrier_init(&b), 0);
+	ctx_init(&wctx, &b, 11);
+	ctx_init(&rctx, &b, 11);
+	mirvol_barrier_raise(&b, 11);
+	t = kthread_run(writer_fn, &wctx, "mirvol-test-writer");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&wctx.started);
+	msleep(100);
+	t = kthread_run(raiser_fn, &rctx, "mirvol-test-raiser");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(t));
+	wait_for_completion(&rctx.started);
+	msleep(100);
+	KUNIT_EXPECT_EQ(test, atomic_read(&wctx.passed), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&rctx.passed), 0);
+	mirvol_barrier_lower(&b, 11);
+	/* The waiting write goes on; the raiser waits for it. */
+	went = wait_for_completion_timeout(&wctx.done, 5 * HZ);
+	KUNIT_EXPECT_GT(test, went, 0UL);
+	if (went) {
+		msleep(100);
+		KUNIT_EXPECT_EQ(test, atomic_read(&rctx.passed), 0);
+		mirvol_barrier_exit_io(&b, 11);
+	}
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&rctx.done, 5 * HZ),
+			0UL);
+	KUNIT_EXPECT_FALSE(test, mirvol_barrier_try_enter(&b, 11));
+	mirvol_barrier_lower(&b, 11);
+	if (!went) {
+		/* Not to leave the writer on a freed stack. */
+		wait_for_completion(&wctx.done);
+		mirvol_barrier_exit_io(&b, 11);
+	}
+	KUNIT_EXPECT_TRUE(test, mirvol_barrier_try_enter(&b, 11));
+	mirvol_barrier_exit_io(&b, 11);
+	mirvol_barrier_exit(&b);
+}
+
 static struct kunit_case mirvol_barrier_cases[] = {
 	KUNIT_CASE(mirvol_test_unit_math),
 	KUNIT_CASE(mirvol_test_raise_blocks_writes),
 	KUNIT_CASE(mirvol_test_raise_waits_for_pending),
-	KUNIT_CASE(mirvol_test_nested_raise),
+	KUNIT_CASE(mirvol_test_raise_exclusive),
+	KUNIT_CASE(mirvol_test_raise_after_waiting_writes),
 	{}
 };
 

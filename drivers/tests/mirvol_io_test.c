@@ -3647,6 +3647,68 @@ static void mirvol_test_check_read_errors_covered(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, plex_holds(test, ctx, 1, w + 1024, 0x4d4d));
 }
 
+/*
+ * A read repair and a repair pass in the same region take turns.  Plex 1
+ * differs from plex 0 in 8 sectors; the repair pass (from plex 0) has read
+ * both and its rewrite of plex 1 is in flight (held) when a read of those
+ * sectors fails on plex 0 and plex 1 serves it.  The read repair of plex
+ * 0 copies plex 1: inside the pass's barrier it would read plex 1's old
+ * data and write it over plex 0 while the pass writes plex 0's over plex 1,
+ * swapping the two copies, both still in sync, still differing.  It must
+ * wait until the pass lowers the barrier, then copy what the pass wrote.
+ */
+static void mirvol_test_read_repair_waits_scrub(struct kunit *test)
+{
+	const sector_t w = 2 * MIRVOL_SYNC_CHUNK;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p0, *p1;
+	u64 op_id = 0;
+	unsigned int i;
+
+	io_create(test, "kunit-swap", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	write_pattern(test, ctx, 0x5a5a);
+	spoil_range(test, ctx, 1, w, 1);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_HOLD);
+	KUNIT_ASSERT_EQ(test, mirvol_scrub_start(ctx->vol, true, NULL, &op_id),
+			MIRVOL_R_NONE);
+	/* The pass compared the chunk; its rewrite of plex 1 is held. */
+	KUNIT_EXPECT_TRUE(test, wait_until(mirvol_kunit_nr_held() == 1));
+
+	/* A read there fails on plex 0, plex 1 serves it: read repair. */
+	unreadable(ctx, 0, w, w + 8);
+	WRITE_ONCE(p0->head, w);
+	WRITE_ONCE(p1->head, 1);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, w, ctx->check, 1),
+			0);
+	/* Time for the repair to run, were it let in (it is not). */
+	for (i = 0; i < 50 && !atomic64_read(&p0->corrected_read_errors); i++)
+		msleep(20);
+
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ(test, mirvol_kunit_end_held(BLK_STS_OK), 1U);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, &info),
+			MIRVOL_R_NONE);
+	flush_work(&ctx->vol->repair_work);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.mismatch_bytes, 8ULL << 9);
+	/* The read repair ran, and rewrote plex 0's bad sectors. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 1LL);
+	KUNIT_EXPECT_EQ(test, p0->inject_bad[1], p0->inject_bad[0]);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	/* Both hold plex 0's data: nothing was swapped. */
+	KUNIT_EXPECT_TRUE_MSG(test, plex_holds(test, ctx, 0, w, 0x5a5a),
+			      "plex 0 got plex 1's old data from the read repair");
+	KUNIT_EXPECT_TRUE_MSG(test, plex_holds(test, ctx, 1, w, 0x5a5a),
+			      "plex 1 not repaired from plex 0");
+	scrub(test, ctx, false, -1, &info);
+	KUNIT_EXPECT_EQ_MSG(test, info.mismatch_bytes, 0ULL,
+			    "the plexes still differ after the repair");
+}
+
 /* An operation kind for framework tests: reserved, never committed. */
 static void test_op_release(struct mirvol_operation *op)
 {
@@ -7006,6 +7068,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
 	KUNIT_CASE(mirvol_test_check_unreadable),
 	KUNIT_CASE(mirvol_test_check_read_errors_covered),
+	KUNIT_CASE(mirvol_test_read_repair_waits_scrub),
 	KUNIT_CASE(mirvol_test_op_abort_reserved),
 	KUNIT_CASE(mirvol_test_op_cancel_reserved),
 	KUNIT_CASE(mirvol_test_op_refused_not_kept),
