@@ -124,6 +124,9 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 
 	if (bio_op(bio) == REQ_OP_WRITE_ZEROES && (inject & MIRVOL_INJECT_NO_WZ))
 		return BLK_STS_NOTSUPP;
+	if (bio_op(bio) == REQ_OP_WRITE_ZEROES &&
+	    (inject & MIRVOL_INJECT_WZ_DISCARD))
+		bio->bi_opf = (bio->bi_opf & ~REQ_OP_MASK) | REQ_OP_DISCARD;
 	if (op_is_write(bio_op(bio))) {
 		if (inject & MIRVOL_INJECT_WRITE)
 			return BLK_STS_IOERR;
@@ -382,12 +385,12 @@ static bool mirvol_write_no_wz(struct mirvol_io *io)
 
 static void mirvol_write_put(struct mirvol_io *io)
 {
+	bool zero_fill;
+
 	if (!atomic_dec_and_test(&io->remaining))
 		return;
-	if (unlikely(io->no_wz) && mirvol_write_no_wz(io)) {
-		mirvol_write_defer(io);
-		return;
-	}
+	/* Refused by some plexes: the worker zeroes them first. */
+	zero_fill = unlikely(io->no_wz) && mirvol_write_no_wz(io);
 	/*
 	 * Every plex the superblocks list took it (or did not have to):
 	 * acknowledged now.  Else one left since: only once they say so,
@@ -395,11 +398,13 @@ static void mirvol_write_put(struct mirvol_io *io)
 	 */
 	if (likely(!io->failed &&
 		   !(READ_ONCE(io->vol->sb_plexes) & ~READ_ONCE(io->done)))) {
-		mirvol_write_done(io, true);
-		return;
-	}
-	if (!io->failed)
+		if (likely(!zero_fill)) {
+			mirvol_write_done(io, true);
+			return;
+		}
+	} else if (!io->failed) {
 		set_bit(MIRVOL_VOL_SB_REQ, &io->vol->flags);
+	}
 	mirvol_write_defer(io);
 }
 

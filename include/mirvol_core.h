@@ -316,6 +316,11 @@ extern void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
 #define MIRVOL_INJECT_HOLD	BIT(5)
 /* data writes (not write-zeroes, not discards): BLK_STS_NOTSUPP */
 #define MIRVOL_INJECT_W_NOTSUPP	BIT(6)
+/*
+ * write-zeroes are sent as discards: brd, which has no write-zeroes,
+ * reads back zeros where it discarded (whole pages)
+ */
+#define MIRVOL_INJECT_WZ_DISCARD	BIT(7)
 
 /* volume->flags: atomic bits */
 enum {

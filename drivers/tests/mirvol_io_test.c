@@ -3004,6 +3004,120 @@ static void mirvol_test_discard(struct kunit *test)
 	}
 }
 
+/* Holds the resync of mirvol_test_wz_refused_records_gone() at its start. */
+static DECLARE_COMPLETION(wz_resync_held);
+static DECLARE_COMPLETION(wz_resync_go);
+
+static void wz_hold_resync(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
+	complete(&wz_resync_held);
+	wait_for_completion_timeout(&wz_resync_go, msecs_to_jiffies(30000));
+}
+
+/* A write-zeroes of @nr sectors at @sector of @bdev, waited for. */
+static int write_zeroes(struct block_device *bdev, sector_t sector,
+			sector_t nr)
+{
+	struct bio *bio = bio_alloc(bdev, 0, REQ_OP_WRITE_ZEROES, GFP_KERNEL);
+	int ret;
+
+	bio->bi_iter.bi_sector = sector;
+	bio->bi_iter.bi_size = nr << SECTOR_SHIFT;
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/*
+ * A write-zeroes that a plex refused waits for the worker, which zeroes
+ * that plex another way.  Like any write, it is acknowledged only once the
+ * superblocks record every plex that missed it.  Plex 2 failed a write
+ * whose superblock update failed (plex 0, the last in-sync plex, could not
+ * flush): the superblocks still list plex 2.  Then plex 0 takes a
+ * write-zeroes and plex 1, a resync target, refuses it.
+ */
+static void mirvol_test_wz_refused_records_gone(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1, *p2;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct queue_limits lim;
+	struct request_queue *q;
+	struct mirvol_md md;
+	u64 op_id = 0;
+	unsigned int i;
+	int ret;
+
+	io_create_flags(test, "kunit-wzgone", 3, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	p2 = ctx->vol->plexes[2];
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x7047);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 4096, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	reinit_completion(&wz_resync_held);
+	reinit_completion(&wz_resync_go);
+	WRITE_ONCE(mirvol_kunit_resync_step_hook, wz_hold_resync);
+	op_id = 0;
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&wz_resync_held,
+							    msecs_to_jiffies(60000)));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_SYNCING);
+
+	/* Plex 2 fails a write, and plex 0 cannot record that. */
+	WRITE_ONCE(p2->inject, MIRVOL_INJECT_WRITE);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048,
+				    ctx->pages, IO_PAGES), 0);
+	WRITE_ONCE(p0->inject, 0);
+	WRITE_ONCE(p2->inject, 0);
+	flush_mirvol_works();
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p2->state), MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.plexes[2].state, (u32)MIRVOL_PLEX_ACTIVE);
+
+	/* Write-zeroes offered (brd has none): plex 0 discards instead. */
+	q = ctx->vol->disk->queue;
+	lim = queue_limits_start_update(q);
+	lim.max_write_zeroes_sectors = UINT_MAX;
+	KUNIT_EXPECT_EQ(test, queue_limits_commit_update(q, &lim), 0);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_WZ_DISCARD);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_NO_WZ);
+	ret = write_zeroes(vbdev(ctx), 4096, IO_PAGES * 8);
+	WRITE_ONCE(p0->inject, 0);
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, md.plexes[2].state, (u32)MIRVOL_PLEX_FAILED,
+			    "write-zeroes ended %d, the superblocks listing plex 2",
+			    ret);
+	/* Zeros on both plexes that hold the data. */
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, read_plex(ctx, i, 4096), 0);
+		KUNIT_EXPECT_TRUE_MSG(test,
+				      mirvol_mem_is_zero(page_address(ctx->check[3]),
+							 PAGE_SIZE),
+				      "plex %u not zeroed", i);
+	}
+
+	complete(&wz_resync_go);
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+}
+
 static void mirvol_test_superblocks(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -7056,6 +7170,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_resync),
 	KUNIT_CASE(mirvol_test_resync_end_flush_fails),
 	KUNIT_CASE(mirvol_test_discard),
+	KUNIT_CASE(mirvol_test_wz_refused_records_gone),
 	KUNIT_CASE(mirvol_test_superblocks),
 	KUNIT_CASE(mirvol_test_busy_remove),
 	KUNIT_CASE(mirvol_test_resync_mixed_checkpoints),
