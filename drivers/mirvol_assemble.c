@@ -199,6 +199,36 @@ static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
 }
 
 /*
+ * The last in-sync plex is back: the syncing plexes copy everything again.
+ * Its device went away, maybe with writes it had completed into its
+ * volatile cache, never flushed, now lost; the syncing plexes took those
+ * below their checkpoints, where no pass copies again: the plexes would
+ * differ there.  Assembly after an unclean shutdown resyncs a syncing
+ * plex from the start likewise (mirvol_assemble_plan()).  Everything,
+ * not only the regions set in the bitmap: a pass that ran before may
+ * have taken its snapshot before those writes
+ * (mirvol_rewind_unsynced()).  sb_mutex held, I/O suspended; the update
+ * that follows records it.
+ */
+static void mirvol_rewind_syncing(struct mirvol_volume *vol)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	spin_lock_irq(&vol->state_lock);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex || plex->state != MIRVOL_PLEX_SYNCING)
+			continue;
+		plex->partial = false;
+		WRITE_ONCE(plex->sync_offset, 0);
+		vol->sync_rewound |= BIT(i);
+	}
+	spin_unlock_irq(&vol->state_lock);
+}
+
+/*
  * Rejoin a member to its running volume as stale: it replaces the
  * placeholder of its slot and the resync brings it up to date.  A device
  * whose add-plex or merge-plex a power cut interrupted, and which the
@@ -268,6 +298,7 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	} else if (old->last_in_sync) {
 		plex->state = MIRVOL_PLEX_ACTIVE;
 		plex->sync_offset = vol->size;
+		mirvol_rewind_syncing(vol);
 	} else if (mirvol_bitmap_covers(vol, old, readd) &&
 		   !mirvol_bitmap_resync_begin(vol->bitmap)) {
 		/*

@@ -4975,6 +4975,79 @@ static enum mirvol_reason assemble_rams(struct kunit *test,
 }
 
 /*
+ * The last in-sync plex takes a write, and so does plex 1, syncing and
+ * past it; then plex 0's device goes away, its cache losing the write (it
+ * was never flushed: the write's data was not durable).  Back online
+ * (incremental assembly: the volume failed without it, re-add is refused),
+ * plex 0 is in sync again, the source: plex 1 must copy the
+ * written range from it again, or it keeps data plex 0 does not hold,
+ * and reads of the range differ by the plex they go to.  Assembly resyncs
+ * a syncing plex from 0 after an unclean shutdown; the rejoin must too.
+ */
+static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
+{
+	const sector_t sector = 2048, checkpoint = 8192;
+	struct mirvol_assemble_member um[1];
+	static const unsigned int zero;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_plex *p0, *p1;
+	unsigned int speed;
+	u64 op_id;
+
+	io_create_flags(test, "kunit-lastback", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x01d0);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
+				    ctx->pages, IO_PAGES), 0);
+	/* Plex 1 syncing, past the range; slow, so that it stays so. */
+	speed = READ_ONCE(ctx->vol->sync_speed_max);
+	WRITE_ONCE(ctx->vol->sync_speed_max, 1000);
+	mutex_lock(&ctx->vol->lock);
+	mutex_lock(&ctx->vol->sb_mutex);
+	mirvol_set_plex_state(p1, MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(p1->sync_offset, checkpoint);
+	mirvol_sb_update_locked(ctx->vol);
+	mutex_unlock(&ctx->vol->sb_mutex);
+	mutex_unlock(&ctx->vol->lock);
+	fill(ctx->pages, 0x0e3e);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_ASSERT_TRUE(test, unplug_plex(p0));
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_FAILED);
+	if (ctx->vol->op_id)
+		mirvol_op_wait(ctx->vol->op_id, 60000, &info);
+	/* Plex 0's cache lost the write: its media hold the old data. */
+	fill(ctx->pages, 0x01d0);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + sector,
+				    ctx->pages, IO_PAGES), 0);
+
+	WRITE_ONCE(ctx->vol->sync_speed_max, speed);
+	reason = assemble_rams(test, ctx, &zero, 1, 0, um, &reply);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	op_id = reply.op_id ?: READ_ONCE(ctx->vol->op_id);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	p0 = ctx->vol->plexes[0];
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, sector), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, sector), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "in sync, plex 1 holds data plex 0 does not");
+}
+
+/*
  * An assembly whose volume does not start (add_disk(), the sysfs
  * directory) leaves its members as it found them: here a RUN of a
  * two-plex volume with only plex 0 present.  Had it written its
@@ -7196,6 +7269,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_readd_races_stop),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
+	KUNIT_CASE(mirvol_test_last_in_sync_back_rewinds),
 	KUNIT_CASE(mirvol_test_rewind_partial),
 	KUNIT_CASE(mirvol_test_write_waits_failure_recorded),
 	KUNIT_CASE(mirvol_test_write_ok_when_completed),
