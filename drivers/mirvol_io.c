@@ -43,6 +43,7 @@ void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
 void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
 void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 bool mirvol_kunit_start_fail;
+bool mirvol_kunit_repair_nomem;
 void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_break_hook)(struct mirvol_volume *new);
 int (*mirvol_kunit_init_hook)(struct mirvol_plex *plex);

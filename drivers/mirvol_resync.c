@@ -111,11 +111,57 @@ void mirvol_sync_exit(struct mirvol_sync *sy)
 
 	if (!sy->pages)
 		return;
-	for (i = 0; i < sy->nr_chunks * MIRVOL_SYNC_CHUNK_PAGES; i++)
+	for (i = 0; i < sy->nr_pages; i++)
 		if (sy->pages[i])
 			__free_page(sy->pages[i]);
 	kfree(sy->pages);
 	sy->pages = NULL;
+}
+
+/**
+ * mirvol_sync_unit - sectors the fallback of a pass reads apart
+ * @vol: the volume, started
+ *
+ * Return: its logical block size, at least MIRVOL_SYNC_MIN_UNIT.
+ */
+unsigned int mirvol_sync_unit(struct mirvol_volume *vol)
+{
+	return max(MIRVOL_SYNC_MIN_UNIT,
+		   queue_logical_block_size(vol->disk->queue) >> SECTOR_SHIFT);
+}
+
+/**
+ * mirvol_sync_init_pages - set up a pass with a buffer of @nr pages
+ * @sy: the pass; everything not set here starts zero
+ * @vol: the volume
+ * @bs: the bio_set for its bios
+ * @nr: pages of buffer
+ * @gfp: GFP_KERNEL in an operation, GFP_NOIO in the I/O error path
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int mirvol_sync_init_pages(struct mirvol_sync *sy, struct mirvol_volume *vol,
+			   struct bio_set *bs, unsigned int nr, gfp_t gfp)
+{
+	unsigned int i;
+
+	memset(sy, 0, sizeof(*sy));
+	sy->vol = vol;
+	sy->bs = bs;
+	sy->source = -1;
+	sy->nr_pages = nr;
+	sy->unit = mirvol_sync_unit(vol);
+	sy->pages = kcalloc(nr, sizeof(*sy->pages), gfp);
+	if (!sy->pages)
+		return -ENOMEM;
+	for (i = 0; i < nr; i++) {
+		sy->pages[i] = alloc_page(gfp);
+		if (!sy->pages[i]) {
+			mirvol_sync_exit(sy);
+			return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
 /**
@@ -131,27 +177,8 @@ void mirvol_sync_exit(struct mirvol_sync *sy)
 int mirvol_sync_init(struct mirvol_sync *sy, struct mirvol_volume *vol,
 		     struct bio_set *bs, unsigned int chunks, gfp_t gfp)
 {
-	unsigned int i, nr = chunks * MIRVOL_SYNC_CHUNK_PAGES;
-
-	memset(sy, 0, sizeof(*sy));
-	sy->vol = vol;
-	sy->bs = bs;
-	sy->source = -1;
-	sy->nr_chunks = chunks;
-	sy->unit = max(MIRVOL_SYNC_MIN_UNIT,
-		       queue_logical_block_size(vol->disk->queue) >>
-		       SECTOR_SHIFT);
-	sy->pages = kcalloc(nr, sizeof(*sy->pages), gfp);
-	if (!sy->pages)
-		return -ENOMEM;
-	for (i = 0; i < nr; i++) {
-		sy->pages[i] = alloc_page(gfp);
-		if (!sy->pages[i]) {
-			mirvol_sync_exit(sy);
-			return -ENOMEM;
-		}
-	}
-	return 0;
+	return mirvol_sync_init_pages(sy, vol, bs,
+				      chunks * MIRVOL_SYNC_CHUNK_PAGES, gfp);
 }
 
 /**
@@ -968,6 +995,32 @@ static u8 mirvol_repair_chunk(struct mirvol_sync *sy, struct page **check,
 	return bad;
 }
 
+/*
+ * The buffer of read repair: a chunk to copy through, and one to read
+ * back into.  It runs in the I/O error path (GFP_NOIO): without memory
+ * for 2 MiB, it repairs a unit at a time (md's fix_read_error() does a
+ * sector at a time) rather than count repairable errors as uncorrected.
+ * Sets *@step to the sectors repaired at a time.
+ */
+static int mirvol_repair_init(struct mirvol_sync *sy,
+			      struct mirvol_volume *vol, unsigned int *step)
+{
+	unsigned int pages;
+	bool nomem = false;
+
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	nomem = READ_ONCE(mirvol_kunit_repair_nomem);
+#endif
+	*step = MIRVOL_SYNC_CHUNK;
+	if (!nomem &&
+	    !mirvol_sync_init(sy, vol, &vol->repair_bs, 2, GFP_NOIO))
+		return 0;
+	*step = mirvol_sync_unit(vol);
+	pages = DIV_ROUND_UP(*step, PAGE_SIZE >> SECTOR_SHIFT);
+	return mirvol_sync_init_pages(sy, vol, &vol->repair_bs, 2 * pages,
+				      GFP_NOIO);
+}
+
 /**
  * mirvol_repair_work - rewrite ranges that failed to read on some plexes
  * @work: vol->repair_work
@@ -984,6 +1037,7 @@ void mirvol_repair_work(struct work_struct *work)
 						 repair_work);
 	struct mirvol_repair *r, *next;
 	struct mirvol_sync *sy;
+	unsigned int step;
 	LIST_HEAD(list);
 
 	spin_lock_irq(&vol->state_lock);
@@ -992,7 +1046,7 @@ void mirvol_repair_work(struct work_struct *work)
 	if (list_empty(&list))
 		return;
 	sy = kmalloc(sizeof(*sy), GFP_NOIO);
-	if (sy && mirvol_sync_init(sy, vol, &vol->repair_bs, 2, GFP_NOIO)) {
+	if (sy && mirvol_repair_init(sy, vol, &step)) {
 		kfree(sy);
 		sy = NULL;
 	}
@@ -1002,14 +1056,13 @@ void mirvol_repair_work(struct work_struct *work)
 		unsigned int i;
 
 		while (sy && s < end) {
-			sector_t e = min3(end, s + MIRVOL_SYNC_CHUNK,
+			sector_t e = min3(end, s + step,
 					  (sector_t)mirvol_barrier_unit_end(s));
 
 			sy->repair = r->targets;
 			mirvol_io_enter(vol);
 			bad |= mirvol_repair_chunk(sy, sy->pages +
-						   MIRVOL_SYNC_CHUNK_PAGES,
-						   s, e);
+						   sy->nr_pages / 2, s, e);
 			mirvol_io_exit(vol);
 			s = e;
 		}

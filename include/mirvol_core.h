@@ -219,6 +219,8 @@ extern void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
 extern void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 /* KUnit: the next volume start fails once its disk is added. */
 extern bool mirvol_kunit_start_fail;
+/* KUnit: read repair gets no memory for its full-size buffer. */
+extern bool mirvol_kunit_repair_nomem;
 /*
  * KUnit: called by a break-plex once its plex left the volume (the split
  * recorded, if tracked), before the plex gets the new volume's

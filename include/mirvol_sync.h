@@ -31,8 +31,9 @@
  * @source: preferred source slot, or -1 for any in-sync plex
  * @repair: read repair: the slots being repaired, never a source
  * @force: a unit no plex can read is zero-filled instead of stopping
- * @pages: @nr_chunks chunks of buffer, MIRVOL_SYNC_CHUNK_PAGES each
- * @nr_chunks: chunks in @pages
+ * @pages: @nr_pages pages of buffer: chunks of MIRVOL_SYNC_CHUNK_PAGES
+ *	(mirvol_sync_init()), or fewer (mirvol_sync_init_pages())
+ * @nr_pages: pages in @pages
  * @base: the volume sector the start of @pages stands for
  * @unit: sectors read apart by the fallback: the volume's logical
  *	block size, at least MIRVOL_SYNC_MIN_UNIT
@@ -58,7 +59,7 @@ struct mirvol_sync {
 	u8 repair;
 	bool force;
 	struct page **pages;
-	unsigned int nr_chunks;
+	unsigned int nr_pages;
 	sector_t base;
 	unsigned int unit;
 	struct mirvol_speed speed;
@@ -76,6 +77,9 @@ struct mirvol_sync {
 	struct mirvol_batch batch;
 };
 
+unsigned int mirvol_sync_unit(struct mirvol_volume *vol);
+int mirvol_sync_init_pages(struct mirvol_sync *sy, struct mirvol_volume *vol,
+			   struct bio_set *bs, unsigned int nr, gfp_t gfp);
 int mirvol_sync_init(struct mirvol_sync *sy, struct mirvol_volume *vol,
 		     struct bio_set *bs, unsigned int chunks, gfp_t gfp);
 void mirvol_sync_exit(struct mirvol_sync *sy);

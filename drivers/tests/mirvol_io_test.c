@@ -176,6 +176,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_uevent_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_start_fail, false);
+	WRITE_ONCE(mirvol_kunit_repair_nomem, false);
 	WRITE_ONCE(mirvol_kunit_reboot_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
@@ -3420,6 +3421,39 @@ static void mirvol_test_corrected_reads_keep_plex(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
 	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 10LL);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 0U);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 0U);
+	WRITE_ONCE(p1->inject_bad[1], 0);
+}
+
+/*
+ * Read repair without the memory for its full-size buffer: a plex whose
+ * read error could be repaired is repaired with a smaller one, not
+ * counted as holding an uncorrected error (which fails it in the end).
+ */
+static void mirvol_test_repair_small_buffer(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+	const sector_t s = 1024;
+
+	io_create(test, "kunit-repnomem", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	write_pattern(test, ctx, 0x7e7d);
+	WRITE_ONCE(mirvol_kunit_repair_nomem, true);
+	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 64);
+	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 72);
+	/* Read balancing sends a read continuing a stream there. */
+	WRITE_ONCE(p0->head, 1);
+	WRITE_ONCE(p1->head, s);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
+				    IO_PAGES), 0);
+	flush_work(&ctx->vol->repair_work);
+	WRITE_ONCE(mirvol_kunit_repair_nomem, false);
+	KUNIT_EXPECT_EQ_MSG(test, p1->inject_bad[1], p1->inject_bad[0],
+			    "the read error was not repaired");
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 1LL);
 	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 0U);
 	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 0U);
 	WRITE_ONCE(p1->inject_bad[1], 0);
@@ -7251,6 +7285,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_inject_remapped),
 	KUNIT_CASE(mirvol_test_resync_source_read_error),
 	KUNIT_CASE(mirvol_test_corrected_reads_keep_plex),
+	KUNIT_CASE(mirvol_test_repair_small_buffer),
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
 	KUNIT_CASE(mirvol_test_check_repair),
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
