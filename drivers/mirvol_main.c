@@ -312,29 +312,33 @@ struct mirvol_plex *mirvol_find_devt(dev_t devt, struct mirvol_volume **volp)
 /**
  * mirvol_visit_volumes - call a function for every listed volume
  * @fn: called with a reference held and no lock
+ *
+ * In vol->seq order, one at a time, the next found again
+ * under mirvol_mutex: the list may change while @fn runs, and nothing is
+ * allocated, so that no volume is skipped for want of memory (the
+ * release of a dead device, the clean mark at reboot).  A volume listed
+ * meanwhile is visited too.
  */
 void mirvol_visit_volumes(mirvol_volume_fn fn)
 {
-	struct mirvol_volume **vols, *vol;
-	unsigned int n = 0, i;
+	struct mirvol_volume *vol, *next;
+	u64 last = 0;
 
-	mutex_lock(&mirvol_mutex);
-	list_for_each_entry(vol, &mirvol_volumes, node)
-		n++;
-	vols = kcalloc(n, sizeof(*vols), GFP_KERNEL);
-	n = 0;
-	if (vols) {
-		list_for_each_entry(vol, &mirvol_volumes, node) {
-			mirvol_volume_get(vol);
-			vols[n++] = vol;
-		}
+	for (;;) {
+		next = NULL;
+		mutex_lock(&mirvol_mutex);
+		list_for_each_entry(vol, &mirvol_volumes, node)
+			if (vol->seq > last && (!next || vol->seq < next->seq))
+				next = vol;
+		if (next)
+			mirvol_volume_get(next);
+		mutex_unlock(&mirvol_mutex);
+		if (!next)
+			return;
+		last = next->seq;
+		fn(next);
+		mirvol_volume_put(next);
 	}
-	mutex_unlock(&mirvol_mutex);
-	for (i = 0; i < n; i++) {
-		fn(vols[i]);
-		mirvol_volume_put(vols[i]);
-	}
-	kfree(vols);
 }
 
 /*
