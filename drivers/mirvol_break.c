@@ -19,7 +19,9 @@
  * other tasks, comes before the split: its bitmap at the reservation, its
  * block device (add_disk(), empty: capacity 0, mirvol_volume_start_empty())
  * before the freeze.  In the volume's I/O suspension the plex only moves
- * into the new volume and gets its superblock (GFP_NOIO, no sysfs, no
+ * into the new volume, gives it its queue limits (a failure there would
+ * leave it without the plex's write cache and FUA) and gets its
+ * superblock (GFP_NOIO, no sysfs, no
  * waiting for another task: the swap or the writeback reclaim needs may be
  * on this volume); when that fails the split is undone exactly, for the
  * plex missed no write.  The new volume gets its size, sysfs, links and
@@ -152,10 +154,11 @@ static enum mirvol_reason mirvol_freeze_all(struct mirvol_volume *vol,
 /*
  * The commit of break-plex's new volume, the split's last step: the plex,
  * out of the volume's superblocks now, becomes the new volume's only
- * plex, in sync (checked, and flushed), and gets the new volume's bitmap
- * image (empty) and superblock.  The new volume is not started (its disk,
- * empty, has its I/O suspended: mirvol_break_add_disk()), so nothing is
- * restacked or linked.  The volume's I/O is still held and its file
+ * plex, in sync (checked, and flushed), gives the new volume's disk its
+ * queue limits, and gets the new volume's bitmap image (empty) and
+ * superblock.  The new volume is not started (its disk, empty, has its
+ * I/O suspended: mirvol_break_add_disk()), so nothing is linked and the
+ * limits change under no I/O.  The volume's I/O is still held and its file
  * systems frozen, so that a failure here is undone exactly
  * (mirvol_split_undo()).  *@written: the plex's metadata may have been
  * written over.  The caller's scope makes allocations GFP_NOIO.
@@ -181,6 +184,12 @@ static enum mirvol_reason mirvol_break_commit(struct mirvol_split *sp,
 	plex->full_copy = false;
 	/* Not started: nothing restacked, linked or shown in sysfs. */
 	reason = mirvol_attach_plex_held(new, plex);
+	/*
+	 * Its queue limits now, where a failure is undone: without the
+	 * plex's write cache and FUA it would strip the flushes it is sent.
+	 */
+	if (!reason)
+		reason = mirvol_errno_reason(mirvol_volume_restack(new));
 	if (!reason) {
 		*written = true;
 		if (mirvol_sb_init_plex(new, plex))

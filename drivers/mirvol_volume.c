@@ -933,10 +933,23 @@ static void mirvol_stack_limits(struct mirvol_volume *vol,
 int mirvol_volume_restack(struct mirvol_volume *vol)
 {
 	struct request_queue *q = vol->disk->queue;
-	struct queue_limits lim = queue_limits_start_update(q);
-	unsigned int max_user = lim.max_user_sectors;
-	blk_flags_t flags = lim.flags;
+	struct queue_limits lim;
+	unsigned int max_user;
+	blk_flags_t flags;
 
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	{
+		int (*hook)(struct mirvol_volume *vol) =
+			READ_ONCE(mirvol_kunit_restack_hook);
+		int err = hook ? hook(vol) : 0;
+
+		if (err)
+			return err;
+	}
+#endif
+	lim = queue_limits_start_update(q);
+	max_user = lim.max_user_sectors;
+	flags = lim.flags;
 	mirvol_stack_limits(vol, &lim);
 	lim.max_user_sectors = max_user;
 	lim.flags |= flags & BLK_FLAG_WRITE_CACHE_DISABLED;
@@ -1114,14 +1127,16 @@ enum mirvol_reason mirvol_volume_start_empty(struct mirvol_volume *vol)
 /**
  * mirvol_volume_fill - start a volume given its block device empty
  * @vol: the volume (mirvol_volume_start_empty()), its plexes and size
- *	set, its superblocks written; I/O suspended, resumed here
+ *	set, its queue limits stacked on them (a failure there fails the
+ *	break: mirvol_break_commit()), its superblocks written; I/O
+ *	suspended, resumed here
  *
- * Restacks the queue limits on its plexes, gives the disk the volume's
- * size, its mirvol/ directory, holder links and plexN/ directories,
- * sends "created" (udev makes the links and probes the device), then
- * scans the partitions (their "add" events come after, so udev finds the
- * volume's name on the disk for their links).  What fails here is only
- * logged: the volume works without it.
+ * Gives the disk the volume's size, its mirvol/ directory, holder links
+ * and plexN/ directories, sends "created" (udev makes the links and
+ * probes the device), then scans the partitions (their "add" events come
+ * after, so udev finds the volume's name on the disk for their links).
+ * What fails here is only logged: the volume works without it (sysfs,
+ * partitions), its data safe.
  *
  * Context: vol->lock held; no volume's I/O suspended by the caller
  * (add_disk() of the partitions, sysfs).
@@ -1133,10 +1148,6 @@ void mirvol_volume_fill(struct mirvol_volume *vol)
 	int err;
 
 	lockdep_assert_held(&vol->lock);
-	err = mirvol_volume_restack(vol);
-	if (err)
-		pr_warn("mirvol: %s: queue limits not restacked: %d\n",
-			vol->name, err);
 	set_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	mirvol_update_state(vol);
 	if (vol->bitmap)

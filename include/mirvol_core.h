@@ -288,6 +288,11 @@ extern void (*mirvol_kunit_assemble_hook)(struct mirvol_volume *vol);
  * held.
  */
 extern void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called by mirvol_volume_restack() before it updates @vol's queue
+ * limits; a negative errno makes it fail so, having changed nothing.
+ */
+extern int (*mirvol_kunit_restack_hook)(struct mirvol_volume *vol);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

@@ -190,6 +190,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_restack_hook, NULL);
 	cancel_delayed_work_sync(&start_io_release_work);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
@@ -7234,6 +7235,86 @@ static void mirvol_test_break_device_goes_before_fill(struct kunit *test)
 	mirvol_volume_put(nv);
 }
 
+/* The restack of the break's new volume ("kunit-brkstack-b") fails, once. */
+static int restack_fails(struct mirvol_volume *vol)
+{
+	if (strcmp(vol->name, "kunit-brkstack-b"))
+		return 0;
+	WRITE_ONCE(mirvol_kunit_restack_hook, NULL);
+	return -EINVAL;
+}
+
+/*
+ * The new volume of a break-plex cannot take its plex's queue limits
+ * (write cache, FUA, block sizes).  Started without them it would strip
+ * the flushes its file systems send: data lost at a power cut.  The break
+ * must fail as the other failures of the new volume do, and change
+ * nothing: the plex back in its slot, in sync, its device the volume's,
+ * taking writes; the new name and UUID free.
+ */
+static void mirvol_test_break_restack_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *nv;
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-brkstack", 2, true, NULL);
+	fill(ctx->pages, 0x5ac);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	WRITE_ONCE(mirvol_kunit_restack_hook, restack_fails);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-brkstack-b", false,
+				   &new_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_NULL_MSG(test, READ_ONCE(mirvol_kunit_restack_hook),
+			      "the new volume was never restacked");
+	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_FAILED,
+			    "the break succeeded without its queue limits");
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_INVALID_ARGUMENT);
+	nv = mirvol_lookup(new_uuid.b);
+	KUNIT_EXPECT_NULL(test, nv);
+	if (nv) {
+		mirvol_volume_teardown(nv, false);
+		mirvol_volume_put(nv);
+		return;
+	}
+	mutex_lock(&ctx->vol->lock);
+	p1 = mirvol_plex_find(ctx->vol, uuid);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, p1,
+				  "the plex is in no volume, though the break failed");
+	if (p1) {
+		KUNIT_EXPECT_EQ(test, p1->index, 1U);
+		KUNIT_EXPECT_NOT_NULL(test, p1->bdev);
+		KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+				(unsigned int)MIRVOL_PLEX_ACTIVE);
+	}
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, memcmp(md.volume_uuid, &ctx->vol->uuid,
+				     MIRVOL_UUID_LEN), 0);
+	KUNIT_EXPECT_EQ(test, md.generation, READ_ONCE(ctx->vol->generation));
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 64), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	fill(ctx->pages, 0x5ad);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 64), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -7336,6 +7417,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_break_start_fails),
 	KUNIT_CASE(mirvol_test_break_device_goes_before_fill),
 	KUNIT_CASE(mirvol_test_break_undo_rewrite_fails),
+	KUNIT_CASE(mirvol_test_break_restack_fails),
 	KUNIT_CASE_PARAM(mirvol_test_break_pause_adds_no_disk, pause_gen_params),
 	KUNIT_CASE(mirvol_test_add_target_offline),
 	KUNIT_CASE(mirvol_test_replace_target_offline),
