@@ -210,11 +210,12 @@ static enum mirvol_reason mirvol_break_commit(struct mirvol_split *sp,
  * succeeded, still has it).  When the new volume's metadata may be on it
  * (@written), it first gets the volume's again as a joining device does
  * (mirvol_sb_join_plex(): the bitmap image, then a superblock one
- * generation ahead): a power cut before the update below finds it in the
- * new volume alone, or in this one, never in both.  One that cannot take
- * that is failed, and the update records it failed.  The update records
- * it all, and what the failed update failed meanwhile (a plex that cannot
- * flush is failed now that it is not the last in-sync plex).  Its holder
+ * generation ahead, a tracked split forgotten before it): a power cut
+ * before the update below finds it in the new volume alone, or in this
+ * one, never in both.  One that cannot take that is failed, and the
+ * update records it failed.  The update records it all, and what the
+ * failed update failed meanwhile (a plex that cannot flush is failed now
+ * that it is not the last in-sync plex).  Its holder
  * link and plexN/ directory never left (mirvol_detach_plex_held()).
  * vol->lock held, I/O suspended, allocations GFP_NOIO.
  */
@@ -227,6 +228,16 @@ static void mirvol_split_undo(struct mirvol_split *sp,
 	bool tracked = sp->tracking;
 
 	mutex_lock(&vol->sb_mutex);
+	/*
+	 * The split ends with the update, and first with the join: the
+	 * join's superblock, the newest after a power cut before that
+	 * update, must not track it either (its bits would never clear).
+	 */
+	if (tracked) {
+		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
+		vol->split_generation = 0;
+		sp->tracking = false;
+	}
 	plex->index = was->index;
 	WRITE_ONCE(plex->state, was->state);
 	plex->boot = was->boot;
@@ -240,15 +251,6 @@ static void mirvol_split_undo(struct mirvol_split *sp,
 		pr_err("mirvol: %s: plex %u cannot take the volume's superblock back\n",
 		       vol->name, plex->index);
 		mirvol_plex_error(plex, true);
-	}
-	/*
-	 * The split ends with the update: the join above gave the plex the
-	 * superblock the others have, which tracks it.
-	 */
-	if (tracked) {
-		memset(&vol->split_peer, 0, sizeof(vol->split_peer));
-		vol->split_generation = 0;
-		sp->tracking = false;
 	}
 	if (mirvol_sb_update_locked(vol) && tracked) {
 		/*

@@ -6451,15 +6451,19 @@ static int init_fails(struct mirvol_plex *plex)
 	return -EIO;
 }
 
+static int init_fails_then_dies(struct mirvol_plex *plex);
+
 /*
- * The split is recorded: no plex can flush any more (the one split off
- * neither, once back), and the new volume's superblock fails.
+ * The split is recorded: no plex can flush any more, and the new
+ * volume's superblock, written, fails; the one split off then takes no
+ * write (init_fails_then_dies()): it keeps the new volume's superblock,
+ * which tracks the split too.
  */
 static void split_recorded(struct mirvol_volume *vol)
 {
 	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
 	WRITE_ONCE(split_plex->inject, MIRVOL_INJECT_FLUSH);
-	WRITE_ONCE(mirvol_kunit_init_hook, init_fails);
+	WRITE_ONCE(mirvol_kunit_init_hook, init_fails_then_dies);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 }
 
@@ -7315,6 +7319,88 @@ static void mirvol_test_break_restack_fails(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 }
 
+/* What a power cut after the undo's join would leave on the plex. */
+static struct mirvol_md join_md;
+static int join_md_ret;
+
+static void sb_after_join(struct mirvol_volume *vol)
+{
+	enum mirvol_reason reason;
+
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
+	join_md_ret = mirvol_sb_read_dev(split_plex->bdev, &join_md, &reason);
+}
+
+static int join_then_watch(struct mirvol_plex *plex)
+{
+	WRITE_ONCE(mirvol_kunit_join_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, sb_after_join);
+	return 0;
+}
+
+static int init_fails_then_watch(struct mirvol_plex *plex)
+{
+	WRITE_ONCE(mirvol_kunit_join_hook, join_then_watch);
+	return init_fails(plex);
+}
+
+/*
+ * A break --track-changes that fails once the new superblock is on the
+ * plex takes the plex back with the volume's superblock (the join), then
+ * records in the others that the split ended.  The join's superblock is
+ * the newest: after a power cut before that update, assembly goes by it.
+ * It must not track the split (no volume is split off): tracked, the
+ * bitmap would never be cleared again until set --forget-split.
+ */
+static void mirvol_test_break_undo_join_untracked(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *nv;
+	u64 gen, op_id = 0;
+	uuid_t new_uuid;
+
+	io_create(test, "kunit-brkjoin", 2, true, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	split_plex = ctx->vol->plexes[1];
+	memcpy(uuid, &split_plex->uuid, MIRVOL_UUID_LEN);
+	join_md_ret = -ENODATA;
+	gen = READ_ONCE(ctx->vol->generation);
+	WRITE_ONCE(mirvol_kunit_init_hook, init_fails_then_watch);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-brkjoin-b", true,
+				   &new_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_init_hook));
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_join_hook));
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_sb_update_hook));
+	nv = mirvol_lookup(new_uuid.b);
+	KUNIT_EXPECT_NULL(test, nv);
+	if (nv)
+		mirvol_volume_put(nv);
+	KUNIT_ASSERT_GE_MSG(test, join_md_ret, 0,
+			    "the plex's superblock was not read after the join");
+	/* The join's: the volume's, newer than the split's update. */
+	KUNIT_EXPECT_EQ(test, memcmp(join_md.volume_uuid, &ctx->vol->uuid,
+				     MIRVOL_UUID_LEN), 0);
+	KUNIT_EXPECT_GT(test, join_md.generation, gen + 1);
+	KUNIT_EXPECT_EQ_MSG(test, join_md.split_generation, 0ULL,
+			    "the join's superblock tracks a split that failed");
+	KUNIT_EXPECT_NULL(test, memchr_inv(join_md.split_peer, 0,
+					   MIRVOL_UUID_LEN));
+	mutex_lock(&ctx->vol->lock);
+	KUNIT_EXPECT_PTR_EQ(test, ctx->vol->plexes[1], split_plex);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(split_plex->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->split_generation, 0ULL);
+	mutex_unlock(&ctx->vol->lock);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -7418,6 +7504,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_break_device_goes_before_fill),
 	KUNIT_CASE(mirvol_test_break_undo_rewrite_fails),
 	KUNIT_CASE(mirvol_test_break_restack_fails),
+	KUNIT_CASE(mirvol_test_break_undo_join_untracked),
 	KUNIT_CASE_PARAM(mirvol_test_break_pause_adds_no_disk, pause_gen_params),
 	KUNIT_CASE(mirvol_test_add_target_offline),
 	KUNIT_CASE(mirvol_test_replace_target_offline),
