@@ -616,10 +616,8 @@ static void mirvol_release_dead(struct mirvol_volume *vol)
 {
 	struct mirvol_plex *gone[MIRVOL_MAX_PLEXES];
 	unsigned int i, n = 0;
-	bool started;
 
 	mutex_lock(&vol->lock);
-	started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
@@ -629,14 +627,14 @@ static void mirvol_release_dead(struct mirvol_volume *vol)
 	}
 	if (!n || test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		goto out;	/* teardown gives every device back */
-	if (!started) {
-		/*
-		 * A break's new volume, its disk added empty and its plex
-		 * moved in, not filled yet: mirvol_volume_fill() queues us
-		 * again once it started.
-		 */
-		if (vol->disk)
-			goto out;
+	/*
+	 * A break's new volume, its plex moved in, not filled yet: not an
+	 * offline volume; mirvol_volume_fill() queues us again once it
+	 * started.
+	 */
+	if (test_bit(MIRVOL_VOL_UNFILLED, &vol->flags))
+		goto out;
+	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
 		/* An offline volume simply forgets a member that went. */
 		mutex_lock(&vol->sb_mutex);
 		for (i = 0; i < n; i++)
@@ -1017,7 +1015,9 @@ static enum mirvol_reason __mirvol_volume_start(struct mirvol_volume *vol,
 
 	vol->disk = disk;
 	mirvol_volume_get(vol);		/* the disk's, put by free_disk */
-	if (!empty) {
+	if (empty) {
+		set_bit(MIRVOL_VOL_UNFILLED, &vol->flags);
+	} else {
 		set_bit(MIRVOL_VOL_STARTED, &vol->flags);
 		mirvol_update_state(vol);
 		if (vol->bitmap)
@@ -1073,6 +1073,7 @@ out_disk:
 	if (!empty && vol->bitmap)
 		mirvol_bitmap_stop(vol->bitmap);
 	clear_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	clear_bit(MIRVOL_VOL_UNFILLED, &vol->flags);
 	mirvol_update_state(vol);
 	/* The worker may be sending the start's state change: see there. */
 	spin_lock_irqsave(&vol->state_lock, flags);
@@ -1149,6 +1150,7 @@ void mirvol_volume_fill(struct mirvol_volume *vol)
 
 	lockdep_assert_held(&vol->lock);
 	set_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	clear_bit(MIRVOL_VOL_UNFILLED, &vol->flags);
 	mirvol_update_state(vol);
 	if (vol->bitmap)
 		mirvol_bitmap_start(vol->bitmap);
@@ -1654,6 +1656,7 @@ static void __mirvol_volume_destroy(struct mirvol_volume *vol,
 		mirvol_sb_update_locked(vol);
 	}
 	clear_bit(MIRVOL_VOL_STARTED, &vol->flags);
+	clear_bit(MIRVOL_VOL_UNFILLED, &vol->flags);
 	if (nr)
 		*nr = 0;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {

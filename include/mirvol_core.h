@@ -345,6 +345,13 @@ enum {
 	MIRVOL_VOL_HIDDEN,
 	/* Renamed while offline: its start keeps that name (vol->lock). */
 	MIRVOL_VOL_RENAMED,
+	/*
+	 * break-plex's new volume: its disk added empty, its plex moved in
+	 * or coming, not started.  Set by mirvol_volume_start_empty(),
+	 * cleared by mirvol_volume_fill() or as the disk goes; under
+	 * vol->lock, which its readers hold (mirvol_release_dead()).
+	 */
+	MIRVOL_VOL_UNFILLED,
 };
 
 /**
