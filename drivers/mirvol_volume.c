@@ -961,6 +961,15 @@ static int mirvol_open(struct gendisk *disk, blk_mode_t mode)
 	/* disk->open_mutex is held: this orders against teardown. */
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		return -ENXIO;
+	/*
+	 * Not before the fill: an opener may set the page cache's block
+	 * size (BLKBSZSET) down to the empty disk's logical block size, 512
+	 * bytes, which the plex's replaces at the commit; held open, the
+	 * device would keep it over a plex of 4096, its page cache I/O
+	 * failing on the plex.
+	 */
+	if (test_bit(MIRVOL_VOL_UNFILLED, &vol->flags))
+		return -ENXIO;
 	return 0;
 }
 
@@ -1112,8 +1121,10 @@ enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol)
  * 0: nothing to scan or probe, and every read or write fails at the end
  * of the device.  The volume stays offline (not started), without its
  * mirvol/ sysfs directory (udev finds no name: no link yet), until
- * mirvol_volume_fill(); a failure before that takes the disk away with
- * the volume (mirvol_volume_kill(), mirvol_volume_destroy()).  So that
+ * mirvol_volume_fill(), and cannot be opened (ENXIO: an opener could
+ * keep a block size the plex does not take); a failure before that takes
+ * the disk away with the volume (mirvol_volume_kill(),
+ * mirvol_volume_destroy()).  So that
  * break-plex need not wait for another task while another volume's I/O
  * is held, as add_disk() and del_gendisk() do (kdevtmpfs).
  *

@@ -349,7 +349,9 @@ enum {
 	 * break-plex's new volume: its disk added empty, its plex moved in
 	 * or coming, not started.  Set by mirvol_volume_start_empty(),
 	 * cleared by mirvol_volume_fill() or as the disk goes; under
-	 * vol->lock, which its readers hold (mirvol_release_dead()).
+	 * vol->lock, which mirvol_release_dead() holds; mirvol_open()
+	 * reads it without (an open racing the fill fails, or finds the
+	 * plex's queue limits: they are set before).
 	 */
 	MIRVOL_VOL_UNFILLED,
 };

@@ -7401,6 +7401,70 @@ static void mirvol_test_break_undo_join_untracked(struct kunit *test)
 	mutex_unlock(&ctx->vol->lock);
 }
 
+static int unfilled_open;
+
+/* The new volume, its plex moved in, not filled yet: an opener comes. */
+static void break_open_unfilled(struct mirvol_volume *new)
+{
+	struct file *file;
+
+	WRITE_ONCE(mirvol_kunit_break_hook, NULL);
+	file = open_dev(disk_devt(new->disk));
+	if (IS_ERR(file)) {
+		unfilled_open = PTR_ERR(file);
+		return;
+	}
+	unfilled_open = 0;
+	__fput_sync(file);
+}
+
+/*
+ * The new volume's disk cannot be opened before it is filled: an opener
+ * could set the block device's block size to the empty disk's logical
+ * block size (512 bytes) and, holding it open, keep it over a plex of
+ * 4096 (VM test 165).  Once filled it opens.
+ */
+static void mirvol_test_break_no_open_unfilled(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *nv;
+	struct file *file;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-brkopen", 2, true, NULL);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	unfilled_open = 1;
+	WRITE_ONCE(mirvol_kunit_break_hook, break_open_unfilled);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-brkopen-b", false,
+				   &new_uuid, name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_break_hook));
+	KUNIT_EXPECT_EQ_MSG(test, unfilled_open, -ENXIO,
+			    "the new volume's empty disk could be opened");
+	nv = mirvol_lookup(new_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, nv);
+	file = open_dev(disk_devt(nv->disk));
+	if (IS_ERR(file)) {
+		KUNIT_FAIL(test, "cannot open the filled volume: %ld",
+			   PTR_ERR(file));
+	} else {
+		KUNIT_EXPECT_EQ(test, bdev_logical_block_size(file_bdev(file)),
+				bdev_logical_block_size(rbdev(ctx, 1)));
+		__fput_sync(file);
+	}
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(nv, true),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(nv);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -7505,6 +7569,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_break_undo_rewrite_fails),
 	KUNIT_CASE(mirvol_test_break_restack_fails),
 	KUNIT_CASE(mirvol_test_break_undo_join_untracked),
+	KUNIT_CASE(mirvol_test_break_no_open_unfilled),
 	KUNIT_CASE_PARAM(mirvol_test_break_pause_adds_no_disk, pause_gen_params),
 	KUNIT_CASE(mirvol_test_add_target_offline),
 	KUNIT_CASE(mirvol_test_replace_target_offline),
