@@ -300,6 +300,7 @@ static unsigned long mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm,
 	struct mirvol_volume *vol = bm->vol;
 	unsigned long dirty, failed = 0;
 	unsigned int i;
+	u64 need;
 
 	lockdep_assert_held(&bm->io_mutex);
 	spin_lock_irq(&bm->lock);
@@ -321,8 +322,14 @@ static unsigned long mirvol_bitmap_flush_pages(struct mirvol_bitmap *bm,
 	}
 	mirvol_bitmap_written(bm, dirty, failed);
 	if (failed & waited) {
-		bm->cleared_gen = vol->generation + 1;
-		if (mirvol_sb_update_locked(vol)) {
+		need = vol->generation + 1;
+		bm->cleared_gen = need;
+		/*
+		 * An attempt the in-sync plexes took records it, though a
+		 * later one of the same update failed (mirvol_sb.c).
+		 */
+		if (mirvol_sb_update_locked(vol) &&
+		    bm->cleared_recorded < need) {
 			/* Until an update records it (mirvol_sb.c). */
 			WRITE_ONCE(bm->cleared_unrecorded, true);
 			pr_err_ratelimited("mirvol: %s: the bitmap no longer covers every write, and no in-sync plex recorded that: writes into its lost regions fail\n",

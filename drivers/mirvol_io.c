@@ -54,6 +54,7 @@ void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_rejoin_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_readd_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_sb_update_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_sb_write_hook)(struct mirvol_volume *vol, bool page);
 void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_assemble_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);

@@ -348,6 +348,7 @@ static int mirvol_sb_write_all(struct mirvol_volume *vol,
 	unsigned int i;
 	int ret = 0;
 
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_sb_write_hook, vol, page);
 	mirvol_batch_init(&batch);
 	for (i = 0; i < n; i++) {
 		struct mirvol_plex *plex = targets[i];
@@ -413,6 +414,29 @@ void mirvol_sb_flush_syncing(struct mirvol_volume *vol, u8 slots)
 		mirvol_sb_write_all(vol, targets, n, false);
 }
 
+/*
+ * The in-sync plexes took @md: every one still in sync has it on its
+ * media (one that failed its write was failed, or the update returns
+ * -EIO, mirvol_sb_write_all()), whatever the next attempt of the same
+ * update does.  The bitmap's coverage start it records is durable: the
+ * writers of a lost set may go (mirvol_bitmap.c rule 4).  No in-sync
+ * target (the last one went away): no write goes to an in-sync plex
+ * either, each fails.  sb_mutex held.
+ */
+static void mirvol_sb_recorded(struct mirvol_volume *vol,
+			       const struct mirvol_md *md)
+{
+	struct mirvol_bitmap *bm = vol->bitmap;
+
+	if (!bm)
+		return;
+	if (md->bitmap_cleared_gen > bm->cleared_recorded)
+		bm->cleared_recorded = md->bitmap_cleared_gen;
+	if (bm->cleared_unrecorded &&
+	    md->bitmap_cleared_gen >= bm->cleared_gen)
+		WRITE_ONCE(bm->cleared_unrecorded, false);
+}
+
 /**
  * mirvol_sb_update_locked - write a new generation to every writable plex
  * @vol: the volume
@@ -427,7 +451,10 @@ void mirvol_sb_flush_syncing(struct mirvol_volume *vol, u8 slots)
  * no plex gets it, since a newer superblock on a syncing plex would make
  * assembly take the in-sync plex for stale.  Plexes that fail either step
  * are failed and the update is repeated on the others.  Marks plexes that
- * left the in-sync set with the generation at which they did.
+ * left the in-sync set with the generation at which they did.  An
+ * attempt the in-sync plexes took stays on their media when a later one
+ * fails: the bitmap's coverage start it records counts as recorded
+ * (mirvol_sb_recorded()).
  *
  * Context: sb_mutex held; process context outside submit_bio.
  * Return: 0, or -EIO when no plex took the update (the volume is failed)
@@ -460,24 +487,16 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 		 */
 		first = (in_sync && in_sync < n) ? in_sync : n;
 		ret = mirvol_sb_write_all(vol, targets, n, false);
-		if (!ret)
+		if (!ret) {
 			ret = mirvol_sb_write_all(vol, targets, first, true);
+			if (ret >= 0 && in_sync)
+				mirvol_sb_recorded(vol, &md);
+		}
 		if (!ret && first < n)
 			ret = mirvol_sb_write_all(vol, targets + first,
 						  n - first, true);
-		if (!ret) {
+		if (!ret)
 			WRITE_ONCE(vol->sb_plexes, mirvol_md_live(&md));
-			/*
-			 * The bitmap's coverage start is recorded: the writers
-			 * of a lost set may go again (rule 4).  No in-sync
-			 * target (the last one went away): no write goes to
-			 * an in-sync plex either, each fails.
-			 */
-			if (vol->bitmap && vol->bitmap->cleared_unrecorded &&
-			    md.bitmap_cleared_gen >= vol->bitmap->cleared_gen)
-				WRITE_ONCE(vol->bitmap->cleared_unrecorded,
-					   false);
-		}
 		if (ret <= 0)
 			return ret;
 	}

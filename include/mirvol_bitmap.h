@@ -89,11 +89,14 @@ struct mirvol_volume;
  *	records while @lost_pages is not empty: that update raises it to its
  *	own generation (set by the creator, the assembly, the set work or
  *	mirvol_sb_targets(), under sb_mutex)
+ * @cleared_recorded: the greatest @cleared_gen a superblock update put
+ *	on the in-sync plexes, an attempt of an update that then failed
+ *	too (the volume's sb_mutex)
  * @cleared_unrecorded: the update of a set pass raising @cleared_gen
- *	reached no in-sync plex: writers whose regions are not ONDISK fail
- *	(rule 4); cleared by an update that records @cleared_gen on the
- *	in-sync plexes (the volume's sb_mutex; writers read it once their
- *	pass ended)
+ *	reached no in-sync plex, in none of its attempts: writers whose
+ *	regions are not ONDISK fail (rule 4); cleared by an update that
+ *	records @cleared_gen on the in-sync plexes (the volume's sb_mutex;
+ *	writers read it once their pass ended)
  * @resync: the regions partial resync targets copy, or NULL; changes
  *	under the volume's sb_mutex, outside the resync's batches
  */
@@ -124,6 +127,7 @@ struct mirvol_bitmap {
 	unsigned long set_done;
 	unsigned int clear_ms;
 	u64 cleared_gen;
+	u64 cleared_recorded;
 	bool cleared_unrecorded;
 	unsigned long *resync;
 };

@@ -272,6 +272,13 @@ extern void (*mirvol_kunit_readd_hook)(struct mirvol_volume *vol);
  */
 extern void (*mirvol_kunit_sb_update_hook)(struct mirvol_volume *vol);
 /*
+ * KUnit: called as each step of each attempt of a superblock update
+ * begins (@page: the superblock writes, else the flushes), sb_mutex held,
+ * before its bios are sent.
+ */
+extern void (*mirvol_kunit_sb_write_hook)(struct mirvol_volume *vol,
+					  bool page);
+/*
  * KUnit: called by a bitmap set pass some of whose pages no in-sync plex
  * took, after its superblock update and before its writers go; the
  * bitmap's io_mutex held, not sb_mutex.

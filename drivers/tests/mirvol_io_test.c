@@ -187,6 +187,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	closer_stop();
 	WRITE_ONCE(mirvol_kunit_readd_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_sb_write_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
@@ -1108,6 +1109,122 @@ static void mirvol_test_bitmap_lost_promoted(struct kunit *test)
 			       md.bitmap_cleared_gen);
 	WRITE_ONCE(p0->inject, 0);
 	WRITE_ONCE(p1->inject, 0);
+}
+
+/* The lost set's update: its first attempt on plex 0, its next failing. */
+static struct {
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p0, *p1;
+	unsigned int step;
+} lr;
+
+static void lr_sb_write_hook(struct mirvol_volume *vol, bool page)
+{
+	/* Only the set work's update, plex 0 failing its bitmap area. */
+	if (vol != lr.vol || current_work() != &vol->bitmap->set_work ||
+	    !(READ_ONCE(lr.p0->inject) & MIRVOL_INJECT_BITMAP))
+		return;
+	if (lr.step == 0 && page) {
+		/* Plex 0's superblock goes first; plex 1 fails its own. */
+		WRITE_ONCE(lr.p1->inject, MIRVOL_INJECT_WRITE);
+		lr.step = 1;
+	} else if (lr.step == 1 && !page) {
+		/* The next attempt, without plex 1: plex 0 fails it. */
+		WRITE_ONCE(lr.p0->inject,
+			   READ_ONCE(lr.p0->inject) | MIRVOL_INJECT_FLUSH);
+		lr.step = 2;
+		WRITE_ONCE(mirvol_kunit_sb_write_hook, NULL);
+	}
+}
+
+/*
+ * Bitmap rule 4 when the update raising cleared_gen reaches plex 0, the
+ * last in-sync plex, and then fails.  Plex 1 is a resync target at the
+ * end of its pass; plex 0 fails every write into its bitmap area: a write
+ * into a clean region loses its page, and the set work raises
+ * cleared_gen.  Its update's first attempt is on plex 0's media (plex 1
+ * fails its superblock write and is failed); the next attempt, which
+ * records that, fails on plex 0.  What is durable ends the coverage:
+ * plex 0's superblock records the raised cleared_gen.  The writer must
+ * go, not fail as though no in-sync plex had recorded it.  Its data write
+ * is held back until plex 0 takes its metadata again, so that the
+ * worker's update recording plex 1's failure, which it waits for, works.
+ */
+static void mirvol_test_bitmap_lost_recorded_then_failed(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	struct mirvol_op_info info;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+	struct async_write aw;
+	struct mirvol_md md;
+	unsigned long r = 30;
+	u64 gen, op_id = 0;
+	unsigned int held;
+	int ret;
+
+	io_create_p1_offline(test, "kunit-bmrecfail", 0x7ec);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
+	reinit_completion(&lp_at_end);
+	reinit_completion(&lp_go);
+	WRITE_ONCE(mirvol_kunit_resync_end_hook, lp_hold_resync_end);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_TRUE(test, wait_for_completion_timeout(&lp_at_end,
+							    msecs_to_jiffies(60000)));
+	KUNIT_ASSERT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_SYNCING);
+
+	mutex_lock(&vol->sb_mutex);
+	gen = vol->generation;
+	mutex_unlock(&vol->sb_mutex);
+	lr.vol = vol;
+	lr.p0 = p0;
+	lr.p1 = p1;
+	lr.step = 0;
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_BITMAP | MIRVOL_INJECT_HOLD);
+	WRITE_ONCE(mirvol_kunit_sb_write_hook, lr_sb_write_hook);
+	fill(ctx->pages, 0x7ec + 1);
+	async_write_start(&aw, vbdev(ctx), r << bm->shift, ctx->pages);
+	wait_until(mirvol_kunit_nr_held() || completion_done(&aw.done));
+	held = mirvol_kunit_nr_held();
+	WRITE_ONCE(mirvol_kunit_sb_write_hook, NULL);
+	WRITE_ONCE(p0->inject, 0);
+	mirvol_kunit_end_held(BLK_STS_OK);
+	async_write_finish(test, &aw);
+	ret = aw.ret;
+	complete(&lp_go);
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, lr.step, 2U);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, r));
+
+	/* Plex 0's media: the raise is recorded, plex 1 not covered. */
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_GE(test, md.generation, gen + 1);
+	KUNIT_ASSERT_EQ(test, md.bitmap_cleared_gen, gen + 1);
+	KUNIT_EXPECT_FALSE(test,
+			   md.plexes[1].state == MIRVOL_PLEX_MISSING &&
+			   mirvol_bitmap_gone_covered(md.plexes[1].gone_generation,
+						      md.bitmap_cleared_gen));
+	KUNIT_EXPECT_EQ_MSG(test, held, 1U,
+			    "the write was not sent, though plex 0 recorded cleared_gen %llu",
+			    md.bitmap_cleared_gen);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, r << bm->shift), 0);
+	KUNIT_EXPECT_EQ(test, same(ctx->pages, ctx->check), !ret);
 }
 
 /*
@@ -7476,6 +7593,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_lost_missing_same_update),
 	KUNIT_CASE(mirvol_test_bitmap_lost_unrecorded),
 	KUNIT_CASE(mirvol_test_bitmap_lost_promoted),
+	KUNIT_CASE(mirvol_test_bitmap_lost_recorded_then_failed),
 	KUNIT_CASE(mirvol_test_bitmap_clear_lost),
 	KUNIT_CASE(mirvol_test_bitmap_merge_split),
 	KUNIT_CASE(mirvol_test_bitmap_merge_fails),
