@@ -255,8 +255,8 @@ static void mirvol_bitmap_page_in(struct mirvol_bitmap *bm, unsigned int i,
  * next ones; their set regions that were not ONDISK stay so.  A page that
  * failed before and went out now makes those ONDISK: every bit set in the
  * image was in it, and the image does not change under io_mutex.  io_mutex
- * held (and sb_mutex by the works, so that the next superblock update
- * sees lost_pages: mirvol_sb_targets()).
+ * and sb_mutex held, as for the page writes: the next superblock update
+ * sees their outcome in lost_pages (mirvol_sb_targets()).
  */
 static void mirvol_bitmap_written(struct mirvol_bitmap *bm,
 				  unsigned long dirty, unsigned long failed)
@@ -264,6 +264,8 @@ static void mirvol_bitmap_written(struct mirvol_bitmap *bm,
 	unsigned long r, end, found;
 	unsigned int i;
 
+	lockdep_assert_held(&bm->io_mutex);
+	lockdep_assert_held(&bm->vol->sb_mutex);
 	spin_lock_irq(&bm->lock);
 	bm->dirty_pages |= failed;
 	found = bm->lost_pages & dirty & ~failed;
@@ -819,7 +821,6 @@ int mirvol_bitmap_merge(struct mirvol_bitmap *bm, const unsigned long *bits)
 	for_each_set_bit(i, &dirty, bm->nr_pages)
 		if (!mirvol_bitmap_write_page(bm, bm->bounce[i], i))
 			__set_bit(i, &failed);
-	mutex_unlock(&vol->sb_mutex);
 	spin_lock_irq(&bm->lock);
 	for_each_set_bit(r, bm->marking, bm->nr) {
 		__clear_bit(r, bm->marking);
@@ -827,7 +828,13 @@ int mirvol_bitmap_merge(struct mirvol_bitmap *bm, const unsigned long *bits)
 			__clear_bit(r, bm->disk);
 	}
 	spin_unlock_irq(&bm->lock);
+	/*
+	 * Their outcome in lost_pages before sb_mutex goes, as the works
+	 * do: the worker's update recording a plex a page write failed may
+	 * come next (mirvol_sb_targets()).
+	 */
 	mirvol_bitmap_written(bm, dirty, failed);
+	mutex_unlock(&vol->sb_mutex);
 	if (failed) {
 		pr_err_ratelimited("mirvol: %s: no in-sync plex took the merged bitmap\n",
 				   vol->name);
