@@ -1645,6 +1645,74 @@ static void mirvol_test_set_volume(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 1, 4096 >> 11));
 }
 
+static bool plexes_same(struct kunit *test, struct io_ctx *ctx,
+			unsigned int a, unsigned int b, sector_t *where);
+
+/*
+ * A bitmap added by SET_VOLUME to a running volume covers what a plex
+ * taken away afterwards misses: written, offline, written again in two
+ * regions, back online, the plex copies those two regions only, and then
+ * holds the same data as the other.
+ */
+static void mirvol_test_bitmap_set_volume_added_readd(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p1;
+	sector_t where = 0;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-setbmadd", 2, true, NULL);
+	vol = ctx->vol;
+	p1 = vol->plexes[1];
+	/* Without a bitmap, written; then one added while it runs. */
+	sv.hdr.flags = MIRVOL_SET_F_BITMAP;
+	KUNIT_ASSERT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NULL(test, vol->bitmap);
+	fill(ctx->pages, 0xadd0);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 4096,
+				    ctx->pages, IO_PAGES), 0);
+	sv.bitmap = 1;
+	sv.bitmap_region_bytes = 1 << 20;
+	KUNIT_ASSERT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_NONE);
+	bm = vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	KUNIT_ASSERT_EQ(test, bm->shift, 11U);
+	/* A write marks region 3; idle, it is clean again. */
+	fill(ctx->pages, 0xadd1);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 3 << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, 3));
+	bitmap_fast_clear(bm, 50);
+	KUNIT_ASSERT_TRUE(test, disk_bit_becomes(test, ctx, 2, 3, false,
+						 3000));
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+
+	/* Plex 1 away; regions 5 and 6 written (one write across both). */
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, p1->state, MIRVOL_PLEX_OFFLINE);
+	fill(ctx->pages, 0xadd2);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
+				    (6 << bm->shift) - 64, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, 5));
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, 6));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, (6 << bm->shift) - 64), 0);
+	KUNIT_EXPECT_FALSE(test, same(ctx->pages, ctx->check));
+
+	/* Back: the two dirty regions only, and then both alike. */
+	take_online_wait(test, vol, p1, 2ULL << 20);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, (6 << bm->shift) - 64), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_EXPECT_TRUE_MSG(test, plexes_same(test, ctx, 0, 1, &where),
+			      "plexes 0 and 1 differ at sector %llu",
+			      (unsigned long long)where);
+}
+
 /*
  * A SET_VOLUME whose superblock update fails changes nothing.  Plex 1 is
  * offline (the bitmap covers what it misses), a split is tracked, and
@@ -7602,6 +7670,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_idle_clears_all),
 	KUNIT_CASE(mirvol_test_bitmap_syncing_flap_readd),
 	KUNIT_CASE(mirvol_test_bitmap_syncing_offline_online),
+	KUNIT_CASE(mirvol_test_bitmap_set_volume_added_readd),
 	KUNIT_CASE(mirvol_test_offline_online),
 	KUNIT_CASE(mirvol_test_return_update_fails),
 	KUNIT_CASE(mirvol_test_set_volume),
