@@ -59,6 +59,7 @@ void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_assemble_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
 int (*mirvol_kunit_restack_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_alloc_hook)(struct mirvol_volume *vol, const char *site);
 #endif
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)

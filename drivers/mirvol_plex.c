@@ -172,6 +172,8 @@ void mirvol_plex_link(struct mirvol_plex *plex, struct gendisk *disk)
 
 	if (plex->linked || !plex->bdev)
 		return;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_alloc_hook, disk->private_data,
+			  "holder link");
 	noio = memalloc_noio_save();
 	err = bd_link_disk_holder(plex->bdev, disk);
 	memalloc_noio_restore(noio);
@@ -194,6 +196,8 @@ void mirvol_plex_unlink(struct mirvol_plex *plex, struct gendisk *disk)
 {
 	if (!plex->linked)
 		return;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_alloc_hook, disk->private_data,
+			  "holder unlink");
 	bd_unlink_disk_holder(plex->bdev, disk);
 	plex->linked = false;
 }

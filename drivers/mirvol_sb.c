@@ -730,6 +730,7 @@ int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 {
 	lockdep_assert_held(&vol->sb_mutex);
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_alloc_hook, vol, "join");
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	{
 		int (*hook)(struct mirvol_plex *plex) =

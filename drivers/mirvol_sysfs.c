@@ -455,6 +455,7 @@ int mirvol_sysfs_add_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 
 	if (!vol->kobj || plex->kobj)
 		return 0;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_alloc_hook, vol, "plexN/ add");
 	pk = kzalloc(sizeof(*pk), GFP_KERNEL);
 	if (!pk)
 		return -ENOMEM;
@@ -479,6 +480,7 @@ void mirvol_sysfs_del_plex(struct mirvol_plex *plex)
 {
 	if (!plex->kobj)
 		return;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_alloc_hook, plex->vol, "plexN/ del");
 	kobject_del(plex->kobj);
 	kobject_put(plex->kobj);
 	plex->kobj = NULL;

@@ -300,6 +300,13 @@ extern void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
  * limits; a negative errno makes it fail so, having changed nothing.
  */
 extern int (*mirvol_kunit_restack_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called where the control plane allocates in a way that may hold
+ * a volume's I/O (holder links, plexN/ directories, a join's superblock
+ * pages), @site naming it; @vol is the volume, any lock held.
+ */
+extern void (*mirvol_kunit_alloc_hook)(struct mirvol_volume *vol,
+				       const char *site);
 
 /*
  * MIRVOL_KUNIT_HOOK(hook, args...) - call a KUnit hook, if a test set it.

@@ -19,6 +19,7 @@
 #include <linux/kernfs.h>
 #include <linux/major.h>
 #include <linux/random.h>
+#include <linux/sched.h>
 #include <linux/slab.h>
 
 #include "mirvol_core.h"
@@ -105,6 +106,46 @@ static int read_plex(struct io_ctx *ctx, unsigned int i, sector_t sector)
 		     MIRVOL_DATA_OFFSET_SECTORS + sector, ctx->check, IO_PAGES);
 }
 
+/*
+ * Every test checks the suspension windows: a holder link, a plexN/
+ * directory made or removed, a join's superblock write, reached with a
+ * volume's I/O suspended by a task that allows I/O reclaim, is a
+ * deadlock waiting to happen (reclaim may write back pages of that
+ * volume, which wait for the resume).  Recorded by
+ * mirvol_kunit_alloc_hook, failed at the test's end.  A volume being
+ * torn down (dead, its disk deleted) has no page left to write back.
+ */
+static struct {
+	atomic_t n;
+	const char *site;
+} noio_miss;
+
+static void noio_check_hook(struct mirvol_volume *vol, const char *site)
+{
+	if (!vol || !test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags) ||
+	    test_bit(MIRVOL_VOL_DEAD, &vol->flags) ||
+	    (current->flags & PF_MEMALLOC_NOIO))
+		return;
+	if (atomic_inc_return(&noio_miss.n) == 1)
+		WRITE_ONCE(noio_miss.site, site);
+}
+
+static void noio_check_begin(void)
+{
+	atomic_set(&noio_miss.n, 0);
+	WRITE_ONCE(noio_miss.site, NULL);
+	WRITE_ONCE(mirvol_kunit_alloc_hook, noio_check_hook);
+}
+
+static void noio_check_end(struct kunit *test)
+{
+	WRITE_ONCE(mirvol_kunit_alloc_hook, NULL);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&noio_miss.n), 0,
+			    "%s with the volume's I/O suspended and I/O reclaim allowed (%d times)",
+			    READ_ONCE(noio_miss.site) ?: "?",
+			    atomic_read(&noio_miss.n));
+}
+
 static int mirvol_io_init_test(struct kunit *test)
 {
 	struct io_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
@@ -128,6 +169,7 @@ static int mirvol_io_init_test(struct kunit *test)
 	}
 	test->priv = ctx;
 	mirvol_kunit_rb_equal = true;
+	noio_check_begin();
 	return 0;
 }
 
@@ -166,6 +208,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	struct io_ctx *ctx = test->priv;
 	unsigned int i;
 
+	noio_check_end(test);
 	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_dirty_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
