@@ -50,6 +50,7 @@ int (*mirvol_kunit_init_hook)(struct mirvol_plex *plex);
 int (*mirvol_kunit_join_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_safe_mode_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_safe_mode_disk_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_rejoin_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_readd_hook)(struct mirvol_volume *vol);

@@ -853,6 +853,7 @@ static void mirvol_safe_mode_work(struct work_struct *work)
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_safe_mode_hook, vol);
 	if (!test_bit(MIRVOL_VOL_DIRTY, &vol->flags) || !vol->disk)
 		return;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_safe_mode_disk_hook, vol);
 	writes = mirvol_write_count(vol);
 	if (writes != vol->safe_mode_writes) {
 		vol->safe_mode_writes = writes;

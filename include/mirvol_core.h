@@ -251,6 +251,11 @@ extern void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);
 /* KUnit: called as the safe mode work starts, before it looks at @vol. */
 extern void (*mirvol_kunit_safe_mode_hook)(struct mirvol_volume *vol);
 /*
+ * KUnit: called by the safe mode work once it found the volume with a
+ * disk, before it reads the disk's statistics; no lock held.
+ */
+extern void (*mirvol_kunit_safe_mode_disk_hook)(struct mirvol_volume *vol);
+/*
  * KUnit: called by mirvol_suspend_io() once the I/O in flight drained;
  * vol->lock held.
  */

@@ -222,6 +222,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_repair_nomem, false);
 	WRITE_ONCE(mirvol_kunit_reboot_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_safe_mode_disk_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_break_hook, NULL);
@@ -2058,6 +2059,44 @@ static void mirvol_test_ctl_sysfs_speed_vs_set_volume(struct kunit *test)
 			    "a sysfs write that returned success was undone by the failed SET_VOLUME (written %s its update)",
 			    speed_writer.during ? "during" : "after");
 	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->sync_speed_max), smax);
+}
+
+/*
+ * A sysfs write of a speed does not wait for superblock I/O: sb_mutex,
+ * held across it (by a slow or dead device's update), must not block
+ * it, nor sysfs with it.  The test holds sb_mutex as an update would
+ * and writes sync_speed_max from a worker; it must end within a second.
+ */
+static void speed_max_writer_fn(struct work_struct *work)
+{
+	speed_writer.ret = vol_sysfs_store(speed_writer.vol, "sync_speed_max",
+					   "54321");
+	complete(&speed_writer.done);
+}
+
+static void mirvol_test_ctl_sysfs_speed_no_sb_mutex(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	bool done;
+
+	io_create(test, "kunit-speedlock", 2, true, NULL);
+	vol = ctx->vol;
+	speed_writer.vol = vol;
+	speed_writer.ret = 0;
+	init_completion(&speed_writer.done);
+	INIT_WORK(&speed_writer.work, speed_max_writer_fn);
+	mutex_lock(&vol->sb_mutex);
+	queue_work(system_unbound_wq, &speed_writer.work);
+	done = wait_for_completion_timeout(&speed_writer.done, HZ);
+	mutex_unlock(&vol->sb_mutex);
+	flush_work(&speed_writer.work);
+	KUNIT_EXPECT_TRUE_MSG(test, done,
+			      "a sysfs speed write waited for sb_mutex (superblock I/O)");
+	KUNIT_EXPECT_EQ(test, speed_writer.ret, (ssize_t)5);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->sync_speed_max), 54321U);
+	/* Not stored: the superblocks keep what SET_VOLUME gave them. */
+	KUNIT_EXPECT_EQ(test, vol->speed_max_stored, 0U);
 }
 
 /*
@@ -5643,6 +5682,65 @@ static void mirvol_test_start_fails_io_in_flight(struct kunit *test)
 	__fput_sync(start_io.file);
 }
 
+/* The safe mode work of a volume whose start then fails. */
+static struct {
+	struct mirvol_volume *vol;
+	bool waited;
+} sm_start;
+
+/* The work saw the disk: let the failed start take it away first. */
+static void sm_start_disk_hook(struct mirvol_volume *vol)
+{
+	if (vol != sm_start.vol)
+		return;
+	WRITE_ONCE(mirvol_kunit_safe_mode_disk_hook, NULL);
+	sm_start.waited = wait_until(!READ_ONCE(vol->disk));
+}
+
+/* Once the disk is added: the volume is dirty, its safe mode work runs. */
+static void sm_start_hook(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
+	sm_start.vol = vol;
+	set_bit(MIRVOL_VOL_DIRTY, &vol->flags);
+	WRITE_ONCE(mirvol_kunit_safe_mode_disk_hook, sm_start_disk_hook);
+	mod_delayed_work(mirvol_wq, &vol->safe_mode_work, 0);
+}
+
+/*
+ * The safe mode work runs without vol->lock until it has something to
+ * do, and a start that fails after add_disk() clears vol->disk and puts
+ * the disk meanwhile.  The work looked at vol->disk twice: non-NULL,
+ * then to read its statistics.  Here it sees the disk, and waits (hook)
+ * until the failed start took it away: on the landed code it then reads
+ * the statistics of a NULL disk.  It must use the disk it saw, held,
+ * and find the volume not started.
+ */
+static void mirvol_test_safe_mode_vs_failed_start(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol = NULL;
+	enum mirvol_reason reason;
+	u64 id = 0, region = 0;
+
+	sm_start.vol = NULL;
+	sm_start.waited = false;
+	WRITE_ONCE(mirvol_kunit_start_fail, true);
+	WRITE_ONCE(mirvol_kunit_start_hook, sm_start_hook);
+	reason = mirvol_volume_create("kunit-smstart", ctx->ram, 2,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
+				      &id, &vol);
+	flush_mirvol_works();
+	KUNIT_EXPECT_NE(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
+	KUNIT_ASSERT_NULL_MSG(test, READ_ONCE(mirvol_kunit_start_hook),
+			      "the start did not add its disk");
+	KUNIT_EXPECT_NULL_MSG(test, READ_ONCE(mirvol_kunit_safe_mode_disk_hook),
+			      "the safe mode work did not run during the start");
+	KUNIT_EXPECT_TRUE_MSG(test, sm_start.waited,
+			      "the failed start did not clear the disk while the work ran");
+}
+
 /* The stop that the re-add races, and what it returned. */
 static enum mirvol_reason readd_stop_reason;
 
@@ -7762,6 +7860,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_member),
 	KUNIT_CASE(mirvol_test_start_fails_io_in_flight),
+	KUNIT_CASE(mirvol_test_safe_mode_vs_failed_start),
 	KUNIT_CASE(mirvol_test_readd_races_stop),
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
@@ -7808,6 +7907,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_offline_after_promotion),
 	KUNIT_CASE(mirvol_test_readd_missing_sb_fails),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_vs_set_volume),
+	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_no_sb_mutex),
 	KUNIT_CASE(mirvol_test_ctl_rename_name_taken),
 	KUNIT_CASE(mirvol_test_ctl_online_io_error_op_id),
 	{}
