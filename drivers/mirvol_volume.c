@@ -15,6 +15,7 @@
 #include <linux/idr.h>
 #include <linux/module.h>
 #include <linux/part_stat.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
@@ -666,28 +667,47 @@ static void mirvol_dead_work_fn(struct work_struct *work)
 	mirvol_visit_volumes(mirvol_release_dead);
 }
 
-/**
- * mirvol_suspend_io - hold new I/O back and wait for I/O in flight
- * @vol: the volume
- *
- * Context: vol->lock held; sleeps.
- */
-void mirvol_suspend_io(struct mirvol_volume *vol)
+/* Hold new I/O back and wait for the I/O in flight.  vol->lock held. */
+static void __mirvol_suspend_io(struct mirvol_volume *vol)
 {
 	lockdep_assert_held(&vol->lock);
 	set_bit(MIRVOL_VOL_SUSPENDED, &vol->flags);
 	percpu_ref_kill(&vol->io_ref);
 	wait_event(vol->wait, percpu_ref_is_zero(&vol->io_ref));
+}
+
+/**
+ * mirvol_suspend_io - hold new I/O back and wait for I/O in flight
+ * @vol: the volume
+ *
+ * Until mirvol_resume_io() the task allocates without I/O reclaim (as
+ * md's mddev_suspend() does): reclaim may write back pages of this very
+ * volume (a file system on it) and wait for the resume this task is to
+ * do.  That covers every allocation of the window, the superblock and
+ * bitmap pages, kernfs nodes of plexN/ and holder links, those inside
+ * the block layer.  The same task resumes, with vol->lock held all the
+ * while, and windows nest last-in first-out (break-plex holds the new
+ * volume's I/O around the old one's).
+ *
+ * Context: vol->lock held; sleeps.
+ */
+void mirvol_suspend_io(struct mirvol_volume *vol)
+{
+	__mirvol_suspend_io(vol);
+	vol->noio_flags = memalloc_noio_save();
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_suspend_hook, vol);
 }
 
 /**
  * mirvol_resume_io - let I/O through again after mirvol_suspend_io()
  * @vol: the volume
+ *
+ * Context: vol->lock held, by the task that suspended.
  */
 void mirvol_resume_io(struct mirvol_volume *vol)
 {
 	lockdep_assert_held(&vol->lock);
+	memalloc_noio_restore(vol->noio_flags);
 	percpu_ref_resurrect(&vol->io_ref);
 	clear_bit(MIRVOL_VOL_SUSPENDED, &vol->flags);
 	/* Waiters in mirvol_io_enter() must see the bit cleared. */
@@ -1648,9 +1668,13 @@ static void __mirvol_volume_destroy(struct mirvol_volume *vol,
 		mirvol_sysfs_del(vol);
 		del_gendisk(disk);
 	}
-	/* No bio left in flight (bio-based: del_gendisk does not wait). */
+	/*
+	 * No bio left in flight (bio-based: del_gendisk does not wait).
+	 * Held for good, and not as a window: the disk is deleted, so
+	 * reclaim has no page of it to write back.
+	 */
 	if (started)
-		mirvol_suspend_io(vol);
+		__mirvol_suspend_io(vol);
 	mutex_unlock(&vol->lock);
 	mirvol_volume_quiesce(vol);
 

@@ -10,7 +10,9 @@
  *   volume->lock        a volume's configuration: the plex array, the
  *                       running operation, suspend/resume, gendisk life.
  *                       Two at once only in volume->seq order
- *                       (mirvol_lock_two()).
+ *                       (mirvol_lock_two()).  While its holder keeps the
+ *                       volume's I/O suspended it allocates without I/O
+ *                       reclaim (mirvol_suspend_io()).
  *   volume->sb_mutex    superblock generation and writes; also taken to
  *                       change the plex array, so that a superblock write
  *                       sees a stable array without volume->lock (the
@@ -404,6 +406,8 @@ enum {
  *	@sb_mutex; read locklessly by write completions
  * @resync_offset: volume-wide checkpoint of a dirty resync (sb_mutex)
  * @io_ref: I/O in flight through the volume; killed to suspend
+ * @noio_flags: what memalloc_noio_save() returned when mirvol_suspend_io()
+ *	held the volume's I/O, for mirvol_resume_io() to restore (@lock)
  * @wait: suspend/resume, dirty mark, io_ref release
  * @flags: MIRVOL_VOL_* atomic bits
  * @barrier: region locking between resync and writes
@@ -485,6 +489,7 @@ struct mirvol_volume {
 	sector_t resync_offset;
 
 	struct percpu_ref io_ref;
+	unsigned int noio_flags;
 	wait_queue_head_t wait;
 	unsigned long flags;
 	struct mirvol_barrier barrier;
