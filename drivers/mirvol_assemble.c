@@ -454,7 +454,7 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 	vol->ctime = copy.ctime;
 	vol->speed_min_stored = copy.sync_speed_min;
 	vol->speed_max_stored = copy.sync_speed_max;
-	mirvol_volume_apply_speeds(vol);
+	mirvol_volume_apply_speeds(vol, NULL);
 	if (copy.split_generation) {
 		import_uuid(&vol->split_peer, copy.split_peer);
 		vol->split_generation = copy.split_generation;

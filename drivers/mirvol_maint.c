@@ -251,8 +251,8 @@ struct mirvol_set_undo {
 	u64 split_generation;
 	unsigned int speed_min_stored;
 	unsigned int speed_max_stored;
-	unsigned int sync_speed_min;
-	unsigned int sync_speed_max;
+	struct mirvol_speeds speeds;
+	bool speeds_applied;
 	struct {
 		struct mirvol_plex *plex;
 		u64 gone_generation;
@@ -274,8 +274,7 @@ static void mirvol_set_save(struct mirvol_volume *vol,
 	u->split_generation = vol->split_generation;
 	u->speed_min_stored = vol->speed_min_stored;
 	u->speed_max_stored = vol->speed_max_stored;
-	u->sync_speed_min = READ_ONCE(vol->sync_speed_min);
-	u->sync_speed_max = READ_ONCE(vol->sync_speed_max);
+	u->speeds_applied = false;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
@@ -349,8 +348,8 @@ static struct mirvol_bitmap *mirvol_set_restore(struct mirvol_volume *vol,
 	vol->split_generation = u->split_generation;
 	vol->speed_min_stored = u->speed_min_stored;
 	vol->speed_max_stored = u->speed_max_stored;
-	WRITE_ONCE(vol->sync_speed_min, u->sync_speed_min);
-	WRITE_ONCE(vol->sync_speed_max, u->sync_speed_max);
+	if (u->speeds_applied)
+		mirvol_volume_restore_speeds(vol, &u->speeds);
 	if (mirvol_sb_update_locked(vol) && added) {
 		vol->bitmap = added;
 		added = NULL;
@@ -430,7 +429,8 @@ enum mirvol_reason mirvol_set_volume(struct mirvol_volume *vol,
 	if (!reason && (sv->hdr.flags & MIRVOL_SET_F_SPEED)) {
 		vol->speed_min_stored = sv->sync_speed_min;
 		vol->speed_max_stored = sv->sync_speed_max;
-		mirvol_volume_apply_speeds(vol);
+		mirvol_volume_apply_speeds(vol, &undo.speeds);
+		undo.speeds_applied = true;
 	}
 	if (!reason && mirvol_sb_update_locked(vol)) {
 		reason = MIRVOL_R_IO_ERROR;

@@ -5,10 +5,8 @@
  * Show functions take no mutex: teardown removes these files while
  * holding volume->lock, and removal waits for running show calls.  They
  * read states with READ_ONCE() or under state_lock.  Stores never take
- * volume->lock for the same reason; those of the resync speeds take
- * sb_mutex (speed_store()), which nobody holds while removing a file of
- * this directory (mirvol_detach_plex() removes plexN/ under it, whose
- * files are not these).
+ * volume->lock for the same reason, nor sb_mutex, held across superblock
+ * I/O; those of the resync speeds take speed_lock (speed_store()).
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -93,23 +91,24 @@ static ssize_t tunable_store(unsigned int *field, unsigned int dflt,
 
 /*
  * The resync speeds: SET_VOLUME sets them too, and one whose superblock
- * update fails puts back what it saved (mirvol_set_restore()), all under
- * sb_mutex.  A write here takes sb_mutex so that it lands before that
- * save or after that put back, never in between, where it would be
- * undone though it returned success.  Interruptible: sb_mutex is held
- * across superblock I/O.
+ * update fails puts back what it replaced (mirvol_volume_restore_speeds())
+ * but a speed written here since: such a write is never undone though it
+ * returned success.  Counted under speed_lock, which nobody holds across
+ * I/O: a slow or dead device's superblock update (sb_mutex) does not hold
+ * this write up.
  */
 static ssize_t speed_store(struct mirvol_volume *vol, unsigned int *field,
-			   unsigned int dflt, const char *buf, size_t len)
+			   unsigned int *writes, unsigned int dflt,
+			   const char *buf, size_t len)
 {
 	unsigned int val;
 
 	if (tunable_parse(buf, dflt, &val))
 		return -EINVAL;
-	if (mutex_lock_interruptible(&vol->sb_mutex))
-		return -EINTR;
+	spin_lock(&vol->speed_lock);
 	WRITE_ONCE(*field, val);
-	mutex_unlock(&vol->sb_mutex);
+	(*writes)++;
+	spin_unlock(&vol->speed_lock);
 	return len;
 }
 
@@ -135,7 +134,7 @@ static ssize_t _name##_store(struct kobject *kobj,			\
 	return tunable_store(&kobj_to_vol(kobj)->_name, _dflt, buf, len); \
 }
 
-/* The same, for a speed: the store takes sb_mutex (speed_store()). */
+/* The same, for a speed: the store takes speed_lock (speed_store()). */
 #define MIRVOL_SPEED(_name, _dflt)					\
 MIRVOL_TUNABLE_SHOW(_name)						\
 									\
@@ -145,7 +144,8 @@ static ssize_t _name##_store(struct kobject *kobj,			\
 {									\
 	struct mirvol_volume *vol = kobj_to_vol(kobj);			\
 									\
-	return speed_store(vol, &vol->_name, _dflt, buf, len);		\
+	return speed_store(vol, &vol->_name, &vol->_name##_writes, _dflt, \
+			   buf, len);					\
 }
 
 MIRVOL_SPEED(sync_speed_min, mirvol_sync_speed_min)

@@ -68,6 +68,7 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 	mutex_init(&vol->lock);
 	mutex_init(&vol->sb_mutex);
 	spin_lock_init(&vol->state_lock);
+	spin_lock_init(&vol->speed_lock);
 	vol->state = MIRVOL_VOLUME_OFFLINE;
 	init_waitqueue_head(&vol->wait);
 	INIT_LIST_HEAD(&vol->deferred);
@@ -1555,17 +1556,48 @@ out_put:
 /**
  * mirvol_volume_apply_speeds - use the resync speeds stored on disk
  * @vol: the volume
+ * @old: out, or NULL: the running speeds replaced, for
+ *	mirvol_volume_restore_speeds()
  *
  * A stored speed of 0 means the module parameter's.  sysfs may change
- * the running values afterwards (not stored).  sb_mutex held.
+ * the running values afterwards (not stored).  sb_mutex held (the
+ * stored values).
  */
-void mirvol_volume_apply_speeds(struct mirvol_volume *vol)
+void mirvol_volume_apply_speeds(struct mirvol_volume *vol,
+				struct mirvol_speeds *old)
 {
 	lockdep_assert_held(&vol->sb_mutex);
+	spin_lock(&vol->speed_lock);
+	if (old) {
+		old->min = vol->sync_speed_min;
+		old->max = vol->sync_speed_max;
+		old->min_writes = vol->sync_speed_min_writes;
+		old->max_writes = vol->sync_speed_max_writes;
+	}
 	WRITE_ONCE(vol->sync_speed_min,
 		   vol->speed_min_stored ?: mirvol_sync_speed_min);
 	WRITE_ONCE(vol->sync_speed_max,
 		   vol->speed_max_stored ?: mirvol_sync_speed_max);
+	spin_unlock(&vol->speed_lock);
+}
+
+/**
+ * mirvol_volume_restore_speeds - undo mirvol_volume_apply_speeds()
+ * @vol: the volume
+ * @old: what it replaced
+ *
+ * A speed written through sysfs since stays: that write came after the
+ * apply, and returned success.
+ */
+void mirvol_volume_restore_speeds(struct mirvol_volume *vol,
+				  const struct mirvol_speeds *old)
+{
+	spin_lock(&vol->speed_lock);
+	if (vol->sync_speed_min_writes == old->min_writes)
+		WRITE_ONCE(vol->sync_speed_min, old->min);
+	if (vol->sync_speed_max_writes == old->max_writes)
+		WRITE_ONCE(vol->sync_speed_max, old->max);
+	spin_unlock(&vol->speed_lock);
 }
 
 /**

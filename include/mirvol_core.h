@@ -22,6 +22,9 @@
  *   volume->state_lock  spinlock, irq-safe: plex and volume states, the
  *                       plex array's slots (also readable under it), name
  *                       for readers, error and deferred-completion lists
+ *   volume->speed_lock  spinlock: the running resync speeds and their
+ *                       sysfs write counts; taken alone, or inside
+ *                       sb_mutex (SET_VOLUME)
  *   mirvol_ops_lock     the operation table (mirvol_ops.c)
  *
  * The I/O path takes none of the mutexes: it reads plex states with
@@ -440,9 +443,15 @@ enum {
  * @op_id: its id, 0 if none; readable without @lock
  * @resync_source: slot the next resync copies from (after an unclean
  *	shutdown), or -1 for any in-sync plex (@lock)
- * @sync_speed_min: resync floor, KiB/s (sysfs); written under @sb_mutex
- *	(SET_VOLUME may put it back), read locklessly
+ * @sync_speed_min: resync floor, KiB/s (sysfs); written under
+ *	@speed_lock, read locklessly
  * @sync_speed_max: resync ceiling, KiB/s (sysfs); likewise
+ * @sync_speed_min_writes: sysfs writes of @sync_speed_min (@speed_lock):
+ *	a failed SET_VOLUME puts back only a speed nobody wrote since it
+ *	applied its own (mirvol_volume_restore_speeds())
+ * @sync_speed_max_writes: the same for @sync_speed_max
+ * @speed_lock: the running speeds' writers; innermost, never held across
+ *	I/O (a sysfs write must not wait for a superblock update)
  * @sync_speed: current resync speed, KiB/s
  * @mismatch_sectors: sectors the last check or repair found differing
  * @kobj: sysfs "mirvol" directory under the disk, NULL while offline
@@ -519,6 +528,9 @@ struct mirvol_volume {
 	int resync_source;
 	unsigned int sync_speed_min;
 	unsigned int sync_speed_max;
+	unsigned int sync_speed_min_writes;
+	unsigned int sync_speed_max_writes;
+	spinlock_t speed_lock;
 	unsigned int sync_speed;
 	u64 mismatch_sectors;
 
@@ -750,7 +762,24 @@ void mirvol_uevent(struct mirvol_volume *vol, const char *event,
 		   const char *extra1, const char *extra2);
 void mirvol_volume_worker(struct work_struct *work);
 void mirvol_volume_idle(struct mirvol_volume *vol);
-void mirvol_volume_apply_speeds(struct mirvol_volume *vol);
+/**
+ * struct mirvol_speeds - running resync speeds a SET_VOLUME replaced
+ * @min: sync_speed_min then
+ * @max: sync_speed_max then
+ * @min_writes: sync_speed_min_writes then
+ * @max_writes: sync_speed_max_writes then
+ */
+struct mirvol_speeds {
+	unsigned int min;
+	unsigned int max;
+	unsigned int min_writes;
+	unsigned int max_writes;
+};
+
+void mirvol_volume_apply_speeds(struct mirvol_volume *vol,
+				struct mirvol_speeds *old);
+void mirvol_volume_restore_speeds(struct mirvol_volume *vol,
+				  const struct mirvol_speeds *old);
 enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 					unsigned int nr, u32 flags, u64 *region,
 					u64 *op_id,

@@ -1798,7 +1798,7 @@ static void mirvol_test_set_volume_io_error(struct kunit *test)
 	vol->split_generation = vol->generation;
 	vol->speed_min_stored = 1000;
 	vol->speed_max_stored = 50000;
-	mirvol_volume_apply_speeds(vol);
+	mirvol_volume_apply_speeds(vol, NULL);
 	KUNIT_EXPECT_EQ(test, mirvol_sb_update_locked(vol), 0);
 	mutex_unlock(&vol->sb_mutex);
 	mutex_unlock(&vol->lock);
@@ -1970,11 +1970,11 @@ static void mirvol_test_set_volume_io_error_partial(struct kunit *test)
  * is kept.  SET_VOLUME saves the speeds, stores new ones, and its failed
  * update puts the saved ones back (mirvol_set_restore()): a sysfs write
  * that took no lock, done in between, returned success and was undone.
- * It must wait for the SET_VOLUME (sb_mutex) and then win.  The test's
+ * It must win: it lands during the update (it waits for no superblock
+ * I/O) and the put-back leaves a speed written since alone.  The test's
  * write goes through the attribute's store from a worker, started as
  * the SET_VOLUME's update begins (mirvol_kunit_sb_update_hook), which
- * waits up to 500 ms for it: on the old code the write lands inside the
- * window, on the fixed one it waits for the SET_VOLUME to end.
+ * waits up to 500 ms for it.
  */
 static struct {
 	struct mirvol_volume *vol;
