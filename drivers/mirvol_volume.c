@@ -850,9 +850,9 @@ void mirvol_volume_worker(struct work_struct *work)
 		mirvol_uevent(vol, "state-changed", NULL, NULL);
 }
 
-static unsigned long mirvol_write_count(struct mirvol_volume *vol)
+static unsigned long mirvol_write_count(struct gendisk *disk)
 {
-	struct block_device *part0 = vol->disk->part0;
+	struct block_device *part0 = disk->part0;
 
 	return part_stat_read(part0, ios[STAT_WRITE]) +
 	       part_stat_read(part0, ios[STAT_DISCARD]);
@@ -863,30 +863,50 @@ static unsigned long mirvol_write_count(struct mirvol_volume *vol)
  * mark the volume clean on disk, so that a crash while idle needs no
  * resync.  I/O is drained first: no write may be in flight on a volume
  * that says clean.
+ *
+ * Until it has something to do the work takes no vol->lock, and a start
+ * that fails after add_disk() clears vol->disk (under state_lock) and
+ * puts the disk meanwhile: it reads vol->disk once, under state_lock,
+ * and holds the disk.  Its put is never the volume's last reference:
+ * whoever tears the volume down holds one, and cancels this work first.
  */
 static void mirvol_safe_mode_work(struct work_struct *work)
 {
 	struct mirvol_volume *vol = container_of(to_delayed_work(work),
 						 struct mirvol_volume,
 						 safe_mode_work);
-	unsigned long writes;
+	unsigned long writes, flags;
+	struct gendisk *disk;
 
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_safe_mode_hook, vol);
-	if (!test_bit(MIRVOL_VOL_DIRTY, &vol->flags) || !vol->disk)
+	if (!test_bit(MIRVOL_VOL_DIRTY, &vol->flags))
+		return;
+	spin_lock_irqsave(&vol->state_lock, flags);
+	disk = vol->disk;
+	if (disk)
+		get_device(disk_to_dev(disk));
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	if (!disk)
 		return;
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_safe_mode_disk_hook, vol);
-	writes = mirvol_write_count(vol);
+	writes = mirvol_write_count(disk);
 	if (writes != vol->safe_mode_writes) {
 		vol->safe_mode_writes = writes;
 		goto rearm;
 	}
 	mutex_lock(&vol->lock);
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+	/*
+	 * vol->disk does not change under vol->lock: a failed start took
+	 * this one away; a volume not started (break-plex's new one, its
+	 * I/O held by the break) has nothing to mark clean.
+	 */
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) || vol->disk != disk ||
+	    !test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
 		mutex_unlock(&vol->lock);
-		return;
+		goto out;
 	}
 	mirvol_suspend_io(vol);
-	writes = mirvol_write_count(vol);
+	writes = mirvol_write_count(disk);
 	if (writes == vol->safe_mode_writes &&
 	    !test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags)) {
 		mutex_lock(&vol->sb_mutex);
@@ -898,11 +918,13 @@ static void mirvol_safe_mode_work(struct work_struct *work)
 	mirvol_resume_io(vol);
 	mutex_unlock(&vol->lock);
 	if (!test_bit(MIRVOL_VOL_DIRTY, &vol->flags))
-		return;
+		goto out;
 rearm:
 	if (vol->safe_mode_delay_ms)
 		mod_delayed_work(mirvol_wq, &vol->safe_mode_work,
 				 msecs_to_jiffies(vol->safe_mode_delay_ms));
+out:
+	put_device(disk_to_dev(disk));
 }
 
 /*
