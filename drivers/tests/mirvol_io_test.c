@@ -4980,6 +4980,53 @@ static void mirvol_test_dead_waits_sb_writer(struct kunit *test)
 	KUNIT_EXPECT_NULL(test, READ_ONCE(p1->bdev));
 }
 
+/* Holder unlinks seen by unlink_count_hook(), with I/O suspended. */
+static struct {
+	atomic_t all;
+	atomic_t suspended;
+} unlinks;
+
+static void unlink_count_hook(struct mirvol_volume *vol, const char *site)
+{
+	noio_check_hook(vol, site);
+	if (strcmp(site, "holder unlink"))
+		return;
+	atomic_inc(&unlinks.all);
+	if (vol && test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags))
+		atomic_inc(&unlinks.suspended);
+}
+
+/*
+ * The release of a gone device removes its holder link before the
+ * volume's I/O is suspended: bd_unlink_disk_holder() takes
+ * blk_holder_mutex, under which another driver's bd_link_disk_holder()
+ * allocates with I/O reclaim, which may wait for this volume's I/O.
+ */
+static void mirvol_test_dead_unlinks_before_suspend(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct block_device *bdev;
+	struct mirvol_plex *p1;
+
+	io_create(test, "kunit-deadlink", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	KUNIT_ASSERT_TRUE_MSG(test, p1->linked, "no holder link to remove");
+	atomic_set(&unlinks.all, 0);
+	atomic_set(&unlinks.suspended, 0);
+	WRITE_ONCE(mirvol_kunit_alloc_hook, unlink_count_hook);
+	/* The block layer's call when the device is deleted. */
+	bdev = p1->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	flush_mirvol_works();
+	WRITE_ONCE(mirvol_kunit_alloc_hook, noio_check_hook);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(p1->bdev));
+	KUNIT_EXPECT_FALSE(test, p1->linked);
+	KUNIT_EXPECT_EQ(test, atomic_read(&unlinks.all), 1);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&unlinks.suspended), 0,
+			    "the holder link was removed with the volume's I/O suspended");
+}
+
 /*
  * Rule 3's other half: a write that plex 1 failed completes only once
  * the superblocks record the failure; when the last in-sync plex cannot
@@ -7870,6 +7917,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_write_ok_when_completed),
 	KUNIT_CASE(mirvol_test_wq_release_vs_worker),
 	KUNIT_CASE(mirvol_test_dead_waits_sb_writer),
+	KUNIT_CASE(mirvol_test_dead_unlinks_before_suspend),
 	KUNIT_CASE(mirvol_test_dirty_retry_after_failure),
 	KUNIT_CASE(mirvol_test_promotion_keeps_failure),
 	KUNIT_CASE(mirvol_test_cancel_after_change),
