@@ -189,7 +189,9 @@ void mirvol_plex_link(struct mirvol_plex *plex, struct gendisk *disk)
  * @plex: the plex
  * @disk: the gendisk it was linked to
  *
- * Frees, allocates nothing: safe with the volume's I/O suspended.
+ * Frees, allocates nothing, but takes blk_holder_mutex, under which
+ * other drivers allocate with I/O reclaim: best called with the
+ * volume's I/O flowing (mirvol_release_dead()).
  * Context: vol->lock held.
  */
 void mirvol_plex_unlink(struct mirvol_plex *plex, struct gendisk *disk)

@@ -647,16 +647,22 @@ static void mirvol_release_dead(struct mirvol_volume *vol)
 	for (i = 0; i < n; i++)
 		mirvol_plex_gone(gone[i], MIRVOL_PLEX_MISSING);
 	/*
+	 * Their holder links go first, with I/O flowing: the unlink takes
+	 * blk_holder_mutex, under which another driver's
+	 * bd_link_disk_holder() allocates with I/O reclaim, which may wait
+	 * for this volume's I/O.
+	 */
+	for (i = 0; i < n; i++)
+		mirvol_plex_unlink(gone[i], vol->disk);
+	/*
 	 * No clone may still point at a device we give up, and no
 	 * superblock or bitmap writer: they hold sb_mutex, not an I/O
 	 * reference, and may have chosen their targets already.
 	 */
 	mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
-	for (i = 0; i < n; i++) {
-		mirvol_plex_unlink(gone[i], vol->disk);
+	for (i = 0; i < n; i++)
 		mirvol_plex_close(gone[i]);
-	}
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
 out:
