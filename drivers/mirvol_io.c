@@ -61,6 +61,7 @@ void (*mirvol_kunit_assemble_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
 int (*mirvol_kunit_restack_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_alloc_hook)(struct mirvol_volume *vol, const char *site);
+unsigned int mirvol_kunit_lbs;
 #endif
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
@@ -118,6 +119,9 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 	sector_t bad_s = READ_ONCE(plex->inject_bad[0]);
 	sector_t bad_e = READ_ONCE(plex->inject_bad[1]);
 
+	/* A disk of 4096-byte logical blocks: sd fails it so. */
+	if ((inject & MIRVOL_INJECT_4K) && e > s && ((s | e) & 7))
+		return BLK_STS_IOERR;
 	if ((inject & MIRVOL_INJECT_HOLD) && bio_op(bio) == REQ_OP_WRITE &&
 	    s >= plex->data_offset && e > s) {
 		spin_lock_irq(&mirvol_kunit_held_lock);

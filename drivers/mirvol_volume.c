@@ -970,6 +970,11 @@ static void mirvol_stack_limits(struct mirvol_volume *vol,
 		lim->max_write_zeroes_sectors = 0;
 	lim->features &= ~(BLK_FEAT_ZONED | BLK_FEAT_NOWAIT | BLK_FEAT_POLL);
 	lim->max_zone_append_sectors = 0;
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	/* blk_validate_limits() raises the physical block size with it. */
+	lim->logical_block_size = max(lim->logical_block_size,
+				      READ_ONCE(mirvol_kunit_lbs));
+#endif
 }
 
 /**

@@ -311,6 +311,11 @@ extern void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
  */
 extern int (*mirvol_kunit_restack_hook)(struct mirvol_volume *vol);
 /*
+ * KUnit: when not 0, the queue limits stacked for a volume have at least
+ * this logical block size, as if a plex had it (the RAM disks have 512).
+ */
+extern unsigned int mirvol_kunit_lbs;
+/*
  * KUnit: called where the control plane allocates in a way that may hold
  * a volume's I/O (holder links, plexN/ directories, a join's superblock
  * pages), @site naming it; @vol is the volume, any lock held.
@@ -352,6 +357,12 @@ extern void (*mirvol_kunit_alloc_hook)(struct mirvol_volume *vol,
  * reads back zeros where it discarded (whole pages)
  */
 #define MIRVOL_INJECT_WZ_DISCARD	BIT(7)
+/*
+ * I/O with data (reads, writes, discards, write-zeroes) not aligned to
+ * 4096 bytes fails with BLK_STS_IOERR, as sd fails a read or write not
+ * aligned to a 4096-byte logical block
+ */
+#define MIRVOL_INJECT_4K	BIT(8)
 
 /* volume->flags: atomic bits */
 enum {

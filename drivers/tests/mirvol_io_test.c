@@ -236,6 +236,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_restack_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_lbs, 0);
 	cancel_delayed_work_sync(&start_io_release_work);
 	/* Writes a failed test left held back. */
 	mirvol_kunit_end_held(BLK_STS_IOERR);
@@ -3385,6 +3386,189 @@ static void mirvol_test_wz_refused_records_gone(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
 			MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+}
+
+/*
+ * One bio of @bytes at @sector, the data (if any) in @page: no pages for a
+ * discard or write-zeroes, a flush without data when @bytes is 0.
+ */
+static int do_io_bytes(struct block_device *bdev, blk_opf_t opf,
+		       sector_t sector, struct page *page, unsigned int bytes)
+{
+	bool data = (opf & REQ_OP_MASK) == REQ_OP_READ ||
+		    (opf & REQ_OP_MASK) == REQ_OP_WRITE;
+	struct bio *bio = bio_alloc(bdev, 1, opf, GFP_KERNEL);
+	int ret;
+
+	bio->bi_iter.bi_sector = sector;
+	if (data && bytes)
+		__bio_add_page(bio, page, bytes, 0);
+	else
+		bio->bi_iter.bi_size = bytes;
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/* The I/O and error counts of a plex. */
+struct plex_counts {
+	s64 read_ios, write_ios, write_errors, corrected;
+	unsigned int read_errors;
+};
+
+static void read_counts(struct mirvol_plex *plex, struct plex_counts *c)
+{
+	c->read_ios = atomic64_read(&plex->read_ios);
+	c->write_ios = atomic64_read(&plex->write_ios);
+	c->write_errors = atomic64_read(&plex->write_errors);
+	c->corrected = atomic64_read(&plex->corrected_read_errors);
+	c->read_errors = mirvol_plex_read_errors(plex);
+}
+
+/*
+ * Bios not aligned to the volume's logical block size (@lbs) fail at
+ * entry with BLK_STS_IOERR (-EIO), as dm fails them: no plex sees them
+ * (their devices, MIRVOL_INJECT_4K, fail them as sd does), no counter
+ * moves, no repair is queued, every plex stays in sync.  A flush without
+ * data passes whatever its sector.
+ */
+static void expect_misaligned_refused(struct kunit *test, struct io_ctx *ctx,
+				      unsigned int lbs)
+{
+	static const struct {
+		blk_opf_t opf;
+		sector_t sector;
+		unsigned int bytes;
+	} bad[] = {
+		{ REQ_OP_READ, 1, 512 },
+		{ REQ_OP_READ, 1, 4096 },
+		{ REQ_OP_READ, 8, 512 },
+		{ REQ_OP_WRITE, 1, 512 },
+		{ REQ_OP_WRITE, 1, 4096 },
+		{ REQ_OP_WRITE | REQ_FUA, 8, 1024 },
+		{ REQ_OP_WRITE | REQ_PREFLUSH, 3, 4096 },
+		{ REQ_OP_DISCARD, 1, 8192 },
+		{ REQ_OP_DISCARD, 8, 4608 },
+		{ REQ_OP_WRITE_ZEROES, 1, 4096 },
+		{ REQ_OP_WRITE_ZEROES, 16, 512 },
+	};
+	struct mirvol_volume *vol = ctx->vol;
+	struct plex_counts before[2], after[2];
+	struct request_queue *q = vol->disk->queue;
+	struct queue_limits lim;
+	unsigned int i, j, state;
+	bool repairs;
+
+	KUNIT_ASSERT_EQ(test, bdev_logical_block_size(vbdev(ctx)), lbs);
+	/* Write-zeroes offered (brd has none): the bio must reach mirvol. */
+	lim = queue_limits_start_update(q);
+	lim.max_write_zeroes_sectors = UINT_MAX;
+	KUNIT_ASSERT_EQ(test, queue_limits_commit_update(q, &lim), 0);
+	KUNIT_ASSERT_GT(test, bdev_max_discard_sectors(vbdev(ctx)), 0U);
+	for (j = 0; j < 2; j++)
+		WRITE_ONCE(vol->plexes[j]->inject, MIRVOL_INJECT_4K);
+
+	/* Aligned I/O goes through the 4K model. */
+	fill(ctx->pages, 0xa119);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	flush_mirvol_works();
+	for (j = 0; j < 2; j++)
+		read_counts(vol->plexes[j], &before[j]);
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		int ret = do_io_bytes(vbdev(ctx), bad[i].opf, bad[i].sector,
+				      ctx->check[0], bad[i].bytes);
+
+		KUNIT_EXPECT_EQ_MSG(test, ret, -EIO,
+				    "bio %u (op %#x) of %u bytes at sector %llu",
+				    i, (__force u32)bad[i].opf, bad[i].bytes,
+				    (unsigned long long)bad[i].sector);
+	}
+	/* A flush without data has no alignment. */
+	KUNIT_EXPECT_EQ(test, do_io_bytes(vbdev(ctx),
+					  REQ_OP_WRITE | REQ_PREFLUSH, 3,
+					  NULL, 0), 0);
+	flush_mirvol_works();
+	flush_work(&vol->repair_work);
+	flush_mirvol_works();
+
+	spin_lock_irq(&vol->state_lock);
+	repairs = !list_empty(&vol->repairs);
+	spin_unlock_irq(&vol->state_lock);
+	KUNIT_EXPECT_FALSE_MSG(test, repairs, "a repair was queued");
+	state = READ_ONCE(vol->state);
+	KUNIT_EXPECT_EQ(test, state, MIRVOL_VOLUME_ONLINE);
+	for (j = 0; j < 2; j++) {
+		struct mirvol_plex *p = vol->plexes[j];
+
+		read_counts(p, &after[j]);
+		state = READ_ONCE(p->state);
+		KUNIT_EXPECT_EQ_MSG(test, state, MIRVOL_PLEX_ACTIVE,
+				    "plex %u", j);
+		KUNIT_EXPECT_EQ_MSG(test, after[j].read_errors, 0U,
+				    "plex %u", j);
+		KUNIT_EXPECT_EQ_MSG(test, after[j].write_errors, 0LL,
+				    "plex %u", j);
+		KUNIT_EXPECT_EQ_MSG(test, after[j].corrected, 0LL,
+				    "plex %u", j);
+		/* Nothing reached it. */
+		KUNIT_EXPECT_EQ_MSG(test, after[j].read_ios,
+				    before[j].read_ios, "plex %u", j);
+		KUNIT_EXPECT_EQ_MSG(test, after[j].write_ios,
+				    before[j].write_ios, "plex %u", j);
+	}
+
+	/* What the aligned write put there is intact, on both plexes. */
+	for (j = 0; j < 2; j++) {
+		KUNIT_EXPECT_EQ(test, read_plex(ctx, j, 0), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+				      "plex %u", j);
+	}
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	for (j = 0; j < 2; j++)
+		WRITE_ONCE(vol->plexes[j]->inject, 0);
+}
+
+/* A volume of 4096-byte logical blocks refuses bios that are not. */
+static void mirvol_test_misaligned_refused(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+
+	WRITE_ONCE(mirvol_kunit_lbs, 4096);
+	io_create(test, "kunit-align", 2, true, NULL);
+	expect_misaligned_refused(test, ctx, 4096);
+}
+
+/*
+ * A restack that raises the logical block size (from the RAM disks' 512
+ * to 4096 here) raises what the I/O path refuses with it: a driver
+ * stacked above may still send 512-byte bios.
+ */
+static void mirvol_test_misaligned_after_restack(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	int err;
+
+	io_create(test, "kunit-align-rs", 2, true, NULL);
+	vol = ctx->vol;
+	KUNIT_ASSERT_EQ(test, bdev_logical_block_size(vbdev(ctx)), 512U);
+	/* Aligned to 512 bytes: fine until the restack. */
+	fill(ctx->pages, 0x512);
+	KUNIT_ASSERT_EQ(test, do_io_bytes(vbdev(ctx), REQ_OP_WRITE, 1,
+					  ctx->pages[0], 512), 0);
+
+	WRITE_ONCE(mirvol_kunit_lbs, 4096);
+	mutex_lock(&vol->lock);
+	mirvol_suspend_io(vol);
+	err = mirvol_volume_restack(vol);
+	mirvol_resume_io(vol);
+	mutex_unlock(&vol->lock);
+	KUNIT_ASSERT_EQ(test, err, 0);
+	expect_misaligned_refused(test, ctx, 4096);
 }
 
 static void mirvol_test_superblocks(struct kunit *test)
@@ -7884,6 +8068,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_resync_end_flush_fails),
 	KUNIT_CASE(mirvol_test_discard),
 	KUNIT_CASE(mirvol_test_wz_refused_records_gone),
+	KUNIT_CASE(mirvol_test_misaligned_refused),
+	KUNIT_CASE(mirvol_test_misaligned_after_restack),
 	KUNIT_CASE(mirvol_test_superblocks),
 	KUNIT_CASE(mirvol_test_busy_remove),
 	KUNIT_CASE(mirvol_test_resync_mixed_checkpoints),
