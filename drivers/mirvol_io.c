@@ -164,6 +164,46 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 }
 #endif
 
+/*
+ * Is @bio's start or size not a whole number of the volume's logical
+ * blocks?  The block layer does not check that for a bio-based disk
+ * (6.12: not in submit_bio_noacct(), and mirvol does not split to its
+ * limits; blk-lib checks the discards and write-zeroes it builds, but a
+ * driver stacked above passes its bios on as they are), and a driver
+ * above with stale limits may send one.  A plex would fail it (sd:
+ * "request not aligned to the logical block size"), or round a discard
+ * or write-zeroes to its own blocks, and the error would count against
+ * a plex that is fine.  A flush without data has no size: its sector
+ * does not matter.  One test on the hot path.  vol->io_mask changes with
+ * the limits, while I/O is suspended (and may go down and up again in
+ * one suspension: a break-plex undone), so the test that counts is the
+ * one made holding an I/O reference; writes make one before too, so as
+ * not to mark the volume dirty for nothing.
+ */
+static __always_inline bool mirvol_bio_misaligned(struct mirvol_volume *vol,
+						  struct bio *bio)
+{
+	return unlikely((((u32)bio->bi_iter.bi_sector << SECTOR_SHIFT) |
+			 bio->bi_iter.bi_size) & READ_ONCE(vol->io_mask)) &&
+	       bio->bi_iter.bi_size;
+}
+
+/*
+ * End a misaligned bio, having touched no plex, counter or state.
+ * BLK_STS_IOERR (EIO), as dm's targets end such bios (DM_MAPIO_KILL).
+ */
+static void __cold mirvol_fail_misaligned(struct mirvol_volume *vol,
+					  struct bio *bio)
+{
+	pr_err_ratelimited("mirvol: %s: %s of %u bytes at sector %llu not aligned to the logical block size %u: failed\n",
+			   vol->name, blk_op_str(bio_op(bio)),
+			   bio->bi_iter.bi_size,
+			   (unsigned long long)bio->bi_iter.bi_sector,
+			   READ_ONCE(vol->io_mask) + 1);
+	bio->bi_status = BLK_STS_IOERR;
+	bio_endio(bio);
+}
+
 /* Send a clone to its plex; KUnit builds can make it fail instead. */
 static void mirvol_submit_clone(struct mirvol_plex *plex, struct bio *clone)
 {
@@ -468,6 +508,11 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 	struct mirvol_io *io;
 	unsigned int i;
 
+	/* Early, so that it does not mark the volume dirty either. */
+	if (mirvol_bio_misaligned(vol, bio)) {
+		mirvol_fail_misaligned(vol, bio);
+		return;
+	}
 	if (modifies && unlikely(!test_bit(MIRVOL_VOL_DIRTY, &vol->flags)) &&
 	    !mirvol_wait_dirty(vol)) {
 		bio_io_error(bio);
@@ -500,6 +545,12 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 			bio_io_error(bio);
 			return;
 		}
+	}
+	/* Again under the reference: the limits may have changed. */
+	if (mirvol_bio_misaligned(vol, bio)) {
+		mirvol_io_exit(vol);
+		mirvol_fail_misaligned(vol, bio);
+		return;
 	}
 	/*
 	 * No in-sync plex: the write fails, and reaches no syncing plex,
@@ -815,6 +866,11 @@ void mirvol_read_retry_work(struct work_struct *work)
 static void mirvol_read(struct mirvol_volume *vol, struct bio *bio)
 {
 	mirvol_io_enter(vol);
+	if (mirvol_bio_misaligned(vol, bio)) {
+		mirvol_io_exit(vol);
+		mirvol_fail_misaligned(vol, bio);
+		return;
+	}
 	mirvol_read_submit(vol, bio, 0, bio_start_io_acct(bio));
 }
 

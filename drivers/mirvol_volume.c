@@ -977,6 +977,13 @@ static void mirvol_stack_limits(struct mirvol_volume *vol,
 #endif
 }
 
+/* The I/O path's alignment mask, from the limits just set on @q. */
+static void mirvol_set_io_mask(struct mirvol_volume *vol,
+			       struct request_queue *q)
+{
+	WRITE_ONCE(vol->io_mask, queue_logical_block_size(q) - 1);
+}
+
 /**
  * mirvol_volume_restack - restack the queue limits after a plex change
  * @vol: a started volume, I/O suspended
@@ -989,13 +996,14 @@ int mirvol_volume_restack(struct mirvol_volume *vol)
 	struct queue_limits lim;
 	unsigned int max_user;
 	blk_flags_t flags;
+	int err;
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	{
 		int (*hook)(struct mirvol_volume *vol) =
 			READ_ONCE(mirvol_kunit_restack_hook);
-		int err = hook ? hook(vol) : 0;
 
+		err = hook ? hook(vol) : 0;
 		if (err)
 			return err;
 	}
@@ -1006,7 +1014,10 @@ int mirvol_volume_restack(struct mirvol_volume *vol)
 	mirvol_stack_limits(vol, &lim);
 	lim.max_user_sectors = max_user;
 	lim.flags |= flags & BLK_FLAG_WRITE_CACHE_DISABLED;
-	return queue_limits_commit_update(q, &lim);
+	err = queue_limits_commit_update(q, &lim);
+	if (!err)
+		mirvol_set_io_mask(vol, q);
+	return err;
 }
 
 static int mirvol_open(struct gendisk *disk, blk_mode_t mode)
@@ -1078,6 +1089,7 @@ static enum mirvol_reason __mirvol_volume_start(struct mirvol_volume *vol,
 	set_capacity(disk, empty ? 0 : vol->size);
 
 	vol->disk = disk;
+	mirvol_set_io_mask(vol, disk->queue);
 	mirvol_volume_get(vol);		/* the disk's, put by free_disk */
 	if (empty) {
 		set_bit(MIRVOL_VOL_UNFILLED, &vol->flags);

@@ -407,6 +407,11 @@ enum {
  * @sb_mutex: superblock lock, see the top of this file
  * @state_lock: plex/volume states, @name, @deferred
  * @state: enum mirvol_volume_state (state_lock)
+ * @io_mask: the disk's logical block size - 1, bytes: a data bio whose
+ *	start or size has one of these bits set fails, sent to no plex
+ *	(mirvol_bio_misaligned()).  Written with the limits (the disk's
+ *	creation, mirvol_volume_restack(), I/O suspended); read locklessly
+ *	by the I/O path, which checks again once it holds @io_ref
  * @plexes: plex table by slot; changes only with I/O suspended, under
  *	@lock and @sb_mutex
  * @nr_plexes: non-NULL entries in @plexes
@@ -500,6 +505,7 @@ struct mirvol_volume {
 	struct mutex sb_mutex;
 	spinlock_t state_lock;
 	unsigned int state;
+	unsigned int io_mask;
 
 	struct mirvol_plex *plexes[MIRVOL_MAX_PLEXES];
 	unsigned int nr_plexes;
