@@ -1347,6 +1347,12 @@ static void __mirvol_detach_plex(struct mirvol_volume *vol,
 	plex->vol = NULL;
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	mirvol_update_state(vol);
+	/*
+	 * Cannot fail but in KUnit: blk_validate_limits() refuses only what
+	 * no stack of valid, unzoned plexes (or none) yields.  Were it to,
+	 * the disk would keep the limits of a superset of its plexes: the
+	 * stricter ones, a flush or FUA at most too many.
+	 */
 	if (test_bit(MIRVOL_VOL_STARTED, &vol->flags))
 		mirvol_volume_restack(vol);
 	mirvol_plex_put(plex);
