@@ -112,19 +112,50 @@ static int read_plex(struct io_ctx *ctx, unsigned int i, sector_t sector)
  * volume's I/O suspended by a task that allows I/O reclaim, is a
  * deadlock waiting to happen (reclaim may write back pages of that
  * volume, which wait for the resume).  Recorded by
- * mirvol_kunit_alloc_hook, failed at the test's end.  A volume being
- * torn down (dead, its disk deleted) has no page left to write back.
+ * mirvol_kunit_alloc_hook, failed at the test's end.  A holder link or
+ * a plexN/ directory made or removed with the I/O suspended is one too,
+ * noio or not (sysfs_made_site()).  A volume being torn down (dead, its
+ * disk deleted) has no page left to write back.
  */
 static struct {
 	atomic_t n;
 	const char *site;
 } noio_miss;
 
+/*
+ * A holder link or a plexN/ directory made or removed:
+ * bd_link_disk_holder() takes the device's open_mutex, it and
+ * bd_unlink_disk_holder() blk_holder_mutex, kernfs its root's
+ * kernfs_rwsem, which other tasks hold as they allocate with I/O
+ * reclaim (kernfs_rename_ns(), any driver's bd_link_disk_holder()):
+ * that reclaim may wait for the suspended volume.  Being noio ourselves
+ * does not help: never with the volume's I/O suspended.
+ */
+static bool sysfs_made_site(const char *site)
+{
+	return !strcmp(site, "holder link") || !strcmp(site, "plexN/ add");
+}
+
+static bool sysfs_gone_site(const char *site)
+{
+	return !strcmp(site, "holder unlink") || !strcmp(site, "plexN/ del");
+}
+
 static void noio_check_hook(struct mirvol_volume *vol, const char *site)
 {
+	bool sysfs = sysfs_made_site(site) || sysfs_gone_site(site);
+
 	if (!vol || !test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags) ||
-	    test_bit(MIRVOL_VOL_DEAD, &vol->flags) ||
-	    (current->flags & PF_MEMALLOC_NOIO))
+	    test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+		return;
+	/*
+	 * A sysfs site counts noio or not, but for a volume not started: a
+	 * break's new volume, held empty until filled, has no page to write
+	 * back (it is plex->vol of its plex as the plex's plexN/ in the
+	 * volume broken from goes).
+	 */
+	if ((current->flags & PF_MEMALLOC_NOIO) &&
+	    (!sysfs || !test_bit(MIRVOL_VOL_STARTED, &vol->flags)))
 		return;
 	if (atomic_inc_return(&noio_miss.n) == 1)
 		WRITE_ONCE(noio_miss.site, site);
@@ -141,7 +172,7 @@ static void noio_check_end(struct kunit *test)
 {
 	WRITE_ONCE(mirvol_kunit_alloc_hook, NULL);
 	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&noio_miss.n), 0,
-			    "%s with the volume's I/O suspended and I/O reclaim allowed (%d times)",
+			    "%s with the volume's I/O suspended, and I/O reclaim allowed or a sysfs entry made or removed (%d times)",
 			    READ_ONCE(noio_miss.site) ?: "?",
 			    atomic_read(&noio_miss.n));
 }
@@ -4574,9 +4605,11 @@ static void mirvol_test_plex_refs(struct kunit *test)
 	mutex_lock(&vol->lock);
 	mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
-	mirvol_detach_plex(vol, plex);
+	mirvol_detach_plex_held(vol, plex);
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
+	/* Its holder link and plexN/ go with I/O flowing. */
+	mirvol_detach_plex_finish(vol, plex);
 	mutex_unlock(&vol->lock);
 	/* Out of the volume, still ours, its device still claimed. */
 	KUNIT_EXPECT_NULL(test, plex->vol);
@@ -8022,6 +8055,195 @@ static void mirvol_test_break_no_open_unfilled(struct kunit *test)
 	mirvol_volume_put(nv);
 }
 
+/*
+ * Holder links and plexN/ directories made (made) and removed (gone),
+ * and those of them with the volume's I/O suspended (_held): see
+ * sysfs_made_site().
+ */
+static struct {
+	atomic_t made;
+	atomic_t made_held;
+	atomic_t gone;
+	atomic_t gone_held;
+} sysfs_seen;
+
+static void sysfs_seen_hook(struct mirvol_volume *vol, const char *site)
+{
+	bool held = vol && test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags);
+
+	noio_check_hook(vol, site);
+	if (sysfs_made_site(site)) {
+		atomic_inc(&sysfs_seen.made);
+		if (held)
+			atomic_inc(&sysfs_seen.made_held);
+	} else if (sysfs_gone_site(site)) {
+		atomic_inc(&sysfs_seen.gone);
+		if (held)
+			atomic_inc(&sysfs_seen.gone_held);
+	}
+}
+
+static void sysfs_seen_begin(void)
+{
+	atomic_set(&sysfs_seen.made, 0);
+	atomic_set(&sysfs_seen.made_held, 0);
+	atomic_set(&sysfs_seen.gone, 0);
+	atomic_set(&sysfs_seen.gone_held, 0);
+	WRITE_ONCE(mirvol_kunit_alloc_hook, sysfs_seen_hook);
+}
+
+/* Stop counting; @made, @gone: what the change makes and removes. */
+static void sysfs_seen_end(struct kunit *test, int made, int gone)
+{
+	WRITE_ONCE(mirvol_kunit_alloc_hook, noio_check_hook);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&sysfs_seen.made_held), 0,
+			    "%d of %d holder links or plexN/ directories made with the volume's I/O suspended",
+			    atomic_read(&sysfs_seen.made_held),
+			    atomic_read(&sysfs_seen.made));
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&sysfs_seen.gone_held), 0,
+			    "%d of %d holder links or plexN/ directories removed with the volume's I/O suspended",
+			    atomic_read(&sysfs_seen.gone_held),
+			    atomic_read(&sysfs_seen.gone));
+	KUNIT_EXPECT_EQ(test, atomic_read(&sysfs_seen.made), made);
+	KUNIT_EXPECT_EQ(test, atomic_read(&sysfs_seen.gone), gone);
+}
+
+/* Is @plex linked and shown in plexN/, as a plex of a started volume is? */
+static void expect_shown(struct kunit *test, struct mirvol_plex *plex)
+{
+	KUNIT_EXPECT_TRUE_MSG(test, plex->linked, "plex %u not linked",
+			      plex->index);
+	KUNIT_EXPECT_NOT_NULL_MSG(test, plex->kobj, "plex %u has no plexN/",
+				  plex->index);
+}
+
+/*
+ * Add-plex attaches its plex with the volume's I/O suspended; its holder
+ * link and plexN/ directory come once I/O flows again, and so only for
+ * a plex whose attach went through.
+ */
+static void mirvol_test_add_plex_shown_after_resume(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-addshow", 2, true, NULL);
+	ctx->vol->safe_mode_delay_ms = 0;
+	sysfs_seen_begin();
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
+					      false, &op_id), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	sysfs_seen_end(test, 2, 0);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->plexes[2]);
+	expect_shown(test, ctx->vol->plexes[2]);
+}
+
+/*
+ * Add-plex into a missing plex's slot, then cancelled: the missing plex
+ * leaves and comes back, the new plex comes and leaves, each with the
+ * volume's I/O suspended; their holder links and plexN/ directories are
+ * made and removed with I/O flowing, the slot's directory always that
+ * of the plex in it.
+ */
+static void mirvol_test_cancel_add_shown_after_resume(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p1;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-addcshow", 2, true, NULL);
+	ctx->vol->safe_mode_delay_ms = 0;
+	p1 = ctx->vol->plexes[1];
+	mirvol_plex_get(p1);
+	KUNIT_ASSERT_TRUE(test, unplug_plex(p1));
+	/* Slow, so that the cancel comes while it copies. */
+	WRITE_ONCE(ctx->vol->sync_speed_max, 1000);
+	sysfs_seen_begin();
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
+					      false, &op_id), MIRVOL_R_NONE);
+	KUNIT_EXPECT_PTR_EQ(test, ctx->vol->plexes[1]->bdev, rbdev(ctx, 2));
+	KUNIT_EXPECT_NULL(test, p1->kobj);
+	expect_shown(test, ctx->vol->plexes[1]);
+	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	sysfs_seen_end(test, 3, 3);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_CANCELLED);
+	KUNIT_EXPECT_PTR_EQ(test, ctx->vol->plexes[1], p1);
+	KUNIT_EXPECT_NOT_NULL(test, p1->kobj);
+	mirvol_plex_put(p1);
+}
+
+/*
+ * Replace: the new plex is attached and the old one leaves, each with
+ * the volume's I/O suspended; their holder links and plexN/ directories
+ * are made and removed with I/O flowing.
+ */
+static void mirvol_test_replace_shown_after_resume(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *old;
+	u64 op_id = 0;
+	int i;
+
+	io_create(test, "kunit-replshow", 2, true, NULL);
+	ctx->vol->safe_mode_delay_ms = 0;
+	old = ctx->vol->plexes[1];
+	mirvol_plex_get(old);
+	memcpy(uuid, &old->uuid, MIRVOL_UUID_LEN);
+	sysfs_seen_begin();
+	KUNIT_ASSERT_EQ(test, mirvol_replace_plex(ctx->vol, uuid, ctx->ram[2],
+						  &op_id), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	sysfs_seen_end(test, 2, 2);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_FALSE(test, old->linked);
+	KUNIT_EXPECT_NULL(test, old->kobj);
+	mirvol_plex_put(old);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (ctx->vol->plexes[i])
+			expect_shown(test, ctx->vol->plexes[i]);
+}
+
+/*
+ * Re-add of a missing plex: its device rejoins in the slot of the
+ * placeholder left (mirvol_rejoin()), with the volume's I/O suspended;
+ * the placeholder's plexN/ goes, and the plex's holder link and plexN/
+ * come, with I/O flowing.
+ */
+static void mirvol_test_rejoin_shown_after_resume(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p1;
+
+	io_create(test, "kunit-rejoinshow", 2, true, NULL);
+	ctx->vol->safe_mode_delay_ms = 0;
+	p1 = ctx->vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	KUNIT_ASSERT_TRUE(test, unplug_plex(p1));
+	KUNIT_ASSERT_NOT_NULL(test, READ_ONCE(p1->kobj));
+	sysfs_seen_begin();
+	KUNIT_EXPECT_EQ(test, readd_plex(test, ctx->vol, uuid, ctx->ram[1]),
+			MIRVOL_R_NONE);
+	sysfs_seen_end(test, 2, 1);
+	mutex_lock(&ctx->vol->lock);
+	p1 = ctx->vol->plexes[1];
+	KUNIT_EXPECT_NOT_NULL(test, p1);
+	if (p1) {
+		KUNIT_EXPECT_NOT_NULL(test, p1->bdev);
+		expect_shown(test, p1);
+	}
+	mutex_unlock(&ctx->vol->lock);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -8144,6 +8366,10 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_no_sb_mutex),
 	KUNIT_CASE(mirvol_test_ctl_rename_name_taken),
 	KUNIT_CASE(mirvol_test_ctl_online_io_error_op_id),
+	KUNIT_CASE(mirvol_test_add_plex_shown_after_resume),
+	KUNIT_CASE(mirvol_test_cancel_add_shown_after_resume),
+	KUNIT_CASE(mirvol_test_replace_shown_after_resume),
+	KUNIT_CASE(mirvol_test_rejoin_shown_after_resume),
 	{}
 };
 
