@@ -8244,6 +8244,69 @@ static void mirvol_test_rejoin_shown_after_resume(struct kunit *test)
 	mutex_unlock(&ctx->vol->lock);
 }
 
+/* The volume's suspensions; those entered by a task with I/O reclaim. */
+static struct {
+	struct mirvol_volume *vol;
+	atomic_t seen;
+	atomic_t reclaim;
+} freeze_noio;
+
+static void freeze_noio_hook(struct mirvol_volume *vol)
+{
+	if (vol != READ_ONCE(freeze_noio.vol))
+		return;
+	atomic_inc(&freeze_noio.seen);
+	/*
+	 * memalloc_noio_save() returns the flags it set (6.10 on): none
+	 * when the task was noio already, just before this suspension.
+	 */
+	if (vol->noio_flags & PF_MEMALLOC_NOIO)
+		atomic_inc(&freeze_noio.reclaim);
+}
+
+/*
+ * Break-plex freezes the volume's file systems (bdev_freeze()), then
+ * suspends its I/O.  The freeze holds no I/O, but its window opens the
+ * volume's partitions and takes vol->lock: it runs without I/O reclaim
+ * all the same, from the new volume's suspension on
+ * (mirvol_break_add_disk()), which comes before the freeze.  Seen at
+ * the volume's suspension: the task was noio before it.
+ */
+static void mirvol_test_break_freeze_noio(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	struct mirvol_volume *nv;
+	u8 uuid[MIRVOL_UUID_LEN];
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-brkfrz", 2, true, NULL);
+	ctx->vol->safe_mode_delay_ms = 0;
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	atomic_set(&freeze_noio.seen, 0);
+	atomic_set(&freeze_noio.reclaim, 0);
+	WRITE_ONCE(freeze_noio.vol, ctx->vol);
+	WRITE_ONCE(mirvol_kunit_suspend_hook, freeze_noio_hook);
+	KUNIT_ASSERT_EQ(test, mirvol_break_plex(ctx->vol, uuid, "", false,
+						&new_uuid, name, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	WRITE_ONCE(mirvol_kunit_suspend_hook, NULL);
+	WRITE_ONCE(freeze_noio.vol, NULL);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_GE(test, atomic_read(&freeze_noio.seen), 1);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&freeze_noio.reclaim), 0,
+			    "the break's freeze window allowed I/O reclaim");
+	nv = mirvol_lookup(new_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, nv);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(nv, true),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(nv);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -8370,6 +8433,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_cancel_add_shown_after_resume),
 	KUNIT_CASE(mirvol_test_replace_shown_after_resume),
 	KUNIT_CASE(mirvol_test_rejoin_shown_after_resume),
+	KUNIT_CASE(mirvol_test_break_freeze_noio),
 	{}
 };
 
