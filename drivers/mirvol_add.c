@@ -117,7 +117,7 @@ static u8 mirvol_add_detach(struct mirvol_add *a, struct mirvol_plex **cur)
 		cur[i] = mirvol_plex_find(vol, a->plexes[i]->uuid.b);
 		if (cur[i]) {
 			mirvol_plex_get(cur[i]);
-			mirvol_detach_plex(vol, cur[i]);
+			mirvol_detach_plex_held(vol, cur[i]);
 		}
 	}
 	for (i = 0; i < a->nr; i++) {
@@ -138,8 +138,9 @@ static u8 mirvol_add_detach(struct mirvol_add *a, struct mirvol_plex **cur)
 }
 
 /*
- * After mirvol_add_detach(), I/O running again: the displaced plexes
- * @back get their sysfs directories back, and the devices are given
+ * After mirvol_add_detach(), I/O running again: the plexes taken out
+ * lose their holder links and plexN/, the displaced plexes @back get
+ * their plexN/ back (the same name: after), and the devices are given
  * back: a source volume's plexes with its metadata written back, a
  * device that got the target's superblock erased (a plex that rejoined
  * had it: it rejoined by it).  Puts the references in @cur.  vol->lock
@@ -153,10 +154,16 @@ static void mirvol_add_give_back(struct mirvol_add *a, u8 back,
 	int err;
 
 	lockdep_assert_held(&vol->lock);
-	/* Allocates: not while I/O is held (reclaim may write to us). */
+	/* Not while I/O is held: see mirvol_attach_plex_finish(). */
 	for (i = 0; i < a->nr; i++)
+		if (cur[i])
+			mirvol_detach_plex_finish(vol, cur[i]);
+	for (i = 0; i < a->nr; i++) {
 		if (back & BIT(i))
-			mirvol_sysfs_add_plex(vol, a->displaced[i]);
+			mirvol_attach_plex_finish(vol, a->displaced[i]);
+		else if (a->displaced[i])
+			mirvol_detach_plex_finish(vol, a->displaced[i]);
+	}
 	for (i = 0; i < a->nr; i++) {
 		struct mirvol_plex *plex = cur[i] ?: a->plexes[i];
 
@@ -226,7 +233,6 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 	unsigned int new_index = a->plexes[0]->index;
 	enum mirvol_reason reason = MIRVOL_R_NONE;
 	struct mirvol_plex *new, *old;
-	bool back = false;
 
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_replace_hook, a->plexes[0]);
 	mutex_lock(&vol->lock);
@@ -249,7 +255,8 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 		mirvol_plex_get(old);
 		new->boot = old->boot;
 		WRITE_ONCE(new->write_mostly, old->write_mostly);
-		mirvol_detach_plex(vol, old);
+		/* Its holder link and plexN/ go after the resume. */
+		mirvol_detach_plex_held(vol, old);
 		if (mirvol_sb_update_locked(vol))
 			reason = MIRVOL_R_IO_ERROR;
 		else if (READ_ONCE(new->state) != MIRVOL_PLEX_ACTIVE)
@@ -258,15 +265,14 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 			/* I/O is still drained: it missed nothing. */
 			new->boot = boot;
 			WRITE_ONCE(new->write_mostly, write_mostly);
-			mirvol_attach_plex(vol, old);
+			mirvol_attach_plex_held(vol, old);
 			mirvol_sb_update_locked(vol);
-			back = true;
 		}
 	}
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
-	if (back)
-		mirvol_sysfs_add_plex(vol, old);
+	if (old && !reason)
+		mirvol_detach_plex_finish(vol, old);
 	mutex_unlock(&vol->lock);
 	if (!old)
 		return reason;
@@ -540,8 +546,12 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 		mirvol_add_give_back(a, back, cur);
 		return reason;
 	}
-	for (i = 0; i < a->nr; i++)
-		mirvol_sysfs_add_plex(vol, a->plexes[i]);
+	/* The plexN/ of a displaced plex first: the slot's name. */
+	for (i = 0; i < a->nr; i++) {
+		if (a->displaced[i])
+			mirvol_detach_plex_finish(vol, a->displaced[i]);
+		mirvol_attach_plex_finish(vol, a->plexes[i]);
+	}
 	return MIRVOL_R_NONE;
 }
 

@@ -317,9 +317,15 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	 */
 	plex->full_copy = plex->state == MIRVOL_PLEX_STALE;
 	plex->boot = old ? old->boot : 0;
-	/* An operation holding the old plex finds it gone, by UUID too. */
-	if (old)
-		mirvol_detach_plex(vol, old);
+	/*
+	 * An operation holding the old plex finds it gone, by UUID too.
+	 * Its plexN/ goes, and the plex's holder link and plexN/ come,
+	 * once I/O is resumed.
+	 */
+	if (old) {
+		mirvol_plex_get(old);
+		mirvol_detach_plex_held(vol, old);
+	}
 	mirvol_attach_plex(vol, plex);
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_rejoin_hook, plex);
 	/* A failed join write fails it, as a failed update write does. */
@@ -329,7 +335,11 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	failed = READ_ONCE(plex->state) == MIRVOL_PLEX_FAILED;
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
-	mirvol_sysfs_add_plex(vol, plex);
+	if (old) {
+		mirvol_detach_plex_finish(vol, old);
+		mirvol_plex_put(old);
+	}
+	mirvol_attach_plex_finish(vol, plex);
 	if (failed) {
 		pr_warn("mirvol: %s: plex %u cannot rejoin: its superblock write failed; it stays failed\n",
 			vol->name, plex->index);

@@ -160,9 +160,8 @@ void mirvol_plex_put(struct mirvol_plex *plex)
  *
  * Best effort: lsblk and udev read these links, I/O does not.  Its
  * allocations (the holder record, kernfs nodes) are made without I/O
- * reclaim: a plex joins a started volume with that volume's I/O
- * suspended (mirvol_attach_plex()), and reclaim writing back pages of
- * the volume would wait for the resume this task is to do.
+ * reclaim all the same.  Never with the volume's I/O suspended: it takes
+ * locks under which other tasks reclaim (mirvol_attach_plex_finish()).
  * Context: vol->lock held.
  */
 void mirvol_plex_link(struct mirvol_plex *plex, struct gendisk *disk)

@@ -283,7 +283,7 @@ struct mirvol_plex *mirvol_plex_find(struct mirvol_volume *vol, const u8 *uuid)
  * @vol: the volume; vol->lock and sb_mutex held, I/O suspended
  * @displaced: out: the missing plex taken out of the slot, with a
  *	reference for the caller (who may put it back: an add undone), or
- *	NULL
+ *	NULL; its plexN/ stays until mirvol_detach_plex_finish()
  *
  * The lowest slot of a missing plex, which is taken out: the new plex
  * takes its role, as md recovers into a missing member's slot and the
@@ -302,7 +302,7 @@ int mirvol_free_slot(struct mirvol_volume *vol,
 
 		if (plex && plex->state == MIRVOL_PLEX_MISSING && !plex->bdev) {
 			mirvol_plex_get(plex);
-			mirvol_detach_plex(vol, plex);
+			mirvol_detach_plex_held(vol, plex);
 			*displaced = plex;
 			return i;
 		}
@@ -1271,8 +1271,7 @@ static void mirvol_count_slots(struct mirvol_volume *vol)
 }
 
 static enum mirvol_reason __mirvol_attach_plex(struct mirvol_volume *vol,
-						struct mirvol_plex *plex,
-						bool held)
+						struct mirvol_plex *plex)
 {
 	unsigned long flags;
 
@@ -1292,8 +1291,6 @@ static enum mirvol_reason __mirvol_attach_plex(struct mirvol_volume *vol,
 	mirvol_update_state(vol);
 	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
 		return MIRVOL_R_NONE;
-	if (!held)
-		mirvol_plex_link(plex, vol->disk);
 	return mirvol_errno_reason(mirvol_volume_restack(vol));
 }
 
@@ -1303,12 +1300,38 @@ static enum mirvol_reason __mirvol_attach_plex(struct mirvol_volume *vol,
  * @plex: the plex, its index set to a free slot; the slot takes a
  *	reference of its own
  *
+ * Touches no sysfs: a started volume's plex gets its holder link and
+ * plexN/ directory once I/O is resumed (mirvol_attach_plex_finish()).
+ *
  * Return: MIRVOL_R_NONE or why the limits could not be restacked.
  */
 enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
 				      struct mirvol_plex *plex)
 {
-	return __mirvol_attach_plex(vol, plex, false);
+	return __mirvol_attach_plex(vol, plex);
+}
+
+/**
+ * mirvol_attach_plex_finish - show a plex that joined a started volume
+ * @vol: the volume; vol->lock held since the attach, I/O not suspended
+ * @plex: the plex, attached
+ *
+ * Its holder link and plexN/ directory, best effort as at the start:
+ * bd_link_disk_holder() takes the device's open_mutex and
+ * blk_holder_mutex, kernfs its root's kernfs_rwsem, which other tasks
+ * hold while they allocate with I/O reclaim (another driver's
+ * bd_link_disk_holder(), kernfs_rename_ns()).  That reclaim may wait
+ * for this volume's I/O: never made with it suspended, noio or not.
+ * Shown once attached, so a failed attach has nothing to take back.
+ */
+void mirvol_attach_plex_finish(struct mirvol_volume *vol,
+			       struct mirvol_plex *plex)
+{
+	lockdep_assert_held(&vol->lock);
+	if (plex->vol != vol || !test_bit(MIRVOL_VOL_STARTED, &vol->flags))
+		return;
+	mirvol_plex_link(plex, vol->disk);
+	mirvol_sysfs_add_plex(vol, plex);
 }
 
 /**
@@ -1318,15 +1341,15 @@ enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
  * @plex: as for mirvol_attach_plex(); its holder link and plexN/
  *	directory are still those it had in @vol
  *
- * Touches no sysfs (break-plex's undo: nothing that may wait for another
- * task while I/O is held).
+ * Touches no sysfs, and needs no mirvol_attach_plex_finish() (break-plex's
+ * undo, replace's old plex kept).
  *
  * Return: as mirvol_attach_plex().
  */
 enum mirvol_reason mirvol_attach_plex_held(struct mirvol_volume *vol,
 					   struct mirvol_plex *plex)
 {
-	return __mirvol_attach_plex(vol, plex, true);
+	return __mirvol_attach_plex(vol, plex);
 }
 
 static void __mirvol_detach_plex(struct mirvol_volume *vol,
@@ -1363,6 +1386,11 @@ static void __mirvol_detach_plex(struct mirvol_volume *vol,
  * @vol: the volume; vol->lock and sb_mutex held, I/O suspended if started
  * @plex: the plex; the slot's reference is dropped, so a caller that
  *	goes on using it holds one of its own
+ *
+ * Removes its plexN/ and holder link: for a volume offline or being torn
+ * down.  A started volume's plex leaves with mirvol_detach_plex_held(),
+ * then mirvol_detach_plex_finish() once I/O is resumed (see
+ * mirvol_attach_plex_finish()).
  */
 void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 {

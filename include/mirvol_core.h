@@ -803,6 +803,8 @@ enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 					struct mirvol_volume **out);
 enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
 				      struct mirvol_plex *plex);
+void mirvol_attach_plex_finish(struct mirvol_volume *vol,
+			       struct mirvol_plex *plex);
 void mirvol_detach_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 enum mirvol_reason mirvol_attach_plex_held(struct mirvol_volume *vol,
 					   struct mirvol_plex *plex);
