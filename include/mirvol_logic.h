@@ -201,9 +201,9 @@ static inline u64 mirvol_rb_service(unsigned long s, unsigned long fastest)
  *
  * Return: the slot, or -1 when no untried plex is readable.
  */
-static inline int mirvol_read_balance(const struct mirvol_rb_plex *plexes,
-				      unsigned int n, u64 sector,
-				      unsigned int tried, unsigned int hint)
+static __always_inline int
+mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
+		    u64 sector, unsigned int tried, unsigned int hint)
 {
 	unsigned long fastest = ULONG_MAX;
 	unsigned int i, cand = 0, wm = 0, full = 0, ties = 0, left;
