@@ -207,7 +207,7 @@ mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
 {
 	unsigned long fastest = ULONG_MAX;
 	unsigned int i, cand = 0, wm = 0, full = 0, ties = 0, left;
-	int stream = -1, probe = -1;
+	int stream = -1, probe = -1, first = -1;
 	u64 cost[MIRVOL_MAX_PLEXES] __uninitialized, best = U64_MAX;
 
 	for (i = 0; i < n; i++) {
@@ -247,11 +247,15 @@ mirvol_read_balance(const struct mirvol_rb_plex *plexes, unsigned int n,
 			  mirvol_rb_service(plexes[i].service, fastest);
 		if (cost[i] < best) {
 			best = cost[i];
+			first = i;
 			ties = 0;
 		}
 		if (cost[i] == best)
 			ties++;
 	}
+	/* One cheapest: it is the tie @hint would pick. */
+	if (ties == 1)
+		return first;
 	hint %= ties;
 	for (left = cand; left; left &= left - 1) {
 		i = __ffs(left);
