@@ -204,6 +204,35 @@ static void __cold mirvol_fail_misaligned(struct mirvol_volume *vol,
 	bio_endio(bio);
 }
 
+/*
+ * A clone of @orig for @plex.  It comes from the bio_set's per-cpu cache:
+ * its completion (often in the leg's hard interrupt, before the leg's
+ * request and tag are freed) then puts it back on a per-cpu list instead
+ * of freeing it to the slab, and the next clone takes it from there.
+ * bio_alloc_clone() takes the flags that ask for the cache from @orig:
+ * set them there for the call only.
+ */
+static struct bio *mirvol_alloc_clone(struct mirvol_volume *vol,
+				      struct mirvol_plex *plex,
+				      struct bio *orig)
+{
+	blk_opf_t opf = orig->bi_opf;
+	struct bio *clone;
+
+	orig->bi_opf |= REQ_ALLOC_CACHE;
+	/*
+	 * Cloned without a device, then given the plex's and @orig's cgroup
+	 * (as dm does): with the device, bio_alloc_clone() would associate
+	 * the clone with the submitter's cgroup first, only to replace that
+	 * with @orig's.
+	 */
+	clone = bio_alloc_clone(NULL, orig, GFP_NOIO, &vol->bs);
+	orig->bi_opf = opf;
+	clone->bi_bdev = plex->bdev;
+	bio_clone_blkg_association(clone, orig);
+	return clone;
+}
+
 /* Send a clone to its plex; KUnit builds can make it fail instead. */
 static void mirvol_submit_clone(struct mirvol_plex *plex, struct bio *clone)
 {
@@ -610,7 +639,7 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 		state = READ_ONCE(plex->state);
 		if (!mirvol_state_writable(state))
 			continue;
-		clone = bio_alloc_clone(plex->bdev, bio, GFP_NOIO, &vol->bs);
+		clone = mirvol_alloc_clone(vol, plex, bio);
 		c = mirvol_clone_of(clone);
 		c->io = io;
 		c->plex = plex;
@@ -688,35 +717,6 @@ mirvol_read_plex(struct mirvol_volume *vol, sector_t sector,
 
 static void mirvol_read_endio(struct bio *clone);
 
-/*
- * A read's clone comes from the bio_set's per-cpu cache: its completion
- * (often in the leg's hard interrupt, before the leg's request and tag
- * are freed) then puts it back on a per-cpu list instead of freeing it
- * to the slab, and the next read takes it from there.  bio_alloc_clone()
- * takes the flags that ask for the cache from @orig: set them there for
- * the call only.
- */
-static struct bio *mirvol_read_clone(struct mirvol_volume *vol,
-				     struct mirvol_plex *plex,
-				     struct bio *orig)
-{
-	blk_opf_t opf = orig->bi_opf;
-	struct bio *clone;
-
-	orig->bi_opf |= REQ_ALLOC_CACHE;
-	/*
-	 * Cloned without a device, then given the plex's and @orig's cgroup
-	 * (as dm does): with the device, bio_alloc_clone() would associate
-	 * the clone with the submitter's cgroup first, only to replace that
-	 * with @orig's.
-	 */
-	clone = bio_alloc_clone(NULL, orig, GFP_NOIO, &vol->bs);
-	orig->bi_opf = opf;
-	clone->bi_bdev = plex->bdev;
-	bio_clone_blkg_association(clone, orig);
-	return clone;
-}
-
 /* Send @orig to a plex it has not been tried on, or fail it. */
 static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 						struct bio *orig,
@@ -742,7 +742,7 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 		mirvol_io_exit(vol);
 		return;
 	}
-	clone = mirvol_read_clone(vol, plex, orig);
+	clone = mirvol_alloc_clone(vol, plex, orig);
 	c = mirvol_clone_of(clone);
 	c->orig = orig;
 	c->plex = plex;
