@@ -3144,6 +3144,52 @@ static void mirvol_test_chained_write_error(struct kunit *test)
 }
 
 /*
+ * A write that finds no writable plex as it fans out (its plexes failed
+ * after it read the volume's state) fails, as any write no in-sync plex
+ * took, and gives back its barrier bucket and bitmap region; its context
+ * then lives in a bio sent nowhere, freed with it.  The plex's state is
+ * set alone, without the volume's, to stand for that window.
+ */
+static void mirvol_test_write_no_writable_plex(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p0;
+	unsigned int state;
+	atomic_t *bucket;
+	s64 writes;
+
+	io_create(test, "kunit-nowplex", 1, true, NULL);
+	vol = ctx->vol;
+	p0 = vol->plexes[0];
+	fill(ctx->pages, 0x0b1e);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	flush_mirvol_works();
+	writes = atomic64_read(&p0->write_ios);
+
+	spin_lock_irq(&vol->state_lock);
+	WRITE_ONCE(p0->state, MIRVOL_PLEX_FAILED);
+	spin_unlock_irq(&vol->state_lock);
+	state = READ_ONCE(vol->state);
+	KUNIT_ASSERT_NE(test, state, MIRVOL_VOLUME_FAILED);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), -EIO);
+	flush_mirvol_works();
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->write_ios), writes);
+	bucket = &vol->barrier.nr_pending[mirvol_barrier_idx(0)];
+	KUNIT_EXPECT_EQ(test, atomic_read(bucket), 0);
+	if (vol->bitmap)
+		KUNIT_EXPECT_EQ(test, atomic_read(&vol->bitmap->state[0]) &
+				MIRVOL_BM_PENDING, 0);
+
+	spin_lock_irq(&vol->state_lock);
+	WRITE_ONCE(p0->state, MIRVOL_PLEX_ACTIVE);
+	spin_unlock_irq(&vol->state_lock);
+	flush_mirvol_works();
+}
+
+/*
  * Only a discard may be refused without failing the plex (md raid1's
  * rule): a plex that refuses a data write does not hold it, so it is
  * failed like any plex whose write failed, and no read comes from it.
@@ -8346,6 +8392,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_errors_fail_plex),
 	KUNIT_CASE(mirvol_test_read_repair_fails_plex),
 	KUNIT_CASE(mirvol_test_write_error),
+	KUNIT_CASE(mirvol_test_write_no_writable_plex),
 	KUNIT_CASE(mirvol_test_chained_write_error),
 	KUNIT_CASE(mirvol_test_write_notsupp_fails_plex),
 	KUNIT_CASE(mirvol_test_sb_write_error),
