@@ -462,22 +462,15 @@ static bool mirvol_write_no_wz(struct mirvol_io *io)
 	return true;
 }
 
-static void mirvol_write_put(struct mirvol_io *io)
+/* mirvol_write_put()'s last reference, when the write cannot end at once. */
+static void __cold mirvol_write_put_slow(struct mirvol_io *io)
 {
-	bool zero_fill;
-
-	if (!atomic_dec_and_test(&io->remaining))
-		return;
 	/* Refused by some plexes: the worker zeroes them first. */
-	zero_fill = unlikely(io->no_wz) && mirvol_write_no_wz(io);
-	/*
-	 * Every plex the superblocks list took it (or did not have to):
-	 * acknowledged now.  Else one left since: only once they say so,
-	 * or a crash before would bring that plex back as holding it.
-	 */
-	if (likely(!io->failed &&
-		   !(READ_ONCE(io->vol->sb_plexes) & ~READ_ONCE(io->done)))) {
-		if (likely(!zero_fill)) {
+	bool zero_fill = io->no_wz && mirvol_write_no_wz(io);
+
+	if (!io->failed &&
+	    !(READ_ONCE(io->vol->sb_plexes) & ~READ_ONCE(io->done))) {
+		if (!zero_fill) {
 			mirvol_write_done(io, true);
 			return;
 		}
@@ -485,6 +478,26 @@ static void mirvol_write_put(struct mirvol_io *io)
 		set_bit(MIRVOL_VOL_SB_REQ, &io->vol->flags);
 	}
 	mirvol_write_defer(io);
+}
+
+/*
+ * Drop a reference to @io; the last ends it.  Every plex the superblocks
+ * list took it (or did not have to): acknowledged now.  Else one left
+ * since: only once they say so, or a crash before would bring that plex
+ * back as holding it.  Refused by some plexes (write-zeroes): the worker
+ * zeroes them first.  Inline, the slow cases apart: every clone's
+ * completion and every submission drop one.
+ */
+static __always_inline void mirvol_write_put(struct mirvol_io *io)
+{
+	if (!atomic_dec_and_test(&io->remaining))
+		return;
+	if (likely(!io->no_wz && !io->failed &&
+		   !(READ_ONCE(io->vol->sb_plexes) & ~READ_ONCE(io->done)))) {
+		mirvol_write_done(io, true);
+		return;
+	}
+	mirvol_write_put_slow(io);
 }
 
 /* Did @plex refuse a write-zeroes (as opposed to failing it)? */
