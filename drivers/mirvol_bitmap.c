@@ -563,43 +563,17 @@ static bool mirvol_bitmap_ready(struct mirvol_bitmap *bm, unsigned long r0,
 	return true;
 }
 
-/**
- * mirvol_bitmap_startwrite - a write into [@start, @end) is about to go
- * @bm: the bitmap
- * @start: first volume sector
- * @end: sector after the last
- *
- * Returns once the regions' bits are on disk (rule 1), or the set work's
- * attempt at it reached no in-sync plex and the bitmap's coverage ended
- * (rule 4).  On success the caller ends with mirvol_bitmap_endwrite()
- * over the same range.  When that end of the coverage is recorded on no
- * in-sync plex, the write must not go: acknowledged, it could be lost
- * silently on a plex that returns after a power cut (rule 4).
- *
- * Context: the write's submitter; may sleep.
- * Return: 0, or -EIO (the write fails; nothing to end).
+/*
+ * mirvol_bitmap_startwrite() once a region of [@r0, @r1] is not on disk
+ * (or is being cleared): wait for the set work.  Out of line, so that
+ * the writers that need no wait pay for none of it.
  */
-int mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
-			     sector_t end)
+static noinline int __cold
+mirvol_bitmap_startwrite_wait(struct mirvol_bitmap *bm, sector_t start,
+			      sector_t end, unsigned long r0, unsigned long r1)
 {
-	unsigned long r, r0 = start >> bm->shift, r1 = (end - 1) >> bm->shift;
-	unsigned long seq;
-	bool wait = false;
+	unsigned long r, seq;
 
-	if (!test_bit(MIRVOL_BM_WRITTEN, &bm->flags))
-		set_bit(MIRVOL_BM_WRITTEN, &bm->flags);
-	for (r = r0; r <= r1; r++) {
-		int v = atomic_inc_return(&bm->state[r]);
-
-		if (!test_bit(r, bm->touched))
-			set_bit(r, bm->touched);
-		if ((v & MIRVOL_BM_ONDISK) && !(v & MIRVOL_BM_CLEARING))
-			continue;
-		set_bit(r, bm->to_set);
-		wait = true;
-	}
-	if (!wait)
-		return 0;
 	/* The first pass to take @to_set from now on takes ours. */
 	spin_lock_irq(&bm->lock);
 	seq = bm->set_seq + 1;
@@ -622,6 +596,45 @@ int mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
 		return 0;
 	mirvol_bitmap_endwrite(bm, start, end);
 	return -EIO;
+}
+
+/**
+ * mirvol_bitmap_startwrite - a write into [@start, @end) is about to go
+ * @bm: the bitmap
+ * @start: first volume sector
+ * @end: sector after the last
+ *
+ * Returns once the regions' bits are on disk (rule 1), or the set work's
+ * attempt at it reached no in-sync plex and the bitmap's coverage ended
+ * (rule 4).  On success the caller ends with mirvol_bitmap_endwrite()
+ * over the same range.  When that end of the coverage is recorded on no
+ * in-sync plex, the write must not go: acknowledged, it could be lost
+ * silently on a plex that returns after a power cut (rule 4).
+ *
+ * Context: the write's submitter; may sleep.
+ * Return: 0, or -EIO (the write fails; nothing to end).
+ */
+int mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
+			     sector_t end)
+{
+	unsigned long r, r0 = start >> bm->shift, r1 = (end - 1) >> bm->shift;
+	bool wait = false;
+
+	if (!test_bit(MIRVOL_BM_WRITTEN, &bm->flags))
+		set_bit(MIRVOL_BM_WRITTEN, &bm->flags);
+	for (r = r0; r <= r1; r++) {
+		int v = atomic_inc_return(&bm->state[r]);
+
+		if (!test_bit(r, bm->touched))
+			set_bit(r, bm->touched);
+		if ((v & MIRVOL_BM_ONDISK) && !(v & MIRVOL_BM_CLEARING))
+			continue;
+		set_bit(r, bm->to_set);
+		wait = true;
+	}
+	if (likely(!wait))
+		return 0;
+	return mirvol_bitmap_startwrite_wait(bm, start, end, r0, r1);
 }
 
 /**
