@@ -4324,6 +4324,84 @@ static void mirvol_test_check_read_errors_covered(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, plex_holds(test, ctx, 1, w + 1024, 0x4d4d));
 }
 
+struct teardown_ctx {
+	struct work_struct work;
+	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
+	struct completion done;
+};
+
+static void teardown_fn(struct work_struct *work)
+{
+	struct teardown_ctx *tc = container_of(work, struct teardown_ctx,
+					       work);
+
+	tc->reason = mirvol_volume_teardown(tc->vol, false);
+	complete(&tc->done);
+}
+
+/*
+ * A volume stopped while its read repair runs.  The repair takes an I/O
+ * reference for each chunk and again to count the outcome; the stop holds
+ * the volume's I/O for good (the disk is deleted) and then flushes the
+ * repair work.  A repair that waits for the I/O to resume after the stop
+ * drained it waits forever, and so does the stop.
+ */
+static void mirvol_test_stop_during_read_repair(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct teardown_ctx tc;
+	struct mirvol_plex *p0, *p1;
+	const sector_t s = 1024;
+	bool ended;
+
+	io_create(test, "kunit-stoprep", 2, true, NULL);
+	vol = ctx->vol;
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
+	write_pattern(test, ctx, 0x57e9);
+	/* The read fails on plex 1, plex 0 serves it: plex 1 is repaired. */
+	unreadable(ctx, 1, s, s + 8);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_HOLD);
+	WRITE_ONCE(p0->head, 1);
+	WRITE_ONCE(p1->head, s);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check, 1),
+			0);
+	/* The repair's rewrite of plex 1 is held: it holds an I/O reference. */
+	KUNIT_ASSERT_TRUE(test, wait_until(mirvol_kunit_nr_held() == 1));
+
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	INIT_WORK_ONSTACK(&tc.work, teardown_fn);
+	init_completion(&tc.done);
+	tc.vol = vol;
+	queue_work(system_unbound_wq, &tc.work);
+	/* The stop drains the volume's I/O: it waits for the repair. */
+	KUNIT_EXPECT_TRUE(test,
+			  wait_until(test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags)));
+	KUNIT_EXPECT_FALSE(test, wait_for_completion_timeout(&tc.done,
+							    HZ / 5));
+	WRITE_ONCE(p1->inject, 0);
+	WRITE_ONCE(p1->inject_bad[1], p1->inject_bad[0]);
+	KUNIT_EXPECT_EQ(test, mirvol_kunit_end_held(BLK_STS_OK), 1U);
+	ended = wait_for_completion_timeout(&tc.done, 10 * HZ);
+	KUNIT_EXPECT_TRUE_MSG(test, ended,
+			      "the stop hangs: the read repair waits for I/O that never resumes");
+	if (!ended) {
+		/* Let the repair (and so the stop) go on, as a resume would. */
+		percpu_ref_resurrect(&vol->io_ref);
+		clear_bit(MIRVOL_VOL_SUSPENDED, &vol->flags);
+		wake_up_all(&vol->wait);
+		wait_for_completion(&tc.done);
+	}
+	flush_work(&tc.work);
+	destroy_work_on_stack(&tc.work);
+	KUNIT_EXPECT_EQ(test, tc.reason, MIRVOL_R_NONE);
+	mirvol_volume_put(vol);
+	ctx->vol = NULL;
+}
+
 /*
  * A read repair and a repair pass in the same region take turns.  Plex 1
  * differs from plex 0 in 8 sectors; the repair pass (from plex 0) has read
@@ -8410,6 +8488,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_resync_source_read_error),
 	KUNIT_CASE(mirvol_test_corrected_reads_keep_plex),
 	KUNIT_CASE(mirvol_test_repair_small_buffer),
+	KUNIT_CASE(mirvol_test_stop_during_read_repair),
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
 	KUNIT_CASE(mirvol_test_check_repair),
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
