@@ -1038,6 +1038,7 @@ void mirvol_repair_work(struct work_struct *work)
 	struct mirvol_repair *r, *next;
 	struct mirvol_sync *sy;
 	unsigned int step;
+	bool live = true;
 	LIST_HEAD(list);
 
 	spin_lock_irq(&vol->state_lock);
@@ -1055,22 +1056,30 @@ void mirvol_repair_work(struct work_struct *work)
 		u8 bad = sy ? 0 : r->targets;
 		unsigned int i;
 
-		while (sy && s < end) {
+		while (sy && s < end && live) {
 			sector_t e = min3(end, s + step,
 					  (sector_t)mirvol_barrier_unit_end(s));
 
 			sy->repair = r->targets;
-			mirvol_io_enter(vol);
+			live = mirvol_io_enter_live(vol);
+			if (!live)
+				break;
 			bad |= mirvol_repair_chunk(sy, sy->pages +
 						   sy->nr_pages / 2, s, e);
 			mirvol_io_exit(vol);
 			s = e;
 		}
+		/* Being torn down: nothing more to repair or count. */
+		if (!live || !mirvol_io_enter_live(vol)) {
+			live = false;
+			list_del(&r->list);
+			kfree(r);
+			continue;
+		}
 		/*
 		 * Counted also on a plex the rewrite failed (it is failed
 		 * now), or one that left the in-sync set meanwhile.
 		 */
-		mirvol_io_enter(vol);
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 			struct mirvol_plex *plex = vol->plexes[i];
 

@@ -840,6 +840,31 @@ static inline void mirvol_io_enter(struct mirvol_volume *vol)
 			   !test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags));
 }
 
+/**
+ * mirvol_io_enter_live - mirvol_io_enter() unless the volume is torn down
+ * @vol: the volume
+ *
+ * For the volume's own works, which its teardown flushes after holding
+ * its I/O for good (__mirvol_volume_destroy()): one waiting there for a
+ * resume would wait forever, and the teardown with it.  MIRVOL_VOL_DEAD
+ * is set before that hold, and never inside a suspension window (both
+ * under vol->lock).
+ * Context: may sleep.
+ * Return: true with a reference; false when the volume is being torn
+ * down and its I/O no longer flows.
+ */
+static inline bool mirvol_io_enter_live(struct mirvol_volume *vol)
+{
+	while (!percpu_ref_tryget_live(&vol->io_ref)) {
+		if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
+			return false;
+		wait_event(vol->wait,
+			   !test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags) ||
+			   test_bit(MIRVOL_VOL_DEAD, &vol->flags));
+	}
+	return true;
+}
+
 static inline void mirvol_io_exit(struct mirvol_volume *vol)
 {
 	percpu_ref_put(&vol->io_ref);
