@@ -4402,6 +4402,91 @@ static void mirvol_test_stop_during_read_repair(struct kunit *test)
 	ctx->vol = NULL;
 }
 
+/* Read repairs queued by a volume's start that then fails. */
+static struct {
+	struct page **pages;
+	int r1, r2;
+	bool held;
+	bool stop;
+} fsr;
+
+/* Let held repair writes go, every half second until told to stop. */
+static void fsr_release_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(fsr_release_work, fsr_release_fn);
+
+static void fsr_release_fn(struct work_struct *work)
+{
+	mirvol_kunit_end_held(BLK_STS_OK);
+	if (!READ_ONCE(fsr.stop))
+		schedule_delayed_work(&fsr_release_work, HZ / 2);
+}
+
+/*
+ * Once the disk is added (udev's probe): two reads fail on plex 1, plex
+ * 0 serves them.  The first one's repair runs, a unit at a time (no
+ * memory for 2 MiB), its rewrites held; the second is queued behind it.
+ */
+static void fsr_start_hook(struct mirvol_volume *vol)
+{
+	struct mirvol_plex *p0 = vol->plexes[0], *p1 = vol->plexes[1];
+	const sector_t s = 2048;
+	struct file *file;
+
+	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
+	file = open_dev(disk_devt(vol->disk));
+	if (IS_ERR(file))
+		return;
+	WRITE_ONCE(mirvol_kunit_repair_nomem, true);
+	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s);
+	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 16);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_HOLD);
+	WRITE_ONCE(p0->head, 1);
+	WRITE_ONCE(p1->head, s);
+	fsr.r1 = do_io(file_bdev(file), REQ_OP_READ, s, fsr.pages, 2);
+	fsr.held = wait_until(mirvol_kunit_nr_held() == 1);
+	WRITE_ONCE(p0->head, 1);
+	WRITE_ONCE(p1->head, s);
+	fsr.r2 = do_io(file_bdev(file), REQ_OP_READ, s, fsr.pages, 2);
+	__fput_sync(file);
+	schedule_delayed_work(&fsr_release_work, HZ);
+}
+
+/*
+ * A start that fails after add_disk() takes the disk away (vol->disk
+ * NULL) once it drained the I/O; read repairs that reads of its disk
+ * queued may still be running or queued then, and a repair sizes its
+ * buffer from the disk's logical block size.  The failed create must
+ * return with every such repair done, none of them touching a NULL disk.
+ */
+static void mirvol_test_start_fails_repair_queued(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol = NULL;
+	enum mirvol_reason reason;
+	u64 id = 0, region = 0;
+
+	memset(&fsr, 0, sizeof(fsr));
+	fsr.pages = ctx->check;
+	WRITE_ONCE(mirvol_kunit_start_fail, true);
+	WRITE_ONCE(mirvol_kunit_start_hook, fsr_start_hook);
+	reason = mirvol_volume_create("kunit-fsrep", ctx->ram, 2,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
+				      &id, &vol);
+	WRITE_ONCE(fsr.stop, true);
+	cancel_delayed_work_sync(&fsr_release_work);
+	mirvol_kunit_end_held(BLK_STS_OK);
+	WRITE_ONCE(mirvol_kunit_repair_nomem, false);
+	flush_mirvol_works();
+	KUNIT_EXPECT_NE(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
+	KUNIT_ASSERT_NULL_MSG(test, READ_ONCE(mirvol_kunit_start_hook),
+			      "the start did not add its disk");
+	KUNIT_EXPECT_EQ(test, fsr.r1, 0);
+	KUNIT_EXPECT_EQ(test, fsr.r2, 0);
+	KUNIT_EXPECT_TRUE_MSG(test, fsr.held,
+			      "the first repair's rewrite was not held");
+}
+
 /*
  * A read repair and a repair pass in the same region take turns.  Plex 1
  * differs from plex 0 in 8 sectors; the repair pass (from plex 0) has read
@@ -8489,6 +8574,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_corrected_reads_keep_plex),
 	KUNIT_CASE(mirvol_test_repair_small_buffer),
 	KUNIT_CASE(mirvol_test_stop_during_read_repair),
+	KUNIT_CASE(mirvol_test_start_fails_repair_queued),
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
 	KUNIT_CASE(mirvol_test_check_repair),
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
