@@ -122,12 +122,16 @@ void mirvol_sync_exit(struct mirvol_sync *sy)
  * mirvol_sync_unit - sectors the fallback of a pass reads apart
  * @vol: the volume, started
  *
+ * Its logical block size as vol->io_mask has it, not from vol->disk: a
+ * start that fails after add_disk() takes the disk away while a read
+ * repair that a read of it queued may still be to run.
+ *
  * Return: its logical block size, at least MIRVOL_SYNC_MIN_UNIT.
  */
 unsigned int mirvol_sync_unit(struct mirvol_volume *vol)
 {
 	return max(MIRVOL_SYNC_MIN_UNIT,
-		   queue_logical_block_size(vol->disk->queue) >> SECTOR_SHIFT);
+		   (READ_ONCE(vol->io_mask) + 1) >> SECTOR_SHIFT);
 }
 
 /**
