@@ -17,7 +17,9 @@ set -eu -o pipefail
 ko=${1:?usage: mkmodindex.sh MODULE.ko}
 [ -f "$ko" ] || die "$ko does not exist"
 rel=$(kernel_release)
-name=$(basename "$ko")
+# Always extra/mirvol.ko: "modprobe mirvol" looks the module up by the
+# file's name, and an A/B run's MIRVOL_KO may be called otherwise.
+name=mirvol.ko
 key=$(cat "$ko" "$0" "/lib/modules/$rel/modules.order" | sha256sum | cut -c1-16)
 dir=$CACHE_DIR/vm/modindex-$rel-$key
 if [ -f "$dir/modules.dep.bin" ]; then
