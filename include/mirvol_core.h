@@ -446,7 +446,9 @@ enum {
  * @safe_mode_work: marks the volume clean after writes stop; queued by
  *	the volume's own works, or under @lock while not MIRVOL_VOL_DEAD
  *	(the teardown cancels it once dead, before it puts the gendisk)
- * @safe_mode_writes: write count seen at the last safe-mode check
+ * @safe_mode_writes: write count seen at the last safe-mode check; only
+ *	@safe_mode_work touches it, and a work item never runs concurrently
+ *	with itself: no lock
  * @safe_mode_delay_ms: idle time before marking clean (sysfs)
  * @sync_rewound: slots whose checkpoint mirvol_rewind_unsynced() moved
  *	back since the resync last read it: the resync must not advance
