@@ -3255,6 +3255,45 @@ static void mirvol_test_sb_write_error(struct kunit *test)
 	WRITE_ONCE(p1->inject, 0);
 }
 
+/*
+ * Guard (passes on the code before MIRVOL_VOL_SB_FAILED was used): a
+ * superblock update that fails on plex 1 only is repeated on plex 0, one
+ * generation later, so the members hold generations two apart (plex 1
+ * never took the skipped one).  Assembly of both takes plex 0's as the
+ * truth: plex 0 in sync with the data written, plex 1 failed, not stale
+ * or syncing by its own older account.
+ */
+static void mirvol_test_sb_write_error_assemble(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_md *md;
+	u64 gen, op_id = 0;
+
+	md = kunit_kzalloc(test, 2 * sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	io_create(test, "kunit-sbfailasm", 2, true, NULL);
+	WRITE_ONCE(ctx->vol->plexes[1]->inject, MIRVOL_INJECT_WRITE);
+	fill(ctx->pages, 0x5b2a);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 64, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md[0],
+						 &reason), 0);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md[1],
+						 &reason), 0);
+	gen = md[0].generation;
+	KUNIT_EXPECT_GE(test, gen, md[1].generation + 2);
+
+	vol = stop_assemble(test, ctx, 2, &op_id);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
+			MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[1]->state),
+			MIRVOL_PLEX_FAILED);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, 64), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
 static void mirvol_test_resync(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -8559,6 +8598,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_chained_write_error),
 	KUNIT_CASE(mirvol_test_write_notsupp_fails_plex),
 	KUNIT_CASE(mirvol_test_sb_write_error),
+	KUNIT_CASE(mirvol_test_sb_write_error_assemble),
 	KUNIT_CASE(mirvol_test_resync),
 	KUNIT_CASE(mirvol_test_resync_end_flush_fails),
 	KUNIT_CASE(mirvol_test_discard),
