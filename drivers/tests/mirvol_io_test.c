@@ -2403,6 +2403,70 @@ static void mirvol_test_ctl_online_io_error_op_id(struct kunit *test)
 }
 
 /*
+ * A join after an update that failed.  Plex 0, the last in-sync plex,
+ * fails every flush: the ONLINE of plex 1 fails (its join went through,
+ * the updates did not), and so does the re-add the user tries next.
+ * Each failed update still used up a generation, and a join writes the
+ * generation after the volume's: the re-add's join gave plex 1 one three
+ * ahead of plex 0's.  After a power cut, with plex 0 sound again, that
+ * made plex 0 stale to assembly (more than one generation behind the
+ * newest), and with no member in sync the volume did not assemble.
+ */
+static void mirvol_test_join_after_failed_update(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p1;
+	struct mirvol_md *md;
+	u64 gen0, op_id = 0;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	io_create_p1_offline(test, "kunit-joinfail", 0x10f1);
+	vol = ctx->vol;
+	p1 = vol->plexes[1];
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
+			0);
+	gen0 = md->generation;
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id), MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_READD, -1,
+						 &op_id), MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_FAILED);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md->generation, gen0);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md, &reason),
+			0);
+	KUNIT_EXPECT_LE_MSG(test, md->generation, gen0 + 1,
+			    "plex 1's superblock is generation %llu, plex 0's %llu",
+			    (unsigned long long)md->generation,
+			    (unsigned long long)gen0);
+
+	/* Power cut; plex 0 sound again. */
+	vol = stop_assemble(test, ctx, 2, &op_id);
+	op_id = op_id ?: READ_ONCE(vol->op_id);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
+			MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[1]->state),
+			MIRVOL_PLEX_ACTIVE);
+	fill(ctx->pages, 0x10f1);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, 2 << vol->bitmap->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 2 << vol->bitmap->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/*
  * FAIL and OFFLINE whose superblock update fails (plex 0, then the last
  * in-sync plex, fails every flush) keep the plex out of the mirror, as
  * a write error would: IO_ERROR, and the plex failed (offline), taking
@@ -8681,6 +8745,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_no_sb_mutex),
 	KUNIT_CASE(mirvol_test_ctl_rename_name_taken),
 	KUNIT_CASE(mirvol_test_ctl_online_io_error_op_id),
+	KUNIT_CASE(mirvol_test_join_after_failed_update),
 	KUNIT_CASE(mirvol_test_add_plex_shown_after_resume),
 	KUNIT_CASE(mirvol_test_cancel_add_shown_after_resume),
 	KUNIT_CASE(mirvol_test_replace_shown_after_resume),
