@@ -496,6 +496,8 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 	if (a->merge && mirvol_bitmap_merge(vol->bitmap, a->merge))
 		reason = MIRVOL_R_IO_ERROR;
 	mutex_lock(&vol->sb_mutex);
+	if (!reason)
+		mirvol_sb_catch_up(vol);	/* before they are in the table */
 	for (i = 0; i < a->nr && !reason; i++) {
 		struct mirvol_plex *plex = a->plexes[i];
 		int slot = mirvol_free_slot(vol, &a->displaced[i]);

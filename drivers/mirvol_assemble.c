@@ -282,6 +282,7 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	}
 	mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
+	mirvol_sb_catch_up(vol);	/* before it is in the table */
 	old = vol->plexes[plex->index];
 	/*
 	 * The last in-sync plex comes back as what it is: in sync.  One

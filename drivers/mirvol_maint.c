@@ -145,6 +145,8 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 			"taken offline");
 		break;
 	default:
+		/* While it is not writable: see mirvol_sb_join_plex(). */
+		mirvol_sb_catch_up(vol);
 		mirvol_plex_return(vol, plex);
 		break;
 	}

@@ -458,7 +458,8 @@ static void mirvol_sb_recorded(struct mirvol_volume *vol,
  *
  * Context: sb_mutex held; process context outside submit_bio.
  * Return: 0, or -EIO when no plex took the update (the volume is failed)
- * or the last in-sync plex, which is never failed, could not take it.
+ * or the last in-sync plex, which is never failed, could not take it;
+ * MIRVOL_VOL_SB_FAILED is set then, and cleared on success.
  */
 int mirvol_sb_update_locked(struct mirvol_volume *vol)
 {
@@ -472,8 +473,10 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 	for (;;) {
 		vol->generation++;
 		n = mirvol_sb_targets(vol, targets, &in_sync);
-		if (!n)
-			return -EIO;
+		if (!n) {
+			ret = -EIO;
+			break;
+		}
 		/* What it records was done before the flush below. */
 		mirvol_md_fill(vol, targets[0], vol->generation, &md);
 		for (i = 0; i < n; i++) {
@@ -498,8 +501,14 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 		if (!ret)
 			WRITE_ONCE(vol->sb_plexes, mirvol_md_live(&md));
 		if (ret <= 0)
-			return ret;
+			break;
 	}
+	/* Behind vol->generation on the in-sync plexes: no join (below). */
+	if (ret)
+		set_bit(MIRVOL_VOL_SB_FAILED, &vol->flags);
+	else
+		clear_bit(MIRVOL_VOL_SB_FAILED, &vol->flags);
+	return ret;
 }
 
 /**
@@ -723,6 +732,14 @@ int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
  * do not list it, and the device would end up in no volume, or in one
  * depending on the order in which assembly met the members.
  *
+ * Not while the last update failed (MIRVOL_VOL_SB_FAILED): each attempt
+ * used up a generation no in-sync plex took, and the device's superblock
+ * would be two or more ahead of theirs, which makes them stale to
+ * assembly (none in sync: the volume would not assemble).  Callers try
+ * the update again first (mirvol_sb_catch_up()).  A plex in sync coming
+ * back (the last in-sync plex, a split undone) is exempt: it holds every
+ * acknowledged write, and the others would copy from it.
+ *
  * Context: sb_mutex held; the caller calls mirvol_sb_update_locked()
  * next, in the same hold.
  * Return: 0 or a negative errno.
@@ -741,7 +758,29 @@ int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 			return ret;
 	}
 #endif
+	if (test_bit(MIRVOL_VOL_SB_FAILED, &vol->flags) &&
+	    READ_ONCE(plex->state) != MIRVOL_PLEX_ACTIVE)
+		return -EIO;
 	return mirvol_sb_write_member(vol, plex, vol->generation + 1);
+}
+
+/**
+ * mirvol_sb_catch_up - retry a superblock update that failed
+ * @vol: the volume
+ *
+ * Before a device joins (mirvol_sb_join_plex()), with the device not in
+ * the plex table yet, or not writable in it: once the plexes take
+ * superblocks again, the join goes through.
+ *
+ * Context: sb_mutex held; process context outside submit_bio.
+ * Return: 0 when the last update went through, or this one did; -EIO.
+ */
+int mirvol_sb_catch_up(struct mirvol_volume *vol)
+{
+	lockdep_assert_held(&vol->sb_mutex);
+	if (!test_bit(MIRVOL_VOL_SB_FAILED, &vol->flags))
+		return 0;
+	return mirvol_sb_update_locked(vol);
 }
 
 /**

@@ -372,7 +372,11 @@ enum {
 	MIRVOL_VOL_DIRTY_REQ,	/* a writer waits for the dirty mark */
 	MIRVOL_VOL_SB_REQ,	/* the worker must write the superblock */
 	MIRVOL_VOL_STARTED,	/* has a gendisk (not offline) */
-	MIRVOL_VOL_SB_FAILED,	/* no plex accepted the last superblock */
+	/*
+	 * The last superblock update failed (sb_mutex): the in-sync plexes'
+	 * superblocks may be behind @generation (mirvol_sb_join_plex()).
+	 */
+	MIRVOL_VOL_SB_FAILED,
 	/* A resync stopped on SOURCE_READ_ERROR: none starts by itself. */
 	MIRVOL_VOL_SYNC_STOPPED,
 	MIRVOL_VOL_NO_WZ,	/* a plex refused write-zeroes: not offered */
@@ -919,6 +923,7 @@ void mirvol_sb_flush_syncing(struct mirvol_volume *vol, u8 slots);
 int mirvol_sb_wipe(struct mirvol_plex *plex);
 int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
+int mirvol_sb_catch_up(struct mirvol_volume *vol);
 int mirvol_sb_save_meta(struct mirvol_volume *vol, struct mirvol_plex *plex,
 			struct mirvol_meta_copy *mc);
 int mirvol_sb_restore_meta(struct mirvol_plex *plex,
