@@ -5926,6 +5926,153 @@ static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 }
 
 /*
+ * Plex 0, the last in-sync plex, fails every flush, and a superblock
+ * update fails: plex 0's superblock stays behind the volume's generation,
+ * which each attempt raised.
+ */
+static void fail_update_p0(struct kunit *test, struct mirvol_volume *vol)
+{
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	KUNIT_EXPECT_EQ(test, mirvol_sb_update_locked(vol), -EIO);
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+}
+
+/* What the device being added holds as each update of the add begins. */
+static struct {
+	struct block_device *bdev;
+	struct page **head;	/* its metadata head then, if it was ours */
+	bool saved;
+	u64 gen;		/* the generation of its superblock then */
+	struct mirvol_md md;
+} add_watch;
+
+static void add_watch_update(struct mirvol_volume *vol)
+{
+	enum mirvol_reason reason;
+
+	if (mirvol_sb_read_dev(add_watch.bdev, &add_watch.md, &reason) < 0 ||
+	    memcmp(add_watch.md.volume_uuid, &vol->uuid, MIRVOL_UUID_LEN))
+		return;
+	add_watch.gen = max(add_watch.gen, add_watch.md.generation);
+	if (!do_io(add_watch.bdev, REQ_OP_READ, 0, add_watch.head,
+		   MIRVOL_META_HEAD_PAGES))
+		add_watch.saved = true;
+}
+
+/*
+ * The add-plex form of mirvol_test_join_after_failed_update(): after an
+ * update that failed, the join of an add-plex wrote the device the
+ * generation after the volume's, two ahead of plex 0's, and the update
+ * after it failed too; the failed add wiped the device again, but a power
+ * cut before the wipe left plex 0 stale to assembly, none in sync, and
+ * the volume did not assemble.  The add must fail without claiming the
+ * device, and the volume assemble by plex 0 with its data; once plex 0
+ * takes flushes again, the add goes through (the update caught up first)
+ * and the new plex assembles with the others.
+ */
+static void mirvol_test_add_after_failed_update(struct kunit *test)
+{
+	static const unsigned int all[] = { 0, 1, 2 };
+	struct mirvol_assemble_member um[NR_RAM];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_md *md;
+	u64 gen0, op_id = 0;
+	unsigned int i;
+	uuid_t vuuid;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	io_create_p1_offline(test, "kunit-addjoinfail", 0x10f2);
+	vol = ctx->vol;
+	uuid_copy(&vuuid, &vol->uuid);
+	/* RAM disk 2 blank, a new device. */
+	for (i = 0; i < MIRVOL_META_HEAD_PAGES; i++)
+		clear_highpage(ctx->check[i]);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 2), REQ_OP_WRITE, 0, ctx->check,
+				    MIRVOL_META_HEAD_PAGES), 0);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
+			0);
+	gen0 = md->generation;
+	fail_update_p0(test, vol);
+
+	add_watch.bdev = rbdev(ctx, 2);
+	add_watch.head = ctx->check;
+	add_watch.saved = false;
+	add_watch.gen = 0;
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, add_watch_update);
+	reason = mirvol_add_plex(vol, ctx->ram[2], NULL, false, &op_id);
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_IO_ERROR);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(vol->plexes[2]));
+	KUNIT_EXPECT_LT(test, mirvol_sb_read_dev(rbdev(ctx, 2), md, &reason),
+			0);
+	KUNIT_EXPECT_LE_MSG(test, add_watch.gen, gen0 + 1,
+			    "the added device's superblock was generation %llu, plex 0's %llu",
+			    (unsigned long long)add_watch.gen,
+			    (unsigned long long)gen0);
+	/* A power cut before the failed add wiped the device. */
+	if (add_watch.saved)
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 2), REQ_OP_WRITE, 0,
+					    ctx->check,
+					    MIRVOL_META_HEAD_PAGES), 0);
+
+	/* Plex 0 sound again; the device, not claimed, is refused. */
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(vol);
+	ctx->vol = NULL;
+	reason = assemble_rams(test, ctx, all, 3, 0, um, &reply);
+	ctx->vol = mirvol_lookup(vuuid.b);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, ctx->vol,
+				  "assemble: reason %d, members: %u/%u %u/%u %u/%u",
+				  reason, um[0].result, um[0].reason,
+				  um[1].result, um[1].reason, um[2].result,
+				  um[2].reason);
+	KUNIT_EXPECT_EQ(test, um[2].reason, (u32)MIRVOL_R_NOT_A_MEMBER);
+	vol = ctx->vol;
+	if (reply.op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(reply.op_id, 60000,
+						     &info), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
+			MIRVOL_PLEX_ACTIVE);
+	fill(ctx->pages, 0x10f2);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, 2 << vol->bitmap->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	ctx->vfile = open_dev(disk_devt(vol->disk));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->vfile));
+
+	/* An update fails again, then plex 0 takes flushes: the add goes. */
+	fail_update_p0(test, vol);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	op_id = 0;
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(vol, ctx->ram[2], NULL, false,
+					      &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	vol = stop_assemble(test, ctx, 3, &op_id);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
+			MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_NOT_NULL(test, vol->plexes[2]);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[2]->state),
+			MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 2, 2 << vol->bitmap->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/*
  * An assembly whose volume does not start (add_disk(), the sysfs
  * directory) leaves its members as it found them: here a RUN of a
  * two-plex volume with only plex 0 present.  Had it written its
@@ -8699,6 +8846,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_last_in_sync_back_rewinds),
+	KUNIT_CASE(mirvol_test_add_after_failed_update),
 	KUNIT_CASE(mirvol_test_rewind_partial),
 	KUNIT_CASE(mirvol_test_write_waits_failure_recorded),
 	KUNIT_CASE(mirvol_test_write_ok_when_completed),
