@@ -6073,6 +6073,71 @@ static void mirvol_test_add_after_failed_update(struct kunit *test)
 }
 
 /*
+ * The incremental-assembly form: plex 1's device went away and an update
+ * failed (plex 0, the last in-sync plex, fails every flush) when the
+ * device comes back.  The rejoin's join wrote plex 1 the generation after
+ * the volume's, two ahead of plex 0's, and after a power cut plex 0 was
+ * stale to assembly, none in sync: the volume did not assemble.  The
+ * rejoin must be refused (plex 1 failed in its slot), and after a power
+ * cut both assemble, plex 1 resynced from plex 0.
+ */
+static void mirvol_test_rejoin_after_failed_update(struct kunit *test)
+{
+	struct mirvol_assemble_member um[1];
+	static const unsigned int one = 1;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_md *md;
+	u64 gen0, op_id;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	io_create(test, "kunit-rejoinfail", 2, true, NULL);
+	vol = ctx->vol;
+	KUNIT_ASSERT_NOT_NULL(test, vol->bitmap);
+	vol->safe_mode_delay_ms = 0;
+	KUNIT_ASSERT_TRUE(test, unplug_plex(vol->plexes[1]));
+	fill(ctx->pages, 0x10f3);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE,
+				    2 << vol->bitmap->shift, ctx->pages,
+				    IO_PAGES), 0);
+	flush_mirvol_works();
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
+			0);
+	gen0 = md->generation;
+	fail_update_p0(test, vol);
+
+	reason = assemble_rams(test, ctx, &one, 1, 0, um, &reply);
+	KUNIT_EXPECT_EQ_MSG(test, um[0].reason, (u32)MIRVOL_R_IO_ERROR,
+			    "rejoin: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md, &reason),
+			0);
+	KUNIT_EXPECT_LE_MSG(test, md->generation, gen0 + 1,
+			    "plex 1's superblock is generation %llu, plex 0's %llu",
+			    (unsigned long long)md->generation,
+			    (unsigned long long)gen0);
+
+	/* Power cut; plex 0 sound again. */
+	vol = stop_assemble(test, ctx, 2, &op_id);
+	op_id = op_id ?: READ_ONCE(vol->op_id);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
+			MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[1]->state),
+			MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, 2 << vol->bitmap->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 2 << vol->bitmap->shift), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/*
  * An assembly whose volume does not start (add_disk(), the sysfs
  * directory) leaves its members as it found them: here a RUN of a
  * two-plex volume with only plex 0 present.  Had it written its
@@ -8847,6 +8912,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_last_in_sync_back_rewinds),
 	KUNIT_CASE(mirvol_test_add_after_failed_update),
+	KUNIT_CASE(mirvol_test_rejoin_after_failed_update),
 	KUNIT_CASE(mirvol_test_rewind_partial),
 	KUNIT_CASE(mirvol_test_write_waits_failure_recorded),
 	KUNIT_CASE(mirvol_test_write_ok_when_completed),
