@@ -12,6 +12,7 @@
 #include <kunit/test.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
+#include <linux/debugfs.h>
 #include <linux/delay.h>
 #include <linux/fdtable.h>
 #include <linux/file.h>
@@ -8831,6 +8832,319 @@ static void mirvol_test_break_freeze_noio(struct kunit *test)
 	mirvol_volume_put(nv);
 }
 
+/*
+ * Allocation-failure sweeps, fail-nth style (syzkaller's): with
+ * current->fail_nth = N the Nth allocation-like call of this task fails
+ * (should_fail_ex(): slab, page allocator), for N = 1, 2, ... until the
+ * operation succeeds with the count not used up.  After each failure the
+ * operation must have unwound: a reason returned, no plex left on the
+ * devices, each device free for an exclusive open, no superblock left on
+ * it, and the next round (the same operation, failing one call later)
+ * must work.  A failure that the operation rides out (best effort: sysfs,
+ * partition scan) is undone and the sweep goes on.
+ *
+ * fail_nth counts the caller's task only: the work an operation hands to
+ * a workqueue (an add's resync, remove-plex's run, a volume's worker) is
+ * not swept.  failslab and fail_page_alloc ignore allocations that may
+ * reclaim (GFP_KERNEL, which the control path uses) unless told through
+ * debugfs; the sweep turns that off, and their own messages and stack
+ * dumps, for its duration.  The kernel still dumps the stack where an
+ * allocation fails in kmem_cache_create() (a bioset's slab) or vmalloc()
+ * (the partition scan of add_disk()): run-kunit.sh excuses those "Call
+ * Trace"s between this test's "mirvol-failnth: injecting" and "done".
+ */
+#if IS_ENABLED(CONFIG_FAULT_INJECTION_DEBUG_FS) && \
+	IS_ENABLED(CONFIG_FAILSLAB) && IS_ENABLED(CONFIG_FAIL_PAGE_ALLOC)
+#define FAILNTH_MAX	1000
+
+static struct {
+	bool *ignore[2];
+	unsigned long *verbose[2];
+	u32 *min_order;
+	bool old_ignore[2];
+	unsigned long old_verbose[2];
+	u32 old_min_order;
+} failnth;
+
+/* The variable behind debugfs file @dir/@name (its inode's i_private). */
+static void *failnth_knob(const char *dir, const char *name)
+{
+	struct dentry *d = debugfs_lookup(dir, NULL);
+	struct dentry *f;
+	void *p = NULL;
+
+	if (IS_ERR_OR_NULL(d))
+		return NULL;
+	f = debugfs_lookup(name, d);
+	if (!IS_ERR_OR_NULL(f)) {
+		if (d_really_is_positive(f))
+			p = d_inode(f)->i_private;
+		dput(f);
+	}
+	dput(d);
+	return p;
+}
+
+static void failnth_restore(void *unused)
+{
+	unsigned int i;
+
+	current->fail_nth = 0;
+	pr_info("mirvol-failnth: done\n");
+	for (i = 0; i < 2; i++) {
+		WRITE_ONCE(*failnth.ignore[i], failnth.old_ignore[i]);
+		WRITE_ONCE(*failnth.verbose[i], failnth.old_verbose[i]);
+	}
+	WRITE_ONCE(*failnth.min_order, failnth.old_min_order);
+}
+
+/* Make every slab and page allocation of this task count; undone at exit. */
+static void failnth_setup(struct kunit *test)
+{
+	static const char * const dirs[] = { "failslab", "fail_page_alloc" };
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		failnth.ignore[i] = failnth_knob(dirs[i], "ignore-gfp-wait");
+		failnth.verbose[i] = failnth_knob(dirs[i], "verbose");
+		KUNIT_ASSERT_NOT_NULL(test, failnth.ignore[i]);
+		KUNIT_ASSERT_NOT_NULL(test, failnth.verbose[i]);
+	}
+	failnth.min_order = failnth_knob("fail_page_alloc", "min-order");
+	KUNIT_ASSERT_NOT_NULL(test, failnth.min_order);
+	for (i = 0; i < 2; i++) {
+		failnth.old_ignore[i] = *failnth.ignore[i];
+		failnth.old_verbose[i] = *failnth.verbose[i];
+		WRITE_ONCE(*failnth.ignore[i], false);
+		WRITE_ONCE(*failnth.verbose[i], 0);
+	}
+	failnth.old_min_order = *failnth.min_order;
+	WRITE_ONCE(*failnth.min_order, 0);
+	/* From here to "done", run-kunit.sh excuses allocation-failure dumps. */
+	pr_info("mirvol-failnth: injecting\n");
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, failnth_restore,
+							NULL), 0);
+}
+
+static void failnth_arm(unsigned int n)
+{
+	WRITE_ONCE(current->fail_nth, n);
+}
+
+/* Disarm; returns whether the Nth call came (and failed). */
+static bool failnth_disarm(void)
+{
+	unsigned int left = READ_ONCE(current->fail_nth);
+
+	WRITE_ONCE(current->fail_nth, 0);
+	return !left;
+}
+
+static int failnth_holder;
+
+/*
+ * RAM disk @i is no plex of any volume, free for an exclusive open (no
+ * claim left) and holds no superblock.
+ */
+static void failnth_expect_free(struct kunit *test, struct io_ctx *ctx,
+				unsigned int i, const char *op, unsigned int n)
+{
+	dev_t devt = rbdev(ctx, i)->bd_dev;
+	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
+	struct mirvol_plex *plex;
+	struct mirvol_md md;
+	struct file *f;
+
+	plex = mirvol_find_devt(devt, &vol);
+	KUNIT_EXPECT_NULL_MSG(test, plex, "%s, N=%u: ram%u left a plex of %s",
+			      op, n, i, plex ? vol->name : "");
+	if (plex) {
+		mirvol_plex_put(plex);
+		mirvol_volume_put(vol);
+	}
+	f = bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				  &failnth_holder, NULL);
+	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(f),
+			       "%s, N=%u: ram%u still claimed (%d)", op, n, i,
+			       PTR_ERR_OR_ZERO(f));
+	if (!IS_ERR(f))
+		__fput_sync(f);
+	KUNIT_EXPECT_EQ_MSG(test, mirvol_sb_read_dev(rbdev(ctx, i), &md,
+						     &reason), -EINVAL,
+			    "%s, N=%u: ram%u keeps a superblock", op, n, i);
+}
+
+/* create, 2 plexes, with an initial resync */
+static void mirvol_test_failnth_create(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int n, i, failed = 0, ridden = 0;
+	bool consumed = true;
+
+	failnth_setup(test);
+	for (i = 0; i < 2; i++)
+		failnth_expect_free(test, ctx, i, "before create", 0);
+	for (n = 1; n <= FAILNTH_MAX && consumed; n++) {
+		struct mirvol_volume *vol = NULL;
+		enum mirvol_reason reason;
+		u64 region = 0, id = 0;
+
+		failnth_arm(n);
+		reason = mirvol_volume_create("kunit-fncreate", ctx->ram, 2, 0,
+					      &region, &id, &vol);
+		consumed = failnth_disarm();
+		if (!reason) {
+			if (consumed)
+				ridden++;
+			KUNIT_EXPECT_EQ_MSG(test,
+					    mirvol_volume_teardown(vol, true),
+					    MIRVOL_R_NONE, "N=%u: remove", n);
+			mirvol_volume_put(vol);
+			continue;
+		}
+		failed++;
+		KUNIT_ASSERT_TRUE_MSG(test, consumed,
+				      "create failed (reason %d) at N=%u with no failure injected",
+				      reason, n);
+		for (i = 0; i < 2; i++)
+			failnth_expect_free(test, ctx, i, "create", n);
+		if (test->status == KUNIT_FAILURE)
+			return;
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, consumed, "no success in %u rounds",
+			       FAILNTH_MAX);
+	KUNIT_EXPECT_GT(test, failed, 0U);
+	kunit_info(test, "create: %u rounds, %u failed, %u ridden out\n",
+		   n - 1, failed, ridden);
+}
+
+/* Wait for operation @id; it ended without error. */
+static void failnth_op_wait(struct kunit *test, u64 id, const char *what,
+			    unsigned int n)
+{
+	struct mirvol_op_info info;
+
+	if (!id)
+		return;
+	KUNIT_EXPECT_EQ_MSG(test, mirvol_op_wait(id, 60000, &info),
+			    MIRVOL_R_NONE, "N=%u: %s: wait", n, what);
+	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED,
+			    "N=%u: %s: reason %u", n, what, info.reason);
+}
+
+/* add-plex of ram2 to a volume on ram0 and ram1 */
+static void mirvol_test_failnth_add_plex(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int n, failed = 0, ridden = 0;
+	bool consumed = true;
+
+	failnth_setup(test);
+	io_create(test, "kunit-fnadd", 2, true, NULL);
+	failnth_expect_free(test, ctx, 2, "before add-plex", 0);
+	for (n = 1; n <= FAILNTH_MAX && consumed; n++) {
+		struct mirvol_volume *vol = ctx->vol;
+		u8 uuid[MIRVOL_UUID_LEN];
+		enum mirvol_reason reason;
+		u64 id = 0;
+
+		failnth_arm(n);
+		reason = mirvol_add_plex(vol, ctx->ram[2], NULL, false, &id);
+		consumed = failnth_disarm();
+		if (!reason) {
+			if (consumed)
+				ridden++;
+			failnth_op_wait(test, id, "add-plex", n);
+			KUNIT_ASSERT_NOT_NULL(test, vol->plexes[2]);
+			memcpy(uuid, &vol->plexes[2]->uuid, MIRVOL_UUID_LEN);
+			id = 0;
+			KUNIT_ASSERT_EQ(test, mirvol_remove_plex(vol, uuid, &id),
+					MIRVOL_R_NONE);
+			failnth_op_wait(test, id, "remove-plex", n);
+			continue;
+		}
+		failed++;
+		KUNIT_ASSERT_TRUE_MSG(test, consumed,
+				      "add-plex failed (reason %d) at N=%u with no failure injected",
+				      reason, n);
+		/* The volume as it was: two plexes in sync, no operation. */
+		mutex_lock(&vol->lock);
+		KUNIT_EXPECT_EQ_MSG(test, vol->nr_plexes, 2U, "N=%u", n);
+		KUNIT_EXPECT_NULL_MSG(test, vol->plexes[2], "N=%u", n);
+		KUNIT_EXPECT_NULL_MSG(test, vol->op, "N=%u", n);
+		KUNIT_EXPECT_EQ_MSG(test, vol->plexes[0]->state,
+				    (unsigned int)MIRVOL_PLEX_ACTIVE, "N=%u", n);
+		KUNIT_EXPECT_EQ_MSG(test, vol->plexes[1]->state,
+				    (unsigned int)MIRVOL_PLEX_ACTIVE, "N=%u", n);
+		mutex_unlock(&vol->lock);
+		failnth_expect_free(test, ctx, 2, "add-plex", n);
+		KUNIT_EXPECT_EQ_MSG(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0,
+						ctx->pages, IO_PAGES), 0,
+				    "N=%u: write after add-plex failed", n);
+		if (test->status == KUNIT_FAILURE)
+			return;
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, consumed, "no success in %u rounds",
+			       FAILNTH_MAX);
+	KUNIT_EXPECT_GT(test, failed, 0U);
+	kunit_info(test, "add-plex: %u rounds, %u failed, %u ridden out\n",
+		   n - 1, failed, ridden);
+}
+/*
+ * remove of a volume on ram0 and ram1: it cannot fail once the volume is
+ * killed, so each round must end with the devices free and erased.
+ */
+static void mirvol_test_failnth_remove(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int n, i, ridden = 0;
+	bool consumed = true;
+
+	failnth_setup(test);
+	for (n = 1; n <= FAILNTH_MAX && consumed; n++) {
+		struct mirvol_volume *vol = NULL;
+		enum mirvol_reason reason;
+		u64 region = 0, id = 0;
+
+		KUNIT_ASSERT_EQ_MSG(test,
+				    mirvol_volume_create("kunit-fnremove",
+							 ctx->ram, 2, 0,
+							 &region, &id, &vol),
+				    MIRVOL_R_NONE, "N=%u: create", n);
+		failnth_arm(n);
+		reason = mirvol_volume_teardown(vol, true);
+		consumed = failnth_disarm();
+		mirvol_volume_put(vol);
+		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+				    "N=%u: remove", n);
+		ridden += consumed;
+		for (i = 0; i < 2; i++)
+			failnth_expect_free(test, ctx, i, "remove", n);
+		if (test->status == KUNIT_FAILURE)
+			return;
+	}
+	KUNIT_EXPECT_FALSE_MSG(test, consumed, "no end in %u rounds",
+			       FAILNTH_MAX);
+	kunit_info(test, "remove: %u rounds, %u ridden out\n", n - 1, ridden);
+}
+#else
+static void mirvol_test_failnth_create(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION_DEBUG_FS, FAILSLAB, FAIL_PAGE_ALLOC");
+}
+
+static void mirvol_test_failnth_add_plex(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION_DEBUG_FS, FAILSLAB, FAIL_PAGE_ALLOC");
+}
+
+static void mirvol_test_failnth_remove(struct kunit *test)
+{
+	kunit_skip(test, "needs CONFIG_FAULT_INJECTION_DEBUG_FS, FAILSLAB, FAIL_PAGE_ALLOC");
+}
+#endif
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -8965,6 +9279,9 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_replace_shown_after_resume),
 	KUNIT_CASE(mirvol_test_rejoin_shown_after_resume),
 	KUNIT_CASE(mirvol_test_break_freeze_noio),
+	KUNIT_CASE(mirvol_test_failnth_create),
+	KUNIT_CASE(mirvol_test_failnth_add_plex),
+	KUNIT_CASE(mirvol_test_failnth_remove),
 	{}
 };
 
