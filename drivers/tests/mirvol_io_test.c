@@ -3254,6 +3254,80 @@ static void mirvol_test_write_no_writable_plex(struct kunit *test)
 	flush_mirvol_works();
 }
 
+/* The slab under the volume's bio_set, as under memory pressure. */
+static void *no_slab_alloc(gfp_t gfp, void *data)
+{
+	return NULL;
+}
+
+/*
+ * The bio_set's reserve is what a write needs to progress when the slab
+ * has nothing (bio_alloc_bioset()'s rule: a bio that was sent gives its
+ * bio back when it ends, so a writer waiting in mempool_alloc() for its
+ * next clone gets it).  With the slab failing and one bio left in the
+ * reserve, a write to two plexes takes it for its first clone; for the
+ * second the first goes out through the rescuer, ends, and must come back
+ * to the reserve, or the writer waits for as long as the slab fails.
+ */
+static void mirvol_test_write_reserve_progress(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	mempool_t *pool;
+	struct bio_list held;
+	void **elems;
+	int n = 0;
+	struct async_write aw;
+	struct bio *b;
+	bool ended;
+
+	io_create(test, "kunit-wreserve", 2, true, NULL);
+	pool = &ctx->vol->bs.bio_pool;
+	fill(ctx->pages, 0x7e5e);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	flush_mirvol_works();
+
+	/*
+	 * No slab; this CPU's cache and the reserve emptied, one given back.
+	 * KASAN poisons a reserve's elements only while ->alloc is the slab's:
+	 * they go in again under the stand-in, so that none is poisoned.
+	 */
+	bio_list_init(&held);
+	elems = kunit_kcalloc(test, pool->min_nr + 1, sizeof(*elems),
+			      GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, elems);
+	while ((elems[n] = mempool_alloc_preallocated(pool)))
+		n++;
+	pool->alloc = no_slab_alloc;
+	while (n)
+		mempool_free(elems[--n], pool);
+	while ((b = bio_alloc_bioset(NULL, 0, REQ_OP_WRITE | REQ_ALLOC_CACHE,
+				     GFP_NOWAIT, &ctx->vol->bs)))
+		bio_list_add(&held, b);
+	b = bio_list_pop(&held);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	b->bi_opf &= ~REQ_ALLOC_CACHE;
+	bio_put(b);
+	KUNIT_ASSERT_EQ(test, READ_ONCE(pool->curr_nr), 1);
+
+	async_write_start(&aw, vbdev(ctx), 0, ctx->pages);
+	ended = wait_until(completion_done(&aw.done));
+	KUNIT_EXPECT_TRUE_MSG(test, ended,
+			      "a write waits for a bio its own clones hold");
+	if (ended)
+		KUNIT_EXPECT_EQ(test, READ_ONCE(pool->curr_nr), 1);
+
+	/* The slab back: a stuck writer retries it within 5 s. */
+	pool->alloc = mempool_alloc_slab;
+	async_write_finish(test, &aw);
+	KUNIT_EXPECT_EQ(test, aw.ret, 0);
+	while ((b = bio_list_pop(&held))) {
+		b->bi_opf &= ~REQ_ALLOC_CACHE;
+		bio_put(b);
+	}
+	flush_mirvol_works();
+}
+
 /*
  * Only a discard may be refused without failing the plex (md raid1's
  * rule): a plex that refuses a data write does not hold it, so it is
@@ -9185,6 +9259,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_repair_fails_plex),
 	KUNIT_CASE(mirvol_test_write_error),
 	KUNIT_CASE(mirvol_test_write_no_writable_plex),
+	KUNIT_CASE(mirvol_test_write_reserve_progress),
 	KUNIT_CASE(mirvol_test_chained_write_error),
 	KUNIT_CASE(mirvol_test_write_notsupp_fails_plex),
 	KUNIT_CASE(mirvol_test_sb_write_error),
