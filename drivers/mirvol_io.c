@@ -317,8 +317,7 @@ static void mirvol_write_done(struct mirvol_io *io, bool sb_ok)
 		mirvol_bitmap_endwrite(vol->bitmap, io->bm_start, io->bm_end);
 	bio_end_io_acct(bio, io->start);
 	bio_endio(bio);
-	/* The clone it lives in, ended (or never sent) and not put yet. */
-	bio_put(&container_of(io, struct mirvol_clone, wio)->bio);
+	mempool_free(io, &vol->io_pool);
 	mirvol_io_exit(vol);
 }
 
@@ -541,48 +540,14 @@ static void mirvol_write_endio(struct bio *clone)
 		if (c->in_sync)
 			set_bit(c->plex->index, &io->ok_in_sync);
 	}
-	/* The clone that holds the write's context is put with it. */
-	if (io != &c->wio)
-		bio_put(clone);
+	bio_put(clone);
 	mirvol_write_put(io);
-}
-
-/*
- * The write's context, in the front pad of its first clone (@c): no
- * allocation of its own, and it lives until mirvol_write_done() puts that
- * clone.  @start, @barrier, @bm_start, @bm_end: what was set up before
- * there was a clone (struct mirvol_io).
- */
-static __always_inline struct mirvol_io *
-mirvol_write_io(struct mirvol_clone *c, struct mirvol_volume *vol,
-		struct bio *bio, unsigned long start, int barrier,
-		sector_t bm_start, sector_t bm_end)
-{
-	struct mirvol_io *io = &c->wio;
-
-	io->vol = vol;
-	io->bio = bio;
-	io->start = start;
-	atomic_set(&io->remaining, 1);
-	io->ok_in_sync = 0;
-	io->done = 0;
-	io->failed = false;
-	io->sent = 0;
-	io->no_wz = 0;
-	io->status = BLK_STS_OK;
-	io->barrier = barrier;
-	io->bm_start = bm_start;
-	io->bm_end = bm_end;
-	return io;
 }
 
 static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 {
 	bool modifies = mirvol_bio_modifies(bio);
-	sector_t bm_start = 0, bm_end = 0;
-	struct mirvol_io *io = NULL;
-	unsigned long start;
-	int barrier = -1;
+	struct mirvol_io *io;
 	unsigned int i;
 
 	/* Early, so that it does not mark the volume dirty either. */
@@ -640,6 +605,19 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 		return;
 	}
 
+	io = mempool_alloc(&vol->io_pool, GFP_NOIO);
+	io->vol = vol;
+	io->bio = bio;
+	io->ok_in_sync = 0;
+	io->done = 0;
+	io->failed = false;
+	io->sent = 0;
+	io->no_wz = 0;
+	io->status = BLK_STS_OK;
+	io->barrier = -1;
+	io->bm_start = 0;
+	io->bm_end = 0;
+	atomic_set(&io->remaining, 1);
 	if (bio_sectors(bio)) {
 		/*
 		 * Its regions' bits on disk first, before the barrier: the
@@ -650,17 +628,18 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 						     bio->bi_iter.bi_sector,
 						     bio_end_sector(bio))) {
 				/* Bit lost, and that unrecorded: sent nowhere. */
+				mempool_free(io, &vol->io_pool);
 				mirvol_io_exit(vol);
 				bio_io_error(bio);
 				return;
 			}
-			bm_start = bio->bi_iter.bi_sector;
-			bm_end = bio_end_sector(bio);
+			io->bm_start = bio->bi_iter.bi_sector;
+			io->bm_end = bio_end_sector(bio);
 		}
-		barrier = mirvol_barrier_idx(bio->bi_iter.bi_sector);
-		mirvol_barrier_enter(&vol->barrier, barrier);
+		io->barrier = mirvol_barrier_idx(bio->bi_iter.bi_sector);
+		mirvol_barrier_enter(&vol->barrier, io->barrier);
 	}
-	start = bio_start_io_acct(bio);
+	io->start = bio_start_io_acct(bio);
 
 	for (i = 0; i < vol->nr_slots; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
@@ -675,9 +654,6 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 			continue;
 		clone = mirvol_alloc_clone(vol, plex, bio);
 		c = mirvol_clone_of(clone);
-		if (!io)
-			io = mirvol_write_io(c, vol, bio, start, barrier,
-					     bm_start, bm_end);
 		c->io = io;
 		c->plex = plex;
 		c->in_sync = state == MIRVOL_PLEX_ACTIVE;
@@ -689,18 +665,6 @@ static void mirvol_write(struct mirvol_volume *vol, struct bio *bio)
 		atomic64_inc(&plex->write_ios);
 		WRITE_ONCE(plex->head, bio_end_sector(bio));
 		mirvol_submit_clone(plex, clone);
-	}
-	/*
-	 * No plex to send it to (they failed since the volume's state was
-	 * read): it ends failed as any write no in-sync plex took, its
-	 * context in a bio that goes nowhere.
-	 */
-	if (unlikely(!io)) {
-		struct bio *none = bio_alloc_bioset(NULL, 0, 0, GFP_NOIO,
-						    &vol->bs);
-
-		io = mirvol_write_io(mirvol_clone_of(none), vol, bio, start,
-				     barrier, bm_start, bm_end);
 	}
 	mirvol_write_put(io);
 }

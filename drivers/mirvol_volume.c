@@ -90,10 +90,9 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 	if (mirvol_barrier_init(&vol->barrier))
 		goto out_ref;
 	/*
-	 * Reserves (see mirvol_core.h): a write holds a clone per plex (its
-	 * first holds the write's struct mirvol_io; one bio with none), a
-	 * split one split bio; 64 lets several writers make progress
-	 * together.
+	 * Reserves (see mirvol_core.h): a write holds a clone per plex and
+	 * one mirvol_io, a split one split bio; 64 lets several writers
+	 * make progress together.
 	 */
 	if (bioset_init(&vol->bs, 64, offsetof(struct mirvol_clone, bio),
 			BIOSET_NEED_RESCUER | BIOSET_PERCPU_CACHE))
@@ -109,9 +108,14 @@ struct mirvol_volume *mirvol_volume_alloc(const char *name, const uuid_t *uuid)
 	if (bioset_init(&vol->meta_bs, MIRVOL_META_MAX_BIOS, 0,
 			BIOSET_NEED_BVECS))
 		goto out_repair;
+	if (mempool_init_kmalloc_pool(&vol->io_pool, 64,
+				      sizeof(struct mirvol_io)))
+		goto out_meta;
 	__module_get(THIS_MODULE);
 	return vol;
 
+out_meta:
+	bioset_exit(&vol->meta_bs);
 out_repair:
 	bioset_exit(&vol->repair_bs);
 out_sync:
@@ -156,6 +160,7 @@ static void mirvol_volume_release(struct kref *ref)
 	}
 	vol->nr_slots = 0;
 	mirvol_bitmap_destroy(vol->bitmap);
+	mempool_exit(&vol->io_pool);
 	bioset_exit(&vol->meta_bs);
 	bioset_exit(&vol->repair_bs);
 	bioset_exit(&vol->sync_bs);

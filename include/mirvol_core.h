@@ -439,6 +439,7 @@ enum {
  * @sync_bs: bio_set of the running resync, check or repair operation
  * @repair_bs: bio_set of @repair_work
  * @meta_bs: bio_set of superblock updates (sb_mutex)
+ * @io_pool: struct mirvol_io for writes
  * @deferred: write contexts whose completion waits for a superblock
  *	write recording a plex failure (state_lock)
  * @worker: superblock updates, uevents, deferred completions
@@ -530,6 +531,7 @@ struct mirvol_volume {
 	struct bio_set sync_bs;
 	struct bio_set repair_bs;
 	struct bio_set meta_bs;
+	mempool_t io_pool;
 
 	struct list_head deferred;
 	struct work_struct worker;
@@ -626,10 +628,6 @@ struct mirvol_io {
 
 /**
  * struct mirvol_clone - per-clone context, the front pad of volume->bs
- * @wio: writes: the write's context, in its first clone only (or, when
- *	no plex could take it, in a bio sent nowhere); that clone is put
- *	when the write completes (mirvol_write_done()), not in its own
- *	completion
  * @io: the write this clone belongs to (writes)
  * @orig: the caller's bio (reads)
  * @plex: the plex the clone goes to
@@ -641,7 +639,6 @@ struct mirvol_io {
  * @bio: the clone; must be last
  */
 struct mirvol_clone {
-	struct mirvol_io wio;
 	struct mirvol_io *io;
 	struct bio *orig;
 	struct mirvol_plex *plex;
