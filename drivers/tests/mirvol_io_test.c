@@ -2404,6 +2404,51 @@ static void mirvol_test_ctl_online_io_error_op_id(struct kunit *test)
 }
 
 /*
+ * After a join that a failed update refused: plex 1's device carries a
+ * superblock at most one generation ahead of plex 0's @gen0, so that
+ * plex 0 stays current to assembly.
+ */
+static void expect_join_gen(struct kunit *test, struct io_ctx *ctx,
+			    u64 gen0, struct mirvol_md *md)
+{
+	enum mirvol_reason reason;
+
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md, &reason),
+			0);
+	KUNIT_EXPECT_LE_MSG(test, md->generation, gen0 + 1,
+			    "plex 1's superblock is generation %llu, plex 0's %llu",
+			    (unsigned long long)md->generation,
+			    (unsigned long long)gen0);
+}
+
+/*
+ * Then a power cut, plex 0 sound again: both devices assemble, plex 1
+ * catches up from plex 0, and both hold region 2's data (pattern @seed).
+ */
+static void expect_reassembled(struct kunit *test, struct io_ctx *ctx,
+			       u32 seed)
+{
+	struct mirvol_op_info info;
+	struct mirvol_volume *vol;
+	u64 op_id = 0;
+	unsigned int i;
+
+	vol = stop_assemble(test, ctx, 2, &op_id);
+	op_id = op_id ?: READ_ONCE(vol->op_id);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	fill(ctx->pages, seed);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[i]->state),
+				MIRVOL_PLEX_ACTIVE);
+		KUNIT_ASSERT_EQ(test, read_plex(ctx, i,
+						2 << vol->bitmap->shift), 0);
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	}
+}
+
+/*
  * A join after an update that failed.  Plex 0, the last in-sync plex,
  * fails every flush: the ONLINE of plex 1 fails (its join went through,
  * the updates did not), and so does the re-add the user tries next.
@@ -2416,7 +2461,6 @@ static void mirvol_test_ctl_online_io_error_op_id(struct kunit *test)
 static void mirvol_test_join_after_failed_update(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
-	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
 	struct mirvol_plex *p1;
@@ -2443,28 +2487,9 @@ static void mirvol_test_join_after_failed_update(struct kunit *test)
 	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
 			0);
 	KUNIT_EXPECT_EQ(test, md->generation, gen0);
-	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md, &reason),
-			0);
-	KUNIT_EXPECT_LE_MSG(test, md->generation, gen0 + 1,
-			    "plex 1's superblock is generation %llu, plex 0's %llu",
-			    (unsigned long long)md->generation,
-			    (unsigned long long)gen0);
-
+	expect_join_gen(test, ctx, gen0, md);
 	/* Power cut; plex 0 sound again. */
-	vol = stop_assemble(test, ctx, 2, &op_id);
-	op_id = op_id ?: READ_ONCE(vol->op_id);
-	if (op_id)
-		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
-				MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
-			MIRVOL_PLEX_ACTIVE);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[1]->state),
-			MIRVOL_PLEX_ACTIVE);
-	fill(ctx->pages, 0x10f1);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, 2 << vol->bitmap->shift), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 2 << vol->bitmap->shift), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	expect_reassembled(test, ctx, 0x10f1);
 }
 
 /*
@@ -6162,11 +6187,10 @@ static void mirvol_test_rejoin_after_failed_update(struct kunit *test)
 	static const unsigned int one = 1;
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_assemble reply;
-	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
 	struct mirvol_md *md;
-	u64 gen0, op_id;
+	u64 gen0;
 
 	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, md);
@@ -6189,27 +6213,9 @@ static void mirvol_test_rejoin_after_failed_update(struct kunit *test)
 	KUNIT_EXPECT_EQ_MSG(test, um[0].reason, (u32)MIRVOL_R_IO_ERROR,
 			    "rejoin: reason %d, member %u/%u", reason,
 			    um[0].result, um[0].reason);
-	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md, &reason),
-			0);
-	KUNIT_EXPECT_LE_MSG(test, md->generation, gen0 + 1,
-			    "plex 1's superblock is generation %llu, plex 0's %llu",
-			    (unsigned long long)md->generation,
-			    (unsigned long long)gen0);
-
+	expect_join_gen(test, ctx, gen0, md);
 	/* Power cut; plex 0 sound again. */
-	vol = stop_assemble(test, ctx, 2, &op_id);
-	op_id = op_id ?: READ_ONCE(vol->op_id);
-	if (op_id)
-		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
-				MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
-			MIRVOL_PLEX_ACTIVE);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[1]->state),
-			MIRVOL_PLEX_ACTIVE);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, 2 << vol->bitmap->shift), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 2 << vol->bitmap->shift), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	expect_reassembled(test, ctx, 0x10f3);
 }
 
 /*
