@@ -88,6 +88,8 @@ static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	  "no in-sync plex could read a range: its data is lost (the kernel log names every range)"),
 	R(PLEX_OFFLINE,
 	  "a plex the operation copied onto was taken offline before it was in sync (online copies it)"),
+	R(WIPE_FAILED,
+	  "removed, but a device keeps its mirvol metadata: the write erasing it failed (the kernel log names it; erase it with 'mirvolctl wipe DEV' once it works)"),
 };
 
 #undef R
