@@ -184,7 +184,9 @@ static void mirvol_add_give_back(struct mirvol_add *a, u8 back,
 		}
 		/*
 		 * Only what got the target's superblock is ours: a source's
-		 * plex the join never wrote keeps its own superblock.
+		 * plex the join never wrote keeps its own superblock.  An
+		 * unwinding: the add already fails with its own reason,
+		 * which a failed erase does not replace.
 		 */
 		if (a->inited & BIT(i))
 			mirvol_sb_wipe(plex);
@@ -277,6 +279,11 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 	if (!old)
 		return reason;
 	if (!reason) {
+		/*
+		 * Not an unwinding: the replace is done.  A failed erase
+		 * leaves the old device a superblock the volume's member
+		 * table no longer lists; ignored for now (no test yet).
+		 */
 		mirvol_sb_wipe(old);
 		pr_info("mirvol: %s: plex %u replaced by plex %u\n", vol->name,
 			old->index, new_index);

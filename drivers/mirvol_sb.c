@@ -793,5 +793,10 @@ int mirvol_sb_wipe(struct mirvol_plex *plex)
 {
 	if (!plex->bdev)
 		return 0;
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	/* mirvol_sync_rw() bypasses mirvol_inject(): the same rule here. */
+	if (READ_ONCE(plex->inject) & MIRVOL_INJECT_WRITE)
+		return -EIO;
+#endif
 	return mirvol_write_head(plex->bdev, NULL, -1);
 }

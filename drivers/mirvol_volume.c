@@ -1756,12 +1756,18 @@ static void mirvol_volume_quiesce(struct mirvol_volume *vol)
  * The devices are given back before the last flush of the volume's works:
  * once a device is closed no mark_dead callback can come for it, so
  * nothing can queue work on a volume about to be freed.
+ *
+ * Return: MIRVOL_R_NONE, or with MIRVOL_TD_REMOVE, WIPE_FAILED: a device
+ * kept its superblock (the kernel log names it) and would assemble
+ * again.  The volume is gone all the same: past its disk's deletion
+ * there is no way back.
  */
-static void __mirvol_volume_destroy(struct mirvol_volume *vol,
-				    enum mirvol_teardown mode,
-				    struct mirvol_plex **taken,
-				    unsigned int *nr)
+static enum mirvol_reason __mirvol_volume_destroy(struct mirvol_volume *vol,
+						  enum mirvol_teardown mode,
+						  struct mirvol_plex **taken,
+						  unsigned int *nr)
 {
+	enum mirvol_reason reason = MIRVOL_R_NONE;
 	struct gendisk *disk = vol->disk;
 	bool started;
 	unsigned int i;
@@ -1792,11 +1798,20 @@ static void __mirvol_volume_destroy(struct mirvol_volume *vol,
 	mutex_lock(&vol->lock);
 	mutex_lock(&vol->sb_mutex);
 	if (mode == MIRVOL_TD_REMOVE) {
-		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-			if (vol->plexes[i] &&
-			    !test_bit(MIRVOL_PLEX_UNWRITTEN,
-				      &vol->plexes[i]->flags))
-				mirvol_sb_wipe(vol->plexes[i]);
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+			struct mirvol_plex *plex = vol->plexes[i];
+			int err;
+
+			if (!plex ||
+			    test_bit(MIRVOL_PLEX_UNWRITTEN, &plex->flags))
+				continue;
+			err = mirvol_sb_wipe(plex);
+			if (!err)
+				continue;
+			pr_err("mirvol: %s: %pg keeps its superblock: erasing it failed (%d); erase it before reusing it\n",
+			       vol->name, plex->bdev, err);
+			reason = MIRVOL_R_WIPE_FAILED;
+		}
 	} else if (mode == MIRVOL_TD_STOP && started) {
 		/* A clean stop: the next assembly needs no resync. */
 		clear_bit(MIRVOL_VOL_DIRTY, &vol->flags);
@@ -1832,6 +1847,7 @@ static void __mirvol_volume_destroy(struct mirvol_volume *vol,
 	mirvol_volume_quiesce(vol);
 	if (disk)
 		put_disk(disk);
+	return reason;
 }
 
 /**
@@ -1843,7 +1859,8 @@ static void __mirvol_volume_destroy(struct mirvol_volume *vol,
  * operation, or one being prepared, ends with OBJECT_DELETED first.
  *
  * Context: no lock held.
- * Return: MIRVOL_R_NONE or why not.
+ * Return: MIRVOL_R_NONE or why not; WIPE_FAILED (@erase): the volume is
+ * gone, but a device kept its superblock.
  */
 enum mirvol_reason mirvol_volume_teardown(struct mirvol_volume *vol,
 					  bool erase)
@@ -1855,9 +1872,8 @@ enum mirvol_reason mirvol_volume_teardown(struct mirvol_volume *vol,
 	mutex_unlock(&vol->lock);
 	if (reason)
 		return reason;
-	__mirvol_volume_destroy(vol, erase ? MIRVOL_TD_REMOVE : MIRVOL_TD_STOP,
-				NULL, NULL);
-	return MIRVOL_R_NONE;
+	return __mirvol_volume_destroy(vol, erase ? MIRVOL_TD_REMOVE :
+					MIRVOL_TD_STOP, NULL, NULL);
 }
 
 /**
@@ -1868,6 +1884,10 @@ enum mirvol_reason mirvol_volume_teardown(struct mirvol_volume *vol,
  */
 void mirvol_volume_destroy(struct mirvol_volume *vol, bool erase)
 {
+	/*
+	 * An unwinding: the caller reports its own failure, and a device
+	 * left with a superblock is named in the kernel log.
+	 */
 	__mirvol_volume_destroy(vol, erase ? MIRVOL_TD_REMOVE : MIRVOL_TD_STOP,
 				NULL, NULL);
 }

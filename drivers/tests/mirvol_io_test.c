@@ -208,12 +208,22 @@ static int mirvol_io_init_test(struct kunit *test)
 static void io_remove(struct kunit *test, struct io_ctx *ctx)
 {
 	enum mirvol_reason reason;
+	unsigned int i;
 
 	if (ctx->vfile) {
 		__fput_sync(ctx->vfile);
 		ctx->vfile = NULL;
 	}
 	if (ctx->vol) {
+		/*
+		 * The faults a test injected end with it: the erase of the
+		 * superblocks honours them (mirvol_sb_wipe()).
+		 */
+		mutex_lock(&ctx->vol->lock);
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if (ctx->vol->plexes[i])
+				WRITE_ONCE(ctx->vol->plexes[i]->inject, 0);
+		mutex_unlock(&ctx->vol->lock);
 		reason = mirvol_volume_teardown(ctx->vol, true);
 		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
 				    "remove: reason %d", reason);
@@ -3892,6 +3902,131 @@ static void mirvol_test_busy_remove(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_DEAD, &ctx->vol->flags));
 	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
 				    IO_PAGES), 0);
+}
+
+static int wipe_fail_holder;
+
+/*
+ * Device @i is free: no volume holds it, it opens exclusively; @erased:
+ * and it carries no mirvol superblock.
+ */
+static void expect_dev_free(struct kunit *test, struct io_ctx *ctx,
+			    unsigned int i, bool erased)
+{
+	dev_t devt = rbdev(ctx, i)->bd_dev;
+	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
+	struct mirvol_plex *plex;
+	struct mirvol_md md;
+	struct file *f;
+
+	plex = mirvol_find_devt(devt, &vol);
+	KUNIT_EXPECT_NULL_MSG(test, plex, "ram%u left a plex", i);
+	if (plex) {
+		mirvol_plex_put(plex);
+		mirvol_volume_put(vol);
+	}
+	f = bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE,
+				  &wipe_fail_holder, NULL);
+	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(f), "ram%u still claimed (%d)", i,
+			       PTR_ERR_OR_ZERO(f));
+	if (!IS_ERR(f))
+		__fput_sync(f);
+	if (erased)
+		KUNIT_EXPECT_EQ_MSG(test, mirvol_sb_read_dev(rbdev(ctx, i), &md,
+							     &reason), -EINVAL,
+				    "ram%u keeps a superblock", i);
+	else
+		KUNIT_EXPECT_GE_MSG(test, mirvol_sb_read_dev(rbdev(ctx, i), &md,
+							     &reason), 0,
+				    "ram%u lost its superblock", i);
+}
+
+/* Erase what a failed wipe left on device @i: no later test sees it. */
+static void erase_head(struct kunit *test, struct io_ctx *ctx, unsigned int i)
+{
+	unsigned int p;
+
+	for (p = 0; p < IO_PAGES; p++)
+		memset(page_address(ctx->pages[p]), 0, PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+}
+
+/*
+ * remove whose erasing write fails on one plex: the volume goes all the
+ * same (its disk is deleted: past return), both devices are released,
+ * plex 0's superblock is erased; plex 1 keeps its own, and the removal
+ * says so (WIPE_FAILED), for that device would assemble again.
+ */
+static void mirvol_test_remove_wipe_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *vol;
+
+	io_create(test, "kunit-rmwipe", 2, true, NULL);
+	memcpy(uuid, &ctx->vol->uuid, MIRVOL_UUID_LEN);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	WRITE_ONCE(ctx->vol->plexes[1]->inject, MIRVOL_INJECT_WRITE);
+	reason = mirvol_volume_teardown(ctx->vol, true);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_WIPE_FAILED,
+			    "remove: reason %d", reason);
+	vol = mirvol_lookup(uuid);
+	KUNIT_EXPECT_NULL(test, vol);
+	if (vol)
+		mirvol_volume_put(vol);
+	expect_dev_free(test, ctx, 0, true);
+	expect_dev_free(test, ctx, 1, false);
+	erase_head(test, ctx, 1);
+}
+
+static struct mirvol_plex *wipe_fail_plex;
+
+/* The plex left the volume: its erasing write, next, fails. */
+static void wipe_fail_split_hook(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(wipe_fail_plex->inject, MIRVOL_INJECT_WRITE);
+}
+
+/*
+ * remove-plex whose erasing write fails: the plex has left the volume
+ * (recorded on the others) and its device is released, but it keeps its
+ * superblock: the operation fails with WIPE_FAILED (EIO).
+ */
+static void mirvol_test_remove_plex_wipe_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p1;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-rmpwipe", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	wipe_fail_plex = p1;
+	WRITE_ONCE(mirvol_kunit_split_hook, wipe_fail_split_hook);
+	KUNIT_ASSERT_EQ(test, mirvol_remove_plex(ctx->vol, uuid, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	/* p1 may be freed from here on. */
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
+	wipe_fail_plex = NULL;
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ_MSG(test, info.reason, (u32)MIRVOL_R_WIPE_FAILED,
+			    "remove-plex: reason %u", info.reason);
+	KUNIT_EXPECT_EQ(test, info.error, EIO);
+	KUNIT_EXPECT_NULL(test, ctx->vol->plexes[1]);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
+	expect_dev_free(test, ctx, 1, false);
+	erase_head(test, ctx, 1);
 }
 
 
@@ -9278,6 +9413,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_misaligned_after_restack),
 	KUNIT_CASE(mirvol_test_superblocks),
 	KUNIT_CASE(mirvol_test_busy_remove),
+	KUNIT_CASE(mirvol_test_remove_wipe_fails),
+	KUNIT_CASE(mirvol_test_remove_plex_wipe_fails),
 	KUNIT_CASE(mirvol_test_resync_mixed_checkpoints),
 	KUNIT_CASE(mirvol_test_last_plex_kept_on_read_errors),
 	KUNIT_CASE(mirvol_test_inject_remapped),

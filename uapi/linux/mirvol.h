@@ -248,7 +248,10 @@ struct mirvol_create {
  * assembled again.  REMOVE does the same and then erases the superblocks
  * so that the devices are free.  Both fail with -EBUSY (DEVICE_BUSY) while
  * the volume's block device is open.  A running operation of the volume
- * ends with OBJECT_DELETED.
+ * ends with OBJECT_DELETED.  When an erasing write fails, REMOVE fails
+ * with -EIO (WIPE_FAILED), the volume removed all the same: that device
+ * keeps its superblock (the kernel log names it) and would be assembled
+ * again until it is erased.
  */
 struct mirvol_volume_ref {
 	struct mirvol_ioc_header hdr;
