@@ -650,6 +650,16 @@ static int volume_ref_cmd(int fd, unsigned long req, u32 flags,
 		if (!busy_retry(&st, &tries))
 			break;
 	}
+	/*
+	 * The volume is gone all the same, but not every device was erased:
+	 * no JSON, which would list them as erased.
+	 */
+	if (st.reason == MIRVOL_R_WIPE_FAILED && !st.from_errno) {
+		mv_err(st.reason,
+		       "volume %s removed, but a device keeps its mirvol metadata (the write erasing it failed; the kernel log names it): erase it with 'mirvolctl wipe DEV' once it works",
+		       info->name);
+		return MV_EXIT_FAIL;
+	}
 	ctl_report(&st, "%s %s", what, info->name);
 	return MV_EXIT_FAIL;
 }

@@ -805,6 +805,12 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	if expect fake-remove-busy 1 fk "$TOOL" remove --yes data &&
 	   err_is fake-remove-busy remove DEVICE_BUSY; then ok fake-remove-busy; fi
 	if expect fake-remove 0 fk "$TOOL" remove backup; then ok fake-remove-no-tty; fi
+	# removed, but a device kept its superblock: said so, exit 1
+	if expect fake-remove-wipe-failed 1 fk env MIRVOL_FAKE_FAIL=2:5:45 "$TOOL" remove --yes backup &&
+	   err_is fake-remove-wipe-failed remove WIPE_FAILED &&
+	   grep -q "^mirvolctl: remove: volume backup removed, but a device keeps its mirvol metadata (the write erasing it failed; the kernel log names it): erase it with 'mirvolctl wipe DEV' once it works (WIPE_FAILED)\$" \
+		"$OUT/fake-remove-wipe-failed.err"
+	then ok fake-remove-wipe-failed; fi
 	if expect fake-stop 0 fk "$TOOL" stop $B; then ok fake-stop; fi
 	if expect fake-rename 0 fk "$TOOL" rename data data2; then ok fake-rename; fi
 	if expect fake-rename-exists 1 fk "$TOOL" rename data backup &&
@@ -928,6 +934,10 @@ J
 	if expect json-remove 0 fk "$TOOL" remove --json --yes backup &&
 	   jq_ok json-remove '.name == "backup" and .devices == []'
 	then ok json-remove; fi
+	if expect json-remove-wipe-failed 1 fk env MIRVOL_FAKE_FAIL=2:5:45 "$TOOL" remove --json --yes backup &&
+	   err_is json-remove-wipe-failed remove WIPE_FAILED &&
+	   [ ! -s "$OUT/json-remove-wipe-failed.out" ]
+	then ok json-remove-wipe-failed; fi
 	if expect json-remove-busy 1 fk "$TOOL" remove --yes --json data &&
 	   err_is json-remove-busy remove DEVICE_BUSY && [ ! -s "$OUT/json-remove-busy.out" ]
 	then ok json-remove-busy; fi
