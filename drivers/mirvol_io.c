@@ -158,8 +158,10 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 	if (inject & MIRVOL_INJECT_READ)
 		return BLK_STS_IOERR;
 	/* Empty once remapped: [0] == [1] fails nothing. */
-	if (bad_s < bad_e && s < bad_e && e > bad_s)
+	if (bad_s < bad_e && s < bad_e && e > bad_s) {
+		atomic_inc(&plex->inject_bad_reads);
 		return BLK_STS_MEDIUM;
+	}
 	return BLK_STS_OK;
 }
 #endif
@@ -730,6 +732,140 @@ mirvol_read_plex(struct mirvol_volume *vol, sector_t sector,
 
 static void mirvol_read_endio(struct bio *clone);
 
+/* Hand a read clone to the retry work.  Any context. */
+static void mirvol_queue_retry(struct mirvol_volume *vol, struct bio *clone)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&vol->state_lock, flags);
+	bio_list_add(&vol->retry_list, clone);
+	spin_unlock_irqrestore(&vol->state_lock, flags);
+	queue_work(mirvol_io_wq, &vol->retry_work);
+}
+
+/* A salvage's block: a page (as md's fix_read_error()), or larger. */
+static unsigned int mirvol_salvage_unit(struct mirvol_volume *vol)
+{
+	return max_t(unsigned int, READ_ONCE(vol->io_mask) + 1, PAGE_SIZE) >>
+	       SECTOR_SHIFT;
+}
+
+static void mirvol_salvage_endio(struct bio *clone)
+{
+	struct mirvol_clone *c = mirvol_clone_of(clone);
+
+	atomic_dec(&c->plex->nr_pending);
+	mirvol_queue_retry(c->plex->vol, clone);
+}
+
+/**
+ * mirvol_salvage_step - serve a read every plex failed, a block at a time
+ * @vol: the volume; @orig holds an I/O reference on it
+ * @orig: the read
+ * @start: its bio_start_io_acct() time
+ * @cand: the candidates: the plexes that failed it whole
+ * @last: the candidate to try first: the one that read the last block
+ * @block: the block of @orig to read, in mirvol_salvage_unit()s
+ * @tried: the candidates that failed @block
+ *
+ * A read that more than one plex failed may have its bad sectors in
+ * different places on each: two disks with different bad sectors under
+ * one read.  md raid1 serves it (fix_read_error()); so does a salvage: it
+ * reads the read again a block at a time, each block from the candidates
+ * in turn, the one that read the block before first, so a plex failing
+ * block after block (a dying disk, each failure maybe a timeout) is asked
+ * again only when that one fails too.  Each step sends one block; its
+ * completion hands it to the retry work, which calls the next step:
+ * nothing waits on mirvol_io_wq but for a tag, as any retry.  Once every
+ * block was read, the read ends and its range is queued for a probing
+ * repair, which finds each candidate's bad blocks and rewrites them under
+ * the barrier.  A block no candidate reads fails the read, and each
+ * candidate that failed it counts an uncorrected read error, as before;
+ * the blocks before it are still queued for the probing repair.
+ *
+ * Context: the retry work.
+ */
+static noinline __cold void mirvol_salvage_step(struct mirvol_volume *vol,
+						struct bio *orig,
+						unsigned long start, u8 cand,
+						u8 last, u32 block, u8 tried)
+{
+	unsigned int unit = mirvol_salvage_unit(vol), i, n;
+	sector_t off = (sector_t)block * unit;
+	struct mirvol_plex *plex = NULL;
+	struct mirvol_clone *c;
+	struct bio *clone;
+
+	if (off >= bio_sectors(orig)) {
+		mirvol_queue_repair(vol, orig->bi_iter.bi_sector,
+				    bio_sectors(orig), cand, true, GFP_NOIO);
+		goto end;
+	}
+	n = min_t(sector_t, unit, bio_sectors(orig) - off);
+	/* @last first, then by slot. */
+	for (i = 0; i <= MIRVOL_MAX_PLEXES && !plex; i++) {
+		unsigned int slot = i ? i - 1 : last;
+		struct mirvol_plex *p = vol->plexes[slot];
+
+		if ((cand & ~tried & BIT(slot)) && p &&
+		    mirvol_state_readable(READ_ONCE(p->state)))
+			plex = p;
+	}
+	if (!plex) {
+		pr_err_ratelimited("mirvol: %s: no plex reads sectors %llu+%u: read failed\n",
+				   vol->name,
+				   (unsigned long long)orig->bi_iter.bi_sector +
+				   off, n);
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if ((tried & BIT(i)) && vol->plexes[i])
+				mirvol_plex_error(vol->plexes[i], false);
+		if (off)
+			mirvol_queue_repair(vol, orig->bi_iter.bi_sector, off,
+					    cand, true, GFP_NOIO);
+		orig->bi_status = BLK_STS_IOERR;
+		goto end;
+	}
+	clone = mirvol_alloc_clone(vol, plex, orig);
+	bio_trim(clone, off, n);
+	c = mirvol_clone_of(clone);
+	c->orig = orig;
+	c->plex = plex;
+	c->start = start;
+	c->tried = tried | BIT(plex->index);
+	c->cand = cand;
+	c->last = last;
+	c->block = block;
+	clone->bi_iter.bi_sector += plex->data_offset;
+	clone->bi_end_io = mirvol_salvage_endio;
+	atomic_inc(&plex->nr_pending);
+	atomic64_inc(&plex->read_ios);
+	mirvol_submit_clone(plex, clone);
+	return;
+end:
+	bio_end_io_acct(orig, start);
+	bio_endio(orig);
+	mirvol_io_exit(vol);
+}
+
+/* A salvage's block ended: on to the next, or to the next candidate. */
+static void mirvol_salvage_next(struct mirvol_volume *vol, struct bio *clone)
+{
+	struct mirvol_clone *c = mirvol_clone_of(clone);
+	u8 tried = c->tried, last = c->last, cand = c->cand;
+	unsigned long start = c->start;
+	struct bio *orig = c->orig;
+	u32 block = c->block;
+
+	if (!clone->bi_status) {
+		last = c->plex->index;
+		block++;
+		tried = 0;
+	}
+	/* @c is part of the clone: read before, and the bio back first. */
+	bio_put(clone);
+	mirvol_salvage_step(vol, orig, start, cand, last, block, tried);
+}
+
 /* Send @orig to a plex it has not been tried on, or fail it. */
 static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 						struct bio *orig,
@@ -745,6 +881,16 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 	if (unlikely(!plex)) {
 		unsigned int i;
 
+		/*
+		 * Failed by several plexes: maybe each in other blocks.  Not
+		 * a readahead, which may fail (as dm-raid1 lets it).
+		 */
+		if ((tried & (tried - 1)) && !(orig->bi_opf & REQ_RAHEAD) &&
+		    bio_sectors(orig) > mirvol_salvage_unit(vol)) {
+			mirvol_salvage_step(vol, orig, start, tried,
+					    __ffs(tried), 0, 0);
+			return;
+		}
 		/* Every plex that failed it has an uncorrected error. */
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 			if ((tried & BIT(i)) && vol->plexes[i])
@@ -776,6 +922,8 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
  * @sector: first volume sector
  * @sectors: length
  * @targets: the plexes that failed to read it (bit per slot)
+ * @probe: each of them failed it in places only (mirvol_salvage_step()):
+ *	the repair finds where, and reads from them too
  * @gfp: GFP_ATOMIC in completion context, else GFP_NOIO
  *
  * Another plex read the range: the repair worker rewrites it on the
@@ -785,7 +933,7 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
  * error counts as uncorrected.  Any context.
  */
 void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
-			 sector_t sectors, u8 targets, gfp_t gfp)
+			 sector_t sectors, u8 targets, bool probe, gfp_t gfp)
 {
 	struct mirvol_repair *r, *last;
 	unsigned long flags;
@@ -794,7 +942,7 @@ void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
 	spin_lock_irqsave(&vol->state_lock, flags);
 	last = list_empty(&vol->repairs) ? NULL :
 	       list_last_entry(&vol->repairs, struct mirvol_repair, list);
-	if (last && last->targets == targets &&
+	if (last && last->targets == targets && last->probe == probe &&
 	    last->sector + last->sectors == sector) {
 		last->sectors += sectors;
 		spin_unlock_irqrestore(&vol->state_lock, flags);
@@ -812,6 +960,7 @@ void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
 	r->sector = sector;
 	r->sectors = sectors;
 	r->targets = targets;
+	r->probe = probe;
 	spin_lock_irqsave(&vol->state_lock, flags);
 	list_add_tail(&r->list, &vol->repairs);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
@@ -823,15 +972,11 @@ static void mirvol_read_endio(struct bio *clone)
 	struct mirvol_clone *c = mirvol_clone_of(clone);
 	struct mirvol_volume *vol = c->plex->vol;
 	struct bio *orig = c->orig;
-	unsigned long flags;
 
 	atomic_dec(&c->plex->nr_pending);
 	if (unlikely(clone->bi_status)) {
 		/* Counted once known corrected or not; retried elsewhere. */
-		spin_lock_irqsave(&vol->state_lock, flags);
-		bio_list_add(&vol->retry_list, clone);
-		spin_unlock_irqrestore(&vol->state_lock, flags);
-		queue_work(mirvol_io_wq, &vol->retry_work);
+		mirvol_queue_retry(vol, clone);
 		return;
 	}
 	if (c->issued)
@@ -839,7 +984,7 @@ static void mirvol_read_endio(struct bio *clone)
 	if (unlikely(c->tried != BIT(c->plex->index)))
 		mirvol_queue_repair(vol, orig->bi_iter.bi_sector,
 				    bio_sectors(orig),
-				    c->tried & ~BIT(c->plex->index),
+				    c->tried & ~BIT(c->plex->index), false,
 				    GFP_ATOMIC);
 	bio_end_io_acct(orig, c->start);
 	bio_endio(orig);
@@ -850,6 +995,8 @@ static void mirvol_read_endio(struct bio *clone)
 /**
  * mirvol_read_retry_work - resubmit failed reads to another plex
  * @work: vol->retry_work
+ *
+ * Also runs each step of a salvage (mirvol_salvage_step()).
  */
 void mirvol_read_retry_work(struct work_struct *work)
 {
@@ -869,6 +1016,10 @@ void mirvol_read_retry_work(struct work_struct *work)
 		unsigned long start = c->start;
 		unsigned int tried = c->tried;
 
+		if (clone->bi_end_io == mirvol_salvage_endio) {
+			mirvol_salvage_next(vol, clone);
+			continue;
+		}
 		pr_info_ratelimited("mirvol: %s: read error on plex %u at sector %llu, retrying\n",
 				    vol->name, c->plex->index,
 				    (unsigned long long)orig->bi_iter.bi_sector);

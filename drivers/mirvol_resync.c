@@ -307,17 +307,24 @@ u8 mirvol_in_sync_slots(struct mirvol_volume *vol)
 	return slots;
 }
 
-/* The plex to read from: the preferred one if in sync, else the first. */
-static struct mirvol_plex *mirvol_sync_source(struct mirvol_sync *sy,
-					      u8 tried)
+/* The plex to read from: @prefer if in sync and untried, else the first. */
+static struct mirvol_plex *mirvol_sync_source_from(struct mirvol_sync *sy,
+						   u8 tried, int prefer)
 {
 	u8 slots = mirvol_in_sync_slots(sy->vol) & ~tried;
 
 	if (!slots)
 		return NULL;
-	if (sy->source >= 0 && (slots & BIT(sy->source)))
-		return sy->vol->plexes[sy->source];
+	if (prefer >= 0 && (slots & BIT(prefer)))
+		return sy->vol->plexes[prefer];
 	return sy->vol->plexes[__ffs(slots)];
+}
+
+/* The plex to read from: the preferred one if in sync, else the first. */
+static struct mirvol_plex *mirvol_sync_source(struct mirvol_sync *sy,
+					      u8 tried)
+{
+	return mirvol_sync_source_from(sy, tried, sy->source);
 }
 
 /* Fail the plexes of @slots for a write error. */
@@ -350,8 +357,9 @@ static void mirvol_sync_zero(struct mirvol_sync *sy, sector_t s,
 
 /*
  * A unit no plex could read.  Each plex that failed it counts an
- * uncorrected read error once per unreadable range; the first range is
- * remembered for the operation's report.
+ * uncorrected read error once per unreadable range (the targets of a
+ * probing repair once per range, by mirvol_repair_work()); the first
+ * range is remembered for the operation's report.
  */
 static void mirvol_sync_bad_unit(struct mirvol_sync *sy, sector_t u,
 				 unsigned int n, u8 failed)
@@ -377,6 +385,8 @@ static void mirvol_sync_bad_unit(struct mirvol_sync *sy, sector_t u,
 	pr_err_ratelimited("mirvol: %s: no plex can read sectors %llu+...%s\n",
 			   vol->name, (unsigned long long)u,
 			   sy->force ? ": written as zeros" : "");
+	if (sy->probe)
+		failed &= ~sy->repair;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if (failed & BIT(i))
 			mirvol_plex_error(vol->plexes[i], false);
@@ -393,7 +403,12 @@ static void mirvol_sync_bad_unit(struct mirvol_sync *sy, sector_t u,
  * Tries each in-sync plex (the preferred first) for the whole range,
  * then unit by unit.  Plexes that failed a part another plex read get
  * that part queued for read repair.  With FORCE, units no plex can read
- * are zero-filled and marked in @sy->bad.
+ * are zero-filled and marked in @sy->bad.  A probing repair has read the
+ * range from its targets already: the whole range is tried on the other
+ * plexes only, the units on any plex, the one that read the unit before
+ * first (a plex failing unit after unit is asked again only when that
+ * one fails too), and nothing is queued for repair (the caller rewrites
+ * what its targets fail).
  *
  * Return: 0; -EIO when a unit could not be read (without FORCE), the
  * first unreadable range in @sy->bad_start..bad_end; -ENODEV when no
@@ -402,8 +417,9 @@ static void mirvol_sync_bad_unit(struct mirvol_sync *sy, sector_t u,
 int mirvol_sync_read(struct mirvol_sync *sy, sector_t start, sector_t end,
 		     sector_t *good_end)
 {
-	struct mirvol_plex *src;
 	u8 tried = sy->repair, failed = 0;
+	int prefer = sy->source;
+	struct mirvol_plex *src;
 	sector_t u;
 
 	*good_end = end;
@@ -411,34 +427,37 @@ int mirvol_sync_read(struct mirvol_sync *sy, sector_t start, sector_t end,
 	while ((src = mirvol_sync_source(sy, tried))) {
 		tried |= BIT(src->index);
 		if (!mirvol_sync_read_from(sy, src, start, end)) {
-			if (failed)
+			if (failed && !sy->probe)
 				mirvol_queue_repair(sy->vol, start, end - start,
-						    failed, GFP_NOIO);
+						    failed, false, GFP_NOIO);
 			return 0;
 		}
 		failed |= BIT(src->index);
 	}
-	if (!failed)
+	if (!failed && !sy->probe)
 		return -ENODEV;
 
 	/* No plex read all of it: unit by unit, from any plex. */
 	for (u = start; u < end; u += sy->unit) {
 		unsigned int n = min_t(sector_t, sy->unit, end - u);
-		u8 t = sy->repair, f = 0;
+		u8 t = sy->probe ? 0 : sy->repair, f = 0;
 		bool ok = false;
 
-		while (!ok && (src = mirvol_sync_source(sy, t))) {
+		while (!ok && (src = mirvol_sync_source_from(sy, t, prefer))) {
 			t |= BIT(src->index);
 			if (!mirvol_sync_read_from(sy, src, u, u + n))
 				ok = true;
 			else
 				f |= BIT(src->index);
 		}
+		if (ok && sy->probe)
+			prefer = src->index;
 		if (ok) {
 			if (sy->bad_end)
 				sy->bad_closed = true;
-			if (f)
-				mirvol_queue_repair(sy->vol, u, n, f, GFP_NOIO);
+			if (f && !sy->probe)
+				mirvol_queue_repair(sy->vol, u, n, f, false,
+						    GFP_NOIO);
 			if (*good_end < end && !sy->force)
 				break;	/* the first bad range is complete */
 			continue;
@@ -963,23 +982,61 @@ static u8 mirvol_repair_verify(struct mirvol_sync *sy, struct page **check,
 }
 
 /*
+ * A probing repair's look at chunk [s, e): read it from each target, into
+ * the buffer until one reads it, then into @check.  Returns the targets
+ * that fail to read it; *@read says whether the buffer holds the chunk.
+ */
+static u8 mirvol_repair_probe(struct mirvol_sync *sy, struct page **check,
+			      u8 targets, sector_t s, sector_t e, bool *read)
+{
+	struct mirvol_volume *vol = sy->vol;
+	unsigned int i;
+	u8 bad = 0;
+
+	*read = false;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!(targets & BIT(i)))
+			continue;
+		mirvol_sync_start(sy);
+		mirvol_sync_submit(sy, vol->plexes[i], REQ_OP_READ,
+				   *read ? check : sy->pages, s, s, e);
+		if (mirvol_sync_wait(sy))
+			bad |= BIT(i);
+		else
+			*read = true;
+	}
+	return bad;
+}
+
+/*
  * Repair one chunk [s, e) on the repair targets that are still in sync:
- * read it from another plex, write it over them, read it back.  Returns
- * the targets it could not repair.
+ * read it from another plex, write it over them, read it back.  A
+ * probing repair first reads the chunk from each target: only those
+ * that fail to get it rewritten, and when none reads all of it the good
+ * copy is put together unit by unit from any plex (mirvol_sync_read()).
+ * Returns the targets it could not repair; adds to *@hit the targets
+ * found with a read error.
  */
 static u8 mirvol_repair_chunk(struct mirvol_sync *sy, struct page **check,
-			      sector_t s, sector_t e)
+			      sector_t s, sector_t e, u8 *hit)
 {
 	struct mirvol_volume *vol = sy->vol;
 	unsigned int idx = mirvol_barrier_idx(s);
 	u8 targets, failed, bad = sy->repair;
 	sector_t good_end;
-	int err;
+	bool read = false;
+	int err = 0;
 
 	sy->base = s;
 	mirvol_barrier_raise(&vol->barrier, idx);
 	targets = mirvol_in_sync_slots(vol) & sy->repair;
-	err = mirvol_sync_read(sy, s, e, &good_end);
+	if (sy->probe) {
+		targets = mirvol_repair_probe(sy, check, targets, s, e, &read);
+		bad = targets;
+	}
+	if (!sy->probe || (!read && targets))
+		err = mirvol_sync_read(sy, s, e, &good_end);
+	*hit |= bad;
 	if (!err && targets) {
 		unsigned int i;
 
@@ -992,7 +1049,7 @@ static u8 mirvol_repair_chunk(struct mirvol_sync *sy, struct page **check,
 		failed = mirvol_sync_wait(sy);
 		mirvol_fail_writes(vol, failed);
 		/* Not written (no longer in sync) is not repaired either. */
-		bad = (sy->repair & ~targets) | failed |
+		bad = (sy->probe ? 0 : sy->repair & ~targets) | failed |
 		      mirvol_repair_verify(sy, check, targets & ~failed, s, e);
 	}
 	mirvol_barrier_lower(&vol->barrier, idx);
@@ -1031,9 +1088,13 @@ static int mirvol_repair_init(struct mirvol_sync *sy,
  *
  * Each range is copied, a chunk at a time under its barrier, from an
  * in-sync plex that did not fail it onto those that did and are still in
- * sync, and read back (md's fix_read_error()).  A plex where that worked
- * counts a corrected read error; one where it did not, an uncorrected
- * one (mirvol_plex_error()); one that fails the rewrite is failed.
+ * sync, and read back (md's fix_read_error()).  A probing range (a read
+ * that each of its targets failed in places) is read from any plex that
+ * reads it, and each target that fails to read a chunk gets that chunk
+ * rewritten.  A plex where that worked counts a corrected read error;
+ * one where it did not, an uncorrected one (mirvol_plex_error()); one
+ * that fails the rewrite is failed; a probed plex that read its ranges
+ * well, nothing.
  */
 void mirvol_repair_work(struct work_struct *work)
 {
@@ -1057,7 +1118,7 @@ void mirvol_repair_work(struct work_struct *work)
 	}
 	list_for_each_entry_safe(r, next, &list, list) {
 		sector_t s = r->sector, end = r->sector + r->sectors;
-		u8 bad = sy ? 0 : r->targets;
+		u8 bad = sy ? 0 : r->targets, hit = bad;
 		unsigned int i;
 
 		while (sy && s < end && live) {
@@ -1065,11 +1126,13 @@ void mirvol_repair_work(struct work_struct *work)
 					  (sector_t)mirvol_barrier_unit_end(s));
 
 			sy->repair = r->targets;
+			sy->probe = r->probe;
 			live = mirvol_io_enter_live(vol);
 			if (!live)
 				break;
 			bad |= mirvol_repair_chunk(sy, sy->pages +
-						   sy->nr_pages / 2, s, e);
+						   sy->nr_pages / 2, s, e,
+						   &hit);
 			mirvol_io_exit(vol);
 			s = e;
 		}
@@ -1082,12 +1145,13 @@ void mirvol_repair_work(struct work_struct *work)
 		}
 		/*
 		 * Counted also on a plex the rewrite failed (it is failed
-		 * now), or one that left the in-sync set meanwhile.
+		 * now), or one that left the in-sync set meanwhile (not
+		 * probed: only the plexes a probe found failing count).
 		 */
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 			struct mirvol_plex *plex = vol->plexes[i];
 
-			if (!(r->targets & BIT(i)) || !plex)
+			if (!(hit & BIT(i)) || !plex)
 				continue;
 			if (bad & BIT(i))
 				mirvol_plex_error(plex, false);
@@ -1095,11 +1159,18 @@ void mirvol_repair_work(struct work_struct *work)
 				mirvol_plex_read_corrected(plex);
 		}
 		mirvol_io_exit(vol);
-		pr_info_ratelimited("mirvol: %s: read error at sectors %llu+%llu %s on plexes %#x\n",
-				    vol->name, (unsigned long long)r->sector,
-				    (unsigned long long)r->sectors,
-				    bad ? "not corrected" : "corrected",
-				    bad ? bad : r->targets);
+		if (r->probe && (r->targets & ~hit))
+			pr_warn_ratelimited("mirvol: %s: plexes %#x failed a read of sectors %llu+%llu but none of the repair's: not counted\n",
+					    vol->name, r->targets & ~hit,
+					    (unsigned long long)r->sector,
+					    (unsigned long long)r->sectors);
+		if (hit)
+			pr_info_ratelimited("mirvol: %s: read error at sectors %llu+%llu %s on plexes %#x\n",
+					    vol->name,
+					    (unsigned long long)r->sector,
+					    (unsigned long long)r->sectors,
+					    bad ? "not corrected" : "corrected",
+					    bad ? bad : hit);
 		list_del(&r->list);
 		kfree(r);
 	}

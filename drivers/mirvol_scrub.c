@@ -229,7 +229,7 @@ static unsigned int mirvol_scrub_units(struct mirvol_scrub *sc, u8 slots,
 		/* Queued after the rewrite: what it copies is the reference's. */
 		if (slots & ~ok)
 			mirvol_queue_repair(vol, s + k, end - k, slots & ~ok,
-					    GFP_NOIO);
+					    false, GFP_NOIO);
 	}
 	if (!lost)
 		return differ;
@@ -289,7 +289,8 @@ static int mirvol_scrub_chunk(struct mirvol_scrub *sc, sector_t s,
 							__ffs(ok), ok, s, 0, n);
 		/* Queued after the rewrite: what it copies is the reference's. */
 		if (failed && ok)
-			mirvol_queue_repair(vol, s, n, failed, GFP_NOIO);
+			mirvol_queue_repair(vol, s, n, failed, false,
+					    GFP_NOIO);
 	}
 	mirvol_barrier_lower(&vol->barrier, idx);
 	return 0;

@@ -148,6 +148,7 @@ enum {
  * @inject: KUnit builds only: MIRVOL_INJECT_* I/O to fail
  * @inject_bad: KUnit builds only: device sectors [0] to [1] fail reads
  *	until a write covers them all, as a disk's pending sector does
+ * @inject_bad_reads: KUnit builds only: reads @inject_bad failed
  */
 struct mirvol_plex {
 	struct kref ref;
@@ -184,6 +185,7 @@ struct mirvol_plex {
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 	unsigned long inject;
 	sector_t inject_bad[2];
+	atomic_t inject_bad_reads;
 #endif
 };
 
@@ -581,12 +583,15 @@ enum {
  * @sector: first sector
  * @sectors: length
  * @targets: the plexes (bit per slot)
+ * @probe: each target failed the range in places only: find which
+ *	(mirvol_repair_work())
  */
 struct mirvol_repair {
 	struct list_head list;
 	sector_t sector;
 	sector_t sectors;
 	u8 targets;
+	bool probe;
 };
 
 /**
@@ -634,8 +639,11 @@ struct mirvol_io {
  * @start: bio_start_io_acct() time (reads)
  * @issued: when it was sent, ns (reads: read balancing's service time);
  *	0 when there was no plex to choose from (not timed)
- * @tried: plex slots tried so far (reads)
+ * @tried: plex slots tried so far (reads; a salvage: on this block)
  * @in_sync: the plex was in sync at submission (writes)
+ * @cand: a salvage's candidates: the plexes that failed the whole read
+ * @last: a salvage's slot to try first: the last that read a block
+ * @block: a salvage's block of @orig (mirvol_salvage_step())
  * @bio: the clone; must be last
  */
 struct mirvol_clone {
@@ -646,6 +654,9 @@ struct mirvol_clone {
 	unsigned long issued;
 	u8 tried;
 	bool in_sync;
+	u8 cand;
+	u8 last;
+	u32 block;
 	struct bio bio;
 };
 
@@ -880,7 +891,7 @@ void mirvol_complete_deferred(struct mirvol_volume *vol,
 			      struct list_head *list, bool sb_ok);
 int mirvol_flush_plexes(struct mirvol_volume *vol);
 void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
-			 sector_t sectors, u8 targets, gfp_t gfp);
+			 sector_t sectors, u8 targets, bool probe, gfp_t gfp);
 
 /**
  * struct mirvol_batch - bios submitted together and waited for together

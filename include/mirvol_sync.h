@@ -30,6 +30,10 @@
  *	that set's reserve was sized for, see mirvol_core.h)
  * @source: preferred source slot, or -1 for any in-sync plex
  * @repair: read repair: the slots being repaired, never a source
+ *	(unless @probe)
+ * @probe: read repair that probes each of @repair for the blocks it
+ *	fails (a read every plex failed in places, mirvol_queue_repair()):
+ *	any in-sync plex is a source, and reads queue no repair of their own
  * @force: a unit no plex can read is zero-filled instead of stopping
  * @pages: @nr_pages pages of buffer: chunks of MIRVOL_SYNC_CHUNK_PAGES
  *	(mirvol_sync_init()), or fewer (mirvol_sync_init_pages())
@@ -57,6 +61,7 @@ struct mirvol_sync {
 	struct bio_set *bs;
 	int source;
 	u8 repair;
+	bool probe;
 	bool force;
 	struct page **pages;
 	unsigned int nr_pages;

@@ -4294,6 +4294,230 @@ static void mirvol_test_corrected_reads_keep_plex(struct kunit *test)
 }
 
 /*
+ * Plex @a fails block 1 of a 16-block read and plex @b block 8: every
+ * sector is readable on one of them, and the mirror serves the read (md
+ * raid1 does, through fix_read_error()).  Then each plex's bad block is
+ * rewritten from the other, whichever plex each block was served from.
+ */
+static void read_disjoint_bad(struct kunit *test, unsigned int a,
+			      unsigned int b)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors;
+	struct mirvol_plex *pa, *pb;
+	sector_t s = 4096;
+	int ret;
+
+	io_create(test, "kunit-disjoint", 2, true, NULL);
+	pa = ctx->vol->plexes[a];
+	pb = ctx->vol->plexes[b];
+	fill(ctx->pages, 0x6d6d);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	mirvol_max_read_errors = 1000;
+	WRITE_ONCE(pa->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
+	WRITE_ONCE(pa->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 16);
+	WRITE_ONCE(pb->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 64);
+	WRITE_ONCE(pb->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 72);
+	/* A readahead may fail: not salvaged, each plex counts an error. */
+	fill(ctx->check, 0xbad0);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ | REQ_RAHEAD, s,
+				    ctx->check, IO_PAGES), -EIO);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(pa), 1U);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(pb), 1U);
+	/* No block left from before can pass for a block read. */
+	fill(ctx->check, 0xbad1);
+	ret = do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check, IO_PAGES);
+	KUNIT_EXPECT_EQ_MSG(test, ret, 0,
+			    "every sector is readable on one plex");
+	if (!ret)
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	flush_work(&ctx->vol->repair_work);
+	flush_work(&ctx->vol->worker);
+	mirvol_max_read_errors = saved;
+	KUNIT_EXPECT_EQ_MSG(test, pa->inject_bad[1], pa->inject_bad[0],
+			    "plex %u's bad block not rewritten", a);
+	KUNIT_EXPECT_EQ_MSG(test, pb->inject_bad[1], pb->inject_bad[0],
+			    "plex %u's bad block not rewritten", b);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&pa->corrected_read_errors), 1LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&pb->corrected_read_errors), 1LL);
+	/* The readahead's, nothing more. */
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(pa), 1U);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(pb), 1U);
+	KUNIT_EXPECT_EQ(test, pa->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, pb->state, MIRVOL_PLEX_ACTIVE);
+	/* Both plexes hold the data again, bad blocks included. */
+	fill(ctx->check, 0xbad2);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, s), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	fill(ctx->check, 0xbad3);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	WRITE_ONCE(pa->inject_bad[1], 0);
+	WRITE_ONCE(pb->inject_bad[1], 0);
+}
+
+static void mirvol_test_read_disjoint_bad(struct kunit *test)
+{
+	read_disjoint_bad(test, 0, 1);
+}
+
+/* The same with the roles swapped: nothing depends on slot order. */
+static void mirvol_test_read_disjoint_bad_swapped(struct kunit *test)
+{
+	read_disjoint_bad(test, 1, 0);
+}
+
+/*
+ * A block no plex reads fails the read, as before, and each plex counts
+ * an uncorrected read error.
+ */
+static void mirvol_test_read_bad_everywhere(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors;
+	struct mirvol_plex *p0, *p1;
+	sector_t s = 4096;
+
+	io_create(test, "kunit-allbad", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0x6e6e);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	mirvol_max_read_errors = 1000;
+	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
+	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 24);
+	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 16);
+	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 32);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
+				    IO_PAGES), -EIO);
+	flush_work(&ctx->vol->repair_work);
+	flush_work(&ctx->vol->worker);
+	/*
+	 * One uncorrected error each for block 2; the blocks before it
+	 * were probed too: plex 0 fails block 1, which is not rewritten
+	 * (its bad range goes on into block 2), so it counts a second.
+	 */
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 2U);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 1U);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	/* Around the lost block, the rest still reads. */
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
+				    2), 0);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s + 24,
+				    ctx->check, 2), 0);
+	flush_work(&ctx->vol->repair_work);
+	mirvol_max_read_errors = saved;
+	WRITE_ONCE(p0->inject_bad[1], 0);
+	WRITE_ONCE(p1->inject_bad[1], 0);
+}
+
+/*
+ * Plex 0 fails every block of a read but the last, which only it reads:
+ * the read is served, and plex 0, failing block after block (a dying
+ * disk: each failure may be a timeout), is not asked for each block
+ * again: after it failed one, the plex that read the block before is
+ * asked first.  Then both plexes get their bad blocks rewritten.
+ */
+static void mirvol_test_read_salvage_sticky(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors;
+	struct mirvol_plex *p0, *p1;
+	sector_t s = 4096, last = s + (IO_PAGES - 1) * 8;
+	s64 reads0;
+	int ret;
+
+	io_create(test, "kunit-sticky", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0x6f6f);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	mirvol_max_read_errors = 1000;
+	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s);
+	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + last);
+	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + last);
+	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + last + 8);
+	reads0 = atomic64_read(&p0->read_ios);
+	atomic_set(&p0->inject_bad_reads, 0);
+	fill(ctx->check, 0xbad4);
+	ret = do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check, IO_PAGES);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	if (!ret)
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	/* The whole read, block 0 (failed), the last block. */
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->read_ios) - reads0, 3LL);
+	flush_work(&ctx->vol->repair_work);
+	flush_work(&ctx->vol->worker);
+	mirvol_max_read_errors = saved;
+	/*
+	 * Failed on plex 0: the whole read and block 0; in the repair (its
+	 * barrier held), the chunk and unit 0: the units after come from
+	 * plex 1, which read unit 0.
+	 */
+	KUNIT_EXPECT_EQ(test, atomic_read(&p0->inject_bad_reads), 4);
+	KUNIT_EXPECT_EQ(test, p0->inject_bad[1], p0->inject_bad[0]);
+	KUNIT_EXPECT_EQ(test, p1->inject_bad[1], p1->inject_bad[0]);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 1LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 1LL);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	WRITE_ONCE(p0->inject_bad[1], 0);
+	WRITE_ONCE(p1->inject_bad[1], 0);
+}
+
+/*
+ * A probing repair that finds a block no plex reads any more (it went
+ * bad on both after the salvage read it): each plex counts one
+ * uncorrected read error for it, not one as a source and one as a
+ * target.  The test holds the barrier while it spoils the block, so the
+ * repair runs after.
+ */
+static void mirvol_test_read_salvage_repair_counts_once(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors;
+	unsigned int idx = mirvol_barrier_idx(4096);
+	struct mirvol_plex *p0, *p1;
+	sector_t s = 4096;
+
+	io_create(test, "kunit-once", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0x7070);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	mirvol_max_read_errors = 1000;
+	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
+	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 16);
+	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 64);
+	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 72);
+	mirvol_barrier_raise(&ctx->vol->barrier, idx);
+	fill(ctx->check, 0xbad5);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	/* Block 8 goes bad on plex 0 as well. */
+	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
+	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 72);
+	mirvol_barrier_lower(&ctx->vol->barrier, idx);
+	flush_work(&ctx->vol->repair_work);
+	flush_work(&ctx->vol->worker);
+	mirvol_max_read_errors = saved;
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 1U);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 1U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 0LL);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 0LL);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	WRITE_ONCE(p0->inject_bad[1], 0);
+	WRITE_ONCE(p1->inject_bad[1], 0);
+}
+
+/*
  * Read repair without the memory for its full-size buffer: a plex whose
  * read error could be repaired is repaired with a smaller one, not
  * counted as holding an uncorrected error (which fails it in the end).
@@ -9420,6 +9644,11 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_inject_remapped),
 	KUNIT_CASE(mirvol_test_resync_source_read_error),
 	KUNIT_CASE(mirvol_test_corrected_reads_keep_plex),
+	KUNIT_CASE(mirvol_test_read_disjoint_bad),
+	KUNIT_CASE(mirvol_test_read_disjoint_bad_swapped),
+	KUNIT_CASE(mirvol_test_read_bad_everywhere),
+	KUNIT_CASE(mirvol_test_read_salvage_sticky),
+	KUNIT_CASE(mirvol_test_read_salvage_repair_counts_once),
 	KUNIT_CASE(mirvol_test_repair_small_buffer),
 	KUNIT_CASE(mirvol_test_stop_during_read_repair),
 	KUNIT_CASE(mirvol_test_start_fails_repair_queued),
