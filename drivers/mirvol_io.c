@@ -45,6 +45,7 @@ void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 bool mirvol_kunit_start_fail;
 bool mirvol_kunit_repair_nomem;
 void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_replaced_hook)(struct mirvol_plex *old);
 void (*mirvol_kunit_break_hook)(struct mirvol_volume *new);
 int (*mirvol_kunit_init_hook)(struct mirvol_plex *plex);
 int (*mirvol_kunit_join_hook)(struct mirvol_plex *plex);

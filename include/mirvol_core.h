@@ -234,6 +234,8 @@ extern bool mirvol_kunit_repair_nomem;
  * superblock; vol->lock held, I/O suspended.
  */
 extern void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
+/* KUnit: called by a replace done, before it erases the old plex. */
+extern void (*mirvol_kunit_replaced_hook)(struct mirvol_plex *old);
 /*
  * KUnit: called by a break-plex whose split succeeded, before its new
  * volume @new is filled (started); no lock held.

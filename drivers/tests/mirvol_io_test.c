@@ -4029,6 +4029,61 @@ static void mirvol_test_remove_plex_wipe_fails(struct kunit *test)
 	erase_head(test, ctx, 1);
 }
 
+/* The replace is done: the old plex's erasing write, next, fails. */
+static void wipe_fail_replaced_hook(struct mirvol_plex *old)
+{
+	WRITE_ONCE(old->inject, MIRVOL_INJECT_WRITE);
+}
+
+/*
+ * replace whose erasing write of the old plex fails: the new plex is in
+ * the mirror and the old one gone (recorded on the others), but the old
+ * device keeps its superblock: the operation fails with WIPE_FAILED
+ * (EIO), as remove-plex does.
+ */
+static void mirvol_test_replace_wipe_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	u8 uuid[MIRVOL_UUID_LEN];
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+	u64 op_id = 0;
+	int i, n = 0;
+
+	io_create(test, "kunit-replwipe", 2, true, NULL);
+	fill(ctx->pages, 0x4e92);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048,
+				    ctx->pages, IO_PAGES), 0);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	WRITE_ONCE(mirvol_kunit_replaced_hook, wipe_fail_replaced_hook);
+	reason = mirvol_replace_plex(ctx->vol, uuid, ctx->ram[2], &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	WRITE_ONCE(mirvol_kunit_replaced_hook, NULL);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ_MSG(test, info.reason, (u32)MIRVOL_R_WIPE_FAILED,
+			    "replace: reason %u", info.reason);
+	KUNIT_EXPECT_EQ(test, info.error, EIO);
+	/* Replaced all the same. */
+	KUNIT_EXPECT_NULL(test, mirvol_plex_find(ctx->vol, uuid));
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (ctx->vol->plexes[i]) {
+			n++;
+			KUNIT_EXPECT_EQ(test, ctx->vol->plexes[i]->state,
+					MIRVOL_PLEX_ACTIVE);
+		}
+	KUNIT_EXPECT_EQ(test, n, 2);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 2, 2048), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	/* The old device is free, and kept its superblock. */
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	expect_dev_free(test, ctx, 1, false);
+	erase_head(test, ctx, 1);
+}
 
 /* Write a pattern (seeded by the sector) over the whole volume. */
 static void write_pattern(struct kunit *test, struct io_ctx *ctx, u32 seed)
@@ -9639,6 +9694,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_busy_remove),
 	KUNIT_CASE(mirvol_test_remove_wipe_fails),
 	KUNIT_CASE(mirvol_test_remove_plex_wipe_fails),
+	KUNIT_CASE(mirvol_test_replace_wipe_fails),
 	KUNIT_CASE(mirvol_test_resync_mixed_checkpoints),
 	KUNIT_CASE(mirvol_test_last_plex_kept_on_read_errors),
 	KUNIT_CASE(mirvol_test_inject_remapped),

@@ -112,8 +112,8 @@ enum mirvol_reason {
 	/* a plex the operation copied onto was taken offline: online copies it */
 	MIRVOL_R_PLEX_OFFLINE		= 44,
 	/*
-	 * remove, remove-plex: done (the volume or plex is gone), but a
-	 * device kept its superblock: the write erasing it failed
+	 * remove, remove-plex, replace: done (the volume or plex is gone),
+	 * but a device kept its superblock: the write erasing it failed
 	 */
 	MIRVOL_R_WIPE_FAILED		= 45,
 	MIRVOL_R_MAX
