@@ -279,23 +279,11 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 	if (!old)
 		return reason;
 	if (!reason) {
-		int err;
-
 		pr_info("mirvol: %s: plex %u replaced by plex %u\n", vol->name,
 			old->index, new_index);
-		/*
-		 * Not an unwinding: the replace is done (recorded on the
-		 * plexes), past return.  A device that kept its superblock
-		 * could assemble again, as a stale volume of its own: the
-		 * operation fails so that the user knows (as remove-plex).
-		 */
+		/* Not an unwinding: the replace is done, past return. */
 		MIRVOL_KUNIT_HOOK(mirvol_kunit_replaced_hook, old);
-		err = mirvol_sb_wipe(old);
-		if (err) {
-			pr_err("mirvol: %s: replaced plex %pg keeps its superblock: erasing it failed (%d); erase it before reusing it\n",
-			       vol->name, old->bdev, err);
-			reason = MIRVOL_R_WIPE_FAILED;
-		}
+		reason = mirvol_sb_erase(vol, old, "replaced plex ");
 	} else {
 		pr_warn("mirvol: %s: plex %u stays: its replacement, plex %u, is not in sync\n",
 			vol->name, old->index, new_index);

@@ -470,24 +470,14 @@ static void mirvol_remove_plex_run(struct mirvol_operation *op)
 	struct mirvol_volume *vol = op->vol;
 	struct mirvol_plex *plex = NULL;
 	enum mirvol_reason reason;
-	int err;
 
 	mutex_lock(&vol->lock);
 	reason = mirvol_split_off(sp, &plex);
 	mutex_unlock(&vol->lock);
 	if (reason)
 		goto out;
-	/*
-	 * The plex has left (the others recorded it): past return.  A
-	 * device that kept its superblock would assemble again, as a stale
-	 * volume of its own: the operation fails so that the user knows.
-	 */
-	err = mirvol_sb_wipe(plex);
-	if (err) {
-		pr_err("mirvol: %s: removed plex %pg keeps its superblock: erasing it failed (%d); erase it before reusing it\n",
-		       vol->name, plex->bdev, err);
-		reason = MIRVOL_R_WIPE_FAILED;
-	}
+	/* The plex has left (the others recorded it): past return. */
+	reason = mirvol_sb_erase(vol, plex, "removed plex ");
 	mirvol_plex_put(plex);	/* gives the device back */
 out:
 	mirvol_op_finish(op, reason);

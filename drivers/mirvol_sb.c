@@ -800,3 +800,35 @@ int mirvol_sb_wipe(struct mirvol_plex *plex)
 #endif
 	return mirvol_write_head(plex->bdev, NULL, -1);
 }
+
+/**
+ * mirvol_sb_erase - erase the metadata of a plex that leaves for good
+ * @vol: the volume it leaves (named in the log)
+ * @plex: the plex, with its device or without
+ * @what: how the log names it before its device ("", "removed plex ")
+ *
+ * A device that keeps its superblock would assemble again, as a stale
+ * volume of its own: that is an error the caller reports (remove,
+ * remove-plex, replace), past its point of no return.  Not for a failed
+ * plex: its device failed a write already (reported then), and its
+ * superblock is older than the volume's; only the log says it kept it.
+ *
+ * Return: MIRVOL_R_NONE, or MIRVOL_R_WIPE_FAILED.
+ */
+enum mirvol_reason mirvol_sb_erase(struct mirvol_volume *vol,
+				   struct mirvol_plex *plex, const char *what)
+{
+	bool failed = READ_ONCE(plex->state) == MIRVOL_PLEX_FAILED;
+	int err = mirvol_sb_wipe(plex);
+
+	if (!err)
+		return MIRVOL_R_NONE;
+	if (failed) {
+		pr_warn("mirvol: %s: %sfailed plex %pg keeps its (stale) superblock: erasing it failed too (%d); erase it if it works again\n",
+			vol->name, what, plex->bdev, err);
+		return MIRVOL_R_NONE;
+	}
+	pr_err("mirvol: %s: %s%pg keeps its superblock: erasing it failed (%d); erase it before reusing it\n",
+	       vol->name, what, plex->bdev, err);
+	return MIRVOL_R_WIPE_FAILED;
+}

@@ -1800,17 +1800,11 @@ static enum mirvol_reason __mirvol_volume_destroy(struct mirvol_volume *vol,
 	if (mode == MIRVOL_TD_REMOVE) {
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 			struct mirvol_plex *plex = vol->plexes[i];
-			int err;
 
-			if (!plex ||
-			    test_bit(MIRVOL_PLEX_UNWRITTEN, &plex->flags))
-				continue;
-			err = mirvol_sb_wipe(plex);
-			if (!err)
-				continue;
-			pr_err("mirvol: %s: %pg keeps its superblock: erasing it failed (%d); erase it before reusing it\n",
-			       vol->name, plex->bdev, err);
-			reason = MIRVOL_R_WIPE_FAILED;
+			if (plex &&
+			    !test_bit(MIRVOL_PLEX_UNWRITTEN, &plex->flags) &&
+			    mirvol_sb_erase(vol, plex, ""))
+				reason = MIRVOL_R_WIPE_FAILED;
 		}
 	} else if (mode == MIRVOL_TD_STOP && started) {
 		/* A clean stop: the next assembly needs no resync. */

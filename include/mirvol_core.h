@@ -931,6 +931,8 @@ void mirvol_volume_md(struct mirvol_volume *vol, struct mirvol_md *md);
 int mirvol_sb_update_locked(struct mirvol_volume *vol);
 void mirvol_sb_flush_syncing(struct mirvol_volume *vol, u8 slots);
 int mirvol_sb_wipe(struct mirvol_plex *plex);
+enum mirvol_reason mirvol_sb_erase(struct mirvol_volume *vol,
+				   struct mirvol_plex *plex, const char *what);
 int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 int mirvol_sb_catch_up(struct mirvol_volume *vol);

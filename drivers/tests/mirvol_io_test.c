@@ -3985,6 +3985,34 @@ static void mirvol_test_remove_wipe_fails(struct kunit *test)
 	erase_head(test, ctx, 1);
 }
 
+/*
+ * remove of a volume whose plex 1 failed (a write error): its device
+ * fails the erasing write as well.  The user was told the plex failed,
+ * and its superblock is older than the volume's: the kernel log says it
+ * kept it, the removal succeeds (as remove of a degraded md array does).
+ */
+static void mirvol_test_remove_failed_plex_wipe_fails(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+
+	io_create(test, "kunit-rmfailed", 2, true, NULL);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	mirvol_plex_error(ctx->vol->plexes[1], true);
+	KUNIT_ASSERT_EQ(test, ctx->vol->plexes[1]->state, MIRVOL_PLEX_FAILED);
+	flush_work(&ctx->vol->worker);
+	WRITE_ONCE(ctx->vol->plexes[1]->inject, MIRVOL_INJECT_WRITE);
+	reason = mirvol_volume_teardown(ctx->vol, true);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE, "remove: reason %d",
+			    reason);
+	expect_dev_free(test, ctx, 0, true);
+	expect_dev_free(test, ctx, 1, false);
+	erase_head(test, ctx, 1);
+}
+
 static struct mirvol_plex *wipe_fail_plex;
 
 /* The plex left the volume: its erasing write, next, fails. */
@@ -9693,6 +9721,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_superblocks),
 	KUNIT_CASE(mirvol_test_busy_remove),
 	KUNIT_CASE(mirvol_test_remove_wipe_fails),
+	KUNIT_CASE(mirvol_test_remove_failed_plex_wipe_fails),
 	KUNIT_CASE(mirvol_test_remove_plex_wipe_fails),
 	KUNIT_CASE(mirvol_test_replace_wipe_fails),
 	KUNIT_CASE(mirvol_test_resync_mixed_checkpoints),
