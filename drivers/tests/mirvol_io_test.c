@@ -1493,6 +1493,28 @@ static void mirvol_test_return_update_fails(struct kunit *test)
 }
 
 /*
+ * The plex @uuid was replaced by ram2: gone, the two plexes left in sync,
+ * ram2 holding what was written at sector 2048.
+ */
+static void expect_replaced(struct kunit *test, const u8 *uuid)
+{
+	struct io_ctx *ctx = test->priv;
+	int i, n = 0;
+
+	KUNIT_EXPECT_NULL(test, mirvol_plex_find(ctx->vol, uuid));
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (ctx->vol->plexes[i]) {
+			n++;
+			KUNIT_EXPECT_EQ(test, ctx->vol->plexes[i]->state,
+					MIRVOL_PLEX_ACTIVE);
+		}
+	KUNIT_EXPECT_EQ(test, n, 2);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 2, 2048), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/*
  * Replace: the new device syncs while the old plex stays in the mirror,
  * then the old one leaves with its metadata erased; the data is on the
  * new one.
@@ -1506,7 +1528,6 @@ static void mirvol_test_replace(struct kunit *test)
 	struct mirvol_md md;
 	enum mirvol_reason reason;
 	u64 op_id = 0;
-	int i, n = 0;
 
 	io_create(test, "kunit-replace", 2, true, NULL);
 	fill(ctx->pages, 0x4e91);
@@ -1524,16 +1545,7 @@ static void mirvol_test_replace(struct kunit *test)
 			MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, info.type, (u32)MIRVOL_OP_REPLACE);
 	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
-	KUNIT_EXPECT_NULL(test, mirvol_plex_find(ctx->vol, uuid));
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if (ctx->vol->plexes[i]) {
-			n++;
-			KUNIT_EXPECT_EQ(test, ctx->vol->plexes[i]->state,
-					MIRVOL_PLEX_ACTIVE);
-		}
-	KUNIT_EXPECT_EQ(test, n, 2);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 2, 2048), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	expect_replaced(test, uuid);
 	/* The old device is free: no superblock left. */
 	KUNIT_EXPECT_LT(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
 			0);
@@ -4015,6 +4027,20 @@ static void mirvol_test_remove_failed_plex_wipe_fails(struct kunit *test)
 
 static struct mirvol_plex *wipe_fail_plex;
 
+/* Operation @op_id ends failed with WIPE_FAILED (EIO). */
+static void expect_wipe_failed_op(struct kunit *test, u64 op_id,
+				  const char *what)
+{
+	struct mirvol_op_info info;
+
+	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
+	KUNIT_EXPECT_EQ_MSG(test, info.reason, (u32)MIRVOL_R_WIPE_FAILED,
+			    "%s: reason %u", what, info.reason);
+	KUNIT_EXPECT_EQ(test, info.error, EIO);
+}
+
 /* The plex left the volume: its erasing write, next, fails. */
 static void wipe_fail_split_hook(struct mirvol_volume *vol)
 {
@@ -4029,7 +4055,6 @@ static void wipe_fail_split_hook(struct mirvol_volume *vol)
 static void mirvol_test_remove_plex_wipe_fails(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
-	struct mirvol_op_info info;
 	u8 uuid[MIRVOL_UUID_LEN];
 	struct mirvol_plex *p1;
 	u64 op_id = 0;
@@ -4041,16 +4066,10 @@ static void mirvol_test_remove_plex_wipe_fails(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_split_hook, wipe_fail_split_hook);
 	KUNIT_ASSERT_EQ(test, mirvol_remove_plex(ctx->vol, uuid, &op_id),
 			MIRVOL_R_NONE);
-	KUNIT_ASSERT_NE(test, op_id, 0ULL);
 	/* p1 may be freed from here on. */
-	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
-			MIRVOL_R_NONE);
+	expect_wipe_failed_op(test, op_id, "remove-plex");
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 	wipe_fail_plex = NULL;
-	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
-	KUNIT_EXPECT_EQ_MSG(test, info.reason, (u32)MIRVOL_R_WIPE_FAILED,
-			    "remove-plex: reason %u", info.reason);
-	KUNIT_EXPECT_EQ(test, info.error, EIO);
 	KUNIT_EXPECT_NULL(test, ctx->vol->plexes[1]);
 	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
 	expect_dev_free(test, ctx, 1, false);
@@ -4072,12 +4091,10 @@ static void wipe_fail_replaced_hook(struct mirvol_plex *old)
 static void mirvol_test_replace_wipe_fails(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
-	struct mirvol_op_info info;
 	u8 uuid[MIRVOL_UUID_LEN];
 	enum mirvol_reason reason;
 	struct mirvol_md md;
 	u64 op_id = 0;
-	int i, n = 0;
 
 	io_create(test, "kunit-replwipe", 2, true, NULL);
 	fill(ctx->pages, 0x4e92);
@@ -4087,25 +4104,10 @@ static void mirvol_test_replace_wipe_fails(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_replaced_hook, wipe_fail_replaced_hook);
 	reason = mirvol_replace_plex(ctx->vol, uuid, ctx->ram[2], &op_id);
 	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
-			MIRVOL_R_NONE);
+	expect_wipe_failed_op(test, op_id, "replace");
 	WRITE_ONCE(mirvol_kunit_replaced_hook, NULL);
-	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_FAILED);
-	KUNIT_EXPECT_EQ_MSG(test, info.reason, (u32)MIRVOL_R_WIPE_FAILED,
-			    "replace: reason %u", info.reason);
-	KUNIT_EXPECT_EQ(test, info.error, EIO);
 	/* Replaced all the same. */
-	KUNIT_EXPECT_NULL(test, mirvol_plex_find(ctx->vol, uuid));
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-		if (ctx->vol->plexes[i]) {
-			n++;
-			KUNIT_EXPECT_EQ(test, ctx->vol->plexes[i]->state,
-					MIRVOL_PLEX_ACTIVE);
-		}
-	KUNIT_EXPECT_EQ(test, n, 2);
-	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_ONLINE);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 2, 2048), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	expect_replaced(test, uuid);
 	/* The old device is free, and kept its superblock. */
 	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
 			0);
@@ -4376,68 +4378,122 @@ static void mirvol_test_corrected_reads_keep_plex(struct kunit *test)
 	WRITE_ONCE(p1->inject_bad[1], 0);
 }
 
+/* Where the salvage tests read: 64 KiB, 16 blocks. */
+#define SALVAGE_AT	4096
+
+/* Plex @plex unable to read from SALVAGE_AT + @s to SALVAGE_AT + @e. */
+static void salvage_bad(struct mirvol_plex *plex, sector_t s, sector_t e)
+{
+	WRITE_ONCE(plex->inject_bad[0],
+		   MIRVOL_DATA_OFFSET_SECTORS + SALVAGE_AT + s);
+	WRITE_ONCE(plex->inject_bad[1],
+		   MIRVOL_DATA_OFFSET_SECTORS + SALVAGE_AT + e);
+}
+
+/*
+ * The salvage tests' volume: 2 plexes holding fill(@seed) at SALVAGE_AT,
+ * plex i unable to read the sectors from SALVAGE_AT + bad[i][0] to
+ * SALVAGE_AT + bad[i][1] (a disk's pending sectors, until written over),
+ * read errors never failing a plex.  Returns mirvol_max_read_errors for
+ * salvage_end().
+ */
+static unsigned int salvage_setup(struct kunit *test, const char *name,
+				  u32 seed, const sector_t bad[2][2])
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors, i;
+
+	io_create(test, name, 2, true, NULL);
+	fill(ctx->pages, seed);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, SALVAGE_AT,
+				    ctx->pages, IO_PAGES), 0);
+	mirvol_max_read_errors = 1000;
+	for (i = 0; i < 2; i++)
+		salvage_bad(ctx->vol->plexes[i], bad[i][0], bad[i][1]);
+	return saved;
+}
+
+/* A salvage read of the 16 blocks: -errno, the data checked if read. */
+static int salvage_read(struct kunit *test, blk_opf_t flags)
+{
+	struct io_ctx *ctx = test->priv;
+	int ret;
+
+	/* No block left from before can pass for a block read. */
+	fill(ctx->check, 0xbad0);
+	ret = do_io(vbdev(ctx), REQ_OP_READ | flags, SALVAGE_AT, ctx->check,
+		    IO_PAGES);
+	if (!ret)
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	return ret;
+}
+
+/* The repairs and state changes done; the limit back to @saved. */
+static void salvage_end(struct io_ctx *ctx, unsigned int saved)
+{
+	flush_work(&ctx->vol->repair_work);
+	flush_work(&ctx->vol->worker);
+	mirvol_max_read_errors = saved;
+}
+
+/* Both plexes: @corrected repaired errors, @errors uncorrected, active. */
+static void salvage_expect(struct kunit *test, long long corrected,
+			   unsigned int errors)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		struct mirvol_plex *p = ctx->vol->plexes[i];
+
+		KUNIT_EXPECT_EQ_MSG(test,
+				    atomic64_read(&p->corrected_read_errors),
+				    corrected, "plex %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, mirvol_plex_read_errors(p), errors,
+				    "plex %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, p->state, MIRVOL_PLEX_ACTIVE,
+				    "plex %u", i);
+		/* Whatever is left of the bad ranges fails no later test. */
+		WRITE_ONCE(p->inject_bad[1], 0);
+	}
+}
+
 /*
  * Plex @a fails block 1 of a 16-block read and plex @b block 8: every
  * sector is readable on one of them, and the mirror serves the read (md
  * raid1 does, through fix_read_error()).  Then each plex's bad block is
  * rewritten from the other, whichever plex each block was served from.
+ * A readahead first may fail: it is not salvaged, each plex counts an
+ * error.
  */
 static void read_disjoint_bad(struct kunit *test, unsigned int a,
 			      unsigned int b)
 {
 	struct io_ctx *ctx = test->priv;
-	unsigned int saved = mirvol_max_read_errors;
-	struct mirvol_plex *pa, *pb;
-	sector_t s = 4096;
-	int ret;
+	sector_t bad[2][2] = {};
+	unsigned int saved, i;
 
-	io_create(test, "kunit-disjoint", 2, true, NULL);
-	pa = ctx->vol->plexes[a];
-	pb = ctx->vol->plexes[b];
-	fill(ctx->pages, 0x6d6d);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
-				    IO_PAGES), 0);
-	mirvol_max_read_errors = 1000;
-	WRITE_ONCE(pa->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
-	WRITE_ONCE(pa->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 16);
-	WRITE_ONCE(pb->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 64);
-	WRITE_ONCE(pb->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 72);
-	/* A readahead may fail: not salvaged, each plex counts an error. */
-	fill(ctx->check, 0xbad0);
-	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ | REQ_RAHEAD, s,
-				    ctx->check, IO_PAGES), -EIO);
-	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(pa), 1U);
-	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(pb), 1U);
-	/* No block left from before can pass for a block read. */
-	fill(ctx->check, 0xbad1);
-	ret = do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check, IO_PAGES);
-	KUNIT_EXPECT_EQ_MSG(test, ret, 0,
+	bad[a][0] = 8;
+	bad[a][1] = 16;
+	bad[b][0] = 64;
+	bad[b][1] = 72;
+	saved = salvage_setup(test, "kunit-disjoint", 0x6d6d, bad);
+	KUNIT_EXPECT_EQ(test, salvage_read(test, REQ_RAHEAD), -EIO);
+	KUNIT_EXPECT_EQ_MSG(test, salvage_read(test, 0), 0,
 			    "every sector is readable on one plex");
-	if (!ret)
+	salvage_end(ctx, saved);
+	for (i = 0; i < 2; i++) {
+		struct mirvol_plex *p = ctx->vol->plexes[i];
+
+		KUNIT_EXPECT_EQ_MSG(test, p->inject_bad[1], p->inject_bad[0],
+				    "plex %u's bad block not rewritten", i);
+		/* Each holds the data again, its bad block included. */
+		fill(ctx->check, 0xbad1);
+		KUNIT_ASSERT_EQ(test, read_plex(ctx, i, SALVAGE_AT), 0);
 		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	flush_work(&ctx->vol->repair_work);
-	flush_work(&ctx->vol->worker);
-	mirvol_max_read_errors = saved;
-	KUNIT_EXPECT_EQ_MSG(test, pa->inject_bad[1], pa->inject_bad[0],
-			    "plex %u's bad block not rewritten", a);
-	KUNIT_EXPECT_EQ_MSG(test, pb->inject_bad[1], pb->inject_bad[0],
-			    "plex %u's bad block not rewritten", b);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&pa->corrected_read_errors), 1LL);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&pb->corrected_read_errors), 1LL);
-	/* The readahead's, nothing more. */
-	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(pa), 1U);
-	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(pb), 1U);
-	KUNIT_EXPECT_EQ(test, pa->state, MIRVOL_PLEX_ACTIVE);
-	KUNIT_EXPECT_EQ(test, pb->state, MIRVOL_PLEX_ACTIVE);
-	/* Both plexes hold the data again, bad blocks included. */
-	fill(ctx->check, 0xbad2);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, s), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	fill(ctx->check, 0xbad3);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	WRITE_ONCE(pa->inject_bad[1], 0);
-	WRITE_ONCE(pb->inject_bad[1], 0);
+	}
+	/* The readahead's uncorrected errors, nothing more. */
+	salvage_expect(test, 1, 1);
 }
 
 static void mirvol_test_read_disjoint_bad(struct kunit *test)
@@ -4457,26 +4513,16 @@ static void mirvol_test_read_disjoint_bad_swapped(struct kunit *test)
  */
 static void mirvol_test_read_bad_everywhere(struct kunit *test)
 {
+	static const sector_t bad[2][2] = { { 8, 24 }, { 16, 32 } };
 	struct io_ctx *ctx = test->priv;
-	unsigned int saved = mirvol_max_read_errors;
 	struct mirvol_plex *p0, *p1;
-	sector_t s = 4096;
+	unsigned int saved;
 
-	io_create(test, "kunit-allbad", 2, true, NULL);
+	saved = salvage_setup(test, "kunit-allbad", 0x6e6e, bad);
 	p0 = ctx->vol->plexes[0];
 	p1 = ctx->vol->plexes[1];
-	fill(ctx->pages, 0x6e6e);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
-				    IO_PAGES), 0);
-	mirvol_max_read_errors = 1000;
-	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
-	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 24);
-	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 16);
-	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 32);
-	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
-				    IO_PAGES), -EIO);
-	flush_work(&ctx->vol->repair_work);
-	flush_work(&ctx->vol->worker);
+	KUNIT_EXPECT_EQ(test, salvage_read(test, 0), -EIO);
+	salvage_end(ctx, saved);
 	/*
 	 * One uncorrected error each for block 2; the blocks before it
 	 * were probed too: plex 0 fails block 1, which is not rewritten
@@ -4487,12 +4533,11 @@ static void mirvol_test_read_bad_everywhere(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
 	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
 	/* Around the lost block, the rest still reads. */
-	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
-				    2), 0);
-	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s + 24,
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, SALVAGE_AT,
+				    ctx->check, 2), 0);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, SALVAGE_AT + 24,
 				    ctx->check, 2), 0);
 	flush_work(&ctx->vol->repair_work);
-	mirvol_max_read_errors = saved;
 	WRITE_ONCE(p0->inject_bad[1], 0);
 	WRITE_ONCE(p1->inject_bad[1], 0);
 }
@@ -4506,36 +4551,22 @@ static void mirvol_test_read_bad_everywhere(struct kunit *test)
  */
 static void mirvol_test_read_salvage_sticky(struct kunit *test)
 {
+	static const sector_t bad[2][2] = {
+		{ 0, (IO_PAGES - 1) * 8 }, { (IO_PAGES - 1) * 8, IO_PAGES * 8 }
+	};
 	struct io_ctx *ctx = test->priv;
-	unsigned int saved = mirvol_max_read_errors;
-	struct mirvol_plex *p0, *p1;
-	sector_t s = 4096, last = s + (IO_PAGES - 1) * 8;
+	struct mirvol_plex *p0;
+	unsigned int saved;
 	s64 reads0;
-	int ret;
 
-	io_create(test, "kunit-sticky", 2, true, NULL);
+	saved = salvage_setup(test, "kunit-sticky", 0x6f6f, bad);
 	p0 = ctx->vol->plexes[0];
-	p1 = ctx->vol->plexes[1];
-	fill(ctx->pages, 0x6f6f);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
-				    IO_PAGES), 0);
-	mirvol_max_read_errors = 1000;
-	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s);
-	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + last);
-	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + last);
-	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + last + 8);
 	reads0 = atomic64_read(&p0->read_ios);
 	atomic_set(&p0->inject_bad_reads, 0);
-	fill(ctx->check, 0xbad4);
-	ret = do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check, IO_PAGES);
-	KUNIT_EXPECT_EQ(test, ret, 0);
-	if (!ret)
-		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_EXPECT_EQ(test, salvage_read(test, 0), 0);
 	/* The whole read, block 0 (failed), the last block. */
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->read_ios) - reads0, 3LL);
-	flush_work(&ctx->vol->repair_work);
-	flush_work(&ctx->vol->worker);
-	mirvol_max_read_errors = saved;
+	salvage_end(ctx, saved);
 	/*
 	 * Failed on plex 0: the whole read and block 0; in the repair (its
 	 * barrier held), the chunk and unit 0: the units after come from
@@ -4543,13 +4574,9 @@ static void mirvol_test_read_salvage_sticky(struct kunit *test)
 	 */
 	KUNIT_EXPECT_EQ(test, atomic_read(&p0->inject_bad_reads), 4);
 	KUNIT_EXPECT_EQ(test, p0->inject_bad[1], p0->inject_bad[0]);
-	KUNIT_EXPECT_EQ(test, p1->inject_bad[1], p1->inject_bad[0]);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 1LL);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 1LL);
-	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
-	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
-	WRITE_ONCE(p0->inject_bad[1], 0);
-	WRITE_ONCE(p1->inject_bad[1], 0);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[1]->inject_bad[1],
+			ctx->vol->plexes[1]->inject_bad[0]);
+	salvage_expect(test, 1, 0);
 }
 
 /*
@@ -4561,43 +4588,18 @@ static void mirvol_test_read_salvage_sticky(struct kunit *test)
  */
 static void mirvol_test_read_salvage_repair_counts_once(struct kunit *test)
 {
+	static const sector_t bad[2][2] = { { 8, 16 }, { 64, 72 } };
+	unsigned int idx = mirvol_barrier_idx(SALVAGE_AT), saved;
 	struct io_ctx *ctx = test->priv;
-	unsigned int saved = mirvol_max_read_errors;
-	unsigned int idx = mirvol_barrier_idx(4096);
-	struct mirvol_plex *p0, *p1;
-	sector_t s = 4096;
 
-	io_create(test, "kunit-once", 2, true, NULL);
-	p0 = ctx->vol->plexes[0];
-	p1 = ctx->vol->plexes[1];
-	fill(ctx->pages, 0x7070);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
-				    IO_PAGES), 0);
-	mirvol_max_read_errors = 1000;
-	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
-	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 16);
-	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 64);
-	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 72);
+	saved = salvage_setup(test, "kunit-once", 0x7070, bad);
 	mirvol_barrier_raise(&ctx->vol->barrier, idx);
-	fill(ctx->check, 0xbad5);
-	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
-				    IO_PAGES), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_EXPECT_EQ(test, salvage_read(test, 0), 0);
 	/* Block 8 goes bad on plex 0 as well. */
-	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
-	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 72);
+	salvage_bad(ctx->vol->plexes[0], 8, 72);
 	mirvol_barrier_lower(&ctx->vol->barrier, idx);
-	flush_work(&ctx->vol->repair_work);
-	flush_work(&ctx->vol->worker);
-	mirvol_max_read_errors = saved;
-	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 1U);
-	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 1U);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 0LL);
-	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 0LL);
-	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
-	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
-	WRITE_ONCE(p0->inject_bad[1], 0);
-	WRITE_ONCE(p1->inject_bad[1], 0);
+	salvage_end(ctx, saved);
+	salvage_expect(test, 0, 1);
 }
 
 /*
