@@ -3916,14 +3916,15 @@ static void mirvol_test_busy_remove(struct kunit *test)
 				    IO_PAGES), 0);
 }
 
-static int wipe_fail_holder;
+static int dev_free_holder;
 
 /*
  * Device @i is free: no volume holds it, it opens exclusively; @erased:
- * and it carries no mirvol superblock.
+ * and it carries no mirvol superblock (else it still carries one).  Each
+ * failure message begins with @what.
  */
-static void expect_dev_free(struct kunit *test, struct io_ctx *ctx,
-			    unsigned int i, bool erased)
+static void expect_dev_free_as(struct kunit *test, struct io_ctx *ctx,
+			       unsigned int i, bool erased, const char *what)
 {
 	dev_t devt = rbdev(ctx, i)->bd_dev;
 	struct mirvol_volume *vol;
@@ -3931,27 +3932,34 @@ static void expect_dev_free(struct kunit *test, struct io_ctx *ctx,
 	struct mirvol_plex *plex;
 	struct mirvol_md md;
 	struct file *f;
+	int ret;
 
 	plex = mirvol_find_devt(devt, &vol);
-	KUNIT_EXPECT_NULL_MSG(test, plex, "ram%u left a plex", i);
+	KUNIT_EXPECT_NULL_MSG(test, plex, "%sram%u left a plex of %s", what, i,
+			      plex ? vol->name : "");
 	if (plex) {
 		mirvol_plex_put(plex);
 		mirvol_volume_put(vol);
 	}
 	f = bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE,
-				  &wipe_fail_holder, NULL);
-	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(f), "ram%u still claimed (%d)", i,
-			       PTR_ERR_OR_ZERO(f));
+				  &dev_free_holder, NULL);
+	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(f), "%sram%u still claimed (%d)",
+			       what, i, PTR_ERR_OR_ZERO(f));
 	if (!IS_ERR(f))
 		__fput_sync(f);
+	ret = mirvol_sb_read_dev(rbdev(ctx, i), &md, &reason);
 	if (erased)
-		KUNIT_EXPECT_EQ_MSG(test, mirvol_sb_read_dev(rbdev(ctx, i), &md,
-							     &reason), -EINVAL,
-				    "ram%u keeps a superblock", i);
+		KUNIT_EXPECT_EQ_MSG(test, ret, -EINVAL,
+				    "%sram%u keeps a superblock", what, i);
 	else
-		KUNIT_EXPECT_GE_MSG(test, mirvol_sb_read_dev(rbdev(ctx, i), &md,
-							     &reason), 0,
-				    "ram%u lost its superblock", i);
+		KUNIT_EXPECT_GE_MSG(test, ret, 0, "%sram%u lost its superblock",
+				    what, i);
+}
+
+static void expect_dev_free(struct kunit *test, struct io_ctx *ctx,
+			    unsigned int i, bool erased)
+{
+	expect_dev_free_as(test, ctx, i, erased, "");
 }
 
 /* Erase what a failed wipe left on device @i: no later test sees it. */
@@ -9464,8 +9472,6 @@ static bool failnth_disarm(void)
 	return !left;
 }
 
-static int failnth_holder;
-
 /*
  * RAM disk @i is no plex of any volume, free for an exclusive open (no
  * claim left) and holds no superblock.
@@ -9473,30 +9479,10 @@ static int failnth_holder;
 static void failnth_expect_free(struct kunit *test, struct io_ctx *ctx,
 				unsigned int i, const char *op, unsigned int n)
 {
-	dev_t devt = rbdev(ctx, i)->bd_dev;
-	struct mirvol_volume *vol;
-	enum mirvol_reason reason;
-	struct mirvol_plex *plex;
-	struct mirvol_md md;
-	struct file *f;
+	char what[48];
 
-	plex = mirvol_find_devt(devt, &vol);
-	KUNIT_EXPECT_NULL_MSG(test, plex, "%s, N=%u: ram%u left a plex of %s",
-			      op, n, i, plex ? vol->name : "");
-	if (plex) {
-		mirvol_plex_put(plex);
-		mirvol_volume_put(vol);
-	}
-	f = bdev_file_open_by_dev(devt, BLK_OPEN_READ | BLK_OPEN_WRITE,
-				  &failnth_holder, NULL);
-	KUNIT_EXPECT_FALSE_MSG(test, IS_ERR(f),
-			       "%s, N=%u: ram%u still claimed (%d)", op, n, i,
-			       PTR_ERR_OR_ZERO(f));
-	if (!IS_ERR(f))
-		__fput_sync(f);
-	KUNIT_EXPECT_EQ_MSG(test, mirvol_sb_read_dev(rbdev(ctx, i), &md,
-						     &reason), -EINVAL,
-			    "%s, N=%u: ram%u keeps a superblock", op, n, i);
+	snprintf(what, sizeof(what), "%s, N=%u: ", op, n);
+	expect_dev_free_as(test, ctx, i, true, what);
 }
 
 /* create, 2 plexes, with an initial resync */
