@@ -744,6 +744,16 @@ static void mirvol_queue_retry(struct mirvol_volume *vol, struct bio *clone)
 	queue_work(mirvol_io_wq, &vol->retry_work);
 }
 
+/* No plex served a read: each of @tried has an uncorrected read error. */
+static void mirvol_read_failed(struct mirvol_volume *vol, unsigned int tried)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if ((tried & BIT(i)) && vol->plexes[i])
+			mirvol_plex_error(vol->plexes[i], false);
+}
+
 /* A salvage's block: a page (as md's fix_read_error()), or larger. */
 static unsigned int mirvol_salvage_unit(struct mirvol_volume *vol)
 {
@@ -817,9 +827,7 @@ static noinline __cold void mirvol_salvage_step(struct mirvol_volume *vol,
 				   vol->name,
 				   (unsigned long long)orig->bi_iter.bi_sector +
 				   off, n);
-		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-			if ((tried & BIT(i)) && vol->plexes[i])
-				mirvol_plex_error(vol->plexes[i], false);
+		mirvol_read_failed(vol, tried);
 		if (off)
 			mirvol_queue_repair(vol, orig->bi_iter.bi_sector, off,
 					    cand, true, GFP_NOIO);
@@ -880,8 +888,6 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 
 	plex = mirvol_read_plex(vol, orig->bi_iter.bi_sector, tried, &now);
 	if (unlikely(!plex)) {
-		unsigned int i;
-
 		/*
 		 * Failed by several plexes: maybe each in other blocks.  Not
 		 * a readahead, which may fail (as dm-raid1 lets it).
@@ -892,10 +898,15 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 					    __ffs(tried), 0, 0);
 			return;
 		}
-		/* Every plex that failed it has an uncorrected error. */
-		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-			if ((tried & BIT(i)) && vol->plexes[i])
-				mirvol_plex_error(vol->plexes[i], false);
+		/*
+		 * Every plex that failed it has an uncorrected error, but
+		 * for a readahead: its plexes may each have failed it in
+		 * other blocks, all readable, and readaheads counted so
+		 * could fail a plex holding the only good copy of a block.
+		 * The read that follows finds out what is unreadable.
+		 */
+		if (!(orig->bi_opf & REQ_RAHEAD))
+			mirvol_read_failed(vol, tried);
 		orig->bi_status = BLK_STS_IOERR;
 		bio_end_io_acct(orig, start);
 		bio_endio(orig);

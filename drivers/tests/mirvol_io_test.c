@@ -4471,8 +4471,8 @@ static void salvage_expect(struct kunit *test, long long corrected,
  * sector is readable on one of them, and the mirror serves the read (md
  * raid1 does, through fix_read_error()).  Then each plex's bad block is
  * rewritten from the other, whichever plex each block was served from.
- * A readahead first may fail: it is not salvaged, each plex counts an
- * error.
+ * A readahead first may fail: it is not salvaged, and counts no error
+ * (mirvol_test_readahead_errors_keep_plexes).
  */
 static void read_disjoint_bad(struct kunit *test, unsigned int a,
 			      unsigned int b)
@@ -4500,8 +4500,8 @@ static void read_disjoint_bad(struct kunit *test, unsigned int a,
 		KUNIT_ASSERT_EQ(test, read_plex(ctx, i, SALVAGE_AT), 0);
 		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 	}
-	/* The readahead's uncorrected errors, nothing more. */
-	salvage_expect(test, 1, 1);
+	/* Nothing uncorrected. */
+	salvage_expect(test, 1, 0);
 }
 
 static void mirvol_test_read_disjoint_bad(struct kunit *test)
@@ -4608,6 +4608,29 @@ static void mirvol_test_read_salvage_repair_counts_once(struct kunit *test)
 	mirvol_barrier_lower(&ctx->vol->barrier, idx);
 	salvage_end(ctx, saved);
 	salvage_expect(test, 0, 1);
+}
+
+/*
+ * Readaheads over blocks that each plex fails in other places fail (they
+ * are not salvaged) but count no uncorrected error: no plex was shown
+ * unable to serve a block the others could not.  Counted, enough of them
+ * failed plex 0, and the block plex 1 cannot read was lost with it.
+ */
+static void mirvol_test_readahead_errors_keep_plexes(struct kunit *test)
+{
+	static const sector_t bad[2][2] = { { 8, 16 }, { 64, 72 } };
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved, i;
+
+	saved = salvage_setup(test, "kunit-rahead", 0x7171, bad);
+	mirvol_max_read_errors = 3;
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, salvage_read(test, REQ_RAHEAD), -EIO);
+	flush_work(&ctx->vol->worker);
+	KUNIT_EXPECT_EQ_MSG(test, salvage_read(test, 0), 0,
+			    "every sector is readable on one plex");
+	salvage_end(ctx, saved);
+	salvage_expect(test, 1, 0);
 }
 
 /*
@@ -9722,6 +9745,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_bad_everywhere),
 	KUNIT_CASE(mirvol_test_read_salvage_sticky),
 	KUNIT_CASE(mirvol_test_read_salvage_repair_counts_once),
+	KUNIT_CASE(mirvol_test_readahead_errors_keep_plexes),
 	KUNIT_CASE(mirvol_test_repair_small_buffer),
 	KUNIT_CASE(mirvol_test_stop_during_read_repair),
 	KUNIT_CASE(mirvol_test_start_fails_repair_queued),
