@@ -6,7 +6,8 @@
 # sector is readable on one plex, so the read returns the right data (md
 # raid1 serves it too), and afterwards each plex has its bad block
 # rewritten from the other: both count a corrected read error, no read
-# error, and read their own block again.
+# error, and read their own block again.  Then the same through the page
+# cache: its readahead fails, counting no error that could fail a plex.
 #
 # Both legs are dm-integrity devices with a damaged block (mk_remap): a
 # rewrite really makes the block readable again, as a disk remaps a
@@ -60,5 +61,23 @@ run_test() {
 	leg_reads "$leg1" $((at + 7 * 4096)) || fail "plex 1 still cannot read its block: not rewritten"
 	plexes_identical dj
 	cmp "$TEST_TMP/data" "$vol" || fail "the volume's data differs"
+
+	# The same blocks bad again, read through the page cache with one
+	# uncorrected read error enough to fail a plex: the readahead over
+	# both fails (it is not salvaged) and must count nothing; counted, it
+	# failed plex 0 and with it the only readable copy of plex 1's block.
+	# The page cache then reads page by page, from the plex that can.
+	echo 1 >/sys/module/mirvol/parameters/max_read_errors
+	remap_damage leg0 $((off + at + 4096)) 4096
+	remap_damage leg1 $((off + at + 7 * 4096)) 4096
+	blockdev --flushbufs "$vol"
+	cmp <(dd if="$TEST_TMP/data" bs=64k skip=$((at / 65536)) count=1 status=none) \
+	    <(dd if="$vol" bs=64k skip=$((at / 65536)) count=1 status=none) ||
+		fail "a buffered read over both plexes' bad blocks failed or returned wrong data"
+	json=$(mirvolctl show dj --json)
+	log "plexes: $(jq -c '[.plexes[] | {state, read_errors, corrected_read_errors}]' <<<"$json")"
+	assert_eq "active active" "$(jq -r '[.plexes[].state] | "\(.[0]) \(.[1])"' <<<"$json")" "states after readahead"
+	assert_eq "0 0" "$(jq -r '[.plexes[].read_errors] | "\(.[0]) \(.[1])"' <<<"$json")" "read errors after readahead"
+	echo 20 >/sys/module/mirvol/parameters/max_read_errors
 	mirvolctl remove --yes dj
 }
