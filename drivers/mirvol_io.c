@@ -40,6 +40,7 @@ void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
+void (*mirvol_kunit_wait_dirty_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
 void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 bool mirvol_kunit_start_fail;
@@ -264,18 +265,31 @@ static bool mirvol_bio_modifies(struct bio *bio)
  * Returns false when the mark did not reach the in-sync plexes (or the
  * volume failed): the write must then reach no plex, since superblocks
  * that say clean would not have it resynced after a crash.
+ *
+ * The writer holds nothing while it waits, so safe mode (or the reboot
+ * notifier) may mark the volume clean again between the worker's answer
+ * and the writer's look: the request answered (DIRTY_REQ clear), the
+ * volume clean, it asks again rather than wait for a mark nobody writes.
  */
 static bool mirvol_wait_dirty(struct mirvol_volume *vol)
 {
-	unsigned int failures = READ_ONCE(vol->dirty_failures);
+	unsigned int failures;
 
-	/* Pairs with the worker's clear before it counts a failure. */
-	smp_mb__before_atomic();
-	set_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
-	queue_work(mirvol_io_wq, &vol->worker);
-	wait_event(vol->wait, test_bit(MIRVOL_VOL_DIRTY, &vol->flags) ||
-		   READ_ONCE(vol->state) == MIRVOL_VOLUME_FAILED ||
-		   READ_ONCE(vol->dirty_failures) != failures);
+	do {
+		failures = READ_ONCE(vol->dirty_failures);
+		/* Pairs with the worker's clear before it counts a failure. */
+		smp_mb__before_atomic();
+		set_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
+		queue_work(mirvol_io_wq, &vol->worker);
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_wait_dirty_hook, vol);
+		wait_event(vol->wait,
+			   test_bit(MIRVOL_VOL_DIRTY, &vol->flags) ||
+			   !test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags) ||
+			   READ_ONCE(vol->state) == MIRVOL_VOLUME_FAILED ||
+			   READ_ONCE(vol->dirty_failures) != failures);
+	} while (!test_bit(MIRVOL_VOL_DIRTY, &vol->flags) &&
+		 READ_ONCE(vol->state) != MIRVOL_VOLUME_FAILED &&
+		 READ_ONCE(vol->dirty_failures) == failures);
 	return test_bit(MIRVOL_VOL_DIRTY, &vol->flags);
 }
 

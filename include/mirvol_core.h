@@ -203,6 +203,11 @@ extern void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
  * once sb_mutex is dropped; @ok: the mark is on disk.
  */
 extern void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
+/*
+ * KUnit: called by a writer that asked for the dirty mark, before it
+ * waits for it; no lock held.
+ */
+extern void (*mirvol_kunit_wait_dirty_hook)(struct mirvol_volume *vol);
 /* KUnit: called as a resync target is promoted, before state_lock. */
 extern void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 /* KUnit: called by an add-plex or replace once it has done its change. */

@@ -253,6 +253,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	noio_check_end(test);
 	WRITE_ONCE(mirvol_kunit_resync_end_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_dirty_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_wait_dirty_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_add_done_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
@@ -5870,6 +5871,49 @@ static void mirvol_test_dirty_retry_after_failure(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, test_bit(MIRVOL_VOL_DIRTY, &vol->flags));
 }
 
+/*
+ * The writer, having asked for the dirty mark, is preempted until the
+ * worker has written it and safe mode has taken it back.
+ */
+static void clean_before_writer_waits(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_wait_dirty_hook, NULL);
+	if (wait_until(test_bit(MIRVOL_VOL_DIRTY, &vol->flags)))
+		mirvol_reboot_one(vol);
+}
+
+/*
+ * A writer that asked for the dirty mark may not run before safe mode
+ * (or the reboot notifier) marks the volume clean again: it wakes to a
+ * clean volume, its request answered.  It must ask again, not wait for
+ * a mark nobody will write (md's writers hold writes_pending instead).
+ */
+static void mirvol_test_dirty_wait_after_clean(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct async_write aw;
+
+	io_create_flags(test, "kunit-dirtyclean", 2,
+			MIRVOL_CREATE_F_ASSUME_CLEAN | MIRVOL_CREATE_F_NO_BITMAP,
+			NULL);
+	vol = ctx->vol;
+	vol->safe_mode_delay_ms = 0;
+	KUNIT_ASSERT_FALSE(test, test_bit(MIRVOL_VOL_DIRTY, &vol->flags));
+	WRITE_ONCE(mirvol_kunit_wait_dirty_hook, clean_before_writer_waits);
+	fill(ctx->pages, 0x7005);
+	async_write_start(&aw, vbdev(ctx), 0, ctx->pages);
+	if (!wait_until(completion_done(&aw.done))) {
+		KUNIT_FAIL(test, "a writer waits for a dirty mark safe mode took back");
+		/* Unstick it. */
+		set_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
+		queue_work(mirvol_io_wq, &vol->worker);
+	}
+	async_write_finish(test, &aw);
+	KUNIT_EXPECT_EQ(test, aw.ret, 0);
+	KUNIT_EXPECT_TRUE(test, test_bit(MIRVOL_VOL_DIRTY, &vol->flags));
+}
+
 static DECLARE_COMPLETION(add_done_reached);
 
 /* The replace is done: hold it there while the test cancels it. */
@@ -9778,6 +9822,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_dead_waits_sb_writer),
 	KUNIT_CASE(mirvol_test_dead_unlinks_before_suspend),
 	KUNIT_CASE(mirvol_test_dirty_retry_after_failure),
+	KUNIT_CASE(mirvol_test_dirty_wait_after_clean),
 	KUNIT_CASE(mirvol_test_promotion_keeps_failure),
 	KUNIT_CASE(mirvol_test_cancel_after_change),
 	KUNIT_CASE(mirvol_test_cancel_after_promotion),
