@@ -4400,24 +4400,25 @@ static void salvage_bad(struct mirvol_plex *plex, sector_t s, sector_t e)
 }
 
 /*
- * The salvage tests' volume: 2 plexes holding fill(@seed) at SALVAGE_AT,
+ * The salvage tests' volume: @n plexes holding fill(@seed) at SALVAGE_AT,
  * plex i unable to read the sectors from SALVAGE_AT + bad[i][0] to
  * SALVAGE_AT + bad[i][1] (a disk's pending sectors, until written over),
  * read errors never failing a plex.  Returns mirvol_max_read_errors for
  * salvage_end().
  */
 static unsigned int salvage_setup(struct kunit *test, const char *name,
-				  u32 seed, const sector_t bad[2][2])
+				  u32 seed, unsigned int n,
+				  const sector_t bad[][2])
 {
 	struct io_ctx *ctx = test->priv;
 	unsigned int saved = mirvol_max_read_errors, i;
 
-	io_create(test, name, 2, true, NULL);
+	io_create(test, name, n, true, NULL);
 	fill(ctx->pages, seed);
 	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, SALVAGE_AT,
 				    ctx->pages, IO_PAGES), 0);
 	mirvol_max_read_errors = 1000;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < n; i++)
 		salvage_bad(ctx->vol->plexes[i], bad[i][0], bad[i][1]);
 	return saved;
 }
@@ -4445,26 +4446,50 @@ static void salvage_end(struct io_ctx *ctx, unsigned int saved)
 	mirvol_max_read_errors = saved;
 }
 
-/* Both plexes: @corrected repaired errors, @errors uncorrected, active. */
+/* Plex @i: @corrected repaired errors, @errors uncorrected, in @state. */
+static void salvage_expect_plex(struct kunit *test, unsigned int i,
+				long long corrected, unsigned int errors,
+				unsigned int state)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p = ctx->vol->plexes[i];
+
+	KUNIT_EXPECT_EQ_MSG(test, atomic64_read(&p->corrected_read_errors),
+			    corrected, "plex %u", i);
+	KUNIT_EXPECT_EQ_MSG(test, mirvol_plex_read_errors(p), errors,
+			    "plex %u", i);
+	KUNIT_EXPECT_EQ_MSG(test, p->state, state, "plex %u", i);
+	/* Whatever is left of the bad ranges fails no later test. */
+	WRITE_ONCE(p->inject_bad[1], 0);
+}
+
+/* Every plex: @corrected repaired errors, @errors uncorrected, active. */
 static void salvage_expect(struct kunit *test, long long corrected,
 			   unsigned int errors)
 {
 	struct io_ctx *ctx = test->priv;
 	unsigned int i;
 
-	for (i = 0; i < 2; i++) {
-		struct mirvol_plex *p = ctx->vol->plexes[i];
+	for (i = 0; i < ctx->vol->nr_slots; i++)
+		salvage_expect_plex(test, i, corrected, errors,
+				    MIRVOL_PLEX_ACTIVE);
+}
 
-		KUNIT_EXPECT_EQ_MSG(test,
-				    atomic64_read(&p->corrected_read_errors),
-				    corrected, "plex %u", i);
-		KUNIT_EXPECT_EQ_MSG(test, mirvol_plex_read_errors(p), errors,
-				    "plex %u", i);
-		KUNIT_EXPECT_EQ_MSG(test, p->state, MIRVOL_PLEX_ACTIVE,
-				    "plex %u", i);
-		/* Whatever is left of the bad ranges fails no later test. */
-		WRITE_ONCE(p->inject_bad[1], 0);
-	}
+/*
+ * Plex @i's bad range rewritten (@done) or not, and its device holding
+ * the data all the same (read past the fault injection).
+ */
+static void salvage_rewritten(struct kunit *test, unsigned int i, bool done)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p = ctx->vol->plexes[i];
+
+	KUNIT_EXPECT_EQ_MSG(test, p->inject_bad[1] == p->inject_bad[0], done,
+			    "plex %u's bad range rewritten", i);
+	fill(ctx->check, 0xbad1);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, i, SALVAGE_AT), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex %u does not hold the data", i);
 }
 
 /*
@@ -4486,21 +4511,13 @@ static void read_disjoint_bad(struct kunit *test, unsigned int a,
 	bad[a][1] = 16;
 	bad[b][0] = 64;
 	bad[b][1] = 72;
-	saved = salvage_setup(test, "kunit-disjoint", 0x6d6d, bad);
+	saved = salvage_setup(test, "kunit-disjoint", 0x6d6d, 2, bad);
 	KUNIT_EXPECT_EQ(test, salvage_read(test, REQ_RAHEAD), -EIO);
 	KUNIT_EXPECT_EQ_MSG(test, salvage_read(test, 0), 0,
 			    "every sector is readable on one plex");
 	salvage_end(ctx, saved);
-	for (i = 0; i < 2; i++) {
-		struct mirvol_plex *p = ctx->vol->plexes[i];
-
-		KUNIT_EXPECT_EQ_MSG(test, p->inject_bad[1], p->inject_bad[0],
-				    "plex %u's bad block not rewritten", i);
-		/* Each holds the data again, its bad block included. */
-		fill(ctx->check, 0xbad1);
-		KUNIT_ASSERT_EQ(test, read_plex(ctx, i, SALVAGE_AT), 0);
-		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	}
+	for (i = 0; i < 2; i++)
+		salvage_rewritten(test, i, true);
 	/* Nothing uncorrected. */
 	salvage_expect(test, 1, 0);
 }
@@ -4527,7 +4544,7 @@ static void mirvol_test_read_bad_everywhere(struct kunit *test)
 	struct mirvol_plex *p0, *p1;
 	unsigned int saved;
 
-	saved = salvage_setup(test, "kunit-allbad", 0x6e6e, bad);
+	saved = salvage_setup(test, "kunit-allbad", 0x6e6e, 2, bad);
 	p0 = ctx->vol->plexes[0];
 	p1 = ctx->vol->plexes[1];
 	KUNIT_EXPECT_EQ(test, salvage_read(test, 0), -EIO);
@@ -4568,7 +4585,7 @@ static void mirvol_test_read_salvage_sticky(struct kunit *test)
 	unsigned int saved;
 	s64 reads0;
 
-	saved = salvage_setup(test, "kunit-sticky", 0x6f6f, bad);
+	saved = salvage_setup(test, "kunit-sticky", 0x6f6f, 2, bad);
 	p0 = ctx->vol->plexes[0];
 	reads0 = atomic64_read(&p0->read_ios);
 	atomic_set(&p0->inject_bad_reads, 0);
@@ -4601,7 +4618,7 @@ static void mirvol_test_read_salvage_repair_counts_once(struct kunit *test)
 	unsigned int idx = mirvol_barrier_idx(SALVAGE_AT), saved;
 	struct io_ctx *ctx = test->priv;
 
-	saved = salvage_setup(test, "kunit-once", 0x7070, bad);
+	saved = salvage_setup(test, "kunit-once", 0x7070, 2, bad);
 	mirvol_barrier_raise(&ctx->vol->barrier, idx);
 	KUNIT_EXPECT_EQ(test, salvage_read(test, 0), 0);
 	/* Block 8 goes bad on plex 0 as well. */
@@ -4623,7 +4640,7 @@ static void mirvol_test_readahead_errors_keep_plexes(struct kunit *test)
 	struct io_ctx *ctx = test->priv;
 	unsigned int saved, i;
 
-	saved = salvage_setup(test, "kunit-rahead", 0x7171, bad);
+	saved = salvage_setup(test, "kunit-rahead", 0x7272, 2, bad);
 	mirvol_max_read_errors = 3;
 	for (i = 0; i < 4; i++)
 		KUNIT_EXPECT_EQ(test, salvage_read(test, REQ_RAHEAD), -EIO);
@@ -4632,6 +4649,40 @@ static void mirvol_test_readahead_errors_keep_plexes(struct kunit *test)
 			    "every sector is readable on one plex");
 	salvage_end(ctx, saved);
 	salvage_expect(test, 1, 0);
+}
+
+/*
+ * Three plexes, each failing another block of a read: plex 0 block 2,
+ * plex 1 block 5 (@two: block 2 as plex 0 does, which only plex 2 then
+ * reads), plex 2 block 9.  The read is served, and the probing repair
+ * rewrites each plex's bad block, each counting one corrected error.
+ */
+static void read_salvage_three(struct kunit *test, bool two)
+{
+	sector_t bad[3][2] = { { 16, 24 }, { 40, 48 }, { 72, 80 } };
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved, i;
+
+	if (two) {
+		bad[1][0] = 16;
+		bad[1][1] = 24;
+	}
+	saved = salvage_setup(test, "kunit-three", 0x7171, 3, bad);
+	KUNIT_EXPECT_EQ(test, salvage_read(test, 0), 0);
+	salvage_end(ctx, saved);
+	for (i = 0; i < 3; i++)
+		salvage_rewritten(test, i, true);
+	salvage_expect(test, 1, 0);
+}
+
+static void mirvol_test_read_salvage_three(struct kunit *test)
+{
+	read_salvage_three(test, false);
+}
+
+static void mirvol_test_read_salvage_three_bad_on_two(struct kunit *test)
+{
+	read_salvage_three(test, true);
 }
 
 /*
@@ -9790,6 +9841,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_salvage_sticky),
 	KUNIT_CASE(mirvol_test_read_salvage_repair_counts_once),
 	KUNIT_CASE(mirvol_test_readahead_errors_keep_plexes),
+	KUNIT_CASE(mirvol_test_read_salvage_three),
+	KUNIT_CASE(mirvol_test_read_salvage_three_bad_on_two),
 	KUNIT_CASE(mirvol_test_repair_small_buffer),
 	KUNIT_CASE(mirvol_test_stop_during_read_repair),
 	KUNIT_CASE(mirvol_test_start_fails_repair_queued),
