@@ -37,6 +37,7 @@ void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
 void (*mirvol_kunit_add_done_hook)(struct mirvol_operation *op);
 void (*mirvol_kunit_resync_end_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_salvage_hook)(struct mirvol_volume *vol, u32 block);
 void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
@@ -821,6 +822,7 @@ static noinline __cold void mirvol_salvage_step(struct mirvol_volume *vol,
 	struct mirvol_clone *c;
 	struct bio *clone;
 
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_salvage_hook, vol, block);
 	if (off >= bio_sectors(orig)) {
 		mirvol_queue_repair(vol, orig->bi_iter.bi_sector,
 				    bio_sectors(orig), cand, true, GFP_NOIO);

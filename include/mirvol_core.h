@@ -214,6 +214,13 @@ extern void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 extern void (*mirvol_kunit_add_done_hook)(struct mirvol_operation *op);
 /* KUnit: called before each step of a resync pass, no lock held. */
 extern void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called by each step of a read salvage, before it chooses the
+ * plex for @block (the block of the read it is at); the retry work, no
+ * lock held, the read's I/O reference held.
+ */
+extern void (*mirvol_kunit_salvage_hook)(struct mirvol_volume *vol,
+					 u32 block);
 /* KUnit: called as a replace's new plex is in sync, no lock held. */
 extern void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
 /*

@@ -257,6 +257,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_add_done_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_salvage_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_replace_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_finish_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
@@ -4683,6 +4684,145 @@ static void mirvol_test_read_salvage_three(struct kunit *test)
 static void mirvol_test_read_salvage_three_bad_on_two(struct kunit *test)
 {
 	read_salvage_three(test, true);
+}
+
+/* What salvage_hook() does, once, as a salvage comes to @block. */
+static struct {
+	u32 block;
+	unsigned int plex;
+	void (*fn)(struct mirvol_volume *vol, unsigned int plex);
+	atomic_t runs;
+	s64 reads;
+	bool seen;
+} salvage_at;
+
+static void salvage_hook(struct mirvol_volume *vol, u32 block)
+{
+	unsigned int i = salvage_at.plex;
+
+	if (block != salvage_at.block ||
+	    atomic_inc_return(&salvage_at.runs) != 1)
+		return;
+	salvage_at.reads = atomic64_read(&vol->plexes[i]->read_ios);
+	salvage_at.fn(vol, i);
+}
+
+/* Have @fn(vol, @plex) run as the next salvage comes to @block. */
+static void salvage_at_set(u32 block, unsigned int plex,
+			   void (*fn)(struct mirvol_volume *vol,
+				      unsigned int plex))
+{
+	salvage_at.block = block;
+	salvage_at.plex = plex;
+	salvage_at.fn = fn;
+	salvage_at.seen = false;
+	atomic_set(&salvage_at.runs, 0);
+	WRITE_ONCE(mirvol_kunit_salvage_hook, salvage_hook);
+}
+
+/* Plex @i fails a write (another bio's): FAILED at once. */
+static void salvage_fail_plex(struct mirvol_volume *vol, unsigned int i)
+{
+	mirvol_plex_error(vol->plexes[i], true);
+	salvage_at.seen = READ_ONCE(vol->plexes[i]->state) ==
+			  MIRVOL_PLEX_FAILED;
+}
+
+/*
+ * Plex @i's device is deleted: the block layer's call.  The dead work
+ * makes it missing, then waits for the read's I/O reference to close the
+ * device; the salvage goes on once the plex is missing.
+ */
+static void salvage_lose_plex(struct mirvol_volume *vol, unsigned int i)
+{
+	struct block_device *bdev = vol->plexes[i]->bdev;
+
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	salvage_at.seen = wait_until(READ_ONCE(vol->plexes[i]->state) ==
+				     MIRVOL_PLEX_MISSING);
+}
+
+/*
+ * Plex @lost lost (@gone: its device deleted, else failed) as a salvage
+ * comes to block 3.  Three plexes failing blocks 2, 5 and 9 (@n 3): plex 0
+ * read blocks 0 and 1, plex 1 block 2; the two left read every block, and
+ * the read is served, and each of them repaired.  Two (@n 2): plex 0
+ * fails block 1, plex 1 block 8; plex 1 reads blocks 1 and 2.  Plex 1
+ * lost, plex 0 reads the rest and the read is served; plex 0 lost, block
+ * 8 is lost, and the read fails.  Either way the plex left has a bad
+ * block no plex in sync reads: not repaired, one uncorrected error.  The
+ * lost plex gets no read after, by the salvage or the repair (only for
+ * the plexes in sync), is not rewritten and counts nothing.
+ */
+static void read_salvage_lose(struct kunit *test, unsigned int n,
+			      unsigned int lost, bool gone)
+{
+	static const sector_t bad3[3][2] = { { 16, 24 }, { 40, 48 },
+					     { 72, 80 } };
+	static const sector_t bad2[2][2] = { { 8, 16 }, { 64, 72 } };
+	unsigned int state = gone ? MIRVOL_PLEX_MISSING : MIRVOL_PLEX_FAILED;
+	struct io_ctx *ctx = test->priv;
+	bool served = n == 3 || lost == 1, repaired = n == 3;
+	struct mirvol_plex *p;
+	unsigned int saved, i;
+
+	saved = salvage_setup(test, "kunit-salvlose", 0x7272, n,
+			      n == 3 ? bad3 : bad2);
+	p = ctx->vol->plexes[lost];
+	salvage_at_set(3, lost, gone ? salvage_lose_plex : salvage_fail_plex);
+	KUNIT_EXPECT_EQ(test, salvage_read(test, 0), served ? 0 : -EIO);
+	KUNIT_EXPECT_EQ(test, atomic_read(&salvage_at.runs), 1);
+	KUNIT_EXPECT_TRUE(test, salvage_at.seen);
+	/* The device given back, the repair done. */
+	flush_mirvol_works();
+	salvage_end(ctx, saved);
+	/* Its bad block failed by the whole read, and by block 2 or 1. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&p->inject_bad_reads),
+			lost ? 1 : 2);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p->read_ios), salvage_at.reads);
+	salvage_rewritten(test, lost, false);
+	salvage_expect_plex(test, lost, 0, 0, state);
+	for (i = 0; i < n; i++) {
+		if (i == lost)
+			continue;
+		salvage_rewritten(test, i, repaired);
+		salvage_expect_plex(test, i, repaired, !repaired,
+				    MIRVOL_PLEX_ACTIVE);
+	}
+	if (gone)
+		KUNIT_EXPECT_NULL(test, p->bdev);
+}
+
+static void mirvol_test_read_salvage_plex_fails(struct kunit *test)
+{
+	read_salvage_lose(test, 3, 0, false);
+}
+
+static void mirvol_test_read_salvage_plex_gone(struct kunit *test)
+{
+	read_salvage_lose(test, 3, 0, true);
+}
+
+/* The plex that read the block before (tried first) is the one lost. */
+static void mirvol_test_read_salvage_reader_fails(struct kunit *test)
+{
+	read_salvage_lose(test, 3, 1, false);
+}
+
+static void mirvol_test_read_salvage_reader_gone(struct kunit *test)
+{
+	read_salvage_lose(test, 2, 1, true);
+}
+
+static void mirvol_test_read_salvage_lost_fails(struct kunit *test)
+{
+	read_salvage_lose(test, 2, 0, false);
+}
+
+static void mirvol_test_read_salvage_lost_gone(struct kunit *test)
+{
+	read_salvage_lose(test, 2, 0, true);
 }
 
 /*
@@ -9843,6 +9983,12 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_readahead_errors_keep_plexes),
 	KUNIT_CASE(mirvol_test_read_salvage_three),
 	KUNIT_CASE(mirvol_test_read_salvage_three_bad_on_two),
+	KUNIT_CASE(mirvol_test_read_salvage_plex_fails),
+	KUNIT_CASE(mirvol_test_read_salvage_plex_gone),
+	KUNIT_CASE(mirvol_test_read_salvage_reader_fails),
+	KUNIT_CASE(mirvol_test_read_salvage_reader_gone),
+	KUNIT_CASE(mirvol_test_read_salvage_lost_fails),
+	KUNIT_CASE(mirvol_test_read_salvage_lost_gone),
 	KUNIT_CASE(mirvol_test_repair_small_buffer),
 	KUNIT_CASE(mirvol_test_stop_during_read_repair),
 	KUNIT_CASE(mirvol_test_start_fails_repair_queued),
