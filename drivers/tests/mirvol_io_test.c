@@ -4694,6 +4694,9 @@ static struct {
 	atomic_t runs;
 	s64 reads;
 	bool seen;
+	struct completion reached;
+	struct kunit *test;
+	int ret;
 } salvage_at;
 
 static void salvage_hook(struct mirvol_volume *vol, u32 block)
@@ -4717,6 +4720,7 @@ static void salvage_at_set(u32 block, unsigned int plex,
 	salvage_at.fn = fn;
 	salvage_at.seen = false;
 	atomic_set(&salvage_at.runs, 0);
+	init_completion(&salvage_at.reached);
 	WRITE_ONCE(mirvol_kunit_salvage_hook, salvage_hook);
 }
 
@@ -5210,6 +5214,27 @@ static void teardown_fn(struct work_struct *work)
 	complete(&tc->done);
 }
 
+/* Stop @vol from a worker (its file closed): teardown_fn(). */
+static void teardown_start(struct teardown_ctx *tc, struct mirvol_volume *vol)
+{
+	INIT_WORK_ONSTACK(&tc->work, teardown_fn);
+	init_completion(&tc->done);
+	tc->vol = vol;
+	queue_work(system_unbound_wq, &tc->work);
+}
+
+/* The stop ended: it succeeded, and ctx's reference to the volume goes. */
+static void teardown_finish(struct kunit *test, struct teardown_ctx *tc)
+{
+	struct io_ctx *ctx = test->priv;
+
+	flush_work(&tc->work);
+	destroy_work_on_stack(&tc->work);
+	KUNIT_EXPECT_EQ(test, tc->reason, MIRVOL_R_NONE);
+	mirvol_volume_put(tc->vol);
+	ctx->vol = NULL;
+}
+
 /*
  * A volume stopped while its read repair runs.  The repair takes an I/O
  * reference for each chunk and again to count the outcome; the stop holds
@@ -5243,10 +5268,7 @@ static void mirvol_test_stop_during_read_repair(struct kunit *test)
 
 	__fput_sync(ctx->vfile);
 	ctx->vfile = NULL;
-	INIT_WORK_ONSTACK(&tc.work, teardown_fn);
-	init_completion(&tc.done);
-	tc.vol = vol;
-	queue_work(system_unbound_wq, &tc.work);
+	teardown_start(&tc, vol);
 	/* The stop drains the volume's I/O: it waits for the repair. */
 	KUNIT_EXPECT_TRUE(test,
 			  wait_until(test_bit(MIRVOL_VOL_SUSPENDED, &vol->flags)));
@@ -5265,11 +5287,59 @@ static void mirvol_test_stop_during_read_repair(struct kunit *test)
 		wake_up_all(&vol->wait);
 		wait_for_completion(&tc.done);
 	}
-	flush_work(&tc.work);
-	destroy_work_on_stack(&tc.work);
-	KUNIT_EXPECT_EQ(test, tc.reason, MIRVOL_R_NONE);
-	mirvol_volume_put(vol);
-	ctx->vol = NULL;
+	teardown_finish(test, &tc);
+}
+
+/* The salvage goes on once a stop holds the volume's I/O. */
+static void salvage_stop_hook(struct mirvol_volume *vol, unsigned int i)
+{
+	complete(&salvage_at.reached);
+	salvage_at.seen = wait_until(test_bit(MIRVOL_VOL_SUSPENDED,
+					      &vol->flags));
+}
+
+static void salvage_read_fn(struct work_struct *work)
+{
+	salvage_at.ret = salvage_read(salvage_at.test, 0);
+}
+
+/*
+ * A volume stopped while a salvage runs (plex 0 failing block 1, plex 1
+ * block 8; the stop comes as it reaches block 4).  The read holds an I/O
+ * reference: the stop waits for it, and the read is served whole; then
+ * the stop ends cleanly, the repair the read queued dropped.
+ */
+static void mirvol_test_stop_during_salvage(struct kunit *test)
+{
+	static const sector_t bad[2][2] = { { 8, 16 }, { 64, 72 } };
+	struct io_ctx *ctx = test->priv;
+	struct work_struct rw;
+	struct teardown_ctx tc;
+	unsigned int saved;
+
+	saved = salvage_setup(test, "kunit-stopsalv", 0x7373, 2, bad);
+	salvage_at_set(4, 0, salvage_stop_hook);
+	salvage_at.test = test;
+	salvage_at.ret = -EINPROGRESS;
+	INIT_WORK_ONSTACK(&rw, salvage_read_fn);
+	queue_work(system_unbound_wq, &rw);
+	KUNIT_EXPECT_TRUE(test,
+			  wait_for_completion_timeout(&salvage_at.reached,
+						      10 * HZ));
+	/* The read is in flight: the file is not needed to end it. */
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	teardown_start(&tc, ctx->vol);
+	KUNIT_EXPECT_TRUE_MSG(test, wait_for_completion_timeout(&tc.done,
+								30 * HZ),
+			      "the stop hangs");
+	teardown_finish(test, &tc);
+	flush_work(&rw);
+	destroy_work_on_stack(&rw);
+	mirvol_max_read_errors = saved;
+	KUNIT_EXPECT_TRUE_MSG(test, salvage_at.seen,
+			      "the stop did not hold the I/O during the salvage");
+	KUNIT_EXPECT_EQ(test, salvage_at.ret, 0);
 }
 
 /* Read repairs queued by a volume's start that then fails. */
@@ -9991,6 +10061,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_salvage_lost_gone),
 	KUNIT_CASE(mirvol_test_repair_small_buffer),
 	KUNIT_CASE(mirvol_test_stop_during_read_repair),
+	KUNIT_CASE(mirvol_test_stop_during_salvage),
 	KUNIT_CASE(mirvol_test_start_fails_repair_queued),
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
 	KUNIT_CASE(mirvol_test_check_repair),
