@@ -198,23 +198,67 @@ static void mirvol_add_give_back(struct mirvol_add *a, u8 back,
 	mirvol_add_drop(a);
 }
 
-/* Undo an add whose plexes are attached (a cancel).  vol->lock held. */
-static void mirvol_add_undo(struct mirvol_add *a)
+/*
+ * Are the add's plexes the only ones in sync, one of them at least?  A
+ * resync promotes a target before its point of no return when another
+ * plex still has to be copied (one that came back during the add), and
+ * the volume's own in-sync plexes may have left since.  sb_mutex held,
+ * I/O suspended if started.
+ */
+static bool mirvol_add_holds_data(struct mirvol_add *a)
+{
+	struct mirvol_volume *vol = a->op.vol;
+	bool ours_in_sync = false;
+	unsigned int i, j;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+		bool ours = false;
+
+		if (!plex || !mirvol_state_readable(plex->state))
+			continue;
+		for (j = 0; j < a->nr && !ours; j++)
+			ours = uuid_equal(&plex->uuid, &a->plexes[j]->uuid);
+		if (!ours)
+			return false;
+		ours_in_sync = true;
+	}
+	return ours_in_sync;
+}
+
+/*
+ * Undo an add whose plexes are attached (a cancel).  Not when its plexes
+ * are the only in-sync ones (mirvol_add_holds_data()): taking them out
+ * and erasing them would fail the volume and throw away the only whole
+ * copy of its data.  Returns whether it was undone.  vol->lock held.
+ */
+static bool mirvol_add_undo(struct mirvol_add *a)
 {
 	struct mirvol_volume *vol = a->op.vol;
 	bool started = test_bit(MIRVOL_VOL_STARTED, &vol->flags);
 	struct mirvol_plex *cur[MIRVOL_MAX_PLEXES] = {};
-	u8 back;
+	u8 back = 0;
+	bool undo;
 
 	lockdep_assert_held(&vol->lock);
 	if (started)
 		mirvol_suspend_io(vol);
 	mutex_lock(&vol->sb_mutex);
-	back = mirvol_add_detach(a, cur);
+	undo = !mirvol_add_holds_data(a);
+	if (undo)
+		back = mirvol_add_detach(a, cur);
 	mutex_unlock(&vol->sb_mutex);
 	if (started)
 		mirvol_resume_io(vol);
+	if (!undo) {
+		pr_warn("mirvol: %s: operation %llu (%s) not cancelled: its plexes are the only ones in sync; it goes on\n",
+			vol->name, a->op.id,
+			mirvol_op_type_name(a->op.kind->type));
+		return false;
+	}
 	mirvol_add_give_back(a, back, cur);
+	return true;
 }
 
 /*
@@ -304,13 +348,24 @@ static void mirvol_add_run(struct mirvol_operation *op)
 	 * Undone if cancelled before this point; a cancel after it is too
 	 * late: the plexes stay (and replace's old plex leaves).  A copy
 	 * that promoted its last plexes passed it already
-	 * (mirvol_resync_end()); one cancelled before promoted none.
+	 * (mirvol_resync_end()).  One cancelled before may have promoted
+	 * some (another plex was still to copy): if they are the only
+	 * plexes in sync now, the cancel is refused and the add goes on.
 	 */
 	if (!mirvol_op_enter_final(op)) {
+		bool undone = true;
+
 		if (mirvol_op_stop_reason(op) == MIRVOL_R_OPERATION_CANCELED) {
 			mutex_lock(&vol->lock);
-			mirvol_add_undo(a);
+			undone = mirvol_add_undo(a);
 			mutex_unlock(&vol->lock);
+		}
+		if (!undone && mirvol_op_refuse_cancel(op)) {
+			err = mirvol_resync_run(op, vol, -1, false, &reason);
+			if (!err && a->old) {
+				reason = mirvol_replace_finish(a);
+				err = reason ? -EIO : 0;
+			}
 		}
 	} else if (!err && a->old) {
 		reason = mirvol_replace_finish(a);

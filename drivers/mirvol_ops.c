@@ -321,6 +321,32 @@ bool mirvol_op_enter_final(struct mirvol_operation *op)
 }
 
 /**
+ * mirvol_op_refuse_cancel - take back a cancel the operation cannot obey
+ * @op: the operation, asked to stop by OP_CANCEL, not past its point of
+ *	no return
+ *
+ * Undoing it would lose data (add-plex whose plexes became the only
+ * in-sync ones): it passes its point of no return now and goes on to
+ * its own end; the waiting OP_CANCEL is answered CANCEL_TOO_LATE.
+ *
+ * Return: false when it was asked to stop for another reason since (the
+ * volume's removal): it must end.
+ */
+bool mirvol_op_refuse_cancel(struct mirvol_operation *op)
+{
+	bool go_on;
+
+	spin_lock(&mirvol_ops_lock);
+	go_on = op->stop == MIRVOL_R_OPERATION_CANCELED;
+	if (go_on)
+		WRITE_ONCE(op->stop, MIRVOL_R_NONE);
+	WRITE_ONCE(op->final, true);
+	spin_unlock(&mirvol_ops_lock);
+	wake_up_all(&mirvol_op_waitq);
+	return go_on;
+}
+
+/**
  * mirvol_op_should_stop - has the operation been asked to stop
  * @op: the operation
  *
@@ -482,7 +508,11 @@ enum mirvol_reason mirvol_op_cancel(u64 id, struct mirvol_op_info *info)
 	spin_unlock(&mirvol_ops_lock);
 	if (!reason) {
 		wake_up_all(&mirvol_op_waitq);
-		wait_event(mirvol_op_waitq, mirvol_op_ended(op));
+		/* Or until it refuses: mirvol_op_refuse_cancel() clears it. */
+		wait_event(mirvol_op_waitq, mirvol_op_ended(op) ||
+			   !READ_ONCE(op->stop));
+		if (!READ_ONCE(op->stop))
+			reason = MIRVOL_R_CANCEL_TOO_LATE;
 	}
 	mirvol_op_fill(op, info);
 	mirvol_op_put(op);

@@ -972,6 +972,7 @@ enum mirvol_reason mirvol_op_wait(u64 id, unsigned int timeout_ms,
 enum mirvol_reason mirvol_op_cancel(u64 id, struct mirvol_op_info *info);
 void mirvol_op_abort(struct mirvol_volume *vol, enum mirvol_reason reason);
 bool mirvol_op_enter_final(struct mirvol_operation *op);
+bool mirvol_op_refuse_cancel(struct mirvol_operation *op);
 bool mirvol_op_should_stop(struct mirvol_operation *op);
 enum mirvol_reason mirvol_op_stop_reason(struct mirvol_operation *op);
 void mirvol_op_sleep(struct mirvol_operation *op, unsigned int ms);

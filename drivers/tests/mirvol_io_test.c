@@ -7592,6 +7592,101 @@ static void mirvol_test_cancel_add_flapped(struct kunit *test)
 			    "the cancelled plex's metadata was not erased");
 }
 
+/* The add's new plex (slot 2) is promoted: hold the next pass. */
+static void hold_pass_after_slot2(struct mirvol_plex *plex)
+{
+	if (plex->index != 2)
+		return;
+	WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
+	hold_next_resync_step();
+}
+
+/*
+ * An add-plex whose new plex was promoted while another plex still had
+ * to be copied (plex 1 came back online during the add: no point of no
+ * return yet), cancelled once plex 0, the volume's other in-sync plex,
+ * was taken offline: the new plex holds the only in-sync copy.  Undoing
+ * the add took it out and erased it, and the volume failed.  The cancel
+ * must be refused (CANCEL_TOO_LATE) and the add go on to its end.
+ */
+static void mirvol_test_cancel_add_only_in_sync(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	u8 uuid[MIRVOL_UUID_LEN], uuid0[MIRVOL_UUID_LEN];
+	u8 uuid1[MIRVOL_UUID_LEN];
+	struct mirvol_op_info info;
+	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
+	u64 op_id = 0, id = 0;
+	struct mirvol_plex *p2;
+	struct mirvol_md md;
+	unsigned int smax;
+
+	io_create_flags(test, "kunit-addonly", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	vol = ctx->vol;
+	smax = vol->sync_speed_max;
+	fill(ctx->pages, 0xadd1);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048, ctx->pages,
+				    IO_PAGES), 0);
+	memcpy(uuid0, &vol->plexes[0]->uuid, MIRVOL_UUID_LEN);
+	memcpy(uuid1, &vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, uuid1,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &id), MIRVOL_R_NONE);
+	WRITE_ONCE(vol->sync_speed_max, 1000);
+	hold_next_resync_step();
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(vol, ctx->ram[2], NULL, false,
+					      &op_id), MIRVOL_R_NONE);
+	p2 = held_new_plex(test, vol, 2, uuid);
+	if (!p2) {
+		KUNIT_FAIL(test, "the add did not take slot 2");
+		return;
+	}
+	mirvol_plex_put(p2);
+	/* Plex 1 back: stale, to copy after the add's plex. */
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(vol, uuid1,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &id), MIRVOL_R_NONE);
+	WRITE_ONCE(mirvol_kunit_promote_hook, hold_pass_after_slot2);
+	WRITE_ONCE(vol->sync_speed_max, smax);
+	complete(&step_go);
+	/* Held again: the new plex promoted, plex 1 still to copy. */
+	if (!wait_for_completion_timeout(&step_held, msecs_to_jiffies(60000))) {
+		KUNIT_FAIL(test, "the add's plex was not promoted before plex 1");
+		WRITE_ONCE(mirvol_kunit_promote_hook, NULL);
+		return;
+	}
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[2]->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(vol, uuid0,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &id), MIRVOL_R_NONE);
+	WRITE_ONCE(vol->sync_speed_max, 1000);
+	complete(&step_go);
+	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info),
+			MIRVOL_R_CANCEL_TOO_LATE);
+	WRITE_ONCE(vol->sync_speed_max, smax);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED,
+			    "ended %s (reason %u)",
+			    mirvol_op_state_name(info.state), info.reason);
+	KUNIT_EXPECT_NE(test, READ_ONCE(vol->state), MIRVOL_VOLUME_FAILED);
+	mutex_lock(&vol->lock);
+	p2 = mirvol_plex_find(vol, uuid);
+	KUNIT_EXPECT_TRUE_MSG(test, p2 && p2->state == MIRVOL_PLEX_ACTIVE,
+			      "the only in-sync plex was taken out");
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_GE_MSG(test, mirvol_sb_read_dev(rbdev(ctx, 2), &md,
+						     &reason), 0,
+			    "the only in-sync plex's metadata was erased");
+	fill(ctx->check, 0xbad2);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 2048, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
 /* What the replace hook of mirvol_test_replace_new_fails_at_end() uses. */
 static struct io_ctx *replace_ctx;
 static struct async_write replace_aw;
@@ -10102,6 +10197,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_write_fails_without_record),
 	KUNIT_CASE(mirvol_test_cancel_add_keeps_missing),
 	KUNIT_CASE(mirvol_test_cancel_add_flapped),
+	KUNIT_CASE(mirvol_test_cancel_add_only_in_sync),
 	KUNIT_CASE(mirvol_test_replace_new_fails_at_end),
 	KUNIT_CASE(mirvol_test_replace_new_flapped),
 	KUNIT_CASE(mirvol_test_cancel_as_it_ends),
