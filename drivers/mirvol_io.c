@@ -58,6 +58,8 @@ void (*mirvol_kunit_suspend_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_rejoin_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_readd_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_sb_update_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_worker_hook)(struct mirvol_volume *vol,
+				 struct list_head *deferred);
 void (*mirvol_kunit_sb_write_hook)(struct mirvol_volume *vol, bool page);
 void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_assemble_hook)(struct mirvol_volume *vol);
@@ -485,15 +487,17 @@ static void __cold mirvol_write_put_slow(struct mirvol_io *io)
 	/* Refused by some plexes: the worker zeroes them first. */
 	bool zero_fill = io->no_wz && mirvol_write_no_wz(io);
 
-	if (!io->failed &&
+	if (!io->failed && !zero_fill &&
 	    !(READ_ONCE(io->vol->sb_plexes) & ~READ_ONCE(io->done))) {
-		if (!zero_fill) {
-			mirvol_write_done(io, true);
-			return;
-		}
-	} else if (!io->failed) {
-		set_bit(MIRVOL_VOL_SB_REQ, &io->vol->flags);
+		mirvol_write_done(io, true);
+		return;
 	}
+	/*
+	 * The worker completes it, after a superblock update if it needs
+	 * one, which the worker sees from the write itself: a request flag
+	 * set before the write is listed could be answered by a run that
+	 * took the list before, and whose update failed.
+	 */
 	mirvol_write_defer(io);
 }
 

@@ -794,23 +794,31 @@ void mirvol_volume_worker(struct work_struct *work)
 	struct mirvol_volume *vol = container_of(work, struct mirvol_volume,
 						 worker);
 	bool dirty_req = test_bit(MIRVOL_VOL_DIRTY_REQ, &vol->flags);
-	bool sb_ok = true, failed = false;
+	bool sb_ok = true, failed = false, unrecorded = false;
 	LIST_HEAD(deferred);
 	struct mirvol_io *io;
 
 	spin_lock_irq(&vol->state_lock);
 	list_splice_init(&vol->deferred, &deferred);
 	spin_unlock_irq(&vol->state_lock);
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_worker_hook, vol, &deferred);
 
 	/* Zero what plexes without write-zeroes did not; may fail them. */
 	list_for_each_entry(io, &deferred, list)
 		if (io->no_wz)
 			mirvol_write_zero_fill(io);
-	list_for_each_entry(io, &deferred, list)
+	/*
+	 * Rule 3 from the writes themselves: a plex the superblocks list
+	 * did not take one.  Its own request (MIRVOL_VOL_SB_REQ) may have
+	 * been answered, by an update that failed, before it was listed.
+	 */
+	list_for_each_entry(io, &deferred, list) {
 		failed |= io->failed;
+		unrecorded |= !!(READ_ONCE(vol->sb_plexes) & ~io->done);
+	}
 
 	if (test_and_clear_bit(MIRVOL_VOL_SB_REQ, &vol->flags) || dirty_req ||
-	    failed) {
+	    failed || unrecorded) {
 		mutex_lock(&vol->sb_mutex);
 		list_for_each_entry(io, &deferred, list)
 			mirvol_rewind_unsynced(io);

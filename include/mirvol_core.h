@@ -298,6 +298,12 @@ extern void (*mirvol_kunit_readd_hook)(struct mirvol_volume *vol);
  */
 extern void (*mirvol_kunit_sb_update_hook)(struct mirvol_volume *vol);
 /*
+ * KUnit: called by the volume worker once it took @deferred off
+ * vol->deferred, before it looks at them; no lock held.
+ */
+extern void (*mirvol_kunit_worker_hook)(struct mirvol_volume *vol,
+					struct list_head *deferred);
+/*
  * KUnit: called as each step of each attempt of a superblock update
  * begins (@page: the superblock writes, else the flushes), sb_mutex held,
  * before its bios are sent.

@@ -275,6 +275,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	closer_stop();
 	WRITE_ONCE(mirvol_kunit_readd_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_sb_write_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
@@ -6466,6 +6467,82 @@ static void mirvol_test_write_fails_without_record(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
 }
 
+/* What the worker hook of mirvol_test_write_deferred_after_splice() uses. */
+static struct {
+	struct io_ctx *ctx;
+	struct async_write aw;
+	bool started;
+	bool listed;
+} splice_x;
+
+static bool deferred_listed(struct mirvol_volume *vol)
+{
+	bool listed;
+
+	spin_lock_irq(&vol->state_lock);
+	listed = !list_empty(&vol->deferred);
+	spin_unlock_irq(&vol->state_lock);
+	return listed;
+}
+
+/*
+ * In the worker run that took the failed write off vol->deferred: write X
+ * goes to plex 0 alone and completes, asks for a superblock update and
+ * is listed for the next run.  Bounded: with X held up the test fails.
+ */
+static void write_after_splice(struct mirvol_volume *vol,
+			       struct list_head *deferred)
+{
+	if (list_empty(deferred))
+		return;
+	WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
+	async_write_start(&splice_x.aw, vbdev(splice_x.ctx), 4096,
+			  splice_x.ctx->pages);
+	splice_x.started = true;
+	splice_x.listed = wait_until(deferred_listed(vol));
+}
+
+/*
+ * Rule 3 when a write's completion comes in between a worker run's take
+ * of the deferred list and its look at the update request.  Plex 1 fails
+ * W; the run that took W off the list lets X (to plex 0 alone, the
+ * superblocks still listing plex 1) complete and ask for an update
+ * before it looks.  That run's update, which plex 0 cannot take, fails
+ * W; X, in the next run, must not be acknowledged without one either.
+ */
+static void mirvol_test_write_deferred_after_splice(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+
+	io_create_flags(test, "kunit-splice", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, 0x7006);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	splice_x.ctx = ctx;
+	splice_x.started = false;
+	splice_x.listed = false;
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+	WRITE_ONCE(mirvol_kunit_worker_hook, write_after_splice);
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048,
+				    ctx->pages, IO_PAGES), 0);
+	WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
+	KUNIT_ASSERT_TRUE_MSG(test, splice_x.started, "the hook did not run");
+	async_write_finish(test, &splice_x.aw);
+	KUNIT_EXPECT_TRUE_MSG(test, splice_x.listed, "X was not deferred");
+	KUNIT_EXPECT_NE_MSG(test, splice_x.aw.ret, 0,
+			    "X acknowledged, the plex 1 failure not on disk");
+	WRITE_ONCE(p0->inject, 0);
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+}
+
 /* What the resync-end hook of mirvol_test_rewind_in_flight() uses. */
 static struct async_write end_aw;
 static DECLARE_COMPLETION(end_hook_ran);
@@ -10195,6 +10272,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_rewind_ahead_partial),
 	KUNIT_CASE(mirvol_test_rewind_in_flight),
 	KUNIT_CASE(mirvol_test_write_fails_without_record),
+	KUNIT_CASE(mirvol_test_write_deferred_after_splice),
 	KUNIT_CASE(mirvol_test_cancel_add_keeps_missing),
 	KUNIT_CASE(mirvol_test_cancel_add_flapped),
 	KUNIT_CASE(mirvol_test_cancel_add_only_in_sync),
