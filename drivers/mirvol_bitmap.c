@@ -29,7 +29,9 @@
  *     split is tracked: the bits then cover what such a plex missed, and
  *     a returning plex copies only those regions.
  *  4. A page no in-sync plex took (the last one is kept through write
- *     errors) stays dirty, and its regions that were not ONDISK stay so.
+ *     errors; in sync once the page write's failures are handled: one
+ *     that took it may fail meanwhile) stays dirty, and its regions that
+ *     were not ONDISK stay so.
  *     The set work first ends the bitmap's coverage of earlier writes
  *     (cleared_gen, in a superblock update) and then lets the writers
  *     waiting for that pass go, as md never holds a write on its bitmap.
@@ -178,8 +180,8 @@ void mirvol_bitmap_destroy(struct mirvol_bitmap *bm)
 
 /*
  * Write page @i of @image (a stable copy) to every writable plex, FUA.
- * Plexes that fail are failed.  Returns false when no in-sync plex took
- * it.  sb_mutex held: the plex array is still.
+ * Plexes that fail are failed.  Returns false when no plex in sync once
+ * those are failed took it.  sb_mutex held: the plex array is still.
  */
 static bool mirvol_bitmap_write_page(struct mirvol_bitmap *bm,
 				     struct page *page, unsigned int i)
@@ -213,7 +215,16 @@ static bool mirvol_bitmap_write_page(struct mirvol_bitmap *bm,
 	for (k = 0; k < n; k++) {
 		if (bios[k]->bi_status)
 			mirvol_plex_error(targets[k], true);
-		else if (mirvol_state_readable(READ_ONCE(targets[k]->state)))
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_bitmap_page_hook, targets[k]);
+	}
+	/*
+	 * Judged once every failure is handled: a plex that took the page
+	 * may have failed meanwhile, and a later target that failed the page
+	 * then been kept as the last in-sync plex, without it.
+	 */
+	for (k = 0; k < n; k++) {
+		if (!bios[k]->bi_status &&
+		    mirvol_state_readable(READ_ONCE(targets[k]->state)))
 			in_sync = true;
 		bio_put(bios[k]);
 	}

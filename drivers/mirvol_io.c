@@ -62,6 +62,7 @@ void (*mirvol_kunit_worker_hook)(struct mirvol_volume *vol,
 				 struct list_head *deferred);
 void (*mirvol_kunit_sb_write_hook)(struct mirvol_volume *vol, bool page);
 void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_bitmap_page_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_assemble_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
 int (*mirvol_kunit_restack_hook)(struct mirvol_volume *vol);

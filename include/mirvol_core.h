@@ -317,6 +317,11 @@ extern void (*mirvol_kunit_sb_write_hook)(struct mirvol_volume *vol,
  */
 extern void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
 /*
+ * KUnit: called by a bitmap page write once it handled @plex's outcome
+ * of the page, before the next target's; sb_mutex held.
+ */
+extern void (*mirvol_kunit_bitmap_page_hook)(struct mirvol_plex *plex);
+/*
  * KUnit: called by an assembly once its volume started, before the
  * superblock update that writes the new generation; vol->lock held.
  */

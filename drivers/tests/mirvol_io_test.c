@@ -278,6 +278,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_sb_write_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_bitmap_page_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_restack_hook, NULL);
@@ -1315,6 +1316,67 @@ static void mirvol_test_bitmap_lost_recorded_then_failed(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, r << bm->shift), 0);
 	KUNIT_EXPECT_EQ(test, same(ctx->pages, ctx->check), !ret);
+}
+
+/* Set passes of mirvol_test_bitmap_lost_taker_failed() that lost a page. */
+static atomic_t bp_lost;
+
+/* Plex 0 took the page: a data write error (another context) fails it. */
+static void bp_fail_p0(struct mirvol_plex *plex)
+{
+	if (plex->index != 0)
+		return;
+	WRITE_ONCE(mirvol_kunit_bitmap_page_hook, NULL);
+	mirvol_plex_error(plex, true);
+}
+
+static void bp_count_lost(struct mirvol_volume *vol)
+{
+	atomic_inc(&bp_lost);
+}
+
+/*
+ * Bitmap rule 4 when a plex that took a page fails before the page write
+ * has judged every target.  Plex 0 takes the page of a clean region, and
+ * is then failed by a write error elsewhere; plex 1, now the last in-sync
+ * plex, fails the page and is kept.  No plex in sync holds the bit: the
+ * page is lost.  Counted as taken (plex 0 was in sync when it took it),
+ * the region would be ONDISK with its bit on plex 0 alone, and a re-add
+ * of plex 0 after a reboot would copy by plex 1's bitmap and skip it.
+ */
+static void mirvol_test_bitmap_lost_taker_failed(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+	struct mirvol_bitmap *bm;
+	unsigned long r = 30;
+
+	io_create(test, "kunit-bmtaker", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	atomic_set(&bp_lost, 0);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_BITMAP);
+	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, bp_count_lost);
+	WRITE_ONCE(mirvol_kunit_bitmap_page_hook, bp_fail_p0);
+	fill(ctx->pages, 0x7a4e);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << bm->shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_bitmap_page_hook));
+	WRITE_ONCE(mirvol_kunit_bitmap_page_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state),
+			(unsigned int)MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 1, r));
+	KUNIT_EXPECT_GT_MSG(test, atomic_read(&bp_lost), 0,
+			    "the page counted as taken by plex 0, failed since");
+	KUNIT_EXPECT_FALSE_MSG(test, atomic_read(&bm->state[r]) &
+			       MIRVOL_BM_ONDISK,
+			       "region ONDISK, its bit on no in-sync plex");
+	WRITE_ONCE(p1->inject, 0);
 }
 
 /*
@@ -10167,6 +10229,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_lost_unrecorded),
 	KUNIT_CASE(mirvol_test_bitmap_lost_promoted),
 	KUNIT_CASE(mirvol_test_bitmap_lost_recorded_then_failed),
+	KUNIT_CASE(mirvol_test_bitmap_lost_taker_failed),
 	KUNIT_CASE(mirvol_test_bitmap_clear_lost),
 	KUNIT_CASE(mirvol_test_bitmap_merge_split),
 	KUNIT_CASE(mirvol_test_bitmap_merge_fails),
