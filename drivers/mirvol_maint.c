@@ -463,6 +463,8 @@ out:
  *
  * Recorded in the superblocks; when that update fails, the flags are put
  * back as they were (mirvol_set_put_back()), as the superblocks have them.
+ * A volume not started (waiting in assembly) is refused, as SET_VOLUME
+ * refuses it.
  *
  * Context: no lock held.
  * Return: MIRVOL_R_NONE or why not; nothing changed then.
@@ -476,7 +478,15 @@ enum mirvol_reason mirvol_set_plex(struct mirvol_volume *vol,
 
 	mutex_lock(&vol->lock);
 	plex = mirvol_plex_find(vol, plex_uuid);
-	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags) || !plex) {
+	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags)) {
+		reason = MIRVOL_R_OBJECT_NOT_FOUND;
+	} else if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags)) {
+		/*
+		 * Waiting in assembly (its plexes maybe not all there yet):
+		 * its members have no state to record, no update would go.
+		 */
+		reason = MIRVOL_R_VOLUME_NOT_ONLINE;
+	} else if (!plex) {
 		reason = MIRVOL_R_OBJECT_NOT_FOUND;
 	} else {
 		mutex_lock(&vol->sb_mutex);

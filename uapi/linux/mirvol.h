@@ -502,7 +502,8 @@ struct mirvol_plex_ref {
  * SET_PLEX flags: at least one, at most one of each pair.  The write-mostly
  * flag (MIRVOL_PLEX_F_WRITE_MOSTLY) needs MIRVOL_FEAT_WRITE_MOSTLY; reads
  * already sent are not moved.  IO_ERROR (the superblocks could not record
- * them): the flags are as they were.
+ * them): the flags are as they were.  VOLUME_NOT_ONLINE: the volume is not
+ * started (waiting in assembly for its members), as for SET_VOLUME.
  */
 #define MIRVOL_SET_PLEX_F_BOOT		(1U << 0)
 #define MIRVOL_SET_PLEX_F_NO_BOOT	(1U << 1)
