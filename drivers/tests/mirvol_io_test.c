@@ -7222,6 +7222,89 @@ static void mirvol_test_assemble_start_fails(struct kunit *test)
 	mutex_unlock(&ctx->vol->lock);
 }
 
+/*
+ * SET_PLEX on a volume waiting in assembly (incremental, one of its two
+ * members given) is refused as SET_VOLUME refuses it: VOLUME_NOT_ONLINE,
+ * nothing changed.  The landed code went on: the waiting members have no
+ * state, so the superblock update found no plex to write and failed
+ * (twice, with the put-back), raised the generation, set SB_FAILED and
+ * said IO_ERROR.  The volume still starts once its last member comes,
+ * the flag not set.
+ */
+static void mirvol_test_set_plex_waiting(struct kunit *test)
+{
+	static const unsigned int zero, one = 1;
+	struct mirvol_set_volume sv = { .hdr.flags = MIRVOL_SET_F_SPEED };
+	struct mirvol_assemble_member um[1];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	enum mirvol_reason reason;
+	u8 puuid[2][MIRVOL_UUID_LEN];
+	struct mirvol_volume *vol;
+	bool sb_failed;
+	uuid_t vuuid;
+	u64 gen;
+
+	io_create(test, "kunit-setplexwait", 2, true, NULL);
+	uuid_copy(&vuuid, &ctx->vol->uuid);
+	memcpy(puuid[0], &ctx->vol->plexes[0]->uuid, MIRVOL_UUID_LEN);
+	memcpy(puuid[1], &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+
+	/* Plex 0 alone, incremental: the volume waits for plex 1. */
+	reason = assemble_rams(test, ctx, &zero, 1,
+			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
+	KUNIT_EXPECT_EQ_MSG(test, um[0].result, (u32)MIRVOL_MEMBER_PENDING,
+			    "assemble: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	vol = mirvol_lookup(vuuid.b);
+	ctx->vol = vol;
+	KUNIT_ASSERT_NOT_NULL(test, vol);
+	KUNIT_ASSERT_FALSE(test, test_bit(MIRVOL_VOL_STARTED, &vol->flags));
+	gen = vol->generation;	/* nothing else runs on it */
+
+	reason = mirvol_set_plex(vol, puuid[0], MIRVOL_SET_PLEX_F_WRITE_MOSTLY);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_VOLUME_NOT_ONLINE,
+			    "set-plex on a waiting volume: reason %d", reason);
+	/* Plex 1, not there yet, is no different. */
+	KUNIT_EXPECT_EQ(test, mirvol_set_plex(vol, puuid[1],
+					      MIRVOL_SET_PLEX_F_BOOT),
+			MIRVOL_R_VOLUME_NOT_ONLINE);
+	/* SET_VOLUME's reason for it. */
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv),
+			MIRVOL_R_VOLUME_NOT_ONLINE);
+	KUNIT_EXPECT_EQ_MSG(test, vol->generation, gen,
+			    "the refused set-plex raised the generation");
+	sb_failed = test_bit(MIRVOL_VOL_SB_FAILED, &vol->flags);
+	KUNIT_EXPECT_FALSE_MSG(test, sb_failed,
+			       "the refused set-plex set SB_FAILED");
+	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_STARTED, &vol->flags));
+
+	/* Plex 1 comes: the volume starts, plex 0 not write-mostly. */
+	reason = assemble_rams(test, ctx, &one, 1,
+			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 1U);
+	KUNIT_EXPECT_EQ(test, um[0].result, (u32)MIRVOL_MEMBER_ACTIVE);
+	KUNIT_ASSERT_TRUE(test, test_bit(MIRVOL_VOL_STARTED, &vol->flags));
+	mutex_lock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, vol->state, (unsigned int)MIRVOL_VOLUME_ONLINE);
+	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_SB_FAILED, &vol->flags));
+	KUNIT_EXPECT_FALSE_MSG(test, vol->plexes[0]->write_mostly,
+			       "the refused set-plex set write-mostly");
+	KUNIT_EXPECT_FALSE(test, vol->plexes[1]->boot);
+	KUNIT_EXPECT_EQ(test, vol->plexes[0]->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, vol->plexes[1]->state, MIRVOL_PLEX_ACTIVE);
+	mutex_unlock(&vol->lock);
+}
+
 /* What the assembly hook does: open the started volume, inject faults. */
 static struct {
 	struct file *file;
@@ -10310,6 +10393,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_op_kept_by_end),
 	KUNIT_CASE(mirvol_test_failed_start_uevent),
 	KUNIT_CASE(mirvol_test_assemble_start_fails),
+	KUNIT_CASE(mirvol_test_set_plex_waiting),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_member),
 	KUNIT_CASE(mirvol_test_start_fails_io_in_flight),
