@@ -641,7 +641,13 @@ static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
 	for (i = 0; i < a->nr && reason != MIRVOL_R_DEVICE_TOO_SMALL; i++) {
 		enum mirvol_reason r;
 
-		a->plexes[i]->data_offset = MIRVOL_DATA_OFFSET_SECTORS;
+		/*
+		 * An add copies everything: mirvol's own offset.  A merge
+		 * copies only the changed regions: the rest of the data is
+		 * where the plex's superblock put it (checked with it).
+		 */
+		if (!a->merge)
+			a->plexes[i]->data_offset = MIRVOL_DATA_OFFSET_SECTORS;
 		r = mirvol_check_member(vol, a->plexes[i]);
 		if (r == MIRVOL_R_DEVICE_TOO_SMALL || (r && !reason))
 			reason = r;

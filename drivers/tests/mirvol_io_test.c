@@ -8976,6 +8976,201 @@ static void mirvol_test_merge_target_offline(struct kunit *test)
 	offline_held_target(test, op_id, uuid, "merge-plex");
 }
 
+/* The volume's data at sector @s in mirvol_test_merge_keeps_data_offset. */
+static void fill_moved(struct page **pages, sector_t s)
+{
+	fill(pages, 0x0ff5e7 ^ (u32)s);
+}
+
+/*
+ * Move the members of a stopped two-plex volume on ram0 and ram1 to data
+ * offset @off, as another tool may have made them (the format allows any
+ * 8-aligned offset from MIRVOL_MIN_DATA_OFFSET): the superblocks' current
+ * slots rewritten (the data shrunk by what the offset grew), the data
+ * (fill_moved()) written at @off.  Returns the new data size, or 0.
+ */
+static sector_t move_data_offset(struct kunit *test, struct io_ctx *ctx,
+				 sector_t off)
+{
+	const sector_t step = IO_PAGES << (PAGE_SHIFT - SECTOR_SHIFT);
+	enum mirvol_reason reason;
+	struct mirvol_md *md;
+	sector_t s, size = 0;
+	unsigned int i, j;
+	int cur;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	for (i = 0; i < 2; i++) {
+		cur = mirvol_sb_read_dev(rbdev(ctx, i), md, &reason);
+		KUNIT_ASSERT_GE(test, cur, 0);
+		KUNIT_ASSERT_GT(test, off, md->data_offset);
+		size = round_down(md->data_size - (off - md->data_offset),
+				  step);
+		md->data_offset = off;
+		md->data_size = size;
+		md->bitmap_size = off - md->bitmap_offset;
+		md->resync_offset = min_t(u64, md->resync_offset, size);
+		for (j = 0; j < MIRVOL_MAX_PLEXES; j++)
+			md->plexes[j].sync_offset =
+				min_t(u64, md->plexes[j].sync_offset, size);
+		memset(page_address(ctx->check[0]), 0, PAGE_SIZE);
+		mirvol_sb_encode(md, page_address(ctx->check[0]));
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_WRITE,
+					    MIRVOL_SB_SECTOR(MIRVOL_SB_OFFSET +
+							     cur * MIRVOL_SB_SLOT_SIZE),
+					    ctx->check, 1), 0);
+		KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, i), md,
+							 &reason), 0);
+		KUNIT_ASSERT_EQ(test, md->data_offset, (u64)off);
+		for (s = 0; s < size; s += step) {
+			fill_moved(ctx->pages, s);
+			KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_WRITE,
+						    off + s, ctx->pages,
+						    IO_PAGES), 0);
+		}
+	}
+	return size;
+}
+
+/*
+ * merge-plex copies only the regions changed since the split: the plex
+ * merged back must keep its data offset, where the rest of the volume's
+ * data is.  A volume whose members start their data at 4 MiB, not at
+ * mirvol's 1 MiB, its plex 1 broken off with --track-changes (region 7
+ * written on the copy, region 9 on the volume), merged back: every plex
+ * holds the volume's data at its own offset, everywhere (read balancing
+ * reads any of them).
+ */
+static void mirvol_test_merge_keeps_data_offset(struct kunit *test)
+{
+	const sector_t off = 4 * MIRVOL_DATA_OFFSET_SECTORS;
+	const sector_t step = IO_PAGES << (PAGE_SHIFT - SECTOR_SHIFT);
+	static const unsigned int both[2] = { 0, 1 };
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	char new_name[MIRVOL_NAME_LEN];
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *peer;
+	sector_t s, size, r7, r9;
+	u8 uuid[MIRVOL_UUID_LEN];
+	uuid_t vol_uuid, peer_uuid;
+	sector_t plex_off[2];
+	struct mirvol_md md;
+	struct file *file;
+	unsigned int i;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-mrgoff4", 2, true, NULL);
+	uuid_copy(&vol_uuid, &ctx->vol->uuid);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+	size = move_data_offset(test, ctx, off);
+	reason = assemble_rams(test, ctx, both, 2, 0, um, &reply);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, members %u/%u %u/%u", reason,
+			    um[0].result, um[0].reason, um[1].result,
+			    um[1].reason);
+	ctx->vol = mirvol_lookup(vol_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	ctx->vfile = open_dev(disk_devt(ctx->vol->disk));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->vfile));
+	KUNIT_ASSERT_EQ(test, ctx->vol->size, size);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	for (i = 0; i < 2; i++)
+		KUNIT_ASSERT_EQ(test, ctx->vol->plexes[i]->data_offset, off);
+	r7 = (sector_t)7 << ctx->vol->bitmap->shift;
+	r9 = (sector_t)9 << ctx->vol->bitmap->shift;
+	KUNIT_ASSERT_EQ(test, r9 % step, 0);
+	KUNIT_ASSERT_LE(test, r9 + step, size);
+	/* The volume reads its data. */
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, r9, ctx->check,
+				    IO_PAGES), 0);
+	fill_moved(ctx->pages, r9);
+	KUNIT_ASSERT_TRUE(test, same(ctx->pages, ctx->check));
+
+	/* Broken off with --track-changes, region 7 written on the copy. */
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-mrgoff4-b", true,
+				   &peer_uuid, new_name, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	peer = mirvol_lookup(peer_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, peer);
+	file = open_dev(disk_devt(peer->disk));
+	if (IS_ERR(file)) {
+		mirvol_volume_put(peer);
+		KUNIT_FAIL(test, "cannot open the broken-off copy");
+		return;
+	}
+	fill(ctx->pages, 0x7c7);
+	KUNIT_EXPECT_EQ(test, do_io(file_bdev(file), REQ_OP_WRITE, r7,
+				    ctx->pages, IO_PAGES), 0);
+	__fput_sync(file);
+	/* Region 9 written on the volume. */
+	fill(ctx->pages, 0x9e9);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r9, ctx->pages,
+				    IO_PAGES), 0);
+
+	op_id = 0;
+	reason = mirvol_add_plex(ctx->vol, NULL, peer, true, &op_id);
+	mirvol_volume_put(peer);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+
+	mutex_lock(&ctx->vol->lock);
+	for (i = 0; i < 2; i++) {
+		struct mirvol_plex *p = ctx->vol->plexes[i];
+
+		plex_off[i] = 0;
+		if (!p || p->bdev != rbdev(ctx, i)) {
+			KUNIT_FAIL(test, "plex %u is not on ram%u", i, i);
+			continue;
+		}
+		plex_off[i] = p->data_offset;
+		KUNIT_EXPECT_EQ(test, p->state, MIRVOL_PLEX_ACTIVE);
+		KUNIT_EXPECT_EQ_MSG(test, plex_off[i], off,
+				    "plex %u's data offset changed", i);
+	}
+	mutex_unlock(&ctx->vol->lock);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, md.data_offset, (u64)off,
+			    "the merged plex's superblock moved its data");
+
+	/* Each plex, read at its own offset, holds the volume's data. */
+	for (i = 0; i < 2; i++) {
+		if (!plex_off[i])
+			continue;
+		for (s = 0; s < size; s += step) {
+			if (s == r9)
+				fill(ctx->pages, 0x9e9);
+			else
+				fill_moved(ctx->pages, s);
+			KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_READ,
+						    plex_off[i] + s,
+						    ctx->check, IO_PAGES), 0);
+			if (!same(ctx->pages, ctx->check)) {
+				KUNIT_FAIL(test,
+					   "plex %u (data offset %llu) differs from the volume's data at sector %llu",
+					   i, (unsigned long long)plex_off[i],
+					   (unsigned long long)s);
+				break;
+			}
+		}
+	}
+}
+
 /*
  * The resync of a plex back online, which is taken offline again during
  * the copy: the resync fails (PLEX_OFFLINE).  It is no cancel: nobody
@@ -10446,6 +10641,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_add_target_offline),
 	KUNIT_CASE(mirvol_test_replace_target_offline),
 	KUNIT_CASE(mirvol_test_merge_target_offline),
+	KUNIT_CASE(mirvol_test_merge_keeps_data_offset),
 	KUNIT_CASE(mirvol_test_resync_target_offline),
 	KUNIT_CASE(mirvol_test_offline_after_promotion),
 	KUNIT_CASE(mirvol_test_readd_missing_sb_fails),
