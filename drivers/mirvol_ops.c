@@ -327,22 +327,24 @@ bool mirvol_op_enter_final(struct mirvol_operation *op)
  *
  * Undoing it would lose data (add-plex whose plexes became the only
  * in-sync ones): it passes its point of no return now and goes on to
- * its own end; the waiting OP_CANCEL is answered CANCEL_TOO_LATE.
+ * its own end; the waiting OP_CANCEL is answered CANCEL_TOO_LATE.  Only
+ * a cancel is taken back; op->stop, once set, changes only here.
  *
- * Return: false when it was asked to stop for another reason since (the
- * volume's removal): it must end.
+ * Return: whether it was a cancel, taken back: the operation goes on.
  */
 bool mirvol_op_refuse_cancel(struct mirvol_operation *op)
 {
 	bool go_on;
 
 	spin_lock(&mirvol_ops_lock);
-	go_on = op->stop == MIRVOL_R_OPERATION_CANCELED;
-	if (go_on)
+	go_on = op->stop == MIRVOL_R_OPERATION_CANCELED && !op->final;
+	if (go_on) {
 		WRITE_ONCE(op->stop, MIRVOL_R_NONE);
-	WRITE_ONCE(op->final, true);
+		WRITE_ONCE(op->final, true);
+	}
 	spin_unlock(&mirvol_ops_lock);
-	wake_up_all(&mirvol_op_waitq);
+	if (go_on)
+		wake_up_all(&mirvol_op_waitq);
 	return go_on;
 }
 
