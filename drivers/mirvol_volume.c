@@ -809,8 +809,9 @@ void mirvol_volume_worker(struct work_struct *work)
 			mirvol_write_zero_fill(io);
 	/*
 	 * Rule 3 from the writes themselves: a plex the superblocks list
-	 * did not take one.  Its own request (MIRVOL_VOL_SB_REQ) may have
-	 * been answered, by an update that failed, before it was listed.
+	 * did not take one.  The request its leaving made (MIRVOL_VOL_SB_REQ)
+	 * may have been answered, by an update that failed, before the
+	 * write was listed.
 	 */
 	list_for_each_entry(io, &deferred, list) {
 		failed |= io->failed;
