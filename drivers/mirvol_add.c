@@ -360,17 +360,15 @@ static void mirvol_add_run(struct mirvol_operation *op)
 			undone = mirvol_add_undo(a);
 			mutex_unlock(&vol->lock);
 		}
-		if (!undone && mirvol_op_refuse_cancel(op)) {
-			err = mirvol_resync_run(op, vol, -1, false, &reason);
-			if (!err && a->old) {
-				reason = mirvol_replace_finish(a);
-				err = reason ? -EIO : 0;
-			}
-		}
-	} else if (!err && a->old) {
+		if (undone || !mirvol_op_refuse_cancel(op))
+			goto out;
+		err = mirvol_resync_run(op, vol, -1, false, &reason);
+	}
+	if (!err && a->old) {
 		reason = mirvol_replace_finish(a);
 		err = reason ? -EIO : 0;
 	}
+out:
 	/*
 	 * The volume holds the plexes now.  SOURCE_READ_ERROR leaves them
 	 * syncing: 'mirvolctl resync --force' copies around the range.  A
