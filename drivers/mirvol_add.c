@@ -363,6 +363,13 @@ static void mirvol_add_run(struct mirvol_operation *op)
 		if (undone || !mirvol_op_refuse_cancel(op))
 			goto out;
 		err = mirvol_resync_run(op, vol, -1, false, &reason);
+		/*
+		 * Final now, so mirvol_op_finish() keeps the reason given:
+		 * a copy the volume's removal stopped (-ECANCELED, no
+		 * reason) must not end as a success.
+		 */
+		if (err && !reason)
+			reason = mirvol_op_stop_reason(op);
 	}
 	if (!err && a->old) {
 		reason = mirvol_replace_finish(a);

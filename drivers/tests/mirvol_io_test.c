@@ -7831,7 +7831,7 @@ static void hold_pass_after_slot2(struct mirvol_plex *plex)
  * the add took it out and erased it, and the volume failed.  The cancel
  * must be refused (CANCEL_TOO_LATE) and the add go on to its end.
  */
-static void mirvol_test_cancel_add_only_in_sync(struct kunit *test)
+static void cancel_add_only_in_sync(struct kunit *test, bool remove)
 {
 	struct io_ctx *ctx = test->priv;
 	u8 uuid[MIRVOL_UUID_LEN], uuid0[MIRVOL_UUID_LEN];
@@ -7888,6 +7888,27 @@ static void mirvol_test_cancel_add_only_in_sync(struct kunit *test)
 	complete(&step_go);
 	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info),
 			MIRVOL_R_CANCEL_TOO_LATE);
+	if (remove) {
+		/*
+		 * Removed while the add goes on copying plex 1 (16 MiB at
+		 * 1000 KiB/s): its copy stops, and it did not succeed.
+		 */
+		__fput_sync(ctx->vfile);
+		ctx->vfile = NULL;
+		KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(vol, true),
+				MIRVOL_R_NONE);
+		mirvol_volume_put(vol);
+		ctx->vol = NULL;
+		KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+		KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_FAILED,
+				    "ended %s (reason %u)",
+				    mirvol_op_state_name(info.state),
+				    info.reason);
+		KUNIT_EXPECT_EQ(test, info.reason,
+				(u32)MIRVOL_R_OBJECT_DELETED);
+		return;
+	}
 	WRITE_ONCE(vol->sync_speed_max, smax);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
 			MIRVOL_R_NONE);
@@ -7907,6 +7928,22 @@ static void mirvol_test_cancel_add_only_in_sync(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 2048, ctx->check,
 				    IO_PAGES), 0);
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+static void mirvol_test_cancel_add_only_in_sync(struct kunit *test)
+{
+	cancel_add_only_in_sync(test, false);
+}
+
+/*
+ * The add above, its cancel refused, goes on copying; the volume is
+ * removed meanwhile.  The copy stopped, so the add did not do what it
+ * was asked: it ends FAILED with OBJECT_DELETED, as any operation the
+ * volume's removal stops, not SUCCEEDED.
+ */
+static void mirvol_test_cancel_add_refused_then_removed(struct kunit *test)
+{
+	cancel_add_only_in_sync(test, true);
 }
 
 /* What the replace hook of mirvol_test_replace_new_fails_at_end() uses. */
@@ -10618,6 +10655,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_cancel_add_keeps_missing),
 	KUNIT_CASE(mirvol_test_cancel_add_flapped),
 	KUNIT_CASE(mirvol_test_cancel_add_only_in_sync),
+	KUNIT_CASE(mirvol_test_cancel_add_refused_then_removed),
 	KUNIT_CASE(mirvol_test_replace_new_fails_at_end),
 	KUNIT_CASE(mirvol_test_replace_new_flapped),
 	KUNIT_CASE(mirvol_test_cancel_as_it_ends),
