@@ -612,6 +612,13 @@ int cmd_show(int argc, char **argv)
 		return mv_usage("missing VOL");
 	if (optind + 1 < argc)
 		return mv_usage("unexpected argument '%s'", argv[optind + 1]);
+	/*
+	 * udev's import for a volume's events: without the module there is
+	 * no volume, and loading it (ctl_open()) for an event handled after
+	 * an rmmod would bring it back.  Nothing to import, nothing to say.
+	 */
+	if (fmt == OUT_EXPORT && !ctl_present())
+		return MV_EXIT_FAIL;
 	fd = ctl_open();
 	if (fd < 0)
 		return MV_EXIT_FAIL;

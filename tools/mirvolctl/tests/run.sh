@@ -522,6 +522,16 @@ if expect wipe-nonexistent 1 "$TOOL" wipe /nonexistent/dev &&
 if expect examine-no-module 0 env MIRVOLCTL_CONTROL=/nonexistent/ctl \
 	"$TOOL" examine --export "$IMG/valid"; then ok examine-no-module; fi
 
+# show --export (udev's import for a volume's events) never loads the
+# module: an event handled after rmmod would load it again.  No control
+# device, no volume: nothing to import, and nothing said.
+if expect show-export-no-module 1 env MIRVOLCTL_CONTROL=/nonexistent/ctl \
+	"$TOOL" show --export mirvol0 &&
+   [ ! -s "$OUT/show-export-no-module.out" ] &&
+   [ ! -s "$OUT/show-export-no-module.err" ]
+then ok show-export-no-module
+else [ "$rc" -ne 1 ] || ko show-export-no-module "printed: $(cat "$OUT/show-export-no-module.err")"; fi
+
 # ---- the control device missing / not mirvol --------------------------------
 
 if expect no-control 1 env MIRVOLCTL_CONTROL=/nonexistent/ctl "$TOOL" list &&
