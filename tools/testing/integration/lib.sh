@@ -162,8 +162,29 @@ load_mirvol() {
 	wait_for 10 test -c /dev/mirvol-control
 }
 
+# mod_unused: true if nothing holds a reference on the mirvol module.
+mod_unused() {
+	[ "$(cat /sys/module/mirvol/refcnt)" = 0 ]
+}
+
+# assert_mod_unused WHAT: with no volume left, the module's references go
+# back to 0.  A closer (udev's blkid, an operation's work) may drop its
+# reference just after the command that ended the volume returned: that
+# gets 5 s after udev settled; a reference still held then is a leak.
+assert_mod_unused() {
+	local end
+	settle
+	end=$(($(date +%s) + 5))
+	until mod_unused; do
+		[ "$(date +%s)" -lt "$end" ] ||
+			fail "$1: mirvol module still has $(cat /sys/module/mirvol/refcnt) reference(s); volumes: $("$MIRVOLCTL" list 2>&1 | tr "\n" " ")"
+		sleep 0.1
+	done
+}
+
 # unload_mirvol: rmmod mirvol (must succeed).
 unload_mirvol() {
+	assert_mod_unused "before rmmod"
 	rmmod mirvol || fail "rmmod mirvol failed"
 }
 

@@ -109,6 +109,7 @@ run_test() {
 				fail "$op $round: $dev does not read after $gone went: $(mirvolctl show v 2>&1)"
 			nullb_power "$gone" 1
 			clean_volumes
+			assert_mod_unused "$op $round"
 		done
 	done
 	check_released /dev/na /dev/nb /dev/nc
