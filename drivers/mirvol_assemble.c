@@ -360,33 +360,57 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
  * The write-intent bitmap of a volume being assembled: the union of the
  * bitmaps of its present members (a bit any of them has may cover a write
  * that reached some plexes only).  A member whose bitmap cannot be read
- * makes every bit set.  sb_mutex held.
+ * makes every bit set.  Only the bits every member has are on every disk
+ * (rule 1): the others' pages are written before a write goes into their
+ * regions (mirvol_bitmap_mark_loaded()).  sb_mutex held.
  */
 static enum mirvol_reason mirvol_assemble_bitmap(struct mirvol_volume *vol,
 						 const struct mirvol_md *md)
 {
+	unsigned long *bits = NULL, *common = NULL;
 	struct mirvol_bitmap *bm;
+	bool first = true;
 	unsigned int i;
 
 	/* Of an earlier attempt that did not start the volume. */
 	mirvol_bitmap_destroy(vol->bitmap);
 	vol->bitmap = NULL;
 	bm = mirvol_bitmap_create(vol, md->bitmap_region);
-	if (!bm)
+	if (bm) {
+		bits = mirvol_bitmap_alloc_image(bm);
+		common = mirvol_bitmap_alloc_image(bm);
+	}
+	if (!bm || !bits || !common) {
+		kvfree(bits);
+		kvfree(common);
+		mirvol_bitmap_destroy(bm);
 		return MIRVOL_R_NO_MEMORY;
+	}
 	bm->cleared_gen = md->bitmap_cleared_gen;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
 		if (!plex || !plex->bdev)
 			continue;
-		if (mirvol_bitmap_load(bm, plex->bdev, md->bitmap_offset)) {
+		if (mirvol_bitmap_load(bm, plex->bdev, md->bitmap_offset,
+				       bits)) {
 			pr_warn("mirvol: %s: cannot read the bitmap of plex %u: resyncing everything\n",
 				md->name, i);
 			bitmap_fill(bm->disk, bm->nr);
+			bitmap_zero(common, bm->nr);
+			first = false;
+			continue;
 		}
+		bitmap_or(bm->disk, bm->disk, bits, bm->nr);
+		if (first)
+			bitmap_copy(common, bits, bm->nr);
+		else
+			bitmap_and(common, common, bits, bm->nr);
+		first = false;
 	}
-	mirvol_bitmap_mark_loaded(bm);
+	mirvol_bitmap_mark_loaded(bm, common);
+	kvfree(bits);
+	kvfree(common);
 	vol->bitmap = bm;
 	return MIRVOL_R_NONE;
 }

@@ -246,12 +246,12 @@ static void mirvol_bitmap_page_out(struct mirvol_bitmap *bm, unsigned int i,
 		w[k] = (__force u64)cpu_to_le64(w[k]);
 }
 
-/* OR an on-disk page (@src, clobbered) into page @i of the image. */
-static void mirvol_bitmap_page_in(struct mirvol_bitmap *bm, unsigned int i,
+/* OR an on-disk page (@src, clobbered) into page @i of @image. */
+static void mirvol_bitmap_page_in(unsigned long *image, unsigned int i,
 				  void *src, unsigned long *tmp)
 {
 	unsigned int k, bits = PAGE_SIZE * BITS_PER_BYTE;
-	unsigned long *dst = bm->disk + i * BITS_TO_LONGS(bits);
+	unsigned long *dst = image + i * BITS_TO_LONGS(bits);
 	u64 *w = src;
 
 	for (k = 0; k < PAGE_SIZE / sizeof(u64); k++)
@@ -279,8 +279,9 @@ static void mirvol_bitmap_written(struct mirvol_bitmap *bm,
 	lockdep_assert_held(&bm->vol->sb_mutex);
 	spin_lock_irq(&bm->lock);
 	bm->dirty_pages |= failed;
-	found = bm->lost_pages & dirty & ~failed;
+	found = (bm->lost_pages | bm->loaded_pages) & dirty & ~failed;
 	bm->lost_pages = (bm->lost_pages & ~dirty) | failed;
+	bm->loaded_pages &= ~found;
 	spin_unlock_irq(&bm->lock);
 	for_each_set_bit(i, &found, bm->nr_pages) {
 		r = (unsigned long)i * PAGE_SIZE * 8;
@@ -666,15 +667,27 @@ void mirvol_bitmap_endwrite(struct mirvol_bitmap *bm, sector_t start,
 }
 
 /**
- * mirvol_bitmap_load - OR a member's on-disk bitmap into the image
+ * mirvol_bitmap_alloc_image - a zeroed image the size of the bitmap's
+ * @bm: the bitmap
+ *
+ * Return: the image (kvfree() it), or NULL.
+ */
+unsigned long *mirvol_bitmap_alloc_image(struct mirvol_bitmap *bm)
+{
+	return kvzalloc(bm->nr_pages * PAGE_SIZE, GFP_KERNEL);
+}
+
+/**
+ * mirvol_bitmap_load - read a member's on-disk bitmap
  * @bm: the bitmap, not started
  * @bdev: the member's device
  * @offset: its bitmap area, sectors
+ * @bits: out: the member's bits (mirvol_bitmap_alloc_image())
  *
- * Return: 0 or a negative errno.
+ * Return: 0 or a negative errno (@bits then incomplete).
  */
 int mirvol_bitmap_load(struct mirvol_bitmap *bm, struct block_device *bdev,
-		       sector_t offset)
+		       sector_t offset, unsigned long *bits)
 {
 	struct page *page = alloc_page(GFP_KERNEL);
 	unsigned long *tmp = bitmap_alloc(PAGE_SIZE * BITS_PER_BYTE,
@@ -682,6 +695,7 @@ int mirvol_bitmap_load(struct mirvol_bitmap *bm, struct block_device *bdev,
 	unsigned int i;
 	int ret = 0;
 
+	memset(bits, 0, bm->nr_pages * PAGE_SIZE);
 	if (!page || !tmp) {
 		ret = -ENOMEM;
 		goto out;
@@ -690,27 +704,40 @@ int mirvol_bitmap_load(struct mirvol_bitmap *bm, struct block_device *bdev,
 		ret = mirvol_sync_rw(bdev, REQ_OP_READ | REQ_META, offset +
 				     i * (PAGE_SIZE >> SECTOR_SHIFT), &page, 1);
 		if (!ret)
-			mirvol_bitmap_page_in(bm, i, page_address(page), tmp);
+			mirvol_bitmap_page_in(bits, i, page_address(page), tmp);
 	}
 out:
 	bitmap_free(tmp);
 	if (page)
 		__free_page(page);
 	/* Bits past the last region are noise. */
-	bitmap_clear(bm->disk, bm->nr, bm->nr_pages * PAGE_SIZE * 8 - bm->nr);
+	bitmap_clear(bits, bm->nr, bm->nr_pages * PAGE_SIZE * 8 - bm->nr);
 	return ret;
 }
 
 /**
- * mirvol_bitmap_mark_loaded - the loaded bits are on disk: ONDISK
- * @bm: the bitmap, not started
+ * mirvol_bitmap_mark_loaded - the loaded bits every member has: ONDISK
+ * @bm: the bitmap, not started, its image the union of the members'
+ * @common: the bits every writable member's bitmap holds, or NULL
+ *
+ * A bit some member lacks (or whose bitmap could not be read) is not on
+ * every plex: a write into its region would go out with its bit on no
+ * disk of that plex (rule 1).  Its page is written, by the first set
+ * pass or clear period, before such a region is ONDISK
+ * (mirvol_bitmap_written()).
  */
-void mirvol_bitmap_mark_loaded(struct mirvol_bitmap *bm)
+void mirvol_bitmap_mark_loaded(struct mirvol_bitmap *bm,
+			       const unsigned long *common)
 {
 	unsigned long r;
 
-	for_each_set_bit(r, bm->disk, bm->nr)
-		atomic_set(&bm->state[r], MIRVOL_BM_ONDISK);
+	for_each_set_bit(r, bm->disk, bm->nr) {
+		if (common && test_bit(r, common))
+			atomic_set(&bm->state[r], MIRVOL_BM_ONDISK);
+		else
+			__set_bit(r / (PAGE_SIZE * 8), &bm->loaded_pages);
+	}
+	bm->dirty_pages |= bm->loaded_pages;
 }
 
 /**

@@ -68,9 +68,12 @@ struct mirvol_volume;
  * @lost_pages: pages whose last write no in-sync plex took: their set
  *	regions may not be ONDISK, and a superblock update that records a
  *	plex's departure meanwhile raises @cleared_gen (@lock)
+ * @loaded_pages: pages holding bits the assembly loaded from some members
+ *	only (a member's bitmap lacked them, or could not be read): their
+ *	set regions are not ONDISK until the page is written (@lock)
  * @bounce: stable copies of the pages being written (@io_mutex)
  * @bs: bio_set of the page writes: a page to every plex at a time
- * @lock: @disk, @dirty_pages, @lost_pages and @set_seq
+ * @lock: @disk, @dirty_pages, @lost_pages, @loaded_pages and @set_seq
  * @io_mutex: one page write (set or clear) at a time, in order
  * @set_work: writes what writers wait for, at once
  * @clear_work: clears idle regions every @clear_ms
@@ -116,6 +119,7 @@ struct mirvol_bitmap {
 	unsigned long *clearing;
 	unsigned long dirty_pages;
 	unsigned long lost_pages;
+	unsigned long loaded_pages;
 	struct page *bounce[MIRVOL_BM_MAX_PAGES];
 	struct bio_set bs;
 	spinlock_t lock;
@@ -143,10 +147,12 @@ int mirvol_bitmap_startwrite(struct mirvol_bitmap *bm, sector_t start,
 void mirvol_bitmap_endwrite(struct mirvol_bitmap *bm, sector_t start,
 			    sector_t end);
 int mirvol_bitmap_load(struct mirvol_bitmap *bm, struct block_device *bdev,
-		       sector_t offset);
+		       sector_t offset, unsigned long *bits);
 int mirvol_bitmap_write_plex(struct mirvol_bitmap *bm,
 			     struct block_device *bdev, sector_t offset);
-void mirvol_bitmap_mark_loaded(struct mirvol_bitmap *bm);
+void mirvol_bitmap_mark_loaded(struct mirvol_bitmap *bm,
+				const unsigned long *common);
+unsigned long *mirvol_bitmap_alloc_image(struct mirvol_bitmap *bm);
 unsigned long mirvol_bitmap_weight(struct mirvol_bitmap *bm);
 int mirvol_bitmap_resync_begin(struct mirvol_bitmap *bm);
 int mirvol_bitmap_merge(struct mirvol_bitmap *bm, const unsigned long *bits);

@@ -925,6 +925,51 @@ static struct mirvol_volume *stop_assemble(struct kunit *test,
 }
 
 /*
+ * Rule 1 at assembly: the image is the union of the members' bitmaps, and
+ * a bit only one member holds is not on the other's disk.  Region @r's
+ * bit is on plex 1's disk only (as after a bitmap read error or a page
+ * one member took); assembled, a write into @r must not go out before
+ * the bit is on every plex: it was taken as on disk (loaded) and went at
+ * once, plex 0's bitmap never written, so a plex leaving now would miss
+ * a write no bitmap covers.
+ */
+static void mirvol_test_bitmap_loaded_not_everywhere(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct page *page = ctx->check[0];
+	sector_t sector = MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET);
+	unsigned long r = 40;
+	u64 *w = page_address(page);
+	u64 op_id = 0;
+	unsigned int shift;
+
+	io_create(test, "kunit-bmload", 2, true, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	shift = ctx->vol->bitmap->shift;
+	KUNIT_ASSERT_FALSE(test, disk_bit(test, ctx, 0, r));
+	/* Plex 1's bitmap gets region @r's bit; plex 0's does not. */
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_READ, sector, &page,
+				    1), 0);
+	w[r / 64] |= (__force u64)cpu_to_le64(BIT_ULL(r % 64));
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_WRITE, sector,
+				    &page, 1), 0);
+	vol = stop_assemble(test, ctx, 2, &op_id);
+	KUNIT_ASSERT_EQ(test, op_id, 0ULL);
+	KUNIT_ASSERT_TRUE(test, disk_bit(test, ctx, 1, r));
+	KUNIT_ASSERT_FALSE(test, disk_bit(test, ctx, 0, r));
+	ctx->vfile = open_dev(disk_devt(vol->disk));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->vfile));
+	fill(ctx->pages, 0xb1d);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, r << shift,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, disk_bit(test, ctx, 0, r),
+			      "a write into region %lu went out, its bit not on plex 0",
+			      r);
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 1, r));
+}
+
+/*
  * The missing-plex form of mirvol_test_bitmap_lost_gone_same_update():
  * plex 1's device went away (missing) and no update recorded that yet
  * when plex 0, the last in-sync plex, loses a bitmap page.  The set work's
@@ -10535,6 +10580,7 @@ static void mirvol_test_failnth_remove(struct kunit *test)
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
+	KUNIT_CASE(mirvol_test_bitmap_loaded_not_everywhere),
 	KUNIT_CASE(mirvol_test_bitmap_clear_race),
 	KUNIT_CASE(mirvol_test_bitmap_write_waits_clear),
 	KUNIT_CASE(mirvol_test_bitmap_set_lost),
