@@ -571,11 +571,39 @@ enum mirvol_asm_end {
 };
 
 /*
+ * Does @vol hold a member another call handed over (udev's incremental
+ * assembly, between this call's listing of the volume and its lock)?
+ * Then this call may not kill it: that member's event is spent, and
+ * nothing would assemble it again.  The volume waits instead, holding
+ * this call's members too (as an incremental call would have left it).
+ * vol->lock held.
+ */
+static bool mirvol_holds_others(struct mirvol_volume *vol,
+				struct mirvol_member **ms, unsigned int n)
+{
+	unsigned int i, j;
+
+	lockdep_assert_held(&vol->lock);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex || !plex->md)
+			continue;
+		for (j = 0; j < n; j++)
+			if (ms[j]->joined && ms[j]->plex == plex)
+				break;
+		if (j == n)
+			return true;
+	}
+	return false;
+}
+
+/*
  * Hand the group's new members to the offline volume @vol, plan, drop
  * members that are not current, and start it when complete or asked to
  * RUN.  A volume that is not started is kept waiting for more members
- * (if the reason allows it and the call is incremental or did not create
- * it) or killed, in the same hold of vol->lock: once the lock is dropped
+ * (if the reason allows it and the call is incremental, did not create
+ * it, or finds members another call handed it) or killed, in the same hold of vol->lock: once the lock is dropped
  * a concurrent assembly may hand it the missing members and start it,
  * and a volume whose start failed half-way (placeholders without a
  * superblock) must never be seen by one.  Returns why it was not
@@ -647,7 +675,8 @@ mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
 		*end = test_bit(MIRVOL_VOL_STARTED, &vol->flags) ?
 		       MIRVOL_ASM_STARTED : MIRVOL_ASM_KILLED;
 	} else if (mirvol_may_wait(reason) &&
-		   (!created || (flags & MIRVOL_ASSEMBLE_F_INCREMENTAL))) {
+		   (!created || (flags & MIRVOL_ASSEMBLE_F_INCREMENTAL) ||
+		    mirvol_holds_others(vol, ms, n))) {
 		*end = MIRVOL_ASM_WAITING;
 	} else {
 		*end = MIRVOL_ASM_KILLED;
@@ -758,6 +787,8 @@ static enum mirvol_reason mirvol_assemble_group(const u8 *uuid,
 				mirvol_member_refuse(ms[i], reason);
 			return reason;
 		}
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_assemble_group_hook, vol,
+				  created);
 		reason = mirvol_assemble_offline(vol, ms, n, flags, created,
 						 op_id, &end);
 		if (end == MIRVOL_ASM_DYING) {

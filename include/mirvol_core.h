@@ -221,6 +221,12 @@ extern void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
  */
 extern void (*mirvol_kunit_salvage_hook)(struct mirvol_volume *vol,
 					 u32 block);
+/*
+ * KUnit: called by an assembly once it has the volume of a group of
+ * members (@created: listed by this call), before it takes its lock.
+ */
+extern void (*mirvol_kunit_assemble_group_hook)(struct mirvol_volume *vol,
+						bool created);
 /* KUnit: called as a replace's new plex is in sync, no lock held. */
 extern void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
 /*

@@ -258,6 +258,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_add_done_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_salvage_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_assemble_group_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_replace_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_finish_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_resync_promoted_hook, NULL);
@@ -6916,6 +6917,81 @@ static enum mirvol_reason assemble_rams(struct kunit *test,
 	return reason;
 }
 
+/* What assemble_meanwhile() uses. */
+static struct kunit *asm_test;
+static enum mirvol_reason asm_meanwhile_reason;
+
+/* Once: plex 1's device is handed by udev (incremental) meanwhile. */
+static void assemble_meanwhile(struct mirvol_volume *vol, bool created)
+{
+	static const unsigned int one = 1;
+	struct mirvol_assemble_member um[1];
+	struct mirvol_assemble reply;
+
+	if (!created)
+		return;
+	WRITE_ONCE(mirvol_kunit_assemble_group_hook, NULL);
+	asm_meanwhile_reason = assemble_rams(asm_test, asm_test->priv, &one,
+					     1, MIRVOL_ASSEMBLE_F_INCREMENTAL,
+					     um, &reply);
+}
+
+/*
+ * A plain assembly (not incremental) of plex 0 of a 3-plex volume lists
+ * the offline volume; before it takes the volume's lock, udev's
+ * incremental assembly of plex 1 finds it and hands plex 1 over: waiting
+ * for more.  The plain call then finds the volume incomplete: it killed
+ * the volume it created, and gave plex 1 back too, whose udev event was
+ * spent: nothing assembled it again, and plex 2's arrival started a new
+ * volume without it.  The volume must stay waiting, with both members.
+ */
+static void mirvol_test_assemble_plain_keeps_others(struct kunit *test)
+{
+	static const unsigned int zero, two = 2;
+	struct mirvol_assemble_member um[1];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+
+	io_create(test, "kunit-asmrace", 3, true, NULL);
+	memcpy(uuid, &ctx->vol->uuid, MIRVOL_UUID_LEN);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+
+	asm_test = test;
+	asm_meanwhile_reason = MIRVOL_R_INVALID_ARGUMENT;
+	WRITE_ONCE(mirvol_kunit_assemble_group_hook, assemble_meanwhile);
+	reason = assemble_rams(test, ctx, &zero, 1, 0, um, &reply);
+	WRITE_ONCE(mirvol_kunit_assemble_group_hook, NULL);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_VOLUME_INCOMPLETE);
+	KUNIT_EXPECT_EQ(test, asm_meanwhile_reason, MIRVOL_R_NONE);
+	vol = mirvol_lookup(uuid);
+	KUNIT_ASSERT_NOT_NULL_MSG(test, vol,
+				  "the volume udev handed plex 1 to is gone");
+	mutex_lock(&vol->lock);
+	KUNIT_EXPECT_TRUE_MSG(test, vol->plexes[1] && vol->plexes[1]->bdev,
+			      "plex 1's device was given back");
+	mutex_unlock(&vol->lock);
+	mirvol_volume_put(vol);
+
+	/* Plex 2 arrives: the volume starts with all three. */
+	reason = assemble_rams(test, ctx, &two, 1,
+			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 1U);
+	ctx->vol = mirvol_lookup(uuid);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->vol->state),
+			MIRVOL_VOLUME_ONLINE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->nr_plexes, 3U);
+}
+
 /*
  * The last in-sync plex takes a write, and so does plex 1, syncing and
  * past it; then plex 0's device goes away, its cache losing the write (it
@@ -10680,6 +10756,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_last_in_sync_back_rewinds),
+	KUNIT_CASE(mirvol_test_assemble_plain_keeps_others),
 	KUNIT_CASE(mirvol_test_add_after_failed_update),
 	KUNIT_CASE(mirvol_test_rejoin_after_failed_update),
 	KUNIT_CASE(mirvol_test_rewind_partial),
