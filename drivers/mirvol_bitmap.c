@@ -154,6 +154,25 @@ out_free:
 }
 
 /**
+ * mirvol_bitmap_fits - is there room for @bm before a plex's data
+ * @bm: the bitmap
+ * @data_offset: where the plex's data starts, in sectors
+ *
+ * Every plex holds the bitmap's pages from the bitmap area's start on
+ * (mirvol_bitmap_write_plex()), and its superblock says the area ends
+ * where its data begins; the format lets a plex's data begin anywhere
+ * from there (MIRVOL_MIN_DATA_OFFSET), as another tool may have made it.
+ *
+ * Return: whether @bm's pages end at or before @data_offset.
+ */
+bool mirvol_bitmap_fits(const struct mirvol_bitmap *bm, sector_t data_offset)
+{
+	return data_offset >= MIRVOL_BM_SECTOR +
+			      (sector_t)bm->nr_pages *
+			      (PAGE_SIZE >> SECTOR_SHIFT);
+}
+
+/**
  * mirvol_bitmap_destroy - free a stopped bitmap
  * @bm: the bitmap, or NULL; also one mirvol_bitmap_create() did not finish
  */

@@ -221,6 +221,22 @@ static enum mirvol_reason mirvol_bitmap_add(struct mirvol_volume *vol,
 		memalloc_noio_restore(noio);
 		return MIRVOL_R_NO_MEMORY;
 	}
+	/*
+	 * Every plex, also one not here, must hold it before its data:
+	 * the superblocks could not say otherwise.
+	 */
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (plex && !mirvol_bitmap_fits(bm, plex->data_offset)) {
+			pr_warn("mirvol: %s: no bitmap added: plex %u's data starts at sector %llu, in the bitmap's place\n",
+				vol->name, i,
+				(unsigned long long)plex->data_offset);
+			memalloc_noio_restore(noio);
+			mirvol_bitmap_destroy(bm);
+			return MIRVOL_R_INCOMPATIBLE_DEVICE;
+		}
+	}
 	/* It covers writes from the update below on. */
 	bm->cleared_gen = vol->generation + 1;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {

@@ -235,9 +235,11 @@ enum mirvol_reason mirvol_check_device(struct file *file, dev_t *devt)
  * @plex: the plex, its device open and data offset set
  *
  * Its device must hold the metadata and at least the volume's size after
- * it (a device smaller than the metadata area must not wrap around), its
- * logical blocks must be no larger than the volume's, and it must not be
- * stacked on the volume itself (writes would loop).
+ * it (a device smaller than the metadata area must not wrap around), room
+ * for the volume's bitmap before its data (a member made by another tool
+ * may start its data earlier than mirvol does), its logical blocks must
+ * be no larger than the volume's, and it must not be stacked on the
+ * volume itself (writes would loop).
  *
  * Context: vol->lock held.
  * Return: MIRVOL_R_NONE or why not.
@@ -249,6 +251,12 @@ enum mirvol_reason mirvol_check_member(struct mirvol_volume *vol,
 		return MIRVOL_R_DEVICE_TOO_SMALL;
 	if (plex->dev_sectors - plex->data_offset < vol->size)
 		return MIRVOL_R_SOURCE_TOO_SMALL;
+	if (vol->bitmap && !mirvol_bitmap_fits(vol->bitmap, plex->data_offset)) {
+		pr_warn("mirvol: %s: %pg: its data starts at sector %llu, in the place of the volume's bitmap\n",
+			vol->name, plex->bdev,
+			(unsigned long long)plex->data_offset);
+		return MIRVOL_R_INCOMPATIBLE_DEVICE;
+	}
 	if (!vol->disk)
 		return MIRVOL_R_NONE;
 	if (bdev_logical_block_size(plex->bdev) >

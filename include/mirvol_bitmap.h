@@ -139,6 +139,7 @@ struct mirvol_bitmap {
 u64 mirvol_bitmap_default_region(u64 size_bytes);
 struct mirvol_bitmap *mirvol_bitmap_create(struct mirvol_volume *vol,
 					   unsigned int region_sectors);
+bool mirvol_bitmap_fits(const struct mirvol_bitmap *bm, sector_t data_offset);
 void mirvol_bitmap_destroy(struct mirvol_bitmap *bm);
 void mirvol_bitmap_start(struct mirvol_bitmap *bm);
 void mirvol_bitmap_stop(struct mirvol_bitmap *bm);

@@ -9330,6 +9330,199 @@ static void mirvol_test_merge_keeps_data_offset(struct kunit *test)
 }
 
 /*
+ * Move the members on the RAM disks in @mask of a stopped volume down to
+ * data offset @off, below mirvol's own (the format allows any 8-aligned
+ * offset from MIRVOL_MIN_DATA_OFFSET, as another tool may make them): the
+ * superblocks' current slots rewritten, the data size kept, the data
+ * moved with it.
+ */
+static void lower_data_offset(struct kunit *test, struct io_ctx *ctx,
+			      unsigned int mask, sector_t off)
+{
+	const sector_t spp = PAGE_SIZE >> SECTOR_SHIFT;
+	enum mirvol_reason reason;
+	struct mirvol_md *md;
+	sector_t s, old, n;
+	unsigned int i;
+	int cur;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	for (i = 0; i < 2; i++) {
+		if (!(mask & BIT(i)))
+			continue;
+		cur = mirvol_sb_read_dev(rbdev(ctx, i), md, &reason);
+		KUNIT_ASSERT_GE(test, cur, 0);
+		old = md->data_offset;
+		KUNIT_ASSERT_LT(test, off, old);
+		/* Downwards, front to back: no chunk is read once overwritten. */
+		for (s = 0; s < md->data_size; s += n * spp) {
+			n = min_t(sector_t, IO_PAGES, (md->data_size - s) / spp);
+			KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_READ,
+						    old + s, ctx->pages, n), 0);
+			KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_WRITE,
+						    off + s, ctx->pages, n), 0);
+		}
+		md->data_offset = off;
+		md->bitmap_size = off - md->bitmap_offset;
+		memset(page_address(ctx->check[0]), 0, PAGE_SIZE);
+		mirvol_sb_encode(md, page_address(ctx->check[0]));
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_WRITE,
+					    MIRVOL_SB_SECTOR(MIRVOL_SB_OFFSET +
+							     cur * MIRVOL_SB_SLOT_SIZE),
+					    ctx->check, 1), 0);
+		KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, i), md,
+							 &reason), 0);
+		KUNIT_ASSERT_EQ(test, md->data_offset, (u64)off);
+	}
+}
+
+/* Stop the volume of ctx, keeping its UUID in @uuid. */
+static void stop_keep_uuid(struct kunit *test, struct io_ctx *ctx,
+			   uuid_t *uuid)
+{
+	uuid_copy(uuid, &ctx->vol->uuid);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+}
+
+/* Assemble RAM disks @idx (@n) with @flags into ctx's volume @uuid. */
+static void assemble_into_ctx(struct kunit *test, struct io_ctx *ctx,
+			      const unsigned int *idx, unsigned int n,
+			      u32 flags, const uuid_t *uuid)
+{
+	struct mirvol_assemble_member um[2];
+	struct mirvol_assemble reply;
+	enum mirvol_reason reason;
+
+	reason = assemble_rams(test, ctx, idx, n, flags, um, &reply);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, members %u/%u %u/%u", reason,
+			    um[0].result, um[0].reason, um[1].result,
+			    um[1].reason);
+	ctx->vol = mirvol_lookup(uuid->b);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	ctx->vfile = open_dev(disk_devt(ctx->vol->disk));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->vfile));
+}
+
+/*
+ * The bitmap is written at the bitmap area's start on every plex: a
+ * plex whose data starts there (data offset MIRVOL_MIN_DATA_OFFSET, as
+ * another tool may make it) has no room for it.  Adding one to such a
+ * volume is refused, and nothing changes: the volume's data stays, and
+ * the volume assembles again.
+ */
+static void mirvol_test_bitmap_add_no_room(struct kunit *test)
+{
+	static const unsigned int both[2] = { 0, 1 };
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	enum mirvol_reason reason;
+	struct mirvol_bitmap *bm;
+	sector_t end;
+	uuid_t vol_uuid;
+	unsigned int i;
+
+	io_create_flags(test, "kunit-bmroom", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	stop_keep_uuid(test, ctx, &vol_uuid);
+	lower_data_offset(test, ctx, 3, MIRVOL_MIN_DATA_OFFSET);
+	assemble_into_ctx(test, ctx, both, 2, 0, &vol_uuid);
+	KUNIT_ASSERT_NULL(test, ctx->vol->bitmap);
+	for (i = 0; i < 2; i++)
+		KUNIT_ASSERT_EQ(test, ctx->vol->plexes[i]->data_offset,
+				(sector_t)MIRVOL_MIN_DATA_OFFSET);
+	/* Room is the bitmap's pages, from the bitmap area's start. */
+	bm = mirvol_bitmap_create(ctx->vol, 128);
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	end = MIRVOL_MIN_DATA_OFFSET +
+	      (sector_t)bm->nr_pages * (PAGE_SIZE >> SECTOR_SHIFT);
+	KUNIT_EXPECT_TRUE(test, mirvol_bitmap_fits(bm, end));
+	KUNIT_EXPECT_FALSE(test, mirvol_bitmap_fits(bm, end - 8));
+	KUNIT_EXPECT_TRUE(test, mirvol_bitmap_fits(bm,
+						   MIRVOL_DATA_OFFSET_SECTORS));
+	mirvol_bitmap_destroy(bm);
+	fill(ctx->pages, 0xb3a0);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+
+	sv.hdr.flags = MIRVOL_SET_F_BITMAP;
+	sv.bitmap = 1;
+	reason = mirvol_set_volume(ctx->vol, &sv);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_INCOMPATIBLE_DEVICE,
+			    "a bitmap added over the data: reason %d", reason);
+	KUNIT_EXPECT_NULL(test, ctx->vol->bitmap);
+	for (i = 0; i < 2; i++) {
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_READ,
+					    MIRVOL_MIN_DATA_OFFSET, ctx->check,
+					    IO_PAGES), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+				      "plex %u: the volume's sector 0 overwritten",
+				      i);
+	}
+
+	/* Stopped, it assembles again, its data intact. */
+	stop_keep_uuid(test, ctx, &vol_uuid);
+	assemble_into_ctx(test, ctx, both, 2, 0, &vol_uuid);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+/*
+ * A member whose data starts at the bitmap area (data offset
+ * MIRVOL_MIN_DATA_OFFSET) rejoining a volume that got a bitmap while it
+ * was away is refused: the bitmap would be written over its data, and its
+ * superblock would say a bitmap of no size.
+ */
+static void mirvol_test_bitmap_no_room_rejoin(struct kunit *test)
+{
+	static const unsigned int zero, one = 1;
+	struct mirvol_assemble_member um[1];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_md *md;
+	uuid_t vol_uuid;
+	u64 op_id;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	io_create_flags(test, "kunit-bmrejoin", 2,
+			MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	stop_keep_uuid(test, ctx, &vol_uuid);
+	lower_data_offset(test, ctx, BIT(1), MIRVOL_MIN_DATA_OFFSET);
+	/* Without plex 1, a bitmap added: plex 0 has room. */
+	assemble_into_ctx(test, ctx, &zero, 1, MIRVOL_ASSEMBLE_F_RUN,
+			  &vol_uuid);
+	sv.hdr.flags = MIRVOL_SET_F_BITMAP;
+	sv.bitmap = 1;
+	KUNIT_ASSERT_EQ(test, mirvol_set_volume(ctx->vol, &sv), MIRVOL_R_NONE);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+
+	reason = assemble_rams(test, ctx, &one, 1, 0, um, &reply);
+	op_id = reply.op_id ?: READ_ONCE(ctx->vol->op_id);
+	if (op_id)
+		mirvol_op_wait(op_id, 60000, &info);
+	KUNIT_EXPECT_EQ_MSG(test, um[0].reason,
+			    (u32)MIRVOL_R_INCOMPATIBLE_DEVICE,
+			    "rejoin: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	KUNIT_EXPECT_GE_MSG(test, mirvol_sb_read_dev(rbdev(ctx, 1), md,
+						     &reason), 0,
+			    "plex 1's superblock unreadable: reason %d",
+			    reason);
+}
+
+/*
  * The resync of a plex back online, which is taken offline again during
  * the copy: the resync fails (PLEX_OFFLINE).  It is no cancel: nobody
  * cancelled it, and a cancelled resync promises its targets stay syncing.
@@ -10803,6 +10996,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_replace_target_offline),
 	KUNIT_CASE(mirvol_test_merge_target_offline),
 	KUNIT_CASE(mirvol_test_merge_keeps_data_offset),
+	KUNIT_CASE(mirvol_test_bitmap_add_no_room),
+	KUNIT_CASE(mirvol_test_bitmap_no_room_rejoin),
 	KUNIT_CASE(mirvol_test_resync_target_offline),
 	KUNIT_CASE(mirvol_test_offline_after_promotion),
 	KUNIT_CASE(mirvol_test_readd_missing_sb_fails),
