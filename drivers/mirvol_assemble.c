@@ -229,6 +229,50 @@ static void mirvol_rewind_syncing(struct mirvol_volume *vol)
 }
 
 /*
+ * A member whose plex is offline, its device absent (it was so when the
+ * volume started: mirvol_assemble_plan()): the device is held as the
+ * offline plex, as if it had come with the others, not rejoined.  An
+ * offline plex stays so until online (it is often kept as a
+ * point-in-time image): it takes no write, not even a superblock
+ * (mirvol_sb_targets()), and keeps what the bitmap covers of it.  A slot
+ * whose offline plex holds a device already refuses another (DEVICE_BUSY).
+ * vol->lock held, dropped.
+ */
+static void mirvol_hold_offline(struct mirvol_volume *vol,
+				struct mirvol_member *m)
+{
+	struct mirvol_plex *old, *plex = m->plex;
+
+	mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
+	old = vol->plexes[plex->index];
+	if (!old || old->state != MIRVOL_PLEX_OFFLINE || old->bdev) {
+		mutex_unlock(&vol->sb_mutex);
+		mirvol_resume_io(vol);
+		mutex_unlock(&vol->lock);
+		mirvol_member_refuse(m, MIRVOL_R_DEVICE_BUSY);
+		return;
+	}
+	plex->state = MIRVOL_PLEX_OFFLINE;
+	plex->gone_generation = old->gone_generation;
+	plex->full_copy = old->full_copy;
+	plex->boot = old->boot;
+	plex->write_mostly = old->write_mostly;
+	mirvol_plex_get(old);
+	mirvol_detach_plex_held(vol, old);
+	mirvol_attach_plex(vol, plex);
+	mutex_unlock(&vol->sb_mutex);
+	mirvol_resume_io(vol);
+	mirvol_detach_plex_finish(vol, old);
+	mirvol_plex_put(old);
+	mirvol_attach_plex_finish(vol, plex);
+	m->joined = true;
+	pr_info("mirvol: %s: plex %u's device is back, held offline until online\n",
+		vol->name, plex->index);
+	mutex_unlock(&vol->lock);
+}
+
+/*
  * Rejoin a member to its running volume as stale: it replaces the
  * placeholder of its slot and the resync brings it up to date.  A device
  * whose add-plex or merge-plex a power cut interrupted, and which the
@@ -278,6 +322,10 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 			"split brain, it ran without the volume" :
 			mirvol_reason_str(reason));
 		mirvol_member_refuse(m, reason);
+		return;
+	}
+	if (vol_md.plexes[plex->index].state == MIRVOL_PLEX_OFFLINE) {
+		mirvol_hold_offline(vol, m);
 		return;
 	}
 	mirvol_suspend_io(vol);

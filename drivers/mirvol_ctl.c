@@ -234,14 +234,16 @@ static const struct mirvol_md *mirvol_waiting_md(struct mirvol_volume *vol)
 
 /*
  * A plex a waiting volume expects (its newest member's superblock lists
- * it) but does not hold: reported missing, without a device.
+ * it) but does not hold: reported missing, without a device; or offline,
+ * as it will start (mirvol_assemble_plan()).
  */
 static void mirvol_fill_expected(const struct mirvol_md *md, unsigned int i,
 				 struct mirvol_plex_info *pi)
 {
 	memcpy(pi->uuid, md->plexes[i].uuid, MIRVOL_UUID_LEN);
 	pi->index = i;
-	pi->state = MIRVOL_PLEX_MISSING;
+	pi->state = md->plexes[i].state == MIRVOL_PLEX_OFFLINE ?
+		    MIRVOL_PLEX_OFFLINE : MIRVOL_PLEX_MISSING;
 	pi->data_offset_bytes = md->data_offset << SECTOR_SHIFT;
 }
 

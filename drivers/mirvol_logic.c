@@ -24,7 +24,9 @@
  *
  * ACTIVE, SYNCING and STALE plexes can fail, go missing or be taken
  * offline; a STALE plex starts SYNCING, a SYNCING plex becomes ACTIVE when
- * its resync ends.  OFFLINE and FAILED plexes keep their device: they come
+ * its resync ends.  OFFLINE and FAILED plexes keep their device (an
+ * OFFLINE one assembled without it stays so, its device held when it
+ * comes: mirvol_assemble_plan(), mirvol_rejoin_check()): they come
  * back (online, re-add) as SYNCING (only what the bitmap recorded) or
  * STALE, or go missing (a FAILED plex whose device goes stays FAILED,
  * see __mirvol_plex_gone()).  MISSING is final for the plex object: a device
@@ -436,8 +438,9 @@ enum mirvol_reason mirvol_check_remove_plex(const struct mirvol_rule_vol *v,
  *	to re-add a missing plex
  *
  * FAIL and TAKE_OFFLINE take a plex that takes writes out of the mirror,
- * never the last in-sync one; TAKE_ONLINE brings an offline plex back,
- * READD a failed or missing one: both need an in-sync plex to copy from.
+ * never the last in-sync one; TAKE_ONLINE brings an offline plex back
+ * (its device held: OBJECT_NOT_FOUND while it is absent), READD a failed
+ * or missing one: both need an in-sync plex to copy from.
  * REPLACE needs a new device; add-plex's rules (mirvol_check_add())
  * decide the rest.
  *
@@ -467,6 +470,9 @@ enum mirvol_reason mirvol_check_plex_action(const struct mirvol_rule_vol *v,
 	case MIRVOL_PLEX_TAKE_ONLINE:
 		if (st != MIRVOL_PLEX_OFFLINE)
 			return MIRVOL_R_INVALID_OPERATION;
+		/* Offline, its device absent (assembled without it). */
+		if (!has_dev)
+			return MIRVOL_R_OBJECT_NOT_FOUND;
 		break;
 	case MIRVOL_PLEX_REPLACE:
 		/* Any plex; add-plex's rules decide the rest. */
@@ -822,10 +828,15 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 		if (p->state == MIRVOL_PLEX_NONE)
 			continue;
 		if (m < 0) {
-			/* A failed one stays failed: only re-add brings it. */
-			plan->slot_state[i] = p->state == MIRVOL_PLEX_FAILED ?
-					      MIRVOL_PLEX_FAILED :
-					      MIRVOL_PLEX_MISSING;
+			/*
+			 * A failed one stays failed: only re-add brings it.
+			 * An offline one stays offline, recorded so, until
+			 * online: its device, should it come, is held, not
+			 * resynced (mirvol_rejoin()).
+			 */
+			plan->slot_state[i] = p->state == MIRVOL_PLEX_FAILED ||
+					      p->state == MIRVOL_PLEX_OFFLINE ?
+					      p->state : MIRVOL_PLEX_MISSING;
 			if (!gone_state(p->state) &&
 			    p->state != MIRVOL_PLEX_OFFLINE)
 				plan->complete = false;
@@ -924,11 +935,12 @@ static bool records_active_gone(const struct mirvol_md *vol_md,
  *
  * @readd: an explicit re-add: a failed member may come back too
  *
- * The member's slot must hold it missing, or failed with @readd: a plex
- * that failed (a write error, or 'mirvolctl fail') is not trusted back
- * by itself (PLEX_FAILED).  A member that ran without the volume (it
- * records one of the volume's in-sync plexes as failed or missing, or it
- * is newer than the volume) has diverged: split brain.
+ * The member's slot must hold it missing, offline (its device is then
+ * held as the offline plex, not rejoined: mirvol_rejoin()), or failed
+ * with @readd: a plex that failed (a write error, or 'mirvolctl fail')
+ * is not trusted back by itself (PLEX_FAILED).  A member that ran without
+ * the volume (it records one of the volume's in-sync plexes as failed or
+ * missing, or it is newer than the volume) has diverged: split brain.
  *
  * Return: MIRVOL_R_NONE, NOT_A_MEMBER, DEVICE_BUSY, PLEX_FAILED or
  * SPLIT_BRAIN.
@@ -941,7 +953,8 @@ enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 	if (p->state == MIRVOL_PLEX_NONE ||
 	    memcmp(p->uuid, m->plex_uuid, MIRVOL_UUID_LEN))
 		return MIRVOL_R_NOT_A_MEMBER;
-	if (!gone_state(p->state) && !(p->flags & MIRVOL_PLEX_F_LAST_IN_SYNC))
+	if (!gone_state(p->state) && p->state != MIRVOL_PLEX_OFFLINE &&
+	    !(p->flags & MIRVOL_PLEX_F_LAST_IN_SYNC))
 		return MIRVOL_R_DEVICE_BUSY;
 	if (m->generation > vol_md->generation)
 		return MIRVOL_R_SPLIT_BRAIN;

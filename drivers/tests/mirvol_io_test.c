@@ -7426,6 +7426,142 @@ static void mirvol_test_set_plex_waiting(struct kunit *test)
 	mutex_unlock(&vol->lock);
 }
 
+/*
+ * A plex taken offline stays offline across a stop, however the volume
+ * is assembled, until online (admin-guide.rst).  udev hands the members
+ * one at a time: plex 0 alone starts the volume degraded (an offline plex
+ * is not awaited), which must record plex 1 offline, not missing, in
+ * memory and in plex 0's superblock (the next boot reads it there).
+ * Online is refused while its device is absent.  Plex 1's device, handed
+ * next, is held as the offline plex: not rejoined and resynced over (an
+ * offline plex is often kept as a point-in-time image), the writes made
+ * without it not copied.  Online then brings it back.  The landed code
+ * started the absent offline plex missing, recorded it so, and its device
+ * rejoined, the bitmap's regions copied onto it.
+ */
+static void mirvol_test_offline_incremental(struct kunit *test)
+{
+	static const unsigned int zero, one = 1;
+	struct mirvol_assemble_member um[1];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p1;
+	u8 uuid[MIRVOL_UUID_LEN];
+	unsigned int state;
+	struct mirvol_md md;
+	bool has_dev;
+	uuid_t vuuid;
+	u64 op_id = 0;
+	sector_t s;
+
+	io_create(test, "kunit-offincr", 2, true, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	s = (sector_t)50 << ctx->vol->bitmap->shift;
+	uuid_copy(&vuuid, &ctx->vol->uuid);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	/* The image plex 1 keeps. */
+	fill(ctx->pages, 0x1a6e);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+
+	/* Plex 0 alone, incremental: the offline plex is not awaited. */
+	reason = assemble_rams(test, ctx, &zero, 1,
+			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 1U);
+	vol = mirvol_lookup(vuuid.b);
+	ctx->vol = vol;
+	KUNIT_ASSERT_NOT_NULL(test, vol);
+	KUNIT_ASSERT_TRUE(test, test_bit(MIRVOL_VOL_STARTED, &vol->flags));
+	mutex_lock(&vol->lock);
+	p1 = vol->plexes[1];
+	state = p1 ? p1->state : MIRVOL_PLEX_NONE;
+	has_dev = p1 && p1->bdev;
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_EQ_MSG(test, state, (unsigned int)MIRVOL_PLEX_OFFLINE,
+			    "plex 1, offline and absent, started %s",
+			    mirvol_plex_state_name(state));
+	KUNIT_EXPECT_FALSE(test, has_dev);
+	KUNIT_EXPECT_EQ(test, vol->state, (unsigned int)MIRVOL_VOLUME_DEGRADED);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, md.plexes[1].state,
+			    (u32)MIRVOL_PLEX_OFFLINE,
+			    "plex 0's superblock records plex 1 %s",
+			    mirvol_plex_state_name(md.plexes[1].state));
+	/* Nothing to bring back: its device is not there. */
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(vol, uuid,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id),
+			MIRVOL_R_OBJECT_NOT_FOUND);
+	KUNIT_EXPECT_EQ(test, op_id, 0ULL);
+
+	/* Written while plex 1 is away: it must not get it. */
+	ctx->vfile = open_dev(disk_devt(vol->disk));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->vfile));
+	fill(ctx->pages, 0x2b7f);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+
+	/* Plex 1's device comes: held offline, not resynced. */
+	reason = assemble_rams(test, ctx, &one, 1,
+			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	KUNIT_EXPECT_EQ_MSG(test, reply.op_id, 0ULL,
+			    "plex 1's device started a resync");
+	if (reply.op_id)
+		mirvol_op_wait(reply.op_id, 60000, &info);
+	flush_mirvol_works();
+	mutex_lock(&vol->lock);
+	p1 = vol->plexes[1];
+	state = p1 ? p1->state : MIRVOL_PLEX_NONE;
+	has_dev = p1 && p1->bdev == rbdev(ctx, 1);
+	if (p1)
+		mirvol_plex_get(p1);
+	mutex_unlock(&vol->lock);
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	KUNIT_EXPECT_EQ_MSG(test, state, (unsigned int)MIRVOL_PLEX_OFFLINE,
+			    "plex 1's device came back %s",
+			    mirvol_plex_state_name(state));
+	KUNIT_EXPECT_TRUE(test, has_dev);
+	KUNIT_EXPECT_EQ(test, vol->state, (unsigned int)MIRVOL_VOLUME_DEGRADED);
+	KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
+	fill(ctx->pages, 0x1a6e);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1's image was written over");
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_OFFLINE);
+
+	/* Online: back, copying what it missed. */
+	if (state == MIRVOL_PLEX_OFFLINE) {
+		take_online_op(test, vol, p1, &info);
+		KUNIT_EXPECT_GT(test, info.total_bytes, 0ULL);
+		KUNIT_EXPECT_LT(test, info.total_bytes,
+				(u64)vol->size << SECTOR_SHIFT);
+		KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
+		fill(ctx->pages, 0x2b7f);
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	}
+	mirvol_plex_put(p1);
+}
+
 /* What the assembly hook does: open the started volume, inject faults. */
 static struct {
 	struct file *file;
@@ -10941,6 +11077,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_failed_start_uevent),
 	KUNIT_CASE(mirvol_test_assemble_start_fails),
 	KUNIT_CASE(mirvol_test_set_plex_waiting),
+	KUNIT_CASE(mirvol_test_offline_incremental),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_member),
 	KUNIT_CASE(mirvol_test_start_fails_io_in_flight),

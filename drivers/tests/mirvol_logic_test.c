@@ -313,6 +313,10 @@ static void mirvol_test_plex_action_rules(struct kunit *test)
 			MIRVOL_R_INVALID_OPERATION);
 	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
 			MIRVOL_PLEX_READD, true), MIRVOL_R_INVALID_OPERATION);
+	/* Offline, its device absent (assembled without it). */
+	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
+			MIRVOL_PLEX_TAKE_ONLINE, false),
+			MIRVOL_R_OBJECT_NOT_FOUND);
 	rule_vol(&v, fy, 2);
 	KUNIT_EXPECT_EQ(test, mirvol_check_plex_action(&v, 1,
 			MIRVOL_PLEX_TAKE_ONLINE, true),
@@ -1167,14 +1171,19 @@ static void mirvol_test_plan_bitmap(struct kunit *test)
 	a.plexes[1].gone_generation = 0;
 	mirvol_assemble_plan(mds, 2, classes, &plan);
 	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
-	/* Taken offline: it stays so; absent, the volume is complete. */
+	/*
+	 * Taken offline: it stays so, until online; absent, the volume is
+	 * complete, and it stays offline too (not missing: its device,
+	 * should it come, is held, not resynced over).
+	 */
 	a.plexes[1].state = MIRVOL_PLEX_OFFLINE;
 	a.plexes[1].gone_generation = 25;
 	mirvol_assemble_plan(mds, 2, classes, &plan);
 	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_OFFLINE);
 	mirvol_assemble_plan(mds, 1, classes, &plan);
 	KUNIT_EXPECT_TRUE(test, plan.complete);
-	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_MISSING);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_OFFLINE);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
 }
 
 static void mirvol_test_plan_no_in_sync(struct kunit *test)
@@ -1312,6 +1321,14 @@ static void mirvol_test_rejoin(struct kunit *test)
 	vol.plexes[1].state = MIRVOL_PLEX_ACTIVE;
 	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false),
 			MIRVOL_R_DEVICE_BUSY);
+	/* Offline: its device is held as the offline plex (not in sync). */
+	vol.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false),
+			MIRVOL_R_NONE);
+	b.generation = 21;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false),
+			MIRVOL_R_SPLIT_BRAIN);
+	b.generation = 10;
 	/* Failed: only an explicit re-add takes it back. */
 	vol.plexes[1].state = MIRVOL_PLEX_FAILED;
 	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&vol, &b, false),
