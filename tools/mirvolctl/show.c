@@ -751,6 +751,16 @@ static bool plex_problem(struct vol_health *h, const struct mirvol_plex_info *pl
 		}
 		break;
 	case MIRVOL_PLEX_OFFLINE:
+		if (!plex_has_device(pl)) {
+			/* Assembled without it: online needs its device. */
+			snprintf(p->what, sizeof(p->what),
+				 "offline, its device absent");
+			snprintf(p->advice, sizeof(p->advice),
+				 "attach its device (it is held offline), then bring it back, or replace it");
+			snprintf(p->command, sizeof(p->command),
+				 "mirvolctl online %s %u", vol, pl->index);
+			break;
+		}
 		snprintf(p->what, sizeof(p->what), "offline");
 		snprintf(p->advice, sizeof(p->advice), "bring it back");
 		snprintf(p->command, sizeof(p->command),
