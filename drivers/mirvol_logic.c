@@ -28,8 +28,8 @@
  * OFFLINE one assembled without it stays so, its device held when it
  * comes: mirvol_assemble_plan(), mirvol_rejoin_check()): they come
  * back (online, re-add) as SYNCING (only what the bitmap recorded) or
- * STALE, or go missing (a FAILED plex whose device goes stays FAILED,
- * see __mirvol_plex_gone()).  MISSING is final for the plex object: a device
+ * STALE, or go missing (a FAILED or OFFLINE plex whose device goes stays
+ * as it is, see __mirvol_plex_gone()).  MISSING is final for the plex object: a device
  * that comes back rejoins as a new plex (assembly, re-add) or through
  * add-plex.
  *

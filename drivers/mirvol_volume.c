@@ -429,9 +429,13 @@ static bool __mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
 	/*
 	 * A failed plex whose device goes stays failed (the device is
 	 * released all the same): when it comes back, it is not taken
-	 * back by itself, only by re-add.
+	 * back by itself, only by re-add.  An offline one stays offline
+	 * likewise, until online: its device, when it comes back, is held
+	 * offline, not resynced (mirvol_rejoin()).
 	 */
-	if (plex->state == MIRVOL_PLEX_FAILED && state == MIRVOL_PLEX_MISSING)
+	if ((plex->state == MIRVOL_PLEX_FAILED ||
+	     plex->state == MIRVOL_PLEX_OFFLINE) &&
+	    state == MIRVOL_PLEX_MISSING)
 		return false;
 	/* The superblocks keep calling the last in-sync plex in sync. */
 	if (mirvol_state_readable(plex->state) && !mirvol_other_readable(plex))
@@ -652,8 +656,12 @@ static void mirvol_release_dead(struct mirvol_volume *vol)
 		mutex_unlock(&vol->sb_mutex);
 		goto out;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		mirvol_plex_gone(gone[i], MIRVOL_PLEX_MISSING);
+		if (READ_ONCE(gone[i]->state) == MIRVOL_PLEX_OFFLINE)
+			pr_warn("mirvol: %s: plex %u's device went away: it stays offline\n",
+				vol->name, gone[i]->index);
+	}
 	/*
 	 * Their holder links go first, with I/O flowing: the unlink takes
 	 * blk_holder_mutex, under which another driver's

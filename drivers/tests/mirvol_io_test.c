@@ -7562,6 +7562,105 @@ static void mirvol_test_offline_incremental(struct kunit *test)
 	mirvol_plex_put(p1);
 }
 
+/*
+ * The device of an offline plex goes away (its disk pulled, to be kept
+ * as an image): the plex stays offline, without a device, recorded so,
+ * not missing, as a failed plex stays failed; when the device comes back
+ * it is held offline, not rejoined and resynced over with what was
+ * written meanwhile.  Online then brings it back.  The landed code made
+ * it missing, and its device rejoined, resynced.
+ */
+static void mirvol_test_offline_unplugged(struct kunit *test)
+{
+	static const unsigned int one = 1;
+	struct mirvol_assemble_member um[1];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct block_device *bdev;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p1;
+	u8 uuid[MIRVOL_UUID_LEN];
+	unsigned int state;
+	struct mirvol_md md;
+	bool has_dev;
+	u64 op_id = 0;
+	sector_t s;
+
+	io_create(test, "kunit-offunplug", 2, true, NULL);
+	vol = ctx->vol;
+	KUNIT_ASSERT_NOT_NULL(test, vol->bitmap);
+	s = (sector_t)50 << vol->bitmap->shift;
+	p1 = vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	fill(ctx->pages, 0x3c8d);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, uuid,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	bdev = p1->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	KUNIT_ASSERT_TRUE(test, wait_until(!READ_ONCE(p1->bdev)));
+	flush_mirvol_works();
+	state = READ_ONCE(p1->state);
+	KUNIT_EXPECT_EQ_MSG(test, state, (unsigned int)MIRVOL_PLEX_OFFLINE,
+			    "offline plex whose device went: %s",
+			    mirvol_plex_state_name(state));
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, md.plexes[1].state,
+			    (u32)MIRVOL_PLEX_OFFLINE,
+			    "plex 0's superblock records plex 1 %s",
+			    mirvol_plex_state_name(md.plexes[1].state));
+	KUNIT_EXPECT_EQ(test, mirvol_plex_action(vol, uuid,
+						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+						 &op_id),
+			MIRVOL_R_OBJECT_NOT_FOUND);
+	fill(ctx->pages, 0x4d9e);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+
+	/* Its device is back: held offline, not resynced. */
+	reason = assemble_rams(test, ctx, &one, 1,
+			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	KUNIT_EXPECT_EQ_MSG(test, reply.op_id, 0ULL,
+			    "plex 1's device started a resync");
+	if (reply.op_id)
+		mirvol_op_wait(reply.op_id, 60000, &info);
+	flush_mirvol_works();
+	mutex_lock(&vol->lock);
+	p1 = vol->plexes[1];
+	state = p1 ? p1->state : MIRVOL_PLEX_NONE;
+	has_dev = p1 && p1->bdev == rbdev(ctx, 1);
+	if (p1)
+		mirvol_plex_get(p1);
+	mutex_unlock(&vol->lock);
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	KUNIT_EXPECT_EQ_MSG(test, state, (unsigned int)MIRVOL_PLEX_OFFLINE,
+			    "plex 1's device came back %s",
+			    mirvol_plex_state_name(state));
+	KUNIT_EXPECT_TRUE(test, has_dev);
+	KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
+	fill(ctx->pages, 0x3c8d);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1's image was written over");
+	if (state == MIRVOL_PLEX_OFFLINE) {
+		take_online_op(test, vol, p1, &info);
+		KUNIT_EXPECT_LT(test, info.total_bytes,
+				(u64)vol->size << SECTOR_SHIFT);
+		KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
+		fill(ctx->pages, 0x4d9e);
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	}
+	mirvol_plex_put(p1);
+}
+
 /* What the assembly hook does: open the started volume, inject faults. */
 static struct {
 	struct file *file;
@@ -11078,6 +11177,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_assemble_start_fails),
 	KUNIT_CASE(mirvol_test_set_plex_waiting),
 	KUNIT_CASE(mirvol_test_offline_incremental),
+	KUNIT_CASE(mirvol_test_offline_unplugged),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_member),
 	KUNIT_CASE(mirvol_test_start_fails_io_in_flight),

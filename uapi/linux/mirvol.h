@@ -771,9 +771,9 @@ enum mirvol_plex_action_type {
  * FAIL and OFFLINE take a plex that takes writes (active, syncing,
  * stale) out of the mirror, never the last in-sync one
  * (REMAINING_PLEX_STALE); an offline plex keeps its device and stays
- * offline across reboots (assembled without its device, it stays offline,
- * its device held when it comes; ONLINE fails with OBJECT_NOT_FOUND
- * while the device is absent).  An operation copying onto the plex (add-plex,
+ * offline across reboots (its device gone, or absent at assembly, it
+ * stays offline, its device held when it comes back; ONLINE fails with
+ * OBJECT_NOT_FOUND while the device is absent).  An operation copying onto the plex (add-plex,
  * merge, replace, resync) that has not made it active yet then fails:
  * IO_ERROR after FAIL (as after a write error, or its device gone),
  * PLEX_OFFLINE after OFFLINE; the plex stays as it is (an added one in
