@@ -7427,6 +7427,54 @@ static void mirvol_test_set_plex_waiting(struct kunit *test)
 }
 
 /*
+ * Plex 1's device is handed (incremental assembly) to @vol, whose plex 1
+ * is offline without it: held offline, no resync, its image (IO_PAGES at
+ * @s, filled with @seed) untouched.  Returns plex 1, referenced.
+ */
+static struct mirvol_plex *hand_back_offline(struct kunit *test,
+					     struct io_ctx *ctx,
+					     struct mirvol_volume *vol,
+					     sector_t s, unsigned int seed)
+{
+	static const unsigned int one = 1;
+	struct mirvol_assemble_member um[1];
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_plex *p1;
+	unsigned int state;
+	bool has_dev;
+
+	reason = assemble_rams(test, ctx, &one, 1,
+			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	KUNIT_EXPECT_EQ_MSG(test, reply.op_id, 0ULL,
+			    "plex 1's device started a resync");
+	if (reply.op_id)
+		mirvol_op_wait(reply.op_id, 60000, &info);
+	flush_mirvol_works();
+	mutex_lock(&vol->lock);
+	p1 = vol->plexes[1];
+	state = p1 ? p1->state : MIRVOL_PLEX_NONE;
+	has_dev = p1 && p1->bdev == rbdev(ctx, 1);
+	if (p1)
+		mirvol_plex_get(p1);
+	mutex_unlock(&vol->lock);
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	KUNIT_EXPECT_EQ_MSG(test, state, (unsigned int)MIRVOL_PLEX_OFFLINE,
+			    "plex 1's device came back %s",
+			    mirvol_plex_state_name(state));
+	KUNIT_EXPECT_TRUE(test, has_dev);
+	KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
+	fill(ctx->pages, seed);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1's image was written over");
+	return p1;
+}
+
+/*
  * A plex taken offline stays offline across a stop, however the volume
  * is assembled, until online (admin-guide.rst).  udev hands the members
  * one at a time: plex 0 alone starts the volume degraded (an offline plex
@@ -7441,7 +7489,7 @@ static void mirvol_test_set_plex_waiting(struct kunit *test)
  */
 static void mirvol_test_offline_incremental(struct kunit *test)
 {
-	static const unsigned int zero, one = 1;
+	static const unsigned int zero;
 	struct mirvol_assemble_member um[1];
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_assemble reply;
@@ -7518,33 +7566,9 @@ static void mirvol_test_offline_incremental(struct kunit *test)
 				    IO_PAGES), 0);
 
 	/* Plex 1's device comes: held offline, not resynced. */
-	reason = assemble_rams(test, ctx, &one, 1,
-			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
-	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
-			    "assemble: reason %d, member %u/%u", reason,
-			    um[0].result, um[0].reason);
-	KUNIT_EXPECT_EQ_MSG(test, reply.op_id, 0ULL,
-			    "plex 1's device started a resync");
-	if (reply.op_id)
-		mirvol_op_wait(reply.op_id, 60000, &info);
-	flush_mirvol_works();
-	mutex_lock(&vol->lock);
-	p1 = vol->plexes[1];
-	state = p1 ? p1->state : MIRVOL_PLEX_NONE;
-	has_dev = p1 && p1->bdev == rbdev(ctx, 1);
-	if (p1)
-		mirvol_plex_get(p1);
-	mutex_unlock(&vol->lock);
-	KUNIT_ASSERT_NOT_NULL(test, p1);
-	KUNIT_EXPECT_EQ_MSG(test, state, (unsigned int)MIRVOL_PLEX_OFFLINE,
-			    "plex 1's device came back %s",
-			    mirvol_plex_state_name(state));
-	KUNIT_EXPECT_TRUE(test, has_dev);
+	p1 = hand_back_offline(test, ctx, vol, s, 0x1a6e);
 	KUNIT_EXPECT_EQ(test, vol->state, (unsigned int)MIRVOL_VOLUME_DEGRADED);
-	KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
-	fill(ctx->pages, 0x1a6e);
-	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
-			      "plex 1's image was written over");
+	state = READ_ONCE(p1->state);
 	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
 			0);
 	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_OFFLINE);
@@ -7572,10 +7596,7 @@ static void mirvol_test_offline_incremental(struct kunit *test)
  */
 static void mirvol_test_offline_unplugged(struct kunit *test)
 {
-	static const unsigned int one = 1;
-	struct mirvol_assemble_member um[1];
 	struct io_ctx *ctx = test->priv;
-	struct mirvol_assemble reply;
 	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	struct block_device *bdev;
@@ -7584,7 +7605,6 @@ static void mirvol_test_offline_unplugged(struct kunit *test)
 	u8 uuid[MIRVOL_UUID_LEN];
 	unsigned int state;
 	struct mirvol_md md;
-	bool has_dev;
 	u64 op_id = 0;
 	sector_t s;
 
@@ -7624,32 +7644,8 @@ static void mirvol_test_offline_unplugged(struct kunit *test)
 				    IO_PAGES), 0);
 
 	/* Its device is back: held offline, not resynced. */
-	reason = assemble_rams(test, ctx, &one, 1,
-			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
-	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NONE,
-			    "assemble: reason %d, member %u/%u", reason,
-			    um[0].result, um[0].reason);
-	KUNIT_EXPECT_EQ_MSG(test, reply.op_id, 0ULL,
-			    "plex 1's device started a resync");
-	if (reply.op_id)
-		mirvol_op_wait(reply.op_id, 60000, &info);
-	flush_mirvol_works();
-	mutex_lock(&vol->lock);
-	p1 = vol->plexes[1];
-	state = p1 ? p1->state : MIRVOL_PLEX_NONE;
-	has_dev = p1 && p1->bdev == rbdev(ctx, 1);
-	if (p1)
-		mirvol_plex_get(p1);
-	mutex_unlock(&vol->lock);
-	KUNIT_ASSERT_NOT_NULL(test, p1);
-	KUNIT_EXPECT_EQ_MSG(test, state, (unsigned int)MIRVOL_PLEX_OFFLINE,
-			    "plex 1's device came back %s",
-			    mirvol_plex_state_name(state));
-	KUNIT_EXPECT_TRUE(test, has_dev);
-	KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
-	fill(ctx->pages, 0x3c8d);
-	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
-			      "plex 1's image was written over");
+	p1 = hand_back_offline(test, ctx, vol, s, 0x3c8d);
+	state = READ_ONCE(p1->state);
 	if (state == MIRVOL_PLEX_OFFLINE) {
 		take_online_op(test, vol, p1, &info);
 		KUNIT_EXPECT_LT(test, info.total_bytes,
