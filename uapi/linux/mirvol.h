@@ -773,8 +773,9 @@ enum mirvol_plex_action_type {
  * (REMAINING_PLEX_STALE); an offline plex keeps its device and stays
  * offline across reboots (its device gone, or absent at assembly, it
  * stays offline, its device held when it comes back; ONLINE fails with
- * OBJECT_NOT_FOUND while the device is absent).  An operation copying onto the plex (add-plex,
- * merge, replace, resync) that has not made it active yet then fails:
+ * OBJECT_NOT_FOUND while the device is absent).  An operation copying
+ * onto the plex (add-plex, merge, replace, resync) that has not made it
+ * active yet then fails:
  * IO_ERROR after FAIL (as after a write error, or its device gone),
  * PLEX_OFFLINE after OFFLINE; the plex stays as it is (an added one in
  * the volume; replace's old plex in the mirror).  ONLINE (an offline
