@@ -7475,6 +7475,29 @@ static struct mirvol_plex *hand_back_offline(struct kunit *test,
 }
 
 /*
+ * Online brings plex 1 (@p1, held offline, referenced: put here) back: it
+ * copies what it missed, not the whole volume, and then holds the
+ * volume's data at @s (IO_PAGES filled with @seed).
+ */
+static void online_held_back(struct kunit *test, struct io_ctx *ctx,
+			     struct mirvol_volume *vol, struct mirvol_plex *p1,
+			     sector_t s, unsigned int seed)
+{
+	struct mirvol_op_info info;
+
+	if (READ_ONCE(p1->state) == MIRVOL_PLEX_OFFLINE) {
+		take_online_op(test, vol, p1, &info);
+		KUNIT_EXPECT_GT(test, info.total_bytes, 0ULL);
+		KUNIT_EXPECT_LT(test, info.total_bytes,
+				(u64)vol->size << SECTOR_SHIFT);
+		KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
+		fill(ctx->pages, seed);
+		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	}
+	mirvol_plex_put(p1);
+}
+
+/*
  * A plex taken offline stays offline across a stop, however the volume
  * is assembled, until online (admin-guide.rst).  udev hands the members
  * one at a time: plex 0 alone starts the volume degraded (an offline plex
@@ -7493,7 +7516,6 @@ static void mirvol_test_offline_incremental(struct kunit *test)
 	struct mirvol_assemble_member um[1];
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_assemble reply;
-	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
 	struct mirvol_plex *p1;
@@ -7568,22 +7590,12 @@ static void mirvol_test_offline_incremental(struct kunit *test)
 	/* Plex 1's device comes: held offline, not resynced. */
 	p1 = hand_back_offline(test, ctx, vol, s, 0x1a6e);
 	KUNIT_EXPECT_EQ(test, vol->state, (unsigned int)MIRVOL_VOLUME_DEGRADED);
-	state = READ_ONCE(p1->state);
 	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
 			0);
 	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_OFFLINE);
 
 	/* Online: back, copying what it missed. */
-	if (state == MIRVOL_PLEX_OFFLINE) {
-		take_online_op(test, vol, p1, &info);
-		KUNIT_EXPECT_GT(test, info.total_bytes, 0ULL);
-		KUNIT_EXPECT_LT(test, info.total_bytes,
-				(u64)vol->size << SECTOR_SHIFT);
-		KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
-		fill(ctx->pages, 0x2b7f);
-		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	}
-	mirvol_plex_put(p1);
+	online_held_back(test, ctx, vol, p1, s, 0x2b7f);
 }
 
 /*
@@ -7597,7 +7609,6 @@ static void mirvol_test_offline_incremental(struct kunit *test)
 static void mirvol_test_offline_unplugged(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
-	struct mirvol_op_info info;
 	enum mirvol_reason reason;
 	struct block_device *bdev;
 	struct mirvol_volume *vol;
@@ -7645,16 +7656,7 @@ static void mirvol_test_offline_unplugged(struct kunit *test)
 
 	/* Its device is back: held offline, not resynced. */
 	p1 = hand_back_offline(test, ctx, vol, s, 0x3c8d);
-	state = READ_ONCE(p1->state);
-	if (state == MIRVOL_PLEX_OFFLINE) {
-		take_online_op(test, vol, p1, &info);
-		KUNIT_EXPECT_LT(test, info.total_bytes,
-				(u64)vol->size << SECTOR_SHIFT);
-		KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
-		fill(ctx->pages, 0x4d9e);
-		KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	}
-	mirvol_plex_put(p1);
+	online_held_back(test, ctx, vol, p1, s, 0x4d9e);
 }
 
 /* What the assembly hook does: open the started volume, inject faults. */
