@@ -737,7 +737,7 @@ out:
 /**
  * mirvol_bitmap_mark_loaded - the loaded bits every member has: ONDISK
  * @bm: the bitmap, not started, its image the union of the members'
- * @common: the bits every writable member's bitmap holds, or NULL
+ * @common: the bits every present member's bitmap holds
  *
  * A bit some member lacks (or whose bitmap could not be read) is not on
  * every plex: a write into its region would go out with its bit on no
@@ -751,7 +751,7 @@ void mirvol_bitmap_mark_loaded(struct mirvol_bitmap *bm,
 	unsigned long r;
 
 	for_each_set_bit(r, bm->disk, bm->nr) {
-		if (common && test_bit(r, common))
+		if (test_bit(r, common))
 			atomic_set(&bm->state[r], MIRVOL_BM_ONDISK);
 		else
 			__set_bit(r / (PAGE_SIZE * 8), &bm->loaded_pages);
