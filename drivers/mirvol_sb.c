@@ -450,11 +450,13 @@ static void mirvol_sb_recorded(struct mirvol_volume *vol,
  * before the others': when the last in-sync plex cannot take the update,
  * no plex gets it, since a newer superblock on a syncing plex would make
  * assembly take the in-sync plex for stale.  Plexes that fail either step
- * are failed and the update is repeated on the others.  Marks plexes that
- * left the in-sync set with the generation at which they did.  An
- * attempt the in-sync plexes took stays on their media when a later one
- * fails: the bitmap's coverage start it records counts as recorded
- * (mirvol_sb_recorded()).
+ * are failed and the update is repeated on the others; an attempt that
+ * wrote no superblock (its flush failed) gives its generation back, so
+ * that no slot holding a plex's current superblock is ever written over.
+ * Marks plexes that left the in-sync set with the generation at which
+ * they did.  An attempt the in-sync plexes took stays on their media when
+ * a later one fails: the bitmap's coverage start it records counts as
+ * recorded (mirvol_sb_recorded()).
  *
  * Context: sb_mutex held; process context outside submit_bio.
  * Return: 0, or -EIO when no plex took the update (the volume is failed)
@@ -474,6 +476,7 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 		vol->generation++;
 		n = mirvol_sb_targets(vol, targets, &in_sync);
 		if (!n) {
+			vol->generation--;
 			ret = -EIO;
 			break;
 		}
@@ -490,7 +493,15 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 		 */
 		first = (in_sync && in_sync < n) ? in_sync : n;
 		ret = mirvol_sb_write_all(vol, targets, n, false);
-		if (!ret) {
+		if (ret) {
+			/*
+			 * No superblock written: the generation is unused.
+			 * The next attempt (or update) takes it, rather
+			 * than the one after, whose slot holds the current
+			 * superblock (design.rst, rule 5).
+			 */
+			vol->generation--;
+		} else {
 			ret = mirvol_sb_write_all(vol, targets, first, true);
 			if (ret >= 0 && in_sync)
 				mirvol_sb_recorded(vol, &md);
@@ -732,13 +743,14 @@ int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
  * do not list it, and the device would end up in no volume, or in one
  * depending on the order in which assembly met the members.
  *
- * Not while the last update failed (MIRVOL_VOL_SB_FAILED): each attempt
- * used up a generation no in-sync plex took, and the device's superblock
- * would be two or more ahead of theirs, which makes them stale to
- * assembly (none in sync: the volume would not assemble).  Callers try
- * the update again first (mirvol_sb_catch_up()).  A plex in sync coming
- * back (the last in-sync plex, a split undone) is exempt: it holds every
- * acknowledged write, and the others would copy from it.
+ * Not while the last update failed (MIRVOL_VOL_SB_FAILED): an attempt
+ * that wrote superblocks used up a generation no in-sync plex took, and
+ * the device's superblock would be two or more ahead of theirs, which
+ * makes them stale to assembly (none in sync: the volume would not
+ * assemble).  Callers try the update again first (mirvol_sb_catch_up()).
+ * A plex in sync coming back (the last in-sync plex, a split undone) is
+ * exempt: it holds every acknowledged write, and the others would copy
+ * from it.
  *
  * Context: sb_mutex held; the caller calls mirvol_sb_update_locked()
  * next, in the same hold.

@@ -3540,23 +3540,25 @@ static void mirvol_test_sb_write_error(struct kunit *test)
 	/* The update was repeated on plex 0, recording the failure. */
 	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
 			0);
-	KUNIT_EXPECT_GE(test, md.generation, gen + 2);
+	KUNIT_EXPECT_GE(test, md.generation, gen + 1);
 	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_FAILED);
 	/*
-	 * gen + 1 (the dirty mark) failed on plex 1; gen + 2, the repeat,
-	 * is the first generation recording it gone.  The worker may or may
-	 * not have written another generation since.
+	 * gen + 1 (the dirty mark) failed on plex 1 at its flush, before
+	 * any superblock was written: the repeat takes gen + 1 again (no
+	 * slot written over) and is the first generation recording it gone.
+	 * The worker may or may not have written another generation since.
 	 */
-	KUNIT_EXPECT_EQ(test, md.plexes[1].gone_generation, gen + 2);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].gone_generation, gen + 1);
 	KUNIT_EXPECT_TRUE(test, md.flags & MIRVOL_SB_F_DIRTY);
 	WRITE_ONCE(p1->inject, 0);
 }
 
 /*
  * Guard (passes on the code before MIRVOL_VOL_SB_FAILED was used): a
- * superblock update that fails on plex 1 only is repeated on plex 0, one
- * generation later, so the members hold generations two apart (plex 1
- * never took the skipped one).  Assembly of both takes plex 0's as the
+ * superblock update that fails on plex 1 only (at its flush: no
+ * superblock written) is repeated on plex 0 at the same generation, and
+ * plex 0 takes the later ones: plex 0 is ahead of plex 1, which records
+ * itself in sync.  Assembly of both takes plex 0's as the
  * truth: plex 0 in sync with the data written, plex 1 failed, not stale
  * or syncing by its own older account.
  */
@@ -3580,7 +3582,7 @@ static void mirvol_test_sb_write_error_assemble(struct kunit *test)
 	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md[1],
 						 &reason), 0);
 	gen = md[0].generation;
-	KUNIT_EXPECT_GE(test, gen, md[1].generation + 2);
+	KUNIT_EXPECT_GE(test, gen, md[1].generation + 1);
 
 	vol = stop_assemble(test, ctx, 2, &op_id);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
@@ -3637,6 +3639,85 @@ static void flush_fails_at_resync_end(struct mirvol_volume *vol)
 {
 	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
 	WRITE_ONCE(vol->plexes[1]->inject, MIRVOL_INJECT_FLUSH);
+}
+
+/* The generation each slot of @bdev holds, 0 for an invalid slot. */
+static void sb_slot_gens(struct kunit *test, struct io_ctx *ctx,
+			 struct block_device *bdev, u64 gen[2])
+{
+	struct mirvol_md *md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	unsigned int k;
+
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	for (k = 0; k < 2; k++) {
+		KUNIT_ASSERT_EQ(test, do_io(bdev, REQ_OP_READ,
+					    MIRVOL_SB_SECTOR(MIRVOL_SB_OFFSET +
+							     k * MIRVOL_SB_SLOT_SIZE),
+					    ctx->check, 1), 0);
+		gen[k] = mirvol_sb_decode(page_address(ctx->check[0]),
+					  bdev_nr_sectors(bdev), md) ==
+			 MIRVOL_SB_OK ? md->generation : 0;
+	}
+}
+
+/*
+ * A superblock slot is never overwritten in place (design.rst, rule 5):
+ * an update writes the slot of the other parity, so that a write torn by
+ * a power cut leaves the previous superblock whole.  An attempt whose
+ * flush fails on a plex (failed, then the update repeated without it)
+ * writes no superblock: the repeat must not take another generation,
+ * whose slot is the one holding the current superblock.  Likewise an
+ * update that fails at its flush (the last in-sync plex) leaves the next
+ * one the generation it did not use.  The landed code took one per
+ * attempt: the repeat wrote g + 2 over g, and the other slot held g - 1.
+ */
+static void mirvol_test_sb_retry_keeps_slot(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	u64 g0, gen[2];
+	int ret;
+
+	io_create(test, "kunit-sbslot", 3, true, NULL);
+	vol = ctx->vol;
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	g0 = vol->generation;
+	WRITE_ONCE(vol->plexes[2]->inject, MIRVOL_INJECT_FLUSH);
+	ret = mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[2]->state),
+			MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, vol->generation, g0 + 1);
+	sb_slot_gens(test, ctx, rbdev(ctx, 0), gen);
+	KUNIT_EXPECT_TRUE_MSG(test, (gen[0] == g0 && gen[1] == g0 + 1) ||
+			      (gen[1] == g0 && gen[0] == g0 + 1),
+			      "after g %llu: slots hold %llu, %llu", g0,
+			      gen[0], gen[1]);
+
+	/* The last in-sync plex fails the flush: no generation used. */
+	g0 = vol->generation;
+	WRITE_ONCE(vol->plexes[1]->inject, MIRVOL_INJECT_FLUSH);
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	KUNIT_EXPECT_EQ(test, mirvol_sb_update_locked(vol), 0);
+	KUNIT_EXPECT_EQ(test, vol->generation, g0 + 1);
+	g0 = vol->generation;
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_FLUSH);
+	KUNIT_EXPECT_EQ(test, mirvol_sb_update_locked(vol), -EIO);
+	KUNIT_EXPECT_EQ(test, vol->generation, g0);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	KUNIT_EXPECT_EQ(test, mirvol_sb_update_locked(vol), 0);
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, vol->generation, g0 + 1);
+	sb_slot_gens(test, ctx, rbdev(ctx, 0), gen);
+	KUNIT_EXPECT_TRUE_MSG(test, (gen[0] == g0 && gen[1] == g0 + 1) ||
+			      (gen[1] == g0 && gen[0] == g0 + 1),
+			      "after g %llu: slots hold %llu, %llu", g0,
+			      gen[0], gen[1]);
 }
 
 /*
@@ -11128,6 +11209,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_sb_write_error_assemble),
 	KUNIT_CASE(mirvol_test_resync),
 	KUNIT_CASE(mirvol_test_resync_end_flush_fails),
+	KUNIT_CASE(mirvol_test_sb_retry_keeps_slot),
 	KUNIT_CASE(mirvol_test_discard),
 	KUNIT_CASE(mirvol_test_wz_refused_records_gone),
 	KUNIT_CASE(mirvol_test_misaligned_refused),
