@@ -777,6 +777,47 @@ int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 }
 
 /**
+ * mirvol_sb_mark_offline - record on an offline plex's device that it is
+ * @vol: the volume, whose last superblock update recorded @plex offline
+ * @plex: the plex taken offline, with its device
+ *
+ * An offline plex is not written, superblocks included: its own one,
+ * from before, would record it in sync, and a boot that finds its device
+ * alone would run its image as the volume, without every write made
+ * since.  Its superblock is therefore written once, as it goes offline:
+ * the update the in-sync plexes just took (same generation, same table),
+ * which records it offline.  Alone, it then has no in-sync member
+ * (NO_IN_SYNC_MEMBER); with the others, it ties with or is older than
+ * theirs, which record it offline too.  Only its slot of that generation
+ * is written: torn, the other slot still holds its previous superblock.
+ * A failure is logged and changes nothing else: the plex stays offline.
+ *
+ * Context: sb_mutex held, the update that recorded @plex offline the
+ * last one and successful (not after a failed one: its generation no
+ * in-sync plex took would make this superblock the newest).
+ */
+void mirvol_sb_mark_offline(struct mirvol_volume *vol,
+			    struct mirvol_plex *plex)
+{
+	struct page *page = plex->sb_page;
+	struct mirvol_md md;
+	int ret;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	if (!plex->bdev || READ_ONCE(plex->state) != MIRVOL_PLEX_OFFLINE ||
+	    test_bit(MIRVOL_VOL_SB_FAILED, &vol->flags))
+		return;
+	mirvol_md_fill(vol, plex, vol->generation, &md);
+	mirvol_sb_encode(&md, page_address(page));
+	ret = mirvol_sync_rw(plex->bdev, REQ_OP_WRITE | MIRVOL_META_OPF |
+			     REQ_FUA, MIRVOL_SB_SECTOR_OF(vol->generation & 1),
+			     &page, 1);
+	if (ret)
+		pr_warn("mirvol: %s: plex %u's superblock could not record it offline (%d): alone at a boot, it would start as in sync\n",
+			vol->name, plex->index, ret);
+}
+
+/**
  * mirvol_sb_catch_up - retry a superblock update that failed
  * @vol: the volume
  *

@@ -965,6 +965,8 @@ enum mirvol_reason mirvol_sb_erase(struct mirvol_volume *vol,
 int mirvol_sb_init_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex);
 int mirvol_sb_catch_up(struct mirvol_volume *vol);
+void mirvol_sb_mark_offline(struct mirvol_volume *vol,
+			    struct mirvol_plex *plex);
 int mirvol_sb_save_meta(struct mirvol_volume *vol, struct mirvol_plex *plex,
 			struct mirvol_meta_copy *mc);
 int mirvol_sb_restore_meta(struct mirvol_plex *plex,

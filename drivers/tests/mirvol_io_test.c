@@ -7740,6 +7740,100 @@ static void mirvol_test_offline_unplugged(struct kunit *test)
 	online_held_back(test, ctx, vol, p1, s, 0x4d9e);
 }
 
+/*
+ * A plex taken offline records it on its own device too, so that a boot
+ * that finds only that device (the others dead or unplugged) never runs
+ * its image as the volume: it misses every write made since.  Alone it
+ * is refused (NO_IN_SYNC_MEMBER), even with RUN (the last-resort timer);
+ * with plex 0 the volume starts with the writes, plex 1 held offline,
+ * its image kept.  The landed code wrote nothing on the offline plex: its
+ * superblock, from before, recorded it in sync, and RUN started it alone
+ * with the old data.
+ */
+static void mirvol_test_offline_alone(struct kunit *test)
+{
+	static const unsigned int one = 1, both[] = { 0, 1 };
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p1;
+	struct mirvol_md md;
+	uuid_t vuuid;
+	u64 op_id = 0;
+	sector_t s;
+
+	io_create(test, "kunit-offalone", 2, true, NULL);
+	vol = ctx->vol;
+	KUNIT_ASSERT_NOT_NULL(test, vol->bitmap);
+	s = (sector_t)40 << vol->bitmap->shift;
+	uuid_copy(&vuuid, &vol->uuid);
+	fill(ctx->pages, 0x0ff1);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, vol->plexes[1]->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, md.plexes[1].state,
+			    (u32)MIRVOL_PLEX_OFFLINE,
+			    "plex 1's own superblock records it %s",
+			    mirvol_plex_state_name(md.plexes[1].state));
+	/* Acknowledged with plex 1 offline: only plex 0 has it. */
+	fill(ctx->pages, 0x0ff2);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(vol);
+	ctx->vol = NULL;
+
+	/* Plex 1 alone, RUN: refused, not started with the old data. */
+	reason = assemble_rams(test, ctx, &one, 1, MIRVOL_ASSEMBLE_F_RUN, um,
+			       &reply);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NO_IN_SYNC_MEMBER,
+			    "plex 1 alone: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	KUNIT_EXPECT_EQ(test, reply.nr_started, 0U);
+	vol = mirvol_lookup(vuuid.b);
+	KUNIT_EXPECT_NULL_MSG(test, vol, "plex 1 alone left a volume");
+	if (vol) {
+		ctx->vol = vol;
+		return;		/* the test's exit stops it */
+	}
+
+	/* Both: the volume has the last write, plex 1 held offline. */
+	reason = assemble_rams(test, ctx, both, 2, 0, um, &reply);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, members %u/%u %u/%u", reason,
+			    um[0].result, um[0].reason, um[1].result,
+			    um[1].reason);
+	KUNIT_EXPECT_EQ(test, reply.op_id, 0ULL);
+	vol = mirvol_lookup(vuuid.b);
+	ctx->vol = vol;
+	KUNIT_ASSERT_NOT_NULL(test, vol);
+	mutex_lock(&vol->lock);
+	p1 = vol->plexes[1];
+	KUNIT_EXPECT_EQ(test, p1 ? p1->state : MIRVOL_PLEX_NONE,
+			(unsigned int)MIRVOL_PLEX_OFFLINE);
+	KUNIT_EXPECT_TRUE(test, p1 && p1->bdev == rbdev(ctx, 1));
+	mutex_unlock(&vol->lock);
+	ctx->vfile = open_dev(disk_devt(vol->disk));
+	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->vfile));
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
+				    IO_PAGES), 0);
+	fill(ctx->pages, 0x0ff2);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_EXPECT_EQ(test, read_plex(ctx, 1, s), 0);
+	fill(ctx->pages, 0x0ff1);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1's image was written over");
+}
+
 /* What the assembly hook does: open the started volume, inject faults. */
 static struct {
 	struct file *file;
@@ -11258,6 +11352,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_set_plex_waiting),
 	KUNIT_CASE(mirvol_test_offline_incremental),
 	KUNIT_CASE(mirvol_test_offline_unplugged),
+	KUNIT_CASE(mirvol_test_offline_alone),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_member),
 	KUNIT_CASE(mirvol_test_start_fails_io_in_flight),
