@@ -783,7 +783,9 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 
 		classes[i] = MIRVOL_ASM_CURRENT;
 		p = &newest->plexes[slot];
+		/* Another size: not of this volume's life (never resized). */
 		if (p->state == MIRVOL_PLEX_NONE ||
+		    mds[i]->data_size != newest->data_size ||
 		    memcmp(p->uuid, mds[i]->plex_uuid, MIRVOL_UUID_LEN)) {
 			classes[i] = MIRVOL_ASM_SUPERSEDED;
 			continue;
@@ -950,7 +952,7 @@ enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 {
 	const struct mirvol_md_plex *p = &vol_md->plexes[m->plex_index];
 
-	if (p->state == MIRVOL_PLEX_NONE ||
+	if (p->state == MIRVOL_PLEX_NONE || m->data_size != vol_md->data_size ||
 	    memcmp(p->uuid, m->plex_uuid, MIRVOL_UUID_LEN))
 		return MIRVOL_R_NOT_A_MEMBER;
 	if (!gone_state(p->state) && p->state != MIRVOL_PLEX_OFFLINE &&
@@ -994,6 +996,7 @@ enum mirvol_reason mirvol_late_join_check(const struct mirvol_md *vol_md,
 	unsigned int i;
 
 	if (!start_gen || m->generation != start_gen + 1 ||
+	    m->data_size != vol_md->data_size ||
 	    vol_md->plexes[m->plex_index].state != MIRVOL_PLEX_NONE ||
 	    memcmp(self->uuid, m->plex_uuid, MIRVOL_UUID_LEN) ||
 	    (self->state != MIRVOL_PLEX_SYNCING &&

@@ -1226,6 +1226,42 @@ static void mirvol_test_plan_superseded(struct kunit *test)
 }
 
 /*
+ * A member whose superblock gives the volume another size (a crafted or
+ * foreign superblock: mirvol never resizes a volume) is no member: the
+ * volume's size is the newest superblock's, and that member's device may
+ * end before it.  Refused at assembly and at a rejoin, whichever of the
+ * two superblocks is the newer.  The landed code took it in.
+ */
+static void mirvol_test_plan_size_mismatch(struct kunit *test)
+{
+	struct mirvol_md a, b;
+	const struct mirvol_md *mds[] = { &a, &b };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	md_member(&a, 2, 0, 30);
+	md_member(&b, 2, 1, 29);
+	b.data_size = a.data_size / 2;
+	b.dev_size = b.data_offset + b.data_size;
+	b.plexes[0].sync_offset = b.data_size;
+	b.plexes[1].sync_offset = b.data_size;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, classes[0], MIRVOL_ASM_CURRENT);
+	KUNIT_EXPECT_EQ_MSG(test, classes[1], MIRVOL_ASM_SUPERSEDED,
+			    "a member of another size: class %u", classes[1]);
+	KUNIT_EXPECT_EQ(test, plan.slot_member[1], -1);
+	KUNIT_EXPECT_FALSE(test, plan.complete);
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&a, &b, true),
+			MIRVOL_R_NOT_A_MEMBER);
+	/* The newer one of another size: the older is refused. */
+	b.generation = 31;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.newest, 1);
+	KUNIT_EXPECT_EQ(test, classes[0], MIRVOL_ASM_SUPERSEDED);
+	KUNIT_EXPECT_EQ(test, classes[1], MIRVOL_ASM_CURRENT);
+}
+
+/*
  * A power cut while a device joins (add-plex, merge-plex, online,
  * rejoin), after it took its superblock and before the update recorded it
  * on the in-sync plexes.  It takes the superblock of that update, one
@@ -1900,6 +1936,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_plan_bitmap),
 	KUNIT_CASE(mirvol_test_plan_no_in_sync),
 	KUNIT_CASE(mirvol_test_plan_superseded),
+	KUNIT_CASE(mirvol_test_plan_size_mismatch),
 	KUNIT_CASE(mirvol_test_plan_join_cut),
 	KUNIT_CASE(mirvol_test_plan_duplicate),
 	KUNIT_CASE(mirvol_test_plan_last_in_sync),
