@@ -147,6 +147,9 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 	if (op_is_write(bio_op(bio))) {
 		if (inject & MIRVOL_INJECT_WRITE)
 			return BLK_STS_IOERR;
+		if ((inject & MIRVOL_INJECT_D_NOTSUPP) &&
+		    bio_op(bio) == REQ_OP_DISCARD)
+			return BLK_STS_NOTSUPP;
 		if ((inject & MIRVOL_INJECT_W_NOTSUPP) &&
 		    bio_op(bio) == REQ_OP_WRITE && s >= plex->data_offset &&
 		    e > s)
@@ -532,6 +535,17 @@ static bool mirvol_wz_refused(struct mirvol_plex *plex, blk_status_t status)
 	       (status == BLK_STS_TARGET && !bdev_write_zeroes_sectors(plex->bdev));
 }
 
+/*
+ * Did @plex refuse a discard: it has none (any more; SCSI says TARGET and
+ * turns discard off on the device)?
+ */
+static bool mirvol_discard_refused(struct mirvol_plex *plex,
+				   blk_status_t status)
+{
+	return status == BLK_STS_NOTSUPP ||
+	       (status == BLK_STS_TARGET && !bdev_max_discard_sectors(plex->bdev));
+}
+
 static void mirvol_write_endio(struct bio *clone)
 {
 	struct mirvol_clone *c = mirvol_clone_of(clone);
@@ -545,13 +559,20 @@ static void mirvol_write_endio(struct bio *clone)
 			/* Not the plex's failure: it is zeroed another way. */
 			set_bit(c->plex->index, &io->no_wz);
 			set_bit(c->plex->index, &io->done);
-		} else if (status == BLK_STS_NOTSUPP &&
-			   bio_op(clone) == REQ_OP_DISCARD) {
+		} else if (bio_op(clone) == REQ_OP_DISCARD) {
 			/*
-			 * A plex without discard did not fail; one refusing
-			 * any other write does not hold it (md raid1's rule).
+			 * md raid1's rule: a discard error never fails a
+			 * plex, which holds what it held; the caller gets
+			 * it if no in-sync plex took the discard.  One that
+			 * refused it is not asked again: the volume stops
+			 * offering discard (dm's rule; a restack would
+			 * find it off on the device too).
 			 */
-			io->status = BLK_STS_NOTSUPP;
+			if (mirvol_discard_refused(c->plex, status)) {
+				blk_queue_disable_discard(io->vol->disk->queue);
+				status = BLK_STS_NOTSUPP;
+			}
+			WRITE_ONCE(io->status, status);
 			set_bit(c->plex->index, &io->done);
 		} else {
 			mirvol_plex_error(c->plex, true);

@@ -396,6 +396,8 @@ extern void (*mirvol_kunit_alloc_hook)(struct mirvol_volume *vol,
  * aligned to a 4096-byte logical block
  */
 #define MIRVOL_INJECT_4K	BIT(8)
+/* discards: BLK_STS_NOTSUPP, as a device that does not discard */
+#define MIRVOL_INJECT_D_NOTSUPP	BIT(9)
 
 /* volume->flags: atomic bits */
 enum {

@@ -3768,6 +3768,84 @@ static void mirvol_test_discard(struct kunit *test)
 	}
 }
 
+/*
+ * A discard of @nr sectors at @sector of @bdev, waited for: its own
+ * status (blkdev_issue_discard() turns EOPNOTSUPP into success).
+ */
+static int discard_wait(struct block_device *bdev, sector_t sector,
+			sector_t nr)
+{
+	struct bio *bio = bio_alloc(bdev, 0, REQ_OP_DISCARD, GFP_KERNEL);
+	int ret;
+
+	bio->bi_iter.bi_sector = sector;
+	bio->bi_iter.bi_size = nr << SECTOR_SHIFT;
+	ret = submit_bio_wait(bio);
+	bio_put(bio);
+	return ret;
+}
+
+/*
+ * A discard error never fails a plex (md raid1's rule): a discard only
+ * says the blocks are unused, and a plex that did not discard still
+ * holds what it held.  The caller gets success when an in-sync plex took
+ * it, the error when none did.  A plex that refused it (NOTSUPP, or SCSI
+ * turning discard off on the device) is not asked again: the volume stops
+ * offering discard (dm's rule).  The landed code failed a plex on any
+ * discard error but NOTSUPP (the volume degraded by fstrim), and kept
+ * offering discard after a refusal.
+ */
+static void mirvol_test_discard_error_keeps_plex(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+	int ret;
+
+	io_create(test, "kunit-discerr", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	KUNIT_ASSERT_GT(test, bdev_max_discard_sectors(vbdev(ctx)), 0U);
+	fill(ctx->pages, 0x0d15);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 2048,
+				    ctx->pages, IO_PAGES), 0);
+
+	/* Plex 1 fails it: plex 0 took it, the caller is told so. */
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+	ret = discard_wait(vbdev(ctx), 2048, 8);
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ_MSG(test, p1->state, MIRVOL_PLEX_ACTIVE,
+			    "a failed discard failed plex 1: %s",
+			    mirvol_plex_state_name(p1->state));
+
+	/* Both fail it: the error, and both stay. */
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_WRITE);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+	ret = discard_wait(vbdev(ctx), 2056, 8);
+	WRITE_ONCE(p0->inject, 0);
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ(test, ret, -EIO);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state,
+			(unsigned int)MIRVOL_VOLUME_ONLINE);
+
+	/* Plex 1 refuses it: no more discard offered. */
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_D_NOTSUPP);
+	ret = discard_wait(vbdev(ctx), 2064, 8);
+	WRITE_ONCE(p1->inject, 0);
+	KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ_MSG(test, bdev_max_discard_sectors(vbdev(ctx)), 0U,
+			    "discard still offered after plex 1 refused it");
+	/* What plex 1 failed or refused, it still holds. */
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, 2048), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(page_address(ctx->check[1]),
+				     page_address(ctx->pages[1]), PAGE_SIZE), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(page_address(ctx->check[2]),
+				     page_address(ctx->pages[2]), PAGE_SIZE), 0);
+}
+
 /* Holds the resync of mirvol_test_wz_refused_records_gone() at its start. */
 static DECLARE_COMPLETION(wz_resync_held);
 static DECLARE_COMPLETION(wz_resync_go);
@@ -11305,6 +11383,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_resync_end_flush_fails),
 	KUNIT_CASE(mirvol_test_sb_retry_keeps_slot),
 	KUNIT_CASE(mirvol_test_discard),
+	KUNIT_CASE(mirvol_test_discard_error_keeps_plex),
 	KUNIT_CASE(mirvol_test_wz_refused_records_gone),
 	KUNIT_CASE(mirvol_test_misaligned_refused),
 	KUNIT_CASE(mirvol_test_misaligned_after_restack),
