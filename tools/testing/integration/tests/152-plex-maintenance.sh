@@ -76,6 +76,15 @@ run_test() {
 	# refused without its device; its device, handed next, is held
 	# offline, not resynced over with what was written meanwhile.
 	mirvolctl stop mt
+	# The offline plex's own superblock records it offline: alone (a
+	# boot without the other disk, the last-resort timer's --run) it is
+	# not run as the volume, which would lack every write since.
+	assert_eq offline "$(mirvolctl examine --json /dev/ram1 |
+		jq -r '.slots[.current_slot].superblock.plexes[] | select(.index == 1) | .state')" \
+		"plex 1's own superblock"
+	expect_fail_reason NO_IN_SYNC_MEMBER mirvolctl assemble --run /dev/ram1
+	[ "$(mirvolctl list --json | jq '[.[] | select(.name == "mt")] | length')" = 0 ] ||
+		fail "plex 1 alone left a volume: $(mirvolctl list --json)"
 	mirvolctl assemble --incremental /dev/ram0 >/dev/null ||
 		fail "incremental assemble of ram0"
 	json=$(mirvolctl show mt --json)
