@@ -330,6 +330,7 @@ int mirvol_reason_errno(enum mirvol_reason reason)
 	case MIRVOL_R_DATA_UNREADABLE:		return -EIO;
 	case MIRVOL_R_PLEX_OFFLINE:		return -ENXIO;
 	case MIRVOL_R_WIPE_FAILED:		return -EIO;
+	case MIRVOL_R_READ_ONLY_DEVICE:		return -EROFS;
 	case MIRVOL_R_FREEZE_FAILED:		return -EBUSY;
 	case MIRVOL_R_NOTHING_TO_SYNC:		return -EALREADY;
 	case MIRVOL_R_TOO_FEW_IN_SYNC:		return -ENXIO;

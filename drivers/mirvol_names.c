@@ -98,6 +98,7 @@ static const char *const reasons[] = {
 	[MIRVOL_R_DATA_UNREADABLE] = "DATA_UNREADABLE",
 	[MIRVOL_R_PLEX_OFFLINE] = "PLEX_OFFLINE",
 	[MIRVOL_R_WIPE_FAILED] = "WIPE_FAILED",
+	[MIRVOL_R_READ_ONLY_DEVICE] = "READ_ONLY_DEVICE",
 };
 
 _Static_assert(ARRAY_SIZE(reasons) == MIRVOL_R_MAX,

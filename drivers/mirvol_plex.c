@@ -77,7 +77,8 @@ struct mirvol_plex *mirvol_plex_alloc(void)
  * @devt: the device
  *
  * Return: MIRVOL_R_NONE, or why not (DEVICE_BUSY when another holder has
- * it, INCOMPATIBLE_DEVICE for a zoned device, ...).
+ * it, INCOMPATIBLE_DEVICE for a zoned device, READ_ONLY_DEVICE for one
+ * marked read-only, ...).
  */
 enum mirvol_reason mirvol_plex_open(struct mirvol_plex *plex, dev_t devt)
 {
@@ -90,6 +91,14 @@ enum mirvol_reason mirvol_plex_open(struct mirvol_plex *plex, dev_t devt)
 	if (bdev_is_zoned(file_bdev(file))) {
 		bdev_fput(file);
 		return MIRVOL_R_INCOMPATIBLE_DEVICE;
+	}
+	/*
+	 * Opening by number does not check it (opening by path does):
+	 * a device marked read-only would get superblocks and data.
+	 */
+	if (bdev_read_only(file_bdev(file))) {
+		bdev_fput(file);
+		return MIRVOL_R_READ_ONLY_DEVICE;
 	}
 	plex->bdev_file = file;
 	plex->bdev = file_bdev(file);

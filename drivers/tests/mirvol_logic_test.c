@@ -183,6 +183,8 @@ static void mirvol_test_reason_errno(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mirvol_reason_errno(MIRVOL_R_CANCEL_TOO_LATE),
 			-EALREADY);
 	KUNIT_EXPECT_EQ(test, mirvol_reason_errno(MIRVOL_R_WIPE_FAILED), -EIO);
+	KUNIT_EXPECT_EQ(test, mirvol_reason_errno(MIRVOL_R_READ_ONLY_DEVICE),
+			-EROFS);
 	/* Every reason but NONE is an error. */
 	for (r = 1; r < MIRVOL_R_MAX; r++)
 		KUNIT_EXPECT_LT(test, mirvol_reason_errno(r), 0);

@@ -90,6 +90,8 @@ static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	  "a plex the operation copied onto was taken offline before it was in sync (online copies it)"),
 	R(WIPE_FAILED,
 	  "removed, but a device keeps its mirvol metadata: the write erasing it failed (the kernel log names it; erase it with 'mirvolctl wipe DEV' once it works)"),
+	R(READ_ONLY_DEVICE,
+	  "a device is read-only (blockdev --setro, or write-protected): mirvol writes its metadata there"),
 };
 
 #undef R

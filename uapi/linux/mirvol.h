@@ -116,6 +116,8 @@ enum mirvol_reason {
 	 * but a device kept its superblock: the write erasing it failed
 	 */
 	MIRVOL_R_WIPE_FAILED		= 45,
+	/* a device is read-only (blockdev --setro, write-protected) */
+	MIRVOL_R_READ_ONLY_DEVICE	= 46,
 	MIRVOL_R_MAX
 };
 

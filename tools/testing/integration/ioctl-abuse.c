@@ -22,6 +22,8 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/blkpg.h>
+#include <linux/fs.h>
 #include <linux/mirvol.h>
 
 static int ctl;
@@ -203,6 +205,22 @@ static void test_create(void)
 	create_init(&c, "abuse", fd0, fd1);
 	c.reserved[2] = 5;
 	create_fails("reserved set", &c, EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	{
+		/* Marked read-only (blockdev --setro): never written. */
+		int one = 1, zero = 0;
+
+		CHECK(ioctl(fd1, BLKROSET, &one) == 0, "%s read-only", dev1);
+		create_init(&c, "abuse", fd0, fd1);
+		create_fails("a read-only device", &c, EROFS,
+			     MIRVOL_R_READ_ONLY_DEVICE);
+		CHECK(ioctl(fd1, BLKROSET, &zero) == 0, "%s writable", dev1);
+		if (!c.hdr.reason) {
+			struct mirvol_volume_ref r = { 0 };
+
+			memcpy(r.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+			ioc(MIRVOL_IOC_REMOVE, &r);
+		}
+	}
 
 	/* A volume, then the duplicates and stacking refusals. */
 	create_init(&c, "abuse", fd0, -1);
