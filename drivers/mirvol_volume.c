@@ -209,13 +209,16 @@ void mirvol_unlock_two(struct mirvol_volume *a, struct mirvol_volume *b)
 	mutex_unlock(&a->lock);
 }
 
+static const struct block_device_operations mirvol_fops;
+
 /**
  * mirvol_check_device - is this file a block device that can be a plex
  * @file: a file passed by user space
  * @devt: out: its device number
  *
  * Return: MIRVOL_R_NONE, NOT_BLOCK_DEVICE, or INVALID_OPERATION for a
- * mirvol volume (add-plex --from-volume takes a volume's plexes).
+ * mirvol volume or a partition of one (add-plex --from-volume takes a
+ * volume's plexes).
  */
 enum mirvol_reason mirvol_check_device(struct file *file, dev_t *devt)
 {
@@ -224,7 +227,11 @@ enum mirvol_reason mirvol_check_device(struct file *file, dev_t *devt)
 	if (!S_ISBLK(inode->i_mode))
 		return MIRVOL_R_NOT_BLOCK_DEVICE;
 	*devt = inode->i_rdev;
-	if (MAJOR(*devt) == mirvol_major)
+	/*
+	 * The volume or a partition of it: by its disk, for partitions
+	 * 16 and up have the kernel's extended major, not mirvol's.
+	 */
+	if (file_bdev(file)->bd_disk->fops == &mirvol_fops)
 		return MIRVOL_R_INVALID_OPERATION;
 	return MIRVOL_R_NONE;
 }

@@ -259,6 +259,58 @@ static void test_create(void)
 			CHECK(nr_volumes() == before && dev_free(dev1),
 			      "a volume as a plex left nothing behind");
 		}
+		{
+			/*
+			 * A partition of the volume numbered past its
+			 * minors (16 on): under the kernel's extended
+			 * major, a mirvol volume's all the same.
+			 */
+			struct blkpg_partition part = {
+				.pno = 16, .length = 4 << 20,
+			};
+			struct blkpg_ioctl_arg arg = {
+				.op = BLKPG_ADD_PARTITION,
+				.datalen = sizeof(part), .data = &part,
+			};
+			unsigned int before = nr_volumes();
+			struct stat st;
+			int pfd = -1, got = -1;
+
+			CHECK(ioctl(vfd, BLKPG, &arg) == 0,
+			      "partition 16 of %s", node);
+			snprintf(node, sizeof(node), "/dev/mirvol%up16",
+				 c.index);
+			for (i = 0; i < 50 && pfd < 0; i++) {
+				pfd = open(node, O_RDWR | O_CLOEXEC);
+				if (pfd < 0)
+					usleep(100000);
+			}
+			CHECK(pfd >= 0 && fstat(pfd, &st) == 0,
+			      "open %s", node);
+			if (pfd >= 0) {
+				create_init(&d, "stack16", pfd, fd1);
+				got = ioc(MIRVOL_IOC_CREATE, &d);
+				CHECK(got == EINVAL &&
+				      d.hdr.reason ==
+				      MIRVOL_R_INVALID_OPERATION,
+				      "create over %s (%u:%u): errno %d reason %u",
+				      node, major(st.st_rdev),
+				      minor(st.st_rdev), got, d.hdr.reason);
+				CHECK(nr_volumes() == before || !got,
+				      "%s as a plex left nothing behind", node);
+				if (!got) {
+					struct mirvol_volume_ref r = { 0 };
+
+					memcpy(r.volume_uuid, d.volume_uuid,
+					       MIRVOL_UUID_LEN);
+					ioc(MIRVOL_IOC_REMOVE, &r);
+				}
+				close(pfd);
+			}
+			arg.op = BLKPG_DEL_PARTITION;
+			CHECK(ioctl(vfd, BLKPG, &arg) == 0,
+			      "partition 16 deleted");
+		}
 		close(vfd);
 		create_init(&d, "again", fd0, -1);
 		{
