@@ -229,35 +229,39 @@ static struct kobject *mirvol_holder_dir(struct block_device *bdev)
 	return dir;
 }
 
-/* Is @name in the holders/ directory of a block device of @disk? */
+/*
+ * Is @name in the holders/ directory of a block device of @disk: the
+ * whole disk or any of its partitions (up to 255 of them, numbers past
+ * the disk's minors included), each pinned in turn?
+ */
 static bool mirvol_held_by_name(struct gendisk *disk, const char *name)
 {
-	struct block_device *bdevs[MIRVOL_MINORS], *part;
-	unsigned int i, n = 0;
-	unsigned long idx;
+	struct block_device *part;
+	struct kernfs_node *kn;
+	struct kobject *dir;
+	unsigned long idx = 0;
 	bool found = false;
 
-	/* The whole disk and its partitions, pinned. */
-	rcu_read_lock();
-	xa_for_each(&disk->part_tbl, idx, part) {
-		if (n == ARRAY_SIZE(bdevs))
+	while (!found) {
+		rcu_read_lock();
+		part = xa_find(&disk->part_tbl, &idx, ULONG_MAX, XA_PRESENT);
+		while (part && !kobject_get_unless_zero(&part->bd_device.kobj))
+			part = xa_find_after(&disk->part_tbl, &idx, ULONG_MAX,
+					     XA_PRESENT);
+		rcu_read_unlock();
+		if (!part)
 			break;
-		if (kobject_get_unless_zero(&part->bd_device.kobj))
-			bdevs[n++] = part;
-	}
-	rcu_read_unlock();
-	for (i = 0; i < n; i++) {
-		struct kobject *dir = found ? NULL : mirvol_holder_dir(bdevs[i]);
-
+		dir = mirvol_holder_dir(part);
 		if (dir) {
-			struct kernfs_node *kn = kernfs_find_and_get(dir->sd,
-								     name);
-
+			kn = kernfs_find_and_get(dir->sd, name);
 			found = kn != NULL;
 			kernfs_put(kn);
 			kobject_put(dir);
 		}
-		put_device(&bdevs[i]->bd_device);
+		put_device(&part->bd_device);
+		if (idx == ULONG_MAX)
+			break;
+		idx++;
 	}
 	return found;
 }
@@ -285,7 +289,7 @@ static int mirvol_stack_visit(struct device *dev, void *data)
 	struct gendisk *disk = bdev->bd_disk;
 	unsigned int i;
 
-	if (bdev_is_partition(bdev) || w->nr == ARRAY_SIZE(w->disks))
+	if (bdev_is_partition(bdev))
 		return 0;
 	for (i = 0; i < w->nr; i++)
 		if (w->disks[i] == disk)
@@ -293,6 +297,11 @@ static int mirvol_stack_visit(struct device *dev, void *data)
 	for (i = 0; i < w->nr; i++) {
 		if (!mirvol_held_by_name(w->disks[i], disk->disk_name))
 			continue;
+		if (w->nr == ARRAY_SIZE(w->disks)) {
+			/* Too many to follow: taken as stacked. */
+			w->found = true;
+			return 1;
+		}
 		get_device(disk_to_dev(disk));
 		w->disks[w->nr++] = disk;
 		w->added = true;
@@ -317,7 +326,9 @@ static int mirvol_stack_visit(struct device *dev, void *data)
  * no such link; mirvolctl checks loop devices' backing files.)
  *
  * Context: process context, no volume lock of another volume held.
- * Return: true when @top is @bottom or stacked on it.
+ * Return: true when @top is @bottom or stacked on it, or when that
+ * cannot be told (no memory, more than 32 disks stacked on @bottom): a
+ * device is refused rather than let a loop be built.
  */
 bool mirvol_stacked_on(struct gendisk *top, struct gendisk *bottom)
 {
@@ -329,7 +340,7 @@ bool mirvol_stacked_on(struct gendisk *top, struct gendisk *bottom)
 		return true;
 	w = kzalloc(sizeof(*w), GFP_KERNEL);
 	if (!w)
-		return false;
+		return true;	/* not known: refused, never looped */
 	get_device(disk_to_dev(bottom));
 	w->disks[w->nr++] = bottom;
 	w->top = top;

@@ -8,9 +8,36 @@
 
 TEST_TIMEOUT=300
 
+# stacked_p16: mirvol0 gets partitions 1..16 (1 MiB each from 2 MiB),
+# dm "over16" maps its partition 16 then ram2; ADD_PLEX of over16 to h,
+# sent as it is (plex-ioctl), must fail with INVALID_OPERATION.
+stacked_p16() {
+	local i size got uuid
+	for i in $(seq 1 16); do
+		addpart /dev/mirvol0 "$i" $(((i + 1) * 2048)) 2048 ||
+			fail "addpart mirvol0 $i"
+	done
+	settle
+	wait_for 10 test -b /dev/mirvol0p16
+	size=$(dev_sectors /dev/ram2)
+	_dmsetup create over16 --table "0 2048 linear /dev/mirvol0p16 0
+2048 $size linear /dev/ram2 0"
+	settle
+	wait_for 10 test -b /dev/mapper/over16
+	uuid=$(mirvolctl show h --json | jq -r .uuid)
+	got=$("$MIRVOL_SRC/tools/testing/integration/plex-ioctl" add-plex \
+		"$uuid" /dev/mapper/over16)
+	# Before the cleanup: taken, the volume would be busy looping.
+	assert_eq "EINVAL 13" "$got" "ADD_PLEX of dm over mirvol0p16"
+	_dmsetup remove over16
+	for i in $(seq 1 16); do
+		delpart /dev/mirvol0 "$i" || fail "delpart mirvol0 $i"
+	done
+}
+
 run_test() {
 	local dm loop b
-	require jq lsblk losetup
+	require jq lsblk losetup addpart delpart
 	mk_brd 4 32
 	load_mirvol
 	mirvolctl create --name h --assume-clean /dev/ram0 /dev/ram1 >/dev/null
@@ -43,6 +70,11 @@ run_test() {
 	loop=$(losetup -f --show /dev/mirvol0)
 	expect_fail_reason INVALID_OPERATION mirvolctl add-plex h "$loop"
 	losetup -d "$loop"
+	# The kernel's own check, without the tool's: a dm device over the
+	# volume's partition 16 (the walk through the disk's partitions'
+	# holders/ once stopped at 16 block devices), extended by ram2 to
+	# the volume's size.  Taken, the resync's writes would loop.
+	stacked_p16
 	assert_eq 2 "$(mirvolctl show h --json | jq '.plexes | length')" "plexes"
 	mirvolctl remove --yes h
 	test ! -e /sys/block/ram0/holders/mirvol0 || fail "holder link left after remove"
