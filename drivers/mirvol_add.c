@@ -287,8 +287,8 @@ static enum mirvol_reason mirvol_replace_finish(struct mirvol_add *a)
 		return MIRVOL_R_OBJECT_DELETED;
 	}
 	mirvol_suspend_io(vol);
-	mirvol_flush_plexes(vol);
 	mutex_lock(&vol->sb_mutex);
+	mirvol_flush_plexes(vol);
 	old = mirvol_plex_find(vol, a->old->uuid.b);
 	new = mirvol_plex_find(vol, a->plexes[0]->uuid.b);
 	if (!new || READ_ONCE(new->state) != MIRVOL_PLEX_ACTIVE) {

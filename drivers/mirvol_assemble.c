@@ -199,36 +199,6 @@ static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
 }
 
 /*
- * The last in-sync plex is back: the syncing plexes copy everything again.
- * Its device went away, maybe with writes it had completed into its
- * volatile cache, never flushed, now lost; the syncing plexes took those
- * below their checkpoints, where no pass copies again: the plexes would
- * differ there.  Assembly after an unclean shutdown resyncs a syncing
- * plex from the start likewise (mirvol_assemble_plan()).  Everything,
- * not only the regions set in the bitmap: a pass that ran before may
- * have taken its snapshot before those writes
- * (mirvol_rewind_unsynced()).  sb_mutex held, I/O suspended; the update
- * that follows records it.
- */
-static void mirvol_rewind_syncing(struct mirvol_volume *vol)
-{
-	unsigned int i;
-
-	lockdep_assert_held(&vol->sb_mutex);
-	spin_lock_irq(&vol->state_lock);
-	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-		struct mirvol_plex *plex = vol->plexes[i];
-
-		if (!plex || plex->state != MIRVOL_PLEX_SYNCING)
-			continue;
-		plex->partial = false;
-		WRITE_ONCE(plex->sync_offset, 0);
-		vol->sync_rewound |= BIT(i);
-	}
-	spin_unlock_irq(&vol->state_lock);
-}
-
-/*
  * A member whose plex is offline, its device absent (it was so when the
  * volume started: mirvol_assemble_plan()): the device is held as the
  * offline plex, as if it had come with the others, not rejoined.  An
@@ -347,6 +317,10 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	} else if (old->last_in_sync) {
 		plex->state = MIRVOL_PLEX_ACTIVE;
 		plex->sync_offset = vol->size;
+		/*
+		 * Its device went away, maybe with writes it had completed
+		 * into its volatile cache, never flushed, now lost.
+		 */
 		mirvol_rewind_syncing(vol);
 	} else if (mirvol_bitmap_covers(vol, old, readd) &&
 		   !mirvol_bitmap_resync_begin(vol->bitmap)) {

@@ -71,6 +71,7 @@ struct mirvol_plex_was {
 	bool write_mostly;
 	bool partial;
 	bool full_copy;
+	unsigned int sync_rewinds;
 };
 
 static void mirvol_split_release(struct mirvol_operation *op)
@@ -247,6 +248,10 @@ static void mirvol_split_undo(struct mirvol_split *sp,
 	plex->partial = was->partial;
 	plex->full_copy = was->full_copy;
 	mirvol_attach_plex_held(vol, plex);
+	/* The syncing plexes were rewound meanwhile: so is this one. */
+	if (was->state == MIRVOL_PLEX_SYNCING &&
+	    vol->sync_rewinds != was->sync_rewinds)
+		mirvol_rewind_syncing(vol);
 	if (written && mirvol_sb_join_plex(vol, plex)) {
 		pr_err("mirvol: %s: plex %u cannot take the volume's superblock back\n",
 		       vol->name, plex->index);
@@ -299,7 +304,9 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		return MIRVOL_R_OBJECT_DELETED;
 	mirvol_suspend_io(vol);
+	mutex_lock(&vol->sb_mutex);
 	mirvol_flush_plexes(vol);
+	mutex_unlock(&vol->sb_mutex);
 	plex = mirvol_plex_find(vol, sp->plex_uuid.b);
 	mirvol_rules_snapshot(vol, &rv);
 	rv.busy = false;		/* the volume's operation is this one */
@@ -320,6 +327,10 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 		return mirvol_op_stop_reason(&sp->op);
 	}
 	mirvol_plex_get(plex);
+	/* A writeback into this volume, held, would never end. */
+	noio = memalloc_noio_save();
+	mutex_lock(&vol->sb_mutex);
+	/* Under sb_mutex: a failed flush may rewind its checkpoint. */
 	was = (struct mirvol_plex_was) {
 		.index = plex->index,
 		.state = plex->state,
@@ -329,10 +340,8 @@ static enum mirvol_reason mirvol_split_off(struct mirvol_split *sp,
 		.write_mostly = plex->write_mostly,
 		.partial = plex->partial,
 		.full_copy = plex->full_copy,
+		.sync_rewinds = vol->sync_rewinds,
 	};
-	/* A writeback into this volume, held, would never end. */
-	noio = memalloc_noio_save();
-	mutex_lock(&vol->sb_mutex);
 	mirvol_detach_plex_held(vol, plex);
 	if (sp->track) {
 		/*

@@ -157,6 +157,11 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 		if ((inject & MIRVOL_INJECT_FLUSH) &&
 		    (bio->bi_opf & REQ_PREFLUSH) && !bio_sectors(bio))
 			return BLK_STS_IOERR;
+		if ((inject & MIRVOL_INJECT_SB) && e > s &&
+		    s < MIRVOL_SB_SECTOR(MIRVOL_SB_OFFSET + MIRVOL_SB_SLOTS *
+					 MIRVOL_SB_SLOT_SIZE) &&
+		    e > MIRVOL_SB_SECTOR(MIRVOL_SB_OFFSET))
+			return BLK_STS_IOERR;
 		if ((inject & MIRVOL_INJECT_BITMAP) &&
 		    s < plex->data_offset &&
 		    e > MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET))
@@ -319,6 +324,17 @@ static bool mirvol_write_in_sync(struct mirvol_io *io)
 	return false;
 }
 
+/*
+ * Take the loss an internal flush of the last in-sync plex left
+ * (mirvol_plex_flush_failed()): the caller's flush or FUA write reports
+ * it.  Tested first: every flush asks.
+ */
+static bool mirvol_take_flush_lost(struct mirvol_volume *vol)
+{
+	return unlikely(test_bit(MIRVOL_VOL_FLUSH_LOST, &vol->flags)) &&
+	       test_and_clear_bit(MIRVOL_VOL_FLUSH_LOST, &vol->flags);
+}
+
 /* Complete a write: the io's references are dropped here. */
 static void mirvol_write_done(struct mirvol_io *io, bool sb_ok)
 {
@@ -336,6 +352,14 @@ static void mirvol_write_done(struct mirvol_io *io, bool sb_ok)
 			bio->bi_status = BLK_STS_NOTSUPP;
 	} else if (!sb_ok || !mirvol_write_in_sync(io)) {
 		bio->bi_status = io->status ?: BLK_STS_IOERR;
+	}
+	/* Durability was lost since the last flush: this one says so. */
+	if (unlikely(bio->bi_opf & (REQ_PREFLUSH | REQ_FUA)) &&
+	    mirvol_take_flush_lost(vol)) {
+		pr_err_ratelimited("mirvol: %s: %s failed: writes completed before it may have been lost\n",
+				   vol->name, bio_sectors(bio) ?
+				   "flush or FUA write" : "flush");
+		bio->bi_status = BLK_STS_IOERR;
 	}
 	if (io->barrier >= 0)
 		mirvol_barrier_exit_io(&vol->barrier, io->barrier);
@@ -410,6 +434,93 @@ void mirvol_rewind_unsynced(struct mirvol_io *io)
 		vol->sync_rewound |= BIT(i);
 	}
 	spin_unlock_irq(&vol->state_lock);
+}
+
+/**
+ * mirvol_rewind_syncing - the syncing plexes copy everything again
+ * @vol: the volume
+ *
+ * The last in-sync plex may have lost writes it had completed into its
+ * volatile cache, never flushed: its device went away and came back
+ * (mirvol_rejoin()), or a flush of it failed and it was kept
+ * (mirvol_plex_flush_failed()).  The syncing plexes took those writes
+ * below their checkpoints, where no pass copies again: the plexes would
+ * differ there.  Assembly after an unclean shutdown resyncs a syncing
+ * plex from the start likewise (mirvol_assemble_plan()).  Everything,
+ * not only the regions set in the bitmap: a pass that ran before may
+ * have taken its snapshot before those writes (mirvol_rewind_unsynced()).
+ * A pass running meanwhile takes the checkpoints again at its next step
+ * and never advances one over the rewind (vol->sync_rewound); its end
+ * judges them with sb_mutex held.  The update that follows records them.
+ * The undo of a change that failed meanwhile (a failed SET_VOLUME's,
+ * remove-plex's) does not put a plex back as it was before the rewind
+ * (vol->sync_rewinds).
+ *
+ * Context: vol->sb_mutex held.
+ * Return: the slots rewound.
+ */
+u8 mirvol_rewind_syncing(struct mirvol_volume *vol)
+{
+	unsigned int i;
+	u8 slots = 0;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	vol->sync_rewinds++;
+	spin_lock_irq(&vol->state_lock);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (!plex || plex->state != MIRVOL_PLEX_SYNCING)
+			continue;
+		plex->partial = false;
+		WRITE_ONCE(plex->sync_offset, 0);
+		vol->sync_rewound |= BIT(i);
+		slots |= BIT(i);
+	}
+	spin_unlock_irq(&vol->state_lock);
+	return slots;
+}
+
+/**
+ * mirvol_plex_flush_failed - an internal flush of a plex failed
+ * @vol: the volume
+ * @plex: the plex, in @vol
+ *
+ * A flush mirvol sends itself: a superblock update's
+ * (mirvol_sb_update_locked()), the bitmap clearer's or a configuration
+ * change's (mirvol_flush_plexes()).  The plex is failed
+ * (mirvol_plex_error()), but for the last in-sync plex, which is kept.
+ * Its cache may then have lost writes it had completed, acknowledged to
+ * their callers (a link reset drops a volatile cache), and nothing says
+ * which; a flush of the caller's that reaches the plex afterwards
+ * succeeds all the same.  So, as md fails the writes of an array whose
+ * last device erred (MD_BROKEN), and as errseq reports a writeback
+ * error to the next fsync: the next flush or FUA write of the volume to
+ * complete fails, once (MIRVOL_VOL_FLUSH_LOST, taken in
+ * mirvol_write_done()); and the syncing plexes, which may hold those
+ * writes below their checkpoints, copy everything again
+ * (mirvol_rewind_syncing()).  The superblocks need not say dirty for
+ * it: the update whose flush failed writes none, and every later one
+ * records the rewound checkpoints, which is what assembly does with a
+ * syncing plex after an unclean shutdown; the lost writes are on no
+ * in-sync plex for a dirty resync to copy.
+ *
+ * Context: vol->sb_mutex held; process context.
+ */
+void mirvol_plex_flush_failed(struct mirvol_volume *vol,
+			      struct mirvol_plex *plex)
+{
+	u8 rewound;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	mirvol_plex_error(plex, true);
+	if (READ_ONCE(plex->vol) != vol ||
+	    !mirvol_state_readable(READ_ONCE(plex->state)))
+		return;
+	set_bit(MIRVOL_VOL_FLUSH_LOST, &vol->flags);
+	rewound = mirvol_rewind_syncing(vol);
+	pr_err_ratelimited("mirvol: %s: flush of plex %u, the last in-sync plex, failed: writes it completed may be lost; the next flush of the volume fails, syncing plexes %#x copy everything again\n",
+			   vol->name, plex->index, rewound);
 }
 
 /**
@@ -1124,13 +1235,18 @@ void mirvol_submit_bio(struct bio *bio)
  * mirvol_flush_plexes - flush the write cache of every writable plex
  * @vol: the volume
  *
- * Return: 0, or the error of the first plex that failed (it is failed).
+ * A plex whose flush fails is failed, but for the last in-sync plex,
+ * kept with its loss reported (mirvol_plex_flush_failed()).
+ *
+ * Context: vol->sb_mutex held; process context.
+ * Return: 0, or the error of the first plex that failed.
  */
 int mirvol_flush_plexes(struct mirvol_volume *vol)
 {
 	unsigned int i;
 	int ret = 0;
 
+	lockdep_assert_held(&vol->sb_mutex);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 		int err;
@@ -1140,7 +1256,7 @@ int mirvol_flush_plexes(struct mirvol_volume *vol)
 			continue;
 		err = blkdev_issue_flush(plex->bdev);
 		if (err) {
-			mirvol_plex_error(plex, true);
+			mirvol_plex_flush_failed(vol, plex);
 			if (!ret)
 				ret = err;
 		}

@@ -274,6 +274,7 @@ struct mirvol_set_undo {
 	unsigned int speed_max_stored;
 	struct mirvol_speeds speeds;
 	bool speeds_applied;
+	unsigned int sync_rewinds;
 	struct {
 		struct mirvol_plex *plex;
 		u64 gone_generation;
@@ -296,6 +297,7 @@ static void mirvol_set_save(struct mirvol_volume *vol,
 	u->speed_min_stored = vol->speed_min_stored;
 	u->speed_max_stored = vol->speed_max_stored;
 	u->speeds_applied = false;
+	u->sync_rewinds = vol->sync_rewinds;
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
@@ -327,7 +329,10 @@ static void mirvol_set_save(struct mirvol_volume *vol,
  * since cleared_gen only moves by an update of its own under sb_mutex
  * (mirvol_bitmap.c rule 4), which gives the plex that generation first,
  * and mirvol_bitmap_gone_covered() wants strictly greater.  full_copy is
- * what that update would give it again.
+ * what that update would give it again.  A syncing plex the failed
+ * update rewound (its flush failed on the last in-sync plex,
+ * mirvol_rewind_syncing()) stays a full copy: partial, it could skip
+ * what that plex lost.
  */
 static void mirvol_set_put_back(struct mirvol_volume *vol,
 				const struct mirvol_set_undo *u)
@@ -342,7 +347,8 @@ static void mirvol_set_put_back(struct mirvol_volume *vol,
 			continue;
 		plex->gone_generation = u->plexes[i].gone_generation;
 		plex->boot = u->plexes[i].boot;
-		plex->partial = u->plexes[i].partial;
+		plex->partial = u->plexes[i].partial &&
+				vol->sync_rewinds == u->sync_rewinds;
 		plex->full_copy = u->plexes[i].full_copy;
 		/* Read balancing reads it locklessly. */
 		WRITE_ONCE(plex->write_mostly, u->plexes[i].write_mostly);

@@ -335,7 +335,8 @@ static unsigned int mirvol_sb_targets(struct mirvol_volume *vol,
 /*
  * Send one bio per target, flushes (@page false) or each target's
  * superblock, and wait.  Targets that fail are failed, but for the last
- * in-sync plex (mirvol_plex_error()).  Returns 0 when all succeeded, 1
+ * in-sync plex (mirvol_plex_error()), whose failed flush is reported
+ * (mirvol_plex_flush_failed()).  Returns 0 when all succeeded, 1
  * when some failed (and were failed: repeat without them), -EIO when the
  * last in-sync plex failed (repeating would fail again).
  */
@@ -375,7 +376,10 @@ static int mirvol_sb_write_all(struct mirvol_volume *vol,
 					   vol->name,
 					   page ? "superblock write" : "flush",
 					   targets[i]->index);
-			mirvol_plex_error(targets[i], true);
+			if (page)
+				mirvol_plex_error(targets[i], true);
+			else
+				mirvol_plex_flush_failed(vol, targets[i]);
 			if (mirvol_state_writable(READ_ONCE(targets[i]->state)))
 				ret = -EIO;
 			else if (!ret)

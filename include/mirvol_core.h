@@ -398,6 +398,8 @@ extern void (*mirvol_kunit_alloc_hook)(struct mirvol_volume *vol,
 #define MIRVOL_INJECT_4K	BIT(8)
 /* discards: BLK_STS_NOTSUPP, as a device that does not discard */
 #define MIRVOL_INJECT_D_NOTSUPP	BIT(9)
+/* superblock writes fail (not the flushes before them) */
+#define MIRVOL_INJECT_SB	BIT(10)
 
 /* volume->flags: atomic bits */
 enum {
@@ -415,6 +417,13 @@ enum {
 	/* A resync stopped on SOURCE_READ_ERROR: none starts by itself. */
 	MIRVOL_VOL_SYNC_STOPPED,
 	MIRVOL_VOL_NO_WZ,	/* a plex refused write-zeroes: not offered */
+	/*
+	 * An internal flush failed on the last in-sync plex, which was kept:
+	 * writes acknowledged before it may be lost.  The next user flush or
+	 * FUA write to complete fails, and takes the bit
+	 * (mirvol_plex_flush_failed()).
+	 */
+	MIRVOL_VOL_FLUSH_LOST,
 	/* Being created: name and UUID taken, unseen by lookups and LIST. */
 	MIRVOL_VOL_HIDDEN,
 	/* Renamed while offline: its start keeps that name (vol->lock). */
@@ -490,9 +499,12 @@ enum {
  *	@safe_mode_work touches it, and a work item never runs concurrently
  *	with itself: no lock
  * @safe_mode_delay_ms: idle time before marking clean (sysfs)
- * @sync_rewound: slots whose checkpoint mirvol_rewind_unsynced() moved
- *	back since the resync last read it: the resync must not advance
- *	it over the rewind (state_lock)
+ * @sync_rewound: slots whose checkpoint mirvol_rewind_unsynced() or
+ *	mirvol_rewind_syncing() moved back since the resync last read it:
+ *	the resync must not advance it over the rewind (state_lock)
+ * @sync_rewinds: calls of mirvol_rewind_syncing(), so that the undo of a
+ *	failed change does not put a plex back as it was before one
+ *	(@sb_mutex)
  * @dirty_failures: dirty marks that did not reach the in-sync plexes;
  *	written by the worker under @sb_mutex, read by the writers that
  *	wait for the mark (mirvol_wait_dirty())
@@ -579,6 +591,7 @@ struct mirvol_volume {
 	unsigned long safe_mode_writes;
 	unsigned int safe_mode_delay_ms;
 	unsigned int dirty_failures;
+	unsigned int sync_rewinds;
 	u8 sync_rewound;
 
 	struct mirvol_operation *op;
@@ -920,6 +933,9 @@ static inline void mirvol_io_exit(struct mirvol_volume *vol)
 void mirvol_read_retry_work(struct work_struct *work);
 void mirvol_write_zero_fill(struct mirvol_io *io);
 void mirvol_rewind_unsynced(struct mirvol_io *io);
+u8 mirvol_rewind_syncing(struct mirvol_volume *vol);
+void mirvol_plex_flush_failed(struct mirvol_volume *vol,
+			      struct mirvol_plex *plex);
 void mirvol_complete_deferred(struct mirvol_volume *vol,
 			      struct list_head *list, bool sb_ok);
 int mirvol_flush_plexes(struct mirvol_volume *vol);

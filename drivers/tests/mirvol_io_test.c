@@ -2023,44 +2023,30 @@ static void mirvol_test_set_volume_io_error(struct kunit *test)
 }
 
 /*
- * A SET_VOLUME whose update fails leaves what the bitmap covers of each
- * plex as it was.  Plex 1 is a partial resync target (offline, online,
- * the resync stopped by a read error on plex 0 in a region to copy),
- * and a lost bitmap set (rule 4) has since moved cleared_gen past the
- * generation it left at: the bitmap no longer covers what it misses.
- * Dropping the bitmap fails (plex 0, the last in-sync plex, fails every
- * flush): the failed update took plex 1 for a full copy (its partial flag
- * cleared), gave it no gone_generation, and the restore's update a new
- * one, past cleared_gen.  Failed and re-added later, plex 1 then came
- * back copying only the regions set, and a superblock recorded it so for
- * assembly: it must copy everything.
+ * A 2-plex volume whose plex 1 is a partial resync target: offline, then
+ * online, the resync stopped by a read error on plex 0 in region 5, which
+ * was written (@seed + 5) while plex 1 was away.
  */
-static void mirvol_test_set_volume_io_error_partial(struct kunit *test)
+static void io_create_partial_target(struct kunit *test, const char *name,
+				     u32 seed)
 {
 	struct io_ctx *ctx = test->priv;
-	struct mirvol_set_volume sv = {};
 	struct mirvol_op_info info;
-	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
-	struct mirvol_bitmap *bm;
 	struct mirvol_plex *p0, *p1;
-	unsigned long r = 30;
-	u64 gone, op_id = 0;
-	struct mirvol_md *md;
+	unsigned int shift;
+	u64 op_id = 0;
 	sector_t bad;
 
-	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, md);
-	io_create_p1_offline(test, "kunit-setpart", 0x5e70);
+	io_create_p1_offline(test, name, seed);
 	vol = ctx->vol;
-	bm = vol->bitmap;
+	shift = vol->bitmap->shift;
 	p0 = vol->plexes[0];
 	p1 = vol->plexes[1];
-	/* Region 5, written while plex 1 is away, cannot be read. */
-	fill(ctx->pages, 0x5e75);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 5 << bm->shift,
+	fill(ctx->pages, seed + 5);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 5 << shift,
 				    ctx->pages, IO_PAGES), 0);
-	bad = MIRVOL_DATA_OFFSET_SECTORS + (5 << bm->shift);
+	bad = MIRVOL_DATA_OFFSET_SECTORS + (5 << shift);
 	WRITE_ONCE(p0->inject_bad[0], bad);
 	WRITE_ONCE(p0->inject_bad[1], bad + 8);
 	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
@@ -2074,6 +2060,42 @@ static void mirvol_test_set_volume_io_error_partial(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, p1->state, MIRVOL_PLEX_SYNCING);
 	KUNIT_ASSERT_TRUE(test, p1->partial);
 	KUNIT_ASSERT_FALSE(test, p1->full_copy);
+}
+
+/*
+ * A SET_VOLUME whose update fails leaves what the bitmap covers of each
+ * plex as it was.  Plex 1 is a partial resync target (offline, online,
+ * the resync stopped by a read error on plex 0 in a region to copy),
+ * and a lost bitmap set (rule 4) has since moved cleared_gen past the
+ * generation it left at: the bitmap no longer covers what it misses.
+ * Dropping the bitmap fails (plex 0, the last in-sync plex, fails every
+ * superblock write; a failed flush would rightly rewind plex 1 for a full
+ * copy, mirvol_test_set_volume_flush_lost): the failed update took plex 1
+ * for a full copy (its partial flag cleared), gave it no gone_generation,
+ * and the restore's update a new one, past cleared_gen.  Failed and
+ * re-added later, plex 1 then came back copying only the regions set, and
+ * a superblock recorded it so for assembly: it must copy everything.
+ */
+static void mirvol_test_set_volume_io_error_partial(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+	unsigned long r = 30;
+	u64 gone, op_id = 0;
+	struct mirvol_md *md;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	io_create_partial_target(test, "kunit-setpart", 0x5e70);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
 	gone = p1->gone_generation;
 	KUNIT_ASSERT_NE(test, gone, 0ULL);
 
@@ -2086,7 +2108,7 @@ static void mirvol_test_set_volume_io_error_partial(struct kunit *test)
 	KUNIT_ASSERT_GT(test, bm->cleared_gen, gone);
 	KUNIT_ASSERT_EQ(test, p1->gone_generation, gone);
 
-	WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_SB);
 	sv.hdr.flags = MIRVOL_SET_F_BITMAP;
 	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_IO_ERROR);
 	WRITE_ONCE(p0->inject, 0);
@@ -2129,6 +2151,61 @@ static void mirvol_test_set_volume_io_error_partial(struct kunit *test)
 			    "plex 1 came back copying only the regions set");
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, r << bm->shift), 0);
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+}
+
+static struct mirvol_plex *flush_once_plex;
+
+/* The second update of a SET_VOLUME (the put-back's) goes through. */
+static void flush_once_update(struct mirvol_volume *vol)
+{
+	static unsigned int calls;
+
+	if (!flush_once_plex) {
+		calls = 0;
+		return;
+	}
+	if (++calls == 2)
+		WRITE_ONCE(flush_once_plex->inject, 0);
+}
+
+/*
+ * A SET_VOLUME whose update fails on a flush of the last in-sync plex
+ * rewinds the syncing plexes (mirvol_plex_flush_failed()): its put-back
+ * must not make a partial target of one again, though it was one before;
+ * partial, it could skip what plex 0 lost.  The put-back's update goes
+ * through here, so that nothing rewinds it again.
+ */
+static void mirvol_test_set_volume_flush_lost(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	struct mirvol_volume *vol;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p0, *p1;
+
+	io_create_partial_target(test, "kunit-setlost", 0x5e80);
+	vol = ctx->vol;
+	bm = vol->bitmap;
+	p0 = vol->plexes[0];
+	p1 = vol->plexes[1];
+
+	flush_once_plex = NULL;
+	flush_once_update(vol);
+	flush_once_plex = p0;
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, flush_once_update);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+	sv.hdr.flags = MIRVOL_SET_F_BITMAP;
+	KUNIT_EXPECT_EQ(test, mirvol_set_volume(vol, &sv), MIRVOL_R_IO_ERROR);
+	WRITE_ONCE(mirvol_kunit_sb_update_hook, NULL);
+	flush_once_plex = NULL;
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_ASSERT_PTR_EQ(test, vol->bitmap, bm);
+	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_SB_FAILED, &vol->flags));
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_FALSE_MSG(test, p1->partial,
+			       "the put-back made plex 1 partial again after its rewind");
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->sync_offset), (sector_t)0);
 }
 
 /*
@@ -7152,6 +7229,39 @@ static void mirvol_test_assemble_plain_keeps_others(struct kunit *test)
 }
 
 /*
+ * A 2-plex volume without a bitmap, safe mode off, holding @old at
+ * @sector on both plexes; then plex 1 syncing, its checkpoint at
+ * @checkpoint, past @sector, and the resync slow so that it stays so.
+ * Returns the resync ceiling it had.
+ */
+static unsigned int io_create_syncing_past(struct kunit *test,
+					   const char *name, sector_t sector,
+					   sector_t checkpoint, u32 old)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p1;
+	unsigned int speed;
+
+	io_create_flags(test, name, 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
+			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	p1 = ctx->vol->plexes[1];
+	ctx->vol->safe_mode_delay_ms = 0;
+	fill(ctx->pages, old);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
+				    ctx->pages, IO_PAGES), 0);
+	speed = READ_ONCE(ctx->vol->sync_speed_max);
+	WRITE_ONCE(ctx->vol->sync_speed_max, 1000);
+	mutex_lock(&ctx->vol->lock);
+	mutex_lock(&ctx->vol->sb_mutex);
+	mirvol_set_plex_state(p1, MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(p1->sync_offset, checkpoint);
+	mirvol_sb_update_locked(ctx->vol);
+	mutex_unlock(&ctx->vol->sb_mutex);
+	mutex_unlock(&ctx->vol->lock);
+	return speed;
+}
+
+/*
  * The last in-sync plex takes a write, and so does plex 1, syncing and
  * past it; then plex 0's device goes away, its cache losing the write (it
  * was never flushed: the write's data was not durable).  Back online
@@ -7174,24 +7284,10 @@ static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 	unsigned int speed;
 	u64 op_id;
 
-	io_create_flags(test, "kunit-lastback", 2, MIRVOL_CREATE_F_ASSUME_CLEAN |
-			MIRVOL_CREATE_F_NO_BITMAP, NULL);
+	speed = io_create_syncing_past(test, "kunit-lastback", sector,
+				       checkpoint, 0x01d0);
 	p0 = ctx->vol->plexes[0];
 	p1 = ctx->vol->plexes[1];
-	ctx->vol->safe_mode_delay_ms = 0;
-	fill(ctx->pages, 0x01d0);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
-				    ctx->pages, IO_PAGES), 0);
-	/* Plex 1 syncing, past the range; slow, so that it stays so. */
-	speed = READ_ONCE(ctx->vol->sync_speed_max);
-	WRITE_ONCE(ctx->vol->sync_speed_max, 1000);
-	mutex_lock(&ctx->vol->lock);
-	mutex_lock(&ctx->vol->sb_mutex);
-	mirvol_set_plex_state(p1, MIRVOL_PLEX_SYNCING);
-	WRITE_ONCE(p1->sync_offset, checkpoint);
-	mirvol_sb_update_locked(ctx->vol);
-	mutex_unlock(&ctx->vol->sb_mutex);
-	mutex_unlock(&ctx->vol->lock);
 	fill(ctx->pages, 0x0e3e);
 	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
 				    ctx->pages, IO_PAGES), 0);
@@ -7237,6 +7333,72 @@ static void fail_update_p0(struct kunit *test, struct mirvol_volume *vol)
 	KUNIT_EXPECT_EQ(test, mirvol_sb_update_locked(vol), -EIO);
 	mutex_unlock(&vol->sb_mutex);
 	mutex_unlock(&vol->lock);
+}
+
+/*
+ * Plex 0, the last in-sync plex, takes a write into its volatile cache,
+ * and so does plex 1, syncing and past it; then an internal flush fails
+ * on plex 0 (a link reset: the cache, and the write, are lost), which
+ * keeps it as the last in-sync plex.  Plex 1 must copy the written range
+ * from plex 0 again, as when plex 0's device went and came back
+ * (mirvol_test_last_in_sync_back_rewinds), or the resync goes on from its
+ * checkpoint and the plexes differ for good; and the next flush of the
+ * volume must fail, once: an fsync after the loss must not say that the
+ * write is durable.
+ */
+static void mirvol_test_last_in_sync_flush_lost(struct kunit *test)
+{
+	const sector_t sector = 2048, checkpoint = 8192;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p0, *p1;
+	struct request_queue *q;
+	struct queue_limits lim;
+	unsigned int speed;
+	u64 op_id = 0;
+	int ret;
+
+	speed = io_create_syncing_past(test, "kunit-flushlost", sector,
+				       checkpoint, 0x01d1);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	KUNIT_ASSERT_EQ(test, mirvol_resync_start(ctx->vol, false, &op_id),
+			MIRVOL_R_NONE);
+	fill(ctx->pages, 0x0e3f);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
+				    ctx->pages, IO_PAGES), 0);
+
+	/* An internal flush fails on plex 0: kept, its cache lost. */
+	fail_update_p0(test, ctx->vol);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_ACTIVE);
+	fill(ctx->pages, 0x01d1);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + sector,
+				    ctx->pages, IO_PAGES), 0);
+	WRITE_ONCE(p0->inject, 0);
+
+	/* An empty flush reaches mirvol only with a write cache. */
+	q = ctx->vol->disk->queue;
+	lim = queue_limits_start_update(q);
+	lim.features |= BLK_FEAT_WRITE_CACHE;
+	KUNIT_ASSERT_EQ(test, queue_limits_commit_update(q, &lim), 0);
+	ret = blkdev_issue_flush(vbdev(ctx));
+	KUNIT_EXPECT_EQ_MSG(test, ret, -EIO,
+			    "the flush after the loss returned %d", ret);
+	KUNIT_EXPECT_EQ(test, blkdev_issue_flush(vbdev(ctx)), 0);
+
+	/* Plex 0 sound again; the resync ends. */
+	WRITE_ONCE(ctx->vol->sync_speed_max, speed);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, sector), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, sector), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "in sync, plex 1 holds data plex 0 does not");
 }
 
 /* What the device being added holds as each update of the add begins. */
@@ -11360,6 +11522,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_set_volume),
 	KUNIT_CASE(mirvol_test_set_volume_io_error),
 	KUNIT_CASE(mirvol_test_set_volume_io_error_partial),
+	KUNIT_CASE(mirvol_test_set_volume_flush_lost),
 	KUNIT_CASE(mirvol_test_set_plex_io_error),
 	KUNIT_CASE(mirvol_test_rename_io_error),
 	KUNIT_CASE(mirvol_test_fail_offline_io_error),
@@ -11440,6 +11603,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_last_in_sync_back_rewinds),
+	KUNIT_CASE(mirvol_test_last_in_sync_flush_lost),
 	KUNIT_CASE(mirvol_test_assemble_plain_keeps_others),
 	KUNIT_CASE(mirvol_test_add_after_failed_update),
 	KUNIT_CASE(mirvol_test_rejoin_after_failed_update),
