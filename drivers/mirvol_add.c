@@ -251,12 +251,8 @@ static bool mirvol_add_undo(struct mirvol_add *a)
 	mutex_unlock(&vol->sb_mutex);
 	if (started)
 		mirvol_resume_io(vol);
-	if (!undo) {
-		pr_warn("mirvol: %s: operation %llu (%s) not cancelled: its plexes are the only ones in sync; it goes on\n",
-			vol->name, a->op.id,
-			mirvol_op_type_name(a->op.kind->type));
+	if (!undo)
 		return false;
-	}
 	mirvol_add_give_back(a, back, cur);
 	return true;
 }
@@ -350,17 +346,24 @@ static void mirvol_add_run(struct mirvol_operation *op)
 	 * that promoted its last plexes passed it already
 	 * (mirvol_resync_end()).  One cancelled before may have promoted
 	 * some (another plex was still to copy): if they are the only
-	 * plexes in sync now, the cancel is refused and the add goes on.
+	 * plexes in sync now, the cancel is refused and the add goes on,
+	 * unless the volume's removal came meanwhile: it ends with that.
 	 */
 	if (!mirvol_op_enter_final(op)) {
-		bool undone = true;
+		bool undone = true, go_on;
 
 		if (mirvol_op_stop_reason(op) == MIRVOL_R_OPERATION_CANCELED) {
 			mutex_lock(&vol->lock);
 			undone = mirvol_add_undo(a);
 			mutex_unlock(&vol->lock);
 		}
-		if (undone || !mirvol_op_refuse_cancel(op))
+		if (undone)
+			goto out;
+		go_on = mirvol_op_refuse_cancel(op);
+		pr_warn("mirvol: %s: operation %llu (%s) not cancelled: its plexes are the only ones in sync; %s\n",
+			vol->name, op->id, mirvol_op_type_name(op->kind->type),
+			go_on ? "it goes on" : "the volume goes away");
+		if (!go_on)
 			goto out;
 		err = mirvol_resync_run(op, vol, -1, false, &reason);
 		/*

@@ -330,6 +330,13 @@ bool mirvol_op_enter_final(struct mirvol_operation *op)
  * its own end; the waiting OP_CANCEL is answered CANCEL_TOO_LATE.  Only
  * a cancel is taken back; op->stop, once set, changes only here.
  *
+ * The volume's removal may have come while the cancel was pending: it
+ * killed the volume, then found op->stop set and recorded nothing
+ * (mirvol_op_abort()).  The operation then does not go on: it is to stop
+ * with OBJECT_DELETED, which replaces the cancel here.  Decided under
+ * mirvol_ops_lock: a removal that comes after it finds op->stop clear
+ * and sets it itself.
+ *
  * Return: whether it was a cancel, taken back: the operation goes on.
  */
 bool mirvol_op_refuse_cancel(struct mirvol_operation *op)
@@ -338,7 +345,10 @@ bool mirvol_op_refuse_cancel(struct mirvol_operation *op)
 
 	spin_lock(&mirvol_ops_lock);
 	go_on = op->stop == MIRVOL_R_OPERATION_CANCELED && !op->final;
-	if (go_on) {
+	if (go_on && test_bit(MIRVOL_VOL_DEAD, &op->vol->flags)) {
+		WRITE_ONCE(op->stop, MIRVOL_R_OBJECT_DELETED);
+		go_on = false;
+	} else if (go_on) {
 		WRITE_ONCE(op->stop, MIRVOL_R_NONE);
 		WRITE_ONCE(op->final, true);
 	}
@@ -510,10 +520,14 @@ enum mirvol_reason mirvol_op_cancel(u64 id, struct mirvol_op_info *info)
 	spin_unlock(&mirvol_ops_lock);
 	if (!reason) {
 		wake_up_all(&mirvol_op_waitq);
-		/* Or until it refuses: mirvol_op_refuse_cancel() clears it. */
+		/*
+		 * Or until it refuses: mirvol_op_refuse_cancel() clears it,
+		 * or replaces it with the volume's removal.  Cancelled only
+		 * when it ended with the cancel still its reason to stop.
+		 */
 		wait_event(mirvol_op_waitq, mirvol_op_ended(op) ||
 			   !READ_ONCE(op->stop));
-		if (!READ_ONCE(op->stop))
+		if (READ_ONCE(op->stop) != MIRVOL_R_OPERATION_CANCELED)
 			reason = MIRVOL_R_CANCEL_TOO_LATE;
 	}
 	mirvol_op_fill(op, info);
@@ -528,8 +542,13 @@ enum mirvol_reason mirvol_op_cancel(u64 id, struct mirvol_op_info *info)
  *
  * Works for an operation being prepared (reserved, locks dropped) as for
  * a running one: whoever holds it sees op->stop the next time it checks.
+ * One asked to stop already keeps that reason: a pending cancel ends it
+ * cancelled, unless the operation refuses the cancel, which then finds
+ * the volume dead and stops with OBJECT_DELETED all the same
+ * (mirvol_op_refuse_cancel()).
  *
- * Context: no volume lock held.
+ * Context: no volume lock held.  The teardown killed the volume first
+ * (MIRVOL_VOL_DEAD), which mirvol_op_refuse_cancel() relies on.
  */
 void mirvol_op_abort(struct mirvol_volume *vol, enum mirvol_reason reason)
 {

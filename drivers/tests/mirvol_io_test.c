@@ -8600,7 +8600,18 @@ static void hold_pass_after_slot2(struct mirvol_plex *plex)
  * the add took it out and erased it, and the volume failed.  The cancel
  * must be refused (CANCEL_TOO_LATE) and the add go on to its end.
  */
-static void cancel_add_only_in_sync(struct kunit *test, bool remove)
+/* How cancel_add_only_in_sync() ends. */
+enum only_in_sync_end {
+	OIS_GOES_ON,		/* the cancel refused, the add goes on */
+	OIS_REMOVED_AFTER,	/* the volume removed once it was refused */
+	OIS_REMOVED_DURING,	/* removed while the cancel is pending */
+};
+
+static void removed_while_cancelling(struct kunit *test,
+				     struct mirvol_volume *vol, u64 op_id);
+
+static void cancel_add_only_in_sync(struct kunit *test,
+				    enum only_in_sync_end end)
 {
 	struct io_ctx *ctx = test->priv;
 	u8 uuid[MIRVOL_UUID_LEN], uuid0[MIRVOL_UUID_LEN];
@@ -8654,10 +8665,14 @@ static void cancel_add_only_in_sync(struct kunit *test, bool remove)
 						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
 						 &id), MIRVOL_R_NONE);
 	WRITE_ONCE(vol->sync_speed_max, 1000);
+	if (end == OIS_REMOVED_DURING) {
+		removed_while_cancelling(test, vol, op_id);
+		return;
+	}
 	complete(&step_go);
 	KUNIT_EXPECT_EQ(test, mirvol_op_cancel(op_id, &info),
 			MIRVOL_R_CANCEL_TOO_LATE);
-	if (remove) {
+	if (end == OIS_REMOVED_AFTER) {
 		/*
 		 * Removed while the add goes on copying plex 1 (16 MiB at
 		 * 1000 KiB/s): its copy stops, and it did not succeed.
@@ -8701,7 +8716,7 @@ static void cancel_add_only_in_sync(struct kunit *test, bool remove)
 
 static void mirvol_test_cancel_add_only_in_sync(struct kunit *test)
 {
-	cancel_add_only_in_sync(test, false);
+	cancel_add_only_in_sync(test, OIS_GOES_ON);
 }
 
 /*
@@ -8712,7 +8727,90 @@ static void mirvol_test_cancel_add_only_in_sync(struct kunit *test)
  */
 static void mirvol_test_cancel_add_refused_then_removed(struct kunit *test)
 {
-	cancel_add_only_in_sync(test, true);
+	cancel_add_only_in_sync(test, OIS_REMOVED_AFTER);
+}
+
+/* OP_CANCEL from a worker: it waits for the operation's answer. */
+struct cancel_ctx {
+	struct work_struct work;
+	u64 op_id;
+	enum mirvol_reason reason;
+	struct mirvol_op_info info;
+	struct completion done;
+};
+
+static void cancel_fn(struct work_struct *work)
+{
+	struct cancel_ctx *cc = container_of(work, struct cancel_ctx, work);
+
+	cc->reason = mirvol_op_cancel(cc->op_id, &cc->info);
+	complete(&cc->done);
+}
+
+/*
+ * The add of cancel_add_only_in_sync(), held before its copy of plex 1
+ * (16 MiB at 1000 KiB/s), is cancelled; before its work sees the cancel
+ * the volume is stopped.  The cancel is refused as before (the add's
+ * plex is the only one in sync), but the stop must still stop the copy
+ * and end the add with OBJECT_DELETED.  It was lost: taking the cancel
+ * back let the add copy everything, the stop waiting for it (~16 s),
+ * and the add ended SUCCEEDED.
+ */
+static void removed_while_cancelling(struct kunit *test,
+				     struct mirvol_volume *vol, u64 op_id)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_operation *op;
+	struct mirvol_op_info info;
+	struct teardown_ctx tc;
+	struct cancel_ctx cc;
+	unsigned long start;
+	unsigned int ms;
+
+	op = mirvol_op_get_by_id(op_id);
+	if (!op) {
+		KUNIT_FAIL(test, "the add is not in the table");
+		complete(&step_go);
+		return;
+	}
+	INIT_WORK_ONSTACK(&cc.work, cancel_fn);
+	init_completion(&cc.done);
+	cc.op_id = op_id;
+	queue_work(system_unbound_wq, &cc.work);
+	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(op->stop) ==
+					   MIRVOL_R_OPERATION_CANCELED));
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	teardown_start(&tc, vol);
+	KUNIT_EXPECT_TRUE(test, wait_until(test_bit(MIRVOL_VOL_DEAD,
+						    &vol->flags)));
+	/* The stop asks the operation to end, and waits for it. */
+	msleep(100);
+	start = jiffies;
+	complete(&step_go);
+	wait_for_completion_timeout(&tc.done, msecs_to_jiffies(60000));
+	ms = jiffies_to_msecs(jiffies - start);
+	KUNIT_EXPECT_LT_MSG(test, ms, 2000U,
+			    "the stop waited %u ms: the add copied on", ms);
+	teardown_finish(test, &tc);
+	KUNIT_EXPECT_TRUE(test, wait_for_completion_timeout(&cc.done,
+							   10 * HZ));
+	flush_work(&cc.work);
+	destroy_work_on_stack(&cc.work);
+	/* Not undone: the add's plex is the only one in sync. */
+	KUNIT_EXPECT_EQ(test, cc.reason, MIRVOL_R_CANCEL_TOO_LATE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_FAILED,
+			    "ended %s (reason %u)",
+			    mirvol_op_state_name(info.state), info.reason);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_OBJECT_DELETED);
+	mirvol_op_put(op);
+}
+
+static void mirvol_test_cancel_add_removed_while_cancelling(struct kunit *test)
+{
+	cancel_add_only_in_sync(test, OIS_REMOVED_DURING);
 }
 
 /* What the replace hook of mirvol_test_replace_new_fails_at_end() uses. */
@@ -11627,6 +11725,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_cancel_add_flapped),
 	KUNIT_CASE(mirvol_test_cancel_add_only_in_sync),
 	KUNIT_CASE(mirvol_test_cancel_add_refused_then_removed),
+	KUNIT_CASE(mirvol_test_cancel_add_removed_while_cancelling),
 	KUNIT_CASE(mirvol_test_replace_new_fails_at_end),
 	KUNIT_CASE(mirvol_test_replace_new_flapped),
 	KUNIT_CASE(mirvol_test_cancel_as_it_ends),

@@ -585,6 +585,10 @@ struct mirvol_op_info {
  * the plexes stay, replace's old plex leaves), fails with -EALREADY
  * (CANCEL_TOO_LATE).  Cancelled before that point, it promotes nothing:
  * its targets stay syncing even when all is copied (an add is undone).
+ * An ADD_PLEX, MERGE or REPLACE whose plexes are the only ones in sync is
+ * not undone: the cancel fails with CANCEL_TOO_LATE and it goes on, but
+ * for a volume removed or stopped meanwhile: it then ends FAILED with
+ * OBJECT_DELETED.
  * CHECK and REPAIR change no plex's state and have no such point.  An
  * operation is cancellable from the moment its id exists: add-plex still
  * opening its device or dissolving its source ends cancelled without
