@@ -337,9 +337,19 @@ static void mirvol_add_run(struct mirvol_operation *op)
 	struct mirvol_add *a = to_add(op);
 	struct mirvol_volume *vol = op->vol;
 	enum mirvol_reason reason;
+	unsigned int i;
+	u8 own = 0;
 	int err;
 
-	err = mirvol_resync_run(op, vol, -1, false, &reason);
+	/*
+	 * Its plexes are the copy's targets from the start, by their slots
+	 * (one that rejoins takes its slot again: mirvol_rejoin()): one
+	 * that leaves before the first pass looks (taken offline, failed,
+	 * unplugged) fails the add as during the copy.
+	 */
+	for (i = 0; i < a->nr; i++)
+		own |= BIT(a->plexes[i]->index);
+	err = mirvol_resync_run(op, vol, -1, false, &own, &reason);
 	/*
 	 * Undone if cancelled before this point; a cancel after it is too
 	 * late: the plexes stay (and replace's old plex leaves).  A copy
@@ -365,7 +375,7 @@ static void mirvol_add_run(struct mirvol_operation *op)
 			go_on ? "it goes on" : "the volume goes away");
 		if (!go_on)
 			goto out;
-		err = mirvol_resync_run(op, vol, -1, false, &reason);
+		err = mirvol_resync_run(op, vol, -1, false, &own, &reason);
 		/*
 		 * Final now, so mirvol_op_finish() keeps the reason given:
 		 * a copy the volume's removal stopped (-ECANCELED, no

@@ -861,6 +861,10 @@ static int mirvol_resync_end(struct mirvol_sync *sy, u8 *targets,
  * @vol: the volume, started
  * @source: preferred source slot, or -1
  * @force: write zeros where no plex can read instead of stopping
+ * @own: NULL, or in: the slots of plexes it must bring in sync besides
+ *	those it finds syncing or stale (add-plex's own, which may have
+ *	left before the first pass looked); out: its targets it did not
+ *	promote
  * @reason: out: why it failed
  *
  * The last promotion is the operation's point of no return
@@ -869,8 +873,9 @@ static int mirvol_resync_end(struct mirvol_sync *sy, u8 *targets,
  * A target that leaves the mirror before it is promoted was not brought
  * in sync: the resync then fails, with IO_ERROR when it failed or its
  * device went away, with PLEX_OFFLINE when it was taken offline (and
- * none of the others failed); the plex stays as it is.  One that leaves
- * after its promotion was in sync: its leaving is its own event.
+ * none of the others failed); the plex stays as it is.  That holds for
+ * a plex of @own that left before any pass saw it too.  One that
+ * leaves after its promotion was in sync: its leaving is its own event.
  *
  * Context: the operation's work; no volume lock held.
  * Return: 0 when every target reached the end (or none was left),
@@ -880,9 +885,10 @@ static int mirvol_resync_end(struct mirvol_sync *sy, u8 *targets,
  * target left before it was in sync, or another negative errno.
  */
 int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
-		      int source, bool force, enum mirvol_reason *reason)
+		      int source, bool force, u8 *own,
+		      enum mirvol_reason *reason)
 {
-	u8 targets = 0, promoted = 0, pass;
+	u8 targets = own ? *own : 0, promoted = 0, pass;
 	struct mirvol_sync *sy;
 	int err = 0, left;
 
@@ -928,6 +934,8 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 		if (*reason)
 			err = -EIO;
 	}
+	if (own)
+		*own = targets & ~promoted;
 	WRITE_ONCE(vol->sync_speed, 0);
 	if (sy->bad_end) {
 		WRITE_ONCE(op->bad_offset, sy->bad_start);
@@ -1204,7 +1212,8 @@ static void mirvol_resync_work(struct mirvol_operation *op)
 	enum mirvol_reason reason;
 	int err;
 
-	err = mirvol_resync_run(op, vol, ro->source, ro->force, &reason);
+	err = mirvol_resync_run(op, vol, ro->source, ro->force, NULL,
+				&reason);
 	if (!err) {
 		mutex_lock(&vol->lock);
 		vol->resync_source = -1;

@@ -1041,7 +1041,8 @@ u64 mirvol_resync_if_needed(struct mirvol_volume *vol);
 enum mirvol_reason mirvol_resync_start(struct mirvol_volume *vol, bool force,
 				       u64 *op_id);
 int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
-		      int source, bool force, enum mirvol_reason *reason);
+		      int source, bool force, u8 *own,
+		      enum mirvol_reason *reason);
 void mirvol_repair_work(struct work_struct *work);
 
 /* mirvol_scrub.c */

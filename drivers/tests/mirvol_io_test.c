@@ -9880,6 +9880,136 @@ static void mirvol_test_merge_target_offline(struct kunit *test)
 	offline_held_target(test, op_id, uuid, "merge-plex");
 }
 
+/* What leave_before_copy() uses. */
+static struct {
+	struct mirvol_volume *vol;
+	unsigned int slot;
+	unsigned int action;
+	atomic_t fired;
+	enum mirvol_reason reason;
+} leave_first;
+
+/*
+ * Once: the plex in leave_first.slot leaves by leave_first.action where
+ * the operation's work sends resync-started, no lock held, before its
+ * copy looks for targets.
+ */
+static void leave_before_copy(struct mirvol_volume *vol)
+{
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *plex;
+	u64 id = 0;
+
+	if (vol != leave_first.vol || !current_work() ||
+	    current_work() == &vol->worker)
+		return;
+	/* First: the action sends an event of its own. */
+	if (atomic_xchg(&leave_first.fired, 1))
+		return;
+	mutex_lock(&vol->lock);
+	plex = vol->plexes[leave_first.slot];
+	if (plex)
+		memcpy(uuid, &plex->uuid, MIRVOL_UUID_LEN);
+	mutex_unlock(&vol->lock);
+	leave_first.reason = plex ? mirvol_plex_action(vol, uuid,
+						       leave_first.action, -1,
+						       &id) :
+				    MIRVOL_R_OBJECT_NOT_FOUND;
+}
+
+/*
+ * The operation @op_id, whose plex in @slot left by @action (PLEX_ACTION)
+ * before its copy began (leave_before_copy()), must end failed with
+ * @expect, the plex left @state: it never got the data.  The copy, which
+ * found no target, ended it SUCCEEDED.
+ */
+static void left_before_copy(struct kunit *test, u64 op_id, unsigned int slot,
+			     unsigned int state, enum mirvol_reason expect,
+			     const char *what)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *plex;
+
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	WRITE_ONCE(mirvol_kunit_uevent_hook, NULL);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&leave_first.fired), 1,
+			    "the %s's copy sent no resync-started", what);
+	KUNIT_EXPECT_EQ(test, leave_first.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_FAILED,
+			    "the %s ended %s (reason %u), its plex gone before its copy",
+			    what, mirvol_op_state_name(info.state), info.reason);
+	KUNIT_EXPECT_EQ_MSG(test, info.reason, (u32)expect,
+			    "the %s: reason %u", what, info.reason);
+	mutex_lock(&ctx->vol->lock);
+	plex = ctx->vol->plexes[slot];
+	KUNIT_EXPECT_TRUE_MSG(test, plex && plex->bdev &&
+			      READ_ONCE(plex->state) == state,
+			      "the %s's plex is not %s with its device", what,
+			      mirvol_plex_state_name(state));
+	mutex_unlock(&ctx->vol->lock);
+}
+
+/* add-plex whose new plex leaves by @action before its copy began. */
+static void add_target_leaves_first(struct kunit *test, unsigned int action,
+				    unsigned int state,
+				    enum mirvol_reason expect)
+{
+	struct io_ctx *ctx = test->priv;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-addfirst", 2, true, NULL);
+	leave_first.vol = ctx->vol;
+	leave_first.slot = 2;
+	leave_first.action = action;
+	leave_first.reason = MIRVOL_R_NONE;
+	atomic_set(&leave_first.fired, 0);
+	WRITE_ONCE(mirvol_kunit_uevent_hook, leave_before_copy);
+	KUNIT_ASSERT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
+					      false, &op_id), MIRVOL_R_NONE);
+	left_before_copy(test, op_id, 2, state, expect, "add-plex");
+}
+
+/* Taken offline first: PLEX_OFFLINE, as during the copy. */
+static void mirvol_test_add_target_offline_first(struct kunit *test)
+{
+	add_target_leaves_first(test, MIRVOL_PLEX_TAKE_OFFLINE,
+				MIRVOL_PLEX_OFFLINE, MIRVOL_R_PLEX_OFFLINE);
+}
+
+/* Failed first: IO_ERROR, as during the copy. */
+static void mirvol_test_add_target_failed_first(struct kunit *test)
+{
+	add_target_leaves_first(test, MIRVOL_PLEX_FAIL, MIRVOL_PLEX_FAILED,
+				MIRVOL_R_IO_ERROR);
+}
+
+/* merge-plex whose rejoining plex is taken offline before its copy. */
+static void mirvol_test_merge_target_offline_first(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *peer;
+	enum mirvol_reason reason;
+	u64 op_id = 0;
+
+	peer = tracked_copy(test, "kunit-mrgfirst", "kunit-mrgfirst-b", 0x3ea,
+			    NULL);
+	if (!peer)
+		return;
+	leave_first.vol = ctx->vol;
+	leave_first.slot = 1;
+	leave_first.action = MIRVOL_PLEX_TAKE_OFFLINE;
+	leave_first.reason = MIRVOL_R_NONE;
+	atomic_set(&leave_first.fired, 0);
+	WRITE_ONCE(mirvol_kunit_uevent_hook, leave_before_copy);
+	reason = mirvol_add_plex(ctx->vol, NULL, peer, true, &op_id);
+	mirvol_volume_put(peer);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	left_before_copy(test, op_id, 1, MIRVOL_PLEX_OFFLINE,
+			 MIRVOL_R_PLEX_OFFLINE, "merge-plex");
+}
+
 /* The volume's data at sector @s in mirvol_test_merge_keeps_data_offset. */
 static void fill_moved(struct page **pages, sector_t s)
 {
@@ -11749,6 +11879,9 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_add_target_offline),
 	KUNIT_CASE(mirvol_test_replace_target_offline),
 	KUNIT_CASE(mirvol_test_merge_target_offline),
+	KUNIT_CASE(mirvol_test_add_target_offline_first),
+	KUNIT_CASE(mirvol_test_add_target_failed_first),
+	KUNIT_CASE(mirvol_test_merge_target_offline_first),
 	KUNIT_CASE(mirvol_test_merge_keeps_data_offset),
 	KUNIT_CASE(mirvol_test_bitmap_add_no_room),
 	KUNIT_CASE(mirvol_test_bitmap_no_room_rejoin),
