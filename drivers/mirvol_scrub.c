@@ -9,12 +9,15 @@
  * else the lowest-index in-sync plex that read the chunk.  It counts the
  * sectors where any plex differs (mismatch_sectors, md's mismatch_cnt)
  * and logs the differing ranges; repair then rewrites them from the
- * reference.  A plex that fails to read a chunk gets it through read
+ * reference.  A plex that fails to read a chunk reads it again unit by
+ * unit (mirvol_scrub_units()), and what it reads is compared as above,
+ * run by run: a check does not take its readable sectors as consistent,
+ * nor overwrite them.  The units it failed get their data through read
  * repair, as a normal read would, queued once the differences are
- * rewritten: it copies the reference's data.  When no plex reads the
- * whole chunk, each reads it unit by unit (mirvol_scrub_units()): what
- * some plex reads is compared and read-repaired as above, run by run;
- * what none reads is data lost.  It is counted (unreadable_sectors),
+ * rewritten: it copies the reference's data (a check rewrites those
+ * only).  When no plex reads the whole chunk, each reads it unit by unit,
+ * and the reference of a run is the lowest-index plex that read it; what
+ * none reads is data lost.  It is counted (unreadable_sectors),
  * logged once per chunk, its first range reported, and the read errors
  * count as uncorrected; the pass goes on, to find every such range, then
  * fails with DATA_UNREADABLE (md's check stops at the first, "unrecoverable
@@ -182,26 +185,31 @@ static void mirvol_scrub_skip(struct mirvol_scrub *sc, sector_t s,
 }
 
 /*
- * No plex of @slots read the whole chunk [s, s + n): each reads it again
- * unit by unit, into its own buffer.  A run of units read by the same
- * plexes is then handled as a chunk is: compared among them (rewritten by
- * repair), read-repaired on the plexes that failed it.  A run no plex
- * read is data lost: counted, its first range remembered, logged once per
- * chunk, and an uncorrected read error of every plex.  Returns the
- * sectors that differ.
+ * Not every plex of @slots read the whole chunk [s, s + n), only those of
+ * @whole (maybe none): the others read it again unit by unit, into their
+ * own buffers, so that what they can read is compared too, neither taken
+ * as consistent unseen nor overwritten by read repair.  A run of units
+ * read by the same plexes is then handled as a chunk is: compared among
+ * them, with @ref when it read them (else the lowest-index plex that
+ * did), rewritten by repair; read-repaired on the plexes that failed it,
+ * and only there.  A run no plex read is data lost: counted, its first
+ * range remembered, logged once per chunk, and an uncorrected read error
+ * of every plex.  Returns the sectors that differ.
  */
 static unsigned int mirvol_scrub_units(struct mirvol_scrub *sc, u8 slots,
-				       sector_t s, unsigned int n)
+				       u8 whole, int ref, sector_t s,
+				       unsigned int n)
 {
 	struct mirvol_sync *sy = &sc->sy;
 	struct mirvol_volume *vol = sy->vol;
 	unsigned int unit = sy->unit, k, end, i, differ = 0;
 	unsigned int lost = 0, first = 0, last = 0;
+	u8 retry = slots & ~whole;
 
 	for (k = 0; k < n; k += unit) {
 		mirvol_sync_start(sy);
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-			if (slots & BIT(i))
+			if (retry & BIT(i))
 				mirvol_sync_submit(sy, vol->plexes[i],
 						   REQ_OP_READ,
 						   mirvol_scrub_buf(sc, i), s,
@@ -210,6 +218,7 @@ static unsigned int mirvol_scrub_units(struct mirvol_scrub *sc, u8 slots,
 	}
 	for (k = 0; k < n; k = end) {
 		u8 ok = sc->unit_ok[k / unit];
+		unsigned int r;
 
 		for (end = k + unit; end < n && sc->unit_ok[end / unit] == ok;
 		     end += unit)
@@ -223,8 +232,9 @@ static unsigned int mirvol_scrub_units(struct mirvol_scrub *sc, u8 slots,
 			mirvol_scrub_bad(sc, s + k, end - k);
 			continue;
 		}
+		r = ref >= 0 && (ok & BIT(ref)) ? ref : __ffs(ok);
 		if (hweight8(ok) >= 2)
-			differ += mirvol_scrub_compare(sc, __ffs(ok), ok, s, k,
+			differ += mirvol_scrub_compare(sc, r, ok, s, k,
 						       end - k);
 		/* Queued after the rewrite: what it copies is the reference's. */
 		if (slots & ~ok)
@@ -278,19 +288,18 @@ static int mirvol_scrub_chunk(struct mirvol_scrub *sc, sector_t s,
 					   s + n);
 	failed = mirvol_sync_wait(sy);
 	ok = slots & ~failed;
+	if (ref < 0 && ok)
+		ref = __ffs(ok);	/* the lowest-index plex that read it */
 	if (ref >= 0 && !(ok & BIT(ref))) {
 		mirvol_scrub_skip(sc, s, n, failed);
-	} else if (!ok) {
-		/* Not with a named source: it read the chunk. */
-		*differ += mirvol_scrub_units(sc, slots, s, n);
+	} else if (failed) {
+		/*
+		 * Some plexes failed the chunk, maybe all (never a named
+		 * source: it read it): what they read of it is compared too.
+		 */
+		*differ += mirvol_scrub_units(sc, slots, ok, ref, s, n);
 	} else {
-		if (hweight8(ok) >= 2)
-			*differ += mirvol_scrub_compare(sc, ref >= 0 ? ref :
-							__ffs(ok), ok, s, 0, n);
-		/* Queued after the rewrite: what it copies is the reference's. */
-		if (failed && ok)
-			mirvol_queue_repair(vol, s, n, failed, false,
-					    GFP_NOIO);
+		*differ += mirvol_scrub_compare(sc, ref, ok, s, 0, n);
 	}
 	mirvol_barrier_lower(&vol->barrier, idx);
 	return 0;

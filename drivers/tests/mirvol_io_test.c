@@ -5543,6 +5543,65 @@ static void mirvol_test_check_read_errors_covered(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, plex_holds(test, ctx, 1, w + 1024, 0x4d4d));
 }
 
+/*
+ * A plex that fails part of a chunk another plex reads whole is still
+ * compared where it reads.  A check counts its mismatch and leaves it,
+ * rewriting only the sectors the plex could not read; a repair, with or
+ * without a named source, counts the mismatch once and rewrites it.
+ */
+static void mirvol_test_check_read_errors_partial(struct kunit *test)
+{
+	const sector_t w = 2 * MIRVOL_SYNC_CHUNK;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p1;
+	unsigned int pass;
+
+	io_create(test, "kunit-cov1", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	write_pattern(test, ctx, 0x4d4d);
+	for (pass = 0; pass < 3; pass++) {
+		static const char * const name[] = {
+			"check", "repair", "repair --from"
+		};
+
+		/* 8 sectors differ, 8 others plex 1 cannot read. */
+		spoil_range(test, ctx, 1, w + 1024, 1);
+		unreadable(ctx, 1, w + 256, w + 264);
+		if (pass < 2)
+			scrub_end(test, ctx, pass, &info);
+		else
+			repair_from_0(test, ctx, &info);
+		KUNIT_EXPECT_EQ_MSG(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED,
+				    "%s", name[pass]);
+		KUNIT_EXPECT_EQ(test, info.unreadable_bytes, 0ULL);
+		KUNIT_EXPECT_EQ(test, info.bad_bytes, 0ULL);
+		KUNIT_EXPECT_EQ_MSG(test, info.mismatch_bytes, 8ULL << 9,
+				    "%s: the mismatch not counted",
+				    name[pass]);
+		KUNIT_EXPECT_EQ(test, ctx->vol->mismatch_sectors, 8ULL);
+		/* The unreadable sectors were rewritten, and read again. */
+		KUNIT_EXPECT_EQ_MSG(test, p1->inject_bad[1], p1->inject_bad[0],
+				    "%s: plex 1 not repaired from plex 0",
+				    name[pass]);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors),
+				(s64)pass + 1);
+		KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 0U);
+		KUNIT_EXPECT_TRUE(test, plex_holds(test, ctx, 1, w + 256,
+						   0x4d4d));
+		/* A check leaves the mismatch; a repair rewrites it. */
+		KUNIT_EXPECT_EQ_MSG(test,
+				    plex_holds(test, ctx, 1, w + 1024, 0x4d4d),
+				    pass > 0, "%s: plex 1's mismatch %s",
+				    name[pass], pass ? "left" : "overwritten");
+		KUNIT_EXPECT_TRUE(test, plex_holds(test, ctx, 0, w + 1024,
+						   0x4d4d));
+	}
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	scrub(test, ctx, false, -1, &info);
+	KUNIT_EXPECT_EQ(test, info.mismatch_bytes, 0ULL);
+}
+
 struct teardown_ctx {
 	struct work_struct work;
 	struct mirvol_volume *vol;
@@ -11812,6 +11871,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
 	KUNIT_CASE(mirvol_test_check_unreadable),
 	KUNIT_CASE(mirvol_test_check_read_errors_covered),
+	KUNIT_CASE(mirvol_test_check_read_errors_partial),
 	KUNIT_CASE(mirvol_test_read_repair_waits_scrub),
 	KUNIT_CASE(mirvol_test_op_abort_reserved),
 	KUNIT_CASE(mirvol_test_op_cancel_reserved),
