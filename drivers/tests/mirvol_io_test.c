@@ -3846,13 +3846,14 @@ static void mirvol_test_discard(struct kunit *test)
 }
 
 /*
- * A discard of @nr sectors at @sector of @bdev, waited for: its own
- * status (blkdev_issue_discard() turns EOPNOTSUPP into success).
+ * A bio of @op without data (discard, write-zeroes) of @nr sectors at
+ * @sector of @bdev, waited for: its own status (blkdev_issue_discard()
+ * turns EOPNOTSUPP into success).
  */
-static int discard_wait(struct block_device *bdev, sector_t sector,
-			sector_t nr)
+static int nodata_wait(struct block_device *bdev, blk_opf_t op,
+		       sector_t sector, sector_t nr)
 {
-	struct bio *bio = bio_alloc(bdev, 0, REQ_OP_DISCARD, GFP_KERNEL);
+	struct bio *bio = bio_alloc(bdev, 0, op, GFP_KERNEL);
 	int ret;
 
 	bio->bi_iter.bi_sector = sector;
@@ -3888,7 +3889,7 @@ static void mirvol_test_discard_error_keeps_plex(struct kunit *test)
 
 	/* Plex 1 fails it: plex 0 took it, the caller is told so. */
 	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
-	ret = discard_wait(vbdev(ctx), 2048, 8);
+	ret = nodata_wait(vbdev(ctx), REQ_OP_DISCARD, 2048, 8);
 	WRITE_ONCE(p1->inject, 0);
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	KUNIT_EXPECT_EQ_MSG(test, p1->state, MIRVOL_PLEX_ACTIVE,
@@ -3898,7 +3899,7 @@ static void mirvol_test_discard_error_keeps_plex(struct kunit *test)
 	/* Both fail it: the error, and both stay. */
 	WRITE_ONCE(p0->inject, MIRVOL_INJECT_WRITE);
 	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
-	ret = discard_wait(vbdev(ctx), 2056, 8);
+	ret = nodata_wait(vbdev(ctx), REQ_OP_DISCARD, 2056, 8);
 	WRITE_ONCE(p0->inject, 0);
 	WRITE_ONCE(p1->inject, 0);
 	KUNIT_EXPECT_EQ(test, ret, -EIO);
@@ -3909,7 +3910,7 @@ static void mirvol_test_discard_error_keeps_plex(struct kunit *test)
 
 	/* Plex 1 refuses it: no more discard offered. */
 	WRITE_ONCE(p1->inject, MIRVOL_INJECT_D_NOTSUPP);
-	ret = discard_wait(vbdev(ctx), 2064, 8);
+	ret = nodata_wait(vbdev(ctx), REQ_OP_DISCARD, 2064, 8);
 	WRITE_ONCE(p1->inject, 0);
 	KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
 	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
@@ -3938,14 +3939,7 @@ static void wz_hold_resync(struct mirvol_volume *vol)
 static int write_zeroes(struct block_device *bdev, sector_t sector,
 			sector_t nr)
 {
-	struct bio *bio = bio_alloc(bdev, 0, REQ_OP_WRITE_ZEROES, GFP_KERNEL);
-	int ret;
-
-	bio->bi_iter.bi_sector = sector;
-	bio->bi_iter.bi_size = nr << SECTOR_SHIFT;
-	ret = submit_bio_wait(bio);
-	bio_put(bio);
-	return ret;
+	return nodata_wait(bdev, REQ_OP_WRITE_ZEROES, sector, nr);
 }
 
 /*
