@@ -7,9 +7,10 @@
  * Usage: plex-ioctl break-plex|remove-plex|set-plex VOLUME_UUID PLEX_UUID
  *        plex-ioctl add-plex VOLUME_UUID DEV
  *   set-plex sets the boot flag; add-plex opens DEV and adds it (the
- *   kernel's own checks, without mirvolctl's stacking checks).  Prints "ok", or the errno's name and
- *   the reason code's number, e.g. "ENOENT 2"; exits 0 either way, 2 on
- *   a usage error or when the control device cannot be opened.
+ *   kernel's own checks, without mirvolctl's stacking checks).  Prints
+ *   "ok", or the errno's name and the reason code's number, e.g.
+ *   "ENOENT 2"; exits 0 either way, 2 on a usage error or when the
+ *   control device cannot be opened.
  *
  * Copyright (C) 2026 The mirvol authors
  */
