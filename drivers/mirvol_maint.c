@@ -165,10 +165,10 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 				vol->name, plex->index,
 				action == MIRVOL_PLEX_FAIL ? "failed" :
 				"offline");
-	}
-	/* And on its own device: alone at a boot, it is not run. */
-	else if (action == MIRVOL_PLEX_TAKE_OFFLINE)
+	} else if (action == MIRVOL_PLEX_TAKE_OFFLINE) {
+		/* And on its own device: alone at a boot, it is not run. */
 		mirvol_sb_mark_offline(vol, plex);
+	}
 	/*
 	 * Back, unless its join or the update's superblock write failed
 	 * on it: then it is failed again.  And when its join went through
