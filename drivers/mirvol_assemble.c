@@ -239,6 +239,7 @@ static void mirvol_hold_offline(struct mirvol_volume *vol,
 	m->joined = true;
 	pr_info("mirvol: %s: plex %u's device is back, held offline until online\n",
 		vol->name, plex->index);
+	mirvol_sb_mark_offline(vol, plex);
 	mutex_unlock(&vol->lock);
 }
 
@@ -540,8 +541,13 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 	if (plan->dirty_source >= 0)
 		pr_warn("mirvol: %s: assembled dirty (unclean shutdown): resyncing from plex %d\n",
 			vol->name, plan->dirty_source);
-	if (!mirvol_sb_update(vol))
+	if (!mirvol_sb_update(vol)) {
+		/* An offline plex's own superblock may say in sync. */
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			if (vol->plexes[i])
+				mirvol_sb_mark_offline(vol, vol->plexes[i]);
 		return MIRVOL_R_NONE;
+	}
 	pr_err("mirvol: %s: the superblocks of the assembly could not be written: running, writes fail until they can be\n",
 	       vol->name);
 	return MIRVOL_R_IO_ERROR;

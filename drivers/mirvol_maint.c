@@ -165,9 +165,6 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 				vol->name, plex->index,
 				action == MIRVOL_PLEX_FAIL ? "failed" :
 				"offline");
-	} else if (action == MIRVOL_PLEX_TAKE_OFFLINE) {
-		/* And on its own device: alone at a boot, it is not run. */
-		mirvol_sb_mark_offline(vol, plex);
 	}
 	/*
 	 * Back, unless its join or the update's superblock write failed
@@ -193,6 +190,9 @@ enum mirvol_reason mirvol_plex_action(struct mirvol_volume *vol,
 		reason = MIRVOL_R_IO_ERROR;
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
+	/* And on its own device: alone at a boot, it is not run. */
+	if (!reason && action == MIRVOL_PLEX_TAKE_OFFLINE)
+		mirvol_sb_mark_offline(vol, plex);
 	if (!reason && (action == MIRVOL_PLEX_TAKE_ONLINE ||
 			action == MIRVOL_PLEX_READD))
 		*op_id = mirvol_resync_if_needed(vol);

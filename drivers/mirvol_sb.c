@@ -795,10 +795,15 @@ int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
  * theirs, which record it offline too.  Only its slot of that generation
  * is written: torn, the other slot still holds its previous superblock.
  * A failure is logged and changes nothing else: the plex stays offline.
+ * Written again whenever its device is held as the offline plex
+ * (assembly, late join): a superblock from before, or from an older
+ * module, that records it in sync is so replaced.
  *
- * Context: sb_mutex held, the update that recorded @plex offline the
- * last one and successful (not after a failed one: its generation no
- * in-sync plex took would make this superblock the newest).
+ * Not after a failed update (MIRVOL_VOL_SB_FAILED): its generation, which
+ * no in-sync plex took, would make this superblock the newest.  Any
+ * successful one records @plex offline as long as it is.
+ *
+ * Context: vol->lock held (the plex stays in its slot); takes sb_mutex.
  */
 void mirvol_sb_mark_offline(struct mirvol_volume *vol,
 			    struct mirvol_plex *plex)
@@ -807,15 +812,19 @@ void mirvol_sb_mark_offline(struct mirvol_volume *vol,
 	struct mirvol_md md;
 	int ret;
 
-	lockdep_assert_held(&vol->sb_mutex);
+	lockdep_assert_held(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
 	if (!plex->bdev || READ_ONCE(plex->state) != MIRVOL_PLEX_OFFLINE ||
-	    test_bit(MIRVOL_VOL_SB_FAILED, &vol->flags))
+	    test_bit(MIRVOL_VOL_SB_FAILED, &vol->flags)) {
+		mutex_unlock(&vol->sb_mutex);
 		return;
+	}
 	mirvol_md_fill(vol, plex, vol->generation, &md);
 	mirvol_sb_encode(&md, page_address(page));
 	ret = mirvol_sync_rw(plex->bdev, REQ_OP_WRITE | MIRVOL_META_OPF |
 			     REQ_FUA, MIRVOL_SB_SECTOR_OF(vol->generation & 1),
 			     &page, 1);
+	mutex_unlock(&vol->sb_mutex);
 	if (ret)
 		pr_warn("mirvol: %s: plex %u's superblock could not record it offline (%d): alone at a boot, it would start as in sync\n",
 			vol->name, plex->index, ret);

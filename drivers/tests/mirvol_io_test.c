@@ -8127,6 +8127,95 @@ static void mirvol_test_offline_alone(struct kunit *test)
 			      "plex 1's image was written over");
 }
 
+/* Stop @ctx's volume (its superblocks kept), the device closed. */
+static void io_stop(struct kunit *test, struct io_ctx *ctx)
+{
+	if (ctx->vfile) {
+		__fput_sync(ctx->vfile);
+		ctx->vfile = NULL;
+	}
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+}
+
+/*
+ * The superblock an offline plex kept from before mirvol_sb_mark_offline()
+ * (an older module, or a mark that failed) records it in sync.  Whenever
+ * its device is held as the offline plex, at a full assembly or late
+ * (mirvol_hold_offline()), it is marked: stopped and then found alone, it
+ * is refused rather than started with the data of before it went offline.
+ */
+static void mirvol_test_offline_held_marks(struct kunit *test)
+{
+	static const unsigned int zero, one = 1, both[] = { 0, 1 };
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	struct page **head = &ctx->check[IO_PAGES - 2];
+	sector_t head_sector = MIRVOL_SB_SECTOR(MIRVOL_SB_OFFSET);
+	struct mirvol_assemble reply;
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+	unsigned int late;
+	uuid_t vuuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-offheld", 2, true, NULL);
+	uuid_copy(&vuuid, &ctx->vol->uuid);
+	/* Plex 1's superblocks as they were in sync. */
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_READ, head_sector,
+				    head, 2), 0);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol,
+						 ctx->vol->plexes[1]->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	io_stop(test, ctx);
+
+	for (late = 0; late < 2; late++) {
+		/* As an older module left it: no offline mark. */
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_WRITE,
+					    head_sector, head, 2), 0);
+		KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), &md,
+							 &reason), 0);
+		KUNIT_ASSERT_EQ(test, md.plexes[1].state,
+				(u32)MIRVOL_PLEX_ACTIVE);
+		if (late) {
+			/* Plex 0 runs alone; plex 1's device comes later. */
+			reason = assemble_rams(test, ctx, &zero, 1,
+					       MIRVOL_ASSEMBLE_F_RUN, um,
+					       &reply);
+			KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+			reason = assemble_rams(test, ctx, &one, 1, 0, um,
+					       &reply);
+		} else {
+			reason = assemble_rams(test, ctx, both, 2, 0, um,
+					       &reply);
+		}
+		KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+				    "assemble %u: reason %d, member %u/%u",
+				    late, reason, um[0].result, um[0].reason);
+		ctx->vol = mirvol_lookup(vuuid.b);
+		KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+		mutex_lock(&ctx->vol->lock);
+		KUNIT_EXPECT_TRUE(test, ctx->vol->plexes[1] &&
+				  ctx->vol->plexes[1]->bdev == rbdev(ctx, 1) &&
+				  ctx->vol->plexes[1]->state ==
+				  MIRVOL_PLEX_OFFLINE);
+		mutex_unlock(&ctx->vol->lock);
+		io_stop(test, ctx);
+
+		reason = assemble_rams(test, ctx, &one, 1,
+				       MIRVOL_ASSEMBLE_F_RUN, um, &reply);
+		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NO_IN_SYNC_MEMBER,
+				    "held offline %s, then alone: reason %d",
+				    late ? "late" : "at assembly", reason);
+		ctx->vol = mirvol_lookup(vuuid.b);
+		if (ctx->vol)
+			return;		/* the test's exit stops it */
+	}
+}
+
 /* What the assembly hook does: open the started volume, inject faults. */
 static struct {
 	struct file *file;
@@ -11877,6 +11966,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_offline_incremental),
 	KUNIT_CASE(mirvol_test_offline_unplugged),
 	KUNIT_CASE(mirvol_test_offline_alone),
+	KUNIT_CASE(mirvol_test_offline_held_marks),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_member),
 	KUNIT_CASE(mirvol_test_start_fails_io_in_flight),
