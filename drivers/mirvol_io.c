@@ -404,6 +404,12 @@ void mirvol_complete_deferred(struct mirvol_volume *vol,
  * its checkpoint on: the write's region may be clean in the snapshot its
  * pass skips by.
  *
+ * A flush (or write with a preflush) no in-sync plex took failed on the
+ * last in-sync plex, which was kept: its cache may have lost writes it
+ * had completed, as when an internal flush fails (mirvol_plex_flush_failed()),
+ * and the syncing plexes copy everything again.  The caller's flush fails
+ * already: it reports the loss.
+ *
  * Context: the volume's worker, vol->sb_mutex held.
  */
 void mirvol_rewind_unsynced(struct mirvol_io *io)
@@ -411,9 +417,19 @@ void mirvol_rewind_unsynced(struct mirvol_io *io)
 	struct mirvol_volume *vol = io->vol;
 	sector_t start = io->bio->bi_iter.bi_sector;
 	unsigned int i;
+	u8 rewound;
 
 	lockdep_assert_held(&vol->sb_mutex);
-	if (mirvol_write_in_sync(io) || !bio_sectors(io->bio))
+	if (mirvol_write_in_sync(io))
+		return;
+	if (io->bio->bi_opf & REQ_PREFLUSH) {
+		rewound = mirvol_rewind_syncing(vol);
+		if (rewound)
+			pr_err_ratelimited("mirvol: %s: a flush failed on the last in-sync plex: writes it completed may be lost; syncing plexes %#x copy everything again\n",
+					   vol->name, rewound);
+		return;
+	}
+	if (!bio_sectors(io->bio))
 		return;
 	spin_lock_irq(&vol->state_lock);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {

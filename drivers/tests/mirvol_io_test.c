@@ -7454,6 +7454,70 @@ static void mirvol_test_last_in_sync_flush_lost(struct kunit *test)
 			      "in sync, plex 1 holds data plex 0 does not");
 }
 
+/*
+ * mirvol_test_last_in_sync_flush_lost() with the caller's own flush
+ * failing on plex 0, the last in-sync plex (kept): its cache, and the
+ * write it had completed, may be lost as well.  The flush fails; plex 1,
+ * which took the write below its checkpoint, must copy the range from
+ * plex 0 again, or the plexes differ for good once it is in sync.  The
+ * fault is transient: the update the worker writes for it goes through.
+ */
+static void uflush_sound_again(struct mirvol_volume *vol,
+			       struct list_head *deferred)
+{
+	/* A transient fault: the worker's own update goes through. */
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+}
+
+static void mirvol_test_last_in_sync_user_flush_fails(struct kunit *test)
+{
+	const sector_t sector = 2048, checkpoint = 8192;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p0, *p1;
+	struct request_queue *q;
+	struct queue_limits lim;
+	unsigned int speed;
+	u64 op_id = 0;
+
+	speed = io_create_syncing_past(test, "kunit-uflush", sector,
+				       checkpoint, 0x01d2);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	KUNIT_ASSERT_EQ(test, mirvol_resync_start(ctx->vol, false, &op_id),
+			MIRVOL_R_NONE);
+	fill(ctx->pages, 0x0e40);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
+				    ctx->pages, IO_PAGES), 0);
+
+	/* The caller's flush fails on plex 0, its cache lost. */
+	q = ctx->vol->disk->queue;
+	lim = queue_limits_start_update(q);
+	lim.features |= BLK_FEAT_WRITE_CACHE;
+	KUNIT_ASSERT_EQ(test, queue_limits_commit_update(q, &lim), 0);
+	fill(ctx->pages, 0x01d2);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + sector,
+				    ctx->pages, IO_PAGES), 0);
+	WRITE_ONCE(mirvol_kunit_worker_hook, uflush_sound_again);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+	KUNIT_EXPECT_EQ(test, blkdev_issue_flush(vbdev(ctx)), -EIO);
+	WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_ACTIVE);
+
+	WRITE_ONCE(ctx->vol->sync_speed_max, speed);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_ACTIVE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, sector), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, sector), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "in sync, plex 1 holds data plex 0 does not");
+}
+
 /* What the device being added holds as each update of the add begins. */
 static struct {
 	struct block_device *bdev;
@@ -11976,6 +12040,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_last_in_sync_back_rewinds),
 	KUNIT_CASE(mirvol_test_last_in_sync_flush_lost),
+	KUNIT_CASE(mirvol_test_last_in_sync_user_flush_fails),
 	KUNIT_CASE(mirvol_test_assemble_plain_keeps_others),
 	KUNIT_CASE(mirvol_test_add_after_failed_update),
 	KUNIT_CASE(mirvol_test_rejoin_after_failed_update),
