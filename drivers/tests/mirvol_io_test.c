@@ -890,6 +890,19 @@ static void mirvol_test_bitmap_lost_gone_same_update(struct kunit *test)
  * a power cut would find them), assemble it again from the first @n RAM
  * disks and make it ctx's; *@op_id gets the assembly's resync, if any.
  */
+/* Stop @ctx's volume (its superblocks kept), the device closed. */
+static void io_stop(struct kunit *test, struct io_ctx *ctx)
+{
+	if (ctx->vfile) {
+		__fput_sync(ctx->vfile);
+		ctx->vfile = NULL;
+	}
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+}
+
 static struct mirvol_volume *stop_assemble(struct kunit *test,
 					   struct io_ctx *ctx, unsigned int n,
 					   u64 *op_id)
@@ -900,12 +913,7 @@ static struct mirvol_volume *stop_assemble(struct kunit *test,
 	unsigned int i;
 	int fd;
 
-	__fput_sync(ctx->vfile);
-	ctx->vfile = NULL;
-	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
-			MIRVOL_R_NONE);
-	mirvol_volume_put(ctx->vol);
-	ctx->vol = NULL;
+	io_stop(test, ctx);
 	for (i = 0; i < n; i++) {
 		fd = get_unused_fd_flags(O_CLOEXEC);
 		KUNIT_ASSERT_GE(test, fd, 0);
@@ -7246,12 +7254,7 @@ static void mirvol_test_assemble_plain_keeps_others(struct kunit *test)
 
 	io_create(test, "kunit-asmrace", 3, true, NULL);
 	memcpy(uuid, &ctx->vol->uuid, MIRVOL_UUID_LEN);
-	__fput_sync(ctx->vfile);
-	ctx->vfile = NULL;
-	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
-			MIRVOL_R_NONE);
-	mirvol_volume_put(ctx->vol);
-	ctx->vol = NULL;
+	io_stop(test, ctx);
 
 	asm_test = test;
 	asm_meanwhile_reason = MIRVOL_R_INVALID_ARGUMENT;
@@ -7390,16 +7393,25 @@ static void fail_update_p0(struct kunit *test, struct mirvol_volume *vol)
 
 /*
  * Plex 0, the last in-sync plex, takes a write into its volatile cache,
- * and so does plex 1, syncing and past it; then an internal flush fails
- * on plex 0 (a link reset: the cache, and the write, are lost), which
- * keeps it as the last in-sync plex.  Plex 1 must copy the written range
- * from plex 0 again, as when plex 0's device went and came back
+ * and so does plex 1, syncing and past it; then a flush fails on plex 0
+ * (a link reset: the cache, and the write, are lost), which keeps it as
+ * the last in-sync plex.  Plex 1 must copy the written range from plex 0
+ * again, as when plex 0's device went and came back
  * (mirvol_test_last_in_sync_back_rewinds), or the resync goes on from its
- * checkpoint and the plexes differ for good; and the next flush of the
- * volume must fail, once: an fsync after the loss must not say that the
- * write is durable.
+ * checkpoint and the plexes differ for good.  The flush is an internal
+ * one (mirvol_test_last_in_sync_flush_lost): then the next flush of the
+ * volume must fail, once, for an fsync after the loss must not say that
+ * the write is durable; or the caller's own, once, transient
+ * (mirvol_test_last_in_sync_user_flush_fails): it fails itself, and the
+ * update the worker writes for it goes through.
  */
-static void mirvol_test_last_in_sync_flush_lost(struct kunit *test)
+static void uflush_sound_again(struct mirvol_volume *vol,
+			       struct list_head *deferred)
+{
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+}
+
+static void last_in_sync_flush_fails(struct kunit *test, bool user)
 {
 	const sector_t sector = 2048, checkpoint = 8192;
 	struct io_ctx *ctx = test->priv;
@@ -7420,22 +7432,33 @@ static void mirvol_test_last_in_sync_flush_lost(struct kunit *test)
 	fill(ctx->pages, 0x0e3f);
 	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
 				    ctx->pages, IO_PAGES), 0);
-
-	/* An internal flush fails on plex 0: kept, its cache lost. */
-	fail_update_p0(test, ctx->vol);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_ACTIVE);
-	fill(ctx->pages, 0x01d1);
-	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
-				    MIRVOL_DATA_OFFSET_SECTORS + sector,
-				    ctx->pages, IO_PAGES), 0);
-	WRITE_ONCE(p0->inject, 0);
-
 	/* An empty flush reaches mirvol only with a write cache. */
 	q = ctx->vol->disk->queue;
 	lim = queue_limits_start_update(q);
 	lim.features |= BLK_FEAT_WRITE_CACHE;
 	KUNIT_ASSERT_EQ(test, queue_limits_commit_update(q, &lim), 0);
-	ret = blkdev_issue_flush(vbdev(ctx));
+
+	if (user) {
+		/* The write lost under plex 0, then the flush fails. */
+		fill(ctx->pages, 0x01d1);
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
+					    MIRVOL_DATA_OFFSET_SECTORS + sector,
+					    ctx->pages, IO_PAGES), 0);
+		WRITE_ONCE(mirvol_kunit_worker_hook, uflush_sound_again);
+		WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
+		ret = blkdev_issue_flush(vbdev(ctx));
+		WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
+	} else {
+		fail_update_p0(test, ctx->vol);
+		fill(ctx->pages, 0x01d1);
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
+					    MIRVOL_DATA_OFFSET_SECTORS + sector,
+					    ctx->pages, IO_PAGES), 0);
+		WRITE_ONCE(p0->inject, 0);
+		ret = blkdev_issue_flush(vbdev(ctx));
+	}
+	WRITE_ONCE(p0->inject, 0);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_ACTIVE);
 	KUNIT_EXPECT_EQ_MSG(test, ret, -EIO,
 			    "the flush after the loss returned %d", ret);
 	KUNIT_EXPECT_EQ(test, blkdev_issue_flush(vbdev(ctx)), 0);
@@ -7454,68 +7477,14 @@ static void mirvol_test_last_in_sync_flush_lost(struct kunit *test)
 			      "in sync, plex 1 holds data plex 0 does not");
 }
 
-/*
- * mirvol_test_last_in_sync_flush_lost() with the caller's own flush
- * failing on plex 0, the last in-sync plex (kept): its cache, and the
- * write it had completed, may be lost as well.  The flush fails; plex 1,
- * which took the write below its checkpoint, must copy the range from
- * plex 0 again, or the plexes differ for good once it is in sync.  The
- * fault is transient: the update the worker writes for it goes through.
- */
-static void uflush_sound_again(struct mirvol_volume *vol,
-			       struct list_head *deferred)
+static void mirvol_test_last_in_sync_flush_lost(struct kunit *test)
 {
-	/* A transient fault: the worker's own update goes through. */
-	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	last_in_sync_flush_fails(test, false);
 }
 
 static void mirvol_test_last_in_sync_user_flush_fails(struct kunit *test)
 {
-	const sector_t sector = 2048, checkpoint = 8192;
-	struct io_ctx *ctx = test->priv;
-	struct mirvol_op_info info;
-	struct mirvol_plex *p0, *p1;
-	struct request_queue *q;
-	struct queue_limits lim;
-	unsigned int speed;
-	u64 op_id = 0;
-
-	speed = io_create_syncing_past(test, "kunit-uflush", sector,
-				       checkpoint, 0x01d2);
-	p0 = ctx->vol->plexes[0];
-	p1 = ctx->vol->plexes[1];
-	KUNIT_ASSERT_EQ(test, mirvol_resync_start(ctx->vol, false, &op_id),
-			MIRVOL_R_NONE);
-	fill(ctx->pages, 0x0e40);
-	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
-				    ctx->pages, IO_PAGES), 0);
-
-	/* The caller's flush fails on plex 0, its cache lost. */
-	q = ctx->vol->disk->queue;
-	lim = queue_limits_start_update(q);
-	lim.features |= BLK_FEAT_WRITE_CACHE;
-	KUNIT_ASSERT_EQ(test, queue_limits_commit_update(q, &lim), 0);
-	fill(ctx->pages, 0x01d2);
-	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
-				    MIRVOL_DATA_OFFSET_SECTORS + sector,
-				    ctx->pages, IO_PAGES), 0);
-	WRITE_ONCE(mirvol_kunit_worker_hook, uflush_sound_again);
-	WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
-	KUNIT_EXPECT_EQ(test, blkdev_issue_flush(vbdev(ctx)), -EIO);
-	WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
-	WRITE_ONCE(p0->inject, 0);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_ACTIVE);
-
-	WRITE_ONCE(ctx->vol->sync_speed_max, speed);
-	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
-			MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_ACTIVE);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, sector), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, sector), 0);
-	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
-			      "in sync, plex 1 holds data plex 0 does not");
+	last_in_sync_flush_fails(test, true);
 }
 
 /* What the device being added holds as each update of the add begins. */
@@ -7724,12 +7693,7 @@ static void mirvol_test_assemble_start_fails(struct kunit *test)
 	md = md0 + 2;
 	io_create(test, "kunit-asmfail", 2, true, NULL);
 	uuid_copy(&uuid, &ctx->vol->uuid);
-	__fput_sync(ctx->vfile);
-	ctx->vfile = NULL;
-	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
-			MIRVOL_R_NONE);
-	mirvol_volume_put(ctx->vol);
-	ctx->vol = NULL;
+	io_stop(test, ctx);
 	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md0, &reason),
 			0);
 	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md1, &reason),
@@ -7808,12 +7772,7 @@ static void mirvol_test_set_plex_waiting(struct kunit *test)
 	uuid_copy(&vuuid, &ctx->vol->uuid);
 	memcpy(puuid[0], &ctx->vol->plexes[0]->uuid, MIRVOL_UUID_LEN);
 	memcpy(puuid[1], &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
-	__fput_sync(ctx->vfile);
-	ctx->vfile = NULL;
-	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
-			MIRVOL_R_NONE);
-	mirvol_volume_put(ctx->vol);
-	ctx->vol = NULL;
+	io_stop(test, ctx);
 
 	/* Plex 0 alone, incremental: the volume waits for plex 1. */
 	reason = assemble_rams(test, ctx, &zero, 1,
@@ -7977,12 +7936,7 @@ static void mirvol_test_offline_incremental(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, uuid,
 						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
 						 &op_id), MIRVOL_R_NONE);
-	__fput_sync(ctx->vfile);
-	ctx->vfile = NULL;
-	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
-			MIRVOL_R_NONE);
-	mirvol_volume_put(ctx->vol);
-	ctx->vol = NULL;
+	io_stop(test, ctx);
 
 	/* Plex 0 alone, incremental: the offline plex is not awaited. */
 	reason = assemble_rams(test, ctx, &zero, 1,
@@ -8191,19 +8145,6 @@ static void mirvol_test_offline_alone(struct kunit *test)
 			      "plex 1's image was written over");
 }
 
-/* Stop @ctx's volume (its superblocks kept), the device closed. */
-static void io_stop(struct kunit *test, struct io_ctx *ctx)
-{
-	if (ctx->vfile) {
-		__fput_sync(ctx->vfile);
-		ctx->vfile = NULL;
-	}
-	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
-			MIRVOL_R_NONE);
-	mirvol_volume_put(ctx->vol);
-	ctx->vol = NULL;
-}
-
 /*
  * The superblock an offline plex kept from before mirvol_sb_mark_offline()
  * (an older module, or a mark that failed) records it in sync.  Whenever
@@ -8318,12 +8259,7 @@ static enum mirvol_reason assemble_opened(struct kunit *test, const char *name,
 
 	io_create(test, name, 2, true, NULL);
 	uuid_copy(&uuid, &ctx->vol->uuid);
-	__fput_sync(ctx->vfile);
-	ctx->vfile = NULL;
-	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
-			MIRVOL_R_NONE);
-	mirvol_volume_put(ctx->vol);
-	ctx->vol = NULL;
+	io_stop(test, ctx);
 	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 1), md1, &reason),
 			0);
 
@@ -10305,12 +10241,7 @@ static void mirvol_test_merge_keeps_data_offset(struct kunit *test)
 
 	io_create(test, "kunit-mrgoff4", 2, true, NULL);
 	uuid_copy(&vol_uuid, &ctx->vol->uuid);
-	__fput_sync(ctx->vfile);
-	ctx->vfile = NULL;
-	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
-			MIRVOL_R_NONE);
-	mirvol_volume_put(ctx->vol);
-	ctx->vol = NULL;
+	io_stop(test, ctx);
 	size = move_data_offset(test, ctx, off);
 	reason = assemble_rams(test, ctx, both, 2, 0, um, &reply);
 	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
@@ -10464,12 +10395,7 @@ static void stop_keep_uuid(struct kunit *test, struct io_ctx *ctx,
 			   uuid_t *uuid)
 {
 	uuid_copy(uuid, &ctx->vol->uuid);
-	__fput_sync(ctx->vfile);
-	ctx->vfile = NULL;
-	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
-			MIRVOL_R_NONE);
-	mirvol_volume_put(ctx->vol);
-	ctx->vol = NULL;
+	io_stop(test, ctx);
 }
 
 /* Assemble RAM disks @idx (@n) with @flags into ctx's volume @uuid. */
