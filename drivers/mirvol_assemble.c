@@ -877,6 +877,12 @@ static void mirvol_member_final(struct mirvol_member *m,
 	memcpy(um->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
 	memcpy(um->plex_uuid, &plex->uuid, MIRVOL_UUID_LEN);
 	um->plex_index = plex->index;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_member_final_hook, vol);
+	/*
+	 * Under the lock: another member's call may start the volume
+	 * meanwhile, which frees plex->md (mirvol_assemble_start()).
+	 */
+	mutex_lock(&vol->lock);
 	um->generation = plex->md ? plex->md->generation : vol->generation;
 	if (!test_bit(MIRVOL_VOL_STARTED, &vol->flags))
 		um->result = MIRVOL_MEMBER_PENDING;
@@ -884,6 +890,7 @@ static void mirvol_member_final(struct mirvol_member *m,
 		um->result = MIRVOL_MEMBER_ACTIVE;
 	else
 		um->result = MIRVOL_MEMBER_STALE;
+	mutex_unlock(&vol->lock);
 	um->reason = group_reason;
 	mirvol_plex_put(plex);
 	mirvol_volume_put(vol);

@@ -40,6 +40,7 @@ void (*mirvol_kunit_resync_step_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_salvage_hook)(struct mirvol_volume *vol, u32 block);
 void (*mirvol_kunit_assemble_group_hook)(struct mirvol_volume *vol,
 					 bool created);
+void (*mirvol_kunit_member_final_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);

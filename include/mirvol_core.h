@@ -227,6 +227,11 @@ extern void (*mirvol_kunit_salvage_hook)(struct mirvol_volume *vol,
  */
 extern void (*mirvol_kunit_assemble_group_hook)(struct mirvol_volume *vol,
 						bool created);
+/*
+ * KUnit: called as an assembly writes a member's result, with the
+ * member's volume and plex referenced, no lock held.
+ */
+extern void (*mirvol_kunit_member_final_hook)(struct mirvol_volume *vol);
 /* KUnit: called as a replace's new plex is in sync, no lock held. */
 extern void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
 /*

@@ -281,6 +281,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_bitmap_page_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_member_final_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_restack_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_lbs, 0);
@@ -7233,6 +7234,49 @@ static void assemble_meanwhile(struct mirvol_volume *vol, bool created)
 					     um, &reply);
 }
 
+/* Once: plex 1's device is handed (udev, incremental), the volume starts. */
+static void member_final_meanwhile(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_member_final_hook, NULL);
+	assemble_meanwhile(vol, true);
+}
+
+/*
+ * udev assembles each device in its own call.  The call that handed plex
+ * 0 to the waiting volume writes its member's result as the call that
+ * hands plex 1 starts the volume, which frees every member's superblock
+ * copy (plex->md): the result read its generation from it without a lock,
+ * freed memory (KASAN: slab-use-after-free in mirvol_member_final()).
+ */
+static void mirvol_test_assemble_member_final_vs_start(struct kunit *test)
+{
+	static const unsigned int zero;
+	struct mirvol_assemble_member um[1];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	enum mirvol_reason reason;
+	u64 gen;
+
+	io_create(test, "kunit-asmfinal", 2, true, NULL);
+	gen = ctx->vol->generation;
+	io_stop(test, ctx);
+
+	asm_test = test;
+	asm_meanwhile_reason = MIRVOL_R_INVALID_ARGUMENT;
+	WRITE_ONCE(mirvol_kunit_member_final_hook, member_final_meanwhile);
+	reason = assemble_rams(test, ctx, &zero, 1,
+			       MIRVOL_ASSEMBLE_F_INCREMENTAL, um, &reply);
+	WRITE_ONCE(mirvol_kunit_member_final_hook, NULL);
+	ctx->vol = mirvol_lookup(reply.volume_uuid);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	KUNIT_EXPECT_EQ(test, asm_meanwhile_reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_TRUE(test, test_bit(MIRVOL_VOL_STARTED, &ctx->vol->flags));
+	KUNIT_EXPECT_EQ(test, um[0].result, (u32)MIRVOL_MEMBER_ACTIVE);
+	KUNIT_EXPECT_GE(test, um[0].generation, gen);
+	KUNIT_EXPECT_LE(test, um[0].generation, ctx->vol->generation);
+}
+
 /*
  * A plain assembly (not incremental) of plex 0 of a 3-plex volume lists
  * the offline volume; before it takes the volume's lock, udev's
@@ -11968,6 +12012,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_last_in_sync_flush_lost),
 	KUNIT_CASE(mirvol_test_last_in_sync_user_flush_fails),
 	KUNIT_CASE(mirvol_test_assemble_plain_keeps_others),
+	KUNIT_CASE(mirvol_test_assemble_member_final_vs_start),
 	KUNIT_CASE(mirvol_test_add_after_failed_update),
 	KUNIT_CASE(mirvol_test_rejoin_after_failed_update),
 	KUNIT_CASE(mirvol_test_rewind_partial),
