@@ -502,14 +502,24 @@ static void mirvol_resync_write(struct mirvol_sync *sy,
 	spin_unlock_irq(&vol->state_lock);
 }
 
-/* FORCE: write the zeros of the units nobody could read on the sources. */
-static void mirvol_resync_zero_sources(struct mirvol_sync *sy,
-				       sector_t start, sector_t end)
+/*
+ * FORCE: write the zeros of the units nobody could read on the sources.
+ * That changes what the in-sync plexes hold, as a write does: the
+ * batch's write-intent bits go on disk first, so that a plex out of sync
+ * meanwhile (offline, missing, a split's peer) copies the zeros when it
+ * comes back (write-intent bitmap rule 1).  Without them (rule 4),
+ * nothing is zeroed: -EIO.
+ */
+static int mirvol_resync_zero_sources(struct mirvol_sync *sy,
+				      sector_t start, sector_t end)
 {
 	struct mirvol_volume *vol = sy->vol;
 	unsigned int u, i, nr = DIV_ROUND_UP(end - start, sy->unit);
 	u8 slots = mirvol_in_sync_slots(vol), failed;
+	struct mirvol_bitmap *bm = vol->bitmap;
 
+	if (bm && mirvol_bitmap_startwrite(bm, start, end))
+		return -EIO;
 	mirvol_sync_start(sy);
 	for_each_set_bit(u, sy->bad, nr) {
 		sector_t s = start + (sector_t)u * sy->unit;
@@ -530,6 +540,9 @@ static void mirvol_resync_zero_sources(struct mirvol_sync *sy,
 	}
 	failed = mirvol_sync_wait(sy);
 	mirvol_fail_writes(vol, failed);
+	if (bm)
+		mirvol_bitmap_endwrite(bm, start, end);
+	return 0;
 }
 
 /*
@@ -550,8 +563,9 @@ static int mirvol_resync_batch(struct mirvol_sync *sy,
 	err = mirvol_sync_read(sy, st->start, st->end, &good_end);
 	if (err != -ENODEV) {
 		mirvol_resync_write(sy, st, good_end);
-		if (sy->force && !bitmap_empty(sy->bad, MIRVOL_SYNC_MAX_UNITS))
-			mirvol_resync_zero_sources(sy, st->start, st->end);
+		if (sy->force && !bitmap_empty(sy->bad, MIRVOL_SYNC_MAX_UNITS) &&
+		    mirvol_resync_zero_sources(sy, st->start, st->end))
+			err = -EIO;
 	}
 	mirvol_barrier_lower(&vol->barrier, idx);
 	if (err == -ENODEV)

@@ -36,6 +36,11 @@
  * the first such range.  A source that leaves the in-sync set (failed,
  * missing, offline) stops the repair with PLEX_NOT_IN_SYNC.
  *
+ * A repair's rewrites change what in-sync plexes hold: as a write, they
+ * set their regions' write-intent bits first, so that a plex out of sync
+ * meanwhile (offline, missing, a split's peer) copies them when it comes
+ * back (mirvol_scrub_compare()).
+ *
  * Unlike a resync it has no point of no return (mirvol_op_enter_final()):
  * it changes no plex's state and no superblock, and a repair's rewrites
  * stand each on its own, the last as any other.  A cancel is honoured
@@ -106,7 +111,9 @@ static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
 	struct mirvol_volume *vol = sy->vol;
 	unsigned int first[MIRVOL_MAX_PLEXES], last[MIRVOL_MAX_PLEXES];
 	unsigned int count[MIRVOL_MAX_PLEXES] = {};
-	unsigned int i, k, differ = 0;
+	unsigned int i, k, differ = 0, lo = off + n, hi = 0;
+	struct mirvol_bitmap *bm = vol->bitmap;
+	bool fix = sc->repair;
 	u8 rewrite = 0, failed;
 
 	for (k = off; k < off + n; k++) {
@@ -127,6 +134,25 @@ static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
 	}
 	if (!differ)
 		return 0;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!count[i])
+			continue;
+		lo = min(lo, first[i]);
+		hi = max(hi, last[i] + 1);
+	}
+	/*
+	 * A rewrite changes what the in-sync plexes hold, as a write does:
+	 * its regions' bits on disk first, or a plex out of sync meanwhile
+	 * (offline, missing, a split's peer) would come back copying only
+	 * the other regions (write-intent bitmap rule 1).  Without them
+	 * (rule 4), the differences are reported, not repaired.
+	 */
+	if (fix && bm && mirvol_bitmap_startwrite(bm, s + lo, s + hi)) {
+		pr_warn_ratelimited("mirvol: %s: repair: the write-intent bits of %llu-%llu could not be written: not repaired\n",
+				    vol->name, (unsigned long long)s + lo,
+				    (unsigned long long)s + hi - 1);
+		fix = false;
+	}
 	mirvol_sync_start(sy);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		if (!count[i])
@@ -136,7 +162,7 @@ static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
 				    i, ref, count[i],
 				    (unsigned long long)s + first[i],
 				    (unsigned long long)s + last[i]);
-		if (!sc->repair)
+		if (!fix)
 			continue;
 		/* From the first to the last difference: one bio. */
 		mirvol_sync_submit(sy, vol->plexes[i], REQ_OP_WRITE,
@@ -145,6 +171,8 @@ static unsigned int mirvol_scrub_compare(struct mirvol_scrub *sc,
 		rewrite |= BIT(i);
 	}
 	failed = mirvol_sync_wait(sy);
+	if (fix && bm)
+		mirvol_bitmap_endwrite(bm, s + lo, s + hi);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if (failed & BIT(i))
 			mirvol_plex_error(vol->plexes[i], true);

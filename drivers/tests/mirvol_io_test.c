@@ -4696,6 +4696,60 @@ static void mirvol_test_resync_source_read_error(struct kunit *test)
 }
 
 /*
+ * A FORCE resync writes zeros over a range no source reads, on the
+ * in-sync plexes too: a change of what they hold, whose bitmap bit must
+ * be set as a write's.  Plex 2, offline meanwhile and covered by the
+ * bitmap, comes back partial: without the bit it skipped the range and
+ * kept its old data where the others hold zeros.
+ */
+static void mirvol_test_force_zero_offline(struct kunit *test)
+{
+	const sector_t offsets[] = { (sector_t)-1, 0, (sector_t)-1 };
+	const sector_t bad = 3 * 2048 + 16;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p0, *p2;
+	struct mirvol_bitmap *bm;
+	unsigned int t;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-forcezero", 3, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p0 = ctx->vol->plexes[0];
+	p2 = ctx->vol->plexes[2];
+	write_pattern(test, ctx, 0x5a5a);
+	bitmap_fast_clear(bm, 50);
+	for (t = 0; t < 200 && mirvol_bitmap_weight(bm); t++)
+		msleep(50);
+	KUNIT_ASSERT_EQ(test, mirvol_bitmap_weight(bm), 0UL);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p2->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + bad);
+	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + bad + 8);
+	resync_from(test, ctx, offsets, 3, &info);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_SOURCE_READ_ERROR);
+	KUNIT_ASSERT_EQ(test, mirvol_resync_start(ctx->vol, true, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.lost_bytes, 4096ULL);
+	WRITE_ONCE(p0->inject_bad[1], 0);
+	kunit_info(test, "bitmap weight after force: %lu\n",
+		   mirvol_bitmap_weight(bm));
+	take_online_op(test, ctx->vol, p2, &info);
+	kunit_info(test, "online copied %llu bytes\n", info.total_bytes);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, bad & ~127ULL), 0);
+	KUNIT_EXPECT_TRUE(test, mirvol_mem_is_zero(
+		page_address(ctx->check[(bad & 127) / 8]), PAGE_SIZE));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 2, bad & ~127ULL), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, mirvol_mem_is_zero(
+		page_address(ctx->check[(bad & 127) / 8]), PAGE_SIZE),
+		"plex 2 keeps its old data where the FORCE resync wrote zeros");
+}
+
+/*
  * Read errors that are repaired (the good copy rewritten over the bad
  * sector, which a disk remaps) never add up to failing the plex.
  */
@@ -5323,6 +5377,51 @@ static bool plex_holds(struct kunit *test, struct io_ctx *ctx, unsigned int i,
 	fill(ctx->pages, seed ^ (u32)s);
 	KUNIT_EXPECT_EQ(test, read_plex(ctx, i, s), 0);
 	return same(ctx->pages, ctx->check);
+}
+
+/*
+ * A repair from a named source rewrites plex 0 from plex 1: a change of
+ * what an in-sync plex holds, whose bitmap bit must be set as a write's.
+ * Plex 2, offline meanwhile and covered, comes back partial: without the
+ * bit it kept the content the others no longer hold.
+ */
+static void mirvol_test_repair_offline(struct kunit *test)
+{
+	const sector_t s = 4096;
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p2;
+	struct mirvol_bitmap *bm;
+	unsigned int t;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-repairoff", 3, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p2 = ctx->vol->plexes[2];
+	write_pattern(test, ctx, 0x6b6b);
+	bitmap_fast_clear(bm, 50);
+	for (t = 0; t < 200 && mirvol_bitmap_weight(bm); t++)
+		msleep(50);
+	KUNIT_ASSERT_EQ(test, mirvol_bitmap_weight(bm), 0UL);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p2->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	spoil_range(test, ctx, 1, s, 1);
+	scrub(test, ctx, true, 1, &info);
+	take_online_op(test, ctx->vol, p2, &info);
+	kunit_info(test, "online copied %llu bytes\n", info.total_bytes);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
+	memcpy(page_address(ctx->pages[0]), page_address(ctx->check[0]),
+	       PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, s), 0);
+	KUNIT_EXPECT_EQ(test, memcmp(page_address(ctx->pages[0]),
+				     page_address(ctx->check[0]), PAGE_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 2, s), 0);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(page_address(ctx->pages[0]),
+					 page_address(ctx->check[0]),
+					 PAGE_SIZE), 0,
+			    "plex 2 differs from the repaired plexes");
 }
 
 /* Repair from plex 0 and wait for it, and for the read repairs it queued. */
@@ -11964,6 +12063,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_last_plex_kept_on_read_errors),
 	KUNIT_CASE(mirvol_test_inject_remapped),
 	KUNIT_CASE(mirvol_test_resync_source_read_error),
+	KUNIT_CASE(mirvol_test_force_zero_offline),
+	KUNIT_CASE(mirvol_test_repair_offline),
 	KUNIT_CASE(mirvol_test_corrected_reads_keep_plex),
 	KUNIT_CASE(mirvol_test_read_disjoint_bad),
 	KUNIT_CASE(mirvol_test_read_disjoint_bad_swapped),
