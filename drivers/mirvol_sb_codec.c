@@ -209,8 +209,12 @@ static enum mirvol_sb_defect check_geometry(const struct mirvol_sb *sb,
 		return MIRVOL_SB_BAD_GEOMETRY;
 	if (le64_to_cpu(sb->dev_size) < data_offset + data_size)
 		return MIRVOL_SB_BAD_GEOMETRY;
+	/*
+	 * The bitmap area starts at MIRVOL_BITMAP_OFFSET: mirvol writes it
+	 * there, and assembly reads it where the superblock says.
+	 */
 	if (bm_offset || bm_size) {
-		if (bm_offset < MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET) ||
+		if (bm_offset != MIRVOL_SB_SECTOR(MIRVOL_BITMAP_OFFSET) ||
 		    bm_offset > data_offset ||
 		    bm_size > data_offset - bm_offset)
 			return MIRVOL_SB_BAD_GEOMETRY;

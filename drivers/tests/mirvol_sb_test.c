@@ -253,6 +253,12 @@ static void m_bitmap(struct mirvol_sb *sb)
 {
 	sb->bitmap_size = cpu_to_le64(4096);	/* into the data */
 }
+static void m_bitmap_moved(struct mirvol_sb *sb)
+{
+	/* Within the reserved area, but not where mirvol writes it. */
+	sb->bitmap_offset = cpu_to_le64(136);
+	sb->bitmap_size = cpu_to_le64(le64_to_cpu(sb->bitmap_size) - 8);
+}
 static void m_unaligned(struct mirvol_sb *sb)
 {
 	sb->data_offset = cpu_to_le64(2049);
@@ -369,6 +375,7 @@ static const struct defect_case defect_cases[] = {
 	{ "size wraps", m_wrap_size, MIRVOL_SB_BAD_GEOMETRY },
 	{ "data over metadata", m_overlap, MIRVOL_SB_BAD_GEOMETRY },
 	{ "bitmap over data", m_bitmap, MIRVOL_SB_BAD_GEOMETRY },
+	{ "bitmap moved", m_bitmap_moved, MIRVOL_SB_BAD_GEOMETRY },
 	{ "unaligned offset", m_unaligned, MIRVOL_SB_BAD_GEOMETRY },
 	{ "tiny volume", m_tiny, MIRVOL_SB_BAD_GEOMETRY },
 	{ "device size", m_devsize, MIRVOL_SB_BAD_GEOMETRY },

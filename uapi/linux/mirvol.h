@@ -977,7 +977,9 @@ struct mirvol_sb_plex {
  * @dev_size:		this device's size in sectors when written
  * @ctime:		volume creation, seconds since the epoch
  * @utime:		this superblock's write, seconds since the epoch
- * @bitmap_offset:	sectors: start of the reserved bitmap area (0: none)
+ * @bitmap_offset:	sectors: start of the reserved bitmap area (0: none);
+ *			when set, MIRVOL_BITMAP_OFFSET / 512, else the
+ *			superblock is invalid
  * @bitmap_size:	sectors in the reserved bitmap area
  * @resync_offset:	sectors: volume-wide resync checkpoint of a dirty
  *			resync in progress (0 when none)
