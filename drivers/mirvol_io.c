@@ -41,6 +41,7 @@ void (*mirvol_kunit_salvage_hook)(struct mirvol_volume *vol, u32 block);
 void (*mirvol_kunit_assemble_group_hook)(struct mirvol_volume *vol,
 					 bool created);
 void (*mirvol_kunit_member_final_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_skip_clean_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_resync_promoted_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_promote_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_dirty_hook)(struct mirvol_volume *vol, bool ok);
@@ -442,9 +443,15 @@ void mirvol_rewind_unsynced(struct mirvol_io *io)
 		/*
 		 * Ahead of its checkpoint, a partial plex could still skip
 		 * the write's region: clean in the snapshot its pass copies
-		 * by.  It copies everything from its checkpoint instead.
+		 * by.  It copies everything from its checkpoint instead; and
+		 * a step that has already moved its offset over clean
+		 * regions must neither store that offset nor advance past
+		 * it (sync_rewound: mirvol_resync_targets()).
 		 */
-		plex->partial = false;
+		if (plex->partial) {
+			plex->partial = false;
+			vol->sync_rewound |= BIT(i);
+		}
 		if (READ_ONCE(plex->sync_offset) <= start)
 			continue;
 		WRITE_ONCE(plex->sync_offset, start);

@@ -608,6 +608,7 @@ static u8 mirvol_resync_targets(struct mirvol_volume *vol, u64 *offsets,
 	/* Over the regions a partial target need not copy at once. */
 	mirvol_sync_skip_clean(offsets, *partial, bm->resync, bm->nr,
 			       bm->shift, vol->size);
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_skip_clean_hook, vol);
 	spin_lock_irq(&vol->state_lock);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
 		if ((*partial & BIT(i) & ~vol->sync_rewound) &&

@@ -232,6 +232,11 @@ extern void (*mirvol_kunit_assemble_group_hook)(struct mirvol_volume *vol,
  * member's volume and plex referenced, no lock held.
  */
 extern void (*mirvol_kunit_member_final_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called as a resync step has moved partial targets' offsets over
+ * clean regions, before it stores them; I/O reference held.
+ */
+extern void (*mirvol_kunit_skip_clean_hook)(struct mirvol_volume *vol);
 /* KUnit: called as a replace's new plex is in sync, no lock held. */
 extern void (*mirvol_kunit_replace_hook)(struct mirvol_plex *new);
 /*

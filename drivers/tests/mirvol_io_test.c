@@ -282,6 +282,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_bitmap_page_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_member_final_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_skip_clean_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_start_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_restack_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_lbs, 0);
@@ -6403,6 +6404,69 @@ static struct mirvol_plex *region_40_written_away(struct kunit *test,
 	return p1;
 }
 
+/* A transient fault: the worker's own superblock update goes through. */
+static void p0_sound_again(struct mirvol_volume *vol,
+			   struct list_head *deferred)
+{
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+}
+
+/*
+ * Once, as the resync's step has moved plex 1's offset over the clean
+ * regions to region 40: a write into region 10 (clean in the pass's
+ * snapshot) reaches both plexes, then one that plex 0, the last in-sync
+ * plex, fails; plex 1, syncing below region 10, takes it too.
+ */
+static void failed_write_as_skipping(struct mirvol_volume *vol)
+{
+	struct io_ctx *ctx = rewind_ctx;
+
+	WRITE_ONCE(mirvol_kunit_skip_clean_hook, NULL);
+	fill(ctx->pages, 0x600d);
+	rewind_err = do_io(vbdev(ctx), REQ_OP_WRITE, rewind_sector, ctx->pages,
+			   IO_PAGES);
+	if (rewind_err)
+		return;
+	WRITE_ONCE(mirvol_kunit_worker_hook, p0_sound_again);
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_WRITE);
+	fill(ctx->pages, 0xbad1);
+	rewind_err = do_io(vbdev(ctx), REQ_OP_WRITE, rewind_sector, ctx->pages,
+			   IO_PAGES) ?: -EINVAL;
+	WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+}
+
+/*
+ * The write plex 0 failed makes plex 1 copy everything from its
+ * checkpoint (mirvol_rewind_unsynced()), below region 10: the step that
+ * had already moved its offset over region 10, clean in the snapshot,
+ * must not store it, nor advance it after its batch.  Stored, plex 1 was
+ * promoted holding data plex 0 does not.
+ */
+static void mirvol_test_rewind_partial_skipping(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_plex *p1;
+
+	p1 = region_40_written_away(test, "kunit-rewskip", 0x0ff2);
+	rewind_sector = (sector_t)10 << ctx->vol->bitmap->shift;
+	rewind_ctx = ctx;
+	rewind_err = 0;
+	WRITE_ONCE(mirvol_kunit_skip_clean_hook, failed_write_as_skipping);
+	take_online_op(test, ctx->vol, p1, &info);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(mirvol_kunit_skip_clean_hook));
+	KUNIT_EXPECT_EQ(test, rewind_err, -EIO);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[0]->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	fill(ctx->pages, 0x600d);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, rewind_sector), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, rewind_sector), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1 holds data plex 0 does not");
+}
+
 static void mirvol_test_rewind_partial(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
@@ -7548,12 +7612,6 @@ static void fail_update_p0(struct kunit *test, struct mirvol_volume *vol)
  * (mirvol_test_last_in_sync_user_flush_fails): it fails itself, and the
  * update the worker writes for it goes through.
  */
-static void uflush_sound_again(struct mirvol_volume *vol,
-			       struct list_head *deferred)
-{
-	WRITE_ONCE(vol->plexes[0]->inject, 0);
-}
-
 static void last_in_sync_flush_fails(struct kunit *test, bool user)
 {
 	const sector_t sector = 2048, checkpoint = 8192;
@@ -7587,7 +7645,7 @@ static void last_in_sync_flush_fails(struct kunit *test, bool user)
 		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
 					    MIRVOL_DATA_OFFSET_SECTORS + sector,
 					    ctx->pages, IO_PAGES), 0);
-		WRITE_ONCE(mirvol_kunit_worker_hook, uflush_sound_again);
+		WRITE_ONCE(mirvol_kunit_worker_hook, p0_sound_again);
 		WRITE_ONCE(p0->inject, MIRVOL_INJECT_FLUSH);
 		ret = blkdev_issue_flush(vbdev(ctx));
 		WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
@@ -12117,6 +12175,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_add_after_failed_update),
 	KUNIT_CASE(mirvol_test_rejoin_after_failed_update),
 	KUNIT_CASE(mirvol_test_rewind_partial),
+	KUNIT_CASE(mirvol_test_rewind_partial_skipping),
 	KUNIT_CASE(mirvol_test_write_waits_failure_recorded),
 	KUNIT_CASE(mirvol_test_write_ok_when_completed),
 	KUNIT_CASE(mirvol_test_wq_release_vs_worker),
