@@ -491,6 +491,19 @@ enum mirvol_reason mirvol_check_plex_action(const struct mirvol_rule_vol *v,
 }
 
 /**
+ * mirvol_speed_valid - may a volume's resync speed be set to this
+ * @kibs: KiB/s, as SET_VOLUME or the sysfs files sync_speed_min/max give it
+ *
+ * One bound for both, so that neither takes what the other refuses.
+ *
+ * Return: whether @kibs is at most MIRVOL_SPEED_MAX_KIBS.
+ */
+bool mirvol_speed_valid(u32 kibs)
+{
+	return kibs <= MIRVOL_SPEED_MAX_KIBS;
+}
+
+/**
  * mirvol_check_set_volume - validate a SET_VOLUME argument
  * @sv: the argument as copied from user space
  *
@@ -516,8 +529,8 @@ enum mirvol_reason mirvol_check_set_volume(const struct mirvol_set_volume *sv)
 		return MIRVOL_R_INVALID_ARGUMENT;
 	}
 	if (sv->hdr.flags & MIRVOL_SET_F_SPEED) {
-		if (sv->sync_speed_min > MIRVOL_SPEED_MAX_KIBS ||
-		    sv->sync_speed_max > MIRVOL_SPEED_MAX_KIBS ||
+		if (!mirvol_speed_valid(sv->sync_speed_min) ||
+		    !mirvol_speed_valid(sv->sync_speed_max) ||
 		    (sv->sync_speed_max &&
 		     sv->sync_speed_min > sv->sync_speed_max))
 			return MIRVOL_R_INVALID_ARGUMENT;

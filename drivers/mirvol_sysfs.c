@@ -103,7 +103,9 @@ static ssize_t speed_store(struct mirvol_volume *vol, unsigned int *field,
 {
 	unsigned int val;
 
-	if (tunable_parse(buf, dflt, &val))
+	/* A number as SET_VOLUME takes it; "system" is the parameter's. */
+	if (tunable_parse(buf, dflt, &val) ||
+	    (!sysfs_streq(buf, "system") && !mirvol_speed_valid(val)))
 		return -EINVAL;
 	spin_lock(&vol->speed_lock);
 	WRITE_ONCE(*field, val);

@@ -420,8 +420,9 @@ enum mirvol_reason mirvol_check_plex_action(const struct mirvol_rule_vol *v,
 					    bool has_dev);
 enum mirvol_reason mirvol_check_set_volume(const struct mirvol_set_volume *sv);
 
-/* SET_VOLUME: the highest sync speed accepted, KiB/s (about 2 TiB/s). */
+/* SET_VOLUME, sysfs: the highest sync speed accepted, KiB/s (about 2 TiB/s). */
 #define MIRVOL_SPEED_MAX_KIBS	(1U << 31)
+bool mirvol_speed_valid(u32 kibs);
 
 enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 				       const struct mirvol_md *m, bool readd);

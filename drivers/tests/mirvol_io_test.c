@@ -2353,6 +2353,57 @@ static void mirvol_test_ctl_sysfs_speed_no_sb_mutex(struct kunit *test)
 }
 
 /*
+ * sysfs and SET_VOLUME take the same speeds: up to MIRVOL_SPEED_MAX_KIBS
+ * each, what one refuses the other refuses too.
+ */
+static void mirvol_test_ctl_sysfs_speed_bounds(struct kunit *test)
+{
+	static const char * const files[] = {
+		"sync_speed_min", "sync_speed_max",
+	};
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_set_volume sv = {};
+	struct mirvol_volume *vol;
+	unsigned int i, smin, smax;
+	char big[16];
+
+	io_create(test, "kunit-speedbounds", 2, true, NULL);
+	vol = ctx->vol;
+	snprintf(big, sizeof(big), "%u", MIRVOL_SPEED_MAX_KIBS + 1);
+	smin = vol->sync_speed_min;
+	smax = vol->sync_speed_max;
+	sv.hdr.flags = MIRVOL_SET_F_SPEED;
+	sv.sync_speed_max = MIRVOL_SPEED_MAX_KIBS + 1;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);
+	sv.sync_speed_max = 0;
+	sv.sync_speed_min = MIRVOL_SPEED_MAX_KIBS + 1;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
+			MIRVOL_R_INVALID_ARGUMENT);
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, vol_sysfs_store(vol, files[i], big),
+				    (ssize_t)-EINVAL,
+				    "%s took %s, which SET_VOLUME refuses",
+				    files[i], big);
+		KUNIT_EXPECT_EQ_MSG(test,
+				    vol_sysfs_store(vol, files[i], "4294967295"),
+				    (ssize_t)-EINVAL,
+				    "%s took 4294967295, which SET_VOLUME refuses",
+				    files[i]);
+	}
+	KUNIT_EXPECT_EQ(test, vol->sync_speed_min, smin);
+	KUNIT_EXPECT_EQ(test, vol->sync_speed_max, smax);
+	/* The bound itself both take. */
+	snprintf(big, sizeof(big), "%u", MIRVOL_SPEED_MAX_KIBS);
+	KUNIT_EXPECT_EQ(test, vol_sysfs_store(vol, "sync_speed_max", big),
+			(ssize_t)strlen(big));
+	KUNIT_EXPECT_EQ(test, vol->sync_speed_max, MIRVOL_SPEED_MAX_KIBS);
+	sv.sync_speed_min = 0;
+	sv.sync_speed_max = MIRVOL_SPEED_MAX_KIBS;
+	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv), MIRVOL_R_NONE);
+}
+
+/*
  * Plex 1 offline, plex 0, the last in-sync plex, failing every flush:
  * no superblock update reaches a plex.  Returns plex 0's superblock as
  * it was in @md.
@@ -12230,6 +12281,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_readd_missing_sb_fails),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_vs_set_volume),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_no_sb_mutex),
+	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_bounds),
 	KUNIT_CASE(mirvol_test_ctl_rename_name_taken),
 	KUNIT_CASE(mirvol_test_ctl_online_io_error_op_id),
 	KUNIT_CASE(mirvol_test_join_after_failed_update),

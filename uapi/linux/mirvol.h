@@ -830,8 +830,10 @@ struct mirvol_plex_action {
  * @bitmap_region_bytes: in: SET_F_BITMAP with @bitmap 1: as for CREATE;
  *			else zero
  * @sync_speed_min:	in: SET_F_SPEED: resync floor KiB/s, 0 for the
- *			module's default
- * @sync_speed_max:	in: SET_F_SPEED: ceiling, 0 for the default
+ *			module's default; at most 2^31 (as the sysfs file
+ *			sync_speed_min takes)
+ * @sync_speed_max:	in: SET_F_SPEED: ceiling, 0 for the default; at
+ *			most 2^31
  * @reserved:		must be zero
  *
  * Recorded in the superblocks (they survive reboots).  A bitmap added to
