@@ -570,8 +570,10 @@ static int mirvol_ctl_plex_action(void __user *argp)
 		return -EFAULT;
 	a.op_id = 0;
 	if (a.hdr.flags || !MIRVOL_ZERO(a.reserved) || a.fd < -1 ||
+	    a.action < MIRVOL_PLEX_FAIL || a.action > MIRVOL_PLEX_REPLACE ||
 	    (a.fd >= 0 && a.action != MIRVOL_PLEX_READD &&
-	     a.action != MIRVOL_PLEX_REPLACE))
+	     a.action != MIRVOL_PLEX_REPLACE) ||
+	    (a.fd < 0 && a.action == MIRVOL_PLEX_REPLACE))
 		return MIRVOL_REPLY(argp, a, MIRVOL_R_INVALID_ARGUMENT);
 	vol = mirvol_lookup(a.volume_uuid);
 	if (!vol)

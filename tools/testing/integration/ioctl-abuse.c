@@ -392,6 +392,21 @@ static void plex_ref_unknown(unsigned long cmd, const char *what,
 	free(after);
 }
 
+/* A PLEX_ACTION with a bad field, on an unknown volume: EINVAL first. */
+static void plex_action_invalid(const char *what, __u32 action, int fd)
+{
+	struct mirvol_plex_action pa = { 0 };
+	int got;
+
+	memset(pa.volume_uuid, 0xab, MIRVOL_UUID_LEN);
+	pa.action = action;
+	pa.fd = fd;
+	got = ioc(MIRVOL_IOC_PLEX_ACTION, &pa);
+	CHECK(got == EINVAL && pa.hdr.reason == MIRVOL_R_INVALID_ARGUMENT,
+	      "plex action with %s (%u): errno %d (want %d), reason %u",
+	      what, action, got, EINVAL, pa.hdr.reason);
+}
+
 static void test_lookups(void)
 {
 	struct mirvol_info *info = calloc(1, sizeof(*info));
@@ -547,6 +562,24 @@ static void test_lookups(void)
 	CHECK(ioc(MIRVOL_IOC_RENAME, &rn) == ENOENT, "rename unknown volume");
 	strcpy(rn.name, "");
 	CHECK(ioc(MIRVOL_IOC_RENAME, &rn) == EINVAL, "rename to ''");
+
+	/* Every field is checked before the lookup, as elsewhere. */
+	plex_action_invalid("an unknown action", 0, -1);
+	plex_action_invalid("an unknown action", MIRVOL_PLEX_REPLACE + 1, -1);
+	plex_action_invalid("replace without a device", MIRVOL_PLEX_REPLACE,
+			    -1);
+	plex_action_invalid("fail with a device", MIRVOL_PLEX_FAIL, 0);
+	{
+		struct mirvol_plex_action pa = { 0 };
+
+		memset(pa.volume_uuid, 0xab, MIRVOL_UUID_LEN);
+		pa.action = MIRVOL_PLEX_FAIL;
+		pa.fd = -1;
+		CHECK(ioc(MIRVOL_IOC_PLEX_ACTION, &pa) == ENOENT &&
+		      pa.hdr.reason == MIRVOL_R_OBJECT_NOT_FOUND,
+		      "plex action on an unknown volume: reason %u",
+		      pa.hdr.reason);
+	}
 }
 
 /* Random bytes into every command: errors only, nothing left behind. */
