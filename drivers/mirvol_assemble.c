@@ -956,6 +956,13 @@ static enum mirvol_reason __mirvol_assemble(struct mirvol_assemble_member *um,
 	enum mirvol_reason *group_reason;
 	unsigned int i, j, n;
 
+	/* Every output is written: zero where no superblock tells. */
+	for (i = 0; i < nr; i++) {
+		s32 fd = um[i].fd;
+
+		memset(&um[i], 0, sizeof(um[i]));
+		um[i].fd = fd;
+	}
 	members = kcalloc(nr, sizeof(*members), GFP_KERNEL);
 	group = kcalloc(nr, sizeof(*group), GFP_KERNEL);
 	group_reason = kcalloc(nr, sizeof(*group_reason), GFP_KERNEL);
@@ -965,8 +972,6 @@ static enum mirvol_reason __mirvol_assemble(struct mirvol_assemble_member *um,
 	}
 	for (i = 0; i < nr; i++) {
 		members[i].um = &um[i];
-		um[i].result = MIRVOL_MEMBER_REFUSED;
-		um[i].reason = MIRVOL_R_NONE;
 		mirvol_member_open(members, i);
 		if (members[i].refused)
 			last = um[i].reason;

@@ -628,6 +628,10 @@ enum mirvol_member_result {
  * @volume_uuid:	out: volume recorded in its superblock
  * @plex_uuid:		out: plex recorded in its superblock
  * @generation:		out: generation of its current superblock
+ *
+ * Every output is written, a refused member's too: @plex_index,
+ * @volume_uuid, @plex_uuid and @generation are zero when no superblock
+ * of it was read (not a block device, unreadable, no superblock).
  */
 struct mirvol_assemble_member {
 	__s32	fd;

@@ -543,12 +543,23 @@ static void test_lookups(void)
 	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == EFAULT,
 	      "assemble from a bad pointer");
 	as.members_ptr = (uintptr_t)&m;
+	/* A refused member's outputs are written, not left as they came. */
+	memset(&m, 0xa5, sizeof(m));
 	m.fd = open_dev("/dev/null", O_RDONLY);
 	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == ENOTBLK &&
 	      m.result == MIRVOL_MEMBER_REFUSED &&
 	      m.reason == MIRVOL_R_NOT_BLOCK_DEVICE,
 	      "assemble of /dev/null: errno %d result %u reason %u", errno,
 	      m.result, m.reason);
+	{
+		static const __u8 zero[MIRVOL_UUID_LEN];
+
+		CHECK(!m.plex_index && !m.generation &&
+		      !memcmp(m.volume_uuid, zero, MIRVOL_UUID_LEN) &&
+		      !memcmp(m.plex_uuid, zero, MIRVOL_UUID_LEN),
+		      "a refused member's outputs are zero: index %#x generation %#llx",
+		      m.plex_index, (unsigned long long)m.generation);
+	}
 	close(m.fd);
 	m.fd = open_dev(dev0, O_RDWR);
 	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == EINVAL &&
