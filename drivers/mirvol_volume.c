@@ -1586,6 +1586,18 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
 	return MIRVOL_R_NONE;
 }
 
+/*
+ * Two block device files (mirvol_check_device()) that name the same
+ * storage: one device, or a disk and a partition of it.  One volume
+ * could never claim both; two partitions of a disk do not overlap.
+ */
+static bool mirvol_same_storage(struct file *a, struct file *b)
+{
+	struct block_device *x = file_bdev(a), *y = file_bdev(b);
+
+	return x == y || bdev_whole(x) == y || x == bdev_whole(y);
+}
+
 /**
  * mirvol_volume_create - create and start a volume over opened devices
  * @name: the name, or "" to generate one
@@ -1621,7 +1633,7 @@ enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 		if (reason)
 			return reason;
 		for (j = 0; j < i; j++)
-			if (devts[j] == devts[i])
+			if (mirvol_same_storage(files[j], files[i]))
 				return MIRVOL_R_DUPLICATE_DEVICE;
 	}
 	vol = mirvol_volume_alloc(name[0] ? name : "-", NULL);

@@ -73,7 +73,7 @@ enum mirvol_reason {
 	MIRVOL_R_IO_ERROR		= 8,	/* an I/O to a plex failed */
 	MIRVOL_R_BAD_FD			= 9,	/* not an open file descriptor */
 	MIRVOL_R_NOT_BLOCK_DEVICE	= 10,	/* fd is not a block device */
-	MIRVOL_R_DUPLICATE_DEVICE	= 11,	/* same device given twice */
+	MIRVOL_R_DUPLICATE_DEVICE	= 11,	/* same device given twice (or a disk and its partition) */
 	MIRVOL_R_DEVICE_TOO_SMALL	= 12,	/* device below the minimum size */
 	MIRVOL_R_INVALID_OPERATION	= 13,	/* not valid here [VDS_E_INVALID_OPERATION] */
 	MIRVOL_R_VOLUME_NOT_ONLINE	= 14,	/* [VDS_E_VOLUME_NOT_ONLINE] */

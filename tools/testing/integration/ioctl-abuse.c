@@ -67,6 +67,19 @@ static int open_dev(const char *path, int flags)
 	return fd;
 }
 
+/* A device node udev is about to make: opened once it is there, or -1. */
+static int open_when_there(const char *path)
+{
+	int fd = -1, i;
+
+	for (i = 0; i < 50 && fd < 0; i++) {
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			usleep(100000);
+	}
+	return fd;
+}
+
 /* The device is not held: it can be opened exclusively. */
 static int dev_free(const char *path)
 {
@@ -132,6 +145,41 @@ static void test_version(void)
 	      "bad argument pointer: EFAULT");
 }
 
+/*
+ * A disk and a partition of it in one CREATE: the same storage given
+ * twice, DUPLICATE_DEVICE whichever comes first (not DEVICE_BUSY, the
+ * volume's own claim of the other).
+ */
+static void test_create_partition(int fd1)
+{
+	struct blkpg_partition part = {
+		.pno = 1, .start = 8 << 20, .length = 4 << 20,
+	};
+	struct blkpg_ioctl_arg arg = {
+		.op = BLKPG_ADD_PARTITION,
+		.datalen = sizeof(part), .data = &part,
+	};
+	struct mirvol_create c;
+	char node[64];
+	int pfd;
+
+	CHECK(ioctl(fd1, BLKPG, &arg) == 0, "partition 1 of %s", dev1);
+	snprintf(node, sizeof(node), "%sp1", dev1);
+	pfd = open_when_there(node);
+	CHECK(pfd >= 0, "open %s", node);
+	if (pfd >= 0) {
+		create_init(&c, "abuse", fd1, pfd);
+		create_fails("a disk and its partition", &c, EINVAL,
+			     MIRVOL_R_DUPLICATE_DEVICE);
+		create_init(&c, "abuse", pfd, fd1);
+		create_fails("a partition and its disk", &c, EINVAL,
+			     MIRVOL_R_DUPLICATE_DEVICE);
+		close(pfd);
+	}
+	arg.op = BLKPG_DEL_PARTITION;
+	CHECK(ioctl(fd1, BLKPG, &arg) == 0, "partition 1 of %s deleted", dev1);
+}
+
 static void test_create(void)
 {
 	struct mirvol_create c;
@@ -169,6 +217,7 @@ static void test_create(void)
 	create_init(&c, "abuse", fd0, fdt);
 	create_fails("a device below the minimum", &c, ENOSPC,
 		     MIRVOL_R_DEVICE_TOO_SMALL);
+	test_create_partition(fd1);
 
 	excl = open_dev(dev1, O_RDWR | O_EXCL);
 	create_init(&c, "abuse", fd0, fd1);
@@ -274,17 +323,13 @@ static void test_create(void)
 			};
 			unsigned int before = nr_volumes();
 			struct stat st;
-			int pfd = -1, got = -1;
+			int pfd, got = -1;
 
 			CHECK(ioctl(vfd, BLKPG, &arg) == 0,
 			      "partition 16 of %s", node);
 			snprintf(node, sizeof(node), "/dev/mirvol%up16",
 				 c.index);
-			for (i = 0; i < 50 && pfd < 0; i++) {
-				pfd = open(node, O_RDWR | O_CLOEXEC);
-				if (pfd < 0)
-					usleep(100000);
-			}
+			pfd = open_when_there(node);
 			CHECK(pfd >= 0 && fstat(pfd, &st) == 0,
 			      "open %s", node);
 			if (pfd >= 0) {
