@@ -46,6 +46,18 @@ static int mirvol_reply(void __user *argp, void *karg, size_t size,
 #define MIRVOL_REPLY(argp, karg, reason) \
 	mirvol_reply(argp, &(karg), sizeof(karg), reason)
 
+/*
+ * A buffer the argument points to cannot be read or written: -EFAULT,
+ * and INVALID_ARGUMENT in the reply, as for any field that is wrong.
+ */
+static int mirvol_fault(void __user *argp, void *karg, size_t size)
+{
+	mirvol_reply(argp, karg, size, MIRVOL_R_INVALID_ARGUMENT);
+	return -EFAULT;
+}
+
+#define MIRVOL_FAULT(argp, karg) mirvol_fault(argp, &(karg), sizeof(karg))
+
 #define MIRVOL_ZERO(field) mirvol_mem_is_zero(&(field), sizeof(field))
 
 static int mirvol_ctl_version(void __user *argp)
@@ -146,7 +158,7 @@ static int mirvol_ctl_list(void __user *argp)
 	if (uuids && copy_to_user(u64_to_user_ptr(l.uuids_ptr), uuids,
 				  (size_t)min(l.count, cap) * MIRVOL_UUID_LEN)) {
 		kfree(uuids);
-		return -EFAULT;
+		return MIRVOL_FAULT(argp, l);
 	}
 	kfree(uuids);
 	return MIRVOL_REPLY(argp, l, MIRVOL_R_NONE);
@@ -174,7 +186,7 @@ static int mirvol_ctl_op_list(void __user *argp)
 	if (ids && copy_to_user(u64_to_user_ptr(l.ids_ptr), ids,
 				(size_t)min(l.count, cap) * sizeof(*ids))) {
 		kfree(ids);
-		return -EFAULT;
+		return MIRVOL_FAULT(argp, l);
 	}
 	kfree(ids);
 	return MIRVOL_REPLY(argp, l, MIRVOL_R_NONE);
@@ -491,16 +503,17 @@ static int mirvol_ctl_assemble(void __user *argp)
 		if (PTR_ERR(members) == -ENOMEM)
 			return MIRVOL_REPLY(argp, a, MIRVOL_R_NO_MEMORY);
 		/* A bad pointer is EFAULT, as for the argument itself. */
-		MIRVOL_REPLY(argp, a, MIRVOL_R_INVALID_ARGUMENT);
-		return -EFAULT;
+		return MIRVOL_FAULT(argp, a);
 	}
 	memset(a.volume_uuid, 0, sizeof(a.volume_uuid));
 	a.volume_state = 0;
 	a.nr_started = 0;
 	a.op_id = 0;
 	reason = mirvol_assemble(members, a.nr_members, a.hdr.flags, &a);
+	/* The caller is told what was done all the same. */
 	if (copy_to_user(u64_to_user_ptr(a.members_ptr), members, size)) {
 		kfree(members);
+		MIRVOL_REPLY(argp, a, reason);
 		return -EFAULT;
 	}
 	kfree(members);

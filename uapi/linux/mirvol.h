@@ -11,7 +11,9 @@
  *     padding field must be zero (the kernel returns -EINVAL otherwise).
  *     Unknown flags are rejected with -EINVAL.  On failure an ioctl returns
  *     -1 with errno set and, whenever the argument could be read, a stable
- *     reason code (enum mirvol_reason) in hdr.reason.
+ *     reason code (enum mirvol_reason) in hdr.reason.  A buffer the
+ *     argument points to (LIST, OP_LIST, ASSEMBLE's members) that cannot
+ *     be read or written is -EFAULT with INVALID_ARGUMENT there.
  *
  *  2. The on-disk format: the superblock every plex carries at the start of
  *     its device (struct mirvol_sb).  All on-disk integers are little endian.

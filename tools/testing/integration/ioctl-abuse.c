@@ -493,7 +493,10 @@ static void test_lookups(void)
 	CHECK(nr_volumes() == 1, "one volume to list");
 	l.capacity = 1000;
 	l.uuids_ptr = 16;
-	CHECK(ioc(MIRVOL_IOC_LIST, &l) == EFAULT, "list into a bad pointer");
+	l.hdr.reason = ~0U;
+	CHECK(ioc(MIRVOL_IOC_LIST, &l) == EFAULT &&
+	      l.hdr.reason == MIRVOL_R_INVALID_ARGUMENT,
+	      "list into a bad pointer: EFAULT, reason %u", l.hdr.reason);
 	memset(&l, 0, sizeof(l));
 	l.capacity = 1000;
 	CHECK(ioc(MIRVOL_IOC_LIST, &l) == EINVAL,
