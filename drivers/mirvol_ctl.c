@@ -7,7 +7,10 @@
  * before doing anything, call the volume operation, copy the result out.
  * Everything below returns a reason code; the errno is derived from it
  * here, once (mirvol_reason_errno()), and the reason is written back
- * whenever the argument could be read.  CAP_SYS_ADMIN only.
+ * whenever the argument could be read.  An argument that cannot be
+ * written back fails before anything is done (mirvol_copy_in()); a
+ * buffer it points to that cannot be read or written fails with EFAULT
+ * and INVALID_ARGUMENT (mirvol_fault()).  CAP_SYS_ADMIN only.
  *
  * Copyright (C) 2026 The mirvol authors
  */
@@ -47,6 +50,28 @@ static int mirvol_reply(void __user *argp, void *karg, size_t size,
 	mirvol_reply(argp, &(karg), sizeof(karg), reason)
 
 /*
+ * Copy the argument in, and back out as it is, before anything is done:
+ * an argument that can be read but not written (a read-only mapping)
+ * fails here with -EFAULT, not after the change it asks for (a reply
+ * that cannot be written would tell the caller it failed).  When only
+ * its header can be written, INVALID_ARGUMENT goes there.
+ */
+static int mirvol_copy_in(void *karg, void __user *argp, size_t size)
+{
+	struct mirvol_ioc_header __user *hdr = argp;
+
+	if (copy_from_user(karg, argp, size))
+		return -EFAULT;
+	if (copy_to_user(argp, karg, size)) {
+		put_user(MIRVOL_R_INVALID_ARGUMENT, &hdr->reason);
+		return -EFAULT;
+	}
+	return 0;
+}
+
+#define MIRVOL_COPY_IN(karg, argp) mirvol_copy_in(&(karg), argp, sizeof(karg))
+
+/*
  * A buffer the argument points to cannot be read or written: -EFAULT,
  * and INVALID_ARGUMENT in the reply, as for any field that is wrong.
  */
@@ -64,7 +89,7 @@ static int mirvol_ctl_version(void __user *argp)
 {
 	struct mirvol_version v;
 
-	if (copy_from_user(&v, argp, sizeof(v)))
+	if (MIRVOL_COPY_IN(v, argp))
 		return -EFAULT;
 	if (v.hdr.flags || !MIRVOL_ZERO(v.reserved))
 		return MIRVOL_REPLY(argp, v, MIRVOL_R_INVALID_ARGUMENT);
@@ -85,7 +110,7 @@ static int mirvol_ctl_create(void __user *argp)
 	unsigned int i;
 	u64 op_id = 0;
 
-	if (copy_from_user(&c, argp, sizeof(c)))
+	if (MIRVOL_COPY_IN(c, argp))
 		return -EFAULT;
 	reason = mirvol_check_create(&c);
 	if (reason)
@@ -122,7 +147,7 @@ static int mirvol_ctl_remove(void __user *argp, bool stop)
 	enum mirvol_reason reason;
 	u32 allowed = stop ? 0 : MIRVOL_REMOVE_F_KEEP_METADATA;
 
-	if (copy_from_user(&r, argp, sizeof(r)))
+	if (MIRVOL_COPY_IN(r, argp))
 		return -EFAULT;
 	if ((r.hdr.flags & ~allowed) || !MIRVOL_ZERO(r.reserved))
 		return MIRVOL_REPLY(argp, r, MIRVOL_R_INVALID_ARGUMENT);
@@ -142,7 +167,7 @@ static int mirvol_ctl_list(void __user *argp)
 	u8 *uuids = NULL;
 	unsigned int cap;
 
-	if (copy_from_user(&l, argp, sizeof(l)))
+	if (MIRVOL_COPY_IN(l, argp))
 		return -EFAULT;
 	if (l.hdr.flags || !MIRVOL_ZERO(l.reserved) ||
 	    (l.capacity && !l.uuids_ptr))
@@ -170,7 +195,7 @@ static int mirvol_ctl_op_list(void __user *argp)
 	u64 *ids = NULL;
 	unsigned int cap;
 
-	if (copy_from_user(&l, argp, sizeof(l)))
+	if (MIRVOL_COPY_IN(l, argp))
 		return -EFAULT;
 	if (l.hdr.flags || !MIRVOL_ZERO(l.reserved) ||
 	    (l.capacity && !l.ids_ptr))
@@ -324,7 +349,7 @@ static int mirvol_ctl_info(void __user *argp)
 	info = kmalloc(sizeof(*info), GFP_KERNEL);
 	if (!info)
 		return -ENOMEM;
-	if (copy_from_user(info, argp, sizeof(*info))) {
+	if (mirvol_copy_in(info, argp, sizeof(*info))) {
 		kfree(info);
 		return -EFAULT;
 	}
@@ -354,7 +379,7 @@ static int mirvol_ctl_add_plex(void __user *argp)
 	bool from_volume, merge;
 	u64 op_id = 0;
 
-	if (copy_from_user(&a, argp, sizeof(a)))
+	if (MIRVOL_COPY_IN(a, argp))
 		return -EFAULT;
 	from_volume = a.hdr.flags & MIRVOL_ADD_F_FROM_VOLUME;
 	merge = a.hdr.flags & MIRVOL_ADD_F_MERGE;
@@ -409,7 +434,7 @@ static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
 	uuid_t new_uuid;
 	u64 op_id = 0;
 
-	if (copy_from_user(&r, argp, sizeof(r)))
+	if (MIRVOL_COPY_IN(r, argp))
 		return -EFAULT;
 	if (cmd == MIRVOL_IOC_SET_PLEX)
 		allowed = MIRVOL_SET_PLEX_F_BOOT | MIRVOL_SET_PLEX_F_NO_BOOT |
@@ -454,7 +479,7 @@ static int mirvol_ctl_op(void __user *argp, unsigned int cmd)
 	struct mirvol_operation *op;
 	struct mirvol_op o;
 
-	if (copy_from_user(&o, argp, sizeof(o)))
+	if (MIRVOL_COPY_IN(o, argp))
 		return -EFAULT;
 	if (o.hdr.flags || o.pad ||
 	    (cmd != MIRVOL_IOC_OP_WAIT && o.timeout_ms))
@@ -490,7 +515,7 @@ static int mirvol_ctl_assemble(void __user *argp)
 	struct mirvol_assemble a;
 	size_t size;
 
-	if (copy_from_user(&a, argp, sizeof(a)))
+	if (MIRVOL_COPY_IN(a, argp))
 		return -EFAULT;
 	if ((a.hdr.flags & ~allowed) || a.pad || !MIRVOL_ZERO(a.reserved) ||
 	    !a.nr_members || a.nr_members > MIRVOL_ASSEMBLE_MAX ||
@@ -505,12 +530,20 @@ static int mirvol_ctl_assemble(void __user *argp)
 		/* A bad pointer is EFAULT, as for the argument itself. */
 		return MIRVOL_FAULT(argp, a);
 	}
+	/* Where the results go must take them, before any member is used. */
+	if (copy_to_user(u64_to_user_ptr(a.members_ptr), members, size)) {
+		kfree(members);
+		return MIRVOL_FAULT(argp, a);
+	}
 	memset(a.volume_uuid, 0, sizeof(a.volume_uuid));
 	a.volume_state = 0;
 	a.nr_started = 0;
 	a.op_id = 0;
 	reason = mirvol_assemble(members, a.nr_members, a.hdr.flags, &a);
-	/* The caller is told what was done all the same. */
+	/*
+	 * Writable a moment ago: only a caller changing its mapping meanwhile
+	 * gets here, told what was done all the same.
+	 */
 	if (copy_to_user(u64_to_user_ptr(a.members_ptr), members, size)) {
 		kfree(members);
 		MIRVOL_REPLY(argp, a, reason);
@@ -526,7 +559,7 @@ static int mirvol_ctl_rename(void __user *argp)
 	struct mirvol_volume *vol;
 	struct mirvol_rename r;
 
-	if (copy_from_user(&r, argp, sizeof(r)))
+	if (MIRVOL_COPY_IN(r, argp))
 		return -EFAULT;
 	if (r.hdr.flags || !MIRVOL_ZERO(r.reserved) ||
 	    !mirvol_name_valid(r.name, sizeof(r.name)))
@@ -547,7 +580,7 @@ static int mirvol_ctl_sync_action(void __user *argp)
 	bool repair_source;
 	u64 op_id = 0;
 
-	if (copy_from_user(&a, argp, sizeof(a)))
+	if (MIRVOL_COPY_IN(a, argp))
 		return -EFAULT;
 	repair_source = a.action == MIRVOL_SYNC_REPAIR &&
 			!MIRVOL_ZERO(a.source_uuid);
@@ -579,7 +612,7 @@ static int mirvol_ctl_plex_action(void __user *argp)
 	struct mirvol_volume *vol;
 	u64 op_id = 0;
 
-	if (copy_from_user(&a, argp, sizeof(a)))
+	if (MIRVOL_COPY_IN(a, argp))
 		return -EFAULT;
 	a.op_id = 0;
 	if (a.hdr.flags || !MIRVOL_ZERO(a.reserved) || a.fd < -1 ||
@@ -603,7 +636,7 @@ static int mirvol_ctl_set_volume(void __user *argp)
 	enum mirvol_reason reason;
 	struct mirvol_volume *vol;
 
-	if (copy_from_user(&sv, argp, sizeof(sv)))
+	if (MIRVOL_COPY_IN(sv, argp))
 		return -EFAULT;
 	reason = mirvol_check_set_volume(&sv);
 	if (reason)

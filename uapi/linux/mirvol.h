@@ -13,7 +13,10 @@
  *     -1 with errno set and, whenever the argument could be read, a stable
  *     reason code (enum mirvol_reason) in hdr.reason.  A buffer the
  *     argument points to (LIST, OP_LIST, ASSEMBLE's members) that cannot
- *     be read or written is -EFAULT with INVALID_ARGUMENT there.
+ *     be read or written is -EFAULT with INVALID_ARGUMENT there.  An
+ *     argument, or ASSEMBLE's members, that can be read but not written
+ *     (a read-only mapping) fails with -EFAULT before anything is done:
+ *     a command that cannot reply changes nothing.
  *
  *  2. The on-disk format: the superblock every plex carries at the start of
  *     its device (struct mirvol_sb).  All on-disk integers are little endian.

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -641,6 +642,244 @@ static void test_lookups(void)
 	}
 }
 
+/*
+ * @cmd with its argument in a read-only page: the kernel reads the
+ * request but cannot write the reply.  Returns the errno.
+ */
+static int ioc_readonly(unsigned long cmd, const void *arg, size_t size)
+{
+	long pg = sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int got;
+
+	if (p == MAP_FAILED || (size_t)pg < size) {
+		perror("mmap");
+		exit(2);
+	}
+	memcpy(p, arg, size);
+	if (mprotect(p, pg, PROT_READ)) {
+		perror("mprotect");
+		exit(2);
+	}
+	got = ioc(cmd, p);
+	munmap(p, pg);
+	return got;
+}
+
+static unsigned int nr_ops(void)
+{
+	struct mirvol_op_list l = { 0 };
+
+	if (ioc(MIRVOL_IOC_OP_LIST, &l))
+		return ~0U;
+	return l.count;
+}
+
+/* INFO of @uuid into @info; 0 or the errno. */
+static int info_of(const __u8 *uuid, struct mirvol_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	memcpy(info->volume_uuid, uuid, MIRVOL_UUID_LEN);
+	return ioc(MIRVOL_IOC_INFO, info);
+}
+
+/* REMOVE or STOP @uuid, while udev may be probing it; 0 or the errno. */
+static int remove_volume(unsigned long cmd, const __u8 *uuid)
+{
+	struct mirvol_volume_ref r = { 0 };
+	int i, got = EBUSY;
+
+	memcpy(r.volume_uuid, uuid, MIRVOL_UUID_LEN);
+	for (i = 0; i < 50 && got == EBUSY; i++) {
+		got = ioc(cmd, &r);
+		if (got == EBUSY)
+			usleep(100000);
+	}
+	return got;
+}
+
+/* What a command may change of volume @uuid (not its I/O counters). */
+static int same_volume(const struct mirvol_info *a, const struct mirvol_info *b)
+{
+	return a->nr_plexes == b->nr_plexes && same_plexes(a, b) &&
+	       !strcmp(a->name, b->name) && a->state == b->state &&
+	       a->generation == b->generation &&
+	       a->sync_speed_min == b->sync_speed_min &&
+	       a->sync_speed_max == b->sync_speed_max;
+}
+
+/*
+ * A command whose reply cannot be written fails with EFAULT, and then
+ * it did nothing: the caller is never told "failed" of a change made.
+ * Volume @uuid, if not NULL, stays as it was; no volume and no
+ * operation comes or goes.
+ */
+static void ro_fails(unsigned long cmd, const void *arg, size_t size,
+		     const char *what, const __u8 *uuid)
+{
+	static struct mirvol_info before, after;
+	unsigned int vols = nr_volumes(), ops = nr_ops();
+	int had = uuid ? info_of(uuid, &before) : 0;
+	int got = ioc_readonly(cmd, arg, size);
+
+	CHECK(got == EFAULT, "%s into a read-only argument: errno %d", what,
+	      got);
+	CHECK(nr_volumes() == vols && nr_ops() == ops &&
+	      (!uuid || (info_of(uuid, &after) == had &&
+			 (had || same_volume(&before, &after)))),
+	      "%s that could not reply changed nothing (%u volumes, were %u; %u ops, were %u)",
+	      what, nr_volumes(), vols, nr_ops(), ops);
+}
+
+#define RO_FAILS(cmd, arg, what, uuid) \
+	ro_fails(cmd, &(arg), sizeof(arg), what, uuid)
+
+/* Remove every volume named @name (what a failed check left behind). */
+static void remove_named(const char *name)
+{
+	__u8 uuids[64][MIRVOL_UUID_LEN];
+	struct mirvol_list l = { .capacity = 64 };
+	struct mirvol_info *info = calloc(1, sizeof(*info));
+	unsigned int i;
+
+	l.uuids_ptr = (uintptr_t)uuids;
+	if (!ioc(MIRVOL_IOC_LIST, &l))
+		for (i = 0; i < l.count && i < 64; i++)
+			if (!info_of(uuids[i], info) && !strcmp(info->name, name))
+				remove_volume(MIRVOL_IOC_REMOVE, uuids[i]);
+	free(info);
+}
+
+static void test_readonly(void)
+{
+	struct mirvol_info *before = calloc(1, sizeof(*before));
+	int fd0 = open_dev(dev0, O_RDWR), fd1 = open_dev(dev1, O_RDWR);
+	unsigned int vols;
+	struct mirvol_assemble_member *m;
+	struct mirvol_sync_action sa = { 0 };
+	struct mirvol_plex_action pa = { 0 };
+	struct mirvol_set_volume sv = { 0 };
+	struct mirvol_volume_ref vr = { 0 };
+	struct mirvol_assemble as = { 0 };
+	struct mirvol_add_plex ap = { 0 };
+	struct mirvol_plex_ref pr = { 0 };
+	struct mirvol_rename rn = { 0 };
+	struct mirvol_create c;
+	long pg = sysconf(_SC_PAGESIZE);
+
+	create_init(&c, "ro", fd0, fd1);
+	c.hdr.flags = MIRVOL_CREATE_F_ASSUME_CLEAN;
+	RO_FAILS(MIRVOL_IOC_CREATE, c, "create", NULL);
+	CHECK(dev_free(dev0) && dev_free(dev1),
+	      "a create that could not reply left the devices free");
+	remove_named("ro");
+
+	/* A two-plex volume (its resync an operation to list). */
+	create_init(&c, "ro", fd0, fd1);
+	CHECK(ioc(MIRVOL_IOC_CREATE, &c) == 0, "create ro over %s %s", dev0,
+	      dev1);
+	{
+		struct mirvol_op o = { .op_id = c.op_id };
+
+		CHECK(c.op_id && ioc(MIRVOL_IOC_OP_WAIT, &o) == 0 &&
+		      o.info.state == MIRVOL_OPS_SUCCEEDED, "ro's resync");
+	}
+	{
+		struct mirvol_op_list ol = { .capacity = 4, .ids_ptr = 16 };
+
+		ol.hdr.reason = ~0U;
+		CHECK(ioc(MIRVOL_IOC_OP_LIST, &ol) == EFAULT &&
+		      ol.hdr.reason == MIRVOL_R_INVALID_ARGUMENT,
+		      "op list into a bad pointer: EFAULT, reason %u",
+		      ol.hdr.reason);
+	}
+	info_of(c.volume_uuid, before);
+
+	memcpy(pr.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+	memcpy(pr.plex_uuid, before->plexes[1].uuid, MIRVOL_UUID_LEN);
+	RO_FAILS(MIRVOL_IOC_BREAK_PLEX, pr, "break-plex", c.volume_uuid);
+	RO_FAILS(MIRVOL_IOC_REMOVE_PLEX, pr, "remove-plex", c.volume_uuid);
+	pr.hdr.flags = MIRVOL_SET_PLEX_F_BOOT;
+	RO_FAILS(MIRVOL_IOC_SET_PLEX, pr, "set-plex", c.volume_uuid);
+
+	memcpy(pa.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+	memcpy(pa.plex_uuid, before->plexes[1].uuid, MIRVOL_UUID_LEN);
+	pa.action = MIRVOL_PLEX_TAKE_OFFLINE;
+	pa.fd = -1;
+	RO_FAILS(MIRVOL_IOC_PLEX_ACTION, pa, "plex action offline",
+		 c.volume_uuid);
+
+	memcpy(rn.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+	strcpy(rn.name, "ro-renamed");
+	RO_FAILS(MIRVOL_IOC_RENAME, rn, "rename", c.volume_uuid);
+
+	memcpy(sv.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+	sv.hdr.flags = MIRVOL_SET_F_SPEED;
+	sv.sync_speed_min = 7;
+	sv.sync_speed_max = 77;
+	RO_FAILS(MIRVOL_IOC_SET_VOLUME, sv, "set-volume", c.volume_uuid);
+
+	memcpy(sa.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+	sa.action = MIRVOL_SYNC_CHECK;
+	RO_FAILS(MIRVOL_IOC_SYNC_ACTION, sa, "check", c.volume_uuid);
+
+	memcpy(vr.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+	RO_FAILS(MIRVOL_IOC_STOP, vr, "stop", c.volume_uuid);
+	RO_FAILS(MIRVOL_IOC_REMOVE, vr, "remove", c.volume_uuid);
+
+
+	/* One plex, and the other device to add. */
+	CHECK(remove_volume(MIRVOL_IOC_REMOVE, c.volume_uuid) == 0,
+	      "remove ro");
+	create_init(&c, "ro", fd0, -1);
+	c.hdr.flags = MIRVOL_CREATE_F_ASSUME_CLEAN;
+	CHECK(ioc(MIRVOL_IOC_CREATE, &c) == 0, "create ro over %s", dev0);
+	memcpy(ap.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
+	ap.fd = fd1;
+	RO_FAILS(MIRVOL_IOC_ADD_PLEX, ap, "add-plex", c.volume_uuid);
+	CHECK(dev_free(dev1), "an add-plex that could not reply left %s free",
+	      dev1);
+
+	/* Stopped: its member, assembled from read-only memory. */
+	CHECK(remove_volume(MIRVOL_IOC_STOP, c.volume_uuid) == 0, "stop ro");
+	vols = nr_volumes();
+	m = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		 -1, 0);
+	if (m == MAP_FAILED) {
+		perror("mmap");
+		exit(2);
+	}
+	memset(m, 0, sizeof(*m));
+	m->fd = fd0;
+	as.nr_members = 1;
+	as.members_ptr = (uintptr_t)m;
+	RO_FAILS(MIRVOL_IOC_ASSEMBLE, as, "assemble", NULL);
+	CHECK(nr_volumes() == vols && dev_free(dev0),
+	      "an assemble that could not reply assembled nothing");
+	CHECK(mprotect(m, pg, PROT_READ) == 0, "members read-only");
+	as.hdr.reason = ~0U;
+	{
+		int got = ioc(MIRVOL_IOC_ASSEMBLE, &as);
+
+		CHECK(got == EFAULT && as.hdr.reason ==
+		      MIRVOL_R_INVALID_ARGUMENT,
+		      "assemble of read-only members: errno %d reason %u", got,
+		      as.hdr.reason);
+	}
+	CHECK(nr_volumes() == vols && dev_free(dev0),
+	      "an assemble that could not write its members assembled nothing");
+	CHECK(mprotect(m, pg, PROT_READ | PROT_WRITE) == 0, "members writable");
+	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == 0 &&
+	      m->result == MIRVOL_MEMBER_ACTIVE, "assemble ro");
+	CHECK(remove_volume(MIRVOL_IOC_REMOVE, c.volume_uuid) == 0 &&
+	      dev_free(dev0) && dev_free(dev1), "remove ro");
+	munmap(m, pg);
+	close(fd0);
+	close(fd1);
+	free(before);
+}
+
 /* Random bytes into every command: errors only, nothing left behind. */
 static void test_random(void)
 {
@@ -716,6 +955,7 @@ int main(int argc, char **argv)
 	test_version();
 	test_create();
 	test_lookups();
+	test_readonly();
 	test_random();
 	test_unprivileged();
 	printf("%s: %d failed\n", argv[0], failures);
