@@ -749,6 +749,28 @@ static bool md_outranks(const struct mirvol_md *a, const struct mirvol_md *b)
 	return a->plex_index < b->plex_index;
 }
 
+/*
+ * Did @m run without the volume whose superblock is @vol_md, and write?
+ * @vol_md records @m's slot failed, missing or offline since the update
+ * at gone_generation, which @m did not take: its own last superblock is
+ * older (marked offline, of that one: mirvol_sb_mark_offline()).  Run
+ * alone it took updates of its own, its start and its dirty mark, past
+ * it, saying it is in sync; its table need not list a plex the volume
+ * has (one replaced meanwhile), nor its generation pass the volume's.
+ * A join cut short (mirvol_sb_join_plex(): one generation ahead of the
+ * volume then) and a partial target that took updates after it left say
+ * they are syncing.  A slot without gone_generation is copied in full.
+ */
+static bool ran_apart(const struct mirvol_md *vol_md,
+		      const struct mirvol_md *m)
+{
+	const struct mirvol_md_plex *p = &vol_md->plexes[m->plex_index];
+
+	return (gone_state(p->state) || p->state == MIRVOL_PLEX_OFFLINE) &&
+	       p->gone_generation && m->generation > p->gone_generation &&
+	       m->plexes[m->plex_index].state == MIRVOL_PLEX_ACTIVE;
+}
+
 /**
  * mirvol_assemble_plan - decide how to assemble a volume from its members
  * @mds: the members' current superblocks, all of the same volume UUID
@@ -762,7 +784,8 @@ static bool md_outranks(const struct mirvol_md *a, const struct mirvol_md *b)
  * update but possibly the last (a crash in the middle of writing the
  * superblocks to all plexes leaves them one generation apart); otherwise
  * it is stale.  Two members that each record the other as failed or
- * missing both ran without the other: split brain, nothing is assembled.
+ * missing both ran without the other, as did one that ran alone since the
+ * newest recorded it gone (ran_apart()): split brain, nothing is assembled.
  * After an unclean shutdown (dirty) the lowest current active plex is the
  * resync source and the other in-sync plexes resync from it.  With a
  * write-intent bitmap those, and a member back from missing that the
@@ -829,6 +852,14 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 				classes[j] = MIRVOL_ASM_SPLIT;
 				split = true;
 			}
+		}
+	}
+	/* One that ran without the newest, which has none of its table. */
+	for (i = 0; i < n; i++) {
+		if (classes[i] == MIRVOL_ASM_CURRENT &&
+		    ran_apart(newest, mds[i])) {
+			classes[i] = MIRVOL_ASM_SPLIT;
+			split = true;
 		}
 	}
 	if (split) {
@@ -956,7 +987,8 @@ static bool records_active_gone(const struct mirvol_md *vol_md,
  * with @readd: a plex that failed (a write error, or 'mirvolctl fail')
  * is not trusted back by itself (PLEX_FAILED).  A member that ran without
  * the volume (it records one of the volume's in-sync plexes as failed or
- * missing, or it is newer than the volume) has diverged: split brain.
+ * missing, it is newer than the volume, or it ran alone since it left:
+ * ran_apart()) has diverged: split brain.
  *
  * Return: MIRVOL_R_NONE, NOT_A_MEMBER, DEVICE_BUSY, PLEX_FAILED or
  * SPLIT_BRAIN.
@@ -977,6 +1009,8 @@ enum mirvol_reason mirvol_rejoin_check(const struct mirvol_md *vol_md,
 	if (p->state == MIRVOL_PLEX_FAILED && !readd)
 		return MIRVOL_R_PLEX_FAILED;
 	if (records_active_gone(vol_md, m))
+		return MIRVOL_R_SPLIT_BRAIN;
+	if (ran_apart(vol_md, m))
 		return MIRVOL_R_SPLIT_BRAIN;
 	return MIRVOL_R_NONE;
 }

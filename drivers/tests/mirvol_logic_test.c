@@ -1897,6 +1897,136 @@ static void mirvol_test_plan_last_in_sync(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r, MIRVOL_R_NONE);
 }
 
+/*
+ * The volume {A, P}: P (slot 1) went missing at generation 11, then the
+ * volume replaced A (slot 0, 0x10) by C (0x30) and went on to 40.  P's
+ * own superblock, of generation @gen, says it is in sync.
+ */
+static void md_replaced_pair(struct mirvol_md *c, struct mirvol_md *p,
+			     u64 gen)
+{
+	md_member(c, 2, 0, 40);
+	c->plex_uuid[0] = 0x30;
+	c->plexes[0].uuid[0] = 0x30;
+	c->plexes[1].state = MIRVOL_PLEX_MISSING;
+	c->plexes[1].sync_offset = 0;
+	c->plexes[1].gone_generation = 11;
+	c->bitmap_region = 128;
+	c->bitmap_cleared_gen = 1;
+	md_member(p, 2, 1, gen);
+	p->bitmap_region = 128;
+	p->bitmap_cleared_gen = 1;
+}
+
+/*
+ * P ran alone meanwhile (F_RUN) and was written: its start and its dirty
+ * mark took it past the generation the volume recorded it gone at, and
+ * its superblock records A missing.  It ran without the volume, though
+ * no plex the volume has is in its table, and its generation is below
+ * the volume's: split brain, not a return copying the bitmap's regions
+ * (it would keep its own writes everywhere else).
+ */
+static void mirvol_test_rejoin_after_replace(struct kunit *test)
+{
+	static struct mirvol_md c, p;
+	const struct mirvol_md *mds[] = { &c, &p };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	md_replaced_pair(&c, &p, 13);
+	p.plexes[0].state = MIRVOL_PLEX_MISSING;	/* it ran alone */
+	p.plexes[0].sync_offset = 0;
+	p.plexes[0].gone_generation = 11;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_SPLIT_BRAIN);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	KUNIT_EXPECT_EQ(test, classes[1], (unsigned int)MIRVOL_ASM_SPLIT);
+	KUNIT_EXPECT_FALSE(test, plan.reason == MIRVOL_R_NONE &&
+			   plan.slot_partial[1]);
+	/* Failed, and re-added: the same. */
+	c.plexes[1].state = MIRVOL_PLEX_FAILED;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, true),
+			MIRVOL_R_SPLIT_BRAIN);
+	/* Offline, its mark lost, then run alone: the same. */
+	c.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_SPLIT_BRAIN);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+}
+
+/*
+ * The returns of P that did not run without the volume, in the same
+ * volume: each is taken back as before.
+ */
+static void mirvol_test_rejoin_after_replace_legit(struct kunit *test)
+{
+	static struct mirvol_md c, p;
+	const struct mirvol_md *mds[] = { &c, &p };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	/* It missed the updates from 11 on: its last one is 10. */
+	md_replaced_pair(&c, &p, 10);
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_NONE);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1],
+			(unsigned int)MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
+	/* Failed at 11, re-added. */
+	c.plexes[1].state = MIRVOL_PLEX_FAILED;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, true),
+			MIRVOL_R_NONE);
+	/*
+	 * Taken offline at 11, its own superblock marked so at 11
+	 * (mirvol_sb_mark_offline()); or that mark lost: 10.
+	 */
+	c.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_NONE);
+	p.generation = 11;
+	p.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	p.plexes[1].gone_generation = 11;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_NONE);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1],
+			(unsigned int)MIRVOL_PLEX_OFFLINE);
+	/*
+	 * Its rejoin at 30 cut short by a power cut: its superblock is the
+	 * join's, of 31, listing it syncing by the bitmap since 11
+	 * (mirvol_sb_join_plex()); the volume started without it.  Or a
+	 * partial target (dirty, merge) that took updates after 11.
+	 */
+	c.plexes[1].state = MIRVOL_PLEX_MISSING;
+	p.generation = 31;
+	p.plexes[1].state = MIRVOL_PLEX_SYNCING;
+	p.plexes[1].flags = MIRVOL_PLEX_F_BITMAP_SYNC;
+	p.plexes[1].sync_offset = 0;
+	p.plexes[1].gone_generation = 11;
+	p.plexes[0].uuid[0] = 0x30;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_NONE);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
+	/* Left copying everything: no gone_generation, copies it all. */
+	c.plexes[1].gone_generation = 0;
+	p.plexes[1].state = MIRVOL_PLEX_ACTIVE;
+	p.plexes[1].flags = 0;
+	p.plexes[1].gone_generation = 0;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_NONE);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1],
+			(unsigned int)MIRVOL_PLEX_STALE);
+}
+
 static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE_PARAM(mirvol_test_name, name_gen_params),
 	KUNIT_CASE(mirvol_test_name_unterminated),
@@ -1944,6 +2074,8 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_plan_last_in_sync),
 	KUNIT_CASE(mirvol_test_rejoin),
 	KUNIT_CASE(mirvol_test_late_join),
+	KUNIT_CASE(mirvol_test_rejoin_after_replace),
+	KUNIT_CASE(mirvol_test_rejoin_after_replace_legit),
 	{}
 };
 
