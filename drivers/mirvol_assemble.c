@@ -56,13 +56,14 @@ struct mirvol_member {
 };
 
 /*
- * Tell user space (mirvolctl monitor) that assembly refused a member for
- * a reason that needs an administrator: diverged, unreadable or failed,
- * or a former member (its superblock names a volume that no longer lists
- * it: a power cut before remove-plex or replace erased it).
+ * Tell user space (mirvolctl monitor) that assembly refused the member
+ * @devt, its superblock @md (NULL if unread), for a reason that needs an
+ * administrator: diverged, unreadable or failed, or a former member (its
+ * superblock names a volume that no longer lists it: a power cut before
+ * remove-plex or replace erased it).
  */
-static void mirvol_member_refused_event(struct mirvol_member *m,
-					enum mirvol_reason reason)
+static void mirvol_refused_event(dev_t devt, const struct mirvol_md *md,
+				 enum mirvol_reason reason)
 {
 	char ev[] = "MIRVOL_EVENT=assembly-refused";
 	char why[sizeof("MIRVOL_REASON=") + 32];
@@ -77,19 +78,19 @@ static void mirvol_member_refused_event(struct mirvol_member *m,
 	    reason != MIRVOL_R_METADATA_VERSION &&
 	    reason != MIRVOL_R_PLEX_FAILED &&
 	    reason != MIRVOL_R_NO_IN_SYNC_MEMBER &&
-	    !(reason == MIRVOL_R_NOT_A_MEMBER && m->have_md))
+	    !(reason == MIRVOL_R_NOT_A_MEMBER && md))
 		return;
 	snprintf(why, sizeof(why), "MIRVOL_REASON=%s",
 		 mirvol_reason_str(reason));
-	snprintf(dev, sizeof(dev), "MIRVOL_DEVNUM=%u:%u", MAJOR(m->devt),
-		 MINOR(m->devt));
+	snprintf(dev, sizeof(dev), "MIRVOL_DEVNUM=%u:%u", MAJOR(devt),
+		 MINOR(devt));
 	envp[n++] = ev;
 	envp[n++] = why;
 	envp[n++] = dev;
-	if (m->have_md) {
-		snprintf(name, sizeof(name), "MIRVOL_NAME=%s", m->md.name);
+	if (md) {
+		snprintf(name, sizeof(name), "MIRVOL_NAME=%s", md->name);
 		snprintf(uuid, sizeof(uuid), "MIRVOL_UUID=%pUb",
-			 m->md.volume_uuid);
+			 md->volume_uuid);
 		envp[n++] = name;
 		envp[n++] = uuid;
 	}
@@ -100,7 +101,7 @@ static void mirvol_member_refused_event(struct mirvol_member *m,
 static void mirvol_member_refuse(struct mirvol_member *m,
 				 enum mirvol_reason reason)
 {
-	mirvol_member_refused_event(m, reason);
+	mirvol_refused_event(m->devt, m->have_md ? &m->md : NULL, reason);
 	m->um->result = MIRVOL_MEMBER_REFUSED;
 	m->um->reason = reason;
 	m->refused = true;
@@ -598,6 +599,19 @@ enum mirvol_asm_end {
 	MIRVOL_ASM_DYING,	/* being torn down: members untouched */
 };
 
+/* The member of this call's @ms that handed @plex over, or NULL. */
+static struct mirvol_member *mirvol_handed_by(struct mirvol_member **ms,
+					      unsigned int n,
+					      const struct mirvol_plex *plex)
+{
+	unsigned int j;
+
+	for (j = 0; j < n; j++)
+		if (ms[j]->joined && ms[j]->plex == plex)
+			return ms[j];
+	return NULL;
+}
+
 /*
  * Does @vol hold a member another call handed over (udev's incremental
  * assembly, between this call's listing of the volume and its lock)?
@@ -609,21 +623,44 @@ enum mirvol_asm_end {
 static bool mirvol_holds_others(struct mirvol_volume *vol,
 				struct mirvol_member **ms, unsigned int n)
 {
-	unsigned int i, j;
+	unsigned int i;
 
 	lockdep_assert_held(&vol->lock);
 	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
-		if (!plex || !plex->md)
-			continue;
-		for (j = 0; j < n; j++)
-			if (ms[j]->joined && ms[j]->plex == plex)
-				break;
-		if (j == n)
+		if (plex && plex->md && !mirvol_handed_by(ms, n, plex))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * @vol, refused, is killed: the devices it holds go back.  This call's
+ * members among them are refused with @reason; one an earlier call handed
+ * over (udev's incremental assembly), whose call has returned, is said
+ * refused to user space all the same.  vol->lock held.
+ */
+static void mirvol_refuse_held(struct mirvol_volume *vol,
+			       struct mirvol_member **ms, unsigned int n,
+			       enum mirvol_reason reason)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&vol->lock);
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+		struct mirvol_member *m;
+
+		if (!plex || !plex->bdev)
+			continue;
+		m = mirvol_handed_by(ms, n, plex);
+		if (m)
+			mirvol_member_refuse(m, reason);
+		else
+			mirvol_refused_event(plex->bdev->bd_dev, plex->md,
+					     reason);
+	}
 }
 
 /*
@@ -729,8 +766,10 @@ mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
 			reason = MIRVOL_R_IO_ERROR;
 		}
 		*op_id = mirvol_resync_if_needed(vol) ?: *op_id;
-	} else if (*end == MIRVOL_ASM_KILLED)
+	} else if (*end == MIRVOL_ASM_KILLED) {
+		mirvol_refuse_held(vol, ms, n, reason);
 		mirvol_volume_kill(vol, false);	/* not DEAD: checked above */
+	}
 	mutex_unlock(&vol->lock);
 	return reason;
 }

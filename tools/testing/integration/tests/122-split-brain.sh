@@ -3,7 +3,8 @@
 #
 # Split brain: each disk is started alone (--run) in its own boot and
 # written.  With both present, mirvol refuses to put them together
-# (SPLIT_BRAIN, naming the members); the admin assembles one side and adds
+# (SPLIT_BRAIN, naming the members) and tells mirvolctl monitor so, for
+# each member (assembly-refused); the admin assembles one side and adds
 # the other back as a new plex.
 #
 # And one side replaced meanwhile: volume rv {q, p}, p failed (a failed
@@ -71,7 +72,7 @@ both_replaced() {
 }
 
 stage_both() {
-	local err json
+	local err json mon_pid d
 	require jq cmp
 	settle
 	# udev started one side; the other was refused.
@@ -79,8 +80,19 @@ stage_both() {
 		mirvolctl stop "$v"
 	done
 	settle
+	"$MIRVOLCTL" monitor --json >"$TEST_TMP/mon.json" 2>"$TEST_TMP/mon.err" &
+	mon_pid=$!
+	sleep 1
 	err=$(mirvolctl assemble "$(disk a)" "$(disk b)" 2>&1 >/dev/null) && fail "the two sides were assembled together"
 	log "assemble: $err"
+	# Both members refused, each said to the monitor.
+	for d in "$(disk a)" "$(disk b)"; do
+		wait_for 10 sh -c "jq -s -e --arg d '$d' 'map(select(.event == \"assembly-refused\" and
+			.reason == \"SPLIT_BRAIN\" and .device == \$d)) | length >= 1' '$TEST_TMP/mon.json' >/dev/null" ||
+			fail "no assembly-refused event (SPLIT_BRAIN) for $d: $(cat "$TEST_TMP/mon.json" "$TEST_TMP/mon.err")"
+	done
+	kill "$mon_pid"
+	wait "$mon_pid" || true
 	[[ $(tail -n 1 <<<"$err") =~ \(SPLIT_BRAIN\)$ ]] || fail "expected SPLIT_BRAIN, got: $(tail -n 1 <<<"$err")"
 	grep -q "$(disk a)" <<<"$err" || fail "the error does not name $(disk a)"
 	grep -q "$(disk b)" <<<"$err" || fail "the error does not name $(disk b)"
