@@ -1017,7 +1017,6 @@ static void mirvol_test_plan_split_brain(struct kunit *test)
 	mirvol_assemble_plan(mds, 2, classes, &plan);
 	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
 	KUNIT_EXPECT_EQ(test, classes[0], MIRVOL_ASM_SPLIT);
-	KUNIT_EXPECT_EQ(test, classes[1], MIRVOL_ASM_SPLIT);
 	/* Failed counts like missing. */
 	b.plexes[0].state = MIRVOL_PLEX_FAILED;
 	mirvol_assemble_plan(mds, 2, classes, &plan);
@@ -2027,6 +2026,48 @@ static void mirvol_test_rejoin_after_replace_legit(struct kunit *test)
 			(unsigned int)MIRVOL_PLEX_STALE);
 }
 
+/*
+ * B taken offline by A's side at generation 100, A running on; B's own
+ * superblock of 100 (an old image, or its offline mark failed) records
+ * both in sync, and B is started alone (--run), recording A missing.
+ * Each side ran without the other: split brain, whichever is newer.
+ */
+static void mirvol_test_plan_offline_ran_alone(struct kunit *test)
+{
+	struct mirvol_md a, b;
+	const struct mirvol_md *mds[] = { &a, &b };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	/* A ran on after taking B offline at generation 100. */
+	md_member(&a, 2, 0, 120);
+	a.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	a.plexes[1].gone_generation = 100;
+	/* B, its superblock of 100, started alone at 101: A missing. */
+	md_member(&b, 2, 1, 103);
+	b.plexes[0].state = MIRVOL_PLEX_MISSING;
+	b.plexes[0].gone_generation = 101;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&a, &b, false),
+			MIRVOL_R_SPLIT_BRAIN);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	/* B ran longer: A would be resynced from B, its writes lost. */
+	b.generation = 130;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	KUNIT_EXPECT_EQ(test, classes[0], MIRVOL_ASM_SPLIT);
+	/* B never ran alone: held offline, no split brain. */
+	md_member(&b, 2, 1, 100);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_OFFLINE);
+	/* Likewise with its offline mark (mirvol_sb_mark_offline()). */
+	b.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_OFFLINE);
+}
+
 static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE_PARAM(mirvol_test_name, name_gen_params),
 	KUNIT_CASE(mirvol_test_name_unterminated),
@@ -2072,6 +2113,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_plan_join_cut),
 	KUNIT_CASE(mirvol_test_plan_duplicate),
 	KUNIT_CASE(mirvol_test_plan_last_in_sync),
+	KUNIT_CASE(mirvol_test_plan_offline_ran_alone),
 	KUNIT_CASE(mirvol_test_rejoin),
 	KUNIT_CASE(mirvol_test_late_join),
 	KUNIT_CASE(mirvol_test_rejoin_after_replace),
