@@ -790,14 +790,16 @@ static bool ran_apart(const struct mirvol_md *vol_md,
  * resync source and the other in-sync plexes resync from it.  With a
  * write-intent bitmap those, and a member back from missing that the
  * bitmap covers (bitmap_covers()), copy only the regions whose bit is set
- * (@plan->slot_partial).
+ * (@plan->slot_partial).  The last in-sync plex back (recorded
+ * MIRVOL_PLEX_F_LAST_IN_SYNC) makes the syncing plexes copy everything
+ * from 0, clean or not.
  */
 void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 			  unsigned int *classes, struct mirvol_asm_plan *plan)
 {
 	const struct mirvol_md *newest;
 	unsigned int i, j, active = 0;
-	bool split = false;
+	bool split = false, rewind = false;
 
 	memset(plan, 0, sizeof(*plan));
 	plan->newest = -1;
@@ -901,13 +903,18 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 		}
 		/*
 		 * The last in-sync plex went away: the others were written
-		 * without it, but nothing was acknowledged without it.
+		 * without it, but nothing was acknowledged without it.  Its
+		 * cache may have lost writes it had completed, never
+		 * flushed, that the syncing plexes took below their
+		 * checkpoints: they copy everything again (below), as when
+		 * it comes back to a running volume (mirvol_rejoin()).
 		 */
 		if (p->state == MIRVOL_PLEX_ACTIVE &&
 		    (p->flags & MIRVOL_PLEX_F_LAST_IN_SYNC)) {
 			plan->slot_state[i] = MIRVOL_PLEX_ACTIVE;
 			plan->slot_sync[i] = newest->data_size;
 			active++;
+			rewind = true;
 		} else if (mds[m]->generation + 1 < newest->generation ||
 		    gone_state(p->state) || p->state == MIRVOL_PLEX_STALE) {
 			classes[m] = MIRVOL_ASM_STALE;
@@ -931,6 +938,12 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 	if (!active) {
 		plan->reason = MIRVOL_R_NO_IN_SYNC_MEMBER;
 		return;
+	}
+	for (i = 0; rewind && i < MIRVOL_MAX_PLEXES; i++) {
+		if (plan->slot_state[i] != MIRVOL_PLEX_SYNCING)
+			continue;
+		plan->slot_sync[i] = 0;
+		plan->slot_partial[i] = false;
 	}
 	if (!(newest->flags & MIRVOL_SB_F_DIRTY))
 		return;

@@ -7635,6 +7635,68 @@ static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 }
 
 /*
+ * As mirvol_test_last_in_sync_back_rewinds, but plex 0 comes back at
+ * boot: the volume is stopped (clean) while plex 0 is away, and both
+ * members are assembled together afterwards.  The newest superblock,
+ * plex 1's, is clean and records plex 0 as the last in-sync plex: plex 1
+ * must copy everything from it again, not resume from its checkpoint
+ * keeping the write plex 0 lost below it.
+ */
+static void mirvol_test_last_in_sync_back_after_stop(struct kunit *test)
+{
+	const sector_t sector = 2048, checkpoint = 8192;
+	static const unsigned int both[] = { 0, 1 };
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p0;
+	u64 op_id;
+
+	io_create_syncing_past(test, "kunit-laststop", sector, checkpoint,
+			       0x01d0);
+	memcpy(uuid, &ctx->vol->uuid, MIRVOL_UUID_LEN);
+	p0 = ctx->vol->plexes[0];
+	fill(ctx->pages, 0x0e3e);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
+				    ctx->pages, IO_PAGES), 0);
+	KUNIT_ASSERT_TRUE(test, unplug_plex(p0));
+	if (ctx->vol->op_id)
+		mirvol_op_wait(ctx->vol->op_id, 60000, &info);
+	/* Plex 0's cache lost the write: its media hold the old data. */
+	fill(ctx->pages, 0x01d0);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + sector,
+				    ctx->pages, IO_PAGES), 0);
+	/* A clean stop without plex 0. */
+	__fput_sync(ctx->vfile);
+	ctx->vfile = NULL;
+	KUNIT_ASSERT_EQ(test, mirvol_volume_teardown(ctx->vol, false),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(ctx->vol);
+	ctx->vol = NULL;
+
+	reason = assemble_rams(test, ctx, both, 2, 0, um, &reply);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "assemble: reason %d, members %u/%u %u/%u", reason,
+			    um[0].result, um[0].reason, um[1].result,
+			    um[1].reason);
+	ctx->vol = mirvol_lookup(uuid);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	op_id = reply.op_id ?: READ_ONCE(ctx->vol->op_id);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, sector), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, sector), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "in sync, plex 1 holds data plex 0 does not");
+}
+
+/*
  * Plex 0, the last in-sync plex, fails every flush, and a superblock
  * update fails: plex 0's superblock stays behind the volume's generation,
  * which each attempt raised.
@@ -12219,6 +12281,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_last_in_sync_back_rewinds),
+	KUNIT_CASE(mirvol_test_last_in_sync_back_after_stop),
 	KUNIT_CASE(mirvol_test_last_in_sync_flush_lost),
 	KUNIT_CASE(mirvol_test_last_in_sync_user_flush_fails),
 	KUNIT_CASE(mirvol_test_assemble_plain_keeps_others),

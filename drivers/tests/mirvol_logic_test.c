@@ -2068,6 +2068,56 @@ static void mirvol_test_plan_offline_ran_alone(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_OFFLINE);
 }
 
+/*
+ * The last in-sync plex back at assembly, the newest superblock (a
+ * syncing plex's) clean: its cache may have lost writes the syncing plex
+ * took below its checkpoint, as in a running volume (mirvol_rejoin()).
+ * The syncing plex copies everything again, from 0, not by the bitmap.
+ */
+static void mirvol_test_plan_last_in_sync_clean(struct kunit *test)
+{
+	struct mirvol_md a, b;
+	const struct mirvol_md *mds[] = { &a, &b };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	md_member(&a, 2, 0, 100);
+	a.plexes[1].state = MIRVOL_PLEX_SYNCING;
+	a.plexes[1].sync_offset = 4096;
+	md_member(&b, 2, 1, 107);
+	b.plexes[0].flags = MIRVOL_PLEX_F_LAST_IN_SYNC;
+	b.plexes[1].state = MIRVOL_PLEX_SYNCING;
+	b.plexes[1].sync_offset = 8192;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[0], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[1], 0ULL);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+	/* A partial target likewise: everything. */
+	md_bitmap(&a, 1);
+	md_bitmap(&b, 1);
+	b.plexes[1].flags = MIRVOL_PLEX_F_BITMAP_SYNC;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[1], 0ULL);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+	/*
+	 * Plex 0 was run alone meanwhile (--run), a few updates only: plex
+	 * 1's superblock still outranks its own, and plex 1 lacks the
+	 * writes plex 0 took alone, below its checkpoint too.
+	 */
+	a.generation = 103;
+	a.plexes[1].state = MIRVOL_PLEX_MISSING;
+	a.plexes[1].sync_offset = 0;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.newest, 1);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[0], MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, plan.slot_sync[1], 0ULL);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+}
+
 static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE_PARAM(mirvol_test_name, name_gen_params),
 	KUNIT_CASE(mirvol_test_name_unterminated),
@@ -2114,6 +2164,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_plan_duplicate),
 	KUNIT_CASE(mirvol_test_plan_last_in_sync),
 	KUNIT_CASE(mirvol_test_plan_offline_ran_alone),
+	KUNIT_CASE(mirvol_test_plan_last_in_sync_clean),
 	KUNIT_CASE(mirvol_test_rejoin),
 	KUNIT_CASE(mirvol_test_late_join),
 	KUNIT_CASE(mirvol_test_rejoin_after_replace),
