@@ -188,15 +188,18 @@ mirvol_plex_placeholder(const struct mirvol_md_plex *p, unsigned int index)
  * Does the bitmap hold every write that @old, a missing plex (or a failed
  * one being re-added), missed?  As bitmap_covers() in mirvol_logic.c: a
  * plex that left while copying everything has no gone_generation
- * (mirvol_sb_targets()).  sb_mutex held.
+ * (mirvol_sb_targets()), and the device back, its superblock of
+ * generation @own, must hold the image the plex left with, not an older
+ * one (mirvol_bitmap_image_left()).  sb_mutex held.
  */
 static bool mirvol_bitmap_covers(struct mirvol_volume *vol,
-				 struct mirvol_plex *old, bool readd)
+				 struct mirvol_plex *old, u64 own, bool readd)
 {
 	return vol->bitmap && (old->state == MIRVOL_PLEX_MISSING ||
 			       (readd && old->state == MIRVOL_PLEX_FAILED)) &&
 	       mirvol_bitmap_gone_covered(old->gone_generation,
-					  vol->bitmap->cleared_gen);
+					  vol->bitmap->cleared_gen) &&
+	       mirvol_bitmap_image_left(own, old->gone_generation);
 }
 
 /*
@@ -227,6 +230,11 @@ static void mirvol_hold_offline(struct mirvol_volume *vol,
 	plex->state = MIRVOL_PLEX_OFFLINE;
 	plex->gone_generation = old->gone_generation;
 	plex->full_copy = old->full_copy;
+	/* An older image than it left with: back online, everything. */
+	if (!mirvol_bitmap_image_left(m->md.generation, old->gone_generation)) {
+		plex->gone_generation = 0;
+		plex->full_copy = true;
+	}
 	plex->boot = old->boot;
 	plex->write_mostly = old->write_mostly;
 	mirvol_plex_get(old);
@@ -324,7 +332,7 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 		 * into its volatile cache, never flushed, now lost.
 		 */
 		mirvol_rewind_syncing(vol);
-	} else if (mirvol_bitmap_covers(vol, old, readd) &&
+	} else if (mirvol_bitmap_covers(vol, old, m->md.generation, readd) &&
 		   !mirvol_bitmap_resync_begin(vol->bitmap)) {
 		/*
 		 * Covered even if it joins a pass that runs, and since it
@@ -502,6 +510,12 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 		plex->full_copy = !p->gone_generation &&
 				  p->state != MIRVOL_PLEX_ACTIVE &&
 				  !(p->flags & MIRVOL_PLEX_F_BITMAP_SYNC);
+		/* Its device (held offline, failed) older than it left. */
+		if (plex->md && !mirvol_bitmap_image_left(plex->md->generation,
+							  p->gone_generation)) {
+			plex->gone_generation = 0;
+			plex->full_copy = true;
+		}
 		plex->boot = !!(p->flags & MIRVOL_PLEX_F_BOOT);
 		plex->write_mostly = !!(p->flags & MIRVOL_PLEX_F_WRITE_MOSTLY);
 		kfree(plex->md);

@@ -711,13 +711,16 @@ static bool gone_state(unsigned int state)
  * never cleared while a plex is out of sync (mirvol_bitmap.c, rule 3).
  * A plex that left while copying everything has no gone_generation: the
  * bitmap says nothing of the regions it never got (mirvol_sb_targets()).
+ * Its device, of generation @own, must hold the image it left with, not
+ * an older one (mirvol_bitmap_image_left()).
  */
 static bool bitmap_covers(const struct mirvol_md *newest,
-			  const struct mirvol_md_plex *p)
+			  const struct mirvol_md_plex *p, u64 own)
 {
 	return newest->bitmap_region && p->state == MIRVOL_PLEX_MISSING &&
 	       mirvol_bitmap_gone_covered(p->gone_generation,
-					  newest->bitmap_cleared_gen);
+					  newest->bitmap_cleared_gen) &&
+	       mirvol_bitmap_image_left(own, p->gone_generation);
 }
 
 /* Does @a's superblock record @b as failed or missing? */
@@ -918,7 +921,7 @@ void mirvol_assemble_plan(const struct mirvol_md *const *mds, unsigned int n,
 		} else if (mds[m]->generation + 1 < newest->generation ||
 		    gone_state(p->state) || p->state == MIRVOL_PLEX_STALE) {
 			classes[m] = MIRVOL_ASM_STALE;
-			if (bitmap_covers(newest, p)) {
+			if (bitmap_covers(newest, p, mds[m]->generation)) {
 				plan->slot_state[i] = MIRVOL_PLEX_SYNCING;
 				plan->slot_partial[i] = true;
 			} else {

@@ -48,6 +48,24 @@ static inline bool mirvol_bitmap_gone_covered(u64 gone, u64 cleared_gen)
 	return gone && gone > cleared_gen;
 }
 
+/*
+ * Is the image a device holds, its superblock of generation @own, the one
+ * its plex left the in-sync set with at generation @gone?  The bitmap
+ * holds what the plex missed since then, never what it lacked before: an
+ * older image (a dd clone, a restored backup, a reverted VM disk) lacks
+ * writes made before it left whose bits were cleared (as md refuses a
+ * bitmap-based re-add of a device older than the bitmap).  The plex took
+ * every update before @gone, the first without it; at most one more
+ * generation behind when assembly after a crash in the middle of an
+ * update counted it current, and the update recording it gone was that
+ * assembly's (mirvol_assemble_plan()), or when the superblock write of
+ * the update before @gone failed on it.
+ */
+static inline bool mirvol_bitmap_image_left(u64 own, u64 gone)
+{
+	return own + 2 >= gone;
+}
+
 bool mirvol_plex_transition_valid(unsigned int from, unsigned int to);
 unsigned int mirvol_volume_state_of(const unsigned int *states,
 				    unsigned int n);

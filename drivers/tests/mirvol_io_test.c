@@ -107,6 +107,32 @@ static int read_plex(struct io_ctx *ctx, unsigned int i, sector_t sector)
 		     MIRVOL_DATA_OFFSET_SECTORS + sector, ctx->check, IO_PAGES);
 }
 
+/* Plex @i's metadata head (its superblocks) into @buf. */
+static void head_save(struct kunit *test, struct io_ctx *ctx, unsigned int i,
+		      u8 *buf)
+{
+	unsigned int p;
+
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_READ, 0, ctx->check,
+				    MIRVOL_META_HEAD_PAGES), 0);
+	for (p = 0; p < MIRVOL_META_HEAD_PAGES; p++)
+		memcpy(buf + p * PAGE_SIZE, page_address(ctx->check[p]),
+		       PAGE_SIZE);
+}
+
+/* Write @buf, saved by head_save(), back as plex @i's metadata head. */
+static void head_restore(struct kunit *test, struct io_ctx *ctx,
+			 unsigned int i, const u8 *buf)
+{
+	unsigned int p;
+
+	for (p = 0; p < MIRVOL_META_HEAD_PAGES; p++)
+		memcpy(page_address(ctx->check[p]), buf + p * PAGE_SIZE,
+		       PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_WRITE, 0, ctx->check,
+				    MIRVOL_META_HEAD_PAGES), 0);
+}
+
 /*
  * Every test checks the suspension windows: a holder link, a plexN/
  * directory made or removed, a join's superblock write, reached with a
@@ -8366,6 +8392,80 @@ static void mirvol_test_offline_unplugged(struct kunit *test)
 }
 
 /*
+ * As mirvol_test_bitmap_old_image_rejoin, for an offline plex: its device
+ * goes, and what comes back is an old image of it, from generations
+ * before it was taken offline; a region written and cleared in between
+ * is old on it.  It is held offline all the same (an image to keep), but
+ * online must copy everything, not only the regions written while it was
+ * offline.
+ */
+static void mirvol_test_offline_old_image_back(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_volume *vol;
+	struct block_device *bdev;
+	struct mirvol_plex *p1;
+	sector_t s, where = 0;
+	u64 op_id = 0;
+	unsigned int i;
+	u8 *head;
+
+	head = kunit_kzalloc(test, MIRVOL_META_HEAD_PAGES * PAGE_SIZE,
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, head);
+	io_create(test, "kunit-offold", 2, true, NULL);
+	vol = ctx->vol;
+	KUNIT_ASSERT_NOT_NULL(test, vol->bitmap);
+	s = (sector_t)50 << vol->bitmap->shift;
+	p1 = vol->plexes[1];
+	fill(ctx->pages, 0x01d2);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	/* The image: plex 1 as it is now. */
+	head_save(test, ctx, 1, head);
+	/* Written since, and clean again: the bitmap no longer holds it. */
+	fill(ctx->pages, 0x0e40);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	bitmap_fast_clear(vol->bitmap, 50);
+	KUNIT_ASSERT_TRUE(test, disk_bit_becomes(test, ctx, 2, 50, false,
+						 3000));
+	bitmap_fast_clear(vol->bitmap, MIRVOL_BM_CLEAR_MS_DEFAULT);
+	mutex_lock(&vol->lock);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, mirvol_sb_update(vol), 0);
+	mutex_unlock(&vol->lock);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	bdev = p1->bdev;
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, true);
+	KUNIT_ASSERT_TRUE(test, wait_until(!READ_ONCE(p1->bdev)));
+	flush_mirvol_works();
+
+	/* The old image comes back: held offline, then online. */
+	fill(ctx->pages, 0x01d2);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + s,
+				    ctx->pages, IO_PAGES), 0);
+	head_restore(test, ctx, 1, head);
+	p1 = hand_back_offline(test, ctx, vol, s, 0x01d2);
+	if (READ_ONCE(p1->state) == MIRVOL_PLEX_OFFLINE)
+		take_online_op(test, vol, p1, &info);
+	mirvol_plex_put(p1);
+	KUNIT_EXPECT_TRUE_MSG(test, plexes_same(test, ctx, 0, 1, &where),
+			      "in sync, plex 1 differs from plex 0 at sector %llu",
+			      (unsigned long long)where);
+	/* Whatever happened, the next test's RAM disks agree. */
+	fill(ctx->pages, 0x0e40);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + s,
+				    ctx->pages, IO_PAGES), 0);
+}
+
+/*
  * A plex taken offline records it on its own device too, so that a boot
  * that finds only that device (the others dead or unplugged) never runs
  * its image as the volume: it misses every write made since.  Alone it
@@ -9718,6 +9818,80 @@ static void mirvol_test_bitmap_syncing_offline_online(struct kunit *test)
 	take_online_op(test, ctx->vol, p2, &info);
 	mirvol_plex_put(p2);
 	flap_check_data(test, uuid);
+}
+
+/*
+ * Plex 1's device goes away, and comes back holding an old image of
+ * itself (a dd clone, a restored backup, a reverted VM disk), from
+ * generations before it left: a region written and cleared in between,
+ * which the bitmap no longer holds, is old on it.  The bitmap covers its
+ * departure, not its image: it must copy everything as it rejoins, or it
+ * keeps the old data there, in sync.
+ */
+static void mirvol_test_bitmap_old_image_rejoin(struct kunit *test)
+{
+	static const unsigned int one = 1;
+	struct mirvol_assemble_member um[1];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_bitmap *bm;
+	sector_t sector, where = 0;
+	unsigned int i;
+	u64 op_id;
+	u8 *head;
+
+	head = kunit_kzalloc(test, MIRVOL_META_HEAD_PAGES * PAGE_SIZE,
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, head);
+	io_create(test, "kunit-oldimage", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	sector = 24 << bm->shift;
+	fill(ctx->pages, 0x01d1);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
+				    ctx->pages, IO_PAGES), 0);
+	/* The image: plex 1 as it is now. */
+	head_save(test, ctx, 1, head);
+	/* Written since, and clean again: the bitmap no longer holds it. */
+	fill(ctx->pages, 0x0e3f);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
+				    ctx->pages, IO_PAGES), 0);
+	bitmap_fast_clear(bm, 50);
+	KUNIT_ASSERT_TRUE(test, disk_bit_becomes(test, ctx, 2, 24, false,
+						 3000));
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+	mutex_lock(&ctx->vol->lock);
+	for (i = 0; i < 3; i++)
+		KUNIT_EXPECT_EQ(test, mirvol_sb_update(ctx->vol), 0);
+	mutex_unlock(&ctx->vol->lock);
+
+	/* Plex 1 goes, and its old image comes back. */
+	KUNIT_ASSERT_TRUE(test, unplug_plex(ctx->vol->plexes[1]));
+	fill(ctx->pages, 0x01d1);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + sector,
+				    ctx->pages, IO_PAGES), 0);
+	head_restore(test, ctx, 1, head);
+	reason = assemble_rams(test, ctx, &one, 1, 0, um, &reply);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE,
+			    "rejoin: reason %d, member %u/%u", reason,
+			    um[0].result, um[0].reason);
+	op_id = reply.op_id ?: READ_ONCE(ctx->vol->op_id);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->vol->plexes[1]->state),
+			MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_TRUE_MSG(test, plexes_same(test, ctx, 0, 1, &where),
+			      "in sync, plex 1 differs from plex 0 at sector %llu",
+			      (unsigned long long)where);
+	/* Whatever happened, the next test's RAM disks agree. */
+	fill(ctx->pages, 0x0e3f);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + sector,
+				    ctx->pages, IO_PAGES), 0);
 }
 
 /*
@@ -12190,6 +12364,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_idle_clears_all),
 	KUNIT_CASE(mirvol_test_bitmap_syncing_flap_readd),
 	KUNIT_CASE(mirvol_test_bitmap_syncing_offline_online),
+	KUNIT_CASE(mirvol_test_bitmap_old_image_rejoin),
 	KUNIT_CASE(mirvol_test_bitmap_set_volume_added_readd),
 	KUNIT_CASE(mirvol_test_offline_online),
 	KUNIT_CASE(mirvol_test_return_update_fails),
@@ -12271,6 +12446,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_set_plex_waiting),
 	KUNIT_CASE(mirvol_test_offline_incremental),
 	KUNIT_CASE(mirvol_test_offline_unplugged),
+	KUNIT_CASE(mirvol_test_offline_old_image_back),
 	KUNIT_CASE(mirvol_test_offline_alone),
 	KUNIT_CASE(mirvol_test_offline_held_marks),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),

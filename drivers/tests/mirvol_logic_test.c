@@ -2118,6 +2118,45 @@ static void mirvol_test_plan_last_in_sync_clean(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
 }
 
+/*
+ * The device of missing plex 1 comes back holding an old image of it (a
+ * dd clone, a restored backup, a reverted VM disk) of generation 10,
+ * while the volume recorded it gone at 90 and its bitmap covers every
+ * write since 50: writes before 90 whose bits were cleared are not on
+ * the image.  It copies everything.  The device as it left (the update
+ * before the first without it, or the one before that after a crash in
+ * the middle of an update) is covered.
+ */
+static void mirvol_test_plan_old_image_partial(struct kunit *test)
+{
+	struct mirvol_md a, b;
+	const struct mirvol_md *mds[] = { &a, &b };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	md_member(&a, 2, 0, 100);
+	md_bitmap(&a, 50);
+	a.plexes[1].state = MIRVOL_PLEX_MISSING;
+	a.plexes[1].gone_generation = 90;
+	md_member(&b, 2, 1, 10);
+	md_bitmap(&b, 1);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_STALE);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+	/* Older than the update before the one it missed: everything. */
+	b.generation = 87;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_FALSE(test, plan.slot_partial[1]);
+	b.generation = 88;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
+	b.generation = 89;
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
+}
+
 static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE_PARAM(mirvol_test_name, name_gen_params),
 	KUNIT_CASE(mirvol_test_name_unterminated),
@@ -2164,6 +2203,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_plan_duplicate),
 	KUNIT_CASE(mirvol_test_plan_last_in_sync),
 	KUNIT_CASE(mirvol_test_plan_offline_ran_alone),
+	KUNIT_CASE(mirvol_test_plan_old_image_partial),
 	KUNIT_CASE(mirvol_test_plan_last_in_sync_clean),
 	KUNIT_CASE(mirvol_test_rejoin),
 	KUNIT_CASE(mirvol_test_late_join),
