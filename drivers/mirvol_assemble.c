@@ -505,17 +505,25 @@ static enum mirvol_reason mirvol_assemble_start(struct mirvol_volume *vol,
 		 * covered (mirvol_plex_return(), mirvol_bitmap_covers()).
 		 * None recorded for a plex out of sync, not a partial
 		 * target: it was copying everything, and stays uncovered.
+		 * A present one is as the plan has it, as a rejoin's
+		 * (mirvol_rejoin()): one recorded in sync may be stale, and
+		 * leaving before the update, it must not look covered.
 		 */
 		plex->gone_generation = p->gone_generation;
-		plex->full_copy = !p->gone_generation &&
-				  p->state != MIRVOL_PLEX_ACTIVE &&
-				  !(p->flags & MIRVOL_PLEX_F_BITMAP_SYNC);
+		if (mirvol_state_writable(plex->state))
+			plex->full_copy = plex->state == MIRVOL_PLEX_STALE ||
+					  (plex->state == MIRVOL_PLEX_SYNCING &&
+					   !plex->partial);
+		else
+			plex->full_copy = !p->gone_generation &&
+					  p->state != MIRVOL_PLEX_ACTIVE &&
+					  !(p->flags & MIRVOL_PLEX_F_BITMAP_SYNC);
 		/* Its device (held offline, failed) older than it left. */
 		if (plex->md && !mirvol_bitmap_image_left(plex->md->generation,
-							  p->gone_generation)) {
-			plex->gone_generation = 0;
+							  p->gone_generation))
 			plex->full_copy = true;
-		}
+		if (plex->full_copy)
+			plex->gone_generation = 0;
 		plex->boot = !!(p->flags & MIRVOL_PLEX_F_BOOT);
 		plex->write_mostly = !!(p->flags & MIRVOL_PLEX_F_WRITE_MOSTLY);
 		kfree(plex->md);

@@ -10906,6 +10906,82 @@ static void assemble_into_ctx(struct kunit *test, struct io_ctx *ctx,
 	KUNIT_ASSERT_FALSE(test, IS_ERR(ctx->vfile));
 }
 
+/* Plex 1 fails between the volume's start and the update after it. */
+static void fail_p1_at_start(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
+	mirvol_plex_error(vol->plexes[1], true);
+}
+
+/*
+ * A member the newest superblock records in sync, two generations behind
+ * it, is assembled stale: it copies everything.  Should it fail (a write
+ * error; its device going away is the same) between the volume's start
+ * and the update after it, that update must record it as a plex that
+ * left copying everything (no gone_generation), as it would had it failed
+ * after the update, not as one that left in sync, which the bitmap
+ * covers: re-added, it would copy only the regions set.
+ */
+static void mirvol_test_assemble_stale_fails_at_start(struct kunit *test)
+{
+	static const unsigned int both[] = { 0, 1 };
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	struct mirvol_op_info info;
+	u64 op_id = 0;
+	enum mirvol_reason reason;
+	struct mirvol_md *md;
+	unsigned int i;
+	uuid_t uuid;
+	u8 *head;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	head = kunit_kzalloc(test, MIRVOL_META_HEAD_PAGES * PAGE_SIZE,
+			     GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	KUNIT_ASSERT_NOT_NULL(test, head);
+	io_create(test, "kunit-stalestart", 2, true, NULL);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol->bitmap);
+	head_save(test, ctx, 1, head);
+	mutex_lock(&ctx->vol->lock);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, mirvol_sb_update(ctx->vol), 0);
+	mutex_unlock(&ctx->vol->lock);
+	stop_keep_uuid(test, ctx, &uuid);
+	/* Plex 1's superblock two generations behind. */
+	head_restore(test, ctx, 1, head);
+
+	WRITE_ONCE(mirvol_kunit_assemble_hook, fail_p1_at_start);
+	reason = assemble_rams(test, ctx, both, 2, 0, um, &reply);
+	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_IO_ERROR,
+			    "assemble: reason %d, members %u/%u %u/%u", reason,
+			    um[0].result, um[0].reason, um[1].result,
+			    um[1].reason);
+	ctx->vol = mirvol_lookup(uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->vol->plexes[1]->state),
+			MIRVOL_PLEX_FAILED);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md->plexes[1].state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ_MSG(test, md->plexes[1].gone_generation, 0ULL,
+			    "recorded as a plex that left in sync (bitmap from %llu)",
+			    (unsigned long long)md->bitmap_cleared_gen);
+	/* Re-added, its device held: it copies everything. */
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol,
+						 ctx->vol->plexes[1]->uuid.b,
+						 MIRVOL_PLEX_READD, -1, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_NE(test, op_id, 0ULL);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, info.total_bytes,
+			    (u64)ctx->vol->size << SECTOR_SHIFT,
+			    "re-added, plex 1 copies the regions set only");
+}
+
 /*
  * The bitmap is written at the bitmap area's start on every plex: a
  * plex whose data starts there (data offset MIRVOL_MIN_DATA_OFFSET, as
@@ -12443,6 +12519,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_op_kept_by_end),
 	KUNIT_CASE(mirvol_test_failed_start_uevent),
 	KUNIT_CASE(mirvol_test_assemble_start_fails),
+	KUNIT_CASE(mirvol_test_assemble_stale_fails_at_start),
 	KUNIT_CASE(mirvol_test_set_plex_waiting),
 	KUNIT_CASE(mirvol_test_offline_incremental),
 	KUNIT_CASE(mirvol_test_offline_unplugged),
