@@ -4774,6 +4774,35 @@ static void mirvol_test_resync_source_read_error(struct kunit *test)
 }
 
 /*
+ * A 3-plex volume @name written with @seed, its bitmap cleared, plex 2
+ * then taken offline: it comes back copying only what is set since.
+ * Returns plex 2.
+ */
+static struct mirvol_plex *p2_offline_clean(struct kunit *test,
+					    const char *name, u32 seed)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p2;
+	unsigned int t;
+	u64 op_id = 0;
+
+	io_create(test, name, 3, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	p2 = ctx->vol->plexes[2];
+	write_pattern(test, ctx, seed);
+	bitmap_fast_clear(bm, 50);
+	for (t = 0; t < 200 && mirvol_bitmap_weight(bm); t++)
+		msleep(50);
+	KUNIT_ASSERT_EQ(test, mirvol_bitmap_weight(bm), 0UL);
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p2->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	return p2;
+}
+
+/*
  * A FORCE resync writes zeros over a range no source reads, on the
  * in-sync plexes too: a change of what they hold, whose bitmap bit must
  * be set as a write's.  Plex 2, offline meanwhile and covered by the
@@ -4788,22 +4817,11 @@ static void mirvol_test_force_zero_offline(struct kunit *test)
 	struct mirvol_op_info info;
 	struct mirvol_plex *p0, *p2;
 	struct mirvol_bitmap *bm;
-	unsigned int t;
 	u64 op_id = 0;
 
-	io_create(test, "kunit-forcezero", 3, true, NULL);
+	p2 = p2_offline_clean(test, "kunit-forcezero", 0x5a5a);
 	bm = ctx->vol->bitmap;
-	KUNIT_ASSERT_NOT_NULL(test, bm);
 	p0 = ctx->vol->plexes[0];
-	p2 = ctx->vol->plexes[2];
-	write_pattern(test, ctx, 0x5a5a);
-	bitmap_fast_clear(bm, 50);
-	for (t = 0; t < 200 && mirvol_bitmap_weight(bm); t++)
-		msleep(50);
-	KUNIT_ASSERT_EQ(test, mirvol_bitmap_weight(bm), 0UL);
-	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p2->uuid.b,
-						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
-						 &op_id), MIRVOL_R_NONE);
 	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + bad);
 	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + bad + 8);
 	resync_from(test, ctx, offsets, 3, &info);
@@ -5469,22 +5487,8 @@ static void mirvol_test_repair_offline(struct kunit *test)
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_op_info info;
 	struct mirvol_plex *p2;
-	struct mirvol_bitmap *bm;
-	unsigned int t;
-	u64 op_id = 0;
 
-	io_create(test, "kunit-repairoff", 3, true, NULL);
-	bm = ctx->vol->bitmap;
-	KUNIT_ASSERT_NOT_NULL(test, bm);
-	p2 = ctx->vol->plexes[2];
-	write_pattern(test, ctx, 0x6b6b);
-	bitmap_fast_clear(bm, 50);
-	for (t = 0; t < 200 && mirvol_bitmap_weight(bm); t++)
-		msleep(50);
-	KUNIT_ASSERT_EQ(test, mirvol_bitmap_weight(bm), 0UL);
-	KUNIT_ASSERT_EQ(test, mirvol_plex_action(ctx->vol, p2->uuid.b,
-						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
-						 &op_id), MIRVOL_R_NONE);
+	p2 = p2_offline_clean(test, "kunit-repairoff", 0x6b6b);
 	spoil_range(test, ctx, 1, s, 1);
 	scrub(test, ctx, true, 1, &info);
 	take_online_op(test, ctx->vol, p2, &info);
@@ -6488,6 +6492,41 @@ static void p0_sound_again(struct mirvol_volume *vol,
 	WRITE_ONCE(vol->plexes[0]->inject, 0);
 }
 
+/* Plexes 0 and 1 both hold what @seed fills at @s. */
+static void expect_both_hold(struct kunit *test, struct io_ctx *ctx,
+			     sector_t s, u32 seed)
+{
+	fill(ctx->pages, seed);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, s), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1 holds data plex 0 does not");
+}
+
+/*
+ * A write of @good at @s that both plexes take, then one of @bad that
+ * plex 0 fails (with @transient, only once: the worker's superblock
+ * update goes through).  Their results in @err.
+ */
+static void good_then_failed_write(struct io_ctx *ctx, sector_t s, u32 good,
+				   u32 bad, bool transient, int *err)
+{
+	struct mirvol_plex *p0 = ctx->vol->plexes[0];
+
+	fill(ctx->pages, good);
+	err[0] = do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages, IO_PAGES);
+	if (err[0])
+		return;
+	if (transient)
+		WRITE_ONCE(mirvol_kunit_worker_hook, p0_sound_again);
+	WRITE_ONCE(p0->inject, MIRVOL_INJECT_WRITE);
+	fill(ctx->pages, bad);
+	err[1] = do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages, IO_PAGES);
+	WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
+	WRITE_ONCE(p0->inject, 0);
+}
+
 /*
  * Once, as the resync's step has moved plex 1's offset over the clean
  * regions to region 40: a write into region 10 (clean in the pass's
@@ -6497,20 +6536,11 @@ static void p0_sound_again(struct mirvol_volume *vol,
 static void failed_write_as_skipping(struct mirvol_volume *vol)
 {
 	struct io_ctx *ctx = rewind_ctx;
+	int err[2] = { 0, -EINVAL };
 
 	WRITE_ONCE(mirvol_kunit_skip_clean_hook, NULL);
-	fill(ctx->pages, 0x600d);
-	rewind_err = do_io(vbdev(ctx), REQ_OP_WRITE, rewind_sector, ctx->pages,
-			   IO_PAGES);
-	if (rewind_err)
-		return;
-	WRITE_ONCE(mirvol_kunit_worker_hook, p0_sound_again);
-	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_WRITE);
-	fill(ctx->pages, 0xbad1);
-	rewind_err = do_io(vbdev(ctx), REQ_OP_WRITE, rewind_sector, ctx->pages,
-			   IO_PAGES) ?: -EINVAL;
-	WRITE_ONCE(mirvol_kunit_worker_hook, NULL);
-	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	good_then_failed_write(ctx, rewind_sector, 0x600d, 0xbad1, true, err);
+	rewind_err = err[0] ?: err[1] ?: -EINVAL;
 }
 
 /*
@@ -6536,12 +6566,7 @@ static void mirvol_test_rewind_partial_skipping(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rewind_err, -EIO);
 	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[0]->state, MIRVOL_PLEX_ACTIVE);
 	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
-	fill(ctx->pages, 0x600d);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, rewind_sector), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, rewind_sector), 0);
-	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
-			      "plex 1 holds data plex 0 does not");
+	expect_both_hold(test, ctx, rewind_sector, 0x600d);
 }
 
 static void mirvol_test_rewind_partial(struct kunit *test)
@@ -6561,12 +6586,7 @@ static void mirvol_test_rewind_partial(struct kunit *test)
 	KUNIT_EXPECT_NE(test, rewind_err, 0);
 	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[0]->state, MIRVOL_PLEX_ACTIVE);
 	/* Both plexes hold what plex 0 held: the write before, not it. */
-	fill(ctx->pages, 0x0ff1);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, rewind_sector), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, rewind_sector), 0);
-	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
-			      "plex 1 holds data plex 0 does not");
+	expect_both_hold(test, ctx, rewind_sector, 0x0ff1);
 }
 
 /*
@@ -7255,12 +7275,7 @@ static void mirvol_test_rewind_in_flight(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
 	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
 	/* Both hold what plex 0 holds: the write before, not the failed one. */
-	fill(ctx->pages, 0x600d);
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, rewind_sector), 0);
-	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, rewind_sector), 0);
-	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
-			      "plex 1 holds data plex 0 does not");
+	expect_both_hold(test, ctx, rewind_sector, 0x600d);
 }
 
 /* What the step hook of mirvol_test_rewind_ahead_partial() uses. */
@@ -7280,14 +7295,8 @@ static void writes_ahead(struct mirvol_volume *vol)
 	if (!READ_ONCE(vol->plexes[1]->sync_offset))
 		return;
 	WRITE_ONCE(mirvol_kunit_resync_step_hook, NULL);
-	fill(ctx->pages, 0x0b00);
-	ahead_err[0] = do_io(vbdev(ctx), REQ_OP_WRITE, ahead_sector,
-			     ctx->pages, IO_PAGES);
-	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_WRITE);
-	fill(ctx->pages, 0x0bad);
-	ahead_err[1] = do_io(vbdev(ctx), REQ_OP_WRITE, ahead_sector,
-			     ctx->pages, IO_PAGES);
-	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	good_then_failed_write(ctx, ahead_sector, 0x0b00, 0x0bad, false,
+			       ahead_err);
 }
 
 /*
