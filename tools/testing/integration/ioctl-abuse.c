@@ -27,6 +27,10 @@
 #include <linux/fs.h>
 #include <linux/mirvol.h>
 
+#ifndef ARRAY_SIZE
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 static int ctl;
 static int failures;
 static const char *dev0, *dev1, *tiny;
@@ -531,7 +535,7 @@ static void test_lookups(void)
 	CHECK(ioc(MIRVOL_IOC_BREAK_PLEX, &p) == ENOENT &&
 	      p.hdr.reason == MIRVOL_R_OBJECT_NOT_FOUND,
 	      "break-plex of an unknown volume");
-	strcpy(p.new_name, "bad name");
+	snprintf(p.new_name, sizeof(p.new_name), "%s", "bad name");
 	CHECK(ioc(MIRVOL_IOC_BREAK_PLEX, &p) == EINVAL,
 	      "break-plex with a bad new name");
 	CHECK(ioc(MIRVOL_IOC_REMOVE_PLEX, &p) == EINVAL,
@@ -618,9 +622,9 @@ static void test_lookups(void)
 	close(m.fd);
 
 	memset(rn.volume_uuid, 0xab, MIRVOL_UUID_LEN);
-	strcpy(rn.name, "x");
+	snprintf(rn.name, sizeof(rn.name), "%s", "x");
 	CHECK(ioc(MIRVOL_IOC_RENAME, &rn) == ENOENT, "rename unknown volume");
-	strcpy(rn.name, "");
+	rn.name[0] = '\0';
 	CHECK(ioc(MIRVOL_IOC_RENAME, &rn) == EINVAL, "rename to ''");
 
 	/* Every field is checked before the lookup, as elsewhere. */
@@ -811,7 +815,7 @@ static void test_readonly(void)
 		 c.volume_uuid);
 
 	memcpy(rn.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
-	strcpy(rn.name, "ro-renamed");
+	snprintf(rn.name, sizeof(rn.name), "%s", "ro-renamed");
 	RO_FAILS(MIRVOL_IOC_RENAME, rn, "rename", c.volume_uuid);
 
 	memcpy(sv.volume_uuid, c.volume_uuid, MIRVOL_UUID_LEN);
@@ -896,7 +900,7 @@ static void test_random(void)
 
 	srandom(1234);
 	for (i = 0; i < 30000; i++) {
-		unsigned long cmd = cmds[i % (sizeof(cmds) / sizeof(cmds[0]))];
+		unsigned long cmd = cmds[i % ARRAY_SIZE(cmds)];
 		size_t k;
 
 		for (k = 0; k < sizeof(buf); k++)
