@@ -4,6 +4,9 @@
 # A plex starts failing every write while fio writes with crc32c verify:
 # the writes keep succeeding, the plex is failed, the volume degraded (and
 # a uevent says so), and fio's verify passes on what was written.
+# fio is held to 2000 writes/s, so its 64 MiB take at least 8 s and the
+# error surely starts while it writes (unthrottled, a fast run could end
+# before the error was switched on, and the plex was never failed).
 
 TEST_TIMEOUT=400
 
@@ -20,11 +23,12 @@ run_test() {
 		>"$TEST_TMP/uevents" 2>&1 &
 	echo $! >"$TEST_TMP/monitor.pid"
 	fio --name=werr --filename="$vol" --direct=1 --ioengine=libaio \
-	    --rw=randwrite --bs=4k --iodepth=16 --size="$size" \
+	    --rw=randwrite --bs=4k --iodepth=16 --size="$size" --rate_iops=2000 \
 	    --verify=crc32c --do_verify=1 --verify_fatal=1 \
 	    --output="$TEST_TMP/fio.out" &
 	pid=$!
 	sleep 2
+	kill -0 "$pid" 2>/dev/null || fail "fio ended before the error started"
 	dm_set_error leg1
 	log "leg1 now fails every I/O"
 	wait "$pid" || fail "fio failed: $(grep -m1 -i err "$TEST_TMP/fio.out")"
