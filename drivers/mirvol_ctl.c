@@ -101,14 +101,42 @@ static int mirvol_ctl_version(void __user *argp)
 	return MIRVOL_REPLY(argp, v, MIRVOL_R_NONE);
 }
 
+/*
+ * CREATE over the devices @files, its argument @c checked: makes the
+ * volume and fills @c's outputs.
+ */
+MIRVOL_VISIBLE_IF_KUNIT enum mirvol_reason
+mirvol_ctl_create_files(struct mirvol_create *c, struct file **files)
+{
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	u64 op_id = 0;
+
+	/*
+	 * The name comes back before the volume can be found: a RENAME
+	 * of it may run from then on, and vol->name is not read here.
+	 */
+	reason = mirvol_volume_create(c->name, files, c->nr_plexes,
+				      c->hdr.flags, &c->bitmap_region_bytes,
+				      &op_id, c->name, &vol);
+	if (reason)
+		return reason;
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_created_hook, vol);
+	memcpy(c->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
+	c->dev_major = mirvol_major;
+	c->dev_minor = vol->id * MIRVOL_MINORS;
+	c->index = vol->id;
+	c->op_id = op_id;
+	mirvol_volume_put(vol);
+	return MIRVOL_R_NONE;
+}
+
 static int mirvol_ctl_create(void __user *argp)
 {
 	struct file *files[MIRVOL_MAX_PLEXES] = {};
 	enum mirvol_reason reason;
-	struct mirvol_volume *vol;
 	struct mirvol_create c;
 	unsigned int i;
-	u64 op_id = 0;
 
 	if (MIRVOL_COPY_IN(c, argp))
 		return -EFAULT;
@@ -121,19 +149,7 @@ static int mirvol_ctl_create(void __user *argp)
 			reason = MIRVOL_R_BAD_FD;
 	}
 	if (!reason)
-		reason = mirvol_volume_create(c.name, files, c.nr_plexes,
-					      c.hdr.flags,
-					      &c.bitmap_region_bytes,
-					      &op_id, &vol);
-	if (!reason) {
-		strscpy(c.name, vol->name, sizeof(c.name));
-		memcpy(c.volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
-		c.dev_major = mirvol_major;
-		c.dev_minor = vol->id * MIRVOL_MINORS;
-		c.index = vol->id;
-		c.op_id = op_id;
-		mirvol_volume_put(vol);
-	}
+		reason = mirvol_ctl_create_files(&c, files);
 	for (i = 0; i < c.nr_plexes; i++)
 		if (files[i])
 			fput(files[i]);

@@ -1608,6 +1608,8 @@ static bool mirvol_same_storage(struct file *a, struct file *b)
  * @region: in: bytes per bitmap bit, a power of two from 64 KiB, or 0
  *	for the default; out: the size used, 0 without a bitmap
  * @op_id: out: the initial resync operation, or 0
+ * @name_out: out: the name given (MIRVOL_NAME_LEN bytes), or NULL; written
+ *	before the volume can be found: a RENAME may follow at once
  * @out: out: the volume, with a reference for the caller
  *
  * The name is taken in the registry first (the volume listed hidden);
@@ -1619,7 +1621,7 @@ static bool mirvol_same_storage(struct file *a, struct file *b)
  */
 enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 					unsigned int nr, u32 flags, u64 *region,
-					u64 *op_id,
+					u64 *op_id, char *name_out,
 					struct mirvol_volume **out)
 {
 	char autoname[MIRVOL_NAME_LEN];
@@ -1665,6 +1667,9 @@ enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 		mirvol_volume_destroy(vol, true);
 		goto out_put;
 	}
+	/* Found from here on, renamed perhaps: its name before that. */
+	if (name_out)
+		strscpy(name_out, vol->name, MIRVOL_NAME_LEN);
 	mirvol_unhide(vol);
 	*op_id = mirvol_resync_if_needed(vol);
 	mutex_unlock(&vol->lock);

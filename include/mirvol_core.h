@@ -270,6 +270,11 @@ extern void (*mirvol_kunit_replaced_hook)(struct mirvol_plex *old);
  */
 extern void (*mirvol_kunit_break_hook)(struct mirvol_volume *new);
 /*
+ * KUnit: called by a CREATE whose volume was made, before the reply is
+ * filled; the volume can be found; no lock held.
+ */
+extern void (*mirvol_kunit_created_hook)(struct mirvol_volume *vol);
+/*
  * KUnit: called by mirvol_sb_init_plex() once its writes are done; a
  * negative errno makes it report that failure (the device holds the new
  * superblock all the same).
@@ -872,7 +877,7 @@ void mirvol_volume_restore_speeds(struct mirvol_volume *vol,
 				  const struct mirvol_speeds *old);
 enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 					unsigned int nr, u32 flags, u64 *region,
-					u64 *op_id,
+					u64 *op_id, char *name_out,
 					struct mirvol_volume **out);
 enum mirvol_reason mirvol_attach_plex(struct mirvol_volume *vol,
 				      struct mirvol_plex *plex);
@@ -1098,6 +1103,8 @@ void mirvol_ctl_exit(void);
 
 #if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
 void mirvol_reboot_one(struct mirvol_volume *vol);
+enum mirvol_reason mirvol_ctl_create_files(struct mirvol_create *c,
+					   struct file **files);
 blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio);
 unsigned int mirvol_kunit_nr_held(void);
 unsigned int mirvol_kunit_end_held(blk_status_t status);

@@ -297,6 +297,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_break_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_created_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_init_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_join_hook, NULL);
 	closer_stop();
@@ -340,7 +341,7 @@ static void io_create_flags(struct kunit *test, const char *name,
 
 	/* The caller's reference is ctx's, put by io_remove(). */
 	reason = mirvol_volume_create(name, ctx->ram, n, flags, &region, &id,
-				      &vol);
+				      NULL, &vol);
 	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE, "create: reason %d",
 			    reason);
 	ctx->vol = vol;
@@ -2609,7 +2610,7 @@ static void mirvol_test_ctl_rename_name_taken(struct kunit *test)
 	update_fails_setup(test, "kunit-rntaken", before);
 	reason = mirvol_volume_create("kunit-rnother", &ctx->ram[2], 1,
 				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
-				      &id, &other);
+				      &id, NULL, &other);
 	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
 	name_taker.other = other;
 
@@ -2651,6 +2652,68 @@ static void mirvol_test_ctl_rename_name_taken(struct kunit *test)
 						 &reason), 0);
 	KUNIT_EXPECT_STREQ(test, after->name, "kunit-rnthird");
 
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(other, true),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(other);
+}
+
+/*
+ * CREATE's reply names the volume the CREATE made.  The volume can be
+ * found, and renamed, from the moment it is unhidden: a reply that copies
+ * the name after that tells a later RENAME's name, or a torn mix of both
+ * names.  The hook renames each new volume just after the create, before
+ * the reply is filled; the reply must keep the name given, or generated.
+ */
+static enum mirvol_reason created_rename_reason;
+static const char *created_rename_to;
+
+static void created_rename_hook(struct mirvol_volume *vol)
+{
+	created_rename_reason = mirvol_volume_rename(vol, created_rename_to);
+}
+
+static void mirvol_test_ctl_create_reply_name(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol, *other;
+	enum mirvol_reason reason;
+	struct mirvol_create *c;
+	char want[MIRVOL_NAME_LEN];
+
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	strscpy(c->name, "kunit-crname", sizeof(c->name));
+	c->nr_plexes = 2;
+	c->hdr.flags = MIRVOL_CREATE_F_ASSUME_CLEAN;
+	created_rename_reason = MIRVOL_R_INVALID_OPERATION;
+	created_rename_to = "kunit-crrenamed";
+	WRITE_ONCE(mirvol_kunit_created_hook, created_rename_hook);
+	reason = mirvol_ctl_create_files(c, ctx->ram);
+	WRITE_ONCE(mirvol_kunit_created_hook, NULL);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	vol = mirvol_lookup(c->volume_uuid);
+	KUNIT_ASSERT_NOT_NULL(test, vol);
+	ctx->vol = vol;		/* torn down by io_remove() */
+	KUNIT_EXPECT_EQ(test, created_rename_reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_STREQ(test, vol->name, "kunit-crrenamed");
+	KUNIT_EXPECT_STREQ_MSG(test, c->name, "kunit-crname",
+			       "CREATE's reply tells the name a later RENAME gave");
+
+	/* A generated name, the same. */
+	memset(c, 0, sizeof(*c));
+	c->nr_plexes = 1;
+	c->hdr.flags = MIRVOL_CREATE_F_ASSUME_CLEAN;
+	WRITE_ONCE(mirvol_kunit_created_hook, created_rename_hook);
+	created_rename_reason = MIRVOL_R_INVALID_OPERATION;
+	created_rename_to = "kunit-crrenamed2";
+	reason = mirvol_ctl_create_files(c, &ctx->ram[2]);
+	WRITE_ONCE(mirvol_kunit_created_hook, NULL);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	other = mirvol_lookup(c->volume_uuid);
+	KUNIT_ASSERT_NOT_NULL(test, other);
+	KUNIT_EXPECT_EQ(test, created_rename_reason, MIRVOL_R_NONE);
+	snprintf(want, sizeof(want), "vol-%*phN", 4, c->volume_uuid);
+	KUNIT_EXPECT_STREQ(test, c->name, want);
 	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(other, true),
 			MIRVOL_R_NONE);
 	mirvol_volume_put(other);
@@ -5999,7 +6062,7 @@ static void mirvol_test_start_fails_repair_queued(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_start_hook, fsr_start_hook);
 	reason = mirvol_volume_create("kunit-fsrep", ctx->ram, 2,
 				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
-				      &id, &vol);
+				      &id, NULL, &vol);
 	WRITE_ONCE(fsr.stop, true);
 	cancel_delayed_work_sync(&fsr_release_work);
 	mirvol_kunit_end_held(BLK_STS_OK);
@@ -6241,7 +6304,7 @@ static void mirvol_test_op_kept_by_end(struct kunit *test)
 	io_create(test, "kunit-oplong", 1, true, NULL);
 	reason = mirvol_volume_create("kunit-opshort", &ctx->ram[1], 1,
 				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
-				      &id, &other);
+				      &id, NULL, &other);
 	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
 	lng = kzalloc(sizeof(*lng), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, lng);
@@ -6314,7 +6377,7 @@ static void mirvol_test_failed_start_uevent(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_start_fail, true);
 	reason = mirvol_volume_create("kunit-nostart", ctx->ram, 2,
 				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
-				      &id, &vol);
+				      &id, NULL, &vol);
 	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NO_MEMORY);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
 	/* The worker's event was reached and sent, or never queued. */
@@ -8867,7 +8930,7 @@ static void mirvol_test_start_fails_io_in_flight(struct kunit *test)
 	/* The bio goes to the volume: set once its disk exists (hook). */
 	reason = mirvol_volume_create("kunit-startio", ctx->ram, 2,
 				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
-				      &id, &vol);
+				      &id, NULL, &vol);
 	held = mirvol_kunit_nr_held();
 	KUNIT_EXPECT_NE(test, reason, MIRVOL_R_NONE);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
@@ -8934,7 +8997,7 @@ static void mirvol_test_safe_mode_vs_failed_start(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_start_hook, sm_start_hook);
 	reason = mirvol_volume_create("kunit-smstart", ctx->ram, 2,
 				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
-				      &id, &vol);
+				      &id, NULL, &vol);
 	flush_mirvol_works();
 	KUNIT_EXPECT_NE(test, reason, MIRVOL_R_NONE);
 	KUNIT_EXPECT_FALSE(test, READ_ONCE(mirvol_kunit_start_fail));
@@ -10044,7 +10107,7 @@ static void mirvol_test_add_from_volume_update_fails(struct kunit *test)
 	io_create(test, "kunit-addsrc", 1, true, NULL);
 	reason = mirvol_volume_create("kunit-addsrc-s", &ctx->ram[1], 1,
 				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
-				      &id, &src);
+				      &id, NULL, &src);
 	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE, "create: reason %d",
 			    reason);
 	uuid_copy(&src_uuid, &src->uuid);
@@ -12274,7 +12337,7 @@ static void mirvol_test_failnth_create(struct kunit *test)
 
 		failnth_arm(n);
 		reason = mirvol_volume_create("kunit-fncreate", ctx->ram, 2, 0,
-					      &region, &id, &vol);
+					      &region, &id, NULL, &vol);
 		consumed = failnth_disarm();
 		if (!reason) {
 			if (consumed)
@@ -12392,7 +12455,8 @@ static void mirvol_test_failnth_remove(struct kunit *test)
 		KUNIT_ASSERT_EQ_MSG(test,
 				    mirvol_volume_create("kunit-fnremove",
 							 ctx->ram, 2, 0,
-							 &region, &id, &vol),
+							 &region, &id, NULL,
+							 &vol),
 				    MIRVOL_R_NONE, "N=%u: create", n);
 		failnth_arm(n);
 		reason = mirvol_volume_teardown(vol, true);
@@ -12607,6 +12671,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_vs_set_volume),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_no_sb_mutex),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_bounds),
+	KUNIT_CASE(mirvol_test_ctl_create_reply_name),
 	KUNIT_CASE(mirvol_test_ctl_rename_name_taken),
 	KUNIT_CASE(mirvol_test_ctl_online_io_error_op_id),
 	KUNIT_CASE(mirvol_test_join_after_failed_update),
