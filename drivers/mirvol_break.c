@@ -110,6 +110,12 @@ static void mirvol_thaw_all(struct mirvol_freeze *fz)
  * partition, so that the split-off copy is clean, not only crash
  * consistent; devices without one are synced.  Each is held open so it
  * cannot go away meanwhile.  On failure nothing stays frozen.
+ *
+ * The devices are found by number under RCU, then opened by number (no
+ * exported call takes a reference on a block_device found so): a
+ * partition deleted meanwhile may have given its number to another
+ * disk's device.  What was opened is used only if it is a device of the
+ * volume's disk, which the volume holds.
  */
 static enum mirvol_reason mirvol_freeze_all(struct mirvol_volume *vol,
 					    struct mirvol_freeze *fz)
@@ -117,8 +123,9 @@ static enum mirvol_reason mirvol_freeze_all(struct mirvol_volume *vol,
 	dev_t devts[MIRVOL_MINORS];
 	struct block_device *part;
 	unsigned int i, nr = 0;
+	struct gendisk *disk;
 	unsigned long idx;
-	int err;
+	int err = 0;
 
 	fz->nr = 0;
 	mutex_lock(&vol->lock);
@@ -127,29 +134,39 @@ static enum mirvol_reason mirvol_freeze_all(struct mirvol_volume *vol,
 		mutex_unlock(&vol->lock);
 		return MIRVOL_R_NONE;	/* the split finds out */
 	}
+	/* Compared with below: it must not be freed, and another made there. */
+	disk = vol->disk;
+	get_device(disk_to_dev(disk));
 	rcu_read_lock();
-	xa_for_each(&vol->disk->part_tbl, idx, part)
+	xa_for_each(&disk->part_tbl, idx, part)
 		if (nr < MIRVOL_MINORS)
 			devts[nr++] = part->bd_dev;
 	rcu_read_unlock();
 	mutex_unlock(&vol->lock);
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_freeze_hook, devts, nr);
 	for (i = 0; i < nr; i++) {
 		struct file *file = bdev_file_open_by_dev(devts[i], BLK_OPEN_READ,
 							  NULL, NULL);
 
 		if (IS_ERR(file))
 			continue;	/* a partition deleted meanwhile */
+		if (file_bdev(file)->bd_disk != disk) {
+			/* Deleted, and its number another disk's now. */
+			fput(file);
+			continue;
+		}
 		err = bdev_freeze(file_bdev(file));
 		if (err) {
 			pr_err("mirvol: %s: cannot freeze %pg: %d\n", vol->name,
 			       file_bdev(file), err);
 			fput(file);
 			mirvol_thaw_all(fz);
-			return MIRVOL_R_FREEZE_FAILED;
+			break;
 		}
 		fz->files[fz->nr++] = file;
 	}
-	return MIRVOL_R_NONE;
+	put_device(disk_to_dev(disk));
+	return err ? MIRVOL_R_FREEZE_FAILED : MIRVOL_R_NONE;
 }
 
 /*

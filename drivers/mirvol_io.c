@@ -54,6 +54,7 @@ void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_replaced_hook)(struct mirvol_plex *old);
 void (*mirvol_kunit_break_hook)(struct mirvol_volume *new);
 void (*mirvol_kunit_created_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_freeze_hook)(dev_t *devts, unsigned int nr);
 int (*mirvol_kunit_init_hook)(struct mirvol_plex *plex);
 int (*mirvol_kunit_join_hook)(struct mirvol_plex *plex);
 void (*mirvol_kunit_reboot_hook)(struct mirvol_volume *vol);

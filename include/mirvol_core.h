@@ -275,6 +275,11 @@ extern void (*mirvol_kunit_break_hook)(struct mirvol_volume *new);
  */
 extern void (*mirvol_kunit_created_hook)(struct mirvol_volume *vol);
 /*
+ * KUnit: called by a break-plex's freeze with the numbers of the volume's
+ * block devices it found, before it opens them; no lock held.
+ */
+extern void (*mirvol_kunit_freeze_hook)(dev_t *devts, unsigned int nr);
+/*
  * KUnit: called by mirvol_sb_init_plex() once its writes are done; a
  * negative errno makes it report that failure (the device holds the new
  * superblock all the same).

@@ -298,6 +298,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_break_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_created_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_freeze_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_init_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_join_hook, NULL);
 	closer_stop();
@@ -10330,6 +10331,66 @@ static void split_update_fails(struct kunit *test, bool brk)
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 }
 
+/*
+ * Break-plex freezes the file systems on the volume's block devices,
+ * which it finds by device number.  A number may name another device by
+ * the time it is opened (a partition deleted meanwhile, its number given
+ * to another disk's new partition): that device is not the volume's, and
+ * must not be frozen.  The freeze hook gives the whole disk's number to
+ * RAM disk 2, in no volume; the split hook, called while the file systems
+ * are frozen, sees whether RAM disk 2 is.
+ */
+static dev_t freeze_swap_devt;
+static struct block_device *freeze_watch;
+static int freeze_seen;
+
+static void freeze_swap_hook(dev_t *devts, unsigned int nr)
+{
+	if (nr)
+		devts[0] = freeze_swap_devt;
+}
+
+static void freeze_seen_hook(struct mirvol_volume *vol)
+{
+	freeze_seen = atomic_read(&freeze_watch->bd_fsfreeze_count);
+}
+
+static void mirvol_test_break_freeze_other_device(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	char name[MIRVOL_NAME_LEN];
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_volume *nv;
+	uuid_t new_uuid;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-brkfreeze", 2, true, NULL);
+	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
+	freeze_watch = file_bdev(ctx->ram[2]);
+	freeze_swap_devt = freeze_watch->bd_dev;
+	freeze_seen = -1;
+	WRITE_ONCE(mirvol_kunit_freeze_hook, freeze_swap_hook);
+	WRITE_ONCE(mirvol_kunit_split_hook, freeze_seen_hook);
+	reason = mirvol_break_plex(ctx->vol, uuid, "", false, &new_uuid, name,
+				   &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	WRITE_ONCE(mirvol_kunit_freeze_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ_MSG(test, freeze_seen, 0,
+			    "break-plex froze a device not the volume's, which had its old number");
+	KUNIT_EXPECT_EQ(test, atomic_read(&freeze_watch->bd_fsfreeze_count),
+			0);
+	nv = mirvol_lookup(new_uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, nv);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(nv, true), MIRVOL_R_NONE);
+	mirvol_volume_put(nv);
+}
+
 static void mirvol_test_break_update_fails(struct kunit *test)
 {
 	split_update_fails(test, true);
@@ -12672,6 +12733,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_no_sb_mutex),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_bounds),
 	KUNIT_CASE(mirvol_test_ctl_create_reply_name),
+	KUNIT_CASE(mirvol_test_break_freeze_other_device),
 	KUNIT_CASE(mirvol_test_ctl_rename_name_taken),
 	KUNIT_CASE(mirvol_test_ctl_online_io_error_op_id),
 	KUNIT_CASE(mirvol_test_join_after_failed_update),
