@@ -37,6 +37,7 @@
  * struct mirvol_member - one device given to ASSEMBLE
  * @um: the user's entry; results are written back into it
  * @devt: its device number, 0 when refused before it was known
+ * @whole: the number of its whole disk (@devt for a disk), 0 with @devt
  * @plex: the opened device, referenced, until the end of the call
  * @joined: @plex was handed to a volume (which holds its own reference)
  * @md: its current superblock
@@ -47,6 +48,7 @@
 struct mirvol_member {
 	struct mirvol_assemble_member *um;
 	dev_t devt;
+	dev_t whole;
 	struct mirvol_plex *plex;
 	bool joined;
 	struct mirvol_md md;
@@ -128,16 +130,27 @@ static void mirvol_member_open(struct mirvol_member *members, unsigned int idx)
 		return;
 	}
 	reason = mirvol_check_device(file, &m->devt);
+	if (!reason)
+		m->whole = bdev_whole(file_bdev(file))->bd_dev;
 	fput(file);
 	if (reason) {
 		m->devt = 0;
 		mirvol_member_refuse(m, reason);
 		return;
 	}
+	/*
+	 * The same storage given twice, as CREATE refuses it: one device,
+	 * or a disk and a partition of it (whose claims exclude each other:
+	 * the later would be DEVICE_BUSY, as if someone else held it).
+	 */
 	for (j = 0; j < idx; j++) {
-		if (members[j].devt == m->devt) {
+		const struct mirvol_member *o = &members[j];
+
+		if (o->devt && (o->devt == m->devt || o->devt == m->whole ||
+				o->whole == m->devt)) {
 			mirvol_member_refuse(m, MIRVOL_R_DUPLICATE_DEVICE);
 			m->devt = 0;
+			m->whole = 0;
 			return;
 		}
 	}

@@ -885,6 +885,60 @@ static void test_readonly(void)
 }
 
 /* Random bytes into every command: errors only, nothing left behind. */
+/*
+ * A disk and a partition of it in one ASSEMBLE: the same storage given
+ * twice, DUPLICATE_DEVICE for the later one as CREATE says (not
+ * DEVICE_BUSY, the claim of the first member failing the second's).  The
+ * disk, given first, is a stopped volume's member and is assembled.
+ */
+static void test_assemble_partition(void)
+{
+	struct blkpg_partition part = {
+		.pno = 1, .start = 8 << 20, .length = 4 << 20,
+	};
+	struct blkpg_ioctl_arg arg = {
+		.op = BLKPG_ADD_PARTITION,
+		.datalen = sizeof(part), .data = &part,
+	};
+	struct mirvol_assemble_member m[2];
+	struct mirvol_assemble as = { 0 };
+	int fd1 = open_dev(dev1, O_RDWR), pfd, got;
+	struct mirvol_create c;
+	char node[64];
+
+	create_init(&c, "abuse-asmpart", fd1, -1);
+	c.hdr.flags = MIRVOL_CREATE_F_ASSUME_CLEAN;
+	CHECK(ioc(MIRVOL_IOC_CREATE, &c) == 0, "create abuse-asmpart over %s",
+	      dev1);
+	CHECK(remove_volume(MIRVOL_IOC_STOP, c.volume_uuid) == 0,
+	      "stop abuse-asmpart");
+	CHECK(ioctl(fd1, BLKPG, &arg) == 0, "partition 1 of %s", dev1);
+	snprintf(node, sizeof(node), "%sp1", dev1);
+	pfd = open_when_there(node);
+	CHECK(pfd >= 0, "open %s", node);
+	memset(m, 0, sizeof(m));
+	m[0].fd = fd1;
+	m[1].fd = pfd;
+	as.nr_members = 2;
+	as.members_ptr = (uintptr_t)m;
+	got = ioc(MIRVOL_IOC_ASSEMBLE, &as);
+	CHECK(m[0].result == MIRVOL_MEMBER_ACTIVE,
+	      "assemble of a disk and its partition: the disk's result %u reason %u",
+	      m[0].result, m[0].reason);
+	CHECK(m[1].result == MIRVOL_MEMBER_REFUSED &&
+	      m[1].reason == MIRVOL_R_DUPLICATE_DEVICE,
+	      "assemble of a disk and its partition: the partition's result %u reason %u (want %u), errno %d",
+	      m[1].result, m[1].reason, MIRVOL_R_DUPLICATE_DEVICE, got);
+	CHECK(remove_volume(MIRVOL_IOC_REMOVE, c.volume_uuid) == 0,
+	      "remove abuse-asmpart");
+	if (pfd >= 0)
+		close(pfd);
+	arg.op = BLKPG_DEL_PARTITION;
+	CHECK(ioctl(fd1, BLKPG, &arg) == 0, "partition 1 of %s deleted", dev1);
+	CHECK(dev_free(dev1), "%s free after abuse-asmpart", dev1);
+	close(fd1);
+}
+
 static void test_random(void)
 {
 	static const unsigned long cmds[] = {
@@ -960,6 +1014,7 @@ int main(int argc, char **argv)
 	test_create();
 	test_lookups();
 	test_readonly();
+	test_assemble_partition();
 	test_random();
 	test_unprivileged();
 	printf("%s: %d failed\n", argv[0], failures);
