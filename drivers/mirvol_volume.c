@@ -169,6 +169,19 @@ static void mirvol_volume_release(struct kref *ref)
 	mirvol_barrier_exit(&vol->barrier);
 	percpu_ref_exit(&vol->io_ref);
 	kfree(vol);
+	/*
+	 * Last: what runs of this module after it are the returns to the
+	 * caller, and every caller that may put the last reference runs
+	 * where the module stays loaded all the same: an ioctl or an open
+	 * file of the control device (whose .owner pins it), a work on
+	 * one of the module's workqueues (mirvol_exit() destroys them, which
+	 * waits for a running work), the reboot notifier (unregistered
+	 * first), sysfs (the volume's directory goes, waiting for its
+	 * readers, before its last reference).  But for free_disk: the
+	 * block layer calls it once it dropped the reference it took at
+	 * open (bdev_release()), so there only the two returns run unpinned;
+	 * no deferral here would close that window.
+	 */
 	module_put(THIS_MODULE);
 }
 
