@@ -786,17 +786,25 @@ mirvol_assemble_offline(struct mirvol_volume *vol, struct mirvol_member **ms,
 		 * A member whose plex failed the update (or a write since
 		 * the start; not one the plan started failed) is not back:
 		 * as for a rejoin, it stays failed in its slot, holding its
-		 * device, and is refused.
+		 * device, and is refused.  So is one whose device went away
+		 * meanwhile: missing (__mirvol_plex_gone()), its device given
+		 * back.
 		 */
 		for (i = 0; i < n; i++) {
 			struct mirvol_plex *plex = ms[i]->plex;
+			unsigned int state;
 
-			if (!ms[i]->joined ||
-			    plan.slot_state[plex->index] == MIRVOL_PLEX_FAILED ||
-			    READ_ONCE(plex->state) != MIRVOL_PLEX_FAILED)
+			if (!ms[i]->joined)
 				continue;
-			pr_warn("mirvol: %s: plex %u failed as the volume started: its superblock write failed\n",
-				vol->name, plex->index);
+			state = READ_ONCE(plex->state);
+			if ((state != MIRVOL_PLEX_FAILED &&
+			     state != MIRVOL_PLEX_MISSING) ||
+			    plan.slot_state[plex->index] == state)
+				continue;
+			pr_warn("mirvol: %s: plex %u %s as the volume started: its superblock write failed\n",
+				vol->name, plex->index,
+				state == MIRVOL_PLEX_FAILED ? "failed" :
+				"went missing");
 			mirvol_member_refuse(ms[i], MIRVOL_R_IO_ERROR);
 			reason = MIRVOL_R_IO_ERROR;
 		}

@@ -444,6 +444,15 @@ static bool __mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
 	struct mirvol_volume *vol = plex->vol;
 
 	lockdep_assert_held(&vol->state_lock);
+	/*
+	 * Its device is going away (mirvol_plex_mark_dead()): the block
+	 * layer fails the I/O to it from then on, a superblock write of
+	 * the assembly starting the volume, a data write.  That is not a
+	 * failed plex but a missing one, as when the device goes first.
+	 */
+	if (state == MIRVOL_PLEX_FAILED &&
+	    test_bit(MIRVOL_PLEX_RELEASE, &plex->flags))
+		state = MIRVOL_PLEX_MISSING;
 	if (!mirvol_plex_transition_valid(plex->state, state))
 		return false;
 	/*
@@ -468,14 +477,14 @@ static bool __mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
 }
 
 /* Report a change made by __mirvol_plex_gone() and have it recorded. */
-static void mirvol_plex_gone_report(struct mirvol_plex *plex,
-				    unsigned int state)
+static void mirvol_plex_gone_report(struct mirvol_plex *plex)
 {
 	struct mirvol_volume *vol = plex->vol;
 
 	pr_warn("mirvol: %s: plex %u (%u:%u) %s, volume %s\n",
 		vol->name, plex->index, MAJOR(plex->devt),
-		MINOR(plex->devt), mirvol_plex_state_name(state),
+		MINOR(plex->devt),
+		mirvol_plex_state_name(READ_ONCE(plex->state)),
 		mirvol_volume_state_name(READ_ONCE(vol->state)));
 	queue_work(mirvol_io_wq, &vol->worker);
 }
@@ -497,7 +506,7 @@ static void mirvol_plex_gone(struct mirvol_plex *plex, unsigned int state)
 		changed = __mirvol_plex_gone(plex, state);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	if (changed)
-		mirvol_plex_gone_report(plex, state);
+		mirvol_plex_gone_report(plex);
 }
 
 /* Another in-sync plex with a device than @plex?  state_lock held. */
@@ -546,7 +555,7 @@ static void mirvol_plex_read_error(struct mirvol_plex *plex)
 	}
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	if (changed)
-		mirvol_plex_gone_report(plex, MIRVOL_PLEX_FAILED);
+		mirvol_plex_gone_report(plex);
 	if (kept)
 		pr_warn_ratelimited("mirvol: %s: plex %u has %u uncorrected read errors; kept: it is the last in-sync plex\n",
 				    vol->name, plex->index, n);
@@ -586,7 +595,7 @@ void mirvol_plex_error(struct mirvol_plex *plex, bool write)
 		changed = __mirvol_plex_gone(plex, MIRVOL_PLEX_FAILED);
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 	if (changed)
-		mirvol_plex_gone_report(plex, MIRVOL_PLEX_FAILED);
+		mirvol_plex_gone_report(plex);
 	else if (mirvol_state_readable(READ_ONCE(plex->state)))
 		pr_warn_ratelimited("mirvol: %s: write error on plex %u, the last in-sync plex: kept\n",
 				    vol->name, plex->index);

@@ -11162,6 +11162,67 @@ static void mirvol_test_assemble_stale_fails_at_start(struct kunit *test)
 }
 
 /*
+ * Plex 1's device is deleted between the volume's start and the update
+ * after it: the block layer calls mark_dead, then fails every I/O to it.
+ */
+static void lose_p1_at_start(struct mirvol_volume *vol)
+{
+	struct mirvol_plex *p1 = vol->plexes[1];
+	struct block_device *bdev = p1->bdev;
+
+	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, false);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+}
+
+/*
+ * A member whose device goes away while the assembly starts the volume
+ * is missing, as it is when its device goes from a running volume: not
+ * failed (the superblock write to the dead device fails first), which
+ * only re-add would take back, copying everything.  The member is
+ * refused, the volume runs degraded and records it missing.
+ */
+static void mirvol_test_assemble_member_vanishes(struct kunit *test)
+{
+	static const unsigned int both[] = { 0, 1 };
+	struct mirvol_assemble_member um[2];
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_assemble reply;
+	enum mirvol_reason reason;
+	struct mirvol_md *md;
+	unsigned int state;
+	uuid_t uuid;
+
+	md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	io_create(test, "kunit-asmgone", 2, true, NULL);
+	stop_keep_uuid(test, ctx, &uuid);
+
+	WRITE_ONCE(mirvol_kunit_assemble_hook, lose_p1_at_start);
+	reason = assemble_rams(test, ctx, both, 2, 0, um, &reply);
+	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
+	ctx->vol = mirvol_lookup(uuid.b);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->vol);
+	KUNIT_ASSERT_TRUE(test, test_bit(MIRVOL_VOL_STARTED,
+					 &ctx->vol->flags));
+	flush_mirvol_works();
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_IO_ERROR,
+			    "assemble: members %u/%u %u/%u", um[0].result,
+			    um[0].reason, um[1].result, um[1].reason);
+	KUNIT_EXPECT_EQ(test, um[1].result, MIRVOL_MEMBER_REFUSED);
+	state = READ_ONCE(ctx->vol->plexes[1]->state);
+	KUNIT_EXPECT_EQ(test, state, (unsigned int)MIRVOL_PLEX_MISSING);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(ctx->vol->plexes[1]->bdev));
+	KUNIT_EXPECT_EQ(test, READ_ONCE(ctx->vol->state),
+			MIRVOL_VOLUME_DEGRADED);
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md->plexes[1].state, (u32)MIRVOL_PLEX_MISSING);
+	KUNIT_EXPECT_NE(test, md->plexes[1].gone_generation, 0ULL);
+}
+
+/*
  * The bitmap is written at the bitmap area's start on every plex: a
  * plex whose data starts there (data offset MIRVOL_MIN_DATA_OFFSET, as
  * another tool may make it) has no room for it.  Adding one to such a
@@ -12700,6 +12761,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_failed_start_uevent),
 	KUNIT_CASE(mirvol_test_assemble_start_fails),
 	KUNIT_CASE(mirvol_test_assemble_stale_fails_at_start),
+	KUNIT_CASE(mirvol_test_assemble_member_vanishes),
 	KUNIT_CASE(mirvol_test_set_plex_waiting),
 	KUNIT_CASE(mirvol_test_offline_incremental),
 	KUNIT_CASE(mirvol_test_offline_unplugged),
