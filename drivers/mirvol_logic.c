@@ -756,10 +756,14 @@ static bool md_outranks(const struct mirvol_md *a, const struct mirvol_md *b)
  * Did @m run without the volume whose superblock is @vol_md, and write?
  * @vol_md records @m's slot failed, missing or offline since the update
  * at gone_generation, which @m did not take: its own last superblock is
- * older (marked offline, of that one: mirvol_sb_mark_offline()).  Run
- * alone it took updates of its own, its start and its dirty mark, past
- * it, saying it is in sync; its table need not list a plex the volume
- * has (one replaced meanwhile), nor its generation pass the volume's.
+ * older (marked offline, of that one, saying offline:
+ * mirvol_sb_mark_offline()), by up to two generations when the bitmap
+ * still covers it (mirvol_bitmap_image_left()).  Run alone it took
+ * updates of its own, its start and its dirty mark, saying it is in
+ * sync: from two behind, the dirty mark is of gone_generation itself, so
+ * any generation from gone_generation on says so.  Its table need not
+ * list a plex the volume has (one replaced meanwhile), nor its
+ * generation pass the volume's.
  * A join cut short (mirvol_sb_join_plex(): one generation ahead of the
  * volume then) and a partial target that took updates after it left say
  * they are syncing.  A slot without gone_generation is copied in full.
@@ -770,7 +774,7 @@ static bool ran_apart(const struct mirvol_md *vol_md,
 	const struct mirvol_md_plex *p = &vol_md->plexes[m->plex_index];
 
 	return (gone_state(p->state) || p->state == MIRVOL_PLEX_OFFLINE) &&
-	       p->gone_generation && m->generation > p->gone_generation &&
+	       p->gone_generation && m->generation >= p->gone_generation &&
 	       m->plexes[m->plex_index].state == MIRVOL_PLEX_ACTIVE;
 }
 

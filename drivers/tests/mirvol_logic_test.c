@@ -1956,6 +1956,66 @@ static void mirvol_test_rejoin_after_replace(struct kunit *test)
 }
 
 /*
+ * P's last superblock is two generations behind the update that recorded
+ * it gone (11): its own is 9 (the write of update 10 failed on it, the
+ * repeat 11 recorded it failed; or assembly took it current one behind
+ * and failed it in its own update).  The bitmap covers such an image
+ * (mirvol_bitmap_image_left()).  Started alone it took 10 (its start)
+ * and 11 (its first dirty mark): a generation equal to gone_generation,
+ * not past it, which no superblock of P may carry saying it in sync.
+ * It ran without the volume: split brain, not a partial return that
+ * keeps its own writes outside the bitmap's regions.
+ */
+static void mirvol_test_ran_alone_to_gone(struct kunit *test)
+{
+	static struct mirvol_md c, p;
+	const struct mirvol_md *mds[] = { &c, &p };
+	unsigned int classes[2];
+	struct mirvol_asm_plan plan;
+
+	/* Not run: its superblock of 9 comes back by the bitmap. */
+	md_replaced_pair(&c, &p, 9);
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_NONE);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
+
+	/* Run alone: start 10 (A missing), dirty mark 11. */
+	p.generation = 11;
+	p.plexes[0].state = MIRVOL_PLEX_MISSING;
+	p.plexes[0].sync_offset = 0;
+	p.plexes[0].gone_generation = 10;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_SPLIT_BRAIN);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	KUNIT_EXPECT_EQ(test, classes[1], (unsigned int)MIRVOL_ASM_SPLIT);
+	/* Recorded failed, re-added: the same. */
+	c.plexes[1].state = MIRVOL_PLEX_FAILED;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, true),
+			MIRVOL_R_SPLIT_BRAIN);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	/* Offline at 11, its mark lost, its image of 9: the same. */
+	c.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_SPLIT_BRAIN);
+	/* Its offline mark of 11 is no run: held offline. */
+	p.plexes[0].state = MIRVOL_PLEX_ACTIVE;
+	p.plexes[0].sync_offset = p.data_size;
+	p.plexes[0].gone_generation = 0;
+	p.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	p.plexes[1].gone_generation = 11;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
+			MIRVOL_R_NONE);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[1],
+			(unsigned int)MIRVOL_PLEX_OFFLINE);
+}
+
+/*
  * The returns of P that did not run without the volume, in the same
  * volume: each is taken back as before.
  */
@@ -2056,13 +2116,18 @@ static void mirvol_test_plan_offline_ran_alone(struct kunit *test)
 	mirvol_assemble_plan(mds, 2, classes, &plan);
 	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
 	KUNIT_EXPECT_EQ(test, classes[0], MIRVOL_ASM_SPLIT);
-	/* B never ran alone: held offline, no split brain. */
-	md_member(&b, 2, 1, 100);
+	/*
+	 * B never ran alone: held offline, no split brain.  Its own last
+	 * superblock is of 99: the update of 100 is the first without it.
+	 */
+	md_member(&b, 2, 1, 99);
 	mirvol_assemble_plan(mds, 2, classes, &plan);
 	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_OFFLINE);
-	/* Likewise with its offline mark (mirvol_sb_mark_offline()). */
+	/* Likewise with its offline mark of 100 (mirvol_sb_mark_offline()). */
+	b.generation = 100;
 	b.plexes[1].state = MIRVOL_PLEX_OFFLINE;
+	b.plexes[1].gone_generation = 100;
 	mirvol_assemble_plan(mds, 2, classes, &plan);
 	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, plan.slot_state[1], MIRVOL_PLEX_OFFLINE);
@@ -2208,6 +2273,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_rejoin),
 	KUNIT_CASE(mirvol_test_late_join),
 	KUNIT_CASE(mirvol_test_rejoin_after_replace),
+	KUNIT_CASE(mirvol_test_ran_alone_to_gone),
 	KUNIT_CASE(mirvol_test_rejoin_after_replace_legit),
 	{}
 };
