@@ -2016,6 +2016,82 @@ static void mirvol_test_ran_alone_to_gone(struct kunit *test)
 }
 
 /*
+ * Volume {A, B, S}, S a partial resync target since 11 (its
+ * gone_generation kept while it syncs).  B and S leave at 31 (their last
+ * superblock 30) and are started together elsewhere (--run): B in sync,
+ * S resuming its resync from B, A recorded missing at 31; written, 33.
+ * S still says it is syncing, so ran_apart() does not see it; what does
+ * is that its table records A missing while the volume has A in sync:
+ * S returning alone (a rejoin, or an assembly with A) and the three
+ * together are split brain.  S that left without running comes back by
+ * the bitmap.
+ */
+static void mirvol_test_syncing_ran_elsewhere(struct kunit *test)
+{
+	static struct mirvol_md a, b, sy;
+	const struct mirvol_md *mds[] = { &a, &b, &sy };
+	const struct mirvol_md *as[] = { &a, &sy };
+	unsigned int classes[3];
+	struct mirvol_asm_plan plan;
+	unsigned int i;
+
+	md_member(&a, 3, 0, 40);
+	md_member(&b, 3, 1, 33);
+	md_member(&sy, 3, 2, 30);
+	for (i = 0; i < 3; i++) {
+		struct mirvol_md *md = i ? (i == 1 ? &b : &sy) : &a;
+
+		md->bitmap_region = 128;
+		md->bitmap_cleared_gen = 1;
+		md->plexes[2].state = MIRVOL_PLEX_SYNCING;
+		md->plexes[2].flags = MIRVOL_PLEX_F_BITMAP_SYNC;
+		md->plexes[2].sync_offset = 512;
+		md->plexes[2].gone_generation = 11;
+	}
+	/* The volume: B and S missing since 31, S's coverage from 11. */
+	a.plexes[1].state = MIRVOL_PLEX_MISSING;
+	a.plexes[1].sync_offset = 0;
+	a.plexes[1].gone_generation = 31;
+	a.plexes[2].state = MIRVOL_PLEX_MISSING;
+	a.plexes[2].flags = 0;
+	a.plexes[2].sync_offset = 0;
+
+	/* S left without running: it comes back by the bitmap. */
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&a, &sy, false),
+			MIRVOL_R_NONE);
+	mirvol_assemble_plan(as, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.slot_state[2],
+			(unsigned int)MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_TRUE(test, plan.slot_partial[2]);
+
+	/* B and S ran elsewhere: A missing since their start, 31. */
+	b.plexes[0].state = MIRVOL_PLEX_MISSING;
+	b.plexes[0].sync_offset = 0;
+	b.plexes[0].gone_generation = 31;
+	sy.plexes[0] = b.plexes[0];
+	sy.generation = 33;
+	KUNIT_EXPECT_EQ(test, sy.plexes[2].state,
+			(u32)MIRVOL_PLEX_SYNCING);
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&a, &sy, false),
+			MIRVOL_R_SPLIT_BRAIN);
+	mirvol_assemble_plan(as, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	KUNIT_EXPECT_EQ(test, classes[1], (unsigned int)MIRVOL_ASM_SPLIT);
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&a, &b, false),
+			MIRVOL_R_SPLIT_BRAIN);
+	/* Its resync done elsewhere, S says active: ran_apart() too. */
+	sy.plexes[2].state = MIRVOL_PLEX_ACTIVE;
+	sy.plexes[2].flags = 0;
+	sy.plexes[2].sync_offset = sy.data_size;
+	sy.plexes[2].gone_generation = 0;
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&a, &sy, false),
+			MIRVOL_R_SPLIT_BRAIN);
+}
+
+/*
  * The returns of P that did not run without the volume, in the same
  * volume: each is taken back as before.
  */
@@ -2274,6 +2350,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_late_join),
 	KUNIT_CASE(mirvol_test_rejoin_after_replace),
 	KUNIT_CASE(mirvol_test_ran_alone_to_gone),
+	KUNIT_CASE(mirvol_test_syncing_ran_elsewhere),
 	KUNIT_CASE(mirvol_test_rejoin_after_replace_legit),
 	{}
 };
