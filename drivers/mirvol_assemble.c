@@ -378,7 +378,9 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	if (mirvol_sb_join_plex(vol, plex))
 		mirvol_plex_error(plex, true);
 	mirvol_sb_update_locked(vol);
-	failed = READ_ONCE(plex->state) == MIRVOL_PLEX_FAILED;
+	/* Or its device went meanwhile: missing (__mirvol_plex_gone()). */
+	failed = READ_ONCE(plex->state) == MIRVOL_PLEX_FAILED ||
+		 READ_ONCE(plex->state) == MIRVOL_PLEX_MISSING;
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_resume_io(vol);
 	if (old) {
@@ -387,8 +389,9 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 	}
 	mirvol_attach_plex_finish(vol, plex);
 	if (failed) {
-		pr_warn("mirvol: %s: plex %u cannot rejoin: its superblock write failed; it stays failed\n",
-			vol->name, plex->index);
+		pr_warn("mirvol: %s: plex %u cannot rejoin: its superblock write failed; it stays %s\n",
+			vol->name, plex->index,
+			mirvol_plex_state_name(READ_ONCE(plex->state)));
 	} else {
 		m->joined = true;
 		pr_info("mirvol: %s: plex %u rejoins as %s\n", vol->name,

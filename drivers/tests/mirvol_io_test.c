@@ -11416,6 +11416,54 @@ static void rejoin_writes_fail(struct mirvol_plex *plex)
 	WRITE_ONCE(plex->inject, MIRVOL_INJECT_WRITE);
 }
 
+/* The rejoining plex's device is deleted (the hook runs once). */
+static void rejoin_dev_goes(struct mirvol_plex *plex)
+{
+	struct block_device *bdev = plex->bdev;
+
+	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, false);
+	WRITE_ONCE(plex->inject, MIRVOL_INJECT_WRITE);
+}
+
+/*
+ * Re-add of a missing plex whose device goes away as it rejoins: its
+ * join write fails, and it is missing again (not failed: its device went),
+ * its device given back.  The re-add says so, IO_ERROR, rather than
+ * succeeding with the plex missing behind the caller's back.
+ */
+static void mirvol_test_readd_missing_dev_goes(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	enum mirvol_reason reason;
+	u8 uuid[MIRVOL_UUID_LEN];
+	struct mirvol_plex *p1;
+	unsigned int state;
+	struct mirvol_md md;
+
+	io_create(test, "kunit-readdgone", 2, true, NULL);
+	p1 = ctx->vol->plexes[1];
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	KUNIT_ASSERT_TRUE(test, unplug_plex(p1));
+	WRITE_ONCE(mirvol_kunit_rejoin_hook, rejoin_dev_goes);
+	reason = readd_plex(test, ctx->vol, uuid, ctx->ram[1]);
+	KUNIT_EXPECT_NULL_MSG(test, READ_ONCE(mirvol_kunit_rejoin_hook),
+			      "the plex did not rejoin");
+	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
+	flush_mirvol_works();
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_IO_ERROR,
+			    "re-add whose device went: reason %d", reason);
+	p1 = ctx->vol->plexes[1];
+	KUNIT_ASSERT_NOT_NULL(test, p1);
+	state = READ_ONCE(p1->state);
+	KUNIT_EXPECT_EQ(test, state, (unsigned int)MIRVOL_PLEX_MISSING);
+	KUNIT_EXPECT_NULL(test, READ_ONCE(p1->bdev));
+	KUNIT_EXPECT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ(test, md.plexes[1].state, (u32)MIRVOL_PLEX_MISSING);
+}
+
 /*
  * Re-add of a missing plex, its device given back, whose superblock write
  * fails as it rejoins (the update's, on it: it is failed): the re-add
@@ -12837,6 +12885,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_resync_target_offline),
 	KUNIT_CASE(mirvol_test_offline_after_promotion),
 	KUNIT_CASE(mirvol_test_readd_missing_sb_fails),
+	KUNIT_CASE(mirvol_test_readd_missing_dev_goes),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_vs_set_volume),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_no_sb_mutex),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_bounds),
