@@ -2092,6 +2092,51 @@ static void mirvol_test_syncing_ran_elsewhere(struct kunit *test)
 }
 
 /*
+ * Two sides that share no plex any more (admin-guide.rst, "Assembly"):
+ * P left {A, P} at 11 and ran alone to 100; the volume replaced P by D
+ * (slot 1) and A by C (slot 0), 40.  Nothing tells that from a former
+ * member: F, removed from the volume at 20 (its erase failed) before C
+ * and D came.  The higher generation is the truth, as md's highest
+ * event count; the other side is refused, untouched (NOT_A_MEMBER).
+ * This pins the documented behaviour, a known limit.
+ */
+static void mirvol_test_disjoint_sides(struct kunit *test)
+{
+	static struct mirvol_md c, d, p;
+	const struct mirvol_md *mds[] = { &c, &d, &p };
+	unsigned int classes[3];
+	struct mirvol_asm_plan plan;
+
+	md_member(&c, 2, 0, 40);
+	md_member(&d, 2, 1, 40);
+	c.plex_uuid[0] = 0x30;
+	c.plexes[0].uuid[0] = 0x30;
+	c.plexes[1].uuid[0] = 0x31;
+	d.plex_uuid[0] = 0x31;
+	memcpy(d.plexes, c.plexes, sizeof(c.plexes));
+	md_member(&p, 2, 1, 100);
+	p.plexes[0].state = MIRVOL_PLEX_MISSING;
+	p.plexes[0].sync_offset = 0;
+	p.plexes[0].gone_generation = 11;
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.newest, 2);
+	KUNIT_EXPECT_EQ(test, classes[0], (unsigned int)MIRVOL_ASM_SUPERSEDED);
+	KUNIT_EXPECT_EQ(test, classes[1], (unsigned int)MIRVOL_ASM_SUPERSEDED);
+	/* The volume's side newer: it wins, P is the one refused. */
+	p.generation = 30;
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, plan.newest, 0);
+	KUNIT_EXPECT_EQ(test, classes[2], (unsigned int)MIRVOL_ASM_SUPERSEDED);
+	/* A former member, never run: the same tables, the same result. */
+	md_member(&p, 2, 1, 19);
+	mirvol_assemble_plan(mds, 3, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, classes[2], (unsigned int)MIRVOL_ASM_SUPERSEDED);
+}
+
+/*
  * The returns of P that did not run without the volume, in the same
  * volume: each is taken back as before.
  */
@@ -2351,6 +2396,7 @@ static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE(mirvol_test_rejoin_after_replace),
 	KUNIT_CASE(mirvol_test_ran_alone_to_gone),
 	KUNIT_CASE(mirvol_test_syncing_ran_elsewhere),
+	KUNIT_CASE(mirvol_test_disjoint_sides),
 	KUNIT_CASE(mirvol_test_rejoin_after_replace_legit),
 	{}
 };
