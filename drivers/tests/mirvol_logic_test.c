@@ -1966,53 +1966,58 @@ static void mirvol_test_rejoin_after_replace(struct kunit *test)
  * It ran without the volume: split brain, not a partial return that
  * keeps its own writes outside the bitmap's regions.
  */
+/*
+ * The volume's verdict on member @m returning, @vol its superblock: by
+ * rejoin (@readd: an explicit re-add) and by the plan of an assembly of
+ * both.  Returns the plan's class of @m.
+ */
+static unsigned int expect_return(struct kunit *test,
+				  const struct mirvol_md *vol,
+				  const struct mirvol_md *m, bool readd,
+				  enum mirvol_reason reason)
+{
+	const struct mirvol_md *mds[] = { vol, m };
+	struct mirvol_asm_plan plan;
+	unsigned int classes[2];
+
+	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(vol, m, readd), reason);
+	mirvol_assemble_plan(mds, 2, classes, &plan);
+	KUNIT_EXPECT_EQ(test, plan.reason, reason);
+	if (reason == MIRVOL_R_NONE && vol->plexes[m->plex_index].state ==
+	    MIRVOL_PLEX_MISSING)
+		KUNIT_EXPECT_TRUE(test, plan.slot_partial[m->plex_index]);
+	return classes[1];
+}
+
 static void mirvol_test_ran_alone_to_gone(struct kunit *test)
 {
 	static struct mirvol_md c, p;
-	const struct mirvol_md *mds[] = { &c, &p };
-	unsigned int classes[2];
-	struct mirvol_asm_plan plan;
 
 	/* Not run: its superblock of 9 comes back by the bitmap. */
 	md_replaced_pair(&c, &p, 9);
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
-			MIRVOL_R_NONE);
-	mirvol_assemble_plan(mds, 2, classes, &plan);
-	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
-	KUNIT_EXPECT_TRUE(test, plan.slot_partial[1]);
+	expect_return(test, &c, &p, false, MIRVOL_R_NONE);
 
 	/* Run alone: start 10 (A missing), dirty mark 11. */
 	p.generation = 11;
 	p.plexes[0].state = MIRVOL_PLEX_MISSING;
 	p.plexes[0].sync_offset = 0;
 	p.plexes[0].gone_generation = 10;
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
-			MIRVOL_R_SPLIT_BRAIN);
-	mirvol_assemble_plan(mds, 2, classes, &plan);
-	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
-	KUNIT_EXPECT_EQ(test, classes[1], (unsigned int)MIRVOL_ASM_SPLIT);
+	KUNIT_EXPECT_EQ(test, expect_return(test, &c, &p, false,
+					    MIRVOL_R_SPLIT_BRAIN),
+			(unsigned int)MIRVOL_ASM_SPLIT);
 	/* Recorded failed, re-added: the same. */
 	c.plexes[1].state = MIRVOL_PLEX_FAILED;
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, true),
-			MIRVOL_R_SPLIT_BRAIN);
-	mirvol_assemble_plan(mds, 2, classes, &plan);
-	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
+	expect_return(test, &c, &p, true, MIRVOL_R_SPLIT_BRAIN);
 	/* Offline at 11, its mark lost, its image of 9: the same. */
 	c.plexes[1].state = MIRVOL_PLEX_OFFLINE;
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
-			MIRVOL_R_SPLIT_BRAIN);
+	expect_return(test, &c, &p, false, MIRVOL_R_SPLIT_BRAIN);
 	/* Its offline mark of 11 is no run: held offline. */
 	p.plexes[0].state = MIRVOL_PLEX_ACTIVE;
 	p.plexes[0].sync_offset = p.data_size;
 	p.plexes[0].gone_generation = 0;
 	p.plexes[1].state = MIRVOL_PLEX_OFFLINE;
 	p.plexes[1].gone_generation = 11;
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&c, &p, false),
-			MIRVOL_R_NONE);
-	mirvol_assemble_plan(mds, 2, classes, &plan);
-	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, plan.slot_state[1],
-			(unsigned int)MIRVOL_PLEX_OFFLINE);
+	expect_return(test, &c, &p, false, MIRVOL_R_NONE);
 }
 
 /*
@@ -2030,7 +2035,6 @@ static void mirvol_test_syncing_ran_elsewhere(struct kunit *test)
 {
 	static struct mirvol_md a, b, sy;
 	const struct mirvol_md *mds[] = { &a, &b, &sy };
-	const struct mirvol_md *as[] = { &a, &sy };
 	unsigned int classes[3];
 	struct mirvol_asm_plan plan;
 	unsigned int i;
@@ -2057,13 +2061,7 @@ static void mirvol_test_syncing_ran_elsewhere(struct kunit *test)
 	a.plexes[2].sync_offset = 0;
 
 	/* S left without running: it comes back by the bitmap. */
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&a, &sy, false),
-			MIRVOL_R_NONE);
-	mirvol_assemble_plan(as, 2, classes, &plan);
-	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, plan.slot_state[2],
-			(unsigned int)MIRVOL_PLEX_SYNCING);
-	KUNIT_EXPECT_TRUE(test, plan.slot_partial[2]);
+	expect_return(test, &a, &sy, false, MIRVOL_R_NONE);
 
 	/* B and S ran elsewhere: A missing since their start, 31. */
 	b.plexes[0].state = MIRVOL_PLEX_MISSING;
@@ -2073,16 +2071,14 @@ static void mirvol_test_syncing_ran_elsewhere(struct kunit *test)
 	sy.generation = 33;
 	KUNIT_EXPECT_EQ(test, sy.plexes[2].state,
 			(u32)MIRVOL_PLEX_SYNCING);
-	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&a, &sy, false),
-			MIRVOL_R_SPLIT_BRAIN);
-	mirvol_assemble_plan(as, 2, classes, &plan);
-	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
-	KUNIT_EXPECT_EQ(test, classes[1], (unsigned int)MIRVOL_ASM_SPLIT);
+	KUNIT_EXPECT_EQ(test, expect_return(test, &a, &sy, false,
+					    MIRVOL_R_SPLIT_BRAIN),
+			(unsigned int)MIRVOL_ASM_SPLIT);
 	mirvol_assemble_plan(mds, 3, classes, &plan);
 	KUNIT_EXPECT_EQ(test, plan.reason, MIRVOL_R_SPLIT_BRAIN);
 	KUNIT_EXPECT_EQ(test, mirvol_rejoin_check(&a, &b, false),
 			MIRVOL_R_SPLIT_BRAIN);
-	/* Its resync done elsewhere, S says active: ran_apart() too. */
+	/* Its resync done elsewhere, S says active: the same. */
 	sy.plexes[2].state = MIRVOL_PLEX_ACTIVE;
 	sy.plexes[2].flags = 0;
 	sy.plexes[2].sync_offset = sy.data_size;
