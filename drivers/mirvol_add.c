@@ -44,7 +44,8 @@
  * @old: replace: the plex that leaves once the new one is in sync,
  *	referenced; else NULL
  * @merge: merge-plex: the source's change map since the split, to be set
- *	in the target's bitmap; the source's plexes join as partial targets
+ *	in the target's bitmap; the source's plexes join as partial targets.
+ *	Allocated by the rule check, filled once the source is killed
  */
 struct mirvol_add {
 	struct mirvol_operation op;
@@ -422,18 +423,24 @@ static const struct mirvol_op_kind mirvol_replace_type = {
 	.release	= mirvol_add_release,
 };
 
-/* The data a plex can hold with the default metadata area, or 0. */
-static u64 mirvol_plex_capacity(struct mirvol_plex *plex)
+/*
+ * The data a plex can hold, or 0: from the default metadata area's end,
+ * where an add puts its data, or (@merge) from its own data offset, which
+ * a merge keeps (the data outside the changed regions is there).
+ */
+static u64 mirvol_plex_capacity(struct mirvol_plex *plex, bool merge)
 {
-	if (plex->dev_sectors < MIRVOL_DATA_OFFSET_SECTORS)
+	sector_t off = merge ? plex->data_offset : MIRVOL_DATA_OFFSET_SECTORS;
+
+	if (plex->dev_sectors < off)
 		return 0;
-	return plex->dev_sectors - MIRVOL_DATA_OFFSET_SECTORS;
+	return plex->dev_sectors - off;
 }
 
-/* The add rule's view of plexes to add. */
+/* The add rule's view of plexes to add (@merge: merge-plex's). */
 static void mirvol_add_rule_plexes(struct mirvol_volume *vol,
 				   struct mirvol_plex **plexes, unsigned int n,
-				   struct mirvol_rule_add *ra)
+				   bool merge, struct mirvol_rule_add *ra)
 {
 	unsigned int i;
 
@@ -441,7 +448,7 @@ static void mirvol_add_rule_plexes(struct mirvol_volume *vol,
 	ra->min_size = U64_MAX;
 	for (i = 0; i < n; i++) {
 		ra->min_size = min(ra->min_size,
-				   mirvol_plex_capacity(plexes[i]));
+				   mirvol_plex_capacity(plexes[i], merge));
 		if (vol->disk && plexes[i]->bdev &&
 		    bdev_logical_block_size(plexes[i]->bdev) >
 		    queue_logical_block_size(vol->disk->queue))
@@ -451,7 +458,7 @@ static void mirvol_add_rule_plexes(struct mirvol_volume *vol,
 
 /* The add rule's view of a source volume; both locks held. */
 static void mirvol_add_rule_src(struct mirvol_volume *vol,
-				struct mirvol_volume *src,
+				struct mirvol_volume *src, bool merge,
 				struct mirvol_rule_add *ra)
 {
 	struct mirvol_plex *plexes[MIRVOL_MAX_PLEXES];
@@ -472,14 +479,31 @@ static void mirvol_add_rule_src(struct mirvol_volume *vol,
 		if (p && p->bdev && p->state != MIRVOL_PLEX_FAILED)
 			plexes[n++] = p;
 	}
-	mirvol_add_rule_plexes(vol, plexes, n, ra);
+	mirvol_add_rule_plexes(vol, plexes, n, merge, ra);
 }
 
 /*
- * merge-plex: @src must be @vol's split peer and @vol @src's, both with
- * bitmaps of one region size over one size, and every plex of @src in
- * sync; then @src's change map is copied (@src is killed in the same hold
- * of the locks: no write changes it after).  Both locks held.
+ * merge-plex: @src must be @vol's split peer and @vol @src's.  Checked
+ * before anything else: whatever else @src is (open, busy, without a
+ * bitmap), a volume that is no split peer cannot be merged.  Both locks
+ * held.
+ */
+static enum mirvol_reason mirvol_merge_check_pair(struct mirvol_volume *vol,
+						  struct mirvol_volume *src)
+{
+	if (!vol->split_generation || !src->split_generation ||
+	    !uuid_equal(&vol->split_peer, &src->uuid) ||
+	    !uuid_equal(&src->split_peer, &vol->uuid))
+		return MIRVOL_R_NOT_SPLIT_PAIR;
+	return MIRVOL_R_NONE;
+}
+
+/*
+ * merge-plex, the pair checked: both with bitmaps of one region size over
+ * one size, and every plex of @src in sync; then room for @src's change
+ * map is allocated.  The map is copied only once @src is killed
+ * (mirvol_add_prepare()): holding its lock stops no writer, who may open
+ * it, write and close it again until then.  Both locks held.
  */
 static enum mirvol_reason mirvol_merge_prepare(struct mirvol_add *a,
 					       struct mirvol_volume *src)
@@ -489,10 +513,7 @@ static enum mirvol_reason mirvol_merge_prepare(struct mirvol_add *a,
 
 	if (!vol->bitmap || !src->bitmap)
 		return MIRVOL_R_NO_BITMAP;
-	if (!vol->split_generation || !src->split_generation ||
-	    !uuid_equal(&vol->split_peer, &src->uuid) ||
-	    !uuid_equal(&src->split_peer, &vol->uuid) ||
-	    vol->size != src->size ||
+	if (vol->size != src->size ||
 	    vol->bitmap->shift != src->bitmap->shift ||
 	    vol->bitmap->cleared_gen > vol->split_generation ||
 	    src->bitmap->cleared_gen > src->split_generation)
@@ -504,19 +525,21 @@ static enum mirvol_reason mirvol_merge_prepare(struct mirvol_add *a,
 		if (p && p->bdev && READ_ONCE(p->state) != MIRVOL_PLEX_ACTIVE)
 			return MIRVOL_R_PLEX_NOT_IN_SYNC;
 	}
-	a->merge = mirvol_bitmap_copy_bits(src->bitmap);
+	a->merge = bitmap_alloc(src->bitmap->nr, GFP_KERNEL);
 	return a->merge ? MIRVOL_R_NONE : MIRVOL_R_NO_MEMORY;
 }
 
 /*
  * Check the rules and reserve the target; with a source, kill it in the
- * same hold of both locks (it must not be open).  Locks held.
+ * same hold of both locks (it must not be open) and, merging, copy its
+ * change map then.  Locks held.
  */
 static enum mirvol_reason mirvol_add_prepare(struct mirvol_add *a,
 					     struct mirvol_volume *src,
 					     const u8 *old_uuid,
 					     struct mirvol_rule_add *ra)
 {
+	bool merge = a->op.kind == &mirvol_merge_type;
 	struct mirvol_volume *vol = a->op.vol;
 	struct mirvol_rule_vol rv;
 	enum mirvol_reason reason;
@@ -532,20 +555,31 @@ static enum mirvol_reason mirvol_add_prepare(struct mirvol_add *a,
 	}
 	mirvol_rules_snapshot(vol, &rv);
 	if (src)
-		mirvol_add_rule_src(vol, src, ra);
-	reason = mirvol_check_add(&rv, ra);
-	if (!reason && a->op.kind == &mirvol_merge_type)
+		mirvol_add_rule_src(vol, src, merge, ra);
+	reason = merge ? mirvol_merge_check_pair(vol, src) : MIRVOL_R_NONE;
+	if (!reason)
+		reason = mirvol_check_add(&rv, ra);
+	if (!reason && merge)
 		reason = mirvol_merge_prepare(a, src);
 	if (!reason)
 		reason = mirvol_op_reserve(&a->op);
 	if (reason || !src)
 		return reason;
+	if (merge)
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_merge_kill_hook, src);
 	/* In the same hold: nobody can open the source from here on. */
 	reason = mirvol_volume_kill(src, true);
 	if (reason) {
 		mirvol_op_end(&a->op, reason);
 		return reason;
 	}
+	/*
+	 * Merge: killed closed, the source takes no write any more (each one
+	 * completed before its last opener closed it, its bit set on disk
+	 * first): its change map is final only now.
+	 */
+	if (merge)
+		mirvol_bitmap_copy_bits(src->bitmap, a->merge);
 	a->src = src;
 	return MIRVOL_R_NONE;
 }
@@ -653,7 +687,7 @@ static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
 		return MIRVOL_R_OBJECT_DELETED;
 	mirvol_rules_snapshot(vol, &rv);
 	rv.busy = false;		/* the volume's operation is this one */
-	mirvol_add_rule_plexes(vol, a->plexes, a->nr, &ra);
+	mirvol_add_rule_plexes(vol, a->plexes, a->nr, !!a->merge, &ra);
 	reason = mirvol_check_add(&rv, &ra);
 	/* A device too small for even the metadata says so first. */
 	for (i = 0; i < a->nr && reason != MIRVOL_R_DEVICE_TOO_SMALL; i++) {

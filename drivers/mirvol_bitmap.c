@@ -917,19 +917,14 @@ int mirvol_bitmap_merge(struct mirvol_bitmap *bm, const unsigned long *bits)
 }
 
 /**
- * mirvol_bitmap_copy_bits - a copy of the set bits
+ * mirvol_bitmap_copy_bits - copy the set bits
  * @bm: the bitmap
- *
- * Return: a bitmap_alloc()ed copy of @bm->nr bits, or NULL.
+ * @bits: out: room for @bm->nr bits (bitmap_alloc()), allocated
+ *	beforehand so that the copy cannot fail
  */
-unsigned long *mirvol_bitmap_copy_bits(struct mirvol_bitmap *bm)
+void mirvol_bitmap_copy_bits(struct mirvol_bitmap *bm, unsigned long *bits)
 {
-	unsigned long *bits = bitmap_alloc(bm->nr, GFP_KERNEL);
-
-	if (!bits)
-		return NULL;
 	spin_lock_irq(&bm->lock);
 	bitmap_copy(bits, bm->disk, bm->nr);
 	spin_unlock_irq(&bm->lock);
-	return bits;
 }

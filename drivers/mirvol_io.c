@@ -51,6 +51,7 @@ void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 bool mirvol_kunit_start_fail;
 bool mirvol_kunit_repair_nomem;
 void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
+void (*mirvol_kunit_merge_kill_hook)(struct mirvol_volume *src);
 void (*mirvol_kunit_replaced_hook)(struct mirvol_plex *old);
 void (*mirvol_kunit_break_hook)(struct mirvol_volume *new);
 void (*mirvol_kunit_created_hook)(struct mirvol_volume *vol);

@@ -157,7 +157,7 @@ unsigned long *mirvol_bitmap_alloc_image(struct mirvol_bitmap *bm);
 unsigned long mirvol_bitmap_weight(struct mirvol_bitmap *bm);
 int mirvol_bitmap_resync_begin(struct mirvol_bitmap *bm);
 int mirvol_bitmap_merge(struct mirvol_bitmap *bm, const unsigned long *bits);
-unsigned long *mirvol_bitmap_copy_bits(struct mirvol_bitmap *bm);
+void mirvol_bitmap_copy_bits(struct mirvol_bitmap *bm, unsigned long *bits);
 void mirvol_bitmap_resync_end(struct mirvol_bitmap *bm);
 static inline sector_t mirvol_bitmap_region_sectors(struct mirvol_bitmap *bm)
 {

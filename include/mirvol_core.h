@@ -262,6 +262,11 @@ extern bool mirvol_kunit_repair_nomem;
  * superblock; vol->lock held, I/O suspended.
  */
 extern void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
+/*
+ * KUnit: called by a merge-plex about to kill its source @src, the rules
+ * checked and the target reserved; both volumes' locks held.
+ */
+extern void (*mirvol_kunit_merge_kill_hook)(struct mirvol_volume *src);
 /* KUnit: called by a replace done, before it erases the old plex. */
 extern void (*mirvol_kunit_replaced_hook)(struct mirvol_plex *old);
 /*

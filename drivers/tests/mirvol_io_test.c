@@ -10,6 +10,7 @@
  * Copyright (C) 2026 The mirvol authors
  */
 #include <kunit/test.h>
+#include <kunit/test-bug.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
 #include <linux/debugfs.h>
@@ -296,6 +297,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_safe_mode_disk_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_split_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_merge_kill_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_break_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_created_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_freeze_hook, NULL);
@@ -10819,6 +10821,70 @@ static void mirvol_test_merge_target_offline_first(struct kunit *test)
 			 MIRVOL_R_PLEX_OFFLINE, "merge-plex");
 }
 
+/*
+ * A writer's turn in mirvol_test_merge_write_before_kill(): the copy,
+ * closed when the merge checked it, opened, region 8 written, closed
+ * again before the merge kills it.
+ */
+static void merge_write_before_kill(struct mirvol_volume *src)
+{
+	struct kunit *test = kunit_get_current_test();
+	struct io_ctx *ctx = test->priv;
+	struct file *file;
+
+	WRITE_ONCE(mirvol_kunit_merge_kill_hook, NULL);
+	file = open_dev(disk_devt(src->disk));
+	if (IS_ERR(file)) {
+		KUNIT_FAIL(test, "cannot open the copy: %ld", PTR_ERR(file));
+		return;
+	}
+	fill(ctx->pages, 0x8b8);
+	KUNIT_EXPECT_EQ(test, do_io(file_bdev(file), REQ_OP_WRITE,
+				    (sector_t)8 << src->bitmap->shift,
+				    ctx->pages, IO_PAGES), 0);
+	__fput_sync(file);
+}
+
+/*
+ * merge-plex checks that the copy broken off with --track-changes is
+ * closed, but holding its lock keeps nobody from opening it: a writer
+ * may open it, write a region and close it again before the merge kills
+ * it.  That region must be copied back too: the plex merged back holds
+ * the volume's data there.  The landed code copied the change map before
+ * the kill, without the writer's region.
+ */
+static void mirvol_test_merge_write_before_kill(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *peer;
+	u64 op_id = 0;
+	sector_t s;
+
+	peer = tracked_copy(test, "kunit-mrgkill", "kunit-mrgkill-b", 0x3e9,
+			    NULL);
+	if (!peer)
+		return;
+	WRITE_ONCE(mirvol_kunit_merge_kill_hook, merge_write_before_kill);
+	reason = mirvol_add_plex(ctx->vol, NULL, peer, true, &op_id);
+	mirvol_volume_put(peer);
+	KUNIT_ASSERT_NULL_MSG(test, READ_ONCE(mirvol_kunit_merge_kill_hook),
+			      "the merge did not get as far as the kill");
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	/* Region 8 of the merged plex holds the volume's data. */
+	s = MIRVOL_DATA_OFFSET_SECTORS + ((sector_t)8 << ctx->vol->bitmap->shift);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_READ, s, ctx->pages,
+				    IO_PAGES), 0);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_READ, s, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "the merged plex kept the write on the copy");
+}
+
 /* The volume's data at sector @s in mirvol_test_merge_keeps_data_offset. */
 static void fill_moved(struct page **pages, sector_t s)
 {
@@ -10829,8 +10895,9 @@ static void fill_moved(struct page **pages, sector_t s)
  * Move the members of a stopped two-plex volume on ram0 and ram1 to data
  * offset @off, as another tool may have made them (the format allows any
  * 8-aligned offset from MIRVOL_MIN_DATA_OFFSET): the superblocks' current
- * slots rewritten (the data shrunk by what the offset grew), the data
- * (fill_moved()) written at @off.  Returns the new data size, or 0.
+ * slots rewritten (the data shrunk or grown by what the offset grew or
+ * shrank), the data (fill_moved()) written at @off.  Returns the new data
+ * size, or 0.
  */
 static sector_t move_data_offset(struct kunit *test, struct io_ctx *ctx,
 				 sector_t off)
@@ -10847,9 +10914,8 @@ static sector_t move_data_offset(struct kunit *test, struct io_ctx *ctx,
 	for (i = 0; i < 2; i++) {
 		cur = mirvol_sb_read_dev(rbdev(ctx, i), md, &reason);
 		KUNIT_ASSERT_GE(test, cur, 0);
-		KUNIT_ASSERT_GT(test, off, md->data_offset);
-		size = round_down(md->data_size - (off - md->data_offset),
-				  step);
+		KUNIT_ASSERT_NE(test, off, md->data_offset);
+		size = round_down(md->data_offset + md->data_size - off, step);
 		md->data_offset = off;
 		md->data_size = size;
 		md->bitmap_size = off - md->bitmap_offset;
@@ -10879,15 +10945,14 @@ static sector_t move_data_offset(struct kunit *test, struct io_ctx *ctx,
 /*
  * merge-plex copies only the regions changed since the split: the plex
  * merged back must keep its data offset, where the rest of the volume's
- * data is.  A volume whose members start their data at 4 MiB, not at
- * mirvol's 1 MiB, its plex 1 broken off with --track-changes (region 7
- * written on the copy, region 9 on the volume), merged back: every plex
- * holds the volume's data at its own offset, everywhere (read balancing
- * reads any of them).
+ * data is.  A volume whose members start their data at @off, its plex 1
+ * broken off with --track-changes (region 7 written on the copy, region 9
+ * on the volume), merged back: every plex holds the volume's data at its
+ * own offset, everywhere (read balancing reads any of them).
  */
-static void mirvol_test_merge_keeps_data_offset(struct kunit *test)
+static void merge_at_data_offset(struct kunit *test, const char *name,
+				 const char *bname, sector_t off)
 {
-	const sector_t off = 4 * MIRVOL_DATA_OFFSET_SECTORS;
 	const sector_t step = IO_PAGES << (PAGE_SHIFT - SECTOR_SHIFT);
 	static const unsigned int both[2] = { 0, 1 };
 	struct mirvol_assemble_member um[2];
@@ -10906,7 +10971,7 @@ static void mirvol_test_merge_keeps_data_offset(struct kunit *test)
 	unsigned int i;
 	u64 op_id = 0;
 
-	io_create(test, "kunit-mrgoff4", 2, true, NULL);
+	io_create(test, name, 2, true, NULL);
 	uuid_copy(&vol_uuid, &ctx->vol->uuid);
 	io_stop(test, ctx);
 	size = move_data_offset(test, ctx, off);
@@ -10935,8 +11000,8 @@ static void mirvol_test_merge_keeps_data_offset(struct kunit *test)
 
 	/* Broken off with --track-changes, region 7 written on the copy. */
 	memcpy(uuid, &ctx->vol->plexes[1]->uuid, MIRVOL_UUID_LEN);
-	reason = mirvol_break_plex(ctx->vol, uuid, "kunit-mrgoff4-b", true,
-				   &peer_uuid, new_name, &op_id);
+	reason = mirvol_break_plex(ctx->vol, uuid, bname, true, &peer_uuid,
+				   new_name, &op_id);
 	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
 			MIRVOL_R_NONE);
@@ -10960,6 +11025,9 @@ static void mirvol_test_merge_keeps_data_offset(struct kunit *test)
 
 	op_id = 0;
 	reason = mirvol_add_plex(ctx->vol, NULL, peer, true, &op_id);
+	/* Refused: the copy is left running, on ram1. */
+	if (reason && !test_bit(MIRVOL_VOL_DEAD, &peer->flags))
+		mirvol_volume_teardown(peer, true);
 	mirvol_volume_put(peer);
 	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
@@ -11007,6 +11075,65 @@ static void mirvol_test_merge_keeps_data_offset(struct kunit *test)
 			}
 		}
 	}
+}
+
+/* merge_at_data_offset() at 4 MiB, not at mirvol's 1 MiB. */
+static void mirvol_test_merge_keeps_data_offset(struct kunit *test)
+{
+	merge_at_data_offset(test, "kunit-mrgoff4", "kunit-mrgoff4-b",
+			     4 * MIRVOL_DATA_OFFSET_SECTORS);
+}
+
+/*
+ * merge_at_data_offset() at 512 KiB, below mirvol's 1 MiB, the data
+ * grown by the difference: the merged plexes hold the volume's size from
+ * their own offset.  The landed code counted their room from 1 MiB, as
+ * an add's, and refused the merge with SOURCE_TOO_SMALL.
+ */
+static void mirvol_test_merge_low_data_offset(struct kunit *test)
+{
+	merge_at_data_offset(test, "kunit-mrgofflo", "kunit-mrgofflo-b",
+			     MIRVOL_DATA_OFFSET_SECTORS / 2);
+}
+
+/*
+ * merge-plex of a volume that is no split peer of the target answers
+ * NOT_SPLIT_PAIR whatever else it is: not DEVICE_BUSY while it is open
+ * (the tool retries that), not NO_BITMAP when it has no bitmap.  Nothing
+ * changes: the volume stays as it is.
+ */
+static void mirvol_test_merge_not_pair_first(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	u64 id = 0, region = 0, op_id = 0;
+	enum mirvol_reason reason;
+	struct mirvol_volume *src;
+	struct file *file;
+
+	io_create(test, "kunit-mrgnp", 1, true, NULL);
+	reason = mirvol_volume_create("kunit-mrgnp-s", &ctx->ram[1], 1,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN |
+				      MIRVOL_CREATE_F_NO_BITMAP, &region,
+				      &id, NULL, &src);
+	KUNIT_ASSERT_EQ_MSG(test, reason, MIRVOL_R_NONE, "create: reason %d",
+			    reason);
+	file = open_dev(disk_devt(src->disk));
+	if (IS_ERR(file)) {
+		KUNIT_FAIL(test, "cannot open the source");
+	} else {
+		reason = mirvol_add_plex(ctx->vol, NULL, src, true, &op_id);
+		KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NOT_SPLIT_PAIR,
+				    "open: reason %d", reason);
+		__fput_sync(file);
+	}
+	reason = mirvol_add_plex(ctx->vol, NULL, src, true, &op_id);
+	KUNIT_EXPECT_EQ_MSG(test, reason, MIRVOL_R_NOT_SPLIT_PAIR,
+			    "closed: reason %d", reason);
+	KUNIT_EXPECT_EQ(test, ctx->vol->nr_plexes, 1U);
+	KUNIT_EXPECT_FALSE(test, test_bit(MIRVOL_VOL_DEAD, &src->flags));
+	KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(src, true),
+			MIRVOL_R_NONE);
+	mirvol_volume_put(src);
 }
 
 /*
@@ -12880,6 +13007,9 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_add_target_failed_first),
 	KUNIT_CASE(mirvol_test_merge_target_offline_first),
 	KUNIT_CASE(mirvol_test_merge_keeps_data_offset),
+	KUNIT_CASE(mirvol_test_merge_write_before_kill),
+	KUNIT_CASE(mirvol_test_merge_low_data_offset),
+	KUNIT_CASE(mirvol_test_merge_not_pair_first),
 	KUNIT_CASE(mirvol_test_bitmap_add_no_room),
 	KUNIT_CASE(mirvol_test_bitmap_no_room_rejoin),
 	KUNIT_CASE(mirvol_test_resync_target_offline),

@@ -7,7 +7,8 @@
 # brings the broken-off plex back copying exactly the regions written on
 # either side, the target's data wins, the plexes end identical, and the
 # source volume is gone.  The refusals: no bitmap, a second tracked split,
-# volumes not split from each other, an open source, a forgotten split.
+# volumes not split from each other (said first, even of an open one), an
+# open source, a forgotten split.
 
 TEST_TIMEOUT=600
 # The test assembles by itself.
@@ -76,6 +77,9 @@ run_test() {
 	# Refusals: not a pair; the source open.
 	mirvolctl create --name other --wait /dev/ram3 >/dev/null
 	expect_fail_reason NOT_SPLIT_PAIR mirvolctl merge-plex mg other
+	exec 7<"$(mirvolctl show other --json | jq -r .device)"
+	expect_fail_reason NOT_SPLIT_PAIR mirvolctl merge-plex mg other
+	exec 7<&-
 	exec 7<"$bvol"
 	expect_fail_reason DEVICE_BUSY mirvolctl merge-plex mg mg-b
 	exec 7<&-
