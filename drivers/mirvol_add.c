@@ -800,6 +800,12 @@ static enum mirvol_reason __mirvol_add_plex(struct mirvol_volume *vol,
 	}
 	a->src = NULL;
 	mutex_unlock(&vol->lock);
+	/*
+	 * add-plex --from-volume: the source is dissolved for good (a merge
+	 * ended its split with the join).  Killed, its split is fixed.
+	 */
+	if (!reason && src && !merge && src->split_generation)
+		mirvol_split_peer_gone(&src->uuid, &src->split_peer);
 out:
 	mirvol_op_put(&a->op);
 	return reason;

@@ -1916,12 +1916,60 @@ static enum mirvol_reason __mirvol_volume_destroy(struct mirvol_volume *vol,
 }
 
 /**
+ * mirvol_split_peer_gone - a split peer is gone for good: stop tracking it
+ * @gone: the UUID of a volume removed (its plexes erased) or dissolved
+ *	(its plexes joined another volume)
+ * @peer_uuid: its split peer (break-plex --track-changes)
+ *
+ * @gone can never be merged back.  Its peer, if running and still naming
+ * it, forgets the split as set --forget-split does and records that:
+ * tracked, it would keep its bits for good (rule 3) and refuse the next
+ * break --track-changes.  When that update fails the peer stays tracked
+ * (as the superblocks have it; set --forget-split ends it then), and a
+ * peer not running keeps its superblocks' split.
+ *
+ * Context: no lock held.
+ */
+void mirvol_split_peer_gone(const uuid_t *gone, const uuid_t *peer_uuid)
+{
+	struct mirvol_volume *peer = mirvol_lookup(peer_uuid->b);
+	u64 split_generation;
+
+	if (!peer)
+		return;
+	mutex_lock(&peer->lock);
+	if (test_bit(MIRVOL_VOL_DEAD, &peer->flags) ||
+	    !test_bit(MIRVOL_VOL_STARTED, &peer->flags) ||
+	    !peer->split_generation || !uuid_equal(&peer->split_peer, gone))
+		goto out;
+	mutex_lock(&peer->sb_mutex);
+	split_generation = peer->split_generation;
+	memset(&peer->split_peer, 0, sizeof(peer->split_peer));
+	peer->split_generation = 0;
+	if (mirvol_sb_update_locked(peer)) {
+		uuid_copy(&peer->split_peer, gone);
+		peer->split_generation = split_generation;
+		pr_warn("mirvol: %s: still tracks its split from %pUb, which is gone: 'mirvolctl set --forget-split' ends it\n",
+			peer->name, gone);
+	} else {
+		pr_info("mirvol: %s: no longer tracks its split from %pUb (gone)\n",
+			peer->name, gone);
+	}
+	mutex_unlock(&peer->sb_mutex);
+out:
+	mutex_unlock(&peer->lock);
+	mirvol_volume_put(peer);
+}
+
+/**
  * mirvol_volume_teardown - stop or remove a volume
  * @vol: the volume; the caller holds a reference
  * @erase: erase the superblocks (remove) rather than mark clean (stop)
  *
  * Refuses with DEVICE_BUSY while the block device is open.  A running
- * operation, or one being prepared, ends with OBJECT_DELETED first.
+ * operation, or one being prepared, ends with OBJECT_DELETED first.  A
+ * volume removed that was split with --track-changes is forgotten by its
+ * peer (mirvol_split_peer_gone()).
  *
  * Context: no lock held.
  * Return: MIRVOL_R_NONE or why not; WIPE_FAILED (@erase): the volume is
@@ -1931,14 +1979,23 @@ enum mirvol_reason mirvol_volume_teardown(struct mirvol_volume *vol,
 					  bool erase)
 {
 	enum mirvol_reason reason;
+	bool tracked;
+	uuid_t peer;
 
 	mutex_lock(&vol->lock);
 	reason = mirvol_volume_kill(vol, true);
+	/* Killed: its split does not change any more. */
+	tracked = vol->split_generation;
+	peer = vol->split_peer;
 	mutex_unlock(&vol->lock);
 	if (reason)
 		return reason;
-	return __mirvol_volume_destroy(vol, erase ? MIRVOL_TD_REMOVE :
-					MIRVOL_TD_STOP, NULL, NULL);
+	reason = __mirvol_volume_destroy(vol, erase ? MIRVOL_TD_REMOVE :
+					 MIRVOL_TD_STOP, NULL, NULL);
+	/* A plex that kept its superblock would assemble it again. */
+	if (erase && tracked && !reason)
+		mirvol_split_peer_gone(&vol->uuid, &peer);
+	return reason;
 }
 
 /**

@@ -846,6 +846,7 @@ struct mirvol_plex *mirvol_plex_find(struct mirvol_volume *vol,
 enum mirvol_reason mirvol_volume_start(struct mirvol_volume *vol);
 enum mirvol_reason mirvol_volume_start_empty(struct mirvol_volume *vol);
 void mirvol_volume_fill(struct mirvol_volume *vol);
+void mirvol_split_peer_gone(const uuid_t *gone, const uuid_t *peer_uuid);
 enum mirvol_reason mirvol_volume_teardown(struct mirvol_volume *vol,
 					  bool erase);
 enum mirvol_reason mirvol_volume_kill(struct mirvol_volume *vol,

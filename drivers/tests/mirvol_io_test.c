@@ -11137,6 +11137,70 @@ static void mirvol_test_merge_not_pair_first(struct kunit *test)
 }
 
 /*
+ * A copy broken off with --track-changes that is removed (remove --yes)
+ * can never be merged back: the volume it was split from must stop
+ * tracking it, in memory and on disk, or it keeps every bit set for good
+ * (rule 3) and refuses the next break --track-changes (SPLIT_TRACKED).
+ */
+static void mirvol_test_split_peer_removed(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *peer;
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+
+	peer = tracked_copy(test, "kunit-peerrm", "kunit-peerrm-b", 0x3ea,
+			    NULL);
+	if (!peer)
+		return;
+	KUNIT_EXPECT_TRUE(test, uuid_equal(&ctx->vol->split_peer,
+					   &peer->uuid));
+	reason = mirvol_volume_teardown(peer, true);
+	mirvol_volume_put(peer);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ_MSG(test, ctx->vol->split_generation, 0ULL,
+			    "the volume still tracks its removed split peer");
+	KUNIT_EXPECT_TRUE(test, uuid_is_null(&ctx->vol->split_peer));
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, md.split_generation, 0ULL,
+			    "the superblock still tracks the removed peer");
+}
+
+/*
+ * The same when the copy's plexes join another volume (add-plex
+ * --from-volume: a full copy, the copy dissolved): here the very volume
+ * it was split from.
+ */
+static void mirvol_test_split_peer_dissolved(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_volume *peer;
+	enum mirvol_reason reason;
+	struct mirvol_md md;
+	u64 op_id = 0;
+
+	peer = tracked_copy(test, "kunit-peerdis", "kunit-peerdis-b", 0x3eb,
+			    NULL);
+	if (!peer)
+		return;
+	reason = mirvol_add_plex(ctx->vol, NULL, peer, false, &op_id);
+	mirvol_volume_put(peer);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ_MSG(test, ctx->vol->split_generation, 0ULL,
+			    "the volume still tracks its dissolved split peer");
+	KUNIT_EXPECT_TRUE(test, uuid_is_null(&ctx->vol->split_peer));
+	KUNIT_ASSERT_GE(test, mirvol_sb_read_dev(rbdev(ctx, 0), &md, &reason),
+			0);
+	KUNIT_EXPECT_EQ_MSG(test, md.split_generation, 0ULL,
+			    "the superblock still tracks the dissolved peer");
+}
+
+/*
  * Move the members on the RAM disks in @mask of a stopped volume down to
  * data offset @off, below mirvol's own (the format allows any 8-aligned
  * offset from MIRVOL_MIN_DATA_OFFSET, as another tool may make them): the
@@ -13010,6 +13074,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_merge_write_before_kill),
 	KUNIT_CASE(mirvol_test_merge_low_data_offset),
 	KUNIT_CASE(mirvol_test_merge_not_pair_first),
+	KUNIT_CASE(mirvol_test_split_peer_removed),
+	KUNIT_CASE(mirvol_test_split_peer_dissolved),
 	KUNIT_CASE(mirvol_test_bitmap_add_no_room),
 	KUNIT_CASE(mirvol_test_bitmap_no_room_rejoin),
 	KUNIT_CASE(mirvol_test_resync_target_offline),

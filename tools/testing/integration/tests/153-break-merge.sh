@@ -8,7 +8,8 @@
 # either side, the target's data wins, the plexes end identical, and the
 # source volume is gone.  The refusals: no bitmap, a second tracked split,
 # volumes not split from each other (said first, even of an open one), an
-# open source, a forgotten split.
+# open source, a forgotten split.  A broken-off volume removed, or added
+# to a volume with add-plex --from-volume, is forgotten by its peer.
 
 TEST_TIMEOUT=600
 # The test assembles by itself.
@@ -114,5 +115,27 @@ run_test() {
 	dirty_zero mg
 	mirvolctl remove --yes mg-c
 	mirvolctl remove --yes other
+
+	# A broken-off volume removed can never come back: mg forgets it
+	# (in its superblocks too), clears its bits and may track anew.
+	op=$(mirvolctl break-plex --track-changes --name mg-d mg 1)
+	mirvolctl op wait "$op" >/dev/null || fail "third break failed"
+	assert_eq "$(mirvolctl show mg-d --json | jq -r .uuid)" \
+		"$(mirvolctl show mg --json | jq -r .split_peer)" "mg's split peer before mg-d's removal"
+	mirvolctl remove --yes mg-d
+	assert_eq null "$(mirvolctl show mg --json | jq -r .split_peer)" "split peer after its removal"
+	dirty_zero mg
+	mirvolctl stop mg
+	mirvolctl assemble /dev/ram0 >/dev/null || fail "assemble mg after mg-d's removal"
+	assert_eq null "$(mirvolctl show mg --json | jq -r .split_peer)" "split peer after an assembly"
+
+	# Nor can one whose plexes joined a volume (a full copy).
+	mirvolctl add-plex mg /dev/ram1 --wait >/dev/null || fail "add-plex mg ram1"
+	op=$(mirvolctl break-plex --track-changes --name mg-e mg 1)
+	mirvolctl op wait "$op" >/dev/null || fail "fourth break failed"
+	mirvolctl add-plex mg --from-volume mg-e --wait >/dev/null ||
+		fail "add-plex --from-volume mg-e"
+	assert_eq null "$(mirvolctl show mg --json | jq -r .split_peer)" "split peer after add-plex --from-volume"
+	dirty_zero mg
 	mirvolctl remove --yes mg
 }
