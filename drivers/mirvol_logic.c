@@ -331,6 +331,7 @@ int mirvol_reason_errno(enum mirvol_reason reason)
 	case MIRVOL_R_PLEX_OFFLINE:		return -ENXIO;
 	case MIRVOL_R_WIPE_FAILED:		return -EIO;
 	case MIRVOL_R_READ_ONLY_DEVICE:		return -EROFS;
+	case MIRVOL_R_RESYNC_PENDING:		return -EBUSY;
 	case MIRVOL_R_FREEZE_FAILED:		return -EBUSY;
 	case MIRVOL_R_NOTHING_TO_SYNC:		return -EALREADY;
 	case MIRVOL_R_TOO_FEW_IN_SYNC:		return -ENXIO;
@@ -618,16 +619,23 @@ enum mirvol_reason mirvol_check_resync(const struct mirvol_rule_vol *v)
  * @v: the volume
  * @source: repair's source: its slot, -1 when none was given, -2 when
  *	the one given is not a plex of the volume
+ * @repair: a repair, which rewrites plexes; else a check
  *
  * It must be started, not failed, idle, with two in-sync plexes; a source
- * must be one of them.
+ * must be one of them.  A repair also waits for every stale or syncing
+ * plex to be in sync, as md runs no repair while a recovery is pending:
+ * it rewrites only the in-sync plexes, and a resync going on from its
+ * checkpoint would not copy a rewrite below it, leaving the plex it
+ * promotes with the data the repair replaced.  A check only compares the
+ * in-sync plexes.
  *
  * Return: MIRVOL_R_NONE or the reason for refusing.
  */
 enum mirvol_reason mirvol_check_scrub(const struct mirvol_rule_vol *v,
-				      int source)
+				      int source, bool repair)
 {
 	enum mirvol_reason r = check_serving(v);
+	unsigned int i;
 
 	if (r)
 		return r;
@@ -638,6 +646,10 @@ enum mirvol_reason mirvol_check_scrub(const struct mirvol_rule_vol *v,
 		return MIRVOL_R_PLEX_NOT_IN_SYNC;
 	if (count_active(v, -1) < 2)
 		return MIRVOL_R_TOO_FEW_IN_SYNC;
+	for (i = 0; repair && i < MIRVOL_MAX_PLEXES; i++)
+		if (v->present[i] && (v->states[i] == MIRVOL_PLEX_STALE ||
+				      v->states[i] == MIRVOL_PLEX_SYNCING))
+			return MIRVOL_R_RESYNC_PENDING;
 	return MIRVOL_R_NONE;
 }
 

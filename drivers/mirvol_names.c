@@ -99,6 +99,7 @@ static const char *const reasons[] = {
 	[MIRVOL_R_PLEX_OFFLINE] = "PLEX_OFFLINE",
 	[MIRVOL_R_WIPE_FAILED] = "WIPE_FAILED",
 	[MIRVOL_R_READ_ONLY_DEVICE] = "READ_ONLY_DEVICE",
+	[MIRVOL_R_RESYNC_PENDING] = "RESYNC_PENDING",
 };
 
 _Static_assert(ARRAY_SIZE(reasons) == MIRVOL_R_MAX,

@@ -513,7 +513,7 @@ enum mirvol_reason mirvol_scrub_start(struct mirvol_volume *vol, bool repair,
 		source = mirvol_plex_find(vol, source_uuid);
 	mirvol_rules_snapshot(vol, &rv);
 	reason = mirvol_check_scrub(&rv, !source_uuid ? -1 :
-				    source ? (int)source->index : -2);
+				    source ? (int)source->index : -2, repair);
 	if (!reason)
 		reason = mirvol_op_reserve(&so->op);
 	if (reason)

@@ -336,7 +336,7 @@ enum mirvol_reason mirvol_check_add(const struct mirvol_rule_vol *v,
 enum mirvol_reason mirvol_check_create(const struct mirvol_create *c);
 enum mirvol_reason mirvol_check_resync(const struct mirvol_rule_vol *v);
 enum mirvol_reason mirvol_check_scrub(const struct mirvol_rule_vol *v,
-				      int source);
+				      int source, bool repair);
 void mirvol_break_name(char *out, const char *name, unsigned int index);
 
 /* A resync's speed window slides by this many seconds (md's marks). */

@@ -5578,6 +5578,72 @@ static void mirvol_test_check_repair(struct kunit *test)
 			MIRVOL_R_TOO_FEW_IN_SYNC);
 }
 
+/*
+ * Plex 2's resync stopped at its checkpoint, half the volume (on a range
+ * it could not read): what it copied is plex 0's data, corruption
+ * included, and the resync goes on from there.  A repair rewrites only
+ * the in-sync plexes: one from plex 1 would fix plex 0 and leave plex 2,
+ * once promoted, with the corrupt copy.  As md (recovery first), a
+ * repair is refused while a plex is syncing or stale; a check compares
+ * the in-sync plexes and runs.
+ */
+static void mirvol_test_repair_refused_while_syncing(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	enum mirvol_reason reason;
+	struct mirvol_volume *vol;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-rpsync", 3, true, NULL);
+	vol = ctx->vol;
+	write_pattern(test, ctx, 0x2468);
+	/* The same garbage on plex 0 and on plex 2, which copied it. */
+	spoil_range(test, ctx, 0, 4096, 1);
+	spoil_range(test, ctx, 2, 4096, 1);
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	mirvol_set_plex_state(vol->plexes[2], MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(vol->plexes[2]->sync_offset, vol->size / 2);
+	mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	/* As a resync stopped on an unreadable range: none starts alone. */
+	set_bit(MIRVOL_VOL_SYNC_STOPPED, &vol->flags);
+	mutex_unlock(&vol->lock);
+
+	scrub(test, ctx, false, -1, &info);
+	KUNIT_EXPECT_EQ(test, info.mismatch_bytes, 8ULL << 9);
+	reason = mirvol_scrub_start(vol, true, vol->plexes[1]->uuid.b, &op_id);
+	if (reason == MIRVOL_R_NONE)
+		mirvol_op_wait(op_id, 120000, &info);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_RESYNC_PENDING);
+	reason = mirvol_scrub_start(vol, true, NULL, &op_id);
+	if (reason == MIRVOL_R_NONE)
+		mirvol_op_wait(op_id, 120000, &info);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_RESYNC_PENDING);
+
+	/* Stale (waiting for its resync): refused too. */
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	mirvol_set_plex_state(vol->plexes[2], MIRVOL_PLEX_STALE);
+	mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+	reason = mirvol_scrub_start(vol, true, vol->plexes[1]->uuid.b, &op_id);
+	if (reason == MIRVOL_R_NONE)
+		mirvol_op_wait(op_id, 120000, &info);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_RESYNC_PENDING);
+
+	/* Once the resync is done, the repair reaches every plex. */
+	KUNIT_ASSERT_EQ(test, mirvol_resync_start(vol, false, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, vol->plexes[2]->state, MIRVOL_PLEX_ACTIVE);
+	scrub(test, ctx, true, 1, &info);
+	expect_pattern(test, ctx, 3, 0x2468);
+}
+
 /* Plex @i's 64 KiB of data at @s hold fill(@seed ^ @s). */
 static bool plex_holds(struct kunit *test, struct io_ctx *ctx, unsigned int i,
 		       sector_t s, u32 seed)
@@ -12988,6 +13054,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_start_fails_repair_queued),
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
 	KUNIT_CASE(mirvol_test_check_repair),
+	KUNIT_CASE(mirvol_test_repair_refused_while_syncing),
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
 	KUNIT_CASE(mirvol_test_check_unreadable),
 	KUNIT_CASE(mirvol_test_check_read_errors_covered),

@@ -1822,28 +1822,41 @@ static void mirvol_test_sync_action_rules(struct kunit *test)
 	rule_vol(&v, synced, 2);
 	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v),
 			MIRVOL_R_NOTHING_TO_SYNC);
-	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1), MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 1), MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 5),
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1, false), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1, true), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 1, false), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 5, false),
 			MIRVOL_R_OBJECT_NOT_FOUND);
-	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -2),
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -2, false),
 			MIRVOL_R_OBJECT_NOT_FOUND);
 	v.busy = true;
-	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1),
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1, false),
 			MIRVOL_R_ANOTHER_CALL_IN_PROGRESS);
 
 	rule_vol(&v, stale, 3);
 	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v), MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 1),
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 1, false),
 			MIRVOL_R_PLEX_NOT_IN_SYNC);
-	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 2), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 2, false), MIRVOL_R_NONE);
+	/* A repair waits for the stale plex's resync. */
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 2, true),
+			MIRVOL_R_RESYNC_PENDING);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1, true),
+			MIRVOL_R_RESYNC_PENDING);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, 1, true),
+			MIRVOL_R_PLEX_NOT_IN_SYNC);
+	v.states[1] = MIRVOL_PLEX_SYNCING;
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1, true),
+			MIRVOL_R_RESYNC_PENDING);
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1, false),
+			MIRVOL_R_NONE);
 	v.state = MIRVOL_VOLUME_OFFLINE;
 	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v),
 			MIRVOL_R_VOLUME_NOT_ONLINE);
 
 	rule_vol(&v, one, 2);
 	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v), MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1),
+	KUNIT_EXPECT_EQ(test, mirvol_check_scrub(&v, -1, false),
 			MIRVOL_R_TOO_FEW_IN_SYNC);
 	v.state = MIRVOL_VOLUME_FAILED;
 	KUNIT_EXPECT_EQ(test, mirvol_check_resync(&v),

@@ -92,6 +92,8 @@ static const struct reason_desc reasons[MIRVOL_R_MAX] = {
 	  "removed, but a device keeps its mirvol metadata: the write erasing it failed (the kernel log names it; erase it with 'mirvolctl wipe DEV' once it works)"),
 	R(READ_ONLY_DEVICE,
 	  "a device is read-only (blockdev --setro, or write-protected): mirvol writes its metadata there"),
+	R(RESYNC_PENDING,
+	  "a plex is stale or syncing: let its resync finish first ('mirvolctl resync VOL'), a repair would not reach it"),
 };
 
 #undef R

@@ -123,6 +123,11 @@ enum mirvol_reason {
 	MIRVOL_R_WIPE_FAILED		= 45,
 	/* a device is read-only (blockdev --setro, write-protected) */
 	MIRVOL_R_READ_ONLY_DEVICE	= 46,
+	/*
+	 * repair: a plex is stale or syncing; its resync first (a repair
+	 * rewrites only in-sync plexes, and the resync would copy around it)
+	 */
+	MIRVOL_R_RESYNC_PENDING		= 47,
 	MIRVOL_R_MAX
 };
 
