@@ -123,7 +123,8 @@ unsigned int mirvol_kunit_end_held(blk_status_t status)
  * @bio: the I/O, its sector on the plex's device
  *
  * Return: BLK_STS_OK to submit it, BLK_STS_AGAIN when it was held back
- * (MIRVOL_INJECT_HOLD), else the status to end it with.
+ * (MIRVOL_INJECT_HOLD) or ended already (MIRVOL_INJECT_LOSE_WRITE), else
+ * the status to end it with.
  */
 blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 {
@@ -174,6 +175,14 @@ blk_status_t mirvol_inject(struct mirvol_plex *plex, struct bio *bio)
 		/* A write over the whole bad range remaps it. */
 		if (bad_s < bad_e && s <= bad_s && e >= bad_e)
 			WRITE_ONCE(plex->inject_bad[1], bad_s);
+		if ((inject & MIRVOL_INJECT_LOSE_WRITE) &&
+		    bio_op(bio) == REQ_OP_WRITE && s >= plex->data_offset &&
+		    e > s) {
+			/* Ended here, as if written: taken care of. */
+			bio->bi_status = BLK_STS_OK;
+			bio_endio(bio);
+			return BLK_STS_AGAIN;
+		}
 		return BLK_STS_OK;
 	}
 	if (inject & MIRVOL_INJECT_READ)

@@ -976,9 +976,13 @@ int mirvol_resync_run(struct mirvol_operation *op, struct mirvol_volume *vol,
 	return err;
 }
 
-/* Read back [s, e) of @slots into @check and compare with the buffer. */
+/*
+ * Read back [s, e) of @slots into @check and compare with the buffer.
+ * Returns the slots that failed the read or read other data; adds to
+ * *@differ those that read other data.
+ */
 static u8 mirvol_repair_verify(struct mirvol_sync *sy, struct page **check,
-			       u8 slots, sector_t s, sector_t e)
+			       u8 slots, sector_t s, sector_t e, u8 *differ)
 {
 	struct mirvol_volume *vol = sy->vol;
 	size_t len = (size_t)(e - s) << SECTOR_SHIFT, off;
@@ -1000,6 +1004,8 @@ static u8 mirvol_repair_verify(struct mirvol_sync *sy, struct page **check,
 				   page_address(sy->pages[off >> PAGE_SHIFT]),
 				   min_t(size_t, PAGE_SIZE, len - off)))
 				bad |= BIT(i);
+		if (bad & BIT(i))
+			*differ |= BIT(i);
 	}
 	return bad;
 }
@@ -1045,7 +1051,7 @@ static u8 mirvol_repair_chunk(struct mirvol_sync *sy, struct page **check,
 {
 	struct mirvol_volume *vol = sy->vol;
 	unsigned int idx = mirvol_barrier_idx(s);
-	u8 targets, failed, bad = sy->repair;
+	u8 targets, failed, differ = 0, bad = sy->repair;
 	sector_t good_end;
 	bool read = false;
 	int err = 0;
@@ -1073,7 +1079,21 @@ static u8 mirvol_repair_chunk(struct mirvol_sync *sy, struct page **check,
 		mirvol_fail_writes(vol, failed);
 		/* Not written (no longer in sync) is not repaired either. */
 		bad = (sy->probe ? 0 : sy->repair & ~targets) | failed |
-		      mirvol_repair_verify(sy, check, targets & ~failed, s, e);
+		      mirvol_repair_verify(sy, check, targets & ~failed, s, e,
+					   &differ);
+		/*
+		 * Took the rewrite, then read back other data without an
+		 * error: the device lost the write (or lies).  It does not
+		 * hold what the volume wrote, nor can it be trusted to: as a
+		 * failed write, that fails it (never the last in-sync plex).
+		 */
+		if (differ) {
+			pr_err_ratelimited("mirvol: %s: read repair: plexes %#x read back other data than they took at sectors %llu-%llu: lost write\n",
+					   vol->name, differ,
+					   (unsigned long long)s,
+					   (unsigned long long)e - 1);
+			mirvol_fail_writes(vol, differ);
+		}
 	}
 	mirvol_barrier_lower(&vol->barrier, idx);
 	return bad;
@@ -1116,8 +1136,8 @@ static int mirvol_repair_init(struct mirvol_sync *sy,
  * reads it, and each target that fails to read a chunk gets that chunk
  * rewritten.  A plex where that worked counts a corrected read error;
  * one where it did not, an uncorrected one (mirvol_plex_error()); one
- * that fails the rewrite is failed; a probed plex that read its ranges
- * well, nothing.
+ * that fails the rewrite, or takes it and reads back other data (a lost
+ * write), is failed; a probed plex that read its ranges well, nothing.
  */
 void mirvol_repair_work(struct work_struct *work)
 {

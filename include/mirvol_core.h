@@ -425,6 +425,12 @@ extern void (*mirvol_kunit_alloc_hook)(struct mirvol_volume *vol,
 #define MIRVOL_INJECT_D_NOTSUPP	BIT(9)
 /* superblock writes fail (not the flushes before them) */
 #define MIRVOL_INJECT_SB	BIT(10)
+/*
+ * data writes complete successfully without reaching the device (a disk
+ * that lies, a lost write); one over the whole inject_bad range still
+ * remaps it, so the old data reads back
+ */
+#define MIRVOL_INJECT_LOSE_WRITE	BIT(11)
 
 /* volume->flags: atomic bits */
 enum {

@@ -5644,6 +5644,52 @@ static void mirvol_test_repair_refused_while_syncing(struct kunit *test)
 	expect_pattern(test, ctx, 3, 0x2468);
 }
 
+/*
+ * Plex 1 fails a read, which plex 0 serves; the read repair's rewrite
+ * of plex 1 is lost (the disk says it wrote it), and the read-back
+ * returns the old, wrong data without an error.  Plex 1 does not hold
+ * what was written: it is failed, as by a failed write, not left in
+ * sync with a read error counted.
+ */
+static void mirvol_test_read_repair_lost_write(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	unsigned int saved = mirvol_max_read_errors;
+	struct mirvol_plex *p0, *p1;
+	const sector_t s = 2048;
+
+	io_create(test, "kunit-lostw", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0x7777);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	spoil_range(test, ctx, 1, s, 1);
+	mirvol_max_read_errors = 1000;
+	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s);
+	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
+	WRITE_ONCE(p1->inject, MIRVOL_INJECT_LOSE_WRITE);
+	/* Plex 1 is nearer: it gets the read. */
+	WRITE_ONCE(p0->head, 1);
+	WRITE_ONCE(p1->head, s);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check, 1),
+			0);
+	KUNIT_ASSERT_EQ(test, atomic_read(&p1->inject_bad_reads), 1);
+	flush_work(&ctx->vol->repair_work);
+	flush_work(&ctx->vol->worker);
+	mirvol_max_read_errors = saved;
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 0LL);
+	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_DEGRADED);
+	/* What is read is what was written. */
+	WRITE_ONCE(p1->inject, 0);
+	fill(ctx->pages, 0x7777);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	WRITE_ONCE(p1->inject_bad[1], 0);
+}
+
 /* Plex @i's 64 KiB of data at @s hold fill(@seed ^ @s). */
 static bool plex_holds(struct kunit *test, struct io_ctx *ctx, unsigned int i,
 		       sector_t s, u32 seed)
@@ -13055,6 +13101,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_sync_bioset_reserve),
 	KUNIT_CASE(mirvol_test_check_repair),
 	KUNIT_CASE(mirvol_test_repair_refused_while_syncing),
+	KUNIT_CASE(mirvol_test_read_repair_lost_write),
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
 	KUNIT_CASE(mirvol_test_check_unreadable),
 	KUNIT_CASE(mirvol_test_check_read_errors_covered),
