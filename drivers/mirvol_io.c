@@ -50,6 +50,7 @@ void (*mirvol_kunit_finish_hook)(struct mirvol_operation *op);
 void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 bool mirvol_kunit_start_fail;
 bool mirvol_kunit_repair_nomem;
+bool mirvol_kunit_repair_queue_nomem;
 void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_merge_kill_hook)(struct mirvol_volume *src);
 void (*mirvol_kunit_replaced_hook)(struct mirvol_plex *old);
@@ -1132,15 +1133,18 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
  * Another plex read the range: the repair worker rewrites it on the
  * targets, as md's fix_read_error() does (a disk remaps a bad sector
  * when it is written), and counts the outcome.  Adjacent ranges of the
- * same targets are merged.  Without memory there is no repair, and the
- * error counts as uncorrected.  Any context.
+ * same targets are merged.  Without memory there is no repair, and
+ * nothing is counted: the error is not known uncorrected (another plex
+ * read the range), and counting it against each target as such, a
+ * GFP_ATOMIC failure at a time under memory pressure, could fail a plex
+ * whose data is good.  The next read of the range finds it again.  Any
+ * context.
  */
 void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
 			 sector_t sectors, u8 targets, bool probe, gfp_t gfp)
 {
 	struct mirvol_repair *r, *last;
 	unsigned long flags;
-	unsigned int i;
 
 	spin_lock_irqsave(&vol->state_lock, flags);
 	last = list_empty(&vol->repairs) ? NULL :
@@ -1153,13 +1157,13 @@ void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
 	}
 	spin_unlock_irqrestore(&vol->state_lock, flags);
 
-	r = kmalloc(sizeof(*r), gfp);
-	if (!r) {
-		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-			if ((targets & BIT(i)) && vol->plexes[i])
-				mirvol_plex_error(vol->plexes[i], false);
-		return;
-	}
+	r = NULL;
+#if IS_ENABLED(CONFIG_MIRVOL_KUNIT_TEST)
+	if (!READ_ONCE(mirvol_kunit_repair_queue_nomem))
+#endif
+		r = kmalloc(sizeof(*r), gfp);
+	if (!r)
+		return;		/* not repaired, not counted */
 	r->sector = sector;
 	r->sectors = sectors;
 	r->targets = targets;

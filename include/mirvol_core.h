@@ -256,6 +256,8 @@ extern void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 extern bool mirvol_kunit_start_fail;
 /* KUnit: read repair gets no memory for its full-size buffer. */
 extern bool mirvol_kunit_repair_nomem;
+/* KUnit: mirvol_queue_repair() gets no memory for its request. */
+extern bool mirvol_kunit_repair_queue_nomem;
 /*
  * KUnit: called by a break-plex once its plex left the volume (the split
  * recorded, if tracked), before the plex gets the new volume's

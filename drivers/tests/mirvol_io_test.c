@@ -292,6 +292,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_uevent_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_start_fail, false);
 	WRITE_ONCE(mirvol_kunit_repair_nomem, false);
+	WRITE_ONCE(mirvol_kunit_repair_queue_nomem, false);
 	WRITE_ONCE(mirvol_kunit_reboot_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_safe_mode_disk_hook, NULL);
@@ -5687,6 +5688,42 @@ static void mirvol_test_read_repair_lost_write(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check,
 				    IO_PAGES), 0);
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	WRITE_ONCE(p1->inject_bad[1], 0);
+}
+
+/*
+ * Plex 1 fails a read that plex 0 serves, and the read repair cannot
+ * be queued (no memory in the completion).  Plex 1's error is neither
+ * corrected nor known uncorrected: nothing is counted against it (under
+ * memory pressure, counting would fail a plex whose data may be good).
+ */
+static void mirvol_test_read_repair_nomem_counts_nothing(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+	const sector_t s = 2048;
+
+	io_create(test, "kunit-rqnomem", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0x8888);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s);
+	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
+	WRITE_ONCE(mirvol_kunit_repair_queue_nomem, true);
+	WRITE_ONCE(p0->head, 1);
+	WRITE_ONCE(p1->head, s);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check, 1),
+			0);
+	KUNIT_ASSERT_EQ(test, atomic_read(&p1->inject_bad_reads), 1);
+	flush_work(&ctx->vol->repair_work);
+	WRITE_ONCE(mirvol_kunit_repair_queue_nomem, false);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 0U);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_TRUE(test, !memcmp(page_address(ctx->pages[0]),
+					page_address(ctx->check[0]),
+					PAGE_SIZE));
 	WRITE_ONCE(p1->inject_bad[1], 0);
 }
 
@@ -13102,6 +13139,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_check_repair),
 	KUNIT_CASE(mirvol_test_repair_refused_while_syncing),
 	KUNIT_CASE(mirvol_test_read_repair_lost_write),
+	KUNIT_CASE(mirvol_test_read_repair_nomem_counts_nothing),
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
 	KUNIT_CASE(mirvol_test_check_unreadable),
 	KUNIT_CASE(mirvol_test_check_read_errors_covered),
