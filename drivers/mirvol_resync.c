@@ -1104,6 +1104,10 @@ static u8 mirvol_repair_chunk(struct mirvol_sync *sy, struct page **check,
  * back into.  It runs in the I/O error path (GFP_NOIO): without memory
  * for 2 MiB, it repairs a unit at a time (md's fix_read_error() does a
  * sector at a time) rather than count repairable errors as uncorrected.
+ * The 2 MiB are 512 order-0 pages, which plain GFP_NOIO would retry and
+ * reclaim for about forever under memory pressure, stalling every repair
+ * (and what waits on the barrier it holds next): asked for once, without
+ * retries (__GFP_NORETRY), the unit-sized buffer is the fallback.
  * Sets *@step to the sectors repaired at a time.
  */
 static int mirvol_repair_init(struct mirvol_sync *sy,
@@ -1117,7 +1121,8 @@ static int mirvol_repair_init(struct mirvol_sync *sy,
 #endif
 	*step = MIRVOL_SYNC_CHUNK;
 	if (!nomem &&
-	    !mirvol_sync_init(sy, vol, &vol->repair_bs, 2, GFP_NOIO))
+	    !mirvol_sync_init(sy, vol, &vol->repair_bs, 2,
+			      GFP_NOIO | __GFP_NORETRY | __GFP_NOWARN))
 		return 0;
 	*step = mirvol_sync_unit(vol);
 	pages = DIV_ROUND_UP(*step, PAGE_SIZE >> SECTOR_SHIFT);
