@@ -51,6 +51,7 @@ void (*mirvol_kunit_uevent_hook)(struct mirvol_volume *vol);
 bool mirvol_kunit_start_fail;
 bool mirvol_kunit_repair_nomem;
 bool mirvol_kunit_repair_queue_nomem;
+void (*mirvol_kunit_repair_work_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_split_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_merge_kill_hook)(struct mirvol_volume *src);
 void (*mirvol_kunit_replaced_hook)(struct mirvol_plex *old);
@@ -1121,6 +1122,27 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 }
 
 /**
+ * mirvol_repair_targets - the targets of a repair still in their slots
+ * @vol: the volume, I/O reference held (its slots stay as they are)
+ * @r: the repair
+ *
+ * Return: the slots of @r->targets that hold the plex the repair was
+ * queued for.
+ */
+u8 mirvol_repair_targets(struct mirvol_volume *vol,
+			 const struct mirvol_repair *r)
+{
+	unsigned int i;
+	u8 t = 0;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if ((r->targets & BIT(i)) && vol->plexes[i] &&
+		    uuid_equal(&vol->plexes[i]->uuid, &r->uuid[i]))
+			t |= BIT(i);
+	return t;
+}
+
+/**
  * mirvol_queue_repair - have a range rewritten on plexes that failed it
  * @vol: the volume
  * @sector: first volume sector
@@ -1130,6 +1152,7 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
  *	the repair finds where, and reads from them too
  * @gfp: GFP_ATOMIC in completion context, else GFP_NOIO
  *
+ * Context: an I/O reference held (the targets are in their slots).
  * Another plex read the range: the repair worker rewrites it on the
  * targets, as md's fix_read_error() does (a disk remaps a bad sector
  * when it is written), and counts the outcome.  Adjacent ranges of the
@@ -1145,12 +1168,14 @@ void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
 {
 	struct mirvol_repair *r, *last;
 	unsigned long flags;
+	unsigned int i;
 
 	spin_lock_irqsave(&vol->state_lock, flags);
 	last = list_empty(&vol->repairs) ? NULL :
 	       list_last_entry(&vol->repairs, struct mirvol_repair, list);
 	if (last && last->targets == targets && last->probe == probe &&
-	    last->sector + last->sectors == sector) {
+	    last->sector + last->sectors == sector &&
+	    mirvol_repair_targets(vol, last) == targets) {
 		last->sectors += sectors;
 		spin_unlock_irqrestore(&vol->state_lock, flags);
 		return;
@@ -1166,8 +1191,14 @@ void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
 		return;		/* not repaired, not counted */
 	r->sector = sector;
 	r->sectors = sectors;
-	r->targets = targets;
+	r->targets = 0;
 	r->probe = probe;
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		if (!(targets & BIT(i)) || !vol->plexes[i])
+			continue;
+		r->targets |= BIT(i);
+		uuid_copy(&r->uuid[i], &vol->plexes[i]->uuid);
+	}
 	spin_lock_irqsave(&vol->state_lock, flags);
 	list_add_tail(&r->list, &vol->repairs);
 	spin_unlock_irqrestore(&vol->state_lock, flags);

@@ -535,7 +535,7 @@ static int mirvol_resync_zero_sources(struct mirvol_sync *sy,
 				mirvol_sync_start(sy);
 			}
 			mirvol_sync_submit(sy, vol->plexes[i], REQ_OP_WRITE,
-					   sy->pages, sy->base, s, e);
+					   sy->pages, sy->base, s, to);
 		}
 	}
 	failed = mirvol_sync_wait(sy);
@@ -1063,7 +1063,8 @@ static u8 mirvol_repair_chunk(struct mirvol_sync *sy, struct page **check,
 		targets = mirvol_repair_probe(sy, check, targets, s, e, &read);
 		bad = targets;
 	}
-	if (!sy->probe || (!read && targets))
+	/* No target left (none in sync, none failing a probe): no copy. */
+	if (targets && (!sy->probe || !read))
 		err = mirvol_sync_read(sy, s, e, &good_end);
 	*hit |= bad;
 	if (!err && targets) {
@@ -1154,6 +1155,7 @@ void mirvol_repair_work(struct work_struct *work)
 	bool live = true;
 	LIST_HEAD(list);
 
+	MIRVOL_KUNIT_HOOK(mirvol_kunit_repair_work_hook, vol);
 	spin_lock_irq(&vol->state_lock);
 	list_splice_init(&vol->repairs, &list);
 	spin_unlock_irq(&vol->state_lock);
@@ -1173,11 +1175,12 @@ void mirvol_repair_work(struct work_struct *work)
 			sector_t e = min3(end, s + step,
 					  (sector_t)mirvol_barrier_unit_end(s));
 
-			sy->repair = r->targets;
-			sy->probe = r->probe;
 			live = mirvol_io_enter_live(vol);
 			if (!live)
 				break;
+			/* Not a plex that took a slot of a target since. */
+			sy->repair = mirvol_repair_targets(vol, r);
+			sy->probe = r->probe;
 			bad |= mirvol_repair_chunk(sy, sy->pages +
 						   sy->nr_pages / 2, s, e,
 						   &hit);
@@ -1194,8 +1197,10 @@ void mirvol_repair_work(struct work_struct *work)
 		/*
 		 * Counted also on a plex the rewrite failed (it is failed
 		 * now), or one that left the in-sync set meanwhile (not
-		 * probed: only the plexes a probe found failing count).
+		 * probed: only the plexes a probe found failing count); not
+		 * on another plex in its slot since.
 		 */
+		hit &= mirvol_repair_targets(vol, r);
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
 			struct mirvol_plex *plex = vol->plexes[i];
 

@@ -258,6 +258,8 @@ extern bool mirvol_kunit_start_fail;
 extern bool mirvol_kunit_repair_nomem;
 /* KUnit: mirvol_queue_repair() gets no memory for its request. */
 extern bool mirvol_kunit_repair_queue_nomem;
+/* KUnit: called as the read repair work starts; no lock held. */
+extern void (*mirvol_kunit_repair_work_hook)(struct mirvol_volume *vol);
 /*
  * KUnit: called by a break-plex once its plex left the volume (the split
  * recorded, if tracked), before the plex gets the new volume's
@@ -664,6 +666,9 @@ enum {
  * @targets: the plexes (bit per slot)
  * @probe: each target failed the range in places only: find which
  *	(mirvol_repair_work())
+ * @uuid: per target slot, the plex it was queued for: a slot emptied and
+ *	filled again before the repair runs holds another plex, which the
+ *	repair leaves alone (mirvol_repair_targets())
  */
 struct mirvol_repair {
 	struct list_head list;
@@ -671,6 +676,7 @@ struct mirvol_repair {
 	sector_t sectors;
 	u8 targets;
 	bool probe;
+	uuid_t uuid[MIRVOL_MAX_PLEXES];
 };
 
 /**
@@ -973,6 +979,8 @@ void mirvol_plex_flush_failed(struct mirvol_volume *vol,
 void mirvol_complete_deferred(struct mirvol_volume *vol,
 			      struct list_head *list, bool sb_ok);
 int mirvol_flush_plexes(struct mirvol_volume *vol);
+u8 mirvol_repair_targets(struct mirvol_volume *vol,
+			 const struct mirvol_repair *r);
 void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
 			 sector_t sectors, u8 targets, bool probe, gfp_t gfp);
 

@@ -293,6 +293,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_start_fail, false);
 	WRITE_ONCE(mirvol_kunit_repair_nomem, false);
 	WRITE_ONCE(mirvol_kunit_repair_queue_nomem, false);
+	WRITE_ONCE(mirvol_kunit_repair_work_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_reboot_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_safe_mode_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_safe_mode_disk_hook, NULL);
@@ -5725,6 +5726,79 @@ static void mirvol_test_read_repair_nomem_counts_nothing(struct kunit *test)
 					page_address(ctx->check[0]),
 					PAGE_SIZE));
 	WRITE_ONCE(p1->inject_bad[1], 0);
+}
+
+/* The read repair work, held as it starts (rs_repair_hook()). */
+static struct {
+	struct completion entered;
+	struct completion go;
+} rs;
+
+static void rs_repair_hook(struct mirvol_volume *vol)
+{
+	WRITE_ONCE(mirvol_kunit_repair_work_hook, NULL);
+	complete(&rs.entered);
+	wait_for_completion_timeout(&rs.go, 60 * HZ);
+}
+
+/*
+ * A read repair is queued for plex 1, which then leaves the volume; a
+ * new plex takes its slot before the repair runs.  The repair was meant
+ * for the plex that failed the read: the new one is neither rewritten
+ * nor counted a corrected (or uncorrected) read error.
+ */
+static void mirvol_test_read_repair_slot_refilled(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1, *added;
+	struct mirvol_op_info info;
+	u8 uuid[MIRVOL_UUID_LEN];
+	const sector_t s = 2048;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-rslot", 2, true, NULL);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	fill(ctx->pages, 0x9999);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	init_completion(&rs.entered);
+	init_completion(&rs.go);
+	WRITE_ONCE(mirvol_kunit_repair_work_hook, rs_repair_hook);
+	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + s);
+	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + s + 8);
+	WRITE_ONCE(p0->head, 1);
+	WRITE_ONCE(p1->head, s);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, s, ctx->check, 1),
+			0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&p1->inject_bad_reads), 1);
+	if (!wait_for_completion_timeout(&rs.entered, 10 * HZ)) {
+		WRITE_ONCE(mirvol_kunit_repair_work_hook, NULL);
+		KUNIT_FAIL(test, "no read repair queued");
+		return;
+	}
+	/* Plex 1 goes, a new plex takes slot 1 (synced by add-plex). */
+	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
+	KUNIT_EXPECT_EQ(test, mirvol_remove_plex(ctx->vol, uuid, &op_id),
+			MIRVOL_R_NONE);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	op_id = 0;
+	KUNIT_EXPECT_EQ(test, mirvol_add_plex(ctx->vol, ctx->ram[2], NULL,
+					      false, &op_id), MIRVOL_R_NONE);
+	if (op_id)
+		KUNIT_EXPECT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+				MIRVOL_R_NONE);
+	added = ctx->vol->plexes[1];
+	complete(&rs.go);
+	flush_work(&ctx->vol->repair_work);
+	KUNIT_ASSERT_NOT_NULL(test, added);
+	KUNIT_ASSERT_NE(test, memcmp(&added->uuid, uuid, MIRVOL_UUID_LEN), 0);
+	KUNIT_EXPECT_EQ(test, added->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&added->corrected_read_errors),
+			0LL);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(added), 0U);
 }
 
 /* Plex @i's 64 KiB of data at @s hold fill(@seed ^ @s). */
@@ -13140,6 +13214,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_repair_refused_while_syncing),
 	KUNIT_CASE(mirvol_test_read_repair_lost_write),
 	KUNIT_CASE(mirvol_test_read_repair_nomem_counts_nothing),
+	KUNIT_CASE(mirvol_test_read_repair_slot_refilled),
 	KUNIT_CASE(mirvol_test_repair_source_unreadable),
 	KUNIT_CASE(mirvol_test_check_unreadable),
 	KUNIT_CASE(mirvol_test_check_read_errors_covered),
