@@ -508,7 +508,10 @@ static void mirvol_resync_write(struct mirvol_sync *sy,
  * batch's write-intent bits go on disk first, so that a plex out of sync
  * meanwhile (offline, missing, a split's peer) copies the zeros when it
  * comes back (write-intent bitmap rule 1).  Without them (rule 4),
- * nothing is zeroed: -EIO.
+ * nothing is zeroed: -EIO.  A syncing plex whose checkpoint is past a
+ * unit copied it already, and the batch does not write it there (its
+ * copy starts at the checkpoint): it gets the zeros too, below its
+ * checkpoint, or it would come in sync holding other data than the rest.
  */
 static int mirvol_resync_zero_sources(struct mirvol_sync *sy,
 				      sector_t start, sector_t end)
@@ -517,6 +520,15 @@ static int mirvol_resync_zero_sources(struct mirvol_sync *sy,
 	unsigned int u, i, nr = DIV_ROUND_UP(end - start, sy->unit);
 	u8 slots = mirvol_in_sync_slots(vol), failed;
 	struct mirvol_bitmap *bm = vol->bitmap;
+	sector_t ahead[MIRVOL_MAX_PLEXES] = {};
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (plex && plex->bdev &&
+		    READ_ONCE(plex->state) == MIRVOL_PLEX_SYNCING)
+			ahead[i] = READ_ONCE(plex->sync_offset);
+	}
 
 	if (bm && mirvol_bitmap_startwrite(bm, start, end))
 		return -EIO;
@@ -526,7 +538,9 @@ static int mirvol_resync_zero_sources(struct mirvol_sync *sy,
 		sector_t e = min_t(sector_t, s + sy->unit, end);
 
 		for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
-			if (!(slots & BIT(i)))
+			sector_t to = slots & BIT(i) ? e : min(e, ahead[i]);
+
+			if (to <= s)
 				continue;
 			/* Few bios: bad units are rare; flush if full. */
 			if (sy->nr_bios + 1 > MIRVOL_SYNC_MAX_BIOS) {

@@ -4888,6 +4888,63 @@ static void mirvol_test_resync_source_read_error(struct kunit *test)
 }
 
 /*
+ * FORCE over a range no in-sync plex reads: plex 1 is syncing and copied
+ * the range already (its checkpoint is past it), plex 2 is syncing from
+ * the start.  The zeros written to the sources and to plex 2 must reach
+ * plex 1 too: else, once in sync, it differs from the others there, and
+ * a later repair or read serves either.
+ */
+static void mirvol_test_resync_force_ahead_target(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	const sector_t bad = 2 * 2048 + 16;
+	struct mirvol_op_info info;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p0;
+	u64 op_id;
+
+	io_create(test, "kunit-fahead", 3, true, NULL);
+	vol = ctx->vol;
+	p0 = vol->plexes[0];
+	write_pattern(test, ctx, 0x4b4b);
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	mirvol_set_plex_state(vol->plexes[1], MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(vol->plexes[1]->sync_offset, vol->size / 2);
+	mirvol_set_plex_state(vol->plexes[2], MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(vol->plexes[2]->sync_offset, 0);
+	mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + bad);
+	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + bad + 8);
+	KUNIT_ASSERT_EQ(test, mirvol_resync_start(vol, true, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, vol->plexes[1]->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, vol->plexes[2]->state, MIRVOL_PLEX_ACTIVE);
+	WRITE_ONCE(p0->inject_bad[1], 0);
+	/* Every plex holds the same data there. */
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, bad & ~127ULL), 0);
+	memcpy(page_address(ctx->pages[0]),
+	       page_address(ctx->check[(bad & 127) / 8]), PAGE_SIZE);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, bad & ~127ULL), 0);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(page_address(ctx->pages[0]),
+					 page_address(ctx->check[(bad & 127) / 8]),
+					 PAGE_SIZE), 0,
+			    "plexes 0 and 1 differ at sector %llu",
+			    (unsigned long long)bad);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 2, bad & ~127ULL), 0);
+	KUNIT_EXPECT_EQ_MSG(test, memcmp(page_address(ctx->pages[0]),
+					 page_address(ctx->check[(bad & 127) / 8]),
+					 PAGE_SIZE), 0,
+			    "plexes 0 and 2 differ at sector %llu",
+			    (unsigned long long)bad);
+}
+
+/*
  * A 3-plex volume @name written with @seed, its bitmap cleared, plex 2
  * then taken offline: it comes back copying only what is set since.
  * Returns plex 2.
@@ -13188,6 +13245,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_last_plex_kept_on_read_errors),
 	KUNIT_CASE(mirvol_test_inject_remapped),
 	KUNIT_CASE(mirvol_test_resync_source_read_error),
+	KUNIT_CASE(mirvol_test_resync_force_ahead_target),
 	KUNIT_CASE(mirvol_test_force_zero_offline),
 	KUNIT_CASE(mirvol_test_repair_offline),
 	KUNIT_CASE(mirvol_test_corrected_reads_keep_plex),
