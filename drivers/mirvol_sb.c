@@ -455,8 +455,10 @@ static void mirvol_sb_recorded(struct mirvol_volume *vol,
  * no plex gets it, since a newer superblock on a syncing plex would make
  * assembly take the in-sync plex for stale.  Plexes that fail either step
  * are failed and the update is repeated on the others; an attempt that
- * wrote no superblock (its flush failed) gives its generation back, so
- * that no slot holding a plex's current superblock is ever written over.
+ * wrote no superblock (its flush failed) gives its generation back, and
+ * one whose superblock write the last in-sync plex failed uses up the
+ * generation after it too, so that no slot holding a plex's current
+ * superblock is ever written over.
  * Marks plexes that left the in-sync set with the generation at which
  * they did.  An attempt the in-sync plexes took stays on their media when
  * a later one fails: the bitmap's coverage start it records counts as
@@ -509,6 +511,16 @@ int mirvol_sb_update_locked(struct mirvol_volume *vol)
 			ret = mirvol_sb_write_all(vol, targets, first, true);
 			if (ret >= 0 && in_sync)
 				mirvol_sb_recorded(vol, &md);
+			/*
+			 * The last in-sync plex failed the write: its slot
+			 * of this generation may be torn, and its current
+			 * superblock is in the other.  The generation after
+			 * is used up too, so that the next update takes
+			 * this slot again, with a generation above anything
+			 * this attempt left (design.rst, rule 5).
+			 */
+			if (ret < 0)
+				vol->generation++;
 		}
 		if (!ret && first < n)
 			ret = mirvol_sb_write_all(vol, targets + first,

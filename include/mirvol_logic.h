@@ -59,7 +59,10 @@ static inline bool mirvol_bitmap_gone_covered(u64 gone, u64 cleared_gen)
  * generation behind when assembly after a crash in the middle of an
  * update counted it current, and the update recording it gone was that
  * assembly's (mirvol_assemble_plan()), or when the superblock write of
- * the update before @gone failed on it.
+ * the update before @gone failed on it and was repeated without it.  When
+ * the last in-sync plex failed that write too, the update used up two
+ * generations (mirvol_sb_update_locked()): the plex is three behind and
+ * copies everything, which is safe, only slower.
  */
 static inline bool mirvol_bitmap_image_left(u64 own, u64 gone)
 {

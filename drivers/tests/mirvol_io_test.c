@@ -3999,6 +3999,50 @@ static void mirvol_test_sb_retry_keeps_slot(struct kunit *test)
 }
 
 /*
+ * As mirvol_test_sb_retry_keeps_slot, for an update whose superblock
+ * write the last in-sync plex fails: the write went to slot g + 1 and
+ * may have torn it, so the plex's only valid superblock is g, in the
+ * other slot.  The next update must not write that one: it takes the
+ * failed attempt's slot again, with a generation above the failed one.
+ * The landed code wrote g + 2 over g, and a cut during that write left
+ * the plex without a valid superblock (METADATA_CORRUPT).
+ */
+static void mirvol_test_sb_retry_last_keeps_slot(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	u64 g0, g, gen[2], op_id = 0;
+	int ret;
+
+	io_create(test, "kunit-sblast", 2, true, NULL);
+	vol = ctx->vol;
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, vol->plexes[1]->uuid.b,
+						 MIRVOL_PLEX_FAIL, -1, &op_id),
+			MIRVOL_R_NONE);
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	g0 = vol->generation;
+	WRITE_ONCE(vol->plexes[0]->inject, MIRVOL_INJECT_SB);
+	ret = mirvol_sb_update_locked(vol);
+	WRITE_ONCE(vol->plexes[0]->inject, 0);
+	KUNIT_EXPECT_EQ(test, ret, -EIO);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->plexes[0]->state),
+			MIRVOL_PLEX_ACTIVE);
+	ret = mirvol_sb_update_locked(vol);
+	g = vol->generation;
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	/* Above anything the failed attempt may have left on disk. */
+	KUNIT_EXPECT_GT(test, g, g0 + 1);
+	sb_slot_gens(test, ctx, rbdev(ctx, 0), gen);
+	KUNIT_EXPECT_TRUE_MSG(test, (gen[0] == g0 && gen[1] == g) ||
+			      (gen[1] == g0 && gen[0] == g),
+			      "after g %llu, a failed attempt and g %llu: slots hold %llu, %llu",
+			      g0, g, gen[0], gen[1]);
+}
+
+/*
  * A target that reached the end of its resync is in sync only once its
  * copies are durable.  When its flush fails, it failed: the source, its
  * flush failing too, stays the last in-sync plex.  Promoted first, the
@@ -13230,6 +13274,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_resync),
 	KUNIT_CASE(mirvol_test_resync_end_flush_fails),
 	KUNIT_CASE(mirvol_test_sb_retry_keeps_slot),
+	KUNIT_CASE(mirvol_test_sb_retry_last_keeps_slot),
 	KUNIT_CASE(mirvol_test_discard),
 	KUNIT_CASE(mirvol_test_discard_error_keeps_plex),
 	KUNIT_CASE(mirvol_test_wz_refused_records_gone),
