@@ -14,6 +14,7 @@
 #include <linux/blkdev.h>
 #include <linux/completion.h>
 #include <linux/highmem.h>
+#include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 
@@ -792,6 +793,14 @@ int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
 	return mirvol_sb_write_member(vol, plex, vol->generation + 1);
 }
 
+/* Write @page to slot @slot of @bdev, FUA. */
+static int mirvol_sb_write_slot(struct block_device *bdev, struct page *page,
+				int slot)
+{
+	return mirvol_sync_rw(bdev, REQ_OP_WRITE | MIRVOL_META_OPF | REQ_FUA,
+			      MIRVOL_SB_SECTOR_OF(slot), &page, 1);
+}
+
 /**
  * mirvol_sb_mark_offline - record on an offline plex's device that it is
  * @vol: the volume, whose last superblock update recorded @plex offline
@@ -800,16 +809,24 @@ int mirvol_sb_join_plex(struct mirvol_volume *vol, struct mirvol_plex *plex)
  * An offline plex is not written, superblocks included: its own one,
  * from before, would record it in sync, and a boot that finds its device
  * alone would run its image as the volume, without every write made
- * since.  Its superblock is therefore written once, as it goes offline:
- * the update the in-sync plexes just took (same generation, same table),
+ * since.  Its superblock is therefore written as it goes offline: the
+ * update the in-sync plexes just took (same generation, same table),
  * which records it offline.  Alone, it then has no in-sync member
  * (NO_IN_SYNC_MEMBER); with the others, it ties with or is older than
- * theirs, which record it offline too.  Only its slot of that generation
- * is written: torn, the other slot still holds its previous superblock.
- * A failure is logged and changes nothing else: the plex stays offline.
- * Written again whenever its device is held as the offline plex
- * (assembly, late join): a superblock from before, or from an older
- * module, that records it in sync is so replaced.
+ * theirs, which record it offline too.  Written again whenever its
+ * device is held as the offline plex (assembly, late join): a superblock
+ * from before, or from an older module, that records it in sync is so
+ * replaced.
+ *
+ * Never over the device's current superblock (read back first): torn,
+ * that write would leave the other slot, which may record the plex in
+ * sync.  The other slot is written, and then, when the current one does
+ * not record the plex offline, the current one too, so that both slots
+ * record it offline: a torn write later, of a mark again or of the
+ * metadata head as it comes back (mirvol_sb_join_plex()), leaves an
+ * offline mark.  The two slots then hold the same superblock, of one
+ * generation (mirvol_sb_select() takes slot 0).  A failure is logged and
+ * changes nothing else: the plex stays offline.
  *
  * Not after a failed update (MIRVOL_VOL_SB_FAILED): its generation, which
  * no in-sync plex took, would make this superblock the newest.  Any
@@ -821,8 +838,11 @@ void mirvol_sb_mark_offline(struct mirvol_volume *vol,
 			    struct mirvol_plex *plex)
 {
 	struct page *page = plex->sb_page;
+	enum mirvol_reason reason;
+	unsigned int noio;
 	struct mirvol_md md;
-	int ret;
+	bool marked;
+	int cur, slot, ret;
 
 	lockdep_assert_held(&vol->lock);
 	mutex_lock(&vol->sb_mutex);
@@ -831,11 +851,25 @@ void mirvol_sb_mark_offline(struct mirvol_volume *vol,
 		mutex_unlock(&vol->sb_mutex);
 		return;
 	}
+	/* sb_mutex: no reclaim writing back to this volume. */
+	noio = memalloc_noio_save();
+	cur = mirvol_sb_read_dev(plex->bdev, &md, &reason);
+	memalloc_noio_restore(noio);
+	if (cur < 0 && (reason == MIRVOL_R_IO_ERROR ||
+			reason == MIRVOL_R_NO_MEMORY)) {
+		/* Which slot is current is unknown: write neither. */
+		ret = cur;
+		goto out;
+	}
+	marked = cur >= 0 && md.plex_index == plex->index &&
+		 md.plexes[plex->index].state == MIRVOL_PLEX_OFFLINE;
+	slot = cur >= 0 ? !cur : vol->generation & 1;
 	mirvol_md_fill(vol, plex, vol->generation, &md);
 	mirvol_sb_encode(&md, page_address(page));
-	ret = mirvol_sync_rw(plex->bdev, REQ_OP_WRITE | MIRVOL_META_OPF |
-			     REQ_FUA, MIRVOL_SB_SECTOR_OF(vol->generation & 1),
-			     &page, 1);
+	ret = mirvol_sb_write_slot(plex->bdev, page, slot);
+	if (!ret && !marked)
+		ret = mirvol_sb_write_slot(plex->bdev, page, !slot);
+out:
 	mutex_unlock(&vol->sb_mutex);
 	if (ret)
 		pr_warn("mirvol: %s: plex %u's superblock could not record it offline (%d): alone at a boot, it would start as in sync\n",

@@ -387,8 +387,9 @@ const char *mirvol_sb_defect_str(enum mirvol_sb_defect defect)
  *	METADATA_CORRUPT; MIRVOL_R_NONE otherwise
  *
  * The valid slot with the higher generation is current.  Two valid slots
- * with the same generation cannot be produced by mirvol (the slot is the
- * generation's parity); slot 0 is taken then.
+ * with the same generation hold the same superblock, an offline plex's
+ * mark written to both (mirvol_sb_mark_offline()); else the slot is the
+ * generation's parity.  Slot 0 is taken then.
  *
  * Return: the current slot (0 or 1), or -1 when none is valid.
  */

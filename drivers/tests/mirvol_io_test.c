@@ -9080,6 +9080,78 @@ static void mirvol_test_offline_held_marks(struct kunit *test)
 	}
 }
 
+/*
+ * Check that every valid slot of plex 1's device records plex 1 offline:
+ * a power cut during the next write to either slot must leave an offline
+ * mark.  Returns the newest generation found.
+ */
+static u64 offline_mark_slots(struct kunit *test, struct io_ctx *ctx,
+			      const char *when)
+{
+	struct mirvol_md *md = kunit_kzalloc(test, sizeof(*md), GFP_KERNEL);
+	struct block_device *bdev = rbdev(ctx, 1);
+	u64 newest = 0;
+	unsigned int k;
+
+	KUNIT_ASSERT_NOT_NULL(test, md);
+	for (k = 0; k < 2; k++) {
+		KUNIT_ASSERT_EQ(test, do_io(bdev, REQ_OP_READ,
+					    MIRVOL_SB_SECTOR(MIRVOL_SB_OFFSET +
+							     k * MIRVOL_SB_SLOT_SIZE),
+					    ctx->check, 1), 0);
+		if (mirvol_sb_decode(page_address(ctx->check[0]),
+				     bdev_nr_sectors(bdev), md) != MIRVOL_SB_OK)
+			continue;
+		KUNIT_EXPECT_EQ_MSG(test, md->plexes[1].state,
+				    (u32)MIRVOL_PLEX_OFFLINE,
+				    "%s: slot %u (generation %llu) records plex 1 %s",
+				    when, k, md->generation,
+				    mirvol_plex_state_name(md->plexes[1].state));
+		newest = max(newest, md->generation);
+	}
+	return newest;
+}
+
+/*
+ * The offline mark is written again whenever the device is held offline
+ * (assembly, late join): never over the device's only superblock that
+ * records it offline.  After the first mark at g, the other slot held
+ * g - 1 (in sync); the landed code wrote a mark of the same parity as g
+ * over g, and a torn write left only the "in sync" superblock: alone at
+ * a boot, the device started as the volume with the data of before.
+ */
+static void mirvol_test_offline_remark_keeps_mark(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p1;
+	unsigned int i;
+	u64 op_id = 0;
+
+	io_create(test, "kunit-offremark", 2, true, NULL);
+	vol = ctx->vol;
+	p1 = vol->plexes[1];
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, p1->uuid.b,
+						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
+						 &op_id), MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, offline_mark_slots(test, ctx, "marked"),
+			vol->generation);
+	mutex_lock(&vol->lock);
+	for (i = 0; i < 2; i++)
+		KUNIT_EXPECT_EQ(test, mirvol_sb_update(vol), 0);
+	/* As an assembly holding the device offline does. */
+	mirvol_sb_mark_offline(vol, p1);
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, offline_mark_slots(test, ctx, "marked again"),
+			vol->generation);
+	mutex_lock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, mirvol_sb_update(vol), 0);
+	mirvol_sb_mark_offline(vol, p1);
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, offline_mark_slots(test, ctx, "a third time"),
+			vol->generation);
+}
+
 /* What the assembly hook does: open the started volume, inject faults. */
 static struct {
 	struct file *file;
@@ -13337,6 +13409,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_offline_old_image_back),
 	KUNIT_CASE(mirvol_test_offline_alone),
 	KUNIT_CASE(mirvol_test_offline_held_marks),
+	KUNIT_CASE(mirvol_test_offline_remark_keeps_mark),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_opened),
 	KUNIT_CASE(mirvol_test_assemble_update_fails_member),
 	KUNIT_CASE(mirvol_test_start_fails_io_in_flight),
