@@ -564,6 +564,11 @@ int cmd_create(int argc, char **argv)
 			return MV_EXIT_FAIL;
 		}
 	}
+	if (o.force &&
+	    wipe_devices((const char *const *)(argv + optind), n)) {
+		close_fds(fds, n);
+		return MV_EXIT_FAIL;
+	}
 	fd = ctl_open();
 	r = MV_EXIT_FAIL;
 	if (fd >= 0)
@@ -1092,7 +1097,8 @@ int cmd_add_plex(int argc, char **argv)
 		dev_fd = open_device(dev, O_RDWR);
 		if (dev_fd < 0)
 			return MV_EXIT_FAIL;
-		if (!o.force && refuse_signatures(dev_fd, dev)) {
+		if (o.force ? wipe_devices(&dev, 1) :
+			      refuse_signatures(dev_fd, dev)) {
 			close(dev_fd);
 			return MV_EXIT_FAIL;
 		}

@@ -279,5 +279,6 @@ bool stacked_on_volume(const struct mirvol_info *info, int dev_fd,
 int open_device(const char *path, int flags);
 int check_name(const char *name);
 int refuse_signatures(int fd, const char *path);
+int wipe_devices(const char *const *paths, int n);
 
 #endif /* _MIRVOLCTL_H */

@@ -641,26 +641,37 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 	   err_is fake-create-exists create NAME_EXISTS; then ok fake-create-exists; fi
 
 	# create and add-plex refuse a device holding a signature (libblkid)
-	# unless --force; a mirvol member is no blkid type and goes on
+	# unless --force, which erases it (on a copy: the next cases want the
+	# original); a mirvol member is no blkid type and goes on
 	truncate -s 8M "$OUT/ext4" "$OUT/gpt"
+	# wiped NAME COPY WHAT: NAME's --force told it erased WHAT on COPY, and
+	# libblkid finds nothing there any more
+	wiped() {
+		grep -q "^$2: erased $3" "$OUT/$1.err" &&
+		{ ! command -v blkid >/dev/null || ! blkid -p "$2" >/dev/null 2>&1; }
+	}
 	if command -v mkfs.ext4 >/dev/null &&
 	   mkfs.ext4 -q -F -L mvtest -U 12345678-1234-1234-1234-123456789abc "$OUT/ext4" >/dev/null 2>&1; then
 		if expect fake-create-ext4 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-ext4.log" "$TOOL" create "$OUT/d0" "$OUT/ext4" &&
 		   [ "$(cat "$OUT/fake-create-ext4.err")" = "mirvolctl: create: $OUT/ext4 holds an ext4 file system (UUID 12345678-1234-1234-1234-123456789abc, label mvtest); --force to use it anyway (INVALID_OPERATION)" ] &&
 		   logged fake-create-ext4 "" && [ ! -s "$OUT/fake-create-ext4.out" ]
 		then ok fake-create-ext4; else [ "$rc" -ne 1 ] || ko fake-create-ext4 "$(cat "$OUT/fake-create-ext4.err")"; fi
-		if expect fake-create-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-ext4-force.log" "$TOOL" create --force "$OUT/d0" "$OUT/ext4" &&
+		cp "$OUT/ext4" "$OUT/ext4-f1"
+		if expect fake-create-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-ext4-force.log" "$TOOL" create --force "$OUT/d0" "$OUT/ext4-f1" &&
 		   logged fake-create-ext4-force "CREATE flags=0 region=0 nr=2 fd0=open name=" &&
-		   [ "$(cat "$OUT/fake-create-ext4-force.out")" = /dev/mirvol2 ]
+		   [ "$(cat "$OUT/fake-create-ext4-force.out")" = /dev/mirvol2 ] &&
+		   wiped fake-create-ext4-force "$OUT/ext4-f1" "an ext4 file system (UUID 12345678-1234-1234-1234-123456789abc, label mvtest) at byte offset 1080"
 		then ok fake-create-ext4-force; else [ "$rc" -ne 0 ] || ko fake-create-ext4-force "$(cat "$OUT/fake-create-ext4-force.err")"; fi
 		if expect fake-add-ext4 1 fk env MIRVOL_FAKE_LOG="$OUT/fake-add-ext4.log" "$TOOL" add-plex data "$OUT/ext4" &&
 		   err_is fake-add-ext4 add-plex INVALID_OPERATION &&
 		   grep -q "holds an ext4 file system (UUID 12345678-1234-1234-1234-123456789abc, label mvtest); --force to use it anyway" "$OUT/fake-add-ext4.err" &&
 		   logged fake-add-ext4 ""
 		then ok fake-add-ext4; else [ "$rc" -ne 1 ] || ko fake-add-ext4 "$(cat "$OUT/fake-add-ext4.err")"; fi
-		if expect fake-add-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-add-ext4-force.log" "$TOOL" add-plex --force data "$OUT/ext4" &&
+		cp "$OUT/ext4" "$OUT/ext4-f2"
+		if expect fake-add-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-add-ext4-force.log" "$TOOL" add-plex --force data "$OUT/ext4-f2" &&
 		   logged fake-add-ext4-force "ADD_PLEX flags=0 fd=open source=00" &&
-		   [ "$(cat "$OUT/fake-add-ext4-force.out")" = 10 ]
+		   [ "$(cat "$OUT/fake-add-ext4-force.out")" = 10 ] &&
+		   wiped fake-add-ext4-force "$OUT/ext4-f2" "an ext4 file system"
 		then ok fake-add-ext4-force; else [ "$rc" -ne 0 ] || ko fake-add-ext4-force "$(cat "$OUT/fake-add-ext4-force.err")"; fi
 	else
 		echo "SKIP fake-create-ext4 (mkfs.ext4 failed or missing)"
@@ -672,13 +683,17 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 		   grep -q "$OUT/gpt holds a gpt partition table (UUID [0-9a-f-]*); --force to use it anyway" "$OUT/fake-create-gpt.err" &&
 		   logged fake-create-gpt ""
 		then ok fake-create-gpt; else [ "$rc" -ne 1 ] || ko fake-create-gpt "$(cat "$OUT/fake-create-gpt.err")"; fi
-		if expect fake-create-gpt-force 0 fk "$TOOL" create "$OUT/gpt" --force --assume-clean &&
-		   [ "$(cat "$OUT/fake-create-gpt-force.out")" = /dev/mirvol2 ]
+		cp "$OUT/gpt" "$OUT/gpt-f1"
+		if expect fake-create-gpt-force 0 fk "$TOOL" create "$OUT/gpt-f1" --force --assume-clean &&
+		   [ "$(cat "$OUT/fake-create-gpt-force.out")" = /dev/mirvol2 ] &&
+		   wiped fake-create-gpt-force "$OUT/gpt-f1" "a gpt partition table"
 		then ok fake-create-gpt-force; fi
 		if expect fake-add-gpt 1 fk "$TOOL" add-plex data "$OUT/gpt" &&
 		   err_is fake-add-gpt add-plex INVALID_OPERATION &&
 		   grep -q "holds a gpt partition table" "$OUT/fake-add-gpt.err" &&
-		   expect_also fake-add-gpt-force 0 fk "$TOOL" add-plex data "$OUT/gpt" --force
+		   cp "$OUT/gpt" "$OUT/gpt-f2" &&
+		   expect_also fake-add-gpt-force 0 fk "$TOOL" add-plex data "$OUT/gpt-f2" --force &&
+		   wiped fake-add-gpt-force "$OUT/gpt-f2" "a gpt partition table"
 		then ok fake-add-gpt; else ko fake-add-gpt "$(cat "$OUT/fake-add-gpt.err")"; fi
 	else
 		echo "SKIP fake-create-gpt (sfdisk missing)"
