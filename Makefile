@@ -45,6 +45,7 @@ INCLUDEDIR	?= /usr/include
 UDEVRULESDIR	?= $(shell pkg-config --variable=udevdir udev 2>/dev/null || echo /lib/udev)/rules.d
 SYSTEMDUNITDIR	?= $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || \
 		   echo /lib/systemd/system)
+UDEVRULES	:= 63-mirvol-volume.rules 69-mirvol.rules
 UNITS		:= mirvol-last-resort@.timer mirvol-last-resort@.service \
 		   mirvol-monitor.service
 
@@ -124,8 +125,10 @@ install-module: module
 install-tools: tool
 	$(MAKE) -C tools/mirvolctl install DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
 	install -D -m 0644 uapi/linux/mirvol.h $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h
-	install -D -m 0644 tools/udev/69-mirvol.rules $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
-	sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
+	for r in $(UDEVRULES); do \
+		install -D -m 0644 tools/udev/$$r $(DESTDIR)$(UDEVRULESDIR)/$$r && \
+		sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(UDEVRULESDIR)/$$r || exit 1; \
+	done
 	for u in $(UNITS); do \
 		install -D -m 0644 tools/systemd/$$u $(DESTDIR)$(SYSTEMDUNITDIR)/$$u && \
 		sed -i 's|@SBINDIR@|$(SBINDIR)|g' $(DESTDIR)$(SYSTEMDUNITDIR)/$$u || exit 1; \
@@ -137,7 +140,8 @@ uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/updates/mirvol.ko*
 	-depmod -a $(if $(DESTDIR),-b $(DESTDIR)) $(KVER)
 	$(MAKE) -C tools/mirvolctl uninstall DESTDIR=$(DESTDIR) SBINDIR=$(SBINDIR) MANDIR=$(MANDIR)
-	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h $(DESTDIR)$(UDEVRULESDIR)/69-mirvol.rules
+	rm -f $(DESTDIR)$(INCLUDEDIR)/linux/mirvol.h
+	rm -f $(addprefix $(DESTDIR)$(UDEVRULESDIR)/,$(UDEVRULES))
 	rm -f $(addprefix $(DESTDIR)$(SYSTEMDUNITDIR)/,$(UNITS))
 
 clean:

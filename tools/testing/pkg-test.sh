@@ -109,8 +109,10 @@ unpack "$dkms_deb" "$dk"
 why=ok
 : >"$work/mirvolctl-files.log"
 rule=$ctl/lib/udev/rules.d/69-mirvol.rules
+vrule=$ctl/lib/udev/rules.d/63-mirvol-volume.rules
 for f in usr/sbin/mirvolctl usr/share/man/man8/mirvolctl.8.gz \
-	 lib/udev/rules.d/69-mirvol.rules usr/include/linux/mirvol.h \
+	 lib/udev/rules.d/69-mirvol.rules lib/udev/rules.d/63-mirvol-volume.rules \
+	 usr/include/linux/mirvol.h \
 	 lib/systemd/system/mirvol-last-resort@.timer \
 	 lib/systemd/system/mirvol-last-resort@.service \
 	 lib/systemd/system/mirvol-monitor.service \
@@ -129,6 +131,9 @@ elif grep -rl '@SBINDIR@' "$ctl/lib" >>"$work/mirvolctl-files.log"; then
 elif ! grep -qF "RUN+=\"/usr/sbin/mirvolctl assemble --incremental \$devnode\"" "$rule" ||
      ! grep -qF "IMPORT{program}=\"/usr/sbin/mirvolctl examine --export \$devnode\"" "$rule"; then
 	why="the udev rule does not run /usr/sbin/mirvolctl"
+elif ! grep -qF 'IMPORT{builtin}="blkid"' "$vrule" ||
+     ! grep -qF "IMPORT{program}=\"/usr/sbin/mirvolctl show --export \$devnode\"" "$vrule"; then
+	why="63-mirvol-volume.rules does not probe volumes or run /usr/sbin/mirvolctl"
 elif ! grep -qx 'ExecStart=/usr/sbin/mirvolctl assemble --run %i' \
 		"$ctl/lib/systemd/system/mirvol-last-resort@.service"; then
 	why="the last-resort service does not run /usr/sbin/mirvolctl"

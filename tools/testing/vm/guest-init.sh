@@ -111,9 +111,12 @@ mountpoint -q /sys/kernel/config || mount -t configfs configfs /sys/kernel/confi
 modprobe virtio_blk
 
 # The project's udev rules, as "make install" would install them.
-rules=$repo/tools/udev/69-mirvol.rules
-if [ "$udev" = 1 ] && [ -f "$rules" ]; then
-	sed "s|@SBINDIR@|$repo/tools/mirvolctl|g" "$rules" >/etc/udev/rules.d/69-mirvol.rules
+if [ "$udev" = 1 ]; then
+	for rules in "$repo"/tools/udev/*.rules; do
+		[ -f "$rules" ] || continue
+		sed "s|@SBINDIR@|$repo/tools/mirvolctl|g" "$rules" \
+			>"/etc/udev/rules.d/${rules##*/}"
+	done
 fi
 
 if [ "$udev" = 1 ]; then

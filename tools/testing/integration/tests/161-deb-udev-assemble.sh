@@ -8,7 +8,8 @@
 # "tools/mkdeb.sh tools/testing/out/pkg/deb") with dpkg -i (the guest's / is
 # a tmpfs overlay: the host is untouched), creates a 2-plex volume with the
 # packaged /usr/sbin/mirvolctl, writes data and stops it, then starts udevd
-# with only the package's /lib/udev/rules.d/69-mirvol.rules: the coldplug
+# with only the package's /lib/udev/rules.d/69-mirvol.rules (members) and
+# 63-mirvol-volume.rules (the volume's links): the coldplug
 # marks both disks as members and the rule's
 # "/usr/sbin/mirvolctl assemble --incremental" brings the volume back at
 # /dev/mirvol/NAME, online, both plexes active, with its data.
@@ -19,6 +20,7 @@ TEST_TIMEOUT=240
 
 run_test() {
 	local debs deb rules=/lib/udev/rules.d/69-mirvol.rules ctl=/usr/sbin/mirvolctl json
+	local vrules=/lib/udev/rules.d/63-mirvol-volume.rules
 	require dpkg jq cmp udevadm
 	debs=("$MIRVOL_SRC"/tools/testing/out/pkg/deb/mirvolctl_*_amd64.deb)
 	deb=${debs[0]}
@@ -36,7 +38,8 @@ run_test() {
 	}
 	[ -x "$ctl" ] || fail "the package did not install $ctl"
 	[ -f "$rules" ] || fail "the package did not install $rules"
-	! grep -q '@SBINDIR@' "$rules" || fail "$rules still has @SBINDIR@"
+	[ -f "$vrules" ] || fail "the package did not install $vrules"
+	! grep -q '@SBINDIR@' "$rules" "$vrules" || fail "$rules or $vrules still has @SBINDIR@"
 	dpkg -s mirvolctl | grep -qx 'Status: install ok installed' || fail "mirvolctl is not installed"
 
 	load_mirvol
