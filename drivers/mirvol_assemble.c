@@ -60,9 +60,10 @@ struct mirvol_member {
 /*
  * Tell user space (mirvolctl monitor) that assembly refused the member
  * @devt, its superblock @md (NULL if unread), for a reason that needs an
- * administrator: diverged, unreadable or failed, or a former member (its
+ * administrator: diverged, unreadable or failed, a former member (its
  * superblock names a volume that no longer lists it: a power cut before
- * remove-plex or replace erased it).
+ * remove-plex or replace erased it), or a volume whose name another one
+ * has.
  */
 static void mirvol_refused_event(dev_t devt, const struct mirvol_md *md,
 				 enum mirvol_reason reason)
@@ -80,6 +81,7 @@ static void mirvol_refused_event(dev_t devt, const struct mirvol_md *md,
 	    reason != MIRVOL_R_METADATA_VERSION &&
 	    reason != MIRVOL_R_PLEX_FAILED &&
 	    reason != MIRVOL_R_NO_IN_SYNC_MEMBER &&
+	    reason != MIRVOL_R_NAME_EXISTS &&
 	    !(reason == MIRVOL_R_NOT_A_MEMBER && md))
 		return;
 	snprintf(why, sizeof(why), "MIRVOL_REASON=%s",

@@ -308,7 +308,12 @@ static void mon_plex_fill(struct mon_event *e, const struct mirvol_info *info,
 
 /*
  * Compare @now with @old (NULL: report the problems of @now, as at start)
- * and report what changed.
+ * and report what changed.  A volume that starts (new, or offline before:
+ * it waited for members) has its problems reported as at start, after
+ * "volume-new": one started degraded (assemble --run, the last-resort
+ * timer) gives plex-missing and volume-degraded, as mdadm --monitor
+ * reports NewArray then DegradedArray.  One still offline (waiting for
+ * members) gives "volume-new" only.
  */
 static void mon_compare(const struct mon *m, const struct mv_vols *old,
 			const struct mv_vols *now)
@@ -320,6 +325,8 @@ static void mon_compare(const struct mon *m, const struct mv_vols *old,
 	for (i = 0; i < now->n; i++) {
 		const struct mirvol_info *vi = &now->v[i];
 		const struct mirvol_info *vo = old ? mon_find(old, vi->volume_uuid) : NULL;
+		bool starts = vi->state != MIRVOL_VOLUME_OFFLINE &&
+			      (!vo || vo->state == MIRVOL_VOLUME_OFFLINE);
 		struct mon_event e;
 		const char *ev;
 
@@ -332,10 +339,10 @@ static void mon_compare(const struct mon *m, const struct mv_vols *old,
 			const struct mirvol_plex_info *pi = &vi->plexes[k];
 			const struct mirvol_plex_info *po = mon_find_plex(vo, pi->uuid);
 
-			if (!old)
+			if (!old || starts)
 				ev = gone(pi->state) ? mon_plex_event(0, pi->state) : NULL;
 			else if (!vo)
-				ev = NULL;	/* a new volume: "volume-new" says it */
+				ev = NULL;	/* waits for members: not news yet */
 			else
 				ev = mon_plex_event(po ? po->state : 0, pi->state);
 			if (!ev)
@@ -355,9 +362,11 @@ static void mon_compare(const struct mon *m, const struct mv_vols *old,
 			mon_emit(m, &e);
 		}
 		mon_vol_fill(&e, vi);
-		ev = vo ? mon_vol_event(vo->state, vi->state) :
-		     !old && vi->state != MIRVOL_VOLUME_ONLINE ?
-		     mon_vol_event(0, vi->state) : NULL;
+		if (!old || starts)
+			ev = vi->state != MIRVOL_VOLUME_ONLINE ?
+			     mon_vol_event(0, vi->state) : NULL;
+		else
+			ev = vo ? mon_vol_event(vo->state, vi->state) : NULL;
 		if (ev) {
 			e.event = ev;
 			mon_emit(m, &e);

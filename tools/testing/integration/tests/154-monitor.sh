@@ -8,7 +8,11 @@
 # with it in its arguments and environment; --oneshot reports what is
 # wrong now; assembly refusing a failed member, or a former member whose
 # superblock survived its removal (a power cut before the erase), and a
-# removed volume are reported too; a refused request is not.
+# removed volume are reported too; a refused request is not.  A volume
+# that starts degraded (assemble --run with a member gone, at once or
+# after waiting for it, as the last-resort timer does) is reported
+# degraded with its plex missing, not only as new; assembly refusing a
+# volume whose name another one has (NAME_EXISTS) is reported.
 
 TEST_TIMEOUT=300
 
@@ -29,9 +33,9 @@ in_order() {
 }
 
 run_test() {
-	local json_pid text_pid prog_pid op ev rc n
+	local json_pid text_pid prog_pid op ev rc n uuid
 	require jq
-	mk_brd 2 40
+	mk_brd 4 40
 	mk_nullb back 40
 	load_mirvol
 	mirvolctl create --name mon --wait /dev/ram0 /dev/back >/dev/null
@@ -140,6 +144,53 @@ run_test() {
 	mirvolctl remove --yes mon
 	wait_for 10 grep -q volume-removed "$TEST_TMP/mon.json" ||
 		fail "no volume-removed event: $(events "$TEST_TMP/mon.json")"
+
+	# A volume started degraded, a member gone: new, degraded, its plex
+	# missing; at once (assemble --run DEV), and after waiting offline for
+	# the member (--incremental, then --run UUID as the last-resort timer).
+	"$MIRVOLCTL" wipe /dev/back >/dev/null 2>&1 || true
+	mirvolctl create --name deg --force --wait /dev/ram0 /dev/back >/dev/null
+	uuid=$(mirvolctl show deg --json | jq -r .uuid)
+	mirvolctl stop deg
+	settle
+	nullb_power back 0
+	wait_for 10 sh -c "jq -s -e 'map(select(.volume == \"deg\" and .event == \"volume-removed\")) | length == 1' '$TEST_TMP/mon.json' >/dev/null"
+	n=$(wc -l <"$TEST_TMP/mon.json")
+	mirvolctl assemble --run /dev/ram0 >/dev/null
+	wait_for 10 sh -c "tail -n +$((n + 1)) '$TEST_TMP/mon.json' | jq -s -e \
+		'map(select(.volume == \"deg\" and .event == \"volume-degraded\")) | length == 1' >/dev/null" ||
+		fail "no volume-degraded event for a volume started degraded: $(tail -n +$((n + 1)) "$TEST_TMP/mon.json" | jq -r .event | tr '\n' ' ')"
+	wait_for 10 sh -c "tail -n +$((n + 1)) '$TEST_TMP/mon.json' | jq -s -e \
+		'map(select(.volume == \"deg\" and .event == \"plex-missing\" and .plex == 1)) | length == 1' >/dev/null" ||
+		fail "no plex-missing event for a volume started degraded: $(tail -n +$((n + 1)) "$TEST_TMP/mon.json" | jq -r .event | tr '\n' ' ')"
+	assert_eq "volume-new plex-missing volume-degraded " \
+		"$(tail -n +$((n + 1)) "$TEST_TMP/mon.json" | jq -r 'select(.volume == "deg") | .event' | tr '\n' ' ')" \
+		"events of a volume started degraded"
+	mirvolctl stop deg
+	settle
+	wait_for 10 sh -c "jq -s -e 'map(select(.volume == \"deg\" and .event == \"volume-removed\")) | length == 2' '$TEST_TMP/mon.json' >/dev/null"
+	n=$(wc -l <"$TEST_TMP/mon.json")
+	"$MIRVOLCTL" assemble --incremental /dev/ram0 >/dev/null 2>&1 || true
+	wait_for 10 sh -c "tail -n +$((n + 1)) '$TEST_TMP/mon.json' | grep -q volume-new"
+	mirvolctl assemble --run "$uuid" >/dev/null
+	wait_for 10 sh -c "tail -n +$((n + 1)) '$TEST_TMP/mon.json' | jq -s -e \
+		'map(select(.volume == \"deg\" and (.event == \"volume-degraded\" or .event == \"plex-missing\"))) | length == 2' >/dev/null" ||
+		fail "no volume-degraded and plex-missing events for a waiting volume started degraded: $(tail -n +$((n + 1)) "$TEST_TMP/mon.json" | jq -r .event | tr '\n' ' ')"
+
+	# A volume named as one that runs: assembly refuses it (NAME_EXISTS)
+	# and says so.
+	mirvolctl create --name cl --wait /dev/ram2 /dev/ram3 >/dev/null
+	mirvolctl stop cl
+	settle
+	mirvolctl rename deg cl
+	expect_fail_reason NAME_EXISTS "$MIRVOLCTL" assemble /dev/ram2 /dev/ram3
+	wait_for 10 sh -c "jq -s -e 'map(select(.event == \"assembly-refused\" and .reason == \"NAME_EXISTS\")) | length == 2' '$TEST_TMP/mon.json' >/dev/null" ||
+		fail "no assembly-refused event for each member of a name clash: $(grep assembly-refused "$TEST_TMP/mon.json")"
+	jq -s -e 'map(select(.event == "assembly-refused" and .reason == "NAME_EXISTS" and
+		.volume == "cl" and .device == "/dev/ram2")) | length == 1' "$TEST_TMP/mon.json" >/dev/null ||
+		fail "assembly-refused fields: $(grep NAME_EXISTS "$TEST_TMP/mon.json")"
+	mirvolctl stop cl
+
 	kill "$json_pid" "$text_pid" "$prog_pid"
 	rc=0
 	wait "$json_pid" || rc=$?
