@@ -718,16 +718,30 @@ static int run_waiting(int fd, const struct mirvol_info *info)
 
 /*
  * assemble --run VOL...: start each waiting volume; one that runs already
- * has its device printed.  Return: exit status.
+ * has its device printed.  With @if_listed (--if-waiting, the last-resort
+ * service), a VOL no volume matches is skipped: stopped or refused since
+ * its member appeared, there is nothing to start.  Return: exit status.
  */
-static int run_volumes(int fd, char **args, int n)
+static int run_volumes(int fd, char **args, int n, bool if_listed)
 {
 	struct mirvol_info info;
+	struct mv_vols vols;
 	char dev[300];
-	int i, ret = MV_EXIT_OK;
+	int i, k, ret = MV_EXIT_OK;
 
 	for (i = 0; i < n; i++) {
-		if (resolve_vol(fd, args[i], &info)) {
+		if (if_listed) {
+			if (vols_load(fd, &vols)) {
+				ret = MV_EXIT_FAIL;
+				continue;
+			}
+			k = vols_match(&vols, args[i]);
+			if (k >= 0)
+				info = vols.v[k];
+			vols_free(&vols);
+			if (k < 0)
+				continue;
+		} else if (resolve_vol(fd, args[i], &info)) {
 			ret = MV_EXIT_FAIL;
 			continue;
 		}
@@ -983,17 +997,32 @@ static bool is_vol_arg(const char *arg)
 /*
  * Whether someone holds the device exclusively: the kernel holds every
  * member of a running or held-offline volume.  udev sends events for such
- * members too (a watch, a trigger); for them there is nothing to do.
+ * members too (a watch, a trigger); for them there is nothing to do.  Who
+ * holds it is said on stderr (as mdadm -I says a device is busy).
  */
 static bool claimed(const char *path)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_EXCL);
+	char who[300];
 
 	if (fd >= 0) {
 		close(fd);
 		return false;
 	}
-	return errno == EBUSY;
+	if (errno != EBUSY)
+		return false;
+	switch (who_holds(path, who, sizeof(who))) {
+	case MV_HOLDER_VOLUME:
+		mv_warn("%s is %s: already assembled", path, who);
+		break;
+	case MV_HOLDER_SYSFS:
+		mv_warn("%s is held by %s: not assembled", path, who);
+		break;
+	default:
+		mv_warn("%s is in use (mounted, or held by another driver): not assembled",
+			path);
+	}
+	return true;
 }
 
 int cmd_assemble(int argc, char **argv)
@@ -1002,11 +1031,13 @@ int cmd_assemble(int argc, char **argv)
 		{ "run", no_argument, NULL, 'r' },
 		{ "scan", no_argument, NULL, 's' },
 		{ "incremental", no_argument, NULL, 'i' },
+		{ "if-waiting", no_argument, NULL, 'W' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool run = false, do_scan = false, incremental = false;
+	bool if_waiting = false;
 	struct cand_list l = { 0 };
 	char *vols[MIRVOL_ASSEMBLE_MAX], *devs[MIRVOL_ASSEMBLE_MAX];
 	int c, i, n, fd, r, nvol = 0, ndev = 0;
@@ -1023,6 +1054,8 @@ int cmd_assemble(int argc, char **argv)
 			do_scan = true;
 		} else if (c == 'i') {
 			incremental = true;
+		} else if (c == 'W') {
+			if_waiting = true;
 		} else {
 			r = mv_common_opt(c, argv);
 			if (r >= 0)
@@ -1038,6 +1071,8 @@ int cmd_assemble(int argc, char **argv)
 		return mv_usage("missing DEV");
 	if (incremental && n != 1)
 		return mv_usage("--incremental takes exactly one DEV");
+	if (if_waiting && (!run || do_scan || incremental))
+		return mv_usage("--if-waiting is for --run VOL");
 	if (n > MIRVOL_ASSEMBLE_MAX) {
 		mv_err(MIRVOL_R_INVALID_ARGUMENT,
 		       "%d devices given, at most %d per call", n,
@@ -1091,7 +1126,8 @@ int cmd_assemble(int argc, char **argv)
 	fd = ctl_open();
 	r = MV_EXIT_FAIL;
 	if (fd >= 0) {
-		r = nvol ? run_volumes(fd, vols, nvol) : MV_EXIT_OK;
+		r = nvol ? run_volumes(fd, vols, nvol, if_waiting) :
+			   MV_EXIT_OK;
 		if (l.n && (do_scan ? assemble_scanned(fd, &l, flags) :
 				      assemble_batch(fd, l.c, l.n, flags)))
 			r = MV_EXIT_FAIL;

@@ -125,10 +125,11 @@ static const struct mv_command commands[] = {
 	  "  -j, --json          print a JSON object (list: an array)\n"
 	  "  -t, --timeout SECONDS  wait: give up after this long (TIMEOUT)\n" },
 	{ "assemble", cmd_assemble,
-	  "[--run] [--json] DEV... | --run VOL... | --scan [--run] | --incremental [--run] DEV",
+	  "[--run] [--json] DEV... | --run [--if-waiting] VOL... | --scan [--run] | --incremental [--run] DEV",
 	  "bring volumes back from their members",
 	  "  -r, --run           start volumes even if members are missing;\n"
 	  "                      with VOL: start that waiting volume degraded\n"
+	  "      --if-waiting    with --run VOL: a VOL not listed is no error\n"
 	  "  -s, --scan          assemble every block device with mirvol metadata\n"
 	  "  -i, --incremental   add one member (udev); start when complete\n"
 	  "  -j, --json          print the volumes started, waiting and refused\n" },

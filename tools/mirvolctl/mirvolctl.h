@@ -179,6 +179,12 @@ int plex_match(const struct mirvol_info *info, const char *arg);
 int resolve_plex(const struct mirvol_info *info, const char *arg);
 void vol_device(const struct mirvol_info *info, char *buf, size_t len);
 bool holder_of(int fd, dev_t dev, char *buf, size_t len);
+enum mv_holder {
+	MV_HOLDER_UNKNOWN,
+	MV_HOLDER_VOLUME,
+	MV_HOLDER_SYSFS,
+};
+enum mv_holder who_holds(const char *path, char *buf, size_t len);
 bool vol_has_device(const struct mirvol_info *info);
 bool vol_waiting(const struct mirvol_info *info);
 

@@ -18,6 +18,7 @@
  *
  * Copyright (C) 2026 The mirvol authors
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -323,4 +324,69 @@ bool holder_of(int fd, dev_t dev, char *buf, size_t len)
 	}
 	vols_free(&vols);
 	return found;
+}
+
+/* The kernel objects stacked on @dev (sysfs holders), e.g. "dm-0". */
+static bool sysfs_holders(dev_t dev, char *buf, size_t len)
+{
+	char path[128];
+	struct dirent *de;
+	size_t used = 0;
+	DIR *d;
+
+	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders",
+		 major(dev), minor(dev));
+	d = opendir(path);
+	if (!d)
+		return false;
+	*buf = '\0';
+	while ((de = readdir(d)) && used + 2 < len) {
+		int n;
+
+		if (de->d_name[0] == '.')
+			continue;
+		n = snprintf(buf + used, len - used, "%s%s",
+			     used ? ", " : "", de->d_name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+	closedir(d);
+	return used > 0;
+}
+
+/**
+ * who_holds - describe who holds the busy device @path
+ * @path: a device someone opened exclusively
+ * @buf: receives e.g. "plex 1 of volume data (offline)" or "dm-0"
+ * @len: size of @buf
+ *
+ * The volumes are asked only when the module is loaded (this never loads
+ * it).
+ *
+ * Return: MV_HOLDER_VOLUME (a volume's plex), MV_HOLDER_SYSFS (the kernel
+ * objects stacked on it), or MV_HOLDER_UNKNOWN (@buf "").
+ */
+enum mv_holder who_holds(const char *path, char *buf, size_t len)
+{
+	struct stat sb;
+	int ctl;
+
+	*buf = '\0';
+	if (stat(path, &sb) || !S_ISBLK(sb.st_mode))
+		return MV_HOLDER_UNKNOWN;
+	if (ctl_present()) {
+		ctl = ctl_open();
+		if (ctl >= 0) {
+			bool found = holder_of(ctl, sb.st_rdev, buf, len);
+
+			ctl_close(ctl);
+			if (found)
+				return MV_HOLDER_VOLUME;
+		}
+	}
+	if (sysfs_holders(sb.st_rdev, buf, len))
+		return MV_HOLDER_SYSFS;
+	*buf = '\0';
+	return MV_HOLDER_UNKNOWN;
 }

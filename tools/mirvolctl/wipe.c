@@ -13,14 +13,12 @@
  *
  * Copyright (C) 2026 The mirvol authors
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "mirvolctl.h"
@@ -28,66 +26,24 @@
 #define WIPE_START	MIRVOL_SB_OFFSET
 #define WIPE_END	MIRVOL_DATA_OFFSET
 
-/* The kernel objects stacked on @dev (sysfs holders), e.g. "dm-0". */
-static bool sysfs_holders(dev_t dev, char *buf, size_t len)
-{
-	char path[128];
-	struct dirent *de;
-	size_t used = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/sys/dev/block/%u:%u/holders",
-		 major(dev), minor(dev));
-	d = opendir(path);
-	if (!d)
-		return false;
-	*buf = '\0';
-	while ((de = readdir(d)) && used + 2 < len) {
-		int n;
-
-		if (de->d_name[0] == '.')
-			continue;
-		n = snprintf(buf + used, len - used, "%s%s",
-			     used ? ", " : "", de->d_name);
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-	closedir(d);
-	return used > 0;
-}
-
 /* DEVICE_BUSY, naming who holds @path when we can tell. */
 static void busy(const char *path)
 {
 	char who[300];
-	struct stat sb;
-	int ctl;
 
-	if (!stat(path, &sb) && S_ISBLK(sb.st_mode)) {
-		if (ctl_present()) {
-			ctl = ctl_open();
-			if (ctl >= 0) {
-				bool found = holder_of(ctl, sb.st_rdev, who,
-						       sizeof(who));
-
-				ctl_close(ctl);
-				if (found) {
-					mv_err(MIRVOL_R_DEVICE_BUSY,
-					       "%s is %s; stop or remove the volume, or remove the plex, first",
-					       path, who);
-					return;
-				}
-			}
-		}
-		if (sysfs_holders(sb.st_rdev, who, sizeof(who))) {
-			mv_err(MIRVOL_R_DEVICE_BUSY, "%s is held by %s", path,
-			       who);
-			return;
-		}
+	switch (who_holds(path, who, sizeof(who))) {
+	case MV_HOLDER_VOLUME:
+		mv_err(MIRVOL_R_DEVICE_BUSY,
+		       "%s is %s; stop or remove the volume, or remove the plex, first",
+		       path, who);
+		break;
+	case MV_HOLDER_SYSFS:
+		mv_err(MIRVOL_R_DEVICE_BUSY, "%s is held by %s", path, who);
+		break;
+	default:
+		mv_err(MIRVOL_R_DEVICE_BUSY,
+		       "%s is in use (mounted, or held by another driver)", path);
 	}
-	mv_err(MIRVOL_R_DEVICE_BUSY,
-	       "%s is in use (mounted, or held by another driver)", path);
 }
 
 static int zero_range(int fd, const char *path, u64 start, u64 end)

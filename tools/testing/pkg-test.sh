@@ -134,7 +134,7 @@ elif ! grep -qF "RUN+=\"/usr/sbin/mirvolctl assemble --incremental \$devnode\"" 
 elif ! grep -qF 'IMPORT{builtin}="blkid"' "$vrule" ||
      ! grep -qF "IMPORT{program}=\"/usr/sbin/mirvolctl show --export \$devnode\"" "$vrule"; then
 	why="63-mirvol-volume.rules does not probe volumes or run /usr/sbin/mirvolctl"
-elif ! grep -qx 'ExecStart=/usr/sbin/mirvolctl assemble --run %i' \
+elif ! grep -qx 'ExecStart=/usr/sbin/mirvolctl assemble --run --if-waiting %i' \
 		"$ctl/lib/systemd/system/mirvol-last-resort@.service"; then
 	why="the last-resort service does not run /usr/sbin/mirvolctl"
 elif ! grep -qx 'ExecStart=/usr/sbin/mirvolctl monitor $MIRVOL_MONITOR_ARGS' \

@@ -22,9 +22,10 @@
 #   systemd-units    mirvol-last-resort@.timer and .service and
 #                    mirvol-monitor.service pass
 #                    systemd-analyze verify, the service runs
-#                    "mirvolctl assemble --run %i", the udev rule wants the
-#                    timer, make install installs them (the VM test
-#                    126-boot-disk-missing runs the service's command)
+#                    "mirvolctl assemble --run --if-waiting %i", the udev
+#                    rule wants the timer, make install installs them
+#                    (the VM test 126-boot-disk-missing runs the
+#                    service's command)
 # Needs root (for the mount namespace).  The counts go to
 # tools/testing/out/setup.counts.
 #
@@ -200,9 +201,9 @@ elif ! (cd "$units" && systemd-analyze verify --man=no \
 		./mirvol-monitor.service) \
 		>>"$d/out" 2>&1 || [ -s "$d/out" ]; then
 	why="systemd-analyze verify complains"
-elif ! grep -qx "ExecStart=$MIRVOL_SRC/tools/mirvolctl/mirvolctl assemble --run %i" \
+elif ! grep -qx "ExecStart=$MIRVOL_SRC/tools/mirvolctl/mirvolctl assemble --run --if-waiting %i" \
 		"$units/mirvol-last-resort@$inst.service"; then
-	why="the service does not run 'mirvolctl assemble --run %i'"
+	why="the service does not run 'mirvolctl assemble --run --if-waiting %i'"
 elif ! grep -qx 'OnActiveSec=30' "$units/mirvol-last-resort@$inst.timer"; then
 	why="the timer does not fire after 30 s"
 elif ! grep -qF "ENV{SYSTEMD_WANTS}+=\"mirvol-last-resort@\$env{MIRVOL_UUID}.timer\"" \

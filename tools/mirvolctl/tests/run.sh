@@ -1285,6 +1285,32 @@ J
 	   grep -q "nosuch: no such volume" "$OUT/fake-assemble-run-none.err"
 	then ok fake-assemble-run-none
 	else [ "$rc" -ne 1 ] || ko fake-assemble-run-none "$(cat "$OUT/fake-assemble-run-none.err")"; fi
+	# --if-waiting (the last-resort service): a volume no longer listed
+	# (stopped, refused) is no failure; one that runs is left alone.
+	if expect fake-assemble-if-waiting-none 0 fk "$TOOL" assemble --run --if-waiting nosuch &&
+	   [ ! -s "$OUT/fake-assemble-if-waiting-none.out" ] &&
+	   [ ! -s "$OUT/fake-assemble-if-waiting-none.err" ]
+	then ok fake-assemble-if-waiting-none
+	else [ "$rc" -ne 0 ] || ko fake-assemble-if-waiting-none "$(cat "$OUT/fake-assemble-if-waiting-none.out" "$OUT/fake-assemble-if-waiting-none.err")"; fi
+	if expect fake-assemble-if-waiting-vol 0 fk "$TOOL" assemble --run --if-waiting data &&
+	   [ "$(cat "$OUT/fake-assemble-if-waiting-vol.out")" = /dev/mirvol0 ] &&
+	   [ ! -s "$OUT/fake-assemble-if-waiting-vol.err" ]; then ok fake-assemble-if-waiting-vol
+	else [ "$rc" -ne 0 ] || ko fake-assemble-if-waiting-vol "$(cat "$OUT/fake-assemble-if-waiting-vol.out")"; fi
+	if expect fake-assemble-if-waiting-dev 2 fk "$TOOL" assemble --if-waiting data &&
+	   grep -q -- '--if-waiting' "$OUT/fake-assemble-if-waiting-dev.err"
+	then ok fake-assemble-if-waiting-dev; fi
+	# --incremental of a held device: nothing to do, and says who holds it.
+	if expect fake-assemble-held 0 fk env MIRVOL_FAKE_BUSY="$OUT/d0" "$TOOL" assemble --incremental "$OUT/d0" &&
+	   [ ! -s "$OUT/fake-assemble-held.out" ] &&
+	   [ "$(cat "$OUT/fake-assemble-held.err")" = "mirvolctl: assemble: $OUT/d0 is in use (mounted, or held by another driver): not assembled" ]
+	then ok fake-assemble-held
+	else [ "$rc" -ne 0 ] || ko fake-assemble-held "$(cat "$OUT/fake-assemble-held.err")"; fi
+	if [ -b /dev/loop0 ] && [ "$(stat -c %t:%T /dev/loop0)" = 7:0 ]; then
+		if expect fake-assemble-held-member 0 fk env MIRVOL_FAKE_BUSY=/dev/loop0 "$TOOL" assemble --incremental /dev/loop0 &&
+		   [ "$(cat "$OUT/fake-assemble-held-member.err")" = "mirvolctl: assemble: /dev/loop0 is plex 0 of volume data (degraded): already assembled" ]
+		then ok fake-assemble-held-member
+		else [ "$rc" -ne 0 ] || ko fake-assemble-held-member "$(cat "$OUT/fake-assemble-held-member.err")"; fi
+	fi
 	if expect fake-assemble-vol-norun 1 fk "$TOOL" assemble data &&
 	   err_is fake-assemble-vol-norun assemble INVALID_ARGUMENT &&
 	   grep -q "with --run" "$OUT/fake-assemble-vol-norun.err"
