@@ -12,7 +12,9 @@
 #   mirvolctl-files   mirvolctl has /usr/sbin/mirvolctl, its man page, the
 #                     udev rule and the units with @SBINDIR@ replaced by
 #                     /usr/sbin, <linux/mirvol.h> as in uapi/, and nothing
-#                     in /usr/src
+#                     in /usr/src; its postinst neither enables nor starts
+#                     mirvol-monitor.service (the running monitor pins the
+#                     module), but for an upgrade that had it enabled
 #   dkms-files        mirvol-dkms has /usr/src/mirvol-VER/ with dkms.conf
 #                     (AUTOINSTALL, PACKAGE_VERSION VER), the Kbuild and
 #                     every source it names; VER is the package's upstream
@@ -146,6 +148,17 @@ elif ! zcat "$ctl/usr/share/man/man8/mirvolctl.8.gz" | cmp -s - "$MIRVOL_SRC/too
 	why="the man page is not tools/mirvolctl/mirvolctl.8"
 elif grep -q '\./usr/src' "$ctl.list"; then
 	why="mirvolctl has files in /usr/src"
+else
+	# The only enable is for a unit already installed (an upgrade keeps
+	# the administrator's choice); no start, a restart only if running.
+	postinst=$(dpkg-deb -I "$ctl_deb" postinst 2>/dev/null)
+	echo "$postinst" >>"$work/mirvolctl-files.log"
+	if grep -Eq "deb-systemd-invoke (start|restart|\\\$_dh_action) 'mirvol-monitor.service'" <<<"$postinst"; then
+		why="the postinst starts mirvol-monitor.service"
+	elif grep -q "deb-systemd-helper enable 'mirvol-monitor.service'" <<<"$postinst" &&
+	     ! grep -q "if deb-systemd-helper debian-installed 'mirvol-monitor.service'" <<<"$postinst"; then
+		why="the postinst enables mirvol-monitor.service"
+	fi
 fi
 result mirvolctl-files "$why" "$work/mirvolctl-files.log"
 
