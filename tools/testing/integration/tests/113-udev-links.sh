@@ -3,13 +3,16 @@
 #
 # With systemd-udevd running the project's rules: every volume gets
 # /dev/mirvol/NAME and /dev/disk/by-id/mirvol-uuid-UUID, the links follow
-# a rename and go away with the volume; members are marked as such.
+# a rename and go away with the volume; members are marked as such.  A
+# volume that fails (its only plex's device gone) stays ready for systemd
+# (no SYSTEMD_READY=0: systemd would stop what is bound to it, for good)
+# and keeps the by-uuid link of its file system.
 
 TEST_TIMEOUT=300
 
 run_test() {
-	local uuid
-	require jq udevadm
+	local uuid fsuuid prop
+	require jq udevadm mkfs.ext4 blkid
 	pidof systemd-udevd >/dev/null || fail "systemd-udevd is not running"
 	mk_brd 2 32
 	load_mirvol
@@ -31,4 +34,31 @@ run_test() {
 	settle
 	[ ! -e /dev/mirvol/renamed ] || fail "the link survived the volume"
 	[ ! -e "/dev/disk/by-id/mirvol-uuid-$uuid" ] || fail "the by-id link survived the volume"
+
+	mk_nullb lone 32
+	mirvolctl create --name lone --assume-clean /dev/lone >/dev/null
+	mkfs.ext4 -q /dev/mirvol0 || fail "mkfs.ext4 failed"
+	fsuuid=$(blkid -s UUID -o value /dev/mirvol0)
+	settle
+	assert_eq /dev/mirvol0 "$(readlink -f "/dev/disk/by-uuid/$fsuuid")" "by-uuid link"
+	udevadm monitor --udev --property --subsystem-match=block >"$TEST_TMP/uevents" 2>&1 &
+	echo $! >"$TEST_TMP/monitor.pid"
+	sleep 0.5
+	nullb_power lone 0
+	wait_for 10 sh -c "$MIRVOLCTL show lone --json | jq -e '.state == \"failed\"'"
+	# udev handled the volume's event of its failure.
+	wait_for 10 grep -qx 'MIRVOL_STATE=failed' "$TEST_TMP/uevents"
+	settle
+	kill "$(cat "$TEST_TMP/monitor.pid")"
+	rm -f "$TEST_TMP/monitor.pid"
+	prop=$(udevadm info --query=property /dev/mirvol0)
+	! grep -q '^SYSTEMD_READY=0' <<<"$prop" || fail "a failed volume is SYSTEMD_READY=0: $(tr '\n' ' ' <<<"$prop")"
+	assert_eq /dev/mirvol0 "$(readlink -f "/dev/disk/by-uuid/$fsuuid")" "by-uuid link of a failed volume"
+	mirvolctl stop lone
+	settle
+	rm_nullb lone
+}
+
+cleanup() {
+	[ ! -f "$TEST_TMP/monitor.pid" ] || kill "$(cat "$TEST_TMP/monitor.pid")" 2>/dev/null || true
 }
