@@ -5,6 +5,7 @@
  *   crash-load write -d DEV -b BLOCKS [-t THREADS] [-c SOCKET | -a FILE]
  *                    [-s FIRST_SEQ] [-k SYNC_EVERY] [-B BURST] [-i IDLE_MS]
  *                    [-n MAX_OPS] [-x STOPFILE] [-p PAUSEFILE] [-S SEED] [-e]
+ *                    [-D DSYNC_EVERY]
  *   crash-load verify -d DEV -b BLOCKS -a FILE [-o OFFSET]
  *
  * write: THREADS threads (default 2) write 4 KiB records (crash.h) with
@@ -16,6 +17,13 @@
  * every 1..SYNC_EVERY writes; a burst ends with one more fdatasync()
  * or, one time in two, without (writes left in the caches), then the
  * threads sleep IDLE_MS so that the volume marks itself clean.
+ *
+ * One write in DSYNC_EVERY (default 8, 0 for none) is a RWF_DSYNC write
+ * instead, acknowledged alone as soon as it completes, the others staying
+ * pending: half of them with pwritev2(), which the block layer sends as a
+ * FUA write followed by a cache flush, half as asynchronous (Linux AIO)
+ * writes, which it sends as a FUA write alone: only the volume's FUA
+ * makes those durable.
  *
  * After an fdatasync() returned, the thread acknowledges the writes it
  * had completed before calling it: "ack BLOCK:SEQ ..." on the recorder's
@@ -36,11 +44,14 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/aio_abi.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "crash.h"
@@ -48,7 +59,7 @@
 static const char *dev, *ctl_path, *ack_path, *stop_path, *pause_path;
 static uint64_t nr_blocks, max_ops, seed, dev_offset;
 static unsigned int nr_threads = 2, sync_every = 4, burst = 24,
-		    idle_ms = 600;
+		    idle_ms = 600, dsync_every = 8;
 static bool stop_on_error;
 static atomic_uint_fast64_t next_seq = 1, ops_done;
 static atomic_bool stopping;
@@ -60,6 +71,7 @@ struct worker {
 	unsigned int id;
 	int fd, ctl;
 	uint64_t rnd;
+	aio_context_t aio;	/* for the asynchronous RWF_DSYNC writes */
 	uint64_t *pending;	/* block, seq pairs written since the last ack */
 	size_t nr_pending, max_pending;
 	bool io_error;
@@ -83,36 +95,41 @@ static void io_failed(struct worker *w, const char *what)
 	atomic_store(&stopping, true);
 }
 
-/* Tell the world the pending writes are durable. */
-static void ack(struct worker *w)
+/* Tell the world that the @n BLOCK, SEQ pairs of @pairs are durable. */
+static void send_ack(struct worker *w, const uint64_t *pairs, size_t n)
 {
-	size_t i, len = 0, cap = 16 + w->nr_pending * 44;
-	char *line = xmalloc(cap);
+	size_t i, len = 0, cap = 16 + n * 44;
+	char *line;
 
-	if (!w->nr_pending) {
-		free(line);
+	if (!n)
 		return;
-	}
+	line = xmalloc(cap);
 	if (ack_fd >= 0) {
-		for (i = 0; i < w->nr_pending; i++)
+		for (i = 0; i < n; i++)
 			len += (size_t)snprintf(line + len, cap - len,
 						"%llu %llu\n",
-						(unsigned long long)w->pending[2 * i],
-						(unsigned long long)w->pending[2 * i + 1]);
+						(unsigned long long)pairs[2 * i],
+						(unsigned long long)pairs[2 * i + 1]);
 		if (write(ack_fd, line, len) != (ssize_t)len)
 			die("%s: %s", ack_path, strerror(errno));
 	} else {
 		len = (size_t)snprintf(line, cap, "ack");
-		for (i = 0; i < w->nr_pending; i++)
+		for (i = 0; i < n; i++)
 			len += (size_t)snprintf(line + len, cap - len,
 						" %llu:%llu",
-						(unsigned long long)w->pending[2 * i],
-						(unsigned long long)w->pending[2 * i + 1]);
+						(unsigned long long)pairs[2 * i],
+						(unsigned long long)pairs[2 * i + 1]);
 		if (ctl_send(w->ctl, line))
 			die("%s: no reply from the recorder", ctl_path);
 	}
-	w->nr_pending = 0;
 	free(line);
+}
+
+/* Tell the world the pending writes are durable. */
+static void ack(struct worker *w)
+{
+	send_ack(w, w->pending, w->nr_pending);
+	w->nr_pending = 0;
 }
 
 static bool sync_and_ack(struct worker *w)
@@ -125,17 +142,65 @@ static bool sync_and_ack(struct worker *w)
 	return true;
 }
 
+/*
+ * A RWF_DSYNC write through Linux AIO: the block layer sends it as a FUA
+ * write and, unlike a synchronous one, issues no flush after it.
+ */
+static ssize_t aio_dsync_pwrite(struct worker *w, void *buf, size_t len,
+				off_t off)
+{
+	struct iocb cb, *cbs[1] = { &cb };
+	struct io_event ev;
+
+	memset(&cb, 0, sizeof(cb));
+	cb.aio_lio_opcode = IOCB_CMD_PWRITE;
+	cb.aio_fildes = (uint32_t)w->fd;
+	cb.aio_buf = (uint64_t)(uintptr_t)buf;
+	cb.aio_nbytes = len;
+	cb.aio_offset = off;
+	cb.aio_rw_flags = RWF_DSYNC;
+	if (syscall(SYS_io_submit, w->aio, 1L, cbs) != 1)
+		return -1;
+	while (syscall(SYS_io_getevents, w->aio, 1L, 1L, &ev, NULL) != 1)
+		if (errno != EINTR)
+			die("io_getevents: %s", strerror(errno));
+	if (ev.res < 0) {
+		errno = (int)-ev.res;
+		return -1;
+	}
+	return (ssize_t)ev.res;
+}
+
 static bool write_one(struct worker *w, void *buf)
 {
 	uint64_t per = (nr_blocks - w->id + nr_threads - 1) / nr_threads;
 	uint64_t block = w->id + nr_threads * (rnd_next(&w->rnd) % per);
 	uint64_t seq = atomic_fetch_add(&next_seq, 1);
+	uint64_t kind = dsync_every ? rnd_next(&w->rnd) % (2 * dsync_every) : 2;
+	off_t off = (off_t)(block * REC_SIZE);
+	struct iovec iov = { .iov_base = buf, .iov_len = REC_SIZE };
+	ssize_t n;
 
 	rec_make(buf, block, seq, w->id);
-	if (pwrite(w->fd, buf, REC_SIZE, (off_t)(block * REC_SIZE)) !=
-	    REC_SIZE) {
-		io_failed(w, "write");
+	/* kind 0: pwritev2(RWF_DSYNC); 1: the same by AIO; else: pwrite. */
+	if (kind == 0)
+		n = pwritev2(w->fd, &iov, 1, off, RWF_DSYNC);
+	else if (kind == 1)
+		n = aio_dsync_pwrite(w, buf, REC_SIZE, off);
+	else
+		n = pwrite(w->fd, buf, REC_SIZE, off);
+	if (n != REC_SIZE) {
+		io_failed(w, kind == 0 ? "pwritev2(RWF_DSYNC)" :
+			  kind == 1 ? "AIO write with RWF_DSYNC" : "write");
 		return false;
+	}
+	atomic_fetch_add(&ops_done, 1);
+	if (kind < 2) {
+		uint64_t pair[2] = { block, seq };
+
+		/* Durable on completion: acknowledged now, alone. */
+		send_ack(w, pair, 1);
+		return true;
 	}
 	if (w->nr_pending == w->max_pending) {
 		w->max_pending = 2 * w->max_pending + 16;
@@ -147,7 +212,6 @@ static bool write_one(struct worker *w, void *buf)
 	w->pending[2 * w->nr_pending] = block;
 	w->pending[2 * w->nr_pending + 1] = seq;
 	w->nr_pending++;
-	atomic_fetch_add(&ops_done, 1);
 	return true;
 }
 
@@ -216,6 +280,8 @@ static int do_write(void)
 		w[i].fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC);
 		if (w[i].fd < 0)
 			die("%s: %s", dev, strerror(errno));
+		if (dsync_every && syscall(SYS_io_setup, 1L, &w[i].aio))
+			die("io_setup: %s", strerror(errno));
 		if (ctl_path) {
 			w[i].ctl = ctl_connect(ctl_path);
 			if (w[i].ctl < 0)
@@ -229,6 +295,8 @@ static int do_write(void)
 		pthread_join(w[i].thread, NULL);
 		io_error |= w[i].io_error;
 		close(w[i].fd);
+		if (dsync_every)
+			syscall(SYS_io_destroy, w[i].aio);
 		if (w[i].ctl >= 0)
 			close(w[i].ctl);
 		free(w[i].pending);
@@ -370,6 +438,7 @@ static void print_usage(void)
 		"usage: crash-load write -d DEV -b BLOCKS [-t THREADS] [-c SOCKET | -a FILE]\n"
 		"                  [-s FIRST_SEQ] [-k SYNC_EVERY] [-B BURST] [-i IDLE_MS]\n"
 		"                  [-n MAX_OPS] [-x STOPFILE] [-p PAUSEFILE] [-S SEED] [-e]\n"
+		"                  [-D DSYNC_EVERY]\n"
 		"       crash-load verify -d DEV -b BLOCKS -a FILE [-o OFFSET]\n");
 	exit(2);
 }
@@ -385,7 +454,7 @@ int main(int argc, char **argv)
 	mode = argv[1];
 	optind = 2;
 	seed = now_ms();
-	while ((opt = getopt(argc, argv, "d:b:t:c:a:s:k:B:i:n:x:p:S:eo:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:b:t:c:a:s:k:B:i:n:x:p:S:eo:D:")) != -1) {
 		switch (opt) {
 		case 'd':
 			dev = optarg;
@@ -428,6 +497,9 @@ int main(int argc, char **argv)
 			break;
 		case 'e':
 			stop_on_error = true;
+			break;
+		case 'D':
+			dsync_every = (unsigned int)atoi(optarg);
 			break;
 		case 'o':
 			dev_offset = strtoull(optarg, NULL, 0);

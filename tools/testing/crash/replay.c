@@ -27,7 +27,8 @@
  * subsets.  A budget of -n states (default 300) goes first to states
  * after and before FUA writes (superblock updates), then to FLUSH points,
  * each once with every cache lost, then with some lost, then to random
- * subsets (see choose_states()); -S seeds the choice.
+ * subsets (see choose_states()); -S seeds the choice.  The workload's own
+ * FUA writes (RWF_DSYNC) are crash points of the FLUSH kind.
  *
  * Each state: every plex image is written to its DEV, the devices that
  * carry a superblock are assembled (ASSEMBLE with RUN: all are there),
@@ -450,6 +451,7 @@ static const char *phase_at(uint64_t c, char *buf, size_t len)
 static void summarize_log(void)
 {
 	uint64_t i, s, nr_sb = 0, nr_fua = 0, nr_flush = 0, nr_acks = 0;
+	uint64_t nr_data_fua = 0;
 	uint64_t to_dirty = 0, to_clean = 0;
 	int dirty = -1;
 
@@ -461,6 +463,8 @@ static void summarize_log(void)
 		if (x->type != LOG_WRITE)
 			continue;
 		nr_fua += !!(x->flags & LOG_F_FUA);
+		nr_data_fua += (x->flags & LOG_F_FUA) &&
+			       x->offset >= MIRVOL_DATA_OFFSET;
 		for (s = MIRVOL_SB_OFFSET; s < SLOTS_END;
 		     s += MIRVOL_SB_SLOT_SIZE) {
 			const uint8_t *sb = x->data + (s - x->offset);
@@ -478,10 +482,11 @@ static void summarize_log(void)
 			dirty = d;
 		}
 	}
-	printf("log: %llu entries, %u plexes of %llu bytes; %llu flushes, %llu FUA writes, %llu superblock writes; plex 0 went clean->dirty %llu times, dirty->clean %llu times; %llu acks of %llu workload writes\n",
+	printf("log: %llu entries, %u plexes of %llu bytes; %llu flushes, %llu FUA writes (%llu of data), %llu superblock writes; plex 0 went clean->dirty %llu times, dirty->clean %llu times; %llu acks of %llu workload writes\n",
 	       (unsigned long long)nr_ents, nr_plexes,
 	       (unsigned long long)plex_bytes, (unsigned long long)nr_flush,
-	       (unsigned long long)nr_fua, (unsigned long long)nr_sb,
+	       (unsigned long long)nr_fua, (unsigned long long)nr_data_fua,
+	       (unsigned long long)nr_sb,
 	       (unsigned long long)to_dirty, (unsigned long long)to_clean,
 	       (unsigned long long)nr_acks, (unsigned long long)max_seq);
 }
@@ -599,8 +604,12 @@ static struct state *choose_states(size_t budget, uint64_t seed, size_t *nr,
 
 		if (i < win_from || i > win_to)
 			continue;
+		/*
+		 * The workload's FUA writes (RWF_DSYNC) are data: with the
+		 * flushes, so that the superblocks keep their share.
+		 */
 		if (x->type == LOG_WRITE && (x->flags & LOG_F_FUA))
-			tier = 0;
+			tier = x->offset < MIRVOL_DATA_OFFSET ? 0 : 1;
 		else if (x->type == LOG_FLUSH)
 			tier = 1;
 		else
