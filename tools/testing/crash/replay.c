@@ -32,7 +32,10 @@
  *
  * Each state: every plex image is written to its DEV, the devices that
  * carry a superblock are assembled (ASSEMBLE with RUN: all are there),
- * every started volume's resync runs to its end, and then:
+ * every started volume is read at once, its resync held back until then
+ * (the module's sync_speed_max at EARLY_KIBS), and must pass the data
+ * checks below (a read served from a plex not yet resynced fails them);
+ * then every started volume's resync runs to its end, and then:
  *
  *   - the volume named by -m (the workload's, default "cv") is started
  *     once the "mark created" of the log lies before c, and the volume
@@ -145,6 +148,8 @@ static unsigned int nr_outw;
 
 static const char *main_name = "cv", *break_name = "cvb";
 static bool scrub, no_scrub, verbose, lose_flushed, incremental;
+/* The module's sync_speed_max, restored after every early read. */
+static unsigned int speed_max;
 static int ctl = -1;
 
 /* ---- the log -------------------------------------------------------- */
@@ -837,7 +842,8 @@ static void advance_acks(uint64_t c)
  * acknowledged write, and a write made before @written_by.
  */
 static void check_data(struct check *ck, const struct mirvol_info *info,
-		       const uint64_t *ack, uint64_t written_by)
+		       const uint64_t *ack, uint64_t written_by,
+		       const char *when)
 {
 	uint64_t b, nr = info->size_bytes / REC_SIZE, seq, bad = 0;
 	char path[300], first[200] = "";
@@ -855,7 +861,22 @@ static void check_data(struct check *ck, const struct mirvol_info *info,
 		return;
 	}
 	buf = xaligned(info->size_bytes);
-	full_pread(fd, buf, info->size_bytes, 0, path);
+	for (b = 0; b < info->size_bytes; ) {
+		ssize_t r = pread(fd, buf + b, info->size_bytes - b, (off_t)b);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r > 0) {
+			b += (uint64_t)r;
+			continue;
+		}
+		fail(ck, "volume %s%s: reading %s at %llu: %s", info->name,
+		     when, path, (unsigned long long)b,
+		     r < 0 ? strerror(errno) : "end of device");
+		close(fd);
+		free(buf);
+		return;
+	}
 	close(fd);
 	for (b = 0; b < nr; b++) {
 		uint64_t a = b < nr_blocks_acked ? ack[b] : 0;
@@ -880,8 +901,19 @@ static void check_data(struct check *ck, const struct mirvol_info *info,
 	}
 	free(buf);
 	if (bad)
-		fail(ck, "volume %s: %llu bad blocks, first: %s", info->name,
-		     (unsigned long long)bad, first);
+		fail(ck, "volume %s%s: %llu bad blocks, first: %s", info->name,
+		     when, (unsigned long long)bad, first);
+}
+
+/* The data checks of volume @info at crash point @c. */
+static void check_vol_data(struct check *ck, const struct mirvol_info *info,
+			   uint64_t c, const char *when)
+{
+	if (!strcmp(info->name, main_name))
+		check_data(ck, info, acked, c, when);
+	else if (!strcmp(info->name, break_name))
+		check_data(ck, info, acked_break,
+			   c < break_done_at ? c : break_done_at, when);
 }
 
 /* Wait for the volume's operations to end; false if one failed. */
@@ -972,11 +1004,51 @@ static void check_volume(struct check *ck, struct mirvol_info *info,
 			     info->name, rs ? msg : "no mismatch",
 			     r ? "a difference" : "none");
 	}
-	if (!strcmp(info->name, main_name))
-		check_data(ck, info, acked, c);
-	else if (!strcmp(info->name, break_name))
-		check_data(ck, info, acked_break,
-			   c < break_done_at ? c : break_done_at);
+	check_vol_data(ck, info, c, "");
+}
+
+/*
+ * The early read (check_state()): when a superblock lists a plex still
+ * syncing, the resyncs are held back to EARLY_KIBS until every volume
+ * was read once, so that the read meets them running, and a read served
+ * from a plex not yet resynced shows.  (Other states are not held back:
+ * the speed comes back only at the resync's next throttle step, up to
+ * 100 ms later, and the resync of the write-intent bitmap's regions
+ * copies between plexes that are all readable.)
+ */
+#define SPEED_PARAM	"/sys/module/mirvol/parameters/sync_speed_max"
+#define EARLY_KIBS	100
+
+static unsigned int read_uint(const char *path)
+{
+	unsigned int v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f || fscanf(f, "%u", &v) != 1)
+		die("%s: cannot read it", path);
+	fclose(f);
+	return v;
+}
+
+static void write_uint(const char *path, unsigned int v)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fprintf(f, "%u\n", v) < 0 || fclose(f))
+		die("%s: cannot write %u", path, v);
+}
+
+/* The volume's sysfs tunable @name, as /sys/block/DEV/mirvol/NAME. */
+static int vol_attr(const struct mirvol_info *info, const char *name,
+		    char *path, size_t len)
+{
+	char node[300];
+
+	if (devnode(info->dev_major, info->dev_minor, node, sizeof(node)))
+		return -1;
+	snprintf(path, len, "/sys/block/%s/mirvol/%s",
+		 strrchr(node, '/') + 1, name);
+	return 0;
 }
 
 /*
@@ -1012,12 +1084,23 @@ static void assemble_incremental(struct check *ck,
 	}
 }
 
+/* Does superblock @sb list a plex as syncing? */
+static bool sb_syncing(const uint8_t *sb)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+		if (get32(sb + 256 + 48 * i + 16) == MIRVOL_PLEX_SYNCING)
+			return true;
+	return false;
+}
+
 static void check_state(const struct state *st, struct check *ck)
 {
 	struct mirvol_assemble_member m[MAX_PLEXES];
 	uint8_t uuids[16][MIRVOL_UUID_LEN];
 	struct mirvol_assemble a;
-	bool seen_main = false, seen_break = false;
+	bool seen_main = false, seen_break = false, hold = false;
 	unsigned int p, n = 0, vol_plexes = 0;
 	int fds[MAX_PLEXES], nr_vols, v;
 	uint64_t gens[MAX_PLEXES];
@@ -1033,7 +1116,14 @@ static void check_state(const struct state *st, struct check *ck)
 			die("%s: %s", devs[p], strerror(errno));
 		m[n].fd = fds[n];
 		gens[n] = get64(sb + 128);
+		hold |= sb_syncing(sb);
 		n++;
+	}
+	/* Resyncs crawl until the early read below is done. */
+	if (hold) {
+		if (!speed_max)
+			speed_max = read_uint(SPEED_PARAM);
+		write_uint(SPEED_PARAM, EARLY_KIBS);
 	}
 	if (n && incremental)
 		assemble_incremental(ck, m, gens, n);
@@ -1052,6 +1142,36 @@ static void check_state(const struct state *st, struct check *ck)
 	nr_vols = mv_list(ctl, uuids, 16);
 	if (nr_vols < 0)
 		die("LIST failed");
+	/*
+	 * Read every started volume right away, its resync (if any) still
+	 * running: what it returns must pass the same checks as after it.
+	 * A read error fails the state (a plex that errs is failed, and
+	 * the data then come from another).
+	 */
+	for (v = 0; v < nr_vols; v++) {
+		struct mirvol_info info;
+
+		if (mv_info(ctl, uuids[v], &info))
+			die("INFO failed");
+		if (info.state != MIRVOL_VOLUME_OFFLINE &&
+		    info.state != MIRVOL_VOLUME_FAILED)
+			check_vol_data(ck, &info, st->c,
+				       " (read right after assembly)");
+	}
+	/* Then full speed again, for the volumes that started slow too. */
+	if (hold)
+		write_uint(SPEED_PARAM, speed_max);
+	for (v = 0; hold && v < nr_vols; v++) {
+		struct mirvol_info info;
+		char path[400];
+
+		if (mv_info(ctl, uuids[v], &info))
+			die("INFO failed");
+		if (info.state != MIRVOL_VOLUME_OFFLINE &&
+		    !vol_attr(&info, "sync_speed_max", path, sizeof(path)) &&
+		    read_uint(path) == EARLY_KIBS)
+			write_uint(path, speed_max);
+	}
 	for (v = 0; v < nr_vols; v++) {
 		struct mirvol_info info;
 
