@@ -101,24 +101,13 @@ static ssize_t speed_store(struct mirvol_volume *vol, unsigned int *field,
 			   unsigned int *writes, unsigned int dflt,
 			   const char *buf, size_t len)
 {
-	bool number = !sysfs_streq(buf, "system");
-	bool is_min = field == &vol->sync_speed_min;
 	unsigned int val;
 
 	/* A number as SET_VOLUME takes it; "system" is the parameter's. */
 	if (tunable_parse(buf, dflt, &val) ||
-	    (number && !mirvol_speed_valid(val)))
+	    (!sysfs_streq(buf, "system") && !mirvol_speed_valid(val)))
 		return -EINVAL;
 	spin_lock(&vol->speed_lock);
-	/*
-	 * Nor a floor above the ceiling (mirvol_check_set_volume()); as
-	 * SET_VOLUME's 0, "system" is taken whatever the other speed.
-	 */
-	if (number && (is_min ? val > vol->sync_speed_max :
-				val < vol->sync_speed_min)) {
-		spin_unlock(&vol->speed_lock);
-		return -EINVAL;
-	}
 	WRITE_ONCE(*field, val);
 	(*writes)++;
 	spin_unlock(&vol->speed_lock);

@@ -2436,52 +2436,6 @@ static void mirvol_test_ctl_sysfs_speed_bounds(struct kunit *test)
 }
 
 /*
- * SET_VOLUME refuses a floor above the ceiling (INVALID_ARGUMENT); a
- * sysfs write that would leave sync_speed_min above sync_speed_max is
- * refused as well (EINVAL), and changes nothing.  "system" is taken as
- * SET_VOLUME takes 0, the default, whatever the other speed.
- */
-static void mirvol_test_ctl_sysfs_speed_min_above_max(struct kunit *test)
-{
-	struct io_ctx *ctx = test->priv;
-	struct mirvol_set_volume sv = {};
-	struct mirvol_volume *vol;
-
-	io_create(test, "kunit-speedorder", 2, true, NULL);
-	vol = ctx->vol;
-	sv.hdr.flags = MIRVOL_SET_F_SPEED;
-	sv.sync_speed_min = 60000;
-	sv.sync_speed_max = 50000;
-	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv),
-			MIRVOL_R_INVALID_ARGUMENT);
-	KUNIT_ASSERT_EQ(test, vol_sysfs_store(vol, "sync_speed_min", "2000"),
-			(ssize_t)4);
-	KUNIT_ASSERT_EQ(test, vol_sysfs_store(vol, "sync_speed_max", "50000"),
-			(ssize_t)5);
-	KUNIT_EXPECT_EQ_MSG(test,
-			    vol_sysfs_store(vol, "sync_speed_min", "60000"),
-			    (ssize_t)-EINVAL,
-			    "sync_speed_min took 60000 over sync_speed_max 50000, which SET_VOLUME refuses");
-	KUNIT_EXPECT_EQ_MSG(test,
-			    vol_sysfs_store(vol, "sync_speed_max", "1999"),
-			    (ssize_t)-EINVAL,
-			    "sync_speed_max took 1999 under sync_speed_min 2000, which SET_VOLUME refuses");
-	KUNIT_EXPECT_EQ(test, vol->sync_speed_min, 2000U);
-	KUNIT_EXPECT_EQ(test, vol->sync_speed_max, 50000U);
-	/* Equal speeds are taken, by both. */
-	sv.sync_speed_min = 50000;
-	KUNIT_EXPECT_EQ(test, mirvol_check_set_volume(&sv), MIRVOL_R_NONE);
-	KUNIT_EXPECT_EQ(test, vol_sysfs_store(vol, "sync_speed_min", "50000"),
-			(ssize_t)5);
-	KUNIT_EXPECT_EQ(test, vol_sysfs_store(vol, "sync_speed_max", "50000"),
-			(ssize_t)5);
-	KUNIT_EXPECT_EQ(test, vol->sync_speed_min, 50000U);
-	/* The default, as SET_VOLUME's 0. */
-	KUNIT_EXPECT_EQ(test, vol_sysfs_store(vol, "sync_speed_max", "system"),
-			(ssize_t)6);
-}
-
-/*
  * Plex 1 offline, plex 0, the last in-sync plex, failing every flush:
  * no superblock update reaches a plex.  Returns plex 0's superblock as
  * it was in @md.
@@ -13488,7 +13442,6 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_vs_set_volume),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_no_sb_mutex),
 	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_bounds),
-	KUNIT_CASE(mirvol_test_ctl_sysfs_speed_min_above_max),
 	KUNIT_CASE(mirvol_test_ctl_create_reply_name),
 	KUNIT_CASE(mirvol_test_break_freeze_other_device),
 	KUNIT_CASE(mirvol_test_ctl_rename_name_taken),
