@@ -530,13 +530,14 @@ static enum mirvol_reason mirvol_merge_prepare(struct mirvol_add *a,
 }
 
 /*
- * Check the rules and reserve the target; with a source, kill it in the
- * same hold of both locks (it must not be open) and, merging, copy its
- * change map then.  Locks held.
+ * Check the rules and reserve the target (not for a @check: a device's
+ * add that only checks); with a source, kill it in the same hold of both
+ * locks (it must not be open) and, merging, copy its change map then.
+ * Locks held.
  */
 static enum mirvol_reason mirvol_add_prepare(struct mirvol_add *a,
 					     struct mirvol_volume *src,
-					     const u8 *old_uuid,
+					     const u8 *old_uuid, bool check,
 					     struct mirvol_rule_add *ra)
 {
 	bool merge = a->op.kind == &mirvol_merge_type;
@@ -561,7 +562,8 @@ static enum mirvol_reason mirvol_add_prepare(struct mirvol_add *a,
 		reason = mirvol_check_add(&rv, ra);
 	if (!reason && merge)
 		reason = mirvol_merge_prepare(a, src);
-	if (!reason)
+	/* A check reserves nothing: the rules saw the volume idle. */
+	if (!reason && !check)
 		reason = mirvol_op_reserve(&a->op);
 	if (reason || !src)
 		return reason;
@@ -670,9 +672,10 @@ static enum mirvol_reason mirvol_add_attach(struct mirvol_add *a)
 
 /*
  * Commit: re-check what the locks did not cover meanwhile, attach, run.
- * vol->lock held.
+ * A @check stops before the first change (nothing written, attached or
+ * queued).  vol->lock held.
  */
-static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
+static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a, bool check)
 {
 	struct mirvol_volume *vol = a->op.vol;
 	struct mirvol_rule_add ra = {};
@@ -686,7 +689,8 @@ static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
 	if (test_bit(MIRVOL_VOL_DEAD, &vol->flags))
 		return MIRVOL_R_OBJECT_DELETED;
 	mirvol_rules_snapshot(vol, &rv);
-	rv.busy = false;		/* the volume's operation is this one */
+	if (!check)
+		rv.busy = false;	/* the volume's operation is this one */
 	mirvol_add_rule_plexes(vol, a->plexes, a->nr, !!a->merge, &ra);
 	reason = mirvol_check_add(&rv, &ra);
 	/* A device too small for even the metadata says so first. */
@@ -704,6 +708,8 @@ static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
 		if (r == MIRVOL_R_DEVICE_TOO_SMALL || (r && !reason))
 			reason = r;
 	}
+	if (check)
+		return reason;
 	/*
 	 * A source's plexes: their metadata, saved before the join writes
 	 * over it, goes back on them if the attach fails.
@@ -735,12 +741,15 @@ static enum mirvol_reason mirvol_add_commit(struct mirvol_add *a)
 	return MIRVOL_R_NONE;
 }
 
-/* add-plex, or replace with @old_uuid; see mirvol_add_plex(). */
+/*
+ * add-plex, or replace with @old_uuid; see mirvol_add_plex().  @check: a
+ * device's add checked only (mirvol_add_plex_check()).
+ */
 static enum mirvol_reason __mirvol_add_plex(struct mirvol_volume *vol,
 					    struct file *file,
 					    struct mirvol_volume *src,
 					    bool merge, const u8 *old_uuid,
-					    u64 *op_id)
+					    bool check, u64 *op_id)
 {
 	struct mirvol_rule_add ra = {};
 	enum mirvol_reason reason;
@@ -767,7 +776,7 @@ static enum mirvol_reason __mirvol_add_plex(struct mirvol_volume *vol,
 		       merge ? &mirvol_merge_type : &mirvol_add_type, vol);
 
 	mirvol_lock_two(vol, src);
-	reason = mirvol_add_prepare(a, src, old_uuid, &ra);
+	reason = mirvol_add_prepare(a, src, old_uuid, check, &ra);
 	mirvol_unlock_two(vol, src);
 	if (reason)
 		goto out;
@@ -791,8 +800,11 @@ static enum mirvol_reason __mirvol_add_plex(struct mirvol_volume *vol,
 	mirvol_race_window();
 	mutex_lock(&vol->lock);
 	if (!reason)
-		reason = mirvol_add_commit(a);
-	if (reason) {
+		reason = mirvol_add_commit(a, check);
+	if (check) {
+		/* Never reserved: the device given back, nothing else. */
+		mirvol_add_drop(a);
+	} else if (reason) {
 		mirvol_op_end(&a->op, reason);
 		mirvol_add_drop(a);	/* devices given back now */
 	} else {
@@ -829,7 +841,29 @@ enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
 				   struct mirvol_volume *src, bool merge,
 				   u64 *op_id)
 {
-	return __mirvol_add_plex(vol, file, src, merge, NULL, op_id);
+	return __mirvol_add_plex(vol, file, src, merge, NULL, false, op_id);
+}
+
+/**
+ * mirvol_add_plex_check - would add-plex of this device be accepted
+ * @vol: the target, referenced by the caller
+ * @file: the device
+ *
+ * ADD_PLEX with MIRVOL_ADD_F_CHECK: the checks mirvol_add_plex() makes,
+ * the rules, the device opened exclusively and measured against the
+ * volume, and nothing else: no operation reserved or started, nothing
+ * written, the device given back.  mirvolctl add-plex --force asks
+ * before it erases the device.
+ *
+ * Context: no lock held.
+ * Return: MIRVOL_R_NONE, or the reason mirvol_add_plex() would refuse.
+ */
+enum mirvol_reason mirvol_add_plex_check(struct mirvol_volume *vol,
+					 struct file *file)
+{
+	u64 op_id = 0;
+
+	return __mirvol_add_plex(vol, file, NULL, false, NULL, true, &op_id);
 }
 
 /**
@@ -852,5 +886,6 @@ enum mirvol_reason mirvol_replace_plex(struct mirvol_volume *vol,
 				       const u8 *old_uuid, struct file *file,
 				       u64 *op_id)
 {
-	return __mirvol_add_plex(vol, file, NULL, false, old_uuid, op_id);
+	return __mirvol_add_plex(vol, file, NULL, false, old_uuid, false,
+				 op_id);
 }

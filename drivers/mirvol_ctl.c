@@ -29,7 +29,8 @@
 			 MIRVOL_FEAT_RENAME | MIRVOL_FEAT_SYNC_ACTION | \
 			 MIRVOL_FEAT_BITMAP | MIRVOL_FEAT_PLEX_ACTION | \
 			 MIRVOL_FEAT_WRITE_MOSTLY | \
-			 MIRVOL_FEAT_MERGE | MIRVOL_FEAT_OP_LIST)
+			 MIRVOL_FEAT_MERGE | MIRVOL_FEAT_OP_LIST | \
+			 MIRVOL_FEAT_CHECK)
 
 /*
  * Copy a reply back; every argument struct starts with the header, whose
@@ -103,7 +104,8 @@ static int mirvol_ctl_version(void __user *argp)
 
 /*
  * CREATE over the devices @files, its argument @c checked: makes the
- * volume and fills @c's outputs.
+ * volume and fills @c's outputs.  MIRVOL_CREATE_F_CHECK: makes nothing,
+ * fills only bitmap_region_bytes.
  */
 MIRVOL_VISIBLE_IF_KUNIT enum mirvol_reason
 mirvol_ctl_create_files(struct mirvol_create *c, struct file **files)
@@ -119,7 +121,7 @@ mirvol_ctl_create_files(struct mirvol_create *c, struct file **files)
 	reason = mirvol_volume_create(c->name, files, c->nr_plexes,
 				      c->hdr.flags, &c->bitmap_region_bytes,
 				      &op_id, c->name, &vol);
-	if (reason)
+	if (reason || (c->hdr.flags & MIRVOL_CREATE_F_CHECK))
 		return reason;
 	MIRVOL_KUNIT_HOOK(mirvol_kunit_created_hook, vol);
 	memcpy(c->volume_uuid, &vol->uuid, MIRVOL_UUID_LEN);
@@ -392,15 +394,17 @@ static int mirvol_ctl_add_plex(void __user *argp)
 	struct mirvol_volume *vol, *src = NULL;
 	struct file *file = NULL;
 	struct mirvol_add_plex a;
-	bool from_volume, merge;
+	bool from_volume, merge, check;
 	u64 op_id = 0;
 
 	if (MIRVOL_COPY_IN(a, argp))
 		return -EFAULT;
 	from_volume = a.hdr.flags & MIRVOL_ADD_F_FROM_VOLUME;
 	merge = a.hdr.flags & MIRVOL_ADD_F_MERGE;
-	if ((a.hdr.flags & ~(MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE)) ||
-	    (merge && !from_volume) || a.pad ||
+	check = a.hdr.flags & MIRVOL_ADD_F_CHECK;
+	if ((a.hdr.flags & ~(MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE |
+			     MIRVOL_ADD_F_CHECK)) ||
+	    (merge && !from_volume) || (check && from_volume) || a.pad ||
 	    !MIRVOL_ZERO(a.reserved) ||
 	    (from_volume && (a.fd != -1 || MIRVOL_ZERO(a.source_uuid))) ||
 	    (!from_volume && !MIRVOL_ZERO(a.source_uuid)))
@@ -420,7 +424,9 @@ static int mirvol_ctl_add_plex(void __user *argp)
 		if (!file)
 			reason = MIRVOL_R_BAD_FD;
 	}
-	if (!reason)
+	if (!reason && check)
+		reason = mirvol_add_plex_check(vol, file);
+	else if (!reason)
 		reason = mirvol_add_plex(vol, file, src, merge, &op_id);
 	a.op_id = op_id;
 	if (file)

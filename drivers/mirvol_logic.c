@@ -665,7 +665,8 @@ enum mirvol_reason mirvol_check_create(const struct mirvol_create *c)
 	unsigned int i;
 
 	if (c->hdr.flags &
-	    ~(MIRVOL_CREATE_F_ASSUME_CLEAN | MIRVOL_CREATE_F_NO_BITMAP))
+	    ~(MIRVOL_CREATE_F_ASSUME_CLEAN | MIRVOL_CREATE_F_NO_BITMAP |
+	      MIRVOL_CREATE_F_CHECK))
 		return MIRVOL_R_INVALID_ARGUMENT;
 	/* A power of two from 64 KiB whose sectors fit the superblock's u32. */
 	if (region && ((region & (region - 1)) ||

@@ -1593,6 +1593,9 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
 		if (reason)
 			return reason;
 	}
+	/* Checked: a check only writes nothing (every plex unwritten). */
+	if (flags & MIRVOL_CREATE_F_CHECK)
+		return MIRVOL_R_NONE;
 	for (i = 0; i < nr; i++) {
 		struct mirvol_plex *plex = vol->plexes[i];
 
@@ -1607,6 +1610,18 @@ static enum mirvol_reason mirvol_create_plexes(struct mirvol_volume *vol,
 	vol->sb_plexes = GENMASK(nr - 1, 0);
 	return MIRVOL_R_NONE;
 }
+
+enum mirvol_teardown {
+	MIRVOL_TD_STOP,		/* mark clean, release the devices */
+	MIRVOL_TD_REMOVE,	/* erase the superblocks, release the devices */
+	MIRVOL_TD_TAKE,		/* hand the usable plexes over */
+	MIRVOL_TD_DISCARD,	/* a create's check: release the devices, quietly */
+};
+
+static enum mirvol_reason __mirvol_volume_destroy(struct mirvol_volume *vol,
+						  enum mirvol_teardown mode,
+						  struct mirvol_plex **taken,
+						  unsigned int *nr);
 
 /*
  * Two block device files (mirvol_check_device()) that name the same
@@ -1626,7 +1641,10 @@ static bool mirvol_same_storage(struct file *a, struct file *b)
  * @files: the devices, as passed by user space
  * @nr: how many
  * @flags: MIRVOL_CREATE_F_ASSUME_CLEAN (all plexes are in sync already:
- *	no initial resync), MIRVOL_CREATE_F_NO_BITMAP
+ *	no initial resync), MIRVOL_CREATE_F_NO_BITMAP, MIRVOL_CREATE_F_CHECK
+ *	(check only: every check runs, the name taken and the devices
+ *	claimed for it, then all is given back; nothing is written, no
+ *	volume made, no uevent sent, @op_id, @name_out and @out untouched)
  * @region: in: bytes per bitmap bit, a power of two from 64 KiB, or 0
  *	for the default; out: the size used, 0 without a bitmap
  * @op_id: out: the initial resync operation, or 0
@@ -1639,7 +1657,8 @@ static bool mirvol_same_storage(struct file *a, struct file *b)
  * registry's lock.
  *
  * Context: no lock held.
- * Return: MIRVOL_R_NONE or why not; nothing is left behind on failure.
+ * Return: MIRVOL_R_NONE or why not (with MIRVOL_CREATE_F_CHECK: why the
+ * call without it would be refused); nothing is left behind on failure.
  */
 enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 					unsigned int nr, u32 flags, u64 *region,
@@ -1677,6 +1696,13 @@ enum mirvol_reason mirvol_volume_create(const char *name, struct file **files,
 		*region = 0;
 	reason = mirvol_create_plexes(vol, devts, nr, flags, region);
 	mutex_unlock(&vol->sb_mutex);
+	if (flags & MIRVOL_CREATE_F_CHECK) {
+		/* Checked: nothing was written, nothing is announced. */
+		mirvol_volume_kill(vol, false);
+		mutex_unlock(&vol->lock);
+		__mirvol_volume_destroy(vol, MIRVOL_TD_DISCARD, NULL, NULL);
+		goto out_put;
+	}
 	if (!reason)
 		reason = mirvol_volume_start(vol);
 	if (reason) {
@@ -1799,12 +1825,6 @@ enum mirvol_reason mirvol_volume_kill(struct mirvol_volume *vol,
 	return reason;
 }
 
-enum mirvol_teardown {
-	MIRVOL_TD_STOP,		/* mark clean, release the devices */
-	MIRVOL_TD_REMOVE,	/* erase the superblocks, release the devices */
-	MIRVOL_TD_TAKE,		/* hand the usable plexes over */
-};
-
 /* Flush every per-volume work; nothing may queue them any more. */
 static void mirvol_volume_quiesce(struct mirvol_volume *vol)
 {
@@ -1906,9 +1926,10 @@ static enum mirvol_reason __mirvol_volume_destroy(struct mirvol_volume *vol,
 	mirvol_unregister(vol);
 	if (vol->id >= 0)
 		ida_free(&mirvol_ida, vol->id);
-	pr_info("mirvol: %s: %s\n", vol->name,
-		mode == MIRVOL_TD_STOP ? "stopped" :
-		mode == MIRVOL_TD_REMOVE ? "removed" : "dissolved");
+	if (mode != MIRVOL_TD_DISCARD)
+		pr_info("mirvol: %s: %s\n", vol->name,
+			mode == MIRVOL_TD_STOP ? "stopped" :
+			mode == MIRVOL_TD_REMOVE ? "removed" : "dissolved");
 	mirvol_volume_quiesce(vol);
 	if (disk)
 		put_disk(disk);

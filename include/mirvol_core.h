@@ -1068,6 +1068,8 @@ enum mirvol_reason mirvol_add_plex(struct mirvol_volume *vol,
 				   struct file *file,
 				   struct mirvol_volume *src, bool merge,
 				   u64 *op_id);
+enum mirvol_reason mirvol_add_plex_check(struct mirvol_volume *vol,
+					 struct file *file);
 
 /* mirvol_break.c */
 enum mirvol_reason mirvol_break_plex(struct mirvol_volume *vol,

@@ -13248,6 +13248,207 @@ static void mirvol_test_failnth_remove(struct kunit *test)
 }
 #endif
 
+/*
+ * CREATE_F_CHECK and ADD_F_CHECK (mirvolctl --force asks before it
+ * erases a device): the reason the real call gives, NONE for a call the
+ * kernel would take, and no trace either way.
+ */
+static unsigned int check_uevents;
+static struct mirvol_volume *check_uevents_other;	/* not counted */
+
+static void check_uevent_hook(struct mirvol_volume *vol)
+{
+	if (vol != READ_ONCE(check_uevents_other))
+		check_uevents++;
+}
+
+/* Put a pattern on device @i's first 64 KiB (no superblock there). */
+static void check_head_fill(struct kunit *test, struct io_ctx *ctx,
+			    unsigned int i, u32 seed)
+{
+	fill(ctx->pages, seed);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+}
+
+/* Device @i still holds check_head_fill()'s pattern, and nobody holds it. */
+static void check_head_kept(struct kunit *test, struct io_ctx *ctx,
+			    unsigned int i, u32 seed, const char *what)
+{
+	char msg[64];
+
+	fill(ctx->pages, seed);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, i), REQ_OP_READ, 0, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "%s: ram%u was written", what, i);
+	snprintf(msg, sizeof(msg), "%s: ", what);
+	expect_dev_free_as(test, ctx, i, true, msg);
+}
+
+static void mirvol_test_create_check(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct file *dup[2] = { ctx->ram[0], ctx->ram[0] };
+	struct mirvol_volume *vol = NULL;
+	u32 check = MIRVOL_CREATE_F_CHECK;
+	enum mirvol_reason reason;
+	unsigned int nr, ops;
+	u64 region, id;
+
+	check_head_fill(test, ctx, 0, 0xc0c0);
+	check_head_fill(test, ctx, 1, 0xc1c1);
+	nr = mirvol_list(NULL, 0);
+	ops = mirvol_op_list(NULL, 0);
+	check_uevents = 0;
+	WRITE_ONCE(mirvol_kunit_uevent_hook, check_uevent_hook);
+
+	/* A create the kernel takes: NONE, and nothing made or written. */
+	region = 0;
+	id = 0;
+	reason = mirvol_volume_create("kunit-chk", ctx->ram, 2, check, &region,
+				      &id, NULL, &vol);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_EXPECT_NULL(test, vol);
+	KUNIT_EXPECT_EQ(test, id, 0ULL);
+	KUNIT_EXPECT_EQ(test, region, mirvol_bitmap_default_region(
+			(u64)(bdev_nr_sectors(rbdev(ctx, 0)) -
+			      MIRVOL_DATA_OFFSET_SECTORS) << SECTOR_SHIFT));
+	KUNIT_EXPECT_EQ(test, mirvol_list(NULL, 0), nr);
+	KUNIT_EXPECT_EQ(test, mirvol_op_list(NULL, 0), ops);
+	KUNIT_EXPECT_EQ(test, check_uevents, 0U);
+	check_head_kept(test, ctx, 0, 0xc0c0, "create check");
+	check_head_kept(test, ctx, 1, 0xc1c1, "create check");
+
+	/* Refusals: the real call's reason, before and after the claim. */
+	region = 0;
+	KUNIT_EXPECT_EQ(test, mirvol_volume_create("kunit-chk", dup, 2, check,
+						   &region, &id, NULL, &vol),
+			MIRVOL_R_DUPLICATE_DEVICE);
+	reason = mirvol_volume_create("kunit-chkexist", &ctx->ram[2], 1,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
+				      &id, NULL, &vol);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	ctx->vol = vol;		/* torn down by io_remove() */
+	/* Its own (its state, from its worker) may come meanwhile. */
+	WRITE_ONCE(check_uevents_other, vol);
+	nr = mirvol_list(NULL, 0);
+	check_uevents = 0;
+	region = 0;
+	KUNIT_EXPECT_EQ(test, mirvol_volume_create("kunit-chkexist", ctx->ram,
+						   1, check, &region, &id,
+						   NULL, &vol),
+			MIRVOL_R_NAME_EXISTS);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_create("kunit-chkexist", ctx->ram,
+						   1, 0, &region, &id, NULL,
+						   &vol), MIRVOL_R_NAME_EXISTS);
+	/* ram2 is the volume's plex: busy. */
+	KUNIT_EXPECT_EQ(test, mirvol_volume_create("kunit-chk", &ctx->ram[1],
+						   2, check, &region, &id,
+						   NULL, &vol),
+			MIRVOL_R_DEVICE_BUSY);
+	KUNIT_EXPECT_EQ(test, mirvol_volume_create("kunit-chk", &ctx->ram[1],
+						   2, 0, &region, &id, NULL,
+						   &vol), MIRVOL_R_DEVICE_BUSY);
+	KUNIT_EXPECT_TRUE(test, ctx->vol == vol);
+	WRITE_ONCE(mirvol_kunit_uevent_hook, NULL);
+	WRITE_ONCE(check_uevents_other, NULL);
+	KUNIT_EXPECT_EQ(test, mirvol_list(NULL, 0), nr);
+	KUNIT_EXPECT_EQ(test, check_uevents, 0U);
+	check_head_kept(test, ctx, 0, 0xc0c0, "create refused");
+	check_head_kept(test, ctx, 1, 0xc1c1, "create refused");
+
+	/* The check left nothing behind that the real call trips over. */
+	vol = NULL;
+	region = 0;
+	reason = mirvol_volume_create("kunit-chk", ctx->ram, 1,
+				      MIRVOL_CREATE_F_ASSUME_CLEAN, &region,
+				      &id, NULL, &vol);
+	KUNIT_EXPECT_EQ(test, reason, MIRVOL_R_NONE);
+	if (!reason) {
+		KUNIT_EXPECT_EQ(test, mirvol_volume_teardown(vol, true),
+				MIRVOL_R_NONE);
+		mirvol_volume_put(vol);
+	}
+	erase_head(test, ctx, 0);
+	erase_head(test, ctx, 1);
+}
+
+static void mirvol_test_add_check(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_volume *vol;
+	enum mirvol_reason reason;
+	unsigned int ops;
+	u64 op_id = 0;
+	sector_t size;
+
+	io_create(test, "kunit-addchk", 1, true, NULL);
+	vol = ctx->vol;
+	check_head_fill(test, ctx, 1, 0xadd1);
+	ops = mirvol_op_list(NULL, 0);
+	flush_mirvol_works();	/* the volume's own uevents sent */
+	check_uevents = 0;
+	WRITE_ONCE(mirvol_kunit_uevent_hook, check_uevent_hook);
+
+	/* One the kernel takes: NONE, the volume and the device untouched. */
+	KUNIT_EXPECT_EQ(test, mirvol_add_plex_check(vol, ctx->ram[1]),
+			MIRVOL_R_NONE);
+	mutex_lock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, vol->nr_plexes, 1U);
+	KUNIT_EXPECT_NULL(test, vol->plexes[1]);
+	KUNIT_EXPECT_NULL(test, vol->op);
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(vol->op_id), 0ULL);
+	KUNIT_EXPECT_EQ(test, mirvol_op_list(NULL, 0), ops);
+	KUNIT_EXPECT_EQ(test, check_uevents, 0U);
+	check_head_kept(test, ctx, 1, 0xadd1, "add check");
+
+	/* Refusals: the real call's reason, and nothing changed. */
+	KUNIT_EXPECT_EQ(test, mirvol_add_plex_check(vol, ctx->ram[0]),
+			MIRVOL_R_DEVICE_BUSY);
+	KUNIT_EXPECT_EQ(test, mirvol_add_plex(vol, ctx->ram[0], NULL, false,
+					      &op_id), MIRVOL_R_DEVICE_BUSY);
+	KUNIT_EXPECT_EQ(test, mirvol_add_plex_check(vol, ctx->vfile),
+			MIRVOL_R_INVALID_OPERATION);
+	KUNIT_EXPECT_EQ(test, mirvol_add_plex(vol, ctx->vfile, NULL, false,
+					      &op_id), MIRVOL_R_INVALID_OPERATION);
+	KUNIT_EXPECT_EQ(test, op_id, 0ULL);
+	/*
+	 * Found once the device is open (the commit's check): too small
+	 * for a volume made to look larger than the device.
+	 */
+	mutex_lock(&vol->lock);
+	size = vol->size;
+	vol->size = bdev_nr_sectors(rbdev(ctx, 1));
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, mirvol_add_plex_check(vol, ctx->ram[1]),
+			MIRVOL_R_SOURCE_TOO_SMALL);
+	KUNIT_EXPECT_EQ(test, mirvol_add_plex(vol, ctx->ram[1], NULL, false,
+					      &op_id),
+			MIRVOL_R_SOURCE_TOO_SMALL);
+	mutex_lock(&vol->lock);
+	vol->size = size;
+	mutex_unlock(&vol->lock);
+	WRITE_ONCE(mirvol_kunit_uevent_hook, NULL);
+	KUNIT_EXPECT_EQ(test, check_uevents, 0U);
+	mutex_lock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, vol->nr_plexes, 1U);
+	KUNIT_EXPECT_NULL(test, vol->op);
+	mutex_unlock(&vol->lock);
+	KUNIT_EXPECT_EQ(test, mirvol_op_list(NULL, 0), ops);
+	check_head_kept(test, ctx, 1, 0xadd1, "add check refused");
+
+	/* The real add of what the check took goes through. */
+	reason = mirvol_add_plex(vol, ctx->ram[1], NULL, false, &op_id);
+	KUNIT_ASSERT_EQ(test, reason, MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, vol->nr_plexes, 2U);
+}
+
 static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_default_region),
 	KUNIT_CASE(mirvol_test_bitmap_mark_clear),
@@ -13455,6 +13656,8 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_failnth_create),
 	KUNIT_CASE(mirvol_test_failnth_add_plex),
 	KUNIT_CASE(mirvol_test_failnth_remove),
+	KUNIT_CASE(mirvol_test_create_check),
+	KUNIT_CASE(mirvol_test_add_check),
 	{}
 };
 

@@ -124,6 +124,9 @@ static void mirvol_test_create_args(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
 			MIRVOL_R_INVALID_ARGUMENT);
 	create_ok(&c, 2);
+	c.hdr.flags = MIRVOL_CREATE_F_CHECK | MIRVOL_CREATE_F_ASSUME_CLEAN;
+	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c), MIRVOL_R_NONE);
+	create_ok(&c, 2);
 	c.hdr.flags = MIRVOL_CREATE_F_NO_BITMAP;
 	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c), MIRVOL_R_NONE);
 	c.bitmap_region_bytes = 1 << 20;	/* no bitmap, but a region */

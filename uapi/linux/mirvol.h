@@ -54,6 +54,7 @@
 #define MIRVOL_FEAT_MERGE	(1ULL << 10)	/* break --track-changes, merge */
 #define MIRVOL_FEAT_OP_LIST	(1ULL << 11)	/* OP_LIST */
 #define MIRVOL_FEAT_WRITE_MOSTLY (1ULL << 12)	/* write-mostly plexes */
+#define MIRVOL_FEAT_CHECK	(1ULL << 13)	/* CREATE_F_CHECK, ADD_F_CHECK */
 
 #define MIRVOL_MAX_PLEXES	8	/* plexes per volume */
 #define MIRVOL_NAME_LEN		64	/* name buffer: 1..63 chars + NUL */
@@ -203,6 +204,7 @@ struct mirvol_version {
 /* CREATE flags */
 #define MIRVOL_CREATE_F_ASSUME_CLEAN	(1U << 0)	/* skip the initial resync */
 #define MIRVOL_CREATE_F_NO_BITMAP	(1U << 1)	/* no write-intent bitmap */
+#define MIRVOL_CREATE_F_CHECK		(1U << 2)	/* check only: see below */
 
 /**
  * struct mirvol_create - MIRVOL_IOC_CREATE: a new volume over block devices
@@ -229,6 +231,18 @@ struct mirvol_version {
  * metadata area (see MIRVOL_DATA_OFFSET) is overwritten; the volume's size
  * is the smallest plex's size less the metadata area.  Plex 0 is the
  * source of the initial resync unless MIRVOL_CREATE_F_ASSUME_CLEAN.
+ *
+ * MIRVOL_CREATE_F_CHECK (MIRVOL_FEAT_CHECK): check only.  Every check
+ * of the real call runs (the fields, the devices opened exclusively,
+ * their sizes, the name taken for a moment, the bitmap's size), then
+ * everything is given back: no volume, no write to a device, no uevent.
+ * The call fails with the reason the real call would give, or succeeds
+ * with only @bitmap_region_bytes set (the size it would use).  Nothing
+ * is reserved: the real call checks again.  What the real call does
+ * after its checks (writing the superblocks, adding the block device)
+ * may still fail it, for lack of memory or with IO_ERROR.  mirvolctl
+ * create --force checks before it erases what the devices hold.
+ * A module without MIRVOL_FEAT_CHECK refuses the flag (INVALID_ARGUMENT).
  */
 struct mirvol_create {
 	struct mirvol_ioc_header hdr;
@@ -441,6 +455,7 @@ struct mirvol_info {
 /* ADD_PLEX flags */
 #define MIRVOL_ADD_F_FROM_VOLUME	(1U << 0)	/* source is a volume */
 #define MIRVOL_ADD_F_MERGE		(1U << 1)	/* with FROM_VOLUME: merge */
+#define MIRVOL_ADD_F_CHECK		(1U << 2)	/* check only: see below */
 
 /**
  * struct mirvol_add_plex - MIRVOL_IOC_ADD_PLEX
@@ -467,6 +482,15 @@ struct mirvol_info {
  * when the source is open.  Modules without MIRVOL_FEAT_MERGE answer
  * NOT_SUPPORTED (so they do for BREAK_PLEX with
  * MIRVOL_BREAK_F_TRACK_CHANGES).
+ *
+ * MIRVOL_ADD_F_CHECK (MIRVOL_FEAT_CHECK; with a device @fd only, not
+ * with FROM_VOLUME: INVALID_ARGUMENT): check only, as CREATE's
+ * MIRVOL_CREATE_F_CHECK.  The rules are checked, the device is opened
+ * exclusively and measured against the volume, then given back: no
+ * operation is started or reserved (@op_id stays 0), no superblock
+ * written, the volume unchanged.  The call fails with the reason the
+ * real call would give, or succeeds.  mirvolctl add-plex --force checks
+ * before it erases what the device holds.
  */
 struct mirvol_add_plex {
 	struct mirvol_ioc_header hdr;

@@ -580,6 +580,10 @@ static void test_lookups(void)
 	a.hdr.flags = MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE | (1U << 5);
 	memset(a.source_uuid, 1, MIRVOL_UUID_LEN);
 	CHECK(ioc(MIRVOL_IOC_ADD_PLEX, &a) == EINVAL, "add-plex unknown flag");
+	a.hdr.flags = MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_CHECK;
+	CHECK(ioc(MIRVOL_IOC_ADD_PLEX, &a) == EINVAL &&
+	      a.hdr.reason == MIRVOL_R_INVALID_ARGUMENT,
+	      "add-plex's check of a volume's plexes");
 
 	CHECK(ioc(MIRVOL_IOC_ASSEMBLE, &as) == EINVAL, "assemble of nothing");
 	as.nr_members = MIRVOL_ASSEMBLE_MAX + 1;
