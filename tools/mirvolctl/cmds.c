@@ -453,6 +453,80 @@ static int create_json(int fd, const struct opts *o,
 	return r;
 }
 
+/*
+ * MIRVOL_IOC_CREATE (@flags: MIRVOL_CREATE_F_CHECK or 0), retried while a
+ * device is busy for a moment; a refusal is reported.  Return: 0 or -1.
+ */
+static int create_call(int fd, const struct opts *o, u32 bitmap, u64 region,
+		       u32 flags, int *fds, int n, char **devs,
+		       struct mirvol_create *c)
+{
+	struct mv_status st;
+	int i, tries = 0;
+
+	for (;;) {
+		memset(c, 0, sizeof(*c));
+		c->hdr.flags = flags;
+		if (o->assume_clean)
+			c->hdr.flags |= MIRVOL_CREATE_F_ASSUME_CLEAN;
+		if (!bitmap && ctl_has(MIRVOL_FEAT_BITMAP))
+			c->hdr.flags |= MIRVOL_CREATE_F_NO_BITMAP;
+		c->bitmap_region_bytes = region;
+		copy_name(c->name, o->name);
+		c->nr_plexes = (u32)n;
+		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
+			c->plex_fds[i] = i < n ? fds[i] : -1;
+		if (!ctl_call(fd, MIRVOL_IOC_CREATE, c, &st))
+			return 0;
+		if (!busy_retry_devs(fd, &st, &tries, fds, n)) {
+			create_report(fd, &st, o, fds, n, devs);
+			return -1;
+		}
+	}
+}
+
+/* Does a volume have the name @name?  Return: 1, 0, or -1 (printed). */
+static int name_taken(int fd, const char *name)
+{
+	struct mv_vols vols;
+	size_t i;
+	int r = 0;
+
+	if (vols_load(fd, &vols))
+		return -1;
+	for (i = 0; i < vols.n && !r; i++)
+		r = !strncmp(vols.v[i].name, name, MIRVOL_NAME_LEN);
+	vols_free(&vols);
+	return r;
+}
+
+/*
+ * create --force: would the kernel create the volume?  Asked before the
+ * devices are erased, so that a refused create (a name taken, a device
+ * too small or named twice) erases nothing.  A module without
+ * MIRVOL_FEAT_CHECK cannot be asked: the name is checked here.
+ * Return: 0, or -1 (printed: the reason the create would give).
+ */
+static int create_check(int fd, const struct opts *o, u32 bitmap, u64 region,
+			int *fds, int n, char **devs)
+{
+	struct mirvol_create c;
+	struct mv_status st = {
+		.reason = MIRVOL_R_NAME_EXISTS, .err = EEXIST,
+	};
+	int r;
+
+	if (ctl_has(MIRVOL_FEAT_CHECK))
+		return create_call(fd, o, bitmap, region,
+				   MIRVOL_CREATE_F_CHECK, fds, n, devs, &c);
+	if (!o->name)
+		return 0;
+	r = name_taken(fd, o->name);
+	if (r > 0)
+		create_report(fd, &st, o, fds, n, devs);
+	return r ? -1 : 0;
+}
+
 /**
  * do_create - MIRVOL_IOC_CREATE
  * @fd: the control device
@@ -462,6 +536,9 @@ static int create_json(int fd, const struct opts *o,
  * @fds: @n: the devices
  * @devs: their names
  *
+ * With --force the devices are erased (wipe_devices()) once the kernel
+ * said it would take them (create_check()).
+ *
  * Return: the exit status.
  */
 static int do_create(int fd, const struct opts *o, u32 bitmap, u64 region,
@@ -469,32 +546,18 @@ static int do_create(int fd, const struct opts *o, u32 bitmap, u64 region,
 {
 	struct mirvol_info info;
 	struct mirvol_create c;
-	struct mv_status st;
 	char dev[300];
-	int i, tries = 0;
 
 	/* A module without bitmaps creates none: "none" needs no flag. */
 	if (bitmap && (o->bitmap || region) &&
 	    ctl_need(MIRVOL_FEAT_BITMAP, "write-intent bitmap"))
 		return MV_EXIT_FAIL;
-	for (;;) {
-		memset(&c, 0, sizeof(c));
-		if (o->assume_clean)
-			c.hdr.flags |= MIRVOL_CREATE_F_ASSUME_CLEAN;
-		if (!bitmap && ctl_has(MIRVOL_FEAT_BITMAP))
-			c.hdr.flags |= MIRVOL_CREATE_F_NO_BITMAP;
-		c.bitmap_region_bytes = region;
-		copy_name(c.name, o->name);
-		c.nr_plexes = (u32)n;
-		for (i = 0; i < MIRVOL_MAX_PLEXES; i++)
-			c.plex_fds[i] = i < n ? fds[i] : -1;
-		if (!ctl_call(fd, MIRVOL_IOC_CREATE, &c, &st))
-			break;
-		if (!busy_retry_devs(fd, &st, &tries, fds, n)) {
-			create_report(fd, &st, o, fds, n, devs);
-			return MV_EXIT_FAIL;
-		}
-	}
+	if (o->force &&
+	    (create_check(fd, o, bitmap, region, fds, n, devs) ||
+	     wipe_devices((const char *const *)devs, n)))
+		return MV_EXIT_FAIL;
+	if (create_call(fd, o, bitmap, region, 0, fds, n, devs, &c))
+		return MV_EXIT_FAIL;
 	if (o->json)
 		return create_json(fd, o, &c);
 	memset(&info, 0, sizeof(info));
@@ -563,11 +626,6 @@ int cmd_create(int argc, char **argv)
 			close_fds(fds, n);
 			return MV_EXIT_FAIL;
 		}
-	}
-	if (o.force &&
-	    wipe_devices((const char *const *)(argv + optind), n)) {
-		close_fds(fds, n);
-		return MV_EXIT_FAIL;
 	}
 	fd = ctl_open();
 	r = MV_EXIT_FAIL;
@@ -1016,14 +1074,69 @@ bool stacked_on_volume(const struct mirvol_info *info, int dev_fd,
 	return true;
 }
 
+/*
+ * MIRVOL_IOC_ADD_PLEX @a, retried while the device is busy for a moment;
+ * a refusal is reported.  @src: the source volume with --from-volume.
+ * Return: 0 or -1.
+ */
+static int add_call(int fd, const struct opts *o, struct mirvol_add_plex *a,
+		    const struct mirvol_info *info,
+		    const struct mirvol_info *src, const char *dev, int dev_fd)
+{
+	struct mv_status st;
+	int tries = 0;
+
+	while (ctl_call(fd, MIRVOL_IOC_ADD_PLEX, a, &st)) {
+		char *devs[1] = { (char *)dev };
+
+		if (busy_retry_devs(fd, &st, &tries, &dev_fd, 1)) {
+			a->hdr.reason = MIRVOL_R_NONE;
+			a->op_id = 0;
+			continue;
+		}
+
+		if (o->merge)
+			ctl_report(&st, "merging %s into %s", src->name,
+				   info->name);
+		else if (o->from_volume)
+			ctl_report(&st, "adding the plexes of %s to %s",
+				   src->name, info->name);
+		else if (st.reason != MIRVOL_R_DEVICE_BUSY ||
+			 !busy_report(fd, &st, &dev_fd, 1, devs))
+			ctl_report(&st, "adding %s to %s", dev, info->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * add-plex --force: the device is erased once the volume was found and
+ * the kernel said it would take the device (MIRVOL_ADD_F_CHECK), so that
+ * a refused add (a volume failed or busy, a device too small) erases
+ * nothing.  A module without MIRVOL_FEAT_CHECK cannot be asked: the
+ * volume was found, the device is not built on it; that must do.
+ * Return: 0, or -1 (printed).
+ */
+static int add_force(int fd, const struct opts *o,
+		     const struct mirvol_add_plex *a,
+		     const struct mirvol_info *info, const char *dev,
+		     int dev_fd)
+{
+	struct mirvol_add_plex check = *a;
+
+	check.hdr.flags |= MIRVOL_ADD_F_CHECK;
+	if (ctl_has(MIRVOL_FEAT_CHECK) &&
+	    add_call(fd, o, &check, info, NULL, dev, dev_fd))
+		return -1;
+	return wipe_devices(&dev, 1);
+}
+
 static int do_add_plex(int fd, const struct opts *o, const char *vol,
 		       const char *dev, int dev_fd)
 {
 	struct mirvol_info info, src;
 	struct mirvol_add_plex a;
 	struct mirvol_op_info op;
-	struct mv_status st;
-	int tries = 0;
 
 	if (resolve_vol(fd, vol, &info))
 		return MV_EXIT_FAIL;
@@ -1042,27 +1155,11 @@ static int do_add_plex(int fd, const struct opts *o, const char *vol,
 			a.hdr.flags |= MIRVOL_ADD_F_MERGE;
 		a.fd = -1;
 		memcpy(a.source_uuid, src.volume_uuid, MIRVOL_UUID_LEN);
-	}
-	while (ctl_call(fd, MIRVOL_IOC_ADD_PLEX, &a, &st)) {
-		char *devs[1] = { (char *)dev };
-
-		if (busy_retry_devs(fd, &st, &tries, &dev_fd, 1)) {
-			a.hdr.reason = MIRVOL_R_NONE;
-			a.op_id = 0;
-			continue;
-		}
-
-		if (o->merge)
-			ctl_report(&st, "merging %s into %s", src.name,
-				   info.name);
-		else if (o->from_volume)
-			ctl_report(&st, "adding the plexes of %s to %s",
-				   src.name, info.name);
-		else if (st.reason != MIRVOL_R_DEVICE_BUSY ||
-			 !busy_report(fd, &st, &dev_fd, 1, devs))
-			ctl_report(&st, "adding %s to %s", dev, info.name);
+	} else if (o->force && add_force(fd, o, &a, &info, dev, dev_fd)) {
 		return MV_EXIT_FAIL;
 	}
+	if (add_call(fd, o, &a, &info, &src, dev, dev_fd))
+		return MV_EXIT_FAIL;
 	return async_result(fd, a.op_id, o->wait, o->json, &op);
 }
 
@@ -1097,8 +1194,8 @@ int cmd_add_plex(int argc, char **argv)
 		dev_fd = open_device(dev, O_RDWR);
 		if (dev_fd < 0)
 			return MV_EXIT_FAIL;
-		if (o.force ? wipe_devices(&dev, 1) :
-			      refuse_signatures(dev_fd, dev)) {
+		/* --force erases it once the kernel would take it. */
+		if (!o.force && refuse_signatures(dev_fd, dev)) {
 			close(dev_fd);
 			return MV_EXIT_FAIL;
 		}
@@ -1362,7 +1459,7 @@ int cmd_op(int argc, char **argv)
 static const char *const feature_names[] = {
 	"create", "ops", "break-plex", "add-plex", "metadata", "assemble",
 	"rename", "sync-action", "bitmap", "plex-action", "merge", "op-list",
-	"write-mostly",
+	"write-mostly", "check",
 };
 
 static void version_json(const struct mirvol_version *v)

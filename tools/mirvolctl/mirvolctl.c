@@ -29,7 +29,8 @@ static const struct mv_command commands[] = {
 	  "      --region-size SIZE  bytes per bitmap bit, a power of two from 64K\n"
 	  "                      (default: chosen by the module from the size)\n"
 	  "      --force         use devices that hold a file system, partition\n"
-	  "                      table or other signature (it is lost)\n"
+	  "                      table or other signature (erased once the\n"
+	  "                      module would create the volume)\n"
 	  "  -w, --wait          wait for the initial resync to finish\n"
 	  "  -j, --json          print the volume and its resync as JSON\n" },
 	{ "remove", cmd_remove, "VOL [--yes] [--json]",
@@ -78,7 +79,8 @@ static const struct mv_command commands[] = {
 	  "add a device, or every plex of another volume, as new plexes",
 	  "  -f, --from-volume SRCVOL  add the plexes of SRCVOL (it disappears)\n"
 	  "      --force         use a device that holds a file system, partition\n"
-	  "                      table or other signature (it is lost)\n"
+	  "                      table or other signature (erased once the\n"
+	  "                      module would add it)\n"
 	  "  -w, --wait          wait for the resync to finish\n"
 	  "  -j, --json          print the operation as a JSON object\n" },
 	{ "check", cmd_check, "VOL [--wait] [--json]",

@@ -31,6 +31,8 @@
  * 1 MiB at 2 MiB no plex could read; anything else OBJECT_NOT_FOUND.
  * SYNC_ACTION starts CHECK as op 12, REPAIR as 13 (19 and 20 with
  * MIRVOL_FAKE_UNREADABLE=1), RESYNC as 14, RESYNC with FORCE as 15.
+ * CREATE and ADD_PLEX with their CHECK flag refuse as the call would, or
+ * succeed changing nothing.
  *
  * Environment:
  *   MIRVOL_FAKE_FAIL=NR:ERRNO:REASON  make ioctl number NR fail
@@ -67,7 +69,9 @@
  *   MIRVOL_FAKE_UNREADABLE=1          SYNC_ACTION CHECK and REPAIR start
  *                                     ops 19 and 20
  *   MIRVOL_FAKE_FEATURES=MASK         VERSION reports these feature bits
- *                                     (default: every one of ABI 2.1)
+ *                                     (default: bits 0-10 and CHECK)
+ *   MIRVOL_FAKE_SMALL=1               CREATE and ADD_PLEX: DEVICE_TOO_SMALL
+ *                                     (with CHECK too)
  *   MIRVOL_FAKE_LOG=FILE              append one line per CREATE,
  *                                     ADD_PLEX, BREAK_PLEX, PLEX_ACTION,
  *                                     SET_PLEX and SET_VOLUME with the
@@ -385,7 +389,7 @@ static int do_version(struct mirvol_version *v)
 	v->abi_minor = MIRVOL_ABI_MINOR;
 	v->features = getenv("MIRVOL_FAKE_FEATURES") ?
 		      strtoull(getenv("MIRVOL_FAKE_FEATURES"), NULL, 0) :
-		      (1ULL << 11) - 1;
+		      ((1ULL << 11) - 1) | MIRVOL_FEAT_CHECK;
 	v->max_plexes = MIRVOL_MAX_PLEXES;
 	v->nr_volumes = 2;
 	return 0;
@@ -399,7 +403,7 @@ static int do_create(struct mirvol_create *c)
 		 c->hdr.flags, (unsigned long long)c->bitmap_region_bytes,
 		 c->nr_plexes, fd_str(c->plex_fds[0]), c->name);
 	if (c->hdr.flags & ~(MIRVOL_CREATE_F_ASSUME_CLEAN |
-			     MIRVOL_CREATE_F_NO_BITMAP))
+			     MIRVOL_CREATE_F_NO_BITMAP | MIRVOL_CREATE_F_CHECK))
 		return BAD(&c->hdr, "CREATE: unknown flags");
 	if ((c->hdr.flags & MIRVOL_CREATE_F_NO_BITMAP) &&
 	    c->bitmap_region_bytes)
@@ -428,6 +432,10 @@ static int do_create(struct mirvol_create *c)
 	if (!zero(c->name + strnlen(c->name, MIRVOL_NAME_LEN),
 		  MIRVOL_NAME_LEN - strnlen(c->name, MIRVOL_NAME_LEN)))
 		return BAD(&c->hdr, "CREATE: bytes after the name's NUL");
+	if (getenv("MIRVOL_FAKE_SMALL"))
+		return fail(&c->hdr, ENOSPC, MIRVOL_R_DEVICE_TOO_SMALL, NULL);
+	if (c->hdr.flags & MIRVOL_CREATE_F_CHECK)
+		return 0;
 	if (!c->name[0])
 		snprintf(c->name, sizeof(c->name), "%s", "mirvol2");
 	uuid_fill(c->volume_uuid, 0xcc);
@@ -492,11 +500,14 @@ static int do_add(struct mirvol_add_plex *a)
 
 	fake_log("ADD_PLEX flags=%#x fd=%s source=%02x", a->hdr.flags,
 		 fd_str(a->fd), a->source_uuid[0]);
-	if (a->hdr.flags & ~(MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE) ||
+	if (a->hdr.flags & ~(MIRVOL_ADD_F_FROM_VOLUME | MIRVOL_ADD_F_MERGE |
+			     MIRVOL_ADD_F_CHECK) ||
 	    a->pad || a->op_id || !zero(a->reserved, sizeof(a->reserved)))
 		return BAD(&a->hdr, "ADD_PLEX: flags, pad or reserved");
 	if (merge && !from)
 		return BAD(&a->hdr, "ADD_PLEX: MERGE without FROM_VOLUME");
+	if (from && (a->hdr.flags & MIRVOL_ADD_F_CHECK))
+		return BAD(&a->hdr, "ADD_PLEX: CHECK with FROM_VOLUME");
 	/* "data" was split from "backup" only */
 	if (merge && is_vol(a->source_uuid, 0xaa))
 		return fail(&a->hdr, EINVAL, MIRVOL_R_NOT_SPLIT_PAIR, NULL);
@@ -507,6 +518,10 @@ static int do_add(struct mirvol_add_plex *a)
 		return BAD(&a->hdr, "ADD_PLEX: source_uuid set or fd not open");
 	if (!is_vol(a->volume_uuid, 0xaa))
 		return fail(&a->hdr, EINVAL, MIRVOL_R_VOLUME_NOT_ONLINE, NULL);
+	if (!from && getenv("MIRVOL_FAKE_SMALL"))
+		return fail(&a->hdr, ENOSPC, MIRVOL_R_DEVICE_TOO_SMALL, NULL);
+	if (a->hdr.flags & MIRVOL_ADD_F_CHECK)
+		return 0;
 	a->op_id = getenv("MIRVOL_FAKE_ADD_OP") ?
 		   (u64)atoi(getenv("MIRVOL_FAKE_ADD_OP")) : 10;
 	return 0;

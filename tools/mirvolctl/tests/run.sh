@@ -658,7 +658,8 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 		then ok fake-create-ext4; else [ "$rc" -ne 1 ] || ko fake-create-ext4 "$(cat "$OUT/fake-create-ext4.err")"; fi
 		cp "$OUT/ext4" "$OUT/ext4-f1"
 		if expect fake-create-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-create-ext4-force.log" "$TOOL" create --force "$OUT/d0" "$OUT/ext4-f1" &&
-		   logged fake-create-ext4-force "CREATE flags=0 region=0 nr=2 fd0=open name=" &&
+		   logged fake-create-ext4-force "CREATE flags=0x4 region=0 nr=2 fd0=open name=
+CREATE flags=0 region=0 nr=2 fd0=open name=" &&
 		   [ "$(cat "$OUT/fake-create-ext4-force.out")" = /dev/mirvol2 ] &&
 		   wiped fake-create-ext4-force "$OUT/ext4-f1" "an ext4 file system (UUID 12345678-1234-1234-1234-123456789abc, label mvtest) at byte offset 1080"
 		then ok fake-create-ext4-force; else [ "$rc" -ne 0 ] || ko fake-create-ext4-force "$(cat "$OUT/fake-create-ext4-force.err")"; fi
@@ -669,7 +670,8 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 		then ok fake-add-ext4; else [ "$rc" -ne 1 ] || ko fake-add-ext4 "$(cat "$OUT/fake-add-ext4.err")"; fi
 		cp "$OUT/ext4" "$OUT/ext4-f2"
 		if expect fake-add-ext4-force 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-add-ext4-force.log" "$TOOL" add-plex --force data "$OUT/ext4-f2" &&
-		   logged fake-add-ext4-force "ADD_PLEX flags=0 fd=open source=00" &&
+		   logged fake-add-ext4-force "ADD_PLEX flags=0x4 fd=open source=00
+ADD_PLEX flags=0 fd=open source=00" &&
 		   [ "$(cat "$OUT/fake-add-ext4-force.out")" = 10 ] &&
 		   wiped fake-add-ext4-force "$OUT/ext4-f2" "an ext4 file system"
 		then ok fake-add-ext4-force; else [ "$rc" -ne 0 ] || ko fake-add-ext4-force "$(cat "$OUT/fake-add-ext4-force.err")"; fi
@@ -726,6 +728,47 @@ MIRVOL_STATE=offline" ]; then ok resolve-backup-uuid; fi
 			ok "$name"
 		fi
 	}
+
+	# (with the ext4 image, when mkfs.ext4 made it)
+	if [ -f "$OUT/ext4-f1" ]; then
+		# --force erases only once the command would be accepted: a
+		# refusal (the tool's, or the module's to CHECK) leaves the
+		# device as it was.  force_refused NAME REASON LOG ARGS...: tc,
+		# on a copy of the ext4 image that must come out intact.
+		force_refused() {
+			local name=$1 reason=$2 log=$3
+			shift 3
+			cp "$OUT/ext4" "$OUT/ext4-k"
+			tc "$name" 1 "$reason" "$log" "" "$@"
+			cmp -s "$OUT/ext4" "$OUT/ext4-k" ||
+				ko "$name-kept" "--force erased the device of a refused command"
+		}
+		force_refused fake-create-force-exists NAME_EXISTS \
+			"CREATE flags=0x4 region=0 nr=1 fd0=open name=data" \
+			create --force --name data "$OUT/ext4-k"
+		force_refused fake-create-force-small DEVICE_TOO_SMALL \
+			"CREATE flags=0x4 region=0 nr=2 fd0=open name=" \
+			MIRVOL_FAKE_SMALL=1 create --force "$OUT/d0" "$OUT/ext4-k"
+		force_refused fake-add-force-nosuch OBJECT_NOT_FOUND "" \
+			add-plex --force nosuch "$OUT/ext4-k"
+		force_refused fake-add-force-small DEVICE_TOO_SMALL \
+			"ADD_PLEX flags=0x4 fd=open source=00" \
+			MIRVOL_FAKE_SMALL=1 add-plex --force data "$OUT/ext4-k"
+		force_refused fake-add-force-offline VOLUME_NOT_ONLINE \
+			"ADD_PLEX flags=0x4 fd=open source=00" \
+			add-plex --force backup "$OUT/ext4-k"
+		# A module without CHECK: the tool checks the name itself...
+		force_refused fake-create-force-exists-old NAME_EXISTS "" \
+			MIRVOL_FAKE_FEATURES=0x7ff create --force --name data "$OUT/ext4-k"
+		grep -qx "mirvolctl: create: name 'data': .* (NAME_EXISTS)" "$OUT/fake-create-force-exists-old.err" ||
+			ko fake-create-force-exists-old-msg "$(cat "$OUT/fake-create-force-exists-old.err")"
+		# ...and erases without asking, as before.
+		cp "$OUT/ext4" "$OUT/ext4-f3"
+		if expect fake-add-force-old 0 fk env MIRVOL_FAKE_LOG="$OUT/fake-add-force-old.log" MIRVOL_FAKE_FEATURES=0x7ff "$TOOL" add-plex --force data "$OUT/ext4-f3" &&
+		   logged fake-add-force-old "ADD_PLEX flags=0 fd=open source=00" &&
+		   wiped fake-add-force-old "$OUT/ext4-f3" "an ext4 file system"
+		then ok fake-add-force-old; else [ "$rc" -ne 0 ] || ko fake-add-force-old "$(cat "$OUT/fake-add-force-old.err")"; fi
+	fi
 
 	# plex actions: fail, offline, online, re-add, replace
 	tc fake-fail 0 "" "PLEX_ACTION action=1 plex=c1 fd=-1" "" fail data 1
@@ -1221,13 +1264,13 @@ J
 	   grep -qx "lost_bytes: 0" "$OUT/fake-op-merge.out"
 	then ok fake-op-merge; else [ "$rc" -eq 0 ] && ko fake-op-merge "text"; fi
 	if expect fake-version-2-1 0 fk "$TOOL" version --json &&
-	   jq_ok fake-version-2-1 '.features_mask == 2047 and
+	   jq_ok fake-version-2-1 '.features_mask == 10239 and
 		(.features | index("bitmap")) == 8 and
 		(.features | index("plex-action")) == 9 and
 		(.features | index("merge")) == 10 and .tool_abi == "2.1"'
 	then ok fake-version-2-1; else [ "$rc" -eq 0 ] && ko fake-version-2-1 "jq"; fi
 	if expect fake-version-sync 0 fk "$TOOL" version &&
-	   grep -q "^features:.* rename sync-action bitmap plex-action merge$" "$OUT/fake-version-sync.out"
+	   grep -q "^features:.* rename sync-action bitmap plex-action merge check$" "$OUT/fake-version-sync.out"
 	then ok fake-version-sync; fi
 	if expect fake-version-wm 0 fk env MIRVOL_FAKE_FEATURES=0x1fff "$TOOL" version --json &&
 	   jq_ok fake-version-wm '.features_mask == 8191 and
