@@ -9,7 +9,7 @@
  * recorded in the superblocks of the other plexes: otherwise a crash could
  * bring the failed plex back as in sync.  Reads go to one in-sync plex
  * chosen by mirvol_read_balance() and are retried on the others when they
- * fail.
+ * fail, and as the last resort on a syncing plex that holds the range.
  *
  * Nothing here takes a mutex: plex states are read with READ_ONCE() and
  * the plex array only changes while I/O is suspended (volume->io_ref).
@@ -946,6 +946,44 @@ static void mirvol_read_failed(struct mirvol_volume *vol, unsigned int tried)
 			mirvol_plex_error(vol->plexes[i], false);
 }
 
+/**
+ * mirvol_syncing_covers - a syncing plex that holds a range, if any
+ * @vol: the volume, I/O reference held (its slots stay as they are)
+ * @end: the sector after the range
+ * @skip: slots not to choose (tried already)
+ *
+ * The last resort of a read no in-sync plex serves (md's recovery_offset
+ * rule, read_balance()): a syncing plex with a device whose checkpoint
+ * lies at or past @end.  It took every write there (a write goes to each
+ * syncing plex, and a write error fails the plex), and below its checkpoint
+ * the resync copied the rest: a checkpoint moves only once the copy's
+ * writes completed (mirvol_resync_write()), and over clean regions of a
+ * partial resync only (mirvol_resync_targets()), which the plex missed no
+ * write in.  Anything that leaves it behind takes the checkpoint back
+ * first (mirvol_rewind_unsynced(), mirvol_rewind_syncing()), or takes the
+ * plex out of SYNCING (a failure, an offline; a cancelled resync leaves
+ * its targets syncing, taking every write).  Read
+ * while that happens, the read sees the plex as a read racing a write
+ * sees any plex: before or after.
+ *
+ * Return: the plex, or NULL.
+ */
+struct mirvol_plex *mirvol_syncing_covers(struct mirvol_volume *vol,
+					  sector_t end, u8 skip)
+{
+	unsigned int i;
+
+	for (i = 0; i < MIRVOL_MAX_PLEXES; i++) {
+		struct mirvol_plex *plex = vol->plexes[i];
+
+		if (plex && !(skip & BIT(i)) && READ_ONCE(plex->bdev) &&
+		    READ_ONCE(plex->state) == MIRVOL_PLEX_SYNCING &&
+		    READ_ONCE(plex->sync_offset) >= end)
+			return plex;
+	}
+	return NULL;
+}
+
 /* A salvage's block: a page (as md's fix_read_error()), or larger. */
 static unsigned int mirvol_salvage_unit(struct mirvol_volume *vol)
 {
@@ -1015,6 +1053,10 @@ static noinline __cold void mirvol_salvage_step(struct mirvol_volume *vol,
 		    mirvol_state_readable(READ_ONCE(p->state)))
 			plex = p;
 	}
+	/* No candidate reads the block: a syncing plex that holds it. */
+	if (!plex)
+		plex = mirvol_syncing_covers(vol, orig->bi_iter.bi_sector +
+					     off + n, cand | tried);
 	if (!plex) {
 		pr_err_ratelimited("mirvol: %s: no plex reads sectors %llu+%u: read failed\n",
 				   vol->name,
@@ -1059,7 +1101,9 @@ static void mirvol_salvage_next(struct mirvol_volume *vol, struct bio *clone)
 	u32 block = c->block;
 
 	if (!clone->bi_status) {
-		last = c->plex->index;
+		/* A syncing plex is asked again only as the last resort. */
+		if (cand & BIT(c->plex->index))
+			last = c->plex->index;
 		block++;
 		tried = 0;
 	}
@@ -1080,6 +1124,10 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 	struct bio *clone;
 
 	plex = mirvol_read_plex(vol, orig->bi_iter.bi_sector, tried, &now);
+	if (unlikely(!plex) && tried && !(orig->bi_opf & REQ_RAHEAD) &&
+	    !(tried & (tried - 1) &&
+	      bio_sectors(orig) > mirvol_salvage_unit(vol)))
+		plex = mirvol_syncing_covers(vol, bio_end_sector(orig), tried);
 	if (unlikely(!plex)) {
 		/*
 		 * Failed by several plexes: maybe each in other blocks.  Not

@@ -408,7 +408,9 @@ static void mirvol_sync_bad_unit(struct mirvol_sync *sy, sector_t u,
  * plexes only, the units on any plex, the one that read the unit before
  * first (a plex failing unit after unit is asked again only when that
  * one fails too), and nothing is queued for repair (the caller rewrites
- * what its targets fail).
+ * what its targets fail).  A repair whose targets are the only in-sync
+ * plexes reads the range from a syncing plex that holds it
+ * (mirvol_syncing_covers()).
  *
  * Return: 0; -EIO when a unit could not be read (without FORCE), the
  * first unreadable range in @sy->bad_start..bad_end; -ENODEV when no
@@ -434,8 +436,19 @@ int mirvol_sync_read(struct mirvol_sync *sy, sector_t start, sector_t end,
 		}
 		failed |= BIT(src->index);
 	}
-	if (!failed && !sy->probe)
+	if (!failed && !sy->probe) {
+		/*
+		 * A repair whose targets are the only in-sync plexes: from a
+		 * syncing plex that holds the range (mirvol_syncing_covers()),
+		 * as the read it repairs was served.  Not a resync: with no
+		 * plex in sync, there is nothing to copy from.
+		 */
+		src = sy->repair ? mirvol_syncing_covers(sy->vol, end, 0) :
+		      NULL;
+		if (src && !mirvol_sync_read_from(sy, src, start, end))
+			return 0;
 		return -ENODEV;
+	}
 
 	/* No plex read all of it: unit by unit, from any plex. */
 	for (u = start; u < end; u += sy->unit) {

@@ -981,6 +981,8 @@ void mirvol_complete_deferred(struct mirvol_volume *vol,
 int mirvol_flush_plexes(struct mirvol_volume *vol);
 u8 mirvol_repair_targets(struct mirvol_volume *vol,
 			 const struct mirvol_repair *r);
+struct mirvol_plex *mirvol_syncing_covers(struct mirvol_volume *vol,
+					  sector_t end, u8 skip);
 void mirvol_queue_repair(struct mirvol_volume *vol, sector_t sector,
 			 sector_t sectors, u8 targets, bool probe, gfp_t gfp);
 

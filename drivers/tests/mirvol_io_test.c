@@ -4794,6 +4794,109 @@ static void mirvol_test_last_plex_kept_on_read_errors(struct kunit *test)
 }
 
 /*
+ * Plex 0, the only one in sync, cannot read a range; plex 1 is syncing,
+ * its checkpoint at @offset.  Make that so over the pattern @seed.
+ */
+static void syncing_fallback_setup(struct kunit *test, struct io_ctx *ctx,
+				   const char *name, sector_t offset)
+{
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p1;
+
+	io_create(test, name, 2, true, NULL);
+	vol = ctx->vol;
+	p1 = vol->plexes[1];
+	fill(ctx->pages, 0x5f5f);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, 0, ctx->pages,
+				    IO_PAGES), 0);
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	mirvol_set_plex_state(p1, MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(p1->sync_offset, offset);
+	mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+	WRITE_ONCE(vol->plexes[0]->inject_bad[0],
+		   MIRVOL_DATA_OFFSET_SECTORS + 64);
+	WRITE_ONCE(vol->plexes[0]->inject_bad[1],
+		   MIRVOL_DATA_OFFSET_SECTORS + 72);
+}
+
+/*
+ * A read no in-sync plex can serve is served by a syncing plex whose
+ * checkpoint lies past its end: that plex took every write there, and
+ * the resync copied the rest (md's recovery_offset rule).
+ */
+static void mirvol_test_read_syncing_fallback(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0;
+
+	syncing_fallback_setup(test, ctx, "kunit-rdsync", IO_PAGES * 8);
+	p0 = ctx->vol->plexes[0];
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, ctx->vol->plexes[1]->state,
+			MIRVOL_PLEX_SYNCING);
+	/* Plex 0 got the range rewritten from plex 1: remapped, counted. */
+	flush_work(&ctx->vol->repair_work);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->inject_bad[1]),
+			READ_ONCE(p0->inject_bad[0]));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 1LL);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 0U);
+	WRITE_ONCE(p0->inject_bad[1], 0);
+}
+
+/*
+ * Not from a syncing plex whose checkpoint ends inside the read: what
+ * lies past it may be old.  The read fails.
+ */
+static void mirvol_test_read_syncing_short(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p1;
+
+	syncing_fallback_setup(test, ctx, "kunit-rdshort", IO_PAGES * 8 - 8);
+	p1 = ctx->vol->plexes[1];
+	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->read_ios), 0LL);
+	WRITE_ONCE(ctx->vol->plexes[0]->inject_bad[1], 0);
+}
+
+/*
+ * Nor from a plex no longer syncing (stale, failed): it may have missed
+ * writes.
+ */
+static void mirvol_test_read_syncing_gone(struct kunit *test)
+{
+	static const unsigned int states[] = {
+		MIRVOL_PLEX_STALE, MIRVOL_PLEX_FAILED,
+	};
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p1;
+	unsigned int i;
+
+	syncing_fallback_setup(test, ctx, "kunit-rdgone", IO_PAGES * 8);
+	vol = ctx->vol;
+	p1 = vol->plexes[1];
+	for (i = 0; i < ARRAY_SIZE(states); i++) {
+		mutex_lock(&vol->lock);
+		mutex_lock(&vol->sb_mutex);
+		mirvol_set_plex_state(p1, states[i]);
+		mutex_unlock(&vol->sb_mutex);
+		mutex_unlock(&vol->lock);
+		KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_READ, 0,
+					    ctx->check, IO_PAGES), 0);
+		KUNIT_EXPECT_EQ(test, atomic64_read(&p1->read_ios), 0LL);
+	}
+	WRITE_ONCE(vol->plexes[0]->inject_bad[1], 0);
+}
+
+/*
  * The fault injection's bad range, once a write covered it (as a disk
  * remaps a pending sector), fails no read: not even one that spans the
  * point where the now empty range starts.
@@ -13515,6 +13618,9 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_replace_wipe_fails),
 	KUNIT_CASE(mirvol_test_resync_mixed_checkpoints),
 	KUNIT_CASE(mirvol_test_last_plex_kept_on_read_errors),
+	KUNIT_CASE(mirvol_test_read_syncing_fallback),
+	KUNIT_CASE(mirvol_test_read_syncing_short),
+	KUNIT_CASE(mirvol_test_read_syncing_gone),
 	KUNIT_CASE(mirvol_test_inject_remapped),
 	KUNIT_CASE(mirvol_test_resync_source_read_error),
 	KUNIT_CASE(mirvol_test_resync_force_ahead_target),
