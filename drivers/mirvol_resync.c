@@ -408,9 +408,10 @@ static void mirvol_sync_bad_unit(struct mirvol_sync *sy, sector_t u,
  * plexes only, the units on any plex, the one that read the unit before
  * first (a plex failing unit after unit is asked again only when that
  * one fails too), and nothing is queued for repair (the caller rewrites
- * what its targets fail).  A repair whose targets are the only in-sync
- * plexes reads the range from a syncing plex that holds it
- * (mirvol_syncing_covers()).
+ * what its targets fail).  What no in-sync plex reads is read from a
+ * syncing plex that holds it (mirvol_syncing_covers()), as the last
+ * resort: a unit, or a repair's whole range when its targets are the
+ * only in-sync plexes.
  *
  * Return: 0; -EIO when a unit could not be read (without FORCE), the
  * first unreadable range in @sy->bad_start..bad_end; -ENODEV when no
@@ -463,7 +464,19 @@ int mirvol_sync_read(struct mirvol_sync *sy, sector_t start, sector_t end,
 			else
 				f |= BIT(src->index);
 		}
-		if (ok && sy->probe)
+		/*
+		 * No in-sync plex reads the unit: a syncing plex that holds
+		 * it, as the last resort (mirvol_syncing_covers()).  Not
+		 * preferred after, not counted when it fails too.
+		 */
+		if (!ok && f) {
+			src = mirvol_syncing_covers(sy->vol, u + n, 0);
+			if (src && !mirvol_sync_read_from(sy, src, u, u + n)) {
+				ok = true;
+				src = NULL;
+			}
+		}
+		if (ok && sy->probe && src)
 			prefer = src->index;
 		if (ok) {
 			if (sy->bad_end)

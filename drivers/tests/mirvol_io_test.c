@@ -4850,6 +4850,77 @@ static void mirvol_test_read_syncing_fallback(struct kunit *test)
 }
 
 /*
+ * A 3-plex volume @name written with @seed: plex 0 in sync and unable to
+ * read [@bad, +8), plex 1 syncing with its checkpoint half way, plex 2
+ * syncing from the start.
+ */
+static struct mirvol_volume *ahead_target_setup(struct kunit *test,
+						struct io_ctx *ctx,
+						const char *name, u32 seed,
+						sector_t bad)
+{
+	struct mirvol_volume *vol;
+
+	io_create(test, name, 3, true, NULL);
+	vol = ctx->vol;
+	write_pattern(test, ctx, seed);
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	mirvol_set_plex_state(vol->plexes[1], MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(vol->plexes[1]->sync_offset, vol->size / 2);
+	mirvol_set_plex_state(vol->plexes[2], MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(vol->plexes[2]->sync_offset, 0);
+	mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+	WRITE_ONCE(vol->plexes[0]->inject_bad[0],
+		   MIRVOL_DATA_OFFSET_SECTORS + bad);
+	WRITE_ONCE(vol->plexes[0]->inject_bad[1],
+		   MIRVOL_DATA_OFFSET_SECTORS + bad + 8);
+	return vol;
+}
+
+/*
+ * A resync whose only in-sync plex cannot read a unit copies it from a
+ * syncing plex whose checkpoint is past it, rather than stopping with
+ * SOURCE_READ_ERROR; the source gets the unit rewritten.
+ */
+static void mirvol_test_read_syncing_resync(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	const sector_t bad = 2 * 2048 + 16;
+	struct mirvol_op_info info;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p0;
+	unsigned int i;
+	u64 op_id;
+
+	vol = ahead_target_setup(test, ctx, "kunit-rsync-sy", 0x4c4c, bad);
+	p0 = vol->plexes[0];
+	KUNIT_ASSERT_EQ(test, mirvol_resync_start(vol, false, &op_id),
+			MIRVOL_R_NONE);
+	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, &info),
+			MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.reason, (u32)MIRVOL_R_NONE);
+	KUNIT_EXPECT_EQ(test, info.lost_bytes, 0ULL);
+	KUNIT_EXPECT_EQ(test, vol->plexes[1]->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, vol->plexes[2]->state, MIRVOL_PLEX_ACTIVE);
+	flush_work(&vol->repair_work);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->inject_bad[1]),
+			READ_ONCE(p0->inject_bad[0]));
+	WRITE_ONCE(p0->inject_bad[1], 0);
+	/* Every plex holds the data written there. */
+	fill(ctx->pages, 0x4c4c ^ (u32)(bad & ~127ULL));
+	for (i = 0; i < 3; i++) {
+		KUNIT_ASSERT_EQ(test, read_plex(ctx, i, bad & ~127ULL), 0);
+		KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+				      "plex %u differs at sector %llu", i,
+				      (unsigned long long)bad);
+	}
+}
+
+/*
  * Not from a syncing plex whose checkpoint ends inside the read: what
  * lies past it may be old.  The read fails.
  */
@@ -5004,29 +5075,23 @@ static void mirvol_test_resync_force_ahead_target(struct kunit *test)
 	struct mirvol_plex *p0;
 	u64 op_id;
 
-	io_create(test, "kunit-fahead", 3, true, NULL);
-	vol = ctx->vol;
+	vol = ahead_target_setup(test, ctx, "kunit-fahead", 0x4b4b, bad);
 	p0 = vol->plexes[0];
-	write_pattern(test, ctx, 0x4b4b);
-	mutex_lock(&vol->lock);
-	mutex_lock(&vol->sb_mutex);
-	mirvol_set_plex_state(vol->plexes[1], MIRVOL_PLEX_SYNCING);
-	WRITE_ONCE(vol->plexes[1]->sync_offset, vol->size / 2);
-	mirvol_set_plex_state(vol->plexes[2], MIRVOL_PLEX_SYNCING);
-	WRITE_ONCE(vol->plexes[2]->sync_offset, 0);
-	mirvol_sb_update_locked(vol);
-	mutex_unlock(&vol->sb_mutex);
-	mutex_unlock(&vol->lock);
-	WRITE_ONCE(p0->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + bad);
-	WRITE_ONCE(p0->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + bad + 8);
+	/* Bad on plex 1 too: else it serves the unit (read_syncing_resync). */
+	WRITE_ONCE(vol->plexes[1]->inject_bad[0],
+		   MIRVOL_DATA_OFFSET_SECTORS + bad);
+	WRITE_ONCE(vol->plexes[1]->inject_bad[1],
+		   MIRVOL_DATA_OFFSET_SECTORS + bad + 8);
 	KUNIT_ASSERT_EQ(test, mirvol_resync_start(vol, true, &op_id),
 			MIRVOL_R_NONE);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 120000, &info),
 			MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, info.state, (u32)MIRVOL_OPS_SUCCEEDED);
+	KUNIT_EXPECT_EQ(test, info.lost_bytes, 4096ULL);
 	KUNIT_EXPECT_EQ(test, vol->plexes[1]->state, MIRVOL_PLEX_ACTIVE);
 	KUNIT_EXPECT_EQ(test, vol->plexes[2]->state, MIRVOL_PLEX_ACTIVE);
 	WRITE_ONCE(p0->inject_bad[1], 0);
+	WRITE_ONCE(vol->plexes[1]->inject_bad[1], 0);
 	/* Every plex holds the same data there. */
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, bad & ~127ULL), 0);
 	memcpy(page_address(ctx->pages[0]),
@@ -13621,6 +13686,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_syncing_fallback),
 	KUNIT_CASE(mirvol_test_read_syncing_short),
 	KUNIT_CASE(mirvol_test_read_syncing_gone),
+	KUNIT_CASE(mirvol_test_read_syncing_resync),
 	KUNIT_CASE(mirvol_test_inject_remapped),
 	KUNIT_CASE(mirvol_test_resync_source_read_error),
 	KUNIT_CASE(mirvol_test_resync_force_ahead_target),
