@@ -103,7 +103,7 @@ enum mirvol_reason {
 	MIRVOL_R_INCOMPATIBLE_DEVICE	= 32,	/* e.g. larger logical block size */
 	MIRVOL_R_NO_IN_SYNC_MEMBER	= 33,	/* no member of the newest generation */
 	MIRVOL_R_NOT_SUPPORTED		= 34,	/* unknown command */
-	MIRVOL_R_SOURCE_READ_ERROR	= 35,	/* no in-sync plex (repair: its source) could read a range (op info: bad_offset_bytes) */
+	MIRVOL_R_SOURCE_READ_ERROR	= 35,	/* no in-sync plex, nor a syncing plex past it, (repair: its source) could read a range (op info: bad_offset_bytes) */
 	MIRVOL_R_FREEZE_FAILED		= 36,	/* a file system on the volume could not be frozen */
 	MIRVOL_R_NOTHING_TO_SYNC	= 37,	/* no plex needs a resync */
 	MIRVOL_R_TOO_FEW_IN_SYNC	= 38,	/* check/repair need two in-sync plexes */
