@@ -73,6 +73,36 @@ static void describe(blkid_probe pr, char *buf, size_t len)
 		snprintf(buf + n, len - n, " (label %s)", label);
 }
 
+/*
+ * A probe of @fd, or NULL: nothing to probe (neither a block device nor
+ * a file: *@err 0) or an error, printed (*@err -1; @hint ends the
+ * message of a device that cannot be probed).
+ */
+static blkid_probe probe_open(int fd, const char *path, const char *hint,
+			      int *err)
+{
+	blkid_probe pr;
+	struct stat st;
+
+	*err = 0;
+	if (fstat(fd, &st) || (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)))
+		return NULL;
+	*err = -1;
+	pr = blkid_new_probe();
+	if (!pr) {
+		mv_err(MIRVOL_R_NO_MEMORY, "%s: probing for signatures", path);
+		return NULL;
+	}
+	if (blkid_probe_set_device(pr, fd, 0, 0)) {
+		blkid_free_probe(pr);
+		mv_err(MIRVOL_R_IO_ERROR, "%s: cannot probe it for signatures%s",
+		       path, hint);
+		return NULL;
+	}
+	*err = 0;
+	return pr;
+}
+
 /**
  * refuse_signatures - refuse a device holding data others know
  * @fd: the device, open
@@ -88,23 +118,11 @@ int refuse_signatures(int fd, const char *path)
 {
 	char what[400];
 	blkid_probe pr;
-	struct stat st;
 	int r;
 
-	if (fstat(fd, &st) || (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)))
-		return 0;
-	pr = blkid_new_probe();
-	if (!pr) {
-		mv_err(MIRVOL_R_NO_MEMORY, "%s: probing for signatures", path);
-		return -1;
-	}
-	if (blkid_probe_set_device(pr, fd, 0, 0)) {
-		blkid_free_probe(pr);
-		mv_err(MIRVOL_R_IO_ERROR,
-		       "%s: cannot probe it for signatures; --force to use it anyway",
-		       path);
-		return -1;
-	}
+	pr = probe_open(fd, path, "; --force to use it anyway", &r);
+	if (!pr)
+		return r;
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
 					  BLKID_SUBLKS_USAGE |
@@ -205,22 +223,12 @@ static int wipe_signatures(int fd, const char *path)
 {
 	char what[400];
 	blkid_probe pr;
-	struct stat st;
 	off_t size;
+	int r;
 
-	if (fstat(fd, &st) || (!S_ISBLK(st.st_mode) && !S_ISREG(st.st_mode)))
-		return 0;
-	pr = blkid_new_probe();
-	if (!pr) {
-		mv_err(MIRVOL_R_NO_MEMORY, "%s: probing for signatures", path);
-		return -1;
-	}
-	if (blkid_probe_set_device(pr, fd, 0, 0)) {
-		blkid_free_probe(pr);
-		mv_err(MIRVOL_R_IO_ERROR, "%s: cannot probe it for signatures",
-		       path);
-		return -1;
-	}
+	pr = probe_open(fd, path, "", &r);
+	if (!pr)
+		return r;
 	size = blkid_probe_get_size(pr);
 	blkid_probe_enable_superblocks(pr, 1);
 	blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE |
