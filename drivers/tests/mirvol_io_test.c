@@ -69,6 +69,24 @@ static void flush_mirvol_works(void)
 	flush_workqueue(mirvol_io_wq);
 }
 
+/*
+ * The block layer's call when @bdev is deleted (@surprise) or its disk
+ * goes offline: ->mark_dead() with the holder lock held, which the
+ * holder's callback drops.
+ */
+static void device_gone(struct block_device *bdev, bool surprise)
+{
+	mutex_lock(&bdev->bd_holder_lock);
+	mirvol_plex_mark_dead(bdev, surprise);
+}
+
+/* @plex's device goes, and every write to it fails from then on. */
+static void device_gone_failing_writes(struct mirvol_plex *plex)
+{
+	device_gone(plex->bdev, false);
+	WRITE_ONCE(plex->inject, MIRVOL_INJECT_WRITE);
+}
+
 static void fill(struct page **pages, u32 seed)
 {
 	unsigned int i, j;
@@ -5576,8 +5594,7 @@ static void salvage_lose_plex(struct mirvol_volume *vol, unsigned int i)
 {
 	struct block_device *bdev = vol->plexes[i]->bdev;
 
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	salvage_at.seen = wait_until(READ_ONCE(vol->plexes[i]->state) ==
 				     MIRVOL_PLEX_MISSING);
 }
@@ -6956,8 +6973,7 @@ static void mirvol_test_last_in_sync_gone(struct kunit *test)
 	KUNIT_ASSERT_TRUE(test, test_bit(MIRVOL_VOL_DIRTY, &ctx->vol->flags));
 	/* The block layer's call when the device is deleted. */
 	bdev = p0->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	flush_mirvol_works();
 	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_MISSING);
 	KUNIT_EXPECT_TRUE(test, p0->last_in_sync);
@@ -7267,8 +7283,7 @@ static void mirvol_test_wq_release_vs_worker(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, wait_until(mirvol_kunit_nr_held() == 1));
 	/* Plex 2's device goes: its release waits for that write. */
 	bdev = p2->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	KUNIT_EXPECT_TRUE(test, wait_until(test_bit(MIRVOL_VOL_SUSPENDED,
 						    &ctx->vol->flags)));
 	/* Plex 1 fails the write: it ends after the worker's update. */
@@ -7602,8 +7617,7 @@ static void mirvol_test_dead_waits_sb_writer(struct kunit *test)
 	mutex_lock(&ctx->vol->sb_mutex);
 	/* The block layer's call when the device is deleted. */
 	bdev = p1->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	KUNIT_EXPECT_TRUE(test, wait_until(READ_ONCE(p1->state) ==
 					   MIRVOL_PLEX_MISSING));
 	msleep(300);
@@ -7650,8 +7664,7 @@ static void mirvol_test_dead_unlinks_before_suspend(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_alloc_hook, unlink_count_hook);
 	/* The block layer's call when the device is deleted. */
 	bdev = p1->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	flush_mirvol_works();
 	WRITE_ONCE(mirvol_kunit_alloc_hook, noio_check_hook);
 	KUNIT_EXPECT_NULL(test, READ_ONCE(p1->bdev));
@@ -7915,8 +7928,7 @@ static void mirvol_test_cancel_add_keeps_missing(struct kunit *test)
 	memcpy(uuid, &p1->uuid, MIRVOL_UUID_LEN);
 	/* The block layer's call when the device is deleted. */
 	bdev = p1->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	KUNIT_ASSERT_TRUE(test, wait_until(READ_ONCE(p1->state) ==
 					   MIRVOL_PLEX_MISSING &&
 					   !READ_ONCE(p1->bdev)));
@@ -7969,8 +7981,7 @@ static bool unplug_plex(struct mirvol_plex *plex)
 {
 	struct block_device *bdev = plex->bdev;
 
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	if (!wait_until(READ_ONCE(plex->state) == MIRVOL_PLEX_MISSING &&
 			!READ_ONCE(plex->bdev)))
 		return false;
@@ -8931,8 +8942,7 @@ static void mirvol_test_offline_unplugged(struct kunit *test)
 						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
 						 &op_id), MIRVOL_R_NONE);
 	bdev = p1->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	KUNIT_ASSERT_TRUE(test, wait_until(!READ_ONCE(p1->bdev)));
 	flush_mirvol_works();
 	state = READ_ONCE(p1->state);
@@ -9007,8 +9017,7 @@ static void mirvol_test_offline_old_image_back(struct kunit *test)
 						 MIRVOL_PLEX_TAKE_OFFLINE, -1,
 						 &op_id), MIRVOL_R_NONE);
 	bdev = p1->bdev;
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	KUNIT_ASSERT_TRUE(test, wait_until(!READ_ONCE(p1->bdev)));
 	flush_mirvol_works();
 
@@ -11876,13 +11885,8 @@ static void mirvol_test_assemble_stale_fails_at_start(struct kunit *test)
  */
 static void lose_p1_at_start(struct mirvol_volume *vol)
 {
-	struct mirvol_plex *p1 = vol->plexes[1];
-	struct block_device *bdev = p1->bdev;
-
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, false);
-	WRITE_ONCE(p1->inject, MIRVOL_INJECT_WRITE);
+	device_gone_failing_writes(vol->plexes[1]);
 }
 
 /*
@@ -12128,12 +12132,8 @@ static void rejoin_writes_fail(struct mirvol_plex *plex)
 /* The rejoining plex's device is deleted (the hook runs once). */
 static void rejoin_dev_goes(struct mirvol_plex *plex)
 {
-	struct block_device *bdev = plex->bdev;
-
 	WRITE_ONCE(mirvol_kunit_rejoin_hook, NULL);
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, false);
-	WRITE_ONCE(plex->inject, MIRVOL_INJECT_WRITE);
+	device_gone_failing_writes(plex);
 }
 
 /*
@@ -12596,8 +12596,7 @@ static void break_device_goes(struct mirvol_volume *new)
 	struct block_device *bdev = new->plexes[0]->bdev;
 
 	WRITE_ONCE(mirvol_kunit_break_hook, NULL);
-	mutex_lock(&bdev->bd_holder_lock);
-	mirvol_plex_mark_dead(bdev, true);
+	device_gone(bdev, true);
 	flush_mirvol_works();
 }
 
