@@ -468,7 +468,7 @@ static int mirvol_ctl_plex(void __user *argp, unsigned int cmd)
 	    (cmd == MIRVOL_IOC_SET_PLEX && !mirvol_set_plex_flags_ok(r.hdr.flags)) ||
 	    (cmd != MIRVOL_IOC_BREAK_PLEX && !MIRVOL_ZERO(r.new_name)) ||
 	    (cmd == MIRVOL_IOC_BREAK_PLEX && r.new_name[0] &&
-	     !mirvol_name_valid(r.new_name, sizeof(r.new_name))))
+	     !mirvol_name_new_valid(r.new_name, sizeof(r.new_name))))
 		return MIRVOL_REPLY(argp, r, MIRVOL_R_INVALID_ARGUMENT);
 	vol = mirvol_lookup(r.volume_uuid);
 	if (!vol)
@@ -584,7 +584,7 @@ static int mirvol_ctl_rename(void __user *argp)
 	if (MIRVOL_COPY_IN(r, argp))
 		return -EFAULT;
 	if (r.hdr.flags || !MIRVOL_ZERO(r.reserved) ||
-	    !mirvol_name_valid(r.name, sizeof(r.name)))
+	    !mirvol_name_new_valid(r.name, sizeof(r.name)))
 		return MIRVOL_REPLY(argp, r, MIRVOL_R_INVALID_ARGUMENT);
 	vol = mirvol_lookup(r.volume_uuid);
 	if (!vol)

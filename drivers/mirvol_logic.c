@@ -677,7 +677,7 @@ enum mirvol_reason mirvol_check_create(const struct mirvol_create *c)
 	if (c->pad || c->pad2 ||
 	    !mirvol_mem_is_zero(c->reserved, sizeof(c->reserved)))
 		return MIRVOL_R_INVALID_ARGUMENT;
-	if (c->name[0] && !mirvol_name_valid(c->name, sizeof(c->name)))
+	if (c->name[0] && !mirvol_name_new_valid(c->name, sizeof(c->name)))
 		return MIRVOL_R_INVALID_ARGUMENT;
 	if (!c->nr_plexes)
 		return MIRVOL_R_INVALID_ARGUMENT;

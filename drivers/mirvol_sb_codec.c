@@ -52,6 +52,33 @@ bool mirvol_name_valid(const char *name, size_t buflen)
 }
 
 /**
+ * mirvol_name_new_valid - check a name a volume is to be given
+ * @name: buffer holding the name
+ * @buflen: size of @name in bytes
+ *
+ * mirvol_name_valid(), and not ending in "-part" and digits: udev links
+ * partition N of volume NAME as /dev/mirvol/NAME-partN, which a volume
+ * named so would take or lose.  CREATE, RENAME and BREAK_PLEX's new name
+ * ask this; a superblock's name is checked by mirvol_name_valid() only,
+ * so that a volume named so before still assembles.
+ *
+ * Return: true when valid.
+ */
+bool mirvol_name_new_valid(const char *name, size_t buflen)
+{
+	static const char part[] = "-part";
+	size_t len, i;
+
+	if (!mirvol_name_valid(name, buflen))
+		return false;
+	len = strlen(name);
+	for (i = len; i > 0 && name[i - 1] >= '0' && name[i - 1] <= '9'; i--)
+		;
+	return i == len || i < sizeof(part) - 1 ||
+	       memcmp(name + i - (sizeof(part) - 1), part, sizeof(part) - 1);
+}
+
+/**
  * mirvol_sb_csum - checksum of a superblock
  * @sb: the superblock; sb_size must already be within the slot
  *

@@ -93,6 +93,7 @@ enum mirvol_sb_defect {
 };
 
 bool mirvol_name_valid(const char *name, size_t buflen);
+bool mirvol_name_new_valid(const char *name, size_t buflen);
 u32 mirvol_sb_csum(const struct mirvol_sb *sb);
 void mirvol_sb_encode(const struct mirvol_md *md, void *slot);
 enum mirvol_sb_defect mirvol_sb_decode(const void *slot, u64 dev_sectors,

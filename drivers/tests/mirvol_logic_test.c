@@ -55,6 +55,42 @@ static void mirvol_test_name(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mirvol_name_valid(buf, MIRVOL_NAME_LEN), c->valid);
 }
 
+/*
+ * A name a volume is given must not end in "-part<digits>": udev links
+ * partition N of volume NAME as /dev/mirvol/NAME-partN.  A superblock's
+ * name is only mirvol_name_valid(): a volume named so already assembles.
+ */
+static const struct name_case new_name_cases[] = {
+	{ "data", true },
+	{ "data-part", true },
+	{ "data-partx", true },
+	{ "data-part1x", true },
+	{ "data-parts1", true },
+	{ "data_part1", true },
+	{ "part1", true },
+	{ "data-part1", false },
+	{ "data-part007", false },
+	{ "a-part-part42", false },
+	{ "-part1", false },
+	{ "bad name", false },
+	{ "", false },
+};
+
+KUNIT_ARRAY_PARAM(new_name, new_name_cases, name_case_desc);
+
+static void mirvol_test_new_name(struct kunit *test)
+{
+	const struct name_case *c = test->param_value;
+	char buf[MIRVOL_NAME_LEN] = {};
+
+	strscpy(buf, c->name, sizeof(buf));
+	KUNIT_EXPECT_EQ(test, mirvol_name_new_valid(buf, sizeof(buf)),
+			c->valid);
+	/* The other rules stay: a reserved name is a valid stored one. */
+	if (!c->valid && c->name[0] && !strchr(c->name, ' '))
+		KUNIT_EXPECT_TRUE(test, mirvol_name_valid(buf, sizeof(buf)));
+}
+
 static void mirvol_test_name_unterminated(struct kunit *test)
 {
 	char buf[MIRVOL_NAME_LEN];
@@ -107,6 +143,11 @@ static void mirvol_test_create_args(struct kunit *test)
 	create_ok(&c, 2);
 	c.name[0] = '\0';	/* the kernel picks a name */
 	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c), MIRVOL_R_NONE);
+	create_ok(&c, 2);
+	strscpy(c.name, "data-part2", sizeof(c.name));
+	KUNIT_EXPECT_EQ_MSG(test, mirvol_check_create(&c),
+			    MIRVOL_R_INVALID_ARGUMENT,
+			    "a name /dev/mirvol/data-part2 would share with a partition");
 
 	create_ok(&c, 0);
 	KUNIT_EXPECT_EQ(test, mirvol_check_create(&c),
@@ -2357,6 +2398,7 @@ static void mirvol_test_plan_old_image_partial(struct kunit *test)
 
 static struct kunit_case mirvol_logic_cases[] = {
 	KUNIT_CASE_PARAM(mirvol_test_name, name_gen_params),
+	KUNIT_CASE_PARAM(mirvol_test_new_name, new_name_gen_params),
 	KUNIT_CASE(mirvol_test_name_unterminated),
 	KUNIT_CASE(mirvol_test_break_name),
 	KUNIT_CASE(mirvol_test_create_args),

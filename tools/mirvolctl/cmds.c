@@ -41,11 +41,16 @@ int open_device(const char *path, int flags)
 /* A volume name the kernel would accept.  Return: 0 or -1 (printed). */
 int check_name(const char *name)
 {
-	if (mirvol_name_valid(name, strlen(name) + 1))
+	if (mirvol_name_new_valid(name, strlen(name) + 1))
 		return 0;
-	mv_err(MIRVOL_R_INVALID_ARGUMENT,
-	       "invalid name '%s': use 1 to %d characters of A-Z a-z 0-9 . _ -",
-	       name, MIRVOL_NAME_LEN - 1);
+	if (mirvol_name_valid(name, strlen(name) + 1))
+		mv_err(MIRVOL_R_INVALID_ARGUMENT,
+		       "invalid name '%s': a name ending in -part and a number is a partition's (/dev/mirvol/NAME-partN)",
+		       name);
+	else
+		mv_err(MIRVOL_R_INVALID_ARGUMENT,
+		       "invalid name '%s': use 1 to %d characters of A-Z a-z 0-9 . _ -",
+		       name, MIRVOL_NAME_LEN - 1);
 	return -1;
 }
 

@@ -209,7 +209,9 @@ struct mirvol_version {
 /**
  * struct mirvol_create - MIRVOL_IOC_CREATE: a new volume over block devices
  * @hdr:		flags: MIRVOL_CREATE_F_*
- * @name:		in: 1..63 chars of [A-Za-z0-9._-], NUL-terminated, or
+ * @name:		in: 1..63 chars of [A-Za-z0-9._-], NUL-terminated, not
+ *			"." or "..", not ending in "-part" and digits (the
+ *			udev link of a partition: /dev/mirvol/NAME-partN), or
  *			empty to let the kernel choose; out: the name used
  * @nr_plexes:		in: 1..MIRVOL_MAX_PLEXES
  * @plex_fds:		in: fds of the opened block devices, in plex order;
@@ -508,8 +510,9 @@ struct mirvol_add_plex {
  *			MIRVOL_BREAK_F_*; REMOVE_PLEX 0
  * @volume_uuid:	in: the volume
  * @plex_uuid:		in: the plex
- * @new_name:		BREAK_PLEX in: the new volume's name, or empty for
- *			"<name>-plex<index>"; out: the name used.
+ * @new_name:		BREAK_PLEX in: the new volume's name (rules as for
+ *			CREATE), or empty for "<name>-plex<index>"; out: the
+ *			name used.
  *			Others: must be zero
  * @op_id:		out: BREAK_PLEX, REMOVE_PLEX: the operation
  * @new_volume_uuid:	out: BREAK_PLEX: UUID the new volume will have

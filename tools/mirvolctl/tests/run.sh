@@ -277,6 +277,16 @@ if expect bad-name 1 "$TOOL" create --name "bad name" /dev/null &&
 if expect long-name 1 "$TOOL" rename v "$(printf 'a%.0s' $(seq 64))" &&
    err_is long-name rename INVALID_ARGUMENT; then ok long-name; fi
 
+# /dev/mirvol/NAME-partN is partition N of volume NAME.
+if expect part-name 1 "$TOOL" rename v "v2-part1" &&
+   err_is part-name rename INVALID_ARGUMENT &&
+   grep -q "partition" "$OUT/part-name.err"; then ok part-name; fi
+
+if expect break-part-name 1 "$TOOL" break-plex v 1 --name "v-part2" &&
+   err_is break-part-name break-plex INVALID_ARGUMENT; then
+	ok break-part-name
+fi
+
 if expect too-many-devs 1 "$TOOL" create 1 2 3 4 5 6 7 8 9 &&
    err_is too-many-devs create TOO_MANY_PLEXES; then ok too-many-devs; fi
 

@@ -435,6 +435,11 @@ static void test_codec(void)
 	check(mirvol_name_valid("a", 2) && !mirvol_name_valid("", 1) &&
 	      !mirvol_name_valid("a b", 4) && !mirvol_name_valid("..", 3) &&
 	      !mirvol_name_valid("x/y", 4), "codec-name-rules");
+	check(mirvol_name_new_valid("a-part", 7) &&
+	      mirvol_name_new_valid("a-partx", 8) &&
+	      !mirvol_name_new_valid("a-part1", 8) &&
+	      !mirvol_name_new_valid("a b", 4) &&
+	      mirvol_name_valid("a-part1", 8), "codec-new-name-rules");
 }
 
 /*

@@ -246,6 +246,10 @@ static void test_create(void)
 	create_fails("a name with '/'", &c, EINVAL, MIRVOL_R_INVALID_ARGUMENT);
 	create_init(&c, "..", fd0, fd1);
 	create_fails("the name '..'", &c, EINVAL, MIRVOL_R_INVALID_ARGUMENT);
+	/* /dev/mirvol/NAME-partN is partition N of volume NAME. */
+	create_init(&c, "abuse-part1", fd0, fd1);
+	create_fails("the name 'abuse-part1'", &c, EINVAL,
+		     MIRVOL_R_INVALID_ARGUMENT);
 	create_init(&c, "abuse", fd0, fd1);
 	c.plex_fds[5] = fd0;
 	create_fails("an fd past nr_plexes", &c, EINVAL,
@@ -538,6 +542,12 @@ static void test_lookups(void)
 	snprintf(p.new_name, sizeof(p.new_name), "%s", "bad name");
 	CHECK(ioc(MIRVOL_IOC_BREAK_PLEX, &p) == EINVAL,
 	      "break-plex with a bad new name");
+	snprintf(p.new_name, sizeof(p.new_name), "%s", "snap-part12");
+	CHECK(ioc(MIRVOL_IOC_BREAK_PLEX, &p) == EINVAL &&
+	      p.hdr.reason == MIRVOL_R_INVALID_ARGUMENT,
+	      "break-plex with a partition's link name: reason %u",
+	      p.hdr.reason);
+	snprintf(p.new_name, sizeof(p.new_name), "%s", "bad name");
 	CHECK(ioc(MIRVOL_IOC_REMOVE_PLEX, &p) == EINVAL,
 	      "remove-plex with a name set");
 	memset(p.new_name, 0, sizeof(p.new_name));
@@ -630,6 +640,10 @@ static void test_lookups(void)
 	CHECK(ioc(MIRVOL_IOC_RENAME, &rn) == ENOENT, "rename unknown volume");
 	rn.name[0] = '\0';
 	CHECK(ioc(MIRVOL_IOC_RENAME, &rn) == EINVAL, "rename to ''");
+	snprintf(rn.name, sizeof(rn.name), "%s", "x-part3");
+	CHECK(ioc(MIRVOL_IOC_RENAME, &rn) == EINVAL &&
+	      rn.hdr.reason == MIRVOL_R_INVALID_ARGUMENT,
+	      "rename to a partition's link name: reason %u", rn.hdr.reason);
 
 	/* Every field is checked before the lookup, as elsewhere. */
 	plex_action_invalid("an unknown action", 0, -1);
