@@ -26,6 +26,16 @@
 
 MIRVOLCTL=$MIRVOL_SRC/tools/mirvolctl/mirvolctl
 
+# How much slower than Debian's kernel this one runs the tests: 4 on the
+# debug kernel (KASAN, lockdep, kmemleak; run.sh gives its timeouts as
+# much), else 1.  Race tests stretch their windows by it, so that the
+# other side of a race still lands in them.
+case $(uname -r) in
+*-mvdebug) SLOW=4 ;;
+*) SLOW=1 ;;
+esac
+export SLOW
+
 # log MSG...: a timestamped line in the test's log.
 log() {
 	printf '[%s] %s\n' "$(date +%T)" "$*"

@@ -27,7 +27,7 @@ run_test() {
 		mirvolctl assemble --run "${devs[@]:0:7}" >/dev/null
 		settle
 		assert_eq missing "$(mirvolctl show full --json | jq -r '.plexes[7].state')" "plex 7"
-		echo $(( round % 2 * 400 )) >/sys/module/mirvol/parameters/race_delay_ms
+		echo $(( round % 2 * 400 * SLOW )) >/sys/module/mirvol/parameters/race_delay_ms
 		( rc=0; timeout 60 "$MIRVOLCTL" add-plex full /dev/ram8 >/dev/null \
 			2>"$TEST_TMP/add.err" || rc=$?; echo $rc >"$TEST_TMP/add.rc" ) &
 		sleep "0.$((round % 2 * 2))$((round % 10))"
