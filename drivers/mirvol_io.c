@@ -1007,7 +1007,7 @@ static void mirvol_salvage_endio(struct bio *clone)
  * @cand: the candidates: the plexes that failed it whole
  * @last: the candidate to try first: the one that read the last block
  * @block: the block of @orig to read, in mirvol_salvage_unit()s
- * @tried: the candidates that failed @block
+ * @tried: the plexes that failed @block
  *
  * A read that more than one plex failed may have its bad sectors in
  * different places on each: two disks with different bad sectors under
@@ -1020,9 +1020,12 @@ static void mirvol_salvage_endio(struct bio *clone)
  * nothing waits on mirvol_io_wq but for a tag, as any retry.  Once every
  * block was read, the read ends and its range is queued for a probing
  * repair, which finds each candidate's bad blocks and rewrites them under
- * the barrier.  A block no candidate reads fails the read, and each
- * candidate that failed it counts an uncorrected read error, as before;
- * the blocks before it are still queued for the probing repair.
+ * the barrier.  A block no candidate reads is read from a syncing plex
+ * that holds it (mirvol_syncing_covers()), as the last resort, even one
+ * that failed the whole read: it may have failed it in another block.  A
+ * block no plex reads fails the read, and each plex that failed it counts
+ * an uncorrected read error, as before; the blocks before it are still
+ * queued for the probing repair.
  *
  * Context: the retry work.
  */
@@ -1053,10 +1056,13 @@ static noinline __cold void mirvol_salvage_step(struct mirvol_volume *vol,
 		    mirvol_state_readable(READ_ONCE(p->state)))
 			plex = p;
 	}
-	/* No candidate reads the block: a syncing plex that holds it. */
+	/*
+	 * No candidate reads the block: a syncing plex that holds it, even
+	 * one that failed the read whole (in another block, maybe).
+	 */
 	if (!plex)
 		plex = mirvol_syncing_covers(vol, orig->bi_iter.bi_sector +
-					     off + n, cand | tried);
+					     off + n, tried);
 	if (!plex) {
 		pr_err_ratelimited("mirvol: %s: no plex reads sectors %llu+%u: read failed\n",
 				   vol->name,

@@ -4986,6 +4986,42 @@ static void mirvol_test_read_syncing_gone(struct kunit *test)
 }
 
 /*
+ * A salvage's block no in-sync plex reads is read from a syncing plex
+ * that holds it, even one that failed the read whole: plex 0, the only
+ * one in sync, fails block 8 of the read, syncing plex 1 block 2.  The
+ * read is served, plex 0 gets block 8 rewritten from plex 1 (counted
+ * corrected), and plex 1, not in sync, is neither repaired nor counted.
+ */
+static void mirvol_test_read_syncing_salvage(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+
+	syncing_fallback_setup(test, ctx, "kunit-rdsyslv", IO_PAGES * 8);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	WRITE_ONCE(p1->inject_bad[0], MIRVOL_DATA_OFFSET_SECTORS + 16);
+	WRITE_ONCE(p1->inject_bad[1], MIRVOL_DATA_OFFSET_SECTORS + 24);
+	fill(ctx->check, 0xbad0);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
+				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	flush_work(&ctx->vol->repair_work);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->inject_bad[1]),
+			READ_ONCE(p0->inject_bad[0]));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 1LL);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 0U);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_NE(test, READ_ONCE(p1->inject_bad[1]),
+			READ_ONCE(p1->inject_bad[0]));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 0LL);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 0U);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(p0->inject_bad[1], 0);
+	WRITE_ONCE(p1->inject_bad[1], 0);
+}
+
+/*
  * The fault injection's bad range, once a write covered it (as a disk
  * remaps a pending sector), fails no read: not even one that spans the
  * point where the now empty range starts.
@@ -13686,6 +13722,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_syncing_short),
 	KUNIT_CASE(mirvol_test_read_syncing_gone),
 	KUNIT_CASE(mirvol_test_read_syncing_resync),
+	KUNIT_CASE(mirvol_test_read_syncing_salvage),
 	KUNIT_CASE(mirvol_test_inject_remapped),
 	KUNIT_CASE(mirvol_test_resync_source_read_error),
 	KUNIT_CASE(mirvol_test_resync_force_ahead_target),
