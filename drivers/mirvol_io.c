@@ -1004,28 +1004,30 @@ static void mirvol_salvage_endio(struct bio *clone)
  * @vol: the volume; @orig holds an I/O reference on it
  * @orig: the read
  * @start: its bio_start_io_acct() time
- * @cand: the candidates: the plexes that failed it whole
- * @last: the candidate to try first: the one that read the last block
+ * @cand: the candidates: the plexes that failed it whole, the probing
+ *	repair's targets
+ * @last: the plex to try first: the one that read the last block
  * @block: the block of @orig to read, in mirvol_salvage_unit()s
  * @tried: the plexes that failed @block
  *
  * A read that more than one plex failed may have its bad sectors in
  * different places on each: two disks with different bad sectors under
  * one read.  md raid1 serves it (fix_read_error()); so does a salvage: it
- * reads the read again a block at a time, each block from the candidates
- * in turn, the one that read the block before first, so a plex failing
- * block after block (a dying disk, each failure maybe a timeout) is asked
- * again only when that one fails too.  Each step sends one block; its
- * completion hands it to the retry work, which calls the next step:
- * nothing waits on mirvol_io_wq but for a tag, as any retry.  Once every
- * block was read, the read ends and its range is queued for a probing
- * repair, which finds each candidate's bad blocks and rewrites them under
- * the barrier.  A block no candidate reads is read from a syncing plex
- * that holds it (mirvol_syncing_covers()), as the last resort, even one
- * that failed the whole read: it may have failed it in another block.  A
- * block no plex reads fails the read, and each plex that failed it counts
- * an uncorrected read error, as before; the blocks before it are still
- * queued for the probing repair.
+ * reads the read again a block at a time, each block from the plexes in
+ * sync in turn (the candidates, and any that came in sync since: a
+ * resync may end meanwhile), the one that read the block before first,
+ * so a plex failing block after block (a dying disk, each failure maybe
+ * a timeout) is asked again only when that one fails too.  Each step
+ * sends one block; its completion hands it to the retry work, which
+ * calls the next step: nothing waits on mirvol_io_wq but for a tag, as
+ * any retry.  Once every block was read, the read ends and its range is
+ * queued for a probing repair, which finds each candidate's bad blocks
+ * and rewrites them under the barrier.  A block no plex in sync reads is
+ * read from a syncing plex that holds it (mirvol_syncing_covers()), as
+ * the last resort, even one that failed the whole read: it may have
+ * failed it in another block.  A block no plex reads fails the read, and
+ * each plex that failed it counts an uncorrected read error, as before;
+ * the blocks before it are still queued for the probing repair.
  *
  * Context: the retry work.
  */
@@ -1047,17 +1049,20 @@ static noinline __cold void mirvol_salvage_step(struct mirvol_volume *vol,
 		goto end;
 	}
 	n = min_t(sector_t, unit, bio_sectors(orig) - off);
-	/* @last first, then by slot. */
+	/*
+	 * @last first, then by slot: any plex in sync, not only a candidate
+	 * (a syncing plex promoted since holds what the candidates fail).
+	 */
 	for (i = 0; i <= MIRVOL_MAX_PLEXES && !plex; i++) {
 		unsigned int slot = i ? i - 1 : last;
 		struct mirvol_plex *p = vol->plexes[slot];
 
-		if ((cand & ~tried & BIT(slot)) && p &&
+		if (!(tried & BIT(slot)) && p &&
 		    mirvol_state_readable(READ_ONCE(p->state)))
 			plex = p;
 	}
 	/*
-	 * No candidate reads the block: a syncing plex that holds it, even
+	 * No plex in sync reads the block: a syncing plex that holds it, even
 	 * one that failed the read whole (in another block, maybe).
 	 */
 	if (!plex)
@@ -1107,9 +1112,11 @@ static void mirvol_salvage_next(struct mirvol_volume *vol, struct bio *clone)
 	u32 block = c->block;
 
 	if (!clone->bi_status) {
-		/* A syncing plex is asked again only as the last resort. */
-		if (cand & BIT(c->plex->index))
-			last = c->plex->index;
+		/*
+		 * First for the next block, if in sync then: a syncing
+		 * plex is asked again only as the last resort.
+		 */
+		last = c->plex->index;
 		block++;
 		tried = 0;
 	}

@@ -5718,6 +5718,59 @@ static void mirvol_test_read_salvage_lost_gone(struct kunit *test)
 }
 
 /*
+ * Syncing plex @i reaches the end of its resync: promoted, in sync, as
+ * mirvol_resync_end() does it (the I/O goes on meanwhile).
+ */
+static void salvage_promote_plex(struct mirvol_volume *vol, unsigned int i)
+{
+	struct mirvol_plex *plex = vol->plexes[i];
+
+	WRITE_ONCE(plex->sync_offset, vol->size);
+	salvage_at.seen = mirvol_promote_plex(plex);
+}
+
+/*
+ * A plex that comes in sync while a salvage runs reads the blocks the
+ * others fail: plexes 0 and 1 fail block 5, plex 2 is syncing (from 0,
+ * so it serves no part of the read) until the salvage comes to block 5,
+ * where its resync ends.  The read is served; plexes 0 and 1 get block
+ * 5 rewritten from plex 2 and count it corrected, no uncorrected error.
+ */
+static void mirvol_test_read_salvage_promoted(struct kunit *test)
+{
+	static const sector_t bad[3][2] = { { 40, 48 }, { 40, 48 },
+					    { 0, 0 } };
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_volume *vol;
+	struct mirvol_plex *p2;
+	unsigned int saved;
+
+	saved = salvage_setup(test, "kunit-salvprom", 0x7373, 3, bad);
+	vol = ctx->vol;
+	p2 = vol->plexes[2];
+	mutex_lock(&vol->lock);
+	mutex_lock(&vol->sb_mutex);
+	mirvol_set_plex_state(p2, MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(p2->sync_offset, 0);
+	mirvol_sb_update_locked(vol);
+	mutex_unlock(&vol->sb_mutex);
+	mutex_unlock(&vol->lock);
+	salvage_at_set(5, 2, salvage_promote_plex);
+	KUNIT_EXPECT_EQ(test, salvage_read(test, 0), 0);
+	/* Block 5 asked of plexes 0 and 1, then of plex 2. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&salvage_at.runs), 3);
+	KUNIT_EXPECT_TRUE(test, salvage_at.seen);
+	/* Plex 2 read no block before its promotion. */
+	KUNIT_EXPECT_EQ(test, salvage_at.reads, 0LL);
+	salvage_end(ctx, saved);
+	salvage_rewritten(test, 0, true);
+	salvage_rewritten(test, 1, true);
+	salvage_expect_plex(test, 0, 1, 0, MIRVOL_PLEX_ACTIVE);
+	salvage_expect_plex(test, 1, 1, 0, MIRVOL_PLEX_ACTIVE);
+	salvage_expect_plex(test, 2, 0, 0, MIRVOL_PLEX_ACTIVE);
+}
+
+/*
  * Read repair without the memory for its full-size buffer: a plex whose
  * read error could be repaired is repaired with a smaller one, not
  * counted as holding an uncorrected error (which fails it in the end).
@@ -13743,6 +13796,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_read_salvage_reader_gone),
 	KUNIT_CASE(mirvol_test_read_salvage_lost_fails),
 	KUNIT_CASE(mirvol_test_read_salvage_lost_gone),
+	KUNIT_CASE(mirvol_test_read_salvage_promoted),
 	KUNIT_CASE(mirvol_test_repair_small_buffer),
 	KUNIT_CASE(mirvol_test_stop_during_read_repair),
 	KUNIT_CASE(mirvol_test_stop_during_salvage),
