@@ -17,8 +17,10 @@
  *     on every plex: the clear work takes regions idle for a whole period
  *     (no write started, none in flight), marks them CLEARING by a
  *     compare-and-exchange from "ONDISK, nothing pending", flushes every
- *     plex, and then clears those no writer came to meanwhile.  A writer
- *     that finds CLEARING waits; the clearer lets it have the region.
+ *     plex, and then, if every plex is still in sync (one that left
+ *     meanwhile may have been skipped, rule 3), clears those no writer
+ *     came to meanwhile.  A writer that finds CLEARING waits; the
+ *     clearer lets it have the region.
  *     Which idle regions it takes (mirvol_bitmap_pick()): all of them
  *     after a period in which no write started at all; while writes go
  *     on, none until more than the budget (bitmap_dirty_max) are set,
@@ -536,7 +538,22 @@ static void mirvol_bitmap_clear_work(struct work_struct *work)
 		goto out;
 	/* Every write into them durable on every plex first (rule 2). */
 	mutex_lock(&vol->sb_mutex);
-	flushed = mirvol_bitmap_may_clear(vol) && !mirvol_flush_plexes(vol);
+	flushed = mirvol_bitmap_may_clear(vol);
+	if (flushed) {
+		MIRVOL_KUNIT_HOOK(mirvol_kunit_clear_flush_hook, vol);
+		/*
+		 * A plex may leave meanwhile (a write error, its device
+		 * gone: state_lock only, with I/O flowing), and the flush
+		 * skips it, writes into the regions maybe still in its
+		 * volatile cache: the bits must stay, they cover what it
+		 * missed.  So every plex must still be in sync after the
+		 * flush.  Under sb_mutex none comes back in sync and no
+		 * plex takes a slot (a promotion, a rejoin, an attach all
+		 * hold it): one in sync now was so, and flushed, all along.
+		 */
+		flushed = !mirvol_flush_plexes(vol) &&
+			  mirvol_bitmap_may_clear(vol);
+	}
 	mutex_unlock(&vol->sb_mutex);
 	mirvol_bitmap_unpick(bm, flushed);
 	wake_up_all(&bm->wait);

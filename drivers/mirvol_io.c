@@ -72,6 +72,7 @@ void (*mirvol_kunit_worker_hook)(struct mirvol_volume *vol,
 void (*mirvol_kunit_sb_write_hook)(struct mirvol_volume *vol, bool page);
 void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_bitmap_page_hook)(struct mirvol_plex *plex);
+void (*mirvol_kunit_clear_flush_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_assemble_hook)(struct mirvol_volume *vol);
 void (*mirvol_kunit_start_hook)(struct mirvol_volume *vol);
 int (*mirvol_kunit_restack_hook)(struct mirvol_volume *vol);
@@ -1368,10 +1369,15 @@ void mirvol_submit_bio(struct bio *bio)
  * @vol: the volume
  *
  * A plex whose flush fails is failed, but for the last in-sync plex,
- * kept with its loss reported (mirvol_plex_flush_failed()).
+ * kept with its loss reported (mirvol_plex_flush_failed()).  One that is
+ * not writable when its turn comes is skipped, and one may leave as the
+ * others are flushed (a write error, its device gone: state_lock only):
+ * a caller that needs a plex flushed checks its state afterwards, still
+ * under sb_mutex (no plex comes back in sync without it).
  *
  * Context: vol->sb_mutex held; process context.
- * Return: 0, or the error of the first plex that failed.
+ * Return: 0, or the error of the first plex that failed; 0 says nothing
+ * of the plexes skipped.
  */
 int mirvol_flush_plexes(struct mirvol_volume *vol)
 {

@@ -357,6 +357,11 @@ extern void (*mirvol_kunit_bitmap_lost_hook)(struct mirvol_volume *vol);
  */
 extern void (*mirvol_kunit_bitmap_page_hook)(struct mirvol_plex *plex);
 /*
+ * KUnit: called by the bitmap's clear work once it found every plex in
+ * sync and before it flushes them; io_mutex and sb_mutex held.
+ */
+extern void (*mirvol_kunit_clear_flush_hook)(struct mirvol_volume *vol);
+/*
  * KUnit: called by an assembly once its volume started, before the
  * superblock update that writes the new generation; vol->lock held.
  */

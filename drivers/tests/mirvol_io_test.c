@@ -330,6 +330,7 @@ static void mirvol_io_exit_test(struct kunit *test)
 	WRITE_ONCE(mirvol_kunit_sb_write_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_bitmap_lost_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_bitmap_page_hook, NULL);
+	WRITE_ONCE(mirvol_kunit_clear_flush_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_assemble_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_member_final_hook, NULL);
 	WRITE_ONCE(mirvol_kunit_skip_clean_hook, NULL);
@@ -624,22 +625,30 @@ static void mirvol_test_bitmap_write_waits_clear(struct kunit *test)
 }
 
 /*
- * Bring @plex online and wait for its resync, which must succeed and
- * leave the plex active; @info gets the operation's end.
+ * Bring @plex back by @action (online, re-add) and wait for its resync,
+ * which must succeed and leave the plex active; @info gets the
+ * operation's end.
  */
-static void take_online_op(struct kunit *test, struct mirvol_volume *vol,
-			   struct mirvol_plex *plex, struct mirvol_op_info *info)
+static void plex_back_op(struct kunit *test, struct mirvol_volume *vol,
+			 struct mirvol_plex *plex, u32 action,
+			 struct mirvol_op_info *info)
 {
 	u64 op_id = 0;
 
-	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, plex->uuid.b,
-						 MIRVOL_PLEX_TAKE_ONLINE, -1,
+	KUNIT_ASSERT_EQ(test, mirvol_plex_action(vol, plex->uuid.b, action, -1,
 						 &op_id), MIRVOL_R_NONE);
 	KUNIT_ASSERT_NE(test, op_id, 0ULL);
 	KUNIT_ASSERT_EQ(test, mirvol_op_wait(op_id, 60000, info),
 			MIRVOL_R_NONE);
 	KUNIT_EXPECT_EQ(test, info->state, (u32)MIRVOL_OPS_SUCCEEDED);
-	KUNIT_EXPECT_EQ(test, plex->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(plex->state),
+			(unsigned int)MIRVOL_PLEX_ACTIVE);
+}
+
+static void take_online_op(struct kunit *test, struct mirvol_volume *vol,
+			   struct mirvol_plex *plex, struct mirvol_op_info *info)
+{
+	plex_back_op(test, vol, plex, MIRVOL_PLEX_TAKE_ONLINE, info);
 }
 
 /* The same, and the resync copied @total bytes. */
@@ -3198,6 +3207,68 @@ static void mirvol_test_bitmap_idle_clears_all(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, mirvol_bitmap_weight(bm), 0UL);
 	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 0, HOT_REGIONS));
 	KUNIT_EXPECT_FALSE(test, disk_bit(test, ctx, 1, HOT_REGIONS));
+	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
+}
+
+/* Plex 1 fails a write elsewhere as the clearer is about to flush. */
+static void clear_flush_fail_hook(struct mirvol_volume *vol)
+{
+	mirvol_plex_error(vol->plexes[1], true);
+}
+
+/*
+ * Rule 2 with a plex leaving mid-clear.  The clearer found both plexes in
+ * sync and took an idle region; plex 1 then fails (an error elsewhere,
+ * with I/O flowing: state_lock only) before the flush reaches it, its
+ * cache lost with the write into the region it had completed.  The flush
+ * skips it, no longer writable; the bit must stay, for it now covers what
+ * plex 1 missed: re-added, plex 1 copies the region by the bitmap.
+ * Cleared, the partial resync skipped the region and plex 1 was promoted
+ * without the write.
+ */
+static void mirvol_test_bitmap_clear_plex_leaves(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_op_info info;
+	struct mirvol_bitmap *bm;
+	struct mirvol_plex *p1;
+	unsigned long r = 30;
+	sector_t s;
+
+	io_create(test, "kunit-bmclrgone", 2, true, NULL);
+	bm = ctx->vol->bitmap;
+	KUNIT_ASSERT_NOT_NULL(test, bm);
+	KUNIT_ASSERT_EQ(test, bm->shift, 7U);
+	p1 = ctx->vol->plexes[1];
+	bitmap_manual_clear(bm);
+	s = (sector_t)r << bm->shift;
+	fill(ctx->pages, 0xc1ea);
+	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, s, ctx->pages,
+				    IO_PAGES), 0);
+	/* Written in this period: it stays. */
+	bitmap_scan(bm);
+	KUNIT_ASSERT_EQ(test, mirvol_bitmap_weight(bm), 1UL);
+
+	WRITE_ONCE(mirvol_kunit_clear_flush_hook, clear_flush_fail_hook);
+	bitmap_scan(bm);
+	WRITE_ONCE(mirvol_kunit_clear_flush_hook, NULL);
+	KUNIT_ASSERT_EQ(test, READ_ONCE(p1->state),
+			(unsigned int)MIRVOL_PLEX_FAILED);
+	KUNIT_EXPECT_EQ_MSG(test, mirvol_bitmap_weight(bm), 1UL,
+			    "region cleared though plex 1 left before its flush");
+	KUNIT_EXPECT_TRUE(test, disk_bit(test, ctx, 0, r));
+	flush_mirvol_works();
+
+	/* Its volatile cache went with it: plex 1 holds older data. */
+	fill(ctx->check, 0x01d);
+	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 1), REQ_OP_WRITE,
+				    MIRVOL_DATA_OFFSET_SECTORS + s, ctx->check,
+				    IO_PAGES), 0);
+	plex_back_op(test, ctx->vol, p1, MIRVOL_PLEX_READD, &info);
+	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, s), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
+			      "plex 1 promoted without the write into region %lu",
+			      r);
 	bitmap_fast_clear(bm, MIRVOL_BM_CLEAR_MS_DEFAULT);
 }
 
@@ -13725,6 +13796,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_bitmap_keeps_hot_set),
 	KUNIT_CASE(mirvol_test_bitmap_budget),
 	KUNIT_CASE(mirvol_test_bitmap_idle_clears_all),
+	KUNIT_CASE(mirvol_test_bitmap_clear_plex_leaves),
 	KUNIT_CASE(mirvol_test_bitmap_syncing_flap_readd),
 	KUNIT_CASE(mirvol_test_bitmap_syncing_offline_online),
 	KUNIT_CASE(mirvol_test_bitmap_old_image_rejoin),
