@@ -344,9 +344,10 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 		plex->sync_offset = vol->size;
 		/*
 		 * Its device went away, maybe with writes it had completed
-		 * into its volatile cache, never flushed, now lost.
+		 * into its volatile cache, never flushed, now lost: as when
+		 * a flush of it fails, the next flush of the volume says so.
 		 */
-		mirvol_rewind_syncing(vol);
+		mirvol_cache_lost(vol, plex, true);
 	} else if (mirvol_bitmap_covers(vol, old, m->md.generation, readd) &&
 		   !mirvol_bitmap_resync_begin(vol->bitmap)) {
 		/*

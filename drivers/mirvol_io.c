@@ -342,9 +342,9 @@ static bool mirvol_write_in_sync(struct mirvol_io *io)
 }
 
 /*
- * Take the loss an internal flush of the last in-sync plex left
- * (mirvol_plex_flush_failed()): the caller's flush or FUA write reports
- * it.  Tested first: every flush asks.
+ * Take the loss the last in-sync plex's cache may have left, a flush of
+ * it failed or its device back (mirvol_cache_lost()): the caller's flush
+ * or FUA write reports it.  Tested first: every flush asks.
  */
 static bool mirvol_take_flush_lost(struct mirvol_volume *vol)
 {
@@ -480,14 +480,15 @@ void mirvol_rewind_unsynced(struct mirvol_io *io)
  * @vol: the volume
  *
  * The last in-sync plex may have lost writes it had completed into its
- * volatile cache, never flushed: its device went away and came back
- * (mirvol_rejoin()), or a flush of it failed and it was kept
- * (mirvol_plex_flush_failed()).  The syncing plexes took those writes
- * below their checkpoints, where no pass copies again: the plexes would
- * differ there.  Assembly after an unclean shutdown resyncs a syncing
- * plex from the start likewise (mirvol_assemble_plan()).  Everything,
- * not only the regions set in the bitmap: a pass that ran before may
- * have taken its snapshot before those writes (mirvol_rewind_unsynced()).
+ * volatile cache, never flushed: its device went away and came back, or
+ * a flush of it failed and it was kept (mirvol_cache_lost()); or a flush
+ * of the caller's failed on it (mirvol_rewind_unsynced()).  The syncing
+ * plexes took those writes below their checkpoints, where no pass copies
+ * again: the plexes would differ there.  Assembly after an unclean
+ * shutdown resyncs a syncing plex from the start likewise
+ * (mirvol_assemble_plan()).  Everything, not only the regions set in the
+ * bitmap: a pass that ran before may have taken its snapshot before those
+ * writes (mirvol_rewind_unsynced()).
  * A pass running meanwhile takes the checkpoints again at its next step
  * and never advances one over the rewind (vol->sync_rewound); its end
  * judges them with sb_mutex held.  The update that follows records them.
@@ -521,6 +522,37 @@ u8 mirvol_rewind_syncing(struct mirvol_volume *vol)
 }
 
 /**
+ * mirvol_cache_lost - the last in-sync plex may have lost writes it had
+ *	completed
+ * @vol: the volume
+ * @plex: the last in-sync plex; the one of its slot coming back for @back
+ * @back: its device went away and came back (mirvol_rejoin()); else a
+ *	flush of it failed and it was kept (mirvol_plex_flush_failed())
+ *
+ * Its volatile cache may have dropped writes acknowledged to their
+ * callers, and nothing says which: the next flush or FUA write of the
+ * volume to complete fails, once (MIRVOL_VOL_FLUSH_LOST, taken in
+ * mirvol_write_done()), and the syncing plexes, which may hold those
+ * writes below their checkpoints, copy everything again
+ * (mirvol_rewind_syncing()).
+ *
+ * Context: vol->sb_mutex held.
+ */
+void mirvol_cache_lost(struct mirvol_volume *vol, struct mirvol_plex *plex,
+		       bool back)
+{
+	u8 rewound;
+
+	lockdep_assert_held(&vol->sb_mutex);
+	set_bit(MIRVOL_VOL_FLUSH_LOST, &vol->flags);
+	rewound = mirvol_rewind_syncing(vol);
+	pr_err_ratelimited("mirvol: %s: %s of plex %u, the last in-sync plex, %s: writes it completed may be lost; the next flush of the volume fails, syncing plexes %#x copy everything again\n",
+			   vol->name, back ? "device" : "flush", plex->index,
+			   back ? "went away and came back" : "failed",
+			   rewound);
+}
+
+/**
  * mirvol_plex_flush_failed - an internal flush of a plex failed
  * @vol: the volume
  * @plex: the plex, in @vol
@@ -535,31 +567,26 @@ u8 mirvol_rewind_syncing(struct mirvol_volume *vol)
  * succeeds all the same.  So, as md fails the writes of an array whose
  * last device erred (MD_BROKEN), and as errseq reports a writeback
  * error to the next fsync: the next flush or FUA write of the volume to
- * complete fails, once (MIRVOL_VOL_FLUSH_LOST, taken in
- * mirvol_write_done()); and the syncing plexes, which may hold those
+ * complete fails, once; and the syncing plexes, which may hold those
  * writes below their checkpoints, copy everything again
- * (mirvol_rewind_syncing()).  The superblocks need not say dirty for
- * it: the update whose flush failed writes none, and every later one
- * records the rewound checkpoints, which is what assembly does with a
- * syncing plex after an unclean shutdown; the lost writes are on no
- * in-sync plex for a dirty resync to copy.
+ * (mirvol_cache_lost(), as when its device comes back).  The
+ * superblocks need not say dirty for it: the update whose flush failed
+ * writes none, and every later one records the rewound checkpoints,
+ * which is what assembly does with a syncing plex after an unclean
+ * shutdown; the lost writes are on no in-sync plex for a dirty resync
+ * to copy.
  *
  * Context: vol->sb_mutex held; process context.
  */
 void mirvol_plex_flush_failed(struct mirvol_volume *vol,
 			      struct mirvol_plex *plex)
 {
-	u8 rewound;
-
 	lockdep_assert_held(&vol->sb_mutex);
 	mirvol_plex_error(plex, true);
 	if (READ_ONCE(plex->vol) != vol ||
 	    !mirvol_state_readable(READ_ONCE(plex->state)))
 		return;
-	set_bit(MIRVOL_VOL_FLUSH_LOST, &vol->flags);
-	rewound = mirvol_rewind_syncing(vol);
-	pr_err_ratelimited("mirvol: %s: flush of plex %u, the last in-sync plex, failed: writes it completed may be lost; the next flush of the volume fails, syncing plexes %#x copy everything again\n",
-			   vol->name, plex->index, rewound);
+	mirvol_cache_lost(vol, plex, false);
 }
 
 /**

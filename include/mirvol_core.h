@@ -458,10 +458,10 @@ enum {
 	MIRVOL_VOL_SYNC_STOPPED,
 	MIRVOL_VOL_NO_WZ,	/* a plex refused write-zeroes: not offered */
 	/*
-	 * An internal flush failed on the last in-sync plex, which was kept:
-	 * writes acknowledged before it may be lost.  The next user flush or
-	 * FUA write to complete fails, and takes the bit
-	 * (mirvol_plex_flush_failed()).
+	 * An internal flush failed on the last in-sync plex, which was kept,
+	 * or its device went away and came back: writes acknowledged before
+	 * may be lost.  The next user flush or FUA write to complete fails,
+	 * and takes the bit (mirvol_cache_lost()).
 	 */
 	MIRVOL_VOL_FLUSH_LOST,
 	/* Being created: name and UUID taken, unseen by lookups and LIST. */
@@ -979,6 +979,8 @@ void mirvol_read_retry_work(struct work_struct *work);
 void mirvol_write_zero_fill(struct mirvol_io *io);
 void mirvol_rewind_unsynced(struct mirvol_io *io);
 u8 mirvol_rewind_syncing(struct mirvol_volume *vol);
+void mirvol_cache_lost(struct mirvol_volume *vol, struct mirvol_plex *plex,
+		       bool back);
 void mirvol_plex_flush_failed(struct mirvol_volume *vol,
 			      struct mirvol_plex *plex);
 void mirvol_complete_deferred(struct mirvol_volume *vol,

@@ -8340,6 +8340,21 @@ static unsigned int io_create_syncing_past(struct kunit *test,
 }
 
 /*
+ * An empty flush reaches mirvol only when its queue has a write cache,
+ * which it stacks from the plexes: RAM disks have none.  Restacked as a
+ * plex joins, so after that.
+ */
+static void io_write_cache(struct kunit *test, struct io_ctx *ctx)
+{
+	struct request_queue *q = ctx->vol->disk->queue;
+	struct queue_limits lim;
+
+	lim = queue_limits_start_update(q);
+	lim.features |= BLK_FEAT_WRITE_CACHE;
+	KUNIT_ASSERT_EQ(test, queue_limits_commit_update(q, &lim), 0);
+}
+
+/*
  * The last in-sync plex takes a write, and so does plex 1, syncing and
  * past it; then plex 0's device goes away, its cache losing the write (it
  * was never flushed: the write's data was not durable).  Back online
@@ -8348,6 +8363,9 @@ static unsigned int io_create_syncing_past(struct kunit *test,
  * written range from it again, or it keeps data plex 0 does not hold,
  * and reads of the range differ by the plex they go to.  Assembly resyncs
  * a syncing plex from 0 after an unclean shutdown; the rejoin must too.
+ * And the write was acknowledged: the next flush of the volume must fail,
+ * once, as after a failed internal flush of plex 0
+ * (mirvol_test_last_in_sync_flush_lost), or an fsync returns 0 over it.
  */
 static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 {
@@ -8361,6 +8379,7 @@ static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 	struct mirvol_plex *p0, *p1;
 	unsigned int speed;
 	u64 op_id;
+	int ret;
 
 	speed = io_create_syncing_past(test, "kunit-lastback", sector,
 				       checkpoint, 0x01d0);
@@ -8391,6 +8410,11 @@ static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 	p0 = ctx->vol->plexes[0];
 	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->state), MIRVOL_PLEX_ACTIVE);
 	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_ACTIVE);
+	io_write_cache(test, ctx);
+	ret = blkdev_issue_flush(vbdev(ctx));
+	KUNIT_EXPECT_EQ_MSG(test, ret, -EIO,
+			    "the flush after plex 0 came back returned %d", ret);
+	KUNIT_EXPECT_EQ(test, blkdev_issue_flush(vbdev(ctx)), 0);
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, sector), 0);
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, sector), 0);
@@ -8495,8 +8519,6 @@ static void last_in_sync_flush_fails(struct kunit *test, bool user)
 	struct io_ctx *ctx = test->priv;
 	struct mirvol_op_info info;
 	struct mirvol_plex *p0, *p1;
-	struct request_queue *q;
-	struct queue_limits lim;
 	unsigned int speed;
 	u64 op_id = 0;
 	int ret;
@@ -8510,11 +8532,7 @@ static void last_in_sync_flush_fails(struct kunit *test, bool user)
 	fill(ctx->pages, 0x0e3f);
 	KUNIT_ASSERT_EQ(test, do_io(vbdev(ctx), REQ_OP_WRITE, sector,
 				    ctx->pages, IO_PAGES), 0);
-	/* An empty flush reaches mirvol only with a write cache. */
-	q = ctx->vol->disk->queue;
-	lim = queue_limits_start_update(q);
-	lim.features |= BLK_FEAT_WRITE_CACHE;
-	KUNIT_ASSERT_EQ(test, queue_limits_commit_update(q, &lim), 0);
+	io_write_cache(test, ctx);
 
 	if (user) {
 		/* The write lost under plex 0, then the flush fails. */
