@@ -27,6 +27,7 @@
  *
  * Copyright (C) 2026 The mirvol authors
  */
+#include <linux/blkdev.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/slab.h>
@@ -346,8 +347,16 @@ static void mirvol_rejoin(struct mirvol_volume *vol, struct mirvol_member *m,
 		 * Its device went away, maybe with writes it had completed
 		 * into its volatile cache, never flushed, now lost: as when
 		 * a flush of it fails, the next flush of the volume says so.
+		 * One without a cache completes a write once it is on its
+		 * media: nothing is lost, a failed flush would be spurious.
+		 * The syncing plexes copy everything again all the same: a
+		 * write it failed as it went may be on them, below their
+		 * checkpoints.
 		 */
-		mirvol_cache_lost(vol, plex, true);
+		if (bdev_write_cache(plex->bdev))
+			mirvol_cache_lost(vol, plex, true);
+		else
+			mirvol_rewind_syncing(vol);
 	} else if (mirvol_bitmap_covers(vol, old, m->md.generation, readd) &&
 		   !mirvol_bitmap_resync_begin(vol->bitmap)) {
 		/*

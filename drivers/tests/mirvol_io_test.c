@@ -8354,20 +8354,49 @@ static void io_write_cache(struct kunit *test, struct io_ctx *ctx)
 	KUNIT_ASSERT_EQ(test, queue_limits_commit_update(q, &lim), 0);
 }
 
+/* RAM disk @data loses the write cache io_ram_write_cache() gave it. */
+static void io_ram_no_write_cache(void *data)
+{
+	struct request_queue *q = bdev_get_queue(file_bdev(data));
+	struct queue_limits lim;
+
+	lim = queue_limits_start_update(q);
+	lim.features &= ~BLK_FEAT_WRITE_CACHE;
+	WARN_ON(queue_limits_commit_update(q, &lim));
+	__fput_sync(data);
+}
+
+/*
+ * RAM disk @i gets a volatile write cache until the test ends: the RAM
+ * disks outlive it, shared by the tests that follow.
+ */
+static void io_ram_write_cache(struct kunit *test, struct io_ctx *ctx,
+			       unsigned int i)
+{
+	struct request_queue *q = bdev_get_queue(rbdev(ctx, i));
+	struct queue_limits lim;
+
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							io_ram_no_write_cache,
+							get_file(ctx->ram[i])),
+			0);
+	lim = queue_limits_start_update(q);
+	lim.features |= BLK_FEAT_WRITE_CACHE;
+	KUNIT_ASSERT_EQ(test, queue_limits_commit_update(q, &lim), 0);
+}
+
 /*
  * The last in-sync plex takes a write, and so does plex 1, syncing and
- * past it; then plex 0's device goes away, its cache losing the write (it
- * was never flushed: the write's data was not durable).  Back online
- * (incremental assembly: the volume failed without it, re-add is refused),
- * plex 0 is in sync again, the source: plex 1 must copy the
- * written range from it again, or it keeps data plex 0 does not hold,
- * and reads of the range differ by the plex they go to.  Assembly resyncs
- * a syncing plex from 0 after an unclean shutdown; the rejoin must too.
- * And the write was acknowledged: the next flush of the volume must fail,
- * once, as after a failed internal flush of plex 0
- * (mirvol_test_last_in_sync_flush_lost), or an fsync returns 0 over it.
+ * past it; then plex 0's device goes away and comes back (incremental
+ * assembly: the volume failed without it, re-add is refused): plex 0 is
+ * in sync again, the source.  With a write cache (@cache), plex 0's lost
+ * the write (it was never flushed), so the first flush of the volume
+ * after the rejoin must fail; without one the write was on its media
+ * when it completed, and the flush must succeed.  Plex 1 must hold what
+ * plex 0 does either way.
  */
-static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
+static void last_in_sync_back(struct kunit *test, const char *name,
+			      bool cache)
 {
 	const sector_t sector = 2048, checkpoint = 8192;
 	struct mirvol_assemble_member um[1];
@@ -8381,8 +8410,9 @@ static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 	u64 op_id;
 	int ret;
 
-	speed = io_create_syncing_past(test, "kunit-lastback", sector,
-				       checkpoint, 0x01d0);
+	speed = io_create_syncing_past(test, name, sector, checkpoint, 0x01d0);
+	if (cache)
+		io_ram_write_cache(test, ctx, 0);
 	p0 = ctx->vol->plexes[0];
 	p1 = ctx->vol->plexes[1];
 	fill(ctx->pages, 0x0e3e);
@@ -8392,11 +8422,13 @@ static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->vol->state, MIRVOL_VOLUME_FAILED);
 	if (ctx->vol->op_id)
 		mirvol_op_wait(ctx->vol->op_id, 60000, &info);
-	/* Plex 0's cache lost the write: its media hold the old data. */
-	fill(ctx->pages, 0x01d0);
-	KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
-				    MIRVOL_DATA_OFFSET_SECTORS + sector,
-				    ctx->pages, IO_PAGES), 0);
+	if (cache) {
+		/* Plex 0's cache lost the write: its media hold the old data. */
+		fill(ctx->pages, 0x01d0);
+		KUNIT_ASSERT_EQ(test, do_io(rbdev(ctx, 0), REQ_OP_WRITE,
+					    MIRVOL_DATA_OFFSET_SECTORS + sector,
+					    ctx->pages, IO_PAGES), 0);
+	}
 
 	WRITE_ONCE(ctx->vol->sync_speed_max, speed);
 	reason = assemble_rams(test, ctx, &zero, 1, 0, um, &reply);
@@ -8412,7 +8444,7 @@ static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, READ_ONCE(p1->state), MIRVOL_PLEX_ACTIVE);
 	io_write_cache(test, ctx);
 	ret = blkdev_issue_flush(vbdev(ctx));
-	KUNIT_EXPECT_EQ_MSG(test, ret, -EIO,
+	KUNIT_EXPECT_EQ_MSG(test, ret, cache ? -EIO : 0,
 			    "the flush after plex 0 came back returned %d", ret);
 	KUNIT_EXPECT_EQ(test, blkdev_issue_flush(vbdev(ctx)), 0);
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 0, sector), 0);
@@ -8420,6 +8452,32 @@ static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, read_plex(ctx, 1, sector), 0);
 	KUNIT_EXPECT_TRUE_MSG(test, same(ctx->pages, ctx->check),
 			      "in sync, plex 1 holds data plex 0 does not");
+}
+
+/*
+ * Plex 0's device has a write cache, which loses the write while it is
+ * away.  Plex 1 must copy the written range from plex 0 again, or it
+ * keeps data plex 0 does not hold, and reads of the range differ by the
+ * plex they go to.  Assembly resyncs a syncing plex from 0 after an
+ * unclean shutdown; the rejoin must too.  And the write was
+ * acknowledged: the next flush of the volume must fail, once, as after a
+ * failed internal flush of plex 0 (mirvol_test_last_in_sync_flush_lost),
+ * or an fsync returns 0 over it.
+ */
+static void mirvol_test_last_in_sync_back_rewinds(struct kunit *test)
+{
+	last_in_sync_back(test, "kunit-lastback", true);
+}
+
+/*
+ * Plex 0's device has no write cache (power-loss protection): going away
+ * lost nothing it had completed, and a failed flush would be a spurious
+ * error (ext4 aborts its journal on one).  The volume has a cache of its
+ * own, as with another plex that has one, so flushes reach mirvol.
+ */
+static void mirvol_test_last_in_sync_back_no_write_cache(struct kunit *test)
+{
+	last_in_sync_back(test, "kunit-lastback-nc", false);
 }
 
 /*
@@ -13925,6 +13983,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_plex_refs),
 	KUNIT_CASE(mirvol_test_last_in_sync_gone),
 	KUNIT_CASE(mirvol_test_last_in_sync_back_rewinds),
+	KUNIT_CASE(mirvol_test_last_in_sync_back_no_write_cache),
 	KUNIT_CASE(mirvol_test_last_in_sync_back_after_stop),
 	KUNIT_CASE(mirvol_test_last_in_sync_flush_lost),
 	KUNIT_CASE(mirvol_test_last_in_sync_user_flush_fails),
