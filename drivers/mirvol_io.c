@@ -1040,17 +1040,21 @@ static void mirvol_salvage_endio(struct bio *clone)
  *
  * A read that more than one plex failed may have its bad sectors in
  * different places on each: two disks with different bad sectors under
- * one read.  md raid1 serves it (fix_read_error()); so does a salvage: it
- * reads the read again a block at a time, each block from the plexes in
- * sync in turn (the candidates, and any that came in sync since: a
- * resync may end meanwhile), the one that read the block before first,
- * so a plex failing block after block (a dying disk, each failure maybe
- * a timeout) is asked again only when that one fails too.  Each step
- * sends one block; its completion hands it to the retry work, which
- * calls the next step: nothing waits on mirvol_io_wq but for a tag, as
- * any retry.  Once every block was read, the read ends and its range is
- * queued for a probing repair, which finds each candidate's bad blocks
- * and rewrites them under the barrier.  A block no plex in sync reads is
+ * one read.  One that the only plex in sync failed may have its bad
+ * sectors where a syncing plex holds the data, though it does not hold
+ * the whole read (mirvol_read_salvaged()).  md raid1 serves both
+ * (fix_read_error()); so does a salvage: it reads the read again a block
+ * at a time, each block from the plexes in sync in turn (the candidates,
+ * and any that came in sync since: a resync may end meanwhile), the one
+ * that read the block before first, so a plex failing block after block
+ * (a dying disk, each failure maybe a timeout) is asked again only when
+ * that one fails too.  Each step sends one block; its completion hands
+ * it to the retry work, which calls the next step: nothing waits on
+ * mirvol_io_wq but for a tag, as any retry.  Once every block was read,
+ * the read ends and its range is queued for a probing repair, which
+ * finds each candidate's bad blocks and rewrites them under the barrier
+ * (from a syncing plex that holds them, if no plex in sync reads them:
+ * mirvol_sync_read()).  A block no plex in sync reads is
  * read from a syncing plex that holds it (mirvol_syncing_covers()), as
  * the last resort, even one that failed the whole read: it may have
  * failed it in another block.  A block no plex reads fails the read, and
@@ -1153,6 +1157,37 @@ static void mirvol_salvage_next(struct mirvol_volume *vol, struct bio *clone)
 	mirvol_salvage_step(vol, orig, start, cand, last, block, tried);
 }
 
+/**
+ * mirvol_read_salvaged - whether a read no plex served is salvaged
+ * @vol: the volume, I/O reference held
+ * @orig: the read
+ * @tried: the plexes that failed it whole
+ *
+ * Not a readahead, which may fail (as dm-raid1 lets it), nor a read that
+ * fits in one block (mirvol_salvage_unit()): a salvage would only ask the
+ * same plexes again.  Failed by several plexes: maybe each in other
+ * blocks.  Failed by one, with no syncing plex holding it whole: a
+ * syncing plex whose checkpoint lies at or past the end of its first
+ * block may hold the blocks the one fails (md raid1's fix_read_error()
+ * reads a sector from any disk whose recovery_offset is past it).  A
+ * block neither holds still fails the read, counted as without a
+ * salvage.
+ *
+ * Return: true to salvage @orig (mirvol_salvage_step()).
+ */
+static noinline __cold bool mirvol_read_salvaged(struct mirvol_volume *vol,
+						 struct bio *orig,
+						 unsigned int tried)
+{
+	unsigned int unit = mirvol_salvage_unit(vol);
+
+	if (!tried || (orig->bi_opf & REQ_RAHEAD) || bio_sectors(orig) <= unit)
+		return false;
+	return (tried & (tried - 1)) ||
+	       mirvol_syncing_covers(vol, orig->bi_iter.bi_sector + unit,
+				     tried);
+}
+
 /* Send @orig to a plex it has not been tried on, or fail it. */
 static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 						struct bio *orig,
@@ -1171,11 +1206,10 @@ static __always_inline void mirvol_read_submit(struct mirvol_volume *vol,
 		plex = mirvol_syncing_covers(vol, bio_end_sector(orig), tried);
 	if (unlikely(!plex)) {
 		/*
-		 * Failed by several plexes: maybe each in other blocks.  Not
-		 * a readahead, which may fail (as dm-raid1 lets it).
+		 * Each plex may have failed it in other blocks, or a syncing
+		 * plex hold the blocks the one failed.
 		 */
-		if ((tried & (tried - 1)) && !(orig->bi_opf & REQ_RAHEAD) &&
-		    bio_sectors(orig) > mirvol_salvage_unit(vol)) {
+		if (mirvol_read_salvaged(vol, orig, tried)) {
 			mirvol_salvage_step(vol, orig, start, tried,
 					    __ffs(tried), 0, 0);
 			return;

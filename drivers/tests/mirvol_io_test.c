@@ -5010,20 +5010,77 @@ static void mirvol_test_read_syncing_resync(struct kunit *test)
 }
 
 /*
- * Not from a syncing plex whose checkpoint ends inside the read: what
- * lies past it may be old.  The read fails.
+ * After a read served in part by syncing plex 1: plex 0, in sync, got its
+ * bad range rewritten (counted corrected); plex 1, not in sync, was
+ * neither repaired nor counted.
+ */
+static void expect_repaired_from_syncing(struct kunit *test,
+					 struct mirvol_volume *vol)
+{
+	struct mirvol_plex *p0 = vol->plexes[0], *p1 = vol->plexes[1];
+
+	flush_work(&vol->repair_work);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->inject_bad[1]),
+			READ_ONCE(p0->inject_bad[0]));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 1LL);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 0U);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 0LL);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 0U);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_SYNCING);
+}
+
+/*
+ * A read the only in-sync plex fails, and no syncing plex holds whole, is
+ * salvaged when a syncing plex holds part of it: plex 0 fails block 8 of
+ * the read, syncing plex 1's checkpoint is past it but not past the end.
+ * Each block comes from plex 0 or, the one plex 0 fails, from plex 1; plex
+ * 0 gets block 8 rewritten from plex 1 (counted corrected), and plex 1, not
+ * in sync, is neither repaired nor counted.
  */
 static void mirvol_test_read_syncing_short(struct kunit *test)
 {
 	struct io_ctx *ctx = test->priv;
-	struct mirvol_plex *p1;
+	struct mirvol_plex *p0, *p1;
 
 	syncing_fallback_setup(test, ctx, "kunit-rdshort", IO_PAGES * 8 - 8);
+	p0 = ctx->vol->plexes[0];
 	p1 = ctx->vol->plexes[1];
-	KUNIT_EXPECT_NE(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
+	fill(ctx->check, 0xbad0);
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
 				    IO_PAGES), 0);
+	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
+	KUNIT_EXPECT_GE(test, atomic64_read(&p1->read_ios), 1LL);
+	expect_repaired_from_syncing(test, ctx->vol);
+	WRITE_ONCE(p0->inject_bad[1], 0);
+}
+
+/*
+ * Not a block past a syncing plex's checkpoint: what lies there may be
+ * old.  Plex 0 fails block 8, syncing plex 1 holds blocks 0-3 only: the
+ * read fails, plex 0 counts one uncorrected read error, as without a
+ * salvage, and plex 1 is not read.
+ */
+static void mirvol_test_read_syncing_behind(struct kunit *test)
+{
+	struct io_ctx *ctx = test->priv;
+	struct mirvol_plex *p0, *p1;
+
+	syncing_fallback_setup(test, ctx, "kunit-rdbehind", 32);
+	p0 = ctx->vol->plexes[0];
+	p1 = ctx->vol->plexes[1];
+	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
+				    IO_PAGES), -EIO);
 	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->read_ios), 0LL);
-	WRITE_ONCE(ctx->vol->plexes[0]->inject_bad[1], 0);
+	flush_work(&ctx->vol->repair_work);
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 1U);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 0LL);
+	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	KUNIT_EXPECT_NE(test, READ_ONCE(p0->inject_bad[1]),
+			READ_ONCE(p0->inject_bad[0]));
+	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 0U);
+	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_SYNCING);
+	WRITE_ONCE(p0->inject_bad[1], 0);
 }
 
 /*
@@ -5077,17 +5134,9 @@ static void mirvol_test_read_syncing_salvage(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, do_io(vbdev(ctx), REQ_OP_READ, 0, ctx->check,
 				    IO_PAGES), 0);
 	KUNIT_EXPECT_TRUE(test, same(ctx->pages, ctx->check));
-	flush_work(&ctx->vol->repair_work);
-	KUNIT_EXPECT_EQ(test, READ_ONCE(p0->inject_bad[1]),
-			READ_ONCE(p0->inject_bad[0]));
-	KUNIT_EXPECT_EQ(test, atomic64_read(&p0->corrected_read_errors), 1LL);
-	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p0), 0U);
-	KUNIT_EXPECT_EQ(test, p0->state, MIRVOL_PLEX_ACTIVE);
+	expect_repaired_from_syncing(test, ctx->vol);
 	KUNIT_EXPECT_NE(test, READ_ONCE(p1->inject_bad[1]),
 			READ_ONCE(p1->inject_bad[0]));
-	KUNIT_EXPECT_EQ(test, atomic64_read(&p1->corrected_read_errors), 0LL);
-	KUNIT_EXPECT_EQ(test, mirvol_plex_read_errors(p1), 0U);
-	KUNIT_EXPECT_EQ(test, p1->state, MIRVOL_PLEX_SYNCING);
 	WRITE_ONCE(p0->inject_bad[1], 0);
 	WRITE_ONCE(p1->inject_bad[1], 0);
 }
@@ -13921,6 +13970,7 @@ static struct kunit_case mirvol_io_cases[] = {
 	KUNIT_CASE(mirvol_test_last_plex_kept_on_read_errors),
 	KUNIT_CASE(mirvol_test_read_syncing_fallback),
 	KUNIT_CASE(mirvol_test_read_syncing_short),
+	KUNIT_CASE(mirvol_test_read_syncing_behind),
 	KUNIT_CASE(mirvol_test_read_syncing_gone),
 	KUNIT_CASE(mirvol_test_read_syncing_resync),
 	KUNIT_CASE(mirvol_test_read_syncing_salvage),
