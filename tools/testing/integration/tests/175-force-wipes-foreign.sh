@@ -28,9 +28,16 @@ run_test() {
 	# A running array's member: refused, untouched.
 	expect_fail_reason DEVICE_BUSY mirvolctl create --force --name wiped "$a" "$b"
 	mdadm --detail /dev/md/stale >/dev/null || fail "the array is gone after the refused create"
+	# The refused create opened the members for writing: closing them
+	# made udev's watch send "change" events, on which mdadm --incremental
+	# runs.  Let them end while the array runs, or one handled after the
+	# stop assembles it again.
+	settle
 	mdadm --stop /dev/md/stale >"$TEST_TMP/md" 2>&1 ||
 		fail "mdadm --stop: $(cat "$TEST_TMP/md")"
 	settle
+	grep -q '^md' /proc/mdstat &&
+		fail "md assembled the array again after mdadm --stop: $(cat /proc/mdstat)"
 	[ "$(blkid -p -o value -s TYPE "$b")" = linux_raid_member ] ||
 		fail "no md signature on $b after mdadm --create"
 
